@@ -1,0 +1,242 @@
+//! The ops that change the book: add (with matching), cancel and modify.
+
+use std::ops::ControlFlow;
+
+use uuid::Uuid;
+
+use super::OrderBook;
+use super::slab::NIL;
+use crate::command::Op;
+use crate::result::{EventSink, OrderbookResult, RejectReason};
+use crate::types::{Order, OrderKind, Price, Qty, Side};
+
+impl OrderBook {
+    /// An add: the checks in the flow format's order, then `accepted`, the fok check,
+    /// matching, and the rest either rests or expires.
+    pub(super) fn add<S: EventSink + ?Sized>(&mut self, order: &Order, sink: &mut S) {
+        let reject = |sink: &mut S, reason| {
+            sink.publish(OrderbookResult::Rejected {
+                instrument_id: self.instrument_id,
+                op: Op::Add,
+                order_id: Some(order.order_id),
+                reason,
+            })
+        };
+        if self.halted {
+            return reject(sink, RejectReason::OrderbookHalted);
+        }
+        if order.quantity == 0 {
+            return reject(sink, RejectReason::InvalidQuantity);
+        }
+        let hash = self.index.hash(&order.order_id);
+        let orders = &self.orders;
+        if self
+            .index
+            .find(hash, &order.order_id, |s| orders[s].order_id)
+            .is_some()
+        {
+            return reject(sink, RejectReason::DuplicateOrderId);
+        }
+        let limit = order.limit_price();
+        let opposite = self.ladder(order.side.opposite());
+        if order.kind == OrderKind::PostOnly && opposite.crossed_by(limit) {
+            return reject(sink, RejectReason::PostOnlyWouldCross);
+        }
+        sink.publish(OrderbookResult::Accepted {
+            instrument_id: self.instrument_id,
+            order_id: order.order_id,
+            side: order.side,
+            kind: order.kind,
+            price: limit,
+            qty: order.quantity,
+        });
+        let mut remaining = order.quantity;
+        let fillable = order.kind != OrderKind::Fok
+            || self.liquidity_covers(order.side, order.price, order.quantity);
+        if fillable {
+            remaining = self.take(order.order_id, order.side, limit, remaining, sink);
+        }
+        if remaining == 0 {
+            return;
+        }
+        if order.kind.rests() {
+            let post_only = order.kind == OrderKind::PostOnly;
+            self.rest(
+                order.order_id,
+                hash,
+                order.side,
+                order.price,
+                remaining,
+                post_only,
+            );
+        } else {
+            sink.publish(OrderbookResult::Expired {
+                instrument_id: self.instrument_id,
+                order_id: order.order_id,
+                remaining_qty: remaining,
+            });
+        }
+    }
+
+    /// A cancel: removes the resting order, halted or not.
+    pub(super) fn cancel<S: EventSink + ?Sized>(&mut self, order_id: Uuid, sink: &mut S) {
+        let hash = self.index.hash(&order_id);
+        let orders = &self.orders;
+        let Some(slot) = self.index.find(hash, &order_id, |s| orders[s].order_id) else {
+            return sink.publish(OrderbookResult::Rejected {
+                instrument_id: self.instrument_id,
+                op: Op::Cancel,
+                order_id: Some(order_id),
+                reason: RejectReason::UnknownOrder,
+            });
+        };
+        let remaining_qty = self.orders[slot].qty;
+        self.unlink(slot);
+        self.release(slot, hash);
+        sink.publish(OrderbookResult::Cancelled {
+            instrument_id: self.instrument_id,
+            order_id,
+            remaining_qty,
+        });
+    }
+
+    /// A modify: reduce in place keeps priority; anything else re-enters at the tail of
+    /// the new price, trading first if it crosses.
+    pub(super) fn modify<S: EventSink + ?Sized>(
+        &mut self,
+        order_id: Uuid,
+        price: Price,
+        qty: Qty,
+        sink: &mut S,
+    ) {
+        let reject = |sink: &mut S, reason| {
+            sink.publish(OrderbookResult::Rejected {
+                instrument_id: self.instrument_id,
+                op: Op::Modify,
+                order_id: Some(order_id),
+                reason,
+            })
+        };
+        if self.halted {
+            return reject(sink, RejectReason::OrderbookHalted);
+        }
+        if qty == 0 {
+            return reject(sink, RejectReason::InvalidQuantity);
+        }
+        let hash = self.index.hash(&order_id);
+        let orders = &self.orders;
+        let Some(slot) = self.index.find(hash, &order_id, |s| orders[s].order_id) else {
+            return reject(sink, RejectReason::UnknownOrder);
+        };
+        let (side, post_only, open, level) = {
+            let s = &self.orders[slot];
+            (s.side, s.post_only, s.qty, s.level)
+        };
+        if post_only && self.ladder(side.opposite()).crossed_by(Some(price)) {
+            return reject(sink, RejectReason::PostOnlyWouldCross);
+        }
+        let same_price = self.levels[level].price == price;
+        let priority_kept = same_price && qty <= open;
+        sink.publish(OrderbookResult::Modified {
+            instrument_id: self.instrument_id,
+            order_id,
+            price,
+            qty,
+            priority_kept,
+        });
+        if priority_kept {
+            self.orders[slot].qty = qty;
+            self.levels[level].total -= u128::from(open - qty);
+            return;
+        }
+        self.unlink(slot);
+        let remaining = self.take(order_id, side, Some(price), qty, sink);
+        if remaining == 0 {
+            self.release(slot, hash);
+        } else {
+            self.orders[slot].qty = remaining;
+            self.link_tail(slot, side, price);
+        }
+    }
+
+    /// Whether the liquidity on the side opposite `side`, at `limit` or better, covers
+    /// `qty`. Sums in `u128`, so it never overflows.
+    fn liquidity_covers(&self, side: Side, limit: Price, qty: Qty) -> bool {
+        let opposite = self.ladder(side.opposite());
+        let need = u128::from(qty);
+        let mut have = 0u128;
+        opposite.walk_best_first(|price, level| {
+            let reachable = match side {
+                Side::Buy => price <= limit,
+                Side::Sell => price >= limit,
+            };
+            if !reachable {
+                return ControlFlow::Break(());
+            }
+            have += self.levels[level].total;
+            if have >= need {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        });
+        have >= need
+    }
+
+    /// Matches a taker against the opposite side, best price first and time priority
+    /// within a price, at the makers' prices, until it is filled or no longer crosses.
+    /// Publishes one `trade` per fill and returns the taker's open quantity.
+    fn take<S: EventSink + ?Sized>(
+        &mut self,
+        taker_order_id: Uuid,
+        taker_side: Side,
+        limit: Option<Price>,
+        mut remaining: Qty,
+        sink: &mut S,
+    ) -> Qty {
+        while remaining > 0 {
+            let opposite = self.ladder(taker_side.opposite());
+            if !opposite.crossed_by(limit) {
+                break;
+            }
+            let level = opposite.best();
+            let price = self.levels[level].price;
+            // Fill makers from the head of the level's FIFO.
+            while remaining > 0 {
+                let maker = self.levels[level].head;
+                debug_assert_ne!(maker, NIL, "a live level has a head");
+                let maker_slot = &mut self.orders[maker];
+                let fill = remaining.min(maker_slot.qty);
+                maker_slot.qty -= fill;
+                let maker_remaining = maker_slot.qty;
+                let maker_order_id = maker_slot.order_id;
+                remaining -= fill;
+                sink.publish(OrderbookResult::Trade {
+                    instrument_id: self.instrument_id,
+                    taker_order_id,
+                    maker_order_id,
+                    taker_side,
+                    price,
+                    qty: fill,
+                    taker_remaining: remaining,
+                    maker_remaining,
+                });
+                if maker_remaining > 0 {
+                    self.levels[level].total -= u128::from(fill);
+                    break;
+                }
+                // The maker is done: restore the filled quantity so unlink subtracts the
+                // right amount from the level total, then free it.
+                let last_in_level = self.levels[level].count == 1;
+                self.orders[maker].qty = fill;
+                self.unlink(maker);
+                let hash = self.index.hash(&maker_order_id);
+                self.release(maker, hash);
+                if last_in_level {
+                    break;
+                }
+            }
+        }
+        remaining
+    }
+}

@@ -1,0 +1,130 @@
+//! Read-only questions a book answers from its own state.
+
+use std::ops::ControlFlow;
+
+use uuid::Uuid;
+
+use super::OrderBook;
+use super::slab::NIL;
+use crate::result::{BookSnapshot, BookStatus, SnapshotLevel, SnapshotOrder};
+use crate::types::{Price, Qty, Side};
+
+impl OrderBook {
+    /// The best bid price and the total quantity resting there.
+    #[inline]
+    pub fn best_bid(&self) -> Option<(Price, u128)> {
+        self.top(Side::Buy)
+    }
+
+    /// The best ask price and the total quantity resting there.
+    #[inline]
+    pub fn best_ask(&self) -> Option<(Price, u128)> {
+        self.top(Side::Sell)
+    }
+
+    #[inline]
+    fn top(&self, side: Side) -> Option<(Price, u128)> {
+        let ladder = self.ladder(side);
+        ladder
+            .best_price()
+            .map(|price| (price, self.levels[ladder.best()].total))
+    }
+
+    /// The total quantity resting at `price` on `side` (0 where no order rests).
+    pub fn depth_at(&self, side: Side, price: Price) -> u128 {
+        self.ladder(side)
+            .get(price)
+            .map_or(0, |level| self.levels[level].total)
+    }
+
+    /// The open quantity of the resting order `order_id`, if it rests here.
+    pub fn order_qty(&self, order_id: &Uuid) -> Option<Qty> {
+        self.find(order_id).map(|slot| self.orders[slot].qty)
+    }
+
+    /// The side, price and open quantity of the resting order `order_id`.
+    pub fn resting_order(&self, order_id: &Uuid) -> Option<(Side, Price, Qty)> {
+        self.find(order_id).map(|slot| {
+            let s = &self.orders[slot];
+            (s.side, self.levels[s.level].price, s.qty)
+        })
+    }
+
+    pub(super) fn find(&self, order_id: &Uuid) -> Option<u32> {
+        let hash = self.index.hash(order_id);
+        self.index.find(hash, order_id, |s| self.orders[s].order_id)
+    }
+
+    /// How many orders rest in the book, both sides.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    /// Whether no order rests in the book.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.index.len() == 0
+    }
+
+    /// How many price levels `side` has.
+    #[inline]
+    pub fn levels(&self, side: Side) -> usize {
+        self.ladder(side).len()
+    }
+
+    /// The book's top of book and counts, as a `status` op publishes them.
+    pub fn status(&self) -> BookStatus {
+        let bid = self.best_bid();
+        let ask = self.best_ask();
+        BookStatus {
+            halted: self.halted,
+            best_bid: bid.map(|(p, _)| p),
+            best_bid_qty: bid.map_or(0, |(_, q)| q),
+            best_ask: ask.map(|(p, _)| p),
+            best_ask_qty: ask.map_or(0, |(_, q)| q),
+            bid_levels: self.bids.len() as u64,
+            ask_levels: self.asks.len() as u64,
+            orders: self.len() as u64,
+        }
+    }
+
+    /// An L3 snapshot: every level best first, every order in time priority.
+    pub fn snapshot(&self) -> BookSnapshot {
+        BookSnapshot {
+            halted: self.halted,
+            bids: self.side_snapshot(Side::Buy),
+            asks: self.side_snapshot(Side::Sell),
+        }
+    }
+
+    fn side_snapshot(&self, side: Side) -> Vec<SnapshotLevel> {
+        let ladder = self.ladder(side);
+        let mut out = Vec::with_capacity(ladder.len());
+        ladder.walk_best_first(|price, level| {
+            let lvl = &self.levels[level];
+            let mut orders = Vec::with_capacity(lvl.count as usize);
+            let mut slot = lvl.head;
+            while slot != NIL {
+                let s = &self.orders[slot];
+                orders.push(SnapshotOrder {
+                    order_id: s.order_id,
+                    qty: s.qty,
+                });
+                slot = s.next;
+            }
+            out.push(SnapshotLevel { price, orders });
+            ControlFlow::Continue(())
+        });
+        out
+    }
+
+    /// Bytes of heap the book holds: its slabs, index and level trees (B-tree nodes
+    /// estimated from their entry count). Used to report memory per resting order.
+    pub fn heap_bytes(&self) -> usize {
+        // A std B-tree leaf holds up to 11 entries; count a node per 8 as a fair average.
+        let tree_entry = std::mem::size_of::<(Price, u32)>();
+        let trees = (self.bids.len() + self.asks.len()) * tree_entry * 11 / 8;
+        self.orders.heap_bytes() + self.index.heap_bytes() + self.levels.heap_bytes() + trees
+    }
+}

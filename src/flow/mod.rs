@@ -1,0 +1,14 @@
+//! Order-flow files in, event streams out: the formats of the flow-format contract.
+//!
+//! - [`FlowReader`] parses a flow file (CSV) strictly, line by line, streaming.
+//! - [`write_flow_header`] and [`write_flow_line`] write one.
+//! - [`JsonlWriter`] writes an event stream (JSON Lines) with exact integers.
+//! - [`FlowGenerator`] makes a seeded, realistic synthetic flow.
+
+mod csv;
+
+mod jsonl;
+
+pub use csv::{FLOW_HEADER, FlowError, FlowReader, parse_id, write_flow_header, write_flow_line};
+
+pub use jsonl::JsonlWriter;

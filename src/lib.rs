@@ -1,0 +1,27 @@
+//! Ringbook: a multi-instrument order-book manager for latency-critical engines.
+//!
+//! One price-time-priority [`OrderBook`] per instrument, each driven by a single writer.
+//! The book is usable on its own, without threads: construct it, [`OrderBook::apply`] a
+//! [`Command`], and receive [`OrderbookResult`]s in an [`EventSink`].
+//!
+//! The [`flow`] module reads order-flow files and writes event streams in the formats of
+//! the flow-format contract, and generates synthetic flows.
+
+#![deny(missing_docs, unsafe_op_in_unsafe_fn)]
+#![warn(clippy::undocumented_unsafe_blocks)]
+
+mod book;
+mod command;
+pub mod flow;
+
+mod result;
+mod types;
+
+pub use book::{IntegrityError, OrderBook};
+pub use command::{Command, Op};
+pub use result::{
+    BookSnapshot, BookStatus, EventSink, OrderbookResult, RejectReason, SnapshotLevel,
+    SnapshotOrder,
+};
+pub use types::{Order, OrderKind, Price, Qty, Side};
+pub use uuid::Uuid;
