@@ -12,13 +12,17 @@
 
 mod book;
 mod command;
+mod direct;
 pub mod flow;
 
+mod registry;
 mod result;
 mod types;
 
 pub use book::{IntegrityError, OrderBook};
 pub use command::{Command, Op};
+pub use direct::DirectEngine;
+pub use registry::InstrumentRegistry;
 pub use result::{
     BookSnapshot, BookStatus, EventSink, OrderbookResult, RejectReason, SnapshotLevel,
     SnapshotOrder,

@@ -557,7 +557,10 @@ mod tests {
             Ok(Uuid::from_u128(42)),
             "32 digits are a decimal integer"
         );
-        assert!(parse_id("0000000000000000000000000000002a").is_err(), "simple form");
+        assert!(
+            parse_id("0000000000000000000000000000002a").is_err(),
+            "simple form"
+        );
         assert!(parse_id("{00000000-0000-0000-0000-00000000002a}").is_err());
         assert!(parse_id("urn:uuid:00000000-0000-0000-0000-00000000002a").is_err());
         assert!(parse_id("0000000-00000-0000-0000-00000000002a").is_err());
