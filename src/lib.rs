@@ -14,18 +14,30 @@ mod book;
 mod command;
 mod direct;
 pub mod flow;
+mod manager;
+mod pipeline;
 
 mod registry;
 mod result;
+mod subscriber;
 mod types;
 
 pub use book::{IntegrityError, OrderBook};
 pub use command::{Command, Op};
 pub use direct::DirectEngine;
+pub use manager::{
+    ManagerConfig, OrderbookManagerBuilder, OrderbookManagerError, OrderbookManagerService,
+    OrderbookManagerServiceImpl,
+};
+pub use pipeline::{ParseWaitStrategyError, WaitStrategy, parse_core_list};
 pub use registry::InstrumentRegistry;
 pub use result::{
     BookSnapshot, BookStatus, EventSink, OrderbookResult, RejectReason, SnapshotLevel,
     SnapshotOrder,
+};
+pub use subscriber::{
+    CounterSnapshot, CountingSubscriber, DepthLevel, EventCounters, JsonlSubscriber,
+    MarketDataSubscriber, MarketDataView, PublishedEvent, Subscriber, TopOfBook,
 };
 pub use types::{Order, OrderKind, Price, Qty, Side};
 pub use uuid::Uuid;

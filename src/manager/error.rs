@@ -1,0 +1,107 @@
+//! The manager's errors: each names the instrument, order or thread it concerns.
+
+use std::time::Duration;
+
+use uuid::Uuid;
+
+use crate::result::RejectReason;
+
+/// Why the manager refused or failed an operation.
+#[derive(Debug, thiserror::Error)]
+pub enum OrderbookManagerError {
+    /// The instrument has no book. A `rejected` event was published too.
+    #[error("instrument {instrument_id} is not registered (order {order_id:?})")]
+    InstrumentNotRegistered {
+        /// The instrument named.
+        instrument_id: Uuid,
+        /// The order, if the op had one.
+        order_id: Option<Uuid>,
+    },
+    /// The book is halted: adds and modifies are refused. A `rejected` event was
+    /// published too.
+    #[error("orderbook {instrument_id} is halted (order {order_id})")]
+    OrderbookHalted {
+        /// The halted instrument.
+        instrument_id: Uuid,
+        /// The refused order.
+        order_id: Uuid,
+    },
+    /// The book would refuse the op for `reason` (a quantity of zero, say); the caller's
+    /// check caught it first. A `rejected` event was published too.
+    #[error("orderbook {instrument_id} refuses order {order_id:?}: {reason}")]
+    OrderbookError {
+        /// The instrument.
+        instrument_id: Uuid,
+        /// The order, if the op had one.
+        order_id: Option<Uuid>,
+        /// The reject reason.
+        reason: RejectReason,
+    },
+    /// The pipeline no longer takes commands (it is stopping or stopped, or the book's
+    /// thread died).
+    #[error("cannot send to orderbook {instrument_id}: {reason}")]
+    ChannelSendError {
+        /// The instrument.
+        instrument_id: Uuid,
+        /// Why.
+        reason: String,
+    },
+    /// The ingress ring stayed full for the whole publish timeout: the pipeline is
+    /// saturated or a subscriber is stalled. The command was not accepted.
+    #[error(
+        "timed out after {waited:?} publishing to orderbook {instrument_id}: the ingress ring is full"
+    )]
+    Timeout {
+        /// The instrument.
+        instrument_id: Uuid,
+        /// How long the caller waited.
+        waited: Duration,
+    },
+    /// A pipeline thread failed: it panicked (a book thread names its instruments) or a
+    /// subscriber failed to finish. Reported by `stop()`.
+    #[error("{thread} failed{}: {message}", instruments_note(.instruments, *.lost_commands))]
+    CloseOrderbookError {
+        /// The thread's name (`rb-book-0`, `rb-events`, ...).
+        thread: String,
+        /// The instruments whose books that thread owned.
+        instruments: Vec<Uuid>,
+        /// Commands that reached those books after the failure and got no result.
+        lost_commands: u64,
+        /// The panic message or error.
+        message: String,
+    },
+    /// The operation needs a running manager; it is not started yet, or stopped.
+    #[error("the orderbook manager is {state} (instrument {instrument_id:?})")]
+    NotRunning {
+        /// The instrument the refused call named, if any.
+        instrument_id: Option<Uuid>,
+        /// `not started` or `stopped`.
+        state: &'static str,
+    },
+    /// `start()` was called on a manager that was already started.
+    #[error("the orderbook manager was already started")]
+    AlreadyStarted,
+    /// The configuration cannot work.
+    #[error("invalid orderbook manager configuration: {0}")]
+    InvalidConfig(String),
+    /// A pipeline thread could not be spawned.
+    #[error("cannot spawn thread {thread}: {source}")]
+    ThreadSpawn {
+        /// The thread's name.
+        thread: String,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn instruments_note(instruments: &[Uuid], lost: u64) -> String {
+    match instruments.len() {
+        0 => String::new(),
+        1 => format!(" (orderbook {}, {lost} commands lost)", instruments[0]),
+        n => format!(
+            " (orderbooks {}, ... {n} in all, {lost} commands lost)",
+            instruments[0]
+        ),
+    }
+}

@@ -1,0 +1,93 @@
+//! The order-book manager: the service trait users of the original module know, and its
+//! implementation over the ring pipeline.
+
+mod config;
+mod error;
+mod service;
+
+use uuid::Uuid;
+
+pub use config::ManagerConfig;
+pub use error::OrderbookManagerError;
+pub use service::{OrderbookManagerBuilder, OrderbookManagerServiceImpl};
+
+use crate::types::{Order, Price, Qty};
+
+/// A thread-safe order-book manager: routes commands to each instrument's book, halts and
+/// resumes books, and publishes status and snapshots. Every command has an outcome in the
+/// event stream; the `Result`s only say whether the caller's call was taken.
+pub trait OrderbookManagerService: Send + Sync {
+    /// Sends a new order to its instrument's book.
+    ///
+    /// # Errors
+    ///
+    /// [`OrderbookManagerError::InstrumentNotRegistered`], [`OrderbookManagerError::OrderbookHalted`]
+    /// or [`OrderbookManagerError::OrderbookError`] (quantity zero) when the caller's fast
+    /// check refuses it (a `rejected` event is published as well);
+    /// [`OrderbookManagerError::Timeout`] when the ingress ring stays full;
+    /// [`OrderbookManagerError::NotRunning`] before `start` or after `stop`.
+    fn add_order(&self, order: Order) -> Result<(), OrderbookManagerError>;
+
+    /// Cancels a resting order. Works on halted books.
+    ///
+    /// # Errors
+    ///
+    /// As [`OrderbookManagerService::add_order`], less the halted and quantity checks.
+    fn cancel_order(
+        &self,
+        instrument_id: &Uuid,
+        order_id: Uuid,
+    ) -> Result<(), OrderbookManagerError>;
+
+    /// Changes a resting order's price and open quantity (see the flow format for the
+    /// priority rule).
+    ///
+    /// # Errors
+    ///
+    /// As [`OrderbookManagerService::add_order`].
+    fn modify_order(
+        &self,
+        instrument_id: &Uuid,
+        order_id: Uuid,
+        price: Price,
+        qty: Qty,
+    ) -> Result<(), OrderbookManagerError>;
+
+    /// Halts these books: the halt bit is set at once (callers' adds are refused from now
+    /// on) and a halt command is sequenced for each book. An unregistered instrument gets a
+    /// `rejected` event. Waits for ring space as long as it takes: a halt is never dropped.
+    fn halt_orderbooks(&self, instruments: Vec<Uuid>);
+
+    /// Resumes these books: the reverse of [`OrderbookManagerService::halt_orderbooks`].
+    fn resume_orderbooks(&self, instruments: Vec<Uuid>);
+
+    /// Asks the book to publish a `status` event.
+    ///
+    /// # Errors
+    ///
+    /// As [`OrderbookManagerService::cancel_order`].
+    fn publish_orderbook_status(&self, instrument_id: Uuid) -> Result<(), OrderbookManagerError>;
+
+    /// Asks the book to publish a `snapshot` event.
+    ///
+    /// # Errors
+    ///
+    /// As [`OrderbookManagerService::cancel_order`].
+    fn publish_orderbook_snapshot(&self, instrument_id: Uuid) -> Result<(), OrderbookManagerError>;
+
+    /// Starts the pipeline's threads.
+    ///
+    /// # Errors
+    ///
+    /// [`OrderbookManagerError::AlreadyStarted`], or a thread that cannot be spawned.
+    fn start(&self) -> Result<(), OrderbookManagerError>;
+
+    /// Stops intake, drains every ring, publishes the results of every command taken
+    /// before, joins every thread, and reports a thread or subscriber that failed.
+    ///
+    /// # Errors
+    ///
+    /// [`OrderbookManagerError::CloseOrderbookError`] for the first failure (all are
+    /// logged).
+    fn stop(&self) -> Result<(), OrderbookManagerError>;
+}

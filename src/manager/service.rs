@@ -1,0 +1,564 @@
+//! `OrderbookManagerServiceImpl`: the caller-facing side of the pipeline.
+//!
+//! Callers on any thread take a producer handle on the ingress ring from a pool, run the
+//! fast checks (instrument registered, halt bit, quantity), and publish. Lifecycle changes
+//! (start, stop, halts before start) go through one mutex; the hot path takes none.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crossbeam_queue::ArrayQueue;
+use crossbeam_utils::Backoff;
+use disruptor::Producer;
+use parking_lot::Mutex;
+use uuid::Uuid;
+
+use super::OrderbookManagerService;
+use super::config::ManagerConfig;
+use super::error::OrderbookManagerError;
+use crate::command::Command;
+use crate::pipeline::{
+    Envelope, IngressEntry, IngressPoller, IngressProducer, NO_SLOT, Pipeline, Shared, SlotBits,
+    WaitStrategy, ingress_ring,
+};
+use crate::registry::InstrumentRegistry;
+use crate::result::RejectReason;
+use crate::subscriber::Subscriber;
+use crate::types::{Order, Price, Qty};
+
+const CREATED: u8 = 0;
+const RUNNING: u8 = 1;
+const STOPPING: u8 = 2;
+const STOPPED: u8 = 3;
+
+/// How many idle producer handles the pool keeps: about the most caller threads that
+/// publish at the same moment.
+const POOL: usize = 64;
+
+/// The producer every other handle is cloned from, and how many clones are out.
+struct Master {
+    producer: Option<IngressProducer>,
+    clones: usize,
+}
+
+/// What only start and stop touch.
+struct Lifecycle {
+    poller: Option<IngressPoller>,
+    subscribers: Vec<Box<dyn Subscriber>>,
+    pipeline: Option<Pipeline>,
+    /// Halts and resumes called before `start`, published first when it runs.
+    pending: Vec<(IngressEntry, Uuid)>,
+}
+
+/// Builds an [`OrderbookManagerServiceImpl`] with a configuration and subscribers.
+///
+/// # Examples
+///
+/// ```
+/// use ringbook::{CountingSubscriber, OrderbookManagerService, OrderbookManagerServiceImpl, Order, Side, WaitStrategy};
+/// use uuid::Uuid;
+///
+/// let instrument = Uuid::from_u128(1);
+/// let counting = CountingSubscriber::new();
+/// let counters = counting.counters();
+/// let manager = OrderbookManagerServiceImpl::builder([instrument])
+///     .wait_strategy(WaitStrategy::Sleep(std::time::Duration::from_micros(50)))
+///     .subscriber(counting)
+///     .build()
+///     .unwrap();
+/// manager.start().unwrap();
+/// manager.add_order(Order::limit(Uuid::from_u128(7), instrument, Side::Buy, 100, 5)).unwrap();
+/// manager.stop().unwrap();
+/// assert_eq!(counters.snapshot().accepted, 1);
+/// ```
+pub struct OrderbookManagerBuilder {
+    instruments: Vec<Uuid>,
+    config: ManagerConfig,
+    subscribers: Vec<Box<dyn Subscriber>>,
+}
+
+impl OrderbookManagerBuilder {
+    /// Replaces the whole configuration.
+    pub fn config(mut self, config: ManagerConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// How idle pipeline threads wait.
+    pub fn wait_strategy(mut self, wait: WaitStrategy) -> Self {
+        self.config.wait_strategy = wait;
+        self
+    }
+
+    /// How many book consumer threads share the books.
+    pub fn consumers(mut self, consumers: usize) -> Self {
+        self.config.consumers = consumers;
+        self
+    }
+
+    /// Pins pipeline threads to these cores (sequencer, consumers, event manager).
+    pub fn cores(mut self, cores: Vec<usize>) -> Self {
+        self.config.cores = Some(cores);
+        self
+    }
+
+    /// Sets every ring to `size` slots (a power of two, at least 64).
+    pub fn ring_size(mut self, size: usize) -> Self {
+        self.config = self.config.with_ring_size(size);
+        self
+    }
+
+    /// How long a caller waits on a full ingress ring; `None`: as long as it takes.
+    pub fn publish_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.config.publish_timeout = timeout;
+        self
+    }
+
+    /// Adds a subscriber; the event manager calls subscribers in the order added.
+    pub fn subscriber(mut self, subscriber: impl Subscriber + 'static) -> Self {
+        self.subscribers.push(Box::new(subscriber));
+        self
+    }
+
+    /// Adds a boxed subscriber.
+    pub fn boxed_subscriber(mut self, subscriber: Box<dyn Subscriber>) -> Self {
+        self.subscribers.push(subscriber);
+        self
+    }
+
+    /// Builds the manager (not started).
+    ///
+    /// # Errors
+    ///
+    /// [`OrderbookManagerError::InvalidConfig`] when the configuration cannot work.
+    pub fn build(self) -> Result<OrderbookManagerServiceImpl, OrderbookManagerError> {
+        let registry = InstrumentRegistry::new(self.instruments);
+        self.config.validate(registry.len())?;
+        let (producer, poller) = ingress_ring(self.config.ingress_ring_size);
+        let slots = registry.len();
+        Ok(OrderbookManagerServiceImpl {
+            registry: Arc::new(registry),
+            config: self.config,
+            halted: SlotBits::new(slots),
+            failed: Arc::new(SlotBits::new(slots)),
+            state: AtomicU8::new(CREATED),
+            pool: ArrayQueue::new(POOL),
+            master: Mutex::new(Master {
+                producer: Some(producer),
+                clones: 0,
+            }),
+            lifecycle: Mutex::new(Lifecycle {
+                poller: Some(poller),
+                subscribers: self.subscribers,
+                pipeline: None,
+                pending: Vec::new(),
+            }),
+            epoch: Instant::now(),
+        })
+    }
+}
+
+/// The order-book manager over the ring pipeline. See [`OrderbookManagerService`] for
+/// the operations and the crate documentation for the data flow.
+///
+/// Dropping a running manager stops it (errors are logged).
+pub struct OrderbookManagerServiceImpl {
+    registry: Arc<InstrumentRegistry>,
+    config: ManagerConfig,
+    halted: SlotBits,
+    failed: Arc<SlotBits>,
+    state: AtomicU8,
+    pool: ArrayQueue<IngressProducer>,
+    master: Mutex<Master>,
+    lifecycle: Mutex<Lifecycle>,
+    epoch: Instant,
+}
+
+impl OrderbookManagerServiceImpl {
+    /// A manager for `instruments` with the default configuration and no subscribers.
+    pub fn new(instruments: impl IntoIterator<Item = Uuid>) -> OrderbookManagerServiceImpl {
+        OrderbookManagerServiceImpl::builder(instruments)
+            .build()
+            .expect("the default configuration is valid")
+    }
+
+    /// A builder for a manager of `instruments`.
+    pub fn builder(instruments: impl IntoIterator<Item = Uuid>) -> OrderbookManagerBuilder {
+        OrderbookManagerBuilder {
+            instruments: instruments.into_iter().collect(),
+            config: ManagerConfig::default(),
+            subscribers: Vec::new(),
+        }
+    }
+
+    /// The registered instruments and their slots.
+    pub fn registry(&self) -> &InstrumentRegistry {
+        &self.registry
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ManagerConfig {
+        &self.config
+    }
+
+    /// Whether the halt bit of `instrument` is set (`None`: not registered). This is the
+    /// callers' view; the book's own flag changes when the halt reaches it in sequence.
+    pub fn is_halted(&self, instrument: &Uuid) -> Option<bool> {
+        self.registry
+            .slot(instrument)
+            .map(|slot| self.halted.is_set(slot))
+    }
+
+    /// Submits any command: the general form of the trait's operations, as a replay
+    /// drives the engine. Halts and resumes wait for ring space as long as it takes.
+    ///
+    /// # Errors
+    ///
+    /// As the matching trait operation.
+    pub fn submit(&self, command: Command) -> Result<(), OrderbookManagerError> {
+        let instrument_id = command.instrument_id();
+        let Some(slot) = self.registry.slot(&instrument_id) else {
+            let entry = IngressEntry {
+                slot: NO_SLOT,
+                envelope: Envelope::Reject(command, RejectReason::InstrumentNotRegistered),
+            };
+            if matches!(command, Command::Halt { .. } | Command::Resume { .. }) {
+                tracing::warn!(%instrument_id, op = %command.op(), "halt or resume of an unregistered instrument");
+                self.control(entry, instrument_id);
+                return Ok(());
+            }
+            self.publish(entry, instrument_id, self.config.publish_timeout)?;
+            return Err(OrderbookManagerError::InstrumentNotRegistered {
+                instrument_id,
+                order_id: command.order_id(),
+            });
+        };
+        let entry = IngressEntry {
+            slot,
+            envelope: Envelope::Apply(command),
+        };
+        match command {
+            Command::Halt { .. } => {
+                self.halted.set(slot);
+                self.control(entry, instrument_id);
+                return Ok(());
+            }
+            Command::Resume { .. } => {
+                self.halted.clear(slot);
+                self.control(entry, instrument_id);
+                return Ok(());
+            }
+            Command::Add(Order { quantity: qty, .. }) | Command::Modify { qty, .. } => {
+                self.check_alive(slot, instrument_id)?;
+                if self.halted.is_set(slot) {
+                    return self.reject(slot, command, RejectReason::OrderbookHalted);
+                }
+                if qty == 0 {
+                    return self.reject(slot, command, RejectReason::InvalidQuantity);
+                }
+            }
+            _ => self.check_alive(slot, instrument_id)?,
+        }
+        self.publish(entry, instrument_id, self.config.publish_timeout)
+    }
+
+    /// Refuses commands for a book whose thread failed.
+    fn check_alive(&self, slot: u32, instrument_id: Uuid) -> Result<(), OrderbookManagerError> {
+        if self.failed.is_set(slot) {
+            return Err(OrderbookManagerError::ChannelSendError {
+                instrument_id,
+                reason: "the book panicked and is closed".into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Publishes the caller's reject in sequence (so it sits where the book would have
+    /// put it) and returns the matching error.
+    fn reject(
+        &self,
+        slot: u32,
+        command: Command,
+        reason: RejectReason,
+    ) -> Result<(), OrderbookManagerError> {
+        let instrument_id = command.instrument_id();
+        let entry = IngressEntry {
+            slot,
+            envelope: Envelope::Reject(command, reason),
+        };
+        self.publish(entry, instrument_id, self.config.publish_timeout)?;
+        Err(match (reason, command) {
+            (RejectReason::OrderbookHalted, Command::Add(Order { order_id, .. }))
+            | (RejectReason::OrderbookHalted, Command::Modify { order_id, .. }) => {
+                OrderbookManagerError::OrderbookHalted {
+                    instrument_id,
+                    order_id,
+                }
+            }
+            _ => OrderbookManagerError::OrderbookError {
+                instrument_id,
+                order_id: command.order_id(),
+                reason,
+            },
+        })
+    }
+
+    /// Publishes a halt or resume (or their reject): queued until `start` if not started
+    /// yet, waiting for ring space as long as it takes while running, logged and dropped
+    /// after `stop` (there is no stream left to publish to).
+    fn control(&self, entry: IngressEntry, instrument_id: Uuid) {
+        let mut lifecycle = self.lifecycle.lock();
+        match self.state.load(Ordering::Acquire) {
+            CREATED => lifecycle.pending.push((entry, instrument_id)),
+            RUNNING => {
+                if let Err(e) = self.publish(entry, instrument_id, None) {
+                    tracing::error!(%instrument_id, error = %e, "halt or resume not published");
+                }
+            }
+            _ => tracing::warn!(%instrument_id, "halt or resume after stop ignored"),
+        }
+    }
+
+    fn not_running(&self, instrument_id: Option<Uuid>) -> OrderbookManagerError {
+        match self.state.load(Ordering::Acquire) {
+            CREATED => OrderbookManagerError::NotRunning {
+                instrument_id,
+                state: "not started",
+            },
+            _ => OrderbookManagerError::NotRunning {
+                instrument_id,
+                state: "stopped",
+            },
+        }
+    }
+
+    /// Publishes into the ingress ring through a pooled producer, waiting at most
+    /// `timeout` for room.
+    fn publish(
+        &self,
+        entry: IngressEntry,
+        instrument_id: Uuid,
+        timeout: Option<Duration>,
+    ) -> Result<(), OrderbookManagerError> {
+        if self.state.load(Ordering::Acquire) != RUNNING {
+            return Err(self.not_running(Some(instrument_id)));
+        }
+        let Some(mut producer) = self.checkout() else {
+            return Err(self.not_running(Some(instrument_id)));
+        };
+        // `stop` waits until every handle is back in the pool, so a caller that still sees
+        // RUNNING here publishes before the stop marker.
+        if self.state.load(Ordering::Acquire) != RUNNING {
+            self.checkin(producer);
+            return Err(self.not_running(Some(instrument_id)));
+        }
+        let result = publish_with(&mut producer, entry, instrument_id, timeout);
+        self.checkin(producer);
+        result
+    }
+
+    fn checkout(&self) -> Option<IngressProducer> {
+        if let Some(producer) = self.pool.pop() {
+            return Some(producer);
+        }
+        let mut master = self.master.lock();
+        let clone = master.producer.as_ref()?.clone();
+        master.clones += 1;
+        Some(clone)
+    }
+
+    fn checkin(&self, producer: IngressProducer) {
+        if let Err(producer) = self.pool.push(producer) {
+            let mut master = self.master.lock();
+            master.clones -= 1;
+            drop(producer);
+        }
+    }
+
+    fn start_pipeline(&self) -> Result<(), OrderbookManagerError> {
+        let mut lifecycle = self.lifecycle.lock();
+        if self.state.load(Ordering::Acquire) != CREATED {
+            return Err(OrderbookManagerError::AlreadyStarted);
+        }
+        let poller = lifecycle
+            .poller
+            .take()
+            .expect("a manager that was never started still has its ingress poller");
+        let shared = Shared {
+            registry: Arc::clone(&self.registry),
+            failed: Arc::clone(&self.failed),
+            epoch: self.epoch,
+        };
+        let subscribers = std::mem::take(&mut lifecycle.subscribers);
+        let pipeline = Pipeline::start(shared, &self.config, poller, subscribers)?;
+        lifecycle.pipeline = Some(pipeline);
+        self.state.store(RUNNING, Ordering::Release);
+        for (entry, instrument_id) in std::mem::take(&mut lifecycle.pending) {
+            self.publish(entry, instrument_id, None)?;
+        }
+        tracing::info!(
+            instruments = self.registry.len(),
+            consumers = self.config.consumers.min(self.registry.len()),
+            wait = %self.config.wait_strategy,
+            cores = ?self.config.cores,
+            "orderbook manager started"
+        );
+        Ok(())
+    }
+
+    fn stop_pipeline(&self) -> Result<(), OrderbookManagerError> {
+        let mut lifecycle = self.lifecycle.lock();
+        match self.state.load(Ordering::Acquire) {
+            CREATED => {
+                self.state.store(STOPPED, Ordering::Release);
+                return Ok(());
+            }
+            RUNNING => {}
+            _ => return Ok(()),
+        }
+        self.state.store(STOPPING, Ordering::SeqCst);
+        let mut master = self
+            .master
+            .lock()
+            .producer
+            .take()
+            .expect("a running manager has its master producer");
+        // Every handle out with a caller comes back before the stop marker goes in.
+        let mut retired = Vec::new();
+        let backoff = Backoff::new();
+        while retired.len() < self.master.lock().clones {
+            match self.pool.pop() {
+                Some(producer) => retired.push(producer),
+                None if backoff.is_completed() => thread::yield_now(),
+                None => backoff.snooze(),
+            }
+        }
+        let stop = IngressEntry {
+            slot: NO_SLOT,
+            envelope: Envelope::Stop,
+        };
+        let _ = publish_with(&mut master, stop, Uuid::nil(), None);
+        drop(retired);
+        drop(master);
+        let errors = lifecycle
+            .pipeline
+            .take()
+            .map(Pipeline::join)
+            .unwrap_or_default();
+        self.state.store(STOPPED, Ordering::Release);
+        for error in &errors {
+            tracing::error!(%error, "pipeline failure reported at stop");
+        }
+        tracing::info!(failures = errors.len(), "orderbook manager stopped");
+        match errors.into_iter().next() {
+            None => Ok(()),
+            Some(first) => Err(first),
+        }
+    }
+}
+
+/// Publishes `entry` with `producer`, backing off while the ring is full, for at most
+/// `timeout` (`None`: until it fits).
+fn publish_with(
+    producer: &mut IngressProducer,
+    entry: IngressEntry,
+    instrument_id: Uuid,
+    timeout: Option<Duration>,
+) -> Result<(), OrderbookManagerError> {
+    if producer.try_publish(|slot| *slot = entry).is_ok() {
+        return Ok(());
+    }
+    let started = Instant::now();
+    let backoff = Backoff::new();
+    loop {
+        if backoff.is_completed() {
+            thread::sleep(Duration::from_micros(20));
+        } else {
+            backoff.snooze();
+        }
+        if producer.try_publish(|slot| *slot = entry).is_ok() {
+            return Ok(());
+        }
+        let waited = started.elapsed();
+        if timeout.is_some_and(|t| waited >= t) {
+            tracing::warn!(%instrument_id, ?waited, "publish timed out: ingress ring full");
+            return Err(OrderbookManagerError::Timeout {
+                instrument_id,
+                waited,
+            });
+        }
+    }
+}
+
+impl OrderbookManagerService for OrderbookManagerServiceImpl {
+    fn add_order(&self, order: Order) -> Result<(), OrderbookManagerError> {
+        self.submit(Command::Add(order))
+    }
+
+    fn cancel_order(
+        &self,
+        instrument_id: &Uuid,
+        order_id: Uuid,
+    ) -> Result<(), OrderbookManagerError> {
+        self.submit(Command::Cancel {
+            instrument_id: *instrument_id,
+            order_id,
+        })
+    }
+
+    fn modify_order(
+        &self,
+        instrument_id: &Uuid,
+        order_id: Uuid,
+        price: Price,
+        qty: Qty,
+    ) -> Result<(), OrderbookManagerError> {
+        self.submit(Command::Modify {
+            instrument_id: *instrument_id,
+            order_id,
+            price,
+            qty,
+        })
+    }
+
+    fn halt_orderbooks(&self, instruments: Vec<Uuid>) {
+        for instrument_id in instruments {
+            // Halts never fail for the caller: unregistered ones are rejected in the stream.
+            let _ = self.submit(Command::Halt { instrument_id });
+        }
+    }
+
+    fn resume_orderbooks(&self, instruments: Vec<Uuid>) {
+        for instrument_id in instruments {
+            let _ = self.submit(Command::Resume { instrument_id });
+        }
+    }
+
+    fn publish_orderbook_status(&self, instrument_id: Uuid) -> Result<(), OrderbookManagerError> {
+        self.submit(Command::Status { instrument_id })
+    }
+
+    fn publish_orderbook_snapshot(&self, instrument_id: Uuid) -> Result<(), OrderbookManagerError> {
+        self.submit(Command::Snapshot { instrument_id })
+    }
+
+    fn start(&self) -> Result<(), OrderbookManagerError> {
+        self.start_pipeline()
+    }
+
+    fn stop(&self) -> Result<(), OrderbookManagerError> {
+        self.stop_pipeline()
+    }
+}
+
+impl Drop for OrderbookManagerServiceImpl {
+    fn drop(&mut self) {
+        if self.state.load(Ordering::Acquire) == RUNNING {
+            if let Err(error) = self.stop_pipeline() {
+                tracing::error!(%error, "stopping the orderbook manager on drop");
+            }
+        }
+    }
+}

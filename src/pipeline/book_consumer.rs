@@ -1,0 +1,261 @@
+//! A book consumer: one thread owning one or more books outright. It polls their inbound
+//! rings in turn, applies each command, and publishes the results to the outbound ring.
+
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use disruptor::{MissingFreeSlots, Polling, Producer};
+
+use super::entry::{Envelope, OutMessage, OutboundEntry};
+use super::sequencer::publish_outbound;
+use super::wait::{Idler, WaitStrategy};
+use super::{
+    InboundPoller, OutboundProducer, SlotBits, ThreadFailure, ThreadReport, panic_message,
+};
+use crate::book::OrderBook;
+use crate::result::OrderbookResult;
+
+/// Publish the buffered results once this many are waiting.
+const FLUSH_AT: usize = 1024;
+
+/// One owned book and its ring.
+struct OwnedBook {
+    book: OrderBook,
+    inbound: InboundPoller,
+    slot: u32,
+    /// The stop marker has arrived.
+    stopped: bool,
+    /// The book panicked: its later commands are drained and counted, not applied.
+    failed: bool,
+    lost: u64,
+}
+
+/// A book consumer thread's state.
+pub(super) struct BookConsumer {
+    index: usize,
+    books: Vec<OwnedBook>,
+    outbound: OutboundProducer,
+    failed_slots: Arc<SlotBits>,
+    wait: WaitStrategy,
+    batch_size: u64,
+    buffer: Vec<OutboundEntry>,
+    failures: Vec<ThreadFailure>,
+}
+
+impl BookConsumer {
+    pub(super) fn new(
+        index: usize,
+        books: Vec<(OrderBook, InboundPoller, u32)>,
+        outbound: OutboundProducer,
+        failed_slots: Arc<SlotBits>,
+        wait: WaitStrategy,
+        batch_size: usize,
+    ) -> BookConsumer {
+        BookConsumer {
+            index,
+            books: books
+                .into_iter()
+                .map(|(book, inbound, slot)| OwnedBook {
+                    book,
+                    inbound,
+                    slot,
+                    stopped: false,
+                    failed: false,
+                    lost: 0,
+                })
+                .collect(),
+            outbound,
+            failed_slots,
+            wait,
+            batch_size: batch_size as u64,
+            buffer: Vec::with_capacity(FLUSH_AT * 2),
+            failures: Vec::new(),
+        }
+    }
+
+    /// Runs until every owned book has received its stop marker. A panic inside a book
+    /// fails that book alone; the thread goes on with the others.
+    pub(super) fn run(mut self) -> ThreadReport {
+        tracing::debug!(
+            consumer = self.index,
+            books = self.books.len(),
+            "book consumer running"
+        );
+        let mut idler = self.wait.idler();
+        loop {
+            let mut worked = false;
+            let mut live = 0usize;
+            for i in 0..self.books.len() {
+                if self.books[i].stopped {
+                    continue;
+                }
+                live += 1;
+                match self.drain_batch(i) {
+                    Ok(true) => worked = true,
+                    Ok(false) => {}
+                    Err(message) => {
+                        worked = true;
+                        self.fail_book(i, message);
+                    }
+                }
+                if self.buffer.len() >= FLUSH_AT {
+                    self.flush(&mut idler);
+                }
+            }
+            if !self.buffer.is_empty() {
+                self.flush(&mut idler);
+            }
+            if live == 0 {
+                break;
+            }
+            if worked {
+                idler.reset();
+            } else {
+                idler.idle();
+            }
+        }
+        publish_outbound(&mut self.outbound, &mut idler, 0, 0, OutMessage::Done);
+        for owned in self.books.iter().filter(|b| b.failed) {
+            let instrument = owned.book.instrument_id();
+            if let Some(f) = self
+                .failures
+                .iter_mut()
+                .find(|f| f.instruments == [instrument])
+            {
+                f.lost_commands = owned.lost;
+            }
+            tracing::error!(%instrument, lost = owned.lost, "commands to a failed book got no result");
+        }
+        tracing::debug!(consumer = self.index, "book consumer stopped");
+        self.failures
+    }
+
+    /// Takes up to a batch from book `i`'s ring and applies it. `Ok(false)`: the ring was
+    /// empty. `Err`: the book panicked on a command (the rest of the batch is drained as
+    /// lost, so a stop marker in it is still seen).
+    fn drain_batch(&mut self, i: usize) -> Result<bool, String> {
+        let owned = &mut self.books[i];
+        let mut batch = match owned.inbound.take(self.batch_size) {
+            Ok(batch) => batch,
+            Err(Polling::NoEvents) => return Ok(false),
+            Err(Polling::Shutdown) => {
+                owned.stopped = true;
+                return Ok(true);
+            }
+        };
+        let buffer = &mut self.buffer;
+        let mut panicked = None;
+        for entry in &mut batch {
+            let (seq, timestamp_ns) = (entry.seq, entry.timestamp_ns);
+            match entry.envelope {
+                Envelope::Stop => owned.stopped = true,
+                _ if owned.failed || panicked.is_some() => owned.lost += 1,
+                Envelope::Apply(command) => {
+                    let book = &mut owned.book;
+                    let applied = panic::catch_unwind(AssertUnwindSafe(|| {
+                        #[cfg(test)]
+                        tests_hook::maybe_panic(&command);
+                        book.apply(&command, &mut |result| {
+                            buffer.push(OutboundEntry {
+                                seq,
+                                timestamp_ns,
+                                message: OutMessage::Event(result),
+                            })
+                        })
+                    }));
+                    if let Err(payload) = applied {
+                        owned.lost += 1;
+                        panicked = Some(panic_message(payload.as_ref()));
+                    }
+                }
+                Envelope::Reject(command, reason) => buffer.push(OutboundEntry {
+                    seq,
+                    timestamp_ns,
+                    message: OutMessage::Event(OrderbookResult::rejected(&command, reason)),
+                }),
+            }
+        }
+        panicked.map_or(Ok(true), Err)
+    }
+
+    /// Marks book `index` failed after a panic: callers are refused from now on, and the
+    /// commands still in its ring are drained and counted as lost.
+    fn fail_book(&mut self, index: usize, message: String) {
+        let owned = &mut self.books[index];
+        owned.failed = true;
+        self.failed_slots.set(owned.slot);
+        let instrument = owned.book.instrument_id();
+        tracing::error!(%instrument, consumer = self.index, %message, "order book panicked; its book is closed");
+        self.failures.push(ThreadFailure {
+            instruments: vec![instrument],
+            lost_commands: 0,
+            message,
+        });
+    }
+
+    /// Publishes every buffered result to the outbound ring, in order, as batches of
+    /// whatever room the ring has; waits while it is full.
+    fn flush(&mut self, idler: &mut Idler) {
+        let total = self.buffer.len();
+        let mut start = 0;
+        let started = Instant::now();
+        let mut warned = false;
+        while start < total {
+            let want = total - start;
+            let pending = &mut self.buffer[start..];
+            let attempt = self.outbound.try_batch_publish(want, |slots| {
+                for (slot, entry) in slots.zip(pending.iter_mut()) {
+                    *slot = std::mem::take(entry);
+                }
+            });
+            match attempt {
+                Ok(_) => start = total,
+                Err(MissingFreeSlots(missing)) if (missing as usize) < want => {
+                    let room = want - missing as usize;
+                    let pending = &mut self.buffer[start..start + room];
+                    if self
+                        .outbound
+                        .try_batch_publish(room, |slots| {
+                            for (slot, entry) in slots.zip(pending.iter_mut()) {
+                                *slot = std::mem::take(entry);
+                            }
+                        })
+                        .is_ok()
+                    {
+                        start += room;
+                    }
+                }
+                Err(_) => {
+                    idler.idle();
+                    if !warned && started.elapsed() > Duration::from_millis(10) {
+                        warned = true;
+                        tracing::warn!(
+                            consumer = self.index,
+                            waiting = want,
+                            "slow event manager: outbound ring full"
+                        );
+                    }
+                }
+            }
+        }
+        self.buffer.clear();
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests_hook {
+    //! Test-only fault injection: an add with this order id panics inside the consumer.
+    use crate::command::Command;
+
+    /// The order id that makes a book consumer panic (tests only).
+    pub(crate) const PANIC_ORDER_ID: u128 = 0xdead_beef_dead_beef;
+
+    pub(crate) fn maybe_panic(command: &Command) {
+        if let Command::Add(order) = command {
+            if order.order_id.as_u128() == PANIC_ORDER_ID {
+                panic!("injected book panic");
+            }
+        }
+    }
+}

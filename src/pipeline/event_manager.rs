@@ -1,0 +1,113 @@
+//! The event manager: the outbound ring's single reader. It numbers every result (output
+//! seq 1, 2, 3, ...) and hands it to each subscriber in turn.
+
+use std::panic::{self, AssertUnwindSafe};
+
+use disruptor::Polling;
+
+use super::entry::OutMessage;
+use super::wait::WaitStrategy;
+use super::{OutboundPoller, ThreadFailure, ThreadReport, panic_message};
+use crate::subscriber::{PublishedEvent, Subscriber};
+
+/// The event manager thread's state.
+pub(super) struct EventManager {
+    outbound: OutboundPoller,
+    subscribers: Vec<Box<dyn Subscriber>>,
+    /// Producers (sequencer and book consumers) that have not sent `Done` yet.
+    producers: usize,
+    wait: WaitStrategy,
+}
+
+impl EventManager {
+    pub(super) fn new(
+        outbound: OutboundPoller,
+        subscribers: Vec<Box<dyn Subscriber>>,
+        producers: usize,
+        wait: WaitStrategy,
+    ) -> EventManager {
+        EventManager {
+            outbound,
+            subscribers,
+            producers,
+            wait,
+        }
+    }
+
+    /// Runs until every producer is done, then finishes each subscriber. A subscriber
+    /// that panics is dropped and reported; the others go on.
+    pub(super) fn run(mut self) -> ThreadReport {
+        let mut failures = Vec::new();
+        let mut idler = self.wait.idler();
+        let mut seq = 0u64;
+        while self.producers > 0 {
+            let mut batch = match self.outbound.poll() {
+                Ok(batch) => batch,
+                Err(Polling::NoEvents) => {
+                    idler.idle();
+                    continue;
+                }
+                Err(Polling::Shutdown) => break,
+            };
+            idler.reset();
+            for entry in &mut batch {
+                match &entry.message {
+                    OutMessage::Event(result) => {
+                        seq += 1;
+                        let event = PublishedEvent {
+                            seq,
+                            input_seq: entry.seq,
+                            timestamp_ns: entry.timestamp_ns,
+                            result,
+                        };
+                        let mut i = 0;
+                        while i < self.subscribers.len() {
+                            let subscriber = &mut self.subscribers[i];
+                            match panic::catch_unwind(AssertUnwindSafe(|| {
+                                subscriber.on_event(&event)
+                            })) {
+                                Ok(()) => i += 1,
+                                Err(payload) => {
+                                    let name = subscriber.name().to_string();
+                                    let message = format!(
+                                        "panicked at event {seq}: {}",
+                                        panic_message(payload.as_ref())
+                                    );
+                                    failures.push(subscriber_failure(&name, &message));
+                                    self.subscribers.remove(i);
+                                }
+                            }
+                        }
+                    }
+                    OutMessage::Done => self.producers -= 1,
+                    OutMessage::Empty => {}
+                }
+            }
+            drop(batch);
+            for subscriber in &mut self.subscribers {
+                subscriber.on_batch_end();
+            }
+        }
+        for mut subscriber in self.subscribers.drain(..) {
+            let name = subscriber.name().to_string();
+            match panic::catch_unwind(AssertUnwindSafe(|| subscriber.finish())) {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => failures.push(subscriber_failure(&name, &error.to_string())),
+                Err(payload) => {
+                    failures.push(subscriber_failure(&name, &panic_message(payload.as_ref())))
+                }
+            }
+        }
+        tracing::debug!(events = seq, "event manager stopped");
+        failures
+    }
+}
+
+fn subscriber_failure(name: &str, message: &str) -> ThreadFailure {
+    tracing::error!(subscriber = name, message, "subscriber failed");
+    ThreadFailure {
+        instruments: Vec::new(),
+        lost_commands: 0,
+        message: format!("subscriber {name}: {message}"),
+    }
+}

@@ -1,0 +1,212 @@
+//! The LMAX-style pipeline behind the manager: rings and the threads between them.
+//!
+//! ```text
+//! callers -> ingress ring (multi-producer) -> sequencer -> one inbound ring per book
+//!         -> book consumers -> outbound ring (multi-producer) -> event manager -> subscribers
+//! ```
+//!
+//! Every ring is a `disruptor` ring buffer read through an `EventPoller` on a thread of
+//! ours, so each thread chooses how to wait, can own several rings, and can be shut down
+//! by a marker that travels behind the last command.
+
+mod affinity;
+mod book_consumer;
+mod entry;
+mod event_manager;
+mod sequencer;
+mod slot_bits;
+mod wait;
+
+use std::sync::Arc;
+use std::thread::{self, JoinHandle};
+use std::time::Instant;
+
+use disruptor::{
+    BusySpin, EventPoller, MultiProducer, MultiProducerBarrier, SingleConsumerBarrier,
+    SingleProducer, SingleProducerBarrier, build_multi_producer, build_single_producer,
+};
+use uuid::Uuid;
+
+pub use affinity::parse_core_list;
+pub(crate) use affinity::validate_cores;
+pub(crate) use entry::{Envelope, IngressEntry, NO_SLOT};
+pub(crate) use slot_bits::SlotBits;
+pub use wait::{ParseWaitStrategyError, WaitStrategy};
+
+use crate::book::OrderBook;
+use crate::manager::{ManagerConfig, OrderbookManagerError};
+use crate::registry::InstrumentRegistry;
+use crate::subscriber::Subscriber;
+use book_consumer::BookConsumer;
+use entry::{InboundEntry, OutboundEntry};
+use event_manager::EventManager;
+use sequencer::Sequencer;
+
+/// The callers' handle on the ingress ring.
+pub(crate) type IngressProducer = MultiProducer<IngressEntry, SingleConsumerBarrier>;
+pub(crate) type IngressPoller = EventPoller<IngressEntry, MultiProducerBarrier>;
+type InboundProducer = SingleProducer<InboundEntry, SingleConsumerBarrier>;
+type InboundPoller = EventPoller<InboundEntry, SingleProducerBarrier>;
+type OutboundProducer = MultiProducer<OutboundEntry, SingleConsumerBarrier>;
+type OutboundPoller = EventPoller<OutboundEntry, MultiProducerBarrier>;
+
+/// A thread's failure, as it reports it when joined.
+#[derive(Debug)]
+pub(crate) struct ThreadFailure {
+    pub(crate) instruments: Vec<Uuid>,
+    pub(crate) lost_commands: u64,
+    pub(crate) message: String,
+}
+
+/// What a pipeline thread returns when it ends.
+pub(crate) type ThreadReport = Vec<ThreadFailure>;
+
+/// The running threads of one pipeline.
+pub(crate) struct Pipeline {
+    threads: Vec<(String, JoinHandle<ThreadReport>)>,
+}
+
+/// Shared state the pipeline threads read.
+pub(crate) struct Shared {
+    pub(crate) registry: Arc<InstrumentRegistry>,
+    pub(crate) failed: Arc<SlotBits>,
+    pub(crate) epoch: Instant,
+}
+
+/// A new ingress ring of `size` slots: the callers' first producer and the sequencer's
+/// poller. Built with the manager, so callers have a producer before `start`.
+pub(crate) fn ingress_ring(size: usize) -> (IngressProducer, IngressPoller) {
+    let (poller, builder) =
+        build_multi_producer(size, IngressEntry::default, BusySpin).new_event_poller();
+    (builder.build(), poller)
+}
+
+impl Pipeline {
+    /// Builds the inbound and outbound rings and starts every thread: the sequencer, the
+    /// book consumers (books dealt out round-robin by slot) and the event manager.
+    pub(crate) fn start(
+        shared: Shared,
+        config: &ManagerConfig,
+        ingress: IngressPoller,
+        subscribers: Vec<Box<dyn Subscriber>>,
+    ) -> Result<Pipeline, OrderbookManagerError> {
+        let instruments = shared.registry.len();
+        let consumers = config.consumers.min(instruments);
+        let (out_poller, out_builder) =
+            build_multi_producer(config.outbound_ring_size, OutboundEntry::default, BusySpin)
+                .new_event_poller();
+        let outbound: OutboundProducer = out_builder.build();
+
+        let inbound_size = config.inbound_ring_size_for(instruments);
+        let mut inbound_producers = Vec::with_capacity(instruments);
+        let mut workers: Vec<Vec<(OrderBook, InboundPoller, u32)>> =
+            (0..consumers).map(|_| Vec::new()).collect();
+        for (slot, &instrument) in shared.registry.instruments().iter().enumerate() {
+            let (poller, builder) =
+                build_single_producer(inbound_size, InboundEntry::default, BusySpin)
+                    .new_event_poller();
+            inbound_producers.push(builder.build());
+            workers[slot % consumers].push((OrderBook::new(instrument), poller, slot as u32));
+        }
+
+        let cores = config.cores.clone().unwrap_or_default();
+        let core_for = |thread_index: usize| -> Option<usize> {
+            (!cores.is_empty()).then(|| cores[thread_index % cores.len()])
+        };
+        let mut pipeline = Pipeline {
+            threads: Vec::with_capacity(consumers + 2),
+        };
+        let sequencer = Sequencer::new(
+            ingress,
+            inbound_producers,
+            outbound.clone(),
+            Arc::clone(&shared.registry),
+            shared.epoch,
+            config.wait_strategy,
+        );
+        pipeline.spawn("rb-sequencer".into(), core_for(0), move || sequencer.run())?;
+        for (index, books) in workers.into_iter().enumerate() {
+            let consumer = BookConsumer::new(
+                index,
+                books,
+                outbound.clone(),
+                Arc::clone(&shared.failed),
+                config.wait_strategy,
+                config.batch_size,
+            );
+            pipeline.spawn(format!("rb-book-{index}"), core_for(1 + index), move || {
+                consumer.run()
+            })?;
+        }
+        drop(outbound);
+        let events =
+            EventManager::new(out_poller, subscribers, consumers + 1, config.wait_strategy);
+        pipeline.spawn("rb-events".into(), core_for(consumers + 1), move || {
+            events.run()
+        })?;
+        Ok(pipeline)
+    }
+
+    fn spawn(
+        &mut self,
+        name: String,
+        core: Option<usize>,
+        body: impl FnOnce() -> ThreadReport + Send + 'static,
+    ) -> Result<(), OrderbookManagerError> {
+        let handle = thread::Builder::new()
+            .name(name.clone())
+            .spawn(move || {
+                if let Some(core) = core {
+                    affinity::pin_current(core);
+                }
+                body()
+            })
+            .map_err(|source| OrderbookManagerError::ThreadSpawn {
+                thread: name.clone(),
+                source,
+            })?;
+        self.threads.push((name, handle));
+        Ok(())
+    }
+
+    /// Waits for every thread to end and gathers their failures, in thread order.
+    pub(crate) fn join(self) -> Vec<OrderbookManagerError> {
+        let mut errors = Vec::new();
+        for (thread, handle) in self.threads {
+            match handle.join() {
+                Ok(report) => errors.extend(report.into_iter().map(|f| {
+                    OrderbookManagerError::CloseOrderbookError {
+                        thread: thread.clone(),
+                        instruments: f.instruments,
+                        lost_commands: f.lost_commands,
+                        message: f.message,
+                    }
+                })),
+                Err(payload) => errors.push(OrderbookManagerError::CloseOrderbookError {
+                    thread: thread.clone(),
+                    instruments: Vec::new(),
+                    lost_commands: 0,
+                    message: panic_message(payload.as_ref()),
+                }),
+            }
+        }
+        errors
+    }
+}
+
+/// The text of a panic payload.
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "panicked with a non-string payload".to_string()
+    }
+}
+
+/// Nanoseconds since `epoch`, saturating.
+#[inline]
+pub(crate) fn nanos_since(epoch: Instant) -> u64 {
+    u64::try_from(epoch.elapsed().as_nanos()).unwrap_or(u64::MAX)
+}
