@@ -1,11 +1,14 @@
 //! `ringbook`: replay order flow through the engine, generate flows, benchmark.
 
+mod engine_args;
+mod generate;
 mod output;
 mod replay;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
 
 /// Ringbook: a multi-instrument order-book manager for latency-critical engines.
 #[derive(Parser, Debug)]
@@ -13,12 +16,19 @@ use clap::{Parser, Subcommand};
 struct Cli {
     #[command(subcommand)]
     command: Commands,
+    /// Log level for stderr (error, warn, info, debug, trace); RUST_LOG overrides it.
+    #[arg(long, global = true, default_value = "warn", value_name = "LEVEL")]
+    log_level: String,
+    #[command(flatten)]
+    engine: engine_args::EngineArgs,
 }
 
 #[derive(Subcommand, Debug)]
 enum Commands {
     /// Run an order-flow file through the engine and write the event stream (JSON Lines).
     Replay(replay::ReplayArgs),
+    /// Write a seeded synthetic order-flow file.
+    Gen(generate::GenArgs),
 }
 
 /// How a command failed: the message for stderr and the exit status.
@@ -46,10 +56,23 @@ impl Failure {
     }
 }
 
+fn init_logging(level: &str) {
+    let filter = EnvFilter::try_from_default_env()
+        .or_else(|_| EnvFilter::try_new(level))
+        .unwrap_or_else(|_| EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_thread_names(true)
+        .init();
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    init_logging(&cli.log_level);
     let result = match cli.command {
-        Commands::Replay(args) => replay::run(args),
+        Commands::Replay(args) => replay::run(args, &cli.engine),
+        Commands::Gen(args) => generate::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -7,18 +7,14 @@ use std::path::Path;
 use crate::Failure;
 
 /// Opens `path` for writing (`None` or `-`: stdout), buffered.
-pub(crate) fn open(path: Option<&Path>) -> Result<Box<dyn Write>, Failure> {
+pub(crate) fn open(path: Option<&Path>) -> Result<Box<dyn Write + Send>, Failure> {
     match path {
-        None => Ok(Box::new(BufWriter::with_capacity(
-            1 << 16,
-            io::stdout().lock(),
-        ))),
-        Some(p) if p.as_os_str() == "-" => Ok(Box::new(BufWriter::with_capacity(
-            1 << 16,
-            io::stdout().lock(),
-        ))),
+        None => Ok(Box::new(BufWriter::with_capacity(1 << 16, io::stdout()))),
+        Some(p) if p.as_os_str() == "-" => {
+            Ok(Box::new(BufWriter::with_capacity(1 << 16, io::stdout())))
+        }
         Some(p) => File::create(p)
-            .map(|f| Box::new(BufWriter::with_capacity(1 << 16, f)) as Box<dyn Write>)
+            .map(|f| Box::new(BufWriter::with_capacity(1 << 16, f)) as Box<dyn Write + Send>)
             .map_err(|e| Failure::other(format!("cannot create {}: {e}", p.display()))),
     }
 }

@@ -1,15 +1,32 @@
-//! `ringbook replay`: a flow file in, the event stream out.
+//! `ringbook replay`: a flow file in, the event stream out, through the pipeline (or, with
+//! `--engine direct`, every book on this thread).
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
-use clap::Args;
-use ringbook::flow::{FlowError, FlowReader, JsonlWriter, parse_id};
-use ringbook::{DirectEngine, OrderbookResult, Uuid};
+use clap::{Args, ValueEnum};
+use parking_lot::Mutex;
+use ringbook::flow::{FLOW_HEADER, FlowError, FlowReader, JsonlWriter, parse_id};
+use ringbook::{
+    Command, CounterSnapshot, CountingSubscriber, DirectEngine, OrderbookManagerError,
+    OrderbookManagerService, OrderbookManagerServiceImpl, OrderbookResult, PublishedEvent,
+    Subscriber, Uuid,
+};
 
+use crate::engine_args::EngineArgs;
 use crate::{Failure, output};
+
+/// Which engine runs the flow.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Engine {
+    /// The ring pipeline (sequencer, book consumers, event manager).
+    Pipeline,
+    /// Every book on the reading thread, strictly in input order (the reference).
+    Direct,
+}
 
 /// Arguments of `ringbook replay`.
 #[derive(Args, Debug)]
@@ -27,97 +44,164 @@ pub(crate) struct ReplayArgs {
     /// Print a summary (commands, events by type, throughput) to stderr at the end.
     #[arg(long)]
     summary: bool,
+    /// The engine that runs the flow.
+    #[arg(long, value_enum, default_value = "pipeline")]
+    engine: Engine,
 }
 
-/// Event types in the order the summary lists them.
-const TYPES: [&str; 10] = [
-    "accepted",
-    "rejected",
-    "trade",
-    "cancelled",
-    "expired",
-    "modified",
-    "halted",
-    "resumed",
-    "status",
-    "snapshot",
-];
-
-/// The replay's event sink: numbers events, writes them, counts them, and keeps the
-/// first write error (after which it stops writing).
-struct EventOut {
-    writer: JsonlWriter<Box<dyn Write>>,
-    seq: u64,
-    counts: [u64; TYPES.len()],
-    error: Option<io::Error>,
+/// The event stream writer, shared by both engines: it writes numbered events and keeps
+/// the first write error (after which it writes nothing more).
+struct StreamOut {
+    writer: JsonlWriter<Box<dyn Write + Send>>,
+    error: Arc<Mutex<Option<io::Error>>>,
 }
 
-impl EventOut {
-    fn publish(&mut self, event: OrderbookResult) {
-        if self.error.is_some() {
-            return;
+impl StreamOut {
+    fn write(&mut self, seq: u64, event: &OrderbookResult) {
+        let mut error = self.error.lock();
+        if error.is_none() {
+            if let Err(e) = self.writer.write_event(seq, event) {
+                *error = Some(e);
+            }
         }
-        self.seq += 1;
-        let name = event.type_name();
-        if let Some(i) = TYPES.iter().position(|t| *t == name) {
-            self.counts[i] += 1;
-        }
-        if let Err(e) = self.writer.write_event(self.seq, &event) {
-            self.error = Some(e);
+    }
+
+    fn flush(&mut self) {
+        let mut error = self.error.lock();
+        if error.is_none() {
+            if let Err(e) = self.writer.flush() {
+                *error = Some(e);
+            }
         }
     }
 }
 
-pub(crate) fn run(args: ReplayArgs) -> Result<(), Failure> {
-    let input: Box<dyn BufRead> = if args.flow.as_os_str() == "-" {
-        Box::new(BufReader::with_capacity(1 << 16, io::stdin().lock()))
+impl Subscriber for StreamOut {
+    fn on_event(&mut self, event: &PublishedEvent<'_>) {
+        self.write(event.seq, event.result);
+    }
+
+    fn finish(&mut self) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        self.flush();
+        Ok(())
+    }
+
+    fn name(&self) -> &str {
+        "jsonl"
+    }
+}
+
+/// A temporary copy of stdin, removed when dropped.
+struct Spooled(PathBuf);
+
+impl Drop for Spooled {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+pub(crate) fn run(args: ReplayArgs, engine_args: &EngineArgs) -> Result<(), Failure> {
+    let stdin = args.flow.as_os_str() == "-";
+    let needs_scan = args.instruments.is_none() && matches!(args.engine, Engine::Pipeline);
+    // The pipeline registers instruments up front; to find them, stdin is spooled to disk
+    // so the flow still streams and may be larger than memory.
+    let spooled = if stdin && needs_scan {
+        Some(spool_stdin()?)
     } else {
-        let file = File::open(&args.flow)
+        None
+    };
+    let path: &Path = spooled
+        .as_ref()
+        .map_or(args.flow.as_path(), |s| s.0.as_path());
+    let open = |path: &Path| -> Result<Box<dyn BufRead>, Failure> {
+        if stdin && spooled.is_none() {
+            return Ok(Box::new(BufReader::with_capacity(1 << 16, io::stdin())));
+        }
+        let file = File::open(path)
             .map_err(|e| Failure::other(format!("cannot open {}: {e}", args.flow.display())))?;
-        Box::new(BufReader::with_capacity(1 << 16, file))
+        Ok(Box::new(BufReader::with_capacity(1 << 16, file)))
     };
-    let mut engine = match args.instruments {
-        Some(list) => DirectEngine::new(list),
-        None => DirectEngine::auto_registering(),
-    };
-    let mut out = EventOut {
+    let error = Arc::new(Mutex::new(None));
+    let mut out = StreamOut {
         writer: JsonlWriter::new(output::open(args.output.as_deref())?),
-        seq: 0,
-        counts: [0; TYPES.len()],
-        error: None,
+        error: Arc::clone(&error),
     };
     let started = Instant::now();
-    let mut commands = 0u64;
-    let mut malformed = None;
-    for item in FlowReader::new(input) {
-        match item {
-            Ok((_, command)) => {
-                commands += 1;
-                engine.apply(&command, &mut |e| out.publish(e));
-                if out.error.is_some() {
-                    break;
+    let (commands, malformed, counts, instruments) = match args.engine {
+        Engine::Direct => {
+            let mut engine = match args.instruments {
+                Some(list) => DirectEngine::new(list),
+                None => DirectEngine::auto_registering(),
+            };
+            let mut counting = CountingSubscriber::new();
+            let counters = counting.counters();
+            let mut seq = 0u64;
+            let (commands, malformed) = feed(open(path)?, &error, |command| {
+                engine.apply(&command, &mut |event| {
+                    seq += 1;
+                    let published = PublishedEvent {
+                        seq,
+                        input_seq: 0,
+                        timestamp_ns: 0,
+                        result: &event,
+                    };
+                    counting.on_event(&published);
+                    out.write(seq, &event);
+                });
+                Ok(())
+            })?;
+            out.flush();
+            (
+                commands,
+                malformed,
+                counters.snapshot(),
+                engine.registry().len(),
+            )
+        }
+        Engine::Pipeline => {
+            let instruments = match args.instruments {
+                Some(list) => list,
+                None => scan_instruments(open(path)?),
+            };
+            let counting = CountingSubscriber::new();
+            let counters = counting.counters();
+            let mut config = engine_args.config();
+            config.publish_timeout = None;
+            let manager = OrderbookManagerServiceImpl::builder(instruments)
+                .config(config)
+                .subscriber(out)
+                .subscriber(counting)
+                .build()
+                .map_err(|e| Failure::other(e.to_string()))?;
+            manager.start().map_err(|e| Failure::other(e.to_string()))?;
+            let fed = feed(open(path)?, &error, |command| {
+                match manager.submit(command) {
+                    Ok(()) => Ok(()),
+                    // Refused by the caller's checks: the reject is in the stream already.
+                    Err(
+                        OrderbookManagerError::InstrumentNotRegistered { .. }
+                        | OrderbookManagerError::OrderbookHalted { .. }
+                        | OrderbookManagerError::OrderbookError { .. },
+                    ) => Ok(()),
+                    Err(e) => Err(Failure::other(e.to_string())),
                 }
-            }
-            Err(e) => {
-                malformed = Some(e);
-                break;
-            }
+            });
+            let stopped = manager.stop();
+            let (commands, malformed) = fed?;
+            stopped.map_err(|e| Failure::other(e.to_string()))?;
+            let registered = manager.registry().len();
+            (commands, malformed, counters.snapshot(), registered)
         }
-    }
-    if out.error.is_none() {
-        if let Err(e) = out.writer.flush() {
-            out.error = Some(e);
-        }
-    }
-    if let Some(e) = out.error.take() {
+    };
+    if let Some(e) = error.lock().take() {
         output::write_failure("events", e)?;
     }
     if args.summary {
         print_summary(
             commands,
-            &out,
+            &counts,
             started.elapsed().as_secs_f64(),
-            engine.registry().len(),
+            instruments,
         );
     }
     match malformed {
@@ -127,7 +211,82 @@ pub(crate) fn run(args: ReplayArgs) -> Result<(), Failure> {
     }
 }
 
-fn print_summary(commands: u64, out: &EventOut, seconds: f64, instruments: usize) {
+/// Reads commands and hands each to `apply` until the end, a malformed line, or a write
+/// error. Returns the number of commands and the flow error that ended it, if any.
+fn feed(
+    input: Box<dyn BufRead>,
+    write_error: &Mutex<Option<io::Error>>,
+    mut apply: impl FnMut(Command) -> Result<(), Failure>,
+) -> Result<(u64, Option<FlowError>), Failure> {
+    let mut commands = 0u64;
+    for item in FlowReader::new(input) {
+        match item {
+            Ok((_, command)) => {
+                commands += 1;
+                apply(command)?;
+                // A closed output ends the run; checked now and then, not per line.
+                if commands % 4096 == 0 && write_error.lock().is_some() {
+                    break;
+                }
+            }
+            Err(e) => return Ok((commands, Some(e))),
+        }
+    }
+    Ok((commands, None))
+}
+
+/// The instruments a flow names, in order of first appearance. Lines that do not parse
+/// are skipped here: the replay itself reports them.
+fn scan_instruments(input: Box<dyn BufRead>) -> Vec<Uuid> {
+    let mut seen = std::collections::HashSet::new();
+    let mut instruments = Vec::new();
+    let mut header_seen = false;
+    for line in input.split(b'\n') {
+        let Ok(line) = line else { break };
+        let Ok(text) = std::str::from_utf8(&line) else {
+            continue;
+        };
+        let text = text.strip_suffix('\r').unwrap_or(text);
+        if text.trim().is_empty() || text.starts_with('#') {
+            continue;
+        }
+        if !header_seen {
+            header_seen = text == FLOW_HEADER;
+            if !header_seen {
+                break;
+            }
+            continue;
+        }
+        if let Some(Ok(id)) = text.split(',').nth(1).map(parse_id) {
+            if seen.insert(id) {
+                instruments.push(id);
+            }
+        }
+    }
+    instruments
+}
+
+fn spool_stdin() -> Result<Spooled, Failure> {
+    let path = std::env::temp_dir().join(format!(
+        "ringbook-stdin-{}-{}.csv",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos())
+    ));
+    let spooled = Spooled(path);
+    let mut file = File::create(&spooled.0).map_err(|e| {
+        Failure::other(format!(
+            "cannot spool stdin to {}: {e}",
+            spooled.0.display()
+        ))
+    })?;
+    io::copy(&mut io::stdin().lock(), &mut file)
+        .map_err(|e| Failure::other(format!("cannot spool stdin: {e}")))?;
+    Ok(spooled)
+}
+
+fn print_summary(commands: u64, counts: &CounterSnapshot, seconds: f64, instruments: usize) {
     let rate = if seconds > 0.0 {
         commands as f64 / seconds
     } else {
@@ -136,12 +295,11 @@ fn print_summary(commands: u64, out: &EventOut, seconds: f64, instruments: usize
     eprintln!(
         "replayed {commands} commands on {instruments} instruments in {seconds:.3} s ({:.2} M commands/s), {} events",
         rate / 1e6,
-        out.seq
+        counts.total()
     );
-    let parts: Vec<String> = TYPES
-        .iter()
-        .zip(out.counts)
-        .filter(|(_, n)| *n > 0)
+    let parts: Vec<String> = counts
+        .by_type()
+        .into_iter()
         .map(|(t, n)| format!("{t} {n}"))
         .collect();
     eprintln!("events: {}", parts.join(", "));

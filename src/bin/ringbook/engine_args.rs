@@ -1,0 +1,40 @@
+//! The engine flags every subcommand that runs the pipeline shares.
+
+use clap::Args;
+use ringbook::{ManagerConfig, WaitStrategy, parse_core_list};
+
+/// Pipeline settings: consumer threads, wait strategy, pinning, ring sizes.
+#[derive(Args, Debug, Clone)]
+pub(crate) struct EngineArgs {
+    /// Book consumer threads (each owns a share of the books).
+    #[arg(long, global = true, default_value_t = 1, value_name = "N")]
+    pub(crate) consumers: usize,
+    /// How idle pipeline threads wait: busy-spin (needs a core per thread), yield (spin,
+    /// yield, then sleep: the default), or sleep.
+    #[arg(long, global = true, default_value = "yield", value_name = "STRATEGY")]
+    pub(crate) wait: WaitStrategy,
+    /// Pin the sequencer, the book consumers and the event manager to these cores, in
+    /// that order (e.g. `0,1` or `0-3`).
+    #[arg(long, global = true, value_parser = parse_core_list, value_name = "LIST")]
+    pub(crate) cores: Option<Vec<usize>>,
+    /// Slots in every ring (a power of two, at least 64); default: 65,536 for ingress and
+    /// outbound, and a per-book size that shrinks as instruments grow.
+    #[arg(long, global = true, value_name = "N")]
+    pub(crate) ring_size: Option<usize>,
+}
+
+impl EngineArgs {
+    /// The manager configuration these flags describe.
+    pub(crate) fn config(&self) -> ManagerConfig {
+        let config = ManagerConfig {
+            consumers: self.consumers,
+            wait_strategy: self.wait,
+            cores: self.cores.clone(),
+            ..ManagerConfig::default()
+        };
+        match self.ring_size {
+            Some(size) => config.with_ring_size(size),
+            None => config,
+        }
+    }
+}
