@@ -10,6 +10,7 @@
 #![deny(missing_docs, unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
+pub mod baseline;
 mod book;
 mod command;
 mod direct;

@@ -110,7 +110,7 @@ impl OrderBook {
             }
             .map(|&(p, _)| p);
             if actual_best != ladder.best_price()
-                || actual_best.is_some_and(|p| ladder.get(p) != Some(ladder.best()))
+                || actual_best.is_some_and(|p| ladder.get_uncached(p) != Some(ladder.best()))
             {
                 return Err(IntegrityError::BestLevel {
                     instrument,

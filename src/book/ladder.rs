@@ -102,6 +102,12 @@ impl Ladder {
         self.levels.get(&price).copied()
     }
 
+    /// The level slot the tree holds at `price`, bypassing the cached best (for integrity
+    /// checks: the cache must agree with the tree).
+    pub(crate) fn get_uncached(&self, price: Price) -> Option<u32> {
+        self.levels.get(&price).copied()
+    }
+
     /// Adds the level slot `level` at `price`, which must not be present yet.
     #[inline]
     pub(crate) fn insert(&mut self, price: Price, level: u32) {

@@ -1,1 +1,735 @@
+//! Unit tests of the book's internals: the slab free list, the ladder's cached best, the
+//! level FIFOs, the id index, and `check_integrity` against deliberately corrupted state.
 
+use uuid::Uuid;
+
+use super::index::IdIndex;
+use super::ladder::Ladder;
+use super::slab::NIL;
+use super::{IntegrityError, OrderBook};
+use crate::command::Command;
+use crate::result::OrderbookResult;
+use crate::types::{Order, OrderKind, Side};
+
+const INSTRUMENT: Uuid = Uuid::from_u128(0xAB);
+
+fn id(n: u128) -> Uuid {
+    Uuid::from_u128(0x5000 + n)
+}
+
+/// Applies `command`, returning its events.
+fn apply(book: &mut OrderBook, command: Command) -> Vec<OrderbookResult> {
+    let mut events = Vec::new();
+    book.apply(&command, &mut |e| events.push(e));
+    events
+}
+
+fn limit(book: &mut OrderBook, n: u128, side: Side, price: i64, qty: u64) {
+    let events = apply(
+        book,
+        Command::Add(Order::limit(id(n), INSTRUMENT, side, price, qty)),
+    );
+    assert!(
+        matches!(events.as_slice(), [OrderbookResult::Accepted { .. }]),
+        "order {n} should rest untouched, got {events:?}"
+    );
+}
+
+fn cancel(book: &mut OrderBook, n: u128) {
+    let events = apply(
+        book,
+        Command::Cancel {
+            instrument_id: INSTRUMENT,
+            order_id: id(n),
+        },
+    );
+    assert!(
+        matches!(events.as_slice(), [OrderbookResult::Cancelled { .. }]),
+        "cancel {n}: {events:?}"
+    );
+}
+
+/// How many slots (live or vacant) a slab's backing vector holds.
+fn slot_count<T>(slab: &super::slab::Slab<T>) -> usize {
+    slab.iter_all().count()
+}
+
+/// The slot of resting order `n`.
+fn slot_of(book: &OrderBook, n: u128) -> u32 {
+    book.find(&id(n)).expect("order rests")
+}
+
+/// The order ids of the level at `price` on `side`, walked head to tail, and checked
+/// against the walk tail to head.
+fn fifo(book: &OrderBook, side: Side, price: i64) -> Vec<Uuid> {
+    let Some(level) = book.ladder(side).get(price) else {
+        return Vec::new();
+    };
+    let lvl = &book.levels[level];
+    let mut forward = Vec::new();
+    let mut slot = lvl.head;
+    while slot != NIL {
+        forward.push(book.orders[slot].order_id);
+        slot = book.orders[slot].next;
+    }
+    let mut backward = Vec::new();
+    let mut slot = lvl.tail;
+    while slot != NIL {
+        backward.push(book.orders[slot].order_id);
+        slot = book.orders[slot].prev;
+    }
+    backward.reverse();
+    assert_eq!(forward, backward, "forward and back links disagree");
+    assert_eq!(forward.len(), lvl.count as usize, "level count");
+    forward
+}
+
+// ---------------------------------------------------------------------------------------
+// Slab free list
+// ---------------------------------------------------------------------------------------
+
+/// One add and one cancel per round, at new and existing levels on both sides.
+fn churn(book: &mut OrderBook, rounds: std::ops::Range<u128>) {
+    for round in rounds {
+        let n = 2_000 + round;
+        let (side, price) = match round % 4 {
+            0 => (Side::Buy, 80 - (round % 7) as i64),
+            1 => (Side::Sell, 120 + (round % 7) as i64),
+            2 => (Side::Buy, 95),
+            _ => (Side::Sell, 105),
+        };
+        limit(book, n, side, price, 3);
+        cancel(book, n);
+    }
+}
+
+#[test]
+fn add_cancel_in_steady_state_does_not_grow_the_slabs() {
+    let mut book = OrderBook::new(INSTRUMENT);
+    // A standing book of 50 bids over 10 levels and 50 asks over 10 levels.
+    for n in 0..50 {
+        limit(&mut book, n, Side::Buy, 90 + (n as i64 % 10), 1 + n as u64);
+        limit(
+            &mut book,
+            100 + n,
+            Side::Sell,
+            101 + (n as i64 % 10),
+            1 + n as u64,
+        );
+    }
+    // One order in flight at a time: the peak is the standing book plus one.
+    limit(&mut book, 1_000, Side::Buy, 50, 1);
+    cancel(&mut book, 1_000);
+    let order_slots = slot_count(&book.orders);
+    let level_slots = slot_count(&book.levels);
+    let index_bytes = book.index.heap_bytes();
+    assert_eq!(order_slots, 101);
+    assert_eq!(level_slots, 21);
+
+    churn(&mut book, 0..10_000);
+    assert_eq!(slot_count(&book.orders), order_slots, "order slab grew");
+    assert_eq!(slot_count(&book.levels), level_slots, "level slab grew");
+    // The hash table may double once when its tombstones first fill it up (hashbrown
+    // grows rather than rehashing in place while more than half full), then never again.
+    let warm_index_bytes = book.index.heap_bytes();
+    assert!(
+        warm_index_bytes <= 2 * index_bytes,
+        "id index grew from {index_bytes} to {warm_index_bytes} bytes"
+    );
+    let heap = book.heap_bytes();
+
+    churn(&mut book, 10_000..20_000);
+    assert_eq!(slot_count(&book.orders), order_slots, "order slab grew");
+    assert_eq!(slot_count(&book.levels), level_slots, "level slab grew");
+    assert_eq!(book.index.heap_bytes(), warm_index_bytes, "id index grew");
+    assert_eq!(book.heap_bytes(), heap, "the book grew in steady state");
+    assert_eq!(book.len(), 100);
+    book.check_integrity().unwrap();
+}
+
+#[test]
+fn filled_makers_free_their_slots_for_the_next_orders() {
+    let mut book = OrderBook::new(INSTRUMENT);
+    for round in 0..5_000u128 {
+        // A maker rests, a taker fills it exactly: nothing stays.
+        limit(
+            &mut book,
+            2 * round,
+            Side::Sell,
+            100 + (round % 3) as i64,
+            4,
+        );
+        let events = apply(
+            &mut book,
+            Command::Add(Order::market(id(2 * round + 1), INSTRUMENT, Side::Buy, 4)),
+        );
+        assert_eq!(events.len(), 2, "accepted and one trade: {events:?}");
+        assert!(book.is_empty());
+    }
+    assert_eq!(slot_count(&book.orders), 1);
+    assert_eq!(slot_count(&book.levels), 1);
+    assert_eq!(book.orders.live(), 0);
+    assert_eq!(book.levels.live(), 0);
+    book.check_integrity().unwrap();
+}
+
+#[test]
+fn freed_slots_are_reused_last_freed_first() {
+    let mut book = OrderBook::new(INSTRUMENT);
+    for n in 0..4 {
+        limit(&mut book, n, Side::Buy, 100, 1);
+    }
+    let (s1, s2) = (slot_of(&book, 1), slot_of(&book, 2));
+    cancel(&mut book, 1);
+    cancel(&mut book, 2);
+    assert_eq!(book.orders[s1].qty, 0, "a freed slot is marked vacant");
+    limit(&mut book, 10, Side::Buy, 100, 1);
+    limit(&mut book, 11, Side::Buy, 100, 1);
+    assert_eq!(slot_of(&book, 10), s2);
+    assert_eq!(slot_of(&book, 11), s1);
+    assert_eq!(slot_count(&book.orders), 4);
+    assert_eq!(
+        fifo(&book, Side::Buy, 100),
+        vec![id(0), id(3), id(10), id(11)]
+    );
+    book.check_integrity().unwrap();
+}
+
+// ---------------------------------------------------------------------------------------
+// Ladder
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn bid_ladder_recomputes_its_best_after_the_best_level_goes() {
+    let mut ladder = Ladder::new(Side::Buy);
+    assert_eq!(ladder.best(), NIL);
+    assert_eq!(ladder.best_price(), None);
+    ladder.insert(100, 0);
+    ladder.insert(102, 1);
+    ladder.insert(101, 2);
+    ladder.insert(-5, 3);
+    assert_eq!((ladder.best_price(), ladder.best()), (Some(102), 1));
+    ladder.remove(102);
+    assert_eq!((ladder.best_price(), ladder.best()), (Some(101), 2));
+    assert_eq!(ladder.get(102), None);
+    // Removing a level that is not the best leaves the cache alone.
+    ladder.remove(100);
+    assert_eq!((ladder.best_price(), ladder.best()), (Some(101), 2));
+    ladder.remove(101);
+    assert_eq!((ladder.best_price(), ladder.best()), (Some(-5), 3));
+    ladder.remove(-5);
+    assert_eq!((ladder.best_price(), ladder.best()), (None, NIL));
+    // The stale cached price must not answer lookups once the side is empty.
+    assert_eq!(ladder.get(-5), None);
+    assert_eq!(ladder.len(), 0);
+    assert!(!ladder.crossed_by(None));
+    assert!(!ladder.crossed_by(Some(i64::MIN)));
+}
+
+#[test]
+fn ask_ladder_recomputes_its_best_after_the_best_level_goes() {
+    let mut ladder = Ladder::new(Side::Sell);
+    ladder.insert(101, 7);
+    ladder.insert(99, 8);
+    ladder.insert(i64::MAX, 9);
+    assert_eq!((ladder.best_price(), ladder.best()), (Some(99), 8));
+    // A buy at 99 crosses, at 98 it does not; a market buy always crosses.
+    assert!(ladder.crossed_by(Some(99)));
+    assert!(!ladder.crossed_by(Some(98)));
+    assert!(ladder.crossed_by(None));
+    ladder.remove(99);
+    assert_eq!((ladder.best_price(), ladder.best()), (Some(101), 7));
+    assert_eq!(ladder.get(99), None);
+    assert_eq!(ladder.get(i64::MAX), Some(9));
+    ladder.remove(101);
+    assert_eq!((ladder.best_price(), ladder.best()), (Some(i64::MAX), 9));
+    ladder.insert(100, 4);
+    assert_eq!((ladder.best_price(), ladder.best()), (Some(100), 4));
+    let mut walked = Vec::new();
+    ladder.walk_best_first(|p, l| {
+        walked.push((p, l));
+        std::ops::ControlFlow::Continue(())
+    });
+    assert_eq!(walked, vec![(100, 4), (i64::MAX, 9)]);
+}
+
+#[test]
+fn book_best_follows_when_the_best_level_is_emptied() {
+    let mut book = OrderBook::new(INSTRUMENT);
+    limit(&mut book, 1, Side::Buy, 100, 5);
+    limit(&mut book, 2, Side::Buy, 99, 6);
+    limit(&mut book, 3, Side::Buy, 101, 7);
+    assert_eq!(book.best_bid(), Some((101, 7)));
+    cancel(&mut book, 3);
+    assert_eq!(book.best_bid(), Some((100, 5)));
+    assert_eq!(book.bids.best(), book.bids.get(100).unwrap());
+    let events = apply(
+        &mut book,
+        Command::Add(Order::market(id(4), INSTRUMENT, Side::Sell, 5)),
+    );
+    assert_eq!(events.len(), 2);
+    assert_eq!(book.best_bid(), Some((99, 6)));
+    assert_eq!(book.levels(Side::Buy), 1);
+    book.check_integrity().unwrap();
+}
+
+// ---------------------------------------------------------------------------------------
+// Level FIFOs
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn unlinking_middle_head_and_tail_keeps_the_fifo_linked() {
+    let mut book = OrderBook::new(INSTRUMENT);
+    for n in 1..=5 {
+        limit(&mut book, n, Side::Sell, 100, n as u64);
+    }
+    let level = book.asks.get(100).unwrap();
+    assert_eq!(
+        fifo(&book, Side::Sell, 100),
+        (1..=5).map(id).collect::<Vec<_>>()
+    );
+
+    // Middle.
+    let s3 = slot_of(&book, 3);
+    book.unlink(s3);
+    let hash = book.index.hash(&id(3));
+    book.release(s3, hash);
+    assert_eq!(
+        fifo(&book, Side::Sell, 100),
+        vec![id(1), id(2), id(4), id(5)]
+    );
+    assert_eq!(book.orders[slot_of(&book, 2)].next, slot_of(&book, 4));
+    assert_eq!(book.orders[slot_of(&book, 4)].prev, slot_of(&book, 2));
+    assert_eq!(book.levels[level].total, 1 + 2 + 4 + 5);
+    book.check_integrity().unwrap();
+
+    // Head.
+    let s1 = slot_of(&book, 1);
+    book.unlink(s1);
+    let hash = book.index.hash(&id(1));
+    book.release(s1, hash);
+    assert_eq!(book.levels[level].head, slot_of(&book, 2));
+    assert_eq!(book.orders[slot_of(&book, 2)].prev, NIL);
+    assert_eq!(fifo(&book, Side::Sell, 100), vec![id(2), id(4), id(5)]);
+    book.check_integrity().unwrap();
+
+    // Tail.
+    let s5 = slot_of(&book, 5);
+    book.unlink(s5);
+    let hash = book.index.hash(&id(5));
+    book.release(s5, hash);
+    assert_eq!(book.levels[level].tail, slot_of(&book, 4));
+    assert_eq!(book.orders[slot_of(&book, 4)].next, NIL);
+    assert_eq!(fifo(&book, Side::Sell, 100), vec![id(2), id(4)]);
+    assert_eq!(book.levels[level].count, 2);
+    assert_eq!(book.levels[level].total, 6);
+    book.check_integrity().unwrap();
+
+    // A new order goes behind the new tail.
+    limit(&mut book, 6, Side::Sell, 100, 1);
+    assert_eq!(fifo(&book, Side::Sell, 100), vec![id(2), id(4), id(6)]);
+
+    // Emptying the level removes it from the ladder and frees its slot.
+    for n in [4, 2, 6] {
+        cancel(&mut book, n);
+    }
+    assert_eq!(book.asks.get(100), None);
+    assert_eq!(book.asks.best_price(), None);
+    assert_eq!(book.levels.live(), 0);
+    book.check_integrity().unwrap();
+}
+
+#[test]
+fn unlinking_the_only_order_removes_its_level() {
+    let mut book = OrderBook::new(INSTRUMENT);
+    limit(&mut book, 1, Side::Buy, 100, 5);
+    limit(&mut book, 2, Side::Buy, 99, 5);
+    let s1 = slot_of(&book, 1);
+    book.unlink(s1);
+    assert_eq!(book.bids.get(100), None);
+    assert_eq!(book.best_bid(), Some((99, 5)));
+    // Relinking the same slot elsewhere, as a modify does.
+    book.orders[s1].qty = 3;
+    book.link_tail(s1, Side::Buy, 99);
+    assert_eq!(fifo(&book, Side::Buy, 99), vec![id(2), id(1)]);
+    assert_eq!(book.best_bid(), Some((99, 8)));
+    book.check_integrity().unwrap();
+}
+
+// ---------------------------------------------------------------------------------------
+// Id index
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn id_index_finds_every_live_id_after_many_inserts_and_removes() {
+    // Slot number i holds ids[i]; the index stores only slot numbers.
+    let mut ids: Vec<Uuid> = (0..10_000u128)
+        .map(|n| Uuid::from_u128(n.wrapping_mul(0x9E37_79B9_7F4A_7C15_F39C_C060_5CED_C835)))
+        .collect();
+    let mut index = IdIndex::with_capacity(0);
+    for slot in 0..ids.len() as u32 {
+        let hash = index.hash(&ids[slot as usize]);
+        index.insert(hash, slot, |s| ids[s as usize]);
+    }
+    assert_eq!(index.len(), 10_000);
+    // Remove every third slot.
+    for slot in (0..ids.len() as u32).step_by(3) {
+        let hash = index.hash(&ids[slot as usize]);
+        index.remove(hash, slot);
+    }
+    assert_eq!(index.len(), 10_000 - 3_334);
+    for (slot, uid) in ids.iter().enumerate() {
+        let found = index.find(index.hash(uid), uid, |s| ids[s as usize]);
+        let expected = (slot % 3 != 0).then_some(slot as u32);
+        assert_eq!(found, expected, "slot {slot}");
+    }
+    // Reuse the freed slot numbers for new ids, as the slab does.
+    for slot in (0..ids.len() as u32).step_by(3) {
+        ids[slot as usize] = Uuid::from_u128(0xFFFF_0000 + u128::from(slot));
+        let hash = index.hash(&ids[slot as usize]);
+        index.insert(hash, slot, |s| ids[s as usize]);
+    }
+    assert_eq!(index.len(), 10_000);
+    for (slot, uid) in ids.iter().enumerate() {
+        assert_eq!(
+            index.find(index.hash(uid), uid, |s| ids[s as usize]),
+            Some(slot as u32)
+        );
+    }
+    // The removed ids are gone for good.
+    let gone = Uuid::from_u128(0);
+    assert_eq!(
+        index.find(index.hash(&gone), &gone, |s| ids[s as usize]),
+        None
+    );
+    let mut slots: Vec<u32> = index.slots().collect();
+    slots.sort_unstable();
+    assert_eq!(slots, (0..10_000).collect::<Vec<u32>>());
+}
+
+#[test]
+fn book_index_agrees_with_levels_after_churn() {
+    let mut book = OrderBook::new(INSTRUMENT);
+    for n in 0..2_000u128 {
+        limit(&mut book, n, Side::Buy, 50 + (n % 40) as i64, 1);
+    }
+    for n in (0..2_000u128).filter(|n| n % 5 != 0) {
+        cancel(&mut book, n);
+    }
+    assert_eq!(book.index.len(), 400);
+    for n in 0..2_000u128 {
+        let expected = (n % 5 == 0).then_some(1);
+        assert_eq!(book.order_qty(&id(n)), expected, "order {n}");
+    }
+    book.check_integrity().unwrap();
+}
+
+// ---------------------------------------------------------------------------------------
+// check_integrity on corrupted state
+// ---------------------------------------------------------------------------------------
+
+/// A small valid book: bids 99 [1, 2] and 98 [3]; asks 101 [4, 5, 6].
+fn sample_book() -> OrderBook {
+    let mut book = OrderBook::new(INSTRUMENT);
+    limit(&mut book, 1, Side::Buy, 99, 10);
+    limit(&mut book, 2, Side::Buy, 99, 20);
+    limit(&mut book, 3, Side::Buy, 98, 30);
+    limit(&mut book, 4, Side::Sell, 101, 40);
+    limit(&mut book, 5, Side::Sell, 101, 50);
+    limit(&mut book, 6, Side::Sell, 101, 60);
+    book.check_integrity().unwrap();
+    book
+}
+
+fn queue_error(book: &OrderBook) -> (Side, i64, String) {
+    match book.check_integrity() {
+        Err(IntegrityError::LevelQueue {
+            instrument,
+            side,
+            price,
+            what,
+        }) => {
+            assert_eq!(instrument, INSTRUMENT);
+            (side, price, what)
+        }
+        other => panic!("expected a LevelQueue error, got {other:?}"),
+    }
+}
+
+#[test]
+fn integrity_detects_a_wrong_level_total() {
+    let mut book = sample_book();
+    let level = book.bids.get(99).unwrap();
+    book.levels[level].total += 1;
+    assert_eq!(
+        book.check_integrity(),
+        Err(IntegrityError::LevelTotal {
+            instrument: INSTRUMENT,
+            side: Side::Buy,
+            price: 99,
+            cached: 31,
+            summed: 30,
+        })
+    );
+}
+
+#[test]
+fn integrity_detects_a_wrong_order_quantity_against_its_total() {
+    let mut book = sample_book();
+    let s5 = slot_of(&book, 5);
+    book.orders[s5].qty = 49;
+    assert_eq!(
+        book.check_integrity(),
+        Err(IntegrityError::LevelTotal {
+            instrument: INSTRUMENT,
+            side: Side::Sell,
+            price: 101,
+            cached: 150,
+            summed: 149,
+        })
+    );
+}
+
+#[test]
+fn integrity_detects_a_broken_back_link() {
+    let mut book = sample_book();
+    let s6 = slot_of(&book, 6);
+    book.orders[s6].prev = slot_of(&book, 4);
+    let (side, price, what) = queue_error(&book);
+    assert_eq!((side, price), (Side::Sell, 101));
+    assert!(what.contains("back link"), "{what}");
+}
+
+#[test]
+fn integrity_detects_a_cycle_in_a_level() {
+    let mut book = sample_book();
+    let (s4, s6) = (slot_of(&book, 4), slot_of(&book, 6));
+    book.orders[s6].next = s4;
+    let (side, price, what) = queue_error(&book);
+    assert_eq!((side, price), (Side::Sell, 101));
+    assert!(what.contains("linked twice"), "{what}");
+}
+
+#[test]
+fn integrity_detects_a_wrong_tail() {
+    let mut book = sample_book();
+    let level = book.asks.get(101).unwrap();
+    book.levels[level].tail = slot_of(&book, 5);
+    let (_, price, what) = queue_error(&book);
+    assert_eq!(price, 101);
+    assert!(what.contains("tail"), "{what}");
+}
+
+#[test]
+fn integrity_detects_a_wrong_count() {
+    let mut book = sample_book();
+    let level = book.bids.get(98).unwrap();
+    book.levels[level].count = 2;
+    let (side, price, what) = queue_error(&book);
+    assert_eq!((side, price), (Side::Buy, 98));
+    assert!(what.contains("count"), "{what}");
+}
+
+#[test]
+fn integrity_detects_an_order_pointing_at_another_level() {
+    let mut book = sample_book();
+    let s2 = slot_of(&book, 2);
+    book.orders[s2].level = book.bids.get(98).unwrap();
+    let (side, price, what) = queue_error(&book);
+    assert_eq!((side, price), (Side::Buy, 99));
+    assert!(what.contains(&id(2).to_string()), "{what}");
+}
+
+#[test]
+fn integrity_detects_an_order_on_the_wrong_side() {
+    let mut book = sample_book();
+    let s3 = slot_of(&book, 3);
+    book.orders[s3].side = Side::Sell;
+    let (side, price, _) = queue_error(&book);
+    assert_eq!((side, price), (Side::Buy, 98));
+}
+
+#[test]
+fn integrity_detects_an_empty_level_left_listed() {
+    let mut book = sample_book();
+    let level = book.bids.get(98).unwrap();
+    book.levels[level].head = NIL;
+    let (side, price, what) = queue_error(&book);
+    assert_eq!((side, price), (Side::Buy, 98));
+    assert!(what.contains("empty level"), "{what}");
+}
+
+#[test]
+fn integrity_detects_a_level_slot_with_the_wrong_price() {
+    let mut book = sample_book();
+    let level = book.bids.get(98).unwrap();
+    book.levels[level].price = 97;
+    let (side, price, what) = queue_error(&book);
+    assert_eq!((side, price), (Side::Buy, 98));
+    assert!(what.contains("97"), "{what}");
+}
+
+#[test]
+fn integrity_detects_a_resting_order_with_zero_quantity() {
+    let mut book = sample_book();
+    let s1 = slot_of(&book, 1);
+    let level = book.orders[s1].level;
+    book.orders[s1].qty = 0;
+    book.levels[level].total -= 10;
+    assert_eq!(
+        book.check_integrity(),
+        Err(IntegrityError::ZeroQuantity {
+            instrument: INSTRUMENT,
+            order_id: id(1),
+        })
+    );
+}
+
+#[test]
+fn integrity_detects_a_crossed_book() {
+    let mut book = sample_book();
+    // Rest a bid through the asks without matching.
+    let hash = book.index.hash(&id(7));
+    book.rest(id(7), hash, Side::Buy, 102, 1, false);
+    assert_eq!(
+        book.check_integrity(),
+        Err(IntegrityError::Crossed {
+            instrument: INSTRUMENT,
+            bid: 102,
+            ask: 101,
+        })
+    );
+}
+
+#[test]
+fn integrity_detects_a_locked_book() {
+    let mut book = sample_book();
+    let hash = book.index.hash(&id(7));
+    book.rest(id(7), hash, Side::Sell, 99, 1, false);
+    assert_eq!(
+        book.check_integrity(),
+        Err(IntegrityError::Crossed {
+            instrument: INSTRUMENT,
+            bid: 99,
+            ask: 99,
+        })
+    );
+}
+
+#[test]
+fn integrity_detects_an_order_missing_from_the_index() {
+    let mut book = sample_book();
+    let s4 = slot_of(&book, 4);
+    let hash = book.index.hash(&id(4));
+    book.index.remove(hash, s4);
+    match book.check_integrity() {
+        Err(IntegrityError::Index { instrument, what }) => {
+            assert_eq!(instrument, INSTRUMENT);
+            assert!(what.contains("5 ids indexed, 6 orders on levels"), "{what}");
+        }
+        other => panic!("expected an Index error, got {other:?}"),
+    }
+}
+
+#[test]
+fn integrity_detects_an_indexed_order_on_no_level() {
+    let mut book = sample_book();
+    // Unlink order 5 but leave it allocated and indexed.
+    let s5 = slot_of(&book, 5);
+    book.unlink(s5);
+    match book.check_integrity() {
+        Err(IntegrityError::Index { what, .. }) => {
+            assert!(what.contains("6 ids indexed, 5 orders on levels"), "{what}");
+        }
+        other => panic!("expected an Index error, got {other:?}"),
+    }
+}
+
+#[test]
+fn integrity_detects_an_index_entry_under_the_wrong_id() {
+    let mut book = sample_book();
+    // Rename the order in its slot: the index still holds the slot, under the old hash.
+    let s2 = slot_of(&book, 2);
+    book.orders[s2].order_id = id(99);
+    match book.check_integrity() {
+        Err(IntegrityError::Index { what, .. }) => {
+            assert!(what.contains("does not look up"), "{what}");
+        }
+        other => panic!("expected an Index error, got {other:?}"),
+    }
+}
+
+#[test]
+fn integrity_detects_a_vacant_slot_still_holding_quantity() {
+    let mut book = sample_book();
+    let s3 = slot_of(&book, 3);
+    cancel(&mut book, 3);
+    book.check_integrity().unwrap();
+    book.orders[s3].qty = 30;
+    match book.check_integrity() {
+        Err(IntegrityError::Index { what, .. }) => {
+            assert!(what.contains("6 slots hold quantity"), "{what}");
+        }
+        other => panic!("expected an Index error, got {other:?}"),
+    }
+}
+
+#[test]
+fn integrity_holds_through_every_order_kind() {
+    let mut book = sample_book();
+    let instrument_id = INSTRUMENT;
+    let flow = [
+        Command::Add(Order::new(
+            id(10),
+            instrument_id,
+            Side::Buy,
+            OrderKind::Fok,
+            101,
+            200,
+        )),
+        Command::Add(Order::new(
+            id(11),
+            instrument_id,
+            Side::Buy,
+            OrderKind::Ioc,
+            101,
+            45,
+        )),
+        Command::Add(Order::new(
+            id(12),
+            instrument_id,
+            Side::Sell,
+            OrderKind::PostOnly,
+            100,
+            5,
+        )),
+        Command::Modify {
+            instrument_id,
+            order_id: id(12),
+            price: 99,
+            qty: 5,
+        },
+        Command::Modify {
+            instrument_id,
+            order_id: id(3),
+            price: 101,
+            qty: 500,
+        },
+        Command::Add(Order::market(id(13), instrument_id, Side::Sell, 1_000)),
+    ];
+    // (best bid, best ask) after each command.
+    let tops = [
+        (Some((99, 30)), Some((101, 150))), // fok killed: 150 < 200
+        (Some((99, 30)), Some((101, 105))), // ioc took 45
+        (Some((99, 30)), Some((100, 5))),   // post-only rests at 100
+        (Some((99, 30)), Some((100, 5))),   // moving it to 99 would cross: rejected
+        (Some((101, 390)), None),           // 3 swept 5 + 105 and rests 390 at 101
+        (None, None),                       // the market sell took every bid
+    ];
+    for (step, (command, top)) in flow.into_iter().zip(tops).enumerate() {
+        apply(&mut book, command);
+        book.check_integrity().unwrap();
+        assert_eq!((book.best_bid(), book.best_ask()), top, "step {step}");
+    }
+    assert!(book.is_empty());
+}

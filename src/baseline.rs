@@ -1,0 +1,306 @@
+//! The baseline: the original module's design, kept to measure the pipeline against.
+//!
+//! `parking_lot::RwLock<HashMap<Uuid, Sender>>` routes orders, an `RwLock<HashSet<Uuid>>`
+//! holds halts, every book has its own thread and bounded channel, and one result channel
+//! feeds the event manager thread. It implements [`OrderbookManagerService`] with the same
+//! semantics (the same events per instrument), so a benchmark can drive both the same way.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
+
+use crossbeam_channel::{Receiver, Sender, bounded};
+use parking_lot::{Mutex, RwLock};
+use uuid::Uuid;
+
+use crate::book::OrderBook;
+use crate::command::Command;
+use crate::manager::{OrderbookManagerError, OrderbookManagerService};
+use crate::result::{OrderbookResult, RejectReason};
+use crate::subscriber::{PublishedEvent, Subscriber};
+use crate::types::{Order, Price, Qty};
+
+/// Capacity of each book's channel and of the result channel.
+const CHANNEL: usize = 1 << 16;
+
+struct Running {
+    books: Vec<JoinHandle<()>>,
+    events: JoinHandle<Vec<Box<dyn Subscriber>>>,
+}
+
+/// The original design: a thread and a channel per book, locks for routing and halts.
+pub struct BaselineManager {
+    instruments: Vec<Uuid>,
+    orderbook_channels: Arc<RwLock<HashMap<Uuid, Sender<Command>>>>,
+    halted_orderbooks: Arc<RwLock<HashSet<Uuid>>>,
+    result_sender: RwLock<Option<Sender<OrderbookResult>>>,
+    is_running: Arc<AtomicBool>,
+    subscribers: Mutex<Vec<Box<dyn Subscriber>>>,
+    running: Mutex<Option<Running>>,
+    publish_timeout: Option<Duration>,
+}
+
+impl BaselineManager {
+    /// A baseline manager for `instruments`, publishing to `subscribers`.
+    pub fn new(
+        instruments: impl IntoIterator<Item = Uuid>,
+        subscribers: Vec<Box<dyn Subscriber>>,
+        publish_timeout: Option<Duration>,
+    ) -> BaselineManager {
+        let mut seen = HashSet::new();
+        let instruments = instruments.into_iter().filter(|i| seen.insert(*i)).collect();
+        BaselineManager {
+            instruments,
+            orderbook_channels: Arc::new(RwLock::new(HashMap::new())),
+            halted_orderbooks: Arc::new(RwLock::new(HashSet::new())),
+            result_sender: RwLock::new(None),
+            is_running: Arc::new(AtomicBool::new(false)),
+            subscribers: Mutex::new(subscribers),
+            running: Mutex::new(None),
+            publish_timeout,
+        }
+    }
+
+    /// Sends `command` to its book, after the same caller checks as the pipeline.
+    ///
+    /// # Errors
+    ///
+    /// As [`OrderbookManagerService`] describes.
+    pub fn submit(&self, command: Command) -> Result<(), OrderbookManagerError> {
+        if !self.is_running.load(Ordering::Acquire) {
+            return Err(OrderbookManagerError::NotRunning {
+                instrument_id: Some(command.instrument_id()),
+                state: "not running",
+            });
+        }
+        let instrument_id = command.instrument_id();
+        let channels = self.orderbook_channels.read();
+        let Some(sender) = channels.get(&instrument_id) else {
+            self.publish_reject(&command, RejectReason::InstrumentNotRegistered);
+            return Err(OrderbookManagerError::InstrumentNotRegistered {
+                instrument_id,
+                order_id: command.order_id(),
+            });
+        };
+        match command {
+            Command::Halt { .. } => {
+                self.halted_orderbooks.write().insert(instrument_id);
+            }
+            Command::Resume { .. } => {
+                self.halted_orderbooks.write().remove(&instrument_id);
+            }
+            Command::Add(Order { quantity: qty, .. }) | Command::Modify { qty, .. } => {
+                if self.halted_orderbooks.read().contains(&instrument_id) {
+                    // Sent in sequence so the reject sits where the book would put it.
+                    return self.refuse(sender, command, RejectReason::OrderbookHalted);
+                }
+                if qty == 0 {
+                    return self.refuse(sender, command, RejectReason::InvalidQuantity);
+                }
+            }
+            _ => {}
+        }
+        self.send(sender, command)
+    }
+
+    fn refuse(
+        &self,
+        sender: &Sender<Command>,
+        command: Command,
+        reason: RejectReason,
+    ) -> Result<(), OrderbookManagerError> {
+        // The book re-checks and rejects for the same reason: halted, or quantity zero.
+        self.send(sender, command)?;
+        Err(OrderbookManagerError::OrderbookError {
+            instrument_id: command.instrument_id(),
+            order_id: command.order_id(),
+            reason,
+        })
+    }
+
+    fn send(&self, sender: &Sender<Command>, command: Command) -> Result<(), OrderbookManagerError> {
+        let instrument_id = command.instrument_id();
+        let sent = match self.publish_timeout {
+            Some(timeout) => sender.send_timeout(command, timeout).map_err(|e| match e {
+                crossbeam_channel::SendTimeoutError::Timeout(_) => OrderbookManagerError::Timeout {
+                    instrument_id,
+                    waited: timeout,
+                },
+                crossbeam_channel::SendTimeoutError::Disconnected(_) => {
+                    OrderbookManagerError::ChannelSendError {
+                        instrument_id,
+                        reason: "book thread gone".into(),
+                    }
+                }
+            }),
+            None => sender
+                .send(command)
+                .map_err(|_| OrderbookManagerError::ChannelSendError {
+                    instrument_id,
+                    reason: "book thread gone".into(),
+                }),
+        };
+        sent
+    }
+
+    fn publish_reject(&self, command: &Command, reason: RejectReason) {
+        if let Some(sender) = self.result_sender.read().as_ref() {
+            let _ = sender.send(OrderbookResult::rejected(command, reason));
+        }
+    }
+}
+
+fn book_thread(book: OrderBook, commands: Receiver<Command>, results: Sender<OrderbookResult>) {
+    let mut book = book;
+    for command in commands {
+        book.apply(&command, &mut |result| {
+            let _ = results.send(result);
+        });
+    }
+}
+
+fn event_thread(
+    results: Receiver<OrderbookResult>,
+    mut subscribers: Vec<Box<dyn Subscriber>>,
+) -> Vec<Box<dyn Subscriber>> {
+    let mut seq = 0u64;
+    for result in results {
+        seq += 1;
+        let event = PublishedEvent {
+            seq,
+            input_seq: 0,
+            timestamp_ns: 0,
+            result: &result,
+        };
+        for subscriber in &mut subscribers {
+            subscriber.on_event(&event);
+        }
+    }
+    for subscriber in &mut subscribers {
+        let _ = subscriber.finish();
+    }
+    subscribers
+}
+
+impl OrderbookManagerService for BaselineManager {
+    fn add_order(&self, order: Order) -> Result<(), OrderbookManagerError> {
+        self.submit(Command::Add(order))
+    }
+
+    fn cancel_order(&self, instrument_id: &Uuid, order_id: Uuid) -> Result<(), OrderbookManagerError> {
+        self.submit(Command::Cancel {
+            instrument_id: *instrument_id,
+            order_id,
+        })
+    }
+
+    fn modify_order(
+        &self,
+        instrument_id: &Uuid,
+        order_id: Uuid,
+        price: Price,
+        qty: Qty,
+    ) -> Result<(), OrderbookManagerError> {
+        self.submit(Command::Modify {
+            instrument_id: *instrument_id,
+            order_id,
+            price,
+            qty,
+        })
+    }
+
+    fn halt_orderbooks(&self, instruments: Vec<Uuid>) {
+        for instrument_id in instruments {
+            let _ = self.submit(Command::Halt { instrument_id });
+        }
+    }
+
+    fn resume_orderbooks(&self, instruments: Vec<Uuid>) {
+        for instrument_id in instruments {
+            let _ = self.submit(Command::Resume { instrument_id });
+        }
+    }
+
+    fn publish_orderbook_status(&self, instrument_id: Uuid) -> Result<(), OrderbookManagerError> {
+        self.submit(Command::Status { instrument_id })
+    }
+
+    fn publish_orderbook_snapshot(&self, instrument_id: Uuid) -> Result<(), OrderbookManagerError> {
+        self.submit(Command::Snapshot { instrument_id })
+    }
+
+    fn start(&self) -> Result<(), OrderbookManagerError> {
+        let mut running = self.running.lock();
+        if running.is_some() || self.is_running.load(Ordering::Acquire) {
+            return Err(OrderbookManagerError::AlreadyStarted);
+        }
+        let (result_tx, result_rx) = bounded(CHANNEL);
+        let subscribers = std::mem::take(&mut *self.subscribers.lock());
+        let spawn_err = |thread: &str| {
+            let thread = thread.to_string();
+            move |source| OrderbookManagerError::ThreadSpawn { thread, source }
+        };
+        let events = thread::Builder::new()
+            .name("baseline-events".into())
+            .spawn(move || event_thread(result_rx, subscribers))
+            .map_err(spawn_err("baseline-events"))?;
+        let mut books = Vec::with_capacity(self.instruments.len());
+        let mut channels = self.orderbook_channels.write();
+        for (i, &instrument) in self.instruments.iter().enumerate() {
+            let (tx, rx) = bounded(CHANNEL);
+            let results = result_tx.clone();
+            let name = format!("baseline-book-{i}");
+            let handle = thread::Builder::new()
+                .name(name.clone())
+                .spawn(move || book_thread(OrderBook::new(instrument), rx, results))
+                .map_err(spawn_err(&name))?;
+            channels.insert(instrument, tx);
+            books.push(handle);
+        }
+        drop(channels);
+        *self.result_sender.write() = Some(result_tx);
+        *running = Some(Running { books, events });
+        self.is_running.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    fn stop(&self) -> Result<(), OrderbookManagerError> {
+        let Some(running) = self.running.lock().take() else {
+            return Ok(());
+        };
+        self.is_running.store(false, Ordering::Release);
+        self.orderbook_channels.write().clear();
+        let mut failure = None;
+        for (i, handle) in running.books.into_iter().enumerate() {
+            if handle.join().is_err() {
+                failure.get_or_insert(OrderbookManagerError::CloseOrderbookError {
+                    thread: format!("baseline-book-{i}"),
+                    instruments: vec![self.instruments[i]],
+                    lost_commands: 0,
+                    message: "panicked".into(),
+                });
+            }
+        }
+        self.result_sender.write().take();
+        match running.events.join() {
+            Ok(subscribers) => *self.subscribers.lock() = subscribers,
+            Err(_) => {
+                failure.get_or_insert(OrderbookManagerError::CloseOrderbookError {
+                    thread: "baseline-events".into(),
+                    instruments: Vec::new(),
+                    lost_commands: 0,
+                    message: "panicked".into(),
+                });
+            }
+        }
+        failure.map_or(Ok(()), Err)
+    }
+}
+
+impl Drop for BaselineManager {
+    fn drop(&mut self) {
+        let _ = self.stop();
+    }
+}
