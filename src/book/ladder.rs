@@ -108,6 +108,12 @@ impl Ladder {
         self.levels.get(&price).copied()
     }
 
+    /// Points the cached best at another level slot (tests corrupt the cache with it).
+    #[cfg(test)]
+    pub(crate) fn corrupt_cached_best(&mut self, level: u32) {
+        self.best = level;
+    }
+
     /// Adds the level slot `level` at `price`, which must not be present yet.
     #[inline]
     pub(crate) fn insert(&mut self, price: Price, level: u32) {

@@ -733,3 +733,21 @@ fn integrity_holds_through_every_order_kind() {
     }
     assert!(book.is_empty());
 }
+
+#[test]
+fn integrity_catches_a_cached_best_slot_that_disagrees_with_the_tree() {
+    let mut book = OrderBook::new(INSTRUMENT);
+    limit(&mut book, 1, Side::Buy, 100, 5);
+    limit(&mut book, 2, Side::Buy, 99, 5);
+    let other = book.bids.get_uncached(99).unwrap();
+    book.bids.corrupt_cached_best(other);
+    assert_eq!(
+        book.check_integrity(),
+        Err(IntegrityError::BestLevel {
+            instrument: INSTRUMENT,
+            side: Side::Buy,
+            cached: Some(100),
+            actual: Some(100),
+        })
+    );
+}

@@ -6,9 +6,11 @@
 //! - [`FlowGenerator`] makes a seeded, realistic synthetic flow.
 
 mod csv;
+mod r#gen;
 
 mod jsonl;
 
 pub use csv::{FLOW_HEADER, FlowError, FlowReader, parse_id, write_flow_header, write_flow_line};
+pub use r#gen::{FlowGenerator, GenConfig};
 
 pub use jsonl::JsonlWriter;
