@@ -50,7 +50,10 @@ impl BaselineManager {
         publish_timeout: Option<Duration>,
     ) -> BaselineManager {
         let mut seen = HashSet::new();
-        let instruments = instruments.into_iter().filter(|i| seen.insert(*i)).collect();
+        let instruments = instruments
+            .into_iter()
+            .filter(|i| seen.insert(*i))
+            .collect();
         BaselineManager {
             instruments,
             orderbook_channels: Arc::new(RwLock::new(HashMap::new())),
@@ -120,7 +123,11 @@ impl BaselineManager {
         })
     }
 
-    fn send(&self, sender: &Sender<Command>, command: Command) -> Result<(), OrderbookManagerError> {
+    fn send(
+        &self,
+        sender: &Sender<Command>,
+        command: Command,
+    ) -> Result<(), OrderbookManagerError> {
         let instrument_id = command.instrument_id();
         let sent = match self.publish_timeout {
             Some(timeout) => sender.send_timeout(command, timeout).map_err(|e| match e {
@@ -166,16 +173,24 @@ fn event_thread(
     mut subscribers: Vec<Box<dyn Subscriber>>,
 ) -> Vec<Box<dyn Subscriber>> {
     let mut seq = 0u64;
-    for result in results {
-        seq += 1;
-        let event = PublishedEvent {
-            seq,
-            input_seq: 0,
-            timestamp_ns: 0,
-            result: &result,
-        };
+    // Block for one result, then take whatever else is queued as the same batch.
+    while let Ok(first) = results.recv() {
+        let mut next = Some(first);
+        while let Some(result) = next {
+            seq += 1;
+            let event = PublishedEvent {
+                seq,
+                input_seq: 0,
+                timestamp_ns: 0,
+                result: &result,
+            };
+            for subscriber in &mut subscribers {
+                subscriber.on_event(&event);
+            }
+            next = results.try_recv().ok();
+        }
         for subscriber in &mut subscribers {
-            subscriber.on_event(&event);
+            subscriber.on_batch_end();
         }
     }
     for subscriber in &mut subscribers {
@@ -189,7 +204,11 @@ impl OrderbookManagerService for BaselineManager {
         self.submit(Command::Add(order))
     }
 
-    fn cancel_order(&self, instrument_id: &Uuid, order_id: Uuid) -> Result<(), OrderbookManagerError> {
+    fn cancel_order(
+        &self,
+        instrument_id: &Uuid,
+        order_id: Uuid,
+    ) -> Result<(), OrderbookManagerError> {
         self.submit(Command::Cancel {
             instrument_id: *instrument_id,
             order_id,

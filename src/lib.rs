@@ -15,6 +15,7 @@ mod book;
 mod command;
 mod direct;
 pub mod flow;
+pub mod harness;
 mod manager;
 mod pipeline;
 

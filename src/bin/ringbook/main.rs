@@ -1,5 +1,6 @@
 //! `ringbook`: replay order flow through the engine, generate flows, benchmark.
 
+mod bench;
 mod engine_args;
 mod generate;
 mod output;
@@ -27,6 +28,9 @@ struct Cli {
 enum Commands {
     /// Run an order-flow file through the engine and write the event stream (JSON Lines).
     Replay(replay::ReplayArgs),
+    /// Benchmark the engine on an embedded generated workload: throughput and latency
+    /// percentiles, optionally against the original design (--baseline).
+    Bench(bench::BenchArgs),
     /// Write a seeded synthetic order-flow file.
     Gen(generate::GenArgs),
 }
@@ -73,6 +77,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Commands::Replay(args) => replay::run(args, &cli.engine),
         Commands::Gen(args) => generate::run(args),
+        Commands::Bench(args) => bench::run_bench(args, &cli.engine),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

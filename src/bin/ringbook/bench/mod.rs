@@ -1,0 +1,194 @@
+//! `ringbook bench`: the main job. Runs an embedded, generated workload through the full
+//! pipeline (and, with `--baseline`, through the original channel-and-lock design in the
+//! same process) and reports throughput and latency percentiles.
+
+mod hgrm;
+mod plot;
+mod report;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use ringbook::harness::{EngineKind, RunOptions, RunReport, Workload, run};
+
+use crate::Failure;
+use crate::engine_args::EngineArgs;
+
+/// Arguments of `ringbook bench`.
+#[derive(Args, Debug)]
+pub(crate) struct BenchArgs {
+    /// Instruments (one book each) in the generated workload.
+    #[arg(long, default_value_t = 8, value_name = "N")]
+    instruments: u32,
+    /// New orders in the workload; cancels, modifies and the rest come on top (about
+    /// two commands per order).
+    #[arg(long, default_value_t = 500_000, value_name = "N")]
+    orders: u64,
+    /// Offered load in commands per second, sent on a fixed schedule (open loop; each
+    /// latency counts from the command's intended send time). Without it: closed loop,
+    /// as fast as the engine takes commands.
+    #[arg(long, value_name = "R")]
+    rate: Option<f64>,
+    /// Commands sent and fully answered before measuring.
+    #[arg(long, default_value_t = 50_000, value_name = "N")]
+    warmup: usize,
+    /// Seed of the generated workload.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Also run the original design (a thread and channel per book, locks for routing
+    /// and halts) on the same workload, and print the ratios.
+    #[arg(long)]
+    baseline: bool,
+    /// Runs per engine, alternating engines (reported one by one and as the median).
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    repeat: usize,
+    /// Write a machine-readable summary here.
+    #[arg(long, value_name = "PATH")]
+    json: Option<PathBuf>,
+    /// Write one HdrHistogram percentile-distribution file (.hgrm) per run here.
+    #[arg(long, value_name = "DIR")]
+    hgrm_dir: Option<PathBuf>,
+    /// Write an SVG plot of latency by percentile (log-scaled, one line per run).
+    #[arg(long, value_name = "PATH")]
+    plot: Option<PathBuf>,
+}
+
+/// A progress bar on stderr that appears only for a run longer than a second, and never
+/// when stderr is not a terminal.
+struct Progress {
+    bar: ProgressBar,
+    started: Instant,
+    shown: bool,
+}
+
+impl Progress {
+    fn new(label: &str, total: u64) -> Progress {
+        let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
+        bar.set_style(
+            ProgressStyle::with_template("{msg:>10} [{bar:40}] {pos}/{len} commands ({eta})")
+                .expect("a valid progress template")
+                .progress_chars("=> "),
+        );
+        bar.set_message(label.to_string());
+        Progress {
+            bar,
+            started: Instant::now(),
+            shown: false,
+        }
+    }
+
+    fn update(&mut self, sent: u64) {
+        if !self.shown
+            && self.started.elapsed() > Duration::from_secs(1)
+            && std::io::stderr().is_terminal()
+        {
+            self.bar.set_draw_target(ProgressDrawTarget::stderr());
+            self.shown = true;
+        }
+        self.bar.set_position(sent);
+    }
+
+    fn finish(self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+pub(crate) fn run_bench(args: BenchArgs, engine: &EngineArgs) -> Result<(), Failure> {
+    if args.instruments == 0 || args.orders == 0 {
+        return Err(Failure::other(
+            "--instruments and --orders must be at least 1",
+        ));
+    }
+    if args.rate.is_some_and(|r| !(r > 0.0 && r.is_finite())) {
+        return Err(Failure::other(
+            "--rate must be a positive number of commands per second",
+        ));
+    }
+    let config = engine.config();
+    config
+        .validate(args.instruments as usize)
+        .map_err(|e| Failure::other(e.to_string()))?;
+    let generating = Instant::now();
+    let workload = Workload::generate(args.seed, args.instruments, args.orders);
+    eprintln!(
+        "workload: {} commands ({} orders) on {} instruments, seed {}, generated in {:.2} s",
+        workload.commands.len(),
+        args.orders,
+        workload.instruments.len(),
+        args.seed,
+        generating.elapsed().as_secs_f64()
+    );
+    let options = RunOptions {
+        rate: args.rate,
+        warmup: args.warmup,
+    };
+    let mut engines = vec![EngineKind::Ringbook(config.clone())];
+    if args.baseline {
+        engines.push(EngineKind::Baseline);
+    }
+    let mut runs: Vec<RunReport> = Vec::new();
+    for round in 0..args.repeat.max(1) {
+        for kind in &engines {
+            let label = if args.repeat > 1 {
+                format!("{} #{}", kind.name(), round + 1)
+            } else {
+                kind.name().to_string()
+            };
+            let mut progress = Progress::new(&label, workload.commands.len() as u64);
+            let report = run(&workload, kind, &options, &mut |sent| progress.update(sent))
+                .map_err(|e| Failure::other(format!("{label}: {e}")))?;
+            progress.finish();
+            runs.push(report);
+        }
+    }
+    let setup = report::Setup {
+        instruments: workload.instruments.len(),
+        commands: workload.commands.len(),
+        orders: args.orders,
+        warmup: options.warmup,
+        rate: args.rate,
+        consumers: config.consumers.min(workload.instruments.len()),
+        wait: config.wait_strategy.to_string(),
+        cores: config.cores.clone(),
+        seed: args.seed,
+    };
+    print!("{}", report::table(&setup, &runs));
+    if let Some(path) = &args.json {
+        std::fs::write(path, report::json(&setup, &runs))
+            .map_err(|e| Failure::other(format!("cannot write {}: {e}", path.display())))?;
+    }
+    if let Some(dir) = &args.hgrm_dir {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Failure::other(format!("cannot create {}: {e}", dir.display())))?;
+        for (i, r) in runs.iter().enumerate() {
+            let path = dir.join(format!("{}-{}.hgrm", i + 1, r.engine));
+            std::fs::write(&path, hgrm::render(&r.histogram))
+                .map_err(|e| Failure::other(format!("cannot write {}: {e}", path.display())))?;
+        }
+    }
+    if let Some(path) = &args.plot {
+        let series: Vec<plot::Series<'_>> = runs
+            .iter()
+            .enumerate()
+            .map(|(i, r)| plot::Series {
+                label: if args.repeat > 1 {
+                    format!("{} #{}", r.engine, i / engines.len() + 1)
+                } else {
+                    r.engine.to_string()
+                },
+                histogram: &r.histogram,
+            })
+            .collect();
+        let title = format!(
+            "ringbook bench: {} instruments, {}",
+            setup.instruments,
+            setup.load()
+        );
+        std::fs::write(path, plot::render(&title, &series))
+            .map_err(|e| Failure::other(format!("cannot write {}: {e}", path.display())))?;
+    }
+    Ok(())
+}

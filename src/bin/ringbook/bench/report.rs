@@ -1,0 +1,173 @@
+//! The bench's outputs: the table on stdout and the JSON summary.
+
+use std::fmt::Write;
+
+use ringbook::harness::RunReport;
+
+/// What was run, for the headers.
+pub(crate) struct Setup {
+    pub(crate) instruments: usize,
+    pub(crate) commands: usize,
+    pub(crate) orders: u64,
+    pub(crate) warmup: usize,
+    pub(crate) rate: Option<f64>,
+    pub(crate) consumers: usize,
+    pub(crate) wait: String,
+    pub(crate) cores: Option<Vec<usize>>,
+    pub(crate) seed: u64,
+}
+
+impl Setup {
+    /// `closed loop` or `open loop at R commands/s`.
+    pub(crate) fn load(&self) -> String {
+        match self.rate {
+            None => "closed loop".into(),
+            Some(r) => format!("open loop at {} commands/s", si(r)),
+        }
+    }
+}
+
+/// The percentiles every report shows, as (label, quantile).
+const PERCENTILES: [(&str, f64); 5] = [
+    ("p50", 0.5),
+    ("p90", 0.9),
+    ("p99", 0.99),
+    ("p99.9", 0.999),
+    ("p99.99", 0.9999),
+];
+
+/// `1.23 M`, `456 k`.
+fn si(value: f64) -> String {
+    if value >= 1e6 {
+        format!("{:.2} M", value / 1e6)
+    } else if value >= 1e3 {
+        format!("{:.1} k", value / 1e3)
+    } else {
+        format!("{value:.0}")
+    }
+}
+
+/// A latency in ns as `850 ns`, `12.3 us`, `4.56 ms`.
+fn latency(ns: u64) -> String {
+    let ns = ns as f64;
+    if ns >= 1e6 {
+        format!("{:.2} ms", ns / 1e6)
+    } else if ns >= 1e3 {
+        format!("{:.1} us", ns / 1e3)
+    } else {
+        format!("{ns:.0} ns")
+    }
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        (values[n / 2 - 1] + values[n / 2]) / 2.0
+    }
+}
+
+/// The stdout table: one row per run, then the ratios against the baseline.
+pub(crate) fn table(setup: &Setup, runs: &[RunReport]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "ringbook bench: {} instruments, {} commands ({} orders, {} warm-up), {}, {} consumer(s), wait {}{}",
+        setup.instruments,
+        setup.commands,
+        setup.orders,
+        setup.warmup,
+        setup.load(),
+        setup.consumers,
+        setup.wait,
+        setup
+            .cores
+            .as_ref()
+            .map(|c| format!(", cores {c:?}"))
+            .unwrap_or_default()
+    );
+    let _ = writeln!(
+        out,
+        "latency: each new order, from its intended send time to its first event at the event manager"
+    );
+    let _ = write!(out, "{:<12} {:>14}", "engine", "commands/s");
+    for (label, _) in PERCENTILES {
+        let _ = write!(out, " {label:>10}");
+    }
+    let _ = writeln!(out, " {:>10}", "max");
+    for r in runs {
+        let _ = write!(out, "{:<12} {:>14}", r.engine, si(r.throughput_per_s));
+        for (_, q) in PERCENTILES {
+            let _ = write!(out, " {:>10}", latency(r.histogram.value_at_quantile(q)));
+        }
+        let _ = writeln!(out, " {:>10}", latency(r.histogram.max()));
+    }
+    let of = |engine: &str, f: &dyn Fn(&RunReport) -> f64| -> Option<f64> {
+        let v: Vec<f64> = runs.iter().filter(|r| r.engine == engine).map(f).collect();
+        (!v.is_empty()).then(|| median(v))
+    };
+    let throughput = |r: &RunReport| r.throughput_per_s;
+    let p99 = |r: &RunReport| r.histogram.value_at_quantile(0.99) as f64;
+    if let (Some(rt), Some(bt), Some(rp), Some(bp)) = (
+        of("ringbook", &throughput),
+        of("baseline", &throughput),
+        of("ringbook", &p99),
+        of("baseline", &p99),
+    ) {
+        let _ = writeln!(
+            out,
+            "ringbook / baseline{}: throughput {:.2}x, p99 latency {:.2}x",
+            if runs.len() > 2 { " (medians)" } else { "" },
+            rt / bt,
+            rp / bp.max(1.0)
+        );
+    }
+    out
+}
+
+/// The JSON summary: `{"runs": [{"engine", "orders", "throughput_per_s", "p50_ns", ...}]}`
+/// plus the setup.
+pub(crate) fn json(setup: &Setup, runs: &[RunReport]) -> String {
+    let mut out = String::from("{\n");
+    let _ = writeln!(
+        out,
+        "  \"setup\": {{\"instruments\": {}, \"commands\": {}, \"orders\": {}, \"warmup\": {}, \"rate\": {}, \"consumers\": {}, \"wait\": \"{}\", \"cores\": {}, \"seed\": {}}},",
+        setup.instruments,
+        setup.commands,
+        setup.orders,
+        setup.warmup,
+        setup.rate.map_or("null".to_string(), |r| format!("{r}")),
+        setup.consumers,
+        setup.wait,
+        setup
+            .cores
+            .as_ref()
+            .map_or("null".to_string(), |c| format!("{c:?}")),
+        setup.seed
+    );
+    out.push_str("  \"runs\": [\n");
+    for (i, r) in runs.iter().enumerate() {
+        let h = &r.histogram;
+        let _ = write!(
+            out,
+            "    {{\"engine\": \"{}\", \"orders\": {}, \"commands\": {}, \"elapsed_s\": {:.6}, \"throughput_per_s\": {:.1}, \"mean_ns\": {:.1}, \"p50_ns\": {}, \"p90_ns\": {}, \"p99_ns\": {}, \"p999_ns\": {}, \"p9999_ns\": {}, \"max_ns\": {}}}",
+            r.engine,
+            r.orders,
+            r.commands,
+            r.elapsed.as_secs_f64(),
+            r.throughput_per_s,
+            h.mean(),
+            h.value_at_quantile(0.5),
+            h.value_at_quantile(0.9),
+            h.value_at_quantile(0.99),
+            h.value_at_quantile(0.999),
+            h.value_at_quantile(0.9999),
+            h.max()
+        );
+        out.push_str(if i + 1 < runs.len() { ",\n" } else { "\n" });
+    }
+    out.push_str("  ]\n}\n");
+    out
+}

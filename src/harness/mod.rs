@@ -1,0 +1,18 @@
+//! The benchmark harness: a generated workload driven through an engine, closed loop (as
+//! fast as it goes) or open loop (on a fixed schedule), with every new order's latency
+//! recorded in an HDR histogram from its *intended* send time, so a stall is never hidden
+//! (no coordinated omission).
+//!
+//! Both engines are driven through [`OrderbookManagerService`], the same way: the ring
+//! pipeline ([`OrderbookManagerServiceImpl`]) and the original design
+//! ([`BaselineManager`](crate::baseline::BaselineManager)).
+//!
+//! [`OrderbookManagerService`]: crate::OrderbookManagerService
+//! [`OrderbookManagerServiceImpl`]: crate::OrderbookManagerServiceImpl
+
+mod probe;
+mod run;
+mod workload;
+
+pub use run::{EngineKind, RunOptions, RunReport, run};
+pub use workload::Workload;

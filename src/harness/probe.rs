@@ -1,0 +1,127 @@
+//! The probe: a subscriber that counts outcomes and records each new order's latency from
+//! its intended send time to the moment the event manager sees its first event.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use hdrhistogram::Histogram;
+use parking_lot::Mutex;
+
+use super::workload::Workload;
+use crate::command::Op;
+use crate::result::OrderbookResult;
+use crate::subscriber::{PublishedEvent, Subscriber};
+
+/// What the probe shares with the driving thread.
+pub(crate) struct ProbeShared {
+    /// Commands whose outcome (first event) has been seen.
+    pub(crate) outcomes: AtomicU64,
+    /// When the last batch of events was seen, in ns since the run's base instant.
+    pub(crate) last_event_ns: AtomicU64,
+    /// The histogram, handed back when the engine finishes the probe.
+    pub(crate) histogram: Mutex<Option<Histogram<u64>>>,
+}
+
+/// The latency probe subscriber.
+pub(crate) struct Probe {
+    shared: Arc<ProbeShared>,
+    histogram: Histogram<u64>,
+    /// Each command's intended send time, ns since `base` (written by the sender).
+    intended: Arc<[AtomicU64]>,
+    add_command: Arc<[u32]>,
+    /// Adds before this index are warm-up: not recorded.
+    first_measured_add: usize,
+    base: Instant,
+    outcomes: u64,
+}
+
+impl Probe {
+    pub(crate) fn new(
+        workload: &Workload,
+        intended: Arc<[AtomicU64]>,
+        first_measured_add: usize,
+        base: Instant,
+    ) -> (Probe, Arc<ProbeShared>) {
+        let shared = Arc::new(ProbeShared {
+            outcomes: AtomicU64::new(0),
+            last_event_ns: AtomicU64::new(0),
+            histogram: Mutex::new(None),
+        });
+        let probe = Probe {
+            shared: Arc::clone(&shared),
+            // 1 ns to 100 s at 3 significant digits.
+            histogram: Histogram::new_with_bounds(1, 100_000_000_000, 3)
+                .expect("valid histogram bounds"),
+            intended,
+            add_command: workload.add_command.clone().into(),
+            first_measured_add,
+            base,
+            outcomes: 0,
+        };
+        (probe, shared)
+    }
+
+    #[inline]
+    fn now_ns(&self) -> u64 {
+        u64::try_from(self.base.elapsed().as_nanos()).unwrap_or(u64::MAX)
+    }
+}
+
+/// Whether `result` is a command's outcome (its first event) rather than a trade or
+/// expiry following it.
+#[inline]
+fn is_outcome(result: &OrderbookResult) -> bool {
+    !matches!(
+        result,
+        OrderbookResult::Trade { .. } | OrderbookResult::Expired { .. }
+    )
+}
+
+impl Subscriber for Probe {
+    #[inline]
+    fn on_event(&mut self, event: &PublishedEvent<'_>) {
+        let result = event.result;
+        if !is_outcome(result) {
+            return;
+        }
+        self.outcomes += 1;
+        let order_id = match result {
+            OrderbookResult::Accepted { order_id, .. } => order_id,
+            OrderbookResult::Rejected {
+                op: Op::Add,
+                order_id: Some(order_id),
+                ..
+            } => order_id,
+            _ => return,
+        };
+        let n = order_id.as_u128();
+        if n == 0 || n > self.add_command.len() as u128 {
+            return;
+        }
+        let add = (n - 1) as usize;
+        if add < self.first_measured_add {
+            return;
+        }
+        let command = self.add_command[add] as usize;
+        let sent = self.intended[command].load(Ordering::Relaxed);
+        let latency = self.now_ns().saturating_sub(sent).max(1);
+        self.histogram.saturating_record(latency);
+    }
+
+    fn on_batch_end(&mut self) {
+        self.shared.outcomes.store(self.outcomes, Ordering::Release);
+        let now = self.now_ns();
+        self.shared.last_event_ns.store(now, Ordering::Release);
+    }
+
+    fn finish(&mut self) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        self.shared.outcomes.store(self.outcomes, Ordering::Release);
+        *self.shared.histogram.lock() = Some(self.histogram.clone());
+        Ok(())
+    }
+
+    fn name(&self) -> &str {
+        "latency-probe"
+    }
+}

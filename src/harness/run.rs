@@ -1,0 +1,227 @@
+//! One benchmark run: build an engine, warm it up, drive the workload, collect the
+//! throughput and the latency histogram.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use hdrhistogram::Histogram;
+
+use super::probe::Probe;
+use super::workload::Workload;
+use crate::baseline::BaselineManager;
+use crate::command::Command;
+use crate::manager::{
+    ManagerConfig, OrderbookManagerError, OrderbookManagerService, OrderbookManagerServiceImpl,
+};
+
+/// Which engine a run drives.
+#[derive(Clone, Debug)]
+pub enum EngineKind {
+    /// The ring pipeline with this configuration (its publish timeout is lifted: a
+    /// benchmark waits out backpressure).
+    Ringbook(ManagerConfig),
+    /// The original design: a thread and channel per book, locks for routing and halts.
+    Baseline,
+}
+
+impl EngineKind {
+    /// `ringbook` or `baseline`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            EngineKind::Ringbook(_) => "ringbook",
+            EngineKind::Baseline => "baseline",
+        }
+    }
+}
+
+/// How a run sends.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RunOptions {
+    /// Commands per second on a fixed schedule (open loop); `None`: as fast as the engine
+    /// takes them (closed loop).
+    pub rate: Option<f64>,
+    /// Commands sent (and fully answered) before measuring starts.
+    pub warmup: usize,
+}
+
+/// What one run measured.
+#[derive(Clone, Debug)]
+pub struct RunReport {
+    /// `ringbook` or `baseline`.
+    pub engine: &'static str,
+    /// Commands in the measured part.
+    pub commands: u64,
+    /// New orders whose latency was recorded.
+    pub orders: u64,
+    /// From the first measured send to the last event seen.
+    pub elapsed: Duration,
+    /// Measured commands per second, end to end.
+    pub throughput_per_s: f64,
+    /// Latency of each measured new order, ns, from its intended send time to its first
+    /// event at the event manager.
+    pub histogram: Histogram<u64>,
+}
+
+/// Sends `command` through the service trait, as any caller would.
+fn dispatch(
+    service: &dyn OrderbookManagerService,
+    command: Command,
+) -> Result<(), OrderbookManagerError> {
+    match command {
+        Command::Add(order) => service.add_order(order),
+        Command::Cancel {
+            instrument_id,
+            order_id,
+        } => service.cancel_order(&instrument_id, order_id),
+        Command::Modify {
+            instrument_id,
+            order_id,
+            price,
+            qty,
+        } => service.modify_order(&instrument_id, order_id, price, qty),
+        Command::Halt { instrument_id } => {
+            service.halt_orderbooks(vec![instrument_id]);
+            Ok(())
+        }
+        Command::Resume { instrument_id } => {
+            service.resume_orderbooks(vec![instrument_id]);
+            Ok(())
+        }
+        Command::Status { instrument_id } => service.publish_orderbook_status(instrument_id),
+        Command::Snapshot { instrument_id } => service.publish_orderbook_snapshot(instrument_id),
+    }
+}
+
+/// Drives `workload` through a fresh engine and measures it. `progress` is called now and
+/// then with the number of commands sent so far.
+///
+/// # Errors
+///
+/// An engine that cannot be built or started, a send that fails other than by the caller's
+/// own reject, an engine that loses an outcome (waits 60 s past the last send), or a
+/// failure reported at stop.
+pub fn run(
+    workload: &Workload,
+    engine: &EngineKind,
+    options: &RunOptions,
+    progress: &mut dyn FnMut(u64),
+) -> Result<RunReport, OrderbookManagerError> {
+    let total = workload.commands.len();
+    let warmup = options.warmup.min(total);
+    let intended: Arc<[AtomicU64]> = (0..total).map(|_| AtomicU64::new(0)).collect();
+    let first_measured_add = workload
+        .add_command
+        .partition_point(|&index| (index as usize) < warmup);
+    let base = Instant::now();
+    let (probe, shared) = Probe::new(workload, Arc::clone(&intended), first_measured_add, base);
+    let service: Box<dyn OrderbookManagerService> = match engine {
+        EngineKind::Ringbook(config) => {
+            let mut config = config.clone();
+            config.publish_timeout = None;
+            Box::new(
+                OrderbookManagerServiceImpl::builder(workload.instruments.iter().copied())
+                    .config(config)
+                    .subscriber(probe)
+                    .build()?,
+            )
+        }
+        EngineKind::Baseline => Box::new(BaselineManager::new(
+            workload.instruments.iter().copied(),
+            vec![Box::new(probe)],
+            None,
+        )),
+    };
+    service.start()?;
+    let now_ns = || u64::try_from(base.elapsed().as_nanos()).unwrap_or(u64::MAX);
+    let send = |i: usize| -> Result<(), OrderbookManagerError> {
+        match dispatch(service.as_ref(), workload.commands[i]) {
+            Ok(())
+            | Err(
+                OrderbookManagerError::InstrumentNotRegistered { .. }
+                | OrderbookManagerError::OrderbookHalted { .. }
+                | OrderbookManagerError::OrderbookError { .. },
+            ) => Ok(()),
+            Err(e) => Err(e),
+        }
+    };
+    let wait_for = |outcomes: u64| -> Result<(), OrderbookManagerError> {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while shared.outcomes.load(Ordering::Acquire) < outcomes {
+            if Instant::now() > deadline {
+                return Err(OrderbookManagerError::CloseOrderbookError {
+                    thread: "benchmark".into(),
+                    instruments: Vec::new(),
+                    lost_commands: outcomes - shared.outcomes.load(Ordering::Acquire),
+                    message: "outcomes missing 60 s after the last send".into(),
+                });
+            }
+            thread::sleep(Duration::from_micros(200));
+        }
+        Ok(())
+    };
+
+    for i in 0..warmup {
+        intended[i].store(now_ns(), Ordering::Relaxed);
+        send(i)?;
+    }
+    wait_for(warmup as u64)?;
+
+    let start_ns = now_ns();
+    let interval_ns = options.rate.map(|r| 1e9 / r.max(1e-3));
+    for i in warmup..total {
+        let at = match interval_ns {
+            Some(step) => {
+                let due = start_ns + ((i - warmup) as f64 * step) as u64;
+                pace_until(&now_ns, due);
+                due
+            }
+            None => now_ns(),
+        };
+        intended[i].store(at, Ordering::Relaxed);
+        send(i)?;
+        if i % 65_536 == 0 {
+            progress(i as u64);
+        }
+    }
+    progress(total as u64);
+    wait_for(total as u64)?;
+    service.stop()?;
+    let end_ns = shared
+        .last_event_ns
+        .load(Ordering::Acquire)
+        .max(start_ns + 1);
+    let elapsed = Duration::from_nanos(end_ns - start_ns);
+    let histogram = shared.histogram.lock().take().unwrap_or_else(|| {
+        Histogram::new_with_bounds(1, 100_000_000_000, 3).expect("valid histogram bounds")
+    });
+    let commands = (total - warmup) as u64;
+    Ok(RunReport {
+        engine: engine.name(),
+        commands,
+        orders: histogram.len(),
+        elapsed,
+        throughput_per_s: commands as f64 / elapsed.as_secs_f64(),
+        histogram,
+    })
+}
+
+/// Waits until `now_ns()` reaches `due`: sleeps while far, then spins, so the schedule
+/// holds without burning a core between sparse sends.
+fn pace_until(now_ns: &dyn Fn() -> u64, due: u64) {
+    loop {
+        let now = now_ns();
+        if now >= due {
+            return;
+        }
+        let gap = due - now;
+        if gap > 200_000 {
+            thread::sleep(Duration::from_nanos(gap - 100_000));
+        } else if gap > 20_000 {
+            thread::yield_now();
+        } else {
+            std::hint::spin_loop();
+        }
+    }
+}
