@@ -129,7 +129,7 @@ impl BaselineManager {
         command: Command,
     ) -> Result<(), OrderbookManagerError> {
         let instrument_id = command.instrument_id();
-        let sent = match self.publish_timeout {
+        match self.publish_timeout {
             Some(timeout) => sender.send_timeout(command, timeout).map_err(|e| match e {
                 crossbeam_channel::SendTimeoutError::Timeout(_) => OrderbookManagerError::Timeout {
                     instrument_id,
@@ -148,8 +148,7 @@ impl BaselineManager {
                     instrument_id,
                     reason: "book thread gone".into(),
                 }),
-        };
-        sent
+        }
     }
 
     fn publish_reject(&self, command: &Command, reason: RejectReason) {
