@@ -225,7 +225,7 @@ impl OrderbookManagerServiceImpl {
                 envelope: Envelope::Reject(command, RejectReason::InstrumentNotRegistered),
             };
             if matches!(command, Command::Halt { .. } | Command::Resume { .. }) {
-                tracing::warn!(%instrument_id, op = %command.op(), "halt or resume of an unregistered instrument");
+                tracing::debug!(%instrument_id, op = %command.op(), "halt or resume of an unregistered instrument");
                 self.control(entry, instrument_id);
                 return Ok(());
             }
@@ -394,10 +394,20 @@ impl OrderbookManagerServiceImpl {
         let subscribers = std::mem::take(&mut lifecycle.subscribers);
         let pipeline = Pipeline::start(shared, &self.config, poller, subscribers)?;
         lifecycle.pipeline = Some(pipeline);
-        self.state.store(RUNNING, Ordering::Release);
-        for (entry, instrument_id) in std::mem::take(&mut lifecycle.pending) {
-            self.publish(entry, instrument_id, None)?;
+        // The halts and resumes called before start go in before any caller's command can:
+        // callers are refused until the state says RUNNING.
+        let pending = std::mem::take(&mut lifecycle.pending);
+        if !pending.is_empty() {
+            let mut master = self.master.lock();
+            let producer = master
+                .producer
+                .as_mut()
+                .expect("a manager that was never started has its master producer");
+            for (entry, instrument_id) in pending {
+                publish_with(producer, entry, instrument_id, None)?;
+            }
         }
+        self.state.store(RUNNING, Ordering::Release);
         tracing::info!(
             instruments = self.registry.len(),
             consumers = self.config.consumers.min(self.registry.len()),
