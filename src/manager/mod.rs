@@ -3,6 +3,7 @@
 
 mod config;
 mod error;
+mod handles;
 mod service;
 
 use uuid::Uuid;

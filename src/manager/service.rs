@@ -1,7 +1,7 @@
 //! `OrderbookManagerServiceImpl`: the caller-facing side of the pipeline.
 //!
-//! Callers on any thread take a producer handle on the ingress ring from a pool, run the
-//! fast checks (instrument registered, halt bit, quantity), and publish. Lifecycle changes
+//! Callers on any thread run the fast checks (instrument registered, halt bit, quantity)
+//! and publish through their thread's cached handle on the ingress ring. Lifecycle changes
 //! (start, stop, halts before start) go through one mutex; the hot path takes none.
 
 use std::sync::Arc;
@@ -9,7 +9,6 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crossbeam_queue::ArrayQueue;
 use crossbeam_utils::Backoff;
 use disruptor::Producer;
 use parking_lot::Mutex;
@@ -18,6 +17,7 @@ use uuid::Uuid;
 use super::OrderbookManagerService;
 use super::config::ManagerConfig;
 use super::error::OrderbookManagerError;
+use super::handles::Handles;
 use crate::command::Command;
 use crate::pipeline::{
     Envelope, IngressEntry, IngressPoller, IngressProducer, NO_SLOT, Pipeline, Shared, SlotBits,
@@ -32,16 +32,6 @@ const CREATED: u8 = 0;
 const RUNNING: u8 = 1;
 const STOPPING: u8 = 2;
 const STOPPED: u8 = 3;
-
-/// How many idle producer handles the pool keeps: about the most caller threads that
-/// publish at the same moment.
-const POOL: usize = 64;
-
-/// The producer every other handle is cloned from, and how many clones are out.
-struct Master {
-    producer: Option<IngressProducer>,
-    clones: usize,
-}
 
 /// What only start and stop touch.
 struct Lifecycle {
@@ -144,11 +134,7 @@ impl OrderbookManagerBuilder {
             halted: SlotBits::new(slots),
             failed: Arc::new(SlotBits::new(slots)),
             state: AtomicU8::new(CREATED),
-            pool: ArrayQueue::new(POOL),
-            master: Mutex::new(Master {
-                producer: Some(producer),
-                clones: 0,
-            }),
+            handles: Handles::new(producer),
             lifecycle: Mutex::new(Lifecycle {
                 poller: Some(poller),
                 subscribers: self.subscribers,
@@ -170,8 +156,7 @@ pub struct OrderbookManagerServiceImpl {
     halted: SlotBits,
     failed: Arc<SlotBits>,
     state: AtomicU8,
-    pool: ArrayQueue<IngressProducer>,
-    master: Mutex<Master>,
+    handles: Handles,
     lifecycle: Mutex<Lifecycle>,
     epoch: Instant,
 }
@@ -220,10 +205,10 @@ impl OrderbookManagerServiceImpl {
     pub fn submit(&self, command: Command) -> Result<(), OrderbookManagerError> {
         let instrument_id = command.instrument_id();
         let Some(slot) = self.registry.slot(&instrument_id) else {
-            let entry = IngressEntry {
-                slot: NO_SLOT,
-                envelope: Envelope::Reject(command, RejectReason::InstrumentNotRegistered),
-            };
+            let entry = IngressEntry::new(
+                NO_SLOT,
+                Envelope::Reject(command, RejectReason::InstrumentNotRegistered),
+            );
             if matches!(command, Command::Halt { .. } | Command::Resume { .. }) {
                 tracing::debug!(%instrument_id, op = %command.op(), "halt or resume of an unregistered instrument");
                 self.control(entry, instrument_id);
@@ -235,10 +220,7 @@ impl OrderbookManagerServiceImpl {
                 order_id: command.order_id(),
             });
         };
-        let entry = IngressEntry {
-            slot,
-            envelope: Envelope::Apply(command),
-        };
+        let entry = IngressEntry::new(slot, Envelope::Apply(command));
         match command {
             Command::Halt { .. } => {
                 self.halted.set(slot);
@@ -284,10 +266,7 @@ impl OrderbookManagerServiceImpl {
         reason: RejectReason,
     ) -> Result<(), OrderbookManagerError> {
         let instrument_id = command.instrument_id();
-        let entry = IngressEntry {
-            slot,
-            envelope: Envelope::Reject(command, reason),
-        };
+        let entry = IngressEntry::new(slot, Envelope::Reject(command, reason));
         self.publish(entry, instrument_id, self.config.publish_timeout)?;
         Err(match (reason, command) {
             (RejectReason::OrderbookHalted, Command::Add(Order { order_id, .. }))
@@ -334,47 +313,23 @@ impl OrderbookManagerServiceImpl {
         }
     }
 
-    /// Publishes into the ingress ring through a pooled producer, waiting at most
+    /// Publishes into the ingress ring through this thread's handle, waiting at most
     /// `timeout` for room.
+    #[inline]
     fn publish(
         &self,
         entry: IngressEntry,
         instrument_id: Uuid,
         timeout: Option<Duration>,
     ) -> Result<(), OrderbookManagerError> {
-        if self.state.load(Ordering::Acquire) != RUNNING {
-            return Err(self.not_running(Some(instrument_id)));
-        }
-        let Some(mut producer) = self.checkout() else {
-            return Err(self.not_running(Some(instrument_id)));
-        };
-        // `stop` waits until every handle is back in the pool, so a caller that still sees
-        // RUNNING here publishes before the stop marker.
-        if self.state.load(Ordering::Acquire) != RUNNING {
-            self.checkin(producer);
-            return Err(self.not_running(Some(instrument_id)));
-        }
-        let result = publish_with(&mut producer, entry, instrument_id, timeout);
-        self.checkin(producer);
-        result
-    }
-
-    fn checkout(&self) -> Option<IngressProducer> {
-        if let Some(producer) = self.pool.pop() {
-            return Some(producer);
-        }
-        let mut master = self.master.lock();
-        let clone = master.producer.as_ref()?.clone();
-        master.clones += 1;
-        Some(clone)
-    }
-
-    fn checkin(&self, producer: IngressProducer) {
-        if let Err(producer) = self.pool.push(producer) {
-            let mut master = self.master.lock();
-            master.clones -= 1;
-            drop(producer);
-        }
+        // `stop` closes admission, then waits for every busy handle: a caller admitted here
+        // publishes before the stop marker.
+        self.handles
+            .with_producer(
+                || self.state.load(Ordering::SeqCst) == RUNNING,
+                |producer| publish_with(producer, entry, instrument_id, timeout),
+            )
+            .unwrap_or_else(|| Err(self.not_running(Some(instrument_id))))
     }
 
     fn start_pipeline(&self) -> Result<(), OrderbookManagerError> {
@@ -398,9 +353,8 @@ impl OrderbookManagerServiceImpl {
         // callers are refused until the state says RUNNING.
         let pending = std::mem::take(&mut lifecycle.pending);
         if !pending.is_empty() {
-            let mut master = self.master.lock();
+            let mut master = self.handles.master();
             let producer = master
-                .producer
                 .as_mut()
                 .expect("a manager that was never started has its master producer");
             for (entry, instrument_id) in pending {
@@ -430,27 +384,11 @@ impl OrderbookManagerServiceImpl {
         }
         self.state.store(STOPPING, Ordering::SeqCst);
         let mut master = self
-            .master
-            .lock()
-            .producer
-            .take()
+            .handles
+            .retire()
             .expect("a running manager has its master producer");
-        // Every handle out with a caller comes back before the stop marker goes in.
-        let mut retired = Vec::new();
-        let backoff = Backoff::new();
-        while retired.len() < self.master.lock().clones {
-            match self.pool.pop() {
-                Some(producer) => retired.push(producer),
-                None if backoff.is_completed() => thread::yield_now(),
-                None => backoff.snooze(),
-            }
-        }
-        let stop = IngressEntry {
-            slot: NO_SLOT,
-            envelope: Envelope::Stop,
-        };
+        let stop = IngressEntry::new(NO_SLOT, Envelope::Stop);
         let _ = publish_with(&mut master, stop, Uuid::nil(), None);
-        drop(retired);
         drop(master);
         let errors = lifecycle
             .pipeline

@@ -148,7 +148,7 @@ impl BookConsumer {
         let mut panicked = None;
         for entry in &mut batch {
             let (seq, timestamp_ns) = (entry.seq, entry.timestamp_ns);
-            match entry.envelope {
+            match entry.envelope() {
                 Envelope::Stop => owned.stopped = true,
                 _ if owned.failed || panicked.is_some() => owned.lost += 1,
                 Envelope::Apply(command) => {
