@@ -63,12 +63,13 @@ impl Default for ManagerConfig {
 
 impl ManagerConfig {
     /// The inbound ring size used for `instruments` books: the configured one, or about a
-    /// million slots shared out, between 256 and 16,384 per book.
+    /// million slots shared out (rounded down to a power of two), between 256 and 16,384 per
+    /// book.
     pub fn inbound_ring_size_for(&self, instruments: usize) -> usize {
         self.inbound_ring_size.unwrap_or_else(|| {
-            ((1usize << 20) / instruments.max(1))
-                .next_power_of_two()
-                .clamp(256, 1 << 14)
+            let share = (1usize << 20) / instruments.max(1);
+            // The power of two at or below the share, so the total stays within budget.
+            (1usize << (usize::BITS - 1 - share.max(1).leading_zeros())).clamp(256, 1 << 14)
         })
     }
 
