@@ -22,8 +22,14 @@ use crate::result::{OrderbookResult, RejectReason};
 use crate::subscriber::{PublishedEvent, Subscriber};
 use crate::types::{Order, Price, Qty};
 
-/// Capacity of each book's channel and of the result channel.
+/// Capacity of the result channel, and of a book's channel with few books.
 const CHANNEL: usize = 1 << 16;
+
+/// A book's channel capacity for `books` books: about a million slots shared out, between
+/// 1,024 and [`CHANNEL`] each ("buffer sizes based on expected throughput").
+fn book_channel(books: usize) -> usize {
+    ((1usize << 20) / books.max(1)).clamp(1024, CHANNEL)
+}
 
 struct Running {
     books: Vec<JoinHandle<()>>,
@@ -267,7 +273,7 @@ impl OrderbookManagerService for BaselineManager {
         let mut books = Vec::with_capacity(self.instruments.len());
         let mut channels = self.orderbook_channels.write();
         for (i, &instrument) in self.instruments.iter().enumerate() {
-            let (tx, rx) = bounded(CHANNEL);
+            let (tx, rx) = bounded(book_channel(self.instruments.len()));
             let results = result_tx.clone();
             let name = format!("baseline-book-{i}");
             let handle = thread::Builder::new()
