@@ -16,6 +16,7 @@ mod command;
 mod direct;
 pub mod flow;
 pub mod harness;
+pub mod journal;
 mod manager;
 mod pipeline;
 
@@ -24,7 +25,10 @@ mod result;
 mod subscriber;
 mod types;
 
-pub use book::{IntegrityError, OrderBook};
+pub use book::{
+    BookImage, ImageError, IntegrityError, OrderBook, RestingOrderImage, state_hash_of,
+    state_hash_of_images,
+};
 pub use command::{Command, Op};
 pub use direct::DirectEngine;
 pub use manager::{

@@ -6,6 +6,7 @@
 //! each side's levels are ordered in a B-tree with the best level cached. Nothing is
 //! allocated per order or per event once the slabs have grown to the book's peak size.
 
+mod image;
 mod index;
 mod integrity;
 mod ladder;
@@ -15,6 +16,7 @@ mod slab;
 
 use uuid::Uuid;
 
+pub use image::{BookImage, ImageError, RestingOrderImage, state_hash_of, state_hash_of_images};
 pub use integrity::IntegrityError;
 
 use crate::command::Command;

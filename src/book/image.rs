@@ -1,0 +1,857 @@
+//! Book images and the state hash.
+//!
+//! A [`BookImage`] is the whole state of one book as plain data: its instrument, its halted
+//! flag and every resting order in priority order. [`OrderBook::image`] takes one and
+//! [`OrderBook::from_image`] rebuilds a book that is indistinguishable from the original:
+//! every later command produces the same events. Snapshots store images.
+//!
+//! The state hash ([`OrderBook::state_hash`] and friends) is a fixed algorithm, FNV-1a 64
+//! over a canonical encoding of that state, specified on [`OrderBook::state_hash`].
+
+use std::ops::ControlFlow;
+
+use uuid::Uuid;
+
+use super::slab::NIL;
+use super::{IntegrityError, OrderBook};
+use crate::types::{Price, Qty, Side};
+
+/// One resting order in a [`BookImage`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct RestingOrderImage {
+    /// The order's id.
+    pub order_id: Uuid,
+    /// Its side.
+    pub side: Side,
+    /// The price level it rests at.
+    pub price: Price,
+    /// Its open quantity (never 0 in a valid image).
+    pub qty: Qty,
+    /// Whether it was entered as `post_only` (matters when it is modified).
+    pub post_only: bool,
+}
+
+/// The whole state of one book, as plain data.
+///
+/// `orders` lists the bids, best (highest) level first, then the asks, best (lowest) level
+/// first; the orders of one level in time priority, earliest first. Appending the orders in
+/// this order to an empty book restores every queue exactly.
+///
+/// # Examples
+///
+/// ```
+/// use ringbook::{Command, Order, OrderBook, Side};
+/// use uuid::Uuid;
+///
+/// let instrument = Uuid::from_u128(1);
+/// let mut book = OrderBook::new(instrument);
+/// book.apply(&Command::Add(Order::limit(Uuid::from_u128(10), instrument, Side::Buy, 99, 5)), &mut |_| {});
+/// book.apply(&Command::Add(Order::limit(Uuid::from_u128(11), instrument, Side::Sell, 101, 2)), &mut |_| {});
+///
+/// let image = book.image();
+/// assert_eq!(image.orders.len(), 2);
+/// let restored = OrderBook::from_image(&image).unwrap();
+/// assert_eq!(restored.image(), image);
+/// assert_eq!(restored.state_hash(), book.state_hash());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct BookImage {
+    /// The book's instrument.
+    pub instrument_id: Uuid,
+    /// Whether the book is halted.
+    pub halted: bool,
+    /// Every resting order: bids best level first, then asks best level first, each level
+    /// in time priority.
+    pub orders: Vec<RestingOrderImage>,
+}
+
+impl BookImage {
+    /// The state hash of the book this image describes: equal to
+    /// [`OrderBook::state_hash`] of that book, which specifies the algorithm.
+    pub fn state_hash(&self) -> u64 {
+        let mut h = Fnv1a64::new();
+        hash_book(
+            &mut h,
+            self.instrument_id,
+            self.halted,
+            self.orders.len(),
+            |f| self.orders.iter().for_each(f),
+        );
+        h.finish()
+    }
+}
+
+/// Why an image cannot be rebuilt into a book.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ImageError {
+    /// An order with open quantity zero.
+    #[error("book image {instrument}: order {order_id} (entry {index}) has quantity 0")]
+    ZeroQuantity {
+        /// The book.
+        instrument: Uuid,
+        /// The order.
+        order_id: Uuid,
+        /// Its position in the image's order list.
+        index: usize,
+    },
+    /// The same order id twice.
+    #[error("book image {instrument}: order {order_id} (entry {index}) is listed twice")]
+    DuplicateOrderId {
+        /// The book.
+        instrument: Uuid,
+        /// The order.
+        order_id: Uuid,
+        /// The position of its second occurrence.
+        index: usize,
+    },
+    /// The orders are not in image order (bids best first, then asks best first).
+    #[error("book image {instrument}: entry {index} is out of order: {what}")]
+    OutOfOrder {
+        /// The book.
+        instrument: Uuid,
+        /// The position of the misplaced order.
+        index: usize,
+        /// What is wrong.
+        what: String,
+    },
+    /// The best bid is at or above the best ask.
+    #[error("book image {instrument} is crossed: best bid {bid} >= best ask {ask}")]
+    Crossed {
+        /// The book.
+        instrument: Uuid,
+        /// Best bid price.
+        bid: Price,
+        /// Best ask price.
+        ask: Price,
+    },
+    /// The rebuilt book failed its integrity check (a bug: the checks above should catch
+    /// every bad image).
+    #[error(transparent)]
+    Integrity(#[from] IntegrityError),
+}
+
+impl OrderBook {
+    /// The book's whole state as plain data: see [`BookImage`]. O(orders).
+    pub fn image(&self) -> BookImage {
+        let mut orders = Vec::with_capacity(self.len());
+        self.for_each_resting(|order| orders.push(*order));
+        BookImage {
+            instrument_id: self.instrument_id,
+            halted: self.halted,
+            orders,
+        }
+    }
+
+    /// Rebuilds a book from an image: same instrument, halted flag, orders, prices,
+    /// quantities, post-only flags and queue priorities, so every later command produces
+    /// the same events as on the book the image was taken from. The result passes
+    /// [`OrderBook::check_integrity`].
+    ///
+    /// # Errors
+    ///
+    /// An [`ImageError`] naming the order at fault if the image is not one a valid book
+    /// could have produced: an order with quantity zero, an order id listed twice, orders
+    /// out of image order (a bid after an ask, or a level listed after a worse one of the
+    /// same side), or a crossed book (best bid at or above best ask).
+    pub fn from_image(image: &BookImage) -> Result<OrderBook, ImageError> {
+        let instrument = image.instrument_id;
+        let mut book = OrderBook::with_capacity(instrument, image.orders.len());
+        book.halted = image.halted;
+        let mut previous: Option<(Side, Price)> = None;
+        for (index, order) in image.orders.iter().enumerate() {
+            if order.qty == 0 {
+                return Err(ImageError::ZeroQuantity {
+                    instrument,
+                    order_id: order.order_id,
+                    index,
+                });
+            }
+            if let Some((side, price)) = previous {
+                let what = match (side, order.side) {
+                    (Side::Sell, Side::Buy) => Some(format!(
+                        "bid {} at {} follows an ask",
+                        order.order_id, order.price
+                    )),
+                    (Side::Buy, Side::Buy) if order.price > price => Some(format!(
+                        "bid {} at {} follows the lower bid level {price}",
+                        order.order_id, order.price
+                    )),
+                    (Side::Sell, Side::Sell) if order.price < price => Some(format!(
+                        "ask {} at {} follows the higher ask level {price}",
+                        order.order_id, order.price
+                    )),
+                    _ => None,
+                };
+                if let Some(what) = what {
+                    return Err(ImageError::OutOfOrder {
+                        instrument,
+                        index,
+                        what,
+                    });
+                }
+            }
+            if book.find(&order.order_id).is_some() {
+                return Err(ImageError::DuplicateOrderId {
+                    instrument,
+                    order_id: order.order_id,
+                    index,
+                });
+            }
+            let hash = book.index.hash(&order.order_id);
+            book.rest(
+                order.order_id,
+                hash,
+                order.side,
+                order.price,
+                order.qty,
+                order.post_only,
+            );
+            previous = Some((order.side, order.price));
+        }
+        if let (Some((bid, _)), Some((ask, _))) = (book.best_bid(), book.best_ask()) {
+            if bid >= ask {
+                return Err(ImageError::Crossed {
+                    instrument,
+                    bid,
+                    ask,
+                });
+            }
+        }
+        book.check_integrity()?;
+        Ok(book)
+    }
+
+    /// A deterministic hash of the book's state: instrument, halted flag and every resting
+    /// order in priority order with its side, price, quantity and post-only flag. Equal
+    /// states hash equal on every platform and in every run, whatever the memory layout,
+    /// slab slot numbers or hasher seeds. O(orders), allocates nothing.
+    ///
+    /// The algorithm is fixed and is part of the snapshot format:
+    ///
+    /// - The hash function is **FNV-1a 64**: offset basis `0xcbf29ce484222325`, prime
+    ///   `0x100000001b3`, one byte at a time (`h ^= byte; h = h.wrapping_mul(prime)`).
+    /// - A book is encoded as its instrument id (16 bytes, RFC 4122 byte order, as
+    ///   [`Uuid::as_bytes`]), its halted flag (1 byte, 0 or 1), its resting order count
+    ///   (`u64` little-endian), then each resting order in [`BookImage`] order (bids best
+    ///   level first, then asks best level first, each level in time priority): order id
+    ///   (16 bytes), side (1 byte: 0 buy, 1 sell), price (`i64` LE), open quantity (`u64`
+    ///   LE) and the post-only flag (1 byte, 0 or 1). That is 25 + 34 × orders bytes.
+    /// - A book's hash is FNV-1a 64 of its encoding ([`BookImage::state_hash`] gives the
+    ///   same value from an image).
+    /// - The hash of a set of books ([`state_hash_of`], [`state_hash_of_images`]) is
+    ///   FNV-1a 64 of the book count (`u64` LE) followed by the encodings of the books in
+    ///   ascending instrument id order (as `u128`), so it does not depend on the order the
+    ///   books are given in.
+    ///
+    /// FNV-1a detects divergence (a replay against the original, recovered books against
+    /// live ones); it is not a cryptographic hash and does not resist deliberate collisions.
+    pub fn state_hash(&self) -> u64 {
+        let mut h = Fnv1a64::new();
+        self.hash_into(&mut h);
+        h.finish()
+    }
+
+    fn hash_into(&self, h: &mut Fnv1a64) {
+        hash_book(h, self.instrument_id, self.halted, self.len(), |f| {
+            self.for_each_resting(f)
+        });
+    }
+
+    /// Calls `f` with every resting order in image order: bids best level first, then
+    /// asks best level first, each level in time priority.
+    fn for_each_resting(&self, mut f: impl FnMut(&RestingOrderImage)) {
+        for side in [Side::Buy, Side::Sell] {
+            self.ladder(side).walk_best_first(|price, level| {
+                let mut slot = self.levels[level].head;
+                while slot != NIL {
+                    let s = &self.orders[slot];
+                    f(&RestingOrderImage {
+                        order_id: s.order_id,
+                        side: s.side,
+                        price,
+                        qty: s.qty,
+                        post_only: s.post_only,
+                    });
+                    slot = s.next;
+                }
+                ControlFlow::Continue(())
+            });
+        }
+    }
+}
+
+/// The state hash of a set of books (an engine): FNV-1a 64 over the book count and each
+/// book's canonical encoding in ascending instrument id order, so the order of `books`
+/// does not matter. [`OrderBook::state_hash`] specifies the algorithm.
+///
+/// # Examples
+///
+/// ```
+/// use ringbook::{OrderBook, state_hash_of, state_hash_of_images};
+/// use uuid::Uuid;
+///
+/// let a = OrderBook::new(Uuid::from_u128(1));
+/// let b = OrderBook::new(Uuid::from_u128(2));
+/// assert_eq!(state_hash_of(&[&a, &b]), state_hash_of(&[&b, &a]));
+/// assert_eq!(state_hash_of(&[&a, &b]), state_hash_of_images(&[a.image(), b.image()]));
+/// ```
+pub fn state_hash_of(books: &[&OrderBook]) -> u64 {
+    let mut sorted: Vec<&OrderBook> = books.to_vec();
+    sorted.sort_by_cached_key(|b| (b.instrument_id.as_u128(), b.state_hash()));
+    let mut h = Fnv1a64::new();
+    h.write_u64(sorted.len() as u64);
+    for book in sorted {
+        book.hash_into(&mut h);
+    }
+    h.finish()
+}
+
+/// The state hash of the books these images describe: equal to [`state_hash_of`] of the
+/// books themselves.
+pub fn state_hash_of_images(images: &[BookImage]) -> u64 {
+    let mut sorted: Vec<&BookImage> = images.iter().collect();
+    sorted.sort_by_cached_key(|b| (b.instrument_id.as_u128(), b.state_hash()));
+    let mut h = Fnv1a64::new();
+    h.write_u64(sorted.len() as u64);
+    for image in sorted {
+        hash_book(
+            &mut h,
+            image.instrument_id,
+            image.halted,
+            image.orders.len(),
+            |f| image.orders.iter().for_each(f),
+        );
+    }
+    h.finish()
+}
+
+/// Feeds one book's canonical encoding to `h`; `orders` calls its argument with each
+/// resting order in image order.
+fn hash_book(
+    h: &mut Fnv1a64,
+    instrument: Uuid,
+    halted: bool,
+    count: usize,
+    orders: impl FnOnce(&mut dyn FnMut(&RestingOrderImage)),
+) {
+    h.write(instrument.as_bytes());
+    h.write_u8(u8::from(halted));
+    h.write_u64(count as u64);
+    orders(&mut |o: &RestingOrderImage| {
+        h.write(o.order_id.as_bytes());
+        h.write_u8(match o.side {
+            Side::Buy => 0,
+            Side::Sell => 1,
+        });
+        h.write(&o.price.to_le_bytes());
+        h.write_u64(o.qty);
+        h.write_u8(u8::from(o.post_only));
+    });
+}
+
+/// FNV-1a, 64-bit.
+struct Fnv1a64(u64);
+
+impl Fnv1a64 {
+    const OFFSET_BASIS: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+
+    fn new() -> Fnv1a64 {
+        Fnv1a64(Self::OFFSET_BASIS)
+    }
+
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(Self::PRIME);
+        }
+    }
+
+    #[inline]
+    fn write_u8(&mut self, b: u8) {
+        self.write(&[b]);
+    }
+
+    #[inline]
+    fn write_u64(&mut self, v: u64) {
+        self.write(&v.to_le_bytes());
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::command::Command;
+    use crate::result::OrderbookResult;
+    use crate::types::{Order, OrderKind};
+
+    const INSTRUMENT: Uuid = Uuid::from_u128(0x1D);
+
+    /// SplitMix64: a tiny deterministic generator for the random command streams.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^ (z >> 31)
+        }
+
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+    }
+
+    /// A random command for `INSTRUMENT`: ids from a small pool so cancels, modifies and
+    /// duplicates hit; every kind, halts and resumes, zero quantities now and then.
+    fn random_command(rng: &mut Rng) -> Command {
+        let order_id = Uuid::from_u128(0x100 + u128::from(rng.below(60)));
+        let qty = rng.below(12);
+        match rng.below(100) {
+            0..=59 => {
+                // Buys mostly below 100, sells mostly above: deep books that still cross.
+                let (side, price) = if rng.below(2) == 0 {
+                    (Side::Buy, 92 + rng.below(10) as i64)
+                } else {
+                    (Side::Sell, 99 + rng.below(10) as i64)
+                };
+                let kind = match rng.below(10) {
+                    0..=5 => OrderKind::Limit,
+                    6 => OrderKind::PostOnly,
+                    k => OrderKind::ALL[k as usize - 6],
+                };
+                Command::Add(Order::new(order_id, INSTRUMENT, side, kind, price, qty))
+            }
+            60..=69 => Command::Cancel {
+                instrument_id: INSTRUMENT,
+                order_id,
+            },
+            70..=89 => Command::Modify {
+                instrument_id: INSTRUMENT,
+                order_id,
+                price: 92 + rng.below(17) as i64,
+                qty,
+            },
+            90..=91 => Command::Halt {
+                instrument_id: INSTRUMENT,
+            },
+            92..=95 => Command::Resume {
+                instrument_id: INSTRUMENT,
+            },
+            96..=97 => Command::Status {
+                instrument_id: INSTRUMENT,
+            },
+            _ => Command::Snapshot {
+                instrument_id: INSTRUMENT,
+            },
+        }
+    }
+
+    fn apply(book: &mut OrderBook, command: &Command) -> Vec<OrderbookResult> {
+        let mut events = Vec::new();
+        book.apply(command, &mut |e| events.push(e));
+        events
+    }
+
+    fn limit(book: &mut OrderBook, n: u128, side: Side, price: Price, qty: Qty) {
+        let events = apply(
+            book,
+            &Command::Add(Order::limit(
+                Uuid::from_u128(n),
+                book.instrument_id(),
+                side,
+                price,
+                qty,
+            )),
+        );
+        assert!(
+            matches!(events.as_slice(), [OrderbookResult::Accepted { .. }]),
+            "{events:?}"
+        );
+    }
+
+    fn cancel(book: &mut OrderBook, n: u128) {
+        let command = Command::Cancel {
+            instrument_id: book.instrument_id(),
+            order_id: Uuid::from_u128(n),
+        };
+        let events = apply(book, &command);
+        assert!(
+            matches!(events.as_slice(), [OrderbookResult::Cancelled { .. }]),
+            "{events:?}"
+        );
+    }
+
+    fn order(n: u128, side: Side, price: Price, qty: Qty) -> RestingOrderImage {
+        RestingOrderImage {
+            order_id: Uuid::from_u128(n),
+            side,
+            price,
+            qty,
+            post_only: false,
+        }
+    }
+
+    #[test]
+    fn restored_book_behaves_identically_on_random_commands() {
+        let (mut resting, mut halted, mut trades) = (0, 0, 0);
+        for seed in 0..8 {
+            let mut rng = Rng(seed);
+            let mut original = OrderBook::new(INSTRUMENT);
+            for _ in 0..300 {
+                apply(&mut original, &random_command(&mut rng));
+            }
+            let image = original.image();
+            resting += image.orders.len();
+            halted += usize::from(image.halted);
+            let mut restored = OrderBook::from_image(&image).unwrap();
+            restored.check_integrity().unwrap();
+            assert_eq!(restored.image(), image, "seed {seed}");
+            assert_eq!(restored.is_halted(), original.is_halted());
+            assert_eq!(restored.state_hash(), original.state_hash());
+            assert_eq!(image.state_hash(), original.state_hash());
+            for step in 0..300 {
+                let command = random_command(&mut rng);
+                let want = apply(&mut original, &command);
+                let got = apply(&mut restored, &command);
+                assert_eq!(got, want, "seed {seed} step {step}: {command:?}");
+                trades += want
+                    .iter()
+                    .filter(|e| matches!(e, OrderbookResult::Trade { .. }))
+                    .count();
+                restored.check_integrity().unwrap();
+                assert_eq!(restored.state_hash(), original.state_hash());
+                assert_eq!(restored.image(), original.image());
+            }
+        }
+        // The streams exercised what matters: full books, halts, matching after restore.
+        assert!(resting >= 80, "{resting} resting orders imaged");
+        assert!(halted >= 1, "no halted book imaged");
+        assert!(trades >= 100, "{trades} trades after restore");
+    }
+
+    #[test]
+    fn image_lists_bids_then_asks_best_first_in_time_priority() {
+        let mut book = OrderBook::new(INSTRUMENT);
+        limit(&mut book, 1, Side::Buy, 98, 1);
+        limit(&mut book, 2, Side::Sell, 103, 2);
+        limit(&mut book, 3, Side::Buy, 99, 3);
+        limit(&mut book, 4, Side::Buy, 98, 4);
+        limit(&mut book, 5, Side::Sell, 101, 5);
+        limit(&mut book, 6, Side::Sell, 103, 6);
+        let post_only = Order::new(
+            Uuid::from_u128(7),
+            INSTRUMENT,
+            Side::Sell,
+            OrderKind::PostOnly,
+            101,
+            7,
+        );
+        apply(&mut book, &Command::Add(post_only));
+        apply(
+            &mut book,
+            &Command::Halt {
+                instrument_id: INSTRUMENT,
+            },
+        );
+        let image = book.image();
+        let mut seven = order(7, Side::Sell, 101, 7);
+        seven.post_only = true;
+        assert_eq!(
+            image,
+            BookImage {
+                instrument_id: INSTRUMENT,
+                halted: true,
+                orders: vec![
+                    order(3, Side::Buy, 99, 3),
+                    order(1, Side::Buy, 98, 1),
+                    order(4, Side::Buy, 98, 4),
+                    order(5, Side::Sell, 101, 5),
+                    seven,
+                    order(2, Side::Sell, 103, 2),
+                    order(6, Side::Sell, 103, 6),
+                ],
+            }
+        );
+        let restored = OrderBook::from_image(&image).unwrap();
+        assert!(restored.is_halted());
+        assert_eq!(restored.image(), image);
+        assert_eq!(restored.snapshot(), book.snapshot());
+        assert_eq!(restored.status(), book.status());
+    }
+
+    #[test]
+    fn restored_post_only_flag_still_guards_modify() {
+        let mut book = OrderBook::new(INSTRUMENT);
+        limit(&mut book, 1, Side::Buy, 99, 1);
+        let post_only = Order::new(
+            Uuid::from_u128(2),
+            INSTRUMENT,
+            Side::Sell,
+            OrderKind::PostOnly,
+            101,
+            1,
+        );
+        apply(&mut book, &Command::Add(post_only));
+        let mut restored = OrderBook::from_image(&book.image()).unwrap();
+        let modify = Command::Modify {
+            instrument_id: INSTRUMENT,
+            order_id: Uuid::from_u128(2),
+            price: 99,
+            qty: 1,
+        };
+        let events = apply(&mut restored, &modify);
+        assert_eq!(events, apply(&mut book, &modify));
+        assert!(matches!(
+            events.as_slice(),
+            [OrderbookResult::Rejected {
+                reason: crate::result::RejectReason::PostOnlyWouldCross,
+                ..
+            }]
+        ));
+    }
+
+    #[test]
+    fn empty_book_round_trips() {
+        let book = OrderBook::new(INSTRUMENT);
+        let image = book.image();
+        assert!(image.orders.is_empty());
+        let restored = OrderBook::from_image(&image).unwrap();
+        assert!(restored.is_empty());
+        assert_eq!(restored.state_hash(), book.state_hash());
+    }
+
+    fn image_of(orders: Vec<RestingOrderImage>) -> BookImage {
+        BookImage {
+            instrument_id: INSTRUMENT,
+            halted: false,
+            orders,
+        }
+    }
+
+    #[test]
+    fn from_image_rejects_a_crossed_or_locked_book() {
+        for ask in [100, 99] {
+            let err = OrderBook::from_image(&image_of(vec![
+                order(1, Side::Buy, 100, 1),
+                order(2, Side::Sell, ask, 1),
+            ]))
+            .unwrap_err();
+            assert_eq!(
+                err,
+                ImageError::Crossed {
+                    instrument: INSTRUMENT,
+                    bid: 100,
+                    ask
+                }
+            );
+            assert!(err.to_string().contains("crossed"), "{err}");
+        }
+    }
+
+    #[test]
+    fn from_image_rejects_duplicate_ids() {
+        let err = OrderBook::from_image(&image_of(vec![
+            order(1, Side::Buy, 100, 1),
+            order(1, Side::Sell, 101, 1),
+        ]))
+        .unwrap_err();
+        assert_eq!(
+            err,
+            ImageError::DuplicateOrderId {
+                instrument: INSTRUMENT,
+                order_id: Uuid::from_u128(1),
+                index: 1
+            }
+        );
+        assert!(err.to_string().contains("listed twice"), "{err}");
+    }
+
+    #[test]
+    fn from_image_rejects_zero_quantity() {
+        let err = OrderBook::from_image(&image_of(vec![
+            order(1, Side::Buy, 100, 1),
+            order(2, Side::Buy, 100, 0),
+        ]))
+        .unwrap_err();
+        assert_eq!(
+            err,
+            ImageError::ZeroQuantity {
+                instrument: INSTRUMENT,
+                order_id: Uuid::from_u128(2),
+                index: 1
+            }
+        );
+        assert!(err.to_string().contains("quantity 0"), "{err}");
+    }
+
+    #[test]
+    fn from_image_rejects_orders_out_of_image_order() {
+        let cases = [
+            vec![order(1, Side::Sell, 101, 1), order(2, Side::Buy, 99, 1)],
+            vec![order(1, Side::Buy, 98, 1), order(2, Side::Buy, 99, 1)],
+            vec![order(1, Side::Sell, 102, 1), order(2, Side::Sell, 101, 1)],
+        ];
+        for orders in cases {
+            let err = OrderBook::from_image(&image_of(orders)).unwrap_err();
+            assert!(
+                matches!(err, ImageError::OutOfOrder { index: 1, .. }),
+                "{err:?}"
+            );
+            assert!(err.to_string().contains("out of order"), "{err}");
+        }
+    }
+
+    /// Builds the same state twice, the second time with other orders added and cancelled
+    /// in between so the slab slots (and the index's table) differ.
+    #[test]
+    fn state_hash_ignores_slab_layout() {
+        let mut plain = OrderBook::new(INSTRUMENT);
+        limit(&mut plain, 1, Side::Buy, 99, 5);
+        limit(&mut plain, 2, Side::Buy, 99, 6);
+        limit(&mut plain, 3, Side::Sell, 101, 7);
+        limit(&mut plain, 4, Side::Sell, 102, 8);
+
+        let mut churned = OrderBook::with_capacity(INSTRUMENT, 64);
+        for n in 100..120 {
+            limit(&mut churned, n, Side::Sell, 200 + n as i64, 1);
+        }
+        limit(&mut churned, 4, Side::Sell, 102, 8);
+        for n in (100..120).step_by(2) {
+            cancel(&mut churned, n);
+        }
+        limit(&mut churned, 1, Side::Buy, 99, 5);
+        limit(&mut churned, 3, Side::Sell, 101, 7);
+        limit(&mut churned, 2, Side::Buy, 99, 6);
+        for n in (101..120).step_by(2) {
+            cancel(&mut churned, n);
+        }
+        assert_ne!(
+            plain.find(&Uuid::from_u128(1)),
+            churned.find(&Uuid::from_u128(1)),
+            "the test needs different slots"
+        );
+        assert_eq!(plain.image(), churned.image());
+        assert_eq!(plain.state_hash(), churned.state_hash());
+        assert_eq!(
+            state_hash_of(&[&plain]),
+            state_hash_of(&[&churned]),
+            "engine hash too"
+        );
+    }
+
+    #[test]
+    fn state_hash_differs_for_different_states() {
+        let base = image_of(vec![
+            order(1, Side::Buy, 99, 5),
+            order(2, Side::Buy, 99, 6),
+            order(3, Side::Sell, 101, 7),
+        ]);
+        let mut variants = Vec::new();
+        let mut v = base.clone();
+        v.halted = true;
+        variants.push(v);
+        let mut v = base.clone();
+        v.instrument_id = Uuid::from_u128(0x1E);
+        variants.push(v);
+        let mut v = base.clone();
+        v.orders[0].qty = 4;
+        variants.push(v);
+        let mut v = base.clone();
+        v.orders[2].price = 102;
+        variants.push(v);
+        let mut v = base.clone();
+        v.orders[1].post_only = true;
+        variants.push(v);
+        let mut v = base.clone();
+        v.orders.swap(0, 1); // same orders, other priority
+        variants.push(v);
+        let mut v = base.clone();
+        v.orders[2].order_id = Uuid::from_u128(9);
+        variants.push(v);
+        let mut v = base.clone();
+        v.orders.pop();
+        variants.push(v);
+        let mut v = base.clone();
+        v.orders[2].side = Side::Buy;
+        v.orders[2].price = 98;
+        variants.push(v);
+
+        let base_hash = base.state_hash();
+        let built = OrderBook::from_image(&base).unwrap();
+        assert_eq!(built.state_hash(), base_hash);
+        let mut hashes = vec![base_hash];
+        for v in &variants {
+            let book = OrderBook::from_image(v).unwrap();
+            assert_eq!(book.state_hash(), v.state_hash());
+            hashes.push(v.state_hash());
+        }
+        let mut unique = hashes.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), hashes.len(), "{hashes:x?}");
+    }
+
+    #[test]
+    fn engine_hash_ignores_book_order_and_matches_images() {
+        let mut a = OrderBook::new(Uuid::from_u128(1));
+        let mut b = OrderBook::new(Uuid::from_u128(2));
+        limit(&mut a, 10, Side::Buy, 5, 1);
+        limit(&mut b, 10, Side::Sell, 5, 1);
+        let ab = state_hash_of(&[&a, &b]);
+        assert_eq!(ab, state_hash_of(&[&b, &a]));
+        assert_eq!(ab, state_hash_of_images(&[b.image(), a.image()]));
+        assert_ne!(ab, state_hash_of(&[&a]));
+        assert_ne!(ab, state_hash_of(&[]));
+        // Swapping the books' contents changes the engine hash.
+        let mut a2 = OrderBook::new(Uuid::from_u128(1));
+        let mut b2 = OrderBook::new(Uuid::from_u128(2));
+        limit(&mut a2, 10, Side::Sell, 5, 1);
+        limit(&mut b2, 10, Side::Buy, 5, 1);
+        assert_ne!(ab, state_hash_of(&[&a2, &b2]));
+    }
+
+    /// The algorithm is part of the format: these values must never change.
+    #[test]
+    fn state_hash_is_pinned() {
+        let mut h = Fnv1a64::new();
+        assert_eq!(h.finish(), 0xcbf2_9ce4_8422_2325);
+        h.write(b"a");
+        assert_eq!(h.finish(), 0xaf63_dc4c_8601_ec8c, "FNV-1a 64 test vector");
+        let mut h = Fnv1a64::new();
+        h.write(b"foobar");
+        assert_eq!(h.finish(), 0x8594_4171_f739_67e8, "FNV-1a 64 test vector");
+
+        let mut image = image_of(vec![
+            order(1, Side::Buy, -3, 5),
+            order(2, Side::Sell, 7, u64::MAX),
+        ]);
+        image.orders[1].post_only = true;
+        image.halted = true;
+        // The encoding spelled out byte by byte, hashed independently.
+        let mut bytes = Vec::new();
+        bytes.extend_from_slice(INSTRUMENT.as_bytes());
+        bytes.push(1);
+        bytes.extend_from_slice(&2u64.to_le_bytes());
+        for (id, side, price, qty, post_only) in
+            [(1u128, 0u8, -3i64, 5u64, 0u8), (2, 1, 7, u64::MAX, 1)]
+        {
+            bytes.extend_from_slice(&id.to_be_bytes());
+            bytes.push(side);
+            bytes.extend_from_slice(&price.to_le_bytes());
+            bytes.extend_from_slice(&qty.to_le_bytes());
+            bytes.push(post_only);
+        }
+        assert_eq!(bytes.len(), 25 + 34 * 2);
+        let mut h = Fnv1a64::new();
+        h.write(&bytes);
+        assert_eq!(image.state_hash(), h.finish());
+        assert_eq!(image.state_hash(), 0xad7b_e6ec_0b9b_6320);
+    }
+}
