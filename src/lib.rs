@@ -47,3 +47,8 @@ pub use subscriber::{
 };
 pub use types::{Order, OrderKind, Price, Qty, Side};
 pub use uuid::Uuid;
+
+/// The README's examples, compiled and run as doc tests so they stay true.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -109,6 +109,14 @@ impl OrderBook {
                 Side::Sell => prices.first(),
             }
             .map(|&(p, _)| p);
+            if !ladder.index_agrees() {
+                return Err(IntegrityError::LevelQueue {
+                    instrument,
+                    side,
+                    price: actual_best.unwrap_or_default(),
+                    what: "the price index disagrees with the level tree".into(),
+                });
+            }
             if actual_best != ladder.best_price()
                 || actual_best.is_some_and(|p| ladder.get_uncached(p) != Some(ladder.best()))
             {

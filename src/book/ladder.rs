@@ -3,6 +3,9 @@
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
 
+use foldhash::fast::FixedState;
+use hashbrown::HashMap;
+
 use super::slab::NIL;
 use crate::types::{Price, Side};
 
@@ -35,12 +38,19 @@ impl Level {
     }
 }
 
+/// The seed of the price index hasher (fixed, like the id index's).
+const SEED: u64 = 0x4c41_4444_4552_0001;
+
 /// The price levels of one side, ordered by price, with the best level cached so the top
-/// of book is O(1). Inserting or removing a level is O(log levels).
+/// of book is O(1). Finding an existing level is O(1) (a hash index beside the tree);
+/// inserting or removing a level is O(log levels).
 #[derive(Clone, Debug)]
 pub(crate) struct Ladder {
     side: Side,
+    /// Price order: for the next best level and for walks.
     levels: BTreeMap<Price, u32>,
+    /// Price to level slot: for adds at a level that exists, the common case.
+    index: HashMap<Price, u32, FixedState>,
     best: u32,
     best_price: Price,
 }
@@ -51,6 +61,7 @@ impl Ladder {
         Ladder {
             side,
             levels: BTreeMap::new(),
+            index: HashMap::with_hasher(FixedState::with_seed(SEED)),
             best: NIL,
             best_price: 0,
         }
@@ -99,13 +110,22 @@ impl Ladder {
         if self.best != NIL && self.best_price == price {
             return Some(self.best);
         }
-        self.levels.get(&price).copied()
+        self.index.get(&price).copied()
     }
 
     /// The level slot the tree holds at `price`, bypassing the cached best (for integrity
     /// checks: the cache must agree with the tree).
     pub(crate) fn get_uncached(&self, price: Price) -> Option<u32> {
         self.levels.get(&price).copied()
+    }
+
+    /// Whether the price index holds exactly the tree's levels (for integrity checks).
+    pub(crate) fn index_agrees(&self) -> bool {
+        self.index.len() == self.levels.len()
+            && self
+                .levels
+                .iter()
+                .all(|(price, level)| self.index.get(price) == Some(level))
     }
 
     /// Points the cached best at another level slot (tests corrupt the cache with it).
@@ -119,6 +139,7 @@ impl Ladder {
     pub(crate) fn insert(&mut self, price: Price, level: u32) {
         let previous = self.levels.insert(price, level);
         debug_assert!(previous.is_none(), "level {price} inserted twice");
+        self.index.insert(price, level);
         if self.best == NIL || self.better(price, self.best_price) {
             self.best = level;
             self.best_price = price;
@@ -130,6 +151,7 @@ impl Ladder {
     pub(crate) fn remove(&mut self, price: Price) {
         let removed = self.levels.remove(&price);
         debug_assert!(removed.is_some(), "level {price} removed but absent");
+        self.index.remove(&price);
         if self.best != NIL && self.best_price == price {
             let next = match self.side {
                 Side::Buy => self.levels.last_key_value(),
@@ -158,6 +180,12 @@ impl Ladder {
             Side::Buy => self.levels.iter().rev().try_for_each(|(&p, &l)| f(p, l)),
             Side::Sell => self.levels.iter().try_for_each(|(&p, &l)| f(p, l)),
         };
+    }
+
+    /// Bytes held by the price index and (estimated: a node per eight entries) the tree.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        let entry = std::mem::size_of::<(Price, u32)>();
+        self.index.allocation_size() + self.levels.len() * entry * 11 / 8
     }
 
     /// Every level's price and slot in ascending price order (for integrity checks).

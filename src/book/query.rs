@@ -119,12 +119,10 @@ impl OrderBook {
         out
     }
 
-    /// Bytes of heap the book holds: its slabs, index and level trees (B-tree nodes
-    /// estimated from their entry count). Used to report memory per resting order.
+    /// Bytes of heap the book holds: its slabs, id index, price indexes and level trees
+    /// (B-tree nodes estimated from their entry count). Used to report memory per order.
     pub fn heap_bytes(&self) -> usize {
-        // A std B-tree leaf holds up to 11 entries; count a node per 8 as a fair average.
-        let tree_entry = std::mem::size_of::<(Price, u32)>();
-        let trees = (self.bids.len() + self.asks.len()) * tree_entry * 11 / 8;
+        let trees = self.bids.heap_bytes() + self.asks.heap_bytes();
         self.orders.heap_bytes() + self.index.heap_bytes() + self.levels.heap_bytes() + trees
     }
 }

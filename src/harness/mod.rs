@@ -14,5 +14,5 @@ mod probe;
 mod run;
 mod workload;
 
-pub use run::{EngineKind, RunOptions, RunReport, run};
+pub use run::{CLOSED_LOOP_SAMPLE, EngineKind, RunOptions, RunReport, run};
 pub use workload::Workload;

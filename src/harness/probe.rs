@@ -27,7 +27,8 @@ pub(crate) struct ProbeShared {
 pub(crate) struct Probe {
     shared: Arc<ProbeShared>,
     histogram: Histogram<u64>,
-    /// Each command's intended send time, ns since `base` (written by the sender).
+    /// Each command's intended send time, ns since `base` (written by the sender); 0 for
+    /// a command whose latency is not sampled.
     intended: Arc<[AtomicU64]>,
     add_command: Arc<[u32]>,
     /// Adds before this index are warm-up: not recorded.
@@ -105,6 +106,10 @@ impl Subscriber for Probe {
         }
         let command = self.add_command[add] as usize;
         let sent = self.intended[command].load(Ordering::Relaxed);
+        if sent == 0 {
+            // Not sampled (closed loop times one command in `CLOSED_LOOP_SAMPLE`).
+            return;
+        }
         let latency = self.now_ns().saturating_sub(sent).max(1);
         self.histogram.saturating_record(latency);
     }

@@ -197,50 +197,45 @@ impl BookConsumer {
     /// Publishes every buffered result to the outbound ring, in order, as batches of
     /// whatever room the ring has; waits while it is full.
     fn flush(&mut self, idler: &mut Idler) {
-        let total = self.buffer.len();
-        let mut start = 0;
         let started = Instant::now();
         let mut warned = false;
-        while start < total {
-            let want = total - start;
-            let pending = &mut self.buffer[start..];
-            let attempt = self.outbound.try_batch_publish(want, |slots| {
-                for (slot, entry) in slots.zip(pending.iter_mut()) {
-                    *slot = std::mem::take(entry);
-                }
-            });
-            match attempt {
-                Ok(_) => start = total,
-                Err(MissingFreeSlots(missing)) if (missing as usize) < want => {
-                    let room = want - missing as usize;
-                    let pending = &mut self.buffer[start..start + room];
-                    if self
-                        .outbound
-                        .try_batch_publish(room, |slots| {
-                            for (slot, entry) in slots.zip(pending.iter_mut()) {
-                                *slot = std::mem::take(entry);
-                            }
-                        })
-                        .is_ok()
-                    {
-                        start += room;
-                    }
-                }
-                Err(_) => {
-                    idler.idle();
-                    if !warned && started.elapsed() > Duration::from_millis(10) {
-                        warned = true;
-                        tracing::warn!(
-                            consumer = self.index,
-                            waiting = want,
-                            "slow event manager: outbound ring full"
-                        );
-                    }
-                }
+        while !self.buffer.is_empty() {
+            let want = self.buffer.len();
+            let room = match publish_front(&mut self.outbound, &mut self.buffer, want) {
+                Ok(()) => continue,
+                Err(MissingFreeSlots(missing)) => want.saturating_sub(missing as usize),
+            };
+            if room > 0 && publish_front(&mut self.outbound, &mut self.buffer, room).is_ok() {
+                continue;
+            }
+            idler.idle();
+            if !warned && started.elapsed() > Duration::from_millis(10) {
+                warned = true;
+                tracing::warn!(
+                    consumer = self.index,
+                    waiting = want,
+                    "slow event manager: outbound ring full"
+                );
             }
         }
-        self.buffer.clear();
     }
+}
+
+/// Moves the first `n` buffered results into the outbound ring as one batch publication,
+/// or leaves the buffer as it was if the ring lacks room.
+#[inline]
+fn publish_front(
+    outbound: &mut OutboundProducer,
+    buffer: &mut Vec<OutboundEntry>,
+    n: usize,
+) -> Result<(), MissingFreeSlots> {
+    outbound
+        .try_batch_publish(n, |slots| {
+            for (slot, entry) in slots.zip(buffer.drain(..n)) {
+                *slot = entry;
+            }
+        })
+        .map(|_| ())
 }
 
 #[cfg(test)]

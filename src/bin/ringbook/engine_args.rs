@@ -15,12 +15,20 @@ pub(crate) struct EngineArgs {
     pub(crate) wait: WaitStrategy,
     /// Pin the sequencer, the book consumers and the event manager to these cores, in
     /// that order (e.g. `0,1` or `0-3`).
-    #[arg(long, global = true, value_parser = parse_core_list, value_name = "LIST")]
-    pub(crate) cores: Option<Vec<usize>>,
+    #[arg(long, global = true, value_parser = parse_cores, value_name = "LIST")]
+    pub(crate) cores: Option<CoreList>,
     /// Slots in every ring (a power of two, at least 64); default: 65,536 for ingress and
     /// outbound, and a per-book size that shrinks as instruments grow.
     #[arg(long, global = true, value_name = "N")]
     pub(crate) ring_size: Option<usize>,
+}
+
+/// A parsed `--cores` list (a newtype: clap takes a bare `Vec` for a repeated flag).
+#[derive(Clone, Debug)]
+pub(crate) struct CoreList(pub(crate) Vec<usize>);
+
+fn parse_cores(text: &str) -> Result<CoreList, String> {
+    parse_core_list(text).map(CoreList)
 }
 
 impl EngineArgs {
@@ -29,7 +37,7 @@ impl EngineArgs {
         let config = ManagerConfig {
             consumers: self.consumers,
             wait_strategy: self.wait,
-            cores: self.cores.clone(),
+            cores: self.cores.as_ref().map(|c| c.0.clone()),
             ..ManagerConfig::default()
         };
         match self.ring_size {

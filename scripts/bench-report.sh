@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Runs the benchmark suite and regenerates BENCHMARKS.md: the machine, the commit, and
+# every figure with the command that produced it. Ratios are measured within one run,
+# because this kind of machine is shared and noisy: an absolute figure alone means little.
+#
+#   scripts/bench-report.sh            # full suite, several minutes
+#   QUICK=1 scripts/bench-report.sh    # smaller workloads, for trying the script
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+quick=${QUICK:-}
+orders=500000
+repeat=5
+[ -n "$quick" ] && { orders=50000; repeat=2; }
+
+run() { # name, command...
+  local name=$1; shift
+  echo "==> $*" >&2
+  printf '%s\n' "$*" > "$out/$name.cmd"
+  "$@" > "$out/$name.out" 2> "$out/$name.err" || { cat "$out/$name.err" >&2; exit 1; }
+}
+
+cargo build --release --quiet
+if [ -z "$quick" ]; then
+  run book cargo bench --bench book
+  run book_memory cargo bench --bench book_memory
+  run ring_hop cargo bench --bench ring_hop
+  run pipeline cargo bench --bench pipeline
+fi
+run closed8 ./target/release/ringbook bench --baseline --instruments 8 --orders "$orders" --repeat "$repeat" --json "$out/closed8.json"
+run closed1000 ./target/release/ringbook bench --baseline --instruments 1000 --orders "$orders" --repeat 3 --json "$out/closed1000.json"
+run open8 ./target/release/ringbook bench --baseline --instruments 8 --orders "$orders" --rate 500000 --repeat "$repeat" --json "$out/open8.json"
+if ./target/release/ringbook bench --help | grep -q -- --journal-compare; then
+  run journal ./target/release/ringbook bench --instruments 8 --orders "$orders" --repeat "$repeat" --journal-compare --json "$out/journal.json"
+fi
+
+python3 scripts/bench-report.py "$out" > BENCHMARKS.md
+echo "wrote BENCHMARKS.md" >&2

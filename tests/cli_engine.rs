@@ -1,0 +1,216 @@
+//! The engine flags and the main job through the binary: `--consumers`, `--wait`,
+//! `--cores`, `--ring-size` on `replay` (each instrument's events must equal the direct
+//! engine's), `gen` determinism, and `bench` with every output it writes.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde_json::Value;
+
+fn scratch(name: &str) -> PathBuf {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "ringbook-cli-engine-{}-{}-{name}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn ringbook(args: &[&str]) -> std::process::Output {
+    let output = Command::new(env!("CARGO_BIN_EXE_ringbook"))
+        .args(args)
+        .output()
+        .expect("run ringbook");
+    assert!(
+        output.status.success(),
+        "ringbook {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+/// Each instrument's events, `seq` removed, in stream order.
+fn per_instrument(stream: &[u8]) -> BTreeMap<String, Vec<Value>> {
+    let mut by: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    for (i, line) in std::str::from_utf8(stream).unwrap().lines().enumerate() {
+        let mut event: Value = serde_json::from_str(line).unwrap();
+        let object = event.as_object_mut().unwrap();
+        assert_eq!(object.remove("seq").unwrap().as_u64(), Some(i as u64 + 1));
+        let instrument = object["instrument"].as_str().unwrap().to_string();
+        by.entry(instrument).or_default().push(event);
+    }
+    by
+}
+
+fn generate(dir: &Path, seed: &str) -> PathBuf {
+    let flow = dir.join("flow.csv");
+    ringbook(&[
+        "gen",
+        "--seed",
+        seed,
+        "--instruments",
+        "5",
+        "--orders",
+        "3000",
+        "--output",
+        flow.to_str().unwrap(),
+    ]);
+    flow
+}
+
+#[test]
+fn engine_flags_keep_every_instruments_stream() {
+    let dir = scratch("flags");
+    let flow = generate(&dir, "11");
+    let flow = flow.to_str().unwrap();
+    let direct = per_instrument(&ringbook(&["replay", flow, "--engine", "direct"]).stdout);
+    assert_eq!(direct.len(), 5);
+    let variants: [&[&str]; 5] = [
+        &["--consumers", "2"],
+        &["--consumers", "3", "--wait", "sleep"],
+        &["--wait", "busy-spin", "--consumers", "1"],
+        &["--ring-size", "64", "--consumers", "2"],
+        &["--cores", "0", "--wait", "yield"],
+    ];
+    for flags in variants {
+        let mut args = vec!["replay", flow];
+        args.extend_from_slice(flags);
+        let piped = per_instrument(&ringbook(&args).stdout);
+        assert!(
+            piped == direct,
+            "replay {flags:?} differs from the direct engine"
+        );
+    }
+    fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn bad_engine_flags_are_refused_with_a_reason() {
+    let dir = scratch("bad");
+    let flow = generate(&dir, "12");
+    let flow = flow.to_str().unwrap();
+    for (flags, expected) in [
+        (&["--ring-size", "100"][..], "power of two"),
+        (&["--cores", "100000"][..], "not available"),
+        (&["--cores", "x"][..], "core number"),
+        (&["--wait", "fast"][..], "wait strategy"),
+    ] {
+        let mut args = vec!["replay", flow];
+        args.extend_from_slice(flags);
+        let output = Command::new(env!("CARGO_BIN_EXE_ringbook"))
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(!output.status.success(), "{flags:?} was accepted");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(expected), "{flags:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{flags:?} panicked: {stderr}");
+    }
+    fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn gen_is_byte_identical_for_a_seed() {
+    let a = ringbook(&[
+        "gen",
+        "--seed",
+        "5",
+        "--instruments",
+        "3",
+        "--orders",
+        "2000",
+    ])
+    .stdout;
+    let b = ringbook(&[
+        "gen",
+        "--seed",
+        "5",
+        "--instruments",
+        "3",
+        "--orders",
+        "2000",
+    ])
+    .stdout;
+    let c = ringbook(&[
+        "gen",
+        "--seed",
+        "6",
+        "--instruments",
+        "3",
+        "--orders",
+        "2000",
+    ])
+    .stdout;
+    assert_eq!(a, b);
+    assert_ne!(a, c);
+    assert!(a.starts_with(b"op,instrument,order_id,side,kind,price,qty\n"));
+}
+
+#[test]
+fn bench_writes_its_table_json_hgrm_files_and_plot() {
+    let dir = scratch("bench");
+    let json = dir.join("summary.json");
+    let hgrm = dir.join("hgrm");
+    let plot = dir.join("latency.svg");
+    let output = ringbook(&[
+        "bench",
+        "--instruments",
+        "4",
+        "--orders",
+        "3000",
+        "--warmup",
+        "500",
+        "--baseline",
+        "--rate",
+        "200000",
+        "--json",
+        json.to_str().unwrap(),
+        "--hgrm-dir",
+        hgrm.to_str().unwrap(),
+        "--plot",
+        plot.to_str().unwrap(),
+    ]);
+    let table = String::from_utf8(output.stdout).unwrap();
+    assert!(table.contains("p99.99"), "{table}");
+    assert!(table.lines().any(|l| l.starts_with("ringbook ")), "{table}");
+    assert!(table.lines().any(|l| l.starts_with("baseline ")), "{table}");
+    assert!(table.contains("ringbook / baseline"), "{table}");
+
+    let summary: Value = serde_json::from_str(&fs::read_to_string(&json).unwrap()).unwrap();
+    let runs = summary["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 2);
+    for (run, engine) in runs.iter().zip(["ringbook", "baseline"]) {
+        assert_eq!(run["engine"], engine);
+        assert!(run["orders"].as_u64().unwrap() > 0);
+        assert!(run["throughput_per_s"].as_f64().unwrap() > 0.0);
+        let keys = [
+            "p50_ns", "p90_ns", "p99_ns", "p999_ns", "p9999_ns", "max_ns",
+        ];
+        let values: Vec<u64> = keys.iter().map(|k| run[k].as_u64().unwrap()).collect();
+        assert!(
+            values.windows(2).all(|w| w[0] <= w[1]),
+            "{engine}: {values:?}"
+        );
+    }
+    assert_eq!(summary["setup"]["rate"].as_f64(), Some(200000.0));
+
+    let mut files: Vec<String> = fs::read_dir(&hgrm)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    files.sort();
+    assert_eq!(files, ["1-ringbook.hgrm", "2-baseline.hgrm"]);
+    let text = fs::read_to_string(hgrm.join("1-ringbook.hgrm")).unwrap();
+    assert!(text.starts_with("       Value     Percentile TotalCount 1/(1-Percentile)"));
+    assert!(text.contains("#[Max     ="));
+
+    let svg = fs::read_to_string(&plot).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("</svg>"));
+    assert_eq!(svg.matches("<polyline").count(), 2);
+    fs::remove_dir_all(dir).unwrap();
+}
