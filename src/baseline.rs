@@ -46,6 +46,7 @@ pub struct BaselineManager {
     subscribers: Mutex<Vec<Box<dyn Subscriber>>>,
     running: Mutex<Option<Running>>,
     publish_timeout: Option<Duration>,
+    cores: Vec<usize>,
 }
 
 impl BaselineManager {
@@ -69,6 +70,25 @@ impl BaselineManager {
             subscribers: Mutex::new(subscribers),
             running: Mutex::new(None),
             publish_timeout,
+            cores: Vec::new(),
+        }
+    }
+
+    /// Pins the threads to these cores, round-robin (event manager first, then each book),
+    /// so a benchmark can give both designs the same cores. The original design pins
+    /// nothing; this is for like-for-like comparisons only. Cores outside the process's
+    /// allowed set are ignored.
+    pub fn with_cores(mut self, cores: Vec<usize>) -> BaselineManager {
+        self.cores = cores;
+        self
+    }
+
+    fn pin(cores: &[usize], index: usize) {
+        if !cores.is_empty() {
+            let core = cores[index % cores.len()];
+            if crate::pipeline::validate_cores(&[core]).is_ok() {
+                core_affinity::set_for_current(core_affinity::CoreId { id: core });
+            }
         }
     }
 
@@ -268,7 +288,13 @@ impl OrderbookManagerService for BaselineManager {
         };
         let events = thread::Builder::new()
             .name("baseline-events".into())
-            .spawn(move || event_thread(result_rx, subscribers))
+            .spawn({
+                let cores = self.cores.clone();
+                move || {
+                    Self::pin(&cores, 0);
+                    event_thread(result_rx, subscribers)
+                }
+            })
             .map_err(spawn_err("baseline-events"))?;
         let mut books = Vec::with_capacity(self.instruments.len());
         let mut channels = self.orderbook_channels.write();
@@ -278,7 +304,13 @@ impl OrderbookManagerService for BaselineManager {
             let name = format!("baseline-book-{i}");
             let handle = thread::Builder::new()
                 .name(name.clone())
-                .spawn(move || book_thread(OrderBook::new(instrument), rx, results))
+                .spawn({
+                    let cores = self.cores.clone();
+                    move || {
+                        Self::pin(&cores, i + 1);
+                        book_thread(OrderBook::new(instrument), rx, results)
+                    }
+                })
                 .map_err(spawn_err(&name))?;
             channels.insert(instrument, tx);
             books.push(handle);

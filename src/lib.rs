@@ -35,7 +35,7 @@ pub use manager::{
     ManagerConfig, OrderbookManagerBuilder, OrderbookManagerError, OrderbookManagerService,
     OrderbookManagerServiceImpl,
 };
-pub use pipeline::{ParseWaitStrategyError, WaitStrategy, parse_core_list};
+pub use pipeline::{ParseWaitStrategyError, WaitStrategy, available_cores, parse_core_list};
 pub use registry::InstrumentRegistry;
 pub use result::{
     BookSnapshot, BookStatus, EventSink, OrderbookResult, RejectReason, SnapshotLevel,

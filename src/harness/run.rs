@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
 
-use super::probe::Probe;
+use super::probe::{Probe, ProbeShared};
 use super::workload::Workload;
 use crate::baseline::BaselineManager;
 use crate::command::Command;
@@ -37,13 +37,20 @@ impl EngineKind {
 }
 
 /// How a run sends.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct RunOptions {
     /// Commands per second on a fixed schedule (open loop); `None`: as fast as the engine
     /// takes them (closed loop).
     pub rate: Option<f64>,
     /// Commands sent (and fully answered) before measuring starts.
     pub warmup: usize,
+    /// Pin the sending thread to this core. On a small machine a sender spinning to hold
+    /// its schedule otherwise shares a core with engine threads, and a thread woken onto
+    /// that core can wait out the sender's whole time slice (milliseconds).
+    pub sender_core: Option<usize>,
+    /// The cores the baseline's threads are pinned to (round-robin), to give it the same
+    /// cores as the pipeline; empty: not pinned.
+    pub baseline_cores: Vec<usize>,
 }
 
 /// What one run measured.
@@ -112,7 +119,7 @@ pub fn run(
     workload: &Workload,
     engine: &EngineKind,
     options: &RunOptions,
-    progress: &mut dyn FnMut(u64),
+    progress: &mut (dyn FnMut(u64) + Send),
 ) -> Result<RunReport, OrderbookManagerError> {
     let total = workload.commands.len();
     let warmup = options.warmup.min(total);
@@ -133,16 +140,84 @@ pub fn run(
                     .build()?,
             )
         }
-        EngineKind::Baseline => Box::new(BaselineManager::new(
-            workload.instruments.iter().copied(),
-            vec![Box::new(probe)],
-            None,
-        )),
+        EngineKind::Baseline => Box::new(
+            BaselineManager::new(
+                workload.instruments.iter().copied(),
+                vec![Box::new(probe)],
+                None,
+            )
+            .with_cores(options.baseline_cores.clone()),
+        ),
     };
     service.start()?;
+    // The sender runs on a thread of its own so it can be pinned without pinning the caller.
+    let start_ns = thread::scope(|scope| {
+        thread::Builder::new()
+            .name("rb-bench-sender".into())
+            .spawn_scoped(scope, || {
+                if let Some(core) = options.sender_core {
+                    core_affinity::set_for_current(core_affinity::CoreId { id: core });
+                }
+                send_all(
+                    workload,
+                    service.as_ref(),
+                    options,
+                    &intended,
+                    &shared,
+                    base,
+                    progress,
+                )
+            })
+            .map_err(|source| OrderbookManagerError::ThreadSpawn {
+                thread: "rb-bench-sender".into(),
+                source,
+            })?
+            .join()
+            .unwrap_or_else(|payload| {
+                Err(OrderbookManagerError::CloseOrderbookError {
+                    thread: "rb-bench-sender".into(),
+                    instruments: Vec::new(),
+                    lost_commands: 0,
+                    message: crate::pipeline::panic_message(payload.as_ref()),
+                })
+            })
+    })?;
+    service.stop()?;
+    let end_ns = shared
+        .last_event_ns
+        .load(Ordering::Acquire)
+        .max(start_ns + 1);
+    let elapsed = Duration::from_nanos(end_ns - start_ns);
+    let histogram = shared.histogram.lock().take().unwrap_or_else(|| {
+        Histogram::new_with_bounds(1, 100_000_000_000, 3).expect("valid histogram bounds")
+    });
+    let commands = (total - warmup) as u64;
+    Ok(RunReport {
+        engine: engine.name(),
+        commands,
+        orders: histogram.len(),
+        elapsed,
+        throughput_per_s: commands as f64 / elapsed.as_secs_f64(),
+        histogram,
+    })
+}
+
+/// Warms the engine up, then sends the measured commands (paced in open loop), and waits
+/// until every outcome is seen. Returns the measurement's start, ns since `base`.
+fn send_all(
+    workload: &Workload,
+    service: &dyn OrderbookManagerService,
+    options: &RunOptions,
+    intended: &[AtomicU64],
+    shared: &ProbeShared,
+    base: Instant,
+    progress: &mut (dyn FnMut(u64) + Send),
+) -> Result<u64, OrderbookManagerError> {
+    let total = workload.commands.len();
+    let warmup = options.warmup.min(total);
     let now_ns = || u64::try_from(base.elapsed().as_nanos()).unwrap_or(u64::MAX);
     let send = |i: usize| -> Result<(), OrderbookManagerError> {
-        match dispatch(service.as_ref(), workload.commands[i]) {
+        match dispatch(service, workload.commands[i]) {
             Ok(())
             | Err(
                 OrderbookManagerError::InstrumentNotRegistered { .. }
@@ -175,7 +250,7 @@ pub fn run(
 
     let start_ns = now_ns();
     let interval_ns = options.rate.map(|r| 1e9 / r.max(1e-3));
-    for i in warmup..total {
+    for (i, slot) in intended.iter().enumerate().skip(warmup) {
         let at = match interval_ns {
             Some(step) => {
                 let due = start_ns + ((i - warmup) as f64 * step) as u64;
@@ -185,7 +260,7 @@ pub fn run(
             None if i % CLOSED_LOOP_SAMPLE == 0 => now_ns().max(1),
             None => 0,
         };
-        intended[i].store(at, Ordering::Relaxed);
+        slot.store(at, Ordering::Relaxed);
         send(i)?;
         if i % 65_536 == 0 {
             progress(i as u64);
@@ -193,24 +268,7 @@ pub fn run(
     }
     progress(total as u64);
     wait_for(total as u64)?;
-    service.stop()?;
-    let end_ns = shared
-        .last_event_ns
-        .load(Ordering::Acquire)
-        .max(start_ns + 1);
-    let elapsed = Duration::from_nanos(end_ns - start_ns);
-    let histogram = shared.histogram.lock().take().unwrap_or_else(|| {
-        Histogram::new_with_bounds(1, 100_000_000_000, 3).expect("valid histogram bounds")
-    });
-    let commands = (total - warmup) as u64;
-    Ok(RunReport {
-        engine: engine.name(),
-        commands,
-        orders: histogram.len(),
-        elapsed,
-        throughput_per_s: commands as f64 / elapsed.as_secs_f64(),
-        histogram,
-    })
+    Ok(start_ns)
 }
 
 /// Waits until `now_ns()` reaches `due`: sleeps while far, then spins, so the schedule

@@ -4,8 +4,8 @@
 //! and publish through their thread's cached handle on the ingress ring. Lifecycle changes
 //! (start, stop, halts before start) go through one mutex; the hot path takes none.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -20,8 +20,8 @@ use super::error::OrderbookManagerError;
 use super::handles::Handles;
 use crate::command::Command;
 use crate::pipeline::{
-    Envelope, IngressEntry, IngressPoller, IngressProducer, NO_SLOT, Pipeline, Shared, SlotBits,
-    WaitStrategy, ingress_ring,
+    Doorbell, Envelope, IngressEntry, IngressPoller, IngressProducer, NO_SLOT, Pipeline, Shared,
+    SlotBits, WaitStrategy, ingress_ring,
 };
 use crate::registry::InstrumentRegistry;
 use crate::result::RejectReason;
@@ -142,6 +142,7 @@ impl OrderbookManagerBuilder {
                 pending: Vec::new(),
             }),
             epoch: Instant::now(),
+            sequencer_bell: OnceLock::new(),
         })
     }
 }
@@ -159,6 +160,8 @@ pub struct OrderbookManagerServiceImpl {
     handles: Handles,
     lifecycle: Mutex<Lifecycle>,
     epoch: Instant,
+    /// The sequencer's bell, rung after every publish; set when the pipeline starts.
+    sequencer_bell: OnceLock<Arc<Doorbell>>,
 }
 
 impl OrderbookManagerServiceImpl {
@@ -324,12 +327,19 @@ impl OrderbookManagerServiceImpl {
     ) -> Result<(), OrderbookManagerError> {
         // `stop` closes admission, then waits for every busy handle: a caller admitted here
         // publishes before the stop marker.
-        self.handles
+        let published = self
+            .handles
             .with_producer(
                 || self.state.load(Ordering::SeqCst) == RUNNING,
                 |producer| publish_with(producer, entry, instrument_id, timeout),
             )
-            .unwrap_or_else(|| Err(self.not_running(Some(instrument_id))))
+            .unwrap_or_else(|| Err(self.not_running(Some(instrument_id))));
+        if published.is_ok() {
+            if let Some(bell) = self.sequencer_bell.get() {
+                bell.ring();
+            }
+        }
+        published
     }
 
     fn start_pipeline(&self) -> Result<(), OrderbookManagerError> {
@@ -348,6 +358,8 @@ impl OrderbookManagerServiceImpl {
         };
         let subscribers = std::mem::take(&mut lifecycle.subscribers);
         let pipeline = Pipeline::start(shared, &self.config, poller, subscribers)?;
+        let bell = pipeline.sequencer_bell();
+        let _ = self.sequencer_bell.set(Arc::clone(&bell));
         lifecycle.pipeline = Some(pipeline);
         // The halts and resumes called before start go in before any caller's command can:
         // callers are refused until the state says RUNNING.
@@ -360,6 +372,7 @@ impl OrderbookManagerServiceImpl {
             for (entry, instrument_id) in pending {
                 publish_with(producer, entry, instrument_id, None)?;
             }
+            bell.ring();
         }
         self.state.store(RUNNING, Ordering::Release);
         tracing::info!(
@@ -389,6 +402,9 @@ impl OrderbookManagerServiceImpl {
             .expect("a running manager has its master producer");
         let stop = IngressEntry::new(NO_SLOT, Envelope::Stop);
         let _ = publish_with(&mut master, stop, Uuid::nil(), None);
+        if let Some(bell) = self.sequencer_bell.get() {
+            bell.ring();
+        }
         drop(master);
         let errors = lifecycle
             .pipeline

@@ -17,6 +17,11 @@ fn allowed_cores() -> &'static [usize] {
     })
 }
 
+/// The cores this process may run on, as read once at first use.
+pub fn available_cores() -> Vec<usize> {
+    allowed_cores().to_vec()
+}
+
 /// Checks that every core in `cores` is one this process may run on.
 ///
 /// # Errors

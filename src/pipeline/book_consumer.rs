@@ -9,7 +9,7 @@ use disruptor::{MissingFreeSlots, Polling, Producer};
 
 use super::entry::{Envelope, OutMessage, OutboundEntry};
 use super::sequencer::publish_outbound;
-use super::wait::{Idler, WaitStrategy};
+use super::wait::{Doorbell, Idler, WaitStrategy};
 use super::{
     InboundPoller, OutboundProducer, SlotBits, ThreadFailure, ThreadReport, panic_message,
 };
@@ -41,6 +41,9 @@ pub(super) struct BookConsumer {
     batch_size: u64,
     buffer: Vec<OutboundEntry>,
     failures: Vec<ThreadFailure>,
+    /// Its own bell (the sequencer rings it) and the event manager's (rung after a flush).
+    bell: Arc<Doorbell>,
+    events_bell: Arc<Doorbell>,
 }
 
 impl BookConsumer {
@@ -51,6 +54,7 @@ impl BookConsumer {
         failed_slots: Arc<SlotBits>,
         wait: WaitStrategy,
         batch_size: usize,
+        (bell, events_bell): (Arc<Doorbell>, Arc<Doorbell>),
     ) -> BookConsumer {
         BookConsumer {
             index,
@@ -71,6 +75,8 @@ impl BookConsumer {
             batch_size: batch_size as u64,
             buffer: Vec::with_capacity(FLUSH_AT * 2),
             failures: Vec::new(),
+            bell,
+            events_bell,
         }
     }
 
@@ -82,6 +88,7 @@ impl BookConsumer {
             books = self.books.len(),
             "book consumer running"
         );
+        self.bell.register_current();
         let mut idler = self.wait.idler();
         loop {
             let mut worked = false;
@@ -112,10 +119,16 @@ impl BookConsumer {
             if worked {
                 idler.reset();
             } else {
-                idler.idle();
+                let books = &self.books;
+                idler.wait_for_work(&self.bell, || {
+                    books
+                        .iter()
+                        .any(|b| !b.stopped && b.inbound.has_available())
+                });
             }
         }
         publish_outbound(&mut self.outbound, &mut idler, 0, 0, OutMessage::Done);
+        self.events_bell.ring();
         for owned in self.books.iter().filter(|b| b.failed) {
             let instrument = owned.book.instrument_id();
             if let Some(f) = self
@@ -218,6 +231,7 @@ impl BookConsumer {
                 );
             }
         }
+        self.events_bell.ring();
     }
 }
 

@@ -2,11 +2,12 @@
 //! seq 1, 2, 3, ...) and hands it to each subscriber in turn.
 
 use std::panic::{self, AssertUnwindSafe};
+use std::sync::Arc;
 
 use disruptor::Polling;
 
 use super::entry::OutMessage;
-use super::wait::WaitStrategy;
+use super::wait::{Doorbell, WaitStrategy};
 use super::{OutboundPoller, ThreadFailure, ThreadReport, panic_message};
 use crate::subscriber::{PublishedEvent, Subscriber};
 
@@ -17,6 +18,8 @@ pub(super) struct EventManager {
     /// Producers (sequencer and book consumers) that have not sent `Done` yet.
     producers: usize,
     wait: WaitStrategy,
+    /// Rung by the book consumers (and the sequencer) after they publish.
+    bell: Arc<Doorbell>,
 }
 
 impl EventManager {
@@ -25,12 +28,14 @@ impl EventManager {
         subscribers: Vec<Box<dyn Subscriber>>,
         producers: usize,
         wait: WaitStrategy,
+        bell: Arc<Doorbell>,
     ) -> EventManager {
         EventManager {
             outbound,
             subscribers,
             producers,
             wait,
+            bell,
         }
     }
 
@@ -38,15 +43,18 @@ impl EventManager {
     /// that panics is dropped and reported; the others go on.
     pub(super) fn run(mut self) -> ThreadReport {
         let mut failures = Vec::new();
+        self.bell.register_current();
         let mut idler = self.wait.idler();
         let mut seq = 0u64;
         while self.producers > 0 {
+            if !self.outbound.has_available() {
+                let outbound = &self.outbound;
+                idler.wait_for_work(&self.bell, || outbound.has_available());
+                continue;
+            }
             let mut batch = match self.outbound.poll() {
                 Ok(batch) => batch,
-                Err(Polling::NoEvents) => {
-                    idler.idle();
-                    continue;
-                }
+                Err(Polling::NoEvents) => continue,
                 Err(Polling::Shutdown) => break,
             };
             idler.reset();

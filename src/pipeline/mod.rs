@@ -27,10 +27,11 @@ use disruptor::{
 };
 use uuid::Uuid;
 
-pub use affinity::parse_core_list;
 pub(crate) use affinity::validate_cores;
+pub use affinity::{available_cores, parse_core_list};
 pub(crate) use entry::{Envelope, IngressEntry, NO_SLOT};
 pub(crate) use slot_bits::SlotBits;
+pub(crate) use wait::Doorbell;
 pub use wait::{ParseWaitStrategyError, WaitStrategy};
 
 use crate::book::OrderBook;
@@ -64,6 +65,8 @@ pub(crate) type ThreadReport = Vec<ThreadFailure>;
 /// The running threads of one pipeline.
 pub(crate) struct Pipeline {
     threads: Vec<(String, JoinHandle<ThreadReport>)>,
+    /// Rung by callers after they publish into the ingress ring.
+    sequencer_bell: Arc<Doorbell>,
 }
 
 /// Shared state the pipeline threads read.
@@ -113,8 +116,14 @@ impl Pipeline {
         let core_for = |thread_index: usize| -> Option<usize> {
             (!cores.is_empty()).then(|| cores[thread_index % cores.len()])
         };
+        let sequencer_bell = Arc::new(Doorbell::default());
+        let consumer_bells: Vec<Arc<Doorbell>> = (0..consumers)
+            .map(|_| Arc::new(Doorbell::default()))
+            .collect();
+        let events_bell = Arc::new(Doorbell::default());
         let mut pipeline = Pipeline {
             threads: Vec::with_capacity(consumers + 2),
+            sequencer_bell: Arc::clone(&sequencer_bell),
         };
         let sequencer = Sequencer::new(
             ingress,
@@ -123,6 +132,11 @@ impl Pipeline {
             Arc::clone(&shared.registry),
             shared.epoch,
             config.wait_strategy,
+            sequencer::Bells {
+                own: sequencer_bell,
+                consumers: consumer_bells.clone(),
+                events: Arc::clone(&events_bell),
+            },
         );
         pipeline.spawn("rb-sequencer".into(), core_for(0), move || sequencer.run())?;
         for (index, books) in workers.into_iter().enumerate() {
@@ -133,14 +147,20 @@ impl Pipeline {
                 Arc::clone(&shared.failed),
                 config.wait_strategy,
                 config.batch_size,
+                (Arc::clone(&consumer_bells[index]), Arc::clone(&events_bell)),
             );
             pipeline.spawn(format!("rb-book-{index}"), core_for(1 + index), move || {
                 consumer.run()
             })?;
         }
         drop(outbound);
-        let events =
-            EventManager::new(out_poller, subscribers, consumers + 1, config.wait_strategy);
+        let events = EventManager::new(
+            out_poller,
+            subscribers,
+            consumers + 1,
+            config.wait_strategy,
+            events_bell,
+        );
         pipeline.spawn("rb-events".into(), core_for(consumers + 1), move || {
             events.run()
         })?;
@@ -167,6 +187,11 @@ impl Pipeline {
             })?;
         self.threads.push((name, handle));
         Ok(())
+    }
+
+    /// The bell callers ring after publishing into the ingress ring.
+    pub(crate) fn sequencer_bell(&self) -> Arc<Doorbell> {
+        Arc::clone(&self.sequencer_bell)
     }
 
     /// Waits for every thread to end and gathers their failures, in thread order.

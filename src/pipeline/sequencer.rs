@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use disruptor::{MissingFreeSlots, Polling, Producer};
 
 use super::entry::{Envelope, InboundEntry, NO_SLOT, OutMessage, OutboundEntry};
-use super::wait::{Idler, WaitStrategy};
+use super::wait::{Doorbell, Idler, WaitStrategy};
 use super::{InboundProducer, IngressPoller, OutboundProducer, ThreadReport, nanos_since};
 use crate::command::Command;
 use crate::registry::InstrumentRegistry;
@@ -24,6 +24,17 @@ const SLOW: Duration = Duration::from_millis(10);
 /// The most ingress entries taken at once: bounds how long the first of a batch waits for
 /// the rest to be sorted.
 const BATCH: u64 = 4096;
+
+/// The bells the sequencer sleeps on and rings.
+pub(super) struct Bells {
+    /// Its own: callers ring it.
+    pub(super) own: Arc<Doorbell>,
+    /// Each book consumer's, by consumer index (a book's consumer is its slot modulo
+    /// their count).
+    pub(super) consumers: Vec<Arc<Doorbell>>,
+    /// The event manager's.
+    pub(super) events: Arc<Doorbell>,
+}
 
 /// The sequencer thread's state.
 pub(super) struct Sequencer {
@@ -38,6 +49,9 @@ pub(super) struct Sequencer {
     pending: Vec<Vec<InboundEntry>>,
     /// The books with pending entries, in first-touched order.
     touched: Vec<u32>,
+    bells: Bells,
+    /// Consumers with newly published entries, to ring once per batch.
+    to_ring: Vec<bool>,
 }
 
 impl Sequencer {
@@ -48,8 +62,10 @@ impl Sequencer {
         registry: Arc<InstrumentRegistry>,
         epoch: Instant,
         wait: WaitStrategy,
+        bells: Bells,
     ) -> Sequencer {
         let books = inbound.len();
+        let consumers = bells.consumers.len();
         Sequencer {
             ingress,
             inbound,
@@ -60,6 +76,8 @@ impl Sequencer {
             next_seq: 0,
             pending: (0..books).map(|_| Vec::new()).collect(),
             touched: Vec::with_capacity(books.min(BATCH as usize)),
+            bells,
+            to_ring: vec![false; consumers],
         }
     }
 
@@ -67,15 +85,18 @@ impl Sequencer {
     /// event manager it is done.
     pub(super) fn run(mut self) -> ThreadReport {
         tracing::debug!(books = self.inbound.len(), "sequencer running");
+        self.bells.own.register_current();
         let mut idler = self.wait.idler();
         let mut stopping = false;
         while !stopping {
+            if !self.ingress.has_available() {
+                let ingress = &self.ingress;
+                idler.wait_for_work(&self.bells.own, || ingress.has_available());
+                continue;
+            }
             let mut batch = match self.ingress.take(BATCH) {
                 Ok(batch) => batch,
-                Err(Polling::NoEvents) => {
-                    idler.idle();
-                    continue;
-                }
+                Err(Polling::NoEvents) => continue,
                 Err(Polling::Shutdown) => break,
             };
             idler.reset();
@@ -136,6 +157,7 @@ impl Sequencer {
             timestamp_ns,
             OutMessage::Done,
         );
+        self.bells.events.ring();
         tracing::debug!(commands = self.next_seq, "sequencer stopped");
         Vec::new()
     }
@@ -184,6 +206,15 @@ impl Sequencer {
                 }
             }
             pending.clear();
+            let consumers = self.to_ring.len();
+            if consumers > 0 {
+                self.to_ring[slot as usize % consumers] = true;
+            }
+        }
+        for (consumer, ring) in self.to_ring.iter_mut().enumerate() {
+            if std::mem::take(ring) {
+                self.bells.consumers[consumer].ring();
+            }
         }
         idler.reset();
     }

@@ -54,6 +54,45 @@ pub(crate) struct BenchArgs {
     /// Write an SVG plot of latency by percentile (log-scaled, one line per run).
     #[arg(long, value_name = "PATH")]
     plot: Option<PathBuf>,
+    /// Pin the sending thread to this core. By default, an open-loop run on a machine with
+    /// two or more cores pins the sender to the first core the engine threads do not use
+    /// and gives both engines the other cores (a sender spinning on its schedule must not
+    /// share a core with engine threads); a closed-loop run pins nothing.
+    #[arg(long, value_name = "CORE")]
+    sender_core: Option<usize>,
+    /// Never pin the sender or the engines' threads unless asked (--cores, --sender-core).
+    #[arg(long)]
+    no_isolate: bool,
+}
+
+/// Where the sender and each engine's threads run: `(sender core, ringbook cores,
+/// baseline cores)`.
+fn placement(
+    args: &BenchArgs,
+    cores: Option<&Vec<usize>>,
+) -> (Option<usize>, Option<Vec<usize>>, Vec<usize>) {
+    let available = ringbook::available_cores();
+    let engine = cores.cloned();
+    let auto = !args.no_isolate && args.rate.is_some() && available.len() >= 2;
+    let sender = args.sender_core.or_else(|| {
+        auto.then(|| {
+            available
+                .iter()
+                .copied()
+                .find(|c| engine.as_ref().is_none_or(|e| !e.contains(c)))
+                .unwrap_or(available[0])
+        })
+    });
+    let engine = engine.or_else(|| {
+        let rest: Vec<usize> = available
+            .iter()
+            .copied()
+            .filter(|&c| Some(c) != sender)
+            .collect();
+        (auto && !rest.is_empty()).then_some(rest)
+    });
+    let baseline = engine.clone().unwrap_or_default();
+    (sender, engine, baseline)
 }
 
 /// A progress bar on stderr that appears only for a run longer than a second, and never
@@ -107,10 +146,20 @@ pub(crate) fn run_bench(args: BenchArgs, engine: &EngineArgs) -> Result<(), Fail
             "--rate must be a positive number of commands per second",
         ));
     }
-    let config = engine.config();
+    let mut config = engine.config();
+    let (sender_core, engine_cores, baseline_cores) = placement(&args, config.cores.as_ref());
+    config.cores = engine_cores;
     config
         .validate(args.instruments as usize)
         .map_err(|e| Failure::other(e.to_string()))?;
+    if let Some(core) = sender_core {
+        if !ringbook::available_cores().contains(&core) {
+            return Err(Failure::other(format!(
+                "--sender-core {core} is not available to this process (allowed: {:?})",
+                ringbook::available_cores()
+            )));
+        }
+    }
     let generating = Instant::now();
     let workload = Workload::generate(args.seed, args.instruments, args.orders);
     eprintln!(
@@ -124,6 +173,8 @@ pub(crate) fn run_bench(args: BenchArgs, engine: &EngineArgs) -> Result<(), Fail
     let options = RunOptions {
         rate: args.rate,
         warmup: args.warmup,
+        sender_core,
+        baseline_cores,
     };
     let mut engines = vec![EngineKind::Ringbook(config.clone())];
     if args.baseline {
@@ -153,6 +204,7 @@ pub(crate) fn run_bench(args: BenchArgs, engine: &EngineArgs) -> Result<(), Fail
         consumers: config.consumers.min(workload.instruments.len()),
         wait: config.wait_strategy.to_string(),
         cores: config.cores.clone(),
+        sender_core,
         seed: args.seed,
     };
     print!("{}", report::table(&setup, &runs));

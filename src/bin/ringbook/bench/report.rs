@@ -14,6 +14,7 @@ pub(crate) struct Setup {
     pub(crate) consumers: usize,
     pub(crate) wait: String,
     pub(crate) cores: Option<Vec<usize>>,
+    pub(crate) sender_core: Option<usize>,
     pub(crate) seed: u64,
 }
 
@@ -85,8 +86,12 @@ pub(crate) fn table(setup: &Setup, runs: &[RunReport]) -> String {
         setup
             .cores
             .as_ref()
-            .map(|c| format!(", cores {c:?}"))
+            .map(|c| format!(", engine cores {c:?}"))
             .unwrap_or_default()
+            + &setup
+                .sender_core
+                .map(|c| format!(", sender on core {c}"))
+                .unwrap_or_default()
     );
     let _ = writeln!(
         out,
@@ -133,7 +138,7 @@ pub(crate) fn json(setup: &Setup, runs: &[RunReport]) -> String {
     let mut out = String::from("{\n");
     let _ = writeln!(
         out,
-        "  \"setup\": {{\"instruments\": {}, \"commands\": {}, \"orders\": {}, \"warmup\": {}, \"rate\": {}, \"consumers\": {}, \"wait\": \"{}\", \"cores\": {}, \"seed\": {}}},",
+        "  \"setup\": {{\"instruments\": {}, \"commands\": {}, \"orders\": {}, \"warmup\": {}, \"rate\": {}, \"consumers\": {}, \"wait\": \"{}\", \"cores\": {}, \"sender_core\": {}, \"seed\": {}}},",
         setup.instruments,
         setup.commands,
         setup.orders,
@@ -145,6 +150,9 @@ pub(crate) fn json(setup: &Setup, runs: &[RunReport]) -> String {
             .cores
             .as_ref()
             .map_or("null".to_string(), |c| format!("{c:?}")),
+        setup
+            .sender_core
+            .map_or("null".to_string(), |c| c.to_string()),
         setup.seed
     );
     out.push_str("  \"runs\": [\n");
