@@ -33,6 +33,7 @@ fn pipeline(c: &mut Criterion) {
         let options = RunOptions {
             rate: None,
             warmup: workload.commands.len() / 10,
+            ..RunOptions::default()
         };
         let measured = (workload.commands.len() - options.warmup) as u64;
         group.throughput(Throughput::Elements(measured));
