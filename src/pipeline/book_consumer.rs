@@ -221,7 +221,7 @@ impl BookConsumer {
             if room > 0 && publish_front(&mut self.outbound, &mut self.buffer, room).is_ok() {
                 continue;
             }
-            idler.idle();
+            idler.wait_for_space();
             if !warned && started.elapsed() > Duration::from_millis(10) {
                 warned = true;
                 tracing::warn!(

@@ -195,7 +195,7 @@ impl Sequencer {
                         continue;
                     }
                 }
-                idler.idle();
+                idler.wait_for_space();
                 if !warned && started.elapsed() > SLOW {
                     warned = true;
                     tracing::warn!(
@@ -242,7 +242,7 @@ pub(super) fn publish_outbound(
         if published.is_ok() {
             break;
         }
-        idler.idle();
+        idler.wait_for_space();
         if !warned && started.elapsed() > SLOW {
             warned = true;
             tracing::warn!(seq, "slow event manager: outbound ring full");

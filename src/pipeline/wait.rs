@@ -18,6 +18,9 @@ use std::time::Duration;
 
 use crossbeam_utils::CachePadded;
 
+/// The longest pause while waiting for room in a full ring.
+pub(crate) const SPACE_PAUSE: Duration = Duration::from_micros(20);
+
 /// How pipeline threads (sequencer, book consumers, event manager) wait for work.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum WaitStrategy {
@@ -103,29 +106,24 @@ pub(crate) struct Idler {
 }
 
 impl Idler {
-    /// Waits once, longer the longer the thread has been idle.
+    /// Waits once for room in a full ring, longer the longer it has waited. No bell rings
+    /// for room, so the sleeping phase stays short ([`SPACE_PAUSE`] at most): a consumer
+    /// frees room in microseconds, and a long sleep here would leave the pipeline idle.
     #[inline]
-    pub(crate) fn idle(&mut self) {
+    pub(crate) fn wait_for_space(&mut self) {
         self.rounds = self.rounds.saturating_add(1);
         match self.strategy {
             WaitStrategy::BusySpin => std::hint::spin_loop(),
-            WaitStrategy::SpinYieldSleep {
-                spins,
-                yields,
-                max_sleep,
-            } => {
+            WaitStrategy::SpinYieldSleep { spins, yields, .. } => {
                 if self.rounds <= spins {
                     std::hint::spin_loop();
-                } else if self.rounds <= spins.saturating_add(yields) {
+                } else if self.rounds <= spins.saturating_add(yields).saturating_mul(4) {
                     thread::yield_now();
                 } else {
-                    // Double the pause each round from 1 us up to max_sleep.
-                    let sleeping = self.rounds - spins.saturating_add(yields);
-                    let micros = 1u64 << sleeping.min(20);
-                    thread::sleep(Duration::from_micros(micros).min(max_sleep));
+                    thread::sleep(SPACE_PAUSE);
                 }
             }
-            WaitStrategy::Sleep(pause) => thread::sleep(pause),
+            WaitStrategy::Sleep(pause) => thread::sleep(pause.min(SPACE_PAUSE)),
         }
     }
 
@@ -252,21 +250,23 @@ mod tests {
     }
 
     #[test]
-    fn the_default_escalates_to_sleeping() {
+    fn waiting_for_space_escalates_to_short_sleeps() {
         let mut idler = WaitStrategy::SpinYieldSleep {
             spins: 2,
             yields: 2,
-            max_sleep: Duration::from_millis(2),
+            max_sleep: Duration::from_secs(10),
         }
         .idler();
-        for _ in 0..4 {
-            idler.idle();
+        for _ in 0..16 {
+            idler.wait_for_space(); // spins, then yields
         }
         let started = std::time::Instant::now();
         for _ in 0..3 {
-            idler.idle(); // sleeps of 2, 4, 8 us
+            idler.wait_for_space(); // sleeps of SPACE_PAUSE, not max_sleep
         }
-        assert!(started.elapsed() >= Duration::from_micros(14));
+        let slept = started.elapsed();
+        assert!(slept >= SPACE_PAUSE * 3, "{slept:?}");
+        assert!(slept < Duration::from_secs(1), "{slept:?}");
         idler.reset();
         assert_eq!(idler.rounds, 0);
     }
