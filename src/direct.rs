@@ -5,7 +5,7 @@
 
 use uuid::Uuid;
 
-use crate::book::OrderBook;
+use crate::book::{OrderBook, state_hash_of};
 use crate::command::Command;
 use crate::registry::InstrumentRegistry;
 use crate::result::{EventSink, OrderbookResult, RejectReason};
@@ -89,5 +89,15 @@ impl DirectEngine {
     /// The registered instruments.
     pub fn registry(&self) -> &InstrumentRegistry {
         &self.registry
+    }
+
+    /// Every book, in slot order.
+    pub fn books(&self) -> &[OrderBook] {
+        &self.books
+    }
+
+    /// The state hash of every book ([`state_hash_of`]).
+    pub fn state_hash(&self) -> u64 {
+        state_hash_of(&self.books.iter().collect::<Vec<_>>())
     }
 }

@@ -19,6 +19,7 @@ pub mod harness;
 pub mod journal;
 mod manager;
 mod pipeline;
+mod recovery;
 
 mod registry;
 mod result;
@@ -32,10 +33,11 @@ pub use book::{
 pub use command::{Command, Op};
 pub use direct::DirectEngine;
 pub use manager::{
-    ManagerConfig, OrderbookManagerBuilder, OrderbookManagerError, OrderbookManagerService,
-    OrderbookManagerServiceImpl,
+    JournalOptions, ManagerConfig, OrderbookManagerBuilder, OrderbookManagerError,
+    OrderbookManagerService, OrderbookManagerServiceImpl, RecoveryInfo,
 };
 pub use pipeline::{ParseWaitStrategyError, WaitStrategy, available_cores, parse_core_list};
+pub use recovery::{Recovered, recover};
 pub use registry::InstrumentRegistry;
 pub use result::{
     BookSnapshot, BookStatus, EventSink, OrderbookResult, RejectReason, SnapshotLevel,

@@ -280,9 +280,14 @@ impl OrderBook {
     }
 }
 
-/// The state hash of a set of books (an engine): FNV-1a 64 over the book count and each
-/// book's canonical encoding in ascending instrument id order, so the order of `books`
-/// does not matter. [`OrderBook::state_hash`] specifies the algorithm.
+/// The state hash of a set of books (an engine): FNV-1a 64 over the count of books that
+/// hold state and each one's canonical encoding, in ascending instrument id order, so the
+/// order of `books` does not matter. [`OrderBook::state_hash`] specifies the algorithm.
+///
+/// A book that is empty and not halted holds no state (it is what a fresh book is), so it
+/// is left out: an engine that registered an instrument it never traded hashes like one
+/// that did not register it, and a recovery that only learns of instruments from the
+/// journal and snapshot agrees with the engine that crashed.
 ///
 /// # Examples
 ///
@@ -296,7 +301,11 @@ impl OrderBook {
 /// assert_eq!(state_hash_of(&[&a, &b]), state_hash_of_images(&[a.image(), b.image()]));
 /// ```
 pub fn state_hash_of(books: &[&OrderBook]) -> u64 {
-    let mut sorted: Vec<&OrderBook> = books.to_vec();
+    let mut sorted: Vec<&OrderBook> = books
+        .iter()
+        .copied()
+        .filter(|b| b.halted || !b.is_empty())
+        .collect();
     sorted.sort_by_cached_key(|b| (b.instrument_id.as_u128(), b.state_hash()));
     let mut h = Fnv1a64::new();
     h.write_u64(sorted.len() as u64);
@@ -309,7 +318,10 @@ pub fn state_hash_of(books: &[&OrderBook]) -> u64 {
 /// The state hash of the books these images describe: equal to [`state_hash_of`] of the
 /// books themselves.
 pub fn state_hash_of_images(images: &[BookImage]) -> u64 {
-    let mut sorted: Vec<&BookImage> = images.iter().collect();
+    let mut sorted: Vec<&BookImage> = images
+        .iter()
+        .filter(|b| b.halted || !b.orders.is_empty())
+        .collect();
     sorted.sort_by_cached_key(|b| (b.instrument_id.as_u128(), b.state_hash()));
     let mut h = Fnv1a64::new();
     h.write_u64(sorted.len() as u64);

@@ -1,9 +1,35 @@
 //! The manager's configuration.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use super::error::OrderbookManagerError;
+use crate::journal::JournalConfig;
 use crate::pipeline::WaitStrategy;
+
+/// Where and how the engine journals its input and takes snapshots.
+#[derive(Clone, Debug)]
+pub struct JournalOptions {
+    /// The journal directory (segments and snapshots). An existing journal there is
+    /// recovered when the manager is built, and the engine continues it.
+    pub dir: PathBuf,
+    /// Segment size and sync policy.
+    pub config: JournalConfig,
+    /// Take a snapshot after this many commands; `None`: only when requested.
+    pub snapshot_every: Option<u64>,
+}
+
+impl JournalOptions {
+    /// A journal in `dir` with the default segment size and sync policy, no automatic
+    /// snapshots.
+    pub fn new(dir: impl Into<PathBuf>) -> JournalOptions {
+        JournalOptions {
+            dir: dir.into(),
+            config: JournalConfig::default(),
+            snapshot_every: None,
+        }
+    }
+}
 
 /// How the pipeline is laid out and how its threads wait.
 ///
@@ -44,6 +70,8 @@ pub struct ManagerConfig {
     /// The most commands a consumer takes from one book's ring before it looks at its
     /// next book: the fairness bound between books sharing a thread.
     pub batch_size: usize,
+    /// Journal every sequenced command (and take snapshots) here; `None`: no durability.
+    pub journal: Option<JournalOptions>,
 }
 
 impl Default for ManagerConfig {
@@ -57,6 +85,7 @@ impl Default for ManagerConfig {
             outbound_ring_size: 1 << 16,
             publish_timeout: Some(Duration::from_secs(1)),
             batch_size: 256,
+            journal: None,
         }
     }
 }

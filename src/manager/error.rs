@@ -84,6 +84,16 @@ pub enum OrderbookManagerError {
     /// The configuration cannot work.
     #[error("invalid orderbook manager configuration: {0}")]
     InvalidConfig(String),
+    /// The journal could not be recovered or opened (a corrupt record, a missing segment,
+    /// an unusable snapshot, an I/O error): the manager refuses to start on it.
+    #[error("journal {}: {source}", dir.display())]
+    Journal {
+        /// The journal directory.
+        dir: std::path::PathBuf,
+        /// What is wrong, with the file and offset concerned.
+        #[source]
+        source: crate::journal::JournalError,
+    },
     /// A pipeline thread could not be spawned.
     #[error("cannot spawn thread {thread}: {source}")]
     ThreadSpawn {

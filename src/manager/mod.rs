@@ -8,9 +8,9 @@ mod service;
 
 use uuid::Uuid;
 
-pub use config::ManagerConfig;
+pub use config::{JournalOptions, ManagerConfig};
 pub use error::OrderbookManagerError;
-pub use service::{OrderbookManagerBuilder, OrderbookManagerServiceImpl};
+pub use service::{OrderbookManagerBuilder, OrderbookManagerServiceImpl, RecoveryInfo};
 
 use crate::types::{Order, Price, Qty};
 

@@ -4,7 +4,7 @@
 //! and publish through their thread's cached handle on the ingress ring. Lifecycle changes
 //! (start, stop, halts before start) go through one mutex; the hot path takes none.
 
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -15,14 +15,17 @@ use parking_lot::Mutex;
 use uuid::Uuid;
 
 use super::OrderbookManagerService;
-use super::config::ManagerConfig;
+use super::config::{JournalOptions, ManagerConfig};
 use super::error::OrderbookManagerError;
 use super::handles::Handles;
+use crate::book::{OrderBook, state_hash_of};
 use crate::command::Command;
+use crate::journal::JournalWriter;
 use crate::pipeline::{
     Doorbell, Envelope, IngressEntry, IngressPoller, IngressProducer, NO_SLOT, Pipeline, Shared,
-    SlotBits, WaitStrategy, ingress_ring,
+    SlotBits, Start, WaitStrategy, ingress_ring,
 };
+use crate::recovery::recover;
 use crate::registry::InstrumentRegistry;
 use crate::result::RejectReason;
 use crate::subscriber::Subscriber;
@@ -40,6 +43,26 @@ struct Lifecycle {
     pipeline: Option<Pipeline>,
     /// Halts and resumes called before `start`, published first when it runs.
     pending: Vec<(IngressEntry, Uuid)>,
+    /// What the pipeline starts from (fresh or recovered books, the journal); taken by
+    /// `start`.
+    start: Option<Start>,
+    /// The books as they were when the pipeline stopped.
+    final_books: Option<Vec<OrderBook>>,
+}
+
+/// What recovery found when the manager was built on an existing journal.
+#[derive(Clone, Debug)]
+pub struct RecoveryInfo {
+    /// The last sequence number recovered: the engine numbers on from the next.
+    pub last_seq: u64,
+    /// Journal records replayed after the snapshot.
+    pub replayed: u64,
+    /// The snapshot recovery started from, if any: its seq and file.
+    pub snapshot: Option<(u64, std::path::PathBuf)>,
+    /// What recovery worked around, each also logged as a warning.
+    pub warnings: Vec<String>,
+    /// The state hash of the recovered books.
+    pub state_hash: u64,
 }
 
 /// Builds an [`OrderbookManagerServiceImpl`] with a configuration and subscribers.
@@ -124,14 +147,70 @@ impl OrderbookManagerBuilder {
     ///
     /// [`OrderbookManagerError::InvalidConfig`] when the configuration cannot work.
     pub fn build(self) -> Result<OrderbookManagerServiceImpl, OrderbookManagerError> {
-        let registry = InstrumentRegistry::new(self.instruments);
+        let mut recovery = None;
+        let (registry, books, last_seq, journal, snapshots) = match &self.config.journal {
+            None => {
+                let registry = InstrumentRegistry::new(self.instruments);
+                let books = registry
+                    .instruments()
+                    .iter()
+                    .map(|&id| OrderBook::new(id))
+                    .collect();
+                (registry, books, 0, None, None)
+            }
+            Some(options) => {
+                let journal_error = |source| OrderbookManagerError::Journal {
+                    dir: options.dir.clone(),
+                    source,
+                };
+                let recovered =
+                    recover(&options.dir, self.instruments, &mut |_| {}).map_err(journal_error)?;
+                let mut writer =
+                    JournalWriter::open(&options.dir, options.config).map_err(journal_error)?;
+                if writer.last_seq() != recovered.last_seq {
+                    writer
+                        .set_next_seq(recovered.last_seq + 1)
+                        .map_err(journal_error)?;
+                }
+                if recovered.last_seq > 0 {
+                    tracing::info!(
+                        dir = %options.dir.display(),
+                        last_seq = recovered.last_seq,
+                        replayed = recovered.replayed,
+                        warnings = recovered.warnings.len(),
+                        "recovered from the journal"
+                    );
+                }
+                recovery = Some(RecoveryInfo {
+                    last_seq: recovered.last_seq,
+                    replayed: recovered.replayed,
+                    snapshot: recovered.snapshot.clone(),
+                    warnings: recovered.warnings.iter().map(ToString::to_string).collect(),
+                    state_hash: recovered.state_hash(),
+                });
+                (
+                    recovered.registry,
+                    recovered.books,
+                    recovered.last_seq,
+                    Some(writer),
+                    Some((options.dir.clone(), options.snapshot_every)),
+                )
+            }
+        };
         self.config.validate(registry.len())?;
         let (producer, poller) = ingress_ring(self.config.ingress_ring_size);
         let slots = registry.len();
+        let halted = SlotBits::new(slots);
+        for (slot, book) in books.iter().enumerate() {
+            if book.is_halted() {
+                halted.set(slot as u32);
+            }
+        }
+        let intake_failed = Arc::new(AtomicBool::new(false));
         Ok(OrderbookManagerServiceImpl {
             registry: Arc::new(registry),
             config: self.config,
-            halted: SlotBits::new(slots),
+            halted,
             failed: Arc::new(SlotBits::new(slots)),
             state: AtomicU8::new(CREATED),
             handles: Handles::new(producer),
@@ -140,10 +219,26 @@ impl OrderbookManagerBuilder {
                 subscribers: self.subscribers,
                 pipeline: None,
                 pending: Vec::new(),
+                start: Some(Start {
+                    books,
+                    last_seq,
+                    journal,
+                    snapshots,
+                    intake_failed: Arc::clone(&intake_failed),
+                }),
+                final_books: None,
             }),
             epoch: Instant::now(),
             sequencer_bell: OnceLock::new(),
+            intake_failed,
+            recovery,
         })
+    }
+
+    /// Journals every command to `options.dir` (recovering what is there first).
+    pub fn journal(mut self, options: JournalOptions) -> Self {
+        self.config.journal = Some(options);
+        self
     }
 }
 
@@ -162,6 +257,10 @@ pub struct OrderbookManagerServiceImpl {
     epoch: Instant,
     /// The sequencer's bell, rung after every publish; set when the pipeline starts.
     sequencer_bell: OnceLock<Arc<Doorbell>>,
+    /// Set by the sequencer if the journal fails: callers are refused from then on.
+    intake_failed: Arc<AtomicBool>,
+    /// What recovery found, for a manager built on an existing journal.
+    recovery: Option<RecoveryInfo>,
 }
 
 impl OrderbookManagerServiceImpl {
@@ -197,6 +296,48 @@ impl OrderbookManagerServiceImpl {
         self.registry
             .slot(instrument)
             .map(|slot| self.halted.is_set(slot))
+    }
+
+    /// What recovery found, when the manager was built on an existing journal.
+    pub fn recovery(&self) -> Option<&RecoveryInfo> {
+        self.recovery.as_ref()
+    }
+
+    /// The state hash of every book ([`state_hash_of`](crate::state_hash_of)), once the
+    /// manager has stopped (the books live on their threads until then); `None` before.
+    pub fn state_hash(&self) -> Option<u64> {
+        let lifecycle = self.lifecycle.lock();
+        lifecycle
+            .final_books
+            .as_ref()
+            .map(|books| state_hash_of(&books.iter().collect::<Vec<_>>()))
+    }
+
+    /// Calls `f` with the books as they were when the manager stopped (in slot order; a
+    /// book whose thread panicked is missing); `None` before `stop`.
+    pub fn with_final_books<R>(&self, f: impl FnOnce(&[OrderBook]) -> R) -> Option<R> {
+        self.lifecycle.lock().final_books.as_deref().map(f)
+    }
+
+    /// Asks for a snapshot of every book after the commands sequenced so far: the journal
+    /// is synced, each book is imaged in sequence, and the snapshot is written atomically
+    /// into the journal directory.
+    ///
+    /// # Errors
+    ///
+    /// [`OrderbookManagerError::InvalidConfig`] without a journal; as any publish
+    /// otherwise.
+    pub fn request_snapshot(&self) -> Result<(), OrderbookManagerError> {
+        if self.config.journal.is_none() {
+            return Err(OrderbookManagerError::InvalidConfig(
+                "snapshots need a journal directory".into(),
+            ));
+        }
+        self.publish(
+            IngressEntry::new(NO_SLOT, Envelope::Checkpoint),
+            Uuid::nil(),
+            None,
+        )
     }
 
     /// Submits any command: the general form of the trait's operations, as a replay
@@ -327,6 +468,12 @@ impl OrderbookManagerServiceImpl {
     ) -> Result<(), OrderbookManagerError> {
         // `stop` closes admission, then waits for every busy handle: a caller admitted here
         // publishes before the stop marker.
+        if self.intake_failed.load(Ordering::Acquire) {
+            return Err(OrderbookManagerError::ChannelSendError {
+                instrument_id,
+                reason: "the journal failed: the engine takes no more commands".into(),
+            });
+        }
         let published = self
             .handles
             .with_producer(
@@ -357,7 +504,11 @@ impl OrderbookManagerServiceImpl {
             epoch: self.epoch,
         };
         let subscribers = std::mem::take(&mut lifecycle.subscribers);
-        let pipeline = Pipeline::start(shared, &self.config, poller, subscribers)?;
+        let start = lifecycle
+            .start
+            .take()
+            .expect("a manager that was never started has its start state");
+        let pipeline = Pipeline::start(shared, &self.config, poller, subscribers, start)?;
         let bell = pipeline.sequencer_bell();
         let _ = self.sequencer_bell.set(Arc::clone(&bell));
         lifecycle.pipeline = Some(pipeline);
@@ -406,11 +557,12 @@ impl OrderbookManagerServiceImpl {
             bell.ring();
         }
         drop(master);
-        let errors = lifecycle
+        let (errors, books) = lifecycle
             .pipeline
             .take()
             .map(Pipeline::join)
             .unwrap_or_default();
+        lifecycle.final_books = Some(books);
         self.state.store(STOPPED, Ordering::Release);
         for error in &errors {
             tracing::error!(%error, "pipeline failure reported at stop");

@@ -5,10 +5,12 @@ use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crossbeam_channel::Sender;
 use disruptor::{MissingFreeSlots, Polling, Producer};
 
 use super::entry::{Envelope, OutMessage, OutboundEntry};
 use super::sequencer::publish_outbound;
+use super::snapshot_writer::BookCheckpoint;
 use super::wait::{Doorbell, Idler, WaitStrategy};
 use super::{
     InboundPoller, OutboundProducer, SlotBits, ThreadFailure, ThreadReport, panic_message,
@@ -31,6 +33,21 @@ struct OwnedBook {
     lost: u64,
 }
 
+/// What a book consumer needs besides its books and the outbound ring.
+pub(super) struct ConsumerSetup {
+    /// Where a book that panics is marked, so callers refuse its commands.
+    pub(super) failed_slots: Arc<SlotBits>,
+    pub(super) wait: WaitStrategy,
+    /// The most commands taken from one book's ring at a time.
+    pub(super) batch_size: usize,
+    /// Its own bell (the sequencer rings it).
+    pub(super) bell: Arc<Doorbell>,
+    /// The event manager's bell, rung after a flush.
+    pub(super) events_bell: Arc<Doorbell>,
+    /// Where a book's image goes at a checkpoint (when the engine takes snapshots).
+    pub(super) checkpoints: Option<Sender<BookCheckpoint>>,
+}
+
 /// A book consumer thread's state.
 pub(super) struct BookConsumer {
     index: usize,
@@ -44,6 +61,8 @@ pub(super) struct BookConsumer {
     /// Its own bell (the sequencer rings it) and the event manager's (rung after a flush).
     bell: Arc<Doorbell>,
     events_bell: Arc<Doorbell>,
+    /// Where a book's image goes at a checkpoint (when the engine takes snapshots).
+    checkpoints: Option<Sender<BookCheckpoint>>,
 }
 
 impl BookConsumer {
@@ -51,11 +70,16 @@ impl BookConsumer {
         index: usize,
         books: Vec<(OrderBook, InboundPoller, u32)>,
         outbound: OutboundProducer,
-        failed_slots: Arc<SlotBits>,
-        wait: WaitStrategy,
-        batch_size: usize,
-        (bell, events_bell): (Arc<Doorbell>, Arc<Doorbell>),
+        setup: ConsumerSetup,
     ) -> BookConsumer {
+        let ConsumerSetup {
+            failed_slots,
+            wait,
+            batch_size,
+            bell,
+            events_bell,
+            checkpoints,
+        } = setup;
         BookConsumer {
             index,
             books: books
@@ -77,6 +101,7 @@ impl BookConsumer {
             failures: Vec::new(),
             bell,
             events_bell,
+            checkpoints,
         }
     }
 
@@ -141,7 +166,15 @@ impl BookConsumer {
             tracing::error!(%instrument, lost = owned.lost, "commands to a failed book got no result");
         }
         tracing::debug!(consumer = self.index, "book consumer stopped");
-        self.failures
+        ThreadReport {
+            failures: self.failures,
+            books: self
+                .books
+                .into_iter()
+                .filter(|b| !b.failed)
+                .map(|b| (b.slot, b.book))
+                .collect(),
+        }
     }
 
     /// Takes up to a batch from book `i`'s ring and applies it. `Ok(false)`: the ring was
@@ -158,11 +191,24 @@ impl BookConsumer {
             }
         };
         let buffer = &mut self.buffer;
+        let checkpoints = &self.checkpoints;
         let mut panicked = None;
         for entry in &mut batch {
             let (seq, timestamp_ns) = (entry.seq, entry.timestamp_ns);
             match entry.envelope() {
                 Envelope::Stop => owned.stopped = true,
+                Envelope::Checkpoint => {
+                    if let Some(tx) = checkpoints {
+                        let image =
+                            (!owned.failed && panicked.is_none()).then(|| owned.book.image());
+                        // The writer only goes away at shutdown, after every consumer.
+                        let _ = tx.send(BookCheckpoint {
+                            seq,
+                            slot: owned.slot,
+                            image,
+                        });
+                    }
+                }
                 _ if owned.failed || panicked.is_some() => owned.lost += 1,
                 Envelope::Apply(command) => {
                     let book = &mut owned.book;

@@ -14,6 +14,8 @@ pub(crate) enum Envelope {
     /// A command the caller refused; it still travels in sequence so its `rejected` event
     /// sits where the book would have put it.
     Reject(Command, RejectReason),
+    /// Image every book after everything before this (a snapshot at that point).
+    Checkpoint,
     /// Shut down once everything before this has been handled.
     Stop,
 }
@@ -24,6 +26,7 @@ pub(crate) enum Envelope {
 enum Kind {
     Apply,
     Reject,
+    Checkpoint,
     Stop,
 }
 
@@ -52,6 +55,11 @@ impl Packed {
                 kind: Kind::Reject,
                 reason,
             },
+            Envelope::Checkpoint => Packed {
+                command: placeholder,
+                kind: Kind::Checkpoint,
+                reason: RejectReason::UnknownOrder,
+            },
             Envelope::Stop => Packed {
                 command: placeholder,
                 kind: Kind::Stop,
@@ -65,6 +73,7 @@ impl Packed {
         match self.kind {
             Kind::Apply => Envelope::Apply(self.command),
             Kind::Reject => Envelope::Reject(self.command, self.reason),
+            Kind::Checkpoint => Envelope::Checkpoint,
             Kind::Stop => Envelope::Stop,
         }
     }

@@ -107,7 +107,10 @@ impl EventManager {
             }
         }
         tracing::debug!(events = seq, "event manager stopped");
-        failures
+        ThreadReport {
+            failures,
+            books: Vec::new(),
+        }
     }
 }
 

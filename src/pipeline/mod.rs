@@ -15,9 +15,12 @@ mod entry;
 mod event_manager;
 mod sequencer;
 mod slot_bits;
+mod snapshot_writer;
 mod wait;
 
+use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::thread::{self, JoinHandle};
 use std::time::Instant;
 
@@ -35,13 +38,14 @@ pub(crate) use wait::Doorbell;
 pub use wait::{ParseWaitStrategyError, WaitStrategy};
 
 use crate::book::OrderBook;
+use crate::journal::JournalWriter;
 use crate::manager::{ManagerConfig, OrderbookManagerError};
 use crate::registry::InstrumentRegistry;
 use crate::subscriber::Subscriber;
-use book_consumer::BookConsumer;
+use book_consumer::{BookConsumer, ConsumerSetup};
 use entry::{InboundEntry, OutboundEntry};
 use event_manager::EventManager;
-use sequencer::Sequencer;
+use sequencer::{Sequencer, SequencerSetup};
 
 /// The callers' handle on the ingress ring.
 pub(crate) type IngressProducer = MultiProducer<IngressEntry, SingleConsumerBarrier>;
@@ -59,8 +63,28 @@ pub(crate) struct ThreadFailure {
     pub(crate) message: String,
 }
 
-/// What a pipeline thread returns when it ends.
-pub(crate) type ThreadReport = Vec<ThreadFailure>;
+/// What a pipeline thread returns when it ends: its failures, and (a book consumer) the
+/// books it owned, by slot.
+#[derive(Default)]
+pub(crate) struct ThreadReport {
+    pub(crate) failures: Vec<ThreadFailure>,
+    pub(crate) books: Vec<(u32, OrderBook)>,
+}
+
+/// What a pipeline starts from besides its configuration: the books (fresh or recovered),
+/// the last sequence number used, and the durability parts.
+pub(crate) struct Start {
+    /// One book per registered instrument, in slot order.
+    pub(crate) books: Vec<OrderBook>,
+    /// The last sequence number already used (0 for a new engine).
+    pub(crate) last_seq: u64,
+    /// The journal, if the engine keeps one.
+    pub(crate) journal: Option<JournalWriter>,
+    /// Where snapshots go, and after how many commands one is taken automatically.
+    pub(crate) snapshots: Option<(PathBuf, Option<u64>)>,
+    /// Set by the sequencer when the journal fails.
+    pub(crate) intake_failed: Arc<AtomicBool>,
+}
 
 /// The running threads of one pipeline.
 pub(crate) struct Pipeline {
@@ -92,6 +116,7 @@ impl Pipeline {
         config: &ManagerConfig,
         ingress: IngressPoller,
         subscribers: Vec<Box<dyn Subscriber>>,
+        start: Start,
     ) -> Result<Pipeline, OrderbookManagerError> {
         let instruments = shared.registry.len();
         let consumers = config.consumers.min(instruments);
@@ -104,12 +129,13 @@ impl Pipeline {
         let mut inbound_producers = Vec::with_capacity(instruments);
         let mut workers: Vec<Vec<(OrderBook, InboundPoller, u32)>> =
             (0..consumers).map(|_| Vec::new()).collect();
-        for (slot, &instrument) in shared.registry.instruments().iter().enumerate() {
+        debug_assert_eq!(start.books.len(), instruments);
+        for (slot, book) in start.books.into_iter().enumerate() {
             let (poller, builder) =
                 build_single_producer(inbound_size, InboundEntry::default, BusySpin)
                     .new_event_poller();
             inbound_producers.push(builder.build());
-            workers[slot % consumers].push((OrderBook::new(instrument), poller, slot as u32));
+            workers[slot % consumers].push((book, poller, slot as u32));
         }
 
         let cores = config.cores.clone().unwrap_or_default();
@@ -122,20 +148,37 @@ impl Pipeline {
             .collect();
         let events_bell = Arc::new(Doorbell::default());
         let mut pipeline = Pipeline {
-            threads: Vec::with_capacity(consumers + 2),
+            threads: Vec::with_capacity(consumers + 3),
             sequencer_bell: Arc::clone(&sequencer_bell),
+        };
+        let snapshot_every = start.snapshots.as_ref().and_then(|(_, every)| *every);
+        let checkpoints = match start.snapshots {
+            Some((dir, _)) if instruments > 0 => {
+                let (tx, rx) = crossbeam_channel::unbounded();
+                pipeline.spawn("rb-snapshots".into(), None, move || {
+                    snapshot_writer::run(rx, instruments, &dir)
+                })?;
+                Some(tx)
+            }
+            _ => None,
         };
         let sequencer = Sequencer::new(
             ingress,
             inbound_producers,
             outbound.clone(),
-            Arc::clone(&shared.registry),
-            shared.epoch,
-            config.wait_strategy,
-            sequencer::Bells {
-                own: sequencer_bell,
-                consumers: consumer_bells.clone(),
-                events: Arc::clone(&events_bell),
+            SequencerSetup {
+                registry: Arc::clone(&shared.registry),
+                epoch: shared.epoch,
+                wait: config.wait_strategy,
+                bells: sequencer::Bells {
+                    own: sequencer_bell,
+                    consumers: consumer_bells.clone(),
+                    events: Arc::clone(&events_bell),
+                },
+                last_seq: start.last_seq,
+                journal: start.journal,
+                snapshot_every,
+                intake_failed: start.intake_failed,
             },
         );
         pipeline.spawn("rb-sequencer".into(), core_for(0), move || sequencer.run())?;
@@ -144,16 +187,21 @@ impl Pipeline {
                 index,
                 books,
                 outbound.clone(),
-                Arc::clone(&shared.failed),
-                config.wait_strategy,
-                config.batch_size,
-                (Arc::clone(&consumer_bells[index]), Arc::clone(&events_bell)),
+                ConsumerSetup {
+                    failed_slots: Arc::clone(&shared.failed),
+                    wait: config.wait_strategy,
+                    batch_size: config.batch_size,
+                    bell: Arc::clone(&consumer_bells[index]),
+                    events_bell: Arc::clone(&events_bell),
+                    checkpoints: checkpoints.clone(),
+                },
             );
             pipeline.spawn(format!("rb-book-{index}"), core_for(1 + index), move || {
                 consumer.run()
             })?;
         }
         drop(outbound);
+        drop(checkpoints);
         let events = EventManager::new(
             out_poller,
             subscribers,
@@ -194,19 +242,24 @@ impl Pipeline {
         Arc::clone(&self.sequencer_bell)
     }
 
-    /// Waits for every thread to end and gathers their failures, in thread order.
-    pub(crate) fn join(self) -> Vec<OrderbookManagerError> {
+    /// Waits for every thread to end; gathers their failures, in thread order, and the
+    /// books, in slot order (a book whose thread panicked is missing).
+    pub(crate) fn join(self) -> (Vec<OrderbookManagerError>, Vec<OrderBook>) {
         let mut errors = Vec::new();
+        let mut books = Vec::new();
         for (thread, handle) in self.threads {
             match handle.join() {
-                Ok(report) => errors.extend(report.into_iter().map(|f| {
-                    OrderbookManagerError::CloseOrderbookError {
-                        thread: thread.clone(),
-                        instruments: f.instruments,
-                        lost_commands: f.lost_commands,
-                        message: f.message,
-                    }
-                })),
+                Ok(report) => {
+                    errors.extend(report.failures.into_iter().map(|f| {
+                        OrderbookManagerError::CloseOrderbookError {
+                            thread: thread.clone(),
+                            instruments: f.instruments,
+                            lost_commands: f.lost_commands,
+                            message: f.message,
+                        }
+                    }));
+                    books.extend(report.books);
+                }
                 Err(payload) => errors.push(OrderbookManagerError::CloseOrderbookError {
                     thread: thread.clone(),
                     instruments: Vec::new(),
@@ -215,7 +268,8 @@ impl Pipeline {
                 }),
             }
         }
-        errors
+        books.sort_by_key(|(slot, _)| *slot);
+        (errors, books.into_iter().map(|(_, book)| book).collect())
     }
 }
 

@@ -7,14 +7,18 @@
 //! once per batch.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use disruptor::{MissingFreeSlots, Polling, Producer};
 
 use super::entry::{Envelope, InboundEntry, NO_SLOT, OutMessage, OutboundEntry};
 use super::wait::{Doorbell, Idler, WaitStrategy};
-use super::{InboundProducer, IngressPoller, OutboundProducer, ThreadReport, nanos_since};
+use super::{
+    InboundProducer, IngressPoller, OutboundProducer, ThreadFailure, ThreadReport, nanos_since,
+};
 use crate::command::Command;
+use crate::journal::{JournalEntry, JournalError, JournalWriter};
 use crate::registry::InstrumentRegistry;
 use crate::result::OrderbookResult;
 
@@ -38,7 +42,8 @@ pub(super) struct Bells {
 
 /// The sequencer thread's state.
 pub(super) struct Sequencer {
-    ingress: IngressPoller,
+    /// Taken by `run`, so a batch can borrow it while the rest of `self` changes.
+    ingress: Option<IngressPoller>,
     inbound: Vec<InboundProducer>,
     outbound: OutboundProducer,
     registry: Arc<InstrumentRegistry>,
@@ -52,6 +57,32 @@ pub(super) struct Sequencer {
     bells: Bells,
     /// Consumers with newly published entries, to ring once per batch.
     to_ring: Vec<bool>,
+    /// The journal every sequenced command is appended to before any book sees it.
+    journal: Option<JournalWriter>,
+    /// Take a snapshot after this many commands.
+    snapshot_every: Option<u64>,
+    since_snapshot: u64,
+    /// Set when the journal fails: callers are refused from then on.
+    intake_failed: Arc<AtomicBool>,
+    /// The journal error, once one happened: nothing is routed after it.
+    failure: Option<String>,
+    /// Commands sequenced after a journal failure: neither journaled nor applied.
+    lost: u64,
+    /// Rejects with no book, to publish once the batch is journaled.
+    direct: Vec<(u64, OrderbookResult)>,
+}
+
+/// What the sequencer needs besides its rings.
+pub(super) struct SequencerSetup {
+    pub(super) registry: Arc<InstrumentRegistry>,
+    pub(super) epoch: Instant,
+    pub(super) wait: WaitStrategy,
+    pub(super) bells: Bells,
+    /// The last sequence number already used (recovery continues after it).
+    pub(super) last_seq: u64,
+    pub(super) journal: Option<JournalWriter>,
+    pub(super) snapshot_every: Option<u64>,
+    pub(super) intake_failed: Arc<AtomicBool>,
 }
 
 impl Sequencer {
@@ -59,25 +90,29 @@ impl Sequencer {
         ingress: IngressPoller,
         inbound: Vec<InboundProducer>,
         outbound: OutboundProducer,
-        registry: Arc<InstrumentRegistry>,
-        epoch: Instant,
-        wait: WaitStrategy,
-        bells: Bells,
+        setup: SequencerSetup,
     ) -> Sequencer {
         let books = inbound.len();
-        let consumers = bells.consumers.len();
+        let consumers = setup.bells.consumers.len();
         Sequencer {
-            ingress,
+            ingress: Some(ingress),
             inbound,
             outbound,
-            registry,
-            epoch,
-            wait,
-            next_seq: 0,
+            registry: setup.registry,
+            epoch: setup.epoch,
+            wait: setup.wait,
+            next_seq: setup.last_seq,
             pending: (0..books).map(|_| Vec::new()).collect(),
             touched: Vec::with_capacity(books.min(BATCH as usize)),
-            bells,
+            bells: setup.bells,
             to_ring: vec![false; consumers],
+            journal: setup.journal,
+            snapshot_every: setup.snapshot_every.filter(|&n| n > 0),
+            since_snapshot: 0,
+            intake_failed: setup.intake_failed,
+            failure: None,
+            lost: 0,
+            direct: Vec::new(),
         }
     }
 
@@ -86,15 +121,15 @@ impl Sequencer {
     pub(super) fn run(mut self) -> ThreadReport {
         tracing::debug!(books = self.inbound.len(), "sequencer running");
         self.bells.own.register_current();
+        let mut ingress = self.ingress.take().expect("the sequencer runs once");
         let mut idler = self.wait.idler();
         let mut stopping = false;
         while !stopping {
-            if !self.ingress.has_available() {
-                let ingress = &self.ingress;
+            if !ingress.has_available() {
                 idler.wait_for_work(&self.bells.own, || ingress.has_available());
                 continue;
             }
-            let mut batch = match self.ingress.take(BATCH) {
+            let mut batch = match ingress.take(BATCH) {
                 Ok(batch) => batch,
                 Err(Polling::NoEvents) => continue,
                 Err(Polling::Shutdown) => break,
@@ -104,39 +139,89 @@ impl Sequencer {
             let timestamp_ns = nanos_since(self.epoch);
             for entry in &mut batch {
                 let envelope = entry.envelope();
-                if let Envelope::Stop = envelope {
-                    stopping = true;
-                    continue;
-                }
+                let command = match envelope {
+                    Envelope::Stop => {
+                        stopping = true;
+                        continue;
+                    }
+                    Envelope::Checkpoint => {
+                        self.checkpoint(timestamp_ns);
+                        continue;
+                    }
+                    Envelope::Apply(command) | Envelope::Reject(command, _) => command,
+                };
                 self.next_seq += 1;
                 let seq = self.next_seq;
+                if self.failure.is_some() {
+                    self.lost += 1;
+                    continue;
+                }
+                if let Some(journal) = &mut self.journal {
+                    let reject = match envelope {
+                        Envelope::Reject(_, reason) => Some(reason),
+                        _ => None,
+                    };
+                    let record = JournalEntry {
+                        seq,
+                        timestamp_ns,
+                        command,
+                        reject,
+                    };
+                    if let Err(error) = journal.append(&record) {
+                        self.lost += 1;
+                        self.fail(error, seq);
+                        continue;
+                    }
+                }
                 if entry.slot == NO_SLOT {
                     // No book to keep order with: the reject goes straight out, in sequence.
                     if let Envelope::Reject(command, reason) = envelope {
-                        let message =
-                            OutMessage::Event(OrderbookResult::rejected(&command, reason));
-                        publish_outbound(
-                            &mut self.outbound,
-                            &mut idler,
-                            seq,
-                            timestamp_ns,
-                            message,
-                        );
+                        self.direct
+                            .push((seq, OrderbookResult::rejected(&command, reason)));
                     }
-                    continue;
+                } else {
+                    if let Envelope::Apply(Command::Halt { instrument_id }) = envelope {
+                        tracing::info!(%instrument_id, seq, "halt sequenced");
+                    } else if let Envelope::Apply(Command::Resume { instrument_id }) = envelope {
+                        tracing::info!(%instrument_id, seq, "resume sequenced");
+                    }
+                    let pending = &mut self.pending[entry.slot as usize];
+                    if pending.is_empty() {
+                        self.touched.push(entry.slot);
+                    }
+                    pending.push(InboundEntry::new(seq, timestamp_ns, envelope));
                 }
-                if let Envelope::Apply(Command::Halt { instrument_id }) = envelope {
-                    tracing::info!(%instrument_id, seq, "halt sequenced");
-                } else if let Envelope::Apply(Command::Resume { instrument_id }) = envelope {
-                    tracing::info!(%instrument_id, seq, "resume sequenced");
+                if let Some(every) = self.snapshot_every {
+                    self.since_snapshot += 1;
+                    if self.since_snapshot >= every {
+                        self.checkpoint(timestamp_ns);
+                    }
                 }
-                let pending = &mut self.pending[entry.slot as usize];
-                if pending.is_empty() {
-                    self.touched.push(entry.slot);
-                }
-                pending.push(InboundEntry::new(seq, timestamp_ns, envelope));
             }
             drop(batch);
+            // The journal has the batch before any book or subscriber sees it.
+            let committed = match &mut self.journal {
+                Some(journal) if self.failure.is_none() => journal.commit_batch(),
+                _ => Ok(()),
+            };
+            if let Err(error) = committed {
+                let seq = self.next_seq;
+                self.fail(error, seq);
+            }
+            if self.failure.is_some() {
+                // Nothing of a batch the journal may not hold reaches a book.
+                self.discard_pending();
+            }
+            for (seq, result) in std::mem::take(&mut self.direct) {
+                publish_outbound(
+                    &mut self.outbound,
+                    &mut idler,
+                    seq,
+                    timestamp_ns,
+                    OutMessage::Event(result),
+                );
+                self.bells.events.ring();
+            }
             self.flush(&mut idler);
         }
 
@@ -159,7 +244,83 @@ impl Sequencer {
         );
         self.bells.events.ring();
         tracing::debug!(commands = self.next_seq, "sequencer stopped");
-        Vec::new()
+        if let Some(journal) = self.journal.take() {
+            if self.failure.is_none() {
+                if let Err(error) = journal.close() {
+                    self.failure = Some(format!("journal: {error}"));
+                }
+            }
+        }
+        let failures = self
+            .failure
+            .take()
+            .map(|message| ThreadFailure {
+                instruments: Vec::new(),
+                lost_commands: self.lost,
+                message,
+            })
+            .into_iter()
+            .collect();
+        ThreadReport {
+            failures,
+            books: Vec::new(),
+        }
+    }
+
+    /// Marks a snapshot point after the last sequenced command: the journal is synced (so
+    /// it never ends before a snapshot), then every book gets a checkpoint marker in
+    /// sequence and sends its image to the snapshot writer.
+    fn checkpoint(&mut self, timestamp_ns: u64) {
+        self.since_snapshot = 0;
+        if self.failure.is_some() || self.inbound.is_empty() {
+            return;
+        }
+        let synced = match &mut self.journal {
+            Some(journal) => journal.sync(),
+            None => {
+                tracing::warn!("snapshot requested without a journal: ignored");
+                return;
+            }
+        };
+        if let Err(error) = synced {
+            let seq = self.next_seq;
+            self.fail(error, seq);
+            return;
+        }
+        tracing::info!(seq = self.next_seq, "snapshot point");
+        for slot in 0..self.inbound.len() {
+            let pending = &mut self.pending[slot];
+            if pending.is_empty() {
+                self.touched.push(slot as u32);
+            }
+            pending.push(InboundEntry::new(
+                self.next_seq,
+                timestamp_ns,
+                Envelope::Checkpoint,
+            ));
+        }
+    }
+
+    /// A journal write failed: from now on nothing is routed (the books must never get
+    /// ahead of the journal) and callers are refused; `stop` reports it.
+    #[cold]
+    fn fail(&mut self, error: JournalError, seq: u64) {
+        tracing::error!(%error, seq, "journal failed: the engine takes no more commands");
+        self.intake_failed.store(true, Ordering::SeqCst);
+        self.failure = Some(format!("journal failed at seq {seq}: {error}"));
+    }
+
+    /// Drops the commands of the current batch that were waiting for their books, counting
+    /// them lost (stop and checkpoint markers are kept).
+    fn discard_pending(&mut self) {
+        for slot in &self.touched {
+            let pending = &mut self.pending[*slot as usize];
+            let before = pending.len();
+            pending.retain(|e| matches!(e.envelope(), Envelope::Stop | Envelope::Checkpoint));
+            self.lost += (before - pending.len()) as u64;
+        }
+        self.lost += self.direct.len() as u64;
+        self.direct.clear();
     }
 
     /// Publishes every book's pending entries, each book's in one batch (or as many as its

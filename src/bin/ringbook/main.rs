@@ -3,7 +3,9 @@
 mod bench;
 mod engine_args;
 mod generate;
+mod journal_args;
 mod output;
+mod recover;
 mod replay;
 
 use std::process::ExitCode;
@@ -33,6 +35,12 @@ enum Commands {
     Bench(bench::BenchArgs),
     /// Write a seeded synthetic order-flow file.
     Gen(generate::GenArgs),
+    /// Rebuild the engine from a journal directory (newest valid snapshot, then the
+    /// journal after it) and print the state hash and every book's status.
+    Recover(recover::RecoverArgs),
+    /// Inspect a journal directory.
+    #[command(subcommand)]
+    Journal(journal_args::JournalCommand),
 }
 
 /// How a command failed: the message for stderr and the exit status.
@@ -78,6 +86,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Commands::Replay(args) => replay::run(args, &cli.engine),
         Commands::Gen(args) => generate::run(args),
+        Commands::Recover(args) => recover::run(args),
+        Commands::Journal(command) => journal_args::run(command),
         Commands::Bench(args) => bench::run_bench(args, &cli.engine),
     };
     match result {

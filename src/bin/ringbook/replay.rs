@@ -17,6 +17,7 @@ use ringbook::{
 };
 
 use crate::engine_args::EngineArgs;
+use crate::journal_args::JournalArgs;
 use crate::{Failure, output};
 
 /// Which engine runs the flow.
@@ -47,6 +48,8 @@ pub(crate) struct ReplayArgs {
     /// The engine that runs the flow.
     #[arg(long, value_enum, default_value = "pipeline")]
     engine: Engine,
+    #[command(flatten)]
+    journal: JournalArgs,
 }
 
 /// The event stream writer, shared by both engines: it writes numbered events and keeps
@@ -101,6 +104,10 @@ impl Drop for Spooled {
 }
 
 pub(crate) fn run(args: ReplayArgs, engine_args: &EngineArgs) -> Result<(), Failure> {
+    let journal = args.journal.options();
+    if journal.is_some() && matches!(args.engine, Engine::Direct) {
+        return Err(Failure::other("--journal needs the pipeline engine"));
+    }
     let stdin = args.flow.as_os_str() == "-";
     let needs_scan = args.instruments.is_none() && matches!(args.engine, Engine::Pipeline);
     // The pipeline registers instruments up front; to find them, stdin is spooled to disk
@@ -151,6 +158,9 @@ pub(crate) fn run(args: ReplayArgs, engine_args: &EngineArgs) -> Result<(), Fail
                 Ok(())
             })?;
             out.flush();
+            if args.summary {
+                eprintln!("state hash: {:016x}", engine.state_hash());
+            }
             (
                 commands,
                 malformed,
@@ -167,6 +177,7 @@ pub(crate) fn run(args: ReplayArgs, engine_args: &EngineArgs) -> Result<(), Fail
             let counters = counting.counters();
             let mut config = engine_args.config();
             config.publish_timeout = None;
+            config.journal = journal;
             let manager = OrderbookManagerServiceImpl::builder(instruments)
                 .config(config)
                 .subscriber(out)
@@ -190,6 +201,17 @@ pub(crate) fn run(args: ReplayArgs, engine_args: &EngineArgs) -> Result<(), Fail
             let (commands, malformed) = fed?;
             stopped.map_err(|e| Failure::other(e.to_string()))?;
             let registered = manager.registry().len();
+            if args.summary {
+                if let Some(info) = manager.recovery().filter(|info| info.last_seq > 0) {
+                    eprintln!(
+                        "recovered: last seq {}, {} journal records replayed, state hash {:016x}",
+                        info.last_seq, info.replayed, info.state_hash
+                    );
+                }
+                if let Some(hash) = manager.state_hash() {
+                    eprintln!("state hash: {hash:016x}");
+                }
+            }
             (commands, malformed, counters.snapshot(), registered)
         }
     };

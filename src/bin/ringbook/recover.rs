@@ -1,0 +1,97 @@
+//! `ringbook recover`: rebuild the engine from a journal directory and report it.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::Args;
+use ringbook::flow::{JsonlWriter, parse_id};
+use ringbook::{OrderbookResult, Uuid, recover};
+
+use crate::{Failure, output};
+
+/// Arguments of `ringbook recover`.
+#[derive(Args, Debug)]
+pub(crate) struct RecoverArgs {
+    /// The journal directory.
+    #[arg(long, value_name = "DIR")]
+    journal: PathBuf,
+    /// Write the events of the replayed journal records (those after the snapshot) here,
+    /// as JSON Lines numbered from 1.
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+    /// Register these instruments too (comma-separated UUIDs or decimal integers).
+    #[arg(long, value_delimiter = ',', value_parser = parse_id)]
+    instruments: Option<Vec<Uuid>>,
+}
+
+pub(crate) fn run(args: RecoverArgs) -> Result<(), Failure> {
+    if !args.journal.is_dir() {
+        return Err(Failure::other(format!(
+            "{} is not a journal directory",
+            args.journal.display()
+        )));
+    }
+    let mut events = match &args.output {
+        Some(path) => Some(JsonlWriter::new(output::open(Some(path))?)),
+        None => None,
+    };
+    let mut seq = 0u64;
+    let mut write_error = None;
+    let mut sink = |event: OrderbookResult| {
+        if let Some(writer) = events.as_mut() {
+            seq += 1;
+            if write_error.is_none() {
+                if let Err(e) = writer.write_event(seq, &event) {
+                    write_error = Some(e);
+                }
+            }
+        }
+    };
+    let recovered = recover(
+        &args.journal,
+        args.instruments.unwrap_or_default(),
+        &mut sink,
+    )
+    .map_err(|e| Failure::other(format!("cannot recover {}: {e}", args.journal.display())))?;
+    if let Some(writer) = events.as_mut() {
+        if let Err(e) = writer.flush() {
+            write_error.get_or_insert(e);
+        }
+    }
+    if let Some(e) = write_error {
+        output::write_failure("events", e)?;
+    }
+    let mut out = std::io::stdout().lock();
+    let report = (|| -> std::io::Result<()> {
+        match &recovered.snapshot {
+            Some((seq, file)) => writeln!(out, "snapshot: seq {seq} ({})", file.display())?,
+            None => writeln!(out, "snapshot: none")?,
+        }
+        writeln!(out, "replayed: {} journal records", recovered.replayed)?;
+        writeln!(out, "last seq: {}", recovered.last_seq)?;
+        for warning in &recovered.warnings {
+            writeln!(out, "warning: {warning}")?;
+        }
+        writeln!(out, "state hash: {:016x}", recovered.state_hash())?;
+        writeln!(out, "books: {}", recovered.books.len())?;
+        for book in &recovered.books {
+            let status = book.status();
+            let side = |price: Option<i64>, qty: u128| {
+                price.map_or("-".to_string(), |p| format!("{qty}@{p}"))
+            };
+            writeln!(
+                out,
+                "{} halted={} bid={} ask={} bid_levels={} ask_levels={} orders={}",
+                book.instrument_id(),
+                status.halted,
+                side(status.best_bid, status.best_bid_qty),
+                side(status.best_ask, status.best_ask_qty),
+                status.bid_levels,
+                status.ask_levels,
+                status.orders
+            )?;
+        }
+        out.flush()
+    })();
+    report.or_else(|e| output::write_failure("the report", e))
+}
