@@ -28,8 +28,10 @@ pub enum EngineKind {
 
 impl EngineKind {
     /// `ringbook` or `baseline`.
+    /// `ringbook`, `ringbook+journal` (the pipeline journaling its input) or `baseline`.
     pub fn name(&self) -> &'static str {
         match self {
+            EngineKind::Ringbook(config) if config.journal.is_some() => "ringbook+journal",
             EngineKind::Ringbook(_) => "ringbook",
             EngineKind::Baseline => "baseline",
         }
@@ -56,7 +58,7 @@ pub struct RunOptions {
 /// What one run measured.
 #[derive(Clone, Debug)]
 pub struct RunReport {
-    /// `ringbook` or `baseline`.
+    /// `ringbook`, `ringbook+journal` or `baseline`.
     pub engine: &'static str,
     /// Commands in the measured part.
     pub commands: u64,

@@ -25,7 +25,7 @@
 //!      0    4  len           u32: payload length in bytes (20..=1024)
 //!      4    8  seq           u64: the global sequence number
 //!     12    8  timestamp_ns  u64: the sequencer's timestamp
-//!     20    4  crc32         u32: CRC-32 (IEEE) of bytes 0..20, then the payload
+//!     20    4  crc32         u32: CRC-32C (Castagnoli) of bytes 0..20, then the payload
 //!     24  len  payload, version 1:
 //!              u8 version (1), u8 disposition (0 apply, 1 reject),
 //!              u8 reject reason (0 none; 1 instrument_not_registered, 2 orderbook_halted,
@@ -42,7 +42,7 @@
 //! ```
 //!
 //! Records are 44 to 78 bytes. **Snapshots** are files `snapshot-{last_seq:020}.snap`
-//! (magic `RINGSNAP`, format version, body length, CRC-32 of everything after the CRC,
+//! (magic `RINGSNAP`, format version, body length, CRC-32 (IEEE) of everything after the CRC,
 //! then every book's image and the state hash; see [`write_snapshot`]). They may share the
 //! journal's directory or have their own: each kind of file is found by its name.
 //!

@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use ringbook::JournalOptions;
 use ringbook::harness::{EngineKind, RunOptions, RunReport, Workload, run};
+use ringbook::journal::{JournalConfig, SyncPolicy};
 
 use crate::Failure;
 use crate::engine_args::EngineArgs;
@@ -48,6 +50,11 @@ pub(crate) struct BenchArgs {
     /// Write a machine-readable summary here.
     #[arg(long, value_name = "PATH")]
     json: Option<PathBuf>,
+    /// Also run the pipeline journaling every command (sync policy `none`, a scratch
+    /// directory per run) on the same workload, and print its throughput against the
+    /// pipeline without a journal.
+    #[arg(long)]
+    journal_compare: bool,
     /// Write one HdrHistogram percentile-distribution file (.hgrm) per run here.
     #[arg(long, value_name = "DIR")]
     hgrm_dir: Option<PathBuf>,
@@ -135,6 +142,50 @@ impl Progress {
     }
 }
 
+/// A scratch journal directory for one journaled run, removed when dropped.
+struct Scratch(Option<PathBuf>);
+
+impl Scratch {
+    fn for_engine(kind: &EngineKind, round: usize) -> Result<Scratch, Failure> {
+        let EngineKind::Ringbook(config) = kind else {
+            return Ok(Scratch(None));
+        };
+        if config.journal.is_none() {
+            return Ok(Scratch(None));
+        }
+        let dir = std::env::temp_dir().join(format!(
+            "ringbook-bench-journal-{}-{round}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| Failure::other(format!("cannot create {}: {e}", dir.display())))?;
+        Ok(Scratch(Some(dir)))
+    }
+
+    /// `kind` with its journal in this scratch directory.
+    fn engine(&self, kind: &EngineKind) -> EngineKind {
+        match (kind, &self.0) {
+            (EngineKind::Ringbook(config), Some(dir)) => {
+                let mut config = config.clone();
+                if let Some(journal) = config.journal.as_mut() {
+                    journal.dir = dir.clone();
+                }
+                EngineKind::Ringbook(config)
+            }
+            _ => kind.clone(),
+        }
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if let Some(dir) = &self.0 {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
 pub(crate) fn run_bench(args: BenchArgs, engine: &EngineArgs) -> Result<(), Failure> {
     if args.instruments == 0 || args.orders == 0 {
         return Err(Failure::other(
@@ -177,6 +228,18 @@ pub(crate) fn run_bench(args: BenchArgs, engine: &EngineArgs) -> Result<(), Fail
         baseline_cores,
     };
     let mut engines = vec![EngineKind::Ringbook(config.clone())];
+    if args.journal_compare {
+        let mut journaled = config.clone();
+        journaled.journal = Some(JournalOptions {
+            dir: PathBuf::new(), // a scratch directory per run, below
+            config: JournalConfig {
+                sync: SyncPolicy::None,
+                ..JournalConfig::default()
+            },
+            snapshot_every: None,
+        });
+        engines.push(EngineKind::Ringbook(journaled));
+    }
     if args.baseline {
         engines.push(EngineKind::Baseline);
     }
@@ -189,9 +252,14 @@ pub(crate) fn run_bench(args: BenchArgs, engine: &EngineArgs) -> Result<(), Fail
                 kind.name().to_string()
             };
             let mut progress = Progress::new(&label, workload.commands.len() as u64);
-            let report = run(&workload, kind, &options, &mut |sent| progress.update(sent))
-                .map_err(|e| Failure::other(format!("{label}: {e}")))?;
+            let scratch = Scratch::for_engine(kind, round)?;
+            let kind = scratch.engine(kind);
+            let report = run(&workload, &kind, &options, &mut |sent| {
+                progress.update(sent)
+            })
+            .map_err(|e| Failure::other(format!("{label}: {e}")))?;
             progress.finish();
+            drop(scratch);
             runs.push(report);
         }
     }

@@ -97,13 +97,13 @@ pub(crate) fn table(setup: &Setup, runs: &[RunReport]) -> String {
         out,
         "latency: each new order, from its intended send time to its first event at the event manager"
     );
-    let _ = write!(out, "{:<12} {:>14}", "engine", "commands/s");
+    let _ = write!(out, "{:<16} {:>14}", "engine", "commands/s");
     for (label, _) in PERCENTILES {
         let _ = write!(out, " {label:>10}");
     }
     let _ = writeln!(out, " {:>10}", "max");
     for r in runs {
-        let _ = write!(out, "{:<12} {:>14}", r.engine, si(r.throughput_per_s));
+        let _ = write!(out, "{:<16} {:>14}", r.engine, si(r.throughput_per_s));
         for (_, q) in PERCENTILES {
             let _ = write!(out, " {:>10}", latency(r.histogram.value_at_quantile(q)));
         }
@@ -115,19 +115,21 @@ pub(crate) fn table(setup: &Setup, runs: &[RunReport]) -> String {
     };
     let throughput = |r: &RunReport| r.throughput_per_s;
     let p99 = |r: &RunReport| r.histogram.value_at_quantile(0.99) as f64;
-    if let (Some(rt), Some(bt), Some(rp), Some(bp)) = (
-        of("ringbook", &throughput),
-        of("baseline", &throughput),
-        of("ringbook", &p99),
-        of("baseline", &p99),
-    ) {
-        let _ = writeln!(
-            out,
-            "ringbook / baseline{}: throughput {:.2}x, p99 latency {:.2}x",
-            if runs.len() > 2 { " (medians)" } else { "" },
-            rt / bt,
-            rp / bp.max(1.0)
-        );
+    let medians = if runs.len() > 2 { " (medians)" } else { "" };
+    for (a, b) in [("ringbook", "baseline"), ("ringbook+journal", "ringbook")] {
+        if let (Some(at), Some(bt), Some(ap), Some(bp)) = (
+            of(a, &throughput),
+            of(b, &throughput),
+            of(a, &p99),
+            of(b, &p99),
+        ) {
+            let _ = writeln!(
+                out,
+                "{a} / {b}{medians}: throughput {:.2}x, p99 latency {:.2}x",
+                at / bt,
+                ap / bp.max(1.0)
+            );
+        }
     }
     out
 }
