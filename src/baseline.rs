@@ -20,7 +20,7 @@ use crate::command::Command;
 use crate::manager::{OrderbookManagerError, OrderbookManagerService};
 use crate::result::{OrderbookResult, RejectReason};
 use crate::subscriber::{PublishedEvent, Subscriber};
-use crate::types::{Order, Price, Qty};
+use crate::types::Order;
 
 /// Capacity of the result channel, and of a book's channel with few books.
 const CHANNEL: usize = 1 << 16;
@@ -225,54 +225,8 @@ fn event_thread(
 }
 
 impl OrderbookManagerService for BaselineManager {
-    fn add_order(&self, order: Order) -> Result<(), OrderbookManagerError> {
-        self.submit(Command::Add(order))
-    }
-
-    fn cancel_order(
-        &self,
-        instrument_id: &Uuid,
-        order_id: Uuid,
-    ) -> Result<(), OrderbookManagerError> {
-        self.submit(Command::Cancel {
-            instrument_id: *instrument_id,
-            order_id,
-        })
-    }
-
-    fn modify_order(
-        &self,
-        instrument_id: &Uuid,
-        order_id: Uuid,
-        price: Price,
-        qty: Qty,
-    ) -> Result<(), OrderbookManagerError> {
-        self.submit(Command::Modify {
-            instrument_id: *instrument_id,
-            order_id,
-            price,
-            qty,
-        })
-    }
-
-    fn halt_orderbooks(&self, instruments: Vec<Uuid>) {
-        for instrument_id in instruments {
-            let _ = self.submit(Command::Halt { instrument_id });
-        }
-    }
-
-    fn resume_orderbooks(&self, instruments: Vec<Uuid>) {
-        for instrument_id in instruments {
-            let _ = self.submit(Command::Resume { instrument_id });
-        }
-    }
-
-    fn publish_orderbook_status(&self, instrument_id: Uuid) -> Result<(), OrderbookManagerError> {
-        self.submit(Command::Status { instrument_id })
-    }
-
-    fn publish_orderbook_snapshot(&self, instrument_id: Uuid) -> Result<(), OrderbookManagerError> {
-        self.submit(Command::Snapshot { instrument_id })
+    fn submit(&self, command: Command) -> Result<(), OrderbookManagerError> {
+        BaselineManager::submit(self, command)
     }
 
     fn start(&self) -> Result<(), OrderbookManagerError> {

@@ -11,7 +11,6 @@ use hdrhistogram::Histogram;
 use super::probe::{Probe, ProbeShared};
 use super::workload::Workload;
 use crate::baseline::BaselineManager;
-use crate::command::Command;
 use crate::manager::{
     ManagerConfig, OrderbookManagerError, OrderbookManagerService, OrderbookManagerServiceImpl,
 };
@@ -78,36 +77,6 @@ pub struct RunReport {
 /// would cost the sender more than a third of its time (both engines alike), and a
 /// saturated engine's latency is its queue length anyway. Open loop times every command.
 pub const CLOSED_LOOP_SAMPLE: usize = 8;
-
-/// Sends `command` through the service trait, as any caller would.
-fn dispatch(
-    service: &dyn OrderbookManagerService,
-    command: Command,
-) -> Result<(), OrderbookManagerError> {
-    match command {
-        Command::Add(order) => service.add_order(order),
-        Command::Cancel {
-            instrument_id,
-            order_id,
-        } => service.cancel_order(&instrument_id, order_id),
-        Command::Modify {
-            instrument_id,
-            order_id,
-            price,
-            qty,
-        } => service.modify_order(&instrument_id, order_id, price, qty),
-        Command::Halt { instrument_id } => {
-            service.halt_orderbooks(vec![instrument_id]);
-            Ok(())
-        }
-        Command::Resume { instrument_id } => {
-            service.resume_orderbooks(vec![instrument_id]);
-            Ok(())
-        }
-        Command::Status { instrument_id } => service.publish_orderbook_status(instrument_id),
-        Command::Snapshot { instrument_id } => service.publish_orderbook_snapshot(instrument_id),
-    }
-}
 
 /// Drives `workload` through a fresh engine and measures it. `progress` is called now and
 /// then with the number of commands sent so far.
@@ -219,7 +188,7 @@ fn send_all(
     let warmup = options.warmup.min(total);
     let now_ns = || u64::try_from(base.elapsed().as_nanos()).unwrap_or(u64::MAX);
     let send = |i: usize| -> Result<(), OrderbookManagerError> {
-        match dispatch(service, workload.commands[i]) {
+        match service.submit(workload.commands[i]) {
             Ok(())
             | Err(
                 OrderbookManagerError::InstrumentNotRegistered { .. }

@@ -12,12 +12,23 @@ pub use config::{JournalOptions, ManagerConfig};
 pub use error::OrderbookManagerError;
 pub use service::{OrderbookManagerBuilder, OrderbookManagerServiceImpl, RecoveryInfo};
 
+use crate::command::Command;
 use crate::types::{Order, Price, Qty};
 
 /// A thread-safe order-book manager: routes commands to each instrument's book, halts and
 /// resumes books, and publishes status and snapshots. Every command has an outcome in the
 /// event stream; the `Result`s only say whether the caller's call was taken.
+///
+/// An implementation provides [`submit`](OrderbookManagerService::submit), `start` and
+/// `stop`; the named operations users of the original module know are built on `submit`.
 pub trait OrderbookManagerService: Send + Sync {
+    /// Submits any command (the general form of the operations below).
+    ///
+    /// # Errors
+    ///
+    /// As the operation for the command's op.
+    fn submit(&self, command: Command) -> Result<(), OrderbookManagerError>;
+
     /// Sends a new order to its instrument's book.
     ///
     /// # Errors
@@ -27,7 +38,9 @@ pub trait OrderbookManagerService: Send + Sync {
     /// check refuses it (a `rejected` event is published as well);
     /// [`OrderbookManagerError::Timeout`] when the ingress ring stays full;
     /// [`OrderbookManagerError::NotRunning`] before `start` or after `stop`.
-    fn add_order(&self, order: Order) -> Result<(), OrderbookManagerError>;
+    fn add_order(&self, order: Order) -> Result<(), OrderbookManagerError> {
+        self.submit(Command::Add(order))
+    }
 
     /// Cancels a resting order. Works on halted books.
     ///
@@ -38,7 +51,12 @@ pub trait OrderbookManagerService: Send + Sync {
         &self,
         instrument_id: &Uuid,
         order_id: Uuid,
-    ) -> Result<(), OrderbookManagerError>;
+    ) -> Result<(), OrderbookManagerError> {
+        self.submit(Command::Cancel {
+            instrument_id: *instrument_id,
+            order_id,
+        })
+    }
 
     /// Changes a resting order's price and open quantity (see the flow format for the
     /// priority rule).
@@ -52,29 +70,49 @@ pub trait OrderbookManagerService: Send + Sync {
         order_id: Uuid,
         price: Price,
         qty: Qty,
-    ) -> Result<(), OrderbookManagerError>;
+    ) -> Result<(), OrderbookManagerError> {
+        self.submit(Command::Modify {
+            instrument_id: *instrument_id,
+            order_id,
+            price,
+            qty,
+        })
+    }
 
     /// Halts these books: the halt bit is set at once (callers' adds are refused from now
     /// on) and a halt command is sequenced for each book. An unregistered instrument gets a
     /// `rejected` event. Waits for ring space as long as it takes: a halt is never dropped.
-    fn halt_orderbooks(&self, instruments: Vec<Uuid>);
+    fn halt_orderbooks(&self, instruments: Vec<Uuid>) {
+        for instrument_id in instruments {
+            // Halts never fail for the caller: unregistered ones are rejected in the stream.
+            let _ = self.submit(Command::Halt { instrument_id });
+        }
+    }
 
     /// Resumes these books: the reverse of [`OrderbookManagerService::halt_orderbooks`].
-    fn resume_orderbooks(&self, instruments: Vec<Uuid>);
+    fn resume_orderbooks(&self, instruments: Vec<Uuid>) {
+        for instrument_id in instruments {
+            let _ = self.submit(Command::Resume { instrument_id });
+        }
+    }
 
     /// Asks the book to publish a `status` event.
     ///
     /// # Errors
     ///
     /// As [`OrderbookManagerService::cancel_order`].
-    fn publish_orderbook_status(&self, instrument_id: Uuid) -> Result<(), OrderbookManagerError>;
+    fn publish_orderbook_status(&self, instrument_id: Uuid) -> Result<(), OrderbookManagerError> {
+        self.submit(Command::Status { instrument_id })
+    }
 
     /// Asks the book to publish a `snapshot` event.
     ///
     /// # Errors
     ///
     /// As [`OrderbookManagerService::cancel_order`].
-    fn publish_orderbook_snapshot(&self, instrument_id: Uuid) -> Result<(), OrderbookManagerError>;
+    fn publish_orderbook_snapshot(&self, instrument_id: Uuid) -> Result<(), OrderbookManagerError> {
+        self.submit(Command::Snapshot { instrument_id })
+    }
 
     /// Starts the pipeline's threads.
     ///

@@ -29,7 +29,7 @@ use crate::recovery::recover;
 use crate::registry::InstrumentRegistry;
 use crate::result::RejectReason;
 use crate::subscriber::Subscriber;
-use crate::types::{Order, Price, Qty};
+use crate::types::Order;
 
 const CREATED: u8 = 0;
 const RUNNING: u8 = 1;
@@ -609,55 +609,8 @@ fn publish_with(
 }
 
 impl OrderbookManagerService for OrderbookManagerServiceImpl {
-    fn add_order(&self, order: Order) -> Result<(), OrderbookManagerError> {
-        self.submit(Command::Add(order))
-    }
-
-    fn cancel_order(
-        &self,
-        instrument_id: &Uuid,
-        order_id: Uuid,
-    ) -> Result<(), OrderbookManagerError> {
-        self.submit(Command::Cancel {
-            instrument_id: *instrument_id,
-            order_id,
-        })
-    }
-
-    fn modify_order(
-        &self,
-        instrument_id: &Uuid,
-        order_id: Uuid,
-        price: Price,
-        qty: Qty,
-    ) -> Result<(), OrderbookManagerError> {
-        self.submit(Command::Modify {
-            instrument_id: *instrument_id,
-            order_id,
-            price,
-            qty,
-        })
-    }
-
-    fn halt_orderbooks(&self, instruments: Vec<Uuid>) {
-        for instrument_id in instruments {
-            // Halts never fail for the caller: unregistered ones are rejected in the stream.
-            let _ = self.submit(Command::Halt { instrument_id });
-        }
-    }
-
-    fn resume_orderbooks(&self, instruments: Vec<Uuid>) {
-        for instrument_id in instruments {
-            let _ = self.submit(Command::Resume { instrument_id });
-        }
-    }
-
-    fn publish_orderbook_status(&self, instrument_id: Uuid) -> Result<(), OrderbookManagerError> {
-        self.submit(Command::Status { instrument_id })
-    }
-
-    fn publish_orderbook_snapshot(&self, instrument_id: Uuid) -> Result<(), OrderbookManagerError> {
-        self.submit(Command::Snapshot { instrument_id })
+    fn submit(&self, command: Command) -> Result<(), OrderbookManagerError> {
+        OrderbookManagerServiceImpl::submit(self, command)
     }
 
     fn start(&self) -> Result<(), OrderbookManagerError> {
