@@ -116,16 +116,16 @@ def table(name, title):
     for r in runs:
         cells = " | ".join(latency(r[k]) for k in ("p50_ns", "p90_ns", "p99_ns", "p999_ns", "p9999_ns", "max_ns"))
         print(f"| {r['engine']} | {rate(r['throughput_per_s'])} | {cells} |")
-    by = {}
-    for r in runs:
-        by.setdefault(r["engine"], []).append(r)
-    if len(by) == 2:
-        (a, ra), (b, rb) = list(by.items())
-        t = median([r["throughput_per_s"] for r in ra]) / median([r["throughput_per_s"] for r in rb])
-        p = median([r["p99_ns"] for r in ra]) / max(1, median([r["p99_ns"] for r in rb]))
-        print(f"\nMedians, {a} / {b}: throughput **{t:.2f}x**, p99 latency **{p:.2f}x**.\n")
-    else:
-        print()
+    for a, b in (("ringbook", "baseline"), ("ringbook+journal", "ringbook")):
+        ra = [r for r in runs if r["engine"] == a]
+        rb = [r for r in runs if r["engine"] == b]
+        if ra and rb:
+            t = median([r["throughput_per_s"] for r in ra]) / median([r["throughput_per_s"] for r in rb])
+            lat = {k: median([r[k] for r in ra]) / max(1, median([r[k] for r in rb]))
+                   for k in ("p50_ns", "p90_ns", "p99_ns")}
+            print(f"\nMedians, {a} / {b}: throughput **{t:.2f}x**; latency p50 {lat['p50_ns']:.2f}x,"
+                  f" p90 {lat['p90_ns']:.2f}x, p99 **{lat['p99_ns']:.2f}x**.")
+    print()
 
 
 print("## `ringbook bench`: throughput and latency percentiles\n")
@@ -136,3 +136,24 @@ table("closed8", "8 instruments, closed loop")
 table("closed1000", "1,000 instruments, closed loop")
 table("open8", "8 instruments, open loop at 500 k commands/s, a load both sustain")
 table("journal", "Journal on (sync `none`) against off")
+
+
+waits = [w for w in ("yield", "sleep", "busy-spin") if read(f"closed_{w}", "json")]
+if waits:
+    print("## Every wait strategy\n")
+    print("The pipeline alone, 8 instruments, three runs each: closed loop (throughput) and open loop at")
+    print("500 k commands/s (latency; the sender pinned apart from the engine threads). The")
+    print("commands, per strategy W:\n")
+    print(f"- `{cmd('closed_yield').replace('--wait yield', '--wait W')}`")
+    print(f"- `{cmd('open_yield').replace('--wait yield', '--wait W')}`\n")
+    print("| wait | closed loop commands/s (median) | open loop p50 | p90 | p99 | p99.9 |")
+    print("|---|---|---|---|---|---|")
+    for w in waits:
+        closed = json.loads(read(f"closed_{w}", "json"))["runs"]
+        opened = json.loads(read(f"open_{w}", "json"))["runs"]
+        cells = " | ".join(latency(median([r[k] for r in opened])) for k in ("p50_ns", "p90_ns", "p99_ns", "p999_ns"))
+        print(f"| {w} | {rate(median([r['throughput_per_s'] for r in closed]))} | {cells} |")
+    print("\nOn two cores the pipeline's three threads share one core in open loop: spinning threads")
+    print("take the core from the thread that has work, and sleeping ones wake late; `yield` (spin")
+    print("briefly, yield, then sleep until a publisher rings the thread's doorbell) is the default for")
+    print("that reason. `busy-spin` is for a core per pipeline thread (`--cores`).")

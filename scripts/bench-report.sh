@@ -32,6 +32,10 @@ fi
 run closed8 ./target/release/ringbook bench --baseline --instruments 8 --orders "$orders" --repeat "$repeat" --json "$out/closed8.json"
 run closed1000 ./target/release/ringbook bench --baseline --instruments 1000 --orders "$orders" --repeat 3 --json "$out/closed1000.json"
 run open8 ./target/release/ringbook bench --baseline --instruments 8 --orders "$orders" --rate 500000 --repeat "$repeat" --json "$out/open8.json"
+for wait in yield sleep busy-spin; do
+  run "closed_$wait" ./target/release/ringbook bench --instruments 8 --orders "$orders" --repeat 3 --wait "$wait" --json "$out/closed_$wait.json"
+  run "open_$wait" ./target/release/ringbook bench --instruments 8 --orders "$orders" --rate 500000 --repeat 3 --wait "$wait" --json "$out/open_$wait.json"
+done
 if ./target/release/ringbook bench --help | grep -q -- --journal-compare; then
   run journal ./target/release/ringbook bench --instruments 8 --orders "$orders" --repeat "$repeat" --journal-compare --json "$out/journal.json"
 fi
