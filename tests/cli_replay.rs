@@ -25,12 +25,10 @@ use std::collections::HashMap;
 use std::ffi::OsStr;
 use std::fs;
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::{Command as Process, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use common::reference::NaiveBook;
+use common::scratch::TempDir;
 use ringbook::{
     BookSnapshot, BookStatus, Command, Op, Order, OrderKind, OrderbookResult, RejectReason, Side,
     SnapshotLevel, SnapshotOrder, Uuid,
@@ -42,42 +40,6 @@ const HEADER: &str = "op,instrument,order_id,side,kind,price,qty";
 // ---------------------------------------------------------------------------------------
 // Temporary directories and running the binary
 // ---------------------------------------------------------------------------------------
-
-/// A directory under the system temp dir, unique to this process and call, removed on
-/// drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        let path = std::env::temp_dir().join(format!(
-            "ringbook-cli-replay-{}-{tag}-{n}-{nanos}",
-            std::process::id()
-        ));
-        fs::create_dir(&path).unwrap_or_else(|e| panic!("cannot create {}: {e}", path.display()));
-        TempDir(path)
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-
-    fn write(&self, name: &str, bytes: &[u8]) -> PathBuf {
-        let path = self.path(name);
-        fs::write(&path, bytes).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
-        path
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
 
 /// What one run of the binary gave.
 struct Run {
@@ -1033,7 +995,7 @@ fn malformed_input_on_stdin_and_with_output_file() {
 
     let dir = TempDir::new("malformed-out");
     let input = dir.write("flow.csv", &flow);
-    let out = dir.path("events.jsonl");
+    let out = dir.join("events.jsonl");
     let run = ringbook(
         &[input.as_os_str(), OsStr::new("--output"), out.as_os_str()],
         None,
@@ -1833,7 +1795,7 @@ fn five_ways(flow: &[u8], extra: &[&str]) -> Vec<Vec<u8>> {
     let mut outputs = Vec::new();
     let run_with = |source: &OsStr, out: Option<(&str, &str)>, stdin: Option<&[u8]>| {
         let mut args: Vec<&OsStr> = vec![source];
-        let out_path = out.map(|(flag, name)| (flag, dir.path(name)));
+        let out_path = out.map(|(flag, name)| (flag, dir.join(name)));
         if let Some((flag, path)) = &out_path {
             args.push(OsStr::new(flag));
             args.push(path.as_os_str());
