@@ -5,11 +5,19 @@
 #
 #   scripts/bench-report.sh            # full suite, several minutes
 #   QUICK=1 scripts/bench-report.sh    # smaller workloads, for trying the script
+#   OUT=dir scripts/bench-report.sh    # keep the raw outputs in dir
+#   python3 scripts/bench-report.py dir > BENCHMARKS.md   # rebuild the report from them
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
+# OUT=DIR keeps the raw outputs there (and reuses none); by default a scratch folder.
+if [ -n "${OUT:-}" ]; then
+  out=$OUT
+  mkdir -p "$out"
+else
+  out=$(mktemp -d)
+  trap 'rm -rf "$out"' EXIT
+fi
 quick=${QUICK:-}
 orders=500000
 repeat=5
