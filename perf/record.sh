@@ -12,7 +12,8 @@ shift || true
 command -v perf >/dev/null || { echo "perf not found: apt-get install linux-perf (Debian) or linux-tools (Ubuntu)" >&2; exit 1; }
 cargo build --release --quiet
 event=cycles
-if ! perf stat -e cycles true >/dev/null 2>&1; then
+# perf exits 0 even when it cannot count an event; it says "<not supported>" instead.
+if perf stat -e cycles true 2>&1 | grep -q "<not supported>\|not supported\|Error"; then
   event=cpu-clock
   echo "hardware counters unavailable: sampling the software event cpu-clock" >&2
 fi

@@ -9,9 +9,10 @@ cd "$(dirname "$0")/.."
 command -v perf >/dev/null || { echo "perf not found: apt-get install linux-perf" >&2; exit 1; }
 cargo build --release --quiet
 events=task-clock,context-switches,cpu-migrations,page-faults
-if perf stat -e cycles,instructions true >/dev/null 2>&1; then
-  events=$events,cycles,instructions,branches,branch-misses,cache-misses
-else
+# perf exits 0 even when it cannot count an event; it says "<not supported>" instead.
+if perf stat -e cycles,instructions true 2>&1 | grep -q "<not supported>"; then
   echo "hardware counters unavailable: software events only" >&2
+else
+  events=$events,cycles,instructions,branches,branch-misses,cache-misses
 fi
-perf stat -e "$events" --per-thread -- ./target/release/ringbook bench "$@"
+perf stat -e "$events" -- ./target/release/ringbook bench "$@"
