@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 
+use foldhash::fast::FixedState;
+
 use uuid::Uuid;
 
 use crate::command::Command;
@@ -35,7 +37,8 @@ impl Workload {
             ..GenConfig::default()
         });
         let instrument_ids = generator.instruments().to_vec();
-        let mut renumber: HashMap<Uuid, Uuid> = HashMap::with_capacity(orders as usize);
+        let mut renumber: HashMap<Uuid, Uuid, FixedState> =
+            HashMap::with_capacity_and_hasher(orders as usize, FixedState::default());
         let mut commands = Vec::with_capacity(orders as usize * 2);
         let mut add_command = Vec::with_capacity(orders as usize);
         for command in generator {
@@ -86,7 +89,7 @@ impl Workload {
 }
 
 /// An id the generator never issued keeps a value no renumbered add has (the high bit).
-fn renumbered(map: &HashMap<Uuid, Uuid>, id: Uuid) -> Uuid {
+fn renumbered(map: &HashMap<Uuid, Uuid, FixedState>, id: Uuid) -> Uuid {
     map.get(&id)
         .copied()
         .unwrap_or_else(|| Uuid::from_u128(id.as_u128() | 1 << 127))
