@@ -4,8 +4,19 @@
 //! The book is usable on its own, without threads: construct it, [`OrderBook::apply`] a
 //! [`Command`], and receive [`OrderbookResult`]s in an [`EventSink`].
 //!
-//! The [`flow`] module reads order-flow files and writes event streams in the formats of
-//! the flow-format contract, and generates synthetic flows.
+//! [`OrderbookManagerServiceImpl`] runs many books behind LMAX-style rings: callers publish
+//! into an ingress ring, a sequencer numbers every command and routes it to its book's
+//! inbound ring, book consumer threads match, and an event manager numbers every result
+//! and hands it to [`Subscriber`]s. [`DirectEngine`] runs the same books on the caller's
+//! thread, in input order: the definition of what the pipeline must produce per
+//! instrument. With a journal ([`JournalOptions`]) every command is recorded before any
+//! book sees it, and [`recover`] rebuilds the books after a crash.
+//!
+//! - [`flow`]: order-flow files (CSV) in, event streams (JSON Lines) out, and a seeded
+//!   flow generator.
+//! - [`journal`]: the input journal and snapshots on disk.
+//! - [`harness`]: the benchmark harness behind `ringbook bench`.
+//! - [`baseline`]: the original channel-and-lock design, kept for comparisons.
 
 #![deny(missing_docs, unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]
@@ -20,7 +31,6 @@ pub mod journal;
 mod manager;
 mod pipeline;
 mod recovery;
-
 mod registry;
 mod result;
 mod subscriber;
