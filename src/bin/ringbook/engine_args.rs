@@ -17,8 +17,8 @@ pub(crate) struct EngineArgs {
     /// that order (e.g. `0,1` or `0-3`).
     #[arg(long, global = true, value_parser = parse_cores, value_name = "LIST")]
     pub(crate) cores: Option<CoreList>,
-    /// Slots in every ring (a power of two, at least 64); default: 65,536 for ingress and
-    /// outbound, and a per-book size that shrinks as instruments grow.
+    /// Slots in every ring (a power of two, at least 64); default: 8,192 for ingress and
+    /// outbound, and a per-book size that shrinks as instruments grow (8,192 to 256).
     #[arg(long, global = true, value_name = "N")]
     pub(crate) ring_size: Option<usize>,
 }
