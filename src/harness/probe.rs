@@ -10,6 +10,7 @@ use parking_lot::Mutex;
 
 use super::workload::Workload;
 use crate::command::Op;
+use crate::pipeline::nanos_since;
 use crate::result::OrderbookResult;
 use crate::subscriber::{PublishedEvent, Subscriber};
 
@@ -65,7 +66,7 @@ impl Probe {
 
     #[inline]
     fn now_ns(&self) -> u64 {
-        u64::try_from(self.base.elapsed().as_nanos()).unwrap_or(u64::MAX)
+        nanos_since(self.base)
     }
 }
 

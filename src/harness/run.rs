@@ -14,6 +14,7 @@ use crate::baseline::BaselineManager;
 use crate::manager::{
     ManagerConfig, OrderbookManagerError, OrderbookManagerService, OrderbookManagerServiceImpl,
 };
+use crate::pipeline::nanos_since;
 
 /// Which engine a run drives.
 #[derive(Clone, Debug)]
@@ -186,7 +187,7 @@ fn send_all(
 ) -> Result<u64, OrderbookManagerError> {
     let total = workload.commands.len();
     let warmup = options.warmup.min(total);
-    let now_ns = || u64::try_from(base.elapsed().as_nanos()).unwrap_or(u64::MAX);
+    let now_ns = || nanos_since(base);
     let send = |i: usize| -> Result<(), OrderbookManagerError> {
         match service.submit(workload.commands[i]) {
             Ok(())

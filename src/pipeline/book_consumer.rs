@@ -3,13 +3,12 @@
 
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use crossbeam_channel::Sender;
-use disruptor::{MissingFreeSlots, Polling, Producer};
+use disruptor::Polling;
 
 use super::entry::{Envelope, OutMessage, OutboundEntry};
-use super::sequencer::publish_outbound;
+use super::publish::{publish_all, publish_outbound};
 use super::snapshot_writer::BookCheckpoint;
 use super::wait::{Doorbell, Idler, WaitStrategy};
 use super::{
@@ -256,46 +255,12 @@ impl BookConsumer {
     /// Publishes every buffered result to the outbound ring, in order, as batches of
     /// whatever room the ring has; waits while it is full.
     fn flush(&mut self, idler: &mut Idler) {
-        let started = Instant::now();
-        let mut warned = false;
-        while !self.buffer.is_empty() {
-            let want = self.buffer.len();
-            let room = match publish_front(&mut self.outbound, &mut self.buffer, want) {
-                Ok(()) => continue,
-                Err(MissingFreeSlots(missing)) => want.saturating_sub(missing as usize),
-            };
-            if room > 0 && publish_front(&mut self.outbound, &mut self.buffer, room).is_ok() {
-                continue;
-            }
-            idler.wait_for_space();
-            if !warned && started.elapsed() > Duration::from_millis(10) {
-                warned = true;
-                tracing::warn!(
-                    consumer = self.index,
-                    waiting = want,
-                    "slow event manager: outbound ring full"
-                );
-            }
-        }
+        let consumer = self.index;
+        publish_all(&mut self.outbound, &mut self.buffer, idler, |_, waiting| {
+            tracing::warn!(consumer, waiting, "slow event manager: outbound ring full");
+        });
         self.events_bell.ring();
     }
-}
-
-/// Moves the first `n` buffered results into the outbound ring as one batch publication,
-/// or leaves the buffer as it was if the ring lacks room.
-#[inline]
-fn publish_front(
-    outbound: &mut OutboundProducer,
-    buffer: &mut Vec<OutboundEntry>,
-    n: usize,
-) -> Result<(), MissingFreeSlots> {
-    outbound
-        .try_batch_publish(n, |slots| {
-            for (slot, entry) in slots.zip(buffer.drain(..n)) {
-                *slot = entry;
-            }
-        })
-        .map(|_| ())
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ mod affinity;
 mod book_consumer;
 mod entry;
 mod event_manager;
+mod publish;
 mod sequencer;
 mod slot_bits;
 mod snapshot_writer;

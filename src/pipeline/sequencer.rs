@@ -8,11 +8,12 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use disruptor::{MissingFreeSlots, Polling, Producer};
+use disruptor::Polling;
 
-use super::entry::{Envelope, InboundEntry, NO_SLOT, OutMessage, OutboundEntry};
+use super::entry::{Envelope, InboundEntry, NO_SLOT, OutMessage};
+use super::publish::{publish_all, publish_outbound};
 use super::wait::{Doorbell, Idler, WaitStrategy};
 use super::{
     InboundProducer, IngressPoller, OutboundProducer, ThreadFailure, ThreadReport, nanos_since,
@@ -21,9 +22,6 @@ use crate::command::Command;
 use crate::journal::{JournalEntry, JournalError, JournalWriter};
 use crate::registry::InstrumentRegistry;
 use crate::result::OrderbookResult;
-
-/// How long a publish may wait on a full ring before it is logged as a slow consumer.
-const SLOW: Duration = Duration::from_millis(10);
 
 /// The most ingress entries taken at once: bounds how long the first of a batch waits for
 /// the rest to be sorted.
@@ -327,46 +325,20 @@ impl Sequencer {
     /// ring has room for at a time), waiting while a ring is full; logs a slow book.
     fn flush(&mut self, idler: &mut Idler) {
         for slot in self.touched.drain(..) {
-            let pending = &mut self.pending[slot as usize];
-            let producer = &mut self.inbound[slot as usize];
-            let mut start = 0;
-            let started = Instant::now();
-            let mut warned = false;
-            while start < pending.len() {
-                let want = pending.len() - start;
-                let room = match producer.try_batch_publish(want, |slots| {
-                    for (slot, entry) in slots.zip(&pending[start..]) {
-                        *slot = *entry;
-                    }
-                }) {
-                    Ok(_) => {
-                        start += want;
-                        continue;
-                    }
-                    Err(MissingFreeSlots(missing)) => want.saturating_sub(missing as usize),
-                };
-                if room > 0 {
-                    let published = producer.try_batch_publish(room, |slots| {
-                        for (slot, entry) in slots.zip(&pending[start..start + room]) {
-                            *slot = *entry;
-                        }
-                    });
-                    if published.is_ok() {
-                        start += room;
-                        continue;
-                    }
-                }
-                idler.wait_for_space();
-                if !warned && started.elapsed() > SLOW {
-                    warned = true;
+            let registry = &self.registry;
+            publish_all(
+                &mut self.inbound[slot as usize],
+                &mut self.pending[slot as usize],
+                idler,
+                |first, waiting| {
                     tracing::warn!(
-                        instrument = %self.registry.instrument(slot),
-                        seq = pending[start].seq,
+                        instrument = %registry.instrument(slot),
+                        seq = first.seq,
+                        waiting,
                         "slow book consumer: inbound ring full"
                     );
-                }
-            }
-            pending.clear();
+                },
+            );
             let consumers = self.to_ring.len();
             if consumers > 0 {
                 self.to_ring[slot as usize % consumers] = true;
@@ -379,35 +351,4 @@ impl Sequencer {
         }
         idler.reset();
     }
-}
-
-/// Publishes one message into the outbound ring, waiting while it is full.
-pub(super) fn publish_outbound(
-    producer: &mut OutboundProducer,
-    idler: &mut Idler,
-    seq: u64,
-    timestamp_ns: u64,
-    message: OutMessage,
-) {
-    let mut message = Some(message);
-    let started = Instant::now();
-    let mut warned = false;
-    loop {
-        let published = producer.try_publish(|slot| {
-            *slot = OutboundEntry {
-                seq,
-                timestamp_ns,
-                message: message.take().unwrap_or_default(),
-            }
-        });
-        if published.is_ok() {
-            break;
-        }
-        idler.wait_for_space();
-        if !warned && started.elapsed() > SLOW {
-            warned = true;
-            tracing::warn!(seq, "slow event manager: outbound ring full");
-        }
-    }
-    idler.reset();
 }
