@@ -346,7 +346,30 @@ impl OrderbookManagerServiceImpl {
     /// # Errors
     ///
     /// As the matching trait operation.
+    #[inline]
     pub fn submit(&self, command: Command) -> Result<(), OrderbookManagerError> {
+        // The fast path: a registered, live, unhalted book and a command its caller checks
+        // pass. Everything else (rejects, halts, resumes, errors) takes `submit_checked`.
+        if let Some(slot) = self.registry.slot(&command.instrument_id()) {
+            let passes = match command {
+                Command::Add(Order { quantity: qty, .. }) | Command::Modify { qty, .. } => {
+                    qty != 0 && !self.halted.is_set(slot)
+                }
+                Command::Halt { .. } | Command::Resume { .. } => false,
+                _ => true,
+            };
+            if passes && !self.failed.is_set(slot) {
+                return self.publish_apply(slot, &command);
+            }
+        }
+        self.submit_checked(command)
+    }
+
+    /// `submit` for every command the fast path does not take: the caller's checks in
+    /// full, with their rejects and errors.
+    #[cold]
+    #[inline(never)]
+    fn submit_checked(&self, command: Command) -> Result<(), OrderbookManagerError> {
         let instrument_id = command.instrument_id();
         let Some(slot) = self.registry.slot(&instrument_id) else {
             let entry = IngressEntry::new(
@@ -388,6 +411,39 @@ impl OrderbookManagerServiceImpl {
             _ => self.check_alive(slot, instrument_id)?,
         }
         self.publish(entry, instrument_id, self.config.publish_timeout)
+    }
+
+    /// Publishes a command that passed the caller's checks: written straight into this
+    /// thread's next ingress slot when the ring has room, through [`Self::publish`]
+    /// (which waits for room, up to the timeout) when it has none or the caller is not
+    /// admitted.
+    #[inline]
+    fn publish_apply(&self, slot: u32, command: &Command) -> Result<(), OrderbookManagerError> {
+        let published = self.handles.with_producer(
+            || self.admitted(),
+            |producer| {
+                producer
+                    .try_publish(|entry| entry.set_apply(slot, command))
+                    .is_ok()
+            },
+        );
+        if published == Some(true) {
+            if let Some(bell) = self.sequencer_bell.get() {
+                bell.ring();
+            }
+            return Ok(());
+        }
+        self.publish(
+            IngressEntry::new(slot, Envelope::Apply(*command)),
+            command.instrument_id(),
+            self.config.publish_timeout,
+        )
+    }
+
+    /// Whether callers may publish: running, and the journal has not failed.
+    #[inline]
+    fn admitted(&self) -> bool {
+        self.state.load(Ordering::SeqCst) == RUNNING && !self.intake_failed.load(Ordering::Acquire)
     }
 
     /// Refuses commands for a book whose thread failed.
@@ -459,7 +515,7 @@ impl OrderbookManagerServiceImpl {
 
     /// Publishes into the ingress ring through this thread's handle, waiting at most
     /// `timeout` for room.
-    #[inline]
+    #[inline(never)]
     fn publish(
         &self,
         entry: IngressEntry,

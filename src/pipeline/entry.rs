@@ -109,6 +109,15 @@ impl IngressEntry {
         }
     }
 
+    /// Overwrites the entry in place with `command` for `slot`, to apply: the caller's
+    /// fast path writes straight into the ring slot, without building the entry first.
+    #[inline]
+    pub(crate) fn set_apply(&mut self, slot: u32, command: &Command) {
+        self.command = *command;
+        self.slot = slot;
+        self.kind = Kind::Apply;
+    }
+
     /// What the entry carries.
     #[inline]
     pub(crate) fn envelope(&self) -> Envelope {
