@@ -121,12 +121,30 @@ impl IngressEntry {
     /// What the entry carries.
     #[inline]
     pub(crate) fn envelope(&self) -> Envelope {
+        self.packed().unpack()
+    }
+
+    /// Whether the entry carries a command (to apply or to reject), rather than a marker.
+    #[inline]
+    pub(crate) fn is_command(&self) -> bool {
+        matches!(self.kind, Kind::Apply | Kind::Reject)
+    }
+
+    /// The command the entry carries, with the caller's reject reason if it is a reject
+    /// (for a marker: a placeholder status command).
+    #[inline]
+    pub(crate) fn command(&self) -> (Command, Option<RejectReason>) {
+        let reject = (self.kind == Kind::Reject).then_some(self.reason);
+        (self.command, reject)
+    }
+
+    #[inline]
+    fn packed(&self) -> Packed {
         Packed {
             command: self.command,
             kind: self.kind,
             reason: self.reason,
         }
-        .unpack()
     }
 }
 
@@ -154,6 +172,17 @@ impl InboundEntry {
             seq,
             timestamp_ns,
             packed: Packed::pack(envelope),
+        }
+    }
+
+    /// The command or marker of an ingress entry, numbered `seq` and stamped
+    /// `timestamp_ns`: copied as it lies, with no unpacking and repacking.
+    #[inline]
+    pub(crate) fn routed(seq: u64, timestamp_ns: u64, entry: &IngressEntry) -> InboundEntry {
+        InboundEntry {
+            seq,
+            timestamp_ns,
+            packed: entry.packed(),
         }
     }
 

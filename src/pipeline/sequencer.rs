@@ -136,18 +136,13 @@ impl Sequencer {
             // One timestamp per batch: every command in it was waiting at the same moment.
             let timestamp_ns = nanos_since(self.epoch);
             for entry in &mut batch {
-                let envelope = entry.envelope();
-                let command = match envelope {
-                    Envelope::Stop => {
-                        stopping = true;
-                        continue;
+                if !entry.is_command() {
+                    match entry.envelope() {
+                        Envelope::Checkpoint => self.checkpoint(timestamp_ns),
+                        _ => stopping = true,
                     }
-                    Envelope::Checkpoint => {
-                        self.checkpoint(timestamp_ns);
-                        continue;
-                    }
-                    Envelope::Apply(command) | Envelope::Reject(command, _) => command,
-                };
+                    continue;
+                }
                 self.next_seq += 1;
                 let seq = self.next_seq;
                 if self.failure.is_some() {
@@ -155,10 +150,7 @@ impl Sequencer {
                     continue;
                 }
                 if let Some(journal) = &mut self.journal {
-                    let reject = match envelope {
-                        Envelope::Reject(_, reason) => Some(reason),
-                        _ => None,
-                    };
+                    let (command, reject) = entry.command();
                     let record = JournalEntry {
                         seq,
                         timestamp_ns,
@@ -173,21 +165,24 @@ impl Sequencer {
                 }
                 if entry.slot == NO_SLOT {
                     // No book to keep order with: the reject goes straight out, in sequence.
-                    if let Envelope::Reject(command, reason) = envelope {
+                    if let Envelope::Reject(command, reason) = entry.envelope() {
                         self.direct
                             .push((seq, OrderbookResult::rejected(&command, reason)));
                     }
                 } else {
-                    if let Envelope::Apply(Command::Halt { instrument_id }) = envelope {
-                        tracing::info!(%instrument_id, seq, "halt sequenced");
-                    } else if let Envelope::Apply(Command::Resume { instrument_id }) = envelope {
-                        tracing::info!(%instrument_id, seq, "resume sequenced");
-                    }
                     let pending = &mut self.pending[entry.slot as usize];
                     if pending.is_empty() {
                         self.touched.push(entry.slot);
                     }
-                    pending.push(InboundEntry::new(seq, timestamp_ns, envelope));
+                    let routed = InboundEntry::routed(seq, timestamp_ns, entry);
+                    if let Envelope::Apply(Command::Halt { instrument_id }) = routed.envelope() {
+                        tracing::info!(%instrument_id, seq, "halt sequenced");
+                    } else if let Envelope::Apply(Command::Resume { instrument_id }) =
+                        routed.envelope()
+                    {
+                        tracing::info!(%instrument_id, seq, "resume sequenced");
+                    }
+                    pending.push(routed);
                 }
                 if let Some(every) = self.snapshot_every {
                     self.since_snapshot += 1;
