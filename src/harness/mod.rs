@@ -12,7 +12,9 @@
 
 mod probe;
 mod run;
+mod threads;
 mod workload;
 
 pub use run::{CLOSED_LOOP_SAMPLE, EngineKind, RunOptions, RunReport, run};
+pub use threads::{StageCpu, ThreadSample};
 pub use workload::Workload;

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use hdrhistogram::Histogram;
 
 use super::probe::{Probe, ProbeShared};
+use super::threads::{StageCpu, ThreadSample};
 use super::workload::Workload;
 use crate::baseline::BaselineManager;
 use crate::manager::{
@@ -72,6 +73,23 @@ pub struct RunReport {
     /// Latency of each measured new order, ns, from its intended send time to its first
     /// event at the event manager.
     pub histogram: Histogram<u64>,
+    /// CPU time of each stage (threads named alike) over the measured part, the sender
+    /// included; empty where the system does not report it (see [`ThreadSample`]).
+    pub stages: Vec<StageCpu>,
+}
+
+impl RunReport {
+    /// CPU time per measured command of each stage, ns, and of all of them together.
+    pub fn cpu_per_command(&self) -> (Vec<(&str, f64)>, f64) {
+        let per = |d: Duration| d.as_nanos() as f64 / self.commands.max(1) as f64;
+        let stages: Vec<(&str, f64)> = self
+            .stages
+            .iter()
+            .map(|s| (s.stage.as_str(), per(s.cpu)))
+            .collect();
+        let total = stages.iter().map(|(_, ns)| ns).sum();
+        (stages, total)
+    }
 }
 
 /// In closed loop, one command in this many is timed: reading the clock for every command
@@ -123,7 +141,7 @@ pub fn run(
     };
     service.start()?;
     // The sender runs on a thread of its own so it can be pinned without pinning the caller.
-    let start_ns = thread::scope(|scope| {
+    let (start_ns, samples) = thread::scope(|scope| {
         thread::Builder::new()
             .name("rb-bench-sender".into())
             .spawn_scoped(scope, || {
@@ -164,6 +182,10 @@ pub fn run(
         Histogram::new_with_bounds(1, 100_000_000_000, 3).expect("valid histogram bounds")
     });
     let commands = (total - warmup) as u64;
+    let stages = match samples {
+        Some((before, after)) => after.since(&before),
+        None => Vec::new(),
+    };
     Ok(RunReport {
         engine: engine.name(),
         commands,
@@ -171,11 +193,13 @@ pub fn run(
         elapsed,
         throughput_per_s: commands as f64 / elapsed.as_secs_f64(),
         histogram,
+        stages,
     })
 }
 
 /// Warms the engine up, then sends the measured commands (paced in open loop), and waits
-/// until every outcome is seen. Returns the measurement's start, ns since `base`.
+/// until every outcome is seen. Returns the measurement's start, ns since `base`, and the
+/// process's threads sampled at its start and end (while the engine still runs).
 fn send_all(
     workload: &Workload,
     service: &dyn OrderbookManagerService,
@@ -184,7 +208,7 @@ fn send_all(
     shared: &ProbeShared,
     base: Instant,
     progress: &mut (dyn FnMut(u64) + Send),
-) -> Result<u64, OrderbookManagerError> {
+) -> Result<(u64, Option<(ThreadSample, ThreadSample)>), OrderbookManagerError> {
     let total = workload.commands.len();
     let warmup = options.warmup.min(total);
     let now_ns = || nanos_since(base);
@@ -220,6 +244,7 @@ fn send_all(
     }
     wait_for(warmup as u64)?;
 
+    let before = ThreadSample::take();
     let start_ns = now_ns();
     let interval_ns = options.rate.map(|r| 1e9 / r.max(1e-3));
     for (i, slot) in intended.iter().enumerate().skip(warmup) {
@@ -240,7 +265,8 @@ fn send_all(
     }
     progress(total as u64);
     wait_for(total as u64)?;
-    Ok(start_ns)
+    let after = ThreadSample::take();
+    Ok((start_ns, before.zip(after)))
 }
 
 /// Waits until `now_ns()` reaches `due`: sleeps while far, then spins, so the schedule

@@ -115,6 +115,7 @@ pub(crate) fn table(setup: &Setup, runs: &[RunReport]) -> String {
     };
     let throughput = |r: &RunReport| r.throughput_per_s;
     let p99 = |r: &RunReport| r.histogram.value_at_quantile(0.99) as f64;
+    let cpu = |r: &RunReport| r.cpu_per_command().1;
     let medians = if runs.len() > 2 { " (medians)" } else { "" };
     for (a, b) in [("ringbook", "baseline"), ("ringbook+journal", "ringbook")] {
         if let (Some(at), Some(bt), Some(ap), Some(bp)) = (
@@ -123,13 +124,77 @@ pub(crate) fn table(setup: &Setup, runs: &[RunReport]) -> String {
             of(a, &p99),
             of(b, &p99),
         ) {
+            let cpu_ratio = match (of(a, &cpu), of(b, &cpu)) {
+                (Some(ac), Some(bc)) if ac > 0.0 && bc > 0.0 => {
+                    format!(", cpu per command {:.2}x", ac / bc)
+                }
+                _ => String::new(),
+            };
             let _ = writeln!(
                 out,
-                "{a} / {b}{medians}: throughput {:.2}x, p99 latency {:.2}x",
+                "{a} / {b}{medians}: throughput {:.2}x, p99 latency {:.2}x{cpu_ratio}",
                 at / bt,
                 ap / bp.max(1.0)
             );
         }
+    }
+    out.push_str(&cpu_table(runs));
+    out
+}
+
+/// CPU time per command by stage, the median of each engine's runs: which stage
+/// saturates, and the engines' costs without the machine's noise in them. Empty where
+/// the system does not report thread CPU time.
+fn cpu_table(runs: &[RunReport]) -> String {
+    let mut out = String::new();
+    let mut engines: Vec<&str> = Vec::new();
+    for r in runs.iter().filter(|r| !r.stages.is_empty()) {
+        if !engines.contains(&r.engine) {
+            engines.push(r.engine);
+        }
+    }
+    if engines.is_empty() {
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "cpu per command, ns (thread CPU time over the measured part / commands; runs' medians):"
+    );
+    for engine in engines {
+        let mine: Vec<&RunReport> = runs.iter().filter(|r| r.engine == engine).collect();
+        let mut stages: Vec<&str> = Vec::new();
+        for r in &mine {
+            for s in &r.stages {
+                if !stages.contains(&s.stage.as_str()) {
+                    stages.push(&s.stage);
+                }
+            }
+        }
+        let _ = write!(out, "{engine:<16}");
+        for stage in stages {
+            let ns = median(
+                mine.iter()
+                    .map(|r| {
+                        r.cpu_per_command()
+                            .0
+                            .iter()
+                            .find(|(s, _)| *s == stage)
+                            .map_or(0.0, |(_, ns)| *ns)
+                    })
+                    .collect(),
+            );
+            let _ = write!(out, " {stage} {ns:.0}");
+        }
+        let total = median(mine.iter().map(|r| r.cpu_per_command().1).collect());
+        let busy = median(
+            mine.iter()
+                .map(|r| {
+                    r.stages.iter().map(|s| s.cpu.as_secs_f64()).sum::<f64>()
+                        / r.elapsed.as_secs_f64()
+                })
+                .collect(),
+        );
+        let _ = writeln!(out, " | total {total:.0} ({busy:.2} cores busy)");
     }
     out
 }
@@ -162,7 +227,7 @@ pub(crate) fn json(setup: &Setup, runs: &[RunReport]) -> String {
         let h = &r.histogram;
         let _ = write!(
             out,
-            "    {{\"engine\": \"{}\", \"orders\": {}, \"commands\": {}, \"elapsed_s\": {:.6}, \"throughput_per_s\": {:.1}, \"mean_ns\": {:.1}, \"p50_ns\": {}, \"p90_ns\": {}, \"p99_ns\": {}, \"p999_ns\": {}, \"p9999_ns\": {}, \"max_ns\": {}}}",
+            "    {{\"engine\": \"{}\", \"orders\": {}, \"commands\": {}, \"elapsed_s\": {:.6}, \"throughput_per_s\": {:.1}, \"mean_ns\": {:.1}, \"p50_ns\": {}, \"p90_ns\": {}, \"p99_ns\": {}, \"p999_ns\": {}, \"p9999_ns\": {}, \"max_ns\": {}, \"cpu_ns_per_command\": {{{}}}}}",
             r.engine,
             r.orders,
             r.commands,
@@ -174,7 +239,13 @@ pub(crate) fn json(setup: &Setup, runs: &[RunReport]) -> String {
             h.value_at_quantile(0.99),
             h.value_at_quantile(0.999),
             h.value_at_quantile(0.9999),
-            h.max()
+            h.max(),
+            r.cpu_per_command()
+                .0
+                .iter()
+                .map(|(stage, ns)| format!("\"{stage}\": {ns:.1}"))
+                .collect::<Vec<_>>()
+                .join(", ")
         );
         out.push_str(if i + 1 < runs.len() { ",\n" } else { "\n" });
     }

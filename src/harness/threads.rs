@@ -1,0 +1,160 @@
+//! CPU time by pipeline stage: each thread's time on a CPU and waiting for one, read from
+//! Linux's per-thread scheduler statistics (`/proc/self/task/<tid>/schedstat`).
+//!
+//! A throughput figure on a shared, oversubscribed machine mixes the engine's own cost
+//! with everything else the machine does. CPU time per command, split by stage, is the
+//! engine's cost alone: it says which stage saturates, and it compares two designs more
+//! steadily than their wall-clock rates do.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::time::Duration;
+
+/// One sample of every thread of this process.
+#[derive(Clone, Debug, Default)]
+pub struct ThreadSample {
+    /// (thread id, name, ns on a CPU, ns runnable but waiting for one).
+    threads: Vec<(u32, String, u64, u64)>,
+}
+
+/// What the threads of one stage (threads named alike) did between two samples.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StageCpu {
+    /// The thread name with any `-N` suffix taken off: `rb-book` for `rb-book-0` and
+    /// `rb-book-1`, `baseline-book` for the baseline's books.
+    pub stage: String,
+    /// How many threads ran in the stage.
+    pub threads: usize,
+    /// Their time on a CPU.
+    pub cpu: Duration,
+    /// Their time runnable but waiting for a CPU (the machine was oversubscribed).
+    pub runqueue: Duration,
+}
+
+impl ThreadSample {
+    /// Samples every thread of this process; `None` where the statistics are not there
+    /// (not Linux, or a kernel without scheduler statistics).
+    pub fn take() -> Option<ThreadSample> {
+        let mut threads = Vec::new();
+        for entry in fs::read_dir("/proc/self/task").ok()? {
+            let Ok(entry) = entry else { continue };
+            let Some(tid) = entry.file_name().to_str().and_then(|t| t.parse().ok()) else {
+                continue;
+            };
+            // A thread that ends between the listing and the reads is skipped.
+            let (Ok(name), Ok(stat)) = (
+                fs::read_to_string(entry.path().join("comm")),
+                fs::read_to_string(entry.path().join("schedstat")),
+            ) else {
+                continue;
+            };
+            let mut fields = stat.split_ascii_whitespace().map(str::parse::<u64>);
+            if let (Some(Ok(cpu)), Some(Ok(wait))) = (fields.next(), fields.next()) {
+                threads.push((tid, name.trim_end().to_string(), cpu, wait));
+            }
+        }
+        (!threads.is_empty()).then_some(ThreadSample { threads })
+    }
+
+    /// Per stage, what its threads did since `earlier` (a thread started since then counts
+    /// from zero), in stage-name order; stages that used no CPU are left out.
+    pub fn since(&self, earlier: &ThreadSample) -> Vec<StageCpu> {
+        let mut stages: BTreeMap<String, StageCpu> = BTreeMap::new();
+        for (tid, name, cpu, wait) in &self.threads {
+            let (cpu0, wait0) = earlier
+                .threads
+                .iter()
+                .find(|(t, n, ..)| t == tid && n == name)
+                .map_or((0, 0), |&(_, _, c, w)| (c, w));
+            let stage = stage_of(name);
+            let entry = stages.entry(stage.to_string()).or_insert(StageCpu {
+                stage: stage.to_string(),
+                threads: 0,
+                cpu: Duration::ZERO,
+                runqueue: Duration::ZERO,
+            });
+            entry.threads += 1;
+            entry.cpu += Duration::from_nanos(cpu.saturating_sub(cpu0));
+            entry.runqueue += Duration::from_nanos(wait.saturating_sub(wait0));
+        }
+        stages
+            .into_values()
+            .filter(|s| !s.cpu.is_zero())
+            .collect()
+    }
+}
+
+/// The stage a thread belongs to: its name without a trailing `-N`.
+fn stage_of(name: &str) -> &str {
+    match name.rsplit_once('-') {
+        Some((stage, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => stage,
+        _ => name,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbered_threads_share_a_stage() {
+        assert_eq!(stage_of("rb-book-0"), "rb-book");
+        assert_eq!(stage_of("baseline-book-12"), "baseline-book");
+        assert_eq!(stage_of("rb-sequencer"), "rb-sequencer");
+        assert_eq!(stage_of("rb-"), "rb-");
+        assert_eq!(stage_of("x-1a"), "x-1a");
+    }
+
+    #[test]
+    fn stages_sum_their_threads_deltas() {
+        let sample = |threads: &[(u32, &str, u64, u64)]| ThreadSample {
+            threads: threads
+                .iter()
+                .map(|&(t, n, c, w)| (t, n.to_string(), c, w))
+                .collect(),
+        };
+        let before = sample(&[(1, "rb-book-0", 100, 10), (2, "rb-book-1", 50, 0)]);
+        let after = sample(&[
+            (1, "rb-book-0", 400, 30),
+            (2, "rb-book-1", 150, 5),
+            (3, "rb-events", 70, 1),
+            (4, "idle", 0, 0),
+        ]);
+        let stages = after.since(&before);
+        assert_eq!(
+            stages,
+            vec![
+                StageCpu {
+                    stage: "rb-book".into(),
+                    threads: 2,
+                    cpu: Duration::from_nanos(400),
+                    runqueue: Duration::from_nanos(25),
+                },
+                StageCpu {
+                    stage: "rb-events".into(),
+                    threads: 1,
+                    cpu: Duration::from_nanos(70),
+                    runqueue: Duration::from_nanos(1),
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn this_thread_is_sampled_on_linux() {
+        if !cfg!(target_os = "linux") {
+            return;
+        }
+        let before = ThreadSample::take().expect("schedstat on Linux");
+        let mut x = 0u64;
+        for i in 0..2_000_000u64 {
+            x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(i));
+        }
+        let after = ThreadSample::take().expect("schedstat on Linux");
+        let stages = after.since(&before);
+        assert!(
+            stages.iter().any(|s| s.cpu > Duration::ZERO),
+            "the spinning thread used CPU: {stages:?}"
+        );
+    }
+}
