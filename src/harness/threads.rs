@@ -77,10 +77,7 @@ impl ThreadSample {
             entry.cpu += Duration::from_nanos(cpu.saturating_sub(cpu0));
             entry.runqueue += Duration::from_nanos(wait.saturating_sub(wait0));
         }
-        stages
-            .into_values()
-            .filter(|s| !s.cpu.is_zero())
-            .collect()
+        stages.into_values().filter(|s| !s.cpu.is_zero()).collect()
     }
 }
 

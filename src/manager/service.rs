@@ -6,7 +6,6 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::thread;
 use std::time::{Duration, Instant};
 
 use crossbeam_utils::Backoff;
@@ -22,8 +21,8 @@ use crate::book::{OrderBook, state_hash_of};
 use crate::command::Command;
 use crate::journal::JournalWriter;
 use crate::pipeline::{
-    Doorbell, Envelope, IngressEntry, IngressPoller, IngressProducer, NO_SLOT, Pipeline, Shared,
-    SlotBits, Start, WaitStrategy, ingress_ring,
+    Doorbell, Envelope, IngressEntry, IngressPoller, IngressProducer, NO_SLOT, Pipeline,
+    ROOM_PAUSE, RoomBell, Shared, SlotBits, Start, WaitStrategy, ingress_ring,
 };
 use crate::recovery::recover;
 use crate::registry::InstrumentRegistry;
@@ -230,6 +229,7 @@ impl OrderbookManagerBuilder {
             }),
             epoch: Instant::now(),
             sequencer_bell: OnceLock::new(),
+            ingress_room: Arc::new(RoomBell::default()),
             intake_failed,
             recovery,
         })
@@ -257,6 +257,9 @@ pub struct OrderbookManagerServiceImpl {
     epoch: Instant,
     /// The sequencer's bell, rung after every publish; set when the pipeline starts.
     sequencer_bell: OnceLock<Arc<Doorbell>>,
+    /// Rung by the sequencer as it frees ingress slots: callers wait on it when the ring
+    /// is full.
+    ingress_room: Arc<RoomBell>,
     /// Set by the sequencer if the journal fails: callers are refused from then on.
     intake_failed: Arc<AtomicBool>,
     /// What recovery found, for a manager built on an existing journal.
@@ -534,7 +537,9 @@ impl OrderbookManagerServiceImpl {
             .handles
             .with_producer(
                 || self.state.load(Ordering::SeqCst) == RUNNING,
-                |producer| publish_with(producer, entry, instrument_id, timeout),
+                |producer| {
+                    publish_with(producer, &self.ingress_room, entry, instrument_id, timeout)
+                },
             )
             .unwrap_or_else(|| Err(self.not_running(Some(instrument_id))));
         if published.is_ok() {
@@ -555,6 +560,7 @@ impl OrderbookManagerServiceImpl {
             .take()
             .expect("a manager that was never started still has its ingress poller");
         let shared = Shared {
+            ingress_room: Arc::clone(&self.ingress_room),
             registry: Arc::clone(&self.registry),
             failed: Arc::clone(&self.failed),
             epoch: self.epoch,
@@ -577,7 +583,7 @@ impl OrderbookManagerServiceImpl {
                 .as_mut()
                 .expect("a manager that was never started has its master producer");
             for (entry, instrument_id) in pending {
-                publish_with(producer, entry, instrument_id, None)?;
+                publish_with(producer, &self.ingress_room, entry, instrument_id, None)?;
             }
             bell.ring();
         }
@@ -608,7 +614,7 @@ impl OrderbookManagerServiceImpl {
             .retire()
             .expect("a running manager has its master producer");
         let stop = IngressEntry::new(NO_SLOT, Envelope::Stop);
-        let _ = publish_with(&mut master, stop, Uuid::nil(), None);
+        let _ = publish_with(&mut master, &self.ingress_room, stop, Uuid::nil(), None);
         if let Some(bell) = self.sequencer_bell.get() {
             bell.ring();
         }
@@ -635,6 +641,7 @@ impl OrderbookManagerServiceImpl {
 /// `timeout` (`None`: until it fits).
 fn publish_with(
     producer: &mut IngressProducer,
+    room: &RoomBell,
     entry: IngressEntry,
     instrument_id: Uuid,
     timeout: Option<Duration>,
@@ -644,11 +651,17 @@ fn publish_with(
     }
     let started = Instant::now();
     let backoff = Backoff::new();
+    let mut ticket = None;
     loop {
-        if backoff.is_completed() {
-            thread::sleep(Duration::from_micros(20));
-        } else {
+        if !backoff.is_completed() {
             backoff.snooze();
+        } else if let Some(taken) = ticket.take() {
+            // Sleep until the sequencer frees slots (or the timeout is near).
+            let left = timeout.map_or(ROOM_PAUSE, |t| t.saturating_sub(started.elapsed()));
+            room.wait(taken, left.min(ROOM_PAUSE));
+        } else {
+            // Take a ticket before the next attempt, so room freed after it wakes us.
+            ticket = Some(room.ticket());
         }
         if producer.try_publish(|slot| *slot = entry).is_ok() {
             return Ok(());

@@ -10,7 +10,7 @@ use disruptor::Polling;
 use super::entry::{Envelope, OutMessage, OutboundEntry};
 use super::publish::{publish_all, publish_outbound};
 use super::snapshot_writer::BookCheckpoint;
-use super::wait::{Doorbell, Idler, WaitStrategy};
+use super::wait::{Doorbell, Idler, RoomBell, WaitStrategy};
 use super::{
     InboundPoller, OutboundProducer, SlotBits, ThreadFailure, ThreadReport, panic_message,
 };
@@ -24,6 +24,8 @@ const FLUSH_AT: usize = 1024;
 struct OwnedBook {
     book: OrderBook,
     inbound: InboundPoller,
+    /// Rung after each batch taken from `inbound`, for the sequencer waiting on it.
+    room: Arc<RoomBell>,
     slot: u32,
     /// The stop marker has arrived.
     stopped: bool,
@@ -43,6 +45,8 @@ pub(super) struct ConsumerSetup {
     pub(super) bell: Arc<Doorbell>,
     /// The event manager's bell, rung after a flush.
     pub(super) events_bell: Arc<Doorbell>,
+    /// The outbound ring's room bell, waited on while it is full.
+    pub(super) outbound_room: Arc<RoomBell>,
     /// Where a book's image goes at a checkpoint (when the engine takes snapshots).
     pub(super) checkpoints: Option<Sender<BookCheckpoint>>,
 }
@@ -60,6 +64,8 @@ pub(super) struct BookConsumer {
     /// Its own bell (the sequencer rings it) and the event manager's (rung after a flush).
     bell: Arc<Doorbell>,
     events_bell: Arc<Doorbell>,
+    /// The outbound ring's room bell, waited on while it is full.
+    outbound_room: Arc<RoomBell>,
     /// Where a book's image goes at a checkpoint (when the engine takes snapshots).
     checkpoints: Option<Sender<BookCheckpoint>>,
 }
@@ -67,7 +73,7 @@ pub(super) struct BookConsumer {
 impl BookConsumer {
     pub(super) fn new(
         index: usize,
-        books: Vec<(OrderBook, InboundPoller, u32)>,
+        books: Vec<(OrderBook, InboundPoller, u32, Arc<RoomBell>)>,
         outbound: OutboundProducer,
         setup: ConsumerSetup,
     ) -> BookConsumer {
@@ -77,15 +83,17 @@ impl BookConsumer {
             batch_size,
             bell,
             events_bell,
+            outbound_room,
             checkpoints,
         } = setup;
         BookConsumer {
             index,
             books: books
                 .into_iter()
-                .map(|(book, inbound, slot)| OwnedBook {
+                .map(|(book, inbound, slot, room)| OwnedBook {
                     book,
                     inbound,
+                    room,
                     slot,
                     stopped: false,
                     failed: false,
@@ -100,6 +108,7 @@ impl BookConsumer {
             failures: Vec::new(),
             bell,
             events_bell,
+            outbound_room,
             checkpoints,
         }
     }
@@ -151,7 +160,14 @@ impl BookConsumer {
                 });
             }
         }
-        publish_outbound(&mut self.outbound, &mut idler, 0, 0, OutMessage::Done);
+        publish_outbound(
+            &mut self.outbound,
+            &self.outbound_room,
+            &mut idler,
+            0,
+            0,
+            OutMessage::Done,
+        );
         self.events_bell.ring();
         for owned in self.books.iter().filter(|b| b.failed) {
             let instrument = owned.book.instrument_id();
@@ -234,6 +250,8 @@ impl BookConsumer {
                 }),
             }
         }
+        drop(batch);
+        owned.room.freed();
         panicked.map_or(Ok(true), Err)
     }
 
@@ -256,9 +274,15 @@ impl BookConsumer {
     /// whatever room the ring has; waits while it is full.
     fn flush(&mut self, idler: &mut Idler) {
         let consumer = self.index;
-        publish_all(&mut self.outbound, &mut self.buffer, idler, |_, waiting| {
-            tracing::warn!(consumer, waiting, "slow event manager: outbound ring full");
-        });
+        publish_all(
+            &mut self.outbound,
+            &self.outbound_room,
+            &mut self.buffer,
+            idler,
+            |_, waiting| {
+                tracing::warn!(consumer, waiting, "slow event manager: outbound ring full");
+            },
+        );
         self.events_bell.ring();
     }
 }

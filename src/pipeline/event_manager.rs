@@ -7,7 +7,7 @@ use std::sync::Arc;
 use disruptor::Polling;
 
 use super::entry::OutMessage;
-use super::wait::{Doorbell, WaitStrategy};
+use super::wait::{Doorbell, RoomBell, WaitStrategy};
 use super::{OutboundPoller, ThreadFailure, ThreadReport, panic_message};
 use crate::subscriber::{PublishedEvent, Subscriber};
 
@@ -20,6 +20,8 @@ pub(super) struct EventManager {
     wait: WaitStrategy,
     /// Rung by the book consumers (and the sequencer) after they publish.
     bell: Arc<Doorbell>,
+    /// Rung after each batch it releases, for producers waiting on a full ring.
+    room: Arc<RoomBell>,
 }
 
 impl EventManager {
@@ -29,6 +31,7 @@ impl EventManager {
         producers: usize,
         wait: WaitStrategy,
         bell: Arc<Doorbell>,
+        room: Arc<RoomBell>,
     ) -> EventManager {
         EventManager {
             outbound,
@@ -36,6 +39,7 @@ impl EventManager {
             producers,
             wait,
             bell,
+            room,
         }
     }
 
@@ -92,6 +96,7 @@ impl EventManager {
                 }
             }
             drop(batch);
+            self.room.freed();
             for subscriber in &mut self.subscribers {
                 subscriber.on_batch_end();
             }

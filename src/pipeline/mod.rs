@@ -35,7 +35,7 @@ pub(crate) use affinity::validate_cores;
 pub use affinity::{available_cores, parse_core_list};
 pub(crate) use entry::{Envelope, IngressEntry, NO_SLOT};
 pub(crate) use slot_bits::SlotBits;
-pub(crate) use wait::Doorbell;
+pub(crate) use wait::{Doorbell, ROOM_PAUSE, RoomBell};
 pub use wait::{ParseWaitStrategyError, WaitStrategy};
 
 use crate::book::OrderBook;
@@ -97,6 +97,8 @@ pub(crate) struct Pipeline {
 /// Shared state the pipeline threads read.
 pub(crate) struct Shared {
     pub(crate) registry: Arc<InstrumentRegistry>,
+    /// Rung by the sequencer as it frees ingress slots; callers wait on it when the ring is full.
+    pub(crate) ingress_room: Arc<RoomBell>,
     pub(crate) failed: Arc<SlotBits>,
     pub(crate) epoch: Instant,
 }
@@ -127,8 +129,10 @@ impl Pipeline {
         let outbound: OutboundProducer = out_builder.build();
 
         let inbound_size = config.inbound_ring_size_for(instruments);
+        let outbound_room = Arc::new(RoomBell::default());
         let mut inbound_producers = Vec::with_capacity(instruments);
-        let mut workers: Vec<Vec<(OrderBook, InboundPoller, u32)>> =
+        let mut inbound_rooms = Vec::with_capacity(instruments);
+        let mut workers: Vec<Vec<(OrderBook, InboundPoller, u32, Arc<RoomBell>)>> =
             (0..consumers).map(|_| Vec::new()).collect();
         debug_assert_eq!(start.books.len(), instruments);
         for (slot, book) in start.books.into_iter().enumerate() {
@@ -136,7 +140,9 @@ impl Pipeline {
                 build_single_producer(inbound_size, InboundEntry::default, BusySpin)
                     .new_event_poller();
             inbound_producers.push(builder.build());
-            workers[slot % consumers].push((book, poller, slot as u32));
+            let room = Arc::new(RoomBell::default());
+            inbound_rooms.push(Arc::clone(&room));
+            workers[slot % consumers].push((book, poller, slot as u32, room));
         }
 
         let cores = config.cores.clone().unwrap_or_default();
@@ -168,6 +174,11 @@ impl Pipeline {
             inbound_producers,
             outbound.clone(),
             SequencerSetup {
+                rooms: sequencer::Rooms {
+                    ingress: Arc::clone(&shared.ingress_room),
+                    inbound: inbound_rooms,
+                    outbound: Arc::clone(&outbound_room),
+                },
                 registry: Arc::clone(&shared.registry),
                 epoch: shared.epoch,
                 wait: config.wait_strategy,
@@ -194,6 +205,7 @@ impl Pipeline {
                     batch_size: config.batch_size,
                     bell: Arc::clone(&consumer_bells[index]),
                     events_bell: Arc::clone(&events_bell),
+                    outbound_room: Arc::clone(&outbound_room),
                     checkpoints: checkpoints.clone(),
                 },
             );
@@ -209,6 +221,7 @@ impl Pipeline {
             consumers + 1,
             config.wait_strategy,
             events_bell,
+            outbound_room,
         );
         pipeline.spawn("rb-events".into(), core_for(consumers + 1), move || {
             events.run()

@@ -7,7 +7,7 @@ use disruptor::{MissingFreeSlots, Producer};
 
 use super::OutboundProducer;
 use super::entry::{OutMessage, OutboundEntry};
-use super::wait::Idler;
+use super::wait::{Idler, RoomBell};
 
 /// How long a publish may wait on a full ring before it is logged as a slow consumer.
 const SLOW: Duration = Duration::from_millis(10);
@@ -35,16 +35,19 @@ impl Stall {
 }
 
 /// Moves every entry of `buffer` into the ring, in order, as batch publications of
-/// whatever room the ring has, waiting while it is full. `on_slow` is called once (with
-/// the first entry still waiting and how many wait) if the wait lasts past [`SLOW`].
+/// whatever room the ring has, waiting on the ring's `bell` while it is full. `on_slow` is
+/// called once (with the first entry still waiting and how many wait) if the wait lasts
+/// past [`SLOW`].
 pub(super) fn publish_all<E, P: Producer<E>>(
     producer: &mut P,
+    bell: &RoomBell,
     buffer: &mut Vec<E>,
     idler: &mut Idler,
     on_slow: impl FnOnce(&E, usize),
 ) {
     let mut stall = Stall::new();
     let mut on_slow = Some(on_slow);
+    let mut ticket = None;
     while !buffer.is_empty() {
         let want = buffer.len();
         let room = match publish_front(producer, buffer, want) {
@@ -54,7 +57,13 @@ pub(super) fn publish_all<E, P: Producer<E>>(
         if room > 0 && publish_front(producer, buffer, room).is_ok() {
             continue;
         }
-        idler.wait_for_space();
+        // Full. The first time, take a ticket and try again; then wait on it, so room
+        // freed between the attempt and the sleep is never slept through.
+        let Some(taken) = ticket.take() else {
+            ticket = Some(bell.ticket());
+            continue;
+        };
+        idler.wait_for_room(bell, taken);
         if stall.overdue() {
             if let Some(on_slow) = on_slow.take() {
                 on_slow(&buffer[0], buffer.len());
@@ -80,9 +89,10 @@ fn publish_front<E, P: Producer<E>>(
         .map(|_| ())
 }
 
-/// Publishes one message into the outbound ring, waiting while it is full.
+/// Publishes one message into the outbound ring, waiting on its `bell` while it is full.
 pub(super) fn publish_outbound(
     producer: &mut OutboundProducer,
+    bell: &RoomBell,
     idler: &mut Idler,
     seq: u64,
     timestamp_ns: u64,
@@ -90,6 +100,7 @@ pub(super) fn publish_outbound(
 ) {
     let mut message = Some(message);
     let mut stall = Stall::new();
+    let mut ticket = None;
     loop {
         let published = producer.try_publish(|slot| {
             *slot = OutboundEntry {
@@ -101,7 +112,11 @@ pub(super) fn publish_outbound(
         if published.is_ok() {
             break;
         }
-        idler.wait_for_space();
+        let Some(taken) = ticket.take() else {
+            ticket = Some(bell.ticket());
+            continue;
+        };
+        idler.wait_for_room(bell, taken);
         if stall.overdue() {
             tracing::warn!(seq, "slow event manager: outbound ring full");
         }

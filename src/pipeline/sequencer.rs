@@ -14,7 +14,7 @@ use disruptor::Polling;
 
 use super::entry::{Envelope, InboundEntry, NO_SLOT, OutMessage};
 use super::publish::{publish_all, publish_outbound};
-use super::wait::{Doorbell, Idler, WaitStrategy};
+use super::wait::{Doorbell, Idler, RoomBell, WaitStrategy};
 use super::{
     InboundProducer, IngressPoller, OutboundProducer, ThreadFailure, ThreadReport, nanos_since,
 };
@@ -38,6 +38,16 @@ pub(super) struct Bells {
     pub(super) events: Arc<Doorbell>,
 }
 
+/// The room bells of the rings the sequencer reads and writes.
+pub(super) struct Rooms {
+    /// The ingress ring's: rung after each batch taken, for callers waiting on a full ring.
+    pub(super) ingress: Arc<RoomBell>,
+    /// Each inbound ring's, by slot: waited on while that ring is full.
+    pub(super) inbound: Vec<Arc<RoomBell>>,
+    /// The outbound ring's: waited on while it is full.
+    pub(super) outbound: Arc<RoomBell>,
+}
+
 /// The sequencer thread's state.
 pub(super) struct Sequencer {
     /// Taken by `run`, so a batch can borrow it while the rest of `self` changes.
@@ -53,6 +63,7 @@ pub(super) struct Sequencer {
     /// The books with pending entries, in first-touched order.
     touched: Vec<u32>,
     bells: Bells,
+    rooms: Rooms,
     /// Consumers with newly published entries, to ring once per batch.
     to_ring: Vec<bool>,
     /// The journal every sequenced command is appended to before any book sees it.
@@ -72,6 +83,7 @@ pub(super) struct Sequencer {
 
 /// What the sequencer needs besides its rings.
 pub(super) struct SequencerSetup {
+    pub(super) rooms: Rooms,
     pub(super) registry: Arc<InstrumentRegistry>,
     pub(super) epoch: Instant,
     pub(super) wait: WaitStrategy,
@@ -103,6 +115,7 @@ impl Sequencer {
             pending: (0..books).map(|_| Vec::new()).collect(),
             touched: Vec::with_capacity(books.min(BATCH as usize)),
             bells: setup.bells,
+            rooms: setup.rooms,
             to_ring: vec![false; consumers],
             journal: setup.journal,
             snapshot_every: setup.snapshot_every.filter(|&n| n > 0),
@@ -192,6 +205,7 @@ impl Sequencer {
                 }
             }
             drop(batch);
+            self.rooms.ingress.freed();
             // The journal has the batch before any book or subscriber sees it.
             let committed = match &mut self.journal {
                 Some(journal) if self.failure.is_none() => journal.commit_batch(),
@@ -208,6 +222,7 @@ impl Sequencer {
             for (seq, result) in std::mem::take(&mut self.direct) {
                 publish_outbound(
                     &mut self.outbound,
+                    &self.rooms.outbound,
                     &mut idler,
                     seq,
                     timestamp_ns,
@@ -230,6 +245,7 @@ impl Sequencer {
         self.flush(&mut idler);
         publish_outbound(
             &mut self.outbound,
+            &self.rooms.outbound,
             &mut idler,
             self.next_seq,
             timestamp_ns,
@@ -323,6 +339,7 @@ impl Sequencer {
             let registry = &self.registry;
             publish_all(
                 &mut self.inbound[slot as usize],
+                &self.rooms.inbound[slot as usize],
                 &mut self.pending[slot as usize],
                 idler,
                 |first, waiting| {

@@ -8,18 +8,25 @@
 //! rings the bell, and a sleeping thread wakes at once instead of at the end of its pause.
 //! The pause stays as an upper bound. Without the bell a thread sharing a core would sleep
 //! through work that had already arrived, and tail latency would be the sleep granularity.
+//!
+//! A producer waiting for room in a full ring sleeps on the ring's [`RoomBell`], which the
+//! ring's consumer rings after each batch it releases. A fixed pause there left cores idle:
+//! Linux's timer slack stretches a 20 us sleep to about 70 us, while the consumer freed room
+//! in a few.
 
 use std::fmt;
 use std::str::FromStr;
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicBool, Ordering, fence};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering, fence};
 use std::thread::{self, Thread};
 use std::time::Duration;
 
 use crossbeam_utils::CachePadded;
+use parking_lot::{Condvar, Mutex};
 
-/// The longest pause while waiting for room in a full ring.
-pub(crate) const SPACE_PAUSE: Duration = Duration::from_micros(20);
+/// The longest sleep while waiting for room in a full ring: a safety net, as the ring's
+/// consumer wakes the sleeper when it frees room.
+pub(crate) const ROOM_PAUSE: Duration = Duration::from_millis(1);
 
 /// How pipeline threads (sequencer, book consumers, event manager) wait for work.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -106,24 +113,24 @@ pub(crate) struct Idler {
 }
 
 impl Idler {
-    /// Waits once for room in a full ring, longer the longer it has waited. No bell rings
-    /// for room, so the sleeping phase stays short ([`SPACE_PAUSE`] at most): a consumer
-    /// frees room in microseconds, and a long sleep here would leave the pipeline idle.
+    /// Waits once for room in a full ring, longer the longer it has waited: spins, then
+    /// yields, then sleeps on `bell` until its consumer frees room. `ticket` is
+    /// [`RoomBell::ticket`], taken before the publish attempt that found the ring full.
     #[inline]
-    pub(crate) fn wait_for_space(&mut self) {
+    pub(crate) fn wait_for_room(&mut self, bell: &RoomBell, ticket: u64) {
         self.rounds = self.rounds.saturating_add(1);
         match self.strategy {
             WaitStrategy::BusySpin => std::hint::spin_loop(),
             WaitStrategy::SpinYieldSleep { spins, yields, .. } => {
                 if self.rounds <= spins {
                     std::hint::spin_loop();
-                } else if self.rounds <= spins.saturating_add(yields).saturating_mul(4) {
+                } else if self.rounds <= spins.saturating_add(yields) {
                     thread::yield_now();
                 } else {
-                    thread::sleep(SPACE_PAUSE);
+                    bell.wait(ticket, ROOM_PAUSE);
                 }
             }
-            WaitStrategy::Sleep(pause) => thread::sleep(pause.min(SPACE_PAUSE)),
+            WaitStrategy::Sleep(pause) => bell.wait(ticket, pause.min(ROOM_PAUSE)),
         }
     }
 
@@ -205,6 +212,64 @@ impl Doorbell {
     }
 }
 
+/// Wakes producers waiting for room in a full ring. The ring's one consumer calls
+/// [`RoomBell::freed`] after each batch it releases; a producer that found the ring full
+/// takes a [`RoomBell::ticket`] first and sleeps only if nothing was freed since.
+///
+/// The consumer pays a store, a fence and a load per batch; producers pay nothing until a
+/// ring is full.
+#[derive(Debug, Default)]
+pub(crate) struct RoomBell {
+    /// Batches released so far (written by the one consumer only).
+    freed: CachePadded<AtomicU64>,
+    /// Producers asleep or about to be.
+    waiters: CachePadded<AtomicUsize>,
+    lock: Mutex<()>,
+    room: Condvar,
+}
+
+impl RoomBell {
+    /// How many batches the consumer has released: take it before the publish attempt
+    /// that may find the ring full, and pass it to [`RoomBell::wait`].
+    #[inline]
+    pub(crate) fn ticket(&self) -> u64 {
+        self.freed.load(Ordering::Acquire)
+    }
+
+    /// Tells waiting producers that room was freed. Only the ring's one consumer calls it.
+    #[inline]
+    pub(crate) fn freed(&self) {
+        // A single writer: a plain store, not a locked add.
+        let next = self.freed.load(Ordering::Relaxed).wrapping_add(1);
+        self.freed.store(next, Ordering::Release);
+        // With the waiter's fence: either it sees this batch freed or this sees it waiting.
+        fence(Ordering::SeqCst);
+        if self.waiters.load(Ordering::Relaxed) > 0 {
+            self.wake();
+        }
+    }
+
+    #[cold]
+    fn wake(&self) {
+        // Taking the lock orders this after a waiter's check of `freed`, so a waiter that
+        // saw no room is already asleep and gets the notification.
+        drop(self.lock.lock());
+        self.room.notify_all();
+    }
+
+    /// Sleeps for at most `pause` unless room was freed since `ticket`.
+    pub(crate) fn wait(&self, ticket: u64, pause: Duration) {
+        self.waiters.fetch_add(1, Ordering::SeqCst);
+        fence(Ordering::SeqCst);
+        let mut guard = self.lock.lock();
+        if self.freed.load(Ordering::Acquire) == ticket {
+            self.room.wait_for(&mut guard, pause);
+        }
+        drop(guard);
+        self.waiters.fetch_sub(1, Ordering::Release);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -250,24 +315,64 @@ mod tests {
     }
 
     #[test]
-    fn waiting_for_space_escalates_to_short_sleeps() {
+    fn waiting_for_room_escalates_to_sleeps_that_a_freed_batch_ends() {
+        use std::sync::Arc;
+        use std::time::Instant;
+
+        let bell = Arc::new(RoomBell::default());
         let mut idler = WaitStrategy::SpinYieldSleep {
             spins: 2,
             yields: 2,
             max_sleep: Duration::from_secs(10),
         }
         .idler();
-        for _ in 0..16 {
-            idler.wait_for_space(); // spins, then yields
+        for _ in 0..4 {
+            idler.wait_for_room(&bell, bell.ticket()); // spins, then yields
         }
-        let started = std::time::Instant::now();
-        for _ in 0..3 {
-            idler.wait_for_space(); // sleeps of SPACE_PAUSE, not max_sleep
-        }
+        // Nothing freed: the sleep lasts its pause (the safety net), no longer.
+        let started = Instant::now();
+        idler.wait_for_room(&bell, bell.ticket());
         let slept = started.elapsed();
-        assert!(slept >= SPACE_PAUSE * 3, "{slept:?}");
+        assert!(slept >= ROOM_PAUSE, "{slept:?}");
         assert!(slept < Duration::from_secs(1), "{slept:?}");
+        // A batch freed since the ticket: no sleep at all.
+        let ticket = bell.ticket();
+        bell.freed();
+        let started = Instant::now();
+        for _ in 0..100 {
+            idler.wait_for_room(&bell, ticket);
+        }
+        assert!(
+            started.elapsed() < ROOM_PAUSE * 50,
+            "{:?}",
+            started.elapsed()
+        );
         idler.reset();
         assert_eq!(idler.rounds, 0);
+    }
+
+    #[test]
+    fn a_freed_batch_wakes_a_producer_sleeping_for_room() {
+        use std::sync::Arc;
+        use std::time::Instant;
+
+        let bell = Arc::new(RoomBell::default());
+        let sleeper_bell = Arc::clone(&bell);
+        let ticket = bell.ticket();
+        let sleeper = thread::spawn(move || {
+            let started = Instant::now();
+            sleeper_bell.wait(ticket, Duration::from_secs(30));
+            started.elapsed()
+        });
+        while bell.waiters.load(Ordering::SeqCst) == 0 {
+            thread::yield_now();
+        }
+        thread::sleep(Duration::from_millis(20));
+        bell.freed();
+        let slept = sleeper.join().unwrap();
+        assert!(
+            slept < Duration::from_secs(20),
+            "woken by the freed batch, not the pause: {slept:?}"
+        );
     }
 }
