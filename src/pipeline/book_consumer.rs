@@ -20,6 +20,15 @@ use crate::result::OrderbookResult;
 /// Publish the buffered results once this many are waiting.
 const FLUSH_AT: usize = 1024;
 
+/// A book handed to a consumer: the book, its inbound ring, its slot, and the ring's room
+/// bell.
+pub(super) struct AssignedBook {
+    pub(super) book: OrderBook,
+    pub(super) inbound: InboundPoller,
+    pub(super) slot: u32,
+    pub(super) room: Arc<RoomBell>,
+}
+
 /// One owned book and its ring.
 struct OwnedBook {
     book: OrderBook,
@@ -73,7 +82,7 @@ pub(super) struct BookConsumer {
 impl BookConsumer {
     pub(super) fn new(
         index: usize,
-        books: Vec<(OrderBook, InboundPoller, u32, Arc<RoomBell>)>,
+        books: Vec<AssignedBook>,
         outbound: OutboundProducer,
         setup: ConsumerSetup,
     ) -> BookConsumer {
@@ -90,15 +99,22 @@ impl BookConsumer {
             index,
             books: books
                 .into_iter()
-                .map(|(book, inbound, slot, room)| OwnedBook {
-                    book,
-                    inbound,
-                    room,
-                    slot,
-                    stopped: false,
-                    failed: false,
-                    lost: 0,
-                })
+                .map(
+                    |AssignedBook {
+                         book,
+                         inbound,
+                         slot,
+                         room,
+                     }| OwnedBook {
+                        book,
+                        inbound,
+                        room,
+                        slot,
+                        stopped: false,
+                        failed: false,
+                        lost: 0,
+                    },
+                )
                 .collect(),
             outbound,
             failed_slots,
