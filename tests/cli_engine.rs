@@ -214,3 +214,53 @@ fn bench_writes_its_table_json_hgrm_files_and_plot() {
     assert_eq!(svg.matches("<polyline").count(), 2);
     fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn closed_loop_bench_reports_cpu_per_command_by_stage() {
+    if !cfg!(target_os = "linux") {
+        return; // thread CPU time comes from Linux's schedstat
+    }
+    let dir = scratch("bench-cpu");
+    let json = dir.join("summary.json");
+    let output = ringbook(&[
+        "bench",
+        "--instruments",
+        "4",
+        "--orders",
+        "20000",
+        "--warmup",
+        "1000",
+        "--baseline",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    let table = String::from_utf8(output.stdout).unwrap();
+    let ratio = table
+        .lines()
+        .find(|l| l.starts_with("ringbook / baseline"))
+        .unwrap_or_else(|| panic!("{table}"));
+    assert!(ratio.contains("cpu per command"), "{table}");
+    let row = |engine: &str| {
+        table
+            .lines()
+            .skip_while(|l| !l.starts_with("cpu per command"))
+            .find(|l| l.starts_with(engine) && l.contains("total"))
+            .unwrap_or_else(|| panic!("no cpu row for {engine}: {table}"))
+            .to_string()
+    };
+    let ringbook = row("ringbook ");
+    for stage in ["rb-sequencer", "rb-book", "rb-events", "rb-bench-sender"] {
+        assert!(ringbook.contains(stage), "{ringbook}");
+    }
+    let baseline = row("baseline ");
+    assert!(baseline.contains("baseline-book"), "{baseline}");
+    assert!(!baseline.contains("rb-sequencer"), "{baseline}");
+
+    let summary: Value = serde_json::from_str(&fs::read_to_string(&json).unwrap()).unwrap();
+    for run in summary["runs"].as_array().unwrap() {
+        let cpu = run["cpu_ns_per_command"].as_object().unwrap();
+        let total: f64 = cpu.values().map(|v| v.as_f64().unwrap()).sum();
+        assert!(total > 0.0, "{run}");
+    }
+    fs::remove_dir_all(dir).unwrap();
+}

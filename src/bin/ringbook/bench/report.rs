@@ -125,7 +125,9 @@ pub(crate) fn table(setup: &Setup, runs: &[RunReport]) -> String {
             of(b, &p99),
         ) {
             let cpu_ratio = match (of(a, &cpu), of(b, &cpu)) {
-                (Some(ac), Some(bc)) if ac > 0.0 && bc > 0.0 => {
+                // Open loop, the CPU time is mostly waiting (the sender's pacing, the
+                // threads' spins): no measure of the engines' costs.
+                (Some(ac), Some(bc)) if setup.rate.is_none() && ac > 0.0 && bc > 0.0 => {
                     format!(", cpu per command {:.2}x", ac / bc)
                 }
                 _ => String::new(),
@@ -138,14 +140,14 @@ pub(crate) fn table(setup: &Setup, runs: &[RunReport]) -> String {
             );
         }
     }
-    out.push_str(&cpu_table(runs));
+    out.push_str(&cpu_table(runs, setup.rate.is_some()));
     out
 }
 
 /// CPU time per command by stage, the median of each engine's runs: which stage
 /// saturates, and the engines' costs without the machine's noise in them. Empty where
 /// the system does not report thread CPU time.
-fn cpu_table(runs: &[RunReport]) -> String {
+fn cpu_table(runs: &[RunReport], open_loop: bool) -> String {
     let mut out = String::new();
     let mut engines: Vec<&str> = Vec::new();
     for r in runs.iter().filter(|r| !r.stages.is_empty()) {
@@ -158,7 +160,12 @@ fn cpu_table(runs: &[RunReport]) -> String {
     }
     let _ = writeln!(
         out,
-        "cpu per command, ns (thread CPU time over the measured part / commands; runs' medians):"
+        "cpu per command, ns (thread CPU time over the measured part / commands; runs' medians{}):",
+        if open_loop {
+            "; open loop, this counts the sender's pacing and threads spinning for work"
+        } else {
+            ""
+        }
     );
     for engine in engines {
         let mine: Vec<&RunReport> = runs.iter().filter(|r| r.engine == engine).collect();
