@@ -39,7 +39,7 @@ if [ -z "$quick" ]; then
 fi
 run closed8 ./target/release/ringbook bench --baseline --instruments 8 --orders "$orders" --repeat $((repeat * 2 - 1)) --json "$out/closed8.json"
 run closed1000 ./target/release/ringbook bench --baseline --instruments 1000 --orders "$orders" --repeat 3 --json "$out/closed1000.json"
-run open8 ./target/release/ringbook bench --baseline --instruments 8 --orders "$orders" --rate 500000 --repeat "$repeat" --json "$out/open8.json"
+run open8 ./target/release/ringbook bench --baseline --instruments 8 --orders "$orders" --rate 500000 --repeat $((repeat * 2 - 1)) --json "$out/open8.json"
 for wait in yield sleep busy-spin; do
   run "closed_$wait" ./target/release/ringbook bench --instruments 8 --orders "$orders" --repeat 3 --wait "$wait" --json "$out/closed_$wait.json"
   run "open_$wait" ./target/release/ringbook bench --instruments 8 --orders "$orders" --rate 500000 --repeat 3 --wait "$wait" --json "$out/open_$wait.json"

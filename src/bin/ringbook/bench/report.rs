@@ -158,9 +158,11 @@ fn cpu_table(runs: &[RunReport], open_loop: bool) -> String {
     if engines.is_empty() {
         return out;
     }
+    let repeated = runs.iter().filter(|r| r.engine == engines[0]).count() > 1;
     let _ = writeln!(
         out,
-        "cpu per command, ns (thread CPU time over the measured part / commands; runs' medians{}):",
+        "cpu per command, ns (thread CPU time over the measured part / commands{}{}):",
+        if repeated { "; runs' medians" } else { "" },
         if open_loop {
             "; open loop, this counts the sender's pacing and threads spinning for work"
         } else {
