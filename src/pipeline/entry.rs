@@ -1,6 +1,6 @@
 //! What travels in the rings.
 
-use crate::command::Command;
+use crate::command::{Command, Op};
 use crate::result::{OrderbookResult, RejectReason};
 
 /// The slot number of an instrument that is not registered.
@@ -122,6 +122,16 @@ impl IngressEntry {
     #[inline]
     pub(crate) fn envelope(&self) -> Envelope {
         self.packed().unpack()
+    }
+
+    /// A halt or resume to apply, for the sequencer's log: its op and instrument.
+    #[inline]
+    pub(crate) fn control(&self) -> Option<(Op, uuid::Uuid)> {
+        match (self.kind, self.command) {
+            (Kind::Apply, Command::Halt { instrument_id }) => Some((Op::Halt, instrument_id)),
+            (Kind::Apply, Command::Resume { instrument_id }) => Some((Op::Resume, instrument_id)),
+            _ => None,
+        }
     }
 
     /// Whether the entry carries a command (to apply or to reject), rather than a marker.

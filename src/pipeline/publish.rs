@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use disruptor::{MissingFreeSlots, Producer};
 
 use super::OutboundProducer;
-use super::entry::{OutMessage, OutboundEntry};
+use super::entry::{InboundEntry, OutMessage, OutboundEntry};
 use super::wait::{Idler, RoomBell};
 
 /// How long a publish may wait on a full ring before it is logged as a slow consumer.
@@ -38,7 +38,7 @@ impl Stall {
 /// whatever room the ring has, waiting on the ring's `bell` while it is full. `on_slow` is
 /// called once (with the first entry still waiting and how many wait) if the wait lasts
 /// past [`SLOW`].
-pub(super) fn publish_all<E, P: Producer<E>>(
+pub(super) fn publish_all<E: Pending, P: Producer<E>>(
     producer: &mut P,
     bell: &RoomBell,
     buffer: &mut Vec<E>,
@@ -75,18 +75,43 @@ pub(super) fn publish_all<E, P: Producer<E>>(
 /// Moves the first `n` entries of `buffer` into the ring as one batch publication, or
 /// leaves the buffer as it was if the ring lacks room.
 #[inline]
-fn publish_front<E, P: Producer<E>>(
+fn publish_front<E: Pending, P: Producer<E>>(
     producer: &mut P,
     buffer: &mut Vec<E>,
     n: usize,
 ) -> Result<(), MissingFreeSlots> {
     producer
-        .try_batch_publish(n, |slots| {
-            for (slot, entry) in slots.zip(buffer.drain(..n)) {
-                *slot = entry;
-            }
-        })
+        .try_batch_publish(n, |slots| E::move_into(slots, buffer, n))
         .map(|_| ())
+}
+
+/// How a buffered entry moves into ring slots.
+pub(super) trait Pending: Sized {
+    /// Moves the first `n` entries of `buffer` into `slots`, and out of the buffer.
+    fn move_into<'a>(slots: impl Iterator<Item = &'a mut Self>, buffer: &mut Vec<Self>, n: usize)
+    where
+        Self: 'a;
+}
+
+impl Pending for InboundEntry {
+    /// Copied, then the buffer truncated: no `Option` per entry as a drain would give.
+    #[inline]
+    fn move_into<'a>(slots: impl Iterator<Item = &'a mut Self>, buffer: &mut Vec<Self>, n: usize) {
+        for (slot, entry) in slots.zip(&buffer[..n]) {
+            *slot = *entry;
+        }
+        buffer.drain(..n);
+    }
+}
+
+impl Pending for OutboundEntry {
+    /// Moved out of a drain (the results own heap data: a snapshot's levels).
+    #[inline]
+    fn move_into<'a>(slots: impl Iterator<Item = &'a mut Self>, buffer: &mut Vec<Self>, n: usize) {
+        for (slot, entry) in slots.zip(buffer.drain(..n)) {
+            *slot = entry;
+        }
+    }
 }
 
 /// Publishes one message into the outbound ring, waiting on its `bell` while it is full.

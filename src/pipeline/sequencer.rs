@@ -18,7 +18,6 @@ use super::wait::{Doorbell, Idler, RoomBell, WaitStrategy};
 use super::{
     InboundProducer, IngressPoller, OutboundProducer, ThreadFailure, ThreadReport, nanos_since,
 };
-use crate::command::Command;
 use crate::journal::{JournalEntry, JournalError, JournalWriter};
 use crate::registry::InstrumentRegistry;
 use crate::result::OrderbookResult;
@@ -187,15 +186,10 @@ impl Sequencer {
                     if pending.is_empty() {
                         self.touched.push(entry.slot);
                     }
-                    let routed = InboundEntry::routed(seq, timestamp_ns, entry);
-                    if let Envelope::Apply(Command::Halt { instrument_id }) = routed.envelope() {
-                        tracing::info!(%instrument_id, seq, "halt sequenced");
-                    } else if let Envelope::Apply(Command::Resume { instrument_id }) =
-                        routed.envelope()
-                    {
-                        tracing::info!(%instrument_id, seq, "resume sequenced");
+                    if let Some((op, instrument_id)) = entry.control() {
+                        tracing::info!(%instrument_id, seq, "{op} sequenced");
                     }
-                    pending.push(routed);
+                    pending.push(InboundEntry::routed(seq, timestamp_ns, entry));
                 }
                 if let Some(every) = self.snapshot_every {
                     self.since_snapshot += 1;
