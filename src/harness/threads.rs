@@ -1,6 +1,10 @@
 //! CPU time by pipeline stage: each thread's time on a CPU and waiting for one, read from
 //! Linux's per-thread scheduler statistics (`/proc/self/task/<tid>/schedstat`).
 //!
+//! The kernel brings a running thread's figures up to date at scheduler ticks and
+//! switches, so each can lag by a tick (1 to 4 ms): over a measured part of a tenth of a
+//! second or more, a few percent at most.
+//!
 //! A throughput figure on a shared, oversubscribed machine mixes the engine's own cost
 //! with everything else the machine does. CPU time per command, split by stage, is the
 //! engine's cost alone: it says which stage saturates, and it compares two designs more
@@ -143,9 +147,12 @@ mod tests {
             return;
         }
         let before = ThreadSample::take().expect("schedstat on Linux");
+        // Spin past several scheduler ticks: a running thread's figure is brought up to
+        // date at ticks and switches, not at every read.
+        let started = std::time::Instant::now();
         let mut x = 0u64;
-        for i in 0..2_000_000u64 {
-            x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(i));
+        while started.elapsed() < Duration::from_millis(60) {
+            x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(1));
         }
         let after = ThreadSample::take().expect("schedstat on Linux");
         let stages = after.since(&before);
