@@ -189,8 +189,9 @@ pub enum OrderbookResult {
     Status {
         /// The book.
         instrument_id: Uuid,
-        /// Its top of book and counts.
-        status: BookStatus,
+        /// Its top of book and counts. Boxed: its 128-bit totals would otherwise make
+        /// every event 112 bytes, where the largest other (a trade) is 88.
+        status: Box<BookStatus>,
     },
     /// A snapshot op. Boxed: snapshots are rare and large, other events small.
     Snapshot {

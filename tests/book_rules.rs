@@ -123,7 +123,7 @@ impl Books {
                 },
             ] => {
                 assert_eq!(*instrument_id, INSTRUMENT);
-                *status
+                **status
             }
             other => panic!("status op published {other:?}"),
         }

@@ -346,7 +346,7 @@ fn decode(line: &str) -> (u64, OrderbookResult) {
             }
             OrderbookResult::Status {
                 instrument_id,
-                status,
+                status: Box::new(status),
             }
         }
         "snapshot" => OrderbookResult::Snapshot {
@@ -495,7 +495,7 @@ fn level(price: i64, orders: &[(u128, u64)]) -> SnapshotLevel {
 fn empty_status(i: Uuid) -> OrderbookResult {
     OrderbookResult::Status {
         instrument_id: i,
-        status: BookStatus::default(),
+        status: Box::default(),
     }
 }
 
@@ -629,13 +629,13 @@ fn events_before_line_8() -> Vec<OrderbookResult> {
         accepted(i, 100, Side::Buy, OrderKind::Limit, Some(-5), 10),
         OrderbookResult::Status {
             instrument_id: i,
-            status: BookStatus {
+            status: Box::new(BookStatus {
                 best_bid: Some(-5),
                 best_bid_qty: 10,
                 bid_levels: 1,
                 orders: 1,
                 ..BookStatus::default()
-            },
+            }),
         },
     ]
 }
@@ -1079,13 +1079,13 @@ add,11259375,17,sell,market,,2\n"
         accepted(i, 0xFF, Side::Sell, OrderKind::Limit, Some(-7), MAX - 1),
         OrderbookResult::Status {
             instrument_id: i,
-            status: BookStatus {
+            status: Box::new(BookStatus {
                 best_ask: Some(-7),
                 best_ask_qty: 2 * u128::from(MAX) - 1,
                 ask_levels: 1,
                 orders: 2,
                 ..BookStatus::default()
-            },
+            }),
         },
         accepted(i, 3, Side::Buy, OrderKind::Market, None, P53),
         trade(i, 3, 1, Side::Buy, -7, P53, 0, maker1_left),
@@ -1118,7 +1118,7 @@ add,11259375,17,sell,market,,2\n"
         },
         OrderbookResult::Status {
             instrument_id: i,
-            status: BookStatus {
+            status: Box::new(BookStatus {
                 halted: true,
                 best_bid: Some(-11),
                 best_bid_qty: 1,
@@ -1127,7 +1127,7 @@ add,11259375,17,sell,market,,2\n"
                 bid_levels: 2,
                 ask_levels: 1,
                 orders: 4,
-            },
+            }),
         },
         OrderbookResult::Resumed { instrument_id: i },
         rejected(i, Op::Add, Some(13), RejectReason::InvalidQuantity),
@@ -1248,13 +1248,13 @@ status,11,,,,,\n"
         empty_snapshot(max),
         OrderbookResult::Status {
             instrument_id: i7,
-            status: BookStatus {
+            status: Box::new(BookStatus {
                 best_bid: Some(5),
                 best_bid_qty: 1,
                 bid_levels: 1,
                 orders: 1,
                 ..BookStatus::default()
-            },
+            }),
         },
         rejected(id(0), Op::Cancel, Some(5), nr),
         OrderbookResult::Resumed { instrument_id: i10 },

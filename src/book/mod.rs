@@ -132,7 +132,7 @@ impl OrderBook {
             }
             Command::Status { .. } => sink.publish(OrderbookResult::Status {
                 instrument_id: self.instrument_id,
-                status: self.status(),
+                status: Box::new(self.status()),
             }),
             Command::Snapshot { .. } => sink.publish(OrderbookResult::Snapshot {
                 instrument_id: self.instrument_id,

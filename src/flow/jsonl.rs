@@ -380,7 +380,7 @@ mod tests {
             (
                 OrderbookResult::Status {
                     instrument_id: inst(),
-                    status: BookStatus {
+                    status: Box::new(BookStatus {
                         halted: true,
                         best_bid: Some(3),
                         best_bid_qty: u128::from(u64::MAX) * 3,
@@ -389,7 +389,7 @@ mod tests {
                         bid_levels: 1,
                         ask_levels: 0,
                         orders: 3,
-                    },
+                    }),
                 },
                 format!(
                     "{{\"seq\":7,{I},\"type\":\"status\",\"halted\":true,\"best_bid\":3,\"best_bid_qty\":55340232221128654845,\"best_ask\":null,\"best_ask_qty\":0,\"bid_levels\":1,\"ask_levels\":0,\"orders\":3}}\n"

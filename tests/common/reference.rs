@@ -96,7 +96,7 @@ impl NaiveBook {
             }
             Command::Status { .. } => out.push(OrderbookResult::Status {
                 instrument_id: self.instrument,
-                status: self.status(),
+                status: Box::new(self.status()),
             }),
             Command::Snapshot { .. } => out.push(OrderbookResult::Snapshot {
                 instrument_id: self.instrument,
