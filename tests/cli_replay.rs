@@ -715,6 +715,9 @@ fn malformed_lines() -> Vec<(Vec<u8>, String)> {
         "--1",
         "\u{2212}1",
         "1_0",
+        "+1",
+        "+-1",
+        "-",
         "",
     ]
     .into_iter()
@@ -742,6 +745,8 @@ fn malformed_lines() -> Vec<(Vec<u8>, String)> {
         "5 ",
         "0x5",
         "1e2",
+        "+5",
+        "+0",
     ]
     .into_iter()
     .enumerate()

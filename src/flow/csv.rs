@@ -190,14 +190,26 @@ fn parse_line(text: &str) -> Result<Command, String> {
         required("order_id", value)?;
         parse_id(value).map_err(|e| format!("order_id: {e}"))
     };
+    // Digits with an optional leading '-' (prices) or digits alone (quantities): Rust's
+    // integer parser alone would also take a leading '+'.
     let price_of = |value: &str| -> Result<i64, String> {
         required("price", value)?;
+        if !is_digits(value.strip_prefix('-').unwrap_or(value)) {
+            return Err(format!(
+                "price: {value:?} is not a signed 64-bit integer (digits, with an optional leading '-')"
+            ));
+        }
         value
             .parse::<i64>()
             .map_err(|e| format!("price: {value:?} is not a signed 64-bit integer ({e})"))
     };
     let qty_of = |value: &str| -> Result<u64, String> {
         required("qty", value)?;
+        if !is_digits(value) {
+            return Err(format!(
+                "qty: {value:?} is not an unsigned 64-bit integer (digits only)"
+            ));
+        }
         value
             .parse::<u64>()
             .map_err(|e| format!("qty: {value:?} is not an unsigned 64-bit integer ({e})"))
@@ -277,6 +289,11 @@ fn parse_line(text: &str) -> Result<Command, String> {
 ///
 /// # Examples
 ///
+/// Whether `s` is one or more ASCII digits.
+fn is_digits(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// ```
 /// use ringbook::flow::parse_id;
 /// use uuid::Uuid;
@@ -497,12 +514,20 @@ mod tests {
             ),
             (
                 "add,1,1,buy,limit,1.5,1",
-                "line 2: price: \"1.5\" is not a signed 64-bit integer (invalid digit found in string)",
+                "line 2: price: \"1.5\" is not a signed 64-bit integer (digits, with an optional leading '-')",
+            ),
+            (
+                "add,1,1,buy,limit,+1,1",
+                "line 2: price: \"+1\" is not a signed 64-bit integer (digits, with an optional leading '-')",
+            ),
+            (
+                "add,1,1,buy,limit,1,+1",
+                "line 2: qty: \"+1\" is not an unsigned 64-bit integer (digits only)",
             ),
             ("add,1,1,buy,limit,1,", "line 2: qty: required for add"),
             (
                 "add,1,1,buy,limit,1,-1",
-                "line 2: qty: \"-1\" is not an unsigned 64-bit integer (invalid digit found in string)",
+                "line 2: qty: \"-1\" is not an unsigned 64-bit integer (digits only)",
             ),
             (
                 "add,1,1,buy,limit,1,18446744073709551616",
