@@ -84,7 +84,7 @@ fn order(instrument: Uuid, i: u64) -> Order {
     let (a, b, c) = (mix(3 * i), mix(3 * i + 1), mix(3 * i + 2));
     let id = Uuid::from_u64_pair(a, b);
     let depth = 1 + (((c >> 32) % 2_500) * ((c & 0xffff_ffff) % 2_500)) / 2_500;
-    let (side, price) = if i % 2 == 0 {
+    let (side, price) = if i.is_multiple_of(2) {
         (Side::Buy, 1_000_000 - depth as i64)
     } else {
         (Side::Sell, 1_000_000 + depth as i64)

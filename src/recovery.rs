@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use uuid::Uuid;
 
 use crate::book::{OrderBook, state_hash_of};
-use crate::journal::{JournalError, JournalReader, RecoveryWarning, load_latest_snapshot};
+use crate::journal::{DirLock, JournalError, JournalReader, RecoveryWarning, load_latest_snapshot};
 use crate::registry::InstrumentRegistry;
 use crate::result::{EventSink, OrderbookResult};
 
@@ -50,7 +50,9 @@ impl Recovered {
 ///
 /// A corrupt record in the middle of the journal, a missing segment, an unreadable
 /// directory, or a snapshot whose books cannot be rebuilt: each names the file and what
-/// is wrong. Recovery never skips a record silently.
+/// is wrong. Recovery never skips a record silently. [`JournalError::Locked`] if another
+/// process writes the journal (recovery may repair its tail, so it takes the directory's
+/// lock while it runs).
 ///
 /// # Examples
 ///
@@ -74,6 +76,8 @@ pub fn recover<S: EventSink + ?Sized>(
         path: dir.to_path_buf(),
         source,
     })?;
+    // Recovery repairs a torn tail: it must not run while another process writes.
+    let _lock = DirLock::acquire(dir)?;
     let loaded = load_latest_snapshot(dir)?;
     let mut warnings = loaded.warnings;
     let mut registry = InstrumentRegistry::default();

@@ -1448,7 +1448,7 @@ fn random_flow(seed: u64, ops: usize, restrict: bool) -> RandomFlow {
         id(u128::MAX - 1),
         id(0x00AB_CDEF_0000_0000_1234_5678_9ABC_DEF0),
     ]);
-    let eol = if seed % 3 == 0 { "\r\n" } else { "\n" };
+    let eol = if seed.is_multiple_of(3) { "\r\n" } else { "\n" };
     let mut text = format!("# random flow, seed {seed}{eol}{eol}{HEADER}{eol}");
     let mut commands = Vec::with_capacity(ops);
     // Every other pair of seeds gives a dense flow: few prices, ids and lots, so queues

@@ -1137,3 +1137,53 @@ fn a_journaled_manager_is_recovered_by_the_next_one() {
     ));
     plain.stop().unwrap();
 }
+
+#[test]
+fn a_journal_another_process_writes_is_refused_with_a_clear_error() {
+    let tmp = TempDir::new("durability-locked");
+    let dir = tmp.path().to_path_buf();
+    let journal = dir.join("journal");
+    let writer = ringbook::journal::JournalWriter::open(
+        &journal,
+        JournalConfig {
+            sync: SyncPolicy::None,
+            ..JournalConfig::default()
+        },
+    )
+    .unwrap();
+    let flow = dir.join("flow.csv");
+    write_flow(&flow, busy_config(5, 2), 200);
+
+    // This test process holds the journal: the command line must neither recover (it
+    // would repair the tail) nor write into it.
+    let stderr = run_fails(&["recover", "--journal", path_str(&journal)]);
+    assert!(stderr.contains("in use"), "{stderr}");
+    let stderr = run_fails(&["replay", path_str(&flow), "--journal", path_str(&journal)]);
+    assert!(stderr.contains("in use"), "{stderr}");
+    // Reading only is fine.
+    run_ok(&["journal", "dump", path_str(&journal)]);
+
+    // The manager refuses it too, naming the directory.
+    let built = OrderbookManagerServiceImpl::builder([Uuid::from_u128(1)])
+        .config(ringbook::ManagerConfig {
+            journal: Some(JournalOptions {
+                dir: journal.clone(),
+                config: JournalConfig::default(),
+                snapshot_every: None,
+            }),
+            ..ringbook::ManagerConfig::default()
+        })
+        .build();
+    match built {
+        Err(OrderbookManagerError::Journal {
+            dir,
+            source: JournalError::Locked { .. },
+        }) => assert_eq!(dir, journal),
+        Err(other) => panic!("wrong error: {other}"),
+        Ok(_) => panic!("a manager opened a journal another writer holds"),
+    }
+
+    drop(writer);
+    let (_, last, _) = recover_cli(&journal);
+    assert_eq!(last, 0);
+}

@@ -37,7 +37,11 @@ const REASONS: [RejectReason; 6] = [
 /// A varied, deterministic entry for `seq`: every op, kind and reason comes round.
 fn entry(seq: u64) -> JournalEntry {
     let order_id = Uuid::from_u128(u128::from(seq) * 0x1_0000_0001);
-    let side = if seq % 2 == 0 { Side::Buy } else { Side::Sell };
+    let side = if seq.is_multiple_of(2) {
+        Side::Buy
+    } else {
+        Side::Sell
+    };
     let command = match seq % 7 {
         0..=2 => Command::Add(Order::new(
             order_id,
@@ -64,7 +68,9 @@ fn entry(seq: u64) -> JournalEntry {
             instrument_id: INSTRUMENT,
         },
     };
-    let reject = (seq % 4 == 0).then(|| REASONS[(seq / 4 % 6) as usize]);
+    let reject = seq
+        .is_multiple_of(4)
+        .then(|| REASONS[(seq / 4 % 6) as usize]);
     JournalEntry {
         seq,
         timestamp_ns: seq * 1_000 + 7,
@@ -84,7 +90,7 @@ fn config(segment_bytes: u64, sync: SyncPolicy) -> JournalConfig {
 fn write_entries(writer: &mut JournalWriter, from: u64, to: u64, batch: u64) {
     for seq in from..=to {
         writer.append(&entry(seq)).unwrap();
-        if (seq - from + 1) % batch == 0 {
+        if (seq - from + 1).is_multiple_of(batch) {
             writer.commit_batch().unwrap();
         }
     }
@@ -1111,4 +1117,43 @@ fn recovery_rebuilds_the_books_exactly() {
     let (entries, report) = read_journal(dir.path(), 0).unwrap();
     assert_eq!(entries.len() as u64, total);
     assert!(report.warnings.is_empty());
+}
+
+// ---------------------------------------------------------------------------------------
+// One writer at a time
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn a_journal_directory_has_one_writer_at_a_time() {
+    let dir = TempDir::new("journal-lock");
+    let mut first = JournalWriter::open(dir.path(), config(1 << 20, SyncPolicy::None)).unwrap();
+    write_entries(&mut first, 1, 10, 4);
+    assert!(dir.path().join(ringbook::journal::LOCK_FILE).exists());
+
+    // A second writer, and a recovery (which may truncate a torn tail), are refused.
+    match JournalWriter::open(dir.path(), config(1 << 20, SyncPolicy::None)) {
+        Err(JournalError::Locked { dir: locked }) => assert_eq!(locked, dir.path()),
+        other => panic!("a second writer opened: {other:?}"),
+    }
+    let refused = ringbook::recover(dir.path(), [], &mut |_| {}).unwrap_err();
+    assert!(matches!(refused, JournalError::Locked { .. }), "{refused}");
+    assert!(refused.to_string().contains("in use"), "{refused}");
+
+    // Reading without repair takes no lock, and the lock file is not a segment.
+    let mut reader = JournalReader::open_read_only(dir.path(), 0).unwrap();
+    let mut seen = 0;
+    while reader.next_entry().unwrap().is_some() {
+        seen += 1;
+    }
+    assert_eq!(seen, 10);
+    assert!(reader.into_report().warnings.is_empty());
+
+    // The lock goes with its writer.
+    drop(first);
+    let mut second = JournalWriter::open(dir.path(), config(1 << 20, SyncPolicy::None)).unwrap();
+    assert_eq!(second.last_seq(), 10);
+    write_entries(&mut second, 11, 12, 2);
+    drop(second);
+    let recovered = ringbook::recover(dir.path(), [], &mut |_| {}).unwrap();
+    assert_eq!(recovered.last_seq, 12);
 }

@@ -208,14 +208,14 @@ impl OrderBook {
             );
             previous = Some((order.side, order.price));
         }
-        if let (Some((bid, _)), Some((ask, _))) = (book.best_bid(), book.best_ask()) {
-            if bid >= ask {
-                return Err(ImageError::Crossed {
-                    instrument,
-                    bid,
-                    ask,
-                });
-            }
+        if let (Some((bid, _)), Some((ask, _))) = (book.best_bid(), book.best_ask())
+            && bid >= ask
+        {
+            return Err(ImageError::Crossed {
+                instrument,
+                bid,
+                ask,
+            });
         }
         book.check_integrity()?;
         Ok(book)

@@ -91,14 +91,14 @@ impl OrderBook {
     /// The first broken invariant found, with the book, side, price or order concerned.
     pub fn check_integrity(&self) -> Result<(), IntegrityError> {
         let instrument = self.instrument_id;
-        if let (Some((bid, _)), Some((ask, _))) = (self.best_bid(), self.best_ask()) {
-            if bid >= ask {
-                return Err(IntegrityError::Crossed {
-                    instrument,
-                    bid,
-                    ask,
-                });
-            }
+        if let (Some((bid, _)), Some((ask, _))) = (self.best_bid(), self.best_ask())
+            && bid >= ask
+        {
+            return Err(IntegrityError::Crossed {
+                instrument,
+                bid,
+                ask,
+            });
         }
         let mut on_levels: HashSet<u32> = HashSet::with_capacity(self.len());
         for side in [Side::Buy, Side::Sell] {

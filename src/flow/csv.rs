@@ -315,10 +315,8 @@ pub fn parse_id(field: &str) -> Result<Uuid, String> {
             8 | 13 | 18 | 23 => *b == b'-',
             _ => b.is_ascii_hexdigit(),
         });
-    if canonical {
-        if let Ok(id) = Uuid::try_parse(field) {
-            return Ok(id);
-        }
+    if canonical && let Ok(id) = Uuid::try_parse(field) {
+        return Ok(id);
     }
     Err(format!(
         "expected a canonical UUID or a decimal integer, got {field:?}"

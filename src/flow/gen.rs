@@ -367,14 +367,14 @@ impl FlowGenerator {
             if let Some(command) = self.due_resume(!adding) {
                 return Some(command);
             }
-            if let Some(&Reverse((due, _, slot, action))) = self.schedule.peek() {
-                if due <= self.now || !adding {
-                    self.schedule.pop();
-                    self.now = self.now.max(due);
-                    match self.fire(slot, action) {
-                        Some(command) => return Some(command),
-                        None => continue,
-                    }
+            if let Some(&Reverse((due, _, slot, action))) = self.schedule.peek()
+                && (due <= self.now || !adding)
+            {
+                self.schedule.pop();
+                self.now = self.now.max(due);
+                match self.fire(slot, action) {
+                    Some(command) => return Some(command),
+                    None => continue,
                 }
             }
             if !adding {

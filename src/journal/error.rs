@@ -102,6 +102,16 @@ pub enum JournalError {
     /// A configuration the journal cannot work with.
     #[error("invalid journal configuration: {0}")]
     Config(String),
+    /// Another writer (or a recovery) holds the journal directory's lock: two writers
+    /// would corrupt it.
+    #[error(
+        "journal directory {} is in use: another process holds its LOCK file (a journal has one writer at a time)",
+        dir.display()
+    )]
+    Locked {
+        /// The journal directory.
+        dir: PathBuf,
+    },
 }
 
 impl JournalError {

@@ -46,6 +46,12 @@
 //! then every book's image and the state hash; see [`write_snapshot`]). They may share the
 //! journal's directory or have their own: each kind of file is found by its name.
 //!
+//! A file named [`LOCK_FILE`] holds the directory's lock: a [`JournalWriter`] keeps it
+//! locked while it lives, and [`recover`](crate::recover) while it runs (it may repair a
+//! torn tail), so a second writer or a recovery of a live journal fails with
+//! [`JournalError::Locked`]. The lock is the operating system's and ends with its process.
+//! Reading without repair ([`JournalReader::open_read_only`], [`dump`]) takes none.
+//!
 //! # Guarantees
 //!
 //! - **Nothing reaches a book before the journal has it**, if the caller follows the
@@ -140,6 +146,7 @@
 //! ```
 
 mod error;
+mod lock;
 mod reader;
 mod record;
 mod snapshot;
@@ -152,6 +159,8 @@ use std::str::FromStr;
 use std::time::Duration;
 
 pub use error::JournalError;
+pub(crate) use lock::DirLock;
+pub use lock::LOCK_FILE;
 pub use reader::{JournalReader, RecoveryReport, RecoveryWarning, for_each_entry, read_journal};
 pub use record::{JournalEntry, MAX_PAYLOAD_LEN, PAYLOAD_VERSION, RECORD_HEADER_LEN};
 pub use snapshot::{

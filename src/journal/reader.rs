@@ -521,15 +521,15 @@ impl JournalReader {
             self.finish();
             return Ok(());
         };
-        if let Some(expected) = self.expected {
-            if segment.first_seq != expected {
-                return Err(JournalError::SeqGap {
-                    before: Some(self.segments[self.next_segment - 1].path.clone()),
-                    after: segment.path.clone(),
-                    expected,
-                    found: segment.first_seq,
-                });
-            }
+        if let Some(expected) = self.expected
+            && segment.first_seq != expected
+        {
+            return Err(JournalError::SeqGap {
+                before: Some(self.segments[self.next_segment - 1].path.clone()),
+                after: segment.path.clone(),
+                expected,
+                found: segment.first_seq,
+            });
         }
         self.expected = Some(segment.first_seq);
         self.report.last_seq = segment.first_seq.saturating_sub(1);

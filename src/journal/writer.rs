@@ -8,7 +8,7 @@ use std::time::Instant;
 use super::error::JournalError;
 use super::reader::{JournalReader, RecoveryReport, segment_name};
 use super::record::{JournalEntry, MAX_RECORD_LEN, encode_record};
-use super::{JournalConfig, SyncPolicy};
+use super::{DirLock, JournalConfig, SyncPolicy};
 
 /// The buffer's starting capacity: a few hundred records.
 const INITIAL_BUFFER: usize = 64 * 1024;
@@ -108,6 +108,8 @@ pub struct JournalWriter {
     stats: JournalStats,
     poisoned: bool,
     opening: RecoveryReport,
+    /// The directory's lock, held as long as the writer lives.
+    _lock: DirLock,
 }
 
 impl JournalWriter {
@@ -122,9 +124,11 @@ impl JournalWriter {
     ///
     /// # Errors
     ///
-    /// [`JournalError::Config`] for a zero `segment_bytes`; [`JournalError::Io`] if the
-    /// directory or segment cannot be created or opened; [`JournalError::Corrupt`] or
-    /// [`JournalError::SeqMismatch`] if the last segment is damaged other than at its end.
+    /// [`JournalError::Config`] for a zero `segment_bytes`; [`JournalError::Locked`] if
+    /// another writer holds the directory (the writer keeps its lock until dropped);
+    /// [`JournalError::Io`] if the directory or segment cannot be created or opened;
+    /// [`JournalError::Corrupt`] or [`JournalError::SeqMismatch`] if the last segment is
+    /// damaged other than at its end.
     pub fn open(dir: &Path, config: JournalConfig) -> Result<JournalWriter, JournalError> {
         if config.segment_bytes == 0 {
             return Err(JournalError::Config(
@@ -132,6 +136,7 @@ impl JournalWriter {
             ));
         }
         fs::create_dir_all(dir).map_err(JournalError::io("create directory", dir))?;
+        let lock = DirLock::acquire(dir)?;
         let (mut reader, last) = JournalReader::last_segment(dir)?;
         while reader.next_entry()?.is_some() {}
         let opening = reader.into_report();
@@ -168,6 +173,7 @@ impl JournalWriter {
             stats: JournalStats::default(),
             poisoned: false,
             opening,
+            _lock: lock,
         })
     }
 
@@ -363,13 +369,13 @@ impl JournalWriter {
         let mut at = 0;
         let mut next_split = 0;
         while at < self.buf.len() {
-            if let Some(&(offset, seq)) = splits.get(next_split) {
-                if offset == at {
-                    next_split += 1;
-                    if let Err(e) = self.rotate(seq) {
-                        result = Err(e);
-                        break;
-                    }
+            if let Some(&(offset, seq)) = splits.get(next_split)
+                && offset == at
+            {
+                next_split += 1;
+                if let Err(e) = self.rotate(seq) {
+                    result = Err(e);
+                    break;
                 }
             }
             let end = splits.get(next_split).map_or(self.buf.len(), |&(o, _)| o);
@@ -454,10 +460,11 @@ impl JournalWriter {
 
 impl Drop for JournalWriter {
     fn drop(&mut self) {
-        if !self.buf.is_empty() && !self.poisoned {
-            if let Err(e) = self.commit_batch() {
-                tracing::error!(error = %e, "journal: committing buffered records on drop failed");
-            }
+        if !self.buf.is_empty()
+            && !self.poisoned
+            && let Err(e) = self.commit_batch()
+        {
+            tracing::error!(error = %e, "journal: committing buffered records on drop failed");
         }
     }
 }

@@ -542,10 +542,10 @@ impl OrderbookManagerServiceImpl {
                 },
             )
             .unwrap_or_else(|| Err(self.not_running(Some(instrument_id))));
-        if published.is_ok() {
-            if let Some(bell) = self.sequencer_bell.get() {
-                bell.ring();
-            }
+        if published.is_ok()
+            && let Some(bell) = self.sequencer_bell.get()
+        {
+            bell.ring();
         }
         published
     }
@@ -693,10 +693,10 @@ impl OrderbookManagerService for OrderbookManagerServiceImpl {
 
 impl Drop for OrderbookManagerServiceImpl {
     fn drop(&mut self) {
-        if self.state.load(Ordering::Acquire) == RUNNING {
-            if let Err(error) = self.stop_pipeline() {
-                tracing::error!(%error, "stopping the orderbook manager on drop");
-            }
+        if self.state.load(Ordering::Acquire) == RUNNING
+            && let Err(error) = self.stop_pipeline()
+        {
+            tracing::error!(%error, "stopping the orderbook manager on drop");
         }
     }
 }

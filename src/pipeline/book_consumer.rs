@@ -337,10 +337,10 @@ pub(crate) mod tests_hook {
     pub(crate) const PANIC_ORDER_ID: u128 = 0xdead_beef_dead_beef;
 
     pub(crate) fn maybe_panic(command: &Command) {
-        if let Command::Add(order) = command {
-            if order.order_id.as_u128() == PANIC_ORDER_ID {
-                panic!("injected book panic");
-            }
+        if let Command::Add(order) = command
+            && order.order_id.as_u128() == PANIC_ORDER_ID
+        {
+            panic!("injected book panic");
         }
     }
 }

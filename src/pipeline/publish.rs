@@ -64,10 +64,10 @@ pub(super) fn publish_all<E: Pending, P: Producer<E>>(
             continue;
         };
         idler.wait_for_room(bell, taken);
-        if stall.overdue() {
-            if let Some(on_slow) = on_slow.take() {
-                on_slow(&buffer[0], buffer.len());
-            }
+        if stall.overdue()
+            && let Some(on_slow) = on_slow.take()
+        {
+            on_slow(&buffer[0], buffer.len());
         }
     }
 }

@@ -247,12 +247,11 @@ impl Sequencer {
         );
         self.bells.events.ring();
         tracing::debug!(commands = self.next_seq, "sequencer stopped");
-        if let Some(journal) = self.journal.take() {
-            if self.failure.is_none() {
-                if let Err(error) = journal.close() {
-                    self.failure = Some(format!("journal: {error}"));
-                }
-            }
+        if let Some(journal) = self.journal.take()
+            && self.failure.is_none()
+            && let Err(error) = journal.close()
+        {
+            self.failure = Some(format!("journal: {error}"));
         }
         let failures = self
             .failure

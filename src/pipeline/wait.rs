@@ -193,10 +193,10 @@ impl Doorbell {
 
     #[cold]
     fn wake(&self) {
-        if self.sleeping.swap(false, Ordering::AcqRel) {
-            if let Some(thread) = self.thread.get() {
-                thread.unpark();
-            }
+        if self.sleeping.swap(false, Ordering::AcqRel)
+            && let Some(thread) = self.thread.get()
+        {
+            thread.unpark();
         }
     }
 

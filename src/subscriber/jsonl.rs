@@ -26,10 +26,10 @@ impl<W: Write + Send> JsonlSubscriber<W> {
 
 impl<W: Write + Send> Subscriber for JsonlSubscriber<W> {
     fn on_event(&mut self, event: &PublishedEvent<'_>) {
-        if self.error.is_none() {
-            if let Err(e) = self.writer.write_event(event.seq, event.result) {
-                self.error = Some(e);
-            }
+        if self.error.is_none()
+            && let Err(e) = self.writer.write_event(event.seq, event.result)
+        {
+            self.error = Some(e);
         }
     }
 

@@ -40,10 +40,10 @@ pub(crate) fn run(args: RecoverArgs) -> Result<(), Failure> {
     let mut sink = |event: OrderbookResult| {
         if let Some(writer) = events.as_mut() {
             seq += 1;
-            if write_error.is_none() {
-                if let Err(e) = writer.write_event(seq, &event) {
-                    write_error = Some(e);
-                }
+            if write_error.is_none()
+                && let Err(e) = writer.write_event(seq, &event)
+            {
+                write_error = Some(e);
             }
         }
     };
@@ -53,10 +53,10 @@ pub(crate) fn run(args: RecoverArgs) -> Result<(), Failure> {
         &mut sink,
     )
     .map_err(|e| Failure::other(format!("cannot recover {}: {e}", args.journal.display())))?;
-    if let Some(writer) = events.as_mut() {
-        if let Err(e) = writer.flush() {
-            write_error.get_or_insert(e);
-        }
+    if let Some(writer) = events.as_mut()
+        && let Err(e) = writer.flush()
+    {
+        write_error.get_or_insert(e);
     }
     if let Some(e) = write_error {
         output::write_failure("events", e)?;

@@ -62,19 +62,19 @@ struct StreamOut {
 impl StreamOut {
     fn write(&mut self, seq: u64, event: &OrderbookResult) {
         let mut error = self.error.lock();
-        if error.is_none() {
-            if let Err(e) = self.writer.write_event(seq, event) {
-                *error = Some(e);
-            }
+        if error.is_none()
+            && let Err(e) = self.writer.write_event(seq, event)
+        {
+            *error = Some(e);
         }
     }
 
     fn flush(&mut self) {
         let mut error = self.error.lock();
-        if error.is_none() {
-            if let Err(e) = self.writer.flush() {
-                *error = Some(e);
-            }
+        if error.is_none()
+            && let Err(e) = self.writer.flush()
+        {
+            *error = Some(e);
         }
     }
 }
@@ -247,7 +247,7 @@ fn feed(
                 commands += 1;
                 apply(command)?;
                 // A closed output ends the run; checked now and then, not per line.
-                if commands % 4096 == 0 && write_error.lock().is_some() {
+                if commands.is_multiple_of(4096) && write_error.lock().is_some() {
                     break;
                 }
             }
@@ -279,10 +279,10 @@ fn scan_instruments(input: Box<dyn BufRead>) -> Vec<Uuid> {
             }
             continue;
         }
-        if let Some(Ok(id)) = text.split(',').nth(1).map(parse_id) {
-            if seen.insert(id) {
-                instruments.push(id);
-            }
+        if let Some(Ok(id)) = text.split(',').nth(1).map(parse_id)
+            && seen.insert(id)
+        {
+            instruments.push(id);
         }
     }
     instruments

@@ -203,13 +203,13 @@ pub(crate) fn run_bench(args: BenchArgs, engine: &EngineArgs) -> Result<(), Fail
     config
         .validate(args.instruments as usize)
         .map_err(|e| Failure::other(e.to_string()))?;
-    if let Some(core) = sender_core {
-        if !ringbook::available_cores().contains(&core) {
-            return Err(Failure::other(format!(
-                "--sender-core {core} is not available to this process (allowed: {:?})",
-                ringbook::available_cores()
-            )));
-        }
+    if let Some(core) = sender_core
+        && !ringbook::available_cores().contains(&core)
+    {
+        return Err(Failure::other(format!(
+            "--sender-core {core} is not available to this process (allowed: {:?})",
+            ringbook::available_cores()
+        )));
     }
     let generating = Instant::now();
     let workload = Workload::generate(args.seed, args.instruments, args.orders);

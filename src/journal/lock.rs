@@ -1,0 +1,55 @@
+//! The journal directory's lock: one writer at a time.
+//!
+//! A second writer appending to the same segments, or a recovery truncating the torn tail
+//! of a segment another process is still writing, would corrupt the journal. Whoever
+//! writes or repairs a journal directory first takes an exclusive lock on its `LOCK` file.
+//! The lock is the operating system's (`flock` on Unix, `LockFileEx` on Windows), so it
+//! goes away with its process, even one killed mid-write: nothing stale is left to clean.
+//! Readers that never modify a file (`journal dump`, [`JournalReader::open_read_only`])
+//! take no lock.
+//!
+//! [`JournalReader::open_read_only`]: super::JournalReader::open_read_only
+
+use std::fs::{File, OpenOptions, TryLockError};
+use std::path::{Path, PathBuf};
+
+use super::error::JournalError;
+
+/// The lock file's name in a journal directory.
+pub const LOCK_FILE: &str = "LOCK";
+
+/// An exclusive lock on a journal directory, held until dropped.
+#[derive(Debug)]
+pub(crate) struct DirLock {
+    /// Held open: closing it releases the lock.
+    _file: File,
+}
+
+impl DirLock {
+    /// Locks `dir` (which must exist) for this process.
+    ///
+    /// # Errors
+    ///
+    /// [`JournalError::Locked`] if another writer holds it; [`JournalError::Io`] if the
+    /// lock file cannot be created or locked.
+    pub(crate) fn acquire(dir: &Path) -> Result<DirLock, JournalError> {
+        let path = dir.join(LOCK_FILE);
+        let file = OpenOptions::new()
+            .create(true)
+            .write(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(JournalError::io("create", &path))?;
+        match file.try_lock() {
+            Ok(()) => Ok(DirLock { _file: file }),
+            Err(TryLockError::WouldBlock) => Err(JournalError::Locked {
+                dir: PathBuf::from(dir),
+            }),
+            Err(TryLockError::Error(source)) => Err(JournalError::Io {
+                op: "lock",
+                path,
+                source,
+            }),
+        }
+    }
+}
