@@ -296,6 +296,7 @@ fn journal_options(dir: &Path, snapshot_every: Option<u64>) -> JournalOptions {
             sync: SyncPolicy::None,
         },
         snapshot_every,
+        keep_snapshots: None,
     }
 }
 
@@ -1170,6 +1171,7 @@ fn a_journal_another_process_writes_is_refused_with_a_clear_error() {
                 dir: journal.clone(),
                 config: JournalConfig::default(),
                 snapshot_every: None,
+                keep_snapshots: None,
             }),
             ..ringbook::ManagerConfig::default()
         })
@@ -1186,4 +1188,118 @@ fn a_journal_another_process_writes_is_refused_with_a_clear_error() {
     drop(writer);
     let (_, last, _) = recover_cli(&journal);
     assert_eq!(last, 0);
+}
+
+#[test]
+fn pruning_keeps_what_recovery_can_start_from() {
+    let tmp = TempDir::new("prune");
+    let flow = tmp.join("flow.csv");
+    write_flow(&flow, busy_config(9, 3), 3_000);
+    let journal = tmp.join("journal");
+    let journal_args = [
+        "--journal",
+        path_str(&journal),
+        "--journal-sync",
+        "none",
+        "--snapshot-every",
+        "400",
+        "--segment-bytes",
+        "4000",
+    ];
+    let mut args = vec!["replay", path_str(&flow), "-o", "/dev/null"];
+    args.extend_from_slice(&journal_args);
+    run_ok(&args);
+    let (_, last, hash) = recover_cli(&journal);
+    assert_eq!(last, 3_000);
+    assert_eq!(hash, direct_hash(&flow, &[]));
+    let (all_snapshots, all_segments) = (snapshots(&journal), segments(&journal));
+    assert!(all_snapshots.len() >= 5, "{all_snapshots:?}");
+    assert!(all_segments.len() >= 10, "{all_segments:?}");
+
+    // One snapshot is not enough to keep from the engine: no fallback.
+    let mut refused = vec!["replay", path_str(&flow), "-o", "/dev/null"];
+    refused.extend_from_slice(&journal_args);
+    refused.extend_from_slice(&["--keep-snapshots", "1"]);
+    let stderr = run_fails(&refused);
+    assert!(stderr.contains("at least 2"), "{stderr}");
+
+    // Prune to the two newest snapshots: the older ones go, and every segment before the
+    // older kept snapshot, but not the one holding the record right after it.
+    let (stdout, _) = run_ok(&["journal", "prune", path_str(&journal), "--keep", "2"]);
+    assert!(stdout.starts_with("oldest snapshot kept: seq "), "{stdout}");
+    let kept = snapshots(&journal);
+    assert_eq!(kept, all_snapshots[all_snapshots.len() - 2..].to_vec());
+    let oldest_kept: u64 = file_name(&kept[0])
+        .trim_start_matches("snapshot-")
+        .trim_end_matches(".snap")
+        .parse()
+        .unwrap();
+    let left = segments(&journal);
+    assert!(left.len() < all_segments.len(), "{left:?}");
+    let first_seq: u64 = file_name(&left[0])
+        .trim_end_matches(".journal")
+        .parse()
+        .unwrap();
+    assert!(
+        first_seq <= oldest_kept + 1,
+        "{first_seq} > {oldest_kept} + 1"
+    );
+    assert!(left.len() >= 2 || first_seq == 1);
+    let second_seq: u64 = file_name(&left[1])
+        .trim_end_matches(".journal")
+        .parse()
+        .unwrap();
+    assert!(
+        second_seq > oldest_kept + 1,
+        "segment {first_seq} could have gone"
+    );
+    assert_eq!(recover_cli(&journal).2, hash);
+
+    // Damage the newest snapshot: recovery falls back to the other one kept, whose
+    // journal is all still there.
+    flip_byte(kept.last().unwrap(), 40);
+    let (_, last_after, hash_after) = recover_cli(&journal);
+    assert_eq!((last_after, hash_after), (3_000, hash.clone()));
+
+    // Pruning counts valid snapshots only: with one of the two damaged, nothing goes.
+    let (stdout, _) = run_ok(&["journal", "prune", path_str(&journal), "--keep", "2"]);
+    assert!(
+        stdout.starts_with("fewer than 2 valid snapshots"),
+        "{stdout}"
+    );
+    assert_eq!(snapshots(&journal).len(), 2);
+}
+
+#[test]
+fn an_engine_that_keeps_two_snapshots_prunes_as_it_goes() {
+    let tmp = TempDir::new("prune-live");
+    let flow = tmp.join("flow.csv");
+    write_flow(&flow, busy_config(11, 2), 2_500);
+    let journal = tmp.join("journal");
+    run_ok(&[
+        "replay",
+        path_str(&flow),
+        "-o",
+        "/dev/null",
+        "--journal",
+        path_str(&journal),
+        "--journal-sync",
+        "none",
+        "--snapshot-every",
+        "300",
+        "--segment-bytes",
+        "3000",
+        "--keep-snapshots",
+        "2",
+    ]);
+    // Eight snapshots were taken; the pruning after the last left two.
+    assert_eq!(snapshots(&journal).len(), 2, "{:?}", snapshots(&journal));
+    let first_seq: u64 = file_name(&segments(&journal)[0])
+        .trim_end_matches(".journal")
+        .parse()
+        .unwrap();
+    assert!(first_seq > 1, "old segments were pruned");
+    let (_, last, hash) = recover_cli(&journal);
+    assert_eq!(last, 2_500);
+    assert_eq!(hash, direct_hash(&flow, &[]));
 }

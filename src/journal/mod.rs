@@ -52,6 +52,11 @@
 //! [`JournalError::Locked`]. The lock is the operating system's and ends with its process.
 //! Reading without repair ([`JournalReader::open_read_only`], [`dump`]) takes none.
 //!
+//! Nothing is deleted unless asked: [`prune`] (and an engine with
+//! [`JournalOptions::keep_snapshots`](crate::JournalOptions::keep_snapshots), after each
+//! snapshot) deletes the snapshots older than the newest valid ones it keeps, and the
+//! segments whose records all come before the oldest snapshot kept.
+//!
 //! # Guarantees
 //!
 //! - **Nothing reaches a book before the journal has it**, if the caller follows the
@@ -147,6 +152,7 @@
 
 mod error;
 mod lock;
+mod prune;
 mod reader;
 mod record;
 mod snapshot;
@@ -161,6 +167,8 @@ use std::time::Duration;
 pub use error::JournalError;
 pub(crate) use lock::DirLock;
 pub use lock::LOCK_FILE;
+pub(crate) use prune::prune_held;
+pub use prune::{PruneReport, prune};
 pub use reader::{JournalReader, RecoveryReport, RecoveryWarning, for_each_entry, read_journal};
 pub use record::{JournalEntry, MAX_PAYLOAD_LEN, PAYLOAD_VERSION, RECORD_HEADER_LEN};
 pub use snapshot::{

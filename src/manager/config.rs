@@ -17,6 +17,12 @@ pub struct JournalOptions {
     pub config: JournalConfig,
     /// Take a snapshot after this many commands; `None`: only when requested.
     pub snapshot_every: Option<u64>,
+    /// After each snapshot, delete the snapshots older than this many newest valid ones
+    /// and the journal segments recovery no longer needs ([`prune`]); at least 2, so a
+    /// damaged newest snapshot leaves a fallback. `None`: keep everything.
+    ///
+    /// [`prune`]: crate::journal::prune
+    pub keep_snapshots: Option<usize>,
 }
 
 impl JournalOptions {
@@ -27,6 +33,7 @@ impl JournalOptions {
             dir: dir.into(),
             config: JournalConfig::default(),
             snapshot_every: None,
+            keep_snapshots: None,
         }
     }
 }
@@ -140,6 +147,13 @@ impl ManagerConfig {
         }
         if self.batch_size == 0 {
             return bad("batch size must be at least 1".into());
+        }
+        if let Some(keep) = self.journal.as_ref().and_then(|j| j.keep_snapshots)
+            && keep < 2
+        {
+            return bad(format!(
+                "keep_snapshots {keep}: keep at least 2 snapshots, so a damaged newest one leaves a fallback"
+            ));
         }
         if let Some(cores) = &self.cores {
             if cores.is_empty() {

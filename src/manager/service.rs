@@ -22,7 +22,7 @@ use crate::command::Command;
 use crate::journal::JournalWriter;
 use crate::pipeline::{
     Doorbell, Envelope, IngressEntry, IngressPoller, IngressProducer, NO_SLOT, Pipeline,
-    ROOM_PAUSE, RoomBell, Shared, SlotBits, Start, WaitStrategy, ingress_ring,
+    ROOM_PAUSE, RoomBell, Shared, SlotBits, SnapshotPlan, Start, WaitStrategy, ingress_ring,
 };
 use crate::recovery::recover;
 use crate::registry::InstrumentRegistry;
@@ -192,7 +192,11 @@ impl OrderbookManagerBuilder {
                     recovered.books,
                     recovered.last_seq,
                     Some(writer),
-                    Some((options.dir.clone(), options.snapshot_every)),
+                    Some(SnapshotPlan {
+                        dir: options.dir.clone(),
+                        every: options.snapshot_every,
+                        keep: options.keep_snapshots,
+                    }),
                 )
             }
         };

@@ -82,9 +82,19 @@ pub(crate) struct Start {
     /// The journal, if the engine keeps one.
     pub(crate) journal: Option<JournalWriter>,
     /// Where snapshots go, and after how many commands one is taken automatically.
-    pub(crate) snapshots: Option<(PathBuf, Option<u64>)>,
+    pub(crate) snapshots: Option<SnapshotPlan>,
     /// Set by the sequencer when the journal fails.
     pub(crate) intake_failed: Arc<AtomicBool>,
+}
+
+/// Where snapshots go, when they are taken automatically, and how many are kept.
+pub(crate) struct SnapshotPlan {
+    /// The journal directory.
+    pub(crate) dir: PathBuf,
+    /// Take one after this many commands; `None`: only on request.
+    pub(crate) every: Option<u64>,
+    /// Prune after each snapshot, keeping this many; `None`: keep everything.
+    pub(crate) keep: Option<usize>,
 }
 
 /// The running threads of one pipeline.
@@ -162,12 +172,12 @@ impl Pipeline {
             threads: Vec::with_capacity(consumers + 3),
             sequencer_bell: Arc::clone(&sequencer_bell),
         };
-        let snapshot_every = start.snapshots.as_ref().and_then(|(_, every)| *every);
+        let snapshot_every = start.snapshots.as_ref().and_then(|plan| plan.every);
         let checkpoints = match start.snapshots {
-            Some((dir, _)) if instruments > 0 => {
+            Some(SnapshotPlan { dir, keep, .. }) if instruments > 0 => {
                 let (tx, rx) = crossbeam_channel::unbounded();
                 pipeline.spawn("rb-snapshots".into(), None, move || {
-                    snapshot_writer::run(rx, instruments, &dir)
+                    snapshot_writer::run(rx, instruments, &dir, keep)
                 })?;
                 Some(tx)
             }

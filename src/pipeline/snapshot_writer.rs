@@ -8,7 +8,7 @@ use crossbeam_channel::Receiver;
 
 use super::{ThreadFailure, ThreadReport};
 use crate::book::BookImage;
-use crate::journal::{EngineSnapshot, write_snapshot};
+use crate::journal::{EngineSnapshot, prune_held, write_snapshot};
 
 /// One book's part of a snapshot: its image after command `seq`, or `None` when the book
 /// failed and cannot give one.
@@ -19,8 +19,14 @@ pub(crate) struct BookCheckpoint {
 }
 
 /// Runs until every book consumer has gone: each snapshot is written once all `books`
-/// images for its seq have arrived.
-pub(super) fn run(rx: Receiver<BookCheckpoint>, books: usize, dir: &Path) -> ThreadReport {
+/// images for its seq have arrived, then (with `keep`) what recovery no longer needs is
+/// pruned.
+pub(super) fn run(
+    rx: Receiver<BookCheckpoint>,
+    books: usize,
+    dir: &Path,
+    keep: Option<usize>,
+) -> ThreadReport {
     let mut gathering: BTreeMap<u64, Vec<Option<Option<BookImage>>>> = BTreeMap::new();
     let mut report = ThreadReport::default();
     for part in rx {
@@ -38,7 +44,23 @@ pub(super) fn run(rx: Receiver<BookCheckpoint>, books: usize, dir: &Path) -> Thr
             continue;
         };
         match write_snapshot(dir, &EngineSnapshot::new(part.seq, images)) {
-            Ok(path) => tracing::info!(seq = part.seq, file = %path.display(), "snapshot written"),
+            Ok(path) => {
+                tracing::info!(seq = part.seq, file = %path.display(), "snapshot written");
+                // The engine's journal writer holds the directory's lock.
+                match keep.map(|keep| prune_held(dir, keep)) {
+                    Some(Ok(pruned)) => tracing::info!(
+                        seq = part.seq,
+                        snapshots = pruned.snapshots_removed.len(),
+                        segments = pruned.segments_removed.len(),
+                        "journal pruned"
+                    ),
+                    // Disk use grows, nothing is lost: the engine goes on.
+                    Some(Err(error)) => {
+                        tracing::warn!(seq = part.seq, %error, "journal not pruned")
+                    }
+                    None => {}
+                }
+            }
             Err(error) => {
                 tracing::error!(seq = part.seq, %error, "snapshot not written");
                 report.failures.push(ThreadFailure {

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use ringbook::JournalOptions;
-use ringbook::journal::{JournalConfig, JournalError, SyncPolicy, dump};
+use ringbook::journal::{JournalConfig, JournalError, SyncPolicy, dump, prune};
 
 use crate::{Failure, output};
 
@@ -22,6 +22,10 @@ pub(crate) struct JournalArgs {
     /// Take a snapshot of every book after this many commands (into the journal directory).
     #[arg(long, value_name = "N")]
     pub(crate) snapshot_every: Option<u64>,
+    /// After each snapshot, keep only this many (at least 2) and delete the journal
+    /// segments recovery no longer needs. Without it nothing is deleted.
+    #[arg(long, value_name = "N")]
+    pub(crate) keep_snapshots: Option<usize>,
     /// Start a new journal segment file past this many bytes.
     #[arg(long, default_value_t = 64 << 20, value_name = "BYTES")]
     pub(crate) segment_bytes: u64,
@@ -37,6 +41,7 @@ impl JournalArgs {
                 sync: self.journal_sync,
             },
             snapshot_every: self.snapshot_every,
+            keep_snapshots: self.keep_snapshots,
         })
     }
 }
@@ -53,10 +58,47 @@ pub(crate) enum JournalCommand {
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
+    /// Delete the snapshots older than the N newest valid ones, and the segments whose
+    /// records all come before the oldest snapshot kept (refused while a writer holds the
+    /// directory).
+    Prune {
+        /// The journal directory.
+        dir: PathBuf,
+        /// How many of the newest valid snapshots to keep (at least 1; 2 or more leaves a
+        /// fallback if the newest is damaged).
+        #[arg(long, value_name = "N")]
+        keep: usize,
+    },
 }
 
 pub(crate) fn run(command: JournalCommand) -> Result<(), Failure> {
     match command {
+        JournalCommand::Prune { dir, keep } => {
+            if !dir.is_dir() {
+                return Err(Failure::other(format!(
+                    "{} is not a journal directory",
+                    dir.display()
+                )));
+            }
+            let report = prune(&dir, keep)
+                .map_err(|e| Failure::other(format!("cannot prune {}: {e}", dir.display())))?;
+            match report.oldest_kept {
+                None => println!("fewer than {keep} valid snapshots: nothing deleted"),
+                Some(seq) => println!(
+                    "oldest snapshot kept: seq {seq}; deleted {} snapshot(s) and {} segment(s)",
+                    report.snapshots_removed.len(),
+                    report.segments_removed.len()
+                ),
+            }
+            for path in report
+                .snapshots_removed
+                .iter()
+                .chain(&report.segments_removed)
+            {
+                println!("deleted {}", path.display());
+            }
+            Ok(())
+        }
         JournalCommand::Dump { dir, output: path } => {
             if !dir.is_dir() {
                 return Err(Failure::other(format!(

@@ -237,6 +237,7 @@ pub(crate) fn run_bench(args: BenchArgs, engine: &EngineArgs) -> Result<(), Fail
                 ..JournalConfig::default()
             },
             snapshot_every: None,
+            keep_snapshots: None,
         });
         engines.push(EngineKind::Ringbook(journaled));
     }
