@@ -57,13 +57,10 @@ pub(super) fn publish_all<E: Pending, P: Producer<E>>(
         if room > 0 && publish_front(producer, buffer, room).is_ok() {
             continue;
         }
-        // Full. The first time, take a ticket and try again; then wait on it, so room
-        // freed between the attempt and the sleep is never slept through.
-        let Some(taken) = ticket.take() else {
-            ticket = Some(bell.ticket());
+        // Full: the first time a ticket is taken and the attempt made again at once.
+        if !idler.wait_for_room(bell, &mut ticket) {
             continue;
-        };
-        idler.wait_for_room(bell, taken);
+        }
         if stall.overdue()
             && let Some(on_slow) = on_slow.take()
         {
@@ -137,11 +134,9 @@ pub(super) fn publish_outbound(
         if published.is_ok() {
             break;
         }
-        let Some(taken) = ticket.take() else {
-            ticket = Some(bell.ticket());
+        if !idler.wait_for_room(bell, &mut ticket) {
             continue;
-        };
-        idler.wait_for_room(bell, taken);
+        }
         if stall.overdue() {
             tracing::warn!(seq, "slow event manager: outbound ring full");
         }

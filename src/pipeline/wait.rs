@@ -112,49 +112,66 @@ pub(crate) struct Idler {
     rounds: u32,
 }
 
-impl Idler {
-    /// Waits once for room in a full ring, longer the longer it has waited: spins, then
-    /// yields, then sleeps on `bell` until its consumer frees room. `ticket` is
-    /// [`RoomBell::ticket`], taken before the publish attempt that found the ring full.
-    #[inline]
-    pub(crate) fn wait_for_room(&mut self, bell: &RoomBell, ticket: u64) {
-        self.rounds = self.rounds.saturating_add(1);
-        match self.strategy {
-            WaitStrategy::BusySpin => std::hint::spin_loop(),
-            WaitStrategy::SpinYieldSleep { spins, yields, .. } => {
-                if self.rounds <= spins {
-                    std::hint::spin_loop();
-                } else if self.rounds <= spins.saturating_add(yields) {
-                    thread::yield_now();
-                } else {
-                    bell.wait(ticket, ROOM_PAUSE);
-                }
-            }
-            WaitStrategy::Sleep(pause) => bell.wait(ticket, pause.min(ROOM_PAUSE)),
-        }
-    }
+/// What one idle round does.
+enum Round {
+    Spin,
+    Yield,
+    /// Sleep on a bell for at most this long.
+    Sleep(Duration),
+}
 
-    /// Waits once for work that `has_work` reports; in the sleeping phase the thread
-    /// sleeps on `bell` (rung by whoever publishes its work) for at most the pause.
+impl Idler {
+    /// The next idle round under the strategy: spins, then yields, then sleeps for at most
+    /// the strategy's pause.
     #[inline]
-    pub(crate) fn wait_for_work(&mut self, bell: &Doorbell, has_work: impl Fn() -> bool) {
+    fn next_round(&mut self) -> Round {
         self.rounds = self.rounds.saturating_add(1);
         match self.strategy {
-            WaitStrategy::BusySpin => std::hint::spin_loop(),
+            WaitStrategy::BusySpin => Round::Spin,
             WaitStrategy::SpinYieldSleep {
                 spins,
                 yields,
                 max_sleep,
             } => {
                 if self.rounds <= spins {
-                    std::hint::spin_loop();
+                    Round::Spin
                 } else if self.rounds <= spins.saturating_add(yields) {
-                    thread::yield_now();
+                    Round::Yield
                 } else {
-                    bell.sleep(max_sleep, has_work);
+                    Round::Sleep(max_sleep)
                 }
             }
-            WaitStrategy::Sleep(pause) => bell.sleep(pause, has_work),
+            WaitStrategy::Sleep(pause) => Round::Sleep(pause),
+        }
+    }
+
+    /// Waits once for room in a full ring, after a publish attempt found it full.
+    /// `ticket` carries the producer's [`RoomBell::ticket`] from one call to the next:
+    /// the first call only takes one and returns `false` (try again at once, so room freed
+    /// since the attempt is seen); the next waits on it (spinning, yielding, then sleeping
+    /// on `bell` until its consumer frees room, [`ROOM_PAUSE`] at most) and returns `true`.
+    #[inline]
+    pub(crate) fn wait_for_room(&mut self, bell: &RoomBell, ticket: &mut Option<u64>) -> bool {
+        let Some(taken) = ticket.take() else {
+            *ticket = Some(bell.ticket());
+            return false;
+        };
+        match self.next_round() {
+            Round::Spin => std::hint::spin_loop(),
+            Round::Yield => thread::yield_now(),
+            Round::Sleep(pause) => bell.wait(taken, pause.min(ROOM_PAUSE)),
+        }
+        true
+    }
+
+    /// Waits once for work that `has_work` reports; in the sleeping phase the thread
+    /// sleeps on `bell` (rung by whoever publishes its work) for at most the pause.
+    #[inline]
+    pub(crate) fn wait_for_work(&mut self, bell: &Doorbell, has_work: impl Fn() -> bool) {
+        match self.next_round() {
+            Round::Spin => std::hint::spin_loop(),
+            Round::Yield => thread::yield_now(),
+            Round::Sleep(pause) => bell.sleep(pause, has_work),
         }
     }
 
@@ -326,12 +343,16 @@ mod tests {
             max_sleep: Duration::from_secs(10),
         }
         .idler();
+        // A producer's first call only takes a ticket: no round is spent.
+        let mut ticket = None;
+        assert!(!idler.wait_for_room(&bell, &mut ticket));
+        assert_eq!((ticket, idler.rounds), (Some(bell.ticket()), 0));
         for _ in 0..4 {
-            idler.wait_for_room(&bell, bell.ticket()); // spins, then yields
+            assert!(idler.wait_for_room(&bell, &mut Some(bell.ticket()))); // spins, then yields
         }
         // Nothing freed: the sleep lasts its pause (the safety net), no longer.
         let started = Instant::now();
-        idler.wait_for_room(&bell, bell.ticket());
+        idler.wait_for_room(&bell, &mut Some(bell.ticket()));
         let slept = started.elapsed();
         assert!(slept >= ROOM_PAUSE, "{slept:?}");
         assert!(slept < Duration::from_secs(1), "{slept:?}");
@@ -340,7 +361,7 @@ mod tests {
         bell.freed();
         let started = Instant::now();
         for _ in 0..100 {
-            idler.wait_for_room(&bell, ticket);
+            idler.wait_for_room(&bell, &mut Some(ticket));
         }
         assert!(
             started.elapsed() < ROOM_PAUSE * 50,
