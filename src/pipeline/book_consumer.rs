@@ -21,17 +21,8 @@ use crate::result::OrderbookResult;
 /// (256 and 2,048 measured no better; 32 and 64 cost the event manager more wake-ups).
 const FLUSH_AT: usize = 1024;
 
-/// A book handed to a consumer: the book, its inbound ring, its slot, and the ring's room
-/// bell.
-pub(super) struct AssignedBook {
-    pub(super) book: OrderBook,
-    pub(super) inbound: InboundPoller,
-    pub(super) slot: u32,
-    pub(super) room: Arc<RoomBell>,
-}
-
 /// One owned book and its ring.
-struct OwnedBook {
+pub(super) struct OwnedBook {
     book: OrderBook,
     inbound: InboundPoller,
     /// Rung after each batch taken from `inbound`, for the sequencer waiting on it.
@@ -42,6 +33,27 @@ struct OwnedBook {
     /// The book panicked: its later commands are drained and counted, not applied.
     failed: bool,
     lost: u64,
+}
+
+impl OwnedBook {
+    /// `book`, handed to a consumer with its inbound ring, its slot and the ring's room
+    /// bell.
+    pub(super) fn new(
+        book: OrderBook,
+        inbound: InboundPoller,
+        slot: u32,
+        room: Arc<RoomBell>,
+    ) -> OwnedBook {
+        OwnedBook {
+            book,
+            inbound,
+            room,
+            slot,
+            stopped: false,
+            failed: false,
+            lost: 0,
+        }
+    }
 }
 
 /// What a book consumer needs besides its books and the outbound ring.
@@ -83,7 +95,7 @@ pub(super) struct BookConsumer {
 impl BookConsumer {
     pub(super) fn new(
         index: usize,
-        books: Vec<AssignedBook>,
+        books: Vec<OwnedBook>,
         outbound: OutboundProducer,
         setup: ConsumerSetup,
     ) -> BookConsumer {
@@ -98,25 +110,7 @@ impl BookConsumer {
         } = setup;
         BookConsumer {
             index,
-            books: books
-                .into_iter()
-                .map(
-                    |AssignedBook {
-                         book,
-                         inbound,
-                         slot,
-                         room,
-                     }| OwnedBook {
-                        book,
-                        inbound,
-                        room,
-                        slot,
-                        stopped: false,
-                        failed: false,
-                        lost: 0,
-                    },
-                )
-                .collect(),
+            books,
             outbound,
             failed_slots,
             wait,
@@ -155,9 +149,6 @@ impl BookConsumer {
                         worked = true;
                         self.fail_book(i, message);
                     }
-                }
-                if self.buffer.len() >= FLUSH_AT {
-                    self.flush(&mut idler);
                 }
             }
             if !self.buffer.is_empty() {

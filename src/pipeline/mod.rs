@@ -43,7 +43,7 @@ use crate::journal::JournalWriter;
 use crate::manager::{ManagerConfig, OrderbookManagerError};
 use crate::registry::InstrumentRegistry;
 use crate::subscriber::Subscriber;
-use book_consumer::{AssignedBook, BookConsumer, ConsumerSetup};
+use book_consumer::{BookConsumer, ConsumerSetup, OwnedBook};
 use entry::{InboundEntry, OutboundEntry};
 use event_manager::EventManager;
 use sequencer::{Sequencer, SequencerSetup};
@@ -142,7 +142,7 @@ impl Pipeline {
         let outbound_room = Arc::new(RoomBell::default());
         let mut inbound_producers = Vec::with_capacity(instruments);
         let mut inbound_rooms = Vec::with_capacity(instruments);
-        let mut workers: Vec<Vec<AssignedBook>> = (0..consumers).map(|_| Vec::new()).collect();
+        let mut workers: Vec<Vec<OwnedBook>> = (0..consumers).map(|_| Vec::new()).collect();
         debug_assert_eq!(start.books.len(), instruments);
         for (slot, book) in start.books.into_iter().enumerate() {
             let (poller, builder) =
@@ -151,12 +151,7 @@ impl Pipeline {
             inbound_producers.push(builder.build());
             let room = Arc::new(RoomBell::default());
             inbound_rooms.push(Arc::clone(&room));
-            workers[slot % consumers].push(AssignedBook {
-                book,
-                inbound: poller,
-                slot: slot as u32,
-                room,
-            });
+            workers[slot % consumers].push(OwnedBook::new(book, poller, slot as u32, room));
         }
 
         let cores = config.cores.clone().unwrap_or_default();
