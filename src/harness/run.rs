@@ -79,16 +79,14 @@ pub struct RunReport {
 }
 
 impl RunReport {
-    /// CPU time per measured command of each stage, ns, and of all of them together.
-    pub fn cpu_per_command(&self) -> (Vec<(&str, f64)>, f64) {
-        let per = |d: Duration| d.as_nanos() as f64 / self.commands.max(1) as f64;
-        let stages: Vec<(&str, f64)> = self
-            .stages
-            .iter()
-            .map(|s| (s.stage.as_str(), per(s.cpu)))
-            .collect();
-        let total = stages.iter().map(|(_, ns)| ns).sum();
-        (stages, total)
+    /// `cpu` spread over the measured commands: ns per command.
+    pub fn per_command(&self, cpu: Duration) -> f64 {
+        cpu.as_nanos() as f64 / self.commands.max(1) as f64
+    }
+
+    /// CPU time per measured command of every stage together, ns.
+    pub fn cpu_per_command(&self) -> f64 {
+        self.per_command(self.stages.iter().map(|s| s.cpu).sum())
     }
 }
 

@@ -115,7 +115,7 @@ pub(crate) fn table(setup: &Setup, runs: &[RunReport]) -> String {
     };
     let throughput = |r: &RunReport| r.throughput_per_s;
     let p99 = |r: &RunReport| r.histogram.value_at_quantile(0.99) as f64;
-    let cpu = |r: &RunReport| r.cpu_per_command().1;
+    let cpu = |r: &RunReport| r.cpu_per_command();
     let medians = if runs.len() > 2 { " (medians)" } else { "" };
     for (a, b) in [("ringbook", "baseline"), ("ringbook+journal", "ringbook")] {
         if let (Some(at), Some(bt), Some(ap), Some(bp)) = (
@@ -184,17 +184,16 @@ fn cpu_table(runs: &[RunReport], open_loop: bool) -> String {
             let ns = median(
                 mine.iter()
                     .map(|r| {
-                        r.cpu_per_command()
-                            .0
+                        r.stages
                             .iter()
-                            .find(|(s, _)| *s == stage)
-                            .map_or(0.0, |(_, ns)| *ns)
+                            .find(|s| s.stage == stage)
+                            .map_or(0.0, |s| r.per_command(s.cpu))
                     })
                     .collect(),
             );
             let _ = write!(out, " {stage} {ns:.0}");
         }
-        let total = median(mine.iter().map(|r| r.cpu_per_command().1).collect());
+        let total = median(mine.iter().map(|r| r.cpu_per_command()).collect());
         let busy = median(
             mine.iter()
                 .map(|r| {
@@ -249,10 +248,9 @@ pub(crate) fn json(setup: &Setup, runs: &[RunReport]) -> String {
             h.value_at_quantile(0.999),
             h.value_at_quantile(0.9999),
             h.max(),
-            r.cpu_per_command()
-                .0
+            r.stages
                 .iter()
-                .map(|(stage, ns)| format!("\"{stage}\": {ns:.1}"))
+                .map(|s| format!("\"{}\": {:.1}", s.stage, r.per_command(s.cpu)))
                 .collect::<Vec<_>>()
                 .join(", ")
         );
