@@ -45,11 +45,7 @@ impl DirLock {
             Err(TryLockError::WouldBlock) => Err(JournalError::Locked {
                 dir: PathBuf::from(dir),
             }),
-            Err(TryLockError::Error(source)) => Err(JournalError::Io {
-                op: "lock",
-                path,
-                source,
-            }),
+            Err(TryLockError::Error(source)) => Err(JournalError::io("lock", &path)(source)),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The journal flags of `replay`, and the `journal` subcommands.
 
 use std::io::{self, BufWriter, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
 use ringbook::JournalOptions;
@@ -74,12 +74,7 @@ pub(crate) enum JournalCommand {
 pub(crate) fn run(command: JournalCommand) -> Result<(), Failure> {
     match command {
         JournalCommand::Prune { dir, keep } => {
-            if !dir.is_dir() {
-                return Err(Failure::other(format!(
-                    "{} is not a journal directory",
-                    dir.display()
-                )));
-            }
+            journal_dir(&dir)?;
             let report = prune(&dir, keep)
                 .map_err(|e| Failure::other(format!("cannot prune {}: {e}", dir.display())))?;
             match report.oldest_kept {
@@ -100,12 +95,7 @@ pub(crate) fn run(command: JournalCommand) -> Result<(), Failure> {
             Ok(())
         }
         JournalCommand::Dump { dir, output: path } => {
-            if !dir.is_dir() {
-                return Err(Failure::other(format!(
-                    "{} is not a journal directory",
-                    dir.display()
-                )));
-            }
+            journal_dir(&dir)?;
             let mut out = BufWriter::new(output::open(path.as_deref())?);
             let dumped = dump(&dir, &mut out).map_err(|e| match e {
                 JournalError::Io { source, .. } if source.kind() == io::ErrorKind::BrokenPipe => {
@@ -118,5 +108,17 @@ pub(crate) fn run(command: JournalCommand) -> Result<(), Failure> {
                 Err(e) => output::write_failure("the dump", e),
             }
         }
+    }
+}
+
+/// Refuses a path that is not a directory, before a journal command reads it.
+fn journal_dir(dir: &Path) -> Result<(), Failure> {
+    if dir.is_dir() {
+        Ok(())
+    } else {
+        Err(Failure::other(format!(
+            "{} is not a journal directory",
+            dir.display()
+        )))
     }
 }
