@@ -28,6 +28,7 @@ use std::io::Write;
 use std::process::{Command as Process, Stdio};
 
 use common::reference::NaiveBook;
+use common::rng::Rng;
 use common::scratch::TempDir;
 use ringbook::{
     BookSnapshot, BookStatus, Command, Op, Order, OrderKind, OrderbookResult, RejectReason, Side,
@@ -1343,43 +1344,6 @@ status,00000000-0000-0000-0000-000000000005,,,,,\n"
 // Seeded random flows
 // ---------------------------------------------------------------------------------------
 
-/// SplitMix64: a tiny deterministic PRNG.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-
-    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
-        items[self.below(items.len() as u64) as usize]
-    }
-
-    /// An index drawn with the given weights.
-    fn weighted(&mut self, weights: &[u64]) -> usize {
-        let mut roll = self.below(weights.iter().sum());
-        for (i, &w) in weights.iter().enumerate() {
-            if roll < w {
-                return i;
-            }
-            roll -= w;
-        }
-        unreachable!()
-    }
-}
-
 /// An id written in one of the accepted forms, chosen at random.
 fn id_text(rng: &mut Rng, id: Uuid) -> String {
     match rng.below(3) {
@@ -1459,7 +1423,7 @@ fn random_flow(seed: u64, ops: usize, restrict: bool) -> RandomFlow {
         order_ids.push(id(u128::MAX - 1));
     }
     let price = |rng: &mut Rng| -> i64 {
-        if rng.chance(if dense { 1 } else { 3 }) {
+        if rng.percent(if dense { 1 } else { 3 }) {
             rng.pick(&[i64::MIN, i64::MIN + 1, i64::MAX, -1_000_000_000_000])
         } else if dense {
             rng.below(3) as i64 - 1
@@ -1485,7 +1449,7 @@ fn random_flow(seed: u64, ops: usize, restrict: bool) -> RandomFlow {
         &[50, 12, 16, 2, 5, 4, 3]
     };
     for _ in 0..ops {
-        let instrument = if rng.chance(12) {
+        let instrument = if rng.percent(12) {
             rng.pick(&others)
         } else {
             rng.pick(&registered)
@@ -1493,7 +1457,7 @@ fn random_flow(seed: u64, ops: usize, restrict: bool) -> RandomFlow {
         let order_id = rng.pick(&order_ids);
         let command = match rng.weighted(op_weights) {
             0 => {
-                let side = if rng.chance(50) {
+                let side = if rng.percent(50) {
                     Side::Buy
                 } else {
                     Side::Sell
@@ -1532,10 +1496,10 @@ fn random_flow(seed: u64, ops: usize, restrict: bool) -> RandomFlow {
                 instrument_id: instrument,
             },
         };
-        if rng.chance(3) {
+        if rng.percent(3) {
             text.push_str(&format!("# comment {}{eol}", rng.next()));
         }
-        if rng.chance(2) {
+        if rng.percent(2) {
             text.push_str(eol);
         }
         text.push_str(&flow_line(&mut rng, &command));
@@ -1679,7 +1643,7 @@ fn reject_free_flow(seed: u64, ops: usize) -> (Vec<u8>, Vec<OrderbookResult>) {
         let candidates: Vec<Command> = match rng.weighted(&[60, 10, 15, 3, 5, 3]) {
             0 => {
                 next_id += 1;
-                let side = if rng.chance(50) {
+                let side = if rng.percent(50) {
                     Side::Buy
                 } else {
                     Side::Sell

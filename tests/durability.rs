@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::rng::Rng;
 use common::scratch::TempDir;
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
@@ -24,24 +25,6 @@ use ringbook::{
 // ---------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------
-
-/// A small deterministic generator (splitmix64): seeded, so every run kills and submits
-/// the same way.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
 
 fn ringbook() -> Process {
     let mut process = Process::new(env!("CARGO_BIN_EXE_ringbook"));

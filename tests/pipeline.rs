@@ -7,6 +7,9 @@
 //! generous upper bounds on things that must finish, and every pipeline waits by yielding
 //! or sleeping (never busy-spinning).
 
+mod common;
+
+use common::rng::Rng;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier, Mutex, MutexGuard, mpsc};
@@ -28,35 +31,13 @@ const LIMIT: Duration = Duration::from_secs(120);
 // Helpers
 // ---------------------------------------------------------------------------------------
 
-/// A small deterministic random number generator (splitmix64).
-struct Rng(u64);
+/// Draws of the pipeline tests' own: sides and order kinds.
+trait Draws {
+    fn side(&mut self) -> Side;
+    fn kind(&mut self) -> OrderKind;
+}
 
-impl Rng {
-    fn new(seed: u64) -> Rng {
-        Rng(seed.wrapping_mul(0x2545_f491_4f6c_dd1d) ^ 0x9e37_79b9_7f4a_7c15)
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..n` (the modulo bias is irrelevant here).
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    fn index(&mut self, len: usize) -> usize {
-        self.below(len as u64) as usize
-    }
-
-    fn chance(&mut self, permille: u64) -> bool {
-        self.below(1000) < permille
-    }
-
+impl Draws for Rng {
     fn side(&mut self) -> Side {
         if self.next() & 1 == 0 {
             Side::Buy
@@ -427,7 +408,7 @@ fn random_flow(seed: u64, len: usize, registered: &[Uuid], unregistered: &[Uuid]
     let mut rng = Rng::new(seed);
     let mut flow = Vec::with_capacity(len);
     for _ in 0..len {
-        let instrument_id = if rng.chance(30) {
+        let instrument_id = if rng.permille(30) {
             unregistered[rng.index(unregistered.len())]
         } else {
             registered[rng.index(registered.len())]
@@ -439,7 +420,11 @@ fn random_flow(seed: u64, len: usize, registered: &[Uuid], unregistered: &[Uuid]
             100
         };
         let price = mid + rng.below(11) as i64 - 5;
-        let qty = if rng.chance(20) { 0 } else { 1 + rng.below(12) };
+        let qty = if rng.permille(20) {
+            0
+        } else {
+            1 + rng.below(12)
+        };
         // A small pool of ids: duplicates and unknown orders happen.
         let order_id = Uuid::from_u128(0x5_0000 + u128::from(rng.below(300)));
         let command = match rng.below(1000) {
@@ -524,7 +509,11 @@ fn eo_commands(thread: usize, count: usize) -> Vec<Command> {
         let own_id = eo_order_id(thread, index);
         let registered = instrument(u128::from(rng.below(EO_INSTRUMENTS as u64)));
         let price = 1000 + rng.below(17) as i64 - 8;
-        let qty = if rng.chance(20) { 0 } else { 1 + rng.below(20) };
+        let qty = if rng.permille(20) {
+            0
+        } else {
+            1 + rng.below(20)
+        };
         let command = match rng.below(1000) {
             0..450 => {
                 let order = Order::new(own_id, registered, rng.side(), rng.kind(), price, qty);
@@ -539,7 +528,7 @@ fn eo_commands(thread: usize, count: usize) -> Vec<Command> {
                 Command::Add(order)
             }
             470..700 => {
-                let (order_id, instrument_id) = if !cancellable.is_empty() && rng.chance(900) {
+                let (order_id, instrument_id) = if !cancellable.is_empty() && rng.permille(900) {
                     cancellable.swap_remove(rng.index(cancellable.len()))
                 } else {
                     (own_id, registered) // never added: unknown_order
@@ -550,7 +539,7 @@ fn eo_commands(thread: usize, count: usize) -> Vec<Command> {
                 }
             }
             700..850 => {
-                let (order_id, instrument_id) = if !modifiable.is_empty() && rng.chance(900) {
+                let (order_id, instrument_id) = if !modifiable.is_empty() && rng.permille(900) {
                     modifiable.swap_remove(rng.index(modifiable.len()))
                 } else {
                     (own_id, registered)

@@ -1,2 +1,3 @@
 pub mod reference;
+pub mod rng;
 pub mod scratch;
