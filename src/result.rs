@@ -25,6 +25,16 @@ pub enum RejectReason {
 }
 
 impl RejectReason {
+    /// Every reason, in the order the flow format checks them.
+    pub const ALL: [RejectReason; 6] = [
+        RejectReason::InstrumentNotRegistered,
+        RejectReason::OrderbookHalted,
+        RejectReason::InvalidQuantity,
+        RejectReason::DuplicateOrderId,
+        RejectReason::UnknownOrder,
+        RejectReason::PostOnlyWouldCross,
+    ];
+
     /// The reason as written in the event stream.
     pub const fn as_str(self) -> &'static str {
         match self {

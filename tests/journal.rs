@@ -25,15 +25,6 @@ use ringbook::{
 
 const INSTRUMENT: Uuid = Uuid::from_u128(0xA1);
 
-const REASONS: [RejectReason; 6] = [
-    RejectReason::InstrumentNotRegistered,
-    RejectReason::OrderbookHalted,
-    RejectReason::InvalidQuantity,
-    RejectReason::DuplicateOrderId,
-    RejectReason::UnknownOrder,
-    RejectReason::PostOnlyWouldCross,
-];
-
 /// A varied, deterministic entry for `seq`: every op, kind and reason comes round.
 fn entry(seq: u64) -> JournalEntry {
     let order_id = Uuid::from_u128(u128::from(seq) * 0x1_0000_0001);
@@ -70,7 +61,7 @@ fn entry(seq: u64) -> JournalEntry {
     };
     let reject = seq
         .is_multiple_of(4)
-        .then(|| REASONS[(seq / 4 % 6) as usize]);
+        .then(|| RejectReason::ALL[(seq / 4 % 6) as usize]);
     JournalEntry {
         seq,
         timestamp_ns: seq * 1_000 + 7,
@@ -184,7 +175,7 @@ fn every_command_kind_and_reject_reason_round_trips() {
     let mut written = Vec::new();
     let mut writer = JournalWriter::open(dir.path(), JournalConfig::default()).unwrap();
     for command in commands {
-        for reject in std::iter::once(None).chain(REASONS.map(Some)) {
+        for reject in std::iter::once(None).chain(RejectReason::ALL.map(Some)) {
             let seq = written.len() as u64 + 1;
             let e = JournalEntry {
                 seq,

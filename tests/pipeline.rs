@@ -1087,14 +1087,7 @@ fn pipeline_streams_equal_the_direct_engine_with_1_2_3_consumers() {
             ] {
                 assert!(all.iter().any(|e| e.type_name() == name), "no {name} event");
             }
-            for reason in [
-                RejectReason::InstrumentNotRegistered,
-                RejectReason::OrderbookHalted,
-                RejectReason::InvalidQuantity,
-                RejectReason::DuplicateOrderId,
-                RejectReason::UnknownOrder,
-                RejectReason::PostOnlyWouldCross,
-            ] {
+            for reason in RejectReason::ALL {
                 assert!(
                     all.iter().any(
                         |e| matches!(e, OrderbookResult::Rejected { reason: r, .. } if *r == reason)

@@ -116,15 +116,6 @@ pub(crate) const fn payload_len(command: &Command) -> usize {
     }
 }
 
-const REASONS: [RejectReason; 6] = [
-    RejectReason::InstrumentNotRegistered,
-    RejectReason::OrderbookHalted,
-    RejectReason::InvalidQuantity,
-    RejectReason::DuplicateOrderId,
-    RejectReason::UnknownOrder,
-    RejectReason::PostOnlyWouldCross,
-];
-
 #[inline]
 const fn reason_code(reason: RejectReason) -> u8 {
     match reason {
@@ -283,9 +274,14 @@ pub(crate) fn decode_payload(
     }
     let reject = match (payload[1], payload[2]) {
         (0, 0) => None,
-        (1, code @ 1..=6) => Some(REASONS[usize::from(code) - 1]),
         (0, code) => return Err(format!("apply record with reject reason code {code}")),
-        (1, code) => return Err(format!("unknown reject reason code {code}")),
+        (1, code) => match RejectReason::ALL
+            .into_iter()
+            .find(|&reason| reason_code(reason) == code)
+        {
+            Some(reason) => Some(reason),
+            None => return Err(format!("unknown reject reason code {code}")),
+        },
         (d, _) => return Err(format!("unknown disposition {d}")),
     };
     let op = *Op::ALL
@@ -447,7 +443,7 @@ mod tests {
         let mut out = Vec::new();
         let mut seq = 1;
         for command in every_command() {
-            for reject in std::iter::once(None).chain(REASONS.map(Some)) {
+            for reject in std::iter::once(None).chain(RejectReason::ALL.map(Some)) {
                 out.push(JournalEntry {
                     seq,
                     timestamp_ns: seq.wrapping_mul(0x9e37_79b9_7f4a_7c15),
