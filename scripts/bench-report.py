@@ -135,7 +135,9 @@ def closed_loop(name):
 
 
 def cpu_total(run):
-    return sum(run.get("cpu_ns_per_command", {}).values())
+    """CPU ns per command of all stages; None for a run without thread CPU figures."""
+    stages = run.get("cpu_ns_per_command")
+    return sum(stages.values()) if stages else None
 
 
 def cpu_table(runs):
@@ -212,12 +214,15 @@ if waits:
 
 
 def ratio(name, a, b, key):
+    """Median of engine a over median of engine b; key is a JSON field or a function of a
+    run (runs it gives None for are left out)."""
     text = read(name, "json")
     if not text:
         return None
+    value = key if callable(key) else (lambda r: r[key])
     runs = json.loads(text)["runs"]
-    ra = [r[key] for r in runs if r["engine"] == a]
-    rb = [r[key] for r in runs if r["engine"] == b]
+    ra = [v for r in runs if r["engine"] == a and (v := value(r)) is not None]
+    rb = [v for r in runs if r["engine"] == b and (v := value(r)) is not None]
     return median(ra) / max(1e-9, median(rb)) if ra and rb else None
 
 
@@ -252,13 +257,7 @@ if j:
     rows.append(("journal on (sync none) at least 70% of journal off", f"{j * 100:.0f}%", j >= 0.7))
 for target, measured, met in rows:
     print(f"| {target} | {measured} | {'yes' if met else '**no**'} |")
-cpu8 = None
-if read("closed8", "json"):
-    runs8 = json.loads(read("closed8", "json"))["runs"]
-    rc = [cpu_total(r) for r in runs8 if r["engine"] == "ringbook" and r.get("cpu_ns_per_command")]
-    bc = [cpu_total(r) for r in runs8 if r["engine"] == "baseline" and r.get("cpu_ns_per_command")]
-    if rc and bc:
-        cpu8 = median(rc) / median(bc)
+cpu8 = ratio("closed8", "ringbook", "baseline", cpu_total)
 print(f"""
 Where a target is missed: a closed-loop run with one caller has four busy threads (caller,
 sequencer, book consumer, event manager) on two cores. Per command the pipeline uses
