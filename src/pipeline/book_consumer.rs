@@ -5,9 +5,9 @@ use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
 
 use crossbeam_channel::Sender;
-use disruptor::Polling;
+use disruptor::{Polling, Producer};
 
-use super::entry::{Envelope, OutMessage, OutboundEntry};
+use super::entry::{Envelope, InboundEntry, OutMessage, OutboundEntry};
 use super::publish::{publish_all, publish_outbound};
 use super::snapshot_writer::BookCheckpoint;
 use super::wait::{Doorbell, Idler, RoomBell, WaitStrategy};
@@ -23,10 +23,16 @@ const FLUSH_AT: usize = 1024;
 
 /// One owned book and its ring.
 pub(super) struct OwnedBook {
-    book: OrderBook,
+    state: BookState,
     inbound: InboundPoller,
     /// Rung after each batch taken from `inbound`, for the sequencer waiting on it.
     room: Arc<RoomBell>,
+}
+
+/// An owned book and what its consumer knows of it, apart from its ring (so a batch taken
+/// from the ring can be applied to it).
+struct BookState {
+    book: OrderBook,
     slot: u32,
     /// The stop marker has arrived.
     stopped: bool,
@@ -45,13 +51,15 @@ impl OwnedBook {
         room: Arc<RoomBell>,
     ) -> OwnedBook {
         OwnedBook {
-            book,
+            state: BookState {
+                book,
+                slot,
+                stopped: false,
+                failed: false,
+                lost: 0,
+            },
             inbound,
             room,
-            slot,
-            stopped: false,
-            failed: false,
-            lost: 0,
         }
     }
 }
@@ -63,6 +71,8 @@ pub(super) struct ConsumerSetup {
     pub(super) wait: WaitStrategy,
     /// The most commands taken from one book's ring at a time.
     pub(super) batch_size: usize,
+    /// Slots in the outbound ring.
+    pub(super) outbound_size: usize,
     /// Its own bell (the sequencer rings it).
     pub(super) bell: Arc<Doorbell>,
     /// The event manager's bell, rung after a flush.
@@ -81,7 +91,13 @@ pub(super) struct BookConsumer {
     failed_slots: Arc<SlotBits>,
     wait: WaitStrategy,
     batch_size: u64,
+    /// The most outbound slots claimed for one batch's results (a quarter of the ring, so a
+    /// claim never waits for the whole ring to drain).
+    claim_limit: usize,
+    /// Results waiting for outbound room (only between a batch and its publication).
     buffer: Vec<OutboundEntry>,
+    /// Results went into the outbound ring since the event manager was last rung.
+    published: bool,
     failures: Vec<ThreadFailure>,
     /// Its own bell (the sequencer rings it) and the event manager's (rung after a flush).
     bell: Arc<Doorbell>,
@@ -103,6 +119,7 @@ impl BookConsumer {
             failed_slots,
             wait,
             batch_size,
+            outbound_size,
             bell,
             events_bell,
             outbound_room,
@@ -115,7 +132,9 @@ impl BookConsumer {
             failed_slots,
             wait,
             batch_size: batch_size as u64,
+            claim_limit: (outbound_size / 4).max(1),
             buffer: Vec::with_capacity(FLUSH_AT * 2),
+            published: false,
             failures: Vec::new(),
             bell,
             events_bell,
@@ -138,7 +157,7 @@ impl BookConsumer {
             let mut worked = false;
             let mut live = 0usize;
             for i in 0..self.books.len() {
-                if self.books[i].stopped {
+                if self.books[i].state.stopped {
                     continue;
                 }
                 live += 1;
@@ -151,8 +170,8 @@ impl BookConsumer {
                     }
                 }
             }
-            if !self.buffer.is_empty() {
-                self.flush(&mut idler);
+            if std::mem::take(&mut self.published) {
+                self.events_bell.ring();
             }
             if live == 0 {
                 break;
@@ -164,7 +183,7 @@ impl BookConsumer {
                 idler.wait_for_work(&self.bell, || {
                     books
                         .iter()
-                        .any(|b| !b.stopped && b.inbound.has_available())
+                        .any(|b| !b.state.stopped && b.inbound.has_available())
                 });
             }
         }
@@ -177,7 +196,7 @@ impl BookConsumer {
             OutMessage::Done,
         );
         self.events_bell.ring();
-        for owned in self.books.iter().filter(|b| b.failed) {
+        for owned in self.books.iter().map(|b| &b.state).filter(|b| b.failed) {
             let instrument = owned.book.instrument_id();
             if let Some(f) = self
                 .failures
@@ -194,8 +213,8 @@ impl BookConsumer {
             books: self
                 .books
                 .into_iter()
-                .filter(|b| !b.failed)
-                .map(|b| (b.slot, b.book))
+                .filter(|b| !b.state.failed)
+                .map(|b| (b.state.slot, b.state.book))
                 .collect(),
         }
     }
@@ -203,15 +222,21 @@ impl BookConsumer {
     /// Takes up to a batch from book `i`'s ring and applies it. `Ok(false)`: the ring was
     /// empty. `Err`: the book panicked on a command (the rest of the batch is drained as
     /// lost, so a stop marker in it is still seen).
+    ///
+    /// The results go straight into the outbound ring: as many slots are claimed as the
+    /// batch has commands (each has at least one result; at most `claim_limit`), the
+    /// results fill them in order,
+    /// and the ones past them (trades) go to the buffer, published right after. Slots left
+    /// over (a stop marker, a checkpoint, a failed book's lost commands) are published
+    /// empty. When the ring lacks the room, the results are buffered and published as room
+    /// frees, as before.
     fn drain_batch(&mut self, i: usize, idler: &mut Idler) -> Result<bool, String> {
-        let owned = &mut self.books[i];
-        let mut outbound = Outbound {
-            producer: &mut self.outbound,
-            room: &self.outbound_room,
-            events_bell: &self.events_bell,
-            consumer: self.index,
-        };
-        let mut batch = match owned.inbound.take(self.batch_size) {
+        let OwnedBook {
+            state: owned,
+            inbound,
+            room,
+        } = &mut self.books[i];
+        let mut batch = match inbound.take(self.batch_size) {
             Ok(batch) => batch,
             Err(Polling::NoEvents) => return Ok(false),
             Err(Polling::Shutdown) => {
@@ -219,63 +244,53 @@ impl BookConsumer {
                 return Ok(true);
             }
         };
+        let claim = (&mut batch).len().min(self.claim_limit);
         let buffer = &mut self.buffer;
         let checkpoints = &self.checkpoints;
         let mut panicked = None;
-        for entry in &mut batch {
-            let (seq, timestamp_ns) = (entry.seq, entry.timestamp_ns);
-            match entry.envelope() {
-                Envelope::Stop => owned.stopped = true,
-                Envelope::Checkpoint => {
-                    if let Some(tx) = checkpoints {
-                        let image =
-                            (!owned.failed && panicked.is_none()).then(|| owned.book.image());
-                        // The writer only goes away at shutdown, after every consumer.
-                        let _ = tx.send(BookCheckpoint {
-                            seq,
-                            slot: owned.slot,
-                            image,
-                        });
-                    }
-                }
-                _ if owned.failed || panicked.is_some() => owned.lost += 1,
-                Envelope::Apply(command) => {
-                    let book = &mut owned.book;
-                    let applied = panic::catch_unwind(AssertUnwindSafe(|| {
-                        #[cfg(test)]
-                        tests_hook::maybe_panic(&command);
-                        book.apply(&command, &mut |result| {
-                            buffer.push(OutboundEntry {
-                                seq,
-                                timestamp_ns,
-                                message: OutMessage::Event(result),
-                            })
-                        })
-                    }));
-                    if let Err(payload) = applied {
-                        owned.lost += 1;
-                        panicked = Some(panic_message(payload.as_ref()));
-                    }
-                }
-                Envelope::Reject(command, reason) => buffer.push(OutboundEntry {
-                    seq,
-                    timestamp_ns,
-                    message: OutMessage::Event(OrderbookResult::rejected(&command, reason)),
-                }),
+        let mut batch = Some(batch);
+        debug_assert!(buffer.is_empty(), "results left from an earlier batch");
+        let direct = self.outbound.try_batch_publish(claim, |slots| {
+            let mut sink = Direct {
+                slots,
+                overflow: &mut *buffer,
+            };
+            if let Some(mut batch) = batch.take() {
+                panicked = apply_batch(owned, &mut batch, checkpoints, &mut sink);
             }
-            if buffer.len() >= FLUSH_AT {
-                outbound.flush(buffer, idler);
+            for slot in sink.slots {
+                *slot = OutboundEntry::default();
             }
+        });
+        let mut outbound = Outbound {
+            producer: &mut self.outbound,
+            room: &self.outbound_room,
+            events_bell: &self.events_bell,
+            consumer: self.index,
+        };
+        if direct.is_ok() {
+            self.published = true;
         }
-        drop(batch);
-        owned.room.freed();
+        if let Some(mut batch) = batch {
+            // The ring lacked the room: buffered, published whenever `FLUSH_AT` wait.
+            let mut sink = Buffered {
+                buffer,
+                outbound: &mut outbound,
+                idler,
+            };
+            panicked = apply_batch(owned, &mut batch, checkpoints, &mut sink);
+        }
+        if !buffer.is_empty() {
+            outbound.flush(buffer, idler);
+        }
+        room.freed();
         panicked.map_or(Ok(true), Err)
     }
 
     /// Marks book `index` failed after a panic: callers are refused from now on, and the
     /// commands still in its ring are drained and counted as lost.
     fn fail_book(&mut self, index: usize, message: String) {
-        let owned = &mut self.books[index];
+        let owned = &mut self.books[index].state;
         owned.failed = true;
         self.failed_slots.set(owned.slot);
         let instrument = owned.book.instrument_id();
@@ -287,15 +302,104 @@ impl BookConsumer {
         });
     }
 
-    /// Publishes every buffered result to the outbound ring and rings the event manager.
-    fn flush(&mut self, idler: &mut Idler) {
-        Outbound {
-            producer: &mut self.outbound,
-            room: &self.outbound_room,
-            events_bell: &self.events_bell,
-            consumer: self.index,
+}
+
+/// Applies every command of `batch` to `owned`'s book, in order, handing each result to
+/// `sink`. Returns the panic message if the book panicked (the commands after it are
+/// counted as lost, not applied).
+fn apply_batch<'b>(
+    owned: &mut BookState,
+    batch: impl Iterator<Item = &'b InboundEntry>,
+    checkpoints: &Option<Sender<BookCheckpoint>>,
+    sink: &mut impl ResultSink,
+) -> Option<String> {
+    let mut panicked = None;
+    for entry in batch {
+        let (seq, timestamp_ns) = (entry.seq, entry.timestamp_ns);
+        match entry.envelope() {
+            Envelope::Stop => owned.stopped = true,
+            Envelope::Checkpoint => {
+                if let Some(tx) = checkpoints {
+                    let image = (!owned.failed && panicked.is_none()).then(|| owned.book.image());
+                    // The writer only goes away at shutdown, after every consumer.
+                    let _ = tx.send(BookCheckpoint {
+                        seq,
+                        slot: owned.slot,
+                        image,
+                    });
+                }
+            }
+            _ if owned.failed || panicked.is_some() => owned.lost += 1,
+            Envelope::Apply(command) => {
+                let book = &mut owned.book;
+                let applied = panic::catch_unwind(AssertUnwindSafe(|| {
+                    #[cfg(test)]
+                    tests_hook::maybe_panic(&command);
+                    book.apply(&command, &mut |result| {
+                        sink.put(OutboundEntry {
+                            seq,
+                            timestamp_ns,
+                            message: OutMessage::Event(result),
+                        })
+                    })
+                }));
+                if let Err(payload) = applied {
+                    owned.lost += 1;
+                    panicked = Some(panic_message(payload.as_ref()));
+                }
+            }
+            Envelope::Reject(command, reason) => sink.put(OutboundEntry {
+                seq,
+                timestamp_ns,
+                message: OutMessage::Event(OrderbookResult::rejected(&command, reason)),
+            }),
         }
-        .flush(&mut self.buffer, idler);
+        sink.command_done();
+    }
+    panicked
+}
+
+/// Where a book consumer puts the results of the commands it applies.
+trait ResultSink {
+    /// Takes the next result, in order.
+    fn put(&mut self, entry: OutboundEntry);
+    /// Called after each command's results.
+    fn command_done(&mut self) {}
+}
+
+/// Claimed outbound slots, filled in order; the results past them go to `overflow`.
+struct Direct<'s, I> {
+    slots: I,
+    overflow: &'s mut Vec<OutboundEntry>,
+}
+
+impl<'r, I: Iterator<Item = &'r mut OutboundEntry>> ResultSink for Direct<'_, I> {
+    #[inline]
+    fn put(&mut self, entry: OutboundEntry) {
+        match self.slots.next() {
+            Some(slot) => *slot = entry,
+            None => self.overflow.push(entry),
+        }
+    }
+}
+
+/// The buffer, published whenever it reaches [`FLUSH_AT`] (used when the ring is full).
+struct Buffered<'s, 'o, 'i> {
+    buffer: &'s mut Vec<OutboundEntry>,
+    outbound: &'s mut Outbound<'o>,
+    idler: &'i mut Idler,
+}
+
+impl ResultSink for Buffered<'_, '_, '_> {
+    #[inline]
+    fn put(&mut self, entry: OutboundEntry) {
+        self.buffer.push(entry);
+    }
+
+    fn command_done(&mut self) {
+        if self.buffer.len() >= FLUSH_AT {
+            self.outbound.flush(self.buffer, self.idler);
+        }
     }
 }
 

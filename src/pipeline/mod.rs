@@ -212,6 +212,7 @@ impl Pipeline {
                     failed_slots: Arc::clone(&shared.failed),
                     wait: config.wait_strategy,
                     batch_size: config.batch_size,
+                    outbound_size: config.outbound_ring_size,
                     bell: Arc::clone(&consumer_bells[index]),
                     events_bell: Arc::clone(&events_bell),
                     outbound_room: Arc::clone(&outbound_room),
