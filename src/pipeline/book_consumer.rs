@@ -17,8 +17,9 @@ use super::{
 use crate::book::OrderBook;
 use crate::result::OrderbookResult;
 
-/// Publish the buffered results once this many are waiting, checked after every command
-/// (256 and 2,048 measured no better; 32 and 64 cost the event manager more wake-ups).
+/// When the outbound ring is full, publish the buffered results once this many are waiting,
+/// checked after every command (256 and 2,048 measured no better; 32 and 64 cost the event
+/// manager more wake-ups).
 const FLUSH_AT: usize = 1024;
 
 /// One owned book and its ring.
@@ -225,11 +226,10 @@ impl BookConsumer {
     ///
     /// The results go straight into the outbound ring: as many slots are claimed as the
     /// batch has commands (each has at least one result; at most `claim_limit`), the
-    /// results fill them in order,
-    /// and the ones past them (trades) go to the buffer, published right after. Slots left
-    /// over (a stop marker, a checkpoint, a failed book's lost commands) are published
-    /// empty. When the ring lacks the room, the results are buffered and published as room
-    /// frees, as before.
+    /// results fill them in order, and the ones past them (trades) go to the buffer,
+    /// published right after. Slots left over (a stop marker, a checkpoint, a failed book's
+    /// lost commands) are published empty. When the ring lacks the room, the results are
+    /// buffered and published as room frees.
     fn drain_batch(&mut self, i: usize, idler: &mut Idler) -> Result<bool, String> {
         let OwnedBook {
             state: owned,
@@ -244,7 +244,7 @@ impl BookConsumer {
                 return Ok(true);
             }
         };
-        let claim = (&mut batch).len().min(self.claim_limit);
+        let claim = ExactSizeIterator::len(&&mut batch).min(self.claim_limit);
         let buffer = &mut self.buffer;
         let checkpoints = &self.checkpoints;
         let mut panicked = None;
@@ -272,7 +272,7 @@ impl BookConsumer {
             self.published = true;
         }
         if let Some(mut batch) = batch {
-            // The ring lacked the room: buffered, published whenever `FLUSH_AT` wait.
+            // The ring lacked the room: buffered, published each time `FLUSH_AT` wait.
             let mut sink = Buffered {
                 buffer,
                 outbound: &mut outbound,
@@ -301,7 +301,6 @@ impl BookConsumer {
             message,
         });
     }
-
 }
 
 /// Applies every command of `batch` to `owned`'s book, in order, handing each result to
