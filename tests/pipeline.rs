@@ -1198,6 +1198,64 @@ fn stop_with_full_rings_loses_nothing() {
     assert_exactly_once(&taken, &recording.events());
 }
 
+/// Callers publishing as fast as they can, with room in every ring, while `stop` runs:
+/// each command a caller was told was taken has exactly one outcome, and the others none.
+/// (A caller that published after the stop marker would be lost: the test fails if callers
+/// skip the admission check.)
+#[test]
+fn callers_racing_stop_with_room_in_the_rings_lose_nothing() {
+    for round in 0..24u64 {
+        let instruments = [instrument(0), instrument(1), instrument(2)];
+        let recording = Recording::default();
+        let manager = builder(instruments)
+            .subscriber(recording.subscriber())
+            .build()
+            .unwrap();
+        manager.start().unwrap();
+        let manager = Arc::new(manager);
+        let started = Arc::new(AtomicUsize::new(0));
+        let callers: Vec<_> = (0..3usize)
+            .map(|caller| {
+                let (manager, started) = (Arc::clone(&manager), Arc::clone(&started));
+                thread::spawn(move || {
+                    let mut taken = Vec::new();
+                    for i in (caller..).step_by(3) {
+                        let command = Command::Add(Order::limit(
+                            Uuid::from_u128(0x7_0000_0000 + i as u128),
+                            instruments[i % instruments.len()],
+                            Side::Buy,
+                            1000 - (i % 50) as i64,
+                            1 + (i % 7) as u64,
+                        ));
+                        match send(&*manager, command) {
+                            Ok(()) => taken.push(command),
+                            Err(OrderbookManagerError::NotRunning { .. }) => return taken,
+                            Err(error) => panic!("{command:?}: {error}"),
+                        }
+                        if taken.len() == 1_000 {
+                            started.fetch_add(1, Ordering::AcqRel);
+                        }
+                    }
+                    unreachable!("caller {caller} ran out of order ids")
+                })
+            })
+            .collect();
+        wait_until("every caller under way", || {
+            started.load(Ordering::Acquire) == 3
+        });
+        // Stop at a different point of the callers' stride each round.
+        thread::sleep(Duration::from_micros(round * 150));
+        let stopper = Arc::clone(&manager);
+        within_limit("stop", move || stopper.stop()).unwrap();
+        let mut taken = Vec::new();
+        for caller in callers {
+            taken.extend(within_limit("a caller", move || caller.join().unwrap()));
+        }
+        assert!(recording.finished());
+        assert_exactly_once(&taken, &recording.events());
+    }
+}
+
 #[test]
 fn stop_is_idempotent_and_later_calls_are_refused() {
     let instrument_id = instrument(0);
