@@ -186,7 +186,27 @@ impl OrderBook {
     /// Matches a taker against the opposite side, best price first and time priority
     /// within a price, at the makers' prices, until it is filled or no longer crosses.
     /// Publishes one `trade` per fill and returns the taker's open quantity.
+    ///
+    /// The check that it crosses at all is inlined into the callers: most adds do not
+    /// cross, and they skip the matching loop's call (saving its register spills).
+    #[inline]
     fn take<S: EventSink + ?Sized>(
+        &mut self,
+        taker_order_id: Uuid,
+        taker_side: Side,
+        limit: Option<Price>,
+        remaining: Qty,
+        sink: &mut S,
+    ) -> Qty {
+        if remaining == 0 || !self.ladder(taker_side.opposite()).crossed_by(limit) {
+            return remaining;
+        }
+        self.take_crossing(taker_order_id, taker_side, limit, remaining, sink)
+    }
+
+    /// [`Self::take`] for a taker that crosses the opposite side's best level.
+    #[inline(never)]
+    fn take_crossing<S: EventSink + ?Sized>(
         &mut self,
         taker_order_id: Uuid,
         taker_side: Side,
