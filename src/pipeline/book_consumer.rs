@@ -14,7 +14,7 @@ use super::wait::{Doorbell, Idler, RoomBell, WaitStrategy};
 use super::{
     InboundPoller, OutboundProducer, SlotBits, ThreadFailure, ThreadReport, panic_message,
 };
-use crate::book::OrderBook;
+use crate::book::{BookImage, OrderBook};
 use crate::result::OrderbookResult;
 
 /// When the outbound ring is full, publish the buffered results once this many are waiting,
@@ -256,7 +256,7 @@ impl BookConsumer {
                 overflow: &mut *buffer,
             };
             if let Some(mut batch) = batch.take() {
-                panicked = apply_batch(owned, &mut batch, checkpoints, &mut sink);
+                panicked = apply_batch(owned, &mut &mut batch, checkpoints, &mut sink);
             }
             for slot in sink.slots {
                 *slot = OutboundEntry::default();
@@ -278,7 +278,7 @@ impl BookConsumer {
                 outbound: &mut outbound,
                 idler,
             };
-            panicked = apply_batch(owned, &mut batch, checkpoints, &mut sink);
+            panicked = apply_batch(owned, &mut &mut batch, checkpoints, &mut sink);
         }
         if !buffer.is_empty() {
             outbound.flush(buffer, idler);
@@ -305,47 +305,68 @@ impl BookConsumer {
 
 /// Applies every command of `batch` to `owned`'s book, in order, handing each result to
 /// `sink`. Returns the panic message if the book panicked (the commands after it are
-/// counted as lost, not applied).
-fn apply_batch<'b>(
+/// counted as lost, not applied; markers are still seen).
+///
+/// One `catch_unwind` around the whole batch rather than one per command: the batch
+/// iterator has moved past the command that panicked, so the rest is drained after it.
+fn apply_batch<'b, I: Iterator<Item = &'b InboundEntry>>(
     owned: &mut BookState,
-    batch: impl Iterator<Item = &'b InboundEntry>,
+    batch: &mut I,
     checkpoints: &Option<Sender<BookCheckpoint>>,
     sink: &mut impl ResultSink,
 ) -> Option<String> {
     let mut panicked = None;
+    if !owned.failed {
+        let applied = panic::catch_unwind(AssertUnwindSafe(|| {
+            apply_all(owned, &mut *batch, checkpoints, sink)
+        }));
+        match applied {
+            Ok(()) => return None,
+            Err(payload) => {
+                owned.lost += 1;
+                panicked = Some(panic_message(payload.as_ref()));
+            }
+        }
+    }
+    // A failed book: its commands are lost, its markers still honoured.
+    for entry in batch {
+        match entry.envelope() {
+            Envelope::Stop => owned.stopped = true,
+            Envelope::Checkpoint => send_checkpoint(checkpoints, entry.seq, owned.slot, None),
+            _ => owned.lost += 1,
+        }
+    }
+    panicked
+}
+
+/// [`apply_batch`] for a live book, until the batch ends or the book panics.
+#[inline]
+fn apply_all<'b>(
+    owned: &mut BookState,
+    batch: impl Iterator<Item = &'b InboundEntry>,
+    checkpoints: &Option<Sender<BookCheckpoint>>,
+    sink: &mut impl ResultSink,
+) {
     for entry in batch {
         let (seq, timestamp_ns) = (entry.seq, entry.timestamp_ns);
         match entry.envelope() {
             Envelope::Stop => owned.stopped = true,
             Envelope::Checkpoint => {
-                if let Some(tx) = checkpoints {
-                    let image = (!owned.failed && panicked.is_none()).then(|| owned.book.image());
-                    // The writer only goes away at shutdown, after every consumer.
-                    let _ = tx.send(BookCheckpoint {
-                        seq,
-                        slot: owned.slot,
-                        image,
-                    });
+                if checkpoints.is_some() {
+                    let image = owned.book.image();
+                    send_checkpoint(checkpoints, seq, owned.slot, Some(image));
                 }
             }
-            _ if owned.failed || panicked.is_some() => owned.lost += 1,
             Envelope::Apply(command) => {
-                let book = &mut owned.book;
-                let applied = panic::catch_unwind(AssertUnwindSafe(|| {
-                    #[cfg(test)]
-                    tests_hook::maybe_panic(&command);
-                    book.apply(&command, &mut |result| {
-                        sink.put(OutboundEntry {
-                            seq,
-                            timestamp_ns,
-                            message: OutMessage::Event(result),
-                        })
+                #[cfg(test)]
+                tests_hook::maybe_panic(&command);
+                owned.book.apply(&command, &mut |result| {
+                    sink.put(OutboundEntry {
+                        seq,
+                        timestamp_ns,
+                        message: OutMessage::Event(result),
                     })
-                }));
-                if let Err(payload) = applied {
-                    owned.lost += 1;
-                    panicked = Some(panic_message(payload.as_ref()));
-                }
+                });
             }
             Envelope::Reject(command, reason) => sink.put(OutboundEntry {
                 seq,
@@ -355,7 +376,20 @@ fn apply_batch<'b>(
         }
         sink.command_done();
     }
-    panicked
+}
+
+/// Sends a book's image (`None`: the book failed) at the checkpoint `seq` to the snapshot
+/// writer, if the engine takes snapshots.
+fn send_checkpoint(
+    checkpoints: &Option<Sender<BookCheckpoint>>,
+    seq: u64,
+    slot: u32,
+    image: Option<BookImage>,
+) {
+    if let Some(tx) = checkpoints {
+        // The writer only goes away at shutdown, after every consumer.
+        let _ = tx.send(BookCheckpoint { seq, slot, image });
+    }
 }
 
 /// Where a book consumer puts the results of the commands it applies.
