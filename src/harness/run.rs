@@ -117,60 +117,33 @@ pub fn run(
         .partition_point(|&index| (index as usize) < warmup);
     let base = Instant::now();
     let (probe, shared) = Probe::new(workload, Arc::clone(&intended), first_measured_add, base);
-    let service: Box<dyn OrderbookManagerService> = match engine {
+    // Each engine's concrete type, so the sender's calls are direct (and inlined) for
+    // both alike rather than through a `dyn` call.
+    let (start_ns, samples) = match engine {
         EngineKind::Ringbook(config) => {
             let mut config = config.clone();
             config.publish_timeout = None;
-            Box::new(
+            let service =
                 OrderbookManagerServiceImpl::builder(workload.instruments.iter().copied())
                     .config(config)
                     .subscriber(probe)
-                    .build()?,
-            )
+                    .build()?;
+            drive(
+                &service, workload, options, &intended, &shared, base, progress,
+            )?
         }
-        EngineKind::Baseline => Box::new(
-            BaselineManager::new(
+        EngineKind::Baseline => {
+            let service = BaselineManager::new(
                 workload.instruments.iter().copied(),
                 vec![Box::new(probe)],
                 None,
             )
-            .with_cores(options.baseline_cores.clone()),
-        ),
+            .with_cores(options.baseline_cores.clone());
+            drive(
+                &service, workload, options, &intended, &shared, base, progress,
+            )?
+        }
     };
-    service.start()?;
-    // The sender runs on a thread of its own so it can be pinned without pinning the caller.
-    let (start_ns, samples) = thread::scope(|scope| {
-        thread::Builder::new()
-            .name("rb-bench-sender".into())
-            .spawn_scoped(scope, || {
-                if let Some(core) = options.sender_core {
-                    core_affinity::set_for_current(core_affinity::CoreId { id: core });
-                }
-                send_all(
-                    workload,
-                    service.as_ref(),
-                    options,
-                    &intended,
-                    &shared,
-                    base,
-                    progress,
-                )
-            })
-            .map_err(|source| OrderbookManagerError::ThreadSpawn {
-                thread: "rb-bench-sender".into(),
-                source,
-            })?
-            .join()
-            .unwrap_or_else(|payload| {
-                Err(OrderbookManagerError::CloseOrderbookError {
-                    thread: "rb-bench-sender".into(),
-                    instruments: Vec::new(),
-                    lost_commands: 0,
-                    message: crate::pipeline::panic_message(payload.as_ref()),
-                })
-            })
-    })?;
-    service.stop()?;
     let end_ns = shared
         .last_event_ns
         .load(Ordering::Acquire)
@@ -195,12 +168,51 @@ pub fn run(
     })
 }
 
+/// Starts `service`, sends the workload from a thread of its own (so it can be pinned
+/// without pinning the caller) and stops it. Returns what [`send_all`] returns.
+fn drive<S: OrderbookManagerService>(
+    service: &S,
+    workload: &Workload,
+    options: &RunOptions,
+    intended: &[AtomicU64],
+    shared: &ProbeShared,
+    base: Instant,
+    progress: &mut (dyn FnMut(u64) + Send),
+) -> Result<(u64, Option<(ThreadSample, ThreadSample)>), OrderbookManagerError> {
+    service.start()?;
+    let sent = thread::scope(|scope| {
+        thread::Builder::new()
+            .name("rb-bench-sender".into())
+            .spawn_scoped(scope, || {
+                if let Some(core) = options.sender_core {
+                    core_affinity::set_for_current(core_affinity::CoreId { id: core });
+                }
+                send_all(workload, service, options, intended, shared, base, progress)
+            })
+            .map_err(|source| OrderbookManagerError::ThreadSpawn {
+                thread: "rb-bench-sender".into(),
+                source,
+            })?
+            .join()
+            .unwrap_or_else(|payload| {
+                Err(OrderbookManagerError::CloseOrderbookError {
+                    thread: "rb-bench-sender".into(),
+                    instruments: Vec::new(),
+                    lost_commands: 0,
+                    message: crate::pipeline::panic_message(payload.as_ref()),
+                })
+            })
+    })?;
+    service.stop()?;
+    Ok(sent)
+}
+
 /// Warms the engine up, then sends the measured commands (paced in open loop), and waits
 /// until every outcome is seen. Returns the measurement's start, ns since `base`, and the
 /// process's threads sampled at its start and end (while the engine still runs).
-fn send_all(
+fn send_all<S: OrderbookManagerService>(
     workload: &Workload,
-    service: &dyn OrderbookManagerService,
+    service: &S,
     options: &RunOptions,
     intended: &[AtomicU64],
     shared: &ProbeShared,
