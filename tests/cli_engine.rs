@@ -264,3 +264,53 @@ fn closed_loop_bench_reports_cpu_per_command_by_stage() {
     }
     fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn bench_places_the_baseline_apart_from_ringbook_when_asked() {
+    let dir = scratch("bench-placement");
+    let json = dir.join("summary.json");
+    let run = |baseline_cores: &str| {
+        let output = ringbook(&[
+            "bench",
+            "--instruments",
+            "2",
+            "--orders",
+            "2000",
+            "--warmup",
+            "100",
+            "--baseline",
+            "--cores",
+            "0",
+            "--baseline-cores",
+            baseline_cores,
+            "--json",
+            json.to_str().unwrap(),
+        ]);
+        let table = String::from_utf8(output.stdout).unwrap();
+        let summary: Value = serde_json::from_str(&fs::read_to_string(&json).unwrap()).unwrap();
+        (table, summary["setup"].clone())
+    };
+    let (table, setup) = run("os");
+    assert!(table.contains("baseline cores left to the OS"), "{table}");
+    assert_eq!(setup["cores"], serde_json::json!([0]));
+    assert_eq!(setup["baseline_cores"], serde_json::json!([]));
+
+    let (table, setup) = run("0");
+    assert!(
+        !table.contains("baseline cores"),
+        "same cores as ringbook: {table}"
+    );
+    assert_eq!(setup["baseline_cores"], serde_json::json!([0]));
+
+    let refused = Command::new(env!("CARGO_BIN_EXE_ringbook"))
+        .args(["bench", "--baseline", "--baseline-cores", "100000"])
+        .output()
+        .expect("run ringbook");
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8(refused.stderr).unwrap();
+    assert!(
+        stderr.contains("--baseline-cores: core 100000 is not available"),
+        "{stderr}"
+    );
+    fs::remove_dir_all(dir).unwrap();
+}

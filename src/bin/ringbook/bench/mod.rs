@@ -70,6 +70,26 @@ pub(crate) struct BenchArgs {
     /// Never pin the sender or the engines' threads unless asked (--cores, --sender-core).
     #[arg(long)]
     no_isolate: bool,
+    /// Where the baseline's threads run: a core list (pinned round-robin, event manager
+    /// first, then each book), or `os` to leave them to the scheduler as the original
+    /// design does. Default: the same cores as ringbook's (--cores, or the open loop's
+    /// isolation), for a like-for-like comparison.
+    #[arg(long, value_name = "LIST|os", value_parser = parse_baseline_cores)]
+    baseline_cores: Option<BaselineCores>,
+}
+
+/// `--baseline-cores`: pinned to a list, or left to the scheduler.
+#[derive(Clone, Debug)]
+enum BaselineCores {
+    Pinned(Vec<usize>),
+    Os,
+}
+
+fn parse_baseline_cores(text: &str) -> Result<BaselineCores, String> {
+    match text.trim() {
+        "os" => Ok(BaselineCores::Os),
+        list => ringbook::parse_core_list(list).map(BaselineCores::Pinned),
+    }
 }
 
 /// Where the sender and each engine's threads run: `(sender core, ringbook cores,
@@ -98,7 +118,11 @@ fn placement(
             .collect();
         (auto && !rest.is_empty()).then_some(rest)
     });
-    let baseline = engine.clone().unwrap_or_default();
+    let baseline = match &args.baseline_cores {
+        Some(BaselineCores::Pinned(cores)) => cores.clone(),
+        Some(BaselineCores::Os) => Vec::new(),
+        None => engine.clone().unwrap_or_default(),
+    };
     (sender, engine, baseline)
 }
 
@@ -203,6 +227,15 @@ pub(crate) fn run_bench(args: BenchArgs, engine: &EngineArgs) -> Result<(), Fail
     config
         .validate(args.instruments as usize)
         .map_err(|e| Failure::other(e.to_string()))?;
+    if let Some(core) = baseline_cores
+        .iter()
+        .find(|c| !ringbook::available_cores().contains(c))
+    {
+        return Err(Failure::other(format!(
+            "--baseline-cores: core {core} is not available to this process (allowed: {:?})",
+            ringbook::available_cores()
+        )));
+    }
     if let Some(core) = sender_core
         && !ringbook::available_cores().contains(&core)
     {
@@ -273,6 +306,7 @@ pub(crate) fn run_bench(args: BenchArgs, engine: &EngineArgs) -> Result<(), Fail
         consumers: config.consumers.min(workload.instruments.len()),
         wait: config.wait_strategy.to_string(),
         cores: config.cores.clone(),
+        baseline_cores: args.baseline.then(|| options.baseline_cores.clone()),
         sender_core,
         seed: args.seed,
     };

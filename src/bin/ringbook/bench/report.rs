@@ -14,6 +14,8 @@ pub(crate) struct Setup {
     pub(crate) consumers: usize,
     pub(crate) wait: String,
     pub(crate) cores: Option<Vec<usize>>,
+    /// The baseline's cores when it runs (empty: left to the scheduler).
+    pub(crate) baseline_cores: Option<Vec<usize>>,
     pub(crate) sender_core: Option<usize>,
     pub(crate) seed: u64,
 }
@@ -92,6 +94,13 @@ pub(crate) fn table(setup: &Setup, runs: &[RunReport]) -> String {
                 .sender_core
                 .map(|c| format!(", sender on core {c}"))
                 .unwrap_or_default()
+            + &match setup.baseline_cores.as_deref() {
+                Some([]) if setup.cores.is_some() => ", baseline cores left to the OS".into(),
+                Some(c) if !c.is_empty() && setup.cores.as_deref() != Some(c) => {
+                    format!(", baseline cores {c:?}")
+                }
+                _ => String::new(),
+            }
     );
     let _ = writeln!(
         out,
@@ -213,7 +222,7 @@ pub(crate) fn json(setup: &Setup, runs: &[RunReport]) -> String {
     let mut out = String::from("{\n");
     let _ = writeln!(
         out,
-        "  \"setup\": {{\"instruments\": {}, \"commands\": {}, \"orders\": {}, \"warmup\": {}, \"rate\": {}, \"consumers\": {}, \"wait\": \"{}\", \"cores\": {}, \"sender_core\": {}, \"seed\": {}}},",
+        "  \"setup\": {{\"instruments\": {}, \"commands\": {}, \"orders\": {}, \"warmup\": {}, \"rate\": {}, \"consumers\": {}, \"wait\": \"{}\", \"cores\": {}, \"baseline_cores\": {}, \"sender_core\": {}, \"seed\": {}}},",
         setup.instruments,
         setup.commands,
         setup.orders,
@@ -223,6 +232,10 @@ pub(crate) fn json(setup: &Setup, runs: &[RunReport]) -> String {
         setup.wait,
         setup
             .cores
+            .as_ref()
+            .map_or("null".to_string(), |c| format!("{c:?}")),
+        setup
+            .baseline_cores
             .as_ref()
             .map_or("null".to_string(), |c| format!("{c:?}")),
         setup
