@@ -11,9 +11,7 @@ use super::entry::{Envelope, InboundEntry, OutMessage, OutboundEntry};
 use super::publish::{publish_all, publish_outbound};
 use super::snapshot_writer::BookCheckpoint;
 use super::wait::{Doorbell, Idler, RoomBell, WaitStrategy};
-use super::{
-    InboundPoller, OutboundProducer, SlotBits, ThreadFailure, ThreadReport, panic_message,
-};
+use super::{InboundPoller, SlotBits, ThreadFailure, ThreadReport, panic_message};
 use crate::book::{BookImage, OrderBook};
 use crate::result::OrderbookResult;
 
@@ -84,11 +82,12 @@ pub(super) struct ConsumerSetup {
     pub(super) checkpoints: Option<Sender<BookCheckpoint>>,
 }
 
-/// A book consumer thread's state.
-pub(super) struct BookConsumer {
+/// A book consumer thread's state. `P`: its producer on the outbound ring (a single
+/// producer when it is the ring's only one).
+pub(super) struct BookConsumer<P> {
     index: usize,
     books: Vec<OwnedBook>,
-    outbound: OutboundProducer,
+    outbound: P,
     failed_slots: Arc<SlotBits>,
     wait: WaitStrategy,
     batch_size: u64,
@@ -109,13 +108,13 @@ pub(super) struct BookConsumer {
     checkpoints: Option<Sender<BookCheckpoint>>,
 }
 
-impl BookConsumer {
+impl<P: Producer<OutboundEntry>> BookConsumer<P> {
     pub(super) fn new(
         index: usize,
         books: Vec<OwnedBook>,
-        outbound: OutboundProducer,
+        outbound: P,
         setup: ConsumerSetup,
-    ) -> BookConsumer {
+    ) -> BookConsumer<P> {
         let ConsumerSetup {
             failed_slots,
             wait,
@@ -328,12 +327,19 @@ fn apply_batch<'b, I: Iterator<Item = &'b InboundEntry>>(
             }
         }
     }
-    // A failed book: its commands are lost, its markers still honoured.
+    // A failed book: its commands are lost, its markers still honoured, and rejects (which
+    // never touch the book, and include the sequencer's for unregistered instruments)
+    // still published.
     for entry in batch {
         match entry.envelope() {
             Envelope::Stop => owned.stopped = true,
             Envelope::Checkpoint => send_checkpoint(checkpoints, entry.seq, owned.slot, None),
-            _ => owned.lost += 1,
+            Envelope::Reject(command, reason) => sink.put(OutboundEntry {
+                seq: entry.seq,
+                timestamp_ns: entry.timestamp_ns,
+                message: OutMessage::Event(OrderbookResult::rejected(&command, reason)),
+            }),
+            Envelope::Apply(_) => owned.lost += 1,
         }
     }
     panicked
@@ -417,13 +423,13 @@ impl<'r, I: Iterator<Item = &'r mut OutboundEntry>> ResultSink for Direct<'_, I>
 }
 
 /// The buffer, published whenever it reaches [`FLUSH_AT`] (used when the ring is full).
-struct Buffered<'s, 'o, 'i> {
+struct Buffered<'s, 'o, 'i, P> {
     buffer: &'s mut Vec<OutboundEntry>,
-    outbound: &'s mut Outbound<'o>,
+    outbound: &'s mut Outbound<'o, P>,
     idler: &'i mut Idler,
 }
 
-impl ResultSink for Buffered<'_, '_, '_> {
+impl<P: Producer<OutboundEntry>> ResultSink for Buffered<'_, '_, '_, P> {
     #[inline]
     fn put(&mut self, entry: OutboundEntry) {
         self.buffer.push(entry);
@@ -437,14 +443,14 @@ impl ResultSink for Buffered<'_, '_, '_> {
 }
 
 /// The consumer's side of the outbound ring, borrowed apart from its books.
-struct Outbound<'a> {
-    producer: &'a mut OutboundProducer,
+struct Outbound<'a, P> {
+    producer: &'a mut P,
     room: &'a RoomBell,
     events_bell: &'a Doorbell,
     consumer: usize,
 }
 
-impl Outbound<'_> {
+impl<P: Producer<OutboundEntry>> Outbound<'_, P> {
     /// Publishes every buffered result, in order, as batches of whatever room the ring has
     /// (waiting while it is full), and rings the event manager.
     fn flush(&mut self, buffer: &mut Vec<OutboundEntry>, idler: &mut Idler) {

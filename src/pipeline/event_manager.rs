@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use disruptor::Polling;
 
-use super::entry::OutMessage;
+use super::entry::{OutMessage, OutboundEntry};
 use super::wait::{Doorbell, RoomBell, WaitStrategy};
 use super::{OutboundPoller, ThreadFailure, ThreadReport, panic_message};
 use crate::subscriber::{PublishedEvent, Subscriber};
@@ -15,13 +15,44 @@ use crate::subscriber::{PublishedEvent, Subscriber};
 pub(super) struct EventManager {
     outbound: OutboundPoller,
     subscribers: Vec<Box<dyn Subscriber>>,
-    /// Producers (sequencer and book consumers) that have not sent `Done` yet.
+    /// Producers (the book consumers, or the sequencer when there is no book) that have not
+    /// sent `Done` yet.
     producers: usize,
     wait: WaitStrategy,
-    /// Rung by the book consumers (and the sequencer) after they publish.
+    /// Rung by the producers after they publish.
     bell: Arc<Doorbell>,
     /// Rung after each batch it releases, for producers waiting on a full ring.
     room: Arc<RoomBell>,
+}
+
+/// The numbering and the subscribers, apart from the ring (so a batch can borrow the ring
+/// while they change).
+struct Dispatch {
+    subscribers: Vec<Box<dyn Subscriber>>,
+    producers: usize,
+    /// The last output seq given.
+    seq: u64,
+    failures: Vec<ThreadFailure>,
+}
+
+/// Polls `$poller` once and hands its batch to `$dispatch`. A macro rather than a function:
+/// the crate's barrier trait, which `poll` needs, is not public, so the two kinds of
+/// poller cannot share a generic function.
+macro_rules! poll_into {
+    ($poller:expr, $dispatch:expr, $idler:expr, $room:expr) => {
+        match $poller.poll() {
+            Ok(mut batch) => {
+                $idler.reset();
+                $dispatch.batch(&mut batch);
+                drop(batch);
+                $room.freed();
+                $dispatch.batch_end();
+                true
+            }
+            Err(Polling::NoEvents) => true,
+            Err(Polling::Shutdown) => false,
+        }
+    };
 }
 
 impl EventManager {
@@ -45,75 +76,103 @@ impl EventManager {
 
     /// Runs until every producer is done, then finishes each subscriber. A subscriber
     /// that panics is dropped and reported; the others go on.
-    pub(super) fn run(mut self) -> ThreadReport {
-        let mut failures = Vec::new();
-        self.bell.register_current();
-        let mut idler = self.wait.idler();
-        let mut seq = 0u64;
-        while self.producers > 0 {
-            if !self.outbound.has_available() {
-                let outbound = &self.outbound;
-                idler.wait_for_work(&self.bell, || outbound.has_available());
+    pub(super) fn run(self) -> ThreadReport {
+        let EventManager {
+            mut outbound,
+            subscribers,
+            producers,
+            wait,
+            bell,
+            room,
+        } = self;
+        bell.register_current();
+        let mut idler = wait.idler();
+        let mut dispatch = Dispatch {
+            subscribers,
+            producers,
+            seq: 0,
+            failures: Vec::new(),
+        };
+        while dispatch.producers > 0 {
+            if !outbound.has_available() {
+                idler.wait_for_work(&bell, || outbound.has_available());
                 continue;
             }
-            let mut batch = match self.outbound.poll() {
-                Ok(batch) => batch,
-                Err(Polling::NoEvents) => continue,
-                Err(Polling::Shutdown) => break,
+            let open = match &mut outbound {
+                OutboundPoller::Single(poller) => poll_into!(poller, dispatch, idler, room),
+                OutboundPoller::Multi(poller) => poll_into!(poller, dispatch, idler, room),
             };
-            idler.reset();
-            for entry in &mut batch {
-                match &entry.message {
-                    OutMessage::Event(result) => {
-                        seq += 1;
-                        let event = PublishedEvent {
-                            seq,
-                            input_seq: entry.seq,
-                            timestamp_ns: entry.timestamp_ns,
-                            result,
-                        };
-                        let mut i = 0;
-                        while i < self.subscribers.len() {
-                            let subscriber = &mut self.subscribers[i];
-                            match panic::catch_unwind(AssertUnwindSafe(|| {
-                                subscriber.on_event(&event)
-                            })) {
-                                Ok(()) => i += 1,
-                                Err(payload) => {
-                                    let name = subscriber.name().to_string();
-                                    let message = format!(
-                                        "panicked at event {seq}: {}",
-                                        panic_message(payload.as_ref())
-                                    );
-                                    failures.push(subscriber_failure(&name, &message));
-                                    self.subscribers.remove(i);
-                                }
+            if !open {
+                break;
+            }
+        }
+        dispatch.finish()
+    }
+}
+
+impl Dispatch {
+    /// Numbers each result of a batch and hands it to every subscriber; counts `Done`s.
+    #[inline]
+    fn batch<'a>(&mut self, batch: impl Iterator<Item = &'a OutboundEntry>) {
+        for entry in batch {
+            match &entry.message {
+                OutMessage::Event(result) => {
+                    self.seq += 1;
+                    let seq = self.seq;
+                    let event = PublishedEvent {
+                        seq,
+                        input_seq: entry.seq,
+                        timestamp_ns: entry.timestamp_ns,
+                        result,
+                    };
+                    let mut i = 0;
+                    while i < self.subscribers.len() {
+                        let subscriber = &mut self.subscribers[i];
+                        match panic::catch_unwind(AssertUnwindSafe(|| subscriber.on_event(&event)))
+                        {
+                            Ok(()) => i += 1,
+                            Err(payload) => {
+                                let name = subscriber.name().to_string();
+                                let message = format!(
+                                    "panicked at event {seq}: {}",
+                                    panic_message(payload.as_ref())
+                                );
+                                self.failures.push(subscriber_failure(&name, &message));
+                                self.subscribers.remove(i);
                             }
                         }
                     }
-                    OutMessage::Done => self.producers -= 1,
-                    OutMessage::Empty => {}
                 }
-            }
-            drop(batch);
-            self.room.freed();
-            for subscriber in &mut self.subscribers {
-                subscriber.on_batch_end();
+                OutMessage::Done => self.producers -= 1,
+                OutMessage::Empty => {}
             }
         }
+    }
+
+    /// Tells every subscriber a batch has ended.
+    fn batch_end(&mut self) {
+        for subscriber in &mut self.subscribers {
+            subscriber.on_batch_end();
+        }
+    }
+
+    /// Finishes each subscriber and reports the failures.
+    fn finish(mut self) -> ThreadReport {
         for mut subscriber in self.subscribers.drain(..) {
             let name = subscriber.name().to_string();
             match panic::catch_unwind(AssertUnwindSafe(|| subscriber.finish())) {
                 Ok(Ok(())) => {}
-                Ok(Err(error)) => failures.push(subscriber_failure(&name, &error.to_string())),
-                Err(payload) => {
-                    failures.push(subscriber_failure(&name, &panic_message(payload.as_ref())))
-                }
+                Ok(Err(error)) => self
+                    .failures
+                    .push(subscriber_failure(&name, &error.to_string())),
+                Err(payload) => self
+                    .failures
+                    .push(subscriber_failure(&name, &panic_message(payload.as_ref()))),
             }
         }
-        tracing::debug!(events = seq, "event manager stopped");
+        tracing::debug!(events = self.seq, "event manager stopped");
         ThreadReport {
-            failures,
+            failures: self.failures,
             books: Vec::new(),
         }
     }

@@ -2,12 +2,20 @@
 //!
 //! ```text
 //! callers -> ingress ring (multi-producer) -> sequencer -> one inbound ring per book
-//!         -> book consumers -> outbound ring (multi-producer) -> event manager -> subscribers
+//!         -> book consumers -> outbound ring (shared by every book) -> event manager
+//!         -> subscribers
 //! ```
 //!
 //! Every ring is a `disruptor` ring buffer read through an `EventPoller` on a thread of
 //! ours, so each thread chooses how to wait, can own several rings, and can be shut down
 //! by a marker that travels behind the last command.
+//!
+//! The outbound ring is a multi-producer ring when several book consumers share it, and a
+//! single-producer ring when one consumer owns every book (the default): its reader then
+//! polls one cursor instead of a bit per slot. Rejects for instruments that are not
+//! registered go through the first book's ring (its consumer publishes them without
+//! touching the book), so the sequencer never writes to the outbound ring, except when
+//! there is no book at all and it is the ring's only producer.
 
 mod affinity;
 mod book_consumer;
@@ -53,8 +61,35 @@ pub(crate) type IngressProducer = MultiProducer<IngressEntry, SingleConsumerBarr
 pub(crate) type IngressPoller = EventPoller<IngressEntry, MultiProducerBarrier>;
 type InboundProducer = SingleProducer<InboundEntry, SingleConsumerBarrier>;
 type InboundPoller = EventPoller<InboundEntry, SingleProducerBarrier>;
-type OutboundProducer = MultiProducer<OutboundEntry, SingleConsumerBarrier>;
-type OutboundPoller = EventPoller<OutboundEntry, MultiProducerBarrier>;
+/// The outbound ring's producer when it has one: the one book consumer, or the sequencer
+/// when there is no book.
+type OutboundSingle = SingleProducer<OutboundEntry, SingleConsumerBarrier>;
+/// A book consumer's producer on an outbound ring shared by several.
+type OutboundMulti = MultiProducer<OutboundEntry, SingleConsumerBarrier>;
+
+/// The event manager's side of the outbound ring. With one producer the ring is a
+/// single-producer ring, whose poll reads one cursor; with several, a multi-producer ring,
+/// whose poll checks each slot's availability bit (about 20 instructions a result).
+enum OutboundPoller {
+    Single(EventPoller<OutboundEntry, SingleProducerBarrier>),
+    Multi(EventPoller<OutboundEntry, MultiProducerBarrier>),
+}
+
+impl OutboundPoller {
+    /// Whether a result waits to be read.
+    fn has_available(&self) -> bool {
+        match self {
+            OutboundPoller::Single(poller) => poller.has_available(),
+            OutboundPoller::Multi(poller) => poller.has_available(),
+        }
+    }
+}
+
+/// The producers' side of the outbound ring, as built, before it is handed out.
+enum OutboundProducers {
+    Single(OutboundSingle),
+    Multi(OutboundMulti),
+}
 
 /// A thread's failure, as it reports it when joined.
 #[derive(Debug)]
@@ -133,10 +168,30 @@ impl Pipeline {
     ) -> Result<Pipeline, OrderbookManagerError> {
         let instruments = shared.registry.len();
         let consumers = config.consumers.min(instruments);
-        let (out_poller, out_builder) =
-            build_multi_producer(config.outbound_ring_size, OutboundEntry::default, BusySpin)
-                .new_event_poller();
-        let outbound: OutboundProducer = out_builder.build();
+        // The outbound ring's producers: the book consumers, or the sequencer alone when
+        // there is no book (it then publishes the rejects itself).
+        let producers = consumers.max(1);
+        let (out_poller, outbound) = if producers == 1 {
+            let (poller, builder) =
+                build_single_producer(config.outbound_ring_size, OutboundEntry::default, BusySpin)
+                    .new_event_poller();
+            (
+                OutboundPoller::Single(poller),
+                OutboundProducers::Single(builder.build()),
+            )
+        } else {
+            let (poller, builder) =
+                build_multi_producer(config.outbound_ring_size, OutboundEntry::default, BusySpin)
+                    .new_event_poller();
+            (
+                OutboundPoller::Multi(poller),
+                OutboundProducers::Multi(builder.build()),
+            )
+        };
+        let (sequencer_outbound, consumer_outbound) = match outbound {
+            OutboundProducers::Single(single) if consumers == 0 => (Some(single), None),
+            outbound => (None, Some(outbound)),
+        };
 
         let inbound_size = config.inbound_ring_size_for(instruments);
         let outbound_room = Arc::new(RoomBell::default());
@@ -181,7 +236,7 @@ impl Pipeline {
         let sequencer = Sequencer::new(
             ingress,
             inbound_producers,
-            outbound.clone(),
+            sequencer_outbound,
             SequencerSetup {
                 rooms: sequencer::Rooms {
                     ingress: Arc::clone(&shared.ingress_room),
@@ -203,32 +258,38 @@ impl Pipeline {
             },
         );
         pipeline.spawn("rb-sequencer".into(), core_for(0), move || sequencer.run())?;
-        for (index, books) in workers.into_iter().enumerate() {
-            let consumer = BookConsumer::new(
-                index,
-                books,
-                outbound.clone(),
-                ConsumerSetup {
-                    failed_slots: Arc::clone(&shared.failed),
-                    wait: config.wait_strategy,
-                    batch_size: config.batch_size,
-                    outbound_size: config.outbound_ring_size,
-                    bell: Arc::clone(&consumer_bells[index]),
-                    events_bell: Arc::clone(&events_bell),
-                    outbound_room: Arc::clone(&outbound_room),
-                    checkpoints: checkpoints.clone(),
-                },
-            );
-            pipeline.spawn(format!("rb-book-{index}"), core_for(1 + index), move || {
-                consumer.run()
-            })?;
+        let setup_for = |index: usize| ConsumerSetup {
+            failed_slots: Arc::clone(&shared.failed),
+            wait: config.wait_strategy,
+            batch_size: config.batch_size,
+            outbound_size: config.outbound_ring_size,
+            bell: Arc::clone(&consumer_bells[index]),
+            events_bell: Arc::clone(&events_bell),
+            outbound_room: Arc::clone(&outbound_room),
+            checkpoints: checkpoints.clone(),
+        };
+        let name = |index: usize| format!("rb-book-{index}");
+        match consumer_outbound {
+            // One consumer: the ring's only producer.
+            Some(OutboundProducers::Single(single)) => {
+                if let Some(books) = workers.into_iter().next() {
+                    let consumer = BookConsumer::new(0, books, single, setup_for(0));
+                    pipeline.spawn(name(0), core_for(1), move || consumer.run())?;
+                }
+            }
+            Some(OutboundProducers::Multi(multi)) => {
+                for (index, books) in workers.into_iter().enumerate() {
+                    let consumer = BookConsumer::new(index, books, multi.clone(), setup_for(index));
+                    pipeline.spawn(name(index), core_for(1 + index), move || consumer.run())?;
+                }
+            }
+            None => {}
         }
-        drop(outbound);
         drop(checkpoints);
         let events = EventManager::new(
             out_poller,
             subscribers,
-            consumers + 1,
+            producers,
             config.wait_strategy,
             events_bell,
             outbound_room,

@@ -5,7 +5,6 @@ use std::time::{Duration, Instant};
 
 use disruptor::{MissingFreeSlots, Producer};
 
-use super::OutboundProducer;
 use super::entry::{InboundEntry, OutMessage, OutboundEntry};
 use super::wait::{Idler, RoomBell};
 
@@ -112,8 +111,8 @@ impl Pending for OutboundEntry {
 }
 
 /// Publishes one message into the outbound ring, waiting on its `bell` while it is full.
-pub(super) fn publish_outbound(
-    producer: &mut OutboundProducer,
+pub(super) fn publish_outbound<P: Producer<OutboundEntry>>(
+    producer: &mut P,
     bell: &RoomBell,
     idler: &mut Idler,
     seq: u64,

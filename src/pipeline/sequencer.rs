@@ -16,7 +16,7 @@ use super::entry::{Envelope, InboundEntry, NO_SLOT, OutMessage};
 use super::publish::{publish_all, publish_outbound};
 use super::wait::{Doorbell, Idler, RoomBell, WaitStrategy};
 use super::{
-    InboundProducer, IngressPoller, OutboundProducer, ThreadFailure, ThreadReport, nanos_since,
+    InboundProducer, IngressPoller, OutboundSingle, ThreadFailure, ThreadReport, nanos_since,
 };
 use crate::journal::{JournalEntry, JournalError, JournalWriter};
 use crate::registry::InstrumentRegistry;
@@ -52,7 +52,10 @@ pub(super) struct Sequencer {
     /// Taken by `run`, so a batch can borrow it while the rest of `self` changes.
     ingress: Option<IngressPoller>,
     inbound: Vec<InboundProducer>,
-    outbound: OutboundProducer,
+    /// The outbound ring, only when there is no book: the sequencer is then its one
+    /// producer (for the rejects). Otherwise rejects with no book go through the first
+    /// book's ring, and the book consumers are the outbound ring's only producers.
+    outbound: Option<OutboundSingle>,
     registry: Arc<InstrumentRegistry>,
     epoch: Instant,
     wait: WaitStrategy,
@@ -76,7 +79,8 @@ pub(super) struct Sequencer {
     failure: Option<String>,
     /// Commands sequenced after a journal failure: neither journaled nor applied.
     lost: u64,
-    /// Rejects with no book, to publish once the batch is journaled.
+    /// Rejects with no book, to publish once the batch is journaled (when there is no
+    /// book at all).
     direct: Vec<(u64, OrderbookResult)>,
 }
 
@@ -98,7 +102,7 @@ impl Sequencer {
     pub(super) fn new(
         ingress: IngressPoller,
         inbound: Vec<InboundProducer>,
-        outbound: OutboundProducer,
+        outbound: Option<OutboundSingle>,
         setup: SequencerSetup,
     ) -> Sequencer {
         let books = inbound.len();
@@ -175,16 +179,19 @@ impl Sequencer {
                         continue;
                     }
                 }
-                if entry.slot == NO_SLOT {
-                    // No book to keep order with: the reject goes straight out, in sequence.
+                if entry.slot == NO_SLOT && self.outbound.is_some() {
+                    // No book at all: the reject goes straight out, in sequence.
                     if let Envelope::Reject(command, reason) = entry.envelope() {
                         self.direct
                             .push((seq, OrderbookResult::rejected(&command, reason)));
                     }
                 } else {
-                    let pending = &mut self.pending[entry.slot as usize];
+                    // A reject with no book of its own goes through the first book's ring
+                    // (its consumer publishes it without touching the book).
+                    let slot = if entry.slot == NO_SLOT { 0 } else { entry.slot };
+                    let pending = &mut self.pending[slot as usize];
                     if pending.is_empty() {
-                        self.touched.push(entry.slot);
+                        self.touched.push(slot);
                     }
                     if let Some((op, instrument_id)) = entry.control() {
                         tracing::info!(%instrument_id, seq, "{op} sequenced");
@@ -213,16 +220,18 @@ impl Sequencer {
                 // Nothing of a batch the journal may not hold reaches a book.
                 self.discard_pending();
             }
-            for (seq, result) in std::mem::take(&mut self.direct) {
-                publish_outbound(
-                    &mut self.outbound,
-                    &self.rooms.outbound,
-                    &mut idler,
-                    seq,
-                    timestamp_ns,
-                    OutMessage::Event(result),
-                );
-                self.bells.events.ring();
+            if let Some(outbound) = &mut self.outbound {
+                for (seq, result) in self.direct.drain(..) {
+                    publish_outbound(
+                        outbound,
+                        &self.rooms.outbound,
+                        &mut idler,
+                        seq,
+                        timestamp_ns,
+                        OutMessage::Event(result),
+                    );
+                    self.bells.events.ring();
+                }
             }
             self.flush(&mut idler);
         }
@@ -237,15 +246,17 @@ impl Sequencer {
             self.touched.push(slot as u32);
         }
         self.flush(&mut idler);
-        publish_outbound(
-            &mut self.outbound,
-            &self.rooms.outbound,
-            &mut idler,
-            self.next_seq,
-            timestamp_ns,
-            OutMessage::Done,
-        );
-        self.bells.events.ring();
+        if let Some(outbound) = &mut self.outbound {
+            publish_outbound(
+                outbound,
+                &self.rooms.outbound,
+                &mut idler,
+                self.next_seq,
+                timestamp_ns,
+                OutMessage::Done,
+            );
+            self.bells.events.ring();
+        }
         tracing::debug!(commands = self.next_seq, "sequencer stopped");
         if let Some(journal) = self.journal.take()
             && self.failure.is_none()

@@ -184,6 +184,14 @@ fn a_panicking_book_fails_alone_and_stop_reports_it() {
             "{result:?}"
         );
     }
+    // A command for an unregistered instrument is still answered: its reject goes through
+    // the first book's ring, which is the failed book's here.
+    let stranger = Uuid::from_u128(0x5757);
+    let unregistered = buy(8888, stranger);
+    assert!(matches!(
+        manager.add_order(unregistered),
+        Err(OrderbookManagerError::InstrumentNotRegistered { .. })
+    ));
     // And the others, on both threads, still work.
     for _ in 0..50 {
         for instrument in [b, c, d] {
@@ -234,6 +242,13 @@ fn a_panicking_book_fails_alone_and_stop_reports_it() {
         assert_eq!(recording.of(instrument), want, "events of {instrument}");
     }
     assert_eq!(sent.iter().filter(|o| o.instrument_id == a).count(), 50);
+    assert_eq!(
+        recording.of(stranger),
+        [OrderbookResult::rejected(
+            &crate::Command::Add(unregistered),
+            crate::RejectReason::InstrumentNotRegistered
+        )]
+    );
 }
 
 #[test]
@@ -283,4 +298,36 @@ fn a_panicking_subscriber_is_reported_and_the_others_get_every_event() {
         assert_eq!(recording.events(), want);
         assert!(recording.finished.load(Ordering::Acquire));
     }
+}
+
+#[test]
+fn a_manager_without_books_still_answers_every_command() {
+    // No book: the sequencer is the outbound ring's only producer and publishes the
+    // rejects itself.
+    let recording = Recording::default();
+    let manager = OrderbookManagerServiceImpl::builder([])
+        .publish_timeout(None)
+        .subscriber(recording.clone())
+        .build()
+        .unwrap();
+    manager.start().unwrap();
+    let orders: Vec<Order> = (1..=20).map(|n| buy(n, Uuid::from_u128(0x77))).collect();
+    for order in &orders {
+        assert!(matches!(
+            manager.add_order(*order),
+            Err(OrderbookManagerError::InstrumentNotRegistered { .. })
+        ));
+    }
+    stop_within_limit(manager).unwrap();
+    assert!(recording.finished.load(Ordering::Acquire));
+    let want: Vec<OrderbookResult> = orders
+        .iter()
+        .map(|o| {
+            OrderbookResult::rejected(
+                &crate::Command::Add(*o),
+                crate::RejectReason::InstrumentNotRegistered,
+            )
+        })
+        .collect();
+    assert_eq!(recording.of(Uuid::from_u128(0x77)), want);
 }
