@@ -173,6 +173,14 @@ print("Latency: each new order, from its *intended* send time to its first event
 print("manager, in an HdrHistogram. Closed loop times one command in eight and shows the queue a")
 print("saturated engine builds; open loop sends every command on a fixed schedule.\n")
 table("closed8", "8 instruments, closed loop")
+table("closed8pin", "8 instruments, closed loop, ringbook's threads pinned; the baseline as designed")
+if read("closed8pin", "json"):
+    print("Ringbook's pinning option (`--cores`, the design's core-pinned book consumer): the")
+    print("sequencer, the event manager and the sender share core 0, and the book consumer has core")
+    print("1 to itself. The baseline runs as the original design does, with nothing pinned")
+    print("(`--baseline-cores os`; pinned round-robin onto the same two cores it is slower). Unpinned,")
+    print("the scheduler moves ringbook's four threads between the two cores and about a fifth of")
+    print("the machine goes idle (cores busy, first table); pinned, it stays busy.\n")
 table("closed8c2", "8 instruments, closed loop, two book consumer threads")
 if read("closed8c2", "json"):
     print("With one consumer thread the book stage is the slowest and runs on one core while the")
@@ -246,6 +254,9 @@ if pipe:
 t8 = ratio("closed8", "ringbook", "baseline", "throughput_per_s")
 if t8:
     rows.append(("pipeline at least 2x the baseline's throughput, 8 instruments (`ringbook bench`)", f"{t8:.2f}x", t8 >= 2))
+t8p = ratio("closed8pin", "ringbook", "baseline", "throughput_per_s")
+if t8p:
+    rows.append(("the same, ringbook's threads pinned (`--cores 0,1 --sender-core 0`), the baseline as designed", f"{t8p:.2f}x", t8p >= 2))
 t8c2 = ratio("closed8c2", "ringbook", "baseline", "throughput_per_s")
 if t8c2:
     rows.append(("the same, with two book consumer threads (`--consumers 2`)", f"{t8c2:.2f}x", t8c2 >= 2))
@@ -258,16 +269,27 @@ if j:
 for target, measured, met in rows:
     print(f"| {target} | {measured} | {'yes' if met else '**no**'} |")
 cpu8 = ratio("closed8", "ringbook", "baseline", cpu_total)
+cpu8p = ratio("closed8pin", "ringbook", "baseline", cpu_total)
+
+
+def busy(name, engine, fallback):
+    """The median number of cores an engine kept busy in a run, as text."""
+    text = read(name, "json")
+    runs = [r for r in json.loads(text)["runs"] if r["engine"] == engine and cpu_total(r)] if text else []
+    if not runs:
+        return fallback
+    return f"{median([cpu_total(r) * r['commands'] / 1e9 / r['elapsed_s'] for r in runs]):.2f}"
+
+
 print(f"""
-Where a target is missed: a closed-loop run with one caller has four busy threads (caller,
-sequencer, book consumer, event manager) on two cores. Per command the pipeline uses
-{f"{cpu8:.2f}x" if cpu8 else "about two thirds of"} the baseline's CPU time (8 instruments, the table
-above), so even with both cores kept busy it could not reach 2x: that needs half the
-baseline's CPU per command. It does not keep them fully busy either: one consumer thread
-matches every book, and it is the slowest stage (the rb-book column), while the original
-design spreads its eight book threads over both cores. Two consumer threads spread the
-books too (`--consumers 2`, above) and keep more of the machine busy, but the CPU per
-command still bounds the ratio. Matching itself, which both designs
-share, is 55 to 60 ns of the book stage at 8 instruments. The pipeline pulls ahead with
+How the throughput ratio comes about: a closed-loop run with one caller has four busy
+threads (caller, sequencer, book consumer, event manager) on two cores, so the ratio is the
+baseline's CPU time per command over the pipeline's, times the share of the two cores each
+keeps busy. Per command the pipeline uses {f"{cpu8:.2f}x" if cpu8 else "about half"} the baseline's CPU time
+unpinned{f" and {cpu8p:.2f}x pinned" if cpu8p else ""} (the CPU tables above). Unpinned, the scheduler moves its
+threads between the cores and it keeps {busy("closed8", "ringbook", "about 1.6")} of the 2 busy, against the baseline's
+{busy("closed8", "baseline", "about 1.95")} (ten threads that are each busy or asleep); pinned, the book consumer has a core to
+itself, the other three threads share the other, and it keeps {busy("closed8pin", "ringbook", "about 1.9")} busy. Matching,
+which both designs share, is most of the book stage. The pipeline pulls further ahead with
 many books (1,000 instruments: a thread per book costs the baseline dearly) and on latency
 at a sustained load. `perf/README.md` has the profile and what was changed because of it.""")

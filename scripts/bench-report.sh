@@ -38,6 +38,9 @@ if [ -z "$quick" ]; then
   run pipeline cargo bench --bench pipeline
 fi
 run closed8 ./target/release/ringbook bench --baseline --instruments 8 --orders "$orders" --repeat $((repeat * 2 - 1)) --json "$out/closed8.json"
+# Ringbook's pinning option (sequencer and event manager on core 0 with the sender, the book
+# consumer alone on core 1) against the baseline as designed (it pins nothing).
+run closed8pin ./target/release/ringbook bench --baseline --instruments 8 --orders "$orders" --cores 0,1 --sender-core 0 --baseline-cores os --repeat $((repeat * 2 - 1)) --json "$out/closed8pin.json"
 run closed8c2 ./target/release/ringbook bench --baseline --instruments 8 --orders "$orders" --consumers 2 --repeat $((repeat * 2 - 1)) --json "$out/closed8c2.json"
 run closed1000 ./target/release/ringbook bench --baseline --instruments 1000 --orders "$orders" --repeat 3 --json "$out/closed1000.json"
 run open8 ./target/release/ringbook bench --baseline --instruments 8 --orders "$orders" --rate 500000 --repeat $((repeat * 2 - 1)) --json "$out/open8.json"
