@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crossbeam_channel::Sender;
 use disruptor::{Polling, Producer};
 
-use super::entry::{Envelope, InboundEntry, OutMessage, OutboundEntry};
+use super::entry::{EntryView, InboundEntry, OutMessage, OutboundEntry};
 use super::publish::{publish_all, publish_outbound};
 use super::snapshot_writer::BookCheckpoint;
 use super::wait::{Doorbell, Idler, RoomBell, WaitStrategy};
@@ -331,15 +331,15 @@ fn apply_batch<'b, I: Iterator<Item = &'b InboundEntry>>(
     // never touch the book, and include the sequencer's for unregistered instruments)
     // still published.
     for entry in batch {
-        match entry.envelope() {
-            Envelope::Stop => owned.stopped = true,
-            Envelope::Checkpoint => send_checkpoint(checkpoints, entry.seq, owned.slot, None),
-            Envelope::Reject(command, reason) => sink.put(OutboundEntry {
+        match entry.view() {
+            EntryView::Stop => owned.stopped = true,
+            EntryView::Checkpoint => send_checkpoint(checkpoints, entry.seq, owned.slot, None),
+            EntryView::Reject(command, reason) => sink.put(OutboundEntry {
                 seq: entry.seq,
                 timestamp_ns: entry.timestamp_ns,
-                message: OutMessage::Event(OrderbookResult::rejected(&command, reason)),
+                message: OutMessage::Event(OrderbookResult::rejected(command, reason)),
             }),
-            Envelope::Apply(_) => owned.lost += 1,
+            EntryView::Apply(_) => owned.lost += 1,
         }
     }
     panicked
@@ -355,18 +355,11 @@ fn apply_all<'b>(
 ) {
     for entry in batch {
         let (seq, timestamp_ns) = (entry.seq, entry.timestamp_ns);
-        match entry.envelope() {
-            Envelope::Stop => owned.stopped = true,
-            Envelope::Checkpoint => {
-                if checkpoints.is_some() {
-                    let image = owned.book.image();
-                    send_checkpoint(checkpoints, seq, owned.slot, Some(image));
-                }
-            }
-            Envelope::Apply(command) => {
+        match entry.view() {
+            EntryView::Apply(command) => {
                 #[cfg(test)]
-                tests_hook::maybe_panic(&command);
-                owned.book.apply(&command, &mut |result| {
+                tests_hook::maybe_panic(command);
+                owned.book.apply(command, &mut |result| {
                     sink.put(OutboundEntry {
                         seq,
                         timestamp_ns,
@@ -374,10 +367,17 @@ fn apply_all<'b>(
                     })
                 });
             }
-            Envelope::Reject(command, reason) => sink.put(OutboundEntry {
+            EntryView::Stop => owned.stopped = true,
+            EntryView::Checkpoint => {
+                if checkpoints.is_some() {
+                    let image = owned.book.image();
+                    send_checkpoint(checkpoints, seq, owned.slot, Some(image));
+                }
+            }
+            EntryView::Reject(command, reason) => sink.put(OutboundEntry {
                 seq,
                 timestamp_ns,
-                message: OutMessage::Event(OrderbookResult::rejected(&command, reason)),
+                message: OutMessage::Event(OrderbookResult::rejected(command, reason)),
             }),
         }
         sink.command_done();
