@@ -47,12 +47,19 @@ macro_rules! poll_into {
                 drop(batch);
                 $room.freed();
                 $dispatch.batch_end();
-                true
+                Polled::Batch
             }
-            Err(Polling::NoEvents) => true,
-            Err(Polling::Shutdown) => false,
+            Err(Polling::NoEvents) => Polled::Empty,
+            Err(Polling::Shutdown) => Polled::Shutdown,
         }
     };
+}
+
+/// What one poll of the outbound ring found.
+enum Polled {
+    Batch,
+    Empty,
+    Shutdown,
 }
 
 impl EventManager {
@@ -94,16 +101,16 @@ impl EventManager {
             failures: Vec::new(),
         };
         while dispatch.producers > 0 {
-            if !outbound.has_available() {
-                idler.wait_for_work(&bell, || outbound.has_available());
-                continue;
-            }
-            let open = match &mut outbound {
+            // Polled straight away: `has_available` first would walk a multi-producer
+            // ring's availability bits once more.
+            let polled = match &mut outbound {
                 OutboundPoller::Single(poller) => poll_into!(poller, dispatch, idler, room),
                 OutboundPoller::Multi(poller) => poll_into!(poller, dispatch, idler, room),
             };
-            if !open {
-                break;
+            match polled {
+                Polled::Batch => {}
+                Polled::Empty => idler.wait_for_work(&bell, || outbound.has_available()),
+                Polled::Shutdown => break,
             }
         }
         dispatch.finish()

@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use disruptor::Polling;
 
-use super::entry::{Envelope, InboundEntry, NO_SLOT, OutMessage};
+use super::entry::{Envelope, InboundEntry, IngressEntry, NO_SLOT, OutMessage};
 use super::publish::{publish_all, publish_outbound};
 use super::wait::{Doorbell, Idler, RoomBell, WaitStrategy};
 use super::{
@@ -139,73 +139,19 @@ impl Sequencer {
         let mut idler = self.wait.idler();
         let mut stopping = false;
         while !stopping {
-            if !ingress.has_available() {
-                idler.wait_for_work(&self.bells.own, || ingress.has_available());
-                continue;
-            }
-            let mut batch = match ingress.take(BATCH) {
-                Ok(batch) => batch,
-                Err(Polling::NoEvents) => continue,
+            // No `has_available` first: on a multi-producer ring it walks the availability
+            // bit of every published slot, and `take` walks them all again.
+            let sequenced = match ingress.take(BATCH) {
+                Ok(mut batch) => Some(self.sequence_batch(&mut batch)),
+                Err(Polling::NoEvents) => None,
                 Err(Polling::Shutdown) => break,
             };
+            let Some((timestamp_ns, stop)) = sequenced else {
+                idler.wait_for_work(&self.bells.own, || ingress.has_available());
+                continue;
+            };
+            stopping = stop;
             idler.reset();
-            // One timestamp per batch: every command in it was waiting at the same moment.
-            let timestamp_ns = nanos_since(self.epoch);
-            for entry in &mut batch {
-                if !entry.is_command() {
-                    match entry.envelope() {
-                        Envelope::Checkpoint => self.checkpoint(timestamp_ns),
-                        _ => stopping = true,
-                    }
-                    continue;
-                }
-                self.next_seq += 1;
-                let seq = self.next_seq;
-                if self.failure.is_some() {
-                    self.lost += 1;
-                    continue;
-                }
-                if let Some(journal) = &mut self.journal {
-                    let (command, reject) = entry.command();
-                    let record = JournalEntry {
-                        seq,
-                        timestamp_ns,
-                        command,
-                        reject,
-                    };
-                    if let Err(error) = journal.append(&record) {
-                        self.lost += 1;
-                        self.fail(error, seq);
-                        continue;
-                    }
-                }
-                if entry.slot == NO_SLOT && self.outbound.is_some() {
-                    // No book at all: the reject goes straight out, in sequence.
-                    if let Envelope::Reject(command, reason) = entry.envelope() {
-                        self.direct
-                            .push((seq, OrderbookResult::rejected(&command, reason)));
-                    }
-                } else {
-                    // A reject with no book of its own goes through the first book's ring
-                    // (its consumer publishes it without touching the book).
-                    let slot = if entry.slot == NO_SLOT { 0 } else { entry.slot };
-                    let pending = &mut self.pending[slot as usize];
-                    if pending.is_empty() {
-                        self.touched.push(slot);
-                    }
-                    if let Some((op, instrument_id)) = entry.control() {
-                        tracing::info!(%instrument_id, seq, "{op} sequenced");
-                    }
-                    pending.push(InboundEntry::routed(seq, timestamp_ns, entry));
-                }
-                if let Some(every) = self.snapshot_every {
-                    self.since_snapshot += 1;
-                    if self.since_snapshot >= every {
-                        self.checkpoint(timestamp_ns);
-                    }
-                }
-            }
-            drop(batch);
             self.rooms.ingress.freed();
             // The journal has the batch before any book or subscriber sees it.
             let committed = match &mut self.journal {
@@ -278,6 +224,69 @@ impl Sequencer {
             failures,
             books: Vec::new(),
         }
+    }
+
+    /// Numbers, stamps, journals and routes one ingress batch (into the pending buffers).
+    /// Returns the batch's timestamp and whether it held the stop marker.
+    fn sequence_batch<'a>(&mut self, batch: impl Iterator<Item = &'a IngressEntry>) -> (u64, bool) {
+        let mut stopping = false;
+        // One timestamp per batch: every command in it was waiting at the same moment.
+        let timestamp_ns = nanos_since(self.epoch);
+        for entry in batch {
+            if !entry.is_command() {
+                match entry.envelope() {
+                    Envelope::Checkpoint => self.checkpoint(timestamp_ns),
+                    _ => stopping = true,
+                }
+                continue;
+            }
+            self.next_seq += 1;
+            let seq = self.next_seq;
+            if self.failure.is_some() {
+                self.lost += 1;
+                continue;
+            }
+            if let Some(journal) = &mut self.journal {
+                let (command, reject) = entry.command();
+                let record = JournalEntry {
+                    seq,
+                    timestamp_ns,
+                    command,
+                    reject,
+                };
+                if let Err(error) = journal.append(&record) {
+                    self.lost += 1;
+                    self.fail(error, seq);
+                    continue;
+                }
+            }
+            if entry.slot == NO_SLOT && self.outbound.is_some() {
+                // No book at all: the reject goes straight out, in sequence.
+                if let Envelope::Reject(command, reason) = entry.envelope() {
+                    self.direct
+                        .push((seq, OrderbookResult::rejected(&command, reason)));
+                }
+            } else {
+                // A reject with no book of its own goes through the first book's ring (its
+                // consumer publishes it without touching the book).
+                let slot = if entry.slot == NO_SLOT { 0 } else { entry.slot };
+                let pending = &mut self.pending[slot as usize];
+                if pending.is_empty() {
+                    self.touched.push(slot);
+                }
+                if let Some((op, instrument_id)) = entry.control() {
+                    tracing::info!(%instrument_id, seq, "{op} sequenced");
+                }
+                pending.push(InboundEntry::routed(seq, timestamp_ns, entry));
+            }
+            if let Some(every) = self.snapshot_every {
+                self.since_snapshot += 1;
+                if self.since_snapshot >= every {
+                    self.checkpoint(timestamp_ns);
+                }
+            }
+        }
+        (timestamp_ns, stopping)
     }
 
     /// Marks a snapshot point after the last sequenced command: the journal is synced (so
