@@ -56,7 +56,7 @@ if ./target/release/ringbook bench --help | grep -q -- --journal-compare; then
     dd if=/dev/zero of=/dev/shm/ringbook-warm bs=1M count=4096 status=none 2>/dev/null || true
     rm -f /dev/shm/ringbook-warm
   fi
-  run journal ./target/release/ringbook bench --instruments 8 --orders "$orders" --repeat "$repeat" --journal-compare --json "$out/journal.json"
+  run journal ./target/release/ringbook bench --instruments 8 --orders "$orders" --repeat $((repeat * 2 - 1)) --journal-compare --json "$out/journal.json"
 fi
 
 python3 scripts/bench-report.py "$out" > BENCHMARKS.md
