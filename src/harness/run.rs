@@ -117,6 +117,13 @@ pub fn run(
         .partition_point(|&index| (index as usize) < warmup);
     let base = Instant::now();
     let (probe, shared) = Probe::new(workload, Arc::clone(&intended), first_measured_add, base);
+    let plan = SendPlan {
+        workload,
+        options,
+        intended: &intended,
+        shared: &shared,
+        base,
+    };
     // Each engine's concrete type, so the sender's calls are direct (and inlined) for
     // both alike rather than through a `dyn` call.
     let (start_ns, samples) = match engine {
@@ -128,9 +135,7 @@ pub fn run(
                     .config(config)
                     .subscriber(probe)
                     .build()?;
-            drive(
-                &service, workload, options, &intended, &shared, base, progress,
-            )?
+            drive(&service, &plan, progress)?
         }
         EngineKind::Baseline => {
             let service = BaselineManager::new(
@@ -139,9 +144,7 @@ pub fn run(
                 None,
             )
             .with_cores(options.baseline_cores.clone());
-            drive(
-                &service, workload, options, &intended, &shared, base, progress,
-            )?
+            drive(&service, &plan, progress)?
         }
     };
     let end_ns = shared
@@ -168,17 +171,29 @@ pub fn run(
     })
 }
 
+/// What the sender works from, besides the engine.
+#[derive(Clone, Copy)]
+struct SendPlan<'a> {
+    workload: &'a Workload,
+    options: &'a RunOptions,
+    /// Each command's intended send time, ns since `base` (0: not timed).
+    intended: &'a [AtomicU64],
+    shared: &'a ProbeShared,
+    base: Instant,
+}
+
+/// The measurement's start, ns since the plan's base, and the process's threads sampled
+/// at its start and end.
+type Sent = (u64, Option<(ThreadSample, ThreadSample)>);
+
 /// Starts `service`, sends the workload from a thread of its own (so it can be pinned
 /// without pinning the caller) and stops it. Returns what [`send_all`] returns.
 fn drive<S: OrderbookManagerService>(
     service: &S,
-    workload: &Workload,
-    options: &RunOptions,
-    intended: &[AtomicU64],
-    shared: &ProbeShared,
-    base: Instant,
+    plan: &SendPlan<'_>,
     progress: &mut (dyn FnMut(u64) + Send),
-) -> Result<(u64, Option<(ThreadSample, ThreadSample)>), OrderbookManagerError> {
+) -> Result<Sent, OrderbookManagerError> {
+    let options = plan.options;
     service.start()?;
     let sent = thread::scope(|scope| {
         thread::Builder::new()
@@ -187,7 +202,7 @@ fn drive<S: OrderbookManagerService>(
                 if let Some(core) = options.sender_core {
                     core_affinity::set_for_current(core_affinity::CoreId { id: core });
                 }
-                send_all(workload, service, options, intended, shared, base, progress)
+                send_all(service, plan, progress)
             })
             .map_err(|source| OrderbookManagerError::ThreadSpawn {
                 thread: "rb-bench-sender".into(),
@@ -211,14 +226,17 @@ fn drive<S: OrderbookManagerService>(
 /// until every outcome is seen. Returns the measurement's start, ns since `base`, and the
 /// process's threads sampled at its start and end (while the engine still runs).
 fn send_all<S: OrderbookManagerService>(
-    workload: &Workload,
     service: &S,
-    options: &RunOptions,
-    intended: &[AtomicU64],
-    shared: &ProbeShared,
-    base: Instant,
+    plan: &SendPlan<'_>,
     progress: &mut (dyn FnMut(u64) + Send),
-) -> Result<(u64, Option<(ThreadSample, ThreadSample)>), OrderbookManagerError> {
+) -> Result<Sent, OrderbookManagerError> {
+    let SendPlan {
+        workload,
+        options,
+        intended,
+        shared,
+        base,
+    } = *plan;
     let total = workload.commands.len();
     let warmup = options.warmup.min(total);
     let now_ns = || nanos_since(base);
