@@ -227,22 +227,18 @@ pub(crate) fn run_bench(args: BenchArgs, engine: &EngineArgs) -> Result<(), Fail
     config
         .validate(args.instruments as usize)
         .map_err(|e| Failure::other(e.to_string()))?;
-    if let Some(core) = baseline_cores
-        .iter()
-        .find(|c| !ringbook::available_cores().contains(c))
-    {
-        return Err(Failure::other(format!(
-            "--baseline-cores: core {core} is not available to this process (allowed: {:?})",
-            ringbook::available_cores()
-        )));
+    // The engine's cores are checked by `validate`; the sender's and the baseline's here.
+    let available = ringbook::available_cores();
+    let unavailable = |what: String| {
+        Failure::other(format!(
+            "{what} is not available to this process (allowed: {available:?})"
+        ))
+    };
+    if let Some(core) = baseline_cores.iter().find(|c| !available.contains(c)) {
+        return Err(unavailable(format!("--baseline-cores: core {core}")));
     }
-    if let Some(core) = sender_core
-        && !ringbook::available_cores().contains(&core)
-    {
-        return Err(Failure::other(format!(
-            "--sender-core {core} is not available to this process (allowed: {:?})",
-            ringbook::available_cores()
-        )));
+    if let Some(core) = sender_core.filter(|c| !available.contains(c)) {
+        return Err(unavailable(format!("--sender-core {core}")));
     }
     let generating = Instant::now();
     let workload = Workload::generate(args.seed, args.instruments, args.orders);
