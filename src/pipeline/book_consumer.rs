@@ -334,11 +334,11 @@ fn apply_batch<'b, I: Iterator<Item = &'b InboundEntry>>(
         match entry.view() {
             EntryView::Stop => owned.stopped = true,
             EntryView::Checkpoint => send_checkpoint(checkpoints, entry.seq, owned.slot, None),
-            EntryView::Reject(command, reason) => sink.put(OutboundEntry {
-                seq: entry.seq,
-                timestamp_ns: entry.timestamp_ns,
-                message: OutMessage::Event(OrderbookResult::rejected(command, reason)),
-            }),
+            EntryView::Reject(command, reason) => sink.put(OutboundEntry::event(
+                entry.seq,
+                entry.timestamp_ns,
+                OrderbookResult::rejected(command, reason),
+            )),
             EntryView::Apply(_) => owned.lost += 1,
         }
     }
@@ -360,11 +360,7 @@ fn apply_all<'b>(
                 #[cfg(test)]
                 tests_hook::maybe_panic(command);
                 owned.book.apply(command, &mut |result| {
-                    sink.put(OutboundEntry {
-                        seq,
-                        timestamp_ns,
-                        message: OutMessage::Event(result),
-                    })
+                    sink.put(OutboundEntry::event(seq, timestamp_ns, result))
                 });
             }
             EntryView::Stop => owned.stopped = true,
@@ -374,11 +370,11 @@ fn apply_all<'b>(
                     send_checkpoint(checkpoints, seq, owned.slot, Some(image));
                 }
             }
-            EntryView::Reject(command, reason) => sink.put(OutboundEntry {
+            EntryView::Reject(command, reason) => sink.put(OutboundEntry::event(
                 seq,
                 timestamp_ns,
-                message: OutMessage::Event(OrderbookResult::rejected(command, reason)),
-            }),
+                OrderbookResult::rejected(command, reason),
+            )),
         }
         sink.command_done();
     }

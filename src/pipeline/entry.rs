@@ -201,12 +201,6 @@ impl InboundEntry {
         }
     }
 
-    /// What the entry carries.
-    #[inline]
-    pub(crate) fn envelope(&self) -> Envelope {
-        self.packed.unpack()
-    }
-
     /// What the entry carries, with its command borrowed where it lies in the ring: the
     /// book applies it from there, without copying it out first (17 instructions a
     /// command).
@@ -271,6 +265,18 @@ pub(crate) struct OutboundEntry {
     pub(crate) message: OutMessage,
 }
 
+impl OutboundEntry {
+    /// The result `result` of the command numbered `seq`, stamped `timestamp_ns`.
+    #[inline]
+    pub(crate) fn event(seq: u64, timestamp_ns: u64, result: OrderbookResult) -> OutboundEntry {
+        OutboundEntry {
+            seq,
+            timestamp_ns,
+            message: OutMessage::Event(result),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -300,7 +306,7 @@ mod tests {
             matches!(entry.envelope(), Envelope::Reject(c, RejectReason::InvalidQuantity) if c == command)
         );
         assert!(
-            matches!(InboundEntry::new(1, 2, Envelope::Apply(command)).envelope(), Envelope::Apply(c) if c == command)
+            matches!(InboundEntry::new(1, 2, Envelope::Apply(command)).view(), EntryView::Apply(c) if *c == command)
         );
         assert!(matches!(IngressEntry::default().envelope(), Envelope::Stop));
     }

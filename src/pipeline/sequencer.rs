@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use disruptor::Polling;
 
-use super::entry::{Envelope, InboundEntry, IngressEntry, NO_SLOT, OutMessage};
+use super::entry::{EntryView, Envelope, InboundEntry, IngressEntry, NO_SLOT, OutMessage};
 use super::publish::{publish_all, publish_outbound};
 use super::wait::{Doorbell, Idler, RoomBell, WaitStrategy};
 use super::{
@@ -338,7 +338,7 @@ impl Sequencer {
         for slot in &self.touched {
             let pending = &mut self.pending[*slot as usize];
             let before = pending.len();
-            pending.retain(|e| matches!(e.envelope(), Envelope::Stop | Envelope::Checkpoint));
+            pending.retain(|e| matches!(e.view(), EntryView::Stop | EntryView::Checkpoint));
             self.lost += (before - pending.len()) as u64;
         }
         self.lost += self.direct.len() as u64;
