@@ -82,7 +82,7 @@ impl OrderBook {
     pub(super) fn cancel<S: EventSink + ?Sized>(&mut self, order_id: Uuid, sink: &mut S) {
         let hash = self.index.hash(&order_id);
         let orders = &self.orders;
-        let Some(slot) = self.index.find(hash, &order_id, |s| orders[s].order_id) else {
+        let Some(slot) = self.index.take(hash, &order_id, |s| orders[s].order_id) else {
             return sink.publish(OrderbookResult::Rejected {
                 instrument_id: self.instrument_id,
                 op: Op::Cancel,
@@ -92,7 +92,7 @@ impl OrderBook {
         };
         let remaining_qty = self.orders[slot].qty;
         self.unlink(slot);
-        self.release(slot, hash);
+        self.free(slot);
         sink.publish(OrderbookResult::Cancelled {
             instrument_id: self.instrument_id,
             order_id,

@@ -250,6 +250,12 @@ impl OrderBook {
     #[inline]
     fn release(&mut self, slot: u32, hash: u64) {
         self.index.remove(hash, slot);
+        self.free(slot);
+    }
+
+    /// Frees the unlinked slot `slot`, already dropped from the index.
+    #[inline]
+    fn free(&mut self, slot: u32) {
         self.orders[slot].qty = 0;
         self.orders.remove(slot);
     }

@@ -408,6 +408,41 @@ fn id_index_finds_every_live_id_after_many_inserts_and_removes() {
 }
 
 #[test]
+fn id_index_take_finds_and_drops_an_id_in_one_call() {
+    let ids: Vec<Uuid> = (0..1_000u128)
+        .map(|n| Uuid::from_u128(n.wrapping_mul(0x9E37_79B9_7F4A_7C15_F39C_C060_5CED_C835)))
+        .collect();
+    let mut index = IdIndex::with_capacity(0);
+    for slot in 0..ids.len() as u32 {
+        let hash = index.hash(&ids[slot as usize]);
+        index.insert(hash, slot, |s| ids[s as usize]);
+    }
+    // Take every other id: each comes back with its own slot, once.
+    for slot in (0..ids.len() as u32).step_by(2) {
+        let uid = ids[slot as usize];
+        let hash = index.hash(&uid);
+        assert_eq!(index.take(hash, &uid, |s| ids[s as usize]), Some(slot));
+        assert_eq!(
+            index.take(hash, &uid, |s| ids[s as usize]),
+            None,
+            "taken twice"
+        );
+    }
+    assert_eq!(index.len(), 500);
+    // An id never indexed is not found and takes nothing.
+    let stranger = Uuid::from_u128(7);
+    assert_eq!(
+        index.take(index.hash(&stranger), &stranger, |s| ids[s as usize]),
+        None
+    );
+    assert_eq!(index.len(), 500);
+    for (slot, uid) in ids.iter().enumerate() {
+        let found = index.find(index.hash(uid), uid, |s| ids[s as usize]);
+        assert_eq!(found, (slot % 2 == 1).then_some(slot as u32), "slot {slot}");
+    }
+}
+
+#[test]
 fn book_index_agrees_with_levels_after_churn() {
     let mut book = OrderBook::new(INSTRUMENT);
     for n in 0..2_000u128 {
