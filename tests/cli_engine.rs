@@ -252,6 +252,20 @@ fn closed_loop_bench_reports_cpu_per_command_by_stage() {
     for stage in ["rb-sequencer", "rb-book", "rb-events", "rb-bench-sender"] {
         assert!(ringbook.contains(stage), "{ringbook}");
     }
+    // Under each engine's row, how often each stage was put on a CPU.
+    let switches = table
+        .lines()
+        .skip_while(|l| *l != ringbook)
+        .nth(1)
+        .unwrap_or_else(|| panic!("no line after {ringbook}: {table}"));
+    assert!(switches.starts_with("  scheduled in"), "{table}");
+    assert!(switches.ends_with("per 1,000 commands"), "{table}");
+    let book_rate = switches
+        .split_once("rb-book ")
+        .and_then(|(_, rest)| rest.split_whitespace().next())
+        .and_then(|n| n.parse::<f64>().ok())
+        .unwrap_or_else(|| panic!("no rb-book figure: {switches}"));
+    assert!(book_rate >= 0.0, "{switches}");
     let baseline = row("baseline ");
     assert!(baseline.contains("baseline-book"), "{baseline}");
     assert!(!baseline.contains("rb-sequencer"), "{baseline}");
@@ -261,6 +275,17 @@ fn closed_loop_bench_reports_cpu_per_command_by_stage() {
         let cpu = run["cpu_ns_per_command"].as_object().unwrap();
         let total: f64 = cpu.values().map(|v| v.as_f64().unwrap()).sum();
         assert!(total > 0.0, "{run}");
+        // Every thread that ran was put on a CPU at least once.
+        let scheduled = run["scheduled_in_per_1000_commands"].as_object().unwrap();
+        assert_eq!(
+            scheduled.keys().collect::<Vec<_>>(),
+            cpu.keys().collect::<Vec<_>>(),
+            "{run}"
+        );
+        assert!(
+            scheduled.values().all(|v| v.as_f64().unwrap() > 0.0),
+            "{run}"
+        );
     }
     fs::remove_dir_all(dir).unwrap();
 }

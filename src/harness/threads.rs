@@ -17,8 +17,9 @@ use std::time::Duration;
 /// One sample of every thread of this process.
 #[derive(Clone, Debug, Default)]
 pub struct ThreadSample {
-    /// (thread id, name, ns on a CPU, ns runnable but waiting for one).
-    threads: Vec<(u32, String, u64, u64)>,
+    /// (thread id, name, ns on a CPU, ns runnable but waiting for one, times scheduled
+    /// onto a CPU).
+    threads: Vec<(u32, String, u64, u64, u64)>,
 }
 
 /// What the threads of one stage (threads named alike) did between two samples.
@@ -33,6 +34,10 @@ pub struct StageCpu {
     pub cpu: Duration,
     /// Their time runnable but waiting for a CPU (the machine was oversubscribed).
     pub runqueue: Duration,
+    /// How many times they were put on a CPU: each wake-up from a sleep, each return
+    /// after a yield or a preemption. A pipeline stage that sleeps and is woken for every
+    /// few commands spends its CPU on switching rather than on the commands.
+    pub slices: u64,
 }
 
 impl ThreadSample {
@@ -53,8 +58,10 @@ impl ThreadSample {
                 continue;
             };
             let mut fields = stat.split_ascii_whitespace().map(str::parse::<u64>);
-            if let (Some(Ok(cpu)), Some(Ok(wait))) = (fields.next(), fields.next()) {
-                threads.push((tid, name.trim_end().to_string(), cpu, wait));
+            if let (Some(Ok(cpu)), Some(Ok(wait)), Some(Ok(slices))) =
+                (fields.next(), fields.next(), fields.next())
+            {
+                threads.push((tid, name.trim_end().to_string(), cpu, wait, slices));
             }
         }
         (!threads.is_empty()).then_some(ThreadSample { threads })
@@ -64,22 +71,24 @@ impl ThreadSample {
     /// from zero), in stage-name order; stages that used no CPU are left out.
     pub fn since(&self, earlier: &ThreadSample) -> Vec<StageCpu> {
         let mut stages: BTreeMap<String, StageCpu> = BTreeMap::new();
-        for (tid, name, cpu, wait) in &self.threads {
-            let (cpu0, wait0) = earlier
+        for (tid, name, cpu, wait, slices) in &self.threads {
+            let (cpu0, wait0, slices0) = earlier
                 .threads
                 .iter()
                 .find(|(t, n, ..)| t == tid && n == name)
-                .map_or((0, 0), |&(_, _, c, w)| (c, w));
+                .map_or((0, 0, 0), |&(_, _, c, w, s)| (c, w, s));
             let stage = stage_of(name);
             let entry = stages.entry(stage.to_string()).or_insert(StageCpu {
                 stage: stage.to_string(),
                 threads: 0,
                 cpu: Duration::ZERO,
                 runqueue: Duration::ZERO,
+                slices: 0,
             });
             entry.threads += 1;
             entry.cpu += Duration::from_nanos(cpu.saturating_sub(cpu0));
             entry.runqueue += Duration::from_nanos(wait.saturating_sub(wait0));
+            entry.slices += slices.saturating_sub(slices0);
         }
         stages.into_values().filter(|s| !s.cpu.is_zero()).collect()
     }
@@ -108,18 +117,18 @@ mod tests {
 
     #[test]
     fn stages_sum_their_threads_deltas() {
-        let sample = |threads: &[(u32, &str, u64, u64)]| ThreadSample {
+        let sample = |threads: &[(u32, &str, u64, u64, u64)]| ThreadSample {
             threads: threads
                 .iter()
-                .map(|&(t, n, c, w)| (t, n.to_string(), c, w))
+                .map(|&(t, n, c, w, s)| (t, n.to_string(), c, w, s))
                 .collect(),
         };
-        let before = sample(&[(1, "rb-book-0", 100, 10), (2, "rb-book-1", 50, 0)]);
+        let before = sample(&[(1, "rb-book-0", 100, 10, 7), (2, "rb-book-1", 50, 0, 1)]);
         let after = sample(&[
-            (1, "rb-book-0", 400, 30),
-            (2, "rb-book-1", 150, 5),
-            (3, "rb-events", 70, 1),
-            (4, "idle", 0, 0),
+            (1, "rb-book-0", 400, 30, 9),
+            (2, "rb-book-1", 150, 5, 4),
+            (3, "rb-events", 70, 1, 3),
+            (4, "idle", 0, 0, 0),
         ]);
         let stages = after.since(&before);
         assert_eq!(
@@ -130,12 +139,14 @@ mod tests {
                     threads: 2,
                     cpu: Duration::from_nanos(400),
                     runqueue: Duration::from_nanos(25),
+                    slices: 5,
                 },
                 StageCpu {
                     stage: "rb-events".into(),
                     threads: 1,
                     cpu: Duration::from_nanos(70),
                     runqueue: Duration::from_nanos(1),
+                    slices: 3,
                 },
             ]
         );

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use ringbook::harness::RunReport;
+use ringbook::harness::{RunReport, StageCpu};
 
 /// What was run, for the headers.
 pub(crate) struct Setup {
@@ -188,18 +188,22 @@ fn cpu_table(runs: &[RunReport], open_loop: bool) -> String {
                 }
             }
         }
-        let _ = write!(out, "{engine:<16}");
-        for stage in stages {
-            let ns = median(
+        // One stage's figure per command, the median over the engine's runs.
+        let per_command = |stage: &str, figure: fn(&StageCpu) -> f64| {
+            median(
                 mine.iter()
                     .map(|r| {
                         r.stages
                             .iter()
                             .find(|s| s.stage == stage)
-                            .map_or(0.0, |s| r.per_command(s.cpu))
+                            .map_or(0.0, |s| figure(s) / r.commands.max(1) as f64)
                     })
                     .collect(),
-            );
+            )
+        };
+        let _ = write!(out, "{engine:<16}");
+        for stage in &stages {
+            let ns = per_command(stage, |s| s.cpu.as_nanos() as f64);
             let _ = write!(out, " {stage} {ns:.0}");
         }
         let total = median(mine.iter().map(|r| r.cpu_per_command()).collect());
@@ -212,6 +216,12 @@ fn cpu_table(runs: &[RunReport], open_loop: bool) -> String {
                 .collect(),
         );
         let _ = writeln!(out, " | total {total:.0} ({busy:.2} cores busy)");
+        let _ = write!(out, "{:<16}", "  scheduled in");
+        for stage in &stages {
+            let per_k = per_command(stage, |s| s.slices as f64) * 1000.0;
+            let _ = write!(out, " {stage} {per_k:.1}");
+        }
+        let _ = writeln!(out, " | per 1,000 commands");
     }
     out
 }
@@ -248,7 +258,7 @@ pub(crate) fn json(setup: &Setup, runs: &[RunReport]) -> String {
         let h = &r.histogram;
         let _ = write!(
             out,
-            "    {{\"engine\": \"{}\", \"orders\": {}, \"commands\": {}, \"elapsed_s\": {:.6}, \"throughput_per_s\": {:.1}, \"mean_ns\": {:.1}, \"p50_ns\": {}, \"p90_ns\": {}, \"p99_ns\": {}, \"p999_ns\": {}, \"p9999_ns\": {}, \"max_ns\": {}, \"cpu_ns_per_command\": {{{}}}}}",
+            "    {{\"engine\": \"{}\", \"orders\": {}, \"commands\": {}, \"elapsed_s\": {:.6}, \"throughput_per_s\": {:.1}, \"mean_ns\": {:.1}, \"p50_ns\": {}, \"p90_ns\": {}, \"p99_ns\": {}, \"p999_ns\": {}, \"p9999_ns\": {}, \"max_ns\": {}, \"cpu_ns_per_command\": {{{}}}, \"scheduled_in_per_1000_commands\": {{{}}}}}",
             r.engine,
             r.orders,
             r.commands,
@@ -264,6 +274,15 @@ pub(crate) fn json(setup: &Setup, runs: &[RunReport]) -> String {
             r.stages
                 .iter()
                 .map(|s| format!("\"{}\": {:.1}", s.stage, r.per_command(s.cpu)))
+                .collect::<Vec<_>>()
+                .join(", "),
+            r.stages
+                .iter()
+                .map(|s| format!(
+                    "\"{}\": {:.2}",
+                    s.stage,
+                    s.slices as f64 * 1000.0 / r.commands.max(1) as f64
+                ))
                 .collect::<Vec<_>>()
                 .join(", ")
         );
