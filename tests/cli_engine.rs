@@ -266,6 +266,15 @@ fn closed_loop_bench_reports_cpu_per_command_by_stage() {
         .and_then(|n| n.parse::<f64>().ok())
         .unwrap_or_else(|| panic!("no rb-book figure: {switches}"));
     assert!(book_rate >= 0.0, "{switches}");
+    let waiting = table
+        .lines()
+        .skip_while(|l| *l != ringbook)
+        .nth(2)
+        .unwrap_or_else(|| panic!("no second line after {ringbook}: {table}"));
+    assert!(waiting.starts_with("  cpu wait"), "{table}");
+    for stage in ["rb-sequencer", "rb-book", "rb-events", "rb-bench-sender"] {
+        assert!(waiting.contains(stage), "{waiting}");
+    }
     let baseline = row("baseline ");
     assert!(baseline.contains("baseline-book"), "{baseline}");
     assert!(!baseline.contains("rb-sequencer"), "{baseline}");
@@ -286,6 +295,12 @@ fn closed_loop_bench_reports_cpu_per_command_by_stage() {
             scheduled
                 .values()
                 .all(|v| v.as_f64().is_some_and(|r| r >= 0.0)),
+            "{run}"
+        );
+        let waiting = run["waiting_for_cpu_ns_per_command"].as_object().unwrap();
+        assert_eq!(
+            waiting.keys().collect::<Vec<_>>(),
+            cpu.keys().collect::<Vec<_>>(),
             "{run}"
         );
     }

@@ -154,8 +154,12 @@ pub(crate) fn table(setup: &Setup, runs: &[RunReport]) -> String {
 }
 
 /// CPU time per command by stage, the median of each engine's runs: which stage
-/// saturates, and the engines' costs without the machine's noise in them. Empty where
-/// the system does not report thread CPU time.
+/// saturates, and the engines' costs without the machine's noise in them. Under each
+/// engine's row: how often each stage was put on a CPU (per 1,000 commands: a stage that
+/// sleeps and wakes for every few commands spends its time switching), and how long it was
+/// runnable but waited for a CPU (per command: threads queued on one core while the other
+/// idles, or the machine is oversubscribed). Empty where the system does not report thread
+/// CPU time.
 fn cpu_table(runs: &[RunReport], open_loop: bool) -> String {
     let mut out = String::new();
     let mut engines: Vec<&str> = Vec::new();
@@ -222,6 +226,12 @@ fn cpu_table(runs: &[RunReport], open_loop: bool) -> String {
             let _ = write!(out, " {stage} {per_k:.1}");
         }
         let _ = writeln!(out, " | per 1,000 commands");
+        let _ = write!(out, "{:<16}", "  cpu wait");
+        for stage in &stages {
+            let ns = per_command(stage, |s| s.runqueue.as_nanos() as f64);
+            let _ = write!(out, " {stage} {ns:.0}");
+        }
+        let _ = writeln!(out, " | ns per command runnable but waiting for a core");
     }
     out
 }
@@ -258,7 +268,7 @@ pub(crate) fn json(setup: &Setup, runs: &[RunReport]) -> String {
         let h = &r.histogram;
         let _ = write!(
             out,
-            "    {{\"engine\": \"{}\", \"orders\": {}, \"commands\": {}, \"elapsed_s\": {:.6}, \"throughput_per_s\": {:.1}, \"mean_ns\": {:.1}, \"p50_ns\": {}, \"p90_ns\": {}, \"p99_ns\": {}, \"p999_ns\": {}, \"p9999_ns\": {}, \"max_ns\": {}, \"cpu_ns_per_command\": {{{}}}, \"scheduled_in_per_1000_commands\": {{{}}}}}",
+            "    {{\"engine\": \"{}\", \"orders\": {}, \"commands\": {}, \"elapsed_s\": {:.6}, \"throughput_per_s\": {:.1}, \"mean_ns\": {:.1}, \"p50_ns\": {}, \"p90_ns\": {}, \"p99_ns\": {}, \"p999_ns\": {}, \"p9999_ns\": {}, \"max_ns\": {}, \"cpu_ns_per_command\": {{{}}}, \"scheduled_in_per_1000_commands\": {{{}}}, \"waiting_for_cpu_ns_per_command\": {{{}}}}}",
             r.engine,
             r.orders,
             r.commands,
@@ -283,6 +293,11 @@ pub(crate) fn json(setup: &Setup, runs: &[RunReport]) -> String {
                     s.stage,
                     s.slices as f64 * 1000.0 / r.commands.max(1) as f64
                 ))
+                .collect::<Vec<_>>()
+                .join(", "),
+            r.stages
+                .iter()
+                .map(|s| format!("\"{}\": {:.1}", s.stage, r.per_command(s.runqueue)))
                 .collect::<Vec<_>>()
                 .join(", ")
         );
