@@ -151,7 +151,7 @@ def cpu_table(runs):
         return
     print("\nCPU time per command, ns, by stage (thread CPU time over the measured part divided by")
     print("the commands; medians of the runs), and the cores the engine kept busy:\n")
-    print("| engine | stages | total | cores busy |\n|---|---|---|---|")
+    print("| engine | stages | total | cores busy | runnable but waiting for a core, ns per command |\n|---|---|---|---|---|")
     totals = {}
     for e in engines:
         mine = [r for r in runs if r["engine"] == e]
@@ -163,7 +163,11 @@ def cpu_table(runs):
         cells = ", ".join(f"{st} {median([r['cpu_ns_per_command'].get(st, 0) for r in mine]):.0f}" for st in stages)
         totals[e] = median([cpu_total(r) for r in mine])
         busy = median([cpu_total(r) * r["commands"] / 1e9 / r["elapsed_s"] for r in mine])
-        print(f"| {e} | {cells} | {totals[e]:.0f} | {busy:.2f} |")
+        waits = ", ".join(
+            f"{st} {median([r.get('waiting_for_cpu_ns_per_command', {}).get(st, 0) for r in mine]):.0f}"
+            for st in stages
+        ) if any("waiting_for_cpu_ns_per_command" in r for r in mine) else "n/a"
+        print(f"| {e} | {cells} | {totals[e]:.0f} | {busy:.2f} | {waits} |")
     if "ringbook" in totals and "baseline" in totals:
         print(f"\nCPU per command, ringbook / baseline: **{totals['ringbook'] / totals['baseline']:.2f}x**.")
 
@@ -179,8 +183,9 @@ if read("closed8pin", "json"):
     print("sequencer, the event manager and the sender share core 0, and the book consumer has core")
     print("1 to itself. The baseline runs as the original design does, with nothing pinned")
     print("(`--baseline-cores os`; pinned round-robin onto the same two cores it is slower). Unpinned,")
-    print("the scheduler moves ringbook's four threads between the two cores and about a fifth of")
-    print("the machine goes idle (cores busy, first table); pinned, it stays busy.\n")
+    print("ringbook's four threads are rarely moved or switched out (about once per 1,000 commands),")
+    print("but runnable threads queue behind each other on one core while the other idles at times")
+    print("(cores busy and the waiting column, first table); pinned, both cores stay busy.\n")
 table("closed8c2", "8 instruments, closed loop, two book consumer threads")
 if read("closed8c2", "json"):
     print("With one consumer thread the book stage is the slowest and runs on one core while the")
@@ -286,8 +291,9 @@ How the throughput ratio comes about: a closed-loop run with one caller has four
 threads (caller, sequencer, book consumer, event manager) on two cores, so the ratio is the
 baseline's CPU time per command over the pipeline's, times the share of the two cores each
 keeps busy. Per command the pipeline uses {f"{cpu8:.2f}x" if cpu8 else "about half"} the baseline's CPU time
-unpinned{f" and {cpu8p:.2f}x pinned" if cpu8p else ""} (the CPU tables above). Unpinned, the scheduler moves its
-threads between the cores and it keeps {busy("closed8", "ringbook", "about 1.6")} of the 2 busy, against the baseline's
+unpinned{f" and {cpu8p:.2f}x pinned" if cpu8p else ""} (the CPU tables above). Unpinned, its threads queue behind
+each other on one core while the other idles at times (the waiting column), and it keeps
+{busy("closed8", "ringbook", "about 1.6")} of the 2 busy, against the baseline's
 {busy("closed8", "baseline", "about 1.95")} (ten threads that are each busy or asleep); pinned, the book consumer has a core to
 itself, the other three threads share the other, and it keeps {busy("closed8pin", "ringbook", "about 1.9")} busy. Matching,
 which both designs share, is most of the book stage. The pipeline pulls further ahead with
