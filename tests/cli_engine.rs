@@ -252,12 +252,16 @@ fn closed_loop_bench_reports_cpu_per_command_by_stage() {
     for stage in ["rb-sequencer", "rb-book", "rb-events", "rb-bench-sender"] {
         assert!(ringbook.contains(stage), "{ringbook}");
     }
-    // Under each engine's row, how often each stage was put on a CPU.
-    let switches = table
-        .lines()
-        .skip_while(|l| *l != ringbook)
-        .nth(1)
-        .unwrap_or_else(|| panic!("no line after {ringbook}: {table}"));
+    // Under each engine's row: how often each stage was put on a CPU, and how long it
+    // waited for one.
+    let under_ringbook = |n: usize| {
+        table
+            .lines()
+            .skip_while(|l| *l != ringbook)
+            .nth(n)
+            .unwrap_or_else(|| panic!("no line {n} under {ringbook}: {table}"))
+    };
+    let switches = under_ringbook(1);
     assert!(switches.starts_with("  scheduled in"), "{table}");
     assert!(switches.ends_with("per 1,000 commands"), "{table}");
     let book_rate = switches
@@ -266,11 +270,7 @@ fn closed_loop_bench_reports_cpu_per_command_by_stage() {
         .and_then(|n| n.parse::<f64>().ok())
         .unwrap_or_else(|| panic!("no rb-book figure: {switches}"));
     assert!(book_rate >= 0.0, "{switches}");
-    let waiting = table
-        .lines()
-        .skip_while(|l| *l != ringbook)
-        .nth(2)
-        .unwrap_or_else(|| panic!("no second line after {ringbook}: {table}"));
+    let waiting = under_ringbook(2);
     assert!(waiting.starts_with("  cpu wait"), "{table}");
     for stage in ["rb-sequencer", "rb-book", "rb-events", "rb-bench-sender"] {
         assert!(waiting.contains(stage), "{waiting}");

@@ -360,10 +360,10 @@ fn unlinking_the_only_order_removes_its_level() {
 // Id index
 // ---------------------------------------------------------------------------------------
 
-#[test]
-fn id_index_finds_every_live_id_after_many_inserts_and_removes() {
-    // Slot number i holds ids[i]; the index stores only slot numbers.
-    let mut ids: Vec<Uuid> = (0..10_000u128)
+/// `n` scattered ids, and an index where slot number i holds ids[i] (the index stores only
+/// slot numbers).
+fn indexed_ids(n: u128) -> (Vec<Uuid>, IdIndex) {
+    let ids: Vec<Uuid> = (0..n)
         .map(|n| Uuid::from_u128(n.wrapping_mul(0x9E37_79B9_7F4A_7C15_F39C_C060_5CED_C835)))
         .collect();
     let mut index = IdIndex::with_capacity(0);
@@ -371,6 +371,12 @@ fn id_index_finds_every_live_id_after_many_inserts_and_removes() {
         let hash = index.hash(&ids[slot as usize]);
         index.insert(hash, slot, |s| ids[s as usize]);
     }
+    (ids, index)
+}
+
+#[test]
+fn id_index_finds_every_live_id_after_many_inserts_and_removes() {
+    let (mut ids, mut index) = indexed_ids(10_000);
     assert_eq!(index.len(), 10_000);
     // Remove every third slot.
     for slot in (0..ids.len() as u32).step_by(3) {
@@ -409,14 +415,7 @@ fn id_index_finds_every_live_id_after_many_inserts_and_removes() {
 
 #[test]
 fn id_index_take_finds_and_drops_an_id_in_one_call() {
-    let ids: Vec<Uuid> = (0..1_000u128)
-        .map(|n| Uuid::from_u128(n.wrapping_mul(0x9E37_79B9_7F4A_7C15_F39C_C060_5CED_C835)))
-        .collect();
-    let mut index = IdIndex::with_capacity(0);
-    for slot in 0..ids.len() as u32 {
-        let hash = index.hash(&ids[slot as usize]);
-        index.insert(hash, slot, |s| ids[s as usize]);
-    }
+    let (ids, mut index) = indexed_ids(1_000);
     // Take every other id: each comes back with its own slot, once.
     for slot in (0..ids.len() as u32).step_by(2) {
         let uid = ids[slot as usize];
