@@ -153,6 +153,33 @@ pub(crate) fn table(setup: &Setup, runs: &[RunReport]) -> String {
     out
 }
 
+/// A figure of one stage in one run.
+type StageFigure = fn(&RunReport, &StageCpu) -> f64;
+
+/// The stage's CPU time per command, ns.
+fn cpu_ns(run: &RunReport, stage: &StageCpu) -> f64 {
+    run.per_command(stage.cpu)
+}
+
+/// How many times the stage's threads were put on a CPU, per 1,000 commands.
+fn scheduled_per_1000(run: &RunReport, stage: &StageCpu) -> f64 {
+    stage.slices as f64 * 1000.0 / run.commands.max(1) as f64
+}
+
+/// The stage's time runnable but waiting for a core, ns per command.
+fn waiting_ns(run: &RunReport, stage: &StageCpu) -> f64 {
+    run.per_command(stage.runqueue)
+}
+
+/// One run's figure for each stage, as the body of a JSON object.
+fn stage_map(run: &RunReport, figure: StageFigure, decimals: usize) -> String {
+    run.stages
+        .iter()
+        .map(|s| format!("\"{}\": {:.decimals$}", s.stage, figure(run, s)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// CPU time per command by stage, the median of each engine's runs: which stage
 /// saturates, and the engines' costs without the machine's noise in them. Under each
 /// engine's row: how often each stage was put on a CPU (per 1,000 commands: a stage that
@@ -192,24 +219,24 @@ fn cpu_table(runs: &[RunReport], open_loop: bool) -> String {
                 }
             }
         }
-        // One stage's figure per command, the median over the engine's runs.
-        let per_command = |stage: &str, figure: fn(&StageCpu) -> f64| {
-            median(
-                mine.iter()
-                    .map(|r| {
-                        r.stages
-                            .iter()
-                            .find(|s| s.stage == stage)
-                            .map_or(0.0, |s| figure(s) / r.commands.max(1) as f64)
-                    })
-                    .collect(),
-            )
+        // One row: each stage's figure, the median over the engine's runs.
+        let row = |out: &mut String, label: &str, figure: StageFigure, decimals: usize| {
+            let _ = write!(out, "{label:<16}");
+            for stage in &stages {
+                let value = median(
+                    mine.iter()
+                        .map(|r| {
+                            r.stages
+                                .iter()
+                                .find(|s| s.stage == *stage)
+                                .map_or(0.0, |s| figure(r, s))
+                        })
+                        .collect(),
+                );
+                let _ = write!(out, " {stage} {value:.decimals$}");
+            }
         };
-        let _ = write!(out, "{engine:<16}");
-        for stage in &stages {
-            let ns = per_command(stage, |s| s.cpu.as_nanos() as f64);
-            let _ = write!(out, " {stage} {ns:.0}");
-        }
+        row(&mut out, engine, cpu_ns, 0);
         let total = median(mine.iter().map(|r| r.cpu_per_command()).collect());
         let busy = median(
             mine.iter()
@@ -220,17 +247,9 @@ fn cpu_table(runs: &[RunReport], open_loop: bool) -> String {
                 .collect(),
         );
         let _ = writeln!(out, " | total {total:.0} ({busy:.2} cores busy)");
-        let _ = write!(out, "{:<16}", "  scheduled in");
-        for stage in &stages {
-            let per_k = per_command(stage, |s| s.slices as f64) * 1000.0;
-            let _ = write!(out, " {stage} {per_k:.1}");
-        }
+        row(&mut out, "  scheduled in", scheduled_per_1000, 1);
         let _ = writeln!(out, " | per 1,000 commands");
-        let _ = write!(out, "{:<16}", "  cpu wait");
-        for stage in &stages {
-            let ns = per_command(stage, |s| s.runqueue.as_nanos() as f64);
-            let _ = write!(out, " {stage} {ns:.0}");
-        }
+        row(&mut out, "  cpu wait", waiting_ns, 0);
         let _ = writeln!(out, " | ns per command runnable but waiting for a core");
     }
     out
@@ -281,25 +300,9 @@ pub(crate) fn json(setup: &Setup, runs: &[RunReport]) -> String {
             h.value_at_quantile(0.999),
             h.value_at_quantile(0.9999),
             h.max(),
-            r.stages
-                .iter()
-                .map(|s| format!("\"{}\": {:.1}", s.stage, r.per_command(s.cpu)))
-                .collect::<Vec<_>>()
-                .join(", "),
-            r.stages
-                .iter()
-                .map(|s| format!(
-                    "\"{}\": {:.2}",
-                    s.stage,
-                    s.slices as f64 * 1000.0 / r.commands.max(1) as f64
-                ))
-                .collect::<Vec<_>>()
-                .join(", "),
-            r.stages
-                .iter()
-                .map(|s| format!("\"{}\": {:.1}", s.stage, r.per_command(s.runqueue)))
-                .collect::<Vec<_>>()
-                .join(", ")
+            stage_map(r, cpu_ns, 1),
+            stage_map(r, scheduled_per_1000, 2),
+            stage_map(r, waiting_ns, 1),
         );
         out.push_str(if i + 1 < runs.len() { ",\n" } else { "\n" });
     }
