@@ -34,6 +34,18 @@ enum Kind {
     Stop,
 }
 
+impl Kind {
+    /// The kind of an entry that applies `command`: [`Kind::Control`] for a halt or
+    /// resume, [`Kind::Apply`] for the rest.
+    #[inline]
+    fn to_apply(command: &Command) -> Kind {
+        match command {
+            Command::Halt { .. } | Command::Resume { .. } => Kind::Control,
+            _ => Kind::Apply,
+        }
+    }
+}
+
 /// An envelope packed flat: the command, its kind and the reason (read for rejects only).
 #[derive(Clone, Copy, Debug)]
 struct Packed {
@@ -51,10 +63,7 @@ impl Packed {
         match envelope {
             Envelope::Apply(command) => Packed {
                 command,
-                kind: match command {
-                    Command::Halt { .. } | Command::Resume { .. } => Kind::Control,
-                    _ => Kind::Apply,
-                },
+                kind: Kind::to_apply(&command),
                 reason: RejectReason::UnknownOrder,
             },
             Envelope::Reject(command, reason) => Packed {
@@ -121,10 +130,7 @@ impl IngressEntry {
     /// Not for halts and resumes (they go through [`IngressEntry::new`], which marks them).
     #[inline]
     pub(crate) fn set_apply(&mut self, slot: u32, command: &Command) {
-        debug_assert!(!matches!(
-            command,
-            Command::Halt { .. } | Command::Resume { .. }
-        ));
+        debug_assert_eq!(Kind::to_apply(command), Kind::Apply);
         self.command = *command;
         self.slot = slot;
         self.kind = Kind::Apply;
