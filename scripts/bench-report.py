@@ -160,13 +160,13 @@ def cpu_table(runs):
             for st in r["cpu_ns_per_command"]:
                 if st not in stages:
                     stages.append(st)
-        cells = ", ".join(f"{st} {median([r['cpu_ns_per_command'].get(st, 0) for r in mine]):.0f}" for st in stages)
+        def cells_of(key):
+            return ", ".join(f"{st} {median([r.get(key, {}).get(st, 0) for r in mine]):.0f}" for st in stages)
+        cells = cells_of("cpu_ns_per_command")
         totals[e] = median([cpu_total(r) for r in mine])
         busy = median([cpu_total(r) * r["commands"] / 1e9 / r["elapsed_s"] for r in mine])
-        waits = ", ".join(
-            f"{st} {median([r.get('waiting_for_cpu_ns_per_command', {}).get(st, 0) for r in mine]):.0f}"
-            for st in stages
-        ) if any("waiting_for_cpu_ns_per_command" in r for r in mine) else "n/a"
+        waits = cells_of("waiting_for_cpu_ns_per_command") \
+            if any("waiting_for_cpu_ns_per_command" in r for r in mine) else "n/a"
         print(f"| {e} | {cells} | {totals[e]:.0f} | {busy:.2f} | {waits} |")
     if "ringbook" in totals and "baseline" in totals:
         print(f"\nCPU per command, ringbook / baseline: **{totals['ringbook'] / totals['baseline']:.2f}x**.")
