@@ -114,11 +114,11 @@ impl OrderBook {
                     instrument,
                     side,
                     price: actual_best.unwrap_or_default(),
-                    what: "the price index disagrees with the level tree".into(),
+                    what: "the tick window disagrees with its bits, or the tree holds a price the window spans".into(),
                 });
             }
             if actual_best != ladder.best_price()
-                || actual_best.is_some_and(|p| ladder.get_uncached(p) != Some(ladder.best()))
+                || actual_best.is_some_and(|p| ladder.get(p) != Some(ladder.best()))
             {
                 return Err(IntegrityError::BestLevel {
                     instrument,

@@ -3,10 +3,8 @@
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
 
-use foldhash::fast::FixedState;
-use hashbrown::HashMap;
-
 use super::slab::NIL;
+use super::tick_window::TickWindow;
 use crate::types::{Price, Side};
 
 /// One price level: a FIFO of resting orders linked through their slots.
@@ -38,30 +36,43 @@ impl Level {
     }
 }
 
-/// The seed of the price index hasher (fixed, like the id index's).
-const SEED: u64 = 0x4c41_4444_4552_0001;
+/// Ticks in the smallest window.
+const MIN_TICKS: usize = 256;
+/// Ticks in the largest window: 256 KiB of level slots.
+const MAX_TICKS: usize = 1 << 16;
+/// Levels outside the window at which it is first re-placed.
+const MIN_REPLACE_AT: usize = 32;
 
 /// The price levels of one side, ordered by price, with the best level cached so the top
-/// of book is O(1). Finding an existing level is O(1) (a hash index beside the tree);
-/// inserting or removing a level is O(log levels).
+/// of book is O(1).
+///
+/// Most levels sit in a dense window of ticks around the touch, where finding, adding and
+/// removing a level is an index and the next best level a few word scans away. Levels
+/// priced outside it wait in a B-tree. The window is re-placed around the best price,
+/// sized for the side's level count, when the tree has grown by a share of the levels
+/// (the market moved or the book widened) or the side has shrunk to a quarter of what the
+/// window was sized for; each re-placement costs O(levels + ticks) and comes only after
+/// enough inserts or removes to pay for it.
 #[derive(Clone, Debug)]
 pub(crate) struct Ladder {
     side: Side,
-    /// Price order: for the next best level and for walks.
-    levels: BTreeMap<Price, u32>,
-    /// Price to level slot: for adds at a level that exists, the common case.
-    index: HashMap<Price, u32, FixedState>,
+    window: TickWindow,
+    /// Levels priced outside the window.
+    outside: BTreeMap<Price, u32>,
+    /// Re-place the window when `outside` holds this many levels.
+    replace_at: usize,
     best: u32,
     best_price: Price,
 }
 
 impl Ladder {
-    /// An empty ladder for `side`.
+    /// An empty ladder for `side` (the window is allocated by the first insert).
     pub(crate) fn new(side: Side) -> Ladder {
         Ladder {
             side,
-            levels: BTreeMap::new(),
-            index: HashMap::with_hasher(FixedState::with_seed(SEED)),
+            window: TickWindow::default(),
+            outside: BTreeMap::new(),
+            replace_at: MIN_REPLACE_AT,
             best: NIL,
             best_price: 0,
         }
@@ -104,28 +115,24 @@ impl Ladder {
             }
     }
 
-    /// The level slot at `price`, if the side has one.
+    /// The level slot at `price`, if the side has one. Reads the window or the tree, never
+    /// the cached best (integrity checks compare the two).
     #[inline]
     pub(crate) fn get(&self, price: Price) -> Option<u32> {
-        if self.best != NIL && self.best_price == price {
-            return Some(self.best);
+        match self.window.offset(price) {
+            Some(tick) => {
+                let level = self.window.get(tick);
+                (level != NIL).then_some(level)
+            }
+            None => self.outside.get(&price).copied(),
         }
-        self.index.get(&price).copied()
     }
 
-    /// The level slot the tree holds at `price`, bypassing the cached best (for integrity
-    /// checks: the cache must agree with the tree).
-    pub(crate) fn get_uncached(&self, price: Price) -> Option<u32> {
-        self.levels.get(&price).copied()
-    }
-
-    /// Whether the price index holds exactly the tree's levels (for integrity checks).
+    /// Whether the window's slots, bits and count agree and the tree holds no price the
+    /// window spans (for integrity checks).
     pub(crate) fn index_agrees(&self) -> bool {
-        self.index.len() == self.levels.len()
-            && self
-                .levels
-                .iter()
-                .all(|(price, level)| self.index.get(price) == Some(level))
+        let (low, high) = self.window.bounds();
+        self.window.consistent() && self.outside.range(low..high).next().is_none()
     }
 
     /// Points the cached best at another level slot (tests corrupt the cache with it).
@@ -137,59 +144,147 @@ impl Ladder {
     /// Adds the level slot `level` at `price`, which must not be present yet.
     #[inline]
     pub(crate) fn insert(&mut self, price: Price, level: u32) {
-        let previous = self.levels.insert(price, level);
-        debug_assert!(previous.is_none(), "level {price} inserted twice");
-        self.index.insert(price, level);
+        if self.len() == 0 && self.window.offset(price).is_none() {
+            // An empty side (or the first level ever): centre a small window on it.
+            self.place(price);
+        }
+        match self.window.offset(price) {
+            Some(tick) => self.window.set(tick, level),
+            None => {
+                let previous = self.outside.insert(price, level);
+                debug_assert!(previous.is_none(), "level {price} inserted twice");
+            }
+        }
         if self.best == NIL || self.better(price, self.best_price) {
             self.best = level;
             self.best_price = price;
+        }
+        if self.outside.len() >= self.replace_at {
+            self.place(self.best_price);
         }
     }
 
     /// Removes the level at `price`, which must be present.
     #[inline]
     pub(crate) fn remove(&mut self, price: Price) {
-        let removed = self.levels.remove(&price);
-        debug_assert!(removed.is_some(), "level {price} removed but absent");
-        self.index.remove(&price);
-        if self.best != NIL && self.best_price == price {
-            let next = match self.side {
-                Side::Buy => self.levels.last_key_value(),
-                Side::Sell => self.levels.first_key_value(),
-            };
-            match next {
-                Some((&price, &level)) => {
-                    self.best = level;
-                    self.best_price = price;
-                }
-                None => self.best = NIL,
+        let tick = self.window.offset(price);
+        match tick {
+            Some(tick) => self.window.clear(tick),
+            None => {
+                let removed = self.outside.remove(&price);
+                debug_assert!(removed.is_some(), "level {price} removed but absent");
             }
         }
+        if self.best != NIL && self.best_price == price {
+            self.find_best(tick);
+        }
+        let levels = self.len();
+        if levels > 0 && self.window.ticks() > MIN_TICKS && levels * 32 < self.window.ticks() {
+            self.place(self.best_price);
+        }
+    }
+
+    /// Finds the best level after the best one, at tick `removed` if it was in the window,
+    /// went.
+    #[inline]
+    fn find_best(&mut self, removed: Option<usize>) {
+        let in_window = match (self.side, removed) {
+            // The old best was the side's best: nothing in the window beats its tick, and
+            // everything in the tree is beyond the window on the worse side.
+            (Side::Buy, Some(tick)) => self.window.highest_at_or_below(tick),
+            (Side::Sell, Some(tick)) => self.window.lowest_at_or_above(tick),
+            (Side::Buy, None) => self.window.highest(),
+            (Side::Sell, None) => self.window.lowest(),
+        }
+        .map(|tick| (self.window.price(tick), self.window.get(tick)));
+        let outside = if removed.is_some() && in_window.is_some() {
+            None
+        } else {
+            match self.side {
+                Side::Buy => self.outside.last_key_value(),
+                Side::Sell => self.outside.first_key_value(),
+            }
+            .map(|(&price, &level)| (price, level))
+        };
+        let next = match (in_window, outside) {
+            (Some(a), Some(b)) => Some(if self.better(b.0, a.0) { b } else { a }),
+            (a, b) => a.or(b),
+        };
+        match next {
+            Some((price, level)) => {
+                self.best = level;
+                self.best_price = price;
+            }
+            None => self.best = NIL,
+        }
+    }
+
+    /// Re-places the window around `anchor`, sized for the side's levels, and moves every
+    /// level into the window or the tree.
+    #[cold]
+    fn place(&mut self, anchor: Price) {
+        let levels: Vec<(Price, u32)> = self.iter_ascending().collect();
+        let ticks = (levels.len().max(1) * 4)
+            .next_power_of_two()
+            .clamp(MIN_TICKS, MAX_TICKS);
+        // Room on the side prices improve into, more on the side the book rests on.
+        let below = match self.side {
+            Side::Buy => ticks / 4 * 3,
+            Side::Sell => ticks / 4,
+        };
+        self.window
+            .reset(anchor.saturating_sub(below as i64), ticks);
+        self.outside.clear();
+        for (price, level) in levels {
+            match self.window.offset(price) {
+                Some(tick) => self.window.set(tick, level),
+                None => {
+                    self.outside.insert(price, level);
+                }
+            }
+        }
+        self.replace_at = (self.outside.len() * 2)
+            .max(self.window.len() / 8)
+            .max(MIN_REPLACE_AT);
     }
 
     /// How many levels the side has.
     #[inline]
     pub(crate) fn len(&self) -> usize {
-        self.levels.len()
+        self.window.len() + self.outside.len()
     }
 
     /// Calls `f` with each level's price and slot, best first, until it breaks.
     #[inline]
     pub(crate) fn walk_best_first(&self, mut f: impl FnMut(Price, u32) -> ControlFlow<()>) {
+        let (low, high) = self.window.bounds();
+        let mut visit = |(price, level): (Price, u32)| f(price, level);
         let _ = match self.side {
-            Side::Buy => self.levels.iter().rev().try_for_each(|(&p, &l)| f(p, l)),
-            Side::Sell => self.levels.iter().try_for_each(|(&p, &l)| f(p, l)),
+            Side::Buy => self
+                .outside
+                .range(high..)
+                .rev()
+                .map(|(&p, &l)| (p, l))
+                .chain(self.window.descending())
+                .chain(self.outside.range(..low).rev().map(|(&p, &l)| (p, l)))
+                .try_for_each(&mut visit),
+            Side::Sell => self.iter_ascending().try_for_each(&mut visit),
         };
     }
 
-    /// Bytes held by the price index and (estimated: a node per eight entries) the tree.
+    /// Bytes held by the window and (estimated: a node per eight entries) the tree.
     pub(crate) fn heap_bytes(&self) -> usize {
         let entry = std::mem::size_of::<(Price, u32)>();
-        self.index.allocation_size() + self.levels.len() * entry * 11 / 8
+        self.window.heap_bytes() + self.outside.len() * entry * 11 / 8
     }
 
-    /// Every level's price and slot in ascending price order (for integrity checks).
+    /// Every level's price and slot in ascending price order.
     pub(crate) fn iter_ascending(&self) -> impl Iterator<Item = (Price, u32)> + '_ {
-        self.levels.iter().map(|(&p, &l)| (p, l))
+        let (low, high) = self.window.bounds();
+        self.outside
+            .range(..low)
+            .map(|(&p, &l)| (p, l))
+            .chain(self.window.ascending())
+            .chain(self.outside.range(high..).map(|(&p, &l)| (p, l)))
     }
 }

@@ -3,8 +3,9 @@
 //!
 //! Storage is laid out for the hot path: resting orders live in a slab of fixed-size slots
 //! linked into one intrusive FIFO per price level; an id index maps order ids to slots;
-//! each side's levels are ordered in a B-tree with the best level cached. Nothing is
-//! allocated per order or per event once the slabs have grown to the book's peak size.
+//! each side's levels sit in a dense window of ticks around the touch (a B-tree holds the
+//! few priced outside it), with the best level cached. Nothing is allocated per order or
+//! per event once the slabs have grown to the book's peak size.
 
 mod image;
 mod index;
@@ -13,6 +14,7 @@ mod ladder;
 mod matching;
 mod query;
 mod slab;
+mod tick_window;
 
 use uuid::Uuid;
 

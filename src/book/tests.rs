@@ -253,6 +253,141 @@ fn ask_ladder_recomputes_its_best_after_the_best_level_goes() {
     assert_eq!(walked, vec![(100, 4), (i64::MAX, 9)]);
 }
 
+/// A ladder's observable state against a plain ordered map of the same levels.
+fn assert_ladder_matches(
+    ladder: &Ladder,
+    side: Side,
+    model: &std::collections::BTreeMap<i64, u32>,
+) {
+    let best = match side {
+        Side::Buy => model.last_key_value(),
+        Side::Sell => model.first_key_value(),
+    };
+    assert_eq!(ladder.best_price(), best.map(|(&p, _)| p));
+    assert_eq!(ladder.best(), best.map_or(NIL, |(_, &l)| l));
+    assert_eq!(ladder.len(), model.len());
+    assert!(ladder.index_agrees());
+    let ascending: Vec<(i64, u32)> = model.iter().map(|(&p, &l)| (p, l)).collect();
+    assert_eq!(ladder.iter_ascending().collect::<Vec<_>>(), ascending);
+    let mut walked = Vec::new();
+    ladder.walk_best_first(|p, l| {
+        walked.push((p, l));
+        std::ops::ControlFlow::Continue(())
+    });
+    let mut best_first = ascending;
+    if side == Side::Buy {
+        best_first.reverse();
+    }
+    assert_eq!(walked, best_first);
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// Inserts and removes of levels priced near a drifting mid, over a wide range and at
+    /// the ends of `i64`: the window is placed, outgrown, left behind by the market, shrunk
+    /// and re-placed, and the ladder always agrees with an ordered map.
+    #[test]
+    fn ladder_agrees_with_an_ordered_map(
+        buy in proptest::bool::ANY,
+        ops in proptest::collection::vec((0u8..100, proptest::num::u64::ANY), 1..3_000),
+    ) {
+        let side = if buy { Side::Buy } else { Side::Sell };
+        let mut ladder = Ladder::new(side);
+        let mut model = std::collections::BTreeMap::new();
+        let mut mid: i64 = 1_000;
+        for (step, (op, r)) in ops.into_iter().enumerate() {
+            match op {
+                // The mid walks, faster at times, so the touch leaves the window behind.
+                0..=9 => mid = mid.saturating_add((r % 401) as i64 - 200),
+                10..=59 => {
+                    let price = match r % 100 {
+                        0..=79 => mid + (r >> 8) as i64 % 64 - 32,
+                        80..=94 => mid + (r >> 8) as i64 % 200_000 - 100_000,
+                        _ => [i64::MIN, i64::MIN + 1, i64::MAX - 1, i64::MAX][(r >> 8) as usize % 4],
+                    };
+                    if let std::collections::btree_map::Entry::Vacant(v) = model.entry(price) {
+                        v.insert(step as u32);
+                        ladder.insert(price, step as u32);
+                    }
+                }
+                _ => {
+                    // Remove the best level half the time (trades eat the touch), else any.
+                    let pick = if r % 2 == 0 {
+                        match side {
+                            Side::Buy => model.keys().next_back().copied(),
+                            Side::Sell => model.keys().next().copied(),
+                        }
+                    } else {
+                        model.keys().nth((r >> 8) as usize % model.len().max(1)).copied()
+                    };
+                    if let Some(price) = pick {
+                        model.remove(&price);
+                        ladder.remove(price);
+                    }
+                }
+            }
+            let expected = match side {
+                Side::Buy => model.last_key_value(),
+                Side::Sell => model.first_key_value(),
+            };
+            proptest::prop_assert_eq!(ladder.best_price(), expected.map(|(&p, _)| p), "step {}", step);
+            for probe in [mid - 40, mid, mid + 40, i64::MIN, i64::MAX] {
+                proptest::prop_assert_eq!(ladder.get(probe), model.get(&probe).copied());
+            }
+            if step % 97 == 0 {
+                assert_ladder_matches(&ladder, side, &model);
+            }
+        }
+        assert_ladder_matches(&ladder, side, &model);
+    }
+}
+
+/// Thousands of levels: the window grows to hold them, the touch runs far off, and the
+/// side drains to one level, each moving the window; every step agrees with a plain map.
+#[test]
+fn ladder_window_follows_growth_drift_and_drain() {
+    for side in [Side::Buy, Side::Sell] {
+        let mut ladder = Ladder::new(side);
+        let mut model = std::collections::BTreeMap::new();
+        let mut slot = 0u32;
+        let mut insert =
+            |ladder: &mut Ladder, model: &mut std::collections::BTreeMap<i64, u32>, price| {
+                slot += 1;
+                ladder.insert(price, slot);
+                model.insert(price, slot);
+            };
+        // Growth: 5,000 levels one tick apart, more than the first window spans.
+        for price in 0..5_000 {
+            insert(&mut ladder, &mut model, price);
+        }
+        assert_ladder_matches(&ladder, side, &model);
+        // Drift: the touch runs a million ticks away, level by level.
+        for price in (1_000_000..1_002_000).step_by(3) {
+            insert(&mut ladder, &mut model, price);
+        }
+        assert_ladder_matches(&ladder, side, &model);
+        // Drain from the touch down to a single level, checking on the way.
+        while model.len() > 1 {
+            let best = match side {
+                Side::Buy => *model.keys().next_back().unwrap(),
+                Side::Sell => *model.keys().next().unwrap(),
+            };
+            model.remove(&best);
+            ladder.remove(best);
+            if model.len() % 503 == 0 {
+                assert_ladder_matches(&ladder, side, &model);
+            }
+        }
+        assert_ladder_matches(&ladder, side, &model);
+        assert!(
+            ladder.heap_bytes() <= 4 * 1024 + 1024,
+            "a one-level side keeps a small window: {} bytes",
+            ladder.heap_bytes()
+        );
+    }
+}
+
 #[test]
 fn book_best_follows_when_the_best_level_is_emptied() {
     let mut book = OrderBook::new(INSTRUMENT);
@@ -773,7 +908,7 @@ fn integrity_catches_a_cached_best_slot_that_disagrees_with_the_tree() {
     let mut book = OrderBook::new(INSTRUMENT);
     limit(&mut book, 1, Side::Buy, 100, 5);
     limit(&mut book, 2, Side::Buy, 99, 5);
-    let other = book.bids.get_uncached(99).unwrap();
+    let other = book.bids.get(99).unwrap();
     book.bids.corrupt_cached_best(other);
     assert_eq!(
         book.check_integrity(),
