@@ -323,6 +323,81 @@ fn long_deterministic_flow_matches_reference() {
     );
 }
 
+/// A long flow whose mid drifts thousands of ticks, with orders resting far from it and a
+/// few at the ends of `i64`: the book's price-level window is outgrown, left behind and
+/// re-placed many times, and the book still agrees with the reference at every step.
+#[test]
+fn drifting_wide_flow_matches_reference() {
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let mut book = OrderBook::new(INSTRUMENT);
+    let mut naive = NaiveBook::new(INSTRUMENT);
+    let mut events = Vec::new();
+    let mut mid: i64 = 0;
+    let (mut lowest, mut highest) = (0i64, 0i64);
+    for step in 0..30_000 {
+        let r = next();
+        if r % 16 == 0 {
+            mid += (r >> 8) as i64 % 161 - 80;
+            lowest = lowest.min(mid);
+            highest = highest.max(mid);
+        }
+        let order_id = Uuid::from_u128(u128::from((r >> 4) % 400) + 1);
+        let side = if (r >> 48) % 2 == 0 {
+            Side::Buy
+        } else {
+            Side::Sell
+        };
+        // Mostly near the mid, on the order's own side; some far out, a few at the ends.
+        let distance = match (r >> 12) % 100 {
+            0..=69 => (r >> 20) as i64 % 8,
+            70..=94 => (r >> 20) as i64 % 5_000,
+            _ => 0,
+        };
+        let price = match ((r >> 12) % 100, side) {
+            (95..=97, _) => [i64::MIN + 1, i64::MAX - 1][(r >> 24) as usize % 2],
+            (98..=99, _) => mid + (r >> 24) as i64 % 3 - 1,
+            (_, Side::Buy) => mid - distance,
+            (_, Side::Sell) => mid + 1 + distance,
+        };
+        let qty = 1 + (r >> 32) % 30;
+        let command = match (r >> 40) % 10 {
+            0..=5 => {
+                let kind = OrderKind::ALL[((r >> 56) % 5) as usize];
+                Command::Add(Order::new(order_id, INSTRUMENT, side, kind, price, qty))
+            }
+            6 | 7 => Command::Modify {
+                instrument_id: INSTRUMENT,
+                order_id,
+                price,
+                qty,
+            },
+            _ => Command::Cancel {
+                instrument_id: INSTRUMENT,
+                order_id,
+            },
+        };
+        events.clear();
+        book.apply(&command, &mut |e| events.push(e));
+        assert_eq!(events, naive.apply(&command), "step {step}: {command:?}");
+        if step % 1_009 == 0 {
+            book.check_integrity().unwrap();
+            assert_eq!(book.snapshot(), naive.snapshot(), "step {step}");
+        }
+    }
+    book.check_integrity().unwrap();
+    assert_eq!(book.snapshot(), naive.snapshot());
+    assert!(
+        highest - lowest > 2_000,
+        "the mid should wander further than a small window spans: {lowest}..{highest}"
+    );
+}
+
 /// The generators reach every rule: every reject reason a single book can emit, every
 /// event type, modifies that keep and lose priority, fok orders killed whole, level totals
 /// beyond `u64::MAX`, and rejects from a halted book. Without this, a generator that drifted
