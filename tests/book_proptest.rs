@@ -262,47 +262,55 @@ proptest! {
     }
 }
 
-/// A snapshot taken by the book and one built by the reference agree at the end of a long
-/// deterministic flow too (a cheap pseudo-random walk, much longer than the proptest cases).
-#[test]
-fn long_deterministic_flow_matches_reference() {
-    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
-    let mut next = move || {
+/// A cheap xorshift generator for the long deterministic flows below.
+fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
+    move || {
         state ^= state << 13;
         state ^= state >> 7;
         state ^= state << 17;
         state
-    };
+    }
+}
+
+/// The side bit 48 of the random word `r` picks.
+fn side_from(r: u64) -> Side {
+    if (r >> 48).is_multiple_of(2) {
+        Side::Buy
+    } else {
+        Side::Sell
+    }
+}
+
+/// From the random word `r`: an add of `kind` (six in ten), a modify to `price` and `qty`
+/// (two in ten) or a cancel of `order_id`.
+fn add_modify_or_cancel(r: u64, order_id: Uuid, side: Side, price: i64, qty: u64) -> Command {
+    match (r >> 32) % 10 {
+        0..=5 => {
+            let kind = OrderKind::ALL[((r >> 40) % 5) as usize];
+            Command::Add(Order::new(order_id, INSTRUMENT, side, kind, price, qty))
+        }
+        6 | 7 => Command::Modify {
+            instrument_id: INSTRUMENT,
+            order_id,
+            price,
+            qty,
+        },
+        _ => Command::Cancel {
+            instrument_id: INSTRUMENT,
+            order_id,
+        },
+    }
+}
+
+/// Applies `commands` to a book and to the reference: the same events at every step, the
+/// same snapshot (and a sound book) every `check_every` steps and at the end. Returns how
+/// many trades there were.
+fn agrees_with_reference(commands: impl IntoIterator<Item = Command>, check_every: usize) -> usize {
     let mut book = OrderBook::new(INSTRUMENT);
     let mut naive = NaiveBook::new(INSTRUMENT);
     let mut events = Vec::new();
     let mut trades = 0usize;
-    for step in 0..20_000 {
-        let r = next();
-        let order_id = Uuid::from_u128(u128::from(r % 64) + 1);
-        let price = 95 + (r >> 8) as i64 % 11;
-        let qty = 1 + (r >> 16) % 20;
-        let command = match (r >> 32) % 10 {
-            0..=5 => {
-                let kind = OrderKind::ALL[((r >> 40) % 5) as usize];
-                let side = if (r >> 48) % 2 == 0 {
-                    Side::Buy
-                } else {
-                    Side::Sell
-                };
-                Command::Add(Order::new(order_id, INSTRUMENT, side, kind, price, qty))
-            }
-            6 | 7 => Command::Modify {
-                instrument_id: INSTRUMENT,
-                order_id,
-                price,
-                qty,
-            },
-            _ => Command::Cancel {
-                instrument_id: INSTRUMENT,
-                order_id,
-            },
-        };
+    for (step, command) in commands.into_iter().enumerate() {
         events.clear();
         book.apply(&command, &mut |e| events.push(e));
         assert_eq!(events, naive.apply(&command), "step {step}: {command:?}");
@@ -310,13 +318,30 @@ fn long_deterministic_flow_matches_reference() {
             .iter()
             .filter(|e| matches!(e, OrderbookResult::Trade { .. }))
             .count();
-        if step % 997 == 0 {
+        if step % check_every == 0 {
             book.check_integrity().unwrap();
             assert_eq!(book.snapshot(), naive.snapshot(), "step {step}");
         }
     }
     book.check_integrity().unwrap();
     assert_eq!(book.snapshot(), naive.snapshot());
+    trades
+}
+
+/// A snapshot taken by the book and one built by the reference agree at the end of a long
+/// deterministic flow too (a cheap pseudo-random walk, much longer than the proptest cases).
+#[test]
+fn long_deterministic_flow_matches_reference() {
+    let mut next = xorshift(0x2545_f491_4f6c_dd1d);
+    let commands = (0..20_000).map(|_| {
+        let r = next();
+        let order_id = Uuid::from_u128(u128::from(r % 64) + 1);
+        let side = side_from(r);
+        let price = 95 + (r >> 8) as i64 % 11;
+        let qty = 1 + (r >> 16) % 20;
+        add_modify_or_cancel(r, order_id, side, price, qty)
+    });
+    let trades = agrees_with_reference(commands, 997);
     assert!(
         trades > 1_000,
         "the walk should trade a lot, traded {trades}"
@@ -328,74 +353,40 @@ fn long_deterministic_flow_matches_reference() {
 /// re-placed many times, and the book still agrees with the reference at every step.
 #[test]
 fn drifting_wide_flow_matches_reference() {
-    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
-    let mut book = OrderBook::new(INSTRUMENT);
-    let mut naive = NaiveBook::new(INSTRUMENT);
-    let mut events = Vec::new();
+    let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
     let mut mid: i64 = 0;
     let (mut lowest, mut highest) = (0i64, 0i64);
-    for step in 0..30_000 {
-        let r = next();
-        if r % 16 == 0 {
-            mid += (r >> 8) as i64 % 161 - 80;
-            lowest = lowest.min(mid);
-            highest = highest.max(mid);
-        }
-        let order_id = Uuid::from_u128(u128::from((r >> 4) % 400) + 1);
-        let side = if (r >> 48) % 2 == 0 {
-            Side::Buy
-        } else {
-            Side::Sell
-        };
-        // Mostly near the mid, on the order's own side; some far out, a few at the ends.
-        let distance = match (r >> 12) % 100 {
-            0..=69 => (r >> 20) as i64 % 8,
-            70..=94 => (r >> 20) as i64 % 5_000,
-            _ => 0,
-        };
-        let price = match ((r >> 12) % 100, side) {
-            (95..=97, _) => [i64::MIN + 1, i64::MAX - 1][(r >> 24) as usize % 2],
-            (98..=99, _) => mid + (r >> 24) as i64 % 3 - 1,
-            (_, Side::Buy) => mid - distance,
-            (_, Side::Sell) => mid + 1 + distance,
-        };
-        let qty = 1 + (r >> 32) % 30;
-        let command = match (r >> 40) % 10 {
-            0..=5 => {
-                let kind = OrderKind::ALL[((r >> 56) % 5) as usize];
-                Command::Add(Order::new(order_id, INSTRUMENT, side, kind, price, qty))
+    let commands: Vec<Command> = (0..30_000)
+        .map(|_| {
+            let r = next();
+            if r.is_multiple_of(16) {
+                mid += (r >> 8) as i64 % 161 - 80;
+                lowest = lowest.min(mid);
+                highest = highest.max(mid);
             }
-            6 | 7 => Command::Modify {
-                instrument_id: INSTRUMENT,
-                order_id,
-                price,
-                qty,
-            },
-            _ => Command::Cancel {
-                instrument_id: INSTRUMENT,
-                order_id,
-            },
-        };
-        events.clear();
-        book.apply(&command, &mut |e| events.push(e));
-        assert_eq!(events, naive.apply(&command), "step {step}: {command:?}");
-        if step % 1_009 == 0 {
-            book.check_integrity().unwrap();
-            assert_eq!(book.snapshot(), naive.snapshot(), "step {step}");
-        }
-    }
-    book.check_integrity().unwrap();
-    assert_eq!(book.snapshot(), naive.snapshot());
+            let order_id = Uuid::from_u128(u128::from((r >> 4) % 400) + 1);
+            let side = side_from(r);
+            // Mostly near the mid, on the order's own side; some far out, a few at the ends.
+            let distance = match (r >> 12) % 100 {
+                0..=69 => (r >> 20) as i64 % 8,
+                70..=94 => (r >> 20) as i64 % 5_000,
+                _ => 0,
+            };
+            let price = match ((r >> 12) % 100, side) {
+                (95..=97, _) => [i64::MIN + 1, i64::MAX - 1][(r >> 24) as usize % 2],
+                (98..=99, _) => mid + (r >> 24) as i64 % 3 - 1,
+                (_, Side::Buy) => mid - distance,
+                (_, Side::Sell) => mid + 1 + distance,
+            };
+            add_modify_or_cancel(r, order_id, side, price, 1 + (r >> 56) % 30)
+        })
+        .collect();
     assert!(
         highest - lowest > 2_000,
         "the mid should wander further than a small window spans: {lowest}..{highest}"
     );
+    let trades = agrees_with_reference(commands, 1_009);
+    assert!(trades > 1_000, "the flow should trade, traded {trades}");
 }
 
 /// The generators reach every rule: every reject reason a single book can emit, every
