@@ -296,6 +296,9 @@ each other on one core while the other idles at times (the waiting column), and 
 {busy("closed8", "ringbook", "about 1.6")} of the 2 busy, against the baseline's
 {busy("closed8", "baseline", "about 1.95")} (ten threads that are each busy or asleep); pinned, the book consumer has a core to
 itself, the other three threads share the other, and it keeps {busy("closed8pin", "ringbook", "about 1.9")} busy. Matching,
-which both designs share, is most of the book stage. The pipeline pulls further ahead with
-many books (1,000 instruments: a thread per book costs the baseline dearly) and on latency
-at a sustained load. `perf/README.md` has the profile and what was changed because of it.""")
+which both designs share, is most of the book stage: a faster matching core speeds up the
+baseline, whose every book thread runs it, at least as much as the pipeline, whose limit
+unpinned is the core that runs the caller, the sequencer and the event manager. The
+pipeline pulls further ahead with many books (1,000 instruments: a thread per book costs
+the baseline dearly, and its runs swing tenfold) and on latency at a sustained load.
+`perf/README.md` has the profile and what was changed because of it.""")
