@@ -36,8 +36,8 @@ impl Level {
     }
 }
 
-/// Ticks in the smallest window.
-const MIN_TICKS: usize = 256;
+/// Ticks in the smallest window (264 bytes with its bits: a book with few levels stays small).
+const MIN_TICKS: usize = 64;
 /// Ticks in the largest window: 256 KiB of level slots.
 const MAX_TICKS: usize = 1 << 16;
 /// Levels outside the window at which it is first re-placed.
