@@ -119,10 +119,11 @@ impl OrderBook {
         out
     }
 
-    /// Bytes of heap the book holds: its slabs, id index, price indexes and level trees
-    /// (B-tree nodes estimated from their entry count). Used to report memory per order.
+    /// Bytes of heap the book holds: its slabs, id index, and each side's tick window and
+    /// tree of outlying levels (B-tree nodes estimated from their entry count). Used to
+    /// report memory per order.
     pub fn heap_bytes(&self) -> usize {
-        let trees = self.bids.heap_bytes() + self.asks.heap_bytes();
-        self.orders.heap_bytes() + self.index.heap_bytes() + self.levels.heap_bytes() + trees
+        let ladders = self.bids.heap_bytes() + self.asks.heap_bytes();
+        self.orders.heap_bytes() + self.index.heap_bytes() + self.levels.heap_bytes() + ladders
     }
 }
