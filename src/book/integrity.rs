@@ -109,7 +109,7 @@ impl OrderBook {
                 Side::Sell => prices.first(),
             }
             .map(|&(p, _)| p);
-            if !ladder.index_agrees() {
+            if !ladder.window_consistent() {
                 return Err(IntegrityError::LevelQueue {
                     instrument,
                     side,

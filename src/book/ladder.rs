@@ -130,7 +130,7 @@ impl Ladder {
 
     /// Whether the window's slots, bits and count agree and the tree holds no price the
     /// window spans (for integrity checks).
-    pub(crate) fn index_agrees(&self) -> bool {
+    pub(crate) fn window_consistent(&self) -> bool {
         let (low, high) = self.window.bounds();
         self.window.consistent() && self.outside.range(low..high).next().is_none()
     }
@@ -144,11 +144,15 @@ impl Ladder {
     /// Adds the level slot `level` at `price`, which must not be present yet.
     #[inline]
     pub(crate) fn insert(&mut self, price: Price, level: u32) {
-        if self.len() == 0 && self.window.offset(price).is_none() {
-            // An empty side (or the first level ever): centre a small window on it.
-            self.place(price);
-        }
-        match self.window.offset(price) {
+        let tick = match self.window.offset(price) {
+            None if self.len() == 0 => {
+                // An empty side (or the first level ever): centre a small window on it.
+                self.place(price);
+                self.window.offset(price)
+            }
+            tick => tick,
+        };
+        match tick {
             Some(tick) => self.window.set(tick, level),
             None => {
                 let previous = self.outside.insert(price, level);
@@ -184,8 +188,8 @@ impl Ladder {
         }
     }
 
-    /// Finds the best level after the best one, at tick `removed` if it was in the window,
-    /// went.
+    /// Finds the new best level once the old best has gone (from tick `removed`, if it was
+    /// in the window).
     #[inline]
     fn find_best(&mut self, removed: Option<usize>) {
         let in_window = match (self.side, removed) {

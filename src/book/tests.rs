@@ -253,20 +253,26 @@ fn ask_ladder_recomputes_its_best_after_the_best_level_goes() {
     assert_eq!(walked, vec![(100, 4), (i64::MAX, 9)]);
 }
 
+/// The best level of `side` in a plain ordered map of levels: price and slot.
+fn model_best(side: Side, model: &std::collections::BTreeMap<i64, u32>) -> Option<(i64, u32)> {
+    match side {
+        Side::Buy => model.last_key_value(),
+        Side::Sell => model.first_key_value(),
+    }
+    .map(|(&price, &level)| (price, level))
+}
+
 /// A ladder's observable state against a plain ordered map of the same levels.
 fn assert_ladder_matches(
     ladder: &Ladder,
     side: Side,
     model: &std::collections::BTreeMap<i64, u32>,
 ) {
-    let best = match side {
-        Side::Buy => model.last_key_value(),
-        Side::Sell => model.first_key_value(),
-    };
-    assert_eq!(ladder.best_price(), best.map(|(&p, _)| p));
-    assert_eq!(ladder.best(), best.map_or(NIL, |(_, &l)| l));
+    let best = model_best(side, model);
+    assert_eq!(ladder.best_price(), best.map(|(p, _)| p));
+    assert_eq!(ladder.best(), best.map_or(NIL, |(_, l)| l));
     assert_eq!(ladder.len(), model.len());
-    assert!(ladder.index_agrees());
+    assert!(ladder.window_consistent());
     let ascending: Vec<(i64, u32)> = model.iter().map(|(&p, &l)| (p, l)).collect();
     assert_eq!(ladder.iter_ascending().collect::<Vec<_>>(), ascending);
     let mut walked = Vec::new();
@@ -314,10 +320,7 @@ proptest::proptest! {
                 _ => {
                     // Remove the best level half the time (trades eat the touch), else any.
                     let pick = if r % 2 == 0 {
-                        match side {
-                            Side::Buy => model.keys().next_back().copied(),
-                            Side::Sell => model.keys().next().copied(),
-                        }
+                        model_best(side, &model).map(|(price, _)| price)
                     } else {
                         model.keys().nth((r >> 8) as usize % model.len().max(1)).copied()
                     };
@@ -327,11 +330,8 @@ proptest::proptest! {
                     }
                 }
             }
-            let expected = match side {
-                Side::Buy => model.last_key_value(),
-                Side::Sell => model.first_key_value(),
-            };
-            proptest::prop_assert_eq!(ladder.best_price(), expected.map(|(&p, _)| p), "step {}", step);
+            let expected = model_best(side, &model).map(|(price, _)| price);
+            proptest::prop_assert_eq!(ladder.best_price(), expected, "step {}", step);
             for probe in [mid - 40, mid, mid + 40, i64::MIN, i64::MAX] {
                 proptest::prop_assert_eq!(ladder.get(probe), model.get(&probe).copied());
             }
@@ -369,10 +369,7 @@ fn ladder_window_follows_growth_drift_and_drain() {
         assert_ladder_matches(&ladder, side, &model);
         // Drain from the touch down to a single level, checking on the way.
         while model.len() > 1 {
-            let best = match side {
-                Side::Buy => *model.keys().next_back().unwrap(),
-                Side::Sell => *model.keys().next().unwrap(),
-            };
+            let (best, _) = model_best(side, &model).unwrap();
             model.remove(&best);
             ladder.remove(best);
             if model.len() % 503 == 0 {
