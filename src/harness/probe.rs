@@ -8,7 +8,6 @@ use std::time::Instant;
 use hdrhistogram::Histogram;
 use parking_lot::Mutex;
 
-use super::workload::Workload;
 use crate::command::Op;
 use crate::pipeline::nanos_since;
 use crate::result::OrderbookResult;
@@ -28,23 +27,32 @@ pub(crate) struct ProbeShared {
 pub(crate) struct Probe {
     shared: Arc<ProbeShared>,
     histogram: Histogram<u64>,
-    /// Each command's intended send time, ns since `base` (written by the sender); 0 for
-    /// a command whose latency is not sampled.
+    /// Each timed new order's intended send time, ns since `base`, at its add index
+    /// shifted right by `stride_shift` (written by the sender before it sends the order).
     intended: Arc<[AtomicU64]>,
-    add_command: Arc<[u32]>,
+    /// How many adds the workload has (order ids `1..=adds`).
+    adds: usize,
     /// Adds before this index are warm-up: not recorded.
     first_measured_add: usize,
+    /// The sampling stride less one (the stride is a power of two): only adds whose index
+    /// is a multiple of the stride are timed, and the others are passed over without a
+    /// read of `intended` (which would miss the cache for every new order).
+    stride_mask: usize,
+    /// The stride's logarithm: a timed add's slot in `intended` is its index shifted by it.
+    stride_shift: u32,
     base: Instant,
     outcomes: u64,
 }
 
 impl Probe {
     pub(crate) fn new(
-        workload: &Workload,
         intended: Arc<[AtomicU64]>,
+        adds: usize,
         first_measured_add: usize,
+        stride: usize,
         base: Instant,
     ) -> (Probe, Arc<ProbeShared>) {
+        debug_assert!(stride.is_power_of_two(), "a sampling stride of {stride}");
         let shared = Arc::new(ProbeShared {
             outcomes: AtomicU64::new(0),
             last_event_ns: AtomicU64::new(0),
@@ -56,8 +64,10 @@ impl Probe {
             histogram: Histogram::new_with_bounds(1, 100_000_000_000, 3)
                 .expect("valid histogram bounds"),
             intended,
-            add_command: workload.add_command.clone().into(),
+            adds,
             first_measured_add,
+            stride_mask: stride.max(1).next_power_of_two() - 1,
+            stride_shift: stride.max(1).next_power_of_two().trailing_zeros(),
             base,
             outcomes: 0,
         };
@@ -98,17 +108,16 @@ impl Subscriber for Probe {
             _ => return,
         };
         let n = order_id.as_u128();
-        if n == 0 || n > self.add_command.len() as u128 {
+        if n == 0 || n > self.adds as u128 {
             return;
         }
         let add = (n - 1) as usize;
-        if add < self.first_measured_add {
+        if add < self.first_measured_add || add & self.stride_mask != 0 {
+            // Warm-up, or not timed (closed loop times one add in `CLOSED_LOOP_SAMPLE`).
             return;
         }
-        let command = self.add_command[add] as usize;
-        let sent = self.intended[command].load(Ordering::Relaxed);
+        let sent = self.intended[add >> self.stride_shift].load(Ordering::Relaxed);
         if sent == 0 {
-            // Not sampled (closed loop times one command in `CLOSED_LOOP_SAMPLE`).
             return;
         }
         let latency = self.now_ns().saturating_sub(sent).max(1);

@@ -63,7 +63,7 @@ pub struct RunReport {
     pub engine: &'static str,
     /// Commands in the measured part.
     pub commands: u64,
-    /// New orders whose latency was recorded (in closed loop, a sample of one command in
+    /// New orders whose latency was recorded (in closed loop, a sample of one new order in
     /// [`CLOSED_LOOP_SAMPLE`]).
     pub orders: u64,
     /// From the first measured send to the last event seen.
@@ -90,10 +90,21 @@ impl RunReport {
     }
 }
 
-/// In closed loop, one command in this many is timed: reading the clock for every command
-/// would cost the sender more than a third of its time (both engines alike), and a
-/// saturated engine's latency is its queue length anyway. Open loop times every command.
+/// In closed loop, one new order in this many is timed (those whose add index is a
+/// multiple of it): reading the clock for every command would cost the sender more than a
+/// third of its time (both engines alike), and a saturated engine's latency is its queue
+/// length anyway. Open loop times every new order. A power of two, so the probe tells a
+/// timed add by a mask.
 pub const CLOSED_LOOP_SAMPLE: usize = 8;
+
+/// Which new orders a run times: those whose add index is a multiple of this.
+fn sample_stride(options: &RunOptions) -> usize {
+    if options.rate.is_some() {
+        1
+    } else {
+        CLOSED_LOOP_SAMPLE
+    }
+}
 
 /// Drives `workload` through a fresh engine and measures it. `progress` is called now and
 /// then with the number of commands sent so far.
@@ -111,12 +122,23 @@ pub fn run(
 ) -> Result<RunReport, OrderbookManagerError> {
     let total = workload.commands.len();
     let warmup = options.warmup.min(total);
-    let intended: Arc<[AtomicU64]> = (0..total).map(|_| AtomicU64::new(0)).collect();
+    // One slot per timed add only: a dense array keeps the probe's reads of it few pages
+    // apart (a slot per add, or per command, missed the TLB on most of them).
+    let intended: Arc<[AtomicU64]> =
+        (0..workload.add_command.len().div_ceil(sample_stride(options)))
+            .map(|_| AtomicU64::new(0))
+            .collect();
     let first_measured_add = workload
         .add_command
         .partition_point(|&index| (index as usize) < warmup);
     let base = Instant::now();
-    let (probe, shared) = Probe::new(workload, Arc::clone(&intended), first_measured_add, base);
+    let (probe, shared) = Probe::new(
+        Arc::clone(&intended),
+        workload.add_command.len(),
+        first_measured_add,
+        sample_stride(options),
+        base,
+    );
     let plan = SendPlan {
         workload,
         options,
@@ -176,7 +198,8 @@ pub fn run(
 struct SendPlan<'a> {
     workload: &'a Workload,
     options: &'a RunOptions,
-    /// Each command's intended send time, ns since `base` (0: not timed).
+    /// Each timed new order's intended send time, by add index over the sampling stride,
+    /// ns since `base`.
     intended: &'a [AtomicU64],
     shared: &'a ProbeShared,
     base: Instant,
@@ -275,17 +298,32 @@ fn send_all<S: OrderbookManagerService>(
     let before = ThreadSample::take();
     let start_ns = now_ns();
     let interval_ns = options.rate.map(|r| 1e9 / r.max(1e-3));
-    for (i, slot) in intended.iter().enumerate().skip(warmup) {
-        let at = match interval_ns {
-            Some(step) => {
-                let due = start_ns + ((i - warmup) as f64 * step) as u64;
-                pace_until(&now_ns, due);
-                due
-            }
-            None if i % CLOSED_LOOP_SAMPLE == 0 => now_ns().max(1),
-            None => 0,
-        };
-        slot.store(at, Ordering::Relaxed);
+    // The timed adds: from the first measured one, every `stride`-th add index (the probe
+    // picks them out by the same rule, without reading anything).
+    let stride = sample_stride(options);
+    let first_measured_add = workload
+        .add_command
+        .partition_point(|&index| (index as usize) < warmup);
+    let mut timed = first_measured_add.next_multiple_of(stride);
+    let command_of = |add: usize| {
+        workload
+            .add_command
+            .get(add)
+            .map_or(usize::MAX, |&index| index as usize)
+    };
+    let mut next_timed = command_of(timed);
+    for i in warmup..total {
+        let due = interval_ns.map(|step| {
+            let due = start_ns + ((i - warmup) as f64 * step) as u64;
+            pace_until(&now_ns, due);
+            due
+        });
+        if i == next_timed {
+            let at = due.unwrap_or_else(now_ns).max(1);
+            intended[timed / stride].store(at, Ordering::Relaxed);
+            timed += stride;
+            next_timed = command_of(timed);
+        }
         send(i)?;
         if i % 65_536 == 0 {
             progress(i as u64);
@@ -312,6 +350,59 @@ fn pace_until(now_ns: &dyn Fn() -> u64, due: u64) {
             thread::yield_now();
         } else {
             std::hint::spin_loop();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Runs `workload` through `engine` and returns how many latencies were recorded.
+    fn recorded(workload: &Workload, engine: &EngineKind, options: &RunOptions) -> u64 {
+        let report = run(workload, engine, options, &mut |_| {}).expect("the run completes");
+        assert_eq!(
+            report.commands,
+            (workload.commands.len() - options.warmup) as u64
+        );
+        assert_eq!(report.orders, report.histogram.len());
+        report.orders
+    }
+
+    #[test]
+    fn closed_loop_times_every_eighth_measured_add_and_open_loop_every_one() {
+        let workload = Workload::generate(11, 4, 3_000);
+        let warmup = 1_001;
+        let first_measured = workload
+            .add_command
+            .partition_point(|&index| (index as usize) < warmup);
+        let measured = workload.add_command.len() - first_measured;
+        let sampled = (first_measured..workload.add_command.len())
+            .filter(|add| add % CLOSED_LOOP_SAMPLE == 0)
+            .count() as u64;
+        assert!(sampled > 100 && sampled < measured as u64 / 4);
+        let closed = RunOptions {
+            warmup,
+            ..RunOptions::default()
+        };
+        let open = RunOptions {
+            rate: Some(2_000_000.0),
+            ..closed.clone()
+        };
+        let ringbook = EngineKind::Ringbook(ManagerConfig::default());
+        for engine in [&ringbook, &EngineKind::Baseline] {
+            assert_eq!(
+                recorded(&workload, engine, &closed),
+                sampled,
+                "{}",
+                engine.name()
+            );
+            assert_eq!(
+                recorded(&workload, engine, &open),
+                measured as u64,
+                "{}",
+                engine.name()
+            );
         }
     }
 }
