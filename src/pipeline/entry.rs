@@ -158,6 +158,13 @@ impl IngressEntry {
         }
     }
 
+    /// Whether the entry carries a command to apply that is not a halt or resume: one the
+    /// sequencer only numbers and routes (its slot is a registered book's).
+    #[inline]
+    pub(crate) fn is_plain_apply(&self) -> bool {
+        self.kind == Kind::Apply
+    }
+
     /// Whether the entry carries a command (to apply or to reject), rather than a marker.
     #[inline]
     pub(crate) fn is_command(&self) -> bool {

@@ -232,61 +232,84 @@ impl Sequencer {
         let mut stopping = false;
         // One timestamp per batch: every command in it was waiting at the same moment.
         let timestamp_ns = nanos_since(self.epoch);
+        // Without a journal, snapshots or a failure, and with books, a plain command needs
+        // only its number and its book: the rest is decided once for the batch.
+        let plain = self.journal.is_none()
+            && self.snapshot_every.is_none()
+            && self.failure.is_none()
+            && self.outbound.is_none();
         for entry in batch {
-            if !entry.is_command() {
-                match entry.envelope() {
-                    Envelope::Checkpoint => self.checkpoint(timestamp_ns),
-                    _ => stopping = true,
-                }
-                continue;
-            }
-            self.next_seq += 1;
-            let seq = self.next_seq;
-            if self.failure.is_some() {
-                self.lost += 1;
-                continue;
-            }
-            if let Some(journal) = &mut self.journal {
-                let (command, reject) = entry.command();
-                let record = JournalEntry {
-                    seq,
-                    timestamp_ns,
-                    command,
-                    reject,
-                };
-                if let Err(error) = journal.append(&record) {
-                    self.lost += 1;
-                    self.fail(error, seq);
-                    continue;
-                }
-            }
-            if entry.slot == NO_SLOT && self.outbound.is_some() {
-                // No book at all: the reject goes straight out, in sequence.
-                if let Envelope::Reject(command, reason) = entry.envelope() {
-                    self.direct
-                        .push((seq, OrderbookResult::rejected(&command, reason)));
-                }
-            } else {
-                // A reject with no book of its own goes through the first book's ring (its
-                // consumer publishes it without touching the book).
-                let slot = if entry.slot == NO_SLOT { 0 } else { entry.slot };
-                let pending = &mut self.pending[slot as usize];
+            if plain && entry.is_plain_apply() {
+                self.next_seq += 1;
+                let slot = entry.slot as usize;
+                let pending = &mut self.pending[slot];
                 if pending.is_empty() {
-                    self.touched.push(slot);
+                    self.touched.push(slot as u32);
                 }
-                if let Some((op, instrument_id)) = entry.control() {
-                    tracing::info!(%instrument_id, seq, "{op} sequenced");
-                }
-                pending.push(InboundEntry::routed(seq, timestamp_ns, entry));
-            }
-            if let Some(every) = self.snapshot_every {
-                self.since_snapshot += 1;
-                if self.since_snapshot >= every {
-                    self.checkpoint(timestamp_ns);
-                }
+                pending.push(InboundEntry::routed(self.next_seq, timestamp_ns, entry));
+            } else {
+                stopping |= self.sequence_one(entry, timestamp_ns);
             }
         }
         (timestamp_ns, stopping)
+    }
+
+    /// Numbers, journals and routes one ingress entry of any kind; true for the stop
+    /// marker.
+    fn sequence_one(&mut self, entry: &IngressEntry, timestamp_ns: u64) -> bool {
+        if !entry.is_command() {
+            match entry.envelope() {
+                Envelope::Checkpoint => self.checkpoint(timestamp_ns),
+                _ => return true,
+            }
+            return false;
+        }
+        self.next_seq += 1;
+        let seq = self.next_seq;
+        if self.failure.is_some() {
+            self.lost += 1;
+            return false;
+        }
+        if let Some(journal) = &mut self.journal {
+            let (command, reject) = entry.command();
+            let record = JournalEntry {
+                seq,
+                timestamp_ns,
+                command,
+                reject,
+            };
+            if let Err(error) = journal.append(&record) {
+                self.lost += 1;
+                self.fail(error, seq);
+                return false;
+            }
+        }
+        if entry.slot == NO_SLOT && self.outbound.is_some() {
+            // No book at all: the reject goes straight out, in sequence.
+            if let Envelope::Reject(command, reason) = entry.envelope() {
+                self.direct
+                    .push((seq, OrderbookResult::rejected(&command, reason)));
+            }
+        } else {
+            // A reject with no book of its own goes through the first book's ring (its
+            // consumer publishes it without touching the book).
+            let slot = if entry.slot == NO_SLOT { 0 } else { entry.slot };
+            let pending = &mut self.pending[slot as usize];
+            if pending.is_empty() {
+                self.touched.push(slot);
+            }
+            if let Some((op, instrument_id)) = entry.control() {
+                tracing::info!(%instrument_id, seq, "{op} sequenced");
+            }
+            pending.push(InboundEntry::routed(seq, timestamp_ns, entry));
+        }
+        if let Some(every) = self.snapshot_every {
+            self.since_snapshot += 1;
+            if self.since_snapshot >= every {
+                self.checkpoint(timestamp_ns);
+            }
+        }
+        false
     }
 
     /// Marks a snapshot point after the last sequenced command: the journal is synced (so
