@@ -225,6 +225,7 @@ fn event_thread(
 }
 
 impl OrderbookManagerService for BaselineManager {
+    #[inline]
     fn submit(&self, command: Command) -> Result<(), OrderbookManagerError> {
         BaselineManager::submit(self, command)
     }

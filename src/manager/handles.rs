@@ -65,12 +65,7 @@ impl Handles {
             let mut handles = cell.try_borrow_mut().ok()?;
             let index = match handles.iter().position(|h| h.manager == self.id) {
                 Some(index) => index,
-                None => {
-                    let handle = self.register()?;
-                    handles.retain(|h| h.alive.strong_count() > 0);
-                    handles.push(handle);
-                    handles.len() - 1
-                }
+                None => self.register_into(&mut handles)?,
             };
             let handle = &mut handles[index];
             handle.busy.store(true, Ordering::SeqCst);
@@ -93,6 +88,18 @@ impl Handles {
                 admitted().then(|| publish(producer))
             }
         }
+    }
+
+    /// Registers a handle for this thread in its cache (dropping those of managers gone)
+    /// and returns its index; `None` once retired. Out of line: a thread does it once per
+    /// manager, and inlined it grew every publish's stack frame.
+    #[cold]
+    #[inline(never)]
+    fn register_into(&self, handles: &mut Vec<Handle>) -> Option<usize> {
+        let handle = self.register()?;
+        handles.retain(|h| h.alive.strong_count() > 0);
+        handles.push(handle);
+        Some(handles.len() - 1)
     }
 
     /// A new handle for this thread, or `None` once retired. Its flag is listed while the

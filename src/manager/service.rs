@@ -440,6 +440,20 @@ impl OrderbookManagerServiceImpl {
             }
             return Ok(());
         }
+        self.publish_apply_waiting(slot, command)
+    }
+
+    /// [`Self::publish_apply`] when the ring had no room or the caller was not admitted.
+    /// Out of line: the entry it builds on the stack is cache-line aligned, and inlined it
+    /// gave the fast path an aligned frame and more registers to save (20 instructions a
+    /// command of prologue and epilogue).
+    #[cold]
+    #[inline(never)]
+    fn publish_apply_waiting(
+        &self,
+        slot: u32,
+        command: &Command,
+    ) -> Result<(), OrderbookManagerError> {
         self.publish(
             IngressEntry::new(slot, Envelope::Apply(*command)),
             command.instrument_id(),
@@ -682,6 +696,7 @@ fn publish_with(
 }
 
 impl OrderbookManagerService for OrderbookManagerServiceImpl {
+    #[inline]
     fn submit(&self, command: Command) -> Result<(), OrderbookManagerError> {
         OrderbookManagerServiceImpl::submit(self, command)
     }
