@@ -174,7 +174,7 @@ def cpu_table(runs):
 
 print("## `ringbook bench`: throughput and latency percentiles\n")
 print("Latency: each new order, from its *intended* send time to its first event at the event")
-print("manager, in an HdrHistogram. Closed loop times one command in eight and shows the queue a")
+print("manager, in an HdrHistogram. Closed loop times one new order in eight and shows the queue a")
 print("saturated engine builds; open loop sends every command on a fixed schedule.\n")
 table("closed8", "8 instruments, closed loop")
 table("closed8pin", "8 instruments, closed loop, ringbook's threads pinned; the baseline as designed")
