@@ -327,8 +327,8 @@ fn send_all<S: OrderbookManagerService>(
 
 /// Sends one command; the caller's own rejects are outcomes like any other (they are in
 /// the event stream), so only a failure of the engine is an error. Inlined into the send
-/// loops: as a call it copied each command once more and cost the sending thread, which
-/// shares a core with pipeline stages when pinned, about 20 instructions a command.
+/// loops, with the engine's `submit`: the sending thread shares a core with pipeline
+/// stages when pinned, so the harness keeps its own work per command small.
 #[inline(always)]
 fn send_one<S: OrderbookManagerService>(
     service: &S,
