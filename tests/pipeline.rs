@@ -100,23 +100,12 @@ fn send(
     }
 }
 
-/// Whether `error` is a refusal by the caller's fast checks: the command still has its
-/// `rejected` event in the stream.
-fn is_caller_reject(error: &OrderbookManagerError) -> bool {
-    matches!(
-        error,
-        OrderbookManagerError::InstrumentNotRegistered { .. }
-            | OrderbookManagerError::OrderbookHalted { .. }
-            | OrderbookManagerError::OrderbookError { .. }
-    )
-}
-
 /// Sends `command` and checks that the call was taken (possibly as a caller reject, which
 /// is an outcome in the stream too).
 fn send_taken(manager: &impl OrderbookManagerService, command: Command) {
     if let Err(error) = send(manager, command) {
         assert!(
-            is_caller_reject(&error),
+            error.is_rejected_command(),
             "{command:?} was not taken: {error}"
         );
     }
@@ -366,7 +355,7 @@ fn pipeline_run(
                 assert!(!registered);
                 assert_eq!(instrument_id, command.instrument_id());
             }
-            Err(error) => assert!(is_caller_reject(&error), "{command:?}: {error}"),
+            Err(error) => assert!(error.is_rejected_command(), "{command:?}: {error}"),
         }
     }
     within_limit("stop", move || manager.stop()).unwrap();

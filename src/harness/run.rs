@@ -335,13 +335,8 @@ fn send_one<S: OrderbookManagerService>(
     command: Command,
 ) -> Result<(), OrderbookManagerError> {
     match service.submit(command) {
-        Ok(())
-        | Err(
-            OrderbookManagerError::InstrumentNotRegistered { .. }
-            | OrderbookManagerError::OrderbookHalted { .. }
-            | OrderbookManagerError::OrderbookError { .. },
-        ) => Ok(()),
-        Err(e) => Err(e),
+        Err(e) if !e.is_rejected_command() => Err(e),
+        _ => Ok(()),
     }
 }
 

@@ -105,6 +105,21 @@ pub enum OrderbookManagerError {
     },
 }
 
+impl OrderbookManagerError {
+    /// Whether the caller's own checks refused the command (an unregistered instrument, a
+    /// halted book, an op the book would refuse): its `rejected` event is in the stream
+    /// too, so for a caller replaying a flow it is an outcome like any other, not a
+    /// failure of the engine.
+    pub fn is_rejected_command(&self) -> bool {
+        matches!(
+            self,
+            OrderbookManagerError::InstrumentNotRegistered { .. }
+                | OrderbookManagerError::OrderbookHalted { .. }
+                | OrderbookManagerError::OrderbookError { .. }
+        )
+    }
+}
+
 fn instruments_note(instruments: &[Uuid], lost: u64) -> String {
     match instruments.len() {
         0 => String::new(),
@@ -113,5 +128,58 @@ fn instruments_note(instruments: &[Uuid], lost: u64) -> String {
             " (orderbooks {}, ... {n} in all, {lost} commands lost)",
             instruments[0]
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_callers_own_refusals_are_rejected_commands() {
+        let instrument_id = Uuid::from_u128(1);
+        let rejected = [
+            OrderbookManagerError::InstrumentNotRegistered {
+                instrument_id,
+                order_id: None,
+            },
+            OrderbookManagerError::OrderbookHalted {
+                instrument_id,
+                order_id: Uuid::from_u128(2),
+            },
+            OrderbookManagerError::OrderbookError {
+                instrument_id,
+                order_id: None,
+                reason: RejectReason::InvalidQuantity,
+            },
+        ];
+        for error in &rejected {
+            assert!(error.is_rejected_command(), "{error}");
+        }
+        let failures = [
+            OrderbookManagerError::ChannelSendError {
+                instrument_id,
+                reason: "stopped".into(),
+            },
+            OrderbookManagerError::Timeout {
+                instrument_id,
+                waited: Duration::from_millis(5),
+            },
+            OrderbookManagerError::CloseOrderbookError {
+                thread: "rb-book-0".into(),
+                instruments: vec![instrument_id],
+                lost_commands: 3,
+                message: "panicked".into(),
+            },
+            OrderbookManagerError::NotRunning {
+                instrument_id: Some(instrument_id),
+                state: "stopped",
+            },
+            OrderbookManagerError::AlreadyStarted,
+            OrderbookManagerError::InvalidConfig("no books".into()),
+        ];
+        for error in &failures {
+            assert!(!error.is_rejected_command(), "{error}");
+        }
     }
 }

@@ -11,9 +11,8 @@ use clap::{Args, ValueEnum};
 use parking_lot::Mutex;
 use ringbook::flow::{FLOW_HEADER, FlowError, FlowReader, JsonlWriter, parse_id};
 use ringbook::{
-    Command, CounterSnapshot, CountingSubscriber, DirectEngine, OrderbookManagerError,
-    OrderbookManagerService, OrderbookManagerServiceImpl, OrderbookResult, PublishedEvent,
-    Subscriber, Uuid,
+    Command, CounterSnapshot, CountingSubscriber, DirectEngine, OrderbookManagerService,
+    OrderbookManagerServiceImpl, OrderbookResult, PublishedEvent, Subscriber, Uuid,
 };
 
 use crate::engine_args::EngineArgs;
@@ -187,14 +186,9 @@ pub(crate) fn run(args: ReplayArgs, engine_args: &EngineArgs) -> Result<(), Fail
             manager.start().map_err(|e| Failure::other(e.to_string()))?;
             let fed = feed(open(path)?, &error, |command| {
                 match manager.submit(command) {
-                    Ok(()) => Ok(()),
                     // Refused by the caller's checks: the reject is in the stream already.
-                    Err(
-                        OrderbookManagerError::InstrumentNotRegistered { .. }
-                        | OrderbookManagerError::OrderbookHalted { .. }
-                        | OrderbookManagerError::OrderbookError { .. },
-                    ) => Ok(()),
-                    Err(e) => Err(Failure::other(e.to_string())),
+                    Err(e) if !e.is_rejected_command() => Err(Failure::other(e.to_string())),
+                    _ => Ok(()),
                 }
             });
             let stopped = manager.stop();
