@@ -183,13 +183,11 @@ impl Sequencer {
         }
 
         let timestamp_ns = nanos_since(self.epoch);
-        for slot in 0..self.inbound.len() {
-            self.pending[slot].push(InboundEntry::new(
-                self.next_seq,
-                timestamp_ns,
-                Envelope::Stop,
-            ));
-            self.touched.push(slot as u32);
+        for slot in 0..self.inbound.len() as u32 {
+            self.route(
+                slot,
+                InboundEntry::new(self.next_seq, timestamp_ns, Envelope::Stop),
+            );
         }
         self.flush(&mut idler);
         if let Some(outbound) = &mut self.outbound {
@@ -241,12 +239,10 @@ impl Sequencer {
         for entry in batch {
             if plain && entry.is_plain_apply() {
                 self.next_seq += 1;
-                let slot = entry.slot as usize;
-                let pending = &mut self.pending[slot];
-                if pending.is_empty() {
-                    self.touched.push(slot as u32);
-                }
-                pending.push(InboundEntry::routed(self.next_seq, timestamp_ns, entry));
+                self.route(
+                    entry.slot,
+                    InboundEntry::routed(self.next_seq, timestamp_ns, entry),
+                );
             } else {
                 stopping |= self.sequence_one(entry, timestamp_ns);
             }
@@ -294,14 +290,10 @@ impl Sequencer {
             // A reject with no book of its own goes through the first book's ring (its
             // consumer publishes it without touching the book).
             let slot = if entry.slot == NO_SLOT { 0 } else { entry.slot };
-            let pending = &mut self.pending[slot as usize];
-            if pending.is_empty() {
-                self.touched.push(slot);
-            }
             if let Some((op, instrument_id)) = entry.control() {
                 tracing::info!(%instrument_id, seq, "{op} sequenced");
             }
-            pending.push(InboundEntry::routed(seq, timestamp_ns, entry));
+            self.route(slot, InboundEntry::routed(seq, timestamp_ns, entry));
         }
         if let Some(every) = self.snapshot_every {
             self.since_snapshot += 1;
@@ -310,6 +302,17 @@ impl Sequencer {
             }
         }
         false
+    }
+
+    /// Adds `entry` to book `slot`'s pending entries of this batch, noting the book as
+    /// touched on its first.
+    #[inline]
+    fn route(&mut self, slot: u32, entry: InboundEntry) {
+        let pending = &mut self.pending[slot as usize];
+        if pending.is_empty() {
+            self.touched.push(slot);
+        }
+        pending.push(entry);
     }
 
     /// Marks a snapshot point after the last sequenced command: the journal is synced (so
@@ -333,16 +336,11 @@ impl Sequencer {
             return;
         }
         tracing::info!(seq = self.next_seq, "snapshot point");
-        for slot in 0..self.inbound.len() {
-            let pending = &mut self.pending[slot];
-            if pending.is_empty() {
-                self.touched.push(slot as u32);
-            }
-            pending.push(InboundEntry::new(
-                self.next_seq,
-                timestamp_ns,
-                Envelope::Checkpoint,
-            ));
+        for slot in 0..self.inbound.len() as u32 {
+            self.route(
+                slot,
+                InboundEntry::new(self.next_seq, timestamp_ns, Envelope::Checkpoint),
+            );
         }
     }
 
