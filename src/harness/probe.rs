@@ -52,7 +52,7 @@ impl Probe {
         stride: usize,
         base: Instant,
     ) -> (Probe, Arc<ProbeShared>) {
-        debug_assert!(stride.is_power_of_two(), "a sampling stride of {stride}");
+        assert!(stride.is_power_of_two(), "a sampling stride of {stride}");
         let shared = Arc::new(ProbeShared {
             outcomes: AtomicU64::new(0),
             last_event_ns: AtomicU64::new(0),
@@ -66,8 +66,8 @@ impl Probe {
             intended,
             adds,
             first_measured_add,
-            stride_mask: stride.max(1).next_power_of_two() - 1,
-            stride_shift: stride.max(1).next_power_of_two().trailing_zeros(),
+            stride_mask: stride - 1,
+            stride_shift: stride.trailing_zeros(),
             base,
             outcomes: 0,
         };

@@ -97,6 +97,7 @@ impl RunReport {
 /// length anyway. Open loop times every new order. A power of two, so the probe tells a
 /// timed add by a mask.
 pub const CLOSED_LOOP_SAMPLE: usize = 8;
+const _: () = assert!(CLOSED_LOOP_SAMPLE.is_power_of_two());
 
 /// Which new orders a run times: those whose add index is a multiple of this.
 fn sample_stride(options: &RunOptions) -> usize {
@@ -123,12 +124,12 @@ pub fn run(
 ) -> Result<RunReport, OrderbookManagerError> {
     let total = workload.commands.len();
     let warmup = options.warmup.min(total);
+    let stride = sample_stride(options);
     // One slot per timed add only: a dense array keeps the probe's reads of it few pages
     // apart (a slot per add, or per command, missed the TLB on most of them).
-    let intended: Arc<[AtomicU64]> =
-        (0..workload.add_command.len().div_ceil(sample_stride(options)))
-            .map(|_| AtomicU64::new(0))
-            .collect();
+    let intended: Arc<[AtomicU64]> = (0..workload.add_command.len().div_ceil(stride))
+        .map(|_| AtomicU64::new(0))
+        .collect();
     let first_measured_add = workload
         .add_command
         .partition_point(|&index| (index as usize) < warmup);
@@ -137,13 +138,15 @@ pub fn run(
         Arc::clone(&intended),
         workload.add_command.len(),
         first_measured_add,
-        sample_stride(options),
+        stride,
         base,
     );
     let plan = SendPlan {
         workload,
         options,
         intended: &intended,
+        first_measured_add,
+        stride,
         shared: &shared,
         base,
     };
@@ -202,6 +205,10 @@ struct SendPlan<'a> {
     /// Each timed new order's intended send time, by add index over the sampling stride,
     /// ns since `base`.
     intended: &'a [AtomicU64],
+    /// The first add after the warm-up.
+    first_measured_add: usize,
+    /// Every `stride`-th add index is timed ([`sample_stride`]).
+    stride: usize,
     shared: &'a ProbeShared,
     base: Instant,
 }
@@ -258,6 +265,8 @@ fn send_all<S: OrderbookManagerService>(
         workload,
         options,
         intended,
+        first_measured_add,
+        stride,
         shared,
         base,
     } = *plan;
@@ -290,10 +299,6 @@ fn send_all<S: OrderbookManagerService>(
     let interval_ns = options.rate.map(|r| 1e9 / r.max(1e-3));
     // The timed adds: from the first measured one, every `stride`-th add index (the probe
     // picks them out by the same rule, without reading anything).
-    let stride = sample_stride(options);
-    let first_measured_add = workload
-        .add_command
-        .partition_point(|&index| (index as usize) < warmup);
     let mut timed = first_measured_add.next_multiple_of(stride);
     let command_of = |add: usize| {
         workload
