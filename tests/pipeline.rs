@@ -1245,6 +1245,81 @@ fn callers_racing_stop_with_room_in_the_rings_lose_nothing() {
     }
 }
 
+/// The caller's checks, op by op, on a live book and then a halted one: adds and modifies
+/// are refused for a zero quantity and on a halted book, cancels, status and snapshots
+/// pass either way, and every call has its outcome in the stream, in call order.
+#[test]
+fn the_callers_checks_by_op_on_a_live_and_a_halted_book() {
+    let instrument_id = instrument(0);
+    let recording = Recording::default();
+    let manager = builder([instrument_id])
+        .subscriber(recording.subscriber())
+        .build()
+        .unwrap();
+    manager.start().unwrap();
+    let id = Uuid::from_u128;
+    let order = |n, qty| Order::limit(id(n), instrument_id, Side::Buy, 100, qty);
+    let modify = |n, qty| Command::Modify {
+        instrument_id,
+        order_id: id(n),
+        price: 101,
+        qty,
+    };
+    let cancel = |n| Command::Cancel {
+        instrument_id,
+        order_id: id(n),
+    };
+    let status = Command::Status { instrument_id };
+    let snapshot = Command::Snapshot { instrument_id };
+    let halted = |n: u128| move |result: &Result<(), OrderbookManagerError>| matches!(result, Err(OrderbookManagerError::OrderbookHalted { order_id, .. }) if *order_id == id(n));
+    let zero_qty = |result: &Result<(), OrderbookManagerError>| {
+        matches!(
+            result,
+            Err(OrderbookManagerError::OrderbookError {
+                reason: RejectReason::InvalidQuantity,
+                ..
+            })
+        )
+    };
+    let ok = |result: &Result<(), OrderbookManagerError>| result.is_ok();
+    type Check<'a> = Box<dyn Fn(&Result<(), OrderbookManagerError>) -> bool + 'a>;
+    let live: Vec<(Command, Check)> = vec![
+        (Command::Add(order(1, 5)), Box::new(ok)),
+        (Command::Add(order(2, 0)), Box::new(zero_qty)),
+        (Command::Add(order(3, 5)), Box::new(ok)),
+        (modify(1, 0), Box::new(zero_qty)),
+        (modify(1, 3), Box::new(ok)),
+        (cancel(3), Box::new(ok)),
+        (status, Box::new(ok)),
+        (snapshot, Box::new(ok)),
+    ];
+    let on_halted: Vec<(Command, Check)> = vec![
+        (Command::Add(order(4, 5)), Box::new(halted(4))),
+        (Command::Add(order(5, 0)), Box::new(halted(5))),
+        (modify(1, 2), Box::new(halted(1))),
+        (modify(1, 0), Box::new(halted(1))),
+        (cancel(9), Box::new(ok)),
+        (status, Box::new(ok)),
+        (snapshot, Box::new(ok)),
+        (cancel(1), Box::new(ok)),
+    ];
+    let mut sent = Vec::new();
+    for (command, check) in &live {
+        let result = send(&manager, *command);
+        assert!(check(&result), "live book, {command:?}: {result:?}");
+        sent.push(*command);
+    }
+    manager.halt_orderbooks(vec![instrument_id]);
+    sent.push(Command::Halt { instrument_id });
+    for (command, check) in &on_halted {
+        let result = send(&manager, *command);
+        assert!(check(&result), "halted book, {command:?}: {result:?}");
+        sent.push(*command);
+    }
+    manager.stop().unwrap();
+    assert_exactly_once(&sent, &recording.events());
+}
+
 #[test]
 fn stop_is_idempotent_and_later_calls_are_refused() {
     let instrument_id = instrument(0);

@@ -11,7 +11,7 @@ use super::entry::{EntryView, InboundEntry, OutMessage, OutboundEntry};
 use super::publish::{publish_all, publish_outbound};
 use super::snapshot_writer::BookCheckpoint;
 use super::wait::{Doorbell, Idler, RoomBell, WaitStrategy};
-use super::{InboundPoller, SlotBits, ThreadFailure, ThreadReport, panic_message};
+use super::{InboundPoller, SlotFlag, SlotFlags, ThreadFailure, ThreadReport, panic_message};
 use crate::book::{BookImage, OrderBook};
 use crate::result::OrderbookResult;
 
@@ -66,7 +66,7 @@ impl OwnedBook {
 /// What a book consumer needs besides its books and the outbound ring.
 pub(super) struct ConsumerSetup {
     /// Where a book that panics is marked, so callers refuse its commands.
-    pub(super) failed_slots: Arc<SlotBits>,
+    pub(super) flags: Arc<SlotFlags>,
     pub(super) wait: WaitStrategy,
     /// The most commands taken from one book's ring at a time.
     pub(super) batch_size: usize,
@@ -88,7 +88,7 @@ pub(super) struct BookConsumer<P> {
     index: usize,
     books: Vec<OwnedBook>,
     outbound: P,
-    failed_slots: Arc<SlotBits>,
+    flags: Arc<SlotFlags>,
     wait: WaitStrategy,
     batch_size: u64,
     /// The most outbound slots claimed for one batch's results (a quarter of the ring, so a
@@ -116,7 +116,7 @@ impl<P: Producer<OutboundEntry>> BookConsumer<P> {
         setup: ConsumerSetup,
     ) -> BookConsumer<P> {
         let ConsumerSetup {
-            failed_slots,
+            flags,
             wait,
             batch_size,
             outbound_size,
@@ -129,7 +129,7 @@ impl<P: Producer<OutboundEntry>> BookConsumer<P> {
             index,
             books,
             outbound,
-            failed_slots,
+            flags,
             wait,
             batch_size: batch_size as u64,
             claim_limit: (outbound_size / 4).max(1),
@@ -291,7 +291,7 @@ impl<P: Producer<OutboundEntry>> BookConsumer<P> {
     fn fail_book(&mut self, index: usize, message: String) {
         let owned = &mut self.books[index].state;
         owned.failed = true;
-        self.failed_slots.set(owned.slot);
+        self.flags.set(owned.slot, SlotFlag::FAILED);
         let instrument = owned.book.instrument_id();
         tracing::error!(%instrument, consumer = self.index, %message, "order book panicked; its book is closed");
         self.failures.push(ThreadFailure {

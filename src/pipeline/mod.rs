@@ -23,7 +23,7 @@ mod entry;
 mod event_manager;
 mod publish;
 mod sequencer;
-mod slot_bits;
+mod slot_flags;
 mod snapshot_writer;
 mod wait;
 
@@ -42,7 +42,7 @@ use uuid::Uuid;
 pub(crate) use affinity::validate_cores;
 pub use affinity::{available_cores, parse_core_list};
 pub(crate) use entry::{Envelope, IngressEntry, NO_SLOT};
-pub(crate) use slot_bits::SlotBits;
+pub(crate) use slot_flags::{SlotFlag, SlotFlags};
 pub(crate) use wait::{Doorbell, ROOM_PAUSE, RoomBell};
 pub use wait::{ParseWaitStrategyError, WaitStrategy};
 
@@ -144,7 +144,8 @@ pub(crate) struct Shared {
     pub(crate) registry: Arc<InstrumentRegistry>,
     /// Rung by the sequencer as it frees ingress slots; callers wait on it when the ring is full.
     pub(crate) ingress_room: Arc<RoomBell>,
-    pub(crate) failed: Arc<SlotBits>,
+    /// The halted and failed bits of every slot (book consumers set the failed bits).
+    pub(crate) flags: Arc<SlotFlags>,
     pub(crate) epoch: Instant,
 }
 
@@ -259,7 +260,7 @@ impl Pipeline {
         );
         pipeline.spawn("rb-sequencer".into(), core_for(0), move || sequencer.run())?;
         let setup_for = |index: usize| ConsumerSetup {
-            failed_slots: Arc::clone(&shared.failed),
+            flags: Arc::clone(&shared.flags),
             wait: config.wait_strategy,
             batch_size: config.batch_size,
             outbound_size: config.outbound_ring_size,
