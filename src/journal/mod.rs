@@ -150,6 +150,7 @@
 //! # Ok::<(), ringbook::journal::JournalError>(())
 //! ```
 
+mod crc;
 mod error;
 mod lock;
 mod prune;

@@ -175,7 +175,7 @@ pub(crate) fn side_of(code: u8) -> Option<Side> {
 /// path), the hardware CRC-32C a few.
 #[inline]
 pub(crate) fn record_crc(header: &[u8], payload: &[u8]) -> u32 {
-    crc32c::crc32c_append(crc32c::crc32c(&header[..20]), payload)
+    super::crc::crc32c(&[&header[..20], payload])
 }
 
 /// Appends `entry`'s record to `out`. Allocates nothing when `out` has room: the record is
