@@ -180,17 +180,23 @@ impl InstrumentRegistry {
 mod tests {
     use super::*;
 
+    /// Pseudo-random 128-bit ids from a xorshift generator seeded with `seed`: its state in
+    /// the high half, the state rotated by `rotate` in the low half.
+    fn xorshift(seed: u64, rotate: u32) -> impl FnMut() -> u128 {
+        let mut state = seed;
+        move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            u128::from(state) << 64 | u128::from(state.rotate_left(rotate))
+        }
+    }
+
     /// Sequential ids, ids apart in the high half only, and pseudo-random ones: each finds
     /// its own slot through every table growth, and ids never registered are not found.
     #[test]
     fn every_registered_id_finds_its_slot_and_no_other_id_does() {
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut random = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            u128::from(state) << 64 | u128::from(state.rotate_left(29))
-        };
+        let mut random = xorshift(0x2545_f491_4f6c_dd1d, 29);
         let ids: Vec<Uuid> = (0..3_000u128)
             .map(Uuid::from_u128)
             .chain((1..=3_000u128).map(|n| Uuid::from_u128(n << 64)))
@@ -232,13 +238,7 @@ mod tests {
     /// id; without spreading, most sets of eight would share a home cell somewhere.
     #[test]
     fn a_small_registry_spreads_its_ids_into_cells_of_their_own() {
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut random = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            u128::from(state) << 64 | u128::from(state.rotate_left(17))
-        };
+        let mut random = xorshift(0x9e37_79b9_7f4a_7c15, 17);
         let (sets, mut spread, mut crowded_at_16) = (500, 0, 0);
         for _ in 0..sets {
             let ids: Vec<Uuid> = (0..8).map(|_| Uuid::from_u128(random())).collect();

@@ -1251,12 +1251,7 @@ fn callers_racing_stop_with_room_in_the_rings_lose_nothing() {
 #[test]
 fn the_callers_checks_by_op_on_a_live_and_a_halted_book() {
     let instrument_id = instrument(0);
-    let recording = Recording::default();
-    let manager = builder([instrument_id])
-        .subscriber(recording.subscriber())
-        .build()
-        .unwrap();
-    manager.start().unwrap();
+    let (manager, recording) = started_and_recorded(instrument_id);
     let id = Uuid::from_u128;
     let order = |n, qty| Order::limit(id(n), instrument_id, Side::Buy, 100, qty);
     let modify = |n, qty| Command::Modify {
@@ -1320,15 +1315,21 @@ fn the_callers_checks_by_op_on_a_live_and_a_halted_book() {
     assert_exactly_once(&sent, &recording.events());
 }
 
-#[test]
-fn stop_is_idempotent_and_later_calls_are_refused() {
-    let instrument_id = instrument(0);
+/// A started manager for one instrument, with a recording of its events.
+fn started_and_recorded(instrument_id: Uuid) -> (OrderbookManagerServiceImpl, Recording) {
     let recording = Recording::default();
     let manager = builder([instrument_id])
         .subscriber(recording.subscriber())
         .build()
         .unwrap();
     manager.start().unwrap();
+    (manager, recording)
+}
+
+#[test]
+fn stop_is_idempotent_and_later_calls_are_refused() {
+    let instrument_id = instrument(0);
+    let (manager, recording) = started_and_recorded(instrument_id);
     let commands = random_flow(5, 500, &[instrument_id], &[unregistered(0)]);
     for &command in &commands {
         send_taken(&manager, command);
