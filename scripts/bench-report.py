@@ -198,8 +198,10 @@ table("closed1000", "1,000 instruments, closed loop")
 table("open8", "8 instruments, open loop at 500 k commands/s, a load both sustain")
 table("journal", "Journal on (sync `none`) against off")
 if read("journal", "json"):
-    print("The journal's cost is the kernel's copy of each batch into the page cache (59% of the")
-    print("sequencer's samples with the journal on). The script warms 4 GB of memory first: in a")
+    print("With the journal on, the sequencer does the journal's work: in `perf` samples of it, the")
+    print("`write` of each batch into the page cache takes about 30% and the records' CRC-32C about")
+    print("18% (the SSE4.2 instruction, `journal/crc.rs`; the `crc32c` crate's long-buffer path took")
+    print("24% with more than twice the instructions). The script warms 4 GB of memory first: in a")
     print("freshly booted virtual machine, page-cache pages are guest memory touched for the first")
     print("time, each a hypervisor fault costing several times the copy, and the journaled run then")
     print("reaches only 0.62 to 0.67 of the plain one (measured on this machine with cold memory).\n")
@@ -291,14 +293,14 @@ How the throughput ratio comes about: a closed-loop run with one caller has four
 threads (caller, sequencer, book consumer, event manager) on two cores, so the ratio is the
 baseline's CPU time per command over the pipeline's, times the share of the two cores each
 keeps busy. Per command the pipeline uses {f"{cpu8:.2f}x" if cpu8 else "about half"} the baseline's CPU time
-unpinned{f" and {cpu8p:.2f}x pinned" if cpu8p else ""} (the CPU tables above). Unpinned, its threads queue behind
-each other on one core while the other idles at times (the waiting column), and it keeps
-{busy("closed8", "ringbook", "about 1.6")} of the 2 busy, against the baseline's
-{busy("closed8", "baseline", "about 1.95")} (ten threads that are each busy or asleep); pinned, the book consumer has a core to
-itself, the other three threads share the other, and it keeps {busy("closed8pin", "ringbook", "about 1.9")} busy. Matching,
-which both designs share, is most of the book stage: a faster matching core speeds up the
-baseline, whose every book thread runs it, at least as much as the pipeline, whose limit
-unpinned is the core that runs the caller, the sequencer and the event manager. The
-pipeline pulls further ahead with many books (1,000 instruments: a thread per book costs
-the baseline dearly, and its runs swing tenfold) and on latency at a sustained load.
-`perf/README.md` has the profile and what was changed because of it.""")
+unpinned{f" and {cpu8p:.2f}x pinned" if cpu8p else ""} (the CPU tables above). The book consumer is the
+largest stage, and the core it runs on sets the pace. Pinned, it has a core to itself, the
+other three threads share the other, and the pipeline keeps {busy("closed8pin", "ringbook", "about 1.9")} of the 2 busy.
+Unpinned, the scheduler pairs the four threads two by two; in a `perf sched` trace the book
+consumer took turns with the event manager (the thread it wakes) on one core, and the
+caller with the sequencer on the other. The book consumer's core is then the limit, the
+caller and the sequencer wait on full rings at times (the waiting column), and the
+pipeline keeps {busy("closed8", "ringbook", "about 1.6")} of the 2 busy against the baseline's {busy("closed8", "baseline", "about 1.95")} (ten threads that are
+each busy or asleep). The pipeline pulls further ahead with many books (1,000 instruments:
+a thread per book costs the baseline dearly, and its runs swing tenfold) and on latency at
+a sustained load. `perf/README.md` has the profile and what was changed because of it.""")
