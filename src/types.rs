@@ -128,9 +128,10 @@ impl fmt::Display for OrderKind {
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Order {
-    // The instrument first: every command then has it at the same offset (as the other
-    // variants of `Command` declare it first too), so routing reads it with one load and
-    // no branch on the kind of command.
+    // The instrument first: with the compiler as it lays enums out today, every command
+    // then has it at the same offset (the other variants of `Command` declare it first
+    // too), so routing reads it with one load and no branch on the kind of command. Rust
+    // does not promise field order: a layout change costs speed, never correctness.
     /// The instrument whose book the order goes to.
     pub instrument_id: Uuid,
     /// The order's id: unique among the orders resting in its book.

@@ -1195,12 +1195,7 @@ fn stop_with_full_rings_loses_nothing() {
 fn callers_racing_stop_with_room_in_the_rings_lose_nothing() {
     for round in 0..24u64 {
         let instruments = [instrument(0), instrument(1), instrument(2)];
-        let recording = Recording::default();
-        let manager = builder(instruments)
-            .subscriber(recording.subscriber())
-            .build()
-            .unwrap();
-        manager.start().unwrap();
+        let (manager, recording) = started_and_recorded(instruments);
         let manager = Arc::new(manager);
         let started = Arc::new(AtomicUsize::new(0));
         let callers: Vec<_> = (0..3usize)
@@ -1251,7 +1246,7 @@ fn callers_racing_stop_with_room_in_the_rings_lose_nothing() {
 #[test]
 fn the_callers_checks_by_op_on_a_live_and_a_halted_book() {
     let instrument_id = instrument(0);
-    let (manager, recording) = started_and_recorded(instrument_id);
+    let (manager, recording) = started_and_recorded([instrument_id]);
     let id = Uuid::from_u128;
     let order = |n, qty| Order::limit(id(n), instrument_id, Side::Buy, 100, qty);
     let modify = |n, qty| Command::Modify {
@@ -1315,10 +1310,12 @@ fn the_callers_checks_by_op_on_a_live_and_a_halted_book() {
     assert_exactly_once(&sent, &recording.events());
 }
 
-/// A started manager for one instrument, with a recording of its events.
-fn started_and_recorded(instrument_id: Uuid) -> (OrderbookManagerServiceImpl, Recording) {
+/// A started manager for `instruments`, with a recording of its events.
+fn started_and_recorded(
+    instruments: impl IntoIterator<Item = Uuid>,
+) -> (OrderbookManagerServiceImpl, Recording) {
     let recording = Recording::default();
-    let manager = builder([instrument_id])
+    let manager = builder(instruments)
         .subscriber(recording.subscriber())
         .build()
         .unwrap();
@@ -1329,7 +1326,7 @@ fn started_and_recorded(instrument_id: Uuid) -> (OrderbookManagerServiceImpl, Re
 #[test]
 fn stop_is_idempotent_and_later_calls_are_refused() {
     let instrument_id = instrument(0);
-    let (manager, recording) = started_and_recorded(instrument_id);
+    let (manager, recording) = started_and_recorded([instrument_id]);
     let commands = random_flow(5, 500, &[instrument_id], &[unregistered(0)]);
     for &command in &commands {
         send_taken(&manager, command);
