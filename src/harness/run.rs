@@ -29,7 +29,6 @@ pub enum EngineKind {
 }
 
 impl EngineKind {
-    /// `ringbook` or `baseline`.
     /// `ringbook`, `ringbook+journal` (the pipeline journaling its input) or `baseline`.
     pub fn name(&self) -> &'static str {
         match self {

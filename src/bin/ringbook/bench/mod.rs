@@ -126,6 +126,27 @@ fn placement(
     (sender, engine, baseline)
 }
 
+/// For a closed-loop comparison with nothing pinned, on a machine with two or more cores:
+/// how to run the deployment the design draws (the book consumer on a core of its own),
+/// whose throughput against the baseline differs from the default's.
+fn pinning_hint(
+    args: &BenchArgs,
+    cores: Option<&Vec<usize>>,
+    available: &[usize],
+) -> Option<String> {
+    let [first, second, ..] = available[..] else {
+        return None;
+    };
+    let unpinned = cores.is_none() && args.sender_core.is_none();
+    (args.baseline && args.rate.is_none() && unpinned).then(|| {
+        format!(
+            "note: nothing was pinned (the engine's default). The design's deployment gives the \
+             book consumer a core of its own: add --cores {first},{second} --sender-core {first} \
+             --baseline-cores os (BENCHMARKS.md reports both)"
+        )
+    })
+}
+
 /// A progress bar on stderr that appears only for a run longer than a second, and never
 /// when stderr is not a terminal.
 struct Progress {
@@ -307,6 +328,9 @@ pub(crate) fn run_bench(args: BenchArgs, engine: &EngineArgs) -> Result<(), Fail
         seed: args.seed,
     };
     print!("{}", report::table(&setup, &runs));
+    if let Some(hint) = pinning_hint(&args, config.cores.as_ref(), &available) {
+        eprintln!("{hint}");
+    }
     if let Some(path) = &args.json {
         std::fs::write(path, report::json(&setup, &runs))
             .map_err(|e| Failure::other(format!("cannot write {}: {e}", path.display())))?;
