@@ -356,3 +356,35 @@ fn bench_places_the_baseline_apart_from_ringbook_when_asked() {
     );
     fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn an_unpinned_closed_loop_comparison_names_the_pinned_deployment() {
+    let bench = |extra: &[&str]| {
+        let mut args = vec![
+            "bench",
+            "--instruments",
+            "2",
+            "--orders",
+            "2000",
+            "--warmup",
+            "100",
+            "--baseline",
+        ];
+        args.extend_from_slice(extra);
+        String::from_utf8(ringbook(&args).stderr).unwrap()
+    };
+    let hint = "the book consumer a core of its own";
+    let unpinned = bench(&[]);
+    match ringbook::available_cores()[..] {
+        [first, second, ..] => {
+            assert!(unpinned.contains(hint), "{unpinned}");
+            let flags = format!("--cores {first},{second} --sender-core {first}");
+            assert!(unpinned.contains(&flags), "{unpinned}");
+        }
+        _ => assert!(!unpinned.contains(hint), "one core: {unpinned}"),
+    }
+    let pinned = bench(&["--cores", "0"]);
+    assert!(!pinned.contains(hint), "already pinned: {pinned}");
+    let open_loop = bench(&["--rate", "100000"]);
+    assert!(!open_loop.contains(hint), "open loop: {open_loop}");
+}
