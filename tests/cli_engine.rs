@@ -307,20 +307,29 @@ fn closed_loop_bench_reports_cpu_per_command_by_stage() {
     fs::remove_dir_all(dir).unwrap();
 }
 
+/// `ringbook bench --baseline` on a small workload (2 instruments, 2,000 orders), with
+/// `extra` flags.
+fn small_bench_against_the_baseline(extra: &[&str]) -> std::process::Output {
+    let mut args = vec![
+        "bench",
+        "--instruments",
+        "2",
+        "--orders",
+        "2000",
+        "--warmup",
+        "100",
+        "--baseline",
+    ];
+    args.extend_from_slice(extra);
+    ringbook(&args)
+}
+
 #[test]
 fn bench_places_the_baseline_apart_from_ringbook_when_asked() {
     let dir = scratch("bench-placement");
     let json = dir.join("summary.json");
     let run = |baseline_cores: &str| {
-        let output = ringbook(&[
-            "bench",
-            "--instruments",
-            "2",
-            "--orders",
-            "2000",
-            "--warmup",
-            "100",
-            "--baseline",
+        let output = small_bench_against_the_baseline(&[
             "--cores",
             "0",
             "--baseline-cores",
@@ -359,20 +368,8 @@ fn bench_places_the_baseline_apart_from_ringbook_when_asked() {
 
 #[test]
 fn an_unpinned_closed_loop_comparison_names_the_pinned_deployment() {
-    let bench = |extra: &[&str]| {
-        let mut args = vec![
-            "bench",
-            "--instruments",
-            "2",
-            "--orders",
-            "2000",
-            "--warmup",
-            "100",
-            "--baseline",
-        ];
-        args.extend_from_slice(extra);
-        String::from_utf8(ringbook(&args).stderr).unwrap()
-    };
+    let bench =
+        |extra: &[&str]| String::from_utf8(small_bench_against_the_baseline(extra).stderr).unwrap();
     let hint = "the book consumer a core of its own";
     let unpinned = bench(&[]);
     match ringbook::available_cores()[..] {
