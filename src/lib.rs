@@ -34,6 +34,7 @@ mod recovery;
 mod registry;
 mod result;
 mod subscriber;
+mod sync;
 mod types;
 
 pub use book::{

@@ -1595,3 +1595,119 @@ fn market_data_view_agrees_with_the_direct_engine_books() {
     let flow: Vec<Command> = generator.take(25_000).collect();
     assert_market_data_matches(&instruments, &flow, 2);
 }
+
+/// The latest `status` of each book, and how many statuses have arrived.
+#[derive(Clone, Default)]
+struct StatusLog {
+    latest: Arc<Mutex<HashMap<Uuid, bool>>>,
+    count: Arc<AtomicUsize>,
+}
+
+impl Subscriber for StatusLog {
+    fn on_event(&mut self, event: &PublishedEvent<'_>) {
+        if let OrderbookResult::Status {
+            instrument_id,
+            status,
+        } = &event.result
+        {
+            self.latest
+                .lock()
+                .unwrap()
+                .insert(*instrument_id, status.halted);
+            self.count.fetch_add(1, Ordering::Release);
+        }
+    }
+
+    fn name(&self) -> &str {
+        "status log"
+    }
+}
+
+/// Two threads halting and resuming the same books at once, round after round: once both
+/// calls have returned, every book's halt bit (`is_halted`, the callers' check) agrees
+/// with the book's own state as its `status` publishes it. The bit was once flipped and
+/// the command published in two steps, so the two threads' steps could interleave and
+/// leave the bit opposite to the book (`manager/halt.rs`; the protocol is model-checked
+/// there under loom).
+#[test]
+fn concurrent_halts_and_resumes_leave_the_halt_bit_agreeing_with_the_book() {
+    const BOOKS: u128 = 64;
+    const ROUNDS: usize = 3_000;
+    let instruments: Vec<Uuid> = (0..BOOKS).map(instrument).collect();
+    let log = StatusLog::default();
+    let manager = Arc::new(
+        builder(instruments.clone())
+            .subscriber(log.clone())
+            .build()
+            .unwrap(),
+    );
+    manager.start().unwrap();
+    let start = Arc::new(Barrier::new(3));
+    let racers: Vec<_> = [true, false]
+        .into_iter()
+        .map(|halt| {
+            let (manager, start, instruments) = (
+                Arc::clone(&manager),
+                Arc::clone(&start),
+                instruments.clone(),
+            );
+            thread::spawn(move || {
+                for _ in 0..ROUNDS {
+                    start.wait();
+                    if halt {
+                        manager.halt_orderbooks(instruments.clone());
+                    } else {
+                        manager.resume_orderbooks(instruments.iter().rev().copied().collect());
+                    }
+                    start.wait();
+                }
+            })
+        })
+        .collect();
+    let mut disagreements = Vec::new();
+    for round in 0..ROUNDS {
+        start.wait(); // the racers go
+        start.wait(); // both calls have returned
+        let before = log.count.load(Ordering::Acquire);
+        for &instrument_id in &instruments {
+            manager.publish_orderbook_status(instrument_id).unwrap();
+        }
+        wait_until("this round's statuses", || {
+            log.count.load(Ordering::Acquire) >= before + instruments.len()
+        });
+        let latest = log.latest.lock().unwrap();
+        for instrument_id in &instruments {
+            let bit = manager.is_halted(instrument_id).unwrap();
+            if bit != latest[instrument_id] {
+                disagreements.push((round, *instrument_id, bit));
+            }
+        }
+    }
+    for racer in racers {
+        racer.join().unwrap();
+    }
+    manager.stop().unwrap();
+    assert!(
+        disagreements.is_empty(),
+        "{} books whose halt bit disagreed with the book after the calls returned \
+         (round, book, bit), first: {:?}",
+        disagreements.len(),
+        &disagreements[..disagreements.len().min(5)]
+    );
+}
+
+/// After `stop` a halt or resume has no stream to go to: it changes nothing, not even the
+/// callers' halt bit (which once flipped to halted while the book never heard of it).
+#[test]
+fn halts_and_resumes_after_stop_leave_the_halt_bit_alone() {
+    let (halted, running) = (instrument(0), instrument(1));
+    let (manager, recording) = started_and_recorded([halted, running]);
+    manager.halt_orderbooks(vec![halted]);
+    manager.stop().unwrap();
+    let events = recording.len();
+    manager.halt_orderbooks(vec![running]);
+    manager.resume_orderbooks(vec![halted]);
+    assert_eq!(manager.is_halted(&running), Some(false));
+    assert_eq!(manager.is_halted(&halted), Some(true));
+    assert_eq!(recording.len(), events, "nothing is published after stop");
+}

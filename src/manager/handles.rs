@@ -6,13 +6,12 @@
 //! publish, and the stop marker goes in behind everything callers sent.
 
 use std::cell::RefCell;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
-use std::thread;
 
-use crossbeam_utils::{Backoff, CachePadded};
 use parking_lot::{Mutex, MutexGuard};
 
+use super::busy::BusyFlag;
 use crate::pipeline::IngressProducer;
 
 /// Ids telling managers apart in the thread-local cache.
@@ -24,7 +23,7 @@ struct Handle {
     /// Dead once the manager is dropped: the handle is then purged.
     alive: Weak<()>,
     producer: IngressProducer,
-    busy: Arc<CachePadded<AtomicBool>>,
+    busy: Arc<BusyFlag>,
 }
 
 thread_local! {
@@ -38,7 +37,7 @@ pub(crate) struct Handles {
     /// The producer every handle is cloned from; `None` once retired.
     master: Mutex<Option<IngressProducer>>,
     /// Every handle's busy flag.
-    callers: Mutex<Vec<Arc<CachePadded<AtomicBool>>>>,
+    callers: Mutex<Vec<Arc<BusyFlag>>>,
 }
 
 impl Handles {
@@ -67,15 +66,13 @@ impl Handles {
                 Some(index) => index,
                 None => self.register_into(&mut handles)?,
             };
-            let handle = &mut handles[index];
-            handle.busy.store(true, Ordering::SeqCst);
-            let result = if admitted() {
-                publish.take().map(|publish| publish(&mut handle.producer))
-            } else {
-                None
-            };
-            handle.busy.store(false, Ordering::Release);
-            Some(result)
+            let Handle { busy, producer, .. } = &mut handles[index];
+            Some(
+                busy.run_if(&admitted, || {
+                    publish.take().map(|publish| publish(producer))
+                })
+                .flatten(),
+            )
         });
         match cached {
             Ok(Some(result)) => result,
@@ -107,7 +104,7 @@ impl Handles {
     fn register(&self) -> Option<Handle> {
         let master = self.master.lock();
         let producer = master.as_ref()?.clone();
-        let busy = Arc::new(CachePadded::new(AtomicBool::new(false)));
+        let busy = Arc::new(BusyFlag::default());
         self.callers.lock().push(Arc::clone(&busy));
         Some(Handle {
             manager: self.id,
@@ -126,15 +123,8 @@ impl Handles {
     /// have closed admission first; afterwards nothing but the returned producer publishes.
     pub(crate) fn retire(&self) -> Option<IngressProducer> {
         let master = self.master.lock().take();
-        let backoff = Backoff::new();
         for busy in self.callers.lock().iter() {
-            while busy.load(Ordering::SeqCst) {
-                if backoff.is_completed() {
-                    thread::yield_now();
-                } else {
-                    backoff.snooze();
-                }
-            }
+            busy.wait_idle();
         }
         master
     }

@@ -1,8 +1,10 @@
 //! The order-book manager: the service trait users of the original module know, and its
 //! implementation over the ring pipeline.
 
+mod busy;
 mod config;
 mod error;
+mod halt;
 mod handles;
 mod service;
 
@@ -79,9 +81,13 @@ pub trait OrderbookManagerService: Send + Sync {
         })
     }
 
-    /// Halts these books: the halt bit is set at once (callers' adds are refused from now
-    /// on) and a halt command is sequenced for each book. An unregistered instrument gets a
-    /// `rejected` event. Waits for ring space as long as it takes: a halt is never dropped.
+    /// Halts these books: a halt command is sequenced for each book and its halt bit set
+    /// (callers' adds are refused from the return on), as one step, so that concurrent
+    /// halts and resumes of a book leave the bit agreeing with the book. An unregistered
+    /// instrument gets a `rejected` event. Waits for ring space as long as it takes: a
+    /// halt is never dropped while the manager runs. Called before `start`, the halt is
+    /// published first when it starts; after `stop` there is no stream to publish to, so
+    /// it is logged and ignored, and the halt bit is left as it is.
     fn halt_orderbooks(&self, instruments: Vec<Uuid>) {
         for instrument_id in instruments {
             // Halts never fail for the caller: unregistered ones are rejected in the stream.

@@ -10,12 +10,12 @@ use std::time::{Duration, Instant};
 
 use crossbeam_utils::Backoff;
 use disruptor::Producer;
-use parking_lot::Mutex;
 use uuid::Uuid;
 
 use super::OrderbookManagerService;
 use super::config::{JournalOptions, ManagerConfig};
 use super::error::OrderbookManagerError;
+use super::halt::halt_in_sequence;
 use super::handles::Handles;
 use crate::book::{OrderBook, state_hash_of};
 use crate::command::{Command, Op};
@@ -29,6 +29,7 @@ use crate::recovery::recover;
 use crate::registry::InstrumentRegistry;
 use crate::result::RejectReason;
 use crate::subscriber::Subscriber;
+use crate::sync::Mutex;
 use crate::types::{Order, Qty};
 
 const CREATED: u8 = 0;
@@ -440,14 +441,11 @@ impl OrderbookManagerServiceImpl {
         };
         let entry = IngressEntry::new(slot, Envelope::Apply(command));
         match command {
-            Command::Halt { .. } => {
-                self.flags.set(slot, SlotFlag::HALTED);
-                self.control(entry, instrument_id);
-                return Ok(());
-            }
-            Command::Resume { .. } => {
-                self.flags.clear(slot, SlotFlag::HALTED);
-                self.control(entry, instrument_id);
+            Command::Halt { .. } | Command::Resume { .. } => {
+                let halt = matches!(command, Command::Halt { .. });
+                halt_in_sequence(&self.lifecycle, &self.flags, slot, halt, |lifecycle| {
+                    self.control_locked(lifecycle, entry, instrument_id)
+                });
                 return Ok(());
             }
             Command::Add(Order { quantity: qty, .. }) | Command::Modify { qty, .. } => {
@@ -549,19 +547,38 @@ impl OrderbookManagerServiceImpl {
         })
     }
 
-    /// Publishes a halt or resume (or their reject): queued until `start` if not started
-    /// yet, waiting for ring space as long as it takes while running, logged and dropped
-    /// after `stop` (there is no stream left to publish to).
+    /// Publishes the reject of a halt or resume of an unregistered instrument, as
+    /// [`Self::control_locked`] does.
     fn control(&self, entry: IngressEntry, instrument_id: Uuid) {
-        let mut lifecycle = self.lifecycle.lock();
+        self.control_locked(&mut self.lifecycle.lock(), entry, instrument_id);
+    }
+
+    /// Publishes a halt or resume (or their reject), under the lifecycle lock: queued until
+    /// `start` if not started yet, waiting for ring space as long as it takes while
+    /// running, logged and dropped after `stop` (there is no stream left to publish to).
+    /// Returns whether it was taken (queued or published).
+    fn control_locked(
+        &self,
+        lifecycle: &mut Lifecycle,
+        entry: IngressEntry,
+        instrument_id: Uuid,
+    ) -> bool {
         match self.state.load(Ordering::Acquire) {
-            CREATED => lifecycle.pending.push((entry, instrument_id)),
-            RUNNING => {
-                if let Err(e) = self.publish(entry, instrument_id, None) {
-                    tracing::error!(%instrument_id, error = %e, "halt or resume not published");
-                }
+            CREATED => {
+                lifecycle.pending.push((entry, instrument_id));
+                true
             }
-            _ => tracing::warn!(%instrument_id, "halt or resume after stop ignored"),
+            RUNNING => match self.publish(entry, instrument_id, None) {
+                Ok(()) => true,
+                Err(e) => {
+                    tracing::error!(%instrument_id, error = %e, "halt or resume not published");
+                    false
+                }
+            },
+            _ => {
+                tracing::warn!(%instrument_id, "halt or resume after stop ignored: the halt bit is unchanged");
+                false
+            }
         }
     }
 

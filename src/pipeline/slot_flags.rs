@@ -1,7 +1,9 @@
 //! Slot flags: a halted bit and a failed bit per instrument slot, in one atomic bitset,
 //! set and cleared without locks.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
+
+use crate::sync::AtomicU64;
 
 /// Slots per word: each word holds the halted bits of 32 slots in its low half and their
 /// failed bits in its high half.

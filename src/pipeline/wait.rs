@@ -16,13 +16,13 @@
 
 use std::fmt;
 use std::str::FromStr;
-use std::sync::OnceLock;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering, fence};
-use std::thread::{self, Thread};
+use std::sync::atomic::Ordering;
+use std::thread;
 use std::time::Duration;
 
 use crossbeam_utils::CachePadded;
-use parking_lot::{Condvar, Mutex};
+
+use crate::sync::{AtomicBool, AtomicU64, AtomicUsize, Condvar, Mutex, Thread, fence};
 
 /// The longest sleep while waiting for room in a full ring: a safety net, as the ring's
 /// consumer wakes the sleeper when it frees room.
@@ -188,13 +188,14 @@ impl Idler {
 #[derive(Debug, Default)]
 pub(crate) struct Doorbell {
     sleeping: CachePadded<AtomicBool>,
-    thread: OnceLock<Thread>,
+    /// The thread to wake: set once, read only on the way to a wake-up (the cold path).
+    thread: Mutex<Option<Thread>>,
 }
 
 impl Doorbell {
     /// Makes the calling thread the one this bell wakes.
     pub(crate) fn register_current(&self) {
-        let _ = self.thread.set(thread::current());
+        self.thread.lock().get_or_insert_with(crate::sync::current);
     }
 
     /// Tells the thread that work was published for it.
@@ -211,7 +212,7 @@ impl Doorbell {
     #[cold]
     fn wake(&self) {
         if self.sleeping.swap(false, Ordering::AcqRel)
-            && let Some(thread) = self.thread.get()
+            && let Some(thread) = self.thread.lock().as_ref()
         {
             thread.unpark();
         }
@@ -223,7 +224,7 @@ impl Doorbell {
         self.sleeping.store(true, Ordering::Relaxed);
         fence(Ordering::SeqCst);
         if !has_work() {
-            thread::park_timeout(pause);
+            crate::sync::park_timeout(pause);
         }
         self.sleeping.store(false, Ordering::Relaxed);
     }
@@ -395,5 +396,63 @@ mod tests {
             slept < Duration::from_secs(20),
             "woken by the freed batch, not the pause: {slept:?}"
         );
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    //! The bells under loom, with unbounded pauses: a lost wake-up is a deadlock, which
+    //! loom reports, in any interleaving of the sleeper and the waker.
+
+    use std::sync::atomic::Ordering;
+
+    use loom::sync::Arc;
+
+    use super::*;
+
+    /// A consumer sleeping for work and a producer publishing it and ringing: the
+    /// consumer always sees the work (no lost wake-up), however the two interleave.
+    #[test]
+    fn loom_a_doorbell_never_loses_a_wake_up() {
+        loom::model(|| {
+            let bell = Arc::new(Doorbell::default());
+            let work = Arc::new(AtomicBool::new(false));
+            bell.register_current();
+            let producer = {
+                let (bell, work) = (Arc::clone(&bell), Arc::clone(&work));
+                loom::thread::spawn(move || {
+                    work.store(true, Ordering::Release);
+                    bell.ring();
+                })
+            };
+            while !work.load(Ordering::Acquire) {
+                bell.sleep(Duration::MAX, || work.load(Ordering::Acquire));
+            }
+            producer.join().unwrap();
+        });
+    }
+
+    /// A producer waiting for room with a ticket taken before its failed attempt, and the
+    /// ring's consumer freeing a batch: the producer never sleeps through the freed batch.
+    #[test]
+    fn loom_a_room_bell_never_loses_a_freed_batch() {
+        loom::model(|| {
+            let bell = Arc::new(RoomBell::default());
+            let room = Arc::new(AtomicBool::new(false));
+            let ticket = bell.ticket();
+            let consumer = {
+                let (bell, room) = (Arc::clone(&bell), Arc::clone(&room));
+                loom::thread::spawn(move || {
+                    room.store(true, Ordering::Release);
+                    bell.freed();
+                })
+            };
+            let mut ticket = ticket;
+            while !room.load(Ordering::Acquire) {
+                bell.wait(ticket, Duration::MAX);
+                ticket = bell.ticket();
+            }
+            consumer.join().unwrap();
+        });
     }
 }
