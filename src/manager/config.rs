@@ -443,7 +443,8 @@ mod tests {
             }
         };
         with(&|_| ()).validate(1).unwrap();
-        let cases: [(&dyn Fn(&mut JournalOptions), &str); 5] = [
+        type Change = dyn Fn(&mut JournalOptions);
+        let cases: [(&Change, &str); 5] = [
             (&|j| j.snapshot_every = Some(0), "snapshot_every 0 "),
             (
                 &|j| j.snapshot_every = Some(1 << 41),
