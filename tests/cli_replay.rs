@@ -1828,3 +1828,59 @@ fn output_file_and_stdin_give_the_same_events_as_stdout() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Byte order marks, a final bare carriage return, huge fields
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn a_byte_order_mark_and_a_final_bare_carriage_return_are_accepted() {
+    let lf = format!(
+        "{HEADER}\nadd,1,1,buy,limit,5,3\nadd,2,2,sell,limit,6,1\nstatus,1,,,,,\nhalt,2,,,,,\n"
+    );
+    let (_, expected) = replay_ok(&lf, &["--engine", "direct"]);
+    assert_eq!(expected.len(), 4);
+    // A spreadsheet's CRLF export: a byte order mark first, the last line cut after its `\r`.
+    let crlf = format!("\u{FEFF}{}", lf.replace('\n', "\r\n"));
+    let cut = crlf.strip_suffix('\n').unwrap();
+    for flow in [&crlf[..], cut] {
+        for engine in ["pipeline", "direct"] {
+            let (_, events) = replay_ok(flow, &["--engine", engine]);
+            assert_same_per_instrument(&events, &expected, &format!("{engine}: {flow:?}"));
+        }
+        // From stdin the pipeline spools the flow and scans it for instruments.
+        let run = ringbook(&["-"], Some(flow.as_bytes()));
+        assert_eq!(run.status, Some(0), "stdin: {}", run.stderr);
+        assert_same_per_instrument(&decode_stream(&run.stdout), &expected, "stdin");
+    }
+}
+
+#[test]
+fn a_huge_malformed_field_is_quoted_by_a_short_prefix_and_its_length() {
+    let huge = "x".repeat(10 << 20);
+    for (bad, quoted) in [
+        (format!("add,1,101,buy,limit,1,{huge}"), "qty: \"xxxx"),
+        (
+            format!("add,1,101,{huge},limit,1,1"),
+            "side: expected buy or sell, got \"xxxx",
+        ),
+        (format!("{huge},1,,,,,"), "op: expected add"),
+    ] {
+        let run = replay_bytes(&flow_with_bad_line_8(bad.as_bytes(), "\n"), &[]);
+        if let Some(problem) = check_malformed(&run, 8, &events_before_line_8()) {
+            panic!("{problem:.400}");
+        }
+        assert!(
+            run.stderr.len() < 300,
+            "{} bytes on stderr: {:.300}",
+            run.stderr.len(),
+            run.stderr
+        );
+        assert!(run.stderr.contains(quoted), "{}", run.stderr);
+        assert!(
+            run.stderr.contains("... (10485760 bytes)"),
+            "{}",
+            run.stderr
+        );
+    }
+}

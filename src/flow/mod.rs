@@ -9,8 +9,12 @@ mod csv;
 mod r#gen;
 
 mod jsonl;
+mod quote;
 
-pub use csv::{FLOW_HEADER, FlowError, FlowReader, parse_id, write_flow_header, write_flow_line};
+pub use csv::{
+    FLOW_HEADER, FlowError, FlowReader, UTF8_BOM, parse_id, write_flow_header, write_flow_line,
+};
 pub use r#gen::{FlowGenerator, GenConfig};
 
 pub use jsonl::JsonlWriter;
+pub use quote::{QUOTE_LIMIT, quoted};

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use clap::{Args, ValueEnum};
 use parking_lot::Mutex;
-use ringbook::flow::{FLOW_HEADER, FlowError, FlowReader, JsonlWriter, parse_id};
+use ringbook::flow::{FLOW_HEADER, FlowError, FlowReader, JsonlWriter, UTF8_BOM, parse_id};
 use ringbook::{
     Command, CounterSnapshot, CountingSubscriber, DirectEngine, OrderbookManagerService,
     OrderbookManagerServiceImpl, OrderbookResult, PublishedEvent, Subscriber, Uuid,
@@ -257,9 +257,13 @@ fn scan_instruments(input: Box<dyn BufRead>) -> Vec<Uuid> {
     let mut seen = std::collections::HashSet::new();
     let mut instruments = Vec::new();
     let mut header_seen = false;
-    for line in input.split(b'\n') {
+    for (index, line) in input.split(b'\n').enumerate() {
         let Ok(line) = line else { break };
-        let Ok(text) = std::str::from_utf8(&line) else {
+        let line = match line.strip_prefix(UTF8_BOM) {
+            Some(rest) if index == 0 => rest,
+            _ => &line[..],
+        };
+        let Ok(text) = std::str::from_utf8(line) else {
             continue;
         };
         let text = text.strip_suffix('\r').unwrap_or(text);
