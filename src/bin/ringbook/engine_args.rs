@@ -37,10 +37,7 @@ fn parse_consumers(text: &str) -> Result<usize, String> {
     let max = ManagerConfig::MAX_CONSUMERS;
     match text.parse::<usize>() {
         Ok(n) if (1..=max).contains(&n) => Ok(n),
-        _ => Err(format!(
-            "expected a number of threads from 1 to {max}, got {}",
-            ringbook::flow::quoted(text)
-        )),
+        _ => Err(format!("expected a number of threads from 1 to {max}",)),
     }
 }
 
@@ -50,10 +47,7 @@ fn parse_ring_size(text: &str) -> Result<usize, String> {
     let (min, max) = (ManagerConfig::MIN_RING_SIZE, ManagerConfig::MAX_RING_SIZE);
     match text.parse::<u64>() {
         Ok(n) if n.is_power_of_two() && (min as u64..=max as u64).contains(&n) => Ok(n as usize),
-        _ => Err(format!(
-            "expected a power of two from {min} to {max} slots, got {}",
-            ringbook::flow::quoted(text)
-        )),
+        _ => Err(format!("expected a power of two from {min} to {max} slots",)),
     }
 }
 
