@@ -9,7 +9,10 @@ use std::time::Instant;
 
 use clap::{Args, ValueEnum};
 use parking_lot::Mutex;
-use ringbook::flow::{FLOW_HEADER, FlowError, FlowReader, JsonlWriter, UTF8_BOM, parse_id};
+use ringbook::flow::{
+    FLOW_HEADER, FlowError, FlowReader, InstrumentsError, InstrumentsFileError, JsonlWriter,
+    UTF8_BOM, parse_id, read_instruments_file,
+};
 use ringbook::{
     Command, CounterSnapshot, CountingSubscriber, DirectEngine, OrderbookManagerService,
     OrderbookManagerServiceImpl, OrderbookResult, PublishedEvent, Subscriber, Uuid,
@@ -38,6 +41,11 @@ pub(crate) struct ReplayArgs {
     /// registered.
     #[arg(long, value_delimiter = ',', value_parser = parse_id)]
     instruments: Option<Vec<Uuid>>,
+    /// Register exactly the instruments listed in this file, one per line (`id` or
+    /// `id,symbol`; blank lines, `#` comments and an `id,symbol` header allowed): for
+    /// lists too long for a command line. Not with --instruments.
+    #[arg(long, value_name = "PATH", conflicts_with = "instruments")]
+    instruments_file: Option<PathBuf>,
     /// Write the event stream here instead of stdout.
     #[arg(long, short)]
     output: Option<PathBuf>,
@@ -102,7 +110,10 @@ impl Drop for Spooled {
     }
 }
 
-pub(crate) fn run(args: ReplayArgs, engine_args: &EngineArgs) -> Result<(), Failure> {
+pub(crate) fn run(mut args: ReplayArgs, engine_args: &EngineArgs) -> Result<(), Failure> {
+    if let Some(path) = &args.instruments_file {
+        args.instruments = Some(instruments_of_file(path)?);
+    }
     let journal = args.journal.options();
     if journal.is_some() && matches!(args.engine, Engine::Direct) {
         return Err(Failure::other("--journal needs the pipeline engine"));
@@ -224,6 +235,22 @@ pub(crate) fn run(args: ReplayArgs, engine_args: &EngineArgs) -> Result<(), Fail
         None => Ok(()),
         Some(e @ FlowError::Malformed { .. }) => Err(Failure::malformed(e.to_string())),
         Some(e) => Err(Failure::other(e.to_string())),
+    }
+}
+
+/// The instruments listed in an instruments file; a file that breaks the format is a
+/// malformed input.
+pub(crate) fn instruments_of_file(path: &Path) -> Result<Vec<Uuid>, Failure> {
+    match read_instruments_file(path) {
+        Ok(entries) => Ok(entries.into_iter().map(|entry| entry.id).collect()),
+        Err(e @ InstrumentsFileError::Open { .. })
+        | Err(
+            e @ InstrumentsFileError::Content {
+                source: InstrumentsError::Io { .. },
+                ..
+            },
+        ) => Err(Failure::other(e.to_string())),
+        Err(e) => Err(Failure::malformed(e.to_string())),
     }
 }
 

@@ -30,6 +30,11 @@ pub(crate) struct BenchArgs {
     #[arg(long, default_value_t = 8, value_name = "N",
           value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_INSTRUMENTS)))]
     instruments: u32,
+    /// Trade the instruments listed in this file instead (one id per line, optionally
+    /// `id,symbol`; see `replay --instruments-file`), at most 65,536. Not with
+    /// --instruments.
+    #[arg(long, value_name = "PATH", conflicts_with = "instruments")]
+    instruments_file: Option<PathBuf>,
     /// New orders in the workload; cancels, modifies and the rest come on top (about
     /// two commands per order). 1 to 10,000,000 (the workload is held in memory).
     #[arg(long, default_value_t = 500_000, value_name = "N",
@@ -253,9 +258,21 @@ impl Drop for Scratch {
     }
 }
 
-pub(crate) fn run_bench(args: BenchArgs, engine: &EngineArgs) -> Result<(), Failure> {
+pub(crate) fn run_bench(mut args: BenchArgs, engine: &EngineArgs) -> Result<(), Failure> {
+    let named = match &args.instruments_file {
+        Some(path) => {
+            let ids = crate::replay::instruments_of_file(path)?;
+            args.instruments = u32::try_from(ids.len()).unwrap_or(u32::MAX);
+            Some(ids)
+        }
+        None => None,
+    };
     // The flags' parsers check these too; the library's checks are the rule.
-    check_workload(args.instruments, args.orders).map_err(|e| Failure::other(format!("--{e}")))?;
+    check_workload(args.instruments, args.orders).map_err(|e| {
+        let from = args.instruments_file.as_ref();
+        let source = from.map_or(String::new(), |p| format!(" (listed in {})", p.display()));
+        Failure::other(format!("--{e}{source}"))
+    })?;
     let mut options = RunOptions {
         rate: args.rate,
         warmup: args.warmup,
@@ -284,7 +301,10 @@ pub(crate) fn run_bench(args: BenchArgs, engine: &EngineArgs) -> Result<(), Fail
         return Err(unavailable(format!("--sender-core {core}")));
     }
     let generating = Instant::now();
-    let workload = Workload::generate(args.seed, args.instruments, args.orders);
+    let workload = match &named {
+        Some(ids) => Workload::generate_on(args.seed, ids, args.orders),
+        None => Workload::generate(args.seed, args.instruments, args.orders),
+    };
     eprintln!(
         "workload: {} commands ({} orders) on {} instruments, seed {}, generated in {:.2} s",
         workload.commands.len(),
