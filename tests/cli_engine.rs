@@ -520,3 +520,92 @@ fn bench_refuses_settings_that_would_measure_nothing() {
     let table = String::from_utf8(output.stdout).unwrap();
     assert!(table.lines().any(|l| l.starts_with("ringbook ")), "{table}");
 }
+
+#[test]
+fn gen_and_bench_trade_the_instruments_of_a_file() {
+    let dir = scratch("instruments-file");
+    let ids = [
+        "00000000-0000-0000-0000-0000000000a1",
+        "5",
+        "ffffffff-0000-0000-0000-000000000003",
+    ];
+    let file = dir.join("instruments.txt");
+    fs::write(
+        &file,
+        format!("id,symbol\n{},A\n# b\n{},B\n{},C\n", ids[0], ids[1], ids[2]),
+    )
+    .unwrap();
+    let file = file.to_str().unwrap();
+    let flow = ringbook(&[
+        "gen",
+        "--instruments-file",
+        file,
+        "--orders",
+        "2000",
+        "--seed",
+        "3",
+    ])
+    .stdout;
+    let flow = String::from_utf8(flow).unwrap();
+    let named: std::collections::BTreeSet<&str> = flow
+        .lines()
+        .skip(1)
+        .map(|line| line.split(',').nth(1).unwrap())
+        .collect();
+    let expected: std::collections::BTreeSet<&str> =
+        ["161", "5", "ffffffff-0000-0000-0000-000000000003"]
+            .into_iter()
+            .collect();
+    assert_eq!(
+        named, expected,
+        "the flow trades exactly the file's instruments"
+    );
+    // The same flow as for three generated instruments, renamed.
+    let plain = String::from_utf8(
+        ringbook(&[
+            "gen",
+            "--instruments",
+            "3",
+            "--orders",
+            "2000",
+            "--seed",
+            "3",
+        ])
+        .stdout,
+    )
+    .unwrap();
+    assert_eq!(flow.lines().count(), plain.lines().count());
+
+    let json = dir.join("summary.json");
+    ringbook(&[
+        "bench",
+        "--instruments-file",
+        file,
+        "--orders",
+        "2000",
+        "--warmup",
+        "100",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    let summary: Value = serde_json::from_str(&fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(summary["setup"]["instruments"].as_u64(), Some(3));
+
+    for args in [
+        &["gen", "--instruments-file", file, "--instruments", "2"][..],
+        &["bench", "--instruments-file", file, "--instruments", "2"][..],
+    ] {
+        let stderr = refused(args);
+        assert!(stderr.contains("cannot be used with"), "{args:?}: {stderr}");
+    }
+    let bad = dir.join("bad.txt");
+    fs::write(&bad, "1\n2\n1\n").unwrap();
+    for command in ["gen", "bench"] {
+        let stderr = refused(&[command, "--instruments-file", bad.to_str().unwrap()]);
+        assert!(
+            stderr.contains("line 3: instrument 00000000-0000-0000-0000-000000000001 is listed twice (first on line 1)"),
+            "{command}: {stderr}"
+        );
+    }
+    fs::remove_dir_all(dir).unwrap();
+}
