@@ -1,18 +1,5 @@
 //! The instruments file: the instruments to register, one per line, for lists too long
 //! for a command line (10,000 UUIDs are 370 KB).
-//!
-//! # Format
-//!
-//! - One instrument per line: its id (a canonical UUID or a decimal integer, as in a flow
-//!   file), optionally followed by a comma and a symbol (`id,symbol`). Spaces and tabs
-//!   around either are ignored. A symbol is any non-empty text without a comma.
-//! - Blank lines and lines starting with `#` are ignored.
-//! - The first other line may be a header: `id`, `instrument`, `id,symbol` or
-//!   `instrument,symbol`.
-//! - An id, or a symbol, listed twice is an error naming both lines.
-//! - The file may start with a UTF-8 byte order mark, and end its lines in `\n` or
-//!   `\r\n` (the last line in a bare `\r`, or in nothing).
-//! - A file listing no instrument is an error.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -111,7 +98,20 @@ pub enum InstrumentsFileError {
     },
 }
 
-/// Reads an instruments list (see the [module docs](self) for the format).
+/// Reads an instruments list.
+///
+/// # Format
+///
+/// - One instrument per line: its id (a canonical UUID or a decimal integer, as in a flow
+///   file), optionally followed by a comma and a symbol (`id,symbol`). Whitespace around
+///   either is ignored. A symbol is any non-empty text without a comma.
+/// - Blank lines and lines starting with `#` are ignored.
+/// - The first other line may be a header: `id`, `instrument`, `id,symbol` or
+///   `instrument,symbol`.
+/// - An id, or a symbol, listed twice is an error naming both lines.
+/// - The file may start with a UTF-8 byte order mark, and end its lines in `\n` or
+///   `\r\n` (the last line in a bare `\r`, or in nothing).
+/// - A file listing no instrument is an error.
 ///
 /// # Errors
 ///
@@ -230,7 +230,7 @@ fn is_header(text: &str) -> bool {
     )
 }
 
-/// Reads the instruments file at `path` (see [`read_instruments`]).
+/// Reads the instruments file at `path` (the format is [`read_instruments`]'s).
 ///
 /// # Errors
 ///

@@ -59,25 +59,31 @@ impl JournalOptions {
 pub struct ManagerConfig {
     /// How idle pipeline threads wait. The default spins, yields, then sleeps.
     pub wait_strategy: WaitStrategy,
-    /// How many book consumer threads; each owns a share of the books. Clamped to the
-    /// number of instruments.
+    /// How many book consumer threads, 1 to [`ManagerConfig::MAX_CONSUMERS`]; each owns a
+    /// share of the books. Clamped to the number of instruments.
     pub consumers: usize,
     /// Cores to pin pipeline threads to, in the order sequencer, book consumers, event
     /// manager; the list is reused from its start when there are more threads than cores.
     /// `None`: no pinning.
     pub cores: Option<Vec<usize>>,
-    /// Slots in the ingress ring (callers to sequencer). A power of two, at least 64.
+    /// Slots in the ingress ring (callers to sequencer). A power of two from
+    /// [`ManagerConfig::MIN_RING_SIZE`] to [`ManagerConfig::MAX_RING_SIZE`].
     pub ingress_ring_size: usize,
     /// Slots in each book's inbound ring; `None` picks one from the instrument count
-    /// (see [`ManagerConfig::inbound_ring_size_for`]). A power of two.
+    /// (see [`ManagerConfig::inbound_ring_size_for`]). A power of two from
+    /// [`ManagerConfig::MIN_RING_SIZE`] to [`ManagerConfig::MAX_RING_SIZE`], and all books'
+    /// together at most [`ManagerConfig::MAX_INBOUND_SLOTS`].
     pub inbound_ring_size: Option<usize>,
-    /// Slots in the outbound ring (books to event manager). A power of two, at least 64.
+    /// Slots in the outbound ring (books to event manager). A power of two from
+    /// [`ManagerConfig::MIN_RING_SIZE`] to [`ManagerConfig::MAX_RING_SIZE`].
     pub outbound_ring_size: usize,
     /// How long a caller waits for room in a full ingress ring before
-    /// [`OrderbookManagerError::Timeout`]; `None` waits as long as it takes.
+    /// [`OrderbookManagerError::Timeout`], at most [`ManagerConfig::MAX_PUBLISH_TIMEOUT`];
+    /// `None` waits as long as it takes.
     pub publish_timeout: Option<Duration>,
     /// The most commands a consumer takes from one book's ring before it looks at its
-    /// next book: the fairness bound between books sharing a thread.
+    /// next book: the fairness bound between books sharing a thread. 1 to
+    /// [`ManagerConfig::MAX_BATCH_SIZE`].
     pub batch_size: usize,
     /// Journal every sequenced command (and take snapshots) here; `None`: no durability.
     pub journal: Option<JournalOptions>,
