@@ -44,7 +44,7 @@ pub use book::{
 pub use command::{Command, Op};
 pub use direct::DirectEngine;
 pub use manager::{
-    JournalOptions, ManagerConfig, OrderbookManagerBuilder, OrderbookManagerError,
+    ConfigError, JournalOptions, ManagerConfig, OrderbookManagerBuilder, OrderbookManagerError,
     OrderbookManagerService, OrderbookManagerServiceImpl, RecoveryInfo,
 };
 pub use pipeline::{ParseWaitStrategyError, WaitStrategy, available_cores, parse_core_list};

@@ -386,3 +386,226 @@ fn an_unpinned_closed_loop_comparison_names_the_pinned_deployment() {
     let open_loop = bench(&["--rate", "100000", "--no-isolate"]);
     assert!(!open_loop.contains(hint), "open loop: {open_loop}");
 }
+
+/// Runs `ringbook ARGS`, which must fail without a panic or a signal; returns its stderr.
+fn refused(args: &[&str]) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_ringbook"))
+        .args(args)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(
+        matches!(output.status.code(), Some(1 | 2)),
+        "{args:?}: {:?}, stderr {stderr}",
+        output.status
+    );
+    assert!(!stderr.contains("panicked"), "{args:?} panicked: {stderr}");
+    stderr
+}
+
+#[test]
+fn every_engine_value_is_bounded_and_the_error_names_the_bound() {
+    let dir = scratch("bounds");
+    let flow = generate(&dir, "13");
+    let flow = flow.to_str().unwrap();
+    for (flags, expected) in [
+        // Was a SIGABRT: a 128 GiB ring allocation.
+        (
+            &["--ring-size", "1099511627776"][..],
+            "power of two from 64 to 4194304 slots",
+        ),
+        (&["--ring-size", "8388608"][..], "from 64 to 4194304"),
+        (&["--ring-size", "32"][..], "from 64 to 4194304"),
+        (&["--consumers", "0"][..], "from 1 to 64"),
+        (&["--consumers", "65"][..], "from 1 to 64"),
+        (
+            &["--log-level", "bogus"][..],
+            "off, error, warn, info, debug, trace",
+        ),
+        (&["--log-level", "ringbook=loud"][..], "target=level"),
+    ] {
+        let mut args = vec!["replay", flow, "-o", "/dev/null"];
+        args.extend_from_slice(flags);
+        let stderr = refused(&args);
+        assert!(stderr.contains(expected), "{flags:?}: {stderr}");
+    }
+    // The library's budget for all books' inbound rings together: 4,096 books of 8,192
+    // slots are twice the 2^24 slots allowed.
+    let mut many = String::from("op,instrument,order_id,side,kind,price,qty\n");
+    for i in 1..=4096 {
+        many.push_str(&format!("status,{i},,,,,\n"));
+    }
+    let many_path = dir.join("many.csv");
+    fs::write(&many_path, many).unwrap();
+    let many_path = many_path.to_str().unwrap();
+    let stderr = refused(&[
+        "replay",
+        many_path,
+        "-o",
+        "/dev/null",
+        "--ring-size",
+        "8192",
+    ]);
+    assert!(
+        stderr.contains("4096 books of 8192 inbound slots each is more than the 16777216 slots"),
+        "{stderr}"
+    );
+    // Level names and target=level directives are accepted.
+    for level in ["off", "INFO", "warn,ringbook=debug"] {
+        ringbook(&["replay", flow, "-o", "/dev/null", "--log-level", level]);
+    }
+    ringbook(&[
+        "replay",
+        many_path,
+        "-o",
+        "/dev/null",
+        "--ring-size",
+        "2048",
+    ]);
+    fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn bench_refuses_settings_that_would_measure_nothing() {
+    let small = ["bench", "--instruments", "2", "--orders", "1000"];
+    let with = |extra: &[&'static str]| {
+        let mut args = small.to_vec();
+        args.extend_from_slice(extra);
+        refused(&args)
+    };
+    // The default warm-up (50,000 commands) is larger than this workload: was 0 commands/s
+    // and exit status 0.
+    let stderr = with(&[]);
+    assert!(
+        stderr.contains("warm-up of 50000 commands")
+            && stderr.contains("workload of 1")
+            && stderr.contains("--orders"),
+        "{stderr}"
+    );
+    let stderr = with(&["--warmup", "100000"]);
+    assert!(stderr.contains("warm-up of 100000 commands"), "{stderr}");
+    // Was run once.
+    let stderr = with(&["--warmup", "10", "--repeat", "0"]);
+    assert!(
+        stderr.contains("--repeat") && stderr.contains("1..=1000"),
+        "{stderr}"
+    );
+    for (flags, expected) in [
+        (
+            &["--rate", "0"][..],
+            "positive number of commands per second, at most 100000000",
+        ),
+        (&["--rate", "inf"][..], "at most 100000000"),
+        (&["--rate", "NaN"][..], "at most 100000000"),
+        (&["--orders", "0"][..], "1..=10000000"),
+        (&["--orders", "20000000"][..], "1..=10000000"),
+        (&["--instruments", "70000"][..], "1..=65536"),
+        (&["--ring-size", "1099511627776"][..], "from 64 to 4194304"),
+    ] {
+        let mut args = vec!["bench"];
+        args.extend_from_slice(flags);
+        let stderr = refused(&args);
+        assert!(stderr.contains(expected), "{flags:?}: {stderr}");
+    }
+    // A warm-up smaller than the workload runs and measures something.
+    let output = ringbook(&[
+        "bench",
+        "--instruments",
+        "2",
+        "--orders",
+        "1000",
+        "--warmup",
+        "100",
+    ]);
+    let table = String::from_utf8(output.stdout).unwrap();
+    assert!(table.lines().any(|l| l.starts_with("ringbook ")), "{table}");
+}
+
+#[test]
+fn gen_and_bench_trade_the_instruments_of_a_file() {
+    let dir = scratch("instruments-file");
+    let ids = [
+        "00000000-0000-0000-0000-0000000000a1",
+        "5",
+        "ffffffff-0000-0000-0000-000000000003",
+    ];
+    let file = dir.join("instruments.txt");
+    fs::write(
+        &file,
+        format!("id,symbol\n{},A\n# b\n{},B\n{},C\n", ids[0], ids[1], ids[2]),
+    )
+    .unwrap();
+    let file = file.to_str().unwrap();
+    let flow = ringbook(&[
+        "gen",
+        "--instruments-file",
+        file,
+        "--orders",
+        "2000",
+        "--seed",
+        "3",
+    ])
+    .stdout;
+    let flow = String::from_utf8(flow).unwrap();
+    let named: std::collections::BTreeSet<&str> = flow
+        .lines()
+        .skip(1)
+        .map(|line| line.split(',').nth(1).unwrap())
+        .collect();
+    let expected: std::collections::BTreeSet<&str> =
+        ["161", "5", "ffffffff-0000-0000-0000-000000000003"]
+            .into_iter()
+            .collect();
+    assert_eq!(
+        named, expected,
+        "the flow trades exactly the file's instruments"
+    );
+    // The same flow as for three generated instruments, renamed.
+    let plain = String::from_utf8(
+        ringbook(&[
+            "gen",
+            "--instruments",
+            "3",
+            "--orders",
+            "2000",
+            "--seed",
+            "3",
+        ])
+        .stdout,
+    )
+    .unwrap();
+    assert_eq!(flow.lines().count(), plain.lines().count());
+
+    let json = dir.join("summary.json");
+    ringbook(&[
+        "bench",
+        "--instruments-file",
+        file,
+        "--orders",
+        "2000",
+        "--warmup",
+        "100",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    let summary: Value = serde_json::from_str(&fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(summary["setup"]["instruments"].as_u64(), Some(3));
+
+    for args in [
+        &["gen", "--instruments-file", file, "--instruments", "2"][..],
+        &["bench", "--instruments-file", file, "--instruments", "2"][..],
+    ] {
+        let stderr = refused(args);
+        assert!(stderr.contains("cannot be used with"), "{args:?}: {stderr}");
+    }
+    let bad = dir.join("bad.txt");
+    fs::write(&bad, "1\n2\n1\n").unwrap();
+    for command in ["gen", "bench"] {
+        let stderr = refused(&[command, "--instruments-file", bad.to_str().unwrap()]);
+        assert!(
+            stderr.contains("line 3: instrument 00000000-0000-0000-0000-000000000001 is listed twice (first on line 1)"),
+            "{command}: {stderr}"
+        );
+    }
+    fs::remove_dir_all(dir).unwrap();
+}

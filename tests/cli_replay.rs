@@ -1828,3 +1828,205 @@ fn output_file_and_stdin_give_the_same_events_as_stdout() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Byte order marks, a final bare carriage return, huge fields
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn a_byte_order_mark_and_a_final_bare_carriage_return_are_accepted() {
+    let lf = format!(
+        "{HEADER}\nadd,1,1,buy,limit,5,3\nadd,2,2,sell,limit,6,1\nstatus,1,,,,,\nhalt,2,,,,,\n"
+    );
+    let (_, expected) = replay_ok(&lf, &["--engine", "direct"]);
+    assert_eq!(expected.len(), 4);
+    // A spreadsheet's CRLF export: a byte order mark first, the last line cut after its `\r`.
+    let crlf = format!("\u{FEFF}{}", lf.replace('\n', "\r\n"));
+    let cut = crlf.strip_suffix('\n').unwrap();
+    for flow in [&crlf[..], cut] {
+        for engine in ["pipeline", "direct"] {
+            let (_, events) = replay_ok(flow, &["--engine", engine]);
+            assert_same_per_instrument(&events, &expected, &format!("{engine}: {flow:?}"));
+        }
+        // From stdin the pipeline spools the flow and scans it for instruments.
+        let run = ringbook(&["-"], Some(flow.as_bytes()));
+        assert_eq!(run.status, Some(0), "stdin: {}", run.stderr);
+        assert_same_per_instrument(&decode_stream(&run.stdout), &expected, "stdin");
+    }
+}
+
+#[test]
+fn a_huge_malformed_field_is_quoted_by_a_short_prefix_and_its_length() {
+    let huge = "x".repeat(10 << 20);
+    for (bad, quoted) in [
+        (format!("add,1,101,buy,limit,1,{huge}"), "qty: \"xxxx"),
+        (
+            format!("add,1,101,{huge},limit,1,1"),
+            "side: expected buy or sell, got \"xxxx",
+        ),
+        (format!("{huge},1,,,,,"), "op: expected add"),
+    ] {
+        let run = replay_bytes(&flow_with_bad_line_8(bad.as_bytes(), "\n"), &[]);
+        if let Some(problem) = check_malformed(&run, 8, &events_before_line_8()) {
+            panic!("{problem:.400}");
+        }
+        assert!(
+            run.stderr.len() < 300,
+            "{} bytes on stderr: {:.300}",
+            run.stderr.len(),
+            run.stderr
+        );
+        assert!(run.stderr.contains(quoted), "{}", run.stderr);
+        assert!(
+            run.stderr.contains("... (10485760 bytes)"),
+            "{}",
+            run.stderr
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// --instruments-file
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn instruments_file_registers_exactly_its_list() {
+    let flow = format!(
+        "{HEADER}\nadd,7,1,buy,limit,5,1\nadd,8,1,buy,limit,5,1\nhalt,00000000-0000-0000-0000-00000000000a,,,,,\nstatus,11,,,,,\n"
+    );
+    let (_, expected) = replay_ok(&flow, &["--instruments", "7,10"]);
+    let dir = TempDir::new("instruments");
+    // A spreadsheet export: byte order mark, CRLF, a comment, a header, symbols.
+    let file = dir.write(
+        "instruments.csv",
+        b"\xEF\xBB\xBF# desk A\r\ninstrument,symbol\r\n\r\n7,AAA\r\n00000000-0000-0000-0000-00000000000A , BBB\r",
+    );
+    for engine in ["pipeline", "direct"] {
+        let (_, events) = replay_ok(
+            &flow,
+            &[
+                "--instruments-file",
+                file.to_str().unwrap(),
+                "--engine",
+                engine,
+            ],
+        );
+        assert_same_per_instrument(&events, &expected, engine);
+    }
+    assert!(
+        expected
+            .iter()
+            .filter(|e| matches!(e, OrderbookResult::Rejected { .. }))
+            .count()
+            == 2,
+        "instruments 8 and 11 are not registered: {expected:?}"
+    );
+}
+
+#[test]
+fn ten_thousand_uuid_instruments_fit_in_a_file() {
+    let ids: Vec<Uuid> = (1..=10_000u128)
+        .map(|n| Uuid::from_u128(n << 64 | 0x5eed))
+        .collect();
+    let dir = TempDir::new("instruments");
+    let list: String = ids.iter().map(|id| format!("{id}\n")).collect();
+    let file = dir.write("ids.txt", list.as_bytes());
+    let flow = format!(
+        "{HEADER}\nadd,{},1,buy,limit,5,1\nstatus,{},,,,,\n",
+        ids[9_999], ids[0]
+    );
+    let run = replay_bytes(
+        flow.as_bytes(),
+        &[
+            "--instruments-file",
+            file.to_str().unwrap(),
+            "--ring-size",
+            "64",
+            "--summary",
+        ],
+    );
+    assert_eq!(run.status, Some(0), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("replayed 2 commands on 10000 instruments"),
+        "{}",
+        run.stderr
+    );
+    let events = decode_stream(&run.stdout);
+    assert_eq!(events.len(), 2);
+    assert!(
+        events
+            .iter()
+            .all(|e| !matches!(e, OrderbookResult::Rejected { .. }))
+    );
+}
+
+#[test]
+fn a_bad_instruments_file_is_refused_with_its_name_and_line() {
+    let flow = format!("{HEADER}\nstatus,1,,,,,\n");
+    let dir = TempDir::new("instruments");
+    let cases: [(&str, &[u8], &str); 5] = [
+        (
+            "dup.txt",
+            b"id\n1\n# again\n00000000-0000-0000-0000-000000000001\n",
+            "line 4: instrument 00000000-0000-0000-0000-000000000001 is listed twice (first on line 2)",
+        ),
+        (
+            "bad.txt",
+            b"1,ONE\n\n2,TWO,extra\n",
+            "line 3: expected id or id,symbol, got 3 fields",
+        ),
+        (
+            "id.txt",
+            b"1\nbanana\n",
+            "line 2: instrument: expected a canonical UUID or a decimal integer, got \"banana\"",
+        ),
+        (
+            "empty.txt",
+            b"# nothing yet\n",
+            "no instruments listed (1 lines)",
+        ),
+        (
+            "symbols.txt",
+            b"1,X\n2,X\n",
+            "line 2: symbol \"X\" is listed twice (first on line 1)",
+        ),
+    ];
+    for (name, contents, reason) in cases {
+        let file = dir.write(name, contents);
+        let run = replay_bytes(
+            flow.as_bytes(),
+            &["--instruments-file", file.to_str().unwrap()],
+        );
+        assert_eq!(run.status, Some(2), "{name}: {}", run.stderr);
+        let expected = format!("instruments file {}: {reason}", file.display());
+        assert!(run.stderr.contains(&expected), "{name}: {}", run.stderr);
+        assert!(run.stdout.is_empty(), "{name}: nothing runs");
+    }
+    let missing = dir.join("missing.txt");
+    let run = replay_bytes(
+        flow.as_bytes(),
+        &["--instruments-file", missing.to_str().unwrap()],
+    );
+    assert_eq!(run.status, Some(1), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "cannot open instruments file {}",
+            missing.display()
+        )),
+        "{}",
+        run.stderr
+    );
+    let file = dir.write("ok.txt", b"1\n");
+    let run = replay_bytes(
+        flow.as_bytes(),
+        &[
+            "--instruments-file",
+            file.to_str().unwrap(),
+            "--instruments",
+            "1",
+        ],
+    );
+    assert_eq!(run.status, Some(2), "{}", run.stderr);
+    assert!(run.stderr.contains("cannot be used with"), "{}", run.stderr);
+}

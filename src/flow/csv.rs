@@ -4,11 +4,16 @@ use std::io::{self, BufRead, Write};
 
 use uuid::Uuid;
 
+use super::quote::quoted;
 use crate::command::{Command, Op};
 use crate::types::{Order, OrderKind, Side};
 
 /// The header line every flow file starts with (after blank and comment lines).
 pub const FLOW_HEADER: &str = "op,instrument,order_id,side,kind,price,qty";
+
+/// The UTF-8 byte order mark. A flow file (or an instruments file) may start with it, as
+/// some editors and spreadsheets write it; readers skip it.
+pub const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// Why a flow file could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -120,12 +125,15 @@ impl<R: BufRead> FlowReader<R> {
             let line = self.line;
             let malformed = |reason: String| FlowError::Malformed { line, reason };
             let mut bytes = &self.buf[..];
-            if let Some(rest) = bytes.strip_suffix(b"\n") {
+            if line == 1
+                && let Some(rest) = bytes.strip_prefix(UTF8_BOM)
+            {
                 bytes = rest;
-                if let Some(rest) = bytes.strip_suffix(b"\r") {
-                    bytes = rest;
-                }
             }
+            // `\n` or `\r\n` ends a line; the last line may end in a bare `\r` (a CRLF
+            // file cut after its final carriage return) or in nothing.
+            bytes = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+            bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
             let text = std::str::from_utf8(bytes)
                 .map_err(|e| malformed(format!("not valid UTF-8 ({e})")))?;
             if text.trim().is_empty() || text.starts_with('#') {
@@ -134,7 +142,8 @@ impl<R: BufRead> FlowReader<R> {
             if !self.header_seen {
                 if text != FLOW_HEADER {
                     return Err(malformed(format!(
-                        "expected the header {FLOW_HEADER:?}, got {text:?}"
+                        "expected the header {FLOW_HEADER:?}, got {}",
+                        quoted(text)
                     )));
                 }
                 self.header_seen = true;
@@ -168,7 +177,10 @@ fn parse_line(text: &str) -> Result<Command, String> {
     }
     let [op, instrument, order_id, side, kind, price, qty] = fields;
     let op = Op::parse(op).ok_or_else(|| {
-        format!("op: expected add, cancel, modify, halt, resume, status or snapshot, got {op:?}")
+        format!(
+            "op: expected add, cancel, modify, halt, resume, status or snapshot, got {}",
+            quoted(op)
+        )
     })?;
     let instrument_id = parse_id(instrument).map_err(|e| format!("instrument: {e}"))?;
     let required = |name: &str, value: &str| {
@@ -182,7 +194,10 @@ fn parse_line(text: &str) -> Result<Command, String> {
         if value.is_empty() {
             Ok(())
         } else {
-            Err(format!("{name}: must be empty {why}, got {value:?}"))
+            Err(format!(
+                "{name}: must be empty {why}, got {}",
+                quoted(value)
+            ))
         }
     };
     let for_op = format!("for {op}");
@@ -196,33 +211,44 @@ fn parse_line(text: &str) -> Result<Command, String> {
         required("price", value)?;
         if !is_digits(value.strip_prefix('-').unwrap_or(value)) {
             return Err(format!(
-                "price: {value:?} is not a signed 64-bit integer (digits, with an optional leading '-')"
+                "price: {} is not a signed 64-bit integer (digits, with an optional leading '-')",
+                quoted(value)
             ));
         }
-        value
-            .parse::<i64>()
-            .map_err(|e| format!("price: {value:?} is not a signed 64-bit integer ({e})"))
+        value.parse::<i64>().map_err(|e| {
+            format!(
+                "price: {} is not a signed 64-bit integer ({e})",
+                quoted(value)
+            )
+        })
     };
     let qty_of = |value: &str| -> Result<u64, String> {
         required("qty", value)?;
         if !is_digits(value) {
             return Err(format!(
-                "qty: {value:?} is not an unsigned 64-bit integer (digits only)"
+                "qty: {} is not an unsigned 64-bit integer (digits only)",
+                quoted(value)
             ));
         }
-        value
-            .parse::<u64>()
-            .map_err(|e| format!("qty: {value:?} is not an unsigned 64-bit integer ({e})"))
+        value.parse::<u64>().map_err(|e| {
+            format!(
+                "qty: {} is not an unsigned 64-bit integer ({e})",
+                quoted(value)
+            )
+        })
     };
     match op {
         Op::Add => {
             let order_id = order_id_of(order_id)?;
             required("side", side)?;
             let side = Side::parse(side)
-                .ok_or_else(|| format!("side: expected buy or sell, got {side:?}"))?;
+                .ok_or_else(|| format!("side: expected buy or sell, got {}", quoted(side)))?;
             required("kind", kind)?;
             let kind = OrderKind::parse(kind).ok_or_else(|| {
-                format!("kind: expected limit, market, ioc, fok or post_only, got {kind:?}")
+                format!(
+                    "kind: expected limit, market, ioc, fok or post_only, got {}",
+                    quoted(kind)
+                )
             })?;
             let price = if kind.has_price() {
                 price_of(price)?
@@ -308,7 +334,7 @@ pub fn parse_id(field: &str) -> Result<Uuid, String> {
         return field
             .parse::<u128>()
             .map(Uuid::from_u128)
-            .map_err(|_| format!("{field:?} does not fit in 128 bits"));
+            .map_err(|_| format!("{} does not fit in 128 bits", quoted(field)));
     }
     let canonical = bytes.len() == 36
         && bytes.iter().enumerate().all(|(i, b)| match i {
@@ -319,7 +345,8 @@ pub fn parse_id(field: &str) -> Result<Uuid, String> {
         return Ok(id);
     }
     Err(format!(
-        "expected a canonical UUID or a decimal integer, got {field:?}"
+        "expected a canonical UUID or a decimal integer, got {}",
+        quoted(field)
     ))
 }
 
@@ -464,6 +491,67 @@ mod tests {
     fn crlf_line_endings_are_line_endings() {
         let text = "op,instrument,order_id,side,kind,price,qty\r\nhalt,1,,,,,\r\n";
         assert_eq!(parse(text).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_byte_order_mark_at_the_start_is_skipped() {
+        let text = format!("\u{FEFF}{FLOW_HEADER}\nhalt,1,,,,,\n");
+        assert_eq!(
+            parse(&text).unwrap(),
+            vec![Command::Halt {
+                instrument_id: Uuid::from_u128(1)
+            }]
+        );
+        let text = format!("\u{FEFF}# a comment first\r\n{FLOW_HEADER}\r\nhalt,1,,,,,\r\n");
+        assert_eq!(parse(&text).unwrap().len(), 1);
+        // Only at the start of the file: anywhere else it is part of the line.
+        let err = parse(&format!("{FLOW_HEADER}\n\u{FEFF}halt,1,,,,,\n")).unwrap_err();
+        assert_eq!(err.line(), 2);
+        assert!(err.to_string().contains("op: expected add"), "{err}");
+    }
+
+    #[test]
+    fn a_crlf_files_last_line_may_end_in_a_bare_carriage_return() {
+        let text = format!("{FLOW_HEADER}\r\nhalt,1,,,,,\r\nresume,1,,,,,\r");
+        let commands = parse(&text).unwrap();
+        assert_eq!(commands.len(), 2);
+        assert_eq!(
+            commands[1],
+            Command::Resume {
+                instrument_id: Uuid::from_u128(1)
+            }
+        );
+        let text = format!("{FLOW_HEADER}\r");
+        assert_eq!(parse(&text).unwrap(), vec![]);
+    }
+
+    #[test]
+    fn a_huge_field_is_quoted_by_a_short_prefix_and_its_length() {
+        let huge = "7".repeat(10 << 20);
+        let message = error_of(&format!("add,1,1,buy,limit,1.{huge},1"));
+        assert!(message.len() < 200, "{} bytes of message", message.len());
+        assert_eq!(
+            message,
+            format!(
+                "line 2: price: \"1.{}\"... (10485762 bytes) is not a signed 64-bit integer (digits, with an optional leading '-')",
+                "7".repeat(62)
+            )
+        );
+        let message = error_of(&format!("add,{huge},1,buy,limit,1,1"));
+        assert!(message.len() < 200, "{message}");
+        assert!(
+            message.ends_with("... (10485760 bytes) does not fit in 128 bits"),
+            "{message}"
+        );
+        let message = error_of(&format!("add,1,1,{},limit,1,1", "x".repeat(10 << 20)));
+        assert!(message.len() < 200, "{message}");
+        assert!(message.ends_with("... (10485760 bytes)"), "{message}");
+        let message = parse(&format!("{huge}\n")).unwrap_err().to_string();
+        assert!(message.len() < 200, "{message}");
+        assert!(
+            message.starts_with("line 1: expected the header"),
+            "{message}"
+        );
     }
 
     #[test]

@@ -4,13 +4,24 @@
 //! - [`write_flow_header`] and [`write_flow_line`] write one.
 //! - [`JsonlWriter`] writes an event stream (JSON Lines) with exact integers.
 //! - [`FlowGenerator`] makes a seeded, realistic synthetic flow.
+//! - [`read_instruments`] and [`read_instruments_file`] read an instruments file (one id
+//!   per line, optionally `id,symbol`).
 
 mod csv;
 mod r#gen;
+mod instruments;
 
 mod jsonl;
+mod quote;
 
-pub use csv::{FLOW_HEADER, FlowError, FlowReader, parse_id, write_flow_header, write_flow_line};
+pub use csv::{
+    FLOW_HEADER, FlowError, FlowReader, UTF8_BOM, parse_id, write_flow_header, write_flow_line,
+};
 pub use r#gen::{FlowGenerator, GenConfig};
+pub use instruments::{
+    InstrumentEntry, InstrumentsError, InstrumentsFileError, read_instruments,
+    read_instruments_file, with_instrument,
+};
 
 pub use jsonl::JsonlWriter;
+pub use quote::{QUOTE_LIMIT, quoted};

@@ -10,11 +10,13 @@
 //! [`OrderbookManagerService`]: crate::OrderbookManagerService
 //! [`OrderbookManagerServiceImpl`]: crate::OrderbookManagerServiceImpl
 
+mod limits;
 mod probe;
 mod run;
 mod threads;
 mod workload;
 
+pub use limits::{BenchSettingsError, MAX_INSTRUMENTS, MAX_ORDERS, MAX_RATE, check_workload};
 pub use run::{CLOSED_LOOP_SAMPLE, EngineKind, RunOptions, RunReport, run};
 pub use threads::{StageCpu, ThreadSample};
 pub use workload::Workload;

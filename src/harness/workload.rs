@@ -8,7 +8,7 @@ use foldhash::fast::FixedState;
 use uuid::Uuid;
 
 use crate::command::Command;
-use crate::flow::{FlowGenerator, GenConfig};
+use crate::flow::{FlowGenerator, GenConfig, with_instrument};
 
 /// Commands to drive through an engine, with the bookkeeping latency needs.
 #[derive(Clone, Debug)]
@@ -30,18 +30,60 @@ impl Workload {
     ///
     /// Panics with more than `u32::MAX` commands.
     pub fn generate(seed: u64, instruments: u32, orders: u64) -> Workload {
+        Workload::generate_with(seed, instruments, orders, None)
+    }
+
+    /// A generated workload of `orders` new orders over the given instruments (from an
+    /// instruments file, say): the flow [`Workload::generate`] makes for as many
+    /// instruments, its `n`-th instrument renamed `instruments[n]`.
+    ///
+    /// # Panics
+    ///
+    /// Panics with no instruments, more than `u32::MAX` commands or instruments, or
+    /// duplicate instruments.
+    pub fn generate_on(seed: u64, instruments: &[Uuid], orders: u64) -> Workload {
+        let count = u32::try_from(instruments.len()).expect("more than u32::MAX instruments");
+        Workload::generate_with(seed, count, orders, Some(instruments))
+    }
+
+    fn generate_with(seed: u64, instruments: u32, orders: u64, ids: Option<&[Uuid]>) -> Workload {
         let generator = FlowGenerator::new(GenConfig {
             seed,
             instruments: instruments.max(1),
             orders,
             ..GenConfig::default()
         });
-        let instrument_ids = generator.instruments().to_vec();
+        let rename: Option<HashMap<Uuid, Uuid, FixedState>> = ids.map(|ids| {
+            generator
+                .instruments()
+                .iter()
+                .copied()
+                .zip(ids.iter().copied())
+                .collect()
+        });
+        let instrument_ids = match ids {
+            Some(ids) => {
+                assert_eq!(
+                    rename.as_ref().map(HashMap::len),
+                    Some(ids.len()),
+                    "duplicate instruments"
+                );
+                ids.to_vec()
+            }
+            None => generator.instruments().to_vec(),
+        };
         let mut renumber: HashMap<Uuid, Uuid, FixedState> =
             HashMap::with_capacity_and_hasher(orders as usize, FixedState::default());
         let mut commands = Vec::with_capacity(orders as usize * 2);
         let mut add_command = Vec::with_capacity(orders as usize);
         for command in generator {
+            let command = match &rename {
+                Some(rename) => {
+                    let id = rename[&command.instrument_id()];
+                    with_instrument(command, id)
+                }
+                None => command,
+            };
             let index = u32::try_from(commands.len()).expect("more than u32::MAX commands");
             let command = match command {
                 Command::Add(mut order) => {
@@ -98,6 +140,25 @@ fn renumbered(map: &HashMap<Uuid, Uuid, FixedState>, id: Uuid) -> Uuid {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_workload_on_given_instruments_is_the_same_flow_renamed() {
+        let ids: Vec<Uuid> = (0..3u128).map(|n| Uuid::from_u128(n << 100 | 7)).collect();
+        let plain = Workload::generate(5, 3, 500);
+        let named = Workload::generate_on(5, &ids, 500);
+        assert_eq!(named.instruments, ids);
+        assert_eq!(named.add_command, plain.add_command);
+        assert_eq!(named.commands.len(), plain.commands.len());
+        for (a, b) in plain.commands.iter().zip(&named.commands) {
+            let n = plain
+                .instruments
+                .iter()
+                .position(|i| *i == a.instrument_id())
+                .unwrap();
+            assert_eq!(b.instrument_id(), ids[n]);
+            assert_eq!(&with_instrument(*b, a.instrument_id()), a);
+        }
+    }
 
     #[test]
     fn order_ids_point_back_at_their_adds() {

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::error::OrderbookManagerError;
+
 use crate::journal::JournalConfig;
 use crate::pipeline::WaitStrategy;
 
@@ -58,25 +59,31 @@ impl JournalOptions {
 pub struct ManagerConfig {
     /// How idle pipeline threads wait. The default spins, yields, then sleeps.
     pub wait_strategy: WaitStrategy,
-    /// How many book consumer threads; each owns a share of the books. Clamped to the
-    /// number of instruments.
+    /// How many book consumer threads, 1 to [`ManagerConfig::MAX_CONSUMERS`]; each owns a
+    /// share of the books. Clamped to the number of instruments.
     pub consumers: usize,
     /// Cores to pin pipeline threads to, in the order sequencer, book consumers, event
     /// manager; the list is reused from its start when there are more threads than cores.
     /// `None`: no pinning.
     pub cores: Option<Vec<usize>>,
-    /// Slots in the ingress ring (callers to sequencer). A power of two, at least 64.
+    /// Slots in the ingress ring (callers to sequencer). A power of two from
+    /// [`ManagerConfig::MIN_RING_SIZE`] to [`ManagerConfig::MAX_RING_SIZE`].
     pub ingress_ring_size: usize,
     /// Slots in each book's inbound ring; `None` picks one from the instrument count
-    /// (see [`ManagerConfig::inbound_ring_size_for`]). A power of two.
+    /// (see [`ManagerConfig::inbound_ring_size_for`]). A power of two from
+    /// [`ManagerConfig::MIN_RING_SIZE`] to [`ManagerConfig::MAX_RING_SIZE`], and all books'
+    /// together at most [`ManagerConfig::MAX_INBOUND_SLOTS`].
     pub inbound_ring_size: Option<usize>,
-    /// Slots in the outbound ring (books to event manager). A power of two, at least 64.
+    /// Slots in the outbound ring (books to event manager). A power of two from
+    /// [`ManagerConfig::MIN_RING_SIZE`] to [`ManagerConfig::MAX_RING_SIZE`].
     pub outbound_ring_size: usize,
     /// How long a caller waits for room in a full ingress ring before
-    /// [`OrderbookManagerError::Timeout`]; `None` waits as long as it takes.
+    /// [`OrderbookManagerError::Timeout`], at most [`ManagerConfig::MAX_PUBLISH_TIMEOUT`];
+    /// `None` waits as long as it takes.
     pub publish_timeout: Option<Duration>,
     /// The most commands a consumer takes from one book's ring before it looks at its
-    /// next book: the fairness bound between books sharing a thread.
+    /// next book: the fairness bound between books sharing a thread. 1 to
+    /// [`ManagerConfig::MAX_BATCH_SIZE`].
     pub batch_size: usize,
     /// Journal every sequenced command (and take snapshots) here; `None`: no durability.
     pub journal: Option<JournalOptions>,
@@ -120,47 +127,348 @@ impl ManagerConfig {
         self
     }
 
-    /// Checks that the configuration can work.
+    /// The fewest slots a ring may have.
+    pub const MIN_RING_SIZE: usize = 64;
+    /// The most slots one ring may have: 2^22 (4,194,304). At the widest slot (an outbound
+    /// entry, 104 bytes) that is 416 MiB; an ingress ring (64-byte slots) is 256 MiB, an
+    /// inbound ring (80-byte slots) 320 MiB.
+    pub const MAX_RING_SIZE: usize = 1 << 22;
+    /// The most inbound-ring slots all books together may have: 2^24 (16,777,216), 1.25 GiB
+    /// at 80 bytes a slot. The default sizes stay within it up to 65,536 books; more books
+    /// need a smaller `inbound_ring_size`.
+    pub const MAX_INBOUND_SLOTS: usize = 1 << 24;
+    /// The most book consumer threads.
+    pub const MAX_CONSUMERS: usize = 64;
+    /// The largest `batch_size`: 65,536 commands.
+    pub const MAX_BATCH_SIZE: usize = 1 << 16;
+    /// The longest `publish_timeout`: one hour (`None` waits without limit).
+    pub const MAX_PUBLISH_TIMEOUT: Duration = Duration::from_secs(3600);
+    /// The most snapshots `keep_snapshots` may keep: 10,000.
+    pub const MAX_KEEP_SNAPSHOTS: usize = 10_000;
+    /// The fewest and the most commands between automatic snapshots: 1 to 2^40.
+    pub const SNAPSHOT_EVERY_RANGE: (u64, u64) = (1, 1 << 40);
+    /// The smallest and the largest journal segment: 1 KiB to 4 GiB.
+    pub const SEGMENT_BYTES_RANGE: (u64, u64) = (1 << 10, 1 << 32);
+
+    /// Checks that the configuration can work for `instruments` books, every value
+    /// within its bound (the associated constants above).
     ///
     /// # Errors
     ///
-    /// [`OrderbookManagerError::InvalidConfig`] naming the first problem found.
+    /// [`OrderbookManagerError::Config`] naming the first value out of bounds, with the
+    /// bound; [`OrderbookManagerError::InvalidConfig`] for a core this process may not
+    /// use.
     pub fn validate(&self, instruments: usize) -> Result<(), OrderbookManagerError> {
-        let bad = |msg: String| Err(OrderbookManagerError::InvalidConfig(msg));
-        for (name, size, min) in [
-            ("ingress ring size", self.ingress_ring_size, 64),
-            ("outbound ring size", self.outbound_ring_size, 64),
-            (
-                "inbound ring size",
-                self.inbound_ring_size_for(instruments),
-                2,
-            ),
-        ] {
-            if !size.is_power_of_two() || size < min {
-                return bad(format!(
-                    "{name} {size} must be a power of two, at least {min}"
-                ));
-            }
-        }
-        if self.consumers == 0 && instruments > 0 {
-            return bad("at least one book consumer thread is needed".into());
-        }
-        if self.batch_size == 0 {
-            return bad("batch size must be at least 1".into());
-        }
-        if let Some(keep) = self.journal.as_ref().and_then(|j| j.keep_snapshots)
-            && keep < 2
-        {
-            return bad(format!(
-                "keep_snapshots {keep}: keep at least 2 snapshots, so a damaged newest one leaves a fallback"
-            ));
-        }
+        self.check_bounds(instruments)?;
         if let Some(cores) = &self.cores {
-            if cores.is_empty() {
-                return bad("the core list is empty".into());
-            }
             crate::pipeline::validate_cores(cores)?;
         }
         Ok(())
+    }
+
+    /// Every bound of [`ManagerConfig::validate`] but the cores' availability.
+    fn check_bounds(&self, instruments: usize) -> Result<(), ConfigError> {
+        let inbound = self.inbound_ring_size_for(instruments);
+        for (field, value) in [
+            ("ingress_ring_size", self.ingress_ring_size),
+            ("inbound_ring_size", inbound),
+            ("outbound_ring_size", self.outbound_ring_size),
+        ] {
+            if !value.is_power_of_two()
+                || !(Self::MIN_RING_SIZE..=Self::MAX_RING_SIZE).contains(&value)
+            {
+                return Err(ConfigError::RingSize {
+                    field,
+                    value,
+                    min: Self::MIN_RING_SIZE,
+                    max: Self::MAX_RING_SIZE,
+                });
+            }
+        }
+        let total = inbound.saturating_mul(instruments);
+        if total > Self::MAX_INBOUND_SLOTS {
+            return Err(ConfigError::InboundSlots {
+                books: instruments,
+                slots: inbound,
+                max: Self::MAX_INBOUND_SLOTS,
+            });
+        }
+        in_range(
+            "consumers",
+            self.consumers as u64,
+            1,
+            Self::MAX_CONSUMERS as u64,
+        )?;
+        in_range(
+            "batch_size",
+            self.batch_size as u64,
+            1,
+            Self::MAX_BATCH_SIZE as u64,
+        )?;
+        if let Some(timeout) = self.publish_timeout
+            && timeout > Self::MAX_PUBLISH_TIMEOUT
+        {
+            return Err(ConfigError::PublishTimeout {
+                value: timeout,
+                max: Self::MAX_PUBLISH_TIMEOUT,
+            });
+        }
+        if let Some(cores) = &self.cores
+            && cores.is_empty()
+        {
+            return Err(ConfigError::NoCores);
+        }
+        if let Some(journal) = &self.journal {
+            let (min, max) = Self::SEGMENT_BYTES_RANGE;
+            in_range("segment_bytes", journal.config.segment_bytes, min, max)?;
+            if let Some(every) = journal.snapshot_every {
+                let (min, max) = Self::SNAPSHOT_EVERY_RANGE;
+                in_range("snapshot_every", every, min, max)?;
+            }
+            if let Some(keep) = journal.keep_snapshots {
+                in_range(
+                    "keep_snapshots",
+                    keep as u64,
+                    2,
+                    Self::MAX_KEEP_SNAPSHOTS as u64,
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `Ok` if `min <= value <= max`, else [`ConfigError::OutOfRange`].
+fn in_range(field: &'static str, value: u64, min: u64, max: u64) -> Result<(), ConfigError> {
+    if (min..=max).contains(&value) {
+        Ok(())
+    } else {
+        Err(ConfigError::OutOfRange {
+            field,
+            value,
+            min,
+            max,
+        })
+    }
+}
+
+/// A [`ManagerConfig`] value out of its bound: the field, the value and the bound.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// A ring size that is not a power of two within the bounds.
+    #[error("{field} {value} must be a power of two from {min} to {max} slots")]
+    RingSize {
+        /// The field (`ingress_ring_size`, `inbound_ring_size`, `outbound_ring_size`).
+        field: &'static str,
+        /// The size given.
+        value: usize,
+        /// [`ManagerConfig::MIN_RING_SIZE`].
+        min: usize,
+        /// [`ManagerConfig::MAX_RING_SIZE`].
+        max: usize,
+    },
+    /// The books' inbound rings together would take more than the budget.
+    #[error(
+        "{books} books of {slots} inbound slots each is more than the {max} slots allowed in all: give a smaller inbound ring size"
+    )]
+    InboundSlots {
+        /// How many books.
+        books: usize,
+        /// Slots in each book's inbound ring.
+        slots: usize,
+        /// [`ManagerConfig::MAX_INBOUND_SLOTS`].
+        max: usize,
+    },
+    /// A count outside its inclusive range.
+    #[error("{field} {value} is out of range: it must be at least {min} and at most {max}")]
+    OutOfRange {
+        /// The field (`consumers`, `batch_size`, `segment_bytes`, ...).
+        field: &'static str,
+        /// The value given.
+        value: u64,
+        /// The smallest allowed.
+        min: u64,
+        /// The largest allowed.
+        max: u64,
+    },
+    /// A publish timeout longer than [`ManagerConfig::MAX_PUBLISH_TIMEOUT`].
+    #[error("publish_timeout {value:?} is longer than {max:?} (no timeout waits without limit)")]
+    PublishTimeout {
+        /// The timeout given.
+        value: Duration,
+        /// [`ManagerConfig::MAX_PUBLISH_TIMEOUT`].
+        max: Duration,
+    },
+    /// `cores` is an empty list (`None` is how to ask for no pinning).
+    #[error("the core list is empty")]
+    NoCores,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bounds_error(config: &ManagerConfig, instruments: usize) -> ConfigError {
+        match config.validate(instruments) {
+            Err(OrderbookManagerError::Config(e)) => e,
+            other => panic!("expected a bound error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_defaults_are_within_every_bound() {
+        for instruments in [0, 1, 8, 1_000, 65_536] {
+            ManagerConfig::default().validate(instruments).unwrap();
+        }
+        let largest = ManagerConfig::default().with_ring_size(ManagerConfig::MAX_RING_SIZE);
+        largest.validate(1).unwrap();
+    }
+
+    #[test]
+    fn a_ring_past_the_bound_is_refused_with_the_bound() {
+        let huge = ManagerConfig::default().with_ring_size(1 << 40);
+        let error = bounds_error(&huge, 1);
+        assert_eq!(
+            error,
+            ConfigError::RingSize {
+                field: "ingress_ring_size",
+                value: 1 << 40,
+                min: 64,
+                max: 1 << 22,
+            }
+        );
+        assert_eq!(
+            error.to_string(),
+            "ingress_ring_size 1099511627776 must be a power of two from 64 to 4194304 slots"
+        );
+        let outbound = ManagerConfig {
+            outbound_ring_size: 1 << 23,
+            ..ManagerConfig::default()
+        };
+        assert!(matches!(
+            bounds_error(&outbound, 1),
+            ConfigError::RingSize { field: "outbound_ring_size", value, .. } if value == 1 << 23
+        ));
+        for size in [32, 100, 0] {
+            let config = ManagerConfig::default().with_ring_size(size);
+            assert!(
+                matches!(bounds_error(&config, 1), ConfigError::RingSize { value, .. } if value == size),
+                "{size}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_books_inbound_rings_together_have_a_budget() {
+        let error = bounds_error(&ManagerConfig::default(), 100_000);
+        assert_eq!(
+            error,
+            ConfigError::InboundSlots {
+                books: 100_000,
+                slots: 256,
+                max: 1 << 24,
+            }
+        );
+        assert!(error.to_string().contains("16777216"), "{error}");
+        let per_book = ManagerConfig::default().with_ring_size(8192);
+        assert!(matches!(
+            bounds_error(&per_book, 10_000),
+            ConfigError::InboundSlots { slots: 8192, .. }
+        ));
+        ManagerConfig::default()
+            .with_ring_size(64)
+            .validate(100_000)
+            .unwrap();
+    }
+
+    #[test]
+    fn counts_and_durations_are_bounded() {
+        let out_of_range = |config: ManagerConfig| bounds_error(&config, 4).to_string();
+        let base = ManagerConfig::default;
+        assert_eq!(
+            out_of_range(ManagerConfig {
+                consumers: 0,
+                ..base()
+            }),
+            "consumers 0 is out of range: it must be at least 1 and at most 64"
+        );
+        assert!(
+            out_of_range(ManagerConfig {
+                consumers: 65,
+                ..base()
+            })
+            .starts_with("consumers 65 ")
+        );
+        assert!(
+            out_of_range(ManagerConfig {
+                batch_size: 0,
+                ..base()
+            })
+            .starts_with("batch_size 0 ")
+        );
+        assert!(
+            out_of_range(ManagerConfig {
+                batch_size: 1 << 17,
+                ..base()
+            })
+            .contains("at most 65536")
+        );
+        assert_eq!(
+            bounds_error(
+                &ManagerConfig {
+                    publish_timeout: Some(Duration::from_secs(7200)),
+                    ..base()
+                },
+                4
+            ),
+            ConfigError::PublishTimeout {
+                value: Duration::from_secs(7200),
+                max: Duration::from_secs(3600),
+            }
+        );
+        assert_eq!(
+            bounds_error(
+                &ManagerConfig {
+                    cores: Some(Vec::new()),
+                    ..base()
+                },
+                4
+            ),
+            ConfigError::NoCores
+        );
+    }
+
+    #[test]
+    fn journal_values_are_bounded() {
+        let with = |f: &dyn Fn(&mut JournalOptions)| {
+            let mut journal = JournalOptions::new("unused");
+            f(&mut journal);
+            ManagerConfig {
+                journal: Some(journal),
+                ..ManagerConfig::default()
+            }
+        };
+        with(&|_| ()).validate(1).unwrap();
+        type Change = dyn Fn(&mut JournalOptions);
+        let cases: [(&Change, &str); 5] = [
+            (&|j| j.snapshot_every = Some(0), "snapshot_every 0 "),
+            (
+                &|j| j.snapshot_every = Some(1 << 41),
+                "snapshot_every 2199023255552 ",
+            ),
+            (
+                &|j| j.keep_snapshots = Some(1),
+                "keep_snapshots 1 is out of range: it must be at least 2",
+            ),
+            (&|j| j.config.segment_bytes = 10, "segment_bytes 10 "),
+            (
+                &|j| j.config.segment_bytes = 1 << 33,
+                "segment_bytes 8589934592 ",
+            ),
+        ];
+        for (change, expected) in cases {
+            let message = bounds_error(&with(change), 1).to_string();
+            assert!(message.starts_with(expected), "{message}");
+        }
     }
 }

@@ -84,6 +84,9 @@ pub enum OrderbookManagerError {
     /// The configuration cannot work.
     #[error("invalid orderbook manager configuration: {0}")]
     InvalidConfig(String),
+    /// A configuration value is out of its bound (the field, the value and the bound).
+    #[error("invalid orderbook manager configuration: {0}")]
+    Config(#[from] super::config::ConfigError),
     /// The journal could not be recovered or opened (a corrupt record, a missing segment,
     /// an unusable snapshot, an I/O error): the manager refuses to start on it.
     #[error("journal {}: {source}", dir.display())]
@@ -177,6 +180,7 @@ mod tests {
             },
             OrderbookManagerError::AlreadyStarted,
             OrderbookManagerError::InvalidConfig("no books".into()),
+            OrderbookManagerError::Config(super::super::config::ConfigError::NoCores),
         ];
         for error in &failures {
             assert!(!error.is_rejected_command(), "{error}");

@@ -10,7 +10,7 @@ mod service;
 
 use uuid::Uuid;
 
-pub use config::{JournalOptions, ManagerConfig};
+pub use config::{ConfigError, JournalOptions, ManagerConfig};
 pub use error::OrderbookManagerError;
 pub use service::{OrderbookManagerBuilder, OrderbookManagerServiceImpl, RecoveryInfo};
 

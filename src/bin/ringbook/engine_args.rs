@@ -6,8 +6,8 @@ use ringbook::{ManagerConfig, WaitStrategy, parse_core_list};
 /// Pipeline settings: consumer threads, wait strategy, pinning, ring sizes.
 #[derive(Args, Debug, Clone)]
 pub(crate) struct EngineArgs {
-    /// Book consumer threads (each owns a share of the books).
-    #[arg(long, global = true, default_value_t = 1, value_name = "N")]
+    /// Book consumer threads (each owns a share of the books), 1 to 64.
+    #[arg(long, global = true, default_value_t = 1, value_name = "N", value_parser = parse_consumers)]
     pub(crate) consumers: usize,
     /// How idle pipeline threads wait: busy-spin (needs a core per thread), yield (spin,
     /// yield, then sleep: the default), or sleep.
@@ -17,9 +17,10 @@ pub(crate) struct EngineArgs {
     /// that order (e.g. `0,1` or `0-3`).
     #[arg(long, global = true, value_parser = parse_cores, value_name = "LIST")]
     pub(crate) cores: Option<CoreList>,
-    /// Slots in every ring (a power of two, at least 64); default: 8,192 for ingress and
-    /// outbound, and a per-book size that shrinks as instruments grow (8,192 to 256).
-    #[arg(long, global = true, value_name = "N")]
+    /// Slots in every ring: a power of two from 64 to 4,194,304 (and all books' inbound
+    /// rings together at most 16,777,216 slots); default: 8,192 for ingress and outbound,
+    /// and a per-book size that shrinks as instruments grow (8,192 to 256).
+    #[arg(long, global = true, value_name = "N", value_parser = parse_ring_size)]
     pub(crate) ring_size: Option<usize>,
 }
 
@@ -29,6 +30,25 @@ pub(crate) struct CoreList(pub(crate) Vec<usize>);
 
 fn parse_cores(text: &str) -> Result<CoreList, String> {
     parse_core_list(text).map(CoreList)
+}
+
+/// `--consumers`: a count from 1 to [`ManagerConfig::MAX_CONSUMERS`].
+fn parse_consumers(text: &str) -> Result<usize, String> {
+    let max = ManagerConfig::MAX_CONSUMERS;
+    match text.parse::<usize>() {
+        Ok(n) if (1..=max).contains(&n) => Ok(n),
+        _ => Err(format!("expected a number of threads from 1 to {max}",)),
+    }
+}
+
+/// `--ring-size`: a power of two from [`ManagerConfig::MIN_RING_SIZE`] to
+/// [`ManagerConfig::MAX_RING_SIZE`].
+fn parse_ring_size(text: &str) -> Result<usize, String> {
+    let (min, max) = (ManagerConfig::MIN_RING_SIZE, ManagerConfig::MAX_RING_SIZE);
+    match text.parse::<u64>() {
+        Ok(n) if n.is_power_of_two() && (min as u64..=max as u64).contains(&n) => Ok(n as usize),
+        _ => Err(format!("expected a power of two from {min} to {max} slots",)),
+    }
 }
 
 impl EngineArgs {

@@ -19,8 +19,10 @@ use tracing_subscriber::EnvFilter;
 struct Cli {
     #[command(subcommand)]
     command: Commands,
-    /// Log level for stderr (error, warn, info, debug, trace); RUST_LOG overrides it.
-    #[arg(long, global = true, default_value = "warn", value_name = "LEVEL")]
+    /// Log level for stderr: off, error, warn, info, debug or trace, or a list of
+    /// `target=level` directives (`warn,ringbook=debug`); RUST_LOG overrides it.
+    #[arg(long, global = true, default_value = "warn", value_name = "LEVEL",
+          value_parser = parse_log_level)]
     log_level: String,
     #[command(flatten)]
     engine: engine_args::EngineArgs,
@@ -65,6 +67,32 @@ impl Failure {
             message: message.into(),
             status: 1,
         }
+    }
+}
+
+/// The level names `--log-level` takes.
+const LOG_LEVELS: [&str; 6] = ["off", "error", "warn", "info", "debug", "trace"];
+
+/// `--log-level`: a level name, or comma-separated directives each a level name or
+/// `target=level`. (A bare word is a valid filter directive, a target at any level, so
+/// `bogus` would silently log everything of a target that does not exist.)
+fn parse_log_level(text: &str) -> Result<String, String> {
+    let is_level = |word: &str| LOG_LEVELS.contains(&word.to_ascii_lowercase().as_str());
+    let valid = !text.is_empty()
+        && text
+            .split(',')
+            .all(|directive| match directive.split_once('=') {
+                None => is_level(directive),
+                Some((target, level)) => !target.is_empty() && is_level(level),
+            })
+        && EnvFilter::try_new(text).is_ok();
+    if valid {
+        Ok(text.to_string())
+    } else {
+        Err(format!(
+            "expected one of {} or target=level directives",
+            LOG_LEVELS.join(", ")
+        ))
     }
 }
 

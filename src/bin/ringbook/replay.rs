@@ -9,7 +9,10 @@ use std::time::Instant;
 
 use clap::{Args, ValueEnum};
 use parking_lot::Mutex;
-use ringbook::flow::{FLOW_HEADER, FlowError, FlowReader, JsonlWriter, parse_id};
+use ringbook::flow::{
+    FLOW_HEADER, FlowError, FlowReader, InstrumentsError, InstrumentsFileError, JsonlWriter,
+    UTF8_BOM, parse_id, read_instruments_file,
+};
 use ringbook::{
     Command, CounterSnapshot, CountingSubscriber, DirectEngine, OrderbookManagerService,
     OrderbookManagerServiceImpl, OrderbookResult, PublishedEvent, Subscriber, Uuid,
@@ -38,6 +41,11 @@ pub(crate) struct ReplayArgs {
     /// registered.
     #[arg(long, value_delimiter = ',', value_parser = parse_id)]
     instruments: Option<Vec<Uuid>>,
+    /// Register exactly the instruments listed in this file, one per line (`id` or
+    /// `id,symbol`; blank lines, `#` comments and an `id,symbol` header allowed): for
+    /// lists too long for a command line. Not with --instruments.
+    #[arg(long, value_name = "PATH", conflicts_with = "instruments")]
+    instruments_file: Option<PathBuf>,
     /// Write the event stream here instead of stdout.
     #[arg(long, short)]
     output: Option<PathBuf>,
@@ -102,7 +110,10 @@ impl Drop for Spooled {
     }
 }
 
-pub(crate) fn run(args: ReplayArgs, engine_args: &EngineArgs) -> Result<(), Failure> {
+pub(crate) fn run(mut args: ReplayArgs, engine_args: &EngineArgs) -> Result<(), Failure> {
+    if let Some(path) = &args.instruments_file {
+        args.instruments = Some(instruments_of_file(path)?);
+    }
     let journal = args.journal.options();
     if journal.is_some() && matches!(args.engine, Engine::Direct) {
         return Err(Failure::other("--journal needs the pipeline engine"));
@@ -227,6 +238,22 @@ pub(crate) fn run(args: ReplayArgs, engine_args: &EngineArgs) -> Result<(), Fail
     }
 }
 
+/// The instruments listed in an instruments file; a file that breaks the format is a
+/// malformed input.
+pub(crate) fn instruments_of_file(path: &Path) -> Result<Vec<Uuid>, Failure> {
+    match read_instruments_file(path) {
+        Ok(entries) => Ok(entries.into_iter().map(|entry| entry.id).collect()),
+        Err(e @ InstrumentsFileError::Open { .. })
+        | Err(
+            e @ InstrumentsFileError::Content {
+                source: InstrumentsError::Io { .. },
+                ..
+            },
+        ) => Err(Failure::other(e.to_string())),
+        Err(e) => Err(Failure::malformed(e.to_string())),
+    }
+}
+
 /// Reads commands and hands each to `apply` until the end, a malformed line, or a write
 /// error. Returns the number of commands and the flow error that ended it, if any.
 fn feed(
@@ -257,9 +284,13 @@ fn scan_instruments(input: Box<dyn BufRead>) -> Vec<Uuid> {
     let mut seen = std::collections::HashSet::new();
     let mut instruments = Vec::new();
     let mut header_seen = false;
-    for line in input.split(b'\n') {
+    for (index, line) in input.split(b'\n').enumerate() {
         let Ok(line) = line else { break };
-        let Ok(text) = std::str::from_utf8(&line) else {
+        let line = match line.strip_prefix(UTF8_BOM) {
+            Some(rest) if index == 0 => rest,
+            _ => &line[..],
+        };
+        let Ok(text) = std::str::from_utf8(line) else {
             continue;
         };
         let text = text.strip_suffix('\r').unwrap_or(text);

@@ -11,9 +11,13 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use clap::Args;
+use clap::builder::RangedU64ValueParser;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use ringbook::JournalOptions;
-use ringbook::harness::{EngineKind, RunOptions, RunReport, Workload, run};
+use ringbook::harness::{
+    EngineKind, MAX_INSTRUMENTS, MAX_ORDERS, MAX_RATE, RunOptions, RunReport, Workload,
+    check_workload, run,
+};
 use ringbook::journal::{JournalConfig, SyncPolicy};
 
 use crate::Failure;
@@ -22,19 +26,27 @@ use crate::engine_args::EngineArgs;
 /// Arguments of `ringbook bench`.
 #[derive(Args, Debug)]
 pub(crate) struct BenchArgs {
-    /// Instruments (one book each) in the generated workload.
-    #[arg(long, default_value_t = 8, value_name = "N")]
+    /// Instruments (one book each) in the generated workload, 1 to 65,536.
+    #[arg(long, default_value_t = 8, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_INSTRUMENTS)))]
     instruments: u32,
+    /// Trade the instruments listed in this file instead (one id per line, optionally
+    /// `id,symbol`; see `replay --instruments-file`), at most 65,536. Not with
+    /// --instruments.
+    #[arg(long, value_name = "PATH", conflicts_with = "instruments")]
+    instruments_file: Option<PathBuf>,
     /// New orders in the workload; cancels, modifies and the rest come on top (about
-    /// two commands per order).
-    #[arg(long, default_value_t = 500_000, value_name = "N")]
+    /// two commands per order). 1 to 10,000,000 (the workload is held in memory).
+    #[arg(long, default_value_t = 500_000, value_name = "N",
+          value_parser = clap::value_parser!(u64).range(1..=MAX_ORDERS))]
     orders: u64,
     /// Offered load in commands per second, sent on a fixed schedule (open loop; each
     /// latency counts from the command's intended send time). Without it: closed loop,
-    /// as fast as the engine takes commands.
-    #[arg(long, value_name = "R")]
+    /// as fast as the engine takes commands. At most 100,000,000.
+    #[arg(long, value_name = "R", value_parser = parse_rate)]
     rate: Option<f64>,
-    /// Commands sent and fully answered before measuring.
+    /// Commands sent and fully answered before measuring; must be fewer than the
+    /// workload's commands (about 1.9 per order), so something is measured.
     #[arg(long, default_value_t = 50_000, value_name = "N")]
     warmup: usize,
     /// Seed of the generated workload.
@@ -44,8 +56,10 @@ pub(crate) struct BenchArgs {
     /// and halts) on the same workload, and print the ratios.
     #[arg(long)]
     baseline: bool,
-    /// Runs per engine, alternating engines (reported one by one and as the median).
-    #[arg(long, default_value_t = 1, value_name = "N")]
+    /// Runs per engine, alternating engines (reported one by one and as the median), 1 to
+    /// 1,000.
+    #[arg(long, default_value_t = 1, value_name = "N",
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..=MAX_REPEAT))]
     repeat: usize,
     /// Write a machine-readable summary here.
     #[arg(long, value_name = "PATH")]
@@ -76,6 +90,19 @@ pub(crate) struct BenchArgs {
     /// isolation), for a like-for-like comparison.
     #[arg(long, value_name = "LIST|os", value_parser = parse_baseline_cores)]
     baseline_cores: Option<BaselineCores>,
+}
+
+/// The most runs per engine `--repeat` takes.
+const MAX_REPEAT: u64 = 1_000;
+
+/// `--rate`: a positive, finite number of commands per second up to [`MAX_RATE`].
+fn parse_rate(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(rate) if rate > 0.0 && rate <= MAX_RATE => Ok(rate),
+        _ => Err(format!(
+            "expected a positive number of commands per second, at most {MAX_RATE}",
+        )),
+    }
 }
 
 /// `--baseline-cores`: pinned to a list, or left to the scheduler.
@@ -231,17 +258,29 @@ impl Drop for Scratch {
     }
 }
 
-pub(crate) fn run_bench(args: BenchArgs, engine: &EngineArgs) -> Result<(), Failure> {
-    if args.instruments == 0 || args.orders == 0 {
-        return Err(Failure::other(
-            "--instruments and --orders must be at least 1",
-        ));
-    }
-    if args.rate.is_some_and(|r| !(r > 0.0 && r.is_finite())) {
-        return Err(Failure::other(
-            "--rate must be a positive number of commands per second",
-        ));
-    }
+pub(crate) fn run_bench(mut args: BenchArgs, engine: &EngineArgs) -> Result<(), Failure> {
+    let named = match &args.instruments_file {
+        Some(path) => {
+            let ids = crate::replay::instruments_of_file(path)?;
+            args.instruments = u32::try_from(ids.len()).unwrap_or(u32::MAX);
+            Some(ids)
+        }
+        None => None,
+    };
+    // The flags' parsers check these too; the library's checks are the rule.
+    check_workload(args.instruments, args.orders).map_err(|e| {
+        let from = args.instruments_file.as_ref();
+        let source = from.map_or(String::new(), |p| format!(" (listed in {})", p.display()));
+        Failure::other(format!("--{e}{source}"))
+    })?;
+    let mut options = RunOptions {
+        rate: args.rate,
+        warmup: args.warmup,
+        ..RunOptions::default()
+    };
+    options
+        .check(usize::MAX)
+        .map_err(|e| Failure::other(format!("--{e}")))?;
     let mut config = engine.config();
     let (sender_core, engine_cores, baseline_cores) = placement(&args, config.cores.as_ref());
     config.cores = engine_cores;
@@ -262,7 +301,10 @@ pub(crate) fn run_bench(args: BenchArgs, engine: &EngineArgs) -> Result<(), Fail
         return Err(unavailable(format!("--sender-core {core}")));
     }
     let generating = Instant::now();
-    let workload = Workload::generate(args.seed, args.instruments, args.orders);
+    let workload = match &named {
+        Some(ids) => Workload::generate_on(args.seed, ids, args.orders),
+        None => Workload::generate(args.seed, args.instruments, args.orders),
+    };
     eprintln!(
         "workload: {} commands ({} orders) on {} instruments, seed {}, generated in {:.2} s",
         workload.commands.len(),
@@ -271,12 +313,14 @@ pub(crate) fn run_bench(args: BenchArgs, engine: &EngineArgs) -> Result<(), Fail
         args.seed,
         generating.elapsed().as_secs_f64()
     );
-    let options = RunOptions {
-        rate: args.rate,
-        warmup: args.warmup,
-        sender_core,
-        baseline_cores,
-    };
+    options.check(workload.commands.len()).map_err(|e| {
+        Failure::other(format!(
+            "--warmup {}: {e}; lower --warmup or raise --orders (now {})",
+            args.warmup, args.orders
+        ))
+    })?;
+    options.sender_core = sender_core;
+    options.baseline_cores = baseline_cores;
     let mut engines = vec![EngineKind::Ringbook(config.clone())];
     if args.journal_compare {
         let mut journaled = config.clone();
@@ -295,7 +339,7 @@ pub(crate) fn run_bench(args: BenchArgs, engine: &EngineArgs) -> Result<(), Fail
         engines.push(EngineKind::Baseline);
     }
     let mut runs: Vec<RunReport> = Vec::new();
-    for round in 0..args.repeat.max(1) {
+    for round in 0..args.repeat {
         for kind in &engines {
             let label = if args.repeat > 1 {
                 format!("{} #{}", kind.name(), round + 1)
