@@ -1711,3 +1711,21 @@ fn halts_and_resumes_after_stop_leave_the_halt_bit_alone() {
     assert_eq!(manager.is_halted(&halted), Some(true));
     assert_eq!(recording.len(), events, "nothing is published after stop");
 }
+
+/// A configuration that cannot work is refused before the journal is touched: no lock
+/// taken, no file created, nothing truncated.
+#[test]
+fn an_invalid_configuration_is_refused_before_the_journal_is_opened() {
+    let tmp = common::scratch::TempDir::new("invalid-config-journal");
+    let dir = tmp.join("journal");
+    let refused = builder([instrument(0)])
+        .ring_size(3)
+        .journal(ringbook::JournalOptions::new(&dir))
+        .build();
+    assert!(refused.is_err(), "a ring of 3 slots is refused");
+    assert!(
+        !dir.exists(),
+        "the journal directory was created: {:?}",
+        std::fs::read_dir(&dir).map(|d| d.map(|e| e.unwrap().file_name()).collect::<Vec<_>>())
+    );
+}

@@ -172,6 +172,11 @@ impl OrderbookManagerBuilder {
     ///
     /// [`OrderbookManagerError::InvalidConfig`] when the configuration cannot work.
     pub fn build(self) -> Result<OrderbookManagerServiceImpl, OrderbookManagerError> {
+        // Before recovery touches the journal (takes its lock, may truncate a torn tail):
+        // a configuration that cannot work is refused without side effects. Checked again
+        // below against the recovered registry.
+        self.config
+            .validate(InstrumentRegistry::new(self.instruments.iter().copied()).len())?;
         let mut recovery = None;
         let (registry, books, last_seq, journal, snapshots) = match &self.config.journal {
             None => {
