@@ -25,6 +25,11 @@ pub struct Recovered {
     pub snapshot: Option<(u64, PathBuf)>,
     /// Journal records replayed after the snapshot.
     pub replayed: u64,
+    /// How many events the engine published for the commands up to `last_seq`: the
+    /// snapshot's count plus the events of the records replayed after it. An engine
+    /// started on this numbers its first event one more, so the event stream's numbering
+    /// goes on across restarts without a gap or a repeat.
+    pub events: u64,
     /// Everything recovery worked around (a torn tail truncated, a damaged snapshot
     /// skipped, ...), in the order found. Never empty when something was repaired.
     pub warnings: Vec<RecoveryWarning>,
@@ -84,6 +89,7 @@ pub fn recover<S: EventSink + ?Sized>(
     let mut books = Vec::new();
     let mut last_seq = 0;
     let mut snapshot = None;
+    let mut loaded_events = 0;
     if let Some((snap, path)) = loaded.found {
         for image in &snap.books {
             let book = OrderBook::from_image(image).map_err(|e| JournalError::Snapshot {
@@ -100,6 +106,7 @@ pub fn recover<S: EventSink + ?Sized>(
             books.push(book);
         }
         last_seq = snap.last_seq;
+        loaded_events = snap.events;
         snapshot = Some((snap.last_seq, path));
     }
     for instrument in instruments {
@@ -108,6 +115,12 @@ pub fn recover<S: EventSink + ?Sized>(
             books.push(OrderBook::new(instrument));
         }
     }
+    let mut events = loaded_events;
+    let mut sink = |result: OrderbookResult| {
+        events += 1;
+        sink.publish(result);
+    };
+    let sink = &mut sink;
     let mut reader = JournalReader::open(dir, last_seq)?;
     let mut replayed = 0u64;
     while let Some(entry) = reader.next_entry()? {
@@ -140,6 +153,7 @@ pub fn recover<S: EventSink + ?Sized>(
         last_seq,
         snapshot,
         replayed,
+        events,
         warnings,
     })
 }

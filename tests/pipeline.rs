@@ -1729,3 +1729,74 @@ fn an_invalid_configuration_is_refused_before_the_journal_is_opened() {
         std::fs::read_dir(&dir).map(|d| d.map(|e| e.unwrap().file_name()).collect::<Vec<_>>())
     );
 }
+
+/// Runs `flow` through a manager journaling to `dir` (snapshots every 97 commands, the 2
+/// newest kept, 4 KiB segments so older ones are pruned) and returns its recording.
+fn journaled_part(dir: &std::path::Path, instruments: &[Uuid], flow: &[Command]) -> Vec<Recorded> {
+    let recording = Recording::default();
+    let mut options = ringbook::JournalOptions::new(dir);
+    options.snapshot_every = Some(97);
+    options.keep_snapshots = Some(2);
+    options.config.segment_bytes = 4096;
+    let manager = builder(instruments.iter().copied())
+        .journal(options)
+        .subscriber(recording.subscriber())
+        .build()
+        .unwrap();
+    manager.start().unwrap();
+    for command in flow {
+        send_taken(&manager, *command);
+    }
+    manager.stop().unwrap();
+    recording.events()
+}
+
+/// The event stream is numbered gap-free across restarts on a journal: an engine that
+/// recovers numbers its first event one past the last event of the engine before it, and
+/// three runs on one journal number their events exactly as one run of the same flow.
+/// Recovery relies on the count in the newest snapshot (the segments before it are
+/// pruned), plus the events of the records replayed after it.
+#[test]
+fn event_numbering_goes_on_across_restarts_on_a_journal() {
+    let instruments: Vec<Uuid> = (0..3).map(instrument).collect();
+    let flow = random_flow(41, 1_500, &instruments, &[unregistered(0)]);
+    let tmp = common::scratch::TempDir::new("event-numbering");
+    let mut numbered = Vec::new();
+    for part in flow.chunks(500) {
+        let events = journaled_part(&tmp.join("journal"), &instruments, part);
+        let expected_first = numbered.len() as u64 + 1;
+        assert_eq!(
+            events.first().map(|e| e.seq),
+            Some(expected_first),
+            "the first event after a restart"
+        );
+        numbered.extend(events);
+    }
+    let seqs: Vec<u64> = numbered.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, (1..=numbered.len() as u64).collect::<Vec<_>>());
+    let whole = journaled_part(&tmp.join("one-run"), &instruments, &flow);
+    assert_eq!(numbered.len(), whole.len(), "as many events as one run");
+    let input_seqs = |events: &[Recorded]| {
+        let mut seqs: Vec<u64> = events.iter().map(|e| e.input_seq).collect();
+        seqs.sort_unstable();
+        seqs
+    };
+    assert_eq!(input_seqs(&numbered), input_seqs(&whole));
+    let snapshots = std::fs::read_dir(tmp.join("journal"))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".snap")
+        })
+        .count();
+    assert!(snapshots >= 1, "the runs took snapshots");
+    assert!(
+        !tmp.join("journal")
+            .join(format!("{:020}.journal", 1))
+            .exists(),
+        "the first segment was pruned: recovery counted from a snapshot"
+    );
+}

@@ -376,9 +376,10 @@ pub fn dump(dir: &Path, out: &mut impl Write) -> Result<(), JournalError> {
         match read_snapshot(&path) {
             Ok(s) => writeln!(
                 out,
-                "snapshot {name}: version {}, last seq {}, {} books, {} orders, state hash {:#018x}",
+                "snapshot {name}: version {}, last seq {}, {} events before, {} books, {} orders, state hash {:#018x}",
                 s.version,
                 s.last_seq,
+                s.events,
                 s.books.len(),
                 s.order_count(),
                 s.state_hash()

@@ -6,10 +6,11 @@
 //! offset size  field
 //!      0    8  magic "RINGSNAP"
 //!      8    4  crc32: CRC-32 (IEEE) of every byte from offset 12 to the end of the file
-//!     12    4  format version (1)
+//!     12    4  format version (2)
 //!     16    8  body length in bytes
 //!     24       body:
 //!                last_seq u64: the last command applied to every book
+//!                events u64: events published for the commands up to last_seq
 //!                book count u32
 //!                per book: instrument id (16), halted u8 (0/1), order count u64,
 //!                  then per order, in image order (bids best first, then asks best
@@ -39,7 +40,7 @@ use crate::book::{BookImage, RestingOrderImage, state_hash_of_images};
 pub const SNAPSHOT_MAGIC: [u8; 8] = *b"RINGSNAP";
 
 /// The snapshot format version this build writes and reads.
-pub const SNAPSHOT_VERSION: u32 = 1;
+pub const SNAPSHOT_VERSION: u32 = 2;
 
 const HEADER_LEN: u64 = 24;
 const BOOK_HEADER_LEN: u64 = 16 + 1 + 8;
@@ -55,18 +56,32 @@ pub struct EngineSnapshot {
     pub version: u32,
     /// The last seq applied to every book: recovery replays the journal after it.
     pub last_seq: u64,
+    /// How many events the engine published for the commands up to `last_seq`: after
+    /// recovery, event numbering goes on from there (plus the events of the journal
+    /// records replayed after the snapshot), so a subscriber can resume where it stopped.
+    pub events: u64,
     /// Every book's image.
     pub books: Vec<BookImage>,
 }
 
 impl EngineSnapshot {
-    /// A snapshot of `books` after seq `last_seq`, in the current format version.
+    /// A snapshot of `books` after seq `last_seq`, in the current format version, with
+    /// no events counted before it (see [`EngineSnapshot::with_events`]).
     pub fn new(last_seq: u64, books: Vec<BookImage>) -> EngineSnapshot {
         EngineSnapshot {
             version: SNAPSHOT_VERSION,
             last_seq,
+            events: 0,
             books,
         }
+    }
+
+    /// The same snapshot, recording that `events` events were published for the
+    /// commands up to its `last_seq`.
+    #[must_use]
+    pub fn with_events(mut self, events: u64) -> EngineSnapshot {
+        self.events = events;
+        self
     }
 
     /// The state hash of the books: equal to [`state_hash_of`](crate::state_hash_of) of
@@ -81,7 +96,8 @@ impl EngineSnapshot {
     }
 
     fn body_len(&self) -> u64 {
-        8 + 4
+        8 + 8
+            + 4
             + self
                 .books
                 .iter()
@@ -173,6 +189,7 @@ fn write_body(file: File, snapshot: &EngineSnapshot) -> io::Result<File> {
     out.put(&SNAPSHOT_VERSION.to_le_bytes())?;
     out.put(&snapshot.body_len().to_le_bytes())?;
     out.put(&snapshot.last_seq.to_le_bytes())?;
+    out.put(&snapshot.events.to_le_bytes())?;
     let books = u32::try_from(snapshot.books.len())
         .map_err(|_| io::Error::other("more than u32::MAX books"))?;
     out.put(&books.to_le_bytes())?;
@@ -267,6 +284,7 @@ pub fn read_snapshot(path: &Path) -> Result<EngineSnapshot, JournalError> {
         path,
     };
     let last_seq = body.u64()?;
+    let events = body.u64()?;
     let book_count = body.u32()?;
     if u64::from(book_count) * BOOK_HEADER_LEN > body.remaining {
         return Err(bad(format!("{book_count} books cannot fit in the body")));
@@ -317,6 +335,7 @@ pub fn read_snapshot(path: &Path) -> Result<EngineSnapshot, JournalError> {
     let snapshot = EngineSnapshot {
         version,
         last_seq,
+        events,
         books,
     };
     let hash = snapshot.state_hash();

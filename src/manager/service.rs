@@ -80,6 +80,9 @@ struct Lifecycle {
 pub struct RecoveryInfo {
     /// The last sequence number recovered: the engine numbers on from the next.
     pub last_seq: u64,
+    /// The events published for the commands up to `last_seq`: the engine numbers its
+    /// first event one more.
+    pub events: u64,
     /// Journal records replayed after the snapshot.
     pub replayed: u64,
     /// The snapshot recovery started from, if any: its seq and file.
@@ -178,7 +181,7 @@ impl OrderbookManagerBuilder {
         self.config
             .validate(InstrumentRegistry::new(self.instruments.iter().copied()).len())?;
         let mut recovery = None;
-        let (registry, books, last_seq, journal, snapshots) = match &self.config.journal {
+        let (registry, books, last_seq, events, journal, snapshots) = match &self.config.journal {
             None => {
                 let registry = InstrumentRegistry::new(self.instruments);
                 let books = registry
@@ -186,7 +189,7 @@ impl OrderbookManagerBuilder {
                     .iter()
                     .map(|&id| OrderBook::new(id))
                     .collect();
-                (registry, books, 0, None, None)
+                (registry, books, 0, 0, None, None)
             }
             Some(options) => {
                 let journal_error = |source| OrderbookManagerError::Journal {
@@ -213,6 +216,7 @@ impl OrderbookManagerBuilder {
                 }
                 recovery = Some(RecoveryInfo {
                     last_seq: recovered.last_seq,
+                    events: recovered.events,
                     replayed: recovered.replayed,
                     snapshot: recovered.snapshot.clone(),
                     warnings: recovered.warnings.iter().map(ToString::to_string).collect(),
@@ -222,6 +226,7 @@ impl OrderbookManagerBuilder {
                     recovered.registry,
                     recovered.books,
                     recovered.last_seq,
+                    recovered.events,
                     Some(writer),
                     Some(SnapshotPlan {
                         dir: options.dir.clone(),
@@ -255,6 +260,7 @@ impl OrderbookManagerBuilder {
                 start: Some(Start {
                     books,
                     last_seq,
+                    events,
                     journal,
                     snapshots,
                     intake_failed: Arc::clone(&intake_failed),

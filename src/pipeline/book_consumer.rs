@@ -38,6 +38,9 @@ struct BookState {
     /// The book panicked: its later commands are drained and counted, not applied.
     failed: bool,
     lost: u64,
+    /// Events published for this book's commands since the engine started (its part of
+    /// the count a snapshot records, so numbering goes on after recovery).
+    events: u64,
 }
 
 impl OwnedBook {
@@ -56,6 +59,7 @@ impl OwnedBook {
                 stopped: false,
                 failed: false,
                 lost: 0,
+                events: 0,
             },
             inbound,
             room,
@@ -333,12 +337,17 @@ fn apply_batch<'b, I: Iterator<Item = &'b InboundEntry>>(
     for entry in batch {
         match entry.view() {
             EntryView::Stop => owned.stopped = true,
-            EntryView::Checkpoint => send_checkpoint(checkpoints, entry.seq, owned.slot, None),
-            EntryView::Reject(command, reason) => sink.put(OutboundEntry::event(
-                entry.seq,
-                entry.timestamp_ns,
-                OrderbookResult::rejected(command, reason),
-            )),
+            EntryView::Checkpoint => {
+                send_checkpoint(checkpoints, entry.seq, owned.slot, owned.events, None)
+            }
+            EntryView::Reject(command, reason) => {
+                owned.events += 1;
+                sink.put(OutboundEntry::event(
+                    entry.seq,
+                    entry.timestamp_ns,
+                    OrderbookResult::rejected(command, reason),
+                ))
+            }
             EntryView::Apply(_) => owned.lost += 1,
         }
     }
@@ -359,7 +368,9 @@ fn apply_all<'b>(
             EntryView::Apply(command) => {
                 #[cfg(test)]
                 tests_hook::maybe_panic(command);
+                let events = &mut owned.events;
                 owned.book.apply(command, &mut |result| {
+                    *events += 1;
                     sink.put(OutboundEntry::event(seq, timestamp_ns, result))
                 });
             }
@@ -367,30 +378,39 @@ fn apply_all<'b>(
             EntryView::Checkpoint => {
                 if checkpoints.is_some() {
                     let image = owned.book.image();
-                    send_checkpoint(checkpoints, seq, owned.slot, Some(image));
+                    send_checkpoint(checkpoints, seq, owned.slot, owned.events, Some(image));
                 }
             }
-            EntryView::Reject(command, reason) => sink.put(OutboundEntry::event(
-                seq,
-                timestamp_ns,
-                OrderbookResult::rejected(command, reason),
-            )),
+            EntryView::Reject(command, reason) => {
+                owned.events += 1;
+                sink.put(OutboundEntry::event(
+                    seq,
+                    timestamp_ns,
+                    OrderbookResult::rejected(command, reason),
+                ))
+            }
         }
         sink.command_done();
     }
 }
 
-/// Sends a book's image (`None`: the book failed) at the checkpoint `seq` to the snapshot
-/// writer, if the engine takes snapshots.
+/// Sends a book's image (`None`: the book failed) and its count of events at the
+/// checkpoint `seq` to the snapshot writer, if the engine takes snapshots.
 fn send_checkpoint(
     checkpoints: &Option<Sender<BookCheckpoint>>,
     seq: u64,
     slot: u32,
+    events: u64,
     image: Option<BookImage>,
 ) {
     if let Some(tx) = checkpoints {
         // The writer only goes away at shutdown, after every consumer.
-        let _ = tx.send(BookCheckpoint { seq, slot, image });
+        let _ = tx.send(BookCheckpoint {
+            seq,
+            slot,
+            events,
+            image,
+        });
     }
 }
 

@@ -15,6 +15,8 @@ use crate::subscriber::{PublishedEvent, Subscriber};
 pub(super) struct EventManager {
     outbound: OutboundPoller,
     subscribers: Vec<Box<dyn Subscriber>>,
+    /// The events published before the engine started: the first is numbered one more.
+    events_before: u64,
     /// Producers (the book consumers, or the sequencer when there is no book) that have not
     /// sent `Done` yet.
     producers: usize,
@@ -66,6 +68,7 @@ impl EventManager {
     pub(super) fn new(
         outbound: OutboundPoller,
         subscribers: Vec<Box<dyn Subscriber>>,
+        events_before: u64,
         producers: usize,
         wait: WaitStrategy,
         bell: Arc<Doorbell>,
@@ -74,6 +77,7 @@ impl EventManager {
         EventManager {
             outbound,
             subscribers,
+            events_before,
             producers,
             wait,
             bell,
@@ -87,6 +91,7 @@ impl EventManager {
         let EventManager {
             mut outbound,
             subscribers,
+            events_before,
             producers,
             wait,
             bell,
@@ -97,7 +102,7 @@ impl EventManager {
         let mut dispatch = Dispatch {
             subscribers,
             producers,
-            seq: 0,
+            seq: events_before,
             failures: Vec::new(),
         };
         while dispatch.producers > 0 {

@@ -114,6 +114,9 @@ pub(crate) struct Start {
     pub(crate) books: Vec<OrderBook>,
     /// The last sequence number already used (0 for a new engine).
     pub(crate) last_seq: u64,
+    /// The events already published for the commands up to `last_seq` (0 for a new
+    /// engine): the event manager numbers on from the next.
+    pub(crate) events: u64,
     /// The journal, if the engine keeps one.
     pub(crate) journal: Option<JournalWriter>,
     /// Where snapshots go, and after how many commands one is taken automatically.
@@ -224,11 +227,12 @@ impl Pipeline {
             sequencer_bell: Arc::clone(&sequencer_bell),
         };
         let snapshot_every = start.snapshots.as_ref().and_then(|plan| plan.every);
+        let events_before = start.events;
         let checkpoints = match start.snapshots {
             Some(SnapshotPlan { dir, keep, .. }) if instruments > 0 => {
                 let (tx, rx) = crossbeam_channel::unbounded();
                 pipeline.spawn("rb-snapshots".into(), None, move || {
-                    snapshot_writer::run(rx, instruments, &dir, keep)
+                    snapshot_writer::run(rx, instruments, events_before, &dir, keep)
                 })?;
                 Some(tx)
             }
@@ -290,6 +294,7 @@ impl Pipeline {
         let events = EventManager::new(
             out_poller,
             subscribers,
+            events_before,
             producers,
             config.wait_strategy,
             events_bell,

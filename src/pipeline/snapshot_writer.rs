@@ -11,39 +11,65 @@ use crate::book::BookImage;
 use crate::journal::{EngineSnapshot, prune_held, write_snapshot};
 
 /// One book's part of a snapshot: its image after command `seq`, or `None` when the book
-/// failed and cannot give one.
+/// failed and cannot give one, and the events published for its commands since the engine
+/// started.
 pub(crate) struct BookCheckpoint {
     pub(crate) seq: u64,
     pub(crate) slot: u32,
+    pub(crate) events: u64,
     pub(crate) image: Option<BookImage>,
+}
+
+/// One book's part of a snapshot being gathered.
+enum Part {
+    /// Not arrived yet.
+    Awaited,
+    /// The book failed: the snapshot is abandoned.
+    Failed,
+    /// Its image and its count of events.
+    Imaged(BookImage, u64),
 }
 
 /// Runs until every book consumer has gone: each snapshot is written once all `books`
 /// images for its seq have arrived, then (with `keep`) what recovery no longer needs is
-/// pruned.
+/// pruned. `events_before` is the count of events published before the engine started
+/// (recovered from the journal): each snapshot records it plus what every book has
+/// published since.
 pub(super) fn run(
     rx: Receiver<BookCheckpoint>,
     books: usize,
+    events_before: u64,
     dir: &Path,
     keep: Option<usize>,
 ) -> ThreadReport {
-    let mut gathering: BTreeMap<u64, Vec<Option<Option<BookImage>>>> = BTreeMap::new();
+    let mut gathering: BTreeMap<u64, Vec<Part>> = BTreeMap::new();
     let mut report = ThreadReport::default();
     for part in rx {
         let parts = gathering
             .entry(part.seq)
-            .or_insert_with(|| (0..books).map(|_| None).collect());
-        parts[part.slot as usize] = Some(part.image);
-        if parts.iter().any(Option::is_none) {
+            .or_insert_with(|| (0..books).map(|_| Part::Awaited).collect());
+        parts[part.slot as usize] = match part.image {
+            Some(image) => Part::Imaged(image, part.events),
+            None => Part::Failed,
+        };
+        if parts.iter().any(|p| matches!(p, Part::Awaited)) {
             continue;
         }
         let parts = gathering.remove(&part.seq).unwrap_or_default();
-        let images: Option<Vec<BookImage>> = parts.into_iter().flatten().collect();
-        let Some(images) = images else {
+        let mut images = Vec::with_capacity(parts.len());
+        let mut events = events_before;
+        for part in parts {
+            if let Part::Imaged(image, book_events) = part {
+                images.push(image);
+                events += book_events;
+            }
+        }
+        if images.len() < books {
             tracing::error!(seq = part.seq, "snapshot abandoned: a book has failed");
             continue;
-        };
-        match write_snapshot(dir, &EngineSnapshot::new(part.seq, images)) {
+        }
+        let snapshot = EngineSnapshot::new(part.seq, images).with_events(events);
+        match write_snapshot(dir, &snapshot) {
             Ok(path) => {
                 tracing::info!(seq = part.seq, file = %path.display(), "snapshot written");
                 // The engine's journal writer holds the directory's lock.
