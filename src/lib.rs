@@ -27,6 +27,7 @@ mod command;
 mod direct;
 pub mod flow;
 pub mod harness;
+mod id_hash;
 pub mod journal;
 mod manager;
 mod pipeline;

@@ -3,6 +3,8 @@
 
 use uuid::Uuid;
 
+use crate::id_hash::IdHasher;
+
 /// An empty cell of the lookup table.
 const EMPTY: u32 = u32::MAX;
 /// Cells in the smallest table.
@@ -32,24 +34,50 @@ const SPREAD_MAX_CELLS: usize = 1024;
 ///
 /// Every caller's command is routed through [`InstrumentRegistry::slot`], so the lookup is
 /// a table made for it: open addressing over a power-of-two table of slot numbers, at most
-/// half full, probed linearly from a multiplicative hash of the id. A lookup hashes once,
-/// reads a cell or two and compares one id; a general hash map took about twice the
-/// instructions.
+/// half full, probed linearly from a keyed hash of the id. A lookup hashes once (one
+/// multiply), reads a cell or two and compares one id; a general hash map took about twice
+/// the instructions.
+///
+/// The hash is keyed per process with secret random keys (the order-id index's hash), so
+/// no id set chosen in advance piles up on one cell: with the fixed multiplicative hash it
+/// had, every id with the same `high ^ low.rotate_left(32)` hashed alike and a registry
+/// of n of them took n^2 / 2 probes to build. The keys decide only which cell an id sits
+/// in; slots are numbered in registration order and nothing iterates the cells, so slots,
+/// events and state hashes are the same under any keys.
 ///
 /// A small registry grows its table (to at most 64 cells an instrument and 1,024 cells in
 /// all) until no two ids share a home cell: then every lookup reads one cell, and whether
 /// it needs a second never depends on which instrument a command names (a branch the
 /// processor would mispredict in a random mix of instruments).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct InstrumentRegistry {
     instruments: Vec<Uuid>,
     /// Slot numbers by hash, [`EMPTY`] where none; a power of two long (or empty).
     cells: Vec<u32>,
     /// How many ids sit away from their home cell.
     displaced: usize,
+    /// The keyed hash that picks an id's home cell.
+    hasher: IdHasher,
+}
+
+impl Default for InstrumentRegistry {
+    /// An empty registry, hashing with the process's keys.
+    fn default() -> InstrumentRegistry {
+        InstrumentRegistry::with_hasher(IdHasher::per_process())
+    }
 }
 
 impl InstrumentRegistry {
+    /// An empty registry hashing with `hasher`.
+    fn with_hasher(hasher: IdHasher) -> InstrumentRegistry {
+        InstrumentRegistry {
+            instruments: Vec::new(),
+            cells: Vec::new(),
+            displaced: 0,
+            hasher,
+        }
+    }
+
     /// Registers `instruments` in order; a repeated id keeps its first slot.
     ///
     /// # Panics
@@ -103,7 +131,7 @@ impl InstrumentRegistry {
     #[inline]
     pub fn slot(&self, instrument: &Uuid) -> Option<u32> {
         let mask = self.cells.len().checked_sub(1)?;
-        let mut cell = Self::hash(instrument) & mask;
+        let mut cell = self.hash(instrument) & mask;
         loop {
             let slot = self.cells[cell];
             if slot == EMPTY {
@@ -116,21 +144,18 @@ impl InstrumentRegistry {
         }
     }
 
-    /// Where `instrument`'s probe starts, before masking: the id's two halves folded and
-    /// multiplied by 2^64 / phi, then the high bits brought down (they mix every bit of
-    /// the id, and sequential ids spread).
+    /// Where `instrument`'s probe starts, before masking: the keyed hash of the id (every
+    /// bit of the id reaches the low bits, and sequential ids spread).
     #[inline]
-    fn hash(instrument: &Uuid) -> usize {
-        let (high, low) = instrument.as_u64_pair();
-        let mixed = (high ^ low.rotate_left(32)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        (mixed ^ (mixed >> 32)) as usize
+    fn hash(&self, instrument: &Uuid) -> usize {
+        self.hasher.hash(instrument) as usize
     }
 
     /// Puts `slot` in the first empty cell of its instrument's probe, counting it as
     /// displaced if that is not its home cell.
     fn place(&mut self, slot: u32) {
         let mask = self.cells.len() - 1;
-        let home = Self::hash(&self.instruments[slot as usize]) & mask;
+        let home = self.hash(&self.instruments[slot as usize]) & mask;
         let mut cell = home;
         while self.cells[cell] != EMPTY {
             cell = (cell + 1) & mask;
@@ -179,6 +204,77 @@ impl InstrumentRegistry {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Keys for the tests that count outcomes over many random sets.
+    const KEYS: IdHasher = IdHasher::with_keys(
+        0x243f_6a88_85a3_08d3,
+        0x1319_8a2e_0370_7344,
+        0xa409_3822_299f_31d0,
+    );
+
+    /// How many cells a lookup of `instrument` reads.
+    fn probes(registry: &InstrumentRegistry, instrument: &Uuid) -> usize {
+        let mask = registry.cells.len() - 1;
+        let mut cell = registry.hash(instrument) & mask;
+        let mut probes = 1;
+        while registry.instruments[registry.cells[cell] as usize] != *instrument {
+            cell = (cell + 1) & mask;
+            probes += 1;
+        }
+        probes
+    }
+
+    /// Ids the old fixed hash `(high ^ low.rotate_left(32)) * phi` sent to one cell: the
+    /// same `high ^ low.rotate_left(32)` (here 0x5a67b4dfae0123c2), any low half.
+    fn colliding_under_the_old_hash(n: u64) -> Vec<Uuid> {
+        (1..=n)
+            .map(|low| Uuid::from_u64_pair(0x5a67_b4df_ae01_23c2 ^ low.rotate_left(32), low))
+            .collect()
+    }
+
+    /// The old hash's attack set no longer piles up: in a registry of 2,000 such ids, at
+    /// most half full, no lookup reads more than 128 cells (a random function gives a
+    /// longest probe of about 15 to 45 here; with the fixed hash all 2,000 shared one home
+    /// and the last one registered read 2,000), and every id is found.
+    #[test]
+    fn ids_colliding_under_the_old_fixed_hash_spread_over_the_cells() {
+        let ids = colliding_under_the_old_hash(2_000);
+        let registry = InstrumentRegistry::new(ids.iter().copied());
+        let longest = ids.iter().map(|id| probes(&registry, id)).max().unwrap();
+        assert!(longest <= 128, "a lookup reads {longest} cells");
+        for (n, id) in ids.iter().enumerate() {
+            assert_eq!(registry.slot(id), Some(n as u32));
+        }
+    }
+
+    /// An attack needs the keys: ids built against known keys (low half equal to the low
+    /// key, so they all hash to 0) pile up under those keys and spread under the
+    /// process's.
+    #[test]
+    fn an_id_set_built_against_known_keys_does_not_carry_over() {
+        let ids: Vec<Uuid> = (1..=1_000u64)
+            .map(|high| Uuid::from_u64_pair(high, 0x243f_6a88_85a3_08d3))
+            .collect();
+        let mut attacked = InstrumentRegistry::with_hasher(KEYS);
+        let mut defended = InstrumentRegistry::default();
+        for id in &ids {
+            attacked.register(*id);
+            defended.register(*id);
+        }
+        let longest = |registry: &InstrumentRegistry| {
+            ids.iter().map(|id| probes(registry, id)).max().unwrap()
+        };
+        assert_eq!(
+            longest(&attacked),
+            ids.len(),
+            "one home cell under known keys"
+        );
+        assert!(longest(&defended) <= 128, "{}", longest(&defended));
+        for (n, id) in ids.iter().enumerate() {
+            assert_eq!(attacked.slot(id), Some(n as u32));
+            assert_eq!(defended.slot(id), Some(n as u32));
+        }
+    }
 
     /// Pseudo-random 128-bit ids from a xorshift generator seeded with `seed`: its state in
     /// the high half, the state rotated by `rotate` in the low half.
@@ -235,28 +331,32 @@ mod tests {
 
     /// Small registries of random ids (eight, like the benchmark's) almost always end
     /// with every id in its home cell, within the spreading limit, and still find every
-    /// id; without spreading, most sets of eight would share a home cell somewhere.
+    /// id; without spreading, most sets of eight would share a home cell somewhere. (Fixed
+    /// keys keep the counts the same on every run.)
     #[test]
     fn a_small_registry_spreads_its_ids_into_cells_of_their_own() {
         let mut random = xorshift(0x9e37_79b9_7f4a_7c15, 17);
         let (sets, mut spread, mut crowded_at_16) = (500, 0, 0);
         for _ in 0..sets {
             let ids: Vec<Uuid> = (0..8).map(|_| Uuid::from_u128(random())).collect();
-            let registry = InstrumentRegistry::new(ids.iter().copied());
+            let mut registry = InstrumentRegistry::with_hasher(KEYS);
+            for id in &ids {
+                registry.register(*id);
+            }
             for (n, id) in ids.iter().enumerate() {
                 assert_eq!(registry.slot(id), Some(n as u32));
             }
             assert!(registry.cells.len() <= 8 * SPREAD_CELLS_PER_INSTRUMENT);
             let homes = |cells: usize| -> std::collections::HashSet<usize> {
                 ids.iter()
-                    .map(|id| InstrumentRegistry::hash(id) & (cells - 1))
+                    .map(|id| registry.hash(id) & (cells - 1))
                     .collect()
             };
             if registry.displaced == 0 {
                 spread += 1;
                 assert_eq!(homes(registry.cells.len()).len(), 8);
                 for (n, id) in ids.iter().enumerate() {
-                    let home = InstrumentRegistry::hash(id) & (registry.cells.len() - 1);
+                    let home = registry.hash(id) & (registry.cells.len() - 1);
                     assert_eq!(registry.cells[home], n as u32, "in its home cell");
                 }
             } else {
