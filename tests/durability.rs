@@ -16,7 +16,7 @@ use std::process::{Command as Process, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use ringbook::flow::{FlowGenerator, GenConfig, write_flow_header, write_flow_line};
-use ringbook::journal::{JournalConfig, JournalError, SyncPolicy};
+use ringbook::journal::{JournalConfig, JournalError, RecoveryMode, SyncPolicy};
 use ringbook::{
     Command, DirectEngine, JournalOptions, Order, OrderKind, OrderbookManagerError,
     OrderbookManagerService, OrderbookManagerServiceImpl, OrderbookResult, Side, Uuid, recover,
@@ -280,6 +280,7 @@ fn journal_options(dir: &Path, snapshot_every: Option<u64>) -> JournalOptions {
         },
         snapshot_every,
         keep_snapshots: None,
+        recovery: RecoveryMode::default(),
     }
 }
 
@@ -1151,6 +1152,7 @@ fn a_journal_another_process_writes_is_refused_with_a_clear_error() {
                 config: JournalConfig::default(),
                 snapshot_every: None,
                 keep_snapshots: None,
+                recovery: RecoveryMode::default(),
             }),
             ..ringbook::ManagerConfig::default()
         })

@@ -11,9 +11,10 @@ use std::time::Duration;
 
 use ringbook::flow::{FlowGenerator, GenConfig};
 use ringbook::journal::{
-    EngineSnapshot, JournalConfig, JournalEntry, JournalError, JournalReader, JournalWriter,
-    RecoveryWarning, SyncPolicy, dump, for_each_entry, load_latest_snapshot, read_journal,
-    read_snapshot, snapshot_file_name, write_snapshot,
+    CLOSED_FILE, EngineSnapshot, JournalConfig, JournalEntry, JournalError, JournalReader,
+    JournalWriter, RecoveryMode, RecoveryWarning, SEGMENT_HEADER_LEN, SegmentHeaderProblem,
+    SyncPolicy, dump, for_each_entry, load_latest_snapshot, read_journal, read_snapshot,
+    snapshot_file_name, write_snapshot,
 };
 use ringbook::{
     BookImage, Command, Order, OrderBook, OrderKind, RejectReason, Side, Uuid, state_hash_of,
@@ -24,6 +25,9 @@ use ringbook::{
 // ---------------------------------------------------------------------------------------
 
 const INSTRUMENT: Uuid = Uuid::from_u128(0xA1);
+
+/// The size of the seal that ends every segment but the last.
+const SEAL_LEN: u64 = 24;
 
 /// A varied, deterministic entry for `seq`: every op, kind and reason comes round.
 fn entry(seq: u64) -> JournalEntry {
@@ -110,9 +114,13 @@ fn file_name(path: &Path) -> String {
     path.file_name().unwrap().to_string_lossy().into_owned()
 }
 
-/// The byte offset of record `seq` in a segment whose first record is `first`.
+/// The byte offset of record `seq` in a segment whose first record is `first`: after
+/// the segment header.
 fn offset_of(first: u64, seq: u64) -> u64 {
-    (first..seq).map(|s| entry(s).record_len() as u64).sum()
+    SEGMENT_HEADER_LEN as u64
+        + (first..seq)
+            .map(|s| entry(s).record_len() as u64)
+            .sum::<u64>()
 }
 
 fn first_seq_of(path: &Path) -> u64 {
@@ -132,6 +140,11 @@ fn append_bytes(path: &Path, bytes: &[u8]) {
     use std::io::Write;
     let mut file = OpenOptions::new().append(true).open(path).unwrap();
     file.write_all(bytes).unwrap();
+}
+
+/// What a crash leaves: the writer never closed, so no clean-shutdown marker.
+fn crash(dir: &Path) {
+    fs::remove_file(dir.join(CLOSED_FILE)).unwrap();
 }
 
 fn file_len(path: &Path) -> u64 {
@@ -234,7 +247,8 @@ fn commit_batch_writes_each_batch_with_one_write() {
 #[test]
 fn a_batch_across_a_segment_boundary_writes_once_per_segment() {
     let dir = TempDir::new("batch-rotate");
-    let bytes: u64 = (1..=10).map(|s| entry(s).record_len() as u64).sum();
+    // A header, ten records and a seal.
+    let bytes: u64 = offset_of(1, 11) + SEAL_LEN;
     let mut writer = JournalWriter::open(dir.path(), config(bytes, SyncPolicy::None)).unwrap();
     for seq in 1..=25 {
         writer.append(&entry(seq)).unwrap();
@@ -272,12 +286,17 @@ fn segments_rotate_and_read_back_across_segments() {
         let (entries, _) = read_journal(dir.path(), first - 1).unwrap();
         assert_eq!(entries[0].seq, first);
         let mut in_file = 0;
-        let mut at = 0;
-        while at < len {
+        let mut at = SEGMENT_HEADER_LEN as u64;
+        let end = if n + 1 < files.len() {
+            len - SEAL_LEN
+        } else {
+            len
+        };
+        while at < end {
             at += entry(first + in_file).record_len() as u64;
             in_file += 1;
         }
-        assert_eq!(at, len, "records fill the segment exactly: none straddles");
+        assert_eq!(at, end, "records fill the segment exactly: none straddles");
         expected_first = first + in_file;
     }
     assert_eq!(expected_first, 201);
@@ -332,18 +351,19 @@ fn sync_policies_sync_as_documented() {
     let mut writer =
         JournalWriter::open(dir.path(), config(1 << 20, SyncPolicy::EveryBatch)).unwrap();
     write_entries(&mut writer, 1, 30, 10);
-    assert_eq!(writer.stats().syncs, 3);
+    // The new segment's header, then each batch.
+    assert_eq!(writer.stats().syncs, 4);
     assert_eq!(writer.synced_seq(), 30);
     drop(writer);
 
     let dir = TempDir::new("sync-none");
     let mut writer = JournalWriter::open(dir.path(), config(1 << 20, SyncPolicy::None)).unwrap();
     write_entries(&mut writer, 1, 30, 10);
-    assert_eq!(writer.stats().syncs, 0);
+    assert_eq!(writer.stats().syncs, 1, "only the new segment's header");
     assert_eq!(writer.synced_seq(), 0);
     assert_eq!(writer.committed_seq(), 30);
     writer.sync().unwrap();
-    assert_eq!(writer.stats().syncs, 1);
+    assert_eq!(writer.stats().syncs, 2);
     assert_eq!(writer.synced_seq(), 30);
     drop(writer);
 
@@ -351,9 +371,13 @@ fn sync_policies_sync_as_documented() {
     let hour = SyncPolicy::Interval(Duration::from_secs(3600));
     let mut writer = JournalWriter::open(dir.path(), config(1 << 20, hour)).unwrap();
     write_entries(&mut writer, 1, 30, 3);
-    assert_eq!(writer.stats().syncs, 0, "at most once per interval");
+    assert_eq!(
+        writer.stats().syncs,
+        1,
+        "the header, then at most once per interval"
+    );
     writer.sync().unwrap();
-    assert_eq!(writer.stats().syncs, 1);
+    assert_eq!(writer.stats().syncs, 2);
     drop(writer);
 
     let dir = TempDir::new("sync-interval-short");
@@ -362,7 +386,7 @@ fn sync_policies_sync_as_documented() {
     writer.append(&entry(1)).unwrap();
     std::thread::sleep(Duration::from_millis(5));
     writer.commit_batch().unwrap();
-    assert_eq!(writer.stats().syncs, 1);
+    assert_eq!(writer.stats().syncs, 2);
     assert_eq!(writer.synced_seq(), 1);
     writer.append(&entry(2)).unwrap();
     writer.commit_batch().unwrap();
@@ -395,41 +419,44 @@ fn the_writer_refuses_seqs_out_of_order() {
 }
 
 #[test]
-fn an_empty_last_segment_left_by_a_crash_is_continued_or_dropped() {
-    let dir = TempDir::new("empty-segment");
+fn skipping_ahead_seals_the_segment_and_a_header_only_segment_is_continued() {
+    let dir = TempDir::new("skip-ahead");
     journal_of(dir.path(), 10, 1 << 20);
-    // A crash right after creating the next segment.
-    let empty = dir.path().join("00000000000000000011.journal");
-    fs::write(&empty, b"").unwrap();
-    let (entries, report) = read_journal(dir.path(), 0).unwrap();
-    assert_eq!(entries.len(), 10);
-    assert_eq!(report.last_seq, 10);
-    assert!(report.warnings.is_empty());
-    let mut writer = JournalWriter::open(dir.path(), config(1 << 20, SyncPolicy::None)).unwrap();
-    assert_eq!(writer.last_seq(), 10);
-    assert_eq!(writer.current_segment(), Some(empty.as_path()));
-    write_entries(&mut writer, 11, 12, 2);
-    drop(writer);
-    assert_eq!(file_len(&empty), offset_of(11, 13));
-
-    // Skipping ahead from an empty segment removes it rather than leave a hole.
-    let dir = TempDir::new("empty-segment-skip");
-    journal_of(dir.path(), 10, 1 << 20);
-    let empty = dir.path().join("00000000000000000011.journal");
-    fs::write(&empty, b"").unwrap();
     let mut writer = JournalWriter::open(dir.path(), config(1 << 20, SyncPolicy::None)).unwrap();
     writer.set_next_seq(21).unwrap();
-    assert!(!empty.exists());
+    let next = dir.path().join("00000000000000000021.journal");
+    assert_eq!(writer.current_segment(), Some(next.as_path()));
+    drop(writer);
+    // The new segment holds only its header, and the old one's seal names it.
+    assert_eq!(file_len(&next), SEGMENT_HEADER_LEN as u64);
+    let (entries, report) = read_journal(dir.path(), 20).unwrap();
+    assert!(entries.is_empty());
+    assert_eq!(report.last_seq, 20);
+    assert!(report.warnings.is_empty(), "{:?}", report.warnings);
+    let mut writer = JournalWriter::open(dir.path(), config(1 << 20, SyncPolicy::None)).unwrap();
+    assert_eq!(writer.last_seq(), 20);
+    assert_eq!(writer.current_segment(), Some(next.as_path()));
     write_entries(&mut writer, 21, 22, 2);
     drop(writer);
+    assert_eq!(file_len(&next), offset_of(21, 23));
     let (entries, _) = read_journal(dir.path(), 20).unwrap();
     assert_eq!(seqs(&entries), [21, 22]);
-    assert_eq!(
-        segments(dir.path())
-            .iter()
-            .map(|p| first_seq_of(p))
-            .collect::<Vec<_>>(),
-        [1, 21]
+    // Read from the start, the records only a snapshot holds are a gap, written one way.
+    let err = read_journal(dir.path(), 0).unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            JournalError::SeqGap {
+                expected: 11,
+                found: 21,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().contains("records 11..=20 are missing"),
+        "{err}"
     );
 }
 
@@ -487,6 +514,7 @@ fn the_journal_continues_after_a_snapshot_it_ends_before() {
 fn a_torn_tail_is_truncated_with_a_warning_and_writing_continues() {
     let dir = TempDir::new("torn");
     let files = journal_of(dir.path(), 20, 1 << 20);
+    crash(dir.path());
     let segment = &files[0];
     let full = file_len(segment);
     let last_offset = offset_of(1, 20);
@@ -540,6 +568,7 @@ fn a_torn_tail_is_truncated_with_a_warning_and_writing_continues() {
 fn the_writer_repairs_a_torn_tail_itself() {
     let dir = TempDir::new("torn-writer");
     let files = journal_of(dir.path(), 12, 1 << 20);
+    crash(dir.path());
     append_bytes(&files[0], &[0x4e, 0, 0]); // a header cut after 3 bytes
     let mut writer = JournalWriter::open(dir.path(), JournalConfig::default()).unwrap();
     assert_eq!(writer.last_seq(), 12);
@@ -573,6 +602,7 @@ fn garbage_or_zeros_after_the_last_record_are_a_torn_tail() {
     for (name, tail) in [("garbage", noise), ("zeros", vec![0u8; 4096])] {
         let dir = TempDir::new(name);
         let files = journal_of(dir.path(), 30, 1 << 20);
+        crash(dir.path());
         let good = file_len(&files[0]);
         append_bytes(&files[0], &tail);
         // Read-only: reported, not repaired.
@@ -606,24 +636,56 @@ fn garbage_or_zeros_after_the_last_record_are_a_torn_tail() {
 }
 
 #[test]
-fn a_crc_bad_final_record_of_the_last_segment_is_a_torn_tail() {
+fn a_flipped_bit_in_the_last_complete_record_is_corruption_not_a_torn_tail() {
+    // Issue 15: this record was complete; a crash mid-write cannot damage it, so dropping
+    // it as a torn tail would lose a committed record silently. Even with no clean
+    // shutdown marker (a crash), the default mode refuses and changes nothing.
     let dir = TempDir::new("torn-crc");
     let files = journal_of(dir.path(), 100, 500);
+    crash(dir.path());
     let last = files.last().unwrap();
     let first = first_seq_of(last);
     let last_offset = offset_of(first, 100);
     flip_byte(last, last_offset + 30);
-    let (entries, report) = read_journal(dir.path(), 0).unwrap();
-    assert_eq!(entries.len(), 99);
+    let len = file_len(last);
+    let err = read_journal(dir.path(), 0).unwrap_err();
     assert!(
-        matches!(
-            report.warnings.as_slice(),
-            [RecoveryWarning::TornTail { file, offset, reason, .. }]
-                if file == last && *offset == last_offset && reason.contains("CRC mismatch")
-        ),
+        matches!(&err, JournalError::Corrupt { file, offset, reason }
+            if file == last && *offset == last_offset && reason.contains("CRC mismatch")
+                && reason.contains("seq 100")),
+        "{err:?}"
+    );
+    let message = err.to_string();
+    assert!(
+        message.contains("--mode point-in-time"),
+        "names the salvage: {message}"
+    );
+    assert_eq!(file_len(last), len, "nothing truncated");
+    // Point-in-time recovery keeps seqs 1..=99 and saves the cut bytes aside.
+    let mut reader =
+        JournalReader::open_in_mode(dir.path(), 0, RecoveryMode::PointInTime, true).unwrap();
+    assert_eq!(reader.by_ref().count(), 99);
+    let report = reader.into_report();
+    assert_eq!(report.last_seq, 99);
+    assert!(
+        matches!(report.warnings.as_slice(), [RecoveryWarning::PointInTimeCut {
+            last_seq: 99, cut: Some((file, offset)), set_aside, applied: true, ..
+        }] if file == last && *offset == last_offset && set_aside.len() == 1),
         "{:?}",
         report.warnings
     );
+    assert_eq!(file_len(last), last_offset);
+    let saved = dir
+        .path()
+        .join(format!("{}.cut-at-{last_offset}", file_name(last)));
+    assert_eq!(
+        file_len(&saved),
+        len - last_offset,
+        "the cut bytes are kept"
+    );
+    let (entries, report) = read_journal(dir.path(), 0).unwrap();
+    assert_eq!(entries.len(), 99);
+    assert!(report.warnings.is_empty(), "{:?}", report.warnings);
 }
 
 #[test]
@@ -747,14 +809,22 @@ fn a_record_with_the_wrong_seq_is_named() {
         dir.path().join("00000000000000000011.journal"),
     )
     .unwrap();
+    // Its header names its real first seq.
     let err = read_journal(dir.path(), 0).unwrap_err();
     assert!(
         matches!(
             &err,
-            JournalError::SeqMismatch { expected: 11, found: 1, offset: 0, file }
-                if file_name(file) == "00000000000000000011.journal"
+            JournalError::BadSegmentHeader {
+                file,
+                problem: SegmentHeaderProblem::FirstSeq { expected: 11, found: 1 },
+            } if file_name(file) == "00000000000000000011.journal"
         ),
         "{err:?} ({files:?})"
+    );
+    assert!(
+        err.to_string()
+            .contains("the header says the first seq is 1, the file name says 11"),
+        "{err}"
     );
 }
 
@@ -790,7 +860,7 @@ fn dump_prints_records_and_snapshots_without_modifying_anything() {
     };
     assert!(
         text.contains(&format!(
-            "{name}:0 seq=1 ts=1007 apply add,161,{},sell,market,,1\n",
+            "{name}:24 seq=1 ts=1007 apply add,161,{},sell,market,,1\n",
             order.order_id.as_u128()
         )),
         "{text}"
@@ -1041,6 +1111,7 @@ fn recovery_rebuilds_the_books_exactly() {
         }
     }
     drop(writer);
+    crash(dir.path());
     let total = seq;
     assert!(segments(dir.path()).len() > 5);
 

@@ -288,6 +288,7 @@ pub(crate) fn run_bench(args: BenchArgs, engine: &EngineArgs) -> Result<(), Fail
             },
             snapshot_every: None,
             keep_snapshots: None,
+            recovery: ringbook::journal::RecoveryMode::default(),
         });
         engines.push(EngineKind::Ringbook(journaled));
     }
