@@ -58,9 +58,9 @@ impl Recovered {
 /// process writes the journal (recovery may repair its tail, so it takes the directory's
 /// lock while it runs).
 ///
-/// A directory that holds no journal (no segment, snapshot or clean-shutdown marker; or
-/// no directory at all) is recovered as empty, and nothing is created in it: not even the
-/// `LOCK` file.
+/// A directory that holds no journal (no segment, snapshot, clean-shutdown marker or
+/// `LOCK` file; or no directory at all) is recovered as empty, and nothing is created in
+/// it: not even the `LOCK` file.
 ///
 /// # Examples
 ///

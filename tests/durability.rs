@@ -16,7 +16,7 @@ use std::process::{Command as Process, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use ringbook::flow::{FlowGenerator, GenConfig, write_flow_header, write_flow_line};
-use ringbook::journal::{JournalConfig, JournalError, RecoveryMode, SyncPolicy};
+use ringbook::journal::{CLOSED_FILE, JournalConfig, JournalError, RecoveryMode, SyncPolicy};
 use ringbook::{
     Command, DirectEngine, JournalOptions, Order, OrderKind, OrderbookManagerError,
     OrderbookManagerService, OrderbookManagerServiceImpl, OrderbookResult, Side, Uuid, recover,
@@ -757,6 +757,8 @@ fn a_torn_tail_is_dropped_with_a_warning_and_the_rest_recovered() {
     assert_eq!(last.seq, n);
     let segment = dir.join(&last.file);
     let len = file_len(&segment);
+    // A crash mid-write: no clean-shutdown marker, the last record cut short.
+    fs::remove_file(dir.join(CLOSED_FILE)).unwrap();
     fs::OpenOptions::new()
         .write(true)
         .open(&segment)

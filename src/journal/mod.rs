@@ -207,15 +207,16 @@ pub use writer::{JournalStats, JournalWriter};
 use reader::{Scan, SegmentScanner, list_segments};
 use snapshot::list_snapshots;
 
-/// Whether `dir` holds a journal: a segment, a snapshot or a clean-shutdown marker. A
-/// missing directory holds none.
+/// Whether `dir` holds a journal: a segment, a snapshot, a clean-shutdown marker, or a
+/// [`LOCK_FILE`] (a writer that has not written its first record yet). A missing
+/// directory holds none.
 ///
 /// # Errors
 ///
 /// [`JournalError::Io`] if the directory exists but cannot be listed.
 pub fn holds_journal(dir: &Path) -> Result<bool, JournalError> {
     let (segments, _) = list_segments(dir)?;
-    if !segments.is_empty() || dir.join(CLOSED_FILE).exists() {
+    if !segments.is_empty() || dir.join(CLOSED_FILE).exists() || dir.join(LOCK_FILE).exists() {
         return Ok(true);
     }
     let (snapshots, _) = list_snapshots(dir)?;

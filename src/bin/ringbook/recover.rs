@@ -43,7 +43,7 @@ pub(crate) fn run(args: RecoverArgs) -> Result<(), Failure> {
         Ok(false) => {
             return Err(Failure::other(format!(
                 "{} is not a journal directory: it holds no segment (*.journal), snapshot \
-                 (snapshot-*.snap) or clean-shutdown marker",
+                 (snapshot-*.snap), clean-shutdown marker (CLOSED) or LOCK file",
                 args.journal.display()
             )));
         }
