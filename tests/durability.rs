@@ -1286,3 +1286,183 @@ fn an_engine_that_keeps_two_snapshots_prunes_as_it_goes() {
     assert_eq!(last, 2_500);
     assert_eq!(hash, direct_hash(&flow, &[]));
 }
+
+// ---------------------------------------------------------------------------------------
+// Lost records, recovery modes, verify (issue 15)
+// ---------------------------------------------------------------------------------------
+
+/// Every file of `dir` (recursively flat) and its bytes.
+fn dir_contents(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let path = e.unwrap().path();
+            (file_name(&path), fs::read(&path).unwrap())
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn a_journal_cut_at_a_record_boundary_after_a_clean_run_is_refused_verified_and_salvaged() {
+    let tmp = TempDir::new("cut-clean");
+    let (flow, dir, commands) = journaled_run(&tmp, 3_000, &["--segment-bytes", "40000"]);
+    let n = commands.len() as u64;
+    let records = dump_records(&dump(&dir));
+    assert!(segments(&dir).len() >= 3);
+    // Cut the last segment exactly where record n - 9 starts: ten whole records gone.
+    let victim = records.iter().find(|r| r.seq == n - 9).unwrap().clone();
+    let segment = dir.join(&victim.file);
+    fs::OpenOptions::new()
+        .write(true)
+        .open(&segment)
+        .unwrap()
+        .set_len(victim.offset)
+        .unwrap();
+    let missing = format!("records {}..={n} are missing", n - 9);
+
+    // verify: read-only, names the loss, exits non-zero.
+    let before = dir_contents(&dir);
+    let output = run(&["journal", "verify", path_str(&dir)]);
+    assert!(!output.status.success());
+    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+    assert!(
+        stdout.contains("REFUSES") && stdout.contains(&missing),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "point-in-time mode: would keep records up to seq {}",
+            n - 10
+        )),
+        "{stdout}"
+    );
+    assert!(stderr.contains(&missing), "{stderr}");
+    assert_eq!(dir_contents(&dir), before, "verify changes nothing");
+
+    // The default and absolute modes refuse, naming the records and the salvage.
+    for mode in ["tolerate-torn-tail", "absolute-consistency"] {
+        let stderr = run_fails(&["recover", "--journal", path_str(&dir), "--mode", mode]);
+        assert!(stderr.contains(&missing), "{mode}: {stderr}");
+        assert!(
+            stderr.contains("ringbook recover --mode point-in-time"),
+            "{stderr}"
+        );
+        assert_eq!(dir_contents(&dir), before, "{mode}: nothing changed");
+    }
+    // So does a replay that would continue the journal.
+    let stderr = run_fails(&["replay", path_str(&flow), "--journal", path_str(&dir)]);
+    assert!(stderr.contains(&missing), "{stderr}");
+
+    // Point-in-time keeps the rest, with the cut in a warning.
+    let (stdout, _) = run_ok(&[
+        "recover",
+        "--journal",
+        path_str(&dir),
+        "--mode",
+        "point-in-time",
+    ]);
+    assert_eq!(last_seq(&stdout), n - 10, "{stdout}");
+    let found = warnings(&stdout);
+    assert_eq!(found.len(), 1, "{stdout}");
+    assert!(
+        found[0].contains("point-in-time") && found[0].contains(&missing),
+        "{stdout}"
+    );
+    let prefix = tmp.join("prefix.csv");
+    write_commands(&prefix, &commands[..commands.len() - 10]);
+    assert_eq!(state_hash(&stdout), direct_hash(&prefix, &[]));
+    // The journal is consistent again.
+    run_ok(&["journal", "verify", path_str(&dir)]);
+    let (stdout, last, _) = recover_cli(&dir);
+    assert_eq!(last, n - 10);
+    assert!(warnings(&stdout).is_empty(), "{stdout}");
+}
+
+#[test]
+fn a_deleted_or_emptied_last_segment_is_refused_by_the_command_line_and_the_manager() {
+    for damage in ["deleted", "emptied"] {
+        let tmp = TempDir::new("lost-last-cli");
+        let (_, dir, commands) = journaled_run(&tmp, 2_000, &["--segment-bytes", "30000"]);
+        let n = commands.len() as u64;
+        let last = segments(&dir).pop().unwrap();
+        let first: u64 = file_name(&last)
+            .trim_end_matches(".journal")
+            .parse()
+            .unwrap();
+        if damage == "deleted" {
+            fs::remove_file(&last).unwrap();
+        } else {
+            fs::write(&last, b"").unwrap();
+        }
+        let stderr = run_fails(&["recover", "--journal", path_str(&dir)]);
+        assert!(stderr.contains(&file_name(&last)), "{damage}: {stderr}");
+        if damage == "deleted" {
+            assert!(
+                stderr.contains(&format!("records {first}..={n}")),
+                "{stderr}"
+            );
+        } else {
+            assert!(stderr.contains("empty (0 bytes)"), "{stderr}");
+        }
+        let err = build_fails(&dir);
+        assert!(
+            err.to_string().contains(&file_name(&last)),
+            "{damage}: {err}"
+        );
+        // The manager in point-in-time mode starts from what is left.
+        let mut options = journal_options(&dir, None);
+        options.recovery = RecoveryMode::PointInTime;
+        let manager = OrderbookManagerServiceImpl::builder(Vec::<Uuid>::new())
+            .journal(options)
+            .build()
+            .expect("point-in-time recovery starts");
+        let info = manager.recovery().unwrap();
+        assert_eq!(info.last_seq, first - 1, "{damage}");
+        assert!(
+            info.warnings.iter().any(|w| w.contains("point-in-time")),
+            "{damage}: {:?}",
+            info.warnings
+        );
+    }
+}
+
+#[test]
+fn recover_refuses_a_directory_that_is_not_a_journal_and_leaves_no_lock() {
+    let tmp = TempDir::new("not-a-journal-cli");
+    let other = tmp.join("other");
+    fs::create_dir(&other).unwrap();
+    fs::write(other.join("notes.txt"), b"not a journal").unwrap();
+    let stderr = run_fails(&["recover", "--journal", path_str(&other)]);
+    assert!(stderr.contains("is not a journal directory"), "{stderr}");
+    assert!(!other.join(ringbook::journal::LOCK_FILE).exists());
+    assert_eq!(fs::read_dir(&other).unwrap().count(), 1);
+    let missing = tmp.join("missing");
+    let stderr = run_fails(&["recover", "--journal", path_str(&missing)]);
+    assert!(stderr.contains("is not a journal directory"), "{stderr}");
+    assert!(!missing.exists());
+    let stderr = run_fails(&["journal", "verify", path_str(&missing)]);
+    assert!(stderr.contains("is not a journal directory"), "{stderr}");
+    assert!(!missing.exists());
+}
+
+#[test]
+fn journal_flags_without_a_journal_are_refused() {
+    let tmp = TempDir::new("flags-without-journal");
+    let flow = tmp.join("flow.csv");
+    write_flow(&flow, busy_config(3, 2), 50);
+    for flag in [
+        &["--snapshot-every", "10"][..],
+        &["--keep-snapshots", "2"],
+        &["--journal-recovery", "point-in-time"],
+    ] {
+        let mut args = vec!["replay", path_str(&flow)];
+        args.extend_from_slice(flag);
+        let stderr = run_fails(&args);
+        assert!(
+            stderr.contains(flag[0]) && stderr.contains("--journal <DIR>"),
+            "{flag:?}: {stderr}"
+        );
+    }
+}

@@ -1219,3 +1219,361 @@ fn a_journal_directory_has_one_writer_at_a_time() {
     let recovered = ringbook::recover(dir.path(), [], &mut |_| {}).unwrap();
     assert_eq!(recovered.last_seq, 12);
 }
+
+// ---------------------------------------------------------------------------------------
+// Lost or damaged complete records (issue 15): never dropped silently
+// ---------------------------------------------------------------------------------------
+
+/// A closed journal of `1..=n` in segments of about `segment_bytes`, with at least three
+/// segments.
+fn segmented(dir: &Path, n: u64, segment_bytes: u64) -> Vec<PathBuf> {
+    let files = journal_of(dir, n, segment_bytes);
+    assert!(files.len() >= 3, "{files:?}");
+    files
+}
+
+fn cut(path: &Path, len: u64) {
+    OpenOptions::new()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_len(len)
+        .unwrap();
+}
+
+/// The files of `dir` and their bytes.
+fn snapshot_of_dir(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let path = e.unwrap().path();
+            (file_name(&path), fs::read(&path).unwrap())
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn a_deleted_last_segment_is_named_with_the_records_it_held() {
+    for crashed in [false, true] {
+        let dir = TempDir::new("lost-last");
+        let files = segmented(dir.path(), 100, 500);
+        if crashed {
+            crash(dir.path());
+        }
+        let last = files.last().unwrap();
+        let first = first_seq_of(last);
+        fs::remove_file(last).unwrap();
+        let err = read_journal(dir.path(), 0).unwrap_err();
+        let before = &files[files.len() - 2];
+        match &err {
+            JournalError::MissingSegment {
+                sealed,
+                next_seq,
+                closed_last_seq,
+                ..
+            } => {
+                assert_eq!(sealed, before, "crashed {crashed}");
+                assert_eq!(*next_seq, first);
+                assert_eq!(*closed_last_seq, (!crashed).then_some(100));
+            }
+            other => panic!("crashed {crashed}: expected MissingSegment, got {other:?}"),
+        }
+        let message = err.to_string();
+        assert!(message.contains(&file_name(last)), "{message}");
+        if !crashed {
+            assert!(
+                message.contains(&format!("records {first}..=100")),
+                "{message}"
+            );
+        }
+        // The writer refuses to continue such a journal.
+        assert!(JournalWriter::open(dir.path(), JournalConfig::default()).is_err());
+    }
+}
+
+#[test]
+fn a_last_segment_cut_at_a_record_boundary_after_a_clean_close_is_missing_records() {
+    let dir = TempDir::new("cut-boundary");
+    let files = segmented(dir.path(), 100, 500);
+    let last = files.last().unwrap();
+    let first = first_seq_of(last);
+    let keep = 97;
+    cut(last, offset_of(first, keep + 1));
+    let err = read_journal(dir.path(), 0).unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            JournalError::RecordsMissing {
+                closed_last_seq: 100,
+                journal_last_seq: 97,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let message = err.to_string();
+    assert!(
+        message.contains("records 98..=100 are missing") && message.contains(CLOSED_FILE),
+        "{message}"
+    );
+    assert!(message.contains("--mode point-in-time"), "{message}");
+    assert_eq!(
+        file_len(last),
+        offset_of(first, keep + 1),
+        "nothing changed"
+    );
+}
+
+#[test]
+fn a_zero_length_last_segment_is_lost_records_not_a_crash() {
+    for crashed in [false, true] {
+        let dir = TempDir::new("zero-length");
+        let files = segmented(dir.path(), 100, 500);
+        if crashed {
+            crash(dir.path());
+        }
+        let last = files.last().unwrap();
+        cut(last, 0);
+        let err = read_journal(dir.path(), 0).unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                JournalError::BadSegmentHeader {
+                    file,
+                    problem: SegmentHeaderProblem::Empty,
+                } if file == last
+            ),
+            "crashed {crashed}: {err:?}"
+        );
+        assert!(err.to_string().contains("empty (0 bytes)"), "{err}");
+        assert!(JournalWriter::open(dir.path(), JournalConfig::default()).is_err());
+        assert_eq!(file_len(last), 0, "nothing changed");
+    }
+}
+
+#[test]
+fn overlapping_segments_are_named_as_such_with_one_range_syntax() {
+    let dir = TempDir::new("overlap");
+    let files = journal_of(dir.path(), 60, 600);
+    let last_first = first_seq_of(files.last().unwrap());
+    // Another journal of the same records, cut into segments elsewhere: one of its
+    // segments starts inside the first journal's last one.
+    let other = TempDir::new("overlap-other");
+    let foreign = journal_of(other.path(), 60, 450)
+        .into_iter()
+        .find(|f| {
+            let s = first_seq_of(f);
+            s > last_first && s <= 60
+        })
+        .expect("a segment starting inside the last one");
+    let start = first_seq_of(&foreign);
+    fs::copy(&foreign, dir.path().join(file_name(&foreign))).unwrap();
+    crash(dir.path());
+    let err = read_journal(dir.path(), 0).unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            JournalError::SegmentOverlap { expected: 61, found, .. } if *found == start
+        ),
+        "{err:?}"
+    );
+    let message = err.to_string();
+    assert!(
+        message.contains(&format!("seqs {start}..=60 appear twice")),
+        "{message}"
+    );
+    assert!(!message.contains("are missing"), "{message}");
+}
+
+#[test]
+fn each_recovery_mode_treats_a_torn_tail_as_documented() {
+    for mode in RecoveryMode::ALL {
+        let dir = TempDir::new("mode-torn");
+        let files = journal_of(dir.path(), 20, 1 << 20);
+        crash(dir.path());
+        let segment = &files[0];
+        let full = file_len(segment);
+        cut(segment, full - 5);
+        let mut reader = JournalReader::open_in_mode(dir.path(), 0, mode, true).unwrap();
+        let read: Result<Vec<_>, _> = reader.by_ref().collect();
+        match mode {
+            RecoveryMode::AbsoluteConsistency => {
+                let err = read.unwrap_err();
+                assert!(
+                    matches!(&err, JournalError::TornTail { file, offset, .. }
+                        if file == segment && *offset == offset_of(1, 20)),
+                    "{err:?}"
+                );
+                assert_eq!(file_len(segment), full - 5, "nothing changed");
+            }
+            _ => {
+                assert_eq!(read.unwrap().len(), 19, "{mode}");
+                assert!(
+                    matches!(
+                        reader.report().warnings.as_slice(),
+                        [RecoveryWarning::TornTail {
+                            truncated: true,
+                            ..
+                        }]
+                    ),
+                    "{mode}: {:?}",
+                    reader.report().warnings
+                );
+                assert_eq!(file_len(segment), offset_of(1, 20), "{mode}");
+            }
+        }
+    }
+}
+
+#[test]
+fn each_recovery_mode_treats_a_lost_last_segment_as_documented() {
+    for mode in RecoveryMode::ALL {
+        let dir = TempDir::new("mode-lost");
+        let files = segmented(dir.path(), 100, 500);
+        let last = files.last().unwrap();
+        let first = first_seq_of(last);
+        fs::remove_file(last).unwrap();
+        let before = snapshot_of_dir(dir.path());
+        let mut reader = JournalReader::open_in_mode(dir.path(), 0, mode, true).unwrap();
+        let read: Result<Vec<_>, _> = reader.by_ref().collect();
+        if mode != RecoveryMode::PointInTime {
+            assert!(
+                matches!(read, Err(JournalError::MissingSegment { .. })),
+                "{mode}: {read:?}"
+            );
+            assert_eq!(
+                snapshot_of_dir(dir.path()),
+                before,
+                "{mode}: nothing changed"
+            );
+            continue;
+        }
+        // Point-in-time: everything before the lost segment, the seal cut, the marker
+        // (which named seq 100) removed, and every cut reported.
+        assert_eq!(read.unwrap().len() as u64, first - 1);
+        let report = reader.into_report();
+        assert_eq!(report.last_seq, first - 1);
+        let [
+            RecoveryWarning::PointInTimeCut {
+                problem,
+                last_seq,
+                cut: Some((file, _)),
+                set_aside,
+                applied: true,
+            },
+        ] = report.warnings.as_slice()
+        else {
+            panic!("{:?}", report.warnings);
+        };
+        assert_eq!(*last_seq, first - 1);
+        assert_eq!(file, &files[files.len() - 2]);
+        assert!(problem.contains("is missing"), "{problem}");
+        assert_eq!(set_aside.len(), 1, "the seal, saved: {set_aside:?}");
+        assert!(!dir.path().join(CLOSED_FILE).exists());
+        // The journal is whole again: the default mode reads it, and a writer continues it.
+        let (entries, report) = read_journal(dir.path(), 0).unwrap();
+        assert_eq!(entries.len() as u64, first - 1);
+        assert!(report.warnings.is_empty(), "{:?}", report.warnings);
+        let mut writer = JournalWriter::open(dir.path(), config(500, SyncPolicy::None)).unwrap();
+        assert_eq!(writer.last_seq(), first - 1);
+        write_entries(&mut writer, first, 120, 7);
+        writer.close().unwrap();
+        let (entries, _) = read_journal(dir.path(), 0).unwrap();
+        assert_eq!(entries, (1..=120).map(entry).collect::<Vec<_>>());
+    }
+}
+
+#[test]
+fn absolute_consistency_refuses_a_journal_that_ends_before_the_snapshot() {
+    let dir = TempDir::new("mode-behind");
+    journal_of(dir.path(), 10, 1 << 20);
+    let mut reader =
+        JournalReader::open_in_mode(dir.path(), 15, RecoveryMode::AbsoluteConsistency, true)
+            .unwrap();
+    let err = reader.next_entry().unwrap_err();
+    assert!(
+        matches!(
+            err,
+            JournalError::JournalBehindSnapshot {
+                journal_last_seq: 10,
+                snapshot_seq: 15
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("records 11..=15"), "{err}");
+}
+
+#[test]
+fn verify_reports_every_problem_and_changes_nothing() {
+    let dir = TempDir::new("verify");
+    let files = segmented(dir.path(), 100, 500);
+    // Damage: a flipped byte in the middle of the second segment, the last one deleted.
+    let second = &files[1];
+    let bad = offset_of(first_seq_of(second), first_seq_of(second) + 2);
+    flip_byte(second, bad + 30);
+    fs::remove_file(files.last().unwrap()).unwrap();
+    // Without the writer's lock file, to see that verify creates none.
+    fs::remove_file(dir.path().join(ringbook::journal::LOCK_FILE)).unwrap();
+    let before = snapshot_of_dir(dir.path());
+    let report = ringbook::journal::verify(dir.path()).unwrap();
+    assert_eq!(
+        snapshot_of_dir(dir.path()),
+        before,
+        "verify changes nothing"
+    );
+    assert!(!dir.path().join(ringbook::journal::LOCK_FILE).exists());
+    assert!(!report.recoverable());
+    assert_eq!(report.segments.len(), files.len() - 1);
+    let summary = &report.segments[1];
+    assert!(
+        matches!(
+            &summary.problem,
+            Some(ringbook::journal::SegmentProblem::BadRecord { offset, expected_seq, .. })
+                if *offset == bad && *expected_seq == first_seq_of(second) + 2
+        ),
+        "{summary:?}"
+    );
+    assert!(report.segments[0].problem.is_none());
+    assert!(report.segments[0].sealed_next.is_some());
+    assert!(
+        matches!(&report.default_mode, Err(JournalError::Corrupt { file, offset, .. })
+            if file == second && *offset == bad),
+        "{:?}",
+        report.default_mode
+    );
+    let point_in_time = report.point_in_time.as_ref().unwrap().as_ref().unwrap();
+    assert_eq!(point_in_time.last_seq, first_seq_of(second) + 1);
+    assert!(
+        matches!(
+            point_in_time.warnings.as_slice(),
+            [RecoveryWarning::PointInTimeCut { applied: false, .. }]
+        ),
+        "{:?}",
+        point_in_time.warnings
+    );
+}
+
+#[test]
+fn recovery_creates_nothing_where_there_is_no_journal() {
+    let tmp = TempDir::new("not-a-journal");
+    let missing = tmp.path().join("missing");
+    let other = tmp.path().join("other");
+    fs::create_dir(&other).unwrap();
+    fs::write(other.join("notes.txt"), b"not a journal").unwrap();
+    let empty = tmp.path().join("empty");
+    fs::create_dir(&empty).unwrap();
+    for dir in [&missing, &other, &empty] {
+        let recovered = ringbook::recover(dir, [], &mut |_| {}).unwrap();
+        assert_eq!(recovered.last_seq, 0);
+        assert!(!dir.join(ringbook::journal::LOCK_FILE).exists(), "{dir:?}");
+    }
+    assert!(!missing.exists());
+    assert_eq!(
+        fs::read_dir(&other).unwrap().count(),
+        1,
+        "only notes.txt is there"
+    );
+}

@@ -226,8 +226,8 @@ pub fn holds_journal(dir: &Path) -> Result<bool, JournalError> {
 /// When the journal `fdatasync`s its segment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub enum SyncPolicy {
-    /// Never (except once per finished segment): a batch survives a crash of the process
-    /// but maybe not of the machine. The fastest.
+    /// Never (except once when a segment is created and once when it is finished): a
+    /// batch survives a crash of the process but maybe not of the machine. The fastest.
     None,
     /// At most once per interval, at a commit: a crash of the machine loses at most about
     /// the last interval of commands.

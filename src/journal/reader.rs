@@ -6,7 +6,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use super::closed::{CleanShutdown, read_marker, remove_marker};
-use super::error::JournalError;
+use super::error::{JournalError, SALVAGE_HINT};
 use super::mode::RecoveryMode;
 use super::record::{JournalEntry, RecordError};
 pub(crate) use super::scan::{
@@ -593,7 +593,11 @@ impl JournalReader {
         self.marker = Ok(None);
         self.report.clean_shutdown = None;
         self.report.warnings.push(RecoveryWarning::PointInTimeCut {
-            problem: error.to_string(),
+            problem: error
+                .to_string()
+                .trim_end_matches(SALVAGE_HINT)
+                .trim_end_matches("; ")
+                .to_string(),
             last_seq: self.report.last_seq,
             cut: cut.truncate,
             set_aside,
