@@ -1577,3 +1577,68 @@ fn recovery_creates_nothing_where_there_is_no_journal() {
         "only notes.txt is there"
     );
 }
+
+#[test]
+fn a_crash_while_rotating_leaves_a_torn_seal_that_is_repaired() {
+    // The writer creates the next segment (header only), then seals the one before: a
+    // crash between the two leaves that seal cut short. Nothing committed is lost.
+    let dir = TempDir::new("torn-seal");
+    let files = segmented(dir.path(), 100, 500);
+    crash(dir.path());
+    let last = files.last().unwrap();
+    let first = first_seq_of(last);
+    cut(last, SEGMENT_HEADER_LEN as u64);
+    let before = &files[files.len() - 2];
+    let sealed_len = file_len(before);
+    cut(before, sealed_len - 10);
+    let (entries, report) = read_journal(dir.path(), 0).unwrap();
+    assert_eq!(entries.len() as u64, first - 1);
+    assert!(
+        matches!(report.warnings.as_slice(), [RecoveryWarning::TornTail { file, offset, dropped_bytes: 14, .. }]
+            if file == before && *offset == sealed_len - SEAL_LEN),
+        "{:?}",
+        report.warnings
+    );
+    assert_eq!(file_len(before), sealed_len - SEAL_LEN);
+    let mut writer = JournalWriter::open(dir.path(), config(500, SyncPolicy::None)).unwrap();
+    assert_eq!(writer.last_seq(), first - 1);
+    write_entries(&mut writer, first, 110, 3);
+    writer.close().unwrap();
+    let (entries, report) = read_journal(dir.path(), 0).unwrap();
+    assert_eq!(entries, (1..=110).map(entry).collect::<Vec<_>>());
+    assert!(report.warnings.is_empty(), "{:?}", report.warnings);
+}
+
+#[test]
+fn a_format_one_segment_and_a_bad_marker_are_refused_with_a_clear_error() {
+    // Format 1 had no segment header: its records start at offset 0.
+    let dir = TempDir::new("format-one");
+    let files = journal_of(dir.path(), 10, 1 << 20);
+    let bytes = fs::read(&files[0]).unwrap();
+    fs::write(&files[0], &bytes[SEGMENT_HEADER_LEN..]).unwrap();
+    crash(dir.path());
+    let err = read_journal(dir.path(), 0).unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            JournalError::BadSegmentHeader {
+                problem: SegmentHeaderProblem::FormatOne,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("a format-1 journal"), "{err}");
+
+    // A clean-shutdown marker that does not parse is named, line and all.
+    let dir = TempDir::new("bad-marker");
+    journal_of(dir.path(), 10, 1 << 20);
+    let marker = dir.path().join(CLOSED_FILE);
+    let text = fs::read_to_string(&marker).unwrap();
+    fs::write(&marker, text.replace("last_seq 10", "last_seq ten")).unwrap();
+    let err = read_journal(dir.path(), 0).unwrap_err();
+    assert!(
+        matches!(&err, JournalError::BadCleanShutdownMarker { file, line: 2 } if file == &marker),
+        "{err:?}"
+    );
+}

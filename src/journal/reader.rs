@@ -503,7 +503,7 @@ impl JournalReader {
         let dropped_bytes = scanner.file_len - offset;
         drop(scanner);
         let reason = format!(
-            "{reason}; the record after seq {} was incomplete (never committed)",
+            "{reason}; an incomplete write of the record after seq {} (a crash mid-write)",
             expected - 1
         );
         if self.mode == RecoveryMode::AbsoluteConsistency {
