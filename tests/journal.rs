@@ -1642,3 +1642,27 @@ fn a_format_one_segment_and_a_bad_marker_are_refused_with_a_clear_error() {
         "{err:?}"
     );
 }
+
+#[test]
+fn a_lost_only_segment_of_a_cleanly_closed_journal_is_named_by_its_marker() {
+    let dir = TempDir::new("lost-only");
+    let files = journal_of(dir.path(), 10, 1 << 20);
+    assert_eq!(files.len(), 1);
+    fs::remove_file(&files[0]).unwrap();
+    let err = ringbook::recover(dir.path(), [], &mut |_| {}).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            JournalError::RecordsMissing {
+                closed_last_seq: 10,
+                journal_last_seq: 0,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().contains("records 1..=10 are missing"),
+        "{err}"
+    );
+}

@@ -173,6 +173,8 @@ mod mode;
 mod prune;
 mod reader;
 mod record;
+mod repair;
+mod report;
 mod scan;
 mod segment;
 mod snapshot;
