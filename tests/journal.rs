@@ -1666,3 +1666,36 @@ fn a_lost_only_segment_of_a_cleanly_closed_journal_is_named_by_its_marker() {
         "{err}"
     );
 }
+
+#[test]
+fn point_in_time_from_a_snapshot_cuts_the_seal_of_a_segment_it_did_not_read() {
+    let dir = TempDir::new("pit-after-snapshot");
+    let files = segmented(dir.path(), 100, 500);
+    let last = files.last().unwrap();
+    let first = first_seq_of(last);
+    cut(last, 0);
+    // Recovery starts after a snapshot at `first - 1`: only the emptied segment is read.
+    let mut reader =
+        JournalReader::open_in_mode(dir.path(), first - 1, RecoveryMode::PointInTime, true)
+            .unwrap();
+    assert_eq!(reader.by_ref().count(), 0);
+    let report = reader.into_report();
+    assert_eq!(report.last_seq, first - 1);
+    let before = &files[files.len() - 2];
+    assert!(
+        matches!(report.warnings.as_slice(), [RecoveryWarning::PointInTimeCut {
+            last_seq, cut: Some((file, _)), set_aside, ..
+        }] if *last_seq == first - 1 && file == before && set_aside.len() == 2),
+        "{:?}",
+        report.warnings
+    );
+    assert!(!last.exists());
+    // The seal is gone with the segment it named: the writer continues the journal.
+    let mut writer = JournalWriter::open(dir.path(), config(500, SyncPolicy::None)).unwrap();
+    assert_eq!(writer.last_seq(), first - 1);
+    write_entries(&mut writer, first, 110, 4);
+    writer.close().unwrap();
+    let (entries, report) = read_journal(dir.path(), 0).unwrap();
+    assert_eq!(entries, (1..=110).map(entry).collect::<Vec<_>>());
+    assert!(report.warnings.is_empty(), "{:?}", report.warnings);
+}

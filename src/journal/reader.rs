@@ -11,7 +11,7 @@ use super::record::{JournalEntry, RecordError};
 use super::repair::{save_tail, truncate, unused_name};
 pub use super::report::{RecoveryReport, RecoveryWarning};
 pub(crate) use super::scan::{
-    Scan, SegmentFile, SegmentScanner, Tail, list_segments, segment_name,
+    Scan, SegmentFile, SegmentScanner, Tail, list_segments, segment_name, trailing_seal,
 };
 use super::writer::sync_dir;
 
@@ -390,14 +390,20 @@ impl JournalReader {
     /// The cut for a problem with segment `index` itself (or, `index` past the last, with
     /// the end of the journal): set it and the later ones aside, and remove the seal of the
     /// segment before so the journal ends there.
-    fn cut_before(&self, index: usize) -> Cut {
-        Cut {
-            truncate: self
-                .sealed
-                .as_ref()
-                .map(|(file, offset, _)| (file.clone(), *offset)),
+    fn cut_before(&self, index: usize) -> Result<Cut, JournalError> {
+        let truncate = match &self.sealed {
+            Some((file, offset, _)) => Some((file.clone(), *offset)),
+            // The segment before was not read (a snapshot covers it): look at its end.
+            None if index > 0 && self.report.segments_read == 0 => {
+                let before = &self.segments[index - 1].path;
+                trailing_seal(before)?.map(|offset| (before.clone(), offset))
+            }
+            None => None,
+        };
+        Ok(Cut {
+            truncate,
             discard_from: index,
-        }
+        })
     }
 
     /// Returns `error`, unless the mode is point-in-time: then cuts the journal at `cut`
@@ -461,6 +467,13 @@ impl JournalReader {
     }
 
     fn open_next_segment(&mut self) -> Result<(), JournalError> {
+        if self.expected.is_none()
+            && self.next_segment > 0
+            && let Some(segment) = self.segments.get(self.next_segment)
+        {
+            // The segments before this first one read hold the seqs before its name's.
+            self.report.last_seq = segment.first_seq.saturating_sub(1);
+        }
         let Some(segment) = self.segments.get(self.next_segment).cloned() else {
             if let Some((sealed, offset, next_seq)) = self.sealed.clone() {
                 let error = JournalError::MissingSegment {
@@ -469,7 +482,7 @@ impl JournalReader {
                     next_seq,
                     closed_last_seq: self.report.clean_shutdown,
                 };
-                let cut = self.cut_before(self.segments.len());
+                let cut = self.cut_before(self.segments.len())?;
                 return self.problem(error, cut);
             }
             self.finish_checks()?;
@@ -497,7 +510,7 @@ impl JournalReader {
                     found: segment.first_seq,
                 },
             };
-            let cut = self.cut_before(self.next_segment);
+            let cut = self.cut_before(self.next_segment)?;
             return self.problem(error, cut);
         }
         let mut scanner = SegmentScanner::open(&segment.path)?;
@@ -506,7 +519,7 @@ impl JournalReader {
                 file: segment.path.clone(),
                 problem,
             };
-            let cut = self.cut_before(self.next_segment);
+            let cut = self.cut_before(self.next_segment)?;
             return self.problem(error, cut);
         }
         self.expected = Some(segment.first_seq);

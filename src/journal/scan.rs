@@ -74,6 +74,25 @@ pub(crate) fn list_segments(
     Ok((segments, warnings))
 }
 
+/// The offset of the seal `path` ends with, if it ends with one.
+pub(crate) fn trailing_seal(path: &Path) -> Result<Option<u64>, JournalError> {
+    use std::io::{Seek, SeekFrom};
+    let mut file = File::open(path).map_err(JournalError::io("open", path))?;
+    let len = file
+        .metadata()
+        .map_err(JournalError::io("stat", path))?
+        .len();
+    if len < (SEGMENT_HEADER_LEN + SEAL_LEN) as u64 {
+        return Ok(None);
+    }
+    let offset = len - SEAL_LEN as u64;
+    let mut bytes = [0u8; SEAL_LEN];
+    file.seek(SeekFrom::Start(offset))
+        .and_then(|_| file.read_exact(&mut bytes))
+        .map_err(JournalError::io("read", path))?;
+    Ok(decode_seal(&bytes).map(|_| offset))
+}
+
 /// A record scanned from a segment.
 pub(crate) enum Scan {
     /// A valid record at `offset`.
