@@ -328,14 +328,16 @@ impl Default for JournalConfig {
 /// One line per segment (`segment FILE: N bytes, first seq S`), one line per record:
 ///
 /// ```text
-/// 00000000000000000001.journal:0 seq=1 ts=1000 apply add,1,7,buy,limit,100,5
-/// 00000000000000000001.journal:78 seq=2 ts=1000 reject=orderbook_halted cancel,1,7,,,,
+/// 00000000000000000001.journal:24 seq=1 ts=1000 apply add,1,7,buy,limit,100,5
+/// 00000000000000000001.journal:102 seq=2 ts=1000 reject=orderbook_halted cancel,1,7,,,,
 /// ```
 ///
-/// (the command in flow-file form), a `BAD` line where a segment stops being readable, a
-/// `GAP` line where seqs are not consecutive, and one line per snapshot file with its
-/// header (`snapshot FILE: version 1, last seq S, B books, O orders, state hash H`) or
-/// why it is invalid. Damaged files are described, not errors.
+/// (the command in flow-file form; the first record of a segment is at offset 24, after
+/// the segment header), a `BAD` line where a segment (or its header) stops being
+/// readable, a `SEAL` line for a segment's seal, a `GAP` line where seqs are not
+/// consecutive, a `CLOSED` line with the clean-shutdown marker, and one line per snapshot
+/// file with its header (`snapshot FILE: version 1, last seq S, B books, O orders, state
+/// hash H`) or why it is invalid. Damaged files are described, not errors.
 ///
 /// # Errors
 ///

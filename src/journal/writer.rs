@@ -438,6 +438,15 @@ impl JournalWriter {
     fn rotate(&mut self, first_seq: u64) -> Result<(), JournalError> {
         let path = self.dir.join(segment_name(first_seq));
         let tmp = self.dir.join(format!("{}.tmp", segment_name(first_seq)));
+        if path.exists() {
+            // Never replace a segment: its records would be lost.
+            return Err(JournalError::io("create segment", &path)(
+                std::io::Error::new(
+                    std::io::ErrorKind::AlreadyExists,
+                    "a segment of that name already exists",
+                ),
+            ));
+        }
         let mut file = OpenOptions::new()
             .write(true)
             .create(true)
@@ -449,14 +458,6 @@ impl JournalWriter {
         file.sync_data()
             .map_err(JournalError::io("fdatasync", &tmp))?;
         self.stats.syncs += 1;
-        if path.exists() {
-            return Err(JournalError::io("create segment", &path)(
-                std::io::Error::new(
-                    std::io::ErrorKind::AlreadyExists,
-                    "a segment of that name already exists",
-                ),
-            ));
-        }
         fs::rename(&tmp, &path).map_err(JournalError::io("rename", &tmp))?;
         drop(file);
         let file = OpenOptions::new()
