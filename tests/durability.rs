@@ -1126,7 +1126,7 @@ fn a_journal_another_process_writes_is_refused_with_a_clear_error() {
     let tmp = TempDir::new("durability-locked");
     let dir = tmp.path().to_path_buf();
     let journal = dir.join("journal");
-    let writer = ringbook::journal::JournalWriter::open(
+    let mut writer = ringbook::journal::JournalWriter::open(
         &journal,
         JournalConfig {
             sync: SyncPolicy::None,
@@ -1134,6 +1134,13 @@ fn a_journal_another_process_writes_is_refused_with_a_clear_error() {
         },
     )
     .unwrap();
+    let status = Command::Status {
+        instrument_id: Uuid::from_u128(1),
+    };
+    writer
+        .append(&ringbook::journal::JournalEntry::apply(1, 0, status))
+        .unwrap();
+    writer.commit_batch().unwrap();
     let flow = dir.join("flow.csv");
     write_flow(&flow, busy_config(5, 2), 200);
 
@@ -1170,7 +1177,7 @@ fn a_journal_another_process_writes_is_refused_with_a_clear_error() {
 
     drop(writer);
     let (_, last, _) = recover_cli(&journal);
-    assert_eq!(last, 0);
+    assert_eq!(last, 1);
 }
 
 #[test]
@@ -1465,4 +1472,34 @@ fn journal_flags_without_a_journal_are_refused() {
             "{flag:?}: {stderr}"
         );
     }
+}
+
+#[test]
+fn a_manager_that_fails_to_build_leaves_no_lock_or_marker_where_there_was_no_journal() {
+    let tmp = TempDir::new("build-fails-clean");
+    let missing = tmp.join("missing");
+    let other = tmp.join("other");
+    fs::create_dir(&other).unwrap();
+    fs::write(other.join("notes.txt"), b"not a journal").unwrap();
+    for dir in [&missing, &other] {
+        let built = OrderbookManagerServiceImpl::builder([Uuid::from_u128(1)])
+            .config(ringbook::ManagerConfig {
+                ingress_ring_size: 3, // invalid: found after the journal is opened
+                journal: Some(journal_options(dir, None)),
+                ..ringbook::ManagerConfig::default()
+            })
+            .build();
+        assert!(
+            matches!(built, Err(OrderbookManagerError::InvalidConfig(_))),
+            "{dir:?}"
+        );
+    }
+    assert!(!missing.exists(), "the directory it created is removed");
+    assert_eq!(
+        fs::read_dir(&other)
+            .unwrap()
+            .map(|e| file_name(&e.unwrap().path()))
+            .collect::<Vec<_>>(),
+        ["notes.txt"]
+    );
 }

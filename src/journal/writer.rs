@@ -119,7 +119,9 @@ pub struct JournalWriter {
     closed: bool,
     opening: RecoveryReport,
     /// The directory's lock, held as long as the writer lives.
-    _lock: DirLock,
+    lock: Option<DirLock>,
+    /// Whether opening created the directory.
+    created_dir: bool,
 }
 
 impl JournalWriter {
@@ -147,6 +149,7 @@ impl JournalWriter {
                 "segment_bytes must be at least 1".into(),
             ));
         }
+        let created_dir = !dir.exists();
         fs::create_dir_all(dir).map_err(JournalError::io("create directory", dir))?;
         let lock = DirLock::acquire(dir)?;
         let (mut reader, last) = JournalReader::last_segment(dir)?;
@@ -187,7 +190,8 @@ impl JournalWriter {
             poisoned: false,
             closed: false,
             opening,
-            _lock: lock,
+            lock: Some(lock),
+            created_dir,
         })
     }
 
@@ -328,6 +332,11 @@ impl JournalWriter {
 
     fn close_cleanly(&mut self) -> Result<(), JournalError> {
         self.sync()?;
+        if self.segment.is_none() {
+            // No segment was ever written: there is no journal here to vouch for.
+            self.closed = true;
+            return Ok(());
+        }
         let (name, bytes) = match &self.segment {
             Some(segment) => (
                 segment
@@ -532,6 +541,18 @@ impl Drop for JournalWriter {
             && let Err(e) = self.close_cleanly()
         {
             tracing::error!(error = %e, "journal: closing on drop failed");
+        }
+        // A writer that never had a segment leaves nothing behind: not its lock file, not
+        // the directory it created.
+        if let Some(lock) = self.lock.take() {
+            if self.segment.is_none() {
+                lock.release_and_remove_if_created();
+                if self.created_dir {
+                    let _ = fs::remove_dir(&self.dir);
+                }
+            } else {
+                drop(lock);
+            }
         }
     }
 }
