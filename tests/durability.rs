@@ -1503,3 +1503,47 @@ fn a_manager_that_fails_to_build_leaves_no_lock_or_marker_where_there_was_no_jou
         ["notes.txt"]
     );
 }
+
+#[test]
+fn replay_recovers_its_journal_in_the_mode_asked() {
+    let tmp = TempDir::new("replay-mode");
+    let (flow, dir, commands) = journaled_run(&tmp, 2_000, &["--segment-bytes", "30000"]);
+    let n = commands.len() as u64;
+    let last = segments(&dir).pop().unwrap();
+    let first: u64 = file_name(&last)
+        .trim_end_matches(".journal")
+        .parse()
+        .unwrap();
+    fs::remove_file(&last).unwrap();
+    let replay = |mode: &str| {
+        run(&[
+            "replay",
+            path_str(&flow),
+            "--journal",
+            path_str(&dir),
+            "--journal-recovery",
+            mode,
+            "-o",
+            path_str(&tmp.join("again.jsonl")),
+        ])
+    };
+    for mode in ["tolerate-torn-tail", "absolute-consistency"] {
+        let output = replay(mode);
+        assert!(!output.status.success(), "{mode}");
+        assert!(
+            text(&output.stderr).contains(&format!("records {first}..={n}")),
+            "{mode}: {}",
+            text(&output.stderr)
+        );
+    }
+    let output = replay("point-in-time");
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stderr).contains("point-in-time recovery cut the journal after seq"),
+        "{}",
+        text(&output.stderr)
+    );
+    // The journal now holds what was kept, then the whole flow again.
+    let (_, last_seq, _) = recover_cli(&dir);
+    assert_eq!(last_seq, first - 1 + n);
+}
