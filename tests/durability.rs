@@ -1547,3 +1547,34 @@ fn replay_recovers_its_journal_in_the_mode_asked() {
     let (_, last_seq, _) = recover_cli(&dir);
     assert_eq!(last_seq, first - 1 + n);
 }
+
+#[test]
+fn verify_tells_an_intact_journal_from_a_torn_tail_and_changes_nothing() {
+    let tmp = TempDir::new("verify-torn");
+    let (_, dir, commands) = journaled_run(&tmp, 1_000, &[]);
+    let n = commands.len();
+    let (stdout, _) = run_ok(&["journal", "verify", path_str(&dir)]);
+    assert!(
+        stdout.contains(&format!("records 1..={n}")) && stdout.contains(": OK"),
+        "{stdout}"
+    );
+    // A crash mid-write.
+    fs::remove_file(dir.join(CLOSED_FILE)).unwrap();
+    let segment = segments(&dir).pop().unwrap();
+    let len = file_len(&segment);
+    fs::OpenOptions::new()
+        .write(true)
+        .open(&segment)
+        .unwrap()
+        .set_len(len - 3)
+        .unwrap();
+    let before = dir_contents(&dir);
+    let output = run(&["journal", "verify", path_str(&dir)]);
+    assert_eq!(output.status.code(), Some(3), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stdout).contains("default mode would warn: torn tail"),
+        "{}",
+        text(&output.stdout)
+    );
+    assert_eq!(dir_contents(&dir), before, "verify changes nothing");
+}

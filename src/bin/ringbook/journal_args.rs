@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Subcommand};
 use ringbook::JournalOptions;
 use ringbook::journal::{
-    JournalConfig, JournalError, RecoveryMode, SyncPolicy, VerifyReport, dump, prune, verify,
+    JournalConfig, JournalError, RecoveryMode, RecoveryWarning, SyncPolicy, VerifyReport, dump,
+    prune, verify,
 };
 
 use crate::{Failure, output};
@@ -75,7 +76,9 @@ pub(crate) enum JournalCommand {
     },
     /// Check a journal directory without changing anything (no lock, no file created):
     /// print its segments, record range, snapshots and every problem (file, offset, seq).
-    /// Exits 1 when recovery in the default mode would refuse to start.
+    /// Exit status 0: recovery in the default mode would lose nothing; 1: it would refuse
+    /// to start (complete records lost or damaged); 3: it would truncate a torn tail (an
+    /// incomplete final record, what a crash mid-write leaves).
     Verify {
         /// The journal directory.
         dir: PathBuf,
@@ -125,11 +128,24 @@ pub(crate) fn run(command: JournalCommand) -> Result<(), Failure> {
                 .and_then(|()| out.flush())
                 .or_else(|e| output::write_failure("the report", e))?;
             match &report.default_mode {
-                Ok(_) => Ok(()),
                 Err(e) => Err(Failure::other(format!(
                     "recovery of {} in the default mode would refuse to start: {e}",
                     dir.display()
                 ))),
+                Ok(recovery) => match recovery
+                    .warnings
+                    .iter()
+                    .find(|w| matches!(w, RecoveryWarning::TornTail { .. }))
+                {
+                    Some(torn) => Err(Failure {
+                        message: format!(
+                            "recovery of {} in the default mode would drop bytes: {torn}",
+                            dir.display()
+                        ),
+                        status: 3,
+                    }),
+                    None => Ok(()),
+                },
             }
         }
         JournalCommand::Dump { dir, output: path } => {
