@@ -1699,3 +1699,46 @@ fn point_in_time_from_a_snapshot_cuts_the_seal_of_a_segment_it_did_not_read() {
     assert_eq!(entries, (1..=110).map(entry).collect::<Vec<_>>());
     assert!(report.warnings.is_empty(), "{:?}", report.warnings);
 }
+
+#[test]
+fn arbitrary_bytes_in_segment_files_are_errors_never_panics() {
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    for round in 0..40 {
+        let dir = TempDir::new("fuzz");
+        let files = journal_of(dir.path(), 30, 400);
+        if round % 2 == 0 {
+            crash(dir.path());
+        }
+        // Damage: flip bytes here and there, cut a file, add segments with extreme names.
+        for _ in 0..(next() % 4) {
+            let file = &files[(next() % files.len() as u64) as usize];
+            let len = file_len(file);
+            if len > 0 {
+                flip_byte(file, next() % len);
+            }
+        }
+        if round % 3 == 0 {
+            let file = &files[(next() % files.len() as u64) as usize];
+            cut(file, next() % (file_len(file) + 1));
+        }
+        if round % 5 == 0 {
+            let bytes: Vec<u8> = (0..next() % 200).map(|_| next() as u8).collect();
+            let name = ["00000000000000000000", "18446744073709551615"][round % 2];
+            fs::write(dir.path().join(format!("{name}.journal")), bytes).unwrap();
+        }
+        let _ = read_journal(dir.path(), 0);
+        let _ = ringbook::journal::verify(dir.path()).unwrap();
+        let mut out = Vec::new();
+        dump(dir.path(), &mut out).unwrap();
+        for mode in RecoveryMode::ALL {
+            let _ = ringbook::recover_in_mode(dir.path(), [], mode, &mut |_| {});
+        }
+        let _ = JournalWriter::open(dir.path(), config(400, SyncPolicy::None));
+    }
+}

@@ -238,7 +238,7 @@ impl JournalReader {
                         self.problem(error, cut)?;
                         continue;
                     }
-                    self.expected = Some(expected + 1);
+                    self.expected = Some(expected.saturating_add(1));
                     self.report.records_read += 1;
                     self.report.last_seq = entry.seq;
                     if entry.seq > self.after_seq {
@@ -249,19 +249,19 @@ impl JournalReader {
                 Scan::Seal(seal, offset) => {
                     let file = scanner.path.clone();
                     let trailing = scanner.file_len - scanner.pos;
-                    let reason = if seal.last_seq != expected - 1 {
+                    let reason = if seal.last_seq != expected.saturating_sub(1) {
                         Some(format!(
                             "the segment's seal names seq {} as its last record, but its last \
                              record is seq {}",
                             seal.last_seq,
-                            expected - 1
+                            expected.saturating_sub(1)
                         ))
                     } else if seal.next_seq < expected {
                         Some(format!(
                             "the segment's seal names seq {} as the next segment's first, \
                              before its own last record (seq {})",
                             seal.next_seq,
-                            expected - 1
+                            expected.saturating_sub(1)
                         ))
                     } else if trailing > 0 {
                         Some(format!("{trailing} bytes follow the segment's seal"))
@@ -354,7 +354,7 @@ impl JournalReader {
         drop(scanner);
         let reason = format!(
             "{reason}; an incomplete write of the record after seq {} (a crash mid-write)",
-            expected - 1
+            expected.saturating_sub(1)
         );
         if self.mode == RecoveryMode::AbsoluteConsistency {
             return Err(JournalError::TornTail {

@@ -209,13 +209,13 @@ fn scan_segment(path: &Path, first_seq: u64) -> Result<SegmentSummary, JournalEr
                 }
                 summary.records += 1;
                 summary.last_seq = Some(entry.seq);
-                expected += 1;
+                expected = expected.saturating_add(1);
             }
-            Scan::Seal(seal, offset) => {
+            Scan::Seal(seal, _) => {
                 summary.sealed_next = Some(seal.next_seq);
                 if scanner.pos < scanner.file_len {
                     summary.problem = Some(SegmentProblem::BadRecord {
-                        offset: offset + super::segment::SEGMENT_HEADER_LEN as u64,
+                        offset: scanner.pos,
                         expected_seq: expected,
                         bytes_left: scanner.file_len - scanner.pos,
                         reason: "bytes after the segment's seal".into(),

@@ -225,6 +225,9 @@ impl JournalWriter {
         if next_seq == self.next_seq {
             return Ok(());
         }
+        if next_seq == u64::MAX {
+            return Err(bad("seq 18446744073709551615 leaves no seq after it".into()));
+        }
         if next_seq < self.next_seq || next_seq == 0 {
             return Err(bad(format!(
                 "the journal already holds seqs up to {}",
