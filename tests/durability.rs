@@ -1463,8 +1463,12 @@ fn recover_refuses_a_directory_that_is_not_a_journal_and_leaves_no_lock() {
     let other = tmp.join("other");
     fs::create_dir(&other).unwrap();
     fs::write(other.join("notes.txt"), b"not a journal").unwrap();
-    let stderr = run_fails(&["recover", "--journal", path_str(&other)]);
-    assert!(stderr.contains("is not a journal directory"), "{stderr}");
+    for command in [&["recover", "--journal"][..], &["journal", "verify"]] {
+        let mut args = command.to_vec();
+        args.push(path_str(&other));
+        let stderr = run_fails(&args);
+        assert!(stderr.contains("is not a journal directory"), "{stderr}");
+    }
     assert!(!other.join(ringbook::journal::LOCK_FILE).exists());
     assert_eq!(fs::read_dir(&other).unwrap().count(), 1);
     let missing = tmp.join("missing");

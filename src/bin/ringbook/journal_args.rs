@@ -7,7 +7,7 @@ use clap::{Args, Subcommand};
 use ringbook::JournalOptions;
 use ringbook::journal::{
     JournalConfig, JournalError, RecoveryMode, RecoveryWarning, SyncPolicy, VerifyReport, dump,
-    prune, verify,
+    holds_journal, prune, verify,
 };
 
 use crate::{Failure, output};
@@ -121,6 +121,22 @@ pub(crate) fn run(command: JournalCommand) -> Result<(), Failure> {
         }
         JournalCommand::Verify { dir } => {
             journal_dir(&dir)?;
+            match holds_journal(&dir) {
+                Ok(true) => {}
+                Ok(false) => {
+                    return Err(Failure::other(format!(
+                        "{} is not a journal directory: it holds no segment, snapshot, \
+                         clean-shutdown marker or LOCK file",
+                        dir.display()
+                    )));
+                }
+                Err(e) => {
+                    return Err(Failure::other(format!(
+                        "cannot read {}: {e}",
+                        dir.display()
+                    )));
+                }
+            }
             let report = verify(&dir)
                 .map_err(|e| Failure::other(format!("cannot verify {}: {e}", dir.display())))?;
             let mut out = io::stdout().lock();
