@@ -38,7 +38,7 @@ pub enum RecoveryWarning {
         /// Why.
         reason: String,
     },
-    /// [`RecoveryMode::PointInTime`]: recovery stopped at `problem` and kept the journal
+    /// [`RecoveryMode::PointInTime`](super::RecoveryMode::PointInTime): recovery stopped at `problem` and kept the journal
     /// up to `last_seq`; the bytes and segments after the cut were set aside.
     PointInTimeCut {
         /// What was found (the error the default mode would have returned).
