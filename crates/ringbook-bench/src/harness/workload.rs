@@ -1,0 +1,191 @@
+//! The benchmark workload: a generated flow whose order ids are renumbered so an event's
+//! order id says which command it answers.
+
+use std::collections::HashMap;
+
+use foldhash::fast::FixedState;
+
+use uuid::Uuid;
+
+use ringbook::Command;
+use ringbook::flow::{FlowGenerator, GenConfig, with_instrument};
+
+/// Commands to drive through an engine, with the bookkeeping latency needs.
+#[derive(Clone, Debug)]
+pub struct Workload {
+    /// The instruments the commands trade.
+    pub instruments: Vec<Uuid>,
+    /// The commands, in send order.
+    pub commands: Vec<Command>,
+    /// For the `n`-th add (0-based), the index of its command. Order ids are renumbered
+    /// `n + 1`, so an event's order id finds its add, and the add its send time.
+    pub add_command: Vec<u32>,
+}
+
+impl Workload {
+    /// A generated workload of `orders` new orders over `instruments` instruments (the
+    /// generator's cancels, modifies and the rest come on top).
+    ///
+    /// # Panics
+    ///
+    /// Panics with more than `u32::MAX` commands.
+    pub fn generate(seed: u64, instruments: u32, orders: u64) -> Workload {
+        Workload::generate_with(seed, instruments, orders, None)
+    }
+
+    /// A generated workload of `orders` new orders over the given instruments (from an
+    /// instruments file, say): the flow [`Workload::generate`] makes for as many
+    /// instruments, its `n`-th instrument renamed `instruments[n]`.
+    ///
+    /// # Panics
+    ///
+    /// Panics with no instruments, more than `u32::MAX` commands or instruments, or
+    /// duplicate instruments.
+    pub fn generate_on(seed: u64, instruments: &[Uuid], orders: u64) -> Workload {
+        let count = u32::try_from(instruments.len()).expect("more than u32::MAX instruments");
+        Workload::generate_with(seed, count, orders, Some(instruments))
+    }
+
+    fn generate_with(seed: u64, instruments: u32, orders: u64, ids: Option<&[Uuid]>) -> Workload {
+        let generator = FlowGenerator::new(GenConfig {
+            seed,
+            instruments: instruments.max(1),
+            orders,
+            ..GenConfig::default()
+        });
+        let rename: Option<HashMap<Uuid, Uuid, FixedState>> = ids.map(|ids| {
+            generator
+                .instruments()
+                .iter()
+                .copied()
+                .zip(ids.iter().copied())
+                .collect()
+        });
+        let instrument_ids = match ids {
+            Some(ids) => {
+                assert_eq!(
+                    rename.as_ref().map(HashMap::len),
+                    Some(ids.len()),
+                    "duplicate instruments"
+                );
+                ids.to_vec()
+            }
+            None => generator.instruments().to_vec(),
+        };
+        let mut renumber: HashMap<Uuid, Uuid, FixedState> =
+            HashMap::with_capacity_and_hasher(orders as usize, FixedState::default());
+        let mut commands = Vec::with_capacity(orders as usize * 2);
+        let mut add_command = Vec::with_capacity(orders as usize);
+        for command in generator {
+            let command = match &rename {
+                Some(rename) => {
+                    let id = rename[&command.instrument_id()];
+                    with_instrument(command, id)
+                }
+                None => command,
+            };
+            let index = u32::try_from(commands.len()).expect("more than u32::MAX commands");
+            let command = match command {
+                Command::Add(mut order) => {
+                    let id = Uuid::from_u128(add_command.len() as u128 + 1);
+                    add_command.push(index);
+                    renumber.insert(order.order_id, id);
+                    order.order_id = id;
+                    Command::Add(order)
+                }
+                Command::Cancel {
+                    instrument_id,
+                    order_id,
+                } => Command::Cancel {
+                    instrument_id,
+                    order_id: renumbered(&renumber, order_id),
+                },
+                Command::Modify {
+                    instrument_id,
+                    order_id,
+                    price,
+                    qty,
+                } => Command::Modify {
+                    instrument_id,
+                    order_id: renumbered(&renumber, order_id),
+                    price,
+                    qty,
+                },
+                other => other,
+            };
+            commands.push(command);
+        }
+        Workload {
+            instruments: instrument_ids,
+            commands,
+            add_command,
+        }
+    }
+
+    /// The index of the add whose (renumbered) order id is `order_id`, if it is one.
+    #[inline]
+    pub fn add_index(&self, order_id: &Uuid) -> Option<usize> {
+        let n = order_id.as_u128();
+        (n >= 1 && n <= self.add_command.len() as u128).then(|| (n - 1) as usize)
+    }
+}
+
+/// An id the generator never issued keeps a value no renumbered add has (the high bit).
+fn renumbered(map: &HashMap<Uuid, Uuid, FixedState>, id: Uuid) -> Uuid {
+    map.get(&id)
+        .copied()
+        .unwrap_or_else(|| Uuid::from_u128(id.as_u128() | 1 << 127))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_workload_on_given_instruments_is_the_same_flow_renamed() {
+        let ids: Vec<Uuid> = (0..3u128).map(|n| Uuid::from_u128(n << 100 | 7)).collect();
+        let plain = Workload::generate(5, 3, 500);
+        let named = Workload::generate_on(5, &ids, 500);
+        assert_eq!(named.instruments, ids);
+        assert_eq!(named.add_command, plain.add_command);
+        assert_eq!(named.commands.len(), plain.commands.len());
+        for (a, b) in plain.commands.iter().zip(&named.commands) {
+            let n = plain
+                .instruments
+                .iter()
+                .position(|i| *i == a.instrument_id())
+                .unwrap();
+            assert_eq!(b.instrument_id(), ids[n]);
+            assert_eq!(&with_instrument(*b, a.instrument_id()), a);
+        }
+    }
+
+    #[test]
+    fn order_ids_point_back_at_their_adds() {
+        let w = Workload::generate(3, 4, 2_000);
+        assert_eq!(w.add_command.len(), 2_000);
+        for (n, &index) in w.add_command.iter().enumerate() {
+            let Command::Add(order) = w.commands[index as usize] else {
+                panic!("add {n} points at a non-add");
+            };
+            assert_eq!(w.add_index(&order.order_id), Some(n));
+        }
+        let cancels = w
+            .commands
+            .iter()
+            .filter(|c| matches!(c, Command::Cancel { .. }))
+            .count();
+        assert!(
+            cancels > 1_000,
+            "a cancel-heavy flow, got {cancels} cancels"
+        );
+        for c in &w.commands {
+            if let Command::Cancel { order_id, .. } = c {
+                assert!(
+                    w.add_index(order_id).is_some(),
+                    "cancels target renumbered adds"
+                );
+            }
+        }
+    }
+}

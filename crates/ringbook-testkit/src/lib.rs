@@ -1,0 +1,10 @@
+//! Helpers shared by Ringbook's tests, benches and fuzz targets.
+//!
+//! - [`reference`](mod@reference): a deliberately naive order book written from the flow-format contract
+//!   (`docs/FLOW-FORMAT.md`), sharing no code with the real book, to test it against.
+//! - [`rng`]: a small seeded generator, so every test's input repeats.
+//! - [`scratch`]: scratch directories, removed on drop.
+
+pub mod reference;
+pub mod rng;
+pub mod scratch;

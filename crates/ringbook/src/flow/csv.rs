@@ -1,0 +1,722 @@
+//! The flow file: a strict CSV reader and a writer.
+
+use std::io::{self, BufRead, Write};
+
+use uuid::Uuid;
+
+use super::quote::quoted;
+use crate::command::{Command, Op};
+use crate::types::{Order, OrderKind, Side};
+
+/// The header line every flow file starts with (after blank and comment lines).
+pub const FLOW_HEADER: &str = "op,instrument,order_id,side,kind,price,qty";
+
+/// The UTF-8 byte order mark. A flow file (or an instruments file) may start with it, as
+/// some editors and spreadsheets write it; readers skip it.
+pub const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Why a flow file could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum FlowError {
+    /// A line breaks the format. `line` counts every line from 1, blank and comment lines
+    /// too.
+    #[error("line {line}: {reason}")]
+    Malformed {
+        /// The 1-based line number.
+        line: u64,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Reading failed.
+    #[error("line {line}: read error: {source}")]
+    Io {
+        /// The line being read.
+        line: u64,
+        /// The underlying error.
+        #[source]
+        source: io::Error,
+    },
+}
+
+impl FlowError {
+    /// The 1-based line number the error concerns.
+    pub fn line(&self) -> u64 {
+        match self {
+            FlowError::Malformed { line, .. } | FlowError::Io { line, .. } => *line,
+        }
+    }
+}
+
+/// Reads commands from a flow file, one line at a time, so a flow larger than memory
+/// streams through.
+///
+/// # Examples
+///
+/// ```
+/// use ringbook::flow::FlowReader;
+/// use ringbook::{Command, Op};
+///
+/// let text = "# a comment\nop,instrument,order_id,side,kind,price,qty\nadd,1,7,buy,limit,-5,10\nhalt,1,,,,,\n";
+/// let commands: Vec<Command> = FlowReader::new(text.as_bytes()).map(|r| r.unwrap().1).collect();
+/// assert_eq!(commands[0].op(), Op::Add);
+/// assert_eq!(commands[1].op(), Op::Halt);
+///
+/// let bad = "op,instrument,order_id,side,kind,price,qty\nadd,1,7,up,limit,1,1\n";
+/// let err = FlowReader::new(bad.as_bytes()).next().unwrap().unwrap_err();
+/// assert_eq!(err.to_string(), "line 2: side: expected buy or sell, got \"up\"");
+/// ```
+#[derive(Debug)]
+pub struct FlowReader<R> {
+    input: R,
+    line: u64,
+    buf: Vec<u8>,
+    header_seen: bool,
+    failed: bool,
+}
+
+impl<R: BufRead> FlowReader<R> {
+    /// A reader over `input`.
+    pub fn new(input: R) -> FlowReader<R> {
+        FlowReader {
+            input,
+            line: 0,
+            buf: Vec::with_capacity(256),
+            header_seen: false,
+            failed: false,
+        }
+    }
+
+    /// The next command with its line number, `Ok(None)` at the end of the file.
+    ///
+    /// # Errors
+    ///
+    /// [`FlowError::Malformed`] for a line that breaks the format (or a file without a
+    /// header), [`FlowError::Io`] if reading fails. After an error the reader is done.
+    pub fn next_command(&mut self) -> Result<Option<(u64, Command)>, FlowError> {
+        if self.failed {
+            return Ok(None);
+        }
+        let result = self.read_command();
+        if result.is_err() {
+            self.failed = true;
+        }
+        result
+    }
+
+    fn read_command(&mut self) -> Result<Option<(u64, Command)>, FlowError> {
+        loop {
+            self.buf.clear();
+            let n = self
+                .input
+                .read_until(b'\n', &mut self.buf)
+                .map_err(|source| FlowError::Io {
+                    line: self.line + 1,
+                    source,
+                })?;
+            if n == 0 {
+                if !self.header_seen {
+                    return Err(FlowError::Malformed {
+                        line: self.line + 1,
+                        reason: format!("missing header: expected {FLOW_HEADER:?}"),
+                    });
+                }
+                return Ok(None);
+            }
+            self.line += 1;
+            let line = self.line;
+            let malformed = |reason: String| FlowError::Malformed { line, reason };
+            let mut bytes = &self.buf[..];
+            if line == 1
+                && let Some(rest) = bytes.strip_prefix(UTF8_BOM)
+            {
+                bytes = rest;
+            }
+            // `\n` or `\r\n` ends a line; the last line may end in a bare `\r` (a CRLF
+            // file cut after its final carriage return) or in nothing.
+            bytes = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+            bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+            let text = std::str::from_utf8(bytes)
+                .map_err(|e| malformed(format!("not valid UTF-8 ({e})")))?;
+            if text.trim().is_empty() || text.starts_with('#') {
+                continue;
+            }
+            if !self.header_seen {
+                if text != FLOW_HEADER {
+                    return Err(malformed(format!(
+                        "expected the header {FLOW_HEADER:?}, got {}",
+                        quoted(text)
+                    )));
+                }
+                self.header_seen = true;
+                continue;
+            }
+            return parse_line(text).map(|c| Some((line, c))).map_err(malformed);
+        }
+    }
+}
+
+impl<R: BufRead> Iterator for FlowReader<R> {
+    type Item = Result<(u64, Command), FlowError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_command().transpose()
+    }
+}
+
+/// Parses one data line (not the header) into a command.
+fn parse_line(text: &str) -> Result<Command, String> {
+    let mut fields = [""; 7];
+    let mut count = 0;
+    for field in text.split(',') {
+        if count < 7 {
+            fields[count] = field;
+        }
+        count += 1;
+    }
+    if count != 7 {
+        return Err(format!("expected 7 fields, got {count}"));
+    }
+    let [op, instrument, order_id, side, kind, price, qty] = fields;
+    let op = Op::parse(op).ok_or_else(|| {
+        format!(
+            "op: expected add, cancel, modify, halt, resume, status or snapshot, got {}",
+            quoted(op)
+        )
+    })?;
+    let instrument_id = parse_id(instrument).map_err(|e| format!("instrument: {e}"))?;
+    let required = |name: &str, value: &str| {
+        if value.is_empty() {
+            Err(format!("{name}: required for {op}"))
+        } else {
+            Ok(())
+        }
+    };
+    let absent = |name: &str, value: &str, why: &str| {
+        if value.is_empty() {
+            Ok(())
+        } else {
+            Err(format!(
+                "{name}: must be empty {why}, got {}",
+                quoted(value)
+            ))
+        }
+    };
+    let for_op = format!("for {op}");
+    let order_id_of = |value: &str| -> Result<Uuid, String> {
+        required("order_id", value)?;
+        parse_id(value).map_err(|e| format!("order_id: {e}"))
+    };
+    // Digits with an optional leading '-' (prices) or digits alone (quantities): Rust's
+    // integer parser alone would also take a leading '+'.
+    let price_of = |value: &str| -> Result<i64, String> {
+        required("price", value)?;
+        if !is_digits(value.strip_prefix('-').unwrap_or(value)) {
+            return Err(format!(
+                "price: {} is not a signed 64-bit integer (digits, with an optional leading '-')",
+                quoted(value)
+            ));
+        }
+        value.parse::<i64>().map_err(|e| {
+            format!(
+                "price: {} is not a signed 64-bit integer ({e})",
+                quoted(value)
+            )
+        })
+    };
+    let qty_of = |value: &str| -> Result<u64, String> {
+        required("qty", value)?;
+        if !is_digits(value) {
+            return Err(format!(
+                "qty: {} is not an unsigned 64-bit integer (digits only)",
+                quoted(value)
+            ));
+        }
+        value.parse::<u64>().map_err(|e| {
+            format!(
+                "qty: {} is not an unsigned 64-bit integer ({e})",
+                quoted(value)
+            )
+        })
+    };
+    match op {
+        Op::Add => {
+            let order_id = order_id_of(order_id)?;
+            required("side", side)?;
+            let side = Side::parse(side)
+                .ok_or_else(|| format!("side: expected buy or sell, got {}", quoted(side)))?;
+            required("kind", kind)?;
+            let kind = OrderKind::parse(kind).ok_or_else(|| {
+                format!(
+                    "kind: expected limit, market, ioc, fok or post_only, got {}",
+                    quoted(kind)
+                )
+            })?;
+            let price = if kind.has_price() {
+                price_of(price)?
+            } else {
+                absent("price", price, "for a market order")?;
+                0
+            };
+            let quantity = qty_of(qty)?;
+            Ok(Command::Add(Order::new(
+                order_id,
+                instrument_id,
+                side,
+                kind,
+                price,
+                quantity,
+            )))
+        }
+        Op::Cancel => {
+            let order_id = order_id_of(order_id)?;
+            absent("side", side, &for_op)?;
+            absent("kind", kind, &for_op)?;
+            absent("price", price, &for_op)?;
+            absent("qty", qty, &for_op)?;
+            Ok(Command::Cancel {
+                instrument_id,
+                order_id,
+            })
+        }
+        Op::Modify => {
+            let order_id = order_id_of(order_id)?;
+            absent("side", side, &for_op)?;
+            absent("kind", kind, &for_op)?;
+            let price = price_of(price)?;
+            let qty = qty_of(qty)?;
+            Ok(Command::Modify {
+                instrument_id,
+                order_id,
+                price,
+                qty,
+            })
+        }
+        Op::Halt | Op::Resume | Op::Status | Op::Snapshot => {
+            absent("order_id", order_id, &for_op)?;
+            absent("side", side, &for_op)?;
+            absent("kind", kind, &for_op)?;
+            absent("price", price, &for_op)?;
+            absent("qty", qty, &for_op)?;
+            Ok(match op {
+                Op::Halt => Command::Halt { instrument_id },
+                Op::Resume => Command::Resume { instrument_id },
+                Op::Status => Command::Status { instrument_id },
+                _ => Command::Snapshot { instrument_id },
+            })
+        }
+    }
+}
+
+/// Parses an id field: a UUID in canonical hyphenated form (either case), or a decimal
+/// integer `n` meaning `Uuid::from_u128(n)`.
+///
+/// # Errors
+///
+/// A message saying what the field should have been.
+///
+/// # Examples
+///
+/// Whether `s` is one or more ASCII digits.
+fn is_digits(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// ```
+/// use ringbook::flow::parse_id;
+/// use uuid::Uuid;
+///
+/// assert_eq!(parse_id("42"), Ok(Uuid::from_u128(42)));
+/// assert_eq!(parse_id("00000000-0000-0000-0000-00000000002a"), Ok(Uuid::from_u128(42)));
+/// assert!(parse_id("-1").is_err());
+/// ```
+pub fn parse_id(field: &str) -> Result<Uuid, String> {
+    let bytes = field.as_bytes();
+    if !bytes.is_empty() && bytes.iter().all(u8::is_ascii_digit) {
+        return field
+            .parse::<u128>()
+            .map(Uuid::from_u128)
+            .map_err(|_| format!("{} does not fit in 128 bits", quoted(field)));
+    }
+    let canonical = bytes.len() == 36
+        && bytes.iter().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => *b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        });
+    if canonical && let Ok(id) = Uuid::try_parse(field) {
+        return Ok(id);
+    }
+    Err(format!(
+        "expected a canonical UUID or a decimal integer, got {}",
+        quoted(field)
+    ))
+}
+
+/// Writes the flow header line.
+///
+/// # Errors
+///
+/// Any error of `out`.
+pub fn write_flow_header<W: Write>(out: &mut W) -> io::Result<()> {
+    out.write_all(FLOW_HEADER.as_bytes())?;
+    out.write_all(b"\n")
+}
+
+/// Writes `command` as one flow line. Ids are written as decimal integers when they fit in
+/// 64 bits (the compact form), otherwise as canonical UUIDs; both read back the same.
+///
+/// # Errors
+///
+/// Any error of `out`.
+pub fn write_flow_line<W: Write>(out: &mut W, command: &Command) -> io::Result<()> {
+    let mut ints = itoa::Buffer::new();
+    let mut id = |out: &mut W, id: Uuid| -> io::Result<()> {
+        let value = id.as_u128();
+        if value <= u128::from(u64::MAX) {
+            out.write_all(ints.format(value).as_bytes())
+        } else {
+            out.write_all(
+                id.hyphenated()
+                    .encode_lower(&mut Uuid::encode_buffer())
+                    .as_bytes(),
+            )
+        }
+    };
+    out.write_all(command.op().as_str().as_bytes())?;
+    out.write_all(b",")?;
+    id(out, command.instrument_id())?;
+    out.write_all(b",")?;
+    match *command {
+        Command::Add(ref order) => {
+            id(out, order.order_id)?;
+            write!(out, ",{},{},", order.side, order.kind)?;
+            if order.kind.has_price() {
+                out.write_all(itoa::Buffer::new().format(order.price).as_bytes())?;
+            }
+            out.write_all(b",")?;
+            out.write_all(itoa::Buffer::new().format(order.quantity).as_bytes())?;
+        }
+        Command::Cancel { order_id, .. } => {
+            id(out, order_id)?;
+            out.write_all(b",,,,")?;
+        }
+        Command::Modify {
+            order_id,
+            price,
+            qty,
+            ..
+        } => {
+            id(out, order_id)?;
+            write!(out, ",,,{price},{qty}")?;
+        }
+        _ => out.write_all(b",,,,")?,
+    }
+    out.write_all(b"\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Vec<Command>, FlowError> {
+        FlowReader::new(text.as_bytes())
+            .map(|r| r.map(|(_, c)| c))
+            .collect()
+    }
+
+    fn error_of(body: &str) -> String {
+        let text = format!("{FLOW_HEADER}\n{body}\n");
+        parse(&text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn reads_every_op_and_both_id_forms() {
+        let text = "\n# flow\nop,instrument,order_id,side,kind,price,qty\n\
+            add,1,00000000-0000-0000-0000-0000000000FF,sell,post_only,-3,9\n\
+            add,1,2,buy,market,,4\n\
+            cancel,1,2,,,,\n\
+            modify,1,255,,,7,18446744073709551615\n\
+            halt,1,,,,,\nresume,1,,,,,\nstatus,1,,,,,\nsnapshot,1,,,,,\n";
+        let commands = parse(text).unwrap();
+        let i = Uuid::from_u128(1);
+        assert_eq!(
+            commands,
+            vec![
+                Command::Add(Order::new(
+                    Uuid::from_u128(255),
+                    i,
+                    Side::Sell,
+                    OrderKind::PostOnly,
+                    -3,
+                    9
+                )),
+                Command::Add(Order::market(Uuid::from_u128(2), i, Side::Buy, 4)),
+                Command::Cancel {
+                    instrument_id: i,
+                    order_id: Uuid::from_u128(2)
+                },
+                Command::Modify {
+                    instrument_id: i,
+                    order_id: Uuid::from_u128(255),
+                    price: 7,
+                    qty: u64::MAX
+                },
+                Command::Halt { instrument_id: i },
+                Command::Resume { instrument_id: i },
+                Command::Status { instrument_id: i },
+                Command::Snapshot { instrument_id: i },
+            ]
+        );
+    }
+
+    #[test]
+    fn line_numbers_count_blank_and_comment_lines() {
+        let text = "\n# c\nop,instrument,order_id,side,kind,price,qty\n\nadd,1,1,buy,limit,1,1\n#x\nadd,1\n";
+        let err = parse(text).unwrap_err();
+        assert_eq!(err.line(), 7);
+        assert_eq!(err.to_string(), "line 7: expected 7 fields, got 2");
+    }
+
+    #[test]
+    fn header_is_exact() {
+        let err = parse("op,instrument,order_id,side,kind,price,quantity\n").unwrap_err();
+        assert!(
+            err.to_string().starts_with("line 1: expected the header"),
+            "{err}"
+        );
+        let err = parse("# only a comment\n\n").unwrap_err();
+        assert_eq!(err.line(), 3);
+        assert!(err.to_string().contains("missing header"), "{err}");
+    }
+
+    #[test]
+    fn crlf_line_endings_are_line_endings() {
+        let text = "op,instrument,order_id,side,kind,price,qty\r\nhalt,1,,,,,\r\n";
+        assert_eq!(parse(text).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_byte_order_mark_at_the_start_is_skipped() {
+        let text = format!("\u{FEFF}{FLOW_HEADER}\nhalt,1,,,,,\n");
+        assert_eq!(
+            parse(&text).unwrap(),
+            vec![Command::Halt {
+                instrument_id: Uuid::from_u128(1)
+            }]
+        );
+        let text = format!("\u{FEFF}# a comment first\r\n{FLOW_HEADER}\r\nhalt,1,,,,,\r\n");
+        assert_eq!(parse(&text).unwrap().len(), 1);
+        // Only at the start of the file: anywhere else it is part of the line.
+        let err = parse(&format!("{FLOW_HEADER}\n\u{FEFF}halt,1,,,,,\n")).unwrap_err();
+        assert_eq!(err.line(), 2);
+        assert!(err.to_string().contains("op: expected add"), "{err}");
+    }
+
+    #[test]
+    fn a_crlf_files_last_line_may_end_in_a_bare_carriage_return() {
+        let text = format!("{FLOW_HEADER}\r\nhalt,1,,,,,\r\nresume,1,,,,,\r");
+        let commands = parse(&text).unwrap();
+        assert_eq!(commands.len(), 2);
+        assert_eq!(
+            commands[1],
+            Command::Resume {
+                instrument_id: Uuid::from_u128(1)
+            }
+        );
+        let text = format!("{FLOW_HEADER}\r");
+        assert_eq!(parse(&text).unwrap(), vec![]);
+    }
+
+    #[test]
+    fn a_huge_field_is_quoted_by_a_short_prefix_and_its_length() {
+        let huge = "7".repeat(10 << 20);
+        let message = error_of(&format!("add,1,1,buy,limit,1.{huge},1"));
+        assert!(message.len() < 200, "{} bytes of message", message.len());
+        assert_eq!(
+            message,
+            format!(
+                "line 2: price: \"1.{}\"... (10485762 bytes) is not a signed 64-bit integer (digits, with an optional leading '-')",
+                "7".repeat(62)
+            )
+        );
+        let message = error_of(&format!("add,{huge},1,buy,limit,1,1"));
+        assert!(message.len() < 200, "{message}");
+        assert!(
+            message.ends_with("... (10485760 bytes) does not fit in 128 bits"),
+            "{message}"
+        );
+        let message = error_of(&format!("add,1,1,{},limit,1,1", "x".repeat(10 << 20)));
+        assert!(message.len() < 200, "{message}");
+        assert!(message.ends_with("... (10485760 bytes)"), "{message}");
+        let message = parse(&format!("{huge}\n")).unwrap_err().to_string();
+        assert!(message.len() < 200, "{message}");
+        assert!(
+            message.starts_with("line 1: expected the header"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn malformed_lines_say_what_is_wrong() {
+        let cases = [
+            ("add,1,1,buy,limit,1", "line 2: expected 7 fields, got 6"),
+            ("add,1,1,buy,limit,1,1,", "line 2: expected 7 fields, got 8"),
+            (
+                "buy,1,1,buy,limit,1,1",
+                "line 2: op: expected add, cancel, modify, halt, resume, status or snapshot, got \"buy\"",
+            ),
+            (
+                "ADD,1,1,buy,limit,1,1",
+                "line 2: op: expected add, cancel, modify, halt, resume, status or snapshot, got \"ADD\"",
+            ),
+            (
+                "add,x,1,buy,limit,1,1",
+                "line 2: instrument: expected a canonical UUID or a decimal integer, got \"x\"",
+            ),
+            (
+                "add,-1,1,buy,limit,1,1",
+                "line 2: instrument: expected a canonical UUID or a decimal integer, got \"-1\"",
+            ),
+            ("add,1,,buy,limit,1,1", "line 2: order_id: required for add"),
+            (
+                "add,1,340282366920938463463374607431768211456,buy,limit,1,1",
+                "line 2: order_id: \"340282366920938463463374607431768211456\" does not fit in 128 bits",
+            ),
+            ("add,1,1,,limit,1,1", "line 2: side: required for add"),
+            (
+                "add,1,1,Buy,limit,1,1",
+                "line 2: side: expected buy or sell, got \"Buy\"",
+            ),
+            (
+                "add,1,1,buy,stop,1,1",
+                "line 2: kind: expected limit, market, ioc, fok or post_only, got \"stop\"",
+            ),
+            ("add,1,1,buy,limit,,1", "line 2: price: required for add"),
+            (
+                "add,1,1,buy,market,5,1",
+                "line 2: price: must be empty for a market order, got \"5\"",
+            ),
+            (
+                "add,1,1,buy,limit,9223372036854775808,1",
+                "line 2: price: \"9223372036854775808\" is not a signed 64-bit integer (number too large to fit in target type)",
+            ),
+            (
+                "add,1,1,buy,limit,1.5,1",
+                "line 2: price: \"1.5\" is not a signed 64-bit integer (digits, with an optional leading '-')",
+            ),
+            (
+                "add,1,1,buy,limit,+1,1",
+                "line 2: price: \"+1\" is not a signed 64-bit integer (digits, with an optional leading '-')",
+            ),
+            (
+                "add,1,1,buy,limit,1,+1",
+                "line 2: qty: \"+1\" is not an unsigned 64-bit integer (digits only)",
+            ),
+            ("add,1,1,buy,limit,1,", "line 2: qty: required for add"),
+            (
+                "add,1,1,buy,limit,1,-1",
+                "line 2: qty: \"-1\" is not an unsigned 64-bit integer (digits only)",
+            ),
+            (
+                "add,1,1,buy,limit,1,18446744073709551616",
+                "line 2: qty: \"18446744073709551616\" is not an unsigned 64-bit integer (number too large to fit in target type)",
+            ),
+            (
+                "cancel,1,1,buy,,,",
+                "line 2: side: must be empty for cancel, got \"buy\"",
+            ),
+            ("cancel,1,,,,,", "line 2: order_id: required for cancel"),
+            ("modify,1,1,,,,5", "line 2: price: required for modify"),
+            ("modify,1,1,,,5,", "line 2: qty: required for modify"),
+            (
+                "modify,1,1,,limit,5,5",
+                "line 2: kind: must be empty for modify, got \"limit\"",
+            ),
+            (
+                "halt,1,1,,,,",
+                "line 2: order_id: must be empty for halt, got \"1\"",
+            ),
+            (
+                "status,1,,,,,0",
+                "line 2: qty: must be empty for status, got \"0\"",
+            ),
+            (
+                "snapshot,,,,,,",
+                "line 2: instrument: expected a canonical UUID or a decimal integer, got \"\"",
+            ),
+            (
+                "halt,1 ,,,,,",
+                "line 2: instrument: expected a canonical UUID or a decimal integer, got \"1 \"",
+            ),
+        ];
+        for (line, expected) in cases {
+            assert_eq!(error_of(line), expected, "for {line:?}");
+        }
+    }
+
+    #[test]
+    fn zero_quantity_is_not_malformed() {
+        let commands = parse(&format!(
+            "{FLOW_HEADER}\nadd,1,1,buy,limit,1,0\nmodify,1,1,,,1,0\n"
+        ))
+        .unwrap();
+        assert_eq!(commands.len(), 2);
+    }
+
+    #[test]
+    fn canonical_uuid_form_only() {
+        assert_eq!(
+            parse_id("00000000000000000000000000000042"),
+            Ok(Uuid::from_u128(42)),
+            "32 digits are a decimal integer"
+        );
+        assert!(
+            parse_id("0000000000000000000000000000002a").is_err(),
+            "simple form"
+        );
+        assert!(parse_id("{00000000-0000-0000-0000-00000000002a}").is_err());
+        assert!(parse_id("urn:uuid:00000000-0000-0000-0000-00000000002a").is_err());
+        assert!(parse_id("0000000-00000-0000-0000-00000000002a").is_err());
+        assert!(parse_id("00000000-0000-0000-0000-00000000002g").is_err());
+        assert_eq!(
+            parse_id("340282366920938463463374607431768211455"),
+            Ok(Uuid::from_u128(u128::MAX))
+        );
+    }
+
+    #[test]
+    fn the_writer_round_trips() {
+        let i = Uuid::from_u128(u128::MAX - 5);
+        let commands = vec![
+            Command::Add(Order::new(
+                Uuid::from_u128(3),
+                i,
+                Side::Buy,
+                OrderKind::Fok,
+                i64::MIN,
+                u64::MAX,
+            )),
+            Command::Add(Order::market(Uuid::from_u128(1 << 100), i, Side::Sell, 1)),
+            Command::Cancel {
+                instrument_id: i,
+                order_id: Uuid::from_u128(3),
+            },
+            Command::Modify {
+                instrument_id: i,
+                order_id: Uuid::from_u128(3),
+                price: -1,
+                qty: 0,
+            },
+            Command::Halt { instrument_id: i },
+            Command::Resume { instrument_id: i },
+            Command::Status { instrument_id: i },
+            Command::Snapshot { instrument_id: i },
+        ];
+        let mut out = Vec::new();
+        write_flow_header(&mut out).unwrap();
+        for c in &commands {
+            write_flow_line(&mut out, c).unwrap();
+        }
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(parse(&text).unwrap(), commands, "{text}");
+    }
+}

@@ -1,3 +1,0 @@
-pub mod reference;
-pub mod rng;
-pub mod scratch;
