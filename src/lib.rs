@@ -49,7 +49,7 @@ pub use manager::{
     OrderbookManagerService, OrderbookManagerServiceImpl, RecoveryInfo,
 };
 pub use pipeline::{ParseWaitStrategyError, WaitStrategy, available_cores, parse_core_list};
-pub use recovery::{Recovered, recover};
+pub use recovery::{Recovered, recover, recover_in_mode};
 pub use registry::InstrumentRegistry;
 pub use result::{
     BookSnapshot, BookStatus, EventSink, OrderbookResult, RejectReason, SnapshotLevel,

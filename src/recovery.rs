@@ -6,7 +6,10 @@ use std::path::{Path, PathBuf};
 use uuid::Uuid;
 
 use crate::book::{OrderBook, state_hash_of};
-use crate::journal::{DirLock, JournalError, JournalReader, RecoveryWarning, load_latest_snapshot};
+use crate::journal::{
+    DirLock, JournalError, JournalReader, RecoveryMode, RecoveryWarning, holds_journal,
+    load_latest_snapshot,
+};
 use crate::registry::InstrumentRegistry;
 use crate::result::{EventSink, OrderbookResult};
 
@@ -46,7 +49,8 @@ impl Recovered {
 /// checksum verifies (skipping damaged ones with a warning), rebuilds its books, and
 /// replays every journal record after it through the books, publishing each record's
 /// events to `sink` (in journal order; rejected records publish their `rejected` event).
-/// A torn final record is truncated and reported as a warning.
+/// A torn final record is truncated and reported as a warning. This is
+/// [`recover_in_mode`] in the default mode, [`RecoveryMode::TolerateTornTail`].
 ///
 /// `instruments` are registered too (after the snapshot's); an instrument the journal
 /// applies a command to is registered when first met.
@@ -58,6 +62,10 @@ impl Recovered {
 /// is wrong. Recovery never skips a record silently. [`JournalError::Locked`] if another
 /// process writes the journal (recovery may repair its tail, so it takes the directory's
 /// lock while it runs).
+///
+/// A directory that holds no journal (no segment, snapshot, clean-shutdown marker or
+/// `LOCK` file; or no directory at all) is recovered as empty, and nothing is created in
+/// it: not even the `LOCK` file.
 ///
 /// # Examples
 ///
@@ -76,13 +84,42 @@ pub fn recover<S: EventSink + ?Sized>(
     instruments: impl IntoIterator<Item = Uuid>,
     sink: &mut S,
 ) -> Result<Recovered, JournalError> {
-    std::fs::create_dir_all(dir).map_err(|source| JournalError::Io {
-        op: "create the journal directory",
-        path: dir.to_path_buf(),
-        source,
-    })?;
-    // Recovery repairs a torn tail: it must not run while another process writes.
-    let _lock = DirLock::acquire(dir)?;
+    recover_in_mode(dir, instruments, RecoveryMode::default(), sink)
+}
+
+/// [`recover`], treating damage as `mode` says: see [`RecoveryMode`] for what each mode
+/// tolerates, refuses and cuts.
+///
+/// # Errors
+///
+/// As [`recover`]; which damage is an error depends on `mode`.
+///
+/// # Examples
+///
+/// ```
+/// use ringbook::journal::RecoveryMode;
+/// use ringbook::recover_in_mode;
+///
+/// let dir = std::env::temp_dir().join(format!("ringbook-doc-recover-mode-{}", std::process::id()));
+/// let recovered = recover_in_mode(&dir, [], RecoveryMode::AbsoluteConsistency, &mut |_| {})?;
+/// assert_eq!(recovered.last_seq, 0);
+/// assert!(!dir.exists(), "nothing is created for a directory that holds no journal");
+/// # Ok::<(), ringbook::journal::JournalError>(())
+/// ```
+pub fn recover_in_mode<S: EventSink + ?Sized>(
+    dir: &Path,
+    instruments: impl IntoIterator<Item = Uuid>,
+    mode: RecoveryMode,
+    sink: &mut S,
+) -> Result<Recovered, JournalError> {
+    // Recovery may repair the journal (a torn tail, a point-in-time cut): it must not run
+    // while another process writes. Where there is no journal there is nothing to repair,
+    // and nothing is created.
+    let _lock = if holds_journal(dir)? {
+        Some(DirLock::acquire(dir)?)
+    } else {
+        None
+    };
     let loaded = load_latest_snapshot(dir)?;
     let mut warnings = loaded.warnings;
     let mut registry = InstrumentRegistry::default();
@@ -121,7 +158,7 @@ pub fn recover<S: EventSink + ?Sized>(
         sink.publish(result);
     };
     let sink = &mut sink;
-    let mut reader = JournalReader::open(dir, last_seq)?;
+    let mut reader = JournalReader::open_in_mode(dir, last_seq, mode, true)?;
     let mut replayed = 0u64;
     while let Some(entry) = reader.next_entry()? {
         replayed += 1;

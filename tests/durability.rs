@@ -16,7 +16,7 @@ use std::process::{Command as Process, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use ringbook::flow::{FlowGenerator, GenConfig, write_flow_header, write_flow_line};
-use ringbook::journal::{JournalConfig, JournalError, SyncPolicy};
+use ringbook::journal::{CLOSED_FILE, JournalConfig, JournalError, RecoveryMode, SyncPolicy};
 use ringbook::{
     Command, DirectEngine, JournalOptions, Order, OrderKind, OrderbookManagerError,
     OrderbookManagerService, OrderbookManagerServiceImpl, OrderbookResult, Side, Uuid, recover,
@@ -280,6 +280,32 @@ fn journal_options(dir: &Path, snapshot_every: Option<u64>) -> JournalOptions {
         },
         snapshot_every,
         keep_snapshots: None,
+        recovery: RecoveryMode::default(),
+    }
+}
+
+/// Builds a manager on `options`, retrying for up to a second while the journal is
+/// locked: a sibling test that spawns a process at the instant this one holds the lock
+/// shares the lock file's description with that child until it execs (`flock` locks
+/// belong to the description), so a lock just released may still be held for a moment.
+fn build_retrying_a_lock(
+    options: &JournalOptions,
+) -> Result<OrderbookManagerServiceImpl, OrderbookManagerError> {
+    let mut tries = 0;
+    loop {
+        let built = OrderbookManagerServiceImpl::builder(Vec::<Uuid>::new())
+            .journal(options.clone())
+            .build();
+        match built {
+            Err(OrderbookManagerError::Journal {
+                source: JournalError::Locked { .. },
+                ..
+            }) if tries < 50 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => return other,
+        }
     }
 }
 
@@ -756,6 +782,8 @@ fn a_torn_tail_is_dropped_with_a_warning_and_the_rest_recovered() {
     assert_eq!(last.seq, n);
     let segment = dir.join(&last.file);
     let len = file_len(&segment);
+    // A crash mid-write: no clean-shutdown marker, the last record cut short.
+    fs::remove_file(dir.join(CLOSED_FILE)).unwrap();
     fs::OpenOptions::new()
         .write(true)
         .open(&segment)
@@ -1123,7 +1151,7 @@ fn a_journal_another_process_writes_is_refused_with_a_clear_error() {
     let tmp = TempDir::new("durability-locked");
     let dir = tmp.path().to_path_buf();
     let journal = dir.join("journal");
-    let writer = ringbook::journal::JournalWriter::open(
+    let mut writer = ringbook::journal::JournalWriter::open(
         &journal,
         JournalConfig {
             sync: SyncPolicy::None,
@@ -1131,6 +1159,13 @@ fn a_journal_another_process_writes_is_refused_with_a_clear_error() {
         },
     )
     .unwrap();
+    let status = Command::Status {
+        instrument_id: Uuid::from_u128(1),
+    };
+    writer
+        .append(&ringbook::journal::JournalEntry::apply(1, 0, status))
+        .unwrap();
+    writer.commit_batch().unwrap();
     let flow = dir.join("flow.csv");
     write_flow(&flow, busy_config(5, 2), 200);
 
@@ -1151,6 +1186,7 @@ fn a_journal_another_process_writes_is_refused_with_a_clear_error() {
                 config: JournalConfig::default(),
                 snapshot_every: None,
                 keep_snapshots: None,
+                recovery: RecoveryMode::default(),
             }),
             ..ringbook::ManagerConfig::default()
         })
@@ -1166,7 +1202,7 @@ fn a_journal_another_process_writes_is_refused_with_a_clear_error() {
 
     drop(writer);
     let (_, last, _) = recover_cli(&journal);
-    assert_eq!(last, 0);
+    assert_eq!(last, 1);
 }
 
 #[test]
@@ -1281,4 +1317,290 @@ fn an_engine_that_keeps_two_snapshots_prunes_as_it_goes() {
     let (_, last, hash) = recover_cli(&journal);
     assert_eq!(last, 2_500);
     assert_eq!(hash, direct_hash(&flow, &[]));
+}
+
+// ---------------------------------------------------------------------------------------
+// Lost records, recovery modes, verify (issue 15)
+// ---------------------------------------------------------------------------------------
+
+/// Every file of `dir` (recursively flat) and its bytes.
+fn dir_contents(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let path = e.unwrap().path();
+            (file_name(&path), fs::read(&path).unwrap())
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn a_journal_cut_at_a_record_boundary_after_a_clean_run_is_refused_verified_and_salvaged() {
+    let tmp = TempDir::new("cut-clean");
+    let (flow, dir, commands) = journaled_run(&tmp, 3_000, &["--segment-bytes", "40000"]);
+    let n = commands.len() as u64;
+    let records = dump_records(&dump(&dir));
+    assert!(segments(&dir).len() >= 3);
+    // Cut the last segment exactly where record n - 9 starts: ten whole records gone.
+    let victim = records.iter().find(|r| r.seq == n - 9).unwrap().clone();
+    let segment = dir.join(&victim.file);
+    fs::OpenOptions::new()
+        .write(true)
+        .open(&segment)
+        .unwrap()
+        .set_len(victim.offset)
+        .unwrap();
+    let missing = format!("records {}..={n} are missing", n - 9);
+
+    // verify: read-only, names the loss, exits non-zero.
+    let before = dir_contents(&dir);
+    let output = run(&["journal", "verify", path_str(&dir)]);
+    assert!(!output.status.success());
+    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+    assert!(
+        stdout.contains("REFUSES") && stdout.contains(&missing),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "point-in-time mode: would keep records up to seq {}",
+            n - 10
+        )),
+        "{stdout}"
+    );
+    assert!(stderr.contains(&missing), "{stderr}");
+    assert_eq!(dir_contents(&dir), before, "verify changes nothing");
+
+    // The default and absolute modes refuse, naming the records and the salvage.
+    for mode in ["tolerate-torn-tail", "absolute-consistency"] {
+        let stderr = run_fails(&["recover", "--journal", path_str(&dir), "--mode", mode]);
+        assert!(stderr.contains(&missing), "{mode}: {stderr}");
+        assert!(
+            stderr.contains("ringbook recover --mode point-in-time"),
+            "{stderr}"
+        );
+        assert_eq!(dir_contents(&dir), before, "{mode}: nothing changed");
+    }
+    // So does a replay that would continue the journal.
+    let stderr = run_fails(&["replay", path_str(&flow), "--journal", path_str(&dir)]);
+    assert!(stderr.contains(&missing), "{stderr}");
+
+    // Point-in-time keeps the rest, with the cut in a warning.
+    let (stdout, _) = run_ok(&[
+        "recover",
+        "--journal",
+        path_str(&dir),
+        "--mode",
+        "point-in-time",
+    ]);
+    assert_eq!(last_seq(&stdout), n - 10, "{stdout}");
+    let found = warnings(&stdout);
+    assert_eq!(found.len(), 1, "{stdout}");
+    assert!(
+        found[0].contains("point-in-time") && found[0].contains(&missing),
+        "{stdout}"
+    );
+    let prefix = tmp.join("prefix.csv");
+    write_commands(&prefix, &commands[..commands.len() - 10]);
+    assert_eq!(state_hash(&stdout), direct_hash(&prefix, &[]));
+    // The journal is consistent again.
+    run_ok(&["journal", "verify", path_str(&dir)]);
+    let (stdout, last, _) = recover_cli(&dir);
+    assert_eq!(last, n - 10);
+    assert!(warnings(&stdout).is_empty(), "{stdout}");
+}
+
+#[test]
+fn a_deleted_or_emptied_last_segment_is_refused_by_the_command_line_and_the_manager() {
+    for damage in ["deleted", "emptied"] {
+        let tmp = TempDir::new("lost-last-cli");
+        let (_, dir, commands) = journaled_run(&tmp, 2_000, &["--segment-bytes", "30000"]);
+        let n = commands.len() as u64;
+        let last = segments(&dir).pop().unwrap();
+        let first: u64 = file_name(&last)
+            .trim_end_matches(".journal")
+            .parse()
+            .unwrap();
+        if damage == "deleted" {
+            fs::remove_file(&last).unwrap();
+        } else {
+            fs::write(&last, b"").unwrap();
+        }
+        let stderr = run_fails(&["recover", "--journal", path_str(&dir)]);
+        assert!(stderr.contains(&file_name(&last)), "{damage}: {stderr}");
+        if damage == "deleted" {
+            assert!(
+                stderr.contains(&format!("records {first}..={n}")),
+                "{stderr}"
+            );
+        } else {
+            assert!(stderr.contains("empty (0 bytes)"), "{stderr}");
+        }
+        let err = build_fails(&dir);
+        assert!(
+            err.to_string().contains(&file_name(&last)),
+            "{damage}: {err}"
+        );
+        // The manager in point-in-time mode starts from what is left.
+        let mut options = journal_options(&dir, None);
+        options.recovery = RecoveryMode::PointInTime;
+        let manager = build_retrying_a_lock(&options).expect("point-in-time recovery starts");
+        let info = manager.recovery().unwrap();
+        assert_eq!(info.last_seq, first - 1, "{damage}");
+        assert!(
+            info.warnings.iter().any(|w| w.contains("point-in-time")),
+            "{damage}: {:?}",
+            info.warnings
+        );
+    }
+}
+
+#[test]
+fn recover_refuses_a_directory_that_is_not_a_journal_and_leaves_no_lock() {
+    let tmp = TempDir::new("not-a-journal-cli");
+    let other = tmp.join("other");
+    fs::create_dir(&other).unwrap();
+    fs::write(other.join("notes.txt"), b"not a journal").unwrap();
+    for command in [&["recover", "--journal"][..], &["journal", "verify"]] {
+        let mut args = command.to_vec();
+        args.push(path_str(&other));
+        let stderr = run_fails(&args);
+        assert!(stderr.contains("is not a journal directory"), "{stderr}");
+    }
+    assert!(!other.join(ringbook::journal::LOCK_FILE).exists());
+    assert_eq!(fs::read_dir(&other).unwrap().count(), 1);
+    let missing = tmp.join("missing");
+    let stderr = run_fails(&["recover", "--journal", path_str(&missing)]);
+    assert!(stderr.contains("is not a journal directory"), "{stderr}");
+    assert!(!missing.exists());
+    let stderr = run_fails(&["journal", "verify", path_str(&missing)]);
+    assert!(stderr.contains("is not a journal directory"), "{stderr}");
+    assert!(!missing.exists());
+}
+
+#[test]
+fn journal_flags_without_a_journal_are_refused() {
+    let tmp = TempDir::new("flags-without-journal");
+    let flow = tmp.join("flow.csv");
+    write_flow(&flow, busy_config(3, 2), 50);
+    for flag in [
+        &["--snapshot-every", "10"][..],
+        &["--keep-snapshots", "2"],
+        &["--journal-recovery", "point-in-time"],
+    ] {
+        let mut args = vec!["replay", path_str(&flow)];
+        args.extend_from_slice(flag);
+        let stderr = run_fails(&args);
+        assert!(
+            stderr.contains(flag[0]) && stderr.contains("--journal <DIR>"),
+            "{flag:?}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn a_manager_that_fails_to_build_leaves_no_lock_or_marker_where_there_was_no_journal() {
+    let tmp = TempDir::new("build-fails-clean");
+    let missing = tmp.join("missing");
+    let other = tmp.join("other");
+    fs::create_dir(&other).unwrap();
+    fs::write(other.join("notes.txt"), b"not a journal").unwrap();
+    for dir in [&missing, &other] {
+        let built = OrderbookManagerServiceImpl::builder([Uuid::from_u128(1)])
+            .config(ringbook::ManagerConfig {
+                ingress_ring_size: 3, // invalid: refused before the journal is opened
+                journal: Some(journal_options(dir, None)),
+                ..ringbook::ManagerConfig::default()
+            })
+            .build();
+        assert!(
+            matches!(built, Err(OrderbookManagerError::Config(_))),
+            "{dir:?}"
+        );
+    }
+    assert!(!missing.exists(), "the directory it created is removed");
+    assert_eq!(
+        fs::read_dir(&other)
+            .unwrap()
+            .map(|e| file_name(&e.unwrap().path()))
+            .collect::<Vec<_>>(),
+        ["notes.txt"]
+    );
+}
+
+#[test]
+fn replay_recovers_its_journal_in_the_mode_asked() {
+    let tmp = TempDir::new("replay-mode");
+    let (flow, dir, commands) = journaled_run(&tmp, 2_000, &["--segment-bytes", "30000"]);
+    let n = commands.len() as u64;
+    let last = segments(&dir).pop().unwrap();
+    let first: u64 = file_name(&last)
+        .trim_end_matches(".journal")
+        .parse()
+        .unwrap();
+    fs::remove_file(&last).unwrap();
+    let replay = |mode: &str| {
+        run(&[
+            "replay",
+            path_str(&flow),
+            "--journal",
+            path_str(&dir),
+            "--journal-recovery",
+            mode,
+            "-o",
+            path_str(&tmp.join("again.jsonl")),
+        ])
+    };
+    for mode in ["tolerate-torn-tail", "absolute-consistency"] {
+        let output = replay(mode);
+        assert!(!output.status.success(), "{mode}");
+        assert!(
+            text(&output.stderr).contains(&format!("records {first}..={n}")),
+            "{mode}: {}",
+            text(&output.stderr)
+        );
+    }
+    let output = replay("point-in-time");
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stderr).contains("point-in-time recovery cut the journal after seq"),
+        "{}",
+        text(&output.stderr)
+    );
+    // The journal now holds what was kept, then the whole flow again.
+    let (_, last_seq, _) = recover_cli(&dir);
+    assert_eq!(last_seq, first - 1 + n);
+}
+
+#[test]
+fn verify_tells_an_intact_journal_from_a_torn_tail_and_changes_nothing() {
+    let tmp = TempDir::new("verify-torn");
+    let (_, dir, commands) = journaled_run(&tmp, 1_000, &[]);
+    let n = commands.len();
+    let (stdout, _) = run_ok(&["journal", "verify", path_str(&dir)]);
+    assert!(
+        stdout.contains(&format!("records 1..={n}")) && stdout.contains(": OK"),
+        "{stdout}"
+    );
+    // A crash mid-write.
+    fs::remove_file(dir.join(CLOSED_FILE)).unwrap();
+    let segment = segments(&dir).pop().unwrap();
+    let len = file_len(&segment);
+    fs::OpenOptions::new()
+        .write(true)
+        .open(&segment)
+        .unwrap()
+        .set_len(len - 3)
+        .unwrap();
+    let before = dir_contents(&dir);
+    let output = run(&["journal", "verify", path_str(&dir)]);
+    assert_eq!(output.status.code(), Some(3), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stdout).contains("default mode would warn: torn tail"),
+        "{}",
+        text(&output.stdout)
+    );
+    assert_eq!(dir_contents(&dir), before, "verify changes nothing");
 }

@@ -11,9 +11,10 @@ use std::time::Duration;
 
 use ringbook::flow::{FlowGenerator, GenConfig};
 use ringbook::journal::{
-    EngineSnapshot, JournalConfig, JournalEntry, JournalError, JournalReader, JournalWriter,
-    RecoveryWarning, SyncPolicy, dump, for_each_entry, load_latest_snapshot, read_journal,
-    read_snapshot, snapshot_file_name, write_snapshot,
+    CLOSED_FILE, EngineSnapshot, JournalConfig, JournalEntry, JournalError, JournalReader,
+    JournalWriter, RecoveryMode, RecoveryWarning, SEGMENT_HEADER_LEN, SegmentHeaderProblem,
+    SyncPolicy, dump, for_each_entry, load_latest_snapshot, read_journal, read_snapshot,
+    snapshot_file_name, write_snapshot,
 };
 use ringbook::{
     BookImage, Command, Order, OrderBook, OrderKind, RejectReason, Side, Uuid, state_hash_of,
@@ -24,6 +25,9 @@ use ringbook::{
 // ---------------------------------------------------------------------------------------
 
 const INSTRUMENT: Uuid = Uuid::from_u128(0xA1);
+
+/// The size of the seal that ends every segment but the last.
+const SEAL_LEN: u64 = 24;
 
 /// A varied, deterministic entry for `seq`: every op, kind and reason comes round.
 fn entry(seq: u64) -> JournalEntry {
@@ -110,9 +114,13 @@ fn file_name(path: &Path) -> String {
     path.file_name().unwrap().to_string_lossy().into_owned()
 }
 
-/// The byte offset of record `seq` in a segment whose first record is `first`.
+/// The byte offset of record `seq` in a segment whose first record is `first`: after
+/// the segment header.
 fn offset_of(first: u64, seq: u64) -> u64 {
-    (first..seq).map(|s| entry(s).record_len() as u64).sum()
+    SEGMENT_HEADER_LEN as u64
+        + (first..seq)
+            .map(|s| entry(s).record_len() as u64)
+            .sum::<u64>()
 }
 
 fn first_seq_of(path: &Path) -> u64 {
@@ -132,6 +140,11 @@ fn append_bytes(path: &Path, bytes: &[u8]) {
     use std::io::Write;
     let mut file = OpenOptions::new().append(true).open(path).unwrap();
     file.write_all(bytes).unwrap();
+}
+
+/// What a crash leaves: the writer never closed, so no clean-shutdown marker.
+fn crash(dir: &Path) {
+    fs::remove_file(dir.join(CLOSED_FILE)).unwrap();
 }
 
 fn file_len(path: &Path) -> u64 {
@@ -234,7 +247,8 @@ fn commit_batch_writes_each_batch_with_one_write() {
 #[test]
 fn a_batch_across_a_segment_boundary_writes_once_per_segment() {
     let dir = TempDir::new("batch-rotate");
-    let bytes: u64 = (1..=10).map(|s| entry(s).record_len() as u64).sum();
+    // A header, ten records and a seal.
+    let bytes: u64 = offset_of(1, 11) + SEAL_LEN;
     let mut writer = JournalWriter::open(dir.path(), config(bytes, SyncPolicy::None)).unwrap();
     for seq in 1..=25 {
         writer.append(&entry(seq)).unwrap();
@@ -272,12 +286,17 @@ fn segments_rotate_and_read_back_across_segments() {
         let (entries, _) = read_journal(dir.path(), first - 1).unwrap();
         assert_eq!(entries[0].seq, first);
         let mut in_file = 0;
-        let mut at = 0;
-        while at < len {
+        let mut at = SEGMENT_HEADER_LEN as u64;
+        let end = if n + 1 < files.len() {
+            len - SEAL_LEN
+        } else {
+            len
+        };
+        while at < end {
             at += entry(first + in_file).record_len() as u64;
             in_file += 1;
         }
-        assert_eq!(at, len, "records fill the segment exactly: none straddles");
+        assert_eq!(at, end, "records fill the segment exactly: none straddles");
         expected_first = first + in_file;
     }
     assert_eq!(expected_first, 201);
@@ -332,18 +351,19 @@ fn sync_policies_sync_as_documented() {
     let mut writer =
         JournalWriter::open(dir.path(), config(1 << 20, SyncPolicy::EveryBatch)).unwrap();
     write_entries(&mut writer, 1, 30, 10);
-    assert_eq!(writer.stats().syncs, 3);
+    // The new segment's header, then each batch.
+    assert_eq!(writer.stats().syncs, 4);
     assert_eq!(writer.synced_seq(), 30);
     drop(writer);
 
     let dir = TempDir::new("sync-none");
     let mut writer = JournalWriter::open(dir.path(), config(1 << 20, SyncPolicy::None)).unwrap();
     write_entries(&mut writer, 1, 30, 10);
-    assert_eq!(writer.stats().syncs, 0);
+    assert_eq!(writer.stats().syncs, 1, "only the new segment's header");
     assert_eq!(writer.synced_seq(), 0);
     assert_eq!(writer.committed_seq(), 30);
     writer.sync().unwrap();
-    assert_eq!(writer.stats().syncs, 1);
+    assert_eq!(writer.stats().syncs, 2);
     assert_eq!(writer.synced_seq(), 30);
     drop(writer);
 
@@ -351,9 +371,13 @@ fn sync_policies_sync_as_documented() {
     let hour = SyncPolicy::Interval(Duration::from_secs(3600));
     let mut writer = JournalWriter::open(dir.path(), config(1 << 20, hour)).unwrap();
     write_entries(&mut writer, 1, 30, 3);
-    assert_eq!(writer.stats().syncs, 0, "at most once per interval");
+    assert_eq!(
+        writer.stats().syncs,
+        1,
+        "the header, then at most once per interval"
+    );
     writer.sync().unwrap();
-    assert_eq!(writer.stats().syncs, 1);
+    assert_eq!(writer.stats().syncs, 2);
     drop(writer);
 
     let dir = TempDir::new("sync-interval-short");
@@ -362,7 +386,7 @@ fn sync_policies_sync_as_documented() {
     writer.append(&entry(1)).unwrap();
     std::thread::sleep(Duration::from_millis(5));
     writer.commit_batch().unwrap();
-    assert_eq!(writer.stats().syncs, 1);
+    assert_eq!(writer.stats().syncs, 2);
     assert_eq!(writer.synced_seq(), 1);
     writer.append(&entry(2)).unwrap();
     writer.commit_batch().unwrap();
@@ -395,41 +419,44 @@ fn the_writer_refuses_seqs_out_of_order() {
 }
 
 #[test]
-fn an_empty_last_segment_left_by_a_crash_is_continued_or_dropped() {
-    let dir = TempDir::new("empty-segment");
+fn skipping_ahead_seals_the_segment_and_a_header_only_segment_is_continued() {
+    let dir = TempDir::new("skip-ahead");
     journal_of(dir.path(), 10, 1 << 20);
-    // A crash right after creating the next segment.
-    let empty = dir.path().join("00000000000000000011.journal");
-    fs::write(&empty, b"").unwrap();
-    let (entries, report) = read_journal(dir.path(), 0).unwrap();
-    assert_eq!(entries.len(), 10);
-    assert_eq!(report.last_seq, 10);
-    assert!(report.warnings.is_empty());
-    let mut writer = JournalWriter::open(dir.path(), config(1 << 20, SyncPolicy::None)).unwrap();
-    assert_eq!(writer.last_seq(), 10);
-    assert_eq!(writer.current_segment(), Some(empty.as_path()));
-    write_entries(&mut writer, 11, 12, 2);
-    drop(writer);
-    assert_eq!(file_len(&empty), offset_of(11, 13));
-
-    // Skipping ahead from an empty segment removes it rather than leave a hole.
-    let dir = TempDir::new("empty-segment-skip");
-    journal_of(dir.path(), 10, 1 << 20);
-    let empty = dir.path().join("00000000000000000011.journal");
-    fs::write(&empty, b"").unwrap();
     let mut writer = JournalWriter::open(dir.path(), config(1 << 20, SyncPolicy::None)).unwrap();
     writer.set_next_seq(21).unwrap();
-    assert!(!empty.exists());
+    let next = dir.path().join("00000000000000000021.journal");
+    assert_eq!(writer.current_segment(), Some(next.as_path()));
+    drop(writer);
+    // The new segment holds only its header, and the old one's seal names it.
+    assert_eq!(file_len(&next), SEGMENT_HEADER_LEN as u64);
+    let (entries, report) = read_journal(dir.path(), 20).unwrap();
+    assert!(entries.is_empty());
+    assert_eq!(report.last_seq, 20);
+    assert!(report.warnings.is_empty(), "{:?}", report.warnings);
+    let mut writer = JournalWriter::open(dir.path(), config(1 << 20, SyncPolicy::None)).unwrap();
+    assert_eq!(writer.last_seq(), 20);
+    assert_eq!(writer.current_segment(), Some(next.as_path()));
     write_entries(&mut writer, 21, 22, 2);
     drop(writer);
+    assert_eq!(file_len(&next), offset_of(21, 23));
     let (entries, _) = read_journal(dir.path(), 20).unwrap();
     assert_eq!(seqs(&entries), [21, 22]);
-    assert_eq!(
-        segments(dir.path())
-            .iter()
-            .map(|p| first_seq_of(p))
-            .collect::<Vec<_>>(),
-        [1, 21]
+    // Read from the start, the records only a snapshot holds are a gap, written one way.
+    let err = read_journal(dir.path(), 0).unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            JournalError::SeqGap {
+                expected: 11,
+                found: 21,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().contains("records 11..=20 are missing"),
+        "{err}"
     );
 }
 
@@ -487,6 +514,7 @@ fn the_journal_continues_after_a_snapshot_it_ends_before() {
 fn a_torn_tail_is_truncated_with_a_warning_and_writing_continues() {
     let dir = TempDir::new("torn");
     let files = journal_of(dir.path(), 20, 1 << 20);
+    crash(dir.path());
     let segment = &files[0];
     let full = file_len(segment);
     let last_offset = offset_of(1, 20);
@@ -540,6 +568,7 @@ fn a_torn_tail_is_truncated_with_a_warning_and_writing_continues() {
 fn the_writer_repairs_a_torn_tail_itself() {
     let dir = TempDir::new("torn-writer");
     let files = journal_of(dir.path(), 12, 1 << 20);
+    crash(dir.path());
     append_bytes(&files[0], &[0x4e, 0, 0]); // a header cut after 3 bytes
     let mut writer = JournalWriter::open(dir.path(), JournalConfig::default()).unwrap();
     assert_eq!(writer.last_seq(), 12);
@@ -573,6 +602,7 @@ fn garbage_or_zeros_after_the_last_record_are_a_torn_tail() {
     for (name, tail) in [("garbage", noise), ("zeros", vec![0u8; 4096])] {
         let dir = TempDir::new(name);
         let files = journal_of(dir.path(), 30, 1 << 20);
+        crash(dir.path());
         let good = file_len(&files[0]);
         append_bytes(&files[0], &tail);
         // Read-only: reported, not repaired.
@@ -606,24 +636,56 @@ fn garbage_or_zeros_after_the_last_record_are_a_torn_tail() {
 }
 
 #[test]
-fn a_crc_bad_final_record_of_the_last_segment_is_a_torn_tail() {
+fn a_flipped_bit_in_the_last_complete_record_is_corruption_not_a_torn_tail() {
+    // Issue 15: this record was complete; a crash mid-write cannot damage it, so dropping
+    // it as a torn tail would lose a committed record silently. Even with no clean
+    // shutdown marker (a crash), the default mode refuses and changes nothing.
     let dir = TempDir::new("torn-crc");
     let files = journal_of(dir.path(), 100, 500);
+    crash(dir.path());
     let last = files.last().unwrap();
     let first = first_seq_of(last);
     let last_offset = offset_of(first, 100);
     flip_byte(last, last_offset + 30);
-    let (entries, report) = read_journal(dir.path(), 0).unwrap();
-    assert_eq!(entries.len(), 99);
+    let len = file_len(last);
+    let err = read_journal(dir.path(), 0).unwrap_err();
     assert!(
-        matches!(
-            report.warnings.as_slice(),
-            [RecoveryWarning::TornTail { file, offset, reason, .. }]
-                if file == last && *offset == last_offset && reason.contains("CRC mismatch")
-        ),
+        matches!(&err, JournalError::Corrupt { file, offset, reason }
+            if file == last && *offset == last_offset && reason.contains("CRC mismatch")
+                && reason.contains("seq 100")),
+        "{err:?}"
+    );
+    let message = err.to_string();
+    assert!(
+        message.contains("--mode point-in-time"),
+        "names the salvage: {message}"
+    );
+    assert_eq!(file_len(last), len, "nothing truncated");
+    // Point-in-time recovery keeps seqs 1..=99 and saves the cut bytes aside.
+    let mut reader =
+        JournalReader::open_in_mode(dir.path(), 0, RecoveryMode::PointInTime, true).unwrap();
+    assert_eq!(reader.by_ref().count(), 99);
+    let report = reader.into_report();
+    assert_eq!(report.last_seq, 99);
+    assert!(
+        matches!(report.warnings.as_slice(), [RecoveryWarning::PointInTimeCut {
+            last_seq: 99, cut: Some((file, offset)), set_aside, applied: true, ..
+        }] if file == last && *offset == last_offset && set_aside.len() == 1),
         "{:?}",
         report.warnings
     );
+    assert_eq!(file_len(last), last_offset);
+    let saved = dir
+        .path()
+        .join(format!("{}.cut-at-{last_offset}", file_name(last)));
+    assert_eq!(
+        file_len(&saved),
+        len - last_offset,
+        "the cut bytes are kept"
+    );
+    let (entries, report) = read_journal(dir.path(), 0).unwrap();
+    assert_eq!(entries.len(), 99);
+    assert!(report.warnings.is_empty(), "{:?}", report.warnings);
 }
 
 #[test]
@@ -747,14 +809,22 @@ fn a_record_with_the_wrong_seq_is_named() {
         dir.path().join("00000000000000000011.journal"),
     )
     .unwrap();
+    // Its header names its real first seq.
     let err = read_journal(dir.path(), 0).unwrap_err();
     assert!(
         matches!(
             &err,
-            JournalError::SeqMismatch { expected: 11, found: 1, offset: 0, file }
-                if file_name(file) == "00000000000000000011.journal"
+            JournalError::BadSegmentHeader {
+                file,
+                problem: SegmentHeaderProblem::FirstSeq { expected: 11, found: 1 },
+            } if file_name(file) == "00000000000000000011.journal"
         ),
         "{err:?} ({files:?})"
+    );
+    assert!(
+        err.to_string()
+            .contains("the header says the first seq is 1, the file name says 11"),
+        "{err}"
     );
 }
 
@@ -790,7 +860,7 @@ fn dump_prints_records_and_snapshots_without_modifying_anything() {
     };
     assert!(
         text.contains(&format!(
-            "{name}:0 seq=1 ts=1007 apply add,161,{},sell,market,,1\n",
+            "{name}:24 seq=1 ts=1007 apply add,161,{},sell,market,,1\n",
             order.order_id.as_u128()
         )),
         "{text}"
@@ -1041,6 +1111,7 @@ fn recovery_rebuilds_the_books_exactly() {
         }
     }
     drop(writer);
+    crash(dir.path());
     let total = seq;
     assert!(segments(dir.path()).len() > 5);
 
@@ -1147,4 +1218,527 @@ fn a_journal_directory_has_one_writer_at_a_time() {
     drop(second);
     let recovered = ringbook::recover(dir.path(), [], &mut |_| {}).unwrap();
     assert_eq!(recovered.last_seq, 12);
+}
+
+// ---------------------------------------------------------------------------------------
+// Lost or damaged complete records (issue 15): never dropped silently
+// ---------------------------------------------------------------------------------------
+
+/// A closed journal of `1..=n` in segments of about `segment_bytes`, with at least three
+/// segments.
+fn segmented(dir: &Path, n: u64, segment_bytes: u64) -> Vec<PathBuf> {
+    let files = journal_of(dir, n, segment_bytes);
+    assert!(files.len() >= 3, "{files:?}");
+    files
+}
+
+fn cut(path: &Path, len: u64) {
+    OpenOptions::new()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_len(len)
+        .unwrap();
+}
+
+/// The files of `dir` and their bytes.
+fn snapshot_of_dir(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let path = e.unwrap().path();
+            (file_name(&path), fs::read(&path).unwrap())
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn a_deleted_last_segment_is_named_with_the_records_it_held() {
+    for crashed in [false, true] {
+        let dir = TempDir::new("lost-last");
+        let files = segmented(dir.path(), 100, 500);
+        if crashed {
+            crash(dir.path());
+        }
+        let last = files.last().unwrap();
+        let first = first_seq_of(last);
+        fs::remove_file(last).unwrap();
+        let err = read_journal(dir.path(), 0).unwrap_err();
+        let before = &files[files.len() - 2];
+        match &err {
+            JournalError::MissingSegment {
+                sealed,
+                next_seq,
+                closed_last_seq,
+                ..
+            } => {
+                assert_eq!(sealed, before, "crashed {crashed}");
+                assert_eq!(*next_seq, first);
+                assert_eq!(*closed_last_seq, (!crashed).then_some(100));
+            }
+            other => panic!("crashed {crashed}: expected MissingSegment, got {other:?}"),
+        }
+        let message = err.to_string();
+        assert!(message.contains(&file_name(last)), "{message}");
+        if !crashed {
+            assert!(
+                message.contains(&format!("records {first}..=100")),
+                "{message}"
+            );
+        }
+        // The writer refuses to continue such a journal.
+        assert!(JournalWriter::open(dir.path(), JournalConfig::default()).is_err());
+    }
+}
+
+#[test]
+fn a_last_segment_cut_at_a_record_boundary_after_a_clean_close_is_missing_records() {
+    let dir = TempDir::new("cut-boundary");
+    let files = segmented(dir.path(), 100, 500);
+    let last = files.last().unwrap();
+    let first = first_seq_of(last);
+    let keep = 97;
+    cut(last, offset_of(first, keep + 1));
+    let err = read_journal(dir.path(), 0).unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            JournalError::RecordsMissing {
+                closed_last_seq: 100,
+                journal_last_seq: 97,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let message = err.to_string();
+    assert!(
+        message.contains("records 98..=100 are missing") && message.contains(CLOSED_FILE),
+        "{message}"
+    );
+    assert!(message.contains("--mode point-in-time"), "{message}");
+    assert_eq!(
+        file_len(last),
+        offset_of(first, keep + 1),
+        "nothing changed"
+    );
+}
+
+#[test]
+fn a_zero_length_last_segment_is_lost_records_not_a_crash() {
+    for crashed in [false, true] {
+        let dir = TempDir::new("zero-length");
+        let files = segmented(dir.path(), 100, 500);
+        if crashed {
+            crash(dir.path());
+        }
+        let last = files.last().unwrap();
+        cut(last, 0);
+        let err = read_journal(dir.path(), 0).unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                JournalError::BadSegmentHeader {
+                    file,
+                    problem: SegmentHeaderProblem::Empty,
+                } if file == last
+            ),
+            "crashed {crashed}: {err:?}"
+        );
+        assert!(err.to_string().contains("empty (0 bytes)"), "{err}");
+        assert!(JournalWriter::open(dir.path(), JournalConfig::default()).is_err());
+        assert_eq!(file_len(last), 0, "nothing changed");
+    }
+}
+
+#[test]
+fn overlapping_segments_are_named_as_such_with_one_range_syntax() {
+    let dir = TempDir::new("overlap");
+    let files = journal_of(dir.path(), 60, 600);
+    let last_first = first_seq_of(files.last().unwrap());
+    // Another journal of the same records, cut into segments elsewhere: one of its
+    // segments starts inside the first journal's last one.
+    let other = TempDir::new("overlap-other");
+    let foreign = journal_of(other.path(), 60, 450)
+        .into_iter()
+        .find(|f| {
+            let s = first_seq_of(f);
+            s > last_first && s <= 60
+        })
+        .expect("a segment starting inside the last one");
+    let start = first_seq_of(&foreign);
+    fs::copy(&foreign, dir.path().join(file_name(&foreign))).unwrap();
+    crash(dir.path());
+    let err = read_journal(dir.path(), 0).unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            JournalError::SegmentOverlap { expected: 61, found, .. } if *found == start
+        ),
+        "{err:?}"
+    );
+    let message = err.to_string();
+    assert!(
+        message.contains(&format!("seqs {start}..=60 appear twice")),
+        "{message}"
+    );
+    assert!(!message.contains("are missing"), "{message}");
+}
+
+#[test]
+fn each_recovery_mode_treats_a_torn_tail_as_documented() {
+    for mode in RecoveryMode::ALL {
+        let dir = TempDir::new("mode-torn");
+        let files = journal_of(dir.path(), 20, 1 << 20);
+        crash(dir.path());
+        let segment = &files[0];
+        let full = file_len(segment);
+        cut(segment, full - 5);
+        let mut reader = JournalReader::open_in_mode(dir.path(), 0, mode, true).unwrap();
+        let read: Result<Vec<_>, _> = reader.by_ref().collect();
+        match mode {
+            RecoveryMode::AbsoluteConsistency => {
+                let err = read.unwrap_err();
+                assert!(
+                    matches!(&err, JournalError::TornTail { file, offset, .. }
+                        if file == segment && *offset == offset_of(1, 20)),
+                    "{err:?}"
+                );
+                assert_eq!(file_len(segment), full - 5, "nothing changed");
+            }
+            _ => {
+                assert_eq!(read.unwrap().len(), 19, "{mode}");
+                assert!(
+                    matches!(
+                        reader.report().warnings.as_slice(),
+                        [RecoveryWarning::TornTail {
+                            truncated: true,
+                            ..
+                        }]
+                    ),
+                    "{mode}: {:?}",
+                    reader.report().warnings
+                );
+                assert_eq!(file_len(segment), offset_of(1, 20), "{mode}");
+            }
+        }
+    }
+}
+
+#[test]
+fn each_recovery_mode_treats_a_lost_last_segment_as_documented() {
+    for mode in RecoveryMode::ALL {
+        let dir = TempDir::new("mode-lost");
+        let files = segmented(dir.path(), 100, 500);
+        let last = files.last().unwrap();
+        let first = first_seq_of(last);
+        fs::remove_file(last).unwrap();
+        let before = snapshot_of_dir(dir.path());
+        let mut reader = JournalReader::open_in_mode(dir.path(), 0, mode, true).unwrap();
+        let read: Result<Vec<_>, _> = reader.by_ref().collect();
+        if mode != RecoveryMode::PointInTime {
+            assert!(
+                matches!(read, Err(JournalError::MissingSegment { .. })),
+                "{mode}: {read:?}"
+            );
+            assert_eq!(
+                snapshot_of_dir(dir.path()),
+                before,
+                "{mode}: nothing changed"
+            );
+            continue;
+        }
+        // Point-in-time: everything before the lost segment, the seal cut, the marker
+        // (which named seq 100) removed, and every cut reported.
+        assert_eq!(read.unwrap().len() as u64, first - 1);
+        let report = reader.into_report();
+        assert_eq!(report.last_seq, first - 1);
+        let [
+            RecoveryWarning::PointInTimeCut {
+                problem,
+                last_seq,
+                cut: Some((file, _)),
+                set_aside,
+                applied: true,
+            },
+        ] = report.warnings.as_slice()
+        else {
+            panic!("{:?}", report.warnings);
+        };
+        assert_eq!(*last_seq, first - 1);
+        assert_eq!(file, &files[files.len() - 2]);
+        assert!(problem.contains("is missing"), "{problem}");
+        assert_eq!(set_aside.len(), 1, "the seal, saved: {set_aside:?}");
+        assert!(!dir.path().join(CLOSED_FILE).exists());
+        // The journal is whole again: the default mode reads it, and a writer continues it.
+        let (entries, report) = read_journal(dir.path(), 0).unwrap();
+        assert_eq!(entries.len() as u64, first - 1);
+        assert!(report.warnings.is_empty(), "{:?}", report.warnings);
+        let mut writer = JournalWriter::open(dir.path(), config(500, SyncPolicy::None)).unwrap();
+        assert_eq!(writer.last_seq(), first - 1);
+        write_entries(&mut writer, first, 120, 7);
+        writer.close().unwrap();
+        let (entries, _) = read_journal(dir.path(), 0).unwrap();
+        assert_eq!(entries, (1..=120).map(entry).collect::<Vec<_>>());
+    }
+}
+
+#[test]
+fn absolute_consistency_refuses_a_journal_that_ends_before_the_snapshot() {
+    let dir = TempDir::new("mode-behind");
+    journal_of(dir.path(), 10, 1 << 20);
+    let mut reader =
+        JournalReader::open_in_mode(dir.path(), 15, RecoveryMode::AbsoluteConsistency, true)
+            .unwrap();
+    let err = reader.next_entry().unwrap_err();
+    assert!(
+        matches!(
+            err,
+            JournalError::JournalBehindSnapshot {
+                journal_last_seq: 10,
+                snapshot_seq: 15
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("records 11..=15"), "{err}");
+}
+
+#[test]
+fn verify_reports_every_problem_and_changes_nothing() {
+    let dir = TempDir::new("verify");
+    let files = segmented(dir.path(), 100, 500);
+    // Damage: a flipped byte in the middle of the second segment, the last one deleted.
+    let second = &files[1];
+    let bad = offset_of(first_seq_of(second), first_seq_of(second) + 2);
+    flip_byte(second, bad + 30);
+    fs::remove_file(files.last().unwrap()).unwrap();
+    // Without the writer's lock file, to see that verify creates none.
+    fs::remove_file(dir.path().join(ringbook::journal::LOCK_FILE)).unwrap();
+    let before = snapshot_of_dir(dir.path());
+    let report = ringbook::journal::verify(dir.path()).unwrap();
+    assert_eq!(
+        snapshot_of_dir(dir.path()),
+        before,
+        "verify changes nothing"
+    );
+    assert!(!dir.path().join(ringbook::journal::LOCK_FILE).exists());
+    assert!(!report.recoverable());
+    assert_eq!(report.segments.len(), files.len() - 1);
+    let summary = &report.segments[1];
+    assert!(
+        matches!(
+            &summary.problem,
+            Some(ringbook::journal::SegmentProblem::BadRecord { offset, expected_seq, .. })
+                if *offset == bad && *expected_seq == first_seq_of(second) + 2
+        ),
+        "{summary:?}"
+    );
+    assert!(report.segments[0].problem.is_none());
+    assert!(report.segments[0].sealed_next.is_some());
+    assert!(
+        matches!(&report.default_mode, Err(JournalError::Corrupt { file, offset, .. })
+            if file == second && *offset == bad),
+        "{:?}",
+        report.default_mode
+    );
+    let point_in_time = report.point_in_time.as_ref().unwrap().as_ref().unwrap();
+    assert_eq!(point_in_time.last_seq, first_seq_of(second) + 1);
+    assert!(
+        matches!(
+            point_in_time.warnings.as_slice(),
+            [RecoveryWarning::PointInTimeCut { applied: false, .. }]
+        ),
+        "{:?}",
+        point_in_time.warnings
+    );
+}
+
+#[test]
+fn recovery_creates_nothing_where_there_is_no_journal() {
+    let tmp = TempDir::new("not-a-journal");
+    let missing = tmp.path().join("missing");
+    let other = tmp.path().join("other");
+    fs::create_dir(&other).unwrap();
+    fs::write(other.join("notes.txt"), b"not a journal").unwrap();
+    let empty = tmp.path().join("empty");
+    fs::create_dir(&empty).unwrap();
+    for dir in [&missing, &other, &empty] {
+        let recovered = ringbook::recover(dir, [], &mut |_| {}).unwrap();
+        assert_eq!(recovered.last_seq, 0);
+        assert!(!dir.join(ringbook::journal::LOCK_FILE).exists(), "{dir:?}");
+    }
+    assert!(!missing.exists());
+    assert_eq!(
+        fs::read_dir(&other).unwrap().count(),
+        1,
+        "only notes.txt is there"
+    );
+}
+
+#[test]
+fn a_crash_while_rotating_leaves_a_torn_seal_that_is_repaired() {
+    // The writer creates the next segment (header only), then seals the one before: a
+    // crash between the two leaves that seal cut short. Nothing committed is lost.
+    let dir = TempDir::new("torn-seal");
+    let files = segmented(dir.path(), 100, 500);
+    crash(dir.path());
+    let last = files.last().unwrap();
+    let first = first_seq_of(last);
+    cut(last, SEGMENT_HEADER_LEN as u64);
+    let before = &files[files.len() - 2];
+    let sealed_len = file_len(before);
+    cut(before, sealed_len - 10);
+    let (entries, report) = read_journal(dir.path(), 0).unwrap();
+    assert_eq!(entries.len() as u64, first - 1);
+    assert!(
+        matches!(report.warnings.as_slice(), [RecoveryWarning::TornTail { file, offset, dropped_bytes: 14, .. }]
+            if file == before && *offset == sealed_len - SEAL_LEN),
+        "{:?}",
+        report.warnings
+    );
+    assert_eq!(file_len(before), sealed_len - SEAL_LEN);
+    let mut writer = JournalWriter::open(dir.path(), config(500, SyncPolicy::None)).unwrap();
+    assert_eq!(writer.last_seq(), first - 1);
+    write_entries(&mut writer, first, 110, 3);
+    writer.close().unwrap();
+    let (entries, report) = read_journal(dir.path(), 0).unwrap();
+    assert_eq!(entries, (1..=110).map(entry).collect::<Vec<_>>());
+    assert!(report.warnings.is_empty(), "{:?}", report.warnings);
+}
+
+#[test]
+fn a_format_one_segment_and_a_bad_marker_are_refused_with_a_clear_error() {
+    // Format 1 had no segment header: its records start at offset 0.
+    let dir = TempDir::new("format-one");
+    let files = journal_of(dir.path(), 10, 1 << 20);
+    let bytes = fs::read(&files[0]).unwrap();
+    fs::write(&files[0], &bytes[SEGMENT_HEADER_LEN..]).unwrap();
+    crash(dir.path());
+    let err = read_journal(dir.path(), 0).unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            JournalError::BadSegmentHeader {
+                problem: SegmentHeaderProblem::FormatOne,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("a format-1 journal"), "{err}");
+
+    // A clean-shutdown marker that does not parse is named, line and all.
+    let dir = TempDir::new("bad-marker");
+    journal_of(dir.path(), 10, 1 << 20);
+    let marker = dir.path().join(CLOSED_FILE);
+    let text = fs::read_to_string(&marker).unwrap();
+    fs::write(&marker, text.replace("last_seq 10", "last_seq ten")).unwrap();
+    let err = read_journal(dir.path(), 0).unwrap_err();
+    assert!(
+        matches!(&err, JournalError::BadCleanShutdownMarker { file, line: 2 } if file == &marker),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn a_lost_only_segment_of_a_cleanly_closed_journal_is_named_by_its_marker() {
+    let dir = TempDir::new("lost-only");
+    let files = journal_of(dir.path(), 10, 1 << 20);
+    assert_eq!(files.len(), 1);
+    fs::remove_file(&files[0]).unwrap();
+    let err = ringbook::recover(dir.path(), [], &mut |_| {}).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            JournalError::RecordsMissing {
+                closed_last_seq: 10,
+                journal_last_seq: 0,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().contains("records 1..=10 are missing"),
+        "{err}"
+    );
+}
+
+#[test]
+fn point_in_time_from_a_snapshot_cuts_the_seal_of_a_segment_it_did_not_read() {
+    let dir = TempDir::new("pit-after-snapshot");
+    let files = segmented(dir.path(), 100, 500);
+    let last = files.last().unwrap();
+    let first = first_seq_of(last);
+    cut(last, 0);
+    // Recovery starts after a snapshot at `first - 1`: only the emptied segment is read.
+    let mut reader =
+        JournalReader::open_in_mode(dir.path(), first - 1, RecoveryMode::PointInTime, true)
+            .unwrap();
+    assert_eq!(reader.by_ref().count(), 0);
+    let report = reader.into_report();
+    assert_eq!(report.last_seq, first - 1);
+    let before = &files[files.len() - 2];
+    assert!(
+        matches!(report.warnings.as_slice(), [RecoveryWarning::PointInTimeCut {
+            last_seq, cut: Some((file, _)), set_aside, ..
+        }] if *last_seq == first - 1 && file == before && set_aside.len() == 2),
+        "{:?}",
+        report.warnings
+    );
+    assert!(!last.exists());
+    // The seal is gone with the segment it named: the writer continues the journal.
+    let mut writer = JournalWriter::open(dir.path(), config(500, SyncPolicy::None)).unwrap();
+    assert_eq!(writer.last_seq(), first - 1);
+    write_entries(&mut writer, first, 110, 4);
+    writer.close().unwrap();
+    let (entries, report) = read_journal(dir.path(), 0).unwrap();
+    assert_eq!(entries, (1..=110).map(entry).collect::<Vec<_>>());
+    assert!(report.warnings.is_empty(), "{:?}", report.warnings);
+}
+
+#[test]
+fn arbitrary_bytes_in_segment_files_are_errors_never_panics() {
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    for round in 0..40 {
+        let dir = TempDir::new("fuzz");
+        let files = journal_of(dir.path(), 30, 400);
+        if round % 2 == 0 {
+            crash(dir.path());
+        }
+        // Damage: flip bytes here and there, cut a file, add segments with extreme names.
+        for _ in 0..(next() % 4) {
+            let file = &files[(next() % files.len() as u64) as usize];
+            let len = file_len(file);
+            if len > 0 {
+                flip_byte(file, next() % len);
+            }
+        }
+        if round % 3 == 0 {
+            let file = &files[(next() % files.len() as u64) as usize];
+            cut(file, next() % (file_len(file) + 1));
+        }
+        if round % 5 == 0 {
+            let bytes: Vec<u8> = (0..next() % 200).map(|_| next() as u8).collect();
+            let name = ["00000000000000000000", "18446744073709551615"][round % 2];
+            fs::write(dir.path().join(format!("{name}.journal")), bytes).unwrap();
+        }
+        let _ = read_journal(dir.path(), 0);
+        let _ = ringbook::journal::verify(dir.path()).unwrap();
+        let mut out = Vec::new();
+        dump(dir.path(), &mut out).unwrap();
+        for mode in RecoveryMode::ALL {
+            let _ = ringbook::recover_in_mode(dir.path(), [], mode, &mut |_| {});
+        }
+        let _ = JournalWriter::open(dir.path(), config(400, SyncPolicy::None));
+    }
 }

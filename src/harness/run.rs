@@ -19,6 +19,8 @@ use crate::manager::{
 use crate::pipeline::nanos_since;
 
 /// Which engine a run drives.
+// A few per run, never in a hot path: boxing the configuration would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum EngineKind {
     /// The ring pipeline with this configuration (its publish timeout is lifted: a

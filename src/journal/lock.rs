@@ -22,7 +22,11 @@ pub const LOCK_FILE: &str = "LOCK";
 #[derive(Debug)]
 pub(crate) struct DirLock {
     /// Held open: closing it releases the lock.
-    _file: File,
+    file: File,
+    /// The lock file.
+    path: PathBuf,
+    /// Whether this lock created the lock file (the directory had none).
+    created: bool,
 }
 
 impl DirLock {
@@ -34,18 +38,40 @@ impl DirLock {
     /// lock file cannot be created or locked.
     pub(crate) fn acquire(dir: &Path) -> Result<DirLock, JournalError> {
         let path = dir.join(LOCK_FILE);
-        let file = OpenOptions::new()
-            .create(true)
-            .write(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(JournalError::io("create", &path))?;
+        let (file, created) = match OpenOptions::new().create_new(true).write(true).open(&path) {
+            Ok(file) => (file, true),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                let file = OpenOptions::new()
+                    .write(true)
+                    .open(&path)
+                    .map_err(JournalError::io("open", &path))?;
+                (file, false)
+            }
+            Err(e) => return Err(JournalError::io("create", &path)(e)),
+        };
         match file.try_lock() {
-            Ok(()) => Ok(DirLock { _file: file }),
+            Ok(()) => Ok(DirLock {
+                file,
+                path,
+                created,
+            }),
             Err(TryLockError::WouldBlock) => Err(JournalError::Locked {
                 dir: PathBuf::from(dir),
             }),
             Err(TryLockError::Error(source)) => Err(JournalError::io("lock", &path)(source)),
         }
+    }
+
+    /// Releases the lock and removes the lock file if this lock created it: for a
+    /// directory left without a journal in it (a writer that wrote nothing), so that
+    /// nothing is left behind. (Another process that opened the file in the meantime
+    /// finds it locked, and fails as it would have.)
+    pub(crate) fn release_and_remove_if_created(self) {
+        if self.created
+            && let Err(e) = std::fs::remove_file(&self.path)
+        {
+            tracing::warn!(error = %e, file = %self.path.display(), "journal: removing the lock file failed");
+        }
+        drop(self.file);
     }
 }

@@ -13,10 +13,20 @@
 //!
 //! A journal is a directory of **segment files** named by the seq of their first record,
 //! 20 digits zero-padded so that names sort in seq order: `00000000000000000001.journal`,
-//! `00000000000000052113.journal`, ... Each segment is a sequence of records, and holds at
-//! most [`JournalConfig::segment_bytes`] bytes (unless one record alone is larger); a
-//! record never straddles two segments. Seqs are consecutive (+1) from record to record
-//! and from segment to segment.
+//! `00000000000000052113.journal`, ... Each segment is a 24-byte **segment header**
+//! (magic `RINGJRNL`, the journal format version [`JOURNAL_FORMAT_VERSION`], the first
+//! seq, a CRC), then a sequence of records, then, once the writer has moved on to the next
+//! segment, a 24-byte **seal** naming that segment's first seq; it holds at most
+//! [`JournalConfig::segment_bytes`] bytes (unless one record alone is larger). A record
+//! never straddles two segments. Seqs are consecutive (+1) from record to record and from
+//! segment to segment. When a writer closes cleanly it leaves a **clean-shutdown marker**
+//! ([`CLOSED_FILE`]) naming the last seq, which the next writer removes. A segment is
+//! created under a temporary name with its header synced, then renamed: a segment file
+//! without a whole header was damaged, not cut by a crash.
+//!
+//! Format 1 journals (segments without a header, before the seals and the marker) are
+//! refused with [`SegmentHeaderProblem::FormatOne`]: recover one with the release that
+//! wrote it, take a snapshot, and start a new journal from it.
 //!
 //! A **record** (integers little-endian):
 //!
@@ -71,13 +81,18 @@
 //! - **Writes are batched**: [`JournalWriter::append`] makes no system call and allocates
 //!   nothing once its buffer has grown; `commit_batch` makes one `write` call per batch
 //!   (one more per segment boundary in it).
-//! - **Torn tails are repaired, never hidden**: a damaged record at the very end of the
-//!   last segment with nothing valid after it (a write cut short) is truncated and
-//!   reported as a [`RecoveryWarning::TornTail`] (file, offset, bytes dropped).
-//! - **Corruption refuses to start**: a damaged record with valid records after it, or in
-//!   any segment but the last, is a [`JournalError::Corrupt`] naming the file and byte
-//!   offset; a missing segment is a [`JournalError::SeqGap`] naming the segments around
-//!   the gap and the expected and found seqs. Nothing is skipped silently.
+//! - **Torn tails are repaired, never hidden**: an incomplete record at the very end of
+//!   the last segment with nothing valid after it (a write cut short by a crash) is
+//!   truncated and reported as a [`RecoveryWarning::TornTail`] (file, offset, bytes
+//!   dropped).
+//! - **Lost or damaged complete records refuse to start**: a complete record that fails
+//!   its CRC, a damaged record with valid records after it or in any segment but the
+//!   last, a missing segment ([`JournalError::SeqGap`], or [`JournalError::MissingSegment`]
+//!   when the last one is gone), an overlapping one, an empty or headerless segment, or a
+//!   journal that ends before its clean-shutdown marker says ([`JournalError::RecordsMissing`])
+//!   is an error naming the file, offset and seqs. Nothing is skipped silently. The
+//!   [`RecoveryMode`] chooses what recovery tolerates; [`verify`] reports it all without
+//!   changing anything.
 //! - **Snapshots are atomic**: written to a temporary file, `fsync`ed, renamed, directory
 //!   `fsync`ed. A snapshot whose checksum fails is skipped with a
 //!   [`RecoveryWarning::SnapshotSkipped`] and the next older one is used.
@@ -150,13 +165,20 @@
 //! # Ok::<(), ringbook::journal::JournalError>(())
 //! ```
 
+mod closed;
 mod crc;
 mod error;
 mod lock;
+mod mode;
 mod prune;
 mod reader;
 mod record;
+mod repair;
+mod report;
+mod scan;
+mod segment;
 mod snapshot;
+mod verify;
 mod writer;
 
 use std::fmt;
@@ -165,27 +187,49 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
-pub use error::JournalError;
+pub use closed::{CLOSED_FILE, CleanShutdown, read_marker};
+pub use error::{JournalError, SALVAGE_HINT};
 pub(crate) use lock::DirLock;
 pub use lock::LOCK_FILE;
+pub use mode::{ParseRecoveryModeError, RecoveryMode};
 pub(crate) use prune::prune_held;
 pub use prune::{PruneReport, prune};
 pub use reader::{JournalReader, RecoveryReport, RecoveryWarning, for_each_entry, read_journal};
 pub use record::{JournalEntry, MAX_PAYLOAD_LEN, PAYLOAD_VERSION, RECORD_HEADER_LEN};
+pub use segment::{
+    JOURNAL_FORMAT_VERSION, SEGMENT_HEADER_LEN, SEGMENT_MAGIC, SegmentHeaderProblem,
+};
 pub use snapshot::{
     EngineSnapshot, SNAPSHOT_MAGIC, SNAPSHOT_VERSION, SnapshotLoad, load_latest_snapshot,
     read_snapshot, snapshot_file_name, write_snapshot,
 };
+pub use verify::{SegmentProblem, SegmentSummary, SnapshotSummary, VerifyReport, verify};
 pub use writer::{JournalStats, JournalWriter};
 
 use reader::{Scan, SegmentScanner, list_segments};
 use snapshot::list_snapshots;
 
+/// Whether `dir` holds a journal: a segment, a snapshot, a clean-shutdown marker, or a
+/// [`LOCK_FILE`] (a writer that has not written its first record yet). A missing
+/// directory holds none.
+///
+/// # Errors
+///
+/// [`JournalError::Io`] if the directory exists but cannot be listed.
+pub fn holds_journal(dir: &Path) -> Result<bool, JournalError> {
+    let (segments, _) = list_segments(dir)?;
+    if !segments.is_empty() || dir.join(CLOSED_FILE).exists() || dir.join(LOCK_FILE).exists() {
+        return Ok(true);
+    }
+    let (snapshots, _) = list_snapshots(dir)?;
+    Ok(!snapshots.is_empty())
+}
+
 /// When the journal `fdatasync`s its segment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub enum SyncPolicy {
-    /// Never (except once per finished segment): a batch survives a crash of the process
-    /// but maybe not of the machine. The fastest.
+    /// Never (except once when a segment is created and once when it is finished): a
+    /// batch survives a crash of the process but maybe not of the machine. The fastest.
     None,
     /// At most once per interval, at a commit: a crash of the machine loses at most about
     /// the last interval of commands.
@@ -257,7 +301,9 @@ impl FromStr for SyncPolicy {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct JournalConfig {
     /// A segment is finished, and the next record starts a new one, when that record
-    /// would take it past this many bytes. Default 64 MiB.
+    /// (and the seal that finishes the segment) would take it past this many bytes; its
+    /// header counts too. A segment's first record is always written, however large.
+    /// Default 64 MiB.
     pub segment_bytes: u64,
     /// When to `fdatasync`. Default [`SyncPolicy::EveryBatch`].
     pub sync: SyncPolicy,
@@ -282,14 +328,16 @@ impl Default for JournalConfig {
 /// One line per segment (`segment FILE: N bytes, first seq S`), one line per record:
 ///
 /// ```text
-/// 00000000000000000001.journal:0 seq=1 ts=1000 apply add,1,7,buy,limit,100,5
-/// 00000000000000000001.journal:78 seq=2 ts=1000 reject=orderbook_halted cancel,1,7,,,,
+/// 00000000000000000001.journal:24 seq=1 ts=1000 apply add,1,7,buy,limit,100,5
+/// 00000000000000000001.journal:102 seq=2 ts=1000 reject=orderbook_halted cancel,1,7,,,,
 /// ```
 ///
-/// (the command in flow-file form), a `BAD` line where a segment stops being readable, a
-/// `GAP` line where seqs are not consecutive, and one line per snapshot file with its
-/// header (`snapshot FILE: version 1, last seq S, B books, O orders, state hash H`) or
-/// why it is invalid. Damaged files are described, not errors.
+/// (the command in flow-file form; the first record of a segment is at offset 24, after
+/// the segment header), a `BAD` line where a segment (or its header) stops being
+/// readable, a `SEAL` line for a segment's seal, a `GAP` line where seqs are not
+/// consecutive, a `CLOSED` line with the clean-shutdown marker, and one line per snapshot
+/// file with its header (`snapshot FILE: version 1, last seq S, B books, O orders, state
+/// hash H`) or why it is invalid. Damaged files are described, not errors.
 ///
 /// # Errors
 ///
@@ -320,6 +368,11 @@ pub fn dump(dir: &Path, out: &mut impl Write) -> Result<(), JournalError> {
             scanner.file_len, segment.first_seq
         )
         .map_err(out_err())?;
+        if let Err(problem) = scanner.read_header(segment.first_seq)? {
+            writeln!(out, "{name}:0 BAD segment header: {problem}").map_err(out_err())?;
+            expected = None;
+            continue;
+        }
         if let Some(want) = expected.filter(|&e| e != segment.first_seq) {
             writeln!(
                 out,
@@ -351,6 +404,15 @@ pub fn dump(dir: &Path, out: &mut impl Write) -> Result<(), JournalError> {
                     crate::flow::write_flow_line(out, &entry.command).map_err(out_err())?;
                 }
                 Scan::End => break,
+                Scan::Seal(seal, offset) => {
+                    writeln!(
+                        out,
+                        "{name}:{offset} SEAL last seq {}, next segment starts at seq {}",
+                        seal.last_seq, seal.next_seq
+                    )
+                    .map_err(out_err())?;
+                    expected = Some(seal.next_seq);
+                }
                 Scan::Bad(offset, error) => {
                     writeln!(
                         out,
@@ -364,6 +426,16 @@ pub fn dump(dir: &Path, out: &mut impl Write) -> Result<(), JournalError> {
             }
         }
     }
+    match read_marker(dir) {
+        Ok(Some(marker)) => writeln!(
+            out,
+            "{CLOSED_FILE}: closed cleanly at seq {}, last segment {} ({} bytes)",
+            marker.last_seq, marker.segment, marker.bytes
+        ),
+        Ok(None) => writeln!(out, "{CLOSED_FILE}: none (open, or not closed cleanly)"),
+        Err(e) => writeln!(out, "{CLOSED_FILE}: INVALID: {e}"),
+    }
+    .map_err(out_err())?;
     let (mut snapshots, warnings) = list_snapshots(dir)?;
     for warning in &warnings {
         writeln!(out, "WARNING {warning}").map_err(out_err())?;

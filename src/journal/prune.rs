@@ -66,6 +66,10 @@ pub struct PruneReport {
 /// # Ok::<(), ringbook::journal::JournalError>(())
 /// ```
 pub fn prune(dir: &Path, keep: usize) -> Result<PruneReport, JournalError> {
+    if !super::holds_journal(dir)? {
+        // Nothing to prune, and no lock file to leave in a directory that is no journal.
+        return prune_held(dir, keep).map(|_| PruneReport::default());
+    }
     let _lock = DirLock::acquire(dir)?;
     prune_held(dir, keep)
 }

@@ -1,297 +1,19 @@
-//! Reading the journal back: validation, torn-tail repair, and the recovery report.
+//! Reading the journal back: validation, and what each recovery mode does with damage.
 
 use std::fmt;
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read};
+use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::error::JournalError;
-use super::record::JournalEntry;
-use super::record::{MIN_PAYLOAD_LEN, RECORD_HEADER_LEN, RecordError, RecordHeader, decode_record};
-
-/// The suffix of segment files.
-pub(crate) const SEGMENT_SUFFIX: &str = ".journal";
-
-/// How many bytes the scanner reads at a time.
-const CHUNK: usize = 256 * 1024;
-
-/// The file name of the segment whose first record is `first_seq`: 20 zero-padded
-/// digits, so names sort in seq order.
-pub(crate) fn segment_name(first_seq: u64) -> String {
-    format!("{first_seq:020}{SEGMENT_SUFFIX}")
-}
-
-/// The first seq a segment file name stands for, if it is a segment name.
-pub(crate) fn parse_segment_name(name: &str) -> Option<u64> {
-    let digits = name.strip_suffix(SEGMENT_SUFFIX)?;
-    if digits.len() != 20 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    digits.parse().ok()
-}
-
-/// One segment file of a journal directory.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct SegmentFile {
-    pub(crate) path: PathBuf,
-    pub(crate) first_seq: u64,
-}
-
-/// The segments of `dir`, in seq order, and warnings about `*.journal` files whose names
-/// are not segment names. A missing directory is an empty journal.
-pub(crate) fn list_segments(
-    dir: &Path,
-) -> Result<(Vec<SegmentFile>, Vec<RecoveryWarning>), JournalError> {
-    let mut segments = Vec::new();
-    let mut warnings = Vec::new();
-    let entries = match fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((segments, warnings)),
-        Err(e) => return Err(JournalError::io("list", dir)(e)),
-    };
-    for entry in entries {
-        let entry = entry.map_err(JournalError::io("list", dir))?;
-        let name = entry.file_name();
-        let Some(name) = name.to_str() else { continue };
-        if !name.ends_with(SEGMENT_SUFFIX) {
-            continue;
-        }
-        match parse_segment_name(name) {
-            Some(first_seq) => segments.push(SegmentFile {
-                path: entry.path(),
-                first_seq,
-            }),
-            None => warnings.push(RecoveryWarning::IgnoredFile {
-                file: entry.path(),
-                reason: "not a segment name (20 digits, then .journal)".into(),
-            }),
-        }
-    }
-    segments.sort_by_key(|s| s.first_seq);
-    Ok((segments, warnings))
-}
-
-/// Something recovery noticed and worked around. Never silent: every warning is in the
-/// [`RecoveryReport`] (or the snapshot load's warnings), and should be logged.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum RecoveryWarning {
-    /// The last segment ended in a damaged record with nothing valid after it: a write cut
-    /// short by a crash. Everything from `offset` on was dropped.
-    TornTail {
-        /// The segment file.
-        file: PathBuf,
-        /// Where the damaged record starts: the file's new length.
-        offset: u64,
-        /// How many bytes were dropped.
-        dropped_bytes: u64,
-        /// What was wrong with the record.
-        reason: String,
-        /// Whether the file was truncated (`false` when read without repair).
-        truncated: bool,
-    },
-    /// The journal ends before the snapshot recovery starts from: records after the
-    /// journal's end were lost (not yet written to disk at the crash) but the snapshot
-    /// holds their effect. The writer must continue at `snapshot_seq + 1`
-    /// ([`JournalWriter::set_next_seq`](super::JournalWriter::set_next_seq)).
-    JournalBehindSnapshot {
-        /// The last seq the journal holds (0: none).
-        journal_last_seq: u64,
-        /// The seq recovery starts after.
-        snapshot_seq: u64,
-    },
-    /// A snapshot file could not be used; an older one (or none) was used instead.
-    SnapshotSkipped {
-        /// The snapshot file.
-        file: PathBuf,
-        /// Why.
-        reason: String,
-    },
-    /// A file that looks like the store's but is not one it reads.
-    IgnoredFile {
-        /// The file.
-        file: PathBuf,
-        /// Why it was ignored.
-        reason: String,
-    },
-}
-
-impl fmt::Display for RecoveryWarning {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            RecoveryWarning::TornTail {
-                file,
-                offset,
-                dropped_bytes,
-                reason,
-                truncated,
-            } => write!(
-                f,
-                "torn tail in {} at byte offset {offset}: {reason}; {dropped_bytes} bytes {}",
-                file.display(),
-                if *truncated {
-                    "truncated"
-                } else {
-                    "would be truncated"
-                }
-            ),
-            RecoveryWarning::JournalBehindSnapshot {
-                journal_last_seq,
-                snapshot_seq,
-            } => write!(
-                f,
-                "the journal ends at seq {journal_last_seq}, before the snapshot at seq \
-                 {snapshot_seq}: records {}..={snapshot_seq} are only in the snapshot",
-                journal_last_seq + 1
-            ),
-            RecoveryWarning::SnapshotSkipped { file, reason } => {
-                write!(f, "snapshot {} skipped: {reason}", file.display())
-            }
-            RecoveryWarning::IgnoredFile { file, reason } => {
-                write!(f, "ignored {}: {reason}", file.display())
-            }
-        }
-    }
-}
-
-/// What reading the journal found.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct RecoveryReport {
-    /// Segments read (validated).
-    pub segments_read: usize,
-    /// Segments not read because every record in them is at or before `after_seq` (the
-    /// next segment starts at or before `after_seq + 1`).
-    pub segments_skipped: usize,
-    /// Valid records read, delivered or not.
-    pub records_read: u64,
-    /// Records delivered (seq after `after_seq`).
-    pub entries_delivered: u64,
-    /// The last seq the journal holds once read (0 for an empty journal): the writer
-    /// continues at `last_seq + 1`. An empty last segment counts as holding the seqs
-    /// before its name's.
-    pub last_seq: u64,
-    /// Everything worked around, in the order found.
-    pub warnings: Vec<RecoveryWarning>,
-}
-
-/// A record scanned from a segment.
-pub(crate) enum Scan {
-    /// A valid record at `offset`.
-    Record(JournalEntry, u64),
-    /// The clean end of the file.
-    End,
-    /// A bad record at `offset`; the scanner stays there.
-    Bad(u64, RecordError),
-}
-
-/// Reads one segment record by record through a bounded window.
-pub(crate) struct SegmentScanner {
-    pub(crate) path: PathBuf,
-    file: File,
-    pub(crate) file_len: u64,
-    buf: Vec<u8>,
-    /// The index in `buf` of the current position.
-    start: usize,
-    /// The file offset of the current position.
-    pos: u64,
-    eof: bool,
-}
-
-impl SegmentScanner {
-    pub(crate) fn open(path: &Path) -> Result<SegmentScanner, JournalError> {
-        let file = File::open(path).map_err(JournalError::io("open", path))?;
-        let file_len = file
-            .metadata()
-            .map_err(JournalError::io("stat", path))?
-            .len();
-        Ok(SegmentScanner {
-            path: path.to_path_buf(),
-            file,
-            file_len,
-            buf: Vec::with_capacity(CHUNK.min(file_len as usize + 1)),
-            start: 0,
-            pos: 0,
-            eof: false,
-        })
-    }
-
-    /// Makes at least `n` bytes available from the current position, unless the file ends
-    /// first; returns how many are available.
-    fn fill(&mut self, n: usize) -> Result<usize, JournalError> {
-        while self.buf.len() - self.start < n && !self.eof {
-            if self.start > 0 {
-                self.buf.drain(..self.start);
-                self.start = 0;
-            }
-            let len = self.buf.len();
-            self.buf.resize(len + CHUNK.max(n), 0);
-            let read = loop {
-                match self.file.read(&mut self.buf[len..]) {
-                    Ok(read) => break read,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    Err(e) => {
-                        self.buf.truncate(len);
-                        return Err(JournalError::io("read", &self.path)(e));
-                    }
-                }
-            };
-            self.buf.truncate(len + read);
-            self.eof = read == 0;
-        }
-        Ok(self.buf.len() - self.start)
-    }
-
-    fn advance(&mut self, n: usize) {
-        self.start += n;
-        self.pos += n as u64;
-    }
-
-    /// The record at the current position; moves past it if it is valid.
-    pub(crate) fn next(&mut self) -> Result<Scan, JournalError> {
-        let offset = self.pos;
-        let available = self.fill(RECORD_HEADER_LEN)?;
-        if available == 0 {
-            return Ok(Scan::End);
-        }
-        if available >= RECORD_HEADER_LEN {
-            let header = RecordHeader::parse(&self.buf[self.start..]);
-            if header.plausible_len() {
-                self.fill(RECORD_HEADER_LEN + header.len as usize)?;
-            }
-        }
-        match decode_record(&self.buf[self.start..]) {
-            Ok((entry, len)) => {
-                self.advance(len);
-                Ok(Scan::Record(entry, offset))
-            }
-            Err(e) => Ok(Scan::Bad(offset, e)),
-        }
-    }
-
-    /// Looks for a record with a valid CRC that starts after the current position (at a
-    /// bad record): its offset and seq. Moves the scanner.
-    pub(crate) fn find_valid_after(&mut self) -> Result<Option<(u64, u64)>, JournalError> {
-        let min = RECORD_HEADER_LEN + MIN_PAYLOAD_LEN as usize;
-        loop {
-            if self.fill(1)? == 0 {
-                return Ok(None);
-            }
-            self.advance(1);
-            if self.fill(min)? < min {
-                return Ok(None);
-            }
-            let header = RecordHeader::parse(&self.buf[self.start..]);
-            if !header.plausible_len() {
-                continue;
-            }
-            self.fill(RECORD_HEADER_LEN + header.len as usize)?;
-            match decode_record(&self.buf[self.start..]) {
-                Ok((entry, _)) => return Ok(Some((self.pos, entry.seq))),
-                Err(RecordError::Invalid(_)) => return Ok(Some((self.pos, header.seq))),
-                Err(_) => continue,
-            }
-        }
-    }
-}
+use super::closed::{CleanShutdown, read_marker, remove_marker};
+use super::error::{JournalError, SALVAGE_HINT};
+use super::mode::RecoveryMode;
+use super::record::{JournalEntry, RecordError};
+use super::repair::{save_tail, truncate, unused_name};
+pub use super::report::{RecoveryReport, RecoveryWarning};
+pub(crate) use super::scan::{
+    Scan, SegmentFile, SegmentScanner, Tail, list_segments, segment_name, trailing_seal,
+};
+use super::writer::sync_dir;
 
 /// Reads a journal directory in seq order, validating every record, streaming: one
 /// segment's window in memory at a time.
@@ -301,16 +23,26 @@ impl SegmentScanner {
 ///
 /// Validation:
 ///
-/// - every record's length and CRC;
+/// - every segment's header, every record's length and CRC, every seal;
 /// - seqs strictly consecutive (+1) across records and segments, and each segment's first
 ///   record carries the seq in its file name: a missing segment is a
-///   [`JournalError::SeqGap`] naming the segments around the gap;
-/// - a damaged record at the very end of the last segment, with no valid record after it,
-///   is a torn tail: it is truncated from the file (with [`JournalReader::open`]; not with
-///   [`JournalReader::open_read_only`]) and reported as a [`RecoveryWarning::TornTail`];
-/// - any other damaged record (valid records follow it, or it is in an earlier segment, or
-///   its CRC is right but its content is not) is a [`JournalError::Corrupt`] naming the
-///   file and byte offset: recovery must refuse to start.
+///   [`JournalError::SeqGap`] naming the segments around the gap, an overlapping one a
+///   [`JournalError::SegmentOverlap`];
+/// - a last segment that is sealed (its writer moved on) must have its successor: a
+///   [`JournalError::MissingSegment`] otherwise;
+/// - a clean-shutdown marker ([`CLOSED_FILE`](super::CLOSED_FILE)) names the last seq:
+///   a journal that ends before it is a [`JournalError::RecordsMissing`];
+/// - an incomplete record at the very end of the last segment, with nothing valid after
+///   it, is a torn tail: it is truncated from the file (with [`JournalReader::open`]; not
+///   with [`JournalReader::open_read_only`]) and reported as a
+///   [`RecoveryWarning::TornTail`];
+/// - any other damaged record (a complete record failing its CRC, valid records after it,
+///   or in an earlier segment, or its CRC right but its content not) is a
+///   [`JournalError::Corrupt`] naming the file and byte offset: recovery must refuse to
+///   start.
+///
+/// What happens then depends on the [`RecoveryMode`] (the default,
+/// [`RecoveryMode::TolerateTornTail`], is as above).
 ///
 /// Segments wholly at or before `after_seq` are not read (a snapshot covers them).
 ///
@@ -336,8 +68,10 @@ impl SegmentScanner {
 /// # Ok::<(), ringbook::journal::JournalError>(())
 /// ```
 pub struct JournalReader {
+    dir: PathBuf,
     after_seq: u64,
     repair: bool,
+    mode: RecoveryMode,
     warn_behind: bool,
     segments: Vec<SegmentFile>,
     /// The next segment to open.
@@ -346,13 +80,27 @@ pub struct JournalReader {
     scanner: Option<(SegmentScanner, usize)>,
     /// The seq the next record must carry, once a segment has been opened.
     expected: Option<u64>,
+    /// The last segment finished, if it ended in a seal: its file, the seal's offset and
+    /// the next segment it names.
+    sealed: Option<(PathBuf, u64, u64)>,
+    /// The clean-shutdown marker, or why it could not be read.
+    marker: Result<Option<CleanShutdown>, Option<JournalError>>,
     report: RecoveryReport,
     finished: bool,
 }
 
+/// Where a point-in-time recovery cuts the journal.
+struct Cut {
+    /// The segment to truncate and the offset to cut it at.
+    truncate: Option<(PathBuf, u64)>,
+    /// The index of the first segment to set aside whole.
+    discard_from: usize,
+}
+
 impl JournalReader {
-    /// Opens the journal in `dir` for recovery: entries after `after_seq` are delivered,
-    /// and a torn tail is truncated. A missing directory is an empty journal.
+    /// Opens the journal in `dir` for recovery in the default mode
+    /// ([`RecoveryMode::TolerateTornTail`]): entries after `after_seq` are delivered, and
+    /// a torn tail is truncated. A missing directory is an empty journal.
     ///
     /// Run it before any [`JournalWriter`](super::JournalWriter) writes to `dir`: a record
     /// half-written by a live writer looks like a torn tail. Use
@@ -360,10 +108,10 @@ impl JournalReader {
     ///
     /// # Errors
     ///
-    /// [`JournalError::Io`] if the directory cannot be listed; [`JournalError::SeqGap`] if
-    /// the journal's first segment starts after `after_seq + 1` (records missing before it).
+    /// [`JournalError::Io`] if the directory cannot be listed. Damage is reported by
+    /// [`JournalReader::next_entry`].
     pub fn open(dir: &Path, after_seq: u64) -> Result<JournalReader, JournalError> {
-        JournalReader::new(dir, after_seq, true)
+        JournalReader::new(dir, after_seq, RecoveryMode::default(), true)
     }
 
     /// Like [`JournalReader::open`], but never modifies a file: a torn tail is reported
@@ -373,38 +121,65 @@ impl JournalReader {
     ///
     /// As [`JournalReader::open`].
     pub fn open_read_only(dir: &Path, after_seq: u64) -> Result<JournalReader, JournalError> {
-        JournalReader::new(dir, after_seq, false)
+        JournalReader::new(dir, after_seq, RecoveryMode::default(), false)
     }
 
-    fn new(dir: &Path, after_seq: u64, repair: bool) -> Result<JournalReader, JournalError> {
+    /// Opens the journal in `dir` for recovery in `mode`; with `repair: false` nothing is
+    /// modified (what would be truncated or set aside is only reported).
+    ///
+    /// # Errors
+    ///
+    /// As [`JournalReader::open`].
+    pub fn open_in_mode(
+        dir: &Path,
+        after_seq: u64,
+        mode: RecoveryMode,
+        repair: bool,
+    ) -> Result<JournalReader, JournalError> {
+        JournalReader::new(dir, after_seq, mode, repair)
+    }
+
+    fn new(
+        dir: &Path,
+        after_seq: u64,
+        mode: RecoveryMode,
+        repair: bool,
+    ) -> Result<JournalReader, JournalError> {
         let (segments, warnings) = list_segments(dir)?;
-        let first = match segments
+        let marker = match read_marker(dir) {
+            Ok(marker) => Ok(marker),
+            Err(e @ JournalError::BadCleanShutdownMarker { .. }) => Err(Some(e)),
+            Err(e) => return Err(e),
+        };
+        let (first, expected) = match segments
             .iter()
             .rposition(|s| s.first_seq <= after_seq.saturating_add(1))
         {
-            Some(first) => first,
-            None if segments.is_empty() => 0,
-            None => {
-                return Err(JournalError::SeqGap {
-                    before: None,
-                    after: segments[0].path.clone(),
-                    expected: after_seq + 1,
-                    found: segments[0].first_seq,
-                });
-            }
+            Some(first) => (first, None),
+            None if segments.is_empty() => (0, None),
+            // Records are missing before the first segment: opening it reports the gap.
+            None => (0, Some(after_seq + 1)),
         };
         Ok(JournalReader {
+            dir: dir.to_path_buf(),
             after_seq,
             repair,
+            mode,
             warn_behind: true,
             next_segment: first,
             scanner: None,
-            expected: None,
+            expected,
+            sealed: None,
             report: RecoveryReport {
                 segments_skipped: first,
+                clean_shutdown: marker
+                    .as_ref()
+                    .ok()
+                    .and_then(|m| m.as_ref().map(|m| m.last_seq)),
                 warnings,
                 ..RecoveryReport::default()
             },
+            marker,
             segments,
             finished: false,
         })
@@ -415,8 +190,9 @@ impl JournalReader {
     pub(crate) fn last_segment(
         dir: &Path,
     ) -> Result<(JournalReader, Option<SegmentFile>), JournalError> {
-        let mut reader = JournalReader::new(dir, u64::MAX, true)?;
+        let mut reader = JournalReader::new(dir, u64::MAX, RecoveryMode::default(), true)?;
         reader.warn_behind = false;
+        reader.expected = None;
         reader.next_segment = reader.segments.len().saturating_sub(1);
         reader.report.segments_skipped = reader.next_segment;
         let last = reader.segments.last().cloned();
@@ -427,8 +203,8 @@ impl JournalReader {
     ///
     /// # Errors
     ///
-    /// The first problem found that recovery cannot work around; see [`JournalReader`].
-    /// After an error the reader delivers nothing more.
+    /// The first problem found that the [`RecoveryMode`] does not work around; see
+    /// [`JournalReader`]. After an error the reader delivers nothing more.
     pub fn next_entry(&mut self) -> Result<Option<JournalEntry>, JournalError> {
         let result = self.advance();
         if result.is_err() {
@@ -452,14 +228,17 @@ impl JournalReader {
             match scanner.next()? {
                 Scan::Record(entry, offset) => {
                     if entry.seq != expected {
-                        return Err(JournalError::SeqMismatch {
+                        let error = JournalError::SeqMismatch {
                             file: scanner.path.clone(),
                             offset,
                             expected,
                             found: entry.seq,
-                        });
+                        };
+                        let cut = self.cut_at(index, offset);
+                        self.problem(error, cut)?;
+                        continue;
                     }
-                    self.expected = Some(expected + 1);
+                    self.expected = Some(expected.saturating_add(1));
                     self.report.records_read += 1;
                     self.report.last_seq = entry.seq;
                     if entry.seq > self.after_seq {
@@ -467,81 +246,335 @@ impl JournalReader {
                         return Ok(Some(entry));
                     }
                 }
-                Scan::End => self.scanner = None,
-                Scan::Bad(offset, error) => {
-                    let last = index + 1 == self.segments.len();
-                    let reason = error.reason().to_string();
-                    if let RecordError::Invalid(_) = error {
-                        return Err(JournalError::Corrupt {
-                            file: scanner.path.clone(),
-                            offset,
-                            reason: format!("{reason} (its CRC is valid: not a torn write)"),
-                        });
-                    }
-                    if !last {
-                        return Err(JournalError::Corrupt {
-                            file: scanner.path.clone(),
-                            offset,
-                            reason: format!(
-                                "{reason}; the segment is not the last, so this is not a torn \
-                                 tail"
-                            ),
-                        });
-                    }
-                    if let Some((at, seq)) = scanner.find_valid_after()? {
-                        return Err(JournalError::Corrupt {
-                            file: scanner.path.clone(),
-                            offset,
-                            reason: format!(
-                                "{reason}; a valid record (seq {seq}) follows at byte offset \
-                                 {at}, so this is not a torn tail"
-                            ),
-                        });
-                    }
+                Scan::Seal(seal, offset) => {
                     let file = scanner.path.clone();
-                    let dropped_bytes = scanner.file_len - offset;
-                    self.scanner = None;
-                    if self.repair {
-                        truncate(&file, offset)?;
+                    let trailing = scanner.file_len - scanner.pos;
+                    let reason = if seal.last_seq != expected.saturating_sub(1) {
+                        Some(format!(
+                            "the segment's seal names seq {} as its last record, but its last \
+                             record is seq {}",
+                            seal.last_seq,
+                            expected.saturating_sub(1)
+                        ))
+                    } else if seal.next_seq < expected {
+                        Some(format!(
+                            "the segment's seal names seq {} as the next segment's first, \
+                             before its own last record (seq {})",
+                            seal.next_seq,
+                            expected.saturating_sub(1)
+                        ))
+                    } else if trailing > 0 {
+                        Some(format!("{trailing} bytes follow the segment's seal"))
+                    } else {
+                        None
+                    };
+                    if let Some(reason) = reason {
+                        let cut = self.cut_at(index, offset);
+                        self.problem(
+                            JournalError::Corrupt {
+                                file,
+                                offset,
+                                reason,
+                            },
+                            cut,
+                        )?;
+                        continue;
                     }
-                    self.report.warnings.push(RecoveryWarning::TornTail {
-                        file,
-                        offset,
-                        dropped_bytes,
-                        reason,
-                        truncated: self.repair,
-                    });
+                    self.scanner = None;
+                    self.sealed = Some((file, offset, seal.next_seq));
                 }
+                Scan::End => {
+                    self.scanner = None;
+                    self.sealed = None;
+                }
+                Scan::Bad(offset, error) => self.bad_record(index, offset, error)?,
             }
         }
     }
 
+    /// A bad record at `offset` of segment `index`: a torn tail, or a problem.
+    fn bad_record(
+        &mut self,
+        index: usize,
+        offset: u64,
+        error: RecordError,
+    ) -> Result<(), JournalError> {
+        let expected = self.expected.expect("set when the segment opened");
+        let (scanner, _) = self.scanner.as_mut().expect("a segment is being read");
+        let file = scanner.path.clone();
+        let reason = error.reason().to_string();
+        let last = index + 1 == self.segments.len();
+        // A crash while the writer rotated: the next segment was created (header only) but
+        // this one's seal was not completely written.
+        let rotating = index + 2 == self.segments.len()
+            && fs::metadata(&self.segments[index + 1].path)
+                .is_ok_and(|m| m.len() == super::segment::SEGMENT_HEADER_LEN as u64);
+        let corrupt = |reason: String| JournalError::Corrupt {
+            file: file.clone(),
+            offset,
+            reason,
+        };
+        let closed_at = match &self.marker {
+            Ok(Some(marker)) if marker.last_seq >= expected => Some(marker.last_seq),
+            _ => None,
+        };
+        let problem = if let RecordError::Invalid(_) = error {
+            Some(corrupt(format!(
+                "{reason} (its CRC is valid: not a torn write)"
+            )))
+        } else if !last && !rotating {
+            Some(corrupt(format!(
+                "{reason}; the segment is not the last, so this is not a torn tail"
+            )))
+        } else if let Some(closed_at) = closed_at {
+            Some(corrupt(format!(
+                "{reason}; the journal was closed cleanly at seq {closed_at}, so record seq \
+                 {expected} was complete: it was damaged or cut after it was written, so this \
+                 is not a torn tail"
+            )))
+        } else if scanner.classify_tail(expected)? == Tail::Damaged {
+            Some(corrupt(format!(
+                "{reason}; a complete record (seq {expected} expected here) that fails its \
+                 check was damaged after it was written, so this is not a torn tail"
+            )))
+        } else if let Some((at, seq)) = scanner.find_valid_after()? {
+            Some(corrupt(format!(
+                "{reason}; a valid record (seq {seq}) follows at byte offset {at}, so this is \
+                 not a torn tail"
+            )))
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            let cut = self.cut_at(index, offset);
+            return self.problem(problem, cut);
+        }
+        let (scanner, _) = self.scanner.take().expect("a segment is being read");
+        let dropped_bytes = scanner.file_len - offset;
+        drop(scanner);
+        let reason = format!(
+            "{reason}; an incomplete write of the record after seq {} (a crash mid-write)",
+            expected.saturating_sub(1)
+        );
+        if self.mode == RecoveryMode::AbsoluteConsistency {
+            return Err(JournalError::TornTail {
+                file,
+                offset,
+                dropped_bytes,
+                reason,
+            });
+        }
+        if self.repair {
+            truncate(&file, offset)?;
+        }
+        self.sealed = None;
+        self.report.warnings.push(RecoveryWarning::TornTail {
+            file,
+            offset,
+            dropped_bytes,
+            reason,
+            truncated: self.repair,
+        });
+        Ok(())
+    }
+
+    /// The cut for a problem at `offset` in segment `index`: truncate it there, set aside
+    /// the segments after it.
+    fn cut_at(&self, index: usize, offset: u64) -> Cut {
+        Cut {
+            truncate: Some((self.segments[index].path.clone(), offset)),
+            discard_from: index + 1,
+        }
+    }
+
+    /// The cut for a problem with segment `index` itself (or, `index` past the last, with
+    /// the end of the journal): set it and the later ones aside, and remove the seal of the
+    /// segment before so the journal ends there.
+    fn cut_before(&self, index: usize) -> Result<Cut, JournalError> {
+        let truncate = match &self.sealed {
+            Some((file, offset, _)) => Some((file.clone(), *offset)),
+            // The segment before was not read (a snapshot covers it): look at its end.
+            None if index > 0 && self.report.segments_read == 0 => {
+                let before = &self.segments[index - 1].path;
+                trailing_seal(before)?.map(|offset| (before.clone(), offset))
+            }
+            None => None,
+        };
+        Ok(Cut {
+            truncate,
+            discard_from: index,
+        })
+    }
+
+    /// Returns `error`, unless the mode is point-in-time: then cuts the journal at `cut`
+    /// (when repairing), reports it, and ends the journal there.
+    fn problem(&mut self, error: JournalError, cut: Cut) -> Result<(), JournalError> {
+        if self.mode != RecoveryMode::PointInTime {
+            return Err(error);
+        }
+        self.scanner = None;
+        let mut set_aside = Vec::new();
+        if let Some((file, offset)) = &cut.truncate {
+            let len = fs::metadata(file)
+                .map_err(JournalError::io("stat", file))?
+                .len();
+            if len > *offset {
+                let saved = unused_name(&PathBuf::from(format!(
+                    "{}.cut-at-{offset}",
+                    file.display()
+                )));
+                if self.repair {
+                    save_tail(file, *offset, &saved)?;
+                    truncate(file, *offset)?;
+                }
+                set_aside.push(saved);
+            }
+        }
+        for segment in self.segments.get(cut.discard_from..).unwrap_or_default() {
+            let to = unused_name(&PathBuf::from(format!(
+                "{}.discarded",
+                segment.path.display()
+            )));
+            if self.repair {
+                fs::rename(&segment.path, &to)
+                    .map_err(JournalError::io("rename", &segment.path))?;
+            }
+            set_aside.push(to);
+        }
+        if self.repair {
+            // The journal ends elsewhere now: a marker naming the old end would be wrong.
+            remove_marker(&self.dir)?;
+            sync_dir(&self.dir)?;
+        }
+        self.marker = Ok(None);
+        self.report.clean_shutdown = None;
+        self.report.warnings.push(RecoveryWarning::PointInTimeCut {
+            problem: error
+                .to_string()
+                .trim_end_matches(SALVAGE_HINT)
+                .trim_end_matches("; ")
+                .to_string(),
+            last_seq: self.report.last_seq,
+            cut: cut.truncate,
+            set_aside,
+            applied: self.repair,
+        });
+        self.sealed = None;
+        self.next_segment = self.segments.len();
+        self.finish_checks()?;
+        self.finished = true;
+        Ok(())
+    }
+
     fn open_next_segment(&mut self) -> Result<(), JournalError> {
-        let Some(segment) = self.segments.get(self.next_segment) else {
-            self.finish();
+        if self.expected.is_none()
+            && self.next_segment > 0
+            && let Some(segment) = self.segments.get(self.next_segment)
+        {
+            // The segments before this first one read hold the seqs before its name's.
+            self.report.last_seq = segment.first_seq.saturating_sub(1);
+        }
+        let Some(segment) = self.segments.get(self.next_segment).cloned() else {
+            if let Some((sealed, offset, next_seq)) = self.sealed.clone() {
+                let error = JournalError::MissingSegment {
+                    sealed,
+                    offset,
+                    next_seq,
+                    closed_last_seq: self.report.clean_shutdown,
+                };
+                let cut = self.cut_before(self.segments.len())?;
+                return self.problem(error, cut);
+            }
+            self.finish_checks()?;
+            self.finished = true;
             return Ok(());
         };
         if let Some(expected) = self.expected
             && segment.first_seq != expected
         {
-            return Err(JournalError::SeqGap {
-                before: Some(self.segments[self.next_segment - 1].path.clone()),
-                after: segment.path.clone(),
-                expected,
-                found: segment.first_seq,
-            });
+            let before = self
+                .next_segment
+                .checked_sub(1)
+                .map(|i| self.segments[i].path.clone());
+            let error = match before {
+                Some(before) if segment.first_seq < expected => JournalError::SegmentOverlap {
+                    before,
+                    after: segment.path.clone(),
+                    expected,
+                    found: segment.first_seq,
+                },
+                before => JournalError::SeqGap {
+                    before,
+                    after: segment.path.clone(),
+                    expected,
+                    found: segment.first_seq,
+                },
+            };
+            let cut = self.cut_before(self.next_segment)?;
+            return self.problem(error, cut);
+        }
+        let mut scanner = SegmentScanner::open(&segment.path)?;
+        if let Err(problem) = scanner.read_header(segment.first_seq)? {
+            let error = JournalError::BadSegmentHeader {
+                file: segment.path.clone(),
+                problem,
+            };
+            let cut = self.cut_before(self.next_segment)?;
+            return self.problem(error, cut);
         }
         self.expected = Some(segment.first_seq);
         self.report.last_seq = segment.first_seq.saturating_sub(1);
-        self.scanner = Some((SegmentScanner::open(&segment.path)?, self.next_segment));
+        self.scanner = Some((scanner, self.next_segment));
         self.report.segments_read += 1;
         self.next_segment += 1;
         Ok(())
     }
 
-    fn finish(&mut self) {
-        self.finished = true;
+    /// The checks at the end of the journal: its clean-shutdown marker, the snapshot it
+    /// must reach.
+    fn finish_checks(&mut self) -> Result<(), JournalError> {
+        let last_seq = self.report.last_seq;
+        match std::mem::replace(&mut self.marker, Ok(None)) {
+            Err(Some(error)) => self.problem(
+                error,
+                Cut {
+                    truncate: None,
+                    discard_from: usize::MAX,
+                },
+            )?,
+            Ok(Some(marker)) if marker.last_seq != last_seq => {
+                let error = if last_seq < marker.last_seq {
+                    JournalError::RecordsMissing {
+                        closed_last_seq: marker.last_seq,
+                        closed_segment: marker.segment.clone(),
+                        journal_last_seq: last_seq,
+                        marker: marker.file,
+                    }
+                } else {
+                    JournalError::RecordsAfterShutdown {
+                        marker: marker.file,
+                        closed_last_seq: marker.last_seq,
+                        journal_last_seq: last_seq,
+                    }
+                };
+                self.problem(
+                    error,
+                    Cut {
+                        truncate: None,
+                        discard_from: usize::MAX,
+                    },
+                )?;
+            }
+            _ => {}
+        }
         if self.warn_behind && self.report.last_seq < self.after_seq {
+            if self.mode == RecoveryMode::AbsoluteConsistency {
+                return Err(JournalError::JournalBehindSnapshot {
+                    journal_last_seq: self.report.last_seq,
+                    snapshot_seq: self.after_seq,
+                });
+            }
+            self.warn_behind = false;
             self.report
                 .warnings
                 .push(RecoveryWarning::JournalBehindSnapshot {
@@ -549,6 +582,7 @@ impl JournalReader {
                     snapshot_seq: self.after_seq,
                 });
         }
+        Ok(())
     }
 
     /// What has been found so far; complete once [`JournalReader::next_entry`] returned
@@ -575,23 +609,12 @@ impl fmt::Debug for JournalReader {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("JournalReader")
             .field("after_seq", &self.after_seq)
+            .field("mode", &self.mode)
             .field("repair", &self.repair)
             .field("segments", &self.segments.len())
             .field("report", &self.report)
             .finish_non_exhaustive()
     }
-}
-
-/// Cuts `file` to `len` bytes and makes that durable.
-fn truncate(file: &Path, len: u64) -> Result<(), JournalError> {
-    let handle = OpenOptions::new()
-        .write(true)
-        .open(file)
-        .map_err(JournalError::io("open for truncation", file))?;
-    handle
-        .set_len(len)
-        .map_err(JournalError::io("truncate", file))?;
-    handle.sync_all().map_err(JournalError::io("fsync", file))
 }
 
 /// Calls `f` with every entry after `after_seq`, in seq order, streaming; truncates a torn
@@ -628,21 +651,4 @@ pub fn read_journal(
     let mut entries = Vec::new();
     let report = for_each_entry(dir, after_seq, |e| entries.push(e))?;
     Ok((entries, report))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn segment_names_sort_and_parse() {
-        assert_eq!(segment_name(1), "00000000000000000001.journal");
-        assert_eq!(segment_name(u64::MAX), "18446744073709551615.journal");
-        assert_eq!(parse_segment_name(&segment_name(42)), Some(42));
-        assert_eq!(parse_segment_name("1.journal"), None);
-        assert_eq!(parse_segment_name("0000000000000000000x.journal"), None);
-        assert_eq!(parse_segment_name("00000000000000000001.snap"), None);
-        assert_eq!(parse_segment_name("99999999999999999999.journal"), None);
-        assert!(segment_name(9) < segment_name(10));
-    }
 }

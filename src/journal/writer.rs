@@ -5,9 +5,11 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use super::closed::{remove_marker, write_marker};
 use super::error::JournalError;
 use super::reader::{JournalReader, RecoveryReport, segment_name};
 use super::record::{JournalEntry, MAX_RECORD_LEN, encode_record};
+use super::segment::{SEAL_LEN, SEGMENT_HEADER_LEN, Seal, encode_header, encode_seal};
 use super::{DirLock, JournalConfig, SyncPolicy};
 
 /// The buffer's starting capacity: a few hundred records.
@@ -20,8 +22,9 @@ pub struct JournalStats {
     pub records: u64,
     /// Commits that wrote at least one record.
     pub batches: u64,
-    /// `write` calls made to segment files: one per batch, one more per segment a batch
-    /// runs into.
+    /// `write` calls of records made to segment files: one per batch, one more per segment
+    /// a batch runs into. (Each new segment also costs one write of its header and one of
+    /// the previous segment's seal, not counted here.)
     pub write_calls: u64,
     /// Bytes written to segment files.
     pub bytes: u64,
@@ -52,11 +55,16 @@ struct Segment {
 /// Seqs must be consecutive: the first record of a new journal is seq 1 (or what
 /// [`JournalWriter::set_next_seq`] says), then +1 each.
 ///
-/// Rotating to a new segment always `fdatasync`s the finished segment and `fsync`s the
-/// directory, whatever the policy (once per segment): so only the last segment can ever
-/// end in a torn record.
+/// Rotating to a new segment, whatever the policy (once per segment): the new segment is
+/// created under a temporary name with its header, `fdatasync`ed and renamed into place,
+/// the directory `fsync`ed; then the finished segment gets its seal (naming the new
+/// segment's first seq) and is `fdatasync`ed. So only the last segment can ever end in a
+/// torn record, a segment file always has its header, and the loss of a whole last
+/// segment shows as a seal naming a segment that is not there.
 ///
-/// Dropping the writer commits what is buffered (best effort, errors logged); call
+/// [`JournalWriter::close`] syncs everything and leaves a clean-shutdown marker
+/// ([`CLOSED_FILE`](super::CLOSED_FILE)) naming the last seq; opening the journal removes
+/// it. Dropping the writer does the same, best effort (errors logged); call
 /// [`JournalWriter::close`] to see errors.
 ///
 /// # Examples
@@ -107,9 +115,13 @@ pub struct JournalWriter {
     last_sync: Instant,
     stats: JournalStats,
     poisoned: bool,
+    /// Closed cleanly: the marker is written.
+    closed: bool,
     opening: RecoveryReport,
     /// The directory's lock, held as long as the writer lives.
-    _lock: DirLock,
+    lock: Option<DirLock>,
+    /// Whether opening created the directory.
+    created_dir: bool,
 }
 
 impl JournalWriter {
@@ -120,26 +132,30 @@ impl JournalWriter {
     /// [`JournalWriter::set_next_seq`] says otherwise.
     ///
     /// Only the last segment is read: run recovery ([`JournalReader`]) first to validate
-    /// the whole journal.
+    /// the whole journal. A clean-shutdown marker is checked against it, then removed.
     ///
     /// # Errors
     ///
     /// [`JournalError::Config`] for a zero `segment_bytes`; [`JournalError::Locked`] if
     /// another writer holds the directory (the writer keeps its lock until dropped);
     /// [`JournalError::Io`] if the directory or segment cannot be created or opened;
-    /// [`JournalError::Corrupt`] or [`JournalError::SeqMismatch`] if the last segment is
-    /// damaged other than at its end.
+    /// [`JournalError::Corrupt`], [`JournalError::SeqMismatch`],
+    /// [`JournalError::BadSegmentHeader`], [`JournalError::MissingSegment`] or
+    /// [`JournalError::RecordsMissing`] if the last segment is damaged other than by a torn
+    /// tail.
     pub fn open(dir: &Path, config: JournalConfig) -> Result<JournalWriter, JournalError> {
         if config.segment_bytes == 0 {
             return Err(JournalError::Config(
                 "segment_bytes must be at least 1".into(),
             ));
         }
+        let created_dir = !dir.exists();
         fs::create_dir_all(dir).map_err(JournalError::io("create directory", dir))?;
         let lock = DirLock::acquire(dir)?;
         let (mut reader, last) = JournalReader::last_segment(dir)?;
         while reader.next_entry()?.is_some() {}
         let opening = reader.into_report();
+        remove_marker(dir)?;
         let last_seq = opening.last_seq;
         let segment = match last {
             Some(last) => {
@@ -172,8 +188,10 @@ impl JournalWriter {
             last_sync: Instant::now(),
             stats: JournalStats::default(),
             poisoned: false,
+            closed: false,
             opening,
-            _lock: lock,
+            lock: Some(lock),
+            created_dir,
         })
     }
 
@@ -207,26 +225,23 @@ impl JournalWriter {
         if next_seq == self.next_seq {
             return Ok(());
         }
+        if next_seq == u64::MAX {
+            return Err(bad("seq 18446744073709551615 leaves no seq after it".into()));
+        }
         if next_seq < self.next_seq || next_seq == 0 {
             return Err(bad(format!(
                 "the journal already holds seqs up to {}",
                 self.last_seq()
             )));
         }
-        if let Some(segment) = self.segment.take() {
-            if segment.len == 0 {
-                fs::remove_file(&segment.path)
-                    .map_err(JournalError::io("remove empty segment", &segment.path))?;
-                sync_dir(&self.dir)?;
-            } else {
-                segment
-                    .file
-                    .sync_data()
-                    .map_err(JournalError::io("fdatasync", &segment.path))?;
-                self.stats.syncs += 1;
-            }
+        // Seal the current segment naming the new one, created now: the journal says
+        // where it goes on, and a crash here leaves nothing that looks like lost records.
+        let result = self.rotate(next_seq);
+        if result.is_err() {
+            self.poisoned = true;
         }
-        self.tail = None;
+        result?;
+        self.tail = Some(SEGMENT_HEADER_LEN as u64);
         self.next_seq = next_seq;
         self.committed_seq = next_seq - 1;
         self.synced_seq = next_seq - 1;
@@ -252,10 +267,15 @@ impl JournalWriter {
         self.check_poisoned()?;
         let len = entry.record_len() as u64;
         let tail = match self.tail {
-            Some(tail) if tail == 0 || tail + len <= self.config.segment_bytes => tail,
+            Some(tail)
+                if tail <= SEGMENT_HEADER_LEN as u64
+                    || tail + len + SEAL_LEN as u64 <= self.config.segment_bytes =>
+            {
+                tail
+            }
             _ => {
                 self.splits.push((self.buf.len(), entry.seq));
-                0
+                SEGMENT_HEADER_LEN as u64
             }
         };
         encode_record(entry, &mut self.buf);
@@ -302,13 +322,37 @@ impl JournalWriter {
         result
     }
 
-    /// Commits and syncs everything, then closes the journal.
+    /// Commits and syncs everything, then closes the journal, leaving the clean-shutdown
+    /// marker ([`CLOSED_FILE`](super::CLOSED_FILE)) that names its last seq, its last
+    /// segment and that segment's length: recovery then knows which records must be there.
     ///
     /// # Errors
     ///
-    /// As [`JournalWriter::sync`].
+    /// As [`JournalWriter::sync`], and [`JournalError::Io`] if the marker cannot be written.
     pub fn close(mut self) -> Result<(), JournalError> {
-        self.sync()
+        self.close_cleanly()
+    }
+
+    fn close_cleanly(&mut self) -> Result<(), JournalError> {
+        self.sync()?;
+        if self.segment.is_none() {
+            // No segment was ever written: there is no journal here to vouch for.
+            self.closed = true;
+            return Ok(());
+        }
+        let (name, bytes) = match &self.segment {
+            Some(segment) => (
+                segment
+                    .path
+                    .file_name()
+                    .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+                segment.len,
+            ),
+            None => (String::new(), 0),
+        };
+        write_marker(&self.dir, self.last_seq(), &name, bytes)?;
+        self.closed = true;
+        Ok(())
     }
 
     /// The seq of the last record appended (buffered or written); 0 for an empty journal.
@@ -401,26 +445,61 @@ impl JournalWriter {
         Ok(())
     }
 
-    /// Finishes the current segment (durably) and creates the one starting at `first_seq`.
+    /// Creates the segment starting at `first_seq` (header written and synced under a
+    /// temporary name, then renamed), then seals the current one naming it, durably.
     fn rotate(&mut self, first_seq: u64) -> Result<(), JournalError> {
-        if let Some(old) = self.segment.take() {
+        let path = self.dir.join(segment_name(first_seq));
+        let tmp = self.dir.join(format!("{}.tmp", segment_name(first_seq)));
+        if path.exists() {
+            // Never replace a segment: its records would be lost.
+            return Err(JournalError::io("create segment", &path)(
+                std::io::Error::new(
+                    std::io::ErrorKind::AlreadyExists,
+                    "a segment of that name already exists",
+                ),
+            ));
+        }
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&tmp)
+            .map_err(JournalError::io("create segment", &tmp))?;
+        file.write_all(&encode_header(first_seq))
+            .map_err(JournalError::io("write", &tmp))?;
+        file.sync_data()
+            .map_err(JournalError::io("fdatasync", &tmp))?;
+        self.stats.syncs += 1;
+        fs::rename(&tmp, &path).map_err(JournalError::io("rename", &tmp))?;
+        drop(file);
+        let file = OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .map_err(JournalError::io("open", &path))?;
+        sync_dir(&self.dir)?;
+        self.stats.segments_created += 1;
+        if let Some(mut old) = self.segment.take() {
+            let seal = encode_seal(Seal {
+                next_seq: first_seq,
+                last_seq: first_seq.min(self.next_seq) - 1,
+            });
+            old.file
+                .write_all(&seal)
+                .map_err(JournalError::io("write", &old.path))?;
             old.file
                 .sync_data()
                 .map_err(JournalError::io("fdatasync", &old.path))?;
             self.stats.syncs += 1;
-            // Everything before this segment's first record is in the old one, now durable.
-            self.synced_seq = first_seq - 1;
+            // Everything before the new segment's first record is in the old one, now
+            // durable.
+            self.synced_seq = self.synced_seq.max(first_seq.min(self.next_seq) - 1);
             self.last_sync = Instant::now();
         }
-        let path = self.dir.join(segment_name(first_seq));
-        let file = OpenOptions::new()
-            .append(true)
-            .create_new(true)
-            .open(&path)
-            .map_err(JournalError::io("create segment", &path))?;
-        sync_dir(&self.dir)?;
-        self.stats.segments_created += 1;
-        self.segment = Some(Segment { file, path, len: 0 });
+        self.segment = Some(Segment {
+            file,
+            path,
+            len: SEGMENT_HEADER_LEN as u64,
+        });
         Ok(())
     }
 
@@ -460,11 +539,23 @@ impl JournalWriter {
 
 impl Drop for JournalWriter {
     fn drop(&mut self) {
-        if !self.buf.is_empty()
+        if !self.closed
             && !self.poisoned
-            && let Err(e) = self.commit_batch()
+            && let Err(e) = self.close_cleanly()
         {
-            tracing::error!(error = %e, "journal: committing buffered records on drop failed");
+            tracing::error!(error = %e, "journal: closing on drop failed");
+        }
+        // A writer that never had a segment leaves nothing behind: not its lock file, not
+        // the directory it created.
+        if let Some(lock) = self.lock.take() {
+            if self.segment.is_none() {
+                lock.release_and_remove_if_created();
+                if self.created_dir {
+                    let _ = fs::remove_dir(&self.dir);
+                }
+            } else {
+                drop(lock);
+            }
         }
     }
 }

@@ -4,8 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::error::OrderbookManagerError;
-
-use crate::journal::JournalConfig;
+use crate::journal::{JournalConfig, RecoveryMode};
 use crate::pipeline::WaitStrategy;
 
 /// Where and how the engine journals its input and takes snapshots.
@@ -24,6 +23,9 @@ pub struct JournalOptions {
     ///
     /// [`prune`]: crate::journal::prune
     pub keep_snapshots: Option<usize>,
+    /// How recovery treats a damaged journal when the manager is built on it; default
+    /// [`RecoveryMode::TolerateTornTail`].
+    pub recovery: RecoveryMode,
 }
 
 impl JournalOptions {
@@ -35,6 +37,7 @@ impl JournalOptions {
             config: JournalConfig::default(),
             snapshot_every: None,
             keep_snapshots: None,
+            recovery: RecoveryMode::default(),
         }
     }
 }

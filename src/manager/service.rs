@@ -25,7 +25,7 @@ use crate::pipeline::{
     ROOM_PAUSE, RoomBell, Shared, SlotFlag, SlotFlags, SnapshotPlan, Start, WaitStrategy,
     ingress_ring,
 };
-use crate::recovery::recover;
+use crate::recovery::recover_in_mode;
 use crate::registry::InstrumentRegistry;
 use crate::result::RejectReason;
 use crate::subscriber::Subscriber;
@@ -196,8 +196,13 @@ impl OrderbookManagerBuilder {
                     dir: options.dir.clone(),
                     source,
                 };
-                let recovered =
-                    recover(&options.dir, self.instruments, &mut |_| {}).map_err(journal_error)?;
+                let recovered = recover_in_mode(
+                    &options.dir,
+                    self.instruments,
+                    options.recovery,
+                    &mut |_| {},
+                )
+                .map_err(journal_error)?;
                 let mut writer =
                     JournalWriter::open(&options.dir, options.config).map_err(journal_error)?;
                 if writer.last_seq() != recovered.last_seq {

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 use ringbook::flow::{JsonlWriter, parse_id};
-use ringbook::{OrderbookResult, Uuid, recover};
+use ringbook::journal::{RecoveryMode, holds_journal};
+use ringbook::{OrderbookResult, Uuid, recover_in_mode};
 
 use crate::{Failure, output};
 
@@ -22,6 +23,12 @@ pub(crate) struct RecoverArgs {
     /// Register these instruments too (comma-separated UUIDs or decimal integers).
     #[arg(long, value_delimiter = ',', value_parser = parse_id)]
     instruments: Option<Vec<Uuid>>,
+    /// How to treat damage: `tolerate-torn-tail` (truncate an incomplete final record,
+    /// refuse anything else), `absolute-consistency` (refuse any damage, change nothing),
+    /// `point-in-time` (keep the records before the first problem; the bytes and segments
+    /// after it are renamed aside, never deleted).
+    #[arg(long, default_value = "tolerate-torn-tail", value_name = "MODE")]
+    mode: RecoveryMode,
 }
 
 pub(crate) fn run(args: RecoverArgs) -> Result<(), Failure> {
@@ -30,6 +37,22 @@ pub(crate) fn run(args: RecoverArgs) -> Result<(), Failure> {
             "{} is not a journal directory",
             args.journal.display()
         )));
+    }
+    match holds_journal(&args.journal) {
+        Ok(true) => {}
+        Ok(false) => {
+            return Err(Failure::other(format!(
+                "{} is not a journal directory: it holds no segment (*.journal), snapshot \
+                 (snapshot-*.snap), clean-shutdown marker (CLOSED) or LOCK file",
+                args.journal.display()
+            )));
+        }
+        Err(e) => {
+            return Err(Failure::other(format!(
+                "cannot read {}: {e}",
+                args.journal.display()
+            )));
+        }
     }
     let mut events = match &args.output {
         Some(path) => Some(JsonlWriter::new(output::open(Some(path))?)),
@@ -47,9 +70,10 @@ pub(crate) fn run(args: RecoverArgs) -> Result<(), Failure> {
             }
         }
     };
-    let recovered = recover(
+    let recovered = recover_in_mode(
         &args.journal,
         args.instruments.unwrap_or_default(),
+        args.mode,
         &mut sink,
     )
     .map_err(|e| Failure::other(format!("cannot recover {}: {e}", args.journal.display())))?;
@@ -68,6 +92,7 @@ pub(crate) fn run(args: RecoverArgs) -> Result<(), Failure> {
             None => writeln!(out, "snapshot: none")?,
         }
         writeln!(out, "replayed: {} journal records", recovered.replayed)?;
+        writeln!(out, "mode: {}", args.mode)?;
         writeln!(out, "last seq: {}", recovered.last_seq)?;
         for warning in &recovered.warnings {
             writeln!(out, "warning: {warning}")?;

@@ -332,6 +332,7 @@ pub(crate) fn run_bench(mut args: BenchArgs, engine: &EngineArgs) -> Result<(), 
             },
             snapshot_every: None,
             keep_snapshots: None,
+            recovery: ringbook::journal::RecoveryMode::default(),
         });
         engines.push(EngineKind::Ringbook(journaled));
     }
