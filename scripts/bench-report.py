@@ -98,7 +98,7 @@ if pipe:
     print("The baseline is the original module's design (a thread and a bounded channel per book,")
     print("`RwLock<HashMap<Uuid, Sender>>` routing, an `RwLock<HashSet>` of halts), same run.\n")
     print("`ringbook` runs the engine's default configuration (nothing pinned); `ringbook-pinned` the")
-    print("deployment DESIGN.md draws, the book consumer pinned to a core of its own (the first two")
+    print("deployment [docs/ARCHITECTURE.md](docs/ARCHITECTURE.md) describes, the book consumer pinned to a core of its own (the first two")
     print("allowed cores: sequencer, event manager and sender on the first, the book consumer on the")
     print("second); the baseline pins nothing, as designed.\n")
     print("| instruments | ringbook | ringbook-pinned | baseline | ratio | ratio, pinned |\n|---|---|---|---|---|---|")
@@ -249,7 +249,7 @@ def ratio(name, a, b, key):
 
 print("## Targets\n")
 print("Each target of the issues, against the figure above that measures it. The pipeline's")
-print("throughput target is measured on the deployment DESIGN.md draws: the book consumer")
+print("throughput target is measured on the deployment [docs/ARCHITECTURE.md](docs/ARCHITECTURE.md) describes: the book consumer")
 print("pinned to a core (`--cores`), against the baseline as the original design runs it, nothing")
 print("pinned. Pinning is a configuration option and not the engine's default (a machine with")
 print("fewer cores than threads must never stall), so the default's figures follow the table.\n")

@@ -10,10 +10,10 @@
 //!
 //! Three engines per instrument count:
 //! - `ringbook`: the engine's default configuration, no thread pinned;
-//! - `ringbook-pinned`: the deployment DESIGN.md draws, book consumer pinned to a core of its
-//!   own (`cores` = the first two allowed cores: the sequencer and event manager on the
-//!   first, the book consumer on the second, and the sending thread on the first); only on
-//!   a machine with two or more allowed cores;
+//! - `ringbook-pinned`: the deployment `docs/ARCHITECTURE.md` describes, book consumer
+//!   pinned to a core of its own (`cores` = the first two allowed cores: the sequencer and
+//!   event manager on the first, the book consumer on the second, and the sending thread on
+//!   the first); only on a machine with two or more allowed cores;
 //! - `baseline`: the original design as it was built, its threads left to the scheduler.
 
 // criterion_group! and criterion_main! generate undocumented public items.

@@ -34,7 +34,7 @@ enum Engine {
 /// Arguments of `ringbook replay`.
 #[derive(Args, Debug)]
 pub(crate) struct ReplayArgs {
-    /// The order-flow file (CSV, see FLOW-FORMAT.md); `-` reads stdin.
+    /// The order-flow file (CSV, see docs/FLOW-FORMAT.md); `-` reads stdin.
     flow: PathBuf,
     /// Register exactly these instruments (comma-separated UUIDs or decimal integers);
     /// ops on any other are rejected. By default every instrument named in the file is

@@ -1,5 +1,5 @@
 //! Integration tests of `ringbook replay`, run as a process, against the contract in
-//! `shared/spec/FLOW-FORMAT.md`:
+//! `docs/FLOW-FORMAT.md`:
 //!
 //! - malformed flow files stop the run with exit status 2 and `line N: ...` on stderr,
 //!   after the events of the lines before the bad one;

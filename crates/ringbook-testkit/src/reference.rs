@@ -1,5 +1,5 @@
 //! A deliberately naive reference order book, written straight from
-//! `shared/spec/FLOW-FORMAT.md` and sharing no code with `src/book`.
+//! `docs/FLOW-FORMAT.md` and sharing no code with `src/book`.
 //!
 //! Resting orders live in one `Vec`, each stamped with an arrival number. Every question is
 //! answered by a linear scan; the next maker is found by sorting candidates by price (best

@@ -1,4 +1,4 @@
-//! One test per rule of `shared/spec/FLOW-FORMAT.md`, through the public API.
+//! One test per rule of `docs/FLOW-FORMAT.md`, through the public API.
 //!
 //! Every command goes to both `ringbook::OrderBook` and the naive reference book; the two
 //! must agree, the book must pass `check_integrity`, and each test asserts the exact
