@@ -8,7 +8,7 @@
 //!   per line, optionally `id,symbol`).
 
 mod csv;
-mod r#gen;
+mod generator;
 mod instruments;
 
 mod jsonl;
@@ -17,7 +17,7 @@ mod quote;
 pub use csv::{
     FLOW_HEADER, FlowError, FlowReader, UTF8_BOM, parse_id, write_flow_header, write_flow_line,
 };
-pub use r#gen::{FlowGenerator, GenConfig};
+pub use generator::{FlowGenerator, GenConfig};
 pub use instruments::{
     InstrumentEntry, InstrumentsError, InstrumentsFileError, read_instruments,
     read_instruments_file, with_instrument,
