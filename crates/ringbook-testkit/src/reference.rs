@@ -253,6 +253,8 @@ impl NaiveBook {
                 out.push(OrderbookResult::Expired {
                     instrument_id: self.instrument,
                     order_id: id,
+                    side: order.side,
+                    price: limit,
                     remaining_qty: remaining,
                 })
             }
@@ -267,6 +269,8 @@ impl NaiveBook {
                 out.push(OrderbookResult::Cancelled {
                     instrument_id: self.instrument,
                     order_id,
+                    side: gone.side,
+                    price: gone.price,
                     remaining_qty: gone.qty,
                 });
             }
@@ -291,8 +295,11 @@ impl NaiveBook {
         out.push(OrderbookResult::Modified {
             instrument_id: self.instrument,
             order_id,
+            side: old.side,
             price,
             qty,
+            old_price: old.price,
+            old_qty: old.qty,
             priority_kept,
         });
         if priority_kept {

@@ -160,6 +160,10 @@ pub enum OrderbookResult {
         instrument_id: Uuid,
         /// The removed order.
         order_id: Uuid,
+        /// Its side.
+        side: Side,
+        /// The price it rested at.
+        price: Price,
         /// Its open quantity when removed.
         remaining_qty: Qty,
     },
@@ -169,6 +173,10 @@ pub enum OrderbookResult {
         instrument_id: Uuid,
         /// The order.
         order_id: Uuid,
+        /// Its side.
+        side: Side,
+        /// Its limit price; `None` for a market order.
+        price: Option<Price>,
         /// The quantity that did not trade.
         remaining_qty: Qty,
     },
@@ -178,10 +186,16 @@ pub enum OrderbookResult {
         instrument_id: Uuid,
         /// The order.
         order_id: Uuid,
+        /// Its side.
+        side: Side,
         /// Its new price.
         price: Price,
         /// Its new open quantity.
         qty: Qty,
+        /// The price it rested at before the modify.
+        old_price: Price,
+        /// Its open quantity before the modify.
+        old_qty: Qty,
         /// Whether it kept its place in the queue.
         priority_kept: bool,
     },
@@ -200,7 +214,7 @@ pub enum OrderbookResult {
         /// The book.
         instrument_id: Uuid,
         /// Its top of book and counts. Boxed: its 128-bit totals would otherwise make
-        /// every event 112 bytes, where the largest other (a trade) is 88.
+        /// every event 112 bytes, where the largest others (a trade, a modify) are 88.
         status: Box<BookStatus>,
     },
     /// A snapshot op. Boxed: snapshots are rare and large, other events small.

@@ -154,7 +154,9 @@ fn check_flow(profile: Profile, flow: &[Command]) -> Result<(), TestCaseError> {
     let mut events: Vec<OrderbookResult> = Vec::new();
     for (step, command) in flow.iter().enumerate() {
         events.clear();
+        let before = command.order_id().and_then(|id| book.resting_order(&id));
         book.apply(command, &mut |e| events.push(e));
+        check_order_fields(command, before, &events)?;
         let expected = naive.apply(command);
         prop_assert_eq!(
             &events,
@@ -170,6 +172,76 @@ fn check_flow(profile: Profile, flow: &[Command]) -> Result<(), TestCaseError> {
             )));
         }
         check_queries(profile, &book, &naive, step)?;
+    }
+    Ok(())
+}
+
+/// The order fields of `cancelled`, `expired` and `modified` against what the command and
+/// the book said before it, independently of the reference book: a cancel reports the
+/// side, price and open quantity the order rested with; a modify its side, the command's
+/// price and quantity, and the order's price and open quantity before it; an expiry the
+/// add's side and limit (none for a market order). `before` is the book's
+/// `resting_order` of the command's id before the command.
+fn check_order_fields(
+    command: &Command,
+    before: Option<(Side, i64, u64)>,
+    events: &[OrderbookResult],
+) -> Result<(), TestCaseError> {
+    for event in events {
+        match (command, event) {
+            (
+                Command::Cancel { .. },
+                OrderbookResult::Cancelled {
+                    side,
+                    price,
+                    remaining_qty,
+                    ..
+                },
+            ) => {
+                prop_assert_eq!(
+                    Some((*side, *price, *remaining_qty)),
+                    before,
+                    "{:?}",
+                    command
+                );
+            }
+            (
+                Command::Modify {
+                    price: new_price,
+                    qty: new_qty,
+                    ..
+                },
+                OrderbookResult::Modified {
+                    side,
+                    price,
+                    qty,
+                    old_price,
+                    old_qty,
+                    ..
+                },
+            ) => {
+                prop_assert_eq!(Some((*side, *old_price, *old_qty)), before, "{:?}", command);
+                prop_assert_eq!((*price, *qty), (*new_price, *new_qty), "{:?}", command);
+            }
+            (
+                Command::Add(order),
+                OrderbookResult::Expired {
+                    order_id,
+                    side,
+                    price,
+                    ..
+                },
+            ) => {
+                prop_assert_eq!(*order_id, order.order_id);
+                prop_assert_eq!(*side, order.side, "{:?}", command);
+                prop_assert_eq!(*price, order.limit_price(), "{:?}", command);
+                prop_assert_eq!(price.is_none(), order.kind == OrderKind::Market);
+            }
+            (_, OrderbookResult::Cancelled { .. } | OrderbookResult::Modified { .. }) => {
+                return Err(TestCaseError::fail(format!("{event:?} from {command:?}")));
+            }
+            _ => {}
+        }
     }
     Ok(())
 }
@@ -310,7 +382,9 @@ fn agrees_with_reference(commands: impl IntoIterator<Item = Command>, check_ever
     let mut trades = 0usize;
     for (step, command) in commands.into_iter().enumerate() {
         events.clear();
+        let before = command.order_id().and_then(|id| book.resting_order(&id));
         book.apply(&command, &mut |e| events.push(e));
+        check_order_fields(&command, before, &events).unwrap();
         assert_eq!(events, naive.apply(&command), "step {step}: {command:?}");
         trades += events
             .iter()
@@ -418,6 +492,9 @@ fn generators_cover_every_rule() {
                         OrderbookResult::Trade { qty, .. } if *qty > 1 << 61 => {
                             "huge trade".to_string()
                         }
+                        OrderbookResult::Expired { price: None, .. } => {
+                            "expired market".to_string()
+                        }
                         other => other.type_name().to_string(),
                     };
                     seen.insert(label);
@@ -461,6 +538,7 @@ fn generators_cover_every_rule() {
         "huge trade",
         "cancelled",
         "expired",
+        "expired market",
         "halted",
         "resumed",
         "status",

@@ -190,28 +190,45 @@ fn trade(
     }
 }
 
-fn cancelled(n: u128, remaining_qty: u64) -> OrderbookResult {
+fn cancelled(n: u128, side: Side, price: i64, remaining_qty: u64) -> OrderbookResult {
     OrderbookResult::Cancelled {
         instrument_id: INSTRUMENT,
         order_id: id(n),
+        side,
+        price,
         remaining_qty,
     }
 }
 
-fn expired(n: u128, remaining_qty: u64) -> OrderbookResult {
+fn expired(n: u128, side: Side, price: Option<i64>, remaining_qty: u64) -> OrderbookResult {
     OrderbookResult::Expired {
         instrument_id: INSTRUMENT,
         order_id: id(n),
+        side,
+        price,
         remaining_qty,
     }
 }
 
-fn modified(n: u128, price: i64, qty: u64, priority_kept: bool) -> OrderbookResult {
+/// A `modified` event, its fields in the flow format's order: the new price and open
+/// quantity, then the old ones.
+fn modified(
+    n: u128,
+    side: Side,
+    price: i64,
+    qty: u64,
+    old_price: i64,
+    old_qty: u64,
+    priority_kept: bool,
+) -> OrderbookResult {
     OrderbookResult::Modified {
         instrument_id: INSTRUMENT,
         order_id: id(n),
+        side,
         price,
         qty,
+        old_price,
+        old_qty,
         priority_kept,
     }
 }
@@ -337,7 +354,7 @@ fn cancel_of_a_cancelled_or_filled_order_is_unknown_order() {
     let mut b = Books::new();
     rests(&mut b, 1, Buy, 100, 5);
     rests(&mut b, 2, Buy, 100, 5);
-    assert_eq!(b.cancel(1), vec![cancelled(1, 5)]);
+    assert_eq!(b.cancel(1), vec![cancelled(1, Buy, 100, 5)]);
     assert_eq!(b.cancel(1), vec![rejected(Op::Cancel, 1, UnknownOrder)]);
     b.market(3, Sell, 5);
     assert_eq!(b.cancel(2), vec![rejected(Op::Cancel, 2, UnknownOrder)]);
@@ -353,7 +370,10 @@ fn modify_of_an_order_that_never_rested_is_unknown_order() {
     // An ioc id is accepted but never rests.
     assert_eq!(
         b.add(1, Buy, Ioc, 100, 5),
-        vec![accepted(1, Buy, Ioc, Some(100), 5), expired(1, 5)]
+        vec![
+            accepted(1, Buy, Ioc, Some(100), 5),
+            expired(1, Buy, Some(100), 5)
+        ]
     );
     assert_eq!(
         b.modify(1, 100, 5),
@@ -523,7 +543,7 @@ fn market_matches_at_any_price_and_its_rest_expires() {
             trade(4, 1, Buy, 100, 2, 8, 0),
             trade(4, 2, Buy, 5_000, 2, 6, 0),
             trade(4, 3, Buy, i64::MAX, 2, 4, 0),
-            expired(4, 4),
+            expired(4, Buy, None, 4),
         ]
     );
     assert!(b.book.is_empty());
@@ -536,7 +556,10 @@ fn market_on_an_empty_side_expires_whole() {
     rests(&mut b, 1, Buy, 100, 2);
     assert_eq!(
         b.market(2, Buy, 10),
-        vec![accepted(2, Buy, Market, None, 10), expired(2, 10)]
+        vec![
+            accepted(2, Buy, Market, None, 10),
+            expired(2, Buy, None, 10)
+        ]
     );
     assert_eq!(
         b.market(3, Sell, 1),
@@ -559,7 +582,7 @@ fn ioc_matches_up_to_its_limit_and_its_rest_expires() {
             accepted(4, Sell, Ioc, Some(101), 10),
             trade(4, 1, Sell, 102, 3, 7, 0),
             trade(4, 2, Sell, 101, 3, 4, 0),
-            expired(4, 4),
+            expired(4, Sell, Some(101), 4),
         ]
     );
     assert_eq!(b.book.best_bid(), Some((100, 3)));
@@ -607,7 +630,10 @@ fn fok_short_by_one_lot_expires_whole_and_trades_nothing() {
     let before = b.snapshot();
     assert_eq!(
         b.add(4, Buy, Fok, 101, 6),
-        vec![accepted(4, Buy, Fok, Some(101), 6), expired(4, 6)]
+        vec![
+            accepted(4, Buy, Fok, Some(101), 6),
+            expired(4, Buy, Some(101), 6)
+        ]
     );
     assert_eq!(
         b.snapshot(),
@@ -623,7 +649,10 @@ fn fok_sell_mirrors_buy() {
     rests(&mut b, 2, Buy, 99, 4);
     assert_eq!(
         b.add(3, Sell, Fok, 100, 5),
-        vec![accepted(3, Sell, Fok, Some(100), 5), expired(3, 5)]
+        vec![
+            accepted(3, Sell, Fok, Some(100), 5),
+            expired(3, Sell, Some(100), 5)
+        ]
     );
     assert_eq!(
         b.add(3, Sell, Fok, 99, 5),
@@ -640,7 +669,10 @@ fn fok_on_an_empty_book_expires_whole() {
     let mut b = Books::new();
     assert_eq!(
         b.add(1, Buy, Fok, 100, 1),
-        vec![accepted(1, Buy, Fok, Some(100), 1), expired(1, 1)]
+        vec![
+            accepted(1, Buy, Fok, Some(100), 1),
+            expired(1, Buy, Some(100), 1)
+        ]
     );
 }
 
@@ -768,9 +800,9 @@ fn cancel_removes_a_resting_order_with_its_open_quantity() {
     rests(&mut b, 1, Sell, 100, 5);
     rests(&mut b, 2, Sell, 100, 6);
     b.market(3, Buy, 2);
-    assert_eq!(b.cancel(1), vec![cancelled(1, 3)]);
+    assert_eq!(b.cancel(1), vec![cancelled(1, Sell, 100, 3)]);
     assert_eq!(b.book.best_ask(), Some((100, 6)));
-    assert_eq!(b.cancel(2), vec![cancelled(2, 6)]);
+    assert_eq!(b.cancel(2), vec![cancelled(2, Sell, 100, 6)]);
     assert_eq!(b.book.best_ask(), None);
     assert!(b.book.is_empty());
 }
@@ -784,7 +816,10 @@ fn modify_reducing_at_the_same_price_keeps_priority() {
     let mut b = Books::new();
     rests(&mut b, 1, Buy, 100, 5);
     rests(&mut b, 2, Buy, 100, 5);
-    assert_eq!(b.modify(1, 100, 3), vec![modified(1, 100, 3, true)]);
+    assert_eq!(
+        b.modify(1, 100, 3),
+        vec![modified(1, Buy, 100, 3, 100, 5, true)]
+    );
     assert_eq!(b.book.depth_at(Buy, 100), 8);
     assert_eq!(
         b.market(3, Sell, 4),
@@ -801,7 +836,10 @@ fn modify_to_the_same_price_and_quantity_keeps_priority() {
     let mut b = Books::new();
     rests(&mut b, 1, Sell, 100, 5);
     rests(&mut b, 2, Sell, 100, 5);
-    assert_eq!(b.modify(1, 100, 5), vec![modified(1, 100, 5, true)]);
+    assert_eq!(
+        b.modify(1, 100, 5),
+        vec![modified(1, Sell, 100, 5, 100, 5, true)]
+    );
     assert_eq!(b.snapshot().asks, vec![level(100, &[(1, 5), (2, 5)])]);
 }
 
@@ -810,7 +848,10 @@ fn modify_increasing_quantity_loses_priority() {
     let mut b = Books::new();
     rests(&mut b, 1, Buy, 100, 5);
     rests(&mut b, 2, Buy, 100, 5);
-    assert_eq!(b.modify(1, 100, 6), vec![modified(1, 100, 6, false)]);
+    assert_eq!(
+        b.modify(1, 100, 6),
+        vec![modified(1, Buy, 100, 6, 100, 5, false)]
+    );
     assert_eq!(b.snapshot().bids, vec![level(100, &[(2, 5), (1, 6)])]);
     assert_eq!(
         b.market(3, Sell, 6),
@@ -829,11 +870,20 @@ fn modify_compares_with_the_open_quantity_not_the_original() {
     rests(&mut b, 2, Sell, 100, 5);
     b.market(3, Buy, 2);
     // Open quantity is 3 now: 4 is an increase although it is below the original 5.
-    assert_eq!(b.modify(1, 100, 4), vec![modified(1, 100, 4, false)]);
+    assert_eq!(
+        b.modify(1, 100, 4),
+        vec![modified(1, Sell, 100, 4, 100, 3, false)]
+    );
     assert_eq!(b.snapshot().asks, vec![level(100, &[(2, 5), (1, 4)])]);
     // Equal to the open quantity keeps the place the order has now.
-    assert_eq!(b.modify(1, 100, 4), vec![modified(1, 100, 4, true)]);
-    assert_eq!(b.modify(2, 100, 5), vec![modified(2, 100, 5, true)]);
+    assert_eq!(
+        b.modify(1, 100, 4),
+        vec![modified(1, Sell, 100, 4, 100, 4, true)]
+    );
+    assert_eq!(
+        b.modify(2, 100, 5),
+        vec![modified(2, Sell, 100, 5, 100, 5, true)]
+    );
     assert_eq!(b.snapshot().asks, vec![level(100, &[(2, 5), (1, 4)])]);
 }
 
@@ -843,13 +893,19 @@ fn modify_changing_price_loses_priority_even_when_it_comes_back() {
     rests(&mut b, 1, Buy, 100, 5);
     rests(&mut b, 2, Buy, 100, 5);
     rests(&mut b, 3, Buy, 99, 5);
-    assert_eq!(b.modify(1, 99, 5), vec![modified(1, 99, 5, false)]);
+    assert_eq!(
+        b.modify(1, 99, 5),
+        vec![modified(1, Buy, 99, 5, 100, 5, false)]
+    );
     assert_eq!(
         b.snapshot().bids,
         vec![level(100, &[(2, 5)]), level(99, &[(3, 5), (1, 5)])]
     );
     // Back to 100 with less: a price change, so still behind order 2.
-    assert_eq!(b.modify(1, 100, 4), vec![modified(1, 100, 4, false)]);
+    assert_eq!(
+        b.modify(1, 100, 4),
+        vec![modified(1, Buy, 100, 4, 99, 5, false)]
+    );
     assert_eq!(
         b.snapshot().bids,
         vec![level(100, &[(2, 5), (1, 4)]), level(99, &[(3, 5)])]
@@ -867,7 +923,7 @@ fn modify_that_crosses_trades_as_taker_and_rests_the_rest() {
     assert_eq!(
         b.modify(5, 103, 6),
         vec![
-            modified(5, 103, 6, false),
+            modified(5, Buy, 103, 6, 100, 9, false),
             trade(5, 1, Buy, 101, 2, 4, 0),
             trade(5, 2, Buy, 102, 2, 2, 0),
         ]
@@ -885,7 +941,10 @@ fn modify_that_crosses_and_fills_whole_leaves_the_book() {
     rests(&mut b, 2, Sell, 103, 5);
     assert_eq!(
         b.modify(2, 99, 3),
-        vec![modified(2, 99, 3, false), trade(2, 1, Sell, 100, 3, 0, 2)]
+        vec![
+            modified(2, Sell, 99, 3, 103, 5, false),
+            trade(2, 1, Sell, 100, 3, 0, 2)
+        ]
     );
     assert_eq!(b.book.order_qty(&id(2)), None);
     assert_eq!(b.book.best_ask(), None);
@@ -912,7 +971,10 @@ fn post_only_modify_that_would_cross_is_rejected_and_the_order_stays() {
     assert_eq!(b.book.resting_order(&id(2)), Some((Buy, 98, 4)));
     assert_eq!(b.snapshot().bids, vec![level(98, &[(2, 4), (3, 4)])]);
     // A move that does not cross is fine, and the order is still post-only afterwards.
-    assert_eq!(b.modify(2, 99, 4), vec![modified(2, 99, 4, false)]);
+    assert_eq!(
+        b.modify(2, 99, 4),
+        vec![modified(2, Buy, 99, 4, 98, 4, false)]
+    );
     assert_eq!(
         b.modify(2, 101, 4),
         vec![rejected(Op::Modify, 2, PostOnlyWouldCross)]
@@ -927,7 +989,10 @@ fn limit_order_modify_may_cross_where_post_only_may_not() {
     rests(&mut b, 2, Buy, 98, 4);
     assert_eq!(
         b.modify(2, 100, 4),
-        vec![modified(2, 100, 4, false), trade(2, 1, Buy, 100, 4, 0, 1)]
+        vec![
+            modified(2, Buy, 100, 4, 98, 4, false),
+            trade(2, 1, Buy, 100, 4, 0, 1)
+        ]
     );
 }
 
@@ -941,7 +1006,7 @@ fn halted_book_accepts_cancel_status_and_snapshot() {
     rests(&mut b, 1, Buy, 100, 5);
     rests(&mut b, 2, Sell, 101, 6);
     b.halt();
-    assert_eq!(b.cancel(1), vec![cancelled(1, 5)]);
+    assert_eq!(b.cancel(1), vec![cancelled(1, Buy, 100, 5)]);
     assert_eq!(
         b.status(),
         BookStatus {
@@ -983,7 +1048,10 @@ fn resume_lets_adds_and_modifies_through_again() {
     );
     assert!(!b.book.is_halted());
     rests(&mut b, 2, Buy, 100, 1);
-    assert_eq!(b.modify(1, 100, 4), vec![modified(1, 100, 4, true)]);
+    assert_eq!(
+        b.modify(1, 100, 4),
+        vec![modified(1, Buy, 100, 4, 100, 5, true)]
+    );
 }
 
 #[test]
@@ -1118,7 +1186,10 @@ fn a_level_total_may_exceed_u64_max() {
         ]
     );
     assert_eq!(b.book.best_ask(), Some((100, u128::from(MAX) + 5)));
-    assert_eq!(b.modify(2, 100, 1), vec![modified(2, 100, 1, true)]);
+    assert_eq!(
+        b.modify(2, 100, 1),
+        vec![modified(2, Sell, 100, 1, 100, MAX, true)]
+    );
     assert_eq!(b.book.best_ask(), Some((100, 6)));
 }
 
@@ -1148,7 +1219,10 @@ fn fok_one_lot_short_of_u64_max_expires_whole() {
     rests(&mut b, 2, Buy, 99, MAX);
     assert_eq!(
         b.add(3, Sell, Fok, 100, MAX),
-        vec![accepted(3, Sell, Fok, Some(100), MAX), expired(3, MAX)]
+        vec![
+            accepted(3, Sell, Fok, Some(100), MAX),
+            expired(3, Sell, Some(100), MAX)
+        ]
     );
     assert_eq!(b.book.best_bid(), Some((100, u128::from(MAX - 1))));
 }
@@ -1167,7 +1241,7 @@ fn huge_quantities_across_levels_sum_in_status_and_trades() {
             trade(4, 1, Sell, 10, MAX, 0, 0)
         ]
     );
-    assert_eq!(b.cancel(3), vec![cancelled(3, MAX)]);
+    assert_eq!(b.cancel(3), vec![cancelled(3, Buy, 10, MAX)]);
     assert_eq!(b.book.best_bid(), Some((10, u128::from(MAX))));
 }
 
@@ -1214,7 +1288,7 @@ fn extreme_prices_are_ordinary_levels() {
         vec![
             accepted(3, Buy, Ioc, Some(i64::MAX), 2),
             trade(3, 2, Buy, i64::MAX, 1, 1, 0),
-            expired(3, 1),
+            expired(3, Buy, Some(i64::MAX), 1),
         ]
     );
     assert_eq!(
@@ -1238,7 +1312,7 @@ fn ids_of_finished_orders_may_be_reused() {
     b.market(2, Buy, 2);
     rests(&mut b, 1, Buy, 90, 3);
     // Cancelled.
-    assert_eq!(b.cancel(1), vec![cancelled(1, 3)]);
+    assert_eq!(b.cancel(1), vec![cancelled(1, Buy, 90, 3)]);
     rests(&mut b, 1, Sell, 105, 4);
     // An expired market id (order 2) and an id being reused on the other side.
     assert_eq!(
@@ -1246,7 +1320,7 @@ fn ids_of_finished_orders_may_be_reused() {
         vec![
             accepted(2, Buy, Market, None, 5),
             trade(2, 1, Buy, 105, 4, 1, 0),
-            expired(2, 1),
+            expired(2, Buy, None, 1),
         ]
     );
     rests(&mut b, 2, Buy, 100, 1);
@@ -1264,7 +1338,7 @@ fn an_id_is_a_duplicate_only_while_it_rests() {
         b.limit(1, Buy, 100, 2),
         vec![rejected(Op::Add, 1, DuplicateOrderId)]
     );
-    assert_eq!(b.cancel(1), vec![cancelled(1, 2)]);
+    assert_eq!(b.cancel(1), vec![cancelled(1, Sell, 100, 2)]);
     rests(&mut b, 1, Buy, 100, 2);
 }
 

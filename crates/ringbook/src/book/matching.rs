@@ -73,6 +73,8 @@ impl OrderBook {
             sink.publish(OrderbookResult::Expired {
                 instrument_id: self.instrument_id,
                 order_id: order.order_id,
+                side: order.side,
+                price: limit,
                 remaining_qty: remaining,
             });
         }
@@ -90,12 +92,19 @@ impl OrderBook {
                 reason: RejectReason::UnknownOrder,
             });
         };
-        let remaining_qty = self.orders[slot].qty;
+        let (side, remaining_qty, level) = {
+            let s = &self.orders[slot];
+            (s.side, s.qty, s.level)
+        };
+        // Read before unlink, which may free the level.
+        let price = self.levels[level].price;
         self.unlink(slot);
         self.free(slot);
         sink.publish(OrderbookResult::Cancelled {
             instrument_id: self.instrument_id,
             order_id,
+            side,
+            price,
             remaining_qty,
         });
     }
@@ -135,13 +144,16 @@ impl OrderBook {
         if post_only && self.ladder(side.opposite()).crossed_by(Some(price)) {
             return reject(sink, RejectReason::PostOnlyWouldCross);
         }
-        let same_price = self.levels[level].price == price;
-        let priority_kept = same_price && qty <= open;
+        let old_price = self.levels[level].price;
+        let priority_kept = old_price == price && qty <= open;
         sink.publish(OrderbookResult::Modified {
             instrument_id: self.instrument_id,
             order_id,
+            side,
             price,
             qty,
+            old_price,
+            old_qty: open,
             priority_kept,
         });
         if priority_kept {

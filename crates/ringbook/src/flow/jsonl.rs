@@ -140,32 +140,58 @@ pub(crate) fn encode_event(out: &mut Vec<u8>, seq: u64, event: &OrderbookResult)
         }
         OrderbookResult::Cancelled {
             order_id,
-            remaining_qty,
-            ..
-        }
-        | OrderbookResult::Expired {
-            order_id,
+            side,
+            price,
             remaining_qty,
             ..
         } => {
             j.key("order_id");
             j.uuid(*order_id);
+            j.key("side");
+            j.string(side.as_str());
+            j.key("price");
+            j.int(*price);
+            j.key("remaining_qty");
+            j.int(*remaining_qty);
+        }
+        OrderbookResult::Expired {
+            order_id,
+            side,
+            price,
+            remaining_qty,
+            ..
+        } => {
+            j.key("order_id");
+            j.uuid(*order_id);
+            j.key("side");
+            j.string(side.as_str());
+            j.key("price");
+            j.opt_int(*price);
             j.key("remaining_qty");
             j.int(*remaining_qty);
         }
         OrderbookResult::Modified {
             order_id,
+            side,
             price,
             qty,
+            old_price,
+            old_qty,
             priority_kept,
             ..
         } => {
             j.key("order_id");
             j.uuid(*order_id);
+            j.key("side");
+            j.string(side.as_str());
             j.key("price");
             j.int(*price);
             j.key("qty");
             j.int(*qty);
+            j.key("old_price");
+            j.int(*old_price);
+            j.key("old_qty");
+            j.int(*old_qty);
             j.key("priority_kept");
             j.bool(*priority_kept);
         }
@@ -341,38 +367,6 @@ mod tests {
                 ),
             ),
             (
-                OrderbookResult::Cancelled {
-                    instrument_id: inst(),
-                    order_id: o,
-                    remaining_qty: 4,
-                },
-                format!(
-                    "{{\"seq\":7,{I},\"type\":\"cancelled\",\"order_id\":{oid},\"remaining_qty\":4}}\n"
-                ),
-            ),
-            (
-                OrderbookResult::Expired {
-                    instrument_id: inst(),
-                    order_id: o,
-                    remaining_qty: 5,
-                },
-                format!(
-                    "{{\"seq\":7,{I},\"type\":\"expired\",\"order_id\":{oid},\"remaining_qty\":5}}\n"
-                ),
-            ),
-            (
-                OrderbookResult::Modified {
-                    instrument_id: inst(),
-                    order_id: o,
-                    price: -2,
-                    qty: 6,
-                    priority_kept: true,
-                },
-                format!(
-                    "{{\"seq\":7,{I},\"type\":\"modified\",\"order_id\":{oid},\"price\":-2,\"qty\":6,\"priority_kept\":true}}\n"
-                ),
-            ),
-            (
                 OrderbookResult::Resumed {
                     instrument_id: inst(),
                 },
@@ -434,5 +428,94 @@ mod tests {
         for (event, expected) in cases {
             assert_eq!(line(event), expected);
         }
+    }
+
+    const OID: &str = "\"00000000-0000-0000-0000-0000000000ab\"";
+
+    fn o() -> Uuid {
+        Uuid::from_u128(0xab)
+    }
+
+    #[test]
+    fn cancelled_has_side_and_price_before_remaining_qty() {
+        let event = OrderbookResult::Cancelled {
+            instrument_id: inst(),
+            order_id: o(),
+            side: Side::Sell,
+            price: i64::MIN,
+            remaining_qty: u64::MAX,
+        };
+        assert_eq!(
+            line(event),
+            format!(
+                "{{\"seq\":7,{I},\"type\":\"cancelled\",\"order_id\":{OID},\"side\":\"sell\",\"price\":-9223372036854775808,\"remaining_qty\":18446744073709551615}}\n"
+            )
+        );
+    }
+
+    #[test]
+    fn expired_has_side_and_its_limit_or_null_for_a_market_order() {
+        let limit = OrderbookResult::Expired {
+            instrument_id: inst(),
+            order_id: o(),
+            side: Side::Buy,
+            price: Some(-3),
+            remaining_qty: 5,
+        };
+        assert_eq!(
+            line(limit),
+            format!(
+                "{{\"seq\":7,{I},\"type\":\"expired\",\"order_id\":{OID},\"side\":\"buy\",\"price\":-3,\"remaining_qty\":5}}\n"
+            )
+        );
+        let market = OrderbookResult::Expired {
+            instrument_id: inst(),
+            order_id: o(),
+            side: Side::Sell,
+            price: None,
+            remaining_qty: 1,
+        };
+        assert_eq!(
+            line(market),
+            format!(
+                "{{\"seq\":7,{I},\"type\":\"expired\",\"order_id\":{OID},\"side\":\"sell\",\"price\":null,\"remaining_qty\":1}}\n"
+            )
+        );
+    }
+
+    #[test]
+    fn modified_has_side_new_and_old_price_and_qty_then_priority_kept() {
+        let kept = OrderbookResult::Modified {
+            instrument_id: inst(),
+            order_id: o(),
+            side: Side::Sell,
+            price: -2,
+            qty: 6,
+            old_price: -2,
+            old_qty: u64::MAX,
+            priority_kept: true,
+        };
+        assert_eq!(
+            line(kept),
+            format!(
+                "{{\"seq\":7,{I},\"type\":\"modified\",\"order_id\":{OID},\"side\":\"sell\",\"price\":-2,\"qty\":6,\"old_price\":-2,\"old_qty\":18446744073709551615,\"priority_kept\":true}}\n"
+            )
+        );
+        let moved = OrderbookResult::Modified {
+            instrument_id: inst(),
+            order_id: o(),
+            side: Side::Buy,
+            price: 10,
+            qty: 7,
+            old_price: i64::MAX,
+            old_qty: 3,
+            priority_kept: false,
+        };
+        assert_eq!(
+            line(moved),
+            format!(
+                "{{\"seq\":7,{I},\"type\":\"modified\",\"order_id\":{OID},\"side\":\"buy\",\"price\":10,\"qty\":7,\"old_price\":9223372036854775807,\"old_qty\":3,\"priority_kept\":false}}\n"
+            )
+        );
     }
 }

@@ -52,10 +52,24 @@ impl Depth {
         self.orders.insert(id, (side, price, qty));
     }
 
-    fn remove(&mut self, id: &Uuid) {
-        if let Some((side, price, qty)) = self.orders.remove(id) {
+    /// Removes the cancelled order `id`, which rested at `price` on `side` with `qty` open.
+    /// An order this view never saw rest (one from before it subscribed) is ignored.
+    fn cancel(&mut self, id: &Uuid, side: Side, price: Price, qty: Qty) {
+        if self.orders.remove(id).is_some() {
             self.take(side, price, qty);
         }
+    }
+
+    /// Moves the modified order `id` from `old` to `new` (price, open quantity): one map
+    /// lookup, the level arithmetic from the event's own fields. An order this view never
+    /// saw rest is ignored.
+    fn modify(&mut self, id: &Uuid, side: Side, old: (Price, Qty), new: (Price, Qty)) {
+        let Some(order) = self.orders.get_mut(id) else {
+            return;
+        };
+        *order = (side, new.0, new.1);
+        self.take(side, old.0, old.1);
+        *self.side(side).entry(new.0).or_insert(0) += u128::from(new.1);
     }
 
     /// Reduces `id` to `remaining` (removing it at 0) after a fill of `fill`.
@@ -204,18 +218,22 @@ impl Subscriber for MarketDataSubscriber {
                 depth.fill(maker_order_id, *qty, *maker_remaining);
                 depth.fill(taker_order_id, *qty, *taker_remaining);
             }
-            OrderbookResult::Cancelled { order_id, .. } => depth.remove(order_id),
+            OrderbookResult::Cancelled {
+                order_id,
+                side,
+                price,
+                remaining_qty,
+                ..
+            } => depth.cancel(order_id, *side, *price, *remaining_qty),
             OrderbookResult::Modified {
                 order_id,
+                side,
                 price,
                 qty,
+                old_price,
+                old_qty,
                 ..
-            } => {
-                if let Some(&(side, _, _)) = depth.orders.get(order_id) {
-                    depth.remove(order_id);
-                    depth.add(*order_id, side, *price, *qty);
-                }
-            }
+            } => depth.modify(order_id, *side, (*old_price, *old_qty), (*price, *qty)),
             OrderbookResult::Halted { .. } => depth.halted = true,
             OrderbookResult::Resumed { .. } => depth.halted = false,
             OrderbookResult::Snapshot { snapshot, .. } => depth.reset_from(snapshot),
