@@ -55,10 +55,7 @@ fn pipeline(c: &mut Criterion) {
             options.clone(),
         )];
         if let [first, second, ..] = cores[..] {
-            let config = ManagerConfig {
-                cores: Some(vec![first, second]),
-                ..ManagerConfig::default()
-            };
+            let config = ManagerConfig::default().with_cores(Some(vec![first, second]));
             let pinned = RunOptions {
                 sender_core: Some(first),
                 ..options.clone()

@@ -73,10 +73,9 @@ fn entry(seq: u64) -> JournalEntry {
 }
 
 fn config(segment_bytes: u64, sync: SyncPolicy) -> JournalConfig {
-    JournalConfig {
-        segment_bytes,
-        sync,
-    }
+    JournalConfig::default()
+        .with_segment_bytes(segment_bytes)
+        .with_sync(sync)
 }
 
 /// Writes entries `from..=to` in batches of `batch`.

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use ringbook::flow::{FlowGenerator, GenConfig};
 use ringbook::{
-    Command, DepthLevel, DirectEngine, MarketDataSubscriber, Op, Order, OrderKind,
+    Command, DepthLevel, DirectEngine, ManagerState, MarketDataSubscriber, Op, Order, OrderKind,
     OrderbookManagerBuilder, OrderbookManagerError, OrderbookManagerService,
     OrderbookManagerServiceImpl, OrderbookResult, PublishedEvent, RejectReason, Side, Subscriber,
     TopOfBook, Uuid, WaitStrategy,
@@ -1165,7 +1165,7 @@ fn stop_with_full_rings_loses_nothing() {
     };
     wait_until("the stop to begin", || match send(&*manager, probe) {
         Err(OrderbookManagerError::NotRunning { state, .. }) => {
-            assert_eq!(state, "stopped");
+            assert_eq!(state, ManagerState::Stopped);
             true
         }
         Err(OrderbookManagerError::Timeout { .. }) => false,
@@ -1357,7 +1357,7 @@ fn stop_is_idempotent_and_later_calls_are_refused() {
             matches!(
                 result,
                 Err(OrderbookManagerError::NotRunning {
-                    state: "stopped",
+                    state: ManagerState::Stopped,
                     ..
                 })
             ),
@@ -1401,7 +1401,7 @@ fn calls_before_start_are_refused_and_early_halts_come_first() {
             matches!(
                 result,
                 Err(OrderbookManagerError::NotRunning {
-                    state: "not started",
+                    state: ManagerState::NotStarted,
                     ..
                 })
             ),

@@ -299,6 +299,7 @@ impl FromStr for SyncPolicy {
 
 /// How the journal writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct JournalConfig {
     /// A segment is finished, and the next record starts a new one, when that record
     /// (and the seal that finishes the segment) would take it past this many bytes; its
@@ -312,6 +313,20 @@ pub struct JournalConfig {
 impl JournalConfig {
     /// The default segment size: 64 MiB.
     pub const DEFAULT_SEGMENT_BYTES: u64 = 64 << 20;
+
+    /// Sets the size past which a new segment starts.
+    #[must_use]
+    pub fn with_segment_bytes(mut self, segment_bytes: u64) -> JournalConfig {
+        self.segment_bytes = segment_bytes;
+        self
+    }
+
+    /// Sets when to `fdatasync`.
+    #[must_use]
+    pub fn with_sync(mut self, sync: SyncPolicy) -> JournalConfig {
+        self.sync = sync;
+        self
+    }
 }
 
 impl Default for JournalConfig {

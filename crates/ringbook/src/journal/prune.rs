@@ -47,7 +47,7 @@ pub struct PruneReport {
 ///
 /// let dir = std::env::temp_dir().join(format!("ringbook-doc-prune-{}", std::process::id()));
 /// # let _ = std::fs::remove_dir_all(&dir);
-/// let config = JournalConfig { segment_bytes: 100, ..JournalConfig::default() };
+/// let config = JournalConfig::default().with_segment_bytes(100);
 /// let mut journal = JournalWriter::open(&dir, config)?;
 /// let status = Command::Status { instrument_id: Uuid::from_u128(1) };
 /// for seq in 1..=30 {

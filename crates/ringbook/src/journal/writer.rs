@@ -74,7 +74,7 @@ struct Segment {
 /// use ringbook::{Command, Order, Side, Uuid};
 ///
 /// let dir = std::env::temp_dir().join(format!("ringbook-doc-writer-{}", std::process::id()));
-/// let config = JournalConfig { sync: SyncPolicy::EveryBatch, ..JournalConfig::default() };
+/// let config = JournalConfig::default().with_sync(SyncPolicy::EveryBatch);
 /// let mut journal = JournalWriter::open(&dir, config)?;
 /// assert_eq!(journal.last_seq(), 0);
 /// let order = Order::limit(Uuid::from_u128(7), Uuid::from_u128(1), Side::Buy, 100, 5);

@@ -1,6 +1,7 @@
-//! Failure handling inside the pipeline: a book that panics fails alone and is reported
-//! by `stop()`; so is a subscriber that panics, while the other subscribers get every
-//! event. The book panic is injected through [`super::book_consumer::tests_hook`].
+//! Failure handling inside the pipeline, as the manager reports it: a book that panics
+//! fails alone and is reported by `stop()`; so is a subscriber that panics, while the
+//! other subscribers get every event. The book panic is injected through the pipeline's
+//! test hook ([`crate::pipeline::PANIC_ORDER_ID`]).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
@@ -9,9 +10,8 @@ use std::time::{Duration, Instant};
 
 use uuid::Uuid;
 
-use super::WaitStrategy;
-use super::book_consumer::tests_hook::PANIC_ORDER_ID;
-use crate::manager::{OrderbookManagerError, OrderbookManagerService, OrderbookManagerServiceImpl};
+use super::{OrderbookManagerError, OrderbookManagerService, OrderbookManagerServiceImpl};
+use crate::pipeline::{PANIC_ORDER_ID, WaitStrategy};
 use crate::result::OrderbookResult;
 use crate::subscriber::{PublishedEvent, Subscriber};
 use crate::types::{Order, Side};
