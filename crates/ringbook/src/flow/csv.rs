@@ -17,6 +17,7 @@ pub const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// Why a flow file could not be read.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum FlowError {
     /// A line breaks the format. `line` counts every line from 1, blank and comment lines
     /// too.

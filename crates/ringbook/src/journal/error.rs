@@ -15,6 +15,7 @@ pub const SALVAGE_HINT: &str = "to keep the valid records before it and cut the 
 /// Why a journal or snapshot operation failed. Every variant names the file and, where
 /// there is one, the byte offset and the sequence numbers concerned.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum JournalError {
     /// An I/O operation failed.
     #[error("{op} {}: {source}", path.display())]

@@ -15,6 +15,7 @@ use super::snapshot::{list_snapshots, load_latest_snapshot, read_snapshot};
 
 /// What is wrong inside one segment file, found by scanning it alone.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SegmentProblem {
     /// The segment header is missing or damaged.
     Header(SegmentHeaderProblem),
