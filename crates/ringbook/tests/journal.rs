@@ -10,9 +10,9 @@ use std::time::Duration;
 use ringbook::flow::{FlowGenerator, GenConfig};
 use ringbook::journal::{
     CLOSED_FILE, EngineSnapshot, JournalConfig, JournalEntry, JournalError, JournalReader,
-    JournalWriter, RecoveryMode, RecoveryWarning, SEGMENT_HEADER_LEN, SegmentHeaderProblem,
-    SyncPolicy, dump, for_each_entry, load_latest_snapshot, read_journal, read_snapshot,
-    snapshot_file_name, write_snapshot,
+    JournalWriter, NextSeqProblem, RecoveryMode, RecoveryWarning, SEGMENT_HEADER_LEN,
+    SegmentHeaderProblem, SyncPolicy, dump, for_each_entry, load_latest_snapshot, read_journal,
+    read_snapshot, snapshot_file_name, write_snapshot,
 };
 use ringbook::{
     BookImage, Command, Order, OrderBook, OrderKind, RejectReason, Side, Uuid, state_hash_of,
@@ -477,7 +477,30 @@ fn the_journal_continues_after_a_snapshot_it_ends_before() {
     assert_eq!(writer.last_seq(), 10);
     let err = writer.set_next_seq(5).unwrap_err();
     assert!(
-        matches!(err, JournalError::BadNextSeq { requested: 5, .. }),
+        matches!(
+            err,
+            JournalError::BadNextSeq {
+                requested: 5,
+                reason: NextSeqProblem::AlreadyHeld { last_seq: 10 },
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string()
+            .ends_with("cannot continue at seq 5: the journal already holds seqs up to 10"),
+        "{err}"
+    );
+    let err = writer.set_next_seq(u64::MAX).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            JournalError::BadNextSeq {
+                reason: NextSeqProblem::NoSeqAfter,
+                ..
+            }
+        ),
         "{err:?}"
     );
     writer.set_next_seq(16).unwrap();
@@ -1738,4 +1761,37 @@ fn arbitrary_bytes_in_segment_files_are_errors_never_panics() {
         }
         let _ = JournalWriter::open(dir.path(), config(400, SyncPolicy::None));
     }
+}
+
+#[test]
+fn a_journal_setting_below_its_least_is_refused_naming_it() {
+    let dir = TempDir::new("config-bounds");
+    let err = JournalWriter::open(dir.path(), config(0, SyncPolicy::None)).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            JournalError::Config {
+                setting: "segment_bytes",
+                value: 0,
+                min: 1
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "invalid journal configuration: segment_bytes 0 is less than 1"
+    );
+    let err = ringbook::journal::prune(dir.path(), 0).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            JournalError::Config {
+                setting: "keep",
+                value: 0,
+                min: 1
+            }
+        ),
+        "{err:?}"
+    );
 }

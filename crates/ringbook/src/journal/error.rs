@@ -228,7 +228,7 @@ pub enum JournalError {
         /// The seq asked for.
         requested: u64,
         /// Why not.
-        reason: String,
+        reason: NextSeqProblem,
     },
     /// A snapshot file is damaged or unreadable (a bad magic, version, length or checksum).
     #[error("bad snapshot {}: {reason}", file.display())]
@@ -245,9 +245,17 @@ pub enum JournalError {
         /// The journal directory.
         dir: PathBuf,
     },
-    /// A configuration the journal cannot work with.
-    #[error("invalid journal configuration: {0}")]
-    Config(String),
+    /// A configuration value the journal cannot work with: the setting, the value given
+    /// and the least it may be.
+    #[error("invalid journal configuration: {setting} {value} is less than {min}")]
+    Config {
+        /// The setting (`segment_bytes`, or prune's `keep`).
+        setting: &'static str,
+        /// The value given.
+        value: u64,
+        /// The least allowed.
+        min: u64,
+    },
     /// Another writer (or a recovery) holds the journal directory's lock: two writers
     /// would corrupt it.
     #[error(
@@ -257,6 +265,25 @@ pub enum JournalError {
     Locked {
         /// The journal directory.
         dir: PathBuf,
+    },
+}
+
+/// Why [`JournalWriter::set_next_seq`](super::JournalWriter::set_next_seq) cannot continue
+/// the journal at the seq asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum NextSeqProblem {
+    /// Records are buffered and not committed yet.
+    #[error("records are buffered: commit them first")]
+    Buffered,
+    /// The seq asked for is the last there is: no record could follow it.
+    #[error("seq {} leaves no seq after it", u64::MAX)]
+    NoSeqAfter,
+    /// The journal already holds the seq asked for (or it is 0).
+    #[error("the journal already holds seqs up to {last_seq}")]
+    AlreadyHeld {
+        /// The last seq the journal holds.
+        last_seq: u64,
     },
 }
 

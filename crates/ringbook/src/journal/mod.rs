@@ -188,7 +188,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 pub use closed::{CLOSED_FILE, CleanShutdown, read_marker};
-pub use error::{JournalError, SALVAGE_HINT};
+pub use error::{JournalError, NextSeqProblem, SALVAGE_HINT};
 pub(crate) use lock::DirLock;
 pub use lock::LOCK_FILE;
 pub use mode::{ParseRecoveryModeError, RecoveryMode};

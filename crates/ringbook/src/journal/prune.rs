@@ -78,9 +78,11 @@ pub fn prune(dir: &Path, keep: usize) -> Result<PruneReport, JournalError> {
 /// journal writer holds it).
 pub(crate) fn prune_held(dir: &Path, keep: usize) -> Result<PruneReport, JournalError> {
     if keep == 0 {
-        return Err(JournalError::Config(
-            "prune must keep at least one snapshot".into(),
-        ));
+        return Err(JournalError::Config {
+            setting: "keep",
+            value: 0,
+            min: 1,
+        });
     }
     let mut report = PruneReport::default();
     let (snapshots, _) = list_snapshots(dir)?; // newest first

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use super::closed::{remove_marker, write_marker};
-use super::error::JournalError;
+use super::error::{JournalError, NextSeqProblem};
 use super::reader::{JournalReader, RecoveryReport, segment_name};
 use super::record::{JournalEntry, MAX_RECORD_LEN, encode_record};
 use super::segment::{SEAL_LEN, SEGMENT_HEADER_LEN, Seal, encode_header, encode_seal};
@@ -145,9 +145,11 @@ impl JournalWriter {
     /// tail.
     pub fn open(dir: &Path, config: JournalConfig) -> Result<JournalWriter, JournalError> {
         if config.segment_bytes == 0 {
-            return Err(JournalError::Config(
-                "segment_bytes must be at least 1".into(),
-            ));
+            return Err(JournalError::Config {
+                setting: "segment_bytes",
+                value: 0,
+                min: 1,
+            });
         }
         let created_dir = !dir.exists();
         fs::create_dir_all(dir).map_err(JournalError::io("create directory", dir))?;
@@ -214,25 +216,24 @@ impl JournalWriter {
     /// fails.
     pub fn set_next_seq(&mut self, next_seq: u64) -> Result<(), JournalError> {
         self.check_poisoned()?;
-        let bad = |reason: String| JournalError::BadNextSeq {
+        let bad = |reason: NextSeqProblem| JournalError::BadNextSeq {
             dir: self.dir.clone(),
             requested: next_seq,
             reason,
         };
         if !self.buf.is_empty() {
-            return Err(bad("records are buffered: commit them first".into()));
+            return Err(bad(NextSeqProblem::Buffered));
         }
         if next_seq == self.next_seq {
             return Ok(());
         }
         if next_seq == u64::MAX {
-            return Err(bad("seq 18446744073709551615 leaves no seq after it".into()));
+            return Err(bad(NextSeqProblem::NoSeqAfter));
         }
         if next_seq < self.next_seq || next_seq == 0 {
-            return Err(bad(format!(
-                "the journal already holds seqs up to {}",
-                self.last_seq()
-            )));
+            return Err(bad(NextSeqProblem::AlreadyHeld {
+                last_seq: self.last_seq(),
+            }));
         }
         // Seal the current segment naming the new one, created now: the journal says
         // where it goes on, and a crash here leaves nothing that looks like lost records.
