@@ -40,6 +40,7 @@ pub struct Recovered {
 
 impl Recovered {
     /// The state hash of every book ([`state_hash_of`]).
+    #[must_use]
     pub fn state_hash(&self) -> u64 {
         state_hash_of(&self.books.iter().collect::<Vec<_>>())
     }

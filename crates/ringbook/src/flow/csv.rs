@@ -41,6 +41,7 @@ pub enum FlowError {
 
 impl FlowError {
     /// The 1-based line number the error concerns.
+    #[must_use]
     pub fn line(&self) -> u64 {
         match self {
             FlowError::Malformed { line, .. } | FlowError::Io { line, .. } => *line,

@@ -284,6 +284,7 @@ impl FlowGenerator {
     /// Panics if `config.instruments`, `config.max_distance` or `config.max_qty` is 0, if
     /// the order-kind shares add up to more than 1000, or if status, snapshot and halt
     /// ops would take every draw (`status_permille + snapshot_permille` of 1000 or more).
+    #[must_use]
     pub fn new(config: GenConfig) -> FlowGenerator {
         assert!(
             config.instruments > 0,
@@ -351,6 +352,7 @@ impl FlowGenerator {
 
     /// The flow's instruments: random-looking (version 4 form) UUIDs derived from the
     /// seed. Every command names one of them.
+    #[must_use]
     pub fn instruments(&self) -> &[Uuid] {
         &self.instrument_ids
     }

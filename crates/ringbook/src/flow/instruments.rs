@@ -250,6 +250,7 @@ pub fn read_instruments_file(path: &Path) -> Result<Vec<InstrumentEntry>, Instru
 
 /// `command` with its instrument replaced by `instrument_id`: to run a generated flow on
 /// the instruments of a file.
+#[must_use]
 pub fn with_instrument(command: Command, instrument_id: Uuid) -> Command {
     match command {
         Command::Add(mut order) => {

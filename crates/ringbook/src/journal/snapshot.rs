@@ -67,6 +67,7 @@ pub struct EngineSnapshot {
 impl EngineSnapshot {
     /// A snapshot of `books` after seq `last_seq`, in the current format version, with
     /// no events counted before it (see [`EngineSnapshot::with_events`]).
+    #[must_use]
     pub fn new(last_seq: u64, books: Vec<BookImage>) -> EngineSnapshot {
         EngineSnapshot {
             version: SNAPSHOT_VERSION,
@@ -86,11 +87,13 @@ impl EngineSnapshot {
 
     /// The state hash of the books: equal to [`state_hash_of`](crate::state_hash_of) of
     /// the books rebuilt from it.
+    #[must_use]
     pub fn state_hash(&self) -> u64 {
         state_hash_of_images(&self.books)
     }
 
     /// How many orders rest in all the books.
+    #[must_use]
     pub fn order_count(&self) -> usize {
         self.books.iter().map(|b| b.orders.len()).sum()
     }
@@ -108,6 +111,7 @@ impl EngineSnapshot {
 }
 
 /// The file name of the snapshot after seq `last_seq`.
+#[must_use]
 pub fn snapshot_file_name(last_seq: u64) -> String {
     format!("{PREFIX}{last_seq:020}{SUFFIX}")
 }

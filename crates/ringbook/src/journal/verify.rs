@@ -122,6 +122,7 @@ pub struct VerifyReport {
 impl VerifyReport {
     /// Whether recovery in the default mode would start without refusing and without
     /// dropping anything but an incomplete final record.
+    #[must_use]
     pub fn recoverable(&self) -> bool {
         self.default_mode.is_ok()
     }

@@ -198,6 +198,7 @@ impl JournalWriter {
     }
 
     /// What opening found in the last segment: its torn tail, if it had one.
+    #[must_use]
     pub fn opening_report(&self) -> &RecoveryReport {
         &self.opening
     }
@@ -358,6 +359,7 @@ impl JournalWriter {
 
     /// The seq of the last record appended (buffered or written); 0 for an empty journal.
     #[inline]
+    #[must_use]
     pub fn last_seq(&self) -> u64 {
         self.next_seq - 1
     }
@@ -365,32 +367,38 @@ impl JournalWriter {
     /// The seq of the last record written to the operating system (survives a crash of
     /// the process, not of the machine).
     #[inline]
+    #[must_use]
     pub fn committed_seq(&self) -> u64 {
         self.committed_seq
     }
 
     /// The seq of the last record known durable (`fdatasync`'d).
     #[inline]
+    #[must_use]
     pub fn synced_seq(&self) -> u64 {
         self.synced_seq
     }
 
     /// The journal directory.
+    #[must_use]
     pub fn dir(&self) -> &Path {
         &self.dir
     }
 
     /// The configuration.
+    #[must_use]
     pub fn config(&self) -> &JournalConfig {
         &self.config
     }
 
     /// The segment file being written, if one is open.
+    #[must_use]
     pub fn current_segment(&self) -> Option<&Path> {
         self.segment.as_ref().map(|s| s.path.as_path())
     }
 
     /// What the writer has done since it was opened.
+    #[must_use]
     pub fn stats(&self) -> JournalStats {
         self.stats
     }

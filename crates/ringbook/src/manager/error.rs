@@ -115,6 +115,7 @@ impl OrderbookManagerError {
     /// halted book, an op the book would refuse): its `rejected` event is in the stream
     /// too, so for a caller replaying a flow it is an outcome like any other, not a
     /// failure of the engine.
+    #[must_use]
     pub fn is_rejected_command(&self) -> bool {
         matches!(
             self,

@@ -18,6 +18,7 @@ fn allowed_cores() -> &'static [usize] {
 }
 
 /// The cores this process may run on, as read once at first use.
+#[must_use]
 pub fn available_cores() -> Vec<usize> {
     allowed_cores().to_vec()
 }
