@@ -102,6 +102,15 @@ impl JournalOptions {
 /// assert_eq!(config.inbound_ring_size_for(8), 8192);
 /// assert_eq!(config.inbound_ring_size_for(1000), 256);
 /// ```
+///
+/// A setter returns the changed configuration: dropping it is a mistake the compiler
+/// flags.
+///
+/// ```compile_fail
+/// #![deny(unused_must_use)]
+/// let config = ringbook::ManagerConfig::default();
+/// config.clone().with_consumers(2); // the changed configuration is dropped
+/// ```
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct ManagerConfig {
