@@ -173,29 +173,51 @@ fn outbound_ring(producers: usize, size: usize) -> (OutboundPoller, OutboundProd
     }
 }
 
-/// Each book's inbound ring: the sequencer's producers and room bells, by slot, and the
-/// books with their pollers dealt out round-robin to the consumers.
-struct InboundRings {
-    producers: Vec<InboundProducer>,
-    rooms: Vec<Arc<RoomBell>>,
-    /// Each consumer's books, by consumer index.
+/// Every ring but the ingress ring, as built, before the threads take their ends.
+struct Rings {
+    /// Each book's inbound ring: the sequencer's producers, by slot.
+    inbound_producers: Vec<InboundProducer>,
+    /// Each inbound ring's room bell, by slot.
+    inbound_rooms: Vec<Arc<RoomBell>>,
+    /// Each consumer's books, with their inbound pollers, by consumer index.
     workers: Vec<Vec<OwnedBook>>,
+    /// The outbound ring's producers: the sequencer's when there is no book.
+    sequencer_outbound: Option<OutboundSingle>,
+    /// The outbound ring's producers: the consumers' otherwise.
+    consumer_outbound: Option<OutboundProducers>,
+    /// The event manager's end of the outbound ring.
+    out_poller: OutboundPoller,
+    /// How many producers the outbound ring has.
+    producers: usize,
 }
 
-impl InboundRings {
-    /// One ring of `size` slots per book; book `slot` goes to consumer `slot % consumers`.
-    fn build(books: Vec<OrderBook>, consumers: usize, size: usize) -> InboundRings {
-        let mut rings = InboundRings {
-            producers: Vec::with_capacity(books.len()),
-            rooms: Vec::with_capacity(books.len()),
+impl Rings {
+    /// One inbound ring per book (book `slot` goes to consumer `slot % consumers`) and the
+    /// outbound ring. Its producers are the book consumers, or the sequencer alone when
+    /// there is no book (it then publishes the rejects itself).
+    fn build(books: Vec<OrderBook>, consumers: usize, config: &PipelineConfig) -> Rings {
+        let producers = consumers.max(1);
+        let (out_poller, outbound) = outbound_ring(producers, config.outbound_ring_size);
+        let (sequencer_outbound, consumer_outbound) = match outbound {
+            OutboundProducers::Single(single) if consumers == 0 => (Some(single), None),
+            outbound => (None, Some(outbound)),
+        };
+        let mut rings = Rings {
+            inbound_producers: Vec::with_capacity(books.len()),
+            inbound_rooms: Vec::with_capacity(books.len()),
             workers: (0..consumers).map(|_| Vec::new()).collect(),
+            sequencer_outbound,
+            consumer_outbound,
+            out_poller,
+            producers,
         };
         for (slot, book) in books.into_iter().enumerate() {
             let (poller, builder) =
-                build_single_producer(size, InboundEntry::default, BusySpin).new_event_poller();
-            rings.producers.push(builder.build());
+                build_single_producer(config.inbound_ring_size, InboundEntry::default, BusySpin)
+                    .new_event_poller();
+            rings.inbound_producers.push(builder.build());
             let room = Arc::new(RoomBell::default());
-            rings.rooms.push(Arc::clone(&room));
+            rings.inbound_rooms.push(Arc::clone(&room));
             rings.workers[slot % consumers].push(OwnedBook::new(book, poller, slot as u32, room));
         }
         rings
@@ -223,6 +245,15 @@ impl Bells {
             outbound_room: Arc::new(RoomBell::default()),
         }
     }
+
+    /// The bells the sequencer sleeps on and rings.
+    fn for_sequencer(&self) -> sequencer::Bells {
+        sequencer::Bells {
+            own: Arc::clone(&self.sequencer),
+            consumers: self.consumers.clone(),
+            events: Arc::clone(&self.events),
+        }
+    }
 }
 
 impl Pipeline {
@@ -244,59 +275,44 @@ impl Pipeline {
         let instruments = shared.registry.len();
         debug_assert_eq!(start.books.len(), instruments);
         let consumers = config.consumers.min(instruments);
-        // The outbound ring's producers: the book consumers, or the sequencer alone when
-        // there is no book (it then publishes the rejects itself).
-        let producers = consumers.max(1);
-        let (out_poller, outbound) = outbound_ring(producers, config.outbound_ring_size);
-        let (sequencer_outbound, consumer_outbound) = match outbound {
-            OutboundProducers::Single(single) if consumers == 0 => (Some(single), None),
-            outbound => (None, Some(outbound)),
-        };
         let bells = Bells::new(consumers);
         let mut pipeline = Pipeline {
             threads: Threads::default(),
             sequencer_bell: Arc::clone(&bells.sequencer),
         };
-        let Start {
-            books,
-            last_seq,
-            events: events_before,
-            journal,
-            snapshots,
-            intake_failed,
-        } = start;
-        let snapshot_every = snapshots.as_ref().and_then(|plan| plan.every);
-        let checkpoints = match snapshots {
+        let snapshot_every = start.snapshots.as_ref().and_then(|plan| plan.every);
+        let checkpoints = match start.snapshots {
             Some(plan) if instruments > 0 => {
-                Some(pipeline.spawn_snapshot_writer(plan, instruments, events_before)?)
+                Some(pipeline.spawn_snapshot_writer(plan, instruments, start.events)?)
             }
             _ => None,
         };
-        let inbound = InboundRings::build(books, consumers, config.inbound_ring_size);
+        let rings = Rings::build(start.books, consumers, config);
         let setup = SequencerSetup {
             rooms: sequencer::Rooms {
                 ingress: Arc::clone(&shared.ingress_room),
-                inbound: inbound.rooms,
+                inbound: rings.inbound_rooms,
                 outbound: Arc::clone(&bells.outbound_room),
             },
             registry: Arc::clone(&shared.registry),
             epoch: shared.epoch,
             wait: config.wait_strategy,
-            bells: sequencer::Bells {
-                own: Arc::clone(&bells.sequencer),
-                consumers: bells.consumers.clone(),
-                events: Arc::clone(&bells.events),
-            },
-            last_seq,
-            journal,
+            bells: bells.for_sequencer(),
+            last_seq: start.last_seq,
+            journal: start.journal,
             snapshot_every,
-            intake_failed,
+            intake_failed: start.intake_failed,
         };
-        let sequencer = Sequencer::new(ingress, inbound.producers, sequencer_outbound, setup);
+        let sequencer = Sequencer::new(
+            ingress,
+            rings.inbound_producers,
+            rings.sequencer_outbound,
+            setup,
+        );
         pipeline.spawn_sequencer(sequencer, config)?;
-        if let Some(outbound) = consumer_outbound {
+        if let Some(outbound) = rings.consumer_outbound {
             pipeline.spawn_consumers(
-                inbound.workers,
+                rings.workers,
                 outbound,
                 &shared,
                 config,
@@ -305,10 +321,10 @@ impl Pipeline {
             )?;
         }
         let events = EventManager::new(
-            out_poller,
+            rings.out_poller,
             subscribers,
-            events_before,
-            producers,
+            start.events,
+            rings.producers,
             config.wait_strategy,
             bells.events,
             bells.outbound_room,
