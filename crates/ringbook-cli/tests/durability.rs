@@ -143,16 +143,11 @@ fn write_commands(path: &Path, commands: &[Command]) {
 /// A busy mid-run flow: halts, statuses and snapshot ops come round, and the books are
 /// far from empty at its end (the generator is cut off long before it drains them).
 fn busy_config(seed: u64, instruments: u32) -> GenConfig {
-    GenConfig {
-        seed,
-        instruments,
-        orders: 1_000_000,
-        depth: 300,
-        halt_per_million: 4_000,
-        status_permille: 20,
-        snapshot_permille: 10,
-        ..GenConfig::default()
-    }
+    GenConfig::new(seed, instruments, 1_000_000)
+        .with_depth(300)
+        .with_halt_per_million(4_000)
+        .with_status_permille(20)
+        .with_snapshot_permille(10)
 }
 
 /// Segment files of a journal directory, in seq order.

@@ -909,13 +909,8 @@ fn dump_prints_records_and_snapshots_without_modifying_anything() {
 
 /// Books with resting orders on both sides, one of them halted.
 fn sample_books(seed: u64) -> Vec<OrderBook> {
-    let generator = FlowGenerator::new(GenConfig {
-        seed,
-        instruments: 3,
-        orders: 100_000,
-        halt_per_million: 2_000,
-        ..GenConfig::default()
-    });
+    let generator =
+        FlowGenerator::new(GenConfig::new(seed, 3, 100_000).with_halt_per_million(2_000));
     let instruments = generator.instruments().to_vec();
     let mut books: Vec<OrderBook> = instruments.iter().map(|&i| OrderBook::new(i)).collect();
     // The flow's start: a flow run to its end cancels every order.
@@ -1088,13 +1083,7 @@ fn an_interrupted_snapshot_write_is_never_taken_for_a_snapshot() {
 #[test]
 fn recovery_rebuilds_the_books_exactly() {
     let dir = TempDir::new("recover");
-    let generator = FlowGenerator::new(GenConfig {
-        seed: 11,
-        instruments: 3,
-        orders: 100_000,
-        halt_per_million: 3_000,
-        ..GenConfig::default()
-    });
+    let generator = FlowGenerator::new(GenConfig::new(11, 3, 100_000).with_halt_per_million(3_000));
     let instruments = generator.instruments().to_vec();
     let mut books: Vec<OrderBook> = instruments.iter().map(|&i| OrderBook::new(i)).collect();
     let mut hashes = vec![state_hash_of(&books.iter().collect::<Vec<_>>())];

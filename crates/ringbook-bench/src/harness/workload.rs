@@ -47,12 +47,7 @@ impl Workload {
     }
 
     fn generate_with(seed: u64, instruments: u32, orders: u64, ids: Option<&[Uuid]>) -> Workload {
-        let generator = FlowGenerator::new(GenConfig {
-            seed,
-            instruments: instruments.max(1),
-            orders,
-            ..GenConfig::default()
-        });
+        let generator = FlowGenerator::new(GenConfig::new(seed, instruments.max(1), orders));
         let rename: Option<HashMap<Uuid, Uuid, FixedState>> = ids.map(|ids| {
             generator
                 .instruments()

@@ -9,6 +9,7 @@
 
 mod csv;
 mod r#gen;
+mod gen_config;
 mod instruments;
 
 mod jsonl;
@@ -17,7 +18,8 @@ mod quote;
 pub use csv::{
     FLOW_HEADER, FlowError, FlowReader, UTF8_BOM, parse_id, write_flow_header, write_flow_line,
 };
-pub use r#gen::{FlowGenerator, GenConfig};
+pub use r#gen::FlowGenerator;
+pub use gen_config::GenConfig;
 pub use instruments::{
     InstrumentEntry, InstrumentsError, InstrumentsFileError, read_instruments,
     read_instruments_file, with_instrument,
