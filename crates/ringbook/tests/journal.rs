@@ -11,8 +11,8 @@ use ringbook::flow::{FlowGenerator, GenConfig};
 use ringbook::journal::{
     CLOSED_FILE, EngineSnapshot, JournalConfig, JournalEntry, JournalError, JournalReader,
     JournalWriter, NextSeqProblem, RecoveryMode, RecoveryWarning, SEGMENT_HEADER_LEN,
-    SegmentHeaderProblem, SyncPolicy, dump, for_each_entry, load_latest_snapshot, read_journal,
-    read_snapshot, snapshot_file_name, write_snapshot,
+    SegmentHeaderProblem, SnapshotProblem, SyncPolicy, dump, for_each_entry, load_latest_snapshot,
+    read_journal, read_snapshot, snapshot_file_name, write_snapshot,
 };
 use ringbook::{
     BookImage, Command, Order, OrderBook, OrderKind, RejectReason, Side, Uuid, state_hash_of,
@@ -982,6 +982,16 @@ fn a_snapshot_with_a_flipped_byte_is_skipped_for_an_older_one() {
     flip_byte(&bad, len / 2);
 
     let err = read_snapshot(&bad).unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            JournalError::Snapshot {
+                file,
+                problem: SnapshotProblem::Checksum { stored, computed },
+            } if file == &bad && stored != computed
+        ),
+        "{err:?}"
+    );
     let message = err.to_string();
     assert!(
         message.contains("checksum mismatch") && message.contains(&file_name(&bad)),

@@ -4,6 +4,7 @@ use std::io;
 use std::path::PathBuf;
 
 use super::segment::SegmentHeaderProblem;
+use super::snapshot_problem::SnapshotProblem;
 
 /// How to keep the valid records before a problem: appended to every error that means
 /// complete records are damaged or lost.
@@ -231,12 +232,12 @@ pub enum JournalError {
         reason: NextSeqProblem,
     },
     /// A snapshot file is damaged or unreadable (a bad magic, version, length or checksum).
-    #[error("bad snapshot {}: {reason}", file.display())]
+    #[error("bad snapshot {}: {problem}", file.display())]
     Snapshot {
         /// The snapshot file.
         file: PathBuf,
         /// What is wrong.
-        reason: String,
+        problem: SnapshotProblem,
     },
     /// A write failed earlier, so what is on disk after the last good commit is unknown:
     /// the writer refuses further work. Reopen the journal to recover.

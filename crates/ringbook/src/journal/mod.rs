@@ -178,6 +178,7 @@ mod report;
 mod scan;
 mod segment;
 mod snapshot;
+mod snapshot_problem;
 mod verify;
 mod writer;
 
@@ -203,6 +204,7 @@ pub use snapshot::{
     EngineSnapshot, SNAPSHOT_MAGIC, SNAPSHOT_VERSION, SnapshotLoad, load_latest_snapshot,
     read_snapshot, snapshot_file_name, write_snapshot,
 };
+pub use snapshot_problem::SnapshotProblem;
 pub use verify::{SegmentProblem, SegmentSummary, SnapshotSummary, VerifyReport, verify};
 pub use writer::{JournalStats, JournalWriter};
 
