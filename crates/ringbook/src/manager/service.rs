@@ -409,8 +409,7 @@ impl OrderbookManagerServiceImpl {
     /// # Errors
     ///
     /// [`OrderbookManagerError::Config`] ([`ConfigError::SnapshotsNeedJournal`]) without
-    /// a journal; as any publish
-    /// otherwise.
+    /// a journal; as any publish otherwise.
     pub fn request_snapshot(&self) -> Result<(), OrderbookManagerError> {
         if self.config.journal.is_none() {
             return Err(ConfigError::SnapshotsNeedJournal.into());
