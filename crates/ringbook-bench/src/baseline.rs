@@ -119,6 +119,7 @@ impl BaselineManager {
     /// so a benchmark can give both designs the same cores. The original design pins
     /// nothing; this is for like-for-like comparisons only. Cores outside the process's
     /// allowed set are ignored.
+    #[must_use]
     pub fn with_cores(mut self, cores: Vec<usize>) -> BaselineManager {
         self.cores = cores;
         self

@@ -275,11 +275,9 @@ pub(crate) fn run_bench(mut args: BenchArgs, engine: &EngineArgs) -> Result<(), 
         let source = from.map_or(String::new(), |p| format!(" (listed in {})", p.display()));
         Failure::other(format!("--{e}{source}"))
     })?;
-    let mut options = RunOptions {
-        rate: args.rate,
-        warmup: args.warmup,
-        ..RunOptions::default()
-    };
+    let mut options = RunOptions::default()
+        .with_rate(args.rate)
+        .with_warmup(args.warmup);
     options
         .check(usize::MAX)
         .map_err(|e| Failure::other(format!("--{e}")))?;
