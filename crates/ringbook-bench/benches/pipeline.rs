@@ -42,11 +42,7 @@ fn pipeline(c: &mut Criterion) {
     let cores = available_cores();
     for instruments in [1u32, 8, 1000] {
         let workload = Workload::generate(7, instruments, orders);
-        let options = RunOptions {
-            rate: None,
-            warmup: workload.commands.len() / 10,
-            ..RunOptions::default()
-        };
+        let options = RunOptions::default().with_warmup(workload.commands.len() / 10);
         let measured = (workload.commands.len() - options.warmup) as u64;
         group.throughput(Throughput::Elements(measured));
         let mut engines = vec![(
@@ -55,14 +51,8 @@ fn pipeline(c: &mut Criterion) {
             options.clone(),
         )];
         if let [first, second, ..] = cores[..] {
-            let config = ManagerConfig {
-                cores: Some(vec![first, second]),
-                ..ManagerConfig::default()
-            };
-            let pinned = RunOptions {
-                sender_core: Some(first),
-                ..options.clone()
-            };
+            let config = ManagerConfig::default().with_cores(Some(vec![first, second]));
+            let pinned = options.clone().with_sender_core(Some(first));
             engines.push(("ringbook-pinned", EngineKind::Ringbook(config), pinned));
         }
         engines.push(("baseline", EngineKind::Baseline, options));

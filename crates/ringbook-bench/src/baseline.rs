@@ -21,7 +21,7 @@ use crate::panic_message;
 use ringbook::Command;
 use ringbook::Order;
 use ringbook::OrderBook;
-use ringbook::{OrderbookManagerError, OrderbookManagerService};
+use ringbook::{ManagerState, OrderbookManagerError, OrderbookManagerService, SendFailure};
 use ringbook::{OrderbookResult, RejectReason};
 use ringbook::{PublishedEvent, Subscriber};
 
@@ -119,6 +119,7 @@ impl BaselineManager {
     /// so a benchmark can give both designs the same cores. The original design pins
     /// nothing; this is for like-for-like comparisons only. Cores outside the process's
     /// allowed set are ignored.
+    #[must_use]
     pub fn with_cores(mut self, cores: Vec<usize>) -> BaselineManager {
         self.cores = cores;
         self
@@ -142,7 +143,7 @@ impl BaselineManager {
         if !self.is_running.load(Ordering::Acquire) {
             return Err(OrderbookManagerError::NotRunning {
                 instrument_id: Some(command.instrument_id()),
-                state: "not running",
+                state: ManagerState::NotRunning,
             });
         }
         let instrument_id = command.instrument_id();
@@ -216,7 +217,7 @@ impl BaselineManager {
                 crossbeam_channel::SendTimeoutError::Disconnected(_) => {
                     OrderbookManagerError::ChannelSendError {
                         instrument_id,
-                        reason: "book thread gone".into(),
+                        reason: SendFailure::BookThreadGone,
                     }
                 }
             }),
@@ -224,7 +225,7 @@ impl BaselineManager {
                 .send(command)
                 .map_err(|_| OrderbookManagerError::ChannelSendError {
                     instrument_id,
-                    reason: "book thread gone".into(),
+                    reason: SendFailure::BookThreadGone,
                 }),
         }
     }

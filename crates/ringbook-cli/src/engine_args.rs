@@ -29,7 +29,9 @@ pub(crate) struct EngineArgs {
 pub(crate) struct CoreList(pub(crate) Vec<usize>);
 
 fn parse_cores(text: &str) -> Result<CoreList, String> {
-    parse_core_list(text).map(CoreList)
+    parse_core_list(text)
+        .map(CoreList)
+        .map_err(|e| e.to_string())
 }
 
 /// `--consumers`: a count from 1 to [`ManagerConfig::MAX_CONSUMERS`].
@@ -54,12 +56,10 @@ fn parse_ring_size(text: &str) -> Result<usize, String> {
 impl EngineArgs {
     /// The manager configuration these flags describe.
     pub(crate) fn config(&self) -> ManagerConfig {
-        let config = ManagerConfig {
-            consumers: self.consumers,
-            wait_strategy: self.wait,
-            cores: self.cores.as_ref().map(|c| c.0.clone()),
-            ..ManagerConfig::default()
-        };
+        let config = ManagerConfig::default()
+            .with_consumers(self.consumers)
+            .with_wait_strategy(self.wait)
+            .with_cores(self.cores.as_ref().map(|c| c.0.clone()));
         match self.ring_size {
             Some(size) => config.with_ring_size(size),
             None => config,

@@ -56,12 +56,7 @@ pub(crate) fn run(args: GenArgs) -> Result<(), Failure> {
             })?,
         None => args.instruments,
     };
-    let config = GenConfig {
-        seed: args.seed,
-        instruments,
-        orders: args.orders,
-        ..GenConfig::default()
-    };
+    let config = GenConfig::new(args.seed, instruments, args.orders);
     let generator = FlowGenerator::new(config);
     let rename: Option<HashMap<Uuid, Uuid>> =
         named.map(|ids| generator.instruments().iter().copied().zip(ids).collect());

@@ -49,15 +49,16 @@ pub(crate) struct JournalArgs {
 impl JournalArgs {
     /// The journal options these flags describe, if `--journal` was given.
     pub(crate) fn options(&self) -> Option<JournalOptions> {
-        self.journal.as_ref().map(|dir| JournalOptions {
-            dir: dir.clone(),
-            config: JournalConfig {
-                segment_bytes: self.segment_bytes,
-                sync: self.journal_sync,
-            },
-            snapshot_every: self.snapshot_every,
-            keep_snapshots: self.keep_snapshots,
-            recovery: self.journal_recovery,
+        self.journal.as_ref().map(|dir| {
+            JournalOptions::new(dir.clone())
+                .with_config(
+                    JournalConfig::default()
+                        .with_segment_bytes(self.segment_bytes)
+                        .with_sync(self.journal_sync),
+                )
+                .with_snapshot_every(self.snapshot_every)
+                .with_keep_snapshots(self.keep_snapshots)
+                .with_recovery(self.journal_recovery)
         })
     }
 }

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use ringbook::flow::{FlowGenerator, GenConfig, write_flow_header, write_flow_line};
 use ringbook::journal::{CLOSED_FILE, JournalConfig, JournalError, RecoveryMode, SyncPolicy};
 use ringbook::{
-    Command, DirectEngine, JournalOptions, Order, OrderKind, OrderbookManagerError,
+    Command, ConfigError, DirectEngine, JournalOptions, Order, OrderKind, OrderbookManagerError,
     OrderbookManagerService, OrderbookManagerServiceImpl, OrderbookResult, Side, Uuid, recover,
 };
 
@@ -143,16 +143,11 @@ fn write_commands(path: &Path, commands: &[Command]) {
 /// A busy mid-run flow: halts, statuses and snapshot ops come round, and the books are
 /// far from empty at its end (the generator is cut off long before it drains them).
 fn busy_config(seed: u64, instruments: u32) -> GenConfig {
-    GenConfig {
-        seed,
-        instruments,
-        orders: 1_000_000,
-        depth: 300,
-        halt_per_million: 4_000,
-        status_permille: 20,
-        snapshot_permille: 10,
-        ..GenConfig::default()
-    }
+    GenConfig::new(seed, instruments, 1_000_000)
+        .with_depth(300)
+        .with_halt_per_million(4_000)
+        .with_status_permille(20)
+        .with_snapshot_permille(10)
 }
 
 /// Segment files of a journal directory, in seq order.
@@ -270,16 +265,13 @@ fn instruments_of(commands: &[Command]) -> Vec<Uuid> {
 }
 
 fn journal_options(dir: &Path, snapshot_every: Option<u64>) -> JournalOptions {
-    JournalOptions {
-        dir: dir.to_path_buf(),
-        config: JournalConfig {
-            segment_bytes: JournalConfig::DEFAULT_SEGMENT_BYTES,
-            sync: SyncPolicy::None,
-        },
-        snapshot_every,
-        keep_snapshots: None,
-        recovery: RecoveryMode::default(),
-    }
+    JournalOptions::new(dir)
+        .with_config(
+            JournalConfig::default()
+                .with_segment_bytes(JournalConfig::DEFAULT_SEGMENT_BYTES)
+                .with_sync(SyncPolicy::None),
+        )
+        .with_snapshot_every(snapshot_every)
 }
 
 /// Builds a manager on `options`, retrying for up to a second while the journal is
@@ -1134,12 +1126,16 @@ fn a_journaled_manager_is_recovered_by_the_next_one() {
     assert!(plain.recovery().is_none());
     assert!(matches!(
         plain.request_snapshot(),
-        Err(OrderbookManagerError::InvalidConfig(_))
+        Err(OrderbookManagerError::Config(
+            ConfigError::SnapshotsNeedJournal
+        ))
     ));
     plain.start().unwrap();
     assert!(matches!(
         plain.request_snapshot(),
-        Err(OrderbookManagerError::InvalidConfig(_))
+        Err(OrderbookManagerError::Config(
+            ConfigError::SnapshotsNeedJournal
+        ))
     ));
     plain.stop().unwrap();
 }
@@ -1151,10 +1147,7 @@ fn a_journal_another_process_writes_is_refused_with_a_clear_error() {
     let journal = dir.join("journal");
     let mut writer = ringbook::journal::JournalWriter::open(
         &journal,
-        JournalConfig {
-            sync: SyncPolicy::None,
-            ..JournalConfig::default()
-        },
+        JournalConfig::default().with_sync(SyncPolicy::None),
     )
     .unwrap();
     let status = Command::Status {
@@ -1178,16 +1171,10 @@ fn a_journal_another_process_writes_is_refused_with_a_clear_error() {
 
     // The manager refuses it too, naming the directory.
     let built = OrderbookManagerServiceImpl::builder([Uuid::from_u128(1)])
-        .config(ringbook::ManagerConfig {
-            journal: Some(JournalOptions {
-                dir: journal.clone(),
-                config: JournalConfig::default(),
-                snapshot_every: None,
-                keep_snapshots: None,
-                recovery: RecoveryMode::default(),
-            }),
-            ..ringbook::ManagerConfig::default()
-        })
+        .config(
+            ringbook::ManagerConfig::default()
+                .with_journal(Some(JournalOptions::new(journal.clone()))),
+        )
         .build();
     match built {
         Err(OrderbookManagerError::Journal {
@@ -1507,11 +1494,12 @@ fn a_manager_that_fails_to_build_leaves_no_lock_or_marker_where_there_was_no_jou
     fs::write(other.join("notes.txt"), b"not a journal").unwrap();
     for dir in [&missing, &other] {
         let built = OrderbookManagerServiceImpl::builder([Uuid::from_u128(1)])
-            .config(ringbook::ManagerConfig {
-                ingress_ring_size: 3, // invalid: refused before the journal is opened
-                journal: Some(journal_options(dir, None)),
-                ..ringbook::ManagerConfig::default()
-            })
+            .config(
+                ringbook::ManagerConfig::default()
+                    // Invalid: refused before the journal is opened.
+                    .with_ingress_ring_size(3)
+                    .with_journal(Some(journal_options(dir, None))),
+            )
             .build();
         assert!(
             matches!(built, Err(OrderbookManagerError::Config(_))),

@@ -28,13 +28,8 @@ const TEST_COMMANDS: usize = 20_000;
 
 /// One instrument's flow of exactly `commands` commands.
 fn workload(commands: usize) -> (Uuid, Vec<Command>) {
-    let generator = FlowGenerator::new(GenConfig {
-        seed: 42,
-        instruments: 1,
-        // About 1.13 million commands; the flow is cut at `commands`.
-        orders: 600_000,
-        ..GenConfig::default()
-    });
+    // About 1.13 million commands; the flow is cut at `commands`.
+    let generator = FlowGenerator::new(GenConfig::new(42, 1, 600_000));
     let instrument = generator.instruments()[0];
     let flow: Vec<Command> = generator.take(commands).collect();
     assert_eq!(flow.len(), commands);

@@ -39,6 +39,7 @@ impl Op {
     ];
 
     /// The word for this op in flow files and event streams.
+    #[must_use]
     pub const fn as_str(self) -> &'static str {
         match self {
             Op::Add => "add",
@@ -52,6 +53,7 @@ impl Op {
     }
 
     /// Parses an op word.
+    #[must_use]
     pub fn parse(word: &str) -> Option<Op> {
         Op::ALL.into_iter().find(|op| op.as_str() == word)
     }
@@ -114,6 +116,7 @@ pub enum Command {
 impl Command {
     /// The instrument whose book this command is for.
     #[inline]
+    #[must_use]
     pub const fn instrument_id(&self) -> Uuid {
         match self {
             Command::Add(order) => order.instrument_id,
@@ -128,6 +131,7 @@ impl Command {
 
     /// The op of this command.
     #[inline]
+    #[must_use]
     pub const fn op(&self) -> Op {
         match self {
             Command::Add(_) => Op::Add,
@@ -142,6 +146,7 @@ impl Command {
 
     /// The order id the command concerns, if its op has one.
     #[inline]
+    #[must_use]
     pub const fn order_id(&self) -> Option<Uuid> {
         match self {
             Command::Add(order) => Some(order.order_id),

@@ -52,6 +52,7 @@ impl DirectEngine {
 
     /// An engine that registers every instrument the first time a command names it: the
     /// flow format's default, where every instrument named in the file is registered.
+    #[must_use]
     pub fn auto_registering() -> DirectEngine {
         DirectEngine {
             auto_register: true,
@@ -80,6 +81,7 @@ impl DirectEngine {
     }
 
     /// The book of `instrument`, if registered.
+    #[must_use]
     pub fn book(&self, instrument: &Uuid) -> Option<&OrderBook> {
         self.registry
             .slot(instrument)
@@ -87,16 +89,19 @@ impl DirectEngine {
     }
 
     /// The registered instruments.
+    #[must_use]
     pub fn registry(&self) -> &InstrumentRegistry {
         &self.registry
     }
 
     /// Every book, in slot order.
+    #[must_use]
     pub fn books(&self) -> &[OrderBook] {
         &self.books
     }
 
     /// The state hash of every book ([`state_hash_of`]).
+    #[must_use]
     pub fn state_hash(&self) -> u64 {
         state_hash_of(&self.books.iter().collect::<Vec<_>>())
     }

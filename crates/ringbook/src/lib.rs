@@ -42,10 +42,13 @@ pub use book::{
 pub use command::{Command, Op};
 pub use direct::DirectEngine;
 pub use manager::{
-    ConfigError, JournalOptions, ManagerConfig, OrderbookManagerBuilder, OrderbookManagerError,
-    OrderbookManagerService, OrderbookManagerServiceImpl, RecoveryInfo,
+    ConfigError, JournalOptions, ManagerConfig, ManagerState, OrderbookManagerBuilder,
+    OrderbookManagerError, OrderbookManagerService, OrderbookManagerServiceImpl, RecoveryInfo,
+    SendFailure,
 };
-pub use pipeline::{ParseWaitStrategyError, WaitStrategy, available_cores, parse_core_list};
+pub use pipeline::{
+    ParseCoreListError, ParseWaitStrategyError, WaitStrategy, available_cores, parse_core_list,
+};
 pub use recovery::{Recovered, recover, recover_in_mode};
 pub use registry::InstrumentRegistry;
 pub use result::{

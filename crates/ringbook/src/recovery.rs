@@ -7,8 +7,8 @@ use uuid::Uuid;
 
 use crate::book::{OrderBook, state_hash_of};
 use crate::journal::{
-    DirLock, JournalError, JournalReader, RecoveryMode, RecoveryWarning, holds_journal,
-    load_latest_snapshot,
+    DirLock, JournalError, JournalReader, RecoveryMode, RecoveryWarning, SnapshotProblem,
+    holds_journal, load_latest_snapshot,
 };
 use crate::registry::InstrumentRegistry;
 use crate::result::{EventSink, OrderbookResult};
@@ -40,6 +40,7 @@ pub struct Recovered {
 
 impl Recovered {
     /// The state hash of every book ([`state_hash_of`]).
+    #[must_use]
     pub fn state_hash(&self) -> u64 {
         state_hash_of(&self.books.iter().collect::<Vec<_>>())
     }
@@ -131,12 +132,14 @@ pub fn recover_in_mode<S: EventSink + ?Sized>(
         for image in &snap.books {
             let book = OrderBook::from_image(image).map_err(|e| JournalError::Snapshot {
                 file: path.clone(),
-                reason: e.to_string(),
+                problem: SnapshotProblem::Image(Box::new(e)),
             })?;
             if registry.slot(&image.instrument_id).is_some() {
                 return Err(JournalError::Snapshot {
                     file: path.clone(),
-                    reason: format!("instrument {} has two books", image.instrument_id),
+                    problem: SnapshotProblem::DuplicateBook {
+                        instrument_id: image.instrument_id,
+                    },
                 });
             }
             registry.register(image.instrument_id);

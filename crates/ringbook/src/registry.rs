@@ -129,6 +129,7 @@ impl InstrumentRegistry {
 
     /// The slot of `instrument`, if registered.
     #[inline]
+    #[must_use]
     pub fn slot(&self, instrument: &Uuid) -> Option<u32> {
         let mask = self.cells.len().checked_sub(1)?;
         let mut cell = self.hash(instrument) & mask;
@@ -179,23 +180,27 @@ impl InstrumentRegistry {
     ///
     /// Panics if `slot` is out of range.
     #[inline]
+    #[must_use]
     pub fn instrument(&self, slot: u32) -> Uuid {
         self.instruments[slot as usize]
     }
 
     /// How many instruments are registered.
     #[inline]
+    #[must_use]
     pub fn len(&self) -> usize {
         self.instruments.len()
     }
 
     /// Whether none is.
     #[inline]
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.instruments.is_empty()
     }
 
     /// The instruments in slot order.
+    #[must_use]
     pub fn instruments(&self) -> &[Uuid] {
         &self.instruments
     }

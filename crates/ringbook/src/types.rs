@@ -22,6 +22,7 @@ pub enum Side {
 impl Side {
     /// The other side.
     #[inline]
+    #[must_use]
     pub const fn opposite(self) -> Side {
         match self {
             Side::Buy => Side::Sell,
@@ -30,6 +31,7 @@ impl Side {
     }
 
     /// The word used for this side in flow files and event streams (`buy`, `sell`).
+    #[must_use]
     pub const fn as_str(self) -> &'static str {
         match self {
             Side::Buy => "buy",
@@ -38,6 +40,7 @@ impl Side {
     }
 
     /// Parses `buy` or `sell`.
+    #[must_use]
     pub fn parse(word: &str) -> Option<Side> {
         match word {
             "buy" => Some(Side::Buy),
@@ -79,6 +82,7 @@ impl OrderKind {
     ];
 
     /// The word used for this kind in flow files and event streams.
+    #[must_use]
     pub const fn as_str(self) -> &'static str {
         match self {
             OrderKind::Limit => "limit",
@@ -90,18 +94,21 @@ impl OrderKind {
     }
 
     /// Parses one of `limit`, `market`, `ioc`, `fok`, `post_only`.
+    #[must_use]
     pub fn parse(word: &str) -> Option<OrderKind> {
         OrderKind::ALL.into_iter().find(|k| k.as_str() == word)
     }
 
     /// Whether this kind carries a limit price (every kind but `market`).
     #[inline]
+    #[must_use]
     pub const fn has_price(self) -> bool {
         !matches!(self, OrderKind::Market)
     }
 
     /// Whether an unfilled rest of this kind stays in the book.
     #[inline]
+    #[must_use]
     pub const fn rests(self) -> bool {
         matches!(self, OrderKind::Limit | OrderKind::PostOnly)
     }
@@ -148,6 +155,7 @@ pub struct Order {
 
 impl Order {
     /// An order of any kind. For [`OrderKind::Market`] the price is ignored.
+    #[must_use]
     pub const fn new(
         order_id: Uuid,
         instrument_id: Uuid,
@@ -167,6 +175,7 @@ impl Order {
     }
 
     /// A limit order.
+    #[must_use]
     pub const fn limit(
         order_id: Uuid,
         instrument_id: Uuid,
@@ -185,6 +194,7 @@ impl Order {
     }
 
     /// A market order: it matches at any price and its rest expires.
+    #[must_use]
     pub const fn market(order_id: Uuid, instrument_id: Uuid, side: Side, quantity: Qty) -> Order {
         Order::new(
             order_id,
@@ -198,6 +208,7 @@ impl Order {
 
     /// The limit price, or `None` for a market order.
     #[inline]
+    #[must_use]
     pub const fn limit_price(&self) -> Option<Price> {
         if self.kind.has_price() {
             Some(self.price)

@@ -10,9 +10,9 @@ use std::time::Duration;
 use ringbook::flow::{FlowGenerator, GenConfig};
 use ringbook::journal::{
     CLOSED_FILE, EngineSnapshot, JournalConfig, JournalEntry, JournalError, JournalReader,
-    JournalWriter, RecoveryMode, RecoveryWarning, SEGMENT_HEADER_LEN, SegmentHeaderProblem,
-    SyncPolicy, dump, for_each_entry, load_latest_snapshot, read_journal, read_snapshot,
-    snapshot_file_name, write_snapshot,
+    JournalWriter, NextSeqProblem, RecoveryMode, RecoveryWarning, SEGMENT_HEADER_LEN,
+    SegmentHeaderProblem, SnapshotProblem, SyncPolicy, dump, for_each_entry, load_latest_snapshot,
+    read_journal, read_snapshot, snapshot_file_name, write_snapshot,
 };
 use ringbook::{
     BookImage, Command, Order, OrderBook, OrderKind, RejectReason, Side, Uuid, state_hash_of,
@@ -73,10 +73,9 @@ fn entry(seq: u64) -> JournalEntry {
 }
 
 fn config(segment_bytes: u64, sync: SyncPolicy) -> JournalConfig {
-    JournalConfig {
-        segment_bytes,
-        sync,
-    }
+    JournalConfig::default()
+        .with_segment_bytes(segment_bytes)
+        .with_sync(sync)
 }
 
 /// Writes entries `from..=to` in batches of `batch`.
@@ -478,7 +477,30 @@ fn the_journal_continues_after_a_snapshot_it_ends_before() {
     assert_eq!(writer.last_seq(), 10);
     let err = writer.set_next_seq(5).unwrap_err();
     assert!(
-        matches!(err, JournalError::BadNextSeq { requested: 5, .. }),
+        matches!(
+            err,
+            JournalError::BadNextSeq {
+                requested: 5,
+                reason: NextSeqProblem::AlreadyHeld { last_seq: 10 },
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string()
+            .ends_with("cannot continue at seq 5: the journal already holds seqs up to 10"),
+        "{err}"
+    );
+    let err = writer.set_next_seq(u64::MAX).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            JournalError::BadNextSeq {
+                reason: NextSeqProblem::NoSeqAfter,
+                ..
+            }
+        ),
         "{err:?}"
     );
     writer.set_next_seq(16).unwrap();
@@ -887,13 +909,8 @@ fn dump_prints_records_and_snapshots_without_modifying_anything() {
 
 /// Books with resting orders on both sides, one of them halted.
 fn sample_books(seed: u64) -> Vec<OrderBook> {
-    let generator = FlowGenerator::new(GenConfig {
-        seed,
-        instruments: 3,
-        orders: 100_000,
-        halt_per_million: 2_000,
-        ..GenConfig::default()
-    });
+    let generator =
+        FlowGenerator::new(GenConfig::new(seed, 3, 100_000).with_halt_per_million(2_000));
     let instruments = generator.instruments().to_vec();
     let mut books: Vec<OrderBook> = instruments.iter().map(|&i| OrderBook::new(i)).collect();
     // The flow's start: a flow run to its end cancels every order.
@@ -965,6 +982,16 @@ fn a_snapshot_with_a_flipped_byte_is_skipped_for_an_older_one() {
     flip_byte(&bad, len / 2);
 
     let err = read_snapshot(&bad).unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            JournalError::Snapshot {
+                file,
+                problem: SnapshotProblem::Checksum { stored, computed },
+            } if file == &bad && stored != computed
+        ),
+        "{err:?}"
+    );
     let message = err.to_string();
     assert!(
         message.contains("checksum mismatch") && message.contains(&file_name(&bad)),
@@ -1066,13 +1093,7 @@ fn an_interrupted_snapshot_write_is_never_taken_for_a_snapshot() {
 #[test]
 fn recovery_rebuilds_the_books_exactly() {
     let dir = TempDir::new("recover");
-    let generator = FlowGenerator::new(GenConfig {
-        seed: 11,
-        instruments: 3,
-        orders: 100_000,
-        halt_per_million: 3_000,
-        ..GenConfig::default()
-    });
+    let generator = FlowGenerator::new(GenConfig::new(11, 3, 100_000).with_halt_per_million(3_000));
     let instruments = generator.instruments().to_vec();
     let mut books: Vec<OrderBook> = instruments.iter().map(|&i| OrderBook::new(i)).collect();
     let mut hashes = vec![state_hash_of(&books.iter().collect::<Vec<_>>())];
@@ -1739,4 +1760,37 @@ fn arbitrary_bytes_in_segment_files_are_errors_never_panics() {
         }
         let _ = JournalWriter::open(dir.path(), config(400, SyncPolicy::None));
     }
+}
+
+#[test]
+fn a_journal_setting_below_its_least_is_refused_naming_it() {
+    let dir = TempDir::new("config-bounds");
+    let err = JournalWriter::open(dir.path(), config(0, SyncPolicy::None)).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            JournalError::Config {
+                setting: "segment_bytes",
+                value: 0,
+                min: 1
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "invalid journal configuration: segment_bytes 0 is less than 1"
+    );
+    let err = ringbook::journal::prune(dir.path(), 0).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            JournalError::Config {
+                setting: "keep",
+                value: 0,
+                min: 1
+            }
+        ),
+        "{err:?}"
+    );
 }

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use ringbook::flow::{FlowGenerator, GenConfig};
 use ringbook::{
-    Command, DepthLevel, DirectEngine, MarketDataSubscriber, Op, Order, OrderKind,
+    Command, DepthLevel, DirectEngine, ManagerState, MarketDataSubscriber, Op, Order, OrderKind,
     OrderbookManagerBuilder, OrderbookManagerError, OrderbookManagerService,
     OrderbookManagerServiceImpl, OrderbookResult, PublishedEvent, RejectReason, Side, Subscriber,
     TopOfBook, Uuid, WaitStrategy,
@@ -896,15 +896,10 @@ fn backpressure_publish_times_out_when_stalled() {
 
 #[test]
 fn thousand_instruments_on_two_consumers_match_the_direct_engine() {
-    let config = GenConfig {
-        seed: 42,
-        instruments: 1000,
-        orders: 100_000,
-        depth: 20,
-        snapshot_permille: 3,
-        halt_per_million: 5_000,
-        ..GenConfig::default()
-    };
+    let config = GenConfig::new(42, 1000, 100_000)
+        .with_depth(20)
+        .with_snapshot_permille(3)
+        .with_halt_per_million(5_000);
     let generator = FlowGenerator::new(config);
     let instruments = generator.instruments().to_vec();
     let flow: Vec<Command> = generator.collect();
@@ -1093,15 +1088,10 @@ fn pipeline_streams_equal_the_direct_engine_with_1_2_3_consumers() {
 
 #[test]
 fn pipeline_streams_equal_the_direct_engine_on_a_generated_flow() {
-    let config = GenConfig {
-        seed: 9,
-        instruments: 5,
-        orders: 50_000,
-        depth: 200,
-        snapshot_permille: 5,
-        halt_per_million: 3_000,
-        ..GenConfig::default()
-    };
+    let config = GenConfig::new(9, 5, 50_000)
+        .with_depth(200)
+        .with_snapshot_permille(5)
+        .with_halt_per_million(3_000);
     let generator = FlowGenerator::new(config);
     let instruments = generator.instruments().to_vec();
     let flow: Vec<Command> = generator.collect();
@@ -1165,7 +1155,7 @@ fn stop_with_full_rings_loses_nothing() {
     };
     wait_until("the stop to begin", || match send(&*manager, probe) {
         Err(OrderbookManagerError::NotRunning { state, .. }) => {
-            assert_eq!(state, "stopped");
+            assert_eq!(state, ManagerState::Stopped);
             true
         }
         Err(OrderbookManagerError::Timeout { .. }) => false,
@@ -1357,7 +1347,7 @@ fn stop_is_idempotent_and_later_calls_are_refused() {
             matches!(
                 result,
                 Err(OrderbookManagerError::NotRunning {
-                    state: "stopped",
+                    state: ManagerState::Stopped,
                     ..
                 })
             ),
@@ -1401,7 +1391,7 @@ fn calls_before_start_are_refused_and_early_halts_come_first() {
             matches!(
                 result,
                 Err(OrderbookManagerError::NotRunning {
-                    state: "not started",
+                    state: ManagerState::NotStarted,
                     ..
                 })
             ),
@@ -1580,14 +1570,9 @@ fn market_data_view_agrees_with_the_direct_engine_books() {
     }
     // A generated flow, cut before its end (which cancels everything) so books are full,
     // and without snapshots (which reset the view) so the view tracks every event.
-    let config = GenConfig {
-        seed: 3,
-        instruments: 40,
-        orders: 20_000,
-        depth: 100,
-        halt_per_million: 2_000,
-        ..GenConfig::default()
-    };
+    let config = GenConfig::new(3, 40, 20_000)
+        .with_depth(100)
+        .with_halt_per_million(2_000);
     let generator = FlowGenerator::new(config);
     let instruments = generator.instruments().to_vec();
     let flow: Vec<Command> = generator.take(25_000).collect();

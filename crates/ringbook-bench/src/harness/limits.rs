@@ -19,6 +19,7 @@ pub const MAX_RATE: f64 = 1e8;
 
 /// Why a benchmark's settings were refused.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum BenchSettingsError {
     /// A count outside its inclusive range.
     #[error("{field} {value} is out of range: it must be at least {min} and at most {max}")]

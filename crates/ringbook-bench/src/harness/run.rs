@@ -32,6 +32,7 @@ pub enum EngineKind {
 
 impl EngineKind {
     /// `ringbook`, `ringbook+journal` (the pipeline journaling its input) or `baseline`.
+    #[must_use]
     pub fn name(&self) -> &'static str {
         match self {
             EngineKind::Ringbook(config) if config.journal.is_some() => "ringbook+journal",
@@ -43,6 +44,7 @@ impl EngineKind {
 
 /// How a run sends.
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct RunOptions {
     /// Commands per second on a fixed schedule (open loop); `None`: as fast as the engine
     /// takes them (closed loop).
@@ -56,6 +58,36 @@ pub struct RunOptions {
     /// The cores the baseline's threads are pinned to (round-robin), to give it the same
     /// cores as the pipeline; empty: not pinned.
     pub baseline_cores: Vec<usize>,
+}
+
+impl RunOptions {
+    /// Sets the rate: commands per second on a fixed schedule; `None`: closed loop.
+    #[must_use]
+    pub fn with_rate(mut self, rate: Option<f64>) -> RunOptions {
+        self.rate = rate;
+        self
+    }
+
+    /// Sets how many commands are sent before measuring starts.
+    #[must_use]
+    pub fn with_warmup(mut self, warmup: usize) -> RunOptions {
+        self.warmup = warmup;
+        self
+    }
+
+    /// Sets the core the sending thread is pinned to; `None`: not pinned.
+    #[must_use]
+    pub fn with_sender_core(mut self, core: Option<usize>) -> RunOptions {
+        self.sender_core = core;
+        self
+    }
+
+    /// Sets the cores the baseline's threads are pinned to; empty: not pinned.
+    #[must_use]
+    pub fn with_baseline_cores(mut self, cores: Vec<usize>) -> RunOptions {
+        self.baseline_cores = cores;
+        self
+    }
 }
 
 /// What one run measured.
@@ -82,11 +114,13 @@ pub struct RunReport {
 
 impl RunReport {
     /// `cpu` spread over the measured commands: ns per command.
+    #[must_use]
     pub fn per_command(&self, cpu: Duration) -> f64 {
         cpu.as_nanos() as f64 / self.commands.max(1) as f64
     }
 
     /// CPU time per measured command of every stage together, ns.
+    #[must_use]
     pub fn cpu_per_command(&self) -> f64 {
         self.per_command(self.stages.iter().map(|s| s.cpu).sum())
     }

@@ -69,6 +69,7 @@ impl ThreadSample {
 
     /// Per stage, what its threads did since `earlier` (a thread started since then counts
     /// from zero), in stage-name order; stages that used no CPU are left out.
+    #[must_use]
     pub fn since(&self, earlier: &ThreadSample) -> Vec<StageCpu> {
         let mut stages: BTreeMap<String, StageCpu> = BTreeMap::new();
         for (tid, name, cpu, wait, slices) in &self.threads {

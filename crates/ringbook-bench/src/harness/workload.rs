@@ -29,6 +29,7 @@ impl Workload {
     /// # Panics
     ///
     /// Panics with more than `u32::MAX` commands.
+    #[must_use]
     pub fn generate(seed: u64, instruments: u32, orders: u64) -> Workload {
         Workload::generate_with(seed, instruments, orders, None)
     }
@@ -41,18 +42,14 @@ impl Workload {
     ///
     /// Panics with no instruments, more than `u32::MAX` commands or instruments, or
     /// duplicate instruments.
+    #[must_use]
     pub fn generate_on(seed: u64, instruments: &[Uuid], orders: u64) -> Workload {
         let count = u32::try_from(instruments.len()).expect("more than u32::MAX instruments");
         Workload::generate_with(seed, count, orders, Some(instruments))
     }
 
     fn generate_with(seed: u64, instruments: u32, orders: u64, ids: Option<&[Uuid]>) -> Workload {
-        let generator = FlowGenerator::new(GenConfig {
-            seed,
-            instruments: instruments.max(1),
-            orders,
-            ..GenConfig::default()
-        });
+        let generator = FlowGenerator::new(GenConfig::new(seed, instruments.max(1), orders));
         let rename: Option<HashMap<Uuid, Uuid, FixedState>> = ids.map(|ids| {
             generator
                 .instruments()
@@ -124,6 +121,7 @@ impl Workload {
 
     /// The index of the add whose (renumbered) order id is `order_id`, if it is one.
     #[inline]
+    #[must_use]
     pub fn add_index(&self, order_id: &Uuid) -> Option<usize> {
         let n = order_id.as_u128();
         (n >= 1 && n <= self.add_command.len() as u128).then(|| (n - 1) as usize)

@@ -115,7 +115,9 @@ enum BaselineCores {
 fn parse_baseline_cores(text: &str) -> Result<BaselineCores, String> {
     match text.trim() {
         "os" => Ok(BaselineCores::Os),
-        list => ringbook::parse_core_list(list).map(BaselineCores::Pinned),
+        list => ringbook::parse_core_list(list)
+            .map(BaselineCores::Pinned)
+            .map_err(|e| e.to_string()),
     }
 }
 
@@ -273,11 +275,9 @@ pub(crate) fn run_bench(mut args: BenchArgs, engine: &EngineArgs) -> Result<(), 
         let source = from.map_or(String::new(), |p| format!(" (listed in {})", p.display()));
         Failure::other(format!("--{e}{source}"))
     })?;
-    let mut options = RunOptions {
-        rate: args.rate,
-        warmup: args.warmup,
-        ..RunOptions::default()
-    };
+    let mut options = RunOptions::default()
+        .with_rate(args.rate)
+        .with_warmup(args.warmup);
     options
         .check(usize::MAX)
         .map_err(|e| Failure::other(format!("--{e}")))?;
@@ -324,16 +324,11 @@ pub(crate) fn run_bench(mut args: BenchArgs, engine: &EngineArgs) -> Result<(), 
     let mut engines = vec![EngineKind::Ringbook(config.clone())];
     if args.journal_compare {
         let mut journaled = config.clone();
-        journaled.journal = Some(JournalOptions {
-            dir: PathBuf::new(), // a scratch directory per run, below
-            config: JournalConfig {
-                sync: SyncPolicy::None,
-                ..JournalConfig::default()
-            },
-            snapshot_every: None,
-            keep_snapshots: None,
-            recovery: ringbook::journal::RecoveryMode::default(),
-        });
+        // A scratch directory per run, below.
+        journaled.journal = Some(
+            JournalOptions::new(PathBuf::new())
+                .with_config(JournalConfig::default().with_sync(SyncPolicy::None)),
+        );
         engines.push(EngineKind::Ringbook(journaled));
     }
     if args.baseline {

@@ -83,6 +83,7 @@ impl BookImage {
 
 /// Why an image cannot be rebuilt into a book.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ImageError {
     /// An order with open quantity zero.
     #[error("book image {instrument}: order {order_id} (entry {index}) has quantity 0")]

@@ -10,6 +10,7 @@ use crate::types::{Price, Side};
 
 /// A broken book invariant, with the facts that locate it.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum IntegrityError {
     /// The best bid is at or above the best ask.
     #[error("book {instrument} is crossed: best bid {bid} >= best ask {ask}")]

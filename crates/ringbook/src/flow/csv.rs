@@ -17,6 +17,7 @@ pub const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// Why a flow file could not be read.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum FlowError {
     /// A line breaks the format. `line` counts every line from 1, blank and comment lines
     /// too.
@@ -40,6 +41,7 @@ pub enum FlowError {
 
 impl FlowError {
     /// The 1-based line number the error concerns.
+    #[must_use]
     pub fn line(&self) -> u64 {
         match self {
             FlowError::Malformed { line, .. } | FlowError::Io { line, .. } => *line,

@@ -6,95 +6,9 @@ use std::iter::FusedIterator;
 
 use uuid::Uuid;
 
+use super::gen_config::GenConfig;
 use crate::command::Command;
 use crate::types::{Order, OrderKind, Price, Qty, Side};
-
-/// Settings of a generated flow.
-///
-/// Shares are given per mille (of adds, or of resting orders, as documented per field);
-/// the order-kind shares must not add up to more than 1000.
-///
-/// # Examples
-///
-/// ```
-/// use ringbook::flow::GenConfig;
-///
-/// let config = GenConfig { seed: 7, instruments: 3, orders: 10_000, ..GenConfig::default() };
-/// assert_eq!(config.depth, GenConfig::default().depth);
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct GenConfig {
-    /// The seed: the same seed (and other settings) gives the same flow.
-    pub seed: u64,
-    /// How many instruments the flow trades (at least 1). Each op picks one uniformly.
-    pub instruments: u32,
-    /// How many add commands the flow has. The other commands come on top (about 0.9
-    /// per add with the defaults).
-    pub orders: u64,
-    /// Every instrument's mid price at the start, in ticks.
-    pub start_price: Price,
-    /// About how many orders rest per instrument in steady state. Sets the lifetimes of
-    /// resting orders, and so the generator's memory.
-    pub depth: u32,
-    /// The farthest a passive order is placed from the mid, in ticks (at least 1).
-    pub max_distance: u32,
-    /// The largest quantity of an order, in lots (at least 1).
-    pub max_qty: Qty,
-    /// Per mille of adds before which the instrument's mid moves half a tick up or down.
-    pub drift_permille: u32,
-    /// Per mille of adds that are market orders.
-    pub market_permille: u32,
-    /// Per mille of adds that are ioc orders, priced at or through the opposite best.
-    pub ioc_permille: u32,
-    /// Per mille of adds that are fok orders, priced at or through the opposite best.
-    pub fok_permille: u32,
-    /// Per mille of adds that are limit orders priced at or through the opposite best.
-    pub aggressive_permille: u32,
-    /// Per mille of adds that are post-only orders, placed passively. The rest of the
-    /// adds are passive limit orders.
-    pub post_only_permille: u32,
-    /// Per mille of resting orders that are fleeting: cancelled within 8 of their
-    /// instrument's adds.
-    pub fleeting_permille: u32,
-    /// Per mille of resting orders modified once before their cancel.
-    pub modify_permille: u32,
-    /// Per mille of orders filled before their scheduled cancel or modify that get the op
-    /// anyway (and `unknown_order`).
-    pub late_permille: u32,
-    /// Status ops per thousand adds.
-    pub status_permille: u32,
-    /// Snapshot ops per thousand adds. Zero by default: a snapshot allocates.
-    pub snapshot_permille: u32,
-    /// Halts per million adds. A halt is followed, 20 to 200 of the instrument's adds
-    /// later, by a resume.
-    pub halt_per_million: u32,
-}
-
-impl Default for GenConfig {
-    fn default() -> GenConfig {
-        GenConfig {
-            seed: 1,
-            instruments: 1,
-            orders: 1_000_000,
-            start_price: 10_000,
-            depth: 2_000,
-            max_distance: 1_000,
-            max_qty: 1_000,
-            drift_permille: 100,
-            market_permille: 15,
-            ioc_permille: 40,
-            fok_permille: 15,
-            aggressive_permille: 40,
-            post_only_permille: 60,
-            fleeting_permille: 300,
-            modify_permille: 100,
-            late_permille: 100,
-            status_permille: 10,
-            snapshot_permille: 0,
-            halt_per_million: 10,
-        }
-    }
-}
 
 /// A seeded, realistic synthetic order flow: an iterator of [`Command`]s, the same for
 /// the same [`GenConfig`].
@@ -164,7 +78,7 @@ impl Default for GenConfig {
 /// use ringbook::flow::{FlowGenerator, GenConfig};
 /// use ringbook::{Command, OrderBook};
 ///
-/// let config = GenConfig { seed: 42, orders: 5_000, ..GenConfig::default() };
+/// let config = GenConfig::default().with_seed(42).with_orders(5_000);
 /// let generator = FlowGenerator::new(config.clone());
 /// let instrument = generator.instruments()[0];
 /// let mut book = OrderBook::new(instrument);
@@ -284,6 +198,7 @@ impl FlowGenerator {
     /// Panics if `config.instruments`, `config.max_distance` or `config.max_qty` is 0, if
     /// the order-kind shares add up to more than 1000, or if status, snapshot and halt
     /// ops would take every draw (`status_permille + snapshot_permille` of 1000 or more).
+    #[must_use]
     pub fn new(config: GenConfig) -> FlowGenerator {
         assert!(
             config.instruments > 0,
@@ -351,6 +266,7 @@ impl FlowGenerator {
 
     /// The flow's instruments: random-looking (version 4 form) UUIDs derived from the
     /// seed. Every command names one of them.
+    #[must_use]
     pub fn instruments(&self) -> &[Uuid] {
         &self.instrument_ids
     }

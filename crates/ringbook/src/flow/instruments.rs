@@ -26,6 +26,7 @@ pub struct InstrumentEntry {
 /// Why an instruments list could not be read. Line numbers count every line from 1,
 /// blank and comment lines too.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum InstrumentsError {
     /// A line is not `id` or `id,symbol`.
     #[error("line {line}: {reason}")]
@@ -77,6 +78,7 @@ pub enum InstrumentsError {
 
 /// An instruments file that could not be opened or read: the file and what is wrong.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum InstrumentsFileError {
     /// The file could not be opened.
     #[error("cannot open instruments file {}: {source}", path.display())]
@@ -248,6 +250,7 @@ pub fn read_instruments_file(path: &Path) -> Result<Vec<InstrumentEntry>, Instru
 
 /// `command` with its instrument replaced by `instrument_id`: to run a generated flow on
 /// the instruments of a file.
+#[must_use]
 pub fn with_instrument(command: Command, instrument_id: Uuid) -> Command {
     match command {
         Command::Add(mut order) => {

@@ -8,6 +8,7 @@
 //!   per line, optionally `id,symbol`).
 
 mod csv;
+mod gen_config;
 mod generator;
 mod instruments;
 
@@ -17,7 +18,8 @@ mod quote;
 pub use csv::{
     FLOW_HEADER, FlowError, FlowReader, UTF8_BOM, parse_id, write_flow_header, write_flow_line,
 };
-pub use generator::{FlowGenerator, GenConfig};
+pub use gen_config::GenConfig;
+pub use generator::FlowGenerator;
 pub use instruments::{
     InstrumentEntry, InstrumentsError, InstrumentsFileError, read_instruments,
     read_instruments_file, with_instrument,

@@ -16,6 +16,7 @@ pub const QUOTE_LIMIT: usize = 64;
 /// let long = "9".repeat(1_000);
 /// assert_eq!(quoted(&long), format!("\"{}\"... (1000 bytes)", "9".repeat(64)));
 /// ```
+#[must_use]
 pub fn quoted(text: &str) -> String {
     match text.char_indices().nth(QUOTE_LIMIT) {
         None => format!("{text:?}"),

@@ -4,6 +4,7 @@ use std::io;
 use std::path::PathBuf;
 
 use super::segment::SegmentHeaderProblem;
+use super::snapshot_problem::SnapshotProblem;
 
 /// How to keep the valid records before a problem: appended to every error that means
 /// complete records are damaged or lost.
@@ -15,6 +16,7 @@ pub const SALVAGE_HINT: &str = "to keep the valid records before it and cut the 
 /// Why a journal or snapshot operation failed. Every variant names the file and, where
 /// there is one, the byte offset and the sequence numbers concerned.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum JournalError {
     /// An I/O operation failed.
     #[error("{op} {}: {source}", path.display())]
@@ -227,15 +229,15 @@ pub enum JournalError {
         /// The seq asked for.
         requested: u64,
         /// Why not.
-        reason: String,
+        reason: NextSeqProblem,
     },
     /// A snapshot file is damaged or unreadable (a bad magic, version, length or checksum).
-    #[error("bad snapshot {}: {reason}", file.display())]
+    #[error("bad snapshot {}: {problem}", file.display())]
     Snapshot {
         /// The snapshot file.
         file: PathBuf,
         /// What is wrong.
-        reason: String,
+        problem: SnapshotProblem,
     },
     /// A write failed earlier, so what is on disk after the last good commit is unknown:
     /// the writer refuses further work. Reopen the journal to recover.
@@ -244,9 +246,17 @@ pub enum JournalError {
         /// The journal directory.
         dir: PathBuf,
     },
-    /// A configuration the journal cannot work with.
-    #[error("invalid journal configuration: {0}")]
-    Config(String),
+    /// A configuration value the journal cannot work with: the setting, the value given
+    /// and the least it may be.
+    #[error("invalid journal configuration: {setting} {value} is less than {min}")]
+    Config {
+        /// The setting (`segment_bytes`, or prune's `keep`).
+        setting: &'static str,
+        /// The value given.
+        value: u64,
+        /// The least allowed.
+        min: u64,
+    },
     /// Another writer (or a recovery) holds the journal directory's lock: two writers
     /// would corrupt it.
     #[error(
@@ -256,6 +266,25 @@ pub enum JournalError {
     Locked {
         /// The journal directory.
         dir: PathBuf,
+    },
+}
+
+/// Why [`JournalWriter::set_next_seq`](super::JournalWriter::set_next_seq) cannot continue
+/// the journal at the seq asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum NextSeqProblem {
+    /// Records are buffered and not committed yet.
+    #[error("records are buffered: commit them first")]
+    Buffered,
+    /// The seq asked for is the last there is: no record could follow it.
+    #[error("seq {} leaves no seq after it", u64::MAX)]
+    NoSeqAfter,
+    /// The journal already holds the seq asked for (or it is 0).
+    #[error("the journal already holds seqs up to {last_seq}")]
+    AlreadyHeld {
+        /// The last seq the journal holds.
+        last_seq: u64,
     },
 }
 

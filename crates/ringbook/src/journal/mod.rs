@@ -178,6 +178,7 @@ mod report;
 mod scan;
 mod segment;
 mod snapshot;
+mod snapshot_problem;
 mod verify;
 mod writer;
 
@@ -188,7 +189,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 pub use closed::{CLOSED_FILE, CleanShutdown, read_marker};
-pub use error::{JournalError, SALVAGE_HINT};
+pub use error::{JournalError, NextSeqProblem, SALVAGE_HINT};
 pub(crate) use lock::DirLock;
 pub use lock::LOCK_FILE;
 pub use mode::{ParseRecoveryModeError, RecoveryMode};
@@ -203,6 +204,7 @@ pub use snapshot::{
     EngineSnapshot, SNAPSHOT_MAGIC, SNAPSHOT_VERSION, SnapshotLoad, load_latest_snapshot,
     read_snapshot, snapshot_file_name, write_snapshot,
 };
+pub use snapshot_problem::SnapshotProblem;
 pub use verify::{SegmentProblem, SegmentSummary, SnapshotSummary, VerifyReport, verify};
 pub use writer::{JournalStats, JournalWriter};
 
@@ -299,6 +301,7 @@ impl FromStr for SyncPolicy {
 
 /// How the journal writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct JournalConfig {
     /// A segment is finished, and the next record starts a new one, when that record
     /// (and the seal that finishes the segment) would take it past this many bytes; its
@@ -312,6 +315,20 @@ pub struct JournalConfig {
 impl JournalConfig {
     /// The default segment size: 64 MiB.
     pub const DEFAULT_SEGMENT_BYTES: u64 = 64 << 20;
+
+    /// Sets the size past which a new segment starts.
+    #[must_use]
+    pub fn with_segment_bytes(mut self, segment_bytes: u64) -> JournalConfig {
+        self.segment_bytes = segment_bytes;
+        self
+    }
+
+    /// Sets when to `fdatasync`.
+    #[must_use]
+    pub fn with_sync(mut self, sync: SyncPolicy) -> JournalConfig {
+        self.sync = sync;
+        self
+    }
 }
 
 impl Default for JournalConfig {

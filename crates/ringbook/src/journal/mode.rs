@@ -57,6 +57,7 @@ impl RecoveryMode {
     ];
 
     /// The mode's name on the command line.
+    #[must_use]
     pub const fn name(self) -> &'static str {
         match self {
             RecoveryMode::TolerateTornTail => "tolerate-torn-tail",

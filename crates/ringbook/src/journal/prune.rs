@@ -47,7 +47,7 @@ pub struct PruneReport {
 ///
 /// let dir = std::env::temp_dir().join(format!("ringbook-doc-prune-{}", std::process::id()));
 /// # let _ = std::fs::remove_dir_all(&dir);
-/// let config = JournalConfig { segment_bytes: 100, ..JournalConfig::default() };
+/// let config = JournalConfig::default().with_segment_bytes(100);
 /// let mut journal = JournalWriter::open(&dir, config)?;
 /// let status = Command::Status { instrument_id: Uuid::from_u128(1) };
 /// for seq in 1..=30 {
@@ -78,9 +78,11 @@ pub fn prune(dir: &Path, keep: usize) -> Result<PruneReport, JournalError> {
 /// journal writer holds it).
 pub(crate) fn prune_held(dir: &Path, keep: usize) -> Result<PruneReport, JournalError> {
     if keep == 0 {
-        return Err(JournalError::Config(
-            "prune must keep at least one snapshot".into(),
-        ));
+        return Err(JournalError::Config {
+            setting: "keep",
+            value: 0,
+            min: 1,
+        });
     }
     let mut report = PruneReport::default();
     let (snapshots, _) = list_snapshots(dir)?; // newest first

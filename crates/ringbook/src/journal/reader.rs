@@ -587,11 +587,13 @@ impl JournalReader {
 
     /// What has been found so far; complete once [`JournalReader::next_entry`] returned
     /// `Ok(None)`.
+    #[must_use]
     pub fn report(&self) -> &RecoveryReport {
         &self.report
     }
 
     /// The report, consuming the reader.
+    #[must_use]
     pub fn into_report(self) -> RecoveryReport {
         self.report
     }

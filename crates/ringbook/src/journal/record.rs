@@ -74,6 +74,7 @@ pub struct JournalEntry {
 
 impl JournalEntry {
     /// An entry that applies `command`.
+    #[must_use]
     pub const fn apply(seq: u64, timestamp_ns: u64, command: Command) -> JournalEntry {
         JournalEntry {
             seq,
@@ -84,6 +85,7 @@ impl JournalEntry {
     }
 
     /// An entry for `command`, rejected with `reason` before its book.
+    #[must_use]
     pub const fn rejected(
         seq: u64,
         timestamp_ns: u64,
@@ -100,6 +102,7 @@ impl JournalEntry {
 
     /// The size of this entry's record on disk, header included.
     #[inline]
+    #[must_use]
     pub fn record_len(&self) -> usize {
         RECORD_HEADER_LEN + payload_len(&self.command)
     }

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 /// Something recovery noticed and worked around. Never silent: every warning is in the
 /// [`RecoveryReport`] (or the snapshot load's warnings), and should be logged.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum RecoveryWarning {
     /// The last segment ended in a damaged record with nothing valid after it: a write cut
     /// short by a crash. Everything from `offset` on was dropped.

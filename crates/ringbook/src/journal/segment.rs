@@ -55,6 +55,7 @@ pub(crate) fn encode_header(first_seq: u64) -> [u8; SEGMENT_HEADER_LEN] {
 
 /// What is wrong with a segment file's header.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SegmentHeaderProblem {
     /// The file is empty: its header (written and synced before the file got its name)
     /// is gone, and with it whatever records it held.

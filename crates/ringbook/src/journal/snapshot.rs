@@ -33,6 +33,7 @@ use uuid::Uuid;
 use super::error::JournalError;
 use super::reader::RecoveryWarning;
 use super::record::{side_code, side_of};
+use super::snapshot_problem::SnapshotProblem;
 use super::writer::sync_dir;
 use crate::book::{BookImage, RestingOrderImage, state_hash_of_images};
 
@@ -67,6 +68,7 @@ pub struct EngineSnapshot {
 impl EngineSnapshot {
     /// A snapshot of `books` after seq `last_seq`, in the current format version, with
     /// no events counted before it (see [`EngineSnapshot::with_events`]).
+    #[must_use]
     pub fn new(last_seq: u64, books: Vec<BookImage>) -> EngineSnapshot {
         EngineSnapshot {
             version: SNAPSHOT_VERSION,
@@ -86,11 +88,13 @@ impl EngineSnapshot {
 
     /// The state hash of the books: equal to [`state_hash_of`](crate::state_hash_of) of
     /// the books rebuilt from it.
+    #[must_use]
     pub fn state_hash(&self) -> u64 {
         state_hash_of_images(&self.books)
     }
 
     /// How many orders rest in all the books.
+    #[must_use]
     pub fn order_count(&self) -> usize {
         self.books.iter().map(|b| b.orders.len()).sum()
     }
@@ -108,6 +112,7 @@ impl EngineSnapshot {
 }
 
 /// The file name of the snapshot after seq `last_seq`.
+#[must_use]
 pub fn snapshot_file_name(last_seq: u64) -> String {
     format!("{PREFIX}{last_seq:020}{SUFFIX}")
 }
@@ -147,10 +152,10 @@ pub fn write_snapshot(dir: &Path, snapshot: &EngineSnapshot) -> Result<PathBuf, 
     if snapshot.version != SNAPSHOT_VERSION {
         return Err(JournalError::Snapshot {
             file: path,
-            reason: format!(
-                "cannot write format version {}: this build writes {SNAPSHOT_VERSION}",
-                snapshot.version
-            ),
+            problem: SnapshotProblem::WriteVersion {
+                found: snapshot.version,
+                supported: SNAPSHOT_VERSION,
+            },
         });
     }
     fs::create_dir_all(dir).map_err(JournalError::io("create directory", dir))?;
@@ -220,9 +225,9 @@ fn write_body(file: File, snapshot: &EngineSnapshot) -> io::Result<File> {
 /// [`JournalError::Snapshot`] naming the file and what is wrong; [`JournalError::Io`] if
 /// it cannot be read.
 pub fn read_snapshot(path: &Path) -> Result<EngineSnapshot, JournalError> {
-    let bad = |reason: String| JournalError::Snapshot {
+    let bad = |problem: SnapshotProblem| JournalError::Snapshot {
         file: path.to_path_buf(),
-        reason,
+        problem,
     };
     let mut file = File::open(path).map_err(JournalError::io("open", path))?;
     let file_len = file
@@ -230,24 +235,25 @@ pub fn read_snapshot(path: &Path) -> Result<EngineSnapshot, JournalError> {
         .map_err(JournalError::io("stat", path))?
         .len();
     if file_len < HEADER_LEN {
-        return Err(bad(format!(
-            "{file_len} bytes, shorter than the {HEADER_LEN}-byte header"
-        )));
+        return Err(bad(SnapshotProblem::Short {
+            len: file_len,
+            header: HEADER_LEN,
+        }));
     }
     let mut header = [0u8; HEADER_LEN as usize];
     file.read_exact(&mut header)
         .map_err(JournalError::io("read", path))?;
     if header[..8] != SNAPSHOT_MAGIC {
-        return Err(bad("bad magic: not a ringbook snapshot".into()));
+        return Err(bad(SnapshotProblem::BadMagic));
     }
     let stored_crc = u32::from_le_bytes(header[8..12].try_into().expect("4 bytes"));
     let version = u32::from_le_bytes(header[12..16].try_into().expect("4 bytes"));
     let body_len = u64::from_le_bytes(header[16..24].try_into().expect("8 bytes"));
     if HEADER_LEN.checked_add(body_len) != Some(file_len) {
-        return Err(bad(format!(
-            "the header gives a body of {body_len} bytes, the file holds {}",
-            file_len - HEADER_LEN
-        )));
+        return Err(bad(SnapshotProblem::BodyLength {
+            declared: body_len,
+            held: file_len - HEADER_LEN,
+        }));
     }
     // Pass 1: the checksum, before believing any field.
     let mut crc = crc32fast::Hasher::new();
@@ -265,14 +271,16 @@ pub fn read_snapshot(path: &Path) -> Result<EngineSnapshot, JournalError> {
     }
     let computed = crc.finalize();
     if computed != stored_crc {
-        return Err(bad(format!(
-            "checksum mismatch: stored {stored_crc:#010x}, computed {computed:#010x}"
-        )));
+        return Err(bad(SnapshotProblem::Checksum {
+            stored: stored_crc,
+            computed,
+        }));
     }
     if version != SNAPSHOT_VERSION {
-        return Err(bad(format!(
-            "format version {version}: this build reads {SNAPSHOT_VERSION}"
-        )));
+        return Err(bad(SnapshotProblem::Version {
+            found: version,
+            supported: SNAPSHOT_VERSION,
+        }));
     }
     // Pass 2: decode.
     let mut file = reader.into_inner();
@@ -281,34 +289,42 @@ pub fn read_snapshot(path: &Path) -> Result<EngineSnapshot, JournalError> {
     let mut body = Body {
         inner: BufReader::with_capacity(1 << 20, file),
         remaining: body_len,
+        end: HEADER_LEN + body_len,
         path,
     };
     let last_seq = body.u64()?;
     let events = body.u64()?;
     let book_count = body.u32()?;
     if u64::from(book_count) * BOOK_HEADER_LEN > body.remaining {
-        return Err(bad(format!("{book_count} books cannot fit in the body")));
+        return Err(bad(SnapshotProblem::TooManyBooks { books: book_count }));
     }
     let mut books = Vec::with_capacity(book_count as usize);
     for b in 0..book_count {
         let instrument_id = body.id()?;
-        let halted = body.flag(|| format!("book {b}: halted flag"))?;
+        let halted = body.flag(|value| SnapshotProblem::HaltedFlag { book: b, value })?;
         let order_count = body.u64()?;
         if order_count.saturating_mul(ORDER_LEN) > body.remaining {
-            return Err(bad(format!(
-                "book {instrument_id}: {order_count} orders cannot fit in the body"
-            )));
+            return Err(bad(SnapshotProblem::TooManyOrders {
+                instrument_id,
+                orders: order_count,
+            }));
         }
         let mut orders = Vec::with_capacity(order_count as usize);
         for o in 0..order_count {
             let order_id = body.id()?;
             let side_byte = body.u8()?;
             let side = side_of(side_byte).ok_or_else(|| {
-                bad(format!(
-                    "book {instrument_id}, order {o}: unknown side code {side_byte}"
-                ))
+                bad(SnapshotProblem::UnknownSide {
+                    instrument_id,
+                    order: o,
+                    code: side_byte,
+                })
             })?;
-            let post_only = body.flag(|| format!("book {instrument_id}, order {o}: post_only"))?;
+            let post_only = body.flag(|value| SnapshotProblem::PostOnlyFlag {
+                instrument_id,
+                order: o,
+                value,
+            })?;
             let price = body.u64()? as i64;
             let qty = body.u64()?;
             orders.push(RestingOrderImage {
@@ -327,10 +343,9 @@ pub fn read_snapshot(path: &Path) -> Result<EngineSnapshot, JournalError> {
     }
     let stored_hash = body.u64()?;
     if body.remaining != 0 {
-        return Err(bad(format!(
-            "{} bytes left over after the last field",
-            body.remaining
-        )));
+        return Err(bad(SnapshotProblem::LeftOver {
+            bytes: body.remaining,
+        }));
     }
     let snapshot = EngineSnapshot {
         version,
@@ -340,9 +355,10 @@ pub fn read_snapshot(path: &Path) -> Result<EngineSnapshot, JournalError> {
     };
     let hash = snapshot.state_hash();
     if hash != stored_hash {
-        return Err(bad(format!(
-            "state hash mismatch: stored {stored_hash:#018x}, computed {hash:#018x}"
-        )));
+        return Err(bad(SnapshotProblem::StateHash {
+            stored: stored_hash,
+            computed: hash,
+        }));
     }
     Ok(snapshot)
 }
@@ -351,6 +367,9 @@ pub fn read_snapshot(path: &Path) -> Result<EngineSnapshot, JournalError> {
 struct Body<'a, R: Read> {
     inner: R,
     remaining: u64,
+    /// The file offset the body ends at: the offset of the next field is
+    /// `end - remaining`.
+    end: u64,
     path: &'a Path,
 }
 
@@ -359,7 +378,9 @@ impl<R: Read> Body<'_, R> {
         if self.remaining < N as u64 {
             return Err(JournalError::Snapshot {
                 file: self.path.to_path_buf(),
-                reason: "the body ends in the middle of a field".into(),
+                problem: SnapshotProblem::FieldCut {
+                    offset: self.end - self.remaining,
+                },
             });
         }
         let mut out = [0u8; N];
@@ -386,13 +407,14 @@ impl<R: Read> Body<'_, R> {
         self.bytes().map(Uuid::from_bytes)
     }
 
-    fn flag(&mut self, what: impl FnOnce() -> String) -> Result<bool, JournalError> {
+    /// A 0 or 1 byte; `problem` describes any other value.
+    fn flag(&mut self, problem: impl FnOnce(u8) -> SnapshotProblem) -> Result<bool, JournalError> {
         match self.u8()? {
             0 => Ok(false),
             1 => Ok(true),
             other => Err(JournalError::Snapshot {
                 file: self.path.to_path_buf(),
-                reason: format!("{}: {other} is not 0 or 1", what()),
+                problem: problem(other),
             }),
         }
     }
@@ -501,5 +523,65 @@ mod tests {
             parse_snapshot_name("snapshot-00000000000000000005.snap.tmp"),
             None
         );
+    }
+
+    /// A snapshot file of `body` under a valid header and checksum, so decoding reaches it.
+    fn crafted(dir: &Path, body: &[u8]) -> PathBuf {
+        let mut header = [0u8; HEADER_LEN as usize];
+        header[..8].copy_from_slice(&SNAPSHOT_MAGIC);
+        header[12..16].copy_from_slice(&SNAPSHOT_VERSION.to_le_bytes());
+        header[16..24].copy_from_slice(&(body.len() as u64).to_le_bytes());
+        let mut crc = crc32fast::Hasher::new();
+        crc.update(&header[12..]);
+        crc.update(body);
+        header[8..12].copy_from_slice(&crc.finalize().to_le_bytes());
+        let path = dir.join(snapshot_file_name(1));
+        fs::write(&path, [&header[..], body].concat()).unwrap();
+        path
+    }
+
+    fn problem(path: &Path) -> SnapshotProblem {
+        match read_snapshot(path) {
+            Err(JournalError::Snapshot { file, problem }) => {
+                assert_eq!(file, path);
+                problem
+            }
+            other => panic!("expected a snapshot problem, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_body_cut_mid_field_names_the_fields_offset() {
+        let dir = std::env::temp_dir().join(format!("rb-snap-cut-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        // last_seq and events, then 2 of the book count's 4 bytes.
+        let mut body = [1u64.to_le_bytes(), 0u64.to_le_bytes()].concat();
+        body.extend_from_slice(&[0, 0]);
+        let path = crafted(&dir, &body);
+        assert_eq!(
+            problem(&path),
+            SnapshotProblem::FieldCut {
+                offset: HEADER_LEN + 16
+            }
+        );
+        let message = read_snapshot(&path).unwrap_err().to_string();
+        assert!(
+            message.ends_with("the body ends in the middle of a field at byte offset 40"),
+            "{message}"
+        );
+
+        // One book whose halted flag is 7.
+        let mut body = [1u64.to_le_bytes(), 0u64.to_le_bytes()].concat();
+        body.extend_from_slice(&1u32.to_le_bytes());
+        body.extend_from_slice(&[0xab; 16]);
+        body.push(7);
+        body.extend_from_slice(&0u64.to_le_bytes());
+        body.extend_from_slice(&0u64.to_le_bytes());
+        let path = crafted(&dir, &body);
+        assert_eq!(
+            problem(&path),
+            SnapshotProblem::HaltedFlag { book: 0, value: 7 }
+        );
+        fs::remove_dir_all(&dir).unwrap();
     }
 }

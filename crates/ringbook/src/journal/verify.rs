@@ -15,6 +15,7 @@ use super::snapshot::{list_snapshots, load_latest_snapshot, read_snapshot};
 
 /// What is wrong inside one segment file, found by scanning it alone.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SegmentProblem {
     /// The segment header is missing or damaged.
     Header(SegmentHeaderProblem),
@@ -121,6 +122,7 @@ pub struct VerifyReport {
 impl VerifyReport {
     /// Whether recovery in the default mode would start without refusing and without
     /// dropping anything but an incomplete final record.
+    #[must_use]
     pub fn recoverable(&self) -> bool {
         self.default_mode.is_ok()
     }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use super::closed::{remove_marker, write_marker};
-use super::error::JournalError;
+use super::error::{JournalError, NextSeqProblem};
 use super::reader::{JournalReader, RecoveryReport, segment_name};
 use super::record::{JournalEntry, MAX_RECORD_LEN, encode_record};
 use super::segment::{SEAL_LEN, SEGMENT_HEADER_LEN, Seal, encode_header, encode_seal};
@@ -74,7 +74,7 @@ struct Segment {
 /// use ringbook::{Command, Order, Side, Uuid};
 ///
 /// let dir = std::env::temp_dir().join(format!("ringbook-doc-writer-{}", std::process::id()));
-/// let config = JournalConfig { sync: SyncPolicy::EveryBatch, ..JournalConfig::default() };
+/// let config = JournalConfig::default().with_sync(SyncPolicy::EveryBatch);
 /// let mut journal = JournalWriter::open(&dir, config)?;
 /// assert_eq!(journal.last_seq(), 0);
 /// let order = Order::limit(Uuid::from_u128(7), Uuid::from_u128(1), Side::Buy, 100, 5);
@@ -145,9 +145,11 @@ impl JournalWriter {
     /// tail.
     pub fn open(dir: &Path, config: JournalConfig) -> Result<JournalWriter, JournalError> {
         if config.segment_bytes == 0 {
-            return Err(JournalError::Config(
-                "segment_bytes must be at least 1".into(),
-            ));
+            return Err(JournalError::Config {
+                setting: "segment_bytes",
+                value: 0,
+                min: 1,
+            });
         }
         let created_dir = !dir.exists();
         fs::create_dir_all(dir).map_err(JournalError::io("create directory", dir))?;
@@ -196,6 +198,7 @@ impl JournalWriter {
     }
 
     /// What opening found in the last segment: its torn tail, if it had one.
+    #[must_use]
     pub fn opening_report(&self) -> &RecoveryReport {
         &self.opening
     }
@@ -214,25 +217,24 @@ impl JournalWriter {
     /// fails.
     pub fn set_next_seq(&mut self, next_seq: u64) -> Result<(), JournalError> {
         self.check_poisoned()?;
-        let bad = |reason: String| JournalError::BadNextSeq {
+        let bad = |reason: NextSeqProblem| JournalError::BadNextSeq {
             dir: self.dir.clone(),
             requested: next_seq,
             reason,
         };
         if !self.buf.is_empty() {
-            return Err(bad("records are buffered: commit them first".into()));
+            return Err(bad(NextSeqProblem::Buffered));
         }
         if next_seq == self.next_seq {
             return Ok(());
         }
         if next_seq == u64::MAX {
-            return Err(bad("seq 18446744073709551615 leaves no seq after it".into()));
+            return Err(bad(NextSeqProblem::NoSeqAfter));
         }
         if next_seq < self.next_seq || next_seq == 0 {
-            return Err(bad(format!(
-                "the journal already holds seqs up to {}",
-                self.last_seq()
-            )));
+            return Err(bad(NextSeqProblem::AlreadyHeld {
+                last_seq: self.last_seq(),
+            }));
         }
         // Seal the current segment naming the new one, created now: the journal says
         // where it goes on, and a crash here leaves nothing that looks like lost records.
@@ -357,6 +359,7 @@ impl JournalWriter {
 
     /// The seq of the last record appended (buffered or written); 0 for an empty journal.
     #[inline]
+    #[must_use]
     pub fn last_seq(&self) -> u64 {
         self.next_seq - 1
     }
@@ -364,32 +367,38 @@ impl JournalWriter {
     /// The seq of the last record written to the operating system (survives a crash of
     /// the process, not of the machine).
     #[inline]
+    #[must_use]
     pub fn committed_seq(&self) -> u64 {
         self.committed_seq
     }
 
     /// The seq of the last record known durable (`fdatasync`'d).
     #[inline]
+    #[must_use]
     pub fn synced_seq(&self) -> u64 {
         self.synced_seq
     }
 
     /// The journal directory.
+    #[must_use]
     pub fn dir(&self) -> &Path {
         &self.dir
     }
 
     /// The configuration.
+    #[must_use]
     pub fn config(&self) -> &JournalConfig {
         &self.config
     }
 
     /// The segment file being written, if one is open.
+    #[must_use]
     pub fn current_segment(&self) -> Option<&Path> {
         self.segment.as_ref().map(|s| s.path.as_path())
     }
 
     /// What the writer has done since it was opened.
+    #[must_use]
     pub fn stats(&self) -> JournalStats {
         self.stats
     }

@@ -5,10 +5,25 @@ use std::time::Duration;
 
 use super::error::OrderbookManagerError;
 use crate::journal::{JournalConfig, RecoveryMode};
-use crate::pipeline::WaitStrategy;
+use crate::pipeline::{PipelineConfig, WaitStrategy};
 
 /// Where and how the engine journals its input and takes snapshots.
+///
+/// # Examples
+///
+/// ```
+/// use ringbook::JournalOptions;
+/// use ringbook::journal::{JournalConfig, RecoveryMode, SyncPolicy};
+///
+/// let options = JournalOptions::new("/var/lib/engine/journal")
+///     .with_config(JournalConfig::default().with_sync(SyncPolicy::None))
+///     .with_snapshot_every(Some(100_000))
+///     .with_keep_snapshots(Some(3))
+///     .with_recovery(RecoveryMode::PointInTime);
+/// assert_eq!(options.keep_snapshots, Some(3));
+/// ```
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct JournalOptions {
     /// The journal directory (segments and snapshots). An existing journal there is
     /// recovered when the manager is built, and the engine continues it.
@@ -31,6 +46,7 @@ pub struct JournalOptions {
 impl JournalOptions {
     /// A journal in `dir` with the default segment size and sync policy, no automatic
     /// snapshots.
+    #[must_use]
     pub fn new(dir: impl Into<PathBuf>) -> JournalOptions {
         JournalOptions {
             dir: dir.into(),
@@ -39,6 +55,35 @@ impl JournalOptions {
             keep_snapshots: None,
             recovery: RecoveryMode::default(),
         }
+    }
+
+    /// Sets the segment size and sync policy.
+    #[must_use]
+    pub fn with_config(mut self, config: JournalConfig) -> JournalOptions {
+        self.config = config;
+        self
+    }
+
+    /// Takes a snapshot after this many commands; `None`: only when requested.
+    #[must_use]
+    pub fn with_snapshot_every(mut self, every: Option<u64>) -> JournalOptions {
+        self.snapshot_every = every;
+        self
+    }
+
+    /// Keeps this many newest valid snapshots after each one (at least 2); `None`: keep
+    /// everything.
+    #[must_use]
+    pub fn with_keep_snapshots(mut self, keep: Option<usize>) -> JournalOptions {
+        self.keep_snapshots = keep;
+        self
+    }
+
+    /// How recovery treats a damaged journal when the manager is built on it.
+    #[must_use]
+    pub fn with_recovery(mut self, recovery: RecoveryMode) -> JournalOptions {
+        self.recovery = recovery;
+        self
     }
 }
 
@@ -49,16 +94,25 @@ impl JournalOptions {
 /// ```
 /// use ringbook::{ManagerConfig, WaitStrategy};
 ///
-/// let config = ManagerConfig {
-///     consumers: 2,
-///     wait_strategy: WaitStrategy::BusySpin,
-///     cores: Some(vec![0, 1]),
-///     ..ManagerConfig::default()
-/// };
+/// let config = ManagerConfig::default()
+///     .with_consumers(2)
+///     .with_wait_strategy(WaitStrategy::BusySpin)
+///     .with_cores(Some(vec![0, 1]));
+/// assert_eq!(config.consumers, 2);
 /// assert_eq!(config.inbound_ring_size_for(8), 8192);
 /// assert_eq!(config.inbound_ring_size_for(1000), 256);
 /// ```
+///
+/// A setter returns the changed configuration: dropping it is a mistake the compiler
+/// flags.
+///
+/// ```compile_fail
+/// #![deny(unused_must_use)]
+/// let config = ringbook::ManagerConfig::default();
+/// config.clone().with_consumers(2); // the changed configuration is dropped
+/// ```
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct ManagerConfig {
     /// How idle pipeline threads wait. The default spins, yields, then sleeps.
     pub wait_strategy: WaitStrategy,
@@ -114,6 +168,7 @@ impl Default for ManagerConfig {
 impl ManagerConfig {
     /// The inbound ring size used for `instruments` books: the configured one, or 65,536
     /// slots shared out (rounded down to a power of two), between 256 and 8,192 per book.
+    #[must_use]
     pub fn inbound_ring_size_for(&self, instruments: usize) -> usize {
         self.inbound_ring_size.unwrap_or_else(|| {
             let share = (1usize << 16) / instruments.max(1);
@@ -123,11 +178,88 @@ impl ManagerConfig {
     }
 
     /// Sets every ring (ingress, each inbound, outbound) to `size` slots.
+    #[must_use]
     pub fn with_ring_size(mut self, size: usize) -> ManagerConfig {
         self.ingress_ring_size = size;
         self.inbound_ring_size = Some(size);
         self.outbound_ring_size = size;
         self
+    }
+
+    /// Sets how idle pipeline threads wait.
+    #[must_use]
+    pub fn with_wait_strategy(mut self, wait: WaitStrategy) -> ManagerConfig {
+        self.wait_strategy = wait;
+        self
+    }
+
+    /// Sets how many book consumer threads share the books.
+    #[must_use]
+    pub fn with_consumers(mut self, consumers: usize) -> ManagerConfig {
+        self.consumers = consumers;
+        self
+    }
+
+    /// Sets the cores to pin pipeline threads to; `None`: no pinning.
+    #[must_use]
+    pub fn with_cores(mut self, cores: Option<Vec<usize>>) -> ManagerConfig {
+        self.cores = cores;
+        self
+    }
+
+    /// Sets the ingress ring's slots.
+    #[must_use]
+    pub fn with_ingress_ring_size(mut self, size: usize) -> ManagerConfig {
+        self.ingress_ring_size = size;
+        self
+    }
+
+    /// Sets each book's inbound ring slots; `None` picks them from the instrument count.
+    #[must_use]
+    pub fn with_inbound_ring_size(mut self, size: Option<usize>) -> ManagerConfig {
+        self.inbound_ring_size = size;
+        self
+    }
+
+    /// Sets the outbound ring's slots.
+    #[must_use]
+    pub fn with_outbound_ring_size(mut self, size: usize) -> ManagerConfig {
+        self.outbound_ring_size = size;
+        self
+    }
+
+    /// Sets how long a caller waits for room in a full ingress ring; `None`: as long as it
+    /// takes.
+    #[must_use]
+    pub fn with_publish_timeout(mut self, timeout: Option<Duration>) -> ManagerConfig {
+        self.publish_timeout = timeout;
+        self
+    }
+
+    /// Sets the most commands a consumer takes from one book's ring at a time.
+    #[must_use]
+    pub fn with_batch_size(mut self, batch_size: usize) -> ManagerConfig {
+        self.batch_size = batch_size;
+        self
+    }
+
+    /// Sets the journal; `None`: no durability.
+    #[must_use]
+    pub fn with_journal(mut self, journal: Option<JournalOptions>) -> ManagerConfig {
+        self.journal = journal;
+        self
+    }
+
+    /// The pipeline's layout for `instruments` books (the configuration is validated).
+    pub(crate) fn pipeline(&self, instruments: usize) -> PipelineConfig {
+        PipelineConfig {
+            wait_strategy: self.wait_strategy,
+            consumers: self.consumers,
+            cores: self.cores.clone().unwrap_or_default(),
+            inbound_ring_size: self.inbound_ring_size_for(instruments),
+            outbound_ring_size: self.outbound_ring_size,
+            batch_size: self.batch_size,
+        }
     }
 
     /// The fewest slots a ring may have.
@@ -159,12 +291,11 @@ impl ManagerConfig {
     /// # Errors
     ///
     /// [`OrderbookManagerError::Config`] naming the first value out of bounds, with the
-    /// bound; [`OrderbookManagerError::InvalidConfig`] for a core this process may not
-    /// use.
+    /// bound, or a core this process may not use ([`ConfigError::CoreNotAvailable`]).
     pub fn validate(&self, instruments: usize) -> Result<(), OrderbookManagerError> {
         self.check_bounds(instruments)?;
         if let Some(cores) = &self.cores {
-            crate::pipeline::validate_cores(cores)?;
+            crate::pipeline::validate_cores(cores).map_err(OrderbookManagerError::from)?;
         }
         Ok(())
     }
@@ -255,8 +386,10 @@ fn in_range(field: &'static str, value: u64, min: u64, max: u64) -> Result<(), C
     }
 }
 
-/// A [`ManagerConfig`] value out of its bound: the field, the value and the bound.
+/// Why a [`ManagerConfig`] cannot work: a value out of its bound (the field, the value and
+/// the bound), a core this process may not use, or an operation it does not provide for.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ConfigError {
     /// A ring size that is not a power of two within the bounds.
     #[error("{field} {value} must be a power of two from {min} to {max} slots")]
@@ -305,6 +438,17 @@ pub enum ConfigError {
     /// `cores` is an empty list (`None` is how to ask for no pinning).
     #[error("the core list is empty")]
     NoCores,
+    /// A core in `cores` is not one this process may run on.
+    #[error("core {core} is not available to this process (allowed: {allowed:?})")]
+    CoreNotAvailable {
+        /// The first core that is not.
+        core: usize,
+        /// The cores this process may run on.
+        allowed: Vec<usize>,
+    },
+    /// A snapshot was asked of a manager without a journal.
+    #[error("snapshots need a journal directory")]
+    SnapshotsNeedJournal,
 }
 
 #[cfg(test)]
@@ -439,6 +583,58 @@ mod tests {
             ),
             ConfigError::NoCores
         );
+    }
+
+    #[test]
+    fn a_core_this_process_may_not_use_is_a_config_error_naming_it() {
+        let config = ManagerConfig::default().with_cores(Some(vec![usize::MAX]));
+        match bounds_error(&config, 1) {
+            ConfigError::CoreNotAvailable { core, allowed } => {
+                assert_eq!(core, usize::MAX);
+                assert_eq!(allowed, crate::pipeline::available_cores());
+            }
+            other => panic!("expected CoreNotAvailable, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_setters_set_their_field() {
+        let journal = JournalOptions::new("j")
+            .with_snapshot_every(Some(9))
+            .with_keep_snapshots(Some(4))
+            .with_recovery(RecoveryMode::PointInTime);
+        let config = ManagerConfig::default()
+            .with_wait_strategy(WaitStrategy::BusySpin)
+            .with_consumers(3)
+            .with_cores(Some(vec![0]))
+            .with_ingress_ring_size(128)
+            .with_inbound_ring_size(Some(256))
+            .with_outbound_ring_size(512)
+            .with_publish_timeout(None)
+            .with_batch_size(7)
+            .with_journal(Some(journal));
+        assert_eq!(config.wait_strategy, WaitStrategy::BusySpin);
+        assert_eq!(config.consumers, 3);
+        assert_eq!(config.cores, Some(vec![0]));
+        assert_eq!(
+            (
+                config.ingress_ring_size,
+                config.inbound_ring_size,
+                config.outbound_ring_size
+            ),
+            (128, Some(256), 512)
+        );
+        assert_eq!(config.publish_timeout, None);
+        assert_eq!(config.batch_size, 7);
+        let journal = config.journal.as_ref().unwrap();
+        assert_eq!(journal.dir, PathBuf::from("j"));
+        assert_eq!(journal.snapshot_every, Some(9));
+        assert_eq!(journal.keep_snapshots, Some(4));
+        assert_eq!(journal.recovery, RecoveryMode::PointInTime);
+        let pipeline = config.pipeline(4);
+        assert_eq!(pipeline.inbound_ring_size, 256);
+        assert_eq!(pipeline.cores, vec![0]);
+        assert_eq!(pipeline.batch_size, 7);
     }
 
     #[test]

@@ -4,10 +4,13 @@ use std::time::Duration;
 
 use uuid::Uuid;
 
+use super::config::ConfigError;
+use crate::pipeline::{PipelineError, instruments_note};
 use crate::result::RejectReason;
 
 /// Why the manager refused or failed an operation.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum OrderbookManagerError {
     /// The instrument has no book. A `rejected` event was published too.
     #[error("instrument {instrument_id} is not registered (order {order_id:?})")]
@@ -44,7 +47,7 @@ pub enum OrderbookManagerError {
         /// The instrument.
         instrument_id: Uuid,
         /// Why.
-        reason: String,
+        reason: SendFailure,
     },
     /// The ingress ring stayed full for the whole publish timeout: the pipeline is
     /// saturated or a subscriber is stalled. The command was not accepted.
@@ -75,18 +78,17 @@ pub enum OrderbookManagerError {
     NotRunning {
         /// The instrument the refused call named, if any.
         instrument_id: Option<Uuid>,
-        /// `not started` or `stopped`.
-        state: &'static str,
+        /// Which of not started or stopped.
+        state: ManagerState,
     },
     /// `start()` was called on a manager that was already started.
     #[error("the orderbook manager was already started")]
     AlreadyStarted,
-    /// The configuration cannot work.
+    /// The configuration cannot work: a value out of its bound (the field, the value and
+    /// the bound), a core this process may not use, or an operation the configuration
+    /// does not provide for (a snapshot without a journal).
     #[error("invalid orderbook manager configuration: {0}")]
-    InvalidConfig(String),
-    /// A configuration value is out of its bound (the field, the value and the bound).
-    #[error("invalid orderbook manager configuration: {0}")]
-    Config(#[from] super::config::ConfigError),
+    Config(#[from] ConfigError),
     /// The journal could not be recovered or opened (a corrupt record, a missing segment,
     /// an unusable snapshot, an I/O error): the manager refuses to start on it.
     #[error("journal {}: {source}", dir.display())]
@@ -113,6 +115,7 @@ impl OrderbookManagerError {
     /// halted book, an op the book would refuse): its `rejected` event is in the stream
     /// too, so for a caller replaying a flow it is an outcome like any other, not a
     /// failure of the engine.
+    #[must_use]
     pub fn is_rejected_command(&self) -> bool {
         matches!(
             self,
@@ -123,15 +126,68 @@ impl OrderbookManagerError {
     }
 }
 
-fn instruments_note(instruments: &[Uuid], lost: u64) -> String {
-    match instruments.len() {
-        0 => String::new(),
-        1 => format!(" (orderbook {}, {lost} commands lost)", instruments[0]),
-        n => format!(
-            " (orderbooks {}, ... {n} in all, {lost} commands lost)",
-            instruments[0]
-        ),
+impl From<PipelineError> for OrderbookManagerError {
+    fn from(error: PipelineError) -> OrderbookManagerError {
+        match error {
+            PipelineError::ThreadSpawn { thread, source } => {
+                OrderbookManagerError::ThreadSpawn { thread, source }
+            }
+            PipelineError::ThreadFailed {
+                thread,
+                instruments,
+                lost_commands,
+                message,
+            } => OrderbookManagerError::CloseOrderbookError {
+                thread,
+                instruments,
+                lost_commands,
+                message,
+            },
+            PipelineError::CoreNotAvailable { core, allowed } => {
+                OrderbookManagerError::Config(ConfigError::CoreNotAvailable { core, allowed })
+            }
+        }
     }
+}
+
+/// Where a manager that refused an operation with [`OrderbookManagerError::NotRunning`]
+/// is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ManagerState {
+    /// Built but not started yet.
+    NotStarted,
+    /// Stopping or stopped: it takes no more commands.
+    Stopped,
+    /// Not running, without saying which of the two (a manager that does not tell them
+    /// apart).
+    NotRunning,
+}
+
+impl std::fmt::Display for ManagerState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ManagerState::NotStarted => "not started",
+            ManagerState::Stopped => "stopped",
+            ManagerState::NotRunning => "not running",
+        })
+    }
+}
+
+/// Why the pipeline no longer takes a book's commands
+/// ([`OrderbookManagerError::ChannelSendError`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum SendFailure {
+    /// The book's thread panicked: the book is closed.
+    #[error("the book panicked and is closed")]
+    BookFailed,
+    /// The journal failed: the engine takes no more commands.
+    #[error("the journal failed: the engine takes no more commands")]
+    JournalFailed,
+    /// The book's thread is gone (its channel is closed).
+    #[error("book thread gone")]
+    BookThreadGone,
 }
 
 #[cfg(test)]
@@ -162,7 +218,7 @@ mod tests {
         let failures = [
             OrderbookManagerError::ChannelSendError {
                 instrument_id,
-                reason: "stopped".into(),
+                reason: SendFailure::BookFailed,
             },
             OrderbookManagerError::Timeout {
                 instrument_id,
@@ -176,14 +232,76 @@ mod tests {
             },
             OrderbookManagerError::NotRunning {
                 instrument_id: Some(instrument_id),
-                state: "stopped",
+                state: ManagerState::Stopped,
             },
             OrderbookManagerError::AlreadyStarted,
-            OrderbookManagerError::InvalidConfig("no books".into()),
-            OrderbookManagerError::Config(super::super::config::ConfigError::NoCores),
+            OrderbookManagerError::Config(ConfigError::SnapshotsNeedJournal),
+            OrderbookManagerError::Config(ConfigError::NoCores),
         ];
         for error in &failures {
             assert!(!error.is_rejected_command(), "{error}");
         }
+    }
+}
+
+#[cfg(test)]
+mod mapping_tests {
+    use super::*;
+
+    #[test]
+    fn pipeline_errors_map_to_the_managers_with_every_fact() {
+        let failed = OrderbookManagerError::from(PipelineError::ThreadFailed {
+            thread: "rb-book-1".into(),
+            instruments: vec![Uuid::from_u128(9)],
+            lost_commands: 4,
+            message: "boom".into(),
+        });
+        assert!(
+            matches!(&failed, OrderbookManagerError::CloseOrderbookError { thread, instruments, lost_commands: 4, message }
+                if thread == "rb-book-1" && instruments == &[Uuid::from_u128(9)] && message == "boom"),
+            "{failed:?}"
+        );
+        assert_eq!(
+            failed.to_string(),
+            format!(
+                "rb-book-1 failed (orderbook {}, 4 commands lost): boom",
+                Uuid::from_u128(9)
+            )
+        );
+        let core = OrderbookManagerError::from(PipelineError::CoreNotAvailable {
+            core: 7,
+            allowed: vec![0, 1],
+        });
+        assert!(matches!(
+            &core,
+            OrderbookManagerError::Config(ConfigError::CoreNotAvailable { core: 7, allowed }) if allowed == &[0, 1]
+        ));
+        assert_eq!(
+            core.to_string(),
+            "invalid orderbook manager configuration: core 7 is not available to this process (allowed: [0, 1])"
+        );
+    }
+
+    #[test]
+    fn states_and_send_failures_read_as_before() {
+        let not_running = OrderbookManagerError::NotRunning {
+            instrument_id: None,
+            state: ManagerState::NotStarted,
+        };
+        assert_eq!(
+            not_running.to_string(),
+            "the orderbook manager is not started (instrument None)"
+        );
+        let send = OrderbookManagerError::ChannelSendError {
+            instrument_id: Uuid::nil(),
+            reason: SendFailure::JournalFailed,
+        };
+        assert_eq!(
+            send.to_string(),
+            format!(
+                "cannot send to orderbook {}: the journal failed: the engine takes no more commands",
+                Uuid::nil()
+            )
+        );
     }
 }

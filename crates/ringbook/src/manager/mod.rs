@@ -4,6 +4,8 @@
 mod busy;
 mod config;
 mod error;
+#[cfg(test)]
+mod failure_tests;
 mod halt;
 mod handles;
 mod service;
@@ -11,7 +13,7 @@ mod service;
 use uuid::Uuid;
 
 pub use config::{ConfigError, JournalOptions, ManagerConfig};
-pub use error::OrderbookManagerError;
+pub use error::{ManagerState, OrderbookManagerError, SendFailure};
 pub use service::{OrderbookManagerBuilder, OrderbookManagerServiceImpl, RecoveryInfo};
 
 use crate::command::Command;

@@ -13,8 +13,8 @@ use disruptor::Producer;
 use uuid::Uuid;
 
 use super::OrderbookManagerService;
-use super::config::{JournalOptions, ManagerConfig};
-use super::error::OrderbookManagerError;
+use super::config::{ConfigError, JournalOptions, ManagerConfig};
+use super::error::{ManagerState, OrderbookManagerError, SendFailure};
 use super::halt::halt_in_sequence;
 use super::handles::Handles;
 use crate::book::{OrderBook, state_hash_of};
@@ -173,7 +173,8 @@ impl OrderbookManagerBuilder {
     ///
     /// # Errors
     ///
-    /// [`OrderbookManagerError::InvalidConfig`] when the configuration cannot work.
+    /// [`OrderbookManagerError::Config`] when the configuration cannot work;
+    /// [`OrderbookManagerError::Journal`] when the journal cannot be recovered or opened.
     pub fn build(self) -> Result<OrderbookManagerServiceImpl, OrderbookManagerError> {
         // Before recovery touches the journal (takes its lock, may truncate a torn tail):
         // a configuration that cannot work is refused without side effects. Checked again
@@ -407,13 +408,11 @@ impl OrderbookManagerServiceImpl {
     ///
     /// # Errors
     ///
-    /// [`OrderbookManagerError::InvalidConfig`] without a journal; as any publish
-    /// otherwise.
+    /// [`OrderbookManagerError::Config`] ([`ConfigError::SnapshotsNeedJournal`]) without
+    /// a journal; as any publish otherwise.
     pub fn request_snapshot(&self) -> Result<(), OrderbookManagerError> {
         if self.config.journal.is_none() {
-            return Err(OrderbookManagerError::InvalidConfig(
-                "snapshots need a journal directory".into(),
-            ));
+            return Err(ConfigError::SnapshotsNeedJournal.into());
         }
         self.publish(
             IngressEntry::new(NO_SLOT, Envelope::Checkpoint),
@@ -564,7 +563,7 @@ impl OrderbookManagerServiceImpl {
         if self.flags.any(slot, SlotFlag::FAILED) {
             return Err(OrderbookManagerError::ChannelSendError {
                 instrument_id,
-                reason: "the book panicked and is closed".into(),
+                reason: SendFailure::BookFailed,
             });
         }
         Ok(())
@@ -636,11 +635,11 @@ impl OrderbookManagerServiceImpl {
         match self.state.load(Ordering::Acquire) {
             CREATED => OrderbookManagerError::NotRunning {
                 instrument_id,
-                state: "not started",
+                state: ManagerState::NotStarted,
             },
             _ => OrderbookManagerError::NotRunning {
                 instrument_id,
-                state: "stopped",
+                state: ManagerState::Stopped,
             },
         }
     }
@@ -659,7 +658,7 @@ impl OrderbookManagerServiceImpl {
         if self.intake_failed.load(Ordering::Acquire) {
             return Err(OrderbookManagerError::ChannelSendError {
                 instrument_id,
-                reason: "the journal failed: the engine takes no more commands".into(),
+                reason: SendFailure::JournalFailed,
             });
         }
         let published = self
@@ -699,7 +698,8 @@ impl OrderbookManagerServiceImpl {
             .start
             .take()
             .expect("a manager that was never started has its start state");
-        let pipeline = Pipeline::start(shared, &self.config, poller, subscribers, start)?;
+        let layout = self.config.pipeline(self.registry.len());
+        let pipeline = Pipeline::start(shared, &layout, poller, subscribers, start)?;
         let bell = pipeline.sequencer_bell();
         let _ = self.sequencer_bell.set(Arc::clone(&bell));
         lifecycle.pipeline = Some(pipeline);
@@ -761,7 +761,7 @@ impl OrderbookManagerServiceImpl {
         tracing::info!(failures = errors.len(), "orderbook manager stopped");
         match errors.into_iter().next() {
             None => Ok(()),
-            Some(first) => Err(first),
+            Some(first) => Err(first.into()),
         }
     }
 }

@@ -19,42 +19,52 @@
 
 mod affinity;
 mod book_consumer;
+mod config;
 mod entry;
+mod error;
 mod event_manager;
 mod publish;
 mod sequencer;
 mod slot_flags;
 mod snapshot_writer;
+mod threads;
 mod wait;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
-use std::thread::{self, JoinHandle};
 use std::time::Instant;
 
+use crossbeam_channel::Sender;
 use disruptor::{
     BusySpin, EventPoller, MultiProducer, MultiProducerBarrier, SingleConsumerBarrier,
     SingleProducer, SingleProducerBarrier, build_multi_producer, build_single_producer,
 };
-use uuid::Uuid;
 
 pub(crate) use affinity::validate_cores;
-pub use affinity::{available_cores, parse_core_list};
+pub use affinity::{ParseCoreListError, available_cores, parse_core_list};
+pub(crate) use config::PipelineConfig;
 pub(crate) use entry::{Envelope, IngressEntry, NO_SLOT};
+pub(crate) use error::{PipelineError, instruments_note};
 pub(crate) use slot_flags::{SlotFlag, SlotFlags};
+pub(crate) use threads::{ThreadFailure, ThreadReport, nanos_since, panic_message};
 pub(crate) use wait::{Doorbell, ROOM_PAUSE, RoomBell};
 pub use wait::{ParseWaitStrategyError, WaitStrategy};
 
 use crate::book::OrderBook;
 use crate::journal::JournalWriter;
-use crate::manager::{ManagerConfig, OrderbookManagerError};
 use crate::registry::InstrumentRegistry;
 use crate::subscriber::Subscriber;
 use book_consumer::{BookConsumer, ConsumerSetup, OwnedBook};
 use entry::{InboundEntry, OutboundEntry};
 use event_manager::EventManager;
 use sequencer::{Sequencer, SequencerSetup};
+use snapshot_writer::BookCheckpoint;
+use threads::Threads;
+
+/// The order id that makes a book consumer panic, for the manager's failure tests.
+#[cfg(test)]
+pub(crate) use book_consumer::tests_hook::PANIC_ORDER_ID;
 
 /// The callers' handle on the ingress ring.
 pub(crate) type IngressProducer = MultiProducer<IngressEntry, SingleConsumerBarrier>;
@@ -91,22 +101,6 @@ enum OutboundProducers {
     Multi(OutboundMulti),
 }
 
-/// A thread's failure, as it reports it when joined.
-#[derive(Debug)]
-pub(crate) struct ThreadFailure {
-    pub(crate) instruments: Vec<Uuid>,
-    pub(crate) lost_commands: u64,
-    pub(crate) message: String,
-}
-
-/// What a pipeline thread returns when it ends: its failures, and (a book consumer) the
-/// books it owned, by slot.
-#[derive(Default)]
-pub(crate) struct ThreadReport {
-    pub(crate) failures: Vec<ThreadFailure>,
-    pub(crate) books: Vec<(u32, OrderBook)>,
-}
-
 /// What a pipeline starts from besides its configuration: the books (fresh or recovered),
 /// the last sequence number used, and the durability parts.
 pub(crate) struct Start {
@@ -137,7 +131,7 @@ pub(crate) struct SnapshotPlan {
 
 /// The running threads of one pipeline.
 pub(crate) struct Pipeline {
-    threads: Vec<(String, JoinHandle<ThreadReport>)>,
+    threads: Threads,
     /// Rung by callers after they publish into the ingress ring.
     sequencer_bell: Arc<Doorbell>,
 }
@@ -160,172 +154,270 @@ pub(crate) fn ingress_ring(size: usize) -> (IngressProducer, IngressPoller) {
     (builder.build(), poller)
 }
 
-impl Pipeline {
-    /// Builds the inbound and outbound rings and starts every thread: the sequencer, the
-    /// book consumers (books dealt out round-robin by slot) and the event manager.
-    pub(crate) fn start(
-        shared: Shared,
-        config: &ManagerConfig,
-        ingress: IngressPoller,
-        subscribers: Vec<Box<dyn Subscriber>>,
-        start: Start,
-    ) -> Result<Pipeline, OrderbookManagerError> {
-        let instruments = shared.registry.len();
-        let consumers = config.consumers.min(instruments);
-        // The outbound ring's producers: the book consumers, or the sequencer alone when
-        // there is no book (it then publishes the rejects itself).
+/// The outbound ring, for `producers` producers: a single-producer ring for one.
+fn outbound_ring(producers: usize, size: usize) -> (OutboundPoller, OutboundProducers) {
+    if producers == 1 {
+        let (poller, builder) =
+            build_single_producer(size, OutboundEntry::default, BusySpin).new_event_poller();
+        (
+            OutboundPoller::Single(poller),
+            OutboundProducers::Single(builder.build()),
+        )
+    } else {
+        let (poller, builder) =
+            build_multi_producer(size, OutboundEntry::default, BusySpin).new_event_poller();
+        (
+            OutboundPoller::Multi(poller),
+            OutboundProducers::Multi(builder.build()),
+        )
+    }
+}
+
+/// Every ring but the ingress ring, as built, before the threads take their ends.
+struct Rings {
+    /// Each book's inbound ring: the sequencer's producers, by slot.
+    inbound_producers: Vec<InboundProducer>,
+    /// Each inbound ring's room bell, by slot.
+    inbound_rooms: Vec<Arc<RoomBell>>,
+    /// Each consumer's books, with their inbound pollers, by consumer index.
+    workers: Vec<Vec<OwnedBook>>,
+    /// The outbound ring's producers: the sequencer's when there is no book.
+    sequencer_outbound: Option<OutboundSingle>,
+    /// The outbound ring's producers: the consumers' otherwise.
+    consumer_outbound: Option<OutboundProducers>,
+    /// The event manager's end of the outbound ring.
+    out_poller: OutboundPoller,
+    /// How many producers the outbound ring has.
+    producers: usize,
+}
+
+impl Rings {
+    /// One inbound ring per book (book `slot` goes to consumer `slot % consumers`) and the
+    /// outbound ring. Its producers are the book consumers, or the sequencer alone when
+    /// there is no book (it then publishes the rejects itself).
+    fn build(books: Vec<OrderBook>, consumers: usize, config: &PipelineConfig) -> Rings {
         let producers = consumers.max(1);
-        let (out_poller, outbound) = if producers == 1 {
-            let (poller, builder) =
-                build_single_producer(config.outbound_ring_size, OutboundEntry::default, BusySpin)
-                    .new_event_poller();
-            (
-                OutboundPoller::Single(poller),
-                OutboundProducers::Single(builder.build()),
-            )
-        } else {
-            let (poller, builder) =
-                build_multi_producer(config.outbound_ring_size, OutboundEntry::default, BusySpin)
-                    .new_event_poller();
-            (
-                OutboundPoller::Multi(poller),
-                OutboundProducers::Multi(builder.build()),
-            )
-        };
+        let (out_poller, outbound) = outbound_ring(producers, config.outbound_ring_size);
         let (sequencer_outbound, consumer_outbound) = match outbound {
             OutboundProducers::Single(single) if consumers == 0 => (Some(single), None),
             outbound => (None, Some(outbound)),
         };
-
-        let inbound_size = config.inbound_ring_size_for(instruments);
-        let outbound_room = Arc::new(RoomBell::default());
-        let mut inbound_producers = Vec::with_capacity(instruments);
-        let mut inbound_rooms = Vec::with_capacity(instruments);
-        let mut workers: Vec<Vec<OwnedBook>> = (0..consumers).map(|_| Vec::new()).collect();
-        debug_assert_eq!(start.books.len(), instruments);
-        for (slot, book) in start.books.into_iter().enumerate() {
-            let (poller, builder) =
-                build_single_producer(inbound_size, InboundEntry::default, BusySpin)
-                    .new_event_poller();
-            inbound_producers.push(builder.build());
-            let room = Arc::new(RoomBell::default());
-            inbound_rooms.push(Arc::clone(&room));
-            workers[slot % consumers].push(OwnedBook::new(book, poller, slot as u32, room));
-        }
-
-        let cores = config.cores.clone().unwrap_or_default();
-        let core_for = |thread_index: usize| -> Option<usize> {
-            (!cores.is_empty()).then(|| cores[thread_index % cores.len()])
+        let mut rings = Rings {
+            inbound_producers: Vec::with_capacity(books.len()),
+            inbound_rooms: Vec::with_capacity(books.len()),
+            workers: (0..consumers).map(|_| Vec::new()).collect(),
+            sequencer_outbound,
+            consumer_outbound,
+            out_poller,
+            producers,
         };
-        let sequencer_bell = Arc::new(Doorbell::default());
-        let consumer_bells: Vec<Arc<Doorbell>> = (0..consumers)
-            .map(|_| Arc::new(Doorbell::default()))
-            .collect();
-        let events_bell = Arc::new(Doorbell::default());
+        for (slot, book) in books.into_iter().enumerate() {
+            let (poller, builder) =
+                build_single_producer(config.inbound_ring_size, InboundEntry::default, BusySpin)
+                    .new_event_poller();
+            rings.inbound_producers.push(builder.build());
+            let room = Arc::new(RoomBell::default());
+            rings.inbound_rooms.push(Arc::clone(&room));
+            rings.workers[slot % consumers].push(OwnedBook::new(book, poller, slot as u32, room));
+        }
+        rings
+    }
+}
+
+/// The bells the threads ring each other with.
+struct Bells {
+    sequencer: Arc<Doorbell>,
+    /// Each book consumer's, by consumer index.
+    consumers: Vec<Arc<Doorbell>>,
+    events: Arc<Doorbell>,
+    /// Rung by the event manager as it frees outbound slots.
+    outbound_room: Arc<RoomBell>,
+}
+
+impl Bells {
+    fn new(consumers: usize) -> Bells {
+        Bells {
+            sequencer: Arc::new(Doorbell::default()),
+            consumers: (0..consumers)
+                .map(|_| Arc::new(Doorbell::default()))
+                .collect(),
+            events: Arc::new(Doorbell::default()),
+            outbound_room: Arc::new(RoomBell::default()),
+        }
+    }
+
+    /// The bells the sequencer sleeps on and rings.
+    fn for_sequencer(&self) -> sequencer::Bells {
+        sequencer::Bells {
+            own: Arc::clone(&self.sequencer),
+            consumers: self.consumers.clone(),
+            events: Arc::clone(&self.events),
+        }
+    }
+}
+
+impl Pipeline {
+    /// Builds the inbound and outbound rings and starts every thread: the snapshot writer
+    /// (with snapshots), the sequencer, the book consumers (books dealt out round-robin by
+    /// slot) and the event manager.
+    ///
+    /// # Errors
+    ///
+    /// [`PipelineError::ThreadSpawn`] for a thread that cannot be spawned; the threads
+    /// already spawned end when the rings they wait on are dropped.
+    pub(crate) fn start(
+        shared: Shared,
+        config: &PipelineConfig,
+        ingress: IngressPoller,
+        subscribers: Vec<Box<dyn Subscriber>>,
+        start: Start,
+    ) -> Result<Pipeline, PipelineError> {
+        let instruments = shared.registry.len();
+        debug_assert_eq!(start.books.len(), instruments);
+        let consumers = config.consumers.min(instruments);
+        let bells = Bells::new(consumers);
         let mut pipeline = Pipeline {
-            threads: Vec::with_capacity(consumers + 3),
-            sequencer_bell: Arc::clone(&sequencer_bell),
+            threads: Threads::default(),
+            sequencer_bell: Arc::clone(&bells.sequencer),
         };
         let snapshot_every = start.snapshots.as_ref().and_then(|plan| plan.every);
-        let events_before = start.events;
         let checkpoints = match start.snapshots {
-            Some(SnapshotPlan { dir, keep, .. }) if instruments > 0 => {
-                let (tx, rx) = crossbeam_channel::unbounded();
-                pipeline.spawn("rb-snapshots".into(), None, move || {
-                    snapshot_writer::run(rx, instruments, events_before, &dir, keep)
-                })?;
-                Some(tx)
+            Some(plan) if instruments > 0 => {
+                Some(pipeline.spawn_snapshot_writer(plan, instruments, start.events)?)
             }
             _ => None,
         };
+        let rings = Rings::build(start.books, consumers, config);
+        let setup = SequencerSetup {
+            rooms: sequencer::Rooms {
+                ingress: Arc::clone(&shared.ingress_room),
+                inbound: rings.inbound_rooms,
+                outbound: Arc::clone(&bells.outbound_room),
+            },
+            registry: Arc::clone(&shared.registry),
+            epoch: shared.epoch,
+            wait: config.wait_strategy,
+            bells: bells.for_sequencer(),
+            last_seq: start.last_seq,
+            journal: start.journal,
+            snapshot_every,
+            intake_failed: start.intake_failed,
+        };
         let sequencer = Sequencer::new(
             ingress,
-            inbound_producers,
-            sequencer_outbound,
-            SequencerSetup {
-                rooms: sequencer::Rooms {
-                    ingress: Arc::clone(&shared.ingress_room),
-                    inbound: inbound_rooms,
-                    outbound: Arc::clone(&outbound_room),
-                },
-                registry: Arc::clone(&shared.registry),
-                epoch: shared.epoch,
-                wait: config.wait_strategy,
-                bells: sequencer::Bells {
-                    own: sequencer_bell,
-                    consumers: consumer_bells.clone(),
-                    events: Arc::clone(&events_bell),
-                },
-                last_seq: start.last_seq,
-                journal: start.journal,
-                snapshot_every,
-                intake_failed: start.intake_failed,
-            },
+            rings.inbound_producers,
+            rings.sequencer_outbound,
+            setup,
         );
-        pipeline.spawn("rb-sequencer".into(), core_for(0), move || sequencer.run())?;
+        pipeline.spawn_sequencer(sequencer, config)?;
+        if let Some(outbound) = rings.consumer_outbound {
+            pipeline.spawn_consumers(
+                rings.workers,
+                outbound,
+                &shared,
+                config,
+                &bells,
+                checkpoints,
+            )?;
+        }
+        let events = EventManager::new(
+            rings.out_poller,
+            subscribers,
+            start.events,
+            rings.producers,
+            config.wait_strategy,
+            bells.events,
+            bells.outbound_room,
+        );
+        pipeline.spawn_events(events, consumers, config)?;
+        Ok(pipeline)
+    }
+
+    /// Spawns the snapshot writer for `books` books; returns the channel the consumers
+    /// send their checkpoints to.
+    fn spawn_snapshot_writer(
+        &mut self,
+        plan: SnapshotPlan,
+        books: usize,
+        events_before: u64,
+    ) -> Result<Sender<BookCheckpoint>, PipelineError> {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let SnapshotPlan { dir, keep, .. } = plan;
+        self.threads.spawn("rb-snapshots".into(), None, move || {
+            snapshot_writer::run(rx, books, events_before, &dir, keep)
+        })?;
+        Ok(tx)
+    }
+
+    /// Spawns the sequencer, on the first core.
+    fn spawn_sequencer(
+        &mut self,
+        sequencer: Sequencer,
+        config: &PipelineConfig,
+    ) -> Result<(), PipelineError> {
+        self.threads
+            .spawn("rb-sequencer".into(), config.core_for(0), move || {
+                sequencer.run()
+            })
+    }
+
+    /// Spawns one book consumer per share of the books, consumer `i` on core `1 + i`.
+    /// The checkpoint channel is dropped here once every consumer holds its clone, so the
+    /// snapshot writer ends when they do.
+    fn spawn_consumers(
+        &mut self,
+        workers: Vec<Vec<OwnedBook>>,
+        outbound: OutboundProducers,
+        shared: &Shared,
+        config: &PipelineConfig,
+        bells: &Bells,
+        checkpoints: Option<Sender<BookCheckpoint>>,
+    ) -> Result<(), PipelineError> {
         let setup_for = |index: usize| ConsumerSetup {
             flags: Arc::clone(&shared.flags),
             wait: config.wait_strategy,
             batch_size: config.batch_size,
             outbound_size: config.outbound_ring_size,
-            bell: Arc::clone(&consumer_bells[index]),
-            events_bell: Arc::clone(&events_bell),
-            outbound_room: Arc::clone(&outbound_room),
+            bell: Arc::clone(&bells.consumers[index]),
+            events_bell: Arc::clone(&bells.events),
+            outbound_room: Arc::clone(&bells.outbound_room),
             checkpoints: checkpoints.clone(),
         };
         let name = |index: usize| format!("rb-book-{index}");
-        match consumer_outbound {
+        match outbound {
             // One consumer: the ring's only producer.
-            Some(OutboundProducers::Single(single)) => {
+            OutboundProducers::Single(single) => {
                 if let Some(books) = workers.into_iter().next() {
                     let consumer = BookConsumer::new(0, books, single, setup_for(0));
-                    pipeline.spawn(name(0), core_for(1), move || consumer.run())?;
+                    self.threads
+                        .spawn(name(0), config.core_for(1), move || consumer.run())?;
                 }
             }
-            Some(OutboundProducers::Multi(multi)) => {
+            OutboundProducers::Multi(multi) => {
                 for (index, books) in workers.into_iter().enumerate() {
                     let consumer = BookConsumer::new(index, books, multi.clone(), setup_for(index));
-                    pipeline.spawn(name(index), core_for(1 + index), move || consumer.run())?;
+                    self.threads
+                        .spawn(name(index), config.core_for(1 + index), move || {
+                            consumer.run()
+                        })?;
                 }
             }
-            None => {}
         }
-        drop(checkpoints);
-        let events = EventManager::new(
-            out_poller,
-            subscribers,
-            events_before,
-            producers,
-            config.wait_strategy,
-            events_bell,
-            outbound_room,
-        );
-        pipeline.spawn("rb-events".into(), core_for(consumers + 1), move || {
-            events.run()
-        })?;
-        Ok(pipeline)
+        Ok(())
     }
 
-    fn spawn(
+    /// Spawns the event manager, on the core after the `consumers` book consumers'.
+    fn spawn_events(
         &mut self,
-        name: String,
-        core: Option<usize>,
-        body: impl FnOnce() -> ThreadReport + Send + 'static,
-    ) -> Result<(), OrderbookManagerError> {
-        let handle = thread::Builder::new()
-            .name(name.clone())
-            .spawn(move || {
-                if let Some(core) = core {
-                    affinity::pin_current(core);
-                }
-                body()
-            })
-            .map_err(|source| OrderbookManagerError::ThreadSpawn {
-                thread: name.clone(),
-                source,
-            })?;
-        self.threads.push((name, handle));
-        Ok(())
+        events: EventManager,
+        consumers: usize,
+        config: &PipelineConfig,
+    ) -> Result<(), PipelineError> {
+        self.threads.spawn(
+            "rb-events".into(),
+            config.core_for(consumers + 1),
+            move || events.run(),
+        )
     }
 
     /// The bell callers ring after publishing into the ingress ring.
@@ -335,51 +427,7 @@ impl Pipeline {
 
     /// Waits for every thread to end; gathers their failures, in thread order, and the
     /// books, in slot order (a book whose thread panicked is missing).
-    pub(crate) fn join(self) -> (Vec<OrderbookManagerError>, Vec<OrderBook>) {
-        let mut errors = Vec::new();
-        let mut books = Vec::new();
-        for (thread, handle) in self.threads {
-            match handle.join() {
-                Ok(report) => {
-                    errors.extend(report.failures.into_iter().map(|f| {
-                        OrderbookManagerError::CloseOrderbookError {
-                            thread: thread.clone(),
-                            instruments: f.instruments,
-                            lost_commands: f.lost_commands,
-                            message: f.message,
-                        }
-                    }));
-                    books.extend(report.books);
-                }
-                Err(payload) => errors.push(OrderbookManagerError::CloseOrderbookError {
-                    thread: thread.clone(),
-                    instruments: Vec::new(),
-                    lost_commands: 0,
-                    message: panic_message(payload.as_ref()),
-                }),
-            }
-        }
-        books.sort_by_key(|(slot, _)| *slot);
-        (errors, books.into_iter().map(|(_, book)| book).collect())
+    pub(crate) fn join(self) -> (Vec<PipelineError>, Vec<OrderBook>) {
+        self.threads.join()
     }
 }
-
-/// The text of a panic payload.
-pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "panicked with a non-string payload".to_string()
-    }
-}
-
-/// Nanoseconds since `epoch`, saturating.
-#[inline]
-pub(crate) fn nanos_since(epoch: Instant) -> u64 {
-    u64::try_from(epoch.elapsed().as_nanos()).unwrap_or(u64::MAX)
-}
-
-#[cfg(test)]
-mod tests;

@@ -39,6 +39,7 @@ pub struct CounterSnapshot {
 
 impl CounterSnapshot {
     /// Every event counted.
+    #[must_use]
     pub fn total(&self) -> u64 {
         self.accepted
             + self.rejected
@@ -53,6 +54,7 @@ impl CounterSnapshot {
     }
 
     /// The non-zero counts as `(type, count)` pairs, in the flow format's order.
+    #[must_use]
     pub fn by_type(&self) -> Vec<(&'static str, u64)> {
         [
             ("accepted", self.accepted),
@@ -124,11 +126,13 @@ pub struct CountingSubscriber {
 
 impl CountingSubscriber {
     /// A subscriber with fresh counters.
+    #[must_use]
     pub fn new() -> CountingSubscriber {
         CountingSubscriber::default()
     }
 
     /// The shared counters, to read from any thread.
+    #[must_use]
     pub fn counters(&self) -> Arc<EventCounters> {
         Arc::clone(&self.counters)
     }

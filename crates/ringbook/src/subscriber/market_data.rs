@@ -125,6 +125,7 @@ pub struct MarketDataView {
 
 impl MarketDataView {
     /// The top of book of `instrument`, if any event for it has been seen.
+    #[must_use]
     pub fn top_of_book(&self, instrument: &Uuid) -> Option<TopOfBook> {
         let market = self.market.read();
         market.books.get(instrument).map(|d| TopOfBook {
@@ -136,6 +137,7 @@ impl MarketDataView {
 
     /// Up to `levels` aggregated levels of each side of `instrument`, best first:
     /// `(bids, asks)`.
+    #[must_use]
     pub fn depth(
         &self,
         instrument: &Uuid,
@@ -152,6 +154,7 @@ impl MarketDataView {
     }
 
     /// The instruments seen so far, sorted.
+    #[must_use]
     pub fn instruments(&self) -> Vec<Uuid> {
         let mut ids: Vec<Uuid> = self.market.read().books.keys().copied().collect();
         ids.sort_unstable();
@@ -183,11 +186,13 @@ pub struct MarketDataSubscriber {
 
 impl MarketDataSubscriber {
     /// A subscriber with an empty market.
+    #[must_use]
     pub fn new() -> MarketDataSubscriber {
         MarketDataSubscriber::default()
     }
 
     /// A read handle, to query from any thread.
+    #[must_use]
     pub fn view(&self) -> MarketDataView {
         self.view.clone()
     }

@@ -1,6 +1,7 @@
-//! Failure handling inside the pipeline: a book that panics fails alone and is reported
-//! by `stop()`; so is a subscriber that panics, while the other subscribers get every
-//! event. The book panic is injected through [`super::book_consumer::tests_hook`].
+//! Failure handling inside the pipeline, as the manager reports it: a book that panics
+//! fails alone and is reported by `stop()`; so is a subscriber that panics, while the
+//! other subscribers get every event. The book panic is injected through the pipeline's
+//! test hook ([`crate::pipeline::PANIC_ORDER_ID`]).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
@@ -9,9 +10,10 @@ use std::time::{Duration, Instant};
 
 use uuid::Uuid;
 
-use super::WaitStrategy;
-use super::book_consumer::tests_hook::PANIC_ORDER_ID;
-use crate::manager::{OrderbookManagerError, OrderbookManagerService, OrderbookManagerServiceImpl};
+use super::{
+    OrderbookManagerError, OrderbookManagerService, OrderbookManagerServiceImpl, SendFailure,
+};
+use crate::pipeline::{PANIC_ORDER_ID, WaitStrategy};
 use crate::result::OrderbookResult;
 use crate::subscriber::{PublishedEvent, Subscriber};
 use crate::types::{Order, Side};
@@ -152,8 +154,12 @@ fn a_panicking_book_fails_alone_and_stop_reports_it() {
         let (order, result) = add(&manager, a);
         match result {
             Ok(()) => lost_after += 1,
-            Err(OrderbookManagerError::ChannelSendError { instrument_id, .. }) => {
+            Err(OrderbookManagerError::ChannelSendError {
+                instrument_id,
+                reason,
+            }) => {
                 assert_eq!(instrument_id, a);
+                assert_eq!(reason, SendFailure::BookFailed);
                 break;
             }
             Err(error) => panic!("{order:?}: {error}"),
@@ -180,7 +186,7 @@ fn a_panicking_book_fails_alone_and_stop_reports_it() {
     ];
     for result in refused {
         assert!(
-            matches!(result, Err(OrderbookManagerError::ChannelSendError { instrument_id, .. }) if instrument_id == a),
+            matches!(result, Err(OrderbookManagerError::ChannelSendError { instrument_id, reason: SendFailure::BookFailed }) if instrument_id == a),
             "{result:?}"
         );
     }

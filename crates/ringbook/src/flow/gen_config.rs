@@ -1,0 +1,239 @@
+//! The settings of a generated flow ([`GenConfig`]), built from the defaults with
+//! `with_*` setters.
+
+use crate::types::{Price, Qty};
+
+/// Settings of a generated flow.
+///
+/// Shares are given per mille (of adds, or of resting orders, as documented per field);
+/// the order-kind shares must not add up to more than 1000.
+///
+/// # Examples
+///
+/// ```
+/// use ringbook::flow::GenConfig;
+///
+/// let config = GenConfig::new(7, 3, 10_000).with_depth(50);
+/// assert_eq!(config.max_qty, GenConfig::default().max_qty);
+/// assert_eq!((config.seed, config.instruments, config.orders, config.depth), (7, 3, 10_000, 50));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct GenConfig {
+    /// The seed: the same seed (and other settings) gives the same flow.
+    pub seed: u64,
+    /// How many instruments the flow trades (at least 1). Each op picks one uniformly.
+    pub instruments: u32,
+    /// How many add commands the flow has. The other commands come on top (about 0.9
+    /// per add with the defaults).
+    pub orders: u64,
+    /// Every instrument's mid price at the start, in ticks.
+    pub start_price: Price,
+    /// About how many orders rest per instrument in steady state. Sets the lifetimes of
+    /// resting orders, and so the generator's memory.
+    pub depth: u32,
+    /// The farthest a passive order is placed from the mid, in ticks (at least 1).
+    pub max_distance: u32,
+    /// The largest quantity of an order, in lots (at least 1).
+    pub max_qty: Qty,
+    /// Per mille of adds before which the instrument's mid moves half a tick up or down.
+    pub drift_permille: u32,
+    /// Per mille of adds that are market orders.
+    pub market_permille: u32,
+    /// Per mille of adds that are ioc orders, priced at or through the opposite best.
+    pub ioc_permille: u32,
+    /// Per mille of adds that are fok orders, priced at or through the opposite best.
+    pub fok_permille: u32,
+    /// Per mille of adds that are limit orders priced at or through the opposite best.
+    pub aggressive_permille: u32,
+    /// Per mille of adds that are post-only orders, placed passively. The rest of the
+    /// adds are passive limit orders.
+    pub post_only_permille: u32,
+    /// Per mille of resting orders that are fleeting: cancelled within 8 of their
+    /// instrument's adds.
+    pub fleeting_permille: u32,
+    /// Per mille of resting orders modified once before their cancel.
+    pub modify_permille: u32,
+    /// Per mille of orders filled before their scheduled cancel or modify that get the op
+    /// anyway (and `unknown_order`).
+    pub late_permille: u32,
+    /// Status ops per thousand adds.
+    pub status_permille: u32,
+    /// Snapshot ops per thousand adds. Zero by default: a snapshot allocates.
+    pub snapshot_permille: u32,
+    /// Halts per million adds. A halt is followed, 20 to 200 of the instrument's adds
+    /// later, by a resume.
+    pub halt_per_million: u32,
+}
+
+impl Default for GenConfig {
+    fn default() -> GenConfig {
+        GenConfig {
+            seed: 1,
+            instruments: 1,
+            orders: 1_000_000,
+            start_price: 10_000,
+            depth: 2_000,
+            max_distance: 1_000,
+            max_qty: 1_000,
+            drift_permille: 100,
+            market_permille: 15,
+            ioc_permille: 40,
+            fok_permille: 15,
+            aggressive_permille: 40,
+            post_only_permille: 60,
+            fleeting_permille: 300,
+            modify_permille: 100,
+            late_permille: 100,
+            status_permille: 10,
+            snapshot_permille: 0,
+            halt_per_million: 10,
+        }
+    }
+}
+
+impl GenConfig {
+    /// The default flow with this seed, instrument count and number of adds.
+    #[must_use]
+    pub fn new(seed: u64, instruments: u32, orders: u64) -> GenConfig {
+        GenConfig {
+            seed,
+            instruments,
+            orders,
+            ..GenConfig::default()
+        }
+    }
+
+    /// Sets [`seed`](GenConfig::seed).
+    #[must_use]
+    pub fn with_seed(mut self, seed: u64) -> GenConfig {
+        self.seed = seed;
+        self
+    }
+
+    /// Sets [`instruments`](GenConfig::instruments).
+    #[must_use]
+    pub fn with_instruments(mut self, instruments: u32) -> GenConfig {
+        self.instruments = instruments;
+        self
+    }
+
+    /// Sets [`orders`](GenConfig::orders).
+    #[must_use]
+    pub fn with_orders(mut self, orders: u64) -> GenConfig {
+        self.orders = orders;
+        self
+    }
+
+    /// Sets [`start_price`](GenConfig::start_price).
+    #[must_use]
+    pub fn with_start_price(mut self, start_price: Price) -> GenConfig {
+        self.start_price = start_price;
+        self
+    }
+
+    /// Sets [`depth`](GenConfig::depth).
+    #[must_use]
+    pub fn with_depth(mut self, depth: u32) -> GenConfig {
+        self.depth = depth;
+        self
+    }
+
+    /// Sets [`max_distance`](GenConfig::max_distance).
+    #[must_use]
+    pub fn with_max_distance(mut self, max_distance: u32) -> GenConfig {
+        self.max_distance = max_distance;
+        self
+    }
+
+    /// Sets [`max_qty`](GenConfig::max_qty).
+    #[must_use]
+    pub fn with_max_qty(mut self, max_qty: Qty) -> GenConfig {
+        self.max_qty = max_qty;
+        self
+    }
+
+    /// Sets [`drift_permille`](GenConfig::drift_permille).
+    #[must_use]
+    pub fn with_drift_permille(mut self, drift_permille: u32) -> GenConfig {
+        self.drift_permille = drift_permille;
+        self
+    }
+
+    /// Sets [`market_permille`](GenConfig::market_permille).
+    #[must_use]
+    pub fn with_market_permille(mut self, market_permille: u32) -> GenConfig {
+        self.market_permille = market_permille;
+        self
+    }
+
+    /// Sets [`ioc_permille`](GenConfig::ioc_permille).
+    #[must_use]
+    pub fn with_ioc_permille(mut self, ioc_permille: u32) -> GenConfig {
+        self.ioc_permille = ioc_permille;
+        self
+    }
+
+    /// Sets [`fok_permille`](GenConfig::fok_permille).
+    #[must_use]
+    pub fn with_fok_permille(mut self, fok_permille: u32) -> GenConfig {
+        self.fok_permille = fok_permille;
+        self
+    }
+
+    /// Sets [`aggressive_permille`](GenConfig::aggressive_permille).
+    #[must_use]
+    pub fn with_aggressive_permille(mut self, aggressive_permille: u32) -> GenConfig {
+        self.aggressive_permille = aggressive_permille;
+        self
+    }
+
+    /// Sets [`post_only_permille`](GenConfig::post_only_permille).
+    #[must_use]
+    pub fn with_post_only_permille(mut self, post_only_permille: u32) -> GenConfig {
+        self.post_only_permille = post_only_permille;
+        self
+    }
+
+    /// Sets [`fleeting_permille`](GenConfig::fleeting_permille).
+    #[must_use]
+    pub fn with_fleeting_permille(mut self, fleeting_permille: u32) -> GenConfig {
+        self.fleeting_permille = fleeting_permille;
+        self
+    }
+
+    /// Sets [`modify_permille`](GenConfig::modify_permille).
+    #[must_use]
+    pub fn with_modify_permille(mut self, modify_permille: u32) -> GenConfig {
+        self.modify_permille = modify_permille;
+        self
+    }
+
+    /// Sets [`late_permille`](GenConfig::late_permille).
+    #[must_use]
+    pub fn with_late_permille(mut self, late_permille: u32) -> GenConfig {
+        self.late_permille = late_permille;
+        self
+    }
+
+    /// Sets [`status_permille`](GenConfig::status_permille).
+    #[must_use]
+    pub fn with_status_permille(mut self, status_permille: u32) -> GenConfig {
+        self.status_permille = status_permille;
+        self
+    }
+
+    /// Sets [`snapshot_permille`](GenConfig::snapshot_permille).
+    #[must_use]
+    pub fn with_snapshot_permille(mut self, snapshot_permille: u32) -> GenConfig {
+        self.snapshot_permille = snapshot_permille;
+        self
+    }
+
+    /// Sets [`halt_per_million`](GenConfig::halt_per_million).
+    #[must_use]
+    pub fn with_halt_per_million(mut self, halt_per_million: u32) -> GenConfig {
+        self.halt_per_million = halt_per_million;
+        self
+    }
+}

@@ -1,0 +1,30 @@
+//! What the pipeline needs to lay itself out, resolved by the manager from its own
+//! configuration.
+
+use super::wait::WaitStrategy;
+
+/// The pipeline's layout: how many consumer threads, the rings' sizes, where threads are
+/// pinned and how they wait. Every value is already validated.
+#[derive(Clone, Debug)]
+pub(crate) struct PipelineConfig {
+    /// How idle pipeline threads wait.
+    pub(crate) wait_strategy: WaitStrategy,
+    /// Book consumer threads (clamped to the number of books when the pipeline starts).
+    pub(crate) consumers: usize,
+    /// Cores to pin the threads to, in the order sequencer, book consumers, event manager,
+    /// reused from the start when there are more threads; empty: no pinning.
+    pub(crate) cores: Vec<usize>,
+    /// Slots in each book's inbound ring.
+    pub(crate) inbound_ring_size: usize,
+    /// Slots in the outbound ring.
+    pub(crate) outbound_ring_size: usize,
+    /// The most commands a consumer takes from one book's ring before its next book.
+    pub(crate) batch_size: usize,
+}
+
+impl PipelineConfig {
+    /// The core thread `thread_index` is pinned to, if any.
+    pub(crate) fn core_for(&self, thread_index: usize) -> Option<usize> {
+        (!self.cores.is_empty()).then(|| self.cores[thread_index % self.cores.len()])
+    }
+}
