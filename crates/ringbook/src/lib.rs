@@ -45,7 +45,9 @@ pub use manager::{
     ConfigError, JournalOptions, ManagerConfig, OrderbookManagerBuilder, OrderbookManagerError,
     OrderbookManagerService, OrderbookManagerServiceImpl, RecoveryInfo,
 };
-pub use pipeline::{ParseWaitStrategyError, WaitStrategy, available_cores, parse_core_list};
+pub use pipeline::{
+    Backpressure, ParseWaitStrategyError, RingWaits, WaitStrategy, available_cores, parse_core_list,
+};
 pub use recovery::{Recovered, recover, recover_in_mode};
 pub use registry::InstrumentRegistry;
 pub use result::{

@@ -18,6 +18,7 @@
 //! there is no book at all and it is the ring's only producer.
 
 mod affinity;
+mod backpressure;
 mod book_consumer;
 mod entry;
 mod event_manager;
@@ -41,6 +42,8 @@ use uuid::Uuid;
 
 pub(crate) use affinity::validate_cores;
 pub use affinity::{available_cores, parse_core_list};
+pub use backpressure::{Backpressure, RingWaits};
+pub(crate) use backpressure::{BackpressureCounters, FullRingWait, Ring};
 pub(crate) use entry::{Envelope, IngressEntry, NO_SLOT};
 pub(crate) use slot_flags::{SlotFlag, SlotFlags};
 pub(crate) use wait::{Doorbell, ROOM_PAUSE, RoomBell};
@@ -150,6 +153,8 @@ pub(crate) struct Shared {
     /// The halted and failed bits of every slot (book consumers set the failed bits).
     pub(crate) flags: Arc<SlotFlags>,
     pub(crate) epoch: Instant,
+    /// Where every producer counts its waits on a full ring.
+    pub(crate) backpressure: Arc<BackpressureCounters>,
 }
 
 /// A new ingress ring of `size` slots: the callers' first producer and the sequencer's
@@ -247,6 +252,7 @@ impl Pipeline {
                     ingress: Arc::clone(&shared.ingress_room),
                     inbound: inbound_rooms,
                     outbound: Arc::clone(&outbound_room),
+                    backpressure: Arc::clone(&shared.backpressure),
                 },
                 registry: Arc::clone(&shared.registry),
                 epoch: shared.epoch,
@@ -271,6 +277,7 @@ impl Pipeline {
             bell: Arc::clone(&consumer_bells[index]),
             events_bell: Arc::clone(&events_bell),
             outbound_room: Arc::clone(&outbound_room),
+            backpressure: Arc::clone(&shared.backpressure),
             checkpoints: checkpoints.clone(),
         };
         let name = |index: usize| format!("rb-book-{index}");
