@@ -1,5 +1,6 @@
-//! The caller's path for one command, read top to bottom: check it, then publish it, or
-//! refuse it.
+//! The caller's path for one command, in the order it runs: check it against the
+//! fast-path rule, then publish it; or, refused, find out why and publish the reject (or
+//! the halt or resume, in sequence), or return the error.
 //!
 //! ```text
 //! submit ── registered, and passes the fast-path rule ──> publish_apply ──> done
@@ -11,13 +12,12 @@
 //!                             nothing any more     ──> publish (a resume raced the check)
 //! ```
 //!
-//! The fast-path rule ([`FAST_PATH`] and [`checked_qty`]) is written once: the fast path
-//! tests it without branching on the command's kind, and [`refused`] reads the same rule
-//! to tell why a command did not pass.
+//! The fast-path rule ([`FAST_PATH`]) is written once: the fast path tests it without
+//! branching on the command's kind, and [`refused`] reads the same rule to tell why a
+//! command did not pass.
 //!
 //! [`refused`]: OrderbookManagerServiceImpl::refused
 
-use std::hint::{black_box, select_unpredictable};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
@@ -44,45 +44,62 @@ struct FastRule {
     /// The slot flags that refuse it: [`SlotFlag::HALTED_OR_FAILED`] or
     /// [`SlotFlag::FAILED`].
     refused_on: SlotFlag,
+    /// Whether it carries a quantity, which must not be zero ([`quantity`]).
+    has_qty: bool,
 }
 
 /// The fast-path rule for each op, indexed by `Op as usize`: adds and modifies are
-/// refused on a halted or failed book, cancels, status and snapshots on a failed one;
-/// halts and resumes flip the halt bit, so they never take the fast path. Besides, an op
-/// with a quantity is refused when it is zero ([`checked_qty`]).
+/// refused on a halted or failed book and on a zero quantity, cancels, status and
+/// snapshots on a failed book; halts and resumes flip the halt bit, so they never take
+/// the fast path.
 const FAST_PATH: [FastRule; Op::ALL.len()] = {
     let mut rules = [FastRule {
         open: true,
         refused_on: SlotFlag::FAILED,
+        has_qty: false,
     }; Op::ALL.len()];
-    rules[Op::Add as usize].refused_on = SlotFlag::HALTED_OR_FAILED;
-    rules[Op::Modify as usize].refused_on = SlotFlag::HALTED_OR_FAILED;
+    let with_qty = FastRule {
+        open: true,
+        refused_on: SlotFlag::HALTED_OR_FAILED,
+        has_qty: true,
+    };
+    rules[Op::Add as usize] = with_qty;
+    rules[Op::Modify as usize] = with_qty;
     rules[Op::Halt as usize].open = false;
     rules[Op::Resume as usize].open = false;
     rules
 };
 
-/// The quantity the rule checks is not zero: an add's or a modify's (`op` is the
-/// command's), 1 for any other op.
-///
-/// Worked out with no branch on the kind of command: a `match` on it compiled to a jump
-/// table whose target followed the random mix of adds, cancels and modifies, and so was
-/// mispredicted about every other command (callgrind's branch simulation). Each `match`
-/// below is a two-way select on its own; `black_box` on the command keeps the compiler
-/// from merging them back into one multi-way branch on its kind.
-#[inline]
-fn checked_qty(command: &Command, op: Op) -> Qty {
-    let add_qty: &Qty = match command {
-        Command::Add(Order { quantity, .. }) => quantity,
-        _ => &1,
-    };
-    let modify_qty: &Qty = match black_box(command) {
-        Command::Modify { qty, .. } => qty,
-        _ => &1,
-    };
-    *select_unpredictable(op == Op::Modify, modify_qty, add_qty)
+impl FastRule {
+    /// Whether `command` (of this rule's op) passes, given whether its slot has one of
+    /// the flags in [`Self::refused_on`]. Computed with no branch on the kind of
+    /// command: a `match` on it compiled to a jump table whose target followed the random
+    /// mix of adds, cancels and modifies, and so was mispredicted about every other
+    /// command (callgrind's branch simulation).
+    #[inline]
+    fn passes(self, command: &Command, refused_flag: bool) -> bool {
+        let qty_ok = !self.has_qty | (quantity(command) != 0);
+        self.open & qty_ok & !refused_flag
+    }
 }
 
+/// An add's or a modify's quantity, 0 for any other command. The two variants are
+/// exclusive, so their quantities (each 0 when the command is not of that kind) are
+/// combined with an `or`, not a select on the kind.
+#[inline]
+fn quantity(command: &Command) -> Qty {
+    let add_qty = match command {
+        Command::Add(Order { quantity, .. }) => *quantity,
+        _ => 0,
+    };
+    let modify_qty = match command {
+        Command::Modify { qty, .. } => *qty,
+        _ => 0,
+    };
+    add_qty | modify_qty
+}
+
+/// The command's way in: the check, then the publication.
 impl OrderbookManagerServiceImpl {
     /// Submits any command: the general form of the trait's operations, as a replay
     /// drives the engine. Halts and resumes wait for ring space as long as it takes.
@@ -102,123 +119,12 @@ impl OrderbookManagerServiceImpl {
 
     /// Whether `command` for `slot` passes the fast-path rule as it stands: its op may
     /// take the fast path, none of the slot flags its op is refused on is set, and its
-    /// checked quantity is not zero. One table lookup by op and one load of the slot's
-    /// flags.
+    /// quantity, if it has one, is not zero. One table lookup by op and one load of the
+    /// slot's flags.
     #[inline]
     fn passes_fast_checks(&self, slot: u32, command: &Command) -> bool {
-        let op = black_box(command).op();
-        let rule = FAST_PATH[op as usize];
-        rule.open & (checked_qty(command, op) != 0) & !self.flags.any(slot, rule.refused_on)
-    }
-
-    /// `submit` for a command the fast path did not take: the same rule, read again to
-    /// tell why, with its rejects and errors. If nothing refuses it any more (the check
-    /// raced a resume), it is published as the fast path would have.
-    #[cold]
-    #[inline(never)]
-    fn refused(&self, command: Command) -> Result<(), OrderbookManagerError> {
-        let instrument_id = command.instrument_id();
-        let Some(slot) = self.registry.slot(&instrument_id) else {
-            let entry = IngressEntry::new(
-                NO_SLOT,
-                Envelope::Reject(command, RejectReason::InstrumentNotRegistered),
-            );
-            if matches!(command, Command::Halt { .. } | Command::Resume { .. }) {
-                tracing::debug!(%instrument_id, op = %command.op(), "halt or resume of an unregistered instrument");
-                self.control(entry, instrument_id);
-                return Ok(());
-            }
-            self.publish(entry, instrument_id, self.config.publish_timeout)?;
-            return Err(OrderbookManagerError::InstrumentNotRegistered {
-                instrument_id,
-                order_id: command.order_id(),
-            });
-        };
-        let op = command.op();
-        let rule = FAST_PATH[op as usize];
-        let entry = IngressEntry::new(slot, Envelope::Apply(command));
-        if !rule.open {
-            let halt = matches!(command, Command::Halt { .. });
-            halt_in_sequence(&self.lifecycle, &self.flags, slot, halt, |lifecycle| {
-                self.control_locked(lifecycle, entry, instrument_id)
-            });
-            return Ok(());
-        }
-        if self.flags.any(slot, SlotFlag::FAILED) {
-            return Err(OrderbookManagerError::ChannelSendError {
-                instrument_id,
-                reason: "the book panicked and is closed".into(),
-            });
-        }
-        if rule.refused_on == SlotFlag::HALTED_OR_FAILED && self.flags.any(slot, SlotFlag::HALTED) {
-            return self.reject(slot, command, RejectReason::OrderbookHalted);
-        }
-        if checked_qty(&command, op) == 0 {
-            return self.reject(slot, command, RejectReason::InvalidQuantity);
-        }
-        self.publish(entry, instrument_id, self.config.publish_timeout)
-    }
-
-    /// Publishes the caller's reject in sequence (so it sits where the book would have
-    /// put it) and returns the matching error.
-    fn reject(
-        &self,
-        slot: u32,
-        command: Command,
-        reason: RejectReason,
-    ) -> Result<(), OrderbookManagerError> {
-        let instrument_id = command.instrument_id();
-        let entry = IngressEntry::new(slot, Envelope::Reject(command, reason));
-        self.publish(entry, instrument_id, self.config.publish_timeout)?;
-        Err(match (reason, command) {
-            (RejectReason::OrderbookHalted, Command::Add(Order { order_id, .. }))
-            | (RejectReason::OrderbookHalted, Command::Modify { order_id, .. }) => {
-                OrderbookManagerError::OrderbookHalted {
-                    instrument_id,
-                    order_id,
-                }
-            }
-            _ => OrderbookManagerError::OrderbookError {
-                instrument_id,
-                order_id: command.order_id(),
-                reason,
-            },
-        })
-    }
-
-    /// Publishes the reject of a halt or resume of an unregistered instrument, as
-    /// [`Self::control_locked`] does.
-    fn control(&self, entry: IngressEntry, instrument_id: Uuid) {
-        self.control_locked(&mut self.lifecycle.lock(), entry, instrument_id);
-    }
-
-    /// Publishes a halt or resume (or their reject), under the lifecycle lock: queued until
-    /// `start` if not started yet, waiting for ring space as long as it takes while
-    /// running, logged and dropped after `stop` (there is no stream left to publish to).
-    /// Returns whether it was taken (queued or published).
-    fn control_locked(
-        &self,
-        lifecycle: &mut Lifecycle,
-        entry: IngressEntry,
-        instrument_id: Uuid,
-    ) -> bool {
-        match self.state.load(Ordering::Acquire) {
-            CREATED => {
-                lifecycle.pending.push((entry, instrument_id));
-                true
-            }
-            RUNNING => match self.publish(entry, instrument_id, None) {
-                Ok(()) => true,
-                Err(e) => {
-                    tracing::error!(%instrument_id, error = %e, "halt or resume not published");
-                    false
-                }
-            },
-            _ => {
-                tracing::warn!(%instrument_id, "halt or resume after stop ignored: the halt bit is unchanged");
-                false
-            }
-        }
+        let rule = FAST_PATH[command.op() as usize];
+        rule.passes(command, self.flags.any(slot, rule.refused_on))
     }
 
     /// Publishes a command that passed the fast-path rule: written straight into this
@@ -369,6 +275,173 @@ pub(super) fn publish_with(
                 instrument_id,
                 waited,
             });
+        }
+    }
+}
+
+/// The refused path: why the rule refused a command, and what the caller gets for it.
+impl OrderbookManagerServiceImpl {
+    /// `submit` for a command the fast path did not take: the same rule, read again to
+    /// tell why, with its rejects and errors. If nothing refuses it any more (the check
+    /// raced a resume), it is published as the fast path would have.
+    #[cold]
+    #[inline(never)]
+    fn refused(&self, command: Command) -> Result<(), OrderbookManagerError> {
+        let instrument_id = command.instrument_id();
+        let Some(slot) = self.registry.slot(&instrument_id) else {
+            let entry = IngressEntry::new(
+                NO_SLOT,
+                Envelope::Reject(command, RejectReason::InstrumentNotRegistered),
+            );
+            if matches!(command, Command::Halt { .. } | Command::Resume { .. }) {
+                tracing::debug!(%instrument_id, op = %command.op(), "halt or resume of an unregistered instrument");
+                self.control(entry, instrument_id);
+                return Ok(());
+            }
+            self.publish(entry, instrument_id, self.config.publish_timeout)?;
+            return Err(OrderbookManagerError::InstrumentNotRegistered {
+                instrument_id,
+                order_id: command.order_id(),
+            });
+        };
+        let rule = FAST_PATH[command.op() as usize];
+        let entry = IngressEntry::new(slot, Envelope::Apply(command));
+        if !rule.open {
+            let halt = matches!(command, Command::Halt { .. });
+            halt_in_sequence(&self.lifecycle, &self.flags, slot, halt, |lifecycle| {
+                self.control_locked(lifecycle, entry, instrument_id)
+            });
+            return Ok(());
+        }
+        if self.flags.any(slot, SlotFlag::FAILED) {
+            return Err(OrderbookManagerError::ChannelSendError {
+                instrument_id,
+                reason: "the book panicked and is closed".into(),
+            });
+        }
+        if rule.refused_on == SlotFlag::HALTED_OR_FAILED && self.flags.any(slot, SlotFlag::HALTED) {
+            return self.reject(slot, command, RejectReason::OrderbookHalted);
+        }
+        if rule.has_qty && quantity(&command) == 0 {
+            return self.reject(slot, command, RejectReason::InvalidQuantity);
+        }
+        self.publish(entry, instrument_id, self.config.publish_timeout)
+    }
+
+    /// Publishes the caller's reject in sequence (so it sits where the book would have
+    /// put it) and returns the matching error.
+    fn reject(
+        &self,
+        slot: u32,
+        command: Command,
+        reason: RejectReason,
+    ) -> Result<(), OrderbookManagerError> {
+        let instrument_id = command.instrument_id();
+        let entry = IngressEntry::new(slot, Envelope::Reject(command, reason));
+        self.publish(entry, instrument_id, self.config.publish_timeout)?;
+        Err(match (reason, command) {
+            (RejectReason::OrderbookHalted, Command::Add(Order { order_id, .. }))
+            | (RejectReason::OrderbookHalted, Command::Modify { order_id, .. }) => {
+                OrderbookManagerError::OrderbookHalted {
+                    instrument_id,
+                    order_id,
+                }
+            }
+            _ => OrderbookManagerError::OrderbookError {
+                instrument_id,
+                order_id: command.order_id(),
+                reason,
+            },
+        })
+    }
+
+    /// Publishes the reject of a halt or resume of an unregistered instrument, as
+    /// [`Self::control_locked`] does.
+    fn control(&self, entry: IngressEntry, instrument_id: Uuid) {
+        self.control_locked(&mut self.lifecycle.lock(), entry, instrument_id);
+    }
+
+    /// Publishes a halt or resume (or their reject), under the lifecycle lock: queued until
+    /// `start` if not started yet, waiting for ring space as long as it takes while
+    /// running, logged and dropped after `stop` (there is no stream left to publish to).
+    /// Returns whether it was taken (queued or published).
+    fn control_locked(
+        &self,
+        lifecycle: &mut Lifecycle,
+        entry: IngressEntry,
+        instrument_id: Uuid,
+    ) -> bool {
+        match self.state.load(Ordering::Acquire) {
+            CREATED => {
+                lifecycle.pending.push((entry, instrument_id));
+                true
+            }
+            RUNNING => match self.publish(entry, instrument_id, None) {
+                Ok(()) => true,
+                Err(e) => {
+                    tracing::error!(%instrument_id, error = %e, "halt or resume not published");
+                    false
+                }
+            },
+            _ => {
+                tracing::warn!(%instrument_id, "halt or resume after stop ignored: the halt bit is unchanged");
+                false
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::SlotFlags;
+    use crate::types::Side;
+
+    /// The rule, op by op: which commands pass on a live, halted and failed book.
+    #[test]
+    fn the_fast_path_rule_by_op_and_flags() {
+        let instrument_id = Uuid::from_u128(1);
+        let order_id = Uuid::from_u128(2);
+        let add = |qty| Command::Add(Order::limit(order_id, instrument_id, Side::Buy, 100, qty));
+        let modify = |qty| Command::Modify {
+            instrument_id,
+            order_id,
+            price: 101,
+            qty,
+        };
+        let flags = SlotFlags::new(1);
+        let passes = |command: &Command| {
+            let rule = FAST_PATH[command.op() as usize];
+            rule.passes(command, flags.any(0, rule.refused_on))
+        };
+        // (command, live, halted, failed)
+        let table = [
+            (add(5), true, false, false),
+            (add(0), false, false, false),
+            (modify(3), true, false, false),
+            (modify(0), false, false, false),
+            (
+                Command::Cancel {
+                    instrument_id,
+                    order_id,
+                },
+                true,
+                true,
+                false,
+            ),
+            (Command::Status { instrument_id }, true, true, false),
+            (Command::Snapshot { instrument_id }, true, true, false),
+            (Command::Halt { instrument_id }, false, false, false),
+            (Command::Resume { instrument_id }, false, false, false),
+        ];
+        for (command, live, halted, failed) in table {
+            assert_eq!(passes(&command), live, "live: {command:?}");
+            flags.set(0, SlotFlag::HALTED);
+            assert_eq!(passes(&command), halted, "halted: {command:?}");
+            flags.clear(0, SlotFlag::HALTED);
+            flags.set(0, SlotFlag::FAILED);
+            assert_eq!(passes(&command), failed, "failed: {command:?}");
+            flags.clear(0, SlotFlag::FAILED);
         }
     }
 }
