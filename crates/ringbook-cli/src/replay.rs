@@ -49,7 +49,8 @@ pub(crate) struct ReplayArgs {
     /// Write the event stream here instead of stdout.
     #[arg(long, short)]
     output: Option<PathBuf>,
-    /// Print a summary (commands, events by type, throughput) to stderr at the end.
+    /// Print a summary (commands, events by type, throughput; with the pipeline, its
+    /// full-ring waits) to stderr at the end.
     #[arg(long)]
     summary: bool,
     /// The engine that runs the flow.
@@ -216,6 +217,7 @@ pub(crate) fn run(mut args: ReplayArgs, engine_args: &EngineArgs) -> Result<(), 
                 if let Some(hash) = manager.state_hash() {
                     eprintln!("state hash: {hash:016x}");
                 }
+                eprintln!("{}", manager.backpressure());
             }
             (commands, malformed, counters.snapshot(), registered)
         }

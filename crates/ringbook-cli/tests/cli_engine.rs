@@ -5,8 +5,10 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::thread;
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -85,6 +87,120 @@ fn engine_flags_keep_every_instruments_stream() {
             piped == direct,
             "replay {flags:?} differs from the direct engine"
         );
+    }
+    fs::remove_dir_all(dir).unwrap();
+}
+
+/// Replays `flow` with every ring at 64 slots and `--summary`, reading its event stream
+/// only after `gate`: meanwhile the event manager blocks on the full pipe and every ring
+/// behind it fills. Returns the stream and stderr.
+fn replay_gated(flow: &str, gate: Duration) -> (Vec<u8>, String) {
+    let child = Command::new(env!("CARGO_BIN_EXE_ringbook"))
+        .args(["replay", flow, "--ring-size", "64", "--summary"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run ringbook");
+    thread::sleep(gate);
+    let output = child.wait_with_output().expect("wait for ringbook");
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(output.status.success(), "gated replay failed: {stderr}");
+    (output.stdout, stderr)
+}
+
+/// The waits of each ring in the summary's `full-ring waits:` line, by ring name.
+fn full_ring_waits(stderr: &str) -> BTreeMap<String, u64> {
+    let line = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("full-ring waits: "))
+        .unwrap_or_else(|| panic!("no full-ring waits in the summary: {stderr}"));
+    line.split(", ")
+        .map(|part| {
+            let mut words = part.split_whitespace();
+            let ring = words.next().unwrap().to_string();
+            let waits = words.next().unwrap().parse().unwrap();
+            (ring, waits)
+        })
+        .collect()
+}
+
+#[test]
+fn a_replay_held_up_by_its_reader_counts_full_rings_and_stays_quiet() {
+    let dir = scratch("backpressure");
+    let flow = generate(&dir, "5");
+    let flow = flow.to_str().unwrap();
+    let direct = per_instrument(&ringbook(&["replay", flow, "--engine", "direct"]).stdout);
+    let (stream, stderr) = replay_gated(flow, Duration::from_millis(300));
+    assert!(
+        per_instrument(&stream) == direct,
+        "the held-up replay lost or reordered events"
+    );
+    assert!(!stderr.contains("WARN"), "backpressure warned: {stderr}");
+    let waits = full_ring_waits(&stderr);
+    assert_eq!(
+        waits.keys().collect::<Vec<_>>(),
+        ["inbound", "ingress", "outbound"],
+        "{stderr}"
+    );
+    // The event manager stopped taking results: the book consumer waited on the
+    // outbound ring, at least once.
+    assert!(waits["outbound"] > 0, "{stderr}");
+    fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_ring_full_for_over_a_second_is_a_warning_naming_the_ring() {
+    let dir = scratch("stall");
+    let flow = generate(&dir, "6");
+    let flow = flow.to_str().unwrap();
+    let (stream, stderr) = replay_gated(flow, Duration::from_millis(1500));
+    assert!(!stream.is_empty());
+    let stalls: Vec<&str> = stderr.lines().filter(|l| l.contains("WARN")).collect();
+    assert!(
+        stalls
+            .iter()
+            .any(|l| l.contains("outbound ring full for over a second") && l.contains("waited=")),
+        "no stall warning for the outbound ring: {stderr}"
+    );
+    // One warning per stalled wait, not one per retry.
+    assert!(stalls.len() <= 3, "{stderr}");
+    assert!(full_ring_waits(&stderr)["outbound"] > 0, "{stderr}");
+    fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn bench_reports_full_ring_waits_in_its_table_and_json_without_warnings() {
+    let dir = scratch("bench-backpressure");
+    let json = dir.join("summary.json");
+    let output = ringbook(&[
+        "bench",
+        "--instruments",
+        "2",
+        "--orders",
+        "3000",
+        "--warmup",
+        "500",
+        "--ring-size",
+        "64",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    let table = String::from_utf8(output.stdout).unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(!stderr.contains("WARN"), "backpressure warned: {stderr}");
+    let line = table
+        .lines()
+        .find(|l| l.starts_with("ringbook ") && l.contains("full-ring waits: "))
+        .unwrap_or_else(|| panic!("no full-ring waits line: {table}"));
+    assert!(
+        line.contains("ingress ") && line.contains(", inbound ") && line.contains(", outbound "),
+        "{line}"
+    );
+    let summary: Value = serde_json::from_str(&fs::read_to_string(&json).unwrap()).unwrap();
+    let waits = &summary["runs"][0]["full_ring_waits"];
+    for ring in ["ingress", "inbound", "outbound"] {
+        assert!(waits[ring]["waits"].is_u64(), "{ring}: {waits}");
+        assert!(waits[ring]["longest_ns"].is_u64(), "{ring}: {waits}");
     }
     fs::remove_dir_all(dir).unwrap();
 }

@@ -47,7 +47,8 @@ pub use manager::{
     SendFailure,
 };
 pub use pipeline::{
-    ParseCoreListError, ParseWaitStrategyError, WaitStrategy, available_cores, parse_core_list,
+    Backpressure, ParseCoreListError, ParseWaitStrategyError, RingWaits, WaitStrategy,
+    available_cores, parse_core_list,
 };
 pub use recovery::{Recovered, recover, recover_in_mode};
 pub use registry::InstrumentRegistry;

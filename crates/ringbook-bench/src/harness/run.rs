@@ -15,7 +15,8 @@ use crate::baseline::BaselineManager;
 use crate::nanos_since;
 use ringbook::Command;
 use ringbook::{
-    ManagerConfig, OrderbookManagerError, OrderbookManagerService, OrderbookManagerServiceImpl,
+    Backpressure, ManagerConfig, OrderbookManagerError, OrderbookManagerService,
+    OrderbookManagerServiceImpl,
 };
 
 /// Which engine a run drives.
@@ -110,6 +111,9 @@ pub struct RunReport {
     /// CPU time of each stage (threads named alike) over the measured part, the sender
     /// included; empty where the system does not report it (see [`ThreadSample`]).
     pub stages: Vec<StageCpu>,
+    /// The pipeline's full-ring waits over the whole run, warm-up included; `None` for
+    /// the baseline, which has no rings.
+    pub backpressure: Option<Backpressure>,
 }
 
 impl RunReport {
@@ -187,7 +191,7 @@ pub fn run(
     };
     // Each engine's concrete type, so the sender's calls are direct (and inlined) for
     // both alike rather than through a `dyn` call.
-    let (start_ns, samples) = match engine {
+    let (start_ns, samples, backpressure) = match engine {
         EngineKind::Ringbook(config) => {
             let mut config = config.clone();
             config.publish_timeout = None;
@@ -196,7 +200,8 @@ pub fn run(
                     .config(config)
                     .subscriber(probe)
                     .build()?;
-            drive(&service, &plan, progress)?
+            let (start_ns, samples) = drive(&service, &plan, progress)?;
+            (start_ns, samples, Some(service.backpressure()))
         }
         EngineKind::Baseline => {
             let service = BaselineManager::new(
@@ -205,7 +210,8 @@ pub fn run(
                 None,
             )
             .with_cores(options.baseline_cores.clone());
-            drive(&service, &plan, progress)?
+            let (start_ns, samples) = drive(&service, &plan, progress)?;
+            (start_ns, samples, None)
         }
     };
     let end_ns = shared
@@ -229,6 +235,7 @@ pub fn run(
         throughput_per_s: commands as f64 / elapsed.as_secs_f64(),
         histogram,
         stages,
+        backpressure,
     })
 }
 

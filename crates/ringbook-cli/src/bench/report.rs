@@ -150,7 +150,40 @@ pub(crate) fn table(setup: &Setup, runs: &[RunReport]) -> String {
         }
     }
     out.push_str(&cpu_table(runs, setup.rate.is_some()));
+    out.push_str(&backpressure_table(runs));
     out
+}
+
+/// Each pipeline run's full-ring waits (expected backpressure, not an error), one line a
+/// run; nothing when no run has rings (the baseline alone).
+fn backpressure_table(runs: &[RunReport]) -> String {
+    let mut out = String::new();
+    for r in runs {
+        if let Some(backpressure) = &r.backpressure {
+            let _ = writeln!(out, "{:<16} {backpressure}", r.engine);
+        }
+    }
+    out
+}
+
+/// A run's full-ring waits as a JSON object (`null` for the baseline).
+fn backpressure_json(run: &RunReport) -> String {
+    let Some(b) = &run.backpressure else {
+        return "null".into();
+    };
+    let ring = |name: &str, waits: &ringbook::RingWaits| {
+        format!(
+            "\"{name}\": {{\"waits\": {}, \"longest_ns\": {}}}",
+            waits.waits,
+            waits.longest.as_nanos()
+        )
+    };
+    format!(
+        "{{{}, {}, {}}}",
+        ring("ingress", &b.ingress),
+        ring("inbound", &b.inbound),
+        ring("outbound", &b.outbound)
+    )
 }
 
 /// A figure of one stage in one run.
@@ -287,7 +320,7 @@ pub(crate) fn json(setup: &Setup, runs: &[RunReport]) -> String {
         let h = &r.histogram;
         let _ = write!(
             out,
-            "    {{\"engine\": \"{}\", \"orders\": {}, \"commands\": {}, \"elapsed_s\": {:.6}, \"throughput_per_s\": {:.1}, \"mean_ns\": {:.1}, \"p50_ns\": {}, \"p90_ns\": {}, \"p99_ns\": {}, \"p999_ns\": {}, \"p9999_ns\": {}, \"max_ns\": {}, \"cpu_ns_per_command\": {{{}}}, \"scheduled_in_per_1000_commands\": {{{}}}, \"waiting_for_cpu_ns_per_command\": {{{}}}}}",
+            "    {{\"engine\": \"{}\", \"orders\": {}, \"commands\": {}, \"elapsed_s\": {:.6}, \"throughput_per_s\": {:.1}, \"mean_ns\": {:.1}, \"p50_ns\": {}, \"p90_ns\": {}, \"p99_ns\": {}, \"p999_ns\": {}, \"p9999_ns\": {}, \"max_ns\": {}, \"cpu_ns_per_command\": {{{}}}, \"scheduled_in_per_1000_commands\": {{{}}}, \"waiting_for_cpu_ns_per_command\": {{{}}}, \"full_ring_waits\": {}}}",
             r.engine,
             r.orders,
             r.commands,
@@ -303,6 +336,7 @@ pub(crate) fn json(setup: &Setup, runs: &[RunReport]) -> String {
             stage_map(r, cpu_ns, 1),
             stage_map(r, scheduled_per_1000, 2),
             stage_map(r, waiting_ns, 1),
+            backpressure_json(r),
         );
         out.push_str(if i + 1 < runs.len() { ",\n" } else { "\n" });
     }

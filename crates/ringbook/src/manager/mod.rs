@@ -2,6 +2,7 @@
 //! implementation over the ring pipeline.
 
 mod busy;
+mod caller;
 mod config;
 mod error;
 #[cfg(test)]

@@ -1,73 +1,45 @@
 //! `OrderbookManagerServiceImpl`: the caller-facing side of the pipeline.
 //!
-//! Callers on any thread run the fast checks (instrument registered, halt bit, quantity)
-//! and publish through their thread's cached handle on the ingress ring. Lifecycle changes
-//! (start, stop, halts before start) go through one mutex; the hot path takes none.
+//! Building the manager (recovering from a journal if it has one), starting and stopping
+//! the pipeline under one mutex, and the queries. The caller's path for a command
+//! (checks, then publish, or reject) is [`super::caller`]; the hot path takes no lock.
 
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use crossbeam_utils::Backoff;
-use disruptor::Producer;
 use uuid::Uuid;
 
 use super::OrderbookManagerService;
+use super::caller::{Ingress, publish_with};
 use super::config::{ConfigError, JournalOptions, ManagerConfig};
-use super::error::{ManagerState, OrderbookManagerError, SendFailure};
-use super::halt::halt_in_sequence;
+use super::error::OrderbookManagerError;
 use super::handles::Handles;
 use crate::book::{OrderBook, state_hash_of};
-use crate::command::{Command, Op};
+use crate::command::Command;
 use crate::journal::JournalWriter;
 use crate::pipeline::{
-    Doorbell, Envelope, IngressEntry, IngressPoller, IngressProducer, NO_SLOT, Pipeline,
-    ROOM_PAUSE, RoomBell, Shared, SlotFlag, SlotFlags, SnapshotPlan, Start, WaitStrategy,
+    Backpressure, BackpressureCounters, Doorbell, Envelope, IngressEntry, IngressPoller, NO_SLOT,
+    Pipeline, RoomBell, Shared, SlotFlag, SlotFlags, SnapshotPlan, Start, WaitStrategy,
     ingress_ring,
 };
 use crate::recovery::recover_in_mode;
 use crate::registry::InstrumentRegistry;
-use crate::result::RejectReason;
 use crate::subscriber::Subscriber;
 use crate::sync::Mutex;
-use crate::types::{Order, Qty};
 
-const CREATED: u8 = 0;
-const RUNNING: u8 = 1;
+pub(super) const CREATED: u8 = 0;
+pub(super) const RUNNING: u8 = 1;
 const STOPPING: u8 = 2;
 const STOPPED: u8 = 3;
 
-/// What the caller's fast path checks for one op.
-#[derive(Clone, Copy)]
-struct FastRule {
-    /// Whether the op may take the fast path at all.
-    open: bool,
-    /// The slot flags that send it to the checked path instead.
-    refused_on: SlotFlag,
-}
-
-/// The fast path's rule for each op, indexed by `Op as usize`: adds and modifies are
-/// refused on a halted or failed book, cancels, status and snapshots on a failed one;
-/// halts and resumes flip the halt bit, so they always take the checked path.
-const FAST_PATH: [FastRule; Op::ALL.len()] = {
-    let mut rules = [FastRule {
-        open: true,
-        refused_on: SlotFlag::FAILED,
-    }; Op::ALL.len()];
-    rules[Op::Add as usize].refused_on = SlotFlag::HALTED_OR_FAILED;
-    rules[Op::Modify as usize].refused_on = SlotFlag::HALTED_OR_FAILED;
-    rules[Op::Halt as usize].open = false;
-    rules[Op::Resume as usize].open = false;
-    rules
-};
-
-/// What only start and stop touch.
-struct Lifecycle {
+/// What only start and stop touch (and halts and resumes, [`super::caller`]).
+pub(super) struct Lifecycle {
     poller: Option<IngressPoller>,
     subscribers: Vec<Box<dyn Subscriber>>,
     pipeline: Option<Pipeline>,
     /// Halts and resumes called before `start`, published first when it runs.
-    pending: Vec<(IngressEntry, Uuid)>,
+    pub(super) pending: Vec<(IngressEntry, Uuid)>,
     /// What the pipeline starts from (fresh or recovered books, the journal); taken by
     /// `start`.
     start: Option<Start>,
@@ -276,6 +248,7 @@ impl OrderbookManagerBuilder {
             epoch: Instant::now(),
             sequencer_bell: OnceLock::new(),
             ingress_room: Arc::new(RoomBell::default()),
+            backpressure: Arc::new(BackpressureCounters::default()),
             intake_failed,
             recovery,
         })
@@ -293,21 +266,23 @@ impl OrderbookManagerBuilder {
 ///
 /// Dropping a running manager stops it (errors are logged).
 pub struct OrderbookManagerServiceImpl {
-    registry: Arc<InstrumentRegistry>,
-    config: ManagerConfig,
+    pub(super) registry: Arc<InstrumentRegistry>,
+    pub(super) config: ManagerConfig,
     /// Each slot's halted bit (the callers' view) and failed bit, tested in one load.
-    flags: Arc<SlotFlags>,
-    state: AtomicU8,
-    handles: Handles,
-    lifecycle: Mutex<Lifecycle>,
+    pub(super) flags: Arc<SlotFlags>,
+    pub(super) state: AtomicU8,
+    pub(super) handles: Handles,
+    pub(super) lifecycle: Mutex<Lifecycle>,
     epoch: Instant,
     /// The sequencer's bell, rung after every publish; set when the pipeline starts.
-    sequencer_bell: OnceLock<Arc<Doorbell>>,
+    pub(super) sequencer_bell: OnceLock<Arc<Doorbell>>,
     /// Rung by the sequencer as it frees ingress slots: callers wait on it when the ring
     /// is full.
-    ingress_room: Arc<RoomBell>,
+    pub(super) ingress_room: Arc<RoomBell>,
+    /// Waits on a full ring, counted by every producer (callers on the ingress ring).
+    pub(super) backpressure: Arc<BackpressureCounters>,
     /// Set by the sequencer if the journal fails: callers are refused from then on.
-    intake_failed: Arc<AtomicBool>,
+    pub(super) intake_failed: Arc<AtomicBool>,
     /// What recovery found, for a manager built on an existing journal.
     recovery: Option<RecoveryInfo>,
 }
@@ -421,261 +396,20 @@ impl OrderbookManagerServiceImpl {
         )
     }
 
-    /// Submits any command: the general form of the trait's operations, as a replay
-    /// drives the engine. Halts and resumes wait for ring space as long as it takes.
-    ///
-    /// # Errors
-    ///
-    /// As the matching trait operation.
-    #[inline]
-    pub fn submit(&self, command: Command) -> Result<(), OrderbookManagerError> {
-        // The fast path: a registered, live, unhalted book and a command its caller checks
-        // pass. Everything else (rejects, halts, resumes, errors) takes `submit_checked`.
-        if let Some(slot) = self.registry.slot(&command.instrument_id())
-            && self.passes_fast_checks(slot, &command)
-        {
-            return self.publish_apply(slot, &command);
+    /// Backpressure so far: how often each ring's producers found it full (callers on the
+    /// ingress ring, the sequencer on the books' rings, the book consumers on the outbound
+    /// ring) and the longest wait. Counted since the manager was built; read at any time,
+    /// final once it has stopped.
+    pub fn backpressure(&self) -> Backpressure {
+        self.backpressure.snapshot()
+    }
+
+    /// The ingress ring as a publisher waits on it.
+    fn ingress(&self) -> Ingress<'_> {
+        Ingress {
+            room: &self.ingress_room,
+            counters: &self.backpressure,
         }
-        self.submit_checked(command)
-    }
-
-    /// Whether `command` for `slot` passes the caller's checks as it stands: its op may
-    /// take the fast path, its quantity (for an add or modify) is not zero, and none of
-    /// the slot flags its op is refused on is set.
-    ///
-    /// Worked out from a table by op and one load of the slot's flags, with no branch on
-    /// the kind of command: a `match` on it compiled to a jump table whose target followed
-    /// the random mix of adds, cancels and modifies, and so was mispredicted about every
-    /// other command (callgrind's branch simulation).
-    #[inline]
-    fn passes_fast_checks(&self, slot: u32, command: &Command) -> bool {
-        use std::hint::{black_box, select_unpredictable};
-        // Each `match` below is a two-way select on its own; `black_box` on the command
-        // keeps the compiler from merging them back into one multi-way branch on its kind.
-        let op = black_box(command).op();
-        let rule = FAST_PATH[op as usize];
-        let add_qty: &Qty = match command {
-            Command::Add(Order { quantity, .. }) => quantity,
-            _ => &1,
-        };
-        let modify_qty: &Qty = match black_box(command) {
-            Command::Modify { qty, .. } => qty,
-            _ => &1,
-        };
-        let qty = *select_unpredictable(op == Op::Modify, modify_qty, add_qty);
-        rule.open & (qty != 0) & !self.flags.any(slot, rule.refused_on)
-    }
-
-    /// `submit` for every command the fast path does not take: the caller's checks in
-    /// full, with their rejects and errors.
-    #[cold]
-    #[inline(never)]
-    fn submit_checked(&self, command: Command) -> Result<(), OrderbookManagerError> {
-        let instrument_id = command.instrument_id();
-        let Some(slot) = self.registry.slot(&instrument_id) else {
-            let entry = IngressEntry::new(
-                NO_SLOT,
-                Envelope::Reject(command, RejectReason::InstrumentNotRegistered),
-            );
-            if matches!(command, Command::Halt { .. } | Command::Resume { .. }) {
-                tracing::debug!(%instrument_id, op = %command.op(), "halt or resume of an unregistered instrument");
-                self.control(entry, instrument_id);
-                return Ok(());
-            }
-            self.publish(entry, instrument_id, self.config.publish_timeout)?;
-            return Err(OrderbookManagerError::InstrumentNotRegistered {
-                instrument_id,
-                order_id: command.order_id(),
-            });
-        };
-        let entry = IngressEntry::new(slot, Envelope::Apply(command));
-        match command {
-            Command::Halt { .. } | Command::Resume { .. } => {
-                let halt = matches!(command, Command::Halt { .. });
-                halt_in_sequence(&self.lifecycle, &self.flags, slot, halt, |lifecycle| {
-                    self.control_locked(lifecycle, entry, instrument_id)
-                });
-                return Ok(());
-            }
-            Command::Add(Order { quantity: qty, .. }) | Command::Modify { qty, .. } => {
-                self.check_alive(slot, instrument_id)?;
-                if self.flags.any(slot, SlotFlag::HALTED) {
-                    return self.reject(slot, command, RejectReason::OrderbookHalted);
-                }
-                if qty == 0 {
-                    return self.reject(slot, command, RejectReason::InvalidQuantity);
-                }
-            }
-            _ => self.check_alive(slot, instrument_id)?,
-        }
-        self.publish(entry, instrument_id, self.config.publish_timeout)
-    }
-
-    /// Publishes a command that passed the caller's checks: written straight into this
-    /// thread's next ingress slot when the ring has room, through [`Self::publish`]
-    /// (which waits for room, up to the timeout) when it has none or the caller is not
-    /// admitted.
-    #[inline]
-    fn publish_apply(&self, slot: u32, command: &Command) -> Result<(), OrderbookManagerError> {
-        let published = self.handles.with_producer(
-            || self.admitted(),
-            |producer| {
-                producer
-                    .try_publish(|entry| entry.set_apply(slot, command))
-                    .is_ok()
-            },
-        );
-        if published == Some(true) {
-            if let Some(bell) = self.sequencer_bell.get() {
-                bell.ring();
-            }
-            return Ok(());
-        }
-        self.publish_apply_waiting(slot, command)
-    }
-
-    /// [`Self::publish_apply`] when the ring had no room or the caller was not admitted.
-    /// Out of line: the entry it builds on the stack is cache-line aligned, and inlined it
-    /// gave the fast path an aligned frame and more registers to save (20 instructions a
-    /// command of prologue and epilogue).
-    #[cold]
-    #[inline(never)]
-    fn publish_apply_waiting(
-        &self,
-        slot: u32,
-        command: &Command,
-    ) -> Result<(), OrderbookManagerError> {
-        self.publish(
-            IngressEntry::new(slot, Envelope::Apply(*command)),
-            command.instrument_id(),
-            self.config.publish_timeout,
-        )
-    }
-
-    /// Whether callers may publish: running, and the journal has not failed.
-    #[inline]
-    fn admitted(&self) -> bool {
-        self.state.load(Ordering::SeqCst) == RUNNING && !self.intake_failed.load(Ordering::Acquire)
-    }
-
-    /// Refuses commands for a book whose thread failed.
-    fn check_alive(&self, slot: u32, instrument_id: Uuid) -> Result<(), OrderbookManagerError> {
-        if self.flags.any(slot, SlotFlag::FAILED) {
-            return Err(OrderbookManagerError::ChannelSendError {
-                instrument_id,
-                reason: SendFailure::BookFailed,
-            });
-        }
-        Ok(())
-    }
-
-    /// Publishes the caller's reject in sequence (so it sits where the book would have
-    /// put it) and returns the matching error.
-    fn reject(
-        &self,
-        slot: u32,
-        command: Command,
-        reason: RejectReason,
-    ) -> Result<(), OrderbookManagerError> {
-        let instrument_id = command.instrument_id();
-        let entry = IngressEntry::new(slot, Envelope::Reject(command, reason));
-        self.publish(entry, instrument_id, self.config.publish_timeout)?;
-        Err(match (reason, command) {
-            (RejectReason::OrderbookHalted, Command::Add(Order { order_id, .. }))
-            | (RejectReason::OrderbookHalted, Command::Modify { order_id, .. }) => {
-                OrderbookManagerError::OrderbookHalted {
-                    instrument_id,
-                    order_id,
-                }
-            }
-            _ => OrderbookManagerError::OrderbookError {
-                instrument_id,
-                order_id: command.order_id(),
-                reason,
-            },
-        })
-    }
-
-    /// Publishes the reject of a halt or resume of an unregistered instrument, as
-    /// [`Self::control_locked`] does.
-    fn control(&self, entry: IngressEntry, instrument_id: Uuid) {
-        self.control_locked(&mut self.lifecycle.lock(), entry, instrument_id);
-    }
-
-    /// Publishes a halt or resume (or their reject), under the lifecycle lock: queued until
-    /// `start` if not started yet, waiting for ring space as long as it takes while
-    /// running, logged and dropped after `stop` (there is no stream left to publish to).
-    /// Returns whether it was taken (queued or published).
-    fn control_locked(
-        &self,
-        lifecycle: &mut Lifecycle,
-        entry: IngressEntry,
-        instrument_id: Uuid,
-    ) -> bool {
-        match self.state.load(Ordering::Acquire) {
-            CREATED => {
-                lifecycle.pending.push((entry, instrument_id));
-                true
-            }
-            RUNNING => match self.publish(entry, instrument_id, None) {
-                Ok(()) => true,
-                Err(e) => {
-                    tracing::error!(%instrument_id, error = %e, "halt or resume not published");
-                    false
-                }
-            },
-            _ => {
-                tracing::warn!(%instrument_id, "halt or resume after stop ignored: the halt bit is unchanged");
-                false
-            }
-        }
-    }
-
-    fn not_running(&self, instrument_id: Option<Uuid>) -> OrderbookManagerError {
-        match self.state.load(Ordering::Acquire) {
-            CREATED => OrderbookManagerError::NotRunning {
-                instrument_id,
-                state: ManagerState::NotStarted,
-            },
-            _ => OrderbookManagerError::NotRunning {
-                instrument_id,
-                state: ManagerState::Stopped,
-            },
-        }
-    }
-
-    /// Publishes into the ingress ring through this thread's handle, waiting at most
-    /// `timeout` for room.
-    #[inline(never)]
-    fn publish(
-        &self,
-        entry: IngressEntry,
-        instrument_id: Uuid,
-        timeout: Option<Duration>,
-    ) -> Result<(), OrderbookManagerError> {
-        // `stop` closes admission, then waits for every busy handle: a caller admitted here
-        // publishes before the stop marker.
-        if self.intake_failed.load(Ordering::Acquire) {
-            return Err(OrderbookManagerError::ChannelSendError {
-                instrument_id,
-                reason: SendFailure::JournalFailed,
-            });
-        }
-        let published = self
-            .handles
-            .with_producer(
-                || self.state.load(Ordering::SeqCst) == RUNNING,
-                |producer| {
-                    publish_with(producer, &self.ingress_room, entry, instrument_id, timeout)
-                },
-            )
-            .unwrap_or_else(|| Err(self.not_running(Some(instrument_id))));
-        if published.is_ok()
-            && let Some(bell) = self.sequencer_bell.get()
-        {
-            bell.ring();
-        }
-        published
     }
 
     fn start_pipeline(&self) -> Result<(), OrderbookManagerError> {
@@ -692,6 +426,7 @@ impl OrderbookManagerServiceImpl {
             registry: Arc::clone(&self.registry),
             flags: Arc::clone(&self.flags),
             epoch: self.epoch,
+            backpressure: Arc::clone(&self.backpressure),
         };
         let subscribers = std::mem::take(&mut lifecycle.subscribers);
         let start = lifecycle
@@ -712,7 +447,7 @@ impl OrderbookManagerServiceImpl {
                 .as_mut()
                 .expect("a manager that was never started has its master producer");
             for (entry, instrument_id) in pending {
-                publish_with(producer, &self.ingress_room, entry, instrument_id, None)?;
+                publish_with(producer, &self.ingress(), entry, instrument_id, None)?;
             }
             bell.ring();
         }
@@ -743,7 +478,7 @@ impl OrderbookManagerServiceImpl {
             .retire()
             .expect("a running manager has its master producer");
         let stop = IngressEntry::new(NO_SLOT, Envelope::Stop);
-        let _ = publish_with(&mut master, &self.ingress_room, stop, Uuid::nil(), None);
+        let _ = publish_with(&mut master, &self.ingress(), stop, Uuid::nil(), None);
         if let Some(bell) = self.sequencer_bell.get() {
             bell.ring();
         }
@@ -762,46 +497,6 @@ impl OrderbookManagerServiceImpl {
         match errors.into_iter().next() {
             None => Ok(()),
             Some(first) => Err(first.into()),
-        }
-    }
-}
-
-/// Publishes `entry` with `producer`, backing off while the ring is full, for at most
-/// `timeout` (`None`: until it fits).
-fn publish_with(
-    producer: &mut IngressProducer,
-    room: &RoomBell,
-    entry: IngressEntry,
-    instrument_id: Uuid,
-    timeout: Option<Duration>,
-) -> Result<(), OrderbookManagerError> {
-    if producer.try_publish(|slot| *slot = entry).is_ok() {
-        return Ok(());
-    }
-    let started = Instant::now();
-    let backoff = Backoff::new();
-    let mut ticket = None;
-    loop {
-        if !backoff.is_completed() {
-            backoff.snooze();
-        } else if let Some(taken) = ticket.take() {
-            // Sleep until the sequencer frees slots (or the timeout is near).
-            let left = timeout.map_or(ROOM_PAUSE, |t| t.saturating_sub(started.elapsed()));
-            room.wait(taken, left.min(ROOM_PAUSE));
-        } else {
-            // Take a ticket before the next attempt, so room freed after it wakes us.
-            ticket = Some(room.ticket());
-        }
-        if producer.try_publish(|slot| *slot = entry).is_ok() {
-            return Ok(());
-        }
-        let waited = started.elapsed();
-        if timeout.is_some_and(|t| waited >= t) {
-            tracing::warn!(%instrument_id, ?waited, "publish timed out: ingress ring full");
-            return Err(OrderbookManagerError::Timeout {
-                instrument_id,
-                waited,
-            });
         }
     }
 }

@@ -7,8 +7,9 @@ use std::sync::Arc;
 use crossbeam_channel::Sender;
 use disruptor::{Polling, Producer};
 
+use super::backpressure::{BackpressureCounters, Ring};
 use super::entry::{EntryView, InboundEntry, OutMessage, OutboundEntry};
-use super::publish::{publish_all, publish_outbound};
+use super::publish::{Room, publish_all, publish_outbound};
 use super::snapshot_writer::BookCheckpoint;
 use super::wait::{Doorbell, Idler, RoomBell, WaitStrategy};
 use super::{InboundPoller, SlotFlag, SlotFlags, ThreadFailure, ThreadReport, panic_message};
@@ -82,6 +83,8 @@ pub(super) struct ConsumerSetup {
     pub(super) events_bell: Arc<Doorbell>,
     /// The outbound ring's room bell, waited on while it is full.
     pub(super) outbound_room: Arc<RoomBell>,
+    /// Where waits on a full outbound ring are counted.
+    pub(super) backpressure: Arc<BackpressureCounters>,
     /// Where a book's image goes at a checkpoint (when the engine takes snapshots).
     pub(super) checkpoints: Option<Sender<BookCheckpoint>>,
 }
@@ -108,6 +111,8 @@ pub(super) struct BookConsumer<P> {
     events_bell: Arc<Doorbell>,
     /// The outbound ring's room bell, waited on while it is full.
     outbound_room: Arc<RoomBell>,
+    /// Where waits on a full outbound ring are counted.
+    backpressure: Arc<BackpressureCounters>,
     /// Where a book's image goes at a checkpoint (when the engine takes snapshots).
     checkpoints: Option<Sender<BookCheckpoint>>,
 }
@@ -127,6 +132,7 @@ impl<P: Producer<OutboundEntry>> BookConsumer<P> {
             bell,
             events_bell,
             outbound_room,
+            backpressure,
             checkpoints,
         } = setup;
         BookConsumer {
@@ -143,6 +149,7 @@ impl<P: Producer<OutboundEntry>> BookConsumer<P> {
             bell,
             events_bell,
             outbound_room,
+            backpressure,
             checkpoints,
         }
     }
@@ -193,7 +200,11 @@ impl<P: Producer<OutboundEntry>> BookConsumer<P> {
         }
         publish_outbound(
             &mut self.outbound,
-            &self.outbound_room,
+            &Room {
+                bell: &self.outbound_room,
+                ring: Ring::Outbound,
+                counters: &self.backpressure,
+            },
             &mut idler,
             0,
             0,
@@ -267,7 +278,11 @@ impl<P: Producer<OutboundEntry>> BookConsumer<P> {
         });
         let mut outbound = Outbound {
             producer: &mut self.outbound,
-            room: &self.outbound_room,
+            room: Room {
+                bell: &self.outbound_room,
+                ring: Ring::Outbound,
+                counters: &self.backpressure,
+            },
             events_bell: &self.events_bell,
             consumer: self.index,
         };
@@ -461,7 +476,7 @@ impl<P: Producer<OutboundEntry>> ResultSink for Buffered<'_, '_, '_, P> {
 /// The consumer's side of the outbound ring, borrowed apart from its books.
 struct Outbound<'a, P> {
     producer: &'a mut P,
-    room: &'a RoomBell,
+    room: Room<'a>,
     events_bell: &'a Doorbell,
     consumer: usize,
 }
@@ -471,9 +486,20 @@ impl<P: Producer<OutboundEntry>> Outbound<'_, P> {
     /// (waiting while it is full), and rings the event manager.
     fn flush(&mut self, buffer: &mut Vec<OutboundEntry>, idler: &mut Idler) {
         let consumer = self.consumer;
-        publish_all(self.producer, self.room, buffer, idler, |_, waiting| {
-            tracing::warn!(consumer, waiting, "slow event manager: outbound ring full");
-        });
+        publish_all(
+            self.producer,
+            &self.room,
+            buffer,
+            idler,
+            |_, waiting, waited| {
+                tracing::warn!(
+                    consumer,
+                    waiting,
+                    ?waited,
+                    "outbound ring full for over a second: the event manager is stalled"
+                );
+            },
+        );
         self.events_bell.ring();
     }
 }

@@ -18,6 +18,7 @@
 //! there is no book at all and it is the ring's only producer.
 
 mod affinity;
+mod backpressure;
 mod book_consumer;
 mod config;
 mod entry;
@@ -43,6 +44,8 @@ use disruptor::{
 
 pub(crate) use affinity::validate_cores;
 pub use affinity::{ParseCoreListError, available_cores, parse_core_list};
+pub use backpressure::{Backpressure, RingWaits};
+pub(crate) use backpressure::{BackpressureCounters, FullRingWait, Ring};
 pub(crate) use config::PipelineConfig;
 pub(crate) use entry::{Envelope, IngressEntry, NO_SLOT};
 pub(crate) use error::{PipelineError, instruments_note};
@@ -144,6 +147,8 @@ pub(crate) struct Shared {
     /// The halted and failed bits of every slot (book consumers set the failed bits).
     pub(crate) flags: Arc<SlotFlags>,
     pub(crate) epoch: Instant,
+    /// Where every producer counts its waits on a full ring.
+    pub(crate) backpressure: Arc<BackpressureCounters>,
 }
 
 /// A new ingress ring of `size` slots: the callers' first producer and the sequencer's
@@ -293,6 +298,7 @@ impl Pipeline {
                 ingress: Arc::clone(&shared.ingress_room),
                 inbound: rings.inbound_rooms,
                 outbound: Arc::clone(&bells.outbound_room),
+                backpressure: Arc::clone(&shared.backpressure),
             },
             registry: Arc::clone(&shared.registry),
             epoch: shared.epoch,
@@ -381,6 +387,7 @@ impl Pipeline {
             bell: Arc::clone(&bells.consumers[index]),
             events_bell: Arc::clone(&bells.events),
             outbound_room: Arc::clone(&bells.outbound_room),
+            backpressure: Arc::clone(&shared.backpressure),
             checkpoints: checkpoints.clone(),
         };
         let name = |index: usize| format!("rb-book-{index}");

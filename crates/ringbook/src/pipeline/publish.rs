@@ -1,70 +1,61 @@
-//! Publishing into a ring that may be full: wait for room, never drop, warn once when a
-//! consumer falls behind.
+//! Publishing into a ring that may be full: wait for room, never drop. Each wait is
+//! counted ([`FullRingWait`]); one that lasts past [`STALL`](super::backpressure::STALL) is
+//! reported to the caller's `on_stall` (or, for the outbound ring, warned about) once.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use disruptor::{MissingFreeSlots, Producer};
 
+use super::backpressure::{BackpressureCounters, FullRingWait, Ring};
 use super::entry::{InboundEntry, OutMessage, OutboundEntry};
 use super::wait::{Idler, RoomBell};
 
-/// How long a publish may wait on a full ring before it is logged as a slow consumer.
-const SLOW: Duration = Duration::from_millis(10);
-
-/// A wait on a full ring: says once when it has gone on past [`SLOW`].
-struct Stall {
-    started: Instant,
-    warned: bool,
-}
-
-impl Stall {
-    fn new() -> Stall {
-        Stall {
-            started: Instant::now(),
-            warned: false,
-        }
-    }
-
-    /// True the first time the wait has lasted past [`SLOW`], false otherwise.
-    fn overdue(&mut self) -> bool {
-        let overdue = !self.warned && self.started.elapsed() > SLOW;
-        self.warned |= overdue;
-        overdue
-    }
+/// A ring a producer publishes into: how it waits for room, and where its waits are
+/// counted.
+pub(super) struct Room<'a> {
+    /// Rung by the ring's consumer as it frees slots.
+    pub(super) bell: &'a RoomBell,
+    /// Which ring it is, in the counters.
+    pub(super) ring: Ring,
+    pub(super) counters: &'a BackpressureCounters,
 }
 
 /// Moves every entry of `buffer` into the ring, in order, as batch publications of
-/// whatever room the ring has, waiting on the ring's `bell` while it is full. `on_slow` is
-/// called once (with the first entry still waiting and how many wait) if the wait lasts
-/// past [`SLOW`].
+/// whatever room the ring has, waiting on the ring's bell while it is full. `on_stall` is
+/// called once (with the first entry still waiting, how many wait, and for how long) if
+/// the wait lasts past [`STALL`](super::backpressure::STALL).
 pub(super) fn publish_all<E: Pending, P: Producer<E>>(
     producer: &mut P,
-    bell: &RoomBell,
+    room: &Room<'_>,
     buffer: &mut Vec<E>,
     idler: &mut Idler,
-    on_slow: impl FnOnce(&E, usize),
+    on_stall: impl FnOnce(&E, usize, Duration),
 ) {
-    let mut stall = Stall::new();
-    let mut on_slow = Some(on_slow);
+    let mut wait: Option<FullRingWait<'_>> = None;
+    let mut on_stall = Some(on_stall);
     let mut ticket = None;
     while !buffer.is_empty() {
         let want = buffer.len();
-        let room = match publish_front(producer, buffer, want) {
+        let free = match publish_front(producer, buffer, want) {
             Ok(()) => continue,
             Err(MissingFreeSlots(missing)) => want.saturating_sub(missing as usize),
         };
-        if room > 0 && publish_front(producer, buffer, room).is_ok() {
+        if free > 0 && publish_front(producer, buffer, free).is_ok() {
             continue;
         }
         // Full: the first time a ticket is taken and the attempt made again at once.
-        if !idler.wait_for_room(bell, &mut ticket) {
+        let wait = wait.get_or_insert_with(|| FullRingWait::begin(room.counters, room.ring));
+        if !idler.wait_for_room(room.bell, &mut ticket) {
             continue;
         }
-        if stall.overdue()
-            && let Some(on_slow) = on_slow.take()
+        if let Some(waited) = wait.stalled()
+            && let Some(on_stall) = on_stall.take()
         {
-            on_slow(&buffer[0], buffer.len());
+            on_stall(&buffer[0], buffer.len(), waited);
         }
+    }
+    if let Some(wait) = wait {
+        wait.end();
     }
 }
 
@@ -110,17 +101,17 @@ impl Pending for OutboundEntry {
     }
 }
 
-/// Publishes one message into the outbound ring, waiting on its `bell` while it is full.
+/// Publishes one message into the outbound ring, waiting on its bell while it is full.
 pub(super) fn publish_outbound<P: Producer<OutboundEntry>>(
     producer: &mut P,
-    bell: &RoomBell,
+    room: &Room<'_>,
     idler: &mut Idler,
     seq: u64,
     timestamp_ns: u64,
     message: OutMessage,
 ) {
     let mut message = Some(message);
-    let mut stall = Stall::new();
+    let mut wait: Option<FullRingWait<'_>> = None;
     let mut ticket = None;
     loop {
         let published = producer.try_publish(|slot| {
@@ -133,12 +124,21 @@ pub(super) fn publish_outbound<P: Producer<OutboundEntry>>(
         if published.is_ok() {
             break;
         }
-        if !idler.wait_for_room(bell, &mut ticket) {
+        let wait = wait.get_or_insert_with(|| FullRingWait::begin(room.counters, room.ring));
+        if !idler.wait_for_room(room.bell, &mut ticket) {
             continue;
         }
-        if stall.overdue() {
-            tracing::warn!(seq, "slow event manager: outbound ring full");
+        if let Some(waited) = wait.stalled() {
+            tracing::warn!(
+                seq,
+                ring = room.ring.name(),
+                ?waited,
+                "ring full for over a second: its consumer is stalled"
+            );
         }
+    }
+    if let Some(wait) = wait {
+        wait.end();
     }
     idler.reset();
 }

@@ -12,8 +12,9 @@ use std::time::Instant;
 
 use disruptor::Polling;
 
+use super::backpressure::{BackpressureCounters, Ring};
 use super::entry::{EntryView, Envelope, InboundEntry, IngressEntry, NO_SLOT, OutMessage};
-use super::publish::{publish_all, publish_outbound};
+use super::publish::{Room, publish_all, publish_outbound};
 use super::wait::{Doorbell, Idler, RoomBell, WaitStrategy};
 use super::{
     InboundProducer, IngressPoller, OutboundSingle, ThreadFailure, ThreadReport, nanos_since,
@@ -45,6 +46,28 @@ pub(super) struct Rooms {
     pub(super) inbound: Vec<Arc<RoomBell>>,
     /// The outbound ring's: waited on while it is full.
     pub(super) outbound: Arc<RoomBell>,
+    /// Where waits on a full inbound or outbound ring are counted.
+    pub(super) backpressure: Arc<BackpressureCounters>,
+}
+
+impl Rooms {
+    /// The outbound ring, as [`publish_outbound`] waits on it.
+    fn outbound(&self) -> Room<'_> {
+        Room {
+            bell: &self.outbound,
+            ring: Ring::Outbound,
+            counters: &self.backpressure,
+        }
+    }
+
+    /// The inbound ring of `slot`, as [`publish_all`] waits on it.
+    fn inbound(&self, slot: u32) -> Room<'_> {
+        Room {
+            bell: &self.inbound[slot as usize],
+            ring: Ring::Inbound,
+            counters: &self.backpressure,
+        }
+    }
 }
 
 /// The sequencer thread's state.
@@ -170,7 +193,7 @@ impl Sequencer {
                 for (seq, result) in self.direct.drain(..) {
                     publish_outbound(
                         outbound,
-                        &self.rooms.outbound,
+                        &self.rooms.outbound(),
                         &mut idler,
                         seq,
                         timestamp_ns,
@@ -193,7 +216,7 @@ impl Sequencer {
         if let Some(outbound) = &mut self.outbound {
             publish_outbound(
                 outbound,
-                &self.rooms.outbound,
+                &self.rooms.outbound(),
                 &mut idler,
                 self.next_seq,
                 timestamp_ns,
@@ -367,21 +390,22 @@ impl Sequencer {
     }
 
     /// Publishes every book's pending entries, each book's in one batch (or as many as its
-    /// ring has room for at a time), waiting while a ring is full; logs a slow book.
+    /// ring has room for at a time), waiting while a ring is full; warns of a stalled book.
     fn flush(&mut self, idler: &mut Idler) {
         for slot in self.touched.drain(..) {
             let registry = &self.registry;
             publish_all(
                 &mut self.inbound[slot as usize],
-                &self.rooms.inbound[slot as usize],
+                &self.rooms.inbound(slot),
                 &mut self.pending[slot as usize],
                 idler,
-                |first, waiting| {
+                |first, waiting, waited| {
                     tracing::warn!(
                         instrument = %registry.instrument(slot),
                         seq = first.seq,
                         waiting,
-                        "slow book consumer: inbound ring full"
+                        ?waited,
+                        "inbound ring full for over a second: the book consumer is stalled"
                     );
                 },
             );
