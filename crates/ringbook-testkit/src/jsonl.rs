@@ -76,6 +76,7 @@ fn str_of<'a>(obj: &'a Obj, key: &str, line: &str) -> &'a str {
 
 /// The raw text of the scalar value of top-level-unique `key` in `line` (whitespace
 /// around the colon tolerated): a number's exact digits, `null`, `true`, ...
+#[must_use]
 pub fn raw_scalar<'a>(line: &'a str, key: &str) -> &'a str {
     let pattern = format!("\"{key}\"");
     let mut values = line.match_indices(&pattern).filter_map(|(at, _)| {
@@ -157,6 +158,7 @@ fn levels_of(obj: &Obj, key: &str, line: &str) -> Vec<SnapshotLevel> {
 
 /// Decodes one event line, checking every field the contract gives its type: its seq and
 /// the event.
+#[must_use]
 pub fn decode(line: &str) -> (u64, OrderbookResult) {
     let value: Value =
         serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line:?}"));
@@ -275,6 +277,7 @@ pub fn decode(line: &str) -> (u64, OrderbookResult) {
 }
 
 /// The lines of an event stream (UTF-8, one object per line, no blank lines).
+#[must_use]
 pub fn stream_lines(stdout: &[u8]) -> Vec<&str> {
     let text = std::str::from_utf8(stdout).expect("the event stream is not UTF-8");
     let lines: Vec<&str> = text.split_terminator('\n').collect();
@@ -286,6 +289,7 @@ pub fn stream_lines(stdout: &[u8]) -> Vec<&str> {
 
 /// The raw line of the first event in `events` equal to `wanted` (`lines` and `events`
 /// come from the same stream).
+#[must_use]
 pub fn line_of<'a>(
     lines: &[&'a str],
     events: &[OrderbookResult],
@@ -299,6 +303,7 @@ pub fn line_of<'a>(
 }
 
 /// Decodes a whole stream and checks `seq` runs 1, 2, 3, ... without gaps or repeats.
+#[must_use]
 pub fn decode_stream(stdout: &[u8]) -> Vec<OrderbookResult> {
     stream_lines(stdout)
         .into_iter()

@@ -59,6 +59,7 @@ fn opposite(side: Side) -> Side {
 
 impl NaiveBook {
     /// An empty, running book.
+    #[must_use]
     pub fn new(instrument_id: Uuid) -> NaiveBook {
         NaiveBook {
             instrument: instrument_id,
@@ -332,6 +333,7 @@ impl NaiveBook {
     }
 
     /// The best price on `side` and the total quantity there.
+    #[must_use]
     pub fn best(&self, side: Side) -> Option<(i64, u128)> {
         self.prices(side)
             .first()
@@ -339,16 +341,19 @@ impl NaiveBook {
     }
 
     /// The best bid and its total quantity.
+    #[must_use]
     pub fn best_bid(&self) -> Option<(i64, u128)> {
         self.best(Side::Buy)
     }
 
     /// The best ask and its total quantity.
+    #[must_use]
     pub fn best_ask(&self) -> Option<(i64, u128)> {
         self.best(Side::Sell)
     }
 
     /// The total quantity resting at `price` on `side`.
+    #[must_use]
     pub fn depth_at(&self, side: Side, price: i64) -> u128 {
         self.resting
             .iter()
@@ -358,6 +363,7 @@ impl NaiveBook {
     }
 
     /// The open quantity of a resting order.
+    #[must_use]
     pub fn order_qty(&self, order_id: &Uuid) -> Option<u64> {
         self.resting
             .iter()
@@ -366,6 +372,7 @@ impl NaiveBook {
     }
 
     /// The side, price and open quantity of a resting order.
+    #[must_use]
     pub fn resting_order(&self, order_id: &Uuid) -> Option<(Side, i64, u64)> {
         self.resting
             .iter()
@@ -374,31 +381,37 @@ impl NaiveBook {
     }
 
     /// How many orders rest.
+    #[must_use]
     pub fn len(&self) -> usize {
         self.resting.len()
     }
 
     /// Whether nothing rests.
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.resting.is_empty()
     }
 
     /// How many price levels `side` has.
+    #[must_use]
     pub fn levels(&self, side: Side) -> usize {
         self.prices(side).len()
     }
 
     /// Every price with at least one resting order on `side`.
+    #[must_use]
     pub fn level_prices(&self, side: Side) -> Vec<i64> {
         self.prices(side)
     }
 
     /// Whether the book is halted.
+    #[must_use]
     pub fn is_halted(&self) -> bool {
         self.halted
     }
 
     /// The status a `status` op would publish now.
+    #[must_use]
     pub fn status(&self) -> BookStatus {
         let bid = self.best_bid();
         let ask = self.best_ask();
@@ -439,6 +452,7 @@ impl NaiveBook {
     }
 
     /// The snapshot a `snapshot` op would publish now.
+    #[must_use]
     pub fn snapshot(&self) -> BookSnapshot {
         BookSnapshot {
             halted: self.halted,

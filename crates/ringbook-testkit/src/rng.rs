@@ -7,6 +7,7 @@ pub struct Rng(pub u64);
 
 impl Rng {
     /// A generator whose state is `seed` mixed first, so nearby seeds start far apart.
+    #[must_use]
     pub fn new(seed: u64) -> Rng {
         Rng(seed.wrapping_mul(0x2545_f491_4f6c_dd1d) ^ 0x9e37_79b9_7f4a_7c15)
     }

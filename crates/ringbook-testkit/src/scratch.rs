@@ -28,16 +28,19 @@ impl TempDir {
     }
 
     /// The directory.
+    #[must_use]
     pub fn path(&self) -> &Path {
         &self.0
     }
 
     /// A path inside the directory.
+    #[must_use]
     pub fn join(&self, name: &str) -> PathBuf {
         self.0.join(name)
     }
 
     /// Writes `bytes` to `name` inside the directory and returns its path.
+    #[must_use]
     pub fn write(&self, name: &str, bytes: &[u8]) -> PathBuf {
         let path = self.join(name);
         fs::write(&path, bytes).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));

@@ -36,6 +36,7 @@ impl RejectReason {
     ];
 
     /// The reason as written in the event stream.
+    #[must_use]
     pub const fn as_str(self) -> &'static str {
         match self {
             RejectReason::InstrumentNotRegistered => "instrument_not_registered",
@@ -229,6 +230,7 @@ pub enum OrderbookResult {
 impl OrderbookResult {
     /// The instrument this event concerns.
     #[inline]
+    #[must_use]
     pub const fn instrument_id(&self) -> Uuid {
         match self {
             OrderbookResult::Accepted { instrument_id, .. }
@@ -245,6 +247,7 @@ impl OrderbookResult {
     }
 
     /// The event's `type` as written in the event stream.
+    #[must_use]
     pub const fn type_name(&self) -> &'static str {
         match self {
             OrderbookResult::Accepted { .. } => "accepted",
@@ -261,6 +264,7 @@ impl OrderbookResult {
     }
 
     /// A `rejected` event for `command`.
+    #[must_use]
     pub fn rejected(command: &crate::command::Command, reason: RejectReason) -> OrderbookResult {
         OrderbookResult::Rejected {
             instrument_id: command.instrument_id(),

@@ -68,6 +68,7 @@ pub struct BookImage {
 impl BookImage {
     /// The state hash of the book this image describes: equal to
     /// [`OrderBook::state_hash`] of that book, which specifies the algorithm.
+    #[must_use]
     pub fn state_hash(&self) -> u64 {
         let mut h = Fnv1a64::new();
         hash_book(
@@ -133,6 +134,7 @@ pub enum ImageError {
 
 impl OrderBook {
     /// The book's whole state as plain data: see [`BookImage`]. O(orders).
+    #[must_use]
     pub fn image(&self) -> BookImage {
         let mut orders = Vec::with_capacity(self.len());
         self.for_each_resting(|order| orders.push(*order));
@@ -246,6 +248,7 @@ impl OrderBook {
     ///
     /// FNV-1a detects divergence (a replay against the original, recovered books against
     /// live ones); it is not a cryptographic hash and does not resist deliberate collisions.
+    #[must_use]
     pub fn state_hash(&self) -> u64 {
         let mut h = Fnv1a64::new();
         self.hash_into(&mut h);
@@ -301,6 +304,7 @@ impl OrderBook {
 /// assert_eq!(state_hash_of(&[&a, &b]), state_hash_of(&[&b, &a]));
 /// assert_eq!(state_hash_of(&[&a, &b]), state_hash_of_images(&[a.image(), b.image()]));
 /// ```
+#[must_use]
 pub fn state_hash_of(books: &[&OrderBook]) -> u64 {
     let mut sorted: Vec<&OrderBook> = books
         .iter()
@@ -318,6 +322,7 @@ pub fn state_hash_of(books: &[&OrderBook]) -> u64 {
 
 /// The state hash of the books these images describe: equal to [`state_hash_of`] of the
 /// books themselves.
+#[must_use]
 pub fn state_hash_of_images(images: &[BookImage]) -> u64 {
     let mut sorted: Vec<&BookImage> = images
         .iter()

@@ -76,11 +76,13 @@ pub struct OrderBook {
 
 impl OrderBook {
     /// An empty, running book for `instrument_id`.
+    #[must_use]
     pub fn new(instrument_id: Uuid) -> OrderBook {
         OrderBook::with_capacity(instrument_id, 0)
     }
 
     /// An empty book with room for `orders` resting orders before any slab grows.
+    #[must_use]
     pub fn with_capacity(instrument_id: Uuid, orders: usize) -> OrderBook {
         OrderBook {
             instrument_id,
@@ -95,12 +97,14 @@ impl OrderBook {
 
     /// The instrument this book trades.
     #[inline]
+    #[must_use]
     pub fn instrument_id(&self) -> Uuid {
         self.instrument_id
     }
 
     /// Whether the book is halted: adds and modifies are rejected, cancels still work.
     #[inline]
+    #[must_use]
     pub fn is_halted(&self) -> bool {
         self.halted
     }

@@ -12,12 +12,14 @@ use crate::types::{Price, Qty, Side};
 impl OrderBook {
     /// The best bid price and the total quantity resting there.
     #[inline]
+    #[must_use]
     pub fn best_bid(&self) -> Option<(Price, u128)> {
         self.top(Side::Buy)
     }
 
     /// The best ask price and the total quantity resting there.
     #[inline]
+    #[must_use]
     pub fn best_ask(&self) -> Option<(Price, u128)> {
         self.top(Side::Sell)
     }
@@ -31,6 +33,7 @@ impl OrderBook {
     }
 
     /// The total quantity resting at `price` on `side` (0 where no order rests).
+    #[must_use]
     pub fn depth_at(&self, side: Side, price: Price) -> u128 {
         self.ladder(side)
             .get(price)
@@ -38,11 +41,13 @@ impl OrderBook {
     }
 
     /// The open quantity of the resting order `order_id`, if it rests here.
+    #[must_use]
     pub fn order_qty(&self, order_id: &Uuid) -> Option<Qty> {
         self.find(order_id).map(|slot| self.orders[slot].qty)
     }
 
     /// The side, price and open quantity of the resting order `order_id`.
+    #[must_use]
     pub fn resting_order(&self, order_id: &Uuid) -> Option<(Side, Price, Qty)> {
         self.find(order_id).map(|slot| {
             let s = &self.orders[slot];
@@ -57,23 +62,27 @@ impl OrderBook {
 
     /// How many orders rest in the book, both sides.
     #[inline]
+    #[must_use]
     pub fn len(&self) -> usize {
         self.index.len()
     }
 
     /// Whether no order rests in the book.
     #[inline]
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.index.len() == 0
     }
 
     /// How many price levels `side` has.
     #[inline]
+    #[must_use]
     pub fn levels(&self, side: Side) -> usize {
         self.ladder(side).len()
     }
 
     /// The book's top of book and counts, as a `status` op publishes them.
+    #[must_use]
     pub fn status(&self) -> BookStatus {
         let bid = self.best_bid();
         let ask = self.best_ask();
@@ -90,6 +99,7 @@ impl OrderBook {
     }
 
     /// An L3 snapshot: every level best first, every order in time priority.
+    #[must_use]
     pub fn snapshot(&self) -> BookSnapshot {
         BookSnapshot {
             halted: self.halted,
@@ -122,6 +132,7 @@ impl OrderBook {
     /// Bytes of heap the book holds: its slabs, id index, and each side's tick window and
     /// tree of outlying levels (B-tree nodes estimated from their entry count). Used to
     /// report memory per order.
+    #[must_use]
     pub fn heap_bytes(&self) -> usize {
         let ladders = self.bids.heap_bytes() + self.asks.heap_bytes();
         self.orders.heap_bytes() + self.index.heap_bytes() + self.levels.heap_bytes() + ladders

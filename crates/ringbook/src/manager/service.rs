@@ -94,48 +94,56 @@ pub struct OrderbookManagerBuilder {
 
 impl OrderbookManagerBuilder {
     /// Replaces the whole configuration.
+    #[must_use]
     pub fn config(mut self, config: ManagerConfig) -> Self {
         self.config = config;
         self
     }
 
     /// How idle pipeline threads wait.
+    #[must_use]
     pub fn wait_strategy(mut self, wait: WaitStrategy) -> Self {
         self.config.wait_strategy = wait;
         self
     }
 
     /// How many book consumer threads share the books.
+    #[must_use]
     pub fn consumers(mut self, consumers: usize) -> Self {
         self.config.consumers = consumers;
         self
     }
 
     /// Pins pipeline threads to these cores (sequencer, consumers, event manager).
+    #[must_use]
     pub fn cores(mut self, cores: Vec<usize>) -> Self {
         self.config.cores = Some(cores);
         self
     }
 
     /// Sets every ring to `size` slots (a power of two, at least 64).
+    #[must_use]
     pub fn ring_size(mut self, size: usize) -> Self {
         self.config = self.config.with_ring_size(size);
         self
     }
 
     /// How long a caller waits on a full ingress ring; `None`: as long as it takes.
+    #[must_use]
     pub fn publish_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.config.publish_timeout = timeout;
         self
     }
 
     /// Adds a subscriber; the event manager calls subscribers in the order added.
+    #[must_use]
     pub fn subscriber(mut self, subscriber: impl Subscriber + 'static) -> Self {
         self.subscribers.push(Box::new(subscriber));
         self
     }
 
     /// Adds a boxed subscriber.
+    #[must_use]
     pub fn boxed_subscriber(mut self, subscriber: Box<dyn Subscriber>) -> Self {
         self.subscribers.push(subscriber);
         self
@@ -255,6 +263,7 @@ impl OrderbookManagerBuilder {
     }
 
     /// Journals every command to `options.dir` (recovering what is there first).
+    #[must_use]
     pub fn journal(mut self, options: JournalOptions) -> Self {
         self.config.journal = Some(options);
         self

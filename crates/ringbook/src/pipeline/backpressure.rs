@@ -97,6 +97,7 @@ pub struct Backpressure {
 
 impl Backpressure {
     /// Full-ring waits on every ring together.
+    #[must_use]
     pub fn total_waits(&self) -> u64 {
         self.ingress.waits + self.inbound.waits + self.outbound.waits
     }
