@@ -274,31 +274,6 @@ fn journal_options(dir: &Path, snapshot_every: Option<u64>) -> JournalOptions {
         .with_snapshot_every(snapshot_every)
 }
 
-/// Builds a manager on `options`, retrying for up to a second while the journal is
-/// locked: a sibling test that spawns a process at the instant this one holds the lock
-/// shares the lock file's description with that child until it execs (`flock` locks
-/// belong to the description), so a lock just released may still be held for a moment.
-fn build_retrying_a_lock(
-    options: &JournalOptions,
-) -> Result<OrderbookManagerServiceImpl, OrderbookManagerError> {
-    let mut tries = 0;
-    loop {
-        let built = OrderbookManagerServiceImpl::builder(Vec::<Uuid>::new())
-            .journal(options.clone())
-            .build();
-        match built {
-            Err(OrderbookManagerError::Journal {
-                source: JournalError::Locked { .. },
-                ..
-            }) if tries < 50 => {
-                tries += 1;
-                std::thread::sleep(std::time::Duration::from_millis(20));
-            }
-            other => return other,
-        }
-    }
-}
-
 /// Builds a manager on the journal in `dir`, which must fail: returns the journal error.
 fn build_fails(dir: &Path) -> JournalError {
     let built = OrderbookManagerServiceImpl::builder(Vec::<Uuid>::new())
@@ -1431,7 +1406,10 @@ fn a_deleted_or_emptied_last_segment_is_refused_by_the_command_line_and_the_mana
         // The manager in point-in-time mode starts from what is left.
         let mut options = journal_options(&dir, None);
         options.recovery = RecoveryMode::PointInTime;
-        let manager = build_retrying_a_lock(&options).expect("point-in-time recovery starts");
+        let manager = OrderbookManagerServiceImpl::builder(Vec::<Uuid>::new())
+            .journal(options.clone())
+            .build()
+            .expect("point-in-time recovery starts");
         let info = manager.recovery().unwrap();
         assert_eq!(info.last_seq, first - 1, "{damage}");
         assert!(

@@ -12,11 +12,20 @@
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use super::error::JournalError;
 
 /// The lock file's name in a journal directory.
 pub const LOCK_FILE: &str = "LOCK";
+
+/// How long a lock held by someone else is waited for before the directory is reported in
+/// use. A writer in another process holds the lock for as long as it runs, so this only
+/// waits out a lock that is being let go: when a thread of this process forks to spawn a
+/// program, the child shares every open file description, the lock file's too, until it
+/// execs (where close-on-exec closes it), so a lock released in that moment lingers
+/// briefly. Under load that moment has been seen to outlast an immediate retry.
+const LOCK_PATIENCE: Duration = Duration::from_secs(2);
 
 /// An exclusive lock on a journal directory, held until dropped.
 #[derive(Debug)]
@@ -30,12 +39,13 @@ pub(crate) struct DirLock {
 }
 
 impl DirLock {
-    /// Locks `dir` (which must exist) for this process.
+    /// Locks `dir` (which must exist) for this process, waiting up to [`LOCK_PATIENCE`]
+    /// for a lock that is being released.
     ///
     /// # Errors
     ///
-    /// [`JournalError::Locked`] if another writer holds it; [`JournalError::Io`] if the
-    /// lock file cannot be created or locked.
+    /// [`JournalError::Locked`] if another writer still holds it after that;
+    /// [`JournalError::Io`] if the lock file cannot be created or locked.
     pub(crate) fn acquire(dir: &Path) -> Result<DirLock, JournalError> {
         let path = dir.join(LOCK_FILE);
         let (file, created) = match OpenOptions::new().create_new(true).write(true).open(&path) {
@@ -49,16 +59,30 @@ impl DirLock {
             }
             Err(e) => return Err(JournalError::io("create", &path)(e)),
         };
-        match file.try_lock() {
-            Ok(()) => Ok(DirLock {
-                file,
-                path,
-                created,
-            }),
-            Err(TryLockError::WouldBlock) => Err(JournalError::Locked {
-                dir: PathBuf::from(dir),
-            }),
-            Err(TryLockError::Error(source)) => Err(JournalError::io("lock", &path)(source)),
+        let started = Instant::now();
+        let mut pause = Duration::from_millis(1);
+        loop {
+            match file.try_lock() {
+                Ok(()) => {
+                    return Ok(DirLock {
+                        file,
+                        path,
+                        created,
+                    });
+                }
+                Err(TryLockError::WouldBlock) if started.elapsed() < LOCK_PATIENCE => {
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(50));
+                }
+                Err(TryLockError::WouldBlock) => {
+                    return Err(JournalError::Locked {
+                        dir: PathBuf::from(dir),
+                    });
+                }
+                Err(TryLockError::Error(source)) => {
+                    return Err(JournalError::io("lock", &path)(source));
+                }
+            }
         }
     }
 
@@ -73,5 +97,42 @@ impl DirLock {
             tracing::warn!(error = %e, file = %self.path.display(), "journal: removing the lock file failed");
         }
         drop(self.file);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(tag: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "ringbook-lock-{tag}-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    /// A lock let go shortly after (as one shared with a child that has not exec'd yet
+    /// is) is waited for and taken; one that stays held is refused once the patience is
+    /// spent. The old code refused the first at once.
+    #[test]
+    fn a_lock_being_released_is_waited_for_and_a_held_one_refused() {
+        let dir = scratch("patience");
+        let held = DirLock::acquire(&dir).unwrap();
+        let releaser = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            drop(held);
+        });
+        let taken = DirLock::acquire(&dir).expect("taken once released");
+        releaser.join().unwrap();
+        let started = Instant::now();
+        let refused = DirLock::acquire(&dir).unwrap_err();
+        assert!(matches!(refused, JournalError::Locked { .. }), "{refused}");
+        assert!(started.elapsed() >= LOCK_PATIENCE);
+        drop(taken);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
