@@ -4,12 +4,14 @@
 //! - [`write_flow_header`] and [`write_flow_line`] write one.
 //! - [`JsonlWriter`] writes an event stream (JSON Lines) with exact integers.
 //! - [`FlowGenerator`] makes a seeded, realistic synthetic flow.
+//! - [`MarketGenerator`] makes one instrument's market-shaped flow in a [`MarketRegime`].
 //! - [`read_instruments`] and [`read_instruments_file`] read an instruments file (one id
 //!   per line, optionally `id,symbol`).
 
 mod csv;
 mod generator;
 mod instruments;
+mod market;
 
 mod jsonl;
 mod quote;
@@ -24,4 +26,8 @@ pub use instruments::{
 };
 
 pub use jsonl::JsonlWriter;
+pub use market::{
+    MARKET_INSTRUMENT, MarketConfig, MarketGenerator, MarketRegime, MarketStats,
+    ParseMarketRegimeError, START_MID,
+};
 pub use quote::{QUOTE_LIMIT, quoted};
