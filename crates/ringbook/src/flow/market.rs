@@ -272,8 +272,8 @@ impl PartialOrd for Due {
 ///   `w(d) = (d + 1)^-2.23 * (1 + 5 * exp(-(d - 8)^2 / (2 * 4^2)))`: the power law
 ///   (alpha 2.23) with a Gaussian hump of amplitude 5.0 centred 8 ticks out (width 4
 ///   ticks, our choice). As lifetimes do not depend on `d`, the standing depth by
-///   distance follows the same profile. About 56% of orders go to the touch, and to
-///   the hump (6 to 10 ticks out): 8%.
+///   distance follows the same profile. About 56% of limit orders go to the touch
+///   and 8% to the hump (6 to 10 ticks out).
 /// - **Order kinds.** 15% of new orders are ioc, priced 0, 1 or 2 ticks through the
 ///   opposite touch (60%, 30%, 10%); the rest are limit orders. In `static`, an ioc is
 ///   priced at its own touch instead, so it expires unfilled and **nothing ever trades
