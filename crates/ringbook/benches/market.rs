@@ -8,6 +8,11 @@
 //! new orders, about 2 M commands), generated before the timed window. Throughput is in
 //! messages (commands), so criterion reports messages per second.
 //!
+//! Two threads that hand over every result are at the mercy of whatever else runs on
+//! the machine: on a shared machine the figure moves several-fold between runs. The
+//! book's instructions per message (`examples/market_replay.rs` under callgrind, see
+//! perf/README.md) are the repeatable figure.
+//!
 //! ```text
 //! cargo bench --bench market -- --warm-up-time 1 --measurement-time 3
 //! ```

@@ -277,8 +277,8 @@ impl PartialOrd for Due {
 /// - **Order kinds.** 15% of new orders are ioc, priced 0, 1 or 2 ticks through the
 ///   opposite touch (60%, 30%, 10%); the rest are limit orders. In `static`, an ioc is
 ///   priced at its own touch instead, so it expires unfilled and **nothing ever trades
-///   in `static`**: its book is only ever cancelled, and the 5% of limit orders never
-///   cancelled stand to the end (the deepest book of the five).
+///   in `static`**: its book is only ever cancelled, and the limit orders never sent a
+///   cancel (5% of all orders) stand to the end (the deepest book of the five).
 /// - **Quantities** are uniform in 1 to 100 lots.
 /// - **Cancels.** 95% of new orders are meant to be cancelled eventually: the 15% ioc
 ///   (the book cancels their rest) and 80% of all orders (94% of the limit orders) sent
