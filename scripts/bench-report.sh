@@ -6,7 +6,9 @@
 #   scripts/bench-report.sh            # full suite, several minutes
 #   QUICK=1 scripts/bench-report.sh    # smaller workloads, for trying the script
 #   OUT=dir scripts/bench-report.sh    # keep the raw outputs in dir
+#   MARKET_ONLY=1 scripts/bench-report.sh   # only the market regimes, printed, no BENCHMARKS.md
 #   python3 scripts/bench-report.py dir > BENCHMARKS.md   # rebuild the report from them
+#   cat dir/market.md >> BENCHMARKS.md                     # ... and its market section
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,6 +31,99 @@ run() { # name, command...
   printf '%s\n' "$*" > "$out/$name.cmd"
   "$@" > "$out/$name.out" 2> "$out/$name.err" || { cat "$out/$name.err" >&2; exit 1; }
 }
+
+# The market regimes of issue 17, against the book at $OLD_COMMIT (default 068669e) in the
+# same run: messages/s of one book handing every result across a ring to a drainer thread
+# (cargo bench --bench market), and the book's instructions per message under callgrind
+# (examples/market_replay.rs, only its replay function collected). The old commit has no
+# market generator: its tree gets a copy of today's crates/ringbook/src/flow/market.rs
+# (which generates its flow by applying it to that tree's own book), the example and the
+# bench. Both builds print the flow's digest, which must match: same flow, both books.
+market() {
+  local old_commit=${OLD_COMMIT:-068669e} regimes="static normal swing-25 swing-40 flash-crash"
+  local old_tree="$out/old-tree" old_target
+  old_target=$(pwd)/target/old-$old_commit
+  git worktree remove --force "$old_tree" 2>/dev/null || git worktree prune
+  git worktree add --detach "$old_tree" "$old_commit" >&2
+  cp crates/ringbook/src/flow/market.rs "$old_tree/src/flow/market.rs"
+  printf '\nmod market;\npub use market::{MarketConfig, MarketGenerator, MarketRegime};\n' >> "$old_tree/src/flow/mod.rs"
+  mkdir -p "$old_tree/examples"
+  cp crates/ringbook/examples/market_replay.rs "$old_tree/examples/"
+  cp crates/ringbook/benches/market.rs "$old_tree/benches/"
+  # An empty [workspace]: the old single-crate tree is its own workspace wherever it is.
+  printf '\n[[bench]]\nname = "market"\nharness = false\n\n[workspace]\n' >> "$old_tree/Cargo.toml"
+  cargo build --release --quiet -p ringbook --example market_replay
+  (cd "$old_tree" && export CARGO_TARGET_DIR=$old_target &&
+    cargo build --release --quiet --example market_replay)
+  local orders=1000000 bench_args="--warm-up-time 1 --measurement-time 3"
+  [ -n "$quick" ] && orders=200000
+  for regime in $regimes; do
+    for tree in new old; do
+      local bin=target/release/examples/market_replay
+      [ $tree = old ] && bin=$old_target/release/examples/market_replay
+      run "market_cg_${tree}_$regime" valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+        --collect-atstart=no --toggle-collect='market_replay::replay' "$bin" "$regime" "$orders"
+    done
+  done
+  run market_bench_new cargo bench -p ringbook --bench market -- $bench_args
+  (out=$(cd "$out" && pwd) && cd "$old_tree" && export CARGO_TARGET_DIR=$old_target &&
+    run market_bench_old cargo bench --bench market -- $bench_args)
+  git worktree remove --force "$old_tree"
+  git worktree prune
+  market_table "$old_commit" "$orders" "$regimes" "$bench_args" > "$out/market.md"
+}
+
+# The market section of BENCHMARKS.md from the raw outputs: callgrind's Collected over the
+# messages, criterion's median throughput.
+market_table() { # old commit, orders, regimes, bench arguments
+  local old_commit=$1 orders=$2 regimes=$3 bench_args=$4
+  {
+    echo "## Market regimes: the book at $old_commit and now"
+    echo
+    echo "One book, the flow of \`MarketGenerator\` (seed 1, $orders new orders). Instructions per"
+    echo "message: \`valgrind --tool=callgrind --collect-atstart=no --toggle-collect='market_replay::replay'"
+    echo "target/release/examples/market_replay REGIME $orders\` (the book alone). Messages/s: \`cargo bench"
+    echo "--bench market -- $bench_args\` (the book handing every result across a ring to a drainer"
+    echo "thread), median. The old book runs today's generator, copied into its tree."
+    echo
+    echo "| regime | messages | instr/msg old | instr/msg new | new/old | M msg/s old | M msg/s new | new/old |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+    for regime in $regimes; do
+      local digest_old digest_new messages ins_old ins_new thr_old thr_new
+      digest_new=$(grep -o 'flow-digest [0-9a-f]*' "$out/market_cg_new_$regime.out")
+      digest_old=$(grep -o 'flow-digest [0-9a-f]*' "$out/market_cg_old_$regime.out")
+      if [ "$digest_new" != "$digest_old" ]; then
+        echo "market $regime: the two builds replayed different flows ($digest_old, $digest_new)" >&2
+        exit 1
+      fi
+      messages=$(grep -o 'messages [0-9]*' "$out/market_cg_new_$regime.out" | cut -d' ' -f2)
+      ins_new=$(grep -o 'Collected : [0-9]*' "$out/market_cg_new_$regime.err" | awk -v m="$messages" '{printf "%.1f", $3 / m}')
+      ins_old=$(grep -o 'Collected : [0-9]*' "$out/market_cg_old_$regime.err" | awk -v m="$messages" '{printf "%.1f", $3 / m}')
+      thr_new=$(market_throughput "$out/market_bench_new.out" "$regime")
+      thr_old=$(market_throughput "$out/market_bench_old.out" "$regime")
+      awk -v r="$regime" -v m="$messages" -v io="$ins_old" -v inew="$ins_new" -v to="$thr_old" -v tn="$thr_new" \
+        'BEGIN { printf "| %s | %d | %s | %s | %.2fx | %s | %s | %.2fx |\n", r, m, io, inew, inew / io, to, tn, tn / to }'
+    done
+    echo
+  }
+}
+
+# Criterion's median throughput of market/book+ring/REGIME, in M elements/s.
+market_throughput() {
+  awk -v name="market/book+ring/$2" '
+    index($0, name) == 1 { found = 1 }
+    found && /thrpt:/ {
+      sub(/.*thrpt: *\[/, ""); split($0, v, " ");
+      scale = v[4] ~ /^G/ ? 1000 : v[4] ~ /^K/ ? 0.001 : v[4] ~ /^M/ ? 1 : 0.000001;
+      printf "%.2f", v[3] * scale; exit
+    }' "$1"
+}
+
+if [ -n "${MARKET_ONLY:-}" ]; then
+  market
+  cat "$out/market.md"
+  exit 0
+fi
 
 cargo build --release --quiet
 if [ -z "$quick" ]; then
@@ -59,5 +154,7 @@ if ./target/release/ringbook bench --help | grep -q -- --journal-compare; then
   run journal ./target/release/ringbook bench --instruments 8 --orders "$orders" --repeat $((repeat * 2 - 1)) --journal-compare --json "$out/journal.json"
 fi
 
+market
 python3 scripts/bench-report.py "$out" > BENCHMARKS.md
+cat "$out/market.md" >> BENCHMARKS.md
 echo "wrote BENCHMARKS.md" >&2

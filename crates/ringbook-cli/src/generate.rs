@@ -1,14 +1,15 @@
 //! `ringbook gen`: write a seeded synthetic flow file.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 use std::collections::HashMap;
 
-use ringbook::Uuid;
 use ringbook::flow::{
-    FlowGenerator, GenConfig, with_instrument, write_flow_header, write_flow_line,
+    FlowGenerator, GenConfig, MarketConfig, MarketGenerator, MarketRegime, with_instrument,
+    write_flow_header, write_flow_line,
 };
+use ringbook::{Command, Uuid};
 
 use crate::{Failure, output};
 
@@ -26,8 +27,14 @@ pub(crate) struct GenArgs {
     #[arg(long, value_name = "PATH", conflicts_with = "instruments")]
     instruments_file: Option<PathBuf>,
     /// How many new orders (adds) to generate; cancels, modifies and the rest come on top.
-    #[arg(long, default_value_t = 100_000)]
-    orders: u64,
+    /// Default 100,000; with --market, 1,000,000 (about 2 M commands).
+    #[arg(long)]
+    orders: Option<u64>,
+    /// Write one instrument's market-shaped flow instead, in this regime: static, normal,
+    /// swing-25, swing-40 or flash-crash (see `MarketGenerator`). Its instrument is
+    /// 00000000-0000-4000-8000-000000033504. Not with --instruments or --instruments-file.
+    #[arg(long, value_name = "REGIME", conflicts_with_all = ["instruments", "instruments_file"])]
+    market: Option<MarketRegime>,
     /// Write the flow here instead of stdout.
     #[arg(long, short)]
     output: Option<PathBuf>,
@@ -37,6 +44,15 @@ pub(crate) struct GenArgs {
 const MAX_GEN_INSTRUMENTS: u32 = 1 << 20;
 
 pub(crate) fn run(args: GenArgs) -> Result<(), Failure> {
+    if let Some(regime) = args.market {
+        let config = MarketConfig {
+            seed: args.seed,
+            regime,
+            orders: args.orders.unwrap_or(MarketConfig::default().orders),
+            ..MarketConfig::default()
+        };
+        return write(args.output.as_deref(), MarketGenerator::new(config));
+    }
     let named = match &args.instruments_file {
         Some(path) => Some(crate::replay::instruments_of_file(path)?),
         None => None,
@@ -56,23 +72,22 @@ pub(crate) fn run(args: GenArgs) -> Result<(), Failure> {
             })?,
         None => args.instruments,
     };
-    let config = GenConfig::new(args.seed, instruments, args.orders);
+    let config = GenConfig::new(args.seed, instruments, args.orders.unwrap_or(100_000));
     let generator = FlowGenerator::new(config);
     let rename: Option<HashMap<Uuid, Uuid>> =
         named.map(|ids| generator.instruments().iter().copied().zip(ids).collect());
-    let mut out = output::open(args.output.as_deref())?;
-    let written = write_flow_header(&mut out).and_then(|()| {
-        generator.into_iter().try_for_each(|command| {
-            let command = match &rename {
-                Some(rename) => {
-                    let id = rename[&command.instrument_id()];
-                    with_instrument(command, id)
-                }
-                None => command,
-            };
-            write_flow_line(&mut out, &command)
-        })
+    let commands = generator.into_iter().map(|command| match &rename {
+        Some(rename) => with_instrument(command, rename[&command.instrument_id()]),
+        None => command,
     });
+    write(args.output.as_deref(), commands)
+}
+
+/// Writes a flow file of `commands` to `path` (stdout without one).
+fn write(path: Option<&Path>, mut commands: impl Iterator<Item = Command>) -> Result<(), Failure> {
+    let mut out = output::open(path)?;
+    let written = write_flow_header(&mut out)
+        .and_then(|()| commands.try_for_each(|command| write_flow_line(&mut out, &command)));
     match written.and_then(|()| out.flush()) {
         Ok(()) => Ok(()),
         Err(e) => output::write_failure("the flow", e),

@@ -4,7 +4,10 @@
 //! default mix: about 1.9 commands per add, 85 to 90% of resting orders cancelled, about
 //! 2,000 orders resting), generated up front; each iteration applies all of it to a fresh
 //! book. The naive reference book of the tests runs the same workload as the baseline.
-//! Throughput is in commands, so criterion reports commands per second.
+//! Then the five market regimes of issue 17 (`orderbook/market-REGIME`): each one's flow
+//! of `MarketGenerator` (seed 1, a million new orders, about 2 M commands), the book alone
+//! with its events folded into a counter. Throughput is in commands, so criterion reports
+//! commands per second.
 
 // criterion_group! and criterion_main! generate undocumented public items.
 #![allow(missing_docs)]
@@ -14,7 +17,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use ringbook::flow::{FlowGenerator, GenConfig};
+use ringbook::flow::{FlowGenerator, GenConfig, MarketConfig, MarketGenerator, MarketRegime};
 use ringbook::{Command, OrderBook, OrderbookResult, Uuid};
 
 use ringbook_testkit::reference::NaiveBook;
@@ -34,6 +37,17 @@ fn workload(commands: usize) -> (Uuid, Vec<Command>) {
     let flow: Vec<Command> = generator.take(commands).collect();
     assert_eq!(flow.len(), commands);
     (instrument, flow)
+}
+
+/// One instrument's market flow in `regime` (seed 1).
+fn market_workload(regime: MarketRegime, orders: u64) -> (Uuid, Vec<Command>) {
+    let config = MarketConfig {
+        seed: 1,
+        regime,
+        orders,
+        ..MarketConfig::default()
+    };
+    (config.instrument, MarketGenerator::new(config).collect())
 }
 
 /// A cheap fold of an event that the optimiser cannot see through.
@@ -106,6 +120,34 @@ fn book(c: &mut Criterion) {
             BatchSize::LargeInput,
         )
     });
+    // The five market regimes (issue 17): each regime's flow of MarketGenerator (seed 1,
+    // a million new orders, about 2 M commands; 5,000 orders as a test), the book alone.
+    let orders = if benching { 1_000_000 } else { 5_000 };
+    for regime in MarketRegime::ALL {
+        let (instrument, flow) = market_workload(regime, orders);
+        describe(instrument, &flow);
+        group.throughput(Throughput::Elements(flow.len() as u64));
+        group.bench_function(format!("orderbook/market-{regime}"), |b| {
+            b.iter_batched(
+                || OrderBook::new(instrument),
+                |mut book| {
+                    let mut events = 0u64;
+                    let mut acc = 0u64;
+                    let mut sink = |event: OrderbookResult| {
+                        events += 1;
+                        acc = acc.wrapping_add(fold(&event));
+                    };
+                    for command in &flow {
+                        book.apply(black_box(command), &mut sink);
+                    }
+                    black_box((events, acc));
+                    book
+                },
+                BatchSize::LargeInput,
+            )
+        });
+    }
+    group.throughput(Throughput::Elements(commands.len() as u64));
     // The naive book takes seconds per pass: give its 10 samples the time they need.
     group.measurement_time(Duration::from_secs(60));
     group.bench_function(format!("naive-reference/{size}-commands"), |b| {

@@ -1,5 +1,5 @@
 //! The benchmark workload: a generated flow whose order ids are renumbered so an event's
-//! order id says which command it answers.
+//! order id says which command it answers (a market flow's ids already are).
 
 use std::collections::HashMap;
 
@@ -8,7 +8,9 @@ use foldhash::fast::FixedState;
 use uuid::Uuid;
 
 use ringbook::Command;
-use ringbook::flow::{FlowGenerator, GenConfig, with_instrument};
+use ringbook::flow::{
+    FlowGenerator, GenConfig, MarketConfig, MarketGenerator, MarketRegime, with_instrument,
+};
 
 /// Commands to drive through an engine, with the bookkeeping latency needs.
 #[derive(Clone, Debug)]
@@ -46,6 +48,38 @@ impl Workload {
     pub fn generate_on(seed: u64, instruments: &[Uuid], orders: u64) -> Workload {
         let count = u32::try_from(instruments.len()).expect("more than u32::MAX instruments");
         Workload::generate_with(seed, count, orders, Some(instruments))
+    }
+
+    /// One instrument's market flow ([`MarketGenerator`]) of `orders` new orders in
+    /// `regime`. Its order ids are already dense (`n` for the `n`-th add), as
+    /// [`Workload::add_index`] wants them; cancels and modifies of gone orders name adds
+    /// of the flow too.
+    ///
+    /// # Panics
+    ///
+    /// Panics with more than `u32::MAX` commands.
+    pub fn market(seed: u64, regime: MarketRegime, orders: u64) -> Workload {
+        let config = MarketConfig {
+            seed,
+            regime,
+            orders,
+            ..MarketConfig::default()
+        };
+        let mut commands = Vec::with_capacity(orders as usize * 2);
+        let mut add_command = Vec::with_capacity(orders as usize);
+        for command in MarketGenerator::new(config) {
+            let index = u32::try_from(commands.len()).expect("more than u32::MAX commands");
+            if let Command::Add(order) = &command {
+                add_command.push(index);
+                debug_assert_eq!(order.order_id.as_u128(), add_command.len() as u128);
+            }
+            commands.push(command);
+        }
+        Workload {
+            instruments: vec![config.instrument],
+            commands,
+            add_command,
+        }
     }
 
     fn generate_with(seed: u64, instruments: u32, orders: u64, ids: Option<&[Uuid]>) -> Workload {
@@ -155,6 +189,34 @@ mod tests {
                 .unwrap();
             assert_eq!(b.instrument_id(), ids[n]);
             assert_eq!(&with_instrument(*b, a.instrument_id()), a);
+        }
+    }
+
+    #[test]
+    fn a_market_workload_points_back_at_its_adds() {
+        for regime in MarketRegime::ALL {
+            let w = Workload::market(4, regime, 3_000);
+            assert_eq!(w.add_command.len(), 3_000);
+            assert_eq!(w.instruments, vec![ringbook::flow::MARKET_INSTRUMENT]);
+            for (n, &index) in w.add_command.iter().enumerate() {
+                let Command::Add(order) = w.commands[index as usize] else {
+                    panic!("{regime}: add {n} points at a non-add");
+                };
+                assert_eq!(w.add_index(&order.order_id), Some(n));
+            }
+            let expected: Vec<Command> = MarketGenerator::new(MarketConfig {
+                seed: 4,
+                regime,
+                orders: 3_000,
+                ..MarketConfig::default()
+            })
+            .collect();
+            assert_eq!(w.commands, expected, "{regime}: the flow unchanged");
+            for c in &w.commands {
+                if let Command::Cancel { order_id, .. } | Command::Modify { order_id, .. } = c {
+                    assert!(w.add_index(order_id).is_some(), "{regime}: {c:?}");
+                }
+            }
         }
     }
 

@@ -14,6 +14,7 @@ use clap::Args;
 use clap::builder::RangedU64ValueParser;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use ringbook::JournalOptions;
+use ringbook::flow::MarketRegime;
 use ringbook::journal::{JournalConfig, SyncPolicy};
 use ringbook_bench::harness::{
     EngineKind, MAX_INSTRUMENTS, MAX_ORDERS, MAX_RATE, RunOptions, RunReport, Workload,
@@ -49,6 +50,11 @@ pub(crate) struct BenchArgs {
     /// workload's commands (about 1.9 per order), so something is measured.
     #[arg(long, default_value_t = 50_000, value_name = "N")]
     warmup: usize,
+    /// Run one instrument's market-shaped flow instead, in this regime: static, normal,
+    /// swing-25, swing-40 or flash-crash (--orders new orders, about two commands each).
+    /// Not with --instruments or --instruments-file.
+    #[arg(long, value_name = "REGIME", conflicts_with_all = ["instruments", "instruments_file"])]
+    market: Option<MarketRegime>,
     /// Seed of the generated workload.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -269,6 +275,9 @@ pub(crate) fn run_bench(mut args: BenchArgs, engine: &EngineArgs) -> Result<(), 
         }
         None => None,
     };
+    if args.market.is_some() {
+        args.instruments = 1;
+    }
     // The flags' parsers check these too; the library's checks are the rule.
     check_workload(args.instruments, args.orders).map_err(|e| {
         let from = args.instruments_file.as_ref();
@@ -301,12 +310,16 @@ pub(crate) fn run_bench(mut args: BenchArgs, engine: &EngineArgs) -> Result<(), 
         return Err(unavailable(format!("--sender-core {core}")));
     }
     let generating = Instant::now();
-    let workload = match &named {
-        Some(ids) => Workload::generate_on(args.seed, ids, args.orders),
-        None => Workload::generate(args.seed, args.instruments, args.orders),
+    let workload = match (&named, args.market) {
+        (_, Some(regime)) => Workload::market(args.seed, regime, args.orders),
+        (Some(ids), None) => Workload::generate_on(args.seed, ids, args.orders),
+        (None, None) => Workload::generate(args.seed, args.instruments, args.orders),
     };
+    let shape = args
+        .market
+        .map_or(String::new(), |regime| format!(" (market regime {regime})"));
     eprintln!(
-        "workload: {} commands ({} orders) on {} instruments, seed {}, generated in {:.2} s",
+        "workload{shape}: {} commands ({} orders) on {} instruments, seed {}, generated in {:.2} s",
         workload.commands.len(),
         args.orders,
         workload.instruments.len(),

@@ -4,6 +4,7 @@
 //! - [`write_flow_header`] and [`write_flow_line`] write one.
 //! - [`JsonlWriter`] writes an event stream (JSON Lines) with exact integers.
 //! - [`FlowGenerator`] makes a seeded, realistic synthetic flow.
+//! - [`MarketGenerator`] makes one instrument's market-shaped flow in a [`MarketRegime`].
 //! - [`read_instruments`] and [`read_instruments_file`] read an instruments file (one id
 //!   per line, optionally `id,symbol`).
 
@@ -11,6 +12,7 @@ mod csv;
 mod gen_config;
 mod generator;
 mod instruments;
+mod market;
 
 mod jsonl;
 mod quote;
@@ -26,4 +28,8 @@ pub use instruments::{
 };
 
 pub use jsonl::JsonlWriter;
+pub use market::{
+    MARKET_INSTRUMENT, MarketConfig, MarketGenerator, MarketRegime, MarketStats,
+    ParseMarketRegimeError, START_MID,
+};
 pub use quote::{QUOTE_LIMIT, quoted};
