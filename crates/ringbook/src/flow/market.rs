@@ -9,6 +9,7 @@ use std::str::FromStr;
 
 use uuid::Uuid;
 
+use super::rng::Rng;
 use crate::book::OrderBook;
 use crate::command::Command;
 use crate::types::{Order, OrderKind, Price, Qty, Side};
@@ -620,51 +621,7 @@ fn depth_weight(d: f64) -> f64 {
     (d + 1.0).powf(-ALPHA) * (1.0 + HUMP_AMPLITUDE * hump)
 }
 
-/// xoshiro256** seeded through splitmix64.
-#[derive(Clone, Debug)]
-struct Rng {
-    s: [u64; 4],
-}
-
 impl Rng {
-    fn new(seed: u64) -> Rng {
-        let mut state = seed;
-        Rng {
-            s: std::array::from_fn(|_| {
-                state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-                let mut z = state;
-                z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-                z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-                z ^ (z >> 31)
-            }),
-        }
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        let s = &mut self.s;
-        let result = s[1].wrapping_mul(5).rotate_left(7).wrapping_mul(9);
-        let t = s[1] << 17;
-        s[2] ^= s[0];
-        s[3] ^= s[1];
-        s[1] ^= s[2];
-        s[0] ^= s[3];
-        s[2] ^= t;
-        s[3] = s[3].rotate_left(45);
-        result
-    }
-
-    /// Uniform in `0..n` (Lemire's multiply-and-reject). `n` must be > 0.
-    fn below(&mut self, n: u64) -> u64 {
-        let mut m = u128::from(self.next_u64()) * u128::from(n);
-        if (m as u64) < n {
-            let threshold = n.wrapping_neg() % n;
-            while (m as u64) < threshold {
-                m = u128::from(self.next_u64()) * u128::from(n);
-            }
-        }
-        (m >> 64) as u64
-    }
-
     /// Uniform in `[0, 1)`.
     fn unit(&mut self) -> f64 {
         (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64

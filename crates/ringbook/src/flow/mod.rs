@@ -16,6 +16,7 @@ mod market;
 
 mod jsonl;
 mod quote;
+mod rng;
 
 pub use csv::{
     FLOW_HEADER, FlowError, FlowReader, UTF8_BOM, parse_id, write_flow_header, write_flow_line,
