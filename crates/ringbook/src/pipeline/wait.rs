@@ -28,6 +28,15 @@ use crate::sync::{AtomicBool, AtomicU64, AtomicUsize, Condvar, Mutex, Thread, fe
 /// consumer wakes the sleeper when it frees room.
 pub(crate) const ROOM_PAUSE: Duration = Duration::from_millis(1);
 
+/// Sleeps in a row after which an idle thread's pause doubles (spin-yield-sleep).
+const SLEEPS_PER_DOUBLING: u32 = 16;
+
+/// The longest pause of a thread that has stayed idle (spin-yield-sleep): work wakes a
+/// sleeping thread through its bell at once, so the pause is only a safety net, and an
+/// idle engine need not wake 1,000 times a second per thread. From 1 ms it is reached
+/// after about a second without work.
+const IDLE_PAUSE: Duration = Duration::from_millis(64);
+
 /// How pipeline threads (sequencer, book consumers, event manager) wait for work.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum WaitStrategy {
@@ -41,7 +50,9 @@ pub enum WaitStrategy {
         spins: u32,
         /// Idle rounds spent yielding before the first sleep.
         yields: u32,
-        /// The longest pause once sleeping.
+        /// The pause once sleeping. A thread that stays idle lets it grow, doubling every
+        /// 16 sleeps, to at most 64 ms (or this, if longer); work wakes it through its
+        /// bell at once whatever the pause.
         max_sleep: Duration,
     },
     /// Sleep whenever idle, for at most this long (woken early when work is published).
@@ -138,7 +149,13 @@ impl Idler {
                 } else if self.rounds <= spins.saturating_add(yields) {
                     Round::Yield
                 } else {
-                    Round::Sleep(max_sleep)
+                    let sleeps = self.rounds - spins.saturating_add(yields) - 1;
+                    let doublings = (sleeps / SLEEPS_PER_DOUBLING).min(16);
+                    Round::Sleep(
+                        max_sleep
+                            .saturating_mul(1 << doublings)
+                            .min(IDLE_PAUSE.max(max_sleep)),
+                    )
                 }
             }
             WaitStrategy::Sleep(pause) => Round::Sleep(pause),
@@ -301,6 +318,41 @@ mod tests {
             Ok(WaitStrategy::Sleep(WaitStrategy::DEFAULT_SLEEP))
         );
         assert!("fast".parse::<WaitStrategy>().is_err());
+    }
+
+    /// An idle thread's pause doubles every 16 sleeps up to 64 ms, so an idle engine
+    /// hardly wakes; work resets it to the strategy's pause.
+    #[test]
+    fn an_idle_threads_pause_grows_to_the_idle_cap_and_work_resets_it() {
+        let mut idler = WaitStrategy::default().idler();
+        let pauses: Vec<Duration> = (0..20 + 16 * 8)
+            .filter_map(|_| match idler.next_round() {
+                Round::Sleep(pause) => Some(pause),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(pauses.len(), 16 * 8, "16 spins and 4 yields come first");
+        let ms = Duration::from_millis;
+        assert_eq!(pauses[0], ms(1));
+        assert_eq!(pauses[15], ms(1));
+        assert_eq!(pauses[16], ms(2));
+        assert_eq!(pauses[16 * 6], ms(64));
+        assert_eq!(*pauses.last().unwrap(), IDLE_PAUSE, "capped");
+        idler.reset();
+        let first_sleep = (0..21).map(|_| idler.next_round()).last();
+        assert!(matches!(first_sleep, Some(Round::Sleep(p)) if p == ms(1)));
+        // A strategy whose own pause is longer keeps it.
+        let mut slow = WaitStrategy::SpinYieldSleep {
+            spins: 0,
+            yields: 0,
+            max_sleep: Duration::from_millis(500),
+        }
+        .idler();
+        for _ in 0..200 {
+            assert!(
+                matches!(slow.next_round(), Round::Sleep(p) if p == Duration::from_millis(500))
+            );
+        }
     }
 
     #[test]

@@ -1,0 +1,37 @@
+//! What an idle engine costs: starts a manager over 8 instruments with the default
+//! configuration, sends nothing, and prints the process's CPU time over 5 seconds (after
+//! a second to settle) as a share of one core. Linux only (it reads `/proc/self/stat`).
+//!
+//! Run it with `cargo run --release --example idle_cpu`.
+
+use std::time::Duration;
+
+use ringbook::{OrderbookManagerError, OrderbookManagerService, OrderbookManagerServiceImpl, Uuid};
+
+/// This process's user and system CPU time in clock ticks (`/proc/self/stat` fields 14
+/// and 15; 100 ticks a second on Linux).
+fn cpu_ticks() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The command name (field 2) is in parentheses and may hold spaces: split after it.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let user: u64 = fields.get(11)?.parse().ok()?;
+    let system: u64 = fields.get(12)?.parse().ok()?;
+    Some(user + system)
+}
+
+fn main() -> Result<(), OrderbookManagerError> {
+    let manager = OrderbookManagerServiceImpl::new((1..=8).map(Uuid::from_u128));
+    manager.start()?;
+    std::thread::sleep(Duration::from_secs(1));
+    let Some(before) = cpu_ticks() else {
+        eprintln!("cannot read /proc/self/stat: this example needs Linux");
+        return manager.stop();
+    };
+    std::thread::sleep(Duration::from_secs(5));
+    let used_ms = (cpu_ticks().unwrap_or(before) - before) * 10;
+    println!(
+        "idle engine: {used_ms} ms of CPU over 5 s, {:.2}% of a core (10 ms resolution)",
+        used_ms as f64 / 50.0
+    );
+    manager.stop()
+}
