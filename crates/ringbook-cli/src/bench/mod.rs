@@ -5,6 +5,7 @@
 mod hgrm;
 mod plot;
 mod report;
+mod sweep;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -96,6 +97,21 @@ pub(crate) struct BenchArgs {
     /// isolation), for a like-for-like comparison.
     #[arg(long, value_name = "LIST|os", value_parser = parse_baseline_cores)]
     baseline_cores: Option<BaselineCores>,
+    /// The latency-throughput curve: find the baseline's closed-loop capacity (the median
+    /// of --repeat runs), then run both engines open loop (isolated as with --rate) at
+    /// these percentages of it, --repeat times each, and print each engine's median
+    /// percentiles by rate. Default 10,25,50,75,90; each above 0 and at most 100, at most
+    /// 10 of them. Needs --baseline; not with --rate, --journal-compare, --plot or
+    /// --hgrm-dir.
+    #[arg(long, value_name = "PERCENTS", num_args = 0..=1,
+          default_missing_value = sweep::DEFAULT_FRACTIONS, value_parser = sweep::fractions_arg,
+          requires = "baseline",
+          conflicts_with_all = ["rate", "journal_compare", "plot", "hgrm_dir"])]
+    sweep: Option<sweep::Fractions>,
+    /// Write the sweep's latency-throughput curve here as an SVG (x: offered rate, y:
+    /// latency on a log scale, a line per engine and percentile: p50, p99, p99.9).
+    #[arg(long, value_name = "PATH", requires = "sweep")]
+    sweep_plot: Option<PathBuf>,
 }
 
 /// The most runs per engine `--repeat` takes.
@@ -132,10 +148,11 @@ fn parse_baseline_cores(text: &str) -> Result<BaselineCores, String> {
 fn placement(
     args: &BenchArgs,
     cores: Option<&Vec<usize>>,
+    open_loop: bool,
 ) -> (Option<usize>, Option<Vec<usize>>, Vec<usize>) {
     let available = ringbook::available_cores();
     let engine = cores.cloned();
-    let auto = !args.no_isolate && args.rate.is_some() && available.len() >= 2;
+    let auto = !args.no_isolate && open_loop && available.len() >= 2;
     let sender = args.sender_core.or_else(|| {
         auto.then(|| {
             available
@@ -266,6 +283,25 @@ impl Drop for Scratch {
     }
 }
 
+/// Runs `kind` once on `workload` (`round` names its scratch journal), with a progress
+/// bar labelled `label`.
+fn measure(
+    workload: &Workload,
+    kind: &EngineKind,
+    options: &RunOptions,
+    label: &str,
+    round: usize,
+) -> Result<RunReport, Failure> {
+    let mut progress = Progress::new(label, workload.commands.len() as u64);
+    let scratch = Scratch::for_engine(kind, round)?;
+    let kind = scratch.engine(kind);
+    let report = run(workload, &kind, options, &mut |sent| progress.update(sent))
+        .map_err(|e| Failure::other(format!("{label}: {e}")))?;
+    progress.finish();
+    drop(scratch);
+    Ok(report)
+}
+
 pub(crate) fn run_bench(mut args: BenchArgs, engine: &EngineArgs) -> Result<(), Failure> {
     let named = match &args.instruments_file {
         Some(path) => {
@@ -291,7 +327,11 @@ pub(crate) fn run_bench(mut args: BenchArgs, engine: &EngineArgs) -> Result<(), 
         .check(usize::MAX)
         .map_err(|e| Failure::other(format!("--{e}")))?;
     let mut config = engine.config();
-    let (sender_core, engine_cores, baseline_cores) = placement(&args, config.cores.as_ref());
+    let open_loop = args.rate.is_some() || args.sweep.is_some();
+    let (sender_core, engine_cores, baseline_cores) =
+        placement(&args, config.cores.as_ref(), open_loop);
+    // A sweep's capacity runs are closed loop, placed as a closed-loop run would be.
+    let (closed_sender, _, closed_baseline) = placement(&args, config.cores.as_ref(), false);
     config.cores = engine_cores;
     config
         .validate(args.instruments as usize)
@@ -303,7 +343,8 @@ pub(crate) fn run_bench(mut args: BenchArgs, engine: &EngineArgs) -> Result<(), 
             "{what} is not available to this process (allowed: {available:?})"
         ))
     };
-    if let Some(core) = baseline_cores.iter().find(|c| !available.contains(c)) {
+    let all_baseline = baseline_cores.iter().chain(&closed_baseline);
+    if let Some(core) = all_baseline.into_iter().find(|c| !available.contains(c)) {
         return Err(unavailable(format!("--baseline-cores: core {core}")));
     }
     if let Some(core) = sender_core.filter(|c| !available.contains(c)) {
@@ -347,26 +388,6 @@ pub(crate) fn run_bench(mut args: BenchArgs, engine: &EngineArgs) -> Result<(), 
     if args.baseline {
         engines.push(EngineKind::Baseline);
     }
-    let mut runs: Vec<RunReport> = Vec::new();
-    for round in 0..args.repeat {
-        for kind in &engines {
-            let label = if args.repeat > 1 {
-                format!("{} #{}", kind.name(), round + 1)
-            } else {
-                kind.name().to_string()
-            };
-            let mut progress = Progress::new(&label, workload.commands.len() as u64);
-            let scratch = Scratch::for_engine(kind, round)?;
-            let kind = scratch.engine(kind);
-            let report = run(&workload, &kind, &options, &mut |sent| {
-                progress.update(sent)
-            })
-            .map_err(|e| Failure::other(format!("{label}: {e}")))?;
-            progress.finish();
-            drop(scratch);
-            runs.push(report);
-        }
-    }
     let setup = report::Setup {
         instruments: workload.instruments.len(),
         commands: workload.commands.len(),
@@ -379,7 +400,71 @@ pub(crate) fn run_bench(mut args: BenchArgs, engine: &EngineArgs) -> Result<(), 
         baseline_cores: args.baseline.then(|| options.baseline_cores.clone()),
         sender_core,
         seed: args.seed,
+        sweep: args.sweep.is_some(),
     };
+    if let Some(fractions) = &args.sweep {
+        let capacity_placement = match (closed_sender, closed_baseline.as_slice()) {
+            (None, []) => "nothing pinned".to_string(),
+            (sender, cores) => format!(
+                "baseline cores {}, sender core {}",
+                if cores.is_empty() {
+                    "left to the OS".to_string()
+                } else {
+                    format!("{cores:?}")
+                },
+                sender.map_or("not pinned".to_string(), |c| c.to_string())
+            ),
+        };
+        let header = format!(
+            "{}capacity runs: the baseline closed loop, {capacity_placement}; the sweep's runs: open loop, placed as above\n",
+            report::header(&setup)
+        );
+        let closed = options
+            .clone()
+            .with_sender_core(closed_sender)
+            .with_baseline_cores(closed_baseline);
+        let mut round = 0;
+        let mut measure = |kind: &EngineKind, options: &RunOptions, label: String| {
+            round += 1;
+            measure(&workload, kind, options, &label, round)
+        };
+        let result = sweep::run(
+            fractions,
+            args.repeat,
+            &engines,
+            &closed,
+            &options,
+            &mut measure,
+        )?;
+        print!("{}", sweep::table(&header, &result, args.repeat));
+        if let Some(path) = &args.json {
+            std::fs::write(
+                path,
+                report::json_with(&setup, &[], Some(&sweep::json(&result))),
+            )
+            .map_err(|e| Failure::other(format!("cannot write {}: {e}", path.display())))?;
+        }
+        if let Some(path) = &args.sweep_plot {
+            let title = format!(
+                "ringbook bench: latency by offered rate, {} instruments",
+                setup.instruments
+            );
+            std::fs::write(path, sweep::plot(&title, &result))
+                .map_err(|e| Failure::other(format!("cannot write {}: {e}", path.display())))?;
+        }
+        return Ok(());
+    }
+    let mut runs: Vec<RunReport> = Vec::new();
+    for round in 0..args.repeat {
+        for kind in &engines {
+            let label = if args.repeat > 1 {
+                format!("{} #{}", kind.name(), round + 1)
+            } else {
+                kind.name().to_string()
+            };
+            runs.push(measure(&workload, kind, &options, &label, round)?);
+        }
+    }
     print!("{}", report::table(&setup, &runs));
     if let Some(hint) = pinning_hint(&args, config.cores.as_ref(), &available) {
         eprintln!("{hint}");

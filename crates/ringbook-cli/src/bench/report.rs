@@ -18,12 +18,15 @@ pub(crate) struct Setup {
     pub(crate) baseline_cores: Option<Vec<usize>>,
     pub(crate) sender_core: Option<usize>,
     pub(crate) seed: u64,
+    /// A `--sweep`: open loop at several rates.
+    pub(crate) sweep: bool,
 }
 
 impl Setup {
-    /// `closed loop` or `open loop at R commands/s`.
+    /// `closed loop`, `open loop at R commands/s` or `open-loop sweep`.
     pub(crate) fn load(&self) -> String {
         match self.rate {
+            None if self.sweep => "open-loop sweep".into(),
             None => "closed loop".into(),
             Some(r) => format!("open loop at {} commands/s", si(r)),
         }
@@ -40,7 +43,7 @@ const PERCENTILES: [(&str, f64); 5] = [
 ];
 
 /// `1.23 M`, `456 k`.
-fn si(value: f64) -> String {
+pub(crate) fn si(value: f64) -> String {
     if value >= 1e6 {
         format!("{:.2} M", value / 1e6)
     } else if value >= 1e3 {
@@ -51,7 +54,7 @@ fn si(value: f64) -> String {
 }
 
 /// A latency in ns as `850 ns`, `12.3 us`, `4.56 ms`.
-fn latency(ns: u64) -> String {
+pub(crate) fn latency(ns: u64) -> String {
     let ns = ns as f64;
     if ns >= 1e6 {
         format!("{:.2} ms", ns / 1e6)
@@ -62,7 +65,9 @@ fn latency(ns: u64) -> String {
     }
 }
 
-fn median(mut values: Vec<f64>) -> f64 {
+/// The median of `values` (the mean of the middle two for an even count); `values` must
+/// not be empty.
+pub(crate) fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
     let n = values.len();
     if n % 2 == 1 {
@@ -72,8 +77,8 @@ fn median(mut values: Vec<f64>) -> f64 {
     }
 }
 
-/// The stdout table: one row per run, then the ratios against the baseline.
-pub(crate) fn table(setup: &Setup, runs: &[RunReport]) -> String {
+/// The table's first line: the workload, the load and where the threads run.
+pub(crate) fn header(setup: &Setup) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -102,6 +107,12 @@ pub(crate) fn table(setup: &Setup, runs: &[RunReport]) -> String {
                 _ => String::new(),
             }
     );
+    out
+}
+
+/// The stdout table: one row per run, then the ratios against the baseline.
+pub(crate) fn table(setup: &Setup, runs: &[RunReport]) -> String {
+    let mut out = header(setup);
     let _ = writeln!(
         out,
         "latency: each new order, from its intended send time to its first event at the event manager"
@@ -291,10 +302,16 @@ fn cpu_table(runs: &[RunReport], open_loop: bool) -> String {
 /// The JSON summary: `{"runs": [{"engine", "orders", "throughput_per_s", "p50_ns", ...}]}`
 /// plus the setup.
 pub(crate) fn json(setup: &Setup, runs: &[RunReport]) -> String {
+    json_with(setup, runs, None)
+}
+
+/// [`json`], with `"sweep": SWEEP` after the runs when given (and no `"runs"` then if
+/// there are none: a sweep's figures are its own).
+pub(crate) fn json_with(setup: &Setup, runs: &[RunReport], sweep: Option<&str>) -> String {
     let mut out = String::from("{\n");
-    let _ = writeln!(
+    let _ = write!(
         out,
-        "  \"setup\": {{\"instruments\": {}, \"commands\": {}, \"orders\": {}, \"warmup\": {}, \"rate\": {}, \"consumers\": {}, \"wait\": \"{}\", \"cores\": {}, \"baseline_cores\": {}, \"sender_core\": {}, \"seed\": {}}},",
+        "  \"setup\": {{\"instruments\": {}, \"commands\": {}, \"orders\": {}, \"warmup\": {}, \"rate\": {}, \"consumers\": {}, \"wait\": \"{}\", \"cores\": {}, \"baseline_cores\": {}, \"sender_core\": {}, \"seed\": {}}}",
         setup.instruments,
         setup.commands,
         setup.orders,
@@ -315,31 +332,37 @@ pub(crate) fn json(setup: &Setup, runs: &[RunReport]) -> String {
             .map_or("null".to_string(), |c| c.to_string()),
         setup.seed
     );
-    out.push_str("  \"runs\": [\n");
-    for (i, r) in runs.iter().enumerate() {
-        let h = &r.histogram;
-        let _ = write!(
-            out,
-            "    {{\"engine\": \"{}\", \"orders\": {}, \"commands\": {}, \"elapsed_s\": {:.6}, \"throughput_per_s\": {:.1}, \"mean_ns\": {:.1}, \"p50_ns\": {}, \"p90_ns\": {}, \"p99_ns\": {}, \"p999_ns\": {}, \"p9999_ns\": {}, \"max_ns\": {}, \"cpu_ns_per_command\": {{{}}}, \"scheduled_in_per_1000_commands\": {{{}}}, \"waiting_for_cpu_ns_per_command\": {{{}}}, \"full_ring_waits\": {}}}",
-            r.engine,
-            r.orders,
-            r.commands,
-            r.elapsed.as_secs_f64(),
-            r.throughput_per_s,
-            h.mean(),
-            h.value_at_quantile(0.5),
-            h.value_at_quantile(0.9),
-            h.value_at_quantile(0.99),
-            h.value_at_quantile(0.999),
-            h.value_at_quantile(0.9999),
-            h.max(),
-            stage_map(r, cpu_ns, 1),
-            stage_map(r, scheduled_per_1000, 2),
-            stage_map(r, waiting_ns, 1),
-            backpressure_json(r),
-        );
-        out.push_str(if i + 1 < runs.len() { ",\n" } else { "\n" });
+    if !(runs.is_empty() && sweep.is_some()) {
+        out.push_str(",\n  \"runs\": [\n");
+        for (i, r) in runs.iter().enumerate() {
+            let h = &r.histogram;
+            let _ = write!(
+                out,
+                "    {{\"engine\": \"{}\", \"orders\": {}, \"commands\": {}, \"elapsed_s\": {:.6}, \"throughput_per_s\": {:.1}, \"mean_ns\": {:.1}, \"p50_ns\": {}, \"p90_ns\": {}, \"p99_ns\": {}, \"p999_ns\": {}, \"p9999_ns\": {}, \"max_ns\": {}, \"cpu_ns_per_command\": {{{}}}, \"scheduled_in_per_1000_commands\": {{{}}}, \"waiting_for_cpu_ns_per_command\": {{{}}}, \"full_ring_waits\": {}}}",
+                r.engine,
+                r.orders,
+                r.commands,
+                r.elapsed.as_secs_f64(),
+                r.throughput_per_s,
+                h.mean(),
+                h.value_at_quantile(0.5),
+                h.value_at_quantile(0.9),
+                h.value_at_quantile(0.99),
+                h.value_at_quantile(0.999),
+                h.value_at_quantile(0.9999),
+                h.max(),
+                stage_map(r, cpu_ns, 1),
+                stage_map(r, scheduled_per_1000, 2),
+                stage_map(r, waiting_ns, 1),
+                backpressure_json(r),
+            );
+            out.push_str(if i + 1 < runs.len() { ",\n" } else { "\n" });
+        }
+        out.push_str("  ]");
     }
-    out.push_str("  ]\n}\n");
+    if let Some(sweep) = sweep {
+        let _ = write!(out, ",\n  \"sweep\": {sweep}");
+    }
+    out.push_str("\n}\n");
     out
 }
