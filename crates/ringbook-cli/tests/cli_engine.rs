@@ -725,3 +725,115 @@ fn gen_and_bench_trade_the_instruments_of_a_file() {
     }
     fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn bench_sweep_prints_both_engines_by_rate_and_writes_its_curve_and_json() {
+    let dir = scratch("sweep");
+    let json = dir.join("sweep.json");
+    let plot = dir.join("sweep.svg");
+    let output = ringbook(&[
+        "bench",
+        "--orders",
+        "20000",
+        "--warmup",
+        "2000",
+        "--baseline",
+        "--sweep",
+        "60,20",
+        "--repeat",
+        "1",
+        "--json",
+        json.to_str().unwrap(),
+        "--sweep-plot",
+        plot.to_str().unwrap(),
+    ]);
+    let table = String::from_utf8(output.stdout).unwrap();
+    assert!(table.contains("open-loop sweep"), "{table}");
+    for column in ["achieved/s", "p50", "p90", "p99", "p99.9", "max"] {
+        assert!(table.contains(column), "{column}: {table}");
+    }
+    // A row per rate and engine, the rates ascending, then the ratios per rate.
+    let rows: Vec<(&str, &str)> = table
+        .lines()
+        .filter_map(|l| {
+            let words: Vec<&str> = l.split_whitespace().collect();
+            let at = words.iter().position(|w| w.ends_with('%'))?;
+            let engine = *words.get(at + 1)?;
+            ["ringbook", "baseline"]
+                .contains(&engine)
+                .then_some((words[at], engine))
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("20%", "ringbook"),
+            ("20%", "baseline"),
+            ("60%", "ringbook"),
+            ("60%", "baseline")
+        ],
+        "{table}"
+    );
+    let ratios: Vec<&str> = table
+        .lines()
+        .filter(|l| l.contains("p99 ") && l.contains("x, p99.9 ") && l.ends_with('x'))
+        .collect();
+    assert_eq!(ratios.len(), 2, "{table}");
+
+    let summary: Value = serde_json::from_str(&fs::read_to_string(&json).unwrap()).unwrap();
+    let sweep = &summary["sweep"];
+    let capacity = sweep["capacity_per_s"].as_f64().unwrap();
+    assert!(capacity > 0.0, "{sweep}");
+    assert_eq!(sweep["capacity_runs_per_s"].as_array().unwrap().len(), 1);
+    let points = sweep["points"].as_array().unwrap();
+    assert_eq!(points.len(), 2);
+    for (point, percent) in points.iter().zip([20.0, 60.0]) {
+        assert_eq!(point["percent"].as_f64(), Some(percent));
+        let rate = point["rate_per_s"].as_f64().unwrap();
+        assert!((rate - capacity * percent / 100.0).abs() < 1.0, "{point}");
+        for engine in ["ringbook", "baseline"] {
+            let figures = &point["engines"][engine];
+            assert_eq!(figures["runs"], 1, "{point}");
+            assert!(figures["throughput_per_s"].as_f64().unwrap() > 0.0);
+            let keys = ["p50_ns", "p90_ns", "p99_ns", "p999_ns", "max_ns"];
+            let values: Vec<f64> = keys.iter().map(|k| figures[k].as_f64().unwrap()).collect();
+            assert!(values[0] > 0.0, "{engine}: {values:?}");
+            assert!(
+                values.windows(2).all(|w| w[0] <= w[1]),
+                "{engine}: {values:?}"
+            );
+        }
+        assert!(point["ringbook_over_baseline"]["p99"].as_f64().unwrap() > 0.0);
+    }
+
+    let svg = fs::read_to_string(&plot).unwrap();
+    assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+    assert_eq!(svg.matches("<polyline").count(), 6, "{svg}");
+    for engine in ["ringbook", "baseline"] {
+        for percentile in ["p50", "p99", "p99.9"] {
+            let legend = format!(">{engine} {percentile}</text>");
+            assert!(svg.contains(&legend), "{legend}");
+        }
+    }
+    assert!(svg.contains("offered rate (commands/s)") && svg.contains("latency (log scale)"));
+    fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn bench_sweep_refuses_bad_fractions_naming_the_token() {
+    for (list, expected) in [
+        ("10,abc", "`abc` (item 2) is not a number"),
+        ("50,0", "`0` (item 2) is out of range"),
+        ("100.5", "`100.5` (item 1) is out of range"),
+        ("-10", "`-10` (item 1) is out of range"),
+        ("10,20,10", "`10` (item 3) is given twice"),
+        ("1,2,3,4,5,6,7,8,9,10,11", "11 fractions given, at most 10"),
+    ] {
+        let stderr = refused(&["bench", "--baseline", &format!("--sweep={list}")]);
+        assert!(stderr.contains(expected), "{list}: {stderr}");
+    }
+    let stderr = refused(&["bench", "--sweep"]);
+    assert!(stderr.contains("--baseline"), "{stderr}");
+    let stderr = refused(&["bench", "--baseline", "--sweep", "--rate", "1000"]);
+    assert!(stderr.contains("cannot be used with"), "{stderr}");
+}
