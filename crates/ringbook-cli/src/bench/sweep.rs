@@ -241,7 +241,12 @@ pub(crate) fn run(
     })
 }
 
-/// The stdout table: a row per rate and engine, then the ratios per rate.
+/// An engine that achieves less than this share of the offered rate did not keep up: its
+/// row is marked.
+const SATURATED: f64 = 0.95;
+
+/// The stdout table: a row per rate and engine (`*` after an engine that did not keep up),
+/// then the ratios per rate.
 pub(crate) fn table(header: &str, sweep: &Sweep, repeat: usize) -> String {
     let mut out = String::new();
     out.push_str(header);
@@ -263,21 +268,31 @@ pub(crate) fn table(header: &str, sweep: &Sweep, repeat: usize) -> String {
         let _ = write!(out, " {label:>10}");
     }
     out.push('\n');
+    let mut saturated = false;
     for point in &sweep.points {
         for s in &point.engines {
+            let behind = s.throughput_per_s < point.rate * SATURATED;
+            saturated |= behind;
             let _ = write!(
                 out,
                 "{:>14} {:>5} {:<10} {:>14}",
                 si(point.rate),
                 format!("{}%", point.percent),
                 s.engine,
-                si(s.throughput_per_s)
+                si(s.throughput_per_s) + if behind { " *" } else { "  " }
             );
             for ns in s.latency_ns {
                 let _ = write!(out, " {:>10}", latency(ns as u64));
             }
             out.push('\n');
         }
+    }
+    if saturated {
+        let _ = writeln!(
+            out,
+            "* achieved under {:.0}% of the offered rate: the engine did not keep up (saturated here; its latency is its backlog)",
+            SATURATED * 100.0
+        );
     }
     if sweep.points.iter().any(|p| p.ratios().is_some()) {
         let _ = writeln!(out, "ringbook / baseline by rate:");
@@ -537,5 +552,11 @@ mod tests {
         assert!(svg.contains("offered rate (commands/s)"));
         let table = table("head", &sweep, 1);
         assert!(table.contains("p99 0.20x, p99.9 0.20x"), "{table}");
+        // 1 command/s achieved of 100,000 offered: marked, with the footnote.
+        assert!(table.contains("1 *"), "{table}");
+        assert!(
+            table.contains("* achieved under 95% of the offered rate"),
+            "{table}"
+        );
     }
 }
