@@ -231,3 +231,62 @@ fn the_writer_refuses_seq_u64_max() {
     drop(scratch);
     scratch::remove();
 }
+
+/// End to end, an engine recovered next to the last seq: with a snapshot at
+/// `u64::MAX - 2` it journals one command at `u64::MAX - 1`; the next would be numbered
+/// `u64::MAX`, which the journal refuses, so the engine fails with that error and the
+/// commands after it are lost (never numbered from 0, never a panic). With a snapshot at
+/// `u64::MAX - 1` or `u64::MAX` no engine starts: the journal cannot continue after it.
+#[test]
+fn an_engine_at_the_end_of_the_seqs_stops_with_an_error() {
+    use ringbook::journal::{EngineSnapshot, JournalError, NextSeqProblem, write_snapshot};
+    use ringbook::{
+        Command, JournalOptions, OrderBook, OrderbookManagerError, OrderbookManagerService,
+        OrderbookManagerServiceImpl, Uuid,
+    };
+
+    let instrument_id = Uuid::from_u128(7);
+    let status = Command::Status { instrument_id };
+    let scratch = scratch::Scratch::new("u64-max-engine");
+    let engine = |snapshot_seq: u64| {
+        let dir = scratch.path().join(format!("at-{snapshot_seq}"));
+        let snapshot =
+            EngineSnapshot::new(snapshot_seq, vec![OrderBook::new(instrument_id).image()]);
+        write_snapshot(&dir, &snapshot).unwrap();
+        OrderbookManagerServiceImpl::builder([instrument_id])
+            .journal(JournalOptions::new(&dir))
+            .build()
+    };
+
+    let manager = engine(u64::MAX - 2).unwrap();
+    manager.start().unwrap();
+    for _ in 0..3 {
+        // Taken or refused once the engine has failed: either way, no panic.
+        let _ = manager.submit(status);
+    }
+    let stopped = manager.stop();
+    let error = stopped.expect_err("the engine ran out of seqs");
+    assert!(
+        error.to_string().contains("18446744073709551615"),
+        "names the seq: {error}"
+    );
+
+    for snapshot_seq in [u64::MAX - 1, u64::MAX] {
+        match engine(snapshot_seq) {
+            Err(OrderbookManagerError::Journal {
+                source:
+                    JournalError::BadNextSeq {
+                        reason: NextSeqProblem::NoSeqAfter,
+                        ..
+                    },
+                ..
+            }) => {}
+            other => panic!(
+                "snapshot at {snapshot_seq}: expected BadNextSeq, got {:?}",
+                other.map(|_| "an engine")
+            ),
+        }
+    }
+    drop(scratch);
+    scratch::remove();
+}
