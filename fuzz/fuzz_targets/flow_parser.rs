@@ -1,4 +1,4 @@
-//! cargo-fuzz entry point; the body is shared with `tests/fuzz_corpus.rs`.
+//! cargo-fuzz entry point; the body is shared with `crates/ringbook/tests/fuzz_corpus.rs`.
 #![no_main]
 
 #[path = "../targets/flow_parser.rs"]
