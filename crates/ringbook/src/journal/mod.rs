@@ -406,7 +406,7 @@ pub fn dump(dir: &Path, out: &mut impl Write) -> Result<(), JournalError> {
                         writeln!(out, "GAP expected seq {want}, found {}", entry.seq)
                             .map_err(out_err())?;
                     }
-                    expected = Some(entry.seq + 1);
+                    expected = entry.seq.checked_add(1);
                     write!(
                         out,
                         "{name}:{offset} seq={} ts={} ",

@@ -238,7 +238,20 @@ impl JournalReader {
                         self.problem(error, cut)?;
                         continue;
                     }
-                    self.expected = Some(expected.saturating_add(1));
+                    // Seqs run up to u64::MAX - 1: a record at u64::MAX would leave the
+                    // engine no seq to number its next command with (the writer never
+                    // writes one).
+                    let Some(next) = expected.checked_add(1) else {
+                        let error = JournalError::Corrupt {
+                            file: scanner.path.clone(),
+                            offset,
+                            reason: format!("seq {expected} leaves no seq for a next record"),
+                        };
+                        let cut = self.cut_at(index, offset);
+                        self.problem(error, cut)?;
+                        continue;
+                    };
+                    self.expected = Some(next);
                     self.report.records_read += 1;
                     self.report.last_seq = entry.seq;
                     if entry.seq > self.after_seq {

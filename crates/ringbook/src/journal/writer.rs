@@ -257,13 +257,22 @@ impl JournalWriter {
     /// # Errors
     ///
     /// [`JournalError::OutOfOrder`] if `entry.seq` is not [`last_seq()`](Self::last_seq)
-    /// `+ 1` (nothing is buffered then); [`JournalError::Poisoned`] after a failed write.
+    /// `+ 1` (nothing is buffered then); [`JournalError::BadNextSeq`] for seq `u64::MAX`,
+    /// which would leave no seq for a next record; [`JournalError::Poisoned`] after a
+    /// failed write.
     #[inline]
     pub fn append(&mut self, entry: &JournalEntry) -> Result<(), JournalError> {
         if entry.seq != self.next_seq {
             return Err(JournalError::OutOfOrder {
                 expected: self.next_seq,
                 found: entry.seq,
+            });
+        }
+        if entry.seq == u64::MAX {
+            return Err(JournalError::BadNextSeq {
+                dir: self.dir.clone(),
+                requested: entry.seq,
+                reason: NextSeqProblem::NoSeqAfter,
             });
         }
         self.check_poisoned()?;

@@ -188,7 +188,7 @@ impl OrderbookManagerBuilder {
                     JournalWriter::open(&options.dir, options.config).map_err(journal_error)?;
                 if writer.last_seq() != recovered.last_seq {
                     writer
-                        .set_next_seq(recovered.last_seq + 1)
+                        .set_next_seq(recovered.last_seq.saturating_add(1))
                         .map_err(journal_error)?;
                 }
                 if recovered.last_seq > 0 {

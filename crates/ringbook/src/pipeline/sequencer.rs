@@ -283,7 +283,9 @@ impl Sequencer {
             }
             return false;
         }
-        self.next_seq += 1;
+        // Saturates: the journal refuses seq u64::MAX (no seq would follow it), which
+        // fails the engine; the commands after it are lost, not numbered from 0.
+        self.next_seq = self.next_seq.saturating_add(1);
         let seq = self.next_seq;
         if self.failure.is_some() {
             self.lost += 1;
