@@ -36,7 +36,7 @@ run() { # name, command...
 # same run: messages/s of one book handing every result across a ring to a drainer thread
 # (cargo bench --bench market), and the book's instructions per message under callgrind
 # (examples/market_replay.rs, only its replay function collected). The old commit has no
-# market generator: its tree gets a copy of today's crates/ringbook/src/flow/market.rs
+# market generator: its tree gets a copy of today's crates/ringbook/src/flow/market.rs (and rng.rs)
 # (which generates its flow by applying it to that tree's own book), the example and the
 # bench. Both builds print the flow's digest, which must match: same flow, both books.
 market() {
@@ -45,8 +45,8 @@ market() {
   old_target=$(pwd)/target/old-$old_commit
   git worktree remove --force "$old_tree" 2>/dev/null || git worktree prune
   git worktree add --detach "$old_tree" "$old_commit" >&2
-  cp crates/ringbook/src/flow/market.rs "$old_tree/src/flow/market.rs"
-  printf '\nmod market;\npub use market::{MarketConfig, MarketGenerator, MarketRegime};\n' >> "$old_tree/src/flow/mod.rs"
+  cp crates/ringbook/src/flow/market.rs crates/ringbook/src/flow/rng.rs "$old_tree/src/flow/"
+  printf '\nmod market;\nmod rng;\npub use market::{MarketConfig, MarketGenerator, MarketRegime};\n' >> "$old_tree/src/flow/mod.rs"
   mkdir -p "$old_tree/examples"
   cp crates/ringbook/examples/market_replay.rs "$old_tree/examples/"
   cp crates/ringbook/benches/market.rs "$old_tree/benches/"
