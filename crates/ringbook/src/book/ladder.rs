@@ -40,7 +40,7 @@ impl Level {
 const MIN_TICKS: usize = 64;
 /// Ticks in the largest window: 256 KiB of level slots.
 const MAX_TICKS: usize = 1 << 16;
-/// Levels outside the window at which it is first re-placed.
+/// The fewest inserts and removes outside the window that re-place it.
 const MIN_REPLACE_AT: usize = 32;
 
 /// The price levels of one side, ordered by price, with the best level cached so the top
@@ -48,18 +48,30 @@ const MIN_REPLACE_AT: usize = 32;
 ///
 /// Most levels sit in a dense window of ticks around the touch, where finding, adding and
 /// removing a level is an index and the next best level a few word scans away. Levels
-/// priced outside it wait in a B-tree. The window is re-placed around the best price,
-/// sized for the side's level count, when the tree has grown by a share of the levels
-/// (the market moved or the book widened) or the side has shrunk to a quarter of what the
-/// window was sized for; each re-placement costs O(levels + ticks) and comes only after
-/// enough inserts or removes to pay for it.
+/// priced outside it wait in a B-tree. The window is re-placed around the best price once
+/// enough inserts and removes have had to go to the tree (the market moved or the book
+/// widened), or when the side has shrunk to a small share of what the window was sized
+/// for.
+///
+/// The trigger counts the tree's traffic, not its size, and a re-placement touches only
+/// the window's levels and the tree's levels the new window spans: after a swing, levels
+/// the market left far behind rest in the tree untouched and cost nothing, while the
+/// window follows the activity. The window is sized for the active levels (those in the
+/// window and the tree's traffic since it was placed). A re-placement costs O(active
+/// levels + ticks) and comes only after enough tree operations to pay for it: a share of
+/// the window's levels, or a few once the best level has left the window. (Counting
+/// the tree's size, and moving every level at each re-placement, let stale levels put off
+/// and then inflate the re-placement: on a 60% swing a fifth of the book's instructions
+/// went to B-tree searches.)
 #[derive(Clone, Debug)]
 pub(crate) struct Ladder {
     side: Side,
     window: TickWindow,
     /// Levels priced outside the window.
     outside: BTreeMap<Price, u32>,
-    /// Re-place the window when `outside` holds this many levels.
+    /// Inserts and removes that went to `outside` since the window was placed.
+    misses: usize,
+    /// Re-place the window when `misses` reaches this.
     replace_at: usize,
     best: u32,
     best_price: Price,
@@ -72,6 +84,7 @@ impl Ladder {
             side,
             window: TickWindow::default(),
             outside: BTreeMap::new(),
+            misses: 0,
             replace_at: MIN_REPLACE_AT,
             best: NIL,
             best_price: 0,
@@ -157,13 +170,14 @@ impl Ladder {
             None => {
                 let previous = self.outside.insert(price, level);
                 debug_assert!(previous.is_none(), "level {price} inserted twice");
+                self.misses += 1;
             }
         }
         if self.best == NIL || self.better(price, self.best_price) {
             self.best = level;
             self.best_price = price;
         }
-        if self.outside.len() >= self.replace_at {
+        if self.should_replace() {
             self.place(self.best_price);
         }
     }
@@ -177,15 +191,30 @@ impl Ladder {
             None => {
                 let removed = self.outside.remove(&price);
                 debug_assert!(removed.is_some(), "level {price} removed but absent");
+                self.misses += 1;
             }
         }
         if self.best != NIL && self.best_price == price {
             self.find_best(tick);
         }
         let levels = self.len();
-        if levels > 0 && self.window.ticks() > MIN_TICKS && levels * 32 < self.window.ticks() {
+        if levels > 0
+            && (self.should_replace()
+                || (self.window.ticks() > MIN_TICKS && levels * 32 < self.window.ticks()))
+        {
             self.place(self.best_price);
         }
+    }
+
+    /// Whether the tree's traffic calls for re-placing the window: a share of the window's
+    /// levels' worth of tree operations, or a few once the best level itself has left
+    /// the window (the market has moved on, and its activity follows the best).
+    #[inline]
+    fn should_replace(&self) -> bool {
+        self.misses >= self.replace_at
+            || (self.misses >= MIN_REPLACE_AT
+                && self.best != NIL
+                && self.window.offset(self.best_price).is_none())
     }
 
     /// Finds the new best level once the old best has gone (from tick `removed`, if it was
@@ -223,12 +252,14 @@ impl Ladder {
         }
     }
 
-    /// Re-places the window around `anchor`, sized for the side's levels, and moves every
-    /// level into the window or the tree.
+    /// Re-places the window around `anchor`, sized for the active levels: the window's
+    /// levels move into the new window or the tree, and the tree's levels the new window
+    /// spans move into it. The tree's other levels stay where they are.
     #[cold]
     fn place(&mut self, anchor: Price) {
-        let levels: Vec<(Price, u32)> = self.iter_ascending().collect();
-        let ticks = (levels.len().max(1) * 4)
+        let mut moving: Vec<(Price, u32)> = self.window.ascending().collect();
+        let active = (moving.len() + self.misses).min(self.len());
+        let ticks = (active.max(1) * 4)
             .next_power_of_two()
             .clamp(MIN_TICKS, MAX_TICKS);
         // Room on the side prices improve into, more on the side the book rests on.
@@ -238,8 +269,17 @@ impl Ladder {
         };
         self.window
             .reset(anchor.saturating_sub(below as i64), ticks);
-        self.outside.clear();
-        for (price, level) in levels {
+        let (low, high) = self.window.bounds();
+        let entering: Vec<(Price, u32)> = self
+            .outside
+            .range(low..high)
+            .map(|(&price, &level)| (price, level))
+            .collect();
+        for (price, _) in &entering {
+            self.outside.remove(price);
+        }
+        moving.extend(entering);
+        for (price, level) in moving {
             match self.window.offset(price) {
                 Some(tick) => self.window.set(tick, level),
                 None => {
@@ -247,9 +287,8 @@ impl Ladder {
                 }
             }
         }
-        self.replace_at = (self.outside.len() * 2)
-            .max(self.window.len() / 8)
-            .max(MIN_REPLACE_AT);
+        self.misses = 0;
+        self.replace_at = (self.window.len() / 4).max(MIN_REPLACE_AT);
     }
 
     /// How many levels the side has.
@@ -290,5 +329,59 @@ impl Ladder {
             .map(|(&p, &l)| (p, l))
             .chain(self.window.ascending())
             .chain(self.outside.range(high..).map(|(&p, &l)| (p, l)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whether `price` sits in the window (not the tree).
+    fn in_window(ladder: &Ladder, price: Price) -> bool {
+        ladder.window.offset(price).is_some()
+    }
+
+    /// A market that swings twice leaves thousands of levels behind; the window must
+    /// still follow the new activity within a bounded number of operations, and a
+    /// re-placement must not move the levels left behind. (The old trigger, the tree's
+    /// size, was raised by the stale levels each time: after the second swing the window
+    /// stayed where the market had been.)
+    #[test]
+    fn the_window_follows_the_market_past_levels_it_left_behind() {
+        let mut ladder = Ladder::new(Side::Sell);
+        let mut next_level = 0u32;
+        let mut add = |ladder: &mut Ladder, price: Price| {
+            ladder.insert(price, next_level);
+            next_level += 1;
+        };
+        // The market rests at 100,000..102,000, then falls to 50,000, then to 20,000:
+        // each time 300 new levels improve the best one tick at a time.
+        for price in 100_000..102_000 {
+            add(&mut ladder, price);
+        }
+        for start in [50_300, 20_300] {
+            for price in (start - 300..start).rev() {
+                add(&mut ladder, price);
+            }
+            let best = ladder.best_price().unwrap();
+            assert_eq!(best, start - 300);
+            assert!(
+                in_window(&ladder, best),
+                "the window follows the best ({best})"
+            );
+            assert!(
+                in_window(&ladder, best + 100),
+                "and the levels just behind it"
+            );
+            assert!(ladder.window_consistent());
+        }
+        assert_eq!(ladder.len(), 2_600);
+        assert!(
+            !in_window(&ladder, 100_000),
+            "levels left behind stay in the tree"
+        );
+        let ascending: Vec<Price> = ladder.iter_ascending().map(|(p, _)| p).collect();
+        assert!(ascending.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(ascending.len(), 2_600);
     }
 }
