@@ -1743,7 +1743,7 @@ fn a_byte_order_mark_and_a_final_bare_carriage_return_are_accepted() {
 
 #[test]
 fn a_huge_malformed_field_is_quoted_by_a_short_prefix_and_its_length() {
-    let huge = "x".repeat(10 << 20);
+    let huge = "x".repeat(60_000); // as long as a field of a line may be
     for (bad, quoted) in [
         (format!("add,1,101,buy,limit,1,{huge}"), "qty: \"xxxx"),
         (
@@ -1763,12 +1763,24 @@ fn a_huge_malformed_field_is_quoted_by_a_short_prefix_and_its_length() {
             run.stderr
         );
         assert!(run.stderr.contains(quoted), "{}", run.stderr);
-        assert!(
-            run.stderr.contains("... (10485760 bytes)"),
-            "{}",
-            run.stderr
-        );
+        assert!(run.stderr.contains("... (60000 bytes)"), "{}", run.stderr);
     }
+}
+
+/// A line past the longest a flow file may have (no line break in 10 MB) stops the run
+/// with its line number, after the events of the lines before it.
+#[test]
+fn an_overlong_line_stops_the_run_with_its_number() {
+    let huge = "x".repeat(10 << 20);
+    let run = replay_bytes(&flow_with_bad_line_8(huge.as_bytes(), "\n"), &[]);
+    if let Some(problem) = check_malformed(&run, 8, &events_before_line_8()) {
+        panic!("{problem:.400}");
+    }
+    assert!(
+        run.stderr.contains("line 8: longer than 65536 bytes"),
+        "{:.300}",
+        run.stderr
+    );
 }
 
 // ---------------------------------------------------------------------------------------

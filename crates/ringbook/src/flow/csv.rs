@@ -4,6 +4,7 @@ use std::io::{self, BufRead, Write};
 
 use uuid::Uuid;
 
+use super::lines::{Line, read_line};
 use super::quote::quoted;
 use crate::command::{Command, Op};
 use crate::types::{Order, OrderKind, Side};
@@ -76,6 +77,11 @@ pub struct FlowReader<R> {
     failed: bool,
 }
 
+/// The longest line a flow file may have, in bytes, not counting its line ending. A
+/// command line is under 200 bytes; the bound keeps a file without line breaks from being
+/// read into memory whole.
+pub const MAX_LINE_BYTES: usize = 1 << 16;
+
 impl<R: BufRead> FlowReader<R> {
     /// A reader over `input`.
     pub fn new(input: R) -> FlowReader<R> {
@@ -107,36 +113,33 @@ impl<R: BufRead> FlowReader<R> {
 
     fn read_command(&mut self) -> Result<Option<(u64, Command)>, FlowError> {
         loop {
-            self.buf.clear();
-            let n = self
-                .input
-                .read_until(b'\n', &mut self.buf)
-                .map_err(|source| FlowError::Io {
-                    line: self.line + 1,
+            let number = self.line + 1;
+            let read = read_line(&mut self.input, &mut self.buf, number).map_err(|source| {
+                FlowError::Io {
+                    line: number,
                     source,
-                })?;
-            if n == 0 {
-                if !self.header_seen {
-                    return Err(FlowError::Malformed {
-                        line: self.line + 1,
-                        reason: format!("missing header: expected {FLOW_HEADER:?}"),
-                    });
                 }
-                return Ok(None);
-            }
-            self.line += 1;
-            let line = self.line;
-            let malformed = |reason: String| FlowError::Malformed { line, reason };
-            let mut bytes = &self.buf[..];
-            if line == 1
-                && let Some(rest) = bytes.strip_prefix(UTF8_BOM)
-            {
-                bytes = rest;
-            }
-            // `\n` or `\r\n` ends a line; the last line may end in a bare `\r` (a CRLF
-            // file cut after its final carriage return) or in nothing.
-            bytes = bytes.strip_suffix(b"\n").unwrap_or(bytes);
-            bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+            })?;
+            let malformed = |reason: String| FlowError::Malformed {
+                line: number,
+                reason,
+            };
+            let bytes = match read {
+                Line::End if !self.header_seen => {
+                    return Err(malformed(format!(
+                        "missing header: expected {FLOW_HEADER:?}"
+                    )));
+                }
+                Line::End => return Ok(None),
+                Line::TooLong => {
+                    return Err(malformed(format!(
+                        "longer than {MAX_LINE_BYTES} bytes, the most a flow line may have"
+                    )));
+                }
+                Line::Text(bytes) => bytes,
+            };
+            self.line = number;
+            let line = number;
             let text = std::str::from_utf8(bytes)
                 .map_err(|e| malformed(format!("not valid UTF-8 ({e})")))?;
             if text.trim().is_empty() || text.starts_with('#') {
@@ -530,31 +533,62 @@ mod tests {
 
     #[test]
     fn a_huge_field_is_quoted_by_a_short_prefix_and_its_length() {
-        let huge = "7".repeat(10 << 20);
+        // 60,000 digits: a field as long as a line may hold.
+        let huge = "7".repeat(60_000);
         let message = error_of(&format!("add,1,1,buy,limit,1.{huge},1"));
         assert!(message.len() < 200, "{} bytes of message", message.len());
         assert_eq!(
             message,
             format!(
-                "line 2: price: \"1.{}\"... (10485762 bytes) is not a signed 64-bit integer (digits, with an optional leading '-')",
+                "line 2: price: \"1.{}\"... (60002 bytes) is not a signed 64-bit integer (digits, with an optional leading '-')",
                 "7".repeat(62)
             )
         );
         let message = error_of(&format!("add,{huge},1,buy,limit,1,1"));
         assert!(message.len() < 200, "{message}");
         assert!(
-            message.ends_with("... (10485760 bytes) does not fit in 128 bits"),
+            message.ends_with("... (60000 bytes) does not fit in 128 bits"),
             "{message}"
         );
-        let message = error_of(&format!("add,1,1,{},limit,1,1", "x".repeat(10 << 20)));
+        let message = error_of(&format!("add,1,1,{},limit,1,1", "x".repeat(60_000)));
         assert!(message.len() < 200, "{message}");
-        assert!(message.ends_with("... (10485760 bytes)"), "{message}");
+        assert!(message.ends_with("... (60000 bytes)"), "{message}");
         let message = parse(&format!("{huge}\n")).unwrap_err().to_string();
         assert!(message.len() < 200, "{message}");
         assert!(
             message.starts_with("line 1: expected the header"),
             "{message}"
         );
+    }
+
+    /// A line longer than [`MAX_LINE_BYTES`] is refused with its number, having read no
+    /// more than the bound of it: a file without line breaks is never held whole.
+    #[test]
+    fn an_overlong_line_is_refused_without_reading_it_whole() {
+        let exactly = format!("halt,{}1,,,,,", "0".repeat(MAX_LINE_BYTES - 11));
+        assert_eq!(exactly.len(), MAX_LINE_BYTES);
+        let text = format!("{FLOW_HEADER}\r\n{exactly}\r\n");
+        assert_eq!(
+            parse(&text).unwrap().len(),
+            1,
+            "a line of the bound is read"
+        );
+        for ending in ["\n", ""] {
+            let text = format!("{FLOW_HEADER}\n{}{ending}", "x".repeat(10 << 20));
+            let mut input = std::io::Cursor::new(text.as_bytes());
+            let err = FlowReader::new(&mut input).next().unwrap().unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "line 2: longer than {MAX_LINE_BYTES} bytes, the most a flow line may have"
+                )
+            );
+            let read = input.position() as usize;
+            assert!(
+                read <= FLOW_HEADER.len() + 1 + MAX_LINE_BYTES + 2,
+                "{read} bytes read"
+            );
+        }
     }
 
     #[test]

@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 
 use uuid::Uuid;
 
-use super::csv::{UTF8_BOM, parse_id};
+use super::csv::{MAX_LINE_BYTES, parse_id};
+use super::lines::{Line, read_line};
 use super::quote::quoted;
 use crate::command::Command;
 
@@ -146,24 +147,26 @@ pub fn read_instruments(mut input: impl BufRead) -> Result<Vec<InstrumentEntry>,
     let mut line = 0u64;
     let mut header_allowed = true;
     loop {
-        buf.clear();
-        let n = input
-            .read_until(b'\n', &mut buf)
-            .map_err(|source| InstrumentsError::Io {
-                line: line + 1,
+        let number = line + 1;
+        let read =
+            read_line(&mut input, &mut buf, number).map_err(|source| InstrumentsError::Io {
+                line: number,
                 source,
             })?;
-        if n == 0 {
-            break;
-        }
-        line += 1;
-        let malformed = |reason: String| InstrumentsError::Malformed { line, reason };
-        let mut bytes = &buf[..];
-        if line == 1 {
-            bytes = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
-        }
-        bytes = bytes.strip_suffix(b"\n").unwrap_or(bytes);
-        bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+        let malformed = |reason: String| InstrumentsError::Malformed {
+            line: number,
+            reason,
+        };
+        let bytes = match read {
+            Line::End => break,
+            Line::TooLong => {
+                return Err(malformed(format!(
+                    "longer than {MAX_LINE_BYTES} bytes, the most a line may have"
+                )));
+            }
+            Line::Text(bytes) => bytes,
+        };
+        line = number;
         let text =
             std::str::from_utf8(bytes).map_err(|e| malformed(format!("not valid UTF-8 ({e})")))?;
         let text = text.trim();
@@ -291,6 +294,17 @@ mod tests {
         read(text).unwrap_err().to_string()
     }
 
+    /// A list without line breaks is refused at its bound, never read whole.
+    #[test]
+    fn an_overlong_line_is_refused_with_its_number() {
+        let text = format!("1\n{}", "9".repeat(10 << 20));
+        let mut input = std::io::Cursor::new(text.as_bytes());
+        let message = read_instruments(&mut input).unwrap_err().to_string();
+        assert!(message.starts_with("line 2:"), "{message}");
+        assert!(message.contains("longer than 65536 bytes"), "{message}");
+        assert!(input.position() < 70_000, "{} bytes read", input.position());
+    }
+
     #[test]
     fn ids_symbols_comments_blanks_and_headers() {
         let text = "\u{FEFF}# venue\r\n\r\nid,symbol\r\n 7 , ABC \r\n\
@@ -358,11 +372,8 @@ mod tests {
             matches!(bad_utf8, InstrumentsError::Malformed { line: 2, .. }),
             "{bad_utf8}"
         );
-        let long = error(&format!("{}\n", "z".repeat(1 << 20)));
-        assert!(
-            long.len() < 300 && long.contains("(1048576 bytes)"),
-            "{long}"
-        );
+        let long = error(&format!("{}\n", "z".repeat(60_000)));
+        assert!(long.len() < 300 && long.contains("(60000 bytes)"), "{long}");
     }
 
     #[test]

@@ -15,11 +15,13 @@ mod instruments;
 mod market;
 
 mod jsonl;
+mod lines;
 mod quote;
 mod rng;
 
 pub use csv::{
-    FLOW_HEADER, FlowError, FlowReader, UTF8_BOM, parse_id, write_flow_header, write_flow_line,
+    FLOW_HEADER, FlowError, FlowReader, MAX_LINE_BYTES, UTF8_BOM, parse_id, write_flow_header,
+    write_flow_line,
 };
 pub use gen_config::GenConfig;
 pub use generator::FlowGenerator;
