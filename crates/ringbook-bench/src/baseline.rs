@@ -184,22 +184,8 @@ impl BaselineManager {
     ) -> Result<(), OrderbookManagerError> {
         // The book re-checks and rejects for the same reason: halted, or quantity zero.
         self.send(sender, command)?;
-        let instrument_id = command.instrument_id();
         // The same errors as the pipeline's caller checks.
-        Err(match (reason, command) {
-            (RejectReason::OrderbookHalted, Command::Add(Order { order_id, .. }))
-            | (RejectReason::OrderbookHalted, Command::Modify { order_id, .. }) => {
-                OrderbookManagerError::OrderbookHalted {
-                    instrument_id,
-                    order_id,
-                }
-            }
-            _ => OrderbookManagerError::OrderbookError {
-                instrument_id,
-                order_id: command.order_id(),
-                reason,
-            },
-        })
+        Err(OrderbookManagerError::refused(&command, reason))
     }
 
     fn send(

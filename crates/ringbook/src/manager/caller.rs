@@ -339,20 +339,7 @@ impl OrderbookManagerServiceImpl {
         let instrument_id = command.instrument_id();
         let entry = IngressEntry::new(slot, Envelope::Reject(command, reason));
         self.publish(entry, instrument_id, self.config.publish_timeout)?;
-        Err(match (reason, command) {
-            (RejectReason::OrderbookHalted, Command::Add(Order { order_id, .. }))
-            | (RejectReason::OrderbookHalted, Command::Modify { order_id, .. }) => {
-                OrderbookManagerError::OrderbookHalted {
-                    instrument_id,
-                    order_id,
-                }
-            }
-            _ => OrderbookManagerError::OrderbookError {
-                instrument_id,
-                order_id: command.order_id(),
-                reason,
-            },
-        })
+        Err(OrderbookManagerError::refused(&command, reason))
     }
 
     /// Publishes the reject of a halt or resume of an unregistered instrument, as

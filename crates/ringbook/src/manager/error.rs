@@ -5,8 +5,10 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use super::config::ConfigError;
+use crate::command::Command;
 use crate::pipeline::{PipelineError, instruments_note};
 use crate::result::RejectReason;
+use crate::types::Order;
 
 /// Why the manager refused or failed an operation.
 #[derive(Debug, thiserror::Error)]
@@ -111,6 +113,30 @@ pub enum OrderbookManagerError {
 }
 
 impl OrderbookManagerError {
+    /// The error a caller gets when its own checks refuse `command` with `reason`
+    /// (the `rejected` event goes into the stream too): [`Self::OrderbookHalted`] for an
+    /// add or modify on a halted book, [`Self::OrderbookError`] otherwise. Every engine
+    /// implementing the service (the pipeline, and the baseline it is measured against)
+    /// answers a refusal the same way through this.
+    #[must_use]
+    pub fn refused(command: &Command, reason: RejectReason) -> OrderbookManagerError {
+        let instrument_id = command.instrument_id();
+        match (reason, *command) {
+            (RejectReason::OrderbookHalted, Command::Add(Order { order_id, .. }))
+            | (RejectReason::OrderbookHalted, Command::Modify { order_id, .. }) => {
+                OrderbookManagerError::OrderbookHalted {
+                    instrument_id,
+                    order_id,
+                }
+            }
+            _ => OrderbookManagerError::OrderbookError {
+                instrument_id,
+                order_id: command.order_id(),
+                reason,
+            },
+        }
+    }
+
     /// Whether the caller's own checks refused the command (an unregistered instrument, a
     /// halted book, an op the book would refuse): its `rejected` event is in the stream
     /// too, so for a caller replaying a flow it is an outcome like any other, not a
