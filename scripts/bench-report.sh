@@ -49,7 +49,7 @@ market() {
   printf '\nmod market;\nmod rng;\npub use market::{MarketConfig, MarketGenerator, MarketRegime};\n' >> "$old_tree/src/flow/mod.rs"
   mkdir -p "$old_tree/examples"
   cp crates/ringbook/examples/market_replay.rs "$old_tree/examples/"
-  cp crates/ringbook/benches/market.rs "$old_tree/benches/"
+  cp -r crates/ringbook/benches/market.rs crates/ringbook/benches/common "$old_tree/benches/"
   # An empty [workspace]: the old single-crate tree is its own workspace wherever it is.
   printf '\n[[bench]]\nname = "market"\nharness = false\n\n[workspace]\n' >> "$old_tree/Cargo.toml"
   cargo build --release --quiet -p ringbook --example market_replay

@@ -17,10 +17,14 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use ringbook::flow::{FlowGenerator, GenConfig, MarketConfig, MarketGenerator, MarketRegime};
+use ringbook::flow::{FlowGenerator, GenConfig, MarketRegime};
 use ringbook::{Command, OrderBook, OrderbookResult, Uuid};
 
 use ringbook_testkit::reference::NaiveBook;
+
+mod common;
+
+use common::{fold, market_flow};
 
 /// Commands in the workload.
 const COMMANDS: usize = 1_000_000;
@@ -37,27 +41,6 @@ fn workload(commands: usize) -> (Uuid, Vec<Command>) {
     let flow: Vec<Command> = generator.take(commands).collect();
     assert_eq!(flow.len(), commands);
     (instrument, flow)
-}
-
-/// One instrument's market flow in `regime` (seed 1).
-fn market_workload(regime: MarketRegime, orders: u64) -> (Uuid, Vec<Command>) {
-    let config = MarketConfig {
-        seed: 1,
-        regime,
-        orders,
-        ..MarketConfig::default()
-    };
-    (config.instrument, MarketGenerator::new(config).collect())
-}
-
-/// A cheap fold of an event that the optimiser cannot see through.
-#[inline]
-fn fold(event: &OrderbookResult) -> u64 {
-    match *event {
-        OrderbookResult::Trade { qty, .. } => qty,
-        OrderbookResult::Accepted { qty, .. } => qty << 1,
-        _ => 1,
-    }
 }
 
 /// Prints the workload's event mix once, from a run through the book.
@@ -104,19 +87,7 @@ fn book(c: &mut Criterion) {
     group.bench_function(format!("orderbook/{size}-commands"), |b| {
         b.iter_batched(
             || OrderBook::new(instrument),
-            |mut book| {
-                let mut events = 0u64;
-                let mut acc = 0u64;
-                let mut sink = |event: OrderbookResult| {
-                    events += 1;
-                    acc = acc.wrapping_add(fold(&event));
-                };
-                for command in &commands {
-                    book.apply(black_box(command), &mut sink);
-                }
-                black_box((events, acc));
-                book
-            },
+            |book| apply_all(book, &commands),
             BatchSize::LargeInput,
         )
     });
@@ -124,25 +95,13 @@ fn book(c: &mut Criterion) {
     // a million new orders, about 2 M commands; 5,000 orders as a test), the book alone.
     let orders = if benching { 1_000_000 } else { 5_000 };
     for regime in MarketRegime::ALL {
-        let (instrument, flow) = market_workload(regime, orders);
+        let (instrument, flow) = market_flow(regime, orders);
         describe(instrument, &flow);
         group.throughput(Throughput::Elements(flow.len() as u64));
         group.bench_function(format!("orderbook/market-{regime}"), |b| {
             b.iter_batched(
                 || OrderBook::new(instrument),
-                |mut book| {
-                    let mut events = 0u64;
-                    let mut acc = 0u64;
-                    let mut sink = |event: OrderbookResult| {
-                        events += 1;
-                        acc = acc.wrapping_add(fold(&event));
-                    };
-                    for command in &flow {
-                        book.apply(black_box(command), &mut sink);
-                    }
-                    black_box((events, acc));
-                    book
-                },
+                |book| apply_all(book, &flow),
                 BatchSize::LargeInput,
             )
         });
@@ -169,6 +128,21 @@ fn book(c: &mut Criterion) {
         )
     });
     group.finish();
+}
+
+/// Applies `flow` to `book`, folding every event so the optimiser keeps them all.
+fn apply_all(mut book: OrderBook, flow: &[Command]) -> OrderBook {
+    let mut events = 0u64;
+    let mut acc = 0u64;
+    let mut sink = |event: OrderbookResult| {
+        events += 1;
+        acc = acc.wrapping_add(fold(&event));
+    };
+    for command in flow {
+        book.apply(black_box(command), &mut sink);
+    }
+    black_box((events, acc));
+    book
 }
 
 criterion_group!(benches, book);

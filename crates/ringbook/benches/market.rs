@@ -27,8 +27,12 @@ use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use disruptor::{BusySpin, Polling, Producer, build_single_producer};
-use ringbook::flow::{MarketConfig, MarketGenerator, MarketRegime};
+use ringbook::flow::MarketRegime;
 use ringbook::{Command, OrderBook, OrderbookResult, Side, Uuid};
+
+mod common;
+
+use common::{fold, market_flow};
 
 /// New orders per flow.
 const ORDERS: u64 = 1_000_000;
@@ -45,16 +49,6 @@ struct Slot {
     event: Option<OrderbookResult>,
 }
 
-/// A cheap fold of an event that the optimiser cannot see through.
-#[inline]
-fn fold(event: &OrderbookResult) -> u64 {
-    match *event {
-        OrderbookResult::Trade { qty, .. } => qty,
-        OrderbookResult::Accepted { qty, .. } => qty << 1,
-        _ => 1,
-    }
-}
-
 /// Waits politely: the machine may have fewer free cores than spinning threads.
 fn idle(rounds: &mut u32) {
     *rounds += 1;
@@ -67,14 +61,8 @@ fn idle(rounds: &mut u32) {
 
 /// The regime's flow, and how many events it causes.
 fn flow(regime: MarketRegime, orders: u64) -> (Uuid, Vec<Command>, u64) {
-    let config = MarketConfig {
-        seed: 1,
-        regime,
-        orders,
-        ..MarketConfig::default()
-    };
-    let commands: Vec<Command> = MarketGenerator::new(config).collect();
-    let mut book = OrderBook::new(config.instrument);
+    let (instrument, commands) = market_flow(regime, orders);
+    let mut book = OrderBook::new(instrument);
     let mut mix: BTreeMap<&'static str, u64> = BTreeMap::new();
     let mut max_resting = 0;
     for command in &commands {
@@ -94,7 +82,7 @@ fn flow(regime: MarketRegime, orders: u64) -> (Uuid, Vec<Command>, u64) {
         book.levels(Side::Buy),
         book.levels(Side::Sell),
     );
-    (config.instrument, commands, events)
+    (instrument, commands, events)
 }
 
 /// The cores of the book thread and of the drainer, if there are two.
