@@ -1,0 +1,7 @@
+//! Ringbook's network edge: the sessions over TCP and UDP that connect trading programs and
+//! market-data readers to an engine.
+//!
+//! Gateway threads are ordinary callers of the manager API and ordinary subscribers to its
+//! event stream: every check, reject and event stays where the engine puts it. The
+//! protocols' byte layouts are in `ringbook-wire`; this crate owns the sockets, timers,
+//! session state and output bounds.
