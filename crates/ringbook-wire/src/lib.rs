@@ -4,3 +4,9 @@
 //!
 //! Every layout follows its public specification to the byte; each module names the
 //! specification and the section it implements.
+//!
+//! - [`soup`]: SoupBinTCP 4.0, the session layer (framing, login, heartbeats).
+//! - [`ouch`]: OUCH 5.0, the order-entry messages carried by SoupBinTCP.
+
+pub mod ouch;
+pub mod soup;
