@@ -5,3 +5,7 @@
 //! event stream: every check, reject and event stays where the engine puts it. The
 //! protocols' byte layouts are in `ringbook-wire`; this crate owns the sockets, timers,
 //! session state and output bounds.
+//!
+//! - [`soup`]: a SoupBinTCP 4.0 server session layer, generic over the application.
+
+pub mod soup;
