@@ -7,5 +7,7 @@
 //! session state and output bounds.
 //!
 //! - [`soup`]: a SoupBinTCP 4.0 server session layer, generic over the application.
+//! - [`order_entry`]: OUCH 5.0 order entry over it.
 
+pub mod order_entry;
 pub mod soup;
