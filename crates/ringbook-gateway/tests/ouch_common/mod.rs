@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use ringbook::{OrderbookManagerService, OrderbookManagerServiceImpl, Uuid};
+use ringbook::{JournalOptions, OrderbookManagerService, OrderbookManagerServiceImpl, Uuid};
 use ringbook_gateway::order_entry::{
     OrderEntryConfig, OuchApp, OuchResponder, Registry, SymbolTable,
 };
@@ -44,14 +44,25 @@ pub(crate) fn session_config() -> SessionConfig {
 }
 
 pub(crate) fn start(config: OrderEntryConfig, store: Option<PathBuf>) -> Harness {
+    start_with(config, store, None)
+}
+
+/// As [`start`], with the engine journaled into `journal` (recovered first if there).
+pub(crate) fn start_with(
+    config: OrderEntryConfig,
+    store: Option<PathBuf>,
+    journal: Option<PathBuf>,
+) -> Harness {
     let symbols = SymbolTable::parse(SYMBOLS, "symbols").unwrap();
     let registry = Arc::new(Registry::new(symbols, store).unwrap());
-    let engine = Arc::new(
-        OrderbookManagerServiceImpl::builder(instruments())
-            .subscriber(OuchResponder::new(Arc::clone(&registry)))
-            .build()
-            .unwrap(),
-    );
+    let engine = Arc::new({
+        let mut builder = OrderbookManagerServiceImpl::builder(instruments())
+            .subscriber(OuchResponder::new(Arc::clone(&registry)));
+        if let Some(dir) = journal {
+            builder = builder.journal(JournalOptions::new(dir));
+        }
+        builder.build().unwrap()
+    });
     engine.start().unwrap();
     let app = OuchApp::new(
         Arc::clone(&engine) as Arc<dyn OrderbookManagerService>,
