@@ -7,6 +7,8 @@ mod journal_args;
 mod output;
 mod recover;
 mod replay;
+mod serve;
+mod serve_signals;
 
 use std::process::ExitCode;
 
@@ -43,6 +45,9 @@ enum Commands {
     /// Inspect a journal directory.
     #[command(subcommand)]
     Journal(journal_args::JournalCommand),
+    /// Run the engine behind OUCH 5.0 order entry over SoupBinTCP 4.0 until SIGINT or
+    /// SIGTERM.
+    Serve(serve::ServeArgs),
 }
 
 /// How a command failed: the message for stderr and the exit status.
@@ -117,6 +122,7 @@ fn main() -> ExitCode {
         Commands::Recover(args) => recover::run(args),
         Commands::Journal(command) => journal_args::run(command),
         Commands::Bench(args) => bench::run_bench(args, &cli.engine),
+        Commands::Serve(args) => serve::run(args, &cli.engine),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
