@@ -1,6 +1,7 @@
 //! `ringbook`: replay order flow through the engine, generate flows, benchmark.
 
 mod bench;
+mod client;
 mod engine_args;
 mod generate;
 mod journal_args;
@@ -48,6 +49,9 @@ enum Commands {
     /// Run the engine behind OUCH 5.0 order entry over SoupBinTCP 4.0 until SIGINT or
     /// SIGTERM.
     Serve(serve::ServeArgs),
+    /// Load an OUCH server: N sessions send a generated flow open loop at a rate;
+    /// wire-to-wire latency percentiles.
+    Client(client::ClientArgs),
 }
 
 /// How a command failed: the message for stderr and the exit status.
@@ -123,6 +127,7 @@ fn main() -> ExitCode {
         Commands::Journal(command) => journal_args::run(command),
         Commands::Bench(args) => bench::run_bench(args, &cli.engine),
         Commands::Serve(args) => serve::run(args, &cli.engine),
+        Commands::Client(args) => client::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

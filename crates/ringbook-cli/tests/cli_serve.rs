@@ -519,3 +519,74 @@ fn a_flow_through_ouch_gives_the_state_hash_and_fills_of_ringbook_replay() {
     taker_fills.sort_unstable();
     assert_eq!(taker_fills, replay_fills);
 }
+
+#[test]
+fn ringbook_client_loads_a_server_and_reports_wire_to_wire_latency() {
+    let dir = TempDir::new("serve-client");
+    let symbols = symbols(&dir);
+    let server = serve(&["--instruments-file", &symbols, "--ouch", "127.0.0.1:0"]);
+    let hgrm = dir.join("hgrm");
+    let plot = dir.join("latency.svg");
+    let out = Process::new(env!("CARGO_BIN_EXE_ringbook"))
+        .args([
+            "client",
+            "--ouch",
+            &server.addr.to_string(),
+            "--instruments-file",
+            &symbols,
+        ])
+        .args([
+            "--sessions",
+            "2",
+            "--orders",
+            "2000",
+            "--rate",
+            "20000",
+            "--seed",
+            "3",
+        ])
+        .args([
+            "--hgrm-dir",
+            &hgrm.display().to_string(),
+            "--plot",
+            &plot.display().to_string(),
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("2 session(s)"), "{text}");
+    assert!(text.contains("p99"), "{text}");
+    // The second line of the table: sessions, rate, answered (> 0), percentiles.
+    let row = text.lines().find(|l| l.starts_with("2 ")).unwrap();
+    let answered: u64 = row.split_whitespace().nth(3).unwrap().parse().unwrap();
+    assert!(answered > 1_000, "{text}");
+    assert!(
+        std::fs::read_to_string(hgrm.join("client-2s.hgrm"))
+            .unwrap()
+            .contains("Percentile")
+    );
+    assert!(std::fs::read_to_string(&plot).unwrap().starts_with("<svg"));
+    // A second run against the same server takes UserRefNums past the first run's.
+    let again = Process::new(env!("CARGO_BIN_EXE_ringbook"))
+        .args([
+            "client",
+            "--ouch",
+            &server.addr.to_string(),
+            "--instruments-file",
+            &symbols,
+        ])
+        .args(["--sessions", "2", "--orders", "500"])
+        .output()
+        .unwrap();
+    assert!(again.status.success(), "{again:?}");
+    let row = String::from_utf8_lossy(&again.stdout)
+        .lines()
+        .find(|l| l.starts_with("2 "))
+        .unwrap()
+        .to_string();
+    let answered: u64 = row.split_whitespace().nth(3).unwrap().parse().unwrap();
+    assert!(answered > 250, "{row}");
+    let (ok, stderr) = server.stop();
+    assert!(ok, "{stderr}");
+}
