@@ -9,7 +9,8 @@ mod session;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::thread;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use clap::Args;
@@ -113,54 +114,62 @@ pub(crate) fn run(args: ClientArgs) -> Result<(), Failure> {
         .rate
         .map(|r| Duration::from_secs_f64(args.sessions as f64 / r));
     let epoch = Instant::now() + Duration::from_millis(20);
-    let handles: Vec<_> = connected
-        .into_iter()
-        .zip(plan.sessions)
-        .map(|(c, p)| thread::spawn(move || session::run(c, p, interval, epoch)))
-        .collect();
+    let done = Arc::new(AtomicBool::new(false));
+    let mut outgoing = Vec::with_capacity(args.sessions);
+    let mut receivers = Vec::with_capacity(args.sessions);
+    for (c, p) in connected.into_iter().zip(plan.sessions) {
+        let (o, r) = session::start(c, p, Arc::clone(&done), epoch)
+            .map_err(|e| Failure::other(e.to_string()))?;
+        outgoing.push(o);
+        receivers.push(r);
+    }
+    let paced = session::pace(&mut outgoing, interval, epoch);
+    done.store(true, Ordering::Release);
+    let sent: u64 = outgoing.iter().map(session::Outgoing::sent).sum();
+    let enters: u64 = outgoing.iter().map(session::Outgoing::enters).sum();
     let mut histogram =
         Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).expect("valid histogram bounds");
-    let (mut sent, mut answered, mut rejected) = (0, 0, 0);
-    let mut first = None::<Instant>;
-    let mut last = None::<Instant>;
-    for h in handles {
-        let r = h
+    let (mut answered, mut rejected) = (0, 0);
+    let mut last = epoch;
+    for r in receivers {
+        let r = r
             .join()
             .map_err(|_| Failure::other("a session thread panicked"))?
             .map_err(|e| Failure::other(e.to_string()))?;
         histogram
             .add(&r.histogram)
             .map_err(|e| Failure::other(e.to_string()))?;
-        sent += r.sent;
         answered += r.answered;
         rejected += r.rejected;
-        first = Some(first.map_or(r.first_send, |f| f.min(r.first_send)));
-        last = Some(last.map_or(r.last_response, |l| l.max(r.last_response)));
+        last = last.max(r.last_response);
     }
-    let elapsed = match (first, last) {
-        (Some(f), Some(l)) if l > f => (l - f).as_secs_f64(),
-        _ => f64::NAN,
-    };
+    paced.map_err(|e| Failure::other(format!("sending: {e}")))?;
+    // From the first intended send to the last response read.
+    let elapsed = last.saturating_duration_since(epoch).as_secs_f64();
     let offered = args.rate.map_or_else(
         || "as fast as possible".to_string(),
         |r| format!("{}/s offered", si(r)),
     );
     println!(
-        "ringbook client: {} session(s), {} messages sent ({} skipped: not expressible in OUCH), {offered}",
-        args.sessions, sent, plan.skipped
+        "ringbook client: {} session(s), {sent} messages sent ({enters} new orders; {} flow ops skipped: not expressible in OUCH), {offered}",
+        args.sessions, plan.skipped
     );
     println!(
         "latency: each enter or replace, from its intended send time to its Accepted, Replaced or Rejected read by the client"
     );
-    print!("{:<10} {:>14} {:>10}", "sessions", "messages/s", "answered");
+    print!(
+        "{:<10} {:>12} {:>12} {:>10}",
+        "sessions", "orders/s", "messages/s", "answered"
+    );
     for (label, _) in PERCENTILES {
         print!(" {label:>10}");
     }
     println!(" {:>10}", "max");
     print!(
-        "{:<10} {:>14} {:>10}",
+        "{:<10} {:>12} {:>12} {:>10}",
         args.sessions,
-        si(sent as f64 / elapsed),
+        si(enters as f64 / elapsed).replace(' ', ""),
+        si(sent as f64 / elapsed).replace(' ', ""),
         answered
     );
     for (_, q) in PERCENTILES {

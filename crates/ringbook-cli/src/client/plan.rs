@@ -24,6 +24,8 @@ pub(crate) struct SessionPlan {
     pub(crate) last_urn: u32,
     /// Timed messages (enters and replaces).
     pub(crate) timed: u64,
+    /// Enter Orders.
+    pub(crate) enters: u64,
 }
 
 /// The plan of every session, and what was skipped.
@@ -118,6 +120,7 @@ pub(crate) fn plan(
                 .encode(&mut p.bytes);
                 p.messages.push((p.bytes.len(), urn));
                 p.timed += 1;
+                p.enters += 1;
                 orders.insert(
                     order.order_id,
                     OrderRef {

@@ -1,7 +1,8 @@
-//! One load-generating session: a sender thread writes its planned messages open loop
-//! (each at its intended time, or as fast as it can without a rate), and this thread
-//! reads every response, timing each enter or replace from its intended send time to
-//! its first response (Order Accepted, Order Replaced or Rejected).
+//! The sessions of a load: one pacer thread writes every session's planned messages open
+//! loop (each at its intended time, or as fast as it can without a rate; one spinning
+//! thread for all sessions, not one each), and a receiver thread per session reads every
+//! response, timing each enter or replace from its intended send time to its first
+//! response (Order Accepted, Order Replaced or Rejected).
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -23,13 +24,11 @@ pub(crate) struct Connected {
     pub(crate) base_urn: u32,
 }
 
-/// What one session measured.
+/// What one session's receiver measured.
 pub(crate) struct SessionResult {
     pub(crate) histogram: Histogram<u64>,
-    pub(crate) sent: u64,
     pub(crate) answered: u64,
     pub(crate) rejected: u64,
-    pub(crate) first_send: Instant,
     pub(crate) last_response: Instant,
 }
 
@@ -74,98 +73,176 @@ fn first_response_urn(m: &[u8]) -> Option<(u32, bool)> {
     }
 }
 
-/// Runs `plan` on `connected` (its UserRefNums count from `connected.base_urn`), the
-/// message `i` due at `epoch + i * interval` (`None`: as fast as possible).
-pub(crate) fn run(
-    connected: Connected,
+/// One session's sending side, for [`pace`].
+pub(crate) struct Outgoing {
+    writer: std::net::TcpStream,
     plan: SessionPlan,
+    base_urn: u32,
+    intended: Arc<Vec<AtomicU64>>,
+    next: usize,
+    start: usize,
+    sent: u64,
+}
+
+impl Outgoing {
+    fn due(&self, interval: Option<Duration>, epoch: Instant) -> Option<Instant> {
+        (self.next < self.plan.messages.len())
+            .then(|| interval.map_or(epoch, |d| epoch + d * self.next as u32))
+    }
+
+    /// Appends to `out` every message due by `now` (at most 64 KiB), stamping the timed
+    /// ones' intended send times; returns whether any was taken.
+    fn take_due(
+        &mut self,
+        out: &mut Vec<u8>,
+        now: Instant,
+        interval: Option<Duration>,
+        epoch: Instant,
+    ) -> bool {
+        let n = self.plan.messages.len();
+        let before = self.next;
+        while self.next < n && out.len() < (1 << 16) {
+            let due = interval.map(|d| epoch + d * self.next as u32);
+            if due.is_some_and(|d| d > now) {
+                break;
+            }
+            let (end, urn) = self.plan.messages[self.next];
+            let msg = &self.plan.bytes[self.start..end];
+            self.start = end;
+            out.extend_from_slice(&((msg.len() + 1) as u16).to_be_bytes());
+            out.push(b'U');
+            let at = out.len();
+            out.extend_from_slice(msg);
+            if msg[0] == b'U' || msg[0] == b'X' {
+                // The order named (OrigUserRefNum, or the cancel's UserRefNum).
+                let orig = u32::from_be_bytes([msg[1], msg[2], msg[3], msg[4]]) + self.base_urn;
+                out[at + 1..at + 5].copy_from_slice(&orig.to_be_bytes());
+            }
+            if urn > 0 {
+                // Shift the planned UserRefNums past the account's last one.
+                let off = if msg[0] == b'U' { 5 } else { 1 };
+                out[at + off..at + off + 4].copy_from_slice(&(urn + self.base_urn).to_be_bytes());
+                let t = due
+                    .unwrap_or(now)
+                    .saturating_duration_since(epoch)
+                    .as_nanos() as u64;
+                self.intended[urn as usize].store(t.max(1), Ordering::Release);
+            }
+            self.next += 1;
+            self.sent += 1;
+        }
+        self.next > before
+    }
+
+    /// Messages sent.
+    pub(crate) fn sent(&self) -> u64 {
+        self.sent
+    }
+
+    /// Enter Orders planned (all sent once [`pace`] returns).
+    pub(crate) fn enters(&self) -> u64 {
+        self.plan.enters
+    }
+}
+
+/// Sends every session's messages from this thread, each when it is due (sleeping while
+/// the next is far, spinning when it is near), all of a session's due messages in one
+/// write; returns when all are sent.
+///
+/// # Errors
+///
+/// A failed write.
+pub(crate) fn pace(
+    outgoing: &mut [Outgoing],
     interval: Option<Duration>,
     epoch: Instant,
-) -> Result<SessionResult, ClientError> {
+) -> std::io::Result<()> {
+    let mut out = Vec::with_capacity(1 << 17);
+    loop {
+        let Some(due) = outgoing.iter().filter_map(|o| o.due(interval, epoch)).min() else {
+            return Ok(());
+        };
+        loop {
+            let now = Instant::now();
+            if now >= due {
+                break;
+            }
+            if due - now > Duration::from_micros(200) {
+                thread::sleep(due - now - Duration::from_micros(100));
+            } else {
+                std::hint::spin_loop();
+            }
+        }
+        let now = Instant::now();
+        for o in outgoing.iter_mut() {
+            out.clear();
+            if o.take_due(&mut out, now, interval, epoch) {
+                o.writer.write_all(&out)?;
+            }
+        }
+    }
+}
+
+/// A session's receiver thread.
+pub(crate) type Receiver = thread::JoinHandle<Result<SessionResult, ClientError>>;
+
+/// Splits a connected session into its sending side (for [`pace`]) and a receiver
+/// thread that times the responses; the receiver stops once `done` is set and every
+/// timed message is answered (or nothing came for a second).
+///
+/// # Errors
+///
+/// When the socket cannot be cloned or the thread cannot start.
+pub(crate) fn start(
+    connected: Connected,
+    plan: SessionPlan,
+    done: Arc<AtomicBool>,
+    epoch: Instant,
+) -> Result<(Outgoing, Receiver), ClientError> {
     let Connected {
         mut client,
         base_urn,
     } = connected;
-    let timed = plan.last_urn as usize + 1;
-    let intended: Arc<Vec<AtomicU64>> = Arc::new((0..timed).map(|_| AtomicU64::new(0)).collect());
-    let done = Arc::new(AtomicBool::new(false));
-    let mut writer = client.socket().try_clone()?;
-    let sender = {
+    let intended: Arc<Vec<AtomicU64>> = Arc::new(
+        (0..plan.last_urn as usize + 1)
+            .map(|_| AtomicU64::new(0))
+            .collect(),
+    );
+    let writer = client.socket().try_clone()?;
+    let expected = plan.timed;
+    let receiver = {
         let intended = Arc::clone(&intended);
-        let done = Arc::clone(&done);
-        thread::Builder::new().name("client-send".into()).spawn(
-            move || -> std::io::Result<(u64, Instant)> {
-                let mut out = Vec::with_capacity(1 << 16);
-                let mut start = 0;
-                let mut sent = 0u64;
-                let first = Instant::now();
-                let n = plan.messages.len();
-                let mut i = 0;
-                while i < n {
-                    let due = interval.map(|d| epoch + d * i as u32);
-                    if let Some(due) = due {
-                        // Wait for the next message's time (sleep while far, then spin).
-                        loop {
-                            let now = Instant::now();
-                            if now >= due {
-                                break;
-                            }
-                            if due - now > Duration::from_micros(200) {
-                                thread::sleep(due - now - Duration::from_micros(100));
-                            } else {
-                                std::hint::spin_loop();
-                            }
-                        }
-                    }
-                    // Everything due now goes in one write.
-                    let now = Instant::now();
-                    out.clear();
-                    while i < n && out.len() < (1 << 16) {
-                        let due = interval.map(|d| epoch + d * i as u32);
-                        if due.is_some_and(|d| d > now) {
-                            break;
-                        }
-                        let (end, urn) = plan.messages[i];
-                        let msg = &plan.bytes[start..end];
-                        start = end;
-                        out.extend_from_slice(&((msg.len() + 1) as u16).to_be_bytes());
-                        out.push(b'U');
-                        let urn_at = out.len();
-                        out.extend_from_slice(msg);
-                        if urn > 0 {
-                            // Shift the planned UserRefNums past the account's last one.
-                            let wire = urn + base_urn;
-                            let off = if msg[0] == b'U' { 5 } else { 1 };
-                            out[urn_at + off..urn_at + off + 4]
-                                .copy_from_slice(&wire.to_be_bytes());
-                            let t = due
-                                .unwrap_or(now)
-                                .saturating_duration_since(epoch)
-                                .as_nanos() as u64;
-                            intended[urn as usize].store(t.max(1), Ordering::Release);
-                        }
-                        if msg[0] == b'U' || msg[0] == b'X' {
-                            // The order named (OrigUserRefNum, or the cancel's UserRefNum).
-                            let orig =
-                                u32::from_be_bytes([msg[1], msg[2], msg[3], msg[4]]) + base_urn;
-                            out[urn_at + 1..urn_at + 5].copy_from_slice(&orig.to_be_bytes());
-                        }
-                        i += 1;
-                        sent += 1;
-                    }
-                    writer.write_all(&out)?;
-                }
-                done.store(true, Ordering::Release);
-                Ok((sent, first))
-            },
-        )?
+        thread::Builder::new()
+            .name("client-recv".into())
+            .spawn(move || receive(&mut client, base_urn, &intended, expected, &done, epoch))?
     };
+    Ok((
+        Outgoing {
+            writer,
+            plan,
+            base_urn,
+            intended,
+            next: 0,
+            start: 0,
+            sent: 0,
+        },
+        receiver,
+    ))
+}
+
+fn receive(
+    client: &mut SoupClient,
+    base_urn: u32,
+    intended: &[AtomicU64],
+    expected: u64,
+    done: &AtomicBool,
+    epoch: Instant,
+) -> Result<SessionResult, ClientError> {
     let mut histogram =
         Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).expect("valid histogram bounds");
     let mut answered = 0u64;
     let mut rejected = 0u64;
     let mut last_response = Instant::now();
-    let expected = plan.timed;
     client.set_read_timeout(Some(Duration::from_millis(200)))?;
     let mut idle_since: Option<Instant> = None;
     loop {
@@ -199,6 +276,9 @@ pub(crate) fn run(
                 ) =>
             {
                 if done.load(Ordering::Acquire) {
+                    if answered >= expected {
+                        break;
+                    }
                     // Replaces of orders already gone are ignored by the server: stop
                     // after a second without responses.
                     let since = *idle_since.get_or_insert_with(Instant::now);
@@ -210,15 +290,12 @@ pub(crate) fn run(
             Err(e) => return Err(e),
         }
     }
-    let (sent, first_send) = sender.join().map_err(|_| ClientError::Closed)??;
     client.queue_logout();
     let _ = client.flush();
     Ok(SessionResult {
         histogram,
-        sent,
         answered,
         rejected,
-        first_send,
         last_response,
     })
 }
