@@ -30,8 +30,11 @@ use crate::soup::StoreError;
 #[derive(Debug)]
 pub struct OuchResponder {
     registry: Arc<Registry>,
-    cache: HashMap<UserKey, Arc<UserEntry>>,
-    buf: Vec<u8>,
+    /// Each user met, with the messages for it not yet appended to its stream (each
+    /// behind a 2-byte length): appended at the end of the event manager's batch, one
+    /// lock and one wake-up per user and batch.
+    cache: HashMap<UserKey, (Arc<UserEntry>, Vec<u8>)>,
+    dirty: Vec<UserKey>,
     base_ns: u64,
     failed: Option<StoreError>,
 }
@@ -76,23 +79,14 @@ impl OuchResponder {
         OuchResponder {
             registry,
             cache: HashMap::new(),
-            buf: Vec::with_capacity(256),
+            dirty: Vec::with_capacity(64),
             base_ns: now_since_midnight(),
             failed: None,
         }
     }
 
-    fn entry(&mut self, key: UserKey) -> Option<Arc<UserEntry>> {
-        if let Some(e) = self.cache.get(&key) {
-            return Some(Arc::clone(e));
-        }
-        let e = self.registry.get(key)?;
-        self.cache.insert(key, Arc::clone(&e));
-        Some(e)
-    }
-
-    /// Handles the event for one order: `f` writes the messages (into the buffer) given
-    /// the user's state and the order's UserRefNum.
+    /// Handles the event for one order: `f` writes the messages (into the user's pending
+    /// buffer) given the user's state and the order's UserRefNum.
     fn for_order(
         &mut self,
         id: &Uuid,
@@ -101,24 +95,37 @@ impl OuchResponder {
         let Some((key, urn)) = owner_of(id) else {
             return;
         };
-        let Some(entry) = self.entry(key) else {
+        if !self.cache.contains_key(&key) {
+            let Some(entry) = self.registry.get(key) else {
+                return;
+            };
+            self.cache.insert(key, (entry, Vec::with_capacity(1 << 12)));
+        }
+        let Some((entry, pending)) = self.cache.get_mut(&key) else {
             return;
         };
+        let was_empty = pending.is_empty();
         let mut state = entry.state.lock();
-        self.buf.clear();
-        f(&mut state, urn, &mut self.buf);
-        // The buffer holds whole messages one after another, each with its length.
-        let mut at = 0;
-        while at + 2 <= self.buf.len() {
-            let len = usize::from(u16::from_be_bytes([self.buf[at], self.buf[at + 1]]));
-            let msg = &self.buf[at + 2..at + 2 + len];
-            if let Err(e) = entry.stream.append(msg)
+        f(&mut state, urn, pending);
+        drop(state);
+        if was_empty && !pending.is_empty() {
+            self.dirty.push(key);
+        }
+    }
+
+    /// Appends every pending message to its user's stream.
+    fn flush(&mut self) {
+        for key in self.dirty.drain(..) {
+            let Some((entry, pending)) = self.cache.get_mut(&key) else {
+                continue;
+            };
+            if let Err(e) = entry.stream.append_framed(pending)
                 && self.failed.is_none()
             {
                 tracing::error!(error = %e, user = %entry.name, "cannot store an OUCH message");
                 self.failed = Some(e);
             }
-            at += 2 + len;
+            pending.clear();
         }
     }
 }
@@ -350,7 +357,12 @@ impl Subscriber for OuchResponder {
         }
     }
 
+    fn on_batch_end(&mut self) {
+        self.flush();
+    }
+
     fn finish(&mut self) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        self.flush();
         if let Some(e) = self.failed.take() {
             return Err(Box::new(e));
         }

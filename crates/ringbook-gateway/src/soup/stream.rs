@@ -77,6 +77,34 @@ impl Stream {
         Ok(seq)
     }
 
+    /// Appends messages each written as a 2-byte big-endian length then its bytes, under
+    /// one lock and with one wake-up.
+    ///
+    /// # Errors
+    ///
+    /// As [`MessageStore::append`], for the first message refused (the ones before it
+    /// are in).
+    pub fn append_framed(&self, framed: &[u8]) -> Result<(), StoreError> {
+        let mut inner = self.inner.lock();
+        let mut at = 0;
+        let mut result = Ok(());
+        while at + 2 <= framed.len() {
+            let len = usize::from(u16::from_be_bytes([framed[at], framed[at + 1]]));
+            let Some(message) = framed.get(at + 2..at + 2 + len) else {
+                break;
+            };
+            if let Err(e) = inner.store.append(message) {
+                result = Err(e);
+                break;
+            }
+            at += 2 + len;
+        }
+        if inner.waiters > 0 {
+            self.cond.notify_all();
+        }
+        result
+    }
+
     /// The number of messages (the last sequence number).
     #[must_use]
     pub fn len(&self) -> u64 {
