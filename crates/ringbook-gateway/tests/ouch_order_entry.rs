@@ -405,3 +405,31 @@ fn a_malformed_message_closes_only_its_own_session() {
     assert_eq!(good.next_kind(), (b'A', 1));
     h.stop();
 }
+
+#[test]
+fn a_client_flooding_orders_and_never_reading_stalls_neither_the_engine_nor_another_session() {
+    let h = start(OrderEntryConfig::default(), None);
+    let mut flood = login(h.addr, "flood", 1);
+    // 100,000 resting orders in batches, responses never read.
+    for batch in 0..100u32 {
+        for i in 0..1_000u32 {
+            let urn = batch * 1_000 + i + 1;
+            flood
+                .soup
+                .queue(&enter(urn, b'B', 1, "AAPL", 1 + u64::from(urn % 50), b'0'))
+                .unwrap();
+        }
+        flood.soup.flush().unwrap();
+    }
+    let mut calm = login(h.addr, "calm", 1);
+    first_is_start_of_day(&mut calm);
+    let started = std::time::Instant::now();
+    calm.send(&enter(1, b'S', 1, "MSFT", 100, b'0'));
+    assert_eq!(calm.next_kind(), (b'A', 1));
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    h.stop();
+}
