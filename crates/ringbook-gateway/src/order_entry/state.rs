@@ -201,7 +201,7 @@ impl Registry {
         }
         let store: Box<dyn MessageStore> = match &self.store_dir {
             Some(dir) => Box::new(FileStore::open(&stream_path(dir, name))?),
-            None => Box::new(MemoryStore::with_capacity(1 << 16, 1 << 22)),
+            None => Box::new(MemoryStore::with_capacity(1 << 16)),
         };
         let stream = Arc::new(Stream::new(store));
         if stream.is_empty() {

@@ -44,11 +44,18 @@ pub trait MessageStore: Send {
     }
 }
 
-/// The messages in memory: one buffer of packets and the offset of each.
+/// The bytes of one chunk of a [`MemoryStore`]: a packet (at most 65,537 bytes) never
+/// spans two chunks.
+const CHUNK: usize = 1 << 20;
+
+/// The messages in memory, as packets in chunks of 1 MiB, and where each starts. Growing
+/// never copies what is stored (a doubling buffer would copy it all, under the stream's
+/// lock, while the engine's event thread waits to append).
 #[derive(Debug, Default)]
 pub struct MemoryStore {
-    packets: Vec<u8>,
-    offsets: Vec<usize>,
+    chunks: Vec<Vec<u8>>,
+    /// Per message: its chunk and its offset in the chunk.
+    index: Vec<(u32, u32)>,
 }
 
 impl MemoryStore {
@@ -58,25 +65,46 @@ impl MemoryStore {
         MemoryStore::default()
     }
 
-    /// An empty store with room for `messages` messages of about `bytes` bytes in all.
+    /// An empty store with room for `messages` messages (the packets' chunks are
+    /// allocated as they fill).
     #[must_use]
-    pub fn with_capacity(messages: usize, bytes: usize) -> MemoryStore {
+    pub fn with_capacity(messages: usize) -> MemoryStore {
         MemoryStore {
-            packets: Vec::with_capacity(bytes),
-            offsets: Vec::with_capacity(messages),
+            chunks: Vec::new(),
+            index: Vec::with_capacity(messages),
         }
     }
 
-    /// Appends an already framed packet (from a file being loaded).
+    /// Appends an already framed packet (at most 65,537 bytes).
     fn push_packet(&mut self, packet: &[u8]) {
-        self.offsets.push(self.packets.len());
-        self.packets.extend_from_slice(packet);
+        let fits = self
+            .chunks
+            .last()
+            .is_some_and(|c| c.len() + packet.len() <= CHUNK);
+        if !fits {
+            self.chunks.push(Vec::with_capacity(CHUNK));
+        }
+        let chunk = self.chunks.len() - 1;
+        let bytes = &mut self.chunks[chunk];
+        self.index.push((chunk as u32, bytes.len() as u32));
+        bytes.extend_from_slice(packet);
     }
 
     /// The framed packet of the last message appended.
     fn last_packet(&self) -> &[u8] {
-        let start = self.offsets.last().copied().unwrap_or(0);
-        &self.packets[start..]
+        match (self.index.last(), self.chunks.last()) {
+            (Some(&(_, start)), Some(chunk)) => &chunk[start as usize..],
+            _ => &[],
+        }
+    }
+
+    /// Where message `i` (0-based) ends in its chunk.
+    fn end_of(&self, i: usize) -> usize {
+        let (chunk, _) = self.index[i];
+        match self.index.get(i + 1) {
+            Some(&(next_chunk, start)) if next_chunk == chunk => start as usize,
+            _ => self.chunks[chunk as usize].len(),
+        }
     }
 }
 
@@ -88,41 +116,60 @@ impl MessageStore for MemoryStore {
                 bound: MAX_PAYLOAD,
             });
         }
-        self.offsets.push(self.packets.len());
         let length = (message.len() + 1) as u16;
-        self.packets.extend_from_slice(&length.to_be_bytes());
-        self.packets.push(b'S');
-        self.packets.extend_from_slice(message);
-        Ok(self.offsets.len() as u64)
+        let fits = self
+            .chunks
+            .last()
+            .is_some_and(|c| c.len() + 3 + message.len() <= CHUNK);
+        if !fits {
+            self.chunks.push(Vec::with_capacity(CHUNK));
+        }
+        let chunk = self.chunks.len() - 1;
+        let bytes = &mut self.chunks[chunk];
+        self.index.push((chunk as u32, bytes.len() as u32));
+        bytes.extend_from_slice(&length.to_be_bytes());
+        bytes.push(b'S');
+        bytes.extend_from_slice(message);
+        Ok(self.index.len() as u64)
     }
 
     fn len(&self) -> u64 {
-        self.offsets.len() as u64
+        self.index.len() as u64
     }
 
     fn read_packets(&self, seq: u64, out: &mut Vec<u8>, max_bytes: usize) -> u64 {
-        let n = self.offsets.len();
+        let n = self.index.len();
         let Some(first) = seq.checked_sub(1).and_then(|i| usize::try_from(i).ok()) else {
             return 0;
         };
-        if first >= n {
-            return 0;
+        let mut i = first;
+        let mut copied = 0usize;
+        // Whole runs of messages in one chunk are copied at once.
+        while i < n {
+            let (chunk, start) = self.index[i];
+            let mut j = i;
+            let mut end = start as usize;
+            while j < n && self.index[j].0 == chunk {
+                let next_end = self.end_of(j);
+                let first_of_all = i == first && j == i;
+                if copied + (next_end - start as usize) > max_bytes && !first_of_all {
+                    break;
+                }
+                end = next_end;
+                j += 1;
+            }
+            if j == i {
+                break;
+            }
+            out.extend_from_slice(&self.chunks[chunk as usize][start as usize..end]);
+            copied += end - start as usize;
+            let stopped_by_bound = j < n && self.index[j].0 == chunk;
+            i = j;
+            if stopped_by_bound {
+                break;
+            }
         }
-        let start = self.offsets[first];
-        // The ends of messages first..n-1 are the starts of the ones after them.
-        let ends = &self.offsets[first + 1..];
-        let mut count = ends.partition_point(|&end| end - start <= max_bytes);
-        if count == ends.len() && self.packets.len() - start <= max_bytes {
-            count += 1;
-        }
-        let count = count.max(1);
-        let end = self
-            .offsets
-            .get(first + count)
-            .copied()
-            .unwrap_or(self.packets.len());
-        out.extend_from_slice(&self.packets[start..end]);
-        count as u64
+        (i.max(first) - first) as u64
     }
 }
 
@@ -156,7 +203,7 @@ impl FileStore {
             .map_err(io)?;
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes).map_err(io)?;
-        let mut memory = MemoryStore::with_capacity(1024, bytes.len());
+        let mut memory = MemoryStore::with_capacity(bytes.len() / 16);
         let mut at = 0;
         while at + 2 <= bytes.len() {
             let length = usize::from(u16::from_be_bytes([bytes[at], bytes[at + 1]]));

@@ -82,3 +82,34 @@ fn a_file_store_reads_back_its_messages_and_cuts_a_torn_tail() {
     ));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn reads_across_chunk_boundaries_give_every_packet_once_and_in_order() {
+    // 3,000 messages of 700 to 1,300 bytes: about 3 MB, over several 1 MiB chunks.
+    let mut store = MemoryStore::new();
+    let mut expected = Vec::new();
+    for i in 0..3_000u32 {
+        let len = 700 + (i * 37 % 600) as usize;
+        let msg: Vec<u8> = (0..len).map(|k| (i as usize + k) as u8).collect();
+        store.append(&msg).unwrap();
+        expected.extend_from_slice(&((len + 1) as u16).to_be_bytes());
+        expected.push(b'S');
+        expected.extend_from_slice(&msg);
+    }
+    assert!(store.chunks.len() >= 3);
+    for bound in [1, 5_000, 65_536, 1 << 20, usize::MAX] {
+        let mut out = Vec::new();
+        let mut seq = 1;
+        loop {
+            let before = out.len();
+            let n = store.read_packets(seq, &mut out, bound);
+            if n == 0 {
+                break;
+            }
+            assert!(out.len() - before <= bound.max(1_400), "bound {bound}");
+            seq += n;
+        }
+        assert_eq!(seq, 3_001, "bound {bound}");
+        assert_eq!(out, expected, "bound {bound}");
+    }
+}
