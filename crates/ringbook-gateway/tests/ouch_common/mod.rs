@@ -238,7 +238,11 @@ impl Ouch {
                 | Outbound::CancelReject { user_ref_num, .. }
                 | Outbound::OrderModified { user_ref_num, .. }
                 | Outbound::MassCancelResponse { user_ref_num, .. }
-                | Outbound::OrderEntryResponse { user_ref_num, .. } => user_ref_num,
+                | Outbound::OrderEntryResponse { user_ref_num, .. }
+                | Outbound::BrokenTrade { user_ref_num, .. }
+                | Outbound::PriorityUpdate { user_ref_num, .. }
+                | Outbound::OrderRestated { user_ref_num, .. }
+                | Outbound::AiqCanceled { user_ref_num, .. } => user_ref_num,
                 Outbound::AccountQueryResponse {
                     next_user_ref_num, ..
                 } => next_user_ref_num,

@@ -59,7 +59,17 @@ pub struct OrderFields {
 /// X Mass Cancel Resp. Type | Timestamp | UserRefNum | Firm 4 | Symbol 8 (+App)      = 25/27+
 /// G/K Disable/Enable Order Entry Response  Type | Timestamp | UserRefNum | Firm 4 (+App) = 17/19+
 /// Q Account Query Response  Type | Timestamp | NextUserRefNum 4 (+App)             = 13/15+
+/// B Broken Trade      Type | Timestamp | UserRefNum | Match Number 8 | Reason 1 | ClOrdID 14 (+App) = 36/38+
+/// T Order Priority Update  Type | Timestamp | UserRefNum | Price 8 | Display 1
+///                     | Order Reference Number 8 (+App)                             = 30/32+
+/// R Order Restated    Type | Timestamp | UserRefNum | Reason 1 | +App               = 16+
+/// D AIQ Canceled      Type | Timestamp | UserRefNum | Decrement Shares 4 | Reason 1
+///                     | Quantity Prevented from Trading 4 | Execution Price 8 | Liquidity Flag 1
+///                     | AIQ Strategy 1 (+App)                         = 32/34+ (31: before AIQ Strategy)
 /// ```
+///
+/// This venue sends none of B, T, R and D (no trade is broken, no order repriced or
+/// restated, no self-match prevention); they decode so that a client reads any stream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outbound<'a> {
     /// `S` System Event (section 4.1).
@@ -194,6 +204,68 @@ pub enum Outbound<'a> {
         /// Options.
         appendage: Appendage<'a>,
     },
+    /// `B` Broken Trade (section 4.7).
+    BrokenTrade {
+        /// Nanoseconds since midnight.
+        timestamp: u64,
+        /// The order.
+        user_ref_num: u32,
+        /// The execution broken.
+        match_number: u64,
+        /// Why (`E` erroneous, `C` consent, `S` supervisory, `X` external).
+        reason: u8,
+        /// The order's ClOrdID.
+        cl_ord_id: ClOrdId,
+        /// Options.
+        appendage: Appendage<'a>,
+    },
+    /// `T` Order Priority Update (section 4.11).
+    PriorityUpdate {
+        /// Nanoseconds since midnight.
+        timestamp: u64,
+        /// The order.
+        user_ref_num: u32,
+        /// Its price now.
+        price: u64,
+        /// Its display now.
+        display: u8,
+        /// Its Order Reference Number now.
+        order_reference_number: u64,
+        /// Options.
+        appendage: Appendage<'a>,
+    },
+    /// `R` Order Restated (section 4.13).
+    OrderRestated {
+        /// Nanoseconds since midnight.
+        timestamp: u64,
+        /// The order.
+        user_ref_num: u32,
+        /// Why (`R` refresh of display, `P` update of displayed price).
+        reason: u8,
+        /// Options (the restated values).
+        appendage: Appendage<'a>,
+    },
+    /// `D` AIQ Canceled (section 4.5).
+    AiqCanceled {
+        /// Nanoseconds since midnight.
+        timestamp: u64,
+        /// The order.
+        user_ref_num: u32,
+        /// Shares taken off the order.
+        decrement: u32,
+        /// The cancel reason byte.
+        reason: u8,
+        /// Shares that would have executed.
+        quantity_prevented: u32,
+        /// The price they would have executed at.
+        execution_price: u64,
+        /// Liquidity Flag.
+        liquidity_flag: u8,
+        /// AIQ Strategy (a space in the revision before the field).
+        aiq_strategy: u8,
+        /// Options.
+        appendage: Appendage<'a>,
+    },
     /// `Q` Account Query Response (section 4.17).
     AccountQueryResponse {
         /// Nanoseconds since midnight.
@@ -255,6 +327,11 @@ impl<'a> Outbound<'a> {
             b'P' | b'I' | b'Q' => (13, Tail::Optional),
             b'X' => (25, Tail::Optional),
             b'G' | b'K' => (17, Tail::Optional),
+            b'B' => (36, Tail::Optional),
+            b'T' => (30, Tail::Optional),
+            b'R' => (14, Tail::Required),
+            b'D' if msg.len() == 31 => (31, Tail::None),
+            b'D' => (32, Tail::Optional),
             byte => {
                 return Err(OuchError::UnknownType {
                     byte,
@@ -336,6 +413,39 @@ impl<'a> Outbound<'a> {
                 firm: r.bytes(),
                 appendage,
             },
+            b'B' => Outbound::BrokenTrade {
+                timestamp,
+                user_ref_num: r.u32(),
+                match_number: r.u64(),
+                reason: r.u8(),
+                cl_ord_id: r.bytes(),
+                appendage,
+            },
+            b'T' => Outbound::PriorityUpdate {
+                timestamp,
+                user_ref_num: r.u32(),
+                price: r.u64(),
+                display: r.u8(),
+                order_reference_number: r.u64(),
+                appendage,
+            },
+            b'R' => Outbound::OrderRestated {
+                timestamp,
+                user_ref_num: r.u32(),
+                reason: r.u8(),
+                appendage,
+            },
+            b'D' => Outbound::AiqCanceled {
+                timestamp,
+                user_ref_num: r.u32(),
+                decrement: r.u32(),
+                reason: r.u8(),
+                quantity_prevented: r.u32(),
+                execution_price: r.u64(),
+                liquidity_flag: r.u8(),
+                aiq_strategy: if msg.len() == 31 { b' ' } else { r.u8() },
+                appendage,
+            },
             _ => Outbound::AccountQueryResponse {
                 timestamp,
                 next_user_ref_num: r.u32(),
@@ -361,6 +471,10 @@ impl<'a> Outbound<'a> {
             Outbound::OrderEntryResponse { disable: true, .. } => b'G',
             Outbound::OrderEntryResponse { disable: false, .. } => b'K',
             Outbound::AccountQueryResponse { .. } => b'Q',
+            Outbound::BrokenTrade { .. } => b'B',
+            Outbound::PriorityUpdate { .. } => b'T',
+            Outbound::OrderRestated { .. } => b'R',
+            Outbound::AiqCanceled { .. } => b'D',
         }
     }
 
@@ -501,6 +615,68 @@ impl<'a> Outbound<'a> {
             } => {
                 out.put_u64(*timestamp);
                 out.put_u32(*next_user_ref_num);
+                put_appendage(out, appendage);
+            }
+            Outbound::BrokenTrade {
+                timestamp,
+                user_ref_num,
+                match_number,
+                reason,
+                cl_ord_id,
+                appendage,
+            } => {
+                out.put_u64(*timestamp);
+                out.put_u32(*user_ref_num);
+                out.put_u64(*match_number);
+                out.put_u8(*reason);
+                out.put(cl_ord_id);
+                put_appendage(out, appendage);
+            }
+            Outbound::PriorityUpdate {
+                timestamp,
+                user_ref_num,
+                price,
+                display,
+                order_reference_number,
+                appendage,
+            } => {
+                out.put_u64(*timestamp);
+                out.put_u32(*user_ref_num);
+                out.put_u64(*price);
+                out.put_u8(*display);
+                out.put_u64(*order_reference_number);
+                put_appendage(out, appendage);
+            }
+            Outbound::OrderRestated {
+                timestamp,
+                user_ref_num,
+                reason,
+                appendage,
+            } => {
+                out.put_u64(*timestamp);
+                out.put_u32(*user_ref_num);
+                out.put_u8(*reason);
+                put_appendage(out, appendage);
+            }
+            Outbound::AiqCanceled {
+                timestamp,
+                user_ref_num,
+                decrement,
+                reason,
+                quantity_prevented,
+                execution_price,
+                liquidity_flag,
+                aiq_strategy,
+                appendage,
+            } => {
+                out.put_u64(*timestamp);
+                out.put_u32(*user_ref_num);
+                out.put_u32(*decrement);
+                out.put_u8(*reason);
+                out.put_u32(*quantity_prevented);
+                out.put_u64(*execution_price);
+                out.put_u8(*liquidity_flag);
+                out.put_u8(*aiq_strategy);
                 put_appendage(out, appendage);
             }
         }

@@ -245,3 +245,60 @@ fn malformed_outbound_messages_are_errors() {
         Err(OuchError::BadLength { expected: 64, .. })
     ));
 }
+
+#[test]
+fn restated_requires_its_appendage_and_the_older_aiq_canceled_has_no_strategy() {
+    let mut app = Vec::new();
+    crate::ouch::appendage::write_option(&mut app, 22, &500u32.to_be_bytes());
+    let appendage = Appendage::parse(&app).unwrap();
+    let mut out = Vec::new();
+    Outbound::OrderRestated {
+        timestamp: 1,
+        user_ref_num: 2,
+        reason: b'R',
+        appendage,
+    }
+    .encode(&mut out);
+    assert_eq!(out.len(), 16 + 6);
+    assert_eq!(out[13], b'R');
+    assert_eq!(&out[14..16], &[0, 6]);
+    assert!(matches!(
+        Outbound::decode(&out),
+        Ok(Outbound::OrderRestated { reason: b'R', .. })
+    ));
+    assert!(matches!(
+        Outbound::decode(&out[..14]),
+        Err(OuchError::BadLength { expected: 16, .. })
+    ));
+    // AIQ Canceled before the AIQ Strategy field: 31 bytes.
+    let mut aiq = Vec::new();
+    Outbound::AiqCanceled {
+        timestamp: 1,
+        user_ref_num: 2,
+        decrement: 3,
+        reason: b'Q',
+        quantity_prevented: 4,
+        execution_price: 5,
+        liquidity_flag: b'A',
+        aiq_strategy: b'N',
+        appendage: Appendage::EMPTY,
+    }
+    .encode(&mut aiq);
+    assert_eq!(aiq.len(), 34);
+    assert!(matches!(
+        Outbound::decode(&aiq[..31]),
+        Ok(Outbound::AiqCanceled {
+            aiq_strategy: b' ',
+            liquidity_flag: b'A',
+            execution_price: 5,
+            ..
+        })
+    ));
+    assert!(matches!(
+        Outbound::decode(&aiq[..32]),
+        Ok(Outbound::AiqCanceled {
+            aiq_strategy: b'N',
+            ..
+        })
+    ));
+}
