@@ -587,6 +587,42 @@ fn ringbook_client_loads_a_server_and_reports_wire_to_wire_latency() {
         .to_string();
     let answered: u64 = row.split_whitespace().nth(3).unwrap().parse().unwrap();
     assert!(answered > 250, "{row}");
+    // Any flow file `ringbook gen` writes.
+    let flow = dir.join("gen.csv");
+    let generated = Process::new(env!("CARGO_BIN_EXE_ringbook"))
+        .args([
+            "gen",
+            "--seed",
+            "5",
+            "--instruments",
+            "2",
+            "--orders",
+            "1000",
+            "--output",
+            &flow.display().to_string(),
+        ])
+        .output()
+        .unwrap();
+    assert!(generated.status.success(), "{generated:?}");
+    let from_file = Process::new(env!("CARGO_BIN_EXE_ringbook"))
+        .args([
+            "client",
+            "--ouch",
+            &server.addr.to_string(),
+            "--instruments-file",
+            &symbols,
+        ])
+        .args(["--flow", &flow.display().to_string()])
+        .output()
+        .unwrap();
+    assert!(from_file.status.success(), "{from_file:?}");
+    let row = String::from_utf8_lossy(&from_file.stdout)
+        .lines()
+        .find(|l| l.starts_with("1 "))
+        .unwrap()
+        .to_string();
+    let answered: u64 = row.split_whitespace().nth(3).unwrap().parse().unwrap();
+    assert!(answered > 500, "{row}");
     let (ok, stderr) = server.stop();
     assert!(ok, "{stderr}");
 }

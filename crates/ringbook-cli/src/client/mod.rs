@@ -16,7 +16,9 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use hdrhistogram::Histogram;
 use ringbook::Command;
-use ringbook::flow::{FlowGenerator, GenConfig, MarketConfig, MarketGenerator, MarketRegime};
+use ringbook::flow::{
+    FlowGenerator, FlowReader, GenConfig, MarketConfig, MarketGenerator, MarketRegime,
+};
 use ringbook_gateway::order_entry::SymbolTable;
 
 use crate::Failure;
@@ -51,8 +53,12 @@ pub(crate) struct ClientArgs {
     instruments: u32,
     /// A market regime's flow instead of the `gen` flow: static, normal, swing-25,
     /// swing-40, flash-crash.
-    #[arg(long, value_name = "REGIME")]
+    #[arg(long, value_name = "REGIME", conflicts_with = "flow")]
     market: Option<MarketRegime>,
+    /// Send this flow file (any `ringbook gen` output, see docs/FLOW-FORMAT.md) instead
+    /// of generating one.
+    #[arg(long, value_name = "PATH")]
+    flow: Option<PathBuf>,
     /// The flow's seed.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -68,8 +74,21 @@ pub(crate) struct ClientArgs {
     plot: Option<PathBuf>,
 }
 
-fn commands(args: &ClientArgs) -> Box<dyn Iterator<Item = Command>> {
-    match args.market {
+fn commands(args: &ClientArgs) -> Result<Box<dyn Iterator<Item = Command>>, Failure> {
+    if let Some(path) = &args.flow {
+        let file = std::fs::File::open(path)
+            .map_err(|e| Failure::other(format!("{}: {e}", path.display())))?;
+        let mut reader = FlowReader::new(std::io::BufReader::new(file));
+        let mut commands = Vec::new();
+        while let Some((_, command)) = reader
+            .next_command()
+            .map_err(|e| Failure::malformed(format!("{}: {e}", path.display())))?
+        {
+            commands.push(command);
+        }
+        return Ok(Box::new(commands.into_iter()));
+    }
+    Ok(match args.market {
         Some(regime) => Box::new(MarketGenerator::new(MarketConfig {
             seed: args.seed,
             regime,
@@ -81,7 +100,7 @@ fn commands(args: &ClientArgs) -> Box<dyn Iterator<Item = Command>> {
             args.instruments.max(1),
             args.orders,
         ))),
-    }
+    })
 }
 
 /// Runs the load and prints the table.
@@ -101,7 +120,7 @@ pub(crate) fn run(args: ClientArgs) -> Result<(), Failure> {
     }
     let symbols = SymbolTable::from_file(&args.instruments_file)
         .map_err(|e| Failure::malformed(e.to_string()))?;
-    let plan = plan::plan(commands(&args), args.sessions, &symbols);
+    let plan = plan::plan(commands(&args)?, args.sessions, &symbols);
     let mut connected = Vec::with_capacity(args.sessions);
     for i in 0..args.sessions {
         let user = format!("{}{}", args.user, i + 1);
