@@ -33,7 +33,7 @@ pub struct OuchResponder {
     /// Each user met, with the messages for it not yet appended to its stream (each
     /// behind a 2-byte length): appended at the end of the event manager's batch, one
     /// lock and one wake-up per user and batch.
-    cache: HashMap<UserKey, (Arc<UserEntry>, Vec<u8>)>,
+    cache: HashMap<UserKey, (Arc<UserEntry>, Vec<u8>), foldhash::fast::RandomState>,
     dirty: Vec<UserKey>,
     base_ns: u64,
     failed: Option<StoreError>,
@@ -78,7 +78,7 @@ impl OuchResponder {
     pub fn new(registry: Arc<Registry>) -> OuchResponder {
         OuchResponder {
             registry,
-            cache: HashMap::new(),
+            cache: HashMap::default(),
             dirty: Vec::with_capacity(64),
             base_ns: now_since_midnight(),
             failed: None,
