@@ -4,3 +4,7 @@
 //!
 //! Every layout follows its public specification to the byte; each module names the
 //! specification and the section it implements.
+
+pub mod glimpse;
+pub mod itch;
+pub mod mold;
