@@ -5,3 +5,5 @@
 //! event stream: every check, reject and event stays where the engine puts it. The
 //! protocols' byte layouts are in `ringbook-wire`; this crate owns the sockets, timers,
 //! session state and output bounds.
+
+pub mod feed;

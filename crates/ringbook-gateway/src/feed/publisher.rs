@@ -1,0 +1,225 @@
+//! The feed: its [`FeedSubscriber`] (registered with the engine, on the event manager
+//! thread), its heartbeat timer, and its re-request and GLIMPSE servers.
+
+use std::error::Error;
+use std::io;
+use std::net::{SocketAddr, TcpListener, UdpSocket};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use ringbook::{PublishedEvent, Subscriber};
+use thiserror::Error;
+
+use super::config::{FeedConfig, FeedConfigError};
+use super::core::{FeedCore, lock};
+use super::stats::FeedStats;
+use super::translate::Translator;
+use super::{glimpse, rerequest};
+
+/// Why a feed could not start.
+#[derive(Debug, Error)]
+pub enum FeedError {
+    /// The configuration is refused.
+    #[error(transparent)]
+    Config(#[from] FeedConfigError),
+    /// A socket could not be opened.
+    #[error("cannot open the {what} socket on {addr}: {source}")]
+    Bind {
+        /// Which socket: `feed`, `rerequest` or `glimpse`.
+        what: &'static str,
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: io::Error,
+    },
+    /// A thread could not be started.
+    #[error("cannot start the feed's {what} thread: {source}")]
+    Thread {
+        /// Which thread.
+        what: &'static str,
+        /// Why.
+        source: io::Error,
+    },
+}
+
+/// A running feed. Register its [`FeedSubscriber`] with the engine; [`Feed::shutdown`]
+/// stops the timer and servers (after the engine stopped, so the end of session is sent).
+#[derive(Debug)]
+pub struct Feed {
+    core: Arc<Mutex<FeedCore>>,
+    stop: Arc<AtomicBool>,
+    threads: Vec<JoinHandle<()>>,
+    rerequest: Option<SocketAddr>,
+    glimpse: Option<SocketAddr>,
+}
+
+/// The engine subscriber that publishes every event on the feed.
+#[derive(Debug)]
+pub struct FeedSubscriber {
+    core: Arc<Mutex<FeedCore>>,
+}
+
+fn bind_err(what: &'static str, addr: SocketAddr) -> impl FnOnce(io::Error) -> FeedError {
+    move |source| FeedError::Bind { what, addr, source }
+}
+
+impl Feed {
+    /// Opens the sockets, publishes the opening messages (Start of Messages, every Stock
+    /// Directory and trading state) and starts the heartbeat timer and the servers.
+    ///
+    /// # Errors
+    ///
+    /// [`FeedError`]: a refused configuration, a socket that cannot be bound, a thread
+    /// that cannot start.
+    pub fn start(config: &FeedConfig) -> Result<(Feed, FeedSubscriber), FeedError> {
+        let resolved = config.resolve()?;
+        let any: SocketAddr = if config.destination.is_ipv4() {
+            ([0, 0, 0, 0], 0).into()
+        } else {
+            (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
+        };
+        let socket = UdpSocket::bind(any).map_err(bind_err("feed", any))?;
+        if config.destination.ip().is_multicast() {
+            let _ = socket.set_multicast_loop_v4(true);
+        }
+        let rerequest_socket = config
+            .rerequest
+            .map(|addr| UdpSocket::bind(addr).map_err(bind_err("rerequest", addr)))
+            .transpose()?;
+        let glimpse_listener = config
+            .glimpse
+            .map(|addr| TcpListener::bind(addr).map_err(bind_err("glimpse", addr)))
+            .transpose()?;
+        let rerequest = rerequest_socket.as_ref().and_then(|s| s.local_addr().ok());
+        let glimpse = glimpse_listener.as_ref().and_then(|l| l.local_addr().ok());
+
+        let translator = Translator::new(resolved.instruments, resolved.origin_ns);
+        let mut core = FeedCore::new(
+            translator,
+            resolved.session,
+            config.max_packet,
+            config.retransmit_capacity,
+            socket,
+            config.destination,
+        );
+        core.open();
+        let core = Arc::new(Mutex::new(core));
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut feed = Feed {
+            core: Arc::clone(&core),
+            stop: Arc::clone(&stop),
+            threads: Vec::new(),
+            rerequest,
+            glimpse,
+        };
+        let heartbeat = config.heartbeat;
+        feed.spawn("heartbeat", {
+            let (core, stop) = (Arc::clone(&core), Arc::clone(&stop));
+            move || heartbeats(&core, &stop, heartbeat)
+        })?;
+        if let Some(socket) = rerequest_socket {
+            let (core, stop) = (Arc::clone(&core), Arc::clone(&stop));
+            let max_packet = config.max_packet;
+            feed.spawn("rerequest", move || {
+                rerequest::serve(socket, core, stop, max_packet);
+            })?;
+        }
+        if let Some(listener) = glimpse_listener {
+            let (core, stop) = (Arc::clone(&core), Arc::clone(&stop));
+            feed.spawn("glimpse", move || glimpse::serve(listener, core, stop))?;
+        }
+        Ok((feed, FeedSubscriber { core }))
+    }
+
+    fn spawn(
+        &mut self,
+        what: &'static str,
+        f: impl FnOnce() + Send + 'static,
+    ) -> Result<(), FeedError> {
+        let handle = std::thread::Builder::new()
+            .name(format!("feed-{what}"))
+            .spawn(f)
+            .map_err(|source| FeedError::Thread { what, source })?;
+        self.threads.push(handle);
+        Ok(())
+    }
+
+    /// Where the re-request server listens.
+    #[must_use]
+    pub fn rerequest_addr(&self) -> Option<SocketAddr> {
+        self.rerequest
+    }
+
+    /// Where the GLIMPSE server listens.
+    #[must_use]
+    pub fn glimpse_addr(&self) -> Option<SocketAddr> {
+        self.glimpse
+    }
+
+    /// The counts so far.
+    #[must_use]
+    pub fn stats(&self) -> FeedStats {
+        let core = lock(&self.core);
+        FeedStats {
+            unpublishable: core.translator.unpublishable(),
+            ..core.stats
+        }
+    }
+
+    /// The sequence number the next message will get.
+    #[must_use]
+    pub fn next_seq(&self) -> u64 {
+        lock(&self.core).next_seq()
+    }
+
+    /// Ends the session if the engine did not (End of Messages, end-of-session packet),
+    /// stops the timer and the servers and joins their threads.
+    pub fn shutdown(mut self) -> FeedStats {
+        lock(&self.core).end();
+        self.stop.store(true, Ordering::Release);
+        for thread in self.threads.drain(..) {
+            let _ = thread.join();
+        }
+        self.stats()
+    }
+}
+
+impl Drop for Feed {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Release);
+    }
+}
+
+/// Sends a heartbeat whenever the feed has been silent for `interval`, and end-of-session
+/// packets in their place once the session has ended.
+fn heartbeats(core: &Mutex<FeedCore>, stop: &AtomicBool, interval: Duration) {
+    let tick = interval.min(Duration::from_millis(50));
+    while !stop.load(Ordering::Acquire) {
+        std::thread::sleep(tick);
+        let mut core = lock(core);
+        if core.last_send.elapsed() >= interval {
+            core.control();
+        }
+    }
+}
+
+impl Subscriber for FeedSubscriber {
+    fn on_event(&mut self, event: &PublishedEvent<'_>) {
+        lock(&self.core).on_event(event);
+    }
+
+    fn on_batch_end(&mut self) {
+        lock(&self.core).flush();
+    }
+
+    fn finish(&mut self) -> Result<(), Box<dyn Error + Send + Sync>> {
+        lock(&self.core).end();
+        Ok(())
+    }
+
+    fn name(&self) -> &str {
+        "itch-feed"
+    }
+}
