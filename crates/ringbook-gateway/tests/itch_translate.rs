@@ -5,7 +5,7 @@
 mod feed_common;
 
 use feed_common::{assert_same_books, flow};
-use ringbook::{Command, DirectEngine, Order, OrderbookResult, PublishedEvent, Side, Uuid};
+use ringbook::{Command, DirectEngine, Order, PublishedEvent, Side, Uuid};
 use ringbook_gateway::feed::{FeedInstrument, RebuiltBooks, Translator};
 use ringbook_wire::itch::{ItchMessage, Stock};
 
