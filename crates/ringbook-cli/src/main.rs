@@ -2,6 +2,8 @@
 
 mod bench;
 mod engine_args;
+mod feed;
+mod feed_view;
 mod generate;
 mod journal_args;
 mod output;
@@ -40,6 +42,9 @@ enum Commands {
     /// Rebuild the engine from a journal directory (newest valid snapshot, then the
     /// journal after it) and print the state hash and every book's status.
     Recover(recover::RecoverArgs),
+    /// Join an ITCH 5.0 market-data feed (MoldUDP64), rebuild and show every book,
+    /// recover gaps by re-requests, start from a GLIMPSE snapshot, verify at the end.
+    Feed(feed::FeedArgs),
     /// Inspect a journal directory.
     #[command(subcommand)]
     Journal(journal_args::JournalCommand),
@@ -117,6 +122,7 @@ fn main() -> ExitCode {
         Commands::Recover(args) => recover::run(args),
         Commands::Journal(command) => journal_args::run(command),
         Commands::Bench(args) => bench::run_bench(args, &cli.engine),
+        Commands::Feed(args) => feed::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
