@@ -5,5 +5,10 @@
 //! event stream: every check, reject and event stays where the engine puts it. The
 //! protocols' byte layouts are in `ringbook-wire`; this crate owns the sockets, timers,
 //! session state and output bounds.
+//!
+//! - [`soup`]: a SoupBinTCP 4.0 server session layer, generic over the application.
+//! - [`feed`]: the ITCH 5.0 market-data feed over MoldUDP64, its re-request and GLIMPSE
+//!   servers, and a receiver that rebuilds every book.
 
 pub mod feed;
+pub mod soup;
