@@ -71,7 +71,7 @@ pub fn take_snapshot(addr: SocketAddr, timeout: Duration) -> Result<Snapshot, Gl
     let mut stream = TcpStream::connect_timeout(&addr, timeout).map_err(io_err)?;
     stream.set_read_timeout(Some(timeout)).map_err(io_err)?;
     stream.set_write_timeout(Some(timeout)).map_err(io_err)?;
-    let mut login = alpha("", 6);
+    let mut login = alpha("feed", 6);
     login.extend_from_slice(&alpha("", 10));
     login.extend_from_slice(&alpha("", 10));
     login.extend_from_slice(&numeric(1, 20));

@@ -17,6 +17,7 @@ use super::core::{FeedCore, lock};
 use super::stats::FeedStats;
 use super::translate::Translator;
 use super::{glimpse, rerequest};
+use crate::soup::SoupServer;
 
 /// Why a feed could not start.
 #[derive(Debug, Error)]
@@ -53,6 +54,7 @@ pub struct Feed {
     threads: Vec<JoinHandle<()>>,
     rerequest: Option<SocketAddr>,
     glimpse: Option<SocketAddr>,
+    glimpse_server: Option<SoupServer>,
 }
 
 /// The engine subscriber that publishes every event on the feed.
@@ -113,6 +115,7 @@ impl Feed {
             threads: Vec::new(),
             rerequest,
             glimpse,
+            glimpse_server: None,
         };
         let heartbeat = config.heartbeat;
         feed.spawn("heartbeat", {
@@ -127,8 +130,13 @@ impl Feed {
             })?;
         }
         if let Some(listener) = glimpse_listener {
-            let (core, stop) = (Arc::clone(&core), Arc::clone(&stop));
-            feed.spawn("glimpse", move || glimpse::serve(listener, core, stop))?;
+            let server = glimpse::start(listener, Arc::clone(&core)).map_err(|source| {
+                FeedError::Thread {
+                    what: "glimpse",
+                    source,
+                }
+            })?;
+            feed.glimpse_server = Some(server);
         }
         Ok((feed, FeedSubscriber { core }))
     }
@@ -181,6 +189,9 @@ impl Feed {
         self.stop.store(true, Ordering::Release);
         for thread in self.threads.drain(..) {
             let _ = thread.join();
+        }
+        if let Some(server) = self.glimpse_server.take() {
+            server.shutdown();
         }
         self.stats()
     }

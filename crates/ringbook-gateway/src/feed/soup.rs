@@ -1,14 +1,11 @@
-//! The few SoupBinTCP 4.0 packets a GLIMPSE session uses (Packet Length (2, big-endian,
-//! excluding itself), Packet Type (1), payload): Login Request `L`, Login Accepted `A`,
-//! Login Rejected `J`, Sequenced Data `S`, End of Session `Z`, Logout Request `O` and the
-//! heartbeats `H`/`R`. Kept here, private, until the order-entry work's payload-agnostic
-//! SoupBinTCP session layer replaces it.
+//! The few SoupBinTCP 4.0 packets the GLIMPSE client uses (Packet Length (2, big-endian,
+//! excluding itself), Packet Type (1), payload): it sends a Login Request `L` and reads
+//! Login Accepted `A` / Login Rejected `J`, Sequenced Data `S`, heartbeats `H` and End of
+//! Session `Z`. Written apart from the gateway's SoupBinTCP layer (which serves GLIMPSE)
+//! on purpose: the feed tests then check two implementations against each other, and the
+//! client has connect and read timeouts.
 
 use std::io::{self, Read, Write};
-
-/// The payload length of a Login Request: Username (6), Password (10), Requested Session
-/// (10), Requested Sequence Number (20).
-pub(crate) const LOGIN_REQUEST_LEN: usize = 46;
 
 /// The largest packet this side reads (a Login Request, with room to spare).
 const MAX_READ: usize = 1024;
