@@ -10,7 +10,9 @@ mod mold_packet;
 use std::path::PathBuf;
 
 fn corpus(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus").join(target);
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fuzz/corpus")
+        .join(target);
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|entry| entry.unwrap().path())
@@ -35,7 +37,10 @@ fn itch_decode_corpus_replays_and_reaches_applies_and_refusals() {
         applied += outcome.applied;
         refused += outcome.refused;
     }
-    assert!(decoded >= 10 && applied >= 8 && refused >= 2, "{decoded} {applied} {refused}");
+    assert!(
+        decoded >= 10 && applied >= 8 && refused >= 2,
+        "{decoded} {applied} {refused}"
+    );
 }
 
 #[test]

@@ -176,6 +176,14 @@ impl Feed {
         }
     }
 
+    /// Sets the ITCH timestamp of the engine's timestamp 0 for every later message: call
+    /// it with [`now_since_midnight_ns`](super::now_since_midnight_ns) right after the
+    /// engine is built (its clock starts at the end of `build`), so that timestamps are
+    /// the time of day of the sequencer's stamps.
+    pub fn set_origin_ns(&self, origin_ns: u64) {
+        lock(&self.core).translator.set_origin_ns(origin_ns);
+    }
+
     /// The sequence number the next message will get.
     #[must_use]
     pub fn next_seq(&self) -> u64 {

@@ -90,6 +90,11 @@ impl Translator {
         self.unpublishable
     }
 
+    /// Sets the ITCH timestamp of the engine's timestamp 0.
+    pub fn set_origin_ns(&mut self, origin_ns: u64) {
+        self.origin_ns = origin_ns;
+    }
+
     /// The ITCH timestamp of an engine timestamp.
     #[must_use]
     pub fn timestamp(&self, engine_ns: u64) -> u64 {

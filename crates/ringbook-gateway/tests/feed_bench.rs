@@ -1,0 +1,171 @@
+//! Measurements of the feed (ignored by default; run in release on a quiet machine):
+//!
+//! ```sh
+//! cargo test --release -p ringbook-gateway --test feed_bench -- --ignored --nocapture --test-threads 1
+//! ```
+//!
+//! - `throughput_with_and_without_the_feed`: the engine closed loop (one caller submitting
+//!   a generated 8-instrument flow as fast as it can, until `stop` returns) with no
+//!   subscriber and with the feed (plus a receiver draining it on loopback), alternating,
+//!   medians of 5 runs each; the ratio is the figure the issue asks to be at least 90%.
+//! - `fill_to_receiver_latency`: the engine fed at 100,000 orders/s (paced), a raw UDP
+//!   reader on loopback stamping every Order Executed as it decodes it: read time of day
+//!   minus the message's timestamp (the sequencer's stamp of the command that filled, so
+//!   this bounds fill-to-read from above), percentiles.
+
+mod feed_common;
+
+use std::net::UdpSocket;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use feed_common::{flow, local, submit_all};
+use ringbook::{Command, OrderbookManagerService, OrderbookManagerServiceImpl, Uuid};
+use ringbook_gateway::feed::{
+    Feed, FeedConfig, FeedReceiver, ReceiverConfig, now_since_midnight_ns,
+};
+use ringbook_wire::itch::ItchMessage;
+use ringbook_wire::mold::Downstream;
+
+fn symbols(ids: &[Uuid]) -> Vec<(Uuid, Option<String>)> {
+    ids.iter()
+        .enumerate()
+        .map(|(i, id)| (*id, Some(format!("B{i}"))))
+        .collect()
+}
+
+fn run_once(ids: &[Uuid], commands: &[Command], with_feed: bool) -> f64 {
+    let mut builder = OrderbookManagerServiceImpl::builder(ids.iter().copied());
+    let mut feed_parts = None;
+    if with_feed {
+        let mut receiver = FeedReceiver::bind(ReceiverConfig::new(local())).unwrap();
+        let mut config = FeedConfig::new("BENCH", receiver.local_addr(), symbols(ids));
+        config.rerequest = Some(local());
+        let (feed, subscriber) = Feed::start(&config).unwrap();
+        receiver.set_rerequest(feed.rerequest_addr());
+        builder = builder.subscriber(subscriber);
+        let handle = std::thread::spawn(move || {
+            let _ = receiver.run_until_complete(Instant::now() + Duration::from_secs(120));
+            receiver
+        });
+        feed_parts = Some((feed, handle));
+    }
+    let manager = builder.build().unwrap();
+    manager.start().unwrap();
+    let started = Instant::now();
+    submit_all(&manager, commands);
+    manager.stop().unwrap();
+    let elapsed = started.elapsed().as_secs_f64();
+    if let Some((feed, handle)) = feed_parts {
+        let receiver = handle.join().unwrap();
+        let stats = feed.shutdown();
+        assert!(
+            receiver.is_complete(),
+            "receiver incomplete: {:?}",
+            receiver.stats()
+        );
+        assert_eq!(receiver.next_seq(), stats.messages + 1);
+    }
+    commands.len() as f64 / elapsed
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+#[test]
+#[ignore = "a measurement: run in release, see the file's doc"]
+fn throughput_with_and_without_the_feed() {
+    let (ids, commands) = flow(42, 8, 200_000);
+    let (mut off, mut on) = (Vec::new(), Vec::new());
+    for _ in 0..5 {
+        off.push(run_once(&ids, &commands, false));
+        on.push(run_once(&ids, &commands, true));
+    }
+    let (off, on) = (median(off), median(on));
+    println!(
+        "closed loop, {} commands on 8 instruments: feed off {:.0} commands/s, feed on {:.0} commands/s, ratio {:.1}%",
+        commands.len(),
+        off,
+        on,
+        100.0 * on / off
+    );
+}
+
+#[test]
+#[ignore = "a measurement: run in release, see the file's doc"]
+fn fill_to_receiver_latency() {
+    let (ids, commands) = flow(43, 8, 300_000);
+    let reader = UdpSocket::bind(local()).unwrap();
+    reader
+        .set_read_timeout(Some(Duration::from_millis(50)))
+        .unwrap();
+    let config = FeedConfig::new("LAT", reader.local_addr().unwrap(), symbols(&ids));
+    let (feed, subscriber) = Feed::start(&config).unwrap();
+    let manager = OrderbookManagerServiceImpl::builder(ids.iter().copied())
+        .subscriber(subscriber)
+        .build()
+        .unwrap();
+    feed.set_origin_ns(now_since_midnight_ns());
+    manager.start().unwrap();
+    let done = Arc::new(AtomicBool::new(false));
+    let reading = {
+        let done = Arc::clone(&done);
+        std::thread::spawn(move || {
+            let mut latencies = Vec::new();
+            let mut buf = [0u8; 2048];
+            let mut next = 1u64;
+            let mut gaps = 0u64;
+            while !done.load(Ordering::Acquire) {
+                let Ok(len) = reader.recv(&mut buf) else {
+                    continue;
+                };
+                let now = now_since_midnight_ns();
+                let Ok(packet) = Downstream::decode(&buf[..len]) else {
+                    continue;
+                };
+                if packet.count > 0 {
+                    if packet.seq != next {
+                        gaps += 1;
+                    }
+                    next = packet.seq + u64::from(packet.count);
+                }
+                for (_, bytes) in packet.messages() {
+                    if let Ok(ItchMessage::OrderExecuted(e)) = ItchMessage::decode(bytes) {
+                        latencies.push(now.saturating_sub(e.header.timestamp));
+                    }
+                }
+            }
+            (latencies, gaps)
+        })
+    };
+    // Paced at 100,000 orders/s: command i is due at i * 10 us.
+    let started = Instant::now();
+    for (i, command) in commands.iter().enumerate() {
+        let due = Duration::from_nanos(i as u64 * 10_000);
+        while started.elapsed() < due {
+            std::hint::spin_loop();
+        }
+        let _ = manager.submit(*command);
+    }
+    let offered = commands.len() as f64 / started.elapsed().as_secs_f64();
+    manager.stop().unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    done.store(true, Ordering::Release);
+    let (mut latencies, gaps) = reading.join().unwrap();
+    let _ = feed.shutdown();
+    latencies.sort_unstable();
+    let pct = |p: f64| latencies[((latencies.len() - 1) as f64 * p) as usize] as f64 / 1000.0;
+    println!(
+        "offered {offered:.0} commands/s; {} Order Executed read ({} packet gaps on loopback): p50 {:.1} us, p90 {:.1} us, p99 {:.1} us, p99.9 {:.1} us, max {:.1} us",
+        latencies.len(),
+        gaps,
+        pct(0.5),
+        pct(0.9),
+        pct(0.99),
+        pct(0.999),
+        pct(1.0)
+    );
+}
