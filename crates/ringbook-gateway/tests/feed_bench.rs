@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use feed_common::{flow, local, submit_all};
 use ringbook::{Command, OrderbookManagerService, OrderbookManagerServiceImpl, Uuid};
 use ringbook_gateway::feed::{
-    Feed, FeedConfig, FeedReceiver, ReceiverConfig, now_since_midnight_ns,
+    Feed, FeedConfig, FeedReceiver, PublishOn, ReceiverConfig, now_since_midnight_ns,
 };
 use ringbook_wire::itch::ItchMessage;
 use ringbook_wire::mold::Downstream;
@@ -33,6 +33,41 @@ fn symbols(ids: &[Uuid]) -> Vec<(Uuid, Option<String>)> {
         .enumerate()
         .map(|(i, id)| (*id, Some(format!("B{i}"))))
         .collect()
+}
+
+/// The feed's destination in a throughput run: a socket nobody reads (the kernel drops
+/// what overflows its buffer), so the figure is the publisher's cost alone.
+fn sink() -> UdpSocket {
+    UdpSocket::bind(local()).unwrap()
+}
+
+fn run_publisher_only(
+    ids: &[Uuid],
+    commands: &[Command],
+    feed_config: Option<(PublishOn, usize)>,
+) -> f64 {
+    let mut builder = OrderbookManagerServiceImpl::builder(ids.iter().copied());
+    let sink = sink();
+    let mut feed = None;
+    if let Some((publish_on, max_packet)) = feed_config {
+        let mut config = FeedConfig::new("BENCH", sink.local_addr().unwrap(), symbols(ids));
+        config.publish_on = publish_on;
+        config.max_packet = max_packet;
+        let (f, subscriber) = Feed::start(&config).unwrap();
+        builder = builder.subscriber(subscriber);
+        feed = Some(f);
+    }
+    let manager = builder.build().unwrap();
+    manager.start().unwrap();
+    let started = Instant::now();
+    submit_all(&manager, commands);
+    manager.stop().unwrap();
+    let elapsed = started.elapsed().as_secs_f64();
+    if let Some(feed) = feed {
+        let stats = feed.shutdown();
+        assert!(stats.messages > commands.len() as u64 / 2);
+    }
+    commands.len() as f64 / elapsed
 }
 
 fn run_once(ids: &[Uuid], commands: &[Command], with_feed: bool) -> f64 {
@@ -79,30 +114,63 @@ fn median(mut values: Vec<f64>) -> f64 {
 #[ignore = "a measurement: run in release, see the file's doc"]
 fn throughput_with_and_without_the_feed() {
     let (ids, commands) = flow(42, 8, 200_000);
-    let (mut off, mut on) = (Vec::new(), Vec::new());
+    let configs: [(&str, Option<(PublishOn, usize)>); 4] = [
+        ("feed off", None),
+        (
+            "feed on, event manager thread, 1,400-byte packets",
+            Some((PublishOn::EventManager, 1400)),
+        ),
+        (
+            "feed on, event manager thread, 16,384-byte packets",
+            Some((PublishOn::EventManager, 16_384)),
+        ),
+        (
+            "feed on, feed thread, 1,400-byte packets",
+            Some((PublishOn::FeedThread, 1400)),
+        ),
+    ];
+    let mut runs: Vec<Vec<f64>> = vec![Vec::new(); configs.len() + 1];
     for _ in 0..5 {
-        off.push(run_once(&ids, &commands, false));
-        on.push(run_once(&ids, &commands, true));
+        for (i, (_, config)) in configs.iter().enumerate() {
+            runs[i].push(run_publisher_only(&ids, &commands, *config));
+        }
+        runs[configs.len()].push(run_once(&ids, &commands, true));
     }
-    let (off, on) = (median(off), median(on));
+    let medians: Vec<f64> = runs.into_iter().map(median).collect();
     println!(
-        "closed loop, {} commands on 8 instruments: feed off {:.0} commands/s, feed on {:.0} commands/s, ratio {:.1}%",
-        commands.len(),
-        off,
-        on,
-        100.0 * on / off
+        "closed loop, {} commands on 8 instruments, medians of 5:",
+        commands.len()
+    );
+    for (i, (name, _)) in configs.iter().enumerate() {
+        println!(
+            "  {name}: {:.0} commands/s ({:.1}% of feed off)",
+            medians[i],
+            100.0 * medians[i] / medians[0]
+        );
+    }
+    println!(
+        "  feed on (default) with a receiver rebuilding the books in this process: {:.0} commands/s ({:.1}%)",
+        medians[configs.len()],
+        100.0 * medians[configs.len()] / medians[0]
     );
 }
 
 #[test]
 #[ignore = "a measurement: run in release, see the file's doc"]
 fn fill_to_receiver_latency() {
+    for publish_on in [PublishOn::EventManager, PublishOn::FeedThread] {
+        latency_at_100k(publish_on);
+    }
+}
+
+fn latency_at_100k(publish_on: PublishOn) {
     let (ids, commands) = flow(43, 8, 300_000);
     let reader = UdpSocket::bind(local()).unwrap();
     reader
         .set_read_timeout(Some(Duration::from_millis(50)))
         .unwrap();
-    let config = FeedConfig::new("LAT", reader.local_addr().unwrap(), symbols(&ids));
+    let mut config = FeedConfig::new("LAT", reader.local_addr().unwrap(), symbols(&ids));
+    config.publish_on = publish_on;
     let (feed, subscriber) = Feed::start(&config).unwrap();
     let manager = OrderbookManagerServiceImpl::builder(ids.iter().copied())
         .subscriber(subscriber)
@@ -159,7 +227,7 @@ fn fill_to_receiver_latency() {
     latencies.sort_unstable();
     let pct = |p: f64| latencies[((latencies.len() - 1) as f64 * p) as usize] as f64 / 1000.0;
     println!(
-        "offered {offered:.0} commands/s; {} Order Executed read ({} packet gaps on loopback): p50 {:.1} us, p90 {:.1} us, p99 {:.1} us, p99.9 {:.1} us, max {:.1} us",
+        "{publish_on:?}: offered {offered:.0} commands/s; {} Order Executed read ({} packet gaps on loopback): p50 {:.1} us, p90 {:.1} us, p99 {:.1} us, p99.9 {:.1} us, max {:.1} us",
         latencies.len(),
         gaps,
         pct(0.5),

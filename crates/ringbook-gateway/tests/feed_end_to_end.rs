@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use feed_common::{assert_same_books, engine_with_feed, flow, local, submit_all};
 use itchy::{Body, MessageStream};
 use ringbook::{Command, Order, OrderbookManagerService, Side, Uuid};
-use ringbook_gateway::feed::{FeedReceiver, ReceiverConfig};
+use ringbook_gateway::feed::{FeedReceiver, PublishOn, ReceiverConfig};
 
 const DEADLINE: Duration = Duration::from_secs(60);
 
@@ -153,8 +153,12 @@ fn itchy_decodes_the_feed_and_rebuilds_every_book() {
 fn a_receiver_dropping_every_100th_packet_recovers_everything() {
     let (ids, commands) = flow(12, 3, 15_000);
     let mut receiver = receiver(|c| c.drop_every = Some(100));
-    // Small packets: more of them, so more are dropped.
-    let (manager, feed) = engine_with_feed(&ids, receiver.local_addr(), |c| c.max_packet = 200);
+    // Small packets: more of them, so more are dropped. Published from the feed's own
+    // thread (the other tests publish on the event manager thread).
+    let (manager, feed) = engine_with_feed(&ids, receiver.local_addr(), |c| {
+        c.max_packet = 200;
+        c.publish_on = PublishOn::FeedThread;
+    });
     receiver.set_rerequest(feed.rerequest_addr());
     let handle = spawn_receiver(receiver);
     submit_all(&manager, &commands);

@@ -8,6 +8,7 @@ use ringbook_wire::itch::{ItchMessage, Stock};
 use ringbook_wire::mold::{DOWNSTREAM_HEADER_LEN, Session};
 use thiserror::Error;
 
+use super::handoff::PublishOn;
 use super::translate::FeedInstrument;
 
 /// The default largest packet: fits a 1,500-byte Ethernet MTU with IP and UDP headers.
@@ -36,6 +37,8 @@ pub struct FeedConfig {
     /// The ITCH timestamp (nanoseconds since midnight) of the engine's timestamp 0;
     /// `None`: now, UTC, taken when the feed starts (start the feed just before the engine).
     pub origin_ns: Option<u64>,
+    /// Which thread publishes.
+    pub publish_on: PublishOn,
 }
 
 impl FeedConfig {
@@ -57,6 +60,7 @@ impl FeedConfig {
             heartbeat: Duration::from_secs(1),
             retransmit_capacity: 1 << 20,
             origin_ns: None,
+            publish_on: PublishOn::default(),
         }
     }
 

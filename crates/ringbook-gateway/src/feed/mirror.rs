@@ -5,6 +5,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use foldhash::fast::RandomState;
+
 use ringbook::{Price, Qty, Side, Uuid};
 
 /// One resting order as published.
@@ -38,7 +40,7 @@ pub(crate) struct Taker {
 #[derive(Debug, Default)]
 pub(crate) struct BookMirror {
     /// Resting orders by id.
-    pub(crate) orders: HashMap<Uuid, Resting>,
+    pub(crate) orders: HashMap<Uuid, Resting, RandomState>,
     /// Bid levels: price to order count.
     bids: BTreeMap<Price, u32>,
     /// Ask levels: price to order count.

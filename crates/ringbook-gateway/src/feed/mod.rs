@@ -3,7 +3,8 @@
 //! 5.0 snapshot server for late joiners; and a receiver that rebuilds every book.
 //!
 //! ```text
-//! engine event manager -> FeedSubscriber (Translator: events -> ITCH; packets; retransmission buffer)
+//! engine event manager -> FeedSubscriber -> (inline, or through the feed's thread: PublishOn)
+//!   Translator: events -> ITCH; packets; retransmission buffer
 //!                              |-> UDP downstream packets to the destination, heartbeats when idle
 //!   re-request server (UDP) <- | -> answers from the retransmission buffer
 //!   GLIMPSE server (TCP)    <- | -> snapshot from the publisher's mirror, in sequence
@@ -18,6 +19,7 @@ mod config;
 mod core;
 mod glimpse;
 mod glimpse_client;
+mod handoff;
 mod mirror;
 mod publisher;
 mod receiver;
@@ -30,7 +32,8 @@ mod translate;
 pub use books::{ApplyError, Level, RebuiltBook, RebuiltBooks, snapshot_levels};
 pub use config::{DEFAULT_MAX_PACKET, FeedConfig, FeedConfigError, now_since_midnight_ns};
 pub use glimpse_client::{GlimpseError, Snapshot, take_snapshot};
-pub use publisher::{Feed, FeedError, FeedSubscriber};
+pub use handoff::{FeedSubscriber, PublishOn};
+pub use publisher::{Feed, FeedError};
 pub use receiver::{FeedReceiver, ReceiverConfig, ReceiverError, ReceiverStats};
 pub use rerequest::MAX_PACKETS_PER_REQUEST;
 pub use stats::FeedStats;

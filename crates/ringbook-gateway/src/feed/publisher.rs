@@ -1,7 +1,7 @@
 //! The feed: its [`FeedSubscriber`] (registered with the engine, on the event manager
-//! thread), its heartbeat timer, and its re-request and GLIMPSE servers.
+//! thread), its publisher thread (which also sends the heartbeats), and its re-request
+//! and GLIMPSE servers.
 
-use std::error::Error;
 use std::io;
 use std::net::{SocketAddr, TcpListener, UdpSocket};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -9,11 +9,12 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use ringbook::{PublishedEvent, Subscriber};
+use crossbeam_channel::Sender;
 use thiserror::Error;
 
 use super::config::{FeedConfig, FeedConfigError};
 use super::core::{FeedCore, lock};
+use super::handoff::{self, FeedSubscriber, PublishOn, Work};
 use super::stats::FeedStats;
 use super::translate::Translator;
 use super::{glimpse, rerequest};
@@ -55,12 +56,7 @@ pub struct Feed {
     rerequest: Option<SocketAddr>,
     glimpse: Option<SocketAddr>,
     glimpse_server: Option<SoupServer>,
-}
-
-/// The engine subscriber that publishes every event on the feed.
-#[derive(Debug)]
-pub struct FeedSubscriber {
-    core: Arc<Mutex<FeedCore>>,
+    work: Option<Sender<Work>>,
 }
 
 fn bind_err(what: &'static str, addr: SocketAddr) -> impl FnOnce(io::Error) -> FeedError {
@@ -116,11 +112,15 @@ impl Feed {
             rerequest,
             glimpse,
             glimpse_server: None,
+            work: None,
         };
+        let inline = (config.publish_on == PublishOn::EventManager).then(|| Arc::clone(&core));
+        let (subscriber, work, work_rx, spare) = handoff::channel(inline);
+        feed.work = Some(work);
         let heartbeat = config.heartbeat;
-        feed.spawn("heartbeat", {
+        feed.spawn("publisher", {
             let (core, stop) = (Arc::clone(&core), Arc::clone(&stop));
-            move || heartbeats(&core, &stop, heartbeat)
+            move || handoff::run(&core, &work_rx, &spare, &stop, heartbeat)
         })?;
         if let Some(socket) = rerequest_socket {
             let (core, stop) = (Arc::clone(&core), Arc::clone(&stop));
@@ -138,7 +138,7 @@ impl Feed {
             })?;
             feed.glimpse_server = Some(server);
         }
-        Ok((feed, FeedSubscriber { core }))
+        Ok((feed, subscriber))
     }
 
     fn spawn(
@@ -193,6 +193,13 @@ impl Feed {
     /// Ends the session if the engine did not (End of Messages, end-of-session packet),
     /// stops the timer and the servers and joins their threads.
     pub fn shutdown(mut self) -> FeedStats {
+        // Through the feed thread, after whatever it still has to publish.
+        let (ack, done) = crossbeam_channel::bounded(1);
+        if let Some(work) = self.work.take()
+            && work.send(Work::End(ack)).is_ok()
+        {
+            let _ = done.recv_timeout(Duration::from_secs(10));
+        }
         lock(&self.core).end();
         self.stop.store(true, Ordering::Release);
         for thread in self.threads.drain(..) {
@@ -208,37 +215,5 @@ impl Feed {
 impl Drop for Feed {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Release);
-    }
-}
-
-/// Sends a heartbeat whenever the feed has been silent for `interval`, and end-of-session
-/// packets in their place once the session has ended.
-fn heartbeats(core: &Mutex<FeedCore>, stop: &AtomicBool, interval: Duration) {
-    let tick = interval.min(Duration::from_millis(50));
-    while !stop.load(Ordering::Acquire) {
-        std::thread::sleep(tick);
-        let mut core = lock(core);
-        if core.last_send.elapsed() >= interval {
-            core.control();
-        }
-    }
-}
-
-impl Subscriber for FeedSubscriber {
-    fn on_event(&mut self, event: &PublishedEvent<'_>) {
-        lock(&self.core).on_event(event);
-    }
-
-    fn on_batch_end(&mut self) {
-        lock(&self.core).flush();
-    }
-
-    fn finish(&mut self) -> Result<(), Box<dyn Error + Send + Sync>> {
-        lock(&self.core).end();
-        Ok(())
-    }
-
-    fn name(&self) -> &str {
-        "itch-feed"
     }
 }

@@ -40,7 +40,7 @@ pub struct FeedInstrument {
 #[derive(Debug)]
 pub struct Translator {
     instruments: Vec<FeedInstrument>,
-    slots: HashMap<Uuid, usize>,
+    slots: HashMap<Uuid, usize, foldhash::fast::RandomState>,
     books: Vec<BookMirror>,
     next_ref: u64,
     next_match: u64,
