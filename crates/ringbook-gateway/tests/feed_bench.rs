@@ -17,16 +17,41 @@ mod feed_common;
 
 use std::net::UdpSocket;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use feed_common::{flow, local, submit_all};
-use ringbook::{Command, OrderbookManagerService, OrderbookManagerServiceImpl, Uuid};
+use ringbook::{
+    Command, OrderbookManagerService, OrderbookManagerServiceImpl, OrderbookResult, PublishedEvent,
+    Subscriber, Uuid,
+};
 use ringbook_gateway::feed::{
     Feed, FeedConfig, FeedReceiver, PublishOn, ReceiverConfig, now_since_midnight_ns,
 };
 use ringbook_wire::itch::ItchMessage;
 use ringbook_wire::mold::Downstream;
+
+/// Stamps every trade as the event manager hands it to subscribers (before the feed's).
+struct Probe {
+    origin: Arc<AtomicU64>,
+    latencies: Vec<u64>,
+    out: Arc<std::sync::Mutex<Vec<u64>>>,
+}
+
+impl Subscriber for Probe {
+    fn on_event(&mut self, event: &PublishedEvent<'_>) {
+        if matches!(event.result, OrderbookResult::Trade { .. }) {
+            let stamp = self.origin.load(Ordering::Acquire) + event.timestamp_ns;
+            self.latencies
+                .push(now_since_midnight_ns().saturating_sub(stamp));
+        }
+    }
+
+    fn finish(&mut self) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        *self.out.lock().unwrap() = std::mem::take(&mut self.latencies);
+        Ok(())
+    }
+}
 
 fn symbols(ids: &[Uuid]) -> Vec<(Uuid, Option<String>)> {
     ids.iter()
@@ -172,11 +197,21 @@ fn latency_at_100k(publish_on: PublishOn) {
     let mut config = FeedConfig::new("LAT", reader.local_addr().unwrap(), symbols(&ids));
     config.publish_on = publish_on;
     let (feed, subscriber) = Feed::start(&config).unwrap();
+    let origin = Arc::new(AtomicU64::new(0));
+    let engine_side = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let probe = Probe {
+        origin: Arc::clone(&origin),
+        latencies: Vec::new(),
+        out: Arc::clone(&engine_side),
+    };
     let manager = OrderbookManagerServiceImpl::builder(ids.iter().copied())
+        .subscriber(probe)
         .subscriber(subscriber)
         .build()
         .unwrap();
-    feed.set_origin_ns(now_since_midnight_ns());
+    let now = now_since_midnight_ns();
+    feed.set_origin_ns(now);
+    origin.store(now, Ordering::Release);
     manager.start().unwrap();
     let done = Arc::new(AtomicBool::new(false));
     let reading = {
@@ -224,8 +259,18 @@ fn latency_at_100k(publish_on: PublishOn) {
     done.store(true, Ordering::Release);
     let (mut latencies, gaps) = reading.join().unwrap();
     let _ = feed.shutdown();
+    let mut engine = std::mem::take(&mut *engine_side.lock().unwrap());
+    engine.sort_unstable();
+    let at = |v: &Vec<u64>, p: f64| v[((v.len() - 1) as f64 * p) as usize] as f64 / 1000.0;
+    println!(
+        "{publish_on:?}: the engine alone, sequencer stamp to the event manager's subscriber, {} trades: p50 {:.1} us, p99 {:.1} us, max {:.1} us",
+        engine.len(),
+        at(&engine, 0.5),
+        at(&engine, 0.99),
+        at(&engine, 1.0)
+    );
     latencies.sort_unstable();
-    let pct = |p: f64| latencies[((latencies.len() - 1) as f64 * p) as usize] as f64 / 1000.0;
+    let pct = |p: f64| at(&latencies, p);
     println!(
         "{publish_on:?}: offered {offered:.0} commands/s; {} Order Executed read ({} packet gaps on loopback): p50 {:.1} us, p90 {:.1} us, p99 {:.1} us, p99.9 {:.1} us, max {:.1} us",
         latencies.len(),

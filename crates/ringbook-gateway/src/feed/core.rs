@@ -111,7 +111,7 @@ impl FeedCore {
         let first = self.packet_first;
         self.packet_first = self.retransmit.next_seq();
         let packet = self.builder.finish(first);
-        let result = self.socket.send_to(packet, self.destination);
+        let result = self.socket.send(packet);
         self.count_send(result);
         self.stats.packets += 1;
     }
@@ -125,7 +125,7 @@ impl FeedCore {
             PacketKind::Heartbeat
         };
         let packet = control_packet(self.session, self.next_seq(), kind);
-        let result = self.socket.send_to(&packet, self.destination);
+        let result = self.socket.send(&packet);
         self.count_send(result);
         self.stats.heartbeats += 1;
     }

@@ -82,6 +82,10 @@ impl Feed {
         if config.destination.ip().is_multicast() {
             let _ = socket.set_multicast_loop_v4(true);
         }
+        // Connected: each send skips the route lookup of an unconnected send_to.
+        socket
+            .connect(config.destination)
+            .map_err(bind_err("feed", config.destination))?;
         let rerequest_socket = config
             .rerequest
             .map(|addr| UdpSocket::bind(addr).map_err(bind_err("rerequest", addr)))
