@@ -25,7 +25,10 @@ pub(crate) struct Outcome {
 fn check_offset(error: &ItchDecodeError, len: usize) {
     match error {
         ItchDecodeError::BadCode { offset, .. } | ItchDecodeError::BadAlpha { offset, .. } => {
-            assert!(*offset < len, "offset {offset} outside a {len}-byte message");
+            assert!(
+                *offset < len,
+                "offset {offset} outside a {len}-byte message"
+            );
         }
         ItchDecodeError::Length { expected, got, .. } => assert_ne!(expected, got),
         ItchDecodeError::Empty => assert_eq!(len, 0),

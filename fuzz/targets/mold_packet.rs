@@ -36,7 +36,10 @@ pub(crate) fn run(data: &[u8]) -> Outcome {
                     let mut builder = PacketBuilder::new(packet.session, data.len());
                     for (i, (seq, message)) in messages.iter().enumerate() {
                         assert_eq!(*seq, packet.seq.wrapping_add(i as u64));
-                        assert!(builder.push(message), "a decoded packet's block must fit again");
+                        assert!(
+                            builder.push(message),
+                            "a decoded packet's block must fit again"
+                        );
                     }
                     assert_eq!(builder.finish(packet.seq), data);
                 }

@@ -1,6 +1,7 @@
 //! `ringbook`: replay order flow through the engine, generate flows, benchmark.
 
 mod bench;
+mod client;
 mod engine_args;
 mod feed;
 mod feed_view;
@@ -9,6 +10,8 @@ mod journal_args;
 mod output;
 mod recover;
 mod replay;
+mod serve;
+mod serve_signals;
 
 use std::process::ExitCode;
 
@@ -48,6 +51,12 @@ enum Commands {
     /// Inspect a journal directory.
     #[command(subcommand)]
     Journal(journal_args::JournalCommand),
+    /// Run the engine behind OUCH 5.0 order entry over SoupBinTCP 4.0 until SIGINT or
+    /// SIGTERM.
+    Serve(serve::ServeArgs),
+    /// Load an OUCH server: N sessions send a generated flow open loop at a rate;
+    /// wire-to-wire latency percentiles.
+    Client(client::ClientArgs),
 }
 
 /// How a command failed: the message for stderr and the exit status.
@@ -123,6 +132,8 @@ fn main() -> ExitCode {
         Commands::Journal(command) => journal_args::run(command),
         Commands::Bench(args) => bench::run_bench(args, &cli.engine),
         Commands::Feed(args) => feed::run(args),
+        Commands::Serve(args) => serve::run(args, &cli.engine),
+        Commands::Client(args) => client::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

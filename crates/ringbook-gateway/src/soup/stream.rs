@@ -98,6 +98,12 @@ impl Stream {
         self.inner.lock().store.sync()
     }
 
+    /// Appends to `out` the packets from `seq` on, up to `max_bytes` (see
+    /// [`MessageStore::read_packets`]), without waiting.
+    pub fn read_packets(&self, seq: u64, out: &mut Vec<u8>, max_bytes: usize) -> u64 {
+        self.inner.lock().store.read_packets(seq, out, max_bytes)
+    }
+
     /// Marks the stream ended: writers send what is left, then End of Session.
     pub fn end(&self) {
         self.inner.lock().ended = true;

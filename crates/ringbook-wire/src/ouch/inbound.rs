@@ -156,8 +156,9 @@ pub enum Inbound<'a> {
     DisableOrderEntry(OrderEntryControl<'a>),
     /// `E` Enable Order Entry Request.
     EnableOrderEntry(OrderEntryControl<'a>),
-    /// `Q` Account Query Request (section 3.8): the type byte alone.
-    AccountQuery,
+    /// `Q` Account Query Request (section 3.8): the type byte, then (current revision)
+    /// the appendage.
+    AccountQuery(Appendage<'a>),
 }
 
 /// Fixed lengths (type byte included, Appendage Length excluded).
@@ -251,10 +252,7 @@ impl<'a> Inbound<'a> {
                     Inbound::EnableOrderEntry(control)
                 }
             }
-            b'Q' => {
-                appendage_of(msg, 1, Tail::Optional)?;
-                Inbound::AccountQuery
-            }
+            b'Q' => Inbound::AccountQuery(appendage_of(msg, 1, Tail::Optional)?),
             byte => {
                 return Err(OuchError::UnknownType {
                     byte,
@@ -274,7 +272,7 @@ impl<'a> Inbound<'a> {
             Inbound::ModifyOrder(m) => m.user_ref_num,
             Inbound::MassCancel(m) => m.user_ref_num,
             Inbound::DisableOrderEntry(m) | Inbound::EnableOrderEntry(m) => m.user_ref_num,
-            Inbound::AccountQuery => return None,
+            Inbound::AccountQuery(_) => return None,
         })
     }
 
@@ -339,7 +337,10 @@ impl<'a> Inbound<'a> {
                 out.put(&m.firm);
                 put_appendage(out, &m.appendage);
             }
-            Inbound::AccountQuery => out.put_u8(b'Q'),
+            Inbound::AccountQuery(appendage) => {
+                out.put_u8(b'Q');
+                put_appendage(out, appendage);
+            }
         }
     }
 }

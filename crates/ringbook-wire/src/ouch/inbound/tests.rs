@@ -102,7 +102,7 @@ fn replace_cancel_modify_and_mass_cancel_have_the_spec_lengths() {
             }),
             11,
         ),
-        (Inbound::AccountQuery, 1),
+        (Inbound::AccountQuery(Appendage::EMPTY), 3),
     ];
     for (message, len) in cases {
         let mut out = Vec::new();
