@@ -25,7 +25,11 @@ pub(crate) fn run(data: &[u8]) -> Outcome {
     let Some((&flags, stream)) = data.split_first() else {
         return outcome;
     };
-    let sender = if flags & 1 == 0 { Sender::Client } else { Sender::Server };
+    let sender = if flags & 1 == 0 {
+        Sender::Client
+    } else {
+        Sender::Server
+    };
     let bound = if flags & 2 == 0 { 64 } else { 65_534 };
     let mut at = 0usize;
     loop {

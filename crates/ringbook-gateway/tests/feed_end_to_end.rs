@@ -5,6 +5,8 @@ mod feed_common;
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Cursor;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use feed_common::{assert_same_books, engine_with_feed, flow, local, submit_all};
@@ -195,7 +197,11 @@ fn a_late_joiner_via_glimpse_ends_with_the_same_books() {
     late.set_glimpse(feed.glimpse_addr());
     late.set_rerequest(feed.rerequest_addr());
     let forward_to = late.local_addr();
-    let forwarder = std::thread::spawn(move || forward(early, forward_to));
+    let done = Arc::new(AtomicBool::new(false));
+    let forwarder = {
+        let done = Arc::clone(&done);
+        std::thread::spawn(move || forward(early, forward_to, &done))
+    };
     late.snapshot().unwrap();
     assert!(late.next_seq() > 1000, "the snapshot covers the first half");
     assert!(late.books().iter().any(|(_, b)| b.orders() > 0));
@@ -203,6 +209,7 @@ fn a_late_joiner_via_glimpse_ends_with_the_same_books() {
     submit_all(&manager, second);
     manager.stop().unwrap();
     let late = handle.join().unwrap();
+    done.store(true, Ordering::Release);
     let _ = forwarder.join();
     let stats = feed.shutdown();
     assert_eq!(stats.snapshots, 1);
@@ -212,22 +219,20 @@ fn a_late_joiner_via_glimpse_ends_with_the_same_books() {
         .unwrap();
 }
 
-/// Forwards every datagram the early receiver's socket gets to `to`, until end of session.
-fn forward(early: FeedReceiver, to: std::net::SocketAddr) {
+/// Forwards every datagram the early receiver's socket gets to `to` (end-of-session
+/// packets included: they repeat, in case one is lost) until `done`.
+fn forward(early: FeedReceiver, to: std::net::SocketAddr, done: &AtomicBool) {
     let socket = early.into_socket();
     socket
         .set_read_timeout(Some(Duration::from_millis(200)))
         .unwrap();
     let mut buf = vec![0u8; 65_536];
     let started = Instant::now();
-    while started.elapsed() < DEADLINE {
+    while started.elapsed() < DEADLINE && !done.load(Ordering::Acquire) {
         let Ok(len) = socket.recv(&mut buf) else {
             continue;
         };
         let _ = socket.send_to(&buf[..len], to);
-        if len == 20 && buf[18..20] == [0xff, 0xff] {
-            break;
-        }
     }
 }
 

@@ -16,6 +16,7 @@ fn translator(ids: &[Uuid]) -> Translator {
         .map(|(i, id)| FeedInstrument {
             id: *id,
             stock: Stock::new(&format!("S{i}")).unwrap(),
+            tick: 1,
         })
         .collect();
     Translator::new(instruments, 1_000)
@@ -192,6 +193,44 @@ fn orders_itch_cannot_carry_are_not_published() {
     let out = step(&mut engine, &mut translator, &modify, &mut seq);
     assert!(
         matches!(out.as_slice(), [ItchMessage::AddOrder(a)] if a.price == 3 && a.shares == 2),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn prices_are_ticks_times_the_tick_size_and_must_fit() {
+    let instrument = Uuid::from_u128(1);
+    let mut engine = DirectEngine::new([instrument]);
+    let mut translator = Translator::new(
+        vec![FeedInstrument {
+            id: instrument,
+            stock: Stock::new("TICK").unwrap(),
+            tick: 100,
+        }],
+        0,
+    );
+    let mut seq = 0;
+    let add = |n: u128, price| {
+        Command::Add(Order::limit(
+            Uuid::from_u128(n),
+            instrument,
+            Side::Sell,
+            price,
+            5,
+        ))
+    };
+    let out = step(&mut engine, &mut translator, &add(1, 250), &mut seq);
+    assert!(
+        matches!(out.as_slice(), [ItchMessage::AddOrder(a)] if a.price == 25_000),
+        "{out:?}"
+    );
+    // 42,949,673 ticks of 100 units are past u32::MAX units: not published.
+    let out = step(&mut engine, &mut translator, &add(2, 42_949_673), &mut seq);
+    assert!(out.is_empty(), "{out:?}");
+    assert_eq!(translator.unpublishable(), 1);
+    let out = step(&mut engine, &mut translator, &add(3, 42_949_672), &mut seq);
+    assert!(
+        matches!(out.as_slice(), [ItchMessage::AddOrder(a)] if a.price == 4_294_967_200),
         "{out:?}"
     );
 }

@@ -1,5 +1,6 @@
 //! What a feed publishes, where, and its bounds.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -28,6 +29,10 @@ pub struct FeedConfig {
     /// The instruments in instruments-file order (locate codes from 1), with their
     /// symbols; an instrument without one is published as `I<locate>`.
     pub instruments: Vec<(Uuid, Option<String>)>,
+    /// Each instrument's tick size in ITCH price units of $0.0001 (the OUCH symbols file's
+    /// tick), so ITCH prices are the prices OUCH clients use; an instrument not listed has
+    /// tick 1 (a price of `n` ticks is sent as `n`).
+    pub ticks: HashMap<Uuid, u64>,
     /// The largest downstream packet, in bytes (header included).
     pub max_packet: usize,
     /// How long the feed may stay silent before it sends a heartbeat.
@@ -56,6 +61,7 @@ impl FeedConfig {
             rerequest: None,
             glimpse: None,
             instruments,
+            ticks: HashMap::new(),
             max_packet: DEFAULT_MAX_PACKET,
             heartbeat: Duration::from_secs(1),
             retransmit_capacity: 1 << 20,
@@ -105,7 +111,18 @@ impl FeedConfig {
                     locate: i + 1,
                 });
             }
-            instruments.push(FeedInstrument { id: *id, stock });
+            let tick = self.ticks.get(id).copied().unwrap_or(1);
+            if tick == 0 || tick > u64::from(u32::MAX) {
+                return Err(FeedConfigError::BadTick {
+                    instrument: *id,
+                    tick,
+                });
+            }
+            instruments.push(FeedInstrument {
+                id: *id,
+                stock,
+                tick,
+            });
         }
         let origin_ns = self.origin_ns.unwrap_or_else(now_since_midnight_ns);
         Ok(Resolved {
@@ -179,6 +196,16 @@ pub enum FeedConfigError {
     TooManyInstruments {
         /// How many were given.
         count: usize,
+    },
+    /// A tick size of 0, or one no ITCH price can be a multiple of.
+    #[error(
+        "instrument {instrument}: tick size {tick} must be 1 to 4,294,967,295 ITCH price units"
+    )]
+    BadTick {
+        /// The instrument.
+        instrument: Uuid,
+        /// The tick size given.
+        tick: u64,
     },
     /// A retransmission buffer of 0 messages.
     #[error("the retransmission buffer must hold at least one message")]

@@ -34,6 +34,20 @@ pub struct FeedInstrument {
     pub id: Uuid,
     /// Its ITCH symbol.
     pub stock: Stock,
+    /// ITCH price units per tick (1 or more).
+    pub tick: u64,
+}
+
+impl FeedInstrument {
+    /// The ITCH Price (4) of a price in ticks: `ticks * tick`, `None` when it is negative
+    /// or past `u32::MAX`.
+    #[must_use]
+    pub fn itch_price(&self, ticks: i64) -> Option<u32> {
+        u64::try_from(ticks)
+            .ok()
+            .and_then(|t| t.checked_mul(self.tick))
+            .and_then(|p| u32::try_from(p).ok())
+    }
 }
 
 /// Turns events into ITCH messages. Locate codes are the instruments' positions from 1.
@@ -171,7 +185,9 @@ impl Translator {
                     side: itch_side(r.side),
                     shares: u32::try_from(r.qty).unwrap_or(u32::MAX),
                     stock: self.instruments[slot].stock,
-                    price: u32::try_from(r.price).unwrap_or(u32::MAX),
+                    price: self.instruments[slot]
+                        .itch_price(r.price)
+                        .unwrap_or(u32::MAX),
                 }));
             }
         }
@@ -338,8 +354,8 @@ impl Translator {
             self.incoming(slot, taker, header, out);
             return;
         }
-        match (u32::try_from(price), u32::try_from(qty)) {
-            (Ok(itch_price), Ok(shares)) => {
+        match (self.instruments[slot].itch_price(price), u32::try_from(qty)) {
+            (Some(itch_price), Ok(shares)) => {
                 let new_ref = self.next_ref;
                 self.next_ref += 1;
                 self.books[slot].insert(
@@ -377,7 +393,10 @@ impl Translator {
             book.taker = Some(taker);
             return;
         }
-        let (Ok(price), Ok(shares)) = (u32::try_from(taker.price), u32::try_from(taker.qty)) else {
+        let (Some(price), Ok(shares)) = (
+            self.instruments[slot].itch_price(taker.price),
+            u32::try_from(taker.qty),
+        ) else {
             self.unpublished(slot, taker);
             return;
         };

@@ -1,7 +1,8 @@
 //! What an order must satisfy to be published on the ITCH feed: its price must fit ITCH's
-//! Price (4) field (an unsigned 32-bit integer, 4 implied decimal places; Ringbook sends a
-//! tick as one unit of that field, so a price of `n` ticks is sent as `n`) within the
-//! instrument's configured band, and its quantity the 32-bit Shares field.
+//! Price (4) field (an unsigned 32-bit integer, 4 implied decimal places, so one unit is
+//! $0.0001; a price of `n` ticks is sent as `n` times the instrument's tick size in those
+//! units) within the instrument's configured band, and its quantity the 32-bit Shares
+//! field.
 //!
 //! The order-entry path calls [`PriceBand::check`] before it hands an order to the engine,
 //! and refuses the order with the [`BandError`] as the reason: nothing is ever published
@@ -78,6 +79,37 @@ impl PriceBand {
     pub fn new(min: i64, max: i64) -> Result<PriceBand, BandError> {
         if min > max || min < 0 || max > i64::from(u32::MAX) {
             return Err(BandError::BadBand { min, max });
+        }
+        Ok(PriceBand { min, max })
+    }
+
+    /// Everything ITCH can carry for an instrument whose tick is `tick` Price (4) units:
+    /// `0..=u32::MAX / tick` ticks (`None` for a tick of 0).
+    #[must_use]
+    pub fn for_tick(tick: u64) -> Option<PriceBand> {
+        let max = u64::from(u32::MAX).checked_div(tick)?;
+        Some(PriceBand {
+            min: 0,
+            max: i64::try_from(max).unwrap_or(i64::MAX),
+        })
+    }
+
+    /// This band narrowed to what ITCH can carry at `tick` Price (4) units per tick.
+    ///
+    /// # Errors
+    ///
+    /// [`BandError::BadBand`] when nothing of the band is left (or the tick is 0).
+    pub fn within_tick(self, tick: u64) -> Result<PriceBand, BandError> {
+        let itch = PriceBand::for_tick(tick).ok_or(BandError::BadBand {
+            min: self.min,
+            max: self.max,
+        })?;
+        let (min, max) = (self.min.max(itch.min), self.max.min(itch.max));
+        if min > max {
+            return Err(BandError::BadBand {
+                min: self.min,
+                max: self.max,
+            });
         }
         Ok(PriceBand { min, max })
     }

@@ -167,3 +167,22 @@ fn price_band_bounds() {
     assert_eq!(itch_price(-1), None);
     assert_eq!(itch_price(5), Some(5));
 }
+
+#[test]
+fn price_bands_follow_the_tick_size() {
+    assert_eq!(PriceBand::for_tick(100).unwrap().max(), 42_949_672);
+    assert_eq!(PriceBand::for_tick(1), Some(PriceBand::default()));
+    assert_eq!(PriceBand::for_tick(0), None);
+    let band = PriceBand::new(10, 50_000_000)
+        .unwrap()
+        .within_tick(100)
+        .unwrap();
+    assert_eq!((band.min(), band.max()), (10, 42_949_672));
+    assert!(
+        PriceBand::new(50_000_000, 60_000_000)
+            .unwrap()
+            .within_tick(100)
+            .is_err()
+    );
+    assert!(band.check(Some(42_949_673), 1).is_err());
+}
