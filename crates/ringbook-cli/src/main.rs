@@ -11,6 +11,7 @@ mod output;
 mod recover;
 mod replay;
 mod serve;
+mod serve_feed;
 mod serve_signals;
 
 use std::process::ExitCode;
