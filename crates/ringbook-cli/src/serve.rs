@@ -96,7 +96,9 @@ pub(crate) fn run(args: ServeArgs, engine_args: &EngineArgs) -> Result<(), Failu
         ..SessionConfig::default()
     };
     let mut symbols = symbols;
-    let feed_config = args.feed.config(&mut symbols)?;
+    let feed_config = args
+        .feed
+        .config(&mut symbols, args.journal.journal.as_deref())?;
     let store_dir = args.journal.journal.as_ref().map(|dir| dir.join("ouch"));
     let mut instruments: Vec<_> = symbols.instruments().collect();
     instruments.sort_unstable();
@@ -109,7 +111,7 @@ pub(crate) fn run(args: ServeArgs, engine_args: &EngineArgs) -> Result<(), Failu
         .map(Feed::start)
         .transpose()
         .map_err(|e| match e {
-            FeedError::Config(_) => Failure::malformed(e.to_string()),
+            FeedError::Config(_) | FeedError::Store { .. } => Failure::malformed(e.to_string()),
             _ => Failure::other(e.to_string()),
         })?;
     let mut builder = OrderbookManagerServiceImpl::builder(instruments)

@@ -2,6 +2,7 @@
 //! MoldUDP64 packets, with a re-request server and a GLIMPSE 5.0 snapshot server.
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::time::Duration;
 
 use clap::Args;
@@ -20,6 +21,9 @@ pub(crate) struct FeedFlags {
     #[arg(long, value_name = "ADDR")]
     itch: Option<SocketAddr>,
     /// The MoldUDP64 session name (1 to 10 printable characters); needed with --itch.
+    /// With --journal every message is also kept in DIR/itch/NAME.itch, so re-requests
+    /// older than the in-memory buffer are answered; a session is published once, so a
+    /// restart needs a new name.
     #[arg(long, value_name = "NAME", requires = "itch")]
     mold_session: Option<String>,
     /// Answer MoldUDP64 re-requests here (port 0 picks a free port; a ready line
@@ -42,7 +46,11 @@ pub(crate) struct FeedFlags {
 impl FeedFlags {
     /// The feed's configuration (`None` without --itch), after narrowing every listing's
     /// price band to what ITCH can carry.
-    pub(crate) fn config(&self, symbols: &mut SymbolTable) -> Result<Option<FeedConfig>, Failure> {
+    pub(crate) fn config(
+        &self,
+        symbols: &mut SymbolTable,
+        journal: Option<&Path>,
+    ) -> Result<Option<FeedConfig>, Failure> {
         if !(self.feed_linger.is_finite() && self.feed_linger >= 0.0) {
             return Err(Failure::malformed(format!(
                 "--feed-linger {}: expected a number of seconds, 0 or more",
@@ -74,6 +82,7 @@ impl FeedFlags {
         if let Some(max_packet) = self.max_packet {
             config.max_packet = max_packet;
         }
+        config.store_dir = journal.map(|dir| dir.join("itch"));
         Ok(Some(config))
     }
 

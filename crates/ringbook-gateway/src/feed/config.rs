@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use ringbook::Uuid;
@@ -44,6 +45,9 @@ pub struct FeedConfig {
     pub origin_ns: Option<u64>,
     /// Which thread publishes.
     pub publish_on: PublishOn,
+    /// Keep every message in `<dir>/<session>.itch` too, so re-requests older than the
+    /// in-memory buffer are answered (`None`: memory only).
+    pub store_dir: Option<PathBuf>,
 }
 
 impl FeedConfig {
@@ -67,6 +71,7 @@ impl FeedConfig {
             retransmit_capacity: 1 << 20,
             origin_ns: None,
             publish_on: PublishOn::default(),
+            store_dir: None,
         }
     }
 

@@ -15,6 +15,7 @@ use ringbook_wire::mold::{PacketBuilder, PacketKind, Session, control_packet};
 
 use super::retransmit::RetransmitBuffer;
 use super::stats::FeedStats;
+use super::store::MessageFile;
 use super::translate::Translator;
 
 /// The publisher's state.
@@ -26,6 +27,8 @@ pub(crate) struct FeedCore {
     /// The sequence number of the first message in the packet being built.
     packet_first: u64,
     pub(crate) retransmit: RetransmitBuffer,
+    /// Every message on disk, when the feed has a store directory.
+    pub(crate) file: Option<MessageFile>,
     socket: UdpSocket,
     destination: SocketAddr,
     pub(crate) last_send: Instant,
@@ -51,6 +54,7 @@ impl FeedCore {
             builder: PacketBuilder::new(session, max_packet),
             packet_first: 1,
             retransmit: RetransmitBuffer::new(retransmit_capacity),
+            file: None,
             socket,
             destination,
             last_send: Instant::now(),
@@ -99,6 +103,9 @@ impl FeedCore {
             // A message always fits an empty packet: the configuration checked the size.
             self.builder.push(&self.encoded);
             self.retransmit.push(&self.encoded);
+            if let Some(file) = self.file.as_mut() {
+                file.push(&self.encoded);
+            }
             self.stats.messages += 1;
         }
     }
@@ -140,6 +147,9 @@ impl FeedCore {
         self.publish(&mut scratch);
         self.scratch = scratch;
         self.flush();
+        if let Some(file) = self.file.as_mut() {
+            file.flush();
+        }
         self.ended = true;
         self.control();
     }

@@ -27,6 +27,7 @@ mod rerequest;
 mod retransmit;
 mod soup;
 mod stats;
+mod store;
 mod translate;
 
 pub use books::{ApplyError, Level, RebuiltBook, RebuiltBooks, snapshot_levels};

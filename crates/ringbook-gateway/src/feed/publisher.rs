@@ -16,6 +16,7 @@ use super::config::{FeedConfig, FeedConfigError};
 use super::core::{FeedCore, lock};
 use super::handoff::{self, FeedSubscriber, PublishOn, Work};
 use super::stats::FeedStats;
+use super::store::MessageFile;
 use super::translate::Translator;
 use super::{glimpse, rerequest};
 use crate::soup::SoupServer;
@@ -33,6 +34,14 @@ pub enum FeedError {
         what: &'static str,
         /// The address.
         addr: SocketAddr,
+        /// Why.
+        source: io::Error,
+    },
+    /// The message file could not be created.
+    #[error("cannot create the feed's message file in {dir}: {source}")]
+    Store {
+        /// The store directory.
+        dir: std::path::PathBuf,
         /// Why.
         source: io::Error,
     },
@@ -106,6 +115,16 @@ impl Feed {
             socket,
             config.destination,
         );
+        if let Some(dir) = &config.store_dir {
+            let file = MessageFile::create(dir, &resolved_session_name(&config.session)).map_err(
+                |source| FeedError::Store {
+                    dir: dir.clone(),
+                    source,
+                },
+            )?;
+            tracing::info!(path = %file.path().display(), "feed messages kept on disk");
+            core.file = Some(file);
+        }
         core.open();
         let core = Arc::new(Mutex::new(core));
         let stop = Arc::new(AtomicBool::new(false));
@@ -220,4 +239,19 @@ impl Drop for Feed {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Release);
     }
+}
+
+/// The session name as a file name: characters other than ASCII letters, digits, `-`
+/// and `_` become `_`.
+fn resolved_session_name(session: &str) -> String {
+    session
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }

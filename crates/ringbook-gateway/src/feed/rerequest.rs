@@ -55,15 +55,21 @@ pub(crate) fn serve(
         packets.clear();
         {
             let mut core = lock(&core);
+            let held_from = core.retransmit.first_seq();
+            let oldest = if core.file.as_ref().is_some_and(|f| f.failed.is_none()) {
+                1
+            } else {
+                held_from
+            };
             if request.session != core.session
                 || request.count == 0
-                || request.seq < core.retransmit.first_seq()
+                || request.seq < oldest
                 || request.seq >= core.retransmit.next_seq()
             {
                 if core.stats.refused_rerequests == 0 {
                     tracing::warn!(
                         %from, session = %request.session, seq = request.seq,
-                        held_from = core.retransmit.first_seq(),
+                        held_from = oldest,
                         "re-request refused: another session, or messages no longer held"
                     );
                 }
@@ -74,27 +80,28 @@ pub(crate) fn serve(
                 .seq
                 .saturating_add(u64::from(request.count))
                 .min(core.retransmit.next_seq());
-            let mut builder = PacketBuilder::new(core.session, max_packet);
-            let mut first = request.seq;
-            let mut seq = request.seq;
-            while seq < end && packets.len() < MAX_PACKETS_PER_REQUEST {
+            let mut packer = Packer::new(core.session, max_packet, request.seq, &mut packets);
+            if request.seq < held_from
+                && let Some(file) = core.file.as_mut()
+            {
+                let wanted = held_from.min(end) - request.seq;
+                if let Err(e) = file.read(request.seq, wanted, |seq, m| packer.add(seq, m)) {
+                    tracing::warn!(error = %e, "re-request: reading the feed's message file failed");
+                }
+            }
+            let mut seq = packer.next.max(held_from);
+            while seq < end && packer.next == seq {
                 let Some(message) = core.retransmit.get(seq) else {
                     break;
                 };
-                if !builder.push(message) {
-                    packets.push(builder.finish(first).to_vec());
-                    first = seq;
-                    continue;
+                if !packer.add(seq, message) {
+                    break;
                 }
                 seq += 1;
             }
-            if builder.count() > 0 && packets.len() < MAX_PACKETS_PER_REQUEST {
-                packets.push(builder.finish(first).to_vec());
-            } else {
-                seq = first;
-            }
+            let sent = packer.finish() - request.seq;
             core.stats.rerequests += 1;
-            core.stats.retransmitted += seq - request.seq;
+            core.stats.retransmitted += sent;
         }
         for packet in &packets {
             if let Err(e) = socket.send_to(packet, from) {
@@ -102,5 +109,58 @@ pub(crate) fn serve(
                 break;
             }
         }
+    }
+}
+
+/// Packs consecutive messages into at most [`MAX_PACKETS_PER_REQUEST`] packets.
+struct Packer<'a> {
+    builder: PacketBuilder,
+    packets: &'a mut Vec<Vec<u8>>,
+    /// The first message of the packet being built.
+    first: u64,
+    /// The next message expected.
+    next: u64,
+}
+
+impl<'a> Packer<'a> {
+    fn new(
+        session: ringbook_wire::mold::Session,
+        max_packet: usize,
+        first: u64,
+        packets: &'a mut Vec<Vec<u8>>,
+    ) -> Packer<'a> {
+        Packer {
+            builder: PacketBuilder::new(session, max_packet),
+            packets,
+            first,
+            next: first,
+        }
+    }
+
+    /// Adds message `seq` (the next one); `false` when it did not fit the bound.
+    fn add(&mut self, seq: u64, message: &[u8]) -> bool {
+        if seq != self.next {
+            return false;
+        }
+        if !self.builder.push(message) {
+            if self.packets.len() + 1 >= MAX_PACKETS_PER_REQUEST {
+                return false;
+            }
+            self.packets.push(self.builder.finish(self.first).to_vec());
+            self.first = seq;
+            if !self.builder.push(message) {
+                return false;
+            }
+        }
+        self.next += 1;
+        true
+    }
+
+    /// Seals the last packet; returns one past the last message packed.
+    fn finish(mut self) -> u64 {
+        if self.builder.count() > 0 {
+            self.packets.push(self.builder.finish(self.first).to_vec());
+        }
+        self.next
     }
 }
