@@ -136,6 +136,15 @@ pub(crate) fn run(args: ServeArgs, engine_args: &EngineArgs) -> Result<(), Failu
         );
     }
     engine.start().map_err(|e| Failure::other(e.to_string()))?;
+    if feed.is_some() && engine.recovery().is_some_and(|info| info.last_seq > 0) {
+        // The recovered books rest already: their snapshots, taken in sequence, seed the
+        // feed (every resting order as an Add Order) before any new order is accepted.
+        for instrument in registry.symbols().instruments() {
+            engine
+                .publish_orderbook_snapshot(instrument)
+                .map_err(|e| Failure::other(e.to_string()))?;
+        }
+    }
     let listener = TcpListener::bind(args.ouch)
         .map_err(|e| Failure::other(format!("--ouch {}: {e}", args.ouch)))?;
     let app = OuchApp::new(

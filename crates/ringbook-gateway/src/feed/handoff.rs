@@ -83,13 +83,11 @@ pub(crate) fn channel(
     (subscriber, work, work_rx, spare_tx)
 }
 
-/// Whether an event can make an ITCH message (rejects, statuses and snapshots cannot).
+/// Whether an event can make an ITCH message (rejects and statuses cannot).
 fn publishable(result: &OrderbookResult) -> bool {
     !matches!(
         result,
-        OrderbookResult::Rejected { .. }
-            | OrderbookResult::Status { .. }
-            | OrderbookResult::Snapshot { .. }
+        OrderbookResult::Rejected { .. } | OrderbookResult::Status { .. }
     )
 }
 

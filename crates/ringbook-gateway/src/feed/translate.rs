@@ -4,7 +4,8 @@
 //! | event | messages |
 //! |---|---|
 //! | `accepted` (limit, post-only) | Add Order once its rest no longer crosses (at once if it never did) |
-//! | `accepted` (market, ioc, fok), `expired`, `rejected`, `status`, `snapshot` | none |
+//! | `accepted` (market, ioc, fok), `expired`, `rejected`, `status` | none |
+//! | `snapshot` | for a book the feed mirrors nothing of (a recovered engine): its orders as Add Orders and its trading state; else none |
 //! | `trade` | Order Executed for the resting (maker) order, with a new match number; the taker's rest is then added if it no longer crosses |
 //! | `cancelled` | Order Delete |
 //! | `modified`, priority kept | Order Cancel of the reduction (none when the quantity is unchanged) |
@@ -18,7 +19,7 @@
 
 use std::collections::HashMap;
 
-use ringbook::{OrderbookResult, PublishedEvent, Side, Uuid};
+use ringbook::{BookSnapshot, OrderbookResult, PublishedEvent, Side, Uuid};
 use ringbook_wire::itch::{
     AddOrder, Header, ItchMessage, ItchSide, OrderCancel, OrderDelete, OrderExecuted, OrderReplace,
     Stock, StockDirectory, StockTradingAction, SystemEvent, SystemEventCode, TIMESTAMP_MAX,
@@ -245,9 +246,9 @@ impl Translator {
                     }
                 }
                 let book = &mut self.books[slot];
-                if let Some(taker) = book.taker.take()
-                    && taker.order_id == *taker_order_id
-                {
+                let pending = book.taker.filter(|t| t.order_id == *taker_order_id);
+                if let Some(taker) = pending {
+                    book.taker = None;
                     let taker = Taker {
                         qty: *taker_remaining,
                         ..taker
@@ -302,10 +303,10 @@ impl Translator {
                     header, stock, state,
                 )));
             }
+            OrderbookResult::Snapshot { snapshot, .. } => self.seed(slot, snapshot, header, out),
             OrderbookResult::Accepted { .. }
             | OrderbookResult::Rejected { .. }
-            | OrderbookResult::Status { .. }
-            | OrderbookResult::Snapshot { .. } => {}
+            | OrderbookResult::Status { .. } => {}
         }
     }
 
@@ -419,6 +420,49 @@ impl Translator {
             stock: self.instruments[slot].stock,
             price,
         }));
+    }
+
+    /// A snapshot of a book the feed has published nothing of (an engine recovered from
+    /// its journal starts with resting orders): every order is published as an Add Order,
+    /// level by level in time priority, and the trading state if it differs. A snapshot of
+    /// a book the feed already mirrors changes nothing.
+    fn seed(
+        &mut self,
+        slot: usize,
+        snapshot: &BookSnapshot,
+        header: Header,
+        out: &mut Vec<ItchMessage>,
+    ) {
+        if snapshot.halted != self.books[slot].halted {
+            self.books[slot].halted = snapshot.halted;
+            let state = if snapshot.halted {
+                TradingState::Halted
+            } else {
+                TradingState::Trading
+            };
+            out.push(ItchMessage::StockTradingAction(StockTradingAction::new(
+                header,
+                self.instruments[slot].stock,
+                state,
+            )));
+        }
+        if !self.books[slot].orders.is_empty() || self.books[slot].taker.is_some() {
+            return;
+        }
+        for (side, levels) in [(Side::Buy, &snapshot.bids), (Side::Sell, &snapshot.asks)] {
+            for level in levels {
+                for order in &level.orders {
+                    let taker = Taker {
+                        order_id: order.order_id,
+                        side,
+                        price: level.price,
+                        qty: order.qty,
+                    };
+                    // A resting order never crosses the other side: it rests at once.
+                    self.incoming(slot, taker, header, out);
+                }
+            }
+        }
     }
 
     /// Rests an order ITCH cannot carry, unpublished (reference number 0).
