@@ -354,3 +354,139 @@ fn feed_flags_are_checked() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("price band"));
 }
+
+#[test]
+fn after_a_restart_with_a_journal_the_feed_publishes_the_recovered_books() {
+    let dir = TempDir::new("serve-itch-restart");
+    let symbols = dir
+        .write("symbols.csv", b"AAPL,1\nMSFT,2\n")
+        .display()
+        .to_string();
+    let journal = dir.path().join("journal").display().to_string();
+    let ids = [Uuid::from_u128(1), Uuid::from_u128(2)];
+    let start = |session: &str, receiver: &FeedReceiver| {
+        serve(&[
+            "--instruments-file",
+            &symbols,
+            "--ouch",
+            "127.0.0.1:0",
+            "--journal",
+            &journal,
+            "--no-cancel-on-disconnect",
+            "--itch",
+            &receiver.local_addr().to_string(),
+            "--mold-session",
+            session,
+            "--rerequest",
+            "127.0.0.1:0",
+            "--glimpse",
+            "127.0.0.1:0",
+            "--feed-linger",
+            "0.2",
+        ])
+    };
+    let user = "again";
+    let mut direct = DirectEngine::new(ids);
+    let first_receiver =
+        FeedReceiver::bind(ReceiverConfig::new("127.0.0.1:0".parse().unwrap())).unwrap();
+    let server = start("FIRST", &first_receiver);
+    let (mut client, _) =
+        SoupClient::connect(server.ouch, &LoginRequest::new(user, "x", "", 1).unwrap()).unwrap();
+    client
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut rng = Rng::new(9);
+    for urn in 1..=300u32 {
+        let s = rng.below(2) as usize;
+        let side = if rng.below(2) == 0 { b'B' } else { b'S' };
+        let price = 90 + rng.below(21);
+        let qty = 1 + rng.below(30) as u32;
+        let sym = ["AAPL", "MSFT"][s];
+        client
+            .queue(&enter(urn, side, qty, sym, price, b'0'))
+            .unwrap();
+        direct.apply(
+            &Command::Add(Order::limit(
+                engine_order_id(user, urn),
+                ids[s],
+                if side == b'B' { Side::Buy } else { Side::Sell },
+                price as i64,
+                u64::from(qty),
+            )),
+            &mut |_| {},
+        );
+    }
+    client.flush().unwrap();
+    // Every order answered before the stop.
+    let mut answered = 0;
+    while answered < 300 {
+        if let ServerPacket::Sequenced(m) = client.recv().unwrap()
+            && matches!(
+                Outbound::decode(m).unwrap(),
+                Outbound::OrderAccepted { .. } | Outbound::Rejected { .. }
+            )
+        {
+            answered += 1;
+        }
+    }
+    drop(client);
+    let (ok, stderr) = server.stop();
+    assert!(ok, "{stderr}");
+
+    // The same session again is refused: a session is published once.
+    let out = Process::new(env!("CARGO_BIN_EXE_ringbook"))
+        .args([
+            "serve",
+            "--instruments-file",
+            &symbols,
+            "--ouch",
+            "127.0.0.1:0",
+        ])
+        .args([
+            "--journal",
+            &journal,
+            "--itch",
+            "127.0.0.1:9",
+            "--mold-session",
+            "FIRST",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("FIRST.itch exists"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // A new session publishes the recovered books before any new order.
+    let mut receiver =
+        FeedReceiver::bind(ReceiverConfig::new("127.0.0.1:0".parse().unwrap())).unwrap();
+    let server = start("SECOND", &receiver);
+    receiver.set_rerequest(Some(server.rerequest));
+    let (ok, stderr) = server.stop();
+    assert!(ok, "{stderr}");
+    assert!(stderr.contains("recovered"), "{stderr}");
+    assert!(
+        receiver
+            .run_until_complete(Instant::now() + Duration::from_secs(30))
+            .unwrap(),
+        "{:?}",
+        receiver.stats()
+    );
+    let rebuilt: usize = receiver.books().iter().map(|(_, b)| b.orders()).sum();
+    let engine: usize = direct.books().iter().map(|b| b.len()).sum();
+    assert!(engine > 20, "{engine}");
+    assert_eq!(rebuilt, engine);
+    for (i, id) in ids.iter().enumerate() {
+        let locate = u16::try_from(i + 1).unwrap();
+        let book = direct.book(id).unwrap().snapshot();
+        for side in [Side::Buy, Side::Sell] {
+            assert_eq!(
+                receiver.books().book(locate).unwrap().levels(side),
+                snapshot_levels(&book, side),
+                "locate {locate} {side}"
+            );
+        }
+    }
+}
