@@ -4,7 +4,8 @@
 //! gracefully: the engine drains (every event reaches its user's stream), every stream
 //! gets System Event End of Day, every session what is left of its stream then End of
 //! Session, and the streams (and the journal) are synced. The state hash of the books is
-//! printed on stderr at the end.
+//! printed on stderr at the end. With `--itch` every book is also published as an ITCH
+//! 5.0 feed (see `serve_feed.rs` and docs/ITCH.md).
 
 use std::io::Write;
 use std::net::{SocketAddr, TcpListener};
@@ -14,6 +15,7 @@ use std::time::Duration;
 
 use clap::Args;
 use ringbook::{OrderbookManagerService, OrderbookManagerServiceImpl};
+use ringbook_gateway::feed::{Feed, FeedError, now_since_midnight_ns};
 use ringbook_gateway::order_entry::{
     OrderEntryConfig, OuchApp, OuchResponder, Registry, SymbolTable,
 };
@@ -22,6 +24,7 @@ use ringbook_gateway::soup::{SessionConfig, SoupServer, Users};
 use crate::Failure;
 use crate::engine_args::EngineArgs;
 use crate::journal_args::JournalArgs;
+use crate::serve_feed::FeedFlags;
 use crate::serve_signals;
 
 /// `ringbook serve` flags.
@@ -52,6 +55,8 @@ pub(crate) struct ServeArgs {
     max_lag: u64,
     #[command(flatten)]
     journal: JournalArgs,
+    #[command(flatten)]
+    feed: FeedFlags,
 }
 
 fn seconds(value: f64, flag: &str) -> Result<Duration, Failure> {
@@ -90,6 +95,10 @@ pub(crate) fn run(args: ServeArgs, engine_args: &EngineArgs) -> Result<(), Failu
         max_lag: args.max_lag,
         ..SessionConfig::default()
     };
+    let mut symbols = symbols;
+    let feed_config = args
+        .feed
+        .config(&mut symbols, args.journal.journal.as_deref())?;
     let store_dir = args.journal.journal.as_ref().map(|dir| dir.join("ouch"));
     let mut instruments: Vec<_> = symbols.instruments().collect();
     instruments.sort_unstable();
@@ -97,13 +106,29 @@ pub(crate) fn run(args: ServeArgs, engine_args: &EngineArgs) -> Result<(), Failu
         Arc::new(Registry::new(symbols, store_dir).map_err(|e| Failure::other(e.to_string()))?);
     let mut config = engine_args.config();
     config.journal = args.journal.options();
-    let engine = Arc::new(
-        OrderbookManagerServiceImpl::builder(instruments)
-            .config(config)
-            .subscriber(OuchResponder::new(Arc::clone(&registry)))
-            .build()
-            .map_err(|e| Failure::other(e.to_string()))?,
-    );
+    let feed = feed_config
+        .as_ref()
+        .map(Feed::start)
+        .transpose()
+        .map_err(|e| match e {
+            FeedError::Config(_) | FeedError::Store { .. } => Failure::malformed(e.to_string()),
+            _ => Failure::other(e.to_string()),
+        })?;
+    let mut builder = OrderbookManagerServiceImpl::builder(instruments)
+        .config(config)
+        .subscriber(OuchResponder::new(Arc::clone(&registry)));
+    let feed = match feed {
+        Some((feed, subscriber)) => {
+            builder = builder.subscriber(subscriber);
+            Some(feed)
+        }
+        None => None,
+    };
+    let engine = Arc::new(builder.build().map_err(|e| Failure::other(e.to_string()))?);
+    if let Some(feed) = &feed {
+        // The engine's clock starts at the end of build: ITCH timestamps from here.
+        feed.set_origin_ns(now_since_midnight_ns());
+    }
     if let Some(info) = engine.recovery().filter(|info| info.last_seq > 0) {
         eprintln!(
             "recovered: last seq {}, {} journal records replayed, state hash {:016x}",
@@ -111,6 +136,15 @@ pub(crate) fn run(args: ServeArgs, engine_args: &EngineArgs) -> Result<(), Failu
         );
     }
     engine.start().map_err(|e| Failure::other(e.to_string()))?;
+    if feed.is_some() && engine.recovery().is_some_and(|info| info.last_seq > 0) {
+        // The recovered books rest already: their snapshots, taken in sequence, seed the
+        // feed (every resting order as an Add Order) before any new order is accepted.
+        for instrument in registry.symbols().instruments() {
+            engine
+                .publish_orderbook_snapshot(instrument)
+                .map_err(|e| Failure::other(e.to_string()))?;
+        }
+    }
     let listener = TcpListener::bind(args.ouch)
         .map_err(|e| Failure::other(format!("--ouch {}: {e}", args.ouch)))?;
     let app = OuchApp::new(
@@ -125,6 +159,14 @@ pub(crate) fn run(args: ServeArgs, engine_args: &EngineArgs) -> Result<(), Failu
     {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "ouch listening on {}", server.local_addr());
+        if let Some(feed) = &feed {
+            if let Some(addr) = feed.rerequest_addr() {
+                let _ = writeln!(out, "rerequest listening on {addr}");
+            }
+            if let Some(addr) = feed.glimpse_addr() {
+                let _ = writeln!(out, "glimpse listening on {addr}");
+            }
+        }
         let _ = out.flush();
     }
     let signal =
@@ -134,6 +176,20 @@ pub(crate) fn run(args: ServeArgs, engine_args: &EngineArgs) -> Result<(), Failu
     let end_of_day = registry.end_of_day();
     server.shutdown();
     let synced = registry.sync_all();
+    if let Some(feed) = feed {
+        // Receivers may still re-request the tail or take a last snapshot.
+        std::thread::sleep(args.feed.linger());
+        let stats = feed.shutdown();
+        eprintln!(
+            "feed: {} messages in {} packets, {} re-requests answered ({} messages), {} snapshots, {} orders not publishable",
+            stats.messages,
+            stats.packets,
+            stats.rerequests,
+            stats.retransmitted,
+            stats.snapshots,
+            stats.unpublishable
+        );
+    }
     stopped.map_err(|e| Failure::other(e.to_string()))?;
     end_of_day.map_err(|e| Failure::other(e.to_string()))?;
     synced.map_err(|e| Failure::other(e.to_string()))?;

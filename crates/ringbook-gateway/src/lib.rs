@@ -8,6 +8,9 @@
 //!
 //! - [`soup`]: a SoupBinTCP 4.0 server session layer, generic over the application.
 //! - [`order_entry`]: OUCH 5.0 order entry over it.
+//! - [`feed`]: the ITCH 5.0 market-data feed over MoldUDP64, its re-request and GLIMPSE
+//!   servers, and a receiver that rebuilds every book.
 
+pub mod feed;
 pub mod order_entry;
 pub mod soup;

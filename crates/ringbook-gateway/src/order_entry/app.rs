@@ -240,6 +240,12 @@ impl OuchSession {
                 Ok(mapped) => mapped,
                 Err(code) => return self.reject(&state, urn, code, m.cl_ord_id),
             };
+            if let Some(band) = listing.band
+                && let Err(e) = band.check(Some(mapped.price), u64::from(m.quantity))
+            {
+                tracing::debug!(user = %self.entry.name(), error = %e, "order refused: outside the price band");
+                return self.reject(&state, urn, RejectCode::InvalidPrice, m.cl_ord_id);
+            }
             state.orders.insert(
                 urn,
                 OrderInfo {
@@ -313,6 +319,16 @@ impl OuchSession {
                 Ok(mapped) => mapped,
                 Err(code) => return self.reject(&state, urn, code, m.cl_ord_id),
             };
+            if let Some(band) = self
+                .registry
+                .symbols()
+                .by_instrument(&old.instrument)
+                .and_then(|listing| listing.band)
+                && let Err(e) = band.check(Some(mapped.price), u64::from(m.quantity))
+            {
+                tracing::debug!(user = %self.entry.name(), error = %e, "replace refused: outside the price band");
+                return self.reject(&state, urn, RejectCode::InvalidPrice, m.cl_ord_id);
+            }
             if let Some(o) = state.orders.get_mut(&orig) {
                 o.replaced_by = Some(urn);
             }

@@ -4,7 +4,8 @@
 //! One instrument a line: `symbol,instrument[,tick]`: a symbol of 1 to 8 printable ASCII
 //! characters without spaces or commas (as OUCH carries it), an instrument id (a UUID or
 //! a decimal integer, as in flow files), and optionally the tick size in OUCH price units
-//! (1 = $0.0001; default 1, so one tick is one price unit). A `symbol,instrument` or
+//! (1 = $0.0001; default 1, so one tick is one price unit), then optionally a price band
+//! `min_price,max_price` in ticks that order entry enforces. A `symbol,instrument` or
 //! `symbol,instrument,tick` header is skipped; blank lines and `#` comments are ignored.
 
 use std::collections::HashMap;
@@ -12,6 +13,7 @@ use std::path::Path;
 
 use ringbook::Uuid;
 use ringbook::flow::parse_id;
+use ringbook_wire::itch::PriceBand;
 use ringbook_wire::ouch::{PriceScale, Symbol, symbol};
 use thiserror::Error;
 
@@ -24,6 +26,10 @@ pub struct Listing {
     pub instrument: Uuid,
     /// Its tick size.
     pub scale: PriceScale,
+    /// The prices (in ticks) order entry accepts, when the file gives a band or the
+    /// instrument is published on the ITCH feed (see [`SymbolTable::publish_on_itch`]);
+    /// an order outside it is rejected with Invalid Price.
+    pub band: Option<PriceBand>,
 }
 
 /// The symbols of a server.
@@ -31,6 +37,8 @@ pub struct Listing {
 pub struct SymbolTable {
     by_symbol: HashMap<Symbol, Listing>,
     by_instrument: HashMap<Uuid, Listing>,
+    /// The instruments in file order.
+    order: Vec<Uuid>,
 }
 
 /// A symbols file that cannot be used.
@@ -65,9 +73,14 @@ pub enum SymbolsError {
 /// What is wrong with a symbols file line.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum SymbolsProblem {
-    /// Not two or three comma-separated fields.
-    #[error("expected symbol,instrument[,tick]")]
+    /// Not two, three or five comma-separated fields.
+    #[error("expected symbol,instrument[,tick[,min_price,max_price]]")]
     Fields,
+    /// A price band that is not two integers (ticks) with 0 <= min <= max <= u32::MAX.
+    #[error(
+        "price band {0:?},{1:?} is not two integer prices in ticks with 0 <= min <= max <= 4294967295"
+    )]
+    Band(String, String),
     /// A symbol that OUCH cannot carry.
     #[error("symbol {0:?} is not 1 to 8 printable ASCII characters without spaces")]
     Symbol(String),
@@ -128,7 +141,7 @@ impl SymbolTable {
                     problem,
                 })
             };
-            if !(2..=3).contains(&fields.len()) {
+            if ![2, 3, 5].contains(&fields.len()) {
                 return bad(SymbolsProblem::Fields);
             }
             let text_symbol = fields[0];
@@ -148,10 +161,23 @@ impl SymbolTable {
                     None => return bad(SymbolsProblem::Tick((*t).to_string())),
                 },
             };
+            let band = match (fields.get(3), fields.get(4)) {
+                (Some(lo), Some(hi)) => match (lo.parse::<i64>(), hi.parse::<i64>()) {
+                    (Ok(min), Ok(max)) => match PriceBand::new(min, max) {
+                        Ok(band) => Some(band),
+                        Err(_) => {
+                            return bad(SymbolsProblem::Band((*lo).to_string(), (*hi).to_string()));
+                        }
+                    },
+                    _ => return bad(SymbolsProblem::Band((*lo).to_string(), (*hi).to_string())),
+                },
+                _ => None,
+            };
             let listing = Listing {
                 symbol: wire,
                 instrument,
                 scale,
+                band,
             };
             if table.by_symbol.insert(wire, listing).is_some() {
                 return bad(SymbolsProblem::DuplicateSymbol(text_symbol.to_string()));
@@ -159,6 +185,7 @@ impl SymbolTable {
             if table.by_instrument.insert(instrument, listing).is_some() {
                 return bad(SymbolsProblem::DuplicateInstrument(instrument));
             }
+            table.order.push(instrument);
         }
         if table.by_symbol.is_empty() {
             return Err(SymbolsError::Empty {
@@ -183,6 +210,41 @@ impl SymbolTable {
     /// Every instrument.
     pub fn instruments(&self) -> impl Iterator<Item = Uuid> + '_ {
         self.by_instrument.keys().copied()
+    }
+
+    /// Every listing, in file order (the ITCH feed's locate codes follow it).
+    pub fn in_file_order(&self) -> impl Iterator<Item = &Listing> + '_ {
+        self.order
+            .iter()
+            .filter_map(|id| self.by_instrument.get(id))
+    }
+
+    /// Narrows every listing's band to the prices the ITCH feed can carry at its tick
+    /// size (the whole of that range where the file gives no band), so order entry
+    /// refuses what the feed could not publish.
+    ///
+    /// # Errors
+    ///
+    /// The symbol whose file band has no price ITCH can carry.
+    pub fn publish_on_itch(&mut self) -> Result<(), String> {
+        for listing in self.by_instrument.values_mut() {
+            let tick = listing.scale.tick();
+            let itch = PriceBand::for_tick(tick).unwrap_or_default();
+            let band = match listing.band {
+                Some(band) => band.within_tick(tick).map_err(|e| {
+                    format!(
+                        "symbol {}: {e} at tick {tick}",
+                        String::from_utf8_lossy(&listing.symbol).trim_end()
+                    )
+                })?,
+                None => itch,
+            };
+            listing.band = Some(band);
+            if let Some(by_symbol) = self.by_symbol.get_mut(&listing.symbol) {
+                by_symbol.band = Some(band);
+            }
+        }
+        Ok(())
     }
 
     /// How many instruments.
