@@ -145,7 +145,10 @@ impl Client {
             match kind {
                 b'H' => assert!(payload.is_empty(), "Server Heartbeat has no payload"),
                 b'S' => return payload,
-                other => panic!("expected Sequenced Data, got packet type {:?}", other as char),
+                other => panic!(
+                    "expected Sequenced Data, got packet type {:?}",
+                    other as char
+                ),
             }
         }
     }
@@ -271,7 +274,16 @@ fn modify_order(urn: u32, side: u8, qty: u32) -> Vec<u8> {
 /// Checks an Order Accepted ('A', 64 bytes with Appendage Length 0) field by field;
 /// returns its Order Reference Number.
 #[allow(clippy::too_many_arguments)]
-fn check_accepted(m: &[u8], urn: u32, side: u8, qty: u32, sym: &str, price: u64, tif: u8, cl: &str) -> u64 {
+fn check_accepted(
+    m: &[u8],
+    urn: u32,
+    side: u8,
+    qty: u32,
+    sym: &str,
+    price: u64,
+    tif: u8,
+    cl: &str,
+) -> u64 {
     assert_eq!(m[0], b'A', "Order Accepted expected: {m:?}");
     assert_eq!(m.len(), 64, "Order Accepted: 62 + Appendage Length");
     assert!(ts(m) < 86_400_000_000_000);
@@ -327,7 +339,16 @@ fn check_rejected(m: &[u8], urn: u32, reason: u16, cl: &str) {
 
 /// Checks an Order Replaced ('U', 68 bytes).
 #[allow(clippy::too_many_arguments)]
-fn check_replaced(m: &[u8], orig: u32, urn: u32, side: u8, qty: u32, price: u64, state: u8, cl: &str) {
+fn check_replaced(
+    m: &[u8],
+    orig: u32,
+    urn: u32,
+    side: u8,
+    qty: u32,
+    price: u64,
+    state: u8,
+    cl: &str,
+) {
     assert_eq!(m[0], b'U', "Order Replaced expected: {m:?}");
     assert_eq!(m.len(), 68, "Order Replaced: 66 + Appendage Length");
     assert_eq!(u32_at(m, 9), orig, "Orig UserRefNum");
@@ -417,7 +438,10 @@ fn heartbeats_go_both_ways_and_a_silent_client_is_timed_out() {
             Err(e) => panic!("the session ended while the client sent heartbeats: {e}"),
         }
     }
-    assert!(server_heartbeats >= 2, "{server_heartbeats} Server Heartbeats in 3.5 s");
+    assert!(
+        server_heartbeats >= 2,
+        "{server_heartbeats} Server Heartbeats in 3.5 s"
+    );
     // Still alive: an order is accepted.
     c.socket
         .set_read_timeout(Some(Duration::from_secs(10)))
@@ -437,7 +461,7 @@ fn heartbeats_go_both_ways_and_a_silent_client_is_timed_out() {
 
 #[test]
 fn enter_order_is_accepted_with_every_field_and_a_cross_executes_both_sides_with_one_match_number()
- {
+{
     let server = any_login();
     let mut maker = Client::login(server.addr, "maker", 1, 1);
     maker.first_is_start_of_day();
@@ -445,7 +469,16 @@ fn enter_order_is_accepted_with_every_field_and_a_cross_executes_both_sides_with
     taker.first_is_start_of_day();
 
     maker.send_ouch(&enter_order(7, b'S', 100, "AAPL", 1_2345, DAY, "sell-7"));
-    let r1 = check_accepted(&maker.message(), 7, b'S', 100, "AAPL", 1_2345, DAY, "sell-7");
+    let r1 = check_accepted(
+        &maker.message(),
+        7,
+        b'S',
+        100,
+        "AAPL",
+        1_2345,
+        DAY,
+        "sell-7",
+    );
     taker.send_ouch(&enter_order(3, b'B', 40, "AAPL", 1_3000, b'3', "buy-3"));
     let r2 = check_accepted(&taker.message(), 3, b'B', 40, "AAPL", 1_3000, b'3', "buy-3");
     assert_ne!(r1, r2, "Order Reference Numbers are day-unique");
@@ -565,8 +598,7 @@ fn user_ref_nums_reused_or_lower_are_ignored_and_never_make_an_order() {
 }
 
 #[test]
-fn logout_then_relogin_replays_from_the_requested_sequence_number_and_shutdown_ends_the_session()
- {
+fn logout_then_relogin_replays_from_the_requested_sequence_number_and_shutdown_ends_the_session() {
     let server = any_login();
     let mut c = Client::login(server.addr, "replay", 1, 1);
     let mut seen = vec![c.message()];
@@ -583,7 +615,11 @@ fn logout_then_relogin_replays_from_the_requested_sequence_number_and_shutdown_e
     assert_eq!(again.message(), seen[1], "message 2 replayed byte for byte");
     assert_eq!(again.message(), seen[2], "message 3 replayed byte for byte");
     let (m4, m5) = (again.message(), again.message());
-    let (first, second) = if u32_at(&m4, 9) == 1 { (m4, m5) } else { (m5, m4) };
+    let (first, second) = if u32_at(&m4, 9) == 1 {
+        (m4, m5)
+    } else {
+        (m5, m4)
+    };
     check_canceled(&first, 1, 10, b'Z');
     check_canceled(&second, 2, 20, b'Z');
     drop(again);
@@ -609,12 +645,14 @@ fn a_replace_counts_the_shares_already_executed_on_the_order_against_its_quantit
     check_accepted(&c.message(), 1, b'S', 100, "AAPL", 2_0000, DAY, "c1");
     t.send_ouch(&enter_order(1, b'B', 30, "AAPL", 2_0000, b'3', "t1"));
     check_accepted(&t.message(), 1, b'B', 30, "AAPL", 2_0000, b'3', "t1");
+    check_executed(&t.message(), 1, 30, 2_0000, b'R');
     check_executed(&c.message(), 1, 30, 2_0000, b'A');
     c.send_ouch(&replace_order(1, 2, 100, 2_1000, DAY, "c2"));
     check_replaced(&c.message(), 1, 2, b'S', 70, 2_1000, b'L', "c2");
     // A replace to no more than was executed leaves nothing: Order Replaced, state dead.
     t.send_ouch(&enter_order(2, b'B', 20, "AAPL", 2_1000, b'3', "t2"));
     check_accepted(&t.message(), 2, b'B', 20, "AAPL", 2_1000, b'3', "t2");
+    check_executed(&t.message(), 2, 20, 2_1000, b'R');
     check_executed(&c.message(), 2, 20, 2_1000, b'A');
     c.send_ouch(&replace_order(2, 3, 50, 2_2000, DAY, "c3"));
     check_replaced(&c.message(), 2, 3, b'S', 0, 2_2000, b'D', "c3");

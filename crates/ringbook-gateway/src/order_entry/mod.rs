@@ -13,6 +13,7 @@ pub mod order_id;
 mod responder;
 mod restore;
 mod state;
+mod submitter;
 mod symbols;
 pub mod validate;
 

@@ -16,14 +16,16 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use ringbook::{Op, OrderbookResult, PublishedEvent, RejectReason, Subscriber, Uuid};
+use ringbook::{
+    Command, Op, Order, OrderbookResult, PublishedEvent, RejectReason, Subscriber, Uuid,
+};
 use ringbook_wire::ouch::Appendage;
 use ringbook_wire::ouch::codes::{liquidity, order_state};
 use ringbook_wire::ouch::outbound::{OrderFields, Outbound};
 use ringbook_wire::ouch::reasons::{CancelReason, RejectCode};
 
-use super::order_id::{UserKey, owner_of};
-use super::state::{OrderInfo, Pending, Registry, UserEntry, now_since_midnight};
+use super::order_id::{UserKey, order_id, owner_of};
+use super::state::{OrderInfo, Pending, Registry, UserEntry, UserState, now_since_midnight};
 use crate::soup::StoreError;
 
 /// The OUCH responder (see the module docs).
@@ -139,16 +141,103 @@ fn put(out: &mut Vec<u8>, message: &Outbound<'_>) {
     out[start..start + 2].copy_from_slice(&len.to_be_bytes());
 }
 
+/// Forgets a replacement that will not be added (its old order is no longer live): as
+/// the spec says, the replace is ignored and its UserRefNum not consumed.
+fn drop_replacement(state: &mut UserState, r: u32) {
+    if state.orders.remove(&r).is_some() && state.last_ref == r {
+        state.last_ref = r - 1;
+    }
+}
+
+/// The old order `urn` of a replace by `r` is canceled with `remaining` open: the
+/// replacement is handed to the submitter at the chain's quantity less what was
+/// executed; with nothing left it is Order Replaced dead at once; canceled by its owner
+/// in the meantime, the old order's cancel is reported instead.
+#[allow(clippy::too_many_arguments)]
+fn replace_confirmed(
+    state: &mut UserState,
+    registry: &Registry,
+    old_id: Uuid,
+    urn: u32,
+    r: u32,
+    remaining: u64,
+    ts: u64,
+    seq: u64,
+    out: &mut Vec<u8>,
+) {
+    let Some(old) = state.orders.get_mut(&urn) else {
+        return;
+    };
+    old.open = qty32(remaining);
+    let executed = old.executed;
+    let Some(rep) = state.orders.get_mut(&r) else {
+        state.orders.remove(&urn);
+        return;
+    };
+    let open = rep.open.saturating_sub(executed);
+    rep.executed = executed;
+    if rep.cancel_when_live || open == 0 {
+        let rep = *rep;
+        state.orders.remove(&r);
+        state.orders.remove(&urn);
+        let message = if rep.cancel_when_live {
+            Outbound::OrderCanceled {
+                timestamp: ts,
+                user_ref_num: urn,
+                quantity: qty32(remaining),
+                reason: rep.cancel_reason,
+                appendage: Appendage::EMPTY,
+            }
+        } else {
+            Outbound::OrderReplaced {
+                timestamp: ts,
+                orig_user_ref_num: urn,
+                user_ref_num: r,
+                order: fields(&rep, 0, seq, order_state::DEAD),
+                appendage: Appendage::EMPTY,
+            }
+        };
+        put(out, &message);
+        return;
+    }
+    rep.open = open;
+    let Some((side, kind)) = rep.deferred else {
+        return;
+    };
+    let Some((key, _)) = owner_of(&old_id) else {
+        return;
+    };
+    registry.defer(Command::Add(Order::new(
+        order_id(key, r),
+        rep.instrument,
+        side,
+        kind,
+        rep.price,
+        u64::from(open),
+    )));
+}
+
 impl Subscriber for OuchResponder {
     fn on_event(&mut self, event: &PublishedEvent<'_>) {
         let ts = (self.base_ns + event.timestamp_ns) % 86_400_000_000_000;
         let seq = event.seq;
         match event.result {
             OrderbookResult::Accepted { order_id, qty, .. } => {
+                let registry = Arc::clone(&self.registry);
+                let id = *order_id;
                 self.for_order(order_id, |state, urn, out| {
-                    let Some(info) = state.orders.get(&urn).copied() else {
+                    let Some(info) = state.orders.get_mut(&urn) else {
                         return;
                     };
+                    info.deferred = None;
+                    if std::mem::take(&mut info.cancel_when_live) {
+                        // Canceled by its owner before it was live: cancel it now.
+                        registry.defer(Command::Cancel {
+                            instrument_id: info.instrument,
+                            order_id: id,
+                        });
+                    }
+                    let info = *info;
                     let order = fields(&info, qty32(*qty), seq, order_state::LIVE);
                     match info.replaces {
                         Some(orig) => {
@@ -220,7 +309,11 @@ impl Subscriber for OuchResponder {
                             return;
                         };
                         info.pending = Pending::None;
-                        if info.replaced_by.is_none() {
+                        if let Some(r) = info.replaced_by.take() {
+                            // The old order of a replace is no longer live: the
+                            // replacement is ignored (spec), its UserRefNum not consumed.
+                            drop_replacement(state, r);
+                        } else {
                             put(
                                 out,
                                 &Outbound::CancelReject {
@@ -252,9 +345,14 @@ impl Subscriber for OuchResponder {
                             return;
                         };
                         info.open = qty32(remaining);
+                        info.executed = info.executed.saturating_add(qty32(*qty));
                         let wire = info.scale.to_wire(*price).unwrap_or(0);
-                        if remaining == 0 {
-                            state.orders.remove(&urn);
+                        if remaining == 0
+                            && let Some(done) = state.orders.remove(&urn)
+                            && let Some(r) = done.replaced_by
+                        {
+                            // Filled before its replace's cancel: the replace is ignored.
+                            drop_replacement(state, r);
                         }
                         put(
                             out,
@@ -276,13 +374,27 @@ impl Subscriber for OuchResponder {
                 remaining_qty,
                 ..
             } => {
+                let registry = Arc::clone(&self.registry);
+                let id = *order_id;
                 self.for_order(order_id, |state, urn, out| {
-                    let Some(info) = state.orders.remove(&urn) else {
+                    let Some(info) = state.orders.get(&urn).copied() else {
                         return;
                     };
-                    if info.replaced_by.is_some() {
+                    if let Some(r) = info.replaced_by {
+                        replace_confirmed(
+                            state,
+                            &registry,
+                            id,
+                            urn,
+                            r,
+                            *remaining_qty,
+                            ts,
+                            seq,
+                            out,
+                        );
                         return;
                     }
+                    state.orders.remove(&urn);
                     put(
                         out,
                         &Outbound::OrderCanceled {
@@ -301,8 +413,11 @@ impl Subscriber for OuchResponder {
                 ..
             } => {
                 self.for_order(order_id, |state, urn, out| {
-                    if state.orders.remove(&urn).is_none() {
+                    let Some(info) = state.orders.remove(&urn) else {
                         return;
+                    };
+                    if let Some(r) = info.replaced_by {
+                        drop_replacement(state, r);
                     }
                     put(
                         out,
