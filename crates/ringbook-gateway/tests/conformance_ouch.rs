@@ -721,3 +721,90 @@ fn a_replace_of_an_order_that_filled_in_the_meantime_is_ignored() {
     }
     server.stop();
 }
+
+/// Sends several OUCH messages in one TCP write (so the server reads them back to back).
+fn burst(c: &mut Client, messages: &[Vec<u8>]) {
+    let mut bytes = Vec::new();
+    for m in messages {
+        bytes.extend(u16::try_from(m.len() + 1).unwrap().to_be_bytes());
+        bytes.push(b'U');
+        bytes.extend(m);
+    }
+    c.send(&bytes);
+}
+
+#[test]
+fn a_partial_cancel_never_grows_an_order_that_fills_left_below_the_intended_size() {
+    // Spec, Cancel Order: the Quantity is the new intended order size; a cancel that
+    // would not reduce the order is superfluous and ignored. A fill still in flight when
+    // the gateway reads the cancel must not let the cancel grow the order back. The fill
+    // and the cancel go out in one write; repeated to meet the race.
+    let server = any_login();
+    let mut c = Client::login(server.addr, "stale", 1, 1);
+    c.first_is_start_of_day();
+    for round in 0..25u32 {
+        let base = round * 10 + 1;
+        let (sell, buy) = (base, base + 1);
+        c.send_ouch(&enter_order(sell, b'S', 100, "AAPL", 4_0000, DAY, "s"));
+        check_accepted(&c.message(), sell, b'S', 100, "AAPL", 4_0000, DAY, "s");
+        burst(
+            &mut c,
+            &[
+                enter_order(buy, b'B', 70, "AAPL", 4_0000, b'3', "b"),
+                cancel_order(sell, 50),
+            ],
+        );
+        check_accepted(&c.message(), buy, b'B', 70, "AAPL", 4_0000, b'3', "b");
+        let e1 = c.message();
+        let e2 = c.message();
+        assert_eq!((e1[0], e2[0]), (b'E', b'E'), "round {round}: {e1:?} {e2:?}");
+        // The 70 executed first, so 30 are left and the cancel to 50 is superfluous:
+        // nothing more is said, and a full cancel takes 30 off.
+        thread::sleep(Duration::from_millis(100));
+        c.send_ouch(&cancel_order(sell, 0));
+        let m = c.message();
+        check_canceled(&m, sell, 30, b'U');
+        assert_eq!(c.account_query(), buy + 1, "round {round}");
+    }
+    server.stop();
+}
+
+#[test]
+fn a_replacement_canceled_or_disconnected_before_it_is_live_leaves_no_order() {
+    // A full cancel of the replacement, or a dropped connection, right behind the
+    // replace: whichever the gateway sees first, no order is left on the book.
+    let server = any_login();
+    let mut c = Client::login(server.addr, "early", 1, 1);
+    c.first_is_start_of_day();
+    c.send_ouch(&enter_order(1, b'S', 10, "AAPL", 6_0000, DAY, "e1"));
+    check_accepted(&c.message(), 1, b'S', 10, "AAPL", 6_0000, DAY, "e1");
+    burst(
+        &mut c,
+        &[
+            replace_order(1, 2, 10, 6_0000, DAY, "e2"),
+            cancel_order(2, 0),
+        ],
+    );
+    // Either the old order's cancel (the replacement never lived), or Order Replaced
+    // then the replacement's cancel.
+    let m = c.message();
+    if m[0] == b'C' {
+        check_canceled(&m, 1, 10, b'U');
+    } else {
+        check_replaced(&m, 1, 2, b'S', 10, 6_0000, b'L', "e2");
+        check_canceled(&c.message(), 2, 10, b'U');
+    }
+    // The same with the connection dropped right behind the replace.
+    c.send_ouch(&enter_order(3, b'S', 10, "AAPL", 6_0000, DAY, "e3"));
+    check_accepted(&c.message(), 3, b'S', 10, "AAPL", 6_0000, DAY, "e3");
+    burst(&mut c, &[replace_order(3, 4, 10, 6_0000, DAY, "e4")]);
+    drop(c);
+    // Nothing rests: a crossing IOC from another user expires whole.
+    let mut t = Client::login(server.addr, "taker2", 1, 1);
+    t.first_is_start_of_day();
+    thread::sleep(Duration::from_millis(200));
+    t.send_ouch(&enter_order(1, b'B', 50, "AAPL", 6_0000, b'3', "t"));
+    check_accepted(&t.message(), 1, b'B', 50, "AAPL", 6_0000, b'3', "t");
+    check_canceled(&t.message(), 1, 50, b'I');
+    server.stop();
+}

@@ -393,8 +393,10 @@ impl OuchSession {
                     instrument_id: info.instrument,
                     order_id: id,
                 }
-            } else if m.quantity >= info.open {
-                // Nothing to take off.
+            } else if m.quantity >= info.open || info.pending == Pending::Restore {
+                // Nothing to take off (or the gateway is setting the order back to the
+                // size a stale request grew it from: ignored as superfluous meanwhile).
+                self.ignored += 1;
                 return Ok(());
             } else {
                 info.pending = Pending::PartialCancel;
@@ -424,6 +426,10 @@ impl OuchSession {
             }
             if m.quantity == 0 {
                 return self.reject(&state, urn, RejectCode::InvalidQuantity, cl);
+            }
+            if info.pending == Pending::Restore {
+                self.ignored += 1;
+                return Ok(());
             }
             if let Some(o) = state.orders.get_mut(&urn) {
                 o.pending = Pending::Modify;

@@ -437,6 +437,8 @@ impl Subscriber for OuchResponder {
                 old_qty,
                 ..
             } => {
+                let registry = Arc::clone(&self.registry);
+                let id = *order_id;
                 self.for_order(order_id, |state, urn, out| {
                     let Some(info) = state.orders.get_mut(&urn) else {
                         return;
@@ -445,6 +447,20 @@ impl Subscriber for OuchResponder {
                     let pending = std::mem::replace(&mut info.pending, Pending::None);
                     let side = info.side;
                     match pending {
+                        Pending::Restore => {}
+                        Pending::PartialCancel | Pending::Modify if qty > old_qty => {
+                            // The size was computed from a stale view: fills the gateway
+                            // had not heard of left the order below it, and the engine's
+                            // modify (a new open quantity) grew it. A cancel never grows
+                            // an order (spec: superfluous, ignored): set it back.
+                            info.pending = Pending::Restore;
+                            registry.defer(Command::Modify {
+                                instrument_id: info.instrument,
+                                order_id: id,
+                                price: info.price,
+                                qty: *old_qty,
+                            });
+                        }
                         Pending::Modify => put(
                             out,
                             &Outbound::OrderModified {

@@ -29,6 +29,9 @@ pub(crate) enum Pending {
     PartialCancel,
     /// A Modify Order: answered by Order Modified.
     Modify,
+    /// The gateway's own modify back to the size a stale partial cancel or modify grew
+    /// the order from: answered by nothing.
+    Restore,
 }
 
 /// One order of a user.
