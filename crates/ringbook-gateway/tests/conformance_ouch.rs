@@ -808,3 +808,27 @@ fn a_replacement_canceled_or_disconnected_before_it_is_live_leaves_no_order() {
     check_canceled(&t.message(), 1, 50, b'I');
     server.stop();
 }
+
+#[test]
+fn order_accepted_echoes_the_options_the_order_was_accepted_with() {
+    // Spec, Order Accepted: "The data fields from the Enter Order Message are echoed back
+    // in this message"; its Optional Appendage carries the accepted options. Here Firm
+    // (tag 2, 4 bytes) and MinQty (tag 3, 4 bytes) on an IOC (fill or kill).
+    let server = any_login();
+    let mut c = Client::login(server.addr, "echo", 1, 1);
+    c.first_is_start_of_day();
+    let mut m = enter_order(1, b'B', 10, "AAPL", 1_0000, b'3', "x1");
+    m.truncate(45);
+    let options: [u8; 12] = [5, 2, b'F', b'I', b'R', b'M', 5, 3, 0, 0, 0, 10];
+    m.extend(12u16.to_be_bytes());
+    m.extend(options);
+    c.send_ouch(&m);
+    let a = c.message();
+    assert_eq!(a[0], b'A', "{a:?}");
+    assert_eq!(a.len(), 64 + 12, "Order Accepted with a 12-byte appendage");
+    assert_eq!(u16_at(&a, 62), 12, "Appendage Length");
+    assert_eq!(&a[64..], &options, "the accepted options, echoed");
+    // Nothing to fill against: the fill-or-kill order is canceled whole.
+    check_canceled(&c.message(), 1, 10, b'I');
+    server.stop();
+}

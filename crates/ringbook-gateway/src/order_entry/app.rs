@@ -21,6 +21,7 @@ use ringbook_wire::ouch::reasons::{CancelReason, RejectCode};
 use ringbook_wire::ouch::{Appendage, ClOrdId};
 use ringbook_wire::soup::login::LoginRejectReason;
 
+use super::echo::Echo;
 use super::order_id::order_id;
 use super::state::{OrderInfo, Pending, Registry, UserEntry, UserState, now_since_midnight};
 use super::validate::{map_order, map_side};
@@ -268,6 +269,7 @@ impl OuchSession {
                     executed: 0,
                     deferred: None,
                     cancel_when_live: false,
+                    options: Echo::of(&m.appendage),
                 },
             );
             Command::Add(Order::new(
@@ -354,6 +356,7 @@ impl OuchSession {
                     replaced_by: None,
                     deferred: Some((mapped.side, mapped.kind)),
                     cancel_when_live: false,
+                    options: Echo::of(&m.appendage),
                     ..old
                 },
             );

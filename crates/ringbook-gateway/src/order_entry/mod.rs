@@ -9,6 +9,7 @@
 //! [`crate::soup::SoupServer`].
 
 mod app;
+mod echo;
 pub mod order_id;
 mod responder;
 mod restore;

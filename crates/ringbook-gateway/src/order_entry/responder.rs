@@ -194,7 +194,7 @@ fn replace_confirmed(
                 orig_user_ref_num: urn,
                 user_ref_num: r,
                 order: fields(&rep, 0, seq, order_state::DEAD),
-                appendage: Appendage::EMPTY,
+                appendage: rep.options.appendage(),
             }
         };
         put(out, &message);
@@ -249,7 +249,7 @@ impl Subscriber for OuchResponder {
                                     orig_user_ref_num: orig,
                                     user_ref_num: urn,
                                     order,
-                                    appendage: Appendage::EMPTY,
+                                    appendage: info.options.appendage(),
                                 },
                             );
                         }
@@ -259,7 +259,7 @@ impl Subscriber for OuchResponder {
                                 timestamp: ts,
                                 user_ref_num: urn,
                                 order,
-                                appendage: Appendage::EMPTY,
+                                appendage: info.options.appendage(),
                             },
                         ),
                     }

@@ -46,11 +46,13 @@ fn apply(state: &mut UserState, payload: &[u8], symbols: &SymbolTable) {
         Outbound::OrderAccepted {
             user_ref_num,
             order,
+            appendage,
             ..
         }
         | Outbound::OrderReplaced {
             user_ref_num,
             order,
+            appendage,
             ..
         } => {
             let mut executed = 0;
@@ -100,6 +102,7 @@ fn apply(state: &mut UserState, payload: &[u8], symbols: &SymbolTable) {
                     executed,
                     deferred: None,
                     cancel_when_live: false,
+                    options: super::echo::Echo::of(&appendage),
                 },
             );
         }

@@ -67,6 +67,8 @@ pub(crate) struct OrderInfo {
     /// A full cancel (or a cancel on disconnect) came for a replacement before it was
     /// live: it is canceled as soon as it is.
     pub(crate) cancel_when_live: bool,
+    /// The options it was accepted with (echoed in Order Accepted / Order Replaced).
+    pub(crate) options: super::echo::Echo,
 }
 
 impl OrderInfo {
