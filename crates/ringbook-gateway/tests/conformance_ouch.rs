@@ -832,3 +832,28 @@ fn order_accepted_echoes_the_options_the_order_was_accepted_with() {
     check_canceled(&c.message(), 1, 10, b'I');
     server.stop();
 }
+
+#[test]
+fn debug_packets_are_ignored_and_a_sequence_number_past_the_stream_starts_at_the_next_new_one() {
+    // SoupBinTCP 4.0: a Debug Packet ('+', free text) may be sent by either side at any
+    // time and is ignored by the receiver.
+    let server = any_login();
+    let mut c = Client::connect(server.addr);
+    c.send(&[0, 6, b'+', b'h', b'e', b'l', b'l', b'o']);
+    c.send(&login_request("dbg", "pw", "", 1));
+    let (kind, _) = c.packet().unwrap();
+    assert_eq!(kind, b'A', "Login Accepted after a Debug Packet");
+    c.first_is_start_of_day();
+    c.send(&[0, 3, b'+', b'h', b'i']);
+    assert_eq!(
+        c.account_query(),
+        1,
+        "the session goes on after a Debug Packet"
+    );
+    c.send(&[0, 1, b'O']);
+    while c.packet().is_some() {}
+    // Messages 1 and 2 exist; asking for 50 starts at 3, the next new one.
+    let mut again = Client::login(server.addr, "dbg", 50, 3);
+    assert_eq!(again.account_query(), 1);
+    server.stop();
+}
