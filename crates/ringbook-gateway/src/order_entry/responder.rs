@@ -12,6 +12,13 @@
 //! | `cancelled` | Order Canceled (`U` user, `Z` cancel on disconnect); none for the old order of a replace |
 //! | `expired` | Order Canceled, reason `I` (the rest of an IOC or FOK order) |
 //! | `modified` | Order Canceled for a partial cancel; Order Modified for a Modify Order |
+//!
+//! A replace: the `cancelled` of the old order hands the replacement's `add` (at the
+//! chain's quantity less the shares executed) to the submitter ([`Registry::defer`]);
+//! its `accepted` is answered by Order Replaced. A `rejected` cancel of the old order (it
+//! filled first) drops the replacement silently. A `modified` that grew an order (a size
+//! computed from a stale view) is set back by a modify handed to the submitter, and
+//! answered by nothing.
 
 use std::collections::HashMap;
 use std::sync::Arc;
