@@ -857,3 +857,25 @@ fn debug_packets_are_ignored_and_a_sequence_number_past_the_stream_starts_at_the
     assert_eq!(again.account_query(), 1);
     server.stop();
 }
+
+#[test]
+fn a_modify_never_increases_the_order_and_a_modify_to_zero_cancels_it() {
+    // Spec, Modify Order Request: "Increasing share amount is not allowed and requests to
+    // do so will be ignored"; Quantity: "Entering a zero here will cancel any remaining
+    // open shares on this order."
+    let server = any_login();
+    let mut c = Client::login(server.addr, "modz", 1, 1);
+    c.first_is_start_of_day();
+    c.send_ouch(&enter_order(1, b'S', 20, "AAPL", 7_0000, DAY, "m1"));
+    check_accepted(&c.message(), 1, b'S', 20, "AAPL", 7_0000, DAY, "m1");
+    c.send_ouch(&modify_order(1, b'S', 50));
+    assert_eq!(
+        c.account_query(),
+        2,
+        "the increase is ignored: nothing sent"
+    );
+    c.send_ouch(&modify_order(1, b'S', 0));
+    check_canceled(&c.message(), 1, 20, b'U');
+    assert_eq!(c.account_query(), 2, "nothing left to say");
+    server.stop();
+}

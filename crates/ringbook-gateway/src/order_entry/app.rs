@@ -428,20 +428,29 @@ impl OuchSession {
                 return self.reject(&state, urn, RejectCode::InvalidSide, cl);
             }
             if m.quantity == 0 {
-                return self.reject(&state, urn, RejectCode::InvalidQuantity, cl);
-            }
-            if info.pending == Pending::Restore {
+                // Spec: "Entering a zero here will cancel any remaining open shares".
+                if let Some(o) = state.orders.get_mut(&urn) {
+                    o.cancel_reason = CancelReason::UserRequested.byte();
+                }
+                Command::Cancel {
+                    instrument_id: info.instrument,
+                    order_id: order_id(self.entry.key, urn),
+                }
+            } else if m.quantity > info.open || info.pending == Pending::Restore {
+                // Spec: "Increasing share amount is not allowed and requests to do so will
+                // be ignored" (and meanwhile a stale request is being set back).
                 self.ignored += 1;
                 return Ok(());
-            }
-            if let Some(o) = state.orders.get_mut(&urn) {
-                o.pending = Pending::Modify;
-            }
-            Command::Modify {
-                instrument_id: info.instrument,
-                order_id: order_id(self.entry.key, urn),
-                price: info.price,
-                qty: u64::from(m.quantity),
+            } else {
+                if let Some(o) = state.orders.get_mut(&urn) {
+                    o.pending = Pending::Modify;
+                }
+                Command::Modify {
+                    instrument_id: info.instrument,
+                    order_id: order_id(self.entry.key, urn),
+                    price: info.price,
+                    qty: u64::from(m.quantity),
+                }
             }
         };
         self.submit(command, urn)
