@@ -99,7 +99,7 @@ impl OuchResponder {
     fn for_order(
         &mut self,
         id: &Uuid,
-        f: impl FnOnce(&mut super::state::UserState, u32, &mut Vec<u8>),
+        f: impl FnOnce(&mut UserState, u32, &mut Vec<u8>, &Registry),
     ) {
         let Some((key, urn)) = owner_of(id) else {
             return;
@@ -115,7 +115,7 @@ impl OuchResponder {
         };
         let was_empty = pending.is_empty();
         let mut state = entry.state.lock();
-        f(&mut state, urn, pending);
+        f(&mut state, urn, pending, &self.registry);
         drop(state);
         if was_empty && !pending.is_empty() {
             self.dirty.push(key);
@@ -230,9 +230,8 @@ impl Subscriber for OuchResponder {
         let seq = event.seq;
         match event.result {
             OrderbookResult::Accepted { order_id, qty, .. } => {
-                let registry = Arc::clone(&self.registry);
                 let id = *order_id;
-                self.for_order(order_id, |state, urn, out| {
+                self.for_order(order_id, |state, urn, out, registry| {
                     let Some(info) = state.orders.get_mut(&urn) else {
                         return;
                     };
@@ -280,7 +279,7 @@ impl Subscriber for OuchResponder {
             } => {
                 let op = *op;
                 let reason = *reason;
-                self.for_order(order_id, |state, urn, out| match op {
+                self.for_order(order_id, |state, urn, out, _| match op {
                     Op::Add => {
                         let Some(info) = state.orders.remove(&urn) else {
                             return;
@@ -347,7 +346,7 @@ impl Subscriber for OuchResponder {
                     (taker_order_id, *taker_remaining, liquidity::REMOVED),
                     (maker_order_id, *maker_remaining, liquidity::ADDED),
                 ] {
-                    self.for_order(id, |state, urn, out| {
+                    self.for_order(id, |state, urn, out, _| {
                         let Some(info) = state.orders.get_mut(&urn) else {
                             return;
                         };
@@ -381,16 +380,15 @@ impl Subscriber for OuchResponder {
                 remaining_qty,
                 ..
             } => {
-                let registry = Arc::clone(&self.registry);
                 let id = *order_id;
-                self.for_order(order_id, |state, urn, out| {
+                self.for_order(order_id, |state, urn, out, registry| {
                     let Some(info) = state.orders.get(&urn).copied() else {
                         return;
                     };
                     if let Some(r) = info.replaced_by {
                         replace_confirmed(
                             state,
-                            &registry,
+                            registry,
                             id,
                             urn,
                             r,
@@ -419,7 +417,7 @@ impl Subscriber for OuchResponder {
                 remaining_qty,
                 ..
             } => {
-                self.for_order(order_id, |state, urn, out| {
+                self.for_order(order_id, |state, urn, out, _| {
                     let Some(info) = state.orders.remove(&urn) else {
                         return;
                     };
@@ -444,9 +442,8 @@ impl Subscriber for OuchResponder {
                 old_qty,
                 ..
             } => {
-                let registry = Arc::clone(&self.registry);
                 let id = *order_id;
-                self.for_order(order_id, |state, urn, out| {
+                self.for_order(order_id, |state, urn, out, registry| {
                     let Some(info) = state.orders.get_mut(&urn) else {
                         return;
                     };
