@@ -114,7 +114,9 @@ impl JournalOptions {
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct ManagerConfig {
-    /// How idle pipeline threads wait. The default spins, yields, then sleeps.
+    /// How idle pipeline threads wait. The default, [`WaitStrategy::Auto`], blocks when
+    /// the engine's busy threads outnumber its cores and spins when each has a core of its
+    /// own (see [`ManagerConfig::effective_wait_strategy`]).
     pub wait_strategy: WaitStrategy,
     /// How many book consumer threads, 1 to [`ManagerConfig::MAX_CONSUMERS`]; each owns a
     /// share of the books. Clamped to the number of instruments.
@@ -250,10 +252,36 @@ impl ManagerConfig {
         self
     }
 
+    /// The wait strategy the pipeline's threads use for `instruments` books:
+    /// [`WaitStrategy::Auto`] resolved against the cores (any other strategy as chosen).
+    ///
+    /// The busy threads are the sequencer, the book consumers (at most one per book) and
+    /// the event manager. Pinned (`cores` set), they may use the distinct cores listed.
+    /// Unpinned, they share [`std::thread::available_parallelism`] cores with the caller
+    /// that feeds them, counted as one more busy thread. So on 2 cores the default blocks,
+    /// and on 8 it spins; with `cores` `0,1,2` and one consumer it spins.
+    #[must_use]
+    pub fn effective_wait_strategy(&self, instruments: usize) -> WaitStrategy {
+        let pipeline_threads = 2 + self.consumers.min(instruments);
+        let (busy, cores) = match &self.cores {
+            Some(cores) => {
+                let mut distinct = cores.clone();
+                distinct.sort_unstable();
+                distinct.dedup();
+                (pipeline_threads, distinct.len())
+            }
+            None => (
+                pipeline_threads + 1,
+                std::thread::available_parallelism().map_or(1, usize::from),
+            ),
+        };
+        self.wait_strategy.resolve(busy, cores)
+    }
+
     /// The pipeline's layout for `instruments` books (the configuration is validated).
     pub(crate) fn pipeline(&self, instruments: usize) -> PipelineConfig {
         PipelineConfig {
-            wait_strategy: self.wait_strategy,
+            wait_strategy: self.effective_wait_strategy(instruments),
             consumers: self.consumers,
             cores: self.cores.clone().unwrap_or_default(),
             inbound_ring_size: self.inbound_ring_size_for(instruments),
@@ -635,6 +663,62 @@ mod tests {
         assert_eq!(pipeline.inbound_ring_size, 256);
         assert_eq!(pipeline.cores, vec![0]);
         assert_eq!(pipeline.batch_size, 7);
+    }
+
+    /// The default blocks where threads would share cores and spins where each has its
+    /// own; a chosen strategy is kept whatever the cores.
+    #[test]
+    fn the_default_wait_blocks_when_threads_outnumber_cores_and_spins_otherwise() {
+        let pinned = |cores: Vec<usize>, consumers: usize| {
+            ManagerConfig::default()
+                .with_consumers(consumers)
+                .with_cores(Some(cores))
+        };
+        assert_eq!(ManagerConfig::default().wait_strategy, WaitStrategy::Auto);
+        // Sequencer, one consumer, event manager: three threads.
+        let two = pinned(vec![0, 1], 1);
+        assert_eq!(two.effective_wait_strategy(8), WaitStrategy::BLOCK);
+        assert_eq!(two.pipeline(8).wait_strategy, WaitStrategy::BLOCK);
+        assert_eq!(
+            pinned(vec![0, 1, 2], 1).effective_wait_strategy(8),
+            WaitStrategy::BusySpin
+        );
+        // A core listed twice is one core.
+        assert_eq!(
+            pinned(vec![0, 1, 1], 1).effective_wait_strategy(8),
+            WaitStrategy::BLOCK
+        );
+        // Consumers beyond the books do not run.
+        assert_eq!(
+            pinned(vec![0, 1, 2, 3], 4).effective_wait_strategy(2),
+            WaitStrategy::BusySpin
+        );
+        assert_eq!(
+            pinned(vec![0, 1, 2, 3], 4).effective_wait_strategy(8),
+            WaitStrategy::BLOCK
+        );
+        // Unpinned: the threads and their caller against the cores this process may use.
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        let expected = if 3 + 1 > cores {
+            WaitStrategy::BLOCK
+        } else {
+            WaitStrategy::BusySpin
+        };
+        assert_eq!(
+            ManagerConfig::default().effective_wait_strategy(8),
+            expected
+        );
+        // --wait overrides.
+        for chosen in [
+            WaitStrategy::YIELD,
+            WaitStrategy::BusySpin,
+            WaitStrategy::BLOCK,
+        ] {
+            let config = pinned(vec![0], 1).with_wait_strategy(chosen);
+            assert_eq!(config.effective_wait_strategy(8), chosen);
+            let config = pinned(vec![0, 1, 2, 3], 1).with_wait_strategy(chosen);
+            assert_eq!(config.pipeline(8).wait_strategy, chosen);
+        }
     }
 
     #[test]

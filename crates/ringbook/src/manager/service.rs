@@ -464,7 +464,7 @@ impl OrderbookManagerServiceImpl {
         tracing::info!(
             instruments = self.registry.len(),
             consumers = self.config.consumers.min(self.registry.len()),
-            wait = %self.config.wait_strategy,
+            wait = %layout.wait_strategy,
             cores = ?self.config.cores,
             "orderbook manager started"
         );
