@@ -144,18 +144,24 @@ impl fmt::Display for WaitStrategy {
 
 /// The error of parsing a wait strategy name.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("unknown wait strategy {0:?}: expected auto, block, busy-spin, yield or sleep")]
+#[error(
+    "unknown wait strategy {0:?}: expected auto, block, block:SPINS (a count of idle rounds), busy-spin, yield or sleep"
+)]
 pub struct ParseWaitStrategyError(String);
 
 impl FromStr for WaitStrategy {
     type Err = ParseWaitStrategyError;
 
-    /// Parses `auto` (the default), `block`, `busy-spin`, `yield` (spin, yield, then
-    /// sleep) or `sleep`.
+    /// Parses `auto` (the default), `block` (or `block:SPINS`, spinning that many idle
+    /// rounds before parking), `busy-spin`, `yield` (spin, yield, then sleep) or `sleep`.
     fn from_str(s: &str) -> Result<WaitStrategy, ParseWaitStrategyError> {
         match s {
             "auto" => Ok(WaitStrategy::Auto),
             "block" => Ok(WaitStrategy::BLOCK),
+            spun if spun.starts_with("block:") => spun["block:".len()..]
+                .parse()
+                .map(|spins| WaitStrategy::Block { spins })
+                .map_err(|_| ParseWaitStrategyError(spun.to_string())),
             "busy-spin" | "spin" => Ok(WaitStrategy::BusySpin),
             "yield" => Ok(WaitStrategy::YIELD),
             "sleep" => Ok(WaitStrategy::Sleep(WaitStrategy::DEFAULT_SLEEP)),
@@ -302,13 +308,23 @@ impl Doorbell {
 
     /// Sleeps the calling (registered) thread for at most `pause`, or until rung, unless
     /// `has_work` says work arrived meanwhile.
+    ///
+    /// The flag is raised and lowered by swaps, not stores: a waker that found it raised
+    /// lowers it by a swap too, so every change of the flag reads the one before it and
+    /// the flag's history is one sequence. With plain stores, loom lets the sleeper's
+    /// raise slip between the waker's swap and the value that swap read (its model of the
+    /// modification order is partial), and the waker's next look, after its fence, then
+    /// misses a raised flag: a lost wake-up in the model, found by
+    /// `loom_a_blocking_consumer_never_parks_through_published_work`. The swaps cost the
+    /// sleeper a locked instruction on its way to a park; the producer's side is
+    /// unchanged.
     pub(crate) fn sleep(&self, pause: Duration, has_work: impl Fn() -> bool) {
-        self.sleeping.store(true, Ordering::Relaxed);
+        self.sleeping.swap(true, Ordering::Relaxed);
         fence(Ordering::SeqCst);
         if !has_work() {
             crate::sync::park_timeout(pause);
         }
-        self.sleeping.store(false, Ordering::Relaxed);
+        self.sleeping.swap(false, Ordering::Relaxed);
     }
 }
 
@@ -390,8 +406,14 @@ mod tests {
         let error = "fast".parse::<WaitStrategy>().unwrap_err();
         assert_eq!(
             error.to_string(),
-            "unknown wait strategy \"fast\": expected auto, block, busy-spin, yield or sleep"
+            "unknown wait strategy \"fast\": expected auto, block, block:SPINS (a count of idle rounds), busy-spin, yield or sleep"
         );
+        assert_eq!("block:0".parse(), Ok(WaitStrategy::Block { spins: 0 }));
+        assert_eq!("block:300".parse(), Ok(WaitStrategy::Block { spins: 300 }));
+        for bad in ["block:", "block:-1", "block:x", "block:99999999999"] {
+            let error = bad.parse::<WaitStrategy>().unwrap_err();
+            assert!(error.to_string().contains(&format!("{bad:?}")), "{error}");
+        }
         for name in ["auto", "busy-spin", "yield"] {
             assert_eq!(name.parse::<WaitStrategy>().unwrap().to_string(), name);
         }
