@@ -89,7 +89,15 @@ impl WaitStrategy {
     pub const DEFAULT_SLEEP: Duration = Duration::from_micros(10);
 
     /// The blocking strategy `block` names: a few spins, then park.
-    pub const BLOCK: WaitStrategy = WaitStrategy::Block { spins: 64 };
+    ///
+    /// Few, because a thread blocks when it shares a core, and while it spins the thread
+    /// it just handed work to cannot run. Measured on the 2-core development machine
+    /// (`ringbook bench --baseline --rate R --wait block:N --repeat 3..5`, the three
+    /// pipeline threads on one core, load average 5 to 7 from other builds), p99 against
+    /// the baseline's: at 1.5 M commands/s 0.28x (0 spins), 0.36x (16), 0.92x (64), 2.43x
+    /// (256); at 3 M/s 0.18x (0), 0.69x (16), 0.60x (64), 1.03x (256); 0 and 8 spins
+    /// within noise of each other (0.10x and 0.16x at 3 M/s, 0.55x and 0.50x at 1.5 M/s).
+    pub const BLOCK: WaitStrategy = WaitStrategy::Block { spins: 8 };
 
     /// The spin-yield-sleep strategy `yield` names (the default before `auto`).
     ///
@@ -417,7 +425,7 @@ mod tests {
         for name in ["auto", "busy-spin", "yield"] {
             assert_eq!(name.parse::<WaitStrategy>().unwrap().to_string(), name);
         }
-        assert_eq!(WaitStrategy::BLOCK.to_string(), "block(64 spins)");
+        assert_eq!(WaitStrategy::BLOCK.to_string(), "block(8 spins)");
     }
 
     #[test]
