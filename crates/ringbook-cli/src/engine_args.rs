@@ -12,8 +12,9 @@ pub(crate) struct EngineArgs {
     /// How idle pipeline threads wait: auto (the default: block when the sequencer, the
     /// book consumers, the event manager and the caller outnumber the cores they may use,
     /// i.e. --cores or all this process may run on, busy-spin when each has a core of its
-    /// own), block (spin briefly, then park until work arrives), busy-spin (needs a core
-    /// per thread), yield (spin, yield, then sleep) or sleep.
+    /// own), block (spin briefly, yield twice, then park until work arrives;
+    /// block:SPINS:YIELDS to tune it), busy-spin (needs a core per thread), yield (spin,
+    /// yield, then sleep) or sleep.
     #[arg(long, global = true, default_value = "auto", value_name = "STRATEGY")]
     pub(crate) wait: WaitStrategy,
     /// Pin the sequencer, the book consumers and the event manager to these cores, in
