@@ -134,7 +134,7 @@ sweep_table() {
   {
     echo "## Latency by offered rate (the sweep)"
     echo
-    echo "\`$(cat "$out/sweep.cmd")\` at $(git rev-parse --short HEAD), load average"
+    echo "\`$(sed "s/ --json [^ ]*//" "$out/sweep.cmd")\` at $(git rev-parse --short HEAD), load average"
     echo "$(cut -d' ' -f1-3 /proc/loadavg) when it ended. $(head -1 "$out/sweep.out" | sed 's/^ringbook bench: //')."
     echo "The capacity is the baseline's closed-loop throughput on the same placement (median of"
     echo "$repeat); each figure is the median of $repeat runs. \`*\`: the engine achieved under 95% of the"
