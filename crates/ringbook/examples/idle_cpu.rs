@@ -37,9 +37,14 @@ fn main() -> Result<(), OrderbookManagerError> {
         }
     };
     let config = ManagerConfig::default().with_wait_strategy(wait);
+    let used: Vec<String> = config
+        .effective_wait_strategies(8)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
     println!(
-        "wait {wait}: the threads use {}",
-        config.effective_wait_strategy(8)
+        "wait {wait}: the threads (sequencer, book consumer, event manager) use {}",
+        used.join(", ")
     );
     let manager = OrderbookManagerServiceImpl::builder((1..=8).map(Uuid::from_u128))
         .config(config)

@@ -394,10 +394,18 @@ pub(crate) fn run_bench(mut args: BenchArgs, engine: &EngineArgs) -> Result<(), 
         rate: args.rate,
         consumers: config.consumers.min(workload.instruments.len()),
         wait: match config.wait_strategy {
-            WaitStrategy::Auto => format!(
-                "auto: {}",
-                config.effective_wait_strategy(workload.instruments.len())
-            ),
+            WaitStrategy::Auto => {
+                let used = config.effective_wait_strategies(workload.instruments.len());
+                if used.windows(2).all(|pair| pair[0] == pair[1]) {
+                    format!("auto: {}", used[0])
+                } else {
+                    let each: Vec<String> = used.iter().map(ToString::to_string).collect();
+                    format!(
+                        "auto: {} (sequencer, consumers, event manager)",
+                        each.join(" / ")
+                    )
+                }
+            }
             chosen => chosen.to_string(),
         },
         cores: config.cores.clone(),
