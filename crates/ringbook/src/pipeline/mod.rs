@@ -302,7 +302,7 @@ impl Pipeline {
             },
             registry: Arc::clone(&shared.registry),
             epoch: shared.epoch,
-            wait: config.wait_strategy,
+            wait: config.wait_for(0, consumers + 2),
             bells: bells.for_sequencer(),
             last_seq: start.last_seq,
             journal: start.journal,
@@ -331,7 +331,7 @@ impl Pipeline {
             subscribers,
             start.events,
             rings.producers,
-            config.wait_strategy,
+            config.wait_for(consumers + 1, consumers + 2),
             bells.events,
             bells.outbound_room,
         );
@@ -379,9 +379,10 @@ impl Pipeline {
         bells: &Bells,
         checkpoints: Option<Sender<BookCheckpoint>>,
     ) -> Result<(), PipelineError> {
+        let threads = workers.len() + 2;
         let setup_for = |index: usize| ConsumerSetup {
             flags: Arc::clone(&shared.flags),
-            wait: config.wait_strategy,
+            wait: config.wait_for(1 + index, threads),
             batch_size: config.batch_size,
             outbound_size: config.outbound_ring_size,
             bell: Arc::clone(&bells.consumers[index]),
