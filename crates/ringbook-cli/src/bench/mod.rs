@@ -15,7 +15,7 @@ use clap::Args;
 use clap::builder::RangedU64ValueParser;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use ringbook::JournalOptions;
-use ringbook::flow::MarketRegime;
+use ringbook::flow::{Activity, MarketRegime};
 use ringbook::journal::{JournalConfig, SyncPolicy};
 use ringbook_bench::harness::{
     EngineKind, MAX_INSTRUMENTS, MAX_ORDERS, MAX_RATE, RunOptions, RunReport, Workload,
@@ -51,6 +51,13 @@ pub(crate) struct BenchArgs {
     /// workload's commands (about 1.9 per order), so something is measured.
     #[arg(long, default_value_t = 50_000, value_name = "N")]
     warmup: usize,
+    /// How the generated workload spreads its commands over the instruments: uniform
+    /// (every instrument alike) or zipf (Zipf's law, exponent 1: the k-th instrument gets
+    /// a share proportional to 1/k; of 10,000 the first carries about 10%, the first 100
+    /// about half). Not with --market.
+    #[arg(long, default_value_t = Activity::Uniform, value_name = "PROFILE",
+          conflicts_with = "market")]
+    activity: Activity,
     /// Run one instrument's market-shaped flow instead, in this regime: static, normal,
     /// swing-25, swing-40 or flash-crash (--orders new orders, about two commands each).
     /// Not with --instruments or --instruments-file.
@@ -353,12 +360,17 @@ pub(crate) fn run_bench(mut args: BenchArgs, engine: &EngineArgs) -> Result<(), 
     let generating = Instant::now();
     let workload = match (&named, args.market) {
         (_, Some(regime)) => Workload::market(args.seed, regime, args.orders),
-        (Some(ids), None) => Workload::generate_on(args.seed, ids, args.orders),
-        (None, None) => Workload::generate(args.seed, args.instruments, args.orders),
+        (Some(ids), None) => {
+            Workload::generate_on_active(args.seed, ids, args.orders, args.activity)
+        }
+        (None, None) => {
+            Workload::generate_active(args.seed, args.instruments, args.orders, args.activity)
+        }
     };
-    let shape = args
-        .market
-        .map_or(String::new(), |regime| format!(" (market regime {regime})"));
+    let shape = match args.market {
+        Some(regime) => format!(" (market regime {regime})"),
+        None => format!(" ({} activity)", args.activity),
+    };
     eprintln!(
         "workload{shape}: {} commands ({} orders) on {} instruments, seed {}, generated in {:.2} s",
         workload.commands.len(),
@@ -400,6 +412,7 @@ pub(crate) fn run_bench(mut args: BenchArgs, engine: &EngineArgs) -> Result<(), 
         baseline_cores: args.baseline.then(|| options.baseline_cores.clone()),
         sender_core,
         seed: args.seed,
+        activity: args.market.is_none().then(|| args.activity.to_string()),
         sweep: args.sweep.is_some(),
     };
     if let Some(fractions) = &args.sweep {
