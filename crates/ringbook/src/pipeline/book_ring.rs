@@ -12,9 +12,8 @@
 //! the producer) and `head` (released, written by the consumer). A segment holds the
 //! positions from its `start` up to the next segment's `start`, at `position & mask`.
 //!
-//! Every publication marks the book in its consumer's [`DirtyBooks`] after storing `tail`,
-//! so the consumer polls only the books that have work (even while the producer waits for
-//! room in the middle of a long publication).
+//! The sequencer marks a book in its consumer's [`DirtyBooks`](super::dirty::DirtyBooks)
+//! after publishing into its ring, so the consumer polls only the books that have work.
 //!
 //! The protocol: the producer writes slots, then stores `tail` (release); the consumer
 //! loads `tail` (acquire) and reads the slots below it. A link is stored (release) before
@@ -35,7 +34,6 @@ use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
 
 use disruptor::{MissingFreeSlots, Polling};
 
-use super::dirty::DirtyBooks;
 use super::entry::InboundEntry;
 
 /// Slots in a ring's first segment (or the ring's size, if smaller): 1,280 bytes.
@@ -73,12 +71,6 @@ impl Segment {
             next: AtomicPtr::new(ptr::null_mut()),
         }))
     }
-
-    /// The slot of `position`.
-    #[inline]
-    fn slot(&self, position: u64) -> *mut MaybeUninit<InboundEntry> {
-        self.slots[(position & self.mask) as usize].get()
-    }
 }
 
 /// What both ends of a ring share.
@@ -112,29 +104,27 @@ impl Drop for Shared {
     }
 }
 
-/// A new ring that grows up to `max_size` slots (a power of two), for the book that is
-/// `book` in `dirty` (its consumer's set): its producer and its consumer.
-pub(super) fn book_ring(
-    max_size: usize,
-    dirty: Arc<DirtyBooks>,
-    book: usize,
-) -> (BookProducer, BookPoller) {
+/// A new ring that grows up to `max_size` slots (a power of two): its producer and its
+/// consumer.
+pub(super) fn book_ring(max_size: usize) -> (BookProducer, BookPoller) {
     debug_assert!(max_size.is_power_of_two());
     let shared = Arc::new(Shared::default());
     (
         BookProducer {
             shared: Arc::clone(&shared),
             segment: ptr::null_mut(),
+            slots: ptr::null(),
+            mask: 0,
             tail: 0,
             head: 0,
             size: 0,
             max_size: max_size as u64,
-            dirty,
-            book,
         },
         BookPoller {
             shared,
             segment: ptr::null_mut(),
+            slots: ptr::null(),
+            mask: 0,
             head: 0,
         },
     )
@@ -145,6 +135,9 @@ pub(super) struct BookProducer {
     shared: Arc<Shared>,
     /// The segment being written (null before the first publication).
     segment: *mut Segment,
+    /// Its slots and mask, kept here so a publication does not read the segment.
+    slots: *const UnsafeCell<MaybeUninit<InboundEntry>>,
+    mask: u64,
     /// Positions published (mirrors `shared.tail`).
     tail: u64,
     /// The consumer's `head` as last loaded.
@@ -152,9 +145,6 @@ pub(super) struct BookProducer {
     /// The current segment's slots (0 before the first publication).
     size: u64,
     max_size: u64,
-    /// The consumer's set of books with work, and this book's index in it.
-    dirty: Arc<DirtyBooks>,
-    book: usize,
 }
 
 // SAFETY: the raw segment pointer is only dereferenced by the producer that owns it; the
@@ -162,7 +152,7 @@ pub(super) struct BookProducer {
 unsafe impl Send for BookProducer {}
 
 impl BookProducer {
-    /// Publishes `entries` as one batch and marks the book as having work, growing the ring if it lacks the room and may
+    /// Publishes `entries` as one batch, growing the ring if it lacks the room and may
     /// grow; leaves the ring as it was if it still lacks the room
     /// (`MissingFreeSlots(how many)`).
     #[inline]
@@ -174,16 +164,15 @@ impl BookProducer {
         if self.tail + n - self.head > self.size {
             self.make_room(n)?;
         }
-        // SAFETY: `make_room` left a segment with room for `n` past `tail`: the consumer
-        // released every position those slots held before.
-        let segment = unsafe { &*self.segment };
         for (position, entry) in (self.tail..).zip(entries) {
-            // SAFETY: as above; the slot is the producer's until `tail` passes it.
-            unsafe { (*segment.slot(position)).write(*entry) };
+            // SAFETY: `make_room` left the segment of `slots` with room for `n` past
+            // `tail` (`position & mask` is within it): the consumer released every
+            // position those slots held before, and a slot is the producer's until `tail`
+            // passes it.
+            unsafe { (*(*self.slots.add((position & self.mask) as usize)).get()).write(*entry) };
         }
         self.tail += n;
         self.shared.tail.0.store(self.tail, Ordering::Release);
-        self.dirty.mark(self.book);
         Ok(())
     }
 
@@ -222,6 +211,9 @@ impl BookProducer {
             unsafe { (*self.segment).next.store(segment, Ordering::Release) };
         }
         self.segment = segment;
+        // SAFETY: just leaked, alive until the consumer moves past it.
+        self.slots = unsafe { (*segment).slots.as_ptr() };
+        self.mask = size as u64 - 1;
         self.size = size as u64;
     }
 
@@ -243,6 +235,9 @@ pub(super) struct BookPoller {
     shared: Arc<Shared>,
     /// The segment being read (null until the first entry is read).
     segment: *mut Segment,
+    /// Its slots and mask, kept here so reading an entry does not read the segment.
+    slots: *const UnsafeCell<MaybeUninit<InboundEntry>>,
+    mask: u64,
     /// Positions released (mirrors `shared.head`).
     head: u64,
 }
@@ -273,7 +268,7 @@ impl BookPoller {
         }
         if self.segment.is_null() {
             // `tail` > 0: the first segment was stored before it.
-            self.segment = self.shared.first.load(Ordering::Acquire);
+            self.enter(self.shared.first.load(Ordering::Acquire));
         }
         let end = loop {
             // SAFETY: the consumer's segment is alive until the consumer frees it.
@@ -287,7 +282,8 @@ impl BookPoller {
                 break tail.min(start);
             }
             // Every position of the current segment is released: move on and free it.
-            let done = std::mem::replace(&mut self.segment, next);
+            let done = self.segment;
+            self.enter(next);
             self.shared.reading.store(next, Ordering::Relaxed);
             // SAFETY: leaked by `Segment::leak`; the producer never touches a segment
             // after linking the next, and `Shared`'s drop starts from `reading`.
@@ -300,6 +296,17 @@ impl BookPoller {
             next: from,
             end: from + n,
         })
+    }
+}
+
+impl BookPoller {
+    /// Reads from `segment` (alive, not null) from now on.
+    fn enter(&mut self, segment: *mut Segment) {
+        self.segment = segment;
+        // SAFETY: alive until this consumer frees it.
+        let segment = unsafe { &*segment };
+        self.slots = segment.slots.as_ptr();
+        self.mask = segment.mask;
     }
 }
 
@@ -321,10 +328,14 @@ impl<'g> Iterator for &'g mut Batch<'_> {
         }
         let position = self.next;
         self.next += 1;
-        // SAFETY: below `tail` and not released: written by the producer (the acquire of
-        // `tail` saw it), not overwritten until the batch is dropped, which the borrow
-        // `'g` of the batch outlives no item.
-        Some(unsafe { (*(*self.poller.segment).slot(position)).assume_init_ref() })
+        let poller = &*self.poller;
+        // SAFETY: below `tail` and not released, in the current segment (`take` ended the
+        // batch with it): written by the producer (the acquire of `tail` saw it), not
+        // overwritten until the batch is dropped, which no item (borrowing `'g` of the
+        // batch) outlives.
+        Some(unsafe {
+            (*(*poller.slots.add((position & poller.mask) as usize)).get()).assume_init_ref()
+        })
     }
 
     #[inline]
@@ -349,7 +360,7 @@ mod tests {
     use crate::pipeline::entry::Envelope;
 
     fn ring(max_size: usize) -> (BookProducer, BookPoller) {
-        book_ring(max_size, Arc::new(DirtyBooks::new(1)), 0)
+        book_ring(max_size)
     }
 
     fn entry(seq: u64) -> InboundEntry {
@@ -374,11 +385,8 @@ mod tests {
     #[test]
     fn the_first_publication_allocates_a_small_segment() {
         let (mut producer, mut poller) = ring(256);
-        let dirty = Arc::clone(&producer.dirty);
-        assert!(!dirty.any());
         producer.try_publish(&[entry(1)]).unwrap();
         assert_eq!(producer.allocated(), FIRST_SEGMENT);
-        assert!(dirty.any(), "a publication marks its book");
         assert_eq!(take_all(&mut poller, 8), vec![1]);
     }
 

@@ -232,8 +232,7 @@ impl Rings {
         };
         for (slot, book) in books.into_iter().enumerate() {
             let consumer = slot % consumers;
-            let dirty = Arc::clone(&rings.workers[consumer].dirty);
-            let (producer, poller) = book_ring(config.inbound_ring_size, dirty, slot / consumers);
+            let (producer, poller) = book_ring(config.inbound_ring_size);
             rings.inbound_producers.push(producer);
             let room = Arc::new(RoomBell::default());
             rings.inbound_rooms.push(Arc::clone(&room));
@@ -317,6 +316,7 @@ impl Pipeline {
             _ => None,
         };
         let rings = Rings::build(start.books, consumers, config);
+        let dirty = rings.workers.iter().map(|w| Arc::clone(&w.dirty)).collect();
         let setup = SequencerSetup {
             rooms: sequencer::Rooms {
                 ingress: Arc::clone(&shared.ingress_room),
@@ -328,6 +328,7 @@ impl Pipeline {
             epoch: shared.epoch,
             wait: config.wait_strategy,
             bells: bells.for_sequencer(),
+            dirty,
             last_seq: start.last_seq,
             journal: start.journal,
             snapshot_every,

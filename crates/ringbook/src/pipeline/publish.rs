@@ -45,6 +45,7 @@ pub(super) fn publish_all<E: Pending, P: PublishFront<E>>(
             continue;
         }
         // Full: the first time a ticket is taken and the attempt made again at once.
+        producer.before_wait();
         let wait = wait.get_or_insert_with(|| FullRingWait::begin(room.counters, room.ring));
         if !idler.wait_for_room(room.bell, &mut ticket) {
             continue;
@@ -65,6 +66,11 @@ pub(super) trait PublishFront<E> {
     /// Moves the first `n` entries of `buffer` into the ring as one batch publication, or
     /// leaves the buffer as it was if the ring lacks room.
     fn publish_front(&mut self, buffer: &mut Vec<E>, n: usize) -> Result<(), MissingFreeSlots>;
+
+    /// Called before each wait for room: whatever the ring's consumer needs to know of
+    /// the entries published so far must reach it now (it frees the room).
+    #[inline]
+    fn before_wait(&mut self) {}
 }
 
 impl<E: Pending, P: Producer<E>> PublishFront<E> for P {

@@ -13,8 +13,9 @@ use std::time::Instant;
 use disruptor::Polling;
 
 use super::backpressure::{BackpressureCounters, Ring};
+use super::dirty::{DirtyBooks, PendingMarks};
 use super::entry::{EntryView, Envelope, InboundEntry, IngressEntry, NO_SLOT, OutMessage};
-use super::publish::{Room, publish_all, publish_outbound};
+use super::publish::{PublishFront, Room, publish_all, publish_outbound};
 use super::wait::{Doorbell, Idler, RoomBell, WaitStrategy};
 use super::{
     InboundProducer, IngressPoller, OutboundSingle, ThreadFailure, ThreadReport, nanos_since,
@@ -89,8 +90,8 @@ pub(super) struct Sequencer {
     touched: Vec<u32>,
     bells: Bells,
     rooms: Rooms,
-    /// Consumers with newly published entries, to ring once per batch.
-    to_ring: Vec<bool>,
+    /// The books published into, to mark for their consumers.
+    marks: Marks,
     /// The journal every sequenced command is appended to before any book sees it.
     journal: Option<JournalWriter>,
     /// Take a snapshot after this many commands.
@@ -114,6 +115,8 @@ pub(super) struct SequencerSetup {
     pub(super) epoch: Instant,
     pub(super) wait: WaitStrategy,
     pub(super) bells: Bells,
+    /// Each consumer's set of books with work, by consumer index.
+    pub(super) dirty: Vec<Arc<DirtyBooks>>,
     /// The last sequence number already used (recovery continues after it).
     pub(super) last_seq: u64,
     pub(super) journal: Option<JournalWriter>,
@@ -129,7 +132,15 @@ impl Sequencer {
         setup: SequencerSetup,
     ) -> Sequencer {
         let books = inbound.len();
-        let consumers = setup.bells.consumers.len();
+        let marks = Marks {
+            pending: (setup.dirty.iter().enumerate())
+                .map(|(c, _)| {
+                    PendingMarks::new(books.saturating_sub(c).div_ceil(setup.dirty.len()))
+                })
+                .collect(),
+            dirty: setup.dirty,
+            bells: setup.bells.consumers.clone(),
+        };
         Sequencer {
             ingress: Some(ingress),
             inbound,
@@ -142,7 +153,7 @@ impl Sequencer {
             touched: Vec::with_capacity(books.min(BATCH as usize)),
             bells: setup.bells,
             rooms: setup.rooms,
-            to_ring: vec![false; consumers],
+            marks,
             journal: setup.journal,
             snapshot_every: setup.snapshot_every.filter(|&n| n > 0),
             since_snapshot: 0,
@@ -393,11 +404,16 @@ impl Sequencer {
 
     /// Publishes every book's pending entries, each book's in one batch (or as many as its
     /// ring has room for at a time), waiting while a ring is full; warns of a stalled book.
+    /// Then marks the books for their consumers and rings the consumers that have work.
     fn flush(&mut self, idler: &mut Idler) {
         for slot in self.touched.drain(..) {
             let registry = &self.registry;
             publish_all(
-                &mut self.inbound[slot as usize],
+                &mut MarkedRing {
+                    producer: &mut self.inbound[slot as usize],
+                    marks: &mut self.marks,
+                    slot,
+                },
                 &self.rooms.inbound(slot),
                 &mut self.pending[slot as usize],
                 idler,
@@ -411,16 +427,64 @@ impl Sequencer {
                     );
                 },
             );
-            let consumers = self.to_ring.len();
-            if consumers > 0 {
-                self.to_ring[slot as usize % consumers] = true;
-            }
         }
-        for (consumer, ring) in self.to_ring.iter_mut().enumerate() {
-            if std::mem::take(ring) {
-                self.bells.consumers[consumer].ring();
-            }
-        }
+        self.marks.set();
         idler.reset();
+    }
+}
+
+/// The books the sequencer published into and has not marked yet, by consumer, and
+/// where they are marked.
+pub(super) struct Marks {
+    /// Each consumer's set of books with work (its books: slots `c`, `c + consumers`...).
+    dirty: Vec<Arc<DirtyBooks>>,
+    /// Each consumer's marks not yet set.
+    pending: Vec<PendingMarks>,
+    /// Each consumer's bell, rung when books were marked for it.
+    bells: Vec<Arc<Doorbell>>,
+}
+
+impl Marks {
+    /// Notes book `slot` as published into.
+    #[inline]
+    fn note(&mut self, slot: u32) {
+        let consumers = self.pending.len();
+        self.pending[slot as usize % consumers].note(slot as usize / consumers);
+    }
+
+    /// Sets every noted mark (a read-modify-write per word of books) and rings the
+    /// consumers that got any.
+    fn set(&mut self) {
+        for ((pending, dirty), bell) in self.pending.iter_mut().zip(&self.dirty).zip(&self.bells) {
+            if pending.set(dirty) {
+                bell.ring();
+            }
+        }
+    }
+}
+
+/// A book's ring as the sequencer publishes into it: each publication noted for the
+/// book's consumer, and every mark set before a wait for room (the consumer must know of
+/// the entries to free it).
+struct MarkedRing<'a> {
+    producer: &'a mut InboundProducer,
+    marks: &'a mut Marks,
+    slot: u32,
+}
+
+impl PublishFront<InboundEntry> for MarkedRing<'_> {
+    #[inline]
+    fn publish_front(
+        &mut self,
+        buffer: &mut Vec<InboundEntry>,
+        n: usize,
+    ) -> Result<(), disruptor::MissingFreeSlots> {
+        self.producer.publish_front(buffer, n)?;
+        self.marks.note(self.slot);
+        Ok(())
+    }
+
+    fn before_wait(&mut self) {
+        self.marks.set();
     }
 }
