@@ -28,7 +28,7 @@ const FLUSH_AT: usize = 1024;
 pub(super) struct OwnedBook {
     state: BookState,
     inbound: InboundPoller,
-    /// Rung after each batch taken from `inbound`, for the sequencer waiting on it.
+    /// Rung after a batch taken from `inbound` while the sequencer waits for room in it.
     room: Arc<RoomBell>,
 }
 
@@ -336,7 +336,9 @@ impl<P: Producer<OutboundEntry>> BookConsumer<P> {
         }
         // Released (dropped) by now, in the closure or above.
         drop(batch);
-        room.freed();
+        if inbound.producer_waits() {
+            room.freed();
+        }
         (inbound.has_available(), panicked)
     }
 

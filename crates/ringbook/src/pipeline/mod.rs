@@ -27,6 +27,7 @@ mod entry;
 mod error;
 mod event_manager;
 mod publish;
+mod routing;
 mod sequencer;
 mod slot_flags;
 mod snapshot_writer;

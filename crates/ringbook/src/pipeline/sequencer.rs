@@ -16,6 +16,7 @@ use super::backpressure::{BackpressureCounters, Ring};
 use super::dirty::{DirtyBooks, PendingMarks};
 use super::entry::{EntryView, Envelope, InboundEntry, IngressEntry, NO_SLOT, OutMessage};
 use super::publish::{PublishFront, Room, publish_all, publish_outbound};
+use super::routing::Routed;
 use super::wait::{Doorbell, Idler, RoomBell, WaitStrategy};
 use super::{
     InboundProducer, IngressPoller, OutboundSingle, ThreadFailure, ThreadReport, nanos_since,
@@ -84,10 +85,10 @@ pub(super) struct Sequencer {
     epoch: Instant,
     wait: WaitStrategy,
     next_seq: u64,
-    /// Per book: the entries of the current batch, in order.
-    pending: Vec<Vec<InboundEntry>>,
-    /// The books with pending entries, in first-touched order.
-    touched: Vec<u32>,
+    /// The entries of the current batch, by book.
+    routed: Routed,
+    /// One book's entries as they are published.
+    scratch: Vec<InboundEntry>,
     bells: Bells,
     rooms: Rooms,
     /// The books published into, to mark for their consumers.
@@ -149,8 +150,8 @@ impl Sequencer {
             epoch: setup.epoch,
             wait: setup.wait,
             next_seq: setup.last_seq,
-            pending: (0..books).map(|_| Vec::new()).collect(),
-            touched: Vec::with_capacity(books.min(BATCH as usize)),
+            routed: Routed::new(books),
+            scratch: Vec::new(),
             bells: setup.bells,
             rooms: setup.rooms,
             marks,
@@ -340,15 +341,10 @@ impl Sequencer {
         false
     }
 
-    /// Adds `entry` to book `slot`'s pending entries of this batch, noting the book as
-    /// touched on its first.
+    /// Adds `entry` after book `slot`'s entries of this batch.
     #[inline]
     fn route(&mut self, slot: u32, entry: InboundEntry) {
-        let pending = &mut self.pending[slot as usize];
-        if pending.is_empty() {
-            self.touched.push(slot);
-        }
-        pending.push(entry);
+        self.routed.route(slot, entry);
     }
 
     /// Marks a snapshot point after the last sequenced command: the journal is synced (so
@@ -392,12 +388,9 @@ impl Sequencer {
     /// Drops the commands of the current batch that were waiting for their books, counting
     /// them lost (stop and checkpoint markers are kept).
     fn discard_pending(&mut self) {
-        for slot in &self.touched {
-            let pending = &mut self.pending[*slot as usize];
-            let before = pending.len();
-            pending.retain(|e| matches!(e.view(), EntryView::Stop | EntryView::Checkpoint));
-            self.lost += (before - pending.len()) as u64;
-        }
+        self.lost += self
+            .routed
+            .discard(|e| matches!(e.view(), EntryView::Stop | EntryView::Checkpoint));
         self.lost += self.direct.len() as u64;
         self.direct.clear();
     }
@@ -406,17 +399,18 @@ impl Sequencer {
     /// ring has room for at a time), waiting while a ring is full; warns of a stalled book.
     /// Then marks the books for their consumers and rings the consumers that have work.
     fn flush(&mut self, idler: &mut Idler) {
-        for slot in self.touched.drain(..) {
-            let registry = &self.registry;
+        let (inbound, marks, rooms) = (&mut self.inbound, &mut self.marks, &self.rooms);
+        let registry = &self.registry;
+        self.routed.drain(&mut self.scratch, |slot, entries| {
             publish_all(
                 &mut MarkedRing {
-                    producer: &mut self.inbound[slot as usize],
-                    marks: &mut self.marks,
+                    producer: &mut inbound[slot as usize],
+                    marks: &mut *marks,
                     slot,
                 },
-                &self.rooms.inbound(slot),
-                &mut self.pending[slot as usize],
-                idler,
+                &rooms.inbound(slot),
+                entries,
+                &mut *idler,
                 |first, waiting, waited| {
                     tracing::warn!(
                         instrument = %registry.instrument(slot),
@@ -427,7 +421,8 @@ impl Sequencer {
                     );
                 },
             );
-        }
+            inbound[slot as usize].end_wait();
+        });
         self.marks.set();
         idler.reset();
     }
@@ -486,5 +481,6 @@ impl PublishFront<InboundEntry> for MarkedRing<'_> {
 
     fn before_wait(&mut self) {
         self.marks.set();
+        self.producer.announce_wait();
     }
 }
