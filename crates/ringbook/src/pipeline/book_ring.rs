@@ -176,6 +176,15 @@ impl BookProducer {
     /// (`MissingFreeSlots(how many)`).
     #[inline]
     pub(super) fn try_publish(&mut self, entries: &[InboundEntry]) -> Result<(), MissingFreeSlots> {
+        self.try_publish_from(entries.iter())
+    }
+
+    /// [`BookProducer::try_publish`] from an iterator of known length.
+    #[inline]
+    pub(super) fn try_publish_from<'e>(
+        &mut self,
+        entries: impl ExactSizeIterator<Item = &'e InboundEntry>,
+    ) -> Result<(), MissingFreeSlots> {
         let n = entries.len() as u64;
         if n == 0 {
             return Ok(());

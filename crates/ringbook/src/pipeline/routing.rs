@@ -11,14 +11,17 @@ use super::entry::InboundEntry;
 /// No entry: the end of a chain, or a book with none.
 const NONE: u32 = u32::MAX;
 
+/// The chain of a book with no entry.
+const EMPTY: [u32; 3] = [NONE, NONE, 0];
+
 /// One batch's entries by book.
 pub(super) struct Routed {
     /// Every entry of the batch, in routing order.
     entries: Vec<InboundEntry>,
     /// Per entry: the next entry of the same book, or [`NONE`].
     next: Vec<u32>,
-    /// Per book: its first and last entry, or [`NONE`]s.
-    chains: Vec<[u32; 2]>,
+    /// Per book: its first and last entry (or [`NONE`]s), and how many it has.
+    chains: Vec<[u32; 3]>,
     /// The books with entries, in first-routed order.
     touched: Vec<u32>,
 }
@@ -29,7 +32,7 @@ impl Routed {
         Routed {
             entries: Vec::new(),
             next: Vec::new(),
-            chains: vec![[NONE; 2]; books],
+            chains: vec![EMPTY; books],
             touched: Vec::new(),
         }
     }
@@ -48,6 +51,7 @@ impl Routed {
             self.next[chain[1] as usize] = at;
         }
         chain[1] = at;
+        chain[2] += 1;
     }
 
     /// Drops every entry `keep` refuses, keeping each book's order; returns how many.
@@ -55,7 +59,7 @@ impl Routed {
         let mut dropped = 0;
         for &slot in &self.touched {
             let mut at = self.chains[slot as usize][0];
-            let mut kept = [NONE; 2];
+            let mut kept = EMPTY;
             while at != NONE {
                 let after = self.next[at as usize];
                 if keep(&self.entries[at as usize]) {
@@ -65,6 +69,7 @@ impl Routed {
                         self.next[kept[1] as usize] = at;
                     }
                     kept[1] = at;
+                    kept[2] += 1;
                     self.next[at as usize] = NONE;
                 } else {
                     dropped += 1;
@@ -82,30 +87,56 @@ impl Routed {
         self.touched.is_empty()
     }
 
-    /// Hands each book with entries to `each`, in first-routed order, with its entries
-    /// moved into `scratch` in order (skipped if `discard` left it none); then empties the
-    /// batch.
-    pub(super) fn drain(
-        &mut self,
-        scratch: &mut Vec<InboundEntry>,
-        mut each: impl FnMut(u32, &mut Vec<InboundEntry>),
-    ) {
+    /// Hands each book with entries to `each`, in first-routed order, with its entries in
+    /// order (a book `discard` left none is skipped); then empties the batch.
+    pub(super) fn drain(&mut self, mut each: impl FnMut(u32, Chain<'_>)) {
         for slot in std::mem::take(&mut self.touched) {
-            let chain = std::mem::replace(&mut self.chains[slot as usize], [NONE; 2]);
-            let mut at = chain[0];
-            scratch.clear();
-            while at != NONE {
-                scratch.push(self.entries[at as usize]);
-                at = self.next[at as usize];
-            }
-            if !scratch.is_empty() {
-                each(slot, scratch);
+            let [first, _, count] = std::mem::replace(&mut self.chains[slot as usize], EMPTY);
+            if count > 0 {
+                let chain = Chain {
+                    entries: &self.entries,
+                    next: &self.next,
+                    at: first,
+                    left: count as usize,
+                };
+                each(slot, chain);
             }
         }
         self.entries.clear();
         self.next.clear();
     }
 }
+
+/// One book's entries of a batch, in order.
+#[derive(Clone)]
+pub(super) struct Chain<'a> {
+    entries: &'a [InboundEntry],
+    next: &'a [u32],
+    at: u32,
+    left: usize,
+}
+
+impl<'a> Iterator for Chain<'a> {
+    type Item = &'a InboundEntry;
+
+    #[inline]
+    fn next(&mut self) -> Option<&'a InboundEntry> {
+        if self.left == 0 {
+            return None;
+        }
+        let entry = &self.entries[self.at as usize];
+        self.at = self.next[self.at as usize];
+        self.left -= 1;
+        Some(entry)
+    }
+
+    #[inline]
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
+    }
+}
+
+impl ExactSizeIterator for Chain<'_> {}
 
 #[cfg(test)]
 mod tests {
@@ -118,9 +149,9 @@ mod tests {
 
     fn drained(routed: &mut Routed) -> Vec<(u32, Vec<u64>)> {
         let mut out = Vec::new();
-        let mut scratch = Vec::new();
-        routed.drain(&mut scratch, |slot, entries| {
-            out.push((slot, entries.iter().map(|e| e.seq).collect()));
+        routed.drain(|slot, chain| {
+            assert_eq!(chain.len(), chain.clone().count());
+            out.push((slot, chain.map(|e| e.seq).collect()));
         });
         out
     }

@@ -401,7 +401,18 @@ impl Sequencer {
     fn flush(&mut self, idler: &mut Idler) {
         let (inbound, marks, rooms) = (&mut self.inbound, &mut self.marks, &self.rooms);
         let registry = &self.registry;
-        self.routed.drain(&mut self.scratch, |slot, entries| {
+        let scratch = &mut self.scratch;
+        self.routed.drain(|slot, chain| {
+            // Straight from the batch when the ring has the room (or can grow to it).
+            if inbound[slot as usize]
+                .try_publish_from(chain.clone())
+                .is_ok()
+            {
+                marks.note(slot);
+                return;
+            }
+            scratch.clear();
+            scratch.extend(chain.copied());
             publish_all(
                 &mut MarkedRing {
                     producer: &mut inbound[slot as usize],
@@ -409,7 +420,7 @@ impl Sequencer {
                     slot,
                 },
                 &rooms.inbound(slot),
-                entries,
+                scratch,
                 &mut *idler,
                 |first, waiting, waited| {
                     tracing::warn!(
