@@ -81,6 +81,16 @@ impl Segment {
     }
 }
 
+/// The producer's position, and how many segments it has made (on the same line, so the
+/// consumer learns of a new segment without reading its current one).
+#[derive(Default)]
+struct Tail {
+    position: AtomicU64,
+    /// Segments made so far; stored (release) after a segment is linked, before any
+    /// `position` past its start.
+    segments: AtomicU64,
+}
+
 /// The consumer's position, and the producer's flag beside it.
 #[derive(Default)]
 struct Head {
@@ -92,8 +102,8 @@ struct Head {
 /// What both ends of a ring share.
 #[derive(Default)]
 struct Shared {
-    /// Positions published (the producer's).
-    tail: Line<AtomicU64>,
+    /// Positions published (the producer's), and how many segments it made.
+    tail: Line<Tail>,
     /// Positions released (the consumer's), and whether the producer waits for room.
     head: Line<Head>,
     /// The first segment, null until the first publication.
@@ -136,6 +146,7 @@ pub(super) fn book_ring(max_size: usize) -> (BookProducer, BookPoller) {
             size: 0,
             max_size: max_size as u64,
             waiting: false,
+            segments: 0,
         },
         BookPoller {
             shared,
@@ -143,6 +154,7 @@ pub(super) fn book_ring(max_size: usize) -> (BookProducer, BookPoller) {
             slots: ptr::null(),
             mask: 0,
             head: 0,
+            entered: 0,
         },
     )
 }
@@ -164,6 +176,8 @@ pub(super) struct BookProducer {
     max_size: u64,
     /// A wait was announced and not ended.
     waiting: bool,
+    /// Segments made so far (mirrors `shared.tail.segments`).
+    segments: u64,
 }
 
 // SAFETY: the raw segment pointer is only dereferenced by the producer that owns it; the
@@ -200,7 +214,11 @@ impl BookProducer {
             unsafe { (*(*self.slots.add((position & self.mask) as usize)).get()).write(*entry) };
         }
         self.tail += n;
-        self.shared.tail.0.store(self.tail, Ordering::Release);
+        self.shared
+            .tail
+            .0
+            .position
+            .store(self.tail, Ordering::Release);
         Ok(())
     }
 
@@ -243,6 +261,12 @@ impl BookProducer {
         self.slots = unsafe { (*segment).slots.as_ptr() };
         self.mask = size as u64 - 1;
         self.size = size as u64;
+        self.segments += 1;
+        self.shared
+            .tail
+            .0
+            .segments
+            .store(self.segments, Ordering::Release);
     }
 
     /// Tells the consumer the producer is about to wait for room (the ring is full at its
@@ -297,6 +321,9 @@ pub(super) struct BookPoller {
     mask: u64,
     /// Positions released (mirrors `shared.head`).
     head: u64,
+    /// Segments entered so far: while the producer made no more, the current segment is
+    /// its last and has no link to read.
+    entered: u64,
 }
 
 // SAFETY: the raw segment pointer is only dereferenced by the consumer that owns it.
@@ -307,7 +334,7 @@ impl BookPoller {
     /// of a segment, or at its `max`).
     #[inline]
     pub(super) fn has_available(&self) -> bool {
-        self.shared.tail.0.load(Ordering::Acquire) > self.head
+        self.shared.tail.0.position.load(Ordering::Acquire) > self.head
     }
 
     /// Whether the producer announced a wait for room: after a batch is released, ring the
@@ -323,10 +350,10 @@ impl BookPoller {
     /// `NoEvents` when none waits; `Shutdown` when none waits and the producer is gone.
     #[inline]
     pub(super) fn take(&mut self, max: u64) -> Result<Batch<'_>, Polling> {
-        let tail = self.shared.tail.0.load(Ordering::Acquire);
+        let tail = self.shared.tail.0.position.load(Ordering::Acquire);
         if tail == self.head {
             if self.shared.closed.load(Ordering::Acquire)
-                && self.shared.tail.0.load(Ordering::Acquire) == self.head
+                && self.shared.tail.0.position.load(Ordering::Acquire) == self.head
             {
                 return Err(Polling::Shutdown);
             }
@@ -337,6 +364,10 @@ impl BookPoller {
             self.enter(self.shared.first.load(Ordering::Acquire));
         }
         let end = loop {
+            if self.entered == self.shared.tail.0.segments.load(Ordering::Acquire) {
+                // The producer's last segment: everything below `tail` is in it.
+                break tail;
+            }
             // SAFETY: the consumer's segment is alive until the consumer frees it.
             let next = unsafe { (*self.segment).next.load(Ordering::Acquire) };
             if next.is_null() {
@@ -369,6 +400,7 @@ impl BookPoller {
     /// Reads from `segment` (alive, not null) from now on.
     fn enter(&mut self, segment: *mut Segment) {
         self.segment = segment;
+        self.entered += 1;
         // SAFETY: alive until this consumer frees it.
         let segment = unsafe { &*segment };
         self.slots = segment.slots.as_ptr();
