@@ -518,3 +518,41 @@ pub(crate) fn run_bench(mut args: BenchArgs, engine: &EngineArgs) -> Result<(), 
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    /// `ringbook bench`'s arguments alone.
+    #[derive(Parser, Debug)]
+    struct Bench {
+        #[command(flatten)]
+        args: BenchArgs,
+    }
+
+    fn parse(args: &[&str]) -> Result<BenchArgs, String> {
+        Bench::try_parse_from(std::iter::once("bench").chain(args.iter().copied()))
+            .map(|b| b.args)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn activity_is_uniform_unless_asked_and_zipf_when_asked() {
+        assert_eq!(parse(&[]).unwrap().activity, Activity::Uniform);
+        let args = parse(&["--activity", "zipf", "--instruments", "10000"]).unwrap();
+        assert_eq!((args.activity, args.instruments), (Activity::Zipf, 10_000));
+    }
+
+    #[test]
+    fn an_unknown_activity_or_one_with_a_market_flow_is_refused() {
+        let unknown = parse(&["--activity", "pareto"]).unwrap_err();
+        assert!(
+            unknown.contains("\"pareto\"") && unknown.contains("uniform or zipf"),
+            "{unknown}"
+        );
+        let market = parse(&["--activity", "zipf", "--market", "normal"]).unwrap_err();
+        assert!(market.contains("--market"), "{market}");
+    }
+}
