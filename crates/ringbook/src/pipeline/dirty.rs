@@ -35,6 +35,8 @@ pub(crate) struct DirtyBooks {
     summary: Box<[AtomicU64]>,
     /// A bit per book.
     words: Box<[AtomicU64]>,
+    /// How many books.
+    books: usize,
 }
 
 impl DirtyBooks {
@@ -45,6 +47,7 @@ impl DirtyBooks {
         DirtyBooks {
             summary: zeros(words.div_ceil(BITS)),
             words: zeros(words),
+            books,
         }
     }
 
@@ -63,6 +66,21 @@ impl DirtyBooks {
         let before = self.words[word].fetch_or(bits, Ordering::AcqRel);
         if before == 0 {
             self.summary[word / BITS].fetch_or(1 << (word % BITS), Ordering::AcqRel);
+        }
+    }
+
+    /// Marks every book: when the sequencer goes away (at the end, or unwinding from a
+    /// panic), so the consumer polls each ring once more and finds it shut down rather
+    /// than waiting for a mark that will never come.
+    pub(crate) fn mark_all(&self) {
+        for word in 0..self.books.div_ceil(BITS) {
+            let left = self.books - word * BITS;
+            let bits = if left >= BITS {
+                u64::MAX
+            } else {
+                (1 << left) - 1
+            };
+            self.mark_word(word, bits);
         }
     }
 
@@ -174,6 +192,18 @@ mod tests {
         assert_eq!(drained(&dirty), vec![5, 6, 70, 299]);
         assert!(!pending.set(&dirty), "nothing left to set");
         assert!(!dirty.any());
+    }
+
+    #[test]
+    fn marking_all_hands_over_every_book_and_no_other_index() {
+        for books in [1, 63, 64, 65, 130] {
+            let dirty = DirtyBooks::new(books);
+            dirty.mark_all();
+            assert_eq!(drained(&dirty), (0..books).collect::<Vec<_>>());
+        }
+        let none = DirtyBooks::new(0);
+        none.mark_all();
+        assert!(!none.any());
     }
 
     #[test]

@@ -91,7 +91,8 @@ pub(super) struct Sequencer {
     scratch: Vec<InboundEntry>,
     bells: Bells,
     rooms: Rooms,
-    /// The books published into, to mark for their consumers.
+    /// The books published into, to mark for their consumers. Declared after `inbound`,
+    /// so it is dropped after the rings are closed (see its `Drop`).
     marks: Marks,
     /// The journal every sequenced command is appended to before any book sees it.
     journal: Option<JournalWriter>,
@@ -469,6 +470,18 @@ impl Marks {
     }
 }
 
+impl Drop for Marks {
+    /// The sequencer is going away (its rings are already closed: they are dropped
+    /// first): every consumer polls each of its books once more, so it sees the rings
+    /// shut down even if the sequencer ended without sending the stop markers (a panic).
+    fn drop(&mut self) {
+        for (dirty, bell) in self.dirty.iter().zip(&self.bells) {
+            dirty.mark_all();
+            bell.ring();
+        }
+    }
+}
+
 /// A book's ring as the sequencer publishes into it: each publication noted for the
 /// book's consumer, and every mark set before a wait for room (the consumer must know of
 /// the entries to free it).
@@ -493,5 +506,32 @@ impl PublishFront<InboundEntry> for MarkedRing<'_> {
     fn before_wait(&mut self) {
         self.marks.set();
         self.producer.announce_wait();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A sequencer that goes away (normally or unwinding) leaves every book of every
+    /// consumer marked and the consumers rung, so each polls its closed rings once more.
+    #[test]
+    fn dropping_the_marks_marks_every_book_of_every_consumer() {
+        let dirty: Vec<_> = [3, 2]
+            .into_iter()
+            .map(|n| Arc::new(DirtyBooks::new(n)))
+            .collect();
+        let marks = Marks {
+            pending: vec![PendingMarks::new(3), PendingMarks::new(2)],
+            dirty: dirty.clone(),
+            bells: vec![Arc::new(Doorbell::default()), Arc::new(Doorbell::default())],
+        };
+        assert!(dirty.iter().all(|d| !d.any()));
+        drop(marks);
+        for (set, books) in dirty.iter().zip([3, 2]) {
+            let mut found = Vec::new();
+            set.drain(|book| found.push(book));
+            assert_eq!(found, (0..books).collect::<Vec<_>>());
+        }
     }
 }
