@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use clap::builder::RangedU64ValueParser;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use ringbook::flow::MarketRegime;
+use ringbook::flow::{Activity, MarketRegime};
 use ringbook::journal::{JournalConfig, SyncPolicy};
 use ringbook::{JournalOptions, WaitStrategy};
 use ringbook_bench::harness::{
@@ -51,6 +51,13 @@ pub(crate) struct BenchArgs {
     /// workload's commands (about 1.9 per order), so something is measured.
     #[arg(long, default_value_t = 50_000, value_name = "N")]
     warmup: usize,
+    /// How the generated workload spreads its commands over the instruments: uniform
+    /// (every instrument alike) or zipf (Zipf's law, exponent 1: the k-th instrument gets
+    /// a share proportional to 1/k; of 10,000 the first carries about 10%, the first 100
+    /// about half). Not with --market.
+    #[arg(long, default_value_t = Activity::Uniform, value_name = "PROFILE",
+          conflicts_with = "market")]
+    activity: Activity,
     /// Run one instrument's market-shaped flow instead, in this regime: static, normal,
     /// swing-25, swing-40 or flash-crash (--orders new orders, about two commands each).
     /// Not with --instruments or --instruments-file.
@@ -351,12 +358,17 @@ pub(crate) fn run_bench(mut args: BenchArgs, engine: &EngineArgs) -> Result<(), 
     let generating = Instant::now();
     let workload = match (&named, args.market) {
         (_, Some(regime)) => Workload::market(args.seed, regime, args.orders),
-        (Some(ids), None) => Workload::generate_on(args.seed, ids, args.orders),
-        (None, None) => Workload::generate(args.seed, args.instruments, args.orders),
+        (Some(ids), None) => {
+            Workload::generate_on_active(args.seed, ids, args.orders, args.activity)
+        }
+        (None, None) => {
+            Workload::generate_active(args.seed, args.instruments, args.orders, args.activity)
+        }
     };
-    let shape = args
-        .market
-        .map_or(String::new(), |regime| format!(" (market regime {regime})"));
+    let shape = match args.market {
+        Some(regime) => format!(" (market regime {regime})"),
+        None => format!(" ({} activity)", args.activity),
+    };
     eprintln!(
         "workload{shape}: {} commands ({} orders) on {} instruments, seed {}, generated in {:.2} s",
         workload.commands.len(),
@@ -412,6 +424,7 @@ pub(crate) fn run_bench(mut args: BenchArgs, engine: &EngineArgs) -> Result<(), 
         baseline_cores: args.baseline.then(|| options.baseline_cores.clone()),
         sender_core,
         seed: args.seed,
+        activity: args.market.is_none().then(|| args.activity.to_string()),
         sweep: args.sweep.is_some(),
     };
     if let Some(fractions) = &args.sweep {
@@ -493,4 +506,42 @@ pub(crate) fn run_bench(mut args: BenchArgs, engine: &EngineArgs) -> Result<(), 
             .map_err(|e| Failure::other(format!("cannot write {}: {e}", path.display())))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    /// `ringbook bench`'s arguments alone.
+    #[derive(Parser, Debug)]
+    struct Bench {
+        #[command(flatten)]
+        args: BenchArgs,
+    }
+
+    fn parse(args: &[&str]) -> Result<BenchArgs, String> {
+        Bench::try_parse_from(std::iter::once("bench").chain(args.iter().copied()))
+            .map(|b| b.args)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn activity_is_uniform_unless_asked_and_zipf_when_asked() {
+        assert_eq!(parse(&[]).unwrap().activity, Activity::Uniform);
+        let args = parse(&["--activity", "zipf", "--instruments", "10000"]).unwrap();
+        assert_eq!((args.activity, args.instruments), (Activity::Zipf, 10_000));
+    }
+
+    #[test]
+    fn an_unknown_activity_or_one_with_a_market_flow_is_refused() {
+        let unknown = parse(&["--activity", "pareto"]).unwrap_err();
+        assert!(
+            unknown.contains("\"pareto\"") && unknown.contains("uniform or zipf"),
+            "{unknown}"
+        );
+        let market = parse(&["--activity", "zipf", "--market", "normal"]).unwrap_err();
+        assert!(market.contains("--market"), "{market}");
+    }
 }
