@@ -200,10 +200,8 @@ impl OrderBook {
                     index,
                 });
             }
-            let hash = book.index.hash(&order.order_id);
             book.rest(
                 order.order_id,
-                hash,
                 order.side,
                 order.price,
                 order.qty,

@@ -151,6 +151,9 @@ impl OrderBook {
                 )));
             }
         }
+        self.index
+            .check(|s| self.orders[s].order_id)
+            .map_err(index_err)?;
         if self.orders.live() != on_levels.len() {
             return Err(index_err(format!(
                 "{} live slots, {} orders on levels",

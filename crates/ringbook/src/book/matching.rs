@@ -28,11 +28,10 @@ impl OrderBook {
         if order.quantity == 0 {
             return reject(sink, RejectReason::InvalidQuantity);
         }
-        let hash = self.index.hash(&order.order_id);
         let orders = &self.orders;
         if self
             .index
-            .find(hash, &order.order_id, |s| orders[s].order_id)
+            .find(&order.order_id, |s| orders[s].order_id)
             .is_some()
         {
             return reject(sink, RejectReason::DuplicateOrderId);
@@ -63,7 +62,6 @@ impl OrderBook {
             let post_only = order.kind == OrderKind::PostOnly;
             self.rest(
                 order.order_id,
-                hash,
                 order.side,
                 order.price,
                 remaining,
@@ -82,9 +80,8 @@ impl OrderBook {
 
     /// A cancel: removes the resting order, halted or not.
     pub(super) fn cancel<S: EventSink + ?Sized>(&mut self, order_id: Uuid, sink: &mut S) {
-        let hash = self.index.hash(&order_id);
         let orders = &self.orders;
-        let Some(slot) = self.index.take(hash, &order_id, |s| orders[s].order_id) else {
+        let Some(slot) = self.index.take(&order_id, |s| orders[s].order_id) else {
             return sink.publish(OrderbookResult::Rejected {
                 instrument_id: self.instrument_id,
                 op: Op::Cancel,
@@ -132,9 +129,8 @@ impl OrderBook {
         if qty == 0 {
             return reject(sink, RejectReason::InvalidQuantity);
         }
-        let hash = self.index.hash(&order_id);
         let orders = &self.orders;
-        let Some(slot) = self.index.find(hash, &order_id, |s| orders[s].order_id) else {
+        let Some(slot) = self.index.find(&order_id, |s| orders[s].order_id) else {
             return reject(sink, RejectReason::UnknownOrder);
         };
         let (side, post_only, open, level) = {
@@ -164,7 +160,7 @@ impl OrderBook {
         self.unlink(slot);
         let remaining = self.take(order_id, side, Some(price), qty, sink);
         if remaining == 0 {
-            self.release(slot, hash);
+            self.release(slot);
         } else {
             self.orders[slot].qty = remaining;
             self.link_tail(slot, side, price);
@@ -262,8 +258,8 @@ impl OrderBook {
                 let last_in_level = self.levels[level].count == 1;
                 self.orders[maker].qty = fill;
                 self.unlink(maker);
-                let hash = self.index.hash(&maker_order_id);
-                self.release(maker, hash);
+                self.index.remove(&maker_order_id, maker);
+                self.free(maker);
                 if last_in_level {
                     break;
                 }

@@ -157,16 +157,8 @@ impl OrderBook {
     }
 
     /// Appends the new order `order_id` at the tail of `price`'s level on `side`, creating
-    /// the level if needed, and indexes it. `hash` is the id's index hash.
-    fn rest(
-        &mut self,
-        order_id: Uuid,
-        hash: u64,
-        side: Side,
-        price: i64,
-        qty: Qty,
-        post_only: bool,
-    ) {
+    /// the level if needed, and indexes it.
+    fn rest(&mut self, order_id: Uuid, side: Side, price: i64, qty: Qty, post_only: bool) {
         let slot = self.orders.insert(Slot {
             order_id,
             qty,
@@ -178,7 +170,7 @@ impl OrderBook {
         });
         self.link_tail(slot, side, price);
         let orders = &self.orders;
-        self.index.insert(hash, slot, |s| orders[s].order_id);
+        self.index.insert(&order_id, slot, |s| orders[s].order_id);
     }
 
     /// Links the (unlinked) slot `slot` at the tail of `price`'s level on `side`.
@@ -251,11 +243,11 @@ impl OrderBook {
         }
     }
 
-    /// Forgets the unlinked slot `slot`, whose id hashes to `hash`: drops it from the
-    /// index and frees it.
+    /// Forgets the unlinked slot `slot`: drops it from the index and frees it.
     #[inline]
-    fn release(&mut self, slot: u32, hash: u64) {
-        self.index.remove(hash, slot);
+    fn release(&mut self, slot: u32) {
+        let order_id = self.orders[slot].order_id;
+        self.index.remove(&order_id, slot);
         self.free(slot);
     }
 

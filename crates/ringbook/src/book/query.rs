@@ -56,8 +56,7 @@ impl OrderBook {
     }
 
     pub(super) fn find(&self, order_id: &Uuid) -> Option<u32> {
-        let hash = self.index.hash(order_id);
-        self.index.find(hash, order_id, |s| self.orders[s].order_id)
+        self.index.find(order_id, |s| self.orders[s].order_id)
     }
 
     /// How many orders rest in the book, both sides.

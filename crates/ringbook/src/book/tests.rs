@@ -424,8 +424,7 @@ fn unlinking_middle_head_and_tail_keeps_the_fifo_linked() {
     // Middle.
     let s3 = slot_of(&book, 3);
     book.unlink(s3);
-    let hash = book.index.hash(&id(3));
-    book.release(s3, hash);
+    book.release(s3);
     assert_eq!(
         fifo(&book, Side::Sell, 100),
         vec![id(1), id(2), id(4), id(5)]
@@ -438,8 +437,7 @@ fn unlinking_middle_head_and_tail_keeps_the_fifo_linked() {
     // Head.
     let s1 = slot_of(&book, 1);
     book.unlink(s1);
-    let hash = book.index.hash(&id(1));
-    book.release(s1, hash);
+    book.release(s1);
     assert_eq!(book.levels[level].head, slot_of(&book, 2));
     assert_eq!(book.orders[slot_of(&book, 2)].prev, NIL);
     assert_eq!(fifo(&book, Side::Sell, 100), vec![id(2), id(4), id(5)]);
@@ -448,8 +446,7 @@ fn unlinking_middle_head_and_tail_keeps_the_fifo_linked() {
     // Tail.
     let s5 = slot_of(&book, 5);
     book.unlink(s5);
-    let hash = book.index.hash(&id(5));
-    book.release(s5, hash);
+    book.release(s5);
     assert_eq!(book.levels[level].tail, slot_of(&book, 4));
     assert_eq!(book.orders[slot_of(&book, 4)].next, NIL);
     assert_eq!(fifo(&book, Side::Sell, 100), vec![id(2), id(4)]);
@@ -500,8 +497,7 @@ fn indexed_ids(n: u128) -> (Vec<Uuid>, IdIndex) {
         .collect();
     let mut index = IdIndex::with_capacity(0);
     for slot in 0..ids.len() as u32 {
-        let hash = index.hash(&ids[slot as usize]);
-        index.insert(hash, slot, |s| ids[s as usize]);
+        index.insert(&ids[slot as usize], slot, |s| ids[s as usize]);
     }
     (ids, index)
 }
@@ -512,34 +508,26 @@ fn id_index_finds_every_live_id_after_many_inserts_and_removes() {
     assert_eq!(index.len(), 10_000);
     // Remove every third slot.
     for slot in (0..ids.len() as u32).step_by(3) {
-        let hash = index.hash(&ids[slot as usize]);
-        index.remove(hash, slot);
+        index.remove(&ids[slot as usize], slot);
     }
     assert_eq!(index.len(), 10_000 - 3_334);
     for (slot, uid) in ids.iter().enumerate() {
-        let found = index.find(index.hash(uid), uid, |s| ids[s as usize]);
+        let found = index.find(uid, |s| ids[s as usize]);
         let expected = (slot % 3 != 0).then_some(slot as u32);
         assert_eq!(found, expected, "slot {slot}");
     }
     // Reuse the freed slot numbers for new ids, as the slab does.
     for slot in (0..ids.len() as u32).step_by(3) {
         ids[slot as usize] = Uuid::from_u128(0xFFFF_0000 + u128::from(slot));
-        let hash = index.hash(&ids[slot as usize]);
-        index.insert(hash, slot, |s| ids[s as usize]);
+        index.insert(&ids[slot as usize], slot, |s| ids[s as usize]);
     }
     assert_eq!(index.len(), 10_000);
     for (slot, uid) in ids.iter().enumerate() {
-        assert_eq!(
-            index.find(index.hash(uid), uid, |s| ids[s as usize]),
-            Some(slot as u32)
-        );
+        assert_eq!(index.find(uid, |s| ids[s as usize]), Some(slot as u32));
     }
     // The removed ids are gone for good.
     let gone = Uuid::from_u128(0);
-    assert_eq!(
-        index.find(index.hash(&gone), &gone, |s| ids[s as usize]),
-        None
-    );
+    assert_eq!(index.find(&gone, |s| ids[s as usize]), None);
     let mut slots: Vec<u32> = index.slots().collect();
     slots.sort_unstable();
     assert_eq!(slots, (0..10_000).collect::<Vec<u32>>());
@@ -551,24 +539,16 @@ fn id_index_take_finds_and_drops_an_id_in_one_call() {
     // Take every other id: each comes back with its own slot, once.
     for slot in (0..ids.len() as u32).step_by(2) {
         let uid = ids[slot as usize];
-        let hash = index.hash(&uid);
-        assert_eq!(index.take(hash, &uid, |s| ids[s as usize]), Some(slot));
-        assert_eq!(
-            index.take(hash, &uid, |s| ids[s as usize]),
-            None,
-            "taken twice"
-        );
+        assert_eq!(index.take(&uid, |s| ids[s as usize]), Some(slot));
+        assert_eq!(index.take(&uid, |s| ids[s as usize]), None, "taken twice");
     }
     assert_eq!(index.len(), 500);
     // An id never indexed is not found and takes nothing.
     let stranger = Uuid::from_u128(7);
-    assert_eq!(
-        index.take(index.hash(&stranger), &stranger, |s| ids[s as usize]),
-        None
-    );
+    assert_eq!(index.take(&stranger, |s| ids[s as usize]), None);
     assert_eq!(index.len(), 500);
     for (slot, uid) in ids.iter().enumerate() {
-        let found = index.find(index.hash(uid), uid, |s| ids[s as usize]);
+        let found = index.find(uid, |s| ids[s as usize]);
         assert_eq!(found, (slot % 2 == 1).then_some(slot as u32), "slot {slot}");
     }
 }
@@ -755,8 +735,7 @@ fn integrity_detects_a_resting_order_with_zero_quantity() {
 fn integrity_detects_a_crossed_book() {
     let mut book = sample_book();
     // Rest a bid through the asks without matching.
-    let hash = book.index.hash(&id(7));
-    book.rest(id(7), hash, Side::Buy, 102, 1, false);
+    book.rest(id(7), Side::Buy, 102, 1, false);
     assert_eq!(
         book.check_integrity(),
         Err(IntegrityError::Crossed {
@@ -770,8 +749,7 @@ fn integrity_detects_a_crossed_book() {
 #[test]
 fn integrity_detects_a_locked_book() {
     let mut book = sample_book();
-    let hash = book.index.hash(&id(7));
-    book.rest(id(7), hash, Side::Sell, 99, 1, false);
+    book.rest(id(7), Side::Sell, 99, 1, false);
     assert_eq!(
         book.check_integrity(),
         Err(IntegrityError::Crossed {
@@ -786,8 +764,7 @@ fn integrity_detects_a_locked_book() {
 fn integrity_detects_an_order_missing_from_the_index() {
     let mut book = sample_book();
     let s4 = slot_of(&book, 4);
-    let hash = book.index.hash(&id(4));
-    book.index.remove(hash, s4);
+    book.index.remove(&id(4), s4);
     match book.check_integrity() {
         Err(IntegrityError::Index { instrument, what }) => {
             assert_eq!(instrument, INSTRUMENT);
