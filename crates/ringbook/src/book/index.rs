@@ -205,8 +205,8 @@ impl IdIndex {
 
     /// Moves the window `step` ids (a multiple of 64) forward: the ids it leaves that
     /// still rest go to the table. The base stays a multiple of 64, so the cells left are
-    /// runs of 64 that never wrap, and a run with no resting id (the common case: most
-    /// orders are gone before the window leaves them) costs a few vector compares. Once
+    /// runs that never wrap, and a run of 8 with no resting id (the common case: most
+    /// orders are gone before the window leaves them) costs one vector AND. Once
     /// the window has slid its own length, it doubles if more than 1 in 64 of its length
     /// were taken from the table soon after it left them: orders live longer than it
     /// spans. (Orders that rest for good never count: counting what a slide moves would
@@ -215,14 +215,14 @@ impl IdIndex {
     fn slide(&mut self, step: u128, id_of: &impl Fn(u32) -> Uuid) {
         debug_assert!(step.is_multiple_of(64) && self.base.is_multiple_of(64));
         let cap = self.window.len();
-        for run in 0..(step.min(cap as u128) / 64) {
-            let first = self.base + run * 64;
+        for run in 0..(step.min(cap as u128) / 8) {
+            let first = self.base + run * 8;
             let cell = first as usize & (cap - 1);
-            let cells = &mut self.window[cell..cell + 64];
+            let cells = &mut self.window[cell..cell + 8];
             if cells.iter().fold(NIL, |all, &slot| all & slot) == NIL {
                 continue;
             }
-            for k in 0..64 {
+            for k in 0..8 {
                 let slot = std::mem::replace(&mut self.window[cell + k], NIL);
                 if slot != NIL {
                     self.in_window -= 1;

@@ -198,10 +198,7 @@ impl Ladder {
             self.find_best(tick);
         }
         let levels = self.len();
-        if levels > 0
-            && (self.should_replace()
-                || (self.window.ticks() > MIN_TICKS && levels * 32 < self.window.ticks()))
-        {
+        if levels > 0 && (self.should_replace() || self.should_shrink(levels)) {
             self.place(self.best_price);
         }
     }
@@ -215,6 +212,52 @@ impl Ladder {
             || (self.misses >= MIN_REPLACE_AT
                 && self.best != NIL
                 && self.window.offset(self.best_price).is_none())
+    }
+
+    /// Whether a side shrunk to `levels` levels should get a smaller window: checked when
+    /// the count falls to a power of two (so a count going up and down pays for the check
+    /// only there), and true when the window is much sparser than the levels need and a
+    /// re-placement would make it at least 4 times smaller.
+    #[inline]
+    fn should_shrink(&self, levels: usize) -> bool {
+        let ticks = self.window.ticks();
+        levels.is_power_of_two()
+            && ticks > MIN_TICKS
+            && levels * 32 < ticks
+            && self
+                .covering_ticks()
+                .is_none_or(|covering| covering * 4 <= ticks)
+    }
+
+    /// The ticks of a window spanning every level of the side, the best price and room on
+    /// both sides, if that fits the largest window.
+    fn covering_ticks(&self) -> Option<usize> {
+        let (lowest, highest) = self.price_range(self.best_price);
+        let span = (i128::from(highest) - i128::from(lowest) + 1) as u128;
+        (span * 2 <= MAX_TICKS as u128).then(|| {
+            ((span as usize) * 2)
+                .next_power_of_two()
+                .clamp(MIN_TICKS, MAX_TICKS)
+        })
+    }
+
+    /// The lowest and highest prices of the side's levels and `anchor`.
+    fn price_range(&self, anchor: Price) -> (Price, Price) {
+        let lowest = [
+            self.window.lowest().map(|tick| self.window.price(tick)),
+            self.outside.first_key_value().map(|(&p, _)| p),
+        ]
+        .into_iter()
+        .flatten()
+        .fold(anchor, Price::min);
+        let highest = [
+            self.window.highest().map(|tick| self.window.price(tick)),
+            self.outside.last_key_value().map(|(&p, _)| p),
+        ]
+        .into_iter()
+        .flatten()
+        .fold(anchor, Price::max);
+        (lowest, highest)
     }
 
     /// Finds the new best level once the old best has gone (from tick `removed`, if it was
@@ -252,23 +295,37 @@ impl Ladder {
         }
     }
 
-    /// Re-places the window around `anchor`, sized for the active levels: the window's
-    /// levels move into the new window or the tree, and the tree's levels the new window
-    /// spans move into it. The tree's other levels stay where they are.
+    /// Re-places the window. When every level of the side fits in half of the largest
+    /// window, the window spans them all with room on both sides (the tree empties, and
+    /// the market can move a while before an insert misses). Otherwise it is placed around
+    /// `anchor`, sized for the active levels: the window's levels move into the new window
+    /// or the tree, and the tree's levels the new window spans move into it; the tree's
+    /// other levels stay where they are.
     #[cold]
     fn place(&mut self, anchor: Price) {
+        let (lowest, highest) = self.price_range(anchor);
+        let span = (i128::from(highest) - i128::from(lowest) + 1) as u128;
         let mut moving: Vec<(Price, u32)> = self.window.ascending().collect();
-        let active = (moving.len() + self.misses).min(self.len());
-        let ticks = (active.max(1) * 4)
-            .next_power_of_two()
-            .clamp(MIN_TICKS, MAX_TICKS);
-        // Room on the side prices improve into, more on the side the book rests on.
-        let below = match self.side {
-            Side::Buy => ticks / 4 * 3,
-            Side::Sell => ticks / 4,
-        };
-        self.window
-            .reset(anchor.saturating_sub(below as i64), ticks);
+        if span * 2 <= MAX_TICKS as u128 {
+            let ticks = ((span as usize) * 2)
+                .next_power_of_two()
+                .clamp(MIN_TICKS, MAX_TICKS);
+            let margin = (ticks - span as usize) / 2;
+            self.window
+                .reset(lowest.saturating_sub(margin as i64), ticks);
+        } else {
+            let active = (moving.len() + self.misses).min(self.len());
+            let ticks = (active.max(1) * 4)
+                .next_power_of_two()
+                .clamp(MIN_TICKS, MAX_TICKS);
+            // Room on the side prices improve into, more on the side the book rests on.
+            let below = match self.side {
+                Side::Buy => ticks / 4 * 3,
+                Side::Sell => ticks / 4,
+            };
+            self.window
+                .reset(anchor.saturating_sub(below as i64), ticks);
+        }
         let (low, high) = self.window.bounds();
         let entering: Vec<(Price, u32)> = self
             .outside
@@ -383,5 +440,34 @@ mod tests {
         let ascending: Vec<Price> = ladder.iter_ascending().map(|(p, _)| p).collect();
         assert!(ascending.windows(2).all(|w| w[0] < w[1]));
         assert_eq!(ascending.len(), 2_600);
+    }
+
+    /// A side whose levels are spread over 20,000 ticks (a market that moved, leaving
+    /// orders behind) fits in the largest window: after a re-placement the window spans
+    /// every level and the tree is empty, so inserts and removes there never search it.
+    /// (The window used to be sized for the count of levels around the best, leaving most
+    /// of such a side in the tree.)
+    #[test]
+    fn a_side_spread_over_a_moved_market_fits_in_one_window() {
+        let mut ladder = Ladder::new(Side::Buy);
+        let prices: Vec<Price> = (0..200).map(|n| 33_500 - n * 100).collect();
+        for (level, &price) in prices.iter().enumerate() {
+            ladder.insert(price, level as u32);
+        }
+        assert!(
+            ladder.outside.is_empty(),
+            "{} in the tree",
+            ladder.outside.len()
+        );
+        for &price in &prices {
+            assert!(in_window(&ladder, price), "{price}");
+        }
+        assert_eq!(ladder.best_price(), Some(33_500));
+        // Emptying the best levels finds the next through the wide empty stretches.
+        for &price in &prices[..199] {
+            ladder.remove(price);
+        }
+        assert_eq!(ladder.best_price(), Some(prices[199]));
+        assert!(ladder.window_consistent());
     }
 }
