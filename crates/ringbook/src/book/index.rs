@@ -43,6 +43,14 @@ const MAX_CAP: usize = 1 << 22;
 /// How far past its end an insert may be and still slide the window (further: the table).
 pub(crate) const SLIDE: u128 = 64;
 
+/// The [`Vacancy`] of an id outside the window.
+const OUTSIDE: usize = usize::MAX;
+
+/// Where an absent id will be indexed: its window cell, or [`OUTSIDE`]. Valid until the
+/// index next inserts (removals do not move the window).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Vacancy(usize);
+
 /// Maps order ids to slot numbers.
 #[derive(Clone, Debug)]
 pub(crate) struct IdIndex {
@@ -133,9 +141,30 @@ impl IdIndex {
             .copied()
     }
 
+    /// Looks `id` up for an insert: `Err` with its slot if it is indexed, else where it
+    /// will go, for [`Self::insert_at`] (one window computation for the duplicate check and
+    /// the insert of an add).
+    #[inline]
+    pub(crate) fn vacancy(&self, id: &Uuid, id_of: impl Fn(u32) -> Uuid) -> Result<Vacancy, u32> {
+        let raw = id.as_u128();
+        if let Some(cell) = self.cell(raw) {
+            let slot = self.window[cell];
+            if slot != NIL {
+                return Err(slot);
+            }
+            if raw >= self.shadow_end {
+                return Ok(Vacancy(cell));
+            }
+        }
+        match self.find_in_table(id, id_of) {
+            Some(slot) => Err(slot),
+            None => Ok(Vacancy(OUTSIDE)),
+        }
+    }
+
     /// Indexes `slot` for `id`, which is not present yet; `id_of` reads the id stored in
     /// a slot.
-    #[inline]
+    #[cfg(test)]
     pub(crate) fn insert(&mut self, id: &Uuid, slot: u32, id_of: impl Fn(u32) -> Uuid) {
         let raw = id.as_u128();
         if let Some(cell) = self.cell(raw) {
@@ -144,6 +173,25 @@ impl IdIndex {
             return;
         }
         self.insert_outside(raw, slot, id_of);
+    }
+
+    /// Indexes `slot` for `id` where [`Self::vacancy`] found room, with no index change
+    /// since but removals.
+    #[inline]
+    pub(crate) fn insert_at(
+        &mut self,
+        vacancy: Vacancy,
+        id: &Uuid,
+        slot: u32,
+        id_of: impl Fn(u32) -> Uuid,
+    ) {
+        if vacancy.0 != OUTSIDE {
+            debug_assert_eq!(self.cell(id.as_u128()), Some(vacancy.0));
+            self.window[vacancy.0] = slot;
+            self.in_window += 1;
+            return;
+        }
+        self.insert_outside(id.as_u128(), slot, id_of);
     }
 
     /// [`Self::insert`] of an id outside the window: slide or grow the window to it if it
@@ -596,6 +644,23 @@ mod tests {
             index.table.len()
         );
         assert_eq!(index.check(|s| slots.0[s as usize]), Ok(()));
+    }
+
+    /// An add probes once: `vacancy` refuses an indexed id with its slot, and `insert_at`
+    /// puts a new one where `vacancy` found room, in the window or (outside it) the table.
+    #[test]
+    fn vacancy_then_insert_at_indexes_in_one_probe() {
+        let mut index = IdIndex::with_capacity(0);
+        let ids = [Uuid::from_u128(7), Uuid::from_u128(1 << 90)];
+        let id_of = |s: u32| ids[s as usize];
+        for (slot, id) in ids.iter().enumerate() {
+            let vacancy = index.vacancy(id, id_of).expect("new");
+            index.insert_at(vacancy, id, slot as u32, id_of);
+            assert_eq!(index.vacancy(id, id_of), Err(slot as u32));
+            assert_eq!(index.find(id, id_of), Some(slot as u32));
+        }
+        assert_eq!((index.in_window, index.table.len()), (1, 1));
+        assert_eq!(index.check(id_of), Ok(()));
     }
 
     /// A session whose ids start far from the window (here above 2^100) goes to the table

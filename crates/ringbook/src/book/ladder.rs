@@ -137,8 +137,14 @@ impl Ladder {
                 let level = self.window.get(tick);
                 (level != NIL).then_some(level)
             }
-            None => self.outside.get(&price).copied(),
+            None => self.get_outside(price),
         }
+    }
+
+    /// [`Self::get`] in the tree.
+    #[inline(never)]
+    fn get_outside(&self, price: Price) -> Option<u32> {
+        self.outside.get(&price).copied()
     }
 
     /// Whether the window's slots, bits and count agree and the tree holds no price the

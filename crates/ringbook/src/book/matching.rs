@@ -29,13 +29,9 @@ impl OrderBook {
             return reject(sink, RejectReason::InvalidQuantity);
         }
         let orders = &self.orders;
-        if self
-            .index
-            .find(&order.order_id, |s| orders[s].order_id)
-            .is_some()
-        {
+        let Ok(vacancy) = self.index.vacancy(&order.order_id, |s| orders[s].order_id) else {
             return reject(sink, RejectReason::DuplicateOrderId);
-        }
+        };
         let limit = order.limit_price();
         let opposite = self.ladder(order.side.opposite());
         if order.kind == OrderKind::PostOnly && opposite.crossed_by(limit) {
@@ -60,7 +56,8 @@ impl OrderBook {
         }
         if order.kind.rests() {
             let post_only = order.kind == OrderKind::PostOnly;
-            self.rest(
+            self.rest_at(
+                vacancy,
                 order.order_id,
                 order.side,
                 order.price,

@@ -24,7 +24,7 @@ pub use integrity::IntegrityError;
 use crate::command::Command;
 use crate::result::{EventSink, OrderbookResult};
 use crate::types::{Qty, Side};
-use index::IdIndex;
+use index::{IdIndex, Vacancy};
 use ladder::{Ladder, Level};
 use slab::{NIL, Slab};
 
@@ -159,6 +159,25 @@ impl OrderBook {
     /// Appends the new order `order_id` at the tail of `price`'s level on `side`, creating
     /// the level if needed, and indexes it.
     fn rest(&mut self, order_id: Uuid, side: Side, price: i64, qty: Qty, post_only: bool) {
+        let orders = &self.orders;
+        let vacancy = self
+            .index
+            .vacancy(&order_id, |s| orders[s].order_id)
+            .expect("a resting order's id is new");
+        self.rest_at(vacancy, order_id, side, price, qty, post_only);
+    }
+
+    /// [`Self::rest`] of an id the index found room for at `vacancy`.
+    #[inline(always)]
+    fn rest_at(
+        &mut self,
+        vacancy: Vacancy,
+        order_id: Uuid,
+        side: Side,
+        price: i64,
+        qty: Qty,
+        post_only: bool,
+    ) {
         let slot = self.orders.insert(Slot {
             order_id,
             qty,
@@ -170,23 +189,20 @@ impl OrderBook {
         });
         self.link_tail(slot, side, price);
         let orders = &self.orders;
-        self.index.insert(&order_id, slot, |s| orders[s].order_id);
+        self.index
+            .insert_at(vacancy, &order_id, slot, |s| orders[s].order_id);
     }
 
     /// Links the (unlinked) slot `slot` at the tail of `price`'s level on `side`.
-    #[inline]
+    #[inline(always)]
     fn link_tail(&mut self, slot: u32, side: Side, price: i64) {
         let ladder = match side {
-            Side::Buy => &mut self.bids,
-            Side::Sell => &mut self.asks,
+            Side::Buy => &self.bids,
+            Side::Sell => &self.asks,
         };
         let level = match ladder.get(price) {
             Some(level) => level,
-            None => {
-                let level = self.levels.insert(Level::new(price));
-                ladder.insert(price, level);
-                level
-            }
+            None => self.new_level(side, price),
         };
         let lvl = &mut self.levels[level];
         let tail = lvl.tail;
@@ -206,9 +222,20 @@ impl OrderBook {
         order.next = NIL;
     }
 
+    /// Adds an empty level at `price` on `side` and returns its slot.
+    #[inline(never)]
+    fn new_level(&mut self, side: Side, price: i64) -> u32 {
+        let level = self.levels.insert(Level::new(price));
+        match side {
+            Side::Buy => self.bids.insert(price, level),
+            Side::Sell => self.asks.insert(price, level),
+        }
+        level
+    }
+
     /// Unlinks `slot` from its level, removing the level if it empties. The slot stays
     /// allocated and indexed.
-    #[inline]
+    #[inline(always)]
     fn unlink(&mut self, slot: u32) {
         let Slot {
             qty,
@@ -234,13 +261,19 @@ impl OrderBook {
         lvl.count -= 1;
         lvl.total -= u128::from(qty);
         if lvl.count == 0 {
-            let price = lvl.price;
-            match side {
-                Side::Buy => self.bids.remove(price),
-                Side::Sell => self.asks.remove(price),
-            }
-            self.levels.remove(level);
+            self.remove_level(side, level);
         }
+    }
+
+    /// Removes the emptied level `level` from `side`.
+    #[inline(never)]
+    fn remove_level(&mut self, side: Side, level: u32) {
+        let price = self.levels[level].price;
+        match side {
+            Side::Buy => self.bids.remove(price),
+            Side::Sell => self.asks.remove(price),
+        }
+        self.levels.remove(level);
     }
 
     /// Forgets the unlinked slot `slot`: drops it from the index and frees it.
