@@ -185,7 +185,9 @@ impl OrderBook {
             price,
             what,
         };
-        let lvl = &self.levels[level];
+        let Some(lvl) = self.levels.get(level) else {
+            return Err(queue_err(format!("level slot {level} is outside the slab")));
+        };
         if lvl.price != price {
             return Err(queue_err(format!("level slot holds price {}", lvl.price)));
         }
@@ -197,7 +199,9 @@ impl OrderBook {
         let mut prev = NIL;
         let mut slot = lvl.head;
         while slot != NIL {
-            let s = &self.orders[slot];
+            let Some(s) = self.orders.get(slot) else {
+                return Err(queue_err(format!("order slot {slot} is outside the slab")));
+            };
             if !seen.insert(slot) {
                 return Err(queue_err(format!("slot {slot} is linked twice")));
             }

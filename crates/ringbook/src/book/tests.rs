@@ -656,6 +656,21 @@ fn integrity_detects_a_cycle_in_a_level() {
     assert!(what.contains("linked twice"), "{what}");
 }
 
+/// A link past the end of the slab is reported, not followed (the slab's accessors do not
+/// check bounds in release builds; the integrity checks use the checked one).
+#[test]
+fn integrity_detects_a_link_outside_the_slab() {
+    let mut book = sample_book();
+    let s6 = slot_of(&book, 6);
+    book.orders[s6].next = 1_000_000;
+    let (side, price, what) = queue_error(&book);
+    assert_eq!((side, price), (Side::Sell, 101));
+    assert!(
+        what.contains("order slot 1000000 is outside the slab"),
+        "{what}"
+    );
+}
+
 #[test]
 fn integrity_detects_a_wrong_tail() {
     let mut book = sample_book();
