@@ -171,20 +171,22 @@ impl Ladder {
             }
             tick => tick,
         };
+        if self.best == NIL || self.better(price, self.best_price) {
+            self.best = level;
+            self.best_price = price;
+        }
         match tick {
+            // In the window: the tree's traffic and the best's place are as they were,
+            // or the best moved into the window.
             Some(tick) => self.window.set(tick, level),
             None => {
                 let previous = self.outside.insert(price, level);
                 debug_assert!(previous.is_none(), "level {price} inserted twice");
                 self.misses += 1;
+                if self.should_replace() {
+                    self.place(self.best_price);
+                }
             }
-        }
-        if self.best == NIL || self.better(price, self.best_price) {
-            self.best = level;
-            self.best_price = price;
-        }
-        if self.should_replace() {
-            self.place(self.best_price);
         }
     }
 
@@ -200,11 +202,15 @@ impl Ladder {
                 self.misses += 1;
             }
         }
+        // The tree's traffic changed, or the best moved (perhaps out of the window): only
+        // then can the trigger have changed.
+        let mut replace = tick.is_none();
         if self.best != NIL && self.best_price == price {
             self.find_best(tick);
+            replace = true;
         }
         let levels = self.len();
-        if levels > 0 && (self.should_replace() || self.should_shrink(levels)) {
+        if levels > 0 && ((replace && self.should_replace()) || self.should_shrink(levels)) {
             self.place(self.best_price);
         }
     }

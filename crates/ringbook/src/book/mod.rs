@@ -167,7 +167,8 @@ impl OrderBook {
         self.rest_at(vacancy, order_id, side, price, qty, post_only);
     }
 
-    /// [`Self::rest`] of an id the index found room for at `vacancy`.
+    /// [`Self::rest`] of an id the index found room for at `vacancy`. The slot is written
+    /// once, already linked behind the level's tail.
     #[inline(always)]
     fn rest_at(
         &mut self,
@@ -178,16 +179,33 @@ impl OrderBook {
         qty: Qty,
         post_only: bool,
     ) {
+        let ladder = match side {
+            Side::Buy => &self.bids,
+            Side::Sell => &self.asks,
+        };
+        let level = match ladder.get(price) {
+            Some(level) => level,
+            None => self.new_level(side, price),
+        };
+        let lvl = &mut self.levels[level];
+        let tail = lvl.tail;
         let slot = self.orders.insert(Slot {
             order_id,
             qty,
-            level: NIL,
-            prev: NIL,
+            level,
+            prev: tail,
             next: NIL,
             side,
             post_only,
         });
-        self.link_tail(slot, side, price);
+        lvl.tail = slot;
+        if tail == NIL {
+            lvl.head = slot;
+        } else {
+            self.orders[tail].next = slot;
+        }
+        lvl.count += 1;
+        lvl.total += u128::from(qty);
         let orders = &self.orders;
         self.index
             .insert_at(vacancy, &order_id, slot, |s| orders[s].order_id);
