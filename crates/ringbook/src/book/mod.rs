@@ -1,11 +1,45 @@
 //! The single-instrument order book: price-time priority matching, single-threaded and
 //! deterministic.
 //!
-//! Storage is laid out for the hot path: resting orders live in a slab of fixed-size slots
-//! linked into one intrusive FIFO per price level; an id index maps order ids to slots;
-//! each side's levels sit in a dense window of ticks around the touch (a B-tree holds the
-//! few priced outside it), with the best level cached. Nothing is allocated per order or
-//! per event once the slabs have grown to the book's peak size.
+//! Storage is laid out for the hot path (issue 17):
+//!
+//! - **Orders** live in a slab of 40-byte slots (`Slot`: id, open quantity, level,
+//!   FIFO links, side, a flag byte), linked into one intrusive FIFO per price level. Slots
+//!   freed by one order are reused by the next; nothing is allocated per order or per event
+//!   once the slabs have grown to the book's peak size. Slot and level indices are trusted
+//!   (see `slab.rs`): the accessors do not check bounds in release builds.
+//! - **The id index** maps an order id to its slot: a direct window of slot numbers for the
+//!   dense ids an order-entry session assigns (no hash), and a keyed hash table for every
+//!   other id (see `index.rs`). An add probes once: the duplicate check returns the cell
+//!   the insert then fills.
+//! - **Each side's levels** sit in a dense window of ticks that spans every level of the
+//!   side when they fit in 65,536 ticks (a B-tree holds levels beyond), with occupied bits,
+//!   summary bits for wide empty stretches, and the best level cached (see `ladder.rs`).
+//! - The common path (add that rests, cancel, a fill that leaves the level) is inlined;
+//!   creating or emptying a level, B-tree traffic and re-placing the window are not.
+//!
+//! **Room for issue 22** (stops, icebergs, self-trade prevention, mass cancel), so that an
+//! order without those features pays nothing for them:
+//!
+//! - *Flags.* `Slot::post_only` becomes a flag byte (post-only, iceberg, stp mode): the
+//!   slot has two spare bytes, so it stays 40 bytes.
+//! - *Icebergs.* The hidden quantity and display size go in a side table keyed by slot
+//!   (allocated on the first iceberg). The slot's `qty` is the shown slice, so level totals,
+//!   status and snapshots stay sums of shown quantities; when a fill empties a slice of a
+//!   slot flagged iceberg, the matching loop refills it from the table and relinks the slot
+//!   at its level's tail. A plain maker pays one flag test when it is filled out.
+//! - *Self-trade prevention.* The owner is interned to a small `u32` per book; owners go in
+//!   a side array indexed by slot (only books that have seen an owner allocate it). The
+//!   matching loop compares owners only when the taker has an stp mode (its own flag).
+//! - *Mass cancel by owner.* Walks the live slots of the side array's owner (a per-owner
+//!   intrusive list through the same side array when it must be O(orders of the owner)),
+//!   and unlinks each as a cancel does.
+//! - *Stops.* Parked stops are not in the slab, the index window or the ladders: a
+//!   separate structure per side ordered by trigger (the nearest trigger cached), plus an
+//!   acceptance-ordered queue for activation, and a last-trade-price field. After an op
+//!   that traded, one compare of the last trade price with each side's nearest trigger
+//!   decides whether any stop fires; an op without trades does not look. Cancels of a
+//!   parked stop fall back to the stop structure's own id map after the index misses.
 
 mod image;
 mod index;
