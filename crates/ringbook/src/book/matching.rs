@@ -4,8 +4,8 @@ use std::ops::ControlFlow;
 
 use uuid::Uuid;
 
-use super::OrderBook;
 use super::slab::NIL;
+use super::{OrderBook, Slot};
 use crate::command::Op;
 use crate::result::{EventSink, OrderbookResult, RejectReason};
 use crate::types::{Order, OrderKind, Price, Qty, Side};
@@ -154,6 +154,13 @@ impl OrderBook {
             self.levels[level].total -= u128::from(open - qty);
             return;
         }
+        if old_price == price {
+            // A larger quantity at the same price: the order rests on a book that is not
+            // crossed, so it cannot trade; it moves to the back of its own level, which
+            // stays (unlinking would empty a one-order level only to create it again).
+            self.requeue(slot, level, qty);
+            return;
+        }
         self.unlink(slot);
         let remaining = self.take(order_id, side, Some(price), qty, sink);
         if remaining == 0 {
@@ -162,6 +169,35 @@ impl OrderBook {
             self.orders[slot].qty = remaining;
             self.link_tail(slot, side, price);
         }
+    }
+
+    /// Moves the resting `slot` of `level` to the back of its level's FIFO with the new
+    /// open quantity `qty`.
+    fn requeue(&mut self, slot: u32, level: u32, qty: Qty) {
+        let Slot {
+            qty: open,
+            prev,
+            next,
+            ..
+        } = self.orders[slot];
+        let lvl = &mut self.levels[level];
+        lvl.total = lvl.total - u128::from(open) + u128::from(qty);
+        if next != NIL {
+            // Not the tail yet: take it out of its place and append it.
+            if prev == NIL {
+                lvl.head = next;
+            } else {
+                self.orders[prev].next = next;
+            }
+            self.orders[next].prev = prev;
+            let tail = lvl.tail;
+            lvl.tail = slot;
+            self.orders[tail].next = slot;
+            let order = &mut self.orders[slot];
+            order.prev = tail;
+            order.next = NIL;
+        }
+        self.orders[slot].qty = qty;
     }
 
     /// Whether the liquidity on the side opposite `side`, at `limit` or better, covers

@@ -909,3 +909,60 @@ fn integrity_catches_a_cached_best_slot_that_disagrees_with_the_tree() {
         })
     );
 }
+
+/// A modify raising the quantity at the same price moves the order to the back of its own
+/// level: from the head, the middle and the tail, and as the only order (whose level is
+/// kept, not removed and created again); the level's total and the links follow.
+#[test]
+fn a_larger_modify_at_the_same_price_goes_to_the_back_of_its_level() {
+    let mut book = OrderBook::new(INSTRUMENT);
+    for n in 1..=4 {
+        limit(&mut book, n, Side::Sell, 100, 10);
+    }
+    let modify = |book: &mut OrderBook, n: u128, price: i64, qty: u64| {
+        let events = apply(
+            book,
+            Command::Modify {
+                instrument_id: INSTRUMENT,
+                order_id: id(n),
+                price,
+                qty,
+            },
+        );
+        assert!(
+            matches!(
+                events.as_slice(),
+                [OrderbookResult::Modified {
+                    priority_kept: false,
+                    ..
+                }]
+            ),
+            "{events:?}"
+        );
+        book.check_integrity().unwrap();
+    };
+    modify(&mut book, 1, 100, 11);
+    assert_eq!(
+        fifo(&book, Side::Sell, 100),
+        vec![id(2), id(3), id(4), id(1)]
+    );
+    modify(&mut book, 3, 100, 12);
+    assert_eq!(
+        fifo(&book, Side::Sell, 100),
+        vec![id(2), id(4), id(1), id(3)]
+    );
+    modify(&mut book, 3, 100, 13);
+    assert_eq!(
+        fifo(&book, Side::Sell, 100),
+        vec![id(2), id(4), id(1), id(3)]
+    );
+    assert_eq!(book.best_ask(), Some((100, 10 + 10 + 11 + 13)));
+
+    let mut alone = OrderBook::new(INSTRUMENT);
+    limit(&mut alone, 9, Side::Buy, 90, 5);
+    let level = alone.bids.get(90).unwrap();
+    modify(&mut alone, 9, 90, 6);
+    assert_eq!(alone.bids.get(90), Some(level), "the level is kept");
+    assert_eq!(alone.levels.live(), 1);
+    assert_eq!(alone.best_bid(), Some((90, 6)));
+}
