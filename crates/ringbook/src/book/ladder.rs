@@ -161,56 +161,88 @@ impl Ladder {
     }
 
     /// Adds the level slot `level` at `price`, which must not be present yet.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn insert(&mut self, price: Price, level: u32) {
-        let tick = match self.window.offset(price) {
-            None if self.len() == 0 => {
-                // An empty side (or the first level ever): centre a small window on it.
-                self.place(price);
-                self.window.offset(price)
+        match self.window.offset(price) {
+            // In the window: the tree's traffic and the best's place are as they were,
+            // or the best moved into the window.
+            Some(tick) => {
+                self.window.set(tick, level);
+                if self.best == NIL || self.better(price, self.best_price) {
+                    self.best = level;
+                    self.best_price = price;
+                }
             }
-            tick => tick,
-        };
+            None => self.insert_outside(price, level),
+        }
+    }
+
+    /// [`Self::insert`] of a price outside the window: an empty side places the window
+    /// on it; otherwise it goes to the tree, which may call for a re-placement.
+    #[inline(never)]
+    fn insert_outside(&mut self, price: Price, level: u32) {
+        if self.len() == 0 {
+            // An empty side (or the first level ever): centre a small window on it.
+            self.place(price);
+            if let Some(tick) = self.window.offset(price) {
+                self.window.set(tick, level);
+                self.best = level;
+                self.best_price = price;
+                return;
+            }
+        }
         if self.best == NIL || self.better(price, self.best_price) {
             self.best = level;
             self.best_price = price;
         }
-        match tick {
-            // In the window: the tree's traffic and the best's place are as they were,
-            // or the best moved into the window.
-            Some(tick) => self.window.set(tick, level),
-            None => {
-                let previous = self.outside.insert(price, level);
-                debug_assert!(previous.is_none(), "level {price} inserted twice");
-                self.misses += 1;
-                if self.should_replace() {
-                    self.place(self.best_price);
-                }
-            }
+        let previous = self.outside.insert(price, level);
+        debug_assert!(previous.is_none(), "level {price} inserted twice");
+        self.misses += 1;
+        if self.should_replace() {
+            self.place(self.best_price);
         }
     }
 
     /// Removes the level at `price`, which must be present.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn remove(&mut self, price: Price) {
-        let tick = self.window.offset(price);
-        match tick {
-            Some(tick) => self.window.clear(tick),
-            None => {
-                let removed = self.outside.remove(&price);
-                debug_assert!(removed.is_some(), "level {price} removed but absent");
-                self.misses += 1;
+        let Some(tick) = self.window.offset(price) else {
+            return self.remove_outside(price);
+        };
+        self.window.clear(tick);
+        if self.best_price == price && self.best != NIL {
+            self.after_best_removed(Some(tick));
+        } else {
+            let levels = self.len();
+            if levels.is_power_of_two() && self.should_shrink(levels) {
+                self.place(self.best_price);
             }
         }
-        // The tree's traffic changed, or the best moved (perhaps out of the window): only
-        // then can the trigger have changed.
-        let mut replace = tick.is_none();
+    }
+
+    /// [`Self::remove`] of a price in the tree.
+    #[inline(never)]
+    fn remove_outside(&mut self, price: Price) {
+        let removed = self.outside.remove(&price);
+        debug_assert!(removed.is_some(), "level {price} removed but absent");
+        self.misses += 1;
         if self.best != NIL && self.best_price == price {
-            self.find_best(tick);
-            replace = true;
+            self.after_best_removed(None);
+        } else {
+            let levels = self.len();
+            if levels > 0 && (self.should_replace() || self.should_shrink(levels)) {
+                self.place(self.best_price);
+            }
         }
+    }
+
+    /// Finds the new best once the best level (at tick `removed`, if it was in the
+    /// window) has gone, then re-places the window if the trigger now calls for it.
+    #[inline(never)]
+    fn after_best_removed(&mut self, removed: Option<usize>) {
+        self.find_best(removed);
         let levels = self.len();
-        if levels > 0 && ((replace && self.should_replace()) || self.should_shrink(levels)) {
+        if levels > 0 && (self.should_replace() || self.should_shrink(levels)) {
             self.place(self.best_price);
         }
     }

@@ -275,7 +275,7 @@ impl OrderBook {
     }
 
     /// Adds an empty level at `price` on `side` and returns its slot.
-    #[inline(never)]
+    #[inline]
     fn new_level(&mut self, side: Side, price: i64) -> u32 {
         let level = self.levels.insert(Level::new(price));
         match side {
@@ -318,7 +318,7 @@ impl OrderBook {
     }
 
     /// Removes the emptied level `level` from `side`.
-    #[inline(never)]
+    #[inline]
     fn remove_level(&mut self, side: Side, level: u32) {
         let price = self.levels[level].price;
         match side {
