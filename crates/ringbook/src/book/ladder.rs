@@ -43,6 +43,20 @@ const MAX_TICKS: usize = 1 << 16;
 /// The fewest inserts and removes outside the window that re-place it.
 const MIN_REPLACE_AT: usize = 32;
 
+/// The ticks of a window covering `span` ticks of `levels` levels with room on both sides:
+/// the span again, plus 16 ticks a level up to 1,024 a side, so a busy side's moving market
+/// misses the window less often while a side of a few levels keeps a small window. `None`
+/// if that does not fit the largest window.
+fn covering_for(span: u128, levels: usize) -> Option<usize> {
+    let room = (levels.min(64) * 32) as u128;
+    let wanted = span.saturating_mul(2).saturating_add(room);
+    (wanted <= MAX_TICKS as u128).then(|| {
+        (wanted as usize)
+            .next_power_of_two()
+            .clamp(MIN_TICKS, MAX_TICKS)
+    })
+}
+
 /// The price levels of one side, ordered by price, with the best level cached so the top
 /// of book is O(1).
 ///
@@ -278,11 +292,7 @@ impl Ladder {
     fn covering_ticks(&self) -> Option<usize> {
         let (lowest, highest) = self.price_range(self.best_price);
         let span = (i128::from(highest) - i128::from(lowest) + 1) as u128;
-        (span * 2 <= MAX_TICKS as u128).then(|| {
-            ((span as usize) * 2)
-                .next_power_of_two()
-                .clamp(MIN_TICKS, MAX_TICKS)
-        })
+        covering_for(span, self.len())
     }
 
     /// The lowest and highest prices of the side's levels and `anchor`.
@@ -350,10 +360,7 @@ impl Ladder {
         let (lowest, highest) = self.price_range(anchor);
         let span = (i128::from(highest) - i128::from(lowest) + 1) as u128;
         let mut moving: Vec<(Price, u32)> = self.window.ascending().collect();
-        if span * 2 <= MAX_TICKS as u128 {
-            let ticks = ((span as usize) * 2)
-                .next_power_of_two()
-                .clamp(MIN_TICKS, MAX_TICKS);
+        if let Some(ticks) = covering_for(span, self.len()) {
             let margin = (ticks - span as usize) / 2;
             self.window
                 .reset(lowest.saturating_sub(margin as i64), ticks);
@@ -513,5 +520,27 @@ mod tests {
         }
         assert_eq!(ladder.best_price(), Some(prices[199]));
         assert!(ladder.window_consistent());
+    }
+
+    /// A busy side's window leaves room beyond its levels (16 ticks a level, up to 1,024
+    /// a side), so a market moving on from 100 levels lands in the window rather than the
+    /// tree; a one-level side keeps the smallest window. (The room used to be the span
+    /// again: 65 levels one tick apart got 256 ticks when the window was placed, and the
+    /// next 900 ticks of a move went to the tree.)
+    #[test]
+    fn a_busy_side_leaves_room_for_the_market_to_move() {
+        let mut ladder = Ladder::new(Side::Sell);
+        for (level, price) in (10_000..10_100).enumerate() {
+            ladder.insert(price, level as u32);
+        }
+        for price in [10_100 + 900, 10_000 - 900] {
+            assert!(in_window(&ladder, price), "{price} is in the window");
+        }
+        assert!(ladder.outside.is_empty());
+        assert!(ladder.window_consistent());
+
+        let mut single = Ladder::new(Side::Buy);
+        single.insert(500, 0);
+        assert_eq!(single.window.ticks(), MIN_TICKS);
     }
 }
