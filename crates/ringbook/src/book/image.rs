@@ -268,7 +268,7 @@ impl OrderBook {
                 while slot != NIL {
                     let s = &self.orders[slot];
                     f(&RestingOrderImage {
-                        order_id: s.order_id,
+                        order_id: s.order_id.uuid(),
                         side: s.side,
                         price,
                         qty: s.qty,

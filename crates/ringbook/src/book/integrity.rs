@@ -144,7 +144,7 @@ impl OrderBook {
             if !on_levels.contains(&slot) {
                 return Err(index_err(format!("indexed slot {slot} is on no level")));
             }
-            let id = self.orders[slot].order_id;
+            let id = self.orders[slot].order_id.uuid();
             if self.find(&id) != Some(slot) {
                 return Err(index_err(format!(
                     "order {id} does not look up to its slot {slot}"
@@ -152,7 +152,7 @@ impl OrderBook {
             }
         }
         self.index
-            .check(|s| self.orders[s].order_id)
+            .check(|s| self.orders[s].order_id.uuid())
             .map_err(index_err)?;
         if self.orders.live() != on_levels.len() {
             return Err(index_err(format!(
@@ -208,19 +208,21 @@ impl OrderBook {
             if s.qty == 0 {
                 return Err(IntegrityError::ZeroQuantity {
                     instrument,
-                    order_id: s.order_id,
+                    order_id: s.order_id.uuid(),
                 });
             }
             if s.level != level || s.side != side {
                 return Err(queue_err(format!(
                     "order {} points at level slot {} side {}",
-                    s.order_id, s.level, s.side
+                    s.order_id.uuid(),
+                    s.level,
+                    s.side
                 )));
             }
             if s.prev != prev {
                 return Err(queue_err(format!(
                     "order {} has a wrong back link",
-                    s.order_id
+                    s.order_id.uuid()
                 )));
             }
             summed += u128::from(s.qty);

@@ -29,7 +29,10 @@ impl OrderBook {
             return reject(sink, RejectReason::InvalidQuantity);
         }
         let orders = &self.orders;
-        let Ok(vacancy) = self.index.vacancy(&order.order_id, |s| orders[s].order_id) else {
+        let Ok(vacancy) = self
+            .index
+            .vacancy(&order.order_id, |s| orders[s].order_id.uuid())
+        else {
             return reject(sink, RejectReason::DuplicateOrderId);
         };
         let limit = order.limit_price();
@@ -78,7 +81,7 @@ impl OrderBook {
     /// A cancel: removes the resting order, halted or not.
     pub(super) fn cancel<S: EventSink + ?Sized>(&mut self, order_id: Uuid, sink: &mut S) {
         let orders = &self.orders;
-        let Some(slot) = self.index.take(&order_id, |s| orders[s].order_id) else {
+        let Some(slot) = self.index.take(&order_id, |s| orders[s].order_id.uuid()) else {
             return sink.publish(OrderbookResult::Rejected {
                 instrument_id: self.instrument_id,
                 op: Op::Cancel,
@@ -127,7 +130,7 @@ impl OrderBook {
             return reject(sink, RejectReason::InvalidQuantity);
         }
         let orders = &self.orders;
-        let Some(slot) = self.index.find(&order_id, |s| orders[s].order_id) else {
+        let Some(slot) = self.index.find(&order_id, |s| orders[s].order_id.uuid()) else {
             return reject(sink, RejectReason::UnknownOrder);
         };
         let (side, post_only, open, level) = {
@@ -270,7 +273,7 @@ impl OrderBook {
                 let fill = remaining.min(maker_slot.qty);
                 maker_slot.qty -= fill;
                 let maker_remaining = maker_slot.qty;
-                let maker_order_id = maker_slot.order_id;
+                let maker_order_id = maker_slot.order_id.uuid();
                 remaining -= fill;
                 sink.publish(OrderbookResult::Trade {
                     instrument_id: self.instrument_id,

@@ -62,11 +62,39 @@ use index::{IdIndex, Vacancy};
 use ladder::{Ladder, Level};
 use slab::{NIL, Slab};
 
+/// An order id as a slot stores it: its 16 bytes as two native words, so it is copied in
+/// and out with two 8-byte moves (a `Uuid` is a byte array, aligned to 1, and the compiler
+/// copied one from a command into a slot in up to nine pieces).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct RawId([u64; 2]);
+
+impl RawId {
+    /// The id as a `Uuid`.
+    #[inline(always)]
+    fn uuid(self) -> Uuid {
+        let mut bytes = [0u8; 16];
+        bytes[..8].copy_from_slice(&self.0[0].to_ne_bytes());
+        bytes[8..].copy_from_slice(&self.0[1].to_ne_bytes());
+        Uuid::from_bytes(bytes)
+    }
+}
+
+impl From<&Uuid> for RawId {
+    #[inline(always)]
+    fn from(id: &Uuid) -> RawId {
+        let (high, low) = id.as_bytes().split_at(8);
+        RawId([
+            u64::from_ne_bytes(high.try_into().expect("8 bytes")),
+            u64::from_ne_bytes(low.try_into().expect("8 bytes")),
+        ])
+    }
+}
+
 /// A resting order's slot. 40 bytes: the id, the open quantity, the level it rests at and
 /// its neighbours in that level's FIFO.
 #[derive(Clone, Debug)]
 struct Slot {
-    order_id: Uuid,
+    order_id: RawId,
     /// Open quantity; 0 marks a vacant slot.
     qty: Qty,
     level: u32,
@@ -196,7 +224,7 @@ impl OrderBook {
         let orders = &self.orders;
         let vacancy = self
             .index
-            .vacancy(&order_id, |s| orders[s].order_id)
+            .vacancy(&order_id, |s| orders[s].order_id.uuid())
             .expect("a resting order's id is new");
         self.rest_at(vacancy, order_id, side, price, qty, post_only);
     }
@@ -224,7 +252,7 @@ impl OrderBook {
         let lvl = &mut self.levels[level];
         let tail = lvl.tail;
         let slot = self.orders.insert(Slot {
-            order_id,
+            order_id: RawId::from(&order_id),
             qty,
             level,
             prev: tail,
@@ -242,7 +270,7 @@ impl OrderBook {
         lvl.total += u128::from(qty);
         let orders = &self.orders;
         self.index
-            .insert_at(vacancy, &order_id, slot, |s| orders[s].order_id);
+            .insert_at(vacancy, &order_id, slot, |s| orders[s].order_id.uuid());
     }
 
     /// Links the (unlinked) slot `slot` at the tail of `price`'s level on `side`.
@@ -331,7 +359,7 @@ impl OrderBook {
     /// Forgets the unlinked slot `slot`: drops it from the index and frees it.
     #[inline]
     fn release(&mut self, slot: u32) {
-        let order_id = self.orders[slot].order_id;
+        let order_id = self.orders[slot].order_id.uuid();
         self.index.remove(&order_id, slot);
         self.free(slot);
     }

@@ -69,13 +69,13 @@ fn fifo(book: &OrderBook, side: Side, price: i64) -> Vec<Uuid> {
     let mut forward = Vec::new();
     let mut slot = lvl.head;
     while slot != NIL {
-        forward.push(book.orders[slot].order_id);
+        forward.push(book.orders[slot].order_id.uuid());
         slot = book.orders[slot].next;
     }
     let mut backward = Vec::new();
     let mut slot = lvl.tail;
     while slot != NIL {
-        backward.push(book.orders[slot].order_id);
+        backward.push(book.orders[slot].order_id.uuid());
         slot = book.orders[slot].prev;
     }
     backward.reverse();
@@ -808,7 +808,7 @@ fn integrity_detects_an_index_entry_under_the_wrong_id() {
     let mut book = sample_book();
     // Rename the order in its slot: the index still holds the slot, under the old hash.
     let s2 = slot_of(&book, 2);
-    book.orders[s2].order_id = id(99);
+    book.orders[s2].order_id = super::RawId::from(&id(99));
     match book.check_integrity() {
         Err(IntegrityError::Index { what, .. }) => {
             assert!(what.contains("does not look up"), "{what}");
@@ -965,4 +965,23 @@ fn a_larger_modify_at_the_same_price_goes_to_the_back_of_its_level() {
     assert_eq!(alone.bids.get(90), Some(level), "the level is kept");
     assert_eq!(alone.levels.live(), 1);
     assert_eq!(alone.best_bid(), Some((90, 6)));
+}
+
+/// A slot's raw id gives back the same `Uuid`, byte for byte, and two ids differing in
+/// any byte stay different.
+#[test]
+fn a_raw_id_round_trips_every_byte() {
+    let ids = [
+        Uuid::nil(),
+        Uuid::max(),
+        Uuid::from_u128(1),
+        Uuid::from_u128(0x0102_0304_0506_0708_090a_0b0c_0d0e_0f10),
+        Uuid::from_u128(1 << 64),
+    ];
+    for id in ids {
+        assert_eq!(super::RawId::from(&id).uuid(), id);
+    }
+    for (a, b) in ids.iter().zip(ids.iter().skip(1)) {
+        assert_ne!(super::RawId::from(a), super::RawId::from(b));
+    }
 }
