@@ -263,20 +263,26 @@ impl IdIndex {
     fn slide(&mut self, step: u128, id_of: &impl Fn(u32) -> Uuid) {
         debug_assert!(step.is_multiple_of(64) && self.base.is_multiple_of(64));
         let cap = self.window.len();
-        for run in 0..(step.min(cap as u128) / 8) {
-            let first = self.base + run * 8;
-            let cell = first as usize & (cap - 1);
-            let cells = &mut self.window[cell..cell + 8];
-            if cells.iter().fold(NIL, |all, &slot| all & slot) == NIL {
-                continue;
-            }
-            for k in 0..8 {
-                let slot = std::mem::replace(&mut self.window[cell + k], NIL);
-                if slot != NIL {
-                    self.in_window -= 1;
-                    self.spill(first + k as u128, slot, id_of);
+        let mut first = self.base;
+        for _ in 0..(step.min(cap as u128) / 64) {
+            // A block of 64 cells: contiguous, as the base and the window's length are
+            // multiples of 64. Cells are scanned in runs of 8; ids are computed only for
+            // the cells that still hold a slot.
+            let block = first as usize & (cap - 1);
+            for run in (block..block + 64).step_by(8) {
+                let cells = &self.window[run..run + 8];
+                if cells.iter().fold(NIL, |all, &slot| all & slot) == NIL {
+                    continue;
+                }
+                for cell in run..run + 8 {
+                    let slot = std::mem::replace(&mut self.window[cell], NIL);
+                    if slot != NIL {
+                        self.in_window -= 1;
+                        self.spill(first + (cell - block) as u128, slot, id_of);
+                    }
                 }
             }
+            first += 64;
         }
         self.base += step;
         self.slid += step;
