@@ -43,7 +43,8 @@ impl<T> Slab<T> {
     pub(crate) fn insert(&mut self, value: T) -> u32 {
         match self.free.pop() {
             Some(index) => {
-                self.slots[index as usize] = value;
+                // A freed index came from `insert`: in bounds (see the module doc).
+                self[index] = value;
                 index
             }
             None => {
