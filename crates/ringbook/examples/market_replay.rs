@@ -15,6 +15,12 @@
 //! replayed the same flow.
 //!
 //! Arguments: `REGIME [ORDERS [SEED]]` (1,000,000 new orders and seed 1 by default).
+//! With `MARKET_REPLAY_FLOOR=1`, [`floor`] also runs: the same loop and event fold with no
+//! book (one event a command, built from the command): collect it with
+//! `--toggle-collect='market_replay::floor'` to see what the loop itself costs.
+//! With `MARKET_REPLAY_EVENTS=1` in the environment, the flow is replayed a second time
+//! (outside [`replay`]) into a fresh book and a digest of every event's `Debug` text is
+//! printed: the same digest on two builds means they published the same events.
 
 use std::hint::black_box;
 use std::process::ExitCode;
@@ -66,6 +72,16 @@ fn main() -> ExitCode {
         digest(&flow),
         book.len()
     );
+    if std::env::var_os("MARKET_REPLAY_FLOOR").is_some() {
+        let (events, fold) = floor(config.instrument, black_box(&flow));
+        println!("floor events {events} fold {fold}");
+    }
+    if std::env::var_os("MARKET_REPLAY_EVENTS").is_some() {
+        println!(
+            "event-digest {:016x}",
+            event_digest(config.instrument, &flow)
+        );
+    }
     ExitCode::SUCCESS
 }
 
@@ -87,6 +103,59 @@ fn replay(book: &mut OrderBook, flow: &[Command]) -> (u64, u64) {
         book.apply(command, &mut sink);
     }
     (events, acc)
+}
+
+/// The loop of [`replay`] with no book: each command yields one event built from it
+/// (`accepted` for an add, `cancelled` otherwise), folded the same way. Its instructions
+/// per message are the floor under the book's.
+#[inline(never)]
+fn floor(instrument: ringbook::Uuid, flow: &[Command]) -> (u64, u64) {
+    let mut events = 0u64;
+    let mut acc = 0u64;
+    let mut sink = |event: OrderbookResult| {
+        events += 1;
+        acc = acc.wrapping_add(match event {
+            OrderbookResult::Trade { qty, .. } => qty,
+            OrderbookResult::Accepted { qty, .. } => qty << 1,
+            _ => 1,
+        });
+    };
+    for command in flow {
+        let event = match *command {
+            Command::Add(ref order) => OrderbookResult::Accepted {
+                instrument_id: instrument,
+                order_id: order.order_id,
+                side: order.side,
+                kind: order.kind,
+                price: order.limit_price(),
+                qty: order.quantity,
+            },
+            ref other => OrderbookResult::Cancelled {
+                instrument_id: instrument,
+                order_id: other.order_id().unwrap_or_default(),
+                side: ringbook::Side::Buy,
+                price: 0,
+                remaining_qty: 0,
+            },
+        };
+        ringbook::EventSink::publish(&mut sink, event);
+    }
+    (events, acc)
+}
+
+/// FNV-1a 64 over the `Debug` text of every event a fresh book publishes for `flow`.
+fn event_digest(instrument: ringbook::Uuid, flow: &[Command]) -> u64 {
+    let mut book = OrderBook::new(instrument);
+    let mut hash = 0xcbf2_9ce4_8422_2325u64;
+    let mut sink = |event: OrderbookResult| {
+        for byte in format!("{event:?}").bytes() {
+            hash = (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    };
+    for command in flow {
+        book.apply(command, &mut sink);
+    }
+    hash
 }
 
 /// FNV-1a 64 over every command's fields (not its `Debug` text, which may change).

@@ -200,10 +200,8 @@ impl OrderBook {
                     index,
                 });
             }
-            let hash = book.index.hash(&order.order_id);
             book.rest(
                 order.order_id,
-                hash,
                 order.side,
                 order.price,
                 order.qty,
@@ -270,7 +268,7 @@ impl OrderBook {
                 while slot != NIL {
                     let s = &self.orders[slot];
                     f(&RestingOrderImage {
-                        order_id: s.order_id,
+                        order_id: s.order_id.uuid(),
                         side: s.side,
                         price,
                         qty: s.qty,

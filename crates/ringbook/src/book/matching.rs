@@ -4,8 +4,8 @@ use std::ops::ControlFlow;
 
 use uuid::Uuid;
 
-use super::OrderBook;
 use super::slab::NIL;
+use super::{OrderBook, Slot};
 use crate::command::Op;
 use crate::result::{EventSink, OrderbookResult, RejectReason};
 use crate::types::{Order, OrderKind, Price, Qty, Side};
@@ -28,15 +28,13 @@ impl OrderBook {
         if order.quantity == 0 {
             return reject(sink, RejectReason::InvalidQuantity);
         }
-        let hash = self.index.hash(&order.order_id);
         let orders = &self.orders;
-        if self
+        let Ok(vacancy) = self
             .index
-            .find(hash, &order.order_id, |s| orders[s].order_id)
-            .is_some()
-        {
+            .vacancy(&order.order_id, |s| orders[s].order_id.uuid())
+        else {
             return reject(sink, RejectReason::DuplicateOrderId);
-        }
+        };
         let limit = order.limit_price();
         let opposite = self.ladder(order.side.opposite());
         if order.kind == OrderKind::PostOnly && opposite.crossed_by(limit) {
@@ -61,9 +59,9 @@ impl OrderBook {
         }
         if order.kind.rests() {
             let post_only = order.kind == OrderKind::PostOnly;
-            self.rest(
+            self.rest_at(
+                vacancy,
                 order.order_id,
-                hash,
                 order.side,
                 order.price,
                 remaining,
@@ -82,9 +80,8 @@ impl OrderBook {
 
     /// A cancel: removes the resting order, halted or not.
     pub(super) fn cancel<S: EventSink + ?Sized>(&mut self, order_id: Uuid, sink: &mut S) {
-        let hash = self.index.hash(&order_id);
         let orders = &self.orders;
-        let Some(slot) = self.index.take(hash, &order_id, |s| orders[s].order_id) else {
+        let Some(slot) = self.index.take(&order_id, |s| orders[s].order_id.uuid()) else {
             return sink.publish(OrderbookResult::Rejected {
                 instrument_id: self.instrument_id,
                 op: Op::Cancel,
@@ -132,9 +129,8 @@ impl OrderBook {
         if qty == 0 {
             return reject(sink, RejectReason::InvalidQuantity);
         }
-        let hash = self.index.hash(&order_id);
         let orders = &self.orders;
-        let Some(slot) = self.index.find(hash, &order_id, |s| orders[s].order_id) else {
+        let Some(slot) = self.index.find(&order_id, |s| orders[s].order_id.uuid()) else {
             return reject(sink, RejectReason::UnknownOrder);
         };
         let (side, post_only, open, level) = {
@@ -161,14 +157,50 @@ impl OrderBook {
             self.levels[level].total -= u128::from(open - qty);
             return;
         }
+        if old_price == price {
+            // A larger quantity at the same price: the order rests on a book that is not
+            // crossed, so it cannot trade; it moves to the back of its own level, which
+            // stays (unlinking would empty a one-order level only to create it again).
+            self.requeue(slot, level, qty);
+            return;
+        }
         self.unlink(slot);
         let remaining = self.take(order_id, side, Some(price), qty, sink);
         if remaining == 0 {
-            self.release(slot, hash);
+            self.release(slot);
         } else {
             self.orders[slot].qty = remaining;
             self.link_tail(slot, side, price);
         }
+    }
+
+    /// Moves the resting `slot` of `level` to the back of its level's FIFO with the new
+    /// open quantity `qty`.
+    fn requeue(&mut self, slot: u32, level: u32, qty: Qty) {
+        let Slot {
+            qty: open,
+            prev,
+            next,
+            ..
+        } = self.orders[slot];
+        let lvl = &mut self.levels[level];
+        lvl.total = lvl.total - u128::from(open) + u128::from(qty);
+        if next != NIL {
+            // Not the tail yet: take it out of its place and append it.
+            if prev == NIL {
+                lvl.head = next;
+            } else {
+                self.orders[prev].next = next;
+            }
+            self.orders[next].prev = prev;
+            let tail = lvl.tail;
+            lvl.tail = slot;
+            self.orders[tail].next = slot;
+            let order = &mut self.orders[slot];
+            order.prev = tail;
+            order.next = NIL;
+        }
+        self.orders[slot].qty = qty;
     }
 
     /// Whether the liquidity on the side opposite `side`, at `limit` or better, covers
@@ -241,7 +273,7 @@ impl OrderBook {
                 let fill = remaining.min(maker_slot.qty);
                 maker_slot.qty -= fill;
                 let maker_remaining = maker_slot.qty;
-                let maker_order_id = maker_slot.order_id;
+                let maker_order_id = maker_slot.order_id.uuid();
                 remaining -= fill;
                 sink.publish(OrderbookResult::Trade {
                     instrument_id: self.instrument_id,
@@ -262,8 +294,8 @@ impl OrderBook {
                 let last_in_level = self.levels[level].count == 1;
                 self.orders[maker].qty = fill;
                 self.unlink(maker);
-                let hash = self.index.hash(&maker_order_id);
-                self.release(maker, hash);
+                self.index.remove(&maker_order_id, maker);
+                self.free(maker);
                 if last_in_level {
                     break;
                 }

@@ -56,8 +56,8 @@ impl OrderBook {
     }
 
     pub(super) fn find(&self, order_id: &Uuid) -> Option<u32> {
-        let hash = self.index.hash(order_id);
-        self.index.find(hash, order_id, |s| self.orders[s].order_id)
+        self.index
+            .find(order_id, |s| self.orders[s].order_id.uuid())
     }
 
     /// How many orders rest in the book, both sides.
@@ -118,7 +118,7 @@ impl OrderBook {
             while slot != NIL {
                 let s = &self.orders[slot];
                 orders.push(SnapshotOrder {
-                    order_id: s.order_id,
+                    order_id: s.order_id.uuid(),
                     qty: s.qty,
                 });
                 slot = s.next;
