@@ -88,7 +88,9 @@ impl IdIndex {
     /// The window starts small at id 0 and grows with the dense ids it sees.
     pub(crate) fn with_hasher(capacity: usize, hasher: IdHasher) -> IdIndex {
         IdIndex {
-            window: vec![NIL; MIN_CAP],
+            // Allocated by the first insert: a registered book that never trades costs no
+            // window (10,000 idle books would otherwise hold 40 MB of empty cells).
+            window: Vec::new(),
             base: 0,
             in_window: 0,
             table: HashTable::with_capacity(capacity),
@@ -199,6 +201,14 @@ impl IdIndex {
     /// run of such ids near one another).
     #[inline(never)]
     fn insert_outside(&mut self, raw: u128, slot: u32, id_of: impl Fn(u32) -> Uuid) {
+        if self.window.is_empty() {
+            self.window = vec![NIL; MIN_CAP];
+            if let Some(cell) = self.cell(raw) {
+                self.window[cell] = slot;
+                self.in_window += 1;
+                return;
+            }
+        }
         let end = self.base + self.window.len() as u128;
         if raw >= end && raw - end < SLIDE && raw < u128::MAX - MAX_CAP as u128 {
             if self.in_window * 2 > self.window.len() && self.window.len() < MAX_CAP {
@@ -408,7 +418,7 @@ impl IdIndex {
     /// Returns what disagrees.
     pub(crate) fn check(&self, id_of: impl Fn(u32) -> Uuid) -> Result<(), String> {
         let cap = self.window.len();
-        if !cap.is_power_of_two() || self.base.checked_add(cap as u128).is_none() {
+        if cap != 0 && (!cap.is_power_of_two() || self.base.checked_add(cap as u128).is_none()) {
             return Err(format!("window of {cap} cells at id {}", self.base));
         }
         let mut held = 0;
@@ -534,6 +544,23 @@ mod tests {
         fn take(&self, index: &mut IdIndex, id: u128) -> Option<u32> {
             index.take(&Uuid::from_u128(id), |s| self.0[s as usize])
         }
+    }
+
+    /// A new index holds no window (an idle book costs none), and the first dense id
+    /// still lands in the window the insert allocates, not in the table.
+    #[test]
+    fn the_window_is_allocated_by_the_first_insert() {
+        let mut index = IdIndex::with_capacity(0);
+        let mut slots = Slots(vec![Uuid::nil()]);
+        assert_eq!(index.window.capacity(), 0);
+        assert_eq!(slots.find(&index, 7), None);
+        assert_eq!(slots.take(&mut index, 7), None);
+        assert_eq!(index.check(|s| slots.0[s as usize]), Ok(()));
+        let slot = slots.add(&mut index, 7);
+        assert_eq!(index.window.len(), MIN_CAP);
+        assert_eq!((index.in_window, index.table.len()), (1, 0));
+        assert_eq!(slots.find(&index, 7), Some(slot));
+        assert_eq!(index.check(|s| slots.0[s as usize]), Ok(()));
     }
 
     /// A session's dense ids, each cancelled 300 ids later except every 50th (which rests
