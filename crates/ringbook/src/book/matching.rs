@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::OrderBook;
 use super::slab::NIL;
 use crate::command::Op;
-use crate::result::{EventSink, OrderbookResult, RejectReason};
+use crate::result::{EndReason, EventSink, OrderbookResult, RejectReason};
 use crate::types::{Order, OrderKind, Price, Qty, Side};
 
 impl OrderBook {
@@ -27,6 +27,10 @@ impl OrderBook {
         }
         if order.quantity == 0 {
             return reject(sink, RejectReason::InvalidQuantity);
+        }
+        // Stop orders are not parked by this book yet (issue 22, phase 2): refused.
+        if order.kind.is_stop() {
+            return reject(sink, RejectReason::UnknownOrder);
         }
         let hash = self.index.hash(&order.order_id);
         let orders = &self.orders;
@@ -49,6 +53,8 @@ impl OrderBook {
             kind: order.kind,
             price: limit,
             qty: order.quantity,
+            trigger: None,
+            display: None,
         });
         let mut remaining = order.quantity;
         let fillable = order.kind != OrderKind::Fok
@@ -76,6 +82,7 @@ impl OrderBook {
                 side: order.side,
                 price: limit,
                 remaining_qty: remaining,
+                reason: EndReason::Plain,
             });
         }
     }
@@ -104,8 +111,9 @@ impl OrderBook {
             instrument_id: self.instrument_id,
             order_id,
             side,
-            price,
+            price: Some(price),
             remaining_qty,
+            reason: EndReason::Plain,
         });
     }
 
@@ -155,6 +163,7 @@ impl OrderBook {
             old_price,
             old_qty: open,
             priority_kept,
+            display: None,
         });
         if priority_kept {
             self.orders[slot].qty = qty;

@@ -144,6 +144,11 @@ impl OrderBook {
                 instrument_id: self.instrument_id,
                 snapshot: Box::new(self.snapshot()),
             }),
+            // Not applied by this book yet (issue 22, phase 2): refused.
+            Command::MassCancel { .. } => sink.publish(OrderbookResult::rejected(
+                command,
+                crate::result::RejectReason::UnknownOrder,
+            )),
         }
     }
 

@@ -95,6 +95,8 @@ impl OrderBook {
             bid_levels: self.bids.len() as u64,
             ask_levels: self.asks.len() as u64,
             orders: self.len() as u64,
+            stops: 0,
+            last_trade_price: None,
         }
     }
 
@@ -105,6 +107,7 @@ impl OrderBook {
             halted: self.halted,
             bids: self.side_snapshot(Side::Buy),
             asks: self.side_snapshot(Side::Sell),
+            stops: Vec::new(),
         }
     }
 

@@ -7,10 +7,15 @@ use uuid::Uuid;
 use super::lines::{Line, read_line};
 use super::quote::quoted;
 use crate::command::{Command, Op};
-use crate::types::{Order, OrderKind, Side};
+use crate::types::{Order, OrderKind, Side, StpMode};
 
 /// The header line every flow file starts with (after blank and comment lines).
 pub const FLOW_HEADER: &str = "op,instrument,order_id,side,kind,price,qty";
+
+/// The header of the long form: four more columns for stops, icebergs, owners and
+/// self-trade prevention, and the `mass_cancel` op.
+pub const LONG_FLOW_HEADER: &str =
+    "op,instrument,order_id,side,kind,price,qty,owner,stp,trigger,display";
 
 /// The UTF-8 byte order mark. A flow file (or an instruments file) may start with it, as
 /// some editors and spreadsheets write it; readers skip it.
@@ -74,6 +79,7 @@ pub struct FlowReader<R> {
     line: u64,
     buf: Vec<u8>,
     header_seen: bool,
+    long_form: bool,
     failed: bool,
 }
 
@@ -90,8 +96,17 @@ impl<R: BufRead> FlowReader<R> {
             line: 0,
             buf: Vec::with_capacity(256),
             header_seen: false,
+            long_form: false,
             failed: false,
         }
+    }
+
+    /// Whether the header read so far is the long form's ([`LONG_FLOW_HEADER`]): then
+    /// the events of the run carry the long form's `status` and `snapshot` fields. False
+    /// until the header has been read.
+    #[must_use]
+    pub fn is_long_form(&self) -> bool {
+        self.long_form
     }
 
     /// The next command with its line number, `Ok(None)` at the end of the file.
@@ -146,16 +161,20 @@ impl<R: BufRead> FlowReader<R> {
                 continue;
             }
             if !self.header_seen {
-                if text != FLOW_HEADER {
+                if text == LONG_FLOW_HEADER {
+                    self.long_form = true;
+                } else if text != FLOW_HEADER {
                     return Err(malformed(format!(
-                        "expected the header {FLOW_HEADER:?}, got {}",
+                        "expected the header {FLOW_HEADER:?} or {LONG_FLOW_HEADER:?}, got {}",
                         quoted(text)
                     )));
                 }
                 self.header_seen = true;
                 continue;
             }
-            return parse_line(text).map(|c| Some((line, c))).map_err(malformed);
+            return parse_line(text, self.long_form)
+                .map(|c| Some((line, c)))
+                .map_err(malformed);
         }
     }
 }
@@ -168,26 +187,49 @@ impl<R: BufRead> Iterator for FlowReader<R> {
     }
 }
 
-/// Parses one data line (not the header) into a command.
-fn parse_line(text: &str) -> Result<Command, String> {
-    let mut fields = [""; 7];
+/// Parses one data line (not the header) into a command: seven fields, or eleven when
+/// `long` (the long form's header was read).
+fn parse_line(text: &str, long: bool) -> Result<Command, String> {
+    let width = if long { 11 } else { 7 };
+    let mut fields = [""; 11];
     let mut count = 0;
     for field in text.split(',') {
-        if count < 7 {
+        if count < width {
             fields[count] = field;
         }
         count += 1;
     }
-    if count != 7 {
-        return Err(format!("expected 7 fields, got {count}"));
+    if count != width {
+        return Err(format!("expected {width} fields, got {count}"));
     }
-    let [op, instrument, order_id, side, kind, price, qty] = fields;
-    let op = Op::parse(op).ok_or_else(|| {
-        format!(
-            "op: expected add, cancel, modify, halt, resume, status or snapshot, got {}",
-            quoted(op)
-        )
-    })?;
+    let [
+        op,
+        instrument,
+        order_id,
+        side,
+        kind,
+        price,
+        qty,
+        owner,
+        stp,
+        trigger,
+        display,
+    ] = fields;
+    let op = Op::parse(op)
+        .filter(|op| long || *op != Op::MassCancel)
+        .ok_or_else(|| {
+            if long {
+                format!(
+                    "op: expected add, cancel, modify, halt, resume, status, snapshot or mass_cancel, got {}",
+                    quoted(op)
+                )
+            } else {
+                format!(
+                    "op: expected add, cancel, modify, halt, resume, status or snapshot, got {}",
+                    quoted(op)
+                )
+            }
+        })?;
     let instrument_id = parse_id(instrument).map_err(|e| format!("instrument: {e}"))?;
     let required = |name: &str, value: &str| {
         if value.is_empty() {
@@ -228,49 +270,130 @@ fn parse_line(text: &str) -> Result<Command, String> {
             )
         })
     };
-    let qty_of = |value: &str| -> Result<u64, String> {
-        required("qty", value)?;
+    let unsigned_of = |name: &str, value: &str| -> Result<u64, String> {
+        required(name, value)?;
         if !is_digits(value) {
             return Err(format!(
-                "qty: {} is not an unsigned 64-bit integer (digits only)",
+                "{name}: {} is not an unsigned 64-bit integer (digits only)",
                 quoted(value)
             ));
         }
         value.parse::<u64>().map_err(|e| {
             format!(
-                "qty: {} is not an unsigned 64-bit integer ({e})",
+                "{name}: {} is not an unsigned 64-bit integer ({e})",
                 quoted(value)
             )
         })
+    };
+    let qty_of = |value: &str| unsigned_of("qty", value);
+    let signed_of = |name: &str, value: &str| -> Result<i64, String> {
+        required(name, value)?;
+        if !is_digits(value.strip_prefix('-').unwrap_or(value)) {
+            return Err(format!(
+                "{name}: {} is not a signed 64-bit integer (digits, with an optional leading '-')",
+                quoted(value)
+            ));
+        }
+        value.parse::<i64>().map_err(|e| {
+            format!(
+                "{name}: {} is not a signed 64-bit integer ({e})",
+                quoted(value)
+            )
+        })
+    };
+    let side_of = |value: &str| -> Result<Side, String> {
+        Side::parse(value)
+            .ok_or_else(|| format!("side: expected buy or sell, got {}", quoted(value)))
+    };
+    // The long form's columns, for every op but add and mass_cancel: all empty.
+    let no_extras = || -> Result<(), String> {
+        absent("owner", owner, &for_op)?;
+        absent("stp", stp, &for_op)?;
+        absent("trigger", trigger, &for_op)?;
+        absent("display", display, &for_op)
     };
     match op {
         Op::Add => {
             let order_id = order_id_of(order_id)?;
             required("side", side)?;
-            let side = Side::parse(side)
-                .ok_or_else(|| format!("side: expected buy or sell, got {}", quoted(side)))?;
+            let side = side_of(side)?;
             required("kind", kind)?;
-            let kind = OrderKind::parse(kind).ok_or_else(|| {
-                format!(
-                    "kind: expected limit, market, ioc, fok or post_only, got {}",
-                    quoted(kind)
-                )
-            })?;
+            let kind = OrderKind::parse(kind)
+                .filter(|k| long || !k.is_stop())
+                .ok_or_else(|| {
+                    if long {
+                        format!(
+                            "kind: expected limit, market, ioc, fok, post_only, stop or stop_limit, got {}",
+                            quoted(kind)
+                        )
+                    } else {
+                        format!(
+                            "kind: expected limit, market, ioc, fok or post_only, got {}",
+                            quoted(kind)
+                        )
+                    }
+                })?;
             let price = if kind.has_price() {
                 price_of(price)?
             } else {
-                absent("price", price, "for a market order")?;
+                absent("price", price, &format!("for a {kind} order"))?;
                 0
             };
             let quantity = qty_of(qty)?;
-            Ok(Command::Add(Order::new(
-                order_id,
+            let mut order = Order::new(order_id, instrument_id, side, kind, price, quantity);
+            if !owner.is_empty() {
+                let account = unsigned_of("owner", owner)?;
+                let mode = if stp.is_empty() {
+                    None
+                } else {
+                    Some(StpMode::parse(stp).ok_or_else(|| {
+                        format!(
+                            "stp: expected cancel_newest, cancel_oldest or cancel_both, got {}",
+                            quoted(stp)
+                        )
+                    })?)
+                };
+                order = order.with_owner(account, mode);
+            } else {
+                absent("stp", stp, "without an owner")?;
+            }
+            if kind.is_stop() {
+                order = order.with_trigger(signed_of("trigger", trigger)?);
+            } else {
+                absent("trigger", trigger, &format!("for a {kind} order"))?;
+            }
+            if kind.may_display() {
+                if !display.is_empty() {
+                    order = order.with_display(unsigned_of("display", display)?);
+                }
+            } else {
+                absent("display", display, &format!("for a {kind} order"))?;
+            }
+            Ok(Command::Add(order))
+        }
+        Op::MassCancel => {
+            absent("order_id", order_id, &for_op)?;
+            let side = if side.is_empty() {
+                None
+            } else {
+                Some(side_of(side)?)
+            };
+            absent("kind", kind, &for_op)?;
+            absent("price", price, &for_op)?;
+            absent("qty", qty, &for_op)?;
+            let owner = if owner.is_empty() {
+                None
+            } else {
+                Some(unsigned_of("owner", owner)?)
+            };
+            absent("stp", stp, &for_op)?;
+            absent("trigger", trigger, &for_op)?;
+            absent("display", display, &for_op)?;
+            Ok(Command::MassCancel {
                 instrument_id,
+                owner,
                 side,
-                kind,
-                price,
-                quantity,
-            )))
+            })
         }
         Op::Cancel => {
             let order_id = order_id_of(order_id)?;
@@ -278,6 +401,7 @@ fn parse_line(text: &str) -> Result<Command, String> {
             absent("kind", kind, &for_op)?;
             absent("price", price, &for_op)?;
             absent("qty", qty, &for_op)?;
+            no_extras()?;
             Ok(Command::Cancel {
                 instrument_id,
                 order_id,
@@ -289,6 +413,7 @@ fn parse_line(text: &str) -> Result<Command, String> {
             absent("kind", kind, &for_op)?;
             let price = price_of(price)?;
             let qty = qty_of(qty)?;
+            no_extras()?;
             Ok(Command::Modify {
                 instrument_id,
                 order_id,
@@ -302,6 +427,7 @@ fn parse_line(text: &str) -> Result<Command, String> {
             absent("kind", kind, &for_op)?;
             absent("price", price, &for_op)?;
             absent("qty", qty, &for_op)?;
+            no_extras()?;
             Ok(match op {
                 Op::Halt => Command::Halt { instrument_id },
                 Op::Resume => Command::Resume { instrument_id },
@@ -366,13 +492,41 @@ pub fn write_flow_header<W: Write>(out: &mut W) -> io::Result<()> {
     out.write_all(b"\n")
 }
 
-/// Writes `command` as one flow line. Ids are written as decimal integers when they fit in
-/// 64 bits (the compact form), otherwise as canonical UUIDs; both read back the same.
+/// Writes the long form's header line ([`LONG_FLOW_HEADER`]).
+///
+/// # Errors
+///
+/// Any error of `out`.
+pub fn write_long_flow_header<W: Write>(out: &mut W) -> io::Result<()> {
+    out.write_all(LONG_FLOW_HEADER.as_bytes())?;
+    out.write_all(b"\n")
+}
+
+/// Writes `command` as one flow line of the seven-column form. The long form's fields of
+/// an add (owner, stp, trigger, display) are not written: a flow that uses them needs
+/// [`write_long_flow_header`] and [`write_long_flow_line`] (a `mass_cancel`, which
+/// only the long form has, is always written with eleven columns).
 ///
 /// # Errors
 ///
 /// Any error of `out`.
 pub fn write_flow_line<W: Write>(out: &mut W, command: &Command) -> io::Result<()> {
+    write_line(out, command, false)
+}
+
+/// Writes `command` as one flow line of the long form (eleven columns).
+///
+/// # Errors
+///
+/// Any error of `out`.
+pub fn write_long_flow_line<W: Write>(out: &mut W, command: &Command) -> io::Result<()> {
+    write_line(out, command, true)
+}
+
+/// Writes `command` as one flow line, of eleven columns when `long`. Ids are written as
+/// decimal integers when they fit in 64 bits (the compact form), otherwise as canonical
+/// UUIDs; both read back the same.
+fn write_line<W: Write>(out: &mut W, command: &Command, long: bool) -> io::Result<()> {
     let mut ints = itoa::Buffer::new();
     let mut id = |out: &mut W, id: Uuid| -> io::Result<()> {
         let value = id.as_u128();
@@ -399,6 +553,37 @@ pub fn write_flow_line<W: Write>(out: &mut W, command: &Command) -> io::Result<(
             }
             out.write_all(b",")?;
             out.write_all(itoa::Buffer::new().format(order.quantity).as_bytes())?;
+            if long {
+                let mut ints = itoa::Buffer::new();
+                out.write_all(b",")?;
+                if let Some(owner) = order.owner() {
+                    out.write_all(ints.format(owner).as_bytes())?;
+                }
+                out.write_all(b",")?;
+                if let Some(mode) = order.stp() {
+                    out.write_all(mode.as_str().as_bytes())?;
+                }
+                out.write_all(b",")?;
+                if let Some(trigger) = order.trigger() {
+                    out.write_all(ints.format(trigger).as_bytes())?;
+                }
+                out.write_all(b",")?;
+                if let Some(display) = order.display() {
+                    out.write_all(ints.format(display).as_bytes())?;
+                }
+            }
+        }
+        Command::MassCancel { owner, side, .. } => {
+            out.write_all(b",")?;
+            if let Some(side) = side {
+                out.write_all(side.as_str().as_bytes())?;
+            }
+            out.write_all(b",,,,")?;
+            if let Some(owner) = owner {
+                out.write_all(itoa::Buffer::new().format(owner).as_bytes())?;
+            }
+            out.write_all(b",,,")?;
+            return out.write_all(b"\n");
         }
         Command::Cancel { order_id, .. } => {
             id(out, order_id)?;
@@ -414,6 +599,9 @@ pub fn write_flow_line<W: Write>(out: &mut W, command: &Command) -> io::Result<(
             write!(out, ",,,{price},{qty}")?;
         }
         _ => out.write_all(b",,,,")?,
+    }
+    if long && !matches!(command, Command::Add(_)) {
+        out.write_all(b",,,,")?;
     }
     out.write_all(b"\n")
 }

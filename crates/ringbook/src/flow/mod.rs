@@ -20,8 +20,8 @@ mod quote;
 mod rng;
 
 pub use csv::{
-    FLOW_HEADER, FlowError, FlowReader, MAX_LINE_BYTES, UTF8_BOM, parse_id, write_flow_header,
-    write_flow_line,
+    FLOW_HEADER, FlowError, FlowReader, LONG_FLOW_HEADER, MAX_LINE_BYTES, UTF8_BOM, parse_id,
+    write_flow_header, write_flow_line, write_long_flow_header, write_long_flow_line,
 };
 pub use gen_config::GenConfig;
 pub use generator::FlowGenerator;
