@@ -125,6 +125,8 @@ fn accepted(
         kind,
         price,
         qty,
+        display: None,
+        trigger: None,
     }
 }
 
@@ -173,6 +175,7 @@ fn expired(
         side,
         price,
         remaining_qty,
+        reason: ringbook::EndReason::Plain,
     }
 }
 
@@ -181,8 +184,9 @@ fn cancelled(i: Uuid, o: u128, side: Side, price: i64, remaining_qty: u64) -> Or
         instrument_id: i,
         order_id: id(o),
         side,
-        price,
+        price: Some(price),
         remaining_qty,
+        reason: ringbook::EndReason::Plain,
     }
 }
 
@@ -204,6 +208,7 @@ fn modified(
         old_price: before.0,
         old_qty: before.1,
         priority_kept,
+        display: None,
     }
 }
 
@@ -847,6 +852,7 @@ add,11259375,17,sell,market,,2\n"
                 halted: true,
                 bids: vec![level(-11, &[(14, 1)]), level(-12, &[(11, 6)])],
                 asks: vec![level(-7, &[(1, maker1_left), (0xFF, MAX - 1)])],
+                stops: Default::default(),
             }),
         },
         OrderbookResult::Status {
@@ -860,6 +866,8 @@ add,11259375,17,sell,market,,2\n"
                 bid_levels: 2,
                 ask_levels: 1,
                 orders: 4,
+                last_trade_price: None,
+                stops: Default::default(),
             }),
         },
         OrderbookResult::Resumed { instrument_id: i },

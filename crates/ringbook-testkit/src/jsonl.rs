@@ -9,6 +9,7 @@ use ringbook::{
     SnapshotLevel, SnapshotOrder, SnapshotStop, Uuid,
 };
 use serde_json::{Map, Value};
+use std::num::NonZeroU64;
 
 type Obj = Map<String, Value>;
 
@@ -66,6 +67,12 @@ fn opt_i64_of(obj: &Obj, key: &str, line: &str) -> Option<i64> {
 /// integer (null is refused: the writer omits the field instead).
 fn maybe_u64_of(obj: &Obj, key: &str, line: &str) -> Option<u64> {
     obj.contains_key(key).then(|| u64_of(obj, key, line))
+}
+
+/// An optional display quantity: absent is `None`; present, a positive JSON integer.
+fn display_of(obj: &Obj, line: &str) -> Option<NonZeroU64> {
+    maybe_u64_of(obj, "display", line)
+        .map(|d| NonZeroU64::new(d).unwrap_or_else(|| panic!("display: 0 in {line}")))
 }
 
 fn maybe_i64_of(obj: &Obj, key: &str, line: &str) -> Option<i64> {
@@ -244,7 +251,7 @@ pub fn decode(line: &str) -> (u64, OrderbookResult) {
                 kind.is_stop(),
                 "trigger must be given exactly for stop orders: {line}"
             );
-            let display = maybe_u64_of(obj, "display", line);
+            let display = display_of(obj, line);
             assert!(
                 display.is_none() || kind.may_display(),
                 "display on a {kind} order: {line}"
@@ -313,7 +320,7 @@ pub fn decode(line: &str) -> (u64, OrderbookResult) {
             old_price: i64_of(obj, "old_price", line),
             old_qty: u64_of(obj, "old_qty", line),
             priority_kept: bool_of(obj, "priority_kept", line),
-            display: maybe_u64_of(obj, "display", line),
+            display: display_of(obj, line),
         },
         "halted" => OrderbookResult::Halted { instrument_id },
         "resumed" => OrderbookResult::Resumed { instrument_id },

@@ -1,6 +1,7 @@
 //! The results a book publishes: one variant per event type of the flow format.
 
 use std::fmt;
+use std::num::NonZeroU64;
 
 use uuid::Uuid;
 
@@ -180,8 +181,9 @@ pub enum OrderbookResult {
         qty: Qty,
         /// A stop order's trigger (long form); `None` for other kinds.
         trigger: Option<Price>,
-        /// An iceberg's display quantity (long form); `None` for other orders.
-        display: Option<Qty>,
+        /// An iceberg's display quantity (long form); `None` for other orders. Never zero
+        /// (a display of 0 is rejected), which keeps the event as small as a trade.
+        display: Option<NonZeroU64>,
     },
     /// An op was refused.
     Rejected {
@@ -264,7 +266,7 @@ pub enum OrderbookResult {
         /// Whether it kept its place in the queue.
         priority_kept: bool,
         /// An iceberg's display quantity (long form); `None` for other orders.
-        display: Option<Qty>,
+        display: Option<NonZeroU64>,
     },
     /// A halt op on a registered instrument.
     Halted {

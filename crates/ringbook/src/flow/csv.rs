@@ -165,7 +165,7 @@ impl<R: BufRead> FlowReader<R> {
                     self.long_form = true;
                 } else if text != FLOW_HEADER {
                     return Err(malformed(format!(
-                        "expected the header {FLOW_HEADER:?} or {LONG_FLOW_HEADER:?}, got {}",
+                        "expected the header {FLOW_HEADER:?} (or its long form), got {}",
                         quoted(text)
                     )));
                 }

@@ -119,7 +119,7 @@ pub(crate) fn encode_event(out: &mut Vec<u8>, seq: u64, event: &OrderbookResult,
             }
             if let Some(display) = display {
                 j.key("display");
-                j.int(*display);
+                j.int(display.get());
             }
         }
         OrderbookResult::Rejected {
@@ -226,7 +226,7 @@ pub(crate) fn encode_event(out: &mut Vec<u8>, seq: u64, event: &OrderbookResult,
             j.bool(*priority_kept);
             if let Some(display) = display {
                 j.key("display");
-                j.int(*display);
+                j.int(display.get());
             }
         }
         OrderbookResult::Halted { .. } | OrderbookResult::Resumed { .. } => {}
@@ -437,6 +437,8 @@ mod tests {
                     kind: OrderKind::Market,
                     price: None,
                     qty: u64::MAX,
+                    display: None,
+                    trigger: None,
                 },
                 format!(
                     "{{\"seq\":7,{I},\"type\":\"accepted\",\"order_id\":{oid},\"side\":\"buy\",\"kind\":\"market\",\"price\":null,\"qty\":18446744073709551615}}\n"
@@ -486,6 +488,8 @@ mod tests {
                         bid_levels: 1,
                         ask_levels: 0,
                         orders: 3,
+                        last_trade_price: None,
+                        stops: Default::default(),
                     }),
                 },
                 format!(
@@ -520,6 +524,7 @@ mod tests {
                             },
                         ],
                         asks: vec![],
+                        stops: Default::default(),
                     }),
                 },
                 format!(
@@ -544,8 +549,9 @@ mod tests {
             instrument_id: inst(),
             order_id: o(),
             side: Side::Sell,
-            price: i64::MIN,
+            price: Some(i64::MIN),
             remaining_qty: u64::MAX,
+            reason: crate::result::EndReason::Plain,
         };
         assert_eq!(
             line(event),
@@ -563,6 +569,7 @@ mod tests {
             side: Side::Buy,
             price: Some(-3),
             remaining_qty: 5,
+            reason: crate::result::EndReason::Plain,
         };
         assert_eq!(
             line(limit),
@@ -576,6 +583,7 @@ mod tests {
             side: Side::Sell,
             price: None,
             remaining_qty: 1,
+            reason: crate::result::EndReason::Plain,
         };
         assert_eq!(
             line(market),
@@ -596,6 +604,7 @@ mod tests {
             old_price: -2,
             old_qty: u64::MAX,
             priority_kept: true,
+            display: None,
         };
         assert_eq!(
             line(kept),
@@ -612,6 +621,7 @@ mod tests {
             old_price: i64::MAX,
             old_qty: 3,
             priority_kept: false,
+            display: None,
         };
         assert_eq!(
             line(moved),

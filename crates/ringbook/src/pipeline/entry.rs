@@ -311,8 +311,12 @@ mod tests {
 
     #[test]
     fn entries_keep_their_sizes() {
-        assert_eq!(std::mem::size_of::<IngressEntry>(), 64);
-        assert_eq!(std::mem::size_of::<InboundEntry>(), 80);
+        // Issue 22: `Order` carries the long form's owner, trigger and display (80 bytes,
+        // was 56), so an ingress entry takes two cache lines (was one) and an inbound
+        // entry 104 bytes (was 80).
+        assert_eq!(std::mem::size_of::<Command>(), 80);
+        assert_eq!(std::mem::size_of::<IngressEntry>(), 128);
+        assert_eq!(std::mem::size_of::<InboundEntry>(), 104);
         assert_eq!(std::mem::size_of::<OrderbookResult>(), 88);
         assert_eq!(std::mem::size_of::<OutboundEntry>(), 104);
     }
