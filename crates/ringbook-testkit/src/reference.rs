@@ -544,7 +544,12 @@ impl NaiveBook {
         self.activate_stops(out);
     }
 
-    fn mass_cancel(&mut self, owner: Option<u64>, side: Option<Side>, out: &mut Vec<OrderbookResult>) {
+    fn mass_cancel(
+        &mut self,
+        owner: Option<u64>,
+        side: Option<Side>,
+        out: &mut Vec<OrderbookResult>,
+    ) {
         let selected = |order_owner: Option<u64>, order_side: Side| {
             (owner.is_none() || order_owner == owner) && side.is_none_or(|s| s == order_side)
         };

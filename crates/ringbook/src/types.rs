@@ -117,7 +117,9 @@ impl OrderKind {
     /// (A seven-column flow file refuses the last two: see the flow reader.)
     #[must_use]
     pub fn parse(word: &str) -> Option<OrderKind> {
-        OrderKind::LONG_FORM.into_iter().find(|k| k.as_str() == word)
+        OrderKind::LONG_FORM
+            .into_iter()
+            .find(|k| k.as_str() == word)
     }
 
     /// Whether this kind carries a limit price (every kind but `market` and `stop`).
@@ -506,7 +508,10 @@ mod tests {
         assert!(!owned.is_plain());
         for mode in StpMode::ALL {
             let o = plain.with_owner(u64::MAX, Some(mode)).with_display(0);
-            assert_eq!((o.owner(), o.stp(), o.display()), (Some(u64::MAX), Some(mode), Some(0)));
+            assert_eq!(
+                (o.owner(), o.stp(), o.display()),
+                (Some(u64::MAX), Some(mode), Some(0))
+            );
             assert_eq!(StpMode::parse(mode.as_str()), Some(mode));
         }
         let stop = Order::stop(Uuid::from_u128(3), i, Side::Sell, -7, 1);

@@ -1338,7 +1338,13 @@ fn stop_is_idempotent_and_later_calls_are_refused() {
     let order = Order::limit(Uuid::from_u128(1), instrument_id, Side::Buy, 10, 1);
     let calls = [
         manager.add_order(order),
-        manager.add_order(Order::limit(order.order_id, instrument_id, Side::Buy, 10, 0)),
+        manager.add_order(Order::limit(
+            order.order_id,
+            instrument_id,
+            Side::Buy,
+            10,
+            0,
+        )),
         manager.add_order(Order::limit(
             order.order_id,
             unregistered(0),

@@ -609,6 +609,7 @@ fn write_line<W: Write>(out: &mut W, command: &Command, long: bool) -> io::Resul
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::types::StpMode;
 
     fn parse(text: &str) -> Result<Vec<Command>, FlowError> {
         FlowReader::new(text.as_bytes())
@@ -874,6 +875,189 @@ mod tests {
         ];
         for (line, expected) in cases {
             assert_eq!(error_of(line), expected, "for {line:?}");
+        }
+    }
+
+    fn long_error_of(body: &str) -> String {
+        let text = format!("{LONG_FLOW_HEADER}\n{body}\n");
+        parse(&text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn the_long_form_reads_every_extra_and_mass_cancel() {
+        let text = format!(
+            "{LONG_FLOW_HEADER}\n\
+            add,1,1,buy,limit,-5,10,7,cancel_oldest,,3\n\
+            add,1,2,sell,stop,,4,18446744073709551615,,-9223372036854775808,\n\
+            add,1,3,buy,stop_limit,101,5,,,100,2\n\
+            add,1,4,buy,post_only,99,5,0,,,\n\
+            cancel,1,1,,,,,,,,\n\
+            mass_cancel,1,,,,,,,,,\n\
+            mass_cancel,1,,sell,,,,7,,,\n"
+        );
+        let mut reader = FlowReader::new(text.as_bytes());
+        assert!(!reader.is_long_form());
+        let mut commands = Vec::new();
+        while let Some((_, c)) = reader.next_command().unwrap() {
+            commands.push(c);
+        }
+        assert!(reader.is_long_form());
+        let i = Uuid::from_u128(1);
+        let id = Uuid::from_u128;
+        assert_eq!(
+            commands,
+            vec![
+                Command::Add(
+                    Order::limit(id(1), i, Side::Buy, -5, 10)
+                        .with_owner(7, Some(StpMode::CancelOldest))
+                        .with_display(3)
+                ),
+                Command::Add(
+                    Order::stop(id(2), i, Side::Sell, i64::MIN, 4).with_owner(u64::MAX, None)
+                ),
+                Command::Add(Order::stop_limit(id(3), i, Side::Buy, 101, 100, 5).with_display(2)),
+                Command::Add(
+                    Order::new(id(4), i, Side::Buy, OrderKind::PostOnly, 99, 5).with_owner(0, None)
+                ),
+                Command::Cancel {
+                    instrument_id: i,
+                    order_id: id(1)
+                },
+                Command::MassCancel {
+                    instrument_id: i,
+                    owner: None,
+                    side: None
+                },
+                Command::MassCancel {
+                    instrument_id: i,
+                    owner: Some(7),
+                    side: Some(Side::Sell)
+                },
+            ]
+        );
+        // Written back in the long form, the flow reads back the same.
+        let mut out = Vec::new();
+        write_long_flow_header(&mut out).unwrap();
+        for c in &commands {
+            write_long_flow_line(&mut out, c).unwrap();
+        }
+        let again: Vec<Command> = FlowReader::new(out.as_slice())
+            .map(|r| r.unwrap().1)
+            .collect();
+        assert_eq!(again, commands);
+    }
+
+    #[test]
+    fn a_seven_column_file_refuses_the_long_forms_words() {
+        assert_eq!(
+            error_of("mass_cancel,1,,,,,"),
+            "line 2: op: expected add, cancel, modify, halt, resume, status or snapshot, got \"mass_cancel\""
+        );
+        assert_eq!(
+            error_of("add,1,1,buy,stop_limit,1,1"),
+            "line 2: kind: expected limit, market, ioc, fok or post_only, got \"stop_limit\""
+        );
+        assert_eq!(
+            error_of("add,1,1,buy,limit,1,1,7,,,"),
+            "line 2: expected 7 fields, got 11"
+        );
+    }
+
+    #[test]
+    fn long_form_malformed_lines_say_what_is_wrong() {
+        let cases = [
+            ("add,1,1,buy,limit,1,1", "line 2: expected 11 fields, got 7"),
+            (
+                "add,1,1,buy,limit,1,1,,,,,",
+                "line 2: expected 11 fields, got 12",
+            ),
+            (
+                "add,1,1,buy,limit,1,1,,cancel_newest,,",
+                "line 2: stp: must be empty without an owner, got \"cancel_newest\"",
+            ),
+            (
+                "add,1,1,buy,limit,1,1,7,cancel,,",
+                "line 2: stp: expected cancel_newest, cancel_oldest or cancel_both, got \"cancel\"",
+            ),
+            (
+                "add,1,1,buy,limit,1,1,-7,,,",
+                "line 2: owner: \"-7\" is not an unsigned 64-bit integer (digits only)",
+            ),
+            (
+                "add,1,1,buy,limit,1,1,18446744073709551616,,,",
+                "line 2: owner: \"18446744073709551616\" is not an unsigned 64-bit integer (number too large to fit in target type)",
+            ),
+            (
+                "add,1,1,buy,limit,1,1,,,5,",
+                "line 2: trigger: must be empty for a limit order, got \"5\"",
+            ),
+            (
+                "add,1,1,buy,stop,,1,,,,",
+                "line 2: trigger: required for add",
+            ),
+            (
+                "add,1,1,buy,stop,5,1,,,5,",
+                "line 2: price: must be empty for a stop order, got \"5\"",
+            ),
+            (
+                "add,1,1,buy,stop_limit,,1,,,5,",
+                "line 2: price: required for add",
+            ),
+            (
+                "add,1,1,buy,stop_limit,5,1,,,+5,",
+                "line 2: trigger: \"+5\" is not a signed 64-bit integer (digits, with an optional leading '-')",
+            ),
+            (
+                "add,1,1,buy,ioc,1,1,,,,2",
+                "line 2: display: must be empty for a ioc order, got \"2\"",
+            ),
+            (
+                "add,1,1,buy,stop,,1,,,5,2",
+                "line 2: display: must be empty for a stop order, got \"2\"",
+            ),
+            (
+                "add,1,1,buy,limit,1,1,,,,x",
+                "line 2: display: \"x\" is not an unsigned 64-bit integer (digits only)",
+            ),
+            (
+                "cancel,1,1,,,,,7,,,",
+                "line 2: owner: must be empty for cancel, got \"7\"",
+            ),
+            (
+                "modify,1,1,,,1,1,,,,3",
+                "line 2: display: must be empty for modify, got \"3\"",
+            ),
+            (
+                "status,1,,,,,,,,9,",
+                "line 2: trigger: must be empty for status, got \"9\"",
+            ),
+            (
+                "mass_cancel,1,5,,,,,,,,",
+                "line 2: order_id: must be empty for mass_cancel, got \"5\"",
+            ),
+            (
+                "mass_cancel,1,,up,,,,,,,",
+                "line 2: side: expected buy or sell, got \"up\"",
+            ),
+            (
+                "mass_cancel,1,,,limit,,,,,,",
+                "line 2: kind: must be empty for mass_cancel, got \"limit\"",
+            ),
+            (
+                "mass_cancel,1,,,,,,7,cancel_both,,",
+                "line 2: stp: must be empty for mass_cancel, got \"cancel_both\"",
+            ),
+            (
+                "mass_cancel,,,,,,,,,,",
+                "line 2: instrument: expected a canonical UUID or a decimal integer, got \"\"",
+            ),
+            (
+                "drop,1,,,,,,,,,",
+                "line 2: op: expected add, cancel, modify, halt, resume, status, snapshot or mass_cancel, got \"drop\"",
+            ),
+        ];
+        for (body, want) in cases {
+            assert_eq!(long_error_of(body), want, "{body}");
         }
     }
 

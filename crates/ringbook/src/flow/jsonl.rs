@@ -50,6 +50,12 @@ impl<W: Write> JsonlWriter<W> {
         self
     }
 
+    /// Switches the long form's `status` and `snapshot` fields on or off for the events
+    /// written from now on (see [`JsonlWriter::long_form`]).
+    pub fn set_long_form(&mut self, long_form: bool) {
+        self.long_form = long_form;
+    }
+
     /// Writes `event` numbered `seq` as one line.
     ///
     /// # Errors

@@ -398,7 +398,9 @@ pub(crate) fn decode_payload(
             if payload.len() == LONG_ADD_PAYLOAD_LEN {
                 Command::Add(with_extras(order, &payload[ADD_PAYLOAD_LEN..])?)
             } else if kind.is_stop() {
-                return Err(format!("a {kind} add without its trigger (a plain add's length)"));
+                return Err(format!(
+                    "a {kind} add without its trigger (a plain add's length)"
+                ));
             } else {
                 Command::Add(order)
             }
@@ -409,7 +411,10 @@ pub(crate) fn decode_payload(
                 return Err(format!("unknown mass_cancel flags {flags:#04x}"));
             }
             let side = if flags & 0b10 != 0 {
-                Some(side_of(payload[21]).ok_or_else(|| format!("unknown side code {}", payload[21]))?)
+                Some(
+                    side_of(payload[21])
+                        .ok_or_else(|| format!("unknown side code {}", payload[21]))?,
+                )
             } else {
                 None
             };

@@ -13,7 +13,11 @@ const ACCEPTED: [&str; 3] = [
 ];
 
 fn with_book(expected: &[&str]) -> Vec<String> {
-    ACCEPTED.iter().chain(expected).map(|s| s.to_string()).collect()
+    ACCEPTED
+        .iter()
+        .chain(expected)
+        .map(|s| s.to_string())
+        .collect()
 }
 
 fn check_on_book(taker: &str, expected: &[&str]) {
