@@ -214,6 +214,7 @@ fn engine_supports_long_form() -> bool {
     accepted
 }
 
+mod generated;
 mod icebergs;
 mod mass_cancel;
 mod stops;
