@@ -242,6 +242,8 @@ impl OrderBook {
             }
             let level = opposite.best();
             let price = self.levels[level].price;
+            // At least one fill happens at this level.
+            self.last_trade_price = Some(price);
             // Fill makers from the head of the level's FIFO.
             while remaining > 0 {
                 let maker = self.levels[level].head;

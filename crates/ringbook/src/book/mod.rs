@@ -18,7 +18,10 @@ mod tick_window;
 
 use uuid::Uuid;
 
-pub use image::{BookImage, ImageError, RestingOrderImage, state_hash_of, state_hash_of_images};
+pub use image::{
+    BookImage, ImageError, ParkedStopImage, RestingOrderImage, state_hash_of, state_hash_of_images,
+};
+pub(crate) use image::{extras_flags, stp_of_flags};
 pub use integrity::IntegrityError;
 
 use crate::command::Command;
@@ -67,6 +70,8 @@ struct Slot {
 pub struct OrderBook {
     instrument_id: Uuid,
     halted: bool,
+    /// The price of the most recent trade (long form's `last_trade_price`).
+    last_trade_price: Option<i64>,
     orders: Slab<Slot>,
     index: IdIndex,
     levels: Slab<Level>,
@@ -87,6 +92,7 @@ impl OrderBook {
         OrderBook {
             instrument_id,
             halted: false,
+            last_trade_price: None,
             orders: Slab::with_capacity(orders),
             index: IdIndex::with_capacity(orders),
             levels: Slab::with_capacity(orders.min(1 << 16)),

@@ -96,7 +96,7 @@ impl OrderBook {
             ask_levels: self.asks.len() as u64,
             orders: self.len() as u64,
             stops: 0,
-            last_trade_price: None,
+            last_trade_price: self.last_trade_price,
         }
     }
 
