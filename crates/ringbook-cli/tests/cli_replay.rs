@@ -29,7 +29,9 @@ use ringbook::{
     BookSnapshot, BookStatus, Command, Op, Order, OrderKind, OrderbookResult, RejectReason, Side,
     SnapshotLevel, SnapshotOrder, Uuid,
 };
-use ringbook_testkit::jsonl::{decode_stream, line_of, raw_scalar, stream_lines};
+use ringbook_testkit::jsonl::{
+    decode_stream, line_of, raw_scalar, seven_column_view, stream_lines,
+};
 use ringbook_testkit::reference::NaiveBook;
 use ringbook_testkit::rng::Rng;
 use ringbook_testkit::scratch::TempDir;
@@ -257,7 +259,8 @@ fn reference_events(commands: &[Command], registered: Option<&[Uuid]>) -> Vec<Or
             let book = books
                 .entry(instrument)
                 .or_insert_with(|| NaiveBook::new(instrument));
-            events.extend(book.apply(command));
+            // A seven-column stream: no long-form status and snapshot fields.
+            events.extend(book.apply(command).into_iter().map(seven_column_view));
         }
     }
     events
@@ -1590,7 +1593,7 @@ fn reject_free_flow(seed: u64, ops: usize) -> (Vec<u8>, Vec<OrderbookResult>) {
             continue;
         }
         book = trial;
-        events.extend(produced);
+        events.extend(produced.into_iter().map(seven_column_view));
         for command in &candidates {
             text.push_str(&flow_line(&mut rng, command));
             text.push('\n');

@@ -390,6 +390,37 @@ pub fn decode(line: &str) -> (u64, OrderbookResult) {
     (seq, event)
 }
 
+/// `event` as a seven-column run writes it: a `status` without `stops` and
+/// `last_trade_price`, a `snapshot` without `stops` (decoded, they read as 0, null and
+/// empty). To compare the reference book's events with a seven-column stream.
+#[must_use]
+pub fn seven_column_view(event: OrderbookResult) -> OrderbookResult {
+    match event {
+        OrderbookResult::Status {
+            instrument_id,
+            mut status,
+        } => {
+            status.stops = 0;
+            status.last_trade_price = None;
+            OrderbookResult::Status {
+                instrument_id,
+                status,
+            }
+        }
+        OrderbookResult::Snapshot {
+            instrument_id,
+            mut snapshot,
+        } => {
+            snapshot.stops.clear();
+            OrderbookResult::Snapshot {
+                instrument_id,
+                snapshot,
+            }
+        }
+        other => other,
+    }
+}
+
 /// The lines of an event stream (UTF-8, one object per line, no blank lines).
 #[must_use]
 pub fn stream_lines(stdout: &[u8]) -> Vec<&str> {
