@@ -1,12 +1,18 @@
 //! `ringbook`: replay order flow through the engine, generate flows, benchmark.
 
 mod bench;
+mod client;
 mod engine_args;
+mod feed;
+mod feed_view;
 mod generate;
 mod journal_args;
 mod output;
 mod recover;
 mod replay;
+mod serve;
+mod serve_feed;
+mod serve_signals;
 
 use std::process::ExitCode;
 
@@ -40,9 +46,18 @@ enum Commands {
     /// Rebuild the engine from a journal directory (newest valid snapshot, then the
     /// journal after it) and print the state hash and every book's status.
     Recover(recover::RecoverArgs),
+    /// Join an ITCH 5.0 market-data feed (MoldUDP64), rebuild and show every book,
+    /// recover gaps by re-requests, start from a GLIMPSE snapshot, verify at the end.
+    Feed(feed::FeedArgs),
     /// Inspect a journal directory.
     #[command(subcommand)]
     Journal(journal_args::JournalCommand),
+    /// Run the engine behind OUCH 5.0 order entry over SoupBinTCP 4.0 until SIGINT or
+    /// SIGTERM.
+    Serve(serve::ServeArgs),
+    /// Load an OUCH server: N sessions send a generated flow open loop at a rate;
+    /// wire-to-wire latency percentiles.
+    Client(client::ClientArgs),
 }
 
 /// How a command failed: the message for stderr and the exit status.
@@ -117,6 +132,9 @@ fn main() -> ExitCode {
         Commands::Recover(args) => recover::run(args),
         Commands::Journal(command) => journal_args::run(command),
         Commands::Bench(args) => bench::run_bench(args, &cli.engine),
+        Commands::Feed(args) => feed::run(args),
+        Commands::Serve(args) => serve::run(args, &cli.engine),
+        Commands::Client(args) => client::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

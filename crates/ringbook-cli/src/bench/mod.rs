@@ -2,9 +2,9 @@
 //! pipeline (and, with `--baseline`, through the original channel-and-lock design in the
 //! same process) and reports throughput and latency percentiles.
 
-mod hgrm;
-mod plot;
-mod report;
+pub(crate) mod hgrm;
+pub(crate) mod plot;
+pub(crate) mod report;
 mod sweep;
 
 use std::io::IsTerminal;

@@ -34,7 +34,7 @@ impl Setup {
 }
 
 /// The percentiles every report shows, as (label, quantile).
-const PERCENTILES: [(&str, f64); 5] = [
+pub(crate) const PERCENTILES: [(&str, f64); 5] = [
     ("p50", 0.5),
     ("p90", 0.9),
     ("p99", 0.99),

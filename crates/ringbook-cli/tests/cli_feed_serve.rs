@@ -1,0 +1,492 @@
+//! `ringbook serve --itch`: a flow sent through OUCH is published on the ITCH feed, and
+//! the books a receiver rebuilds from it equal the engine's (a `DirectEngine` given the
+//! same commands); prices ITCH cannot carry are rejected at entry with Invalid Price;
+//! the feed flags are checked.
+
+use std::io::{BufRead, BufReader, Read};
+use std::net::SocketAddr;
+use std::process::{Child, Command as Process, Stdio};
+use std::time::{Duration, Instant};
+
+use ringbook::{Command, DirectEngine, Order, OrderKind, Side, Uuid};
+use ringbook_gateway::feed::{FeedReceiver, RebuiltBooks, ReceiverConfig, snapshot_levels};
+use ringbook_gateway::order_entry::engine_order_id;
+use ringbook_gateway::soup::{ServerPacket, SoupClient};
+use ringbook_testkit::rng::Rng;
+use ringbook_testkit::scratch::TempDir;
+use ringbook_wire::ouch::inbound::{CancelOrder, EnterOrder, Inbound};
+use ringbook_wire::ouch::outbound::Outbound;
+use ringbook_wire::ouch::reasons::RejectCode;
+use ringbook_wire::ouch::{Appendage, cl_ord_id, symbol};
+use ringbook_wire::soup::login::LoginRequest;
+
+struct Server {
+    child: Child,
+    ouch: SocketAddr,
+    rerequest: SocketAddr,
+    glimpse: SocketAddr,
+}
+
+fn serve(args: &[&str]) -> Server {
+    let mut child = Process::new(env!("CARGO_BIN_EXE_ringbook"))
+        .arg("serve")
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut addr = |prefix: &str| -> SocketAddr {
+        let mut line = String::new();
+        out.read_line(&mut line).unwrap();
+        line.trim()
+            .strip_prefix(prefix)
+            .unwrap_or_else(|| panic!("expected {prefix:?}, got {line:?}"))
+            .parse()
+            .unwrap()
+    };
+    let ouch = addr("ouch listening on ");
+    let rerequest = addr("rerequest listening on ");
+    let glimpse = addr("glimpse listening on ");
+    Server {
+        child,
+        ouch,
+        rerequest,
+        glimpse,
+    }
+}
+
+impl Server {
+    fn stop(mut self) -> (bool, String) {
+        let status = Process::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let mut stderr = String::new();
+        self.child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut stderr)
+            .unwrap();
+        (self.child.wait().unwrap().success(), stderr)
+    }
+}
+
+fn enter(urn: u32, side: u8, qty: u32, sym: &str, price: u64, tif: u8) -> Vec<u8> {
+    let mut out = Vec::new();
+    Inbound::EnterOrder(EnterOrder {
+        user_ref_num: urn,
+        side,
+        quantity: qty,
+        symbol: symbol(sym).unwrap(),
+        price,
+        time_in_force: tif,
+        display: b'Y',
+        capacity: b'A',
+        intermarket_sweep: b'N',
+        cross_type: b'N',
+        cl_ord_id: cl_ord_id("f").unwrap(),
+        appendage: Appendage::EMPTY,
+    })
+    .encode(&mut out);
+    out
+}
+
+/// Whether the rebuilt books equal the engine's, level by level and order by order
+/// (locate n is the symbols file's n-th line).
+fn same(rebuilt: &RebuiltBooks, engine: &DirectEngine, ids: &[Uuid]) -> Result<(), String> {
+    for (i, id) in ids.iter().enumerate() {
+        let locate = u16::try_from(i + 1).unwrap();
+        let book = engine.book(id).unwrap().snapshot();
+        let mine = rebuilt.book(locate).ok_or(format!("no book {locate}"))?;
+        for side in [Side::Buy, Side::Sell] {
+            // Prices on the feed are ticks times the tick size.
+            let tick = if i == 1 { 100 } else { 1 };
+            let theirs: Vec<_> = snapshot_levels(&book, side)
+                .into_iter()
+                .map(|(p, q)| (p * tick, q))
+                .collect();
+            if mine.levels(side) != theirs {
+                return Err(format!(
+                    "locate {locate} {side}: feed {:?}, engine {theirs:?}",
+                    mine.levels(side)
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn a_flow_through_ouch_rebuilds_the_engines_books_from_the_itch_feed() {
+    let dir = TempDir::new("serve-itch");
+    // File order is not id order: locate 1 is instrument 2.
+    let symbols = dir.write(
+        "symbols.csv",
+        b"symbol,instrument,tick\nMSFT,2,1\nAAPL,1,100\n",
+    );
+    let mut receiver =
+        FeedReceiver::bind(ReceiverConfig::new("127.0.0.1:0".parse().unwrap())).unwrap();
+    let server = serve(&[
+        "--instruments-file",
+        &symbols.display().to_string(),
+        "--ouch",
+        "127.0.0.1:0",
+        "--itch",
+        &receiver.local_addr().to_string(),
+        "--mold-session",
+        "SERVE1",
+        "--rerequest",
+        "127.0.0.1:0",
+        "--glimpse",
+        "127.0.0.1:0",
+        // The books must outlive the session for the final comparison.
+        "--no-cancel-on-disconnect",
+    ]);
+    receiver.set_rerequest(Some(server.rerequest));
+    let ids = [Uuid::from_u128(2), Uuid::from_u128(1)];
+    let syms = ["MSFT", "AAPL"];
+    let ticks = [1u64, 100];
+    let user = "itch";
+    let (mut client, _) =
+        SoupClient::connect(server.ouch, &LoginRequest::new(user, "x", "", 1).unwrap()).unwrap();
+    client
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut direct = DirectEngine::new(ids);
+    let mut rng = Rng::new(5);
+    let mut resting: Vec<(u32, usize)> = Vec::new();
+    let mut urn = 0u32;
+    for _ in 0..1_200 {
+        resting.retain(|&(u, s)| {
+            direct
+                .book(&ids[s])
+                .unwrap()
+                .order_qty(&engine_order_id(user, u))
+                .is_some()
+        });
+        if rng.below(100) < 75 || resting.is_empty() {
+            urn += 1;
+            let s = rng.below(2) as usize;
+            let side = if rng.below(2) == 0 { b'B' } else { b'S' };
+            let ticks_price = 95 + rng.below(11);
+            let qty = 1 + rng.below(40) as u32;
+            let ioc = rng.below(8) == 0;
+            client
+                .queue(&enter(
+                    urn,
+                    side,
+                    qty,
+                    syms[s],
+                    ticks_price * ticks[s],
+                    if ioc { b'3' } else { b'0' },
+                ))
+                .unwrap();
+            if !ioc {
+                resting.push((urn, s));
+            }
+            let command = Command::Add(Order::new(
+                engine_order_id(user, urn),
+                ids[s],
+                if side == b'B' { Side::Buy } else { Side::Sell },
+                if ioc {
+                    OrderKind::Ioc
+                } else {
+                    OrderKind::Limit
+                },
+                ticks_price as i64,
+                u64::from(qty),
+            ));
+            direct.apply(&command, &mut |_| {});
+        } else {
+            let (u, s) = resting[rng.below(resting.len() as u64) as usize];
+            let mut m = Vec::new();
+            Inbound::CancelOrder(CancelOrder {
+                user_ref_num: u,
+                quantity: 0,
+                appendage: Appendage::EMPTY,
+            })
+            .encode(&mut m);
+            client.queue(&m).unwrap();
+            let command = Command::Cancel {
+                instrument_id: ids[s],
+                order_id: engine_order_id(user, u),
+            };
+            direct.apply(&command, &mut |_| {});
+        }
+    }
+    // A price ITCH cannot carry: 50,000,000 ticks of 100 units is past u32::MAX.
+    urn += 1;
+    let refused = urn;
+    client
+        .queue(&enter(refused, b'B', 1, "AAPL", 50_000_000 * 100, b'0'))
+        .unwrap();
+    client.flush().unwrap();
+
+    // Apply the feed until it shows the engine's books.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut last = Err(String::from("nothing received"));
+    while Instant::now() < deadline {
+        if !receiver.poll(Duration::from_millis(10)).unwrap() {
+            last = same(receiver.books(), &direct, &ids);
+            if last.is_ok() {
+                break;
+            }
+        }
+    }
+    last.unwrap();
+    // The refused order: Rejected, Invalid Price.
+    let mut rejected = None;
+    while rejected.is_none() {
+        match client.recv().unwrap() {
+            ServerPacket::Sequenced(m) => {
+                if let Outbound::Rejected {
+                    user_ref_num,
+                    reason,
+                    ..
+                } = Outbound::decode(m).unwrap()
+                    && user_ref_num == refused
+                {
+                    rejected = Some(reason);
+                }
+            }
+            ServerPacket::Heartbeat => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(rejected, Some(RejectCode::InvalidPrice.code()));
+    drop(client);
+
+    let (ok, stderr) = server.stop();
+    assert!(ok, "{stderr}");
+    assert!(
+        receiver
+            .run_until_complete(Instant::now() + Duration::from_secs(30))
+            .unwrap(),
+        "{:?}",
+        receiver.stats()
+    );
+    same(receiver.books(), &direct, &ids).unwrap();
+    assert_eq!(
+        receiver.books().book(1).unwrap().stock.unwrap().as_str(),
+        "MSFT"
+    );
+    assert!(stderr.contains("feed: "), "{stderr}");
+    assert!(stderr.contains("0 orders not publishable"), "{stderr}");
+    let _ = server.glimpse;
+}
+
+#[test]
+fn feed_flags_are_checked() {
+    let dir = TempDir::new("serve-itch-flags");
+    let symbols = dir.write("symbols.csv", b"AAPL,1\n").display().to_string();
+    let run = |extra: &[&str]| {
+        Process::new(env!("CARGO_BIN_EXE_ringbook"))
+            .args([
+                "serve",
+                "--instruments-file",
+                &symbols,
+                "--ouch",
+                "127.0.0.1:0",
+            ])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["--itch", "127.0.0.1:9"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--itch needs --mold-session"));
+    let out = run(&[
+        "--itch",
+        "127.0.0.1:9",
+        "--mold-session",
+        "WAY-TOO-LONG-NAME",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("MoldUDP64 session"));
+    let out = run(&["--rerequest", "127.0.0.1:0"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "clap: --rerequest requires --itch"
+    );
+    let banded = dir
+        .write("banded.csv", b"AAPL,1,100,10,50000000\n")
+        .display()
+        .to_string();
+    let out = Process::new(env!("CARGO_BIN_EXE_ringbook"))
+        .args([
+            "serve",
+            "--instruments-file",
+            &banded,
+            "--ouch",
+            "127.0.0.1:0",
+        ])
+        .args([
+            "--itch",
+            "127.0.0.1:9",
+            "--mold-session",
+            "S",
+            "--max-packet",
+            "10",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("max packet 10 bytes"));
+    let bad_band = dir
+        .write("bad.csv", b"AAPL,1,1,50,10\n")
+        .display()
+        .to_string();
+    let out = Process::new(env!("CARGO_BIN_EXE_ringbook"))
+        .args([
+            "serve",
+            "--instruments-file",
+            &bad_band,
+            "--ouch",
+            "127.0.0.1:0",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("price band"));
+}
+
+#[test]
+fn after_a_restart_with_a_journal_the_feed_publishes_the_recovered_books() {
+    let dir = TempDir::new("serve-itch-restart");
+    let symbols = dir
+        .write("symbols.csv", b"AAPL,1\nMSFT,2\n")
+        .display()
+        .to_string();
+    let journal = dir.path().join("journal").display().to_string();
+    let ids = [Uuid::from_u128(1), Uuid::from_u128(2)];
+    let start = |session: &str, receiver: &FeedReceiver| {
+        serve(&[
+            "--instruments-file",
+            &symbols,
+            "--ouch",
+            "127.0.0.1:0",
+            "--journal",
+            &journal,
+            "--no-cancel-on-disconnect",
+            "--itch",
+            &receiver.local_addr().to_string(),
+            "--mold-session",
+            session,
+            "--rerequest",
+            "127.0.0.1:0",
+            "--glimpse",
+            "127.0.0.1:0",
+            "--feed-linger",
+            "0.2",
+        ])
+    };
+    let user = "again";
+    let mut direct = DirectEngine::new(ids);
+    let first_receiver =
+        FeedReceiver::bind(ReceiverConfig::new("127.0.0.1:0".parse().unwrap())).unwrap();
+    let server = start("FIRST", &first_receiver);
+    let (mut client, _) =
+        SoupClient::connect(server.ouch, &LoginRequest::new(user, "x", "", 1).unwrap()).unwrap();
+    client
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut rng = Rng::new(9);
+    for urn in 1..=300u32 {
+        let s = rng.below(2) as usize;
+        let side = if rng.below(2) == 0 { b'B' } else { b'S' };
+        let price = 90 + rng.below(21);
+        let qty = 1 + rng.below(30) as u32;
+        let sym = ["AAPL", "MSFT"][s];
+        client
+            .queue(&enter(urn, side, qty, sym, price, b'0'))
+            .unwrap();
+        direct.apply(
+            &Command::Add(Order::limit(
+                engine_order_id(user, urn),
+                ids[s],
+                if side == b'B' { Side::Buy } else { Side::Sell },
+                price as i64,
+                u64::from(qty),
+            )),
+            &mut |_| {},
+        );
+    }
+    client.flush().unwrap();
+    // Every order answered before the stop.
+    let mut answered = 0;
+    while answered < 300 {
+        if let ServerPacket::Sequenced(m) = client.recv().unwrap()
+            && matches!(
+                Outbound::decode(m).unwrap(),
+                Outbound::OrderAccepted { .. } | Outbound::Rejected { .. }
+            )
+        {
+            answered += 1;
+        }
+    }
+    drop(client);
+    let (ok, stderr) = server.stop();
+    assert!(ok, "{stderr}");
+
+    // The same session again is refused: a session is published once.
+    let out = Process::new(env!("CARGO_BIN_EXE_ringbook"))
+        .args([
+            "serve",
+            "--instruments-file",
+            &symbols,
+            "--ouch",
+            "127.0.0.1:0",
+        ])
+        .args([
+            "--journal",
+            &journal,
+            "--itch",
+            "127.0.0.1:9",
+            "--mold-session",
+            "FIRST",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("FIRST.itch exists"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // A new session publishes the recovered books before any new order.
+    let mut receiver =
+        FeedReceiver::bind(ReceiverConfig::new("127.0.0.1:0".parse().unwrap())).unwrap();
+    let server = start("SECOND", &receiver);
+    receiver.set_rerequest(Some(server.rerequest));
+    let (ok, stderr) = server.stop();
+    assert!(ok, "{stderr}");
+    assert!(stderr.contains("recovered"), "{stderr}");
+    assert!(
+        receiver
+            .run_until_complete(Instant::now() + Duration::from_secs(30))
+            .unwrap(),
+        "{:?}",
+        receiver.stats()
+    );
+    let rebuilt: usize = receiver.books().iter().map(|(_, b)| b.orders()).sum();
+    let engine: usize = direct.books().iter().map(|b| b.len()).sum();
+    assert!(engine > 20, "{engine}");
+    assert_eq!(rebuilt, engine);
+    for (i, id) in ids.iter().enumerate() {
+        let locate = u16::try_from(i + 1).unwrap();
+        let book = direct.book(id).unwrap().snapshot();
+        for side in [Side::Buy, Side::Sell] {
+            assert_eq!(
+                receiver.books().book(locate).unwrap().levels(side),
+                snapshot_levels(&book, side),
+                "locate {locate} {side}"
+            );
+        }
+    }
+}

@@ -1,0 +1,179 @@
+//! The publisher's state behind one lock: the translator and its mirrors, the packet
+//! being built, the sequence numbers, the retransmission buffer and the socket. The event
+//! manager thread (through the subscriber), the heartbeat timer, the re-request server and
+//! the GLIMPSE server each take the lock briefly, so a snapshot or a retransmission always
+//! sees the state between two events: consistent with exactly one sequence number.
+
+use std::io;
+use std::net::{SocketAddr, UdpSocket};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Instant;
+
+use ringbook::PublishedEvent;
+use ringbook_wire::itch::ItchMessage;
+use ringbook_wire::mold::{PacketBuilder, PacketKind, Session, control_packet};
+
+use super::retransmit::RetransmitBuffer;
+use super::stats::FeedStats;
+use super::store::MessageFile;
+use super::translate::Translator;
+
+/// The publisher's state.
+#[derive(Debug)]
+pub(crate) struct FeedCore {
+    pub(crate) translator: Translator,
+    pub(crate) session: Session,
+    builder: PacketBuilder,
+    /// The sequence number of the first message in the packet being built.
+    packet_first: u64,
+    pub(crate) retransmit: RetransmitBuffer,
+    /// Every message on disk, when the feed has a store directory.
+    pub(crate) file: Option<MessageFile>,
+    socket: UdpSocket,
+    destination: SocketAddr,
+    pub(crate) last_send: Instant,
+    scratch: Vec<ItchMessage>,
+    encoded: Vec<u8>,
+    pub(crate) ended: bool,
+    pub(crate) last_engine_ns: u64,
+    pub(crate) stats: FeedStats,
+}
+
+impl FeedCore {
+    pub(crate) fn new(
+        translator: Translator,
+        session: Session,
+        max_packet: usize,
+        retransmit_capacity: usize,
+        socket: UdpSocket,
+        destination: SocketAddr,
+    ) -> FeedCore {
+        FeedCore {
+            translator,
+            session,
+            builder: PacketBuilder::new(session, max_packet),
+            packet_first: 1,
+            retransmit: RetransmitBuffer::new(retransmit_capacity),
+            file: None,
+            socket,
+            destination,
+            last_send: Instant::now(),
+            scratch: Vec::with_capacity(64),
+            encoded: Vec::with_capacity(ItchMessage::MAX_LEN),
+            ended: false,
+            last_engine_ns: 0,
+            stats: FeedStats::default(),
+        }
+    }
+
+    /// The sequence number the next message gets.
+    pub(crate) fn next_seq(&self) -> u64 {
+        self.retransmit.next_seq()
+    }
+
+    /// Publishes the opening messages and sends them.
+    pub(crate) fn open(&mut self) {
+        let mut scratch = std::mem::take(&mut self.scratch);
+        self.translator.start(0, &mut scratch);
+        self.publish(&mut scratch);
+        self.scratch = scratch;
+        self.flush();
+    }
+
+    /// Translates one event and queues its messages.
+    pub(crate) fn on_event(&mut self, event: &PublishedEvent<'_>) {
+        if self.ended {
+            return;
+        }
+        self.last_engine_ns = event.timestamp_ns;
+        let mut scratch = std::mem::take(&mut self.scratch);
+        self.translator.translate(event, &mut scratch);
+        self.publish(&mut scratch);
+        self.scratch = scratch;
+    }
+
+    /// Numbers, stores and packs messages, sending each packet as it fills.
+    fn publish(&mut self, messages: &mut Vec<ItchMessage>) {
+        for message in messages.drain(..) {
+            self.encoded.clear();
+            message.put(&mut self.encoded);
+            if !self.builder.fits(self.encoded.len()) {
+                self.flush();
+            }
+            // A message always fits an empty packet: the configuration checked the size.
+            self.builder.push(&self.encoded);
+            self.retransmit.push(&self.encoded);
+            if let Some(file) = self.file.as_mut() {
+                file.push(&self.encoded);
+            }
+            self.stats.messages += 1;
+        }
+    }
+
+    /// Sends the packet being built, if it holds anything.
+    pub(crate) fn flush(&mut self) {
+        if self.builder.count() == 0 {
+            return;
+        }
+        let first = self.packet_first;
+        self.packet_first = self.retransmit.next_seq();
+        let packet = self.builder.finish(first);
+        let result = self.socket.send(packet);
+        self.count_send(result);
+        self.stats.packets += 1;
+    }
+
+    /// Sends a heartbeat (or, once ended, an end-of-session packet).
+    pub(crate) fn control(&mut self) {
+        self.flush();
+        let kind = if self.ended {
+            PacketKind::EndOfSession
+        } else {
+            PacketKind::Heartbeat
+        };
+        let packet = control_packet(self.session, self.next_seq(), kind);
+        let result = self.socket.send(&packet);
+        self.count_send(result);
+        self.stats.heartbeats += 1;
+    }
+
+    /// Publishes End of Messages and ends the session.
+    pub(crate) fn end(&mut self) {
+        if self.ended {
+            return;
+        }
+        let mut scratch = std::mem::take(&mut self.scratch);
+        self.translator.end(self.last_engine_ns, &mut scratch);
+        self.publish(&mut scratch);
+        self.scratch = scratch;
+        self.flush();
+        if let Some(file) = self.file.as_mut() {
+            file.flush();
+        }
+        self.ended = true;
+        self.control();
+    }
+
+    fn count_send(&mut self, result: io::Result<usize>) {
+        self.last_send = Instant::now();
+        match result {
+            Ok(_) => {}
+            // A unicast destination with no reader answers with ICMP; nothing is lost,
+            // the receiver recovers through re-requests or a snapshot.
+            Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {}
+            Err(e) => {
+                if self.stats.send_errors == 0 {
+                    tracing::warn!(destination = %self.destination, error = %e, "feed send failed");
+                }
+                self.stats.send_errors += 1;
+            }
+        }
+    }
+}
+
+/// Locks the core, taking it back from a poisoned lock (a panic elsewhere leaves the
+/// state as consistent as between two events: every update is made under the lock).
+pub(crate) fn lock(core: &Mutex<FeedCore>) -> MutexGuard<'_, FeedCore> {
+    core.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}

@@ -1,0 +1,41 @@
+//! The market-data feed: every book published as NASDAQ TotalView-ITCH 5.0 market-by-order
+//! messages in MoldUDP64 packets, with a re-request server for lost packets and a GLIMPSE
+//! 5.0 snapshot server for late joiners; and a receiver that rebuilds every book.
+//!
+//! ```text
+//! engine event manager -> FeedSubscriber -> (inline, or through the feed's thread: PublishOn)
+//!   Translator: events -> ITCH; packets; retransmission buffer
+//!                              |-> UDP downstream packets to the destination, heartbeats when idle
+//!   re-request server (UDP) <- | -> answers from the retransmission buffer
+//!   GLIMPSE server (TCP)    <- | -> snapshot from the publisher's mirror, in sequence
+//! ```
+//!
+//! Start a [`Feed`] with a [`FeedConfig`], register its [`FeedSubscriber`] with the
+//! engine's builder, start the engine. After the engine stops (which ends the session),
+//! [`Feed::shutdown`]. See `docs/ITCH.md` for the mapping of events to messages.
+
+mod books;
+mod config;
+mod core;
+mod glimpse;
+mod glimpse_client;
+mod handoff;
+mod mirror;
+mod publisher;
+mod receiver;
+mod rerequest;
+mod retransmit;
+mod soup;
+mod stats;
+mod store;
+mod translate;
+
+pub use books::{ApplyError, Level, RebuiltBook, RebuiltBooks, snapshot_levels};
+pub use config::{DEFAULT_MAX_PACKET, FeedConfig, FeedConfigError, now_since_midnight_ns};
+pub use glimpse_client::{GlimpseError, Snapshot, take_snapshot};
+pub use handoff::{FeedSubscriber, PublishOn};
+pub use publisher::{Feed, FeedError};
+pub use receiver::{FeedReceiver, ReceiverConfig, ReceiverError, ReceiverStats};
+pub use rerequest::MAX_PACKETS_PER_REQUEST;
+pub use stats::FeedStats;
+pub use translate::{FeedInstrument, Translator};

@@ -1,0 +1,24 @@
+//! What a feed has done, for logs, tests and the bench.
+
+/// Counts since the feed started.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FeedStats {
+    /// ITCH messages published (numbered).
+    pub messages: u64,
+    /// Downstream data packets sent.
+    pub packets: u64,
+    /// Heartbeat and end-of-session packets sent.
+    pub heartbeats: u64,
+    /// Sends that failed (other than a refused unicast destination).
+    pub send_errors: u64,
+    /// Re-requests answered (in whole or in part).
+    pub rerequests: u64,
+    /// Messages sent again in answer to re-requests.
+    pub retransmitted: u64,
+    /// Re-requests refused: another session, or messages no longer held.
+    pub refused_rerequests: u64,
+    /// GLIMPSE snapshots served.
+    pub snapshots: u64,
+    /// Orders not published because ITCH cannot carry their price or quantity.
+    pub unpublishable: u64,
+}

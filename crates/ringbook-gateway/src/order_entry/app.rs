@@ -1,0 +1,547 @@
+//! The OUCH application over the SoupBinTCP server: one [`OuchSession`] per logged-in
+//! user turns inbound messages into engine commands (the engine's events come back
+//! through [`super::OuchResponder`]); what the gateway answers itself (a Rejected for a
+//! field Ringbook cannot honour, Mass Cancel and Account Query responses) it appends to
+//! the user's stream directly.
+//!
+//! UserRefNum (spec section 2, "UserRefNum"): an Enter Order or Replace Order whose
+//! UserRefNum is not above every one the user has used is a retransmission and is
+//! ignored (logged at debug level), never taken as a new order. Cancel, Modify and
+//! Replace of an order that is not live are ignored too, as the spec says.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use ringbook::{Command, Order, OrderbookManagerError, OrderbookManagerService, Uuid};
+use ringbook_wire::ouch::inbound::{
+    CancelOrder, EnterOrder, Inbound, MassCancel, ModifyOrder, ReplaceOrder,
+};
+use ringbook_wire::ouch::outbound::Outbound;
+use ringbook_wire::ouch::reasons::{CancelReason, RejectCode};
+use ringbook_wire::ouch::{Appendage, ClOrdId};
+use ringbook_wire::soup::login::LoginRejectReason;
+
+use super::order_id::order_id;
+use super::state::{OrderInfo, Pending, Registry, UserEntry, UserState, now_since_midnight};
+use super::validate::{map_order, map_side};
+use crate::soup::{AppSession, Application, DisconnectReason, Stream};
+
+/// How the order-entry application behaves.
+#[derive(Clone, Copy, Debug)]
+pub struct OrderEntryConfig {
+    /// Cancel every order of a user whose session ends (on by default).
+    pub cancel_on_disconnect: bool,
+}
+
+impl Default for OrderEntryConfig {
+    fn default() -> OrderEntryConfig {
+        OrderEntryConfig {
+            cancel_on_disconnect: true,
+        }
+    }
+}
+
+/// The OUCH application (see the module docs).
+pub struct OuchApp {
+    engine: Arc<dyn OrderbookManagerService>,
+    registry: Arc<Registry>,
+    config: OrderEntryConfig,
+}
+
+impl std::fmt::Debug for OuchApp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OuchApp")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl OuchApp {
+    /// The application for `engine`, whose subscribers include an [`super::OuchResponder`]
+    /// of the same `registry`.
+    #[must_use]
+    pub fn new(
+        engine: Arc<dyn OrderbookManagerService>,
+        registry: Arc<Registry>,
+        config: OrderEntryConfig,
+    ) -> OuchApp {
+        OuchApp {
+            engine,
+            registry,
+            config,
+        }
+    }
+}
+
+impl Application for OuchApp {
+    type Session = OuchSession;
+
+    fn open(
+        &self,
+        username: &str,
+        _requested_session: &[u8],
+    ) -> Result<OuchSession, LoginRejectReason> {
+        let entry = self.registry.get_or_create(username).map_err(|e| {
+            tracing::error!(user = username, error = %e, "cannot open the user's stream");
+            LoginRejectReason::SessionNotAvailable
+        })?;
+        if entry.active.swap(true, Ordering::AcqRel) {
+            return Err(LoginRejectReason::SessionNotAvailable);
+        }
+        Ok(OuchSession {
+            engine: Arc::clone(&self.engine),
+            registry: Arc::clone(&self.registry),
+            config: self.config,
+            entry,
+            out: Vec::with_capacity(256),
+            batch: Vec::with_capacity(64),
+            ignored: 0,
+        })
+    }
+}
+
+/// One logged-in OUCH user.
+pub struct OuchSession {
+    engine: Arc<dyn OrderbookManagerService>,
+    registry: Arc<Registry>,
+    config: OrderEntryConfig,
+    entry: Arc<UserEntry>,
+    out: Vec<u8>,
+    batch: Vec<Command>,
+    ignored: u64,
+}
+
+impl std::fmt::Debug for OuchSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OuchSession")
+            .field("user", &self.entry.name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Appends one message to a stream; a store failure is logged (the message is lost to
+/// the client, who sees a gap it cannot fill: the session is closed by the caller).
+fn append(
+    stream: &Stream,
+    out: &mut Vec<u8>,
+    message: &Outbound<'_>,
+) -> Result<(), crate::soup::StoreError> {
+    out.clear();
+    message.encode(out);
+    stream.append(out).map(|_| ())
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+impl OuchSession {
+    fn reject(
+        &mut self,
+        state: &UserState,
+        urn: u32,
+        code: RejectCode,
+        cl_ord_id: ClOrdId,
+    ) -> Result<(), BoxError> {
+        let _ = state;
+        append(
+            &self.entry.stream,
+            &mut self.out,
+            &Outbound::Rejected {
+                timestamp: now_since_midnight(),
+                user_ref_num: urn,
+                reason: code.code(),
+                cl_ord_id,
+                appendage: Appendage::EMPTY,
+            },
+        )?;
+        Ok(())
+    }
+
+    /// Submits a command; a refusal that published no reject event is answered here
+    /// (Rejected for an add, Cancel Reject otherwise).
+    fn submit(&mut self, command: Command, urn: u32) -> Result<(), BoxError> {
+        let code = match self.engine.submit(command) {
+            Ok(()) => return Ok(()),
+            Err(e) if e.is_rejected_command() => return Ok(()),
+            Err(OrderbookManagerError::Timeout { .. }) => RejectCode::ProcessingError,
+            Err(e) => {
+                tracing::debug!(error = %e, "engine refused a command");
+                RejectCode::DestinationClosed
+            }
+        };
+        let entry = Arc::clone(&self.entry);
+        let mut state = entry.state.lock();
+        match command {
+            Command::Add(_) => {
+                let info = state.orders.remove(&urn);
+                if let Some(orig) = info.and_then(|i| i.replaces)
+                    && let Some(old) = state.orders.get_mut(&orig)
+                {
+                    old.replaced_by = None;
+                }
+                let cl = info.map_or([b' '; 14], |i| i.cl_ord_id);
+                self.reject(&state, urn, code, cl)
+            }
+            _ => {
+                if let Some(info) = state.orders.get_mut(&urn) {
+                    info.pending = Pending::None;
+                    info.replaced_by = None;
+                }
+                append(
+                    &self.entry.stream,
+                    &mut self.out,
+                    &Outbound::CancelReject {
+                        timestamp: now_since_midnight(),
+                        user_ref_num: urn,
+                        appendage: Appendage::EMPTY,
+                    },
+                )?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Whether `urn` may be taken for a new order; takes it if so.
+    fn take_ref(&mut self, state: &mut UserState, urn: u32) -> bool {
+        if urn <= state.last_ref {
+            self.ignored += 1;
+            tracing::debug!(user = %self.entry.name, urn, last = state.last_ref, "ignoring a UserRefNum not above the last one (a retransmission)");
+            return false;
+        }
+        state.last_ref = urn;
+        true
+    }
+
+    fn enter(&mut self, m: &EnterOrder<'_>) -> Result<(), BoxError> {
+        let urn = m.user_ref_num;
+        let command = {
+            let entry = Arc::clone(&self.entry);
+            let mut state = entry.state.lock();
+            if !self.take_ref(&mut state, urn) {
+                return Ok(());
+            }
+            if state.entry_disabled {
+                return self.reject(&state, urn, RejectCode::FirmNotAuthorized, m.cl_ord_id);
+            }
+            let Some(listing) = self.registry.symbols().by_symbol(&m.symbol).copied() else {
+                return self.reject(&state, urn, RejectCode::InvalidSymbol, m.cl_ord_id);
+            };
+            let mapped = match map_order(
+                m.side,
+                m.quantity,
+                m.price,
+                m.time_in_force,
+                m.display,
+                m.capacity,
+                m.intermarket_sweep,
+                m.cross_type,
+                &m.appendage,
+                listing.scale,
+            ) {
+                Ok(mapped) => mapped,
+                Err(code) => return self.reject(&state, urn, code, m.cl_ord_id),
+            };
+            if let Some(band) = listing.band
+                && let Err(e) = band.check(Some(mapped.price), u64::from(m.quantity))
+            {
+                tracing::debug!(user = %self.entry.name(), error = %e, "order refused: outside the price band");
+                return self.reject(&state, urn, RejectCode::InvalidPrice, m.cl_ord_id);
+            }
+            state.orders.insert(
+                urn,
+                OrderInfo {
+                    symbol: m.symbol,
+                    instrument: listing.instrument,
+                    scale: listing.scale,
+                    side: m.side,
+                    price: mapped.price,
+                    open: m.quantity,
+                    time_in_force: m.time_in_force,
+                    display: m.display,
+                    capacity: m.capacity,
+                    intermarket_sweep: m.intermarket_sweep,
+                    cross_type: m.cross_type,
+                    cl_ord_id: m.cl_ord_id,
+                    cancel_reason: CancelReason::UserRequested.byte(),
+                    pending: Pending::None,
+                    replaces: None,
+                    replaced_by: None,
+                },
+            );
+            Command::Add(Order::new(
+                order_id(self.entry.key, urn),
+                listing.instrument,
+                mapped.side,
+                mapped.kind,
+                mapped.price,
+                u64::from(m.quantity),
+            ))
+        };
+        self.submit(command, urn)
+    }
+
+    fn replace(&mut self, m: &ReplaceOrder<'_>) -> Result<(), BoxError> {
+        let urn = m.user_ref_num;
+        let orig = m.orig_user_ref_num;
+        let (cancel, add) = {
+            let entry = Arc::clone(&self.entry);
+            let mut state = entry.state.lock();
+            // A replace of an order that is not live, or with a used UserRefNum, is
+            // ignored (and its UserRefNum not consumed).
+            let Some(old) = state
+                .orders
+                .get(&orig)
+                .copied()
+                .filter(|o| o.replaced_by.is_none())
+            else {
+                self.ignored += 1;
+                return Ok(());
+            };
+            if urn <= state.last_ref {
+                self.ignored += 1;
+                return Ok(());
+            }
+            state.last_ref = urn;
+            if state.entry_disabled {
+                return self.reject(&state, urn, RejectCode::FirmNotAuthorized, m.cl_ord_id);
+            }
+            let mapped = match map_order(
+                old.side,
+                m.quantity,
+                m.price,
+                m.time_in_force,
+                m.display,
+                old.capacity,
+                m.intermarket_sweep,
+                old.cross_type,
+                &m.appendage,
+                old.scale,
+            ) {
+                Ok(mapped) => mapped,
+                Err(code) => return self.reject(&state, urn, code, m.cl_ord_id),
+            };
+            if let Some(band) = self
+                .registry
+                .symbols()
+                .by_instrument(&old.instrument)
+                .and_then(|listing| listing.band)
+                && let Err(e) = band.check(Some(mapped.price), u64::from(m.quantity))
+            {
+                tracing::debug!(user = %self.entry.name(), error = %e, "replace refused: outside the price band");
+                return self.reject(&state, urn, RejectCode::InvalidPrice, m.cl_ord_id);
+            }
+            if let Some(o) = state.orders.get_mut(&orig) {
+                o.replaced_by = Some(urn);
+            }
+            state.orders.insert(
+                urn,
+                OrderInfo {
+                    price: mapped.price,
+                    open: m.quantity,
+                    time_in_force: m.time_in_force,
+                    display: m.display,
+                    intermarket_sweep: m.intermarket_sweep,
+                    cl_ord_id: m.cl_ord_id,
+                    cancel_reason: CancelReason::UserRequested.byte(),
+                    pending: Pending::None,
+                    replaces: Some(orig),
+                    replaced_by: None,
+                    ..old
+                },
+            );
+            (
+                Command::Cancel {
+                    instrument_id: old.instrument,
+                    order_id: order_id(self.entry.key, orig),
+                },
+                Command::Add(Order::new(
+                    order_id(self.entry.key, urn),
+                    old.instrument,
+                    mapped.side,
+                    mapped.kind,
+                    mapped.price,
+                    u64::from(m.quantity),
+                )),
+            )
+        };
+        self.submit(cancel, orig)?;
+        self.submit(add, urn)
+    }
+
+    fn cancel(&mut self, m: &CancelOrder<'_>) -> Result<(), BoxError> {
+        let urn = m.user_ref_num;
+        let command = {
+            let entry = Arc::clone(&self.entry);
+            let mut state = entry.state.lock();
+            let Some(info) = state
+                .orders
+                .get_mut(&urn)
+                .filter(|o| o.replaced_by.is_none())
+            else {
+                self.ignored += 1;
+                return Ok(());
+            };
+            let id = order_id(self.entry.key, urn);
+            if m.quantity == 0 {
+                info.cancel_reason = CancelReason::UserRequested.byte();
+                Command::Cancel {
+                    instrument_id: info.instrument,
+                    order_id: id,
+                }
+            } else if m.quantity >= info.open {
+                // Nothing to take off.
+                return Ok(());
+            } else {
+                info.pending = Pending::PartialCancel;
+                Command::Modify {
+                    instrument_id: info.instrument,
+                    order_id: id,
+                    price: info.price,
+                    qty: u64::from(m.quantity),
+                }
+            }
+        };
+        self.submit(command, urn)
+    }
+
+    fn modify(&mut self, m: &ModifyOrder<'_>) -> Result<(), BoxError> {
+        let urn = m.user_ref_num;
+        let command = {
+            let entry = Arc::clone(&self.entry);
+            let mut state = entry.state.lock();
+            let Some(info) = state
+                .orders
+                .get(&urn)
+                .copied()
+                .filter(|o| o.replaced_by.is_none())
+            else {
+                self.ignored += 1;
+                return Ok(());
+            };
+            let cl = info.cl_ord_id;
+            if map_side(m.side).is_err() || m.side != info.side {
+                return self.reject(&state, urn, RejectCode::InvalidSide, cl);
+            }
+            if m.quantity == 0 {
+                return self.reject(&state, urn, RejectCode::InvalidQuantity, cl);
+            }
+            if let Some(o) = state.orders.get_mut(&urn) {
+                o.pending = Pending::Modify;
+            }
+            Command::Modify {
+                instrument_id: info.instrument,
+                order_id: order_id(self.entry.key, urn),
+                price: info.price,
+                qty: u64::from(m.quantity),
+            }
+        };
+        self.submit(command, urn)
+    }
+
+    /// Cancels every order (of `symbol`, unless blank) with `reason`.
+    fn cancel_all(&mut self, symbol: Option<[u8; 8]>, reason: CancelReason) {
+        self.batch.clear();
+        {
+            let entry = Arc::clone(&self.entry);
+            let mut state = entry.state.lock();
+            for (urn, info) in &mut state.orders {
+                if info.replaced_by.is_some() || symbol.is_some_and(|s| s != info.symbol) {
+                    continue;
+                }
+                info.cancel_reason = reason.byte();
+                self.batch.push(Command::Cancel {
+                    instrument_id: info.instrument,
+                    order_id: order_id(self.entry.key, *urn),
+                });
+            }
+        }
+        for command in std::mem::take(&mut self.batch) {
+            if let Err(e) = self.engine.submit(command)
+                && !e.is_rejected_command()
+            {
+                tracing::warn!(user = %self.entry.name, error = %e, "cannot cancel an order");
+            }
+        }
+    }
+
+    fn mass_cancel(&mut self, m: &MassCancel<'_>) -> Result<(), BoxError> {
+        append(
+            &self.entry.stream,
+            &mut self.out,
+            &Outbound::MassCancelResponse {
+                timestamp: now_since_midnight(),
+                user_ref_num: m.user_ref_num,
+                firm: m.firm,
+                symbol: m.symbol,
+                appendage: Appendage::EMPTY,
+            },
+        )?;
+        let symbol = (m.symbol != [b' '; 8]).then_some(m.symbol);
+        self.cancel_all(symbol, CancelReason::UserRequested);
+        Ok(())
+    }
+
+    /// UserRefNums ignored as retransmissions, and requests for orders not live.
+    #[must_use]
+    pub fn ignored(&self) -> u64 {
+        self.ignored
+    }
+}
+
+impl AppSession for OuchSession {
+    fn stream(&self) -> &Arc<Stream> {
+        &self.entry.stream
+    }
+
+    fn on_message(&mut self, payload: &[u8]) -> Result<(), BoxError> {
+        let message = Inbound::decode(payload)?;
+        match &message {
+            Inbound::EnterOrder(m) => self.enter(m),
+            Inbound::ReplaceOrder(m) => self.replace(m),
+            Inbound::CancelOrder(m) => self.cancel(m),
+            Inbound::ModifyOrder(m) => self.modify(m),
+            Inbound::MassCancel(m) => self.mass_cancel(m),
+            Inbound::DisableOrderEntry(m) | Inbound::EnableOrderEntry(m) => {
+                let disable = matches!(message, Inbound::DisableOrderEntry(_));
+                self.entry.state.lock().entry_disabled = disable;
+                append(
+                    &self.entry.stream,
+                    &mut self.out,
+                    &Outbound::OrderEntryResponse {
+                        disable,
+                        timestamp: now_since_midnight(),
+                        user_ref_num: m.user_ref_num,
+                        firm: m.firm,
+                        appendage: Appendage::EMPTY,
+                    },
+                )?;
+                Ok(())
+            }
+            Inbound::AccountQuery(_) => {
+                let next = self.entry.state.lock().last_ref.saturating_add(1);
+                append(
+                    &self.entry.stream,
+                    &mut self.out,
+                    &Outbound::AccountQueryResponse {
+                        timestamp: now_since_midnight(),
+                        next_user_ref_num: next,
+                        appendage: Appendage::EMPTY,
+                    },
+                )?;
+                Ok(())
+            }
+        }
+    }
+
+    fn on_disconnect(&mut self, reason: &DisconnectReason) {
+        if self.config.cancel_on_disconnect && !matches!(reason, DisconnectReason::EndOfSession) {
+            self.cancel_all(None, CancelReason::SystemCancel);
+        }
+        self.entry.active.store(false, Ordering::Release);
+    }
+}
+
+/// The engine order id of a user's UserRefNum (for tools and tests).
+#[must_use]
+pub fn engine_order_id(username: &str, user_ref_num: u32) -> Uuid {
+    order_id(super::order_id::user_key(username.as_bytes()), user_ref_num)
+}

@@ -1,0 +1,376 @@
+//! The engine subscriber that answers OUCH clients: each event about an order entered
+//! over OUCH becomes the outbound message(s) of the user owning the order (found from the
+//! order id alone, [`super::order_id`]), appended to that user's stream. Appending never
+//! waits for a client, so a slow or absent client never holds back the engine.
+//!
+//! | engine event | OUCH message |
+//! |---|---|
+//! | `accepted` | Order Accepted (Order Replaced for the new order of a replace) |
+//! | `rejected` of an add | Rejected with the reason's code (halted 0x07, ...) |
+//! | `rejected` of a cancel or modify | Cancel Reject |
+//! | `trade` | Order Executed to each OUCH side: taker `R`, maker `A`, Match Number = event seq |
+//! | `cancelled` | Order Canceled (`U` user, `Z` cancel on disconnect); none for the old order of a replace |
+//! | `expired` | Order Canceled, reason `I` (the rest of an IOC or FOK order) |
+//! | `modified` | Order Canceled for a partial cancel; Order Modified for a Modify Order |
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use ringbook::{Op, OrderbookResult, PublishedEvent, RejectReason, Subscriber, Uuid};
+use ringbook_wire::ouch::Appendage;
+use ringbook_wire::ouch::codes::{liquidity, order_state};
+use ringbook_wire::ouch::outbound::{OrderFields, Outbound};
+use ringbook_wire::ouch::reasons::{CancelReason, RejectCode};
+
+use super::order_id::{UserKey, owner_of};
+use super::state::{OrderInfo, Pending, Registry, UserEntry, now_since_midnight};
+use crate::soup::StoreError;
+
+/// The OUCH responder (see the module docs).
+#[derive(Debug)]
+pub struct OuchResponder {
+    registry: Arc<Registry>,
+    /// Each user met, with the messages for it not yet appended to its stream (each
+    /// behind a 2-byte length): appended at the end of the event manager's batch, one
+    /// lock and one wake-up per user and batch.
+    cache: HashMap<UserKey, (Arc<UserEntry>, Vec<u8>), foldhash::fast::RandomState>,
+    dirty: Vec<UserKey>,
+    base_ns: u64,
+    failed: Option<StoreError>,
+}
+
+/// The OUCH code of an engine reject reason, for an add.
+#[must_use]
+pub fn reject_code(reason: RejectReason) -> RejectCode {
+    match reason {
+        RejectReason::InstrumentNotRegistered => RejectCode::InvalidSymbol,
+        RejectReason::OrderbookHalted => RejectCode::Halted,
+        RejectReason::InvalidQuantity => RejectCode::InvalidQuantity,
+        RejectReason::PostOnlyWouldCross => RejectCode::CrossedMarket,
+        RejectReason::DuplicateOrderId | RejectReason::UnknownOrder => RejectCode::Other,
+    }
+}
+
+fn fields(info: &OrderInfo, quantity: u32, reference: u64, state: u8) -> OrderFields {
+    OrderFields {
+        side: info.side,
+        quantity,
+        symbol: info.symbol,
+        price: info.scale.to_wire(info.price).unwrap_or(0),
+        time_in_force: info.time_in_force,
+        display: info.display,
+        order_reference_number: reference,
+        capacity: info.capacity,
+        intermarket_sweep: info.intermarket_sweep,
+        cross_type: info.cross_type,
+        order_state: state,
+        cl_ord_id: info.cl_ord_id,
+    }
+}
+
+fn qty32(q: u64) -> u32 {
+    u32::try_from(q).unwrap_or(u32::MAX)
+}
+
+impl OuchResponder {
+    /// A responder for the users of `registry`.
+    #[must_use]
+    pub fn new(registry: Arc<Registry>) -> OuchResponder {
+        OuchResponder {
+            registry,
+            cache: HashMap::default(),
+            dirty: Vec::with_capacity(64),
+            base_ns: now_since_midnight(),
+            failed: None,
+        }
+    }
+
+    /// Handles the event for one order: `f` writes the messages (into the user's pending
+    /// buffer) given the user's state and the order's UserRefNum.
+    fn for_order(
+        &mut self,
+        id: &Uuid,
+        f: impl FnOnce(&mut super::state::UserState, u32, &mut Vec<u8>),
+    ) {
+        let Some((key, urn)) = owner_of(id) else {
+            return;
+        };
+        if !self.cache.contains_key(&key) {
+            let Some(entry) = self.registry.get(key) else {
+                return;
+            };
+            self.cache.insert(key, (entry, Vec::with_capacity(1 << 12)));
+        }
+        let Some((entry, pending)) = self.cache.get_mut(&key) else {
+            return;
+        };
+        let was_empty = pending.is_empty();
+        let mut state = entry.state.lock();
+        f(&mut state, urn, pending);
+        drop(state);
+        if was_empty && !pending.is_empty() {
+            self.dirty.push(key);
+        }
+    }
+
+    /// Appends every pending message to its user's stream.
+    fn flush(&mut self) {
+        for key in self.dirty.drain(..) {
+            let Some((entry, pending)) = self.cache.get_mut(&key) else {
+                continue;
+            };
+            if let Err(e) = entry.stream.append_framed(pending)
+                && self.failed.is_none()
+            {
+                tracing::error!(error = %e, user = %entry.name, "cannot store an OUCH message");
+                self.failed = Some(e);
+            }
+            pending.clear();
+        }
+    }
+}
+
+/// Writes `message` into `out` behind a 2-byte length.
+fn put(out: &mut Vec<u8>, message: &Outbound<'_>) {
+    let start = out.len();
+    out.extend_from_slice(&[0, 0]);
+    message.encode(out);
+    let len = (out.len() - start - 2) as u16;
+    out[start..start + 2].copy_from_slice(&len.to_be_bytes());
+}
+
+impl Subscriber for OuchResponder {
+    fn on_event(&mut self, event: &PublishedEvent<'_>) {
+        let ts = (self.base_ns + event.timestamp_ns) % 86_400_000_000_000;
+        let seq = event.seq;
+        match event.result {
+            OrderbookResult::Accepted { order_id, qty, .. } => {
+                self.for_order(order_id, |state, urn, out| {
+                    let Some(info) = state.orders.get(&urn).copied() else {
+                        return;
+                    };
+                    let order = fields(&info, qty32(*qty), seq, order_state::LIVE);
+                    match info.replaces {
+                        Some(orig) => {
+                            state.orders.remove(&orig);
+                            put(
+                                out,
+                                &Outbound::OrderReplaced {
+                                    timestamp: ts,
+                                    orig_user_ref_num: orig,
+                                    user_ref_num: urn,
+                                    order,
+                                    appendage: Appendage::EMPTY,
+                                },
+                            );
+                        }
+                        None => put(
+                            out,
+                            &Outbound::OrderAccepted {
+                                timestamp: ts,
+                                user_ref_num: urn,
+                                order,
+                                appendage: Appendage::EMPTY,
+                            },
+                        ),
+                    }
+                });
+            }
+            OrderbookResult::Rejected {
+                op,
+                order_id: Some(order_id),
+                reason,
+                ..
+            } => {
+                let op = *op;
+                let reason = *reason;
+                self.for_order(order_id, |state, urn, out| match op {
+                    Op::Add => {
+                        let Some(info) = state.orders.remove(&urn) else {
+                            return;
+                        };
+                        if let Some(orig) = info.replaces
+                            && let Some(old) = state.orders.remove(&orig)
+                        {
+                            // The old order was canceled for the replace: say so.
+                            put(
+                                out,
+                                &Outbound::OrderCanceled {
+                                    timestamp: ts,
+                                    user_ref_num: orig,
+                                    quantity: old.open,
+                                    reason: CancelReason::UserRequested.byte(),
+                                    appendage: Appendage::EMPTY,
+                                },
+                            );
+                        }
+                        put(
+                            out,
+                            &Outbound::Rejected {
+                                timestamp: ts,
+                                user_ref_num: urn,
+                                reason: reject_code(reason).code(),
+                                cl_ord_id: info.cl_ord_id,
+                                appendage: Appendage::EMPTY,
+                            },
+                        );
+                    }
+                    Op::Cancel | Op::Modify => {
+                        let Some(info) = state.orders.get_mut(&urn) else {
+                            return;
+                        };
+                        info.pending = Pending::None;
+                        if info.replaced_by.is_none() {
+                            put(
+                                out,
+                                &Outbound::CancelReject {
+                                    timestamp: ts,
+                                    user_ref_num: urn,
+                                    appendage: Appendage::EMPTY,
+                                },
+                            );
+                        }
+                    }
+                    _ => {}
+                });
+            }
+            OrderbookResult::Trade {
+                taker_order_id,
+                maker_order_id,
+                price,
+                qty,
+                taker_remaining,
+                maker_remaining,
+                ..
+            } => {
+                for (id, remaining, flag) in [
+                    (taker_order_id, *taker_remaining, liquidity::REMOVED),
+                    (maker_order_id, *maker_remaining, liquidity::ADDED),
+                ] {
+                    self.for_order(id, |state, urn, out| {
+                        let Some(info) = state.orders.get_mut(&urn) else {
+                            return;
+                        };
+                        info.open = qty32(remaining);
+                        let wire = info.scale.to_wire(*price).unwrap_or(0);
+                        if remaining == 0 {
+                            state.orders.remove(&urn);
+                        }
+                        put(
+                            out,
+                            &Outbound::OrderExecuted {
+                                timestamp: ts,
+                                user_ref_num: urn,
+                                quantity: qty32(*qty),
+                                price: wire,
+                                liquidity_flag: flag,
+                                match_number: seq,
+                                appendage: Appendage::EMPTY,
+                            },
+                        );
+                    });
+                }
+            }
+            OrderbookResult::Cancelled {
+                order_id,
+                remaining_qty,
+                ..
+            } => {
+                self.for_order(order_id, |state, urn, out| {
+                    let Some(info) = state.orders.remove(&urn) else {
+                        return;
+                    };
+                    if info.replaced_by.is_some() {
+                        return;
+                    }
+                    put(
+                        out,
+                        &Outbound::OrderCanceled {
+                            timestamp: ts,
+                            user_ref_num: urn,
+                            quantity: qty32(*remaining_qty),
+                            reason: info.cancel_reason,
+                            appendage: Appendage::EMPTY,
+                        },
+                    );
+                });
+            }
+            OrderbookResult::Expired {
+                order_id,
+                remaining_qty,
+                ..
+            } => {
+                self.for_order(order_id, |state, urn, out| {
+                    if state.orders.remove(&urn).is_none() {
+                        return;
+                    }
+                    put(
+                        out,
+                        &Outbound::OrderCanceled {
+                            timestamp: ts,
+                            user_ref_num: urn,
+                            quantity: qty32(*remaining_qty),
+                            reason: CancelReason::ImmediateOrCancel.byte(),
+                            appendage: Appendage::EMPTY,
+                        },
+                    );
+                });
+            }
+            OrderbookResult::Modified {
+                order_id,
+                qty,
+                old_qty,
+                ..
+            } => {
+                self.for_order(order_id, |state, urn, out| {
+                    let Some(info) = state.orders.get_mut(&urn) else {
+                        return;
+                    };
+                    info.open = qty32(*qty);
+                    let pending = std::mem::replace(&mut info.pending, Pending::None);
+                    let side = info.side;
+                    match pending {
+                        Pending::Modify => put(
+                            out,
+                            &Outbound::OrderModified {
+                                timestamp: ts,
+                                user_ref_num: urn,
+                                side,
+                                quantity: qty32(*qty),
+                                appendage: Appendage::EMPTY,
+                            },
+                        ),
+                        _ => put(
+                            out,
+                            &Outbound::OrderCanceled {
+                                timestamp: ts,
+                                user_ref_num: urn,
+                                quantity: qty32(old_qty.saturating_sub(*qty)),
+                                reason: CancelReason::UserRequested.byte(),
+                                appendage: Appendage::EMPTY,
+                            },
+                        ),
+                    }
+                });
+            }
+            _ => {}
+        }
+    }
+
+    fn on_batch_end(&mut self) {
+        self.flush();
+    }
+
+    fn finish(&mut self) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        self.flush();
+        if let Some(e) = self.failed.take() {
+            return Err(Box::new(e));
+        }
+        self.registry.sync_all()?;
+        Ok(())
+    }
+
+    fn name(&self) -> &str {
+        "ouch-responder"
+    }
+}

@@ -1,0 +1,78 @@
+//! A SoupBinTCP 4.0 server session layer, generic over the application payload.
+//!
+//! [`SoupServer`] accepts TCP connections and runs each as a session: the Login Request
+//! is checked against [`Users`] and handed to the [`Application`], which opens its side of
+//! the session ([`AppSession`]) and names the sequenced [`Stream`] the client reads;
+//! Login Accepted gives the client its next sequence number (the one it asked for, so a
+//! client logging in again gets every message from it on, or the next new one for 0).
+//! Unsequenced Data goes to [`AppSession::on_message`]; heartbeats go both ways (a
+//! Server Heartbeat after a second without output; the session closes after the idle
+//! timeout without input); Logout Request, a protocol error, a slow consumer or an
+//! application error close the session, and [`AppSession::on_disconnect`] hears why.
+//! [`SoupServer::shutdown`] sends every session what is left of its stream, then End of
+//! Session.
+//!
+//! Each session has a reader thread (the connection's, which calls the application) and
+//! a writer thread (which sends the stream); producers never wait for either.
+//!
+//! The OUCH order-entry application is in [`crate::order_entry`]; a GLIMPSE snapshot
+//! server would be another application over the same layer (one stream per login, ended
+//! after the snapshot).
+
+mod auth;
+mod client;
+mod config;
+mod error;
+mod server;
+mod session;
+mod store;
+mod stream;
+
+use std::sync::Arc;
+
+pub use auth::{Users, UsersError, UsersProblem};
+pub use client::{ClientError, ServerPacket, SoupClient};
+pub use config::SessionConfig;
+pub use error::{DisconnectReason, StoreError};
+use ringbook_wire::soup::login::LoginRejectReason;
+pub use server::SoupServer;
+pub use store::{FileStore, MemoryStore, MessageStore};
+pub use stream::{ReadOutcome, Stream};
+
+/// An application over SoupBinTCP: opens its side of each session at login.
+pub trait Application: Send + Sync + 'static {
+    /// The application's per-session state.
+    type Session: AppSession;
+
+    /// Opens a session for `username` (authenticated already) that asked for
+    /// `requested_session` (without padding; empty for the current one).
+    ///
+    /// # Errors
+    ///
+    /// The Login Rejected reason to send instead (`S` when the user already has a
+    /// session, say).
+    fn open(
+        &self,
+        username: &str,
+        requested_session: &[u8],
+    ) -> Result<Self::Session, LoginRejectReason>;
+}
+
+/// The application's side of one logged-in session.
+pub trait AppSession: Send + 'static {
+    /// The stream of sequenced messages the client reads.
+    fn stream(&self) -> &Arc<Stream>;
+
+    /// One Unsequenced Data payload from the client.
+    ///
+    /// # Errors
+    ///
+    /// An error closes the session (it is logged with the reason).
+    fn on_message(
+        &mut self,
+        payload: &[u8],
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
+    /// The session ended, for `reason`.
+    fn on_disconnect(&mut self, reason: &DisconnectReason);
+}

@@ -1,0 +1,89 @@
+//! Shared by the feed tests: an engine with a feed on 127.0.0.1, a flow, and the
+//! comparison of rebuilt books with the engine's.
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use ringbook::flow::{FlowGenerator, GenConfig};
+use ringbook::{
+    Command, OrderBook, OrderbookManagerService, OrderbookManagerServiceImpl, Side, Uuid,
+};
+use ringbook_gateway::feed::{Feed, FeedConfig, RebuiltBooks, snapshot_levels};
+
+pub const LOCAL: &str = "127.0.0.1:0";
+
+pub fn local() -> SocketAddr {
+    LOCAL.parse().unwrap()
+}
+
+/// A generated flow on `instruments` books with halts, modifies and every order kind.
+pub fn flow(seed: u64, instruments: u32, orders: u64) -> (Vec<Uuid>, Vec<Command>) {
+    let config = GenConfig::new(seed, instruments, orders)
+        .with_halt_per_million(5_000)
+        .with_modify_permille(150)
+        .with_depth(200)
+        .with_max_distance(100);
+    let generator = FlowGenerator::new(config);
+    let ids = generator.instruments().to_vec();
+    (ids, generator.collect())
+}
+
+/// An engine publishing on a feed to `destination`, with both servers.
+pub fn engine_with_feed(
+    ids: &[Uuid],
+    destination: SocketAddr,
+    tune: impl FnOnce(&mut FeedConfig),
+) -> (OrderbookManagerServiceImpl, Feed) {
+    let symbols = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (*id, Some(format!("SYM{i}"))))
+        .collect();
+    let mut config = FeedConfig::new("TEST1", destination, symbols);
+    config.rerequest = Some(local());
+    config.glimpse = Some(local());
+    config.heartbeat = Duration::from_millis(100);
+    tune(&mut config);
+    let (feed, subscriber) = Feed::start(&config).unwrap();
+    let manager = OrderbookManagerServiceImpl::builder(ids.iter().copied())
+        .subscriber(subscriber)
+        .build()
+        .unwrap();
+    manager.start().unwrap();
+    (manager, feed)
+}
+
+/// Sends every command (refusals are the engine's business: they publish rejects).
+pub fn submit_all(manager: &OrderbookManagerServiceImpl, commands: &[Command]) {
+    for command in commands {
+        let _ = manager.submit(*command);
+    }
+}
+
+/// Asserts the rebuilt books equal the engine's final books level by level (prices and
+/// every order's quantity in time priority) and in trading state.
+pub fn assert_same_books(ids: &[Uuid], rebuilt: &RebuiltBooks, engine: &[OrderBook]) {
+    assert_eq!(engine.len(), ids.len());
+    for (i, book) in engine.iter().enumerate() {
+        let locate = u16::try_from(i + 1).unwrap();
+        assert_eq!(book.instrument_id(), ids[i]);
+        let mine = rebuilt
+            .book(locate)
+            .unwrap_or_else(|| panic!("no rebuilt book for locate {locate}"));
+        let snapshot = book.snapshot();
+        for side in [Side::Buy, Side::Sell] {
+            assert_eq!(
+                mine.levels(side),
+                snapshot_levels(&snapshot, side),
+                "locate {locate} {side} levels differ"
+            );
+        }
+        assert_eq!(
+            mine.halted,
+            book.is_halted(),
+            "locate {locate} halted state"
+        );
+    }
+}

@@ -1,0 +1,116 @@
+//! Stock Directory Message, type `R` (ITCH 5.0 section 4.2.1): 39 bytes. Checked against
+//! the NASDAQ TotalView-ITCH 5.0 specification and the `itchy` crate's decoder.
+
+use super::error::ItchDecodeError;
+use super::fields::{Stock, alpha_at, put_u32, stock_at, u32_at};
+use super::header::{HEADER_LEN, Header};
+
+/// One instrument's directory entry: its symbol, bound to the header's Stock Locate.
+///
+/// Ringbook fills the NASDAQ-specific codes with their "not available" or neutral values
+/// (see [`StockDirectory::ringbook`]); a decoder keeps whatever printable codes it reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct StockDirectory {
+    /// The header; its Stock Locate is the code every later message about this stock uses.
+    pub header: Header,
+    /// The symbol.
+    pub stock: Stock,
+    /// Market Category (space: not available).
+    pub market_category: u8,
+    /// Financial Status Indicator (space: not available).
+    pub financial_status: u8,
+    /// Round Lot Size, in shares (Ringbook: 1 lot).
+    pub round_lot_size: u32,
+    /// Round Lots Only, `Y` or `N`.
+    pub round_lots_only: u8,
+    /// Issue Classification (`Q`: other securities).
+    pub issue_classification: u8,
+    /// Issue Sub-Type (`Z `: not applicable).
+    pub issue_sub_type: [u8; 2],
+    /// Authenticity, `P` (live/production) or `T` (test).
+    pub authenticity: u8,
+    /// Short Sale Threshold Indicator, `Y`, `N` or space.
+    pub short_sale_threshold: u8,
+    /// IPO Flag, `Y`, `N` or space.
+    pub ipo_flag: u8,
+    /// LULD Reference Price Tier, `1`, `2` or space.
+    pub luld_tier: u8,
+    /// ETP Flag, `Y`, `N` or space.
+    pub etp_flag: u8,
+    /// ETP Leverage Factor.
+    pub etp_leverage_factor: u32,
+    /// Inverse Indicator, `Y` or `N`.
+    pub inverse_indicator: u8,
+}
+
+impl StockDirectory {
+    /// The message type byte.
+    pub const TYPE: u8 = b'R';
+    /// The message's length.
+    pub const LEN: usize = HEADER_LEN + 28;
+
+    /// The entry Ringbook publishes for an instrument: round lot 1, no NASDAQ-specific
+    /// status ("not available" or "not applicable" codes), production authenticity.
+    #[must_use]
+    pub fn ringbook(header: Header, stock: Stock) -> StockDirectory {
+        StockDirectory {
+            header,
+            stock,
+            market_category: b' ',
+            financial_status: b' ',
+            round_lot_size: 1,
+            round_lots_only: b'N',
+            issue_classification: b'Q',
+            issue_sub_type: *b"Z ",
+            authenticity: b'P',
+            short_sale_threshold: b' ',
+            ipo_flag: b' ',
+            luld_tier: b' ',
+            etp_flag: b' ',
+            etp_leverage_factor: 0,
+            inverse_indicator: b'N',
+        }
+    }
+
+    /// Appends the message.
+    pub fn put(&self, out: &mut Vec<u8>) {
+        self.header.put(out, Self::TYPE);
+        out.extend_from_slice(&self.stock.0);
+        out.push(self.market_category);
+        out.push(self.financial_status);
+        put_u32(out, self.round_lot_size);
+        out.push(self.round_lots_only);
+        out.push(self.issue_classification);
+        out.extend_from_slice(&self.issue_sub_type);
+        out.push(self.authenticity);
+        out.push(self.short_sale_threshold);
+        out.push(self.ipo_flag);
+        out.push(self.luld_tier);
+        out.push(self.etp_flag);
+        put_u32(out, self.etp_leverage_factor);
+        out.push(self.inverse_indicator);
+    }
+
+    /// Reads a message of exactly [`Self::LEN`] bytes (checked by the caller).
+    pub(crate) fn read(buf: &[u8]) -> Result<StockDirectory, ItchDecodeError> {
+        let k = Self::TYPE;
+        let code = |at: usize, field: &'static str| alpha_at::<1>(buf, at, k, field).map(|b| b[0]);
+        Ok(StockDirectory {
+            header: Header::at(buf),
+            stock: stock_at(buf, 11, k)?,
+            market_category: code(19, "Market Category")?,
+            financial_status: code(20, "Financial Status Indicator")?,
+            round_lot_size: u32_at(buf, 21),
+            round_lots_only: code(25, "Round Lots Only")?,
+            issue_classification: code(26, "Issue Classification")?,
+            issue_sub_type: alpha_at::<2>(buf, 27, k, "Issue Sub-Type")?,
+            authenticity: code(29, "Authenticity")?,
+            short_sale_threshold: code(30, "Short Sale Threshold Indicator")?,
+            ipo_flag: code(31, "IPO Flag")?,
+            luld_tier: code(32, "LULD Reference Price Tier")?,
+            etp_flag: code(33, "ETP Flag")?,
+            etp_leverage_factor: u32_at(buf, 34),
+            inverse_indicator: code(38, "Inverse Indicator")?,
+        })
+    }
+}

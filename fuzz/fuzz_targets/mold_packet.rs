@@ -1,0 +1,10 @@
+//! cargo-fuzz entry point; the body is shared with `crates/ringbook-gateway/tests/itch_fuzz_corpus.rs`.
+#![no_main]
+
+#[path = "../targets/mold_packet.rs"]
+#[allow(dead_code)] // the outcome is for the corpus replay
+mod body;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    body::run(data);
+});
