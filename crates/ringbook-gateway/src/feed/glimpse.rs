@@ -47,7 +47,6 @@ impl Application for Glimpse {
         };
         let stream = Arc::new(Stream::new(Box::new(MemoryStore::with_capacity(
             messages.len() + 1,
-            (messages.len() + 1) * ItchMessage::MAX_LEN,
         ))));
         let mut buf = Vec::with_capacity(ItchMessage::MAX_LEN);
         for message in &messages {
