@@ -15,6 +15,9 @@
 //! replayed the same flow.
 //!
 //! Arguments: `REGIME [ORDERS [SEED]]` (1,000,000 new orders and seed 1 by default).
+//! With `MARKET_REPLAY_EVENTS=1` in the environment, the flow is replayed a second time
+//! (outside [`replay`]) into a fresh book and a digest of every event's `Debug` text is
+//! printed: the same digest on two builds means they published the same events.
 
 use std::hint::black_box;
 use std::process::ExitCode;
@@ -66,6 +69,12 @@ fn main() -> ExitCode {
         digest(&flow),
         book.len()
     );
+    if std::env::var_os("MARKET_REPLAY_EVENTS").is_some() {
+        println!(
+            "event-digest {:016x}",
+            event_digest(config.instrument, &flow)
+        );
+    }
     ExitCode::SUCCESS
 }
 
@@ -87,6 +96,21 @@ fn replay(book: &mut OrderBook, flow: &[Command]) -> (u64, u64) {
         book.apply(command, &mut sink);
     }
     (events, acc)
+}
+
+/// FNV-1a 64 over the `Debug` text of every event a fresh book publishes for `flow`.
+fn event_digest(instrument: ringbook::Uuid, flow: &[Command]) -> u64 {
+    let mut book = OrderBook::new(instrument);
+    let mut hash = 0xcbf2_9ce4_8422_2325u64;
+    let mut sink = |event: OrderbookResult| {
+        for byte in format!("{event:?}").bytes() {
+            hash = (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    };
+    for command in flow {
+        book.apply(command, &mut sink);
+    }
+    hash
 }
 
 /// FNV-1a 64 over every command's fields (not its `Debug` text, which may change).

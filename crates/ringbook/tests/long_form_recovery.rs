@@ -42,13 +42,15 @@ fn a_crash_recovers_parked_stops_icebergs_and_owners_exactly() {
     let mut long_form_snapshots = 0;
     for (n, command) in commands.iter().enumerate() {
         let seq = n as u64 + 1;
-        writer.append(&JournalEntry::apply(seq, seq, *command)).unwrap();
-        if seq % 50 == 0 {
+        writer
+            .append(&JournalEntry::apply(seq, seq, *command))
+            .unwrap();
+        if seq.is_multiple_of(50) {
             writer.commit_batch().unwrap();
         }
         book_of(&mut books, command).apply(command, &mut |_| {});
         hashes.push(state_hash_of(&books.iter().collect::<Vec<_>>()));
-        if seq % 997 == 0 {
+        if seq.is_multiple_of(997) {
             writer.commit_batch().unwrap();
             writer.sync().unwrap();
             let snapshot = EngineSnapshot::new(seq, images(&books));
@@ -111,7 +113,11 @@ fn a_crash_recovers_parked_stops_icebergs_and_owners_exactly() {
         book_of(&mut recovered, &e.command).apply(&e.command, &mut |_| {});
     })
     .unwrap();
-    assert_eq!(last_seq, commands.len() as u64 - 1, "all but the torn record");
+    assert_eq!(
+        last_seq,
+        commands.len() as u64 - 1,
+        "all but the torn record"
+    );
     for book in &recovered {
         book.check_integrity().unwrap();
     }

@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use super::slab::NIL;
 use super::{IntegrityError, OrderBook};
+use crate::types::Order;
 use crate::types::{OrderKind, Price, Qty, Side, StpMode};
 
 /// One resting order in a [`BookImage`].
@@ -288,6 +289,34 @@ pub enum ImageError {
         /// What is wrong.
         what: String,
     },
+    /// A resting order whose long-form fields do not fit together: a shown slice of 0 or
+    /// above its quantity, a hidden part without a display or a slice above it, a display
+    /// of 0, or an stp mode without an owner.
+    #[error(
+        "book image {instrument}: order {order_id} (entry {index}) has an impossible slice, display or stp"
+    )]
+    BadSlice {
+        /// The book.
+        instrument: Uuid,
+        /// The order.
+        order_id: Uuid,
+        /// Its position in the image's order list.
+        index: usize,
+    },
+    /// A parked stop that no add could have parked: quantity 0, not a stop kind, a price
+    /// against its kind, a display of 0 or on a stop-market order, an stp mode without an
+    /// owner.
+    #[error(
+        "book image {instrument}: stop {order_id} (stop entry {index}) is not a valid parked stop"
+    )]
+    BadStop {
+        /// The book.
+        instrument: Uuid,
+        /// The order.
+        order_id: Uuid,
+        /// Its position in the image's stop list.
+        index: usize,
+    },
     /// The best bid is at or above the best ask.
     #[error("book image {instrument} is crossed: best bid {bid} >= best ask {ask}")]
     Crossed {
@@ -310,13 +339,46 @@ impl OrderBook {
     pub fn image(&self) -> BookImage {
         let mut orders = Vec::with_capacity(self.len());
         self.for_each_resting(|order| orders.push(*order));
-        BookImage {
+        let mut image = BookImage {
             instrument_id: self.instrument_id,
             halted: self.halted,
             orders,
             last_trade_price: self.last_trade_price,
-            stops: Vec::new(),
+            stops: self
+                .long
+                .stops
+                .iter()
+                .map(|(accepted, o)| ParkedStopImage {
+                    order_id: o.order_id,
+                    side: o.side,
+                    kind: o.kind,
+                    trigger: o.trigger().expect("a parked order is a stop"),
+                    price: o.limit_price(),
+                    qty: o.quantity,
+                    owner: o.owner(),
+                    stp: o.stp(),
+                    display: o.display(),
+                    accepted,
+                })
+                .collect(),
+        };
+        // Acceptance numbers as ranks (0 for the earliest accepted): an image does not
+        // depend on how many orders came and went before.
+        let mut numbers: Vec<u64> = image
+            .orders
+            .iter()
+            .map(|o| o.accepted)
+            .chain(image.stops.iter().map(|s| s.accepted))
+            .collect();
+        numbers.sort_unstable();
+        let rank = |n: u64| numbers.partition_point(|&m| m < n) as u64;
+        for o in &mut image.orders {
+            o.accepted = rank(o.accepted);
         }
+        for s in &mut image.stops {
+            s.accepted = rank(s.accepted);
+        }
+        image
     }
 
     /// Rebuilds a book from an image: same instrument, halted flag, orders, prices,
@@ -375,17 +437,85 @@ impl OrderBook {
                     index,
                 });
             }
-            let hash = book.index.hash(&order.order_id);
-            book.rest(
+            if order.shown == 0
+                || order.shown > order.qty
+                || order.display == Some(0)
+                || order.shown < order.qty && order.display.is_none_or(|d| order.shown > d)
+                || order.stp.is_some() && order.owner.is_none()
+            {
+                return Err(ImageError::BadSlice {
+                    instrument,
+                    order_id: order.order_id,
+                    index,
+                });
+            }
+            let slot = book.rest(
                 order.order_id,
-                hash,
                 order.side,
                 order.price,
-                order.qty,
+                order.shown,
                 order.post_only,
             );
+            book.set_accepted(slot, order.accepted);
+            if !order.is_plain() {
+                book.restore_extra(
+                    slot,
+                    order.owner,
+                    order.stp,
+                    order.display,
+                    order.qty - order.shown,
+                );
+            }
             previous = Some((order.side, order.price));
         }
+        for (index, stop) in image.stops.iter().enumerate() {
+            let order_id = stop.order_id;
+            if stop.qty == 0
+                || !stop.kind.is_stop()
+                || stop.price.is_some() != (stop.kind == OrderKind::StopLimit)
+                || stop.display == Some(0)
+                || stop.display.is_some() && stop.kind != OrderKind::StopLimit
+                || stop.stp.is_some() && stop.owner.is_none()
+            {
+                return Err(ImageError::BadStop {
+                    instrument,
+                    order_id,
+                    index,
+                });
+            }
+            if book.find(&order_id).is_some() || book.long.stops.find(&order_id).is_some() {
+                return Err(ImageError::DuplicateOrderId {
+                    instrument,
+                    order_id,
+                    index: image.orders.len() + index,
+                });
+            }
+            let mut order = match stop.price {
+                Some(price) => Order::stop_limit(
+                    order_id,
+                    instrument,
+                    stop.side,
+                    price,
+                    stop.trigger,
+                    stop.qty,
+                ),
+                None => Order::stop(order_id, instrument, stop.side, stop.trigger, stop.qty),
+            };
+            if let Some(owner) = stop.owner {
+                order = order.with_owner(owner, stop.stp);
+            }
+            if let Some(display) = stop.display {
+                order = order.with_display(display);
+            }
+            book.long.stops.park(stop.accepted, order);
+        }
+        let last = image
+            .orders
+            .iter()
+            .map(|o| o.accepted)
+            .chain(image.stops.iter().map(|s| s.accepted))
+            .max();
+        book.next_accepted = last.map_or(0, |n| n.saturating_add(1));
         if let (Some((bid, _)), Some((ask, _))) = (book.best_bid(), book.best_ask())
             && bid >= ask
         {
@@ -443,7 +573,7 @@ impl OrderBook {
     }
 
     fn hash_into(&self, h: &mut Fnv1a64) {
-        if self.last_trade_price.is_some() {
+        if self.has_long_form_state() {
             // Long-form state: hashed from the image (this allocates).
             return self.image().hash_into(h);
         }
@@ -452,24 +582,37 @@ impl OrderBook {
         });
     }
 
+    /// Whether the book has any long-form state (see [`BookImage::has_long_form_state`]).
+    fn has_long_form_state(&self) -> bool {
+        self.last_trade_price.is_some()
+            || !self.long.stops.is_empty()
+            || !self.long.extras.is_empty()
+    }
+
     /// Calls `f` with every resting order in image order: bids best level first, then
     /// asks best level first, each level in time priority.
     fn for_each_resting(&self, mut f: impl FnMut(&RestingOrderImage)) {
-        let mut accepted = 0u64;
         for side in [Side::Buy, Side::Sell] {
             self.ladder(side).walk_best_first(|price, level| {
                 let mut slot = self.levels[level].head;
                 while slot != NIL {
                     let s = &self.orders[slot];
-                    f(&RestingOrderImage::plain(
-                        s.order_id,
+                    let mut image = RestingOrderImage::plain(
+                        s.order_id.uuid(),
                         s.side,
                         price,
                         s.qty,
                         s.post_only,
-                        accepted,
-                    ));
-                    accepted += 1;
+                        self.accepted[slot as usize],
+                    );
+                    if s.extra != 0 {
+                        let extra = &self.long.extras[&slot];
+                        image.qty = s.qty + extra.hidden;
+                        image.owner = extra.owner;
+                        image.stp = extra.stp;
+                        image.display = extra.display;
+                    }
+                    f(&image);
                     slot = s.next;
                 }
                 ControlFlow::Continue(())
@@ -503,7 +646,9 @@ pub fn state_hash_of(books: &[&OrderBook]) -> u64 {
     let mut sorted: Vec<&OrderBook> = books
         .iter()
         .copied()
-        .filter(|b| b.halted || !b.is_empty() || b.last_trade_price.is_some())
+        .filter(|b| {
+            b.halted || !b.is_empty() || b.last_trade_price.is_some() || !b.long.stops.is_empty()
+        })
         .collect();
     sorted.sort_by_cached_key(|b| (b.instrument_id.as_u128(), b.state_hash()));
     let mut h = Fnv1a64::new();
@@ -766,8 +911,9 @@ mod tests {
             order(2, Side::Sell, 103, 2),
             order(6, Side::Sell, 103, 6),
         ];
-        for (i, o) in orders.iter_mut().enumerate() {
-            o.accepted = i as u64;
+        // Added in id order: acceptance ranks 0 to 6.
+        for o in &mut orders {
+            o.accepted = o.order_id.as_u128() as u64 - 1;
         }
         assert_eq!(
             image,
@@ -924,13 +1070,15 @@ mod tests {
         for n in 100..120 {
             limit(&mut churned, n, Side::Sell, 200 + n as i64, 1);
         }
-        limit(&mut churned, 4, Side::Sell, 102, 8);
+        // The same orders in the same order (a mass cancel would follow it), in other
+        // slots.
+        limit(&mut churned, 1, Side::Buy, 99, 5);
         for n in (100..120).step_by(2) {
             cancel(&mut churned, n);
         }
-        limit(&mut churned, 1, Side::Buy, 99, 5);
-        limit(&mut churned, 3, Side::Sell, 101, 7);
         limit(&mut churned, 2, Side::Buy, 99, 6);
+        limit(&mut churned, 3, Side::Sell, 101, 7);
+        limit(&mut churned, 4, Side::Sell, 102, 8);
         for n in (101..120).step_by(2) {
             cancel(&mut churned, n);
         }

@@ -144,13 +144,16 @@ impl OrderBook {
             if !on_levels.contains(&slot) {
                 return Err(index_err(format!("indexed slot {slot} is on no level")));
             }
-            let id = self.orders[slot].order_id;
+            let id = self.orders[slot].order_id.uuid();
             if self.find(&id) != Some(slot) {
                 return Err(index_err(format!(
                     "order {id} does not look up to its slot {slot}"
                 )));
             }
         }
+        self.index
+            .check(|s| self.orders[s].order_id.uuid())
+            .map_err(index_err)?;
         if self.orders.live() != on_levels.len() {
             return Err(index_err(format!(
                 "{} live slots, {} orders on levels",
@@ -182,7 +185,9 @@ impl OrderBook {
             price,
             what,
         };
-        let lvl = &self.levels[level];
+        let Some(lvl) = self.levels.get(level) else {
+            return Err(queue_err(format!("level slot {level} is outside the slab")));
+        };
         if lvl.price != price {
             return Err(queue_err(format!("level slot holds price {}", lvl.price)));
         }
@@ -194,26 +199,30 @@ impl OrderBook {
         let mut prev = NIL;
         let mut slot = lvl.head;
         while slot != NIL {
-            let s = &self.orders[slot];
+            let Some(s) = self.orders.get(slot) else {
+                return Err(queue_err(format!("order slot {slot} is outside the slab")));
+            };
             if !seen.insert(slot) {
                 return Err(queue_err(format!("slot {slot} is linked twice")));
             }
             if s.qty == 0 {
                 return Err(IntegrityError::ZeroQuantity {
                     instrument,
-                    order_id: s.order_id,
+                    order_id: s.order_id.uuid(),
                 });
             }
             if s.level != level || s.side != side {
                 return Err(queue_err(format!(
                     "order {} points at level slot {} side {}",
-                    s.order_id, s.level, s.side
+                    s.order_id.uuid(),
+                    s.level,
+                    s.side
                 )));
             }
             if s.prev != prev {
                 return Err(queue_err(format!(
                     "order {} has a wrong back link",
-                    s.order_id
+                    s.order_id.uuid()
                 )));
             }
             summed += u128::from(s.qty);

@@ -43,6 +43,20 @@ const MAX_TICKS: usize = 1 << 16;
 /// The fewest inserts and removes outside the window that re-place it.
 const MIN_REPLACE_AT: usize = 32;
 
+/// The ticks of a window covering `span` ticks of `levels` levels with room on both sides:
+/// the span again, plus 16 ticks a level up to 1,024 a side, so a busy side's moving market
+/// misses the window less often while a side of a few levels keeps a small window. `None`
+/// if that does not fit the largest window.
+fn covering_for(span: u128, levels: usize) -> Option<usize> {
+    let room = (levels.min(64) * 32) as u128;
+    let wanted = span.saturating_mul(2).saturating_add(room);
+    (wanted <= MAX_TICKS as u128).then(|| {
+        (wanted as usize)
+            .next_power_of_two()
+            .clamp(MIN_TICKS, MAX_TICKS)
+    })
+}
+
 /// The price levels of one side, ordered by price, with the best level cached so the top
 /// of book is O(1).
 ///
@@ -137,8 +151,14 @@ impl Ladder {
                 let level = self.window.get(tick);
                 (level != NIL).then_some(level)
             }
-            None => self.outside.get(&price).copied(),
+            None => self.get_outside(price),
         }
+    }
+
+    /// [`Self::get`] in the tree.
+    #[inline(never)]
+    fn get_outside(&self, price: Price) -> Option<u32> {
+        self.outside.get(&price).copied()
     }
 
     /// Whether the window's slots, bits and count agree and the tree holds no price the
@@ -155,53 +175,88 @@ impl Ladder {
     }
 
     /// Adds the level slot `level` at `price`, which must not be present yet.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn insert(&mut self, price: Price, level: u32) {
-        let tick = match self.window.offset(price) {
-            None if self.len() == 0 => {
-                // An empty side (or the first level ever): centre a small window on it.
-                self.place(price);
-                self.window.offset(price)
+        match self.window.offset(price) {
+            // In the window: the tree's traffic and the best's place are as they were,
+            // or the best moved into the window.
+            Some(tick) => {
+                self.window.set(tick, level);
+                if self.best == NIL || self.better(price, self.best_price) {
+                    self.best = level;
+                    self.best_price = price;
+                }
             }
-            tick => tick,
-        };
-        match tick {
-            Some(tick) => self.window.set(tick, level),
-            None => {
-                let previous = self.outside.insert(price, level);
-                debug_assert!(previous.is_none(), "level {price} inserted twice");
-                self.misses += 1;
+            None => self.insert_outside(price, level),
+        }
+    }
+
+    /// [`Self::insert`] of a price outside the window: an empty side places the window
+    /// on it; otherwise it goes to the tree, which may call for a re-placement.
+    #[inline(never)]
+    fn insert_outside(&mut self, price: Price, level: u32) {
+        if self.len() == 0 {
+            // An empty side (or the first level ever): centre a small window on it.
+            self.place(price);
+            if let Some(tick) = self.window.offset(price) {
+                self.window.set(tick, level);
+                self.best = level;
+                self.best_price = price;
+                return;
             }
         }
         if self.best == NIL || self.better(price, self.best_price) {
             self.best = level;
             self.best_price = price;
         }
+        let previous = self.outside.insert(price, level);
+        debug_assert!(previous.is_none(), "level {price} inserted twice");
+        self.misses += 1;
         if self.should_replace() {
             self.place(self.best_price);
         }
     }
 
     /// Removes the level at `price`, which must be present.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn remove(&mut self, price: Price) {
-        let tick = self.window.offset(price);
-        match tick {
-            Some(tick) => self.window.clear(tick),
-            None => {
-                let removed = self.outside.remove(&price);
-                debug_assert!(removed.is_some(), "level {price} removed but absent");
-                self.misses += 1;
+        let Some(tick) = self.window.offset(price) else {
+            return self.remove_outside(price);
+        };
+        self.window.clear(tick);
+        if self.best_price == price && self.best != NIL {
+            self.after_best_removed(Some(tick));
+        } else {
+            let levels = self.len();
+            if levels.is_power_of_two() && self.should_shrink(levels) {
+                self.place(self.best_price);
             }
         }
+    }
+
+    /// [`Self::remove`] of a price in the tree.
+    #[inline(never)]
+    fn remove_outside(&mut self, price: Price) {
+        let removed = self.outside.remove(&price);
+        debug_assert!(removed.is_some(), "level {price} removed but absent");
+        self.misses += 1;
         if self.best != NIL && self.best_price == price {
-            self.find_best(tick);
+            self.after_best_removed(None);
+        } else {
+            let levels = self.len();
+            if levels > 0 && (self.should_replace() || self.should_shrink(levels)) {
+                self.place(self.best_price);
+            }
         }
+    }
+
+    /// Finds the new best once the best level (at tick `removed`, if it was in the
+    /// window) has gone, then re-places the window if the trigger now calls for it.
+    #[inline(never)]
+    fn after_best_removed(&mut self, removed: Option<usize>) {
+        self.find_best(removed);
         let levels = self.len();
-        if levels > 0
-            && (self.should_replace()
-                || (self.window.ticks() > MIN_TICKS && levels * 32 < self.window.ticks()))
-        {
+        if levels > 0 && (self.should_replace() || self.should_shrink(levels)) {
             self.place(self.best_price);
         }
     }
@@ -215,6 +270,48 @@ impl Ladder {
             || (self.misses >= MIN_REPLACE_AT
                 && self.best != NIL
                 && self.window.offset(self.best_price).is_none())
+    }
+
+    /// Whether a side shrunk to `levels` levels should get a smaller window: checked when
+    /// the count falls to a power of two (so a count going up and down pays for the check
+    /// only there), and true when the window is much sparser than the levels need and a
+    /// re-placement would make it at least 4 times smaller.
+    #[inline]
+    fn should_shrink(&self, levels: usize) -> bool {
+        let ticks = self.window.ticks();
+        levels.is_power_of_two()
+            && ticks > MIN_TICKS
+            && levels * 32 < ticks
+            && self
+                .covering_ticks()
+                .is_none_or(|covering| covering * 4 <= ticks)
+    }
+
+    /// The ticks of a window spanning every level of the side, the best price and room on
+    /// both sides, if that fits the largest window.
+    fn covering_ticks(&self) -> Option<usize> {
+        let (lowest, highest) = self.price_range(self.best_price);
+        let span = (i128::from(highest) - i128::from(lowest) + 1) as u128;
+        covering_for(span, self.len())
+    }
+
+    /// The lowest and highest prices of the side's levels and `anchor`.
+    fn price_range(&self, anchor: Price) -> (Price, Price) {
+        let lowest = [
+            self.window.lowest().map(|tick| self.window.price(tick)),
+            self.outside.first_key_value().map(|(&p, _)| p),
+        ]
+        .into_iter()
+        .flatten()
+        .fold(anchor, Price::min);
+        let highest = [
+            self.window.highest().map(|tick| self.window.price(tick)),
+            self.outside.last_key_value().map(|(&p, _)| p),
+        ]
+        .into_iter()
+        .flatten()
+        .fold(anchor, Price::max);
+        (lowest, highest)
     }
 
     /// Finds the new best level once the old best has gone (from tick `removed`, if it was
@@ -252,23 +349,34 @@ impl Ladder {
         }
     }
 
-    /// Re-places the window around `anchor`, sized for the active levels: the window's
-    /// levels move into the new window or the tree, and the tree's levels the new window
-    /// spans move into it. The tree's other levels stay where they are.
+    /// Re-places the window. When every level of the side fits in half of the largest
+    /// window, the window spans them all with room on both sides (the tree empties, and
+    /// the market can move a while before an insert misses). Otherwise it is placed around
+    /// `anchor`, sized for the active levels: the window's levels move into the new window
+    /// or the tree, and the tree's levels the new window spans move into it; the tree's
+    /// other levels stay where they are.
     #[cold]
     fn place(&mut self, anchor: Price) {
+        let (lowest, highest) = self.price_range(anchor);
+        let span = (i128::from(highest) - i128::from(lowest) + 1) as u128;
         let mut moving: Vec<(Price, u32)> = self.window.ascending().collect();
-        let active = (moving.len() + self.misses).min(self.len());
-        let ticks = (active.max(1) * 4)
-            .next_power_of_two()
-            .clamp(MIN_TICKS, MAX_TICKS);
-        // Room on the side prices improve into, more on the side the book rests on.
-        let below = match self.side {
-            Side::Buy => ticks / 4 * 3,
-            Side::Sell => ticks / 4,
-        };
-        self.window
-            .reset(anchor.saturating_sub(below as i64), ticks);
+        if let Some(ticks) = covering_for(span, self.len()) {
+            let margin = (ticks - span as usize) / 2;
+            self.window
+                .reset(lowest.saturating_sub(margin as i64), ticks);
+        } else {
+            let active = (moving.len() + self.misses).min(self.len());
+            let ticks = (active.max(1) * 4)
+                .next_power_of_two()
+                .clamp(MIN_TICKS, MAX_TICKS);
+            // Room on the side prices improve into, more on the side the book rests on.
+            let below = match self.side {
+                Side::Buy => ticks / 4 * 3,
+                Side::Sell => ticks / 4,
+            };
+            self.window
+                .reset(anchor.saturating_sub(below as i64), ticks);
+        }
         let (low, high) = self.window.bounds();
         let entering: Vec<(Price, u32)> = self
             .outside
@@ -383,5 +491,56 @@ mod tests {
         let ascending: Vec<Price> = ladder.iter_ascending().map(|(p, _)| p).collect();
         assert!(ascending.windows(2).all(|w| w[0] < w[1]));
         assert_eq!(ascending.len(), 2_600);
+    }
+
+    /// A side whose levels are spread over 20,000 ticks (a market that moved, leaving
+    /// orders behind) fits in the largest window: after a re-placement the window spans
+    /// every level and the tree is empty, so inserts and removes there never search it.
+    /// (The window used to be sized for the count of levels around the best, leaving most
+    /// of such a side in the tree.)
+    #[test]
+    fn a_side_spread_over_a_moved_market_fits_in_one_window() {
+        let mut ladder = Ladder::new(Side::Buy);
+        let prices: Vec<Price> = (0..200).map(|n| 33_500 - n * 100).collect();
+        for (level, &price) in prices.iter().enumerate() {
+            ladder.insert(price, level as u32);
+        }
+        assert!(
+            ladder.outside.is_empty(),
+            "{} in the tree",
+            ladder.outside.len()
+        );
+        for &price in &prices {
+            assert!(in_window(&ladder, price), "{price}");
+        }
+        assert_eq!(ladder.best_price(), Some(33_500));
+        // Emptying the best levels finds the next through the wide empty stretches.
+        for &price in &prices[..199] {
+            ladder.remove(price);
+        }
+        assert_eq!(ladder.best_price(), Some(prices[199]));
+        assert!(ladder.window_consistent());
+    }
+
+    /// A busy side's window leaves room beyond its levels (16 ticks a level, up to 1,024
+    /// a side), so a market moving on from 100 levels lands in the window rather than the
+    /// tree; a one-level side keeps the smallest window. (The room used to be the span
+    /// again: 65 levels one tick apart got 256 ticks when the window was placed, and the
+    /// next 900 ticks of a move went to the tree.)
+    #[test]
+    fn a_busy_side_leaves_room_for_the_market_to_move() {
+        let mut ladder = Ladder::new(Side::Sell);
+        for (level, price) in (10_000..10_100).enumerate() {
+            ladder.insert(price, level as u32);
+        }
+        for price in [10_100 + 900, 10_000 - 900] {
+            assert!(in_window(&ladder, price), "{price} is in the window");
+        }
+        assert!(ladder.outside.is_empty());
+        assert!(ladder.window_consistent());
+
+        let mut single = Ladder::new(Side::Buy);
+        single.insert(500, 0);
+        assert_eq!(single.window.ticks(), MIN_TICKS);
     }
 }

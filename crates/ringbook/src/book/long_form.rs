@@ -109,7 +109,8 @@ impl OrderBook {
     pub(super) fn set_accepted(&mut self, slot: u32, accepted: u64) {
         let at = slot as usize;
         if at >= self.accepted.len() {
-            self.accepted.resize((at + 1).max(self.accepted.len() * 2), 0);
+            self.accepted
+                .resize((at + 1).max(self.accepted.len() * 2), 0);
         }
         self.accepted[at] = accepted;
     }
@@ -124,6 +125,36 @@ impl OrderBook {
         } else {
             s.qty + self.long.extras[&slot].hidden
         }
+    }
+
+    /// Gives the resting `slot` (just rested from an image, showing its slice) its
+    /// long-form extras.
+    pub(super) fn restore_extra(
+        &mut self,
+        slot: u32,
+        owner: Option<u64>,
+        stp: Option<StpMode>,
+        display: Option<Qty>,
+        hidden: Qty,
+    ) {
+        let mut flags = 0;
+        if owner.is_some() {
+            flags |= OWNED;
+        }
+        if display.is_some() {
+            flags |= ICEBERG;
+            self.long.icebergs[side_index(self.orders[slot].side)] += 1;
+        }
+        self.orders[slot].extra = flags;
+        self.long.extras.insert(
+            slot,
+            Extra {
+                owner,
+                stp,
+                display,
+                hidden,
+            },
+        );
     }
 
     /// Forgets the extras of `slot` (being removed from the book).
@@ -158,8 +189,7 @@ impl OrderBook {
         if order.quantity == 0 || order.display() == Some(0) {
             return reject(self, sink, RejectReason::InvalidQuantity);
         }
-        if self.find(&order.order_id).is_some() || self.long.stops.find(&order.order_id).is_some()
-        {
+        if self.find(&order.order_id).is_some() || self.long.stops.find(&order.order_id).is_some() {
             return reject(self, sink, RejectReason::DuplicateOrderId);
         }
         let limit = order.limit_price();
@@ -347,7 +377,7 @@ impl OrderBook {
         self.orders[maker].qty = shown - fill;
         self.levels[level].total -= u128::from(fill);
         let extra = self.long.extras[&maker];
-        let maker_order_id = self.orders[maker].order_id;
+        let maker_order_id = self.orders[maker].order_id.uuid();
         sink.publish(OrderbookResult::Trade {
             instrument_id: self.instrument_id,
             taker_order_id,
@@ -414,6 +444,53 @@ impl OrderBook {
         (remaining, false)
     }
 
+    /// One fill of `maker` (the head of `level`, with extras), out of the plain matching
+    /// loop. Returns the taker's open quantity.
+    #[inline(never)]
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn fill_extra<S: EventSink + ?Sized>(
+        &mut self,
+        level: u32,
+        price: Price,
+        maker: u32,
+        taker_order_id: Uuid,
+        taker_side: Side,
+        remaining: Qty,
+        sink: &mut S,
+    ) -> Qty {
+        self.fill_one(
+            level,
+            price,
+            maker,
+            taker_order_id,
+            taker_side,
+            remaining,
+            sink,
+        )
+    }
+
+    /// Whether a plain fok's quantity is covered once the hidden quantity of the icebergs
+    /// it reaches is counted (only when the opposite side has icebergs; the shown
+    /// liquidity alone fell short).
+    pub(super) fn hidden_covers(&self, side: Side, limit: Option<Price>, qty: Qty) -> bool {
+        if self.long.icebergs[side_index(side.opposite())] == 0 {
+            return false;
+        }
+        let taker = Taker {
+            order_id: Uuid::nil(),
+            side,
+            kind: OrderKind::Fok,
+            limit,
+            qty,
+            owner: None,
+            stp: None,
+            display: None,
+            accepted: 0,
+            modified: false,
+        };
+        self.fok_covers(&taker)
+    }
+
     /// One fill of `maker`, the head of `level`, plain or iceberg. Returns the taker's
     /// open quantity.
     #[allow(clippy::too_many_arguments)]
@@ -441,7 +518,7 @@ impl OrderBook {
         let open = self.orders[maker].qty;
         let fill = remaining.min(open);
         remaining -= fill;
-        let maker_order_id = self.orders[maker].order_id;
+        let maker_order_id = self.orders[maker].order_id.uuid();
         sink.publish(OrderbookResult::Trade {
             instrument_id: self.instrument_id,
             taker_order_id,
@@ -475,7 +552,7 @@ impl OrderBook {
         let remaining_qty = self.whole_qty(slot);
         let (order_id, side, level) = {
             let s = &self.orders[slot];
-            (s.order_id, s.side, s.level)
+            (s.order_id.uuid(), s.side, s.level)
         };
         let price = self.levels[level].price;
         self.drop_extra(slot);
@@ -516,9 +593,7 @@ impl OrderBook {
             if have < need && self.long.icebergs[side_index(opposite)] > 0 {
                 for (&slot, extra) in &self.long.extras {
                     let s = &self.orders[slot];
-                    if s.side == opposite
-                        && reaches(t.side, t.limit, self.levels[s.level].price)
-                    {
+                    if s.side == opposite && reaches(t.side, t.limit, self.levels[s.level].price) {
                         have += u128::from(extra.hidden);
                     }
                 }
@@ -571,7 +646,7 @@ impl OrderBook {
     ) {
         let (order_id, side, post_only, shown, level) = {
             let s = &self.orders[slot];
-            (s.order_id, s.side, s.post_only, s.qty, s.level)
+            (s.order_id.uuid(), s.side, s.post_only, s.qty, s.level)
         };
         if post_only && self.ladder(side.opposite()).crossed_by(Some(price)) {
             return sink.publish(OrderbookResult::Rejected {

@@ -4,16 +4,20 @@ use std::ops::ControlFlow;
 
 use uuid::Uuid;
 
-use super::OrderBook;
 use super::slab::NIL;
+use super::{OrderBook, Slot};
 use crate::command::Op;
 use crate::result::{EndReason, EventSink, OrderbookResult, RejectReason};
 use crate::types::{Order, OrderKind, Price, Qty, Side};
 
 impl OrderBook {
     /// An add: the checks in the flow format's order, then `accepted`, the fok check,
-    /// matching, and the rest either rests or expires.
+    /// matching, and the rest either rests or expires. An order with any long-form feature
+    /// (an owner, a display, a stop kind) goes to [`OrderBook::add_long`].
     pub(super) fn add<S: EventSink + ?Sized>(&mut self, order: &Order, sink: &mut S) {
+        if !order.is_plain() {
+            return self.add_long(order, sink);
+        }
         let reject = |sink: &mut S, reason| {
             sink.publish(OrderbookResult::Rejected {
                 instrument_id: self.instrument_id,
@@ -28,17 +32,14 @@ impl OrderBook {
         if order.quantity == 0 {
             return reject(sink, RejectReason::InvalidQuantity);
         }
-        // Stop orders are not parked by this book yet (issue 22, phase 2): refused.
-        if order.kind.is_stop() {
-            return reject(sink, RejectReason::UnknownOrder);
-        }
-        let hash = self.index.hash(&order.order_id);
         let orders = &self.orders;
-        if self
+        let Ok(vacancy) = self
             .index
-            .find(hash, &order.order_id, |s| orders[s].order_id)
-            .is_some()
-        {
+            .vacancy(&order.order_id, |s| orders[s].order_id.uuid())
+        else {
+            return reject(sink, RejectReason::DuplicateOrderId);
+        };
+        if !self.long.stops.is_empty() && self.long.stops.find(&order.order_id).is_some() {
             return reject(sink, RejectReason::DuplicateOrderId);
         }
         let limit = order.limit_price();
@@ -58,51 +59,55 @@ impl OrderBook {
         });
         let mut remaining = order.quantity;
         let fillable = order.kind != OrderKind::Fok
-            || self.liquidity_covers(order.side, order.price, order.quantity);
+            || self.liquidity_covers(order.side, order.price, order.quantity)
+            || self.hidden_covers(order.side, limit, order.quantity);
         if fillable {
             remaining = self.take(order.order_id, order.side, limit, remaining, sink);
         }
-        if remaining == 0 {
-            return;
+        if remaining > 0 {
+            if order.kind.rests() {
+                let post_only = order.kind == OrderKind::PostOnly;
+                let slot = self.rest_at(
+                    vacancy,
+                    order.order_id,
+                    order.side,
+                    order.price,
+                    remaining,
+                    post_only,
+                );
+                let accepted = self.next_accepted();
+                self.set_accepted(slot, accepted);
+            } else {
+                sink.publish(OrderbookResult::Expired {
+                    instrument_id: self.instrument_id,
+                    order_id: order.order_id,
+                    side: order.side,
+                    price: limit,
+                    remaining_qty: remaining,
+                    reason: EndReason::Plain,
+                });
+            }
         }
-        if order.kind.rests() {
-            let post_only = order.kind == OrderKind::PostOnly;
-            self.rest(
-                order.order_id,
-                hash,
-                order.side,
-                order.price,
-                remaining,
-                post_only,
-            );
-        } else {
-            sink.publish(OrderbookResult::Expired {
-                instrument_id: self.instrument_id,
-                order_id: order.order_id,
-                side: order.side,
-                price: limit,
-                remaining_qty: remaining,
-                reason: EndReason::Plain,
-            });
+        // Parked stops are looked at only after a trade.
+        if remaining < order.quantity && !self.long.stops.is_empty() {
+            self.activate_stops(sink);
         }
     }
 
     /// A cancel: removes the resting order, halted or not.
     pub(super) fn cancel<S: EventSink + ?Sized>(&mut self, order_id: Uuid, sink: &mut S) {
-        let hash = self.index.hash(&order_id);
         let orders = &self.orders;
-        let Some(slot) = self.index.take(hash, &order_id, |s| orders[s].order_id) else {
-            return sink.publish(OrderbookResult::Rejected {
-                instrument_id: self.instrument_id,
-                op: Op::Cancel,
-                order_id: Some(order_id),
-                reason: RejectReason::UnknownOrder,
-            });
+        let Some(slot) = self.index.take(&order_id, |s| orders[s].order_id.uuid()) else {
+            return self.cancel_parked(order_id, sink);
         };
-        let (side, remaining_qty, level) = {
+        let (side, mut remaining_qty, level) = {
             let s = &self.orders[slot];
             (s.side, s.qty, s.level)
         };
+        if self.orders[slot].extra != 0 {
+            remaining_qty = self.whole_qty(slot);
+            self.drop_extra(slot);
+        }
         // Read before unlink, which may free the level.
         let price = self.levels[level].price;
         self.unlink(slot);
@@ -140,11 +145,16 @@ impl OrderBook {
         if qty == 0 {
             return reject(sink, RejectReason::InvalidQuantity);
         }
-        let hash = self.index.hash(&order_id);
         let orders = &self.orders;
-        let Some(slot) = self.index.find(hash, &order_id, |s| orders[s].order_id) else {
+        let Some(slot) = self.index.find(&order_id, |s| orders[s].order_id.uuid()) else {
+            if self.long.stops.find(&order_id).is_some() {
+                return reject(sink, RejectReason::NotModifiable);
+            }
             return reject(sink, RejectReason::UnknownOrder);
         };
+        if self.orders[slot].extra != 0 {
+            return self.modify_long(slot, price, qty, sink);
+        }
         let (side, post_only, open, level) = {
             let s = &self.orders[slot];
             (s.side, s.post_only, s.qty, s.level)
@@ -170,14 +180,53 @@ impl OrderBook {
             self.levels[level].total -= u128::from(open - qty);
             return;
         }
+        if old_price == price {
+            // A larger quantity at the same price: the order rests on a book that is not
+            // crossed, so it cannot trade; it moves to the back of its own level, which
+            // stays (unlinking would empty a one-order level only to create it again).
+            self.requeue(slot, level, qty);
+            return;
+        }
         self.unlink(slot);
         let remaining = self.take(order_id, side, Some(price), qty, sink);
         if remaining == 0 {
-            self.release(slot, hash);
+            self.release(slot);
         } else {
             self.orders[slot].qty = remaining;
             self.link_tail(slot, side, price);
         }
+        if remaining < qty && !self.long.stops.is_empty() {
+            self.activate_stops(sink);
+        }
+    }
+
+    /// Moves the resting `slot` of `level` to the back of its level's FIFO with the new
+    /// open quantity `qty`.
+    pub(super) fn requeue(&mut self, slot: u32, level: u32, qty: Qty) {
+        let Slot {
+            qty: open,
+            prev,
+            next,
+            ..
+        } = self.orders[slot];
+        let lvl = &mut self.levels[level];
+        lvl.total = lvl.total - u128::from(open) + u128::from(qty);
+        if next != NIL {
+            // Not the tail yet: take it out of its place and append it.
+            if prev == NIL {
+                lvl.head = next;
+            } else {
+                self.orders[prev].next = next;
+            }
+            self.orders[next].prev = prev;
+            let tail = lvl.tail;
+            lvl.tail = slot;
+            self.orders[tail].next = slot;
+            let order = &mut self.orders[slot];
+            order.prev = tail;
+            order.next = NIL;
+        }
+        self.orders[slot].qty = qty;
     }
 
     /// Whether the liquidity on the side opposite `side`, at `limit` or better, covers
@@ -211,7 +260,7 @@ impl OrderBook {
     /// The check that it crosses at all is inlined into the callers: most adds do not
     /// cross, and they skip the matching loop's call (saving its register spills).
     #[inline]
-    fn take<S: EventSink + ?Sized>(
+    pub(super) fn take<S: EventSink + ?Sized>(
         &mut self,
         taker_order_id: Uuid,
         taker_side: Side,
@@ -248,11 +297,25 @@ impl OrderBook {
             while remaining > 0 {
                 let maker = self.levels[level].head;
                 debug_assert_ne!(maker, NIL, "a live level has a head");
+                if self.orders[maker].extra != 0 {
+                    // An owned order or an iceberg: its fill (a refill, a side-table
+                    // entry to drop) is out of line; the level is looked up again.
+                    remaining = self.fill_extra(
+                        level,
+                        price,
+                        maker,
+                        taker_order_id,
+                        taker_side,
+                        remaining,
+                        sink,
+                    );
+                    break;
+                }
                 let maker_slot = &mut self.orders[maker];
                 let fill = remaining.min(maker_slot.qty);
                 maker_slot.qty -= fill;
                 let maker_remaining = maker_slot.qty;
-                let maker_order_id = maker_slot.order_id;
+                let maker_order_id = maker_slot.order_id.uuid();
                 remaining -= fill;
                 sink.publish(OrderbookResult::Trade {
                     instrument_id: self.instrument_id,
@@ -273,8 +336,8 @@ impl OrderBook {
                 let last_in_level = self.levels[level].count == 1;
                 self.orders[maker].qty = fill;
                 self.unlink(maker);
-                let hash = self.index.hash(&maker_order_id);
-                self.release(maker, hash);
+                self.index.remove(&maker_order_id, maker);
+                self.free(maker);
                 if last_in_level {
                     break;
                 }

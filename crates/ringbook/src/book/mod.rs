@@ -1,19 +1,55 @@
 //! The single-instrument order book: price-time priority matching, single-threaded and
 //! deterministic.
 //!
-//! Storage is laid out for the hot path: resting orders live in a slab of fixed-size slots
-//! linked into one intrusive FIFO per price level; an id index maps order ids to slots;
-//! each side's levels sit in a dense window of ticks around the touch (a B-tree holds the
-//! few priced outside it), with the best level cached. Nothing is allocated per order or
-//! per event once the slabs have grown to the book's peak size.
+//! Storage is laid out for the hot path (issue 17):
+//!
+//! - **Orders** live in a slab of 40-byte slots (`Slot`: id, open quantity, level,
+//!   FIFO links, side, a flag byte), linked into one intrusive FIFO per price level. Slots
+//!   freed by one order are reused by the next; nothing is allocated per order or per event
+//!   once the slabs have grown to the book's peak size. Slot and level indices are trusted
+//!   (see `slab.rs`): the accessors do not check bounds in release builds.
+//! - **The id index** maps an order id to its slot: a direct window of slot numbers for the
+//!   dense ids an order-entry session assigns (no hash), and a keyed hash table for every
+//!   other id (see `index.rs`). An add probes once: the duplicate check returns the cell
+//!   the insert then fills.
+//! - **Each side's levels** sit in a dense window of ticks that spans every level of the
+//!   side when they fit in 65,536 ticks (a B-tree holds levels beyond), with occupied bits,
+//!   summary bits for wide empty stretches, and the best level cached (see `ladder.rs`).
+//! - The common path (add that rests, cancel, a fill that leaves the level) is inlined;
+//!   creating or emptying a level, B-tree traffic and re-placing the window are not.
+//!
+//! **Room for issue 22** (stops, icebergs, self-trade prevention, mass cancel), so that an
+//! order without those features pays nothing for them:
+//!
+//! - *Flags.* `Slot::post_only` becomes a flag byte (post-only, iceberg, stp mode): the
+//!   slot has two spare bytes, so it stays 40 bytes.
+//! - *Icebergs.* The hidden quantity and display size go in a side table keyed by slot
+//!   (allocated on the first iceberg). The slot's `qty` is the shown slice, so level totals,
+//!   status and snapshots stay sums of shown quantities; when a fill empties a slice of a
+//!   slot flagged iceberg, the matching loop refills it from the table and relinks the slot
+//!   at its level's tail. A plain maker pays one flag test when it is filled out.
+//! - *Self-trade prevention.* The owner is interned to a small `u32` per book; owners go in
+//!   a side array indexed by slot (only books that have seen an owner allocate it). The
+//!   matching loop compares owners only when the taker has an stp mode (its own flag).
+//! - *Mass cancel by owner.* Walks the live slots of the side array's owner (a per-owner
+//!   intrusive list through the same side array when it must be O(orders of the owner)),
+//!   and unlinks each as a cancel does.
+//! - *Stops.* Parked stops are not in the slab, the index window or the ladders: a
+//!   separate structure per side ordered by trigger (the nearest trigger cached), plus an
+//!   acceptance-ordered queue for activation, and a last-trade-price field. After an op
+//!   that traded, one compare of the last trade price with each side's nearest trigger
+//!   decides whether any stop fires; an op without trades does not look. Cancels of a
+//!   parked stop fall back to the stop structure's own id map after the index misses.
 
 mod image;
 mod index;
 mod integrity;
 mod ladder;
+mod long_form;
 mod matching;
 mod query;
 mod slab;
+mod stops;
 mod tick_window;
 
 use uuid::Uuid;
@@ -27,22 +63,54 @@ pub use integrity::IntegrityError;
 use crate::command::Command;
 use crate::result::{EventSink, OrderbookResult};
 use crate::types::{Qty, Side};
-use index::IdIndex;
+use index::{IdIndex, Vacancy};
 use ladder::{Ladder, Level};
 use slab::{NIL, Slab};
 
-/// A resting order's slot. 40 bytes: the id, the open quantity, the level it rests at and
-/// its neighbours in that level's FIFO.
+/// An order id as a slot stores it: its 16 bytes as two native words, so it is copied in
+/// and out with two 8-byte moves (a `Uuid` is a byte array, aligned to 1, and the compiler
+/// copied one from a command into a slot in up to nine pieces).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct RawId([u64; 2]);
+
+impl RawId {
+    /// The id as a `Uuid`.
+    #[inline(always)]
+    fn uuid(self) -> Uuid {
+        let mut bytes = [0u8; 16];
+        bytes[..8].copy_from_slice(&self.0[0].to_ne_bytes());
+        bytes[8..].copy_from_slice(&self.0[1].to_ne_bytes());
+        Uuid::from_bytes(bytes)
+    }
+}
+
+impl From<&Uuid> for RawId {
+    #[inline(always)]
+    fn from(id: &Uuid) -> RawId {
+        let (high, low) = id.as_bytes().split_at(8);
+        RawId([
+            u64::from_ne_bytes(high.try_into().expect("8 bytes")),
+            u64::from_ne_bytes(low.try_into().expect("8 bytes")),
+        ])
+    }
+}
+
+/// A resting order's slot. 40 bytes: the id, the open quantity, the level it rests at,
+/// its neighbours in that level's FIFO, and a byte saying whether the long form's side
+/// table holds more about it.
 #[derive(Clone, Debug)]
 struct Slot {
-    order_id: Uuid,
-    /// Open quantity; 0 marks a vacant slot.
+    order_id: RawId,
+    /// Open quantity (an iceberg's shown slice); 0 marks a vacant slot.
     qty: Qty,
     level: u32,
     prev: u32,
     next: u32,
     side: Side,
     post_only: bool,
+    /// Long form: [`long_form::OWNED`] and [`long_form::ICEBERG`] bits; 0 for a plain
+    /// order, whose paths test only this byte.
+    extra: u8,
 }
 
 /// One instrument's order book.
@@ -72,6 +140,12 @@ pub struct OrderBook {
     halted: bool,
     /// The price of the most recent trade (long form's `last_trade_price`).
     last_trade_price: Option<i64>,
+    /// Acceptance numbers of resting orders, by slot: a mass cancel goes in this order.
+    accepted: Vec<u64>,
+    /// The next acceptance number.
+    next_accepted: u64,
+    /// The long form's state: parked stops and the extras of owned orders and icebergs.
+    long: long_form::LongForm,
     orders: Slab<Slot>,
     index: IdIndex,
     levels: Slab<Level>,
@@ -93,6 +167,9 @@ impl OrderBook {
             instrument_id,
             halted: false,
             last_trade_price: None,
+            accepted: Vec::with_capacity(orders),
+            next_accepted: 0,
+            long: long_form::LongForm::default(),
             orders: Slab::with_capacity(orders),
             index: IdIndex::with_capacity(orders),
             levels: Slab::with_capacity(orders.min(1 << 16)),
@@ -150,11 +227,7 @@ impl OrderBook {
                 instrument_id: self.instrument_id,
                 snapshot: Box::new(self.snapshot()),
             }),
-            // Not applied by this book yet (issue 22, phase 2): refused.
-            Command::MassCancel { .. } => sink.publish(OrderbookResult::rejected(
-                command,
-                crate::result::RejectReason::UnknownOrder,
-            )),
+            Command::MassCancel { owner, side, .. } => self.mass_cancel(owner, side, sink),
         }
     }
 
@@ -168,44 +241,72 @@ impl OrderBook {
     }
 
     /// Appends the new order `order_id` at the tail of `price`'s level on `side`, creating
-    /// the level if needed, and indexes it. `hash` is the id's index hash.
-    fn rest(
+    /// the level if needed, and indexes it. Returns its slot.
+    fn rest(&mut self, order_id: Uuid, side: Side, price: i64, qty: Qty, post_only: bool) -> u32 {
+        let orders = &self.orders;
+        let vacancy = self
+            .index
+            .vacancy(&order_id, |s| orders[s].order_id.uuid())
+            .expect("a resting order's id is new");
+        self.rest_at(vacancy, order_id, side, price, qty, post_only)
+    }
+
+    /// [`Self::rest`] of an id the index found room for at `vacancy`. The slot is written
+    /// once, already linked behind the level's tail.
+    #[inline(always)]
+    fn rest_at(
         &mut self,
+        vacancy: Vacancy,
         order_id: Uuid,
-        hash: u64,
         side: Side,
         price: i64,
         qty: Qty,
         post_only: bool,
-    ) {
-        let slot = self.orders.insert(Slot {
-            order_id,
-            qty,
-            level: NIL,
-            prev: NIL,
-            next: NIL,
-            side,
-            post_only,
-        });
-        self.link_tail(slot, side, price);
-        let orders = &self.orders;
-        self.index.insert(hash, slot, |s| orders[s].order_id);
-    }
-
-    /// Links the (unlinked) slot `slot` at the tail of `price`'s level on `side`.
-    #[inline]
-    fn link_tail(&mut self, slot: u32, side: Side, price: i64) {
+    ) -> u32 {
         let ladder = match side {
-            Side::Buy => &mut self.bids,
-            Side::Sell => &mut self.asks,
+            Side::Buy => &self.bids,
+            Side::Sell => &self.asks,
         };
         let level = match ladder.get(price) {
             Some(level) => level,
-            None => {
-                let level = self.levels.insert(Level::new(price));
-                ladder.insert(price, level);
-                level
-            }
+            None => self.new_level(side, price),
+        };
+        let lvl = &mut self.levels[level];
+        let tail = lvl.tail;
+        let slot = self.orders.insert(Slot {
+            order_id: RawId::from(&order_id),
+            qty,
+            level,
+            prev: tail,
+            next: NIL,
+            side,
+            post_only,
+            extra: 0,
+        });
+        lvl.tail = slot;
+        if tail == NIL {
+            lvl.head = slot;
+        } else {
+            self.orders[tail].next = slot;
+        }
+        lvl.count += 1;
+        lvl.total += u128::from(qty);
+        let orders = &self.orders;
+        self.index
+            .insert_at(vacancy, &order_id, slot, |s| orders[s].order_id.uuid());
+        slot
+    }
+
+    /// Links the (unlinked) slot `slot` at the tail of `price`'s level on `side`.
+    #[inline(always)]
+    fn link_tail(&mut self, slot: u32, side: Side, price: i64) {
+        let ladder = match side {
+            Side::Buy => &self.bids,
+            Side::Sell => &self.asks,
+        };
+        let level = match ladder.get(price) {
+            Some(level) => level,
+            None => self.new_level(side, price),
         };
         let lvl = &mut self.levels[level];
         let tail = lvl.tail;
@@ -225,9 +326,20 @@ impl OrderBook {
         order.next = NIL;
     }
 
+    /// Adds an empty level at `price` on `side` and returns its slot.
+    #[inline]
+    fn new_level(&mut self, side: Side, price: i64) -> u32 {
+        let level = self.levels.insert(Level::new(price));
+        match side {
+            Side::Buy => self.bids.insert(price, level),
+            Side::Sell => self.asks.insert(price, level),
+        }
+        level
+    }
+
     /// Unlinks `slot` from its level, removing the level if it empties. The slot stays
     /// allocated and indexed.
-    #[inline]
+    #[inline(always)]
     fn unlink(&mut self, slot: u32) {
         let Slot {
             qty,
@@ -253,20 +365,26 @@ impl OrderBook {
         lvl.count -= 1;
         lvl.total -= u128::from(qty);
         if lvl.count == 0 {
-            let price = lvl.price;
-            match side {
-                Side::Buy => self.bids.remove(price),
-                Side::Sell => self.asks.remove(price),
-            }
-            self.levels.remove(level);
+            self.remove_level(side, level);
         }
     }
 
-    /// Forgets the unlinked slot `slot`, whose id hashes to `hash`: drops it from the
-    /// index and frees it.
+    /// Removes the emptied level `level` from `side`.
     #[inline]
-    fn release(&mut self, slot: u32, hash: u64) {
-        self.index.remove(hash, slot);
+    fn remove_level(&mut self, side: Side, level: u32) {
+        let price = self.levels[level].price;
+        match side {
+            Side::Buy => self.bids.remove(price),
+            Side::Sell => self.asks.remove(price),
+        }
+        self.levels.remove(level);
+    }
+
+    /// Forgets the unlinked slot `slot`: drops it from the index and frees it.
+    #[inline]
+    fn release(&mut self, slot: u32) {
+        let order_id = self.orders[slot].order_id.uuid();
+        self.index.remove(&order_id, slot);
         self.free(slot);
     }
 

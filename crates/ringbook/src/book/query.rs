@@ -56,8 +56,8 @@ impl OrderBook {
     }
 
     pub(super) fn find(&self, order_id: &Uuid) -> Option<u32> {
-        let hash = self.index.hash(order_id);
-        self.index.find(hash, order_id, |s| self.orders[s].order_id)
+        self.index
+            .find(order_id, |s| self.orders[s].order_id.uuid())
     }
 
     /// How many orders rest in the book, both sides.
@@ -95,7 +95,7 @@ impl OrderBook {
             bid_levels: self.bids.len() as u64,
             ask_levels: self.asks.len() as u64,
             orders: self.len() as u64,
-            stops: 0,
+            stops: self.long.stops.len() as u64,
             last_trade_price: self.last_trade_price,
         }
     }
@@ -107,7 +107,19 @@ impl OrderBook {
             halted: self.halted,
             bids: self.side_snapshot(Side::Buy),
             asks: self.side_snapshot(Side::Sell),
-            stops: Vec::new(),
+            stops: self
+                .long
+                .stops
+                .iter()
+                .map(|(_, o)| crate::result::SnapshotStop {
+                    order_id: o.order_id,
+                    side: o.side,
+                    kind: o.kind,
+                    trigger: o.trigger().expect("a parked order is a stop"),
+                    price: o.limit_price(),
+                    qty: o.quantity,
+                })
+                .collect(),
         }
     }
 
@@ -121,7 +133,7 @@ impl OrderBook {
             while slot != NIL {
                 let s = &self.orders[slot];
                 orders.push(SnapshotOrder {
-                    order_id: s.order_id,
+                    order_id: s.order_id.uuid(),
                     qty: s.qty,
                 });
                 slot = s.next;

@@ -94,12 +94,9 @@ impl Stops {
 
     /// Every parked stop with its acceptance number, in acceptance order.
     pub(super) fn iter(&self) -> impl Iterator<Item = (u64, &Order)> {
-        self.by_accept.iter().map(|(&accepted, order)| (accepted, order))
-    }
-
-    /// The largest acceptance number in use, if any stop is parked.
-    pub(super) fn last_accepted(&self) -> Option<u64> {
-        self.by_accept.keys().next_back().copied()
+        self.by_accept
+            .iter()
+            .map(|(&accepted, order)| (accepted, order))
     }
 }
 
@@ -114,7 +111,10 @@ mod tests {
         stops.park(5, Order::stop(Uuid::from_u128(1), i, Side::Buy, 100, 1));
         stops.park(3, Order::stop(Uuid::from_u128(2), i, Side::Buy, 99, 1));
         stops.park(4, Order::stop(Uuid::from_u128(3), i, Side::Sell, 95, 1));
-        stops.park(1, Order::stop_limit(Uuid::from_u128(4), i, Side::Sell, 90, 97, 1));
+        stops.park(
+            1,
+            Order::stop_limit(Uuid::from_u128(4), i, Side::Sell, 90, 97, 1),
+        );
         assert_eq!(stops.next_triggered(98), None);
         assert_eq!(stops.next_triggered(99), Some(3));
         assert_eq!(stops.next_triggered(100), Some(3));

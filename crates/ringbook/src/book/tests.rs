@@ -69,13 +69,13 @@ fn fifo(book: &OrderBook, side: Side, price: i64) -> Vec<Uuid> {
     let mut forward = Vec::new();
     let mut slot = lvl.head;
     while slot != NIL {
-        forward.push(book.orders[slot].order_id);
+        forward.push(book.orders[slot].order_id.uuid());
         slot = book.orders[slot].next;
     }
     let mut backward = Vec::new();
     let mut slot = lvl.tail;
     while slot != NIL {
-        backward.push(book.orders[slot].order_id);
+        backward.push(book.orders[slot].order_id.uuid());
         slot = book.orders[slot].prev;
     }
     backward.reverse();
@@ -424,8 +424,7 @@ fn unlinking_middle_head_and_tail_keeps_the_fifo_linked() {
     // Middle.
     let s3 = slot_of(&book, 3);
     book.unlink(s3);
-    let hash = book.index.hash(&id(3));
-    book.release(s3, hash);
+    book.release(s3);
     assert_eq!(
         fifo(&book, Side::Sell, 100),
         vec![id(1), id(2), id(4), id(5)]
@@ -438,8 +437,7 @@ fn unlinking_middle_head_and_tail_keeps_the_fifo_linked() {
     // Head.
     let s1 = slot_of(&book, 1);
     book.unlink(s1);
-    let hash = book.index.hash(&id(1));
-    book.release(s1, hash);
+    book.release(s1);
     assert_eq!(book.levels[level].head, slot_of(&book, 2));
     assert_eq!(book.orders[slot_of(&book, 2)].prev, NIL);
     assert_eq!(fifo(&book, Side::Sell, 100), vec![id(2), id(4), id(5)]);
@@ -448,8 +446,7 @@ fn unlinking_middle_head_and_tail_keeps_the_fifo_linked() {
     // Tail.
     let s5 = slot_of(&book, 5);
     book.unlink(s5);
-    let hash = book.index.hash(&id(5));
-    book.release(s5, hash);
+    book.release(s5);
     assert_eq!(book.levels[level].tail, slot_of(&book, 4));
     assert_eq!(book.orders[slot_of(&book, 4)].next, NIL);
     assert_eq!(fifo(&book, Side::Sell, 100), vec![id(2), id(4)]);
@@ -500,8 +497,7 @@ fn indexed_ids(n: u128) -> (Vec<Uuid>, IdIndex) {
         .collect();
     let mut index = IdIndex::with_capacity(0);
     for slot in 0..ids.len() as u32 {
-        let hash = index.hash(&ids[slot as usize]);
-        index.insert(hash, slot, |s| ids[s as usize]);
+        index.insert(&ids[slot as usize], slot, |s| ids[s as usize]);
     }
     (ids, index)
 }
@@ -512,34 +508,26 @@ fn id_index_finds_every_live_id_after_many_inserts_and_removes() {
     assert_eq!(index.len(), 10_000);
     // Remove every third slot.
     for slot in (0..ids.len() as u32).step_by(3) {
-        let hash = index.hash(&ids[slot as usize]);
-        index.remove(hash, slot);
+        index.remove(&ids[slot as usize], slot);
     }
     assert_eq!(index.len(), 10_000 - 3_334);
     for (slot, uid) in ids.iter().enumerate() {
-        let found = index.find(index.hash(uid), uid, |s| ids[s as usize]);
+        let found = index.find(uid, |s| ids[s as usize]);
         let expected = (slot % 3 != 0).then_some(slot as u32);
         assert_eq!(found, expected, "slot {slot}");
     }
     // Reuse the freed slot numbers for new ids, as the slab does.
     for slot in (0..ids.len() as u32).step_by(3) {
         ids[slot as usize] = Uuid::from_u128(0xFFFF_0000 + u128::from(slot));
-        let hash = index.hash(&ids[slot as usize]);
-        index.insert(hash, slot, |s| ids[s as usize]);
+        index.insert(&ids[slot as usize], slot, |s| ids[s as usize]);
     }
     assert_eq!(index.len(), 10_000);
     for (slot, uid) in ids.iter().enumerate() {
-        assert_eq!(
-            index.find(index.hash(uid), uid, |s| ids[s as usize]),
-            Some(slot as u32)
-        );
+        assert_eq!(index.find(uid, |s| ids[s as usize]), Some(slot as u32));
     }
     // The removed ids are gone for good.
     let gone = Uuid::from_u128(0);
-    assert_eq!(
-        index.find(index.hash(&gone), &gone, |s| ids[s as usize]),
-        None
-    );
+    assert_eq!(index.find(&gone, |s| ids[s as usize]), None);
     let mut slots: Vec<u32> = index.slots().collect();
     slots.sort_unstable();
     assert_eq!(slots, (0..10_000).collect::<Vec<u32>>());
@@ -551,24 +539,16 @@ fn id_index_take_finds_and_drops_an_id_in_one_call() {
     // Take every other id: each comes back with its own slot, once.
     for slot in (0..ids.len() as u32).step_by(2) {
         let uid = ids[slot as usize];
-        let hash = index.hash(&uid);
-        assert_eq!(index.take(hash, &uid, |s| ids[s as usize]), Some(slot));
-        assert_eq!(
-            index.take(hash, &uid, |s| ids[s as usize]),
-            None,
-            "taken twice"
-        );
+        assert_eq!(index.take(&uid, |s| ids[s as usize]), Some(slot));
+        assert_eq!(index.take(&uid, |s| ids[s as usize]), None, "taken twice");
     }
     assert_eq!(index.len(), 500);
     // An id never indexed is not found and takes nothing.
     let stranger = Uuid::from_u128(7);
-    assert_eq!(
-        index.take(index.hash(&stranger), &stranger, |s| ids[s as usize]),
-        None
-    );
+    assert_eq!(index.take(&stranger, |s| ids[s as usize]), None);
     assert_eq!(index.len(), 500);
     for (slot, uid) in ids.iter().enumerate() {
-        let found = index.find(index.hash(uid), uid, |s| ids[s as usize]);
+        let found = index.find(uid, |s| ids[s as usize]);
         assert_eq!(found, (slot % 2 == 1).then_some(slot as u32), "slot {slot}");
     }
 }
@@ -676,6 +656,21 @@ fn integrity_detects_a_cycle_in_a_level() {
     assert!(what.contains("linked twice"), "{what}");
 }
 
+/// A link past the end of the slab is reported, not followed (the slab's accessors do not
+/// check bounds in release builds; the integrity checks use the checked one).
+#[test]
+fn integrity_detects_a_link_outside_the_slab() {
+    let mut book = sample_book();
+    let s6 = slot_of(&book, 6);
+    book.orders[s6].next = 1_000_000;
+    let (side, price, what) = queue_error(&book);
+    assert_eq!((side, price), (Side::Sell, 101));
+    assert!(
+        what.contains("order slot 1000000 is outside the slab"),
+        "{what}"
+    );
+}
+
 #[test]
 fn integrity_detects_a_wrong_tail() {
     let mut book = sample_book();
@@ -755,8 +750,7 @@ fn integrity_detects_a_resting_order_with_zero_quantity() {
 fn integrity_detects_a_crossed_book() {
     let mut book = sample_book();
     // Rest a bid through the asks without matching.
-    let hash = book.index.hash(&id(7));
-    book.rest(id(7), hash, Side::Buy, 102, 1, false);
+    book.rest(id(7), Side::Buy, 102, 1, false);
     assert_eq!(
         book.check_integrity(),
         Err(IntegrityError::Crossed {
@@ -770,8 +764,7 @@ fn integrity_detects_a_crossed_book() {
 #[test]
 fn integrity_detects_a_locked_book() {
     let mut book = sample_book();
-    let hash = book.index.hash(&id(7));
-    book.rest(id(7), hash, Side::Sell, 99, 1, false);
+    book.rest(id(7), Side::Sell, 99, 1, false);
     assert_eq!(
         book.check_integrity(),
         Err(IntegrityError::Crossed {
@@ -786,8 +779,7 @@ fn integrity_detects_a_locked_book() {
 fn integrity_detects_an_order_missing_from_the_index() {
     let mut book = sample_book();
     let s4 = slot_of(&book, 4);
-    let hash = book.index.hash(&id(4));
-    book.index.remove(hash, s4);
+    book.index.remove(&id(4), s4);
     match book.check_integrity() {
         Err(IntegrityError::Index { instrument, what }) => {
             assert_eq!(instrument, INSTRUMENT);
@@ -816,7 +808,7 @@ fn integrity_detects_an_index_entry_under_the_wrong_id() {
     let mut book = sample_book();
     // Rename the order in its slot: the index still holds the slot, under the old hash.
     let s2 = slot_of(&book, 2);
-    book.orders[s2].order_id = id(99);
+    book.orders[s2].order_id = super::RawId::from(&id(99));
     match book.check_integrity() {
         Err(IntegrityError::Index { what, .. }) => {
             assert!(what.contains("does not look up"), "{what}");
@@ -916,4 +908,80 @@ fn integrity_catches_a_cached_best_slot_that_disagrees_with_the_tree() {
             actual: Some(100),
         })
     );
+}
+
+/// A modify raising the quantity at the same price moves the order to the back of its own
+/// level: from the head, the middle and the tail, and as the only order (whose level is
+/// kept, not removed and created again); the level's total and the links follow.
+#[test]
+fn a_larger_modify_at_the_same_price_goes_to_the_back_of_its_level() {
+    let mut book = OrderBook::new(INSTRUMENT);
+    for n in 1..=4 {
+        limit(&mut book, n, Side::Sell, 100, 10);
+    }
+    let modify = |book: &mut OrderBook, n: u128, price: i64, qty: u64| {
+        let events = apply(
+            book,
+            Command::Modify {
+                instrument_id: INSTRUMENT,
+                order_id: id(n),
+                price,
+                qty,
+            },
+        );
+        assert!(
+            matches!(
+                events.as_slice(),
+                [OrderbookResult::Modified {
+                    priority_kept: false,
+                    ..
+                }]
+            ),
+            "{events:?}"
+        );
+        book.check_integrity().unwrap();
+    };
+    modify(&mut book, 1, 100, 11);
+    assert_eq!(
+        fifo(&book, Side::Sell, 100),
+        vec![id(2), id(3), id(4), id(1)]
+    );
+    modify(&mut book, 3, 100, 12);
+    assert_eq!(
+        fifo(&book, Side::Sell, 100),
+        vec![id(2), id(4), id(1), id(3)]
+    );
+    modify(&mut book, 3, 100, 13);
+    assert_eq!(
+        fifo(&book, Side::Sell, 100),
+        vec![id(2), id(4), id(1), id(3)]
+    );
+    assert_eq!(book.best_ask(), Some((100, 10 + 10 + 11 + 13)));
+
+    let mut alone = OrderBook::new(INSTRUMENT);
+    limit(&mut alone, 9, Side::Buy, 90, 5);
+    let level = alone.bids.get(90).unwrap();
+    modify(&mut alone, 9, 90, 6);
+    assert_eq!(alone.bids.get(90), Some(level), "the level is kept");
+    assert_eq!(alone.levels.live(), 1);
+    assert_eq!(alone.best_bid(), Some((90, 6)));
+}
+
+/// A slot's raw id gives back the same `Uuid`, byte for byte, and two ids differing in
+/// any byte stay different.
+#[test]
+fn a_raw_id_round_trips_every_byte() {
+    let ids = [
+        Uuid::nil(),
+        Uuid::max(),
+        Uuid::from_u128(1),
+        Uuid::from_u128(0x0102_0304_0506_0708_090a_0b0c_0d0e_0f10),
+        Uuid::from_u128(1 << 64),
+    ];
+    for id in ids {
+        assert_eq!(super::RawId::from(&id).uuid(), id);
+    }
+    for (a, b) in ids.iter().zip(ids.iter().skip(1)) {
+        assert_ne!(super::RawId::from(a), super::RawId::from(b));
+    }
 }

@@ -1,6 +1,7 @@
-//! A dense run of price ticks: one level slot per tick and one bit per occupied tick, so
-//! finding, adding and removing a level in the run is an index, and the next occupied
-//! tick is a few word scans away.
+//! A dense run of price ticks: one level slot per tick, one bit per occupied tick and one
+//! summary bit per non-empty word of those, so finding, adding and removing a level in
+//! the run is an index, and the next occupied tick is at most a few word scans away even
+//! across a wide empty stretch (65,536 ticks have 16 summary words).
 
 use super::slab::NIL;
 use crate::types::Price;
@@ -16,6 +17,8 @@ pub(super) struct TickWindow {
     slots: Vec<u32>,
     /// Bit `i % 64` of word `i / 64` is set when tick `i` holds a level.
     occupied: Vec<u64>,
+    /// Bit `w % 64` of word `w / 64` is set when `occupied[w]` is not 0.
+    summary: Vec<u64>,
     /// How many ticks hold a level.
     len: usize,
 }
@@ -31,9 +34,12 @@ impl TickWindow {
         self.slots.resize(ticks, NIL);
         self.occupied.clear();
         self.occupied.resize(ticks / 64, 0);
+        self.summary.clear();
+        self.summary.resize(ticks.div_ceil(64 * 64), 0);
         if self.slots.capacity() > 2 * ticks {
             self.slots.shrink_to_fit();
             self.occupied.shrink_to_fit();
+            self.summary.shrink_to_fit();
         }
         self.len = 0;
     }
@@ -82,7 +88,9 @@ impl TickWindow {
     pub(super) fn set(&mut self, tick: usize, level: u32) {
         debug_assert_eq!(self.slots[tick], NIL, "tick {tick} set twice");
         self.slots[tick] = level;
-        self.occupied[tick / 64] |= 1 << (tick % 64);
+        let word = tick / 64;
+        self.occupied[word] |= 1 << (tick % 64);
+        self.summary[word / 64] |= 1 << (word % 64);
         self.len += 1;
     }
 
@@ -91,7 +99,11 @@ impl TickWindow {
     pub(super) fn clear(&mut self, tick: usize) {
         debug_assert_ne!(self.slots[tick], NIL, "tick {tick} cleared but empty");
         self.slots[tick] = NIL;
-        self.occupied[tick / 64] &= !(1 << (tick % 64));
+        let word = tick / 64;
+        self.occupied[word] &= !(1 << (tick % 64));
+        if self.occupied[word] == 0 {
+            self.summary[word / 64] &= !(1 << (word % 64));
+        }
         self.len -= 1;
     }
 
@@ -101,18 +113,34 @@ impl TickWindow {
         if self.len == 0 {
             return None;
         }
-        let mut word = tick / 64;
+        let word = tick / 64;
         // Keep bits 0..=tick % 64 of the first word.
-        let mut bits = self.occupied[word] & (u64::MAX >> (63 - tick % 64));
+        let bits = self.occupied[word] & (u64::MAX >> (63 - tick % 64));
+        if bits != 0 {
+            return Some(word * 64 + 63 - bits.leading_zeros() as usize);
+        }
+        let word = self.highest_word_below(word)?;
+        Some(word * 64 + 63 - self.occupied[word].leading_zeros() as usize)
+    }
+
+    /// The highest non-empty word below word `word`, by the summary.
+    #[inline]
+    fn highest_word_below(&self, word: usize) -> Option<usize> {
+        if word == 0 {
+            return None;
+        }
+        let below = word - 1;
+        let mut at = below / 64;
+        let mut bits = self.summary[at] & (u64::MAX >> (63 - below % 64));
         loop {
             if bits != 0 {
-                return Some(word * 64 + 63 - bits.leading_zeros() as usize);
+                return Some(at * 64 + 63 - bits.leading_zeros() as usize);
             }
-            if word == 0 {
+            if at == 0 {
                 return None;
             }
-            word -= 1;
-            bits = self.occupied[word];
+            at -= 1;
+            bits = self.summary[at];
         }
     }
 
@@ -122,18 +150,34 @@ impl TickWindow {
         if self.len == 0 || tick >= self.ticks() {
             return None;
         }
-        let mut word = tick / 64;
+        let word = tick / 64;
         // Keep bits tick % 64..64 of the first word.
-        let mut bits = self.occupied[word] & (u64::MAX << (tick % 64));
+        let bits = self.occupied[word] & (u64::MAX << (tick % 64));
+        if bits != 0 {
+            return Some(word * 64 + bits.trailing_zeros() as usize);
+        }
+        let word = self.lowest_word_above(word)?;
+        Some(word * 64 + self.occupied[word].trailing_zeros() as usize)
+    }
+
+    /// The lowest non-empty word above word `word`, by the summary.
+    #[inline]
+    fn lowest_word_above(&self, word: usize) -> Option<usize> {
+        let above = word + 1;
+        if above >= self.occupied.len() {
+            return None;
+        }
+        let mut at = above / 64;
+        let mut bits = self.summary[at] & (u64::MAX << (above % 64));
         loop {
             if bits != 0 {
-                return Some(word * 64 + bits.trailing_zeros() as usize);
+                return Some(at * 64 + bits.trailing_zeros() as usize);
             }
-            word += 1;
-            if word == self.occupied.len() {
+            at += 1;
+            if at == self.summary.len() {
                 return None;
             }
-            bits = self.occupied[word];
+            bits = self.summary[at];
         }
     }
 
@@ -174,12 +218,51 @@ impl TickWindow {
             let bit = self.occupied[tick / 64] >> (tick % 64) & 1 == 1;
             bit == (level != NIL)
         });
-        slots_agree && count == self.len && self.occupied.len() * 64 == self.slots.len()
+        let summary_agrees = self.occupied.iter().enumerate().all(|(word, &bits)| {
+            let bit = self.summary[word / 64] >> (word % 64) & 1 == 1;
+            bit == (bits != 0)
+        });
+        slots_agree
+            && summary_agrees
+            && count == self.len
+            && self.occupied.len() * 64 == self.slots.len()
+            && self.summary.len() == self.occupied.len().div_ceil(64)
     }
 
     /// Bytes the window holds on the heap.
     pub(super) fn heap_bytes(&self) -> usize {
         self.slots.capacity() * std::mem::size_of::<u32>()
-            + self.occupied.capacity() * std::mem::size_of::<u64>()
+            + (self.occupied.capacity() + self.summary.capacity()) * std::mem::size_of::<u64>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The next occupied tick is found across a wide empty stretch in either direction,
+    /// through the summary bits, and the summary follows sets and clears.
+    #[test]
+    fn the_next_level_is_found_across_a_wide_empty_stretch() {
+        let mut window = TickWindow::default();
+        window.reset(1_000, 1 << 16);
+        window.set(5, 1);
+        window.set(65_000, 2);
+        window.set(40_000, 3);
+        assert!(window.consistent());
+        assert_eq!(window.lowest_at_or_above(6), Some(40_000));
+        assert_eq!(window.lowest_at_or_above(40_001), Some(65_000));
+        assert_eq!(window.highest_at_or_below(64_999), Some(40_000));
+        assert_eq!(window.highest_at_or_below(39_999), Some(5));
+        window.clear(40_000);
+        assert!(window.consistent());
+        assert_eq!(window.lowest_at_or_above(6), Some(65_000));
+        assert_eq!(window.highest_at_or_below(64_999), Some(5));
+        assert_eq!(window.highest_at_or_below(4), None);
+        assert_eq!(window.lowest_at_or_above(65_001), None);
+        assert_eq!(window.highest(), Some(65_000));
+        assert_eq!(window.lowest(), Some(5));
+        let ascending: Vec<(Price, u32)> = window.ascending().collect();
+        assert_eq!(ascending, vec![(1_005, 1), (66_000, 2)]);
     }
 }

@@ -2,7 +2,8 @@
 //! test per rule or example: stops, icebergs, self-trade prevention, mass cancel and the
 //! last trade price. Each flow is read by the flow reader (the long header is added) and
 //! applied to both the naive reference book and the engine's book; both must publish
-//! exactly the expected events, written compactly by [`show`].
+//! exactly the expected events, written compactly by [`show`], and the engine's book must
+//! survive an image round trip.
 
 use ringbook::flow::{FlowReader, LONG_FLOW_HEADER};
 use ringbook::{Command, OrderBook, OrderbookResult, Uuid};
@@ -190,28 +191,20 @@ fn check(body: &str, expected: &[&str]) {
         .map(|e| show(&e))
         .collect();
     assert_eq!(naive_events, expected, "the naive book");
-    if engine_supports_long_form() {
-        let mut book = OrderBook::new(instrument);
-        let mut events = Vec::new();
-        for command in &commands {
-            book.apply(command, &mut |e| events.push(show(&e)));
-        }
-        assert_eq!(events, expected, "the engine's book");
-        book.check_integrity().expect("the book's integrity");
-    }
-}
-
-/// Whether the engine's book implements the long form yet (phase 2 of issue 22): it
-/// parks a stop instead of refusing it.
-fn engine_supports_long_form() -> bool {
-    let instrument = Uuid::from_u128(1);
     let mut book = OrderBook::new(instrument);
-    let mut accepted = false;
-    let stop = ringbook::Order::stop(Uuid::from_u128(1), instrument, ringbook::Side::Buy, 1, 1);
-    book.apply(&Command::Add(stop), &mut |e| {
-        accepted |= matches!(e, OrderbookResult::Accepted { .. });
-    });
-    accepted
+    let mut events = Vec::new();
+    for command in &commands {
+        book.apply(command, &mut |e| events.push(show(&e)));
+    }
+    assert_eq!(events, expected, "the engine's book");
+    book.check_integrity().expect("the book's integrity");
+    // An image of the book at the end rebuilds it exactly.
+    let image = book.image();
+    let restored = OrderBook::from_image(&image).expect("a valid image");
+    assert_eq!(restored.image(), image);
+    assert_eq!(restored.state_hash(), book.state_hash());
+    assert_eq!(restored.snapshot(), book.snapshot());
+    assert_eq!(restored.status(), book.status());
 }
 
 mod generated;
