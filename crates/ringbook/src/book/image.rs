@@ -603,7 +603,7 @@ impl OrderBook {
                         price,
                         s.qty,
                         s.post_only,
-                        self.accepted[slot as usize],
+                        s.accepted,
                     );
                     if s.extra != 0 {
                         let extra = &self.long.extras[&slot];

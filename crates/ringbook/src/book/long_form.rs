@@ -11,8 +11,8 @@
 //!   its slot ([`Extra`]); its slot's `qty` is the shown slice, so level totals, status and
 //!   snapshots are sums of shown quantities, and the hidden rest is in the table.
 //! - Parked stops are in [`Stops`], outside the slab, the index and the ladders.
-//! - Every resting order has an acceptance number (a side array by slot), which orders a
-//!   mass cancel.
+//! - Every resting order has an acceptance number (in its slot), which orders a mass
+//!   cancel.
 
 use std::collections::HashMap;
 use std::ops::ControlFlow;
@@ -107,12 +107,7 @@ impl OrderBook {
     /// Records acceptance number `accepted` for the resting `slot`.
     #[inline]
     pub(super) fn set_accepted(&mut self, slot: u32, accepted: u64) {
-        let at = slot as usize;
-        if at >= self.accepted.len() {
-            self.accepted
-                .resize((at + 1).max(self.accepted.len() * 2), 0);
-        }
-        self.accepted[at] = accepted;
+        self.orders[slot].accepted = accepted;
     }
 
     /// The whole open quantity of the resting `slot`: its shown slice plus any hidden
@@ -174,6 +169,7 @@ impl OrderBook {
     /// An add with any long-form feature (an owner, a display, a stop kind): the checks
     /// in the contract's order, `accepted`, then parking or matching, then the stops it
     /// triggers.
+    #[inline(never)]
     pub(super) fn add_long<S: EventSink + ?Sized>(&mut self, order: &Order, sink: &mut S) {
         let reject = |book: &OrderBook, sink: &mut S, reason| {
             sink.publish(OrderbookResult::Rejected {
@@ -230,6 +226,7 @@ impl OrderBook {
 
     /// Matches an accepted (or triggered, or modified) taker and settles its rest: it
     /// rests (with its extras), expires, or ends by self-trade prevention.
+    #[inline(never)]
     pub(super) fn execute<S: EventSink + ?Sized>(&mut self, t: &Taker, sink: &mut S) {
         if t.kind == OrderKind::Fok && !self.fok_covers(t) {
             return sink.publish(OrderbookResult::Expired {
@@ -323,6 +320,7 @@ impl OrderBook {
     /// While any parked stop's condition holds, activates the one accepted earliest: a
     /// `triggered` event, then it matches as an add of market (stop) or limit
     /// (stop-limit) would, without `accepted`.
+    #[inline(never)]
     pub(super) fn activate_stops<S: EventSink + ?Sized>(&mut self, sink: &mut S) {
         while !self.long.stops.is_empty() {
             let Some(last) = self.last_trade_price else {
@@ -472,6 +470,7 @@ impl OrderBook {
     /// Whether a plain fok's quantity is covered once the hidden quantity of the icebergs
     /// it reaches is counted (only when the opposite side has icebergs; the shown
     /// liquidity alone fell short).
+    #[inline(never)]
     pub(super) fn hidden_covers(&self, side: Side, limit: Option<Price>, qty: Qty) -> bool {
         if self.long.icebergs[side_index(side.opposite())] == 0 {
             return false;
@@ -637,6 +636,7 @@ impl OrderBook {
     /// open quantity. Kept in place (same price, Q <= open) it shows min(shown, Q);
     /// otherwise it leaves the book and re-enters as a taker with its extras, keeping its
     /// acceptance number, showing min(D, Q) when it rests.
+    #[inline(never)]
     pub(super) fn modify_long<S: EventSink + ?Sized>(
         &mut self,
         slot: u32,
@@ -680,7 +680,7 @@ impl OrderBook {
             }
             return;
         }
-        let accepted = self.accepted[slot as usize];
+        let accepted = self.orders[slot].accepted;
         self.drop_extra(slot);
         self.unlink(slot);
         self.index.remove(&order_id, slot);
@@ -706,6 +706,7 @@ impl OrderBook {
     }
 
     /// A cancel of an id the index does not hold: a parked stop, or unknown.
+    #[inline(never)]
     pub(super) fn cancel_parked<S: EventSink + ?Sized>(&mut self, order_id: Uuid, sink: &mut S) {
         let Some(accepted) = self.long.stops.find(&order_id) else {
             return sink.publish(OrderbookResult::Rejected {
@@ -729,6 +730,7 @@ impl OrderBook {
     /// A mass cancel: every resting and parked order of `owner` (all when `None`) on
     /// `side` (both when `None`), in acceptance order, then `mass_cancelled`. Halted or
     /// not.
+    #[inline(never)]
     pub(super) fn mass_cancel<S: EventSink + ?Sized>(
         &mut self,
         owner: Option<u64>,
@@ -752,7 +754,7 @@ impl OrderBook {
                         }
                     };
                     if mine {
-                        chosen.push((self.accepted[slot as usize], Some(slot)));
+                        chosen.push((self.orders[slot].accepted, Some(slot)));
                     }
                     slot = o.next;
                 }

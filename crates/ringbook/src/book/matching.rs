@@ -61,13 +61,16 @@ impl OrderBook {
         let fillable = order.kind != OrderKind::Fok
             || self.liquidity_covers(order.side, order.price, order.quantity)
             || self.hidden_covers(order.side, limit, order.quantity);
-        if fillable {
-            remaining = self.take(order.order_id, order.side, limit, remaining, sink);
+        let mut crossed = false;
+        if fillable && self.ladder(order.side.opposite()).crossed_by(limit) {
+            crossed = true;
+            remaining = self.take_crossing(order.order_id, order.side, limit, remaining, sink);
         }
         if remaining > 0 {
             if order.kind.rests() {
                 let post_only = order.kind == OrderKind::PostOnly;
-                let slot = self.rest_at(
+                // rest_at gives it the next acceptance number.
+                self.rest_at(
                     vacancy,
                     order.order_id,
                     order.side,
@@ -75,8 +78,6 @@ impl OrderBook {
                     remaining,
                     post_only,
                 );
-                let accepted = self.next_accepted();
-                self.set_accepted(slot, accepted);
             } else {
                 sink.publish(OrderbookResult::Expired {
                     instrument_id: self.instrument_id,
@@ -89,7 +90,7 @@ impl OrderBook {
             }
         }
         // Parked stops are looked at only after a trade.
-        if remaining < order.quantity && !self.long.stops.is_empty() {
+        if crossed && !self.long.stops.is_empty() {
             self.activate_stops(sink);
         }
     }

@@ -22,7 +22,8 @@
 //! order without those features pays nothing for them:
 //!
 //! - *Flags.* `Slot::post_only` becomes a flag byte (post-only, iceberg, stp mode): the
-//!   slot has two spare bytes, so it stays 40 bytes.
+//!   slot had two spare bytes, so it stayed 40 bytes; the acceptance number (for mass
+//!   cancels) made it 48.
 //! - *Icebergs.* The hidden quantity and display size go in a side table keyed by slot
 //!   (allocated on the first iceberg). The slot's `qty` is the shown slice, so level totals,
 //!   status and snapshots stay sums of shown quantities; when a fill empties a slice of a
@@ -95,9 +96,9 @@ impl From<&Uuid> for RawId {
     }
 }
 
-/// A resting order's slot. 40 bytes: the id, the open quantity, the level it rests at,
-/// its neighbours in that level's FIFO, and a byte saying whether the long form's side
-/// table holds more about it.
+/// A resting order's slot. 48 bytes: the id, the open quantity, the level it rests at,
+/// its neighbours in that level's FIFO, its acceptance number (a mass cancel goes in that
+/// order), and a byte saying whether the long form's side table holds more about it.
 #[derive(Clone, Debug)]
 struct Slot {
     order_id: RawId,
@@ -111,6 +112,8 @@ struct Slot {
     /// Long form: [`long_form::OWNED`] and [`long_form::ICEBERG`] bits; 0 for a plain
     /// order, whose paths test only this byte.
     extra: u8,
+    /// Its acceptance number, set right after it rests.
+    accepted: u64,
 }
 
 /// One instrument's order book.
@@ -140,8 +143,6 @@ pub struct OrderBook {
     halted: bool,
     /// The price of the most recent trade (long form's `last_trade_price`).
     last_trade_price: Option<i64>,
-    /// Acceptance numbers of resting orders, by slot: a mass cancel goes in this order.
-    accepted: Vec<u64>,
     /// The next acceptance number.
     next_accepted: u64,
     /// The long form's state: parked stops and the extras of owned orders and icebergs.
@@ -167,7 +168,6 @@ impl OrderBook {
             instrument_id,
             halted: false,
             last_trade_price: None,
-            accepted: Vec::with_capacity(orders),
             next_accepted: 0,
             long: long_form::LongForm::default(),
             orders: Slab::with_capacity(orders),
@@ -252,7 +252,7 @@ impl OrderBook {
     }
 
     /// [`Self::rest`] of an id the index found room for at `vacancy`. The slot is written
-    /// once, already linked behind the level's tail.
+    /// once, already linked behind the level's tail, with the next acceptance number.
     #[inline(always)]
     fn rest_at(
         &mut self,
@@ -282,7 +282,9 @@ impl OrderBook {
             side,
             post_only,
             extra: 0,
+            accepted: self.next_accepted,
         });
+        self.next_accepted += 1;
         lvl.tail = slot;
         if tail == NIL {
             lvl.head = slot;
