@@ -584,9 +584,7 @@ impl OrderBook {
 
     /// Whether the book has any long-form state (see [`BookImage::has_long_form_state`]).
     fn has_long_form_state(&self) -> bool {
-        self.last_trade_price.is_some()
-            || !self.long.stops.is_empty()
-            || !self.long.extras.is_empty()
+        self.last_trade_price.is_some() || !self.long.stops.is_empty() || self.long.live > 0
     }
 
     /// Calls `f` with every resting order in image order: bids best level first, then
@@ -606,7 +604,7 @@ impl OrderBook {
                         s.accepted,
                     );
                     if s.extra != 0 {
-                        let extra = &self.long.extras[&slot];
+                        let extra = &self.long.extras[slot as usize];
                         image.qty = s.qty + extra.hidden;
                         image.owner = extra.owner;
                         image.stp = extra.stp;

@@ -14,12 +14,12 @@
 //! - Every resting order has an acceptance number (in its slot), which orders a mass
 //!   cancel.
 
-use std::collections::HashMap;
 use std::ops::ControlFlow;
 
 use uuid::Uuid;
 
 use super::OrderBook;
+use super::index::Vacancy;
 use super::slab::NIL;
 use super::stops::Stops;
 use crate::command::Op;
@@ -31,8 +31,8 @@ pub(super) const OWNED: u8 = 1;
 /// `Slot::extra` bit: the slot is an iceberg (its [`Extra`] has a display).
 pub(super) const ICEBERG: u8 = 2;
 
-/// The long-form state of one resting order, keyed by its slot.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The long-form state of one resting order, kept at its slot's index.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(super) struct Extra {
     pub(super) owner: Option<u64>,
     pub(super) stp: Option<StpMode>,
@@ -46,8 +46,11 @@ pub(super) struct Extra {
 pub(super) struct LongForm {
     /// Parked stop orders.
     pub(super) stops: Stops,
-    /// Extras of resting orders with an owner or a display, by slot.
-    pub(super) extras: HashMap<u32, Extra>,
+    /// Extras of resting orders with an owner or a display, indexed by slot (valid
+    /// where the slot's `extra` byte is set; grown on the first such order).
+    pub(super) extras: Vec<Extra>,
+    /// How many resting orders have extras.
+    pub(super) live: usize,
     /// Resting icebergs per side (buy, sell): a fok looks for hidden quantity only when
     /// the opposite side has some.
     pub(super) icebergs: [u32; 2],
@@ -70,6 +73,8 @@ pub(super) struct Taker {
     pub(super) accepted: u64,
     /// A modified order: self-trade prevention ends it with `cancelled`.
     pub(super) modified: bool,
+    /// Where the index has room for a new add's id (found by its duplicate check).
+    pub(super) vacancy: Option<Vacancy>,
 }
 
 impl Taker {
@@ -118,7 +123,7 @@ impl OrderBook {
         if s.extra & ICEBERG == 0 {
             s.qty
         } else {
-            s.qty + self.long.extras[&slot].hidden
+            s.qty + self.long.extras[slot as usize].hidden
         }
     }
 
@@ -141,7 +146,7 @@ impl OrderBook {
             self.long.icebergs[side_index(self.orders[slot].side)] += 1;
         }
         self.orders[slot].extra = flags;
-        self.long.extras.insert(
+        self.put_extra(
             slot,
             Extra {
                 owner,
@@ -152,6 +157,17 @@ impl OrderBook {
         );
     }
 
+    /// Stores `extra` for `slot` (whose `extra` byte the caller sets).
+    fn put_extra(&mut self, slot: u32, extra: Extra) {
+        let at = slot as usize;
+        if at >= self.long.extras.len() {
+            let len = (at + 1).max(self.long.extras.len() * 2);
+            self.long.extras.resize(len, Extra::default());
+        }
+        self.long.extras[at] = extra;
+        self.long.live += 1;
+    }
+
     /// Forgets the extras of `slot` (being removed from the book).
     #[inline]
     pub(super) fn drop_extra(&mut self, slot: u32) {
@@ -160,7 +176,7 @@ impl OrderBook {
             return;
         }
         self.orders[slot].extra = 0;
-        self.long.extras.remove(&slot);
+        self.long.live -= 1;
         if extra & ICEBERG != 0 {
             self.long.icebergs[side_index(self.orders[slot].side)] -= 1;
         }
@@ -185,7 +201,14 @@ impl OrderBook {
         if order.quantity == 0 || order.display() == Some(0) {
             return reject(self, sink, RejectReason::InvalidQuantity);
         }
-        if self.find(&order.order_id).is_some() || self.long.stops.find(&order.order_id).is_some() {
+        let orders = &self.orders;
+        let Ok(vacancy) = self
+            .index
+            .vacancy(&order.order_id, |s| orders[s].order_id.uuid())
+        else {
+            return reject(self, sink, RejectReason::DuplicateOrderId);
+        };
+        if self.long.stops.find(&order.order_id).is_some() {
             return reject(self, sink, RejectReason::DuplicateOrderId);
         }
         let limit = order.limit_price();
@@ -218,6 +241,7 @@ impl OrderBook {
                 display: order.display(),
                 accepted,
                 modified: false,
+                vacancy: Some(vacancy),
             };
             self.execute(&taker, sink);
         }
@@ -286,13 +310,11 @@ impl OrderBook {
     /// slice, and its owner, mode and hidden quantity go in the side table.
     fn rest_long(&mut self, t: &Taker, price: Price, remaining: Qty) {
         let shown = t.display.map_or(remaining, |d| d.min(remaining));
-        let slot = self.rest(
-            t.order_id,
-            t.side,
-            price,
-            shown,
-            t.kind == OrderKind::PostOnly,
-        );
+        let post_only = t.kind == OrderKind::PostOnly;
+        let slot = match t.vacancy {
+            Some(vacancy) => self.rest_at(vacancy, t.order_id, t.side, price, shown, post_only),
+            None => self.rest(t.order_id, t.side, price, shown, post_only),
+        };
         self.set_accepted(slot, t.accepted);
         if t.owner.is_none() && t.display.is_none() {
             return;
@@ -306,7 +328,7 @@ impl OrderBook {
             self.long.icebergs[side_index(t.side)] += 1;
         }
         self.orders[slot].extra = flags;
-        self.long.extras.insert(
+        self.put_extra(
             slot,
             Extra {
                 owner: t.owner,
@@ -348,6 +370,7 @@ impl OrderBook {
                 display: stop.display(),
                 accepted,
                 modified: false,
+                vacancy: None,
             };
             self.execute(&taker, sink);
         }
@@ -374,7 +397,7 @@ impl OrderBook {
         remaining -= fill;
         self.orders[maker].qty = shown - fill;
         self.levels[level].total -= u128::from(fill);
-        let extra = self.long.extras[&maker];
+        let extra = self.long.extras[maker as usize];
         let maker_order_id = self.orders[maker].order_id.uuid();
         sink.publish(OrderbookResult::Trade {
             instrument_id: self.instrument_id,
@@ -396,7 +419,7 @@ impl OrderBook {
             self.free(maker);
         } else {
             let slice = extra.display.map_or(extra.hidden, |d| d.min(extra.hidden));
-            if let Some(e) = self.long.extras.get_mut(&maker) {
+            if let Some(e) = self.long.extras.get_mut(maker as usize) {
                 e.hidden -= slice;
             }
             self.requeue(maker, level, slice);
@@ -426,7 +449,7 @@ impl OrderBook {
             let maker = self.levels[level].head;
             debug_assert_ne!(maker, NIL, "a live level has a head");
             let same_owner = self.orders[maker].extra & OWNED != 0
-                && self.long.extras[&maker].owner == Some(owner);
+                && self.long.extras[maker as usize].owner == Some(owner);
             if same_owner {
                 if mode.cancels_maker() {
                     self.remove_resting(maker, EndReason::SelfTradePrevention, sink);
@@ -486,6 +509,7 @@ impl OrderBook {
             display: None,
             accepted: 0,
             modified: false,
+            vacancy: None,
         };
         self.fok_covers(&taker)
     }
@@ -590,12 +614,21 @@ impl OrderBook {
                 }
             });
             if have < need && self.long.icebergs[side_index(opposite)] > 0 {
-                for (&slot, extra) in &self.long.extras {
-                    let s = &self.orders[slot];
-                    if s.side == opposite && reaches(t.side, t.limit, self.levels[s.level].price) {
-                        have += u128::from(extra.hidden);
+                // The hidden quantity of the icebergs it reaches.
+                self.ladder(opposite).walk_best_first(|price, level| {
+                    if !reaches(t.side, t.limit, price) || have >= need {
+                        return ControlFlow::Break(());
                     }
-                }
+                    let mut slot = self.levels[level].head;
+                    while slot != NIL {
+                        let s = &self.orders[slot];
+                        if s.extra & ICEBERG != 0 {
+                            have += u128::from(self.long.extras[slot as usize].hidden);
+                        }
+                        slot = s.next;
+                    }
+                    ControlFlow::Continue(())
+                });
             }
             return have >= need;
         };
@@ -608,7 +641,7 @@ impl OrderBook {
             let mut hidden = 0u128;
             while slot != NIL {
                 let s = &self.orders[slot];
-                let extra = (s.extra != 0).then(|| self.long.extras[&slot]);
+                let extra = (s.extra != 0).then(|| self.long.extras[slot as usize]);
                 let same = extra.is_some_and(|e| e.owner == Some(owner));
                 if same {
                     if mode.cancels_taker() {
@@ -656,7 +689,7 @@ impl OrderBook {
                 reason: RejectReason::PostOnlyWouldCross,
             });
         }
-        let extra = self.long.extras[&slot];
+        let extra = self.long.extras[slot as usize];
         let open = shown + extra.hidden;
         let old_price = self.levels[level].price;
         let priority_kept = old_price == price && qty <= open;
@@ -675,7 +708,7 @@ impl OrderBook {
             let now = shown.min(qty);
             self.orders[slot].qty = now;
             self.levels[level].total -= u128::from(shown - now);
-            if let Some(e) = self.long.extras.get_mut(&slot) {
+            if let Some(e) = self.long.extras.get_mut(slot as usize) {
                 e.hidden = qty - now;
             }
             return;
@@ -700,6 +733,7 @@ impl OrderBook {
             display: extra.display,
             accepted,
             modified: true,
+            vacancy: None,
         };
         self.execute(&taker, sink);
         self.activate_stops(sink);
@@ -750,7 +784,8 @@ impl OrderBook {
                     let mine = match owner {
                         None => true,
                         Some(owner) => {
-                            o.extra & OWNED != 0 && self.long.extras[&slot].owner == Some(owner)
+                            o.extra & OWNED != 0
+                                && self.long.extras[slot as usize].owner == Some(owner)
                         }
                     };
                     if mine {

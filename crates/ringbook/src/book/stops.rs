@@ -6,23 +6,40 @@
 //! whose trigger is at or below the price are the candidates; sells mirror this. A book
 //! without stops pays one length test after an op that traded.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+
+use hashbrown::HashMap;
 
 use uuid::Uuid;
 
 use crate::types::{Order, Price, Side};
 
 /// The parked stops of one book.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub(super) struct Stops {
     /// Every parked stop by acceptance number.
     by_accept: BTreeMap<u64, Order>,
     /// Acceptance numbers by order id: duplicate checks, cancels and modifies.
-    ids: HashMap<Uuid, u64>,
+    ids: HashMap<Uuid, u64, foldhash::fast::RandomState>,
     /// Buy stops by (trigger, acceptance number).
     buys: BTreeSet<(Price, u64)>,
     /// Sell stops by (trigger, acceptance number).
     sells: BTreeSet<(Price, u64)>,
+    /// The lowest buy trigger and the highest sell trigger (the nearest to fire), so a
+    /// trade far from every trigger costs two compares.
+    nearest: (Price, Price),
+}
+
+impl Default for Stops {
+    fn default() -> Stops {
+        Stops {
+            by_accept: BTreeMap::new(),
+            ids: HashMap::default(),
+            buys: BTreeSet::new(),
+            sells: BTreeSet::new(),
+            nearest: (Price::MAX, Price::MIN),
+        }
+    }
 }
 
 impl Stops {
@@ -56,6 +73,18 @@ impl Stops {
         };
         self.ids.insert(order.order_id, accepted);
         self.by_accept.insert(accepted, order);
+        match order.side {
+            Side::Buy => self.nearest.0 = self.nearest.0.min(trigger),
+            Side::Sell => self.nearest.1 = self.nearest.1.max(trigger),
+        }
+    }
+
+    /// Recomputes the nearest triggers.
+    fn update_nearest(&mut self) {
+        self.nearest = (
+            self.buys.first().map_or(Price::MAX, |&(t, _)| t),
+            self.sells.last().map_or(Price::MIN, |&(t, _)| t),
+        );
     }
 
     /// Takes the stop with acceptance number `accepted` out.
@@ -70,12 +99,19 @@ impl Stops {
             Side::Sell => self.sells.remove(&(trigger, accepted)),
         };
         self.ids.remove(&order.order_id);
+        // Only the removal of a nearest trigger moves it.
+        if trigger == self.nearest.0 || trigger == self.nearest.1 {
+            self.update_nearest();
+        }
         order
     }
 
     /// The acceptance number of the earliest-accepted stop whose condition `last` holds:
     /// a buy stop with trigger <= `last`, or a sell stop with trigger >= `last`.
     pub(super) fn next_triggered(&self, last: Price) -> Option<u64> {
+        if last < self.nearest.0 && last > self.nearest.1 {
+            return None;
+        }
         let buy = self
             .buys
             .range(..=(last, u64::MAX))
