@@ -185,6 +185,7 @@ impl OrderBook {
     /// An add with any long-form feature (an owner, a display, a stop kind): the checks
     /// in the contract's order, `accepted`, then parking or matching, then the stops it
     /// triggers.
+    #[cold]
     #[inline(never)]
     pub(super) fn add_long<S: EventSink + ?Sized>(&mut self, order: &Order, sink: &mut S) {
         let reject = |book: &OrderBook, sink: &mut S, reason| {
@@ -342,6 +343,7 @@ impl OrderBook {
     /// While any parked stop's condition holds, activates the one accepted earliest: a
     /// `triggered` event, then it matches as an add of market (stop) or limit
     /// (stop-limit) would, without `accepted`.
+    #[cold]
     #[inline(never)]
     pub(super) fn activate_stops<S: EventSink + ?Sized>(&mut self, sink: &mut S) {
         while !self.long.stops.is_empty() {
@@ -467,6 +469,7 @@ impl OrderBook {
 
     /// One fill of `maker` (the head of `level`, with extras), out of the plain matching
     /// loop. Returns the taker's open quantity.
+    #[cold]
     #[inline(never)]
     #[allow(clippy::too_many_arguments)]
     pub(super) fn fill_extra<S: EventSink + ?Sized>(
@@ -493,6 +496,7 @@ impl OrderBook {
     /// Whether a plain fok's quantity is covered once the hidden quantity of the icebergs
     /// it reaches is counted (only when the opposite side has icebergs; the shown
     /// liquidity alone fell short).
+    #[cold]
     #[inline(never)]
     pub(super) fn hidden_covers(&self, side: Side, limit: Option<Price>, qty: Qty) -> bool {
         if self.long.icebergs[side_index(side.opposite())] == 0 {
@@ -669,6 +673,7 @@ impl OrderBook {
     /// open quantity. Kept in place (same price, Q <= open) it shows min(shown, Q);
     /// otherwise it leaves the book and re-enters as a taker with its extras, keeping its
     /// acceptance number, showing min(D, Q) when it rests.
+    #[cold]
     #[inline(never)]
     pub(super) fn modify_long<S: EventSink + ?Sized>(
         &mut self,
@@ -740,6 +745,7 @@ impl OrderBook {
     }
 
     /// A cancel of an id the index does not hold: a parked stop, or unknown.
+    #[cold]
     #[inline(never)]
     pub(super) fn cancel_parked<S: EventSink + ?Sized>(&mut self, order_id: Uuid, sink: &mut S) {
         let Some(accepted) = self.long.stops.find(&order_id) else {
@@ -764,6 +770,7 @@ impl OrderBook {
     /// A mass cancel: every resting and parked order of `owner` (all when `None`) on
     /// `side` (both when `None`), in acceptance order, then `mass_cancelled`. Halted or
     /// not.
+    #[cold]
     #[inline(never)]
     pub(super) fn mass_cancel<S: EventSink + ?Sized>(
         &mut self,
