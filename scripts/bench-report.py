@@ -213,7 +213,7 @@ if read("journal", "json"):
     print("reaches only 0.62 to 0.67 of the plain one (measured on this machine with cold memory).\n")
 
 
-waits = [w for w in ("yield", "sleep", "busy-spin") if read(f"closed_{w}", "json")]
+waits = [w for w in ("block", "yield", "sleep", "busy-spin") if read(f"closed_{w}", "json")]
 if waits:
     print("## Every wait strategy\n")
     print("The pipeline alone, 8 instruments, three runs each: closed loop (throughput) and open loop at")
@@ -229,9 +229,9 @@ if waits:
         cells = " | ".join(latency(median([r[k] for r in opened])) for k in ("p50_ns", "p90_ns", "p99_ns", "p999_ns"))
         print(f"| {w} | {rate(median([r['throughput_per_s'] for r in closed]))} | {cells} |")
     print("\nOn two cores the pipeline's three threads share one core in open loop: spinning threads")
-    print("take the core from the thread that has work, and sleeping ones wake late; `yield` (spin")
-    print("briefly, yield, then sleep until a publisher rings the thread's doorbell) is the default for")
-    print("that reason. `busy-spin` is for a core per pipeline thread (`--cores`).")
+    print("take the core from the thread that has work. The default, `auto`, resolves to `block` (spin")
+    print("a few rounds, then park until a publisher rings the thread's doorbell) when the busy threads")
+    print("outnumber the cores, as here, and to `busy-spin` when each has a core of its own (`--cores`).")
 
 
 def ratio(name, a, b, key):

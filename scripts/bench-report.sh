@@ -7,6 +7,7 @@
 #   QUICK=1 scripts/bench-report.sh    # smaller workloads, for trying the script
 #   OUT=dir scripts/bench-report.sh    # keep the raw outputs in dir
 #   MARKET_ONLY=1 scripts/bench-report.sh   # only the market regimes, printed, no BENCHMARKS.md
+#   SWEEP_ONLY=1 scripts/bench-report.sh    # only the sweep (and bench-sweep.svg), printed
 #   python3 scripts/bench-report.py dir > BENCHMARKS.md   # rebuild the report from them
 #   cat dir/market.md >> BENCHMARKS.md                     # ... and its market section
 set -euo pipefail
@@ -119,6 +120,58 @@ market_throughput() {
     }' "$1"
 }
 
+# The latency-throughput sweep of issue 18: the baseline's closed-loop capacity on the
+# open-loop placement, then both engines open loop at fractions of it (medians of $repeat),
+# as a section of BENCHMARKS.md and the curve bench-sweep.svg next to it.
+sweep() {
+  run sweep ./target/release/ringbook bench --baseline --instruments 8 --orders "$orders" \
+    --sweep --repeat "$repeat" --json "$out/sweep.json" --sweep-plot bench-sweep.svg
+  sweep_table > "$out/sweep.md"
+}
+
+# The sweep section from the raw outputs: the table the command printed, as markdown.
+sweep_table() {
+  {
+    echo "## Latency by offered rate (the sweep)"
+    echo
+    echo "\`$(sed "s/ --json [^ ]*//" "$out/sweep.cmd")\` at $(git rev-parse --short HEAD), load average"
+    echo "$(cut -d' ' -f1-3 /proc/loadavg) when it ended. $(head -1 "$out/sweep.out" | sed 's/^ringbook bench: //')."
+    echo "The capacity is the baseline's closed-loop throughput on the same placement (median of"
+    echo "$repeat); each figure is the median of $repeat runs. \`*\`: the engine achieved under 95% of the"
+    echo "offered rate (saturated; its latency is its backlog). The curve: [bench-sweep.svg](bench-sweep.svg)."
+    echo
+    python3 - "$out/sweep.json" <<'PY'
+import json, sys
+sweep = json.load(open(sys.argv[1]))["sweep"]
+def lat(ns):
+    return f"{ns / 1e6:.2f} ms" if ns >= 1e6 else f"{ns / 1e3:.1f} us"
+print(f"Capacity: {sweep['capacity_per_s'] / 1e6:.2f} M commands/s "
+      f"(runs: {', '.join(f'{r / 1e6:.2f} M' for r in sweep['capacity_runs_per_s'])}).\n")
+print("| % | offered/s | engine | achieved/s | p50 | p90 | p99 | p99.9 | max | p99 ringbook/baseline | p99.9 ringbook/baseline |")
+print("|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+for point in sweep["points"]:
+    ratios = point.get("ringbook_over_baseline", {})
+    for engine in ("ringbook", "baseline"):
+        e = point["engines"].get(engine)
+        if e is None:
+            continue
+        short = " *" if e["throughput_per_s"] < 0.95 * point["rate_per_s"] else ""
+        cells = [lat(e[k]) for k in ("p50_ns", "p90_ns", "p99_ns", "p999_ns", "max_ns")]
+        r = [f"{ratios['p99']:.2f}x", f"{ratios['p999']:.2f}x"] if ratios and engine == "ringbook" else ["", ""]
+        print(f"| {point['percent']:g}% | {point['rate_per_s'] / 1e6:.2f} M | {engine} | "
+              f"{e['throughput_per_s'] / 1e6:.2f} M{short} | " + " | ".join(cells + r) + " |")
+PY
+    echo
+  }
+}
+
+if [ -n "${SWEEP_ONLY:-}" ]; then
+  cargo build --release --quiet -p ringbook-cli
+  sweep
+  cat "$out/sweep.md"
+  exit 0
+fi
+
 if [ -n "${MARKET_ONLY:-}" ]; then
   market
   cat "$out/market.md"
@@ -139,7 +192,7 @@ run closed8pin ./target/release/ringbook bench --baseline --instruments 8 --orde
 run closed8c2 ./target/release/ringbook bench --baseline --instruments 8 --orders "$orders" --consumers 2 --repeat $((repeat * 2 - 1)) --json "$out/closed8c2.json"
 run closed1000 ./target/release/ringbook bench --baseline --instruments 1000 --orders "$orders" --repeat 3 --json "$out/closed1000.json"
 run open8 ./target/release/ringbook bench --baseline --instruments 8 --orders "$orders" --rate 500000 --repeat $((repeat * 2 - 1)) --json "$out/open8.json"
-for wait in yield sleep busy-spin; do
+for wait in block yield sleep busy-spin; do
   run "closed_$wait" ./target/release/ringbook bench --instruments 8 --orders "$orders" --repeat 3 --wait "$wait" --json "$out/closed_$wait.json"
   run "open_$wait" ./target/release/ringbook bench --instruments 8 --orders "$orders" --rate 500000 --repeat 3 --wait "$wait" --json "$out/open_$wait.json"
 done
@@ -154,7 +207,8 @@ if ./target/release/ringbook bench --help | grep -q -- --journal-compare; then
   run journal ./target/release/ringbook bench --instruments 8 --orders "$orders" --repeat $((repeat * 2 - 1)) --journal-compare --json "$out/journal.json"
 fi
 
+sweep
 market
 python3 scripts/bench-report.py "$out" > BENCHMARKS.md
-cat "$out/market.md" >> BENCHMARKS.md
+cat "$out/sweep.md" "$out/market.md" >> BENCHMARKS.md
 echo "wrote BENCHMARKS.md" >&2

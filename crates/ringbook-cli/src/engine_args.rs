@@ -9,9 +9,13 @@ pub(crate) struct EngineArgs {
     /// Book consumer threads (each owns a share of the books), 1 to 64.
     #[arg(long, global = true, default_value_t = 1, value_name = "N", value_parser = parse_consumers)]
     pub(crate) consumers: usize,
-    /// How idle pipeline threads wait: busy-spin (needs a core per thread), yield (spin,
-    /// yield, then sleep: the default), or sleep.
-    #[arg(long, global = true, default_value = "yield", value_name = "STRATEGY")]
+    /// How idle pipeline threads wait: auto (the default: block when the sequencer, the
+    /// book consumers, the event manager and the caller outnumber the cores they may use,
+    /// i.e. --cores or all this process may run on, busy-spin when each has a core of its
+    /// own), block (spin briefly, yield twice, then park until work arrives;
+    /// block:SPINS:YIELDS to tune it), busy-spin (needs a core per thread), yield (spin,
+    /// yield, then sleep) or sleep.
+    #[arg(long, global = true, default_value = "auto", value_name = "STRATEGY")]
     pub(crate) wait: WaitStrategy,
     /// Pin the sequencer, the book consumers and the event manager to these cores, in
     /// that order (e.g. `0,1` or `0-3`).

@@ -10,7 +10,7 @@ use std::process::{Child, Command as Process, Stdio};
 use std::time::Duration;
 
 use ringbook::flow::{write_flow_header, write_flow_line};
-use ringbook::{Command, DirectEngine, Order, OrderKind, Side, Uuid};
+use ringbook::{Command, DirectEngine, Order, OrderKind, OrderbookResult, Side, Uuid};
 use ringbook_gateway::order_entry::engine_order_id;
 use ringbook_gateway::soup::{ClientError, ServerPacket, SoupClient};
 use ringbook_testkit::rng::Rng;
@@ -332,6 +332,13 @@ fn a_flow_through_ouch_gives_the_state_hash_and_fills_of_ringbook_replay() {
     let mut next_urn = 1u32;
     let mut entered: Vec<(u32, usize)> = Vec::new();
     let mut sent = 0;
+    // Executions read so far (taker side), and the replacements seen replaced.
+    let mut taker_fills = Vec::new();
+    let mut replaced = std::collections::HashSet::new();
+    // (taker, maker, qty) of every trade applied directly, and each order's shares
+    // executed on its replace chain before it (a replace's Quantity is the chain's total).
+    let mut trades: Vec<(Uuid, Uuid, u64)> = Vec::new();
+    let mut chain_base: std::collections::HashMap<u32, u64> = std::collections::HashMap::new();
     for _ in 0..1_500 {
         entered.retain(|&(urn, s)| {
             direct
@@ -401,11 +408,18 @@ fn a_flow_through_ouch_gives_the_state_hash_and_fills_of_ringbook_replay() {
                 next_urn += 1;
                 let price = 95 + rng.below(11);
                 let qty = 1 + rng.below(50);
+                let executed = chain_base.get(&urn).copied().unwrap_or(0)
+                    + trades
+                        .iter()
+                        .filter(|t| t.0 == id || t.1 == id)
+                        .map(|t| t.2)
+                        .sum::<u64>();
+                chain_base.insert(new, executed);
                 let mut m = Vec::new();
                 Inbound::ReplaceOrder(ReplaceOrder {
                     orig_user_ref_num: urn,
                     user_ref_num: new,
-                    quantity: qty as u32,
+                    quantity: (executed + qty) as u32,
                     price,
                     time_in_force: b'0',
                     display: b'Y',
@@ -415,6 +429,27 @@ fn a_flow_through_ouch_gives_the_state_hash_and_fills_of_ringbook_replay() {
                 })
                 .encode(&mut m);
                 c.queue(&m).unwrap();
+                c.flush().unwrap();
+                // The replacement is added once the old order's cancel is confirmed:
+                // read up to its Order Replaced, so that the next request follows it.
+                loop {
+                    match Outbound::decode(&next(&mut c)).unwrap() {
+                        Outbound::OrderExecuted {
+                            quantity,
+                            price,
+                            liquidity_flag: b'R',
+                            ..
+                        } => taker_fills.push((price, u64::from(quantity))),
+                        Outbound::OrderReplaced { user_ref_num, .. } if user_ref_num == new => {
+                            replaced.insert(new);
+                            break;
+                        }
+                        Outbound::Rejected { .. } | Outbound::CancelReject { .. } => {
+                            panic!("a request was refused")
+                        }
+                        _ => {}
+                    }
+                }
                 entered.push((new, s));
                 vec![
                     Command::Cancel {
@@ -433,7 +468,17 @@ fn a_flow_through_ouch_gives_the_state_hash_and_fills_of_ringbook_replay() {
             }
         };
         for command in command_list {
-            direct.apply(&command, &mut |_| {});
+            direct.apply(&command, &mut |r| {
+                if let OrderbookResult::Trade {
+                    taker_order_id,
+                    maker_order_id,
+                    qty,
+                    ..
+                } = r
+                {
+                    trades.push((taker_order_id, maker_order_id, qty));
+                }
+            });
             write_flow_line(&mut flow, &command).unwrap();
         }
         sent += 1;
@@ -443,9 +488,8 @@ fn a_flow_through_ouch_gives_the_state_hash_and_fills_of_ringbook_replay() {
     }
     c.flush().unwrap();
     // Read until every request is answered: count executions meanwhile.
-    let mut taker_fills = Vec::new();
-    let mut seen_final = false;
     let last_urn = next_urn - 1;
+    let mut seen_final = replaced.contains(&last_urn);
     c.set_read_timeout(Some(Duration::from_millis(500)))
         .unwrap();
     loop {

@@ -48,7 +48,6 @@ fn a_flow_through_ouch_gives_the_books_and_fills_of_the_same_commands_applied_di
     let io = thread::spawn(move || {
         // This thread owns the client: it sends what it is given and reads until End of
         // Session.
-        let mut fills: Vec<Vec<u8>> = Vec::new();
         let mut sending = true;
         soup.set_read_timeout(Some(std::time::Duration::from_millis(1)))
             .unwrap();
@@ -69,35 +68,49 @@ fn a_flow_through_ouch_gives_the_books_and_fills_of_the_same_commands_applied_di
                 }
             }
             match soup.recv() {
-                Ok(ServerPacket::Sequenced(m)) => fills.push(m.to_vec()),
+                Ok(ServerPacket::Sequenced(m)) => tx.send(m.to_vec()).unwrap(),
                 Ok(ServerPacket::EndOfSession) => break,
                 Ok(_) => {}
                 Err(ringbook_gateway::soup::ClientError::Io(_)) => {}
                 Err(e) => panic!("{e}"),
             }
         }
-        for m in fills {
-            tx.send(m).unwrap();
-        }
     });
+    // Everything the server sent, as it arrives.
+    let mut messages: Vec<Vec<u8>> = Vec::new();
 
     let instruments = instruments();
     let mut direct = DirectEngine::new(instruments.clone());
-    let mut direct_trades: Vec<(i64, u64, Uuid)> = Vec::new();
-    let apply =
-        |direct: &mut DirectEngine, command: Command, trades: &mut Vec<(i64, u64, Uuid)>| {
-            direct.apply(&command, &mut |r: OrderbookResult| {
-                if let OrderbookResult::Trade {
-                    price,
-                    qty,
-                    instrument_id,
-                    ..
-                } = r
-                {
-                    trades.push((price, qty, instrument_id));
-                }
-            });
-        };
+    // (price, qty, instrument, taker, maker) of every trade applied directly.
+    type Trades = Vec<(i64, u64, Uuid, Uuid, Uuid)>;
+    let mut direct_trades: Trades = Vec::new();
+    let apply = |direct: &mut DirectEngine, command: Command, trades: &mut Trades| {
+        direct.apply(&command, &mut |r: OrderbookResult| {
+            if let OrderbookResult::Trade {
+                price,
+                qty,
+                instrument_id,
+                taker_order_id,
+                maker_order_id,
+                ..
+            } = r
+            {
+                trades.push((price, qty, instrument_id, taker_order_id, maker_order_id));
+            }
+        });
+    };
+    // Shares executed on each order's replace chain before that order (a replace's
+    // Quantity is the chain's total liability, executions included).
+    let mut chain_base: std::collections::HashMap<u32, u64> = std::collections::HashMap::new();
+    let chain_executed = |trades: &Trades, base: &std::collections::HashMap<u32, u64>, urn: u32| {
+        let id = engine_order_id(user, urn);
+        base.get(&urn).copied().unwrap_or(0)
+            + trades
+                .iter()
+                .filter(|t| t.3 == id || t.4 == id)
+                .map(|t| t.1)
+                .sum::<u64>()
+    };
     let symbols = [("AAPL", 1u64), ("MSFT", 100u64)];
     let mut rng = Lcg(7);
     let mut next_urn = 1u32;
@@ -189,9 +202,31 @@ fn a_flow_through_ouch_gives_the_books_and_fills_of_the_same_commands_applied_di
                 next_urn += 1;
                 let ticks = 990 + rng.below(21) as i64;
                 let qty = 1 + rng.below(100);
+                let executed = chain_executed(&direct_trades, &chain_base, urn);
+                chain_base.insert(new, executed);
                 send_tx
-                    .send(replace(urn, new, qty as u32, ticks as u64 * symbols[s].1))
+                    .send(replace(
+                        urn,
+                        new,
+                        (executed + qty) as u32,
+                        ticks as u64 * symbols[s].1,
+                    ))
                     .unwrap();
+                // The replacement is added once the old order's cancel is confirmed:
+                // wait for its Order Replaced, so that the next request follows it.
+                loop {
+                    let m = rx
+                        .recv_timeout(std::time::Duration::from_secs(10))
+                        .expect("Order Replaced");
+                    let done = matches!(
+                        Outbound::decode(&m).unwrap(),
+                        Outbound::OrderReplaced { user_ref_num, .. } if user_ref_num == new
+                    );
+                    messages.push(m);
+                    if done {
+                        break;
+                    }
+                }
                 apply(
                     &mut direct,
                     Command::Cancel {
@@ -233,7 +268,7 @@ fn a_flow_through_ouch_gives_the_books_and_fills_of_the_same_commands_applied_di
     thread::sleep(std::time::Duration::from_millis(300));
     let hash = h.stop();
     io.join().unwrap();
-    let messages: Vec<Vec<u8>> = rx.into_iter().collect();
+    messages.extend(rx);
 
     assert_eq!(hash, direct.state_hash(), "books differ");
     // Fills: one Executed per side, both with the trade's match number.
@@ -272,7 +307,7 @@ fn a_flow_through_ouch_gives_the_books_and_fills_of_the_same_commands_applied_di
         .collect();
     let expected: Vec<(u64, u64)> = direct_trades
         .iter()
-        .map(|&(price, qty, instrument)| {
+        .map(|&(price, qty, instrument, _, _)| {
             let tick = if instrument == instruments[0] { 1 } else { 100 };
             (price as u64 * tick, qty)
         })

@@ -1,12 +1,17 @@
 //! What an idle engine costs: starts a manager over 8 instruments with the default
-//! configuration, sends nothing, and prints the process's CPU time over 5 seconds (after
-//! a second to settle) as a share of one core. Linux only (it reads `/proc/self/stat`).
+//! configuration (or the wait strategy named on the command line), sends nothing, and
+//! prints the process's CPU time over 5 seconds (after a second to settle) as a share of
+//! one core, with the wait strategy its threads use. Linux only (it reads
+//! `/proc/self/stat`).
 //!
-//! Run it with `cargo run --release --example idle_cpu`.
+//! Run it with `cargo run --release --example idle_cpu [auto|block|yield|sleep|busy-spin]`.
 
 use std::time::Duration;
 
-use ringbook::{OrderbookManagerError, OrderbookManagerService, OrderbookManagerServiceImpl, Uuid};
+use ringbook::{
+    ManagerConfig, OrderbookManagerError, OrderbookManagerService, OrderbookManagerServiceImpl,
+    Uuid, WaitStrategy,
+};
 
 /// This process's user and system CPU time in clock ticks (`/proc/self/stat` fields 14
 /// and 15; 100 ticks a second on Linux).
@@ -20,7 +25,30 @@ fn cpu_ticks() -> Option<u64> {
 }
 
 fn main() -> Result<(), OrderbookManagerError> {
-    let manager = OrderbookManagerServiceImpl::new((1..=8).map(Uuid::from_u128));
+    let wait = match std::env::args()
+        .nth(1)
+        .map(|name| name.parse::<WaitStrategy>())
+    {
+        None => WaitStrategy::default(),
+        Some(Ok(wait)) => wait,
+        Some(Err(error)) => {
+            eprintln!("{error}");
+            std::process::exit(2);
+        }
+    };
+    let config = ManagerConfig::default().with_wait_strategy(wait);
+    let used: Vec<String> = config
+        .effective_wait_strategies(8)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    println!(
+        "wait {wait}: the threads (sequencer, book consumer, event manager) use {}",
+        used.join(", ")
+    );
+    let manager = OrderbookManagerServiceImpl::builder((1..=8).map(Uuid::from_u128))
+        .config(config)
+        .build()?;
     manager.start()?;
     std::thread::sleep(Duration::from_secs(1));
     let Some(before) = cpu_ticks() else {

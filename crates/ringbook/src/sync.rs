@@ -1,7 +1,7 @@
 //! The synchronisation primitives of Ringbook's hand-written protocols (the halt bits,
-//! the callers' busy flags, the doorbells), from `std` and `parking_lot`, or from `loom`'s
-//! models when built with `--cfg loom` (the model-checked tests: see
-//! `docs/TESTING.md`). Nothing else in the crate changes under that configuration.
+//! the callers' busy flags, the doorbells, a waiting thread's spins), from `std` and
+//! `parking_lot`, or from `loom`'s models when built with `--cfg loom` (the model-checked
+//! tests: see `docs/TESTING.md`). Nothing else in the crate changes under that configuration.
 //!
 //! The loom versions mirror the subset of the `parking_lot` API the protocols use, so the
 //! code under test is the code that ships.
@@ -9,10 +9,14 @@
 #[cfg(not(loom))]
 pub(crate) use parking_lot::{Condvar, Mutex};
 #[cfg(not(loom))]
+pub(crate) use std::hint::spin_loop;
+#[cfg(not(loom))]
 pub(crate) use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, fence};
 #[cfg(not(loom))]
 pub(crate) use std::thread::{Thread, current, yield_now};
 
+#[cfg(loom)]
+pub(crate) use loom::hint::spin_loop;
 #[cfg(loom)]
 pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, fence};
 #[cfg(loom)]

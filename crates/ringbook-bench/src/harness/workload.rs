@@ -9,7 +9,8 @@ use uuid::Uuid;
 
 use ringbook::Command;
 use ringbook::flow::{
-    FlowGenerator, GenConfig, MarketConfig, MarketGenerator, MarketRegime, with_instrument,
+    Activity, FlowGenerator, GenConfig, MarketConfig, MarketGenerator, MarketRegime,
+    with_instrument,
 };
 
 /// Commands to drive through an engine, with the bookkeeping latency needs.
@@ -33,7 +34,23 @@ impl Workload {
     /// Panics with more than `u32::MAX` commands.
     #[must_use]
     pub fn generate(seed: u64, instruments: u32, orders: u64) -> Workload {
-        Workload::generate_with(seed, instruments, orders, None)
+        Workload::generate_with(seed, instruments, orders, Activity::Uniform, None)
+    }
+
+    /// [`Workload::generate`] with the ops spread over the instruments as `activity`
+    /// says (uniformly, or by Zipf's law: a few instruments carry most of the flow).
+    ///
+    /// # Panics
+    ///
+    /// Panics with more than `u32::MAX` commands.
+    #[must_use]
+    pub fn generate_active(
+        seed: u64,
+        instruments: u32,
+        orders: u64,
+        activity: Activity,
+    ) -> Workload {
+        Workload::generate_with(seed, instruments, orders, activity, None)
     }
 
     /// A generated workload of `orders` new orders over the given instruments (from an
@@ -46,8 +63,24 @@ impl Workload {
     /// duplicate instruments.
     #[must_use]
     pub fn generate_on(seed: u64, instruments: &[Uuid], orders: u64) -> Workload {
+        Workload::generate_on_active(seed, instruments, orders, Activity::Uniform)
+    }
+
+    /// [`Workload::generate_on`] with the ops spread over the instruments as `activity`
+    /// says (the first listed is the busiest under Zipf's law).
+    ///
+    /// # Panics
+    ///
+    /// As [`Workload::generate_on`].
+    #[must_use]
+    pub fn generate_on_active(
+        seed: u64,
+        instruments: &[Uuid],
+        orders: u64,
+        activity: Activity,
+    ) -> Workload {
         let count = u32::try_from(instruments.len()).expect("more than u32::MAX instruments");
-        Workload::generate_with(seed, count, orders, Some(instruments))
+        Workload::generate_with(seed, count, orders, activity, Some(instruments))
     }
 
     /// One instrument's market flow ([`MarketGenerator`]) of `orders` new orders in
@@ -82,8 +115,15 @@ impl Workload {
         }
     }
 
-    fn generate_with(seed: u64, instruments: u32, orders: u64, ids: Option<&[Uuid]>) -> Workload {
-        let generator = FlowGenerator::new(GenConfig::new(seed, instruments.max(1), orders));
+    fn generate_with(
+        seed: u64,
+        instruments: u32,
+        orders: u64,
+        activity: Activity,
+        ids: Option<&[Uuid]>,
+    ) -> Workload {
+        let config = GenConfig::new(seed, instruments.max(1), orders).with_activity(activity);
+        let generator = FlowGenerator::new(config);
         let rename: Option<HashMap<Uuid, Uuid, FixedState>> = ids.map(|ids| {
             generator
                 .instruments()
@@ -190,6 +230,21 @@ mod tests {
             assert_eq!(b.instrument_id(), ids[n]);
             assert_eq!(&with_instrument(*b, a.instrument_id()), a);
         }
+    }
+
+    #[test]
+    fn a_zipf_workload_loads_its_first_instrument_most_and_uniform_is_the_default() {
+        let share = |w: &Workload, n: usize| {
+            let on = w.commands.iter();
+            on.filter(|c| c.instrument_id() == w.instruments[n]).count() * 1000 / w.commands.len()
+        };
+        let zipf = Workload::generate_active(2, 100, 5_000, Activity::Zipf);
+        let uniform = Workload::generate_active(2, 100, 5_000, Activity::Uniform);
+        // 1/H(100) = 19% under Zipf, 1% under uniform activity.
+        assert!(share(&zipf, 0) > 150, "{} per mille", share(&zipf, 0));
+        assert!(share(&zipf, 99) < 10, "{} per mille", share(&zipf, 99));
+        assert!(share(&uniform, 0) < 30, "{} per mille", share(&uniform, 0));
+        assert_eq!(uniform.commands, Workload::generate(2, 100, 5_000).commands);
     }
 
     #[test]

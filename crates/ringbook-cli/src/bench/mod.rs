@@ -14,9 +14,9 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use clap::builder::RangedU64ValueParser;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use ringbook::JournalOptions;
-use ringbook::flow::MarketRegime;
+use ringbook::flow::{Activity, MarketRegime};
 use ringbook::journal::{JournalConfig, SyncPolicy};
+use ringbook::{JournalOptions, WaitStrategy};
 use ringbook_bench::harness::{
     EngineKind, MAX_INSTRUMENTS, MAX_ORDERS, MAX_RATE, RunOptions, RunReport, Workload,
     check_workload, run,
@@ -51,6 +51,13 @@ pub(crate) struct BenchArgs {
     /// workload's commands (about 1.9 per order), so something is measured.
     #[arg(long, default_value_t = 50_000, value_name = "N")]
     warmup: usize,
+    /// How the generated workload spreads its commands over the instruments: uniform
+    /// (every instrument alike) or zipf (Zipf's law, exponent 1: the k-th instrument gets
+    /// a share proportional to 1/k; of 10,000 the first carries about 10%, the first 100
+    /// about half). Not with --market.
+    #[arg(long, default_value_t = Activity::Uniform, value_name = "PROFILE",
+          conflicts_with = "market")]
+    activity: Activity,
     /// Run one instrument's market-shaped flow instead, in this regime: static, normal,
     /// swing-25, swing-40 or flash-crash (--orders new orders, about two commands each).
     /// Not with --instruments or --instruments-file.
@@ -98,7 +105,8 @@ pub(crate) struct BenchArgs {
     #[arg(long, value_name = "LIST|os", value_parser = parse_baseline_cores)]
     baseline_cores: Option<BaselineCores>,
     /// The latency-throughput curve: find the baseline's closed-loop capacity (the median
-    /// of --repeat runs), then run both engines open loop (isolated as with --rate) at
+    /// of --repeat runs, placed as the open-loop runs: the sender on its core, the
+    /// baseline on the others), then run both engines open loop (isolated as with --rate) at
     /// these percentages of it, --repeat times each, and print each engine's median
     /// percentiles by rate. Default 10,25,50,75,90; each above 0 and at most 100, at most
     /// 10 of them. Needs --baseline; not with --rate, --journal-compare, --plot or
@@ -330,8 +338,6 @@ pub(crate) fn run_bench(mut args: BenchArgs, engine: &EngineArgs) -> Result<(), 
     let open_loop = args.rate.is_some() || args.sweep.is_some();
     let (sender_core, engine_cores, baseline_cores) =
         placement(&args, config.cores.as_ref(), open_loop);
-    // A sweep's capacity runs are closed loop, placed as a closed-loop run would be.
-    let (closed_sender, _, closed_baseline) = placement(&args, config.cores.as_ref(), false);
     config.cores = engine_cores;
     config
         .validate(args.instruments as usize)
@@ -343,8 +349,7 @@ pub(crate) fn run_bench(mut args: BenchArgs, engine: &EngineArgs) -> Result<(), 
             "{what} is not available to this process (allowed: {available:?})"
         ))
     };
-    let all_baseline = baseline_cores.iter().chain(&closed_baseline);
-    if let Some(core) = all_baseline.into_iter().find(|c| !available.contains(c)) {
+    if let Some(core) = baseline_cores.iter().find(|c| !available.contains(c)) {
         return Err(unavailable(format!("--baseline-cores: core {core}")));
     }
     if let Some(core) = sender_core.filter(|c| !available.contains(c)) {
@@ -353,12 +358,17 @@ pub(crate) fn run_bench(mut args: BenchArgs, engine: &EngineArgs) -> Result<(), 
     let generating = Instant::now();
     let workload = match (&named, args.market) {
         (_, Some(regime)) => Workload::market(args.seed, regime, args.orders),
-        (Some(ids), None) => Workload::generate_on(args.seed, ids, args.orders),
-        (None, None) => Workload::generate(args.seed, args.instruments, args.orders),
+        (Some(ids), None) => {
+            Workload::generate_on_active(args.seed, ids, args.orders, args.activity)
+        }
+        (None, None) => {
+            Workload::generate_active(args.seed, args.instruments, args.orders, args.activity)
+        }
     };
-    let shape = args
-        .market
-        .map_or(String::new(), |regime| format!(" (market regime {regime})"));
+    let shape = match args.market {
+        Some(regime) => format!(" (market regime {regime})"),
+        None => format!(" ({} activity)", args.activity),
+    };
     eprintln!(
         "workload{shape}: {} commands ({} orders) on {} instruments, seed {}, generated in {:.2} s",
         workload.commands.len(),
@@ -395,47 +405,39 @@ pub(crate) fn run_bench(mut args: BenchArgs, engine: &EngineArgs) -> Result<(), 
         warmup: options.warmup,
         rate: args.rate,
         consumers: config.consumers.min(workload.instruments.len()),
-        wait: config.wait_strategy.to_string(),
+        wait: match config.wait_strategy {
+            WaitStrategy::Auto => {
+                let used = config.effective_wait_strategies(workload.instruments.len());
+                if used.windows(2).all(|pair| pair[0] == pair[1]) {
+                    format!("auto: {}", used[0])
+                } else {
+                    let each: Vec<String> = used.iter().map(ToString::to_string).collect();
+                    format!(
+                        "auto: {} (sequencer, consumers, event manager)",
+                        each.join(" / ")
+                    )
+                }
+            }
+            chosen => chosen.to_string(),
+        },
         cores: config.cores.clone(),
         baseline_cores: args.baseline.then(|| options.baseline_cores.clone()),
         sender_core,
         seed: args.seed,
+        activity: args.market.is_none().then(|| args.activity.to_string()),
         sweep: args.sweep.is_some(),
     };
     if let Some(fractions) = &args.sweep {
-        let capacity_placement = match (closed_sender, closed_baseline.as_slice()) {
-            (None, []) => "nothing pinned".to_string(),
-            (sender, cores) => format!(
-                "baseline cores {}, sender core {}",
-                if cores.is_empty() {
-                    "left to the OS".to_string()
-                } else {
-                    format!("{cores:?}")
-                },
-                sender.map_or("not pinned".to_string(), |c| c.to_string())
-            ),
-        };
         let header = format!(
-            "{}capacity runs: the baseline closed loop, {capacity_placement}; the sweep's runs: open loop, placed as above\n",
+            "{}capacity runs: the baseline closed loop, placed as the sweep's open-loop runs above\n",
             report::header(&setup)
         );
-        let closed = options
-            .clone()
-            .with_sender_core(closed_sender)
-            .with_baseline_cores(closed_baseline);
         let mut round = 0;
         let mut measure = |kind: &EngineKind, options: &RunOptions, label: String| {
             round += 1;
             measure(&workload, kind, options, &label, round)
         };
-        let result = sweep::run(
-            fractions,
-            args.repeat,
-            &engines,
-            &closed,
-            &options,
-            &mut measure,
-        )?;
+        let result = sweep::run(fractions, args.repeat, &engines, &options, &mut measure)?;
         print!("{}", sweep::table(&header, &result, args.repeat));
         if let Some(path) = &args.json {
             std::fs::write(
@@ -504,4 +506,42 @@ pub(crate) fn run_bench(mut args: BenchArgs, engine: &EngineArgs) -> Result<(), 
             .map_err(|e| Failure::other(format!("cannot write {}: {e}", path.display())))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    /// `ringbook bench`'s arguments alone.
+    #[derive(Parser, Debug)]
+    struct Bench {
+        #[command(flatten)]
+        args: BenchArgs,
+    }
+
+    fn parse(args: &[&str]) -> Result<BenchArgs, String> {
+        Bench::try_parse_from(std::iter::once("bench").chain(args.iter().copied()))
+            .map(|b| b.args)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn activity_is_uniform_unless_asked_and_zipf_when_asked() {
+        assert_eq!(parse(&[]).unwrap().activity, Activity::Uniform);
+        let args = parse(&["--activity", "zipf", "--instruments", "10000"]).unwrap();
+        assert_eq!((args.activity, args.instruments), (Activity::Zipf, 10_000));
+    }
+
+    #[test]
+    fn an_unknown_activity_or_one_with_a_market_flow_is_refused() {
+        let unknown = parse(&["--activity", "pareto"]).unwrap_err();
+        assert!(
+            unknown.contains("\"pareto\"") && unknown.contains("uniform or zipf"),
+            "{unknown}"
+        );
+        let market = parse(&["--activity", "zipf", "--market", "normal"]).unwrap_err();
+        assert!(market.contains("--market"), "{market}");
+    }
 }

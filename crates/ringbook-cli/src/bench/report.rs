@@ -18,6 +18,9 @@ pub(crate) struct Setup {
     pub(crate) baseline_cores: Option<Vec<usize>>,
     pub(crate) sender_core: Option<usize>,
     pub(crate) seed: u64,
+    /// The workload's activity profile (`uniform` or `zipf`; `null` in the JSON for a
+    /// market flow).
+    pub(crate) activity: Option<String>,
     /// A `--sweep`: open loop at several rates.
     pub(crate) sweep: bool,
 }
@@ -311,7 +314,7 @@ pub(crate) fn json_with(setup: &Setup, runs: &[RunReport], sweep: Option<&str>) 
     let mut out = String::from("{\n");
     let _ = write!(
         out,
-        "  \"setup\": {{\"instruments\": {}, \"commands\": {}, \"orders\": {}, \"warmup\": {}, \"rate\": {}, \"consumers\": {}, \"wait\": \"{}\", \"cores\": {}, \"baseline_cores\": {}, \"sender_core\": {}, \"seed\": {}}}",
+        "  \"setup\": {{\"instruments\": {}, \"commands\": {}, \"orders\": {}, \"warmup\": {}, \"rate\": {}, \"consumers\": {}, \"wait\": \"{}\", \"cores\": {}, \"baseline_cores\": {}, \"sender_core\": {}, \"seed\": {}, \"activity\": {}}}",
         setup.instruments,
         setup.commands,
         setup.orders,
@@ -330,7 +333,11 @@ pub(crate) fn json_with(setup: &Setup, runs: &[RunReport], sweep: Option<&str>) 
         setup
             .sender_core
             .map_or("null".to_string(), |c| c.to_string()),
-        setup.seed
+        setup.seed,
+        setup
+            .activity
+            .as_ref()
+            .map_or("null".to_string(), |a| format!("\"{a}\""))
     );
     if !(runs.is_empty() && sweep.is_some()) {
         out.push_str(",\n  \"runs\": [\n");

@@ -192,21 +192,24 @@ pub(crate) struct Sweep {
     pub(crate) points: Vec<Point>,
 }
 
-/// Runs a sweep: `repeat` closed-loop runs of the baseline (`closed` options), then at
-/// each fraction `repeat` open-loop rounds of `engines` (`open` options, interleaved).
+/// Runs a sweep: `repeat` closed-loop runs of the baseline, then at each fraction
+/// `repeat` open-loop rounds of `engines` (interleaved), all placed by `open` (its
+/// sender core and baseline cores; its rate is replaced). The capacity is measured on the
+/// cores the open-loop runs get: measured on all cores, it overstated what the engines
+/// carry once the sender has a core to itself, and the top fractions overloaded both.
 /// `measure` runs one engine with the options given and a label for its progress.
 pub(crate) fn run(
     fractions: &Fractions,
     repeat: usize,
     engines: &[EngineKind],
-    closed: &RunOptions,
     open: &RunOptions,
     measure: &mut dyn FnMut(&EngineKind, &RunOptions, String) -> Result<RunReport, Failure>,
 ) -> Result<Sweep, Failure> {
+    let closed = open.clone().with_rate(None);
     let mut capacity_runs = Vec::with_capacity(repeat);
     for round in 0..repeat {
         let label = format!("capacity #{}", round + 1);
-        capacity_runs.push(measure(&EngineKind::Baseline, closed, label)?.throughput_per_s);
+        capacity_runs.push(measure(&EngineKind::Baseline, &closed, label)?.throughput_per_s);
     }
     let capacity = median(capacity_runs.clone());
     eprintln!(
@@ -491,6 +494,39 @@ mod tests {
             histogram,
             stages: Vec::new(),
             backpressure: None,
+        }
+    }
+
+    /// The capacity runs are closed loop on the open-loop runs' placement (the sender's
+    /// core and the baseline's cores), and the rates are fractions of their median.
+    #[test]
+    fn the_capacity_is_measured_where_the_open_loop_runs_are_placed() {
+        let open = RunOptions::default()
+            .with_rate(Some(1.0))
+            .with_warmup(10)
+            .with_sender_core(Some(0))
+            .with_baseline_cores(vec![1]);
+        let mut seen: Vec<(&'static str, RunOptions)> = Vec::new();
+        let mut capacities = [400.0, 100.0, 200.0].into_iter();
+        let mut measure = |kind: &EngineKind, options: &RunOptions, _: String| {
+            seen.push((kind.name(), options.clone()));
+            let throughput = match options.rate {
+                None => capacities.next().unwrap(),
+                Some(rate) => rate,
+            };
+            Ok(report(kind.name(), throughput, &[1000]))
+        };
+        let fractions = parse_fractions("50").unwrap();
+        let sweep = run(&fractions, 3, &[EngineKind::Baseline], &open, &mut measure).unwrap();
+        assert_eq!(sweep.capacity, 200.0);
+        assert_eq!(seen.len(), 6);
+        for (i, (engine, options)) in seen.iter().enumerate() {
+            assert_eq!(*engine, "baseline");
+            assert_eq!(options.sender_core, Some(0), "run {i}");
+            assert_eq!(options.baseline_cores, [1], "run {i}");
+            assert_eq!(options.warmup, 10, "run {i}");
+            let rate = if i < 3 { None } else { Some(100.0) };
+            assert_eq!(options.rate, rate, "run {i}");
         }
     }
 

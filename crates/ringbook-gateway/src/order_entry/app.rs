@@ -21,6 +21,7 @@ use ringbook_wire::ouch::reasons::{CancelReason, RejectCode};
 use ringbook_wire::ouch::{Appendage, ClOrdId};
 use ringbook_wire::soup::login::LoginRejectReason;
 
+use super::echo::Echo;
 use super::order_id::order_id;
 use super::state::{OrderInfo, Pending, Registry, UserEntry, UserState, now_since_midnight};
 use super::validate::{map_order, map_side};
@@ -65,6 +66,9 @@ impl OuchApp {
         registry: Arc<Registry>,
         config: OrderEntryConfig,
     ) -> OuchApp {
+        if let Some(commands) = registry.take_deferred() {
+            super::submitter::spawn(Arc::downgrade(&engine), Arc::clone(&registry), commands);
+        }
         OuchApp {
             engine,
             registry,
@@ -182,9 +186,12 @@ impl OuchSession {
                 self.reject(&state, urn, code, cl)
             }
             _ => {
-                if let Some(info) = state.orders.get_mut(&urn) {
+                let replacement = state.orders.get_mut(&urn).and_then(|info| {
                     info.pending = Pending::None;
-                    info.replaced_by = None;
+                    info.replaced_by.take()
+                });
+                if let Some(r) = replacement {
+                    state.orders.remove(&r);
                 }
                 append(
                     &self.entry.stream,
@@ -265,6 +272,10 @@ impl OuchSession {
                     pending: Pending::None,
                     replaces: None,
                     replaced_by: None,
+                    executed: 0,
+                    deferred: None,
+                    cancel_when_live: false,
+                    options: Echo::of(&m.appendage),
                 },
             );
             Command::Add(Order::new(
@@ -279,20 +290,20 @@ impl OuchSession {
         self.submit(command, urn)
     }
 
+    /// Replace Order (spec: Replace Order Request). Only the old order's cancel is
+    /// submitted here; the responder hands the replacement's add to the submitter once
+    /// that cancel is confirmed, at the chain's Quantity less what the old order executed
+    /// by then. So a replace that loses the race with a fill of the whole old order is
+    /// ignored, as the spec says of a replace of an order no longer live.
     fn replace(&mut self, m: &ReplaceOrder<'_>) -> Result<(), BoxError> {
         let urn = m.user_ref_num;
         let orig = m.orig_user_ref_num;
-        let (cancel, add) = {
+        let cancel = {
             let entry = Arc::clone(&self.entry);
             let mut state = entry.state.lock();
             // A replace of an order that is not live, or with a used UserRefNum, is
             // ignored (and its UserRefNum not consumed).
-            let Some(old) = state
-                .orders
-                .get(&orig)
-                .copied()
-                .filter(|o| o.replaced_by.is_none())
-            else {
+            let Some(old) = state.orders.get(&orig).copied().filter(OrderInfo::is_live) else {
                 self.ignored += 1;
                 return Ok(());
             };
@@ -300,10 +311,14 @@ impl OuchSession {
                 self.ignored += 1;
                 return Ok(());
             }
-            state.last_ref = urn;
             if state.entry_disabled {
+                state.last_ref = urn;
                 return self.reject(&state, urn, RejectCode::FirmNotAuthorized, m.cl_ord_id);
             }
+            let cancel = Command::Cancel {
+                instrument_id: old.instrument,
+                order_id: order_id(self.entry.key, orig),
+            };
             let mapped = match map_order(
                 old.side,
                 m.quantity,
@@ -317,7 +332,16 @@ impl OuchSession {
                 old.scale,
             ) {
                 Ok(mapped) => mapped,
-                Err(code) => return self.reject(&state, urn, code, m.cl_ord_id),
+                Err(code) => {
+                    // Spec: a live order with invalid replace details is canceled, and
+                    // the replacement UserRefNum is not consumed.
+                    tracing::debug!(user = %self.entry.name, orig, urn, ?code, "invalid replace: canceling the original");
+                    if let Some(o) = state.orders.get_mut(&orig) {
+                        o.cancel_reason = CancelReason::UserRequested.byte();
+                    }
+                    drop(state);
+                    return self.submit(cancel, orig);
+                }
             };
             if let Some(band) = self
                 .registry
@@ -326,9 +350,16 @@ impl OuchSession {
                 .and_then(|listing| listing.band)
                 && let Err(e) = band.check(Some(mapped.price), u64::from(m.quantity))
             {
-                tracing::debug!(user = %self.entry.name(), error = %e, "replace refused: outside the price band");
-                return self.reject(&state, urn, RejectCode::InvalidPrice, m.cl_ord_id);
+                // An out-of-band price is an invalid replace detail like any other: the
+                // original is canceled and the replacement UserRefNum is not consumed.
+                tracing::debug!(user = %self.entry.name, orig, urn, error = %e, "replace outside the price band: canceling the original");
+                if let Some(o) = state.orders.get_mut(&orig) {
+                    o.cancel_reason = CancelReason::UserRequested.byte();
+                }
+                drop(state);
+                return self.submit(cancel, orig);
             }
+            state.last_ref = urn;
             if let Some(o) = state.orders.get_mut(&orig) {
                 o.replaced_by = Some(urn);
             }
@@ -345,26 +376,15 @@ impl OuchSession {
                     pending: Pending::None,
                     replaces: Some(orig),
                     replaced_by: None,
+                    deferred: Some((mapped.side, mapped.kind)),
+                    cancel_when_live: false,
+                    options: Echo::of(&m.appendage),
                     ..old
                 },
             );
-            (
-                Command::Cancel {
-                    instrument_id: old.instrument,
-                    order_id: order_id(self.entry.key, orig),
-                },
-                Command::Add(Order::new(
-                    order_id(self.entry.key, urn),
-                    old.instrument,
-                    mapped.side,
-                    mapped.kind,
-                    mapped.price,
-                    u64::from(m.quantity),
-                )),
-            )
+            cancel
         };
-        self.submit(cancel, orig)?;
-        self.submit(add, urn)
+        self.submit(cancel, orig)
     }
 
     fn cancel(&mut self, m: &CancelOrder<'_>) -> Result<(), BoxError> {
@@ -380,6 +400,17 @@ impl OuchSession {
                 self.ignored += 1;
                 return Ok(());
             };
+            if info.deferred.is_some() {
+                // A replacement not live yet: a full cancel takes effect when it is; a
+                // partial one is ignored (documented in docs/OUCH.md).
+                if m.quantity == 0 {
+                    info.cancel_when_live = true;
+                    info.cancel_reason = CancelReason::UserRequested.byte();
+                } else {
+                    self.ignored += 1;
+                }
+                return Ok(());
+            }
             let id = order_id(self.entry.key, urn);
             if m.quantity == 0 {
                 info.cancel_reason = CancelReason::UserRequested.byte();
@@ -387,8 +418,10 @@ impl OuchSession {
                     instrument_id: info.instrument,
                     order_id: id,
                 }
-            } else if m.quantity >= info.open {
-                // Nothing to take off.
+            } else if m.quantity >= info.open || info.pending == Pending::Restore {
+                // Nothing to take off (or the gateway is setting the order back to the
+                // size a stale request grew it from: ignored as superfluous meanwhile).
+                self.ignored += 1;
                 return Ok(());
             } else {
                 info.pending = Pending::PartialCancel;
@@ -408,12 +441,7 @@ impl OuchSession {
         let command = {
             let entry = Arc::clone(&self.entry);
             let mut state = entry.state.lock();
-            let Some(info) = state
-                .orders
-                .get(&urn)
-                .copied()
-                .filter(|o| o.replaced_by.is_none())
-            else {
+            let Some(info) = state.orders.get(&urn).copied().filter(OrderInfo::is_live) else {
                 self.ignored += 1;
                 return Ok(());
             };
@@ -422,16 +450,29 @@ impl OuchSession {
                 return self.reject(&state, urn, RejectCode::InvalidSide, cl);
             }
             if m.quantity == 0 {
-                return self.reject(&state, urn, RejectCode::InvalidQuantity, cl);
-            }
-            if let Some(o) = state.orders.get_mut(&urn) {
-                o.pending = Pending::Modify;
-            }
-            Command::Modify {
-                instrument_id: info.instrument,
-                order_id: order_id(self.entry.key, urn),
-                price: info.price,
-                qty: u64::from(m.quantity),
+                // Spec: "Entering a zero here will cancel any remaining open shares".
+                if let Some(o) = state.orders.get_mut(&urn) {
+                    o.cancel_reason = CancelReason::UserRequested.byte();
+                }
+                Command::Cancel {
+                    instrument_id: info.instrument,
+                    order_id: order_id(self.entry.key, urn),
+                }
+            } else if m.quantity > info.open || info.pending == Pending::Restore {
+                // Spec: "Increasing share amount is not allowed and requests to do so will
+                // be ignored" (and meanwhile a stale request is being set back).
+                self.ignored += 1;
+                return Ok(());
+            } else {
+                if let Some(o) = state.orders.get_mut(&urn) {
+                    o.pending = Pending::Modify;
+                }
+                Command::Modify {
+                    instrument_id: info.instrument,
+                    order_id: order_id(self.entry.key, urn),
+                    price: info.price,
+                    qty: u64::from(m.quantity),
+                }
             }
         };
         self.submit(command, urn)
@@ -448,6 +489,11 @@ impl OuchSession {
                     continue;
                 }
                 info.cancel_reason = reason.byte();
+                if info.deferred.is_some() {
+                    // Not live yet: canceled as soon as it is.
+                    info.cancel_when_live = true;
+                    continue;
+                }
                 self.batch.push(Command::Cancel {
                     instrument_id: info.instrument,
                     order_id: order_id(self.entry.key, *urn),

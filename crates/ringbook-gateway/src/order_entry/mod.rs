@@ -9,10 +9,12 @@
 //! [`crate::soup::SoupServer`].
 
 mod app;
+mod echo;
 pub mod order_id;
 mod responder;
 mod restore;
 mod state;
+mod submitter;
 mod symbols;
 pub mod validate;
 

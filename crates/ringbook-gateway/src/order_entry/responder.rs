@@ -12,18 +12,27 @@
 //! | `cancelled` | Order Canceled (`U` user, `Z` cancel on disconnect); none for the old order of a replace |
 //! | `expired` | Order Canceled, reason `I` (the rest of an IOC or FOK order) |
 //! | `modified` | Order Canceled for a partial cancel; Order Modified for a Modify Order |
+//!
+//! A replace: the `cancelled` of the old order hands the replacement's `add` (at the
+//! chain's quantity less the shares executed) to the submitter ([`Registry::defer`]);
+//! its `accepted` is answered by Order Replaced. A `rejected` cancel of the old order (it
+//! filled first) drops the replacement silently. A `modified` that grew an order (a size
+//! computed from a stale view) is set back by a modify handed to the submitter, and
+//! answered by nothing.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use ringbook::{Op, OrderbookResult, PublishedEvent, RejectReason, Subscriber, Uuid};
+use ringbook::{
+    Command, Op, Order, OrderbookResult, PublishedEvent, RejectReason, Subscriber, Uuid,
+};
 use ringbook_wire::ouch::Appendage;
 use ringbook_wire::ouch::codes::{liquidity, order_state};
 use ringbook_wire::ouch::outbound::{OrderFields, Outbound};
 use ringbook_wire::ouch::reasons::{CancelReason, RejectCode};
 
-use super::order_id::{UserKey, owner_of};
-use super::state::{OrderInfo, Pending, Registry, UserEntry, now_since_midnight};
+use super::order_id::{UserKey, order_id, owner_of};
+use super::state::{OrderInfo, Pending, Registry, UserEntry, UserState, now_since_midnight};
 use crate::soup::StoreError;
 
 /// The OUCH responder (see the module docs).
@@ -92,7 +101,7 @@ impl OuchResponder {
     fn for_order(
         &mut self,
         id: &Uuid,
-        f: impl FnOnce(&mut super::state::UserState, u32, &mut Vec<u8>),
+        f: impl FnOnce(&mut UserState, u32, &mut Vec<u8>, &Registry),
     ) {
         let Some((key, urn)) = owner_of(id) else {
             return;
@@ -108,7 +117,7 @@ impl OuchResponder {
         };
         let was_empty = pending.is_empty();
         let mut state = entry.state.lock();
-        f(&mut state, urn, pending);
+        f(&mut state, urn, pending, &self.registry);
         drop(state);
         if was_empty && !pending.is_empty() {
             self.dirty.push(key);
@@ -141,16 +150,102 @@ fn put(out: &mut Vec<u8>, message: &Outbound<'_>) {
     out[start..start + 2].copy_from_slice(&len.to_be_bytes());
 }
 
+/// Forgets a replacement that will not be added (its old order is no longer live): as
+/// the spec says, the replace is ignored and its UserRefNum not consumed.
+fn drop_replacement(state: &mut UserState, r: u32) {
+    if state.orders.remove(&r).is_some() && state.last_ref == r {
+        state.last_ref = r - 1;
+    }
+}
+
+/// The old order `urn` of a replace by `r` is canceled with `remaining` open: the
+/// replacement is handed to the submitter at the chain's quantity less what was
+/// executed; with nothing left it is Order Replaced dead at once; canceled by its owner
+/// in the meantime, the old order's cancel is reported instead.
+#[allow(clippy::too_many_arguments)]
+fn replace_confirmed(
+    state: &mut UserState,
+    registry: &Registry,
+    old_id: Uuid,
+    urn: u32,
+    r: u32,
+    remaining: u64,
+    ts: u64,
+    seq: u64,
+    out: &mut Vec<u8>,
+) {
+    let Some(old) = state.orders.get_mut(&urn) else {
+        return;
+    };
+    old.open = qty32(remaining);
+    let executed = old.executed;
+    let Some(rep) = state.orders.get_mut(&r) else {
+        state.orders.remove(&urn);
+        return;
+    };
+    let open = rep.open.saturating_sub(executed);
+    rep.executed = executed;
+    if rep.cancel_when_live || open == 0 {
+        let rep = *rep;
+        state.orders.remove(&r);
+        state.orders.remove(&urn);
+        let message = if rep.cancel_when_live {
+            Outbound::OrderCanceled {
+                timestamp: ts,
+                user_ref_num: urn,
+                quantity: qty32(remaining),
+                reason: rep.cancel_reason,
+                appendage: Appendage::EMPTY,
+            }
+        } else {
+            Outbound::OrderReplaced {
+                timestamp: ts,
+                orig_user_ref_num: urn,
+                user_ref_num: r,
+                order: fields(&rep, 0, seq, order_state::DEAD),
+                appendage: rep.options.appendage(),
+            }
+        };
+        put(out, &message);
+        return;
+    }
+    rep.open = open;
+    let Some((side, kind)) = rep.deferred else {
+        return;
+    };
+    let Some((key, _)) = owner_of(&old_id) else {
+        return;
+    };
+    registry.defer(Command::Add(Order::new(
+        order_id(key, r),
+        rep.instrument,
+        side,
+        kind,
+        rep.price,
+        u64::from(open),
+    )));
+}
+
 impl Subscriber for OuchResponder {
     fn on_event(&mut self, event: &PublishedEvent<'_>) {
         let ts = (self.base_ns + event.timestamp_ns) % 86_400_000_000_000;
         let seq = event.seq;
         match event.result {
             OrderbookResult::Accepted { order_id, qty, .. } => {
-                self.for_order(order_id, |state, urn, out| {
-                    let Some(info) = state.orders.get(&urn).copied() else {
+                let id = *order_id;
+                self.for_order(order_id, |state, urn, out, registry| {
+                    let Some(info) = state.orders.get_mut(&urn) else {
                         return;
                     };
+                    info.deferred = None;
+                    if std::mem::take(&mut info.cancel_when_live) {
+                        // Canceled by its owner before it was live: cancel it now.
+                        registry.defer(Command::Cancel {
+                            instrument_id: info.instrument,
+                            order_id: id,
+                        });
+                    }
+                    let info = *info;
                     let order = fields(&info, qty32(*qty), seq, order_state::LIVE);
                     match info.replaces {
                         Some(orig) => {
@@ -162,7 +257,7 @@ impl Subscriber for OuchResponder {
                                     orig_user_ref_num: orig,
                                     user_ref_num: urn,
                                     order,
-                                    appendage: Appendage::EMPTY,
+                                    appendage: info.options.appendage(),
                                 },
                             );
                         }
@@ -172,7 +267,7 @@ impl Subscriber for OuchResponder {
                                 timestamp: ts,
                                 user_ref_num: urn,
                                 order,
-                                appendage: Appendage::EMPTY,
+                                appendage: info.options.appendage(),
                             },
                         ),
                     }
@@ -186,7 +281,7 @@ impl Subscriber for OuchResponder {
             } => {
                 let op = *op;
                 let reason = *reason;
-                self.for_order(order_id, |state, urn, out| match op {
+                self.for_order(order_id, |state, urn, out, _| match op {
                     Op::Add => {
                         let Some(info) = state.orders.remove(&urn) else {
                             return;
@@ -222,7 +317,11 @@ impl Subscriber for OuchResponder {
                             return;
                         };
                         info.pending = Pending::None;
-                        if info.replaced_by.is_none() {
+                        if let Some(r) = info.replaced_by.take() {
+                            // The old order of a replace is no longer live: the
+                            // replacement is ignored (spec), its UserRefNum not consumed.
+                            drop_replacement(state, r);
+                        } else {
                             put(
                                 out,
                                 &Outbound::CancelReject {
@@ -249,14 +348,19 @@ impl Subscriber for OuchResponder {
                     (taker_order_id, *taker_remaining, liquidity::REMOVED),
                     (maker_order_id, *maker_remaining, liquidity::ADDED),
                 ] {
-                    self.for_order(id, |state, urn, out| {
+                    self.for_order(id, |state, urn, out, _| {
                         let Some(info) = state.orders.get_mut(&urn) else {
                             return;
                         };
                         info.open = qty32(remaining);
+                        info.executed = info.executed.saturating_add(qty32(*qty));
                         let wire = info.scale.to_wire(*price).unwrap_or(0);
-                        if remaining == 0 {
-                            state.orders.remove(&urn);
+                        if remaining == 0
+                            && let Some(done) = state.orders.remove(&urn)
+                            && let Some(r) = done.replaced_by
+                        {
+                            // Filled before its replace's cancel: the replace is ignored.
+                            drop_replacement(state, r);
                         }
                         put(
                             out,
@@ -278,13 +382,26 @@ impl Subscriber for OuchResponder {
                 remaining_qty,
                 ..
             } => {
-                self.for_order(order_id, |state, urn, out| {
-                    let Some(info) = state.orders.remove(&urn) else {
+                let id = *order_id;
+                self.for_order(order_id, |state, urn, out, registry| {
+                    let Some(info) = state.orders.get(&urn).copied() else {
                         return;
                     };
-                    if info.replaced_by.is_some() {
+                    if let Some(r) = info.replaced_by {
+                        replace_confirmed(
+                            state,
+                            registry,
+                            id,
+                            urn,
+                            r,
+                            *remaining_qty,
+                            ts,
+                            seq,
+                            out,
+                        );
                         return;
                     }
+                    state.orders.remove(&urn);
                     put(
                         out,
                         &Outbound::OrderCanceled {
@@ -302,9 +419,12 @@ impl Subscriber for OuchResponder {
                 remaining_qty,
                 ..
             } => {
-                self.for_order(order_id, |state, urn, out| {
-                    if state.orders.remove(&urn).is_none() {
+                self.for_order(order_id, |state, urn, out, _| {
+                    let Some(info) = state.orders.remove(&urn) else {
                         return;
+                    };
+                    if let Some(r) = info.replaced_by {
+                        drop_replacement(state, r);
                     }
                     put(
                         out,
@@ -324,7 +444,8 @@ impl Subscriber for OuchResponder {
                 old_qty,
                 ..
             } => {
-                self.for_order(order_id, |state, urn, out| {
+                let id = *order_id;
+                self.for_order(order_id, |state, urn, out, registry| {
                     let Some(info) = state.orders.get_mut(&urn) else {
                         return;
                     };
@@ -332,6 +453,20 @@ impl Subscriber for OuchResponder {
                     let pending = std::mem::replace(&mut info.pending, Pending::None);
                     let side = info.side;
                     match pending {
+                        Pending::Restore => {}
+                        Pending::PartialCancel | Pending::Modify if qty > old_qty => {
+                            // The size was computed from a stale view: fills the gateway
+                            // had not heard of left the order below it, and the engine's
+                            // modify (a new open quantity) grew it. A cancel never grows
+                            // an order (spec: superfluous, ignored): set it back.
+                            info.pending = Pending::Restore;
+                            registry.defer(Command::Modify {
+                                instrument_id: info.instrument,
+                                order_id: id,
+                                price: info.price,
+                                qty: *old_qty,
+                            });
+                        }
                         Pending::Modify => put(
                             out,
                             &Outbound::OrderModified {

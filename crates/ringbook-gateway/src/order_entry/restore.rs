@@ -46,20 +46,30 @@ fn apply(state: &mut UserState, payload: &[u8], symbols: &SymbolTable) {
         Outbound::OrderAccepted {
             user_ref_num,
             order,
+            appendage,
             ..
         }
         | Outbound::OrderReplaced {
             user_ref_num,
             order,
+            appendage,
             ..
         } => {
+            let mut executed = 0;
             if let Outbound::OrderReplaced {
                 orig_user_ref_num, ..
             } = message
             {
-                state.orders.remove(&orig_user_ref_num);
+                executed = state
+                    .orders
+                    .remove(&orig_user_ref_num)
+                    .map_or(0, |o| o.executed);
             }
             state.last_ref = state.last_ref.max(user_ref_num);
+            if order.quantity == 0 {
+                // A replace whose quantity was all executed already: dead on arrival.
+                return;
+            }
             let Some(listing) = symbols.by_symbol(&order.symbol) else {
                 tracing::warn!(
                     user_ref_num,
@@ -89,6 +99,10 @@ fn apply(state: &mut UserState, payload: &[u8], symbols: &SymbolTable) {
                     pending: Pending::None,
                     replaces: None,
                     replaced_by: None,
+                    executed,
+                    deferred: None,
+                    cancel_when_live: false,
+                    options: super::echo::Echo::of(&appendage),
                 },
             );
         }
@@ -96,8 +110,16 @@ fn apply(state: &mut UserState, payload: &[u8], symbols: &SymbolTable) {
             user_ref_num,
             quantity,
             ..
+        } => {
+            if let Some(info) = state.orders.get_mut(&user_ref_num) {
+                info.executed = info.executed.saturating_add(quantity);
+                info.open = info.open.saturating_sub(quantity);
+                if info.open == 0 {
+                    state.orders.remove(&user_ref_num);
+                }
+            }
         }
-        | Outbound::OrderCanceled {
+        Outbound::OrderCanceled {
             user_ref_num,
             quantity,
             ..

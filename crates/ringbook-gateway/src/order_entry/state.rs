@@ -7,10 +7,11 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
+use std::sync::mpsc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use parking_lot::{Mutex, RwLock};
-use ringbook::{Price, Uuid};
+use ringbook::{Command, OrderKind, Price, Side, Uuid};
 use ringbook_wire::ouch::codes::event_code;
 use ringbook_wire::ouch::outbound::Outbound;
 use ringbook_wire::ouch::{ClOrdId, PriceScale, Symbol};
@@ -28,6 +29,9 @@ pub(crate) enum Pending {
     PartialCancel,
     /// A Modify Order: answered by Order Modified.
     Modify,
+    /// The gateway's own modify back to the size a stale partial cancel or modify grew
+    /// the order from: answered by nothing.
+    Restore,
 }
 
 /// One order of a user.
@@ -53,6 +57,25 @@ pub(crate) struct OrderInfo {
     pub(crate) replaces: Option<u32>,
     /// The order replacing this one (its cancel is not reported).
     pub(crate) replaced_by: Option<u32>,
+    /// Shares executed on the order's whole replace chain (a replace's Quantity is the
+    /// chain's total liability, executions included).
+    pub(crate) executed: u32,
+    /// For a replacement whose add is not yet accepted: its side and kind (the add is
+    /// submitted once the old order's cancel is confirmed; `open` holds the Quantity the
+    /// client asked for until then).
+    pub(crate) deferred: Option<(Side, OrderKind)>,
+    /// A full cancel (or a cancel on disconnect) came for a replacement before it was
+    /// live: it is canceled as soon as it is.
+    pub(crate) cancel_when_live: bool,
+    /// The options it was accepted with (echoed in Order Accepted / Order Replaced).
+    pub(crate) options: super::echo::Echo,
+}
+
+impl OrderInfo {
+    /// Whether requests may act on the order now (not replaced, not awaiting its add).
+    pub(crate) fn is_live(&self) -> bool {
+        self.replaced_by.is_none() && self.deferred.is_none()
+    }
 }
 
 /// A user's orders and UserRefNums.
@@ -119,6 +142,11 @@ pub struct Registry {
     users: RwLock<HashMap<UserKey, Arc<UserEntry>>>,
     store_dir: Option<PathBuf>,
     symbols: SymbolTable,
+    /// Commands the responder hands back to be submitted off the event thread (a
+    /// replacement's add once the old order's cancel is confirmed): the sending side.
+    deferred_tx: mpsc::Sender<Command>,
+    /// The receiving side, taken by the first [`super::OuchApp`] (which submits them).
+    deferred_rx: Mutex<Option<mpsc::Receiver<Command>>>,
 }
 
 /// The suffix of a user's stream file in the store directory.
@@ -133,10 +161,13 @@ impl Registry {
     ///
     /// [`StoreError`] for a store file that cannot be read.
     pub fn new(symbols: SymbolTable, store_dir: Option<PathBuf>) -> Result<Registry, StoreError> {
+        let (deferred_tx, deferred_rx) = mpsc::channel();
         let registry = Registry {
             users: RwLock::new(HashMap::new()),
             store_dir,
             symbols,
+            deferred_tx,
+            deferred_rx: Mutex::new(Some(deferred_rx)),
         };
         if let Some(dir) = &registry.store_dir {
             std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
@@ -170,6 +201,18 @@ impl Registry {
             }
         }
         Ok(registry)
+    }
+
+    /// Hands `command` to the application's submitter (never blocks).
+    pub(crate) fn defer(&self, command: Command) {
+        if self.deferred_tx.send(command).is_err() {
+            tracing::error!("no OUCH submitter: a deferred command is dropped");
+        }
+    }
+
+    /// The receiving side of the deferred commands, once.
+    pub(crate) fn take_deferred(&self) -> Option<mpsc::Receiver<Command>> {
+        self.deferred_rx.lock().take()
     }
 
     /// The symbols.

@@ -12,7 +12,7 @@
 //! | InterMarket Sweep `N` | | `Y`: 0x08 ISO not allowed |
 //! | CrossType `N` | continuous market | any cross: 0x14 Invalid cross order |
 //! | Capacity `A` `P` `R` `O` | not used by matching | others: 0x0F Other |
-//! | Quantity > 0 | | 0: 0x13 Invalid quantity |
+//! | Quantity 1 to 999,999 | | 0 or 1,000,000 and above: 0x13 Invalid quantity |
 //! | Price a whole number of ticks | price in ticks | otherwise, or the market price 0x7FFFFFFF: 0x1D Invalid price |
 //! | Symbol in the symbols file | the instrument | otherwise: 0x17 Invalid symbol |
 //! | Firm, CustomerType options | accepted, not used | |
@@ -41,6 +41,10 @@ pub struct Mapped {
     /// Its limit price in ticks.
     pub price: Price,
 }
+
+/// The largest Quantity of an order (OUCH 5.0, Enter Order: "Must be greater than zero
+/// and less than 1,000,000"; on a replace, the chain's total).
+pub const MAX_QUANTITY: u32 = 999_999;
 
 /// The side byte as the engine's side.
 ///
@@ -75,7 +79,7 @@ pub fn map_order(
     scale: PriceScale,
 ) -> Result<Mapped, RejectCode> {
     let side = map_side(side_byte)?;
-    if quantity == 0 {
+    if quantity == 0 || quantity > MAX_QUANTITY {
         return Err(RejectCode::InvalidQuantity);
     }
     if display_byte != display::VISIBLE {

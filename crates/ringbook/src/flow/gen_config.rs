@@ -1,6 +1,7 @@
 //! The settings of a generated flow ([`GenConfig`]), built from the defaults with
 //! `with_*` setters.
 
+use super::activity::Activity;
 use crate::types::{Price, Qty};
 
 /// Settings of a generated flow.
@@ -22,8 +23,11 @@ use crate::types::{Price, Qty};
 pub struct GenConfig {
     /// The seed: the same seed (and other settings) gives the same flow.
     pub seed: u64,
-    /// How many instruments the flow trades (at least 1). Each op picks one uniformly.
+    /// How many instruments the flow trades (at least 1). Each op picks one as
+    /// [`activity`](GenConfig::activity) says (uniformly by default).
     pub instruments: u32,
+    /// How ops spread over the instruments: uniformly (the default) or by Zipf's law.
+    pub activity: Activity,
     /// How many add commands the flow has. The other commands come on top (about 0.9
     /// per add with the defaults).
     pub orders: u64,
@@ -119,6 +123,7 @@ impl Default for GenConfig {
         GenConfig {
             seed: 1,
             instruments: 1,
+            activity: Activity::Uniform,
             orders: 1_000_000,
             start_price: 10_000,
             depth: 2_000,
@@ -164,6 +169,13 @@ impl GenConfig {
     #[must_use]
     pub fn with_instruments(mut self, instruments: u32) -> GenConfig {
         self.instruments = instruments;
+        self
+    }
+
+    /// Sets [`activity`](GenConfig::activity).
+    #[must_use]
+    pub fn with_activity(mut self, activity: Activity) -> GenConfig {
+        self.activity = activity;
         self
     }
 

@@ -6,6 +6,7 @@ use std::iter::FusedIterator;
 
 use uuid::Uuid;
 
+use super::activity::InstrumentPicker;
 use super::gen_config::GenConfig;
 use super::rng::{Rng, splitmix64};
 use crate::command::Command;
@@ -97,6 +98,8 @@ use crate::types::{Order, OrderKind, Price, Qty, Side, StpMode};
 pub struct FlowGenerator {
     config: GenConfig,
     rng: Rng,
+    /// Picks each op's instrument under the configured activity profile.
+    picker: InstrumentPicker,
     /// Keys of the order-id permutation.
     id_keys: [u64; 2],
     instrument_ids: Vec<Uuid>,
@@ -264,6 +267,7 @@ impl FlowGenerator {
             lifetime_min,
             closed: 0,
             stats: Stats::default(),
+            picker: InstrumentPicker::new(config.activity, config.instruments),
             config,
         }
     }
@@ -335,7 +339,7 @@ impl FlowGenerator {
 
     /// The next unscheduled command: an add, or now and then a status, snapshot or halt.
     fn activity(&mut self) -> Command {
-        let instrument = self.rng.below(u64::from(self.config.instruments)) as u32;
+        let instrument = self.picker.pick(&mut self.rng);
         let instrument_id = self.instrument_ids[instrument as usize];
         let halt = u64::from(self.config.halt_per_million);
         let status = halt + u64::from(self.config.status_permille) * 1000;

@@ -8,6 +8,7 @@
 //! - [`read_instruments`] and [`read_instruments_file`] read an instruments file (one id
 //!   per line, optionally `id,symbol`).
 
+mod activity;
 mod csv;
 mod gen_config;
 mod generator;
@@ -19,6 +20,7 @@ mod lines;
 mod quote;
 mod rng;
 
+pub use activity::{Activity, ParseActivityError};
 pub use csv::{
     FLOW_HEADER, FlowError, FlowReader, LONG_FLOW_HEADER, MAX_LINE_BYTES, UTF8_BOM, parse_id,
     write_flow_header, write_flow_line, write_long_flow_header, write_long_flow_line,

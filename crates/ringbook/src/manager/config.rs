@@ -114,7 +114,9 @@ impl JournalOptions {
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct ManagerConfig {
-    /// How idle pipeline threads wait. The default spins, yields, then sleeps.
+    /// How idle pipeline threads wait. The default, [`WaitStrategy::Auto`], blocks when
+    /// the engine's busy threads outnumber its cores and spins when each has a core of its
+    /// own (see [`ManagerConfig::effective_wait_strategies`]).
     pub wait_strategy: WaitStrategy,
     /// How many book consumer threads, 1 to [`ManagerConfig::MAX_CONSUMERS`]; each owns a
     /// share of the books. Clamped to the number of instruments.
@@ -250,10 +252,38 @@ impl ManagerConfig {
         self
     }
 
+    /// The wait strategy each of the pipeline's threads uses for `instruments` books, in
+    /// thread order: the sequencer, each book consumer (at most one per book), the event
+    /// manager. [`WaitStrategy::Auto`] is resolved against the cores; any other strategy is
+    /// every thread's.
+    ///
+    /// Pinned (`cores` set), each thread looks at its own core: alone on it, it spins;
+    /// sharing it with another pipeline thread, it blocks. (The callers are taken to run
+    /// elsewhere.) Unpinned, the pipeline's threads and the caller that feeds them, one
+    /// more busy thread, share [`std::thread::available_parallelism`] cores: all block
+    /// when they outnumber the cores, all spin otherwise. So on 2 cores the default blocks
+    /// unpinned, and with `cores` `0,1` and one consumer the book consumer (alone on core
+    /// 1) spins while the sequencer and the event manager (both on core 0) block.
+    #[must_use]
+    pub fn effective_wait_strategies(&self, instruments: usize) -> Vec<WaitStrategy> {
+        let threads = 2 + self.consumers.min(instruments);
+        let layout = self.pipeline(instruments);
+        (0..threads).map(|t| layout.wait_for(t, threads)).collect()
+    }
+
     /// The pipeline's layout for `instruments` books (the configuration is validated).
+    /// Unpinned, [`WaitStrategy::Auto`] is resolved here, for every thread alike; pinned,
+    /// per thread, by [`PipelineConfig::wait_for`].
     pub(crate) fn pipeline(&self, instruments: usize) -> PipelineConfig {
+        let wait_strategy = match &self.cores {
+            Some(cores) if !cores.is_empty() => self.wait_strategy,
+            _ => self.wait_strategy.resolve(
+                2 + self.consumers.min(instruments) + 1,
+                std::thread::available_parallelism().map_or(1, usize::from),
+            ),
+        };
         PipelineConfig {
-            wait_strategy: self.wait_strategy,
+            wait_strategy,
             consumers: self.consumers,
             cores: self.cores.clone().unwrap_or_default(),
             inbound_ring_size: self.inbound_ring_size_for(instruments),
@@ -635,6 +665,65 @@ mod tests {
         assert_eq!(pipeline.inbound_ring_size, 256);
         assert_eq!(pipeline.cores, vec![0]);
         assert_eq!(pipeline.batch_size, 7);
+    }
+
+    /// The default blocks where threads would share cores and spins where each has its
+    /// own, per thread when they are pinned; a chosen strategy is kept whatever the cores.
+    #[test]
+    fn the_default_wait_blocks_where_threads_share_cores_and_spins_otherwise() {
+        use WaitStrategy::BusySpin;
+        const BLOCK: WaitStrategy = WaitStrategy::BLOCK;
+        let pinned = |cores: Vec<usize>, consumers: usize| {
+            ManagerConfig::default()
+                .with_consumers(consumers)
+                .with_cores(Some(cores))
+        };
+        assert_eq!(ManagerConfig::default().wait_strategy, WaitStrategy::Auto);
+        // Sequencer, one consumer, event manager: the consumer alone on core 1.
+        let two = pinned(vec![0, 1], 1);
+        assert_eq!(two.effective_wait_strategies(8), [BLOCK, BusySpin, BLOCK]);
+        let layout = two.pipeline(8);
+        assert_eq!(
+            (0..3).map(|t| layout.wait_for(t, 3)).collect::<Vec<_>>(),
+            [BLOCK, BusySpin, BLOCK]
+        );
+        assert_eq!(
+            pinned(vec![0, 1, 2], 1).effective_wait_strategies(8),
+            [BusySpin; 3]
+        );
+        // Everything on one core, or a core listed twice.
+        assert_eq!(pinned(vec![3], 1).effective_wait_strategies(8), [BLOCK; 3]);
+        assert_eq!(
+            pinned(vec![0, 1, 1], 1).effective_wait_strategies(8),
+            [BusySpin, BLOCK, BLOCK]
+        );
+        // Consumers beyond the books do not run.
+        assert_eq!(
+            pinned(vec![0, 1, 2, 3], 4).effective_wait_strategies(2),
+            [BusySpin; 4]
+        );
+        // Six threads on four cores, reused from the start: 0, 1, 2, 3, 0, 1.
+        assert_eq!(
+            pinned(vec![0, 1, 2, 3], 4).effective_wait_strategies(8),
+            [BLOCK, BLOCK, BusySpin, BusySpin, BLOCK, BLOCK]
+        );
+        // Unpinned: the threads and their caller against the cores this process may use.
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        let expected = if 3 + 1 > cores { BLOCK } else { BusySpin };
+        assert_eq!(
+            ManagerConfig::default().effective_wait_strategies(8),
+            [expected; 3]
+        );
+        assert_eq!(ManagerConfig::default().pipeline(8).wait_strategy, expected);
+        // --wait overrides.
+        for chosen in [WaitStrategy::YIELD, BusySpin, BLOCK] {
+            let config = pinned(vec![0], 1).with_wait_strategy(chosen);
+            assert_eq!(config.effective_wait_strategies(8), [chosen; 3]);
+            let config = pinned(vec![0, 1, 2, 3], 1).with_wait_strategy(chosen);
+            assert_eq!(config.effective_wait_strategies(8), [chosen; 3]);
+            let config = ManagerConfig::default().with_wait_strategy(chosen);
+            assert_eq!(config.pipeline(8).wait_strategy, chosen);
+        }
     }
 
     #[test]

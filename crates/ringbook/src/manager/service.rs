@@ -464,7 +464,7 @@ impl OrderbookManagerServiceImpl {
         tracing::info!(
             instruments = self.registry.len(),
             consumers = self.config.consumers.min(self.registry.len()),
-            wait = %self.config.wait_strategy,
+            wait = ?self.config.effective_wait_strategies(self.registry.len()),
             cores = ?self.config.cores,
             "orderbook manager started"
         );

@@ -1,5 +1,7 @@
-//! A book consumer: one thread owning one or more books outright. It polls their inbound
-//! rings in turn, applies each command, and publishes the results to the outbound ring.
+//! A book consumer: one thread owning one or more books outright. It takes the books with
+//! work from its [`DirtyBooks`] (marked by the sequencer as it publishes), polls only
+//! their inbound rings, in turn, applies each command, and publishes the results to the
+//! outbound ring. Its cost per command does not grow with the number of books it owns.
 
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
@@ -8,6 +10,7 @@ use crossbeam_channel::Sender;
 use disruptor::{Polling, Producer};
 
 use super::backpressure::{BackpressureCounters, Ring};
+use super::dirty::DirtyBooks;
 use super::entry::{EntryView, InboundEntry, OutMessage, OutboundEntry};
 use super::publish::{Room, publish_all, publish_outbound};
 use super::snapshot_writer::BookCheckpoint;
@@ -25,7 +28,7 @@ const FLUSH_AT: usize = 1024;
 pub(super) struct OwnedBook {
     state: BookState,
     inbound: InboundPoller,
-    /// Rung after each batch taken from `inbound`, for the sequencer waiting on it.
+    /// Rung after a batch taken from `inbound` while the sequencer waits for room in it.
     room: Arc<RoomBell>,
 }
 
@@ -79,6 +82,8 @@ pub(super) struct ConsumerSetup {
     pub(super) outbound_size: usize,
     /// Its own bell (the sequencer rings it).
     pub(super) bell: Arc<Doorbell>,
+    /// Its books with work, marked by the sequencer (by index among its books).
+    pub(super) dirty: Arc<DirtyBooks>,
     /// The event manager's bell, rung after a flush.
     pub(super) events_bell: Arc<Doorbell>,
     /// The outbound ring's room bell, waited on while it is full.
@@ -94,6 +99,13 @@ pub(super) struct ConsumerSetup {
 pub(super) struct BookConsumer<P> {
     index: usize,
     books: Vec<OwnedBook>,
+    /// Its books with work, marked by the sequencer.
+    dirty: Arc<DirtyBooks>,
+    /// The books to poll this round, in order: drained from `dirty`, and the ones whose
+    /// last batch was full (they may hold more).
+    ready: Vec<usize>,
+    /// Per book: in `ready`.
+    queued: Vec<bool>,
     outbound: P,
     flags: Arc<SlotFlags>,
     wait: WaitStrategy,
@@ -130,14 +142,19 @@ impl<P: Producer<OutboundEntry>> BookConsumer<P> {
             batch_size,
             outbound_size,
             bell,
+            dirty,
             events_bell,
             outbound_room,
             backpressure,
             checkpoints,
         } = setup;
+        let count = books.len();
         BookConsumer {
             index,
             books,
+            dirty,
+            ready: Vec::new(),
+            queued: vec![false; count],
             outbound,
             flags,
             wait,
@@ -156,6 +173,12 @@ impl<P: Producer<OutboundEntry>> BookConsumer<P> {
 
     /// Runs until every owned book has received its stop marker. A panic inside a book
     /// fails that book alone; the thread goes on with the others.
+    ///
+    /// Each round takes the books the sequencer marked since the last, then takes up to a
+    /// batch from each ready book in turn; a book whose batch was full stays ready for the
+    /// next round (so a busy book never starves the others), the rest wait for their next
+    /// mark. A book leaves `ready` only after a poll that emptied its ring, after the
+    /// drain that unmarked it: entries published since were marked again.
     pub(super) fn run(mut self) -> ThreadReport {
         tracing::debug!(
             consumer = self.index,
@@ -164,38 +187,47 @@ impl<P: Producer<OutboundEntry>> BookConsumer<P> {
         );
         self.bell.register_current();
         let mut idler = self.wait.idler();
+        let mut live = self.books.len();
         loop {
-            let mut worked = false;
-            let mut live = 0usize;
-            for i in 0..self.books.len() {
+            let (ready, queued) = (&mut self.ready, &mut self.queued);
+            self.dirty.drain(|book| {
+                if !std::mem::replace(&mut queued[book], true) {
+                    ready.push(book);
+                }
+            });
+            if self.ready.is_empty() {
+                if live == 0 {
+                    break;
+                }
+                let dirty = &self.dirty;
+                idler.wait_for_work(&self.bell, || dirty.any());
+                continue;
+            }
+            idler.reset();
+            let mut kept = 0;
+            for at in 0..self.ready.len() {
+                let i = self.ready[at];
                 if self.books[i].state.stopped {
+                    self.queued[i] = false;
                     continue;
                 }
-                live += 1;
-                match self.drain_batch(i, &mut idler) {
-                    Ok(true) => worked = true,
-                    Ok(false) => {}
-                    Err(message) => {
-                        worked = true;
-                        self.fail_book(i, message);
-                    }
+                let (more, panicked) = self.drain_batch(i, &mut idler);
+                if let Some(message) = panicked {
+                    self.fail_book(i, message);
+                }
+                if self.books[i].state.stopped {
+                    live -= 1;
+                    self.queued[i] = false;
+                } else if more {
+                    self.ready[kept] = i;
+                    kept += 1;
+                } else {
+                    self.queued[i] = false;
                 }
             }
+            self.ready.truncate(kept);
             if std::mem::take(&mut self.published) {
                 self.events_bell.ring();
-            }
-            if live == 0 {
-                break;
-            }
-            if worked {
-                idler.reset();
-            } else {
-                let books = &self.books;
-                idler.wait_for_work(&self.bell, || {
-                    books
-                        .iter()
-                        .any(|b| !b.state.stopped && b.inbound.has_available())
-                });
             }
         }
         publish_outbound(
@@ -234,9 +266,10 @@ impl<P: Producer<OutboundEntry>> BookConsumer<P> {
         }
     }
 
-    /// Takes up to a batch from book `i`'s ring and applies it. `Ok(false)`: the ring was
-    /// empty. `Err`: the book panicked on a command (the rest of the batch is drained as
-    /// lost, so a stop marker in it is still seen).
+    /// Takes up to a batch from book `i`'s ring and applies it. Returns whether the ring
+    /// still holds entries after it (a full batch, or one that ended with a segment), and the panic message if the book panicked on a
+    /// command (the rest of the batch is then drained as lost, so a stop marker in it is
+    /// still seen).
     ///
     /// The results go straight into the outbound ring: as many slots are claimed as the
     /// batch has commands (each has at least one result; at most `claim_limit`), the
@@ -244,7 +277,7 @@ impl<P: Producer<OutboundEntry>> BookConsumer<P> {
     /// published right after. Slots left over (a stop marker, a checkpoint, a failed book's
     /// lost commands) are published empty. When the ring lacks the room, the results are
     /// buffered and published as room frees.
-    fn drain_batch(&mut self, i: usize, idler: &mut Idler) -> Result<bool, String> {
+    fn drain_batch(&mut self, i: usize, idler: &mut Idler) -> (bool, Option<String>) {
         let OwnedBook {
             state: owned,
             inbound,
@@ -252,10 +285,10 @@ impl<P: Producer<OutboundEntry>> BookConsumer<P> {
         } = &mut self.books[i];
         let mut batch = match inbound.take(self.batch_size) {
             Ok(batch) => batch,
-            Err(Polling::NoEvents) => return Ok(false),
+            Err(Polling::NoEvents) => return (false, None),
             Err(Polling::Shutdown) => {
                 owned.stopped = true;
-                return Ok(true);
+                return (false, None);
             }
         };
         let claim = ExactSizeIterator::len(&&mut batch).min(self.claim_limit);
@@ -289,7 +322,7 @@ impl<P: Producer<OutboundEntry>> BookConsumer<P> {
         if direct.is_ok() {
             self.published = true;
         }
-        if let Some(mut batch) = batch {
+        if let Some(mut batch) = batch.take() {
             // The ring lacked the room: buffered, published each time `FLUSH_AT` wait.
             let mut sink = Buffered {
                 buffer,
@@ -301,8 +334,12 @@ impl<P: Producer<OutboundEntry>> BookConsumer<P> {
         if !buffer.is_empty() {
             outbound.flush(buffer, idler);
         }
-        room.freed();
-        panicked.map_or(Ok(true), Err)
+        // Released (dropped) by now, in the closure or above.
+        drop(batch);
+        if inbound.producer_waits() {
+            room.freed();
+        }
+        (inbound.has_available(), panicked)
     }
 
     /// Marks book `index` failed after a panic: callers are refused from now on, and the

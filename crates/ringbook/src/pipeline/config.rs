@@ -7,7 +7,9 @@ use super::wait::WaitStrategy;
 /// pinned and how they wait. Every value is already validated.
 #[derive(Clone, Debug)]
 pub(crate) struct PipelineConfig {
-    /// How idle pipeline threads wait.
+    /// How idle pipeline threads wait: resolved already when nothing is pinned; when the
+    /// threads are pinned, [`WaitStrategy::Auto`] is resolved per thread by
+    /// [`PipelineConfig::wait_for`].
     pub(crate) wait_strategy: WaitStrategy,
     /// Book consumer threads (clamped to the number of books when the pipeline starts).
     pub(crate) consumers: usize,
@@ -26,5 +28,21 @@ impl PipelineConfig {
     /// The core thread `thread_index` is pinned to, if any.
     pub(crate) fn core_for(&self, thread_index: usize) -> Option<usize> {
         (!self.cores.is_empty()).then(|| self.cores[thread_index % self.cores.len()])
+    }
+
+    /// How thread `thread_index` of `threads` (sequencer, book consumers, event manager)
+    /// waits. Pinned, [`WaitStrategy::Auto`] is resolved against the thread's own core: a
+    /// thread alone on its core spins, threads sharing one block. Any other strategy, or
+    /// one already resolved, is the same for every thread.
+    pub(crate) fn wait_for(&self, thread_index: usize, threads: usize) -> WaitStrategy {
+        match (self.wait_strategy, self.core_for(thread_index)) {
+            (WaitStrategy::Auto, Some(core)) => {
+                let sharing = (0..threads)
+                    .filter(|&t| self.core_for(t) == Some(core))
+                    .count();
+                WaitStrategy::Auto.resolve(sharing, 1)
+            }
+            (chosen, _) => chosen,
+        }
     }
 }

@@ -6,9 +6,14 @@
 //!         -> subscribers
 //! ```
 //!
-//! Every ring is a `disruptor` ring buffer read through an `EventPoller` on a thread of
-//! ours, so each thread chooses how to wait, can own several rings, and can be shut down
-//! by a marker that travels behind the last command.
+//! The ingress and outbound rings are `disruptor` ring buffers read through an
+//! `EventPoller` on a thread of ours, so each thread chooses how to wait, can own several
+//! rings, and can be shut down by a marker that travels behind the last command. The
+//! inbound rings are our own ([`mod@book_ring`]): sized by their book's activity (no slot
+//! until the first command, then grown as it fills), so a registered book that never
+//! trades holds no slot (about 2 KB a book in all, at 10,000 idle books). The sequencer
+//! marks each book it published into in its consumer's [`DirtyBooks`], and the consumer
+//! polls only those: it no longer pays for the books that have no work.
 //!
 //! The outbound ring is a multi-producer ring when several book consumers share it, and a
 //! single-producer ring when one consumer owns every book (the default): its reader then
@@ -20,11 +25,14 @@
 mod affinity;
 mod backpressure;
 mod book_consumer;
+mod book_ring;
 mod config;
+mod dirty;
 mod entry;
 mod error;
 mod event_manager;
 mod publish;
+mod routing;
 mod sequencer;
 mod slot_flags;
 mod snapshot_writer;
@@ -59,7 +67,9 @@ use crate::journal::JournalWriter;
 use crate::registry::InstrumentRegistry;
 use crate::subscriber::Subscriber;
 use book_consumer::{BookConsumer, ConsumerSetup, OwnedBook};
-use entry::{InboundEntry, OutboundEntry};
+use book_ring::{BookPoller, BookProducer, book_ring};
+use dirty::DirtyBooks;
+use entry::OutboundEntry;
 use event_manager::EventManager;
 use sequencer::{Sequencer, SequencerSetup};
 use snapshot_writer::BookCheckpoint;
@@ -72,8 +82,8 @@ pub(crate) use book_consumer::tests_hook::PANIC_ORDER_ID;
 /// The callers' handle on the ingress ring.
 pub(crate) type IngressProducer = MultiProducer<IngressEntry, SingleConsumerBarrier>;
 pub(crate) type IngressPoller = EventPoller<IngressEntry, MultiProducerBarrier>;
-type InboundProducer = SingleProducer<InboundEntry, SingleConsumerBarrier>;
-type InboundPoller = EventPoller<InboundEntry, SingleProducerBarrier>;
+type InboundProducer = BookProducer;
+type InboundPoller = BookPoller;
 /// The outbound ring's producer when it has one: the one book consumer, or the sequencer
 /// when there is no book.
 type OutboundSingle = SingleProducer<OutboundEntry, SingleConsumerBarrier>;
@@ -184,8 +194,10 @@ struct Rings {
     inbound_producers: Vec<InboundProducer>,
     /// Each inbound ring's room bell, by slot.
     inbound_rooms: Vec<Arc<RoomBell>>,
-    /// Each consumer's books, with their inbound pollers, by consumer index.
-    workers: Vec<Vec<OwnedBook>>,
+    /// Each consumer's books, with their inbound pollers, and its set of books with work
+    /// (marked by the book's ring as the sequencer publishes, drained by the consumer),
+    /// by consumer index.
+    workers: Vec<Worker>,
     /// The outbound ring's producers: the sequencer's when there is no book.
     sequencer_outbound: Option<OutboundSingle>,
     /// The outbound ring's producers: the consumers' otherwise.
@@ -197,8 +209,9 @@ struct Rings {
 }
 
 impl Rings {
-    /// One inbound ring per book (book `slot` goes to consumer `slot % consumers`) and the
-    /// outbound ring. Its producers are the book consumers, or the sequencer alone when
+    /// One inbound ring per book (book `slot` goes to consumer `slot % consumers`, as its
+    /// book `slot / consumers`), each growing with its book's activity up to the
+    /// configured size, a set of books with work per consumer, and the outbound ring. Its producers are the book consumers, or the sequencer alone when
     /// there is no book (it then publishes the rejects itself).
     fn build(books: Vec<OrderBook>, consumers: usize, config: &PipelineConfig) -> Rings {
         let producers = consumers.max(1);
@@ -210,23 +223,39 @@ impl Rings {
         let mut rings = Rings {
             inbound_producers: Vec::with_capacity(books.len()),
             inbound_rooms: Vec::with_capacity(books.len()),
-            workers: (0..consumers).map(|_| Vec::new()).collect(),
+            workers: (0..consumers)
+                .map(|c| Worker {
+                    books: Vec::new(),
+                    dirty: Arc::new(DirtyBooks::new(
+                        books.len().saturating_sub(c).div_ceil(consumers),
+                    )),
+                })
+                .collect(),
             sequencer_outbound,
             consumer_outbound,
             out_poller,
             producers,
         };
         for (slot, book) in books.into_iter().enumerate() {
-            let (poller, builder) =
-                build_single_producer(config.inbound_ring_size, InboundEntry::default, BusySpin)
-                    .new_event_poller();
-            rings.inbound_producers.push(builder.build());
+            let consumer = slot % consumers;
+            let (producer, poller) = book_ring(config.inbound_ring_size);
+            rings.inbound_producers.push(producer);
             let room = Arc::new(RoomBell::default());
             rings.inbound_rooms.push(Arc::clone(&room));
-            rings.workers[slot % consumers].push(OwnedBook::new(book, poller, slot as u32, room));
+            rings.workers[consumer]
+                .books
+                .push(OwnedBook::new(book, poller, slot as u32, room));
         }
         rings
     }
+}
+
+/// One book consumer's share, before its thread starts.
+struct Worker {
+    /// Its books (slots `c`, `c + consumers`, ... for consumer `c`), in slot order.
+    books: Vec<OwnedBook>,
+    /// Its set of books with work, by index in `books`.
+    dirty: Arc<DirtyBooks>,
 }
 
 /// The bells the threads ring each other with.
@@ -293,6 +322,7 @@ impl Pipeline {
             _ => None,
         };
         let rings = Rings::build(start.books, consumers, config);
+        let dirty = rings.workers.iter().map(|w| Arc::clone(&w.dirty)).collect();
         let setup = SequencerSetup {
             rooms: sequencer::Rooms {
                 ingress: Arc::clone(&shared.ingress_room),
@@ -302,8 +332,9 @@ impl Pipeline {
             },
             registry: Arc::clone(&shared.registry),
             epoch: shared.epoch,
-            wait: config.wait_strategy,
+            wait: config.wait_for(0, consumers + 2),
             bells: bells.for_sequencer(),
+            dirty,
             last_seq: start.last_seq,
             journal: start.journal,
             snapshot_every,
@@ -331,7 +362,7 @@ impl Pipeline {
             subscribers,
             start.events,
             rings.producers,
-            config.wait_strategy,
+            config.wait_for(consumers + 1, consumers + 2),
             bells.events,
             bells.outbound_room,
         );
@@ -372,19 +403,21 @@ impl Pipeline {
     /// snapshot writer ends when they do.
     fn spawn_consumers(
         &mut self,
-        workers: Vec<Vec<OwnedBook>>,
+        workers: Vec<Worker>,
         outbound: OutboundProducers,
         shared: &Shared,
         config: &PipelineConfig,
         bells: &Bells,
         checkpoints: Option<Sender<BookCheckpoint>>,
     ) -> Result<(), PipelineError> {
-        let setup_for = |index: usize| ConsumerSetup {
+        let threads = workers.len() + 2;
+        let setup_for = |index: usize, dirty: Arc<DirtyBooks>| ConsumerSetup {
             flags: Arc::clone(&shared.flags),
-            wait: config.wait_strategy,
+            wait: config.wait_for(1 + index, threads),
             batch_size: config.batch_size,
             outbound_size: config.outbound_ring_size,
             bell: Arc::clone(&bells.consumers[index]),
+            dirty,
             events_bell: Arc::clone(&bells.events),
             outbound_room: Arc::clone(&bells.outbound_room),
             backpressure: Arc::clone(&shared.backpressure),
@@ -394,15 +427,16 @@ impl Pipeline {
         match outbound {
             // One consumer: the ring's only producer.
             OutboundProducers::Single(single) => {
-                if let Some(books) = workers.into_iter().next() {
-                    let consumer = BookConsumer::new(0, books, single, setup_for(0));
+                if let Some(Worker { books, dirty }) = workers.into_iter().next() {
+                    let consumer = BookConsumer::new(0, books, single, setup_for(0, dirty));
                     self.threads
                         .spawn(name(0), config.core_for(1), move || consumer.run())?;
                 }
             }
             OutboundProducers::Multi(multi) => {
-                for (index, books) in workers.into_iter().enumerate() {
-                    let consumer = BookConsumer::new(index, books, multi.clone(), setup_for(index));
+                for (index, Worker { books, dirty }) in workers.into_iter().enumerate() {
+                    let setup = setup_for(index, dirty);
+                    let consumer = BookConsumer::new(index, books, multi.clone(), setup);
                     self.threads
                         .spawn(name(index), config.core_for(1 + index), move || {
                             consumer.run()

@@ -7,6 +7,7 @@ use std::time::Duration;
 use disruptor::{MissingFreeSlots, Producer};
 
 use super::backpressure::{BackpressureCounters, FullRingWait, Ring};
+use super::book_ring::BookProducer;
 use super::entry::{InboundEntry, OutMessage, OutboundEntry};
 use super::wait::{Idler, RoomBell};
 
@@ -24,7 +25,7 @@ pub(super) struct Room<'a> {
 /// whatever room the ring has, waiting on the ring's bell while it is full. `on_stall` is
 /// called once (with the first entry still waiting, how many wait, and for how long) if
 /// the wait lasts past [`STALL`](super::backpressure::STALL).
-pub(super) fn publish_all<E: Pending, P: Producer<E>>(
+pub(super) fn publish_all<E: Pending, P: PublishFront<E>>(
     producer: &mut P,
     room: &Room<'_>,
     buffer: &mut Vec<E>,
@@ -36,14 +37,15 @@ pub(super) fn publish_all<E: Pending, P: Producer<E>>(
     let mut ticket = None;
     while !buffer.is_empty() {
         let want = buffer.len();
-        let free = match publish_front(producer, buffer, want) {
+        let free = match producer.publish_front(buffer, want) {
             Ok(()) => continue,
             Err(MissingFreeSlots(missing)) => want.saturating_sub(missing as usize),
         };
-        if free > 0 && publish_front(producer, buffer, free).is_ok() {
+        if free > 0 && producer.publish_front(buffer, free).is_ok() {
             continue;
         }
         // Full: the first time a ticket is taken and the attempt made again at once.
+        producer.before_wait();
         let wait = wait.get_or_insert_with(|| FullRingWait::begin(room.counters, room.ring));
         if !idler.wait_for_room(room.bell, &mut ticket) {
             continue;
@@ -59,17 +61,37 @@ pub(super) fn publish_all<E: Pending, P: Producer<E>>(
     }
 }
 
-/// Moves the first `n` entries of `buffer` into the ring as one batch publication, or
-/// leaves the buffer as it was if the ring lacks room.
-#[inline]
-fn publish_front<E: Pending, P: Producer<E>>(
-    producer: &mut P,
-    buffer: &mut Vec<E>,
-    n: usize,
-) -> Result<(), MissingFreeSlots> {
-    producer
-        .try_batch_publish(n, |slots| E::move_into(slots, buffer, n))
-        .map(|_| ())
+/// A ring's producer as [`publish_all`] uses it.
+pub(super) trait PublishFront<E> {
+    /// Moves the first `n` entries of `buffer` into the ring as one batch publication, or
+    /// leaves the buffer as it was if the ring lacks room.
+    fn publish_front(&mut self, buffer: &mut Vec<E>, n: usize) -> Result<(), MissingFreeSlots>;
+
+    /// Called before each wait for room: whatever the ring's consumer needs to know of
+    /// the entries published so far must reach it now (it frees the room).
+    #[inline]
+    fn before_wait(&mut self) {}
+}
+
+impl<E: Pending, P: Producer<E>> PublishFront<E> for P {
+    #[inline]
+    fn publish_front(&mut self, buffer: &mut Vec<E>, n: usize) -> Result<(), MissingFreeSlots> {
+        self.try_batch_publish(n, |slots| E::move_into(slots, buffer, n))
+            .map(|_| ())
+    }
+}
+
+impl PublishFront<InboundEntry> for BookProducer {
+    #[inline]
+    fn publish_front(
+        &mut self,
+        buffer: &mut Vec<InboundEntry>,
+        n: usize,
+    ) -> Result<(), MissingFreeSlots> {
+        self.try_publish(&buffer[..n])?;
+        buffer.drain(..n);
+        Ok(())
+    }
 }
 
 /// How a buffered entry moves into ring slots.

@@ -13,8 +13,10 @@ use std::time::Instant;
 use disruptor::Polling;
 
 use super::backpressure::{BackpressureCounters, Ring};
+use super::dirty::{DirtyBooks, PendingMarks};
 use super::entry::{EntryView, Envelope, InboundEntry, IngressEntry, NO_SLOT, OutMessage};
-use super::publish::{Room, publish_all, publish_outbound};
+use super::publish::{PublishFront, Room, publish_all, publish_outbound};
+use super::routing::Routed;
 use super::wait::{Doorbell, Idler, RoomBell, WaitStrategy};
 use super::{
     InboundProducer, IngressPoller, OutboundSingle, ThreadFailure, ThreadReport, nanos_since,
@@ -83,14 +85,15 @@ pub(super) struct Sequencer {
     epoch: Instant,
     wait: WaitStrategy,
     next_seq: u64,
-    /// Per book: the entries of the current batch, in order.
-    pending: Vec<Vec<InboundEntry>>,
-    /// The books with pending entries, in first-touched order.
-    touched: Vec<u32>,
+    /// The entries of the current batch, by book.
+    routed: Routed,
+    /// One book's entries as they are published.
+    scratch: Vec<InboundEntry>,
     bells: Bells,
     rooms: Rooms,
-    /// Consumers with newly published entries, to ring once per batch.
-    to_ring: Vec<bool>,
+    /// The books published into, to mark for their consumers. Declared after `inbound`,
+    /// so it is dropped after the rings are closed (see its `Drop`).
+    marks: Marks,
     /// The journal every sequenced command is appended to before any book sees it.
     journal: Option<JournalWriter>,
     /// Take a snapshot after this many commands.
@@ -114,6 +117,8 @@ pub(super) struct SequencerSetup {
     pub(super) epoch: Instant,
     pub(super) wait: WaitStrategy,
     pub(super) bells: Bells,
+    /// Each consumer's set of books with work, by consumer index.
+    pub(super) dirty: Vec<Arc<DirtyBooks>>,
     /// The last sequence number already used (recovery continues after it).
     pub(super) last_seq: u64,
     pub(super) journal: Option<JournalWriter>,
@@ -129,7 +134,15 @@ impl Sequencer {
         setup: SequencerSetup,
     ) -> Sequencer {
         let books = inbound.len();
-        let consumers = setup.bells.consumers.len();
+        let marks = Marks {
+            pending: (setup.dirty.iter().enumerate())
+                .map(|(c, _)| {
+                    PendingMarks::new(books.saturating_sub(c).div_ceil(setup.dirty.len()))
+                })
+                .collect(),
+            dirty: setup.dirty,
+            bells: setup.bells.consumers.clone(),
+        };
         Sequencer {
             ingress: Some(ingress),
             inbound,
@@ -138,11 +151,11 @@ impl Sequencer {
             epoch: setup.epoch,
             wait: setup.wait,
             next_seq: setup.last_seq,
-            pending: (0..books).map(|_| Vec::new()).collect(),
-            touched: Vec::with_capacity(books.min(BATCH as usize)),
+            routed: Routed::new(books),
+            scratch: Vec::new(),
             bells: setup.bells,
             rooms: setup.rooms,
-            to_ring: vec![false; consumers],
+            marks,
             journal: setup.journal,
             snapshot_every: setup.snapshot_every.filter(|&n| n > 0),
             since_snapshot: 0,
@@ -329,15 +342,10 @@ impl Sequencer {
         false
     }
 
-    /// Adds `entry` to book `slot`'s pending entries of this batch, noting the book as
-    /// touched on its first.
+    /// Adds `entry` after book `slot`'s entries of this batch.
     #[inline]
     fn route(&mut self, slot: u32, entry: InboundEntry) {
-        let pending = &mut self.pending[slot as usize];
-        if pending.is_empty() {
-            self.touched.push(slot);
-        }
-        pending.push(entry);
+        self.routed.route(slot, entry);
     }
 
     /// Marks a snapshot point after the last sequenced command: the journal is synced (so
@@ -381,26 +389,40 @@ impl Sequencer {
     /// Drops the commands of the current batch that were waiting for their books, counting
     /// them lost (stop and checkpoint markers are kept).
     fn discard_pending(&mut self) {
-        for slot in &self.touched {
-            let pending = &mut self.pending[*slot as usize];
-            let before = pending.len();
-            pending.retain(|e| matches!(e.view(), EntryView::Stop | EntryView::Checkpoint));
-            self.lost += (before - pending.len()) as u64;
-        }
+        self.lost += self
+            .routed
+            .discard(|e| matches!(e.view(), EntryView::Stop | EntryView::Checkpoint));
         self.lost += self.direct.len() as u64;
         self.direct.clear();
     }
 
     /// Publishes every book's pending entries, each book's in one batch (or as many as its
     /// ring has room for at a time), waiting while a ring is full; warns of a stalled book.
+    /// Then marks the books for their consumers and rings the consumers that have work.
     fn flush(&mut self, idler: &mut Idler) {
-        for slot in self.touched.drain(..) {
-            let registry = &self.registry;
+        let (inbound, marks, rooms) = (&mut self.inbound, &mut self.marks, &self.rooms);
+        let registry = &self.registry;
+        let scratch = &mut self.scratch;
+        self.routed.drain(|slot, chain| {
+            // Straight from the batch when the ring has the room (or can grow to it).
+            if inbound[slot as usize]
+                .try_publish_from(chain.clone())
+                .is_ok()
+            {
+                marks.note(slot);
+                return;
+            }
+            scratch.clear();
+            scratch.extend(chain.copied());
             publish_all(
-                &mut self.inbound[slot as usize],
-                &self.rooms.inbound(slot),
-                &mut self.pending[slot as usize],
-                idler,
+                &mut MarkedRing {
+                    producer: &mut inbound[slot as usize],
+                    marks: &mut *marks,
+                    slot,
+                },
+                &rooms.inbound(slot),
+                scratch,
+                &mut *idler,
                 |first, waiting, waited| {
                     tracing::warn!(
                         instrument = %registry.instrument(slot),
@@ -411,16 +433,105 @@ impl Sequencer {
                     );
                 },
             );
-            let consumers = self.to_ring.len();
-            if consumers > 0 {
-                self.to_ring[slot as usize % consumers] = true;
-            }
-        }
-        for (consumer, ring) in self.to_ring.iter_mut().enumerate() {
-            if std::mem::take(ring) {
-                self.bells.consumers[consumer].ring();
-            }
-        }
+            inbound[slot as usize].end_wait();
+        });
+        self.marks.set();
         idler.reset();
+    }
+}
+
+/// The books the sequencer published into and has not marked yet, by consumer, and
+/// where they are marked.
+pub(super) struct Marks {
+    /// Each consumer's set of books with work (its books: slots `c`, `c + consumers`...).
+    dirty: Vec<Arc<DirtyBooks>>,
+    /// Each consumer's marks not yet set.
+    pending: Vec<PendingMarks>,
+    /// Each consumer's bell, rung when books were marked for it.
+    bells: Vec<Arc<Doorbell>>,
+}
+
+impl Marks {
+    /// Notes book `slot` as published into.
+    #[inline]
+    fn note(&mut self, slot: u32) {
+        let consumers = self.pending.len();
+        self.pending[slot as usize % consumers].note(slot as usize / consumers);
+    }
+
+    /// Sets every noted mark (a read-modify-write per word of books) and rings the
+    /// consumers that got any.
+    fn set(&mut self) {
+        for ((pending, dirty), bell) in self.pending.iter_mut().zip(&self.dirty).zip(&self.bells) {
+            if pending.set(dirty) {
+                bell.ring();
+            }
+        }
+    }
+}
+
+impl Drop for Marks {
+    /// The sequencer is going away (its rings are already closed: they are dropped
+    /// first): every consumer polls each of its books once more, so it sees the rings
+    /// shut down even if the sequencer ended without sending the stop markers (a panic).
+    fn drop(&mut self) {
+        for (dirty, bell) in self.dirty.iter().zip(&self.bells) {
+            dirty.mark_all();
+            bell.ring();
+        }
+    }
+}
+
+/// A book's ring as the sequencer publishes into it: each publication noted for the
+/// book's consumer, and every mark set before a wait for room (the consumer must know of
+/// the entries to free it).
+struct MarkedRing<'a> {
+    producer: &'a mut InboundProducer,
+    marks: &'a mut Marks,
+    slot: u32,
+}
+
+impl PublishFront<InboundEntry> for MarkedRing<'_> {
+    #[inline]
+    fn publish_front(
+        &mut self,
+        buffer: &mut Vec<InboundEntry>,
+        n: usize,
+    ) -> Result<(), disruptor::MissingFreeSlots> {
+        self.producer.publish_front(buffer, n)?;
+        self.marks.note(self.slot);
+        Ok(())
+    }
+
+    fn before_wait(&mut self) {
+        self.marks.set();
+        self.producer.announce_wait();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A sequencer that goes away (normally or unwinding) leaves every book of every
+    /// consumer marked and the consumers rung, so each polls its closed rings once more.
+    #[test]
+    fn dropping_the_marks_marks_every_book_of_every_consumer() {
+        let dirty: Vec<_> = [3, 2]
+            .into_iter()
+            .map(|n| Arc::new(DirtyBooks::new(n)))
+            .collect();
+        let marks = Marks {
+            pending: vec![PendingMarks::new(3), PendingMarks::new(2)],
+            dirty: dirty.clone(),
+            bells: vec![Arc::new(Doorbell::default()), Arc::new(Doorbell::default())],
+        };
+        assert!(dirty.iter().all(|d| !d.any()));
+        drop(marks);
+        for (set, books) in dirty.iter().zip([3, 2]) {
+            let mut found = Vec::new();
+            set.drain(|book| found.push(book));
+            assert_eq!(found, (0..books).collect::<Vec<_>>());
+        }
     }
 }

@@ -1,13 +1,21 @@
 //! Wait strategies: what a pipeline thread does when it finds no work.
 //!
 //! On a machine with fewer cores than busy threads, spinning starves the thread that would
-//! produce the work, and the pipeline livelocks. The default therefore spins briefly, then
-//! yields, then sleeps with a growing pause; busy-spin is for pinned, isolated cores.
+//! produce the work, and the pipeline livelocks. A thread that shares its core must give the
+//! core up: [`WaitStrategy::Block`] spins for a few rounds, yields the core twice (to a
+//! thread on the same core that may be about to publish), then parks until work is
+//! published for it. Busy-spin is for threads that each have a core of their own. The
+//! default, [`WaitStrategy::Auto`], picks one of the two when the engine starts (see
+//! [`WaitStrategy::resolve`]).
 //!
-//! A thread waiting for work sleeps on its [`Doorbell`]: whoever publishes work for it
-//! rings the bell, and a sleeping thread wakes at once instead of at the end of its pause.
-//! The pause stays as an upper bound. Without the bell a thread sharing a core would sleep
-//! through work that had already arrived, and tail latency would be the sleep granularity.
+//! A thread waiting for work parks on its [`Doorbell`]: whoever publishes work for it
+//! rings the bell, and a parked thread wakes at once. The protocol is LMAX's
+//! `LiteBlockingWaitStrategy`: the consumer raises a flag before its last look for work,
+//! the producer looks at the flag after it publishes, and only a raised flag costs the
+//! producer a wake-up (a syscall). While the consumer is awake, ringing costs a fence and
+//! one load of the flag. The loom tests below check, for every interleaving, that no
+//! wake-up is lost. The park still has a pause, as a safety net only: it grows while the
+//! thread stays idle, to 64 ms, so an idle engine hardly wakes.
 //!
 //! A producer waiting for room in a full ring sleeps on the ring's [`RoomBell`], which the
 //! ring's consumer rings after each batch it releases. A fixed pause there left cores idle:
@@ -17,7 +25,6 @@
 use std::fmt;
 use std::str::FromStr;
 use std::sync::atomic::Ordering;
-use std::thread;
 use std::time::Duration;
 
 use crossbeam_utils::CachePadded;
@@ -28,23 +35,40 @@ use crate::sync::{AtomicBool, AtomicU64, AtomicUsize, Condvar, Mutex, Thread, fe
 /// consumer wakes the sleeper when it frees room.
 pub(crate) const ROOM_PAUSE: Duration = Duration::from_millis(1);
 
-/// Sleeps in a row after which an idle thread's pause doubles (spin-yield-sleep).
+/// Sleeps in a row after which an idle thread's pause doubles.
 const SLEEPS_PER_DOUBLING: u32 = 16;
 
-/// The longest pause of a thread that has stayed idle (spin-yield-sleep): work wakes a
-/// sleeping thread through its bell at once, so the pause is only a safety net, and an
-/// idle engine need not wake 1,000 times a second per thread. From 1 ms it is reached
-/// after about a second without work.
+/// The longest pause of a thread that has stayed idle: work wakes a parked thread through
+/// its bell at once, so the pause is only a safety net, and an idle engine need not wake
+/// 1,000 times a second per thread. From 1 ms it is reached after about a second without
+/// work.
 const IDLE_PAUSE: Duration = Duration::from_millis(64);
+
+/// The first pause of a blocking thread's park (a safety net: the bell wakes it).
+const BLOCK_PAUSE: Duration = Duration::from_millis(1);
 
 /// How pipeline threads (sequencer, book consumers, event manager) wait for work.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum WaitStrategy {
+    /// Chosen when the engine starts: [`WaitStrategy::Block`] when the engine's busy
+    /// threads outnumber the cores it may use, [`WaitStrategy::BusySpin`] when each has a
+    /// core of its own (see [`WaitStrategy::resolve`]). The default.
+    Auto,
     /// Spin without pause. Lowest latency; needs a dedicated core per pipeline thread.
     BusySpin,
+    /// Spin for `spins` idle rounds, yield for `yields`, then park until work is
+    /// published for the thread: the producer wakes it only when it is parked. For
+    /// threads that share cores.
+    Block {
+        /// Idle rounds spent spinning (a poll and a pause instruction each).
+        spins: u32,
+        /// Idle rounds spent yielding the core, after the spins, before parking. A yield
+        /// hands the core to a thread on the same core that has work (often the producer
+        /// about to publish) without the futex round trip of a park and a wake-up.
+        yields: u32,
+    },
     /// Spin a little, then yield, then sleep with a growing pause up to `max_sleep`; a
     /// thread sleeping for work is woken as soon as work is published for it.
-    /// The default: it holds up on an oversubscribed machine.
     SpinYieldSleep {
         /// Idle rounds spent spinning before the first yield.
         spins: u32,
@@ -60,16 +84,9 @@ pub enum WaitStrategy {
 }
 
 impl Default for WaitStrategy {
+    /// [`WaitStrategy::Auto`]: block or spin, whichever suits the cores.
     fn default() -> WaitStrategy {
-        // Measured on the 2-core development machine, three pipeline threads sharing one
-        // core at 500 k commands/s: (64 spins, 16 yields, 100 us) gave p50 15-21 us and a
-        // p99 up to 1 ms; (16, 4, 1 ms) gave p50 8-10 us and p99 33-102 us. Short spins
-        // leave the core to the thread that has work; the bell makes a long pause free.
-        WaitStrategy::SpinYieldSleep {
-            spins: 16,
-            yields: 4,
-            max_sleep: Duration::from_millis(1),
-        }
+        WaitStrategy::Auto
     }
 }
 
@@ -77,10 +94,60 @@ impl WaitStrategy {
     /// The default sleeping strategy's pause.
     pub const DEFAULT_SLEEP: Duration = Duration::from_micros(10);
 
-    /// A fresh idle counter for one thread.
+    /// The blocking strategy `block` names: a few spins, two yields, then park.
+    ///
+    /// Few, because a thread blocks when it shares a core, and while it spins the thread
+    /// it just handed work to cannot run. Measured on the 2-core development machine
+    /// (`ringbook bench --baseline --rate R --wait block:N --repeat 3..5`, the three
+    /// pipeline threads on one core, load average 5 to 7 from other builds), p99 against
+    /// the baseline's: at 1.5 M commands/s 0.28x (0 spins), 0.36x (16), 0.92x (64), 2.43x
+    /// (256); at 3 M/s 0.18x (0), 0.69x (16), 0.60x (64), 1.03x (256); 0 and 8 spins
+    /// within noise of each other (0.10x and 0.16x at 3 M/s, 0.55x and 0.50x at 1.5 M/s).
+    ///
+    /// Two yields before the park: in closed loop, without them, the sequencer parked
+    /// and was woken 5.7 to 6.6 times per 1,000 commands and the pipeline took 127 to 144
+    /// ns of CPU per command; with them, 0.1 to 0.2 times and 82 to 84 ns (`ringbook bench
+    /// --baseline --repeat 5`, two batches each, load average 12). At 3 M commands/s open
+    /// loop they cost nothing measurable (189 to 207 ns per command against 207 to 237).
+    pub const BLOCK: WaitStrategy = WaitStrategy::Block {
+        spins: 8,
+        yields: 2,
+    };
+
+    /// The spin-yield-sleep strategy `yield` names (the default before `auto`).
+    ///
+    /// Measured on the 2-core development machine, three pipeline threads sharing one
+    /// core at 500 k commands/s: (64 spins, 16 yields, 100 us) gave p50 15-21 us and a
+    /// p99 up to 1 ms; (16, 4, 1 ms) gave p50 8-10 us and p99 33-102 us.
+    pub const YIELD: WaitStrategy = WaitStrategy::SpinYieldSleep {
+        spins: 16,
+        yields: 4,
+        max_sleep: Duration::from_millis(1),
+    };
+
+    /// The strategy threads use when `busy_threads` threads that run flat out under load
+    /// share `cores` cores: [`WaitStrategy::Auto`] becomes [`WaitStrategy::Block`] when
+    /// the threads outnumber the cores (a spinning thread would take the core from the
+    /// one that has the work) and [`WaitStrategy::BusySpin`] when each has a core of its
+    /// own; any other strategy is kept as chosen.
+    #[must_use]
+    pub fn resolve(self, busy_threads: usize, cores: usize) -> WaitStrategy {
+        match self {
+            WaitStrategy::Auto if busy_threads > cores => WaitStrategy::BLOCK,
+            WaitStrategy::Auto => WaitStrategy::BusySpin,
+            chosen => chosen,
+        }
+    }
+
+    /// A fresh idle counter for one thread. An unresolved [`WaitStrategy::Auto`] blocks
+    /// (the safe choice when the cores are unknown).
     pub(crate) fn idler(self) -> Idler {
+        let strategy = match self {
+            WaitStrategy::Auto => WaitStrategy::BLOCK,
+            chosen => chosen,
+        };
         Idler {
-            strategy: self,
+            strategy,
             rounds: 0,
         }
     }
@@ -89,7 +156,11 @@ impl WaitStrategy {
 impl fmt::Display for WaitStrategy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            WaitStrategy::Auto => f.write_str("auto"),
             WaitStrategy::BusySpin => f.write_str("busy-spin"),
+            WaitStrategy::Block { spins, yields } => {
+                write!(f, "block({spins} spins, {yields} yields)")
+            }
             WaitStrategy::SpinYieldSleep { .. } => f.write_str("yield"),
             WaitStrategy::Sleep(d) => write!(f, "sleep({} us)", d.as_micros()),
         }
@@ -98,17 +169,33 @@ impl fmt::Display for WaitStrategy {
 
 /// The error of parsing a wait strategy name.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("unknown wait strategy {0:?}: expected busy-spin, yield or sleep")]
+#[error(
+    "unknown wait strategy {0:?}: expected auto, block, block:SPINS:YIELDS (counts of idle rounds), busy-spin, yield or sleep"
+)]
 pub struct ParseWaitStrategyError(String);
 
 impl FromStr for WaitStrategy {
     type Err = ParseWaitStrategyError;
 
-    /// Parses `busy-spin`, `yield` (spin, yield, then sleep: the default) or `sleep`.
+    /// Parses `auto` (the default), `block` (or `block:SPINS:YIELDS`, that many idle
+    /// rounds spinning, then yielding, before parking), `busy-spin`, `yield` (spin, yield,
+    /// then sleep) or `sleep`.
     fn from_str(s: &str) -> Result<WaitStrategy, ParseWaitStrategyError> {
         match s {
+            "auto" => Ok(WaitStrategy::Auto),
+            "block" => Ok(WaitStrategy::BLOCK),
+            tuned if tuned.starts_with("block:") => {
+                let refused = || ParseWaitStrategyError(tuned.to_string());
+                let (spins, yields) = tuned["block:".len()..]
+                    .split_once(':')
+                    .ok_or_else(refused)?;
+                Ok(WaitStrategy::Block {
+                    spins: spins.parse().map_err(|_| refused())?,
+                    yields: yields.parse().map_err(|_| refused())?,
+                })
+            }
             "busy-spin" | "spin" => Ok(WaitStrategy::BusySpin),
-            "yield" => Ok(WaitStrategy::default()),
+            "yield" => Ok(WaitStrategy::YIELD),
             "sleep" => Ok(WaitStrategy::Sleep(WaitStrategy::DEFAULT_SLEEP)),
             other => Err(ParseWaitStrategyError(other.to_string())),
         }
@@ -139,6 +226,16 @@ impl Idler {
         self.rounds = self.rounds.saturating_add(1);
         match self.strategy {
             WaitStrategy::BusySpin => Round::Spin,
+            WaitStrategy::Auto => Round::Sleep(self.growing_pause(0, BLOCK_PAUSE)),
+            WaitStrategy::Block { spins, yields } => {
+                if self.rounds <= spins {
+                    Round::Spin
+                } else if self.rounds <= spins.saturating_add(yields) {
+                    Round::Yield
+                } else {
+                    Round::Sleep(self.growing_pause(spins.saturating_add(yields), BLOCK_PAUSE))
+                }
+            }
             WaitStrategy::SpinYieldSleep {
                 spins,
                 yields,
@@ -149,17 +246,22 @@ impl Idler {
                 } else if self.rounds <= spins.saturating_add(yields) {
                     Round::Yield
                 } else {
-                    let sleeps = self.rounds - spins.saturating_add(yields) - 1;
-                    let doublings = (sleeps / SLEEPS_PER_DOUBLING).min(16);
-                    Round::Sleep(
-                        max_sleep
-                            .saturating_mul(1 << doublings)
-                            .min(IDLE_PAUSE.max(max_sleep)),
-                    )
+                    Round::Sleep(self.growing_pause(spins.saturating_add(yields), max_sleep))
                 }
             }
             WaitStrategy::Sleep(pause) => Round::Sleep(pause),
         }
+    }
+
+    /// The pause of the current round, the first `before` rounds having spun or yielded:
+    /// `first`, doubling every [`SLEEPS_PER_DOUBLING`] sleeps up to [`IDLE_PAUSE`] (or
+    /// `first`, if longer).
+    fn growing_pause(&self, before: u32, first: Duration) -> Duration {
+        let sleeps = self.rounds - before - 1;
+        let doublings = (sleeps / SLEEPS_PER_DOUBLING).min(16);
+        first
+            .saturating_mul(1 << doublings)
+            .min(IDLE_PAUSE.max(first))
     }
 
     /// Waits once for room in a full ring, after a publish attempt found it full.
@@ -174,8 +276,8 @@ impl Idler {
             return false;
         };
         match self.next_round() {
-            Round::Spin => std::hint::spin_loop(),
-            Round::Yield => thread::yield_now(),
+            Round::Spin => crate::sync::spin_loop(),
+            Round::Yield => crate::sync::yield_now(),
             Round::Sleep(pause) => bell.wait(taken, pause.min(ROOM_PAUSE)),
         }
         true
@@ -186,8 +288,8 @@ impl Idler {
     #[inline]
     pub(crate) fn wait_for_work(&mut self, bell: &Doorbell, has_work: impl Fn() -> bool) {
         match self.next_round() {
-            Round::Spin => std::hint::spin_loop(),
-            Round::Yield => thread::yield_now(),
+            Round::Spin => crate::sync::spin_loop(),
+            Round::Yield => crate::sync::yield_now(),
             Round::Sleep(pause) => bell.sleep(pause, has_work),
         }
     }
@@ -237,13 +339,23 @@ impl Doorbell {
 
     /// Sleeps the calling (registered) thread for at most `pause`, or until rung, unless
     /// `has_work` says work arrived meanwhile.
+    ///
+    /// The flag is raised and lowered by swaps, not stores: a waker that found it raised
+    /// lowers it by a swap too, so every change of the flag reads the one before it and
+    /// the flag's history is one sequence. With plain stores, loom lets the sleeper's
+    /// raise slip between the waker's swap and the value that swap read (its model of the
+    /// modification order is partial), and the waker's next look, after its fence, then
+    /// misses a raised flag: a lost wake-up in the model, found by
+    /// `loom_a_blocking_consumer_never_parks_through_published_work`. The swaps cost the
+    /// sleeper a locked instruction on its way to a park; the producer's side is
+    /// unchanged.
     pub(crate) fn sleep(&self, pause: Duration, has_work: impl Fn() -> bool) {
-        self.sleeping.store(true, Ordering::Relaxed);
+        self.sleeping.swap(true, Ordering::Relaxed);
         fence(Ordering::SeqCst);
         if !has_work() {
             crate::sync::park_timeout(pause);
         }
-        self.sleeping.store(false, Ordering::Relaxed);
+        self.sleeping.swap(false, Ordering::Relaxed);
     }
 }
 
@@ -307,24 +419,118 @@ impl RoomBell {
 
 #[cfg(test)]
 mod tests {
+    use std::thread;
+
     use super::*;
 
     #[test]
     fn parses_the_command_line_names() {
+        assert_eq!("auto".parse(), Ok(WaitStrategy::Auto));
+        assert_eq!(WaitStrategy::default(), WaitStrategy::Auto);
+        assert_eq!("block".parse(), Ok(WaitStrategy::BLOCK));
         assert_eq!("busy-spin".parse(), Ok(WaitStrategy::BusySpin));
-        assert_eq!("yield".parse(), Ok(WaitStrategy::default()));
+        assert_eq!("yield".parse(), Ok(WaitStrategy::YIELD));
         assert_eq!(
             "sleep".parse(),
             Ok(WaitStrategy::Sleep(WaitStrategy::DEFAULT_SLEEP))
         );
-        assert!("fast".parse::<WaitStrategy>().is_err());
+        let error = "fast".parse::<WaitStrategy>().unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "unknown wait strategy \"fast\": expected auto, block, block:SPINS:YIELDS (counts of idle rounds), busy-spin, yield or sleep"
+        );
+        assert_eq!(
+            "block:0:0".parse(),
+            Ok(WaitStrategy::Block {
+                spins: 0,
+                yields: 0
+            })
+        );
+        assert_eq!(
+            "block:300:7".parse(),
+            Ok(WaitStrategy::Block {
+                spins: 300,
+                yields: 7
+            })
+        );
+        let bad = [
+            "block:",
+            "block:8",
+            "block:-1:2",
+            "block:x:2",
+            "block:8:y",
+            "block:8:2:1",
+            "block:99999999999:2",
+        ];
+        for bad in bad {
+            let error = bad.parse::<WaitStrategy>().unwrap_err();
+            assert!(error.to_string().contains(&format!("{bad:?}")), "{error}");
+        }
+        for name in ["auto", "busy-spin", "yield"] {
+            assert_eq!(name.parse::<WaitStrategy>().unwrap().to_string(), name);
+        }
+        assert_eq!(WaitStrategy::BLOCK.to_string(), "block(8 spins, 2 yields)");
+    }
+
+    #[test]
+    fn auto_blocks_when_busy_threads_outnumber_cores_and_spins_otherwise() {
+        assert_eq!(WaitStrategy::Auto.resolve(3, 2), WaitStrategy::BLOCK);
+        assert_eq!(WaitStrategy::Auto.resolve(4, 1), WaitStrategy::BLOCK);
+        assert_eq!(WaitStrategy::Auto.resolve(3, 3), WaitStrategy::BusySpin);
+        assert_eq!(WaitStrategy::Auto.resolve(3, 64), WaitStrategy::BusySpin);
+        for chosen in [
+            WaitStrategy::BusySpin,
+            WaitStrategy::BLOCK,
+            WaitStrategy::YIELD,
+            WaitStrategy::Sleep(WaitStrategy::DEFAULT_SLEEP),
+        ] {
+            assert_eq!(chosen.resolve(3, 2), chosen, "{chosen}");
+            assert_eq!(chosen.resolve(3, 8), chosen, "{chosen}");
+        }
+    }
+
+    /// Blocking spins its rounds, yields its rounds, then parks, with a pause that only
+    /// grows while the thread stays idle; work starts it over with spins.
+    #[test]
+    fn blocking_spins_then_parks_and_work_starts_it_over() {
+        let mut idler = WaitStrategy::Block {
+            spins: 3,
+            yields: 2,
+        }
+        .idler();
+        let rounds: Vec<Round> = (0..5 + 16 * 8).map(|_| idler.next_round()).collect();
+        assert!(rounds[..3].iter().all(|r| matches!(r, Round::Spin)));
+        assert!(rounds[3..5].iter().all(|r| matches!(r, Round::Yield)));
+        let pauses: Vec<Duration> = rounds[5..]
+            .iter()
+            .map(|r| match r {
+                Round::Sleep(pause) => *pause,
+                Round::Spin | Round::Yield => panic!("a spin or yield after the park began"),
+            })
+            .collect();
+        let ms = Duration::from_millis;
+        assert_eq!((pauses[0], pauses[15], pauses[16]), (ms(1), ms(1), ms(2)));
+        assert_eq!(*pauses.last().unwrap(), IDLE_PAUSE, "capped");
+        idler.reset();
+        assert!(matches!(idler.next_round(), Round::Spin));
+        // An unresolved auto blocks.
+        let mut auto = WaitStrategy::Auto.idler();
+        assert_eq!(auto.strategy, WaitStrategy::BLOCK);
+        assert!(matches!(auto.next_round(), Round::Spin));
+        // No spins or yields: parks at once.
+        let mut eager = WaitStrategy::Block {
+            spins: 0,
+            yields: 0,
+        }
+        .idler();
+        assert!(matches!(eager.next_round(), Round::Sleep(p) if p == ms(1)));
     }
 
     /// An idle thread's pause doubles every 16 sleeps up to 64 ms, so an idle engine
     /// hardly wakes; work resets it to the strategy's pause.
     #[test]
     fn an_idle_threads_pause_grows_to_the_idle_cap_and_work_resets_it() {
-        let mut idler = WaitStrategy::default().idler();
+        let mut idler = WaitStrategy::YIELD.idler();
         let pauses: Vec<Duration> = (0..20 + 16 * 8)
             .filter_map(|_| match idler.next_round() {
                 Round::Sleep(pause) => Some(pause),
@@ -481,6 +687,47 @@ mod loom_tests {
                 bell.sleep(Duration::MAX, || work.load(Ordering::Acquire));
             }
             producer.join().unwrap();
+        });
+    }
+
+    /// The blocking strategy as a pipeline thread runs it: a consumer that takes what is
+    /// published and otherwise waits through its idler (a spin, then a park on its bell),
+    /// and a producer that publishes two commands, ringing after each. Whatever the
+    /// interleaving, the consumer takes both: it never parks through a publication (a lost
+    /// wake-up, with the unbounded park, would be a deadlock loom reports), including on
+    /// its second park, after the first wake-up reset its state.
+    #[test]
+    fn loom_a_blocking_consumer_never_parks_through_published_work() {
+        loom::model(|| {
+            let bell = Arc::new(Doorbell::default());
+            let published = Arc::new(AtomicU64::new(0));
+            bell.register_current();
+            let producer = {
+                let (bell, published) = (Arc::clone(&bell), Arc::clone(&published));
+                loom::thread::spawn(move || {
+                    for _ in 0..2 {
+                        published.fetch_add(1, Ordering::Release);
+                        bell.ring();
+                    }
+                })
+            };
+            let mut idler = WaitStrategy::Block {
+                spins: 1,
+                yields: 1,
+            }
+            .idler();
+            let mut taken = 0;
+            while taken < 2 {
+                let now = published.load(Ordering::Acquire);
+                if now > taken {
+                    taken = now;
+                    idler.reset();
+                } else {
+                    idler.wait_for_work(&bell, || published.load(Ordering::Acquire) > taken);
+                }
+            }
+            producer.join().unwrap();
+            assert_eq!(taken, 2);
         });
     }
 
