@@ -18,29 +18,23 @@
 //! - The common path (add that rests, cancel, a fill that leaves the level) is inlined;
 //!   creating or emptying a level, B-tree traffic and re-placing the window are not.
 //!
-//! **Room for issue 22** (stops, icebergs, self-trade prevention, mass cancel), so that an
-//! order without those features pays nothing for them:
+//! **Issue 22's order types** (stops, icebergs, self-trade prevention, mass cancel) are in
+//! `long_form.rs` and `stops.rs`; a plain order reaches none of their code:
 //!
-//! - *Flags.* `Slot::post_only` becomes a flag byte (post-only, iceberg, stp mode): the
-//!   slot had two spare bytes, so it stayed 40 bytes; the acceptance number (for mass
-//!   cancels) made it 48.
-//! - *Icebergs.* The hidden quantity and display size go in a side table keyed by slot
-//!   (allocated on the first iceberg). The slot's `qty` is the shown slice, so level totals,
-//!   status and snapshots stay sums of shown quantities; when a fill empties a slice of a
-//!   slot flagged iceberg, the matching loop refills it from the table and relinks the slot
-//!   at its level's tail. A plain maker pays one flag test when it is filled out.
-//! - *Self-trade prevention.* The owner is interned to a small `u32` per book; owners go in
-//!   a side array indexed by slot (only books that have seen an owner allocate it). The
-//!   matching loop compares owners only when the taker has an stp mode (its own flag).
-//! - *Mass cancel by owner.* Walks the live slots of the side array's owner (a per-owner
-//!   intrusive list through the same side array when it must be O(orders of the owner)),
-//!   and unlinks each as a cancel does.
-//! - *Stops.* Parked stops are not in the slab, the index window or the ladders: a
-//!   separate structure per side ordered by trigger (the nearest trigger cached), plus an
-//!   acceptance-ordered queue for activation, and a last-trade-price field. After an op
-//!   that traded, one compare of the last trade price with each side's nearest trigger
-//!   decides whether any stop fires; an op without trades does not look. Cancels of a
-//!   parked stop fall back to the stop structure's own id map after the index misses.
+//! - *Flags.* A slot's `extra` byte (owned, iceberg) is the only test on the plain paths:
+//!   a filled maker with extras leaves the inlined loop for `fill_extra`; a cancel of one
+//!   reads its whole quantity from the side table.
+//! - *Icebergs.* The slot's `qty` is the shown slice (level totals, status and snapshots
+//!   stay sums of shown quantities); the hidden rest and the display size are in a side
+//!   `Vec` by slot. An emptied slice is refilled at once and requeued at its level's tail.
+//! - *Self-trade prevention.* An owned taker with a mode matches in `take_stp`, which reads
+//!   each maker's owner from the side table; a plain taker never looks.
+//! - *Mass cancel.* Every slot holds its acceptance number (the slot is 48 bytes); a mass
+//!   cancel collects the matching resting orders and parked stops and sorts them by it.
+//! - *Stops.* Parked stops are not in the slab, the index or the ladders: `Stops` keeps them
+//!   by acceptance number and by trigger per side, with the nearest triggers cached. The
+//!   book keeps the last trade price (set per level traded); after an add or modify that
+//!   traded, one length test (and two compares) decides whether any stop fires.
 
 mod image;
 mod index;

@@ -95,9 +95,9 @@ impl Packed {
     }
 }
 
-/// A slot of the ingress ring: callers to the sequencer. One cache line (the fields laid
-/// flat: 56 + 4 + 1 + 1 bytes): neighbouring callers never write the same line, and the
-/// sequencer reads each entry in one fetch.
+/// A slot of the ingress ring: callers to the sequencer. Two cache lines (the fields laid
+/// flat: 80 + 4 + 1 + 1 bytes, aligned to 64; one line before issue 22's long-form fields
+/// made a command 80 bytes): neighbouring callers never write the same line.
 #[derive(Clone, Copy, Debug)]
 #[repr(C, align(64))]
 pub(crate) struct IngressEntry {
