@@ -78,18 +78,17 @@ fn hash_of_body(body: &[u8]) -> Option<u64> {
             let post_only = c.take::<1>()?[0] != 0;
             let price = c.u64()? as i64;
             let qty = c.u64()?;
-            orders.push(RestingOrderImage {
-                order_id,
-                side,
-                price,
-                qty,
-                post_only,
-            });
+            let accepted = orders.len() as u64;
+            orders.push(RestingOrderImage::plain(
+                order_id, side, price, qty, post_only, accepted,
+            ));
         }
         images.push(BookImage {
             instrument_id,
             halted,
             orders,
+            last_trade_price: None,
+            stops: Vec::new(),
         });
     }
     c.0.is_empty().then(|| state_hash_of_images(&images))

@@ -5,13 +5,14 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use clap::{Args, ValueEnum};
 use parking_lot::Mutex;
 use ringbook::flow::{
     FLOW_HEADER, FlowError, FlowReader, InstrumentsError, InstrumentsFileError, JsonlWriter,
-    UTF8_BOM, parse_id, read_instruments_file,
+    LONG_FLOW_HEADER, UTF8_BOM, parse_id, read_instruments_file,
 };
 use ringbook::{
     Command, CounterSnapshot, CountingSubscriber, DirectEngine, OrderbookManagerService,
@@ -65,10 +66,20 @@ pub(crate) struct ReplayArgs {
 struct StreamOut {
     writer: JsonlWriter<Box<dyn Write + Send>>,
     error: Arc<Mutex<Option<io::Error>>>,
+    /// Set by the reader once it has read a long-form header (before the first command):
+    /// `status` and `snapshot` then carry the long form's fields.
+    long_form: Arc<AtomicBool>,
 }
 
 impl StreamOut {
     fn write(&mut self, seq: u64, event: &OrderbookResult) {
+        if matches!(
+            event,
+            OrderbookResult::Status { .. } | OrderbookResult::Snapshot { .. }
+        ) {
+            self.writer
+                .set_long_form(self.long_form.load(Ordering::Relaxed));
+        }
         let mut error = self.error.lock();
         if error.is_none()
             && let Err(e) = self.writer.write_event(seq, event)
@@ -140,9 +151,11 @@ pub(crate) fn run(mut args: ReplayArgs, engine_args: &EngineArgs) -> Result<(), 
         Ok(Box::new(BufReader::with_capacity(1 << 16, file)))
     };
     let error = Arc::new(Mutex::new(None));
+    let long_form = Arc::new(AtomicBool::new(false));
     let mut out = StreamOut {
         writer: JsonlWriter::new(output::open(args.output.as_deref())?),
         error: Arc::clone(&error),
+        long_form: Arc::clone(&long_form),
     };
     let started = Instant::now();
     let (commands, malformed, counts, instruments) = match args.engine {
@@ -154,7 +167,7 @@ pub(crate) fn run(mut args: ReplayArgs, engine_args: &EngineArgs) -> Result<(), 
             let mut counting = CountingSubscriber::new();
             let counters = counting.counters();
             let mut seq = 0u64;
-            let (commands, malformed) = feed(open(path)?, &error, |command| {
+            let (commands, malformed) = feed(open(path)?, &error, &long_form, |command| {
                 engine.apply(&command, &mut |event| {
                     seq += 1;
                     let published = PublishedEvent {
@@ -196,7 +209,7 @@ pub(crate) fn run(mut args: ReplayArgs, engine_args: &EngineArgs) -> Result<(), 
                 .build()
                 .map_err(|e| Failure::other(e.to_string()))?;
             manager.start().map_err(|e| Failure::other(e.to_string()))?;
-            let fed = feed(open(path)?, &error, |command| {
+            let fed = feed(open(path)?, &error, &long_form, |command| {
                 match manager.submit(command) {
                     // Refused by the caller's checks: the reject is in the stream already.
                     Err(e) if !e.is_rejected_command() => Err(Failure::other(e.to_string())),
@@ -257,16 +270,24 @@ pub(crate) fn instruments_of_file(path: &Path) -> Result<Vec<Uuid>, Failure> {
 }
 
 /// Reads commands and hands each to `apply` until the end, a malformed line, or a write
-/// error. Returns the number of commands and the flow error that ended it, if any.
+/// error; sets `long_form` before the first command of a long-form file. Returns the
+/// number of commands and the flow error that ended it, if any.
 fn feed(
     input: Box<dyn BufRead>,
     write_error: &Mutex<Option<io::Error>>,
+    long_form: &AtomicBool,
     mut apply: impl FnMut(Command) -> Result<(), Failure>,
 ) -> Result<(u64, Option<FlowError>), Failure> {
     let mut commands = 0u64;
-    for item in FlowReader::new(input) {
+    let mut reader = FlowReader::new(input);
+    loop {
+        let item = reader.next_command().transpose();
+        let Some(item) = item else { break };
         match item {
             Ok((_, command)) => {
+                if commands == 0 {
+                    long_form.store(reader.is_long_form(), Ordering::Relaxed);
+                }
                 commands += 1;
                 apply(command)?;
                 // A closed output ends the run; checked now and then, not per line.
@@ -300,7 +321,7 @@ fn scan_instruments(input: Box<dyn BufRead>) -> Vec<Uuid> {
             continue;
         }
         if !header_seen {
-            header_seen = text == FLOW_HEADER;
+            header_seen = text == FLOW_HEADER || text == LONG_FLOW_HEADER;
             if !header_seen {
                 break;
             }

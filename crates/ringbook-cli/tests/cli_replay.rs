@@ -29,7 +29,9 @@ use ringbook::{
     BookSnapshot, BookStatus, Command, Op, Order, OrderKind, OrderbookResult, RejectReason, Side,
     SnapshotLevel, SnapshotOrder, Uuid,
 };
-use ringbook_testkit::jsonl::{decode_stream, line_of, raw_scalar, stream_lines};
+use ringbook_testkit::jsonl::{
+    decode_stream, line_of, raw_scalar, seven_column_view, stream_lines,
+};
 use ringbook_testkit::reference::NaiveBook;
 use ringbook_testkit::rng::Rng;
 use ringbook_testkit::scratch::TempDir;
@@ -125,6 +127,8 @@ fn accepted(
         kind,
         price,
         qty,
+        display: None,
+        trigger: None,
     }
 }
 
@@ -173,6 +177,7 @@ fn expired(
         side,
         price,
         remaining_qty,
+        reason: ringbook::EndReason::Plain,
     }
 }
 
@@ -181,8 +186,9 @@ fn cancelled(i: Uuid, o: u128, side: Side, price: i64, remaining_qty: u64) -> Or
         instrument_id: i,
         order_id: id(o),
         side,
-        price,
+        price: Some(price),
         remaining_qty,
+        reason: ringbook::EndReason::Plain,
     }
 }
 
@@ -204,6 +210,7 @@ fn modified(
         old_price: before.0,
         old_qty: before.1,
         priority_kept,
+        display: None,
     }
 }
 
@@ -252,7 +259,8 @@ fn reference_events(commands: &[Command], registered: Option<&[Uuid]>) -> Vec<Or
             let book = books
                 .entry(instrument)
                 .or_insert_with(|| NaiveBook::new(instrument));
-            events.extend(book.apply(command));
+            // A seven-column stream: no long-form status and snapshot fields.
+            events.extend(book.apply(command).into_iter().map(seven_column_view));
         }
     }
     events
@@ -847,6 +855,7 @@ add,11259375,17,sell,market,,2\n"
                 halted: true,
                 bids: vec![level(-11, &[(14, 1)]), level(-12, &[(11, 6)])],
                 asks: vec![level(-7, &[(1, maker1_left), (0xFF, MAX - 1)])],
+                stops: Default::default(),
             }),
         },
         OrderbookResult::Status {
@@ -860,6 +869,8 @@ add,11259375,17,sell,market,,2\n"
                 bid_levels: 2,
                 ask_levels: 1,
                 orders: 4,
+                last_trade_price: None,
+                stops: Default::default(),
             }),
         },
         OrderbookResult::Resumed { instrument_id: i },
@@ -1582,7 +1593,7 @@ fn reject_free_flow(seed: u64, ops: usize) -> (Vec<u8>, Vec<OrderbookResult>) {
             continue;
         }
         book = trial;
-        events.extend(produced);
+        events.extend(produced.into_iter().map(seven_column_view));
         for command in &candidates {
             text.push_str(&flow_line(&mut rng, command));
             text.push('\n');

@@ -5,10 +5,11 @@
 //! float. Each function panics, naming the line, on anything the contract does not allow.
 
 use ringbook::{
-    BookSnapshot, BookStatus, Op, OrderKind, OrderbookResult, RejectReason, Side, SnapshotLevel,
-    SnapshotOrder, Uuid,
+    BookSnapshot, BookStatus, EndReason, Op, OrderKind, OrderbookResult, RejectReason, Side,
+    SnapshotLevel, SnapshotOrder, SnapshotStop, Uuid,
 };
 use serde_json::{Map, Value};
+use std::num::NonZeroU64;
 
 type Obj = Map<String, Value>;
 
@@ -60,6 +61,73 @@ fn opt_i64_of(obj: &Obj, key: &str, line: &str) -> Option<i64> {
         Value::Null => None,
         _ => Some(i64_of(obj, key, line)),
     }
+}
+
+/// An optional field of the long form: absent is `None`; present, it must be a JSON
+/// integer (null is refused: the writer omits the field instead).
+fn maybe_u64_of(obj: &Obj, key: &str, line: &str) -> Option<u64> {
+    obj.contains_key(key).then(|| u64_of(obj, key, line))
+}
+
+/// An optional display quantity: absent is `None`; present, a positive JSON integer.
+fn display_of(obj: &Obj, line: &str) -> Option<NonZeroU64> {
+    maybe_u64_of(obj, "display", line)
+        .map(|d| NonZeroU64::new(d).unwrap_or_else(|| panic!("display: 0 in {line}")))
+}
+
+fn maybe_i64_of(obj: &Obj, key: &str, line: &str) -> Option<i64> {
+    obj.contains_key(key).then(|| i64_of(obj, key, line))
+}
+
+/// The optional `reason` of `cancelled` and `expired`: absent is the plain reason; present,
+/// it must be one of the long form's two words.
+fn end_reason_of(obj: &Obj, line: &str) -> EndReason {
+    if !obj.contains_key("reason") {
+        return EndReason::Plain;
+    }
+    match str_of(obj, "reason", line) {
+        "self_trade_prevention" => EndReason::SelfTradePrevention,
+        "mass_cancel" => EndReason::MassCancel,
+        other => panic!("reason: unknown reason {other:?} in {line}"),
+    }
+}
+
+fn kind_of(obj: &Obj, line: &str) -> OrderKind {
+    let word = str_of(obj, "kind", line);
+    OrderKind::parse(word).unwrap_or_else(|| panic!("kind: unknown kind {word:?} in {line}"))
+}
+
+fn stops_of(obj: &Obj, line: &str) -> Vec<SnapshotStop> {
+    let Some(stops) = obj.get("stops") else {
+        return Vec::new();
+    };
+    let stops = stops
+        .as_array()
+        .unwrap_or_else(|| panic!("stops: expected a JSON array in {line}"));
+    stops
+        .iter()
+        .map(|stop| {
+            let stop = stop
+                .as_object()
+                .unwrap_or_else(|| panic!("stops: a stop is not an object in {line}"));
+            let kind = kind_of(stop, line);
+            assert!(kind.is_stop(), "stops: a {kind} order parked in {line}");
+            let price = opt_i64_of(stop, "price", line);
+            assert_eq!(
+                price.is_none(),
+                kind == OrderKind::Stop,
+                "stops: price must be null exactly for stop orders: {line}"
+            );
+            SnapshotStop {
+                order_id: uuid_of(stop, "order_id", line),
+                side: side_of(stop, "side", line),
+                kind,
+                trigger: i64_of(stop, "trigger", line),
+                price,
+                qty: u64_of(stop, "qty", line),
+            }
+        })
+        .collect()
 }
 
 fn bool_of(obj: &Obj, key: &str, line: &str) -> bool {
@@ -119,6 +187,7 @@ fn reason_of(word: &str, line: &str) -> RejectReason {
         "invalid_quantity" => RejectReason::InvalidQuantity,
         "duplicate_order_id" => RejectReason::DuplicateOrderId,
         "unknown_order" => RejectReason::UnknownOrder,
+        "not_modifiable" => RejectReason::NotModifiable,
         "post_only_would_cross" => RejectReason::PostOnlyWouldCross,
         other => panic!("unknown reject reason {other:?} in {line}"),
     }
@@ -169,14 +238,23 @@ pub fn decode(line: &str) -> (u64, OrderbookResult) {
     let instrument_id = uuid_of(obj, "instrument", line);
     let event = match str_of(obj, "type", line) {
         "accepted" => {
-            let word = str_of(obj, "kind", line);
-            let kind = OrderKind::parse(word)
-                .unwrap_or_else(|| panic!("kind: unknown kind {word:?} in {line}"));
+            let kind = kind_of(obj, line);
             let price = opt_i64_of(obj, "price", line);
             assert_eq!(
                 price.is_none(),
-                kind == OrderKind::Market,
-                "price must be null exactly for market orders: {line}"
+                !kind.has_price(),
+                "price must be null exactly for market and stop orders: {line}"
+            );
+            let trigger = maybe_i64_of(obj, "trigger", line);
+            assert_eq!(
+                trigger.is_some(),
+                kind.is_stop(),
+                "trigger must be given exactly for stop orders: {line}"
+            );
+            let display = display_of(obj, line);
+            assert!(
+                display.is_none() || kind.may_display(),
+                "display on a {kind} order: {line}"
             );
             OrderbookResult::Accepted {
                 instrument_id,
@@ -185,6 +263,8 @@ pub fn decode(line: &str) -> (u64, OrderbookResult) {
                 kind,
                 price,
                 qty: u64_of(obj, "qty", line),
+                trigger,
+                display,
             }
         }
         "rejected" => {
@@ -217,8 +297,9 @@ pub fn decode(line: &str) -> (u64, OrderbookResult) {
             instrument_id,
             order_id: uuid_of(obj, "order_id", line),
             side: side_of(obj, "side", line),
-            price: i64_of(obj, "price", line),
+            price: opt_i64_of(obj, "price", line),
             remaining_qty: u64_of(obj, "remaining_qty", line),
+            reason: end_reason_of(obj, line),
         },
         // `price` is null for a market order's rest (the decoder cannot tell the kind
         // here; the comparisons with expected events check which).
@@ -228,6 +309,7 @@ pub fn decode(line: &str) -> (u64, OrderbookResult) {
             side: side_of(obj, "side", line),
             price: opt_i64_of(obj, "price", line),
             remaining_qty: u64_of(obj, "remaining_qty", line),
+            reason: end_reason_of(obj, line),
         },
         "modified" => OrderbookResult::Modified {
             instrument_id,
@@ -238,6 +320,7 @@ pub fn decode(line: &str) -> (u64, OrderbookResult) {
             old_price: i64_of(obj, "old_price", line),
             old_qty: u64_of(obj, "old_qty", line),
             priority_kept: bool_of(obj, "priority_kept", line),
+            display: display_of(obj, line),
         },
         "halted" => OrderbookResult::Halted { instrument_id },
         "resumed" => OrderbookResult::Resumed { instrument_id },
@@ -251,7 +334,18 @@ pub fn decode(line: &str) -> (u64, OrderbookResult) {
                 bid_levels: u64_of(obj, "bid_levels", line),
                 ask_levels: u64_of(obj, "ask_levels", line),
                 orders: u64_of(obj, "orders", line),
+                stops: maybe_u64_of(obj, "stops", line).unwrap_or(0),
+                last_trade_price: if obj.contains_key("last_trade_price") {
+                    opt_i64_of(obj, "last_trade_price", line)
+                } else {
+                    None
+                },
             };
+            assert_eq!(
+                obj.contains_key("stops"),
+                obj.contains_key("last_trade_price"),
+                "a long-form status has both stops and last_trade_price: {line}"
+            );
             if status.best_bid.is_none() {
                 assert_eq!(status.best_bid_qty, 0, "empty bid side: {line}");
             }
@@ -269,11 +363,62 @@ pub fn decode(line: &str) -> (u64, OrderbookResult) {
                 halted: bool_of(obj, "halted", line),
                 bids: levels_of(obj, "bids", line),
                 asks: levels_of(obj, "asks", line),
+                stops: stops_of(obj, line),
             }),
+        },
+        "triggered" => {
+            let kind = kind_of(obj, line);
+            assert!(kind.is_stop(), "triggered: a {kind} order in {line}");
+            OrderbookResult::Triggered {
+                instrument_id,
+                order_id: uuid_of(obj, "order_id", line),
+                side: side_of(obj, "side", line),
+                kind,
+                trigger: i64_of(obj, "trigger", line),
+            }
+        }
+        "mass_cancelled" => OrderbookResult::MassCancelled {
+            instrument_id,
+            owner: match field(obj, "owner", line) {
+                Value::Null => None,
+                _ => Some(u64_of(obj, "owner", line)),
+            },
+            count: u64_of(obj, "count", line),
         },
         other => panic!("unknown event type {other:?} in {line}"),
     };
     (seq, event)
+}
+
+/// `event` as a seven-column run writes it: a `status` without `stops` and
+/// `last_trade_price`, a `snapshot` without `stops` (decoded, they read as 0, null and
+/// empty). To compare the reference book's events with a seven-column stream.
+#[must_use]
+pub fn seven_column_view(event: OrderbookResult) -> OrderbookResult {
+    match event {
+        OrderbookResult::Status {
+            instrument_id,
+            mut status,
+        } => {
+            status.stops = 0;
+            status.last_trade_price = None;
+            OrderbookResult::Status {
+                instrument_id,
+                status,
+            }
+        }
+        OrderbookResult::Snapshot {
+            instrument_id,
+            mut snapshot,
+        } => {
+            snapshot.stops.clear();
+            OrderbookResult::Snapshot {
+                instrument_id,
+                snapshot,
+            }
+        }
+        other => other,
+    }
 }
 
 /// The lines of an event stream (UTF-8, one object per line, no blank lines).

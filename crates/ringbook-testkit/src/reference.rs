@@ -1,14 +1,18 @@
 //! A deliberately naive reference order book, written straight from
-//! `docs/FLOW-FORMAT.md` and sharing no code with `src/book`.
+//! `docs/FLOW-FORMAT.md` (the long form included) and sharing no code with `src/book`.
 //!
-//! Resting orders live in one `Vec`, each stamped with an arrival number. Every question is
-//! answered by a linear scan; the next maker is found by sorting candidates by price (best
-//! first) then arrival. Sums are `u128`. It is slow on purpose: it is easy to check by eye.
+//! Resting orders live in one `Vec`, each stamped with an arrival number (its time
+//! priority) and an acceptance number (the order its add was accepted in, for mass
+//! cancels); parked stop orders live in another. Every question is answered by a linear
+//! scan; the next maker is found by sorting candidates by price (best first) then arrival.
+//! Sums are `u128`. It is slow on purpose: it is easy to check by eye against the text.
+
+use std::num::NonZeroU64;
 
 use ringbook::Uuid;
 use ringbook::{
-    BookSnapshot, BookStatus, Command, Op, Order, OrderKind, OrderbookResult, RejectReason, Side,
-    SnapshotLevel, SnapshotOrder,
+    BookSnapshot, BookStatus, Command, EndReason, Op, Order, OrderKind, OrderbookResult,
+    RejectReason, Side, SnapshotLevel, SnapshotOrder, SnapshotStop, StpMode,
 };
 
 /// One resting order.
@@ -17,19 +21,76 @@ struct Resting {
     id: Uuid,
     side: Side,
     price: i64,
-    qty: u64,
-    /// Time priority: smaller arrived earlier.
+    /// The whole open quantity (an iceberg's hidden part included).
+    open: u64,
+    /// The quantity shown in the level: `open`, or an iceberg's current slice.
+    shown: u64,
+    /// An iceberg's display quantity.
+    display: Option<u64>,
+    /// Time priority: smaller arrived earlier. A refilled slice or a re-entry gets a new one.
     arrival: u64,
+    /// When its add was accepted: mass cancels go in this order.
+    accepted: u64,
     post_only: bool,
+    owner: Option<u64>,
+    stp: Option<StpMode>,
 }
 
-/// The naive book: a list of resting orders and a halt flag.
+/// One parked stop order.
+#[derive(Clone, Debug)]
+struct Parked {
+    id: Uuid,
+    side: Side,
+    kind: OrderKind,
+    trigger: i64,
+    /// The limit price of a stop-limit order; `None` for a stop-market order.
+    price: Option<i64>,
+    qty: u64,
+    owner: Option<u64>,
+    stp: Option<StpMode>,
+    display: Option<u64>,
+    accepted: u64,
+}
+
+impl Parked {
+    /// Whether the last trade price `last` activates it.
+    fn triggered_by(&self, last: Option<i64>) -> bool {
+        match (self.side, last) {
+            (_, None) => false,
+            (Side::Buy, Some(last)) => last >= self.trigger,
+            (Side::Sell, Some(last)) => last <= self.trigger,
+        }
+    }
+}
+
+/// A taker about to match: an add, an activated stop, or a modified order re-entering.
+#[derive(Clone, Copy, Debug)]
+struct Taker {
+    id: Uuid,
+    side: Side,
+    /// The kind it matches as (an activated stop as market or limit).
+    kind: OrderKind,
+    /// Its limit; `None` for market.
+    limit: Option<i64>,
+    qty: u64,
+    owner: Option<u64>,
+    stp: Option<StpMode>,
+    display: Option<u64>,
+    accepted: u64,
+    /// A modified order: self-trade prevention ends it with `cancelled`, not `expired`.
+    modified: bool,
+}
+
+/// The naive book: resting orders, parked stops, the last trade price and a halt flag.
 #[derive(Clone, Debug)]
 pub struct NaiveBook {
     instrument: Uuid,
     halted: bool,
     resting: Vec<Resting>,
+    parked: Vec<Parked>,
+    last_trade_price: Option<i64>,
     next_arrival: u64,
+    next_accepted: u64,
 }
 
 /// Whether a taker on `taker_side` with `limit` (None: market) may trade with a maker
@@ -65,7 +126,10 @@ impl NaiveBook {
             instrument: instrument_id,
             halted: false,
             resting: Vec::new(),
+            parked: Vec::new(),
+            last_trade_price: None,
             next_arrival: 0,
+            next_accepted: 0,
         }
     }
 
@@ -101,6 +165,7 @@ impl NaiveBook {
                 instrument_id: self.instrument,
                 snapshot: Box::new(self.snapshot()),
             }),
+            Command::MassCancel { owner, side, .. } => self.mass_cancel(owner, side, &mut out),
         }
         out
     }
@@ -118,20 +183,15 @@ impl NaiveBook {
         self.resting.iter().position(|r| r.id == order_id)
     }
 
+    fn parked_position(&self, order_id: Uuid) -> Option<usize> {
+        self.parked.iter().position(|p| p.id == order_id)
+    }
+
     /// Whether any order on the side opposite `side` can be reached by `limit`.
     fn would_match(&self, side: Side, limit: Option<i64>) -> bool {
         self.resting
             .iter()
             .any(|r| r.side == opposite(side) && reaches(side, limit, r.price))
-    }
-
-    /// Sum of everything on the side opposite `side` that `limit` reaches.
-    fn reachable_liquidity(&self, side: Side, limit: Option<i64>) -> u128 {
-        self.resting
-            .iter()
-            .filter(|r| r.side == opposite(side) && reaches(side, limit, r.price))
-            .map(|r| u128::from(r.qty))
-            .sum()
     }
 
     /// The index in `resting` of the next maker for a taker on `side` with `limit`:
@@ -158,68 +218,198 @@ impl NaiveBook {
         candidates.first().copied()
     }
 
-    /// Trades a taker against the book until it is filled or nothing reachable is left.
-    /// Returns the taker's open quantity.
-    fn take(
-        &mut self,
-        taker: Uuid,
-        side: Side,
-        limit: Option<i64>,
-        mut remaining: u64,
-        out: &mut Vec<OrderbookResult>,
-    ) -> u64 {
+    fn stamp_arrival(&mut self) -> u64 {
+        let arrival = self.next_arrival;
+        self.next_arrival += 1;
+        arrival
+    }
+
+    /// Trades `taker` against the book until it is filled, nothing reachable is left, or
+    /// self-trade prevention stops it. Returns its open quantity and whether self-trade
+    /// prevention stopped it.
+    fn take(&mut self, taker: &Taker, out: &mut Vec<OrderbookResult>) -> (u64, bool) {
+        let mut remaining = taker.qty;
         while remaining > 0 {
-            let Some(i) = self.next_maker(side, limit) else {
+            let Some(i) = self.next_maker(taker.side, taker.limit) else {
                 break;
             };
-            let fill = remaining.min(self.resting[i].qty);
+            // Self-trade prevention: only a taker with an owner and a mode, against a
+            // maker of the same owner.
+            if let (Some(owner), Some(mode)) = (taker.owner, taker.stp)
+                && self.resting[i].owner == Some(owner)
+            {
+                if mode == StpMode::CancelOldest || mode == StpMode::CancelBoth {
+                    let maker = self.resting.remove(i);
+                    out.push(OrderbookResult::Cancelled {
+                        instrument_id: self.instrument,
+                        order_id: maker.id,
+                        side: maker.side,
+                        price: Some(maker.price),
+                        remaining_qty: maker.open,
+                        reason: EndReason::SelfTradePrevention,
+                    });
+                }
+                if mode == StpMode::CancelNewest || mode == StpMode::CancelBoth {
+                    return (remaining, true);
+                }
+                continue;
+            }
+            let fill = remaining.min(self.resting[i].shown);
             remaining -= fill;
-            self.resting[i].qty -= fill;
+            self.resting[i].shown -= fill;
+            self.resting[i].open -= fill;
+            self.last_trade_price = Some(self.resting[i].price);
             let maker = self.resting[i].clone();
             out.push(OrderbookResult::Trade {
                 instrument_id: self.instrument,
-                taker_order_id: taker,
+                taker_order_id: taker.id,
                 maker_order_id: maker.id,
-                taker_side: side,
+                taker_side: taker.side,
                 price: maker.price,
                 qty: fill,
                 taker_remaining: remaining,
-                maker_remaining: maker.qty,
+                maker_remaining: maker.open,
             });
-            if maker.qty == 0 {
+            if maker.open == 0 {
                 self.resting.remove(i);
+            } else if maker.shown == 0 {
+                // An iceberg's slice is used up: a new one shows at the back of its
+                // level at once, even if this fill completed the taker.
+                let arrival = self.stamp_arrival();
+                let r = &mut self.resting[i];
+                r.shown = r.open.min(r.display.unwrap_or(r.open));
+                r.arrival = arrival;
             }
         }
-        remaining
+        (remaining, false)
     }
 
-    fn push_resting(&mut self, id: Uuid, side: Side, price: i64, qty: u64, post_only: bool) {
-        let arrival = self.next_arrival;
-        self.next_arrival += 1;
-        self.resting.push(Resting {
-            id,
-            side,
-            price,
-            qty,
-            arrival,
-            post_only,
-        });
+    /// Matches `taker` (already accepted, modified or triggered) and settles its rest: it
+    /// rests, expires, or (self-trade prevention) ends with a reason.
+    fn execute(&mut self, taker: &Taker, out: &mut Vec<OrderbookResult>) {
+        // A fok trades only if the matching, run as an ioc with its mode, would fill it
+        // whole: tried on a copy of the book (this counts hidden quantity, which refills
+        // would reach, and walks same-owner makers as its stp mode would).
+        if taker.kind == OrderKind::Fok {
+            let mut trial = self.clone();
+            let (left, _) = trial.take(taker, &mut Vec::new());
+            if left > 0 {
+                out.push(OrderbookResult::Expired {
+                    instrument_id: self.instrument,
+                    order_id: taker.id,
+                    side: taker.side,
+                    price: taker.limit,
+                    remaining_qty: taker.qty,
+                    reason: EndReason::Plain,
+                });
+                return;
+            }
+        }
+        let (remaining, stopped) = self.take(taker, out);
+        if remaining == 0 {
+            return;
+        }
+        if stopped {
+            out.push(if taker.modified {
+                OrderbookResult::Cancelled {
+                    instrument_id: self.instrument,
+                    order_id: taker.id,
+                    side: taker.side,
+                    price: taker.limit,
+                    remaining_qty: remaining,
+                    reason: EndReason::SelfTradePrevention,
+                }
+            } else {
+                OrderbookResult::Expired {
+                    instrument_id: self.instrument,
+                    order_id: taker.id,
+                    side: taker.side,
+                    price: taker.limit,
+                    remaining_qty: remaining,
+                    reason: EndReason::SelfTradePrevention,
+                }
+            });
+            return;
+        }
+        match taker.kind {
+            OrderKind::Limit | OrderKind::PostOnly => {
+                let arrival = self.stamp_arrival();
+                self.resting.push(Resting {
+                    id: taker.id,
+                    side: taker.side,
+                    price: taker.limit.expect("a resting kind has a price"),
+                    open: remaining,
+                    shown: remaining.min(taker.display.unwrap_or(remaining)),
+                    display: taker.display,
+                    arrival,
+                    accepted: taker.accepted,
+                    post_only: taker.kind == OrderKind::PostOnly,
+                    owner: taker.owner,
+                    stp: taker.stp,
+                });
+            }
+            _ => out.push(OrderbookResult::Expired {
+                instrument_id: self.instrument,
+                order_id: taker.id,
+                side: taker.side,
+                price: taker.limit,
+                remaining_qty: remaining,
+                reason: EndReason::Plain,
+            }),
+        }
+    }
+
+    /// While any parked stop's condition holds, activates the one accepted earliest: a
+    /// `triggered` event, then it matches as an add of market (stop) or limit
+    /// (stop-limit) would, without `accepted`.
+    fn activate_stops(&mut self, out: &mut Vec<OrderbookResult>) {
+        loop {
+            let last = self.last_trade_price;
+            let Some(i) = (0..self.parked.len())
+                .filter(|&i| self.parked[i].triggered_by(last))
+                .min_by_key(|&i| self.parked[i].accepted)
+            else {
+                return;
+            };
+            let stop = self.parked.remove(i);
+            out.push(OrderbookResult::Triggered {
+                instrument_id: self.instrument,
+                order_id: stop.id,
+                side: stop.side,
+                kind: stop.kind,
+                trigger: stop.trigger,
+            });
+            let kind = if stop.kind == OrderKind::Stop {
+                OrderKind::Market
+            } else {
+                OrderKind::Limit
+            };
+            let taker = Taker {
+                id: stop.id,
+                side: stop.side,
+                kind,
+                limit: stop.price,
+                qty: stop.qty,
+                owner: stop.owner,
+                stp: stop.stp,
+                display: stop.display,
+                accepted: stop.accepted,
+                modified: false,
+            };
+            self.execute(&taker, out);
+        }
     }
 
     fn add(&mut self, order: &Order, out: &mut Vec<OrderbookResult>) {
         let id = order.order_id;
-        let limit = if order.kind == OrderKind::Market {
-            None
-        } else {
-            Some(order.price)
-        };
+        let limit = order.limit_price();
         if self.halted {
             return out.push(self.reject(Op::Add, id, RejectReason::OrderbookHalted));
         }
-        if order.quantity == 0 {
+        if order.quantity == 0 || order.display() == Some(0) {
             return out.push(self.reject(Op::Add, id, RejectReason::InvalidQuantity));
         }
-        if self.position(id).is_some() {
+        if self.position(id).is_some() || self.parked_position(id).is_some() {
             return out.push(self.reject(Op::Add, id, RejectReason::DuplicateOrderId));
         }
         if order.kind == OrderKind::PostOnly && self.would_match(order.side, limit) {
@@ -232,49 +422,65 @@ impl NaiveBook {
             kind: order.kind,
             price: limit,
             qty: order.quantity,
+            trigger: order.trigger(),
+            display: order.display().and_then(NonZeroU64::new),
         });
-        let mut remaining = order.quantity;
-        let fok_fails = order.kind == OrderKind::Fok
-            && self.reachable_liquidity(order.side, limit) < u128::from(order.quantity);
-        if !fok_fails {
-            remaining = self.take(id, order.side, limit, remaining, out);
-        }
-        if remaining == 0 {
-            return;
-        }
-        match order.kind {
-            OrderKind::Limit | OrderKind::PostOnly => self.push_resting(
+        let accepted = self.next_accepted;
+        self.next_accepted += 1;
+        if let Some(trigger) = order.trigger() {
+            self.parked.push(Parked {
                 id,
-                order.side,
-                order.price,
-                remaining,
-                order.kind == OrderKind::PostOnly,
-            ),
-            OrderKind::Market | OrderKind::Ioc | OrderKind::Fok => {
-                out.push(OrderbookResult::Expired {
-                    instrument_id: self.instrument,
-                    order_id: id,
-                    side: order.side,
-                    price: limit,
-                    remaining_qty: remaining,
-                })
-            }
+                side: order.side,
+                kind: order.kind,
+                trigger,
+                price: limit,
+                qty: order.quantity,
+                owner: order.owner(),
+                stp: order.stp(),
+                display: order.display(),
+                accepted,
+            });
+        } else {
+            let taker = Taker {
+                id,
+                side: order.side,
+                kind: order.kind,
+                limit,
+                qty: order.quantity,
+                owner: order.owner(),
+                stp: order.stp(),
+                display: order.display(),
+                accepted,
+                modified: false,
+            };
+            self.execute(&taker, out);
         }
+        self.activate_stops(out);
     }
 
     fn cancel(&mut self, order_id: Uuid, out: &mut Vec<OrderbookResult>) {
-        match self.position(order_id) {
-            None => out.push(self.reject(Op::Cancel, order_id, RejectReason::UnknownOrder)),
-            Some(i) => {
-                let gone = self.resting.remove(i);
-                out.push(OrderbookResult::Cancelled {
-                    instrument_id: self.instrument,
-                    order_id,
-                    side: gone.side,
-                    price: gone.price,
-                    remaining_qty: gone.qty,
-                });
-            }
+        if let Some(i) = self.position(order_id) {
+            let gone = self.resting.remove(i);
+            out.push(OrderbookResult::Cancelled {
+                instrument_id: self.instrument,
+                order_id,
+                side: gone.side,
+                price: Some(gone.price),
+                remaining_qty: gone.open,
+                reason: EndReason::Plain,
+            });
+        } else if let Some(i) = self.parked_position(order_id) {
+            let gone = self.parked.remove(i);
+            out.push(OrderbookResult::Cancelled {
+                instrument_id: self.instrument,
+                order_id,
+                side: gone.side,
+                price: gone.price,
+                remaining_qty: gone.qty,
+                reason: EndReason::Plain,
+            });
+        } else {
+            out.push(self.reject(Op::Cancel, order_id, RejectReason::UnknownOrder));
         }
     }
 
@@ -286,13 +492,18 @@ impl NaiveBook {
             return out.push(self.reject(Op::Modify, order_id, RejectReason::InvalidQuantity));
         }
         let Some(i) = self.position(order_id) else {
-            return out.push(self.reject(Op::Modify, order_id, RejectReason::UnknownOrder));
+            let reason = if self.parked_position(order_id).is_some() {
+                RejectReason::NotModifiable
+            } else {
+                RejectReason::UnknownOrder
+            };
+            return out.push(self.reject(Op::Modify, order_id, reason));
         };
         let old = self.resting[i].clone();
         if old.post_only && self.would_match(old.side, Some(price)) {
             return out.push(self.reject(Op::Modify, order_id, RejectReason::PostOnlyWouldCross));
         }
-        let priority_kept = price == old.price && qty <= old.qty;
+        let priority_kept = price == old.price && qty <= old.open;
         out.push(OrderbookResult::Modified {
             instrument_id: self.instrument,
             order_id,
@@ -300,20 +511,93 @@ impl NaiveBook {
             price,
             qty,
             old_price: old.price,
-            old_qty: old.qty,
+            old_qty: old.open,
             priority_kept,
+            display: old.display.and_then(NonZeroU64::new),
         });
         if priority_kept {
-            self.resting[i].qty = qty;
+            let r = &mut self.resting[i];
+            r.open = qty;
+            r.shown = r.shown.min(qty);
             return;
         }
         // Leave the queue, trade as a taker if it now crosses, and re-enter behind
         // everything already at the new price.
         self.resting.remove(i);
-        let remaining = self.take(order_id, old.side, Some(price), qty, out);
-        if remaining > 0 {
-            self.push_resting(order_id, old.side, price, remaining, old.post_only);
-        }
+        let taker = Taker {
+            id: order_id,
+            side: old.side,
+            kind: if old.post_only {
+                OrderKind::PostOnly
+            } else {
+                OrderKind::Limit
+            },
+            limit: Some(price),
+            qty,
+            owner: old.owner,
+            stp: old.stp,
+            display: old.display,
+            accepted: old.accepted,
+            modified: true,
+        };
+        self.execute(&taker, out);
+        self.activate_stops(out);
+    }
+
+    fn mass_cancel(
+        &mut self,
+        owner: Option<u64>,
+        side: Option<Side>,
+        out: &mut Vec<OrderbookResult>,
+    ) {
+        let selected = |order_owner: Option<u64>, order_side: Side| {
+            (owner.is_none() || order_owner == owner) && side.is_none_or(|s| s == order_side)
+        };
+        // (acceptance number, event) for every order removed, then sorted.
+        let mut gone: Vec<(u64, OrderbookResult)> = Vec::new();
+        let instrument_id = self.instrument;
+        self.resting.retain(|r| {
+            if !selected(r.owner, r.side) {
+                return true;
+            }
+            gone.push((
+                r.accepted,
+                OrderbookResult::Cancelled {
+                    instrument_id,
+                    order_id: r.id,
+                    side: r.side,
+                    price: Some(r.price),
+                    remaining_qty: r.open,
+                    reason: EndReason::MassCancel,
+                },
+            ));
+            false
+        });
+        self.parked.retain(|p| {
+            if !selected(p.owner, p.side) {
+                return true;
+            }
+            gone.push((
+                p.accepted,
+                OrderbookResult::Cancelled {
+                    instrument_id,
+                    order_id: p.id,
+                    side: p.side,
+                    price: p.price,
+                    remaining_qty: p.qty,
+                    reason: EndReason::MassCancel,
+                },
+            ));
+            false
+        });
+        gone.sort_by_key(|(accepted, _)| *accepted);
+        let count = gone.len() as u64;
+        out.extend(gone.into_iter().map(|(_, event)| event));
+        out.push(OrderbookResult::MassCancelled {
+            instrument_id,
+            owner,
+            count,
+        });
     }
 
     /// The distinct prices on `side`, best first.
@@ -332,7 +616,7 @@ impl NaiveBook {
         prices
     }
 
-    /// The best price on `side` and the total quantity there.
+    /// The best price on `side` and the total quantity shown there.
     #[must_use]
     pub fn best(&self, side: Side) -> Option<(i64, u128)> {
         self.prices(side)
@@ -340,47 +624,47 @@ impl NaiveBook {
             .map(|&p| (p, self.depth_at(side, p)))
     }
 
-    /// The best bid and its total quantity.
+    /// The best bid and its total shown quantity.
     #[must_use]
     pub fn best_bid(&self) -> Option<(i64, u128)> {
         self.best(Side::Buy)
     }
 
-    /// The best ask and its total quantity.
+    /// The best ask and its total shown quantity.
     #[must_use]
     pub fn best_ask(&self) -> Option<(i64, u128)> {
         self.best(Side::Sell)
     }
 
-    /// The total quantity resting at `price` on `side`.
+    /// The total quantity shown at `price` on `side` (icebergs count their slice).
     #[must_use]
     pub fn depth_at(&self, side: Side, price: i64) -> u128 {
         self.resting
             .iter()
             .filter(|r| r.side == side && r.price == price)
-            .map(|r| u128::from(r.qty))
+            .map(|r| u128::from(r.shown))
             .sum()
     }
 
-    /// The open quantity of a resting order.
+    /// The whole open quantity of a resting order (an iceberg's hidden part included).
     #[must_use]
     pub fn order_qty(&self, order_id: &Uuid) -> Option<u64> {
         self.resting
             .iter()
             .find(|r| r.id == *order_id)
-            .map(|r| r.qty)
+            .map(|r| r.open)
     }
 
-    /// The side, price and open quantity of a resting order.
+    /// The side, price and whole open quantity of a resting order.
     #[must_use]
     pub fn resting_order(&self, order_id: &Uuid) -> Option<(Side, i64, u64)> {
         self.resting
             .iter()
             .find(|r| r.id == *order_id)
-            .map(|r| (r.side, r.price, r.qty))
+            .map(|r| (r.side, r.price, r.open))
     }
 
-    /// How many orders rest.
+    /// How many orders rest (parked stops not counted).
     #[must_use]
     pub fn len(&self) -> usize {
         self.resting.len()
@@ -390,6 +674,18 @@ impl NaiveBook {
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.resting.is_empty()
+    }
+
+    /// How many stop orders are parked.
+    #[must_use]
+    pub fn parked_len(&self) -> usize {
+        self.parked.len()
+    }
+
+    /// The price of the most recent trade, `None` before the first.
+    #[must_use]
+    pub fn last_trade_price(&self) -> Option<i64> {
+        self.last_trade_price
     }
 
     /// How many price levels `side` has.
@@ -424,6 +720,8 @@ impl NaiveBook {
             bid_levels: self.levels(Side::Buy) as u64,
             ask_levels: self.levels(Side::Sell) as u64,
             orders: self.resting.len() as u64,
+            stops: self.parked.len() as u64,
+            last_trade_price: self.last_trade_price,
         }
     }
 
@@ -443,7 +741,7 @@ impl NaiveBook {
                         .into_iter()
                         .map(|r| SnapshotOrder {
                             order_id: r.id,
-                            qty: r.qty,
+                            qty: r.shown,
                         })
                         .collect(),
                 }
@@ -454,10 +752,23 @@ impl NaiveBook {
     /// The snapshot a `snapshot` op would publish now.
     #[must_use]
     pub fn snapshot(&self) -> BookSnapshot {
+        let mut parked: Vec<&Parked> = self.parked.iter().collect();
+        parked.sort_by_key(|p| p.accepted);
         BookSnapshot {
             halted: self.halted,
             bids: self.side_snapshot(Side::Buy),
             asks: self.side_snapshot(Side::Sell),
+            stops: parked
+                .into_iter()
+                .map(|p| SnapshotStop {
+                    order_id: p.id,
+                    side: p.side,
+                    kind: p.kind,
+                    trigger: p.trigger,
+                    price: p.price,
+                    qty: p.qty,
+                })
+                .collect(),
         }
     }
 }

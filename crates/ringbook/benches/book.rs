@@ -6,8 +6,11 @@
 //! book. The naive reference book of the tests runs the same workload as the baseline.
 //! Then the five market regimes of issue 17 (`orderbook/market-REGIME`): each one's flow
 //! of `MarketGenerator` (seed 1, a million new orders, about 2 M commands), the book alone
-//! with its events folded into a counter. Throughput is in commands, so criterion reports
-//! commands per second.
+//! with its events folded into a counter. Then the long form (issue 22,
+//! `orderbook/long-form-*`): the same generator and seed with `LongFormMix::standard()`
+//! (10% stops, 10% icebergs, owners with self-trade prevention on half the orders, rare
+//! mass cancels), against `orderbook/{size}-commands`. Throughput is in commands, so
+//! criterion reports commands per second.
 
 // criterion_group! and criterion_main! generate undocumented public items.
 #![allow(missing_docs)]
@@ -17,7 +20,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use ringbook::flow::{FlowGenerator, GenConfig, MarketRegime};
+use ringbook::flow::{FlowGenerator, GenConfig, LongFormMix, MarketRegime};
 use ringbook::{Command, OrderBook, OrderbookResult, Uuid};
 
 use ringbook_testkit::reference::NaiveBook;
@@ -35,8 +38,13 @@ const TEST_COMMANDS: usize = 20_000;
 
 /// One instrument's flow of exactly `commands` commands.
 fn workload(commands: usize) -> (Uuid, Vec<Command>) {
+    workload_of(commands, None)
+}
+
+/// One instrument's flow of exactly `commands` commands, with the long form's `mix`.
+fn workload_of(commands: usize, mix: Option<LongFormMix>) -> (Uuid, Vec<Command>) {
     // About 1.13 million commands; the flow is cut at `commands`.
-    let generator = FlowGenerator::new(GenConfig::new(42, 1, 600_000));
+    let generator = FlowGenerator::new(GenConfig::new(42, 1, 600_000).with_long_form(mix));
     let instrument = generator.instruments()[0];
     let flow: Vec<Command> = generator.take(commands).collect();
     assert_eq!(flow.len(), commands);
@@ -88,6 +96,19 @@ fn book(c: &mut Criterion) {
         b.iter_batched(
             || OrderBook::new(instrument),
             |book| apply_all(book, &commands),
+            BatchSize::LargeInput,
+        )
+    });
+    // The long form (issue 22): the same flow with the standard mix.
+    let (long_instrument, long_commands) = workload_of(
+        if benching { COMMANDS } else { TEST_COMMANDS },
+        Some(LongFormMix::standard()),
+    );
+    describe(long_instrument, &long_commands);
+    group.bench_function(format!("orderbook/long-form-{size}-commands"), |b| {
+        b.iter_batched(
+            || OrderBook::new(long_instrument),
+            |book| apply_all(book, &long_commands),
             BatchSize::LargeInput,
         )
     });

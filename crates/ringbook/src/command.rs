@@ -4,7 +4,7 @@ use std::fmt;
 
 use uuid::Uuid;
 
-use crate::types::{Order, Price, Qty};
+use crate::types::{Order, Price, Qty, Side};
 
 /// The kind of a command, as written in the `op` column of a flow file and the `op` field
 /// of a `rejected` event.
@@ -24,10 +24,13 @@ pub enum Op {
     Status,
     /// Publish every level and order.
     Snapshot,
+    /// Remove every resting and parked order of an owner (or all), on one side or both
+    /// (long form).
+    MassCancel,
 }
 
 impl Op {
-    /// Every op, in the order the flow format lists them.
+    /// The ops of the seven-column flow format, in the order it lists them.
     pub const ALL: [Op; 7] = [
         Op::Add,
         Op::Cancel,
@@ -36,6 +39,18 @@ impl Op {
         Op::Resume,
         Op::Status,
         Op::Snapshot,
+    ];
+
+    /// Every op, the long form's `mass_cancel` included ([`Op::ALL`] first).
+    pub const LONG_FORM: [Op; 8] = [
+        Op::Add,
+        Op::Cancel,
+        Op::Modify,
+        Op::Halt,
+        Op::Resume,
+        Op::Status,
+        Op::Snapshot,
+        Op::MassCancel,
     ];
 
     /// The word for this op in flow files and event streams.
@@ -49,13 +64,15 @@ impl Op {
             Op::Resume => "resume",
             Op::Status => "status",
             Op::Snapshot => "snapshot",
+            Op::MassCancel => "mass_cancel",
         }
     }
 
-    /// Parses an op word.
+    /// Parses an op word, `mass_cancel` included (a seven-column flow file refuses it:
+    /// see the flow reader).
     #[must_use]
     pub fn parse(word: &str) -> Option<Op> {
-        Op::ALL.into_iter().find(|op| op.as_str() == word)
+        Op::LONG_FORM.into_iter().find(|op| op.as_str() == word)
     }
 }
 
@@ -111,6 +128,16 @@ pub enum Command {
         /// The book.
         instrument_id: Uuid,
     },
+    /// Cancel every resting and parked order of `owner` (every order when `None`) on
+    /// `side` (both when `None`), in acceptance order; works on a halted book too.
+    MassCancel {
+        /// The book.
+        instrument_id: Uuid,
+        /// The owning account, or `None` for every order.
+        owner: Option<u64>,
+        /// One side, or `None` for both.
+        side: Option<Side>,
+    },
 }
 
 impl Command {
@@ -125,7 +152,8 @@ impl Command {
             | Command::Halt { instrument_id }
             | Command::Resume { instrument_id }
             | Command::Status { instrument_id }
-            | Command::Snapshot { instrument_id } => *instrument_id,
+            | Command::Snapshot { instrument_id }
+            | Command::MassCancel { instrument_id, .. } => *instrument_id,
         }
     }
 
@@ -141,6 +169,7 @@ impl Command {
             Command::Resume { .. } => Op::Resume,
             Command::Status { .. } => Op::Status,
             Command::Snapshot { .. } => Op::Snapshot,
+            Command::MassCancel { .. } => Op::MassCancel,
         }
     }
 

@@ -36,8 +36,8 @@ mod sync;
 mod types;
 
 pub use book::{
-    BookImage, ImageError, IntegrityError, OrderBook, RestingOrderImage, state_hash_of,
-    state_hash_of_images,
+    BookImage, ImageError, IntegrityError, OrderBook, ParkedStopImage, RestingOrderImage,
+    state_hash_of, state_hash_of_images,
 };
 pub use command::{Command, Op};
 pub use direct::DirectEngine;
@@ -53,14 +53,14 @@ pub use pipeline::{
 pub use recovery::{Recovered, recover, recover_in_mode};
 pub use registry::InstrumentRegistry;
 pub use result::{
-    BookSnapshot, BookStatus, EventSink, OrderbookResult, RejectReason, SnapshotLevel,
-    SnapshotOrder,
+    BookSnapshot, BookStatus, EndReason, EventSink, OrderbookResult, RejectReason, SnapshotLevel,
+    SnapshotOrder, SnapshotStop,
 };
 pub use subscriber::{
     CounterSnapshot, CountingSubscriber, DepthLevel, EventCounters, JsonlSubscriber,
     MarketDataSubscriber, MarketDataView, PublishedEvent, Subscriber, TopOfBook,
 };
-pub use types::{Order, OrderKind, Price, Qty, Side};
+pub use types::{Order, OrderKind, Price, Qty, Side, StpMode};
 pub use uuid::Uuid;
 
 /// The README's examples, compiled and run as doc tests so they stay true.

@@ -1,11 +1,37 @@
 //! The results a book publishes: one variant per event type of the flow format.
 
 use std::fmt;
+use std::num::NonZeroU64;
 
 use uuid::Uuid;
 
 use crate::command::Op;
 use crate::types::{OrderKind, Price, Qty, Side};
+
+/// Why an order ended other than by a plain cancel or expiry: written as the `reason` of a
+/// `cancelled` or `expired` event when it is not [`EndReason::Plain`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum EndReason {
+    /// A cancel op, or the unfilled rest of a market, ioc or fok order: no `reason` field.
+    #[default]
+    Plain,
+    /// Self-trade prevention stopped the taker or removed the maker.
+    SelfTradePrevention,
+    /// A mass cancel op removed it.
+    MassCancel,
+}
+
+impl EndReason {
+    /// The `reason` word, or `None` for [`EndReason::Plain`] (which writes none).
+    #[must_use]
+    pub const fn as_str(self) -> Option<&'static str> {
+        match self {
+            EndReason::Plain => None,
+            EndReason::SelfTradePrevention => Some("self_trade_prevention"),
+            EndReason::MassCancel => Some("mass_cancel"),
+        }
+    }
+}
 
 /// Why an op was refused. When several apply, the first in this list is reported.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -18,20 +44,23 @@ pub enum RejectReason {
     InvalidQuantity,
     /// An add whose id rests in the book now.
     DuplicateOrderId,
-    /// A cancel or modify of an id that does not rest in the book now.
+    /// A cancel or modify of an id that neither rests nor is parked in the book now.
     UnknownOrder,
+    /// A modify of a parked stop order (long form).
+    NotModifiable,
     /// A post-only order (new, or modified) would match on arrival.
     PostOnlyWouldCross,
 }
 
 impl RejectReason {
     /// Every reason, in the order the flow format checks them.
-    pub const ALL: [RejectReason; 6] = [
+    pub const ALL: [RejectReason; 7] = [
         RejectReason::InstrumentNotRegistered,
         RejectReason::OrderbookHalted,
         RejectReason::InvalidQuantity,
         RejectReason::DuplicateOrderId,
         RejectReason::UnknownOrder,
+        RejectReason::NotModifiable,
         RejectReason::PostOnlyWouldCross,
     ];
 
@@ -44,6 +73,7 @@ impl RejectReason {
             RejectReason::InvalidQuantity => "invalid_quantity",
             RejectReason::DuplicateOrderId => "duplicate_order_id",
             RejectReason::UnknownOrder => "unknown_order",
+            RejectReason::NotModifiable => "not_modifiable",
             RejectReason::PostOnlyWouldCross => "post_only_would_cross",
         }
     }
@@ -74,6 +104,11 @@ pub struct BookStatus {
     pub ask_levels: u64,
     /// How many orders rest in the book, both sides.
     pub orders: u64,
+    /// How many stop orders are parked (long form; written only for long-form runs).
+    pub stops: u64,
+    /// The price of the book's most recent trade, `None` before the first (long form;
+    /// written only for long-form runs).
+    pub last_trade_price: Option<Price>,
 }
 
 /// One resting order in a snapshot.
@@ -81,7 +116,24 @@ pub struct BookStatus {
 pub struct SnapshotOrder {
     /// The order's id.
     pub order_id: Uuid,
-    /// Its open quantity.
+    /// Its shown quantity: the open quantity, or an iceberg's current slice.
+    pub qty: Qty,
+}
+
+/// One parked stop order in a snapshot (long form).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct SnapshotStop {
+    /// The order's id.
+    pub order_id: Uuid,
+    /// Its side.
+    pub side: Side,
+    /// [`OrderKind::Stop`] or [`OrderKind::StopLimit`].
+    pub kind: OrderKind,
+    /// The last trade price that activates it.
+    pub trigger: Price,
+    /// Its limit price; `None` for a stop-market order.
+    pub price: Option<Price>,
+    /// Its quantity.
     pub qty: Qty,
 }
 
@@ -103,6 +155,9 @@ pub struct BookSnapshot {
     pub bids: Vec<SnapshotLevel>,
     /// Ask levels, lowest price first.
     pub asks: Vec<SnapshotLevel>,
+    /// Parked stop orders in acceptance order (long form; written only for long-form
+    /// runs).
+    pub stops: Vec<SnapshotStop>,
 }
 
 /// One event a book (or the manager, for rejects it decides itself) publishes.
@@ -120,10 +175,15 @@ pub enum OrderbookResult {
         side: Side,
         /// Its kind.
         kind: OrderKind,
-        /// Its limit price; `None` for a market order.
+        /// Its limit price; `None` for a market or stop-market order.
         price: Option<Price>,
         /// Its quantity.
         qty: Qty,
+        /// A stop order's trigger (long form); `None` for other kinds.
+        trigger: Option<Price>,
+        /// An iceberg's display quantity (long form); `None` for other orders. Never zero
+        /// (a display of 0 is rejected), which keeps the event as small as a trade.
+        display: Option<NonZeroU64>,
     },
     /// An op was refused.
     Rejected {
@@ -155,7 +215,8 @@ pub enum OrderbookResult {
         /// The maker's open quantity after this fill.
         maker_remaining: Qty,
     },
-    /// A cancel removed a resting order.
+    /// A cancel removed a resting or parked order; or (long form) self-trade prevention
+    /// or a mass cancel did.
     Cancelled {
         /// The book.
         instrument_id: Uuid,
@@ -163,12 +224,15 @@ pub enum OrderbookResult {
         order_id: Uuid,
         /// Its side.
         side: Side,
-        /// The price it rested at.
-        price: Price,
-        /// Its open quantity when removed.
+        /// The price it rested at; `None` only for a parked stop-market order.
+        price: Option<Price>,
+        /// Its whole open quantity when removed (an iceberg's hidden part included).
         remaining_qty: Qty,
+        /// Why, when not a plain cancel.
+        reason: EndReason,
     },
-    /// The unfilled rest of a market, ioc or fok order.
+    /// The unfilled rest of a market, ioc or fok order, or (long form) of a taker that
+    /// self-trade prevention stopped.
     Expired {
         /// The book.
         instrument_id: Uuid,
@@ -180,6 +244,8 @@ pub enum OrderbookResult {
         price: Option<Price>,
         /// The quantity that did not trade.
         remaining_qty: Qty,
+        /// Why, when not a plain expiry.
+        reason: EndReason,
     },
     /// A modify took effect.
     Modified {
@@ -195,10 +261,12 @@ pub enum OrderbookResult {
         qty: Qty,
         /// The price it rested at before the modify.
         old_price: Price,
-        /// Its open quantity before the modify.
+        /// Its open quantity before the modify (an iceberg's whole open quantity).
         old_qty: Qty,
         /// Whether it kept its place in the queue.
         priority_kept: bool,
+        /// An iceberg's display quantity (long form); `None` for other orders.
+        display: Option<NonZeroU64>,
     },
     /// A halt op on a registered instrument.
     Halted {
@@ -225,6 +293,28 @@ pub enum OrderbookResult {
         /// Every level and order.
         snapshot: Box<BookSnapshot>,
     },
+    /// A parked stop order was activated (long form); its matching events follow.
+    Triggered {
+        /// The book.
+        instrument_id: Uuid,
+        /// The stop order.
+        order_id: Uuid,
+        /// Its side.
+        side: Side,
+        /// [`OrderKind::Stop`] or [`OrderKind::StopLimit`].
+        kind: OrderKind,
+        /// Its trigger.
+        trigger: Price,
+    },
+    /// A mass cancel op finished (long form), after one `cancelled` per order removed.
+    MassCancelled {
+        /// The book.
+        instrument_id: Uuid,
+        /// The owner whose orders were cancelled; `None` for every order.
+        owner: Option<u64>,
+        /// How many orders were cancelled (0 when none matched).
+        count: u64,
+    },
 }
 
 impl OrderbookResult {
@@ -242,7 +332,9 @@ impl OrderbookResult {
             | OrderbookResult::Halted { instrument_id }
             | OrderbookResult::Resumed { instrument_id }
             | OrderbookResult::Status { instrument_id, .. }
-            | OrderbookResult::Snapshot { instrument_id, .. } => *instrument_id,
+            | OrderbookResult::Snapshot { instrument_id, .. }
+            | OrderbookResult::Triggered { instrument_id, .. }
+            | OrderbookResult::MassCancelled { instrument_id, .. } => *instrument_id,
         }
     }
 
@@ -260,6 +352,8 @@ impl OrderbookResult {
             OrderbookResult::Resumed { .. } => "resumed",
             OrderbookResult::Status { .. } => "status",
             OrderbookResult::Snapshot { .. } => "snapshot",
+            OrderbookResult::Triggered { .. } => "triggered",
+            OrderbookResult::MassCancelled { .. } => "mass_cancelled",
         }
     }
 

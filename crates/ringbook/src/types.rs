@@ -69,16 +69,34 @@ pub enum OrderKind {
     Fok,
     /// Rests like a limit order, but is rejected if it would match on arrival.
     PostOnly,
+    /// A stop-market order (long form): parked until the last trade price reaches its
+    /// trigger, then matched as a [`OrderKind::Market`] order.
+    Stop,
+    /// A stop-limit order (long form): parked until the last trade price reaches its
+    /// trigger, then matched as a [`OrderKind::Limit`] order at its price.
+    StopLimit,
 }
 
 impl OrderKind {
-    /// Every kind, in the order the flow format lists them.
+    /// The kinds of the seven-column flow format, in the order it lists them.
     pub const ALL: [OrderKind; 5] = [
         OrderKind::Limit,
         OrderKind::Market,
         OrderKind::Ioc,
         OrderKind::Fok,
         OrderKind::PostOnly,
+    ];
+
+    /// Every kind, the long form's stops included, in the order the flow format lists
+    /// them ([`OrderKind::ALL`] first).
+    pub const LONG_FORM: [OrderKind; 7] = [
+        OrderKind::Limit,
+        OrderKind::Market,
+        OrderKind::Ioc,
+        OrderKind::Fok,
+        OrderKind::PostOnly,
+        OrderKind::Stop,
+        OrderKind::StopLimit,
     ];
 
     /// The word used for this kind in flow files and event streams.
@@ -90,20 +108,56 @@ impl OrderKind {
             OrderKind::Ioc => "ioc",
             OrderKind::Fok => "fok",
             OrderKind::PostOnly => "post_only",
+            OrderKind::Stop => "stop",
+            OrderKind::StopLimit => "stop_limit",
         }
     }
 
-    /// Parses one of `limit`, `market`, `ioc`, `fok`, `post_only`.
+    /// Parses one of `limit`, `market`, `ioc`, `fok`, `post_only`, `stop`, `stop_limit`.
+    /// (A seven-column flow file refuses the last two: see the flow reader.)
     #[must_use]
     pub fn parse(word: &str) -> Option<OrderKind> {
-        OrderKind::ALL.into_iter().find(|k| k.as_str() == word)
+        OrderKind::LONG_FORM
+            .into_iter()
+            .find(|k| k.as_str() == word)
     }
 
-    /// Whether this kind carries a limit price (every kind but `market`).
+    /// Whether this kind carries a limit price (every kind but `market` and `stop`).
     #[inline]
     #[must_use]
     pub const fn has_price(self) -> bool {
-        !matches!(self, OrderKind::Market)
+        !matches!(self, OrderKind::Market | OrderKind::Stop)
+    }
+
+    /// Whether this kind is a stop order, parked until its trigger (`stop`, `stop_limit`).
+    #[inline]
+    #[must_use]
+    pub const fn is_stop(self) -> bool {
+        matches!(self, OrderKind::Stop | OrderKind::StopLimit)
+    }
+
+    /// The kind a stop order matches as once activated: [`OrderKind::Market`] for
+    /// [`OrderKind::Stop`], [`OrderKind::Limit`] for [`OrderKind::StopLimit`]; any other
+    /// kind is itself.
+    #[inline]
+    #[must_use]
+    pub const fn activated(self) -> OrderKind {
+        match self {
+            OrderKind::Stop => OrderKind::Market,
+            OrderKind::StopLimit => OrderKind::Limit,
+            other => other,
+        }
+    }
+
+    /// Whether an order of this kind may carry a `display` (an iceberg): `limit`,
+    /// `post_only` and `stop_limit`.
+    #[inline]
+    #[must_use]
+    pub const fn may_display(self) -> bool {
+        matches!(
+            self,
+            OrderKind::Limit | OrderKind::PostOnly | OrderKind::StopLimit
+        )
     }
 
     /// Whether an unfilled rest of this kind stays in the book.
@@ -120,18 +174,107 @@ impl fmt::Display for OrderKind {
     }
 }
 
+/// Self-trade prevention: what happens when a taker with an owner meets a resting order of
+/// the same owner. Only the taker's mode counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum StpMode {
+    /// The taker stops; its rest ends (`expired`, or `cancelled` for a modified order).
+    CancelNewest,
+    /// The resting order is cancelled and matching goes on.
+    CancelOldest,
+    /// The resting order is cancelled, then the taker ends.
+    CancelBoth,
+}
+
+impl StpMode {
+    /// Every mode, in the order the flow format lists them.
+    pub const ALL: [StpMode; 3] = [
+        StpMode::CancelNewest,
+        StpMode::CancelOldest,
+        StpMode::CancelBoth,
+    ];
+
+    /// The word for this mode in flow files (`cancel_newest`, `cancel_oldest`,
+    /// `cancel_both`).
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            StpMode::CancelNewest => "cancel_newest",
+            StpMode::CancelOldest => "cancel_oldest",
+            StpMode::CancelBoth => "cancel_both",
+        }
+    }
+
+    /// Parses a mode word.
+    #[must_use]
+    pub fn parse(word: &str) -> Option<StpMode> {
+        StpMode::ALL.into_iter().find(|m| m.as_str() == word)
+    }
+
+    /// Whether the taker ends when it meets a same-owner maker.
+    #[inline]
+    #[must_use]
+    pub const fn cancels_taker(self) -> bool {
+        matches!(self, StpMode::CancelNewest | StpMode::CancelBoth)
+    }
+
+    /// Whether the same-owner maker is removed.
+    #[inline]
+    #[must_use]
+    pub const fn cancels_maker(self) -> bool {
+        matches!(self, StpMode::CancelOldest | StpMode::CancelBoth)
+    }
+
+    const fn code(self) -> u8 {
+        match self {
+            StpMode::CancelNewest => 1,
+            StpMode::CancelOldest => 2,
+            StpMode::CancelBoth => 3,
+        }
+    }
+}
+
+impl fmt::Display for StpMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The bits of [`Order`]'s `flags` byte.
+const HAS_OWNER: u8 = 1;
+const STP_SHIFT: u32 = 1;
+const STP_MASK: u8 = 0b110;
+const HAS_DISPLAY: u8 = 8;
+
 /// A new order for one instrument.
+///
+/// The long form's extras (an owner with a self-trade-prevention mode, a stop's trigger,
+/// an iceberg's display quantity) are set with builder methods and read with accessors;
+/// a plain order leaves them unset and [`Order::is_plain`] says so with one compare.
 ///
 /// # Examples
 ///
 /// ```
-/// use ringbook::{Order, OrderKind, Side};
+/// use ringbook::{Order, OrderKind, Side, StpMode};
 /// use uuid::Uuid;
 ///
 /// let order = Order::new(Uuid::from_u128(7), Uuid::from_u128(1), Side::Buy, OrderKind::Limit, 100, 5);
 /// assert_eq!(order.limit_price(), Some(100));
+/// assert!(order.is_plain());
 /// let market = Order::market(Uuid::from_u128(8), Uuid::from_u128(1), Side::Sell, 5);
 /// assert_eq!(market.limit_price(), None);
+///
+/// // An iceberg showing 10 of 100, owned by account 42, which never trades with itself.
+/// let iceberg = Order::limit(Uuid::from_u128(9), Uuid::from_u128(1), Side::Sell, 101, 100)
+///     .with_display(10)
+///     .with_owner(42, Some(StpMode::CancelOldest));
+/// assert_eq!((iceberg.display(), iceberg.owner(), iceberg.stp()), (Some(10), Some(42), Some(StpMode::CancelOldest)));
+///
+/// // A buy stop-limit: parked until a trade at 105 or above, then a limit buy at 106.
+/// let stop = Order::stop_limit(Uuid::from_u128(10), Uuid::from_u128(1), Side::Buy, 106, 105, 3);
+/// assert_eq!((stop.kind, stop.trigger(), stop.limit_price()), (OrderKind::StopLimit, Some(105), Some(106)));
+/// let stop_market = Order::stop(Uuid::from_u128(11), Uuid::from_u128(1), Side::Sell, 95, 3);
+/// assert_eq!((stop_market.trigger(), stop_market.limit_price()), (Some(95), None));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Order {
@@ -145,16 +288,23 @@ pub struct Order {
     pub order_id: Uuid,
     /// Buy or sell.
     pub side: Side,
-    /// Limit, market, ioc, fok or post-only.
+    /// Limit, market, ioc, fok, post-only, stop or stop-limit.
     pub kind: OrderKind,
-    /// The limit price in ticks; ignored for [`OrderKind::Market`].
+    /// The limit price in ticks; ignored for [`OrderKind::Market`] and [`OrderKind::Stop`].
     pub price: Price,
     /// The quantity in lots. Zero is rejected with `invalid_quantity`.
     pub quantity: Qty,
+    // The long form's extras, packed: 8 + 8 + 8 + 1 bytes. 0 when unset.
+    owner: u64,
+    trigger: Price,
+    display: Qty,
+    /// [`HAS_OWNER`], the stp mode's code in [`STP_MASK`], [`HAS_DISPLAY`].
+    flags: u8,
 }
 
 impl Order {
-    /// An order of any kind. For [`OrderKind::Market`] the price is ignored.
+    /// An order of any kind. For [`OrderKind::Market`] the price is ignored; a stop kind
+    /// needs its trigger set with [`Order::with_trigger`] (0 until then).
     #[must_use]
     pub const fn new(
         order_id: Uuid,
@@ -171,6 +321,10 @@ impl Order {
             kind,
             price,
             quantity,
+            owner: 0,
+            trigger: 0,
+            display: 0,
+            flags: 0,
         }
     }
 
@@ -206,7 +360,72 @@ impl Order {
         )
     }
 
-    /// The limit price, or `None` for a market order.
+    /// A stop-market order: parked until the last trade price reaches `trigger` (at or
+    /// above it for a buy, at or below for a sell), then matched as a market order.
+    #[must_use]
+    pub const fn stop(
+        order_id: Uuid,
+        instrument_id: Uuid,
+        side: Side,
+        trigger: Price,
+        quantity: Qty,
+    ) -> Order {
+        Order::new(order_id, instrument_id, side, OrderKind::Stop, 0, quantity)
+            .with_trigger(trigger)
+    }
+
+    /// A stop-limit order: parked until the last trade price reaches `trigger`, then
+    /// matched as a limit order at `price`.
+    #[must_use]
+    pub const fn stop_limit(
+        order_id: Uuid,
+        instrument_id: Uuid,
+        side: Side,
+        price: Price,
+        trigger: Price,
+        quantity: Qty,
+    ) -> Order {
+        Order::new(
+            order_id,
+            instrument_id,
+            side,
+            OrderKind::StopLimit,
+            price,
+            quantity,
+        )
+        .with_trigger(trigger)
+    }
+
+    /// This order owned by account `owner`, with self-trade prevention `stp` (`None`: it
+    /// may trade with its owner's other orders).
+    #[must_use]
+    pub const fn with_owner(mut self, owner: u64, stp: Option<StpMode>) -> Order {
+        self.owner = owner;
+        self.flags = (self.flags & !STP_MASK) | HAS_OWNER;
+        if let Some(mode) = stp {
+            self.flags |= mode.code() << STP_SHIFT;
+        }
+        self
+    }
+
+    /// This order as an iceberg showing `display` lots at a time. Only `limit`,
+    /// `post_only` and `stop_limit` orders may show slices ([`OrderKind::may_display`]);
+    /// a display of 0 is rejected with `invalid_quantity`.
+    #[must_use]
+    pub const fn with_display(mut self, display: Qty) -> Order {
+        self.display = display;
+        self.flags |= HAS_DISPLAY;
+        self
+    }
+
+    /// This order with stop trigger `trigger` (read only for the stop kinds).
+    #[must_use]
+    pub const fn with_trigger(mut self, trigger: Price) -> Order {
+        self.trigger = trigger;
+        self
+    }
+
+    /// The limit price, or `None` for a market or stop-market order.
     #[inline]
     #[must_use]
     pub const fn limit_price(&self) -> Option<Price> {
@@ -214,6 +433,92 @@ impl Order {
             Some(self.price)
         } else {
             None
+        }
+    }
+
+    /// The owning account, if set.
+    #[inline]
+    #[must_use]
+    pub const fn owner(&self) -> Option<u64> {
+        if self.flags & HAS_OWNER != 0 {
+            Some(self.owner)
+        } else {
+            None
+        }
+    }
+
+    /// The self-trade-prevention mode, if set (only with an owner).
+    #[inline]
+    #[must_use]
+    pub const fn stp(&self) -> Option<StpMode> {
+        match (self.flags & STP_MASK) >> STP_SHIFT {
+            1 => Some(StpMode::CancelNewest),
+            2 => Some(StpMode::CancelOldest),
+            3 => Some(StpMode::CancelBoth),
+            _ => None,
+        }
+    }
+
+    /// The stop trigger of a stop or stop-limit order; `None` for other kinds.
+    #[inline]
+    #[must_use]
+    pub const fn trigger(&self) -> Option<Price> {
+        if self.kind.is_stop() {
+            Some(self.trigger)
+        } else {
+            None
+        }
+    }
+
+    /// The display quantity of an iceberg, if set.
+    #[inline]
+    #[must_use]
+    pub const fn display(&self) -> Option<Qty> {
+        if self.flags & HAS_DISPLAY != 0 {
+            Some(self.display)
+        } else {
+            None
+        }
+    }
+
+    /// Whether the order uses none of the long form's features: no owner, no display, not
+    /// a stop. The book's fast path.
+    #[inline]
+    #[must_use]
+    pub const fn is_plain(&self) -> bool {
+        self.flags == 0 && !self.kind.is_stop()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extras_read_back_and_plain_orders_stay_plain() {
+        let i = Uuid::from_u128(1);
+        let plain = Order::limit(Uuid::from_u128(2), i, Side::Buy, 5, 6);
+        assert!(plain.is_plain());
+        assert_eq!(
+            (plain.owner(), plain.stp(), plain.trigger(), plain.display()),
+            (None, None, None, None)
+        );
+        let owned = plain.with_owner(0, None);
+        assert_eq!((owned.owner(), owned.stp()), (Some(0), None));
+        assert!(!owned.is_plain());
+        for mode in StpMode::ALL {
+            let o = plain.with_owner(u64::MAX, Some(mode)).with_display(0);
+            assert_eq!(
+                (o.owner(), o.stp(), o.display()),
+                (Some(u64::MAX), Some(mode), Some(0))
+            );
+            assert_eq!(StpMode::parse(mode.as_str()), Some(mode));
+        }
+        let stop = Order::stop(Uuid::from_u128(3), i, Side::Sell, -7, 1);
+        assert!(!stop.is_plain());
+        assert_eq!((stop.trigger(), stop.limit_price()), (Some(-7), None));
+        for kind in OrderKind::LONG_FORM {
+            assert_eq!(OrderKind::parse(kind.as_str()), Some(kind));
         }
     }
 }

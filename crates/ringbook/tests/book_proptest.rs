@@ -199,7 +199,11 @@ fn check_order_fields(
                 },
             ) => {
                 prop_assert_eq!(
-                    Some((*side, *price, *remaining_qty)),
+                    Some((
+                        *side,
+                        (*price).expect("a resting order's price"),
+                        *remaining_qty
+                    )),
                     before,
                     "{:?}",
                     command

@@ -156,6 +156,8 @@ fn accepted(n: u128, side: Side, kind: OrderKind, price: Option<i64>, qty: u64) 
         kind,
         price,
         qty,
+        display: None,
+        trigger: None,
     }
 }
 
@@ -195,8 +197,9 @@ fn cancelled(n: u128, side: Side, price: i64, remaining_qty: u64) -> OrderbookRe
         instrument_id: INSTRUMENT,
         order_id: id(n),
         side,
-        price,
+        price: Some(price),
         remaining_qty,
+        reason: ringbook::EndReason::Plain,
     }
 }
 
@@ -207,6 +210,7 @@ fn expired(n: u128, side: Side, price: Option<i64>, remaining_qty: u64) -> Order
         side,
         price,
         remaining_qty,
+        reason: ringbook::EndReason::Plain,
     }
 }
 
@@ -230,6 +234,7 @@ fn modified(
         old_price,
         old_qty,
         priority_kept,
+        display: None,
     }
 }
 
@@ -1018,6 +1023,8 @@ fn halted_book_accepts_cancel_status_and_snapshot() {
             bid_levels: 0,
             ask_levels: 1,
             orders: 1,
+            last_trade_price: None,
+            stops: Default::default(),
         }
     );
     assert_eq!(
@@ -1026,6 +1033,7 @@ fn halted_book_accepts_cancel_status_and_snapshot() {
             halted: true,
             bids: vec![],
             asks: vec![level(101, &[(2, 6)])],
+            stops: Default::default(),
         }
     );
     assert!(b.book.is_halted());
@@ -1090,6 +1098,8 @@ fn status_of_an_empty_book_has_null_bests_and_zero_quantities() {
             bid_levels: 0,
             ask_levels: 0,
             orders: 0,
+            last_trade_price: None,
+            stops: Default::default(),
         }
     );
 }
@@ -1115,6 +1125,8 @@ fn status_counts_levels_and_orders() {
             bid_levels: 2,
             ask_levels: 3,
             orders: 7,
+            last_trade_price: None,
+            stops: Default::default(),
         }
     );
     b.cancel(3);
@@ -1153,6 +1165,7 @@ fn snapshot_lists_levels_best_first_and_orders_in_time_priority() {
                 level(102, &[(8, 8)]),
                 level(103, &[(5, 5), (7, 7)]),
             ],
+            stops: Default::default(),
         }
     );
 }
@@ -1260,6 +1273,7 @@ fn negative_prices_rest_match_and_order_correctly() {
             halted: false,
             bids: vec![level(-7, &[(4, 1)]), level(-10, &[(3, 1)])],
             asks: vec![level(-5, &[(2, 1)]), level(-3, &[(1, 1)])],
+            stops: Default::default(),
         }
     );
     assert_eq!(

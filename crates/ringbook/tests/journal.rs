@@ -895,7 +895,7 @@ fn dump_prints_records_and_snapshots_without_modifying_anything() {
     );
     assert!(
         text.contains(
-            "snapshot snapshot-00000000000000000012.snap: version 2, last seq 12, 0 events before, 1 books, 1 orders"
+            "snapshot snapshot-00000000000000000012.snap: version 3, last seq 12, 0 events before, 1 books, 1 orders"
         ),
         "{text}"
     );

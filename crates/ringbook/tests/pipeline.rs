@@ -93,6 +93,11 @@ fn send(
             manager.resume_orderbooks(vec![instrument_id]);
             Ok(())
         }
+        Command::MassCancel {
+            instrument_id,
+            owner,
+            side,
+        } => manager.mass_cancel(&instrument_id, owner, side),
         Command::Status { instrument_id } => manager.publish_orderbook_status(instrument_id),
         Command::Snapshot { instrument_id } => manager.publish_orderbook_snapshot(instrument_id),
     }
@@ -133,6 +138,8 @@ fn primary_key(result: &OrderbookResult) -> Option<Key> {
         OrderbookResult::Resumed { .. } => Some((Op::Resume, instrument, None)),
         OrderbookResult::Status { .. } => Some((Op::Status, instrument, None)),
         OrderbookResult::Snapshot { .. } => Some((Op::Snapshot, instrument, None)),
+        OrderbookResult::MassCancelled { .. } => Some((Op::MassCancel, instrument, None)),
+        OrderbookResult::Triggered { .. } => None,
         OrderbookResult::Trade { .. } | OrderbookResult::Expired { .. } => None,
     }
 }
@@ -774,6 +781,8 @@ fn accepted(command: &Command) -> OrderbookResult {
         kind: order.kind,
         price: order.limit_price(),
         qty: order.quantity,
+        display: None,
+        trigger: None,
     }
 }
 
@@ -1069,7 +1078,11 @@ fn pipeline_streams_equal_the_direct_engine_with_1_2_3_consumers() {
             ] {
                 assert!(all.iter().any(|e| e.type_name() == name), "no {name} event");
             }
-            for reason in RejectReason::ALL {
+            // not_modifiable needs a parked stop, which this flow has none of.
+            for reason in RejectReason::ALL
+                .into_iter()
+                .filter(|r| *r != RejectReason::NotModifiable)
+            {
                 assert!(
                     all.iter().any(
                         |e| matches!(e, OrderbookResult::Rejected { reason: r, .. } if *r == reason)
@@ -1329,14 +1342,20 @@ fn stop_is_idempotent_and_later_calls_are_refused() {
     let order = Order::limit(Uuid::from_u128(1), instrument_id, Side::Buy, 10, 1);
     let calls = [
         manager.add_order(order),
-        manager.add_order(Order {
-            quantity: 0,
-            ..order
-        }),
-        manager.add_order(Order {
-            instrument_id: unregistered(0),
-            ..order
-        }),
+        manager.add_order(Order::limit(
+            order.order_id,
+            instrument_id,
+            Side::Buy,
+            10,
+            0,
+        )),
+        manager.add_order(Order::limit(
+            order.order_id,
+            unregistered(0),
+            Side::Buy,
+            10,
+            1,
+        )),
         manager.cancel_order(&instrument_id, order.order_id),
         manager.modify_order(&instrument_id, order.order_id, 11, 1),
         manager.publish_orderbook_status(instrument_id),

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use ringbook::Command;
 use ringbook::flow::{
-    Activity, FlowGenerator, GenConfig, MarketConfig, MarketGenerator, MarketRegime,
+    Activity, FlowGenerator, GenConfig, LongFormMix, MarketConfig, MarketGenerator, MarketRegime,
     with_instrument,
 };
 
@@ -34,7 +34,7 @@ impl Workload {
     /// Panics with more than `u32::MAX` commands.
     #[must_use]
     pub fn generate(seed: u64, instruments: u32, orders: u64) -> Workload {
-        Workload::generate_with(seed, instruments, orders, Activity::Uniform, None)
+        Workload::generate_with(seed, instruments, orders, Activity::Uniform, None, None)
     }
 
     /// [`Workload::generate`] with the ops spread over the instruments as `activity`
@@ -50,7 +50,24 @@ impl Workload {
         orders: u64,
         activity: Activity,
     ) -> Workload {
-        Workload::generate_with(seed, instruments, orders, activity, None)
+        Workload::generate_with(seed, instruments, orders, activity, None, None)
+    }
+
+    /// [`Workload::generate_active`] with the long form's order types mixed in (issue 22:
+    /// stops, icebergs, owners with self-trade prevention, mass cancels).
+    ///
+    /// # Panics
+    ///
+    /// Panics with more than `u32::MAX` commands.
+    #[must_use]
+    pub fn generate_long_form(
+        seed: u64,
+        instruments: u32,
+        orders: u64,
+        activity: Activity,
+        mix: LongFormMix,
+    ) -> Workload {
+        Workload::generate_with(seed, instruments, orders, activity, None, Some(mix))
     }
 
     /// A generated workload of `orders` new orders over the given instruments (from an
@@ -80,7 +97,7 @@ impl Workload {
         activity: Activity,
     ) -> Workload {
         let count = u32::try_from(instruments.len()).expect("more than u32::MAX instruments");
-        Workload::generate_with(seed, count, orders, activity, Some(instruments))
+        Workload::generate_with(seed, count, orders, activity, Some(instruments), None)
     }
 
     /// One instrument's market flow ([`MarketGenerator`]) of `orders` new orders in
@@ -121,8 +138,11 @@ impl Workload {
         orders: u64,
         activity: Activity,
         ids: Option<&[Uuid]>,
+        long_form: Option<LongFormMix>,
     ) -> Workload {
-        let config = GenConfig::new(seed, instruments.max(1), orders).with_activity(activity);
+        let config = GenConfig::new(seed, instruments.max(1), orders)
+            .with_activity(activity)
+            .with_long_form(long_form);
         let generator = FlowGenerator::new(config);
         let rename: Option<HashMap<Uuid, Uuid, FixedState>> = ids.map(|ids| {
             generator

@@ -63,6 +63,12 @@ pub(crate) struct BenchArgs {
     /// Not with --instruments or --instruments-file.
     #[arg(long, value_name = "REGIME", conflicts_with_all = ["instruments", "instruments_file"])]
     market: Option<MarketRegime>,
+    /// Mix the long form's order types into the generated workload (issue 22): 10% stops,
+    /// 10% icebergs, owners with self-trade prevention on half the orders, rare mass
+    /// cancels (see `ringbook gen --long-form`). Not with --market, --instruments-file or
+    /// --baseline (the original design has none of them).
+    #[arg(long, conflicts_with_all = ["market", "instruments_file", "baseline"])]
+    long_form: bool,
     /// Seed of the generated workload.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -361,6 +367,13 @@ pub(crate) fn run_bench(mut args: BenchArgs, engine: &EngineArgs) -> Result<(), 
         (Some(ids), None) => {
             Workload::generate_on_active(args.seed, ids, args.orders, args.activity)
         }
+        (None, None) if args.long_form => Workload::generate_long_form(
+            args.seed,
+            args.instruments,
+            args.orders,
+            args.activity,
+            ringbook::flow::LongFormMix::standard(),
+        ),
         (None, None) => {
             Workload::generate_active(args.seed, args.instruments, args.orders, args.activity)
         }

@@ -306,7 +306,9 @@ impl Translator {
             OrderbookResult::Snapshot { snapshot, .. } => self.seed(slot, snapshot, header, out),
             OrderbookResult::Accepted { .. }
             | OrderbookResult::Rejected { .. }
-            | OrderbookResult::Status { .. } => {}
+            | OrderbookResult::Status { .. }
+            | OrderbookResult::Triggered { .. }
+            | OrderbookResult::MassCancelled { .. } => {}
         }
     }
 

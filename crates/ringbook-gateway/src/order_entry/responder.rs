@@ -56,7 +56,9 @@ pub fn reject_code(reason: RejectReason) -> RejectCode {
         RejectReason::OrderbookHalted => RejectCode::Halted,
         RejectReason::InvalidQuantity => RejectCode::InvalidQuantity,
         RejectReason::PostOnlyWouldCross => RejectCode::CrossedMarket,
-        RejectReason::DuplicateOrderId | RejectReason::UnknownOrder => RejectCode::Other,
+        RejectReason::DuplicateOrderId
+        | RejectReason::UnknownOrder
+        | RejectReason::NotModifiable => RejectCode::Other,
     }
 }
 

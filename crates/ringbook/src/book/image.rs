@@ -14,7 +14,8 @@ use uuid::Uuid;
 
 use super::slab::NIL;
 use super::{IntegrityError, OrderBook};
-use crate::types::{Price, Qty, Side};
+use crate::types::Order;
+use crate::types::{OrderKind, Price, Qty, Side, StpMode};
 
 /// One resting order in a [`BookImage`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -25,10 +26,80 @@ pub struct RestingOrderImage {
     pub side: Side,
     /// The price level it rests at.
     pub price: Price,
-    /// Its open quantity (never 0 in a valid image).
+    /// Its whole open quantity, an iceberg's hidden part included (never 0 in a valid
+    /// image).
     pub qty: Qty,
     /// Whether it was entered as `post_only` (matters when it is modified).
     pub post_only: bool,
+    /// The quantity shown in its level: `qty` for a plain order, an iceberg's current
+    /// slice (1 to `min(display, qty)`).
+    pub shown: Qty,
+    /// An iceberg's display quantity (long form).
+    pub display: Option<Qty>,
+    /// Its owner (long form).
+    pub owner: Option<u64>,
+    /// Its self-trade-prevention mode (long form; only with an owner).
+    pub stp: Option<StpMode>,
+    /// Its acceptance number: mass cancels go in increasing order of it. Unique among a
+    /// book's resting and parked orders; only the order of the numbers matters.
+    pub accepted: u64,
+}
+
+impl RestingOrderImage {
+    /// A plain resting order (no display, no owner) showing its whole quantity.
+    #[must_use]
+    pub const fn plain(
+        order_id: Uuid,
+        side: Side,
+        price: Price,
+        qty: Qty,
+        post_only: bool,
+        accepted: u64,
+    ) -> RestingOrderImage {
+        RestingOrderImage {
+            order_id,
+            side,
+            price,
+            qty,
+            post_only,
+            shown: qty,
+            display: None,
+            owner: None,
+            stp: None,
+            accepted,
+        }
+    }
+
+    /// Whether the order has any long-form state: a slice, a display or an owner.
+    #[must_use]
+    pub fn is_plain(&self) -> bool {
+        self.shown == self.qty && self.display.is_none() && self.owner.is_none()
+    }
+}
+
+/// One parked stop order in a [`BookImage`] (long form).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ParkedStopImage {
+    /// The order's id.
+    pub order_id: Uuid,
+    /// Its side.
+    pub side: Side,
+    /// [`OrderKind::Stop`] or [`OrderKind::StopLimit`].
+    pub kind: OrderKind,
+    /// The last trade price that activates it.
+    pub trigger: Price,
+    /// A stop-limit order's limit price; `None` for a stop-market order.
+    pub price: Option<Price>,
+    /// Its quantity (never 0).
+    pub qty: Qty,
+    /// Its owner.
+    pub owner: Option<u64>,
+    /// Its self-trade-prevention mode.
+    pub stp: Option<StpMode>,
+    /// A stop-limit iceberg's display quantity.
+    pub display: Option<Qty>,
+    /// Its acceptance number (see [`RestingOrderImage::accepted`]).
+    pub accepted: u64,
 }
 
 /// The whole state of one book, as plain data.
@@ -63,6 +134,10 @@ pub struct BookImage {
     /// Every resting order: bids best level first, then asks best level first, each level
     /// in time priority.
     pub orders: Vec<RestingOrderImage>,
+    /// The price of the book's most recent trade, `None` before the first.
+    pub last_trade_price: Option<Price>,
+    /// Parked stop orders, in acceptance order (long form).
+    pub stops: Vec<ParkedStopImage>,
 }
 
 impl BookImage {
@@ -71,14 +146,112 @@ impl BookImage {
     #[must_use]
     pub fn state_hash(&self) -> u64 {
         let mut h = Fnv1a64::new();
-        hash_book(
-            &mut h,
-            self.instrument_id,
-            self.halted,
-            self.orders.len(),
-            |f| self.orders.iter().for_each(f),
-        );
+        self.hash_into(&mut h);
         h.finish()
+    }
+
+    /// Whether the book holds any state: a fresh book (empty, running, never traded)
+    /// holds none.
+    #[must_use]
+    pub fn holds_state(&self) -> bool {
+        self.halted
+            || !self.orders.is_empty()
+            || !self.stops.is_empty()
+            || self.last_trade_price.is_some()
+    }
+
+    /// Whether the book has any long-form state: a last trade price, a parked stop, or an
+    /// order with a slice, a display or an owner. Such a book's hash ends with the
+    /// long-form section ([`OrderBook::state_hash`]).
+    #[must_use]
+    pub fn has_long_form_state(&self) -> bool {
+        self.last_trade_price.is_some()
+            || !self.stops.is_empty()
+            || self.orders.iter().any(|o| !o.is_plain())
+    }
+
+    fn hash_into(&self, h: &mut Fnv1a64) {
+        hash_book(h, self.instrument_id, self.halted, self.orders.len(), |f| {
+            self.orders.iter().for_each(f)
+        });
+        if !self.has_long_form_state() {
+            return;
+        }
+        // Acceptance numbers are hashed as ranks: only their order matters.
+        let mut numbers: Vec<u64> = self
+            .orders
+            .iter()
+            .map(|o| o.accepted)
+            .chain(self.stops.iter().map(|s| s.accepted))
+            .collect();
+        numbers.sort_unstable();
+        let rank = |accepted: u64| numbers.partition_point(|&n| n < accepted) as u64;
+        h.write_u8(b'L');
+        hash_opt_i64(h, self.last_trade_price);
+        for o in &self.orders {
+            h.write_u64(o.shown);
+            hash_extras(h, o.owner, o.stp, o.display);
+            h.write_u64(rank(o.accepted));
+        }
+        h.write_u64(self.stops.len() as u64);
+        for s in &self.stops {
+            h.write(s.order_id.as_bytes());
+            h.write_u8(side_byte(s.side));
+            h.write_u8(u8::from(s.kind == OrderKind::StopLimit));
+            h.write(&s.trigger.to_le_bytes());
+            hash_opt_i64(h, s.price);
+            h.write_u64(s.qty);
+            hash_extras(h, s.owner, s.stp, s.display);
+            h.write_u64(rank(s.accepted));
+        }
+    }
+}
+
+fn side_byte(side: Side) -> u8 {
+    match side {
+        Side::Buy => 0,
+        Side::Sell => 1,
+    }
+}
+
+fn hash_opt_i64(h: &mut Fnv1a64, value: Option<i64>) {
+    match value {
+        None => h.write_u8(0),
+        Some(v) => {
+            h.write_u8(1);
+            h.write(&v.to_le_bytes());
+        }
+    }
+}
+
+/// Owner, stp mode and display: a flag byte (bit 0 owner, bits 1-2 the stp mode 0 none
+/// 1 cancel_newest 2 cancel_oldest 3 cancel_both, bit 3 display), then the owner and the
+/// display (`u64` LE, 0 when absent).
+fn hash_extras(h: &mut Fnv1a64, owner: Option<u64>, stp: Option<StpMode>, display: Option<Qty>) {
+    h.write_u8(extras_flags(owner, stp, display));
+    h.write_u64(owner.unwrap_or(0));
+    h.write_u64(display.unwrap_or(0));
+}
+
+/// The flag byte of an order's long-form extras (see `hash_extras`); the snapshot format
+/// uses the same byte.
+pub(crate) fn extras_flags(owner: Option<u64>, stp: Option<StpMode>, display: Option<Qty>) -> u8 {
+    let stp = match stp {
+        None => 0,
+        Some(StpMode::CancelNewest) => 1,
+        Some(StpMode::CancelOldest) => 2,
+        Some(StpMode::CancelBoth) => 3,
+    };
+    u8::from(owner.is_some()) | (stp << 1) | (u8::from(display.is_some()) << 3)
+}
+
+/// The stp mode of a flag byte's bits 1-2 (see `hash_extras`).
+pub(crate) fn stp_of_flags(flags: u8) -> Option<StpMode> {
+    match (flags >> 1) & 0b11 {
+        0 => None,
+        1 => Some(StpMode::CancelNewest),
+        2 => Some(StpMode::CancelOldest),
+        _ => Some(StpMode::CancelBoth),
     }
 }
 
@@ -116,6 +289,34 @@ pub enum ImageError {
         /// What is wrong.
         what: String,
     },
+    /// A resting order whose long-form fields do not fit together: a shown slice of 0 or
+    /// above its quantity, a hidden part without a display or a slice above it, a display
+    /// of 0, or an stp mode without an owner.
+    #[error(
+        "book image {instrument}: order {order_id} (entry {index}) has an impossible slice, display or stp"
+    )]
+    BadSlice {
+        /// The book.
+        instrument: Uuid,
+        /// The order.
+        order_id: Uuid,
+        /// Its position in the image's order list.
+        index: usize,
+    },
+    /// A parked stop that no add could have parked: quantity 0, not a stop kind, a price
+    /// against its kind, a display of 0 or on a stop-market order, an stp mode without an
+    /// owner.
+    #[error(
+        "book image {instrument}: stop {order_id} (stop entry {index}) is not a valid parked stop"
+    )]
+    BadStop {
+        /// The book.
+        instrument: Uuid,
+        /// The order.
+        order_id: Uuid,
+        /// Its position in the image's stop list.
+        index: usize,
+    },
     /// The best bid is at or above the best ask.
     #[error("book image {instrument} is crossed: best bid {bid} >= best ask {ask}")]
     Crossed {
@@ -138,11 +339,46 @@ impl OrderBook {
     pub fn image(&self) -> BookImage {
         let mut orders = Vec::with_capacity(self.len());
         self.for_each_resting(|order| orders.push(*order));
-        BookImage {
+        let mut image = BookImage {
             instrument_id: self.instrument_id,
             halted: self.halted,
             orders,
+            last_trade_price: self.last_trade_price,
+            stops: self
+                .long
+                .stops
+                .iter()
+                .map(|(accepted, o)| ParkedStopImage {
+                    order_id: o.order_id,
+                    side: o.side,
+                    kind: o.kind,
+                    trigger: o.trigger().expect("a parked order is a stop"),
+                    price: o.limit_price(),
+                    qty: o.quantity,
+                    owner: o.owner(),
+                    stp: o.stp(),
+                    display: o.display(),
+                    accepted,
+                })
+                .collect(),
+        };
+        // Acceptance numbers as ranks (0 for the earliest accepted): an image does not
+        // depend on how many orders came and went before.
+        let mut numbers: Vec<u64> = image
+            .orders
+            .iter()
+            .map(|o| o.accepted)
+            .chain(image.stops.iter().map(|s| s.accepted))
+            .collect();
+        numbers.sort_unstable();
+        let rank = |n: u64| numbers.partition_point(|&m| m < n) as u64;
+        for o in &mut image.orders {
+            o.accepted = rank(o.accepted);
         }
+        for s in &mut image.stops {
+            s.accepted = rank(s.accepted);
+        }
+        image
     }
 
     /// Rebuilds a book from an image: same instrument, halted flag, orders, prices,
@@ -160,6 +396,7 @@ impl OrderBook {
         let instrument = image.instrument_id;
         let mut book = OrderBook::with_capacity(instrument, image.orders.len());
         book.halted = image.halted;
+        book.last_trade_price = image.last_trade_price;
         let mut previous: Option<(Side, Price)> = None;
         for (index, order) in image.orders.iter().enumerate() {
             if order.qty == 0 {
@@ -200,15 +437,85 @@ impl OrderBook {
                     index,
                 });
             }
-            book.rest(
+            if order.shown == 0
+                || order.shown > order.qty
+                || order.display == Some(0)
+                || order.shown < order.qty && order.display.is_none_or(|d| order.shown > d)
+                || order.stp.is_some() && order.owner.is_none()
+            {
+                return Err(ImageError::BadSlice {
+                    instrument,
+                    order_id: order.order_id,
+                    index,
+                });
+            }
+            let slot = book.rest(
                 order.order_id,
                 order.side,
                 order.price,
-                order.qty,
+                order.shown,
                 order.post_only,
             );
+            book.set_accepted(slot, order.accepted);
+            if !order.is_plain() {
+                book.restore_extra(
+                    slot,
+                    order.owner,
+                    order.stp,
+                    order.display,
+                    order.qty - order.shown,
+                );
+            }
             previous = Some((order.side, order.price));
         }
+        for (index, stop) in image.stops.iter().enumerate() {
+            let order_id = stop.order_id;
+            if stop.qty == 0
+                || !stop.kind.is_stop()
+                || stop.price.is_some() != (stop.kind == OrderKind::StopLimit)
+                || stop.display == Some(0)
+                || stop.display.is_some() && stop.kind != OrderKind::StopLimit
+                || stop.stp.is_some() && stop.owner.is_none()
+            {
+                return Err(ImageError::BadStop {
+                    instrument,
+                    order_id,
+                    index,
+                });
+            }
+            if book.find(&order_id).is_some() || book.long.stops.find(&order_id).is_some() {
+                return Err(ImageError::DuplicateOrderId {
+                    instrument,
+                    order_id,
+                    index: image.orders.len() + index,
+                });
+            }
+            let mut order = match stop.price {
+                Some(price) => Order::stop_limit(
+                    order_id,
+                    instrument,
+                    stop.side,
+                    price,
+                    stop.trigger,
+                    stop.qty,
+                ),
+                None => Order::stop(order_id, instrument, stop.side, stop.trigger, stop.qty),
+            };
+            if let Some(owner) = stop.owner {
+                order = order.with_owner(owner, stop.stp);
+            }
+            if let Some(display) = stop.display {
+                order = order.with_display(display);
+            }
+            book.long.stops.park(stop.accepted, order);
+        }
+        let last = image
+            .orders
+            .iter()
+            .map(|o| o.accepted)
+            .chain(image.stops.iter().map(|s| s.accepted))
+            .max();
+        book.next_accepted = last.map_or(0, |n| n.saturating_add(1));
         if let (Some((bid, _)), Some((ask, _))) = (book.best_bid(), book.best_ask())
             && bid >= ask
         {
@@ -237,6 +544,18 @@ impl OrderBook {
     ///   level first, then asks best level first, each level in time priority): order id
     ///   (16 bytes), side (1 byte: 0 buy, 1 sell), price (`i64` LE), open quantity (`u64`
     ///   LE) and the post-only flag (1 byte, 0 or 1). That is 25 + 34 × orders bytes.
+    /// - A book with long-form state ([`BookImage::has_long_form_state`]: a last trade
+    ///   price, a parked stop, or an order with a slice, a display or an owner) appends:
+    ///   the byte `L`; the last trade price (1 byte 0 for none, or 1 and the `i64` LE);
+    ///   for each resting order in image order its shown quantity (`u64` LE), its extras
+    ///   (a flag byte: bit 0 owner, bits 1-2 stp mode 0 none 1 cancel_newest
+    ///   2 cancel_oldest 3 cancel_both, bit 3 display; then owner and display as `u64` LE,
+    ///   0 when absent) and its acceptance rank (`u64` LE: its place among the book's
+    ///   resting and parked orders by acceptance number, from 0); the parked stop count
+    ///   (`u64` LE), then each stop in acceptance order: id (16), side (1), kind (1 byte:
+    ///   0 stop, 1 stop_limit), trigger (`i64` LE), price (as the last trade price),
+    ///   quantity (`u64` LE), extras, acceptance rank. A plain book hashes as before the
+    ///   long form.
     /// - A book's hash is FNV-1a 64 of its encoding ([`BookImage::state_hash`] gives the
     ///   same value from an image).
     /// - The hash of a set of books ([`state_hash_of`], [`state_hash_of_images`]) is
@@ -254,9 +573,18 @@ impl OrderBook {
     }
 
     fn hash_into(&self, h: &mut Fnv1a64) {
+        if self.has_long_form_state() {
+            // Long-form state: hashed from the image (this allocates).
+            return self.image().hash_into(h);
+        }
         hash_book(h, self.instrument_id, self.halted, self.len(), |f| {
             self.for_each_resting(f)
         });
+    }
+
+    /// Whether the book has any long-form state (see [`BookImage::has_long_form_state`]).
+    fn has_long_form_state(&self) -> bool {
+        self.last_trade_price.is_some() || !self.long.stops.is_empty() || self.long.live > 0
     }
 
     /// Calls `f` with every resting order in image order: bids best level first, then
@@ -267,13 +595,22 @@ impl OrderBook {
                 let mut slot = self.levels[level].head;
                 while slot != NIL {
                     let s = &self.orders[slot];
-                    f(&RestingOrderImage {
-                        order_id: s.order_id.uuid(),
-                        side: s.side,
+                    let mut image = RestingOrderImage::plain(
+                        s.order_id.uuid(),
+                        s.side,
                         price,
-                        qty: s.qty,
-                        post_only: s.post_only,
-                    });
+                        s.qty,
+                        s.post_only,
+                        s.accepted,
+                    );
+                    if s.extra != 0 {
+                        let extra = &self.long.extras[slot as usize];
+                        image.qty = s.qty + extra.hidden;
+                        image.owner = extra.owner;
+                        image.stp = extra.stp;
+                        image.display = extra.display;
+                    }
+                    f(&image);
                     slot = s.next;
                 }
                 ControlFlow::Continue(())
@@ -307,7 +644,9 @@ pub fn state_hash_of(books: &[&OrderBook]) -> u64 {
     let mut sorted: Vec<&OrderBook> = books
         .iter()
         .copied()
-        .filter(|b| b.halted || !b.is_empty())
+        .filter(|b| {
+            b.halted || !b.is_empty() || b.last_trade_price.is_some() || !b.long.stops.is_empty()
+        })
         .collect();
     sorted.sort_by_cached_key(|b| (b.instrument_id.as_u128(), b.state_hash()));
     let mut h = Fnv1a64::new();
@@ -322,21 +661,12 @@ pub fn state_hash_of(books: &[&OrderBook]) -> u64 {
 /// books themselves.
 #[must_use]
 pub fn state_hash_of_images(images: &[BookImage]) -> u64 {
-    let mut sorted: Vec<&BookImage> = images
-        .iter()
-        .filter(|b| b.halted || !b.orders.is_empty())
-        .collect();
+    let mut sorted: Vec<&BookImage> = images.iter().filter(|b| b.holds_state()).collect();
     sorted.sort_by_cached_key(|b| (b.instrument_id.as_u128(), b.state_hash()));
     let mut h = Fnv1a64::new();
     h.write_u64(sorted.len() as u64);
     for image in sorted {
-        hash_book(
-            &mut h,
-            image.instrument_id,
-            image.halted,
-            image.orders.len(),
-            |f| image.orders.iter().for_each(f),
-        );
+        image.hash_into(&mut h);
     }
     h.finish()
 }
@@ -355,10 +685,7 @@ fn hash_book(
     h.write_u64(count as u64);
     orders(&mut |o: &RestingOrderImage| {
         h.write(o.order_id.as_bytes());
-        h.write_u8(match o.side {
-            Side::Buy => 0,
-            Side::Sell => 1,
-        });
+        h.write_u8(side_byte(o.side));
         h.write(&o.price.to_le_bytes());
         h.write_u64(o.qty);
         h.write_u8(u8::from(o.post_only));
@@ -505,13 +832,7 @@ mod tests {
     }
 
     fn order(n: u128, side: Side, price: Price, qty: Qty) -> RestingOrderImage {
-        RestingOrderImage {
-            order_id: Uuid::from_u128(n),
-            side,
-            price,
-            qty,
-            post_only: false,
-        }
+        RestingOrderImage::plain(Uuid::from_u128(n), side, price, qty, false, 0)
     }
 
     #[test]
@@ -579,20 +900,27 @@ mod tests {
         let image = book.image();
         let mut seven = order(7, Side::Sell, 101, 7);
         seven.post_only = true;
+        let mut orders = vec![
+            order(3, Side::Buy, 99, 3),
+            order(1, Side::Buy, 98, 1),
+            order(4, Side::Buy, 98, 4),
+            order(5, Side::Sell, 101, 5),
+            seven,
+            order(2, Side::Sell, 103, 2),
+            order(6, Side::Sell, 103, 6),
+        ];
+        // Added in id order: acceptance ranks 0 to 6.
+        for o in &mut orders {
+            o.accepted = o.order_id.as_u128() as u64 - 1;
+        }
         assert_eq!(
             image,
             BookImage {
                 instrument_id: INSTRUMENT,
                 halted: true,
-                orders: vec![
-                    order(3, Side::Buy, 99, 3),
-                    order(1, Side::Buy, 98, 1),
-                    order(4, Side::Buy, 98, 4),
-                    order(5, Side::Sell, 101, 5),
-                    seven,
-                    order(2, Side::Sell, 103, 2),
-                    order(6, Side::Sell, 103, 6),
-                ],
+                orders,
+                last_trade_price: None,
+                stops: Vec::new(),
             }
         );
         let restored = OrderBook::from_image(&image).unwrap();
@@ -648,6 +976,8 @@ mod tests {
             instrument_id: INSTRUMENT,
             halted: false,
             orders,
+            last_trade_price: None,
+            stops: Vec::new(),
         }
     }
 
@@ -738,13 +1068,15 @@ mod tests {
         for n in 100..120 {
             limit(&mut churned, n, Side::Sell, 200 + n as i64, 1);
         }
-        limit(&mut churned, 4, Side::Sell, 102, 8);
+        // The same orders in the same order (a mass cancel would follow it), in other
+        // slots.
+        limit(&mut churned, 1, Side::Buy, 99, 5);
         for n in (100..120).step_by(2) {
             cancel(&mut churned, n);
         }
-        limit(&mut churned, 1, Side::Buy, 99, 5);
-        limit(&mut churned, 3, Side::Sell, 101, 7);
         limit(&mut churned, 2, Side::Buy, 99, 6);
+        limit(&mut churned, 3, Side::Sell, 101, 7);
+        limit(&mut churned, 4, Side::Sell, 102, 8);
         for n in (101..120).step_by(2) {
             cancel(&mut churned, n);
         }
@@ -778,6 +1110,7 @@ mod tests {
         variants.push(v);
         let mut v = base.clone();
         v.orders[0].qty = 4;
+        v.orders[0].shown = 4;
         variants.push(v);
         let mut v = base.clone();
         v.orders[2].price = 102;

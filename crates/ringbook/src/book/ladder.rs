@@ -144,7 +144,7 @@ impl Ladder {
 
     /// The level slot at `price`, if the side has one. Reads the window or the tree, never
     /// the cached best (integrity checks compare the two).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn get(&self, price: Price) -> Option<u32> {
         match self.window.offset(price) {
             Some(tick) => {

@@ -7,13 +7,17 @@ use uuid::Uuid;
 use super::slab::NIL;
 use super::{OrderBook, Slot};
 use crate::command::Op;
-use crate::result::{EventSink, OrderbookResult, RejectReason};
+use crate::result::{EndReason, EventSink, OrderbookResult, RejectReason};
 use crate::types::{Order, OrderKind, Price, Qty, Side};
 
 impl OrderBook {
     /// An add: the checks in the flow format's order, then `accepted`, the fok check,
-    /// matching, and the rest either rests or expires.
+    /// matching, and the rest either rests or expires. An order with any long-form feature
+    /// (an owner, a display, a stop kind) goes to [`OrderBook::add_long`].
     pub(super) fn add<S: EventSink + ?Sized>(&mut self, order: &Order, sink: &mut S) {
+        if !order.is_plain() {
+            return self.add_long(order, sink);
+        }
         let reject = |sink: &mut S, reason| {
             sink.publish(OrderbookResult::Rejected {
                 instrument_id: self.instrument_id,
@@ -35,6 +39,9 @@ impl OrderBook {
         else {
             return reject(sink, RejectReason::DuplicateOrderId);
         };
+        if !self.long.stops.is_empty() && self.long.stops.find(&order.order_id).is_some() {
+            return reject(sink, RejectReason::DuplicateOrderId);
+        }
         let limit = order.limit_price();
         let opposite = self.ladder(order.side.opposite());
         if order.kind == OrderKind::PostOnly && opposite.crossed_by(limit) {
@@ -47,34 +54,44 @@ impl OrderBook {
             kind: order.kind,
             price: limit,
             qty: order.quantity,
+            trigger: None,
+            display: None,
         });
         let mut remaining = order.quantity;
         let fillable = order.kind != OrderKind::Fok
-            || self.liquidity_covers(order.side, order.price, order.quantity);
-        if fillable {
-            remaining = self.take(order.order_id, order.side, limit, remaining, sink);
+            || self.liquidity_covers(order.side, order.price, order.quantity)
+            || self.hidden_covers(order.side, limit, order.quantity);
+        let mut crossed = false;
+        if fillable && self.ladder(order.side.opposite()).crossed_by(limit) {
+            crossed = true;
+            remaining = self.take_crossing(order.order_id, order.side, limit, remaining, sink);
         }
-        if remaining == 0 {
-            return;
+        if remaining > 0 {
+            if order.kind.rests() {
+                let post_only = order.kind == OrderKind::PostOnly;
+                // rest_at gives it the next acceptance number.
+                self.rest_at(
+                    vacancy,
+                    order.order_id,
+                    order.side,
+                    order.price,
+                    remaining,
+                    post_only,
+                );
+            } else {
+                sink.publish(OrderbookResult::Expired {
+                    instrument_id: self.instrument_id,
+                    order_id: order.order_id,
+                    side: order.side,
+                    price: limit,
+                    remaining_qty: remaining,
+                    reason: EndReason::Plain,
+                });
+            }
         }
-        if order.kind.rests() {
-            let post_only = order.kind == OrderKind::PostOnly;
-            self.rest_at(
-                vacancy,
-                order.order_id,
-                order.side,
-                order.price,
-                remaining,
-                post_only,
-            );
-        } else {
-            sink.publish(OrderbookResult::Expired {
-                instrument_id: self.instrument_id,
-                order_id: order.order_id,
-                side: order.side,
-                price: limit,
-                remaining_qty: remaining,
-            });
+        // Parked stops are looked at only after a trade.
+        if crossed && !self.long.stops.is_empty() {
+            self.activate_stops(sink);
         }
     }
 
@@ -82,17 +99,16 @@ impl OrderBook {
     pub(super) fn cancel<S: EventSink + ?Sized>(&mut self, order_id: Uuid, sink: &mut S) {
         let orders = &self.orders;
         let Some(slot) = self.index.take(&order_id, |s| orders[s].order_id.uuid()) else {
-            return sink.publish(OrderbookResult::Rejected {
-                instrument_id: self.instrument_id,
-                op: Op::Cancel,
-                order_id: Some(order_id),
-                reason: RejectReason::UnknownOrder,
-            });
+            return self.cancel_parked(order_id, sink);
         };
-        let (side, remaining_qty, level) = {
+        let (side, mut remaining_qty, level) = {
             let s = &self.orders[slot];
             (s.side, s.qty, s.level)
         };
+        if self.orders[slot].extra != 0 {
+            remaining_qty = self.whole_qty(slot);
+            self.drop_extra(slot);
+        }
         // Read before unlink, which may free the level.
         let price = self.levels[level].price;
         self.unlink(slot);
@@ -101,8 +117,9 @@ impl OrderBook {
             instrument_id: self.instrument_id,
             order_id,
             side,
-            price,
+            price: Some(price),
             remaining_qty,
+            reason: EndReason::Plain,
         });
     }
 
@@ -131,8 +148,14 @@ impl OrderBook {
         }
         let orders = &self.orders;
         let Some(slot) = self.index.find(&order_id, |s| orders[s].order_id.uuid()) else {
+            if self.long.stops.find(&order_id).is_some() {
+                return reject(sink, RejectReason::NotModifiable);
+            }
             return reject(sink, RejectReason::UnknownOrder);
         };
+        if self.orders[slot].extra != 0 {
+            return self.modify_long(slot, price, qty, sink);
+        }
         let (side, post_only, open, level) = {
             let s = &self.orders[slot];
             (s.side, s.post_only, s.qty, s.level)
@@ -151,6 +174,7 @@ impl OrderBook {
             old_price,
             old_qty: open,
             priority_kept,
+            display: None,
         });
         if priority_kept {
             self.orders[slot].qty = qty;
@@ -172,11 +196,14 @@ impl OrderBook {
             self.orders[slot].qty = remaining;
             self.link_tail(slot, side, price);
         }
+        if remaining < qty && !self.long.stops.is_empty() {
+            self.activate_stops(sink);
+        }
     }
 
     /// Moves the resting `slot` of `level` to the back of its level's FIFO with the new
     /// open quantity `qty`.
-    fn requeue(&mut self, slot: u32, level: u32, qty: Qty) {
+    pub(super) fn requeue(&mut self, slot: u32, level: u32, qty: Qty) {
         let Slot {
             qty: open,
             prev,
@@ -234,7 +261,7 @@ impl OrderBook {
     /// The check that it crosses at all is inlined into the callers: most adds do not
     /// cross, and they skip the matching loop's call (saving its register spills).
     #[inline]
-    fn take<S: EventSink + ?Sized>(
+    pub(super) fn take<S: EventSink + ?Sized>(
         &mut self,
         taker_order_id: Uuid,
         taker_side: Side,
@@ -265,10 +292,26 @@ impl OrderBook {
             }
             let level = opposite.best();
             let price = self.levels[level].price;
+            // At least one fill happens at this level.
+            self.last_trade_price = Some(price);
             // Fill makers from the head of the level's FIFO.
             while remaining > 0 {
                 let maker = self.levels[level].head;
                 debug_assert_ne!(maker, NIL, "a live level has a head");
+                if self.orders[maker].extra != 0 {
+                    // An owned order or an iceberg: its fill (a refill, a side-table
+                    // entry to drop) is out of line; the level is looked up again.
+                    remaining = self.fill_extra(
+                        level,
+                        price,
+                        maker,
+                        taker_order_id,
+                        taker_side,
+                        remaining,
+                        sink,
+                    );
+                    break;
+                }
                 let maker_slot = &mut self.orders[maker];
                 let fill = remaining.min(maker_slot.qty);
                 maker_slot.qty -= fill;

@@ -18,41 +18,41 @@
 //! - The common path (add that rests, cancel, a fill that leaves the level) is inlined;
 //!   creating or emptying a level, B-tree traffic and re-placing the window are not.
 //!
-//! **Room for issue 22** (stops, icebergs, self-trade prevention, mass cancel), so that an
-//! order without those features pays nothing for them:
+//! **Issue 22's order types** (stops, icebergs, self-trade prevention, mass cancel) are in
+//! `long_form.rs` and `stops.rs`; a plain order reaches none of their code:
 //!
-//! - *Flags.* `Slot::post_only` becomes a flag byte (post-only, iceberg, stp mode): the
-//!   slot has two spare bytes, so it stays 40 bytes.
-//! - *Icebergs.* The hidden quantity and display size go in a side table keyed by slot
-//!   (allocated on the first iceberg). The slot's `qty` is the shown slice, so level totals,
-//!   status and snapshots stay sums of shown quantities; when a fill empties a slice of a
-//!   slot flagged iceberg, the matching loop refills it from the table and relinks the slot
-//!   at its level's tail. A plain maker pays one flag test when it is filled out.
-//! - *Self-trade prevention.* The owner is interned to a small `u32` per book; owners go in
-//!   a side array indexed by slot (only books that have seen an owner allocate it). The
-//!   matching loop compares owners only when the taker has an stp mode (its own flag).
-//! - *Mass cancel by owner.* Walks the live slots of the side array's owner (a per-owner
-//!   intrusive list through the same side array when it must be O(orders of the owner)),
-//!   and unlinks each as a cancel does.
-//! - *Stops.* Parked stops are not in the slab, the index window or the ladders: a
-//!   separate structure per side ordered by trigger (the nearest trigger cached), plus an
-//!   acceptance-ordered queue for activation, and a last-trade-price field. After an op
-//!   that traded, one compare of the last trade price with each side's nearest trigger
-//!   decides whether any stop fires; an op without trades does not look. Cancels of a
-//!   parked stop fall back to the stop structure's own id map after the index misses.
+//! - *Flags.* A slot's `extra` byte (owned, iceberg) is the only test on the plain paths:
+//!   a filled maker with extras leaves the inlined loop for `fill_extra`; a cancel of one
+//!   reads its whole quantity from the side table.
+//! - *Icebergs.* The slot's `qty` is the shown slice (level totals, status and snapshots
+//!   stay sums of shown quantities); the hidden rest and the display size are in a side
+//!   `Vec` by slot. An emptied slice is refilled at once and requeued at its level's tail.
+//! - *Self-trade prevention.* An owned taker with a mode matches in `take_stp`, which reads
+//!   each maker's owner from the side table; a plain taker never looks.
+//! - *Mass cancel.* Every slot holds its acceptance number (the slot is 48 bytes); a mass
+//!   cancel collects the matching resting orders and parked stops and sorts them by it.
+//! - *Stops.* Parked stops are not in the slab, the index or the ladders: `Stops` keeps them
+//!   by acceptance number and by trigger per side, with the nearest triggers cached. The
+//!   book keeps the last trade price (set per level traded); after an add or modify that
+//!   traded, one length test (and two compares) decides whether any stop fires.
 
 mod image;
 mod index;
 mod integrity;
 mod ladder;
+mod long_form;
 mod matching;
 mod query;
 mod slab;
+mod stops;
 mod tick_window;
 
 use uuid::Uuid;
 
-pub use image::{BookImage, ImageError, RestingOrderImage, state_hash_of, state_hash_of_images};
+pub use image::{
+    BookImage, ImageError, ParkedStopImage, RestingOrderImage, state_hash_of, state_hash_of_images,
+};
+pub(crate) use image::{extras_flags, stp_of_flags};
 pub use integrity::IntegrityError;
 
 use crate::command::Command;
@@ -90,18 +90,24 @@ impl From<&Uuid> for RawId {
     }
 }
 
-/// A resting order's slot. 40 bytes: the id, the open quantity, the level it rests at and
-/// its neighbours in that level's FIFO.
+/// A resting order's slot. 48 bytes: the id, the open quantity, the level it rests at,
+/// its neighbours in that level's FIFO, its acceptance number (a mass cancel goes in that
+/// order), and a byte saying whether the long form's side table holds more about it.
 #[derive(Clone, Debug)]
 struct Slot {
     order_id: RawId,
-    /// Open quantity; 0 marks a vacant slot.
+    /// Open quantity (an iceberg's shown slice); 0 marks a vacant slot.
     qty: Qty,
     level: u32,
     prev: u32,
     next: u32,
     side: Side,
     post_only: bool,
+    /// Long form: [`long_form::OWNED`] and [`long_form::ICEBERG`] bits; 0 for a plain
+    /// order, whose paths test only this byte.
+    extra: u8,
+    /// Its acceptance number, set right after it rests.
+    accepted: u64,
 }
 
 /// One instrument's order book.
@@ -129,6 +135,12 @@ struct Slot {
 pub struct OrderBook {
     instrument_id: Uuid,
     halted: bool,
+    /// The price of the most recent trade (long form's `last_trade_price`).
+    last_trade_price: Option<i64>,
+    /// The next acceptance number.
+    next_accepted: u64,
+    /// The long form's state: parked stops and the extras of owned orders and icebergs.
+    long: long_form::LongForm,
     orders: Slab<Slot>,
     index: IdIndex,
     levels: Slab<Level>,
@@ -149,6 +161,9 @@ impl OrderBook {
         OrderBook {
             instrument_id,
             halted: false,
+            last_trade_price: None,
+            next_accepted: 0,
+            long: long_form::LongForm::default(),
             orders: Slab::with_capacity(orders),
             index: IdIndex::with_capacity(orders),
             levels: Slab::with_capacity(orders.min(1 << 16)),
@@ -206,6 +221,7 @@ impl OrderBook {
                 instrument_id: self.instrument_id,
                 snapshot: Box::new(self.snapshot()),
             }),
+            Command::MassCancel { owner, side, .. } => self.mass_cancel(owner, side, sink),
         }
     }
 
@@ -219,18 +235,18 @@ impl OrderBook {
     }
 
     /// Appends the new order `order_id` at the tail of `price`'s level on `side`, creating
-    /// the level if needed, and indexes it.
-    fn rest(&mut self, order_id: Uuid, side: Side, price: i64, qty: Qty, post_only: bool) {
+    /// the level if needed, and indexes it. Returns its slot.
+    fn rest(&mut self, order_id: Uuid, side: Side, price: i64, qty: Qty, post_only: bool) -> u32 {
         let orders = &self.orders;
         let vacancy = self
             .index
             .vacancy(&order_id, |s| orders[s].order_id.uuid())
             .expect("a resting order's id is new");
-        self.rest_at(vacancy, order_id, side, price, qty, post_only);
+        self.rest_at(vacancy, order_id, side, price, qty, post_only)
     }
 
     /// [`Self::rest`] of an id the index found room for at `vacancy`. The slot is written
-    /// once, already linked behind the level's tail.
+    /// once, already linked behind the level's tail, with the next acceptance number.
     #[inline(always)]
     fn rest_at(
         &mut self,
@@ -240,7 +256,7 @@ impl OrderBook {
         price: i64,
         qty: Qty,
         post_only: bool,
-    ) {
+    ) -> u32 {
         let ladder = match side {
             Side::Buy => &self.bids,
             Side::Sell => &self.asks,
@@ -259,7 +275,10 @@ impl OrderBook {
             next: NIL,
             side,
             post_only,
+            extra: 0,
+            accepted: self.next_accepted,
         });
+        self.next_accepted += 1;
         lvl.tail = slot;
         if tail == NIL {
             lvl.head = slot;
@@ -271,6 +290,7 @@ impl OrderBook {
         let orders = &self.orders;
         self.index
             .insert_at(vacancy, &order_id, slot, |s| orders[s].order_id.uuid());
+        slot
     }
 
     /// Links the (unlinked) slot `slot` at the tail of `price`'s level on `side`.

@@ -95,6 +95,8 @@ impl OrderBook {
             bid_levels: self.bids.len() as u64,
             ask_levels: self.asks.len() as u64,
             orders: self.len() as u64,
+            stops: self.long.stops.len() as u64,
+            last_trade_price: self.last_trade_price,
         }
     }
 
@@ -105,6 +107,19 @@ impl OrderBook {
             halted: self.halted,
             bids: self.side_snapshot(Side::Buy),
             asks: self.side_snapshot(Side::Sell),
+            stops: self
+                .long
+                .stops
+                .iter()
+                .map(|(_, o)| crate::result::SnapshotStop {
+                    order_id: o.order_id,
+                    side: o.side,
+                    kind: o.kind,
+                    trigger: o.trigger().expect("a parked order is a stop"),
+                    price: o.limit_price(),
+                    qty: o.quantity,
+                })
+                .collect(),
         }
     }
 

@@ -7,10 +7,15 @@ use uuid::Uuid;
 use super::lines::{Line, read_line};
 use super::quote::quoted;
 use crate::command::{Command, Op};
-use crate::types::{Order, OrderKind, Side};
+use crate::types::{Order, OrderKind, Side, StpMode};
 
 /// The header line every flow file starts with (after blank and comment lines).
 pub const FLOW_HEADER: &str = "op,instrument,order_id,side,kind,price,qty";
+
+/// The header of the long form: four more columns for stops, icebergs, owners and
+/// self-trade prevention, and the `mass_cancel` op.
+pub const LONG_FLOW_HEADER: &str =
+    "op,instrument,order_id,side,kind,price,qty,owner,stp,trigger,display";
 
 /// The UTF-8 byte order mark. A flow file (or an instruments file) may start with it, as
 /// some editors and spreadsheets write it; readers skip it.
@@ -74,6 +79,7 @@ pub struct FlowReader<R> {
     line: u64,
     buf: Vec<u8>,
     header_seen: bool,
+    long_form: bool,
     failed: bool,
 }
 
@@ -90,8 +96,17 @@ impl<R: BufRead> FlowReader<R> {
             line: 0,
             buf: Vec::with_capacity(256),
             header_seen: false,
+            long_form: false,
             failed: false,
         }
+    }
+
+    /// Whether the header read so far is the long form's ([`LONG_FLOW_HEADER`]): then
+    /// the events of the run carry the long form's `status` and `snapshot` fields. False
+    /// until the header has been read.
+    #[must_use]
+    pub fn is_long_form(&self) -> bool {
+        self.long_form
     }
 
     /// The next command with its line number, `Ok(None)` at the end of the file.
@@ -146,16 +161,20 @@ impl<R: BufRead> FlowReader<R> {
                 continue;
             }
             if !self.header_seen {
-                if text != FLOW_HEADER {
+                if text == LONG_FLOW_HEADER {
+                    self.long_form = true;
+                } else if text != FLOW_HEADER {
                     return Err(malformed(format!(
-                        "expected the header {FLOW_HEADER:?}, got {}",
+                        "expected the header {FLOW_HEADER:?} (or its long form), got {}",
                         quoted(text)
                     )));
                 }
                 self.header_seen = true;
                 continue;
             }
-            return parse_line(text).map(|c| Some((line, c))).map_err(malformed);
+            return parse_line(text, self.long_form)
+                .map(|c| Some((line, c)))
+                .map_err(malformed);
         }
     }
 }
@@ -168,26 +187,49 @@ impl<R: BufRead> Iterator for FlowReader<R> {
     }
 }
 
-/// Parses one data line (not the header) into a command.
-fn parse_line(text: &str) -> Result<Command, String> {
-    let mut fields = [""; 7];
+/// Parses one data line (not the header) into a command: seven fields, or eleven when
+/// `long` (the long form's header was read).
+fn parse_line(text: &str, long: bool) -> Result<Command, String> {
+    let width = if long { 11 } else { 7 };
+    let mut fields = [""; 11];
     let mut count = 0;
     for field in text.split(',') {
-        if count < 7 {
+        if count < width {
             fields[count] = field;
         }
         count += 1;
     }
-    if count != 7 {
-        return Err(format!("expected 7 fields, got {count}"));
+    if count != width {
+        return Err(format!("expected {width} fields, got {count}"));
     }
-    let [op, instrument, order_id, side, kind, price, qty] = fields;
-    let op = Op::parse(op).ok_or_else(|| {
-        format!(
-            "op: expected add, cancel, modify, halt, resume, status or snapshot, got {}",
-            quoted(op)
-        )
-    })?;
+    let [
+        op,
+        instrument,
+        order_id,
+        side,
+        kind,
+        price,
+        qty,
+        owner,
+        stp,
+        trigger,
+        display,
+    ] = fields;
+    let op = Op::parse(op)
+        .filter(|op| long || *op != Op::MassCancel)
+        .ok_or_else(|| {
+            if long {
+                format!(
+                    "op: expected add, cancel, modify, halt, resume, status, snapshot or mass_cancel, got {}",
+                    quoted(op)
+                )
+            } else {
+                format!(
+                    "op: expected add, cancel, modify, halt, resume, status or snapshot, got {}",
+                    quoted(op)
+                )
+            }
+        })?;
     let instrument_id = parse_id(instrument).map_err(|e| format!("instrument: {e}"))?;
     let required = |name: &str, value: &str| {
         if value.is_empty() {
@@ -228,49 +270,130 @@ fn parse_line(text: &str) -> Result<Command, String> {
             )
         })
     };
-    let qty_of = |value: &str| -> Result<u64, String> {
-        required("qty", value)?;
+    let unsigned_of = |name: &str, value: &str| -> Result<u64, String> {
+        required(name, value)?;
         if !is_digits(value) {
             return Err(format!(
-                "qty: {} is not an unsigned 64-bit integer (digits only)",
+                "{name}: {} is not an unsigned 64-bit integer (digits only)",
                 quoted(value)
             ));
         }
         value.parse::<u64>().map_err(|e| {
             format!(
-                "qty: {} is not an unsigned 64-bit integer ({e})",
+                "{name}: {} is not an unsigned 64-bit integer ({e})",
                 quoted(value)
             )
         })
+    };
+    let qty_of = |value: &str| unsigned_of("qty", value);
+    let signed_of = |name: &str, value: &str| -> Result<i64, String> {
+        required(name, value)?;
+        if !is_digits(value.strip_prefix('-').unwrap_or(value)) {
+            return Err(format!(
+                "{name}: {} is not a signed 64-bit integer (digits, with an optional leading '-')",
+                quoted(value)
+            ));
+        }
+        value.parse::<i64>().map_err(|e| {
+            format!(
+                "{name}: {} is not a signed 64-bit integer ({e})",
+                quoted(value)
+            )
+        })
+    };
+    let side_of = |value: &str| -> Result<Side, String> {
+        Side::parse(value)
+            .ok_or_else(|| format!("side: expected buy or sell, got {}", quoted(value)))
+    };
+    // The long form's columns, for every op but add and mass_cancel: all empty.
+    let no_extras = || -> Result<(), String> {
+        absent("owner", owner, &for_op)?;
+        absent("stp", stp, &for_op)?;
+        absent("trigger", trigger, &for_op)?;
+        absent("display", display, &for_op)
     };
     match op {
         Op::Add => {
             let order_id = order_id_of(order_id)?;
             required("side", side)?;
-            let side = Side::parse(side)
-                .ok_or_else(|| format!("side: expected buy or sell, got {}", quoted(side)))?;
+            let side = side_of(side)?;
             required("kind", kind)?;
-            let kind = OrderKind::parse(kind).ok_or_else(|| {
-                format!(
-                    "kind: expected limit, market, ioc, fok or post_only, got {}",
-                    quoted(kind)
-                )
-            })?;
+            let kind = OrderKind::parse(kind)
+                .filter(|k| long || !k.is_stop())
+                .ok_or_else(|| {
+                    if long {
+                        format!(
+                            "kind: expected limit, market, ioc, fok, post_only, stop or stop_limit, got {}",
+                            quoted(kind)
+                        )
+                    } else {
+                        format!(
+                            "kind: expected limit, market, ioc, fok or post_only, got {}",
+                            quoted(kind)
+                        )
+                    }
+                })?;
             let price = if kind.has_price() {
                 price_of(price)?
             } else {
-                absent("price", price, "for a market order")?;
+                absent("price", price, &format!("for a {kind} order"))?;
                 0
             };
             let quantity = qty_of(qty)?;
-            Ok(Command::Add(Order::new(
-                order_id,
+            let mut order = Order::new(order_id, instrument_id, side, kind, price, quantity);
+            if !owner.is_empty() {
+                let account = unsigned_of("owner", owner)?;
+                let mode = if stp.is_empty() {
+                    None
+                } else {
+                    Some(StpMode::parse(stp).ok_or_else(|| {
+                        format!(
+                            "stp: expected cancel_newest, cancel_oldest or cancel_both, got {}",
+                            quoted(stp)
+                        )
+                    })?)
+                };
+                order = order.with_owner(account, mode);
+            } else {
+                absent("stp", stp, "without an owner")?;
+            }
+            if kind.is_stop() {
+                order = order.with_trigger(signed_of("trigger", trigger)?);
+            } else {
+                absent("trigger", trigger, &format!("for a {kind} order"))?;
+            }
+            if kind.may_display() {
+                if !display.is_empty() {
+                    order = order.with_display(unsigned_of("display", display)?);
+                }
+            } else {
+                absent("display", display, &format!("for a {kind} order"))?;
+            }
+            Ok(Command::Add(order))
+        }
+        Op::MassCancel => {
+            absent("order_id", order_id, &for_op)?;
+            let side = if side.is_empty() {
+                None
+            } else {
+                Some(side_of(side)?)
+            };
+            absent("kind", kind, &for_op)?;
+            absent("price", price, &for_op)?;
+            absent("qty", qty, &for_op)?;
+            let owner = if owner.is_empty() {
+                None
+            } else {
+                Some(unsigned_of("owner", owner)?)
+            };
+            absent("stp", stp, &for_op)?;
+            absent("trigger", trigger, &for_op)?;
+            absent("display", display, &for_op)?;
+            Ok(Command::MassCancel {
                 instrument_id,
+                owner,
                 side,
-                kind,
-                price,
-                quantity,
-            )))
+            })
         }
         Op::Cancel => {
             let order_id = order_id_of(order_id)?;
@@ -278,6 +401,7 @@ fn parse_line(text: &str) -> Result<Command, String> {
             absent("kind", kind, &for_op)?;
             absent("price", price, &for_op)?;
             absent("qty", qty, &for_op)?;
+            no_extras()?;
             Ok(Command::Cancel {
                 instrument_id,
                 order_id,
@@ -289,6 +413,7 @@ fn parse_line(text: &str) -> Result<Command, String> {
             absent("kind", kind, &for_op)?;
             let price = price_of(price)?;
             let qty = qty_of(qty)?;
+            no_extras()?;
             Ok(Command::Modify {
                 instrument_id,
                 order_id,
@@ -302,6 +427,7 @@ fn parse_line(text: &str) -> Result<Command, String> {
             absent("kind", kind, &for_op)?;
             absent("price", price, &for_op)?;
             absent("qty", qty, &for_op)?;
+            no_extras()?;
             Ok(match op {
                 Op::Halt => Command::Halt { instrument_id },
                 Op::Resume => Command::Resume { instrument_id },
@@ -366,13 +492,41 @@ pub fn write_flow_header<W: Write>(out: &mut W) -> io::Result<()> {
     out.write_all(b"\n")
 }
 
-/// Writes `command` as one flow line. Ids are written as decimal integers when they fit in
-/// 64 bits (the compact form), otherwise as canonical UUIDs; both read back the same.
+/// Writes the long form's header line ([`LONG_FLOW_HEADER`]).
+///
+/// # Errors
+///
+/// Any error of `out`.
+pub fn write_long_flow_header<W: Write>(out: &mut W) -> io::Result<()> {
+    out.write_all(LONG_FLOW_HEADER.as_bytes())?;
+    out.write_all(b"\n")
+}
+
+/// Writes `command` as one flow line of the seven-column form. The long form's fields of
+/// an add (owner, stp, trigger, display) are not written: a flow that uses them needs
+/// [`write_long_flow_header`] and [`write_long_flow_line`] (a `mass_cancel`, which
+/// only the long form has, is always written with eleven columns).
 ///
 /// # Errors
 ///
 /// Any error of `out`.
 pub fn write_flow_line<W: Write>(out: &mut W, command: &Command) -> io::Result<()> {
+    write_line(out, command, false)
+}
+
+/// Writes `command` as one flow line of the long form (eleven columns).
+///
+/// # Errors
+///
+/// Any error of `out`.
+pub fn write_long_flow_line<W: Write>(out: &mut W, command: &Command) -> io::Result<()> {
+    write_line(out, command, true)
+}
+
+/// Writes `command` as one flow line, of eleven columns when `long`. Ids are written as
+/// decimal integers when they fit in 64 bits (the compact form), otherwise as canonical
+/// UUIDs; both read back the same.
+fn write_line<W: Write>(out: &mut W, command: &Command, long: bool) -> io::Result<()> {
     let mut ints = itoa::Buffer::new();
     let mut id = |out: &mut W, id: Uuid| -> io::Result<()> {
         let value = id.as_u128();
@@ -399,6 +553,37 @@ pub fn write_flow_line<W: Write>(out: &mut W, command: &Command) -> io::Result<(
             }
             out.write_all(b",")?;
             out.write_all(itoa::Buffer::new().format(order.quantity).as_bytes())?;
+            if long {
+                let mut ints = itoa::Buffer::new();
+                out.write_all(b",")?;
+                if let Some(owner) = order.owner() {
+                    out.write_all(ints.format(owner).as_bytes())?;
+                }
+                out.write_all(b",")?;
+                if let Some(mode) = order.stp() {
+                    out.write_all(mode.as_str().as_bytes())?;
+                }
+                out.write_all(b",")?;
+                if let Some(trigger) = order.trigger() {
+                    out.write_all(ints.format(trigger).as_bytes())?;
+                }
+                out.write_all(b",")?;
+                if let Some(display) = order.display() {
+                    out.write_all(ints.format(display).as_bytes())?;
+                }
+            }
+        }
+        Command::MassCancel { owner, side, .. } => {
+            out.write_all(b",")?;
+            if let Some(side) = side {
+                out.write_all(side.as_str().as_bytes())?;
+            }
+            out.write_all(b",,,,")?;
+            if let Some(owner) = owner {
+                out.write_all(itoa::Buffer::new().format(owner).as_bytes())?;
+            }
+            out.write_all(b",,,")?;
+            return out.write_all(b"\n");
         }
         Command::Cancel { order_id, .. } => {
             id(out, order_id)?;
@@ -415,12 +600,16 @@ pub fn write_flow_line<W: Write>(out: &mut W, command: &Command) -> io::Result<(
         }
         _ => out.write_all(b",,,,")?,
     }
+    if long && !matches!(command, Command::Add(_)) {
+        out.write_all(b",,,,")?;
+    }
     out.write_all(b"\n")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::types::StpMode;
 
     fn parse(text: &str) -> Result<Vec<Command>, FlowError> {
         FlowReader::new(text.as_bytes())
@@ -686,6 +875,189 @@ mod tests {
         ];
         for (line, expected) in cases {
             assert_eq!(error_of(line), expected, "for {line:?}");
+        }
+    }
+
+    fn long_error_of(body: &str) -> String {
+        let text = format!("{LONG_FLOW_HEADER}\n{body}\n");
+        parse(&text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn the_long_form_reads_every_extra_and_mass_cancel() {
+        let text = format!(
+            "{LONG_FLOW_HEADER}\n\
+            add,1,1,buy,limit,-5,10,7,cancel_oldest,,3\n\
+            add,1,2,sell,stop,,4,18446744073709551615,,-9223372036854775808,\n\
+            add,1,3,buy,stop_limit,101,5,,,100,2\n\
+            add,1,4,buy,post_only,99,5,0,,,\n\
+            cancel,1,1,,,,,,,,\n\
+            mass_cancel,1,,,,,,,,,\n\
+            mass_cancel,1,,sell,,,,7,,,\n"
+        );
+        let mut reader = FlowReader::new(text.as_bytes());
+        assert!(!reader.is_long_form());
+        let mut commands = Vec::new();
+        while let Some((_, c)) = reader.next_command().unwrap() {
+            commands.push(c);
+        }
+        assert!(reader.is_long_form());
+        let i = Uuid::from_u128(1);
+        let id = Uuid::from_u128;
+        assert_eq!(
+            commands,
+            vec![
+                Command::Add(
+                    Order::limit(id(1), i, Side::Buy, -5, 10)
+                        .with_owner(7, Some(StpMode::CancelOldest))
+                        .with_display(3)
+                ),
+                Command::Add(
+                    Order::stop(id(2), i, Side::Sell, i64::MIN, 4).with_owner(u64::MAX, None)
+                ),
+                Command::Add(Order::stop_limit(id(3), i, Side::Buy, 101, 100, 5).with_display(2)),
+                Command::Add(
+                    Order::new(id(4), i, Side::Buy, OrderKind::PostOnly, 99, 5).with_owner(0, None)
+                ),
+                Command::Cancel {
+                    instrument_id: i,
+                    order_id: id(1)
+                },
+                Command::MassCancel {
+                    instrument_id: i,
+                    owner: None,
+                    side: None
+                },
+                Command::MassCancel {
+                    instrument_id: i,
+                    owner: Some(7),
+                    side: Some(Side::Sell)
+                },
+            ]
+        );
+        // Written back in the long form, the flow reads back the same.
+        let mut out = Vec::new();
+        write_long_flow_header(&mut out).unwrap();
+        for c in &commands {
+            write_long_flow_line(&mut out, c).unwrap();
+        }
+        let again: Vec<Command> = FlowReader::new(out.as_slice())
+            .map(|r| r.unwrap().1)
+            .collect();
+        assert_eq!(again, commands);
+    }
+
+    #[test]
+    fn a_seven_column_file_refuses_the_long_forms_words() {
+        assert_eq!(
+            error_of("mass_cancel,1,,,,,"),
+            "line 2: op: expected add, cancel, modify, halt, resume, status or snapshot, got \"mass_cancel\""
+        );
+        assert_eq!(
+            error_of("add,1,1,buy,stop_limit,1,1"),
+            "line 2: kind: expected limit, market, ioc, fok or post_only, got \"stop_limit\""
+        );
+        assert_eq!(
+            error_of("add,1,1,buy,limit,1,1,7,,,"),
+            "line 2: expected 7 fields, got 11"
+        );
+    }
+
+    #[test]
+    fn long_form_malformed_lines_say_what_is_wrong() {
+        let cases = [
+            ("add,1,1,buy,limit,1,1", "line 2: expected 11 fields, got 7"),
+            (
+                "add,1,1,buy,limit,1,1,,,,,",
+                "line 2: expected 11 fields, got 12",
+            ),
+            (
+                "add,1,1,buy,limit,1,1,,cancel_newest,,",
+                "line 2: stp: must be empty without an owner, got \"cancel_newest\"",
+            ),
+            (
+                "add,1,1,buy,limit,1,1,7,cancel,,",
+                "line 2: stp: expected cancel_newest, cancel_oldest or cancel_both, got \"cancel\"",
+            ),
+            (
+                "add,1,1,buy,limit,1,1,-7,,,",
+                "line 2: owner: \"-7\" is not an unsigned 64-bit integer (digits only)",
+            ),
+            (
+                "add,1,1,buy,limit,1,1,18446744073709551616,,,",
+                "line 2: owner: \"18446744073709551616\" is not an unsigned 64-bit integer (number too large to fit in target type)",
+            ),
+            (
+                "add,1,1,buy,limit,1,1,,,5,",
+                "line 2: trigger: must be empty for a limit order, got \"5\"",
+            ),
+            (
+                "add,1,1,buy,stop,,1,,,,",
+                "line 2: trigger: required for add",
+            ),
+            (
+                "add,1,1,buy,stop,5,1,,,5,",
+                "line 2: price: must be empty for a stop order, got \"5\"",
+            ),
+            (
+                "add,1,1,buy,stop_limit,,1,,,5,",
+                "line 2: price: required for add",
+            ),
+            (
+                "add,1,1,buy,stop_limit,5,1,,,+5,",
+                "line 2: trigger: \"+5\" is not a signed 64-bit integer (digits, with an optional leading '-')",
+            ),
+            (
+                "add,1,1,buy,ioc,1,1,,,,2",
+                "line 2: display: must be empty for a ioc order, got \"2\"",
+            ),
+            (
+                "add,1,1,buy,stop,,1,,,5,2",
+                "line 2: display: must be empty for a stop order, got \"2\"",
+            ),
+            (
+                "add,1,1,buy,limit,1,1,,,,x",
+                "line 2: display: \"x\" is not an unsigned 64-bit integer (digits only)",
+            ),
+            (
+                "cancel,1,1,,,,,7,,,",
+                "line 2: owner: must be empty for cancel, got \"7\"",
+            ),
+            (
+                "modify,1,1,,,1,1,,,,3",
+                "line 2: display: must be empty for modify, got \"3\"",
+            ),
+            (
+                "status,1,,,,,,,,9,",
+                "line 2: trigger: must be empty for status, got \"9\"",
+            ),
+            (
+                "mass_cancel,1,5,,,,,,,,",
+                "line 2: order_id: must be empty for mass_cancel, got \"5\"",
+            ),
+            (
+                "mass_cancel,1,,up,,,,,,,",
+                "line 2: side: expected buy or sell, got \"up\"",
+            ),
+            (
+                "mass_cancel,1,,,limit,,,,,,",
+                "line 2: kind: must be empty for mass_cancel, got \"limit\"",
+            ),
+            (
+                "mass_cancel,1,,,,,,7,cancel_both,,",
+                "line 2: stp: must be empty for mass_cancel, got \"cancel_both\"",
+            ),
+            (
+                "mass_cancel,,,,,,,,,,",
+                "line 2: instrument: expected a canonical UUID or a decimal integer, got \"\"",
+            ),
+            (
+                "drop,1,,,,,,,,,",
+                "line 2: op: expected add, cancel, modify, halt, resume, status, snapshot or mass_cancel, got \"drop\"",
+            ),
+        ];
+        for (body, want) in cases {
+            assert_eq!(long_error_of(body), want, "{body}");
         }
     }
 

@@ -68,6 +68,54 @@ pub struct GenConfig {
     /// Halts per million adds. A halt is followed, 20 to 200 of the instrument's adds
     /// later, by a resume.
     pub halt_per_million: u32,
+    /// The long form's order types ([`LongFormMix`]); `None` (the default) for a
+    /// seven-column flow, exactly as without it.
+    pub long_form: Option<LongFormMix>,
+}
+
+/// The share of a generated flow that uses the long form's order types. Draws for them
+/// are made only when the mix is set, so a flow without it is unchanged.
+///
+/// Stop orders are priced off the mid (a buy stop triggers a few ticks above it, a sell
+/// stop below; half of them stop-limits with a limit a tick or two through the trigger)
+/// and are not cancelled; icebergs show a third to a fifth of their quantity; owners come
+/// from a pool of [`LongFormMix::owners`] accounts. The generator's shadow books follow
+/// plain orders only, so some of its later cancels and modifies find their order filled,
+/// cancelled by self-trade prevention or a mass cancel, and get `unknown_order`; the flow
+/// still ends with every book empty: a `mass_cancel` of everything per instrument.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LongFormMix {
+    /// Adds that are stop or stop-limit orders, per mille.
+    pub stop_permille: u32,
+    /// Passive limit and post-only adds that are icebergs, per mille.
+    pub iceberg_permille: u32,
+    /// Adds with an owner, per mille.
+    pub owner_permille: u32,
+    /// Owned adds that also carry a self-trade-prevention mode, per mille (the three
+    /// modes equally often).
+    pub stp_permille: u32,
+    /// How many accounts own orders (at least 1).
+    pub owners: u32,
+    /// Commands that are a mass cancel of one owner's orders (on one side half the
+    /// time), per million.
+    pub mass_cancel_per_million: u32,
+}
+
+impl LongFormMix {
+    /// The mix the issue benchmarks: 10% stops, 10% icebergs, owners with self-trade
+    /// prevention on half the orders (16 accounts), and a mass cancel per 20,000
+    /// commands.
+    #[must_use]
+    pub const fn standard() -> LongFormMix {
+        LongFormMix {
+            stop_permille: 100,
+            iceberg_permille: 100,
+            owner_permille: 500,
+            stp_permille: 1000,
+            owners: 16,
+            mass_cancel_per_million: 50,
+        }
+    }
 }
 
 impl Default for GenConfig {
@@ -93,6 +141,7 @@ impl Default for GenConfig {
             status_permille: 10,
             snapshot_permille: 0,
             halt_per_million: 10,
+            long_form: None,
         }
     }
 }
@@ -239,6 +288,13 @@ impl GenConfig {
     #[must_use]
     pub fn with_snapshot_permille(mut self, snapshot_permille: u32) -> GenConfig {
         self.snapshot_permille = snapshot_permille;
+        self
+    }
+
+    /// Sets [`long_form`](GenConfig::long_form).
+    #[must_use]
+    pub fn with_long_form(mut self, long_form: Option<LongFormMix>) -> GenConfig {
+        self.long_form = long_form;
         self
     }
 

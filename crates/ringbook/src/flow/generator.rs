@@ -10,7 +10,7 @@ use super::activity::InstrumentPicker;
 use super::gen_config::GenConfig;
 use super::rng::{Rng, splitmix64};
 use crate::command::Command;
-use crate::types::{Order, OrderKind, Price, Qty, Side};
+use crate::types::{Order, OrderKind, Price, Qty, Side, StpMode};
 
 /// A seeded, realistic synthetic order flow: an iterator of [`Command`]s, the same for
 /// the same [`GenConfig`].
@@ -122,6 +122,8 @@ pub struct FlowGenerator {
     next_scheduled: u64,
     /// Minimum lifetime of a long-lived resting order, in its instrument's adds.
     lifetime_min: u64,
+    /// Long form: how many instruments have had their closing mass cancel.
+    closed: u32,
     stats: Stats,
 }
 
@@ -263,6 +265,7 @@ impl FlowGenerator {
             next_stamp: 0,
             next_scheduled: 0,
             lifetime_min,
+            closed: 0,
             stats: Stats::default(),
             picker: InstrumentPicker::new(config.activity, config.instruments),
             config,
@@ -299,6 +302,17 @@ impl FlowGenerator {
                 }
             }
             if !adding {
+                // Long form: the shadow books follow plain orders only, so every book is
+                // cleared with one mass cancel at the end (before the last resumes).
+                if self.config.long_form.is_some() && self.closed < self.config.instruments {
+                    let instrument_id = self.instrument_ids[self.closed as usize];
+                    self.closed += 1;
+                    return Some(Command::MassCancel {
+                        instrument_id,
+                        owner: None,
+                        side: None,
+                    });
+                }
                 // Resumes due later than the last scheduled op come out above.
                 return self.due_resume(true);
             }
@@ -343,7 +357,84 @@ impl FlowGenerator {
         if (status..snapshot).contains(&draw) {
             return Command::Snapshot { instrument_id };
         }
+        if let Some(mix) = self.config.long_form {
+            let mass = snapshot + u64::from(mix.mass_cancel_per_million);
+            if (snapshot..mass).contains(&draw) {
+                let owner = 1 + self.rng.below(u64::from(mix.owners.max(1)));
+                let side = match self.rng.below(4) {
+                    0 => Some(Side::Buy),
+                    1 => Some(Side::Sell),
+                    _ => None,
+                };
+                return Command::MassCancel {
+                    instrument_id,
+                    owner: Some(owner),
+                    side,
+                };
+            }
+            let draw = self.rng.below(1000);
+            if draw < u64::from(mix.stop_permille) {
+                return Command::Add(self.stop(instrument));
+            }
+        }
         Command::Add(self.add(instrument))
+    }
+
+    /// Long form: a stop or stop-limit order for `instrument`, a few ticks past the mid
+    /// (buy stops above it, sell stops below), parked: not in the shadow book.
+    fn stop(&mut self, instrument: u32) -> Order {
+        self.now += 1;
+        let mid = self.books[instrument as usize].mid2 / 2;
+        let side = if self.rng.below(2) == 0 {
+            Side::Buy
+        } else {
+            Side::Sell
+        };
+        let away = 1 + self
+            .rng
+            .pareto_half(u64::from(self.config.max_distance).min(50)) as i64;
+        let trigger = match side {
+            Side::Buy => mid.saturating_add(away),
+            Side::Sell => mid.saturating_sub(away),
+        };
+        let qty = self.quantity();
+        let counter = self.next_order;
+        self.next_order += 1;
+        let id = self.order_id(counter);
+        let instrument_id = self.instrument_ids[instrument as usize];
+        let order = if self.rng.below(2) == 0 {
+            Order::stop(id, instrument_id, side, trigger, qty)
+        } else {
+            let through = self.rng.below(3) as i64;
+            let price = match side {
+                Side::Buy => trigger.saturating_add(through),
+                Side::Sell => trigger.saturating_sub(through),
+            };
+            Order::stop_limit(id, instrument_id, side, price, trigger, qty)
+        };
+        self.decorate(order)
+    }
+
+    /// Long form: an owner (and maybe a self-trade-prevention mode) for `order`, and an
+    /// iceberg's display for a passive limit or post-only order, per the mix.
+    fn decorate(&mut self, mut order: Order) -> Order {
+        let Some(mix) = self.config.long_form else {
+            return order;
+        };
+        if order.kind.may_display()
+            && order.kind != OrderKind::StopLimit
+            && self.rng.below(1000) < u64::from(mix.iceberg_permille)
+        {
+            let display = (order.quantity / (3 + self.rng.below(3))).max(1);
+            order = order.with_display(display);
+        }
+        if self.rng.below(1000) < u64::from(mix.owner_permille) {
+            let owner = 1 + self.rng.below(u64::from(mix.owners.max(1)));
+            let stp = (self.rng.below(1000) < u64::from(mix.stp_permille))
+                .then(|| StpMode::ALL[self.rng.below(3) as usize]);
+            order = order.with_owner(owner, stp);
+        }
+        order
     }
 
     /// A new order for `instrument`, applied to its shadow book.
@@ -422,6 +513,7 @@ impl FlowGenerator {
             price,
             qty,
         );
+        let order = self.decorate(order);
         self.shadow_add(instrument, counter, &order);
         order
     }

@@ -279,6 +279,11 @@ pub fn with_instrument(command: Command, instrument_id: Uuid) -> Command {
         Command::Resume { .. } => Command::Resume { instrument_id },
         Command::Status { .. } => Command::Status { instrument_id },
         Command::Snapshot { .. } => Command::Snapshot { instrument_id },
+        Command::MassCancel { owner, side, .. } => Command::MassCancel {
+            instrument_id,
+            owner,
+            side,
+        },
     }
 }
 

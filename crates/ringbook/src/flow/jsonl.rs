@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use uuid::Uuid;
 
-use crate::result::{OrderbookResult, SnapshotLevel};
+use crate::result::{EndReason, OrderbookResult, SnapshotLevel, SnapshotStop};
 use crate::types::Price;
 
 /// Writes numbered events as JSON Lines, in the field order of the flow-format table.
@@ -21,10 +21,15 @@ use crate::types::Price;
 /// let text = String::from_utf8(writer.into_inner()).unwrap();
 /// assert_eq!(text, "{\"seq\":1,\"instrument\":\"00000000-0000-0000-0000-000000000001\",\"type\":\"halted\"}\n");
 /// ```
+///
+/// For a long-form run ([`JsonlWriter::long_form`]) `status` also carries `stops` and
+/// `last_trade_price`, and `snapshot` its `stops`; the other long-form fields (`trigger`,
+/// `display`, `reason`) are written whenever an event has them, in either form.
 #[derive(Debug)]
 pub struct JsonlWriter<W: Write> {
     out: W,
     line: Vec<u8>,
+    long_form: bool,
 }
 
 impl<W: Write> JsonlWriter<W> {
@@ -33,7 +38,22 @@ impl<W: Write> JsonlWriter<W> {
         JsonlWriter {
             out,
             line: Vec::with_capacity(512),
+            long_form: false,
         }
+    }
+
+    /// This writer, writing the long form's `status` and `snapshot` fields when
+    /// `long_form` is true (the flow file had the eleven-column header).
+    #[must_use]
+    pub fn long_form(mut self, long_form: bool) -> JsonlWriter<W> {
+        self.long_form = long_form;
+        self
+    }
+
+    /// Switches the long form's `status` and `snapshot` fields on or off for the events
+    /// written from now on (see [`JsonlWriter::long_form`]).
+    pub fn set_long_form(&mut self, long_form: bool) {
+        self.long_form = long_form;
     }
 
     /// Writes `event` numbered `seq` as one line.
@@ -43,7 +63,7 @@ impl<W: Write> JsonlWriter<W> {
     /// Any error of the underlying writer.
     pub fn write_event(&mut self, seq: u64, event: &OrderbookResult) -> io::Result<()> {
         self.line.clear();
-        encode_event(&mut self.line, seq, event);
+        encode_event(&mut self.line, seq, event, self.long_form);
         self.out.write_all(&self.line)
     }
 
@@ -67,8 +87,9 @@ impl<W: Write> JsonlWriter<W> {
     }
 }
 
-/// Appends `event`, numbered `seq`, as one JSON line to `out`.
-pub(crate) fn encode_event(out: &mut Vec<u8>, seq: u64, event: &OrderbookResult) {
+/// Appends `event`, numbered `seq`, as one JSON line to `out`; with the long form's
+/// `status` and `snapshot` fields when `long_form`.
+pub(crate) fn encode_event(out: &mut Vec<u8>, seq: u64, event: &OrderbookResult, long_form: bool) {
     let mut j = Json(out);
     j.raw("{\"seq\":");
     j.int(seq);
@@ -84,6 +105,8 @@ pub(crate) fn encode_event(out: &mut Vec<u8>, seq: u64, event: &OrderbookResult)
             kind,
             price,
             qty,
+            trigger,
+            display,
             ..
         } => {
             j.key("order_id");
@@ -96,6 +119,14 @@ pub(crate) fn encode_event(out: &mut Vec<u8>, seq: u64, event: &OrderbookResult)
             j.opt_int(*price);
             j.key("qty");
             j.int(*qty);
+            if let Some(trigger) = trigger {
+                j.key("trigger");
+                j.int(*trigger);
+            }
+            if let Some(display) = display {
+                j.key("display");
+                j.int(display.get());
+            }
         }
         OrderbookResult::Rejected {
             op,
@@ -143,22 +174,7 @@ pub(crate) fn encode_event(out: &mut Vec<u8>, seq: u64, event: &OrderbookResult)
             side,
             price,
             remaining_qty,
-            ..
-        } => {
-            j.key("order_id");
-            j.uuid(*order_id);
-            j.key("side");
-            j.string(side.as_str());
-            j.key("price");
-            j.int(*price);
-            j.key("remaining_qty");
-            j.int(*remaining_qty);
-        }
-        OrderbookResult::Expired {
-            order_id,
-            side,
-            price,
-            remaining_qty,
+            reason,
             ..
         } => {
             j.key("order_id");
@@ -169,6 +185,25 @@ pub(crate) fn encode_event(out: &mut Vec<u8>, seq: u64, event: &OrderbookResult)
             j.opt_int(*price);
             j.key("remaining_qty");
             j.int(*remaining_qty);
+            j.reason(*reason);
+        }
+        OrderbookResult::Expired {
+            order_id,
+            side,
+            price,
+            remaining_qty,
+            reason,
+            ..
+        } => {
+            j.key("order_id");
+            j.uuid(*order_id);
+            j.key("side");
+            j.string(side.as_str());
+            j.key("price");
+            j.opt_int(*price);
+            j.key("remaining_qty");
+            j.int(*remaining_qty);
+            j.reason(*reason);
         }
         OrderbookResult::Modified {
             order_id,
@@ -178,6 +213,7 @@ pub(crate) fn encode_event(out: &mut Vec<u8>, seq: u64, event: &OrderbookResult)
             old_price,
             old_qty,
             priority_kept,
+            display,
             ..
         } => {
             j.key("order_id");
@@ -194,6 +230,10 @@ pub(crate) fn encode_event(out: &mut Vec<u8>, seq: u64, event: &OrderbookResult)
             j.int(*old_qty);
             j.key("priority_kept");
             j.bool(*priority_kept);
+            if let Some(display) = display {
+                j.key("display");
+                j.int(display.get());
+            }
         }
         OrderbookResult::Halted { .. } | OrderbookResult::Resumed { .. } => {}
         OrderbookResult::Status { status, .. } => {
@@ -213,6 +253,12 @@ pub(crate) fn encode_event(out: &mut Vec<u8>, seq: u64, event: &OrderbookResult)
             j.int(status.ask_levels);
             j.key("orders");
             j.int(status.orders);
+            if long_form {
+                j.key("stops");
+                j.int(status.stops);
+                j.key("last_trade_price");
+                j.opt_int(status.last_trade_price);
+            }
         }
         OrderbookResult::Snapshot { snapshot, .. } => {
             j.key("halted");
@@ -221,6 +267,35 @@ pub(crate) fn encode_event(out: &mut Vec<u8>, seq: u64, event: &OrderbookResult)
             j.levels(&snapshot.bids);
             j.key("asks");
             j.levels(&snapshot.asks);
+            if long_form {
+                j.key("stops");
+                j.stops(&snapshot.stops);
+            }
+        }
+        OrderbookResult::Triggered {
+            order_id,
+            side,
+            kind,
+            trigger,
+            ..
+        } => {
+            j.key("order_id");
+            j.uuid(*order_id);
+            j.key("side");
+            j.string(side.as_str());
+            j.key("kind");
+            j.string(kind.as_str());
+            j.key("trigger");
+            j.int(*trigger);
+        }
+        OrderbookResult::MassCancelled { owner, count, .. } => {
+            j.key("owner");
+            match owner {
+                Some(owner) => j.int(*owner),
+                None => j.raw("null"),
+            }
+            j.key("count");
+            j.int(*count);
         }
     }
     j.raw("}\n");
@@ -273,6 +348,39 @@ impl Json<'_> {
         }
     }
 
+    /// `,"reason":"..."` when `reason` is not the plain one; nothing otherwise.
+    #[inline]
+    fn reason(&mut self, reason: EndReason) {
+        if let Some(word) = reason.as_str() {
+            self.key("reason");
+            self.string(word);
+        }
+    }
+
+    /// A snapshot's parked stops, in acceptance order.
+    fn stops(&mut self, stops: &[SnapshotStop]) {
+        self.raw("[");
+        for (i, stop) in stops.iter().enumerate() {
+            if i > 0 {
+                self.raw(",");
+            }
+            self.raw("{\"order_id\":");
+            self.uuid(stop.order_id);
+            self.raw(",\"side\":");
+            self.string(stop.side.as_str());
+            self.raw(",\"kind\":");
+            self.string(stop.kind.as_str());
+            self.raw(",\"trigger\":");
+            self.int(stop.trigger);
+            self.raw(",\"price\":");
+            self.opt_int(stop.price);
+            self.raw(",\"qty\":");
+            self.int(stop.qty);
+            self.raw("}");
+        }
+        self.raw("]");
+    }
+
     #[inline]
     fn bool(&mut self, value: bool) {
         self.raw(if value { "true" } else { "false" });
@@ -312,7 +420,7 @@ mod tests {
 
     fn line(event: OrderbookResult) -> String {
         let mut out = Vec::new();
-        encode_event(&mut out, 7, &event);
+        encode_event(&mut out, 7, &event, false);
         String::from_utf8(out).unwrap()
     }
 
@@ -335,6 +443,8 @@ mod tests {
                     kind: OrderKind::Market,
                     price: None,
                     qty: u64::MAX,
+                    display: None,
+                    trigger: None,
                 },
                 format!(
                     "{{\"seq\":7,{I},\"type\":\"accepted\",\"order_id\":{oid},\"side\":\"buy\",\"kind\":\"market\",\"price\":null,\"qty\":18446744073709551615}}\n"
@@ -384,6 +494,8 @@ mod tests {
                         bid_levels: 1,
                         ask_levels: 0,
                         orders: 3,
+                        last_trade_price: None,
+                        stops: Default::default(),
                     }),
                 },
                 format!(
@@ -418,6 +530,7 @@ mod tests {
                             },
                         ],
                         asks: vec![],
+                        stops: Default::default(),
                     }),
                 },
                 format!(
@@ -442,8 +555,9 @@ mod tests {
             instrument_id: inst(),
             order_id: o(),
             side: Side::Sell,
-            price: i64::MIN,
+            price: Some(i64::MIN),
             remaining_qty: u64::MAX,
+            reason: crate::result::EndReason::Plain,
         };
         assert_eq!(
             line(event),
@@ -461,6 +575,7 @@ mod tests {
             side: Side::Buy,
             price: Some(-3),
             remaining_qty: 5,
+            reason: crate::result::EndReason::Plain,
         };
         assert_eq!(
             line(limit),
@@ -474,6 +589,7 @@ mod tests {
             side: Side::Sell,
             price: None,
             remaining_qty: 1,
+            reason: crate::result::EndReason::Plain,
         };
         assert_eq!(
             line(market),
@@ -494,6 +610,7 @@ mod tests {
             old_price: -2,
             old_qty: u64::MAX,
             priority_kept: true,
+            display: None,
         };
         assert_eq!(
             line(kept),
@@ -510,6 +627,7 @@ mod tests {
             old_price: i64::MAX,
             old_qty: 3,
             priority_kept: false,
+            display: None,
         };
         assert_eq!(
             line(moved),

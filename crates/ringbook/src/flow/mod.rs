@@ -22,10 +22,10 @@ mod rng;
 
 pub use activity::{Activity, ParseActivityError};
 pub use csv::{
-    FLOW_HEADER, FlowError, FlowReader, MAX_LINE_BYTES, UTF8_BOM, parse_id, write_flow_header,
-    write_flow_line,
+    FLOW_HEADER, FlowError, FlowReader, LONG_FLOW_HEADER, MAX_LINE_BYTES, UTF8_BOM, parse_id,
+    write_flow_header, write_flow_line, write_long_flow_header, write_long_flow_line,
 };
-pub use gen_config::GenConfig;
+pub use gen_config::{GenConfig, LongFormMix};
 pub use generator::FlowGenerator;
 pub use instruments::{
     InstrumentEntry, InstrumentsError, InstrumentsFileError, read_instruments,

@@ -418,7 +418,17 @@ pub fn dump(dir: &Path, out: &mut impl Write) -> Result<(), JournalError> {
                         Some(reason) => write!(out, "reject={reason} "),
                     }
                     .map_err(out_err())?;
-                    crate::flow::write_flow_line(out, &entry.command).map_err(out_err())?;
+                    // A long-form command is shown with the long form's eleven columns.
+                    let plain = match &entry.command {
+                        crate::command::Command::Add(order) => order.is_plain(),
+                        command => command.op() != crate::command::Op::MassCancel,
+                    };
+                    if plain {
+                        crate::flow::write_flow_line(out, &entry.command)
+                    } else {
+                        crate::flow::write_long_flow_line(out, &entry.command)
+                    }
+                    .map_err(out_err())?;
                 }
                 Scan::End => break,
                 Scan::Seal(seal, offset) => {

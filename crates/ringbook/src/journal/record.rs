@@ -18,16 +18,24 @@
 //!  0  u8   payload version (1)
 //!  1  u8   disposition: 0 apply, 1 reject
 //!  2  u8   reject reason: 0 for apply; 1 instrument_not_registered, 2 orderbook_halted,
-//!          3 invalid_quantity, 4 duplicate_order_id, 5 unknown_order, 6 post_only_would_cross
-//!  3  u8   op: 0 add, 1 cancel, 2 modify, 3 halt, 4 resume, 5 status, 6 snapshot
+//!          3 invalid_quantity, 4 duplicate_order_id, 5 unknown_order, 6 post_only_would_cross,
+//!          7 not_modifiable
+//!  3  u8   op: 0 add, 1 cancel, 2 modify, 3 halt, 4 resume, 5 status, 6 snapshot,
+//!          7 mass_cancel
 //!  4  16   instrument id
 //! 20       then, by op:
 //!          add:    order id (16), side u8 (0 buy, 1 sell),
-//!                  kind u8 (0 limit, 1 market, 2 ioc, 3 fok, 4 post_only),
-//!                  price i64, qty u64                              (payload 54 bytes)
+//!                  kind u8 (0 limit, 1 market, 2 ioc, 3 fok, 4 post_only, 5 stop,
+//!                  6 stop_limit), price i64, qty u64                (payload 54 bytes)
+//!                  an add with any long-form extra (an owner, a display, a stop kind)
+//!                  adds owner u64, trigger i64, display u64 and a flags byte (bit 0: has
+//!                  owner, bits 1-2: stp 0 none 1 cancel_newest 2 cancel_oldest
+//!                  3 cancel_both, bit 3: has display)              (payload 79 bytes)
 //!          cancel: order id (16)                                   (payload 36 bytes)
 //!          modify: order id (16), price i64, qty u64               (payload 52 bytes)
 //!          halt, resume, status, snapshot: nothing                 (payload 20 bytes)
+//!          mass_cancel: flags u8 (bit 0: has owner, bit 1: has side), side u8,
+//!                  owner u64                                       (payload 30 bytes)
 //! ```
 //!
 //! A market order's price field is stored as given (the book ignores it), so a command
@@ -37,7 +45,7 @@ use uuid::Uuid;
 
 use crate::command::{Command, Op};
 use crate::result::RejectReason;
-use crate::types::{Order, OrderKind, Side};
+use crate::types::{Order, OrderKind, Side, StpMode};
 
 /// The size of a record header: length, seq, timestamp and CRC.
 pub const RECORD_HEADER_LEN: usize = 24;
@@ -46,14 +54,22 @@ pub const RECORD_HEADER_LEN: usize = 24;
 /// bound keeps a corrupt length from being believed.
 pub const MAX_PAYLOAD_LEN: u32 = 1024;
 
+/// The payload length of a plain add; a long-form add's is [`LONG_ADD_PAYLOAD_LEN`].
+const ADD_PAYLOAD_LEN: usize = 54;
+/// The payload length of an add with long-form extras.
+const LONG_ADD_PAYLOAD_LEN: usize = ADD_PAYLOAD_LEN + 25;
+/// The payload length of a mass cancel.
+const MASS_CANCEL_PAYLOAD_LEN: usize = 30;
+
 /// The smallest payload of version 1 (an op with no fields beyond its instrument).
 pub(super) const MIN_PAYLOAD_LEN: u32 = 20;
 
-/// The payload format version written by this build.
+/// The payload format version written by this build (long-form records are told apart
+/// by their op code and length, so version 1 files read unchanged).
 pub const PAYLOAD_VERSION: u8 = 1;
 
 /// The largest record this build writes.
-pub(crate) const MAX_RECORD_LEN: usize = RECORD_HEADER_LEN + 54;
+pub(crate) const MAX_RECORD_LEN: usize = RECORD_HEADER_LEN + LONG_ADD_PAYLOAD_LEN;
 
 /// One journaled command: what the sequencer sequenced, with its number and timestamp.
 ///
@@ -111,11 +127,13 @@ impl JournalEntry {
 /// The payload length of `command`'s record.
 #[inline]
 pub(crate) const fn payload_len(command: &Command) -> usize {
-    20 + match command {
-        Command::Add(_) => 34,
-        Command::Cancel { .. } => 16,
-        Command::Modify { .. } => 32,
-        _ => 0,
+    match command {
+        Command::Add(order) if order.is_plain() => ADD_PAYLOAD_LEN,
+        Command::Add(_) => LONG_ADD_PAYLOAD_LEN,
+        Command::Cancel { .. } => 36,
+        Command::Modify { .. } => 52,
+        Command::MassCancel { .. } => MASS_CANCEL_PAYLOAD_LEN,
+        _ => 20,
     }
 }
 
@@ -128,6 +146,7 @@ const fn reason_code(reason: RejectReason) -> u8 {
         RejectReason::DuplicateOrderId => 4,
         RejectReason::UnknownOrder => 5,
         RejectReason::PostOnlyWouldCross => 6,
+        RejectReason::NotModifiable => 7,
     }
 }
 
@@ -141,6 +160,7 @@ const fn op_code(op: Op) -> u8 {
         Op::Resume => 4,
         Op::Status => 5,
         Op::Snapshot => 6,
+        Op::MassCancel => 7,
     }
 }
 
@@ -152,7 +172,49 @@ const fn kind_code(kind: OrderKind) -> u8 {
         OrderKind::Ioc => 2,
         OrderKind::Fok => 3,
         OrderKind::PostOnly => 4,
+        OrderKind::Stop => 5,
+        OrderKind::StopLimit => 6,
     }
+}
+
+/// The flags byte of a long-form add: bit 0 has owner, bits 1-2 the stp mode, bit 3 has
+/// display.
+fn extras_flags(order: &Order) -> u8 {
+    let stp = match order.stp() {
+        None => 0,
+        Some(StpMode::CancelNewest) => 1,
+        Some(StpMode::CancelOldest) => 2,
+        Some(StpMode::CancelBoth) => 3,
+    };
+    u8::from(order.owner().is_some()) | (stp << 1) | (u8::from(order.display().is_some()) << 3)
+}
+
+/// A long-form add's extras applied to `order`, from the 25 bytes after a plain add.
+fn with_extras(order: Order, extras: &[u8]) -> Result<Order, String> {
+    let u64_at = |i: usize| u64::from_le_bytes(extras[i..i + 8].try_into().expect("8 bytes"));
+    let flags = extras[24];
+    if flags & !0b1111 != 0 {
+        return Err(format!("unknown add flags {flags:#04x}"));
+    }
+    let stp = match (flags >> 1) & 0b11 {
+        0 => None,
+        1 => Some(StpMode::CancelNewest),
+        2 => Some(StpMode::CancelOldest),
+        _ => Some(StpMode::CancelBoth),
+    };
+    let mut order = order.with_trigger(u64_at(8) as i64);
+    match (flags & 1 != 0, stp) {
+        (true, stp) => order = order.with_owner(u64_at(0), stp),
+        (false, None) => {}
+        (false, Some(_)) => return Err("an stp mode without an owner".to_string()),
+    }
+    if flags & 0b1000 != 0 {
+        order = order.with_display(u64_at(16));
+    }
+    if order.is_plain() {
+        return Err("a long-form add without any long-form field".to_string());
+    }
+    Ok(order)
 }
 
 #[inline]
@@ -205,6 +267,17 @@ pub(crate) fn encode_record(entry: &JournalEntry, out: &mut Vec<u8>) {
             rec[61] = kind_code(order.kind);
             rec[62..70].copy_from_slice(&order.price.to_le_bytes());
             rec[70..78].copy_from_slice(&order.quantity.to_le_bytes());
+            if !order.is_plain() {
+                rec[78..86].copy_from_slice(&order.owner().unwrap_or(0).to_le_bytes());
+                rec[86..94].copy_from_slice(&order.trigger().unwrap_or(0).to_le_bytes());
+                rec[94..102].copy_from_slice(&order.display().unwrap_or(0).to_le_bytes());
+                rec[102] = extras_flags(order);
+            }
+        }
+        Command::MassCancel { owner, side, .. } => {
+            rec[44] = u8::from(owner.is_some()) | (u8::from(side.is_some()) << 1);
+            rec[45] = side.map_or(0, side_code);
+            rec[46..54].copy_from_slice(&owner.unwrap_or(0).to_le_bytes());
         }
         Command::Cancel { order_id, .. } => rec[44..60].copy_from_slice(order_id.as_bytes()),
         Command::Modify {
@@ -287,19 +360,20 @@ pub(crate) fn decode_payload(
         },
         (d, _) => return Err(format!("unknown disposition {d}")),
     };
-    let op = *Op::ALL
+    let op = *Op::LONG_FORM
         .get(usize::from(payload[3]))
         .ok_or_else(|| format!("unknown op code {}", payload[3]))?;
     let id_at = |i: usize| Uuid::from_bytes(payload[i..i + 16].try_into().expect("16 bytes"));
     let u64_at = |i: usize| u64::from_le_bytes(payload[i..i + 8].try_into().expect("8 bytes"));
     let instrument_id = id_at(4);
-    let expected = 20
-        + match op {
-            Op::Add => 34,
-            Op::Cancel => 16,
-            Op::Modify => 32,
-            _ => 0,
-        };
+    let expected = match op {
+        Op::Add if payload.len() == LONG_ADD_PAYLOAD_LEN => LONG_ADD_PAYLOAD_LEN,
+        Op::Add => ADD_PAYLOAD_LEN,
+        Op::Cancel => 36,
+        Op::Modify => 52,
+        Op::MassCancel => MASS_CANCEL_PAYLOAD_LEN,
+        _ => 20,
+    };
     if payload.len() != expected {
         return Err(format!(
             "{op} payload is {} bytes, expected {expected}",
@@ -310,17 +384,45 @@ pub(crate) fn decode_payload(
         Op::Add => {
             let side =
                 side_of(payload[36]).ok_or_else(|| format!("unknown side code {}", payload[36]))?;
-            let kind = *OrderKind::ALL
+            let kind = *OrderKind::LONG_FORM
                 .get(usize::from(payload[37]))
                 .ok_or_else(|| format!("unknown order kind code {}", payload[37]))?;
-            Command::Add(Order::new(
+            let order = Order::new(
                 id_at(20),
                 instrument_id,
                 side,
                 kind,
                 u64_at(38) as i64,
                 u64_at(46),
-            ))
+            );
+            if payload.len() == LONG_ADD_PAYLOAD_LEN {
+                Command::Add(with_extras(order, &payload[ADD_PAYLOAD_LEN..])?)
+            } else if kind.is_stop() {
+                return Err(format!(
+                    "a {kind} add without its trigger (a plain add's length)"
+                ));
+            } else {
+                Command::Add(order)
+            }
+        }
+        Op::MassCancel => {
+            let flags = payload[20];
+            if flags & !0b11 != 0 {
+                return Err(format!("unknown mass_cancel flags {flags:#04x}"));
+            }
+            let side = if flags & 0b10 != 0 {
+                Some(
+                    side_of(payload[21])
+                        .ok_or_else(|| format!("unknown side code {}", payload[21]))?,
+                )
+            } else {
+                None
+            };
+            Command::MassCancel {
+                instrument_id,
+                owner: (flags & 1 != 0).then(|| u64_at(22)),
+                side,
+            }
         }
         Op::Cancel => Command::Cancel {
             instrument_id,

@@ -6,18 +6,31 @@
 //! offset size  field
 //!      0    8  magic "RINGSNAP"
 //!      8    4  crc32: CRC-32 (IEEE) of every byte from offset 12 to the end of the file
-//!     12    4  format version (2)
+//!     12    4  format version (3; version 2 files are read too)
 //!     16    8  body length in bytes
 //!     24       body:
 //!                last_seq u64: the last command applied to every book
 //!                events u64: events published for the commands up to last_seq
 //!                book count u32
-//!                per book: instrument id (16), halted u8 (0/1), order count u64,
+//!                per book: instrument id (16), halted u8 (0/1),
+//!                  [v3] last trade price: u8 (0 none, 1 some) and i64,
+//!                  order count u64,
 //!                  then per order, in image order (bids best first, then asks best
 //!                  first, each level in time priority): order id (16), side u8 (0 buy,
 //!                  1 sell), post_only u8 (0/1), price i64, qty u64      (34 bytes)
+//!                  [v3] then shown u64, extras u8 (bit 0 owner, bits 1-2 stp 0 none
+//!                  1 cancel_newest 2 cancel_oldest 3 cancel_both, bit 3 display),
+//!                  owner u64, display u64 (0 when absent), accepted u64 (+33 bytes)
+//!                  [v3] stop count u64, then per parked stop in acceptance order:
+//!                  order id (16), side u8, kind u8 (0 stop, 1 stop_limit), trigger i64,
+//!                  price u8 (0 none, 1 some) and i64, qty u64, extras u8, owner u64,
+//!                  display u64, accepted u64                           (68 bytes)
 //!                state hash u64: `state_hash_of_images` of the books, checked on load
 //! ```
+//!
+//! A version 2 file (before the long form) has none of the `[v3]` fields: its books have
+//! no last trade price and no stops, its orders show their whole quantity, and their
+//! acceptance numbers are their places in the file.
 //!
 //! Written to `snapshot-{last_seq:020}.snap.tmp` in the same directory, `fsync`ed, renamed
 //! over the final name, and the directory `fsync`ed: a reader sees either no snapshot or a
@@ -35,17 +48,28 @@ use super::reader::RecoveryWarning;
 use super::record::{side_code, side_of};
 use super::snapshot_problem::SnapshotProblem;
 use super::writer::sync_dir;
-use crate::book::{BookImage, RestingOrderImage, state_hash_of_images};
+use crate::book::{
+    BookImage, ParkedStopImage, RestingOrderImage, extras_flags, state_hash_of_images, stp_of_flags,
+};
+use crate::types::OrderKind;
 
 /// The magic bytes a snapshot file starts with.
 pub const SNAPSHOT_MAGIC: [u8; 8] = *b"RINGSNAP";
 
-/// The snapshot format version this build writes and reads.
-pub const SNAPSHOT_VERSION: u32 = 2;
+/// The snapshot format version this build writes (it reads version 2 too).
+pub const SNAPSHOT_VERSION: u32 = 3;
+
+/// The version before the long form, still read.
+const SNAPSHOT_VERSION_2: u32 = 2;
 
 const HEADER_LEN: u64 = 24;
 const BOOK_HEADER_LEN: u64 = 16 + 1 + 8;
 const ORDER_LEN: u64 = 16 + 1 + 1 + 8 + 8;
+/// What version 3 adds to a book: the last trade price and the stop count.
+const BOOK_LONG_LEN: u64 = 9 + 8;
+/// What version 3 adds to an order.
+const ORDER_LONG_LEN: u64 = 8 + 1 + 8 + 8 + 8;
+const STOP_LEN: u64 = 16 + 1 + 1 + 8 + 9 + 8 + 1 + 8 + 8 + 8;
 const PREFIX: &str = "snapshot-";
 const SUFFIX: &str = ".snap";
 const TEMP_SUFFIX: &str = ".tmp";
@@ -105,7 +129,12 @@ impl EngineSnapshot {
             + self
                 .books
                 .iter()
-                .map(|b| BOOK_HEADER_LEN + ORDER_LEN * b.orders.len() as u64)
+                .map(|b| {
+                    BOOK_HEADER_LEN
+                        + BOOK_LONG_LEN
+                        + (ORDER_LEN + ORDER_LONG_LEN) * b.orders.len() as u64
+                        + STOP_LEN * b.stops.len() as u64
+                })
                 .sum::<u64>()
             + 8
     }
@@ -198,15 +227,40 @@ fn write_body(file: File, snapshot: &EngineSnapshot) -> io::Result<File> {
     let books = u32::try_from(snapshot.books.len())
         .map_err(|_| io::Error::other("more than u32::MAX books"))?;
     out.put(&books.to_le_bytes())?;
+    let opt = |out: &mut CrcWriter<_>, value: Option<i64>| -> io::Result<()> {
+        out.put(&[u8::from(value.is_some())])?;
+        out.put(&value.unwrap_or(0).to_le_bytes())
+    };
     for book in &snapshot.books {
         out.put(book.instrument_id.as_bytes())?;
         out.put(&[u8::from(book.halted)])?;
+        opt(&mut out, book.last_trade_price)?;
         out.put(&(book.orders.len() as u64).to_le_bytes())?;
         for order in &book.orders {
             out.put(order.order_id.as_bytes())?;
             out.put(&[side_code(order.side), u8::from(order.post_only)])?;
             out.put(&order.price.to_le_bytes())?;
             out.put(&order.qty.to_le_bytes())?;
+            out.put(&order.shown.to_le_bytes())?;
+            out.put(&[extras_flags(order.owner, order.stp, order.display)])?;
+            out.put(&order.owner.unwrap_or(0).to_le_bytes())?;
+            out.put(&order.display.unwrap_or(0).to_le_bytes())?;
+            out.put(&order.accepted.to_le_bytes())?;
+        }
+        out.put(&(book.stops.len() as u64).to_le_bytes())?;
+        for stop in &book.stops {
+            out.put(stop.order_id.as_bytes())?;
+            out.put(&[
+                side_code(stop.side),
+                u8::from(stop.kind == OrderKind::StopLimit),
+            ])?;
+            out.put(&stop.trigger.to_le_bytes())?;
+            opt(&mut out, stop.price)?;
+            out.put(&stop.qty.to_le_bytes())?;
+            out.put(&[extras_flags(stop.owner, stop.stp, stop.display)])?;
+            out.put(&stop.owner.unwrap_or(0).to_le_bytes())?;
+            out.put(&stop.display.unwrap_or(0).to_le_bytes())?;
+            out.put(&stop.accepted.to_le_bytes())?;
         }
     }
     out.put(&snapshot.state_hash().to_le_bytes())?;
@@ -276,7 +330,7 @@ pub fn read_snapshot(path: &Path) -> Result<EngineSnapshot, JournalError> {
             computed,
         }));
     }
-    if version != SNAPSHOT_VERSION {
+    if version != SNAPSHOT_VERSION && version != SNAPSHOT_VERSION_2 {
         return Err(bad(SnapshotProblem::Version {
             found: version,
             supported: SNAPSHOT_VERSION,
@@ -298,12 +352,23 @@ pub fn read_snapshot(path: &Path) -> Result<EngineSnapshot, JournalError> {
     if u64::from(book_count) * BOOK_HEADER_LEN > body.remaining {
         return Err(bad(SnapshotProblem::TooManyBooks { books: book_count }));
     }
+    let long = version == SNAPSHOT_VERSION;
+    let order_len = if long {
+        ORDER_LEN + ORDER_LONG_LEN
+    } else {
+        ORDER_LEN
+    };
     let mut books = Vec::with_capacity(book_count as usize);
     for b in 0..book_count {
         let instrument_id = body.id()?;
         let halted = body.flag(|value| SnapshotProblem::HaltedFlag { book: b, value })?;
+        let last_trade_price = if long {
+            body.opt_i64(instrument_id, "last trade price", 0)?
+        } else {
+            None
+        };
         let order_count = body.u64()?;
-        if order_count.saturating_mul(ORDER_LEN) > body.remaining {
+        if order_count.saturating_mul(order_len) > body.remaining {
             return Err(bad(SnapshotProblem::TooManyOrders {
                 instrument_id,
                 orders: order_count,
@@ -327,18 +392,70 @@ pub fn read_snapshot(path: &Path) -> Result<EngineSnapshot, JournalError> {
             })?;
             let price = body.u64()? as i64;
             let qty = body.u64()?;
-            orders.push(RestingOrderImage {
-                order_id,
-                side,
-                price,
-                qty,
-                post_only,
-            });
+            let mut order = RestingOrderImage::plain(order_id, side, price, qty, post_only, o);
+            if long {
+                order.shown = body.u64()?;
+                let (owner, stp, display) = body.extras(instrument_id, o)?;
+                (order.owner, order.stp, order.display) = (owner, stp, display);
+                order.accepted = body.u64()?;
+            }
+            orders.push(order);
+        }
+        let mut stops = Vec::new();
+        if long {
+            let stop_count = body.u64()?;
+            if stop_count.saturating_mul(STOP_LEN) > body.remaining {
+                return Err(bad(SnapshotProblem::TooManyStops {
+                    instrument_id,
+                    stops: stop_count,
+                }));
+            }
+            for s in 0..stop_count {
+                let order_id = body.id()?;
+                let side_byte = body.u8()?;
+                let side = side_of(side_byte).ok_or_else(|| {
+                    bad(SnapshotProblem::UnknownSide {
+                        instrument_id,
+                        order: s,
+                        code: side_byte,
+                    })
+                })?;
+                let kind = match body.u8()? {
+                    0 => OrderKind::Stop,
+                    1 => OrderKind::StopLimit,
+                    code => {
+                        return Err(bad(SnapshotProblem::StopKind {
+                            instrument_id,
+                            stop: s,
+                            code,
+                        }));
+                    }
+                };
+                let trigger = body.u64()? as i64;
+                let price = body.opt_i64(instrument_id, "stop price", s)?;
+                let qty = body.u64()?;
+                let (owner, stp, display) = body.extras(instrument_id, s)?;
+                let accepted = body.u64()?;
+                stops.push(ParkedStopImage {
+                    order_id,
+                    side,
+                    kind,
+                    trigger,
+                    price,
+                    qty,
+                    owner,
+                    stp,
+                    display,
+                    accepted,
+                });
+            }
         }
         books.push(BookImage {
             instrument_id,
             halted,
             orders,
+            last_trade_price,
+            stops,
         });
     }
     let stored_hash = body.u64()?;
@@ -405,6 +522,52 @@ impl<R: Read> Body<'_, R> {
 
     fn id(&mut self) -> Result<Uuid, JournalError> {
         self.bytes().map(Uuid::from_bytes)
+    }
+
+    /// An optional `i64`: a presence byte (0 or 1) and the value.
+    fn opt_i64(
+        &mut self,
+        instrument_id: Uuid,
+        field: &'static str,
+        entry: u64,
+    ) -> Result<Option<i64>, JournalError> {
+        let present = self.flag(|value| SnapshotProblem::FlagByte {
+            instrument_id,
+            field,
+            entry,
+            value,
+        })?;
+        let value = self.u64()? as i64;
+        Ok(present.then_some(value))
+    }
+
+    /// An order's extras: the flag byte, the owner and the display.
+    #[allow(clippy::type_complexity)]
+    fn extras(
+        &mut self,
+        instrument_id: Uuid,
+        entry: u64,
+    ) -> Result<(Option<u64>, Option<crate::types::StpMode>, Option<u64>), JournalError> {
+        let flags = self.u8()?;
+        let owner = self.u64()?;
+        let display = self.u64()?;
+        let stp = stp_of_flags(flags);
+        if flags & !0b1111 != 0 || (flags & 1 == 0 && stp.is_some()) {
+            return Err(JournalError::Snapshot {
+                file: self.path.to_path_buf(),
+                problem: SnapshotProblem::FlagByte {
+                    instrument_id,
+                    field: "extras",
+                    entry,
+                    value: flags,
+                },
+            });
+        }
+        Ok((
+            (flags & 1 != 0).then_some(owner),
+            stp,
+            (flags & 0b1000 != 0).then_some(display),
+        ))
     }
 
     /// A 0 or 1 byte; `problem` describes any other value.

@@ -102,6 +102,37 @@ pub enum SnapshotProblem {
         /// The code found.
         code: u8,
     },
+    /// A flag byte (a long-form option's presence, or an order's extras) with bits this
+    /// build does not know.
+    #[error("book {instrument_id}: {field} of entry {entry}: unknown flag byte {value:#04x}")]
+    FlagByte {
+        /// The book.
+        instrument_id: Uuid,
+        /// Which field.
+        field: &'static str,
+        /// The order's or stop's index in its book (0 for a book's own field).
+        entry: u64,
+        /// The byte found.
+        value: u8,
+    },
+    /// A parked stop of an unknown kind.
+    #[error("book {instrument_id}, stop {stop}: unknown stop kind code {code}")]
+    StopKind {
+        /// The book.
+        instrument_id: Uuid,
+        /// The stop's index in its book.
+        stop: u64,
+        /// The code found.
+        code: u8,
+    },
+    /// More parked stops than the body can hold.
+    #[error("book {instrument_id}: {stops} parked stops cannot fit in the body")]
+    TooManyStops {
+        /// The book.
+        instrument_id: Uuid,
+        /// The count found.
+        stops: u64,
+    },
     /// Bytes follow the last field.
     #[error("{bytes} bytes left over after the last field")]
     LeftOver {

@@ -50,14 +50,14 @@ struct FastRule {
 
 /// The fast-path rule for each op, indexed by `Op as usize`: adds and modifies are
 /// refused on a halted or failed book and on a zero quantity, cancels, status and
-/// snapshots on a failed book; halts and resumes flip the halt bit, so they never take
-/// the fast path.
-const FAST_PATH: [FastRule; Op::ALL.len()] = {
+/// snapshots and mass cancels on a failed book (a mass cancel works on a halted book);
+/// halts and resumes flip the halt bit, so they never take the fast path.
+const FAST_PATH: [FastRule; Op::LONG_FORM.len()] = {
     let mut rules = [FastRule {
         open: true,
         refused_on: SlotFlag::FAILED,
         has_qty: false,
-    }; Op::ALL.len()];
+    }; Op::LONG_FORM.len()];
     let with_qty = FastRule {
         open: true,
         refused_on: SlotFlag::HALTED_OR_FAILED,

@@ -99,6 +99,8 @@ fn accepted(order: &Order) -> OrderbookResult {
         kind: order.kind,
         price: order.limit_price(),
         qty: order.quantity,
+        display: None,
+        trigger: None,
     }
 }
 

@@ -18,7 +18,7 @@ pub use error::{ManagerState, OrderbookManagerError, SendFailure};
 pub use service::{OrderbookManagerBuilder, OrderbookManagerServiceImpl, RecoveryInfo};
 
 use crate::command::Command;
-use crate::types::{Order, Price, Qty};
+use crate::types::{Order, Price, Qty, Side};
 
 /// A thread-safe order-book manager: routes commands to each instrument's book, halts and
 /// resumes books, and publishes status and snapshots. Every command has an outcome in the
@@ -81,6 +81,43 @@ pub trait OrderbookManagerService: Send + Sync {
             order_id,
             price,
             qty,
+        })
+    }
+
+    /// Cancels every resting and parked order of `owner` (every order when `None`) on
+    /// `side` (both when `None`) in the instrument's book, in the order their adds were
+    /// accepted: one `cancelled` each (`"reason": "mass_cancel"`), then one
+    /// `mass_cancelled` with the count. Works on halted books.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ringbook::{Order, OrderbookManagerService, OrderbookManagerServiceImpl, Side};
+    /// use uuid::Uuid;
+    ///
+    /// let instrument = Uuid::from_u128(1);
+    /// let manager = OrderbookManagerServiceImpl::new([instrument]);
+    /// manager.start().unwrap();
+    /// let bid = Order::limit(Uuid::from_u128(10), instrument, Side::Buy, 99, 5).with_owner(7, None);
+    /// manager.add_order(bid).unwrap();
+    /// // Every order of account 7 on the buy side.
+    /// manager.mass_cancel(&instrument, Some(7), Some(Side::Buy)).unwrap();
+    /// manager.stop().unwrap();
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`OrderbookManagerService::cancel_order`].
+    fn mass_cancel(
+        &self,
+        instrument_id: &Uuid,
+        owner: Option<u64>,
+        side: Option<Side>,
+    ) -> Result<(), OrderbookManagerError> {
+        self.submit(Command::MassCancel {
+            instrument_id: *instrument_id,
+            owner,
+            side,
         })
     }
 

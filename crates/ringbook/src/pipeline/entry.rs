@@ -95,9 +95,9 @@ impl Packed {
     }
 }
 
-/// A slot of the ingress ring: callers to the sequencer. One cache line (the fields laid
-/// flat: 56 + 4 + 1 + 1 bytes): neighbouring callers never write the same line, and the
-/// sequencer reads each entry in one fetch.
+/// A slot of the ingress ring: callers to the sequencer. Two cache lines (the fields laid
+/// flat: 80 + 4 + 1 + 1 bytes, aligned to 64; one line before issue 22's long-form fields
+/// made a command 80 bytes): neighbouring callers never write the same line.
 #[derive(Clone, Copy, Debug)]
 #[repr(C, align(64))]
 pub(crate) struct IngressEntry {
@@ -311,8 +311,12 @@ mod tests {
 
     #[test]
     fn entries_keep_their_sizes() {
-        assert_eq!(std::mem::size_of::<IngressEntry>(), 64);
-        assert_eq!(std::mem::size_of::<InboundEntry>(), 80);
+        // Issue 22: `Order` carries the long form's owner, trigger and display (80 bytes,
+        // was 56), so an ingress entry takes two cache lines (was one) and an inbound
+        // entry 104 bytes (was 80).
+        assert_eq!(std::mem::size_of::<Command>(), 80);
+        assert_eq!(std::mem::size_of::<IngressEntry>(), 128);
+        assert_eq!(std::mem::size_of::<InboundEntry>(), 104);
         assert_eq!(std::mem::size_of::<OrderbookResult>(), 88);
         assert_eq!(std::mem::size_of::<OutboundEntry>(), 104);
     }

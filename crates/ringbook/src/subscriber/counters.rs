@@ -9,7 +9,7 @@ use crate::result::OrderbookResult;
 /// Event counts by type, shared between the subscriber and its readers.
 #[derive(Debug, Default)]
 pub struct EventCounters {
-    counts: [AtomicU64; 10],
+    counts: [AtomicU64; 12],
 }
 
 /// A copy of the counts at one moment.
@@ -35,6 +35,10 @@ pub struct CounterSnapshot {
     pub status: u64,
     /// `snapshot` events.
     pub snapshots: u64,
+    /// `triggered` events (long form).
+    pub triggered: u64,
+    /// `mass_cancelled` events (long form).
+    pub mass_cancelled: u64,
 }
 
 impl CounterSnapshot {
@@ -51,6 +55,8 @@ impl CounterSnapshot {
             + self.resumed
             + self.status
             + self.snapshots
+            + self.triggered
+            + self.mass_cancelled
     }
 
     /// The non-zero counts as `(type, count)` pairs, in the flow format's order.
@@ -67,6 +73,8 @@ impl CounterSnapshot {
             ("resumed", self.resumed),
             ("status", self.status),
             ("snapshot", self.snapshots),
+            ("triggered", self.triggered),
+            ("mass_cancelled", self.mass_cancelled),
         ]
         .into_iter()
         .filter(|(_, n)| *n > 0)
@@ -87,6 +95,8 @@ impl EventCounters {
             OrderbookResult::Resumed { .. } => 7,
             OrderbookResult::Status { .. } => 8,
             OrderbookResult::Snapshot { .. } => 9,
+            OrderbookResult::Triggered { .. } => 10,
+            OrderbookResult::MassCancelled { .. } => 11,
         }
     }
 
@@ -104,6 +114,8 @@ impl EventCounters {
             resumed: c(7),
             status: c(8),
             snapshots: c(9),
+            triggered: c(10),
+            mass_cancelled: c(11),
         }
     }
 }

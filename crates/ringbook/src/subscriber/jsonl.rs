@@ -23,6 +23,14 @@ impl<W: Write + Send> JsonlSubscriber<W> {
             error: None,
         }
     }
+
+    /// This subscriber, writing the long form's `status` and `snapshot` fields when
+    /// `long_form` (see [`JsonlWriter::long_form`]).
+    #[must_use]
+    pub fn long_form(mut self, long_form: bool) -> JsonlSubscriber<W> {
+        self.writer = self.writer.long_form(long_form);
+        self
+    }
 }
 
 impl<W: Write + Send> Subscriber for JsonlSubscriber<W> {

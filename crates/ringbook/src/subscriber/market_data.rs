@@ -226,7 +226,7 @@ impl Subscriber for MarketDataSubscriber {
             OrderbookResult::Cancelled {
                 order_id,
                 side,
-                price,
+                price: Some(price),
                 remaining_qty,
                 ..
             } => depth.cancel(order_id, *side, *price, *remaining_qty),

@@ -1,0 +1,835 @@
+//! The long form's order types in the book: stops, icebergs, self-trade prevention and
+//! mass cancel (`docs/FLOW-FORMAT.md`, "Order types beyond the basics").
+//!
+//! A plain order never comes here: [`OrderBook::add`] sends an order with an owner, a
+//! display or a stop kind to [`OrderBook::add_long`], and the plain paths pay one flag test
+//! where a long-form maker may stand (a slot's `extra` byte when a maker is filled out or
+//! met by a self-trade-prevention taker) and one length test for parked stops after an op
+//! that traded.
+//!
+//! - The extras of a resting order with an owner or a display live in a side table keyed by
+//!   its slot ([`Extra`]); its slot's `qty` is the shown slice, so level totals, status and
+//!   snapshots are sums of shown quantities, and the hidden rest is in the table.
+//! - Parked stops are in [`Stops`], outside the slab, the index and the ladders.
+//! - Every resting order has an acceptance number (in its slot), which orders a mass
+//!   cancel.
+
+use std::ops::ControlFlow;
+
+use uuid::Uuid;
+
+use super::OrderBook;
+use super::index::Vacancy;
+use super::slab::NIL;
+use super::stops::Stops;
+use crate::command::Op;
+use crate::result::{EndReason, EventSink, OrderbookResult, RejectReason};
+use crate::types::{Order, OrderKind, Price, Qty, Side, StpMode};
+
+/// `Slot::extra` bit: the slot has an [`Extra`] with an owner.
+pub(super) const OWNED: u8 = 1;
+/// `Slot::extra` bit: the slot is an iceberg (its [`Extra`] has a display).
+pub(super) const ICEBERG: u8 = 2;
+
+/// The long-form state of one resting order, kept at its slot's index.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) struct Extra {
+    pub(super) owner: Option<u64>,
+    pub(super) stp: Option<StpMode>,
+    pub(super) display: Option<Qty>,
+    /// An iceberg's quantity beyond its shown slice.
+    pub(super) hidden: Qty,
+}
+
+/// The book's long-form state.
+#[derive(Clone, Debug, Default)]
+pub(super) struct LongForm {
+    /// Parked stop orders.
+    pub(super) stops: Stops,
+    /// Extras of resting orders with an owner or a display, indexed by slot (valid
+    /// where the slot's `extra` byte is set; grown on the first such order).
+    pub(super) extras: Vec<Extra>,
+    /// How many resting orders have extras.
+    pub(super) live: usize,
+    /// Resting icebergs per side (buy, sell): a fok looks for hidden quantity only when
+    /// the opposite side has some.
+    pub(super) icebergs: [u32; 2],
+}
+
+/// A taker about to match: an add, an activated stop, or a modified order re-entering.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Taker {
+    pub(super) order_id: Uuid,
+    pub(super) side: Side,
+    /// The kind it matches as: an activated stop as market or limit.
+    pub(super) kind: OrderKind,
+    /// Its limit; `None` for a market order.
+    pub(super) limit: Option<Price>,
+    pub(super) qty: Qty,
+    pub(super) owner: Option<u64>,
+    pub(super) stp: Option<StpMode>,
+    pub(super) display: Option<Qty>,
+    /// Its acceptance number (kept by an activated stop and a modified order).
+    pub(super) accepted: u64,
+    /// A modified order: self-trade prevention ends it with `cancelled`.
+    pub(super) modified: bool,
+    /// Where the index has room for a new add's id (found by its duplicate check).
+    pub(super) vacancy: Option<Vacancy>,
+}
+
+impl Taker {
+    /// The owner and mode of a taker that self-trade prevention applies to.
+    fn stp(&self) -> Option<(u64, StpMode)> {
+        self.owner.zip(self.stp)
+    }
+}
+
+fn side_index(side: Side) -> usize {
+    match side {
+        Side::Buy => 0,
+        Side::Sell => 1,
+    }
+}
+
+/// Whether a taker on `side` with `limit` reaches a maker at `price`.
+fn reaches(side: Side, limit: Option<Price>, price: Price) -> bool {
+    match (side, limit) {
+        (_, None) => true,
+        (Side::Buy, Some(limit)) => price <= limit,
+        (Side::Sell, Some(limit)) => price >= limit,
+    }
+}
+
+impl OrderBook {
+    /// Hands out the next acceptance number.
+    #[inline]
+    pub(super) fn next_accepted(&mut self) -> u64 {
+        let n = self.next_accepted;
+        self.next_accepted += 1;
+        n
+    }
+
+    /// Records acceptance number `accepted` for the resting `slot`.
+    #[inline]
+    pub(super) fn set_accepted(&mut self, slot: u32, accepted: u64) {
+        self.orders[slot].accepted = accepted;
+    }
+
+    /// The whole open quantity of the resting `slot`: its shown slice plus any hidden
+    /// quantity.
+    #[inline]
+    pub(super) fn whole_qty(&self, slot: u32) -> Qty {
+        let s = &self.orders[slot];
+        if s.extra & ICEBERG == 0 {
+            s.qty
+        } else {
+            s.qty + self.long.extras[slot as usize].hidden
+        }
+    }
+
+    /// Gives the resting `slot` (just rested from an image, showing its slice) its
+    /// long-form extras.
+    pub(super) fn restore_extra(
+        &mut self,
+        slot: u32,
+        owner: Option<u64>,
+        stp: Option<StpMode>,
+        display: Option<Qty>,
+        hidden: Qty,
+    ) {
+        let mut flags = 0;
+        if owner.is_some() {
+            flags |= OWNED;
+        }
+        if display.is_some() {
+            flags |= ICEBERG;
+            self.long.icebergs[side_index(self.orders[slot].side)] += 1;
+        }
+        self.orders[slot].extra = flags;
+        self.put_extra(
+            slot,
+            Extra {
+                owner,
+                stp,
+                display,
+                hidden,
+            },
+        );
+    }
+
+    /// Stores `extra` for `slot` (whose `extra` byte the caller sets).
+    fn put_extra(&mut self, slot: u32, extra: Extra) {
+        let at = slot as usize;
+        if at >= self.long.extras.len() {
+            let len = (at + 1).max(self.long.extras.len() * 2);
+            self.long.extras.resize(len, Extra::default());
+        }
+        self.long.extras[at] = extra;
+        self.long.live += 1;
+    }
+
+    /// Forgets the extras of `slot` (being removed from the book).
+    #[inline]
+    pub(super) fn drop_extra(&mut self, slot: u32) {
+        let extra = self.orders[slot].extra;
+        if extra == 0 {
+            return;
+        }
+        self.orders[slot].extra = 0;
+        self.long.live -= 1;
+        if extra & ICEBERG != 0 {
+            self.long.icebergs[side_index(self.orders[slot].side)] -= 1;
+        }
+    }
+
+    /// An add with any long-form feature (an owner, a display, a stop kind): the checks
+    /// in the contract's order, `accepted`, then parking or matching, then the stops it
+    /// triggers.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn add_long<S: EventSink + ?Sized>(&mut self, order: &Order, sink: &mut S) {
+        let reject = |book: &OrderBook, sink: &mut S, reason| {
+            sink.publish(OrderbookResult::Rejected {
+                instrument_id: book.instrument_id,
+                op: Op::Add,
+                order_id: Some(order.order_id),
+                reason,
+            })
+        };
+        if self.halted {
+            return reject(self, sink, RejectReason::OrderbookHalted);
+        }
+        if order.quantity == 0 || order.display() == Some(0) {
+            return reject(self, sink, RejectReason::InvalidQuantity);
+        }
+        let orders = &self.orders;
+        let Ok(vacancy) = self
+            .index
+            .vacancy(&order.order_id, |s| orders[s].order_id.uuid())
+        else {
+            return reject(self, sink, RejectReason::DuplicateOrderId);
+        };
+        if self.long.stops.find(&order.order_id).is_some() {
+            return reject(self, sink, RejectReason::DuplicateOrderId);
+        }
+        let limit = order.limit_price();
+        if order.kind == OrderKind::PostOnly && self.ladder(order.side.opposite()).crossed_by(limit)
+        {
+            return reject(self, sink, RejectReason::PostOnlyWouldCross);
+        }
+        sink.publish(OrderbookResult::Accepted {
+            instrument_id: self.instrument_id,
+            order_id: order.order_id,
+            side: order.side,
+            kind: order.kind,
+            price: limit,
+            qty: order.quantity,
+            trigger: order.trigger(),
+            display: order.display().and_then(std::num::NonZeroU64::new),
+        });
+        let accepted = self.next_accepted();
+        if order.kind.is_stop() {
+            self.long.stops.park(accepted, *order);
+        } else {
+            let taker = Taker {
+                order_id: order.order_id,
+                side: order.side,
+                kind: order.kind,
+                limit,
+                qty: order.quantity,
+                owner: order.owner(),
+                stp: order.stp(),
+                display: order.display(),
+                accepted,
+                modified: false,
+                vacancy: Some(vacancy),
+            };
+            self.execute(&taker, sink);
+        }
+        self.activate_stops(sink);
+    }
+
+    /// Matches an accepted (or triggered, or modified) taker and settles its rest: it
+    /// rests (with its extras), expires, or ends by self-trade prevention.
+    #[inline(never)]
+    pub(super) fn execute<S: EventSink + ?Sized>(&mut self, t: &Taker, sink: &mut S) {
+        if t.kind == OrderKind::Fok && !self.fok_covers(t) {
+            return sink.publish(OrderbookResult::Expired {
+                instrument_id: self.instrument_id,
+                order_id: t.order_id,
+                side: t.side,
+                price: t.limit,
+                remaining_qty: t.qty,
+                reason: EndReason::Plain,
+            });
+        }
+        let (remaining, stopped) = match t.stp() {
+            Some((owner, mode)) => self.take_stp(t, owner, mode, sink),
+            None => (self.take(t.order_id, t.side, t.limit, t.qty, sink), false),
+        };
+        if remaining == 0 {
+            return;
+        }
+        if stopped {
+            let instrument_id = self.instrument_id;
+            return sink.publish(if t.modified {
+                OrderbookResult::Cancelled {
+                    instrument_id,
+                    order_id: t.order_id,
+                    side: t.side,
+                    price: t.limit,
+                    remaining_qty: remaining,
+                    reason: EndReason::SelfTradePrevention,
+                }
+            } else {
+                OrderbookResult::Expired {
+                    instrument_id,
+                    order_id: t.order_id,
+                    side: t.side,
+                    price: t.limit,
+                    remaining_qty: remaining,
+                    reason: EndReason::SelfTradePrevention,
+                }
+            });
+        }
+        if t.kind.rests() {
+            let price = t.limit.expect("a resting kind has a price");
+            self.rest_long(t, price, remaining);
+        } else {
+            sink.publish(OrderbookResult::Expired {
+                instrument_id: self.instrument_id,
+                order_id: t.order_id,
+                side: t.side,
+                price: t.limit,
+                remaining_qty: remaining,
+                reason: EndReason::Plain,
+            });
+        }
+    }
+
+    /// Rests the rest `remaining` of taker `t` at `price`: an iceberg shows its first
+    /// slice, and its owner, mode and hidden quantity go in the side table.
+    fn rest_long(&mut self, t: &Taker, price: Price, remaining: Qty) {
+        let shown = t.display.map_or(remaining, |d| d.min(remaining));
+        let post_only = t.kind == OrderKind::PostOnly;
+        let slot = match t.vacancy {
+            Some(vacancy) => self.rest_at(vacancy, t.order_id, t.side, price, shown, post_only),
+            None => self.rest(t.order_id, t.side, price, shown, post_only),
+        };
+        self.set_accepted(slot, t.accepted);
+        if t.owner.is_none() && t.display.is_none() {
+            return;
+        }
+        let mut flags = 0;
+        if t.owner.is_some() {
+            flags |= OWNED;
+        }
+        if t.display.is_some() {
+            flags |= ICEBERG;
+            self.long.icebergs[side_index(t.side)] += 1;
+        }
+        self.orders[slot].extra = flags;
+        self.put_extra(
+            slot,
+            Extra {
+                owner: t.owner,
+                stp: t.stp,
+                display: t.display,
+                hidden: remaining - shown,
+            },
+        );
+    }
+
+    /// While any parked stop's condition holds, activates the one accepted earliest: a
+    /// `triggered` event, then it matches as an add of market (stop) or limit
+    /// (stop-limit) would, without `accepted`.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn activate_stops<S: EventSink + ?Sized>(&mut self, sink: &mut S) {
+        while !self.long.stops.is_empty() {
+            let Some(last) = self.last_trade_price else {
+                return;
+            };
+            let Some(accepted) = self.long.stops.next_triggered(last) else {
+                return;
+            };
+            let stop = self.long.stops.remove(accepted);
+            sink.publish(OrderbookResult::Triggered {
+                instrument_id: self.instrument_id,
+                order_id: stop.order_id,
+                side: stop.side,
+                kind: stop.kind,
+                trigger: stop.trigger().expect("a parked order is a stop"),
+            });
+            let taker = Taker {
+                order_id: stop.order_id,
+                side: stop.side,
+                kind: stop.kind.activated(),
+                limit: stop.limit_price(),
+                qty: stop.quantity,
+                owner: stop.owner(),
+                stp: stop.stp(),
+                display: stop.display(),
+                accepted,
+                modified: false,
+                vacancy: None,
+            };
+            self.execute(&taker, sink);
+        }
+    }
+
+    /// One fill of the iceberg `maker` at the head of `level` (price `price`): the trade
+    /// reports its whole remaining quantity; an emptied slice is refilled at once at the
+    /// back of the level, and a finished iceberg leaves the book. Returns the taker's open
+    /// quantity.
+    #[inline(never)]
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn fill_iceberg<S: EventSink + ?Sized>(
+        &mut self,
+        level: u32,
+        price: Price,
+        maker: u32,
+        taker_order_id: Uuid,
+        taker_side: Side,
+        mut remaining: Qty,
+        sink: &mut S,
+    ) -> Qty {
+        let shown = self.orders[maker].qty;
+        let fill = remaining.min(shown);
+        remaining -= fill;
+        self.orders[maker].qty = shown - fill;
+        self.levels[level].total -= u128::from(fill);
+        let extra = self.long.extras[maker as usize];
+        let maker_order_id = self.orders[maker].order_id.uuid();
+        sink.publish(OrderbookResult::Trade {
+            instrument_id: self.instrument_id,
+            taker_order_id,
+            maker_order_id,
+            taker_side,
+            price,
+            qty: fill,
+            taker_remaining: remaining,
+            maker_remaining: shown - fill + extra.hidden,
+        });
+        if shown - fill > 0 {
+            return remaining;
+        }
+        if extra.hidden == 0 {
+            self.drop_extra(maker);
+            self.unlink(maker);
+            self.index.remove(&maker_order_id, maker);
+            self.free(maker);
+        } else {
+            let slice = extra.display.map_or(extra.hidden, |d| d.min(extra.hidden));
+            if let Some(e) = self.long.extras.get_mut(maker as usize) {
+                e.hidden -= slice;
+            }
+            self.requeue(maker, level, slice);
+        }
+        remaining
+    }
+
+    /// [`OrderBook::take`] for a taker with an owner and a self-trade-prevention mode:
+    /// a maker of the same owner is cancelled (`cancel_oldest`, `cancel_both`) and/or
+    /// stops the taker (`cancel_newest`, `cancel_both`). Returns the taker's open quantity
+    /// and whether self-trade prevention stopped it.
+    fn take_stp<S: EventSink + ?Sized>(
+        &mut self,
+        t: &Taker,
+        owner: u64,
+        mode: StpMode,
+        sink: &mut S,
+    ) -> (Qty, bool) {
+        let mut remaining = t.qty;
+        while remaining > 0 {
+            let opposite = self.ladder(t.side.opposite());
+            if !opposite.crossed_by(t.limit) {
+                break;
+            }
+            let level = opposite.best();
+            let price = self.levels[level].price;
+            let maker = self.levels[level].head;
+            debug_assert_ne!(maker, NIL, "a live level has a head");
+            let same_owner = self.orders[maker].extra & OWNED != 0
+                && self.long.extras[maker as usize].owner == Some(owner);
+            if same_owner {
+                if mode.cancels_maker() {
+                    self.remove_resting(maker, EndReason::SelfTradePrevention, sink);
+                }
+                if mode.cancels_taker() {
+                    return (remaining, true);
+                }
+                continue;
+            }
+            self.last_trade_price = Some(price);
+            remaining = self.fill_one(level, price, maker, t.order_id, t.side, remaining, sink);
+        }
+        (remaining, false)
+    }
+
+    /// One fill of `maker` (the head of `level`, with extras), out of the plain matching
+    /// loop. Returns the taker's open quantity.
+    #[cold]
+    #[inline(never)]
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn fill_extra<S: EventSink + ?Sized>(
+        &mut self,
+        level: u32,
+        price: Price,
+        maker: u32,
+        taker_order_id: Uuid,
+        taker_side: Side,
+        remaining: Qty,
+        sink: &mut S,
+    ) -> Qty {
+        self.fill_one(
+            level,
+            price,
+            maker,
+            taker_order_id,
+            taker_side,
+            remaining,
+            sink,
+        )
+    }
+
+    /// Whether a plain fok's quantity is covered once the hidden quantity of the icebergs
+    /// it reaches is counted (only when the opposite side has icebergs; the shown
+    /// liquidity alone fell short).
+    #[cold]
+    #[inline(never)]
+    pub(super) fn hidden_covers(&self, side: Side, limit: Option<Price>, qty: Qty) -> bool {
+        if self.long.icebergs[side_index(side.opposite())] == 0 {
+            return false;
+        }
+        let taker = Taker {
+            order_id: Uuid::nil(),
+            side,
+            kind: OrderKind::Fok,
+            limit,
+            qty,
+            owner: None,
+            stp: None,
+            display: None,
+            accepted: 0,
+            modified: false,
+            vacancy: None,
+        };
+        self.fok_covers(&taker)
+    }
+
+    /// One fill of `maker`, the head of `level`, plain or iceberg. Returns the taker's
+    /// open quantity.
+    #[allow(clippy::too_many_arguments)]
+    fn fill_one<S: EventSink + ?Sized>(
+        &mut self,
+        level: u32,
+        price: Price,
+        maker: u32,
+        taker_order_id: Uuid,
+        taker_side: Side,
+        mut remaining: Qty,
+        sink: &mut S,
+    ) -> Qty {
+        if self.orders[maker].extra & ICEBERG != 0 {
+            return self.fill_iceberg(
+                level,
+                price,
+                maker,
+                taker_order_id,
+                taker_side,
+                remaining,
+                sink,
+            );
+        }
+        let open = self.orders[maker].qty;
+        let fill = remaining.min(open);
+        remaining -= fill;
+        let maker_order_id = self.orders[maker].order_id.uuid();
+        sink.publish(OrderbookResult::Trade {
+            instrument_id: self.instrument_id,
+            taker_order_id,
+            maker_order_id,
+            taker_side,
+            price,
+            qty: fill,
+            taker_remaining: remaining,
+            maker_remaining: open - fill,
+        });
+        if open > fill {
+            self.orders[maker].qty = open - fill;
+            self.levels[level].total -= u128::from(fill);
+        } else {
+            self.drop_extra(maker);
+            self.unlink(maker);
+            self.index.remove(&maker_order_id, maker);
+            self.free(maker);
+        }
+        remaining
+    }
+
+    /// Removes the resting `slot` with a `cancelled` event giving `reason` and its whole
+    /// remaining quantity.
+    fn remove_resting<S: EventSink + ?Sized>(
+        &mut self,
+        slot: u32,
+        reason: EndReason,
+        sink: &mut S,
+    ) {
+        let remaining_qty = self.whole_qty(slot);
+        let (order_id, side, level) = {
+            let s = &self.orders[slot];
+            (s.order_id.uuid(), s.side, s.level)
+        };
+        let price = self.levels[level].price;
+        self.drop_extra(slot);
+        self.unlink(slot);
+        self.index.remove(&order_id, slot);
+        self.free(slot);
+        sink.publish(OrderbookResult::Cancelled {
+            instrument_id: self.instrument_id,
+            order_id,
+            side,
+            price: Some(price),
+            remaining_qty,
+            reason,
+        });
+    }
+
+    /// Whether a fok taker's quantity is covered: the liquidity it reaches, hidden
+    /// quantity included (refills reach it); with a self-trade-prevention mode, the makers
+    /// it would meet in matching order, refills included: with `cancel_oldest` its owner's
+    /// makers are skipped, with `cancel_newest` or `cancel_both` the walk stops at the
+    /// first one (an iceberg's refill goes behind it, so only the slices ahead count).
+    fn fok_covers(&self, t: &Taker) -> bool {
+        let need = u128::from(t.qty);
+        let opposite = t.side.opposite();
+        let Some((owner, mode)) = t.stp() else {
+            let mut have = 0u128;
+            self.ladder(opposite).walk_best_first(|price, level| {
+                if !reaches(t.side, t.limit, price) {
+                    return ControlFlow::Break(());
+                }
+                have += self.levels[level].total;
+                if have >= need {
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(())
+                }
+            });
+            if have < need && self.long.icebergs[side_index(opposite)] > 0 {
+                // The hidden quantity of the icebergs it reaches.
+                self.ladder(opposite).walk_best_first(|price, level| {
+                    if !reaches(t.side, t.limit, price) || have >= need {
+                        return ControlFlow::Break(());
+                    }
+                    let mut slot = self.levels[level].head;
+                    while slot != NIL {
+                        let s = &self.orders[slot];
+                        if s.extra & ICEBERG != 0 {
+                            have += u128::from(self.long.extras[slot as usize].hidden);
+                        }
+                        slot = s.next;
+                    }
+                    ControlFlow::Continue(())
+                });
+            }
+            return have >= need;
+        };
+        let mut have = 0u128;
+        self.ladder(opposite).walk_best_first(|price, level| {
+            if !reaches(t.side, t.limit, price) {
+                return ControlFlow::Break(());
+            }
+            let mut slot = self.levels[level].head;
+            let mut hidden = 0u128;
+            while slot != NIL {
+                let s = &self.orders[slot];
+                let extra = (s.extra != 0).then(|| self.long.extras[slot as usize]);
+                let same = extra.is_some_and(|e| e.owner == Some(owner));
+                if same {
+                    if mode.cancels_taker() {
+                        // The walk stops here: the refills of the icebergs ahead go
+                        // behind this order.
+                        return ControlFlow::Break(());
+                    }
+                } else {
+                    have += u128::from(s.qty);
+                    hidden += u128::from(extra.map_or(0, |e| e.hidden));
+                }
+                slot = s.next;
+            }
+            have += hidden;
+            if have >= need {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        });
+        have >= need
+    }
+
+    /// A modify of a resting order with extras (an owner or a display): Q is the new whole
+    /// open quantity. Kept in place (same price, Q <= open) it shows min(shown, Q);
+    /// otherwise it leaves the book and re-enters as a taker with its extras, keeping its
+    /// acceptance number, showing min(D, Q) when it rests.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn modify_long<S: EventSink + ?Sized>(
+        &mut self,
+        slot: u32,
+        price: Price,
+        qty: Qty,
+        sink: &mut S,
+    ) {
+        let (order_id, side, post_only, shown, level) = {
+            let s = &self.orders[slot];
+            (s.order_id.uuid(), s.side, s.post_only, s.qty, s.level)
+        };
+        if post_only && self.ladder(side.opposite()).crossed_by(Some(price)) {
+            return sink.publish(OrderbookResult::Rejected {
+                instrument_id: self.instrument_id,
+                op: Op::Modify,
+                order_id: Some(order_id),
+                reason: RejectReason::PostOnlyWouldCross,
+            });
+        }
+        let extra = self.long.extras[slot as usize];
+        let open = shown + extra.hidden;
+        let old_price = self.levels[level].price;
+        let priority_kept = old_price == price && qty <= open;
+        sink.publish(OrderbookResult::Modified {
+            instrument_id: self.instrument_id,
+            order_id,
+            side,
+            price,
+            qty,
+            old_price,
+            old_qty: open,
+            priority_kept,
+            display: extra.display.and_then(std::num::NonZeroU64::new),
+        });
+        if priority_kept {
+            let now = shown.min(qty);
+            self.orders[slot].qty = now;
+            self.levels[level].total -= u128::from(shown - now);
+            if let Some(e) = self.long.extras.get_mut(slot as usize) {
+                e.hidden = qty - now;
+            }
+            return;
+        }
+        let accepted = self.orders[slot].accepted;
+        self.drop_extra(slot);
+        self.unlink(slot);
+        self.index.remove(&order_id, slot);
+        self.free(slot);
+        let taker = Taker {
+            order_id,
+            side,
+            kind: if post_only {
+                OrderKind::PostOnly
+            } else {
+                OrderKind::Limit
+            },
+            limit: Some(price),
+            qty,
+            owner: extra.owner,
+            stp: extra.stp,
+            display: extra.display,
+            accepted,
+            modified: true,
+            vacancy: None,
+        };
+        self.execute(&taker, sink);
+        self.activate_stops(sink);
+    }
+
+    /// A cancel of an id the index does not hold: a parked stop, or unknown.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn cancel_parked<S: EventSink + ?Sized>(&mut self, order_id: Uuid, sink: &mut S) {
+        let Some(accepted) = self.long.stops.find(&order_id) else {
+            return sink.publish(OrderbookResult::Rejected {
+                instrument_id: self.instrument_id,
+                op: Op::Cancel,
+                order_id: Some(order_id),
+                reason: RejectReason::UnknownOrder,
+            });
+        };
+        let stop = self.long.stops.remove(accepted);
+        sink.publish(OrderbookResult::Cancelled {
+            instrument_id: self.instrument_id,
+            order_id,
+            side: stop.side,
+            price: stop.limit_price(),
+            remaining_qty: stop.quantity,
+            reason: EndReason::Plain,
+        });
+    }
+
+    /// A mass cancel: every resting and parked order of `owner` (all when `None`) on
+    /// `side` (both when `None`), in acceptance order, then `mass_cancelled`. Halted or
+    /// not.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn mass_cancel<S: EventSink + ?Sized>(
+        &mut self,
+        owner: Option<u64>,
+        side: Option<Side>,
+        sink: &mut S,
+    ) {
+        // (acceptance number, resting slot or parked stop)
+        let mut chosen: Vec<(u64, Option<u32>)> = Vec::new();
+        for s in [Side::Buy, Side::Sell] {
+            if side.is_some_and(|only| only != s) {
+                continue;
+            }
+            self.ladder(s).walk_best_first(|_, level| {
+                let mut slot = self.levels[level].head;
+                while slot != NIL {
+                    let o = &self.orders[slot];
+                    let mine = match owner {
+                        None => true,
+                        Some(owner) => {
+                            o.extra & OWNED != 0
+                                && self.long.extras[slot as usize].owner == Some(owner)
+                        }
+                    };
+                    if mine {
+                        chosen.push((self.orders[slot].accepted, Some(slot)));
+                    }
+                    slot = o.next;
+                }
+                ControlFlow::Continue(())
+            });
+        }
+        for (accepted, stop) in self.long.stops.iter() {
+            if side.is_none_or(|s| s == stop.side) && (owner.is_none() || stop.owner() == owner) {
+                chosen.push((accepted, None));
+            }
+        }
+        chosen.sort_unstable_by_key(|&(accepted, _)| accepted);
+        let count = chosen.len() as u64;
+        for (accepted, slot) in chosen {
+            match slot {
+                Some(slot) => self.remove_resting(slot, EndReason::MassCancel, sink),
+                None => {
+                    let stop = self.long.stops.remove(accepted);
+                    sink.publish(OrderbookResult::Cancelled {
+                        instrument_id: self.instrument_id,
+                        order_id: stop.order_id,
+                        side: stop.side,
+                        price: stop.limit_price(),
+                        remaining_qty: stop.quantity,
+                        reason: EndReason::MassCancel,
+                    });
+                }
+            }
+        }
+        sink.publish(OrderbookResult::MassCancelled {
+            instrument_id: self.instrument_id,
+            owner,
+            count,
+        });
+    }
+}
