@@ -129,13 +129,16 @@ fn floor(instrument: ringbook::Uuid, flow: &[Command]) -> (u64, u64) {
                 kind: order.kind,
                 price: order.limit_price(),
                 qty: order.quantity,
+                trigger: None,
+                display: None,
             },
             ref other => OrderbookResult::Cancelled {
                 instrument_id: instrument,
                 order_id: other.order_id().unwrap_or_default(),
                 side: ringbook::Side::Buy,
-                price: 0,
+                price: Some(0),
                 remaining_qty: 0,
+                reason: ringbook::EndReason::Plain,
             },
         };
         ringbook::EventSink::publish(&mut sink, event);
