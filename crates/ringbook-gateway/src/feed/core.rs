@@ -13,7 +13,9 @@ use ringbook::PublishedEvent;
 use ringbook_wire::itch::ItchMessage;
 use ringbook_wire::mold::{PacketBuilder, PacketKind, Session, control_packet};
 
+use super::burst::PacketBurst;
 use super::retransmit::RetransmitBuffer;
+use super::sendmmsg::send_burst;
 use super::stats::FeedStats;
 use super::store::MessageFile;
 use super::translate::Translator;
@@ -24,6 +26,9 @@ pub(crate) struct FeedCore {
     pub(crate) translator: Translator,
     pub(crate) session: Session,
     builder: PacketBuilder,
+    /// Finished packets not yet sent: sent together at the end of the event manager's
+    /// batch (or when the burst is full), with one system call.
+    burst: PacketBurst,
     /// The sequence number of the first message in the packet being built.
     packet_first: u64,
     pub(crate) retransmit: RetransmitBuffer,
@@ -52,6 +57,7 @@ impl FeedCore {
             translator,
             session,
             builder: PacketBuilder::new(session, max_packet),
+            burst: PacketBurst::new(max_packet),
             packet_first: 1,
             retransmit: RetransmitBuffer::new(retransmit_capacity),
             file: None,
@@ -92,13 +98,13 @@ impl FeedCore {
         self.scratch = scratch;
     }
 
-    /// Numbers, stores and packs messages, sending each packet as it fills.
+    /// Numbers, stores and packs messages, moving each packet to the burst as it fills.
     fn publish(&mut self, messages: &mut Vec<ItchMessage>) {
         for message in messages.drain(..) {
             self.encoded.clear();
             message.put(&mut self.encoded);
             if !self.builder.fits(self.encoded.len()) {
-                self.flush();
+                self.seal();
             }
             // A message always fits an empty packet: the configuration checked the size.
             self.builder.push(&self.encoded);
@@ -110,17 +116,42 @@ impl FeedCore {
         }
     }
 
-    /// Sends the packet being built, if it holds anything.
-    pub(crate) fn flush(&mut self) {
+    /// Finishes the packet being built, if it holds anything, into the burst; sends the
+    /// burst when it is full.
+    fn seal(&mut self) {
         if self.builder.count() == 0 {
             return;
         }
         let first = self.packet_first;
         self.packet_first = self.retransmit.next_seq();
         let packet = self.builder.finish(first);
-        let result = self.socket.send(packet);
-        self.count_send(result);
         self.stats.packets += 1;
+        if self.burst.push(packet) {
+            self.send_burst();
+        }
+    }
+
+    /// Sends every finished packet, in order.
+    fn send_burst(&mut self) {
+        if self.burst.is_empty() {
+            return;
+        }
+        let mut errors = std::mem::take(&mut self.stats.send_errors);
+        let destination = self.destination;
+        let outcome = send_burst(&self.socket, &self.burst, &mut |e| {
+            count_error(&mut errors, destination, &e);
+        });
+        self.stats.send_errors = errors;
+        self.stats.send_calls += outcome.calls;
+        self.last_send = Instant::now();
+        self.burst.clear();
+    }
+
+    /// Sends the packet being built and every packet waiting: at the end of the event
+    /// manager's batch, and before anything else is sent.
+    pub(crate) fn flush(&mut self) {
+        self.seal();
+        self.send_burst();
     }
 
     /// Sends a heartbeat (or, once ended, an end-of-session packet).
@@ -133,7 +164,11 @@ impl FeedCore {
         };
         let packet = control_packet(self.session, self.next_seq(), kind);
         let result = self.socket.send(&packet);
-        self.count_send(result);
+        self.stats.send_calls += 1;
+        self.last_send = Instant::now();
+        if let Err(e) = result {
+            count_error(&mut self.stats.send_errors, self.destination, &e);
+        }
         self.stats.heartbeats += 1;
     }
 
@@ -153,22 +188,19 @@ impl FeedCore {
         self.ended = true;
         self.control();
     }
+}
 
-    fn count_send(&mut self, result: io::Result<usize>) {
-        self.last_send = Instant::now();
-        match result {
-            Ok(_) => {}
-            // A unicast destination with no reader answers with ICMP; nothing is lost,
-            // the receiver recovers through re-requests or a snapshot.
-            Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {}
-            Err(e) => {
-                if self.stats.send_errors == 0 {
-                    tracing::warn!(destination = %self.destination, error = %e, "feed send failed");
-                }
-                self.stats.send_errors += 1;
-            }
-        }
+/// Counts a failed send, logging the first. A unicast destination with no reader answers
+/// with ICMP: nothing is lost (the receiver recovers through re-requests or a snapshot),
+/// so a refusal is not counted.
+fn count_error(send_errors: &mut u64, destination: SocketAddr, e: &io::Error) {
+    if e.kind() == io::ErrorKind::ConnectionRefused {
+        return;
     }
+    if *send_errors == 0 {
+        tracing::warn!(destination = %destination, error = %e, "feed send failed");
+    }
+    *send_errors += 1;
 }
 
 /// Locks the core, taking it back from a poisoned lock (a panic elsewhere leaves the

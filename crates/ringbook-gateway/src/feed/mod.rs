@@ -15,6 +15,7 @@
 //! [`Feed::shutdown`]. See `docs/ITCH.md` for the mapping of events to messages.
 
 mod books;
+mod burst;
 mod config;
 mod core;
 mod glimpse;
@@ -25,6 +26,7 @@ mod publisher;
 mod receiver;
 mod rerequest;
 mod retransmit;
+mod sendmmsg;
 mod soup;
 mod stats;
 mod store;
