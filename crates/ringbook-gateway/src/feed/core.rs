@@ -38,7 +38,6 @@ pub(crate) struct FeedCore {
     destination: SocketAddr,
     pub(crate) last_send: Instant,
     scratch: Vec<ItchMessage>,
-    encoded: Vec<u8>,
     pub(crate) ended: bool,
     pub(crate) last_engine_ns: u64,
     pub(crate) stats: FeedStats,
@@ -65,7 +64,6 @@ impl FeedCore {
             destination,
             last_send: Instant::now(),
             scratch: Vec::with_capacity(64),
-            encoded: Vec::with_capacity(ItchMessage::MAX_LEN),
             ended: false,
             last_engine_ns: 0,
             stats: FeedStats::default(),
@@ -100,17 +98,18 @@ impl FeedCore {
 
     /// Numbers, stores and packs messages, moving each packet to the burst as it fills.
     fn publish(&mut self, messages: &mut Vec<ItchMessage>) {
+        let mut bytes = [0u8; ItchMessage::MAX_LEN];
         for message in messages.drain(..) {
-            self.encoded.clear();
-            message.put(&mut self.encoded);
-            if !self.builder.fits(self.encoded.len()) {
+            let len = message.encode(&mut bytes);
+            let encoded = &bytes[..len];
+            if !self.builder.fits(len) {
                 self.seal();
             }
             // A message always fits an empty packet: the configuration checked the size.
-            self.builder.push(&self.encoded);
-            self.retransmit.push(&self.encoded);
+            self.builder.push(encoded);
+            self.retransmit.push(encoded);
             if let Some(file) = self.file.as_mut() {
-                file.push(&self.encoded);
+                file.push(encoded);
             }
             self.stats.messages += 1;
         }
