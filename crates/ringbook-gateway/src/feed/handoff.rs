@@ -109,15 +109,16 @@ impl FeedSubscriber {
 
 impl Subscriber for FeedSubscriber {
     fn on_event(&mut self, event: &PublishedEvent<'_>) {
+        if !publishable(event.result) {
+            return;
+        }
         if let Some(core) = &self.inline {
             lock(core).on_event(event);
             return;
         }
-        if publishable(event.result) {
-            self.batch.push((event.timestamp_ns, event.result.clone()));
-            if self.batch.len() >= MAX_BATCH {
-                self.send_batch();
-            }
+        self.batch.push((event.timestamp_ns, event.result.clone()));
+        if self.batch.len() >= MAX_BATCH {
+            self.send_batch();
         }
     }
 
