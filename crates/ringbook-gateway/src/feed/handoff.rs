@@ -9,11 +9,12 @@
 //! Emptied batches come back on a second channel, so the steady state allocates nothing.
 
 use std::error::Error;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use parking_lot::Mutex;
 use ringbook::{OrderbookResult, PublishedEvent, Subscriber};
 
 use super::core::{FeedCore, lock};
