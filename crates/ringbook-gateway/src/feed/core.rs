@@ -18,7 +18,7 @@ use super::retransmit::RetransmitBuffer;
 use super::sendmmsg::send_burst;
 use super::stats::FeedStats;
 use super::store::MessageFile;
-use super::translate::Translator;
+use super::translate::{MessageSink, Translator};
 
 /// The publisher's state.
 #[derive(Debug)]
@@ -84,73 +84,49 @@ impl FeedCore {
         self.flush();
     }
 
-    /// Translates one event and queues its messages.
+    /// Translates one event; its messages are numbered, stored and packed as the
+    /// translator makes them.
     pub(crate) fn on_event(&mut self, event: &PublishedEvent<'_>) {
         if self.ended {
             return;
         }
         self.last_engine_ns = event.timestamp_ns;
-        let mut scratch = std::mem::take(&mut self.scratch);
-        self.translator.translate(event, &mut scratch);
-        self.publish(&mut scratch);
-        self.scratch = scratch;
+        let (translator, mut outlet) = self.split();
+        translator.translate(event, &mut outlet);
     }
 
-    /// Numbers, stores and packs messages, moving each packet to the burst as it fills.
+    /// Numbers, stores and packs messages.
     fn publish(&mut self, messages: &mut Vec<ItchMessage>) {
-        let mut bytes = [0u8; ItchMessage::MAX_LEN];
+        let (_, mut outlet) = self.split();
         for message in messages.drain(..) {
-            let len = message.encode(&mut bytes);
-            let encoded = &bytes[..len];
-            if !self.builder.fits(len) {
-                self.seal();
-            }
-            // A message always fits an empty packet: the configuration checked the size.
-            self.builder.push(encoded);
-            self.retransmit.push(encoded);
-            if let Some(file) = self.file.as_mut() {
-                file.push(encoded);
-            }
-            self.stats.messages += 1;
+            outlet.push(message);
         }
     }
 
-    /// Finishes the packet being built, if it holds anything, into the burst; sends the
-    /// burst when it is full.
-    fn seal(&mut self) {
-        if self.builder.count() == 0 {
-            return;
-        }
-        let first = self.packet_first;
-        self.packet_first = self.retransmit.next_seq();
-        let packet = self.builder.finish(first);
-        self.stats.packets += 1;
-        if self.burst.push(packet) {
-            self.send_burst();
-        }
-    }
-
-    /// Sends every finished packet, in order.
-    fn send_burst(&mut self) {
-        if self.burst.is_empty() {
-            return;
-        }
-        let mut errors = std::mem::take(&mut self.stats.send_errors);
-        let destination = self.destination;
-        let outcome = send_burst(&self.socket, &self.burst, &mut |e| {
-            count_error(&mut errors, destination, &e);
-        });
-        self.stats.send_errors = errors;
-        self.stats.send_calls += outcome.calls;
-        self.last_send = Instant::now();
-        self.burst.clear();
+    /// The translator, and the rest of the core as the place its messages go.
+    fn split(&mut self) -> (&mut Translator, Outlet<'_>) {
+        (
+            &mut self.translator,
+            Outlet {
+                builder: &mut self.builder,
+                burst: &mut self.burst,
+                packet_first: &mut self.packet_first,
+                retransmit: &mut self.retransmit,
+                file: &mut self.file,
+                stats: &mut self.stats,
+                socket: &self.socket,
+                destination: self.destination,
+                last_send: &mut self.last_send,
+            },
+        )
     }
 
     /// Sends the packet being built and every packet waiting: at the end of the event
     /// manager's batch, and before anything else is sent.
     pub(crate) fn flush(&mut self) {
-        self.seal();
-        self.send_burst();
+        let (_, mut outlet) = self.split();
+        outlet.seal();
+        outlet.send_burst();
     }
 
     /// Sends a heartbeat (or, once ended, an end-of-session packet).
@@ -186,6 +162,71 @@ impl FeedCore {
         }
         self.ended = true;
         self.control();
+    }
+}
+
+/// Where messages go: numbered (the retransmission buffer), stored (the message file),
+/// packed (the packet being built), and packets sent in bursts.
+struct Outlet<'a> {
+    builder: &'a mut PacketBuilder,
+    burst: &'a mut PacketBurst,
+    packet_first: &'a mut u64,
+    retransmit: &'a mut RetransmitBuffer,
+    file: &'a mut Option<MessageFile>,
+    stats: &'a mut FeedStats,
+    socket: &'a UdpSocket,
+    destination: SocketAddr,
+    last_send: &'a mut Instant,
+}
+
+impl MessageSink for Outlet<'_> {
+    /// Numbers, stores and packs one message, moving the packet to the burst when the
+    /// message does not fit it.
+    fn push(&mut self, message: ItchMessage) {
+        let mut bytes = [0u8; ItchMessage::MAX_LEN];
+        let len = message.encode(&mut bytes);
+        let encoded = &bytes[..len];
+        if !self.builder.fits(len) {
+            self.seal();
+        }
+        // A message always fits an empty packet: the configuration checked the size.
+        self.builder.push(encoded);
+        self.retransmit.push(encoded);
+        if let Some(file) = self.file.as_mut() {
+            file.push(encoded);
+        }
+        self.stats.messages += 1;
+    }
+}
+
+impl Outlet<'_> {
+    /// Finishes the packet being built, if it holds anything, into the burst; sends the
+    /// burst when it is full.
+    fn seal(&mut self) {
+        if self.builder.count() == 0 {
+            return;
+        }
+        let first = *self.packet_first;
+        *self.packet_first = self.retransmit.next_seq();
+        let packet = self.builder.finish(first);
+        self.stats.packets += 1;
+        if self.burst.push(packet) {
+            self.send_burst();
+        }
+    }
+
+    /// Sends every finished packet, in order.
+    fn send_burst(&mut self) {
+        if self.burst.is_empty() {
+            return;
+        }
+        let (stats, destination) = (&mut *self.stats, self.destination);
+        let outcome = send_burst(self.socket, self.burst, &mut |e| {
+            count_error(&mut stats.send_errors, destination, &e);
+        });
+        self.stats.send_calls += outcome.calls;
+        *self.last_send = Instant::now();
+        self.burst.clear();
     }
 }
 

@@ -40,4 +40,4 @@ pub use publisher::{Feed, FeedError};
 pub use receiver::{FeedReceiver, ReceiverConfig, ReceiverError, ReceiverStats};
 pub use rerequest::MAX_PACKETS_PER_REQUEST;
 pub use stats::FeedStats;
-pub use translate::{FeedInstrument, Translator};
+pub use translate::{FeedInstrument, MessageSink, Translator};
