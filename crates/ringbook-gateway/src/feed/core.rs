@@ -6,17 +6,19 @@
 
 use std::io;
 use std::net::{SocketAddr, UdpSocket};
-use std::sync::{Mutex, MutexGuard};
 use std::time::Instant;
 
+use parking_lot::{Mutex, MutexGuard};
 use ringbook::PublishedEvent;
 use ringbook_wire::itch::ItchMessage;
 use ringbook_wire::mold::{PacketBuilder, PacketKind, Session, control_packet};
 
+use super::burst::PacketBurst;
 use super::retransmit::RetransmitBuffer;
+use super::sendmmsg::send_burst;
 use super::stats::FeedStats;
 use super::store::MessageFile;
-use super::translate::Translator;
+use super::translate::{MessageSink, Translator};
 
 /// The publisher's state.
 #[derive(Debug)]
@@ -24,6 +26,9 @@ pub(crate) struct FeedCore {
     pub(crate) translator: Translator,
     pub(crate) session: Session,
     builder: PacketBuilder,
+    /// Finished packets not yet sent: sent together at the end of the event manager's
+    /// batch (or when the burst is full), with one system call.
+    burst: PacketBurst,
     /// The sequence number of the first message in the packet being built.
     packet_first: u64,
     pub(crate) retransmit: RetransmitBuffer,
@@ -33,7 +38,6 @@ pub(crate) struct FeedCore {
     destination: SocketAddr,
     pub(crate) last_send: Instant,
     scratch: Vec<ItchMessage>,
-    encoded: Vec<u8>,
     pub(crate) ended: bool,
     pub(crate) last_engine_ns: u64,
     pub(crate) stats: FeedStats,
@@ -52,6 +56,7 @@ impl FeedCore {
             translator,
             session,
             builder: PacketBuilder::new(session, max_packet),
+            burst: PacketBurst::new(max_packet),
             packet_first: 1,
             retransmit: RetransmitBuffer::new(retransmit_capacity),
             file: None,
@@ -59,7 +64,6 @@ impl FeedCore {
             destination,
             last_send: Instant::now(),
             scratch: Vec::with_capacity(64),
-            encoded: Vec::with_capacity(ItchMessage::MAX_LEN),
             ended: false,
             last_engine_ns: 0,
             stats: FeedStats::default(),
@@ -80,47 +84,49 @@ impl FeedCore {
         self.flush();
     }
 
-    /// Translates one event and queues its messages.
+    /// Translates one event; its messages are numbered, stored and packed as the
+    /// translator makes them.
     pub(crate) fn on_event(&mut self, event: &PublishedEvent<'_>) {
         if self.ended {
             return;
         }
         self.last_engine_ns = event.timestamp_ns;
-        let mut scratch = std::mem::take(&mut self.scratch);
-        self.translator.translate(event, &mut scratch);
-        self.publish(&mut scratch);
-        self.scratch = scratch;
+        let (translator, mut outlet) = self.split();
+        translator.translate(event, &mut outlet);
     }
 
-    /// Numbers, stores and packs messages, sending each packet as it fills.
+    /// Numbers, stores and packs messages.
     fn publish(&mut self, messages: &mut Vec<ItchMessage>) {
+        let (_, mut outlet) = self.split();
         for message in messages.drain(..) {
-            self.encoded.clear();
-            message.put(&mut self.encoded);
-            if !self.builder.fits(self.encoded.len()) {
-                self.flush();
-            }
-            // A message always fits an empty packet: the configuration checked the size.
-            self.builder.push(&self.encoded);
-            self.retransmit.push(&self.encoded);
-            if let Some(file) = self.file.as_mut() {
-                file.push(&self.encoded);
-            }
-            self.stats.messages += 1;
+            outlet.push(message);
         }
     }
 
-    /// Sends the packet being built, if it holds anything.
+    /// The translator, and the rest of the core as the place its messages go.
+    fn split(&mut self) -> (&mut Translator, Outlet<'_>) {
+        (
+            &mut self.translator,
+            Outlet {
+                builder: &mut self.builder,
+                burst: &mut self.burst,
+                packet_first: &mut self.packet_first,
+                retransmit: &mut self.retransmit,
+                file: &mut self.file,
+                stats: &mut self.stats,
+                socket: &self.socket,
+                destination: self.destination,
+                last_send: &mut self.last_send,
+            },
+        )
+    }
+
+    /// Sends the packet being built and every packet waiting: at the end of the event
+    /// manager's batch, and before anything else is sent.
     pub(crate) fn flush(&mut self) {
-        if self.builder.count() == 0 {
-            return;
-        }
-        let first = self.packet_first;
-        self.packet_first = self.retransmit.next_seq();
-        let packet = self.builder.finish(first);
-        let result = self.socket.send(packet);
-        self.count_send(result);
-        self.stats.packets += 1;
+        let (_, mut outlet) = self.split();
+        outlet.seal();
+        outlet.send_burst();
     }
 
     /// Sends a heartbeat (or, once ended, an end-of-session packet).
@@ -133,7 +139,11 @@ impl FeedCore {
         };
         let packet = control_packet(self.session, self.next_seq(), kind);
         let result = self.socket.send(&packet);
-        self.count_send(result);
+        self.stats.send_calls += 1;
+        self.last_send = Instant::now();
+        if let Err(e) = result {
+            count_error(&mut self.stats.send_errors, self.destination, &e);
+        }
         self.stats.heartbeats += 1;
     }
 
@@ -153,27 +163,89 @@ impl FeedCore {
         self.ended = true;
         self.control();
     }
+}
 
-    fn count_send(&mut self, result: io::Result<usize>) {
-        self.last_send = Instant::now();
-        match result {
-            Ok(_) => {}
-            // A unicast destination with no reader answers with ICMP; nothing is lost,
-            // the receiver recovers through re-requests or a snapshot.
-            Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {}
-            Err(e) => {
-                if self.stats.send_errors == 0 {
-                    tracing::warn!(destination = %self.destination, error = %e, "feed send failed");
-                }
-                self.stats.send_errors += 1;
-            }
+/// Where messages go: numbered (the retransmission buffer), stored (the message file),
+/// packed (the packet being built), and packets sent in bursts.
+struct Outlet<'a> {
+    builder: &'a mut PacketBuilder,
+    burst: &'a mut PacketBurst,
+    packet_first: &'a mut u64,
+    retransmit: &'a mut RetransmitBuffer,
+    file: &'a mut Option<MessageFile>,
+    stats: &'a mut FeedStats,
+    socket: &'a UdpSocket,
+    destination: SocketAddr,
+    last_send: &'a mut Instant,
+}
+
+impl MessageSink for Outlet<'_> {
+    /// Numbers, stores and packs one message, moving the packet to the burst when the
+    /// message does not fit it.
+    fn push(&mut self, message: ItchMessage) {
+        let mut bytes = [0u8; ItchMessage::MAX_LEN];
+        let len = message.encode(&mut bytes);
+        let encoded = &bytes[..len];
+        if !self.builder.fits(len) {
+            self.seal();
         }
+        // A message always fits an empty packet: the configuration checked the size.
+        self.builder.push(encoded);
+        self.retransmit.push(encoded);
+        if let Some(file) = self.file.as_mut() {
+            file.push(encoded);
+        }
+        self.stats.messages += 1;
     }
 }
 
-/// Locks the core, taking it back from a poisoned lock (a panic elsewhere leaves the
-/// state as consistent as between two events: every update is made under the lock).
+impl Outlet<'_> {
+    /// Finishes the packet being built, if it holds anything, into the burst; sends the
+    /// burst when it is full.
+    fn seal(&mut self) {
+        if self.builder.count() == 0 {
+            return;
+        }
+        let first = *self.packet_first;
+        *self.packet_first = self.retransmit.next_seq();
+        let packet = self.builder.finish(first);
+        self.stats.packets += 1;
+        if self.burst.push(packet) {
+            self.send_burst();
+        }
+    }
+
+    /// Sends every finished packet, in order.
+    fn send_burst(&mut self) {
+        if self.burst.is_empty() {
+            return;
+        }
+        let (stats, destination) = (&mut *self.stats, self.destination);
+        let outcome = send_burst(self.socket, self.burst, &mut |e| {
+            count_error(&mut stats.send_errors, destination, &e);
+        });
+        self.stats.send_calls += outcome.calls;
+        *self.last_send = Instant::now();
+        self.burst.clear();
+    }
+}
+
+/// Counts a failed send, logging the first. A unicast destination with no reader answers
+/// with ICMP: nothing is lost (the receiver recovers through re-requests or a snapshot),
+/// so a refusal is not counted.
+fn count_error(send_errors: &mut u64, destination: SocketAddr, e: &io::Error) {
+    if e.kind() == io::ErrorKind::ConnectionRefused {
+        return;
+    }
+    if *send_errors == 0 {
+        tracing::warn!(destination = %destination, error = %e, "feed send failed");
+    }
+    *send_errors += 1;
+}
+
+/// Locks the core. A `parking_lot` lock: one atomic operation each way and no poisoning
+/// (a panic elsewhere leaves the state as consistent as between two events: every update
+/// is made under the lock).
 pub(crate) fn lock(core: &Mutex<FeedCore>) -> MutexGuard<'_, FeedCore> {
     core.lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }

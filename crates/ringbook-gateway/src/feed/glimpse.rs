@@ -10,8 +10,9 @@
 //! live feed from there without gap or overlap.
 
 use std::net::TcpListener;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
+use parking_lot::Mutex;
 use ringbook_wire::glimpse::EndOfSnapshot;
 use ringbook_wire::itch::ItchMessage;
 use ringbook_wire::soup::login::LoginRejectReason;

@@ -9,11 +9,12 @@
 //! Emptied batches come back on a second channel, so the steady state allocates nothing.
 
 use std::error::Error;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use parking_lot::Mutex;
 use ringbook::{OrderbookResult, PublishedEvent, Subscriber};
 
 use super::core::{FeedCore, lock};
@@ -109,15 +110,16 @@ impl FeedSubscriber {
 
 impl Subscriber for FeedSubscriber {
     fn on_event(&mut self, event: &PublishedEvent<'_>) {
+        if !publishable(event.result) {
+            return;
+        }
         if let Some(core) = &self.inline {
             lock(core).on_event(event);
             return;
         }
-        if publishable(event.result) {
-            self.batch.push((event.timestamp_ns, event.result.clone()));
-            if self.batch.len() >= MAX_BATCH {
-                self.send_batch();
-            }
+        self.batch.push((event.timestamp_ns, event.result.clone()));
+        if self.batch.len() >= MAX_BATCH {
+            self.send_batch();
         }
     }
 

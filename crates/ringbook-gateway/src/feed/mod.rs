@@ -15,6 +15,7 @@
 //! [`Feed::shutdown`]. See `docs/ITCH.md` for the mapping of events to messages.
 
 mod books;
+mod burst;
 mod config;
 mod core;
 mod glimpse;
@@ -25,6 +26,7 @@ mod publisher;
 mod receiver;
 mod rerequest;
 mod retransmit;
+mod sendmmsg;
 mod soup;
 mod stats;
 mod store;
@@ -38,4 +40,4 @@ pub use publisher::{Feed, FeedError};
 pub use receiver::{FeedReceiver, ReceiverConfig, ReceiverError, ReceiverStats};
 pub use rerequest::MAX_PACKETS_PER_REQUEST;
 pub use stats::FeedStats;
-pub use translate::{FeedInstrument, Translator};
+pub use translate::{FeedInstrument, MessageSink, Translator};

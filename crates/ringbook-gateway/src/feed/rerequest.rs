@@ -8,10 +8,11 @@
 
 use std::io;
 use std::net::UdpSocket;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use parking_lot::Mutex;
 use ringbook_wire::mold::{PacketBuilder, Request};
 
 use super::core::{FeedCore, lock};

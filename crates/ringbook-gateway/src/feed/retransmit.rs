@@ -11,6 +11,9 @@ type Slot = ([u8; ItchMessage::MAX_LEN], u8);
 pub(crate) struct RetransmitBuffer {
     slots: Vec<Slot>,
     capacity: usize,
+    /// The slot the next message goes to: `(next_seq - 1) % capacity`, kept as it
+    /// advances (no division per message).
+    head: usize,
     /// The sequence number of the next message pushed.
     next_seq: u64,
 }
@@ -20,6 +23,7 @@ impl RetransmitBuffer {
         RetransmitBuffer {
             slots: Vec::new(),
             capacity,
+            head: 0,
             next_seq: 1,
         }
     }
@@ -27,15 +31,16 @@ impl RetransmitBuffer {
     /// Stores the message numbered `next_seq` (messages are at most
     /// [`ItchMessage::MAX_LEN`] bytes: the caller encodes only those).
     pub(crate) fn push(&mut self, message: &[u8]) {
-        let mut slot = ([0u8; ItchMessage::MAX_LEN], 0u8);
         let len = message.len().min(ItchMessage::MAX_LEN);
+        if self.head == self.slots.len() {
+            self.slots.push(([0u8; ItchMessage::MAX_LEN], 0));
+        }
+        let slot = &mut self.slots[self.head];
         slot.0[..len].copy_from_slice(&message[..len]);
         slot.1 = len as u8;
-        let index = ((self.next_seq - 1) % self.capacity as u64) as usize;
-        if index < self.slots.len() {
-            self.slots[index] = slot;
-        } else {
-            self.slots.push(slot);
+        self.head += 1;
+        if self.head >= self.capacity {
+            self.head = 0;
         }
         self.next_seq += 1;
     }

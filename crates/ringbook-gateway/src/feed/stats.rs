@@ -7,6 +7,9 @@ pub struct FeedStats {
     pub messages: u64,
     /// Downstream data packets sent.
     pub packets: u64,
+    /// System calls that sent data, heartbeat and end-of-session packets (several data
+    /// packets share one where the kernel has `sendmmsg`).
+    pub send_calls: u64,
     /// Heartbeat and end-of-session packets sent.
     pub heartbeats: u64,
     /// Sends that failed (other than a refused unicast destination).

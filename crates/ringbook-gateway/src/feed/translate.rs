@@ -51,6 +51,20 @@ impl FeedInstrument {
     }
 }
 
+/// Where [`Translator::translate`] puts the messages one event makes, in order: a
+/// `Vec<ItchMessage>`, or the publisher, which numbers and packs each as it comes (no
+/// list in between).
+pub trait MessageSink {
+    /// Takes the next message.
+    fn push(&mut self, message: ItchMessage);
+}
+
+impl MessageSink for Vec<ItchMessage> {
+    fn push(&mut self, message: ItchMessage) {
+        Vec::push(self, message);
+    }
+}
+
 /// Turns events into ITCH messages. Locate codes are the instruments' positions from 1.
 #[derive(Debug)]
 pub struct Translator {
@@ -195,7 +209,7 @@ impl Translator {
     }
 
     /// Appends the messages one event makes.
-    pub fn translate(&mut self, event: &PublishedEvent<'_>, out: &mut Vec<ItchMessage>) {
+    pub fn translate(&mut self, event: &PublishedEvent<'_>, out: &mut impl MessageSink) {
         let Some(&slot) = self.slots.get(&event.result.instrument_id()) else {
             return;
         };
@@ -322,7 +336,7 @@ impl Translator {
         qty: u64,
         priority_kept: bool,
         header: Header,
-        out: &mut Vec<ItchMessage>,
+        out: &mut impl MessageSink,
     ) {
         let book = &mut self.books[slot];
         if priority_kept {
@@ -390,7 +404,7 @@ impl Translator {
 
     /// An order that may trade: it rests now if it no longer crosses, else it waits for
     /// its trades.
-    fn incoming(&mut self, slot: usize, taker: Taker, header: Header, out: &mut Vec<ItchMessage>) {
+    fn incoming(&mut self, slot: usize, taker: Taker, header: Header, out: &mut impl MessageSink) {
         let book = &mut self.books[slot];
         if book.crosses(taker.side, taker.price) {
             book.taker = Some(taker);
@@ -433,7 +447,7 @@ impl Translator {
         slot: usize,
         snapshot: &BookSnapshot,
         header: Header,
-        out: &mut Vec<ItchMessage>,
+        out: &mut impl MessageSink,
     ) {
         if snapshot.halted != self.books[slot].halted {
             self.books[slot].halted = snapshot.halted;

@@ -3,8 +3,9 @@
 //! decoder.
 
 use super::error::ItchDecodeError;
-use super::fields::{Stock, put_u32, put_u64, stock_at, u32_at, u64_at};
+use super::fields::{Stock, stock_at, u32_at, u64_at};
 use super::header::{HEADER_LEN, Header};
+use super::message::ItchMessage;
 
 /// The side of an order, the Buy/Sell Indicator field (`B` or `S`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -51,12 +52,19 @@ impl AddOrder {
 
     /// Appends the message.
     pub fn put(&self, out: &mut Vec<u8>) {
-        self.header.put(out, Self::TYPE);
-        put_u64(out, self.order_ref);
-        out.push(self.side.byte());
-        put_u32(out, self.shares);
-        out.extend_from_slice(&self.stock.0);
-        put_u32(out, self.price);
+        let mut bytes = [0u8; ItchMessage::MAX_LEN];
+        self.write(&mut bytes);
+        out.extend_from_slice(&bytes[..Self::LEN]);
+    }
+
+    /// Writes the message at the start of `out` (its first [`Self::LEN`] bytes).
+    pub(crate) fn write(&self, out: &mut [u8; ItchMessage::MAX_LEN]) {
+        self.header.write(out, Self::TYPE);
+        out[11..19].copy_from_slice(&self.order_ref.to_be_bytes());
+        out[19] = self.side.byte();
+        out[20..24].copy_from_slice(&self.shares.to_be_bytes());
+        out[24..32].copy_from_slice(&self.stock.0);
+        out[32..36].copy_from_slice(&self.price.to_be_bytes());
     }
 
     /// Reads a message of exactly [`Self::LEN`] bytes (checked by the caller).

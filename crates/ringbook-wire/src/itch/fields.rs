@@ -41,11 +41,6 @@ impl std::fmt::Debug for Stock {
     }
 }
 
-/// Writes the low 48 bits of `value` big-endian.
-pub(crate) fn put_u48(out: &mut Vec<u8>, value: u64) {
-    out.extend_from_slice(&value.to_be_bytes()[2..]);
-}
-
 /// Reads a big-endian 48-bit integer at `at` (the caller checked the length).
 pub(crate) fn u48_at(buf: &[u8], at: usize) -> u64 {
     let mut b = [0u8; 8];
@@ -98,19 +93,4 @@ pub(crate) fn alpha_at<const N: usize>(
 /// Reads the 8-byte Stock field at `at`.
 pub(crate) fn stock_at(buf: &[u8], at: usize, kind: u8) -> Result<Stock, ItchDecodeError> {
     alpha_at::<8>(buf, at, kind, "Stock").map(Stock)
-}
-
-/// Writes `value` big-endian.
-pub(crate) fn put_u16(out: &mut Vec<u8>, value: u16) {
-    out.extend_from_slice(&value.to_be_bytes());
-}
-
-/// Writes `value` big-endian.
-pub(crate) fn put_u32(out: &mut Vec<u8>, value: u32) {
-    out.extend_from_slice(&value.to_be_bytes());
-}
-
-/// Writes `value` big-endian.
-pub(crate) fn put_u64(out: &mut Vec<u8>, value: u64) {
-    out.extend_from_slice(&value.to_be_bytes());
 }

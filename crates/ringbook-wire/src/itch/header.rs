@@ -2,7 +2,8 @@
 //! message's first four fields): Message Type (1), Stock Locate (2), Tracking Number (2),
 //! Timestamp (6, nanoseconds since midnight).
 
-use super::fields::{TIMESTAMP_MAX, put_u16, put_u48, u16_at, u48_at};
+use super::fields::{TIMESTAMP_MAX, u16_at, u48_at};
+use super::message::ItchMessage;
 
 /// The length of the common header, the message type included.
 pub const HEADER_LEN: usize = 11;
@@ -20,11 +21,11 @@ pub struct Header {
 
 impl Header {
     /// Writes the type byte and the header.
-    pub(crate) fn put(&self, out: &mut Vec<u8>, kind: u8) {
-        out.push(kind);
-        put_u16(out, self.stock_locate);
-        put_u16(out, self.tracking_number);
-        put_u48(out, self.timestamp & TIMESTAMP_MAX);
+    pub(crate) fn write(&self, out: &mut [u8; ItchMessage::MAX_LEN], kind: u8) {
+        out[0] = kind;
+        out[1..3].copy_from_slice(&self.stock_locate.to_be_bytes());
+        out[3..5].copy_from_slice(&self.tracking_number.to_be_bytes());
+        out[5..11].copy_from_slice(&(self.timestamp & TIMESTAMP_MAX).to_be_bytes()[2..]);
     }
 
     /// Reads the header of a message whose length the caller checked.

@@ -97,6 +97,45 @@ impl ItchMessage {
         }
     }
 
+    /// Writes the message at the start of `out` without allocating; returns its length
+    /// (the bytes [`Self::put`] appends).
+    pub fn encode(&self, out: &mut [u8; Self::MAX_LEN]) -> usize {
+        match self {
+            ItchMessage::SystemEvent(m) => {
+                m.write(out);
+                SystemEvent::LEN
+            }
+            ItchMessage::StockDirectory(m) => {
+                m.write(out);
+                StockDirectory::LEN
+            }
+            ItchMessage::StockTradingAction(m) => {
+                m.write(out);
+                StockTradingAction::LEN
+            }
+            ItchMessage::AddOrder(m) => {
+                m.write(out);
+                AddOrder::LEN
+            }
+            ItchMessage::OrderExecuted(m) => {
+                m.write(out);
+                OrderExecuted::LEN
+            }
+            ItchMessage::OrderCancel(m) => {
+                m.write(out);
+                OrderCancel::LEN
+            }
+            ItchMessage::OrderDelete(m) => {
+                m.write(out);
+                OrderDelete::LEN
+            }
+            ItchMessage::OrderReplace(m) => {
+                m.write(out);
+                OrderReplace::LEN
+            }
+        }
+    }
+
     /// The message's bytes.
     #[must_use]
     pub fn to_bytes(&self) -> Vec<u8> {

@@ -1,8 +1,9 @@
 //! Order Cancel Message, type `X` (ITCH 5.0 section 4.4.3): 23 bytes. Checked against the
 //! NASDAQ TotalView-ITCH 5.0 specification and the `itchy` crate's decoder.
 
-use super::fields::{put_u32, put_u64, u32_at, u64_at};
+use super::fields::{u32_at, u64_at};
 use super::header::{HEADER_LEN, Header};
+use super::message::ItchMessage;
 
 /// Part of a resting order's quantity is cancelled; the order keeps its place. Ringbook
 /// sends it for a modify that reduces the quantity at the same price.
@@ -24,9 +25,16 @@ impl OrderCancel {
 
     /// Appends the message.
     pub fn put(&self, out: &mut Vec<u8>) {
-        self.header.put(out, Self::TYPE);
-        put_u64(out, self.order_ref);
-        put_u32(out, self.cancelled_shares);
+        let mut bytes = [0u8; ItchMessage::MAX_LEN];
+        self.write(&mut bytes);
+        out.extend_from_slice(&bytes[..Self::LEN]);
+    }
+
+    /// Writes the message at the start of `out` (its first [`Self::LEN`] bytes).
+    pub(crate) fn write(&self, out: &mut [u8; ItchMessage::MAX_LEN]) {
+        self.header.write(out, Self::TYPE);
+        out[11..19].copy_from_slice(&self.order_ref.to_be_bytes());
+        out[19..23].copy_from_slice(&self.cancelled_shares.to_be_bytes());
     }
 
     /// Reads a message of exactly [`Self::LEN`] bytes (checked by the caller).

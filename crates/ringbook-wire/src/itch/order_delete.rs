@@ -1,8 +1,9 @@
 //! Order Delete Message, type `D` (ITCH 5.0 section 4.4.4): 19 bytes. Checked against the
 //! NASDAQ TotalView-ITCH 5.0 specification and the `itchy` crate's decoder.
 
-use super::fields::{put_u64, u64_at};
+use super::fields::u64_at;
 use super::header::{HEADER_LEN, Header};
+use super::message::ItchMessage;
 
 /// A resting order leaves the book whole (a cancel).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -21,8 +22,15 @@ impl OrderDelete {
 
     /// Appends the message.
     pub fn put(&self, out: &mut Vec<u8>) {
-        self.header.put(out, Self::TYPE);
-        put_u64(out, self.order_ref);
+        let mut bytes = [0u8; ItchMessage::MAX_LEN];
+        self.write(&mut bytes);
+        out.extend_from_slice(&bytes[..Self::LEN]);
+    }
+
+    /// Writes the message at the start of `out` (its first [`Self::LEN`] bytes).
+    pub(crate) fn write(&self, out: &mut [u8; ItchMessage::MAX_LEN]) {
+        self.header.write(out, Self::TYPE);
+        out[11..19].copy_from_slice(&self.order_ref.to_be_bytes());
     }
 
     /// Reads a message of exactly [`Self::LEN`] bytes (checked by the caller).

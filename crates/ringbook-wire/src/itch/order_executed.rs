@@ -1,8 +1,9 @@
 //! Order Executed Message, type `E` (ITCH 5.0 section 4.4.1): 31 bytes. Checked against
 //! the NASDAQ TotalView-ITCH 5.0 specification and the `itchy` crate's decoder.
 
-use super::fields::{put_u32, put_u64, u32_at, u64_at};
+use super::fields::{u32_at, u64_at};
 use super::header::{HEADER_LEN, Header};
+use super::message::ItchMessage;
 
 /// A resting order traded, in whole or in part, at its own price. The shares leave the
 /// order; it leaves the book when none remain.
@@ -26,10 +27,17 @@ impl OrderExecuted {
 
     /// Appends the message.
     pub fn put(&self, out: &mut Vec<u8>) {
-        self.header.put(out, Self::TYPE);
-        put_u64(out, self.order_ref);
-        put_u32(out, self.executed_shares);
-        put_u64(out, self.match_number);
+        let mut bytes = [0u8; ItchMessage::MAX_LEN];
+        self.write(&mut bytes);
+        out.extend_from_slice(&bytes[..Self::LEN]);
+    }
+
+    /// Writes the message at the start of `out` (its first [`Self::LEN`] bytes).
+    pub(crate) fn write(&self, out: &mut [u8; ItchMessage::MAX_LEN]) {
+        self.header.write(out, Self::TYPE);
+        out[11..19].copy_from_slice(&self.order_ref.to_be_bytes());
+        out[19..23].copy_from_slice(&self.executed_shares.to_be_bytes());
+        out[23..31].copy_from_slice(&self.match_number.to_be_bytes());
     }
 
     /// Reads a message of exactly [`Self::LEN`] bytes (checked by the caller).

@@ -1,8 +1,9 @@
 //! Order Replace Message, type `U` (ITCH 5.0 section 4.4.5): 35 bytes. Checked against the
 //! NASDAQ TotalView-ITCH 5.0 specification and the `itchy` crate's decoder.
 
-use super::fields::{put_u32, put_u64, u32_at, u64_at};
+use super::fields::{u32_at, u64_at};
 use super::header::{HEADER_LEN, Header};
+use super::message::ItchMessage;
 
 /// A resting order is replaced: the original leaves the book and a new order (same side
 /// and stock, new reference number) rests at the back of its price level. Ringbook sends
@@ -29,11 +30,18 @@ impl OrderReplace {
 
     /// Appends the message.
     pub fn put(&self, out: &mut Vec<u8>) {
-        self.header.put(out, Self::TYPE);
-        put_u64(out, self.original_ref);
-        put_u64(out, self.new_ref);
-        put_u32(out, self.shares);
-        put_u32(out, self.price);
+        let mut bytes = [0u8; ItchMessage::MAX_LEN];
+        self.write(&mut bytes);
+        out.extend_from_slice(&bytes[..Self::LEN]);
+    }
+
+    /// Writes the message at the start of `out` (its first [`Self::LEN`] bytes).
+    pub(crate) fn write(&self, out: &mut [u8; ItchMessage::MAX_LEN]) {
+        self.header.write(out, Self::TYPE);
+        out[11..19].copy_from_slice(&self.original_ref.to_be_bytes());
+        out[19..27].copy_from_slice(&self.new_ref.to_be_bytes());
+        out[27..31].copy_from_slice(&self.shares.to_be_bytes());
+        out[31..35].copy_from_slice(&self.price.to_be_bytes());
     }
 
     /// Reads a message of exactly [`Self::LEN`] bytes (checked by the caller).

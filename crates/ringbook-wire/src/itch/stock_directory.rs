@@ -2,8 +2,9 @@
 //! the NASDAQ TotalView-ITCH 5.0 specification and the `itchy` crate's decoder.
 
 use super::error::ItchDecodeError;
-use super::fields::{Stock, alpha_at, put_u32, stock_at, u32_at};
+use super::fields::{Stock, alpha_at, stock_at, u32_at};
 use super::header::{HEADER_LEN, Header};
+use super::message::ItchMessage;
 
 /// One instrument's directory entry: its symbol, bound to the header's Stock Locate.
 ///
@@ -74,21 +75,28 @@ impl StockDirectory {
 
     /// Appends the message.
     pub fn put(&self, out: &mut Vec<u8>) {
-        self.header.put(out, Self::TYPE);
-        out.extend_from_slice(&self.stock.0);
-        out.push(self.market_category);
-        out.push(self.financial_status);
-        put_u32(out, self.round_lot_size);
-        out.push(self.round_lots_only);
-        out.push(self.issue_classification);
-        out.extend_from_slice(&self.issue_sub_type);
-        out.push(self.authenticity);
-        out.push(self.short_sale_threshold);
-        out.push(self.ipo_flag);
-        out.push(self.luld_tier);
-        out.push(self.etp_flag);
-        put_u32(out, self.etp_leverage_factor);
-        out.push(self.inverse_indicator);
+        let mut bytes = [0u8; ItchMessage::MAX_LEN];
+        self.write(&mut bytes);
+        out.extend_from_slice(&bytes[..Self::LEN]);
+    }
+
+    /// Writes the message at the start of `out` (its first [`Self::LEN`] bytes).
+    pub(crate) fn write(&self, out: &mut [u8; ItchMessage::MAX_LEN]) {
+        self.header.write(out, Self::TYPE);
+        out[11..19].copy_from_slice(&self.stock.0);
+        out[19] = self.market_category;
+        out[20] = self.financial_status;
+        out[21..25].copy_from_slice(&self.round_lot_size.to_be_bytes());
+        out[25] = self.round_lots_only;
+        out[26] = self.issue_classification;
+        out[27..29].copy_from_slice(&self.issue_sub_type);
+        out[29] = self.authenticity;
+        out[30] = self.short_sale_threshold;
+        out[31] = self.ipo_flag;
+        out[32] = self.luld_tier;
+        out[33] = self.etp_flag;
+        out[34..38].copy_from_slice(&self.etp_leverage_factor.to_be_bytes());
+        out[38] = self.inverse_indicator;
     }
 
     /// Reads a message of exactly [`Self::LEN`] bytes (checked by the caller).

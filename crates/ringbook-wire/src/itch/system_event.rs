@@ -3,6 +3,7 @@
 
 use super::error::ItchDecodeError;
 use super::header::{HEADER_LEN, Header};
+use super::message::ItchMessage;
 
 /// A market-wide event: start and end of messages, system hours, market hours.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -67,8 +68,15 @@ impl SystemEvent {
 
     /// Appends the message.
     pub fn put(&self, out: &mut Vec<u8>) {
-        self.header.put(out, Self::TYPE);
-        out.push(self.event.byte());
+        let mut bytes = [0u8; ItchMessage::MAX_LEN];
+        self.write(&mut bytes);
+        out.extend_from_slice(&bytes[..Self::LEN]);
+    }
+
+    /// Writes the message at the start of `out` (its first [`Self::LEN`] bytes).
+    pub(crate) fn write(&self, out: &mut [u8; ItchMessage::MAX_LEN]) {
+        self.header.write(out, Self::TYPE);
+        out[11] = self.event.byte();
     }
 
     /// Reads a message of exactly [`Self::LEN`] bytes (checked by the caller).

@@ -68,6 +68,19 @@ fn every_message_round_trips_at_its_spec_length() {
 }
 
 #[test]
+fn encode_writes_the_same_bytes_as_put_into_a_fixed_buffer() {
+    let lengths = [12, 39, 25, 36, 31, 23, 19, 35];
+    for (message, len) in all().into_iter().zip(lengths) {
+        // A buffer dirty from a longer message: encode must not depend on its contents.
+        let mut buf = [0xEEu8; ItchMessage::MAX_LEN];
+        let n = message.encode(&mut buf);
+        assert_eq!(n, len, "{message:?}");
+        assert_eq!(&buf[..n], message.to_bytes().as_slice(), "{message:?}");
+        assert_eq!(ItchMessage::decode(&buf[..n]), Ok(message));
+    }
+}
+
+#[test]
 fn add_order_bytes_are_the_spec_layout() {
     let bytes = all()[3].to_bytes();
     let expected: Vec<u8> = [

@@ -4,6 +4,7 @@
 use super::error::ItchDecodeError;
 use super::fields::{Stock, alpha_at, stock_at};
 use super::header::{HEADER_LEN, Header};
+use super::message::ItchMessage;
 
 /// A change of an instrument's trading state: Ringbook publishes a halt as `H` and a
 /// resume as `T`.
@@ -79,11 +80,18 @@ impl StockTradingAction {
 
     /// Appends the message.
     pub fn put(&self, out: &mut Vec<u8>) {
-        self.header.put(out, Self::TYPE);
-        out.extend_from_slice(&self.stock.0);
-        out.push(self.state.byte());
-        out.push(self.reserved);
-        out.extend_from_slice(&self.reason);
+        let mut bytes = [0u8; ItchMessage::MAX_LEN];
+        self.write(&mut bytes);
+        out.extend_from_slice(&bytes[..Self::LEN]);
+    }
+
+    /// Writes the message at the start of `out` (its first [`Self::LEN`] bytes).
+    pub(crate) fn write(&self, out: &mut [u8; ItchMessage::MAX_LEN]) {
+        self.header.write(out, Self::TYPE);
+        out[11..19].copy_from_slice(&self.stock.0);
+        out[19] = self.state.byte();
+        out[20] = self.reserved;
+        out[21..25].copy_from_slice(&self.reason);
     }
 
     /// Reads a message of exactly [`Self::LEN`] bytes (checked by the caller).
