@@ -138,6 +138,8 @@ impl OuchResponder {
             }
             pending.clear();
         }
+        // The replacements' adds (and cancels) deferred in this batch: one wake-up.
+        self.registry.ring_deferred();
     }
 }
 
