@@ -4,6 +4,7 @@
 //! every waiting command at once by swapping buffers, so neither side allocates or
 //! makes a system call per command (a channel woke the submitter once per replace).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use parking_lot::{Condvar, Mutex};
@@ -21,16 +22,23 @@ struct Inner {
 pub(crate) struct DeferredQueue {
     inner: Mutex<Inner>,
     cond: Condvar,
+    /// Set by a push, cleared by a take: [`DeferredQueue::ring`] of a batch that
+    /// deferred nothing (most batches) takes no lock.
+    pushed: AtomicBool,
 }
 
 impl DeferredQueue {
     /// Adds a command without waking the submitter (see [`DeferredQueue::ring`]).
     pub(crate) fn push(&self, command: Command) {
         self.inner.lock().commands.push(command);
+        self.pushed.store(true, Ordering::Release);
     }
 
     /// Wakes the submitter if it sleeps and a command waits; returns whether it woke it.
     pub(crate) fn ring(&self) -> bool {
+        if !self.pushed.load(Ordering::Acquire) {
+            return false;
+        }
         let inner = self.inner.lock();
         if inner.waiting && !inner.commands.is_empty() {
             self.cond.notify_one();
@@ -49,6 +57,7 @@ impl DeferredQueue {
             let _ = self.cond.wait_for(&mut inner, timeout);
             inner.waiting = false;
         }
+        self.pushed.store(false, Ordering::Release);
         std::mem::swap(out, &mut inner.commands);
     }
 }
