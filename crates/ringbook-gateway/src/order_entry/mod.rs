@@ -9,6 +9,7 @@
 //! [`crate::soup::SoupServer`].
 
 mod app;
+mod deferred;
 mod echo;
 pub mod order_id;
 mod responder;

@@ -21,6 +21,7 @@
 //! answered by nothing.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::sync::Arc;
 
 use ringbook::{
@@ -106,14 +107,15 @@ impl OuchResponder {
         let Some((key, urn)) = owner_of(id) else {
             return;
         };
-        if !self.cache.contains_key(&key) {
-            let Some(entry) = self.registry.get(key) else {
-                return;
-            };
-            self.cache.insert(key, (entry, Vec::with_capacity(1 << 12)));
-        }
-        let Some((entry, pending)) = self.cache.get_mut(&key) else {
-            return;
+        // One hash of the key per event (the entry API), not a lookup then another.
+        let (entry, pending) = match self.cache.entry(key) {
+            Entry::Occupied(slot) => slot.into_mut(),
+            Entry::Vacant(slot) => {
+                let Some(entry) = self.registry.get(key) else {
+                    return;
+                };
+                slot.insert((entry, Vec::with_capacity(1 << 12)))
+            }
         };
         let was_empty = pending.is_empty();
         let mut state = entry.state.lock();
@@ -138,6 +140,8 @@ impl OuchResponder {
             }
             pending.clear();
         }
+        // The replacements' adds (and cancels) deferred in this batch: one wake-up.
+        self.registry.ring_deferred();
     }
 }
 

@@ -6,8 +6,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use parking_lot::{Mutex, RwLock};
@@ -16,6 +15,7 @@ use ringbook_wire::ouch::codes::event_code;
 use ringbook_wire::ouch::outbound::Outbound;
 use ringbook_wire::ouch::{ClOrdId, PriceScale, Symbol};
 
+use super::deferred::DeferredQueue;
 use super::order_id::{UserKey, user_key};
 use super::symbols::SymbolTable;
 use crate::soup::{FileStore, MemoryStore, MessageStore, StoreError, Stream};
@@ -143,10 +143,10 @@ pub struct Registry {
     store_dir: Option<PathBuf>,
     symbols: SymbolTable,
     /// Commands the responder hands back to be submitted off the event thread (a
-    /// replacement's add once the old order's cancel is confirmed): the sending side.
-    deferred_tx: mpsc::Sender<Command>,
-    /// The receiving side, taken by the first [`super::OuchApp`] (which submits them).
-    deferred_rx: Mutex<Option<mpsc::Receiver<Command>>>,
+    /// replacement's add once the old order's cancel is confirmed).
+    deferred: Arc<DeferredQueue>,
+    /// Whether an [`super::OuchApp`] took the queue (the first one submits them).
+    deferred_taken: AtomicBool,
 }
 
 /// The suffix of a user's stream file in the store directory.
@@ -161,13 +161,12 @@ impl Registry {
     ///
     /// [`StoreError`] for a store file that cannot be read.
     pub fn new(symbols: SymbolTable, store_dir: Option<PathBuf>) -> Result<Registry, StoreError> {
-        let (deferred_tx, deferred_rx) = mpsc::channel();
         let registry = Registry {
             users: RwLock::new(HashMap::new()),
             store_dir,
             symbols,
-            deferred_tx,
-            deferred_rx: Mutex::new(Some(deferred_rx)),
+            deferred: Arc::new(DeferredQueue::default()),
+            deferred_taken: AtomicBool::new(false),
         };
         if let Some(dir) = &registry.store_dir {
             std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
@@ -203,16 +202,20 @@ impl Registry {
         Ok(registry)
     }
 
-    /// Hands `command` to the application's submitter (never blocks).
+    /// Hands `command` to the application's submitter (never blocks); it is woken at
+    /// [`Registry::ring_deferred`].
     pub(crate) fn defer(&self, command: Command) {
-        if self.deferred_tx.send(command).is_err() {
-            tracing::error!("no OUCH submitter: a deferred command is dropped");
-        }
+        self.deferred.push(command);
     }
 
-    /// The receiving side of the deferred commands, once.
-    pub(crate) fn take_deferred(&self) -> Option<mpsc::Receiver<Command>> {
-        self.deferred_rx.lock().take()
+    /// Wakes the submitter for the commands deferred so far (once per event batch).
+    pub(crate) fn ring_deferred(&self) {
+        self.deferred.ring();
+    }
+
+    /// The queue of deferred commands, once (for the submitter).
+    pub(crate) fn take_deferred(&self) -> Option<Arc<DeferredQueue>> {
+        (!self.deferred_taken.swap(true, Ordering::AcqRel)).then(|| Arc::clone(&self.deferred))
     }
 
     /// The symbols.

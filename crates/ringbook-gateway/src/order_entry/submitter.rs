@@ -6,7 +6,6 @@
 //! A command the engine cannot take is answered as the session would have: Rejected for
 //! the replacement (with an Order Canceled for the old order, gone already).
 
-use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::{Arc, Weak};
 use std::thread;
 use std::time::Duration;
@@ -16,41 +15,46 @@ use ringbook_wire::ouch::Appendage;
 use ringbook_wire::ouch::outbound::Outbound;
 use ringbook_wire::ouch::reasons::{CancelReason, RejectCode};
 
+use super::deferred::DeferredQueue;
 use super::order_id::owner_of;
 use super::state::{Registry, now_since_midnight};
 
-/// How often the thread checks whether the engine is gone.
+/// How often the thread checks whether the engine is gone (it is woken sooner for commands).
 const POLL: Duration = Duration::from_millis(200);
 
 /// Starts the submitter; it ends when the engine is dropped.
 pub(crate) fn spawn(
     engine: Weak<dyn OrderbookManagerService>,
     registry: Arc<Registry>,
-    commands: Receiver<Command>,
+    commands: Arc<DeferredQueue>,
 ) {
     let spawned = thread::Builder::new()
         .name("ouch-submitter".into())
         .spawn(move || {
+            let mut batch = Vec::with_capacity(64);
             loop {
-                match commands.recv_timeout(POLL) {
-                    Ok(command) => {
-                        let Some(engine) = engine.upgrade() else {
-                            return;
-                        };
-                        match engine.submit(command) {
-                            Ok(()) => {}
-                            Err(e) if e.is_rejected_command() => {}
-                            Err(OrderbookManagerError::Timeout { .. }) => {
-                                refuse(&registry, &command, RejectCode::ProcessingError);
-                            }
-                            Err(e) => {
-                                tracing::debug!(error = %e, "engine refused a deferred command");
-                                refuse(&registry, &command, RejectCode::DestinationClosed);
-                            }
+                commands.take(&mut batch, POLL);
+                if batch.is_empty() {
+                    if engine.strong_count() == 0 {
+                        return;
+                    }
+                    continue;
+                }
+                let Some(engine) = engine.upgrade() else {
+                    return;
+                };
+                for command in batch.drain(..) {
+                    match engine.submit(command) {
+                        Ok(()) => {}
+                        Err(e) if e.is_rejected_command() => {}
+                        Err(OrderbookManagerError::Timeout { .. }) => {
+                            refuse(&registry, &command, RejectCode::ProcessingError);
+                        }
+                        Err(e) => {
+                            tracing::debug!(error = %e, "engine refused a deferred command");
+                            refuse(&registry, &command, RejectCode::DestinationClosed);
                         }
                     }
-                    Err(RecvTimeoutError::Timeout) if engine.strong_count() > 0 => {}
-                    Err(_) => return,
                 }
             }
         });

@@ -35,8 +35,10 @@ pub struct Listing {
 /// The symbols of a server.
 #[derive(Clone, Debug, Default)]
 pub struct SymbolTable {
-    by_symbol: HashMap<Symbol, Listing>,
-    by_instrument: HashMap<Uuid, Listing>,
+    /// Looked up for every Enter Order on the session thread: foldhash, not SipHash
+    /// (SipHash was a tenth of the session thread's instructions).
+    by_symbol: HashMap<Symbol, Listing, foldhash::fast::RandomState>,
+    by_instrument: HashMap<Uuid, Listing, foldhash::fast::RandomState>,
     /// The instruments in file order.
     order: Vec<Uuid>,
 }
