@@ -217,6 +217,20 @@ impl OrderBook {
         {
             return reject(self, sink, RejectReason::PostOnlyWouldCross);
         }
+        self.accept_long(order, vacancy, limit, sink);
+    }
+
+    /// The rest of [`Self::add_long`] once `order` passed the checks (its id free at
+    /// `vacancy`, its limit `limit`): `accepted`, then it parks (a stop) or matches, then
+    /// stops activate. Plain adds of a stop kind come here after their own checks.
+    #[inline(never)]
+    pub(super) fn accept_long<S: EventSink + ?Sized>(
+        &mut self,
+        order: &Order,
+        vacancy: Vacancy,
+        limit: Option<Price>,
+        sink: &mut S,
+    ) {
         sink.publish(OrderbookResult::Accepted {
             instrument_id: self.instrument_id,
             order_id: order.order_id,

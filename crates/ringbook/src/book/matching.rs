@@ -4,6 +4,7 @@ use std::ops::ControlFlow;
 
 use uuid::Uuid;
 
+use super::index::Vacancy;
 use super::slab::NIL;
 use super::{OrderBook, Slot};
 use crate::command::Op;
@@ -15,7 +16,10 @@ impl OrderBook {
     /// matching, and the rest either rests or expires. An order with any long-form feature
     /// (an owner, a display, a stop kind) goes to [`OrderBook::add_long`].
     pub(super) fn add<S: EventSink + ?Sized>(&mut self, order: &Order, sink: &mut S) {
-        if !order.is_plain() {
+        // An owner or a display: the long form's checks from the start. A stop kind
+        // passes the same checks as a plain order and goes to the long form after them,
+        // where the kind is tested anyway.
+        if order.has_extras() {
             return self.add_long(order, sink);
         }
         let reject = |sink: &mut S, reason| {
@@ -47,6 +51,9 @@ impl OrderBook {
         if order.kind == OrderKind::PostOnly && opposite.crossed_by(limit) {
             return reject(sink, RejectReason::PostOnlyWouldCross);
         }
+        if order.kind.is_stop() {
+            return self.accept_long(order, vacancy, limit, sink);
+        }
         sink.publish(OrderbookResult::Accepted {
             instrument_id: self.instrument_id,
             order_id: order.order_id,
@@ -57,41 +64,55 @@ impl OrderBook {
             trigger: None,
             display: None,
         });
-        let mut remaining = order.quantity;
         let fillable = order.kind != OrderKind::Fok
             || self.liquidity_covers(order.side, order.price, order.quantity)
             || self.hidden_covers(order.side, limit, order.quantity);
-        let mut crossed = false;
         if fillable && self.ladder(order.side.opposite()).crossed_by(limit) {
-            crossed = true;
-            remaining = self.take_crossing(order.order_id, order.side, limit, remaining, sink);
-        }
-        if remaining > 0 {
-            if order.kind.rests() {
-                let post_only = order.kind == OrderKind::PostOnly;
-                // rest_at gives it the next acceptance number.
-                self.rest_at(
-                    vacancy,
-                    order.order_id,
-                    order.side,
-                    order.price,
-                    remaining,
-                    post_only,
-                );
-            } else {
-                sink.publish(OrderbookResult::Expired {
-                    instrument_id: self.instrument_id,
-                    order_id: order.order_id,
-                    side: order.side,
-                    price: limit,
-                    remaining_qty: remaining,
-                    reason: EndReason::Plain,
-                });
+            let remaining =
+                self.take_crossing(order.order_id, order.side, limit, order.quantity, sink);
+            if remaining > 0 {
+                self.settle(order, vacancy, limit, remaining, sink);
             }
+            // Parked stops are looked at only after a trade.
+            if !self.long.stops.is_empty() {
+                self.activate_stops(sink);
+            }
+        } else {
+            // No trade: the whole order rests or expires, and no stop can fire.
+            self.settle(order, vacancy, limit, order.quantity, sink);
         }
-        // Parked stops are looked at only after a trade.
-        if crossed && !self.long.stops.is_empty() {
-            self.activate_stops(sink);
+    }
+
+    /// The unfilled `remaining` of the plain add `order` (at `limit`): a resting kind
+    /// rests at `vacancy` with the next acceptance number, any other expires.
+    #[inline(always)]
+    fn settle<S: EventSink + ?Sized>(
+        &mut self,
+        order: &Order,
+        vacancy: Vacancy,
+        limit: Option<Price>,
+        remaining: Qty,
+        sink: &mut S,
+    ) {
+        if order.kind.rests() {
+            let post_only = order.kind == OrderKind::PostOnly;
+            self.rest_at(
+                vacancy,
+                order.order_id,
+                order.side,
+                order.price,
+                remaining,
+                post_only,
+            );
+        } else {
+            sink.publish(OrderbookResult::Expired {
+                instrument_id: self.instrument_id,
+                order_id: order.order_id,
+                side: order.side,
+                price: limit,
+                remaining_qty: remaining,
+                reason: EndReason::Plain,
+            });
         }
     }
 
