@@ -168,6 +168,16 @@ impl OrderBook {
         self.long.live += 1;
     }
 
+    /// The whole open quantity of the resting `slot`, which has extras, and forgets them
+    /// (a cancel): out of line, so a plain cancel's inlined path does not carry it.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn take_extra(&mut self, slot: u32) -> Qty {
+        let whole = self.whole_qty(slot);
+        self.drop_extra(slot);
+        whole
+    }
+
     /// Forgets the extras of `slot` (being removed from the book).
     #[inline]
     pub(super) fn drop_extra(&mut self, slot: u32) {

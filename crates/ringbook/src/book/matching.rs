@@ -68,18 +68,29 @@ impl OrderBook {
             || self.liquidity_covers(order.side, order.price, order.quantity)
             || self.hidden_covers(order.side, limit, order.quantity);
         if fillable && self.ladder(order.side.opposite()).crossed_by(limit) {
-            let remaining =
-                self.take_crossing(order.order_id, order.side, limit, order.quantity, sink);
-            if remaining > 0 {
-                self.settle(order, vacancy, limit, remaining, sink);
-            }
-            // Parked stops are looked at only after a trade.
-            if !self.long.stops.is_empty() {
-                self.activate_stops(sink);
-            }
-        } else {
-            // No trade: the whole order rests or expires, and no stop can fire.
-            self.settle(order, vacancy, limit, order.quantity, sink);
+            return self.add_crossing(order, vacancy, limit, sink);
+        }
+        // No trade: the whole order rests or expires, and no stop can fire.
+        self.settle(order, vacancy, limit, order.quantity, sink);
+    }
+
+    /// The rest of a plain add that crosses the opposite side: matching, then its rest
+    /// rests or expires, then parked stops (it traded). Out of line, like the matching
+    /// loop it calls, so the inlined path of an add that only rests stays short.
+    #[inline(never)]
+    fn add_crossing<S: EventSink + ?Sized>(
+        &mut self,
+        order: &Order,
+        vacancy: Vacancy,
+        limit: Option<Price>,
+        sink: &mut S,
+    ) {
+        let remaining = self.take_crossing(order.order_id, order.side, limit, order.quantity, sink);
+        if remaining > 0 {
+            self.settle(order, vacancy, limit, remaining, sink);
+        }
+        if !self.long.stops.is_empty() {
+            self.activate_stops(sink);
         }
     }
 
@@ -127,8 +138,7 @@ impl OrderBook {
             (s.side, s.qty, s.level)
         };
         if self.orders[slot].extra != 0 {
-            remaining_qty = self.whole_qty(slot);
-            self.drop_extra(slot);
+            remaining_qty = self.take_extra(slot);
         }
         // Read before unlink, which may free the level.
         let price = self.levels[level].price;
@@ -210,20 +220,42 @@ impl OrderBook {
             return;
         }
         self.unlink(slot);
-        let remaining = self.take(order_id, side, Some(price), qty, sink);
+        if self.ladder(side.opposite()).crossed_by(Some(price)) {
+            return self.modify_crossing(slot, order_id, side, price, qty, sink);
+        }
+        // No trade: it rests at its new price, and no stop can fire.
+        self.orders[slot].qty = qty;
+        self.link_tail(slot, side, price);
+    }
+
+    /// The rest of a plain modify (its order unlinked) whose new price crosses the
+    /// opposite side: matching (at least one fill), then its rest rests at `price` or its
+    /// slot is released, then parked stops. Out of line, like [`Self::add_crossing`].
+    #[inline(never)]
+    fn modify_crossing<S: EventSink + ?Sized>(
+        &mut self,
+        slot: u32,
+        order_id: Uuid,
+        side: Side,
+        price: Price,
+        qty: Qty,
+        sink: &mut S,
+    ) {
+        let remaining = self.take_crossing(order_id, side, Some(price), qty, sink);
         if remaining == 0 {
             self.release(slot);
         } else {
             self.orders[slot].qty = remaining;
             self.link_tail(slot, side, price);
         }
-        if remaining < qty && !self.long.stops.is_empty() {
+        if !self.long.stops.is_empty() {
             self.activate_stops(sink);
         }
     }
 
     /// Moves the resting `slot` of `level` to the back of its level's FIFO with the new
-    /// open quantity `qty`.
+    /// open quantity `qty`. Out of line: a rare modify, kept off the inlined hot path.
+    #[inline(never)]
     pub(super) fn requeue(&mut self, slot: u32, level: u32, qty: Qty) {
         let Slot {
             qty: open,
