@@ -328,8 +328,10 @@ impl OrderBook {
         self.take_crossing(taker_order_id, taker_side, limit, remaining, sink)
     }
 
-    /// [`Self::take`] for a taker that crosses the opposite side's best level.
-    #[inline(never)]
+    /// [`Self::take`] for a taker that crosses the opposite side's best level. Inlined
+    /// into its out-of-line callers ([`Self::add_crossing`], [`Self::modify_crossing`],
+    /// the long form's `take`), so a crossing plain add makes one call, not two.
+    #[inline(always)]
     fn take_crossing<S: EventSink + ?Sized>(
         &mut self,
         taker_order_id: Uuid,
