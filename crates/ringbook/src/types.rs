@@ -481,6 +481,14 @@ impl Order {
         }
     }
 
+    /// Whether the order has an owner or a display set (a stop kind may still have
+    /// neither): one byte compare, the book's first test of an add.
+    #[inline]
+    #[must_use]
+    pub(crate) const fn has_extras(&self) -> bool {
+        self.flags != 0
+    }
+
     /// Whether the order uses none of the long form's features: no owner, no display, not
     /// a stop. The book's fast path.
     #[inline]

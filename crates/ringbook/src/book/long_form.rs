@@ -168,6 +168,16 @@ impl OrderBook {
         self.long.live += 1;
     }
 
+    /// The whole open quantity of the resting `slot`, which has extras, and forgets them
+    /// (a cancel): out of line, so a plain cancel's inlined path does not carry it.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn take_extra(&mut self, slot: u32) -> Qty {
+        let whole = self.whole_qty(slot);
+        self.drop_extra(slot);
+        whole
+    }
+
     /// Forgets the extras of `slot` (being removed from the book).
     #[inline]
     pub(super) fn drop_extra(&mut self, slot: u32) {
@@ -217,6 +227,20 @@ impl OrderBook {
         {
             return reject(self, sink, RejectReason::PostOnlyWouldCross);
         }
+        self.accept_long(order, vacancy, limit, sink);
+    }
+
+    /// The rest of [`Self::add_long`] once `order` passed the checks (its id free at
+    /// `vacancy`, its limit `limit`): `accepted`, then it parks (a stop) or matches, then
+    /// stops activate. Plain adds of a stop kind come here after their own checks.
+    #[inline(never)]
+    pub(super) fn accept_long<S: EventSink + ?Sized>(
+        &mut self,
+        order: &Order,
+        vacancy: Vacancy,
+        limit: Option<Price>,
+        sink: &mut S,
+    ) {
         sink.publish(OrderbookResult::Accepted {
             instrument_id: self.instrument_id,
             order_id: order.order_id,

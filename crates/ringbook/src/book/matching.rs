@@ -4,6 +4,7 @@ use std::ops::ControlFlow;
 
 use uuid::Uuid;
 
+use super::index::Vacancy;
 use super::slab::NIL;
 use super::{OrderBook, Slot};
 use crate::command::Op;
@@ -15,7 +16,10 @@ impl OrderBook {
     /// matching, and the rest either rests or expires. An order with any long-form feature
     /// (an owner, a display, a stop kind) goes to [`OrderBook::add_long`].
     pub(super) fn add<S: EventSink + ?Sized>(&mut self, order: &Order, sink: &mut S) {
-        if !order.is_plain() {
+        // An owner or a display: the long form's checks from the start. A stop kind
+        // passes the same checks as a plain order and goes to the long form after them,
+        // where the kind is tested anyway.
+        if order.has_extras() {
             return self.add_long(order, sink);
         }
         let reject = |sink: &mut S, reason| {
@@ -47,6 +51,9 @@ impl OrderBook {
         if order.kind == OrderKind::PostOnly && opposite.crossed_by(limit) {
             return reject(sink, RejectReason::PostOnlyWouldCross);
         }
+        if order.kind.is_stop() {
+            return self.accept_long(order, vacancy, limit, sink);
+        }
         sink.publish(OrderbookResult::Accepted {
             instrument_id: self.instrument_id,
             order_id: order.order_id,
@@ -57,41 +64,66 @@ impl OrderBook {
             trigger: None,
             display: None,
         });
-        let mut remaining = order.quantity;
         let fillable = order.kind != OrderKind::Fok
             || self.liquidity_covers(order.side, order.price, order.quantity)
             || self.hidden_covers(order.side, limit, order.quantity);
-        let mut crossed = false;
         if fillable && self.ladder(order.side.opposite()).crossed_by(limit) {
-            crossed = true;
-            remaining = self.take_crossing(order.order_id, order.side, limit, remaining, sink);
+            return self.add_crossing(order, vacancy, limit, sink);
         }
+        // No trade: the whole order rests or expires, and no stop can fire.
+        self.settle(order, vacancy, limit, order.quantity, sink);
+    }
+
+    /// The rest of a plain add that crosses the opposite side: matching, then its rest
+    /// rests or expires, then parked stops (it traded). Out of line, like the matching
+    /// loop it calls, so the inlined path of an add that only rests stays short.
+    #[inline(never)]
+    fn add_crossing<S: EventSink + ?Sized>(
+        &mut self,
+        order: &Order,
+        vacancy: Vacancy,
+        limit: Option<Price>,
+        sink: &mut S,
+    ) {
+        let remaining = self.take_crossing(order.order_id, order.side, limit, order.quantity, sink);
         if remaining > 0 {
-            if order.kind.rests() {
-                let post_only = order.kind == OrderKind::PostOnly;
-                // rest_at gives it the next acceptance number.
-                self.rest_at(
-                    vacancy,
-                    order.order_id,
-                    order.side,
-                    order.price,
-                    remaining,
-                    post_only,
-                );
-            } else {
-                sink.publish(OrderbookResult::Expired {
-                    instrument_id: self.instrument_id,
-                    order_id: order.order_id,
-                    side: order.side,
-                    price: limit,
-                    remaining_qty: remaining,
-                    reason: EndReason::Plain,
-                });
-            }
+            self.settle(order, vacancy, limit, remaining, sink);
         }
-        // Parked stops are looked at only after a trade.
-        if crossed && !self.long.stops.is_empty() {
+        if !self.long.stops.is_empty() {
             self.activate_stops(sink);
+        }
+    }
+
+    /// The unfilled `remaining` of the plain add `order` (at `limit`): a resting kind
+    /// rests at `vacancy` with the next acceptance number, any other expires.
+    #[inline(always)]
+    fn settle<S: EventSink + ?Sized>(
+        &mut self,
+        order: &Order,
+        vacancy: Vacancy,
+        limit: Option<Price>,
+        remaining: Qty,
+        sink: &mut S,
+    ) {
+        if order.kind.rests() {
+            let post_only = order.kind == OrderKind::PostOnly;
+            self.rest_at(
+                vacancy,
+                order.order_id,
+                order.side,
+                order.price,
+                remaining,
+                post_only,
+            );
+        } else {
+            sink.publish(OrderbookResult::Expired {
+                instrument_id: self.instrument_id,
+                order_id: order.order_id,
+                side: order.side,
+                price: limit,
+                remaining_qty: remaining,
+                reason: EndReason::Plain,
+            });
         }
     }
 
@@ -106,8 +138,7 @@ impl OrderBook {
             (s.side, s.qty, s.level)
         };
         if self.orders[slot].extra != 0 {
-            remaining_qty = self.whole_qty(slot);
-            self.drop_extra(slot);
+            remaining_qty = self.take_extra(slot);
         }
         // Read before unlink, which may free the level.
         let price = self.levels[level].price;
@@ -189,20 +220,42 @@ impl OrderBook {
             return;
         }
         self.unlink(slot);
-        let remaining = self.take(order_id, side, Some(price), qty, sink);
+        if self.ladder(side.opposite()).crossed_by(Some(price)) {
+            return self.modify_crossing(slot, order_id, side, price, qty, sink);
+        }
+        // No trade: it rests at its new price, and no stop can fire.
+        self.orders[slot].qty = qty;
+        self.link_tail(slot, side, price);
+    }
+
+    /// The rest of a plain modify (its order unlinked) whose new price crosses the
+    /// opposite side: matching (at least one fill), then its rest rests at `price` or its
+    /// slot is released, then parked stops. Out of line, like [`Self::add_crossing`].
+    #[inline(never)]
+    fn modify_crossing<S: EventSink + ?Sized>(
+        &mut self,
+        slot: u32,
+        order_id: Uuid,
+        side: Side,
+        price: Price,
+        qty: Qty,
+        sink: &mut S,
+    ) {
+        let remaining = self.take_crossing(order_id, side, Some(price), qty, sink);
         if remaining == 0 {
             self.release(slot);
         } else {
             self.orders[slot].qty = remaining;
             self.link_tail(slot, side, price);
         }
-        if remaining < qty && !self.long.stops.is_empty() {
+        if !self.long.stops.is_empty() {
             self.activate_stops(sink);
         }
     }
 
     /// Moves the resting `slot` of `level` to the back of its level's FIFO with the new
-    /// open quantity `qty`.
+    /// open quantity `qty`. Out of line: a rare modify, kept off the inlined hot path.
+    #[inline(never)]
     pub(super) fn requeue(&mut self, slot: u32, level: u32, qty: Qty) {
         let Slot {
             qty: open,
@@ -275,8 +328,10 @@ impl OrderBook {
         self.take_crossing(taker_order_id, taker_side, limit, remaining, sink)
     }
 
-    /// [`Self::take`] for a taker that crosses the opposite side's best level.
-    #[inline(never)]
+    /// [`Self::take`] for a taker that crosses the opposite side's best level. Inlined
+    /// into its out-of-line callers ([`Self::add_crossing`], [`Self::modify_crossing`],
+    /// the long form's `take`), so a crossing plain add makes one call, not two.
+    #[inline(always)]
     fn take_crossing<S: EventSink + ?Sized>(
         &mut self,
         taker_order_id: Uuid,

@@ -61,6 +61,13 @@ impl Stops {
         if self.by_accept.is_empty() {
             return None;
         }
+        self.find_parked(order_id)
+    }
+
+    /// [`Self::find`] with stops parked: the hash lookup, out of line so a plain add's
+    /// inlined path does not carry it.
+    #[inline(never)]
+    fn find_parked(&self, order_id: &Uuid) -> Option<u64> {
         self.ids.get(order_id).copied()
     }
 
