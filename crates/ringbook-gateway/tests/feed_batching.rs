@@ -39,6 +39,8 @@ fn buy(instrument_id: Uuid, i: u64) -> OrderbookResult {
         kind: OrderKind::Limit,
         price: Some(100 + i64::try_from(i).unwrap()),
         qty: 10 + i,
+        trigger: None,
+        display: None,
     }
 }
 
