@@ -15,6 +15,12 @@ pub const fn owner_id(user: UserKey) -> u64 {
     user
 }
 
+/// The engine owner id of the orders `username` enters (for tools and tests).
+#[must_use]
+pub fn engine_owner_id(username: &str) -> u64 {
+    owner_id(super::order_id::user_key(username.as_bytes()))
+}
+
 /// What an OUCH order becomes in the engine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct EngineOrder {
