@@ -232,7 +232,14 @@ fn a_reserve_order_executes_in_full_to_its_owner_and_shows_only_slices_on_the_fe
         b'0',
         &max_floor(100),
     ));
-    assert_eq!(brief(&mut alice), "A1:500");
+    // Order Accepted: the whole quantity, and the MaxFloor option echoed.
+    let (quantity, options) = alice.next(|m| match m {
+        Outbound::OrderAccepted {
+            order, appendage, ..
+        } => (order.quantity, appendage.bytes().to_vec()),
+        other => panic!("expected Order Accepted, got {other:?}"),
+    });
+    assert_eq!((quantity, options), (500, max_floor(100)));
     alice.send(&enter(2, b'S', 30, "AAPL", 100, b'0'));
     assert_eq!(brief(&mut alice), "A2:30");
     // Bob buys 150: the slice of 100, then the plain 30 ahead of the refill, then 20
