@@ -15,6 +15,7 @@ use std::thread;
 
 use ouch_common::*;
 use ringbook::{Command, DirectEngine, Order, OrderKind, OrderbookResult, Side, Uuid};
+use ringbook_gateway::order_entry::engine_order::engine_owner_id;
 use ringbook_gateway::order_entry::{OrderEntryConfig, engine_order_id};
 use ringbook_gateway::soup::ServerPacket;
 use ringbook_wire::ouch::outbound::Outbound;
@@ -153,14 +154,17 @@ fn a_flow_through_ouch_gives_the_books_and_fills_of_the_same_commands_applied_di
             let side = if side == b'B' { Side::Buy } else { Side::Sell };
             apply(
                 &mut direct,
-                Command::Add(Order::new(
-                    engine_order_id(user, urn),
-                    instruments[s],
-                    side,
-                    kind,
-                    ticks,
-                    u64::from(qty),
-                )),
+                Command::Add(
+                    Order::new(
+                        engine_order_id(user, urn),
+                        instruments[s],
+                        side,
+                        kind,
+                        ticks,
+                        u64::from(qty),
+                    )
+                    .with_owner(engine_owner_id(user), None),
+                ),
                 &mut direct_trades,
             );
             if !ioc {
@@ -237,14 +241,17 @@ fn a_flow_through_ouch_gives_the_books_and_fills_of_the_same_commands_applied_di
                 );
                 apply(
                     &mut direct,
-                    Command::Add(Order::new(
-                        engine_order_id(user, new),
-                        instruments[s],
-                        side,
-                        OrderKind::Limit,
-                        ticks,
-                        qty,
-                    )),
+                    Command::Add(
+                        Order::new(
+                            engine_order_id(user, new),
+                            instruments[s],
+                            side,
+                            OrderKind::Limit,
+                            ticks,
+                            qty,
+                        )
+                        .with_owner(engine_owner_id(user), None),
+                    ),
                     &mut direct_trades,
                 );
                 entered.push((new, s));

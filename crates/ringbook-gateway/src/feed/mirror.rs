@@ -19,8 +19,32 @@ pub(crate) struct Resting {
     pub(crate) side: Side,
     /// Its price in ticks.
     pub(crate) price: Price,
-    /// Its open quantity.
+    /// Its whole open quantity (an iceberg's hidden part included).
     pub(crate) qty: Qty,
+    /// The quantity published for it: its open quantity, or an iceberg's current slice.
+    pub(crate) shown: Qty,
+    /// An iceberg's display quantity, the size of each slice; `None` for other orders.
+    pub(crate) display: Option<Qty>,
+}
+
+impl Resting {
+    /// The slice an order of open quantity `qty` shows: min(display, qty), or all of it.
+    pub(crate) fn slice(display: Option<Qty>, qty: Qty) -> Qty {
+        display.map_or(qty, |d| d.min(qty))
+    }
+}
+
+/// A parked stop-limit order: what its activation rests as if it does not fill.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Parked {
+    /// Its side.
+    pub(crate) side: Side,
+    /// Its limit price.
+    pub(crate) price: Price,
+    /// Its quantity.
+    pub(crate) qty: Qty,
+    /// Its display quantity, if an iceberg.
+    pub(crate) display: Option<Qty>,
 }
 
 /// An incoming order that has matched and may still match, whose rest is published as an
@@ -35,6 +59,8 @@ pub(crate) struct Taker {
     pub(crate) price: Price,
     /// Its open quantity.
     pub(crate) qty: Qty,
+    /// Its display quantity, if an iceberg: it rests showing slices of this size.
+    pub(crate) display: Option<Qty>,
 }
 
 /// One book's published state.
@@ -50,6 +76,8 @@ pub(crate) struct BookMirror {
     pub(crate) taker: Option<Taker>,
     /// Whether the book is halted.
     pub(crate) halted: bool,
+    /// Parked stop-limit orders by id (never published until activated and resting).
+    pub(crate) parked: HashMap<Uuid, Parked, RandomState>,
 }
 
 impl BookMirror {
@@ -139,6 +167,8 @@ mod tests {
             side,
             price,
             qty: 1,
+            shown: 1,
+            display: None,
         }
     }
 

@@ -3,30 +3,35 @@
 //!
 //! | event | messages |
 //! |---|---|
-//! | `accepted` (limit, post-only) | Add Order once its rest no longer crosses (at once if it never did) |
-//! | `accepted` (market, ioc, fok), `expired`, `rejected`, `status` | none |
+//! | `accepted` (limit, post-only) | Add Order once its rest no longer crosses (at once if it never did); an iceberg's of its slice, min(display, quantity) |
+//! | `accepted` (market, ioc, fok, stop, stop-limit), `expired`, `rejected`, `status`, `mass_cancelled` | none (a parked stop is never published) |
+//! | `triggered` (stop-limit) | its rest as for an `accepted` limit (a stop-market never rests) |
 //! | `snapshot` | for a book the feed mirrors nothing of (a recovered engine): its orders as Add Orders and its trading state; else none |
 //! | `trade` | Order Executed for the resting (maker) order, with a new match number; the taker's rest is then added if it no longer crosses |
-//! | `cancelled` | Order Delete |
-//! | `modified`, priority kept | Order Cancel of the reduction (none when the quantity is unchanged) |
+//! | `trade` emptying an iceberg's slice with hidden quantity left | after its Order Executed, an Add Order of the next slice under a new reference number (the back of the level) |
+//! | `cancelled` (a cancel, a mass cancel, self-trade prevention) | Order Delete of the shown slice (none for a parked stop) |
+//! | `modified`, priority kept | Order Cancel of the shown reduction (an iceberg shows min(shown, new quantity); none when unchanged) |
 //! | `modified`, priority lost, not crossing | Order Replace (new reference number, new price and quantity) |
 //! | `modified`, priority lost, crossing | Order Delete, then the order is an incoming one: its trades and its rest as above |
 //! | `halted` / `resumed` | Stock Trading Action `H` / `T` |
 //!
 //! An order whose price or quantity ITCH cannot carry (outside `0..=u32::MAX`) is never
 //! published: it is counted in [`Translator::unpublishable`] and its later events are
-//! skipped. The order-entry path refuses such orders first (`ringbook_wire::itch::PriceBand`).
+//! skipped.
+//!
+//! Only the displayed quantity is public, as on NASDAQ: an iceberg's hidden quantity never
+//! appears in any message or GLIMPSE snapshot. The order-entry path refuses such orders first (`ringbook_wire::itch::PriceBand`).
 
 use std::collections::HashMap;
 
-use ringbook::{BookSnapshot, OrderbookResult, PublishedEvent, Side, Uuid};
+use ringbook::{BookSnapshot, OrderKind, OrderbookResult, PublishedEvent, Side, Uuid};
 use ringbook_wire::itch::{
     AddOrder, Header, ItchMessage, ItchSide, OrderCancel, OrderDelete, OrderExecuted, OrderReplace,
     Stock, StockDirectory, StockTradingAction, SystemEvent, SystemEventCode, TIMESTAMP_MAX,
     TradingState,
 };
 
-use super::mirror::{BookMirror, Resting, Taker};
+use super::mirror::{BookMirror, Parked, Resting, Taker};
 
 /// An instrument as the feed publishes it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -198,7 +203,7 @@ impl Translator {
                     header: self.header(slot, timestamp),
                     order_ref: r.order_ref,
                     side: itch_side(r.side),
-                    shares: u32::try_from(r.qty).unwrap_or(u32::MAX),
+                    shares: u32::try_from(r.shown).unwrap_or(u32::MAX),
                     stock: self.instruments[slot].stock,
                     price: self.instruments[slot]
                         .itch_price(r.price)
@@ -223,6 +228,7 @@ impl Translator {
                 kind,
                 price: Some(price),
                 qty,
+                display,
                 ..
             } if kind.rests() => {
                 let taker = Taker {
@@ -230,8 +236,41 @@ impl Translator {
                     side: *side,
                     price: *price,
                     qty: *qty,
+                    display: display.map(u64::from),
                 };
                 self.incoming(slot, taker, header, out);
+            }
+            OrderbookResult::Accepted {
+                order_id,
+                side,
+                kind: OrderKind::StopLimit,
+                price: Some(price),
+                qty,
+                display,
+                ..
+            } => {
+                self.books[slot].parked.insert(
+                    *order_id,
+                    Parked {
+                        side: *side,
+                        price: *price,
+                        qty: *qty,
+                        display: display.map(u64::from),
+                    },
+                );
+            }
+            OrderbookResult::Triggered { order_id, .. } => {
+                // A stop-market order never rests: only its makers' executions show.
+                if let Some(parked) = self.books[slot].parked.remove(order_id) {
+                    let taker = Taker {
+                        order_id: *order_id,
+                        side: parked.side,
+                        price: parked.price,
+                        qty: parked.qty,
+                        display: parked.display,
+                    };
+                    self.incoming(slot, taker, header, out);
+                }
             }
             OrderbookResult::Trade {
                 taker_order_id,
@@ -245,7 +284,9 @@ impl Translator {
                 if let Some(maker) = book.orders.get_mut(maker_order_id) {
                     let order_ref = maker.order_ref;
                     maker.qty = *maker_remaining;
-                    if *maker_remaining == 0 {
+                    maker.shown = maker.shown.saturating_sub(*qty);
+                    let refill = (maker.shown == 0 && *maker_remaining > 0).then_some(*maker);
+                    if *maker_remaining == 0 || refill.is_some() {
                         book.remove(maker_order_id);
                     }
                     if order_ref != 0 {
@@ -257,6 +298,18 @@ impl Translator {
                             executed_shares: u32::try_from(*qty).unwrap_or(u32::MAX),
                             match_number,
                         }));
+                    }
+                    if let Some(maker) = refill {
+                        // An exhausted slice with hidden quantity left: the next slice
+                        // joins the back of the level as a new order.
+                        let next = Taker {
+                            order_id: *maker_order_id,
+                            side: maker.side,
+                            price: maker.price,
+                            qty: maker.qty,
+                            display: maker.display,
+                        };
+                        self.rest(slot, next, header, out);
                     }
                 }
                 let book = &mut self.books[slot];
@@ -273,6 +326,7 @@ impl Translator {
                 }
             }
             OrderbookResult::Cancelled { order_id, .. } => {
+                self.books[slot].parked.remove(order_id);
                 if let Some(resting) = self.books[slot].remove(order_id)
                     && resting.order_ref != 0
                 {
@@ -294,17 +348,18 @@ impl Translator {
                 price,
                 qty,
                 priority_kept,
+                display,
                 ..
-            } => self.modified(
-                slot,
-                *order_id,
-                *side,
-                *price,
-                *qty,
-                *priority_kept,
-                header,
-                out,
-            ),
+            } => {
+                let taker = Taker {
+                    order_id: *order_id,
+                    side: *side,
+                    price: *price,
+                    qty: *qty,
+                    display: display.map(u64::from),
+                };
+                self.modified(slot, taker, *priority_kept, header, out);
+            }
             OrderbookResult::Halted { .. } | OrderbookResult::Resumed { .. } => {
                 let halted = matches!(event.result, OrderbookResult::Halted { .. });
                 self.books[slot].halted = halted;
@@ -321,28 +376,34 @@ impl Translator {
             OrderbookResult::Accepted { .. }
             | OrderbookResult::Rejected { .. }
             | OrderbookResult::Status { .. }
-            | OrderbookResult::Triggered { .. }
             | OrderbookResult::MassCancelled { .. } => {}
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// A modify: `taker` is the order as it now is (new price, whole open quantity).
     fn modified(
         &mut self,
         slot: usize,
-        order_id: Uuid,
-        side: Side,
-        price: i64,
-        qty: u64,
+        taker: Taker,
         priority_kept: bool,
         header: Header,
         out: &mut impl MessageSink,
     ) {
+        let Taker {
+            order_id,
+            side,
+            price,
+            qty,
+            ..
+        } = taker;
         let book = &mut self.books[slot];
         if priority_kept {
             if let Some(resting) = book.orders.get_mut(&order_id) {
-                let reduced = resting.qty.saturating_sub(qty);
+                // It shows min(shown, Q): only the shown slice's reduction is public.
+                let shown = resting.shown.min(qty);
+                let reduced = resting.shown - shown;
                 resting.qty = qty;
+                resting.shown = shown;
                 if reduced > 0 && resting.order_ref != 0 {
                     out.push(ItchMessage::OrderCancel(OrderCancel {
                         header,
@@ -355,12 +416,6 @@ impl Translator {
         }
         let old = book.remove(&order_id);
         let old_ref = old.map_or(0, |o| o.order_ref);
-        let taker = Taker {
-            order_id,
-            side,
-            price,
-            qty,
-        };
         if book.crosses(side, price) || old_ref == 0 {
             if old_ref != 0 {
                 out.push(ItchMessage::OrderDelete(OrderDelete {
@@ -371,7 +426,11 @@ impl Translator {
             self.incoming(slot, taker, header, out);
             return;
         }
-        match (self.instruments[slot].itch_price(price), u32::try_from(qty)) {
+        let shown = Resting::slice(taker.display, qty);
+        match (
+            self.instruments[slot].itch_price(price),
+            u32::try_from(shown),
+        ) {
             (Some(itch_price), Ok(shares)) => {
                 let new_ref = self.next_ref;
                 self.next_ref += 1;
@@ -382,6 +441,8 @@ impl Translator {
                         side,
                         price,
                         qty,
+                        shown,
+                        display: taker.display,
                     },
                 );
                 out.push(ItchMessage::OrderReplace(OrderReplace {
@@ -410,9 +471,16 @@ impl Translator {
             book.taker = Some(taker);
             return;
         }
+        self.rest(slot, taker, header, out);
+    }
+
+    /// Rests an order that does not cross: an Add Order of its shown slice (its whole
+    /// quantity, or min(display, quantity) for an iceberg).
+    fn rest(&mut self, slot: usize, taker: Taker, header: Header, out: &mut impl MessageSink) {
+        let shown = Resting::slice(taker.display, taker.qty);
         let (Some(price), Ok(shares)) = (
             self.instruments[slot].itch_price(taker.price),
-            u32::try_from(taker.qty),
+            u32::try_from(shown),
         ) else {
             self.unpublished(slot, taker);
             return;
@@ -426,6 +494,8 @@ impl Translator {
                 side: taker.side,
                 price: taker.price,
                 qty: taker.qty,
+                shown,
+                display: taker.display,
             },
         );
         out.push(ItchMessage::AddOrder(AddOrder {
@@ -468,11 +538,14 @@ impl Translator {
         for (side, levels) in [(Side::Buy, &snapshot.bids), (Side::Sell, &snapshot.asks)] {
             for level in levels {
                 for order in &level.orders {
+                    // A snapshot shows slices only: an iceberg's hidden quantity and
+                    // display are unknown, so its slice size is taken as its display.
                     let taker = Taker {
                         order_id: order.order_id,
                         side,
                         price: level.price,
                         qty: order.qty,
+                        display: Some(order.qty),
                     };
                     // A resting order never crosses the other side: it rests at once.
                     self.incoming(slot, taker, header, out);
@@ -497,6 +570,8 @@ impl Translator {
                 side: taker.side,
                 price: taker.price,
                 qty: taker.qty,
+                shown: Resting::slice(taker.display, taker.qty),
+                display: taker.display,
             },
         );
     }

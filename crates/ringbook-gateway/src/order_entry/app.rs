@@ -12,7 +12,7 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use ringbook::{Command, Order, OrderbookManagerError, OrderbookManagerService, Uuid};
+use ringbook::{Command, OrderbookManagerError, OrderbookManagerService, Uuid};
 use ringbook_wire::ouch::inbound::{
     CancelOrder, EnterOrder, Inbound, MassCancel, ModifyOrder, ReplaceOrder,
 };
@@ -22,9 +22,10 @@ use ringbook_wire::ouch::{Appendage, ClOrdId};
 use ringbook_wire::soup::login::LoginRejectReason;
 
 use super::echo::Echo;
+use super::engine_order::{EngineOrder, owner_id};
 use super::order_id::order_id;
 use super::state::{OrderInfo, Pending, Registry, UserEntry, UserState, now_since_midnight};
-use super::validate::{map_order, map_side};
+use super::validate::{map_mass_cancel, map_order, map_side};
 use crate::soup::{AppSession, Application, DisconnectReason, Stream};
 
 /// How the order-entry application behaves.
@@ -275,17 +276,23 @@ impl OuchSession {
                     executed: 0,
                     deferred: None,
                     cancel_when_live: false,
+                    max_floor: mapped.max_floor,
                     options: Echo::of(&m.appendage),
                 },
             );
-            Command::Add(Order::new(
-                order_id(self.entry.key, urn),
-                listing.instrument,
-                mapped.side,
-                mapped.kind,
-                mapped.price,
-                u64::from(m.quantity),
-            ))
+            Command::Add(
+                EngineOrder {
+                    user: self.entry.key,
+                    user_ref_num: urn,
+                    instrument: listing.instrument,
+                    side: mapped.side,
+                    kind: mapped.kind,
+                    price: mapped.price,
+                    quantity: m.quantity,
+                    max_floor: mapped.max_floor,
+                }
+                .order(),
+            )
         };
         self.submit(command, urn)
     }
@@ -378,6 +385,7 @@ impl OuchSession {
                     replaced_by: None,
                     deferred: Some((mapped.side, mapped.kind)),
                     cancel_when_live: false,
+                    max_floor: mapped.max_floor,
                     options: Echo::of(&m.appendage),
                     ..old
                 },
@@ -509,7 +517,18 @@ impl OuchSession {
         }
     }
 
+    /// Mass Cancel Request: one engine `mass_cancel` of the user's owner id per book the
+    /// user has matching orders in (on the Side option's side, if given). The engine
+    /// cancels those orders only; each is answered by Order Canceled, reason `U`.
     fn mass_cancel(&mut self, m: &MassCancel<'_>) -> Result<(), BoxError> {
+        let side = match map_mass_cancel(&m.appendage) {
+            Ok(side) => side,
+            Err(code) => {
+                let entry = Arc::clone(&self.entry);
+                let state = entry.state.lock();
+                return self.reject(&state, m.user_ref_num, code, [b' '; 14]);
+            }
+        };
         append(
             &self.entry.stream,
             &mut self.out,
@@ -522,7 +541,43 @@ impl OuchSession {
             },
         )?;
         let symbol = (m.symbol != [b' '; 8]).then_some(m.symbol);
-        self.cancel_all(symbol, CancelReason::UserRequested);
+        let owner = Some(owner_id(self.entry.key));
+        self.batch.clear();
+        {
+            let entry = Arc::clone(&self.entry);
+            let mut state = entry.state.lock();
+            for info in state.orders.values_mut() {
+                let side_matches = side.is_none() || map_side(info.side).ok() == side;
+                // An order being replaced is canceled by its replace already.
+                if info.replaced_by.is_some()
+                    || symbol.is_some_and(|s| s != info.symbol)
+                    || !side_matches
+                {
+                    continue;
+                }
+                info.cancel_reason = CancelReason::UserRequested.byte();
+                if info.deferred.is_some() {
+                    // Not live yet: canceled as soon as it is.
+                    info.cancel_when_live = true;
+                    continue;
+                }
+                let command = Command::MassCancel {
+                    instrument_id: info.instrument,
+                    owner,
+                    side,
+                };
+                if !self.batch.contains(&command) {
+                    self.batch.push(command);
+                }
+            }
+        }
+        for command in std::mem::take(&mut self.batch) {
+            if let Err(e) = self.engine.submit(command)
+                && !e.is_rejected_command()
+            {
+                tracing::warn!(user = %self.entry.name, error = %e, "cannot mass cancel");
+            }
+        }
         Ok(())
     }
 

@@ -2,14 +2,15 @@
 //! (OUCH 5.0, Order Accepted: "The data fields from the Enter Order Message are echoed
 //! back in this message"; its appendage carries the accepted options).
 //!
-//! Only the options Ringbook accepts are kept (Firm, MinQty, CustomerType, PostOnly; the
+//! Only the options Ringbook accepts are kept (Firm, MinQty, CustomerType, PostOnly,
+//! MaxFloor; the
 //! rest are refused on entry), each once (its first occurrence), in a fixed buffer: an
 //! order's state stays `Copy` and nothing is allocated per order.
 
 use ringbook_wire::ouch::{Appendage, OptionTag};
 
-/// Firm (2 + 4), MinQty (2 + 4), CustomerType (2 + 1), PostOnly (2 + 1).
-const CAPACITY: usize = 18;
+/// Firm (2 + 4), MinQty (2 + 4), CustomerType (2 + 1), PostOnly (2 + 1), MaxFloor (2 + 4).
+const CAPACITY: usize = 24;
 
 /// The accepted options of one order, as TagValue elements.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -22,13 +23,14 @@ impl Echo {
     /// The options of `appendage` that an accepted order keeps.
     pub(crate) fn of(appendage: &Appendage<'_>) -> Echo {
         let mut echo = Echo::default();
-        let mut seen = [false; 4];
+        let mut seen = [false; 5];
         for (tag, value) in appendage.options() {
             let slot = match OptionTag::from_byte(tag) {
                 Some(OptionTag::Firm) => 0,
                 Some(OptionTag::MinQty) => 1,
                 Some(OptionTag::CustomerType) => 2,
                 Some(OptionTag::PostOnly) => 3,
+                Some(OptionTag::MaxFloor) => 4,
                 _ => continue,
             };
             let len = usize::from(echo.len);
@@ -63,10 +65,16 @@ mod tests {
         write_option(&mut raw, OptionTag::Route as u8, b"ABCD");
         write_option(&mut raw, OptionTag::Firm as u8, b"FIRM");
         write_option(&mut raw, OptionTag::PostOnly as u8, b"N");
+        write_option(&mut raw, OptionTag::MaxFloor as u8, &100u32.to_be_bytes());
         let echo = Echo::of(&Appendage::parse(&raw).unwrap());
         let mut expected = Vec::new();
         write_option(&mut expected, OptionTag::PostOnly as u8, b"P");
         write_option(&mut expected, OptionTag::Firm as u8, b"FIRM");
+        write_option(
+            &mut expected,
+            OptionTag::MaxFloor as u8,
+            &100u32.to_be_bytes(),
+        );
         assert_eq!(echo.appendage().bytes(), expected.as_slice());
         assert!(Echo::of(&Appendage::EMPTY).appendage().is_empty());
     }

@@ -11,6 +11,7 @@
 mod app;
 mod deferred;
 mod echo;
+pub mod engine_order;
 pub mod order_id;
 mod responder;
 mod restore;

@@ -24,15 +24,14 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::sync::Arc;
 
-use ringbook::{
-    Command, Op, Order, OrderbookResult, PublishedEvent, RejectReason, Subscriber, Uuid,
-};
+use ringbook::{Command, Op, OrderbookResult, PublishedEvent, RejectReason, Subscriber, Uuid};
 use ringbook_wire::ouch::Appendage;
 use ringbook_wire::ouch::codes::{liquidity, order_state};
 use ringbook_wire::ouch::outbound::{OrderFields, Outbound};
 use ringbook_wire::ouch::reasons::{CancelReason, RejectCode};
 
-use super::order_id::{UserKey, order_id, owner_of};
+use super::engine_order::EngineOrder;
+use super::order_id::{UserKey, owner_of};
 use super::state::{OrderInfo, Pending, Registry, UserEntry, UserState, now_since_midnight};
 use crate::soup::StoreError;
 
@@ -220,14 +219,19 @@ fn replace_confirmed(
     let Some((key, _)) = owner_of(&old_id) else {
         return;
     };
-    registry.defer(Command::Add(Order::new(
-        order_id(key, r),
-        rep.instrument,
-        side,
-        kind,
-        rep.price,
-        u64::from(open),
-    )));
+    registry.defer(Command::Add(
+        EngineOrder {
+            user: key,
+            user_ref_num: r,
+            instrument: rep.instrument,
+            side,
+            kind,
+            price: rep.price,
+            quantity: open,
+            max_floor: rep.max_floor,
+        }
+        .order(),
+    ));
 }
 
 impl Subscriber for OuchResponder {

@@ -2,6 +2,7 @@
 //! a restart with a durable store): the stream says which orders were accepted and what
 //! happened to each since.
 
+use ringbook_wire::ouch::OptionTag;
 use ringbook_wire::ouch::outbound::Outbound;
 
 use super::state::{OrderInfo, Pending, UserState};
@@ -102,6 +103,7 @@ fn apply(state: &mut UserState, payload: &[u8], symbols: &SymbolTable) {
                     executed,
                     deferred: None,
                     cancel_when_live: false,
+                    max_floor: max_floor(&appendage),
                     options: super::echo::Echo::of(&appendage),
                 },
             );
@@ -145,4 +147,13 @@ fn apply(state: &mut UserState, payload: &[u8], symbols: &SymbolTable) {
         }
         _ => {}
     }
+}
+
+/// The MaxFloor an order was accepted with (echoed in its Order Accepted), 0 for none.
+fn max_floor(appendage: &ringbook_wire::ouch::Appendage<'_>) -> u32 {
+    appendage
+        .options()
+        .find(|(tag, _)| *tag == OptionTag::MaxFloor as u8)
+        .and_then(|(_, value)| value.try_into().ok())
+        .map_or(0, u32::from_be_bytes)
 }

@@ -67,6 +67,8 @@ pub(crate) struct OrderInfo {
     /// A full cancel (or a cancel on disconnect) came for a replacement before it was
     /// live: it is canceled as soon as it is.
     pub(crate) cancel_when_live: bool,
+    /// Its MaxFloor (0: none): the engine's display quantity of a reserve order.
+    pub(crate) max_floor: u32,
     /// The options it was accepted with (echoed in Order Accepted / Order Replaced).
     pub(crate) options: super::echo::Echo,
 }

@@ -16,7 +16,7 @@
 //! | Price a whole number of ticks | price in ticks | otherwise, or the market price 0x7FFFFFFF: 0x1D Invalid price |
 //! | Symbol in the symbols file | the instrument | otherwise: 0x17 Invalid symbol |
 //! | Firm, CustomerType options | accepted, not used | |
-//! | MaxFloor | | 0x04 Invalid max floor |
+//! | MaxFloor N on a day order (a reserve order) | an iceberg with `display` N (0: no reserve, every share shown) | MaxFloor on an IOC order: 0x04 Invalid max floor |
 //! | PriceType other than `L`, PegOffset, Discretion options | | 0x05 Invalid peg type / 0x11 Pegging not allowed |
 //! | Route | | 0x16 Routing not allowed |
 //! | any other option (ExpireTime, RandomReserves, ...) | | 0x0F Other |
@@ -40,6 +40,9 @@ pub struct Mapped {
     pub kind: OrderKind,
     /// Its limit price in ticks.
     pub price: Price,
+    /// Its MaxFloor, the engine's display quantity of a reserve (iceberg) order; 0 for
+    /// none.
+    pub max_floor: u32,
 }
 
 /// The largest Quantity of an order (OUCH 5.0, Enter Order: "Must be greater than zero
@@ -96,6 +99,7 @@ pub fn map_order(
     }
     let mut min_qty = None;
     let mut post_only = false;
+    let mut max_floor = 0u32;
     for (tag, value) in appendage.options() {
         match OptionTag::from_byte(tag) {
             Some(OptionTag::Firm | OptionTag::CustomerType) => {}
@@ -113,7 +117,10 @@ pub fn map_order(
             },
             Some(OptionTag::PriceType) if value == b"L" => {}
             Some(OptionTag::PriceType) => return Err(RejectCode::InvalidPegType),
-            Some(OptionTag::MaxFloor) => return Err(RejectCode::InvalidMaxFloor),
+            Some(OptionTag::MaxFloor) => {
+                max_floor =
+                    u32::from_be_bytes(value.try_into().map_err(|_| RejectCode::InvalidMaxFloor)?);
+            }
             Some(
                 OptionTag::PegOffset
                 | OptionTag::DiscretionPrice
@@ -136,6 +143,10 @@ pub fn map_order(
             }
         }
         time_in_force::IOC => {
+            // Nothing of an IOC order rests, so it has nothing to hold in reserve.
+            if max_floor > 0 {
+                return Err(RejectCode::InvalidMaxFloor);
+            }
             if post_only {
                 return Err(RejectCode::Other);
             }
@@ -151,7 +162,34 @@ pub fn map_order(
         return Err(RejectCode::InvalidPrice);
     }
     let price = scale.to_ticks(price).ok_or(RejectCode::InvalidPrice)?;
-    Ok(Mapped { side, kind, price })
+    Ok(Mapped {
+        side,
+        kind,
+        price,
+        max_floor,
+    })
+}
+
+/// The side a Mass Cancel Request's options name (its Side option `B` or `S`), `None`
+/// for both sides.
+///
+/// # Errors
+///
+/// [`RejectCode::InvalidSide`] for another Side value; [`RejectCode::Other`] for the
+/// GroupID and UserRefIdx criteria (Ringbook has no order groups) and any option the
+/// spec does not list for Mass Cancel.
+pub fn map_mass_cancel(appendage: &Appendage<'_>) -> Result<Option<Side>, RejectCode> {
+    let mut side = None;
+    for (tag, value) in appendage.options() {
+        match OptionTag::from_byte(tag) {
+            Some(OptionTag::Side) => match value {
+                [byte] => side = Some(map_side(*byte)?),
+                _ => return Err(RejectCode::InvalidSide),
+            },
+            _ => return Err(RejectCode::Other),
+        }
+    }
+    Ok(side)
 }
 
 #[cfg(test)]
@@ -188,8 +226,21 @@ mod tests {
             Ok(Mapped {
                 side: Side::Buy,
                 kind: OrderKind::Limit,
-                price: 123
+                price: 123,
+                max_floor: 0,
             })
+        );
+        // A reserve order: MaxFloor is the engine's display quantity.
+        assert_eq!(
+            map(
+                b'B',
+                500,
+                100,
+                b'0',
+                &option(OptionTag::MaxFloor, &100u32.to_be_bytes())
+            )
+            .map(|m| (m.kind, m.max_floor)),
+            Ok((OrderKind::Limit, 100))
         );
         assert_eq!(map(b'S', 10, 100, b'3', &[]).unwrap().kind, OrderKind::Ioc);
         assert_eq!(
@@ -211,6 +262,22 @@ mod tests {
             OrderKind::PostOnly
         );
         assert!(map(b'B', 1, 100, b'0', &option(OptionTag::Firm, b"ABCD")).is_ok());
+    }
+
+    #[test]
+    fn a_mass_cancel_may_name_a_side_and_nothing_else() {
+        let parse = |app: &[u8]| map_mass_cancel(&Appendage::parse(app).unwrap());
+        assert_eq!(parse(&[]), Ok(None));
+        assert_eq!(parse(&option(OptionTag::Side, b"B")), Ok(Some(Side::Buy)));
+        assert_eq!(parse(&option(OptionTag::Side, b"S")), Ok(Some(Side::Sell)));
+        assert_eq!(
+            parse(&option(OptionTag::Side, b"T")),
+            Err(RejectCode::InvalidSide)
+        );
+        assert_eq!(
+            parse(&option(OptionTag::GroupId, &3u16.to_be_bytes())),
+            Err(RejectCode::Other)
+        );
     }
 
     #[test]
@@ -251,10 +318,11 @@ mod tests {
                 b'B',
                 10,
                 100,
-                b'0',
+                b'3',
                 &option(OptionTag::MaxFloor, &5u32.to_be_bytes())
             ),
-            Err(RejectCode::InvalidMaxFloor)
+            Err(RejectCode::InvalidMaxFloor),
+            "an IOC order has no reserve"
         );
         assert_eq!(
             map(b'B', 10, 100, b'0', &option(OptionTag::PriceType, b"M")),
