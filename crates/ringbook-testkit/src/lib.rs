@@ -6,8 +6,16 @@
 //!   binary.
 //! - [`rng`]: a small seeded generator, so every test's input repeats.
 //! - [`scratch`]: scratch directories, removed on drop.
+//! - [`serve_process`]: `ringbook serve` as a child process, its ready lines parsed.
+//! - [`corpus`](mod@corpus): the committed fuzz corpora, replayed in a normal test.
+//! - `ouch_client` (feature `gateway`): login, next message and Enter Order helpers for
+//!   OUCH sessions.
 
+pub mod corpus;
 pub mod jsonl;
+#[cfg(feature = "gateway")]
+pub mod ouch_client;
 pub mod reference;
 pub mod rng;
 pub mod scratch;
+pub mod serve_process;
