@@ -3,22 +3,20 @@
 //! same commands); prices ITCH cannot carry are rejected at entry with Invalid Price;
 //! the feed flags are checked.
 
-use std::process::Command as Process;
 use std::time::{Duration, Instant};
 
 use ringbook::{Command, DirectEngine, Order, OrderKind, Side, Uuid};
 use ringbook_gateway::feed::{FeedReceiver, RebuiltBooks, ReceiverConfig, snapshot_levels};
 use ringbook_gateway::order_entry::engine_order_id;
-use ringbook_gateway::soup::{ServerPacket, SoupClient};
-use ringbook_testkit::ouch_client::{encode, enter_order};
+use ringbook_gateway::soup::ServerPacket;
+use ringbook_testkit::ouch_client::{encode, enter_order, login};
 use ringbook_testkit::rng::Rng;
 use ringbook_testkit::scratch::TempDir;
-use ringbook_testkit::serve_process::ServeProcess;
+use ringbook_testkit::serve_process::{ServeProcess, serve_refused};
 use ringbook_wire::ouch::Appendage;
 use ringbook_wire::ouch::inbound::{CancelOrder, Inbound};
 use ringbook_wire::ouch::outbound::Outbound;
 use ringbook_wire::ouch::reasons::RejectCode;
-use ringbook_wire::soup::login::LoginRequest;
 
 /// The ready lines of `ringbook serve --itch`, in order (the third is GLIMPSE's).
 const OUCH: usize = 0;
@@ -98,14 +96,7 @@ fn a_flow_through_ouch_rebuilds_the_engines_books_from_the_itch_feed() {
     let syms = ["MSFT", "AAPL"];
     let ticks = [1u64, 100];
     let user = "itch";
-    let (mut client, _) = SoupClient::connect(
-        server.addr(OUCH),
-        &LoginRequest::new(user, "x", "", 1).unwrap(),
-    )
-    .unwrap();
-    client
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
+    let mut client = login(server.addr(OUCH), user, "x", 1).unwrap();
     let mut direct = DirectEngine::new(ids);
     let mut rng = Rng::new(5);
     let mut resting: Vec<(u32, usize)> = Vec::new();
@@ -232,76 +223,54 @@ fn a_flow_through_ouch_rebuilds_the_engines_books_from_the_itch_feed() {
 fn feed_flags_are_checked() {
     let dir = TempDir::new("serve-itch-flags");
     let symbols = dir.write("symbols.csv", b"AAPL,1\n").display().to_string();
-    let run = |extra: &[&str]| {
-        Process::new(env!("CARGO_BIN_EXE_ringbook"))
-            .args([
-                "serve",
-                "--instruments-file",
-                &symbols,
-                "--ouch",
-                "127.0.0.1:0",
-            ])
-            .args(extra)
-            .output()
-            .unwrap()
+    let refused = |extra: &[&str], needle: &str| {
+        let mut args = vec!["--instruments-file", &symbols, "--ouch", "127.0.0.1:0"];
+        args.extend_from_slice(extra);
+        serve_refused(env!("CARGO_BIN_EXE_ringbook"), &args, 2, needle);
     };
-    let out = run(&["--itch", "127.0.0.1:9"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--itch needs --mold-session"));
-    let out = run(&[
-        "--itch",
-        "127.0.0.1:9",
-        "--mold-session",
-        "WAY-TOO-LONG-NAME",
-    ]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("MoldUDP64 session"));
-    let out = run(&["--rerequest", "127.0.0.1:0"]);
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "clap: --rerequest requires --itch"
+    refused(&["--itch", "127.0.0.1:9"], "--itch needs --mold-session");
+    refused(
+        &[
+            "--itch",
+            "127.0.0.1:9",
+            "--mold-session",
+            "WAY-TOO-LONG-NAME",
+        ],
+        "MoldUDP64 session",
     );
+    // clap: --rerequest requires --itch.
+    refused(&["--rerequest", "127.0.0.1:0"], "");
     let banded = dir
         .write("banded.csv", b"AAPL,1,100,10,50000000\n")
         .display()
         .to_string();
-    let out = Process::new(env!("CARGO_BIN_EXE_ringbook"))
-        .args([
-            "serve",
+    serve_refused(
+        env!("CARGO_BIN_EXE_ringbook"),
+        &[
             "--instruments-file",
             &banded,
             "--ouch",
             "127.0.0.1:0",
-        ])
-        .args([
             "--itch",
             "127.0.0.1:9",
             "--mold-session",
             "S",
             "--max-packet",
             "10",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("max packet 10 bytes"));
+        ],
+        2,
+        "max packet 10 bytes",
+    );
     let bad_band = dir
         .write("bad.csv", b"AAPL,1,1,50,10\n")
         .display()
         .to_string();
-    let out = Process::new(env!("CARGO_BIN_EXE_ringbook"))
-        .args([
-            "serve",
-            "--instruments-file",
-            &bad_band,
-            "--ouch",
-            "127.0.0.1:0",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("price band"));
+    serve_refused(
+        env!("CARGO_BIN_EXE_ringbook"),
+        &["--instruments-file", &bad_band, "--ouch", "127.0.0.1:0"],
+        2,
+        "price band",
+    );
 }
 
 #[test]
@@ -339,14 +308,7 @@ fn after_a_restart_with_a_journal_the_feed_publishes_the_recovered_books() {
     let first_receiver =
         FeedReceiver::bind(ReceiverConfig::new("127.0.0.1:0".parse().unwrap())).unwrap();
     let server = start("FIRST", &first_receiver);
-    let (mut client, _) = SoupClient::connect(
-        server.addr(OUCH),
-        &LoginRequest::new(user, "x", "", 1).unwrap(),
-    )
-    .unwrap();
-    client
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
+    let mut client = login(server.addr(OUCH), user, "x", 1).unwrap();
     let mut rng = Rng::new(9);
     for urn in 1..=300u32 {
         let s = rng.below(2) as usize;
@@ -386,29 +348,22 @@ fn after_a_restart_with_a_journal_the_feed_publishes_the_recovered_books() {
     assert!(ok, "{stderr}");
 
     // The same session again is refused: a session is published once.
-    let out = Process::new(env!("CARGO_BIN_EXE_ringbook"))
-        .args([
-            "serve",
+    serve_refused(
+        env!("CARGO_BIN_EXE_ringbook"),
+        &[
             "--instruments-file",
             &symbols,
             "--ouch",
             "127.0.0.1:0",
-        ])
-        .args([
             "--journal",
             &journal,
             "--itch",
             "127.0.0.1:9",
             "--mold-session",
             "FIRST",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("FIRST.itch exists"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        ],
+        2,
+        "FIRST.itch exists",
     );
 
     // A new session publishes the recovered books before any new order.

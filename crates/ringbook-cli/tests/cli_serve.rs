@@ -4,22 +4,21 @@
 //! flow sent through OUCH giving the state hash and fills of `ringbook replay` of the same
 //! commands.
 
-use std::net::SocketAddr;
 use std::process::Command as Process;
 use std::time::Duration;
 
 use ringbook::flow::{write_flow_header, write_flow_line};
 use ringbook::{Command, DirectEngine, Order, OrderKind, OrderbookResult, Side, Uuid};
 use ringbook_gateway::order_entry::engine_order_id;
-use ringbook_gateway::soup::{ClientError, ServerPacket, SoupClient};
-use ringbook_testkit::ouch_client::{encode, enter_order, next_sequenced};
+use ringbook_gateway::soup::{ClientError, ServerPacket};
+use ringbook_testkit::ouch_client::{encode, enter_order, login, next_sequenced};
 use ringbook_testkit::rng::Rng;
 use ringbook_testkit::scratch::TempDir;
-use ringbook_testkit::serve_process::ServeProcess;
+use ringbook_testkit::serve_process::{ServeProcess, serve_refused};
 use ringbook_wire::ouch::inbound::{CancelOrder, Inbound, ReplaceOrder};
 use ringbook_wire::ouch::outbound::Outbound;
 use ringbook_wire::ouch::{Appendage, cl_ord_id};
-use ringbook_wire::soup::login::{LoginRejectReason, LoginRequest};
+use ringbook_wire::soup::login::LoginRejectReason;
 
 fn serve(args: &[&str]) -> ServeProcess {
     ServeProcess::spawn(
@@ -27,20 +26,6 @@ fn serve(args: &[&str]) -> ServeProcess {
         args,
         &["ouch listening on "],
     )
-}
-
-fn login(
-    addr: SocketAddr,
-    user: &str,
-    password: &str,
-    seq: u64,
-) -> Result<SoupClient, ClientError> {
-    let (client, _) =
-        SoupClient::connect(addr, &LoginRequest::new(user, password, "", seq).unwrap())?;
-    client
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    Ok(client)
 }
 
 fn enter(urn: u32, side: u8, qty: u32, sym: &str, price: u64, tif: u8) -> Vec<u8> {
@@ -104,20 +89,11 @@ fn serve_answers_ouch_and_stops_on_sigterm_with_end_of_day_and_end_of_session() 
 fn logins_are_checked_against_the_users_file_and_without_one_only_loopback_may_be_bound() {
     let dir = TempDir::new("serve-users");
     let symbols = symbols(&dir);
-    let out = Process::new(env!("CARGO_BIN_EXE_ringbook"))
-        .args([
-            "serve",
-            "--instruments-file",
-            &symbols,
-            "--ouch",
-            "0.0.0.0:0",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("only a loopback address"),
-        "{out:?}"
+    serve_refused(
+        env!("CARGO_BIN_EXE_ringbook"),
+        &["--instruments-file", &symbols, "--ouch", "0.0.0.0:0"],
+        1,
+        "only a loopback address",
     );
 
     let users = dir
@@ -152,41 +128,28 @@ fn logins_are_checked_against_the_users_file_and_without_one_only_loopback_may_b
         .write("bad.csv", b"alice,secret\nthisnameistoolong,x\n")
         .display()
         .to_string();
-    let out = Process::new(env!("CARGO_BIN_EXE_ringbook"))
-        .args([
-            "serve",
+    serve_refused(
+        env!("CARGO_BIN_EXE_ringbook"),
+        &[
             "--instruments-file",
             &symbols,
             "--ouch",
             "127.0.0.1:0",
             "--users",
             &bad,
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("line 2"),
-        "{out:?}"
+        ],
+        2,
+        "line 2",
     );
     let bad_symbols = dir
         .write("bad-symbols.csv", b"AAPL,1\nAAPL,2\n")
         .display()
         .to_string();
-    let out = Process::new(env!("CARGO_BIN_EXE_ringbook"))
-        .args([
-            "serve",
-            "--instruments-file",
-            &bad_symbols,
-            "--ouch",
-            "127.0.0.1:0",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("line 2: symbol \"AAPL\" is listed twice"),
-        "{out:?}"
+    serve_refused(
+        env!("CARGO_BIN_EXE_ringbook"),
+        &["--instruments-file", &bad_symbols, "--ouch", "127.0.0.1:0"],
+        2,
+        "line 2: symbol \"AAPL\" is listed twice",
     );
 }
 

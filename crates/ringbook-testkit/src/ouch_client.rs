@@ -11,6 +11,26 @@ use ringbook_wire::ouch::inbound::{EnterOrder, Inbound};
 use ringbook_wire::ouch::{Appendage, cl_ord_id, symbol};
 use ringbook_wire::soup::login::{LoginAccepted, LoginRejectReason, LoginRequest};
 
+/// Logs `user` in with `password` from sequence number `seq` (no retry), with a 10 s read
+/// timeout.
+///
+/// # Errors
+/// What [`SoupClient::connect`] returns (a login rejected, an I/O error).
+///
+/// # Panics
+/// If `user` or `password` does not fit its SoupBinTCP field.
+pub fn login(
+    addr: SocketAddr,
+    user: &str,
+    password: &str,
+    seq: u64,
+) -> Result<SoupClient, ClientError> {
+    let request = LoginRequest::new(user, password, "", seq).unwrap();
+    let (client, _) = SoupClient::connect(addr, &request)?;
+    client.set_read_timeout(Some(Duration::from_secs(10)))?;
+    Ok(client)
+}
+
 /// Logs in with `request`, retrying for up to `retry_for` while the server answers
 /// Session Not Available (the user's previous session may still be closing); any other
 /// outcome is returned as it came.

@@ -5,7 +5,7 @@
 use std::io::{BufRead, BufReader, Read};
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::process::{Child, ChildStdout, Command, Output, Stdio};
 
 /// A running `ringbook serve`, with the addresses its first stdout lines announced.
 ///
@@ -73,4 +73,25 @@ impl ServeProcess {
             .unwrap();
         (self.child.wait().unwrap().success(), stderr)
     }
+}
+
+/// Runs `binary serve ARGS` to its exit, asserting that it exits with `code` and that its
+/// stderr contains `needle` (the panic shows the status and stderr); returns the output.
+///
+/// # Panics
+/// If the process cannot start, or exits otherwise.
+pub fn serve_refused(binary: impl AsRef<Path>, args: &[&str], code: i32, needle: &str) -> Output {
+    let out = Command::new(binary.as_ref())
+        .arg("serve")
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("{}: {e}", binary.as_ref().display()));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.code() == Some(code) && stderr.contains(needle),
+        "serve {args:?}: expected exit {code} and {needle:?} on stderr, got {}: {stderr}",
+        out.status
+    );
+    out
 }
