@@ -142,15 +142,7 @@ fn cancel_partial_cancel_modify_replace_and_ioc_get_their_responses() {
     assert_eq!(c.next_kind(), (b'A', 1));
     // Partial cancel down to 60: 40 decremented.
     c.send(&cancel(1, 60));
-    expect_next!(
-        c,
-        Outbound::OrderCanceled {
-            user_ref_num: 1,
-            quantity: 40,
-            reason: b'U',
-            ..
-        }
-    );
+    c.expect_canceled(1, 40, b'U');
     // Modify down to 50.
     c.send(&modify(1, b'B', 50));
     expect_next!(
@@ -188,41 +180,17 @@ fn cancel_partial_cancel_modify_replace_and_ioc_get_their_responses() {
     // The old order is gone: cancelling it is ignored; the new one cancels.
     c.send(&cancel(1, 0));
     c.send(&cancel(2, 0));
-    expect_next!(
-        c,
-        Outbound::OrderCanceled {
-            user_ref_num: 2,
-            quantity: 80,
-            reason: b'U',
-            ..
-        }
-    );
+    c.expect_canceled(2, 80, b'U');
     // An IOC with nothing to match: accepted, then canceled 'I'.
     c.send(&enter(3, b'S', 10, "AAPL", 500, b'3'));
     assert_eq!(c.next_kind(), (b'A', 3));
-    expect_next!(
-        c,
-        Outbound::OrderCanceled {
-            user_ref_num: 3,
-            quantity: 10,
-            reason: b'I',
-            ..
-        }
-    );
+    c.expect_canceled(3, 10, b'I');
     // A fill-or-kill (IOC + MinQty = Quantity) that cannot fill whole.
     c.send(&enter(4, b'S', 20, "AAPL", 400, b'0'));
     assert_eq!(c.next_kind(), (b'A', 4));
     c.send(&enter_with(5, b'B', 30, "AAPL", 400, b'3', &min_qty(30)));
     assert_eq!(c.next_kind(), (b'A', 5));
-    expect_next!(
-        c,
-        Outbound::OrderCanceled {
-            user_ref_num: 5,
-            quantity: 30,
-            reason: b'I',
-            ..
-        }
-    );
+    c.expect_canceled(5, 30, b'I');
     // Mass cancel takes order 4 off.
     let mut mass = vec![b'C'];
     mass.extend_from_slice(&6u32.to_be_bytes());
@@ -230,15 +198,7 @@ fn cancel_partial_cancel_modify_replace_and_ioc_get_their_responses() {
     mass.extend_from_slice(b"        ");
     c.send(&mass);
     assert_eq!(c.next_kind(), (b'X', 6));
-    expect_next!(
-        c,
-        Outbound::OrderCanceled {
-            user_ref_num: 4,
-            quantity: 20,
-            reason: b'U',
-            ..
-        }
-    );
+    c.expect_canceled(4, 20, b'U');
     h.stop();
 }
 

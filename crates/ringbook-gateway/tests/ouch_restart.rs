@@ -53,15 +53,7 @@ fn a_relogin_after_a_restart_replays_from_its_sequence_number_and_the_orders_sur
     );
     // Order 5 still rests with 30 open, and is still this user's to cancel.
     c.send(&cancel(5, 0));
-    expect_next!(
-        c,
-        Outbound::OrderCanceled {
-            user_ref_num: 5,
-            quantity: 30,
-            reason: b'U',
-            ..
-        }
-    );
+    c.expect_canceled(5, 30, b'U');
     h.stop();
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -225,6 +225,20 @@ impl Ouch {
         })
     }
 
+    /// Asserts that the next message is Order Canceled for `user_ref_num`, `quantity`
+    /// cancelled, for `reason`.
+    pub(crate) fn expect_canceled(&mut self, user_ref_num: u32, quantity: u32, reason: u8) {
+        self.next(|m| match m {
+            Outbound::OrderCanceled {
+                user_ref_num: u,
+                quantity: q,
+                reason: r,
+                ..
+            } => assert_eq!((u, q, r), (user_ref_num, quantity, reason), "{m:?}"),
+            other => panic!("expected Order Canceled, got {other:?}"),
+        });
+    }
+
     /// Asserts that nothing arrives within `wait` (heartbeats aside).
     pub(crate) fn expect_silence(&mut self, wait: Duration) {
         self.soup.set_read_timeout(Some(wait)).unwrap();
