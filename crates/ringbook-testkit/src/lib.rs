@@ -8,10 +8,13 @@
 //! - [`scratch`]: scratch directories, removed on drop.
 //! - [`serve_process`]: `ringbook serve` as a child process, its ready lines parsed.
 //! - [`corpus`](mod@corpus): the committed fuzz corpora, replayed in a normal test.
+//! - `feed_engine` (feature `gateway`): an engine publishing an ITCH feed on 127.0.0.1.
 //! - `ouch_client` (feature `gateway`): login, next message and Enter Order helpers for
 //!   OUCH sessions.
 
 pub mod corpus;
+#[cfg(feature = "gateway")]
+pub mod feed_engine;
 pub mod jsonl;
 #[cfg(feature = "gateway")]
 pub mod ouch_client;
