@@ -4,6 +4,7 @@
 //! flow sent through OUCH giving the state hash and fills of `ringbook replay` of the same
 //! commands.
 
+use std::net::SocketAddr;
 use std::process::Command as Process;
 use std::time::Duration;
 
@@ -465,6 +466,29 @@ fn a_flow_through_ouch_gives_the_state_hash_and_fills_of_ringbook_replay() {
     assert_eq!(taker_fills, replay_fills);
 }
 
+/// Runs `ringbook client` against `addr` with `args`; the Answered column of the table
+/// row starting with `row` (sessions).
+fn client_answered(addr: SocketAddr, symbols: &str, args: &[&str], row: &str) -> u64 {
+    let out = Process::new(env!("CARGO_BIN_EXE_ringbook"))
+        .args([
+            "client",
+            "--ouch",
+            &addr.to_string(),
+            "--instruments-file",
+            symbols,
+        ])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with(row))
+        .unwrap_or_else(|| panic!("no row {row:?} in {text}"));
+    line.split_whitespace().nth(3).unwrap().parse().unwrap()
+}
+
 #[test]
 fn ringbook_client_loads_a_server_and_reports_wire_to_wire_latency() {
     let dir = TempDir::new("serve-client");
@@ -513,25 +537,13 @@ fn ringbook_client_loads_a_server_and_reports_wire_to_wire_latency() {
     );
     assert!(std::fs::read_to_string(&plot).unwrap().starts_with("<svg"));
     // A second run against the same server takes UserRefNums past the first run's.
-    let again = Process::new(env!("CARGO_BIN_EXE_ringbook"))
-        .args([
-            "client",
-            "--ouch",
-            &server.addr(0).to_string(),
-            "--instruments-file",
-            &symbols,
-        ])
-        .args(["--sessions", "2", "--orders", "500"])
-        .output()
-        .unwrap();
-    assert!(again.status.success(), "{again:?}");
-    let row = String::from_utf8_lossy(&again.stdout)
-        .lines()
-        .find(|l| l.starts_with("2 "))
-        .unwrap()
-        .to_string();
-    let answered: u64 = row.split_whitespace().nth(3).unwrap().parse().unwrap();
-    assert!(answered > 250, "{row}");
+    let answered = client_answered(
+        server.addr(0),
+        &symbols,
+        &["--sessions", "2", "--orders", "500"],
+        "2 ",
+    );
+    assert!(answered > 250, "{answered}");
     // Any flow file `ringbook gen` writes.
     let flow = dir.join("gen.csv");
     let generated = Process::new(env!("CARGO_BIN_EXE_ringbook"))
@@ -549,25 +561,13 @@ fn ringbook_client_loads_a_server_and_reports_wire_to_wire_latency() {
         .output()
         .unwrap();
     assert!(generated.status.success(), "{generated:?}");
-    let from_file = Process::new(env!("CARGO_BIN_EXE_ringbook"))
-        .args([
-            "client",
-            "--ouch",
-            &server.addr(0).to_string(),
-            "--instruments-file",
-            &symbols,
-        ])
-        .args(["--flow", &flow.display().to_string()])
-        .output()
-        .unwrap();
-    assert!(from_file.status.success(), "{from_file:?}");
-    let row = String::from_utf8_lossy(&from_file.stdout)
-        .lines()
-        .find(|l| l.starts_with("1 "))
-        .unwrap()
-        .to_string();
-    let answered: u64 = row.split_whitespace().nth(3).unwrap().parse().unwrap();
-    assert!(answered > 500, "{row}");
+    let answered = client_answered(
+        server.addr(0),
+        &symbols,
+        &["--flow", &flow.display().to_string()],
+        "1 ",
+    );
+    assert!(answered > 500, "{answered}");
     let (ok, stderr) = server.stop();
     assert!(ok, "{stderr}");
 }
