@@ -40,6 +40,17 @@ fn enter(urn: u32, side: u8, qty: u32, sym: &str, price: u64, tif: u8) -> Vec<u8
     )))
 }
 
+/// Runs `receiver` until its session is complete (30 s at most).
+fn receive_to_the_end(receiver: &mut FeedReceiver) {
+    assert!(
+        receiver
+            .run_until_complete(Instant::now() + Duration::from_secs(30))
+            .unwrap(),
+        "{:?}",
+        receiver.stats()
+    );
+}
+
 /// Whether the rebuilt books equal the engine's, level by level and order by order
 /// (locate n is the symbols file's n-th line).
 fn same(rebuilt: &RebuiltBooks, engine: &DirectEngine, ids: &[Uuid]) -> Result<(), String> {
@@ -203,13 +214,7 @@ fn a_flow_through_ouch_rebuilds_the_engines_books_from_the_itch_feed() {
 
     let (ok, stderr) = server.stop();
     assert!(ok, "{stderr}");
-    assert!(
-        receiver
-            .run_until_complete(Instant::now() + Duration::from_secs(30))
-            .unwrap(),
-        "{:?}",
-        receiver.stats()
-    );
+    receive_to_the_end(&mut receiver);
     same(receiver.books(), &direct, &ids).unwrap();
     assert_eq!(
         receiver.books().book(1).unwrap().stock.unwrap().as_str(),
@@ -374,13 +379,7 @@ fn after_a_restart_with_a_journal_the_feed_publishes_the_recovered_books() {
     let (ok, stderr) = server.stop();
     assert!(ok, "{stderr}");
     assert!(stderr.contains("recovered"), "{stderr}");
-    assert!(
-        receiver
-            .run_until_complete(Instant::now() + Duration::from_secs(30))
-            .unwrap(),
-        "{:?}",
-        receiver.stats()
-    );
+    receive_to_the_end(&mut receiver);
     let rebuilt: usize = receiver.books().iter().map(|(_, b)| b.orders()).sum();
     let engine: usize = direct.books().iter().map(|b| b.len()).sum();
     assert!(engine > 20, "{engine}");
