@@ -5,9 +5,9 @@ use std::net::{SocketAddr, UdpSocket};
 use std::process::{Command as Process, Stdio};
 use std::time::{Duration, Instant};
 
+use ringbook::OrderbookManagerService;
 use ringbook::flow::{FlowGenerator, GenConfig};
-use ringbook::{OrderbookManagerService, OrderbookManagerServiceImpl};
-use ringbook_gateway::feed::{Feed, FeedConfig};
+use ringbook_testkit::feed_engine::engine_with_feed;
 
 fn ringbook() -> Process {
     Process::new(env!("CARGO_BIN_EXE_ringbook"))
@@ -18,10 +18,6 @@ fn free_udp_port() -> SocketAddr {
         .unwrap()
         .local_addr()
         .unwrap()
-}
-
-fn local() -> SocketAddr {
-    "127.0.0.1:0".parse().unwrap()
 }
 
 #[test]
@@ -35,21 +31,7 @@ fn feed_joins_by_snapshot_recovers_drops_and_verifies() {
     let ids = generator.instruments().to_vec();
     let commands: Vec<_> = generator.collect();
     let destination = free_udp_port();
-    let symbols = ids
-        .iter()
-        .enumerate()
-        .map(|(i, id)| (*id, Some(format!("CLI{i}"))))
-        .collect();
-    let mut config = FeedConfig::new("CLITEST", destination, symbols);
-    config.rerequest = Some(local());
-    config.glimpse = Some(local());
-    config.heartbeat = Duration::from_millis(100);
-    let (feed, subscriber) = Feed::start(&config).unwrap();
-    let manager = OrderbookManagerServiceImpl::builder(ids.iter().copied())
-        .subscriber(subscriber)
-        .build()
-        .unwrap();
-    manager.start().unwrap();
+    let (manager, feed) = engine_with_feed("CLITEST", "CLI", &ids, destination, |_| {});
     let (first, second) = commands.split_at(commands.len() / 2);
     for command in first {
         let _ = manager.submit(*command);

@@ -3,96 +3,52 @@
 //! same commands); prices ITCH cannot carry are rejected at entry with Invalid Price;
 //! the feed flags are checked.
 
-use std::io::{BufRead, BufReader, Read};
-use std::net::SocketAddr;
-use std::process::{Child, Command as Process, Stdio};
 use std::time::{Duration, Instant};
 
 use ringbook::{Command, DirectEngine, Order, OrderKind, Side, Uuid};
 use ringbook_gateway::feed::{FeedReceiver, RebuiltBooks, ReceiverConfig, snapshot_levels};
 use ringbook_gateway::order_entry::engine_order_id;
-use ringbook_gateway::soup::{ServerPacket, SoupClient};
+use ringbook_gateway::soup::ServerPacket;
+use ringbook_testkit::ouch_client::{encode, enter_order, login};
 use ringbook_testkit::rng::Rng;
 use ringbook_testkit::scratch::TempDir;
-use ringbook_wire::ouch::inbound::{CancelOrder, EnterOrder, Inbound};
+use ringbook_testkit::serve_process::{ServeProcess, serve_refused};
+use ringbook_wire::ouch::Appendage;
+use ringbook_wire::ouch::inbound::{CancelOrder, Inbound};
 use ringbook_wire::ouch::outbound::Outbound;
 use ringbook_wire::ouch::reasons::RejectCode;
-use ringbook_wire::ouch::{Appendage, cl_ord_id, symbol};
-use ringbook_wire::soup::login::LoginRequest;
 
-struct Server {
-    child: Child,
-    ouch: SocketAddr,
-    rerequest: SocketAddr,
-    glimpse: SocketAddr,
-}
+/// The ready lines of `ringbook serve --itch`, in order (the third is GLIMPSE's).
+const OUCH: usize = 0;
+const REREQUEST: usize = 1;
 
-fn serve(args: &[&str]) -> Server {
-    let mut child = Process::new(env!("CARGO_BIN_EXE_ringbook"))
-        .arg("serve")
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut addr = |prefix: &str| -> SocketAddr {
-        let mut line = String::new();
-        out.read_line(&mut line).unwrap();
-        line.trim()
-            .strip_prefix(prefix)
-            .unwrap_or_else(|| panic!("expected {prefix:?}, got {line:?}"))
-            .parse()
-            .unwrap()
-    };
-    let ouch = addr("ouch listening on ");
-    let rerequest = addr("rerequest listening on ");
-    let glimpse = addr("glimpse listening on ");
-    Server {
-        child,
-        ouch,
-        rerequest,
-        glimpse,
-    }
-}
-
-impl Server {
-    fn stop(mut self) -> (bool, String) {
-        let status = Process::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-        let mut stderr = String::new();
-        self.child
-            .stderr
-            .take()
-            .unwrap()
-            .read_to_string(&mut stderr)
-            .unwrap();
-        (self.child.wait().unwrap().success(), stderr)
-    }
+fn serve(args: &[&str]) -> ServeProcess {
+    ServeProcess::spawn(
+        env!("CARGO_BIN_EXE_ringbook"),
+        args,
+        &[
+            "ouch listening on ",
+            "rerequest listening on ",
+            "glimpse listening on ",
+        ],
+    )
 }
 
 fn enter(urn: u32, side: u8, qty: u32, sym: &str, price: u64, tif: u8) -> Vec<u8> {
-    let mut out = Vec::new();
-    Inbound::EnterOrder(EnterOrder {
-        user_ref_num: urn,
-        side,
-        quantity: qty,
-        symbol: symbol(sym).unwrap(),
-        price,
-        time_in_force: tif,
-        display: b'Y',
-        capacity: b'A',
-        intermarket_sweep: b'N',
-        cross_type: b'N',
-        cl_ord_id: cl_ord_id("f").unwrap(),
-        appendage: Appendage::EMPTY,
-    })
-    .encode(&mut out);
-    out
+    encode(&Inbound::EnterOrder(enter_order(
+        urn, side, qty, sym, price, tif, "f",
+    )))
+}
+
+/// Runs `receiver` until its session is complete (30 s at most).
+fn receive_to_the_end(receiver: &mut FeedReceiver) {
+    assert!(
+        receiver
+            .run_until_complete(Instant::now() + Duration::from_secs(30))
+            .unwrap(),
+        "{:?}",
+        receiver.stats()
+    );
 }
 
 /// Whether the rebuilt books equal the engine's, level by level and order by order
@@ -146,16 +102,12 @@ fn a_flow_through_ouch_rebuilds_the_engines_books_from_the_itch_feed() {
         // The books must outlive the session for the final comparison.
         "--no-cancel-on-disconnect",
     ]);
-    receiver.set_rerequest(Some(server.rerequest));
+    receiver.set_rerequest(Some(server.addr(REREQUEST)));
     let ids = [Uuid::from_u128(2), Uuid::from_u128(1)];
     let syms = ["MSFT", "AAPL"];
     let ticks = [1u64, 100];
     let user = "itch";
-    let (mut client, _) =
-        SoupClient::connect(server.ouch, &LoginRequest::new(user, "x", "", 1).unwrap()).unwrap();
-    client
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
+    let mut client = login(server.addr(OUCH), user, "x", 1).unwrap();
     let mut direct = DirectEngine::new(ids);
     let mut rng = Rng::new(5);
     let mut resting: Vec<(u32, usize)> = Vec::new();
@@ -262,13 +214,7 @@ fn a_flow_through_ouch_rebuilds_the_engines_books_from_the_itch_feed() {
 
     let (ok, stderr) = server.stop();
     assert!(ok, "{stderr}");
-    assert!(
-        receiver
-            .run_until_complete(Instant::now() + Duration::from_secs(30))
-            .unwrap(),
-        "{:?}",
-        receiver.stats()
-    );
+    receive_to_the_end(&mut receiver);
     same(receiver.books(), &direct, &ids).unwrap();
     assert_eq!(
         receiver.books().book(1).unwrap().stock.unwrap().as_str(),
@@ -276,83 +222,60 @@ fn a_flow_through_ouch_rebuilds_the_engines_books_from_the_itch_feed() {
     );
     assert!(stderr.contains("feed: "), "{stderr}");
     assert!(stderr.contains("0 orders not publishable"), "{stderr}");
-    let _ = server.glimpse;
 }
 
 #[test]
 fn feed_flags_are_checked() {
     let dir = TempDir::new("serve-itch-flags");
     let symbols = dir.write("symbols.csv", b"AAPL,1\n").display().to_string();
-    let run = |extra: &[&str]| {
-        Process::new(env!("CARGO_BIN_EXE_ringbook"))
-            .args([
-                "serve",
-                "--instruments-file",
-                &symbols,
-                "--ouch",
-                "127.0.0.1:0",
-            ])
-            .args(extra)
-            .output()
-            .unwrap()
+    let refused = |extra: &[&str], needle: &str| {
+        let mut args = vec!["--instruments-file", &symbols, "--ouch", "127.0.0.1:0"];
+        args.extend_from_slice(extra);
+        serve_refused(env!("CARGO_BIN_EXE_ringbook"), &args, 2, needle);
     };
-    let out = run(&["--itch", "127.0.0.1:9"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--itch needs --mold-session"));
-    let out = run(&[
-        "--itch",
-        "127.0.0.1:9",
-        "--mold-session",
-        "WAY-TOO-LONG-NAME",
-    ]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("MoldUDP64 session"));
-    let out = run(&["--rerequest", "127.0.0.1:0"]);
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "clap: --rerequest requires --itch"
+    refused(&["--itch", "127.0.0.1:9"], "--itch needs --mold-session");
+    refused(
+        &[
+            "--itch",
+            "127.0.0.1:9",
+            "--mold-session",
+            "WAY-TOO-LONG-NAME",
+        ],
+        "MoldUDP64 session",
     );
+    // clap: --rerequest requires --itch.
+    refused(&["--rerequest", "127.0.0.1:0"], "");
     let banded = dir
         .write("banded.csv", b"AAPL,1,100,10,50000000\n")
         .display()
         .to_string();
-    let out = Process::new(env!("CARGO_BIN_EXE_ringbook"))
-        .args([
-            "serve",
+    serve_refused(
+        env!("CARGO_BIN_EXE_ringbook"),
+        &[
             "--instruments-file",
             &banded,
             "--ouch",
             "127.0.0.1:0",
-        ])
-        .args([
             "--itch",
             "127.0.0.1:9",
             "--mold-session",
             "S",
             "--max-packet",
             "10",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("max packet 10 bytes"));
+        ],
+        2,
+        "max packet 10 bytes",
+    );
     let bad_band = dir
         .write("bad.csv", b"AAPL,1,1,50,10\n")
         .display()
         .to_string();
-    let out = Process::new(env!("CARGO_BIN_EXE_ringbook"))
-        .args([
-            "serve",
-            "--instruments-file",
-            &bad_band,
-            "--ouch",
-            "127.0.0.1:0",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("price band"));
+    serve_refused(
+        env!("CARGO_BIN_EXE_ringbook"),
+        &["--instruments-file", &bad_band, "--ouch", "127.0.0.1:0"],
+        2,
+        "price band",
+    );
 }
 
 #[test]
@@ -390,11 +313,7 @@ fn after_a_restart_with_a_journal_the_feed_publishes_the_recovered_books() {
     let first_receiver =
         FeedReceiver::bind(ReceiverConfig::new("127.0.0.1:0".parse().unwrap())).unwrap();
     let server = start("FIRST", &first_receiver);
-    let (mut client, _) =
-        SoupClient::connect(server.ouch, &LoginRequest::new(user, "x", "", 1).unwrap()).unwrap();
-    client
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
+    let mut client = login(server.addr(OUCH), user, "x", 1).unwrap();
     let mut rng = Rng::new(9);
     for urn in 1..=300u32 {
         let s = rng.below(2) as usize;
@@ -434,46 +353,33 @@ fn after_a_restart_with_a_journal_the_feed_publishes_the_recovered_books() {
     assert!(ok, "{stderr}");
 
     // The same session again is refused: a session is published once.
-    let out = Process::new(env!("CARGO_BIN_EXE_ringbook"))
-        .args([
-            "serve",
+    serve_refused(
+        env!("CARGO_BIN_EXE_ringbook"),
+        &[
             "--instruments-file",
             &symbols,
             "--ouch",
             "127.0.0.1:0",
-        ])
-        .args([
             "--journal",
             &journal,
             "--itch",
             "127.0.0.1:9",
             "--mold-session",
             "FIRST",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("FIRST.itch exists"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        ],
+        2,
+        "FIRST.itch exists",
     );
 
     // A new session publishes the recovered books before any new order.
     let mut receiver =
         FeedReceiver::bind(ReceiverConfig::new("127.0.0.1:0".parse().unwrap())).unwrap();
     let server = start("SECOND", &receiver);
-    receiver.set_rerequest(Some(server.rerequest));
+    receiver.set_rerequest(Some(server.addr(REREQUEST)));
     let (ok, stderr) = server.stop();
     assert!(ok, "{stderr}");
     assert!(stderr.contains("recovered"), "{stderr}");
-    assert!(
-        receiver
-            .run_until_complete(Instant::now() + Duration::from_secs(30))
-            .unwrap(),
-        "{:?}",
-        receiver.stats()
-    );
+    receive_to_the_end(&mut receiver);
     let rebuilt: usize = receiver.books().iter().map(|(_, b)| b.orders()).sum();
     let engine: usize = direct.books().iter().map(|b| b.len()).sum();
     assert!(engine > 20, "{engine}");

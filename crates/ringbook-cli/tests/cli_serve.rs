@@ -4,111 +4,35 @@
 //! flow sent through OUCH giving the state hash and fills of `ringbook replay` of the same
 //! commands.
 
-use std::io::{BufRead, BufReader, Read};
 use std::net::SocketAddr;
-use std::process::{Child, Command as Process, Stdio};
+use std::process::Command as Process;
 use std::time::Duration;
 
 use ringbook::flow::{write_flow_header, write_flow_line};
 use ringbook::{Command, DirectEngine, Order, OrderKind, OrderbookResult, Side, Uuid};
 use ringbook_gateway::order_entry::engine_order_id;
-use ringbook_gateway::soup::{ClientError, ServerPacket, SoupClient};
+use ringbook_gateway::soup::{ClientError, ServerPacket};
+use ringbook_testkit::ouch_client::{encode, enter_order, login, next_sequenced};
 use ringbook_testkit::rng::Rng;
 use ringbook_testkit::scratch::TempDir;
-use ringbook_wire::ouch::inbound::{CancelOrder, EnterOrder, Inbound, ReplaceOrder};
+use ringbook_testkit::serve_process::{ServeProcess, serve_refused};
+use ringbook_wire::ouch::inbound::{CancelOrder, Inbound, ReplaceOrder};
 use ringbook_wire::ouch::outbound::Outbound;
-use ringbook_wire::ouch::{Appendage, cl_ord_id, symbol};
-use ringbook_wire::soup::login::{LoginRejectReason, LoginRequest};
+use ringbook_wire::ouch::{Appendage, cl_ord_id};
+use ringbook_wire::soup::login::LoginRejectReason;
 
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-}
-
-fn serve(args: &[&str]) -> Server {
-    let mut child = Process::new(env!("CARGO_BIN_EXE_ringbook"))
-        .arg("serve")
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.as_mut().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("ouch listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .parse()
-        .unwrap();
-    Server { child, addr }
-}
-
-impl Server {
-    /// SIGTERM, then the exit status and stderr.
-    fn stop(mut self) -> (bool, String) {
-        let status = Process::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-        let mut stderr = String::new();
-        self.child
-            .stderr
-            .take()
-            .unwrap()
-            .read_to_string(&mut stderr)
-            .unwrap();
-        let status = self.child.wait().unwrap();
-        (status.success(), stderr)
-    }
-}
-
-fn login(
-    addr: SocketAddr,
-    user: &str,
-    password: &str,
-    seq: u64,
-) -> Result<SoupClient, ClientError> {
-    let (client, _) =
-        SoupClient::connect(addr, &LoginRequest::new(user, password, "", seq).unwrap())?;
-    client
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    Ok(client)
-}
-
-fn next(client: &mut SoupClient) -> Vec<u8> {
-    loop {
-        match client.recv().unwrap() {
-            ServerPacket::Sequenced(m) => return m.to_vec(),
-            ServerPacket::Heartbeat => {}
-            other => panic!("unexpected {other:?}"),
-        }
-    }
+fn serve(args: &[&str]) -> ServeProcess {
+    ServeProcess::spawn(
+        env!("CARGO_BIN_EXE_ringbook"),
+        args,
+        &["ouch listening on "],
+    )
 }
 
 fn enter(urn: u32, side: u8, qty: u32, sym: &str, price: u64, tif: u8) -> Vec<u8> {
-    let mut out = Vec::new();
-    Inbound::EnterOrder(EnterOrder {
-        user_ref_num: urn,
-        side,
-        quantity: qty,
-        symbol: symbol(sym).unwrap(),
-        price,
-        time_in_force: tif,
-        display: b'Y',
-        capacity: b'A',
-        intermarket_sweep: b'N',
-        cross_type: b'N',
-        cl_ord_id: cl_ord_id("t").unwrap(),
-        appendage: Appendage::EMPTY,
-    })
-    .encode(&mut out);
-    out
+    encode(&Inbound::EnterOrder(enter_order(
+        urn, side, qty, sym, price, tif, "t",
+    )))
 }
 
 fn symbols(dir: &TempDir) -> String {
@@ -126,9 +50,9 @@ fn serve_answers_ouch_and_stops_on_sigterm_with_end_of_day_and_end_of_session() 
         "--ouch",
         "127.0.0.1:0",
     ]);
-    let mut c = login(server.addr, "u1", "x", 1).unwrap();
+    let mut c = login(server.addr(0), "u1", "x", 1).unwrap();
     assert!(matches!(
-        Outbound::decode(&next(&mut c)).unwrap(),
+        Outbound::decode(&next_sequenced(&mut c)).unwrap(),
         Outbound::SystemEvent {
             event_code: b'S',
             ..
@@ -136,7 +60,7 @@ fn serve_answers_ouch_and_stops_on_sigterm_with_end_of_day_and_end_of_session() 
     ));
     c.send(&enter(1, b'B', 10, "AAPL", 100, b'0')).unwrap();
     assert!(matches!(
-        Outbound::decode(&next(&mut c)).unwrap(),
+        Outbound::decode(&next_sequenced(&mut c)).unwrap(),
         Outbound::OrderAccepted {
             user_ref_num: 1,
             ..
@@ -147,7 +71,7 @@ fn serve_answers_ouch_and_stops_on_sigterm_with_end_of_day_and_end_of_session() 
     assert!(stderr.contains("state hash: "), "{stderr}");
     assert!(stderr.contains("any login is accepted"), "{stderr}");
     assert!(matches!(
-        Outbound::decode(&next(&mut c)).unwrap(),
+        Outbound::decode(&next_sequenced(&mut c)).unwrap(),
         Outbound::SystemEvent {
             event_code: b'E',
             ..
@@ -166,20 +90,11 @@ fn serve_answers_ouch_and_stops_on_sigterm_with_end_of_day_and_end_of_session() 
 fn logins_are_checked_against_the_users_file_and_without_one_only_loopback_may_be_bound() {
     let dir = TempDir::new("serve-users");
     let symbols = symbols(&dir);
-    let out = Process::new(env!("CARGO_BIN_EXE_ringbook"))
-        .args([
-            "serve",
-            "--instruments-file",
-            &symbols,
-            "--ouch",
-            "0.0.0.0:0",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("only a loopback address"),
-        "{out:?}"
+    serve_refused(
+        env!("CARGO_BIN_EXE_ringbook"),
+        &["--instruments-file", &symbols, "--ouch", "0.0.0.0:0"],
+        1,
+        "only a loopback address",
     );
 
     let users = dir
@@ -195,16 +110,16 @@ fn logins_are_checked_against_the_users_file_and_without_one_only_loopback_may_b
         &users,
     ]);
     assert!(matches!(
-        login(server.addr, "alice", "wrong", 1),
+        login(server.addr(0), "alice", "wrong", 1),
         Err(ClientError::LoginRejected(LoginRejectReason::NotAuthorized))
     ));
     assert!(matches!(
-        login(server.addr, "eve", "secret", 1),
+        login(server.addr(0), "eve", "secret", 1),
         Err(ClientError::LoginRejected(LoginRejectReason::NotAuthorized))
     ));
-    let mut ok = login(server.addr, "alice", "secret", 1).unwrap();
+    let mut ok = login(server.addr(0), "alice", "secret", 1).unwrap();
     assert!(matches!(
-        Outbound::decode(&next(&mut ok)).unwrap(),
+        Outbound::decode(&next_sequenced(&mut ok)).unwrap(),
         Outbound::SystemEvent { .. }
     ));
     let (stopped, stderr) = server.stop();
@@ -214,41 +129,28 @@ fn logins_are_checked_against_the_users_file_and_without_one_only_loopback_may_b
         .write("bad.csv", b"alice,secret\nthisnameistoolong,x\n")
         .display()
         .to_string();
-    let out = Process::new(env!("CARGO_BIN_EXE_ringbook"))
-        .args([
-            "serve",
+    serve_refused(
+        env!("CARGO_BIN_EXE_ringbook"),
+        &[
             "--instruments-file",
             &symbols,
             "--ouch",
             "127.0.0.1:0",
             "--users",
             &bad,
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("line 2"),
-        "{out:?}"
+        ],
+        2,
+        "line 2",
     );
     let bad_symbols = dir
         .write("bad-symbols.csv", b"AAPL,1\nAAPL,2\n")
         .display()
         .to_string();
-    let out = Process::new(env!("CARGO_BIN_EXE_ringbook"))
-        .args([
-            "serve",
-            "--instruments-file",
-            &bad_symbols,
-            "--ouch",
-            "127.0.0.1:0",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("line 2: symbol \"AAPL\" is listed twice"),
-        "{out:?}"
+    serve_refused(
+        env!("CARGO_BIN_EXE_ringbook"),
+        &["--instruments-file", &bad_symbols, "--ouch", "127.0.0.1:0"],
+        2,
+        "line 2: symbol \"AAPL\" is listed twice",
     );
 }
 
@@ -266,23 +168,23 @@ fn after_a_restart_with_a_journal_a_relogin_gets_every_message_from_its_sequence
         &journal,
     ];
     let server = serve(&args);
-    let mut c = login(server.addr, "j", "x", 1).unwrap();
-    next(&mut c);
+    let mut c = login(server.addr(0), "j", "x", 1).unwrap();
+    next_sequenced(&mut c);
     c.send(&enter(1, b'B', 10, "AAPL", 100, b'0')).unwrap();
     c.send(&enter(2, b'S', 4, "AAPL", 100, b'0')).unwrap();
-    let before: Vec<Vec<u8>> = (0..4).map(|_| next(&mut c)).collect();
+    let before: Vec<Vec<u8>> = (0..4).map(|_| next_sequenced(&mut c)).collect();
     let (ok, stderr) = server.stop();
     assert!(ok, "{stderr}");
     drop(c);
 
     let server = serve(&args);
-    let mut c = login(server.addr, "j", "x", 2).unwrap();
+    let mut c = login(server.addr(0), "j", "x", 2).unwrap();
     for expected in &before {
-        assert_eq!(&next(&mut c), expected);
+        assert_eq!(&next_sequenced(&mut c), expected);
     }
     // Then End of Day from the first run's stop.
     assert!(matches!(
-        Outbound::decode(&next(&mut c)).unwrap(),
+        Outbound::decode(&next_sequenced(&mut c)).unwrap(),
         Outbound::SystemEvent {
             event_code: b'E',
             ..
@@ -298,7 +200,7 @@ fn after_a_restart_with_a_journal_a_relogin_gets_every_message_from_its_sequence
     .encode(&mut cancel);
     c.send(&cancel).unwrap();
     assert!(matches!(
-        Outbound::decode(&next(&mut c)).unwrap(),
+        Outbound::decode(&next_sequenced(&mut c)).unwrap(),
         Outbound::OrderCanceled {
             user_ref_num: 1,
             quantity: 6,
@@ -320,7 +222,7 @@ fn a_flow_through_ouch_gives_the_state_hash_and_fills_of_ringbook_replay() {
         "127.0.0.1:0",
     ]);
     let user = "flow";
-    let mut c = login(server.addr, user, "x", 1).unwrap();
+    let mut c = login(server.addr(0), user, "x", 1).unwrap();
     let instruments = [Uuid::from_u128(1), Uuid::from_u128(2)];
     let syms = ["AAPL", "MSFT"];
     // The test's own engine says which orders rest, so every request it sends is one
@@ -433,7 +335,7 @@ fn a_flow_through_ouch_gives_the_state_hash_and_fills_of_ringbook_replay() {
                 // The replacement is added once the old order's cancel is confirmed:
                 // read up to its Order Replaced, so that the next request follows it.
                 loop {
-                    match Outbound::decode(&next(&mut c)).unwrap() {
+                    match Outbound::decode(&next_sequenced(&mut c)).unwrap() {
                         Outbound::OrderExecuted {
                             quantity,
                             price,
@@ -564,6 +466,29 @@ fn a_flow_through_ouch_gives_the_state_hash_and_fills_of_ringbook_replay() {
     assert_eq!(taker_fills, replay_fills);
 }
 
+/// Runs `ringbook client` against `addr` with `args`; the Answered column of the table
+/// row starting with `row` (sessions).
+fn client_answered(addr: SocketAddr, symbols: &str, args: &[&str], row: &str) -> u64 {
+    let out = Process::new(env!("CARGO_BIN_EXE_ringbook"))
+        .args([
+            "client",
+            "--ouch",
+            &addr.to_string(),
+            "--instruments-file",
+            symbols,
+        ])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with(row))
+        .unwrap_or_else(|| panic!("no row {row:?} in {text}"));
+    line.split_whitespace().nth(3).unwrap().parse().unwrap()
+}
+
 #[test]
 fn ringbook_client_loads_a_server_and_reports_wire_to_wire_latency() {
     let dir = TempDir::new("serve-client");
@@ -575,7 +500,7 @@ fn ringbook_client_loads_a_server_and_reports_wire_to_wire_latency() {
         .args([
             "client",
             "--ouch",
-            &server.addr.to_string(),
+            &server.addr(0).to_string(),
             "--instruments-file",
             &symbols,
         ])
@@ -612,25 +537,13 @@ fn ringbook_client_loads_a_server_and_reports_wire_to_wire_latency() {
     );
     assert!(std::fs::read_to_string(&plot).unwrap().starts_with("<svg"));
     // A second run against the same server takes UserRefNums past the first run's.
-    let again = Process::new(env!("CARGO_BIN_EXE_ringbook"))
-        .args([
-            "client",
-            "--ouch",
-            &server.addr.to_string(),
-            "--instruments-file",
-            &symbols,
-        ])
-        .args(["--sessions", "2", "--orders", "500"])
-        .output()
-        .unwrap();
-    assert!(again.status.success(), "{again:?}");
-    let row = String::from_utf8_lossy(&again.stdout)
-        .lines()
-        .find(|l| l.starts_with("2 "))
-        .unwrap()
-        .to_string();
-    let answered: u64 = row.split_whitespace().nth(3).unwrap().parse().unwrap();
-    assert!(answered > 250, "{row}");
+    let answered = client_answered(
+        server.addr(0),
+        &symbols,
+        &["--sessions", "2", "--orders", "500"],
+        "2 ",
+    );
+    assert!(answered > 250, "{answered}");
     // Any flow file `ringbook gen` writes.
     let flow = dir.join("gen.csv");
     let generated = Process::new(env!("CARGO_BIN_EXE_ringbook"))
@@ -648,25 +561,13 @@ fn ringbook_client_loads_a_server_and_reports_wire_to_wire_latency() {
         .output()
         .unwrap();
     assert!(generated.status.success(), "{generated:?}");
-    let from_file = Process::new(env!("CARGO_BIN_EXE_ringbook"))
-        .args([
-            "client",
-            "--ouch",
-            &server.addr.to_string(),
-            "--instruments-file",
-            &symbols,
-        ])
-        .args(["--flow", &flow.display().to_string()])
-        .output()
-        .unwrap();
-    assert!(from_file.status.success(), "{from_file:?}");
-    let row = String::from_utf8_lossy(&from_file.stdout)
-        .lines()
-        .find(|l| l.starts_with("1 "))
-        .unwrap()
-        .to_string();
-    let answered: u64 = row.split_whitespace().nth(3).unwrap().parse().unwrap();
-    assert!(answered > 500, "{row}");
+    let answered = client_answered(
+        server.addr(0),
+        &symbols,
+        &["--flow", &flow.display().to_string()],
+        "1 ",
+    );
+    assert!(answered > 500, "{answered}");
     let (ok, stderr) = server.stop();
     assert!(ok, "{stderr}");
 }

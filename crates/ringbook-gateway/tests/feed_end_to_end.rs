@@ -38,6 +38,18 @@ fn rebuild_with_itchy(raw: &[u8]) -> (IndependentBooks, HashMap<u16, bool>, usiz
     let mut where_is: HashMap<u64, (u16, usize, u32)> = HashMap::new();
     let mut count = 0;
     let mut last_match = 0;
+    // An order resting at (locate, side, price).
+    let rest = |books: &mut IndependentBooks,
+                where_is: &mut HashMap<u64, (u16, usize, u32)>,
+                (locate, side, price): (u16, usize, u32),
+                reference: u64,
+                shares: u32| {
+        books.get_mut(&locate).unwrap()[side]
+            .entry(price)
+            .or_default()
+            .insert(reference, shares);
+        where_is.insert(reference, (locate, side, price));
+    };
     let take = |books: &mut IndependentBooks,
                 where_is: &mut HashMap<u64, (u16, usize, u32)>,
                 reference: u64,
@@ -72,12 +84,8 @@ fn rebuild_with_itchy(raw: &[u8]) -> (IndependentBooks, HashMap<u16, bool>, usiz
             }
             Body::AddOrder(add) => {
                 let side = usize::from(add.side == itchy::Side::Sell);
-                let price = add.price.raw();
-                books.get_mut(&locate).unwrap()[side]
-                    .entry(price)
-                    .or_default()
-                    .insert(add.reference, add.shares);
-                where_is.insert(add.reference, (locate, side, price));
+                let at = (locate, side, add.price.raw());
+                rest(&mut books, &mut where_is, at, add.reference, add.shares);
             }
             Body::OrderExecuted {
                 reference,
@@ -99,12 +107,14 @@ fn rebuild_with_itchy(raw: &[u8]) -> (IndependentBooks, HashMap<u16, bool>, usiz
             }
             Body::ReplaceOrder(replace) => {
                 let (locate, side) = take(&mut books, &mut where_is, replace.old_reference, None);
-                let price = replace.price.raw();
-                books.get_mut(&locate).unwrap()[side]
-                    .entry(price)
-                    .or_default()
-                    .insert(replace.new_reference, replace.shares);
-                where_is.insert(replace.new_reference, (locate, side, price));
+                let at = (locate, side, replace.price.raw());
+                rest(
+                    &mut books,
+                    &mut where_is,
+                    at,
+                    replace.new_reference,
+                    replace.shares,
+                );
             }
             Body::SystemEvent { .. } => {}
             other => panic!("unexpected message {other:?}"),

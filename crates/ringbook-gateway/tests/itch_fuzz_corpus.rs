@@ -7,32 +7,12 @@ mod itch_decode;
 #[path = "../../../fuzz/targets/mold_packet.rs"]
 mod mold_packet;
 
-use std::path::PathBuf;
-
-fn corpus(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fuzz/corpus")
-        .join(target);
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|entry| entry.unwrap().path())
-        .collect();
-    files.sort();
-    files
-        .into_iter()
-        .map(|path| {
-            let bytes = std::fs::read(&path).unwrap();
-            (path, bytes)
-        })
-        .collect()
-}
+use ringbook_testkit::corpus::run_corpus;
 
 #[test]
 fn itch_decode_corpus_replays_and_reaches_applies_and_refusals() {
     let (mut decoded, mut applied, mut refused) = (0, 0, 0);
-    for (path, bytes) in corpus("itch_decode") {
-        let outcome = std::panic::catch_unwind(|| itch_decode::run(&bytes))
-            .unwrap_or_else(|_| panic!("{} fails", path.display()));
+    for outcome in run_corpus("itch_decode", itch_decode::run) {
         decoded += outcome.decoded;
         applied += outcome.applied;
         refused += outcome.refused;
@@ -46,9 +26,7 @@ fn itch_decode_corpus_replays_and_reaches_applies_and_refusals() {
 #[test]
 fn mold_packet_corpus_replays_and_reaches_every_kind() {
     let (mut data, mut control, mut request) = (false, false, false);
-    for (path, bytes) in corpus("mold_packet") {
-        let outcome = std::panic::catch_unwind(|| mold_packet::run(&bytes))
-            .unwrap_or_else(|_| panic!("{} fails", path.display()));
+    for outcome in run_corpus("mold_packet", mold_packet::run) {
         data |= outcome.data;
         control |= outcome.control;
         request |= outcome.request;

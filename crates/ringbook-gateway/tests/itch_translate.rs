@@ -24,6 +24,13 @@ fn translator(ids: &[Uuid]) -> Translator {
 
 /// Applies one command to the engine and its events to the translator; returns the
 /// messages, after checking each decodes back to itself.
+/// Instrument 1 alone (symbol `S0`, tick 1): its id, an engine and a translator.
+fn one_book() -> (Uuid, DirectEngine, Translator) {
+    let instrument = Uuid::from_u128(1);
+    let ids = [instrument];
+    (instrument, DirectEngine::new(ids), translator(&ids))
+}
+
 fn step(
     engine: &mut DirectEngine,
     translator: &mut Translator,
@@ -90,10 +97,7 @@ fn after_every_command_the_rebuilt_books_equal_the_engines() {
 
 #[test]
 fn each_event_makes_the_documented_messages() {
-    let instrument = Uuid::from_u128(1);
-    let ids = [instrument];
-    let mut engine = DirectEngine::new(ids);
-    let mut translator = translator(&ids);
+    let (instrument, mut engine, mut translator) = one_book();
     let mut seq = 0;
     let id = Uuid::from_u128;
     let mut run = |command: Command| {
@@ -165,10 +169,7 @@ fn each_event_makes_the_documented_messages() {
 
 #[test]
 fn orders_itch_cannot_carry_are_not_published() {
-    let instrument = Uuid::from_u128(1);
-    let ids = [instrument];
-    let mut engine = DirectEngine::new(ids);
-    let mut translator = translator(&ids);
+    let (instrument, mut engine, mut translator) = one_book();
     let mut seq = 0;
     let id = Uuid::from_u128;
     let add = |n, price, qty| Command::Add(Order::limit(id(n), instrument, Side::Buy, price, qty));

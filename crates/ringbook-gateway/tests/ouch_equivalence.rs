@@ -178,16 +178,14 @@ fn a_flow_through_ouch_gives_the_books_and_fills_of_the_same_commands_applied_di
                 .unwrap()
                 .resting_order(&id)
                 .unwrap();
+            // The order leaving the book (a cancel, or a replace's first half).
+            let pull = Command::Cancel {
+                instrument_id: instruments[s],
+                order_id: id,
+            };
             if roll < 80 {
                 send_tx.send(cancel(urn, 0)).unwrap();
-                apply(
-                    &mut direct,
-                    Command::Cancel {
-                        instrument_id: instruments[s],
-                        order_id: id,
-                    },
-                    &mut direct_trades,
-                );
+                apply(&mut direct, pull, &mut direct_trades);
             } else if roll < 90 && open > 1 {
                 let keep = 1 + rng.below(open - 1);
                 send_tx.send(cancel(urn, keep as u32)).unwrap();
@@ -231,14 +229,7 @@ fn a_flow_through_ouch_gives_the_books_and_fills_of_the_same_commands_applied_di
                         break;
                     }
                 }
-                apply(
-                    &mut direct,
-                    Command::Cancel {
-                        instrument_id: instruments[s],
-                        order_id: id,
-                    },
-                    &mut direct_trades,
-                );
+                apply(&mut direct, pull, &mut direct_trades);
                 apply(
                     &mut direct,
                     Command::Add(

@@ -11,18 +11,13 @@ use ringbook_gateway::order_entry::OrderEntryConfig;
 use ringbook_wire::ouch::outbound::Outbound;
 
 fn first_is_start_of_day(c: &mut Ouch) {
-    c.next(|m| {
-        assert!(
-            matches!(
-                m,
-                Outbound::SystemEvent {
-                    event_code: b'S',
-                    ..
-                }
-            ),
-            "{m:?}"
-        )
-    });
+    expect_next!(
+        c,
+        Outbound::SystemEvent {
+            event_code: b'S',
+            ..
+        }
+    );
 }
 
 #[test]
@@ -126,18 +121,13 @@ fn a_reused_or_lower_user_ref_num_is_ignored_never_taken_as_a_new_order() {
     c.send(&enter(9, b'B', 7, "AAPL", 101, b'0')); // lower
     c.expect_silence(Duration::from_millis(300));
     c.send(b"Q");
-    c.next(|m| {
-        assert!(
-            matches!(
-                m,
-                Outbound::AccountQueryResponse {
-                    next_user_ref_num: 11,
-                    ..
-                }
-            ),
-            "{m:?}"
-        )
-    });
+    expect_next!(
+        c,
+        Outbound::AccountQueryResponse {
+            next_user_ref_num: 11,
+            ..
+        }
+    );
     c.send(&enter(11, b'B', 7, "AAPL", 101, b'0'));
     assert_eq!(c.next_kind(), (b'A', 11));
     h.stop();
@@ -152,51 +142,28 @@ fn cancel_partial_cancel_modify_replace_and_ioc_get_their_responses() {
     assert_eq!(c.next_kind(), (b'A', 1));
     // Partial cancel down to 60: 40 decremented.
     c.send(&cancel(1, 60));
-    c.next(|m| {
-        assert!(
-            matches!(
-                m,
-                Outbound::OrderCanceled {
-                    user_ref_num: 1,
-                    quantity: 40,
-                    reason: b'U',
-                    ..
-                }
-            ),
-            "{m:?}"
-        )
-    });
+    c.expect_canceled(1, 40, b'U');
     // Modify down to 50.
     c.send(&modify(1, b'B', 50));
-    c.next(|m| {
-        assert!(
-            matches!(
-                m,
-                Outbound::OrderModified {
-                    user_ref_num: 1,
-                    side: b'B',
-                    quantity: 50,
-                    ..
-                }
-            ),
-            "{m:?}"
-        )
-    });
+    expect_next!(
+        c,
+        Outbound::OrderModified {
+            user_ref_num: 1,
+            side: b'B',
+            quantity: 50,
+            ..
+        }
+    );
     // A modify that changes the side is refused.
     c.send(&modify(1, b'S', 50));
-    c.next(|m| {
-        assert!(
-            matches!(
-                m,
-                Outbound::Rejected {
-                    user_ref_num: 1,
-                    reason: 0x09,
-                    ..
-                }
-            ),
-            "{m:?}"
-        )
-    });
+    expect_next!(
+        c,
+        Outbound::Rejected {
+            user_ref_num: 1,
+            reason: 0x09,
+            ..
+        }
+    );
     // Replace 1 by 2 at a new price.
     c.send(&replace(1, 2, 80, 510));
     c.next(|m| match m {
@@ -213,56 +180,17 @@ fn cancel_partial_cancel_modify_replace_and_ioc_get_their_responses() {
     // The old order is gone: cancelling it is ignored; the new one cancels.
     c.send(&cancel(1, 0));
     c.send(&cancel(2, 0));
-    c.next(|m| {
-        assert!(
-            matches!(
-                m,
-                Outbound::OrderCanceled {
-                    user_ref_num: 2,
-                    quantity: 80,
-                    reason: b'U',
-                    ..
-                }
-            ),
-            "{m:?}"
-        )
-    });
+    c.expect_canceled(2, 80, b'U');
     // An IOC with nothing to match: accepted, then canceled 'I'.
     c.send(&enter(3, b'S', 10, "AAPL", 500, b'3'));
     assert_eq!(c.next_kind(), (b'A', 3));
-    c.next(|m| {
-        assert!(
-            matches!(
-                m,
-                Outbound::OrderCanceled {
-                    user_ref_num: 3,
-                    quantity: 10,
-                    reason: b'I',
-                    ..
-                }
-            ),
-            "{m:?}"
-        )
-    });
+    c.expect_canceled(3, 10, b'I');
     // A fill-or-kill (IOC + MinQty = Quantity) that cannot fill whole.
     c.send(&enter(4, b'S', 20, "AAPL", 400, b'0'));
     assert_eq!(c.next_kind(), (b'A', 4));
     c.send(&enter_with(5, b'B', 30, "AAPL", 400, b'3', &min_qty(30)));
     assert_eq!(c.next_kind(), (b'A', 5));
-    c.next(|m| {
-        assert!(
-            matches!(
-                m,
-                Outbound::OrderCanceled {
-                    user_ref_num: 5,
-                    quantity: 30,
-                    reason: b'I',
-                    ..
-                }
-            ),
-            "{m:?}"
-        )
-    });
+    c.expect_canceled(5, 30, b'I');
     // Mass cancel takes order 4 off.
     let mut mass = vec![b'C'];
     mass.extend_from_slice(&6u32.to_be_bytes());
@@ -270,20 +198,7 @@ fn cancel_partial_cancel_modify_replace_and_ioc_get_their_responses() {
     mass.extend_from_slice(b"        ");
     c.send(&mass);
     assert_eq!(c.next_kind(), (b'X', 6));
-    c.next(|m| {
-        assert!(
-            matches!(
-                m,
-                Outbound::OrderCanceled {
-                    user_ref_num: 4,
-                    quantity: 20,
-                    reason: b'U',
-                    ..
-                }
-            ),
-            "{m:?}"
-        )
-    });
+    c.expect_canceled(4, 20, b'U');
     h.stop();
 }
 
@@ -324,19 +239,14 @@ fn a_dropped_connection_cancels_its_orders_and_a_relogin_replays_from_its_sequen
     assert_eq!(reasons, [1, 2]);
     other.send(&enter(1, b'S', 10, "AAPL", 100, b'3'));
     assert_eq!(other.next_kind(), (b'A', 1));
-    other.next(|m| {
-        assert!(
-            matches!(
-                m,
-                Outbound::OrderCanceled {
-                    reason: b'I',
-                    quantity: 10,
-                    ..
-                }
-            ),
-            "{m:?}"
-        )
-    });
+    expect_next!(
+        other,
+        Outbound::OrderCanceled {
+            reason: b'I',
+            quantity: 10,
+            ..
+        }
+    );
     // A relogin from 1 replays everything, start of day first.
     drop(again);
     let mut replay = login(h.addr, "drop", 1);
@@ -365,20 +275,15 @@ fn without_cancel_on_disconnect_orders_stay_and_trade_while_the_owner_is_away() 
     assert_eq!(other.next_kind(), (b'A', 1));
     assert_eq!(other.next_kind(), (b'E', 1));
     let mut back = login(h.addr, "stay", 3);
-    back.next(|m| {
-        assert!(
-            matches!(
-                m,
-                Outbound::OrderExecuted {
-                    user_ref_num: 1,
-                    quantity: 10,
-                    liquidity_flag: b'A',
-                    ..
-                }
-            ),
-            "{m:?}"
-        )
-    });
+    expect_next!(
+        back,
+        Outbound::OrderExecuted {
+            user_ref_num: 1,
+            quantity: 10,
+            liquidity_flag: b'A',
+            ..
+        }
+    );
     h.stop();
 }
 

@@ -44,34 +44,16 @@ fn a_relogin_after_a_restart_replays_from_its_sequence_number_and_the_orders_sur
     // UserRefNums up to 6 are used: 6 again is ignored.
     c.send(&enter(6, b'B', 1, "AAPL", 1, b'0'));
     c.send(b"Q");
-    c.next(|m| {
-        assert!(
-            matches!(
-                m,
-                Outbound::AccountQueryResponse {
-                    next_user_ref_num: 7,
-                    ..
-                }
-            ),
-            "{m:?}"
-        )
-    });
+    expect_next!(
+        c,
+        Outbound::AccountQueryResponse {
+            next_user_ref_num: 7,
+            ..
+        }
+    );
     // Order 5 still rests with 30 open, and is still this user's to cancel.
     c.send(&cancel(5, 0));
-    c.next(|m| {
-        assert!(
-            matches!(
-                m,
-                Outbound::OrderCanceled {
-                    user_ref_num: 5,
-                    quantity: 30,
-                    reason: b'U',
-                    ..
-                }
-            ),
-            "{m:?}"
-        )
-    });
+    c.expect_canceled(5, 30, b'U');
     h.stop();
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -13,6 +13,7 @@ use ringbook_gateway::soup::{
     AppSession, Application, ClientError, DisconnectReason, MemoryStore, ServerPacket,
     SessionConfig, SoupClient, SoupServer, Stream, Users,
 };
+use ringbook_testkit::ouch_client::{login_retrying, next_sequenced};
 use ringbook_wire::soup::login::{LoginRejectReason, LoginRequest};
 
 /// Echoes every unsequenced message into the user's stream; a message `flood N` appends
@@ -127,35 +128,12 @@ fn start(config: SessionConfig, users: Users) -> (SoupServer, Arc<Echo>) {
 fn login(addr: SocketAddr, user: &str, seq: u64) -> Result<SoupClient, ClientError> {
     let request = LoginRequest::new(user, "pw", "", seq).unwrap();
     // The previous session of the user may still be closing: retry a little.
-    let deadline = Instant::now() + Duration::from_secs(3);
-    loop {
-        match SoupClient::connect(addr, &request) {
-            Err(ClientError::LoginRejected(LoginRejectReason::SessionNotAvailable))
-                if Instant::now() < deadline =>
-            {
-                thread::sleep(Duration::from_millis(20));
-            }
-            other => {
-                let (client, accepted) = other?;
-                assert_eq!(&accepted.session, b"  RINGBOOK");
-                client
-                    .set_read_timeout(Some(Duration::from_secs(5)))
-                    .unwrap();
-                return Ok(client);
-            }
-        }
-    }
-}
-
-/// The next sequenced message, skipping heartbeats.
-fn next_data(client: &mut SoupClient) -> Vec<u8> {
-    loop {
-        match client.recv().unwrap() {
-            ServerPacket::Sequenced(m) => return m.to_vec(),
-            ServerPacket::Heartbeat => {}
-            other => panic!("expected data, got {other:?}"),
-        }
-    }
+    let (client, accepted) = login_retrying(addr, &request, Duration::from_secs(3))?;
+    assert_eq!(&accepted.session, b"  RINGBOOK");
+    client
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    Ok(client)
 }
 
 /// How the `nth` (from 1) session of `user` ended, once it has.
@@ -208,7 +186,7 @@ fn a_wrong_password_gets_login_rejected_and_never_a_session() {
     assert!(app.active.lock().is_empty());
     let mut ok = login(addr, "alice", 1).unwrap();
     ok.send(b"hi").unwrap();
-    assert_eq!(next_data(&mut ok), b"hi");
+    assert_eq!(next_sequenced(&mut ok), b"hi");
     server.shutdown();
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -222,19 +200,19 @@ fn sequenced_messages_are_delivered_in_order_and_replayed_from_the_requested_num
         c.queue(m).unwrap();
     }
     c.flush().unwrap();
-    assert_eq!(next_data(&mut c), b"one");
-    assert_eq!(next_data(&mut c), b"two");
-    assert_eq!(next_data(&mut c), b"three");
+    assert_eq!(next_sequenced(&mut c), b"one");
+    assert_eq!(next_sequenced(&mut c), b"two");
+    assert_eq!(next_sequenced(&mut c), b"three");
     c.queue_logout();
     c.flush().unwrap();
     assert_eq!(wait_for_end(&app, "u1"), "logout");
 
     // Logging in again from 2 replays two and three, then new messages follow.
     let mut c = login(addr, "u1", 2).unwrap();
-    assert_eq!(next_data(&mut c), b"two");
-    assert_eq!(next_data(&mut c), b"three");
+    assert_eq!(next_sequenced(&mut c), b"two");
+    assert_eq!(next_sequenced(&mut c), b"three");
     c.send(b"four").unwrap();
-    assert_eq!(next_data(&mut c), b"four");
+    assert_eq!(next_sequenced(&mut c), b"four");
     drop(c);
     assert_eq!(wait_for_nth_end(&app, "u1", 2), "closed");
 
@@ -249,7 +227,7 @@ fn sequenced_messages_are_delivered_in_order_and_replayed_from_the_requested_num
     assert_eq!(accepted.sequence, 5);
     c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     c.send(b"five").unwrap();
-    assert_eq!(next_data(&mut c), b"five");
+    assert_eq!(next_sequenced(&mut c), b"five");
     server.shutdown();
 }
 
@@ -299,7 +277,7 @@ fn an_idle_client_gets_heartbeats_and_a_silent_one_is_closed_after_the_idle_time
         thread::sleep(Duration::from_millis(100));
     }
     c.send(b"still here").unwrap();
-    assert_eq!(next_data(&mut c), b"still here");
+    assert_eq!(next_sequenced(&mut c), b"still here");
     server.shutdown();
 }
 
@@ -361,7 +339,7 @@ fn protocol_errors_close_the_session_without_disturbing_another() {
     assert!(started.elapsed() >= Duration::from_millis(500));
 
     other.send(b"unaffected").unwrap();
-    assert_eq!(next_data(&mut other), b"unaffected");
+    assert_eq!(next_sequenced(&mut other), b"unaffected");
     server.shutdown();
 }
 
@@ -380,15 +358,15 @@ fn a_client_that_never_reads_is_disconnected_and_recovers_by_logging_in_again() 
     // Another session is served meanwhile.
     let mut other = login(addr, "busy", 1).unwrap();
     other.send(b"ping").unwrap();
-    assert_eq!(next_data(&mut other), b"ping");
+    assert_eq!(next_sequenced(&mut other), b"ping");
     // The slow client logs in again from 1 and reads everything, in order.
     drop(lazy);
     let mut again = login(addr, "lazy", 1).unwrap();
     for _ in 0..20_000 {
-        assert_eq!(next_data(&mut again).len(), 1000);
+        assert_eq!(next_sequenced(&mut again).len(), 1000);
     }
     again.send(b"done").unwrap();
-    assert_eq!(next_data(&mut again), b"done");
+    assert_eq!(next_sequenced(&mut again), b"done");
     server.shutdown();
 }
 
@@ -397,7 +375,7 @@ fn shutdown_sends_the_rest_of_the_stream_then_end_of_session() {
     let (server, app) = start(config(), Users::AnyLogin);
     let mut c = login(server.local_addr(), "last", 1).unwrap();
     c.send(b"before").unwrap();
-    assert_eq!(next_data(&mut c), b"before");
+    assert_eq!(next_sequenced(&mut c), b"before");
     server.shutdown();
     loop {
         match c.recv().unwrap() {

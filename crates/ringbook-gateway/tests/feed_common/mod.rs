@@ -4,19 +4,16 @@
 #![allow(dead_code, unreachable_pub)]
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use ringbook::flow::{FlowGenerator, GenConfig};
-use ringbook::{
-    Command, OrderBook, OrderbookManagerService, OrderbookManagerServiceImpl, Side, Uuid,
-};
+use ringbook::{Command, OrderBook, OrderbookManagerServiceImpl, Side, Uuid};
 use ringbook_gateway::feed::{Feed, FeedConfig, RebuiltBooks, snapshot_levels};
+use ringbook_testkit::feed_engine;
 
 pub const LOCAL: &str = "127.0.0.1:0";
 
-pub fn local() -> SocketAddr {
-    LOCAL.parse().unwrap()
-}
+#[allow(unused_imports)] // not every feed test uses it
+pub use feed_engine::local;
 
 /// A generated flow on `instruments` books with halts, modifies and every order kind.
 pub fn flow(seed: u64, instruments: u32, orders: u64) -> (Vec<Uuid>, Vec<Command>) {
@@ -30,29 +27,14 @@ pub fn flow(seed: u64, instruments: u32, orders: u64) -> (Vec<Uuid>, Vec<Command
     (ids, generator.collect())
 }
 
-/// An engine publishing on a feed to `destination`, with both servers.
+/// An engine publishing on a feed to `destination` (session `TEST1`, symbols `SYM0`...),
+/// with both servers.
 pub fn engine_with_feed(
     ids: &[Uuid],
     destination: SocketAddr,
     tune: impl FnOnce(&mut FeedConfig),
 ) -> (OrderbookManagerServiceImpl, Feed) {
-    let symbols = ids
-        .iter()
-        .enumerate()
-        .map(|(i, id)| (*id, Some(format!("SYM{i}"))))
-        .collect();
-    let mut config = FeedConfig::new("TEST1", destination, symbols);
-    config.rerequest = Some(local());
-    config.glimpse = Some(local());
-    config.heartbeat = Duration::from_millis(100);
-    tune(&mut config);
-    let (feed, subscriber) = Feed::start(&config).unwrap();
-    let manager = OrderbookManagerServiceImpl::builder(ids.iter().copied())
-        .subscriber(subscriber)
-        .build()
-        .unwrap();
-    manager.start().unwrap();
-    (manager, feed)
+    feed_engine::engine_with_feed("TEST1", "SYM", ids, destination, tune)
 }
 
 /// Sends every command (refusals are the engine's business: they publish rejects).

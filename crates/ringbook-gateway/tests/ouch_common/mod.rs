@@ -6,8 +6,7 @@
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use ringbook::{JournalOptions, OrderbookManagerService, OrderbookManagerServiceImpl, Uuid};
 use ringbook_gateway::order_entry::{
@@ -16,11 +15,23 @@ use ringbook_gateway::order_entry::{
 use ringbook_gateway::soup::{
     ClientError, ServerPacket, SessionConfig, SoupClient, SoupServer, Users,
 };
+use ringbook_testkit::ouch_client::{encode, enter_order, login_retrying, next_sequenced};
 use ringbook_wire::ouch::appendage::write_option;
 use ringbook_wire::ouch::inbound::{CancelOrder, EnterOrder, Inbound, ModifyOrder, ReplaceOrder};
 use ringbook_wire::ouch::outbound::Outbound;
-use ringbook_wire::ouch::{Appendage, OptionTag, cl_ord_id, symbol};
-use ringbook_wire::soup::login::{LoginRejectReason, LoginRequest};
+use ringbook_wire::ouch::{Appendage, OptionTag, cl_ord_id};
+use ringbook_wire::soup::login::LoginRequest;
+
+/// Asserts that the next message of an [`Ouch`] matches a pattern (the message shown if
+/// not).
+#[allow(unused_macros)] // not every test file that shares this module uses it
+macro_rules! expect_next {
+    ($client:expr, $($pattern:tt)+) => {
+        $client.next(|m| assert!(matches!(m, $($pattern)+), "{m:?}"))
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use expect_next;
 
 /// AAPL is instrument 1 (tick 1), MSFT instrument 2 (tick $0.01 = 100 units).
 pub(crate) const SYMBOLS: &str = "symbol,instrument,tick\nAAPL,1,1\nMSFT,2,100\n";
@@ -102,26 +113,16 @@ pub(crate) struct Ouch {
     pub(crate) buf: Vec<u8>,
 }
 
+/// Logs `user` in from `seq` (retrying while its previous session closes), with a 10 s
+/// read timeout.
 pub(crate) fn login(addr: SocketAddr, user: &str, seq: u64) -> Ouch {
     let request = LoginRequest::new(user, "pw", "", seq).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        match SoupClient::connect(addr, &request) {
-            Err(ClientError::LoginRejected(LoginRejectReason::SessionNotAvailable))
-                if Instant::now() < deadline =>
-            {
-                thread::sleep(Duration::from_millis(20));
-            }
-            other => {
-                let (soup, _) = other.unwrap();
-                soup.set_read_timeout(Some(Duration::from_secs(10)))
-                    .unwrap();
-                return Ouch {
-                    soup,
-                    buf: Vec::new(),
-                };
-            }
-        }
+    let (soup, _) = login_retrying(addr, &request, Duration::from_secs(5)).unwrap();
+    soup.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    Ouch {
+        soup,
+        buf: Vec::new(),
     }
 }
 
@@ -138,23 +139,10 @@ pub(crate) fn enter_with(
     tif: u8,
     appendage: &[u8],
 ) -> Vec<u8> {
-    let mut out = Vec::new();
-    Inbound::EnterOrder(EnterOrder {
-        user_ref_num: urn,
-        side,
-        quantity: qty,
-        symbol: symbol(sym).unwrap(),
-        price,
-        time_in_force: tif,
-        display: b'Y',
-        capacity: b'A',
-        intermarket_sweep: b'N',
-        cross_type: b'N',
-        cl_ord_id: cl_ord_id(&format!("c{urn}")).unwrap(),
+    encode(&Inbound::EnterOrder(EnterOrder {
         appendage: Appendage::parse(appendage).unwrap(),
-    })
-    .encode(&mut out);
-    out
+        ..enter_order(urn, side, qty, sym, price, tif, &format!("c{urn}"))
+    }))
 }
 
 pub(crate) fn min_qty(q: u32) -> Vec<u8> {
@@ -164,31 +152,24 @@ pub(crate) fn min_qty(q: u32) -> Vec<u8> {
 }
 
 pub(crate) fn cancel(urn: u32, qty: u32) -> Vec<u8> {
-    let mut out = Vec::new();
-    Inbound::CancelOrder(CancelOrder {
+    encode(&Inbound::CancelOrder(CancelOrder {
         user_ref_num: urn,
         quantity: qty,
         appendage: Appendage::EMPTY,
-    })
-    .encode(&mut out);
-    out
+    }))
 }
 
 pub(crate) fn modify(urn: u32, side: u8, qty: u32) -> Vec<u8> {
-    let mut out = Vec::new();
-    Inbound::ModifyOrder(ModifyOrder {
+    encode(&Inbound::ModifyOrder(ModifyOrder {
         user_ref_num: urn,
         side,
         quantity: qty,
         appendage: Appendage::EMPTY,
-    })
-    .encode(&mut out);
-    out
+    }))
 }
 
 pub(crate) fn replace(orig: u32, urn: u32, qty: u32, price: u64) -> Vec<u8> {
-    let mut out = Vec::new();
-    Inbound::ReplaceOrder(ReplaceOrder {
+    encode(&Inbound::ReplaceOrder(ReplaceOrder {
         orig_user_ref_num: orig,
         user_ref_num: urn,
         quantity: qty,
@@ -198,9 +179,7 @@ pub(crate) fn replace(orig: u32, urn: u32, qty: u32, price: u64) -> Vec<u8> {
         intermarket_sweep: b'N',
         cl_ord_id: cl_ord_id(&format!("r{urn}")).unwrap(),
         appendage: Appendage::EMPTY,
-    })
-    .encode(&mut out);
-    out
+    }))
 }
 
 impl Ouch {
@@ -210,13 +189,7 @@ impl Ouch {
 
     /// The next sequenced message's bytes (heartbeats skipped).
     pub(crate) fn next_bytes(&mut self) -> Vec<u8> {
-        loop {
-            match self.soup.recv().unwrap() {
-                ServerPacket::Sequenced(m) => return m.to_vec(),
-                ServerPacket::Heartbeat => {}
-                other => panic!("unexpected {other:?}"),
-            }
-        }
+        next_sequenced(&mut self.soup)
     }
 
     /// The next message, checked and passed to `f`.
@@ -250,6 +223,20 @@ impl Ouch {
             };
             (m.message_type(), urn)
         })
+    }
+
+    /// Asserts that the next message is Order Canceled for `user_ref_num`, `quantity`
+    /// cancelled, for `reason`.
+    pub(crate) fn expect_canceled(&mut self, user_ref_num: u32, quantity: u32, reason: u8) {
+        self.next(|m| match m {
+            Outbound::OrderCanceled {
+                user_ref_num: u,
+                quantity: q,
+                reason: r,
+                ..
+            } => assert_eq!((u, q, r), (user_ref_num, quantity, reason), "{m:?}"),
+            other => panic!("expected Order Canceled, got {other:?}"),
+        });
     }
 
     /// Asserts that nothing arrives within `wait` (heartbeats aside).

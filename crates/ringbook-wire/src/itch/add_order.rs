@@ -2,6 +2,7 @@
 //! Checked against the NASDAQ TotalView-ITCH 5.0 specification and the `itchy` crate's
 //! decoder.
 
+use super::codec::ItchCodec;
 use super::error::ItchDecodeError;
 use super::fields::{Stock, stock_at, u32_at, u64_at};
 use super::header::{HEADER_LEN, Header};
@@ -44,22 +45,15 @@ pub struct AddOrder {
     pub price: u32,
 }
 
-impl AddOrder {
-    /// The message type byte.
-    pub const TYPE: u8 = b'A';
-    /// The message's length.
-    pub const LEN: usize = HEADER_LEN + 25;
+impl ItchCodec for AddOrder {
+    const TYPE: u8 = b'A';
+    const LEN: usize = HEADER_LEN + 25;
 
-    /// Appends the message.
-    pub fn put(&self, out: &mut Vec<u8>) {
-        let mut bytes = [0u8; ItchMessage::MAX_LEN];
-        self.write(&mut bytes);
-        out.extend_from_slice(&bytes[..Self::LEN]);
+    fn header(&self) -> &Header {
+        &self.header
     }
 
-    /// Writes the message at the start of `out` (its first [`Self::LEN`] bytes).
-    pub(crate) fn write(&self, out: &mut [u8; ItchMessage::MAX_LEN]) {
-        self.header.write(out, Self::TYPE);
+    fn write_fields(&self, out: &mut [u8; ItchMessage::MAX_LEN]) {
         out[11..19].copy_from_slice(&self.order_ref.to_be_bytes());
         out[19] = self.side.byte();
         out[20..24].copy_from_slice(&self.shares.to_be_bytes());
@@ -67,8 +61,7 @@ impl AddOrder {
         out[32..36].copy_from_slice(&self.price.to_be_bytes());
     }
 
-    /// Reads a message of exactly [`Self::LEN`] bytes (checked by the caller).
-    pub(crate) fn read(buf: &[u8]) -> Result<AddOrder, ItchDecodeError> {
+    fn read_fields(header: Header, buf: &[u8]) -> Result<AddOrder, ItchDecodeError> {
         let side = match buf[19] {
             b'B' => ItchSide::Buy,
             b'S' => ItchSide::Sell,
@@ -82,7 +75,7 @@ impl AddOrder {
             }
         };
         Ok(AddOrder {
-            header: Header::at(buf),
+            header,
             order_ref: u64_at(buf, 11),
             side,
             shares: u32_at(buf, 20),

@@ -1,6 +1,7 @@
 //! One ITCH 5.0 message of the types Ringbook publishes, and its decoder.
 
 use super::add_order::AddOrder;
+use super::codec::ItchCodec;
 use super::error::ItchDecodeError;
 use super::header::Header;
 use super::order_cancel::OrderCancel;
@@ -101,38 +102,14 @@ impl ItchMessage {
     /// (the bytes [`Self::put`] appends).
     pub fn encode(&self, out: &mut [u8; Self::MAX_LEN]) -> usize {
         match self {
-            ItchMessage::SystemEvent(m) => {
-                m.write(out);
-                SystemEvent::LEN
-            }
-            ItchMessage::StockDirectory(m) => {
-                m.write(out);
-                StockDirectory::LEN
-            }
-            ItchMessage::StockTradingAction(m) => {
-                m.write(out);
-                StockTradingAction::LEN
-            }
-            ItchMessage::AddOrder(m) => {
-                m.write(out);
-                AddOrder::LEN
-            }
-            ItchMessage::OrderExecuted(m) => {
-                m.write(out);
-                OrderExecuted::LEN
-            }
-            ItchMessage::OrderCancel(m) => {
-                m.write(out);
-                OrderCancel::LEN
-            }
-            ItchMessage::OrderDelete(m) => {
-                m.write(out);
-                OrderDelete::LEN
-            }
-            ItchMessage::OrderReplace(m) => {
-                m.write(out);
-                OrderReplace::LEN
-            }
+            ItchMessage::SystemEvent(m) => m.write(out),
+            ItchMessage::StockDirectory(m) => m.write(out),
+            ItchMessage::StockTradingAction(m) => m.write(out),
+            ItchMessage::AddOrder(m) => m.write(out),
+            ItchMessage::OrderExecuted(m) => m.write(out),
+            ItchMessage::OrderCancel(m) => m.write(out),
+            ItchMessage::OrderDelete(m) => m.write(out),
+            ItchMessage::OrderReplace(m) => m.write(out),
         }
     }
 
@@ -166,10 +143,10 @@ impl ItchMessage {
                 ItchMessage::StockTradingAction(StockTradingAction::read(buf)?)
             }
             AddOrder::TYPE => ItchMessage::AddOrder(AddOrder::read(buf)?),
-            OrderExecuted::TYPE => ItchMessage::OrderExecuted(OrderExecuted::read(buf)),
-            OrderCancel::TYPE => ItchMessage::OrderCancel(OrderCancel::read(buf)),
-            OrderDelete::TYPE => ItchMessage::OrderDelete(OrderDelete::read(buf)),
-            _ => ItchMessage::OrderReplace(OrderReplace::read(buf)),
+            OrderExecuted::TYPE => ItchMessage::OrderExecuted(OrderExecuted::read(buf)?),
+            OrderCancel::TYPE => ItchMessage::OrderCancel(OrderCancel::read(buf)?),
+            OrderDelete::TYPE => ItchMessage::OrderDelete(OrderDelete::read(buf)?),
+            _ => ItchMessage::OrderReplace(OrderReplace::read(buf)?),
         })
     }
 }

@@ -7,9 +7,11 @@
 //! specification and the `itchy` crate's decoder (which the gateway's tests also run on
 //! Ringbook's output).
 //!
-//! [`ItchMessage::decode`] decodes one message; every message type has `put` to encode.
+//! [`ItchMessage::decode`] decodes one message; every message type implements [`ItchCodec`]
+//! (its type byte, length and field layout; `put` to encode, `read` to decode).
 
 mod add_order;
+mod codec;
 mod error;
 mod fields;
 mod header;
@@ -24,6 +26,7 @@ mod system_event;
 mod trading_action;
 
 pub use add_order::{AddOrder, ItchSide};
+pub use codec::ItchCodec;
 pub use error::ItchDecodeError;
 pub use fields::{Stock, TIMESTAMP_MAX};
 pub use header::{HEADER_LEN, Header};

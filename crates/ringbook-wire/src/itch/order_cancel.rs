@@ -1,6 +1,8 @@
 //! Order Cancel Message, type `X` (ITCH 5.0 section 4.4.3): 23 bytes. Checked against the
 //! NASDAQ TotalView-ITCH 5.0 specification and the `itchy` crate's decoder.
 
+use super::codec::ItchCodec;
+use super::error::ItchDecodeError;
 use super::fields::{u32_at, u64_at};
 use super::header::{HEADER_LEN, Header};
 use super::message::ItchMessage;
@@ -17,32 +19,24 @@ pub struct OrderCancel {
     pub cancelled_shares: u32,
 }
 
-impl OrderCancel {
-    /// The message type byte.
-    pub const TYPE: u8 = b'X';
-    /// The message's length.
-    pub const LEN: usize = HEADER_LEN + 12;
+impl ItchCodec for OrderCancel {
+    const TYPE: u8 = b'X';
+    const LEN: usize = HEADER_LEN + 12;
 
-    /// Appends the message.
-    pub fn put(&self, out: &mut Vec<u8>) {
-        let mut bytes = [0u8; ItchMessage::MAX_LEN];
-        self.write(&mut bytes);
-        out.extend_from_slice(&bytes[..Self::LEN]);
+    fn header(&self) -> &Header {
+        &self.header
     }
 
-    /// Writes the message at the start of `out` (its first [`Self::LEN`] bytes).
-    pub(crate) fn write(&self, out: &mut [u8; ItchMessage::MAX_LEN]) {
-        self.header.write(out, Self::TYPE);
+    fn write_fields(&self, out: &mut [u8; ItchMessage::MAX_LEN]) {
         out[11..19].copy_from_slice(&self.order_ref.to_be_bytes());
         out[19..23].copy_from_slice(&self.cancelled_shares.to_be_bytes());
     }
 
-    /// Reads a message of exactly [`Self::LEN`] bytes (checked by the caller).
-    pub(crate) fn read(buf: &[u8]) -> OrderCancel {
-        OrderCancel {
-            header: Header::at(buf),
+    fn read_fields(header: Header, buf: &[u8]) -> Result<OrderCancel, ItchDecodeError> {
+        Ok(OrderCancel {
+            header,
             order_ref: u64_at(buf, 11),
             cancelled_shares: u32_at(buf, 19),
-        }
+        })
     }
 }

@@ -1,6 +1,8 @@
 //! Order Replace Message, type `U` (ITCH 5.0 section 4.4.5): 35 bytes. Checked against the
 //! NASDAQ TotalView-ITCH 5.0 specification and the `itchy` crate's decoder.
 
+use super::codec::ItchCodec;
+use super::error::ItchDecodeError;
 use super::fields::{u32_at, u64_at};
 use super::header::{HEADER_LEN, Header};
 use super::message::ItchMessage;
@@ -22,36 +24,28 @@ pub struct OrderReplace {
     pub price: u32,
 }
 
-impl OrderReplace {
-    /// The message type byte.
-    pub const TYPE: u8 = b'U';
-    /// The message's length.
-    pub const LEN: usize = HEADER_LEN + 24;
+impl ItchCodec for OrderReplace {
+    const TYPE: u8 = b'U';
+    const LEN: usize = HEADER_LEN + 24;
 
-    /// Appends the message.
-    pub fn put(&self, out: &mut Vec<u8>) {
-        let mut bytes = [0u8; ItchMessage::MAX_LEN];
-        self.write(&mut bytes);
-        out.extend_from_slice(&bytes[..Self::LEN]);
+    fn header(&self) -> &Header {
+        &self.header
     }
 
-    /// Writes the message at the start of `out` (its first [`Self::LEN`] bytes).
-    pub(crate) fn write(&self, out: &mut [u8; ItchMessage::MAX_LEN]) {
-        self.header.write(out, Self::TYPE);
+    fn write_fields(&self, out: &mut [u8; ItchMessage::MAX_LEN]) {
         out[11..19].copy_from_slice(&self.original_ref.to_be_bytes());
         out[19..27].copy_from_slice(&self.new_ref.to_be_bytes());
         out[27..31].copy_from_slice(&self.shares.to_be_bytes());
         out[31..35].copy_from_slice(&self.price.to_be_bytes());
     }
 
-    /// Reads a message of exactly [`Self::LEN`] bytes (checked by the caller).
-    pub(crate) fn read(buf: &[u8]) -> OrderReplace {
-        OrderReplace {
-            header: Header::at(buf),
+    fn read_fields(header: Header, buf: &[u8]) -> Result<OrderReplace, ItchDecodeError> {
+        Ok(OrderReplace {
+            header,
             original_ref: u64_at(buf, 11),
             new_ref: u64_at(buf, 19),
             shares: u32_at(buf, 27),
             price: u32_at(buf, 31),
-        }
+        })
     }
 }

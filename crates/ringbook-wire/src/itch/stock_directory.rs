@@ -1,6 +1,7 @@
 //! Stock Directory Message, type `R` (ITCH 5.0 section 4.2.1): 39 bytes. Checked against
 //! the NASDAQ TotalView-ITCH 5.0 specification and the `itchy` crate's decoder.
 
+use super::codec::ItchCodec;
 use super::error::ItchDecodeError;
 use super::fields::{Stock, alpha_at, stock_at, u32_at};
 use super::header::{HEADER_LEN, Header};
@@ -45,11 +46,6 @@ pub struct StockDirectory {
 }
 
 impl StockDirectory {
-    /// The message type byte.
-    pub const TYPE: u8 = b'R';
-    /// The message's length.
-    pub const LEN: usize = HEADER_LEN + 28;
-
     /// The entry Ringbook publishes for an instrument: round lot 1, no NASDAQ-specific
     /// status ("not available" or "not applicable" codes), production authenticity.
     #[must_use]
@@ -72,17 +68,17 @@ impl StockDirectory {
             inverse_indicator: b'N',
         }
     }
+}
 
-    /// Appends the message.
-    pub fn put(&self, out: &mut Vec<u8>) {
-        let mut bytes = [0u8; ItchMessage::MAX_LEN];
-        self.write(&mut bytes);
-        out.extend_from_slice(&bytes[..Self::LEN]);
+impl ItchCodec for StockDirectory {
+    const TYPE: u8 = b'R';
+    const LEN: usize = HEADER_LEN + 28;
+
+    fn header(&self) -> &Header {
+        &self.header
     }
 
-    /// Writes the message at the start of `out` (its first [`Self::LEN`] bytes).
-    pub(crate) fn write(&self, out: &mut [u8; ItchMessage::MAX_LEN]) {
-        self.header.write(out, Self::TYPE);
+    fn write_fields(&self, out: &mut [u8; ItchMessage::MAX_LEN]) {
         out[11..19].copy_from_slice(&self.stock.0);
         out[19] = self.market_category;
         out[20] = self.financial_status;
@@ -99,12 +95,11 @@ impl StockDirectory {
         out[38] = self.inverse_indicator;
     }
 
-    /// Reads a message of exactly [`Self::LEN`] bytes (checked by the caller).
-    pub(crate) fn read(buf: &[u8]) -> Result<StockDirectory, ItchDecodeError> {
+    fn read_fields(header: Header, buf: &[u8]) -> Result<StockDirectory, ItchDecodeError> {
         let k = Self::TYPE;
         let code = |at: usize, field: &'static str| alpha_at::<1>(buf, at, k, field).map(|b| b[0]);
         Ok(StockDirectory {
-            header: Header::at(buf),
+            header,
             stock: stock_at(buf, 11, k)?,
             market_category: code(19, "Market Category")?,
             financial_status: code(20, "Financial Status Indicator")?,

@@ -1,6 +1,7 @@
 //! System Event Message, type `S` (ITCH 5.0 section 4.1): 12 bytes. Checked against the
 //! NASDAQ TotalView-ITCH 5.0 specification and the `itchy` crate's decoder.
 
+use super::codec::ItchCodec;
 use super::error::ItchDecodeError;
 use super::header::{HEADER_LEN, Header};
 use super::message::ItchMessage;
@@ -60,27 +61,19 @@ impl SystemEventCode {
     }
 }
 
-impl SystemEvent {
-    /// The message type byte.
-    pub const TYPE: u8 = b'S';
-    /// The message's length.
-    pub const LEN: usize = HEADER_LEN + 1;
+impl ItchCodec for SystemEvent {
+    const TYPE: u8 = b'S';
+    const LEN: usize = HEADER_LEN + 1;
 
-    /// Appends the message.
-    pub fn put(&self, out: &mut Vec<u8>) {
-        let mut bytes = [0u8; ItchMessage::MAX_LEN];
-        self.write(&mut bytes);
-        out.extend_from_slice(&bytes[..Self::LEN]);
+    fn header(&self) -> &Header {
+        &self.header
     }
 
-    /// Writes the message at the start of `out` (its first [`Self::LEN`] bytes).
-    pub(crate) fn write(&self, out: &mut [u8; ItchMessage::MAX_LEN]) {
-        self.header.write(out, Self::TYPE);
+    fn write_fields(&self, out: &mut [u8; ItchMessage::MAX_LEN]) {
         out[11] = self.event.byte();
     }
 
-    /// Reads a message of exactly [`Self::LEN`] bytes (checked by the caller).
-    pub(crate) fn read(buf: &[u8]) -> Result<SystemEvent, ItchDecodeError> {
+    fn read_fields(header: Header, buf: &[u8]) -> Result<SystemEvent, ItchDecodeError> {
         let byte = buf[HEADER_LEN];
         let event = SystemEventCode::from_byte(byte).ok_or(ItchDecodeError::BadCode {
             kind: Self::TYPE,
@@ -88,9 +81,6 @@ impl SystemEvent {
             offset: HEADER_LEN,
             byte,
         })?;
-        Ok(SystemEvent {
-            header: Header::at(buf),
-            event,
-        })
+        Ok(SystemEvent { header, event })
     }
 }

@@ -1,6 +1,7 @@
 //! Stock Trading Action Message, type `H` (ITCH 5.0 section 4.2.2): 25 bytes. Checked
 //! against the NASDAQ TotalView-ITCH 5.0 specification and the `itchy` crate's decoder.
 
+use super::codec::ItchCodec;
 use super::error::ItchDecodeError;
 use super::fields::{Stock, alpha_at, stock_at};
 use super::header::{HEADER_LEN, Header};
@@ -61,11 +62,6 @@ impl TradingState {
 }
 
 impl StockTradingAction {
-    /// The message type byte.
-    pub const TYPE: u8 = b'H';
-    /// The message's length.
-    pub const LEN: usize = HEADER_LEN + 14;
-
     /// A trading action with a blank reserved byte and reason.
     #[must_use]
     pub fn new(header: Header, stock: Stock, state: TradingState) -> StockTradingAction {
@@ -77,25 +73,24 @@ impl StockTradingAction {
             reason: *b"    ",
         }
     }
+}
 
-    /// Appends the message.
-    pub fn put(&self, out: &mut Vec<u8>) {
-        let mut bytes = [0u8; ItchMessage::MAX_LEN];
-        self.write(&mut bytes);
-        out.extend_from_slice(&bytes[..Self::LEN]);
+impl ItchCodec for StockTradingAction {
+    const TYPE: u8 = b'H';
+    const LEN: usize = HEADER_LEN + 14;
+
+    fn header(&self) -> &Header {
+        &self.header
     }
 
-    /// Writes the message at the start of `out` (its first [`Self::LEN`] bytes).
-    pub(crate) fn write(&self, out: &mut [u8; ItchMessage::MAX_LEN]) {
-        self.header.write(out, Self::TYPE);
+    fn write_fields(&self, out: &mut [u8; ItchMessage::MAX_LEN]) {
         out[11..19].copy_from_slice(&self.stock.0);
         out[19] = self.state.byte();
         out[20] = self.reserved;
         out[21..25].copy_from_slice(&self.reason);
     }
 
-    /// Reads a message of exactly [`Self::LEN`] bytes (checked by the caller).
-    pub(crate) fn read(buf: &[u8]) -> Result<StockTradingAction, ItchDecodeError> {
+    fn read_fields(header: Header, buf: &[u8]) -> Result<StockTradingAction, ItchDecodeError> {
         let byte = buf[19];
         let state = TradingState::from_byte(byte).ok_or(ItchDecodeError::BadCode {
             kind: Self::TYPE,
@@ -104,7 +99,7 @@ impl StockTradingAction {
             byte,
         })?;
         Ok(StockTradingAction {
-            header: Header::at(buf),
+            header,
             stock: stock_at(buf, 11, Self::TYPE)?,
             state,
             reserved: buf[20],
