@@ -8,8 +8,9 @@ use std::net::SocketAddr;
 use std::process::Command as Process;
 use std::time::Duration;
 
-use ringbook::flow::{write_flow_header, write_flow_line};
+use ringbook::flow::{write_long_flow_header, write_long_flow_line};
 use ringbook::{Command, DirectEngine, Order, OrderKind, OrderbookResult, Side, Uuid};
+use ringbook_gateway::order_entry::engine_order::engine_owner_id;
 use ringbook_gateway::order_entry::engine_order_id;
 use ringbook_gateway::soup::{ClientError, ServerPacket};
 use ringbook_testkit::ouch_client::{encode, enter_order, login, next_sequenced};
@@ -222,6 +223,9 @@ fn a_flow_through_ouch_gives_the_state_hash_and_fills_of_ringbook_replay() {
         "127.0.0.1:0",
     ]);
     let user = "flow";
+    // Every order a user enters over OUCH carries the user's engine owner (docs/OUCH.md), so
+    // the replayed flow is in the long form with that owner on each add.
+    let owner = engine_owner_id(user);
     let mut c = login(server.addr(0), user, "x", 1).unwrap();
     let instruments = [Uuid::from_u128(1), Uuid::from_u128(2)];
     let syms = ["AAPL", "MSFT"];
@@ -229,7 +233,7 @@ fn a_flow_through_ouch_gives_the_state_hash_and_fills_of_ringbook_replay() {
     // the gateway acts on; the commands it applies are the flow replay runs.
     let mut direct = DirectEngine::new(instruments);
     let mut flow = Vec::new();
-    write_flow_header(&mut flow).unwrap();
+    write_long_flow_header(&mut flow).unwrap();
     let mut rng = Rng::new(11);
     let mut next_urn = 1u32;
     let mut entered: Vec<(u32, usize)> = Vec::new();
@@ -276,14 +280,17 @@ fn a_flow_through_ouch_gives_the_state_hash_and_fills_of_ringbook_replay() {
             } else {
                 OrderKind::Limit
             };
-            vec![Command::Add(Order::new(
-                engine_order_id(user, urn),
-                instruments[s],
-                side,
-                kind,
-                price as i64,
-                u64::from(qty),
-            ))]
+            vec![Command::Add(
+                Order::new(
+                    engine_order_id(user, urn),
+                    instruments[s],
+                    side,
+                    kind,
+                    price as i64,
+                    u64::from(qty),
+                )
+                .with_owner(owner, None),
+            )]
         } else {
             let (urn, s) = entered[rng.below(entered.len() as u64) as usize];
             let id = engine_order_id(user, urn);
@@ -358,14 +365,17 @@ fn a_flow_through_ouch_gives_the_state_hash_and_fills_of_ringbook_replay() {
                         instrument_id: instruments[s],
                         order_id: id,
                     },
-                    Command::Add(Order::new(
-                        engine_order_id(user, new),
-                        instruments[s],
-                        side,
-                        OrderKind::Limit,
-                        price as i64,
-                        qty,
-                    )),
+                    Command::Add(
+                        Order::new(
+                            engine_order_id(user, new),
+                            instruments[s],
+                            side,
+                            OrderKind::Limit,
+                            price as i64,
+                            qty,
+                        )
+                        .with_owner(owner, None),
+                    ),
                 ]
             }
         };
@@ -381,7 +391,7 @@ fn a_flow_through_ouch_gives_the_state_hash_and_fills_of_ringbook_replay() {
                     trades.push((taker_order_id, maker_order_id, qty));
                 }
             });
-            write_flow_line(&mut flow, &command).unwrap();
+            write_long_flow_line(&mut flow, &command).unwrap();
         }
         sent += 1;
         if sent % 50 == 0 {
