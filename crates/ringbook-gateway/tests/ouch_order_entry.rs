@@ -433,3 +433,29 @@ fn a_client_flooding_orders_and_never_reading_stalls_neither_the_engine_nor_anot
     );
     h.stop();
 }
+
+#[test]
+fn orders_of_one_read_the_engine_refuses_are_each_rejected_in_order() {
+    let h = start(OrderEntryConfig::default(), None);
+    let mut c = login(h.addr, "batch", 1);
+    first_is_start_of_day(&mut c);
+    h.engine.stop().unwrap();
+    // One write: the session submits the three as one batch at the end of the read.
+    for urn in 1..=3 {
+        c.soup
+            .queue(&enter(urn, b'B', 10, "AAPL", 100, b'0'))
+            .unwrap();
+    }
+    c.soup.flush().unwrap();
+    for urn in 1..=3 {
+        c.next(|m| match m {
+            Outbound::Rejected {
+                user_ref_num,
+                reason,
+                ..
+            } => assert_eq!((user_ref_num, reason), (urn, 0x02), "destination closed"),
+            other => panic!("{other:?}"),
+        });
+    }
+    h.stop();
+}
