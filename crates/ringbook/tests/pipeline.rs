@@ -1970,3 +1970,52 @@ fn a_batch_larger_than_the_ring_is_taken_whole() {
     let batched = batched_run(&instruments, &flow, 64, Some(&mut whole));
     assert_same_outcome(&batched, &single, "one batch through a 64-slot ring");
 }
+
+/// A batch before `start` and after `stop`: every command but the halt (queued for start)
+/// is refused as not running, with its index, and nothing of them is published.
+#[test]
+fn a_batch_before_start_or_after_stop_is_refused_command_by_command() {
+    let (a, b) = (instrument(0), instrument(1));
+    let recording = Recording::default();
+    let manager = builder([a, b])
+        .subscriber(recording.subscriber())
+        .build()
+        .unwrap();
+    let order =
+        |n: u128, instrument_id| Order::limit(Uuid::from_u128(n), instrument_id, Side::Buy, 10, 1);
+    let batch = [
+        Command::Add(order(1, a)),
+        Command::Halt { instrument_id: a },
+        Command::Add(order(2, a)),
+        Command::Add(order(3, b)),
+        Command::Cancel {
+            instrument_id: b,
+            order_id: Uuid::from_u128(3),
+        },
+        Command::Status { instrument_id: b },
+    ];
+    let refusals = |manager: &OrderbookManagerServiceImpl, want: ManagerState| {
+        let mut refused = Vec::new();
+        manager.submit_batch(&batch, &mut |index, error| {
+            assert!(
+                matches!(error, OrderbookManagerError::NotRunning { state, .. } if state == want),
+                "{index}: {error:?}"
+            );
+            refused.push(index);
+        });
+        refused
+    };
+    assert_eq!(
+        refusals(&manager, ManagerState::NotStarted),
+        [0, 2, 3, 4, 5]
+    );
+    manager.start().unwrap();
+    manager.stop().unwrap();
+    assert_eq!(refusals(&manager, ManagerState::Stopped), [0, 2, 3, 4, 5]);
+    let types: Vec<&str> = recording
+        .events()
+        .iter()
+        .map(|e| e.result.type_name())
+        .collect();
+    assert_eq!(types, ["halted"], "only the early halt was published");
+}
