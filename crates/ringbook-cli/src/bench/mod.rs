@@ -565,4 +565,16 @@ mod tests {
         let market = parse(&["--activity", "zipf", "--market", "normal"]).unwrap_err();
         assert!(market.contains("--market"), "{market}");
     }
+
+    #[test]
+    fn batch_is_one_unless_asked_and_refused_at_zero_or_with_a_rate() {
+        assert_eq!(parse(&[]).unwrap().batch, 1);
+        assert_eq!(parse(&["--batch", "32"]).unwrap().batch, 32);
+        let zero = parse(&["--batch", "0"]).unwrap_err();
+        assert!(zero.contains("--batch") && zero.contains('0'), "{zero}");
+        let big = parse(&["--batch", "65537"]).unwrap_err();
+        assert!(big.contains("65537"), "{big}");
+        let rate = parse(&["--batch", "8", "--rate", "1000"]).unwrap_err();
+        assert!(rate.contains("--rate"), "{rate}");
+    }
 }
