@@ -634,6 +634,11 @@ impl AppSession for OuchSession {
     }
 
     fn on_disconnect(&mut self, reason: &DisconnectReason) {
+        // The commands of the read that ended the session (a logout after them, or a
+        // message in error) were taken from the client: they go in first.
+        if let Err(e) = self.flush() {
+            tracing::warn!(user = %self.entry.name, error = %e, "cannot answer a refused command");
+        }
         if self.config.cancel_on_disconnect && !matches!(reason, DisconnectReason::EndOfSession) {
             self.cancel_all(None, CancelReason::SystemCancel);
         }
