@@ -338,3 +338,55 @@ fn a_client_flooding_orders_and_never_reading_stalls_neither_the_engine_nor_anot
     );
     h.stop();
 }
+
+#[test]
+fn orders_of_one_read_the_engine_refuses_are_each_rejected_in_order() {
+    let h = start(OrderEntryConfig::default(), None);
+    let mut c = login(h.addr, "batch", 1);
+    first_is_start_of_day(&mut c);
+    h.engine.stop().unwrap();
+    // One write: the session submits the three as one batch at the end of the read.
+    for urn in 1..=3 {
+        c.soup
+            .queue(&enter(urn, b'B', 10, "AAPL", 100, b'0'))
+            .unwrap();
+    }
+    c.soup.flush().unwrap();
+    for urn in 1..=3 {
+        c.next(|m| match m {
+            Outbound::Rejected {
+                user_ref_num,
+                reason,
+                ..
+            } => assert_eq!((user_ref_num, reason), (urn, 0x02), "destination closed"),
+            other => panic!("{other:?}"),
+        });
+    }
+    h.stop();
+}
+
+#[test]
+fn orders_read_with_the_logout_are_submitted_before_the_session_ends() {
+    let h = start(
+        OrderEntryConfig {
+            cancel_on_disconnect: false,
+        },
+        None,
+    );
+    let mut c = login(h.addr, "last", 1);
+    first_is_start_of_day(&mut c);
+    // One write: two orders, then the logout, which ends the session before the end
+    // of the read.
+    c.soup
+        .queue(&enter(1, b'B', 10, "AAPL", 100, b'0'))
+        .unwrap();
+    c.soup.queue(&enter(2, b'B', 10, "AAPL", 99, b'0')).unwrap();
+    c.soup.queue_logout();
+    c.soup.flush().unwrap();
+    drop(c);
+    // Both were taken: a re-login replays their acceptances after the start of day.
+    let mut back = login(h.addr, "last", 2);
+    assert_eq!(back.next_kind(), (b'A', 1));
+    assert_eq!(back.next_kind(), (b'A', 2));
+    h.stop();
+}

@@ -17,7 +17,9 @@ use ringbook_testkit::ouch_client::{login_retrying, next_sequenced};
 use ringbook_wire::soup::login::{LoginRejectReason, LoginRequest};
 
 /// Echoes every unsequenced message into the user's stream; a message `flood N` appends
-/// N messages instead; a message `fail` is an application error. One session per user.
+/// N messages instead; a message `fail` is an application error; `hold X` is held and
+/// echoed as `X` at the end of its socket read (`hold fail` fails there). One session per
+/// user.
 #[derive(Default)]
 struct Echo {
     streams: Mutex<HashMap<String, Arc<Stream>>>,
@@ -29,6 +31,7 @@ struct EchoSession {
     user: String,
     stream: Arc<Stream>,
     app: Arc<Echo>,
+    held: Vec<Vec<u8>>,
 }
 
 struct EchoApp(Arc<Echo>);
@@ -53,6 +56,7 @@ impl Application for EchoApp {
             user: username.to_string(),
             stream,
             app: Arc::clone(app),
+            held: Vec::new(),
         })
     }
 }
@@ -69,6 +73,10 @@ impl AppSession for EchoSession {
         if payload == b"fail" {
             return Err("the application refused the message".into());
         }
+        if let Some(held) = payload.strip_prefix(b"hold ") {
+            self.held.push(held.to_vec());
+            return Ok(());
+        }
         if let Some(n) = payload.strip_prefix(b"flood ") {
             let n: usize = std::str::from_utf8(n)?.parse()?;
             let big = [b'f'; 1000];
@@ -78,6 +86,16 @@ impl AppSession for EchoSession {
             return Ok(());
         }
         self.stream.append(payload)?;
+        Ok(())
+    }
+
+    fn on_read_end(&mut self) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        for held in self.held.drain(..) {
+            if held == b"fail" {
+                return Err("the application refused the read".into());
+            }
+            self.stream.append(&held)?;
+        }
         Ok(())
     }
 
@@ -385,4 +403,28 @@ fn shutdown_sends_the_rest_of_the_stream_then_end_of_session() {
         }
     }
     assert_eq!(wait_for_end(&app, "last"), "end");
+}
+
+#[test]
+fn the_application_hears_the_end_of_every_read_before_the_next_wait() {
+    let (server, app) = start(config(), Users::AnyLogin);
+    let mut c = login(server.local_addr(), "u1", 1).unwrap();
+    // Held until the end of its read: echoed only if the read's end is signalled
+    // before the session waits for more input.
+    c.send(b"hold x").unwrap();
+    assert_eq!(next_data(&mut c), b"x");
+    // Several reads or one: each held message comes out, in order, after the end of the
+    // read it was in.
+    for m in [&b"hold a"[..], b"hold b", b"c"] {
+        c.queue(m).unwrap();
+    }
+    c.flush().unwrap();
+    let got: Vec<Vec<u8>> = (0..3).map(|_| next_data(&mut c)).collect();
+    let position = |m: &[u8]| got.iter().position(|g| g == m).unwrap();
+    assert!(position(b"a") < position(b"b"), "{got:?}");
+    assert!(got.iter().any(|g| g == b"c"), "{got:?}");
+    // An error at the end of a read closes the session as an application error.
+    c.send(b"hold fail").unwrap();
+    assert_eq!(wait_for_end(&app, "u1"), "application");
+    server.shutdown();
 }

@@ -1802,3 +1802,220 @@ fn event_numbering_goes_on_across_restarts_on_a_journal() {
         "the first segment was pruned: recovery counted from a snapshot"
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// 9. Batched submission
+// ---------------------------------------------------------------------------------------
+
+/// What a run gave: every event as a subscriber saw it, instrument by instrument in stream
+/// order (input sequence numbers and results, printed), and each refused command's index
+/// and error.
+type RunOutcome = (Vec<String>, Vec<(usize, String)>);
+
+/// Runs `commands` through a one-consumer pipeline of `instruments` with an ingress ring of
+/// `ring_size` slots, in batches of the sizes `batches` yields (`None`: one `submit` each).
+fn batched_run(
+    instruments: &[Uuid],
+    commands: &[Command],
+    ring_size: usize,
+    mut batches: Option<&mut dyn FnMut() -> usize>,
+) -> RunOutcome {
+    let recording = Recording::default();
+    let manager = builder(instruments.iter().copied())
+        .consumers(1)
+        .ring_size(ring_size)
+        .publish_timeout(None)
+        .subscriber(recording.subscriber())
+        .build()
+        .unwrap();
+    manager.start().unwrap();
+    let mut refused = Vec::new();
+    let mut next = 0;
+    while next < commands.len() {
+        match batches.as_mut() {
+            None => {
+                if let Err(error) = manager.submit(commands[next]) {
+                    refused.push((next, format!("{error:?}")));
+                }
+                next += 1;
+            }
+            Some(size) => {
+                let end = commands.len().min(next + size().max(1));
+                manager.submit_batch(&commands[next..end], &mut |index, error| {
+                    refused.push((next + index, format!("{error:?}")));
+                });
+                next = end;
+            }
+        }
+    }
+    within_limit("stop", move || manager.stop()).unwrap();
+    let events = recording.events();
+    assert_exactly_once(commands, &events);
+    // The book consumer interleaves instruments as their rings fill, so the stream is
+    // compared instrument by instrument (in stream order), with the sequencer's numbers.
+    let seqs: Vec<u64> = events.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, (1..=events.len() as u64).collect::<Vec<_>>());
+    let mut printed: Vec<(Uuid, usize, String)> = events
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let line = format!("{} {:?}", e.input_seq, e.result);
+            (e.result.instrument_id(), i, line)
+        })
+        .collect();
+    printed.sort_unstable();
+    let printed = printed
+        .into_iter()
+        .map(|(instrument, _, line)| format!("{instrument} {line}"))
+        .collect();
+    (printed, refused)
+}
+
+/// Asserts two runs gave the same events in the same order and the same refusals.
+fn assert_same_outcome(got: &RunOutcome, want: &RunOutcome, what: &str) {
+    assert_eq!(got.1, want.1, "{what}: refused commands differ");
+    if let Some(i) = (0..got.0.len().max(want.0.len())).find(|&i| got.0.get(i) != want.0.get(i)) {
+        panic!(
+            "{what}: streams differ at event {i} of {} / {}\n  batched: {:?}\n   single: {:?}",
+            got.0.len(),
+            want.0.len(),
+            got.0.get(i),
+            want.0.get(i)
+        );
+    }
+}
+
+/// Property: any split of a random flow (with rejects, halts, resumes and unregistered
+/// instruments) into batches gives the stream and refusals of one `submit` per command.
+#[test]
+fn batched_submits_equal_single_submits_for_random_splits() {
+    let registered: Vec<Uuid> = (0..4).map(instrument).collect();
+    let unknown: Vec<Uuid> = (0..2).map(unregistered).collect();
+    for seed in 1..=4_u64 {
+        let flow = random_flow(seed, 3_000, &registered, &unknown);
+        let single = batched_run(&registered, &flow, 1 << 13, None);
+        assert!(!single.1.is_empty(), "seed {seed}: the flow has refusals");
+        let mut rng = Rng::new(seed * 7919);
+        // Sizes from 1 to well past a run's length, so runs are cut by refusals, by
+        // the run limit and by batch ends.
+        let mut sizes = move || 1 + rng.below(150) as usize;
+        let batched = batched_run(&registered, &flow, 1 << 13, Some(&mut sizes));
+        assert_same_outcome(&batched, &single, &format!("seed {seed}"));
+    }
+}
+
+/// Refused commands inside one batch: each is reported with its index and the error
+/// `submit` gives, its reject is in sequence, and the commands after it are taken.
+#[test]
+fn refused_commands_inside_a_batch_are_reported_in_place() {
+    let instrument_id = instrument(0);
+    let (manager, recording) = started_and_recorded([instrument_id]);
+    let id = Uuid::from_u128;
+    let add = |n, qty| Command::Add(Order::limit(id(n), instrument_id, Side::Buy, 100, qty));
+    let batch = [
+        add(1, 5),
+        add(2, 0),
+        Command::Add(Order::limit(id(3), unregistered(0), Side::Buy, 100, 5)),
+        add(4, 5),
+        Command::Halt { instrument_id },
+        add(5, 5),
+        Command::Cancel {
+            instrument_id,
+            order_id: id(1),
+        },
+        Command::Resume { instrument_id },
+        add(6, 5),
+    ];
+    let mut refused = Vec::new();
+    manager.submit_batch(&batch, &mut |index, error| refused.push((index, error)));
+    manager.stop().unwrap();
+    let indices: Vec<usize> = refused.iter().map(|(i, _)| *i).collect();
+    assert_eq!(indices, [1, 2, 5]);
+    assert!(matches!(
+        refused[0].1,
+        OrderbookManagerError::OrderbookError {
+            reason: RejectReason::InvalidQuantity,
+            ..
+        }
+    ));
+    assert!(matches!(
+        refused[1].1,
+        OrderbookManagerError::InstrumentNotRegistered { order_id: Some(o), .. } if o == id(3)
+    ));
+    assert!(matches!(
+        refused[2].1,
+        OrderbookManagerError::OrderbookHalted { order_id, .. } if order_id == id(5)
+    ));
+    let events = recording.events();
+    assert_exactly_once(&batch, &events);
+    // Primary events in the batch's order: the rejects sit where their commands were.
+    let keys: Vec<Key> = events
+        .iter()
+        .filter_map(|e| primary_key(&e.result))
+        .collect();
+    let want: Vec<Key> = batch.iter().map(command_key).collect();
+    assert_eq!(keys, want);
+}
+
+/// A batch far larger than the ingress ring (64 slots, the smallest): runs are cut to what
+/// fits, the rest waits for room, and the stream and refusals equal one `submit` each,
+/// with nothing lost.
+#[test]
+fn a_batch_larger_than_the_ring_is_taken_whole() {
+    let instruments: Vec<Uuid> = (0..3).map(instrument).collect();
+    let mut flow = resting_buys(2_000, &instruments);
+    flow.extend(random_flow(11, 2_000, &instruments, &[unregistered(0)]));
+    let single = batched_run(&instruments, &flow, 1 << 13, None);
+    let mut whole = || flow.len();
+    let batched = batched_run(&instruments, &flow, 64, Some(&mut whole));
+    assert_same_outcome(&batched, &single, "one batch through a 64-slot ring");
+}
+
+/// A batch before `start` and after `stop`: every command but the halt (queued for start)
+/// is refused as not running, with its index, and nothing of them is published.
+#[test]
+fn a_batch_before_start_or_after_stop_is_refused_command_by_command() {
+    let (a, b) = (instrument(0), instrument(1));
+    let recording = Recording::default();
+    let manager = builder([a, b])
+        .subscriber(recording.subscriber())
+        .build()
+        .unwrap();
+    let order =
+        |n: u128, instrument_id| Order::limit(Uuid::from_u128(n), instrument_id, Side::Buy, 10, 1);
+    let batch = [
+        Command::Add(order(1, a)),
+        Command::Halt { instrument_id: a },
+        Command::Add(order(2, a)),
+        Command::Add(order(3, b)),
+        Command::Cancel {
+            instrument_id: b,
+            order_id: Uuid::from_u128(3),
+        },
+        Command::Status { instrument_id: b },
+    ];
+    let refusals = |manager: &OrderbookManagerServiceImpl, want: ManagerState| {
+        let mut refused = Vec::new();
+        manager.submit_batch(&batch, &mut |index, error| {
+            assert!(
+                matches!(error, OrderbookManagerError::NotRunning { state, .. } if state == want),
+                "{index}: {error:?}"
+            );
+            refused.push(index);
+        });
+        refused
+    };
+    assert_eq!(
+        refusals(&manager, ManagerState::NotStarted),
+        [0, 2, 3, 4, 5]
+    );
+    manager.start().unwrap();
+    manager.stop().unwrap();
+    assert_eq!(refusals(&manager, ManagerState::Stopped), [0, 2, 3, 4, 5]);
+    let types: Vec<&str> = recording
+        .events()
+        .iter()
+        .map(|e| e.result.type_name())
+        .collect();
+    assert_eq!(types, ["halted"], "only the early halt was published");
+}

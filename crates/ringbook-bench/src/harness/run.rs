@@ -59,6 +59,10 @@ pub struct RunOptions {
     /// The cores the baseline's threads are pinned to (round-robin), to give it the same
     /// cores as the pipeline; empty: not pinned.
     pub baseline_cores: Vec<usize>,
+    /// Closed loop: commands handed to the engine's `submit_batch` at a time (the
+    /// pipeline claims ring slots for a batch at once); 0 or 1: one `submit` each, as
+    /// before. Ignored in open loop, which sends each command at its own time.
+    pub batch: usize,
 }
 
 impl RunOptions {
@@ -80,6 +84,13 @@ impl RunOptions {
     #[must_use]
     pub fn with_sender_core(mut self, core: Option<usize>) -> RunOptions {
         self.sender_core = core;
+        self
+    }
+
+    /// Sets how many commands the closed loop submits at a time (0 or 1: one at a time).
+    #[must_use]
+    pub fn with_batch(mut self, batch: usize) -> RunOptions {
+        self.batch = batch;
         self
     }
 
@@ -349,7 +360,30 @@ fn send_all<S: OrderbookManagerService>(
             .map_or(usize::MAX, |&index| index as usize)
     };
     let mut next_timed = command_of(timed);
-    for i in warmup..total {
+    let batch = if interval_ns.is_none() {
+        options.batch.max(1)
+    } else {
+        1
+    };
+    if batch > 1 {
+        // Closed loop in batches: a timed add's intended send time is its batch's.
+        let mut i = warmup;
+        while i < total {
+            let end = total.min(i + batch);
+            let at = now_ns().max(1);
+            while next_timed < end {
+                intended[timed / stride].store(at, Ordering::Relaxed);
+                timed += stride;
+                next_timed = command_of(timed);
+            }
+            send_batch(service, &workload.commands[i..end])?;
+            if i / 65_536 != end / 65_536 {
+                progress(end as u64);
+            }
+            i = end;
+        }
+    }
+    for i in (warmup..total).filter(|_| batch == 1) {
         let due = interval_ns.map(|step| {
             let due = start_ns + ((i - warmup) as f64 * step) as u64;
             pace_until(&now_ns, due);
@@ -385,6 +419,22 @@ fn send_one<S: OrderbookManagerService>(
         Err(e) if !e.is_rejected_command() => Err(e),
         _ => Ok(()),
     }
+}
+
+/// Sends a batch of commands with the engine's `submit_batch`: as [`send_one`] for each,
+/// the first failure of the engine (not a reject) is the error.
+#[inline(always)]
+fn send_batch<S: OrderbookManagerService>(
+    service: &S,
+    commands: &[Command],
+) -> Result<(), OrderbookManagerError> {
+    let mut failure = None;
+    service.submit_batch(commands, &mut |_, error| {
+        if failure.is_none() && !error.is_rejected_command() {
+            failure = Some(error);
+        }
+    });
+    failure.map_or(Ok(()), Err)
 }
 
 /// Waits until `now_ns()` reaches `due`: sleeps while far, then spins, so the schedule
@@ -441,12 +491,22 @@ mod tests {
             rate: Some(2_000_000.0),
             ..closed.clone()
         };
+        let batched = RunOptions {
+            batch: 32,
+            ..closed.clone()
+        };
         let ringbook = EngineKind::Ringbook(ManagerConfig::default());
         for engine in [&ringbook, &EngineKind::Baseline] {
             assert_eq!(
                 recorded(&workload, engine, &closed),
                 sampled,
                 "{}",
+                engine.name()
+            );
+            assert_eq!(
+                recorded(&workload, engine, &batched),
+                sampled,
+                "{} in batches",
                 engine.name()
             );
             assert_eq!(

@@ -51,6 +51,13 @@ pub(crate) struct BenchArgs {
     /// workload's commands (about 1.9 per order), so something is measured.
     #[arg(long, default_value_t = 50_000, value_name = "N")]
     warmup: usize,
+    /// Closed loop: commands handed to the engine at a time (`submit_batch`, which claims
+    /// the pipeline's ring slots for a batch at once and rings the sequencer once). 1
+    /// (the default): one `submit` per command. 1 to 65,536; not with --rate or --sweep.
+    #[arg(long, default_value_t = 1, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..=65_536),
+          conflicts_with_all = ["rate", "sweep"])]
+    batch: u32,
     /// How the generated workload spreads its commands over the instruments: uniform
     /// (every instrument alike) or zipf (Zipf's law, exponent 1: the k-th instrument gets
     /// a share proportional to 1/k; of 10,000 the first carries about 10%, the first 100
@@ -336,7 +343,8 @@ pub(crate) fn run_bench(mut args: BenchArgs, engine: &EngineArgs) -> Result<(), 
     })?;
     let mut options = RunOptions::default()
         .with_rate(args.rate)
-        .with_warmup(args.warmup);
+        .with_warmup(args.warmup)
+        .with_batch(args.batch as usize);
     options
         .check(usize::MAX)
         .map_err(|e| Failure::other(format!("--{e}")))?;
@@ -556,5 +564,17 @@ mod tests {
         );
         let market = parse(&["--activity", "zipf", "--market", "normal"]).unwrap_err();
         assert!(market.contains("--market"), "{market}");
+    }
+
+    #[test]
+    fn batch_is_one_unless_asked_and_refused_at_zero_or_with_a_rate() {
+        assert_eq!(parse(&[]).unwrap().batch, 1);
+        assert_eq!(parse(&["--batch", "32"]).unwrap().batch, 32);
+        let zero = parse(&["--batch", "0"]).unwrap_err();
+        assert!(zero.contains("--batch") && zero.contains('0'), "{zero}");
+        let big = parse(&["--batch", "65537"]).unwrap_err();
+        assert!(big.contains("65537"), "{big}");
+        let rate = parse(&["--batch", "8", "--rate", "1000"]).unwrap_err();
+        assert!(rate.contains("--rate"), "{rate}");
     }
 }

@@ -100,6 +100,9 @@ impl Application for OuchApp {
             entry,
             out: Vec::with_capacity(256),
             batch: Vec::with_capacity(64),
+            pending: Vec::with_capacity(PENDING_MAX),
+            pending_urns: Vec::with_capacity(PENDING_MAX),
+            refusals: Vec::with_capacity(PENDING_MAX),
             ignored: 0,
         })
     }
@@ -113,8 +116,19 @@ pub struct OuchSession {
     entry: Arc<UserEntry>,
     out: Vec<u8>,
     batch: Vec<Command>,
+    /// The commands of the socket read being handled, submitted as one batch at its end
+    /// ([`AppSession::on_read_end`]), or sooner when [`PENDING_MAX`] are waiting.
+    pending: Vec<Command>,
+    /// The UserRefNum of each pending command.
+    pending_urns: Vec<u32>,
+    /// The pending commands the engine refused with an error of the caller's, by index.
+    refusals: Vec<(usize, RejectCode)>,
     ignored: u64,
 }
+
+/// Pending commands submitted at once, at most: a read of small messages may hold
+/// hundreds; the engine claims its ring slots for at most 64 at a time anyway.
+const PENDING_MAX: usize = 64;
 
 impl std::fmt::Debug for OuchSession {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -161,18 +175,49 @@ impl OuchSession {
         Ok(())
     }
 
-    /// Submits a command; a refusal that published no reject event is answered here
-    /// (Rejected for an add, Cancel Reject otherwise).
+    /// Queues a command for the engine: the commands of one socket read are submitted
+    /// together at its end ([`Self::flush`]), in order.
     fn submit(&mut self, command: Command, urn: u32) -> Result<(), BoxError> {
-        let code = match self.engine.submit(command) {
-            Ok(()) => return Ok(()),
-            Err(e) if e.is_rejected_command() => return Ok(()),
-            Err(OrderbookManagerError::Timeout { .. }) => RejectCode::ProcessingError,
-            Err(e) => {
-                tracing::debug!(error = %e, "engine refused a command");
-                RejectCode::DestinationClosed
-            }
-        };
+        self.pending.push(command);
+        self.pending_urns.push(urn);
+        if self.pending.len() >= PENDING_MAX {
+            return self.flush();
+        }
+        Ok(())
+    }
+
+    /// Submits the pending commands as one batch; a refusal that published no reject
+    /// event is answered here, in order (Rejected for an add, Cancel Reject otherwise).
+    fn flush(&mut self) -> Result<(), BoxError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        self.refusals.clear();
+        let refusals = &mut self.refusals;
+        self.engine.submit_batch(&self.pending, &mut |index, e| {
+            let code = match e {
+                e if e.is_rejected_command() => return,
+                OrderbookManagerError::Timeout { .. } => RejectCode::ProcessingError,
+                e => {
+                    tracing::debug!(error = %e, "engine refused a command");
+                    RejectCode::DestinationClosed
+                }
+            };
+            refusals.push((index, code));
+        });
+        let mut result = Ok(());
+        for i in 0..self.refusals.len() {
+            let (index, code) = self.refusals[i];
+            let (command, urn) = (self.pending[index], self.pending_urns[index]);
+            result = result.and(self.refused(command, urn, code));
+        }
+        self.pending.clear();
+        self.pending_urns.clear();
+        result
+    }
+
+    /// Answers a command the engine refused without publishing a reject event.
+    fn refused(&mut self, command: Command, urn: u32, code: RejectCode) -> Result<(), BoxError> {
         let entry = Arc::clone(&self.entry);
         let mut state = entry.state.lock();
         match command {
@@ -488,6 +533,10 @@ impl OuchSession {
 
     /// Cancels every order (of `symbol`, unless blank) with `reason`.
     fn cancel_all(&mut self, symbol: Option<[u8; 8]>, reason: CancelReason) {
+        // The commands before it go first.
+        if let Err(e) = self.flush() {
+            tracing::warn!(user = %self.entry.name, error = %e, "cannot answer a refused command");
+        }
         self.batch.clear();
         {
             let entry = Arc::clone(&self.entry);
@@ -508,19 +557,21 @@ impl OuchSession {
                 });
             }
         }
-        for command in std::mem::take(&mut self.batch) {
-            if let Err(e) = self.engine.submit(command)
-                && !e.is_rejected_command()
-            {
-                tracing::warn!(user = %self.entry.name, error = %e, "cannot cancel an order");
+        let name = &self.entry.name;
+        self.engine.submit_batch(&self.batch, &mut |_, e| {
+            if !e.is_rejected_command() {
+                tracing::warn!(user = %name, error = %e, "cannot cancel an order");
             }
-        }
+        });
+        self.batch.clear();
     }
 
     /// Mass Cancel Request: one engine `mass_cancel` of the user's owner id per book the
     /// user has matching orders in (on the Side option's side, if given). The engine
     /// cancels those orders only; each is answered by Order Canceled, reason `U`.
     fn mass_cancel(&mut self, m: &MassCancel<'_>) -> Result<(), BoxError> {
+        // The commands before it go first, their answers before its response.
+        self.flush()?;
         let side = match map_mass_cancel(&m.appendage) {
             Ok(side) => side,
             Err(code) => {
@@ -633,7 +684,16 @@ impl AppSession for OuchSession {
         }
     }
 
+    fn on_read_end(&mut self) -> Result<(), BoxError> {
+        self.flush()
+    }
+
     fn on_disconnect(&mut self, reason: &DisconnectReason) {
+        // The commands of the read that ended the session (a logout after them, or a
+        // message in error) were taken from the client: they go in first.
+        if let Err(e) = self.flush() {
+            tracing::warn!(user = %self.entry.name, error = %e, "cannot answer a refused command");
+        }
         if self.config.cancel_on_disconnect && !matches!(reason, DisconnectReason::EndOfSession) {
             self.cancel_all(None, CancelReason::SystemCancel);
         }

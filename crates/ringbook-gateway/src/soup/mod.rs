@@ -73,6 +73,19 @@ pub trait AppSession: Send + 'static {
         payload: &[u8],
     ) -> Result<(), Box<dyn std::error::Error + Send + Sync>>;
 
+    /// Every complete message of one socket read has been given to
+    /// [`on_message`](AppSession::on_message): the application may now act on them
+    /// together (the OUCH session submits their commands as one batch). Called before the
+    /// session reads again, or waits for the client; not after the message that ended
+    /// the session (`on_disconnect` follows then). By default nothing.
+    ///
+    /// # Errors
+    ///
+    /// An error closes the session (it is logged with the reason).
+    fn on_read_end(&mut self) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        Ok(())
+    }
+
     /// The session ended, for `reason`.
     fn on_disconnect(&mut self, reason: &DisconnectReason);
 }

@@ -298,6 +298,9 @@ fn read_loop<S: AppSession>(
             }
             input.consume(wire_len);
         }
+        if let Err(e) = session.on_read_end() {
+            return DisconnectReason::Application(e);
+        }
         match input.fill(socket) {
             Ok(true) => {}
             Ok(false) => {

@@ -22,7 +22,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use crossbeam_utils::Backoff;
-use disruptor::Producer;
+use disruptor::{MissingFreeSlots, Producer};
 use uuid::Uuid;
 
 use super::error::{ManagerState, OrderbookManagerError, SendFailure};
@@ -276,6 +276,113 @@ pub(super) fn publish_with(
                 waited,
             });
         }
+    }
+}
+
+/// The longest run of fast-path commands a batch claims ingress slots for in one go (the
+/// slots of a run are kept on the stack: 4 bytes each).
+pub(super) const MAX_RUN: usize = 64;
+
+/// A batch of commands: runs of fast-path commands claimed and published together.
+impl OrderbookManagerServiceImpl {
+    /// Submits `commands` in order, with the same checks, rejects, events and errors as
+    /// [`Self::submit`] called for each, but claiming the ingress slots of each run of
+    /// commands that pass the fast-path rule (up to [`MAX_RUN`]) in one go and ringing the
+    /// sequencer once a run. `refused` is called with the index and error of each command
+    /// `submit` would have returned an error for. Allocates nothing. A ring without room
+    /// for the whole run takes what fits; the rest waits as `submit` does (up to the
+    /// publish timeout).
+    pub fn submit_batch(
+        &self,
+        commands: &[Command],
+        refused: &mut dyn FnMut(usize, OrderbookManagerError),
+    ) {
+        let mut slots = [0_u32; MAX_RUN];
+        let mut next = 0;
+        while next < commands.len() {
+            let window = &commands[next..commands.len().min(next + MAX_RUN)];
+            let mut len = 0;
+            for command in window {
+                match self.registry.slot(&command.instrument_id()) {
+                    Some(slot) if self.passes_fast_checks(slot, command) => {
+                        slots[len] = slot;
+                        len += 1;
+                    }
+                    _ => break,
+                }
+            }
+            if len == 0 {
+                if let Err(error) = self.refused(commands[next]) {
+                    refused(next, error);
+                }
+                next += 1;
+                continue;
+            }
+            let published = self.publish_run(&slots[..len], &commands[next..next + len]);
+            next += published;
+            if published < len {
+                // No room for it (or not admitted): this one waits as `submit` would, and
+                // the rest of the run is checked again after it.
+                if let Err(error) = self.publish_apply_waiting(slots[published], &commands[next]) {
+                    refused(next, error);
+                }
+                next += 1;
+            }
+        }
+    }
+
+    /// Publishes a run of commands that passed the fast-path rule (`slots[i]` is the book
+    /// slot of `commands[i]`) into as many ingress slots as the ring has free, claimed in
+    /// one go, and rings the sequencer once. Returns how many of the run, from its start,
+    /// were published: 0 when the ring is full or the caller is not admitted.
+    fn publish_run(&self, slots: &[u32], commands: &[Command]) -> usize {
+        let published = self
+            .handles
+            .with_producer(
+                || self.admitted(),
+                |producer| {
+                    let all = commands.len();
+                    match producer
+                        .try_batch_publish(all, |entries| write_run(entries, slots, commands))
+                    {
+                        Ok(_) => all,
+                        Err(MissingFreeSlots(missing)) => {
+                            let fits = all.saturating_sub(usize::try_from(missing).unwrap_or(all));
+                            if fits > 0
+                                && producer
+                                    .try_batch_publish(fits, |entries| {
+                                        write_run(entries, slots, commands)
+                                    })
+                                    .is_ok()
+                            {
+                                fits
+                            } else {
+                                0
+                            }
+                        }
+                    }
+                },
+            )
+            .unwrap_or(0);
+        if published > 0
+            && let Some(bell) = self.sequencer_bell.get()
+        {
+            bell.ring();
+        }
+        published
+    }
+}
+
+/// Writes the run's commands, as applies to their slots, into the claimed `entries` (as
+/// many as were claimed: the run's first ones).
+#[inline]
+fn write_run<'a>(
+    entries: impl Iterator<Item = &'a mut IngressEntry>,
+    slots: &[u32],
+    commands: &[Command],
+) {
+    for ((entry, slot), command) in entries.zip(slots).zip(commands) {
+        entry.set_apply(*slot, command);
     }
 }
 

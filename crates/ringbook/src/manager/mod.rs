@@ -34,6 +34,23 @@ pub trait OrderbookManagerService: Send + Sync {
     /// As the operation for the command's op.
     fn submit(&self, command: Command) -> Result<(), OrderbookManagerError>;
 
+    /// Submits `commands` in order, as [`submit`](OrderbookManagerService::submit) for
+    /// each: the same checks, rejects, events and errors. `refused` is called, in order,
+    /// with the index and the error of each command `submit` would have refused. An
+    /// implementation may take the batch in fewer steps (the pipeline claims ring slots
+    /// for runs of commands at once); this default loops.
+    fn submit_batch(
+        &self,
+        commands: &[Command],
+        refused: &mut dyn FnMut(usize, OrderbookManagerError),
+    ) {
+        for (index, &command) in commands.iter().enumerate() {
+            if let Err(error) = self.submit(command) {
+                refused(index, error);
+            }
+        }
+    }
+
     /// Sends a new order to its instrument's book.
     ///
     /// # Errors

@@ -516,6 +516,14 @@ impl OrderbookManagerService for OrderbookManagerServiceImpl {
         OrderbookManagerServiceImpl::submit(self, command)
     }
 
+    fn submit_batch(
+        &self,
+        commands: &[Command],
+        refused: &mut dyn FnMut(usize, OrderbookManagerError),
+    ) {
+        OrderbookManagerServiceImpl::submit_batch(self, commands, refused);
+    }
+
     fn start(&self) -> Result<(), OrderbookManagerError> {
         self.start_pipeline()
     }
