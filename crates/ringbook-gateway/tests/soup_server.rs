@@ -412,14 +412,14 @@ fn the_application_hears_the_end_of_every_read_before_the_next_wait() {
     // Held until the end of its read: echoed only if the read's end is signalled
     // before the session waits for more input.
     c.send(b"hold x").unwrap();
-    assert_eq!(next_data(&mut c), b"x");
+    assert_eq!(next_sequenced(&mut c), b"x");
     // Several reads or one: each held message comes out, in order, after the end of the
     // read it was in.
     for m in [&b"hold a"[..], b"hold b", b"c"] {
         c.queue(m).unwrap();
     }
     c.flush().unwrap();
-    let got: Vec<Vec<u8>> = (0..3).map(|_| next_data(&mut c)).collect();
+    let got: Vec<Vec<u8>> = (0..3).map(|_| next_sequenced(&mut c)).collect();
     let position = |m: &[u8]| got.iter().position(|g| g == m).unwrap();
     assert!(position(b"a") < position(b"b"), "{got:?}");
     assert!(got.iter().any(|g| g == b"c"), "{got:?}");
