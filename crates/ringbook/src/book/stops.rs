@@ -305,7 +305,7 @@ mod tests {
             stops.remove(found);
         }
         stops.park(5_000, Order::stop(Uuid::from_u128(2), i, Side::Sell, 50, 1));
-        assert!(stops.buys.len() + stops.sells.len() + stops.ready.len() <= 2 * 1 + 64 + 1);
+        assert!(stops.buys.len() + stops.sells.len() + stops.ready.len() <= 2 + 64 + 1);
         assert_eq!(fire(&mut stops, 2_000), None);
         assert_eq!(fire(&mut stops, 50), Some(5_000));
         // A slot reused by a new stop does not revive the old entry.
