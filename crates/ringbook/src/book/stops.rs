@@ -65,6 +65,20 @@ pub(super) struct Stops {
     ready: BinaryHeap<Reverse<(u64, u32)>>,
     /// Heap entries whose stop has left (cancelled): dropped when they come to a top.
     stale: usize,
+    /// How many parked ids fall in each of [`FILTER`] buckets (by [`bucket`]): an id whose
+    /// bucket is empty is not parked, which spares most adds the hash lookup. Allocated on
+    /// the first park.
+    filter: Vec<u16>,
+}
+
+/// The number of buckets of `Stops::filter`.
+const FILTER: usize = 4096;
+
+/// The filter bucket of `order_id`.
+#[inline]
+fn bucket(order_id: &Uuid) -> usize {
+    let raw = order_id.as_u128();
+    ((raw ^ (raw >> 64)) as usize) & (FILTER - 1)
 }
 
 /// Whether a stop on `side` with `trigger` fires at last trade price `last`.
@@ -92,7 +106,7 @@ impl Stops {
     /// The parked stop `order_id`, if it is parked.
     #[inline]
     pub(super) fn find(&self, order_id: &Uuid) -> Option<StopRef> {
-        if self.ids.is_empty() {
+        if self.ids.is_empty() || self.filter[bucket(order_id)] == 0 {
             return None;
         }
         self.find_parked(order_id)
@@ -130,6 +144,12 @@ impl Stops {
             }
         };
         self.ids.insert(order.order_id, slot);
+        if self.filter.is_empty() {
+            self.filter = vec![0; FILTER];
+        }
+        let count = &mut self.filter[bucket(&order.order_id)];
+        // Saturates: a full bucket stays non-empty (its ids go to the hash lookup).
+        *count = count.saturating_add(1);
         self.push_waiting(order.side, trigger, accepted, slot);
     }
 
@@ -148,6 +168,10 @@ impl Stops {
         entry.accepted = FREE;
         let order = entry.order;
         self.ids.remove(&order.order_id);
+        let count = &mut self.filter[bucket(&order.order_id)];
+        if *count != u16::MAX {
+            *count -= 1;
+        }
         self.free.push(slot);
         order
     }
@@ -195,6 +219,11 @@ impl Stops {
     /// [`Self::pop_triggered`] once a trigger heap's top fires or candidates wait.
     #[inline(never)]
     fn pop_triggered_slow(&mut self, last: Price) -> Option<(u64, Order)> {
+        if self.ready.is_empty()
+            && let Some(only) = self.only_candidate(last)
+        {
+            return Some(only);
+        }
         while let Some(&Reverse((t, accepted, slot))) = self.buys.peek() {
             if t > last {
                 break;
@@ -230,6 +259,47 @@ impl Stops {
             self.push_waiting(e.order.side, e.trigger, accepted, slot);
         }
         None
+    }
+
+    /// With no candidate waiting: when exactly one trigger heap's top holds and it is
+    /// live, and the entry under it does not hold, that stop is the only candidate; it is
+    /// taken out without passing through `ready`.
+    fn only_candidate(&mut self, last: Price) -> Option<(u64, Order)> {
+        let buy = self
+            .buys
+            .peek()
+            .is_some_and(|&Reverse((t, _, _))| t <= last);
+        let sell = self.sells.peek().is_some_and(|&(t, _, _)| t >= last);
+        let (accepted, slot) = match (buy, sell) {
+            (true, false) => {
+                let Reverse((trigger, accepted, slot)) = self.buys.pop()?;
+                if self
+                    .buys
+                    .peek()
+                    .is_some_and(|&Reverse((t, _, _))| t <= last)
+                {
+                    self.buys.push(Reverse((trigger, accepted, slot)));
+                    return None;
+                }
+                (accepted, slot)
+            }
+            (false, true) => {
+                let (trigger, accepted, slot) = self.sells.pop()?;
+                if self.sells.peek().is_some_and(|&(t, _, _)| t >= last) {
+                    self.sells.push((trigger, accepted, slot));
+                    return None;
+                }
+                (accepted, slot)
+            }
+            _ => return None,
+        };
+        if self.live(accepted, slot) {
+            Some((accepted, self.release(slot)))
+        } else {
+            // A cancelled stop's entry: dropped; the general path looks further.
+            self.stale -= 1;
+            None
+        }
     }
 
     /// Every parked stop with its acceptance number and place, in acceptance order.
@@ -292,6 +362,24 @@ mod tests {
         assert_eq!(fire(&mut stops, 100), None);
         assert_eq!(fire(&mut stops, 95), Some(4));
         assert!(stops.is_empty());
+    }
+
+    #[test]
+    fn ids_sharing_a_filter_bucket_are_found_until_each_leaves() {
+        let i = Uuid::from_u128(1);
+        let mut stops = Stops::default();
+        let a = Uuid::from_u128(7);
+        let b = Uuid::from_u128(7 + FILTER as u128);
+        assert_eq!(bucket(&a), bucket(&b));
+        stops.park(1, Order::stop(a, i, Side::Buy, 100, 1));
+        stops.park(2, Order::stop(b, i, Side::Buy, 100, 1));
+        assert_eq!(stops.find(&Uuid::from_u128(7 + 2 * FILTER as u128)), None);
+        let found = stops.find(&a).expect("parked");
+        stops.remove(found);
+        assert_eq!(stops.find(&a), None);
+        assert!(stops.find(&b).is_some());
+        assert_eq!(fire(&mut stops, 100), Some(2));
+        assert_eq!(stops.find(&b), None);
     }
 
     #[test]
