@@ -39,13 +39,50 @@ struct Entry {
     accepted: u64,
     /// Its trigger, copied out of `order`.
     trigger: Price,
+    /// Its park number (see `Stops::next_gen`), which tells its trigger-heap entry from
+    /// those of the stops parked in this slot before.
+    generation: u32,
 }
 
 /// `Entry::accepted` of a free slot (no acceptance number reaches it).
 const FREE: u64 = u64::MAX;
 
-/// A heap entry: (trigger, acceptance number, slot).
-type Keyed = (Price, u64, u32);
+/// A trigger-heap entry packed in one integer, so a heap compare is one `u128` compare:
+/// the trigger (sign bit flipped, so unsigned order is price order) above the stop's
+/// generation and its slot.
+type Keyed = u128;
+
+/// The trigger-heap entry of the stop in `slot` with `trigger` and `generation`.
+#[inline]
+fn keyed(trigger: Price, generation: u32, slot: u32) -> Keyed {
+    (u128::from(trigger as u64 ^ (1 << 63)) << 64)
+        | (u128::from(generation) << 32)
+        | u128::from(slot)
+}
+
+/// The generation and slot of a trigger-heap entry.
+#[inline]
+fn unkeyed(key: Keyed) -> (u32, u32) {
+    ((key >> 32) as u32, key as u32)
+}
+
+/// The greatest trigger-heap entry with trigger `last`: a buy entry at or below it fires.
+#[inline]
+fn upper(last: Price) -> Keyed {
+    keyed(last, u32::MAX, u32::MAX)
+}
+
+/// The least trigger-heap entry with trigger `last`: a sell entry at or above it fires.
+#[inline]
+fn lower(last: Price) -> Keyed {
+    keyed(last, 0, 0)
+}
+
+/// A `ready` entry: the acceptance number above the slot.
+#[inline]
+fn ready_key(accepted: u64, slot: u32) -> u128 {
+    (u128::from(accepted) << 32) | u128::from(slot)
+}
 
 /// The parked stops of one book.
 #[derive(Clone, Debug, Default)]
@@ -60,9 +97,10 @@ pub(super) struct Stops {
     buys: BinaryHeap<Reverse<Keyed>>,
     /// Sell stops not yet found holding, highest trigger on top.
     sells: BinaryHeap<Keyed>,
-    /// Stops found holding at a trigger check, earliest accepted on top: (acceptance
-    /// number, slot).
-    ready: BinaryHeap<Reverse<(u64, u32)>>,
+    /// Stops found holding at a trigger check, earliest accepted on top ([`ready_key`]).
+    ready: BinaryHeap<Reverse<u128>>,
+    /// The generation of the next park; when it would wrap, the stops are renumbered.
+    next_gen: u32,
     /// Heap entries whose stop has left (cancelled): dropped when they come to a top.
     stale: usize,
     /// How many parked ids fall in each of [`FILTER`] buckets (by [`bucket`]): an id whose
@@ -119,19 +157,33 @@ impl Stops {
         self.ids.get(order_id).copied().map(StopRef)
     }
 
-    /// Whether the heap entry (`accepted`, `slot`) still stands for a parked stop.
+    /// Whether the `ready` entry (`accepted`, `slot`) still stands for a parked stop.
     #[inline]
     fn live(&self, accepted: u64, slot: u32) -> bool {
         self.entries[slot as usize].accepted == accepted
     }
 
+    /// Whether the trigger-heap entry (`generation`, `slot`) still stands for a parked
+    /// stop: the slot holds a stop, parked with that generation.
+    #[inline]
+    fn live_gen(&self, generation: u32, slot: u32) -> bool {
+        let e = &self.entries[slot as usize];
+        e.accepted != FREE && e.generation == generation
+    }
+
     /// Parks `order` (a stop kind, its trigger set) under acceptance number `accepted`.
     pub(super) fn park(&mut self, accepted: u64, order: Order) {
         let trigger = order.trigger().expect("a parked order is a stop");
+        if self.next_gen == u32::MAX {
+            self.renumber();
+        }
+        let generation = self.next_gen;
+        self.next_gen += 1;
         let entry = Entry {
             order,
             accepted,
             trigger,
+            generation,
         };
         let slot = match self.free.pop() {
             Some(slot) => {
@@ -150,16 +202,32 @@ impl Stops {
         let count = &mut self.filter[bucket(&order.order_id)];
         // Saturates: a full bucket stays non-empty (its ids go to the hash lookup).
         *count = count.saturating_add(1);
-        self.push_waiting(order.side, trigger, accepted, slot);
+        self.push_waiting(order.side, trigger, generation, slot);
     }
 
     /// Puts a parked stop in its side's trigger heap.
     #[inline]
-    fn push_waiting(&mut self, side: Side, trigger: Price, accepted: u64, slot: u32) {
+    fn push_waiting(&mut self, side: Side, trigger: Price, generation: u32, slot: u32) {
+        let key = keyed(trigger, generation, slot);
         match side {
-            Side::Buy => self.buys.push(Reverse((trigger, accepted, slot))),
-            Side::Sell => self.sells.push((trigger, accepted, slot)),
+            Side::Buy => self.buys.push(Reverse(key)),
+            Side::Sell => self.sells.push(key),
         }
+    }
+
+    /// Gives the parked stops generations from 0 (before the counter wraps) and rebuilds
+    /// the heaps with them.
+    #[cold]
+    fn renumber(&mut self) {
+        let mut generation = 0;
+        for e in &mut self.entries {
+            if e.accepted != FREE {
+                e.generation = generation;
+                generation += 1;
+            }
+        }
+        self.next_gen = generation;
+        self.rebuild();
     }
 
     /// Frees `slot` and forgets its id; returns its stop.
@@ -196,7 +264,7 @@ impl Stops {
         for slot in 0..self.entries.len() as u32 {
             let e = self.entries[slot as usize];
             if e.accepted != FREE {
-                self.push_waiting(e.order.side, e.trigger, e.accepted, slot);
+                self.push_waiting(e.order.side, e.trigger, e.generation, slot);
             }
         }
     }
@@ -205,11 +273,8 @@ impl Stops {
     /// trigger <= `last`, a sell stop with trigger >= `last`) and returns it with its
     /// acceptance number.
     pub(super) fn pop_triggered(&mut self, last: Price) -> Option<(u64, Order)> {
-        let buy_fires = self
-            .buys
-            .peek()
-            .is_some_and(|&Reverse((t, _, _))| t <= last);
-        let sell_fires = self.sells.peek().is_some_and(|&(t, _, _)| t >= last);
+        let buy_fires = self.buys.peek().is_some_and(|&Reverse(k)| k <= upper(last));
+        let sell_fires = self.sells.peek().is_some_and(|&k| k >= lower(last));
         if !buy_fires && !sell_fires && self.ready.is_empty() {
             return None;
         }
@@ -224,29 +289,34 @@ impl Stops {
         {
             return Some(only);
         }
-        while let Some(&Reverse((t, accepted, slot))) = self.buys.peek() {
-            if t > last {
+        while let Some(&Reverse(key)) = self.buys.peek() {
+            if key > upper(last) {
                 break;
             }
             self.buys.pop();
-            if self.live(accepted, slot) {
-                self.ready.push(Reverse((accepted, slot)));
+            let (generation, slot) = unkeyed(key);
+            if self.live_gen(generation, slot) {
+                let accepted = self.entries[slot as usize].accepted;
+                self.ready.push(Reverse(ready_key(accepted, slot)));
             } else {
                 self.stale -= 1;
             }
         }
-        while let Some(&(t, accepted, slot)) = self.sells.peek() {
-            if t < last {
+        while let Some(&key) = self.sells.peek() {
+            if key < lower(last) {
                 break;
             }
             self.sells.pop();
-            if self.live(accepted, slot) {
-                self.ready.push(Reverse((accepted, slot)));
+            let (generation, slot) = unkeyed(key);
+            if self.live_gen(generation, slot) {
+                let accepted = self.entries[slot as usize].accepted;
+                self.ready.push(Reverse(ready_key(accepted, slot)));
             } else {
                 self.stale -= 1;
             }
         }
-        while let Some(Reverse((accepted, slot))) = self.ready.pop() {
+        while let Some(Reverse(key)) = self.ready.pop() {
+            let (accepted, slot) = ((key >> 32) as u64, key as u32);
             if !self.live(accepted, slot) {
                 self.stale -= 1;
                 continue;
@@ -256,7 +326,7 @@ impl Stops {
                 return Some((accepted, self.release(slot)));
             }
             // The price moved back: it waits on its trigger again.
-            self.push_waiting(e.order.side, e.trigger, accepted, slot);
+            self.push_waiting(e.order.side, e.trigger, e.generation, slot);
         }
         None
     }
@@ -265,35 +335,30 @@ impl Stops {
     /// live, and the entry under it does not hold, that stop is the only candidate; it is
     /// taken out without passing through `ready`.
     fn only_candidate(&mut self, last: Price) -> Option<(u64, Order)> {
-        let buy = self
-            .buys
-            .peek()
-            .is_some_and(|&Reverse((t, _, _))| t <= last);
-        let sell = self.sells.peek().is_some_and(|&(t, _, _)| t >= last);
-        let (accepted, slot) = match (buy, sell) {
+        let buy = self.buys.peek().is_some_and(|&Reverse(k)| k <= upper(last));
+        let sell = self.sells.peek().is_some_and(|&k| k >= lower(last));
+        let key = match (buy, sell) {
             (true, false) => {
-                let Reverse((trigger, accepted, slot)) = self.buys.pop()?;
-                if self
-                    .buys
-                    .peek()
-                    .is_some_and(|&Reverse((t, _, _))| t <= last)
-                {
-                    self.buys.push(Reverse((trigger, accepted, slot)));
+                let Reverse(key) = self.buys.pop()?;
+                if self.buys.peek().is_some_and(|&Reverse(k)| k <= upper(last)) {
+                    self.buys.push(Reverse(key));
                     return None;
                 }
-                (accepted, slot)
+                key
             }
             (false, true) => {
-                let (trigger, accepted, slot) = self.sells.pop()?;
-                if self.sells.peek().is_some_and(|&(t, _, _)| t >= last) {
-                    self.sells.push((trigger, accepted, slot));
+                let key = self.sells.pop()?;
+                if self.sells.peek().is_some_and(|&k| k >= lower(last)) {
+                    self.sells.push(key);
                     return None;
                 }
-                (accepted, slot)
+                key
             }
             _ => return None,
         };
-        if self.live(accepted, slot) {
+        let (generation, slot) = unkeyed(key);
+        if self.live_gen(generation, slot) {
+            let accepted = self.entries[slot as usize].accepted;
             Some((accepted, self.release(slot)))
         } else {
             // A cancelled stop's entry: dropped; the general path looks further.
