@@ -270,7 +270,9 @@ impl OrderBook {
             };
             self.execute(&taker, sink);
         }
-        self.activate_stops(sink);
+        if self.long.stops.may_fire(self.last_trade_price) {
+            self.activate_stops(sink);
+        }
     }
 
     /// Matches an accepted (or triggered, or modified) taker and settles its rest: it
@@ -764,7 +766,9 @@ impl OrderBook {
             vacancy: None,
         };
         self.execute(&taker, sink);
-        self.activate_stops(sink);
+        if self.long.stops.may_fire(self.last_trade_price) {
+            self.activate_stops(sink);
+        }
     }
 
     /// A cancel of an id the index does not hold: a parked stop, or unknown.

@@ -269,6 +269,19 @@ impl Stops {
         }
     }
 
+    /// Whether a stop may fire at last trade price `last`: one is a candidate already,
+    /// or a trigger heap's top holds (a cancelled stop's entry may answer yes; none that
+    /// holds answers no).
+    #[inline]
+    pub(super) fn may_fire(&self, last: Option<Price>) -> bool {
+        let Some(last) = last else {
+            return false;
+        };
+        !self.ready.is_empty()
+            || self.buys.peek().is_some_and(|&Reverse(k)| k <= upper(last))
+            || self.sells.peek().is_some_and(|&k| k >= lower(last))
+    }
+
     /// Takes out the earliest-accepted stop whose condition `last` holds (a buy stop with
     /// trigger <= `last`, a sell stop with trigger >= `last`) and returns it with its
     /// acceptance number.
