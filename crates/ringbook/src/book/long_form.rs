@@ -219,7 +219,7 @@ impl OrderBook {
         else {
             return reject(self, sink, RejectReason::DuplicateOrderId);
         };
-        if self.long.stops.find(&order.order_id).is_some() {
+        if self.long.stops.find_long(&order.order_id).is_some() {
             return reject(self, sink, RejectReason::DuplicateOrderId);
         }
         let limit = order.limit_price();
@@ -775,7 +775,7 @@ impl OrderBook {
     #[cold]
     #[inline(never)]
     pub(super) fn cancel_parked<S: EventSink + ?Sized>(&mut self, order_id: Uuid, sink: &mut S) {
-        let Some(parked) = self.long.stops.find(&order_id) else {
+        let Some(parked) = self.long.stops.find_long(&order_id) else {
             return sink.publish(OrderbookResult::Rejected {
                 instrument_id: self.instrument_id,
                 op: Op::Cancel,

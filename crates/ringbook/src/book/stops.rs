@@ -144,16 +144,29 @@ impl Stops {
     /// The parked stop `order_id`, if it is parked.
     #[inline]
     pub(super) fn find(&self, order_id: &Uuid) -> Option<StopRef> {
-        if self.ids.is_empty() || self.filter[bucket(order_id)] == 0 {
+        if self.ids.is_empty() {
             return None;
         }
         self.find_parked(order_id)
     }
 
-    /// [`Self::find`] with stops parked: the hash lookup, out of line so a plain add's
-    /// inlined path does not carry it.
+    /// [`Self::find`] for the long form's out-of-line paths: the filter test inline, so
+    /// an id in an empty bucket costs no call.
+    #[inline]
+    pub(super) fn find_long(&self, order_id: &Uuid) -> Option<StopRef> {
+        if self.ids.is_empty() || self.filter[bucket(order_id)] == 0 {
+            return None;
+        }
+        self.ids.get(order_id).copied().map(StopRef)
+    }
+
+    /// [`Self::find`] with stops parked: the filter test and the hash lookup, out of line
+    /// so a plain add's inlined path does not carry them.
     #[inline(never)]
     fn find_parked(&self, order_id: &Uuid) -> Option<StopRef> {
+        if self.filter[bucket(order_id)] == 0 {
+            return None;
+        }
         self.ids.get(order_id).copied().map(StopRef)
     }
 
