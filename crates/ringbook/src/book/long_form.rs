@@ -21,7 +21,7 @@ use uuid::Uuid;
 use super::OrderBook;
 use super::index::Vacancy;
 use super::slab::NIL;
-use super::stops::Stops;
+use super::stops::{StopRef, Stops};
 use crate::command::Op;
 use crate::result::{EndReason, EventSink, OrderbookResult, RejectReason};
 use crate::types::{Order, OrderKind, Price, Qty, Side, StpMode};
@@ -219,7 +219,7 @@ impl OrderBook {
         else {
             return reject(self, sink, RejectReason::DuplicateOrderId);
         };
-        if self.long.stops.find(&order.order_id).is_some() {
+        if self.long.stops.find_long(&order.order_id).is_some() {
             return reject(self, sink, RejectReason::DuplicateOrderId);
         }
         let limit = order.limit_price();
@@ -270,7 +270,9 @@ impl OrderBook {
             };
             self.execute(&taker, sink);
         }
-        self.activate_stops(sink);
+        if self.long.stops.may_fire(self.last_trade_price) {
+            self.activate_stops(sink);
+        }
     }
 
     /// Matches an accepted (or triggered, or modified) taker and settles its rest: it
@@ -374,10 +376,9 @@ impl OrderBook {
             let Some(last) = self.last_trade_price else {
                 return;
             };
-            let Some(accepted) = self.long.stops.next_triggered(last) else {
+            let Some((accepted, stop)) = self.long.stops.pop_triggered(last) else {
                 return;
             };
-            let stop = self.long.stops.remove(accepted);
             sink.publish(OrderbookResult::Triggered {
                 instrument_id: self.instrument_id,
                 order_id: stop.order_id,
@@ -765,14 +766,16 @@ impl OrderBook {
             vacancy: None,
         };
         self.execute(&taker, sink);
-        self.activate_stops(sink);
+        if self.long.stops.may_fire(self.last_trade_price) {
+            self.activate_stops(sink);
+        }
     }
 
     /// A cancel of an id the index does not hold: a parked stop, or unknown.
     #[cold]
     #[inline(never)]
     pub(super) fn cancel_parked<S: EventSink + ?Sized>(&mut self, order_id: Uuid, sink: &mut S) {
-        let Some(accepted) = self.long.stops.find(&order_id) else {
+        let Some(parked) = self.long.stops.find_long(&order_id) else {
             return sink.publish(OrderbookResult::Rejected {
                 instrument_id: self.instrument_id,
                 op: Op::Cancel,
@@ -780,7 +783,7 @@ impl OrderBook {
                 reason: RejectReason::UnknownOrder,
             });
         };
-        let stop = self.long.stops.remove(accepted);
+        let stop = self.long.stops.remove(parked);
         sink.publish(OrderbookResult::Cancelled {
             instrument_id: self.instrument_id,
             order_id,
@@ -803,7 +806,7 @@ impl OrderBook {
         sink: &mut S,
     ) {
         // (acceptance number, resting slot or parked stop)
-        let mut chosen: Vec<(u64, Option<u32>)> = Vec::new();
+        let mut chosen: Vec<(u64, Result<u32, StopRef>)> = Vec::new();
         for s in [Side::Buy, Side::Sell] {
             if side.is_some_and(|only| only != s) {
                 continue;
@@ -820,25 +823,25 @@ impl OrderBook {
                         }
                     };
                     if mine {
-                        chosen.push((self.orders[slot].accepted, Some(slot)));
+                        chosen.push((self.orders[slot].accepted, Ok(slot)));
                     }
                     slot = o.next;
                 }
                 ControlFlow::Continue(())
             });
         }
-        for (accepted, stop) in self.long.stops.iter() {
+        for (accepted, parked, stop) in self.long.stops.iter_refs() {
             if side.is_none_or(|s| s == stop.side) && (owner.is_none() || stop.owner() == owner) {
-                chosen.push((accepted, None));
+                chosen.push((accepted, Err(parked)));
             }
         }
         chosen.sort_unstable_by_key(|&(accepted, _)| accepted);
         let count = chosen.len() as u64;
-        for (accepted, slot) in chosen {
+        for (_, slot) in chosen {
             match slot {
-                Some(slot) => self.remove_resting(slot, EndReason::MassCancel, sink),
-                None => {
-                    let stop = self.long.stops.remove(accepted);
+                Ok(slot) => self.remove_resting(slot, EndReason::MassCancel, sink),
+                Err(parked) => {
+                    let stop = self.long.stops.remove(parked);
                     sink.publish(OrderbookResult::Cancelled {
                         instrument_id: self.instrument_id,
                         order_id: stop.order_id,

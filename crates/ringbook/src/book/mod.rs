@@ -32,9 +32,10 @@
 //! - *Mass cancel.* Every slot holds its acceptance number (the slot is 48 bytes); a mass
 //!   cancel collects the matching resting orders and parked stops and sorts them by it.
 //! - *Stops.* Parked stops are not in the slab, the index or the ladders: `Stops` keeps them
-//!   by acceptance number and by trigger per side, with the nearest triggers cached. The
+//!   in a slab of its own, found by id (behind a bucket-count filter), with a heap on the
+//!   trigger per side and the candidates that hold in a heap on the acceptance number. The
 //!   book keeps the last trade price (set per level traded); after an add or modify that
-//!   traded, one length test (and two compares) decides whether any stop fires.
+//!   traded, one length test (and a compare per side) decides whether any stop fires.
 
 mod image;
 mod index;
