@@ -287,7 +287,7 @@ pub(super) const MAX_RUN: usize = 64;
 impl OrderbookManagerServiceImpl {
     /// Submits `commands` in order, with the same checks, rejects, events and errors as
     /// [`Self::submit`] called for each, but claiming the ingress slots of each run of
-    /// commands that pass the fast-path rule (up to [`MAX_RUN`]) in one go and ringing the
+    /// commands that pass the fast-path rule (up to 64) in one go and ringing the
     /// sequencer once a run. `refused` is called with the index and error of each command
     /// `submit` would have returned an error for. Allocates nothing. A ring without room
     /// for the whole run takes what fits; the rest waits as `submit` does (up to the

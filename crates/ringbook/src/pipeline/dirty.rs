@@ -246,7 +246,7 @@ mod loom_tests {
                 })
             };
             let mut seen = [0u64; 2];
-            let mut poll = |dirty: &DirtyBooks, seen: &mut [u64; 2]| {
+            let poll = |dirty: &DirtyBooks, seen: &mut [u64; 2]| {
                 dirty.drain(|book| {
                     let ring = BOOKS
                         .iter()
