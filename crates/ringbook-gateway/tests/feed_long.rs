@@ -5,48 +5,11 @@
 
 mod feed_common;
 
-use feed_common::assert_same_books;
+use feed_common::{assert_same_books, step, translator};
 use ringbook::flow::{FlowGenerator, GenConfig, LongFormMix};
-use ringbook::{Command, DirectEngine, Order, PublishedEvent, Side, Uuid};
-use ringbook_gateway::feed::{FeedInstrument, RebuiltBooks, Translator};
-use ringbook_wire::itch::{ItchMessage, Stock};
-
-fn translator(ids: &[Uuid]) -> Translator {
-    let instruments = ids
-        .iter()
-        .enumerate()
-        .map(|(i, id)| FeedInstrument {
-            id: *id,
-            stock: Stock::new(&format!("S{i}")).unwrap(),
-            tick: 1,
-        })
-        .collect();
-    Translator::new(instruments, 1_000)
-}
-
-/// Applies one command to the engine and its events to the translator; returns the
-/// messages.
-fn step(
-    engine: &mut DirectEngine,
-    translator: &mut Translator,
-    command: &Command,
-    seq: &mut u64,
-) -> Vec<ItchMessage> {
-    let mut events = Vec::new();
-    engine.apply(command, &mut |e| events.push(e));
-    let mut out = Vec::new();
-    for result in &events {
-        *seq += 1;
-        let event = PublishedEvent {
-            seq: *seq,
-            input_seq: *seq,
-            timestamp_ns: *seq * 10,
-            result,
-        };
-        translator.translate(&event, &mut out);
-    }
-    out
-}
+use ringbook::{Command, DirectEngine, Order, Side, Uuid};
+use ringbook_gateway::feed::RebuiltBooks;
+use ringbook_wire::itch::ItchMessage;
 
 /// A message in short: its kind, reference number(s) and shares.
 fn brief(message: &ItchMessage) -> String {

@@ -4,59 +4,16 @@
 
 mod feed_common;
 
-use feed_common::{assert_same_books, flow};
-use ringbook::{Command, DirectEngine, Order, PublishedEvent, Side, Uuid};
+use feed_common::{assert_same_books, flow, step, translator};
+use ringbook::{Command, DirectEngine, Order, Side, Uuid};
 use ringbook_gateway::feed::{FeedInstrument, RebuiltBooks, Translator};
 use ringbook_wire::itch::{ItchMessage, Stock};
 
-fn translator(ids: &[Uuid]) -> Translator {
-    let instruments = ids
-        .iter()
-        .enumerate()
-        .map(|(i, id)| FeedInstrument {
-            id: *id,
-            stock: Stock::new(&format!("S{i}")).unwrap(),
-            tick: 1,
-        })
-        .collect();
-    Translator::new(instruments, 1_000)
-}
-
-/// Applies one command to the engine and its events to the translator; returns the
-/// messages, after checking each decodes back to itself.
 /// Instrument 1 alone (symbol `S0`, tick 1): its id, an engine and a translator.
 fn one_book() -> (Uuid, DirectEngine, Translator) {
     let instrument = Uuid::from_u128(1);
     let ids = [instrument];
     (instrument, DirectEngine::new(ids), translator(&ids))
-}
-
-fn step(
-    engine: &mut DirectEngine,
-    translator: &mut Translator,
-    command: &Command,
-    seq: &mut u64,
-) -> Vec<ItchMessage> {
-    let mut events = Vec::new();
-    engine.apply(command, &mut |e| events.push(e));
-    let mut out = Vec::new();
-    for result in &events {
-        *seq += 1;
-        let event = PublishedEvent {
-            seq: *seq,
-            input_seq: *seq,
-            timestamp_ns: *seq * 10,
-            result,
-        };
-        translator.translate(&event, &mut out);
-    }
-    for message in &out {
-        assert_eq!(
-            ItchMessage::decode(&message.to_bytes()).as_ref(),
-            Ok(message)
-        );
-    }
-    out
 }
 
 #[test]

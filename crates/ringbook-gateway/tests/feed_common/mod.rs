@@ -6,9 +6,14 @@
 use std::net::SocketAddr;
 
 use ringbook::flow::{FlowGenerator, GenConfig};
-use ringbook::{Command, OrderBook, OrderbookManagerServiceImpl, Side, Uuid};
-use ringbook_gateway::feed::{Feed, FeedConfig, RebuiltBooks, snapshot_levels};
+use ringbook::{
+    Command, DirectEngine, OrderBook, OrderbookManagerServiceImpl, PublishedEvent, Side, Uuid,
+};
+use ringbook_gateway::feed::{
+    Feed, FeedConfig, FeedInstrument, RebuiltBooks, Translator, snapshot_levels,
+};
 use ringbook_testkit::feed_engine;
+use ringbook_wire::itch::{ItchMessage, Stock};
 
 pub const LOCAL: &str = "127.0.0.1:0";
 
@@ -68,4 +73,49 @@ pub fn assert_same_books(ids: &[Uuid], rebuilt: &RebuiltBooks, engine: &[OrderBo
             "locate {locate} halted state"
         );
     }
+}
+
+/// A translator over `ids` (locates from 1, symbols `S0`, `S1`, ..., tick 1), for the tests
+/// that translate without sockets.
+pub fn translator(ids: &[Uuid]) -> Translator {
+    let instruments = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| FeedInstrument {
+            id: *id,
+            stock: Stock::new(&format!("S{i}")).unwrap(),
+            tick: 1,
+        })
+        .collect();
+    Translator::new(instruments, 1_000)
+}
+
+/// Applies one command to the engine and its events to the translator; returns the
+/// messages, after checking each decodes back to itself.
+pub fn step(
+    engine: &mut DirectEngine,
+    translator: &mut Translator,
+    command: &Command,
+    seq: &mut u64,
+) -> Vec<ItchMessage> {
+    let mut events = Vec::new();
+    engine.apply(command, &mut |e| events.push(e));
+    let mut out = Vec::new();
+    for result in &events {
+        *seq += 1;
+        let event = PublishedEvent {
+            seq: *seq,
+            input_seq: *seq,
+            timestamp_ns: *seq * 10,
+            result,
+        };
+        translator.translate(&event, &mut out);
+    }
+    for message in &out {
+        assert_eq!(
+            ItchMessage::decode(&message.to_bytes()).as_ref(),
+            Ok(message)
+        );
+    }
+    out
 }
