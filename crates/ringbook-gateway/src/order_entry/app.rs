@@ -622,13 +622,13 @@ impl OuchSession {
                 }
             }
         }
-        for command in std::mem::take(&mut self.batch) {
-            if let Err(e) = self.engine.submit(command)
-                && !e.is_rejected_command()
-            {
-                tracing::warn!(user = %self.entry.name, error = %e, "cannot mass cancel");
+        let name = &self.entry.name;
+        self.engine.submit_batch(&self.batch, &mut |_, e| {
+            if !e.is_rejected_command() {
+                tracing::warn!(user = %name, error = %e, "cannot mass cancel");
             }
-        }
+        });
+        self.batch.clear();
         Ok(())
     }
 
