@@ -17,55 +17,11 @@ mod scratch;
 #[path = "../../../fuzz/targets/snapshot_reader.rs"]
 mod snapshot_reader;
 
-use std::path::{Path, PathBuf};
-
-/// Every file of `fuzz/corpus/<target>/`, in name order, with its bytes.
-fn corpus(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fuzz/corpus")
-        .join(target);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|entry| entry.expect("list the corpus").path())
-        .filter(|path| path.is_file())
-        .collect();
-    files.sort();
-    assert!(
-        files.len() >= 10,
-        "{}: {} inputs, expected a corpus",
-        dir.display(),
-        files.len()
-    );
-    files
-        .into_iter()
-        .map(|path| {
-            let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-            (path, bytes)
-        })
-        .collect()
-}
-
-/// Runs `run` on every input of `target`'s corpus, naming the input that fails.
-fn replay<T>(target: &str, run: impl Fn(&[u8]) -> T) -> Vec<T> {
-    corpus(target)
-        .into_iter()
-        .map(|(path, bytes)| {
-            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&bytes)));
-            result.unwrap_or_else(|panic| {
-                let message = panic
-                    .downcast_ref::<String>()
-                    .map(String::as_str)
-                    .or_else(|| panic.downcast_ref::<&str>().copied())
-                    .unwrap_or("(no message)");
-                panic!("fuzz input {} fails: {message}", path.display())
-            })
-        })
-        .collect()
-}
+use ringbook_testkit::corpus::run_corpus;
 
 #[test]
 fn flow_parser_corpus_replays() {
-    let outcomes = replay("flow_parser", flow_parser::run);
+    let outcomes = run_corpus("flow_parser", flow_parser::run);
     assert!(
         outcomes.iter().any(|o| !o.error && o.commands >= 10),
         "no corpus input is a whole valid flow"
@@ -78,7 +34,7 @@ fn flow_parser_corpus_replays() {
 
 #[test]
 fn journal_reader_corpus_replays() {
-    let outcomes = replay("journal_reader", journal_reader::run);
+    let outcomes = run_corpus("journal_reader", journal_reader::run);
     scratch::remove();
     assert!(
         outcomes
@@ -102,7 +58,7 @@ fn journal_reader_corpus_replays() {
 
 #[test]
 fn snapshot_reader_corpus_replays() {
-    let outcomes = replay("snapshot_reader", snapshot_reader::run);
+    let outcomes = run_corpus("snapshot_reader", snapshot_reader::run);
     scratch::remove();
     assert!(
         outcomes.iter().any(|o| o.recovered && o.orders > 0),
@@ -116,7 +72,7 @@ fn snapshot_reader_corpus_replays() {
 
 #[test]
 fn book_corpus_replays() {
-    let outcomes = replay("book", book::run);
+    let outcomes = run_corpus("book", book::run);
     assert!(
         outcomes.iter().any(|o| o.trades > 0),
         "no corpus input trades"
