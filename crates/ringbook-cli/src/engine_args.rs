@@ -1,7 +1,7 @@
 //! The engine flags every subcommand that runs the pipeline shares.
 
 use clap::Args;
-use ringbook::{ManagerConfig, WaitStrategy, parse_core_list};
+use ringbook::{ManagerConfig, Stages, WaitStrategy, parse_core_list};
 
 /// Pipeline settings: consumer threads, wait strategy, pinning, ring sizes.
 #[derive(Args, Debug, Clone)]
@@ -17,6 +17,12 @@ pub(crate) struct EngineArgs {
     /// yield, then sleep) or sleep.
     #[arg(long, global = true, default_value = "auto", value_name = "STRATEGY")]
     pub(crate) wait: WaitStrategy,
+    /// How the stages map onto threads: auto (the default: one thread runs the sequencer,
+    /// the book consumer and the event manager, batch by batch, when with one consumer
+    /// they would share cores; a thread each otherwise), pipelined (a thread per stage)
+    /// or fused (one engine thread; takes one consumer).
+    #[arg(long, global = true, default_value = "auto", value_name = "LAYOUT")]
+    pub(crate) stages: Stages,
     /// Pin the sequencer, the book consumers and the event manager to these cores, in
     /// that order (e.g. `0,1` or `0-3`).
     #[arg(long, global = true, value_parser = parse_cores, value_name = "LIST")]
@@ -63,6 +69,7 @@ impl EngineArgs {
         let config = ManagerConfig::default()
             .with_consumers(self.consumers)
             .with_wait_strategy(self.wait)
+            .with_stages(self.stages)
             .with_cores(self.cores.as_ref().map(|c| c.0.clone()));
         match self.ring_size {
             Some(size) => config.with_ring_size(size),

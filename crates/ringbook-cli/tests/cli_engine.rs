@@ -94,9 +94,10 @@ fn engine_flags_keep_every_instruments_stream() {
 /// Replays `flow` with every ring at 64 slots and `--summary`, reading its event stream
 /// only after `gate`: meanwhile the event manager blocks on the full pipe and every ring
 /// behind it fills. Returns the stream and stderr.
-fn replay_gated(flow: &str, gate: Duration) -> (Vec<u8>, String) {
+fn replay_gated(flow: &str, gate: Duration, stages: &str) -> (Vec<u8>, String) {
     let child = Command::new(env!("CARGO_BIN_EXE_ringbook"))
         .args(["replay", flow, "--ring-size", "64", "--summary"])
+        .args(["--stages", stages])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -130,7 +131,7 @@ fn a_replay_held_up_by_its_reader_counts_full_rings_and_stays_quiet() {
     let flow = generate(&dir, "5");
     let flow = flow.to_str().unwrap();
     let direct = per_instrument(&ringbook(&["replay", flow, "--engine", "direct"]).stdout);
-    let (stream, stderr) = replay_gated(flow, Duration::from_millis(300));
+    let (stream, stderr) = replay_gated(flow, Duration::from_millis(300), "pipelined");
     assert!(
         per_instrument(&stream) == direct,
         "the held-up replay lost or reordered events"
@@ -145,6 +146,17 @@ fn a_replay_held_up_by_its_reader_counts_full_rings_and_stays_quiet() {
     // The event manager stopped taking results: the book consumer waited on the
     // outbound ring, at least once.
     assert!(waits["outbound"] > 0, "{stderr}");
+    // Fused, the held-up subscriber holds up the one engine thread: the reader waits on
+    // the ingress ring, and nothing is lost either.
+    let (stream, stderr) = replay_gated(flow, Duration::from_millis(300), "fused");
+    assert!(
+        per_instrument(&stream) == direct,
+        "the held-up fused replay lost or reordered events"
+    );
+    assert!(!stderr.contains("WARN"), "backpressure warned: {stderr}");
+    let waits = full_ring_waits(&stderr);
+    assert!(waits["ingress"] > 0, "{stderr}");
+    assert_eq!((waits["inbound"], waits["outbound"]), (0, 0), "{stderr}");
     fs::remove_dir_all(dir).unwrap();
 }
 
@@ -153,7 +165,7 @@ fn a_ring_full_for_over_a_second_is_a_warning_naming_the_ring() {
     let dir = scratch("stall");
     let flow = generate(&dir, "6");
     let flow = flow.to_str().unwrap();
-    let (stream, stderr) = replay_gated(flow, Duration::from_millis(1500));
+    let (stream, stderr) = replay_gated(flow, Duration::from_millis(1500), "pipelined");
     assert!(!stream.is_empty());
     let stalls: Vec<&str> = stderr.lines().filter(|l| l.contains("WARN")).collect();
     assert!(
@@ -331,6 +343,16 @@ fn bench_writes_its_table_json_hgrm_files_and_plot() {
     fs::remove_dir_all(dir).unwrap();
 }
 
+/// The `cpu per command` row of `engine` in a bench table.
+fn row_of(table: &str, engine: &str) -> String {
+    table
+        .lines()
+        .skip_while(|l| !l.starts_with("cpu per command"))
+        .find(|l| l.starts_with(engine) && l.contains("total"))
+        .unwrap_or_else(|| panic!("no cpu row for {engine}: {table}"))
+        .to_string()
+}
+
 #[test]
 fn closed_loop_bench_reports_cpu_per_command_by_stage() {
     if !cfg!(target_os = "linux") {
@@ -347,6 +369,8 @@ fn closed_loop_bench_reports_cpu_per_command_by_stage() {
         "--warmup",
         "1000",
         "--baseline",
+        "--stages",
+        "pipelined",
         "--json",
         json.to_str().unwrap(),
     ]);
@@ -356,14 +380,7 @@ fn closed_loop_bench_reports_cpu_per_command_by_stage() {
         .find(|l| l.starts_with("ringbook / baseline"))
         .unwrap_or_else(|| panic!("{table}"));
     assert!(ratio.contains("cpu per command"), "{table}");
-    let row = |engine: &str| {
-        table
-            .lines()
-            .skip_while(|l| !l.starts_with("cpu per command"))
-            .find(|l| l.starts_with(engine) && l.contains("total"))
-            .unwrap_or_else(|| panic!("no cpu row for {engine}: {table}"))
-            .to_string()
-    };
+    let row = |engine: &str| row_of(&table, engine);
     let ringbook = row("ringbook ");
     for stage in ["rb-sequencer", "rb-book", "rb-events", "rb-bench-sender"] {
         assert!(ringbook.contains(stage), "{ringbook}");
@@ -419,6 +436,25 @@ fn closed_loop_bench_reports_cpu_per_command_by_stage() {
             cpu.keys().collect::<Vec<_>>(),
             "{run}"
         );
+    }
+    // Fused, the one engine thread does every stage's work.
+    let output = self::ringbook(&[
+        "bench",
+        "--instruments",
+        "4",
+        "--orders",
+        "20000",
+        "--warmup",
+        "1000",
+        "--stages",
+        "fused",
+    ]);
+    let table = String::from_utf8(output.stdout).unwrap();
+    assert!(table.contains("1 consumer(s), fused stages"), "{table}");
+    let fused = row_of(&table, "ringbook ");
+    assert!(fused.contains("rb-engine"), "{fused}");
+    for stage in ["rb-sequencer", "rb-book", "rb-events"] {
+        assert!(!fused.contains(stage), "{fused}");
     }
     fs::remove_dir_all(dir).unwrap();
 }

@@ -47,8 +47,8 @@ pub use manager::{
     SendFailure,
 };
 pub use pipeline::{
-    Backpressure, ParseCoreListError, ParseWaitStrategyError, RingWaits, WaitStrategy,
-    available_cores, parse_core_list,
+    Backpressure, ParseCoreListError, ParseStagesError, ParseWaitStrategyError, RingWaits, Stages,
+    WaitStrategy, available_cores, parse_core_list,
 };
 pub use recovery::{Recovered, recover, recover_in_mode};
 pub use registry::InstrumentRegistry;

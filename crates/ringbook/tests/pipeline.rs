@@ -18,8 +18,8 @@ use ringbook::flow::{FlowGenerator, GenConfig};
 use ringbook::{
     Command, DepthLevel, DirectEngine, ManagerState, MarketDataSubscriber, Op, Order, OrderKind,
     OrderbookManagerBuilder, OrderbookManagerError, OrderbookManagerService,
-    OrderbookManagerServiceImpl, OrderbookResult, PublishedEvent, RejectReason, Side, Subscriber,
-    TopOfBook, Uuid, WaitStrategy,
+    OrderbookManagerServiceImpl, OrderbookResult, PublishedEvent, RejectReason, Side, Stages,
+    Subscriber, TopOfBook, Uuid, WaitStrategy,
 };
 
 /// The upper bound on anything that must finish: generous, for a noisy two-core machine.
@@ -330,18 +330,51 @@ fn direct_run(
     (by_instrument(results), engine)
 }
 
-/// Submits `commands` from this thread through a pipeline of `instruments` with
-/// `consumers` book threads, stops it, and returns what a subscriber saw. `extra` is added
-/// as a further subscriber.
+/// How a test lays the engine out: its book consumers and whether its stages are fused.
+#[derive(Clone, Copy, Debug)]
+struct Layout {
+    consumers: usize,
+    stages: Stages,
+}
+
+impl Layout {
+    /// Every stage on one thread.
+    const FUSED: Layout = Layout {
+        consumers: 1,
+        stages: Stages::Fused,
+    };
+
+    /// A thread per stage, `consumers` book consumers.
+    const fn pipelined(consumers: usize) -> Layout {
+        Layout {
+            consumers,
+            stages: Stages::Pipelined,
+        }
+    }
+
+    /// The layouts the equivalence tests run: fused, and a thread per stage with 1, 2 and
+    /// 3 book consumers (the default picks by the machine's cores, so both are named).
+    const ALL: [Layout; 4] = [
+        Layout::FUSED,
+        Layout::pipelined(1),
+        Layout::pipelined(2),
+        Layout::pipelined(3),
+    ];
+}
+
+/// Submits `commands` from this thread through a pipeline of `instruments` laid out as
+/// `layout`, stops it, and returns what a subscriber saw. `extra` is added as a further
+/// subscriber.
 fn pipeline_run(
     instruments: &[Uuid],
     commands: &[Command],
-    consumers: usize,
+    layout: Layout,
     extra: Option<Box<dyn Subscriber>>,
 ) -> Vec<Recorded> {
     let recording = Recording::default();
     let mut builder = builder(instruments.iter().copied())
-        .consumers(consumers)
+        .consumers(layout.consumers)
+        .stages(layout.stages)
         .publish_timeout(None)
         .subscriber(recording.subscriber());
     if let Some(extra) = extra {
@@ -913,7 +946,7 @@ fn thousand_instruments_on_two_consumers_match_the_direct_engine() {
     let instruments = generator.instruments().to_vec();
     let flow: Vec<Command> = generator.collect();
     assert_eq!(instruments.len(), 1000);
-    let events = pipeline_run(&instruments, &flow, 2, None);
+    let events = pipeline_run(&instruments, &flow, Layout::pipelined(2), None);
     let (direct, _) = direct_run(&instruments, &flow);
     let pipeline = by_instrument(events.into_iter().map(|e| e.result));
     assert!(
@@ -1055,15 +1088,15 @@ fn no_trade_between_halted_and_resumed() {
 // ---------------------------------------------------------------------------------------
 
 #[test]
-fn pipeline_streams_equal_the_direct_engine_with_1_2_3_consumers() {
+fn pipeline_streams_equal_the_direct_engine_fused_and_with_1_2_3_consumers() {
     let registered: Vec<Uuid> = (0..7).map(instrument).collect();
     let others = [unregistered(0), unregistered(1)];
     let len = 30_000;
-    for consumers in 1..=3 {
-        for seed in [consumers as u64, 100 + consumers as u64] {
+    for (n, layout) in (0u64..).zip(Layout::ALL) {
+        for seed in [n, 100 + n] {
             let flow = random_flow(seed, len, &registered, &others);
             let (direct, engine) = direct_run(&registered, &flow);
-            let events = pipeline_run(&registered, &flow, consumers, None);
+            let events = pipeline_run(&registered, &flow, layout, None);
             let pipeline = by_instrument(events.into_iter().map(|e| e.result));
             assert_same_streams(&pipeline, &direct);
             // The flow exercised what it should.
@@ -1109,8 +1142,8 @@ fn pipeline_streams_equal_the_direct_engine_on_a_generated_flow() {
     let instruments = generator.instruments().to_vec();
     let flow: Vec<Command> = generator.collect();
     let (direct, _) = direct_run(&instruments, &flow);
-    for consumers in 1..=3 {
-        let events = pipeline_run(&instruments, &flow, consumers, None);
+    for layout in Layout::ALL {
+        let events = pipeline_run(&instruments, &flow, layout, None);
         let pipeline = by_instrument(events.into_iter().map(|e| e.result));
         assert_same_streams(&pipeline, &direct);
     }
@@ -1542,10 +1575,10 @@ fn aggregated(levels: &[ringbook::SnapshotLevel]) -> Vec<DepthLevel> {
         .collect()
 }
 
-fn assert_market_data_matches(instruments: &[Uuid], flow: &[Command], consumers: usize) {
+fn assert_market_data_matches(instruments: &[Uuid], flow: &[Command], layout: Layout) {
     let market = MarketDataSubscriber::new();
     let view = market.view();
-    pipeline_run(instruments, flow, consumers, Some(Box::new(market)));
+    pipeline_run(instruments, flow, layout, Some(Box::new(market)));
     let (direct, engine) = direct_run(instruments, flow);
     let mut resting = 0;
     for instrument_id in instruments {
@@ -1583,9 +1616,9 @@ fn assert_market_data_matches(instruments: &[Uuid], flow: &[Command], consumers:
 fn market_data_view_agrees_with_the_direct_engine_books() {
     let registered: Vec<Uuid> = (0..6).map(instrument).collect();
     let others = [unregistered(0)];
-    for (seed, consumers) in [(21, 1), (22, 2), (23, 3)] {
+    for (seed, layout) in (21..).zip(Layout::ALL) {
         let flow = random_flow(seed, 8_000, &registered, &others);
-        assert_market_data_matches(&registered, &flow, consumers);
+        assert_market_data_matches(&registered, &flow, layout);
     }
     // A generated flow, cut before its end (which cancels everything) so books are full,
     // and without snapshots (which reset the view) so the view tracks every event.
@@ -1595,7 +1628,7 @@ fn market_data_view_agrees_with_the_direct_engine_books() {
     let generator = FlowGenerator::new(config);
     let instruments = generator.instruments().to_vec();
     let flow: Vec<Command> = generator.take(25_000).collect();
-    assert_market_data_matches(&instruments, &flow, 2);
+    assert_market_data_matches(&instruments, &flow, Layout::pipelined(2));
 }
 
 /// The latest `status` of each book, and how many statuses have arrived.

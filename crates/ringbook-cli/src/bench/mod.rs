@@ -16,7 +16,7 @@ use clap::builder::RangedU64ValueParser;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use ringbook::flow::{Activity, MarketRegime};
 use ringbook::journal::{JournalConfig, SyncPolicy};
-use ringbook::{JournalOptions, WaitStrategy};
+use ringbook::{JournalOptions, Stages, WaitStrategy};
 use ringbook_bench::harness::{
     EngineKind, MAX_INSTRUMENTS, MAX_ORDERS, MAX_RATE, RunOptions, RunReport, Workload,
     check_workload, run,
@@ -426,10 +426,15 @@ pub(crate) fn run_bench(mut args: BenchArgs, engine: &EngineArgs) -> Result<(), 
         warmup: options.warmup,
         rate: args.rate,
         consumers: config.consumers.min(workload.instruments.len()),
+        stages: match config.fuses_stages(workload.instruments.len()) {
+            true if config.stages == Stages::Auto => "auto: fused".into(),
+            false if config.stages == Stages::Auto => "auto: pipelined".into(),
+            _ => config.stages.to_string(),
+        },
         wait: match config.wait_strategy {
             WaitStrategy::Auto => {
                 let used = config.effective_wait_strategies(workload.instruments.len());
-                if used.windows(2).all(|pair| pair[0] == pair[1]) {
+                if used.len() == 1 || used.windows(2).all(|pair| pair[0] == pair[1]) {
                     format!("auto: {}", used[0])
                 } else {
                     let each: Vec<String> = used.iter().map(ToString::to_string).collect();

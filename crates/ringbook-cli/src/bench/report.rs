@@ -12,6 +12,8 @@ pub(crate) struct Setup {
     pub(crate) warmup: usize,
     pub(crate) rate: Option<f64>,
     pub(crate) consumers: usize,
+    /// `fused` or `pipelined`, as the engine resolved its stages.
+    pub(crate) stages: String,
     pub(crate) wait: String,
     pub(crate) cores: Option<Vec<usize>>,
     /// The baseline's cores when it runs (empty: left to the scheduler).
@@ -85,13 +87,14 @@ pub(crate) fn header(setup: &Setup) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "ringbook bench: {} instruments, {} commands ({} orders, {} warm-up), {}, {} consumer(s), wait {}{}",
+        "ringbook bench: {} instruments, {} commands ({} orders, {} warm-up), {}, {} consumer(s), {} stages, wait {}{}",
         setup.instruments,
         setup.commands,
         setup.orders,
         setup.warmup,
         setup.load(),
         setup.consumers,
+        setup.stages,
         setup.wait,
         setup
             .cores
@@ -314,13 +317,14 @@ pub(crate) fn json_with(setup: &Setup, runs: &[RunReport], sweep: Option<&str>) 
     let mut out = String::from("{\n");
     let _ = write!(
         out,
-        "  \"setup\": {{\"instruments\": {}, \"commands\": {}, \"orders\": {}, \"warmup\": {}, \"rate\": {}, \"consumers\": {}, \"wait\": \"{}\", \"cores\": {}, \"baseline_cores\": {}, \"sender_core\": {}, \"seed\": {}, \"activity\": {}}}",
+        "  \"setup\": {{\"instruments\": {}, \"commands\": {}, \"orders\": {}, \"warmup\": {}, \"rate\": {}, \"consumers\": {}, \"stages\": \"{}\", \"wait\": \"{}\", \"cores\": {}, \"baseline_cores\": {}, \"sender_core\": {}, \"seed\": {}, \"activity\": {}}}",
         setup.instruments,
         setup.commands,
         setup.orders,
         setup.warmup,
         setup.rate.map_or("null".to_string(), |r| format!("{r}")),
         setup.consumers,
+        setup.stages,
         setup.wait,
         setup
             .cores

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::error::OrderbookManagerError;
 use crate::journal::{JournalConfig, RecoveryMode};
-use crate::pipeline::{PipelineConfig, WaitStrategy};
+use crate::pipeline::{PipelineConfig, Stages, WaitStrategy};
 
 /// Where and how the engine journals its input and takes snapshots.
 ///
@@ -118,6 +118,10 @@ pub struct ManagerConfig {
     /// the engine's busy threads outnumber its cores and spins when each has a core of its
     /// own (see [`ManagerConfig::effective_wait_strategies`]).
     pub wait_strategy: WaitStrategy,
+    /// How the stages map onto threads. The default, [`Stages::Auto`], runs them on one
+    /// thread when, with one book consumer, they would share cores (see
+    /// [`ManagerConfig::fuses_stages`]), and a thread per stage otherwise.
+    pub stages: Stages,
     /// How many book consumer threads, 1 to [`ManagerConfig::MAX_CONSUMERS`]; each owns a
     /// share of the books. Clamped to the number of instruments.
     pub consumers: usize,
@@ -152,6 +156,7 @@ impl Default for ManagerConfig {
     fn default() -> ManagerConfig {
         ManagerConfig {
             wait_strategy: WaitStrategy::default(),
+            stages: Stages::default(),
             consumers: 1,
             cores: None,
             // Rings small enough to stay in cache: streaming through larger ones evicts the
@@ -192,6 +197,13 @@ impl ManagerConfig {
     #[must_use]
     pub fn with_wait_strategy(mut self, wait: WaitStrategy) -> ManagerConfig {
         self.wait_strategy = wait;
+        self
+    }
+
+    /// Sets how the stages map onto threads.
+    #[must_use]
+    pub fn with_stages(mut self, stages: Stages) -> ManagerConfig {
+        self.stages = stages;
         self
     }
 
@@ -252,31 +264,54 @@ impl ManagerConfig {
         self
     }
 
+    /// Whether the stages run on one thread for `instruments` books: [`Stages::Fused`], or
+    /// [`Stages::Auto`] with one book consumer whose threads would share cores. Pinned
+    /// (`cores` set), they share when the list puts two of the sequencer, the book
+    /// consumer and the event manager on one core; unpinned, when those three and the
+    /// caller that feeds them outnumber [`std::thread::available_parallelism`]. So on 2
+    /// cores the default fuses, pinned or not.
+    #[must_use]
+    pub fn fuses_stages(&self, instruments: usize) -> bool {
+        self.stages.fuses(
+            self.consumers.min(instruments),
+            self.cores.as_deref(),
+            std::thread::available_parallelism().map_or(1, usize::from),
+        )
+    }
+
     /// The wait strategy each of the pipeline's threads uses for `instruments` books, in
     /// thread order: the sequencer, each book consumer (at most one per book), the event
-    /// manager. [`WaitStrategy::Auto`] is resolved against the cores; any other strategy is
-    /// every thread's.
+    /// manager; or the one engine thread's, when the stages are fused.
+    /// [`WaitStrategy::Auto`] is resolved against the cores; any other strategy is every
+    /// thread's.
     ///
     /// Pinned (`cores` set), each thread looks at its own core: alone on it, it spins;
     /// sharing it with another pipeline thread, it blocks. (The callers are taken to run
-    /// elsewhere.) Unpinned, the pipeline's threads and the caller that feeds them, one
-    /// more busy thread, share [`std::thread::available_parallelism`] cores: all block
-    /// when they outnumber the cores, all spin otherwise. So on 2 cores the default blocks
-    /// unpinned, and with `cores` `0,1` and one consumer the book consumer (alone on core
-    /// 1) spins while the sequencer and the event manager (both on core 0) block.
+    /// elsewhere.) A fused engine is pinned to the book consumer's core, alone, and spins.
+    /// Unpinned, the pipeline's threads and the caller that feeds them, one more busy
+    /// thread, share [`std::thread::available_parallelism`] cores: all block when they
+    /// outnumber the cores, all spin otherwise; a fused engine blocks (the stages were
+    /// fused because the cores are short). So on 2 cores the default blocks unpinned,
+    /// and with `cores` `0,1` the fused engine spins on core 1.
     #[must_use]
     pub fn effective_wait_strategies(&self, instruments: usize) -> Vec<WaitStrategy> {
-        let threads = 2 + self.consumers.min(instruments);
         let layout = self.pipeline(instruments);
+        if layout.fused {
+            return vec![layout.fused_wait()];
+        }
+        let threads = 2 + self.consumers.min(instruments);
         (0..threads).map(|t| layout.wait_for(t, threads)).collect()
     }
 
     /// The pipeline's layout for `instruments` books (the configuration is validated).
-    /// Unpinned, [`WaitStrategy::Auto`] is resolved here, for every thread alike; pinned,
-    /// per thread, by [`PipelineConfig::wait_for`].
+    /// Unpinned, [`WaitStrategy::Auto`] is resolved here, for every thread alike (except
+    /// a fused engine's, which [`PipelineConfig::fused_wait`] resolves); pinned, per
+    /// thread, by [`PipelineConfig::wait_for`].
     pub(crate) fn pipeline(&self, instruments: usize) -> PipelineConfig {
+        let fused = self.fuses_stages(instruments);
         let wait_strategy = match &self.cores {
             Some(cores) if !cores.is_empty() => self.wait_strategy,
+            _ if fused => self.wait_strategy,
             _ => self.wait_strategy.resolve(
                 2 + self.consumers.min(instruments) + 1,
                 std::thread::available_parallelism().map_or(1, usize::from),
@@ -284,11 +319,12 @@ impl ManagerConfig {
         };
         PipelineConfig {
             wait_strategy,
-            consumers: self.consumers,
+            consumers: if fused { 1 } else { self.consumers },
             cores: self.cores.clone().unwrap_or_default(),
             inbound_ring_size: self.inbound_ring_size_for(instruments),
             outbound_ring_size: self.outbound_ring_size,
             batch_size: self.batch_size,
+            fused,
         }
     }
 
@@ -363,6 +399,11 @@ impl ManagerConfig {
             1,
             Self::MAX_CONSUMERS as u64,
         )?;
+        if self.stages == Stages::Fused && self.consumers > 1 {
+            return Err(ConfigError::FusedConsumers {
+                consumers: self.consumers,
+            });
+        }
         in_range(
             "batch_size",
             self.batch_size as u64,
@@ -475,6 +516,15 @@ pub enum ConfigError {
         core: usize,
         /// The cores this process may run on.
         allowed: Vec<usize>,
+    },
+    /// [`Stages::Fused`] runs every book on the one engine thread: more than one book
+    /// consumer cannot be.
+    #[error(
+        "fused stages run every book on one thread: consumers must be 1, not {consumers} (or use pipelined stages)"
+    )]
+    FusedConsumers {
+        /// The consumers asked for.
+        consumers: usize,
     },
     /// A snapshot was asked of a manager without a journal.
     #[error("snapshots need a journal directory")]
@@ -675,6 +725,7 @@ mod tests {
         const BLOCK: WaitStrategy = WaitStrategy::BLOCK;
         let pinned = |cores: Vec<usize>, consumers: usize| {
             ManagerConfig::default()
+                .with_stages(Stages::Pipelined)
                 .with_consumers(consumers)
                 .with_cores(Some(cores))
         };
@@ -710,11 +761,9 @@ mod tests {
         // Unpinned: the threads and their caller against the cores this process may use.
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
         let expected = if 3 + 1 > cores { BLOCK } else { BusySpin };
-        assert_eq!(
-            ManagerConfig::default().effective_wait_strategies(8),
-            [expected; 3]
-        );
-        assert_eq!(ManagerConfig::default().pipeline(8).wait_strategy, expected);
+        let pipelined = ManagerConfig::default().with_stages(Stages::Pipelined);
+        assert_eq!(pipelined.effective_wait_strategies(8), [expected; 3]);
+        assert_eq!(pipelined.pipeline(8).wait_strategy, expected);
         // --wait overrides.
         for chosen in [WaitStrategy::YIELD, BusySpin, BLOCK] {
             let config = pinned(vec![0], 1).with_wait_strategy(chosen);
@@ -724,6 +773,49 @@ mod tests {
             let config = ManagerConfig::default().with_wait_strategy(chosen);
             assert_eq!(config.pipeline(8).wait_strategy, chosen);
         }
+    }
+
+    /// Where one consumer's three threads would share cores, the default runs the stages
+    /// on one thread: unpinned it blocks, pinned it spins on the consumer's core.
+    #[test]
+    fn the_default_fuses_where_the_stages_would_share_cores() {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        let default = ManagerConfig::default();
+        assert_eq!(default.stages, Stages::Auto);
+        assert_eq!(default.fuses_stages(8), 3 + 1 > cores);
+        if default.fuses_stages(8) {
+            assert_eq!(default.effective_wait_strategies(8), [WaitStrategy::BLOCK]);
+            assert_eq!(default.pipeline(8).consumers, 1);
+        }
+        // Pinned: sequencer and event manager on core 0 with the consumer on 1 share.
+        let two = ManagerConfig::default().with_cores(Some(vec![0, 1]));
+        assert!(two.fuses_stages(8));
+        assert_eq!(two.effective_wait_strategies(8), [WaitStrategy::BusySpin]);
+        let layout = two.pipeline(8);
+        assert!(layout.fused);
+        assert_eq!(layout.fused_core(), Some(1));
+        let one = ManagerConfig::default().with_cores(Some(vec![3]));
+        assert_eq!(one.pipeline(8).fused_core(), Some(3));
+        // Three cores for three threads, or two consumers: a thread per stage.
+        let three = ManagerConfig::default().with_cores(Some(vec![0, 1, 2]));
+        assert!(!three.fuses_stages(8));
+        assert!(!two.clone().with_consumers(2).fuses_stages(8));
+        // One book: the consumers are clamped to it, so one consumer's rule applies.
+        assert!(two.clone().with_consumers(2).fuses_stages(1));
+        // A chosen wait is the engine's.
+        let chosen = two.with_wait_strategy(WaitStrategy::YIELD);
+        assert_eq!(chosen.effective_wait_strategies(8), [WaitStrategy::YIELD]);
+        // Fused is asked for: whatever the cores; with two consumers it is refused.
+        let fused = ManagerConfig::default()
+            .with_stages(Stages::Fused)
+            .with_cores(Some(vec![0, 1, 2]));
+        assert!(fused.fuses_stages(8));
+        let error = bounds_error(&fused.with_consumers(2), 8);
+        assert_eq!(error, ConfigError::FusedConsumers { consumers: 2 });
+        assert_eq!(
+            error.to_string(),
+            "fused stages run every book on one thread: consumers must be 1, not 2 (or use pipelined stages)"
+        );
     }
 
     #[test]

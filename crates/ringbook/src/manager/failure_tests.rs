@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::{
     OrderbookManagerError, OrderbookManagerService, OrderbookManagerServiceImpl, SendFailure,
 };
-use crate::pipeline::{PANIC_ORDER_ID, WaitStrategy};
+use crate::pipeline::{PANIC_ORDER_ID, Stages, WaitStrategy};
 use crate::result::OrderbookResult;
 use crate::subscriber::{PublishedEvent, Subscriber};
 use crate::types::{Order, Side};
@@ -121,10 +121,24 @@ fn stop_within_limit(manager: OrderbookManagerServiceImpl) -> Result<(), Orderbo
 fn a_panicking_book_fails_alone_and_stop_reports_it() {
     // Two consumers: books are dealt out by slot, so a and c share rb-book-0, b and d
     // are on rb-book-1.
+    a_panicking_book_fails_alone(2, Stages::Pipelined, "rb-book-0");
+}
+
+#[test]
+fn a_panicking_book_fails_alone_on_a_fused_engine() {
+    // Every book on the one engine thread: the others go on on it.
+    a_panicking_book_fails_alone(1, Stages::Fused, "rb-engine");
+}
+
+/// Book a panics on an injected order; stop reports it from `thread`, with every command
+/// lost after the panic, while books b, c and d get every event.
+fn a_panicking_book_fails_alone(consumers: usize, stages: Stages, thread: &str) {
+    let expected_thread = thread;
     let [a, b, c, d] = [1u128, 2, 3, 4].map(Uuid::from_u128);
     let recording = Recording::default();
     let manager = OrderbookManagerServiceImpl::builder([a, b, c, d])
-        .consumers(2)
+        .consumers(consumers)
+        .stages(stages)
         .wait_strategy(WaitStrategy::default())
         .publish_timeout(None)
         .subscriber(recording.clone())
@@ -218,7 +232,7 @@ fn a_panicking_book_fails_alone_and_stop_reports_it() {
             lost_commands,
             message,
         } => {
-            assert_eq!(thread, "rb-book-0");
+            assert_eq!(thread, expected_thread);
             assert_eq!(instruments, [a]);
             // The poisoned add itself and every command that reached the book after it.
             assert_eq!(lost_commands, 1 + lost_after);
@@ -227,7 +241,7 @@ fn a_panicking_book_fails_alone_and_stop_reports_it() {
         other => panic!("unexpected error {other:?}"),
     }
     assert!(
-        text.contains("rb-book-0") && text.contains(&a.to_string()),
+        text.contains(expected_thread) && text.contains(&a.to_string()),
         "{text}"
     );
     assert!(
@@ -261,9 +275,21 @@ fn a_panicking_book_fails_alone_and_stop_reports_it() {
 
 #[test]
 fn a_panicking_subscriber_is_reported_and_the_others_get_every_event() {
+    for (stages, thread) in [
+        (Stages::Pipelined, "rb-events"),
+        (Stages::Fused, "rb-engine"),
+    ] {
+        a_panicking_subscriber_is_reported(stages, thread);
+    }
+}
+
+/// A subscriber panics at event 10: stop reports it from `thread`; its neighbours get
+/// every event.
+fn a_panicking_subscriber_is_reported(stages: Stages, expected_thread: &str) {
     let instrument = Uuid::from_u128(7);
     let (first, last) = (Recording::default(), Recording::default());
     let manager = OrderbookManagerServiceImpl::builder([instrument])
+        .stages(stages)
         .wait_strategy(WaitStrategy::default())
         .publish_timeout(None)
         .subscriber(first.clone())
@@ -284,7 +310,7 @@ fn a_panicking_subscriber_is_reported_and_the_others_get_every_event() {
             lost_commands,
             message,
         } => {
-            assert_eq!(thread, "rb-events");
+            assert_eq!(thread, expected_thread);
             assert!(instruments.is_empty());
             assert_eq!(lost_commands, 0);
             assert!(
@@ -310,10 +336,17 @@ fn a_panicking_subscriber_is_reported_and_the_others_get_every_event() {
 
 #[test]
 fn a_manager_without_books_still_answers_every_command() {
-    // No book: the sequencer is the outbound ring's only producer and publishes the
-    // rejects itself.
+    for stages in [Stages::Pipelined, Stages::Fused] {
+        answers_every_command_without_books(stages);
+    }
+}
+
+/// No book: pipelined, the sequencer is the outbound ring's only producer and publishes
+/// the rejects itself; fused, it hands them to the subscribers.
+fn answers_every_command_without_books(stages: Stages) {
     let recording = Recording::default();
     let manager = OrderbookManagerServiceImpl::builder([])
+        .stages(stages)
         .publish_timeout(None)
         .subscriber(recording.clone())
         .build()

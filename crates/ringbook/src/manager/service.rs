@@ -107,6 +107,13 @@ impl OrderbookManagerBuilder {
         self
     }
 
+    /// How the stages map onto threads (see [`Stages`](crate::Stages)).
+    #[must_use]
+    pub fn stages(mut self, stages: crate::Stages) -> Self {
+        self.config.stages = stages;
+        self
+    }
+
     /// How many book consumer threads share the books.
     #[must_use]
     pub fn consumers(mut self, consumers: usize) -> Self {

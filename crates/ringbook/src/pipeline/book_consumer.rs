@@ -34,7 +34,7 @@ pub(super) struct OwnedBook {
 
 /// An owned book and what its consumer knows of it, apart from its ring (so a batch taken
 /// from the ring can be applied to it).
-struct BookState {
+pub(super) struct BookState {
     book: OrderBook,
     slot: u32,
     /// The stop marker has arrived.
@@ -57,17 +57,68 @@ impl OwnedBook {
         room: Arc<RoomBell>,
     ) -> OwnedBook {
         OwnedBook {
-            state: BookState {
-                book,
-                slot,
-                stopped: false,
-                failed: false,
-                lost: 0,
-                events: 0,
-            },
+            state: BookState::new(book, slot),
             inbound,
             room,
         }
+    }
+}
+
+impl BookState {
+    /// `book`, in slot `slot`, live.
+    pub(super) fn new(book: OrderBook, slot: u32) -> BookState {
+        BookState {
+            book,
+            slot,
+            stopped: false,
+            failed: false,
+            lost: 0,
+            events: 0,
+        }
+    }
+
+    /// Marks the book failed after a panic (`message`) on consumer `consumer`: callers
+    /// are refused from now on (its slot's failed flag), and its later commands are
+    /// drained and counted as lost. Returns the failure to report.
+    pub(super) fn fail(
+        &mut self,
+        flags: &SlotFlags,
+        consumer: usize,
+        message: String,
+    ) -> ThreadFailure {
+        self.failed = true;
+        flags.set(self.slot, SlotFlag::FAILED);
+        let instrument = self.book.instrument_id();
+        tracing::error!(%instrument, consumer, %message, "order book panicked; its book is closed");
+        ThreadFailure {
+            instruments: vec![instrument],
+            lost_commands: 0,
+            message,
+        }
+    }
+}
+
+/// What a thread owning `books` reports when it ends: `failures` (the failed books' lost
+/// commands filled in) and every live book, by slot.
+pub(super) fn books_report(
+    books: impl Iterator<Item = BookState>,
+    mut failures: Vec<ThreadFailure>,
+) -> ThreadReport {
+    let mut live = Vec::new();
+    for owned in books {
+        if !owned.failed {
+            live.push((owned.slot, owned.book));
+            continue;
+        }
+        let instrument = owned.book.instrument_id();
+        if let Some(f) = failures.iter_mut().find(|f| f.instruments == [instrument]) {
+            f.lost_commands = owned.lost;
+        }
+        tracing::error!(%instrument, lost = owned.lost, "commands to a failed book got no result");
+    }
+    ThreadReport {
+        failures,
+        books: live,
     }
 }
 
@@ -243,27 +294,8 @@ impl<P: Producer<OutboundEntry>> BookConsumer<P> {
             OutMessage::Done,
         );
         self.events_bell.ring();
-        for owned in self.books.iter().map(|b| &b.state).filter(|b| b.failed) {
-            let instrument = owned.book.instrument_id();
-            if let Some(f) = self
-                .failures
-                .iter_mut()
-                .find(|f| f.instruments == [instrument])
-            {
-                f.lost_commands = owned.lost;
-            }
-            tracing::error!(%instrument, lost = owned.lost, "commands to a failed book got no result");
-        }
         tracing::debug!(consumer = self.index, "book consumer stopped");
-        ThreadReport {
-            failures: self.failures,
-            books: self
-                .books
-                .into_iter()
-                .filter(|b| !b.state.failed)
-                .map(|b| (b.state.slot, b.state.book))
-                .collect(),
-        }
+        books_report(self.books.into_iter().map(|b| b.state), self.failures)
     }
 
     /// Takes up to a batch from book `i`'s ring and applies it. Returns whether the ring
@@ -345,16 +377,10 @@ impl<P: Producer<OutboundEntry>> BookConsumer<P> {
     /// Marks book `index` failed after a panic: callers are refused from now on, and the
     /// commands still in its ring are drained and counted as lost.
     fn fail_book(&mut self, index: usize, message: String) {
-        let owned = &mut self.books[index].state;
-        owned.failed = true;
-        self.flags.set(owned.slot, SlotFlag::FAILED);
-        let instrument = owned.book.instrument_id();
-        tracing::error!(%instrument, consumer = self.index, %message, "order book panicked; its book is closed");
-        self.failures.push(ThreadFailure {
-            instruments: vec![instrument],
-            lost_commands: 0,
-            message,
-        });
+        let failure = self.books[index]
+            .state
+            .fail(&self.flags, self.index, message);
+        self.failures.push(failure);
     }
 }
 
@@ -364,7 +390,7 @@ impl<P: Producer<OutboundEntry>> BookConsumer<P> {
 ///
 /// One `catch_unwind` around the whole batch rather than one per command: the batch
 /// iterator has moved past the command that panicked, so the rest is drained after it.
-fn apply_batch<'b, I: Iterator<Item = &'b InboundEntry>>(
+pub(super) fn apply_batch<'b, I: Iterator<Item = &'b InboundEntry>>(
     owned: &mut BookState,
     batch: &mut I,
     checkpoints: &Option<Sender<BookCheckpoint>>,
@@ -467,7 +493,7 @@ fn send_checkpoint(
 }
 
 /// Where a book consumer puts the results of the commands it applies.
-trait ResultSink {
+pub(super) trait ResultSink {
     /// Takes the next result, in order.
     fn put(&mut self, entry: OutboundEntry);
     /// Called after each command's results.

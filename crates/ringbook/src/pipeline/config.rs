@@ -22,12 +22,32 @@ pub(crate) struct PipelineConfig {
     pub(crate) outbound_ring_size: usize,
     /// The most commands a consumer takes from one book's ring before its next book.
     pub(crate) batch_size: usize,
+    /// Every stage on one thread (resolved from [`Stages`](super::Stages) already).
+    pub(crate) fused: bool,
 }
 
 impl PipelineConfig {
     /// The core thread `thread_index` is pinned to, if any.
     pub(crate) fn core_for(&self, thread_index: usize) -> Option<usize> {
         (!self.cores.is_empty()).then(|| self.cores[thread_index % self.cores.len()])
+    }
+
+    /// The core the fused engine thread is pinned to, if any: the one the first book
+    /// consumer would have (the book is where the work is; the sequencer's core, first in
+    /// the list, is often the callers').
+    pub(crate) fn fused_core(&self) -> Option<usize> {
+        self.core_for(1)
+    }
+
+    /// How the fused engine thread waits. Pinned, [`WaitStrategy::Auto`] spins: the thread
+    /// is alone on its core. Unpinned it blocks: the stages were fused because the cores
+    /// are short, and a spinning engine would take one from its callers.
+    pub(crate) fn fused_wait(&self) -> WaitStrategy {
+        match (self.wait_strategy, self.fused_core()) {
+            (WaitStrategy::Auto, Some(_)) => WaitStrategy::BusySpin,
+            (WaitStrategy::Auto, None) => WaitStrategy::BLOCK,
+            (chosen, _) => chosen,
+        }
     }
 
     /// How thread `thread_index` of `threads` (sequencer, book consumers, event manager)

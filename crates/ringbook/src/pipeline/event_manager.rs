@@ -28,8 +28,9 @@ pub(super) struct EventManager {
 }
 
 /// The numbering and the subscribers, apart from the ring (so a batch can borrow the ring
-/// while they change).
-struct Dispatch {
+/// while they change). The fused engine dispatches through it too, straight from the
+/// books.
+pub(super) struct Dispatch {
     subscribers: Vec<Box<dyn Subscriber>>,
     producers: usize,
     /// The last output seq given.
@@ -99,12 +100,7 @@ impl EventManager {
         } = self;
         bell.register_current();
         let mut idler = wait.idler();
-        let mut dispatch = Dispatch {
-            subscribers,
-            producers,
-            seq: events_before,
-            failures: Vec::new(),
-        };
+        let mut dispatch = Dispatch::new(subscribers, producers, events_before);
         while dispatch.producers > 0 {
             // Polled straight away: `has_available` first would walk a multi-producer
             // ring's availability bits once more.
@@ -123,53 +119,73 @@ impl EventManager {
 }
 
 impl Dispatch {
+    /// Numbering on from `events_before`, for `producers` producers that each end with
+    /// `Done`.
+    pub(super) fn new(
+        subscribers: Vec<Box<dyn Subscriber>>,
+        producers: usize,
+        events_before: u64,
+    ) -> Dispatch {
+        Dispatch {
+            subscribers,
+            producers,
+            seq: events_before,
+            failures: Vec::new(),
+        }
+    }
+
     /// Numbers each result of a batch and hands it to every subscriber; counts `Done`s.
     #[inline]
     fn batch<'a>(&mut self, batch: impl Iterator<Item = &'a OutboundEntry>) {
         for entry in batch {
-            match &entry.message {
-                OutMessage::Event(result) => {
-                    self.seq += 1;
-                    let seq = self.seq;
-                    let event = PublishedEvent {
-                        seq,
-                        input_seq: entry.seq,
-                        timestamp_ns: entry.timestamp_ns,
-                        result,
-                    };
-                    let mut i = 0;
-                    while i < self.subscribers.len() {
-                        let subscriber = &mut self.subscribers[i];
-                        match panic::catch_unwind(AssertUnwindSafe(|| subscriber.on_event(&event)))
-                        {
-                            Ok(()) => i += 1,
-                            Err(payload) => {
-                                let name = subscriber.name().to_string();
-                                let message = format!(
-                                    "panicked at event {seq}: {}",
-                                    panic_message(payload.as_ref())
-                                );
-                                self.failures.push(subscriber_failure(&name, &message));
-                                self.subscribers.remove(i);
-                            }
+            self.entry(entry);
+        }
+    }
+
+    /// Numbers one result and hands it to every subscriber, or counts a `Done`.
+    #[inline]
+    pub(super) fn entry(&mut self, entry: &OutboundEntry) {
+        match &entry.message {
+            OutMessage::Event(result) => {
+                self.seq += 1;
+                let seq = self.seq;
+                let event = PublishedEvent {
+                    seq,
+                    input_seq: entry.seq,
+                    timestamp_ns: entry.timestamp_ns,
+                    result,
+                };
+                let mut i = 0;
+                while i < self.subscribers.len() {
+                    let subscriber = &mut self.subscribers[i];
+                    match panic::catch_unwind(AssertUnwindSafe(|| subscriber.on_event(&event))) {
+                        Ok(()) => i += 1,
+                        Err(payload) => {
+                            let name = subscriber.name().to_string();
+                            let message = format!(
+                                "panicked at event {seq}: {}",
+                                panic_message(payload.as_ref())
+                            );
+                            self.failures.push(subscriber_failure(&name, &message));
+                            self.subscribers.remove(i);
                         }
                     }
                 }
-                OutMessage::Done => self.producers -= 1,
-                OutMessage::Empty => {}
             }
+            OutMessage::Done => self.producers -= 1,
+            OutMessage::Empty => {}
         }
     }
 
     /// Tells every subscriber a batch has ended.
-    fn batch_end(&mut self) {
+    pub(super) fn batch_end(&mut self) {
         for subscriber in &mut self.subscribers {
             subscriber.on_batch_end();
         }
     }
 
     /// Finishes each subscriber and reports the failures.
-    fn finish(mut self) -> ThreadReport {
+    pub(super) fn finish(mut self) -> ThreadReport {
         for mut subscriber in self.subscribers.drain(..) {
             let name = subscriber.name().to_string();
             match panic::catch_unwind(AssertUnwindSafe(|| subscriber.finish())) {

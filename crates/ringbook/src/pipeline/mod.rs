@@ -31,11 +31,14 @@ mod dirty;
 mod entry;
 mod error;
 mod event_manager;
+mod fan_out;
+mod fused;
 mod publish;
 mod routing;
 mod sequencer;
 mod slot_flags;
 mod snapshot_writer;
+mod stages;
 mod threads;
 mod wait;
 
@@ -58,6 +61,7 @@ pub(crate) use config::PipelineConfig;
 pub(crate) use entry::{Envelope, IngressEntry, NO_SLOT};
 pub(crate) use error::{PipelineError, instruments_note};
 pub(crate) use slot_flags::{SlotFlag, SlotFlags};
+pub use stages::{ParseStagesError, Stages};
 pub(crate) use threads::{ThreadFailure, ThreadReport, nanos_since, panic_message};
 pub(crate) use wait::{Doorbell, ROOM_PAUSE, RoomBell};
 pub use wait::{ParseWaitStrategyError, WaitStrategy};
@@ -70,7 +74,10 @@ use book_consumer::{BookConsumer, ConsumerSetup, OwnedBook};
 use book_ring::{BookPoller, BookProducer, book_ring};
 use dirty::DirtyBooks;
 use entry::OutboundEntry;
+use event_manager::Dispatch;
 use event_manager::EventManager;
+use fan_out::FanOut;
+use fused::Inline;
 use sequencer::{Sequencer, SequencerSetup};
 use snapshot_writer::BookCheckpoint;
 use threads::Threads;
@@ -279,15 +286,6 @@ impl Bells {
             outbound_room: Arc::new(RoomBell::default()),
         }
     }
-
-    /// The bells the sequencer sleeps on and rings.
-    fn for_sequencer(&self) -> sequencer::Bells {
-        sequencer::Bells {
-            own: Arc::clone(&self.sequencer),
-            consumers: self.consumers.clone(),
-            events: Arc::clone(&self.events),
-        }
-    }
 }
 
 impl Pipeline {
@@ -321,31 +319,53 @@ impl Pipeline {
             }
             _ => None,
         };
-        let rings = Rings::build(start.books, consumers, config);
-        let dirty = rings.workers.iter().map(|w| Arc::clone(&w.dirty)).collect();
         let setup = SequencerSetup {
-            rooms: sequencer::Rooms {
-                ingress: Arc::clone(&shared.ingress_room),
-                inbound: rings.inbound_rooms,
-                outbound: Arc::clone(&bells.outbound_room),
-                backpressure: Arc::clone(&shared.backpressure),
-            },
-            registry: Arc::clone(&shared.registry),
             epoch: shared.epoch,
             wait: config.wait_for(0, consumers + 2),
-            bells: bells.for_sequencer(),
-            dirty,
+            bell: Arc::clone(&bells.sequencer),
+            ingress_room: Arc::clone(&shared.ingress_room),
             last_seq: start.last_seq,
             journal: start.journal,
             snapshot_every,
             intake_failed: start.intake_failed,
         };
-        let sequencer = Sequencer::new(
-            ingress,
+        if config.fused {
+            let inline = Inline::new(
+                start.books,
+                Arc::clone(&shared.flags),
+                checkpoints,
+                Dispatch::new(subscribers, 0, start.events),
+            );
+            let engine = Sequencer::new(
+                ingress,
+                inline,
+                SequencerSetup {
+                    wait: config.fused_wait(),
+                    ..setup
+                },
+            );
+            pipeline
+                .threads
+                .spawn("rb-engine".into(), config.fused_core(), move || {
+                    engine.run()
+                })?;
+            return Ok(pipeline);
+        }
+        let rings = Rings::build(start.books, consumers, config);
+        let fan_out = FanOut::new(
             rings.inbound_producers,
             rings.sequencer_outbound,
-            setup,
+            Arc::clone(&shared.registry),
+            fan_out::Rooms {
+                inbound: rings.inbound_rooms,
+                outbound: Arc::clone(&bells.outbound_room),
+                backpressure: Arc::clone(&shared.backpressure),
+            },
+            Arc::clone(&bells.events),
+            rings.workers.iter().map(|w| Arc::clone(&w.dirty)).collect(),
+            bells.consumers.clone(),
         );
+        let sequencer = Sequencer::new(ingress, fan_out, setup);
         pipeline.spawn_sequencer(sequencer, config)?;
         if let Some(outbound) = rings.consumer_outbound {
             pipeline.spawn_consumers(
@@ -389,7 +409,7 @@ impl Pipeline {
     /// Spawns the sequencer, on the first core.
     fn spawn_sequencer(
         &mut self,
-        sequencer: Sequencer,
+        sequencer: Sequencer<FanOut>,
         config: &PipelineConfig,
     ) -> Result<(), PipelineError> {
         self.threads
