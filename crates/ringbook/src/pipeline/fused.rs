@@ -16,7 +16,7 @@ use std::sync::Arc;
 use crossbeam_channel::Sender;
 
 use super::book_consumer::{BookState, ResultSink, apply_batch, books_report};
-use super::entry::OutboundEntry;
+use super::entry::{InboundEntry, OutboundEntry};
 use super::event_manager::Dispatch;
 use super::routing::Routed;
 use super::sequencer::Downstream;
@@ -71,9 +71,34 @@ impl ResultSink for Dispatching<'_> {
     }
 }
 
+impl Inline {
+    /// Applies `entries` to book `slot`, each result straight to the subscribers; a panic
+    /// fails the book.
+    #[inline]
+    fn apply<'e>(&mut self, slot: u32, entries: &mut impl Iterator<Item = &'e InboundEntry>) {
+        let owned = &mut self.books[slot as usize];
+        let mut sink = Dispatching(&mut self.dispatch);
+        if let Some(message) = apply_batch(owned, entries, &self.checkpoints, &mut sink) {
+            self.failures.push(owned.fail(&self.flags, 0, message));
+        }
+    }
+}
+
 impl Downstream for Inline {
     fn books(&self) -> usize {
         self.books.len()
+    }
+
+    /// Straight to the book when the batch waits for nothing: no copy into the batch's
+    /// buffer, no sort by book (the order of each book's commands is the order they are
+    /// numbered in either way).
+    #[inline]
+    fn accept(&mut self, routed: &mut Routed, slot: u32, entry: InboundEntry, now: bool) {
+        if now {
+            self.apply(slot, &mut std::iter::once(&entry));
+        } else {
+            routed.route(slot, entry);
+        }
     }
 
     fn deliver(
@@ -87,14 +112,7 @@ impl Downstream for Inline {
         for (seq, result) in direct.drain(..) {
             sink.put(OutboundEntry::event(seq, timestamp_ns, result));
         }
-        let (books, flags, checkpoints) = (&mut self.books, &self.flags, &self.checkpoints);
-        let failures = &mut self.failures;
-        routed.drain(|slot, mut chain| {
-            let owned = &mut books[slot as usize];
-            if let Some(message) = apply_batch(owned, &mut chain, checkpoints, &mut sink) {
-                failures.push(owned.fail(flags, 0, message));
-            }
-        });
+        routed.drain(|slot, mut chain| self.apply(slot, &mut chain));
         self.dispatch.batch_end();
     }
 

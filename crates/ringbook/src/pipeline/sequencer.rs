@@ -28,6 +28,15 @@ pub(super) trait Downstream {
     /// How many books there are (slots `0..books`).
     fn books(&self) -> usize;
 
+    /// Takes `entry`, numbered, for book `slot`: into `routed`, after the book's entries
+    /// of this batch, to be delivered with it; or, when `now` (nothing of the batch waits
+    /// for the journal) and the downstream can, straight away.
+    #[inline]
+    fn accept(&mut self, routed: &mut Routed, slot: u32, entry: InboundEntry, now: bool) {
+        let _ = now;
+        routed.route(slot, entry);
+    }
+
     /// Hands one batch on: `direct` (rejects with no book to go through, only when there
     /// is no book at all), then every book's entries in `routed`, each book's in order.
     /// Leaves both empty.
@@ -78,6 +87,9 @@ pub(super) struct Sequencer<D> {
     /// Rejects with no book, to hand on once the batch is journaled (when there is no
     /// book at all).
     direct: Vec<(u64, OrderbookResult)>,
+    /// The current batch waits for nothing (no journal, no snapshots, no failure): its
+    /// entries may go downstream as they are numbered.
+    immediate: bool,
     /// The books, or the rings to them.
     downstream: D,
 }
@@ -118,6 +130,7 @@ impl<D: Downstream> Sequencer<D> {
             failure: None,
             lost: 0,
             direct: Vec::new(),
+            immediate: false,
             downstream,
         }
     }
@@ -207,6 +220,7 @@ impl<D: Downstream> Sequencer<D> {
             && self.snapshot_every.is_none()
             && self.failure.is_none()
             && self.downstream.books() > 0;
+        self.immediate = plain;
         for entry in batch {
             if plain && entry.is_plain_apply() {
                 self.next_seq += 1;
@@ -277,10 +291,12 @@ impl<D: Downstream> Sequencer<D> {
         false
     }
 
-    /// Adds `entry` after book `slot`'s entries of this batch.
+    /// Hands `entry` to the downstream for book `slot` (after the book's entries of this
+    /// batch).
     #[inline]
     fn route(&mut self, slot: u32, entry: InboundEntry) {
-        self.routed.route(slot, entry);
+        self.downstream
+            .accept(&mut self.routed, slot, entry, self.immediate);
     }
 
     /// Marks a snapshot point after the last sequenced command: the journal is synced (so
