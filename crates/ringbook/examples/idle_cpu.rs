@@ -42,10 +42,12 @@ fn main() -> Result<(), OrderbookManagerError> {
         .iter()
         .map(ToString::to_string)
         .collect();
-    println!(
-        "wait {wait}: the threads (sequencer, book consumer, event manager) use {}",
-        used.join(", ")
-    );
+    let threads = if config.fuses_stages(8) {
+        "the engine thread (stages fused) uses"
+    } else {
+        "the threads (sequencer, book consumer, event manager) use"
+    };
+    println!("wait {wait}: {threads} {}", used.join(", "));
     let manager = OrderbookManagerServiceImpl::builder((1..=8).map(Uuid::from_u128))
         .config(config)
         .build()?;
