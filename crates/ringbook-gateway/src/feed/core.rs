@@ -183,15 +183,14 @@ impl MessageSink for Outlet<'_> {
     /// Numbers, stores and packs one message, moving the packet to the burst when the
     /// message does not fit it.
     fn push(&mut self, message: ItchMessage) {
-        let mut bytes = [0u8; ItchMessage::MAX_LEN];
-        let len = message.encode(&mut bytes);
-        let encoded = &bytes[..len];
+        let len = message.len();
         if !self.builder.fits(len) {
             self.seal();
         }
+        // Encoded once, straight into its retransmission slot, and copied from there.
+        let encoded = self.retransmit.push_with(|slot| message.encode(slot));
         // A message always fits an empty packet: the configuration checked the size.
         self.builder.push(encoded);
-        self.retransmit.push(encoded);
         if let Some(file) = self.file.as_mut() {
             file.push(encoded);
         }

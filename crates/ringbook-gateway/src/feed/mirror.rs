@@ -3,7 +3,6 @@
 //! occupied (to know whether an incoming order still crosses, and so whether its rest is
 //! about to rest or more trades follow).
 
-use std::cmp::Ordering;
 use std::collections::HashMap;
 
 use foldhash::fast::RandomState;
@@ -66,8 +65,9 @@ pub(crate) struct Taker {
 /// One book's published state.
 #[derive(Debug, Default)]
 pub(crate) struct BookMirror {
-    /// Resting orders by id.
-    pub(crate) orders: HashMap<Uuid, Resting, RandomState>,
+    /// Resting orders by id (as a `u128`: one multiply-fold to hash, where a `Uuid`'s
+    /// hash goes through the byte-slice path with its length prefix).
+    orders: HashMap<u128, Resting, RandomState>,
     /// Bid levels and their order counts.
     bids: Levels,
     /// Ask levels and their order counts.
@@ -84,8 +84,8 @@ impl BookMirror {
     /// Whether an order of `side` at `price` would match the opposite side now.
     pub(crate) fn crosses(&self, side: Side, price: Price) -> bool {
         match side {
-            Side::Buy => self.asks.best().is_some_and(|ask| ask <= price),
-            Side::Sell => self.bids.best().is_some_and(|bid| bid >= price),
+            Side::Buy => self.asks.best(Side::Sell).is_some_and(|ask| ask <= price),
+            Side::Sell => self.bids.best(Side::Buy).is_some_and(|bid| bid >= price),
         }
     }
 
@@ -93,12 +93,27 @@ impl BookMirror {
     pub(crate) fn insert(&mut self, order_id: Uuid, resting: Resting) {
         let side = resting.side;
         self.levels(side).add(side, resting.price);
-        self.orders.insert(order_id, resting);
+        self.orders.insert(order_id.as_u128(), resting);
+    }
+
+    /// A resting order, to update in place.
+    pub(crate) fn get_mut(&mut self, order_id: &Uuid) -> Option<&mut Resting> {
+        self.orders.get_mut(&order_id.as_u128())
+    }
+
+    /// Every resting order, in no particular order.
+    pub(crate) fn resting(&self) -> impl Iterator<Item = &Resting> {
+        self.orders.values()
+    }
+
+    /// Whether no order rests.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.orders.is_empty()
     }
 
     /// Forgets a resting order, returning it.
     pub(crate) fn remove(&mut self, order_id: &Uuid) -> Option<Resting> {
-        let resting = self.orders.remove(order_id)?;
+        let resting = self.orders.remove(&order_id.as_u128())?;
         let side = resting.side;
         self.levels(side).remove(side, resting.price);
         Some(resting)
@@ -113,47 +128,81 @@ impl BookMirror {
 }
 
 /// One side's occupied price levels with their order counts, sorted so that the best
-/// level is last: a binary search finds a level, and the levels that come and go are
-/// mostly near the best, at the end of the vector (little to move, no node allocation).
+/// level is last: the levels that come and go are mostly near the best, at the end of the
+/// vectors (little to move, no node allocation). Prices are kept as [`level_key`]s, in
+/// which ascending order is worst first on either side, so a search is a plain
+/// comparison of integers (no side test per step); the best level is tried before any
+/// search.
 #[derive(Debug, Default)]
-struct Levels(Vec<(Price, u32)>);
+struct Levels {
+    /// The levels' keys, ascending (worst first).
+    keys: Vec<u64>,
+    /// Each level's order count, by position in `keys`.
+    counts: Vec<u32>,
+}
 
-/// The order of levels on `side`, worst first.
-fn worst_first(side: Side, level: Price, price: Price) -> Ordering {
+/// A price as a key in which ascending order is worst first on `side`: the price with
+/// its sign bit flipped (signed order as unsigned) for bids, its complement for asks.
+fn level_key(side: Side, price: Price) -> u64 {
+    let ascending = price.cast_unsigned() ^ (1 << 63);
     match side {
-        Side::Buy => level.cmp(&price),
-        Side::Sell => price.cmp(&level),
+        Side::Buy => ascending,
+        Side::Sell => !ascending,
     }
+}
+
+/// The price of a [`level_key`].
+fn level_price(side: Side, key: u64) -> Price {
+    let ascending = match side {
+        Side::Buy => key,
+        Side::Sell => !key,
+    };
+    (ascending ^ (1 << 63)).cast_signed()
 }
 
 impl Levels {
     /// The best price, if any level is occupied.
-    fn best(&self) -> Option<Price> {
-        self.0.last().map(|&(price, _)| price)
+    fn best(&self, side: Side) -> Option<Price> {
+        self.keys.last().map(|&key| level_price(side, key))
+    }
+
+    /// Where `key` is (`Ok`) or would go (`Err`): the best level first, else a binary
+    /// search.
+    fn find(&self, key: u64) -> Result<usize, usize> {
+        match self.keys.last() {
+            Some(&best) if best == key => Ok(self.keys.len() - 1),
+            Some(&best) if best < key => Err(self.keys.len()),
+            _ => self.keys.binary_search(&key),
+        }
     }
 
     /// One more order at `price`.
     fn add(&mut self, side: Side, price: Price) {
-        match self
-            .0
-            .binary_search_by(|&(level, _)| worst_first(side, level, price))
-        {
-            Ok(i) => self.0[i].1 += 1,
-            Err(i) => self.0.insert(i, (price, 1)),
+        let key = level_key(side, price);
+        match self.find(key) {
+            Ok(i) => self.counts[i] += 1,
+            Err(i) => {
+                self.keys.insert(i, key);
+                self.counts.insert(i, 1);
+            }
         }
     }
 
     /// One order fewer at `price`; the level goes when it has none left.
     fn remove(&mut self, side: Side, price: Price) {
-        if let Ok(i) = self
-            .0
-            .binary_search_by(|&(level, _)| worst_first(side, level, price))
-        {
-            self.0[i].1 -= 1;
-            if self.0[i].1 == 0 {
-                self.0.remove(i);
+        if let Ok(i) = self.find(level_key(side, price)) {
+            self.counts[i] -= 1;
+            if self.counts[i] == 0 {
+                self.keys.remove(i);
+                self.counts.remove(i);
             }
         }
+    }
+
+    /// Whether no level is occupied.
+    #[cfg(test)]
+    fn is_empty(&self) -> bool {
+        self.keys.is_empty()
     }
 }
 
@@ -199,6 +248,6 @@ mod tests {
         book.remove(&ids[5]);
         book.remove(&ids[0]);
         assert!(!book.crosses(Side::Buy, i64::MAX) && !book.crosses(Side::Sell, i64::MIN));
-        assert!(book.bids.0.is_empty() && book.asks.0.is_empty());
+        assert!(book.bids.is_empty() && book.asks.is_empty());
     }
 }

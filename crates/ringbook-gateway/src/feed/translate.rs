@@ -194,8 +194,7 @@ impl Translator {
         let timestamp = self.timestamp(engine_ns);
         for (slot, book) in self.books.iter().enumerate() {
             self.directory(slot, timestamp, out);
-            let mut resting: Vec<&Resting> =
-                book.orders.values().filter(|r| r.order_ref != 0).collect();
+            let mut resting: Vec<&Resting> = book.resting().filter(|r| r.order_ref != 0).collect();
             resting.sort_unstable_by_key(|r| r.order_ref);
             for r in resting {
                 // Published orders fit: `rest` checked.
@@ -281,7 +280,7 @@ impl Translator {
                 ..
             } => {
                 let book = &mut self.books[slot];
-                if let Some(maker) = book.orders.get_mut(maker_order_id) {
+                if let Some(maker) = book.get_mut(maker_order_id) {
                     let order_ref = maker.order_ref;
                     maker.qty = *maker_remaining;
                     maker.shown = maker.shown.saturating_sub(*qty);
@@ -398,7 +397,7 @@ impl Translator {
         } = taker;
         let book = &mut self.books[slot];
         if priority_kept {
-            if let Some(resting) = book.orders.get_mut(&order_id) {
+            if let Some(resting) = book.get_mut(&order_id) {
                 // It shows min(shown, Q): only the shown slice's reduction is public.
                 let shown = resting.shown.min(qty);
                 let reduced = resting.shown - shown;
@@ -532,7 +531,7 @@ impl Translator {
                 state,
             )));
         }
-        if !self.books[slot].orders.is_empty() || self.books[slot].taker.is_some() {
+        if !self.books[slot].is_empty() || self.books[slot].taker.is_some() {
             return;
         }
         for (side, levels) in [(Side::Buy, &snapshot.bids), (Side::Sell, &snapshot.asks)] {

@@ -133,9 +133,12 @@ impl<'a> Downstream<'a> {
 pub struct PacketBuilder {
     session: Session,
     max_len: usize,
+    /// `max_len` bytes (at least a header), allocated once: the packet being built is
+    /// `buf[..len]`, written in place (no capacity check per message).
     buf: Vec<u8>,
+    /// The bytes of `buf` the packet being built uses (at least the header).
+    len: usize,
     count: u16,
-    sealed: bool,
 }
 
 impl PacketBuilder {
@@ -144,15 +147,14 @@ impl PacketBuilder {
     /// that does not fit an empty packet).
     #[must_use]
     pub fn new(session: Session, max_len: usize) -> PacketBuilder {
-        let mut buf = Vec::with_capacity(max_len.max(DOWNSTREAM_HEADER_LEN));
-        buf.extend_from_slice(&session.0);
-        buf.extend_from_slice(&[0; 10]);
+        let mut buf = vec![0; max_len.max(DOWNSTREAM_HEADER_LEN)];
+        buf[..SESSION_LEN].copy_from_slice(&session.0);
         PacketBuilder {
             session,
             max_len,
             buf,
+            len: DOWNSTREAM_HEADER_LEN,
             count: 0,
-            sealed: false,
         }
     }
 
@@ -169,17 +171,14 @@ impl PacketBuilder {
     }
 
     /// Whether a message of `len` bytes fits the packet being built.
+    #[inline]
     #[must_use]
     pub fn fits(&self, len: usize) -> bool {
-        let used = if self.sealed {
-            DOWNSTREAM_HEADER_LEN
-        } else {
-            self.buf.len()
-        };
-        self.count < END_OF_SESSION - 1 && used + 2 + len <= self.max_len
+        self.count < END_OF_SESSION - 1 && self.len + 2 + len <= self.max_len
     }
 
     /// Appends one message block; `false` (and nothing appended) when it does not fit.
+    #[inline]
     pub fn push(&mut self, message: &[u8]) -> bool {
         let Ok(len) = u16::try_from(message.len()) else {
             return false;
@@ -187,9 +186,12 @@ impl PacketBuilder {
         if !self.fits(message.len()) {
             return false;
         }
-        self.reopen();
-        self.buf.extend_from_slice(&len.to_be_bytes());
-        self.buf.extend_from_slice(message);
+        let at = self.len;
+        let end = at + 2 + message.len();
+        let block = &mut self.buf[at..end];
+        block[..2].copy_from_slice(&len.to_be_bytes());
+        block[2..].copy_from_slice(message);
+        self.len = end;
         self.count += 1;
         true
     }
@@ -201,16 +203,8 @@ impl PacketBuilder {
         self.buf[SESSION_LEN..SESSION_LEN + 8].copy_from_slice(&first_seq.to_be_bytes());
         self.buf[18..20].copy_from_slice(&self.count.to_be_bytes());
         self.count = 0;
-        self.sealed = true;
-        &self.buf
-    }
-
-    /// Starts a new packet if the last one was finished.
-    fn reopen(&mut self) {
-        if self.sealed {
-            self.buf.truncate(DOWNSTREAM_HEADER_LEN);
-            self.sealed = false;
-        }
+        let end = std::mem::replace(&mut self.len, DOWNSTREAM_HEADER_LEN);
+        &self.buf[..end]
     }
 }
 
