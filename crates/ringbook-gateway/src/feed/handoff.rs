@@ -186,7 +186,7 @@ pub(crate) fn run(
             }
             Err(RecvTimeoutError::Timeout) => {
                 let mut core = lock(core);
-                if core.last_send.elapsed() >= interval {
+                if core.out.last_send.elapsed() >= interval {
                     core.control();
                 }
             }

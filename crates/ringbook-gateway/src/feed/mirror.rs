@@ -18,8 +18,6 @@ pub(crate) struct Resting {
     pub(crate) side: Side,
     /// Its price in ticks.
     pub(crate) price: Price,
-    /// Its whole open quantity (an iceberg's hidden part included).
-    pub(crate) qty: Qty,
     /// The quantity published for it: its open quantity, or an iceberg's current slice.
     pub(crate) shown: Qty,
     /// An iceberg's display quantity, the size of each slice; `None` for other orders.
@@ -215,7 +213,6 @@ mod tests {
             order_ref,
             side,
             price,
-            qty: 1,
             shown: 1,
             display: None,
         }
@@ -249,5 +246,30 @@ mod tests {
         book.remove(&ids[0]);
         assert!(!book.crosses(Side::Buy, i64::MAX) && !book.crosses(Side::Sell, i64::MIN));
         assert!(book.bids.is_empty() && book.asks.is_empty());
+    }
+
+    #[test]
+    fn level_keys_sort_worst_first_on_both_sides_and_give_back_their_price() {
+        let prices = [i64::MIN, -5, -1, 0, 1, 99, i64::MAX];
+        for side in [Side::Buy, Side::Sell] {
+            let keys: Vec<u64> = prices.iter().map(|&p| level_key(side, p)).collect();
+            for (&price, &key) in prices.iter().zip(&keys) {
+                assert_eq!(level_price(side, key), price, "{side:?}");
+            }
+            let mut sorted = keys.clone();
+            sorted.sort_unstable();
+            // Worst first: bids ascending in price, asks descending.
+            let expected: Vec<u64> = match side {
+                Side::Buy => keys.clone(),
+                Side::Sell => keys.iter().rev().copied().collect(),
+            };
+            assert_eq!(sorted, expected, "{side:?}");
+        }
+        let mut book = BookMirror::default();
+        let ids: Vec<Uuid> = (1..=4).map(Uuid::from_u128).collect();
+        book.insert(ids[0], resting(1, Side::Buy, i64::MIN));
+        book.insert(ids[1], resting(2, Side::Sell, i64::MAX));
+        assert!(book.crosses(Side::Buy, i64::MAX) && !book.crosses(Side::Buy, i64::MAX - 1));
+        assert!(book.crosses(Side::Sell, i64::MIN) && !book.crosses(Side::Sell, i64::MIN + 1));
     }
 }

@@ -74,7 +74,9 @@ impl MessageSink for Vec<ItchMessage> {
 #[derive(Debug)]
 pub struct Translator {
     instruments: Vec<FeedInstrument>,
-    slots: HashMap<Uuid, usize, foldhash::fast::RandomState>,
+    /// Each instrument's position, by id as a `u128` (one multiply-fold to hash; a `Uuid`
+    /// hashes through the byte-slice path).
+    slots: HashMap<u128, usize, foldhash::fast::RandomState>,
     books: Vec<BookMirror>,
     next_ref: u64,
     next_match: u64,
@@ -98,7 +100,7 @@ impl Translator {
         let slots = instruments
             .iter()
             .enumerate()
-            .map(|(i, instrument)| (instrument.id, i))
+            .map(|(i, instrument)| (instrument.id.as_u128(), i))
             .collect();
         let books = instruments.iter().map(|_| BookMirror::default()).collect();
         Translator {
@@ -214,7 +216,7 @@ impl Translator {
 
     /// Appends the messages one event makes.
     pub fn translate(&mut self, event: &PublishedEvent<'_>, out: &mut impl MessageSink) {
-        let Some(&slot) = self.slots.get(&event.result.instrument_id()) else {
+        let Some(&slot) = self.slots.get(&event.result.instrument_id().as_u128()) else {
             return;
         };
         let timestamp = self.timestamp(event.timestamp_ns);
@@ -282,7 +284,6 @@ impl Translator {
                 let book = &mut self.books[slot];
                 if let Some(maker) = book.get_mut(maker_order_id) {
                     let order_ref = maker.order_ref;
-                    maker.qty = *maker_remaining;
                     maker.shown = maker.shown.saturating_sub(*qty);
                     let refill = (maker.shown == 0 && *maker_remaining > 0).then_some(*maker);
                     if *maker_remaining == 0 || refill.is_some() {
@@ -305,7 +306,7 @@ impl Translator {
                             order_id: *maker_order_id,
                             side: maker.side,
                             price: maker.price,
-                            qty: maker.qty,
+                            qty: *maker_remaining,
                             display: maker.display,
                         };
                         self.rest(slot, next, header, out);
@@ -401,7 +402,6 @@ impl Translator {
                 // It shows min(shown, Q): only the shown slice's reduction is public.
                 let shown = resting.shown.min(qty);
                 let reduced = resting.shown - shown;
-                resting.qty = qty;
                 resting.shown = shown;
                 if reduced > 0 && resting.order_ref != 0 {
                     out.push(ItchMessage::OrderCancel(OrderCancel {
@@ -439,7 +439,6 @@ impl Translator {
                         order_ref: new_ref,
                         side,
                         price,
-                        qty,
                         shown,
                         display: taker.display,
                     },
@@ -492,7 +491,6 @@ impl Translator {
                 order_ref,
                 side: taker.side,
                 price: taker.price,
-                qty: taker.qty,
                 shown,
                 display: taker.display,
             },
@@ -568,7 +566,6 @@ impl Translator {
                 order_ref: 0,
                 side: taker.side,
                 price: taker.price,
-                qty: taker.qty,
                 shown: Resting::slice(taker.display, taker.qty),
                 display: taker.display,
             },
