@@ -75,7 +75,8 @@ pub(crate) struct BookMirror {
     /// Whether the book is halted.
     pub(crate) halted: bool,
     /// Parked stop-limit orders by id (never published until activated and resting).
-    pub(crate) parked: HashMap<Uuid, Parked, RandomState>,
+    /// By id as a `u128`; usually empty, and then never hashed into.
+    parked: HashMap<u128, Parked, RandomState>,
 }
 
 impl BookMirror {
@@ -107,6 +108,20 @@ impl BookMirror {
     /// Whether no order rests.
     pub(crate) fn is_empty(&self) -> bool {
         self.orders.is_empty()
+    }
+
+    /// Records a parked stop-limit order.
+    pub(crate) fn park(&mut self, order_id: Uuid, parked: Parked) {
+        self.parked.insert(order_id.as_u128(), parked);
+    }
+
+    /// Takes a parked stop-limit order out, if it is one: a book with none parked
+    /// (the usual case) answers without hashing.
+    pub(crate) fn unpark(&mut self, order_id: &Uuid) -> Option<Parked> {
+        if self.parked.is_empty() {
+            return None;
+        }
+        self.parked.remove(&order_id.as_u128())
     }
 
     /// Forgets a resting order, returning it.

@@ -250,7 +250,7 @@ impl Translator {
                 display,
                 ..
             } => {
-                self.books[slot].parked.insert(
+                self.books[slot].park(
                     *order_id,
                     Parked {
                         side: *side,
@@ -262,7 +262,7 @@ impl Translator {
             }
             OrderbookResult::Triggered { order_id, .. } => {
                 // A stop-market order never rests: only its makers' executions show.
-                if let Some(parked) = self.books[slot].parked.remove(order_id) {
+                if let Some(parked) = self.books[slot].unpark(order_id) {
                     let taker = Taker {
                         order_id: *order_id,
                         side: parked.side,
@@ -326,7 +326,7 @@ impl Translator {
                 }
             }
             OrderbookResult::Cancelled { order_id, .. } => {
-                self.books[slot].parked.remove(order_id);
+                self.books[slot].unpark(order_id);
                 if let Some(resting) = self.books[slot].remove(order_id)
                     && resting.order_ref != 0
                 {
