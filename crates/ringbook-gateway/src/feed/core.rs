@@ -165,11 +165,11 @@ impl MessageSink for Outlet {
             self.seal();
         }
         // Encoded once, straight into its retransmission slot, and copied from there.
-        let encoded = self.retransmit.push_with(|slot| message.encode(slot));
+        let (slot, len) = self.retransmit.push_with(|slot| message.encode(slot));
         // A message always fits an empty packet: the configuration checked the size.
-        self.builder.push(encoded);
+        self.builder.push_block(slot, len);
         if let Some(file) = self.file.as_mut() {
-            file.push(encoded);
+            file.push(&slot[..len]);
         }
         self.stats.messages += 1;
     }

@@ -40,12 +40,13 @@ impl RetransmitBuffer {
     }
 
     /// Stores the message numbered `next_seq`, which `encode` writes straight into its
-    /// slot (returning its length, at most [`ItchMessage::MAX_LEN`]); returns its bytes.
+    /// slot (returning its length, at most [`ItchMessage::MAX_LEN`]); returns the slot
+    /// and the message's length.
     #[inline]
     pub(crate) fn push_with(
         &mut self,
         encode: impl FnOnce(&mut [u8; ItchMessage::MAX_LEN]) -> usize,
-    ) -> &[u8] {
+    ) -> (&[u8; ItchMessage::MAX_LEN], usize) {
         if self.head == self.slots.len() {
             self.slots.push(([0u8; ItchMessage::MAX_LEN], 0));
         }
@@ -57,9 +58,9 @@ impl RetransmitBuffer {
         self.next_seq += 1;
         let slot = &mut self.slots[head];
         let len = encode(&mut slot.0).min(ItchMessage::MAX_LEN);
-        // At most MAX_LEN (50): fits a byte.
+        // At most MAX_LEN (39): fits a byte.
         slot.1 = len as u8;
-        &slot.0[..len]
+        (&slot.0, len)
     }
 
     /// The oldest sequence number still held (`next_seq` when empty).

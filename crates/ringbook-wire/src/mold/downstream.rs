@@ -128,13 +128,18 @@ impl<'a> Downstream<'a> {
     }
 }
 
+/// The bytes a [`PacketBuilder`] keeps past its largest packet, the longest block
+/// [`PacketBuilder::push_block`] copies whole.
+pub const BLOCK_SLACK: usize = 64;
+
 /// Builds downstream packets of at most a configured size.
 #[derive(Debug, Clone)]
 pub struct PacketBuilder {
     session: Session,
     max_len: usize,
-    /// `max_len` bytes (at least a header), allocated once: the packet being built is
-    /// `buf[..len]`, written in place (no capacity check per message).
+    /// `max_len` bytes (at least a header) and [`BLOCK_SLACK`] more, allocated once: the
+    /// packet being built is `buf[..len]`, written in place (no capacity check per
+    /// message); the slack lets [`Self::push_block`] copy a whole fixed-size block.
     buf: Vec<u8>,
     /// The bytes of `buf` the packet being built uses (at least the header).
     len: usize,
@@ -147,7 +152,7 @@ impl PacketBuilder {
     /// that does not fit an empty packet).
     #[must_use]
     pub fn new(session: Session, max_len: usize) -> PacketBuilder {
-        let mut buf = vec![0; max_len.max(DOWNSTREAM_HEADER_LEN)];
+        let mut buf = vec![0; max_len.max(DOWNSTREAM_HEADER_LEN) + BLOCK_SLACK];
         buf[..SESSION_LEN].copy_from_slice(&session.0);
         PacketBuilder {
             session,
@@ -192,6 +197,28 @@ impl PacketBuilder {
         block[..2].copy_from_slice(&len.to_be_bytes());
         block[2..].copy_from_slice(message);
         self.len = end;
+        self.count += 1;
+        true
+    }
+
+    /// Appends the first `len` bytes of `block` as one message block, like
+    /// [`Self::push`], copying all `N` bytes at once (a fixed-size copy, no `memcpy`
+    /// call): the bytes past `len` land in the slack past the packet and are never sent.
+    /// `false` (and nothing appended) when `len` exceeds `N` or does not fit.
+    #[inline]
+    pub fn push_block<const N: usize>(&mut self, block: &[u8; N], len: usize) -> bool {
+        const { assert!(N <= BLOCK_SLACK, "a block longer than the builder's slack") };
+        let Ok(prefix) = u16::try_from(len) else {
+            return false;
+        };
+        if len > N || !self.fits(len) {
+            return false;
+        }
+        let at = self.len;
+        // `at + 2 + len <= max_len` (it fits), so `at + 2 + N <= max_len + BLOCK_SLACK`.
+        self.buf[at..at + 2].copy_from_slice(&prefix.to_be_bytes());
+        self.buf[at + 2..at + 2 + N].copy_from_slice(block);
+        self.len = at + 2 + len;
         self.count += 1;
         true
     }
