@@ -124,6 +124,8 @@ struct RunFigures {
     feed_thread_ns: f64,
     /// Datagrams sent, per 1,000 commands.
     packets_per_k: f64,
+    /// The feed's publishing time (`FeedStats::publish_ns`), per command.
+    publish_ns: f64,
 }
 
 fn symbols(ids: &[Uuid]) -> Vec<(Uuid, Option<String>)> {
@@ -179,6 +181,7 @@ fn run_publisher_only(
         let stats = feed.shutdown();
         assert!(stats.messages > commands.len() as u64 / 2);
         figures.packets_per_k = stats.packets as f64 * 1000.0 / n;
+        figures.publish_ns = stats.publish_ns as f64 / n;
     }
     figures
 }
@@ -266,6 +269,7 @@ fn throughput_with_and_without_the_feed() {
             events_ns: median(r.iter().map(|f| f.events_ns).collect()),
             feed_thread_ns: median(r.iter().map(|f| f.feed_thread_ns).collect()),
             packets_per_k: median(r.iter().map(|f| f.packets_per_k).collect()),
+            publish_ns: median(r.iter().map(|f| f.publish_ns).collect()),
         })
         .collect();
     let off = medians[0];
@@ -277,7 +281,8 @@ fn throughput_with_and_without_the_feed() {
     for ((name, _), m) in configs.iter().zip(&medians) {
         println!(
             "  {name}: {:.0} commands/s ({:.1}% of feed off), CPU {:.0} / {:.0} / {:.0} \
-             (feed off {:.0} / {:.0}), {:.2} packets per 1,000 commands",
+             (feed off {:.0} / {:.0}), {:.2} packets per 1,000 commands, publishing {:.0} ns \
+             per command (wall clock)",
             m.rate,
             100.0 * m.rate / off.rate,
             m.process_ns,
@@ -285,7 +290,8 @@ fn throughput_with_and_without_the_feed() {
             m.feed_thread_ns,
             off.process_ns,
             off.events_ns,
-            m.packets_per_k
+            m.packets_per_k,
+            m.publish_ns
         );
     }
     let received = median(with_receiver);
