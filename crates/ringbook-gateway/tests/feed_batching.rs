@@ -87,6 +87,10 @@ fn a_batchs_packets_leave_at_its_end_unchanged_and_in_sequence() {
     assert_eq!(packets.len() as u64, expected_packets);
     assert_eq!(after.packets - before.packets, expected_packets);
     assert_eq!(after.messages - before.messages, ORDERS);
+    assert!(
+        after.publish_ns > before.publish_ns,
+        "the batch's publishing time is counted"
+    );
     let calls = after.send_calls - before.send_calls;
     if cfg!(target_os = "linux") {
         assert_eq!(

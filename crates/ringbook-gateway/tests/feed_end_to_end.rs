@@ -181,6 +181,10 @@ fn a_receiver_dropping_every_100th_packet_recovers_everything() {
     assert!(seen.dropped >= 10, "{seen:?}");
     assert!(seen.requests >= seen.dropped.min(10), "{seen:?}");
     assert!(stats.retransmitted > 0, "{stats:?}");
+    assert!(
+        stats.publish_ns > 0,
+        "the feed thread's time is counted: {stats:?}"
+    );
     assert_eq!(stats.messages + 1, receiver.next_seq());
     manager
         .with_final_books(|books| assert_same_books(&ids, receiver.books(), books))

@@ -25,22 +25,12 @@ use super::translate::{MessageSink, Translator};
 pub(crate) struct FeedCore {
     pub(crate) translator: Translator,
     pub(crate) session: Session,
-    builder: PacketBuilder,
-    /// Finished packets not yet sent: sent together at the end of the event manager's
-    /// batch (or when the burst is full), with one system call.
-    burst: PacketBurst,
-    /// The sequence number of the first message in the packet being built.
-    packet_first: u64,
-    pub(crate) retransmit: RetransmitBuffer,
-    /// Every message on disk, when the feed has a store directory.
-    pub(crate) file: Option<MessageFile>,
-    socket: UdpSocket,
-    destination: SocketAddr,
-    pub(crate) last_send: Instant,
+    /// Where the translator's messages go: kept whole, so that translating an event
+    /// hands the translator one `&mut` (nothing to assemble per event).
+    pub(crate) out: Outlet,
     scratch: Vec<ItchMessage>,
     pub(crate) ended: bool,
     pub(crate) last_engine_ns: u64,
-    pub(crate) stats: FeedStats,
 }
 
 impl FeedCore {
@@ -55,24 +45,26 @@ impl FeedCore {
         FeedCore {
             translator,
             session,
-            builder: PacketBuilder::new(session, max_packet),
-            burst: PacketBurst::new(max_packet),
-            packet_first: 1,
-            retransmit: RetransmitBuffer::new(retransmit_capacity),
-            file: None,
-            socket,
-            destination,
-            last_send: Instant::now(),
+            out: Outlet {
+                builder: PacketBuilder::new(session, max_packet),
+                burst: PacketBurst::new(max_packet),
+                packet_first: 1,
+                retransmit: RetransmitBuffer::new(retransmit_capacity),
+                file: None,
+                socket,
+                destination,
+                last_send: Instant::now(),
+                stats: FeedStats::default(),
+            },
             scratch: Vec::with_capacity(64),
             ended: false,
             last_engine_ns: 0,
-            stats: FeedStats::default(),
         }
     }
 
     /// The sequence number the next message gets.
     pub(crate) fn next_seq(&self) -> u64 {
-        self.retransmit.next_seq()
+        self.out.retransmit.next_seq()
     }
 
     /// Publishes the opening messages and sends them.
@@ -91,42 +83,21 @@ impl FeedCore {
             return;
         }
         self.last_engine_ns = event.timestamp_ns;
-        let (translator, mut outlet) = self.split();
-        translator.translate(event, &mut outlet);
+        self.translator.translate(event, &mut self.out);
     }
 
     /// Numbers, stores and packs messages.
     fn publish(&mut self, messages: &mut Vec<ItchMessage>) {
-        let (_, mut outlet) = self.split();
         for message in messages.drain(..) {
-            outlet.push(message);
+            self.out.push(message);
         }
-    }
-
-    /// The translator, and the rest of the core as the place its messages go.
-    fn split(&mut self) -> (&mut Translator, Outlet<'_>) {
-        (
-            &mut self.translator,
-            Outlet {
-                builder: &mut self.builder,
-                burst: &mut self.burst,
-                packet_first: &mut self.packet_first,
-                retransmit: &mut self.retransmit,
-                file: &mut self.file,
-                stats: &mut self.stats,
-                socket: &self.socket,
-                destination: self.destination,
-                last_send: &mut self.last_send,
-            },
-        )
     }
 
     /// Sends the packet being built and every packet waiting: at the end of the event
     /// manager's batch, and before anything else is sent.
     pub(crate) fn flush(&mut self) {
-        let (_, mut outlet) = self.split();
-        outlet.seal();
-        outlet.send_burst();
+        self.out.seal();
+        self.out.send_burst();
     }
 
     /// Sends a heartbeat (or, once ended, an end-of-session packet).
@@ -138,13 +109,14 @@ impl FeedCore {
             PacketKind::Heartbeat
         };
         let packet = control_packet(self.session, self.next_seq(), kind);
-        let result = self.socket.send(&packet);
-        self.stats.send_calls += 1;
-        self.last_send = Instant::now();
+        let out = &mut self.out;
+        let result = out.socket.send(&packet);
+        out.stats.send_calls += 1;
+        out.last_send = Instant::now();
         if let Err(e) = result {
-            count_error(&mut self.stats.send_errors, self.destination, &e);
+            count_error(&mut out.stats.send_errors, out.destination, &e);
         }
-        self.stats.heartbeats += 1;
+        out.stats.heartbeats += 1;
     }
 
     /// Publishes End of Messages and ends the session.
@@ -157,7 +129,7 @@ impl FeedCore {
         self.publish(&mut scratch);
         self.scratch = scratch;
         self.flush();
-        if let Some(file) = self.file.as_mut() {
+        if let Some(file) = self.out.file.as_mut() {
             file.flush();
         }
         self.ended = true;
@@ -167,47 +139,51 @@ impl FeedCore {
 
 /// Where messages go: numbered (the retransmission buffer), stored (the message file),
 /// packed (the packet being built), and packets sent in bursts.
-struct Outlet<'a> {
-    builder: &'a mut PacketBuilder,
-    burst: &'a mut PacketBurst,
-    packet_first: &'a mut u64,
-    retransmit: &'a mut RetransmitBuffer,
-    file: &'a mut Option<MessageFile>,
-    stats: &'a mut FeedStats,
-    socket: &'a UdpSocket,
+#[derive(Debug)]
+pub(crate) struct Outlet {
+    builder: PacketBuilder,
+    /// Finished packets not yet sent: sent together at the end of the event manager's
+    /// batch (or when the burst is full), with one system call.
+    burst: PacketBurst,
+    /// The sequence number of the first message in the packet being built.
+    packet_first: u64,
+    pub(crate) retransmit: RetransmitBuffer,
+    /// Every message on disk, when the feed has a store directory.
+    pub(crate) file: Option<MessageFile>,
+    socket: UdpSocket,
     destination: SocketAddr,
-    last_send: &'a mut Instant,
+    pub(crate) last_send: Instant,
+    pub(crate) stats: FeedStats,
 }
 
-impl MessageSink for Outlet<'_> {
+impl MessageSink for Outlet {
     /// Numbers, stores and packs one message, moving the packet to the burst when the
     /// message does not fit it.
     fn push(&mut self, message: ItchMessage) {
-        let mut bytes = [0u8; ItchMessage::MAX_LEN];
-        let len = message.encode(&mut bytes);
-        let encoded = &bytes[..len];
+        let len = message.len();
         if !self.builder.fits(len) {
             self.seal();
         }
+        // Encoded once, straight into its retransmission slot, and copied from there.
+        let (slot, len) = self.retransmit.push_with(|slot| message.encode(slot));
         // A message always fits an empty packet: the configuration checked the size.
-        self.builder.push(encoded);
-        self.retransmit.push(encoded);
+        self.builder.push_block(slot, len);
         if let Some(file) = self.file.as_mut() {
-            file.push(encoded);
+            file.push(&slot[..len]);
         }
         self.stats.messages += 1;
     }
 }
 
-impl Outlet<'_> {
+impl Outlet {
     /// Finishes the packet being built, if it holds anything, into the burst; sends the
     /// burst when it is full.
     fn seal(&mut self) {
         if self.builder.count() == 0 {
             return;
         }
-        let first = *self.packet_first;
-        *self.packet_first = self.retransmit.next_seq();
+        let first = self.packet_first;
+        self.packet_first = self.retransmit.next_seq();
         let packet = self.builder.finish(first);
         self.stats.packets += 1;
         if self.burst.push(packet) {
@@ -220,12 +196,12 @@ impl Outlet<'_> {
         if self.burst.is_empty() {
             return;
         }
-        let (stats, destination) = (&mut *self.stats, self.destination);
-        let outcome = send_burst(self.socket, self.burst, &mut |e| {
+        let (stats, destination) = (&mut self.stats, self.destination);
+        let outcome = send_burst(&self.socket, &self.burst, &mut |e| {
             count_error(&mut stats.send_errors, destination, &e);
         });
         self.stats.send_calls += outcome.calls;
-        *self.last_send = Instant::now();
+        self.last_send = Instant::now();
         self.burst.clear();
     }
 }

@@ -43,7 +43,7 @@ impl Application for Glimpse {
         let next_seq = {
             let mut core = lock(&self.core);
             core.translator.snapshot(core.last_engine_ns, &mut messages);
-            core.stats.snapshots += 1;
+            core.out.stats.snapshots += 1;
             core.next_seq()
         };
         let stream = Arc::new(Stream::new(Box::new(MemoryStore::with_capacity(

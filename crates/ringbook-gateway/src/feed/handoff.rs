@@ -11,7 +11,7 @@
 use std::error::Error;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use parking_lot::Mutex;
@@ -48,6 +48,8 @@ pub struct FeedSubscriber {
     batch: Vec<Item>,
     /// The core, when publishing on the event manager thread.
     inline: Option<Arc<Mutex<FeedCore>>>,
+    /// When the current batch's first publishable event arrived (publishing inline).
+    batch_started: Option<Instant>,
 }
 
 /// Which thread translates, packs and sends.
@@ -80,6 +82,7 @@ pub(crate) fn channel(
         spare,
         batch: Vec::new(),
         inline,
+        batch_started: None,
     };
     (subscriber, work, work_rx, spare_tx)
 }
@@ -114,6 +117,9 @@ impl Subscriber for FeedSubscriber {
             return;
         }
         if let Some(core) = &self.inline {
+            if self.batch_started.is_none() {
+                self.batch_started = Some(Instant::now());
+            }
             lock(core).on_event(event);
             return;
         }
@@ -125,7 +131,11 @@ impl Subscriber for FeedSubscriber {
 
     fn on_batch_end(&mut self) {
         if let Some(core) = &self.inline {
-            lock(core).flush();
+            let mut core = lock(core);
+            core.flush();
+            if let Some(started) = self.batch_started.take() {
+                core.out.stats.publish_ns += elapsed_ns(started);
+            }
             return;
         }
         self.send_batch();
@@ -151,6 +161,11 @@ impl Subscriber for FeedSubscriber {
     }
 }
 
+/// The nanoseconds since `started`.
+fn elapsed_ns(started: Instant) -> u64 {
+    u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX)
+}
+
 /// The feed thread: publishes batches, sends a heartbeat after `interval` of silence, and
 /// end-of-session packets in their place once the session has ended, until `stop`.
 pub(crate) fn run(
@@ -165,6 +180,7 @@ pub(crate) fn run(
         match work.recv_timeout(tick) {
             Ok(Work::Batch(mut batch)) => {
                 {
+                    let started = Instant::now();
                     let mut core = lock(core);
                     for (timestamp_ns, result) in &batch {
                         let event = PublishedEvent {
@@ -176,6 +192,7 @@ pub(crate) fn run(
                         core.on_event(&event);
                     }
                     core.flush();
+                    core.out.stats.publish_ns += elapsed_ns(started);
                 }
                 batch.clear();
                 let _ = spare.try_send(batch);
@@ -186,7 +203,7 @@ pub(crate) fn run(
             }
             Err(RecvTimeoutError::Timeout) => {
                 let mut core = lock(core);
-                if core.last_send.elapsed() >= interval {
+                if core.out.last_send.elapsed() >= interval {
                     core.control();
                 }
             }

@@ -3,7 +3,6 @@
 //! occupied (to know whether an incoming order still crosses, and so whether its rest is
 //! about to rest or more trades follow).
 
-use std::cmp::Ordering;
 use std::collections::HashMap;
 
 use foldhash::fast::RandomState;
@@ -19,8 +18,6 @@ pub(crate) struct Resting {
     pub(crate) side: Side,
     /// Its price in ticks.
     pub(crate) price: Price,
-    /// Its whole open quantity (an iceberg's hidden part included).
-    pub(crate) qty: Qty,
     /// The quantity published for it: its open quantity, or an iceberg's current slice.
     pub(crate) shown: Qty,
     /// An iceberg's display quantity, the size of each slice; `None` for other orders.
@@ -66,8 +63,9 @@ pub(crate) struct Taker {
 /// One book's published state.
 #[derive(Debug, Default)]
 pub(crate) struct BookMirror {
-    /// Resting orders by id.
-    pub(crate) orders: HashMap<Uuid, Resting, RandomState>,
+    /// Resting orders by id (as a `u128`: one multiply-fold to hash, where a `Uuid`'s
+    /// hash goes through the byte-slice path with its length prefix).
+    orders: HashMap<u128, Resting, RandomState>,
     /// Bid levels and their order counts.
     bids: Levels,
     /// Ask levels and their order counts.
@@ -77,15 +75,16 @@ pub(crate) struct BookMirror {
     /// Whether the book is halted.
     pub(crate) halted: bool,
     /// Parked stop-limit orders by id (never published until activated and resting).
-    pub(crate) parked: HashMap<Uuid, Parked, RandomState>,
+    /// By id as a `u128`; usually empty, and then never hashed into.
+    parked: HashMap<u128, Parked, RandomState>,
 }
 
 impl BookMirror {
     /// Whether an order of `side` at `price` would match the opposite side now.
     pub(crate) fn crosses(&self, side: Side, price: Price) -> bool {
         match side {
-            Side::Buy => self.asks.best().is_some_and(|ask| ask <= price),
-            Side::Sell => self.bids.best().is_some_and(|bid| bid >= price),
+            Side::Buy => self.asks.best(Side::Sell).is_some_and(|ask| ask <= price),
+            Side::Sell => self.bids.best(Side::Buy).is_some_and(|bid| bid >= price),
         }
     }
 
@@ -93,12 +92,41 @@ impl BookMirror {
     pub(crate) fn insert(&mut self, order_id: Uuid, resting: Resting) {
         let side = resting.side;
         self.levels(side).add(side, resting.price);
-        self.orders.insert(order_id, resting);
+        self.orders.insert(order_id.as_u128(), resting);
+    }
+
+    /// A resting order, to update in place.
+    pub(crate) fn get_mut(&mut self, order_id: &Uuid) -> Option<&mut Resting> {
+        self.orders.get_mut(&order_id.as_u128())
+    }
+
+    /// Every resting order, in no particular order.
+    pub(crate) fn resting(&self) -> impl Iterator<Item = &Resting> {
+        self.orders.values()
+    }
+
+    /// Whether no order rests.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.orders.is_empty()
+    }
+
+    /// Records a parked stop-limit order.
+    pub(crate) fn park(&mut self, order_id: Uuid, parked: Parked) {
+        self.parked.insert(order_id.as_u128(), parked);
+    }
+
+    /// Takes a parked stop-limit order out, if it is one: a book with none parked
+    /// (the usual case) answers without hashing.
+    pub(crate) fn unpark(&mut self, order_id: &Uuid) -> Option<Parked> {
+        if self.parked.is_empty() {
+            return None;
+        }
+        self.parked.remove(&order_id.as_u128())
     }
 
     /// Forgets a resting order, returning it.
     pub(crate) fn remove(&mut self, order_id: &Uuid) -> Option<Resting> {
-        let resting = self.orders.remove(order_id)?;
+        let resting = self.orders.remove(&order_id.as_u128())?;
         let side = resting.side;
         self.levels(side).remove(side, resting.price);
         Some(resting)
@@ -113,47 +141,81 @@ impl BookMirror {
 }
 
 /// One side's occupied price levels with their order counts, sorted so that the best
-/// level is last: a binary search finds a level, and the levels that come and go are
-/// mostly near the best, at the end of the vector (little to move, no node allocation).
+/// level is last: the levels that come and go are mostly near the best, at the end of the
+/// vectors (little to move, no node allocation). Prices are kept as [`level_key`]s, in
+/// which ascending order is worst first on either side, so a search is a plain
+/// comparison of integers (no side test per step); the best level is tried before any
+/// search.
 #[derive(Debug, Default)]
-struct Levels(Vec<(Price, u32)>);
+struct Levels {
+    /// The levels' keys, ascending (worst first).
+    keys: Vec<u64>,
+    /// Each level's order count, by position in `keys`.
+    counts: Vec<u32>,
+}
 
-/// The order of levels on `side`, worst first.
-fn worst_first(side: Side, level: Price, price: Price) -> Ordering {
+/// A price as a key in which ascending order is worst first on `side`: the price with
+/// its sign bit flipped (signed order as unsigned) for bids, its complement for asks.
+fn level_key(side: Side, price: Price) -> u64 {
+    let ascending = price.cast_unsigned() ^ (1 << 63);
     match side {
-        Side::Buy => level.cmp(&price),
-        Side::Sell => price.cmp(&level),
+        Side::Buy => ascending,
+        Side::Sell => !ascending,
     }
+}
+
+/// The price of a [`level_key`].
+fn level_price(side: Side, key: u64) -> Price {
+    let ascending = match side {
+        Side::Buy => key,
+        Side::Sell => !key,
+    };
+    (ascending ^ (1 << 63)).cast_signed()
 }
 
 impl Levels {
     /// The best price, if any level is occupied.
-    fn best(&self) -> Option<Price> {
-        self.0.last().map(|&(price, _)| price)
+    fn best(&self, side: Side) -> Option<Price> {
+        self.keys.last().map(|&key| level_price(side, key))
+    }
+
+    /// Where `key` is (`Ok`) or would go (`Err`): the best level first, else a binary
+    /// search.
+    fn find(&self, key: u64) -> Result<usize, usize> {
+        match self.keys.last() {
+            Some(&best) if best == key => Ok(self.keys.len() - 1),
+            Some(&best) if best < key => Err(self.keys.len()),
+            _ => self.keys.binary_search(&key),
+        }
     }
 
     /// One more order at `price`.
     fn add(&mut self, side: Side, price: Price) {
-        match self
-            .0
-            .binary_search_by(|&(level, _)| worst_first(side, level, price))
-        {
-            Ok(i) => self.0[i].1 += 1,
-            Err(i) => self.0.insert(i, (price, 1)),
+        let key = level_key(side, price);
+        match self.find(key) {
+            Ok(i) => self.counts[i] += 1,
+            Err(i) => {
+                self.keys.insert(i, key);
+                self.counts.insert(i, 1);
+            }
         }
     }
 
     /// One order fewer at `price`; the level goes when it has none left.
     fn remove(&mut self, side: Side, price: Price) {
-        if let Ok(i) = self
-            .0
-            .binary_search_by(|&(level, _)| worst_first(side, level, price))
-        {
-            self.0[i].1 -= 1;
-            if self.0[i].1 == 0 {
-                self.0.remove(i);
+        if let Ok(i) = self.find(level_key(side, price)) {
+            self.counts[i] -= 1;
+            if self.counts[i] == 0 {
+                self.keys.remove(i);
+                self.counts.remove(i);
             }
         }
+    }
+
+    /// Whether no level is occupied.
+    #[cfg(test)]
+    fn is_empty(&self) -> bool {
+        self.keys.is_empty()
     }
 }
 
@@ -166,7 +228,6 @@ mod tests {
             order_ref,
             side,
             price,
-            qty: 1,
             shown: 1,
             display: None,
         }
@@ -199,6 +260,31 @@ mod tests {
         book.remove(&ids[5]);
         book.remove(&ids[0]);
         assert!(!book.crosses(Side::Buy, i64::MAX) && !book.crosses(Side::Sell, i64::MIN));
-        assert!(book.bids.0.is_empty() && book.asks.0.is_empty());
+        assert!(book.bids.is_empty() && book.asks.is_empty());
+    }
+
+    #[test]
+    fn level_keys_sort_worst_first_on_both_sides_and_give_back_their_price() {
+        let prices = [i64::MIN, -5, -1, 0, 1, 99, i64::MAX];
+        for side in [Side::Buy, Side::Sell] {
+            let keys: Vec<u64> = prices.iter().map(|&p| level_key(side, p)).collect();
+            for (&price, &key) in prices.iter().zip(&keys) {
+                assert_eq!(level_price(side, key), price, "{side:?}");
+            }
+            let mut sorted = keys.clone();
+            sorted.sort_unstable();
+            // Worst first: bids ascending in price, asks descending.
+            let expected: Vec<u64> = match side {
+                Side::Buy => keys.clone(),
+                Side::Sell => keys.iter().rev().copied().collect(),
+            };
+            assert_eq!(sorted, expected, "{side:?}");
+        }
+        let mut book = BookMirror::default();
+        let ids: Vec<Uuid> = (1..=4).map(Uuid::from_u128).collect();
+        book.insert(ids[0], resting(1, Side::Buy, i64::MIN));
+        book.insert(ids[1], resting(2, Side::Sell, i64::MAX));
+        assert!(book.crosses(Side::Buy, i64::MAX) && !book.crosses(Side::Buy, i64::MAX - 1));
+        assert!(book.crosses(Side::Sell, i64::MIN) && !book.crosses(Side::Sell, i64::MIN + 1));
     }
 }

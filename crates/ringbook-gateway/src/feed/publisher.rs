@@ -124,7 +124,7 @@ impl Feed {
                 },
             )?;
             tracing::info!(path = %file.path().display(), "feed messages kept on disk");
-            core.file = Some(file);
+            core.out.file = Some(file);
         }
         core.open();
         let core = Arc::new(Mutex::new(core));
@@ -196,7 +196,7 @@ impl Feed {
         let core = lock(&self.core);
         FeedStats {
             unpublishable: core.translator.unpublishable(),
-            ..core.stats
+            ..core.out.stats
         }
     }
 

@@ -56,8 +56,8 @@ pub(crate) fn serve(
         packets.clear();
         {
             let mut core = lock(&core);
-            let held_from = core.retransmit.first_seq();
-            let oldest = if core.file.as_ref().is_some_and(|f| f.failed.is_none()) {
+            let held_from = core.out.retransmit.first_seq();
+            let oldest = if core.out.file.as_ref().is_some_and(|f| f.failed.is_none()) {
                 1
             } else {
                 held_from
@@ -65,25 +65,25 @@ pub(crate) fn serve(
             if request.session != core.session
                 || request.count == 0
                 || request.seq < oldest
-                || request.seq >= core.retransmit.next_seq()
+                || request.seq >= core.out.retransmit.next_seq()
             {
-                if core.stats.refused_rerequests == 0 {
+                if core.out.stats.refused_rerequests == 0 {
                     tracing::warn!(
                         %from, session = %request.session, seq = request.seq,
                         held_from = oldest,
                         "re-request refused: another session, or messages no longer held"
                     );
                 }
-                core.stats.refused_rerequests += 1;
+                core.out.stats.refused_rerequests += 1;
                 continue;
             }
             let end = request
                 .seq
                 .saturating_add(u64::from(request.count))
-                .min(core.retransmit.next_seq());
+                .min(core.out.retransmit.next_seq());
             let mut packer = Packer::new(core.session, max_packet, request.seq, &mut packets);
             if request.seq < held_from
-                && let Some(file) = core.file.as_mut()
+                && let Some(file) = core.out.file.as_mut()
             {
                 let wanted = held_from.min(end) - request.seq;
                 if let Err(e) = file.read(request.seq, wanted, |seq, m| packer.add(seq, m)) {
@@ -92,7 +92,7 @@ pub(crate) fn serve(
             }
             let mut seq = packer.next.max(held_from);
             while seq < end && packer.next == seq {
-                let Some(message) = core.retransmit.get(seq) else {
+                let Some(message) = core.out.retransmit.get(seq) else {
                     break;
                 };
                 if !packer.add(seq, message) {
@@ -101,8 +101,8 @@ pub(crate) fn serve(
                 seq += 1;
             }
             let sent = packer.finish() - request.seq;
-            core.stats.rerequests += 1;
-            core.stats.retransmitted += sent;
+            core.out.stats.rerequests += 1;
+            core.out.stats.retransmitted += sent;
         }
         for packet in &packets {
             if let Err(e) = socket.send_to(packet, from) {

@@ -30,19 +30,37 @@ impl RetransmitBuffer {
 
     /// Stores the message numbered `next_seq` (messages are at most
     /// [`ItchMessage::MAX_LEN`] bytes: the caller encodes only those).
+    #[cfg(test)]
     pub(crate) fn push(&mut self, message: &[u8]) {
         let len = message.len().min(ItchMessage::MAX_LEN);
+        self.push_with(|slot| {
+            slot[..len].copy_from_slice(&message[..len]);
+            len
+        });
+    }
+
+    /// Stores the message numbered `next_seq`, which `encode` writes straight into its
+    /// slot (returning its length, at most [`ItchMessage::MAX_LEN`]); returns the slot
+    /// and the message's length.
+    #[inline]
+    pub(crate) fn push_with(
+        &mut self,
+        encode: impl FnOnce(&mut [u8; ItchMessage::MAX_LEN]) -> usize,
+    ) -> (&[u8; ItchMessage::MAX_LEN], usize) {
         if self.head == self.slots.len() {
             self.slots.push(([0u8; ItchMessage::MAX_LEN], 0));
         }
-        let slot = &mut self.slots[self.head];
-        slot.0[..len].copy_from_slice(&message[..len]);
-        slot.1 = len as u8;
+        let head = self.head;
         self.head += 1;
         if self.head >= self.capacity {
             self.head = 0;
         }
         self.next_seq += 1;
+        let slot = &mut self.slots[head];
+        let len = encode(&mut slot.0).min(ItchMessage::MAX_LEN);
+        // At most MAX_LEN (39): fits a byte.
+        slot.1 = len as u8;
+        (&slot.0, len)
     }
 
     /// The oldest sequence number still held (`next_seq` when empty).

@@ -24,4 +24,13 @@ pub struct FeedStats {
     pub snapshots: u64,
     /// Orders not published because ITCH cannot carry their price or quantity.
     pub unpublishable: u64,
+    /// Wall-clock nanoseconds spent publishing: on the event manager thread from a
+    /// batch's first event to its packets sent ([`PublishOn::EventManager`]), or on the
+    /// feed thread per batch ([`PublishOn::FeedThread`]). Against the run's length, the
+    /// share of a thread the feed took: what it costs the engine when it keeps up, and
+    /// by how much it cannot.
+    ///
+    /// [`PublishOn::EventManager`]: super::PublishOn::EventManager
+    /// [`PublishOn::FeedThread`]: super::PublishOn::FeedThread
+    pub publish_ns: u64,
 }

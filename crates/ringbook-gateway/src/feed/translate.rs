@@ -74,7 +74,9 @@ impl MessageSink for Vec<ItchMessage> {
 #[derive(Debug)]
 pub struct Translator {
     instruments: Vec<FeedInstrument>,
-    slots: HashMap<Uuid, usize, foldhash::fast::RandomState>,
+    /// Each instrument's position, by id as a `u128` (one multiply-fold to hash; a `Uuid`
+    /// hashes through the byte-slice path).
+    slots: HashMap<u128, usize, foldhash::fast::RandomState>,
     books: Vec<BookMirror>,
     next_ref: u64,
     next_match: u64,
@@ -98,7 +100,7 @@ impl Translator {
         let slots = instruments
             .iter()
             .enumerate()
-            .map(|(i, instrument)| (instrument.id, i))
+            .map(|(i, instrument)| (instrument.id.as_u128(), i))
             .collect();
         let books = instruments.iter().map(|_| BookMirror::default()).collect();
         Translator {
@@ -194,8 +196,7 @@ impl Translator {
         let timestamp = self.timestamp(engine_ns);
         for (slot, book) in self.books.iter().enumerate() {
             self.directory(slot, timestamp, out);
-            let mut resting: Vec<&Resting> =
-                book.orders.values().filter(|r| r.order_ref != 0).collect();
+            let mut resting: Vec<&Resting> = book.resting().filter(|r| r.order_ref != 0).collect();
             resting.sort_unstable_by_key(|r| r.order_ref);
             for r in resting {
                 // Published orders fit: `rest` checked.
@@ -215,7 +216,7 @@ impl Translator {
 
     /// Appends the messages one event makes.
     pub fn translate(&mut self, event: &PublishedEvent<'_>, out: &mut impl MessageSink) {
-        let Some(&slot) = self.slots.get(&event.result.instrument_id()) else {
+        let Some(&slot) = self.slots.get(&event.result.instrument_id().as_u128()) else {
             return;
         };
         let timestamp = self.timestamp(event.timestamp_ns);
@@ -249,7 +250,7 @@ impl Translator {
                 display,
                 ..
             } => {
-                self.books[slot].parked.insert(
+                self.books[slot].park(
                     *order_id,
                     Parked {
                         side: *side,
@@ -261,7 +262,7 @@ impl Translator {
             }
             OrderbookResult::Triggered { order_id, .. } => {
                 // A stop-market order never rests: only its makers' executions show.
-                if let Some(parked) = self.books[slot].parked.remove(order_id) {
+                if let Some(parked) = self.books[slot].unpark(order_id) {
                     let taker = Taker {
                         order_id: *order_id,
                         side: parked.side,
@@ -281,9 +282,8 @@ impl Translator {
                 ..
             } => {
                 let book = &mut self.books[slot];
-                if let Some(maker) = book.orders.get_mut(maker_order_id) {
+                if let Some(maker) = book.get_mut(maker_order_id) {
                     let order_ref = maker.order_ref;
-                    maker.qty = *maker_remaining;
                     maker.shown = maker.shown.saturating_sub(*qty);
                     let refill = (maker.shown == 0 && *maker_remaining > 0).then_some(*maker);
                     if *maker_remaining == 0 || refill.is_some() {
@@ -306,7 +306,7 @@ impl Translator {
                             order_id: *maker_order_id,
                             side: maker.side,
                             price: maker.price,
-                            qty: maker.qty,
+                            qty: *maker_remaining,
                             display: maker.display,
                         };
                         self.rest(slot, next, header, out);
@@ -326,7 +326,7 @@ impl Translator {
                 }
             }
             OrderbookResult::Cancelled { order_id, .. } => {
-                self.books[slot].parked.remove(order_id);
+                self.books[slot].unpark(order_id);
                 if let Some(resting) = self.books[slot].remove(order_id)
                     && resting.order_ref != 0
                 {
@@ -398,11 +398,10 @@ impl Translator {
         } = taker;
         let book = &mut self.books[slot];
         if priority_kept {
-            if let Some(resting) = book.orders.get_mut(&order_id) {
+            if let Some(resting) = book.get_mut(&order_id) {
                 // It shows min(shown, Q): only the shown slice's reduction is public.
                 let shown = resting.shown.min(qty);
                 let reduced = resting.shown - shown;
-                resting.qty = qty;
                 resting.shown = shown;
                 if reduced > 0 && resting.order_ref != 0 {
                     out.push(ItchMessage::OrderCancel(OrderCancel {
@@ -440,7 +439,6 @@ impl Translator {
                         order_ref: new_ref,
                         side,
                         price,
-                        qty,
                         shown,
                         display: taker.display,
                     },
@@ -493,7 +491,6 @@ impl Translator {
                 order_ref,
                 side: taker.side,
                 price: taker.price,
-                qty: taker.qty,
                 shown,
                 display: taker.display,
             },
@@ -532,7 +529,7 @@ impl Translator {
                 state,
             )));
         }
-        if !self.books[slot].orders.is_empty() || self.books[slot].taker.is_some() {
+        if !self.books[slot].is_empty() || self.books[slot].taker.is_some() {
             return;
         }
         for (side, levels) in [(Side::Buy, &snapshot.bids), (Side::Sell, &snapshot.asks)] {
@@ -569,7 +566,6 @@ impl Translator {
                 order_ref: 0,
                 side: taker.side,
                 price: taker.price,
-                qty: taker.qty,
                 shown: Resting::slice(taker.display, taker.qty),
                 display: taker.display,
             },

@@ -54,6 +54,23 @@ impl ItchMessage {
         })
     }
 
+    /// The message's length in bytes (the bytes [`Self::encode`] writes).
+    #[inline]
+    #[must_use]
+    #[allow(clippy::len_without_is_empty)] // A message is never empty.
+    pub const fn len(&self) -> usize {
+        match self {
+            ItchMessage::SystemEvent(_) => SystemEvent::LEN,
+            ItchMessage::StockDirectory(_) => StockDirectory::LEN,
+            ItchMessage::StockTradingAction(_) => StockTradingAction::LEN,
+            ItchMessage::AddOrder(_) => AddOrder::LEN,
+            ItchMessage::OrderExecuted(_) => OrderExecuted::LEN,
+            ItchMessage::OrderCancel(_) => OrderCancel::LEN,
+            ItchMessage::OrderDelete(_) => OrderDelete::LEN,
+            ItchMessage::OrderReplace(_) => OrderReplace::LEN,
+        }
+    }
+
     /// The message's header.
     #[must_use]
     pub const fn header(&self) -> &Header {

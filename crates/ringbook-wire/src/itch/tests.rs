@@ -75,6 +75,7 @@ fn encode_writes_the_same_bytes_as_put_into_a_fixed_buffer() {
         let mut buf = [0xEEu8; ItchMessage::MAX_LEN];
         let n = message.encode(&mut buf);
         assert_eq!(n, len, "{message:?}");
+        assert_eq!(message.len(), len, "{message:?}");
         assert_eq!(&buf[..n], message.to_bytes().as_slice(), "{message:?}");
         assert_eq!(ItchMessage::decode(&buf[..n]), Ok(message));
     }

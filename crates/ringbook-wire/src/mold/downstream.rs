@@ -128,14 +128,22 @@ impl<'a> Downstream<'a> {
     }
 }
 
+/// The bytes a [`PacketBuilder`] keeps past its largest packet, the longest block
+/// [`PacketBuilder::push_block`] copies whole.
+pub const BLOCK_SLACK: usize = 64;
+
 /// Builds downstream packets of at most a configured size.
 #[derive(Debug, Clone)]
 pub struct PacketBuilder {
     session: Session,
     max_len: usize,
+    /// `max_len` bytes (at least a header) and [`BLOCK_SLACK`] more, allocated once: the
+    /// packet being built is `buf[..len]`, written in place (no capacity check per
+    /// message); the slack lets [`Self::push_block`] copy a whole fixed-size block.
     buf: Vec<u8>,
+    /// The bytes of `buf` the packet being built uses (at least the header).
+    len: usize,
     count: u16,
-    sealed: bool,
 }
 
 impl PacketBuilder {
@@ -144,15 +152,14 @@ impl PacketBuilder {
     /// that does not fit an empty packet).
     #[must_use]
     pub fn new(session: Session, max_len: usize) -> PacketBuilder {
-        let mut buf = Vec::with_capacity(max_len.max(DOWNSTREAM_HEADER_LEN));
-        buf.extend_from_slice(&session.0);
-        buf.extend_from_slice(&[0; 10]);
+        let mut buf = vec![0; max_len.max(DOWNSTREAM_HEADER_LEN) + BLOCK_SLACK];
+        buf[..SESSION_LEN].copy_from_slice(&session.0);
         PacketBuilder {
             session,
             max_len,
             buf,
+            len: DOWNSTREAM_HEADER_LEN,
             count: 0,
-            sealed: false,
         }
     }
 
@@ -169,17 +176,14 @@ impl PacketBuilder {
     }
 
     /// Whether a message of `len` bytes fits the packet being built.
+    #[inline]
     #[must_use]
     pub fn fits(&self, len: usize) -> bool {
-        let used = if self.sealed {
-            DOWNSTREAM_HEADER_LEN
-        } else {
-            self.buf.len()
-        };
-        self.count < END_OF_SESSION - 1 && used + 2 + len <= self.max_len
+        self.count < END_OF_SESSION - 1 && self.len + 2 + len <= self.max_len
     }
 
     /// Appends one message block; `false` (and nothing appended) when it does not fit.
+    #[inline]
     pub fn push(&mut self, message: &[u8]) -> bool {
         let Ok(len) = u16::try_from(message.len()) else {
             return false;
@@ -187,9 +191,34 @@ impl PacketBuilder {
         if !self.fits(message.len()) {
             return false;
         }
-        self.reopen();
-        self.buf.extend_from_slice(&len.to_be_bytes());
-        self.buf.extend_from_slice(message);
+        let at = self.len;
+        let end = at + 2 + message.len();
+        let block = &mut self.buf[at..end];
+        block[..2].copy_from_slice(&len.to_be_bytes());
+        block[2..].copy_from_slice(message);
+        self.len = end;
+        self.count += 1;
+        true
+    }
+
+    /// Appends the first `len` bytes of `block` as one message block, like
+    /// [`Self::push`], copying all `N` bytes at once (a fixed-size copy, no `memcpy`
+    /// call): the bytes past `len` land in the slack past the packet and are never sent.
+    /// `false` (and nothing appended) when `len` exceeds `N` or does not fit.
+    #[inline]
+    pub fn push_block<const N: usize>(&mut self, block: &[u8; N], len: usize) -> bool {
+        const { assert!(N <= BLOCK_SLACK, "a block longer than the builder's slack") };
+        let Ok(prefix) = u16::try_from(len) else {
+            return false;
+        };
+        if len > N || !self.fits(len) {
+            return false;
+        }
+        let at = self.len;
+        // `at + 2 + len <= max_len` (it fits), so `at + 2 + N <= max_len + BLOCK_SLACK`.
+        self.buf[at..at + 2].copy_from_slice(&prefix.to_be_bytes());
+        self.buf[at + 2..at + 2 + N].copy_from_slice(block);
+        self.len = at + 2 + len;
         self.count += 1;
         true
     }
@@ -201,16 +230,8 @@ impl PacketBuilder {
         self.buf[SESSION_LEN..SESSION_LEN + 8].copy_from_slice(&first_seq.to_be_bytes());
         self.buf[18..20].copy_from_slice(&self.count.to_be_bytes());
         self.count = 0;
-        self.sealed = true;
-        &self.buf
-    }
-
-    /// Starts a new packet if the last one was finished.
-    fn reopen(&mut self) {
-        if self.sealed {
-            self.buf.truncate(DOWNSTREAM_HEADER_LEN);
-            self.sealed = false;
-        }
+        let end = std::mem::replace(&mut self.len, DOWNSTREAM_HEADER_LEN);
+        &self.buf[..end]
     }
 }
 

@@ -11,7 +11,8 @@ mod request;
 mod session;
 
 pub use downstream::{
-    DOWNSTREAM_HEADER_LEN, Downstream, END_OF_SESSION, PacketBuilder, PacketKind, control_packet,
+    BLOCK_SLACK, DOWNSTREAM_HEADER_LEN, Downstream, END_OF_SESSION, PacketBuilder, PacketKind,
+    control_packet,
 };
 pub use error::MoldDecodeError;
 pub use request::{REQUEST_LEN, Request};

@@ -47,6 +47,41 @@ fn the_packet_size_bounds_what_is_pushed() {
 }
 
 #[test]
+fn a_fixed_size_block_packs_as_its_first_len_bytes_only() {
+    // A packet with room for exactly the blocks "abc" and "de" (2 + 3 + 2 + 2).
+    let max = DOWNSTREAM_HEADER_LEN + 9;
+    let mut by_block = PacketBuilder::new(session(), max);
+    let mut by_slice = PacketBuilder::new(session(), max);
+    // The block's tail past `len` is junk that must never reach the packet.
+    assert!(by_block.push_block(b"abcXXXXX", 3));
+    assert!(by_block.push_block(b"deYYYYYY", 2));
+    assert!(by_slice.push(b"abc"));
+    assert!(by_slice.push(b"de"));
+    assert_eq!(by_block.count(), 2);
+    assert!(!by_block.push_block(b"fZZZZZZZ", 1), "the packet is full");
+    assert!(!by_block.push_block(b"ab", 3), "len past the block");
+    let packet = by_block.finish(7).to_vec();
+    assert_eq!(packet, by_slice.finish(7));
+    assert_eq!(packet.len(), max);
+    let decoded = Downstream::decode(&packet).unwrap();
+    assert_eq!(
+        decoded.messages().collect::<Vec<_>>(),
+        vec![(7, &b"abc"[..]), (8, &b"de"[..])]
+    );
+    // The next packet starts empty, without the junk left in the slack.
+    assert!(by_block.push_block(&[b'q'; BLOCK_SLACK], 1));
+    let next = by_block.finish(9).to_vec();
+    assert_eq!(next.len(), DOWNSTREAM_HEADER_LEN + 3);
+    assert_eq!(
+        Downstream::decode(&next)
+            .unwrap()
+            .messages()
+            .collect::<Vec<_>>(),
+        vec![(9, &b"q"[..])]
+    );
+}
+
+#[test]
 fn heartbeats_and_end_of_session() {
     let hb = control_packet(session(), 7, PacketKind::Heartbeat);
     let d = Downstream::decode(&hb).unwrap();
