@@ -12,8 +12,14 @@
 //! [`SoupServer::shutdown`] sends every session what is left of its stream, then End of
 //! Session.
 //!
-//! Each session has a reader thread (the connection's, which calls the application) and
-//! a writer thread (which sends the stream); producers never wait for either.
+//! Threads: the listener's accept thread; a short-lived login thread per connection (a
+//! client slow to log in holds up nobody); then ONE reactor thread for every logged-in
+//! session, waiting on `epoll`, which reads each ready socket's whole input and calls the
+//! application (one [`AppSession::on_read_end`] a read), and keeps the timers
+//! (heartbeats, idle and write timeouts). Output is written by whoever appends to the
+//! stream, non-blocking, at once (the engine's event thread once per batch of events): no
+//! thread is woken per message; what the kernel refuses waits in the session's outlet
+//! until the reactor sees room. Producers never wait for a client.
 //!
 //! The OUCH order-entry application is in [`crate::order_entry`]; a GLIMPSE snapshot
 //! server would be another application over the same layer (one stream per login, ended
@@ -23,6 +29,9 @@ mod auth;
 mod client;
 mod config;
 mod error;
+mod outlet;
+mod poll;
+mod reactor;
 mod server;
 mod session;
 mod store;
@@ -37,7 +46,7 @@ pub use error::{DisconnectReason, StoreError};
 use ringbook_wire::soup::login::LoginRejectReason;
 pub use server::SoupServer;
 pub use store::{FileStore, MemoryStore, MessageStore};
-pub use stream::{ReadOutcome, Stream};
+pub use stream::Stream;
 
 /// An application over SoupBinTCP: opens its side of each session at login.
 pub trait Application: Send + Sync + 'static {

@@ -1,0 +1,191 @@
+//! The readiness poller of the session reactor: one Linux `epoll` instance, level
+//! triggered, with an `eventfd` to wake its waiter from other threads.
+
+#![allow(unsafe_code)] // libc calls, each with its preconditions stated below.
+
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::time::Duration;
+
+/// The token of the poller's own wake-up `eventfd`.
+pub(crate) const WAKE_TOKEN: u64 = u64::MAX;
+
+/// Ready events returned by one wait, at most.
+pub(crate) const MAX_EVENTS: usize = 64;
+
+/// What a registration waits for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Interest {
+    /// Input (and hang-up, always reported).
+    Read,
+    /// Input and room to write.
+    ReadWrite,
+}
+
+impl Interest {
+    fn bits(self) -> u32 {
+        match self {
+            Interest::Read => libc::EPOLLIN as u32,
+            Interest::ReadWrite => (libc::EPOLLIN | libc::EPOLLOUT) as u32,
+        }
+    }
+}
+
+/// One ready registration.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Ready {
+    /// The registration's token.
+    pub(crate) token: u64,
+    /// Input, end of input or an error is pending.
+    pub(crate) readable: bool,
+    /// The socket has room to write (or an error is pending).
+    pub(crate) writable: bool,
+}
+
+/// An epoll instance and its wake-up eventfd (see the module docs).
+#[derive(Debug)]
+pub(crate) struct Poller {
+    epoll: OwnedFd,
+    wake: OwnedFd,
+}
+
+fn check(rc: libc::c_int) -> io::Result<libc::c_int> {
+    if rc < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(rc)
+    }
+}
+
+impl Poller {
+    /// A new poller.
+    ///
+    /// # Errors
+    ///
+    /// When the kernel refuses an epoll instance or an eventfd (out of descriptors).
+    pub(crate) fn new() -> io::Result<Poller> {
+        // SAFETY: epoll_create1 takes no pointer; a non-negative result is a new
+        // descriptor that nothing else owns.
+        let epoll =
+            unsafe { OwnedFd::from_raw_fd(check(libc::epoll_create1(libc::EPOLL_CLOEXEC))?) };
+        // SAFETY: as above, for eventfd.
+        let wake = unsafe {
+            OwnedFd::from_raw_fd(check(libc::eventfd(
+                0,
+                libc::EFD_CLOEXEC | libc::EFD_NONBLOCK,
+            ))?)
+        };
+        let poller = Poller { epoll, wake };
+        poller.ctl(
+            libc::EPOLL_CTL_ADD,
+            poller.wake.as_raw_fd(),
+            WAKE_TOKEN,
+            Interest::Read,
+        )?;
+        Ok(poller)
+    }
+
+    fn ctl(&self, op: libc::c_int, fd: RawFd, token: u64, interest: Interest) -> io::Result<()> {
+        let mut event = libc::epoll_event {
+            events: interest.bits(),
+            u64: token,
+        };
+        // SAFETY: both descriptors are open (the epoll one is owned by self, `fd` is
+        // borrowed from a live socket by the caller); `event` is a valid epoll_event
+        // that the kernel only reads.
+        check(unsafe { libc::epoll_ctl(self.epoll.as_raw_fd(), op, fd, &raw mut event) })?;
+        Ok(())
+    }
+
+    /// Registers `fd` under `token`.
+    ///
+    /// # Errors
+    ///
+    /// The error of `epoll_ctl` (the descriptor is closed, say).
+    pub(crate) fn add(&self, fd: RawFd, token: u64, interest: Interest) -> io::Result<()> {
+        self.ctl(libc::EPOLL_CTL_ADD, fd, token, interest)
+    }
+
+    /// Changes what `fd` waits for.
+    ///
+    /// # Errors
+    ///
+    /// The error of `epoll_ctl`.
+    pub(crate) fn modify(&self, fd: RawFd, token: u64, interest: Interest) -> io::Result<()> {
+        self.ctl(libc::EPOLL_CTL_MOD, fd, token, interest)
+    }
+
+    /// Unregisters `fd` (before it is closed).
+    ///
+    /// # Errors
+    ///
+    /// The error of `epoll_ctl`.
+    pub(crate) fn delete(&self, fd: RawFd) -> io::Result<()> {
+        self.ctl(libc::EPOLL_CTL_DEL, fd, 0, Interest::Read)
+    }
+
+    /// Wakes the thread in [`Poller::wait`] (it sees [`WAKE_TOKEN`]).
+    pub(crate) fn wake(&self) {
+        let one: u64 = 1;
+        // SAFETY: the eventfd is owned by self; the buffer is 8 readable bytes. A full
+        // counter (EAGAIN) means a wake-up is pending already, which is all we want.
+        let _ = unsafe {
+            libc::write(
+                self.wake.as_raw_fd(),
+                (&raw const one).cast::<libc::c_void>(),
+                8,
+            )
+        };
+    }
+
+    /// Clears the wake-up counter (after [`WAKE_TOKEN`] was reported).
+    pub(crate) fn clear_wake(&self) {
+        let mut count: u64 = 0;
+        // SAFETY: the eventfd is owned by self; the buffer is 8 writable bytes. EAGAIN
+        // (nothing pending) is fine.
+        let _ = unsafe {
+            libc::read(
+                self.wake.as_raw_fd(),
+                (&raw mut count).cast::<libc::c_void>(),
+                8,
+            )
+        };
+    }
+
+    /// Waits up to `timeout` (none: return at once) for ready registrations, replacing
+    /// the contents of `ready` with them.
+    ///
+    /// # Errors
+    ///
+    /// The error of `epoll_wait` other than an interruption (which returns nothing).
+    pub(crate) fn wait(&self, ready: &mut Vec<Ready>, timeout: Duration) -> io::Result<()> {
+        ready.clear();
+        let mut events = [libc::epoll_event { events: 0, u64: 0 }; MAX_EVENTS];
+        let millis = libc::c_int::try_from(timeout.as_millis()).unwrap_or(libc::c_int::MAX);
+        // SAFETY: the epoll descriptor is owned by self; `events` has room for
+        // MAX_EVENTS entries, the bound passed, and the kernel writes at most that many.
+        let rc = unsafe {
+            libc::epoll_wait(
+                self.epoll.as_raw_fd(),
+                events.as_mut_ptr(),
+                MAX_EVENTS as libc::c_int,
+                millis,
+            )
+        };
+        let n = match check(rc) {
+            Ok(n) => n as usize,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        let error_bits = (libc::EPOLLERR | libc::EPOLLHUP | libc::EPOLLRDHUP) as u32;
+        for event in &events[..n] {
+            let bits = event.events;
+            ready.push(Ready {
+                token: event.u64,
+                readable: bits & (libc::EPOLLIN as u32 | error_bits) != 0,
+                writable: bits & (libc::EPOLLOUT as u32 | libc::EPOLLERR as u32) != 0,
+            });
+        }
+        Ok(())
+    }
+}
