@@ -53,6 +53,11 @@ pub(crate) struct ServeArgs {
     /// again from its sequence number).
     #[arg(long, default_value_t = 1 << 20, value_name = "N")]
     max_lag: u64,
+    /// The session reactor polls its sockets without blocking for this many microseconds
+    /// after the last input before it blocks (0, the default: it blocks at once; spinning
+    /// pays only with a core to spare).
+    #[arg(long, default_value_t = 0, value_name = "MICROSECONDS")]
+    ouch_spin_us: u64,
     #[command(flatten)]
     journal: JournalArgs,
     #[command(flatten)]
@@ -93,6 +98,7 @@ pub(crate) fn run(args: ServeArgs, engine_args: &EngineArgs) -> Result<(), Failu
     let session = SessionConfig {
         idle_timeout: seconds(args.idle_timeout, "--idle-timeout")?,
         max_lag: args.max_lag,
+        poll_spin: Duration::from_micros(args.ouch_spin_us),
         ..SessionConfig::default()
     };
     let mut symbols = symbols;

@@ -24,6 +24,10 @@ pub struct SessionConfig {
     pub max_payload: usize,
     /// The most bytes one write to the socket carries.
     pub write_batch: usize,
+    /// After the last ready socket, the session reactor polls without blocking for this
+    /// long before it blocks in `epoll_wait` (zero, the default: it blocks at once).
+    /// Spinning saves the wake-up only when the reactor has a core of its own.
+    pub poll_spin: Duration,
 }
 
 impl Default for SessionConfig {
@@ -37,6 +41,7 @@ impl Default for SessionConfig {
             max_lag: 1 << 20,
             max_payload: 1024,
             write_batch: 1 << 16,
+            poll_spin: Duration::ZERO,
         }
     }
 }

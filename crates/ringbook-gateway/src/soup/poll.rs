@@ -31,15 +31,41 @@ impl Interest {
     }
 }
 
-/// One ready registration.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Ready {
-    /// The registration's token.
-    pub(crate) token: u64,
-    /// Input, end of input or an error is pending.
-    pub(crate) readable: bool,
-    /// The socket has room to write (or an error is pending).
-    pub(crate) writable: bool,
+/// The buffer one wait fills (kept by the waiter: nothing is zeroed or allocated per
+/// wait).
+pub(crate) struct Events {
+    events: [libc::epoll_event; MAX_EVENTS],
+    len: usize,
+}
+
+impl Default for Events {
+    fn default() -> Events {
+        Events {
+            events: [libc::epoll_event { events: 0, u64: 0 }; MAX_EVENTS],
+            len: 0,
+        }
+    }
+}
+
+impl Events {
+    /// The ready registrations of the last wait: token, readable (input, end of input
+    /// or an error pending), writable (room, or an error pending).
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (u64, bool, bool)> + '_ {
+        let error_bits = (libc::EPOLLERR | libc::EPOLLHUP | libc::EPOLLRDHUP) as u32;
+        self.events[..self.len].iter().map(move |event| {
+            let bits = event.events;
+            (
+                event.u64,
+                bits & (libc::EPOLLIN as u32 | error_bits) != 0,
+                bits & (libc::EPOLLOUT as u32 | libc::EPOLLERR as u32) != 0,
+            )
+        })
+    }
+
+    /// Whether the last wait found nothing.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len == 0
+    }
 }
 
 /// An epoll instance and its wake-up eventfd (see the module docs).
@@ -152,39 +178,34 @@ impl Poller {
         };
     }
 
-    /// Waits up to `timeout` (none: return at once) for ready registrations, replacing
-    /// the contents of `ready` with them.
+    /// Waits up to `timeout` (zero: return at once) for ready registrations, which
+    /// replace the contents of `events`.
     ///
     /// # Errors
     ///
     /// The error of `epoll_wait` other than an interruption (which returns nothing).
-    pub(crate) fn wait(&self, ready: &mut Vec<Ready>, timeout: Duration) -> io::Result<()> {
-        ready.clear();
-        let mut events = [libc::epoll_event { events: 0, u64: 0 }; MAX_EVENTS];
-        let millis = libc::c_int::try_from(timeout.as_millis()).unwrap_or(libc::c_int::MAX);
-        // SAFETY: the epoll descriptor is owned by self; `events` has room for
+    pub(crate) fn wait(&self, events: &mut Events, timeout: Duration) -> io::Result<()> {
+        events.len = 0;
+        let millis = if timeout.is_zero() {
+            0
+        } else {
+            // Rounded up: a wait never ends before the deadline it was given.
+            libc::c_int::try_from(timeout.as_micros().div_ceil(1000)).unwrap_or(libc::c_int::MAX)
+        };
+        // SAFETY: the epoll descriptor is owned by self; `events.events` has room for
         // MAX_EVENTS entries, the bound passed, and the kernel writes at most that many.
         let rc = unsafe {
             libc::epoll_wait(
                 self.epoll.as_raw_fd(),
-                events.as_mut_ptr(),
+                events.events.as_mut_ptr(),
                 MAX_EVENTS as libc::c_int,
                 millis,
             )
         };
-        let n = match check(rc) {
-            Ok(n) => n as usize,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(()),
+        match check(rc) {
+            Ok(n) => events.len = n as usize,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
-        };
-        let error_bits = (libc::EPOLLERR | libc::EPOLLHUP | libc::EPOLLRDHUP) as u32;
-        for event in &events[..n] {
-            let bits = event.events;
-            ready.push(Ready {
-                token: event.u64,
-                readable: bits & (libc::EPOLLIN as u32 | error_bits) != 0,
-                writable: bits & (libc::EPOLLOUT as u32 | libc::EPOLLERR as u32) != 0,
-            });
         }
         Ok(())
     }

@@ -14,7 +14,7 @@ use std::sync::mpsc::{Receiver, TryRecvError};
 use std::time::{Duration, Instant};
 
 use super::outlet::{Outlet, OutletState};
-use super::poll::{Interest, Poller, Ready, WAKE_TOKEN};
+use super::poll::{Events, Interest, Poller, WAKE_TOKEN};
 use super::session::{Handoff, Live};
 use super::{AppSession, DisconnectReason, SessionConfig};
 
@@ -69,39 +69,50 @@ pub(crate) fn run<S: AppSession>(
     };
     let tick = (config.heartbeat_interval.min(config.idle_timeout) / 4)
         .clamp(Duration::from_millis(1), MAX_TICK);
-    let mut ready: Vec<Ready> = Vec::with_capacity(super::poll::MAX_EVENTS);
-    let mut next_tick = Instant::now() + tick;
+    let mut events = Events::default();
+    let mut now = Instant::now();
+    let mut next_tick = now + tick;
+    let mut last_busy = now;
     let mut handoffs_open = true;
     loop {
-        let now = Instant::now();
         let wait = if reactor.ending {
             END_TICK
+        } else if now.saturating_duration_since(last_busy) < config.poll_spin {
+            Duration::ZERO
         } else {
             next_tick.saturating_duration_since(now)
         };
-        if let Err(e) = control.poller.wait(&mut ready, wait) {
+        if let Err(e) = control.poller.wait(&mut events, wait) {
             tracing::error!(error = %e, "epoll_wait failed: the sessions are closed");
             reactor.close_all(|| DisconnectReason::Io(std::io::Error::from(e.kind())));
             return;
         }
-        for r in &ready {
-            if r.token == WAKE_TOKEN {
+        // One clock read a round: the idle timers and the spin use it.
+        now = Instant::now();
+        if !events.is_empty() {
+            last_busy = now;
+        }
+        let mut woken = false;
+        for (token, readable, writable) in events.iter() {
+            if token == WAKE_TOKEN {
                 control.poller.clear_wake();
-                continue;
-            }
-            reactor.on_ready(*r);
-        }
-        while handoffs_open {
-            match handoffs.try_recv() {
-                Ok(handoff) => reactor.register(handoff),
-                Err(TryRecvError::Empty) => break,
-                Err(TryRecvError::Disconnected) => handoffs_open = false,
+                woken = true;
+            } else {
+                reactor.on_ready(token, readable, writable, now);
             }
         }
-        if !reactor.ending && control.end.load(Ordering::Acquire) {
-            reactor.begin_end();
+        if woken || reactor.ending {
+            while handoffs_open {
+                match handoffs.try_recv() {
+                    Ok(handoff) => reactor.register(handoff, now),
+                    Err(TryRecvError::Empty) => break,
+                    Err(TryRecvError::Disconnected) => handoffs_open = false,
+                }
+            }
+            if !reactor.ending && control.end.load(Ordering::Acquire) {
+                reactor.begin_end();
+            }
         }
-        let now = Instant::now();
         if reactor.ending || now >= next_tick {
             reactor.tick(now);
             next_tick = now + tick;
@@ -113,7 +124,7 @@ pub(crate) fn run<S: AppSession>(
 }
 
 impl<S: AppSession> Reactor<S> {
-    fn register(&mut self, handoff: Handoff<S>) {
+    fn register(&mut self, handoff: Handoff<S>, now: Instant) {
         if let Err(e) = handoff.socket.set_nonblocking(true) {
             self.refuse(handoff, e);
             return;
@@ -138,7 +149,7 @@ impl<S: AppSession> Reactor<S> {
             return;
         }
         let next = handoff.next;
-        let live = Live::new(handoff);
+        let live = Live::new(handoff, now);
         let socket = Arc::clone(&live.socket);
         let at_login = live.stream.len();
         live.stream.attach(Outlet::new(
@@ -163,9 +174,9 @@ impl<S: AppSession> Reactor<S> {
         self.control.live.fetch_sub(1, Ordering::AcqRel);
     }
 
-    fn on_ready(&mut self, ready: Ready) {
-        let index = (ready.token & u64::from(u32::MAX)) as usize;
-        let generation = (ready.token >> 32) as u32;
+    fn on_ready(&mut self, token: u64, readable: bool, writable: bool, now: Instant) {
+        let index = (token & u64::from(u32::MAX)) as usize;
+        let generation = (token >> 32) as u32;
         let Some(slot) = self.slots.get_mut(index) else {
             return;
         };
@@ -175,7 +186,7 @@ impl<S: AppSession> Reactor<S> {
         let Some(live) = slot.live.as_mut() else {
             return;
         };
-        if ready.writable
+        if writable
             && live
                 .stream
                 .with_outlet(|outlet, store| outlet.writable(store))
@@ -184,9 +195,7 @@ impl<S: AppSession> Reactor<S> {
             self.close(index, DisconnectReason::EndOfSession);
             return;
         }
-        if ready.readable
-            && let Some(reason) = live.on_readable(&self.config)
-        {
+        if readable && let Some(reason) = live.on_readable(&self.config, now) {
             self.close(index, reason);
         }
     }

@@ -236,7 +236,7 @@ pub(crate) struct Live<S> {
 
 impl<S: AppSession> Live<S> {
     /// The session of `handoff` (its socket to be shared with its outlet).
-    pub(crate) fn new(handoff: Handoff<S>) -> Live<S> {
+    pub(crate) fn new(handoff: Handoff<S>, now: Instant) -> Live<S> {
         let stream = Arc::clone(handoff.session.stream());
         Live {
             socket: Arc::new(handoff.socket),
@@ -245,20 +245,25 @@ impl<S: AppSession> Live<S> {
             stream,
             peer: handoff.peer,
             username: handoff.username,
-            last_input: Instant::now(),
+            last_input: now,
             ending: false,
         }
     }
 
     /// Handles the messages already read, then reads once what the socket holds (up to
     /// the buffer's room; level-triggered readiness brings the reactor back for more)
-    /// and handles them; the reason to end the session, if it must end.
-    pub(crate) fn on_readable(&mut self, config: &SessionConfig) -> Option<DisconnectReason> {
+    /// and handles them; the reason to end the session, if it must end. `now` is the
+    /// reactor's clock of this round.
+    pub(crate) fn on_readable(
+        &mut self,
+        config: &SessionConfig,
+        now: Instant,
+    ) -> Option<DisconnectReason> {
         if let Some(reason) = self.handle_input(config) {
             return Some(reason);
         }
         match self.input.fill(&self.socket) {
-            Ok(true) => self.last_input = Instant::now(),
+            Ok(true) => self.last_input = now,
             Ok(false) => return Some(DisconnectReason::ClientClosed),
             Err(e)
                 if matches!(
