@@ -219,8 +219,12 @@ impl Outlet {
         }
     }
 
-    /// The recorded failure, if any (taken).
-    pub(crate) fn take_failure(&mut self) -> Option<DisconnectReason> {
-        self.failed.take()
+    /// Why the session ended, as far as its output knows: the recorded failure, or End
+    /// of Session once that was written.
+    pub(crate) fn into_reason(mut self) -> Option<DisconnectReason> {
+        match self.state() {
+            OutletState::Ended => Some(DisconnectReason::EndOfSession),
+            _ => self.failed.take(),
+        }
     }
 }

@@ -165,6 +165,12 @@ impl<S: AppSession> Reactor<S> {
         if self.ending {
             self.end_one(index);
         }
+        // A stream ended already (a snapshot server's) may have been sent whole.
+        if let Some(live) = &self.slots[index].live
+            && live.stream.with_outlet(|_, _| {}) == OutletState::Ended
+        {
+            self.close(index, DisconnectReason::EndOfSession);
+        }
     }
 
     fn refuse(&mut self, handoff: Handoff<S>, e: std::io::Error) {
@@ -204,8 +210,11 @@ impl<S: AppSession> Reactor<S> {
         let Some(live) = self.slots[index].live.take() else {
             return;
         };
+        // Detached first: an append racing with the close then finds no outlet (it
+        // would otherwise find the socket gone from epoll, and record that as a failure).
+        let failure = live.stream.detach();
         let _ = self.control.poller.delete(live.socket.as_raw_fd());
-        live.close(reason);
+        live.close(failure.unwrap_or(reason));
         self.free.push(index);
         self.count -= 1;
         self.control.live.fetch_sub(1, Ordering::AcqRel);

@@ -318,10 +318,9 @@ impl<S: AppSession> Live<S> {
         None
     }
 
-    /// Ends the session: its output detached (a failure it recorded is the reason), the
-    /// socket shut down, the application told.
-    pub(crate) fn close(mut self, reason: DisconnectReason) {
-        let mut reason = self.stream.detach().unwrap_or(reason);
+    /// Ends the session (its output detached already): the socket shut down, the
+    /// application told.
+    pub(crate) fn close(mut self, mut reason: DisconnectReason) {
         if self.ending
             && matches!(
                 reason,

@@ -137,9 +137,10 @@ impl Stream {
         }
     }
 
-    /// Detaches the session's output; the failure it recorded, if any.
+    /// Detaches the session's output; the failure it recorded, or End of Session if it
+    /// sent that.
     pub(crate) fn detach(&self) -> Option<DisconnectReason> {
-        self.inner.lock().outlet.take()?.take_failure()
+        self.inner.lock().outlet.take()?.into_reason()
     }
 
     /// Runs `f` on the attached output (if any) with the store; its state after.
