@@ -58,6 +58,9 @@ pub(crate) struct ServeArgs {
     /// pays only with a core to spare).
     #[arg(long, default_value_t = 0, value_name = "MICROSECONDS")]
     ouch_spin_us: u64,
+    /// Reactor threads serving the OUCH sessions (each session on one, in turn).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64), value_name = "N")]
+    ouch_reactors: u16,
     #[command(flatten)]
     journal: JournalArgs,
     #[command(flatten)]
@@ -99,6 +102,7 @@ pub(crate) fn run(args: ServeArgs, engine_args: &EngineArgs) -> Result<(), Failu
         idle_timeout: seconds(args.idle_timeout, "--idle-timeout")?,
         max_lag: args.max_lag,
         poll_spin: Duration::from_micros(args.ouch_spin_us),
+        reactors: usize::from(args.ouch_reactors),
         ..SessionConfig::default()
     };
     let mut symbols = symbols;

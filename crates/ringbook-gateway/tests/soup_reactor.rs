@@ -1,5 +1,5 @@
-//! The SoupBinTCP server's threading over 127.0.0.1: logged-in sessions share one
-//! reactor thread (no reader or writer thread per session), a connection that never logs
+//! The SoupBinTCP server's threading over 127.0.0.1: logged-in sessions share the
+//! reactor threads (no reader or writer thread per session), a connection that never logs
 //! in does not hold up shutdown, and a client that stops reading is closed after the
 //! write timeout with that reason. (Its own test binary: it counts this process's
 //! threads.)
@@ -112,10 +112,13 @@ fn threads_named(prefix: &str) -> Vec<String> {
     names
 }
 
-#[test]
-fn logged_in_sessions_share_one_reactor_thread_and_keep_their_own_streams() {
-    let _serial = SERIAL.lock();
-    let (server, _app) = start(SessionConfig::default());
+/// Logs in 8 sessions on a server with `reactors` reactor threads, checks each gets its
+/// own answer, and returns the names of the server's threads once the logins are done.
+fn threads_serving_eight_sessions(reactors: usize) -> Vec<String> {
+    let (server, _app) = start(SessionConfig {
+        reactors,
+        ..SessionConfig::default()
+    });
     let addr = server.local_addr();
     let mut clients: Vec<SoupClient> = (0..8).map(|i| login(addr, &format!("u{i}"))).collect();
     for (i, c) in clients.iter_mut().enumerate() {
@@ -127,17 +130,28 @@ fn logged_in_sessions_share_one_reactor_thread_and_keep_their_own_streams() {
     // The login threads end once their session is handed over.
     let deadline = Instant::now() + Duration::from_secs(3);
     let mut names = threads_named("soup-");
-    while names.len() > 2 && Instant::now() < deadline {
+    while names.len() > reactors + 1 && Instant::now() < deadline {
         thread::sleep(Duration::from_millis(20));
         names = threads_named("soup-");
     }
-    assert_eq!(
-        names,
-        ["soup-accept", "soup-reactor"],
-        "8 sessions logged in"
-    );
     assert_eq!(server.connections(), 8);
     server.shutdown();
+    names
+}
+
+#[test]
+fn logged_in_sessions_share_the_reactor_threads_and_keep_their_own_streams() {
+    let _serial = SERIAL.lock();
+    assert_eq!(
+        threads_serving_eight_sessions(1),
+        ["soup-accept", "soup-reactor-0"],
+        "8 sessions logged in, one reactor"
+    );
+    assert_eq!(
+        threads_serving_eight_sessions(2),
+        ["soup-accept", "soup-reactor-0", "soup-reactor-1"],
+        "8 sessions logged in, two reactors"
+    );
 }
 
 #[test]

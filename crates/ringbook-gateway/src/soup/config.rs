@@ -28,6 +28,9 @@ pub struct SessionConfig {
     /// long before it blocks in `epoll_wait` (zero, the default: it blocks at once).
     /// Spinning saves the wake-up only when the reactor has a core of its own.
     pub poll_spin: Duration,
+    /// Reactor threads serving the logged-in sessions (each session on one, given in
+    /// turn; at least 1, the default).
+    pub reactors: usize,
 }
 
 impl Default for SessionConfig {
@@ -42,6 +45,7 @@ impl Default for SessionConfig {
             max_payload: 1024,
             write_batch: 1 << 16,
             poll_spin: Duration::ZERO,
+            reactors: 1,
         }
     }
 }

@@ -18,11 +18,9 @@ use super::poll::{Events, Interest, Poller, WAKE_TOKEN};
 use super::session::{Handoff, Live};
 use super::{AppSession, DisconnectReason, SessionConfig};
 
-/// What the server and the reactor share.
-#[derive(Debug)]
+/// What the server and its reactors share.
+#[derive(Debug, Default)]
 pub(crate) struct Control {
-    /// The poller (the server wakes it).
-    pub(crate) poller: Arc<Poller>,
     /// Send every session the rest of its stream, End of Session, and stop.
     pub(crate) end: AtomicBool,
     /// Connections open: logging in or logged in.
@@ -42,6 +40,7 @@ struct Slot<S> {
 
 struct Reactor<S> {
     control: Arc<Control>,
+    poller: Arc<Poller>,
     config: SessionConfig,
     slots: Vec<Slot<S>>,
     free: Vec<usize>,
@@ -53,14 +52,17 @@ fn token(index: usize, generation: u32) -> u64 {
     (u64::from(generation) << 32) | index as u64
 }
 
-/// Runs the reactor until shutdown; new sessions arrive on `handoffs`.
+/// Runs a reactor waiting on `poller` until shutdown; new sessions arrive on `handoffs`
+/// (with a wake-up of `poller`).
 pub(crate) fn run<S: AppSession>(
     control: &Arc<Control>,
+    poller: &Arc<Poller>,
     config: SessionConfig,
     handoffs: &Receiver<Handoff<S>>,
 ) {
     let mut reactor = Reactor {
         control: Arc::clone(control),
+        poller: Arc::clone(poller),
         config,
         slots: Vec::new(),
         free: Vec::new(),
@@ -82,7 +84,7 @@ pub(crate) fn run<S: AppSession>(
         } else {
             next_tick.saturating_duration_since(now)
         };
-        if let Err(e) = control.poller.wait(&mut events, wait) {
+        if let Err(e) = poller.wait(&mut events, wait) {
             tracing::error!(error = %e, "epoll_wait failed: the sessions are closed");
             reactor.close_all(|| DisconnectReason::Io(std::io::Error::from(e.kind())));
             return;
@@ -95,7 +97,7 @@ pub(crate) fn run<S: AppSession>(
         let mut woken = false;
         for (token, readable, writable) in events.iter() {
             if token == WAKE_TOKEN {
-                control.poller.clear_wake();
+                poller.clear_wake();
                 woken = true;
             } else {
                 reactor.on_ready(token, readable, writable, now);
@@ -140,7 +142,6 @@ impl<S: AppSession> Reactor<S> {
         slot.generation = slot.generation.wrapping_add(1);
         let token = token(index, slot.generation);
         if let Err(e) = self
-            .control
             .poller
             .add(handoff.socket.as_raw_fd(), token, Interest::Read)
         {
@@ -154,7 +155,7 @@ impl<S: AppSession> Reactor<S> {
         let at_login = live.stream.len();
         live.stream.attach(Outlet::new(
             socket,
-            Arc::clone(&self.control.poller),
+            Arc::clone(&self.poller),
             token,
             next,
             at_login,
@@ -213,7 +214,7 @@ impl<S: AppSession> Reactor<S> {
         // Detached first: an append racing with the close then finds no outlet (it
         // would otherwise find the socket gone from epoll, and record that as a failure).
         let failure = live.stream.detach();
-        let _ = self.control.poller.delete(live.socket.as_raw_fd());
+        let _ = self.poller.delete(live.socket.as_raw_fd());
         live.close(failure.unwrap_or(reason));
         self.free.push(index);
         self.count -= 1;

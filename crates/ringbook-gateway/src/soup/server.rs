@@ -4,7 +4,7 @@
 use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Sender};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
@@ -31,8 +31,12 @@ pub struct SoupServer {
     shared: Arc<Shared>,
     control: Arc<Control>,
     accept: Option<JoinHandle<()>>,
-    reactor: Option<JoinHandle<()>>,
+    /// Each reactor's poller and thread.
+    reactors: Vec<(Arc<Poller>, JoinHandle<()>)>,
 }
+
+/// Where the login threads hand a session: a reactor's poller (to wake it) and queue.
+type Route<S> = (Arc<Poller>, Sender<Handoff<S>>);
 
 impl std::fmt::Debug for SoupServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -57,51 +61,49 @@ impl SoupServer {
     ) -> io::Result<SoupServer> {
         let local_addr = listener.local_addr()?;
         let shared = Arc::new(Shared::default());
-        let control = Arc::new(Control {
-            poller: Arc::new(Poller::new()?),
-            end: AtomicBool::new(false),
-            live: AtomicUsize::new(0),
+        let control = Arc::new(Control::default());
+        let mut routes: Vec<Route<A::Session>> = Vec::new();
+        let mut reactors = Vec::new();
+        let started = (0..config.reactors.max(1)).try_for_each(|i| {
+            let poller = Arc::new(Poller::new()?);
+            let (handoffs, receiver) = mpsc::channel::<Handoff<A::Session>>();
+            let thread = {
+                let control = Arc::clone(&control);
+                let poller = Arc::clone(&poller);
+                thread::Builder::new()
+                    .name(format!("soup-reactor-{i}"))
+                    .spawn(move || reactor::run(&control, &poller, config, &receiver))?
+            };
+            routes.push((Arc::clone(&poller), handoffs));
+            reactors.push((poller, thread));
+            io::Result::Ok(())
         });
-        let (handoffs, receiver) = mpsc::channel::<Handoff<A::Session>>();
-        let reactor = {
+        let accept = started.and_then(|()| {
+            let shared = Arc::clone(&shared);
             let control = Arc::clone(&control);
             thread::Builder::new()
-                .name("soup-reactor".into())
-                .spawn(move || reactor::run(&control, config, &receiver))?
-        };
-        let accept = {
-            let shared = Arc::clone(&shared);
-            let accept_control = Arc::clone(&control);
-            let spawned = thread::Builder::new()
                 .name("soup-accept".into())
                 .spawn(move || {
-                    accept_loop(
-                        &listener,
-                        &app,
-                        &users,
-                        config,
-                        &shared,
-                        &accept_control,
-                        &handoffs,
-                    );
-                });
-            match spawned {
-                Ok(accept) => accept,
-                Err(e) => {
-                    control.end.store(true, Ordering::Release);
-                    control.poller.wake();
-                    let _ = reactor.join();
-                    return Err(e);
-                }
-            }
-        };
-        Ok(SoupServer {
+                    accept_loop(&listener, &app, &users, config, &shared, &control, &routes);
+                })
+        });
+        let mut server = SoupServer {
             local_addr,
             shared,
             control,
-            accept: Some(accept),
-            reactor: Some(reactor),
-        })
+            accept: None,
+            reactors,
+        };
+        match accept {
+            Ok(accept) => {
+                server.accept = Some(accept);
+                Ok(server)
+            }
+            Err(e) => {
+                server.stop_reactors();
+                Err(e)
+            }
+        }
     }
 
     /// The address the server listens on.
@@ -134,10 +136,16 @@ impl SoupServer {
         for login in logins {
             let _ = login.join();
         }
+        self.stop_reactors();
+    }
+
+    fn stop_reactors(&mut self) {
         self.control.end.store(true, Ordering::Release);
-        self.control.poller.wake();
-        if let Some(reactor) = self.reactor.take() {
-            let _ = reactor.join();
+        for (poller, _) in &self.reactors {
+            poller.wake();
+        }
+        for (_, thread) in self.reactors.drain(..) {
+            let _ = thread.join();
         }
     }
 }
@@ -157,7 +165,7 @@ fn accept_loop<A: Application>(
     config: SessionConfig,
     shared: &Arc<Shared>,
     control: &Arc<Control>,
-    handoffs: &Sender<Handoff<A::Session>>,
+    routes: &[Route<A::Session>],
 ) {
     let mut next_id = 0u64;
     for incoming in listener.incoming() {
@@ -186,12 +194,13 @@ fn accept_loop<A: Application>(
             let users = Arc::clone(users);
             let shared = Arc::clone(shared);
             let control = Arc::clone(control);
-            let handoffs = handoffs.clone();
+            let (poller, handoffs) = &routes[(next_id as usize) % routes.len()];
+            let (poller, handoffs) = (Arc::clone(poller), handoffs.clone());
             thread::Builder::new()
                 .name(format!("soup-login-{next_id}"))
                 .spawn(move || {
                     match session::login(socket, &*app, &users, &config, &shared.stopping) {
-                        Some(handoff) => hand_over(&control, &handoffs, handoff),
+                        Some(handoff) => hand_over(&control, &poller, &handoffs, handoff),
                         None => {
                             control.live.fetch_sub(1, Ordering::AcqRel);
                         }
@@ -211,9 +220,14 @@ fn accept_loop<A: Application>(
 }
 
 /// Gives a logged-in session to the reactor.
-fn hand_over<S: AppSession>(control: &Control, handoffs: &Sender<Handoff<S>>, handoff: Handoff<S>) {
+fn hand_over<S: AppSession>(
+    control: &Control,
+    poller: &Poller,
+    handoffs: &Sender<Handoff<S>>,
+    handoff: Handoff<S>,
+) {
     match handoffs.send(handoff) {
-        Ok(()) => control.poller.wake(),
+        Ok(()) => poller.wake(),
         Err(mpsc::SendError(handoff)) => {
             // The reactor is gone (it failed): the session cannot be served.
             tracing::warn!(peer = %handoff.peer, "the session reactor is gone: closing a new session");
