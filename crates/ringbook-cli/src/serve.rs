@@ -61,6 +61,10 @@ pub(crate) struct ServeArgs {
     /// Reactor threads serving the OUCH sessions (each session on one, in turn).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64), value_name = "N")]
     ouch_reactors: u16,
+    /// Leave writing a session's responses to its reactor (woken once per batch of
+    /// engine events) instead of writing them on the engine's event thread.
+    #[arg(long)]
+    ouch_write_on_reactor: bool,
     #[command(flatten)]
     journal: JournalArgs,
     #[command(flatten)]
@@ -103,6 +107,7 @@ pub(crate) fn run(args: ServeArgs, engine_args: &EngineArgs) -> Result<(), Failu
         max_lag: args.max_lag,
         poll_spin: Duration::from_micros(args.ouch_spin_us),
         reactors: usize::from(args.ouch_reactors),
+        write_on_reactor: args.ouch_write_on_reactor,
         ..SessionConfig::default()
     };
     let mut symbols = symbols;

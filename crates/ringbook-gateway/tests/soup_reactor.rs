@@ -202,3 +202,35 @@ fn a_client_that_stops_reading_is_closed_after_the_write_timeout_with_that_reaso
     assert!(reason.contains("0.3 s"), "{reason}");
     server.shutdown();
 }
+
+#[test]
+fn with_writes_left_to_the_reactor_every_message_arrives_in_order() {
+    let _serial = SERIAL.lock();
+    let (server, app) = start(SessionConfig {
+        write_on_reactor: true,
+        reactors: 2,
+        ..SessionConfig::default()
+    });
+    let addr = server.local_addr();
+    let mut clients: Vec<SoupClient> = (0..3).map(|i| login(addr, &format!("w{i}"))).collect();
+    for c in &mut clients {
+        c.send(b"first").unwrap();
+        // 2 MB: more than the socket buffers take at once, so the writes wait for room.
+        c.send(b"flood 2000").unwrap();
+        c.send(b"last").unwrap();
+    }
+    for c in &mut clients {
+        assert_eq!(next_sequenced(c), b"first");
+        for _ in 0..2000 {
+            assert_eq!(next_sequenced(c), [b'f'; 1000]);
+        }
+        assert_eq!(next_sequenced(c), b"last");
+    }
+    server.shutdown();
+    let ended = app.ended.lock();
+    assert_eq!(ended.len(), 3, "{ended:?}");
+    assert!(
+        ended.iter().all(|(_, r)| r == "end of session"),
+        "{ended:?}"
+    );
+}

@@ -53,6 +53,10 @@ pub(crate) struct Outlet {
     /// Send the rest of the stream, then End of Session.
     ending: bool,
     end_queued: bool,
+    /// Appends leave the writing to the reactor ([`SessionConfig::write_on_reactor`]).
+    deferred: bool,
+    /// A write is asked of the reactor already.
+    write_asked: bool,
 }
 
 impl Outlet {
@@ -81,6 +85,8 @@ impl Outlet {
             failed: None,
             ending: false,
             end_queued: false,
+            deferred: config.write_on_reactor,
+            write_asked: false,
         }
     }
 
@@ -113,9 +119,26 @@ impl Outlet {
         }
     }
 
+    /// Messages were appended: written now ([`Outlet::pump`]), or, when writing is left
+    /// to the reactor, the reactor is asked to (once until it has).
+    pub(crate) fn appended(&mut self, store: &dyn MessageStore) {
+        if !self.deferred {
+            self.pump(store);
+        } else if !self.write_asked && self.failed.is_none() {
+            self.write_asked = true;
+            self.poller.defer_write(self.token);
+        }
+    }
+
+    /// The reactor's write asked by [`Outlet::appended`].
+    pub(crate) fn asked_write(&mut self, store: &dyn MessageStore) {
+        self.write_asked = false;
+        self.pump(store);
+    }
+
     /// Writes what is pending and then the stream's new packets, until the client has
     /// everything or the kernel refuses more (then the reactor is asked to wait for
-    /// room). Called under the stream's lock after every append.
+    /// room).
     pub(crate) fn pump(&mut self, store: &dyn MessageStore) {
         if self.failed.is_some() {
             return;

@@ -73,6 +73,8 @@ impl Events {
 pub(crate) struct Poller {
     epoll: OwnedFd,
     wake: OwnedFd,
+    /// Registrations with output for the waiter to write ([`Poller::defer_write`]).
+    writes: parking_lot::Mutex<Vec<u64>>,
 }
 
 fn check(rc: libc::c_int) -> io::Result<libc::c_int> {
@@ -101,7 +103,11 @@ impl Poller {
                 libc::EFD_CLOEXEC | libc::EFD_NONBLOCK,
             ))?)
         };
-        let poller = Poller { epoll, wake };
+        let poller = Poller {
+            epoll,
+            wake,
+            writes: parking_lot::Mutex::new(Vec::new()),
+        };
         poller.ctl(
             libc::EPOLL_CTL_ADD,
             poller.wake.as_raw_fd(),
@@ -162,6 +168,23 @@ impl Poller {
                 8,
             )
         };
+    }
+
+    /// Asks the waiter to write the output of `token` (woken only if nothing was asked
+    /// since it last looked).
+    pub(crate) fn defer_write(&self, token: u64) {
+        let mut writes = self.writes.lock();
+        writes.push(token);
+        if writes.len() == 1 {
+            drop(writes);
+            self.wake();
+        }
+    }
+
+    /// Moves the tokens asked by [`Poller::defer_write`] into `into` (emptied first).
+    pub(crate) fn take_writes(&self, into: &mut Vec<u64>) {
+        into.clear();
+        std::mem::swap(&mut *self.writes.lock(), into);
     }
 
     /// Clears the wake-up counter (after [`WAKE_TOKEN`] was reported).

@@ -46,6 +46,8 @@ struct Reactor<S> {
     free: Vec<usize>,
     count: usize,
     ending: bool,
+    /// The tokens of the writes asked of this reactor (kept for its capacity).
+    asked: Vec<u64>,
 }
 
 fn token(index: usize, generation: u32) -> u64 {
@@ -68,6 +70,7 @@ pub(crate) fn run<S: AppSession>(
         free: Vec::new(),
         count: 0,
         ending: false,
+        asked: Vec::new(),
     };
     let tick = (config.heartbeat_interval.min(config.idle_timeout) / 4)
         .clamp(Duration::from_millis(1), MAX_TICK);
@@ -102,6 +105,9 @@ pub(crate) fn run<S: AppSession>(
             } else {
                 reactor.on_ready(token, readable, writable, now);
             }
+        }
+        if woken {
+            reactor.asked_writes();
         }
         if woken || reactor.ending {
             while handoffs_open {
@@ -205,6 +211,34 @@ impl<S: AppSession> Reactor<S> {
         if readable && let Some(reason) = live.on_readable(&self.config, now) {
             self.close(index, reason);
         }
+    }
+
+    /// Writes the output the appenders left to this reactor.
+    fn asked_writes(&mut self) {
+        let mut tokens = std::mem::take(&mut self.asked);
+        self.poller.take_writes(&mut tokens);
+        for &token in &tokens {
+            let Some(index) = self.index_of(token) else {
+                continue;
+            };
+            if let Some(live) = &self.slots[index].live
+                && live
+                    .stream
+                    .with_outlet(|outlet, store| outlet.asked_write(store))
+                    == OutletState::Ended
+            {
+                self.close(index, DisconnectReason::EndOfSession);
+            }
+        }
+        self.asked = tokens;
+    }
+
+    /// The slot of a live registration's token (none for a stale one).
+    fn index_of(&self, token: u64) -> Option<usize> {
+        let index = (token & u64::from(u32::MAX)) as usize;
+        let generation = (token >> 32) as u32;
+        let slot = self.slots.get(index)?;
+        (slot.generation == generation && slot.live.is_some()).then_some(index)
     }
 
     fn close(&mut self, index: usize, reason: DisconnectReason) {

@@ -161,10 +161,10 @@ impl Stream {
 }
 
 impl Inner {
-    /// Writes the new packets to the attached output, if any.
+    /// Hands the new packets to the attached output, if any.
     fn pump(&mut self) {
         if let Some(outlet) = &mut self.outlet {
-            outlet.pump(&*self.store);
+            outlet.appended(&*self.store);
         }
     }
 }
