@@ -61,10 +61,11 @@ pub(crate) struct ServeArgs {
     /// Reactor threads serving the OUCH sessions (each session on one, in turn).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64), value_name = "N")]
     ouch_reactors: u16,
-    /// Leave writing a session's responses to its reactor (woken once per batch of
-    /// engine events) instead of writing them on the engine's event thread.
+    /// Write a session's responses at once on the engine's event thread, instead of
+    /// leaving them to the session's reactor (asked once per batch of engine events, the
+    /// default).
     #[arg(long)]
-    ouch_write_on_reactor: bool,
+    ouch_write_on_appender: bool,
     #[command(flatten)]
     journal: JournalArgs,
     #[command(flatten)]
@@ -107,7 +108,7 @@ pub(crate) fn run(args: ServeArgs, engine_args: &EngineArgs) -> Result<(), Failu
         max_lag: args.max_lag,
         poll_spin: Duration::from_micros(args.ouch_spin_us),
         reactors: usize::from(args.ouch_reactors),
-        write_on_reactor: args.ouch_write_on_reactor,
+        write_on_reactor: !args.ouch_write_on_appender,
         ..SessionConfig::default()
     };
     let mut symbols = symbols;

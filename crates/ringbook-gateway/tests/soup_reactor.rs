@@ -204,13 +204,21 @@ fn a_client_that_stops_reading_is_closed_after_the_write_timeout_with_that_reaso
 }
 
 #[test]
-fn with_writes_left_to_the_reactor_every_message_arrives_in_order() {
+fn written_by_the_reactor_or_by_the_appender_every_message_arrives_in_order() {
     let _serial = SERIAL.lock();
-    let (server, app) = start(SessionConfig {
-        write_on_reactor: true,
-        reactors: 2,
-        ..SessionConfig::default()
-    });
+    for write_on_reactor in [true, false] {
+        flood_three_sessions(SessionConfig {
+            write_on_reactor,
+            reactors: 2,
+            ..SessionConfig::default()
+        });
+    }
+}
+
+/// Three sessions each get a message, 2,000 messages of 1,000 bytes and a last one, in
+/// order, then End of Session.
+fn flood_three_sessions(config: SessionConfig) {
+    let (server, app) = start(config);
     let addr = server.local_addr();
     let mut clients: Vec<SoupClient> = (0..3).map(|i| login(addr, &format!("w{i}"))).collect();
     for c in &mut clients {

@@ -31,9 +31,9 @@ pub struct SessionConfig {
     /// Reactor threads serving the logged-in sessions (each session on one, given in
     /// turn; at least 1, the default).
     pub reactors: usize,
-    /// Whether a session's new messages are written by its reactor (woken once per batch
-    /// of appends if asleep) instead of at once by whoever appends them (the engine's
-    /// event thread, for the OUCH responder). Off by default.
+    /// Whether a session's new messages are written by its reactor (asked once per batch
+    /// of appends, woken only if asleep; the default) instead of at once by whoever
+    /// appends them (the engine's event thread, for the OUCH responder).
     pub write_on_reactor: bool,
 }
 
@@ -50,7 +50,7 @@ impl Default for SessionConfig {
             write_batch: 1 << 16,
             poll_spin: Duration::ZERO,
             reactors: 1,
-            write_on_reactor: false,
+            write_on_reactor: true,
         }
     }
 }
