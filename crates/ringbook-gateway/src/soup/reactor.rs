@@ -82,10 +82,12 @@ pub(crate) fn run<S: AppSession>(
     loop {
         let wait = if reactor.ending {
             END_TICK
-        } else if now.saturating_duration_since(last_busy) < config.poll_spin {
+        } else if now >= next_tick
+            || (!config.poll_spin.is_zero() && now < last_busy + config.poll_spin)
+        {
             Duration::ZERO
         } else {
-            next_tick.saturating_duration_since(now)
+            next_tick - now
         };
         if let Err(e) = poller.wait(&mut events, wait) {
             tracing::error!(error = %e, "epoll_wait failed: the sessions are closed");
