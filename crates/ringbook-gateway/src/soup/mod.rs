@@ -16,9 +16,11 @@
 //! client slow to log in holds up nobody); then ONE reactor thread for every logged-in
 //! session, waiting on `epoll`, which reads each ready socket's whole input and calls the
 //! application (one [`AppSession::on_read_end`] a read), and keeps the timers
-//! (heartbeats, idle and write timeouts). Output is written by whoever appends to the
-//! stream, non-blocking, at once (the engine's event thread once per batch of events): no
-//! thread is woken per message; what the kernel refuses waits in the session's outlet
+//! (heartbeats, idle and write timeouts). Output: an append to a session's stream asks
+//! its reactor to write (once until it has; the reactor is woken only if asleep, so at most
+//! once per batch of appends, never per message), or with
+//! [`SessionConfig::write_on_reactor`] off is written at once by the appending thread;
+//! either way non-blocking, and what the kernel refuses waits in the session's outlet
 //! until the reactor sees room. Producers never wait for a client.
 //!
 //! The OUCH order-entry application is in [`crate::order_entry`]; a GLIMPSE snapshot

@@ -1,9 +1,10 @@
 //! A logged-in session's output: the client's place in its stream and the bytes taken
 //! from the stream that the kernel has not accepted yet. It lives inside the stream, under
-//! the stream's lock, so whoever appends (the engine's event thread once per batch, the
-//! session's own replies) writes the new packets to the socket at once, non-blocking:
-//! no thread is woken to send them. What the kernel refuses stays here, and the stream
-//! holds the rest; the reactor finishes the write when the socket has room again.
+//! the stream's lock. After an append it asks the session's reactor to write (once until
+//! the reactor has: [`super::SessionConfig::write_on_reactor`], the default), or writes
+//! the new packets at once on the appending thread; either way non-blocking. What the
+//! kernel refuses stays here, and the stream holds the rest; the reactor finishes the
+//! write when the socket has room again.
 //!
 //! A client falling more than `max_lag` messages behind (not counting the replay it asked
 //! for at login), a write that failed, or a write blocked for the write timeout ends the

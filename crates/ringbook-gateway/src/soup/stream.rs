@@ -1,7 +1,7 @@
 //! A sequenced message stream: one [`MessageStore`] shared by the producers that append
 //! to it (the application, an engine subscriber) and, while its client is logged in, the
-//! session's [`Outlet`], which writes each append's new packets to the socket at once
-//! (non-blocking, under the stream's lock: no thread is woken to send them).
+//! session's [`Outlet`], which gets each append's new packets to the socket (asking the
+//! session's reactor to write them, or writing them at once; non-blocking either way).
 //!
 //! Appending never waits for a client: the store takes the message and the outlet writes
 //! what the kernel accepts. A client that falls behind is the outlet's problem (it is
@@ -43,8 +43,8 @@ impl Stream {
         }
     }
 
-    /// Appends one message and writes it to the logged-in client; returns its sequence
-    /// number.
+    /// Appends one message and hands it to the logged-in client's outlet; returns its
+    /// sequence number.
     ///
     /// # Errors
     ///
@@ -57,7 +57,7 @@ impl Stream {
     }
 
     /// Appends messages each written as a 2-byte big-endian length then its bytes, under
-    /// one lock and with one write to the client.
+    /// one lock and handed to the client's outlet once.
     ///
     /// # Errors
     ///
