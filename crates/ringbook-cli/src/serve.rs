@@ -53,6 +53,19 @@ pub(crate) struct ServeArgs {
     /// again from its sequence number).
     #[arg(long, default_value_t = 1 << 20, value_name = "N")]
     max_lag: u64,
+    /// The session reactor polls its sockets without blocking for this many microseconds
+    /// after the last input before it blocks (0, the default: it blocks at once; spinning
+    /// pays only with a core to spare).
+    #[arg(long, default_value_t = 0, value_name = "MICROSECONDS")]
+    ouch_spin_us: u64,
+    /// Reactor threads serving the OUCH sessions (each session on one, in turn).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64), value_name = "N")]
+    ouch_reactors: u16,
+    /// Write a session's responses at once on the engine's event thread, instead of
+    /// leaving them to the session's reactor (asked once per batch of engine events, the
+    /// default).
+    #[arg(long)]
+    ouch_write_on_appender: bool,
     #[command(flatten)]
     journal: JournalArgs,
     #[command(flatten)]
@@ -93,6 +106,9 @@ pub(crate) fn run(args: ServeArgs, engine_args: &EngineArgs) -> Result<(), Failu
     let session = SessionConfig {
         idle_timeout: seconds(args.idle_timeout, "--idle-timeout")?,
         max_lag: args.max_lag,
+        poll_spin: Duration::from_micros(args.ouch_spin_us),
+        reactors: usize::from(args.ouch_reactors),
+        write_on_reactor: !args.ouch_write_on_appender,
         ..SessionConfig::default()
     };
     let mut symbols = symbols;

@@ -109,6 +109,7 @@ impl AppSession for EchoSession {
             DisconnectReason::Unexpected { .. } => "unexpected",
             DisconnectReason::SlowConsumer { .. } => "slow",
             DisconnectReason::Io(_) => "io",
+            DisconnectReason::WriteTimeout { .. } => "write-timeout",
             DisconnectReason::Application(_) => "application",
             DisconnectReason::EndOfSession => "end",
         };

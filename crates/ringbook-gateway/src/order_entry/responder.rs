@@ -41,7 +41,7 @@ pub struct OuchResponder {
     registry: Arc<Registry>,
     /// Each user met, with the messages for it not yet appended to its stream (each
     /// behind a 2-byte length): appended at the end of the event manager's batch, one
-    /// lock and one wake-up per user and batch.
+    /// lock and one request to the session's reactor to write per user and batch.
     cache: HashMap<UserKey, (Arc<UserEntry>, Vec<u8>), foldhash::fast::RandomState>,
     dirty: Vec<UserKey>,
     base_ns: u64,

@@ -24,6 +24,17 @@ pub struct SessionConfig {
     pub max_payload: usize,
     /// The most bytes one write to the socket carries.
     pub write_batch: usize,
+    /// After the last ready socket, the session reactor polls without blocking for this
+    /// long before it blocks in `epoll_wait` (zero, the default: it blocks at once).
+    /// Spinning saves the wake-up only when the reactor has a core of its own.
+    pub poll_spin: Duration,
+    /// Reactor threads serving the logged-in sessions (each session on one, given in
+    /// turn; at least 1, the default).
+    pub reactors: usize,
+    /// Whether a session's new messages are written by its reactor (asked once per batch
+    /// of appends, woken only if asleep; the default) instead of at once by whoever
+    /// appends them (the engine's event thread, for the OUCH responder).
+    pub write_on_reactor: bool,
 }
 
 impl Default for SessionConfig {
@@ -37,6 +48,9 @@ impl Default for SessionConfig {
             max_lag: 1 << 20,
             max_payload: 1024,
             write_batch: 1 << 16,
+            poll_spin: Duration::ZERO,
+            reactors: 1,
+            write_on_reactor: true,
         }
     }
 }

@@ -67,7 +67,13 @@ pub enum DisconnectReason {
         /// The bound.
         bound: u64,
     },
-    /// A socket read or write failed (a write timeout: the client stopped reading).
+    /// A write to the client stayed blocked for the write timeout (it stopped reading).
+    #[error("a write to the client was blocked for {seconds:.1} s (the write timeout)")]
+    WriteTimeout {
+        /// The timeout.
+        seconds: f64,
+    },
+    /// A socket read or write failed.
     #[error("socket error: {0}")]
     Io(#[from] io::Error),
     /// The application refused a message and closed the session.

@@ -12,8 +12,16 @@
 //! [`SoupServer::shutdown`] sends every session what is left of its stream, then End of
 //! Session.
 //!
-//! Each session has a reader thread (the connection's, which calls the application) and
-//! a writer thread (which sends the stream); producers never wait for either.
+//! Threads: the listener's accept thread; a short-lived login thread per connection (a
+//! client slow to log in holds up nobody); then ONE reactor thread for every logged-in
+//! session, waiting on `epoll`, which reads each ready socket's whole input and calls the
+//! application (one [`AppSession::on_read_end`] a read), and keeps the timers
+//! (heartbeats, idle and write timeouts). Output: an append to a session's stream asks
+//! its reactor to write (once until it has; the reactor is woken only if asleep, so at most
+//! once per batch of appends, never per message), or with
+//! [`SessionConfig::write_on_reactor`] off is written at once by the appending thread;
+//! either way non-blocking, and what the kernel refuses waits in the session's outlet
+//! until the reactor sees room. Producers never wait for a client.
 //!
 //! The OUCH order-entry application is in [`crate::order_entry`]; a GLIMPSE snapshot
 //! server would be another application over the same layer (one stream per login, ended
@@ -23,6 +31,9 @@ mod auth;
 mod client;
 mod config;
 mod error;
+mod outlet;
+mod poll;
+mod reactor;
 mod server;
 mod session;
 mod store;
@@ -37,7 +48,7 @@ pub use error::{DisconnectReason, StoreError};
 use ringbook_wire::soup::login::LoginRejectReason;
 pub use server::SoupServer;
 pub use store::{FileStore, MemoryStore, MessageStore};
-pub use stream::{ReadOutcome, Stream};
+pub use stream::Stream;
 
 /// An application over SoupBinTCP: opens its side of each session at login.
 pub trait Application: Send + Sync + 'static {

@@ -1,46 +1,24 @@
-//! One connection: login, then a reader (this thread) and a writer thread.
+//! One connection: its login (on a thread of its own, [`login`]), then its input as the
+//! reactor drives it ([`Live`]).
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::thread;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use parking_lot::Mutex;
 use ringbook_wire::soup::frame::{Sender, next_packet};
 use ringbook_wire::soup::login::{LoginAccepted, LoginRejectReason, LoginRequest};
 use ringbook_wire::soup::text::trim;
 use ringbook_wire::soup::{PacketType, encode};
 
-use super::stream::ReadOutcome;
 use super::{AppSession, Application, DisconnectReason, SessionConfig, Stream, Users};
 
-/// The flags a connection shares with its writer and with the server.
-#[derive(Debug, Default)]
-pub(crate) struct ConnFlags {
-    /// Stop at once (the reader ended).
-    pub(crate) stop: AtomicBool,
-    /// Send what is left, then End of Session (the server is shutting down).
-    pub(crate) end: AtomicBool,
-    /// The stream the writer reads, once logged in (to wake it).
-    pub(crate) stream: Mutex<Option<Arc<Stream>>>,
-    /// The writer's reason for ending, if it ended first.
-    reason: Mutex<Option<DisconnectReason>>,
-}
-
-impl ConnFlags {
-    /// Asks the session to end with End of Session.
-    pub(crate) fn end_session(&self) {
-        self.end.store(true, Ordering::Release);
-        if let Some(stream) = self.stream.lock().as_ref() {
-            stream.wake();
-        }
-    }
-}
+/// How often a login thread checks whether the server is stopping.
+const LOGIN_POLL: Duration = Duration::from_millis(100);
 
 /// A growing read buffer with the stream offset of its first byte.
-struct Input {
+pub(crate) struct Input {
     buf: Vec<u8>,
     start: usize,
     end: usize,
@@ -58,7 +36,7 @@ impl Input {
     }
 
     /// Reads more bytes; `Ok(false)` at end of stream.
-    fn fill(&mut self, socket: &mut TcpStream) -> io::Result<bool> {
+    fn fill(&mut self, mut socket: &TcpStream) -> io::Result<bool> {
         if self.start > 0 && (self.end == self.buf.len() || self.start == self.end) {
             self.buf.copy_within(self.start..self.end, 0);
             self.end -= self.start;
@@ -86,14 +64,25 @@ fn is_timeout(e: &io::Error) -> bool {
     )
 }
 
-/// Runs one connection to its end.
-pub(crate) fn run<A: Application>(
+/// A logged-in connection, ready for the reactor.
+pub(crate) struct Handoff<S> {
+    pub(crate) socket: TcpStream,
+    pub(crate) input: Input,
+    pub(crate) session: S,
+    pub(crate) next: u64,
+    pub(crate) peer: String,
+    pub(crate) username: String,
+}
+
+/// Runs one connection's login: the logged-in session to hand to the reactor, or `None`
+/// (the client left, was refused, or the server is stopping).
+pub(crate) fn login<A: Application>(
     mut socket: TcpStream,
     app: &A,
     users: &Users,
     config: &SessionConfig,
-    flags: &Arc<ConnFlags>,
-) {
+    stopping: &AtomicBool,
+) -> Option<Handoff<A::Session>> {
     let peer = socket
         .peer_addr()
         .map(|a| a.to_string())
@@ -103,64 +92,33 @@ pub(crate) fn run<A: Application>(
     }
     // The buffer holds the largest packet the framing accepts, and then some.
     let mut input = Input::new((config.max_payload + 3).max(64).max(1 << 16));
-    let login = match read_login(&mut socket, &mut input, config) {
+    let login = match read_login(&socket, &mut input, config, stopping) {
         Ok(Some(login)) => login,
-        Ok(None) => return,
+        Ok(None) => return None,
         Err(reason) => {
             tracing::info!(%peer, %reason, "connection closed before login");
-            return;
+            return None;
         }
     };
-    let Some((mut session, next)) = accept_login(&mut socket, app, users, config, &login, &peer)
-    else {
-        return;
-    };
-    let stream = Arc::clone(session.stream());
-    *flags.stream.lock() = Some(Arc::clone(&stream));
+    let (session, next) = accept_login(&mut socket, app, users, config, &login, &peer)?;
     let username = String::from_utf8_lossy(login.username_trimmed()).into_owned();
     tracing::info!(%peer, user = %username, next, "session logged in");
-
-    let writer = match socket.try_clone() {
-        Ok(w) => {
-            let flags = Arc::clone(flags);
-            let config = *config;
-            let stream = Arc::clone(&stream);
-            thread::Builder::new()
-                .name(format!("soup-w-{username}"))
-                .spawn(move || write_loop(w, &stream, next, &config, &flags))
-        }
-        Err(e) => Err(e),
-    };
-    let writer = match writer {
-        Ok(handle) => handle,
-        Err(e) => {
-            let reason = DisconnectReason::Io(e);
-            session.on_disconnect(&reason);
-            return;
-        }
-    };
-    let reason = read_loop(&mut socket, &mut input, &mut session, config, flags);
-    flags.stop.store(true, Ordering::Release);
-    stream.wake();
-    let _ = socket.shutdown(Shutdown::Both);
-    let _ = writer.join();
-    let reason = flags.reason.lock().take().unwrap_or(reason);
-    match &reason {
-        DisconnectReason::Logout
-        | DisconnectReason::EndOfSession
-        | DisconnectReason::ClientClosed => {
-            tracing::info!(%peer, user = %username, %reason, "session ended");
-        }
-        _ => tracing::warn!(%peer, user = %username, %reason, "session closed"),
-    }
-    session.on_disconnect(&reason);
+    Some(Handoff {
+        socket,
+        input,
+        session,
+        next,
+        peer,
+        username,
+    })
 }
 
 /// Waits for the Login Request; `Ok(None)` when the client left without one.
 fn read_login(
-    socket: &mut TcpStream,
+    socket: &TcpStream,
     input: &mut Input,
     config: &SessionConfig,
+    stopping: &AtomicBool,
 ) -> Result<Option<LoginRequest>, DisconnectReason> {
     let deadline = Instant::now() + config.login_timeout;
     loop {
@@ -188,13 +146,16 @@ fn read_login(
                 }
             }
             None => {
+                if stopping.load(Ordering::Acquire) {
+                    return Ok(None);
+                }
                 let left = deadline.saturating_duration_since(Instant::now());
                 if left.is_zero() {
                     return Err(DisconnectReason::IdleTimeout {
                         seconds: config.login_timeout.as_secs_f64(),
                     });
                 }
-                socket.set_read_timeout(Some(left))?;
+                socket.set_read_timeout(Some(left.min(LOGIN_POLL)))?;
                 match input.fill(socket) {
                     Ok(true) => {}
                     Ok(false) => return Ok(None),
@@ -259,17 +220,70 @@ fn accept_login<A: Application>(
     Some((session, next))
 }
 
-fn read_loop<S: AppSession>(
-    socket: &mut TcpStream,
-    input: &mut Input,
-    session: &mut S,
-    config: &SessionConfig,
-    flags: &ConnFlags,
-) -> DisconnectReason {
-    if let Err(e) = socket.set_read_timeout(Some(config.idle_timeout)) {
-        return e.into();
+/// A logged-in session as the reactor holds it.
+pub(crate) struct Live<S> {
+    pub(crate) socket: Arc<TcpStream>,
+    input: Input,
+    pub(crate) session: S,
+    pub(crate) stream: Arc<Stream>,
+    pub(crate) peer: String,
+    pub(crate) username: String,
+    /// When the client last sent anything.
+    pub(crate) last_input: Instant,
+    /// Shutting down: sending the rest of the stream, then End of Session.
+    pub(crate) ending: bool,
+}
+
+impl<S: AppSession> Live<S> {
+    /// The session of `handoff` (its socket to be shared with its outlet).
+    pub(crate) fn new(handoff: Handoff<S>, now: Instant) -> Live<S> {
+        let stream = Arc::clone(handoff.session.stream());
+        Live {
+            socket: Arc::new(handoff.socket),
+            input: handoff.input,
+            session: handoff.session,
+            stream,
+            peer: handoff.peer,
+            username: handoff.username,
+            last_input: now,
+            ending: false,
+        }
     }
-    loop {
+
+    /// Handles the messages already read, then reads once what the socket holds (up to
+    /// the buffer's room; level-triggered readiness brings the reactor back for more)
+    /// and handles them; the reason to end the session, if it must end. `now` is the
+    /// reactor's clock of this round.
+    pub(crate) fn on_readable(
+        &mut self,
+        config: &SessionConfig,
+        now: Instant,
+    ) -> Option<DisconnectReason> {
+        if let Some(reason) = self.handle_input(config) {
+            return Some(reason);
+        }
+        match self.input.fill(&self.socket) {
+            Ok(true) => self.last_input = now,
+            Ok(false) => return Some(DisconnectReason::ClientClosed),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+                ) =>
+            {
+                return None;
+            }
+            Err(e) => return Some(e.into()),
+        }
+        self.handle_input(config)
+    }
+
+    /// Gives every complete packet read to the application, then ends the read.
+    fn handle_input(&mut self, config: &SessionConfig) -> Option<DisconnectReason> {
+        let input = &mut self.input;
+        if input.pending().is_empty() {
+            return None;
+        }
         loop {
             let packet = match next_packet(
                 input.pending(),
@@ -279,116 +293,52 @@ fn read_loop<S: AppSession>(
             ) {
                 Ok(Some(packet)) => packet,
                 Ok(None) => break,
-                Err(e) => return e.into(),
+                Err(e) => return Some(e.into()),
             };
             let wire_len = packet.wire_len;
             match packet.packet_type {
                 PacketType::UnsequencedData => {
-                    if let Err(e) = session.on_message(packet.payload) {
-                        return DisconnectReason::Application(e);
+                    if let Err(e) = self.session.on_message(packet.payload) {
+                        return Some(DisconnectReason::Application(e));
                     }
                 }
                 PacketType::ClientHeartbeat | PacketType::Debug => {}
-                PacketType::LogoutRequest => return DisconnectReason::Logout,
+                PacketType::LogoutRequest => return Some(DisconnectReason::Logout),
                 other => {
-                    return DisconnectReason::Unexpected {
+                    return Some(DisconnectReason::Unexpected {
                         packet_type: other.byte(),
-                    };
+                    });
                 }
             }
             input.consume(wire_len);
         }
-        if let Err(e) = session.on_read_end() {
-            return DisconnectReason::Application(e);
+        if let Err(e) = self.session.on_read_end() {
+            return Some(DisconnectReason::Application(e));
         }
-        match input.fill(socket) {
-            Ok(true) => {}
-            Ok(false) => {
-                return if flags.end.load(Ordering::Acquire) {
-                    DisconnectReason::EndOfSession
-                } else {
-                    DisconnectReason::ClientClosed
-                };
-            }
-            Err(e) if is_timeout(&e) => {
-                return DisconnectReason::IdleTimeout {
-                    seconds: config.idle_timeout.as_secs_f64(),
-                };
-            }
-            Err(e) => {
-                if flags.stop.load(Ordering::Acquire) || flags.end.load(Ordering::Acquire) {
-                    return DisconnectReason::EndOfSession;
-                }
-                return e.into();
-            }
-        }
+        None
     }
-}
 
-fn write_loop(
-    mut socket: TcpStream,
-    stream: &Stream,
-    mut next: u64,
-    config: &SessionConfig,
-    flags: &ConnFlags,
-) {
-    let finish = |reason: DisconnectReason, socket: &TcpStream| {
-        let mut slot = flags.reason.lock();
-        if slot.is_none() {
-            *slot = Some(reason);
+    /// Ends the session (its output detached already): the socket shut down, the
+    /// application told.
+    pub(crate) fn close(mut self, mut reason: DisconnectReason) {
+        if self.ending
+            && matches!(
+                reason,
+                DisconnectReason::ClientClosed | DisconnectReason::Io(_)
+            )
+        {
+            reason = DisconnectReason::EndOfSession;
         }
-        flags.stop.store(true, Ordering::Release);
-        let _ = socket.shutdown(Shutdown::Both);
-    };
-    if let Err(e) = socket.set_write_timeout(Some(config.write_timeout)) {
-        finish(e.into(), &socket);
-        return;
-    }
-    let mut out = Vec::with_capacity(config.write_batch + (1 << 16));
-    let mut last_send = Instant::now();
-    // A replay of what was there at login does not count as falling behind.
-    let at_login = stream.len();
-    loop {
-        out.clear();
-        let deadline = last_send + config.heartbeat_interval;
-        match stream.wait_read(
-            next,
-            &mut out,
-            config.write_batch,
-            deadline,
-            &flags.stop,
-            &flags.end,
-        ) {
-            ReadOutcome::Copied { count, lag } => {
-                let sent = next + count - 1;
-                let lag = lag - at_login.saturating_sub(sent);
-                if lag > config.max_lag {
-                    finish(
-                        DisconnectReason::SlowConsumer {
-                            lag,
-                            bound: config.max_lag,
-                        },
-                        &socket,
-                    );
-                    return;
-                }
-                next += count;
+        let _ = self.socket.shutdown(Shutdown::Both);
+        let (peer, user) = (&self.peer, &self.username);
+        match &reason {
+            DisconnectReason::Logout
+            | DisconnectReason::EndOfSession
+            | DisconnectReason::ClientClosed => {
+                tracing::info!(%peer, %user, %reason, "session ended");
             }
-            ReadOutcome::Idle => encode::server_heartbeat(&mut out),
-            ReadOutcome::Ended => {
-                encode::end_of_session(&mut out);
-                let _ = socket.write_all(&out);
-                finish(DisconnectReason::EndOfSession, &socket);
-                return;
-            }
-            ReadOutcome::Stopped => return,
+            _ => tracing::warn!(%peer, %user, %reason, "session closed"),
         }
-        if let Err(e) = socket.write_all(&out) {
-            if !flags.stop.load(Ordering::Acquire) {
-                finish(e.into(), &socket);
-            }
-            return;
-        }
-        last_send = Instant::now();
+        self.session.on_disconnect(&reason);
     }
 }

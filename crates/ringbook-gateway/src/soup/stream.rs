@@ -1,46 +1,27 @@
 //! A sequenced message stream: one [`MessageStore`] shared by the producers that append
-//! to it (the application, an engine subscriber) and the session writer that sends it to
-//! the logged-in client, with the wake-ups between them.
+//! to it (the application, an engine subscriber) and, while its client is logged in, the
+//! session's [`Outlet`], which gets each append's new packets to the socket (asking the
+//! session's reactor to write them, or writing them at once; non-blocking either way).
 //!
-//! Appending never waits for a client: the store takes the message and a waiting writer
-//! is woken. A client that falls behind is the writer's problem (it is disconnected past
-//! [`super::SessionConfig::max_lag`] and can log in again from its sequence number).
+//! Appending never waits for a client: the store takes the message and the outlet writes
+//! what the kernel accepts. A client that falls behind is the outlet's problem (it is
+//! disconnected past [`super::SessionConfig::max_lag`] and can log in again from its
+//! sequence number).
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
+use parking_lot::Mutex;
 
-use parking_lot::{Condvar, Mutex};
-
-use super::{MessageStore, StoreError};
-
-/// What [`Stream::wait_read`] found.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ReadOutcome {
-    /// `count` packets were copied; `lag` messages remain after them.
-    Copied {
-        /// Packets copied.
-        count: u64,
-        /// Messages still unsent after them.
-        lag: u64,
-    },
-    /// Nothing new before the deadline.
-    Idle,
-    /// The reader is caught up and the stream (or the session) has ended.
-    Ended,
-    /// The session is stopping.
-    Stopped,
-}
+use super::outlet::{Outlet, OutletState};
+use super::{DisconnectReason, MessageStore, StoreError};
 
 struct Inner {
     store: Box<dyn MessageStore>,
-    waiters: usize,
+    outlet: Option<Outlet>,
     ended: bool,
 }
 
 /// A sequenced message stream (see the module docs).
 pub struct Stream {
     inner: Mutex<Inner>,
-    cond: Condvar,
 }
 
 impl std::fmt::Debug for Stream {
@@ -56,14 +37,14 @@ impl Stream {
         Stream {
             inner: Mutex::new(Inner {
                 store,
-                waiters: 0,
+                outlet: None,
                 ended: false,
             }),
-            cond: Condvar::new(),
         }
     }
 
-    /// Appends one message and wakes a waiting writer; returns its sequence number.
+    /// Appends one message and hands it to the logged-in client's outlet; returns its
+    /// sequence number.
     ///
     /// # Errors
     ///
@@ -71,14 +52,12 @@ impl Stream {
     pub fn append(&self, message: &[u8]) -> Result<u64, StoreError> {
         let mut inner = self.inner.lock();
         let seq = inner.store.append(message)?;
-        if inner.waiters > 0 {
-            self.cond.notify_all();
-        }
+        inner.pump();
         Ok(seq)
     }
 
     /// Appends messages each written as a 2-byte big-endian length then its bytes, under
-    /// one lock and with one wake-up.
+    /// one lock and handed to the client's outlet once.
     ///
     /// # Errors
     ///
@@ -99,9 +78,7 @@ impl Stream {
             }
             at += 2 + len;
         }
-        if inner.waiters > 0 {
-            self.cond.notify_all();
-        }
+        inner.pump();
         result
     }
 
@@ -132,56 +109,62 @@ impl Stream {
         self.inner.lock().store.read_packets(seq, out, max_bytes)
     }
 
-    /// Marks the stream ended: writers send what is left, then End of Session.
+    /// Marks the stream ended: the logged-in client gets what is left, then End of
+    /// Session.
     pub fn end(&self) {
-        self.inner.lock().ended = true;
-        self.cond.notify_all();
-    }
-
-    /// Wakes every waiting writer (to see a flag change).
-    pub fn wake(&self) {
-        let _guard = self.inner.lock();
-        self.cond.notify_all();
-    }
-
-    /// Copies to `out` the packets from `next` on (up to `max_bytes`), waiting until
-    /// `deadline` for one to arrive. `stop` ends the wait at once; `end` (like
-    /// [`Stream::end`]) ends it once the reader is caught up.
-    pub fn wait_read(
-        &self,
-        next: u64,
-        out: &mut Vec<u8>,
-        max_bytes: usize,
-        deadline: Instant,
-        stop: &AtomicBool,
-        end: &AtomicBool,
-    ) -> ReadOutcome {
         let mut inner = self.inner.lock();
-        loop {
-            if stop.load(Ordering::Acquire) {
-                return ReadOutcome::Stopped;
+        inner.ended = true;
+        let Inner { store, outlet, .. } = &mut *inner;
+        if let Some(outlet) = outlet {
+            outlet.end(&**store);
+        }
+    }
+
+    /// Attaches a logged-in session's output and sends it what it asked for.
+    pub(crate) fn attach(&self, outlet: Outlet) {
+        let mut inner = self.inner.lock();
+        let ended = inner.ended;
+        let Inner {
+            store,
+            outlet: slot,
+            ..
+        } = &mut *inner;
+        let outlet = slot.insert(outlet);
+        if ended {
+            outlet.end(&**store);
+        } else {
+            outlet.pump(&**store);
+        }
+    }
+
+    /// Detaches the session's output; the failure it recorded, or End of Session if it
+    /// sent that.
+    pub(crate) fn detach(&self) -> Option<DisconnectReason> {
+        self.inner.lock().outlet.take()?.into_reason()
+    }
+
+    /// Runs `f` on the attached output (if any) with the store; its state after.
+    pub(crate) fn with_outlet(
+        &self,
+        f: impl FnOnce(&mut Outlet, &dyn MessageStore),
+    ) -> OutletState {
+        let mut inner = self.inner.lock();
+        let Inner { store, outlet, .. } = &mut *inner;
+        match outlet {
+            Some(outlet) => {
+                f(outlet, &**store);
+                outlet.state()
             }
-            let len = inner.store.len();
-            if next <= len {
-                let count = inner.store.read_packets(next, out, max_bytes);
-                return ReadOutcome::Copied {
-                    count,
-                    lag: len + 1 - next - count,
-                };
-            }
-            if inner.ended || end.load(Ordering::Acquire) {
-                return ReadOutcome::Ended;
-            }
-            inner.waiters += 1;
-            let timed_out = self.cond.wait_until(&mut inner, deadline).timed_out();
-            inner.waiters -= 1;
-            if timed_out && inner.store.len() < next {
-                return if stop.load(Ordering::Acquire) {
-                    ReadOutcome::Stopped
-                } else {
-                    ReadOutcome::Idle
-                };
-            }
+            None => OutletState::Failed,
+        }
+    }
+}
+
+impl Inner {
+    /// Hands the new packets to the attached output, if any.
+    fn pump(&mut self) {
+        if let Some(outlet) = &mut self.outlet {
+            outlet.appended(&*self.store);
         }
     }
 }
