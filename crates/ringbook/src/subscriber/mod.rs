@@ -30,11 +30,16 @@ pub struct PublishedEvent<'a> {
     pub result: &'a OrderbookResult,
 }
 
-/// A consumer of the event stream, called on the event manager thread for every event in
+/// A consumer of the event stream, called on the event manager thread (or, with the
+/// stages fused, the engine thread: see [`Stages`](crate::Stages)) for every event in
 /// output order.
 ///
 /// Keep `on_event` fast: the event manager calls subscribers one after the other, and a
-/// slow one holds back the whole pipeline (through backpressure, never by dropping).
+/// slow one holds back the whole pipeline (through backpressure, never by dropping); fused,
+/// it holds back matching itself. Never wait on the engine from a subscriber (a `submit`
+/// that waits for room in the ingress ring, say): the ring drains only as the events are
+/// taken, so such a wait ends only at the publish timeout. Hand such work to a thread of
+/// your own.
 ///
 /// # Examples
 ///
@@ -55,8 +60,9 @@ pub trait Subscriber: Send {
     /// Receives one event.
     fn on_event(&mut self, event: &PublishedEvent<'_>);
 
-    /// Called after each batch of events the event manager took from the ring: a place to
-    /// flush buffers when latency matters more than syscalls.
+    /// Called after each batch of events the event manager took from the ring (fused:
+    /// after each batch of commands the engine took): a place to flush buffers when
+    /// latency matters more than syscalls.
     fn on_batch_end(&mut self) {}
 
     /// Called once when the manager stops, after the last event.
