@@ -36,6 +36,7 @@ mod routing;
 mod sequencer;
 mod slot_flags;
 mod snapshot_writer;
+mod spill;
 mod threads;
 mod wait;
 
