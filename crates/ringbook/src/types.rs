@@ -481,43 +481,6 @@ impl Order {
         }
     }
 
-    /// The long form's extras as stored, unset ones included: owner, trigger, display and
-    /// the flags byte. With [`Order::from_raw`], the pipeline's ingress entry carries an
-    /// order field by field (without its instrument, which the entry's slot names).
-    #[inline]
-    #[must_use]
-    pub(crate) const fn raw_extras(&self) -> (u64, Price, Qty, u8) {
-        (self.owner, self.trigger, self.display, self.flags)
-    }
-
-    /// The order with these fields, the extras as [`Order::raw_extras`] gives them: the
-    /// inverse of taking an order apart field by field.
-    #[inline]
-    #[must_use]
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) const fn from_raw(
-        instrument_id: Uuid,
-        order_id: Uuid,
-        side: Side,
-        kind: OrderKind,
-        price: Price,
-        quantity: Qty,
-        (owner, trigger, display, flags): (u64, Price, Qty, u8),
-    ) -> Order {
-        Order {
-            instrument_id,
-            order_id,
-            side,
-            kind,
-            price,
-            quantity,
-            owner,
-            trigger,
-            display,
-            flags,
-        }
-    }
-
     /// Whether the order has an owner or a display set (a stop kind may still have
     /// neither): one byte compare, the book's first test of an add.
     #[inline]

@@ -36,7 +36,6 @@ mod routing;
 mod sequencer;
 mod slot_flags;
 mod snapshot_writer;
-mod spill;
 mod threads;
 mod wait;
 

@@ -275,14 +275,9 @@ impl Sequencer {
         for entry in batch {
             if plain && entry.is_plain_apply() {
                 self.next_seq += 1;
-                self.routed.route(
+                self.route(
                     entry.slot,
-                    InboundEntry::routed(
-                        self.next_seq,
-                        timestamp_ns,
-                        entry,
-                        self.registry.instruments(),
-                    ),
+                    InboundEntry::routed(self.next_seq, timestamp_ns, entry),
                 );
             } else {
                 stopping |= self.sequence_one(entry, timestamp_ns);
@@ -294,17 +289,13 @@ impl Sequencer {
     /// Numbers, journals and routes one ingress entry of any kind; true for the stop
     /// marker.
     fn sequence_one(&mut self, entry: &IngressEntry, timestamp_ns: u64) -> bool {
-        // Read once: an add held aside is taken back here.
-        let envelope = entry.envelope(self.registry.instruments());
-        let (command, reject) = match envelope {
-            Envelope::Apply(command) => (command, None),
-            Envelope::Reject(command, reason) => (command, Some(reason)),
-            Envelope::Checkpoint => {
-                self.checkpoint(timestamp_ns);
-                return false;
+        if !entry.is_command() {
+            match entry.envelope() {
+                Envelope::Checkpoint => self.checkpoint(timestamp_ns),
+                _ => return true,
             }
-            Envelope::Stop => return true,
-        };
+            return false;
+        }
         // Saturates: the journal refuses seq u64::MAX (no seq would follow it), which
         // fails the engine; the commands after it are lost, not numbered from 0.
         self.next_seq = self.next_seq.saturating_add(1);
@@ -314,6 +305,7 @@ impl Sequencer {
             return false;
         }
         if let Some(journal) = &mut self.journal {
+            let (command, reject) = entry.command();
             let record = JournalEntry {
                 seq,
                 timestamp_ns,
@@ -328,7 +320,7 @@ impl Sequencer {
         }
         if entry.slot == NO_SLOT && self.outbound.is_some() {
             // No book at all: the reject goes straight out, in sequence.
-            if let Some(reason) = reject {
+            if let Envelope::Reject(command, reason) = entry.envelope() {
                 self.direct
                     .push((seq, OrderbookResult::rejected(&command, reason)));
             }
@@ -339,7 +331,7 @@ impl Sequencer {
             if let Some((op, instrument_id)) = entry.control() {
                 tracing::info!(%instrument_id, seq, "{op} sequenced");
             }
-            self.route(slot, InboundEntry::new(seq, timestamp_ns, envelope));
+            self.route(slot, InboundEntry::routed(seq, timestamp_ns, entry));
         }
         if let Some(every) = self.snapshot_every {
             self.since_snapshot += 1;
