@@ -106,11 +106,13 @@ pub(super) struct Stops {
     /// How many parked ids fall in each of [`FILTER`] buckets (by [`bucket`]): an id whose
     /// bucket is empty is not parked, which spares most adds the hash lookup. Allocated on
     /// the first park.
-    filter: Vec<u16>,
+    filter: Vec<u8>,
 }
 
-/// The number of buckets of `Stops::filter`.
-const FILTER: usize = 4096;
+/// The number of buckets of `Stops::filter` (16 KiB of one-byte counts): with 4,096
+/// buckets the long-form mix ran 3 instructions a command more, in the hash lookups of
+/// adds whose bucket a parked id shared.
+const FILTER: usize = 16384;
 
 /// The filter bucket of `order_id`.
 #[inline]
@@ -250,7 +252,7 @@ impl Stops {
         let order = entry.order;
         self.ids.remove(&order.order_id);
         let count = &mut self.filter[bucket(&order.order_id)];
-        if *count != u16::MAX {
+        if *count != u8::MAX {
             *count -= 1;
         }
         self.free.push(slot);
