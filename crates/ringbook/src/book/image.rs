@@ -592,7 +592,7 @@ impl OrderBook {
     fn for_each_resting(&self, mut f: impl FnMut(&RestingOrderImage)) {
         for side in [Side::Buy, Side::Sell] {
             self.ladder(side).walk_best_first(|price, level| {
-                let mut slot = self.levels[level].head;
+                let mut slot = level.head;
                 while slot != NIL {
                     let s = &self.orders[slot];
                     let mut image = RestingOrderImage::plain(

@@ -403,7 +403,7 @@ impl OrderBook {
         }
     }
 
-    /// One fill of the iceberg `maker` at the head of `level` (price `price`): the trade
+    /// One fill of the iceberg `maker` at the head of the level at `price`: the trade
     /// reports its whole remaining quantity; an emptied slice is refilled at once at the
     /// back of the level, and a finished iceberg leaves the book. Returns the taker's open
     /// quantity.
@@ -411,7 +411,6 @@ impl OrderBook {
     #[allow(clippy::too_many_arguments)]
     pub(super) fn fill_iceberg<S: EventSink + ?Sized>(
         &mut self,
-        level: u32,
         price: Price,
         maker: u32,
         taker_order_id: Uuid,
@@ -423,7 +422,9 @@ impl OrderBook {
         let fill = remaining.min(shown);
         remaining -= fill;
         self.orders[maker].qty = shown - fill;
-        self.levels[level].total -= u128::from(fill);
+        self.ladder_mut(taker_side.opposite())
+            .level_mut(price)
+            .sub(fill);
         let extra = self.long.extras[maker as usize];
         let maker_order_id = self.orders[maker].order_id.uuid();
         sink.publish(OrderbookResult::Trade {
@@ -449,7 +450,7 @@ impl OrderBook {
             if let Some(e) = self.long.extras.get_mut(maker as usize) {
                 e.hidden -= slice;
             }
-            self.requeue(maker, level, slice);
+            self.requeue(maker, slice);
         }
         remaining
     }
@@ -471,9 +472,8 @@ impl OrderBook {
             if !opposite.crossed_by(t.limit) {
                 break;
             }
-            let level = opposite.best();
-            let price = self.levels[level].price;
-            let maker = self.levels[level].head;
+            let price = opposite.top_price();
+            let maker = opposite.get(price).map_or(NIL, |level| level.head);
             debug_assert_ne!(maker, NIL, "a live level has a head");
             let same_owner = self.orders[maker].extra & OWNED != 0
                 && self.long.extras[maker as usize].owner == Some(owner);
@@ -487,19 +487,17 @@ impl OrderBook {
                 continue;
             }
             self.last_trade_price = Some(price);
-            remaining = self.fill_one(level, price, maker, t.order_id, t.side, remaining, sink);
+            remaining = self.fill_one(price, maker, t.order_id, t.side, remaining, sink);
         }
         (remaining, false)
     }
 
-    /// One fill of `maker` (the head of `level`, with extras), out of the plain matching
-    /// loop. Returns the taker's open quantity.
+    /// One fill of `maker` (the head of the level at `price`, with extras), out of the
+    /// plain matching loop. Returns the taker's open quantity.
     #[cold]
     #[inline(never)]
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn fill_extra<S: EventSink + ?Sized>(
         &mut self,
-        level: u32,
         price: Price,
         maker: u32,
         taker_order_id: Uuid,
@@ -507,15 +505,7 @@ impl OrderBook {
         remaining: Qty,
         sink: &mut S,
     ) -> Qty {
-        self.fill_one(
-            level,
-            price,
-            maker,
-            taker_order_id,
-            taker_side,
-            remaining,
-            sink,
-        )
+        self.fill_one(price, maker, taker_order_id, taker_side, remaining, sink)
     }
 
     /// Whether a plain fok's quantity is covered once the hidden quantity of the icebergs
@@ -543,12 +533,10 @@ impl OrderBook {
         self.fok_covers(&taker)
     }
 
-    /// One fill of `maker`, the head of `level`, plain or iceberg. Returns the taker's
-    /// open quantity.
-    #[allow(clippy::too_many_arguments)]
+    /// One fill of `maker`, the head of the level at `price`, plain or iceberg. Returns
+    /// the taker's open quantity.
     fn fill_one<S: EventSink + ?Sized>(
         &mut self,
-        level: u32,
         price: Price,
         maker: u32,
         taker_order_id: Uuid,
@@ -557,15 +545,7 @@ impl OrderBook {
         sink: &mut S,
     ) -> Qty {
         if self.orders[maker].extra & ICEBERG != 0 {
-            return self.fill_iceberg(
-                level,
-                price,
-                maker,
-                taker_order_id,
-                taker_side,
-                remaining,
-                sink,
-            );
+            return self.fill_iceberg(price, maker, taker_order_id, taker_side, remaining, sink);
         }
         let open = self.orders[maker].qty;
         let fill = remaining.min(open);
@@ -583,7 +563,9 @@ impl OrderBook {
         });
         if open > fill {
             self.orders[maker].qty = open - fill;
-            self.levels[level].total -= u128::from(fill);
+            self.ladder_mut(taker_side.opposite())
+                .level_mut(price)
+                .sub(fill);
         } else {
             self.drop_extra(maker);
             self.unlink(maker);
@@ -602,11 +584,10 @@ impl OrderBook {
         sink: &mut S,
     ) {
         let remaining_qty = self.whole_qty(slot);
-        let (order_id, side, level) = {
+        let (order_id, side, price) = {
             let s = &self.orders[slot];
-            (s.order_id.uuid(), s.side, s.level)
+            (s.order_id.uuid(), s.side, s.price)
         };
-        let price = self.levels[level].price;
         self.drop_extra(slot);
         self.unlink(slot);
         self.index.remove(&order_id, slot);
@@ -635,7 +616,7 @@ impl OrderBook {
                 if !reaches(t.side, t.limit, price) {
                     return ControlFlow::Break(());
                 }
-                have += self.levels[level].total;
+                have += level.total();
                 if have >= need {
                     ControlFlow::Break(())
                 } else {
@@ -648,7 +629,7 @@ impl OrderBook {
                     if !reaches(t.side, t.limit, price) || have >= need {
                         return ControlFlow::Break(());
                     }
-                    let mut slot = self.levels[level].head;
+                    let mut slot = level.head;
                     while slot != NIL {
                         let s = &self.orders[slot];
                         if s.extra & ICEBERG != 0 {
@@ -666,7 +647,7 @@ impl OrderBook {
             if !reaches(t.side, t.limit, price) {
                 return ControlFlow::Break(());
             }
-            let mut slot = self.levels[level].head;
+            let mut slot = level.head;
             let mut hidden = 0u128;
             while slot != NIL {
                 let s = &self.orders[slot];
@@ -707,9 +688,9 @@ impl OrderBook {
         qty: Qty,
         sink: &mut S,
     ) {
-        let (order_id, side, post_only, shown, level) = {
+        let (order_id, side, post_only, shown, old_price) = {
             let s = &self.orders[slot];
-            (s.order_id.uuid(), s.side, s.post_only, s.qty, s.level)
+            (s.order_id.uuid(), s.side, s.post_only, s.qty, s.price)
         };
         if post_only && self.ladder(side.opposite()).crossed_by(Some(price)) {
             return sink.publish(OrderbookResult::Rejected {
@@ -721,7 +702,6 @@ impl OrderBook {
         }
         let extra = self.long.extras[slot as usize];
         let open = shown + extra.hidden;
-        let old_price = self.levels[level].price;
         let priority_kept = old_price == price && qty <= open;
         sink.publish(OrderbookResult::Modified {
             instrument_id: self.instrument_id,
@@ -737,7 +717,7 @@ impl OrderBook {
         if priority_kept {
             let now = shown.min(qty);
             self.orders[slot].qty = now;
-            self.levels[level].total -= u128::from(shown - now);
+            self.ladder_mut(side).level_mut(price).sub(shown - now);
             if let Some(e) = self.long.extras.get_mut(slot as usize) {
                 e.hidden = qty - now;
             }
@@ -812,7 +792,7 @@ impl OrderBook {
                 continue;
             }
             self.ladder(s).walk_best_first(|_, level| {
-                let mut slot = self.levels[level].head;
+                let mut slot = level.head;
                 while slot != NIL {
                     let o = &self.orders[slot];
                     let mine = match owner {

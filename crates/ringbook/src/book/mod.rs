@@ -60,7 +60,7 @@ use crate::command::Command;
 use crate::result::{EventSink, OrderbookResult};
 use crate::types::{Qty, Side};
 use index::{IdIndex, Vacancy};
-use ladder::{Ladder, Level};
+use ladder::Ladder;
 use slab::{NIL, Slab};
 
 /// An order id as a slot stores it: its 16 bytes as two native words, so it is copied in
@@ -91,15 +91,17 @@ impl From<&Uuid> for RawId {
     }
 }
 
-/// A resting order's slot. 48 bytes: the id, the open quantity, the level it rests at,
-/// its neighbours in that level's FIFO, its acceptance number (a mass cancel goes in that
-/// order), and a byte saying whether the long form's side table holds more about it.
+/// A resting order's slot. 56 bytes: the id, the open quantity, the price it rests at
+/// (which, with the side, finds its level in the side's ladder), its neighbours in that
+/// level's FIFO, its acceptance number (a mass cancel goes in that order), and a byte
+/// saying whether the long form's side table holds more about it.
 #[derive(Clone, Debug)]
 struct Slot {
     order_id: RawId,
     /// Open quantity (an iceberg's shown slice); 0 marks a vacant slot.
     qty: Qty,
-    level: u32,
+    /// The price of the level it rests at.
+    price: i64,
     prev: u32,
     next: u32,
     side: Side,
@@ -144,7 +146,6 @@ pub struct OrderBook {
     long: long_form::LongForm,
     orders: Slab<Slot>,
     index: IdIndex,
-    levels: Slab<Level>,
     bids: Ladder,
     asks: Ladder,
 }
@@ -167,7 +168,6 @@ impl OrderBook {
             long: long_form::LongForm::default(),
             orders: Slab::with_capacity(orders),
             index: IdIndex::with_capacity(orders),
-            levels: Slab::with_capacity(orders.min(1 << 16)),
             bids: Ladder::new(Side::Buy),
             asks: Ladder::new(Side::Sell),
         }
@@ -246,6 +246,15 @@ impl OrderBook {
         self.rest_at(vacancy, order_id, side, price, qty, post_only)
     }
 
+    /// The ladder of `side`, to change.
+    #[inline(always)]
+    fn ladder_mut(&mut self, side: Side) -> &mut Ladder {
+        match side {
+            Side::Buy => &mut self.bids,
+            Side::Sell => &mut self.asks,
+        }
+    }
+
     /// [`Self::rest`] of an id the index found room for at `vacancy`. The slot is written
     /// once, already linked behind the level's tail, with the next acceptance number.
     #[inline(always)]
@@ -259,19 +268,15 @@ impl OrderBook {
         post_only: bool,
     ) -> u32 {
         let ladder = match side {
-            Side::Buy => &self.bids,
-            Side::Sell => &self.asks,
+            Side::Buy => &mut self.bids,
+            Side::Sell => &mut self.asks,
         };
-        let level = match ladder.get(price) {
-            Some(level) => level,
-            None => self.new_level(side, price),
-        };
-        let lvl = &mut self.levels[level];
+        let lvl = ladder.entry(price);
         let tail = lvl.tail;
         let slot = self.orders.insert(Slot {
             order_id: RawId::from(&order_id),
             qty,
-            level,
+            price,
             prev: tail,
             next: NIL,
             side,
@@ -287,7 +292,7 @@ impl OrderBook {
             self.orders[tail].next = slot;
         }
         lvl.count += 1;
-        lvl.total += u128::from(qty);
+        lvl.add(qty);
         let orders = &self.orders;
         self.index
             .insert_at(vacancy, &order_id, slot, |s| orders[s].order_id.uuid());
@@ -298,40 +303,23 @@ impl OrderBook {
     #[inline(always)]
     fn link_tail(&mut self, slot: u32, side: Side, price: i64) {
         let ladder = match side {
-            Side::Buy => &self.bids,
-            Side::Sell => &self.asks,
+            Side::Buy => &mut self.bids,
+            Side::Sell => &mut self.asks,
         };
-        let level = match ladder.get(price) {
-            Some(level) => level,
-            None => self.new_level(side, price),
-        };
-        let lvl = &mut self.levels[level];
+        let lvl = ladder.entry(price);
         let tail = lvl.tail;
         lvl.tail = slot;
         if tail == NIL {
             lvl.head = slot;
-        }
-        lvl.count += 1;
-        let qty = self.orders[slot].qty;
-        lvl.total += u128::from(qty);
-        if tail != NIL {
+        } else {
             self.orders[tail].next = slot;
         }
+        lvl.count += 1;
         let order = &mut self.orders[slot];
-        order.level = level;
+        lvl.add(order.qty);
+        order.price = price;
         order.prev = tail;
         order.next = NIL;
-    }
-
-    /// Adds an empty level at `price` on `side` and returns its slot.
-    #[inline]
-    fn new_level(&mut self, side: Side, price: i64) -> u32 {
-        let level = self.levels.insert(Level::new(price));
-        match side {
-            Side::Buy => self.bids.insert(price, level),
-            Side::Sell => self.asks.insert(price, level),
-        }
-        level
     }
 
     /// Unlinks `slot` from its level, removing the level if it empties. The slot stays
@@ -340,7 +328,7 @@ impl OrderBook {
     fn unlink(&mut self, slot: u32) {
         let Slot {
             qty,
-            level,
+            price,
             prev,
             next,
             side,
@@ -352,29 +340,22 @@ impl OrderBook {
         if next != NIL {
             self.orders[next].prev = prev;
         }
-        let lvl = &mut self.levels[level];
-        if lvl.head == slot {
+        let ladder = match side {
+            Side::Buy => &mut self.bids,
+            Side::Sell => &mut self.asks,
+        };
+        let lvl = ladder.level_mut(price);
+        if prev == NIL {
             lvl.head = next;
         }
-        if lvl.tail == slot {
+        if next == NIL {
             lvl.tail = prev;
         }
         lvl.count -= 1;
-        lvl.total -= u128::from(qty);
+        lvl.sub(qty);
         if lvl.count == 0 {
-            self.remove_level(side, level);
+            ladder.remove(price);
         }
-    }
-
-    /// Removes the emptied level `level` from `side`.
-    #[inline]
-    fn remove_level(&mut self, side: Side, level: u32) {
-        let price = self.levels[level].price;
-        match side {
-            Side::Buy => self.bids.remove(price),
-            Side::Sell => self.asks.remove(price),
-        }
-        self.levels.remove(level);
     }
 
     /// Forgets the unlinked slot `slot`: drops it from the index and frees it.
