@@ -436,11 +436,12 @@ impl Ladder {
     fn place_with(&mut self, anchor: Price, fresh: Option<Price>) {
         let (lowest, highest) = self.price_range(anchor);
         let span = (i128::from(highest) - i128::from(lowest) + 1) as u128;
-        let mut moving: Vec<(Price, Level)> = self
-            .window
-            .ascending()
-            .map(|(price, &level)| (price, level))
-            .collect();
+        let mut moving: Vec<(Price, Level)> = Vec::with_capacity(self.window.len());
+        moving.extend(
+            self.window
+                .ascending()
+                .map(|(price, &level)| (price, level)),
+        );
         if let Some(ticks) = covering_for(span, self.len()) {
             let margin = (ticks - span as usize) / 2;
             self.window

@@ -22,6 +22,9 @@ impl OrderBook {
         if order.has_extras() {
             return self.add_long(order, sink);
         }
+        if order.kind == OrderKind::Limit {
+            return self.add_limit(order, sink);
+        }
         let reject = |sink: &mut S, reason| {
             sink.publish(OrderbookResult::Rejected {
                 instrument_id: self.instrument_id,
@@ -72,6 +75,60 @@ impl OrderBook {
         }
         // No trade: the whole order rests or expires, and no stop can fire.
         self.settle(order, vacancy, limit, order.quantity, sink);
+    }
+
+    /// [`Self::add`] of a plain limit order, the most common add: the same checks in the
+    /// same order, with the tests of the other kinds (post-only, stop, fok, a kind that
+    /// does not rest) left out.
+    #[inline(always)]
+    fn add_limit<S: EventSink + ?Sized>(&mut self, order: &Order, sink: &mut S) {
+        let reject = |sink: &mut S, reason| {
+            sink.publish(OrderbookResult::Rejected {
+                instrument_id: self.instrument_id,
+                op: Op::Add,
+                order_id: Some(order.order_id),
+                reason,
+            })
+        };
+        if self.halted {
+            return reject(sink, RejectReason::OrderbookHalted);
+        }
+        if order.quantity == 0 {
+            return reject(sink, RejectReason::InvalidQuantity);
+        }
+        let orders = &self.orders;
+        let Ok(vacancy) = self
+            .index
+            .vacancy(&order.order_id, |s| orders[s].order_id.uuid())
+        else {
+            return reject(sink, RejectReason::DuplicateOrderId);
+        };
+        if !self.long.stops.is_empty() && self.long.stops.find(&order.order_id).is_some() {
+            return reject(sink, RejectReason::DuplicateOrderId);
+        }
+        let limit = Some(order.price);
+        sink.publish(OrderbookResult::Accepted {
+            instrument_id: self.instrument_id,
+            order_id: order.order_id,
+            side: order.side,
+            kind: OrderKind::Limit,
+            price: limit,
+            qty: order.quantity,
+            trigger: None,
+            display: None,
+        });
+        if self.ladder(order.side.opposite()).crossed_by(limit) {
+            return self.add_crossing(order, vacancy, limit, sink);
+        }
+        // No trade: the whole order rests, and no stop can fire.
+        self.rest_at(
+            vacancy,
+            order.order_id,
+            order.side,
+            order.price,
+            order.quantity,
+            false,
+        );
     }
 
     /// The rest of a plain add that crosses the opposite side: matching, then its rest

@@ -3,6 +3,13 @@
 //! of those, so finding, adding and removing a level in the run is an index, and the next
 //! occupied tick is at most a few word scans away even across a wide empty stretch
 //! (65,536 ticks have 16 summary words).
+//!
+//! The two level accessors do not check bounds in release builds (`unsafe`, each with its
+//! SAFETY note): every tick they get comes from [`TickWindow::offset`], which compares it
+//! with the window's length, or from the occupied bits, which span that length. Debug
+//! builds (every test) still check.
+
+#![allow(unsafe_code)]
 
 use super::ladder::Level;
 use crate::types::Price;
@@ -31,6 +38,10 @@ impl TickWindow {
     pub(super) fn reset(&mut self, base: Price, ticks: usize) {
         debug_assert!(ticks.is_multiple_of(64) && ticks <= 1 << 30);
         self.base = base.min(i64::MAX - ticks as i64);
+        if self.levels.capacity() < ticks {
+            // A fresh buffer: growing the old one in place would copy its stale levels.
+            self.levels = Vec::with_capacity(ticks);
+        }
         self.levels.clear();
         self.levels.resize(ticks, Level::EMPTY);
         self.occupied.clear();
@@ -78,16 +89,24 @@ impl TickWindow {
         self.base + tick as i64
     }
 
-    /// The level at tick `tick` ([`Level::EMPTY`] if none rests there).
+    /// The level at tick `tick` ([`Level::EMPTY`] if none rests there). `tick` must be
+    /// below [`TickWindow::ticks`], as every tick [`TickWindow::offset`] returns is.
     #[inline(always)]
     pub(super) fn get(&self, tick: usize) -> &Level {
-        &self.levels[tick]
+        debug_assert!(tick < self.levels.len(), "tick {tick} outside the window");
+        // SAFETY: callers pass a tick from `offset` (below `levels.len()`, checked there)
+        // or from the occupied bits (which span `levels.len()` ticks); the window has not
+        // been reset since.
+        unsafe { self.levels.get_unchecked(tick) }
     }
 
-    /// The level at tick `tick`, to change.
+    /// The level at tick `tick`, to change. `tick` must be below [`TickWindow::ticks`].
     #[inline(always)]
     pub(super) fn get_mut(&mut self, tick: usize) -> &mut Level {
-        &mut self.levels[tick]
+        debug_assert!(tick < self.levels.len(), "tick {tick} outside the window");
+        // SAFETY: as for `get`: the tick came from `offset` or the occupied bits of this
+        // window, unchanged since.
+        unsafe { self.levels.get_unchecked_mut(tick) }
     }
 
     /// Puts `level` (not empty) at the empty tick `tick`.
