@@ -162,6 +162,19 @@ impl Ladder {
         self.has_best.then_some(self.best_price)
     }
 
+    /// Whether a limit taker of `taker_side` at `limit` would match this (opposite) side's
+    /// best level: [`Self::crossed_by`] with the comparison picked by the taker's side,
+    /// which the caller knows, instead of the ladder's own side field.
+    #[inline(always)]
+    pub(crate) fn crossed_at(&self, taker_side: Side, limit: Price) -> bool {
+        debug_assert_eq!(taker_side, self.side.opposite());
+        self.has_best
+            && match taker_side {
+                Side::Buy => self.best_price <= limit,
+                Side::Sell => self.best_price >= limit,
+            }
+    }
+
     /// The best price of a side that is not empty (unspecified for an empty side): for
     /// callers that have just seen [`Self::crossed_by`] hold.
     #[inline(always)]
@@ -224,14 +237,28 @@ impl Ladder {
     }
 
     /// The level at `price`, created empty if the side has none: the caller links an
-    /// order into it at once (a level the ladder lists holds at least one order).
-    #[inline(always)]
+    /// order into it at once (a level the ladder lists holds at least one order). The
+    /// book calls [`Self::entry_on`]; tests of the ladder alone call this.
+    #[cfg(test)]
     pub(crate) fn entry(&mut self, price: Price) -> &mut Level {
+        self.entry_on(self.side, price)
+    }
+
+    /// [`Self::entry`] on a ladder the caller knows is of `side`: callers that have
+    /// matched on the side pass it as a constant, and the best price's comparison needs
+    /// no test of the ladder's own side field.
+    #[inline(always)]
+    pub(crate) fn entry_on(&mut self, side: Side, price: Price) -> &mut Level {
+        debug_assert_eq!(side, self.side);
         match self.window.offset(price) {
             Some(tick) => {
                 if self.window.get(tick).head == NIL {
                     self.window.occupy(tick);
-                    if !self.has_best || self.better(price, self.best_price) {
+                    let better = match side {
+                        Side::Buy => price > self.best_price,
+                        Side::Sell => price < self.best_price,
+                    };
+                    if !self.has_best || better {
                         self.has_best = true;
                         self.best_price = price;
                     }

@@ -117,7 +117,11 @@ impl OrderBook {
             trigger: None,
             display: None,
         });
-        if self.ladder(order.side.opposite()).crossed_by(limit) {
+        let crossed = match order.side {
+            Side::Buy => self.asks.crossed_at(Side::Buy, order.price),
+            Side::Sell => self.bids.crossed_at(Side::Sell, order.price),
+        };
+        if crossed {
             return self.add_crossing(order, vacancy, limit, sink);
         }
         // No trade: the whole order rests, and no stop can fire.
@@ -274,7 +278,11 @@ impl OrderBook {
             return;
         }
         self.unlink(slot);
-        if self.ladder(side.opposite()).crossed_by(Some(price)) {
+        let crossed = match side {
+            Side::Buy => self.asks.crossed_at(Side::Buy, price),
+            Side::Sell => self.bids.crossed_at(Side::Sell, price),
+        };
+        if crossed {
             return self.modify_crossing(slot, order_id, side, price, qty, sink);
         }
         // No trade: it rests at its new price, and no stop can fire.

@@ -3,20 +3,29 @@
 //!
 //! Storage is laid out for the hot path (issue 17):
 //!
-//! - **Orders** live in a slab of 40-byte slots (`Slot`: id, open quantity, level,
-//!   FIFO links, side, a flag byte), linked into one intrusive FIFO per price level. Slots
-//!   freed by one order are reused by the next; nothing is allocated per order or per event
-//!   once the slabs have grown to the book's peak size. Slot and level indices are trusted
-//!   (see `slab.rs`): the accessors do not check bounds in release builds.
+//! - **Orders** live in a slab of 56-byte slots (`Slot`: id, open quantity, the price it
+//!   rests at, FIFO links, side, a flag byte, acceptance number), linked into one
+//!   intrusive FIFO per price level. Slots freed by one order are reused by the next;
+//!   nothing is allocated per order or per event once the slab has grown to the book's
+//!   peak size. Slot indices are trusted (see `slab.rs`): the accessors do not check
+//!   bounds in release builds.
 //! - **The id index** maps an order id to its slot: a direct window of slot numbers for the
 //!   dense ids an order-entry session assigns (no hash), and a keyed hash table for every
 //!   other id (see `index.rs`). An add probes once: the duplicate check returns the cell
 //!   the insert then fills.
-//! - **Each side's levels** sit in a dense window of ticks that spans every level of the
-//!   side when they fit in 65,536 ticks (a B-tree holds levels beyond), with occupied bits,
-//!   summary bits for wide empty stretches, and the best level cached (see `ladder.rs`).
-//! - The common path (add that rests, cancel, a fill that leaves the level) is inlined;
-//!   creating or emptying a level, B-tree traffic and re-placing the window are not.
+//! - **Each side's levels are held inline** in a dense window of ticks (`tick_window.rs`):
+//!   the tick at a price's offset from the window's base holds that level's 24-byte
+//!   `Level` (FIFO head and tail, order count, 96-bit total), so an add, cancel or fill
+//!   finds its level with one subtraction and compare from the price (a slot stores its
+//!   price); there is no level slab and no level handle. The window spans every level of
+//!   the side when they fit in 65,536 ticks; a B-tree holds the `Level`s priced beyond
+//!   (the fallback that keeps any `i64` price correct). Occupied bits, summary bits for
+//!   wide empty stretches and the cached best price find the next best level (see
+//!   `ladder.rs`). A side's window is allocated by its first level (an idle book holds
+//!   none).
+//! - The common path (a plain limit add that rests, cancel, a fill that leaves the level)
+//!   is inlined; creating or emptying a level, B-tree traffic and re-placing the window
+//!   are not.
 //!
 //! **Issue 22's order types** (stops, icebergs, self-trade prevention, mass cancel) are in
 //! `long_form.rs` and `stops.rs`; a plain order reaches none of their code:
@@ -29,7 +38,7 @@
 //!   `Vec` by slot. An emptied slice is refilled at once and requeued at its level's tail.
 //! - *Self-trade prevention.* An owned taker with a mode matches in `take_stp`, which reads
 //!   each maker's owner from the side table; a plain taker never looks.
-//! - *Mass cancel.* Every slot holds its acceptance number (the slot is 48 bytes); a mass
+//! - *Mass cancel.* Every slot holds its acceptance number (8 of the slot's 56 bytes); a mass
 //!   cancel collects the matching resting orders and parked stops and sorts them by it.
 //! - *Stops.* Parked stops are not in the slab, the index or the ladders: `Stops` keeps them
 //!   in a slab of its own, found by id (behind a bucket-count filter), with a heap on the
@@ -267,11 +276,10 @@ impl OrderBook {
         qty: Qty,
         post_only: bool,
     ) -> u32 {
-        let ladder = match side {
-            Side::Buy => &mut self.bids,
-            Side::Sell => &mut self.asks,
+        let lvl = match side {
+            Side::Buy => self.bids.entry_on(Side::Buy, price),
+            Side::Sell => self.asks.entry_on(Side::Sell, price),
         };
-        let lvl = ladder.entry(price);
         let tail = lvl.tail;
         let slot = self.orders.insert(Slot {
             order_id: RawId::from(&order_id),
@@ -302,11 +310,10 @@ impl OrderBook {
     /// Links the (unlinked) slot `slot` at the tail of `price`'s level on `side`.
     #[inline(always)]
     fn link_tail(&mut self, slot: u32, side: Side, price: i64) {
-        let ladder = match side {
-            Side::Buy => &mut self.bids,
-            Side::Sell => &mut self.asks,
+        let lvl = match side {
+            Side::Buy => self.bids.entry_on(Side::Buy, price),
+            Side::Sell => self.asks.entry_on(Side::Sell, price),
         };
-        let lvl = ladder.entry(price);
         let tail = lvl.tail;
         lvl.tail = slot;
         if tail == NIL {

@@ -117,7 +117,7 @@ impl TickWindow {
 
     /// Marks the empty tick `tick` occupied: its level (empty until the caller links an
     /// order into it) now counts as present.
-    #[inline]
+    #[inline(always)]
     pub(super) fn occupy(&mut self, tick: usize) {
         debug_assert!(
             self.occupied[tick / 64] >> (tick % 64) & 1 == 0,
