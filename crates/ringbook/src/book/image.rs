@@ -597,13 +597,13 @@ impl OrderBook {
                     let s = &self.orders[slot];
                     let mut image = RestingOrderImage::plain(
                         s.order_id.uuid(),
-                        s.side,
+                        s.side(),
                         price,
                         s.qty,
-                        s.post_only,
-                        s.accepted,
+                        s.post_only(),
+                        s.accepted(),
                     );
-                    if s.extra != 0 {
+                    if s.extra() != 0 {
                         let extra = &self.long.extras[slot as usize];
                         image.qty = s.qty + extra.hidden;
                         image.owner = extra.owner;

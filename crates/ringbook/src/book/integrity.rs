@@ -204,11 +204,11 @@ impl OrderBook {
                     order_id: s.order_id.uuid(),
                 });
             }
-            if s.price != price || s.side != side {
+            if s.price != price || s.side() != side {
                 return Err(queue_err(format!(
                     "order {} says it rests at {} {}",
                     s.order_id.uuid(),
-                    s.side,
+                    s.side(),
                     s.price
                 )));
             }

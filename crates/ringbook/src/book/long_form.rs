@@ -112,7 +112,7 @@ impl OrderBook {
     /// Records acceptance number `accepted` for the resting `slot`.
     #[inline]
     pub(super) fn set_accepted(&mut self, slot: u32, accepted: u64) {
-        self.orders[slot].accepted = accepted;
+        self.orders[slot].set_accepted(accepted);
     }
 
     /// The whole open quantity of the resting `slot`: its shown slice plus any hidden
@@ -120,7 +120,7 @@ impl OrderBook {
     #[inline]
     pub(super) fn whole_qty(&self, slot: u32) -> Qty {
         let s = &self.orders[slot];
-        if s.extra & ICEBERG == 0 {
+        if s.extra() & ICEBERG == 0 {
             s.qty
         } else {
             s.qty + self.long.extras[slot as usize].hidden
@@ -143,9 +143,9 @@ impl OrderBook {
         }
         if display.is_some() {
             flags |= ICEBERG;
-            self.long.icebergs[side_index(self.orders[slot].side)] += 1;
+            self.long.icebergs[side_index(self.orders[slot].side())] += 1;
         }
-        self.orders[slot].extra = flags;
+        self.orders[slot].set_extra(flags);
         self.put_extra(
             slot,
             Extra {
@@ -181,14 +181,14 @@ impl OrderBook {
     /// Forgets the extras of `slot` (being removed from the book).
     #[inline]
     pub(super) fn drop_extra(&mut self, slot: u32) {
-        let extra = self.orders[slot].extra;
+        let extra = self.orders[slot].extra();
         if extra == 0 {
             return;
         }
-        self.orders[slot].extra = 0;
+        self.orders[slot].set_extra(0);
         self.long.live -= 1;
         if extra & ICEBERG != 0 {
-            self.long.icebergs[side_index(self.orders[slot].side)] -= 1;
+            self.long.icebergs[side_index(self.orders[slot].side())] -= 1;
         }
     }
 
@@ -354,7 +354,7 @@ impl OrderBook {
             flags |= ICEBERG;
             self.long.icebergs[side_index(t.side)] += 1;
         }
-        self.orders[slot].extra = flags;
+        self.orders[slot].set_extra(flags);
         self.put_extra(
             slot,
             Extra {
@@ -475,7 +475,7 @@ impl OrderBook {
             let price = opposite.top_price();
             let maker = opposite.get(price).map_or(NIL, |level| level.head);
             debug_assert_ne!(maker, NIL, "a live level has a head");
-            let same_owner = self.orders[maker].extra & OWNED != 0
+            let same_owner = self.orders[maker].extra() & OWNED != 0
                 && self.long.extras[maker as usize].owner == Some(owner);
             if same_owner {
                 if mode.cancels_maker() {
@@ -544,7 +544,7 @@ impl OrderBook {
         mut remaining: Qty,
         sink: &mut S,
     ) -> Qty {
-        if self.orders[maker].extra & ICEBERG != 0 {
+        if self.orders[maker].extra() & ICEBERG != 0 {
             return self.fill_iceberg(price, maker, taker_order_id, taker_side, remaining, sink);
         }
         let open = self.orders[maker].qty;
@@ -586,7 +586,7 @@ impl OrderBook {
         let remaining_qty = self.whole_qty(slot);
         let (order_id, side, price) = {
             let s = &self.orders[slot];
-            (s.order_id.uuid(), s.side, s.price)
+            (s.order_id.uuid(), s.side(), s.price)
         };
         self.drop_extra(slot);
         self.unlink(slot);
@@ -632,7 +632,7 @@ impl OrderBook {
                     let mut slot = level.head;
                     while slot != NIL {
                         let s = &self.orders[slot];
-                        if s.extra & ICEBERG != 0 {
+                        if s.extra() & ICEBERG != 0 {
                             have += u128::from(self.long.extras[slot as usize].hidden);
                         }
                         slot = s.next;
@@ -651,7 +651,7 @@ impl OrderBook {
             let mut hidden = 0u128;
             while slot != NIL {
                 let s = &self.orders[slot];
-                let extra = (s.extra != 0).then(|| self.long.extras[slot as usize]);
+                let extra = (s.extra() != 0).then(|| self.long.extras[slot as usize]);
                 let same = extra.is_some_and(|e| e.owner == Some(owner));
                 if same {
                     if mode.cancels_taker() {
@@ -690,7 +690,7 @@ impl OrderBook {
     ) {
         let (order_id, side, post_only, shown, old_price) = {
             let s = &self.orders[slot];
-            (s.order_id.uuid(), s.side, s.post_only, s.qty, s.price)
+            (s.order_id.uuid(), s.side(), s.post_only(), s.qty, s.price)
         };
         if post_only && self.ladder(side.opposite()).crossed_by(Some(price)) {
             return sink.publish(OrderbookResult::Rejected {
@@ -723,7 +723,7 @@ impl OrderBook {
             }
             return;
         }
-        let accepted = self.orders[slot].accepted;
+        let accepted = self.orders[slot].accepted();
         self.drop_extra(slot);
         self.unlink(slot);
         self.index.remove(&order_id, slot);
@@ -798,12 +798,12 @@ impl OrderBook {
                     let mine = match owner {
                         None => true,
                         Some(owner) => {
-                            o.extra & OWNED != 0
+                            o.extra() & OWNED != 0
                                 && self.long.extras[slot as usize].owner == Some(owner)
                         }
                     };
                     if mine {
-                        chosen.push((self.orders[slot].accepted, Ok(slot)));
+                        chosen.push((self.orders[slot].accepted(), Ok(slot)));
                     }
                     slot = o.next;
                 }

@@ -196,9 +196,9 @@ impl OrderBook {
         };
         let (side, mut remaining_qty, price) = {
             let s = &self.orders[slot];
-            (s.side, s.qty, s.price)
+            (s.side(), s.qty, s.price)
         };
-        if self.orders[slot].extra != 0 {
+        if self.orders[slot].extra() != 0 {
             remaining_qty = self.take_extra(slot);
         }
         self.unlink(slot);
@@ -243,12 +243,12 @@ impl OrderBook {
             }
             return reject(sink, RejectReason::UnknownOrder);
         };
-        if self.orders[slot].extra != 0 {
+        if self.orders[slot].extra() != 0 {
             return self.modify_long(slot, price, qty, sink);
         }
         let (side, post_only, open, old_price) = {
             let s = &self.orders[slot];
-            (s.side, s.post_only, s.qty, s.price)
+            (s.side(), s.post_only(), s.qty, s.price)
         };
         if post_only && self.ladder(side.opposite()).crossed_by(Some(price)) {
             return reject(sink, RejectReason::PostOnlyWouldCross);
@@ -322,11 +322,11 @@ impl OrderBook {
         let Slot {
             qty: open,
             price,
-            side,
             prev,
             next,
             ..
         } = self.orders[slot];
+        let side = self.orders[slot].side();
         let ladder = match side {
             Side::Buy => &mut self.bids,
             Side::Sell => &mut self.asks,
@@ -428,7 +428,7 @@ impl OrderBook {
                 let maker = level.head;
                 debug_assert_ne!(maker, NIL, "a live level has a head");
                 let maker_slot = &mut self.orders[maker];
-                if maker_slot.extra != 0 {
+                if maker_slot.extra() != 0 {
                     // An owned order or an iceberg: its fill (a refill, a side-table
                     // entry to drop) is out of line; the level is looked up again.
                     remaining =

@@ -100,10 +100,13 @@ impl From<&Uuid> for RawId {
     }
 }
 
-/// A resting order's slot. 56 bytes: the id, the open quantity, the price it rests at
+/// A resting order's slot. 48 bytes: the id, the open quantity, the price it rests at
 /// (which, with the side, finds its level in the side's ladder), its neighbours in that
-/// level's FIFO, its acceptance number (a mass cancel goes in that order), and a byte
-/// saying whether the long form's side table holds more about it.
+/// level's FIFO, and one word holding its 56-bit acceptance number (a mass cancel goes in
+/// that order) above a byte of flags: its side, post-only, and whether the long form's
+/// side table holds more about it. (Side and post-only had bytes of their own and the
+/// acceptance number a word: 51 bytes made the slot 56, and a resting order more than 64
+/// bytes with the id index's table.)
 #[derive(Clone, Debug)]
 struct Slot {
     order_id: RawId,
@@ -113,13 +116,104 @@ struct Slot {
     price: i64,
     prev: u32,
     next: u32,
-    side: Side,
-    post_only: bool,
-    /// Long form: [`long_form::OWNED`] and [`long_form::ICEBERG`] bits; 0 for a plain
-    /// order, whose paths test only this byte.
-    extra: u8,
-    /// Its acceptance number, set right after it rests.
-    accepted: u64,
+    /// Its acceptance number shifted left 8, set right after it rests, or'ed with the
+    /// flags: [`SELL`], [`POST_ONLY`], and the long form's bits ([`long_form::OWNED`],
+    /// [`long_form::ICEBERG`]) at [`EXTRAS_SHIFT`] (a plain order's paths test only them).
+    tag: u64,
+}
+
+/// A [`Slot`] flag: the order is a sell (bit 0, so the bit is the side's discriminant).
+const SELL: u64 = 1;
+/// A [`Slot`] flag: the order is post-only.
+const POST_ONLY: u64 = 1 << 1;
+/// Where a [`Slot`]'s flags hold the long form's two bits.
+const EXTRAS_SHIFT: u32 = 2;
+/// The [`Slot`] flags of the long form's side table.
+const EXTRAS: u64 = 3 << EXTRAS_SHIFT;
+/// Bits of a [`Slot`]'s tag below its acceptance number.
+const ACCEPTED_SHIFT: u32 = 8;
+/// One past the largest acceptance number a slot holds (56 bits: at a billion acceptances
+/// a second, more than two years of them).
+const ACCEPTED_END: u64 = 1 << (64 - ACCEPTED_SHIFT);
+
+impl Slot {
+    /// A new slot for a resting order, linked behind `prev`, with no long-form extras.
+    #[inline(always)]
+    fn new(
+        order_id: &Uuid,
+        qty: Qty,
+        price: i64,
+        prev: u32,
+        side: Side,
+        post_only: bool,
+        accepted: u64,
+    ) -> Slot {
+        debug_assert!(
+            accepted < ACCEPTED_END,
+            "acceptance number {accepted} past 56 bits"
+        );
+        Slot {
+            order_id: RawId::from(order_id),
+            qty,
+            price,
+            prev,
+            next: NIL,
+            tag: accepted << ACCEPTED_SHIFT | side as u64 | if post_only { POST_ONLY } else { 0 },
+        }
+    }
+
+    /// The order's side.
+    #[inline(always)]
+    fn side(&self) -> Side {
+        if self.tag & SELL != 0 {
+            Side::Sell
+        } else {
+            Side::Buy
+        }
+    }
+
+    /// Whether the order is post-only.
+    #[inline(always)]
+    fn post_only(&self) -> bool {
+        self.tag & POST_ONLY != 0
+    }
+
+    /// The long form's [`long_form::OWNED`] and [`long_form::ICEBERG`] bits; 0 for a
+    /// plain order.
+    #[inline(always)]
+    fn extra(&self) -> u8 {
+        ((self.tag & EXTRAS) >> EXTRAS_SHIFT) as u8
+    }
+
+    /// Sets the long form's bits.
+    #[inline]
+    fn set_extra(&mut self, extra: u8) {
+        let bits = u64::from(extra) << EXTRAS_SHIFT;
+        debug_assert_eq!(bits & !EXTRAS, 0);
+        self.tag = self.tag & !EXTRAS | bits;
+    }
+
+    /// Its acceptance number.
+    #[inline]
+    fn accepted(&self) -> u64 {
+        self.tag >> ACCEPTED_SHIFT
+    }
+
+    /// Sets its acceptance number.
+    ///
+    /// # Panics
+    ///
+    /// Panics if `accepted` does not fit 56 bits (a book hands out numbers one by one from
+    /// 0, and an image's are renumbered from 0 when it is restored, so no book reaches
+    /// it).
+    #[inline]
+    fn set_accepted(&mut self, accepted: u64) {
+        assert!(
+            accepted < ACCEPTED_END,
+            "acceptance number {accepted} past 56 bits"
+        );
+        self.tag = accepted << ACCEPTED_SHIFT | self.tag & ((1 << ACCEPTED_SHIFT) - 1);
+    }
 }
 
 /// One instrument's order book.
@@ -281,17 +375,15 @@ impl OrderBook {
             Side::Sell => self.asks.entry_on(Side::Sell, price),
         };
         let tail = lvl.tail;
-        let slot = self.orders.insert(Slot {
-            order_id: RawId::from(&order_id),
+        let slot = self.orders.insert(Slot::new(
+            &order_id,
             qty,
             price,
-            prev: tail,
-            next: NIL,
+            tail,
             side,
             post_only,
-            extra: 0,
-            accepted: self.next_accepted,
-        });
+            self.next_accepted,
+        ));
         self.next_accepted += 1;
         lvl.tail = slot;
         if tail == NIL {
@@ -338,9 +430,9 @@ impl OrderBook {
             price,
             prev,
             next,
-            side,
             ..
         } = self.orders[slot];
+        let side = self.orders[slot].side();
         if prev != NIL {
             self.orders[prev].next = next;
         }

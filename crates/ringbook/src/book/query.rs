@@ -51,7 +51,7 @@ impl OrderBook {
     pub fn resting_order(&self, order_id: &Uuid) -> Option<(Side, Price, Qty)> {
         self.find(order_id).map(|slot| {
             let s = &self.orders[slot];
-            (s.side, s.price, s.qty)
+            (s.side(), s.price, s.qty)
         })
     }
 

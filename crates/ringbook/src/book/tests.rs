@@ -709,7 +709,7 @@ fn integrity_detects_an_order_pointing_at_another_level() {
 fn integrity_detects_an_order_on_the_wrong_side() {
     let mut book = sample_book();
     let s3 = slot_of(&book, 3);
-    book.orders[s3].side = Side::Sell;
+    book.orders[s3].tag |= super::SELL;
     let (side, price, _) = queue_error(&book);
     assert_eq!((side, price), (Side::Buy, 98));
 }
@@ -737,7 +737,7 @@ fn integrity_detects_an_order_that_names_another_price() {
 fn integrity_detects_a_resting_order_with_zero_quantity() {
     let mut book = sample_book();
     let s1 = slot_of(&book, 1);
-    let (side, price) = (book.orders[s1].side, book.orders[s1].price);
+    let (side, price) = (book.orders[s1].side(), book.orders[s1].price);
     book.orders[s1].qty = 0;
     let level = book.ladder_mut(side).level_mut(price);
     level.set_total(level.total() - 10);
@@ -986,5 +986,40 @@ fn a_raw_id_round_trips_every_byte() {
     }
     for (a, b) in ids.iter().zip(ids.iter().skip(1)) {
         assert_ne!(super::RawId::from(a), super::RawId::from(b));
+    }
+}
+
+/// A slot stays at 48 bytes (a resting order at most 64 bytes with the id index's table),
+/// and its packed fields read back what was written: the side, post-only, the long
+/// form's bits and a 56-bit acceptance number, each untouched by the others.
+#[test]
+fn a_slot_is_48_bytes_and_its_packed_fields_round_trip() {
+    assert_eq!(std::mem::size_of::<super::Slot>(), 48);
+    let id = Uuid::from_u128(0x0123_4567_89ab_cdef_fedc_ba98_7654_3210);
+    for side in [Side::Buy, Side::Sell] {
+        for post_only in [false, true] {
+            for accepted in [0, 1, u64::from(u32::MAX) + 1, (1 << 48) + 5, (1 << 56) - 1] {
+                let mut slot = super::Slot::new(&id, 7, -3, 9, side, post_only, accepted);
+                assert_eq!(slot.side(), side);
+                assert_eq!(slot.post_only(), post_only);
+                assert_eq!(slot.accepted(), accepted);
+                assert_eq!(slot.extra(), 0);
+                slot.set_extra(super::long_form::OWNED | super::long_form::ICEBERG);
+                assert_eq!(slot.extra(), 3);
+                assert_eq!((slot.side(), slot.post_only()), (side, post_only));
+                slot.set_accepted(accepted ^ 1);
+                assert_eq!(slot.accepted(), accepted ^ 1);
+                assert_eq!(slot.extra(), 3);
+                slot.set_extra(0);
+                assert_eq!(
+                    (slot.side(), slot.post_only(), slot.extra()),
+                    (side, post_only, 0)
+                );
+                assert_eq!(
+                    (slot.order_id.uuid(), slot.qty, slot.price, slot.prev),
+                    (id, 7, -3, 9)
+                );
+            }
+        }
     }
 }
