@@ -592,18 +592,18 @@ impl OrderBook {
     fn for_each_resting(&self, mut f: impl FnMut(&RestingOrderImage)) {
         for side in [Side::Buy, Side::Sell] {
             self.ladder(side).walk_best_first(|price, level| {
-                let mut slot = self.levels[level].head;
+                let mut slot = level.head;
                 while slot != NIL {
                     let s = &self.orders[slot];
                     let mut image = RestingOrderImage::plain(
                         s.order_id.uuid(),
-                        s.side,
+                        s.side(),
                         price,
                         s.qty,
-                        s.post_only,
-                        s.accepted,
+                        s.post_only(),
+                        s.accepted(),
                     );
-                    if s.extra != 0 {
+                    if s.extra() != 0 {
                         let extra = &self.long.extras[slot as usize];
                         image.qty = s.qty + extra.hidden;
                         image.owner = extra.owner;

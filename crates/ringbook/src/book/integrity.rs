@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use uuid::Uuid;
 
 use super::OrderBook;
+use super::ladder::Level;
 use super::slab::NIL;
 use crate::types::{Price, Side};
 
@@ -104,7 +105,7 @@ impl OrderBook {
         let mut on_levels: HashSet<u32> = HashSet::with_capacity(self.len());
         for side in [Side::Buy, Side::Sell] {
             let ladder = self.ladder(side);
-            let prices: Vec<(Price, u32)> = ladder.iter_ascending().collect();
+            let prices: Vec<(Price, &Level)> = ladder.iter_ascending().collect();
             let actual_best = match side {
                 Side::Buy => prices.last(),
                 Side::Sell => prices.first(),
@@ -118,9 +119,7 @@ impl OrderBook {
                     what: "the tick window disagrees with its bits, or the tree holds a price the window spans".into(),
                 });
             }
-            if actual_best != ladder.best_price()
-                || actual_best.is_some_and(|p| ladder.get(p) != Some(ladder.best()))
-            {
+            if actual_best != ladder.best_price() {
                 return Err(IntegrityError::BestLevel {
                     instrument,
                     side,
@@ -175,7 +174,7 @@ impl OrderBook {
         &self,
         side: Side,
         price: Price,
-        level: u32,
+        lvl: &Level,
         seen: &mut HashSet<u32>,
     ) -> Result<(), IntegrityError> {
         let instrument = self.instrument_id;
@@ -185,12 +184,6 @@ impl OrderBook {
             price,
             what,
         };
-        let Some(lvl) = self.levels.get(level) else {
-            return Err(queue_err(format!("level slot {level} is outside the slab")));
-        };
-        if lvl.price != price {
-            return Err(queue_err(format!("level slot holds price {}", lvl.price)));
-        }
         if lvl.count == 0 || lvl.head == NIL {
             return Err(queue_err("empty level is still listed".into()));
         }
@@ -211,12 +204,12 @@ impl OrderBook {
                     order_id: s.order_id.uuid(),
                 });
             }
-            if s.level != level || s.side != side {
+            if s.price != price || s.side() != side {
                 return Err(queue_err(format!(
-                    "order {} points at level slot {} side {}",
+                    "order {} says it rests at {} {}",
                     s.order_id.uuid(),
-                    s.level,
-                    s.side
+                    s.side(),
+                    s.price
                 )));
             }
             if s.prev != prev {
@@ -239,12 +232,12 @@ impl OrderBook {
                 lvl.count
             )));
         }
-        if summed != lvl.total {
+        if summed != lvl.total() {
             return Err(IntegrityError::LevelTotal {
                 instrument,
                 side,
                 price,
-                cached: lvl.total,
+                cached: lvl.total(),
                 summed,
             });
         }

@@ -7,14 +7,16 @@ use super::slab::NIL;
 use super::tick_window::TickWindow;
 use crate::types::{Price, Side};
 
-/// One price level: a FIFO of resting orders linked through their slots.
-#[derive(Clone, Debug)]
+/// One price level: a FIFO of resting orders linked through their slots, held inline in
+/// its side's tick window (or, for a price outside it, in the side's tree), so the level
+/// of a price is found by its offset in the window with no handle to follow. 24 bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Level {
-    /// The level's price.
-    pub(crate) price: Price,
-    /// The sum of the open quantities at this level. `u128`: a level may hold more than
-    /// `u64::MAX` lots in total, and this sum never overflows (2^32 orders of 2^64 lots).
-    pub(crate) total: u128,
+    /// The low 64 bits of the sum of the open quantities at this level.
+    total_low: u64,
+    /// The bits above those: a level may hold more than `u64::MAX` lots in total, and the
+    /// 96-bit sum never overflows (fewer than 2^32 orders of fewer than 2^64 lots).
+    total_high: u32,
     /// The earliest order (next to match), or [`NIL`].
     pub(crate) head: u32,
     /// The latest order, or [`NIL`].
@@ -24,21 +26,60 @@ pub(crate) struct Level {
 }
 
 impl Level {
-    /// An empty level at `price`.
-    pub(crate) fn new(price: Price) -> Level {
+    /// A level with no orders: what every tick of a window holds where none rests.
+    pub(crate) const EMPTY: Level = Level {
+        total_low: 0,
+        total_high: 0,
+        head: NIL,
+        tail: NIL,
+        count: 0,
+    };
+
+    /// The sum of the open quantities at this level.
+    #[inline]
+    pub(crate) fn total(&self) -> u128 {
+        u128::from(self.total_high) << 64 | u128::from(self.total_low)
+    }
+
+    /// Adds `qty` lots to the total.
+    #[inline(always)]
+    pub(crate) fn add(&mut self, qty: u64) {
+        let (low, carry) = self.total_low.overflowing_add(qty);
+        self.total_low = low;
+        self.total_high += u32::from(carry);
+    }
+
+    /// Takes `qty` lots (no more than it holds) from the total.
+    #[inline(always)]
+    pub(crate) fn sub(&mut self, qty: u64) {
+        let (low, borrow) = self.total_low.overflowing_sub(qty);
+        self.total_low = low;
+        self.total_high -= u32::from(borrow);
+    }
+
+    /// Sets the total (tests corrupt it with this).
+    #[cfg(test)]
+    pub(crate) fn set_total(&mut self, total: u128) {
+        self.total_low = total as u64;
+        self.total_high = (total >> 64) as u32;
+    }
+
+    /// A one-order level whose head and tail are `slot` (for tests of the structures).
+    #[cfg(test)]
+    pub(crate) fn holding(slot: u32) -> Level {
         Level {
-            price,
-            total: 0,
-            head: NIL,
-            tail: NIL,
-            count: 0,
+            total_low: 1,
+            total_high: 0,
+            head: slot,
+            tail: slot,
+            count: 1,
         }
     }
 }
 
-/// Ticks in the smallest window (264 bytes with its bits: a book with few levels stays small).
+/// Ticks in the smallest window (1.5 KiB with its bits: a book with few levels stays small).
 const MIN_TICKS: usize = 64;
-/// Ticks in the largest window: 256 KiB of level slots.
+/// Ticks in the largest window: 1.5 MiB of levels.
 const MAX_TICKS: usize = 1 << 16;
 /// The fewest inserts and removes outside the window that re-place it.
 const MIN_REPLACE_AT: usize = 32;
@@ -82,12 +123,13 @@ pub(crate) struct Ladder {
     side: Side,
     window: TickWindow,
     /// Levels priced outside the window.
-    outside: BTreeMap<Price, u32>,
+    outside: BTreeMap<Price, Level>,
     /// Inserts and removes that went to `outside` since the window was placed.
     misses: usize,
     /// Re-place the window when `misses` reaches this.
     replace_at: usize,
-    best: u32,
+    /// Whether the side has a level (then `best_price` is its best price).
+    has_best: bool,
     best_price: Price,
 }
 
@@ -100,7 +142,7 @@ impl Ladder {
             outside: BTreeMap::new(),
             misses: 0,
             replace_at: MIN_REPLACE_AT,
-            best: NIL,
+            has_best: false,
             best_price: 0,
         }
     }
@@ -114,23 +156,45 @@ impl Ladder {
         }
     }
 
-    /// The best level's slot index, or [`NIL`] when the side is empty.
-    #[inline]
-    pub(crate) fn best(&self) -> u32 {
-        self.best
-    }
-
     /// The best price, if the side has one.
     #[inline]
     pub(crate) fn best_price(&self) -> Option<Price> {
-        (self.best != NIL).then_some(self.best_price)
+        self.has_best.then_some(self.best_price)
+    }
+
+    /// Whether a limit taker of `taker_side` at `limit` would match this (opposite) side's
+    /// best level: [`Self::crossed_by`] with the comparison picked by the taker's side,
+    /// which the caller knows, instead of the ladder's own side field.
+    #[inline(always)]
+    pub(crate) fn crossed_at(&self, taker_side: Side, limit: Price) -> bool {
+        debug_assert_eq!(taker_side, self.side.opposite());
+        self.has_best
+            && match taker_side {
+                Side::Buy => self.best_price <= limit,
+                Side::Sell => self.best_price >= limit,
+            }
+    }
+
+    /// The best price of a side that is not empty (unspecified for an empty side): for
+    /// callers that have just seen [`Self::crossed_by`] hold.
+    #[inline(always)]
+    pub(crate) fn top_price(&self) -> Price {
+        debug_assert!(self.has_best, "the best price of an empty side");
+        self.best_price
+    }
+
+    /// The best level, to change. The side must not be empty.
+    #[inline(always)]
+    pub(crate) fn best_mut(&mut self) -> &mut Level {
+        debug_assert!(self.has_best, "the best level of an empty side");
+        self.level_mut(self.best_price)
     }
 
     /// Whether a taker of the opposite side with this limit (`None`: market) would match
     /// the best level here.
     #[inline]
     pub(crate) fn crossed_by(&self, limit: Option<Price>) -> bool {
-        self.best != NIL
+        self.has_best
             && match limit {
                 None => true,
                 Some(limit) => match self.side {
@@ -142,23 +206,67 @@ impl Ladder {
             }
     }
 
-    /// The level slot at `price`, if the side has one. Reads the window or the tree, never
-    /// the cached best (integrity checks compare the two).
+    /// The level at `price`, if the side has one. Reads the window or the tree, never the
+    /// cached best (integrity checks compare the two).
     #[inline(always)]
-    pub(crate) fn get(&self, price: Price) -> Option<u32> {
+    pub(crate) fn get(&self, price: Price) -> Option<&Level> {
         match self.window.offset(price) {
             Some(tick) => {
                 let level = self.window.get(tick);
-                (level != NIL).then_some(level)
+                (level.head != NIL).then_some(level)
             }
-            None => self.get_outside(price),
+            None => self.outside.get(&price),
         }
     }
 
-    /// [`Self::get`] in the tree.
+    /// The level at `price`, which the side has, to change.
+    #[inline(always)]
+    pub(crate) fn level_mut(&mut self, price: Price) -> &mut Level {
+        match self.window.offset(price) {
+            Some(tick) => self.window.get_mut(tick),
+            None => self.outside_mut(price),
+        }
+    }
+
+    /// [`Self::level_mut`] in the tree.
     #[inline(never)]
-    fn get_outside(&self, price: Price) -> Option<u32> {
-        self.outside.get(&price).copied()
+    fn outside_mut(&mut self, price: Price) -> &mut Level {
+        self.outside
+            .get_mut(&price)
+            .expect("a level the book holds is in the window or the tree")
+    }
+
+    /// The level at `price`, created empty if the side has none: the caller links an
+    /// order into it at once (a level the ladder lists holds at least one order). The
+    /// book calls [`Self::entry_on`]; tests of the ladder alone call this.
+    #[cfg(test)]
+    pub(crate) fn entry(&mut self, price: Price) -> &mut Level {
+        self.entry_on(self.side, price)
+    }
+
+    /// [`Self::entry`] on a ladder the caller knows is of `side`: callers that have
+    /// matched on the side pass it as a constant, and the best price's comparison needs
+    /// no test of the ladder's own side field.
+    #[inline(always)]
+    pub(crate) fn entry_on(&mut self, side: Side, price: Price) -> &mut Level {
+        debug_assert_eq!(side, self.side);
+        match self.window.offset(price) {
+            Some(tick) => {
+                if self.window.get(tick).head == NIL {
+                    self.window.occupy(tick);
+                    let better = match side {
+                        Side::Buy => price > self.best_price,
+                        Side::Sell => price < self.best_price,
+                    };
+                    if !self.has_best || better {
+                        self.has_best = true;
+                        self.best_price = price;
+                    }
+                }
+                self.window.get_mut(tick)
+            }
+            None => self.entry_outside(price),
+        }
     }
 
     /// Whether the window's slots, bits and count agree and the tree holds no price the
@@ -168,63 +276,51 @@ impl Ladder {
         self.window.consistent() && self.outside.range(low..high).next().is_none()
     }
 
-    /// Points the cached best at another level slot (tests corrupt the cache with it).
+    /// Points the cached best at another price (tests corrupt the cache with it).
     #[cfg(test)]
-    pub(crate) fn corrupt_cached_best(&mut self, level: u32) {
-        self.best = level;
+    pub(crate) fn corrupt_cached_best(&mut self, price: Price) {
+        self.best_price = price;
     }
 
-    /// Adds the level slot `level` at `price`, which must not be present yet.
-    #[inline(always)]
-    pub(crate) fn insert(&mut self, price: Price, level: u32) {
-        match self.window.offset(price) {
-            // In the window: the tree's traffic and the best's place are as they were,
-            // or the best moved into the window.
-            Some(tick) => {
-                self.window.set(tick, level);
-                if self.best == NIL || self.better(price, self.best_price) {
-                    self.best = level;
-                    self.best_price = price;
-                }
-            }
-            None => self.insert_outside(price, level),
-        }
-    }
-
-    /// [`Self::insert`] of a price outside the window: an empty side places the window
-    /// on it; otherwise it goes to the tree, which may call for a re-placement.
+    /// [`Self::entry`] of a price outside the window: an empty side places the window on
+    /// it; otherwise a new level goes to the tree, which may call for a re-placement.
     #[inline(never)]
-    fn insert_outside(&mut self, price: Price, level: u32) {
+    fn entry_outside(&mut self, price: Price) -> &mut Level {
+        if self.outside.contains_key(&price) {
+            return self.outside_mut(price);
+        }
         if self.len() == 0 {
             // An empty side (or the first level ever): centre a small window on it.
             self.place(price);
             if let Some(tick) = self.window.offset(price) {
-                self.window.set(tick, level);
-                self.best = level;
+                self.window.occupy(tick);
+                self.has_best = true;
                 self.best_price = price;
-                return;
+                return self.window.get_mut(tick);
             }
         }
-        if self.best == NIL || self.better(price, self.best_price) {
-            self.best = level;
+        if !self.has_best || self.better(price, self.best_price) {
+            self.has_best = true;
             self.best_price = price;
         }
-        let previous = self.outside.insert(price, level);
-        debug_assert!(previous.is_none(), "level {price} inserted twice");
+        self.outside.insert(price, Level::EMPTY);
         self.misses += 1;
         if self.should_replace() {
-            self.place(self.best_price);
+            // The new level is empty: the window's re-placement moves levels by their
+            // orders, so it is marked as present first and moved like the others.
+            self.place_with(self.best_price, Some(price));
         }
+        self.level_mut(price)
     }
 
-    /// Removes the level at `price`, which must be present.
+    /// Removes the level at `price`, which must be present and has just emptied.
     #[inline(always)]
     pub(crate) fn remove(&mut self, price: Price) {
         let Some(tick) = self.window.offset(price) else {
             return self.remove_outside(price);
         };
         self.window.clear(tick);
-        if self.best_price == price && self.best != NIL {
+        if self.best_price == price {
             self.after_best_removed(Some(tick));
         } else {
             let levels = self.len();
@@ -238,9 +334,13 @@ impl Ladder {
     #[inline(never)]
     fn remove_outside(&mut self, price: Price) {
         let removed = self.outside.remove(&price);
-        debug_assert!(removed.is_some(), "level {price} removed but absent");
+        debug_assert_eq!(
+            removed,
+            Some(Level::EMPTY),
+            "level {price} removed busy or absent"
+        );
         self.misses += 1;
-        if self.best != NIL && self.best_price == price {
+        if self.best_price == price {
             self.after_best_removed(None);
         } else {
             let levels = self.len();
@@ -268,7 +368,7 @@ impl Ladder {
     fn should_replace(&self) -> bool {
         self.misses >= self.replace_at
             || (self.misses >= MIN_REPLACE_AT
-                && self.best != NIL
+                && self.has_best
                 && self.window.offset(self.best_price).is_none())
     }
 
@@ -326,7 +426,7 @@ impl Ladder {
             (Side::Buy, None) => self.window.highest(),
             (Side::Sell, None) => self.window.lowest(),
         }
-        .map(|tick| (self.window.price(tick), self.window.get(tick)));
+        .map(|tick| self.window.price(tick));
         let outside = if removed.is_some() && in_window.is_some() {
             None
         } else {
@@ -334,18 +434,15 @@ impl Ladder {
                 Side::Buy => self.outside.last_key_value(),
                 Side::Sell => self.outside.first_key_value(),
             }
-            .map(|(&price, &level)| (price, level))
+            .map(|(&price, _)| price)
         };
         let next = match (in_window, outside) {
-            (Some(a), Some(b)) => Some(if self.better(b.0, a.0) { b } else { a }),
+            (Some(a), Some(b)) => Some(if self.better(b, a) { b } else { a }),
             (a, b) => a.or(b),
         };
         match next {
-            Some((price, level)) => {
-                self.best = level;
-                self.best_price = price;
-            }
-            None => self.best = NIL,
+            Some(price) => self.best_price = price,
+            None => self.has_best = false,
         }
     }
 
@@ -357,9 +454,21 @@ impl Ladder {
     /// other levels stay where they are.
     #[cold]
     fn place(&mut self, anchor: Price) {
+        self.place_with(anchor, None);
+    }
+
+    /// [`Self::place`], moving also the empty level at `fresh` (just created in the tree,
+    /// its order not linked yet) as a present one.
+    #[cold]
+    fn place_with(&mut self, anchor: Price, fresh: Option<Price>) {
         let (lowest, highest) = self.price_range(anchor);
         let span = (i128::from(highest) - i128::from(lowest) + 1) as u128;
-        let mut moving: Vec<(Price, u32)> = self.window.ascending().collect();
+        let mut moving: Vec<(Price, Level)> = Vec::with_capacity(self.window.len());
+        moving.extend(
+            self.window
+                .ascending()
+                .map(|(price, &level)| (price, level)),
+        );
         if let Some(ticks) = covering_for(span, self.len()) {
             let margin = (ticks - span as usize) / 2;
             self.window
@@ -378,7 +487,7 @@ impl Ladder {
                 .reset(anchor.saturating_sub(below as i64), ticks);
         }
         let (low, high) = self.window.bounds();
-        let entering: Vec<(Price, u32)> = self
+        let entering: Vec<(Price, Level)> = self
             .outside
             .range(low..high)
             .map(|(&price, &level)| (price, level))
@@ -389,7 +498,13 @@ impl Ladder {
         moving.extend(entering);
         for (price, level) in moving {
             match self.window.offset(price) {
-                Some(tick) => self.window.set(tick, level),
+                Some(tick) => {
+                    if Some(price) == fresh {
+                        self.window.occupy(tick);
+                    } else {
+                        self.window.put(tick, level);
+                    }
+                }
                 None => {
                     self.outside.insert(price, level);
                 }
@@ -405,19 +520,19 @@ impl Ladder {
         self.window.len() + self.outside.len()
     }
 
-    /// Calls `f` with each level's price and slot, best first, until it breaks.
+    /// Calls `f` with each level and its price, best first, until it breaks.
     #[inline]
-    pub(crate) fn walk_best_first(&self, mut f: impl FnMut(Price, u32) -> ControlFlow<()>) {
+    pub(crate) fn walk_best_first(&self, mut f: impl FnMut(Price, &Level) -> ControlFlow<()>) {
         let (low, high) = self.window.bounds();
-        let mut visit = |(price, level): (Price, u32)| f(price, level);
+        let mut visit = |(price, level): (Price, &Level)| f(price, level);
         let _ = match self.side {
             Side::Buy => self
                 .outside
                 .range(high..)
                 .rev()
-                .map(|(&p, &l)| (p, l))
+                .map(|(&p, l)| (p, l))
                 .chain(self.window.descending())
-                .chain(self.outside.range(..low).rev().map(|(&p, &l)| (p, l)))
+                .chain(self.outside.range(..low).rev().map(|(&p, l)| (p, l)))
                 .try_for_each(&mut visit),
             Side::Sell => self.iter_ascending().try_for_each(&mut visit),
         };
@@ -425,18 +540,47 @@ impl Ladder {
 
     /// Bytes held by the window and (estimated: a node per eight entries) the tree.
     pub(crate) fn heap_bytes(&self) -> usize {
-        let entry = std::mem::size_of::<(Price, u32)>();
+        let entry = std::mem::size_of::<(Price, Level)>();
         self.window.heap_bytes() + self.outside.len() * entry * 11 / 8
     }
 
-    /// Every level's price and slot in ascending price order.
-    pub(crate) fn iter_ascending(&self) -> impl Iterator<Item = (Price, u32)> + '_ {
+    /// Every level with its price, in ascending price order.
+    pub(crate) fn iter_ascending(&self) -> impl Iterator<Item = (Price, &Level)> + '_ {
         let (low, high) = self.window.bounds();
         self.outside
             .range(..low)
-            .map(|(&p, &l)| (p, l))
+            .map(|(&p, l)| (p, l))
             .chain(self.window.ascending())
-            .chain(self.outside.range(high..).map(|(&p, &l)| (p, l)))
+            .chain(self.outside.range(high..).map(|(&p, l)| (p, l)))
+    }
+    /// Adds a one-order level at `price`, which must not be present, whose order is the
+    /// slot `slot` (for tests of the ladder alone).
+    #[cfg(test)]
+    pub(crate) fn insert(&mut self, price: Price, slot: u32) {
+        let level = self.entry(price);
+        assert_eq!(*level, Level::EMPTY, "level {price} inserted twice");
+        *level = Level::holding(slot);
+    }
+
+    /// Empties and removes the level at `price` (for tests of the ladder alone).
+    #[cfg(test)]
+    pub(crate) fn drop_level(&mut self, price: Price) {
+        *self.level_mut(price) = Level::EMPTY;
+        self.remove(price);
+    }
+
+    /// The head slot of the best level, or [`NIL`] (for tests of the ladder alone).
+    #[cfg(test)]
+    pub(crate) fn best_head(&self) -> u32 {
+        self.best_price()
+            .and_then(|price| self.get(price))
+            .map_or(NIL, |level| level.head)
+    }
+
+    /// The head slot of the level at `price` (for tests of the ladder alone).
+    #[cfg(test)]
+    pub(crate) fn head_at(&self, price: Price) -> Option<u32> {
+        self.get(price).map(|level| level.head)
     }
 }
 
@@ -516,7 +660,7 @@ mod tests {
         assert_eq!(ladder.best_price(), Some(33_500));
         // Emptying the best levels finds the next through the wide empty stretches.
         for &price in &prices[..199] {
-            ladder.remove(price);
+            ladder.drop_level(price);
         }
         assert_eq!(ladder.best_price(), Some(prices[199]));
         assert!(ladder.window_consistent());

@@ -129,7 +129,7 @@ impl OrderBook {
     /// Records acceptance number `accepted` for the resting `slot`.
     #[inline]
     pub(super) fn set_accepted(&mut self, slot: u32, accepted: u64) {
-        self.orders[slot].accepted = accepted;
+        self.orders[slot].set_accepted(accepted);
     }
 
     /// The whole open quantity of the resting `slot`: its shown slice plus any hidden
@@ -137,7 +137,7 @@ impl OrderBook {
     #[inline]
     pub(super) fn whole_qty(&self, slot: u32) -> Qty {
         let s = &self.orders[slot];
-        if s.extra & ICEBERG == 0 {
+        if s.extra() & ICEBERG == 0 {
             s.qty
         } else {
             s.qty + self.long.extras[slot as usize].hidden
@@ -160,9 +160,9 @@ impl OrderBook {
         }
         if display.is_some() {
             flags |= ICEBERG;
-            self.long.icebergs[side_index(self.orders[slot].side)] += 1;
+            self.long.icebergs[side_index(self.orders[slot].side())] += 1;
         }
-        self.orders[slot].extra = flags;
+        self.orders[slot].set_extra(flags);
         self.put_extra(
             slot,
             Extra {
@@ -198,14 +198,14 @@ impl OrderBook {
     /// Forgets the extras of `slot` (being removed from the book).
     #[inline]
     pub(super) fn drop_extra(&mut self, slot: u32) {
-        let extra = self.orders[slot].extra;
+        let extra = self.orders[slot].extra();
         if extra == 0 {
             return;
         }
-        self.orders[slot].extra = 0;
+        self.orders[slot].set_extra(0);
         self.long.live -= 1;
         if extra & ICEBERG != 0 {
-            self.long.icebergs[side_index(self.orders[slot].side)] -= 1;
+            self.long.icebergs[side_index(self.orders[slot].side())] -= 1;
         }
     }
 
@@ -388,7 +388,7 @@ impl OrderBook {
             flags |= ICEBERG;
             self.long.icebergs[side_index(t.side())] += 1;
         }
-        self.orders[slot].extra = flags;
+        self.orders[slot].set_extra(flags);
         self.put_extra(
             slot,
             Extra {
@@ -432,7 +432,7 @@ impl OrderBook {
         }
     }
 
-    /// One fill of the iceberg `maker` at the head of `level` (price `price`): the trade
+    /// One fill of the iceberg `maker` at the head of the level at `price`: the trade
     /// reports its whole remaining quantity; an emptied slice is refilled at once at the
     /// back of the level, and a finished iceberg leaves the book. Returns the taker's open
     /// quantity.
@@ -440,7 +440,6 @@ impl OrderBook {
     #[allow(clippy::too_many_arguments)]
     pub(super) fn fill_iceberg<S: EventSink + ?Sized>(
         &mut self,
-        level: u32,
         price: Price,
         maker: u32,
         taker_order_id: Uuid,
@@ -452,7 +451,9 @@ impl OrderBook {
         let fill = remaining.min(shown);
         remaining -= fill;
         self.orders[maker].qty = shown - fill;
-        self.levels[level].total -= u128::from(fill);
+        self.ladder_mut(taker_side.opposite())
+            .level_mut(price)
+            .sub(fill);
         let extra = self.long.extras[maker as usize];
         let maker_order_id = self.orders[maker].order_id.uuid();
         sink.publish(OrderbookResult::Trade {
@@ -478,7 +479,7 @@ impl OrderBook {
             if let Some(e) = self.long.extras.get_mut(maker as usize) {
                 e.hidden -= slice;
             }
-            self.requeue(maker, level, slice);
+            self.requeue(maker, slice);
         }
         remaining
     }
@@ -500,11 +501,10 @@ impl OrderBook {
             if !opposite.crossed_by(t.limit) {
                 break;
             }
-            let level = opposite.best();
-            let price = self.levels[level].price;
-            let maker = self.levels[level].head;
+            let price = opposite.top_price();
+            let maker = opposite.get(price).map_or(NIL, |level| level.head);
             debug_assert_ne!(maker, NIL, "a live level has a head");
-            let same_owner = self.orders[maker].extra & OWNED != 0
+            let same_owner = self.orders[maker].extra() & OWNED != 0
                 && self.long.extras[maker as usize].owner == Some(owner);
             if same_owner {
                 if mode.cancels_maker() {
@@ -516,19 +516,17 @@ impl OrderBook {
                 continue;
             }
             self.last_trade_price = Some(price);
-            remaining = self.fill_one(level, price, maker, t.order_id(), t.side(), remaining, sink);
+            remaining = self.fill_one(price, maker, t.order_id(), t.side(), remaining, sink);
         }
         (remaining, false)
     }
 
-    /// One fill of `maker` (the head of `level`, with extras), out of the plain matching
-    /// loop. Returns the taker's open quantity.
+    /// One fill of `maker` (the head of the level at `price`, with extras), out of the
+    /// plain matching loop. Returns the taker's open quantity.
     #[cold]
     #[inline(never)]
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn fill_extra<S: EventSink + ?Sized>(
         &mut self,
-        level: u32,
         price: Price,
         maker: u32,
         taker_order_id: Uuid,
@@ -536,15 +534,7 @@ impl OrderBook {
         remaining: Qty,
         sink: &mut S,
     ) -> Qty {
-        self.fill_one(
-            level,
-            price,
-            maker,
-            taker_order_id,
-            taker_side,
-            remaining,
-            sink,
-        )
+        self.fill_one(price, maker, taker_order_id, taker_side, remaining, sink)
     }
 
     /// Whether a plain fok's quantity is covered once the hidden quantity of the icebergs
@@ -575,12 +565,10 @@ impl OrderBook {
         self.fok_covers(&taker)
     }
 
-    /// One fill of `maker`, the head of `level`, plain or iceberg. Returns the taker's
-    /// open quantity.
-    #[allow(clippy::too_many_arguments)]
+    /// One fill of `maker`, the head of the level at `price`, plain or iceberg. Returns
+    /// the taker's open quantity.
     fn fill_one<S: EventSink + ?Sized>(
         &mut self,
-        level: u32,
         price: Price,
         maker: u32,
         taker_order_id: Uuid,
@@ -588,16 +576,8 @@ impl OrderBook {
         mut remaining: Qty,
         sink: &mut S,
     ) -> Qty {
-        if self.orders[maker].extra & ICEBERG != 0 {
-            return self.fill_iceberg(
-                level,
-                price,
-                maker,
-                taker_order_id,
-                taker_side,
-                remaining,
-                sink,
-            );
+        if self.orders[maker].extra() & ICEBERG != 0 {
+            return self.fill_iceberg(price, maker, taker_order_id, taker_side, remaining, sink);
         }
         let open = self.orders[maker].qty;
         let fill = remaining.min(open);
@@ -615,7 +595,9 @@ impl OrderBook {
         });
         if open > fill {
             self.orders[maker].qty = open - fill;
-            self.levels[level].total -= u128::from(fill);
+            self.ladder_mut(taker_side.opposite())
+                .level_mut(price)
+                .sub(fill);
         } else {
             self.drop_extra(maker);
             self.unlink(maker);
@@ -634,11 +616,10 @@ impl OrderBook {
         sink: &mut S,
     ) {
         let remaining_qty = self.whole_qty(slot);
-        let (order_id, side, level) = {
+        let (order_id, side, price) = {
             let s = &self.orders[slot];
-            (s.order_id.uuid(), s.side, s.level)
+            (s.order_id.uuid(), s.side(), s.price)
         };
-        let price = self.levels[level].price;
         self.drop_extra(slot);
         self.unlink(slot);
         self.index.remove(&order_id, slot);
@@ -667,7 +648,7 @@ impl OrderBook {
                 if !reaches(t.side(), t.limit, price) {
                     return ControlFlow::Break(());
                 }
-                have += self.levels[level].total;
+                have += level.total();
                 if have >= need {
                     ControlFlow::Break(())
                 } else {
@@ -680,10 +661,10 @@ impl OrderBook {
                     if !reaches(t.side(), t.limit, price) || have >= need {
                         return ControlFlow::Break(());
                     }
-                    let mut slot = self.levels[level].head;
+                    let mut slot = level.head;
                     while slot != NIL {
                         let s = &self.orders[slot];
-                        if s.extra & ICEBERG != 0 {
+                        if s.extra() & ICEBERG != 0 {
                             have += u128::from(self.long.extras[slot as usize].hidden);
                         }
                         slot = s.next;
@@ -698,11 +679,11 @@ impl OrderBook {
             if !reaches(t.side(), t.limit, price) {
                 return ControlFlow::Break(());
             }
-            let mut slot = self.levels[level].head;
+            let mut slot = level.head;
             let mut hidden = 0u128;
             while slot != NIL {
                 let s = &self.orders[slot];
-                let extra = (s.extra != 0).then(|| self.long.extras[slot as usize]);
+                let extra = (s.extra() != 0).then(|| self.long.extras[slot as usize]);
                 let same = extra.is_some_and(|e| e.owner == Some(owner));
                 if same {
                     if mode.cancels_taker() {
@@ -739,9 +720,9 @@ impl OrderBook {
         qty: Qty,
         sink: &mut S,
     ) {
-        let (order_id, side, post_only, shown, level) = {
+        let (order_id, side, post_only, shown, old_price) = {
             let s = &self.orders[slot];
-            (s.order_id.uuid(), s.side, s.post_only, s.qty, s.level)
+            (s.order_id.uuid(), s.side(), s.post_only(), s.qty, s.price)
         };
         if post_only && self.ladder(side.opposite()).crossed_by(Some(price)) {
             return sink.publish(OrderbookResult::Rejected {
@@ -753,7 +734,6 @@ impl OrderBook {
         }
         let extra = self.long.extras[slot as usize];
         let open = shown + extra.hidden;
-        let old_price = self.levels[level].price;
         let priority_kept = old_price == price && qty <= open;
         sink.publish(OrderbookResult::Modified {
             instrument_id: self.instrument_id,
@@ -769,13 +749,13 @@ impl OrderBook {
         if priority_kept {
             let now = shown.min(qty);
             self.orders[slot].qty = now;
-            self.levels[level].total -= u128::from(shown - now);
+            self.ladder_mut(side).level_mut(price).sub(shown - now);
             if let Some(e) = self.long.extras.get_mut(slot as usize) {
                 e.hidden = qty - now;
             }
             return;
         }
-        let accepted = self.orders[slot].accepted;
+        let accepted = self.orders[slot].accepted();
         self.drop_extra(slot);
         self.unlink(slot);
         self.index.remove(&order_id, slot);
@@ -847,18 +827,18 @@ impl OrderBook {
                 continue;
             }
             self.ladder(s).walk_best_first(|_, level| {
-                let mut slot = self.levels[level].head;
+                let mut slot = level.head;
                 while slot != NIL {
                     let o = &self.orders[slot];
                     let mine = match owner {
                         None => true,
                         Some(owner) => {
-                            o.extra & OWNED != 0
+                            o.extra() & OWNED != 0
                                 && self.long.extras[slot as usize].owner == Some(owner)
                         }
                     };
                     if mine {
-                        chosen.push((self.orders[slot].accepted, Ok(slot)));
+                        chosen.push((self.orders[slot].accepted(), Ok(slot)));
                     }
                     slot = o.next;
                 }

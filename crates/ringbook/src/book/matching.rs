@@ -22,6 +22,9 @@ impl OrderBook {
         if order.has_extras() {
             return self.add_long(order, sink);
         }
+        if order.kind == OrderKind::Limit {
+            return self.add_limit(order, sink);
+        }
         let reject = |sink: &mut S, reason| {
             sink.publish(OrderbookResult::Rejected {
                 instrument_id: self.instrument_id,
@@ -72,6 +75,64 @@ impl OrderBook {
         }
         // No trade: the whole order rests or expires, and no stop can fire.
         self.settle(order, vacancy, limit, order.quantity, sink);
+    }
+
+    /// [`Self::add`] of a plain limit order, the most common add: the same checks in the
+    /// same order, with the tests of the other kinds (post-only, stop, fok, a kind that
+    /// does not rest) left out.
+    #[inline(always)]
+    fn add_limit<S: EventSink + ?Sized>(&mut self, order: &Order, sink: &mut S) {
+        let reject = |sink: &mut S, reason| {
+            sink.publish(OrderbookResult::Rejected {
+                instrument_id: self.instrument_id,
+                op: Op::Add,
+                order_id: Some(order.order_id),
+                reason,
+            })
+        };
+        if self.halted {
+            return reject(sink, RejectReason::OrderbookHalted);
+        }
+        if order.quantity == 0 {
+            return reject(sink, RejectReason::InvalidQuantity);
+        }
+        let orders = &self.orders;
+        let Ok(vacancy) = self
+            .index
+            .vacancy(&order.order_id, |s| orders[s].order_id.uuid())
+        else {
+            return reject(sink, RejectReason::DuplicateOrderId);
+        };
+        if !self.long.stops.is_empty() && self.long.stops.find(&order.order_id).is_some() {
+            return reject(sink, RejectReason::DuplicateOrderId);
+        }
+        let limit = Some(order.price);
+        sink.publish(OrderbookResult::Accepted {
+            instrument_id: self.instrument_id,
+            order_id: order.order_id,
+            side: order.side,
+            kind: OrderKind::Limit,
+            price: limit,
+            qty: order.quantity,
+            trigger: None,
+            display: None,
+        });
+        let crossed = match order.side {
+            Side::Buy => self.asks.crossed_at(Side::Buy, order.price),
+            Side::Sell => self.bids.crossed_at(Side::Sell, order.price),
+        };
+        if crossed {
+            return self.add_crossing(order, vacancy, limit, sink);
+        }
+        // No trade: the whole order rests, and no stop can fire.
+        self.rest_at(
+            vacancy,
+            order.order_id,
+            order.side,
+            order.price,
+            order.quantity,
+            false,
+        );
     }
 
     /// The rest of a plain add that crosses the opposite side: matching, then its rest
@@ -133,15 +194,13 @@ impl OrderBook {
         let Some(slot) = self.index.take(&order_id, |s| orders[s].order_id.uuid()) else {
             return self.cancel_parked(order_id, sink);
         };
-        let (side, mut remaining_qty, level) = {
+        let (side, mut remaining_qty, price) = {
             let s = &self.orders[slot];
-            (s.side, s.qty, s.level)
+            (s.side(), s.qty, s.price)
         };
-        if self.orders[slot].extra != 0 {
+        if self.orders[slot].extra() != 0 {
             remaining_qty = self.take_extra(slot);
         }
-        // Read before unlink, which may free the level.
-        let price = self.levels[level].price;
         self.unlink(slot);
         self.free(slot);
         sink.publish(OrderbookResult::Cancelled {
@@ -184,17 +243,16 @@ impl OrderBook {
             }
             return reject(sink, RejectReason::UnknownOrder);
         };
-        if self.orders[slot].extra != 0 {
+        if self.orders[slot].extra() != 0 {
             return self.modify_long(slot, price, qty, sink);
         }
-        let (side, post_only, open, level) = {
+        let (side, post_only, open, old_price) = {
             let s = &self.orders[slot];
-            (s.side, s.post_only, s.qty, s.level)
+            (s.side(), s.post_only(), s.qty, s.price)
         };
         if post_only && self.ladder(side.opposite()).crossed_by(Some(price)) {
             return reject(sink, RejectReason::PostOnlyWouldCross);
         }
-        let old_price = self.levels[level].price;
         let priority_kept = old_price == price && qty <= open;
         sink.publish(OrderbookResult::Modified {
             instrument_id: self.instrument_id,
@@ -209,18 +267,22 @@ impl OrderBook {
         });
         if priority_kept {
             self.orders[slot].qty = qty;
-            self.levels[level].total -= u128::from(open - qty);
+            self.ladder_mut(side).level_mut(price).sub(open - qty);
             return;
         }
         if old_price == price {
             // A larger quantity at the same price: the order rests on a book that is not
             // crossed, so it cannot trade; it moves to the back of its own level, which
             // stays (unlinking would empty a one-order level only to create it again).
-            self.requeue(slot, level, qty);
+            self.requeue(slot, qty);
             return;
         }
         self.unlink(slot);
-        if self.ladder(side.opposite()).crossed_by(Some(price)) {
+        let crossed = match side {
+            Side::Buy => self.asks.crossed_at(Side::Buy, price),
+            Side::Sell => self.bids.crossed_at(Side::Sell, price),
+        };
+        if crossed {
             return self.modify_crossing(slot, order_id, side, price, qty, sink);
         }
         // No trade: it rests at its new price, and no stop can fire.
@@ -253,18 +315,25 @@ impl OrderBook {
         }
     }
 
-    /// Moves the resting `slot` of `level` to the back of its level's FIFO with the new
-    /// open quantity `qty`. Out of line: a rare modify, kept off the inlined hot path.
+    /// Moves the resting `slot` to the back of its level's FIFO with the new open
+    /// quantity `qty`. Out of line: a rare modify, kept off the inlined hot path.
     #[inline(never)]
-    pub(super) fn requeue(&mut self, slot: u32, level: u32, qty: Qty) {
+    pub(super) fn requeue(&mut self, slot: u32, qty: Qty) {
         let Slot {
             qty: open,
+            price,
             prev,
             next,
             ..
         } = self.orders[slot];
-        let lvl = &mut self.levels[level];
-        lvl.total = lvl.total - u128::from(open) + u128::from(qty);
+        let side = self.orders[slot].side();
+        let ladder = match side {
+            Side::Buy => &mut self.bids,
+            Side::Sell => &mut self.asks,
+        };
+        let lvl = ladder.level_mut(price);
+        lvl.sub(open);
+        lvl.add(qty);
         if next != NIL {
             // Not the tail yet: take it out of its place and append it.
             if prev == NIL {
@@ -297,7 +366,7 @@ impl OrderBook {
             if !reachable {
                 return ControlFlow::Break(());
             }
-            have += self.levels[level].total;
+            have += level.total();
             if have >= need {
                 ControlFlow::Break(())
             } else {
@@ -340,41 +409,40 @@ impl OrderBook {
         mut remaining: Qty,
         sink: &mut S,
     ) -> Qty {
+        let instrument_id = self.instrument_id;
+        let opposite_side = taker_side.opposite();
         while remaining > 0 {
-            let opposite = self.ladder(taker_side.opposite());
+            let opposite = match opposite_side {
+                Side::Buy => &mut self.bids,
+                Side::Sell => &mut self.asks,
+            };
             if !opposite.crossed_by(limit) {
                 break;
             }
-            let level = opposite.best();
-            let price = self.levels[level].price;
+            let price = opposite.top_price();
             // At least one fill happens at this level.
             self.last_trade_price = Some(price);
+            let level = opposite.best_mut();
             // Fill makers from the head of the level's FIFO.
             while remaining > 0 {
-                let maker = self.levels[level].head;
+                let maker = level.head;
                 debug_assert_ne!(maker, NIL, "a live level has a head");
-                if self.orders[maker].extra != 0 {
+                let maker_slot = &mut self.orders[maker];
+                if maker_slot.extra() != 0 {
                     // An owned order or an iceberg: its fill (a refill, a side-table
                     // entry to drop) is out of line; the level is looked up again.
-                    remaining = self.fill_extra(
-                        level,
-                        price,
-                        maker,
-                        taker_order_id,
-                        taker_side,
-                        remaining,
-                        sink,
-                    );
+                    remaining =
+                        self.fill_extra(price, maker, taker_order_id, taker_side, remaining, sink);
                     break;
                 }
-                let maker_slot = &mut self.orders[maker];
                 let fill = remaining.min(maker_slot.qty);
                 maker_slot.qty -= fill;
                 let maker_remaining = maker_slot.qty;
                 let maker_order_id = maker_slot.order_id.uuid();
+                let next = maker_slot.next;
                 remaining -= fill;
                 sink.publish(OrderbookResult::Trade {
-                    instrument_id: self.instrument_id,
+                    instrument_id,
                     taker_order_id,
                     maker_order_id,
                     taker_side,
@@ -383,20 +451,23 @@ impl OrderBook {
                     taker_remaining: remaining,
                     maker_remaining,
                 });
+                level.sub(fill);
                 if maker_remaining > 0 {
-                    self.levels[level].total -= u128::from(fill);
                     break;
                 }
-                // The maker is done: restore the filled quantity so unlink subtracts the
-                // right amount from the level total, then free it.
-                let last_in_level = self.levels[level].count == 1;
-                self.orders[maker].qty = fill;
-                self.unlink(maker);
+                // The maker is done: it leaves the head of the level, and its slot is
+                // freed.
+                level.head = next;
+                level.count -= 1;
                 self.index.remove(&maker_order_id, maker);
-                self.free(maker);
-                if last_in_level {
+                self.orders[maker].qty = 0;
+                self.orders.remove(maker);
+                if next == NIL {
+                    level.tail = NIL;
+                    opposite.remove(price);
                     break;
                 }
+                self.orders[next].prev = NIL;
             }
         }
         remaining

@@ -3,20 +3,29 @@
 //!
 //! Storage is laid out for the hot path (issue 17):
 //!
-//! - **Orders** live in a slab of 40-byte slots (`Slot`: id, open quantity, level,
-//!   FIFO links, side, a flag byte), linked into one intrusive FIFO per price level. Slots
-//!   freed by one order are reused by the next; nothing is allocated per order or per event
-//!   once the slabs have grown to the book's peak size. Slot and level indices are trusted
-//!   (see `slab.rs`): the accessors do not check bounds in release builds.
+//! - **Orders** live in a slab of 56-byte slots (`Slot`: id, open quantity, the price it
+//!   rests at, FIFO links, side, a flag byte, acceptance number), linked into one
+//!   intrusive FIFO per price level. Slots freed by one order are reused by the next;
+//!   nothing is allocated per order or per event once the slab has grown to the book's
+//!   peak size. Slot indices are trusted (see `slab.rs`): the accessors do not check
+//!   bounds in release builds.
 //! - **The id index** maps an order id to its slot: a direct window of slot numbers for the
 //!   dense ids an order-entry session assigns (no hash), and a keyed hash table for every
 //!   other id (see `index.rs`). An add probes once: the duplicate check returns the cell
 //!   the insert then fills.
-//! - **Each side's levels** sit in a dense window of ticks that spans every level of the
-//!   side when they fit in 65,536 ticks (a B-tree holds levels beyond), with occupied bits,
-//!   summary bits for wide empty stretches, and the best level cached (see `ladder.rs`).
-//! - The common path (add that rests, cancel, a fill that leaves the level) is inlined;
-//!   creating or emptying a level, B-tree traffic and re-placing the window are not.
+//! - **Each side's levels are held inline** in a dense window of ticks (`tick_window.rs`):
+//!   the tick at a price's offset from the window's base holds that level's 24-byte
+//!   `Level` (FIFO head and tail, order count, 96-bit total), so an add, cancel or fill
+//!   finds its level with one subtraction and compare from the price (a slot stores its
+//!   price); there is no level slab and no level handle. The window spans every level of
+//!   the side when they fit in 65,536 ticks; a B-tree holds the `Level`s priced beyond
+//!   (the fallback that keeps any `i64` price correct). Occupied bits, summary bits for
+//!   wide empty stretches and the cached best price find the next best level (see
+//!   `ladder.rs`). A side's window is allocated by its first level (an idle book holds
+//!   none).
+//! - The common path (a plain limit add that rests, cancel, a fill that leaves the level)
+//!   is inlined; creating or emptying a level, B-tree traffic and re-placing the window
+//!   are not.
 //!
 //! **Issue 22's order types** (stops, icebergs, self-trade prevention, mass cancel) are in
 //! `long_form.rs` and `stops.rs`; a plain order reaches none of their code:
@@ -29,7 +38,7 @@
 //!   `Vec` by slot. An emptied slice is refilled at once and requeued at its level's tail.
 //! - *Self-trade prevention.* An owned taker with a mode matches in `take_stp`, which reads
 //!   each maker's owner from the side table; a plain taker never looks.
-//! - *Mass cancel.* Every slot holds its acceptance number (the slot is 48 bytes); a mass
+//! - *Mass cancel.* Every slot holds its acceptance number (8 of the slot's 56 bytes); a mass
 //!   cancel collects the matching resting orders and parked stops and sorts them by it.
 //! - *Stops.* Parked stops are not in the slab, the index or the ladders: `Stops` keeps them
 //!   in a slab of its own, found by id (behind a bucket-count filter), with a heap on the
@@ -60,7 +69,7 @@ use crate::command::Command;
 use crate::result::{EventSink, OrderbookResult};
 use crate::types::{Qty, Side};
 use index::{IdIndex, Vacancy};
-use ladder::{Ladder, Level};
+use ladder::Ladder;
 use slab::{NIL, Slab};
 
 /// An order id as a slot stores it: its 16 bytes as two native words, so it is copied in
@@ -91,24 +100,120 @@ impl From<&Uuid> for RawId {
     }
 }
 
-/// A resting order's slot. 48 bytes: the id, the open quantity, the level it rests at,
-/// its neighbours in that level's FIFO, its acceptance number (a mass cancel goes in that
-/// order), and a byte saying whether the long form's side table holds more about it.
+/// A resting order's slot. 48 bytes: the id, the open quantity, the price it rests at
+/// (which, with the side, finds its level in the side's ladder), its neighbours in that
+/// level's FIFO, and one word holding its 56-bit acceptance number (a mass cancel goes in
+/// that order) above a byte of flags: its side, post-only, and whether the long form's
+/// side table holds more about it. (Side and post-only had bytes of their own and the
+/// acceptance number a word: 51 bytes made the slot 56, and a resting order more than 64
+/// bytes with the id index's table.)
 #[derive(Clone, Debug)]
 struct Slot {
     order_id: RawId,
     /// Open quantity (an iceberg's shown slice); 0 marks a vacant slot.
     qty: Qty,
-    level: u32,
+    /// The price of the level it rests at.
+    price: i64,
     prev: u32,
     next: u32,
-    side: Side,
-    post_only: bool,
-    /// Long form: [`long_form::OWNED`] and [`long_form::ICEBERG`] bits; 0 for a plain
-    /// order, whose paths test only this byte.
-    extra: u8,
-    /// Its acceptance number, set right after it rests.
-    accepted: u64,
+    /// Its acceptance number shifted left 8, set right after it rests, or'ed with the
+    /// flags: [`SELL`], [`POST_ONLY`], and the long form's bits ([`long_form::OWNED`],
+    /// [`long_form::ICEBERG`]) at [`EXTRAS_SHIFT`] (a plain order's paths test only them).
+    tag: u64,
+}
+
+/// A [`Slot`] flag: the order is a sell (bit 0, so the bit is the side's discriminant).
+const SELL: u64 = 1;
+/// A [`Slot`] flag: the order is post-only.
+const POST_ONLY: u64 = 1 << 1;
+/// Where a [`Slot`]'s flags hold the long form's two bits.
+const EXTRAS_SHIFT: u32 = 2;
+/// The [`Slot`] flags of the long form's side table.
+const EXTRAS: u64 = 3 << EXTRAS_SHIFT;
+/// Bits of a [`Slot`]'s tag below its acceptance number.
+const ACCEPTED_SHIFT: u32 = 8;
+/// One past the largest acceptance number a slot holds (56 bits: at a billion acceptances
+/// a second, more than two years of them).
+const ACCEPTED_END: u64 = 1 << (64 - ACCEPTED_SHIFT);
+
+impl Slot {
+    /// A new slot for a resting order, linked behind `prev`, with no long-form extras.
+    #[inline(always)]
+    fn new(
+        order_id: &Uuid,
+        qty: Qty,
+        price: i64,
+        prev: u32,
+        side: Side,
+        post_only: bool,
+        accepted: u64,
+    ) -> Slot {
+        debug_assert!(
+            accepted < ACCEPTED_END,
+            "acceptance number {accepted} past 56 bits"
+        );
+        Slot {
+            order_id: RawId::from(order_id),
+            qty,
+            price,
+            prev,
+            next: NIL,
+            tag: accepted << ACCEPTED_SHIFT | side as u64 | if post_only { POST_ONLY } else { 0 },
+        }
+    }
+
+    /// The order's side.
+    #[inline(always)]
+    fn side(&self) -> Side {
+        if self.tag & SELL != 0 {
+            Side::Sell
+        } else {
+            Side::Buy
+        }
+    }
+
+    /// Whether the order is post-only.
+    #[inline(always)]
+    fn post_only(&self) -> bool {
+        self.tag & POST_ONLY != 0
+    }
+
+    /// The long form's [`long_form::OWNED`] and [`long_form::ICEBERG`] bits; 0 for a
+    /// plain order.
+    #[inline(always)]
+    fn extra(&self) -> u8 {
+        ((self.tag & EXTRAS) >> EXTRAS_SHIFT) as u8
+    }
+
+    /// Sets the long form's bits.
+    #[inline]
+    fn set_extra(&mut self, extra: u8) {
+        let bits = u64::from(extra) << EXTRAS_SHIFT;
+        debug_assert_eq!(bits & !EXTRAS, 0);
+        self.tag = self.tag & !EXTRAS | bits;
+    }
+
+    /// Its acceptance number.
+    #[inline]
+    fn accepted(&self) -> u64 {
+        self.tag >> ACCEPTED_SHIFT
+    }
+
+    /// Sets its acceptance number.
+    ///
+    /// # Panics
+    ///
+    /// Panics if `accepted` does not fit 56 bits (a book hands out numbers one by one from
+    /// 0, and an image's are renumbered from 0 when it is restored, so no book reaches
+    /// it).
+    #[inline]
+    fn set_accepted(&mut self, accepted: u64) {
+        assert!(
+            accepted < ACCEPTED_END,
+            "acceptance number {accepted} past 56 bits"
+        );
+        self.tag = accepted << ACCEPTED_SHIFT | self.tag & ((1 << ACCEPTED_SHIFT) - 1);
+    }
 }
 
 /// One instrument's order book.
@@ -144,7 +249,6 @@ pub struct OrderBook {
     long: long_form::LongForm,
     orders: Slab<Slot>,
     index: IdIndex,
-    levels: Slab<Level>,
     bids: Ladder,
     asks: Ladder,
 }
@@ -167,7 +271,6 @@ impl OrderBook {
             long: long_form::LongForm::default(),
             orders: Slab::with_capacity(orders),
             index: IdIndex::with_capacity(orders),
-            levels: Slab::with_capacity(orders.min(1 << 16)),
             bids: Ladder::new(Side::Buy),
             asks: Ladder::new(Side::Sell),
         }
@@ -246,6 +349,15 @@ impl OrderBook {
         self.rest_at(vacancy, order_id, side, price, qty, post_only)
     }
 
+    /// The ladder of `side`, to change.
+    #[inline(always)]
+    fn ladder_mut(&mut self, side: Side) -> &mut Ladder {
+        match side {
+            Side::Buy => &mut self.bids,
+            Side::Sell => &mut self.asks,
+        }
+    }
+
     /// [`Self::rest`] of an id the index found room for at `vacancy`. The slot is written
     /// once, already linked behind the level's tail, with the next acceptance number.
     #[inline(always)]
@@ -258,27 +370,20 @@ impl OrderBook {
         qty: Qty,
         post_only: bool,
     ) -> u32 {
-        let ladder = match side {
-            Side::Buy => &self.bids,
-            Side::Sell => &self.asks,
+        let lvl = match side {
+            Side::Buy => self.bids.entry_on(Side::Buy, price),
+            Side::Sell => self.asks.entry_on(Side::Sell, price),
         };
-        let level = match ladder.get(price) {
-            Some(level) => level,
-            None => self.new_level(side, price),
-        };
-        let lvl = &mut self.levels[level];
         let tail = lvl.tail;
-        let slot = self.orders.insert(Slot {
-            order_id: RawId::from(&order_id),
+        let slot = self.orders.insert(Slot::new(
+            &order_id,
             qty,
-            level,
-            prev: tail,
-            next: NIL,
+            price,
+            tail,
             side,
             post_only,
-            extra: 0,
-            accepted: self.next_accepted,
-        });
+            self.next_accepted,
+        ));
         self.next_accepted += 1;
         lvl.tail = slot;
         if tail == NIL {
@@ -287,7 +392,7 @@ impl OrderBook {
             self.orders[tail].next = slot;
         }
         lvl.count += 1;
-        lvl.total += u128::from(qty);
+        lvl.add(qty);
         let orders = &self.orders;
         self.index
             .insert_at(vacancy, &order_id, slot, |s| orders[s].order_id.uuid());
@@ -297,41 +402,23 @@ impl OrderBook {
     /// Links the (unlinked) slot `slot` at the tail of `price`'s level on `side`.
     #[inline(always)]
     fn link_tail(&mut self, slot: u32, side: Side, price: i64) {
-        let ladder = match side {
-            Side::Buy => &self.bids,
-            Side::Sell => &self.asks,
+        let lvl = match side {
+            Side::Buy => self.bids.entry_on(Side::Buy, price),
+            Side::Sell => self.asks.entry_on(Side::Sell, price),
         };
-        let level = match ladder.get(price) {
-            Some(level) => level,
-            None => self.new_level(side, price),
-        };
-        let lvl = &mut self.levels[level];
         let tail = lvl.tail;
         lvl.tail = slot;
         if tail == NIL {
             lvl.head = slot;
-        }
-        lvl.count += 1;
-        let qty = self.orders[slot].qty;
-        lvl.total += u128::from(qty);
-        if tail != NIL {
+        } else {
             self.orders[tail].next = slot;
         }
+        lvl.count += 1;
         let order = &mut self.orders[slot];
-        order.level = level;
+        lvl.add(order.qty);
+        order.price = price;
         order.prev = tail;
         order.next = NIL;
-    }
-
-    /// Adds an empty level at `price` on `side` and returns its slot.
-    #[inline]
-    fn new_level(&mut self, side: Side, price: i64) -> u32 {
-        let level = self.levels.insert(Level::new(price));
-        match side {
-            Side::Buy => self.bids.insert(price, level),
-            Side::Sell => self.asks.insert(price, level),
-        }
-        level
     }
 
     /// Unlinks `slot` from its level, removing the level if it empties. The slot stays
@@ -340,41 +427,34 @@ impl OrderBook {
     fn unlink(&mut self, slot: u32) {
         let Slot {
             qty,
-            level,
+            price,
             prev,
             next,
-            side,
             ..
         } = self.orders[slot];
+        let side = self.orders[slot].side();
         if prev != NIL {
             self.orders[prev].next = next;
         }
         if next != NIL {
             self.orders[next].prev = prev;
         }
-        let lvl = &mut self.levels[level];
-        if lvl.head == slot {
+        let ladder = match side {
+            Side::Buy => &mut self.bids,
+            Side::Sell => &mut self.asks,
+        };
+        let lvl = ladder.level_mut(price);
+        if prev == NIL {
             lvl.head = next;
         }
-        if lvl.tail == slot {
+        if next == NIL {
             lvl.tail = prev;
         }
         lvl.count -= 1;
-        lvl.total -= u128::from(qty);
+        lvl.sub(qty);
         if lvl.count == 0 {
-            self.remove_level(side, level);
+            ladder.remove(price);
         }
-    }
-
-    /// Removes the emptied level `level` from `side`.
-    #[inline]
-    fn remove_level(&mut self, side: Side, level: u32) {
-        let price = self.levels[level].price;
-        match side {
-            Side::Buy => self.bids.remove(price),
-            Side::Sell => self.asks.remove(price),
-        }
-        self.levels.remove(level);
     }
 
     /// Forgets the unlinked slot `slot`: drops it from the index and frees it.

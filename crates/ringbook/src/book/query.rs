@@ -29,7 +29,7 @@ impl OrderBook {
         let ladder = self.ladder(side);
         ladder
             .best_price()
-            .map(|price| (price, self.levels[ladder.best()].total))
+            .and_then(|price| Some((price, ladder.get(price)?.total())))
     }
 
     /// The total quantity resting at `price` on `side` (0 where no order rests).
@@ -37,7 +37,7 @@ impl OrderBook {
     pub fn depth_at(&self, side: Side, price: Price) -> u128 {
         self.ladder(side)
             .get(price)
-            .map_or(0, |level| self.levels[level].total)
+            .map_or(0, |level| level.total())
     }
 
     /// The open quantity of the resting order `order_id`, if it rests here.
@@ -51,7 +51,7 @@ impl OrderBook {
     pub fn resting_order(&self, order_id: &Uuid) -> Option<(Side, Price, Qty)> {
         self.find(order_id).map(|slot| {
             let s = &self.orders[slot];
-            (s.side, self.levels[s.level].price, s.qty)
+            (s.side(), s.price, s.qty)
         })
     }
 
@@ -126,8 +126,7 @@ impl OrderBook {
     fn side_snapshot(&self, side: Side) -> Vec<SnapshotLevel> {
         let ladder = self.ladder(side);
         let mut out = Vec::with_capacity(ladder.len());
-        ladder.walk_best_first(|price, level| {
-            let lvl = &self.levels[level];
+        ladder.walk_best_first(|price, lvl| {
             let mut orders = Vec::with_capacity(lvl.count as usize);
             let mut slot = lvl.head;
             while slot != NIL {
@@ -144,12 +143,12 @@ impl OrderBook {
         out
     }
 
-    /// Bytes of heap the book holds: its slabs, id index, and each side's tick window and
-    /// tree of outlying levels (B-tree nodes estimated from their entry count). Used to
-    /// report memory per order.
+    /// Bytes of heap the book holds: its order slab, id index, and each side's tick window
+    /// of levels and tree of outlying levels (B-tree nodes estimated from their entry
+    /// count). Used to report memory per order.
     #[must_use]
     pub fn heap_bytes(&self) -> usize {
         let ladders = self.bids.heap_bytes() + self.asks.heap_bytes();
-        self.orders.heap_bytes() + self.index.heap_bytes() + self.levels.heap_bytes() + ladders
+        self.orders.heap_bytes() + self.index.heap_bytes() + ladders
     }
 }

@@ -62,10 +62,9 @@ fn slot_of(book: &OrderBook, n: u128) -> u32 {
 /// The order ids of the level at `price` on `side`, walked head to tail, and checked
 /// against the walk tail to head.
 fn fifo(book: &OrderBook, side: Side, price: i64) -> Vec<Uuid> {
-    let Some(level) = book.ladder(side).get(price) else {
+    let Some(lvl) = book.ladder(side).get(price) else {
         return Vec::new();
     };
-    let lvl = &book.levels[level];
     let mut forward = Vec::new();
     let mut slot = lvl.head;
     while slot != NIL {
@@ -121,14 +120,11 @@ fn add_cancel_in_steady_state_does_not_grow_the_slabs() {
     limit(&mut book, 1_000, Side::Buy, 50, 1);
     cancel(&mut book, 1_000);
     let order_slots = slot_count(&book.orders);
-    let level_slots = slot_count(&book.levels);
     let index_bytes = book.index.heap_bytes();
     assert_eq!(order_slots, 101);
-    assert_eq!(level_slots, 21);
 
     churn(&mut book, 0..10_000);
     assert_eq!(slot_count(&book.orders), order_slots, "order slab grew");
-    assert_eq!(slot_count(&book.levels), level_slots, "level slab grew");
     // The hash table may double once when its tombstones first fill it up (hashbrown
     // grows rather than rehashing in place while more than half full), then never again.
     let warm_index_bytes = book.index.heap_bytes();
@@ -140,7 +136,6 @@ fn add_cancel_in_steady_state_does_not_grow_the_slabs() {
 
     churn(&mut book, 10_000..20_000);
     assert_eq!(slot_count(&book.orders), order_slots, "order slab grew");
-    assert_eq!(slot_count(&book.levels), level_slots, "level slab grew");
     assert_eq!(book.index.heap_bytes(), warm_index_bytes, "id index grew");
     assert_eq!(book.heap_bytes(), heap, "the book grew in steady state");
     assert_eq!(book.len(), 100);
@@ -167,9 +162,8 @@ fn filled_makers_free_their_slots_for_the_next_orders() {
         assert!(book.is_empty());
     }
     assert_eq!(slot_count(&book.orders), 1);
-    assert_eq!(slot_count(&book.levels), 1);
     assert_eq!(book.orders.live(), 0);
-    assert_eq!(book.levels.live(), 0);
+    assert_eq!(book.levels(Side::Sell), 0);
     book.check_integrity().unwrap();
 }
 
@@ -202,25 +196,25 @@ fn freed_slots_are_reused_last_freed_first() {
 #[test]
 fn bid_ladder_recomputes_its_best_after_the_best_level_goes() {
     let mut ladder = Ladder::new(Side::Buy);
-    assert_eq!(ladder.best(), NIL);
+    assert_eq!(ladder.best_head(), NIL);
     assert_eq!(ladder.best_price(), None);
     ladder.insert(100, 0);
     ladder.insert(102, 1);
     ladder.insert(101, 2);
     ladder.insert(-5, 3);
-    assert_eq!((ladder.best_price(), ladder.best()), (Some(102), 1));
-    ladder.remove(102);
-    assert_eq!((ladder.best_price(), ladder.best()), (Some(101), 2));
-    assert_eq!(ladder.get(102), None);
+    assert_eq!((ladder.best_price(), ladder.best_head()), (Some(102), 1));
+    ladder.drop_level(102);
+    assert_eq!((ladder.best_price(), ladder.best_head()), (Some(101), 2));
+    assert_eq!(ladder.head_at(102), None);
     // Removing a level that is not the best leaves the cache alone.
-    ladder.remove(100);
-    assert_eq!((ladder.best_price(), ladder.best()), (Some(101), 2));
-    ladder.remove(101);
-    assert_eq!((ladder.best_price(), ladder.best()), (Some(-5), 3));
-    ladder.remove(-5);
-    assert_eq!((ladder.best_price(), ladder.best()), (None, NIL));
+    ladder.drop_level(100);
+    assert_eq!((ladder.best_price(), ladder.best_head()), (Some(101), 2));
+    ladder.drop_level(101);
+    assert_eq!((ladder.best_price(), ladder.best_head()), (Some(-5), 3));
+    ladder.drop_level(-5);
+    assert_eq!((ladder.best_price(), ladder.best_head()), (None, NIL));
     // The stale cached price must not answer lookups once the side is empty.
-    assert_eq!(ladder.get(-5), None);
+    assert_eq!(ladder.head_at(-5), None);
     assert_eq!(ladder.len(), 0);
     assert!(!ladder.crossed_by(None));
     assert!(!ladder.crossed_by(Some(i64::MIN)));
@@ -232,22 +226,25 @@ fn ask_ladder_recomputes_its_best_after_the_best_level_goes() {
     ladder.insert(101, 7);
     ladder.insert(99, 8);
     ladder.insert(i64::MAX, 9);
-    assert_eq!((ladder.best_price(), ladder.best()), (Some(99), 8));
+    assert_eq!((ladder.best_price(), ladder.best_head()), (Some(99), 8));
     // A buy at 99 crosses, at 98 it does not; a market buy always crosses.
     assert!(ladder.crossed_by(Some(99)));
     assert!(!ladder.crossed_by(Some(98)));
     assert!(ladder.crossed_by(None));
-    ladder.remove(99);
-    assert_eq!((ladder.best_price(), ladder.best()), (Some(101), 7));
-    assert_eq!(ladder.get(99), None);
-    assert_eq!(ladder.get(i64::MAX), Some(9));
-    ladder.remove(101);
-    assert_eq!((ladder.best_price(), ladder.best()), (Some(i64::MAX), 9));
+    ladder.drop_level(99);
+    assert_eq!((ladder.best_price(), ladder.best_head()), (Some(101), 7));
+    assert_eq!(ladder.head_at(99), None);
+    assert_eq!(ladder.head_at(i64::MAX), Some(9));
+    ladder.drop_level(101);
+    assert_eq!(
+        (ladder.best_price(), ladder.best_head()),
+        (Some(i64::MAX), 9)
+    );
     ladder.insert(100, 4);
-    assert_eq!((ladder.best_price(), ladder.best()), (Some(100), 4));
+    assert_eq!((ladder.best_price(), ladder.best_head()), (Some(100), 4));
     let mut walked = Vec::new();
     ladder.walk_best_first(|p, l| {
-        walked.push((p, l));
+        walked.push((p, l.head));
         std::ops::ControlFlow::Continue(())
     });
     assert_eq!(walked, vec![(100, 4), (i64::MAX, 9)]);
@@ -270,14 +267,20 @@ fn assert_ladder_matches(
 ) {
     let best = model_best(side, model);
     assert_eq!(ladder.best_price(), best.map(|(p, _)| p));
-    assert_eq!(ladder.best(), best.map_or(NIL, |(_, l)| l));
+    assert_eq!(ladder.best_head(), best.map_or(NIL, |(_, l)| l));
     assert_eq!(ladder.len(), model.len());
     assert!(ladder.window_consistent());
     let ascending: Vec<(i64, u32)> = model.iter().map(|(&p, &l)| (p, l)).collect();
-    assert_eq!(ladder.iter_ascending().collect::<Vec<_>>(), ascending);
+    assert_eq!(
+        ladder
+            .iter_ascending()
+            .map(|(p, l)| (p, l.head))
+            .collect::<Vec<_>>(),
+        ascending
+    );
     let mut walked = Vec::new();
     ladder.walk_best_first(|p, l| {
-        walked.push((p, l));
+        walked.push((p, l.head));
         std::ops::ControlFlow::Continue(())
     });
     let mut best_first = ascending;
@@ -326,14 +329,14 @@ proptest::proptest! {
                     };
                     if let Some(price) = pick {
                         model.remove(&price);
-                        ladder.remove(price);
+                        ladder.drop_level(price);
                     }
                 }
             }
             let expected = model_best(side, &model).map(|(price, _)| price);
             proptest::prop_assert_eq!(ladder.best_price(), expected, "step {}", step);
             for probe in [mid - 40, mid, mid + 40, i64::MIN, i64::MAX] {
-                proptest::prop_assert_eq!(ladder.get(probe), model.get(&probe).copied());
+                proptest::prop_assert_eq!(ladder.head_at(probe), model.get(&probe).copied());
             }
             if step % 97 == 0 {
                 assert_ladder_matches(&ladder, side, &model);
@@ -371,14 +374,16 @@ fn ladder_window_follows_growth_drift_and_drain() {
         while model.len() > 1 {
             let (best, _) = model_best(side, &model).unwrap();
             model.remove(&best);
-            ladder.remove(best);
+            ladder.drop_level(best);
             if model.len() % 503 == 0 {
                 assert_ladder_matches(&ladder, side, &model);
             }
         }
         assert_ladder_matches(&ladder, side, &model);
+        // At most 128 ticks of 24-byte levels and their bits (the window shrinks by 4 or
+        // more at a time, and keeps its buffers while they are within twice its need).
         assert!(
-            ladder.heap_bytes() <= 1024,
+            ladder.heap_bytes() <= 4096,
             "a one-level side keeps a small window: {} bytes",
             ladder.heap_bytes()
         );
@@ -394,7 +399,7 @@ fn book_best_follows_when_the_best_level_is_emptied() {
     assert_eq!(book.best_bid(), Some((101, 7)));
     cancel(&mut book, 3);
     assert_eq!(book.best_bid(), Some((100, 5)));
-    assert_eq!(book.bids.best(), book.bids.get(100).unwrap());
+    assert_eq!(book.bids.best_head(), book.bids.head_at(100).unwrap());
     let events = apply(
         &mut book,
         Command::Add(Order::market(id(4), INSTRUMENT, Side::Sell, 5)),
@@ -415,7 +420,7 @@ fn unlinking_middle_head_and_tail_keeps_the_fifo_linked() {
     for n in 1..=5 {
         limit(&mut book, n, Side::Sell, 100, n as u64);
     }
-    let level = book.asks.get(100).unwrap();
+    let level = |book: &OrderBook| *book.asks.get(100).unwrap();
     assert_eq!(
         fifo(&book, Side::Sell, 100),
         (1..=5).map(id).collect::<Vec<_>>()
@@ -431,14 +436,14 @@ fn unlinking_middle_head_and_tail_keeps_the_fifo_linked() {
     );
     assert_eq!(book.orders[slot_of(&book, 2)].next, slot_of(&book, 4));
     assert_eq!(book.orders[slot_of(&book, 4)].prev, slot_of(&book, 2));
-    assert_eq!(book.levels[level].total, 1 + 2 + 4 + 5);
+    assert_eq!(level(&book).total(), 1 + 2 + 4 + 5);
     book.check_integrity().unwrap();
 
     // Head.
     let s1 = slot_of(&book, 1);
     book.unlink(s1);
     book.release(s1);
-    assert_eq!(book.levels[level].head, slot_of(&book, 2));
+    assert_eq!(level(&book).head, slot_of(&book, 2));
     assert_eq!(book.orders[slot_of(&book, 2)].prev, NIL);
     assert_eq!(fifo(&book, Side::Sell, 100), vec![id(2), id(4), id(5)]);
     book.check_integrity().unwrap();
@@ -447,24 +452,24 @@ fn unlinking_middle_head_and_tail_keeps_the_fifo_linked() {
     let s5 = slot_of(&book, 5);
     book.unlink(s5);
     book.release(s5);
-    assert_eq!(book.levels[level].tail, slot_of(&book, 4));
+    assert_eq!(level(&book).tail, slot_of(&book, 4));
     assert_eq!(book.orders[slot_of(&book, 4)].next, NIL);
     assert_eq!(fifo(&book, Side::Sell, 100), vec![id(2), id(4)]);
-    assert_eq!(book.levels[level].count, 2);
-    assert_eq!(book.levels[level].total, 6);
+    assert_eq!(level(&book).count, 2);
+    assert_eq!(level(&book).total(), 6);
     book.check_integrity().unwrap();
 
     // A new order goes behind the new tail.
     limit(&mut book, 6, Side::Sell, 100, 1);
     assert_eq!(fifo(&book, Side::Sell, 100), vec![id(2), id(4), id(6)]);
 
-    // Emptying the level removes it from the ladder and frees its slot.
+    // Emptying the level removes it from the ladder.
     for n in [4, 2, 6] {
         cancel(&mut book, n);
     }
     assert_eq!(book.asks.get(100), None);
     assert_eq!(book.asks.best_price(), None);
-    assert_eq!(book.levels.live(), 0);
+    assert_eq!(book.levels(Side::Sell), 0);
     book.check_integrity().unwrap();
 }
 
@@ -605,8 +610,8 @@ fn queue_error(book: &OrderBook) -> (Side, i64, String) {
 #[test]
 fn integrity_detects_a_wrong_level_total() {
     let mut book = sample_book();
-    let level = book.bids.get(99).unwrap();
-    book.levels[level].total += 1;
+    let level = book.bids.level_mut(99);
+    level.set_total(level.total() + 1);
     assert_eq!(
         book.check_integrity(),
         Err(IntegrityError::LevelTotal {
@@ -674,8 +679,8 @@ fn integrity_detects_a_link_outside_the_slab() {
 #[test]
 fn integrity_detects_a_wrong_tail() {
     let mut book = sample_book();
-    let level = book.asks.get(101).unwrap();
-    book.levels[level].tail = slot_of(&book, 5);
+    let s5 = slot_of(&book, 5);
+    book.asks.level_mut(101).tail = s5;
     let (_, price, what) = queue_error(&book);
     assert_eq!(price, 101);
     assert!(what.contains("tail"), "{what}");
@@ -684,8 +689,7 @@ fn integrity_detects_a_wrong_tail() {
 #[test]
 fn integrity_detects_a_wrong_count() {
     let mut book = sample_book();
-    let level = book.bids.get(98).unwrap();
-    book.levels[level].count = 2;
+    book.bids.level_mut(98).count = 2;
     let (side, price, what) = queue_error(&book);
     assert_eq!((side, price), (Side::Buy, 98));
     assert!(what.contains("count"), "{what}");
@@ -695,7 +699,7 @@ fn integrity_detects_a_wrong_count() {
 fn integrity_detects_an_order_pointing_at_another_level() {
     let mut book = sample_book();
     let s2 = slot_of(&book, 2);
-    book.orders[s2].level = book.bids.get(98).unwrap();
+    book.orders[s2].price = 98;
     let (side, price, what) = queue_error(&book);
     assert_eq!((side, price), (Side::Buy, 99));
     assert!(what.contains(&id(2).to_string()), "{what}");
@@ -705,7 +709,7 @@ fn integrity_detects_an_order_pointing_at_another_level() {
 fn integrity_detects_an_order_on_the_wrong_side() {
     let mut book = sample_book();
     let s3 = slot_of(&book, 3);
-    book.orders[s3].side = Side::Sell;
+    book.orders[s3].tag |= super::SELL;
     let (side, price, _) = queue_error(&book);
     assert_eq!((side, price), (Side::Buy, 98));
 }
@@ -713,18 +717,17 @@ fn integrity_detects_an_order_on_the_wrong_side() {
 #[test]
 fn integrity_detects_an_empty_level_left_listed() {
     let mut book = sample_book();
-    let level = book.bids.get(98).unwrap();
-    book.levels[level].head = NIL;
+    book.bids.level_mut(98).head = NIL;
     let (side, price, what) = queue_error(&book);
     assert_eq!((side, price), (Side::Buy, 98));
     assert!(what.contains("empty level"), "{what}");
 }
 
 #[test]
-fn integrity_detects_a_level_slot_with_the_wrong_price() {
+fn integrity_detects_an_order_that_names_another_price() {
     let mut book = sample_book();
-    let level = book.bids.get(98).unwrap();
-    book.levels[level].price = 97;
+    let s3 = slot_of(&book, 3);
+    book.orders[s3].price = 97;
     let (side, price, what) = queue_error(&book);
     assert_eq!((side, price), (Side::Buy, 98));
     assert!(what.contains("97"), "{what}");
@@ -734,9 +737,10 @@ fn integrity_detects_a_level_slot_with_the_wrong_price() {
 fn integrity_detects_a_resting_order_with_zero_quantity() {
     let mut book = sample_book();
     let s1 = slot_of(&book, 1);
-    let level = book.orders[s1].level;
+    let (side, price) = (book.orders[s1].side(), book.orders[s1].price);
     book.orders[s1].qty = 0;
-    book.levels[level].total -= 10;
+    let level = book.ladder_mut(side).level_mut(price);
+    level.set_total(level.total() - 10);
     assert_eq!(
         book.check_integrity(),
         Err(IntegrityError::ZeroQuantity {
@@ -897,14 +901,13 @@ fn integrity_catches_a_cached_best_slot_that_disagrees_with_the_tree() {
     let mut book = OrderBook::new(INSTRUMENT);
     limit(&mut book, 1, Side::Buy, 100, 5);
     limit(&mut book, 2, Side::Buy, 99, 5);
-    let other = book.bids.get(99).unwrap();
-    book.bids.corrupt_cached_best(other);
+    book.bids.corrupt_cached_best(99);
     assert_eq!(
         book.check_integrity(),
         Err(IntegrityError::BestLevel {
             instrument: INSTRUMENT,
             side: Side::Buy,
-            cached: Some(100),
+            cached: Some(99),
             actual: Some(100),
         })
     );
@@ -960,10 +963,10 @@ fn a_larger_modify_at_the_same_price_goes_to_the_back_of_its_level() {
 
     let mut alone = OrderBook::new(INSTRUMENT);
     limit(&mut alone, 9, Side::Buy, 90, 5);
-    let level = alone.bids.get(90).unwrap();
+    let head = alone.bids.get(90).unwrap().head;
     modify(&mut alone, 9, 90, 6);
-    assert_eq!(alone.bids.get(90), Some(level), "the level is kept");
-    assert_eq!(alone.levels.live(), 1);
+    assert_eq!(alone.bids.head_at(90), Some(head), "the level is kept");
+    assert_eq!(alone.levels(Side::Buy), 1);
     assert_eq!(alone.best_bid(), Some((90, 6)));
 }
 
@@ -983,5 +986,40 @@ fn a_raw_id_round_trips_every_byte() {
     }
     for (a, b) in ids.iter().zip(ids.iter().skip(1)) {
         assert_ne!(super::RawId::from(a), super::RawId::from(b));
+    }
+}
+
+/// A slot stays at 48 bytes (a resting order at most 64 bytes with the id index's table),
+/// and its packed fields read back what was written: the side, post-only, the long
+/// form's bits and a 56-bit acceptance number, each untouched by the others.
+#[test]
+fn a_slot_is_48_bytes_and_its_packed_fields_round_trip() {
+    assert_eq!(std::mem::size_of::<super::Slot>(), 48);
+    let id = Uuid::from_u128(0x0123_4567_89ab_cdef_fedc_ba98_7654_3210);
+    for side in [Side::Buy, Side::Sell] {
+        for post_only in [false, true] {
+            for accepted in [0, 1, u64::from(u32::MAX) + 1, (1 << 48) + 5, (1 << 56) - 1] {
+                let mut slot = super::Slot::new(&id, 7, -3, 9, side, post_only, accepted);
+                assert_eq!(slot.side(), side);
+                assert_eq!(slot.post_only(), post_only);
+                assert_eq!(slot.accepted(), accepted);
+                assert_eq!(slot.extra(), 0);
+                slot.set_extra(super::long_form::OWNED | super::long_form::ICEBERG);
+                assert_eq!(slot.extra(), 3);
+                assert_eq!((slot.side(), slot.post_only()), (side, post_only));
+                slot.set_accepted(accepted ^ 1);
+                assert_eq!(slot.accepted(), accepted ^ 1);
+                assert_eq!(slot.extra(), 3);
+                slot.set_extra(0);
+                assert_eq!(
+                    (slot.side(), slot.post_only(), slot.extra()),
+                    (side, post_only, 0)
+                );
+                assert_eq!(
+                    (slot.order_id.uuid(), slot.qty, slot.price, slot.prev),
+                    (id, 7, -3, 9)
+                );
+            }
+        }
     }
 }
