@@ -287,12 +287,12 @@ impl ManagerConfig {
     ///
     /// Pinned (`cores` set), each thread looks at its own core: alone on it, it spins;
     /// sharing it with another pipeline thread, it blocks. (The callers are taken to run
-    /// elsewhere.) A fused engine is pinned to the book consumer's core, alone, and spins.
-    /// Unpinned, the pipeline's threads and the caller that feeds them, one more busy
-    /// thread, share [`std::thread::available_parallelism`] cores: all block when they
-    /// outnumber the cores, all spin otherwise; a fused engine blocks (the stages were
-    /// fused because the cores are short). So on 2 cores the default blocks unpinned,
-    /// and with `cores` `0,1` the fused engine spins on core 1.
+    /// elsewhere.) Unpinned, the pipeline's threads and the caller that feeds them, one
+    /// more busy thread, share [`std::thread::available_parallelism`] cores: all block
+    /// when they outnumber the cores, all spin otherwise. A fused engine blocks, pinned
+    /// (to the book consumer's core) or not: spinning, it polls its ingress ring as fast as
+    /// callers publish and slows them (see [`Stages`]). So on 2 cores the default is one
+    /// blocking engine thread, pinned or not.
     #[must_use]
     pub fn effective_wait_strategies(&self, instruments: usize) -> Vec<WaitStrategy> {
         let layout = self.pipeline(instruments);
@@ -776,7 +776,7 @@ mod tests {
     }
 
     /// Where one consumer's three threads would share cores, the default runs the stages
-    /// on one thread: unpinned it blocks, pinned it spins on the consumer's core.
+    /// on one thread, which blocks when idle, pinned (on the consumer's core) or not.
     #[test]
     fn the_default_fuses_where_the_stages_would_share_cores() {
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
@@ -790,7 +790,7 @@ mod tests {
         // Pinned: sequencer and event manager on core 0 with the consumer on 1 share.
         let two = ManagerConfig::default().with_cores(Some(vec![0, 1]));
         assert!(two.fuses_stages(8));
-        assert_eq!(two.effective_wait_strategies(8), [WaitStrategy::BusySpin]);
+        assert_eq!(two.effective_wait_strategies(8), [WaitStrategy::BLOCK]);
         let layout = two.pipeline(8);
         assert!(layout.fused);
         assert_eq!(layout.fused_core(), Some(1));
