@@ -25,34 +25,18 @@ impl OrderBook {
         if order.kind == OrderKind::Limit {
             return self.add_limit(order, sink);
         }
-        let reject = |sink: &mut S, reason| {
-            sink.publish(OrderbookResult::Rejected {
-                instrument_id: self.instrument_id,
-                op: Op::Add,
-                order_id: Some(order.order_id),
-                reason,
-            })
+        let Some(vacancy) = self.admit(order, sink) else {
+            return;
         };
-        if self.halted {
-            return reject(sink, RejectReason::OrderbookHalted);
-        }
-        if order.quantity == 0 {
-            return reject(sink, RejectReason::InvalidQuantity);
-        }
-        let orders = &self.orders;
-        let Ok(vacancy) = self
-            .index
-            .vacancy(&order.order_id, |s| orders[s].order_id.uuid())
-        else {
-            return reject(sink, RejectReason::DuplicateOrderId);
-        };
-        if !self.long.stops.is_empty() && self.long.stops.find(&order.order_id).is_some() {
-            return reject(sink, RejectReason::DuplicateOrderId);
-        }
         let limit = order.limit_price();
         let opposite = self.ladder(order.side.opposite());
         if order.kind == OrderKind::PostOnly && opposite.crossed_by(limit) {
-            return reject(sink, RejectReason::PostOnlyWouldCross);
+            return sink.publish(OrderbookResult::Rejected {
+                instrument_id: self.instrument_id,
+                op: Op::Add,
+                order_id: Some(order.order_id),
+                reason: RejectReason::PostOnlyWouldCross,
+            });
         }
         if order.kind.is_stop() {
             return self.accept_long(order, vacancy, limit, sink);
@@ -77,11 +61,11 @@ impl OrderBook {
         self.settle(order, vacancy, limit, order.quantity, sink);
     }
 
-    /// [`Self::add`] of a plain limit order, the most common add: the same checks in the
-    /// same order, with the tests of the other kinds (post-only, stop, fok, a kind that
-    /// does not rest) left out.
+    /// The checks every plain add passes first, in the flow format's order: the book is
+    /// not halted, the quantity is not zero, the id is neither resting nor parked. Returns
+    /// where the id will be indexed, or publishes the reject and returns `None`.
     #[inline(always)]
-    fn add_limit<S: EventSink + ?Sized>(&mut self, order: &Order, sink: &mut S) {
+    fn admit<S: EventSink + ?Sized>(&mut self, order: &Order, sink: &mut S) -> Option<Vacancy> {
         let reject = |sink: &mut S, reason| {
             sink.publish(OrderbookResult::Rejected {
                 instrument_id: self.instrument_id,
@@ -91,21 +75,36 @@ impl OrderBook {
             })
         };
         if self.halted {
-            return reject(sink, RejectReason::OrderbookHalted);
+            reject(sink, RejectReason::OrderbookHalted);
+            return None;
         }
         if order.quantity == 0 {
-            return reject(sink, RejectReason::InvalidQuantity);
+            reject(sink, RejectReason::InvalidQuantity);
+            return None;
         }
         let orders = &self.orders;
         let Ok(vacancy) = self
             .index
             .vacancy(&order.order_id, |s| orders[s].order_id.uuid())
         else {
-            return reject(sink, RejectReason::DuplicateOrderId);
+            reject(sink, RejectReason::DuplicateOrderId);
+            return None;
         };
         if !self.long.stops.is_empty() && self.long.stops.find(&order.order_id).is_some() {
-            return reject(sink, RejectReason::DuplicateOrderId);
+            reject(sink, RejectReason::DuplicateOrderId);
+            return None;
         }
+        Some(vacancy)
+    }
+
+    /// [`Self::add`] of a plain limit order, the most common add: the same checks in the
+    /// same order, with the tests of the other kinds (post-only, stop, fok, a kind that
+    /// does not rest) left out.
+    #[inline(always)]
+    fn add_limit<S: EventSink + ?Sized>(&mut self, order: &Order, sink: &mut S) {
+        let Some(vacancy) = self.admit(order, sink) else {
+            return;
+        };
         let limit = Some(order.price);
         sink.publish(OrderbookResult::Accepted {
             instrument_id: self.instrument_id,
