@@ -17,6 +17,7 @@ use super::snapshot_writer::BookCheckpoint;
 use super::wait::{Doorbell, Idler, RoomBell, WaitStrategy};
 use super::{InboundPoller, SlotFlag, SlotFlags, ThreadFailure, ThreadReport, panic_message};
 use crate::book::{BookImage, OrderBook};
+use crate::command::Command;
 use crate::result::OrderbookResult;
 
 /// When the outbound ring is full, publish the buffered results once this many are waiting,
@@ -420,11 +421,11 @@ pub(super) fn apply_batch<'b, I: Iterator<Item = &'b InboundEntry>>(
             }
             EntryView::Reject(command, reason) => {
                 owned.events += 1;
-                sink.put(OutboundEntry::event(
+                sink.put(
                     entry.seq,
                     entry.timestamp_ns,
                     OrderbookResult::rejected(command, reason),
-                ))
+                )
             }
             EntryView::Apply(_) => owned.lost += 1,
         }
@@ -443,15 +444,7 @@ fn apply_all<'b>(
     for entry in batch {
         let (seq, timestamp_ns) = (entry.seq, entry.timestamp_ns);
         match entry.view() {
-            EntryView::Apply(command) => {
-                #[cfg(test)]
-                tests_hook::maybe_panic(command);
-                let events = &mut owned.events;
-                owned.book.apply(command, &mut |result| {
-                    *events += 1;
-                    sink.put(OutboundEntry::event(seq, timestamp_ns, result))
-                });
-            }
+            EntryView::Apply(command) => apply_command(owned, seq, timestamp_ns, command, sink),
             EntryView::Stop => owned.stopped = true,
             EntryView::Checkpoint => {
                 if checkpoints.is_some() {
@@ -461,15 +454,58 @@ fn apply_all<'b>(
             }
             EntryView::Reject(command, reason) => {
                 owned.events += 1;
-                sink.put(OutboundEntry::event(
+                sink.put(
                     seq,
                     timestamp_ns,
                     OrderbookResult::rejected(command, reason),
-                ))
+                )
             }
         }
         sink.command_done();
     }
+}
+
+/// Applies `command`, numbered `seq` and stamped `timestamp_ns`, to `owned`'s live book,
+/// each result to `sink`.
+#[inline(always)]
+fn apply_command(
+    owned: &mut BookState,
+    seq: u64,
+    timestamp_ns: u64,
+    command: &Command,
+    sink: &mut impl ResultSink,
+) {
+    #[cfg(test)]
+    tests_hook::maybe_panic(command);
+    let events = &mut owned.events;
+    owned.book.apply(command, &mut |result| {
+        *events += 1;
+        sink.put(seq, timestamp_ns, result)
+    });
+}
+
+/// [`apply_batch`] of one command to apply, given as it lies in the ingress ring (no
+/// entry built for it): a failed book counts it lost, a panic fails the book and is
+/// returned.
+#[inline]
+pub(super) fn apply_one(
+    owned: &mut BookState,
+    seq: u64,
+    timestamp_ns: u64,
+    command: &Command,
+    sink: &mut impl ResultSink,
+) -> Option<String> {
+    if owned.failed {
+        owned.lost += 1;
+        return None;
+    }
+    let applied = panic::catch_unwind(AssertUnwindSafe(|| {
+        apply_command(owned, seq, timestamp_ns, command, sink)
+    }));
+    applied.err().map(|payload| {
+        owned.lost += 1;
+        panic_message(payload.as_ref())
+    })
 }
 
 /// Sends a book's image (`None`: the book failed) and its count of events at the
@@ -495,7 +531,7 @@ fn send_checkpoint(
 /// Where a book consumer puts the results of the commands it applies.
 pub(super) trait ResultSink {
     /// Takes the next result, in order.
-    fn put(&mut self, entry: OutboundEntry);
+    fn put(&mut self, seq: u64, timestamp_ns: u64, result: OrderbookResult);
     /// Called after each command's results.
     fn command_done(&mut self) {}
 }
@@ -508,7 +544,8 @@ struct Direct<'s, I> {
 
 impl<'r, I: Iterator<Item = &'r mut OutboundEntry>> ResultSink for Direct<'_, I> {
     #[inline]
-    fn put(&mut self, entry: OutboundEntry) {
+    fn put(&mut self, seq: u64, timestamp_ns: u64, result: OrderbookResult) {
+        let entry = OutboundEntry::event(seq, timestamp_ns, result);
         match self.slots.next() {
             Some(slot) => *slot = entry,
             None => self.overflow.push(entry),
@@ -525,8 +562,9 @@ struct Buffered<'s, 'o, 'i, P> {
 
 impl<P: Producer<OutboundEntry>> ResultSink for Buffered<'_, '_, '_, P> {
     #[inline]
-    fn put(&mut self, entry: OutboundEntry) {
-        self.buffer.push(entry);
+    fn put(&mut self, seq: u64, timestamp_ns: u64, result: OrderbookResult) {
+        self.buffer
+            .push(OutboundEntry::event(seq, timestamp_ns, result));
     }
 
     fn command_done(&mut self) {

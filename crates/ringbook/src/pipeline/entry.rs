@@ -158,6 +158,14 @@ impl IngressEntry {
         }
     }
 
+    /// The command of an entry [`IngressEntry::is_plain_apply`] says is one to apply,
+    /// borrowed where it lies.
+    #[inline]
+    pub(crate) fn applied(&self) -> &Command {
+        debug_assert!(self.is_plain_apply());
+        &self.command
+    }
+
     /// Whether the entry carries a command to apply that is not a halt or resume: one the
     /// sequencer only numbers and routes (its slot is a registered book's).
     #[inline]

@@ -9,6 +9,7 @@ use disruptor::Polling;
 use super::entry::{OutMessage, OutboundEntry};
 use super::wait::{Doorbell, RoomBell, WaitStrategy};
 use super::{OutboundPoller, ThreadFailure, ThreadReport, panic_message};
+use crate::result::OrderbookResult;
 use crate::subscriber::{PublishedEvent, Subscriber};
 
 /// The event manager thread's state.
@@ -146,34 +147,39 @@ impl Dispatch {
     #[inline]
     pub(super) fn entry(&mut self, entry: &OutboundEntry) {
         match &entry.message {
-            OutMessage::Event(result) => {
-                self.seq += 1;
-                let seq = self.seq;
-                let event = PublishedEvent {
-                    seq,
-                    input_seq: entry.seq,
-                    timestamp_ns: entry.timestamp_ns,
-                    result,
-                };
-                let mut i = 0;
-                while i < self.subscribers.len() {
-                    let subscriber = &mut self.subscribers[i];
-                    match panic::catch_unwind(AssertUnwindSafe(|| subscriber.on_event(&event))) {
-                        Ok(()) => i += 1,
-                        Err(payload) => {
-                            let name = subscriber.name().to_string();
-                            let message = format!(
-                                "panicked at event {seq}: {}",
-                                panic_message(payload.as_ref())
-                            );
-                            self.failures.push(subscriber_failure(&name, &message));
-                            self.subscribers.remove(i);
-                        }
-                    }
-                }
-            }
+            OutMessage::Event(result) => self.event(entry.seq, entry.timestamp_ns, result),
             OutMessage::Done => self.producers -= 1,
             OutMessage::Empty => {}
+        }
+    }
+
+    /// Numbers `result`, of the command numbered `input_seq` stamped `timestamp_ns`, and
+    /// hands it to every subscriber; one that panics is dropped and reported.
+    #[inline]
+    pub(super) fn event(&mut self, input_seq: u64, timestamp_ns: u64, result: &OrderbookResult) {
+        self.seq += 1;
+        let seq = self.seq;
+        let event = PublishedEvent {
+            seq,
+            input_seq,
+            timestamp_ns,
+            result,
+        };
+        let mut i = 0;
+        while i < self.subscribers.len() {
+            let subscriber = &mut self.subscribers[i];
+            match panic::catch_unwind(AssertUnwindSafe(|| subscriber.on_event(&event))) {
+                Ok(()) => i += 1,
+                Err(payload) => {
+                    let name = subscriber.name().to_string();
+                    let message = format!(
+                        "panicked at event {seq}: {}",
+                        panic_message(payload.as_ref())
+                    );
+                    self.failures.push(subscriber_failure(&name, &message));
+                    self.subscribers.remove(i);
+                }
+            }
         }
     }
 

@@ -15,8 +15,8 @@ use std::sync::Arc;
 
 use crossbeam_channel::Sender;
 
-use super::book_consumer::{BookState, ResultSink, apply_batch, books_report};
-use super::entry::{InboundEntry, OutboundEntry};
+use super::book_consumer::{BookState, ResultSink, apply_batch, apply_one, books_report};
+use super::entry::InboundEntry;
 use super::event_manager::Dispatch;
 use super::routing::Routed;
 use super::sequencer::Downstream;
@@ -24,6 +24,7 @@ use super::snapshot_writer::BookCheckpoint;
 use super::wait::Idler;
 use super::{SlotFlags, ThreadFailure, ThreadReport};
 use crate::book::OrderBook;
+use crate::command::Command;
 use crate::result::OrderbookResult;
 
 /// Every book and every subscriber, on the sequencer's thread.
@@ -66,8 +67,8 @@ struct Dispatching<'a>(&'a mut Dispatch);
 
 impl ResultSink for Dispatching<'_> {
     #[inline]
-    fn put(&mut self, entry: OutboundEntry) {
-        self.0.entry(&entry);
+    fn put(&mut self, seq: u64, timestamp_ns: u64, result: OrderbookResult) {
+        self.0.event(seq, timestamp_ns, &result);
     }
 }
 
@@ -87,6 +88,18 @@ impl Inline {
 impl Downstream for Inline {
     fn books(&self) -> usize {
         self.books.len()
+    }
+
+    /// A plain command straight from the ingress ring to its book (the batch waits for
+    /// nothing: `plain` in the sequencer), without an entry built for it.
+    #[inline]
+    fn apply_now(&mut self, slot: u32, seq: u64, timestamp_ns: u64, command: &Command) -> bool {
+        let owned = &mut self.books[slot as usize];
+        let mut sink = Dispatching(&mut self.dispatch);
+        if let Some(message) = apply_one(owned, seq, timestamp_ns, command, &mut sink) {
+            self.failures.push(owned.fail(&self.flags, 0, message));
+        }
+        true
     }
 
     /// Straight to the book when the batch waits for nothing: no copy into the batch's
@@ -110,7 +123,7 @@ impl Downstream for Inline {
     ) {
         let mut sink = Dispatching(&mut self.dispatch);
         for (seq, result) in direct.drain(..) {
-            sink.put(OutboundEntry::event(seq, timestamp_ns, result));
+            sink.put(seq, timestamp_ns, result);
         }
         routed.drain(|slot, mut chain| self.apply(slot, &mut chain));
         self.dispatch.batch_end();

@@ -16,6 +16,7 @@ use super::entry::{EntryView, Envelope, InboundEntry, IngressEntry, NO_SLOT};
 use super::routing::Routed;
 use super::wait::{Doorbell, Idler, RoomBell, WaitStrategy};
 use super::{IngressPoller, ThreadFailure, ThreadReport, nanos_since};
+use crate::command::Command;
 use crate::journal::{JournalEntry, JournalError, JournalWriter};
 use crate::result::OrderbookResult;
 
@@ -27,6 +28,16 @@ const BATCH: u64 = 4096;
 pub(super) trait Downstream {
     /// How many books there are (slots `0..books`).
     fn books(&self) -> usize;
+
+    /// Applies `command` (a plain command to apply, numbered `seq`, stamped
+    /// `timestamp_ns`) to book `slot` at once, when the downstream can and nothing of the
+    /// batch waits for the journal; returns whether it did (if not, the sequencer builds an
+    /// entry and [`Downstream::accept`]s it).
+    #[inline]
+    fn apply_now(&mut self, slot: u32, seq: u64, timestamp_ns: u64, command: &Command) -> bool {
+        let _ = (slot, seq, timestamp_ns, command);
+        false
+    }
 
     /// Takes `entry`, numbered, for book `slot`: into `routed`, after the book's entries
     /// of this batch, to be delivered with it; or, when `now` (nothing of the batch waits
@@ -224,10 +235,13 @@ impl<D: Downstream> Sequencer<D> {
         for entry in batch {
             if plain && entry.is_plain_apply() {
                 self.next_seq += 1;
-                self.route(
-                    entry.slot,
-                    InboundEntry::routed(self.next_seq, timestamp_ns, entry),
-                );
+                let seq = self.next_seq;
+                if !self
+                    .downstream
+                    .apply_now(entry.slot, seq, timestamp_ns, entry.applied())
+                {
+                    self.route(entry.slot, InboundEntry::routed(seq, timestamp_ns, entry));
+                }
             } else {
                 stopping |= self.sequence_one(entry, timestamp_ns);
             }
