@@ -24,6 +24,42 @@ pub(crate) struct ProbeShared {
     pub(crate) histogram: Mutex<Option<Histogram<u64>>>,
 }
 
+/// Open loop's intended send times, worked out rather than written down: the sender
+/// sends command `i` (after the warm-up) at `start + (i - warmup) * step`, so the probe
+/// needs no per-order store from the sender. Such a store, a few adds to a cache line
+/// that the probe reads right after the engine applies each add, moved the line between
+/// the cores on every new order when the engine kept up, and the sender's next locked
+/// instruction waited for it: on the 2-core machine an open-loop sender then stalled at
+/// about 4.6 M commands/s feeding the fused engine.
+pub(crate) struct Schedule {
+    /// When the first measured command is due, ns since the run's base; set by the sender
+    /// before it sends it (0 until then).
+    pub(crate) start_ns: Arc<AtomicU64>,
+    /// Nanoseconds between two commands.
+    pub(crate) step_ns: f64,
+    /// Commands before the measured part.
+    pub(crate) warmup: usize,
+    /// The command index of each add.
+    pub(crate) add_command: Arc<[u32]>,
+}
+
+impl Schedule {
+    /// When the add numbered `add` (a measured one) was due, as the sender computes it.
+    #[inline]
+    pub(crate) fn due(&self, add: usize) -> u64 {
+        let start = self.start_ns.load(Ordering::Acquire);
+        let index = self.add_command[add] as usize;
+        due_at(start, index - self.warmup, self.step_ns)
+    }
+}
+
+/// When measured command `k` (from 0) is due, `step_ns` apart from `start_ns`: the one rule
+/// the sender paces by and the probe measures from.
+#[inline]
+pub(crate) fn due_at(start_ns: u64, k: usize, step_ns: f64) -> u64 {
+    start_ns + (k as f64 * step_ns) as u64
+}
+
 /// The latency probe subscriber.
 pub(crate) struct Probe {
     shared: Arc<ProbeShared>,
@@ -31,6 +67,8 @@ pub(crate) struct Probe {
     /// Each timed new order's intended send time, ns since `base`, at its add index
     /// shifted right by `stride_shift` (written by the sender before it sends the order).
     intended: Arc<[AtomicU64]>,
+    /// Open loop: the intended send times worked out, `intended` unused.
+    schedule: Option<Schedule>,
     /// How many adds the workload has (order ids `1..=adds`).
     adds: usize,
     /// Adds before this index are warm-up: not recorded.
@@ -48,6 +86,7 @@ pub(crate) struct Probe {
 impl Probe {
     pub(crate) fn new(
         intended: Arc<[AtomicU64]>,
+        schedule: Option<Schedule>,
         adds: usize,
         first_measured_add: usize,
         stride: usize,
@@ -65,6 +104,7 @@ impl Probe {
             histogram: Histogram::new_with_bounds(1, 100_000_000_000, 3)
                 .expect("valid histogram bounds"),
             intended,
+            schedule,
             adds,
             first_measured_add,
             stride_mask: stride - 1,
@@ -130,7 +170,10 @@ impl Subscriber for Probe {
             return;
         }
         let add = add as usize;
-        let sent = self.intended[add >> self.stride_shift].load(Ordering::Relaxed);
+        let sent = match &self.schedule {
+            Some(schedule) => schedule.due(add).max(1),
+            None => self.intended[add >> self.stride_shift].load(Ordering::Relaxed),
+        };
         if sent == 0 {
             return;
         }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
 
-use super::probe::{Probe, ProbeShared};
+use super::probe::{Probe, ProbeShared, Schedule, due_at};
 use super::threads::{StageCpu, ThreadSample};
 use super::workload::Workload;
 use crate::baseline::BaselineManager;
@@ -177,15 +177,27 @@ pub fn run(
     let stride = sample_stride(options);
     // One slot per timed add only: a dense array keeps the probe's reads of it few pages
     // apart (a slot per add, or per command, missed the TLB on most of them).
-    let intended: Arc<[AtomicU64]> = (0..workload.add_command.len().div_ceil(stride))
-        .map(|_| AtomicU64::new(0))
-        .collect();
+    // Open loop works the intended times out from the schedule instead (`Schedule`).
+    let schedule = options.rate.map(|rate| Schedule {
+        start_ns: Arc::new(AtomicU64::new(0)),
+        step_ns: 1e9 / rate.max(1e-3),
+        warmup,
+        add_command: workload.add_command.iter().copied().collect(),
+    });
+    let timed_slots = if schedule.is_some() {
+        0
+    } else {
+        workload.add_command.len().div_ceil(stride)
+    };
+    let intended: Arc<[AtomicU64]> = (0..timed_slots).map(|_| AtomicU64::new(0)).collect();
+    let schedule_start = schedule.as_ref().map(|s| Arc::clone(&s.start_ns));
     let first_measured_add = workload
         .add_command
         .partition_point(|&index| (index as usize) < warmup);
     let base = Instant::now();
     let (probe, shared) = Probe::new(
         Arc::clone(&intended),
+        schedule,
         workload.add_command.len(),
         first_measured_add,
         stride,
@@ -195,6 +207,7 @@ pub fn run(
         workload,
         options,
         intended: &intended,
+        schedule_start: schedule_start.as_deref(),
         first_measured_add,
         stride,
         shared: &shared,
@@ -256,8 +269,10 @@ struct SendPlan<'a> {
     workload: &'a Workload,
     options: &'a RunOptions,
     /// Each timed new order's intended send time, by add index over the sampling stride,
-    /// ns since `base`.
+    /// ns since `base` (closed loop only).
     intended: &'a [AtomicU64],
+    /// Open loop: where the measured part's start goes for the probe's [`Schedule`].
+    schedule_start: Option<&'a AtomicU64>,
     /// The first add after the warm-up.
     first_measured_add: usize,
     /// Every `stride`-th add index is timed ([`sample_stride`]).
@@ -318,6 +333,7 @@ fn send_all<S: OrderbookManagerService>(
         workload,
         options,
         intended,
+        schedule_start,
         first_measured_add,
         stride,
         shared,
@@ -349,6 +365,9 @@ fn send_all<S: OrderbookManagerService>(
 
     let before = ThreadSample::take();
     let start_ns = now_ns();
+    if let Some(start) = schedule_start {
+        start.store(start_ns, Ordering::Release);
+    }
     let interval_ns = options.rate.map(|r| 1e9 / r.max(1e-3));
     // The timed adds: from the first measured one, every `stride`-th add index (the probe
     // picks them out by the same rule, without reading anything).
@@ -360,6 +379,10 @@ fn send_all<S: OrderbookManagerService>(
             .map_or(usize::MAX, |&index| index as usize)
     };
     let mut next_timed = command_of(timed);
+    // Open loop's times are the probe's to work out: no store per new order.
+    if schedule_start.is_some() {
+        next_timed = usize::MAX;
+    }
     let batch = if interval_ns.is_none() {
         options.batch.max(1)
     } else {
@@ -385,7 +408,7 @@ fn send_all<S: OrderbookManagerService>(
     }
     for i in (warmup..total).filter(|_| batch == 1) {
         let due = interval_ns.map(|step| {
-            let due = start_ns + ((i - warmup) as f64 * step) as u64;
+            let due = due_at(start_ns, i - warmup, step);
             pace_until(&now_ns, due);
             due
         });
