@@ -378,11 +378,12 @@ fn send_all<S: OrderbookManagerService>(
             .get(add)
             .map_or(usize::MAX, |&index| index as usize)
     };
-    let mut next_timed = command_of(timed);
     // Open loop's times are the probe's to work out: no store per new order.
-    if schedule_start.is_some() {
-        next_timed = usize::MAX;
-    }
+    let mut next_timed = if schedule_start.is_some() {
+        usize::MAX
+    } else {
+        command_of(timed)
+    };
     let batch = if interval_ns.is_none() {
         options.batch.max(1)
     } else {

@@ -426,15 +426,21 @@ pub(crate) fn run_bench(mut args: BenchArgs, engine: &EngineArgs) -> Result<(), 
         warmup: options.warmup,
         rate: args.rate,
         consumers: config.consumers.min(workload.instruments.len()),
-        stages: match config.fuses_stages(workload.instruments.len()) {
-            true if config.stages == Stages::Auto => "auto: fused".into(),
-            false if config.stages == Stages::Auto => "auto: pipelined".into(),
-            _ => config.stages.to_string(),
+        stages: {
+            let layout = if config.fuses_stages(workload.instruments.len()) {
+                Stages::Fused
+            } else {
+                Stages::Pipelined
+            };
+            match config.stages {
+                Stages::Auto => format!("auto: {layout}"),
+                _ => layout.to_string(),
+            }
         },
         wait: match config.wait_strategy {
             WaitStrategy::Auto => {
                 let used = config.effective_wait_strategies(workload.instruments.len());
-                if used.len() == 1 || used.windows(2).all(|pair| pair[0] == pair[1]) {
+                if used.windows(2).all(|pair| pair[0] == pair[1]) {
                     format!("auto: {}", used[0])
                 } else {
                     let each: Vec<String> = used.iter().map(ToString::to_string).collect();

@@ -130,10 +130,9 @@ fn a_panicking_book_fails_alone_on_a_fused_engine() {
     a_panicking_book_fails_alone(1, Stages::Fused, "rb-engine");
 }
 
-/// Book a panics on an injected order; stop reports it from `thread`, with every command
+/// Book a panics on an injected order; stop reports it from `expected_thread`, with every command
 /// lost after the panic, while books b, c and d get every event.
-fn a_panicking_book_fails_alone(consumers: usize, stages: Stages, thread: &str) {
-    let expected_thread = thread;
+fn a_panicking_book_fails_alone(consumers: usize, stages: Stages, expected_thread: &str) {
     let [a, b, c, d] = [1u128, 2, 3, 4].map(Uuid::from_u128);
     let recording = Recording::default();
     let manager = OrderbookManagerServiceImpl::builder([a, b, c, d])
@@ -283,7 +282,7 @@ fn a_panicking_subscriber_is_reported_and_the_others_get_every_event() {
     }
 }
 
-/// A subscriber panics at event 10: stop reports it from `thread`; its neighbours get
+/// A subscriber panics at event 10: stop reports it from `expected_thread`; its neighbours get
 /// every event.
 fn a_panicking_subscriber_is_reported(stages: Stages, expected_thread: &str) {
     let instrument = Uuid::from_u128(7);

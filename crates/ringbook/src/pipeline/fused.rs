@@ -60,6 +60,29 @@ impl Inline {
             failures: Vec::new(),
         }
     }
+
+    /// Applies `entries` to book `slot`, each result straight to the subscribers; a panic
+    /// fails the book.
+    #[inline]
+    fn apply<'e>(&mut self, slot: u32, entries: &mut impl Iterator<Item = &'e InboundEntry>) {
+        let owned = &mut self.books[slot as usize];
+        let panicked = apply_batch(
+            owned,
+            entries,
+            &self.checkpoints,
+            &mut Dispatching(&mut self.dispatch),
+        );
+        self.fail_on_panic(slot, panicked);
+    }
+
+    /// Fails book `slot` if it panicked with `panicked`: callers refuse it from now on.
+    #[inline]
+    fn fail_on_panic(&mut self, slot: u32, panicked: Option<String>) {
+        if let Some(message) = panicked {
+            let failure = self.books[slot as usize].fail(&self.flags, 0, message);
+            self.failures.push(failure);
+        }
+    }
 }
 
 /// Every result straight to the subscribers.
@@ -69,19 +92,6 @@ impl ResultSink for Dispatching<'_> {
     #[inline]
     fn put(&mut self, seq: u64, timestamp_ns: u64, result: OrderbookResult) {
         self.0.event(seq, timestamp_ns, &result);
-    }
-}
-
-impl Inline {
-    /// Applies `entries` to book `slot`, each result straight to the subscribers; a panic
-    /// fails the book.
-    #[inline]
-    fn apply<'e>(&mut self, slot: u32, entries: &mut impl Iterator<Item = &'e InboundEntry>) {
-        let owned = &mut self.books[slot as usize];
-        let mut sink = Dispatching(&mut self.dispatch);
-        if let Some(message) = apply_batch(owned, entries, &self.checkpoints, &mut sink) {
-            self.failures.push(owned.fail(&self.flags, 0, message));
-        }
     }
 }
 
@@ -96,9 +106,8 @@ impl Downstream for Inline {
     fn apply_now(&mut self, slot: u32, seq: u64, timestamp_ns: u64, command: &Command) -> bool {
         let owned = &mut self.books[slot as usize];
         let mut sink = Dispatching(&mut self.dispatch);
-        if let Some(message) = apply_one(owned, seq, timestamp_ns, command, &mut sink) {
-            self.failures.push(owned.fail(&self.flags, 0, message));
-        }
+        let panicked = apply_one(owned, seq, timestamp_ns, command, &mut sink);
+        self.fail_on_panic(slot, panicked);
         true
     }
 
