@@ -170,17 +170,20 @@ impl Dispatch {
             let subscriber = &mut self.subscribers[i];
             match panic::catch_unwind(AssertUnwindSafe(|| subscriber.on_event(&event))) {
                 Ok(()) => i += 1,
-                Err(payload) => {
-                    let name = subscriber.name().to_string();
-                    let message = format!(
-                        "panicked at event {seq}: {}",
-                        panic_message(payload.as_ref())
-                    );
-                    self.failures.push(subscriber_failure(&name, &message));
-                    self.subscribers.remove(i);
-                }
+                Err(payload) => self.drop_panicked(i, seq, payload.as_ref()),
             }
         }
+    }
+
+    /// Drops subscriber `i`, which panicked at event `seq`, and reports it. Out of line,
+    /// so that [`Self::event`] is small enough to inline into the book's result path.
+    #[cold]
+    #[inline(never)]
+    fn drop_panicked(&mut self, i: usize, seq: u64, payload: &(dyn std::any::Any + Send)) {
+        let name = self.subscribers[i].name().to_string();
+        let message = format!("panicked at event {seq}: {}", panic_message(payload));
+        self.failures.push(subscriber_failure(&name, &message));
+        self.subscribers.remove(i);
     }
 
     /// Tells every subscriber a batch has ended.
