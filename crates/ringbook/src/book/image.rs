@@ -606,9 +606,9 @@ impl OrderBook {
                     if s.extra() != 0 {
                         let extra = &self.long.extras[slot as usize];
                         image.qty = s.qty + extra.hidden;
-                        image.owner = extra.owner;
+                        image.owner = extra.owner();
                         image.stp = extra.stp;
-                        image.display = extra.display;
+                        image.display = extra.display();
                     }
                     f(&image);
                     slot = s.next;
