@@ -482,6 +482,29 @@ impl Order {
         }
     }
 
+    /// The owner, 0 when none is set: with [`Order::has_owner`], for the book's paths
+    /// that read the long form's fields without a branch on whether they are set.
+    #[inline]
+    #[must_use]
+    pub(crate) const fn owner_or_zero(&self) -> u64 {
+        self.owner
+    }
+
+    /// Whether an owner is set.
+    #[inline]
+    #[must_use]
+    pub(crate) const fn has_owner(&self) -> bool {
+        self.flags & HAS_OWNER != 0
+    }
+
+    /// The display quantity, 0 when none is set (a display set to 0, which the book
+    /// rejects, reads 0 too: [`Order::display`] tells them apart).
+    #[inline]
+    #[must_use]
+    pub(crate) const fn display_or_zero(&self) -> Qty {
+        self.display
+    }
+
     /// Whether the order has an owner or a display set (a stop kind may still have
     /// neither): one byte compare, the book's first test of an add.
     #[inline]

@@ -81,6 +81,19 @@ impl Extra {
         (self.display != 0).then_some(self.display)
     }
 
+    /// The extras of `order` (owner, mode and display as it holds them), `hidden` beyond
+    /// its shown slice: read without a branch on which are set.
+    #[inline]
+    fn of(order: &Order, hidden: Qty) -> Extra {
+        Extra {
+            owner: order.owner_or_zero(),
+            display: order.display_or_zero(),
+            hidden,
+            stp: order.stp(),
+            owned: order.has_owner(),
+        }
+    }
+
     /// Whether the owner is set and is `owner`.
     #[inline]
     fn owned_by(&self, owner: u64) -> bool {
@@ -184,9 +197,10 @@ impl OrderBook {
     #[inline]
     pub(super) fn whole_qty(&self, slot: u32) -> Qty {
         let s = &self.orders[slot];
-        if s.extra() & ICEBERG == 0 {
+        if s.extra() == 0 {
             s.qty
         } else {
+            // An order with extras that is not an iceberg has no hidden quantity.
             s.qty + self.long.extras[slot as usize].hidden
         }
     }
@@ -226,26 +240,35 @@ impl OrderBook {
 
     /// The whole open quantity of the resting `slot`, which has extras, and forgets them
     /// (a cancel): out of line, so a plain cancel's inlined path does not carry it.
+    /// No branch on the kind of extras: an owned order and an iceberg come here at
+    /// random in the long-form mix.
     #[cold]
     #[inline(never)]
     pub(super) fn take_extra(&mut self, slot: u32) -> Qty {
-        let whole = self.whole_qty(slot);
-        self.drop_extra(slot);
+        let s = &self.orders[slot];
+        debug_assert_ne!(s.extra(), 0, "take_extra of a slot without extras");
+        let whole = s.qty + self.long.extras[slot as usize].hidden;
+        self.forget_extra(slot);
         whole
     }
 
     /// Forgets the extras of `slot` (being removed from the book).
     #[inline]
     pub(super) fn drop_extra(&mut self, slot: u32) {
-        let extra = self.orders[slot].extra();
-        if extra == 0 {
-            return;
+        if self.orders[slot].extra() != 0 {
+            self.forget_extra(slot);
         }
-        self.orders[slot].set_extra(0);
+    }
+
+    /// [`Self::drop_extra`] of a slot that has extras: the counts without a branch.
+    #[inline]
+    fn forget_extra(&mut self, slot: u32) {
+        let s = &mut self.orders[slot];
+        let iceberg = u32::from(s.extra() & ICEBERG != 0);
+        let side = side_index(s.side());
+        s.set_extra(0);
         self.long.live -= 1;
-        if extra & ICEBERG != 0 {
-            self.long.icebergs[side_index(self.orders[slot].side())] -= 1;
-        }
+        self.long.icebergs[side] -= iceberg;
     }
 
     /// An add with any long-form feature (an owner, a display, a stop kind): the checks
@@ -265,7 +288,8 @@ impl OrderBook {
         if self.halted {
             return reject(self, sink, RejectReason::OrderbookHalted);
         }
-        if order.quantity == 0 || order.display() == Some(0) {
+        // One test: a display set to 0 is `invalid_quantity` like a quantity of 0.
+        if (order.quantity == 0) | (order.display().is_some() & (order.display_or_zero() == 0)) {
             return reject(self, sink, RejectReason::InvalidQuantity);
         }
         let orders = &self.orders;
@@ -318,7 +342,7 @@ impl OrderBook {
             price: limit,
             qty: order.quantity,
             trigger: order.trigger(),
-            display: order.display().and_then(std::num::NonZeroU64::new),
+            display: std::num::NonZeroU64::new(order.display_or_zero()),
         });
         let accepted = self.next_accepted();
         if order.kind.is_stop() {
@@ -410,26 +434,28 @@ impl OrderBook {
     /// counts are worked out without a branch on the order's features (whether it has an
     /// owner, a display: half the long-form orders do, at random).
     fn rest_long(&mut self, t: &Taker, price: Price, remaining: Qty) {
-        let (owner, display) = (t.order.owner(), t.order.display());
-        let shown = remaining.min(display.unwrap_or(Qty::MAX));
+        // An order that reaches the book has no display of 0 (it is rejected).
+        let display = t.order.display_or_zero();
+        let shown = if display == 0 {
+            remaining
+        } else {
+            remaining.min(display)
+        };
         let post_only = t.kind == OrderKind::PostOnly;
         let slot = match t.vacancy {
             Some(vacancy) => self.rest_at(vacancy, t.order_id(), t.side(), price, shown, post_only),
             None => self.rest(t.order_id(), t.side(), price, shown, post_only),
         };
         self.set_accepted(slot, t.accepted);
-        let iceberg = display.is_some();
-        let flags = (u8::from(owner.is_some()) * OWNED) | (u8::from(iceberg) * ICEBERG);
+        let iceberg = display != 0;
+        let flags = (u8::from(t.order.has_owner()) * OWNED) | (u8::from(iceberg) * ICEBERG);
         if flags == 0 {
             // An activated stop-limit with neither.
             return;
         }
         self.long.icebergs[side_index(t.side())] += u32::from(iceberg);
         self.orders[slot].set_extra(flags);
-        self.put_extra(
-            slot,
-            Extra::new(owner, t.order.stp(), display, remaining - shown),
-        );
+        self.put_extra(slot, Extra::of(t.order, remaining - shown));
     }
 
     /// While any parked stop's condition holds, activates the one accepted earliest: a
