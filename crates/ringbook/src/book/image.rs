@@ -604,11 +604,9 @@ impl OrderBook {
                         s.accepted(),
                     );
                     if s.extra() != 0 {
-                        let extra = &self.long.extras[slot as usize];
-                        image.qty = s.qty + extra.hidden;
-                        image.owner = extra.owner();
-                        image.stp = extra.stp;
-                        image.display = extra.display();
+                        let (owner, stp, display, hidden) = self.extras_of(slot);
+                        (image.qty, image.owner, image.stp, image.display) =
+                            (s.qty + hidden, owner, stp, display);
                     }
                     f(&image);
                     slot = s.next;

@@ -7,9 +7,12 @@
 //! met by a self-trade-prevention taker) and one length test for parked stops after an op
 //! that traded.
 //!
-//! - The extras of a resting order with an owner or a display live in a side table keyed by
-//!   its slot ([`Extra`]); its slot's `qty` is the shown slice, so level totals, status and
-//!   snapshots are sums of shown quantities, and the hidden rest is in the table.
+//! - The extras of a resting order live in its slot: the `OWNED` and `ICEBERG` bits and the
+//!   self-trade-prevention mode's code in its tag, the owner and an iceberg's hidden
+//!   quantity in two words of their own (0 for a plain order). Its `qty` is the shown
+//!   slice, so level totals, status and snapshots are sums of shown quantities. Only an
+//!   iceberg's display size, read when a slice is refilled, is in a side table at the
+//!   slot's index.
 //! - Parked stops are in [`Stops`], outside the slab, the index and the ladders.
 //! - Every resting order has an acceptance number (in its slot), which orders a mass
 //!   cancel.
@@ -18,86 +21,54 @@ use std::ops::ControlFlow;
 
 use uuid::Uuid;
 
-use super::OrderBook;
 use super::index::Vacancy;
 use super::slab::NIL;
 use super::stops::{StopRef, Stops};
+use super::{OrderBook, Slot};
 use crate::command::Op;
 use crate::result::{EndReason, EventSink, OrderbookResult, RejectReason};
 use crate::types::{Order, OrderKind, Price, Qty, Side, StpMode};
 
-/// `Slot::extra` bit: the slot has an [`Extra`] with an owner.
+/// `Slot::extra` bit: the slot's `owner` is set.
 pub(super) const OWNED: u8 = 1;
-/// `Slot::extra` bit: the slot is an iceberg (its [`Extra`] has a display).
+/// `Slot::extra` bit: the slot is an iceberg (its display size is in
+/// [`LongForm::displays`], its hidden quantity in the slot).
 pub(super) const ICEBERG: u8 = 2;
+/// Where a slot's tag holds its self-trade-prevention mode's code (the [`StpMode`]
+/// discriminant, 0 for none), between the long form's bits and the acceptance number.
+const STP_SHIFT: u32 = 4;
+/// The bits of a slot's tag that hold the mode's code.
+const STP_BITS: u64 = 3 << STP_SHIFT;
 
-/// The long-form state of one resting order, kept at its slot's index. 32 bytes, aligned
-/// to 32, so an entry is one half of a cache line: with its fields as options it was 48
-/// bytes, and one write in two spanned two lines.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[repr(C, align(32))]
-pub(super) struct Extra {
-    /// The owner (meaningful when `owned`).
-    owner: u64,
-    /// An iceberg's display size; 0 for an order that is not one (a display of 0 is
-    /// rejected).
-    display: Qty,
-    /// An iceberg's quantity beyond its shown slice.
-    pub(super) hidden: Qty,
-    /// The self-trade-prevention mode.
-    pub(super) stp: Option<StpMode>,
-    /// Whether `owner` is set.
-    owned: bool,
-}
-
-impl Extra {
-    /// The extras of an order with `owner`, `stp` and `display`, `hidden` beyond its
-    /// shown slice.
+impl Slot {
+    /// The self-trade-prevention mode stored with the order.
     #[inline]
-    pub(super) fn new(
-        owner: Option<u64>,
-        stp: Option<StpMode>,
-        display: Option<Qty>,
-        hidden: Qty,
-    ) -> Extra {
-        Extra {
-            owner: owner.unwrap_or(0),
-            display: display.unwrap_or(0),
-            hidden,
-            stp,
-            owned: owner.is_some(),
+    fn stp(&self) -> Option<StpMode> {
+        match (self.tag & STP_BITS) >> STP_SHIFT {
+            1 => Some(StpMode::CancelNewest),
+            2 => Some(StpMode::CancelOldest),
+            3 => Some(StpMode::CancelBoth),
+            _ => None,
         }
+    }
+
+    /// Stores the self-trade-prevention mode.
+    #[inline]
+    fn set_stp(&mut self, stp: Option<StpMode>) {
+        let code = stp.map_or(0, |mode| mode as u64);
+        self.tag = (self.tag & !STP_BITS) | (code << STP_SHIFT);
     }
 
     /// The owner, if set.
     #[inline]
-    pub(super) fn owner(&self) -> Option<u64> {
-        self.owned.then_some(self.owner)
+    fn owner_of(&self) -> Option<u64> {
+        (self.extra() & OWNED != 0).then_some(self.owner)
     }
 
-    /// The display size of an iceberg.
-    #[inline]
-    pub(super) fn display(&self) -> Option<Qty> {
-        (self.display != 0).then_some(self.display)
-    }
-
-    /// The extras of `order` (owner, mode and display as it holds them), `hidden` beyond
-    /// its shown slice: read without a branch on which are set.
-    #[inline]
-    fn of(order: &Order, hidden: Qty) -> Extra {
-        Extra {
-            owner: order.owner_or_zero(),
-            display: order.display_or_zero(),
-            hidden,
-            stp: order.stp(),
-            owned: order.has_owner(),
-        }
-    }
-
-    /// Whether the owner is set and is `owner`.
+    /// Whether the owner is set and is `owner` (one test of two flags).
     #[inline]
     fn owned_by(&self, owner: u64) -> bool {
-        self.owned & (self.owner == owner)
+        (self.extra() & OWNED != 0) & (self.owner == owner)
     }
 }
 
@@ -106,14 +77,25 @@ impl Extra {
 pub(super) struct LongForm {
     /// Parked stop orders.
     pub(super) stops: Stops,
-    /// Extras of resting orders with an owner or a display, indexed by slot (valid
-    /// where the slot's `extra` byte is set; grown on the first such order).
-    pub(super) extras: Vec<Extra>,
+    /// The display sizes of resting icebergs, indexed by slot (valid where the slot's
+    /// `ICEBERG` bit is set; grown on the first iceberg).
+    pub(super) displays: Vec<Qty>,
     /// How many resting orders have extras.
     pub(super) live: usize,
     /// Resting icebergs per side (buy, sell): a fok looks for hidden quantity only when
     /// the opposite side has some.
     pub(super) icebergs: [u32; 2],
+}
+
+impl LongForm {
+    /// Takes a resting order with the long form's bits `extra` (0 for a plain order) on
+    /// `side` out of the counts: no branch, so a cancel of an order with extras and one
+    /// without take the same path.
+    #[inline(always)]
+    pub(super) fn forget(&mut self, side: Side, extra: u8) {
+        self.live -= usize::from(extra != 0);
+        self.icebergs[side as usize] -= u32::from(extra >> 1);
+    }
 }
 
 /// A taker about to match: an add, an activated stop, or a modified order re-entering.
@@ -193,16 +175,19 @@ impl OrderBook {
     }
 
     /// The whole open quantity of the resting `slot`: its shown slice plus any hidden
-    /// quantity.
+    /// quantity (0 for an order that is not an iceberg).
     #[inline]
     pub(super) fn whole_qty(&self, slot: u32) -> Qty {
         let s = &self.orders[slot];
-        if s.extra() == 0 {
-            s.qty
-        } else {
-            // An order with extras that is not an iceberg has no hidden quantity.
-            s.qty + self.long.extras[slot as usize].hidden
-        }
+        s.qty + s.hidden
+    }
+
+    /// The long-form extras of the resting `slot`: its owner, mode, display and hidden
+    /// quantity.
+    pub(super) fn extras_of(&self, slot: u32) -> (Option<u64>, Option<StpMode>, Option<Qty>, Qty) {
+        let s = &self.orders[slot];
+        let display = (s.extra() & ICEBERG != 0).then(|| self.long.displays[slot as usize]);
+        (s.owner_of(), s.stp(), display, s.hidden)
     }
 
     /// Gives the resting `slot` (just rested from an image, showing its slice) its
@@ -215,60 +200,60 @@ impl OrderBook {
         display: Option<Qty>,
         hidden: Qty,
     ) {
-        let mut flags = 0;
-        if owner.is_some() {
-            flags |= OWNED;
-        }
-        if display.is_some() {
-            flags |= ICEBERG;
-            self.long.icebergs[side_index(self.orders[slot].side())] += 1;
-        }
-        self.orders[slot].set_extra(flags);
-        self.put_extra(slot, Extra::new(owner, stp, display, hidden));
+        self.set_extras(
+            slot,
+            owner.is_some(),
+            owner.unwrap_or(0),
+            stp,
+            display.unwrap_or(0),
+            hidden,
+        );
     }
 
-    /// Stores `extra` for `slot` (whose `extra` byte the caller sets).
-    fn put_extra(&mut self, slot: u32, extra: Extra) {
-        let at = slot as usize;
-        if at >= self.long.extras.len() {
-            let len = (at + 1).max(self.long.extras.len() * 2);
-            self.long.extras.resize(len, Extra::default());
+    /// Gives the resting `slot` the long form's state: an owner (`owned`), a mode, a
+    /// display size (0: not an iceberg) and the hidden quantity. Flags and counts are
+    /// worked out without a branch on which are set.
+    #[inline]
+    fn set_extras(
+        &mut self,
+        slot: u32,
+        owned: bool,
+        owner: u64,
+        stp: Option<StpMode>,
+        display: Qty,
+        hidden: Qty,
+    ) {
+        let iceberg = display != 0;
+        let flags = (u8::from(owned) * OWNED) | (u8::from(iceberg) * ICEBERG);
+        if flags == 0 {
+            // An activated stop-limit with neither.
+            return;
         }
-        self.long.extras[at] = extra;
+        let s = &mut self.orders[slot];
+        s.set_extra(flags);
+        s.set_stp(stp);
+        s.owner = owner;
+        s.hidden = hidden;
+        let side = s.side();
         self.long.live += 1;
-    }
-
-    /// The whole open quantity of the resting `slot`, which has extras, and forgets them
-    /// (a cancel): out of line, so a plain cancel's inlined path does not carry it.
-    /// No branch on the kind of extras: an owned order and an iceberg come here at
-    /// random in the long-form mix.
-    #[cold]
-    #[inline(never)]
-    pub(super) fn take_extra(&mut self, slot: u32) -> Qty {
-        let s = &self.orders[slot];
-        debug_assert_ne!(s.extra(), 0, "take_extra of a slot without extras");
-        let whole = s.qty + self.long.extras[slot as usize].hidden;
-        self.forget_extra(slot);
-        whole
+        self.long.icebergs[side as usize] += u32::from(iceberg);
+        if iceberg {
+            let at = slot as usize;
+            if at >= self.long.displays.len() {
+                let len = (at + 1).max(self.long.displays.len() * 2);
+                self.long.displays.resize(len, 0);
+            }
+            self.long.displays[at] = display;
+        }
     }
 
     /// Forgets the extras of `slot` (being removed from the book).
     #[inline]
     pub(super) fn drop_extra(&mut self, slot: u32) {
-        if self.orders[slot].extra() != 0 {
-            self.forget_extra(slot);
-        }
-    }
-
-    /// [`Self::drop_extra`] of a slot that has extras: the counts without a branch.
-    #[inline]
-    fn forget_extra(&mut self, slot: u32) {
         let s = &mut self.orders[slot];
-        let iceberg = u32::from(s.extra() & ICEBERG != 0);
-        let side = side_index(s.side());
+        let (side, extra) = (s.side(), s.extra());
         s.set_extra(0);
-        self.long.live -= 1;
-        self.long.icebergs[side] -= iceberg;
+        self.long.forget(side, extra);
     }
 
     /// An add with any long-form feature (an owner, a display, a stop kind): the checks
@@ -447,15 +432,14 @@ impl OrderBook {
             None => self.rest(t.order_id(), t.side(), price, shown, post_only),
         };
         self.set_accepted(slot, t.accepted);
-        let iceberg = display != 0;
-        let flags = (u8::from(t.order.has_owner()) * OWNED) | (u8::from(iceberg) * ICEBERG);
-        if flags == 0 {
-            // An activated stop-limit with neither.
-            return;
-        }
-        self.long.icebergs[side_index(t.side())] += u32::from(iceberg);
-        self.orders[slot].set_extra(flags);
-        self.put_extra(slot, Extra::of(t.order, remaining - shown));
+        self.set_extras(
+            slot,
+            t.order.has_owner(),
+            t.order.owner_or_zero(),
+            t.order.stp(),
+            display,
+            remaining - shown,
+        );
     }
 
     /// While any parked stop's condition holds, activates the one accepted earliest: a
@@ -512,7 +496,7 @@ impl OrderBook {
         self.ladder_mut(taker_side.opposite())
             .level_mut(price)
             .sub(fill);
-        let extra = self.long.extras[maker as usize];
+        let hidden = self.orders[maker].hidden;
         let maker_order_id = self.orders[maker].order_id.uuid();
         sink.publish(OrderbookResult::Trade {
             instrument_id: self.instrument_id,
@@ -522,23 +506,19 @@ impl OrderBook {
             price,
             qty: fill,
             taker_remaining: remaining,
-            maker_remaining: shown - fill + extra.hidden,
+            maker_remaining: shown - fill + hidden,
         });
         if shown - fill > 0 {
             return remaining;
         }
-        if extra.hidden == 0 {
+        if hidden == 0 {
             self.drop_extra(maker);
             self.unlink(maker);
             self.index.remove(&maker_order_id, maker);
             self.free(maker);
         } else {
-            let slice = extra
-                .display()
-                .map_or(extra.hidden, |d| d.min(extra.hidden));
-            if let Some(e) = self.long.extras.get_mut(maker as usize) {
-                e.hidden -= slice;
-            }
+            let slice = self.long.displays[maker as usize].min(hidden);
+            self.orders[maker].hidden = hidden - slice;
             self.requeue(maker, slice);
         }
         remaining
@@ -564,8 +544,7 @@ impl OrderBook {
             let price = opposite.top_price();
             let maker = opposite.get(price).map_or(NIL, |level| level.head);
             debug_assert_ne!(maker, NIL, "a live level has a head");
-            let same_owner = self.orders[maker].extra() & OWNED != 0
-                && self.long.extras[maker as usize].owned_by(owner);
+            let same_owner = self.orders[maker].owned_by(owner);
             if same_owner {
                 if mode.cancels_maker() {
                     self.remove_resting(maker, EndReason::SelfTradePrevention, sink);
@@ -724,9 +703,7 @@ impl OrderBook {
                     let mut slot = level.head;
                     while slot != NIL {
                         let s = &self.orders[slot];
-                        if s.extra() & ICEBERG != 0 {
-                            have += u128::from(self.long.extras[slot as usize].hidden);
-                        }
+                        have += u128::from(s.hidden);
                         slot = s.next;
                     }
                     ControlFlow::Continue(())
@@ -743,9 +720,7 @@ impl OrderBook {
             let mut hidden = 0u128;
             while slot != NIL {
                 let s = &self.orders[slot];
-                let extra = (s.extra() != 0).then(|| self.long.extras[slot as usize]);
-                let same = extra.is_some_and(|e| e.owned_by(owner));
-                if same {
+                if s.owned_by(owner) {
                     if mode.cancels_taker() {
                         // The walk stops here: the refills of the icebergs ahead go
                         // behind this order.
@@ -753,7 +728,7 @@ impl OrderBook {
                     }
                 } else {
                     have += u128::from(s.qty);
-                    hidden += u128::from(extra.map_or(0, |e| e.hidden));
+                    hidden += u128::from(s.hidden);
                 }
                 slot = s.next;
             }
@@ -792,8 +767,8 @@ impl OrderBook {
                 reason: RejectReason::PostOnlyWouldCross,
             });
         }
-        let extra = self.long.extras[slot as usize];
-        let open = shown + extra.hidden;
+        let (owner, stp, display, hidden) = self.extras_of(slot);
+        let open = shown + hidden;
         let priority_kept = old_price == price && qty <= open;
         sink.publish(OrderbookResult::Modified {
             instrument_id: self.instrument_id,
@@ -804,15 +779,13 @@ impl OrderBook {
             old_price,
             old_qty: open,
             priority_kept,
-            display: std::num::NonZeroU64::new(extra.display),
+            display: display.and_then(std::num::NonZeroU64::new),
         });
         if priority_kept {
             let now = shown.min(qty);
             self.orders[slot].qty = now;
             self.ladder_mut(side).level_mut(price).sub(shown - now);
-            if let Some(e) = self.long.extras.get_mut(slot as usize) {
-                e.hidden = qty - now;
-            }
+            self.orders[slot].hidden = qty - now;
             return;
         }
         let accepted = self.orders[slot].accepted();
@@ -826,10 +799,10 @@ impl OrderBook {
             OrderKind::Limit
         };
         let mut order = Order::new(order_id, self.instrument_id, side, kind, price, qty);
-        if let Some(owner) = extra.owner() {
-            order = order.with_owner(owner, extra.stp);
+        if let Some(owner) = owner {
+            order = order.with_owner(owner, stp);
         }
-        if let Some(display) = extra.display() {
+        if let Some(display) = display {
             order = order.with_display(display);
         }
         let taker = Taker {
@@ -892,10 +865,7 @@ impl OrderBook {
                     let o = &self.orders[slot];
                     let mine = match owner {
                         None => true,
-                        Some(owner) => {
-                            o.extra() & OWNED != 0
-                                && self.long.extras[slot as usize].owned_by(owner)
-                        }
+                        Some(owner) => o.owned_by(owner),
                     };
                     if mine {
                         chosen.push((self.orders[slot].accepted(), Ok(slot)));
@@ -941,18 +911,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_extra_is_half_a_cache_line_and_reads_back_what_it_was_given() {
-        assert_eq!(std::mem::size_of::<Extra>(), 32);
-        assert_eq!(std::mem::align_of::<Extra>(), 32);
-        let e = Extra::new(Some(0), Some(StpMode::CancelBoth), Some(7), 93);
-        assert_eq!(e.owner(), Some(0), "owner 0 is an owner");
-        assert!(e.owned_by(0) && !e.owned_by(1));
-        assert_eq!(
-            (e.stp, e.display(), e.hidden),
-            (Some(StpMode::CancelBoth), Some(7), 93)
-        );
-        let plain = Extra::new(None, None, None, 0);
-        assert_eq!((plain.owner(), plain.display()), (None, None));
-        assert!(!plain.owned_by(0), "no owner is nobody's");
+    fn a_slot_keeps_owner_mode_and_hidden_quantity_beside_its_flags() {
+        let id = Uuid::from_u128(5);
+        for side in [Side::Buy, Side::Sell] {
+            let mut slot = Slot::new(&id, 3, 100, NIL, side, true, 41);
+            assert_eq!((slot.owner_of(), slot.stp(), slot.hidden), (None, None, 0));
+            assert!(!slot.owned_by(0), "no owner is nobody's");
+            for mode in [None].into_iter().chain(StpMode::ALL.map(Some)) {
+                slot.set_extra(OWNED | ICEBERG);
+                slot.owner = 0;
+                slot.set_stp(mode);
+                assert_eq!(slot.stp(), mode);
+                assert_eq!(slot.owner_of(), Some(0), "owner 0 is an owner");
+                assert!(slot.owned_by(0) && !slot.owned_by(1));
+                assert_eq!(
+                    (slot.side(), slot.post_only(), slot.accepted(), slot.extra()),
+                    (side, true, 41, OWNED | ICEBERG)
+                );
+                slot.set_accepted(7);
+                assert_eq!((slot.stp(), slot.accepted()), (mode, 7));
+                slot.set_extra(0);
+                assert_eq!(slot.stp(), mode, "the mode has bits of its own");
+                slot.set_accepted(41);
+            }
+        }
     }
 }

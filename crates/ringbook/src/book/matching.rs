@@ -193,13 +193,14 @@ impl OrderBook {
         let Some(slot) = self.index.take(&order_id, |s| orders[s].order_id.uuid()) else {
             return self.cancel_parked(order_id, sink);
         };
-        let (side, mut remaining_qty, price) = {
+        // The whole quantity and the long form's counts with no test of the order's
+        // extras (a plain order's are 0): owned orders and icebergs come at random in the
+        // long-form mix.
+        let (side, remaining_qty, price, extra) = {
             let s = &self.orders[slot];
-            (s.side(), s.qty, s.price)
+            (s.side(), s.qty + s.hidden, s.price, s.extra())
         };
-        if self.orders[slot].extra() != 0 {
-            remaining_qty = self.take_extra(slot);
-        }
+        self.long.forget(side, extra);
         self.unlink(slot);
         self.free(slot);
         sink.publish(OrderbookResult::Cancelled {

@@ -3,8 +3,9 @@
 //!
 //! Storage is laid out for the hot path (issue 17):
 //!
-//! - **Orders** live in a slab of 56-byte slots (`Slot`: id, open quantity, the price it
-//!   rests at, FIFO links, side, a flag byte, acceptance number), linked into one
+//! - **Orders** live in a slab of 64-byte slots, one cache line each (`Slot`: id, open
+//!   quantity, the price it rests at, FIFO links, side, a flag byte, acceptance number,
+//!   the long form's owner and hidden quantity), linked into one
 //!   intrusive FIFO per price level. Slots freed by one order are reused by the next;
 //!   nothing is allocated per order or per event once the slab has grown to the book's
 //!   peak size. Slot indices are trusted (see `slab.rs`): the accessors do not check
@@ -30,19 +31,22 @@
 //! **Issue 22's order types** (stops, icebergs, self-trade prevention, mass cancel) are in
 //! `long_form.rs` and `stops.rs`; a plain order reaches none of their code:
 //!
-//! - *Flags.* A slot's `extra` byte (owned, iceberg) is the only test on the plain paths:
-//!   a filled maker with extras leaves the inlined loop for `fill_extra`; a cancel of one
-//!   reads its whole quantity from the side table.
+//! - *Flags.* A slot's `extra` bits (owned, iceberg) are the only test on the plain paths:
+//!   a filled maker with extras leaves the inlined loop for `fill_extra`. A cancel reads
+//!   the whole quantity as shown plus hidden (0 for a plain order) and updates the long
+//!   form's counts without a test.
 //! - *Icebergs.* The slot's `qty` is the shown slice (level totals, status and snapshots
-//!   stay sums of shown quantities); the hidden rest and the display size are in a side
-//!   `Vec` by slot. An emptied slice is refilled at once and requeued at its level's tail.
+//!   stay sums of shown quantities); the hidden rest is in the slot, the display size in a
+//!   side `Vec` by slot. An emptied slice is refilled at once and requeued at its level's
+//!   tail.
 //! - *Self-trade prevention.* An owned taker with a mode matches in `take_stp`, which reads
-//!   each maker's owner from the side table; a plain taker never looks.
-//! - *Mass cancel.* Every slot holds its acceptance number (8 of the slot's 56 bytes); a mass
+//!   each maker's owner from its slot; a plain taker never looks.
+//! - *Mass cancel.* Every slot holds its acceptance number (in its tag); a mass
 //!   cancel collects the matching resting orders and parked stops and sorts them by it.
-//! - *Stops.* Parked stops are not in the slab, the index or the ladders: `Stops` keeps them
-//!   in a slab of its own, found by id (behind a bucket-count filter), with a heap on the
-//!   trigger per side and the candidates that hold in a heap on the acceptance number. The
+//! - *Stops.* Parked stops are not in the slab, the index or the book's ladders: `Stops`
+//!   keeps them in a slab of its own, found by id (behind a bit filter), hung by trigger in
+//!   a ladder of their own per side, and the candidates that hold in a heap on the
+//!   acceptance number. The
 //!   book keeps the last trade price (set per level traded); after an add or modify that
 //!   traded, one length test (and a compare per side) decides whether any stop fires.
 
@@ -100,14 +104,16 @@ impl From<&Uuid> for RawId {
     }
 }
 
-/// A resting order's slot. 48 bytes: the id, the open quantity, the price it rests at
-/// (which, with the side, finds its level in the side's ladder), its neighbours in that
-/// level's FIFO, and one word holding its 56-bit acceptance number (a mass cancel goes in
-/// that order) above a byte of flags: its side, post-only, and whether the long form's
-/// side table holds more about it. (Side and post-only had bytes of their own and the
-/// acceptance number a word: 51 bytes made the slot 56, and a resting order more than 64
-/// bytes with the id index's table.)
+/// A resting order's slot. 64 bytes, aligned to 64, so a slot is one cache line: the id,
+/// the open quantity, the price it rests at (which, with the side, finds its level in the
+/// side's ladder), its neighbours in that level's FIFO, one word holding its 56-bit
+/// acceptance number (a mass cancel goes in that order) above a byte of flags (its side,
+/// post-only, the long form's bits), and the long form's hot state: the owner and an
+/// iceberg's hidden quantity, 0 for a plain order. (At 48 bytes, half the slots spanned two
+/// lines, and the long form kept owner and hidden in a side table at the slot's index:
+/// an extra line to write a long-form order and to read its cancel, at random.)
 #[derive(Clone, Debug)]
+#[repr(align(64))]
 struct Slot {
     order_id: RawId,
     /// Open quantity (an iceberg's shown slice); 0 marks a vacant slot.
@@ -118,8 +124,14 @@ struct Slot {
     next: u32,
     /// Its acceptance number shifted left 8, set right after it rests, or'ed with the
     /// flags: [`SELL`], [`POST_ONLY`], and the long form's bits ([`long_form::OWNED`],
-    /// [`long_form::ICEBERG`]) at [`EXTRAS_SHIFT`] (a plain order's paths test only them).
+    /// [`long_form::ICEBERG`]) at [`EXTRAS_SHIFT`] (a plain order's paths test only them)
+    /// and its self-trade-prevention mode's code above them.
     tag: u64,
+    /// The owner, where the `OWNED` bit is set; 0 otherwise.
+    owner: u64,
+    /// An iceberg's quantity beyond its shown slice; 0 for every other order, so an
+    /// order's whole open quantity is `qty + hidden` with no test.
+    hidden: Qty,
 }
 
 /// A [`Slot`] flag: the order is a sell (bit 0, so the bit is the side's discriminant).
@@ -159,6 +171,8 @@ impl Slot {
             prev,
             next: NIL,
             tag: accepted << ACCEPTED_SHIFT | side as u64 | if post_only { POST_ONLY } else { 0 },
+            owner: 0,
+            hidden: 0,
         }
     }
 
