@@ -490,11 +490,21 @@ impl Order {
         self.owner
     }
 
-    /// Whether an owner is set.
+    /// The long form's flag byte: bit 0 an owner is set, bits 1-2 the self-trade-prevention
+    /// mode's code ([`StpMode`]'s discriminant, 0 none), bit 3 a display is set (the layout
+    /// of the snapshot format's extras byte). The book copies it into a resting order's
+    /// slot with one shift.
     #[inline]
     #[must_use]
-    pub(crate) const fn has_owner(&self) -> bool {
-        self.flags & HAS_OWNER != 0
+    pub(crate) const fn long_bits(&self) -> u8 {
+        self.flags
+    }
+
+    /// Whether a display is set.
+    #[inline]
+    #[must_use]
+    pub(crate) const fn has_display(&self) -> bool {
+        self.flags & HAS_DISPLAY != 0
     }
 
     /// The display quantity, 0 when none is set (a display set to 0, which the book

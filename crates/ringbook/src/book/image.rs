@@ -584,7 +584,7 @@ impl OrderBook {
 
     /// Whether the book has any long-form state (see [`BookImage::has_long_form_state`]).
     fn has_long_form_state(&self) -> bool {
-        self.last_trade_price.is_some() || !self.long.stops.is_empty() || self.long.live > 0
+        self.last_trade_price.is_some() || !self.long.stops.is_empty() || self.any_resting_extras()
     }
 
     /// Calls `f` with every resting order in image order: bids best level first, then

@@ -24,39 +24,37 @@ use uuid::Uuid;
 use super::index::Vacancy;
 use super::slab::NIL;
 use super::stops::{StopRef, Stops};
-use super::{OrderBook, Slot};
+use super::{OrderBook, Slot, extras_flags, stp_of_flags};
 use crate::command::Op;
 use crate::result::{EndReason, EventSink, OrderbookResult, RejectReason};
 use crate::types::{Order, OrderKind, Price, Qty, Side, StpMode};
 
-/// `Slot::extra` bit: the slot's `owner` is set.
+/// `Slot::extra` bit: the slot's `owner` is set (bit 0 of an order's long-form flag
+/// byte, [`Order::long_bits`]).
 pub(super) const OWNED: u8 = 1;
-/// `Slot::extra` bit: the slot is an iceberg (its display size is in
-/// [`LongForm::displays`], its hidden quantity in the slot).
-pub(super) const ICEBERG: u8 = 2;
-/// Where a slot's tag holds its self-trade-prevention mode's code (the [`StpMode`]
-/// discriminant, 0 for none), between the long form's bits and the acceptance number.
-const STP_SHIFT: u32 = 4;
-/// The bits of a slot's tag that hold the mode's code.
-const STP_BITS: u64 = 3 << STP_SHIFT;
+/// `Slot::extra` bit: the slot is an iceberg (bit 3 of the flag byte; its display size
+/// is in [`LongForm::displays`], its hidden quantity in the slot).
+pub(super) const ICEBERG: u8 = 8;
+/// The four bits of the flag byte a slot keeps (owner, the mode's two, display).
+const LONG_BITS: u64 = 0b1111 << super::EXTRAS_SHIFT;
 
 impl Slot {
+    /// The long form's flag byte as the order had it ([`Order::long_bits`]).
+    #[inline]
+    fn long_bits(&self) -> u8 {
+        ((self.tag & LONG_BITS) >> super::EXTRAS_SHIFT) as u8
+    }
+
+    /// Or's the long form's flag byte `bits` into the slot's flags.
+    #[inline(always)]
+    fn add_long_bits(&mut self, bits: u8) {
+        self.tag |= u64::from(bits) << super::EXTRAS_SHIFT;
+    }
+
     /// The self-trade-prevention mode stored with the order.
     #[inline]
     fn stp(&self) -> Option<StpMode> {
-        match (self.tag & STP_BITS) >> STP_SHIFT {
-            1 => Some(StpMode::CancelNewest),
-            2 => Some(StpMode::CancelOldest),
-            3 => Some(StpMode::CancelBoth),
-            _ => None,
-        }
-    }
-
-    /// Stores the self-trade-prevention mode.
-    #[inline]
-    fn set_stp(&mut self, stp: Option<StpMode>) {
-        let code = stp.map_or(0, |mode| mode as u64);
-        self.tag = (self.tag & !STP_BITS) | (code << STP_SHIFT);
+        stp_of_flags(self.long_bits())
     }
 
     /// The owner, if set.
@@ -80,8 +78,6 @@ pub(super) struct LongForm {
     /// The display sizes of resting icebergs, indexed by slot (valid where the slot's
     /// `ICEBERG` bit is set; grown on the first iceberg).
     pub(super) displays: Vec<Qty>,
-    /// How many resting orders have extras.
-    pub(super) live: usize,
     /// Resting icebergs per side (buy, sell): a fok looks for hidden quantity only when
     /// the opposite side has some.
     pub(super) icebergs: [u32; 2],
@@ -93,8 +89,7 @@ impl LongForm {
     /// without take the same path.
     #[inline(always)]
     pub(super) fn forget(&mut self, side: Side, extra: u8) {
-        self.live -= usize::from(extra != 0);
-        self.icebergs[side as usize] -= u32::from(extra >> 1);
+        self.icebergs[side as usize] -= u32::from(extra >> 3);
     }
 }
 
@@ -202,40 +197,74 @@ impl OrderBook {
     ) {
         self.set_extras(
             slot,
-            owner.is_some(),
+            extras_flags(owner, stp, display),
             owner.unwrap_or(0),
-            stp,
             display.unwrap_or(0),
             hidden,
         );
     }
 
-    /// Gives the resting `slot` the long form's state: an owner (`owned`), a mode, a
-    /// display size (0: not an iceberg) and the hidden quantity. Flags and counts are
-    /// worked out without a branch on which are set.
-    #[inline]
-    fn set_extras(
+    /// Whether any resting order has extras (an owner or a display): a walk of the slab,
+    /// for the state hash (which walks the book anyway).
+    pub(super) fn any_resting_extras(&self) -> bool {
+        self.orders
+            .iter_all()
+            .any(|(_, s)| s.qty != 0 && s.extra() != 0)
+    }
+
+    /// Gives the slot of the limit order `order` (no display), just rested by the plain
+    /// path, its owner and mode: or's in its flag byte and stores its owner, 0 and no
+    /// change for a plain order, with no branch.
+    #[inline(always)]
+    pub(super) fn set_owner_of(&mut self, slot: u32, order: &Order) {
+        debug_assert!(
+            !order.has_display(),
+            "an iceberg rests through the long form"
+        );
+        let s = &mut self.orders[slot];
+        s.add_long_bits(order.long_bits());
+        s.owner = order.owner_or_zero();
+    }
+
+    /// A limit add with an owner (no display) that crosses the opposite side, `accepted`
+    /// already published by the plain path: it matches as the long form's taker (self-trade
+    /// prevention), its rest rests with its owner, then stops activate.
+    #[inline(never)]
+    pub(super) fn add_owned_crossing<S: EventSink + ?Sized>(
         &mut self,
-        slot: u32,
-        owned: bool,
-        owner: u64,
-        stp: Option<StpMode>,
-        display: Qty,
-        hidden: Qty,
+        order: &Order,
+        vacancy: Vacancy,
+        sink: &mut S,
     ) {
-        let iceberg = display != 0;
-        let flags = (u8::from(owned) * OWNED) | (u8::from(iceberg) * ICEBERG);
-        if flags == 0 {
+        let taker = Taker {
+            order,
+            kind: OrderKind::Limit,
+            limit: Some(order.price),
+            accepted: self.next_accepted(),
+            modified: false,
+            vacancy: Some(vacancy),
+        };
+        self.execute(&taker, sink);
+        if self.long.stops.may_fire(self.last_trade_price) {
+            self.activate_stops(sink);
+        }
+    }
+
+    /// Gives the just rested `slot` the long form's state: its flag byte `bits` (an
+    /// order's, [`Order::long_bits`]), its owner (0 if none), display size (0: not an
+    /// iceberg) and hidden quantity. Flags and counts without a branch on which are set.
+    #[inline]
+    fn set_extras(&mut self, slot: u32, bits: u8, owner: u64, display: Qty, hidden: Qty) {
+        if bits == 0 {
             // An activated stop-limit with neither.
             return;
         }
+        let iceberg = bits & ICEBERG != 0;
         let s = &mut self.orders[slot];
-        s.set_extra(flags);
-        s.set_stp(stp);
+        s.add_long_bits(bits);
         s.owner = owner;
         s.hidden = hidden;
         let side = s.side();
-        self.long.live += 1;
         self.long.icebergs[side as usize] += u32::from(iceberg);
         if iceberg {
             let at = slot as usize;
@@ -434,9 +463,8 @@ impl OrderBook {
         self.set_accepted(slot, t.accepted);
         self.set_extras(
             slot,
-            t.order.has_owner(),
+            t.order.long_bits(),
             t.order.owner_or_zero(),
-            t.order.stp(),
             display,
             remaining - shown,
         );
@@ -911,28 +939,32 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_slot_keeps_owner_mode_and_hidden_quantity_beside_its_flags() {
+    fn a_slot_keeps_an_orders_flag_byte_owner_and_hidden_quantity_beside_its_own_flags() {
         let id = Uuid::from_u128(5);
+        let i = Uuid::from_u128(1);
         for side in [Side::Buy, Side::Sell] {
-            let mut slot = Slot::new(&id, 3, 100, NIL, side, true, 41);
-            assert_eq!((slot.owner_of(), slot.stp(), slot.hidden), (None, None, 0));
-            assert!(!slot.owned_by(0), "no owner is nobody's");
             for mode in [None].into_iter().chain(StpMode::ALL.map(Some)) {
-                slot.set_extra(OWNED | ICEBERG);
-                slot.owner = 0;
-                slot.set_stp(mode);
-                assert_eq!(slot.stp(), mode);
-                assert_eq!(slot.owner_of(), Some(0), "owner 0 is an owner");
-                assert!(slot.owned_by(0) && !slot.owned_by(1));
-                assert_eq!(
-                    (slot.side(), slot.post_only(), slot.accepted(), slot.extra()),
-                    (side, true, 41, OWNED | ICEBERG)
-                );
-                slot.set_accepted(7);
-                assert_eq!((slot.stp(), slot.accepted()), (mode, 7));
-                slot.set_extra(0);
-                assert_eq!(slot.stp(), mode, "the mode has bits of its own");
-                slot.set_accepted(41);
+                for display in [None, Some(4)] {
+                    let mut order = Order::limit(id, i, side, 100, 9).with_owner(0, mode);
+                    if let Some(d) = display {
+                        order = order.with_display(d);
+                    }
+                    let mut slot = Slot::new(&id, 3, 100, NIL, side, true, 41);
+                    assert_eq!((slot.owner_of(), slot.stp(), slot.hidden), (None, None, 0));
+                    assert!(!slot.owned_by(0), "no owner is nobody's");
+                    assert_eq!(order.long_bits(), extras_flags(Some(0), mode, display));
+                    slot.add_long_bits(order.long_bits());
+                    assert_eq!(slot.stp(), mode);
+                    assert_eq!(slot.owner_of(), Some(0), "owner 0 is an owner");
+                    assert!(slot.owned_by(0) && !slot.owned_by(1));
+                    let iceberg = if display.is_some() { ICEBERG } else { 0 };
+                    assert_eq!(
+                        (slot.side(), slot.post_only(), slot.accepted(), slot.extra()),
+                        (side, true, 41, OWNED | iceberg)
+                    );
+                    slot.set_accepted(7);
+                    assert_eq!((slot.stp(), slot.accepted()), (mode, 7));
+                }
             }
         }
     }

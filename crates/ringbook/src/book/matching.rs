@@ -16,14 +16,16 @@ impl OrderBook {
     /// matching, and the rest either rests or expires. An order with any long-form feature
     /// (an owner, a display, a stop kind) goes to [`OrderBook::add_long`].
     pub(super) fn add<S: EventSink + ?Sized>(&mut self, order: &Order, sink: &mut S) {
-        // An owner or a display: the long form's checks from the start. A stop kind
-        // passes the same checks as a plain order and goes to the long form after them,
-        // where the kind is tested anyway.
+        // A limit order with no display takes the plain path, owned or not (half the
+        // long form's adds: testing for extras first sent them the long way at random).
+        // Any other with an owner or a display: the long form's checks from the start. A
+        // stop kind passes the same checks as a plain order and goes to the long form
+        // after them, where the kind is tested anyway.
+        if (order.kind == OrderKind::Limit) & !order.has_display() {
+            return self.add_limit(order, sink);
+        }
         if order.has_extras() {
             return self.add_long(order, sink);
-        }
-        if order.kind == OrderKind::Limit {
-            return self.add_limit(order, sink);
         }
         let Some(vacancy) = self.admit(order, sink) else {
             return;
@@ -97,9 +99,11 @@ impl OrderBook {
         Some(vacancy)
     }
 
-    /// [`Self::add`] of a plain limit order, the most common add: the same checks in the
-    /// same order, with the tests of the other kinds (post-only, stop, fok, a kind that
-    /// does not rest) left out.
+    /// [`Self::add`] of a limit order with no display, the most common add: the same
+    /// checks in the same order, with the tests of the other kinds (post-only, stop, fok,
+    /// a kind that does not rest) left out. An owner costs no test unless it crosses (then
+    /// it matches with self-trade prevention); resting, its owner and mode are copied into
+    /// its slot whether set or not.
     #[inline(always)]
     fn add_limit<S: EventSink + ?Sized>(&mut self, order: &Order, sink: &mut S) {
         let Some(vacancy) = self.admit(order, sink) else {
@@ -121,10 +125,13 @@ impl OrderBook {
             Side::Sell => self.bids.crossed_at(Side::Sell, order.price),
         };
         if crossed {
+            if order.has_extras() {
+                return self.add_owned_crossing(order, vacancy, sink);
+            }
             return self.add_crossing(order, vacancy, limit, sink);
         }
         // No trade: the whole order rests, and no stop can fire.
-        self.rest_at(
+        let slot = self.rest_at(
             vacancy,
             order.order_id,
             order.side,
@@ -132,6 +139,7 @@ impl OrderBook {
             order.quantity,
             false,
         );
+        self.set_owner_of(slot, order);
     }
 
     /// The rest of a plain add that crosses the opposite side: matching, then its rest

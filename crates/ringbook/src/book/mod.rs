@@ -123,9 +123,10 @@ struct Slot {
     prev: u32,
     next: u32,
     /// Its acceptance number shifted left 8, set right after it rests, or'ed with the
-    /// flags: [`SELL`], [`POST_ONLY`], and the long form's bits ([`long_form::OWNED`],
-    /// [`long_form::ICEBERG`]) at [`EXTRAS_SHIFT`] (a plain order's paths test only them)
-    /// and its self-trade-prevention mode's code above them.
+    /// flags: [`SELL`], [`POST_ONLY`], and at [`EXTRAS_SHIFT`] the long form's four bits,
+    /// laid out as an [`crate::Order`]'s flag byte so an add copies them with a shift:
+    /// [`long_form::OWNED`], the self-trade-prevention mode's code, [`long_form::ICEBERG`]
+    /// (a plain order's paths test only the two, [`EXTRAS`]).
     tag: u64,
     /// The owner, where the `OWNED` bit is set; 0 otherwise.
     owner: u64,
@@ -138,10 +139,11 @@ struct Slot {
 const SELL: u64 = 1;
 /// A [`Slot`] flag: the order is post-only.
 const POST_ONLY: u64 = 1 << 1;
-/// Where a [`Slot`]'s flags hold the long form's two bits.
+/// Where a [`Slot`]'s flags hold the long form's four bits (owner, the stp mode's two,
+/// display: an order's flag byte).
 const EXTRAS_SHIFT: u32 = 2;
-/// The [`Slot`] flags of the long form's side table.
-const EXTRAS: u64 = 3 << EXTRAS_SHIFT;
+/// The [`Slot`] flags that tell an order with extras: owned and iceberg.
+const EXTRAS: u64 = ((long_form::OWNED | long_form::ICEBERG) as u64) << EXTRAS_SHIFT;
 /// Bits of a [`Slot`]'s tag below its acceptance number.
 const ACCEPTED_SHIFT: u32 = 8;
 /// One past the largest acceptance number a slot holds (56 bits: at a billion acceptances
@@ -192,8 +194,8 @@ impl Slot {
         self.tag & POST_ONLY != 0
     }
 
-    /// The long form's [`long_form::OWNED`] and [`long_form::ICEBERG`] bits; 0 for a
-    /// plain order.
+    /// The long form's [`long_form::OWNED`] and [`long_form::ICEBERG`] bits (or'ed, in
+    /// their places of the flag byte); 0 for a plain order.
     #[inline(always)]
     fn extra(&self) -> u8 {
         ((self.tag & EXTRAS) >> EXTRAS_SHIFT) as u8
