@@ -85,10 +85,9 @@ pub(super) struct LongForm {
 
 impl LongForm {
     /// Takes a resting order with the long form's bits `extra` (0 for a plain order) on
-    /// `side` out of the counts: no branch, so a cancel of an order with extras and one
-    /// without take the same path.
+    /// `side` out of the counts, with no branch on them.
     #[inline(always)]
-    pub(super) fn forget(&mut self, side: Side, extra: u8) {
+    fn forget(&mut self, side: Side, extra: u8) {
         self.icebergs[side as usize] -= u32::from(extra >> 3);
     }
 }
@@ -212,18 +211,16 @@ impl OrderBook {
             .any(|(_, s)| s.qty != 0 && s.extra() != 0)
     }
 
-    /// Gives the slot of the limit order `order` (no display), just rested by the plain
-    /// path, its owner and mode: or's in its flag byte and stores its owner, 0 and no
-    /// change for a plain order, with no branch.
-    #[inline(always)]
-    pub(super) fn set_owner_of(&mut self, slot: u32, order: &Order) {
-        debug_assert!(
-            !order.has_display(),
-            "an iceberg rests through the long form"
-        );
-        let s = &mut self.orders[slot];
-        s.add_long_bits(order.long_bits());
-        s.owner = order.owner_or_zero();
+    /// The whole open quantity of the resting iceberg `slot` (a cancel), out of the
+    /// plain cancel's inlined path; takes it out of the count of icebergs.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn take_iceberg(&mut self, slot: u32) -> Qty {
+        let s = &self.orders[slot];
+        let side = side_index(s.side());
+        let whole = s.qty + s.hidden;
+        self.long.icebergs[side] -= 1;
+        whole
     }
 
     /// A limit add with an owner (no display) that crosses the opposite side, `accepted`
@@ -588,8 +585,8 @@ impl OrderBook {
         (remaining, false)
     }
 
-    /// One fill of `maker` (the head of the level at `price`, with extras), out of the
-    /// plain matching loop. Returns the taker's open quantity.
+    /// One fill of `maker` (the head of the level at `price`, an iceberg), out of the plain
+    /// matching loop. Returns the taker's open quantity.
     #[cold]
     #[inline(never)]
     pub(super) fn fill_extra<S: EventSink + ?Sized>(

@@ -5,6 +5,7 @@ use std::ops::ControlFlow;
 use uuid::Uuid;
 
 use super::index::Vacancy;
+use super::long_form::ICEBERG;
 use super::slab::NIL;
 use super::{OrderBook, Slot};
 use crate::command::Op;
@@ -16,12 +17,12 @@ impl OrderBook {
     /// matching, and the rest either rests or expires. An order with any long-form feature
     /// (an owner, a display, a stop kind) goes to [`OrderBook::add_long`].
     pub(super) fn add<S: EventSink + ?Sized>(&mut self, order: &Order, sink: &mut S) {
-        // A limit order with no display takes the plain path, owned or not (half the
-        // long form's adds: testing for extras first sent them the long way at random).
-        // Any other with an owner or a display: the long form's checks from the start. A
-        // stop kind passes the same checks as a plain order and goes to the long form
-        // after them, where the kind is tested anyway.
-        if (order.kind == OrderKind::Limit) & !order.has_display() {
+        // A limit order takes the plain path, owned or not (half the long form's adds:
+        // testing for extras first sent them the long way at random); an iceberg leaves it
+        // first thing. Any other with an owner or a display: the long form's checks from
+        // the start. A stop kind passes the same checks as a plain order and goes to the
+        // long form after them, where the kind is tested anyway.
+        if order.kind == OrderKind::Limit {
             return self.add_limit(order, sink);
         }
         if order.has_extras() {
@@ -106,6 +107,9 @@ impl OrderBook {
     /// its slot whether set or not.
     #[inline(always)]
     fn add_limit<S: EventSink + ?Sized>(&mut self, order: &Order, sink: &mut S) {
+        if order.has_display() {
+            return self.add_long(order, sink);
+        }
         let Some(vacancy) = self.admit(order, sink) else {
             return;
         };
@@ -130,16 +134,18 @@ impl OrderBook {
             }
             return self.add_crossing(order, vacancy, limit, sink);
         }
-        // No trade: the whole order rests, and no stop can fire.
-        let slot = self.rest_at(
+        // No trade: the whole order rests, and no stop can fire. Its owner and mode (none
+        // for a plain order) go in its slot as it is written.
+        self.rest_with(
             vacancy,
             order.order_id,
             order.side,
             order.price,
             order.quantity,
             false,
+            order.long_bits(),
+            order.owner_or_zero(),
         );
-        self.set_owner_of(slot, order);
     }
 
     /// The rest of a plain add that crosses the opposite side: matching, then its rest
@@ -201,14 +207,15 @@ impl OrderBook {
         let Some(slot) = self.index.take(&order_id, |s| orders[s].order_id.uuid()) else {
             return self.cancel_parked(order_id, sink);
         };
-        // The whole quantity and the long form's counts with no test of the order's
-        // extras (a plain order's are 0): owned orders and icebergs come at random in the
-        // long-form mix.
-        let (side, remaining_qty, price, extra) = {
+        let (side, mut remaining_qty, price) = {
             let s = &self.orders[slot];
-            (s.side(), s.qty + s.hidden, s.price, s.extra())
+            (s.side(), s.qty, s.price)
         };
-        self.long.forget(side, extra);
+        // Only an iceberg needs more (its hidden quantity, its count): an owned order's
+        // extras are in its slot, freed with it.
+        if self.orders[slot].extra() & ICEBERG != 0 {
+            remaining_qty = self.take_iceberg(slot);
+        }
         self.unlink(slot);
         self.free(slot);
         sink.publish(OrderbookResult::Cancelled {
@@ -436,9 +443,10 @@ impl OrderBook {
                 let maker = level.head;
                 debug_assert_ne!(maker, NIL, "a live level has a head");
                 let maker_slot = &mut self.orders[maker];
-                if maker_slot.extra() != 0 {
-                    // An owned order or an iceberg: its fill (a refill, a side-table
-                    // entry to drop) is out of line; the level is looked up again.
+                if maker_slot.extra() & ICEBERG != 0 {
+                    // An iceberg: its fill (a refill at the level's tail) is out of line;
+                    // the level is looked up again. An owned maker fills here like any
+                    // other (its owner is in its slot, which is freed with it).
                     remaining =
                         self.fill_extra(price, maker, taker_order_id, taker_side, remaining, sink);
                     break;

@@ -386,12 +386,31 @@ impl OrderBook {
         qty: Qty,
         post_only: bool,
     ) -> u32 {
+        self.rest_with(vacancy, order_id, side, price, qty, post_only, 0, 0)
+    }
+
+    /// [`Self::rest_at`] of an order with the long form's flag byte `long_bits` (an
+    /// order's, see `long_form`) and `owner` (0 if none), written with the slot: a plain
+    /// limit add passes its order's, 0 and 0 when it has none.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn rest_with(
+        &mut self,
+        vacancy: Vacancy,
+        order_id: Uuid,
+        side: Side,
+        price: i64,
+        qty: Qty,
+        post_only: bool,
+        long_bits: u8,
+        owner: u64,
+    ) -> u32 {
         let lvl = match side {
             Side::Buy => self.bids.entry_on(Side::Buy, price),
             Side::Sell => self.asks.entry_on(Side::Sell, price),
         };
         let tail = lvl.tail;
-        let slot = self.orders.insert(Slot::new(
+        let plain = Slot::new(
             &order_id,
             qty,
             price,
@@ -399,7 +418,12 @@ impl OrderBook {
             side,
             post_only,
             self.next_accepted,
-        ));
+        );
+        let slot = self.orders.insert(Slot {
+            tag: plain.tag | u64::from(long_bits) << EXTRAS_SHIFT,
+            owner,
+            ..plain
+        });
         self.next_accepted += 1;
         lvl.tail = slot;
         if tail == NIL {

@@ -77,7 +77,7 @@ pub(super) struct Stops {
     ready: BinaryHeap<Reverse<u128>>,
     /// One bit for each of [`FILTER`] buckets (by [`bucket`]), set while a parked id falls
     /// in it: an id whose bit is clear is not parked, which spares most adds the hash
-    /// lookup. 2 KiB, so the test an add makes stays in the first-level cache (a byte of
+    /// lookup. 4 KiB, so the test an add makes stays in the first-level cache (a byte of
     /// count a bucket was 16 KiB, and its random reads missed that cache on 0.4 of the long
     /// form's commands). Allocated on the first park.
     filter: Vec<u64>,
@@ -86,10 +86,11 @@ pub(super) struct Stops {
     counts: Vec<u8>,
 }
 
-/// The number of buckets of `Stops::filter` (2 KiB of bits): with 4,096 buckets the
+/// The number of buckets of `Stops::filter` (4 KiB of bits): with 4,096 buckets the
 /// long-form mix ran 3 instructions a command more, in the hash lookups of adds whose
-/// bucket a parked id shared.
-const FILTER: usize = 16384;
+/// bucket a parked id shared; with 16,384, about 1,500 parked stops set one bit in 11 and
+/// the filter's answer was mispredicted as often.
+const FILTER: usize = 32768;
 
 /// The filter bucket of `order_id`.
 #[inline]
