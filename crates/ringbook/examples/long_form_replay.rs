@@ -1,9 +1,7 @@
 //! The book alone on the generated flow, plain and with the long form's standard mix
 //! (issue 22: 10% stops, 10% icebergs, owners with self-trade prevention on half the
 //! orders, rare mass cancels): commands per second of each, best of N passes on a fresh
-//! book, and their ratio. After the timed passes, one more writes every event of the flow
-//! as the event stream's JSON lines into an FNV-1a hash (the event digest), so a change to
-//! the book can be checked to publish byte-identical events.
+//! book, and their ratio.
 //!
 //! ```sh
 //! cargo run --release -p ringbook --example long_form_replay -- [COMMANDS [PASSES [ONLY]]]
@@ -13,10 +11,9 @@
 //! instructions only.
 
 use std::hint::black_box;
-use std::io::{self, Write};
 use std::time::Instant;
 
-use ringbook::flow::{FlowGenerator, GenConfig, JsonlWriter, LongFormMix};
+use ringbook::flow::{FlowGenerator, GenConfig, LongFormMix};
 use ringbook::{Command, OrderBook, OrderbookResult, Uuid};
 
 /// One instrument's flow of `commands` commands (seed 42, as the book bench), with `mix`.
@@ -46,39 +43,6 @@ fn replay(instrument: Uuid, commands: &[Command]) -> (u64, u64) {
     (events, fold)
 }
 
-/// FNV-1a 64 over the bytes written to it.
-struct Fnv(u64);
-
-impl Write for Fnv {
-    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        for &b in bytes {
-            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
-        }
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-/// The event digest: `commands` applied to a fresh book, every event written as the
-/// event stream's line (long-form fields on) into an FNV-1a 64 hash.
-fn digest(instrument: Uuid, commands: &[Command]) -> u64 {
-    let mut book = OrderBook::new(instrument);
-    let mut writer = JsonlWriter::new(Fnv(0xcbf2_9ce4_8422_2325)).long_form(true);
-    let mut seq = 0u64;
-    let mut sink = |e: OrderbookResult| {
-        seq += 1;
-        writer.write_event(seq, &e).expect("hashing does not fail");
-    };
-    for command in commands {
-        book.apply(command, &mut sink);
-    }
-    let Fnv(hash) = writer.into_inner();
-    hash
-}
-
 fn main() {
     let mut args = std::env::args().skip(1);
     let commands: usize = args
@@ -105,11 +69,10 @@ fn main() {
         }
         let rate = commands.len() as f64 / best;
         println!(
-            "{name}: {} commands, {} events (fold {}, digest {:016x}), best of {passes}: {:.2} M commands/s",
+            "{name}: {} commands, {} events (fold {}), best of {passes}: {:.2} M commands/s",
             commands.len(),
             result.0,
             result.1,
-            digest(instrument, &commands),
             rate / 1e6
         );
         rates.push(rate);
