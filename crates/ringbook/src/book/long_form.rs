@@ -900,7 +900,9 @@ impl OrderBook {
                 ControlFlow::Continue(())
             });
         }
-        for (accepted, parked, stop) in self.long.stops.iter_refs() {
+        // In no order: `chosen` is sorted below (sorting every parked stop first, then
+        // the picks again, was most of a mass cancel of one owner's orders).
+        for (accepted, parked, stop) in self.long.stops.iter_unordered() {
             if side.is_none_or(|s| s == stop.side) && (owner.is_none() || stop.owner() == owner) {
                 chosen.push((accepted, Err(parked)));
             }

@@ -29,7 +29,7 @@ use super::ladder::{Ladder, Level};
 use super::slab::NIL;
 use crate::types::{Order, Price, Side};
 
-/// A parked stop's place in [`Stops`] (from [`Stops::find`] or [`Stops::iter_refs`]).
+/// A parked stop's place in [`Stops`] (from [`Stops::find`] or [`Stops::iter_unordered`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) struct StopRef(u32);
 
@@ -144,32 +144,26 @@ impl Stops {
         self.ids.is_empty()
     }
 
-    /// The parked stop `order_id`, if it is parked.
+    /// The parked stop `order_id`, if it is parked: with none parked one length test;
+    /// else the filter's bit, inline, and the hash lookup only when it is set, out of line.
     #[inline]
     pub(super) fn find(&self, order_id: &Uuid) -> Option<StopRef> {
-        if self.ids.is_empty() {
+        if self.ids.is_empty() || !marked(&self.filter, order_id) {
             return None;
         }
         self.find_parked(order_id)
     }
 
-    /// [`Self::find`] for the long form's out-of-line paths: the filter test inline, so
-    /// an id in an empty bucket costs no call.
+    /// [`Self::find`] for the long form's out-of-line paths.
     #[inline]
     pub(super) fn find_long(&self, order_id: &Uuid) -> Option<StopRef> {
-        if self.ids.is_empty() || !marked(&self.filter, order_id) {
-            return None;
-        }
-        self.ids.get(order_id).copied().map(StopRef)
+        self.find(order_id)
     }
 
-    /// [`Self::find`] with stops parked: the filter test and the hash lookup, out of line
-    /// so a plain add's inlined path does not carry them.
+    /// [`Self::find`] of an id whose filter bit is set: the hash lookup, out of line so a
+    /// plain add's inlined path does not carry it.
     #[inline(never)]
     fn find_parked(&self, order_id: &Uuid) -> Option<StopRef> {
-        if !marked(&self.filter, order_id) {
-            return None;
-        }
         self.ids.get(order_id).copied().map(StopRef)
     }
 
@@ -397,6 +391,16 @@ impl Stops {
         all.sort_unstable();
         all.into_iter()
             .map(|(accepted, slot)| (accepted, StopRef(slot), &self.entries[slot as usize].order))
+    }
+
+    /// Every parked stop with its acceptance number and place, in no order (a mass cancel
+    /// sorts what it picks).
+    pub(super) fn iter_unordered(&self) -> impl Iterator<Item = (u64, StopRef, &Order)> {
+        self.entries
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.accepted != FREE)
+            .map(|(slot, e)| (e.accepted, StopRef(slot as u32), &e.order))
     }
 
     /// Every parked stop with its acceptance number, in acceptance order.
