@@ -880,25 +880,16 @@ impl OrderBook {
     ) {
         // (acceptance number, resting slot or parked stop)
         let mut chosen: Vec<(u64, Result<u32, StopRef>)> = Vec::new();
-        for s in [Side::Buy, Side::Sell] {
-            if side.is_some_and(|only| only != s) {
-                continue;
+        // The slab in memory order (a resting order's quantity is never 0; a vacant
+        // slot's is): `chosen` is sorted below, so the levels' links need not be followed.
+        for (slot, o) in self.orders.iter_all() {
+            let mine = match owner {
+                None => true,
+                Some(owner) => o.owned_by(owner),
+            };
+            if o.qty != 0 && mine && side.is_none_or(|only| only == o.side()) {
+                chosen.push((o.accepted(), Ok(slot)));
             }
-            self.ladder(s).walk_best_first(|_, level| {
-                let mut slot = level.head;
-                while slot != NIL {
-                    let o = &self.orders[slot];
-                    let mine = match owner {
-                        None => true,
-                        Some(owner) => o.owned_by(owner),
-                    };
-                    if mine {
-                        chosen.push((self.orders[slot].accepted(), Ok(slot)));
-                    }
-                    slot = o.next;
-                }
-                ControlFlow::Continue(())
-            });
         }
         // In no order: `chosen` is sorted below (sorting every parked stop first, then
         // the picks again, was most of a mass cancel of one owner's orders).
