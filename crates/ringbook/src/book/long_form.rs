@@ -7,12 +7,11 @@
 //! met by a self-trade-prevention taker) and one length test for parked stops after an op
 //! that traded.
 //!
-//! - The extras of a resting order live in its slot: the `OWNED` and `ICEBERG` bits and the
-//!   self-trade-prevention mode's code in its tag, the owner and an iceberg's hidden
-//!   quantity in two words of their own (0 for a plain order). Its `qty` is the shown
-//!   slice, so level totals, status and snapshots are sums of shown quantities. Only an
-//!   iceberg's display size, read when a slice is refilled, is in a side table at the
-//!   slot's index.
+//! - A resting order's flags (owner, self-trade-prevention mode, iceberg) are in its slot,
+//!   laid out as the order's flag byte; its owner and an iceberg's hidden quantity are in a
+//!   side table keyed by its slot ([`Extra`], read only where the slot's bits say so), an
+//!   iceberg's display size in another. Its slot's `qty` is the shown slice, so level
+//!   totals, status and snapshots are sums of shown quantities.
 //! - Parked stops are in [`Stops`], outside the slab, the index and the ladders.
 //! - Every resting order has an acceptance number (in its slot), which orders a mass
 //!   cancel.
@@ -56,18 +55,18 @@ impl Slot {
     fn stp(&self) -> Option<StpMode> {
         stp_of_flags(self.long_bits())
     }
+}
 
-    /// The owner, if set.
-    #[inline]
-    fn owner_of(&self) -> Option<u64> {
-        (self.extra() & OWNED != 0).then_some(self.owner)
-    }
-
-    /// Whether the owner is set and is `owner` (one test of two flags).
-    #[inline]
-    fn owned_by(&self, owner: u64) -> bool {
-        (self.extra() & OWNED != 0) & (self.owner == owner)
-    }
+/// The owner and hidden quantity of a resting order with an owner or a display, kept at its
+/// slot's index (meaningful where the slot's `OWNED` or `ICEBERG` bit is set). 16 bytes,
+/// aligned to 16: four to a cache line, none across two.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C, align(16))]
+pub(super) struct Extra {
+    /// The owner (0 for an iceberg without one).
+    owner: u64,
+    /// An iceberg's quantity beyond its shown slice (0 for an order that is not one).
+    hidden: Qty,
 }
 
 /// The book's long-form state.
@@ -75,6 +74,9 @@ impl Slot {
 pub(super) struct LongForm {
     /// Parked stop orders.
     pub(super) stops: Stops,
+    /// Owners and hidden quantities of resting orders with extras, indexed by slot (grown
+    /// on the first such order).
+    pub(super) extras: Vec<Extra>,
     /// The display sizes of resting icebergs, indexed by slot (valid where the slot's
     /// `ICEBERG` bit is set; grown on the first iceberg).
     pub(super) displays: Vec<Qty>,
@@ -168,12 +170,44 @@ impl OrderBook {
         self.orders[slot].set_accepted(accepted);
     }
 
+    /// The side-table entry of `slot`, grown to it if needed.
+    #[inline]
+    fn extra_at(&mut self, slot: u32) -> &mut Extra {
+        let at = slot as usize;
+        if at >= self.long.extras.len() {
+            let len = (at + 1).max(self.long.extras.len() * 2);
+            self.long.extras.resize(len, Extra::default());
+        }
+        &mut self.long.extras[at]
+    }
+
+    /// The owner of the resting `slot`, if it has one.
+    #[inline]
+    fn owner_of(&self, slot: u32) -> Option<u64> {
+        (self.orders[slot].extra() & OWNED != 0).then(|| self.long.extras[slot as usize].owner)
+    }
+
+    /// Whether the resting `slot` has an owner and it is `owner`.
+    #[inline]
+    fn owned_by(&self, slot: u32, owner: u64) -> bool {
+        self.orders[slot].extra() & OWNED != 0 && self.long.extras[slot as usize].owner == owner
+    }
+
+    /// The hidden quantity of the resting `slot` (0 unless an iceberg).
+    #[inline]
+    fn hidden_of(&self, slot: u32) -> Qty {
+        if self.orders[slot].extra() & ICEBERG != 0 {
+            self.long.extras[slot as usize].hidden
+        } else {
+            0
+        }
+    }
+
     /// The whole open quantity of the resting `slot`: its shown slice plus any hidden
-    /// quantity (0 for an order that is not an iceberg).
+    /// quantity.
     #[inline]
     pub(super) fn whole_qty(&self, slot: u32) -> Qty {
-        let s = &self.orders[slot];
-        s.qty + s.hidden
+        self.orders[slot].qty + self.hidden_of(slot)
     }
 
     /// The long-form extras of the resting `slot`: its owner, mode, display and hidden
@@ -181,7 +215,7 @@ impl OrderBook {
     pub(super) fn extras_of(&self, slot: u32) -> (Option<u64>, Option<StpMode>, Option<Qty>, Qty) {
         let s = &self.orders[slot];
         let display = (s.extra() & ICEBERG != 0).then(|| self.long.displays[slot as usize]);
-        (s.owner_of(), s.stp(), display, s.hidden)
+        (self.owner_of(slot), s.stp(), display, self.hidden_of(slot))
     }
 
     /// Gives the resting `slot` (just rested from an image, showing its slice) its
@@ -218,9 +252,16 @@ impl OrderBook {
     pub(super) fn take_iceberg(&mut self, slot: u32) -> Qty {
         let s = &self.orders[slot];
         let side = side_index(s.side());
-        let whole = s.qty + s.hidden;
+        let whole = s.qty + self.long.extras[slot as usize].hidden;
         self.long.icebergs[side] -= 1;
         whole
+    }
+
+    /// Gives the resting `slot` of a limit order the plain path rested, whose flag byte
+    /// its slot has, its `owner` in the side table.
+    #[inline(never)]
+    pub(super) fn put_owner(&mut self, slot: u32, owner: u64) {
+        *self.extra_at(slot) = Extra { owner, hidden: 0 };
     }
 
     /// A limit add with an owner (no display) that crosses the opposite side, `accepted`
@@ -259,9 +300,8 @@ impl OrderBook {
         let iceberg = bits & ICEBERG != 0;
         let s = &mut self.orders[slot];
         s.add_long_bits(bits);
-        s.owner = owner;
-        s.hidden = hidden;
         let side = s.side();
+        *self.extra_at(slot) = Extra { owner, hidden };
         self.long.icebergs[side as usize] += u32::from(iceberg);
         if iceberg {
             let at = slot as usize;
@@ -521,7 +561,7 @@ impl OrderBook {
         self.ladder_mut(taker_side.opposite())
             .level_mut(price)
             .sub(fill);
-        let hidden = self.orders[maker].hidden;
+        let hidden = self.long.extras[maker as usize].hidden;
         let maker_order_id = self.orders[maker].order_id.uuid();
         sink.publish(OrderbookResult::Trade {
             instrument_id: self.instrument_id,
@@ -543,7 +583,7 @@ impl OrderBook {
             self.free(maker);
         } else {
             let slice = self.long.displays[maker as usize].min(hidden);
-            self.orders[maker].hidden = hidden - slice;
+            self.long.extras[maker as usize].hidden = hidden - slice;
             self.requeue(maker, slice);
         }
         remaining
@@ -569,7 +609,7 @@ impl OrderBook {
             let price = opposite.top_price();
             let maker = opposite.get(price).map_or(NIL, |level| level.head);
             debug_assert_ne!(maker, NIL, "a live level has a head");
-            let same_owner = self.orders[maker].owned_by(owner);
+            let same_owner = self.owned_by(maker, owner);
             if same_owner {
                 if mode.cancels_maker() {
                     self.remove_resting(maker, EndReason::SelfTradePrevention, sink);
@@ -727,9 +767,8 @@ impl OrderBook {
                     }
                     let mut slot = level.head;
                     while slot != NIL {
-                        let s = &self.orders[slot];
-                        have += u128::from(s.hidden);
-                        slot = s.next;
+                        have += u128::from(self.hidden_of(slot));
+                        slot = self.orders[slot].next;
                     }
                     ControlFlow::Continue(())
                 });
@@ -745,7 +784,7 @@ impl OrderBook {
             let mut hidden = 0u128;
             while slot != NIL {
                 let s = &self.orders[slot];
-                if s.owned_by(owner) {
+                if self.owned_by(slot, owner) {
                     if mode.cancels_taker() {
                         // The walk stops here: the refills of the icebergs ahead go
                         // behind this order.
@@ -753,7 +792,7 @@ impl OrderBook {
                     }
                 } else {
                     have += u128::from(s.qty);
-                    hidden += u128::from(s.hidden);
+                    hidden += u128::from(self.hidden_of(slot));
                 }
                 slot = s.next;
             }
@@ -810,7 +849,9 @@ impl OrderBook {
             let now = shown.min(qty);
             self.orders[slot].qty = now;
             self.ladder_mut(side).level_mut(price).sub(shown - now);
-            self.orders[slot].hidden = qty - now;
+            // An order here has a side-table entry (an owner or a display); one that is
+            // not an iceberg shows all it has, so its hidden quantity stays 0.
+            self.long.extras[slot as usize].hidden = qty - now;
             return;
         }
         let accepted = self.orders[slot].accepted();
@@ -885,7 +926,7 @@ impl OrderBook {
         for (slot, o) in self.orders.iter_all() {
             let mine = match owner {
                 None => true,
-                Some(owner) => o.owned_by(owner),
+                Some(owner) => self.owned_by(slot, owner),
             };
             if o.qty != 0 && mine && side.is_none_or(|only| only == o.side()) {
                 chosen.push((o.accepted(), Ok(slot)));
@@ -929,7 +970,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_slot_keeps_an_orders_flag_byte_owner_and_hidden_quantity_beside_its_own_flags() {
+    fn a_slot_keeps_an_orders_flag_byte_beside_its_own_flags() {
+        assert_eq!(std::mem::size_of::<Extra>(), 16);
+        assert_eq!(std::mem::align_of::<Extra>(), 16);
         let id = Uuid::from_u128(5);
         let i = Uuid::from_u128(1);
         for side in [Side::Buy, Side::Sell] {
@@ -940,13 +983,11 @@ mod tests {
                         order = order.with_display(d);
                     }
                     let mut slot = Slot::new(&id, 3, 100, NIL, side, true, 41);
-                    assert_eq!((slot.owner_of(), slot.stp(), slot.hidden), (None, None, 0));
-                    assert!(!slot.owned_by(0), "no owner is nobody's");
+                    assert_eq!((slot.stp(), slot.extra()), (None, 0));
                     assert_eq!(order.long_bits(), extras_flags(Some(0), mode, display));
                     slot.add_long_bits(order.long_bits());
+                    assert_eq!(slot.long_bits(), order.long_bits());
                     assert_eq!(slot.stp(), mode);
-                    assert_eq!(slot.owner_of(), Some(0), "owner 0 is an owner");
-                    assert!(slot.owned_by(0) && !slot.owned_by(1));
                     let iceberg = if display.is_some() { ICEBERG } else { 0 };
                     assert_eq!(
                         (slot.side(), slot.post_only(), slot.accepted(), slot.extra()),

@@ -134,9 +134,9 @@ impl OrderBook {
             }
             return self.add_crossing(order, vacancy, limit, sink);
         }
-        // No trade: the whole order rests, and no stop can fire. Its owner and mode (none
-        // for a plain order) go in its slot as it is written.
-        self.rest_with(
+        // No trade: the whole order rests, and no stop can fire. Its flag byte (0 for a
+        // plain order) goes in its slot as it is written; an owner, in the side table.
+        let slot = self.rest_with(
             vacancy,
             order.order_id,
             order.side,
@@ -144,8 +144,10 @@ impl OrderBook {
             order.quantity,
             false,
             order.long_bits(),
-            order.owner_or_zero(),
         );
+        if order.has_extras() {
+            self.put_owner(slot, order.owner_or_zero());
+        }
     }
 
     /// The rest of a plain add that crosses the opposite side: matching, then its rest

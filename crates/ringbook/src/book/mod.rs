@@ -3,9 +3,8 @@
 //!
 //! Storage is laid out for the hot path (issue 17):
 //!
-//! - **Orders** live in a slab of 64-byte slots, one cache line each (`Slot`: id, open
-//!   quantity, the price it rests at, FIFO links, side, a flag byte, acceptance number,
-//!   the long form's owner and hidden quantity), linked into one
+//! - **Orders** live in a slab of 48-byte slots (`Slot`: id, open quantity, the price it
+//!   rests at, FIFO links, side, a flag byte, acceptance number), linked into one
 //!   intrusive FIFO per price level. Slots freed by one order are reused by the next;
 //!   nothing is allocated per order or per event once the slab has grown to the book's
 //!   peak size. Slot indices are trusted (see `slab.rs`): the accessors do not check
@@ -31,16 +30,17 @@
 //! **Issue 22's order types** (stops, icebergs, self-trade prevention, mass cancel) are in
 //! `long_form.rs` and `stops.rs`; a plain order reaches none of their code:
 //!
-//! - *Flags.* A slot's `extra` bits (owned, iceberg) are the only test on the plain paths:
-//!   a filled maker with extras leaves the inlined loop for `fill_extra`. A cancel reads
-//!   the whole quantity as shown plus hidden (0 for a plain order) and updates the long
-//!   form's counts without a test.
+//! - *Flags.* A slot's long-form bits are its order's flag byte (owner, mode, display),
+//!   copied with a shift. Its iceberg bit is the only test on the plain paths: a filled
+//!   iceberg maker leaves the inlined loop for `fill_extra`, a cancel of one reads its
+//!   hidden quantity out of line. An owned order's owner is in a side table by slot, read
+//!   only where its bit is set.
 //! - *Icebergs.* The slot's `qty` is the shown slice (level totals, status and snapshots
-//!   stay sums of shown quantities); the hidden rest is in the slot, the display size in a
-//!   side `Vec` by slot. An emptied slice is refilled at once and requeued at its level's
-//!   tail.
+//!   stay sums of shown quantities); the hidden rest and the display size are in side
+//!   `Vec`s by slot. An emptied slice is refilled at once and requeued at its level's tail.
 //! - *Self-trade prevention.* An owned taker with a mode matches in `take_stp`, which reads
-//!   each maker's owner from its slot; a plain taker never looks.
+//!   the owner of each maker whose bit is set from the side table; a plain taker never
+//!   looks.
 //! - *Mass cancel.* Every slot holds its acceptance number (in its tag); a mass
 //!   cancel collects the matching resting orders and parked stops and sorts them by it.
 //! - *Stops.* Parked stops are not in the slab, the index or the book's ladders: `Stops`
@@ -104,16 +104,16 @@ impl From<&Uuid> for RawId {
     }
 }
 
-/// A resting order's slot. 64 bytes, aligned to 64, so a slot is one cache line: the id,
-/// the open quantity, the price it rests at (which, with the side, finds its level in the
-/// side's ladder), its neighbours in that level's FIFO, one word holding its 56-bit
-/// acceptance number (a mass cancel goes in that order) above a byte of flags (its side,
-/// post-only, the long form's bits), and the long form's hot state: the owner and an
-/// iceberg's hidden quantity, 0 for a plain order. (At 48 bytes, half the slots spanned two
-/// lines, and the long form kept owner and hidden in a side table at the slot's index:
-/// an extra line to write a long-form order and to read its cancel, at random.)
+/// A resting order's slot. 48 bytes: the id, the open quantity, the price it rests at
+/// (which, with the side, finds its level in the side's ladder), its neighbours in that
+/// level's FIFO, and one word holding its 56-bit acceptance number (a mass cancel goes in
+/// that order) above a byte of flags: its side, post-only, and the long form's bits (an
+/// owner, its self-trade-prevention mode, an iceberg), whose owner and hidden quantity the
+/// long form's side table holds. (Side and post-only had bytes of their own and the
+/// acceptance number a word: 51 bytes made the slot 56, and a resting order more than 64
+/// bytes with the id index's table. A 64-byte slot holding the owner and hidden quantity
+/// too, tried on h-long3, broke that budget: 78 bytes a resting order.)
 #[derive(Clone, Debug)]
-#[repr(align(64))]
 struct Slot {
     order_id: RawId,
     /// Open quantity (an iceberg's shown slice); 0 marks a vacant slot.
@@ -128,11 +128,6 @@ struct Slot {
     /// [`long_form::OWNED`], the self-trade-prevention mode's code, [`long_form::ICEBERG`]
     /// (a plain order's paths test only the two, [`EXTRAS`]).
     tag: u64,
-    /// The owner, where the `OWNED` bit is set; 0 otherwise.
-    owner: u64,
-    /// An iceberg's quantity beyond its shown slice; 0 for every other order, so an
-    /// order's whole open quantity is `qty + hidden` with no test.
-    hidden: Qty,
 }
 
 /// A [`Slot`] flag: the order is a sell (bit 0, so the bit is the side's discriminant).
@@ -173,8 +168,6 @@ impl Slot {
             prev,
             next: NIL,
             tag: accepted << ACCEPTED_SHIFT | side as u64 | if post_only { POST_ONLY } else { 0 },
-            owner: 0,
-            hidden: 0,
         }
     }
 
@@ -386,12 +379,12 @@ impl OrderBook {
         qty: Qty,
         post_only: bool,
     ) -> u32 {
-        self.rest_with(vacancy, order_id, side, price, qty, post_only, 0, 0)
+        self.rest_with(vacancy, order_id, side, price, qty, post_only, 0)
     }
 
     /// [`Self::rest_at`] of an order with the long form's flag byte `long_bits` (an
-    /// order's, see `long_form`) and `owner` (0 if none), written with the slot: a plain
-    /// limit add passes its order's, 0 and 0 when it has none.
+    /// order's, see `long_form`), written with the slot: a plain limit add passes its
+    /// order's, 0 when it has none.
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
     fn rest_with(
@@ -403,7 +396,6 @@ impl OrderBook {
         qty: Qty,
         post_only: bool,
         long_bits: u8,
-        owner: u64,
     ) -> u32 {
         let lvl = match side {
             Side::Buy => self.bids.entry_on(Side::Buy, price),
@@ -421,7 +413,6 @@ impl OrderBook {
         );
         let slot = self.orders.insert(Slot {
             tag: plain.tag | u64::from(long_bits) << EXTRAS_SHIFT,
-            owner,
             ..plain
         });
         self.next_accepted += 1;
