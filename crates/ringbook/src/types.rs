@@ -482,8 +482,8 @@ impl Order {
         }
     }
 
-    /// The owner, 0 when none is set: with [`Order::has_owner`], for the book's paths
-    /// that read the long form's fields without a branch on whether they are set.
+    /// The owner, 0 when none is set (bit 0 of [`Order::long_bits`] tells): for the book's
+    /// paths that read the long form's fields without a branch on whether they are set.
     #[inline]
     #[must_use]
     pub(crate) const fn owner_or_zero(&self) -> u64 {
