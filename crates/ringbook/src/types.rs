@@ -482,6 +482,39 @@ impl Order {
         }
     }
 
+    /// The owner, 0 when none is set (bit 0 of [`Order::long_bits`] tells): for the book's
+    /// paths that read the long form's fields without a branch on whether they are set.
+    #[inline]
+    #[must_use]
+    pub(crate) const fn owner_or_zero(&self) -> u64 {
+        self.owner
+    }
+
+    /// The long form's flag byte: bit 0 an owner is set, bits 1-2 the self-trade-prevention
+    /// mode's code ([`StpMode`]'s discriminant, 0 none), bit 3 a display is set (the layout
+    /// of the snapshot format's extras byte). The book copies it into a resting order's
+    /// slot with one shift.
+    #[inline]
+    #[must_use]
+    pub(crate) const fn long_bits(&self) -> u8 {
+        self.flags
+    }
+
+    /// Whether a display is set.
+    #[inline]
+    #[must_use]
+    pub(crate) const fn has_display(&self) -> bool {
+        self.flags & HAS_DISPLAY != 0
+    }
+
+    /// The display quantity, 0 when none is set (a display set to 0, which the book
+    /// rejects, reads 0 too: [`Order::display`] tells them apart).
+    #[inline]
+    #[must_use]
+    pub(crate) const fn display_or_zero(&self) -> Qty {
+        self.display
+    }
+
     /// Whether the order has an owner or a display set (a stop kind may still have
     /// neither): one byte compare, the book's first test of an add.
     #[inline]

@@ -584,7 +584,7 @@ impl OrderBook {
 
     /// Whether the book has any long-form state (see [`BookImage::has_long_form_state`]).
     fn has_long_form_state(&self) -> bool {
-        self.last_trade_price.is_some() || !self.long.stops.is_empty() || self.long.live > 0
+        self.last_trade_price.is_some() || !self.long.stops.is_empty() || self.any_resting_extras()
     }
 
     /// Calls `f` with every resting order in image order: bids best level first, then
@@ -604,11 +604,9 @@ impl OrderBook {
                         s.accepted(),
                     );
                     if s.extra() != 0 {
-                        let extra = &self.long.extras[slot as usize];
-                        image.qty = s.qty + extra.hidden;
-                        image.owner = extra.owner;
-                        image.stp = extra.stp;
-                        image.display = extra.display;
+                        let (owner, stp, display, hidden) = self.extras_of(slot);
+                        (image.qty, image.owner, image.stp, image.display) =
+                            (s.qty + hidden, owner, stp, display);
                     }
                     f(&image);
                     slot = s.next;

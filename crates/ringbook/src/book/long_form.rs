@@ -7,9 +7,11 @@
 //! met by a self-trade-prevention taker) and one length test for parked stops after an op
 //! that traded.
 //!
-//! - The extras of a resting order with an owner or a display live in a side table keyed by
-//!   its slot ([`Extra`]); its slot's `qty` is the shown slice, so level totals, status and
-//!   snapshots are sums of shown quantities, and the hidden rest is in the table.
+//! - A resting order's flags (owner, self-trade-prevention mode, iceberg) are in its slot,
+//!   laid out as the order's flag byte; its owner and an iceberg's hidden quantity are in a
+//!   side table keyed by its slot ([`Extra`], read only where the slot's bits say so), an
+//!   iceberg's display size in another. Its slot's `qty` is the shown slice, so level
+//!   totals, status and snapshots are sums of shown quantities.
 //! - Parked stops are in [`Stops`], outside the slab, the index and the ladders.
 //! - Every resting order has an acceptance number (in its slot), which orders a mass
 //!   cancel.
@@ -18,27 +20,53 @@ use std::ops::ControlFlow;
 
 use uuid::Uuid;
 
-use super::OrderBook;
 use super::index::Vacancy;
 use super::slab::NIL;
 use super::stops::{StopRef, Stops};
+use super::{OrderBook, Slot, extras_flags, stp_of_flags};
 use crate::command::Op;
 use crate::result::{EndReason, EventSink, OrderbookResult, RejectReason};
 use crate::types::{Order, OrderKind, Price, Qty, Side, StpMode};
 
-/// `Slot::extra` bit: the slot has an [`Extra`] with an owner.
+/// `Slot::extra` bit: the slot's `owner` is set (bit 0 of an order's long-form flag
+/// byte, [`Order::long_bits`]).
 pub(super) const OWNED: u8 = 1;
-/// `Slot::extra` bit: the slot is an iceberg (its [`Extra`] has a display).
-pub(super) const ICEBERG: u8 = 2;
+/// `Slot::extra` bit: the slot is an iceberg (bit 3 of the flag byte; its display size
+/// is in [`LongForm::displays`], its hidden quantity in the slot).
+pub(super) const ICEBERG: u8 = 8;
+/// The four bits of the flag byte a slot keeps (owner, the mode's two, display).
+const LONG_BITS: u64 = 0b1111 << super::EXTRAS_SHIFT;
 
-/// The long-form state of one resting order, kept at its slot's index.
+impl Slot {
+    /// The long form's flag byte as the order had it ([`Order::long_bits`]).
+    #[inline]
+    fn long_bits(&self) -> u8 {
+        ((self.tag & LONG_BITS) >> super::EXTRAS_SHIFT) as u8
+    }
+
+    /// Or's the long form's flag byte `bits` into the slot's flags.
+    #[inline(always)]
+    fn add_long_bits(&mut self, bits: u8) {
+        self.tag |= u64::from(bits) << super::EXTRAS_SHIFT;
+    }
+
+    /// The self-trade-prevention mode stored with the order.
+    #[inline]
+    fn stp(&self) -> Option<StpMode> {
+        stp_of_flags(self.long_bits())
+    }
+}
+
+/// The owner and hidden quantity of a resting order with an owner or a display, kept at its
+/// slot's index (meaningful where the slot's `OWNED` or `ICEBERG` bit is set). 16 bytes,
+/// aligned to 16: four to a cache line, none across two.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C, align(16))]
 pub(super) struct Extra {
-    pub(super) owner: Option<u64>,
-    pub(super) stp: Option<StpMode>,
-    pub(super) display: Option<Qty>,
-    /// An iceberg's quantity beyond its shown slice.
-    pub(super) hidden: Qty,
+    /// The owner (0 for an iceberg without one).
+    owner: u64,
+    /// An iceberg's quantity beyond its shown slice (0 for an order that is not one).
+    hidden: Qty,
 }
 
 /// The book's long-form state.
@@ -46,14 +74,24 @@ pub(super) struct Extra {
 pub(super) struct LongForm {
     /// Parked stop orders.
     pub(super) stops: Stops,
-    /// Extras of resting orders with an owner or a display, indexed by slot (valid
-    /// where the slot's `extra` byte is set; grown on the first such order).
+    /// Owners and hidden quantities of resting orders with extras, indexed by slot (grown
+    /// on the first such order).
     pub(super) extras: Vec<Extra>,
-    /// How many resting orders have extras.
-    pub(super) live: usize,
+    /// The display sizes of resting icebergs, indexed by slot (valid where the slot's
+    /// `ICEBERG` bit is set; grown on the first iceberg).
+    pub(super) displays: Vec<Qty>,
     /// Resting icebergs per side (buy, sell): a fok looks for hidden quantity only when
     /// the opposite side has some.
     pub(super) icebergs: [u32; 2],
+}
+
+impl LongForm {
+    /// Takes a resting order with the long form's bits `extra` (0 for a plain order) on
+    /// `side` out of the counts, with no branch on them.
+    #[inline(always)]
+    fn forget(&mut self, side: Side, extra: u8) {
+        self.icebergs[side as usize] -= u32::from(extra >> 3);
+    }
 }
 
 /// A taker about to match: an add, an activated stop, or a modified order re-entering.
@@ -132,16 +170,52 @@ impl OrderBook {
         self.orders[slot].set_accepted(accepted);
     }
 
+    /// The side-table entry of `slot`, grown to it if needed.
+    #[inline]
+    fn extra_at(&mut self, slot: u32) -> &mut Extra {
+        let at = slot as usize;
+        if at >= self.long.extras.len() {
+            let len = (at + 1).max(self.long.extras.len() * 2);
+            self.long.extras.resize(len, Extra::default());
+        }
+        &mut self.long.extras[at]
+    }
+
+    /// The owner of the resting `slot`, if it has one.
+    #[inline]
+    fn owner_of(&self, slot: u32) -> Option<u64> {
+        (self.orders[slot].extra() & OWNED != 0).then(|| self.long.extras[slot as usize].owner)
+    }
+
+    /// Whether the resting `slot` has an owner and it is `owner`.
+    #[inline]
+    fn owned_by(&self, slot: u32, owner: u64) -> bool {
+        self.orders[slot].extra() & OWNED != 0 && self.long.extras[slot as usize].owner == owner
+    }
+
+    /// The hidden quantity of the resting `slot` (0 unless an iceberg).
+    #[inline]
+    fn hidden_of(&self, slot: u32) -> Qty {
+        if self.orders[slot].extra() & ICEBERG != 0 {
+            self.long.extras[slot as usize].hidden
+        } else {
+            0
+        }
+    }
+
     /// The whole open quantity of the resting `slot`: its shown slice plus any hidden
     /// quantity.
     #[inline]
     pub(super) fn whole_qty(&self, slot: u32) -> Qty {
+        self.orders[slot].qty + self.hidden_of(slot)
+    }
+
+    /// The long-form extras of the resting `slot`: its owner, mode, display and hidden
+    /// quantity.
+    pub(super) fn extras_of(&self, slot: u32) -> (Option<u64>, Option<StpMode>, Option<Qty>, Qty) {
         let s = &self.orders[slot];
-        if s.extra() & ICEBERG == 0 {
-            s.qty
-        } else {
-            s.qty + self.long.extras[slot as usize].hidden
-        }
+        let display = (s.extra() & ICEBERG != 0).then(|| self.long.displays[slot as usize]);
+        (self.owner_of(slot), s.stp(), display, self.hidden_of(slot))
     }
 
     /// Gives the resting `slot` (just rested from an image, showing its slice) its
@@ -154,59 +228,98 @@ impl OrderBook {
         display: Option<Qty>,
         hidden: Qty,
     ) {
-        let mut flags = 0;
-        if owner.is_some() {
-            flags |= OWNED;
-        }
-        if display.is_some() {
-            flags |= ICEBERG;
-            self.long.icebergs[side_index(self.orders[slot].side())] += 1;
-        }
-        self.orders[slot].set_extra(flags);
-        self.put_extra(
+        self.set_extras(
             slot,
-            Extra {
-                owner,
-                stp,
-                display,
-                hidden,
-            },
+            extras_flags(owner, stp, display),
+            owner.unwrap_or(0),
+            display.unwrap_or(0),
+            hidden,
         );
     }
 
-    /// Stores `extra` for `slot` (whose `extra` byte the caller sets).
-    fn put_extra(&mut self, slot: u32, extra: Extra) {
-        let at = slot as usize;
-        if at >= self.long.extras.len() {
-            let len = (at + 1).max(self.long.extras.len() * 2);
-            self.long.extras.resize(len, Extra::default());
-        }
-        self.long.extras[at] = extra;
-        self.long.live += 1;
+    /// Whether any resting order has extras (an owner or a display): a walk of the slab,
+    /// for the state hash (which walks the book anyway).
+    pub(super) fn any_resting_extras(&self) -> bool {
+        self.orders
+            .iter_all()
+            .any(|(_, s)| s.qty != 0 && s.extra() != 0)
     }
 
-    /// The whole open quantity of the resting `slot`, which has extras, and forgets them
-    /// (a cancel): out of line, so a plain cancel's inlined path does not carry it.
+    /// The whole open quantity of the resting iceberg `slot` (a cancel), out of the
+    /// plain cancel's inlined path; takes it out of the count of icebergs.
     #[cold]
     #[inline(never)]
-    pub(super) fn take_extra(&mut self, slot: u32) -> Qty {
-        let whole = self.whole_qty(slot);
-        self.drop_extra(slot);
+    pub(super) fn take_iceberg(&mut self, slot: u32) -> Qty {
+        let s = &self.orders[slot];
+        let side = side_index(s.side());
+        let whole = s.qty + self.long.extras[slot as usize].hidden;
+        self.long.icebergs[side] -= 1;
         whole
+    }
+
+    /// Gives the resting `slot` of a limit order the plain path rested, whose flag byte
+    /// its slot has, its `owner` in the side table.
+    #[inline(never)]
+    pub(super) fn put_owner(&mut self, slot: u32, owner: u64) {
+        *self.extra_at(slot) = Extra { owner, hidden: 0 };
+    }
+
+    /// A limit add with an owner (no display) that crosses the opposite side, `accepted`
+    /// already published by the plain path: it matches as the long form's taker (self-trade
+    /// prevention), its rest rests with its owner, then stops activate.
+    #[inline(never)]
+    pub(super) fn add_owned_crossing<S: EventSink + ?Sized>(
+        &mut self,
+        order: &Order,
+        vacancy: Vacancy,
+        sink: &mut S,
+    ) {
+        let taker = Taker {
+            order,
+            kind: OrderKind::Limit,
+            limit: Some(order.price),
+            accepted: self.next_accepted(),
+            modified: false,
+            vacancy: Some(vacancy),
+        };
+        self.execute(&taker, sink);
+        if self.long.stops.may_fire(self.last_trade_price) {
+            self.activate_stops(sink);
+        }
+    }
+
+    /// Gives the just rested `slot` the long form's state: its flag byte `bits` (an
+    /// order's, [`Order::long_bits`]), its owner (0 if none), display size (0: not an
+    /// iceberg) and hidden quantity. Flags and counts without a branch on which are set.
+    #[inline]
+    fn set_extras(&mut self, slot: u32, bits: u8, owner: u64, display: Qty, hidden: Qty) {
+        if bits == 0 {
+            // An activated stop-limit with neither.
+            return;
+        }
+        let iceberg = bits & ICEBERG != 0;
+        let s = &mut self.orders[slot];
+        s.add_long_bits(bits);
+        let side = s.side();
+        *self.extra_at(slot) = Extra { owner, hidden };
+        self.long.icebergs[side as usize] += u32::from(iceberg);
+        if iceberg {
+            let at = slot as usize;
+            if at >= self.long.displays.len() {
+                let len = (at + 1).max(self.long.displays.len() * 2);
+                self.long.displays.resize(len, 0);
+            }
+            self.long.displays[at] = display;
+        }
     }
 
     /// Forgets the extras of `slot` (being removed from the book).
     #[inline]
     pub(super) fn drop_extra(&mut self, slot: u32) {
-        let extra = self.orders[slot].extra();
-        if extra == 0 {
-            return;
-        }
-        self.orders[slot].set_extra(0);
-        self.long.live -= 1;
-        if extra & ICEBERG != 0 {
-            self.long.icebergs[side_index(self.orders[slot].side())] -= 1;
-        }
+        let s = &mut self.orders[slot];
+        let (side, extra) = (s.side(), s.extra());
+        s.set_extra(0);
+        self.long.forget(side, extra);
     }
 
     /// An add with any long-form feature (an owner, a display, a stop kind): the checks
@@ -226,7 +339,8 @@ impl OrderBook {
         if self.halted {
             return reject(self, sink, RejectReason::OrderbookHalted);
         }
-        if order.quantity == 0 || order.display() == Some(0) {
+        // One test: a display set to 0 is `invalid_quantity` like a quantity of 0.
+        if (order.quantity == 0) | (order.display().is_some() & (order.display_or_zero() == 0)) {
             return reject(self, sink, RejectReason::InvalidQuantity);
         }
         let orders = &self.orders;
@@ -279,7 +393,7 @@ impl OrderBook {
             price: limit,
             qty: order.quantity,
             trigger: order.trigger(),
-            display: order.display().and_then(std::num::NonZeroU64::new),
+            display: std::num::NonZeroU64::new(order.display_or_zero()),
         });
         let accepted = self.next_accepted();
         if order.kind.is_stop() {
@@ -367,36 +481,29 @@ impl OrderBook {
     }
 
     /// Rests the rest `remaining` of taker `t` at `price`: an iceberg shows its first
-    /// slice, and its owner, mode and hidden quantity go in the side table.
+    /// slice, and its owner, mode and hidden quantity go in the side table. The flags and
+    /// counts are worked out without a branch on the order's features (whether it has an
+    /// owner, a display: half the long-form orders do, at random).
     fn rest_long(&mut self, t: &Taker, price: Price, remaining: Qty) {
-        let (owner, display) = (t.order.owner(), t.order.display());
-        let shown = display.map_or(remaining, |d| d.min(remaining));
+        // An order that reaches the book has no display of 0 (it is rejected).
+        let display = t.order.display_or_zero();
+        let shown = if display == 0 {
+            remaining
+        } else {
+            remaining.min(display)
+        };
         let post_only = t.kind == OrderKind::PostOnly;
         let slot = match t.vacancy {
             Some(vacancy) => self.rest_at(vacancy, t.order_id(), t.side(), price, shown, post_only),
             None => self.rest(t.order_id(), t.side(), price, shown, post_only),
         };
         self.set_accepted(slot, t.accepted);
-        if owner.is_none() && display.is_none() {
-            return;
-        }
-        let mut flags = 0;
-        if owner.is_some() {
-            flags |= OWNED;
-        }
-        if display.is_some() {
-            flags |= ICEBERG;
-            self.long.icebergs[side_index(t.side())] += 1;
-        }
-        self.orders[slot].set_extra(flags);
-        self.put_extra(
+        self.set_extras(
             slot,
-            Extra {
-                owner,
-                stp: t.order.stp(),
-                display,
-                hidden: remaining - shown,
-            },
+            t.order.long_bits(),
+            t.order.owner_or_zero(),
+            display,
+            remaining - shown,
         );
     }
 
@@ -454,7 +561,7 @@ impl OrderBook {
         self.ladder_mut(taker_side.opposite())
             .level_mut(price)
             .sub(fill);
-        let extra = self.long.extras[maker as usize];
+        let hidden = self.long.extras[maker as usize].hidden;
         let maker_order_id = self.orders[maker].order_id.uuid();
         sink.publish(OrderbookResult::Trade {
             instrument_id: self.instrument_id,
@@ -464,21 +571,19 @@ impl OrderBook {
             price,
             qty: fill,
             taker_remaining: remaining,
-            maker_remaining: shown - fill + extra.hidden,
+            maker_remaining: shown - fill + hidden,
         });
         if shown - fill > 0 {
             return remaining;
         }
-        if extra.hidden == 0 {
+        if hidden == 0 {
             self.drop_extra(maker);
             self.unlink(maker);
             self.index.remove(&maker_order_id, maker);
             self.free(maker);
         } else {
-            let slice = extra.display.map_or(extra.hidden, |d| d.min(extra.hidden));
-            if let Some(e) = self.long.extras.get_mut(maker as usize) {
-                e.hidden -= slice;
-            }
+            let slice = self.long.displays[maker as usize].min(hidden);
+            self.long.extras[maker as usize].hidden = hidden - slice;
             self.requeue(maker, slice);
         }
         remaining
@@ -504,8 +609,7 @@ impl OrderBook {
             let price = opposite.top_price();
             let maker = opposite.get(price).map_or(NIL, |level| level.head);
             debug_assert_ne!(maker, NIL, "a live level has a head");
-            let same_owner = self.orders[maker].extra() & OWNED != 0
-                && self.long.extras[maker as usize].owner == Some(owner);
+            let same_owner = self.owned_by(maker, owner);
             if same_owner {
                 if mode.cancels_maker() {
                     self.remove_resting(maker, EndReason::SelfTradePrevention, sink);
@@ -521,8 +625,8 @@ impl OrderBook {
         (remaining, false)
     }
 
-    /// One fill of `maker` (the head of the level at `price`, with extras), out of the
-    /// plain matching loop. Returns the taker's open quantity.
+    /// One fill of `maker` (the head of the level at `price`, an iceberg), out of the plain
+    /// matching loop. Returns the taker's open quantity.
     #[cold]
     #[inline(never)]
     pub(super) fn fill_extra<S: EventSink + ?Sized>(
@@ -663,11 +767,8 @@ impl OrderBook {
                     }
                     let mut slot = level.head;
                     while slot != NIL {
-                        let s = &self.orders[slot];
-                        if s.extra() & ICEBERG != 0 {
-                            have += u128::from(self.long.extras[slot as usize].hidden);
-                        }
-                        slot = s.next;
+                        have += u128::from(self.hidden_of(slot));
+                        slot = self.orders[slot].next;
                     }
                     ControlFlow::Continue(())
                 });
@@ -683,9 +784,7 @@ impl OrderBook {
             let mut hidden = 0u128;
             while slot != NIL {
                 let s = &self.orders[slot];
-                let extra = (s.extra() != 0).then(|| self.long.extras[slot as usize]);
-                let same = extra.is_some_and(|e| e.owner == Some(owner));
-                if same {
+                if self.owned_by(slot, owner) {
                     if mode.cancels_taker() {
                         // The walk stops here: the refills of the icebergs ahead go
                         // behind this order.
@@ -693,7 +792,7 @@ impl OrderBook {
                     }
                 } else {
                     have += u128::from(s.qty);
-                    hidden += u128::from(extra.map_or(0, |e| e.hidden));
+                    hidden += u128::from(self.hidden_of(slot));
                 }
                 slot = s.next;
             }
@@ -732,8 +831,8 @@ impl OrderBook {
                 reason: RejectReason::PostOnlyWouldCross,
             });
         }
-        let extra = self.long.extras[slot as usize];
-        let open = shown + extra.hidden;
+        let (owner, stp, display, hidden) = self.extras_of(slot);
+        let open = shown + hidden;
         let priority_kept = old_price == price && qty <= open;
         sink.publish(OrderbookResult::Modified {
             instrument_id: self.instrument_id,
@@ -744,15 +843,15 @@ impl OrderBook {
             old_price,
             old_qty: open,
             priority_kept,
-            display: extra.display.and_then(std::num::NonZeroU64::new),
+            display: display.and_then(std::num::NonZeroU64::new),
         });
         if priority_kept {
             let now = shown.min(qty);
             self.orders[slot].qty = now;
             self.ladder_mut(side).level_mut(price).sub(shown - now);
-            if let Some(e) = self.long.extras.get_mut(slot as usize) {
-                e.hidden = qty - now;
-            }
+            // An order here has a side-table entry (an owner or a display); one that is
+            // not an iceberg shows all it has, so its hidden quantity stays 0.
+            self.long.extras[slot as usize].hidden = qty - now;
             return;
         }
         let accepted = self.orders[slot].accepted();
@@ -766,10 +865,10 @@ impl OrderBook {
             OrderKind::Limit
         };
         let mut order = Order::new(order_id, self.instrument_id, side, kind, price, qty);
-        if let Some(owner) = extra.owner {
-            order = order.with_owner(owner, extra.stp);
+        if let Some(owner) = owner {
+            order = order.with_owner(owner, stp);
         }
-        if let Some(display) = extra.display {
+        if let Some(display) = display {
             order = order.with_display(display);
         }
         let taker = Taker {
@@ -822,30 +921,20 @@ impl OrderBook {
     ) {
         // (acceptance number, resting slot or parked stop)
         let mut chosen: Vec<(u64, Result<u32, StopRef>)> = Vec::new();
-        for s in [Side::Buy, Side::Sell] {
-            if side.is_some_and(|only| only != s) {
-                continue;
+        // The slab in memory order (a resting order's quantity is never 0; a vacant
+        // slot's is): `chosen` is sorted below, so the levels' links need not be followed.
+        for (slot, o) in self.orders.iter_all() {
+            let mine = match owner {
+                None => true,
+                Some(owner) => self.owned_by(slot, owner),
+            };
+            if o.qty != 0 && mine && side.is_none_or(|only| only == o.side()) {
+                chosen.push((o.accepted(), Ok(slot)));
             }
-            self.ladder(s).walk_best_first(|_, level| {
-                let mut slot = level.head;
-                while slot != NIL {
-                    let o = &self.orders[slot];
-                    let mine = match owner {
-                        None => true,
-                        Some(owner) => {
-                            o.extra() & OWNED != 0
-                                && self.long.extras[slot as usize].owner == Some(owner)
-                        }
-                    };
-                    if mine {
-                        chosen.push((self.orders[slot].accepted(), Ok(slot)));
-                    }
-                    slot = o.next;
-                }
-                ControlFlow::Continue(())
-            });
         }
-        for (accepted, parked, stop) in self.long.stops.iter_refs() {
+        // In no order: `chosen` is sorted below (sorting every parked stop first, then
+        // the picks again, was most of a mass cancel of one owner's orders).
+        for (accepted, parked, stop) in self.long.stops.iter_unordered() {
             if side.is_none_or(|s| s == stop.side) && (owner.is_none() || stop.owner() == owner) {
                 chosen.push((accepted, Err(parked)));
             }
@@ -873,5 +962,41 @@ impl OrderBook {
             owner,
             count,
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_slot_keeps_an_orders_flag_byte_beside_its_own_flags() {
+        assert_eq!(std::mem::size_of::<Extra>(), 16);
+        assert_eq!(std::mem::align_of::<Extra>(), 16);
+        let id = Uuid::from_u128(5);
+        let i = Uuid::from_u128(1);
+        for side in [Side::Buy, Side::Sell] {
+            for mode in [None].into_iter().chain(StpMode::ALL.map(Some)) {
+                for display in [None, Some(4)] {
+                    let mut order = Order::limit(id, i, side, 100, 9).with_owner(0, mode);
+                    if let Some(d) = display {
+                        order = order.with_display(d);
+                    }
+                    let mut slot = Slot::new(&id, 3, 100, NIL, side, true, 41);
+                    assert_eq!((slot.stp(), slot.extra()), (None, 0));
+                    assert_eq!(order.long_bits(), extras_flags(Some(0), mode, display));
+                    slot.add_long_bits(order.long_bits());
+                    assert_eq!(slot.long_bits(), order.long_bits());
+                    assert_eq!(slot.stp(), mode);
+                    let iceberg = if display.is_some() { ICEBERG } else { 0 };
+                    assert_eq!(
+                        (slot.side(), slot.post_only(), slot.accepted(), slot.extra()),
+                        (side, true, 41, OWNED | iceberg)
+                    );
+                    slot.set_accepted(7);
+                    assert_eq!((slot.stp(), slot.accepted()), (mode, 7));
+                }
+            }
+        }
     }
 }

@@ -5,6 +5,7 @@ use std::ops::ControlFlow;
 use uuid::Uuid;
 
 use super::index::Vacancy;
+use super::long_form::ICEBERG;
 use super::slab::NIL;
 use super::{OrderBook, Slot};
 use crate::command::Op;
@@ -16,14 +17,16 @@ impl OrderBook {
     /// matching, and the rest either rests or expires. An order with any long-form feature
     /// (an owner, a display, a stop kind) goes to [`OrderBook::add_long`].
     pub(super) fn add<S: EventSink + ?Sized>(&mut self, order: &Order, sink: &mut S) {
-        // An owner or a display: the long form's checks from the start. A stop kind
-        // passes the same checks as a plain order and goes to the long form after them,
-        // where the kind is tested anyway.
-        if order.has_extras() {
-            return self.add_long(order, sink);
-        }
+        // A limit order takes the plain path, owned or not (half the long form's adds:
+        // testing for extras first sent them the long way at random); an iceberg leaves it
+        // first thing. Any other with an owner or a display: the long form's checks from
+        // the start. A stop kind passes the same checks as a plain order and goes to the
+        // long form after them, where the kind is tested anyway.
         if order.kind == OrderKind::Limit {
             return self.add_limit(order, sink);
+        }
+        if order.has_extras() {
+            return self.add_long(order, sink);
         }
         let Some(vacancy) = self.admit(order, sink) else {
             return;
@@ -97,11 +100,16 @@ impl OrderBook {
         Some(vacancy)
     }
 
-    /// [`Self::add`] of a plain limit order, the most common add: the same checks in the
-    /// same order, with the tests of the other kinds (post-only, stop, fok, a kind that
-    /// does not rest) left out.
+    /// [`Self::add`] of a limit order with no display, the most common add: the same
+    /// checks in the same order, with the tests of the other kinds (post-only, stop, fok,
+    /// a kind that does not rest) left out. An owner costs no test unless it crosses (then
+    /// it matches with self-trade prevention); resting, its owner and mode are copied into
+    /// its slot whether set or not.
     #[inline(always)]
     fn add_limit<S: EventSink + ?Sized>(&mut self, order: &Order, sink: &mut S) {
+        if order.has_display() {
+            return self.add_long(order, sink);
+        }
         let Some(vacancy) = self.admit(order, sink) else {
             return;
         };
@@ -121,17 +129,25 @@ impl OrderBook {
             Side::Sell => self.bids.crossed_at(Side::Sell, order.price),
         };
         if crossed {
+            if order.has_extras() {
+                return self.add_owned_crossing(order, vacancy, sink);
+            }
             return self.add_crossing(order, vacancy, limit, sink);
         }
-        // No trade: the whole order rests, and no stop can fire.
-        self.rest_at(
+        // No trade: the whole order rests, and no stop can fire. Its flag byte (0 for a
+        // plain order) goes in its slot as it is written; an owner, in the side table.
+        let slot = self.rest_with(
             vacancy,
             order.order_id,
             order.side,
             order.price,
             order.quantity,
             false,
+            order.long_bits(),
         );
+        if order.has_extras() {
+            self.put_owner(slot, order.owner_or_zero());
+        }
     }
 
     /// The rest of a plain add that crosses the opposite side: matching, then its rest
@@ -197,8 +213,10 @@ impl OrderBook {
             let s = &self.orders[slot];
             (s.side(), s.qty, s.price)
         };
-        if self.orders[slot].extra() != 0 {
-            remaining_qty = self.take_extra(slot);
+        // Only an iceberg needs more (its hidden quantity, its count): an owned order's
+        // extras are in its slot, freed with it.
+        if self.orders[slot].extra() & ICEBERG != 0 {
+            remaining_qty = self.take_iceberg(slot);
         }
         self.unlink(slot);
         self.free(slot);
@@ -427,9 +445,10 @@ impl OrderBook {
                 let maker = level.head;
                 debug_assert_ne!(maker, NIL, "a live level has a head");
                 let maker_slot = &mut self.orders[maker];
-                if maker_slot.extra() != 0 {
-                    // An owned order or an iceberg: its fill (a refill, a side-table
-                    // entry to drop) is out of line; the level is looked up again.
+                if maker_slot.extra() & ICEBERG != 0 {
+                    // An iceberg: its fill (a refill at the level's tail) is out of line;
+                    // the level is looked up again. An owned maker fills here like any
+                    // other (its owner is in its slot, which is freed with it).
                     remaining =
                         self.fill_extra(price, maker, taker_order_id, taker_side, remaining, sink);
                     break;

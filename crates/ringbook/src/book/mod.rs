@@ -3,7 +3,7 @@
 //!
 //! Storage is laid out for the hot path (issue 17):
 //!
-//! - **Orders** live in a slab of 56-byte slots (`Slot`: id, open quantity, the price it
+//! - **Orders** live in a slab of 48-byte slots (`Slot`: id, open quantity, the price it
 //!   rests at, FIFO links, side, a flag byte, acceptance number), linked into one
 //!   intrusive FIFO per price level. Slots freed by one order are reused by the next;
 //!   nothing is allocated per order or per event once the slab has grown to the book's
@@ -30,19 +30,23 @@
 //! **Issue 22's order types** (stops, icebergs, self-trade prevention, mass cancel) are in
 //! `long_form.rs` and `stops.rs`; a plain order reaches none of their code:
 //!
-//! - *Flags.* A slot's `extra` byte (owned, iceberg) is the only test on the plain paths:
-//!   a filled maker with extras leaves the inlined loop for `fill_extra`; a cancel of one
-//!   reads its whole quantity from the side table.
+//! - *Flags.* A slot's long-form bits are its order's flag byte (owner, mode, display),
+//!   copied with a shift. Its iceberg bit is the only test on the plain paths: a filled
+//!   iceberg maker leaves the inlined loop for `fill_extra`, a cancel of one reads its
+//!   hidden quantity out of line. An owned order's owner is in a side table by slot, read
+//!   only where its bit is set.
 //! - *Icebergs.* The slot's `qty` is the shown slice (level totals, status and snapshots
-//!   stay sums of shown quantities); the hidden rest and the display size are in a side
-//!   `Vec` by slot. An emptied slice is refilled at once and requeued at its level's tail.
+//!   stay sums of shown quantities); the hidden rest and the display size are in side
+//!   `Vec`s by slot. An emptied slice is refilled at once and requeued at its level's tail.
 //! - *Self-trade prevention.* An owned taker with a mode matches in `take_stp`, which reads
-//!   each maker's owner from the side table; a plain taker never looks.
-//! - *Mass cancel.* Every slot holds its acceptance number (8 of the slot's 56 bytes); a mass
+//!   the owner of each maker whose bit is set from the side table; a plain taker never
+//!   looks.
+//! - *Mass cancel.* Every slot holds its acceptance number (in its tag); a mass
 //!   cancel collects the matching resting orders and parked stops and sorts them by it.
-//! - *Stops.* Parked stops are not in the slab, the index or the ladders: `Stops` keeps them
-//!   in a slab of its own, found by id (behind a bucket-count filter), with a heap on the
-//!   trigger per side and the candidates that hold in a heap on the acceptance number. The
+//! - *Stops.* Parked stops are not in the slab, the index or the book's ladders: `Stops`
+//!   keeps them in a slab of its own, found by id (behind a bit filter), hung by trigger in
+//!   a ladder of their own per side, and the candidates that hold in a heap on the
+//!   acceptance number. The
 //!   book keeps the last trade price (set per level traded); after an add or modify that
 //!   traded, one length test (and a compare per side) decides whether any stop fires.
 
@@ -103,10 +107,12 @@ impl From<&Uuid> for RawId {
 /// A resting order's slot. 48 bytes: the id, the open quantity, the price it rests at
 /// (which, with the side, finds its level in the side's ladder), its neighbours in that
 /// level's FIFO, and one word holding its 56-bit acceptance number (a mass cancel goes in
-/// that order) above a byte of flags: its side, post-only, and whether the long form's
-/// side table holds more about it. (Side and post-only had bytes of their own and the
+/// that order) above a byte of flags: its side, post-only, and the long form's bits (an
+/// owner, its self-trade-prevention mode, an iceberg), whose owner and hidden quantity the
+/// long form's side table holds. (Side and post-only had bytes of their own and the
 /// acceptance number a word: 51 bytes made the slot 56, and a resting order more than 64
-/// bytes with the id index's table.)
+/// bytes with the id index's table. A 64-byte slot holding the owner and hidden quantity
+/// too, tried on h-long3, broke that budget: 78 bytes a resting order.)
 #[derive(Clone, Debug)]
 struct Slot {
     order_id: RawId,
@@ -117,8 +123,10 @@ struct Slot {
     prev: u32,
     next: u32,
     /// Its acceptance number shifted left 8, set right after it rests, or'ed with the
-    /// flags: [`SELL`], [`POST_ONLY`], and the long form's bits ([`long_form::OWNED`],
-    /// [`long_form::ICEBERG`]) at [`EXTRAS_SHIFT`] (a plain order's paths test only them).
+    /// flags: [`SELL`], [`POST_ONLY`], and at [`EXTRAS_SHIFT`] the long form's four bits,
+    /// laid out as an [`crate::Order`]'s flag byte so an add copies them with a shift:
+    /// [`long_form::OWNED`], the self-trade-prevention mode's code, [`long_form::ICEBERG`]
+    /// (a plain order's paths test only the two, [`EXTRAS`]).
     tag: u64,
 }
 
@@ -126,10 +134,11 @@ struct Slot {
 const SELL: u64 = 1;
 /// A [`Slot`] flag: the order is post-only.
 const POST_ONLY: u64 = 1 << 1;
-/// Where a [`Slot`]'s flags hold the long form's two bits.
+/// Where a [`Slot`]'s flags hold the long form's four bits (owner, the stp mode's two,
+/// display: an order's flag byte).
 const EXTRAS_SHIFT: u32 = 2;
-/// The [`Slot`] flags of the long form's side table.
-const EXTRAS: u64 = 3 << EXTRAS_SHIFT;
+/// The [`Slot`] flags that tell an order with extras: owned and iceberg.
+const EXTRAS: u64 = ((long_form::OWNED | long_form::ICEBERG) as u64) << EXTRAS_SHIFT;
 /// Bits of a [`Slot`]'s tag below its acceptance number.
 const ACCEPTED_SHIFT: u32 = 8;
 /// One past the largest acceptance number a slot holds (56 bits: at a billion acceptances
@@ -178,8 +187,8 @@ impl Slot {
         self.tag & POST_ONLY != 0
     }
 
-    /// The long form's [`long_form::OWNED`] and [`long_form::ICEBERG`] bits; 0 for a
-    /// plain order.
+    /// The long form's [`long_form::OWNED`] and [`long_form::ICEBERG`] bits (or'ed, in
+    /// their places of the flag byte); 0 for a plain order.
     #[inline(always)]
     fn extra(&self) -> u8 {
         ((self.tag & EXTRAS) >> EXTRAS_SHIFT) as u8
@@ -370,12 +379,30 @@ impl OrderBook {
         qty: Qty,
         post_only: bool,
     ) -> u32 {
+        self.rest_with(vacancy, order_id, side, price, qty, post_only, 0)
+    }
+
+    /// [`Self::rest_at`] of an order with the long form's flag byte `long_bits` (an
+    /// order's, see `long_form`), written with the slot: a plain limit add passes its
+    /// order's, 0 when it has none.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn rest_with(
+        &mut self,
+        vacancy: Vacancy,
+        order_id: Uuid,
+        side: Side,
+        price: i64,
+        qty: Qty,
+        post_only: bool,
+        long_bits: u8,
+    ) -> u32 {
         let lvl = match side {
             Side::Buy => self.bids.entry_on(Side::Buy, price),
             Side::Sell => self.asks.entry_on(Side::Sell, price),
         };
         let tail = lvl.tail;
-        let slot = self.orders.insert(Slot::new(
+        let plain = Slot::new(
             &order_id,
             qty,
             price,
@@ -383,7 +410,11 @@ impl OrderBook {
             side,
             post_only,
             self.next_accepted,
-        ));
+        );
+        let slot = self.orders.insert(Slot {
+            tag: plain.tag | u64::from(long_bits) << EXTRAS_SHIFT,
+            ..plain
+        });
         self.next_accepted += 1;
         lvl.tail = slot;
         if tail == NIL {

@@ -1004,12 +1004,13 @@ fn a_slot_is_48_bytes_and_its_packed_fields_round_trip() {
                 assert_eq!(slot.post_only(), post_only);
                 assert_eq!(slot.accepted(), accepted);
                 assert_eq!(slot.extra(), 0);
-                slot.set_extra(super::long_form::OWNED | super::long_form::ICEBERG);
-                assert_eq!(slot.extra(), 3);
+                let both = super::long_form::OWNED | super::long_form::ICEBERG;
+                slot.set_extra(both);
+                assert_eq!(slot.extra(), both);
                 assert_eq!((slot.side(), slot.post_only()), (side, post_only));
                 slot.set_accepted(accepted ^ 1);
                 assert_eq!(slot.accepted(), accepted ^ 1);
-                assert_eq!(slot.extra(), 3);
+                assert_eq!(slot.extra(), both);
                 slot.set_extra(0);
                 assert_eq!(
                     (slot.side(), slot.post_only(), slot.extra()),
