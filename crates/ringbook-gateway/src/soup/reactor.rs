@@ -48,6 +48,9 @@ struct Reactor<S> {
     ending: bool,
     /// The tokens of the writes asked of this reactor (kept for its capacity).
     asked: Vec<u64>,
+    /// The packets of an asked write, written outside the stream's lock (kept for its
+    /// capacity).
+    batch: Vec<u8>,
 }
 
 fn token(index: usize, generation: u32) -> u64 {
@@ -71,6 +74,7 @@ pub(crate) fn run<S: AppSession>(
         count: 0,
         ending: false,
         asked: Vec::new(),
+        batch: Vec::with_capacity(config.write_batch + (1 << 16)),
     };
     let tick = (config.heartbeat_interval.min(config.idle_timeout) / 4)
         .clamp(Duration::from_millis(1), MAX_TICK);
@@ -102,7 +106,7 @@ pub(crate) fn run<S: AppSession>(
         let mut woken = false;
         for (token, readable, writable) in events.iter() {
             if token == WAKE_TOKEN {
-                poller.clear_wake();
+                // Edge triggered: nothing to read back.
                 woken = true;
             } else {
                 reactor.on_ready(token, readable, writable, now);
@@ -224,10 +228,7 @@ impl<S: AppSession> Reactor<S> {
                 continue;
             };
             if let Some(live) = &self.slots[index].live
-                && live
-                    .stream
-                    .with_outlet(|outlet, store| outlet.asked_write(store))
-                    == OutletState::Ended
+                && live.stream.asked_write(&live.socket, &mut self.batch) == OutletState::Ended
             {
                 self.close(index, DisconnectReason::EndOfSession);
             }
