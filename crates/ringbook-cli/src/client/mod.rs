@@ -4,12 +4,13 @@
 //! Accepted (Order Replaced, Rejected) read by the client, in an HdrHistogram with the
 //! percentile table, `.hgrm` and plot options of `bench`.
 
+mod drive;
 mod plan;
 mod session;
+mod sys;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -132,37 +133,53 @@ pub(crate) fn run(args: ClientArgs) -> Result<(), Failure> {
     let interval = args
         .rate
         .map(|r| Duration::from_secs_f64(args.sessions as f64 / r));
-    let epoch = Instant::now() + Duration::from_millis(20);
-    let done = Arc::new(AtomicBool::new(false));
     let mut outgoing = Vec::with_capacity(args.sessions);
-    let mut receivers = Vec::with_capacity(args.sessions);
+    let mut incoming = Vec::with_capacity(args.sessions);
     for (c, p) in connected.into_iter().zip(plan.sessions) {
-        let (o, r) = session::start(c, p, Arc::clone(&done), epoch)
-            .map_err(|e| Failure::other(e.to_string()))?;
+        let (o, i) = session::split(c, p).map_err(|e| Failure::other(e.to_string()))?;
         outgoing.push(o);
-        receivers.push(r);
+        incoming.push(i);
     }
-    let paced = session::pace(&mut outgoing, interval, epoch);
-    done.store(true, Ordering::Release);
+    let epoch = Instant::now() + Duration::from_millis(20);
+    let sent_all = AtomicBool::new(false);
+    let (paced, received) = std::thread::scope(|scope| {
+        let receiver = std::thread::Builder::new()
+            .name("client-recv".into())
+            .spawn_scoped(scope, || drive::receive(&mut incoming, &sent_all, epoch));
+        let paced = drive::pace(&mut outgoing, interval, epoch);
+        sent_all.store(true, Ordering::Release);
+        let received = match receiver {
+            Ok(handle) => handle
+                .join()
+                .map_err(|_| Failure::other("the receiver thread panicked"))
+                .and_then(|r| r.map_err(|e| Failure::other(format!("receiving: {e}")))),
+            Err(e) => Err(Failure::other(format!("cannot start the receiver: {e}"))),
+        };
+        (paced, received)
+    });
+    paced.map_err(|e| Failure::other(format!("sending: {e}")))?;
+    received?;
     let sent: u64 = outgoing.iter().map(session::Outgoing::sent).sum();
     let enters: u64 = outgoing.iter().map(session::Outgoing::enters).sum();
     let mut histogram =
         Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).expect("valid histogram bounds");
+    let mut lateness =
+        Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).expect("valid histogram bounds");
     let (mut answered, mut rejected) = (0, 0);
     let mut last = epoch;
-    for r in receivers {
-        let r = r
-            .join()
-            .map_err(|_| Failure::other("a session thread panicked"))?
-            .map_err(|e| Failure::other(e.to_string()))?;
+    for i in &incoming {
         histogram
-            .add(&r.histogram)
+            .add(&i.histogram)
             .map_err(|e| Failure::other(e.to_string()))?;
-        answered += r.answered;
-        rejected += r.rejected;
-        last = last.max(r.last_response);
+        answered += i.answered;
+        rejected += i.rejected;
+        last = last.max(i.last_response.unwrap_or(epoch));
     }
-    paced.map_err(|e| Failure::other(format!("sending: {e}")))?;
+    for o in &outgoing {
+        lateness
+            .add(&o.lateness)
+            .map_err(|e| Failure::other(e.to_string()))?;
+    }
     // From the first intended send to the last response read.
     let elapsed = last.saturating_duration_since(epoch).as_secs_f64();
     let offered = args.rate.map_or_else(
@@ -197,6 +214,16 @@ pub(crate) fn run(args: ClientArgs) -> Result<(), Failure> {
     println!(" {:>10}", latency(histogram.max()));
     if rejected > 0 {
         println!("{rejected} orders rejected");
+    }
+    if !lateness.is_empty() {
+        // The client's own share: how late its sends left after their intended times.
+        println!(
+            "send lateness: p50 {}, p99 {}, p99.9 {}, max {}",
+            latency(lateness.value_at_quantile(0.5)),
+            latency(lateness.value_at_quantile(0.99)),
+            latency(lateness.value_at_quantile(0.999)),
+            latency(lateness.max())
+        );
     }
     if let Some(dir) = &args.hgrm_dir {
         std::fs::create_dir_all(dir)
