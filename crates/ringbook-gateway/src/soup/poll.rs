@@ -7,7 +7,25 @@
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::time::Duration;
+
+/// Nanoseconds on the monotonic clock (the clock of `Instant`), as one integer: the
+/// reactor's timers compare and subtract these without `Duration` arithmetic per round.
+pub(crate) fn monotonic_ns() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec; CLOCK_MONOTONIC always exists on Linux.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &raw mut ts) };
+    (ts.tv_sec as u64)
+        .wrapping_mul(1_000_000_000)
+        .wrapping_add(ts.tv_nsec as u64)
+}
+
+/// Milliseconds to wait for `nanos`, rounded up (a wait never ends before its deadline).
+pub(crate) fn millis_for(nanos: u64) -> libc::c_int {
+    libc::c_int::try_from(nanos.div_ceil(1_000_000)).unwrap_or(libc::c_int::MAX)
+}
 
 /// The token of the poller's own wake-up `eventfd`.
 pub(crate) const WAKE_TOKEN: u64 = u64::MAX;
@@ -216,20 +234,14 @@ impl Poller {
         };
     }
 
-    /// Waits up to `timeout` (zero: return at once) for ready registrations, which
-    /// replace the contents of `events`.
+    /// Waits up to `millis` milliseconds (zero: return at once) for ready registrations,
+    /// which replace the contents of `events`.
     ///
     /// # Errors
     ///
     /// The error of `epoll_wait` other than an interruption (which returns nothing).
-    pub(crate) fn wait(&self, events: &mut Events, timeout: Duration) -> io::Result<()> {
+    pub(crate) fn wait(&self, events: &mut Events, millis: libc::c_int) -> io::Result<()> {
         events.len = 0;
-        let millis = if timeout.is_zero() {
-            0
-        } else {
-            // Rounded up: a wait never ends before the deadline it was given.
-            libc::c_int::try_from(timeout.as_micros().div_ceil(1000)).unwrap_or(libc::c_int::MAX)
-        };
         // SAFETY: the epoll descriptor is owned by self; `events.events` has room for
         // MAX_EVENTS entries, the bound passed, and the kernel writes at most that many.
         let rc = unsafe {
