@@ -73,6 +73,11 @@ pub(crate) struct ClientArgs {
     /// Write an SVG plot of latency by percentile here.
     #[arg(long, value_name = "PATH")]
     plot: Option<PathBuf>,
+    /// Diagnostic: write each answered order's times here as CSV (user, UserRefNum,
+    /// intended send, sent, first response read; ns of the machine's monotonic clock, so
+    /// they join `ringbook serve --ouch-hops` order by order).
+    #[arg(long, value_name = "FILE")]
+    hops: Option<PathBuf>,
 }
 
 fn commands(args: &ClientArgs) -> Result<Box<dyn Iterator<Item = Command>>, Failure> {
@@ -136,11 +141,15 @@ pub(crate) fn run(args: ClientArgs) -> Result<(), Failure> {
     let mut outgoing = Vec::with_capacity(args.sessions);
     let mut incoming = Vec::with_capacity(args.sessions);
     for (c, p) in connected.into_iter().zip(plan.sessions) {
-        let (o, i) = session::split(c, p).map_err(|e| Failure::other(e.to_string()))?;
+        let (o, i) =
+            session::split(c, p, args.hops.is_some()).map_err(|e| Failure::other(e.to_string()))?;
         outgoing.push(o);
         incoming.push(i);
     }
-    let epoch = Instant::now() + Duration::from_millis(20);
+    let start = Instant::now();
+    let start_ns = sys::monotonic_ns();
+    let epoch = start + Duration::from_millis(20);
+    let epoch_ns = start_ns + 20_000_000;
     let sent_all = AtomicBool::new(false);
     let (paced, received) = std::thread::scope(|scope| {
         let receiver = std::thread::Builder::new()
@@ -225,6 +234,10 @@ pub(crate) fn run(args: ClientArgs) -> Result<(), Failure> {
             latency(lateness.max())
         );
     }
+    if let Some(path) = &args.hops {
+        write_hops(path, &args.user, &incoming, epoch_ns)
+            .map_err(|e| Failure::other(format!("--hops {}: {e}", path.display())))?;
+    }
     if let Some(dir) = &args.hgrm_dir {
         std::fs::create_dir_all(dir)
             .map_err(|e| Failure::other(format!("cannot create {}: {e}", dir.display())))?;
@@ -242,4 +255,29 @@ pub(crate) fn run(args: ClientArgs) -> Result<(), Failure> {
             .map_err(|e| Failure::other(format!("cannot write {}: {e}", path.display())))?;
     }
     Ok(())
+}
+
+/// Writes every session's answered orders' times (see `--hops`).
+fn write_hops(
+    path: &std::path::Path,
+    user: &str,
+    incoming: &[session::Incoming],
+    epoch_ns: u64,
+) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+    writeln!(out, "user,user_ref_num,intended_ns,sent_ns,read_ns")?;
+    for (i, session) in incoming.iter().enumerate() {
+        for [urn, intended, sent, read] in session.hops.iter().flatten() {
+            writeln!(
+                out,
+                "{user}{},{urn},{},{},{}",
+                i + 1,
+                epoch_ns + intended,
+                epoch_ns + sent,
+                epoch_ns + read
+            )?;
+        }
+    }
+    out.flush()
 }

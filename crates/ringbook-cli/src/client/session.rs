@@ -73,23 +73,31 @@ fn first_response_urn(m: &[u8]) -> Option<(u32, bool)> {
 }
 
 /// Splits a connected session into its sending and receiving sides (its socket made
-/// non-blocking, shared by both).
+/// non-blocking, shared by both); with `hops`, the receiving side keeps every timed
+/// order's times ([`Incoming::hops`]).
 ///
 /// # Errors
 ///
 /// When the socket refuses non-blocking mode or cannot be cloned.
-pub(crate) fn split(connected: Connected, plan: SessionPlan) -> io::Result<(Outgoing, Incoming)> {
+pub(crate) fn split(
+    connected: Connected,
+    plan: SessionPlan,
+    hops: bool,
+) -> io::Result<(Outgoing, Incoming)> {
     let base_urn = connected.base_urn;
     let (socket, unread, offset) = connected.client.into_parts();
     socket.set_nonblocking(true)?;
     let writer = socket.try_clone()?;
     let intended: Arc<[AtomicU64]> = (0..=plan.last_urn).map(|_| AtomicU64::new(0)).collect();
+    let sent_at: Arc<[AtomicU64]> = (0..=plan.last_urn).map(|_| AtomicU64::new(0)).collect();
     let mut input = vec![0; 1 << 20];
     input[..unread.len()].copy_from_slice(&unread);
     let incoming = Incoming {
         socket,
         base_urn,
         intended: Arc::clone(&intended),
+        sent_at: Arc::clone(&sent_at),
+        hops: hops.then(|| Vec::with_capacity(plan.timed as usize)),
         timed: plan.timed,
         in_start: 0,
         in_end: unread.len(),
@@ -105,6 +113,7 @@ pub(crate) fn split(connected: Connected, plan: SessionPlan) -> io::Result<(Outg
         writer,
         base_urn,
         intended,
+        sent_at,
         plan,
         next: 0,
         start: 0,
@@ -127,6 +136,8 @@ pub(crate) struct Outgoing {
     /// Per planned UserRefNum: its intended send time (ns after the epoch; 0 when not
     /// sent yet or answered already), shared with the receiving side.
     intended: Arc<[AtomicU64]>,
+    /// Per planned UserRefNum: when it was taken for writing (ns after the epoch).
+    sent_at: Arc<[AtomicU64]>,
     /// The next planned message, and where its bytes start.
     next: usize,
     start: usize,
@@ -200,6 +211,8 @@ impl Outgoing {
                     .unwrap_or(now)
                     .saturating_duration_since(epoch)
                     .as_nanos() as u64;
+                let sent = now.saturating_duration_since(epoch).as_nanos() as u64;
+                self.sent_at[urn as usize].store(sent, Ordering::Relaxed);
                 self.intended[urn as usize].store(t.max(1), Ordering::Release);
                 if let Some(due) = due {
                     let late = now.saturating_duration_since(due).as_nanos() as u64;
@@ -239,6 +252,10 @@ pub(crate) struct Incoming {
     pub(crate) socket: TcpStream,
     base_urn: u32,
     intended: Arc<[AtomicU64]>,
+    sent_at: Arc<[AtomicU64]>,
+    /// With `--hops`: per answered order, its UserRefNum (as sent) and its intended,
+    /// sent and read times (ns after the epoch).
+    pub(crate) hops: Option<Vec<[u64; 4]>>,
     /// Timed messages planned (each answered once).
     timed: u64,
     /// Bytes read and not yet taken as packets: `input[in_start..in_end]`, the first at
@@ -310,6 +327,10 @@ impl Incoming {
                         if let Some(slot) = self.intended.get(local) {
                             let t0 = slot.swap(0, Ordering::AcqRel);
                             if t0 > 0 {
+                                if let Some(hops) = &mut self.hops {
+                                    let sent = self.sent_at[local].load(Ordering::Relaxed);
+                                    hops.push([u64::from(urn), t0, sent, t]);
+                                }
                                 self.histogram
                                     .saturating_record(t.saturating_sub(t0).max(1));
                                 self.answered += 1;

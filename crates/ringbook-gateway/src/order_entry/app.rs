@@ -23,6 +23,7 @@ use ringbook_wire::soup::login::LoginRejectReason;
 
 use super::echo::Echo;
 use super::engine_order::{EngineOrder, owner_id};
+use super::hops::Hop;
 use super::order_id::order_id;
 use super::state::{OrderInfo, Pending, Registry, UserEntry, UserState, now_since_midnight};
 use super::validate::{map_mass_cancel, map_order, map_side};
@@ -272,6 +273,7 @@ impl OuchSession {
             if !self.take_ref(&mut state, urn) {
                 return Ok(());
             }
+            self.registry.stamp(self.entry.key, urn, Hop::Read);
             if state.entry_disabled {
                 return self.reject(&state, urn, RejectCode::FirmNotAuthorized, m.cl_ord_id);
             }
