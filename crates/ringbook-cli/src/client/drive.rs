@@ -1,8 +1,9 @@
 //! The load's two threads. The pacer ([`pace`], the calling thread) writes every
 //! session's planned messages when they are due (open loop: each at its intended time;
 //! without a rate as fast as the sockets take them), all of a session's due messages in
-//! one write, and sleeps until the next is due with a 1 ns timer slack: it never spins
-//! nor yields a core away (on a 2-core machine the server under test needs them). The
+//! one write, and sleeps until the next is due with a 1 ns timer slack: it neither spins
+//! nor yields a core away (on a 2-core machine the server under test needs them;
+//! `--pace yield` yields in a loop instead, see [`Pacing`]). The
 //! receiver ([`receive`], one thread for every session) sleeps in one `ppoll` on every
 //! socket and reads whichever has input, timing each enter or replace from its intended
 //! send time to its first response: one wake-up serves every session with responses,
@@ -24,6 +25,18 @@ const IDLE_WAIT: Duration = Duration::from_millis(200);
 /// nothing comes (replaces of orders already gone are ignored by the server).
 const QUIET_END: Duration = Duration::from_secs(1);
 
+/// How the pacer waits for the next message's time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Pacing {
+    /// Sleep until it (a timed `ppoll`, 1 ns timer slack): the core is free meanwhile.
+    Sleep,
+    /// Yield the core in a loop until it: the pacer's core never idles, which on a
+    /// virtual machine whose idle cores halt keeps one core awake for whichever thread
+    /// is woken next (a wake-up onto a halted core is slow there), at the price of that
+    /// core.
+    Yield,
+}
+
 /// Sends every session's messages, each when it is due; returns when all are sent.
 ///
 /// # Errors
@@ -33,15 +46,25 @@ pub(crate) fn pace(
     outgoing: &mut [Outgoing],
     interval: Option<Duration>,
     epoch: Instant,
+    pacing: Pacing,
 ) -> std::io::Result<()> {
     sys::fine_timer_slack();
     loop {
         let Some(due) = outgoing.iter().filter_map(|o| o.due(interval, epoch)).min() else {
             return Ok(());
         };
-        let now = Instant::now();
-        if due > now {
-            sys::sleep(due - now);
+        match pacing {
+            Pacing::Sleep => {
+                let now = Instant::now();
+                if due > now {
+                    sys::sleep(due - now);
+                }
+            }
+            Pacing::Yield => {
+                while Instant::now() < due {
+                    std::thread::yield_now();
+                }
+            }
         }
         let now = Instant::now();
         for o in outgoing.iter_mut() {

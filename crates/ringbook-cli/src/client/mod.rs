@@ -67,6 +67,11 @@ pub(crate) struct ClientArgs {
     /// time); without it, as fast as the sessions can write.
     #[arg(long, value_name = "R")]
     rate: Option<f64>,
+    /// How the sender waits for each message's time: `sleep` (the default; the core is
+    /// free meanwhile) or `yield` (yields the core in a loop: never idle, see
+    /// BENCHMARKS.md, "Order entry", for what that does on a virtual machine).
+    #[arg(long, value_enum, default_value = "sleep", value_name = "HOW")]
+    pace: drive::Pacing,
     /// Write the latency distribution as an HdrHistogram .hgrm file here.
     #[arg(long, value_name = "DIR")]
     hgrm_dir: Option<PathBuf>,
@@ -155,7 +160,7 @@ pub(crate) fn run(args: ClientArgs) -> Result<(), Failure> {
         let receiver = std::thread::Builder::new()
             .name("client-recv".into())
             .spawn_scoped(scope, || drive::receive(&mut incoming, &sent_all, epoch));
-        let paced = drive::pace(&mut outgoing, interval, epoch);
+        let paced = drive::pace(&mut outgoing, interval, epoch, args.pace);
         sent_all.store(true, Ordering::Release);
         let received = match receiver {
             Ok(handle) => handle
