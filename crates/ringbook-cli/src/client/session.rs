@@ -1,10 +1,11 @@
 //! One session of a load, split in two after its login: its sending side
 //! ([`Outgoing`]: the planned messages, stamped with their intended send times as they
 //! are taken) and its receiving side ([`Incoming`]: what was read, and the latencies
-//! measured). The connection is non-blocking; [`super::drive`] runs every session's
-//! sending side on one thread and every receiving side on another.
+//! measured). The connection stays blocking for the sender's writes; the receiver
+//! reads it without blocking (`MSG_DONTWAIT`) after a `ppoll`. [`super::drive`] runs
+//! every session's sending side on one thread and every receiving side on another.
 
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::os::fd::AsRawFd;
 use std::sync::Arc;
@@ -19,7 +20,7 @@ use ringbook_wire::soup::login::LoginRequest;
 use ringbook_wire::soup::{MAX_PAYLOAD, PacketType, encode};
 
 use super::plan::SessionPlan;
-use super::sys::{self, Wait};
+use super::sys;
 
 /// Bytes of planned messages taken into a session's output at once, at most.
 const TAKE_BYTES: usize = 1 << 16;
@@ -72,13 +73,13 @@ fn first_response_urn(m: &[u8]) -> Option<(u32, bool)> {
     }
 }
 
-/// Splits a connected session into its sending and receiving sides (its socket made
-/// non-blocking, shared by both); with `hops`, the receiving side keeps every timed
+/// Splits a connected session into its sending and receiving sides (sharing its
+/// socket); with `hops`, the receiving side keeps every timed
 /// order's times ([`Incoming::hops`]).
 ///
 /// # Errors
 ///
-/// When the socket refuses non-blocking mode or cannot be cloned.
+/// When the socket cannot be cloned or its read timeout cleared.
 pub(crate) fn split(
     connected: Connected,
     plan: SessionPlan,
@@ -86,7 +87,7 @@ pub(crate) fn split(
 ) -> io::Result<(Outgoing, Incoming)> {
     let base_urn = connected.base_urn;
     let (socket, unread, offset) = connected.client.into_parts();
-    socket.set_nonblocking(true)?;
+    socket.set_read_timeout(None)?;
     let writer = socket.try_clone()?;
     let intended: Arc<[AtomicU64]> = (0..=plan.last_urn).map(|_| AtomicU64::new(0)).collect();
     let sent_at: Arc<[AtomicU64]> = (0..=plan.last_urn).map(|_| AtomicU64::new(0)).collect();
@@ -167,7 +168,7 @@ impl Outgoing {
     }
 
     /// Takes every message due by `now` (up to 64 KiB), stamping the timed ones'
-    /// intended send times, and writes them (waiting for room if the kernel refuses).
+    /// intended send times, and writes them (blocking while the kernel has no room).
     ///
     /// # Errors
     ///
@@ -180,7 +181,7 @@ impl Outgoing {
     ) -> io::Result<()> {
         self.out.clear();
         self.take_due(now, interval, epoch);
-        write_all(&self.writer, &self.out)
+        (&self.writer).write_all(&self.out)
     }
 
     fn take_due(&mut self, now: Instant, interval: Option<Duration>, epoch: Instant) {
@@ -223,28 +224,6 @@ impl Outgoing {
             self.sent += 1;
         }
     }
-}
-
-/// Writes all of `bytes` to a non-blocking socket, waiting for room when it is full.
-fn write_all(mut socket: &TcpStream, bytes: &[u8]) -> io::Result<()> {
-    let mut at = 0;
-    let wait = [Wait {
-        fd: socket.as_raw_fd(),
-        write: true,
-    }];
-    let (mut fds, mut ready) = (Vec::with_capacity(1), Vec::with_capacity(1));
-    while at < bytes.len() {
-        match socket.write(&bytes[at..]) {
-            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-            Ok(n) => at += n,
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                sys::wait(&wait, &mut fds, &mut ready, Duration::from_millis(100))?;
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(())
 }
 
 /// A session's receiving side (see the module docs).
@@ -290,7 +269,7 @@ impl Incoming {
             self.in_end -= self.in_start;
             self.in_start = 0;
         }
-        let n = match self.socket.read(&mut self.input[self.in_end..]) {
+        let n = match sys::recv_now(self.socket.as_raw_fd(), &mut self.input[self.in_end..]) {
             Ok(0) => {
                 self.closed = true;
                 return Ok(());
@@ -362,7 +341,7 @@ impl Incoming {
     pub(crate) fn logout(&mut self) {
         let mut out = Vec::with_capacity(3);
         encode::logout_request(&mut out);
-        let _ = write_all(&self.socket, &out);
+        let _ = (&self.socket).write_all(&out);
     }
 }
 

@@ -40,6 +40,27 @@ pub(crate) fn monotonic_ns() -> u64 {
         .wrapping_add(ts.tv_nsec as u64)
 }
 
+/// Reads what `fd` holds into `buf` without blocking (`recv` with `MSG_DONTWAIT`: the
+/// socket itself stays blocking for the sender's writes); `WouldBlock` when it holds
+/// nothing.
+///
+/// # Errors
+///
+/// The error of `recv`.
+pub(crate) fn recv_now(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
+    // SAFETY: `buf` is a valid, writable buffer of `buf.len()` bytes; `fd` is an open
+    // socket borrowed from the caller.
+    let rc = unsafe {
+        libc::recv(
+            fd,
+            buf.as_mut_ptr().cast::<libc::c_void>(),
+            buf.len(),
+            libc::MSG_DONTWAIT,
+        )
+    };
+    usize::try_from(rc).map_err(|_| io::Error::last_os_error())
+}
+
 /// Sets this thread's timer slack to 1 ns (best effort: a refusal only makes timed
 /// waits end a little later).
 pub(crate) fn fine_timer_slack() {
