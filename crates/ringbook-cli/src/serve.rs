@@ -17,7 +17,7 @@ use clap::Args;
 use ringbook::{OrderbookManagerService, OrderbookManagerServiceImpl};
 use ringbook_gateway::feed::{Feed, FeedError, now_since_midnight_ns};
 use ringbook_gateway::order_entry::{
-    OrderEntryConfig, OuchApp, OuchResponder, Registry, SymbolTable,
+    HopLog, OrderEntryConfig, OuchApp, OuchResponder, Registry, SymbolTable,
 };
 use ringbook_gateway::soup::{SessionConfig, SoupServer, Users};
 
@@ -26,6 +26,9 @@ use crate::engine_args::EngineArgs;
 use crate::journal_args::JournalArgs;
 use crate::serve_feed::FeedFlags;
 use crate::serve_signals;
+
+/// Stamps kept by `--ouch-hops`, at most (two a new order: 2 M orders, 96 MiB).
+const HOPS_BOUND: usize = 4 << 20;
 
 /// `ringbook serve` flags.
 #[derive(Args, Debug)]
@@ -66,6 +69,11 @@ pub(crate) struct ServeArgs {
     /// default).
     #[arg(long)]
     ouch_write_on_appender: bool,
+    /// Diagnostic: stamp each new order's hops (read by its session, its engine event)
+    /// on the monotonic clock and write them to this CSV file at the stop (joins with
+    /// `ringbook client --hops`). Costs a lock and a clock read per stamp.
+    #[arg(long, value_name = "FILE")]
+    ouch_hops: Option<PathBuf>,
     #[command(flatten)]
     journal: JournalArgs,
     #[command(flatten)]
@@ -118,8 +126,16 @@ pub(crate) fn run(args: ServeArgs, engine_args: &EngineArgs) -> Result<(), Failu
     let store_dir = args.journal.journal.as_ref().map(|dir| dir.join("ouch"));
     let mut instruments: Vec<_> = symbols.instruments().collect();
     instruments.sort_unstable();
-    let registry =
-        Arc::new(Registry::new(symbols, store_dir).map_err(|e| Failure::other(e.to_string()))?);
+    let mut registry =
+        Registry::new(symbols, store_dir).map_err(|e| Failure::other(e.to_string()))?;
+    let hops = args
+        .ouch_hops
+        .as_ref()
+        .map(|_| Arc::new(HopLog::new(HOPS_BOUND)));
+    if let Some(log) = &hops {
+        registry = registry.with_hops(Arc::clone(log));
+    }
+    let registry = Arc::new(registry);
     let mut config = engine_args.config();
     config.journal = args.journal.options();
     let feed = feed_config
@@ -192,6 +208,11 @@ pub(crate) fn run(args: ServeArgs, engine_args: &EngineArgs) -> Result<(), Failu
     let end_of_day = registry.end_of_day();
     server.shutdown();
     let synced = registry.sync_all();
+    if let (Some(log), Some(path)) = (&hops, &args.ouch_hops) {
+        log.write_csv(path)
+            .map_err(|e| Failure::other(format!("--ouch-hops {}: {e}", path.display())))?;
+        eprintln!("ouch hops: {} stamps in {}", log.len(), path.display());
+    }
     if let Some(feed) = feed {
         // Receivers may still re-request the tail or take a last snapshot.
         std::thread::sleep(args.feed.linger());

@@ -581,3 +581,55 @@ fn ringbook_client_loads_a_server_and_reports_wire_to_wire_latency() {
     let (ok, stderr) = server.stop();
     assert!(ok, "{stderr}");
 }
+
+/// The threads of process `pid` now (0 once it has exited).
+fn threads_of(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/task")).map_or(0, Iterator::count)
+}
+
+#[test]
+fn ringbook_client_runs_any_number_of_sessions_on_two_threads_and_reports_its_send_lateness() {
+    let dir = TempDir::new("serve-client-threads");
+    let symbols = symbols(&dir);
+    let server = serve(&["--instruments-file", &symbols, "--ouch", "127.0.0.1:0"]);
+    let mut child = Process::new(env!("CARGO_BIN_EXE_ringbook"))
+        .args([
+            "client",
+            "--ouch",
+            &server.addr(0).to_string(),
+            "--instruments-file",
+            &symbols,
+        ])
+        .args(["--sessions", "8", "--orders", "8000", "--rate", "20000"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // A pacer and one receiver for every session: not a receiver thread per session.
+    let mut most = 0;
+    while child.try_wait().unwrap().is_none() {
+        most = most.max(threads_of(child.id()));
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        most >= 2,
+        "the run was not seen: {most} threads at most\n{text}"
+    );
+    assert!(most <= 2, "{most} threads for 8 sessions\n{text}");
+    let row = text.lines().find(|l| l.starts_with("8 ")).unwrap();
+    let answered: u64 = row.split_whitespace().nth(3).unwrap().parse().unwrap();
+    assert!(answered > 7_000, "{text}");
+    // The client's own share of the latency, from the same run.
+    let lateness = text
+        .lines()
+        .find(|l| l.starts_with("send lateness: p50 "))
+        .unwrap_or_else(|| panic!("no send lateness in {text}"));
+    assert!(
+        lateness.contains("p99 ") && lateness.contains("max "),
+        "{lateness}"
+    );
+    let (ok, stderr) = server.stop();
+    assert!(ok, "{stderr}");
+}

@@ -4,12 +4,13 @@
 //! Accepted (Order Replaced, Rejected) read by the client, in an HdrHistogram with the
 //! percentile table, `.hgrm` and plot options of `bench`.
 
+mod drive;
 mod plan;
 mod session;
+mod sys;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -66,12 +67,22 @@ pub(crate) struct ClientArgs {
     /// time); without it, as fast as the sessions can write.
     #[arg(long, value_name = "R")]
     rate: Option<f64>,
+    /// How the sender waits for each message's time: `sleep` (the default; the core is
+    /// free meanwhile) or `yield` (yields the core in a loop: never idle, see
+    /// BENCHMARKS.md, "Order entry", for what that does on a virtual machine).
+    #[arg(long, value_enum, default_value = "sleep", value_name = "HOW")]
+    pace: drive::Pacing,
     /// Write the latency distribution as an HdrHistogram .hgrm file here.
     #[arg(long, value_name = "DIR")]
     hgrm_dir: Option<PathBuf>,
     /// Write an SVG plot of latency by percentile here.
     #[arg(long, value_name = "PATH")]
     plot: Option<PathBuf>,
+    /// Diagnostic: write each answered order's times here as CSV (user, UserRefNum,
+    /// intended send, sent, first response read; ns of the machine's monotonic clock, so
+    /// they join `ringbook serve --ouch-hops` order by order).
+    #[arg(long, value_name = "FILE")]
+    hops: Option<PathBuf>,
 }
 
 fn commands(args: &ClientArgs) -> Result<Box<dyn Iterator<Item = Command>>, Failure> {
@@ -132,37 +143,57 @@ pub(crate) fn run(args: ClientArgs) -> Result<(), Failure> {
     let interval = args
         .rate
         .map(|r| Duration::from_secs_f64(args.sessions as f64 / r));
-    let epoch = Instant::now() + Duration::from_millis(20);
-    let done = Arc::new(AtomicBool::new(false));
     let mut outgoing = Vec::with_capacity(args.sessions);
-    let mut receivers = Vec::with_capacity(args.sessions);
+    let mut incoming = Vec::with_capacity(args.sessions);
     for (c, p) in connected.into_iter().zip(plan.sessions) {
-        let (o, r) = session::start(c, p, Arc::clone(&done), epoch)
-            .map_err(|e| Failure::other(e.to_string()))?;
+        let (o, i) =
+            session::split(c, p, args.hops.is_some()).map_err(|e| Failure::other(e.to_string()))?;
         outgoing.push(o);
-        receivers.push(r);
+        incoming.push(i);
     }
-    let paced = session::pace(&mut outgoing, interval, epoch);
-    done.store(true, Ordering::Release);
+    let start = Instant::now();
+    let start_ns = sys::monotonic_ns();
+    let epoch = start + Duration::from_millis(20);
+    let epoch_ns = start_ns + 20_000_000;
+    let sent_all = AtomicBool::new(false);
+    let (paced, received) = std::thread::scope(|scope| {
+        let receiver = std::thread::Builder::new()
+            .name("client-recv".into())
+            .spawn_scoped(scope, || drive::receive(&mut incoming, &sent_all, epoch));
+        let paced = drive::pace(&mut outgoing, interval, epoch, args.pace);
+        sent_all.store(true, Ordering::Release);
+        let received = match receiver {
+            Ok(handle) => handle
+                .join()
+                .map_err(|_| Failure::other("the receiver thread panicked"))
+                .and_then(|r| r.map_err(|e| Failure::other(format!("receiving: {e}")))),
+            Err(e) => Err(Failure::other(format!("cannot start the receiver: {e}"))),
+        };
+        (paced, received)
+    });
+    paced.map_err(|e| Failure::other(format!("sending: {e}")))?;
+    received?;
     let sent: u64 = outgoing.iter().map(session::Outgoing::sent).sum();
     let enters: u64 = outgoing.iter().map(session::Outgoing::enters).sum();
     let mut histogram =
         Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).expect("valid histogram bounds");
+    let mut lateness =
+        Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).expect("valid histogram bounds");
     let (mut answered, mut rejected) = (0, 0);
     let mut last = epoch;
-    for r in receivers {
-        let r = r
-            .join()
-            .map_err(|_| Failure::other("a session thread panicked"))?
-            .map_err(|e| Failure::other(e.to_string()))?;
+    for i in &incoming {
         histogram
-            .add(&r.histogram)
+            .add(&i.histogram)
             .map_err(|e| Failure::other(e.to_string()))?;
-        answered += r.answered;
-        rejected += r.rejected;
-        last = last.max(r.last_response);
+        answered += i.answered;
+        rejected += i.rejected;
+        last = last.max(i.last_response.unwrap_or(epoch));
     }
-    paced.map_err(|e| Failure::other(format!("sending: {e}")))?;
+    for o in &outgoing {
+        lateness
+            .add(&o.lateness)
+            .map_err(|e| Failure::other(e.to_string()))?;
+    }
     // From the first intended send to the last response read.
     let elapsed = last.saturating_duration_since(epoch).as_secs_f64();
     let offered = args.rate.map_or_else(
@@ -198,6 +229,20 @@ pub(crate) fn run(args: ClientArgs) -> Result<(), Failure> {
     if rejected > 0 {
         println!("{rejected} orders rejected");
     }
+    if !lateness.is_empty() {
+        // The client's own share: how late its sends left after their intended times.
+        println!(
+            "send lateness: p50 {}, p99 {}, p99.9 {}, max {}",
+            latency(lateness.value_at_quantile(0.5)),
+            latency(lateness.value_at_quantile(0.99)),
+            latency(lateness.value_at_quantile(0.999)),
+            latency(lateness.max())
+        );
+    }
+    if let Some(path) = &args.hops {
+        write_hops(path, &args.user, &incoming, epoch_ns)
+            .map_err(|e| Failure::other(format!("--hops {}: {e}", path.display())))?;
+    }
     if let Some(dir) = &args.hgrm_dir {
         std::fs::create_dir_all(dir)
             .map_err(|e| Failure::other(format!("cannot create {}: {e}", dir.display())))?;
@@ -215,4 +260,29 @@ pub(crate) fn run(args: ClientArgs) -> Result<(), Failure> {
             .map_err(|e| Failure::other(format!("cannot write {}: {e}", path.display())))?;
     }
     Ok(())
+}
+
+/// Writes every session's answered orders' times (see `--hops`).
+fn write_hops(
+    path: &std::path::Path,
+    user: &str,
+    incoming: &[session::Incoming],
+    epoch_ns: u64,
+) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+    writeln!(out, "user,user_ref_num,intended_ns,sent_ns,read_ns")?;
+    for (i, session) in incoming.iter().enumerate() {
+        for [urn, intended, sent, read] in session.hops.iter().flatten() {
+            writeln!(
+                out,
+                "{user}{},{urn},{},{},{}",
+                i + 1,
+                epoch_ns + intended,
+                epoch_ns + sent,
+                epoch_ns + read
+            )?;
+        }
+    }
+    out.flush()
 }

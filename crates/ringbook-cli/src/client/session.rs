@@ -1,35 +1,34 @@
-//! The sessions of a load: one pacer thread writes every session's planned messages open
-//! loop (each at its intended time, or as fast as it can without a rate; one pacing
-//! thread for all sessions, not one each), and a receiver thread per session reads every
-//! response, timing each enter or replace from its intended send time to its first
-//! response (Order Accepted, Order Replaced or Rejected).
+//! One session of a load, split in two after its login: its sending side
+//! ([`Outgoing`]: the planned messages, stamped with their intended send times as they
+//! are taken) and its receiving side ([`Incoming`]: what was read, and the latencies
+//! measured). The connection stays blocking for the sender's writes; the receiver
+//! reads it without blocking (`MSG_DONTWAIT`) after a `ppoll`. [`super::drive`] runs
+//! every session's sending side on one thread and every receiving side on another.
 
-use std::io::Write;
-use std::net::SocketAddr;
+use std::io::{self, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::os::fd::AsRawFd;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::thread;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
 use ringbook_gateway::soup::{ClientError, ServerPacket, SoupClient};
 use ringbook_wire::ouch::outbound::Outbound;
+use ringbook_wire::soup::frame::{Sender, next_packet};
 use ringbook_wire::soup::login::LoginRequest;
+use ringbook_wire::soup::{MAX_PAYLOAD, PacketType, encode};
 
 use super::plan::SessionPlan;
+use super::sys;
+
+/// Bytes of planned messages taken into a session's output at once, at most.
+const TAKE_BYTES: usize = 1 << 16;
 
 /// A logged-in session before its run, and its first free UserRefNum.
 pub(crate) struct Connected {
     pub(crate) client: SoupClient,
     pub(crate) base_urn: u32,
-}
-
-/// What one session's receiver measured.
-pub(crate) struct SessionResult {
-    pub(crate) histogram: Histogram<u64>,
-    pub(crate) answered: u64,
-    pub(crate) rejected: u64,
-    pub(crate) last_response: Instant,
 }
 
 /// Logs in and asks the account's next UserRefNum (Account Query), so that runs against
@@ -59,7 +58,8 @@ pub(crate) fn connect(
     }
 }
 
-/// The UserRefNum of the first response a message can be (Accepted, Replaced, Rejected).
+/// The UserRefNum of the first response a message can be (Accepted, Replaced, Rejected),
+/// and whether it is a Rejected.
 fn first_response_urn(m: &[u8]) -> Option<(u32, bool)> {
     let at = |i: usize| {
         m.get(i..i + 4)
@@ -73,35 +73,120 @@ fn first_response_urn(m: &[u8]) -> Option<(u32, bool)> {
     }
 }
 
-/// One session's sending side, for [`pace`].
+/// Splits a connected session into its sending and receiving sides (sharing its
+/// socket); with `hops`, the receiving side keeps every timed
+/// order's times ([`Incoming::hops`]).
+///
+/// # Errors
+///
+/// When the socket cannot be cloned or its read timeout cleared.
+pub(crate) fn split(
+    connected: Connected,
+    plan: SessionPlan,
+    hops: bool,
+) -> io::Result<(Outgoing, Incoming)> {
+    let base_urn = connected.base_urn;
+    let (socket, unread, offset) = connected.client.into_parts();
+    socket.set_read_timeout(None)?;
+    let writer = socket.try_clone()?;
+    let intended: Arc<[AtomicU64]> = (0..=plan.last_urn).map(|_| AtomicU64::new(0)).collect();
+    let sent_at: Arc<[AtomicU64]> = (0..=plan.last_urn).map(|_| AtomicU64::new(0)).collect();
+    let mut input = vec![0; 1 << 20];
+    input[..unread.len()].copy_from_slice(&unread);
+    let incoming = Incoming {
+        socket,
+        base_urn,
+        intended: Arc::clone(&intended),
+        sent_at: Arc::clone(&sent_at),
+        hops: hops.then(|| Vec::with_capacity(plan.timed as usize)),
+        timed: plan.timed,
+        in_start: 0,
+        in_end: unread.len(),
+        input,
+        in_offset: offset,
+        closed: false,
+        histogram: histogram(),
+        answered: 0,
+        rejected: 0,
+        last_response: None,
+    };
+    let outgoing = Outgoing {
+        writer,
+        base_urn,
+        intended,
+        sent_at,
+        plan,
+        next: 0,
+        start: 0,
+        sent: 0,
+        out: Vec::with_capacity(TAKE_BYTES * 2),
+        lateness: histogram(),
+    };
+    Ok((outgoing, incoming))
+}
+
+fn histogram() -> Histogram<u64> {
+    Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).expect("valid histogram bounds")
+}
+
+/// A session's sending side (see the module docs).
 pub(crate) struct Outgoing {
-    writer: std::net::TcpStream,
+    writer: TcpStream,
     plan: SessionPlan,
     base_urn: u32,
-    intended: Arc<Vec<AtomicU64>>,
+    /// Per planned UserRefNum: its intended send time (ns after the epoch; 0 when not
+    /// sent yet or answered already), shared with the receiving side.
+    intended: Arc<[AtomicU64]>,
+    /// Per planned UserRefNum: when it was taken for writing (ns after the epoch).
+    sent_at: Arc<[AtomicU64]>,
+    /// The next planned message, and where its bytes start.
     next: usize,
     start: usize,
     sent: u64,
+    out: Vec<u8>,
+    /// How late each timed message was taken for writing after its intended time (the
+    /// client's own share of the latency).
+    pub(crate) lateness: Histogram<u64>,
 }
 
 impl Outgoing {
-    fn due(&self, interval: Option<Duration>, epoch: Instant) -> Option<Instant> {
+    /// When the next planned message is due (`epoch` without a rate); `None` when all
+    /// are sent.
+    pub(crate) fn due(&self, interval: Option<Duration>, epoch: Instant) -> Option<Instant> {
         (self.next < self.plan.messages.len())
             .then(|| interval.map_or(epoch, |d| epoch + d * self.next as u32))
     }
 
-    /// Appends to `out` every message due by `now` (at most 64 KiB), stamping the timed
-    /// ones' intended send times; returns whether any was taken.
-    fn take_due(
+    /// Messages sent.
+    pub(crate) fn sent(&self) -> u64 {
+        self.sent
+    }
+
+    /// Enter Orders planned.
+    pub(crate) fn enters(&self) -> u64 {
+        self.plan.enters
+    }
+
+    /// Takes every message due by `now` (up to 64 KiB), stamping the timed ones'
+    /// intended send times, and writes them (blocking while the kernel has no room).
+    ///
+    /// # Errors
+    ///
+    /// A failed write.
+    pub(crate) fn send_due(
         &mut self,
-        out: &mut Vec<u8>,
         now: Instant,
         interval: Option<Duration>,
         epoch: Instant,
-    ) -> bool {
+    ) -> io::Result<()> {
+        self.out.clear();
+        self.take_due(now, interval, epoch);
+        (&self.writer).write_all(&self.out)
+    }
+
+    fn take_due(&mut self, now: Instant, interval: Option<Duration>, epoch: Instant) {
         let n = self.plan.messages.len();
-        let before = self.next;
-        while self.next < n && out.len() < (1 << 16) {
+        while self.next < n && self.out.len() < TAKE_BYTES {
             let due = interval.map(|d| epoch + d * self.next as u32);
             if due.is_some_and(|d| d > now) {
                 break;
@@ -109,6 +194,7 @@ impl Outgoing {
             let (end, urn) = self.plan.messages[self.next];
             let msg = &self.plan.bytes[self.start..end];
             self.start = end;
+            let out = &mut self.out;
             out.extend_from_slice(&((msg.len() + 1) as u16).to_be_bytes());
             out.push(b'U');
             let at = out.len();
@@ -126,179 +212,152 @@ impl Outgoing {
                     .unwrap_or(now)
                     .saturating_duration_since(epoch)
                     .as_nanos() as u64;
+                let sent = now.saturating_duration_since(epoch).as_nanos() as u64;
+                self.sent_at[urn as usize].store(sent, Ordering::Relaxed);
                 self.intended[urn as usize].store(t.max(1), Ordering::Release);
+                if let Some(due) = due {
+                    let late = now.saturating_duration_since(due).as_nanos() as u64;
+                    self.lateness.saturating_record(late.max(1));
+                }
             }
             self.next += 1;
             self.sent += 1;
         }
-        self.next > before
-    }
-
-    /// Messages sent.
-    pub(crate) fn sent(&self) -> u64 {
-        self.sent
-    }
-
-    /// Enter Orders planned (all sent once [`pace`] returns).
-    pub(crate) fn enters(&self) -> u64 {
-        self.plan.enters
     }
 }
 
-/// Sends every session's messages from this thread, each when it is due (sleeping while
-/// the next is far, yielding the core when it is near), all of a session's due messages in one
-/// write; returns when all are sent.
-///
-/// # Errors
-///
-/// A failed write.
-pub(crate) fn pace(
-    outgoing: &mut [Outgoing],
-    interval: Option<Duration>,
-    epoch: Instant,
-) -> std::io::Result<()> {
-    let mut out = Vec::with_capacity(1 << 17);
-    loop {
-        let Some(due) = outgoing.iter().filter_map(|o| o.due(interval, epoch)).min() else {
-            return Ok(());
-        };
-        loop {
-            let now = Instant::now();
-            if now >= due {
-                break;
-            }
-            if due - now > Duration::from_micros(200) {
-                thread::sleep(due - now - Duration::from_micros(100));
-            } else {
-                // Yield, not spin: the client shares the cores with the server it
-                // measures, and at 100 k orders/s the next message is always near, so a
-                // spinning pacer took a whole core from the server's threads.
-                thread::yield_now();
-            }
-        }
-        let now = Instant::now();
-        for o in outgoing.iter_mut() {
-            out.clear();
-            if o.take_due(&mut out, now, interval, epoch) {
-                o.writer.write_all(&out)?;
-            }
-        }
-    }
-}
-
-/// A session's receiver thread.
-pub(crate) type Receiver = thread::JoinHandle<Result<SessionResult, ClientError>>;
-
-/// Splits a connected session into its sending side (for [`pace`]) and a receiver
-/// thread that times the responses; the receiver stops once `done` is set and every
-/// timed message is answered (or nothing came for a second).
-///
-/// # Errors
-///
-/// When the socket cannot be cloned or the thread cannot start.
-pub(crate) fn start(
-    connected: Connected,
-    plan: SessionPlan,
-    done: Arc<AtomicBool>,
-    epoch: Instant,
-) -> Result<(Outgoing, Receiver), ClientError> {
-    let Connected {
-        mut client,
-        base_urn,
-    } = connected;
-    let intended: Arc<Vec<AtomicU64>> = Arc::new(
-        (0..plan.last_urn as usize + 1)
-            .map(|_| AtomicU64::new(0))
-            .collect(),
-    );
-    let writer = client.socket().try_clone()?;
-    let expected = plan.timed;
-    let receiver = {
-        let intended = Arc::clone(&intended);
-        thread::Builder::new()
-            .name("client-recv".into())
-            .spawn(move || receive(&mut client, base_urn, &intended, expected, &done, epoch))?
-    };
-    Ok((
-        Outgoing {
-            writer,
-            plan,
-            base_urn,
-            intended,
-            next: 0,
-            start: 0,
-            sent: 0,
-        },
-        receiver,
-    ))
-}
-
-fn receive(
-    client: &mut SoupClient,
+/// A session's receiving side (see the module docs).
+pub(crate) struct Incoming {
+    pub(crate) socket: TcpStream,
     base_urn: u32,
-    intended: &[AtomicU64],
-    expected: u64,
-    done: &AtomicBool,
-    epoch: Instant,
-) -> Result<SessionResult, ClientError> {
-    let mut histogram =
-        Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).expect("valid histogram bounds");
-    let mut answered = 0u64;
-    let mut rejected = 0u64;
-    let mut last_response = Instant::now();
-    client.set_read_timeout(Some(Duration::from_millis(200)))?;
-    let mut idle_since: Option<Instant> = None;
-    loop {
-        match client.recv() {
-            Ok(ServerPacket::Sequenced(m)) => {
-                idle_since = None;
-                if let Some((urn, reject)) = first_response_urn(m) {
-                    let local = urn.wrapping_sub(base_urn) as usize;
-                    if let Some(slot) = intended.get(local) {
-                        let t0 = slot.swap(0, Ordering::AcqRel);
-                        if t0 > 0 {
-                            let now = Instant::now();
-                            let t = now.saturating_duration_since(epoch).as_nanos() as u64;
-                            histogram.saturating_record(t.saturating_sub(t0).max(1));
-                            answered += 1;
-                            rejected += u64::from(reject);
-                            last_response = now;
+    intended: Arc<[AtomicU64]>,
+    sent_at: Arc<[AtomicU64]>,
+    /// With `--hops`: per answered order, its UserRefNum (as sent) and its intended,
+    /// sent and read times (ns after the epoch).
+    pub(crate) hops: Option<Vec<[u64; 4]>>,
+    /// Timed messages planned (each answered once).
+    timed: u64,
+    /// Bytes read and not yet taken as packets: `input[in_start..in_end]`, the first at
+    /// stream offset `in_offset`.
+    input: Vec<u8>,
+    in_start: usize,
+    in_end: usize,
+    in_offset: u64,
+    /// The server ended the session (End of Session, or closed the connection).
+    pub(crate) closed: bool,
+    pub(crate) histogram: Histogram<u64>,
+    pub(crate) answered: u64,
+    pub(crate) rejected: u64,
+    pub(crate) last_response: Option<Instant>,
+}
+
+impl Incoming {
+    /// Whether every timed message is answered (or the server ended the session).
+    pub(crate) fn finished(&self) -> bool {
+        self.closed || self.answered >= self.timed
+    }
+
+    /// Reads once what the socket holds and times every first response in it, all read
+    /// at the same instant (`epoch` is the intended times' origin).
+    ///
+    /// # Errors
+    ///
+    /// A failed read or a server breaking the framing.
+    pub(crate) fn read_ready(&mut self, epoch: Instant) -> Result<(), ClientError> {
+        if self.in_start > 0 {
+            self.input.copy_within(self.in_start..self.in_end, 0);
+            self.in_end -= self.in_start;
+            self.in_start = 0;
+        }
+        let n = match sys::recv_now(self.socket.as_raw_fd(), &mut self.input[self.in_end..]) {
+            Ok(0) => {
+                self.closed = true;
+                return Ok(());
+            }
+            Ok(n) => n,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+                ) =>
+            {
+                return Ok(());
+            }
+            Err(e) => return Err(e.into()),
+        };
+        self.in_end += n;
+        let now = Instant::now();
+        self.take_packets(now, epoch)
+    }
+
+    /// Takes every whole packet read (the responses read at `now`).
+    fn take_packets(&mut self, now: Instant, epoch: Instant) -> Result<(), ClientError> {
+        let t = now.saturating_duration_since(epoch).as_nanos() as u64;
+        while let Some(packet) = next_packet(
+            &self.input[self.in_start..self.in_end],
+            self.in_offset,
+            MAX_PAYLOAD,
+            Sender::Server,
+        )? {
+            match packet.packet_type {
+                PacketType::SequencedData => {
+                    if let Some((urn, reject)) = first_response_urn(packet.payload) {
+                        let local = urn.wrapping_sub(self.base_urn) as usize;
+                        if let Some(slot) = self.intended.get(local) {
+                            let t0 = slot.swap(0, Ordering::AcqRel);
+                            if t0 > 0 {
+                                if let Some(hops) = &mut self.hops {
+                                    let sent = self.sent_at[local].load(Ordering::Relaxed);
+                                    hops.push([u64::from(urn), t0, sent, t]);
+                                }
+                                self.histogram
+                                    .saturating_record(t.saturating_sub(t0).max(1));
+                                self.answered += 1;
+                                self.rejected += u64::from(reject);
+                                self.last_response = Some(now);
+                            }
                         }
                     }
                 }
-                if done.load(Ordering::Acquire) && answered >= expected {
-                    break;
-                }
+                PacketType::EndOfSession => self.closed = true,
+                _ => {}
             }
-            Ok(ServerPacket::EndOfSession) => break,
-            Ok(_) => {}
-            Err(ClientError::Io(e))
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                ) =>
-            {
-                if done.load(Ordering::Acquire) {
-                    if answered >= expected {
-                        break;
-                    }
-                    // Replaces of orders already gone are ignored by the server: stop
-                    // after a second without responses.
-                    let since = *idle_since.get_or_insert_with(Instant::now);
-                    if since.elapsed() > Duration::from_secs(1) {
-                        break;
-                    }
-                }
-            }
-            Err(e) => return Err(e),
+            self.in_start += packet.wire_len;
+            self.in_offset += packet.wire_len as u64;
         }
+        Ok(())
     }
-    client.queue_logout();
-    let _ = client.flush();
-    Ok(SessionResult {
-        histogram,
-        answered,
-        rejected,
-        last_response,
-    })
+
+    /// Takes the packets read with the login already (before the run).
+    ///
+    /// # Errors
+    ///
+    /// A server breaking the framing.
+    pub(crate) fn take_unread(&mut self, epoch: Instant) -> Result<(), ClientError> {
+        self.take_packets(Instant::now(), epoch)
+    }
+
+    /// Sends a Logout Request (after the run).
+    pub(crate) fn logout(&mut self) {
+        let mut out = Vec::with_capacity(3);
+        encode::logout_request(&mut out);
+        let _ = (&self.socket).write_all(&out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_responses_name_their_user_ref_num() {
+        let mut accepted = vec![b'A'];
+        accepted.extend_from_slice(&[0; 8]);
+        accepted.extend_from_slice(&7u32.to_be_bytes());
+        assert_eq!(first_response_urn(&accepted), Some((7, false)));
+        accepted[0] = b'J';
+        assert_eq!(first_response_urn(&accepted), Some((7, true)));
+        assert_eq!(first_response_urn(b"C"), None);
+        assert_eq!(first_response_urn(b"A123"), None);
+    }
 }

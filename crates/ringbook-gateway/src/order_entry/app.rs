@@ -23,6 +23,7 @@ use ringbook_wire::soup::login::LoginRejectReason;
 
 use super::echo::Echo;
 use super::engine_order::{EngineOrder, owner_id};
+use super::hops::Hop;
 use super::order_id::order_id;
 use super::state::{OrderInfo, Pending, Registry, UserEntry, UserState, now_since_midnight};
 use super::validate::{map_mass_cancel, map_order, map_side};
@@ -253,30 +254,46 @@ impl OuchSession {
         }
     }
 
-    /// Whether `urn` may be taken for a new order; takes it if so.
-    fn take_ref(&mut self, state: &mut UserState, urn: u32) -> bool {
-        if urn <= state.last_ref {
-            self.ignored += 1;
-            tracing::debug!(user = %self.entry.name, urn, last = state.last_ref, "ignoring a UserRefNum not above the last one (a retransmission)");
-            return false;
-        }
-        state.last_ref = urn;
-        true
-    }
-
     fn enter(&mut self, m: &EnterOrder<'_>) -> Result<(), BoxError> {
         let urn = m.user_ref_num;
+        // The fields borrowed apart: the user's entry is locked through its own field,
+        // with no Arc clone (two atomic updates of a line the responder also takes) per
+        // message.
+        let OuchSession {
+            entry,
+            registry,
+            out,
+            ignored,
+            ..
+        } = self;
+        let reject = |out: &mut Vec<u8>, code: RejectCode| -> Result<(), BoxError> {
+            append(
+                &entry.stream,
+                out,
+                &Outbound::Rejected {
+                    timestamp: now_since_midnight(),
+                    user_ref_num: urn,
+                    reason: code.code(),
+                    cl_ord_id: m.cl_ord_id,
+                    appendage: Appendage::EMPTY,
+                },
+            )?;
+            Ok(())
+        };
         let command = {
-            let entry = Arc::clone(&self.entry);
             let mut state = entry.state.lock();
-            if !self.take_ref(&mut state, urn) {
+            if urn <= state.last_ref {
+                *ignored += 1;
+                tracing::debug!(user = %entry.name, urn, last = state.last_ref, "ignoring a UserRefNum not above the last one (a retransmission)");
                 return Ok(());
             }
+            state.last_ref = urn;
+            registry.stamp(entry.key, urn, Hop::Read);
             if state.entry_disabled {
-                return self.reject(&state, urn, RejectCode::FirmNotAuthorized, m.cl_ord_id);
+                return reject(out, RejectCode::FirmNotAuthorized);
             }
-            let Some(listing) = self.registry.symbols().by_symbol(&m.symbol).copied() else {
-                return self.reject(&state, urn, RejectCode::InvalidSymbol, m.cl_ord_id);
+            let Some(listing) = registry.symbols().by_symbol(&m.symbol).copied() else {
+                return reject(out, RejectCode::InvalidSymbol);
             };
             let mapped = match map_order(
                 m.side,
@@ -291,13 +308,13 @@ impl OuchSession {
                 listing.scale,
             ) {
                 Ok(mapped) => mapped,
-                Err(code) => return self.reject(&state, urn, code, m.cl_ord_id),
+                Err(code) => return reject(out, code),
             };
             if let Some(band) = listing.band
                 && let Err(e) = band.check(Some(mapped.price), u64::from(m.quantity))
             {
-                tracing::debug!(user = %self.entry.name(), error = %e, "order refused: outside the price band");
-                return self.reject(&state, urn, RejectCode::InvalidPrice, m.cl_ord_id);
+                tracing::debug!(user = %entry.name(), error = %e, "order refused: outside the price band");
+                return reject(out, RejectCode::InvalidPrice);
             }
             state.orders.insert(
                 urn,
@@ -327,7 +344,7 @@ impl OuchSession {
             );
             Command::Add(
                 EngineOrder {
-                    user: self.entry.key,
+                    user: entry.key,
                     user_ref_num: urn,
                     instrument: listing.instrument,
                     side: mapped.side,

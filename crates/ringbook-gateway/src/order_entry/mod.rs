@@ -12,6 +12,7 @@ mod app;
 mod deferred;
 mod echo;
 pub mod engine_order;
+mod hops;
 pub mod order_id;
 mod responder;
 mod restore;
@@ -21,6 +22,7 @@ mod symbols;
 pub mod validate;
 
 pub use app::{OrderEntryConfig, OuchApp, OuchSession, engine_order_id};
+pub use hops::{Hop, HopLog};
 pub use responder::{OuchResponder, reject_code};
 pub use state::{Registry, UserEntry, now_since_midnight};
 pub use symbols::{Listing, SymbolTable, SymbolsError, SymbolsProblem};

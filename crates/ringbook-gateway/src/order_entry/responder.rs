@@ -31,6 +31,7 @@ use ringbook_wire::ouch::outbound::{OrderFields, Outbound};
 use ringbook_wire::ouch::reasons::{CancelReason, RejectCode};
 
 use super::engine_order::EngineOrder;
+use super::hops::Hop;
 use super::order_id::{UserKey, owner_of};
 use super::state::{OrderInfo, Pending, Registry, UserEntry, UserState, now_since_midnight};
 use crate::soup::StoreError;
@@ -245,6 +246,11 @@ impl Subscriber for OuchResponder {
                     let Some(info) = state.orders.get_mut(&urn) else {
                         return;
                     };
+                    if info.replaces.is_none()
+                        && let Some((user, _)) = owner_of(&id)
+                    {
+                        registry.stamp(user, urn, Hop::Event);
+                    }
                     info.deferred = None;
                     if std::mem::take(&mut info.cancel_when_live) {
                         // Canceled by its owner before it was live: cancel it now.
@@ -289,11 +295,17 @@ impl Subscriber for OuchResponder {
             } => {
                 let op = *op;
                 let reason = *reason;
-                self.for_order(order_id, |state, urn, out, _| match op {
+                let id = *order_id;
+                self.for_order(order_id, |state, urn, out, registry| match op {
                     Op::Add => {
                         let Some(info) = state.orders.remove(&urn) else {
                             return;
                         };
+                        if info.replaces.is_none()
+                            && let Some((user, _)) = owner_of(&id)
+                        {
+                            registry.stamp(user, urn, Hop::Event);
+                        }
                         if let Some(orig) = info.replaces
                             && let Some(old) = state.orders.remove(&orig)
                         {

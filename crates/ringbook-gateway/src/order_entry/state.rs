@@ -16,6 +16,7 @@ use ringbook_wire::ouch::outbound::Outbound;
 use ringbook_wire::ouch::{ClOrdId, PriceScale, Symbol};
 
 use super::deferred::DeferredQueue;
+use super::hops::{Hop, HopLog};
 use super::order_id::{UserKey, user_key};
 use super::symbols::SymbolTable;
 use crate::soup::{FileStore, MemoryStore, MessageStore, StoreError, Stream};
@@ -149,6 +150,8 @@ pub struct Registry {
     deferred: Arc<DeferredQueue>,
     /// Whether an [`super::OuchApp`] took the queue (the first one submits them).
     deferred_taken: AtomicBool,
+    /// The diagnostic stamps of each new order's hops, when asked for.
+    hops: Option<Arc<HopLog>>,
 }
 
 /// The suffix of a user's stream file in the store directory.
@@ -169,6 +172,7 @@ impl Registry {
             symbols,
             deferred: Arc::new(DeferredQueue::default()),
             deferred_taken: AtomicBool::new(false),
+            hops: None,
         };
         if let Some(dir) = &registry.store_dir {
             std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
@@ -202,6 +206,21 @@ impl Registry {
             }
         }
         Ok(registry)
+    }
+
+    /// The registry with each new order's hops stamped into `log` (a diagnostic: see
+    /// [`HopLog`]).
+    #[must_use]
+    pub fn with_hops(mut self, log: Arc<HopLog>) -> Registry {
+        self.hops = Some(log);
+        self
+    }
+
+    /// Stamps `hop` of `user`'s order `urn`, when hops are logged.
+    pub(crate) fn stamp(&self, user: UserKey, urn: u32, hop: Hop) {
+        if let Some(log) = &self.hops {
+            log.stamp(user, urn, hop);
+        }
     }
 
     /// Hands `command` to the application's submitter (never blocks); it is woken at

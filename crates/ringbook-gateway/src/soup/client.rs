@@ -99,6 +99,15 @@ impl SoupClient {
         &self.socket
     }
 
+    /// The socket and the bytes read from it but not yet taken as packets (for a caller
+    /// that goes on reading the connection itself, non-blocking say), and the stream
+    /// offset of the first of them.
+    #[must_use]
+    pub fn into_parts(self) -> (TcpStream, Vec<u8>, u64) {
+        let unread = self.buf[self.start..self.end].to_vec();
+        (self.socket, unread, self.offset)
+    }
+
     /// Sets the read timeout of [`SoupClient::recv`].
     ///
     /// # Errors

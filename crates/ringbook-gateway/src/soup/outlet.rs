@@ -48,7 +48,11 @@ pub(crate) struct Outlet {
     at_login: u64,
     max_lag: u64,
     write_batch: usize,
+    /// When the heartbeat timer last found something sent (the reactor's tick clock:
+    /// no clock is read per write).
     last_send: Instant,
+    /// Bytes were written since the last tick.
+    sent: bool,
     blocked_since: Option<Instant>,
     failed: Option<DisconnectReason>,
     /// Send the rest of the stream, then End of Session.
@@ -58,6 +62,26 @@ pub(crate) struct Outlet {
     deferred: bool,
     /// A write is asked of the reactor already.
     write_asked: bool,
+    /// The reactor is writing packets taken from the stream outside the stream's lock
+    /// ([`Outlet::lend`]): nothing else is written until they are back.
+    lent: bool,
+}
+
+/// Writes `bytes` to `socket` until done, refused or failed, outside any lock; how many
+/// bytes went out, and the error that stopped it (`WouldBlock` when the kernel's buffer
+/// is full).
+pub(crate) fn write_out(socket: &TcpStream, bytes: &[u8]) -> (usize, Option<io::Error>) {
+    let mut at = 0;
+    let mut writer = socket;
+    while at < bytes.len() {
+        match writer.write(&bytes[at..]) {
+            Ok(0) => return (at, Some(io::ErrorKind::WriteZero.into())),
+            Ok(n) => at += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return (at, Some(e)),
+        }
+    }
+    (at, None)
 }
 
 impl Outlet {
@@ -82,12 +106,14 @@ impl Outlet {
             max_lag: config.max_lag,
             write_batch: config.write_batch,
             last_send: Instant::now(),
+            sent: false,
             blocked_since: None,
             failed: None,
             ending: false,
             end_queued: false,
             deferred: config.write_on_reactor,
             write_asked: false,
+            lent: false,
         }
     }
 
@@ -121,27 +147,95 @@ impl Outlet {
     }
 
     /// Messages were appended: written now ([`Outlet::pump`]), or, when writing is left
-    /// to the reactor, the reactor is asked to (once until it has).
-    pub(crate) fn appended(&mut self, store: &dyn MessageStore) {
+    /// to the reactor, the reactor is asked to (once until it has). Returns the poller to
+    /// wake when the reactor has to be woken for it: the caller wakes it after letting
+    /// go of the stream's lock, so that the woken reactor does not find it held.
+    #[must_use]
+    pub(crate) fn appended(&mut self, store: &dyn MessageStore) -> Option<Arc<Poller>> {
         if !self.deferred {
             self.pump(store);
+            None
         } else if !self.write_asked && self.failed.is_none() {
             self.write_asked = true;
-            self.poller.defer_write(self.token);
+            self.poller
+                .ask_write(self.token)
+                .then(|| Arc::clone(&self.poller))
+        } else {
+            None
         }
     }
 
-    /// The reactor's write asked by [`Outlet::appended`].
-    pub(crate) fn asked_write(&mut self, store: &dyn MessageStore) {
+    /// The reactor's write asked by [`Outlet::appended`], first half (under the stream's
+    /// lock): when everything before was written, the stream's new packets are copied
+    /// into `batch` for the reactor to write without holding the lock (an appender then
+    /// never waits for a send), and true is returned; [`Outlet::returned`] takes the
+    /// result. Otherwise (output pending, blocked, failed or ending) it writes on as
+    /// [`Outlet::pump`] does and returns false.
+    pub(crate) fn lend(&mut self, store: &dyn MessageStore, batch: &mut Vec<u8>) -> bool {
         self.write_asked = false;
-        self.pump(store);
+        if self.failed.is_some()
+            || self.blocked_since.is_some()
+            || self.ending
+            || self.pos != self.out.len()
+        {
+            self.pump(store);
+            return false;
+        }
+        batch.clear();
+        let count = store.read_packets(self.next, batch, self.write_batch);
+        if count == 0 {
+            return false;
+        }
+        self.next += count;
+        self.lent = true;
+        true
+    }
+
+    /// The second half of [`Outlet::lend`]: `written` bytes of `batch` went out, then
+    /// `error` (if any) stopped the write. The rest is kept (swapped with the outlet's
+    /// buffer); a refusal waits for room, a failure ends the session. Returns whether
+    /// the reactor should write again (more packets were appended meanwhile).
+    pub(crate) fn returned(
+        &mut self,
+        store: &dyn MessageStore,
+        batch: &mut Vec<u8>,
+        written: usize,
+        error: Option<io::Error>,
+    ) -> bool {
+        self.lent = false;
+        if written > 0 {
+            self.sent = true;
+        }
+        if written < batch.len() {
+            std::mem::swap(&mut self.out, batch);
+            self.pos = written;
+        }
+        match error {
+            None => {}
+            Some(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                self.blocked_since = Some(Instant::now());
+                self.interest(Interest::ReadWrite);
+                self.check_lag(store);
+                return false;
+            }
+            Some(e) => {
+                self.fail(DisconnectReason::Io(e));
+                return false;
+            }
+        }
+        if self.ending {
+            // Stream::end came meanwhile: the rest, then End of Session.
+            self.pump(store);
+            return false;
+        }
+        store.len() >= self.next
     }
 
     /// Writes what is pending and then the stream's new packets, until the client has
     /// everything or the kernel refuses more (then the reactor is asked to wait for
     /// room).
     pub(crate) fn pump(&mut self, store: &dyn MessageStore) {
-        if self.failed.is_some() {
+        if self.failed.is_some() || self.lent {
             return;
         }
         if self.blocked_since.is_some() {
@@ -172,7 +266,7 @@ impl Outlet {
                 }
                 Ok(n) => {
                     self.pos += n;
-                    self.last_send = Instant::now();
+                    self.sent = true;
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
@@ -206,6 +300,9 @@ impl Outlet {
         heartbeat: Duration,
         write_timeout: Duration,
     ) {
+        if std::mem::take(&mut self.sent) {
+            self.last_send = now;
+        }
         if self.failed.is_some() || self.end_queued {
             return;
         }
@@ -223,6 +320,8 @@ impl Outlet {
             self.pos = 0;
             encode::server_heartbeat(&mut self.out);
             self.pump(store);
+            self.last_send = now;
+            self.sent = false;
         }
     }
 

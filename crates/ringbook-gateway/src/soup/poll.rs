@@ -1,11 +1,31 @@
 //! The readiness poller of the session reactor: one Linux `epoll` instance, level
-//! triggered, with an `eventfd` to wake its waiter from other threads.
+//! triggered for the sockets, with an `eventfd` to wake its waiter from other threads.
+//! The eventfd is registered edge triggered: every write to it is a new edge, so a
+//! wake-up is seen once without reading the counter back (one syscall less per wake).
 
 #![allow(unsafe_code)] // libc calls, each with its preconditions stated below.
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::time::Duration;
+
+/// Nanoseconds on the monotonic clock (the clock of `Instant`), as one integer: the
+/// reactor's timers compare and subtract these without `Duration` arithmetic per round.
+pub(crate) fn monotonic_ns() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec; CLOCK_MONOTONIC always exists on Linux.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &raw mut ts) };
+    (ts.tv_sec as u64)
+        .wrapping_mul(1_000_000_000)
+        .wrapping_add(ts.tv_nsec as u64)
+}
+
+/// Milliseconds to wait for `nanos`, rounded up (a wait never ends before its deadline).
+pub(crate) fn millis_for(nanos: u64) -> libc::c_int {
+    libc::c_int::try_from(nanos.div_ceil(1_000_000)).unwrap_or(libc::c_int::MAX)
+}
 
 /// The token of the poller's own wake-up `eventfd`.
 pub(crate) const WAKE_TOKEN: u64 = u64::MAX;
@@ -20,6 +40,8 @@ pub(crate) enum Interest {
     Read,
     /// Input and room to write.
     ReadWrite,
+    /// Each new input, edge triggered (the wake-up eventfd).
+    ReadEdge,
 }
 
 impl Interest {
@@ -27,6 +49,7 @@ impl Interest {
         match self {
             Interest::Read => libc::EPOLLIN as u32,
             Interest::ReadWrite => (libc::EPOLLIN | libc::EPOLLOUT) as u32,
+            Interest::ReadEdge => (libc::EPOLLIN | libc::EPOLLET) as u32,
         }
     }
 }
@@ -73,7 +96,7 @@ impl Events {
 pub(crate) struct Poller {
     epoll: OwnedFd,
     wake: OwnedFd,
-    /// Registrations with output for the waiter to write ([`Poller::defer_write`]).
+    /// Registrations with output for the waiter to write ([`Poller::ask_write`]).
     writes: parking_lot::Mutex<Vec<u64>>,
 }
 
@@ -112,7 +135,7 @@ impl Poller {
             libc::EPOLL_CTL_ADD,
             poller.wake.as_raw_fd(),
             WAKE_TOKEN,
-            Interest::Read,
+            Interest::ReadEdge,
         )?;
         Ok(poller)
     }
@@ -156,39 +179,49 @@ impl Poller {
         self.ctl(libc::EPOLL_CTL_DEL, fd, 0, Interest::Read)
     }
 
-    /// Wakes the thread in [`Poller::wait`] (it sees [`WAKE_TOKEN`]).
+    /// Wakes the thread in [`Poller::wait`] (it sees [`WAKE_TOKEN`]). The counter is
+    /// never read back (the registration is edge triggered); should it ever fill
+    /// (2^64 - 2 wake-ups), it is emptied and written again.
     pub(crate) fn wake(&self) {
+        if self.write_wake() {
+            return;
+        }
+        self.clear_wake();
+        self.write_wake();
+    }
+
+    /// Adds one to the eventfd's counter; false when the counter is full.
+    fn write_wake(&self) -> bool {
         let one: u64 = 1;
-        // SAFETY: the eventfd is owned by self; the buffer is 8 readable bytes. A full
-        // counter (EAGAIN) means a wake-up is pending already, which is all we want.
-        let _ = unsafe {
+        // SAFETY: the eventfd is owned by self; the buffer is 8 readable bytes. EAGAIN
+        // means the counter is full (the caller empties it).
+        let rc = unsafe {
             libc::write(
                 self.wake.as_raw_fd(),
                 (&raw const one).cast::<libc::c_void>(),
                 8,
             )
         };
+        rc == 8
     }
 
-    /// Asks the waiter to write the output of `token` (woken only if nothing was asked
-    /// since it last looked).
-    pub(crate) fn defer_write(&self, token: u64) {
+    /// Asks the waiter to write the output of `token`; true when nothing was asked since
+    /// it last looked, and the caller must then [`Poller::wake`] it.
+    #[must_use]
+    pub(crate) fn ask_write(&self, token: u64) -> bool {
         let mut writes = self.writes.lock();
         writes.push(token);
-        if writes.len() == 1 {
-            drop(writes);
-            self.wake();
-        }
+        writes.len() == 1
     }
 
-    /// Moves the tokens asked by [`Poller::defer_write`] into `into` (emptied first).
+    /// Moves the tokens asked by [`Poller::ask_write`] into `into` (emptied first).
     pub(crate) fn take_writes(&self, into: &mut Vec<u64>) {
         into.clear();
         std::mem::swap(&mut *self.writes.lock(), into);
     }
 
-    /// Clears the wake-up counter (after [`WAKE_TOKEN`] was reported).
-    pub(crate) fn clear_wake(&self) {
+    /// Empties the wake-up counter (only when it is full: see [`Poller::wake`]).
+    fn clear_wake(&self) {
         let mut count: u64 = 0;
         // SAFETY: the eventfd is owned by self; the buffer is 8 writable bytes. EAGAIN
         // (nothing pending) is fine.
@@ -201,20 +234,14 @@ impl Poller {
         };
     }
 
-    /// Waits up to `timeout` (zero: return at once) for ready registrations, which
-    /// replace the contents of `events`.
+    /// Waits up to `millis` milliseconds (zero: return at once) for ready registrations,
+    /// which replace the contents of `events`.
     ///
     /// # Errors
     ///
     /// The error of `epoll_wait` other than an interruption (which returns nothing).
-    pub(crate) fn wait(&self, events: &mut Events, timeout: Duration) -> io::Result<()> {
+    pub(crate) fn wait(&self, events: &mut Events, millis: libc::c_int) -> io::Result<()> {
         events.len = 0;
-        let millis = if timeout.is_zero() {
-            0
-        } else {
-            // Rounded up: a wait never ends before the deadline it was given.
-            libc::c_int::try_from(timeout.as_micros().div_ceil(1000)).unwrap_or(libc::c_int::MAX)
-        };
         // SAFETY: the epoll descriptor is owned by self; `events.events` has room for
         // MAX_EVENTS entries, the bound passed, and the kernel writes at most that many.
         let rc = unsafe {

@@ -14,7 +14,7 @@ use std::sync::mpsc::{Receiver, TryRecvError};
 use std::time::{Duration, Instant};
 
 use super::outlet::{Outlet, OutletState};
-use super::poll::{Events, Interest, Poller, WAKE_TOKEN};
+use super::poll::{Events, Interest, Poller, WAKE_TOKEN, millis_for, monotonic_ns};
 use super::session::{Handoff, Live};
 use super::{AppSession, DisconnectReason, SessionConfig};
 
@@ -48,6 +48,9 @@ struct Reactor<S> {
     ending: bool,
     /// The tokens of the writes asked of this reactor (kept for its capacity).
     asked: Vec<u64>,
+    /// The packets of an asked write, written outside the stream's lock (kept for its
+    /// capacity).
+    batch: Vec<u8>,
 }
 
 fn token(index: usize, generation: u32) -> u64 {
@@ -71,38 +74,42 @@ pub(crate) fn run<S: AppSession>(
         count: 0,
         ending: false,
         asked: Vec::new(),
+        batch: Vec::with_capacity(config.write_batch + (1 << 16)),
     };
     let tick = (config.heartbeat_interval.min(config.idle_timeout) / 4)
         .clamp(Duration::from_millis(1), MAX_TICK);
+    // The round's timers in nanoseconds of the monotonic clock: one clock read and
+    // integer compares a round, no Duration arithmetic.
+    let tick_ns = duration_ns(tick);
+    let spin_ns = duration_ns(config.poll_spin);
+    let end_tick_ms = millis_for(duration_ns(END_TICK));
     let mut events = Events::default();
-    let mut now = Instant::now();
-    let mut next_tick = now + tick;
+    let mut now = monotonic_ns();
+    let mut next_tick = now + tick_ns;
     let mut last_busy = now;
     let mut handoffs_open = true;
     loop {
-        let wait = if reactor.ending {
-            END_TICK
-        } else if now >= next_tick
-            || (!config.poll_spin.is_zero() && now < last_busy + config.poll_spin)
-        {
-            Duration::ZERO
+        let wait_ms = if reactor.ending {
+            end_tick_ms
+        } else if now >= next_tick || (spin_ns > 0 && now < last_busy + spin_ns) {
+            0
         } else {
-            next_tick - now
+            millis_for(next_tick - now)
         };
-        if let Err(e) = poller.wait(&mut events, wait) {
+        if let Err(e) = poller.wait(&mut events, wait_ms) {
             tracing::error!(error = %e, "epoll_wait failed: the sessions are closed");
             reactor.close_all(|| DisconnectReason::Io(std::io::Error::from(e.kind())));
             return;
         }
         // One clock read a round: the idle timers and the spin use it.
-        now = Instant::now();
+        now = monotonic_ns();
         if !events.is_empty() {
             last_busy = now;
         }
         let mut woken = false;
         for (token, readable, writable) in events.iter() {
             if token == WAKE_TOKEN {
-                poller.clear_wake();
+                // Edge triggered: nothing to read back.
                 woken = true;
             } else {
                 reactor.on_ready(token, readable, writable, now);
@@ -125,7 +132,7 @@ pub(crate) fn run<S: AppSession>(
         }
         if reactor.ending || now >= next_tick {
             reactor.tick(now);
-            next_tick = now + tick;
+            next_tick = now + tick_ns;
         }
         if reactor.ending && reactor.count == 0 && !handoffs_open {
             return;
@@ -133,8 +140,13 @@ pub(crate) fn run<S: AppSession>(
     }
 }
 
+/// A duration in nanoseconds (saturating).
+fn duration_ns(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX / 2)
+}
+
 impl<S: AppSession> Reactor<S> {
-    fn register(&mut self, handoff: Handoff<S>, now: Instant) {
+    fn register(&mut self, handoff: Handoff<S>, now: u64) {
         if let Err(e) = handoff.socket.set_nonblocking(true) {
             self.refuse(handoff, e);
             return;
@@ -189,7 +201,7 @@ impl<S: AppSession> Reactor<S> {
         self.control.live.fetch_sub(1, Ordering::AcqRel);
     }
 
-    fn on_ready(&mut self, token: u64, readable: bool, writable: bool, now: Instant) {
+    fn on_ready(&mut self, token: u64, readable: bool, writable: bool, now: u64) {
         let index = (token & u64::from(u32::MAX)) as usize;
         let generation = (token >> 32) as u32;
         let Some(slot) = self.slots.get_mut(index) else {
@@ -224,10 +236,7 @@ impl<S: AppSession> Reactor<S> {
                 continue;
             };
             if let Some(live) = &self.slots[index].live
-                && live
-                    .stream
-                    .with_outlet(|outlet, store| outlet.asked_write(store))
-                    == OutletState::Ended
+                && live.stream.asked_write(&live.socket, &mut self.batch) == OutletState::Ended
             {
                 self.close(index, DisconnectReason::EndOfSession);
             }
@@ -280,13 +289,16 @@ impl<S: AppSession> Reactor<S> {
 
     /// The timers: idle timeout, write timeout, heartbeats; and the sessions whose
     /// outlet failed or sent End of Session.
-    fn tick(&mut self, now: Instant) {
+    fn tick(&mut self, now: u64) {
         let config = self.config;
+        let idle_ns = duration_ns(config.idle_timeout);
+        // The outlets' timers keep Instants: one clock read a tick, not a round.
+        let instant = Instant::now();
         for index in 0..self.slots.len() {
             let Some(live) = self.slots[index].live.as_mut() else {
                 continue;
             };
-            if now.saturating_duration_since(live.last_input) >= config.idle_timeout {
+            if now.saturating_sub(live.last_input) >= idle_ns {
                 self.close(
                     index,
                     DisconnectReason::IdleTimeout {
@@ -296,7 +308,12 @@ impl<S: AppSession> Reactor<S> {
                 continue;
             }
             let state = live.stream.with_outlet(|outlet, store| {
-                outlet.tick(store, now, config.heartbeat_interval, config.write_timeout);
+                outlet.tick(
+                    store,
+                    instant,
+                    config.heartbeat_interval,
+                    config.write_timeout,
+                );
             });
             match state {
                 OutletState::Open => {}

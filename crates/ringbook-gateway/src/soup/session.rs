@@ -228,15 +228,15 @@ pub(crate) struct Live<S> {
     pub(crate) stream: Arc<Stream>,
     pub(crate) peer: String,
     pub(crate) username: String,
-    /// When the client last sent anything.
-    pub(crate) last_input: Instant,
+    /// When the client last sent anything (ns of the monotonic clock).
+    pub(crate) last_input: u64,
     /// Shutting down: sending the rest of the stream, then End of Session.
     pub(crate) ending: bool,
 }
 
 impl<S: AppSession> Live<S> {
     /// The session of `handoff` (its socket to be shared with its outlet).
-    pub(crate) fn new(handoff: Handoff<S>, now: Instant) -> Live<S> {
+    pub(crate) fn new(handoff: Handoff<S>, now: u64) -> Live<S> {
         let stream = Arc::clone(handoff.session.stream());
         Live {
             socket: Arc::new(handoff.socket),
@@ -253,11 +253,11 @@ impl<S: AppSession> Live<S> {
     /// Handles the messages already read, then reads once what the socket holds (up to
     /// the buffer's room; level-triggered readiness brings the reactor back for more)
     /// and handles them; the reason to end the session, if it must end. `now` is the
-    /// reactor's clock of this round.
+    /// reactor's clock of this round (ns of the monotonic clock).
     pub(crate) fn on_readable(
         &mut self,
         config: &SessionConfig,
-        now: Instant,
+        now: u64,
     ) -> Option<DisconnectReason> {
         if let Some(reason) = self.handle_input(config) {
             return Some(reason);

@@ -10,7 +10,11 @@
 
 use parking_lot::Mutex;
 
-use super::outlet::{Outlet, OutletState};
+use std::net::TcpStream;
+use std::sync::Arc;
+
+use super::outlet::{Outlet, OutletState, write_out};
+use super::poll::Poller;
 use super::{DisconnectReason, MessageStore, StoreError};
 
 struct Inner {
@@ -52,7 +56,11 @@ impl Stream {
     pub fn append(&self, message: &[u8]) -> Result<u64, StoreError> {
         let mut inner = self.inner.lock();
         let seq = inner.store.append(message)?;
-        inner.pump();
+        let wake = inner.pump();
+        drop(inner);
+        if let Some(poller) = wake {
+            poller.wake();
+        }
         Ok(seq)
     }
 
@@ -78,7 +86,11 @@ impl Stream {
             }
             at += 2 + len;
         }
-        inner.pump();
+        let wake = inner.pump();
+        drop(inner);
+        if let Some(poller) = wake {
+            poller.wake();
+        }
         result
     }
 
@@ -137,6 +149,34 @@ impl Stream {
         }
     }
 
+    /// The reactor's write asked by an append: the new packets copied into `batch`
+    /// under the lock, written to `socket` without it (an appender never waits for a
+    /// send), the result handed back under the lock; again while more came meanwhile.
+    /// The output's state after.
+    pub(crate) fn asked_write(&self, socket: &TcpStream, batch: &mut Vec<u8>) -> OutletState {
+        loop {
+            {
+                let mut inner = self.inner.lock();
+                let Inner { store, outlet, .. } = &mut *inner;
+                let Some(outlet) = outlet else {
+                    return OutletState::Failed;
+                };
+                if !outlet.lend(&**store, batch) {
+                    return outlet.state();
+                }
+            }
+            let (written, error) = write_out(socket, batch);
+            let mut inner = self.inner.lock();
+            let Inner { store, outlet, .. } = &mut *inner;
+            let Some(outlet) = outlet else {
+                return OutletState::Failed;
+            };
+            if !outlet.returned(&**store, batch, written, error) {
+                return outlet.state();
+            }
+        }
+    }
+
     /// Detaches the session's output; the failure it recorded, or End of Session if it
     /// sent that.
     pub(crate) fn detach(&self) -> Option<DisconnectReason> {
@@ -161,10 +201,11 @@ impl Stream {
 }
 
 impl Inner {
-    /// Hands the new packets to the attached output, if any.
-    fn pump(&mut self) {
-        if let Some(outlet) = &mut self.outlet {
-            outlet.appended(&*self.store);
-        }
+    /// Hands the new packets to the attached output, if any; the poller to wake once the
+    /// lock is let go (see [`Outlet::appended`]).
+    fn pump(&mut self) -> Option<Arc<Poller>> {
+        self.outlet
+            .as_mut()
+            .and_then(|outlet| outlet.appended(&*self.store))
     }
 }

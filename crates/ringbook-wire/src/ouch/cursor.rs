@@ -71,3 +71,58 @@ impl Put for Vec<u8> {
         self.extend_from_slice(v);
     }
 }
+
+/// The longest fixed part of an outbound message [`Fixed`] holds (Order Replaced's, the
+/// longest, is 66 bytes).
+pub(crate) const FIXED_MAX: usize = 96;
+
+/// A message's fixed part composed on the stack: each field is a store at an offset,
+/// with none of a `Vec`'s capacity checks; the whole part is copied out once.
+pub(crate) struct Fixed {
+    buf: [u8; FIXED_MAX],
+    len: usize,
+}
+
+impl Fixed {
+    pub(crate) fn new() -> Fixed {
+        Fixed {
+            buf: [0; FIXED_MAX],
+            len: 0,
+        }
+    }
+
+    /// The bytes written.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
+    fn put_array<const N: usize>(&mut self, v: [u8; N]) {
+        // Every fixed part fits (see FIXED_MAX); a field past it would be dropped, never
+        // written out of bounds (the layout tests check every message's bytes).
+        if let Some(dst) = self.buf.get_mut(self.len..self.len + N) {
+            dst.copy_from_slice(&v);
+            self.len += N;
+        }
+    }
+}
+
+impl Put for Fixed {
+    fn put_u8(&mut self, v: u8) {
+        self.put_array([v]);
+    }
+    fn put_u16(&mut self, v: u16) {
+        self.put_array(v.to_be_bytes());
+    }
+    fn put_u32(&mut self, v: u32) {
+        self.put_array(v.to_be_bytes());
+    }
+    fn put_u64(&mut self, v: u64) {
+        self.put_array(v.to_be_bytes());
+    }
+    fn put(&mut self, v: &[u8]) {
+        if let Some(dst) = self.buf.get_mut(self.len..self.len + v.len()) {
+            dst.copy_from_slice(v);
+            self.len += v.len();
+        }
+    }
+}

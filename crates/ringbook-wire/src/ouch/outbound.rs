@@ -5,7 +5,7 @@
 //! The encoders append the Appendage Length (0 here: this venue sends no options) to
 //! every message but System Event, as the current revision lays them out.
 
-use super::cursor::{Put, Reader};
+use super::cursor::{Fixed, Put, Reader};
 use super::layout::{Tail, appendage_of, put_appendage};
 use super::{Appendage, ClOrdId, Firm, OuchError, Symbol};
 
@@ -294,7 +294,7 @@ fn read_order(r: &mut Reader<'_>) -> OrderFields {
     }
 }
 
-fn put_order(out: &mut Vec<u8>, o: &OrderFields) {
+fn put_order<P: Put>(out: &mut P, o: &OrderFields) {
     out.put_u8(o.side);
     out.put_u32(o.quantity);
     out.put(&o.symbol);
@@ -478,8 +478,20 @@ impl<'a> Outbound<'a> {
         }
     }
 
-    /// Appends the message's bytes to `out`.
+    /// Appends the message's bytes to `out`: the fixed part composed in a buffer on the
+    /// stack (no capacity check per field), then copied once, then the appendage.
     pub fn encode(&self, out: &mut Vec<u8>) {
+        let mut head = Fixed::new();
+        let appendage = self.encode_fixed(&mut head);
+        out.extend_from_slice(head.bytes());
+        if let Some(appendage) = appendage {
+            put_appendage(out, appendage);
+        }
+    }
+
+    /// Writes the type byte and the fixed fields; the appendage to write after them
+    /// (`None` for a message without one).
+    fn encode_fixed<P: Put>(&self, out: &mut P) -> Option<&Appendage<'a>> {
         out.put_u8(self.message_type());
         match self {
             Outbound::SystemEvent {
@@ -488,6 +500,7 @@ impl<'a> Outbound<'a> {
             } => {
                 out.put_u64(*timestamp);
                 out.put_u8(*event_code);
+                None
             }
             Outbound::OrderAccepted {
                 timestamp,
@@ -498,7 +511,7 @@ impl<'a> Outbound<'a> {
                 out.put_u64(*timestamp);
                 out.put_u32(*user_ref_num);
                 put_order(out, order);
-                put_appendage(out, appendage);
+                Some(appendage)
             }
             Outbound::OrderReplaced {
                 timestamp,
@@ -511,7 +524,7 @@ impl<'a> Outbound<'a> {
                 out.put_u32(*orig_user_ref_num);
                 out.put_u32(*user_ref_num);
                 put_order(out, order);
-                put_appendage(out, appendage);
+                Some(appendage)
             }
             Outbound::OrderCanceled {
                 timestamp,
@@ -524,7 +537,7 @@ impl<'a> Outbound<'a> {
                 out.put_u32(*user_ref_num);
                 out.put_u32(*quantity);
                 out.put_u8(*reason);
-                put_appendage(out, appendage);
+                Some(appendage)
             }
             Outbound::OrderExecuted {
                 timestamp,
@@ -541,7 +554,7 @@ impl<'a> Outbound<'a> {
                 out.put_u64(*price);
                 out.put_u8(*liquidity_flag);
                 out.put_u64(*match_number);
-                put_appendage(out, appendage);
+                Some(appendage)
             }
             Outbound::Rejected {
                 timestamp,
@@ -554,7 +567,7 @@ impl<'a> Outbound<'a> {
                 out.put_u32(*user_ref_num);
                 out.put_u16(*reason);
                 out.put(cl_ord_id);
-                put_appendage(out, appendage);
+                Some(appendage)
             }
             Outbound::CancelPending {
                 timestamp,
@@ -568,7 +581,7 @@ impl<'a> Outbound<'a> {
             } => {
                 out.put_u64(*timestamp);
                 out.put_u32(*user_ref_num);
-                put_appendage(out, appendage);
+                Some(appendage)
             }
             Outbound::OrderModified {
                 timestamp,
@@ -581,7 +594,7 @@ impl<'a> Outbound<'a> {
                 out.put_u32(*user_ref_num);
                 out.put_u8(*side);
                 out.put_u32(*quantity);
-                put_appendage(out, appendage);
+                Some(appendage)
             }
             Outbound::MassCancelResponse {
                 timestamp,
@@ -594,7 +607,7 @@ impl<'a> Outbound<'a> {
                 out.put_u32(*user_ref_num);
                 out.put(firm);
                 out.put(symbol);
-                put_appendage(out, appendage);
+                Some(appendage)
             }
             Outbound::OrderEntryResponse {
                 timestamp,
@@ -606,7 +619,7 @@ impl<'a> Outbound<'a> {
                 out.put_u64(*timestamp);
                 out.put_u32(*user_ref_num);
                 out.put(firm);
-                put_appendage(out, appendage);
+                Some(appendage)
             }
             Outbound::AccountQueryResponse {
                 timestamp,
@@ -615,7 +628,7 @@ impl<'a> Outbound<'a> {
             } => {
                 out.put_u64(*timestamp);
                 out.put_u32(*next_user_ref_num);
-                put_appendage(out, appendage);
+                Some(appendage)
             }
             Outbound::BrokenTrade {
                 timestamp,
@@ -630,7 +643,7 @@ impl<'a> Outbound<'a> {
                 out.put_u64(*match_number);
                 out.put_u8(*reason);
                 out.put(cl_ord_id);
-                put_appendage(out, appendage);
+                Some(appendage)
             }
             Outbound::PriorityUpdate {
                 timestamp,
@@ -645,7 +658,7 @@ impl<'a> Outbound<'a> {
                 out.put_u64(*price);
                 out.put_u8(*display);
                 out.put_u64(*order_reference_number);
-                put_appendage(out, appendage);
+                Some(appendage)
             }
             Outbound::OrderRestated {
                 timestamp,
@@ -656,7 +669,7 @@ impl<'a> Outbound<'a> {
                 out.put_u64(*timestamp);
                 out.put_u32(*user_ref_num);
                 out.put_u8(*reason);
-                put_appendage(out, appendage);
+                Some(appendage)
             }
             Outbound::AiqCanceled {
                 timestamp,
@@ -677,7 +690,7 @@ impl<'a> Outbound<'a> {
                 out.put_u64(*execution_price);
                 out.put_u8(*liquidity_flag);
                 out.put_u8(*aiq_strategy);
-                put_appendage(out, appendage);
+                Some(appendage)
             }
         }
     }
