@@ -12,8 +12,9 @@
 //!   chosen so that a cell spans about an eighth of the book's mean gap, so that its ids
 //!   rarely share a cell (an id whose cell is taken goes to the table), and a lookup adds
 //!   a shift and a compare of the id stored in the slot. The window slides forward as
-//!   ids grow, a few words at a time (the ids it leaves behind that still rest move to
-//!   the table); it doubles while more than half of it rests, or when orders outlive it;
+//!   ids grow, a sixteenth of its length or more at a time (the ids it leaves behind that
+//!   still rest move to the table); it doubles while more than half of it rests, or when
+//!   orders taken from the table show that they outlive it;
 //!   and after a run of ids that missed it but fell near one another (a session that
 //!   started elsewhere) it is placed at them again.
 //! - **A keyed hash table** for every other id (random UUIDs, ids the window has left
@@ -32,9 +33,10 @@
 //! `benches/hash_flood.rs`); now both take the same time. The window's cells are found by
 //! arithmetic on the id, not by a keyed hash, but a cell holds one id: ids crafted to share
 //! cells go to the table, where the keyed hash spreads them. The window's work is bounded
-//! per insert: a slide moves it at most [`SLIDE`] + 63 cells (an id further ahead goes to
-//! the table), and doubling, re-placing or re-striding it (O(cap)) comes only after O(cap)
-//! inserts or a change of the ids' spacing. The keys and the stride decide only where ids
+//! per insert: a slide visits at most the window's cells, a block of 16 at a time (an id
+//! more than [`SLIDE`] window lengths ahead goes to the table), and doubling, re-placing or
+//! re-striding it (O(cap)) comes only after O(cap) inserts or a change of the ids'
+//! spacing. The keys and the stride decide only where ids
 //! sit; the index is never iterated to produce output, so events and state hashes do not
 //! depend on them or on the window.
 
@@ -47,6 +49,9 @@ use crate::id_hash::IdHasher;
 /// Cells in the smallest window (256 bytes): 10,000 books that each see a few dozen ids
 /// hold 2.5 MB of windows, not 40.
 const MIN_CAP: usize = 1 << 7;
+/// Cells in the smallest window of wide cells (2 KiB): a book that sees few of the ids
+/// sees them over a long stretch, and its orders live long in its own ids.
+const WIDE_CAP: usize = 1 << 9;
 /// The window moves by blocks of this many cells (its base is a multiple of a block).
 const BLOCK: usize = 16;
 /// Cells a window may grow to for orders that outlive it however few ids it holds (4 KiB);
@@ -54,8 +59,8 @@ const BLOCK: usize = 16;
 const SMALL_CAP: usize = 1 << 10;
 /// Cells in the largest window (16 MiB): past it, a dense book's oldest ids go to the table.
 const MAX_CAP: usize = 1 << 22;
-/// How many cells past its end an insert may be and still slide the window (further: the
-/// table).
+/// How many window lengths past its end an insert may be and still slide the window
+/// (further: the table).
 pub(crate) const SLIDE: u128 = 64;
 /// The widest cell: `1 << MAX_SHIFT` ids (with [`MAX_CAP`] cells the window's cells are
 /// then still the id's low 64 bits, shifted).
@@ -415,11 +420,13 @@ impl IdIndex {
         }
     }
 
-    /// How many cells past its end an insert may be and still slide the window: [`SLIDE`],
-    /// or half the window if that is more.
+    /// How many cells past its end an insert may be and still slide the window: [`SLIDE`]
+    /// times its length (a book that wakes after a quiet spell moves its window to its new
+    /// ids; a slide's work is at most the window's length whatever its distance). Ids
+    /// further away (another session, random ids) go to the table.
     #[inline]
     fn reach(&self) -> u128 {
-        SLIDE.max(self.window.len() as u128 / 2)
+        SLIDE * self.window.len() as u128
     }
 
     /// The most ids a window can span with its cells as wide as they are.
@@ -440,6 +447,7 @@ impl IdIndex {
     /// cell width that average asks for is off by more than one and a half doublings, the
     /// window is rebuilt with that width (allocated at the first insert).
     fn learn(&mut self, raw: u128, id_of: &impl Fn(u32) -> Uuid) {
+        let mut learnt = false;
         if raw > self.last_new {
             let ids = (self.entered - self.entered_then + 1) as u64;
             let span = raw - self.last_new;
@@ -454,7 +462,13 @@ impl IdIndex {
                     u32::MAX => 4 * log,
                     avg => avg - avg / 4 + (4 * log).clamp(avg.saturating_sub(8), avg + 8) / 4,
                 };
+                learnt = true;
             }
+        }
+        // Random ids, ids of another session far away, and ids below the largest teach
+        // nothing: they cost this one test.
+        if !learnt && !self.window.is_empty() {
+            return;
         }
         let want4 = match self.gap_log4 {
             u32::MAX => 0,
@@ -466,9 +480,10 @@ impl IdIndex {
             return;
         }
         if self.window.is_empty() {
-            self.window = vec![NIL; MIN_CAP];
+            let cap = if shift == 0 { MIN_CAP } else { WIDE_CAP };
+            self.window = vec![NIL; cap];
             self.shift = shift;
-            self.span = (MIN_CAP as u64) << shift;
+            self.span = (cap as u64) << shift;
             // The window ends less than 64 cells past `raw`: later ids come after it.
             let base = self
                 .aligned(raw)
@@ -503,13 +518,15 @@ impl IdIndex {
         }
         let cap = self.window.len();
         let mut window = vec![NIL; cap * 2];
-        // Block by block of 64 cells (the base is a multiple of 64 cells, so no block
-        // wraps in either window).
-        let mut cell = self.base >> self.shift;
-        for _ in 0..cap / BLOCK {
-            let (from, to) = (cell as usize & (cap - 1), cell as usize & (2 * cap - 1));
-            window[to..to + BLOCK].copy_from_slice(&self.window[from..from + BLOCK]);
-            cell += BLOCK as u128;
+        // In at most three runs: each ends where the old or the new ring wraps.
+        let mut cell = (self.base >> self.shift) as usize;
+        let mut left = cap;
+        while left > 0 {
+            let (from, to) = (cell & (cap - 1), cell & (2 * cap - 1));
+            let run = left.min(cap - from).min(2 * cap - to);
+            window[to..to + run].copy_from_slice(&self.window[from..from + run]);
+            cell = cell.wrapping_add(run);
+            left -= run;
         }
         self.window = window;
         self.span <<= 1;
@@ -518,14 +535,16 @@ impl IdIndex {
         self.late = 0;
     }
 
-    /// Moves the window `step` cells (a multiple of 64) forward: the ids it leaves that
-    /// still rest go to the table. The base stays a multiple of 64 cells, so the cells left
-    /// are runs that never wrap, and a run of 8 with no resting id (the common case: most
-    /// orders are gone before the window leaves them) costs one vector AND. Once
-    /// the window has slid its own length, it doubles if more than 1 in 64 of its length
-    /// were taken from the table soon after it left them: orders live longer than it
-    /// spans. (Orders that rest for good never count: counting what a slide moves would
-    /// double the window up to its largest for a book whose every 20th order stays.)
+    /// Moves the window `step` cells (a multiple of a block) forward: the ids it leaves
+    /// that still rest go to the table. The base stays a multiple of a block, so the cells
+    /// left are blocks that never wrap, and a block with no resting id (the common case:
+    /// most orders are gone before the window leaves them) costs one vector AND. Each time
+    /// the window has slid a quarter of its length, it doubles if more than 1 in 256 of its
+    /// length (1 in 1,024 for cells of 4 ids or more) were taken from the table soon after
+    /// it left them: orders live longer than it spans. It grows so up to [`SMALL_CAP`]
+    /// cells, and past that while it has 32 cells or fewer an indexed order. (Orders that
+    /// rest for good never count: counting what a slide moves would double the window up
+    /// to its largest for a book whose every 20th order stays.)
     #[inline(never)]
     fn slide(&mut self, step: u128, id_of: &impl Fn(u32) -> Uuid) {
         debug_assert!(step.is_multiple_of(BLOCK as u128) && self.aligned(self.base) == self.base);
@@ -557,8 +576,9 @@ impl IdIndex {
         }
         self.base += step << self.shift;
         self.slid += step;
-        if self.slid >= cap as u128 {
-            if self.late * 64 > cap && cap < MAX_CAP && (cap < 32 * self.len() || cap < SMALL_CAP) {
+        if self.slid * 4 >= cap as u128 {
+            let outlived = self.late * 256 > cap >> self.shift.min(2);
+            if outlived && cap < MAX_CAP && (cap < SMALL_CAP || cap < 32 * self.len()) {
                 self.grow();
             }
             self.slid = 0;
@@ -571,8 +591,12 @@ impl IdIndex {
     /// the cell is free, else to the table.
     #[cold]
     fn place(&mut self, base: u128, shift: u32, id_of: &impl Fn(u32) -> Uuid) {
-        let held: Vec<u32> = self.window.iter().copied().filter(|&s| s != NIL).collect();
+        let mut held = Vec::with_capacity(self.in_window());
+        held.extend(self.window.iter().copied().filter(|&s| s != NIL));
         self.window.fill(NIL);
+        if shift > 0 && self.window.len() < WIDE_CAP {
+            self.window.resize(WIDE_CAP, NIL);
+        }
         self.shift = shift;
         self.span = (self.window.len() as u64) << shift;
         self.base = in_one_half(base, self.span);

@@ -100,11 +100,12 @@ fn a_thousand_books_sharing_a_session_widen_their_cells() {
     assert!(per_mille(&cost) < 800, "{} per 1,000", per_mille(&cost));
 }
 
-/// 10,000 books: a window is allocated small and grows only where orders outlive it (the
-/// indexes held 42 MB, 4 KiB of window a book, and hashed 1,489 times per 1,000 commands).
+/// 10,000 books: each book sees about every 10,000th id, a few dozen in all; its window
+/// of wide cells is allocated at 2 KiB and spans its orders' lives (before: a 4 KiB window
+/// a book that held nothing, 42 MB in all, and 1,489 hashed operations per 1,000 commands).
 #[test]
-fn ten_thousand_books_sharing_a_session_hold_small_windows() {
+fn ten_thousand_books_sharing_a_session_hold_half_the_memory_and_rarely_hash() {
     let cost = interleaved(10_000, 200_000);
-    assert!(cost.heap < 8 << 20, "{} bytes", cost.heap);
-    assert!(per_mille(&cost) < 600, "{} per 1,000", per_mille(&cost));
+    assert!(cost.heap < 24 << 20, "{} bytes", cost.heap);
+    assert!(per_mille(&cost) < 300, "{} per 1,000", per_mille(&cost));
 }
