@@ -144,6 +144,11 @@ pub(crate) struct IdIndex {
     /// Four times the mean log2 of the gaps between the book's ids (moving average;
     /// `u32::MAX`: no gap seen yet).
     gap_log4: u32,
+    /// Gaps learnt since the window was last placed: it is re-strided only after a
+    /// sixteenth of its length of them, so re-striding costs O(1) cells a gap amortized
+    /// whatever the ids (a caller alternating spacings cannot make every insert rebuild a
+    /// large window).
+    gaps_since_placed: usize,
     hasher: IdHasher,
     /// Lookups, takes, inserts and removes that reached the table (tests measure it).
     #[cfg(test)]
@@ -178,6 +183,7 @@ impl IdIndex {
             last_new: 0,
             entered_then: 0,
             gap_log4: u32::MAX,
+            gaps_since_placed: 0,
             hasher,
             #[cfg(test)]
             table_ops: std::cell::Cell::new(0),
@@ -463,6 +469,7 @@ impl IdIndex {
                     avg => avg - avg / 4 + (4 * log).clamp(avg.saturating_sub(8), avg + 8) / 4,
                 };
                 learnt = true;
+                self.gaps_since_placed += 1;
             }
         }
         // Random ids, ids of another session far away, and ids below the largest teach
@@ -490,7 +497,9 @@ impl IdIndex {
                 .saturating_sub(u128::from(self.span) - ((BLOCK as u128) << shift));
             self.base = in_one_half(base, self.span);
             self.reshaped();
-        } else if want4.abs_diff(4 * self.shift) >= 8 {
+        } else if want4.abs_diff(4 * self.shift) >= 8
+            && self.gaps_since_placed * 16 >= self.window.len()
+        {
             let span = (self.window.len() as u128) << shift;
             let base = raw.saturating_sub(span - ((BLOCK as u128) << shift))
                 & !(((BLOCK as u128) << shift) - 1);
@@ -615,6 +624,7 @@ impl IdIndex {
             }
         }
         self.entered_then = self.entered;
+        self.gaps_since_placed = 0;
         self.near_misses = 0;
         self.slid = 0;
         self.late = 0;
