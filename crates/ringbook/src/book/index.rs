@@ -100,6 +100,18 @@ fn in_one_half(base: u128, span: u64) -> u128 {
     }
 }
 
+/// `cap` (a multiple of a block) empty cells, written a block at a time: `vec![NIL; cap]`
+/// wrote them one by one (about 4 instructions a cell; a doubling at 1,000 books cost
+/// 13,000).
+fn empty_cells(cap: usize) -> Vec<u32> {
+    const EMPTY: [u32; BLOCK] = [NIL; BLOCK];
+    let mut cells = Vec::with_capacity(cap);
+    for _ in 0..cap / BLOCK {
+        cells.extend_from_slice(&EMPTY);
+    }
+    cells
+}
+
 /// Maps order ids to slot numbers.
 #[derive(Clone, Debug)]
 pub(crate) struct IdIndex {
@@ -144,10 +156,10 @@ pub(crate) struct IdIndex {
     /// Four times the mean log2 of the gaps between the book's ids (moving average;
     /// `u32::MAX`: no gap seen yet).
     gap_log4: u32,
-    /// Gaps learnt since the window was last placed: it is re-strided only after a
-    /// sixteenth of its length of them, so re-striding costs O(1) cells a gap amortized
-    /// whatever the ids (a caller alternating spacings cannot make every insert rebuild a
-    /// large window).
+    /// Gaps learnt since the window was last placed: a window larger than [`WIDE_CAP`]
+    /// is re-strided only after a sixteenth of its length of them, so re-striding costs
+    /// O(1) cells a gap amortized whatever the ids (a caller alternating spacings cannot
+    /// make every insert rebuild a large window; a small one costs at most its length).
     gaps_since_placed: usize,
     hasher: IdHasher,
     /// Lookups, takes, inserts and removes that reached the table (tests measure it).
@@ -488,7 +500,7 @@ impl IdIndex {
         }
         if self.window.is_empty() {
             let cap = if shift == 0 { MIN_CAP } else { WIDE_CAP };
-            self.window = vec![NIL; cap];
+            self.window = empty_cells(cap);
             self.shift = shift;
             self.span = (cap as u64) << shift;
             // The window ends less than 64 cells past `raw`: later ids come after it.
@@ -498,7 +510,7 @@ impl IdIndex {
             self.base = in_one_half(base, self.span);
             self.reshaped();
         } else if want4.abs_diff(4 * self.shift) >= 8
-            && self.gaps_since_placed * 16 >= self.window.len()
+            && (self.window.len() <= WIDE_CAP || self.gaps_since_placed * 16 >= self.window.len())
         {
             let span = (self.window.len() as u128) << shift;
             let base = raw.saturating_sub(span - ((BLOCK as u128) << shift))
@@ -526,7 +538,7 @@ impl IdIndex {
             return;
         }
         let cap = self.window.len();
-        let mut window = vec![NIL; cap * 2];
+        let mut window = empty_cells(cap * 2);
         // In at most three runs: each ends where the old or the new ring wraps.
         let mut cell = (self.base >> self.shift) as usize;
         let mut left = cap;
@@ -602,10 +614,12 @@ impl IdIndex {
     fn place(&mut self, base: u128, shift: u32, id_of: &impl Fn(u32) -> Uuid) {
         let mut held = Vec::with_capacity(self.in_window());
         held.extend(self.window.iter().copied().filter(|&s| s != NIL));
-        self.window.fill(NIL);
-        if shift > 0 && self.window.len() < WIDE_CAP {
-            self.window.resize(WIDE_CAP, NIL);
-        }
+        let cap = if shift > 0 {
+            self.window.len().max(WIDE_CAP)
+        } else {
+            self.window.len()
+        };
+        self.window = empty_cells(cap);
         self.shift = shift;
         self.span = (self.window.len() as u64) << shift;
         self.base = in_one_half(base, self.span);
