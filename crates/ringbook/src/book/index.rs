@@ -68,6 +68,9 @@ const MAX_SHIFT: u32 = 40;
 /// A cell spans about the mean gap between a book's ids over `1 << GAP_CELLS` (8 cells a
 /// gap: one id in about 16 shares its cell with the next, for random gaps).
 const GAP_CELLS: u32 = 3;
+/// Ids at or above this are never placed in the window (a window spans at most 2^62 ids,
+/// so one placed below it never reaches `u128::MAX`).
+const TOP: u128 = u128::MAX - (1 << 63);
 /// Gaps longer than `1 << FAR_GAP` ids are not learnt from (another session's ids).
 const FAR_GAP: u32 = 40;
 
@@ -393,10 +396,7 @@ impl IdIndex {
             return;
         }
         let end = self.base + u128::from(self.span);
-        if raw >= end
-            && (raw - end) >> self.shift < self.reach()
-            && raw < u128::MAX - self.max_span()
-        {
+        if raw >= end && raw - end < self.reach() && raw < TOP {
             if self.in_window() * 2 > self.window.len() && self.window.len() < MAX_CAP {
                 self.grow();
             }
@@ -432,25 +432,19 @@ impl IdIndex {
         }
         self.last_miss = raw;
         self.spill(raw, slot, &id_of);
-        if self.near_misses >= self.window.len() / 4 && raw < u128::MAX - self.max_span() {
+        if self.near_misses >= self.window.len() / 4 && raw < TOP {
             let base = self.aligned(raw.saturating_sub(u128::from(self.span / 2)));
             self.place(base, self.shift, &id_of);
         }
     }
 
-    /// How many cells past its end an insert may be and still slide the window: [`SLIDE`]
-    /// times its length (a book that wakes after a quiet spell moves its window to its new
+    /// How many ids past its end an insert may be and still slide the window: [`SLIDE`]
+    /// times its span (a book that wakes after a quiet spell moves its window to its new
     /// ids; a slide's work is at most the window's length whatever its distance). Ids
     /// further away (another session, random ids) go to the table.
     #[inline]
     fn reach(&self) -> u128 {
-        SLIDE * self.window.len() as u128
-    }
-
-    /// The most ids a window can span with its cells as wide as they are.
-    #[inline]
-    fn max_span(&self) -> u128 {
-        (MAX_CAP as u128) << self.shift
+        SLIDE * u128::from(self.span)
     }
 
     /// `id` rounded down to a multiple of 64 cells.
@@ -495,7 +489,7 @@ impl IdIndex {
         };
         // Cells of two ids are not worth the out-of-line path: one id a cell until four.
         let shift = if want4 < 8 { 0 } else { want4 / 4 };
-        if raw >= u128::MAX - ((MAX_CAP as u128) << shift) {
+        if raw >= TOP {
             return;
         }
         if self.window.is_empty() {
