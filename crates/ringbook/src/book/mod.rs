@@ -52,6 +52,8 @@
 
 mod image;
 mod index;
+#[cfg(test)]
+mod index_flow_tests;
 mod integrity;
 mod ladder;
 mod long_form;
