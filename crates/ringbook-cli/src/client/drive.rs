@@ -1,9 +1,10 @@
 //! The load's two threads. The pacer ([`pace`], the calling thread) writes every
 //! session's planned messages when they are due (open loop: each at its intended time;
 //! without a rate as fast as the sockets take them), all of a session's due messages in
-//! one write, and sleeps until the next is due with a 1 ns timer slack: it neither spins
-//! nor yields a core away (on a 2-core machine the server under test needs them;
-//! `--pace yield` yields in a loop instead, see [`Pacing`]). The
+//! one write, and waits for the next by yielding its core in a loop (any thread that
+//! needs the core gets it, and the core never halts, which on a virtual machine makes
+//! the next wake-up slow); `--pace sleep` sleeps until it with a 1 ns timer slack
+//! instead, see [`Pacing`]. The
 //! receiver ([`receive`], one thread for every session) sleeps in one `ppoll` on every
 //! socket and reads whichever has input, timing each enter or replace from its intended
 //! send time to its first response: one wake-up serves every session with responses,

@@ -67,10 +67,11 @@ pub(crate) struct ClientArgs {
     /// time); without it, as fast as the sessions can write.
     #[arg(long, value_name = "R")]
     rate: Option<f64>,
-    /// How the sender waits for each message's time: `sleep` (the default; the core is
-    /// free meanwhile) or `yield` (yields the core in a loop: never idle, see
-    /// BENCHMARKS.md, "Order entry", for what that does on a virtual machine).
-    #[arg(long, value_enum, default_value = "sleep", value_name = "HOW")]
+    /// How the sender waits for each message's time: `yield` (the default: yields the
+    /// core in a loop, so it is never idle and a wake-up never lands on a halted core;
+    /// any thread that needs the core gets it) or `sleep` (the core is free meanwhile).
+    /// BENCHMARKS.md, "Order entry", has both measured.
+    #[arg(long, value_enum, default_value = "yield", value_name = "HOW")]
     pace: drive::Pacing,
     /// Write the latency distribution as an HdrHistogram .hgrm file here.
     #[arg(long, value_name = "DIR")]
