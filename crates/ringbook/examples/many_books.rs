@@ -21,7 +21,7 @@ use std::hint::black_box;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use ringbook::flow::{Activity, FlowGenerator, GenConfig};
+use ringbook::flow::{Activity, FlowGenerator, GenConfig, IdRenumbering};
 use ringbook::{Command, OrderBook, OrderbookResult, Uuid};
 
 fn main() -> ExitCode {
@@ -80,42 +80,11 @@ fn workload(instruments: u32, orders: u64, activity: Activity) -> (Vec<Uuid>, Ve
         FlowGenerator::new(GenConfig::new(1, instruments, orders).with_activity(activity));
     let ids = generator.instruments().to_vec();
     let slot: HashMap<Uuid, u32> = ids.iter().zip(0..).map(|(&id, n)| (id, n)).collect();
-    let mut renumber: HashMap<Uuid, Uuid> = HashMap::new();
-    let renumbered = |map: &HashMap<Uuid, Uuid>, id: Uuid| {
-        map.get(&id)
-            .copied()
-            .unwrap_or(Uuid::from_u128(id.as_u128() | 1 << 127))
-    };
+    let mut renumbering = IdRenumbering::new();
     let mut flow = Vec::new();
     for command in generator {
         let book = slot[&command.instrument_id()];
-        let command = match command {
-            Command::Add(mut order) => {
-                let id = Uuid::from_u128(renumber.len() as u128 + 1);
-                renumber.insert(order.order_id, id);
-                order.order_id = id;
-                Command::Add(order)
-            }
-            Command::Cancel {
-                instrument_id,
-                order_id,
-            } => Command::Cancel {
-                instrument_id,
-                order_id: renumbered(&renumber, order_id),
-            },
-            Command::Modify {
-                instrument_id,
-                order_id,
-                price,
-                qty,
-            } => Command::Modify {
-                instrument_id,
-                order_id: renumbered(&renumber, order_id),
-                price,
-                qty,
-            },
-            other => other,
-        };
+        let command = renumbering.renumber(command);
         flow.push((book, command));
     }
     (ids, flow)

@@ -9,8 +9,8 @@ use uuid::Uuid;
 
 use ringbook::Command;
 use ringbook::flow::{
-    Activity, FlowGenerator, GenConfig, LongFormMix, MarketConfig, MarketGenerator, MarketRegime,
-    with_instrument,
+    Activity, FlowGenerator, GenConfig, IdRenumbering, LongFormMix, MarketConfig, MarketGenerator,
+    MarketRegime, with_instrument,
 };
 
 /// Commands to drive through an engine, with the bookkeeping latency needs.
@@ -163,8 +163,7 @@ impl Workload {
             }
             None => generator.instruments().to_vec(),
         };
-        let mut renumber: HashMap<Uuid, Uuid, FixedState> =
-            HashMap::with_capacity_and_hasher(orders as usize, FixedState::default());
+        let mut renumbering = IdRenumbering::new();
         let mut commands = Vec::with_capacity(orders as usize * 2);
         let mut add_command = Vec::with_capacity(orders as usize);
         for command in generator {
@@ -176,34 +175,10 @@ impl Workload {
                 None => command,
             };
             let index = u32::try_from(commands.len()).expect("more than u32::MAX commands");
-            let command = match command {
-                Command::Add(mut order) => {
-                    let id = Uuid::from_u128(add_command.len() as u128 + 1);
-                    add_command.push(index);
-                    renumber.insert(order.order_id, id);
-                    order.order_id = id;
-                    Command::Add(order)
-                }
-                Command::Cancel {
-                    instrument_id,
-                    order_id,
-                } => Command::Cancel {
-                    instrument_id,
-                    order_id: renumbered(&renumber, order_id),
-                },
-                Command::Modify {
-                    instrument_id,
-                    order_id,
-                    price,
-                    qty,
-                } => Command::Modify {
-                    instrument_id,
-                    order_id: renumbered(&renumber, order_id),
-                    price,
-                    qty,
-                },
-                other => other,
-            };
+            let command = renumbering.renumber(command);
+            if matches!(command, Command::Add(_)) {
+                add_command.push(index);
+            }
             commands.push(command);
         }
         Workload {
@@ -220,13 +195,6 @@ impl Workload {
         let n = order_id.as_u128();
         (n >= 1 && n <= self.add_command.len() as u128).then(|| (n - 1) as usize)
     }
-}
-
-/// An id the generator never issued keeps a value no renumbered add has (the high bit).
-fn renumbered(map: &HashMap<Uuid, Uuid, FixedState>, id: Uuid) -> Uuid {
-    map.get(&id)
-        .copied()
-        .unwrap_or_else(|| Uuid::from_u128(id.as_u128() | 1 << 127))
 }
 
 #[cfg(test)]

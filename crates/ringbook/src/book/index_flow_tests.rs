@@ -6,8 +6,7 @@ use std::collections::HashMap;
 use uuid::Uuid;
 
 use super::OrderBook;
-use crate::command::Command;
-use crate::flow::{FlowGenerator, GenConfig};
+use crate::flow::{FlowGenerator, GenConfig, IdRenumbering};
 
 /// What a flow cost the books' indexes.
 struct Cost {
@@ -29,37 +28,10 @@ fn interleaved(books: u32, orders: u64) -> Cost {
         .iter()
         .map(|&i| (i, OrderBook::new(i)))
         .collect();
-    let mut renumber = HashMap::new();
-    let renumbered = |renumber: &HashMap<Uuid, Uuid>, id: Uuid| *renumber.get(&id).unwrap_or(&id);
+    let mut renumbering = IdRenumbering::new();
     let mut commands = 0;
     for command in generator {
-        let command = match command {
-            Command::Add(mut order) => {
-                let id = Uuid::from_u128(renumber.len() as u128 + 1);
-                renumber.insert(order.order_id, id);
-                order.order_id = id;
-                Command::Add(order)
-            }
-            Command::Cancel {
-                instrument_id,
-                order_id,
-            } => Command::Cancel {
-                instrument_id,
-                order_id: renumbered(&renumber, order_id),
-            },
-            Command::Modify {
-                instrument_id,
-                order_id,
-                price,
-                qty,
-            } => Command::Modify {
-                instrument_id,
-                order_id: renumbered(&renumber, order_id),
-                price,
-                qty,
-            },
-            other => other,
-        };
+        let command = renumbering.renumber(command);
         let book = book_of
             .get_mut(&command.instrument_id())
             .expect("the generator's instrument");

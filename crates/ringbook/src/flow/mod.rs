@@ -5,6 +5,7 @@
 //! - [`JsonlWriter`] writes an event stream (JSON Lines) with exact integers.
 //! - [`FlowGenerator`] makes a seeded, realistic synthetic flow.
 //! - [`MarketGenerator`] makes one instrument's market-shaped flow in a [`MarketRegime`].
+//! - [`IdRenumbering`] numbers a flow's orders 1, 2, 3, ... as an order-entry session does.
 //! - [`read_instruments`] and [`read_instruments_file`] read an instruments file (one id
 //!   per line, optionally `id,symbol`).
 
@@ -18,6 +19,7 @@ mod market;
 mod jsonl;
 mod lines;
 mod quote;
+mod renumber;
 mod rng;
 
 pub use activity::{Activity, ParseActivityError};
@@ -38,3 +40,4 @@ pub use market::{
     ParseMarketRegimeError, START_MID,
 };
 pub use quote::{QUOTE_LIMIT, quoted};
+pub use renumber::IdRenumbering;
