@@ -153,7 +153,7 @@ pub(crate) fn run(args: ClientArgs) -> Result<(), Failure> {
         incoming.push(i);
     }
     let start = Instant::now();
-    let start_ns = sys::monotonic_ns();
+    let start_ns = ringbook_gateway::soup::monotonic_ns();
     let epoch = start + Duration::from_millis(20);
     let epoch_ns = start_ns + 20_000_000;
     let sent_all = AtomicBool::new(false);

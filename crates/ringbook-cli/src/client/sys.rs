@@ -26,20 +26,6 @@ pub(crate) struct Ready {
     pub(crate) write: bool,
 }
 
-/// Nanoseconds on the monotonic clock (the clock of `Instant`, shared by every process
-/// of the machine: the server's `--ouch-hops` stamps join the client's `--hops`).
-pub(crate) fn monotonic_ns() -> u64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable timespec; CLOCK_MONOTONIC always exists on Linux.
-    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &raw mut ts) };
-    (ts.tv_sec as u64)
-        .wrapping_mul(1_000_000_000)
-        .wrapping_add(ts.tv_nsec as u64)
-}
-
 /// Reads what `fd` holds into `buf` without blocking (`recv` with `MSG_DONTWAIT`: the
 /// socket itself stays blocking for the sender's writes); `WouldBlock` when it holds
 /// nothing.

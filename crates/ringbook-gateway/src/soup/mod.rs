@@ -33,7 +33,7 @@ mod config;
 mod error;
 mod outlet;
 mod poll;
-pub(crate) use poll::monotonic_ns;
+pub use poll::monotonic_ns;
 mod reactor;
 mod server;
 mod session;

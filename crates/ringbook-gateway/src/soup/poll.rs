@@ -8,9 +8,11 @@
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
-/// Nanoseconds on the monotonic clock (the clock of `Instant`), as one integer: the
-/// reactor's timers compare and subtract these without `Duration` arithmetic per round.
-pub(crate) fn monotonic_ns() -> u64 {
+/// Nanoseconds on the monotonic clock (the clock of `Instant`, shared by every process of
+/// the machine), as one integer: the reactor's timers compare and subtract these without
+/// `Duration` arithmetic per round, and the server's `--ouch-hops` stamps and the client's
+/// `--hops` times join on it.
+pub fn monotonic_ns() -> u64 {
     let mut ts = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,
