@@ -414,13 +414,13 @@ fn send_all<S: OrderbookManagerService>(
     let mut i = warmup;
     while batch == 1 && i < total {
         if let Some(step) = interval_ns {
-            // Open loop, behind the schedule: every command already due goes in one
-            // `submit_batch`, as a gateway hands over a socket read's worth. Each keeps
-            // its intended send time (the probe's, from the schedule), so a late batch
-            // shows in the latencies; it only spares the sender a publish per command
-            // when it has fallen behind.
-            let now = now_ns();
-            let mut end = i;
+            // Open loop: wait for this command's time, then take every command due by
+            // the same clock reading (up to `CATCH_UP`). A sender behind the schedule so
+            // hands them over in one `submit_batch`, as a gateway hands over a socket
+            // read's worth; each keeps its intended send time (the probe works it out
+            // from the schedule), so a late batch shows in the latencies.
+            let now = pace_until(&now_ns, due_at(start_ns, i - warmup, step));
+            let mut end = i + 1;
             while end < total && end - i < CATCH_UP && due_at(start_ns, end - warmup, step) <= now {
                 end += 1;
             }
@@ -433,14 +433,9 @@ fn send_all<S: OrderbookManagerService>(
                 continue;
             }
         }
-        let due = interval_ns.map(|step| {
-            let due = due_at(start_ns, i - warmup, step);
-            pace_until(&now_ns, due);
-            due
-        });
+        // Closed loop times its sampled adds here (open loop's are never `next_timed`).
         if i == next_timed {
-            let at = due.unwrap_or_else(now_ns).max(1);
-            intended[timed / stride].store(at, Ordering::Relaxed);
+            intended[timed / stride].store(now_ns().max(1), Ordering::Relaxed);
             timed += stride;
             next_timed = command_of(timed);
         }
@@ -488,12 +483,12 @@ fn send_batch<S: OrderbookManagerService>(
 }
 
 /// Waits until `now_ns()` reaches `due`: sleeps while far, then spins, so the schedule
-/// holds without burning a core between sparse sends.
-fn pace_until(now_ns: &dyn Fn() -> u64, due: u64) {
+/// holds without burning a core between sparse sends. Returns the reading that reached it.
+fn pace_until(now_ns: &dyn Fn() -> u64, due: u64) -> u64 {
     loop {
         let now = now_ns();
         if now >= due {
-            return;
+            return now;
         }
         let gap = due - now;
         if gap > 200_000 {
