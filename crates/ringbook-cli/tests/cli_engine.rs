@@ -125,19 +125,30 @@ fn full_ring_waits(stderr: &str) -> BTreeMap<String, u64> {
         .collect()
 }
 
+/// [`replay_gated`] for 300 ms with the `stages` layout: checks that it published the
+/// same events per instrument as `direct` (the direct engine's) and warned of nothing, and
+/// returns its full-ring waits and stderr.
+fn held_up_replay(
+    flow: &str,
+    stages: &str,
+    direct: &BTreeMap<String, Vec<Value>>,
+) -> (BTreeMap<String, u64>, String) {
+    let (stream, stderr) = replay_gated(flow, Duration::from_millis(300), stages);
+    assert!(
+        per_instrument(&stream) == *direct,
+        "the held-up {stages} replay lost or reordered events"
+    );
+    assert!(!stderr.contains("WARN"), "backpressure warned: {stderr}");
+    (full_ring_waits(&stderr), stderr)
+}
+
 #[test]
 fn a_replay_held_up_by_its_reader_counts_full_rings_and_stays_quiet() {
     let dir = scratch("backpressure");
     let flow = generate(&dir, "5");
     let flow = flow.to_str().unwrap();
     let direct = per_instrument(&ringbook(&["replay", flow, "--engine", "direct"]).stdout);
-    let (stream, stderr) = replay_gated(flow, Duration::from_millis(300), "pipelined");
-    assert!(
-        per_instrument(&stream) == direct,
-        "the held-up replay lost or reordered events"
-    );
-    assert!(!stderr.contains("WARN"), "backpressure warned: {stderr}");
-    let waits = full_ring_waits(&stderr);
+    let (waits, stderr) = held_up_replay(flow, "pipelined", &direct);
     assert_eq!(
         waits.keys().collect::<Vec<_>>(),
         ["inbound", "ingress", "outbound"],
@@ -148,13 +159,7 @@ fn a_replay_held_up_by_its_reader_counts_full_rings_and_stays_quiet() {
     assert!(waits["outbound"] > 0, "{stderr}");
     // Fused, the held-up subscriber holds up the one engine thread: the reader waits on
     // the ingress ring, and nothing is lost either.
-    let (stream, stderr) = replay_gated(flow, Duration::from_millis(300), "fused");
-    assert!(
-        per_instrument(&stream) == direct,
-        "the held-up fused replay lost or reordered events"
-    );
-    assert!(!stderr.contains("WARN"), "backpressure warned: {stderr}");
-    let waits = full_ring_waits(&stderr);
+    let (waits, stderr) = held_up_replay(flow, "fused", &direct);
     assert!(waits["ingress"] > 0, "{stderr}");
     assert_eq!((waits["inbound"], waits["outbound"]), (0, 0), "{stderr}");
     fs::remove_dir_all(dir).unwrap();
