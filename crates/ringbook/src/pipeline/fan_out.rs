@@ -100,6 +100,28 @@ impl FanOut {
         }
     }
 
+    /// Publishes `message` on the outbound ring and rings the event manager, when the
+    /// sequencer is that ring's producer (with no book at all); otherwise does nothing.
+    fn publish_event(
+        &mut self,
+        idler: &mut Idler,
+        seq: u64,
+        timestamp_ns: u64,
+        message: OutMessage,
+    ) {
+        if let Some(outbound) = &mut self.outbound {
+            publish_outbound(
+                outbound,
+                &self.rooms.outbound(),
+                idler,
+                seq,
+                timestamp_ns,
+                message,
+            );
+            self.events.ring();
+        }
+    }
+
     /// Publishes every book's pending entries, each book's in one batch (or as many as its
     /// ring has room for at a time), waiting while a ring is full; warns of a stalled book.
     /// Then marks the books for their consumers and rings the consumers that have work.
@@ -156,18 +178,8 @@ impl Downstream for FanOut {
         timestamp_ns: u64,
         idler: &mut Idler,
     ) {
-        if let Some(outbound) = &mut self.outbound {
-            for (seq, result) in direct.drain(..) {
-                publish_outbound(
-                    outbound,
-                    &self.rooms.outbound(),
-                    idler,
-                    seq,
-                    timestamp_ns,
-                    OutMessage::Event(result),
-                );
-                self.events.ring();
-            }
+        for (seq, result) in direct.drain(..) {
+            self.publish_event(idler, seq, timestamp_ns, OutMessage::Event(result));
         }
         self.flush(routed, idler);
     }
@@ -185,17 +197,7 @@ impl Downstream for FanOut {
             routed.route(slot, InboundEntry::new(seq, timestamp_ns, Envelope::Stop));
         }
         self.flush(routed, idler);
-        if let Some(outbound) = &mut self.outbound {
-            publish_outbound(
-                outbound,
-                &self.rooms.outbound(),
-                idler,
-                seq,
-                timestamp_ns,
-                OutMessage::Done,
-            );
-            self.events.ring();
-        }
+        self.publish_event(idler, seq, timestamp_ns, OutMessage::Done);
         ThreadReport::default()
     }
 }
