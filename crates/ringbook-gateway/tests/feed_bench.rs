@@ -230,7 +230,7 @@ fn median(mut values: Vec<f64>) -> f64 {
 #[ignore = "a measurement: run in release, see the file's doc"]
 fn throughput_with_and_without_the_feed() {
     let (ids, commands) = flow(42, 8, 200_000);
-    let configs: [(&str, Option<(PublishOn, usize)>); 6] = [
+    let configs: [(&str, Option<(PublishOn, usize)>); 7] = [
         ("feed off", None),
         (
             "feed on, event manager thread, 1,400-byte packets (default)",
@@ -251,6 +251,10 @@ fn throughput_with_and_without_the_feed() {
         (
             "feed on, feed thread, 1,400-byte packets",
             Some((PublishOn::FeedThread, 1400)),
+        ),
+        (
+            "feed on, feed thread, 65,507-byte packets",
+            Some((PublishOn::FeedThread, 65_507)),
         ),
     ];
     let mut runs: Vec<Vec<RunFigures>> = vec![Vec::new(); configs.len()];
