@@ -9,7 +9,7 @@ use std::net::{SocketAddr, UdpSocket};
 use std::time::Instant;
 
 use parking_lot::{Mutex, MutexGuard};
-use ringbook::BookSnapshot;
+use ringbook::{BookSnapshot, PublishedEvent};
 use ringbook_wire::itch::ItchMessage;
 use ringbook_wire::mold::{PacketBuilder, PacketKind, Session, control_packet};
 
@@ -77,16 +77,30 @@ impl FeedCore {
         self.flush();
     }
 
-    /// Translates one event; its messages are numbered, stored and packed as the
+    /// Translates one engine event; its messages are numbered, stored and packed as the
     /// translator makes them.
+    #[inline]
+    pub(crate) fn on_event(&mut self, event: &PublishedEvent<'_>) {
+        if self.ended {
+            return;
+        }
+        self.last_engine_ns = event.timestamp_ns;
+        self.translator.translate(event, &mut self.out);
+    }
+
+    /// Translates one event handed over by the event manager thread.
     #[inline]
     pub(crate) fn on_item(&mut self, item: &FeedItem) {
         if self.ended {
             return;
         }
         self.last_engine_ns = item.timestamp_ns;
-        self.translator
-            .apply(item.timestamp_ns, item.book, &item.event, &mut self.out);
+        self.translator.apply(
+            item.timestamp_ns,
+            item.book.as_u128(),
+            &item.event,
+            &mut self.out,
+        );
     }
 
     /// Translates a book snapshot (the messages of a book the feed mirrors nothing of).

@@ -62,18 +62,20 @@ pub(crate) enum FeedEvent {
 pub(crate) struct FeedItem {
     /// The engine's timestamp of the command behind the event.
     pub(crate) timestamp_ns: u64,
-    /// The book's instrument id.
-    pub(crate) book: u128,
+    /// The book's instrument id (a `Uuid`, not a `u128`: byte-aligned, so the item is
+    /// 8-aligned and moved without padding).
+    pub(crate) book: Uuid,
     /// The event.
     pub(crate) event: FeedEvent,
 }
 
 impl FeedEvent {
-    /// The event `result` makes, with its book (the instrument id as a `u128`); `None`
+    /// The event `result` makes, with its book (the instrument id); `None`
     /// when it can make no message (or is a [`OrderbookResult::Snapshot`], which the
-    /// caller handles itself).
-    #[inline]
-    pub(crate) fn of(result: &OrderbookResult) -> Option<(u128, FeedEvent)> {
+    /// caller handles itself). Always inlined: the match then writes its result in
+    /// place.
+    #[inline(always)]
+    pub(crate) fn of(result: &OrderbookResult) -> Option<(Uuid, FeedEvent)> {
         let event = match *result {
             OrderbookResult::Accepted {
                 instrument_id,
@@ -162,7 +164,7 @@ impl FeedEvent {
             | OrderbookResult::Snapshot { .. }
             | OrderbookResult::MassCancelled { .. } => return None,
         };
-        Some((event.0.as_u128(), event.1))
+        Some(event)
     }
 }
 
@@ -213,15 +215,15 @@ mod tests {
         };
         assert_eq!(
             FeedEvent::of(&accepted(OrderKind::Limit, Some(101))),
-            Some((7, FeedEvent::Incoming(taker)))
+            Some((BOOK, FeedEvent::Incoming(taker)))
         );
         assert_eq!(
             FeedEvent::of(&accepted(OrderKind::PostOnly, Some(101))),
-            Some((7, FeedEvent::Incoming(taker)))
+            Some((BOOK, FeedEvent::Incoming(taker)))
         );
         assert_eq!(
             FeedEvent::of(&accepted(OrderKind::StopLimit, Some(101))),
-            Some((7, FeedEvent::Parked(taker)))
+            Some((BOOK, FeedEvent::Parked(taker)))
         );
         for kind in [
             OrderKind::Ioc,
@@ -252,7 +254,7 @@ mod tests {
         assert_eq!(
             FeedEvent::of(&trade),
             Some((
-                7,
+                BOOK,
                 FeedEvent::Trade {
                     taker_order_id: ORDER,
                     maker_order_id: Uuid::from_u128(3),
@@ -272,13 +274,13 @@ mod tests {
         };
         assert_eq!(
             FeedEvent::of(&cancelled),
-            Some((7, FeedEvent::Cancelled { order_id: ORDER }))
+            Some((BOOK, FeedEvent::Cancelled { order_id: ORDER }))
         );
         assert_eq!(
             FeedEvent::of(&OrderbookResult::Halted {
                 instrument_id: BOOK
             }),
-            Some((7, FeedEvent::Halted))
+            Some((BOOK, FeedEvent::Halted))
         );
     }
 }

@@ -134,6 +134,15 @@ pub(crate) fn channel(
     (subscriber, work, work_rx, spare_tx)
 }
 
+/// Whether an event can make an ITCH message (rejects and statuses cannot; the
+/// translator drops the rest of those that cannot).
+fn publishable(result: &OrderbookResult) -> bool {
+    !matches!(
+        result,
+        OrderbookResult::Rejected { .. } | OrderbookResult::Status { .. }
+    )
+}
+
 impl FeedSubscriber {
     fn send_batch(&mut self) {
         if self.batch.len() == 0 {
@@ -149,26 +158,27 @@ impl FeedSubscriber {
         }
     }
 
-    /// Publishes one event at once (publishing on the event manager thread). Out of line:
-    /// the hand-off path stays a small function (few registers to save per event).
+    /// Publishes one event at once (publishing on the event manager thread): one match
+    /// on the event (translating it straight from the engine's result), the lock taken
+    /// only for events that can make a message. Out of line: the hand-off path stays a
+    /// small function.
     #[inline(never)]
-    fn publish_now(&mut self, item: &FeedItem) {
+    fn publish_now(&mut self, event: &PublishedEvent<'_>) {
         let Some(core) = &self.inline else {
             return;
         };
+        if !publishable(event.result) {
+            return;
+        }
         if self.batch_started.is_none() {
             self.batch_started = Some(Instant::now());
         }
-        lock(core).on_item(item);
+        lock(core).on_event(event);
     }
 
-    /// A book snapshot: published at once inline, else put in the batch.
+    /// A book snapshot, put in the batch beside the items.
     #[cold]
-    fn snapshot(&mut self, timestamp_ns: u64, book: u128, snapshot: &BookSnapshot) {
-        if let Some(core) = &self.inline {
-            lock(core).on_snapshot(timestamp_ns, book, snapshot);
-            return;
-        }
+    fn batch_snapshot(&mut self, timestamp_ns: u64, book: u128, snapshot: &BookSnapshot) {
         self.batch.snapshots.push(SnapshotItem {
             before: self.batch.items.len(),
             timestamp_ns,
@@ -180,26 +190,25 @@ impl FeedSubscriber {
 
 impl Subscriber for FeedSubscriber {
     fn on_event(&mut self, event: &PublishedEvent<'_>) {
+        if self.inline.is_some() {
+            self.publish_now(event);
+            return;
+        }
         let Some((book, feed_event)) = FeedEvent::of(event.result) else {
             if let OrderbookResult::Snapshot {
                 instrument_id,
                 snapshot,
             } = event.result
             {
-                self.snapshot(event.timestamp_ns, instrument_id.as_u128(), snapshot);
+                self.batch_snapshot(event.timestamp_ns, instrument_id.as_u128(), snapshot);
             }
             return;
         };
-        let item = FeedItem {
+        self.batch.items.push(FeedItem {
             timestamp_ns: event.timestamp_ns,
             book,
             event: feed_event,
-        };
-        if self.inline.is_some() {
-            self.publish_now(&item);
-            return;
-        }
-        self.batch.items.push(item);
+        });
         if self.batch.items.len() >= MAX_BATCH {
             self.send_batch();
         }

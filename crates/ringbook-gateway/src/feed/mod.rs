@@ -30,6 +30,7 @@ mod receiver;
 mod rerequest;
 mod retransmit;
 mod sendmmsg;
+mod slots;
 mod soup;
 mod stats;
 mod store;

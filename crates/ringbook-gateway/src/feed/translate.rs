@@ -22,7 +22,6 @@
 //! Only the displayed quantity is public, as on NASDAQ: an iceberg's hidden quantity never
 //! appears in any message or GLIMPSE snapshot. The order-entry path refuses such orders first (`ringbook_wire::itch::PriceBand`).
 
-use std::collections::HashMap;
 use std::num::NonZeroU64;
 
 use ringbook::{BookSnapshot, OrderbookResult, PublishedEvent, Side, Uuid};
@@ -34,9 +33,7 @@ use ringbook_wire::itch::{
 
 use super::event::FeedEvent;
 use super::mirror::{BookMirror, Resting, Taker};
-
-/// Up to this many instruments, an event's instrument is found by a scan of their ids.
-const SCANNED: usize = 16;
+use super::slots::SlotTable;
 
 /// An instrument as the feed publishes it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,11 +76,8 @@ impl MessageSink for Vec<ItchMessage> {
 #[derive(Debug)]
 pub struct Translator {
     instruments: Vec<FeedInstrument>,
-    /// Each instrument's position, by id as a `u128` (one multiply-fold to hash; a `Uuid`
-    /// hashes through the byte-slice path).
-    slots: HashMap<u128, usize, foldhash::fast::RandomState>,
-    /// The instruments' ids as `u128`s, in locate order (scanned when few).
-    ids: Vec<u128>,
+    /// Each instrument's position, by id as a `u128`.
+    slots: SlotTable,
     books: Vec<BookMirror>,
     next_ref: u64,
     next_match: u64,
@@ -104,17 +98,12 @@ impl Translator {
     /// (nanoseconds since midnight) of the engine's timestamp 0.
     #[must_use]
     pub fn new(instruments: Vec<FeedInstrument>, origin_ns: u64) -> Translator {
-        let slots = instruments
-            .iter()
-            .enumerate()
-            .map(|(i, instrument)| (instrument.id.as_u128(), i))
-            .collect();
+        let ids: Vec<u128> = instruments.iter().map(|i| i.id.as_u128()).collect();
+        let slots = SlotTable::new(&ids);
         let books = instruments.iter().map(|_| BookMirror::default()).collect();
-        let ids = instruments.iter().map(|i| i.id.as_u128()).collect();
         Translator {
             instruments,
             slots,
-            ids,
             books,
             next_ref: 1,
             next_match: 1,
@@ -227,7 +216,7 @@ impl Translator {
     #[inline]
     pub fn translate(&mut self, event: &PublishedEvent<'_>, out: &mut impl MessageSink) {
         if let Some((book, feed_event)) = FeedEvent::of(event.result) {
-            self.apply(event.timestamp_ns, book, &feed_event, out);
+            self.apply(event.timestamp_ns, book.as_u128(), &feed_event, out);
         } else if let OrderbookResult::Snapshot {
             instrument_id,
             snapshot,
@@ -237,15 +226,10 @@ impl Translator {
         }
     }
 
-    /// The position of the instrument `id`: a scan of a few instruments' ids (cheaper
-    /// than hashing), else the map.
+    /// The position of the instrument `id`.
     #[inline]
     fn slot_of(&self, id: u128) -> Option<usize> {
-        if self.ids.len() <= SCANNED {
-            self.ids.iter().position(|&i| i == id)
-        } else {
-            self.slots.get(&id).copied()
-        }
+        self.slots.get(id)
     }
 
     /// Appends the messages a book snapshot makes (see [`Self::seed`]).
