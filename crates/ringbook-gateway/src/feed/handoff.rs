@@ -107,14 +107,16 @@ pub struct FeedSubscriber {
 /// Which thread translates, packs and sends.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum PublishOn {
-    /// The engine's event manager thread, inline: no extra thread to wake, the fewest
-    /// CPU cycles per event, and the lowest latency; the event manager spends the
-    /// publishing time (a send per packet). The default: it measured faster on a machine
-    /// with fewer cores than busy threads.
-    #[default]
+    /// The engine's event manager thread, inline: no extra thread to wake and the fewest
+    /// CPU cycles per event in all, but the engine spends the whole publishing time
+    /// (translation, and the kernel's work per datagram), so it matches more slowly.
     EventManager,
-    /// The feed's own thread: the event manager only copies events into batches; the
-    /// publishing runs beside it on another core (for machines with a core to spare).
+    /// The feed's own thread (the default): the event manager only copies each event
+    /// into a batch and hands whole batches over; translation, packing and sending run
+    /// beside the engine, in the time its closed loop leaves a core idle. Measured
+    /// faster for the engine than [`PublishOn::EventManager`] at every packet size,
+    /// even on a 2-core machine (BENCHMARKS.md, "Market data").
+    #[default]
     FeedThread,
 }
 

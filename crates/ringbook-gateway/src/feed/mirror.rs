@@ -4,6 +4,7 @@
 //! about to rest or more trades follow).
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::num::NonZeroU64;
 
 use foldhash::fast::RandomState;
@@ -32,6 +33,16 @@ impl Resting {
     pub(crate) fn slice(display: Option<NonZeroU64>, qty: Qty) -> Qty {
         display.map_or(qty, |d| d.get().min(qty))
     }
+}
+
+/// What a fill did to the resting order ([`BookMirror::fill`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Fill {
+    /// The reference number it was published under (0: never published).
+    pub(crate) order_ref: u64,
+    /// The order as it was, when its shown slice is exhausted with hidden quantity left:
+    /// it has left the mirror, and its next slice rests as a new order.
+    pub(crate) refill: Option<Resting>,
 }
 
 /// A parked stop-limit order: what its activation rests as if it does not fill.
@@ -131,6 +142,30 @@ impl BookMirror {
         self.parked.remove(&order_id.as_u128())
     }
 
+    /// A fill of `qty` against the resting order `order_id`, which has `remaining` open
+    /// after it, with one lookup: its shown slice shrinks, and it goes when it has nothing
+    /// open or its slice is exhausted with hidden quantity left (then it is returned as
+    /// [`Fill::refill`], to rest again as a new slice). `None` when it does not rest here.
+    #[inline]
+    pub(crate) fn fill(&mut self, order_id: &Uuid, qty: Qty, remaining: Qty) -> Option<Fill> {
+        let Entry::Occupied(mut entry) = self.orders.entry(order_id.as_u128()) else {
+            return None;
+        };
+        let maker = entry.get_mut();
+        maker.shown = maker.shown.saturating_sub(qty);
+        let maker = *maker;
+        let refill = (maker.shown == 0 && remaining > 0).then_some(maker);
+        if remaining == 0 || refill.is_some() {
+            entry.remove();
+            let side = maker.side;
+            self.levels(side).remove(side, maker.price);
+        }
+        Some(Fill {
+            order_ref: maker.order_ref,
+            refill,
+        })
+    }
+
     /// Forgets a resting order, returning it.
     #[inline]
     pub(crate) fn remove(&mut self, order_id: &Uuid) -> Option<Resting> {
@@ -191,6 +226,32 @@ mod tests {
         book.remove(&ids[0]);
         assert!(!book.crosses(Side::Buy, i64::MAX) && !book.crosses(Side::Sell, i64::MIN));
         assert!(book.bids.is_empty() && book.asks.is_empty());
+    }
+
+    #[test]
+    fn a_fill_shrinks_the_slice_and_removes_the_order_when_done_or_exhausted() {
+        let mut book = BookMirror::default();
+        let (plain, iceberg, gone) = (Uuid::from_u128(1), Uuid::from_u128(2), Uuid::from_u128(3));
+        book.insert(plain, resting(7, Side::Sell, 101));
+        let mut slice = resting(8, Side::Sell, 102);
+        slice.shown = 5;
+        slice.display = NonZeroU64::new(5);
+        book.insert(iceberg, slice);
+        assert_eq!(book.fill(&gone, 1, 0), None, "an order that does not rest");
+        // A partial fill of a slice: the order stays, showing less.
+        let partial = book.fill(&iceberg, 2, 10).unwrap();
+        assert_eq!((partial.order_ref, partial.refill), (8, None));
+        assert_eq!(book.get_mut(&iceberg).map(|r| r.shown), Some(3));
+        // The slice exhausted with hidden quantity left: it leaves, returned for a refill.
+        let exhausted = book.fill(&iceberg, 3, 7).unwrap();
+        assert_eq!(exhausted.order_ref, 8);
+        assert_eq!(exhausted.refill.map(|r| (r.shown, r.price)), Some((0, 102)));
+        assert_eq!(book.get_mut(&iceberg), None);
+        assert!(book.crosses(Side::Buy, 101) && !book.crosses(Side::Buy, 100));
+        // Filled in full: it leaves, and so does its level.
+        let full = book.fill(&plain, 1, 0).unwrap();
+        assert_eq!((full.order_ref, full.refill), (7, None));
+        assert!(book.is_empty() && !book.crosses(Side::Buy, i64::MAX));
     }
 
     #[test]

@@ -32,7 +32,7 @@ use ringbook_wire::itch::{
 };
 
 use super::event::FeedEvent;
-use super::mirror::{BookMirror, Resting, Taker};
+use super::mirror::{BookMirror, Fill, Resting, Taker};
 use super::slots::SlotTable;
 
 /// An instrument as the feed publishes it.
@@ -283,14 +283,9 @@ impl Translator {
                 taker_remaining,
                 maker_remaining,
             } => {
-                let book = &mut self.books[slot];
-                if let Some(maker) = book.get_mut(&maker_order_id) {
-                    let order_ref = maker.order_ref;
-                    maker.shown = maker.shown.saturating_sub(qty);
-                    let refill = (maker.shown == 0 && maker_remaining > 0).then_some(*maker);
-                    if maker_remaining == 0 || refill.is_some() {
-                        book.remove(&maker_order_id);
-                    }
+                if let Some(Fill { order_ref, refill }) =
+                    self.books[slot].fill(&maker_order_id, qty, maker_remaining)
+                {
                     if order_ref != 0 {
                         let match_number = self.next_match;
                         self.next_match += 1;
