@@ -6,7 +6,7 @@ use std::net::UdpSocket;
 use std::time::Duration;
 
 use ringbook::{OrderKind, OrderbookResult, PublishedEvent, Side, Subscriber, Uuid};
-use ringbook_gateway::feed::{Feed, FeedConfig};
+use ringbook_gateway::feed::{Feed, FeedConfig, PublishOn};
 use ringbook_wire::itch::ItchMessage;
 use ringbook_wire::mold::Downstream;
 
@@ -45,7 +45,23 @@ fn buy(instrument_id: Uuid, i: u64) -> OrderbookResult {
 }
 
 #[test]
-fn a_batchs_packets_leave_at_its_end_unchanged_and_in_sequence() {
+fn the_feed_publishes_from_its_own_thread_by_default() {
+    // Measured faster for the engine at every packet size (BENCHMARKS.md, "Market data").
+    let config = FeedConfig::new("DEFAULT", "127.0.0.1:9".parse().unwrap(), Vec::new());
+    assert_eq!(config.publish_on, PublishOn::FeedThread);
+}
+
+#[test]
+fn a_batchs_packets_leave_at_its_end_unchanged_and_in_sequence_from_the_feed_thread() {
+    a_batchs_packets_leave_at_its_end(PublishOn::FeedThread);
+}
+
+#[test]
+fn a_batchs_packets_leave_at_its_end_unchanged_and_in_sequence_inline() {
+    a_batchs_packets_leave_at_its_end(PublishOn::EventManager);
+}
+
+fn a_batchs_packets_leave_at_its_end(publish_on: PublishOn) {
     let reader = reader();
     let instrument = Uuid::from_u128(7);
     let mut config = FeedConfig::new(
@@ -55,6 +71,7 @@ fn a_batchs_packets_leave_at_its_end_unchanged_and_in_sequence() {
     );
     config.max_packet = MAX_PACKET;
     config.heartbeat = Duration::from_secs(600);
+    config.publish_on = publish_on;
     let (feed, mut subscriber) = Feed::start(&config).unwrap();
     let opening = drain(&reader);
     assert!(

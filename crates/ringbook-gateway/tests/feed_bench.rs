@@ -18,6 +18,8 @@
 //!   run, `FEED_BENCH_CONFIG` = `off` | `em` (feed on the event manager thread, the
 //!   default) | `thread` (the feed's own thread), `FEED_BENCH_ORDERS` orders (20,000),
 //!   `FEED_BENCH_PACKET` bytes a packet at most (1,400).
+//! - Both take `FEED_BENCH_WAIT` = `auto` (the default) | `block` | `spin`: the engine's
+//!   wait strategy.
 //! - `fill_to_receiver_latency`: the engine fed at 100,000 orders/s (paced), a raw UDP
 //!   reader on loopback stamping every Order Executed as it decodes it: read time of day
 //!   minus the message's timestamp (the sequencer's stamp of the command that filled, so
@@ -35,7 +37,7 @@ use std::time::{Duration, Instant};
 use feed_common::{flow, local, submit_all};
 use ringbook::{
     Command, OrderbookManagerService, OrderbookManagerServiceImpl, OrderbookResult, PublishedEvent,
-    Subscriber, Uuid,
+    Subscriber, Uuid, WaitStrategy,
 };
 use ringbook_gateway::feed::{
     Feed, FeedConfig, FeedReceiver, PublishOn, ReceiverConfig, now_since_midnight_ns,
@@ -141,6 +143,17 @@ fn sink() -> UdpSocket {
     UdpSocket::bind(local()).unwrap()
 }
 
+/// The engine's wait strategy: `FEED_BENCH_WAIT` = `auto` (the default) | `block` |
+/// `spin` (busy-spin).
+fn wait_strategy() -> WaitStrategy {
+    match std::env::var("FEED_BENCH_WAIT").as_deref() {
+        Ok("auto") | Err(_) => WaitStrategy::Auto,
+        Ok("block") => WaitStrategy::BLOCK,
+        Ok("spin") => WaitStrategy::BusySpin,
+        Ok(other) => panic!("FEED_BENCH_WAIT: auto, block or spin, not {other:?}"),
+    }
+}
+
 fn run_publisher_only(
     ids: &[Uuid],
     commands: &[Command],
@@ -160,6 +173,7 @@ fn run_publisher_only(
     let events_cpu = Arc::new(AtomicU64::new(0));
     let manager = builder
         .subscriber(ThreadClock(Arc::clone(&events_cpu)))
+        .wait_strategy(wait_strategy())
         .build()
         .unwrap();
     manager.start().unwrap();
@@ -230,7 +244,7 @@ fn median(mut values: Vec<f64>) -> f64 {
 #[ignore = "a measurement: run in release, see the file's doc"]
 fn throughput_with_and_without_the_feed() {
     let (ids, commands) = flow(42, 8, 200_000);
-    let configs: [(&str, Option<(PublishOn, usize)>); 6] = [
+    let configs: [(&str, Option<(PublishOn, usize)>); 7] = [
         ("feed off", None),
         (
             "feed on, event manager thread, 1,400-byte packets (default)",
@@ -251,6 +265,10 @@ fn throughput_with_and_without_the_feed() {
         (
             "feed on, feed thread, 1,400-byte packets",
             Some((PublishOn::FeedThread, 1400)),
+        ),
+        (
+            "feed on, feed thread, 65,507-byte packets",
+            Some((PublishOn::FeedThread, 65_507)),
         ),
     ];
     let mut runs: Vec<Vec<RunFigures>> = vec![Vec::new(); configs.len()];

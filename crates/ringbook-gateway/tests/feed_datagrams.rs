@@ -7,11 +7,14 @@
 mod feed_common;
 
 use std::net::UdpSocket;
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use feed_common::flow;
 use ringbook::{DirectEngine, PublishedEvent, Subscriber};
-use ringbook_gateway::feed::{Feed, FeedConfig};
+use ringbook_gateway::feed::{Feed, FeedConfig, FeedInstrument, PublishOn, Translator};
+use ringbook_wire::itch::Stock;
 use ringbook_wire::mold::{Downstream, PacketKind};
 
 /// Commands applied between two batch ends.
@@ -25,27 +28,55 @@ fn fnv(hash: &mut u64, bytes: &[u8]) {
     }
 }
 
-/// Reads `n` datagrams, folding each (length, then bytes) into `hash`; returns how many
-/// messages they carried.
-fn read(reader: &UdpSocket, n: u64, hash: &mut u64) -> u64 {
+/// Reads every datagram up to and including the first end-of-session packet, counting
+/// the data packets read in `read` so that the sender can wait for them; returns them.
+/// Read on its own thread as they come, with nothing else done per datagram, so the
+/// socket's buffer does not overflow whichever thread publishes.
+fn read_all(reader: &UdpSocket, read: &AtomicU64) -> Vec<Vec<u8>> {
+    let mut datagrams = Vec::new();
+    let mut packets = 0;
     let mut buf = [0u8; 65_536];
-    let mut messages = 0;
-    for i in 0..n {
-        let len = reader
-            .recv(&mut buf)
-            .unwrap_or_else(|e| panic!("datagram {i} of {n} did not arrive: {e}"));
-        fnv(hash, &(len as u64).to_be_bytes());
-        fnv(hash, &buf[..len]);
-        let packet = Downstream::decode(&buf[..len]).unwrap();
+    loop {
+        let len = reader.recv(&mut buf).unwrap_or_else(|e| {
+            panic!(
+                "datagram {} did not arrive (no end of session yet): {e}",
+                datagrams.len()
+            )
+        });
+        let datagram = buf[..len].to_vec();
+        let kind = Downstream::decode(&datagram).unwrap().kind;
+        datagrams.push(datagram);
+        match kind {
+            PacketKind::Data => {
+                packets += 1;
+                read.store(packets, Ordering::Release);
+            }
+            PacketKind::EndOfSession => return datagrams,
+            PacketKind::Heartbeat => panic!("no heartbeat is due (600 s)"),
+        }
+    }
+}
+
+/// The data packets, the messages they carry, and a digest of every datagram (length,
+/// then bytes).
+fn digest(datagrams: &[Vec<u8>]) -> (u64, u64, u64) {
+    let mut hash = 0xcbf2_9ce4_8422_2325u64;
+    let (mut packets, mut messages) = (0u64, 0u64);
+    for datagram in datagrams {
+        fnv(&mut hash, &(datagram.len() as u64).to_be_bytes());
+        fnv(&mut hash, datagram);
+        let packet = Downstream::decode(datagram).unwrap();
         if packet.kind == PacketKind::Data {
+            packets += 1;
             messages += u64::from(packet.count);
         }
     }
-    messages
+    (packets, messages, hash)
 }
 
-#[test]
-fn the_default_datagrams_of_a_fixed_flow_are_unchanged() {
+/// The datagrams of the fixed flow published on `publish_on`: the data packets, their
+/// messages and the digest, checked against the feed's own counts.
+fn datagrams_of_the_fixed_flow(publish_on: PublishOn) -> (u64, u64, u64) {
     let (ids, commands) = flow(20, 4, 10_000);
     let reader = UdpSocket::bind("127.0.0.1:0").unwrap();
     reader
@@ -59,10 +90,32 @@ fn the_default_datagrams_of_a_fixed_flow_are_unchanged() {
     );
     config.origin_ns = Some(34_200_000_000_000);
     config.heartbeat = Duration::from_secs(600);
+    config.publish_on = publish_on;
+    let read = Arc::new(AtomicU64::new(0));
+    let reading = std::thread::spawn({
+        let read = Arc::clone(&read);
+        move || read_all(&reader, &read)
+    });
     let (feed, mut subscriber) = Feed::start(&config).unwrap();
-    let mut hash = 0xcbf2_9ce4_8422_2325u64;
-    let mut sent = feed.stats().packets;
-    let mut messages = read(&reader, sent, &mut hash);
+    // The same translation beside the feed, to know how many messages each batch makes:
+    // each batch is published and read before the next is handed over, whichever thread
+    // publishes (never a backlog the reader's socket could overflow with).
+    let instruments = ids
+        .iter()
+        .enumerate()
+        .map(|(i, &id)| {
+            let mut stock = *b"        ";
+            stock[..2].copy_from_slice(format!("G{i}").as_bytes());
+            FeedInstrument {
+                id,
+                stock: Stock(stock),
+                tick: 1,
+            }
+        })
+        .collect();
+    let mut translator = Translator::new(instruments, 0);
+    let mut expected = feed.stats().messages;
+    let mut messages = Vec::new();
 
     let mut engine = DirectEngine::new(ids.iter().copied());
     let mut seq = 0u64;
@@ -73,28 +126,50 @@ fn the_default_datagrams_of_a_fixed_flow_are_unchanged() {
             engine.apply(command, &mut |e| events.push(e));
             for result in &events {
                 seq += 1;
-                subscriber.on_event(&PublishedEvent {
+                let event = PublishedEvent {
                     seq,
                     input_seq: seq,
                     timestamp_ns: seq * 1_000,
                     result,
-                });
+                };
+                subscriber.on_event(&event);
+                translator.translate(&event, &mut messages);
             }
         }
         subscriber.on_batch_end();
-        let now = feed.stats().packets;
-        messages += read(&reader, now - sent, &mut hash);
-        sent = now;
+        expected += messages.len() as u64;
+        messages.clear();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let stats = feed.stats();
+            let done = stats.messages >= expected && read.load(Ordering::Acquire) >= stats.packets;
+            if done || reading.is_finished() || Instant::now() > deadline {
+                break;
+            }
+            std::thread::sleep(Duration::from_micros(50));
+        }
     }
-    subscriber.finish().unwrap();
     // End of Messages, then the first end-of-session packet.
-    let now = feed.stats().packets;
-    messages += read(&reader, now - sent + 1, &mut hash);
+    subscriber.finish().unwrap();
+    let (packets, messages, hash) = digest(&reading.join().unwrap());
     let stats = feed.shutdown();
+    assert_eq!((packets, messages), (stats.packets, stats.messages));
+    (packets, messages, hash)
+}
 
-    assert_eq!(messages, stats.messages);
+#[test]
+fn the_default_datagrams_of_a_fixed_flow_are_unchanged() {
     assert_eq!(
-        (stats.packets, stats.messages, hash),
+        datagrams_of_the_fixed_flow(PublishOn::default()),
+        (GOLDEN_PACKETS, GOLDEN_MESSAGES, GOLDEN_HASH),
+        "the datagrams changed"
+    );
+}
+
+#[test]
+fn the_datagrams_are_the_same_published_inline_on_the_event_manager_thread() {
+    assert_eq!(
+        datagrams_of_the_fixed_flow(PublishOn::EventManager),
         (GOLDEN_PACKETS, GOLDEN_MESSAGES, GOLDEN_HASH),
         "the datagrams changed"
     );

@@ -9,11 +9,12 @@ use std::net::{SocketAddr, UdpSocket};
 use std::time::Instant;
 
 use parking_lot::{Mutex, MutexGuard};
-use ringbook::PublishedEvent;
+use ringbook::{BookSnapshot, PublishedEvent};
 use ringbook_wire::itch::ItchMessage;
 use ringbook_wire::mold::{PacketBuilder, PacketKind, Session, control_packet};
 
 use super::burst::PacketBurst;
+use super::event::FeedItem;
 use super::retransmit::RetransmitBuffer;
 use super::sendmmsg::send_burst;
 use super::stats::FeedStats;
@@ -76,14 +77,40 @@ impl FeedCore {
         self.flush();
     }
 
-    /// Translates one event; its messages are numbered, stored and packed as the
+    /// Translates one engine event; its messages are numbered, stored and packed as the
     /// translator makes them.
+    #[inline]
     pub(crate) fn on_event(&mut self, event: &PublishedEvent<'_>) {
         if self.ended {
             return;
         }
         self.last_engine_ns = event.timestamp_ns;
         self.translator.translate(event, &mut self.out);
+    }
+
+    /// Translates one event handed over by the event manager thread.
+    #[inline]
+    pub(crate) fn on_item(&mut self, item: &FeedItem) {
+        if self.ended {
+            return;
+        }
+        self.last_engine_ns = item.timestamp_ns;
+        self.translator.apply(
+            item.timestamp_ns,
+            item.book.as_u128(),
+            &item.event,
+            &mut self.out,
+        );
+    }
+
+    /// Translates a book snapshot (the messages of a book the feed mirrors nothing of).
+    pub(crate) fn on_snapshot(&mut self, timestamp_ns: u64, book: u128, snapshot: &BookSnapshot) {
+        if self.ended {
+            return;
+        }
+        self.last_engine_ns = timestamp_ns;
+        self.translator
+            .seed_book(timestamp_ns, book, snapshot, &mut self.out);
     }
 
     /// Numbers, stores and packs messages.
@@ -158,7 +185,9 @@ pub(crate) struct Outlet {
 
 impl MessageSink for Outlet {
     /// Numbers, stores and packs one message, moving the packet to the burst when the
-    /// message does not fit it.
+    /// message does not fit it. Inlined into each place the translator makes a message,
+    /// so the message's kind is known there: no match on it, no enum moved.
+    #[inline(always)]
     fn push(&mut self, message: ItchMessage) {
         let len = message.len();
         if !self.builder.fits(len) {
@@ -178,6 +207,7 @@ impl MessageSink for Outlet {
 impl Outlet {
     /// Finishes the packet being built, if it holds anything, into the burst; sends the
     /// burst when it is full.
+    #[inline(never)]
     fn seal(&mut self) {
         if self.builder.count() == 0 {
             return;

@@ -4,10 +4,14 @@
 //! about to rest or more trades follow).
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::num::NonZeroU64;
 
 use foldhash::fast::RandomState;
 
 use ringbook::{Price, Qty, Side, Uuid};
+
+use super::levels::Levels;
 
 /// One resting order as published.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,14 +25,24 @@ pub(crate) struct Resting {
     /// The quantity published for it: its open quantity, or an iceberg's current slice.
     pub(crate) shown: Qty,
     /// An iceberg's display quantity, the size of each slice; `None` for other orders.
-    pub(crate) display: Option<Qty>,
+    pub(crate) display: Option<NonZeroU64>,
 }
 
 impl Resting {
     /// The slice an order of open quantity `qty` shows: min(display, qty), or all of it.
-    pub(crate) fn slice(display: Option<Qty>, qty: Qty) -> Qty {
-        display.map_or(qty, |d| d.min(qty))
+    pub(crate) fn slice(display: Option<NonZeroU64>, qty: Qty) -> Qty {
+        display.map_or(qty, |d| d.get().min(qty))
     }
+}
+
+/// What a fill did to the resting order ([`BookMirror::fill`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Fill {
+    /// The reference number it was published under (0: never published).
+    pub(crate) order_ref: u64,
+    /// The order as it was, when its shown slice is exhausted with hidden quantity left:
+    /// it has left the mirror, and its next slice rests as a new order.
+    pub(crate) refill: Option<Resting>,
 }
 
 /// A parked stop-limit order: what its activation rests as if it does not fill.
@@ -41,7 +55,7 @@ pub(crate) struct Parked {
     /// Its quantity.
     pub(crate) qty: Qty,
     /// Its display quantity, if an iceberg.
-    pub(crate) display: Option<Qty>,
+    pub(crate) display: Option<NonZeroU64>,
 }
 
 /// An incoming order that has matched and may still match, whose rest is published as an
@@ -57,7 +71,7 @@ pub(crate) struct Taker {
     /// Its open quantity.
     pub(crate) qty: Qty,
     /// Its display quantity, if an iceberg: it rests showing slices of this size.
-    pub(crate) display: Option<Qty>,
+    pub(crate) display: Option<NonZeroU64>,
 }
 
 /// One book's published state.
@@ -81,6 +95,7 @@ pub(crate) struct BookMirror {
 
 impl BookMirror {
     /// Whether an order of `side` at `price` would match the opposite side now.
+    #[inline]
     pub(crate) fn crosses(&self, side: Side, price: Price) -> bool {
         match side {
             Side::Buy => self.asks.best(Side::Sell).is_some_and(|ask| ask <= price),
@@ -89,6 +104,7 @@ impl BookMirror {
     }
 
     /// Records a resting order.
+    #[inline]
     pub(crate) fn insert(&mut self, order_id: Uuid, resting: Resting) {
         let side = resting.side;
         self.levels(side).add(side, resting.price);
@@ -96,6 +112,7 @@ impl BookMirror {
     }
 
     /// A resting order, to update in place.
+    #[inline]
     pub(crate) fn get_mut(&mut self, order_id: &Uuid) -> Option<&mut Resting> {
         self.orders.get_mut(&order_id.as_u128())
     }
@@ -117,6 +134,7 @@ impl BookMirror {
 
     /// Takes a parked stop-limit order out, if it is one: a book with none parked
     /// (the usual case) answers without hashing.
+    #[inline]
     pub(crate) fn unpark(&mut self, order_id: &Uuid) -> Option<Parked> {
         if self.parked.is_empty() {
             return None;
@@ -124,7 +142,32 @@ impl BookMirror {
         self.parked.remove(&order_id.as_u128())
     }
 
+    /// A fill of `qty` against the resting order `order_id`, which has `remaining` open
+    /// after it, with one lookup: its shown slice shrinks, and it goes when it has nothing
+    /// open or its slice is exhausted with hidden quantity left (then it is returned as
+    /// [`Fill::refill`], to rest again as a new slice). `None` when it does not rest here.
+    #[inline]
+    pub(crate) fn fill(&mut self, order_id: &Uuid, qty: Qty, remaining: Qty) -> Option<Fill> {
+        let Entry::Occupied(mut entry) = self.orders.entry(order_id.as_u128()) else {
+            return None;
+        };
+        let maker = entry.get_mut();
+        maker.shown = maker.shown.saturating_sub(qty);
+        let maker = *maker;
+        let refill = (maker.shown == 0 && remaining > 0).then_some(maker);
+        if remaining == 0 || refill.is_some() {
+            entry.remove();
+            let side = maker.side;
+            self.levels(side).remove(side, maker.price);
+        }
+        Some(Fill {
+            order_ref: maker.order_ref,
+            refill,
+        })
+    }
+
     /// Forgets a resting order, returning it.
+    #[inline]
     pub(crate) fn remove(&mut self, order_id: &Uuid) -> Option<Resting> {
         let resting = self.orders.remove(&order_id.as_u128())?;
         let side = resting.side;
@@ -132,90 +175,12 @@ impl BookMirror {
         Some(resting)
     }
 
+    #[inline]
     fn levels(&mut self, side: Side) -> &mut Levels {
         match side {
             Side::Buy => &mut self.bids,
             Side::Sell => &mut self.asks,
         }
-    }
-}
-
-/// One side's occupied price levels with their order counts, sorted so that the best
-/// level is last: the levels that come and go are mostly near the best, at the end of the
-/// vectors (little to move, no node allocation). Prices are kept as [`level_key`]s, in
-/// which ascending order is worst first on either side, so a search is a plain
-/// comparison of integers (no side test per step); the best level is tried before any
-/// search.
-#[derive(Debug, Default)]
-struct Levels {
-    /// The levels' keys, ascending (worst first).
-    keys: Vec<u64>,
-    /// Each level's order count, by position in `keys`.
-    counts: Vec<u32>,
-}
-
-/// A price as a key in which ascending order is worst first on `side`: the price with
-/// its sign bit flipped (signed order as unsigned) for bids, its complement for asks.
-fn level_key(side: Side, price: Price) -> u64 {
-    let ascending = price.cast_unsigned() ^ (1 << 63);
-    match side {
-        Side::Buy => ascending,
-        Side::Sell => !ascending,
-    }
-}
-
-/// The price of a [`level_key`].
-fn level_price(side: Side, key: u64) -> Price {
-    let ascending = match side {
-        Side::Buy => key,
-        Side::Sell => !key,
-    };
-    (ascending ^ (1 << 63)).cast_signed()
-}
-
-impl Levels {
-    /// The best price, if any level is occupied.
-    fn best(&self, side: Side) -> Option<Price> {
-        self.keys.last().map(|&key| level_price(side, key))
-    }
-
-    /// Where `key` is (`Ok`) or would go (`Err`): the best level first, else a binary
-    /// search.
-    fn find(&self, key: u64) -> Result<usize, usize> {
-        match self.keys.last() {
-            Some(&best) if best == key => Ok(self.keys.len() - 1),
-            Some(&best) if best < key => Err(self.keys.len()),
-            _ => self.keys.binary_search(&key),
-        }
-    }
-
-    /// One more order at `price`.
-    fn add(&mut self, side: Side, price: Price) {
-        let key = level_key(side, price);
-        match self.find(key) {
-            Ok(i) => self.counts[i] += 1,
-            Err(i) => {
-                self.keys.insert(i, key);
-                self.counts.insert(i, 1);
-            }
-        }
-    }
-
-    /// One order fewer at `price`; the level goes when it has none left.
-    fn remove(&mut self, side: Side, price: Price) {
-        if let Ok(i) = self.find(level_key(side, price)) {
-            self.counts[i] -= 1;
-            if self.counts[i] == 0 {
-                self.keys.remove(i);
-                self.counts.remove(i);
-            }
-        }
-    }
-
-    /// Whether no level is occupied.
-    #[cfg(test)]
-    fn is_empty(&self) -> bool {
-        self.keys.is_empty()
     }
 }
 
@@ -264,26 +229,45 @@ mod tests {
     }
 
     #[test]
-    fn level_keys_sort_worst_first_on_both_sides_and_give_back_their_price() {
-        let prices = [i64::MIN, -5, -1, 0, 1, 99, i64::MAX];
-        for side in [Side::Buy, Side::Sell] {
-            let keys: Vec<u64> = prices.iter().map(|&p| level_key(side, p)).collect();
-            for (&price, &key) in prices.iter().zip(&keys) {
-                assert_eq!(level_price(side, key), price, "{side:?}");
-            }
-            let mut sorted = keys.clone();
-            sorted.sort_unstable();
-            // Worst first: bids ascending in price, asks descending.
-            let expected: Vec<u64> = match side {
-                Side::Buy => keys.clone(),
-                Side::Sell => keys.iter().rev().copied().collect(),
-            };
-            assert_eq!(sorted, expected, "{side:?}");
-        }
+    fn a_fill_shrinks_the_slice_and_removes_the_order_when_done_or_exhausted() {
+        let mut book = BookMirror::default();
+        let (plain, iceberg, gone) = (Uuid::from_u128(1), Uuid::from_u128(2), Uuid::from_u128(3));
+        book.insert(plain, resting(7, Side::Sell, 101));
+        let mut slice = resting(8, Side::Sell, 102);
+        slice.shown = 5;
+        slice.display = NonZeroU64::new(5);
+        book.insert(iceberg, slice);
+        assert_eq!(book.fill(&gone, 1, 0), None, "an order that does not rest");
+        // A partial fill of a slice: the order stays, showing less.
+        let partial = book.fill(&iceberg, 2, 10).unwrap();
+        assert_eq!((partial.order_ref, partial.refill), (8, None));
+        assert_eq!(book.get_mut(&iceberg).map(|r| r.shown), Some(3));
+        // The slice exhausted with hidden quantity left: it leaves, returned for a refill.
+        let exhausted = book.fill(&iceberg, 3, 7).unwrap();
+        assert_eq!(exhausted.order_ref, 8);
+        assert_eq!(exhausted.refill.map(|r| (r.shown, r.price)), Some((0, 102)));
+        assert_eq!(book.get_mut(&iceberg), None);
+        assert!(book.crosses(Side::Buy, 101) && !book.crosses(Side::Buy, 100));
+        // Filled in full: it leaves, and so does its level.
+        let full = book.fill(&plain, 1, 0).unwrap();
+        assert_eq!((full.order_ref, full.refill), (7, None));
+        assert!(book.is_empty() && !book.crosses(Side::Buy, i64::MAX));
+    }
+
+    #[test]
+    fn crossing_holds_at_the_ends_of_the_price_range() {
         let mut book = BookMirror::default();
         let ids: Vec<Uuid> = (1..=4).map(Uuid::from_u128).collect();
         book.insert(ids[0], resting(1, Side::Buy, i64::MIN));
         book.insert(ids[1], resting(2, Side::Sell, i64::MAX));
+        assert!(book.crosses(Side::Buy, i64::MAX) && !book.crosses(Side::Buy, i64::MAX - 1));
+        assert!(book.crosses(Side::Sell, i64::MIN) && !book.crosses(Side::Sell, i64::MIN + 1));
+        book.insert(ids[2], resting(3, Side::Buy, 100));
+        book.insert(ids[3], resting(4, Side::Sell, 103));
+        assert!(book.crosses(Side::Sell, 100) && !book.crosses(Side::Sell, 101));
+        assert!(book.crosses(Side::Buy, 103) && !book.crosses(Side::Buy, 102));
+        book.remove(&ids[2]);
+        book.remove(&ids[3]);
         assert!(book.crosses(Side::Buy, i64::MAX) && !book.crosses(Side::Buy, i64::MAX - 1));
         assert!(book.crosses(Side::Sell, i64::MIN) && !book.crosses(Side::Sell, i64::MIN + 1));
     }

@@ -42,7 +42,7 @@ impl RetransmitBuffer {
     /// Stores the message numbered `next_seq`, which `encode` writes straight into its
     /// slot (returning its length, at most [`ItchMessage::MAX_LEN`]); returns the slot
     /// and the message's length.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn push_with(
         &mut self,
         encode: impl FnOnce(&mut [u8; ItchMessage::MAX_LEN]) -> usize,

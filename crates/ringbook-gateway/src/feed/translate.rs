@@ -22,16 +22,18 @@
 //! Only the displayed quantity is public, as on NASDAQ: an iceberg's hidden quantity never
 //! appears in any message or GLIMPSE snapshot. The order-entry path refuses such orders first (`ringbook_wire::itch::PriceBand`).
 
-use std::collections::HashMap;
+use std::num::NonZeroU64;
 
-use ringbook::{BookSnapshot, OrderKind, OrderbookResult, PublishedEvent, Side, Uuid};
+use ringbook::{BookSnapshot, OrderbookResult, PublishedEvent, Side, Uuid};
 use ringbook_wire::itch::{
     AddOrder, Header, ItchMessage, ItchSide, OrderCancel, OrderDelete, OrderExecuted, OrderReplace,
     Stock, StockDirectory, StockTradingAction, SystemEvent, SystemEventCode, TIMESTAMP_MAX,
     TradingState,
 };
 
-use super::mirror::{BookMirror, Parked, Resting, Taker};
+use super::event::FeedEvent;
+use super::mirror::{BookMirror, Fill, Resting, Taker};
+use super::slots::SlotTable;
 
 /// An instrument as the feed publishes it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,9 +76,8 @@ impl MessageSink for Vec<ItchMessage> {
 #[derive(Debug)]
 pub struct Translator {
     instruments: Vec<FeedInstrument>,
-    /// Each instrument's position, by id as a `u128` (one multiply-fold to hash; a `Uuid`
-    /// hashes through the byte-slice path).
-    slots: HashMap<u128, usize, foldhash::fast::RandomState>,
+    /// Each instrument's position, by id as a `u128`.
+    slots: SlotTable,
     books: Vec<BookMirror>,
     next_ref: u64,
     next_match: u64,
@@ -97,11 +98,8 @@ impl Translator {
     /// (nanoseconds since midnight) of the engine's timestamp 0.
     #[must_use]
     pub fn new(instruments: Vec<FeedInstrument>, origin_ns: u64) -> Translator {
-        let slots = instruments
-            .iter()
-            .enumerate()
-            .map(|(i, instrument)| (instrument.id.as_u128(), i))
-            .collect();
+        let ids: Vec<u128> = instruments.iter().map(|i| i.id.as_u128()).collect();
+        let slots = SlotTable::new(&ids);
         let books = instruments.iter().map(|_| BookMirror::default()).collect();
         Translator {
             instruments,
@@ -215,56 +213,61 @@ impl Translator {
     }
 
     /// Appends the messages one event makes.
+    #[inline]
     pub fn translate(&mut self, event: &PublishedEvent<'_>, out: &mut impl MessageSink) {
-        let Some(&slot) = self.slots.get(&event.result.instrument_id().as_u128()) else {
+        if let Some((book, feed_event)) = FeedEvent::of(event.result) {
+            self.apply(event.timestamp_ns, book.as_u128(), &feed_event, out);
+        } else if let OrderbookResult::Snapshot {
+            instrument_id,
+            snapshot,
+        } = event.result
+        {
+            self.seed_book(event.timestamp_ns, instrument_id.as_u128(), snapshot, out);
+        }
+    }
+
+    /// The position of the instrument `id`.
+    #[inline]
+    fn slot_of(&self, id: u128) -> Option<usize> {
+        self.slots.get(id)
+    }
+
+    /// Appends the messages a book snapshot makes (see [`Self::seed`]).
+    pub(crate) fn seed_book(
+        &mut self,
+        timestamp_ns: u64,
+        book: u128,
+        snapshot: &BookSnapshot,
+        out: &mut impl MessageSink,
+    ) {
+        let Some(slot) = self.slot_of(book) else {
             return;
         };
-        let timestamp = self.timestamp(event.timestamp_ns);
-        let header = self.header(slot, timestamp);
-        let stock = self.instruments[slot].stock;
-        match event.result {
-            OrderbookResult::Accepted {
-                order_id,
-                side,
-                kind,
-                price: Some(price),
-                qty,
-                display,
-                ..
-            } if kind.rests() => {
-                let taker = Taker {
-                    order_id: *order_id,
-                    side: *side,
-                    price: *price,
-                    qty: *qty,
-                    display: display.map(u64::from),
-                };
-                self.incoming(slot, taker, header, out);
-            }
-            OrderbookResult::Accepted {
-                order_id,
-                side,
-                kind: OrderKind::StopLimit,
-                price: Some(price),
-                qty,
-                display,
-                ..
-            } => {
-                self.books[slot].park(
-                    *order_id,
-                    Parked {
-                        side: *side,
-                        price: *price,
-                        qty: *qty,
-                        display: display.map(u64::from),
-                    },
-                );
-            }
-            OrderbookResult::Triggered { order_id, .. } => {
+        let header = self.header(slot, self.timestamp(timestamp_ns));
+        self.seed(slot, snapshot, header, out);
+    }
+
+    /// Appends the messages one event of book `book` (an instrument id) makes.
+    #[inline]
+    pub(crate) fn apply(
+        &mut self,
+        timestamp_ns: u64,
+        book: u128,
+        event: &FeedEvent,
+        out: &mut impl MessageSink,
+    ) {
+        let Some(slot) = self.slot_of(book) else {
+            return;
+        };
+        let header = self.header(slot, self.timestamp(timestamp_ns));
+        match *event {
+            FeedEvent::Incoming(taker) => self.incoming(slot, taker, header, out),
+            FeedEvent::Parked(taker) => self.books[slot].park(taker.order_id, taker.parked()),
+            FeedEvent::Triggered { order_id } => {
                 // A stop-market order never rests: only its makers' executions show.
-                if let Some(parked) = self.books[slot].unpark(order_id) {
+                if let Some(parked) = self.books[slot].unpark(&order_id) {
                     let taker = Taker {
-                        order_id: *order_id,
+                        order_id,
                         side: parked.side,
                         price: parked.price,
                         qty: parked.qty,
@@ -273,29 +276,23 @@ impl Translator {
                     self.incoming(slot, taker, header, out);
                 }
             }
-            OrderbookResult::Trade {
+            FeedEvent::Trade {
                 taker_order_id,
                 maker_order_id,
                 qty,
                 taker_remaining,
                 maker_remaining,
-                ..
             } => {
-                let book = &mut self.books[slot];
-                if let Some(maker) = book.get_mut(maker_order_id) {
-                    let order_ref = maker.order_ref;
-                    maker.shown = maker.shown.saturating_sub(*qty);
-                    let refill = (maker.shown == 0 && *maker_remaining > 0).then_some(*maker);
-                    if *maker_remaining == 0 || refill.is_some() {
-                        book.remove(maker_order_id);
-                    }
+                if let Some(Fill { order_ref, refill }) =
+                    self.books[slot].fill(&maker_order_id, qty, maker_remaining)
+                {
                     if order_ref != 0 {
                         let match_number = self.next_match;
                         self.next_match += 1;
                         out.push(ItchMessage::OrderExecuted(OrderExecuted {
                             header,
                             order_ref,
-                            executed_shares: u32::try_from(*qty).unwrap_or(u32::MAX),
+                            executed_shares: u32::try_from(qty).unwrap_or(u32::MAX),
                             match_number,
                         }));
                     }
@@ -303,21 +300,21 @@ impl Translator {
                         // An exhausted slice with hidden quantity left: the next slice
                         // joins the back of the level as a new order.
                         let next = Taker {
-                            order_id: *maker_order_id,
+                            order_id: maker_order_id,
                             side: maker.side,
                             price: maker.price,
-                            qty: *maker_remaining,
+                            qty: maker_remaining,
                             display: maker.display,
                         };
                         self.rest(slot, next, header, out);
                     }
                 }
                 let book = &mut self.books[slot];
-                let pending = book.taker.filter(|t| t.order_id == *taker_order_id);
+                let pending = book.taker.filter(|t| t.order_id == taker_order_id);
                 if let Some(taker) = pending {
                     book.taker = None;
                     let taker = Taker {
-                        qty: *taker_remaining,
+                        qty: taker_remaining,
                         ..taker
                     };
                     if taker.qty > 0 {
@@ -325,9 +322,9 @@ impl Translator {
                     }
                 }
             }
-            OrderbookResult::Cancelled { order_id, .. } => {
-                self.books[slot].unpark(order_id);
-                if let Some(resting) = self.books[slot].remove(order_id)
+            FeedEvent::Cancelled { order_id } => {
+                self.books[slot].unpark(&order_id);
+                if let Some(resting) = self.books[slot].remove(&order_id)
                     && resting.order_ref != 0
                 {
                     out.push(ItchMessage::OrderDelete(OrderDelete {
@@ -336,32 +333,18 @@ impl Translator {
                     }));
                 }
             }
-            OrderbookResult::Expired { order_id, .. } => {
+            FeedEvent::Expired { order_id } => {
                 let book = &mut self.books[slot];
-                if book.taker.is_some_and(|t| t.order_id == *order_id) {
+                if book.taker.is_some_and(|t| t.order_id == order_id) {
                     book.taker = None;
                 }
             }
-            OrderbookResult::Modified {
-                order_id,
-                side,
-                price,
-                qty,
+            FeedEvent::Modified {
+                order,
                 priority_kept,
-                display,
-                ..
-            } => {
-                let taker = Taker {
-                    order_id: *order_id,
-                    side: *side,
-                    price: *price,
-                    qty: *qty,
-                    display: display.map(u64::from),
-                };
-                self.modified(slot, taker, *priority_kept, header, out);
-            }
-            OrderbookResult::Halted { .. } | OrderbookResult::Resumed { .. } => {
-                let halted = matches!(event.result, OrderbookResult::Halted { .. });
+            } => self.modified(slot, order, priority_kept, header, out),
+            FeedEvent::Halted | FeedEvent::Resumed => {
+                let halted = matches!(event, FeedEvent::Halted);
                 self.books[slot].halted = halted;
                 let state = if halted {
                     TradingState::Halted
@@ -369,14 +352,11 @@ impl Translator {
                     TradingState::Trading
                 };
                 out.push(ItchMessage::StockTradingAction(StockTradingAction::new(
-                    header, stock, state,
+                    header,
+                    self.instruments[slot].stock,
+                    state,
                 )));
             }
-            OrderbookResult::Snapshot { snapshot, .. } => self.seed(slot, snapshot, header, out),
-            OrderbookResult::Accepted { .. }
-            | OrderbookResult::Rejected { .. }
-            | OrderbookResult::Status { .. }
-            | OrderbookResult::MassCancelled { .. } => {}
         }
     }
 
@@ -463,6 +443,7 @@ impl Translator {
 
     /// An order that may trade: it rests now if it no longer crosses, else it waits for
     /// its trades.
+    #[inline]
     fn incoming(&mut self, slot: usize, taker: Taker, header: Header, out: &mut impl MessageSink) {
         let book = &mut self.books[slot];
         if book.crosses(taker.side, taker.price) {
@@ -474,6 +455,7 @@ impl Translator {
 
     /// Rests an order that does not cross: an Add Order of its shown slice (its whole
     /// quantity, or min(display, quantity) for an iceberg).
+    #[inline]
     fn rest(&mut self, slot: usize, taker: Taker, header: Header, out: &mut impl MessageSink) {
         let shown = Resting::slice(taker.display, taker.qty);
         let (Some(price), Ok(shares)) = (
@@ -542,7 +524,7 @@ impl Translator {
                         side,
                         price: level.price,
                         qty: order.qty,
-                        display: Some(order.qty),
+                        display: NonZeroU64::new(order.qty),
                     };
                     // A resting order never crosses the other side: it rests at once.
                     self.incoming(slot, taker, header, out);

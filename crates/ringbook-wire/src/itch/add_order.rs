@@ -53,6 +53,7 @@ impl ItchCodec for AddOrder {
         &self.header
     }
 
+    #[inline(always)]
     fn write_fields(&self, out: &mut [u8; ItchMessage::MAX_LEN]) {
         out[11..19].copy_from_slice(&self.order_ref.to_be_bytes());
         out[19] = self.side.byte();

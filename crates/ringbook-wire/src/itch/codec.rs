@@ -30,6 +30,7 @@ pub trait ItchCodec: Sized {
     fn read_fields(header: Header, buf: &[u8]) -> Result<Self, ItchDecodeError>;
 
     /// Writes the message at the start of `out`; returns its length ([`Self::LEN`]).
+    #[inline(always)]
     fn write(&self, out: &mut [u8; ItchMessage::MAX_LEN]) -> usize {
         self.header().write(out, Self::TYPE);
         self.write_fields(out);

@@ -21,6 +21,7 @@ pub struct Header {
 
 impl Header {
     /// Writes the type byte and the header.
+    #[inline(always)]
     pub(crate) fn write(&self, out: &mut [u8; ItchMessage::MAX_LEN], kind: u8) {
         out[0] = kind;
         out[1..3].copy_from_slice(&self.stock_locate.to_be_bytes());

@@ -27,6 +27,7 @@ impl ItchCodec for OrderCancel {
         &self.header
     }
 
+    #[inline(always)]
     fn write_fields(&self, out: &mut [u8; ItchMessage::MAX_LEN]) {
         out[11..19].copy_from_slice(&self.order_ref.to_be_bytes());
         out[19..23].copy_from_slice(&self.cancelled_shares.to_be_bytes());

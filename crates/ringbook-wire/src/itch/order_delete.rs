@@ -24,6 +24,7 @@ impl ItchCodec for OrderDelete {
         &self.header
     }
 
+    #[inline(always)]
     fn write_fields(&self, out: &mut [u8; ItchMessage::MAX_LEN]) {
         out[11..19].copy_from_slice(&self.order_ref.to_be_bytes());
     }

@@ -32,6 +32,7 @@ impl ItchCodec for OrderReplace {
         &self.header
     }
 
+    #[inline(always)]
     fn write_fields(&self, out: &mut [u8; ItchMessage::MAX_LEN]) {
         out[11..19].copy_from_slice(&self.original_ref.to_be_bytes());
         out[19..27].copy_from_slice(&self.new_ref.to_be_bytes());

@@ -78,6 +78,7 @@ impl ItchCodec for StockDirectory {
         &self.header
     }
 
+    #[inline(always)]
     fn write_fields(&self, out: &mut [u8; ItchMessage::MAX_LEN]) {
         out[11..19].copy_from_slice(&self.stock.0);
         out[19] = self.market_category;

@@ -69,6 +69,7 @@ impl ItchCodec for SystemEvent {
         &self.header
     }
 
+    #[inline(always)]
     fn write_fields(&self, out: &mut [u8; ItchMessage::MAX_LEN]) {
         out[11] = self.event.byte();
     }

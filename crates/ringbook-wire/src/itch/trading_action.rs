@@ -83,6 +83,7 @@ impl ItchCodec for StockTradingAction {
         &self.header
     }
 
+    #[inline(always)]
     fn write_fields(&self, out: &mut [u8; ItchMessage::MAX_LEN]) {
         out[11..19].copy_from_slice(&self.stock.0);
         out[19] = self.state.byte();

@@ -176,7 +176,7 @@ impl PacketBuilder {
     }
 
     /// Whether a message of `len` bytes fits the packet being built.
-    #[inline]
+    #[inline(always)]
     #[must_use]
     pub fn fits(&self, len: usize) -> bool {
         self.count < END_OF_SESSION - 1 && self.len + 2 + len <= self.max_len
@@ -205,7 +205,7 @@ impl PacketBuilder {
     /// [`Self::push`], copying all `N` bytes at once (a fixed-size copy, no `memcpy`
     /// call): the bytes past `len` land in the slack past the packet and are never sent.
     /// `false` (and nothing appended) when `len` exceeds `N` or does not fit.
-    #[inline]
+    #[inline(always)]
     pub fn push_block<const N: usize>(&mut self, block: &[u8; N], len: usize) -> bool {
         const { assert!(N <= BLOCK_SLACK, "a block longer than the builder's slack") };
         let Ok(prefix) = u16::try_from(len) else {
