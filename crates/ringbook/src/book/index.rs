@@ -131,6 +131,15 @@ pub(crate) struct IdIndex {
     /// that sees every id pays nothing for wider cells (a book with wider cells takes the
     /// out-of-line path, which reads `shift`).
     exact_span: u64,
+    /// `window.len() - 1` (0 while the window is empty): a cell's number is an id's low
+    /// bits masked with it, always below the window's length, so the inlined paths read
+    /// and write cells without a bounds check (see [`Self::at`]).
+    mask: usize,
+    /// Where the table's bound (`shadow_end`) falls in the window, as an offset from its
+    /// base: an id the window spans is at or above the bound exactly when its offset is at
+    /// or above this (0: every id of the window; `u64::MAX`: none). The inlined paths
+    /// compare the offset they computed anyway, not the 128-bit id.
+    shadow_off: u64,
     /// Each cell spans `1 << shift` ids (0: one id a cell, no id compare).
     pub(crate) shift: u32,
     /// Ids put in the window since it was created (with `left`, how many it holds; one
@@ -186,6 +195,8 @@ impl IdIndex {
             base: 0,
             span: 0,
             exact_span: 0,
+            mask: 0,
+            shadow_off: 0,
             shift: 0,
             entered: 0,
             left: 0,
@@ -225,13 +236,40 @@ impl IdIndex {
     }
 
     /// The window cell of `id` while a cell is one id, if the window spans it (never
-    /// while cells are wider: see [`Self::wide_cell`]).
+    /// while cells are wider: see [`Self::wide_cell`]), and whether the id is at or above
+    /// the table's bound (then it is in no table: its cell alone decides).
     #[inline(always)]
-    fn cell(&self, id: u128) -> Option<usize> {
+    fn cell(&self, id: u128) -> Option<(usize, bool)> {
         let low = id as u64;
         let off = low.wrapping_sub(self.base as u64);
-        ((id >> 64) as u64 == (self.base >> 64) as u64 && off < self.exact_span)
-            .then(|| low as usize & (self.window.len() - 1))
+        ((id >> 64) as u64 == (self.base >> 64) as u64 && off < self.exact_span).then(|| {
+            debug_assert_eq!(off >= self.shadow_off, id >= self.shadow_end);
+            (low as usize & self.mask, off >= self.shadow_off)
+        })
+    }
+
+    /// Cell `cell`'s slot, for a cell number masked with `mask` (so below the window's
+    /// length while it has cells; [`Self::cell`] finds one only then).
+    #[inline(always)]
+    #[allow(unsafe_code)]
+    fn at(&self, cell: usize) -> u32 {
+        debug_assert!(cell < self.window.len(), "cell {cell} past the window");
+        // SAFETY: `cell` is an id's bits masked with `mask`, which is `window.len() - 1`
+        // for a power-of-two length (`reshaped` keeps it so), found by `cell` only while
+        // `exact_span` is non-zero, that is while the window has cells: it is in bounds.
+        unsafe { *self.window.get_unchecked(cell) }
+    }
+
+    /// Sets cell `cell` (as for [`Self::at`]) to `slot`.
+    #[inline(always)]
+    #[allow(unsafe_code)]
+    fn set_at(&mut self, cell: usize, slot: u32) {
+        debug_assert!(cell < self.window.len(), "cell {cell} past the window");
+        // SAFETY: as for `at`: `cell` is masked with `window.len() - 1` of a window that
+        // has cells, so it is in bounds.
+        unsafe {
+            *self.window.get_unchecked_mut(cell) = slot;
+        }
     }
 
     /// The window cell of `id`, if the window spans it, whatever its cells' width.
@@ -253,21 +291,31 @@ impl IdIndex {
         self.any_cell(id)
     }
 
-    /// Records the window's new geometry (`span` or `shift` changed).
+    /// Records the window's new geometry (`span`, `shift`, the base or the cells
+    /// changed).
     fn reshaped(&mut self) {
         self.exact_span = if self.shift == 0 { self.span } else { 0 };
+        self.mask = self.window.len().saturating_sub(1);
+        self.reshadow();
+    }
+
+    /// Records where the table's bound falls in the window (the bound or the window's
+    /// base moved).
+    #[inline]
+    fn reshadow(&mut self) {
+        self.shadow_off =
+            u64::try_from(self.shadow_end.saturating_sub(self.base)).unwrap_or(u64::MAX);
     }
 
     /// The slot holding `id`; `id_of` reads the id stored in a slot.
     #[inline]
     pub(crate) fn find(&self, id: &Uuid, id_of: impl Fn(u32) -> Uuid) -> Option<u32> {
-        let raw = id.as_u128();
-        if let Some(cell) = self.cell(raw) {
-            let slot = self.window[cell];
+        if let Some((cell, beyond)) = self.cell(id.as_u128()) {
+            let slot = self.at(cell);
             if slot != NIL {
                 return Some(slot);
             }
-            if raw >= self.shadow_end {
+            if beyond {
                 return None;
             }
         }
@@ -309,13 +357,12 @@ impl IdIndex {
     /// the insert of an add).
     #[inline]
     pub(crate) fn vacancy(&self, id: &Uuid, id_of: impl Fn(u32) -> Uuid) -> Result<Vacancy, u32> {
-        let raw = id.as_u128();
-        if let Some(cell) = self.cell(raw) {
-            let slot = self.window[cell];
+        if let Some((cell, beyond)) = self.cell(id.as_u128()) {
+            let slot = self.at(cell);
             if slot != NIL {
                 return Err(slot);
             }
-            if raw >= self.shadow_end {
+            if beyond {
                 return Ok(Vacancy(cell));
             }
         }
@@ -372,7 +419,9 @@ impl IdIndex {
     ) {
         if vacancy.0 != OUTSIDE {
             debug_assert_eq!(self.any_cell(id.as_u128()), Some(vacancy.0));
-            self.window[vacancy.0] = slot;
+            // A vacancy's cell was masked with `mask`, and only removals (which move no
+            // window) happened since: in bounds.
+            self.set_at(vacancy.0, slot);
             self.entered += 1;
             return;
         }
@@ -522,6 +571,7 @@ impl IdIndex {
                 hasher.hash(&id_of(s))
             });
         self.shadow_end = self.shadow_end.max(raw + 1);
+        self.reshadow();
     }
 
     /// Doubles the window, keeping its base and its cells' width (unless it would then
@@ -590,6 +640,7 @@ impl IdIndex {
             }
         }
         self.base += step << self.shift;
+        self.reshadow();
         self.slid += step;
         if self.slid * 4 >= cap as u128 {
             let outlived = self.late * 256 > cap >> self.shift.min(2);
@@ -642,15 +693,14 @@ impl IdIndex {
     /// stored in a slot.
     #[inline]
     pub(crate) fn take(&mut self, id: &Uuid, id_of: impl Fn(u32) -> Uuid) -> Option<u32> {
-        let raw = id.as_u128();
-        if let Some(cell) = self.cell(raw) {
-            let slot = self.window[cell];
+        if let Some((cell, beyond)) = self.cell(id.as_u128()) {
+            let slot = self.at(cell);
             if slot != NIL {
-                self.window[cell] = NIL;
+                self.set_at(cell, NIL);
                 self.left += 1;
                 return Some(slot);
             }
-            if raw >= self.shadow_end {
+            if beyond {
                 return None;
             }
         }
@@ -690,6 +740,7 @@ impl IdIndex {
         self.count_late(id.as_u128());
         if self.table.is_empty() {
             self.shadow_end = 0;
+            self.reshadow();
         }
         Some(slot)
     }
@@ -697,11 +748,10 @@ impl IdIndex {
     /// Drops `slot`, indexed for `id`, from the index.
     #[inline]
     pub(crate) fn remove(&mut self, id: &Uuid, slot: u32) {
-        let raw = id.as_u128();
-        if let Some(cell) = self.cell(raw)
-            && self.window[cell] == slot
+        if let Some((cell, _)) = self.cell(id.as_u128())
+            && self.at(cell) == slot
         {
-            self.window[cell] = NIL;
+            self.set_at(cell, NIL);
             self.left += 1;
             return;
         }
@@ -731,6 +781,7 @@ impl IdIndex {
                 self.count_late(id.as_u128());
                 if self.table.is_empty() {
                     self.shadow_end = 0;
+                    self.reshadow();
                 }
             }
             Err(_) => debug_assert!(false, "slot {slot} was not indexed"),
@@ -770,6 +821,7 @@ impl IdIndex {
             && (!cap.is_power_of_two()
                 || self.span != (cap as u64) << self.shift
                 || self.exact_span != if self.shift == 0 { self.span } else { 0 }
+                || self.mask != cap - 1
                 || self.aligned(self.base) != self.base
                 || !one_half(self.base, self.span))
         {
