@@ -620,23 +620,31 @@ impl IdIndex {
             // multiples of a block. Ids are computed only for the cells that still hold a
             // slot.
             let block = (first + k * BLOCK) & (cap - 1);
-            let cells: &[u32; BLOCK] = self.window[block..block + BLOCK]
+            let cells: [u32; BLOCK] = self.window[block..block + BLOCK]
                 .try_into()
                 .expect("a block");
             if cells.iter().fold(NIL, |all, &slot| all & slot) == NIL {
                 continue;
             }
-            for cell in block..block + BLOCK {
-                let slot = std::mem::replace(&mut self.window[cell], NIL);
-                if slot != NIL {
-                    self.left += 1;
-                    let id = if self.shift == 0 {
-                        self.base + (k * BLOCK + cell - block) as u128
-                    } else {
-                        id_of(slot).as_u128()
-                    };
-                    self.spill(id, slot, id_of);
-                }
+            // The block's live cells as bits (one compare a cell, no branch), then only
+            // those visited: a block of a deep book holds a few orders that rest on among
+            // cells long vacated, and visiting every cell cost about 8 instructions each.
+            let mut live = cells
+                .iter()
+                .enumerate()
+                .fold(0u32, |bits, (i, &slot)| bits | u32::from(slot != NIL) << i);
+            self.window[block..block + BLOCK].copy_from_slice(&[NIL; BLOCK]);
+            while live != 0 {
+                let i = live.trailing_zeros() as usize;
+                live &= live - 1;
+                let slot = cells[i];
+                self.left += 1;
+                let id = if self.shift == 0 {
+                    self.base + (k * BLOCK + i) as u128
+                } else {
+                    id_of(slot).as_u128()
+                };
+                self.spill(id, slot, id_of);
             }
         }
         self.base += step << self.shift;
