@@ -81,6 +81,17 @@ const LATE_SPANS: u128 = 16;
 /// The [`Vacancy`] of an id outside the window.
 const OUTSIDE: usize = usize::MAX;
 
+/// What the window's exact cells say of an id (see [`IdIndex::take_in_window`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Probe {
+    /// The id's slot.
+    Hit(u32),
+    /// The id is not indexed.
+    Absent,
+    /// The window cannot tell: wide cells, an id outside it, or one the table may hold.
+    Elsewhere,
+}
+
 /// Where an absent id will be indexed: its window cell, or [`OUTSIDE`]. Valid until the
 /// index next inserts (removals do not move the window).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -322,9 +333,24 @@ impl IdIndex {
         self.find_outside(id, id_of)
     }
 
+    /// [`Self::find`] in the window's exact cells only, as [`Self::take_in_window`].
+    #[inline(always)]
+    pub(crate) fn find_in_window(&self, id: &Uuid) -> Probe {
+        if let Some((cell, beyond)) = self.cell(id.as_u128()) {
+            let slot = self.at(cell);
+            if slot != NIL {
+                return Probe::Hit(slot);
+            }
+            if beyond {
+                return Probe::Absent;
+            }
+        }
+        Probe::Elsewhere
+    }
+
     /// [`Self::find`] in a window of wide cells, then the table.
     #[inline(never)]
-    fn find_outside(&self, id: &Uuid, id_of: impl Fn(u32) -> Uuid) -> Option<u32> {
+    pub(crate) fn find_outside(&self, id: &Uuid, id_of: impl Fn(u32) -> Uuid) -> Option<u32> {
         let raw = id.as_u128();
         if let Some(cell) = self.wide_cell(raw) {
             let slot = self.window[cell];
@@ -697,9 +723,30 @@ impl IdIndex {
         self.late = 0;
     }
 
+    /// [`Self::take`] in the window's exact cells only: the slot, the id's absence, or
+    /// [`Probe::Elsewhere`] (then [`Self::take_outside`] decides). A caller branches on
+    /// the answer with its own out-of-line path for the rest, so the inlined path does
+    /// not merge a found slot with a call's result (an `Option` built and tested again).
+    #[inline(always)]
+    pub(crate) fn take_in_window(&mut self, id: &Uuid) -> Probe {
+        if let Some((cell, beyond)) = self.cell(id.as_u128()) {
+            let slot = self.at(cell);
+            if slot != NIL {
+                self.set_at(cell, NIL);
+                self.left += 1;
+                return Probe::Hit(slot);
+            }
+            if beyond {
+                return Probe::Absent;
+            }
+        }
+        Probe::Elsewhere
+    }
+
     /// Finds `id` and drops it from the index, returning its slot; `id_of` reads the id
-    /// stored in a slot.
-    #[inline]
+    /// stored in a slot. (The book takes in two steps, [`Self::take_in_window`] then
+    /// [`Self::take_outside`].)
+    #[cfg(test)]
     pub(crate) fn take(&mut self, id: &Uuid, id_of: impl Fn(u32) -> Uuid) -> Option<u32> {
         if let Some((cell, beyond)) = self.cell(id.as_u128()) {
             let slot = self.at(cell);
@@ -717,7 +764,7 @@ impl IdIndex {
 
     /// [`Self::take`] from a window of wide cells, then the table.
     #[inline(never)]
-    fn take_outside(&mut self, id: &Uuid, id_of: impl Fn(u32) -> Uuid) -> Option<u32> {
+    pub(crate) fn take_outside(&mut self, id: &Uuid, id_of: impl Fn(u32) -> Uuid) -> Option<u32> {
         let raw = id.as_u128();
         if let Some(cell) = self.wide_cell(raw) {
             let slot = self.window[cell];
