@@ -81,6 +81,17 @@ const LATE_SPANS: u128 = 16;
 /// The [`Vacancy`] of an id outside the window.
 const OUTSIDE: usize = usize::MAX;
 
+/// What the window's exact cells say of an id (see [`IdIndex::take_in_window`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Probe {
+    /// The id's slot.
+    Hit(u32),
+    /// The id is not indexed.
+    Absent,
+    /// The window cannot tell: wide cells, an id outside it, or one the table may hold.
+    Elsewhere,
+}
+
 /// Where an absent id will be indexed: its window cell, or [`OUTSIDE`]. Valid until the
 /// index next inserts (removals do not move the window).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -131,6 +142,15 @@ pub(crate) struct IdIndex {
     /// that sees every id pays nothing for wider cells (a book with wider cells takes the
     /// out-of-line path, which reads `shift`).
     exact_span: u64,
+    /// `window.len() - 1` (0 while the window is empty): a cell's number is an id's low
+    /// bits masked with it, always below the window's length, so the inlined paths read
+    /// and write cells without a bounds check (see [`Self::at`]).
+    mask: usize,
+    /// Where the table's bound (`shadow_end`) falls in the window, as an offset from its
+    /// base: an id the window spans is at or above the bound exactly when its offset is at
+    /// or above this (0: every id of the window; `u64::MAX`: none). The inlined paths
+    /// compare the offset they computed anyway, not the 128-bit id.
+    shadow_off: u64,
     /// Each cell spans `1 << shift` ids (0: one id a cell, no id compare).
     pub(crate) shift: u32,
     /// Ids put in the window since it was created (with `left`, how many it holds; one
@@ -186,6 +206,8 @@ impl IdIndex {
             base: 0,
             span: 0,
             exact_span: 0,
+            mask: 0,
+            shadow_off: 0,
             shift: 0,
             entered: 0,
             left: 0,
@@ -225,13 +247,40 @@ impl IdIndex {
     }
 
     /// The window cell of `id` while a cell is one id, if the window spans it (never
-    /// while cells are wider: see [`Self::wide_cell`]).
+    /// while cells are wider: see [`Self::wide_cell`]), and whether the id is at or above
+    /// the table's bound (then it is in no table: its cell alone decides).
     #[inline(always)]
-    fn cell(&self, id: u128) -> Option<usize> {
+    fn cell(&self, id: u128) -> Option<(usize, bool)> {
         let low = id as u64;
         let off = low.wrapping_sub(self.base as u64);
-        ((id >> 64) as u64 == (self.base >> 64) as u64 && off < self.exact_span)
-            .then(|| low as usize & (self.window.len() - 1))
+        ((id >> 64) as u64 == (self.base >> 64) as u64 && off < self.exact_span).then(|| {
+            debug_assert_eq!(off >= self.shadow_off, id >= self.shadow_end);
+            (low as usize & self.mask, off >= self.shadow_off)
+        })
+    }
+
+    /// Cell `cell`'s slot, for a cell number masked with `mask` (so below the window's
+    /// length while it has cells; [`Self::cell`] finds one only then).
+    #[inline(always)]
+    #[allow(unsafe_code)]
+    fn at(&self, cell: usize) -> u32 {
+        debug_assert!(cell < self.window.len(), "cell {cell} past the window");
+        // SAFETY: `cell` is an id's bits masked with `mask`, which is `window.len() - 1`
+        // for a power-of-two length (`reshaped` keeps it so), found by `cell` only while
+        // `exact_span` is non-zero, that is while the window has cells: it is in bounds.
+        unsafe { *self.window.get_unchecked(cell) }
+    }
+
+    /// Sets cell `cell` (as for [`Self::at`]) to `slot`.
+    #[inline(always)]
+    #[allow(unsafe_code)]
+    fn set_at(&mut self, cell: usize, slot: u32) {
+        debug_assert!(cell < self.window.len(), "cell {cell} past the window");
+        // SAFETY: as for `at`: `cell` is masked with `window.len() - 1` of a window that
+        // has cells, so it is in bounds.
+        unsafe {
+            *self.window.get_unchecked_mut(cell) = slot;
+        }
     }
 
     /// The window cell of `id`, if the window spans it, whatever its cells' width.
@@ -253,30 +302,55 @@ impl IdIndex {
         self.any_cell(id)
     }
 
-    /// Records the window's new geometry (`span` or `shift` changed).
+    /// Records the window's new geometry (`span`, `shift`, the base or the cells
+    /// changed).
     fn reshaped(&mut self) {
         self.exact_span = if self.shift == 0 { self.span } else { 0 };
+        self.mask = self.window.len().saturating_sub(1);
+        self.reshadow();
+    }
+
+    /// Records where the table's bound falls in the window (the bound or the window's
+    /// base moved).
+    #[inline]
+    fn reshadow(&mut self) {
+        self.shadow_off =
+            u64::try_from(self.shadow_end.saturating_sub(self.base)).unwrap_or(u64::MAX);
     }
 
     /// The slot holding `id`; `id_of` reads the id stored in a slot.
     #[inline]
     pub(crate) fn find(&self, id: &Uuid, id_of: impl Fn(u32) -> Uuid) -> Option<u32> {
-        let raw = id.as_u128();
-        if let Some(cell) = self.cell(raw) {
-            let slot = self.window[cell];
+        if let Some((cell, beyond)) = self.cell(id.as_u128()) {
+            let slot = self.at(cell);
             if slot != NIL {
                 return Some(slot);
             }
-            if raw >= self.shadow_end {
+            if beyond {
                 return None;
             }
         }
         self.find_outside(id, id_of)
     }
 
+    /// [`Self::find`] in the window's exact cells only, as [`Self::take_in_window`].
+    #[inline(always)]
+    pub(crate) fn find_in_window(&self, id: &Uuid) -> Probe {
+        if let Some((cell, beyond)) = self.cell(id.as_u128()) {
+            let slot = self.at(cell);
+            if slot != NIL {
+                return Probe::Hit(slot);
+            }
+            if beyond {
+                return Probe::Absent;
+            }
+        }
+        Probe::Elsewhere
+    }
+
     /// [`Self::find`] in a window of wide cells, then the table.
     #[inline(never)]
-    fn find_outside(&self, id: &Uuid, id_of: impl Fn(u32) -> Uuid) -> Option<u32> {
+    pub(crate) fn find_outside(&self, id: &Uuid, id_of: impl Fn(u32) -> Uuid) -> Option<u32> {
         let raw = id.as_u128();
         if let Some(cell) = self.wide_cell(raw) {
             let slot = self.window[cell];
@@ -309,13 +383,12 @@ impl IdIndex {
     /// the insert of an add).
     #[inline]
     pub(crate) fn vacancy(&self, id: &Uuid, id_of: impl Fn(u32) -> Uuid) -> Result<Vacancy, u32> {
-        let raw = id.as_u128();
-        if let Some(cell) = self.cell(raw) {
-            let slot = self.window[cell];
+        if let Some((cell, beyond)) = self.cell(id.as_u128()) {
+            let slot = self.at(cell);
             if slot != NIL {
                 return Err(slot);
             }
-            if raw >= self.shadow_end {
+            if beyond {
                 return Ok(Vacancy(cell));
             }
         }
@@ -372,7 +445,9 @@ impl IdIndex {
     ) {
         if vacancy.0 != OUTSIDE {
             debug_assert_eq!(self.any_cell(id.as_u128()), Some(vacancy.0));
-            self.window[vacancy.0] = slot;
+            // A vacancy's cell was masked with `mask`, and only removals (which move no
+            // window) happened since: in bounds.
+            self.set_at(vacancy.0, slot);
             self.entered += 1;
             return;
         }
@@ -522,6 +597,7 @@ impl IdIndex {
                 hasher.hash(&id_of(s))
             });
         self.shadow_end = self.shadow_end.max(raw + 1);
+        self.reshadow();
     }
 
     /// Doubles the window, keeping its base and its cells' width (unless it would then
@@ -570,26 +646,35 @@ impl IdIndex {
             // multiples of a block. Ids are computed only for the cells that still hold a
             // slot.
             let block = (first + k * BLOCK) & (cap - 1);
-            let cells: &[u32; BLOCK] = self.window[block..block + BLOCK]
+            let cells: [u32; BLOCK] = self.window[block..block + BLOCK]
                 .try_into()
                 .expect("a block");
             if cells.iter().fold(NIL, |all, &slot| all & slot) == NIL {
                 continue;
             }
-            for cell in block..block + BLOCK {
-                let slot = std::mem::replace(&mut self.window[cell], NIL);
-                if slot != NIL {
-                    self.left += 1;
-                    let id = if self.shift == 0 {
-                        self.base + (k * BLOCK + cell - block) as u128
-                    } else {
-                        id_of(slot).as_u128()
-                    };
-                    self.spill(id, slot, id_of);
-                }
+            // The block's live cells as bits (one compare a cell, no branch), then only
+            // those visited: a block of a deep book holds a few orders that rest on among
+            // cells long vacated, and visiting every cell cost about 8 instructions each.
+            let mut live = cells
+                .iter()
+                .enumerate()
+                .fold(0u32, |bits, (i, &slot)| bits | u32::from(slot != NIL) << i);
+            self.window[block..block + BLOCK].copy_from_slice(&[NIL; BLOCK]);
+            while live != 0 {
+                let i = live.trailing_zeros() as usize;
+                live &= live - 1;
+                let slot = cells[i];
+                self.left += 1;
+                let id = if self.shift == 0 {
+                    self.base + (k * BLOCK + i) as u128
+                } else {
+                    id_of(slot).as_u128()
+                };
+                self.spill(id, slot, id_of);
             }
         }
         self.base += step << self.shift;
+        self.reshadow();
         self.slid += step;
         if self.slid * 4 >= cap as u128 {
             let outlived = self.late * 256 > cap >> self.shift.min(2);
@@ -638,19 +723,39 @@ impl IdIndex {
         self.late = 0;
     }
 
-    /// Finds `id` and drops it from the index, returning its slot; `id_of` reads the id
-    /// stored in a slot.
-    #[inline]
-    pub(crate) fn take(&mut self, id: &Uuid, id_of: impl Fn(u32) -> Uuid) -> Option<u32> {
-        let raw = id.as_u128();
-        if let Some(cell) = self.cell(raw) {
-            let slot = self.window[cell];
+    /// [`Self::take`] in the window's exact cells only: the slot, the id's absence, or
+    /// [`Probe::Elsewhere`] (then [`Self::take_outside`] decides). A caller branches on
+    /// the answer with its own out-of-line path for the rest, so the inlined path does
+    /// not merge a found slot with a call's result (an `Option` built and tested again).
+    #[inline(always)]
+    pub(crate) fn take_in_window(&mut self, id: &Uuid) -> Probe {
+        if let Some((cell, beyond)) = self.cell(id.as_u128()) {
+            let slot = self.at(cell);
             if slot != NIL {
-                self.window[cell] = NIL;
+                self.set_at(cell, NIL);
+                self.left += 1;
+                return Probe::Hit(slot);
+            }
+            if beyond {
+                return Probe::Absent;
+            }
+        }
+        Probe::Elsewhere
+    }
+
+    /// Finds `id` and drops it from the index, returning its slot; `id_of` reads the id
+    /// stored in a slot. (The book takes in two steps, [`Self::take_in_window`] then
+    /// [`Self::take_outside`].)
+    #[cfg(test)]
+    pub(crate) fn take(&mut self, id: &Uuid, id_of: impl Fn(u32) -> Uuid) -> Option<u32> {
+        if let Some((cell, beyond)) = self.cell(id.as_u128()) {
+            let slot = self.at(cell);
+            if slot != NIL {
+                self.set_at(cell, NIL);
                 self.left += 1;
                 return Some(slot);
             }
-            if raw >= self.shadow_end {
+            if beyond {
                 return None;
             }
         }
@@ -659,7 +764,7 @@ impl IdIndex {
 
     /// [`Self::take`] from a window of wide cells, then the table.
     #[inline(never)]
-    fn take_outside(&mut self, id: &Uuid, id_of: impl Fn(u32) -> Uuid) -> Option<u32> {
+    pub(crate) fn take_outside(&mut self, id: &Uuid, id_of: impl Fn(u32) -> Uuid) -> Option<u32> {
         let raw = id.as_u128();
         if let Some(cell) = self.wide_cell(raw) {
             let slot = self.window[cell];
@@ -690,6 +795,7 @@ impl IdIndex {
         self.count_late(id.as_u128());
         if self.table.is_empty() {
             self.shadow_end = 0;
+            self.reshadow();
         }
         Some(slot)
     }
@@ -697,11 +803,10 @@ impl IdIndex {
     /// Drops `slot`, indexed for `id`, from the index.
     #[inline]
     pub(crate) fn remove(&mut self, id: &Uuid, slot: u32) {
-        let raw = id.as_u128();
-        if let Some(cell) = self.cell(raw)
-            && self.window[cell] == slot
+        if let Some((cell, _)) = self.cell(id.as_u128())
+            && self.at(cell) == slot
         {
-            self.window[cell] = NIL;
+            self.set_at(cell, NIL);
             self.left += 1;
             return;
         }
@@ -731,6 +836,7 @@ impl IdIndex {
                 self.count_late(id.as_u128());
                 if self.table.is_empty() {
                     self.shadow_end = 0;
+                    self.reshadow();
                 }
             }
             Err(_) => debug_assert!(false, "slot {slot} was not indexed"),
@@ -770,6 +876,7 @@ impl IdIndex {
             && (!cap.is_power_of_two()
                 || self.span != (cap as u64) << self.shift
                 || self.exact_span != if self.shift == 0 { self.span } else { 0 }
+                || self.mask != cap - 1
                 || self.aligned(self.base) != self.base
                 || !one_half(self.base, self.span))
         {

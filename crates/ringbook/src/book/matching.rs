@@ -4,7 +4,7 @@ use std::ops::ControlFlow;
 
 use uuid::Uuid;
 
-use super::index::Vacancy;
+use super::index::{Probe, Vacancy};
 use super::long_form::ICEBERG;
 use super::slab::NIL;
 use super::{OrderBook, Slot};
@@ -205,10 +205,30 @@ impl OrderBook {
 
     /// A cancel: removes the resting order, halted or not.
     pub(super) fn cancel<S: EventSink + ?Sized>(&mut self, order_id: Uuid, sink: &mut S) {
+        match self.index.take_in_window(&order_id) {
+            Probe::Hit(slot) => self.cancel_slot(slot, order_id, sink),
+            Probe::Absent => self.cancel_parked(order_id, sink),
+            Probe::Elsewhere => self.cancel_elsewhere(order_id, sink),
+        }
+    }
+
+    /// [`Self::cancel`] of an id the window's exact cells do not hold: the index's other
+    /// parts, then the parked stops.
+    #[inline(never)]
+    fn cancel_elsewhere<S: EventSink + ?Sized>(&mut self, order_id: Uuid, sink: &mut S) {
         let orders = &self.orders;
-        let Some(slot) = self.index.take(&order_id, |s| orders[s].order_id.uuid()) else {
-            return self.cancel_parked(order_id, sink);
-        };
+        match self
+            .index
+            .take_outside(&order_id, |s| orders[s].order_id.uuid())
+        {
+            Some(slot) => self.cancel_slot(slot, order_id, sink),
+            None => self.cancel_parked(order_id, sink),
+        }
+    }
+
+    /// [`Self::cancel`] of the order at `slot`, already dropped from the index.
+    #[inline(always)]
+    fn cancel_slot<S: EventSink + ?Sized>(&mut self, slot: u32, order_id: Uuid, sink: &mut S) {
         let (side, mut remaining_qty, price) = {
             let s = &self.orders[slot];
             (s.side(), s.qty, s.price)
@@ -253,13 +273,61 @@ impl OrderBook {
         if qty == 0 {
             return reject(sink, RejectReason::InvalidQuantity);
         }
+        match self.index.find_in_window(&order_id) {
+            Probe::Hit(slot) => self.modify_slot(slot, order_id, price, qty, sink),
+            Probe::Absent => self.modify_absent(order_id, sink),
+            Probe::Elsewhere => self.modify_elsewhere(order_id, price, qty, sink),
+        }
+    }
+
+    /// [`Self::modify`] of an id the window's exact cells do not hold: the index's other
+    /// parts decide.
+    #[inline(never)]
+    fn modify_elsewhere<S: EventSink + ?Sized>(
+        &mut self,
+        order_id: Uuid,
+        price: Price,
+        qty: Qty,
+        sink: &mut S,
+    ) {
         let orders = &self.orders;
-        let Some(slot) = self.index.find(&order_id, |s| orders[s].order_id.uuid()) else {
-            if self.long.stops.find(&order_id).is_some() {
-                return reject(sink, RejectReason::NotModifiable);
-            }
-            return reject(sink, RejectReason::UnknownOrder);
+        match self
+            .index
+            .find_outside(&order_id, |s| orders[s].order_id.uuid())
+        {
+            Some(slot) => self.modify_slot(slot, order_id, price, qty, sink),
+            None => self.modify_absent(order_id, sink),
+        }
+    }
+
+    /// The reject of a modify of an id that does not rest: a parked stop is not
+    /// modifiable, any other is unknown.
+    #[inline(never)]
+    fn modify_absent<S: EventSink + ?Sized>(&mut self, order_id: Uuid, sink: &mut S) {
+        let reason = if self.long.stops.find(&order_id).is_some() {
+            RejectReason::NotModifiable
+        } else {
+            RejectReason::UnknownOrder
         };
+        sink.publish(OrderbookResult::Rejected {
+            instrument_id: self.instrument_id,
+            op: Op::Modify,
+            order_id: Some(order_id),
+            reason,
+        });
+    }
+
+    /// [`Self::modify`] of the resting order at `slot`, once the book is known to run and
+    /// the quantity not to be zero.
+    #[inline(always)]
+    fn modify_slot<S: EventSink + ?Sized>(
+        &mut self,
+        slot: u32,
+        order_id: Uuid,
+        price: Price,
+        qty: Qty,
+        sink: &mut S,
+    ) {
         if self.orders[slot].extra() != 0 {
             return self.modify_long(slot, price, qty, sink);
         }
@@ -268,7 +336,12 @@ impl OrderBook {
             (s.side(), s.post_only(), s.qty, s.price)
         };
         if post_only && self.ladder(side.opposite()).crossed_by(Some(price)) {
-            return reject(sink, RejectReason::PostOnlyWouldCross);
+            return sink.publish(OrderbookResult::Rejected {
+                instrument_id: self.instrument_id,
+                op: Op::Modify,
+                order_id: Some(order_id),
+                reason: RejectReason::PostOnlyWouldCross,
+            });
         }
         let priority_kept = old_price == price && qty <= open;
         sink.publish(OrderbookResult::Modified {

@@ -76,7 +76,7 @@ use crate::result::{EventSink, OrderbookResult};
 use crate::types::{Qty, Side};
 use index::{IdIndex, Vacancy};
 use ladder::Ladder;
-use slab::{NIL, Slab};
+use slab::{NIL, Slab, Vacant};
 
 /// An order id as a slot stores it: its 16 bytes as two native words, so it is copied in
 /// and out with two 8-byte moves (a `Uuid` is a byte array, aligned to 1, and the compiler
@@ -224,6 +224,31 @@ impl Slot {
             "acceptance number {accepted} past 56 bits"
         );
         self.tag = accepted << ACCEPTED_SHIFT | self.tag & ((1 << ACCEPTED_SHIFT) - 1);
+    }
+}
+
+/// A vacant slot links the slab's free list through its `next` (its quantity is 0).
+impl Vacant for Slot {
+    #[inline]
+    fn vacant() -> Slot {
+        Slot {
+            order_id: RawId([0; 2]),
+            qty: 0,
+            price: 0,
+            prev: NIL,
+            next: NIL,
+            tag: 0,
+        }
+    }
+
+    #[inline(always)]
+    fn next_vacant(&self) -> u32 {
+        self.next
+    }
+
+    #[inline(always)]
+    fn set_next_vacant(&mut self, next: u32) {
+        self.next = next;
     }
 }
 
@@ -413,10 +438,11 @@ impl OrderBook {
             post_only,
             self.next_accepted,
         );
-        let slot = self.orders.insert(Slot {
+        let slot = self.orders.take_vacant();
+        self.orders[slot] = Slot {
             tag: plain.tag | u64::from(long_bits) << EXTRAS_SHIFT,
             ..plain
-        });
+        };
         self.next_accepted += 1;
         lvl.tail = slot;
         if tail == NIL {
