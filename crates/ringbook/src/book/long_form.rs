@@ -12,7 +12,10 @@
 //!   side table keyed by its slot ([`Extra`], read only where the slot's bits say so), an
 //!   iceberg's display size in another. Its slot's `qty` is the shown slice, so level
 //!   totals, status and snapshots are sums of shown quantities.
-//! - Parked stops are in [`Stops`], outside the slab, the index and the ladders.
+//! - Parked stops are in [`Stops`], off the ladders; each holds a home slot in the slab,
+//!   marked [`PARKED`] with no quantity, indexed under its id (the duplicate checks,
+//!   cancels and modifies find it with the lookup they make anyway); a triggered stop that
+//!   rests rests in it.
 //! - Every resting order has an acceptance number (in its slot), which orders a mass
 //!   cancel.
 
@@ -23,7 +26,7 @@ use uuid::Uuid;
 use super::index::Vacancy;
 use super::slab::NIL;
 use super::stops::{StopRef, Stops};
-use super::{OrderBook, Slot, extras_flags, stp_of_flags};
+use super::{OrderBook, PARKED, Slot, extras_flags, stp_of_flags};
 use crate::command::Op;
 use crate::result::{EndReason, EventSink, OrderbookResult, RejectReason};
 use crate::types::{Order, OrderKind, Price, Qty, Side, StpMode};
@@ -109,8 +112,19 @@ pub(super) struct Taker<'o> {
     pub(super) accepted: u64,
     /// A modified order: self-trade prevention ends it with `cancelled`.
     pub(super) modified: bool,
-    /// Where the index has room for a new add's id (found by its duplicate check).
-    pub(super) vacancy: Option<Vacancy>,
+    /// Where it rests if it does.
+    pub(super) place: Place,
+}
+
+/// Where a taker that rests goes in the slab and the index.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Place {
+    /// A new add: where the index has room for its id (found by its duplicate check).
+    At(Vacancy),
+    /// A triggered stop: its home slot, indexed under its id.
+    Home(u32),
+    /// A modified order re-entering: a new slot, its id indexed again.
+    Anew,
 }
 
 impl Taker<'_> {
@@ -280,7 +294,7 @@ impl OrderBook {
             limit: Some(order.price),
             accepted: self.next_accepted(),
             modified: false,
-            vacancy: Some(vacancy),
+            place: Place::At(vacancy),
         };
         self.execute(&taker, sink);
         if self.long.stops.may_fire(self.last_trade_price) {
@@ -350,9 +364,6 @@ impl OrderBook {
         else {
             return reject(self, sink, RejectReason::DuplicateOrderId);
         };
-        if self.long.stops.find_long(&order.order_id).is_some() {
-            return reject(self, sink, RejectReason::DuplicateOrderId);
-        }
         let limit = order.limit_price();
         if order.kind == OrderKind::PostOnly && self.ladder(order.side.opposite()).crossed_by(limit)
         {
@@ -397,7 +408,7 @@ impl OrderBook {
         });
         let accepted = self.next_accepted();
         if order.kind.is_stop() {
-            self.long.stops.park(accepted, *order);
+            self.park_stop(vacancy, accepted, order);
         } else {
             let taker = Taker {
                 order,
@@ -405,7 +416,7 @@ impl OrderBook {
                 limit,
                 accepted,
                 modified: false,
-                vacancy: Some(vacancy),
+                place: Place::At(vacancy),
             };
             if order.kind.rests() && !self.ladder(order.side.opposite()).crossed_by(limit) {
                 // It meets nothing: it rests whole, as `execute` would rest it, and with
@@ -493,9 +504,25 @@ impl OrderBook {
             remaining.min(display)
         };
         let post_only = t.kind == OrderKind::PostOnly;
-        let slot = match t.vacancy {
-            Some(vacancy) => self.rest_at(vacancy, t.order_id(), t.side(), price, shown, post_only),
-            None => self.rest(t.order_id(), t.side(), price, shown, post_only),
+        let slot = match t.place {
+            Place::At(vacancy) => {
+                self.rest_at(vacancy, t.order_id(), t.side(), price, shown, post_only)
+            }
+            Place::Home(home) => {
+                // Written whole (the home mark goes), then linked at its level's tail.
+                self.orders[home] = Slot::new(
+                    &t.order.order_id,
+                    shown,
+                    price,
+                    NIL,
+                    t.side(),
+                    post_only,
+                    t.accepted,
+                );
+                self.link_tail(home, t.side(), price);
+                home
+            }
+            Place::Anew => self.rest(t.order_id(), t.side(), price, shown, post_only),
         };
         self.set_accepted(slot, t.accepted);
         self.set_extras(
@@ -517,7 +544,7 @@ impl OrderBook {
             let Some(last) = self.last_trade_price else {
                 return;
             };
-            let Some((accepted, stop)) = self.long.stops.pop_triggered(last) else {
+            let Some((accepted, stop, home)) = self.long.stops.pop_triggered(last) else {
                 return;
             };
             sink.publish(OrderbookResult::Triggered {
@@ -533,10 +560,65 @@ impl OrderBook {
                 limit: stop.limit_price(),
                 accepted,
                 modified: false,
-                vacancy: None,
+                place: Place::Home(home),
             };
             self.execute(&taker, sink);
+            if self.orders[home].tag & PARKED != 0 {
+                // It did not rest: its home goes.
+                self.index.remove(&stop.order_id, home);
+                self.free(home);
+            }
         }
+    }
+
+    /// Parks the accepted stop `order` (acceptance number `accepted`): its home slot,
+    /// indexed at `vacancy`, and its entry in [`Stops`].
+    pub(super) fn park_stop(&mut self, vacancy: Vacancy, accepted: u64, order: &Order) {
+        let mut home = Slot::new(&order.order_id, 0, 0, NIL, order.side, false, accepted);
+        home.tag |= PARKED;
+        let slot = self.orders.insert(home);
+        let orders = &self.orders;
+        self.index.insert_at(vacancy, &order.order_id, slot, |s| {
+            orders[s].order_id.uuid()
+        });
+        let stop = self.long.stops.park(accepted, *order, slot);
+        self.orders[slot].price = i64::from(stop.raw());
+    }
+
+    /// [`Self::park_stop`] of a stop restored from an image, whose id is neither resting
+    /// nor parked (the caller checked).
+    pub(super) fn park_restored(&mut self, accepted: u64, order: &Order) {
+        let orders = &self.orders;
+        let vacancy = self
+            .index
+            .vacancy(&order.order_id, |s| orders[s].order_id.uuid())
+            .expect("a restored stop's id is new");
+        self.park_stop(vacancy, accepted, order);
+    }
+
+    /// Whether `slot` is a parked stop's home: marked [`PARKED`], and the stop it names
+    /// is parked there under the same id (for the integrity check).
+    pub(super) fn is_home(&self, slot: u32) -> bool {
+        let Some(s) = self.orders.get(slot) else {
+            return false;
+        };
+        s.tag & PARKED != 0
+            && s.qty == 0
+            && u32::try_from(s.price).is_ok_and(|raw| {
+                self.long
+                    .stops
+                    .parked_at(StopRef::from_raw(raw))
+                    .is_some_and(|(order, home)| {
+                        home == slot && order.order_id == s.order_id.uuid()
+                    })
+            })
+    }
+
+    /// The parked stop whose home is `slot` (a slot marked [`PARKED`]).
+    #[inline]
+    fn stop_at_home(&self, slot: u32) -> StopRef {
+        debug_assert_ne!(self.orders[slot].tag & PARKED, 0);
+        StopRef::from_raw(self.orders[slot].price as u32)
     }
 
     /// One fill of the iceberg `maker` at the head of the level at `price`: the trade
@@ -664,7 +746,7 @@ impl OrderBook {
             limit,
             accepted: 0,
             modified: false,
-            vacancy: None,
+            place: Place::Anew,
         };
         self.fok_covers(&taker)
     }
@@ -809,7 +891,8 @@ impl OrderBook {
     /// A modify of a resting order with extras (an owner or a display): Q is the new whole
     /// open quantity. Kept in place (same price, Q <= open) it shows min(shown, Q);
     /// otherwise it leaves the book and re-enters as a taker with its extras, keeping its
-    /// acceptance number, showing min(D, Q) when it rests.
+    /// acceptance number, showing min(D, Q) when it rests. A parked stop's home (its id
+    /// found by the index) is rejected: a stop is not modifiable.
     #[cold]
     #[inline(never)]
     pub(super) fn modify_long<S: EventSink + ?Sized>(
@@ -823,6 +906,14 @@ impl OrderBook {
             let s = &self.orders[slot];
             (s.order_id.uuid(), s.side(), s.post_only(), s.qty, s.price)
         };
+        if self.orders[slot].tag & PARKED != 0 {
+            return sink.publish(OrderbookResult::Rejected {
+                instrument_id: self.instrument_id,
+                op: Op::Modify,
+                order_id: Some(order_id),
+                reason: RejectReason::NotModifiable,
+            });
+        }
         if post_only && self.ladder(side.opposite()).crossed_by(Some(price)) {
             return sink.publish(OrderbookResult::Rejected {
                 instrument_id: self.instrument_id,
@@ -877,7 +968,7 @@ impl OrderBook {
             limit: Some(price),
             accepted,
             modified: true,
-            vacancy: None,
+            place: Place::Anew,
         };
         self.execute(&taker, sink);
         if self.long.stops.may_fire(self.last_trade_price) {
@@ -885,25 +976,42 @@ impl OrderBook {
         }
     }
 
-    /// A cancel of an id the index does not hold: a parked stop, or unknown.
+    /// A cancel of an id the index does not hold: neither resting nor parked.
     #[cold]
     #[inline(never)]
-    pub(super) fn cancel_parked<S: EventSink + ?Sized>(&mut self, order_id: Uuid, sink: &mut S) {
-        let Some(parked) = self.long.stops.find_long(&order_id) else {
-            return sink.publish(OrderbookResult::Rejected {
-                instrument_id: self.instrument_id,
-                op: Op::Cancel,
-                order_id: Some(order_id),
-                reason: RejectReason::UnknownOrder,
-            });
+    pub(super) fn cancel_unknown<S: EventSink + ?Sized>(&mut self, order_id: Uuid, sink: &mut S) {
+        sink.publish(OrderbookResult::Rejected {
+            instrument_id: self.instrument_id,
+            op: Op::Cancel,
+            order_id: Some(order_id),
+            reason: RejectReason::UnknownOrder,
+        });
+    }
+
+    /// A cancel of the slot `slot`, already taken out of the index, that is a resting
+    /// iceberg (its whole open quantity goes) or a parked stop's home (the stop goes).
+    #[cold]
+    #[inline(never)]
+    pub(super) fn cancel_long<S: EventSink + ?Sized>(&mut self, slot: u32, sink: &mut S) {
+        let (order_id, side, price) = {
+            let s = &self.orders[slot];
+            (s.order_id.uuid(), s.side(), s.price)
         };
-        let stop = self.long.stops.remove(parked);
+        let (price, remaining_qty) = if self.orders[slot].tag & PARKED != 0 {
+            let (stop, _) = self.long.stops.remove(self.stop_at_home(slot));
+            (stop.limit_price(), stop.quantity)
+        } else {
+            let whole = self.take_iceberg(slot);
+            self.unlink(slot);
+            (Some(price), whole)
+        };
+        self.free(slot);
         sink.publish(OrderbookResult::Cancelled {
             instrument_id: self.instrument_id,
             order_id,
-            side: stop.side,
-            price: stop.limit_price(),
-            remaining_qty: stop.quantity,
+            side,
+            price,
+            remaining_qty,
             reason: EndReason::Plain,
         });
     }
@@ -945,7 +1053,9 @@ impl OrderBook {
             match slot {
                 Ok(slot) => self.remove_resting(slot, EndReason::MassCancel, sink),
                 Err(parked) => {
-                    let stop = self.long.stops.remove(parked);
+                    let (stop, home) = self.long.stops.remove(parked);
+                    self.index.remove(&stop.order_id, home);
+                    self.free(home);
                     sink.publish(OrderbookResult::Cancelled {
                         instrument_id: self.instrument_id,
                         order_id: stop.order_id,
@@ -968,6 +1078,135 @@ impl OrderBook {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::command::Command;
+
+    fn apply(book: &mut OrderBook, command: Command) -> Vec<OrderbookResult> {
+        let mut events = Vec::new();
+        book.apply(&command, &mut |e| events.push(e));
+        events
+    }
+
+    fn add(book: &mut OrderBook, order: Order) -> Vec<OrderbookResult> {
+        apply(book, Command::Add(order))
+    }
+
+    /// A trade at `price` between two plain orders (ids `id`, `id + 1`).
+    fn trade_at(book: &mut OrderBook, id: u128, price: Price) {
+        let i = book.instrument_id();
+        add(
+            book,
+            Order::limit(Uuid::from_u128(id), i, Side::Sell, price, 1),
+        );
+        let events = add(
+            book,
+            Order::limit(Uuid::from_u128(id + 1), i, Side::Buy, price, 1),
+        );
+        assert!(
+            events
+                .iter()
+                .any(|e| matches!(e, OrderbookResult::Trade { .. })),
+            "{events:?}"
+        );
+    }
+
+    #[test]
+    fn a_parked_stops_id_is_indexed_at_its_home_and_it_rests_there_when_triggered() {
+        let i = Uuid::from_u128(1);
+        let mut book = OrderBook::new(i);
+        let stop = Uuid::from_u128(10);
+        add(
+            &mut book,
+            Order::stop_limit(stop, i, Side::Buy, 105, 100, 3),
+        );
+        let home = book.find(&stop).expect("a parked stop's id is indexed");
+        assert_ne!(book.orders[home].tag & PARKED, 0);
+        assert_eq!(book.len(), 0, "a parked stop does not rest");
+        book.check_integrity().unwrap();
+        // The lookups every op makes find it: a duplicate, not modifiable.
+        let events = add(&mut book, Order::limit(stop, i, Side::Sell, 120, 1));
+        assert!(matches!(
+            events[..],
+            [OrderbookResult::Rejected {
+                reason: RejectReason::DuplicateOrderId,
+                ..
+            }]
+        ));
+        let events = apply(
+            &mut book,
+            Command::Modify {
+                instrument_id: i,
+                order_id: stop,
+                price: 99,
+                qty: 3,
+            },
+        );
+        assert!(matches!(
+            events[..],
+            [OrderbookResult::Rejected {
+                reason: RejectReason::NotModifiable,
+                ..
+            }]
+        ));
+        // A trade at 100 triggers it; with no ask left it rests at 105 in its home.
+        trade_at(&mut book, 20, 100);
+        assert_eq!(book.find(&stop), Some(home));
+        assert_eq!(book.orders[home].tag & PARKED, 0);
+        assert_eq!((book.len(), book.best_bid()), (1, Some((105, 3))));
+        book.check_integrity().unwrap();
+        let events = apply(
+            &mut book,
+            Command::Cancel {
+                instrument_id: i,
+                order_id: stop,
+            },
+        );
+        assert!(matches!(
+            events[..],
+            [OrderbookResult::Cancelled {
+                price: Some(105),
+                remaining_qty: 3,
+                ..
+            }]
+        ));
+        assert_eq!((book.find(&stop), book.len()), (None, 0));
+        book.check_integrity().unwrap();
+    }
+
+    #[test]
+    fn a_triggered_stop_that_does_not_rest_leaves_its_home_and_a_cancelled_one_too() {
+        let i = Uuid::from_u128(1);
+        let mut book = OrderBook::new(i);
+        let (market, cancelled) = (Uuid::from_u128(10), Uuid::from_u128(11));
+        add(&mut book, Order::stop(market, i, Side::Sell, 100, 4));
+        add(&mut book, Order::stop(cancelled, i, Side::Buy, 200, 4));
+        assert!(book.find(&market).is_some() && book.find(&cancelled).is_some());
+        let events = apply(
+            &mut book,
+            Command::Cancel {
+                instrument_id: i,
+                order_id: cancelled,
+            },
+        );
+        assert!(matches!(
+            events[..],
+            [OrderbookResult::Cancelled {
+                price: None,
+                remaining_qty: 4,
+                side: Side::Buy,
+                ..
+            }]
+        ));
+        assert_eq!(book.find(&cancelled), None);
+        book.check_integrity().unwrap();
+        // Triggered with no bid to sell to, the market stop expires: its home goes.
+        trade_at(&mut book, 20, 100);
+        assert_eq!(book.find(&market), None);
+        assert_eq!((book.len(), book.orders.live()), (0, 0));
+        book.check_integrity().unwrap();
+        // Its id is free again.
+        let events = add(&mut book, Order::limit(market, i, Side::Buy, 90, 1));
+        assert!(matches!(events[..], [OrderbookResult::Accepted { .. }]));
+    }
 
     #[test]
     fn a_slot_keeps_an_orders_flag_byte_beside_its_own_flags() {

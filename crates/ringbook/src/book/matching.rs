@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::index::Vacancy;
 use super::long_form::ICEBERG;
 use super::slab::NIL;
-use super::{OrderBook, Slot};
+use super::{EXTRAS, LONG_CANCEL, OrderBook, PARKED, Slot};
 use crate::command::Op;
 use crate::result::{EndReason, EventSink, OrderbookResult, RejectReason};
 use crate::types::{Order, OrderKind, Price, Qty, Side};
@@ -93,10 +93,6 @@ impl OrderBook {
             reject(sink, RejectReason::DuplicateOrderId);
             return None;
         };
-        if !self.long.stops.is_empty() && self.long.stops.find(&order.order_id).is_some() {
-            reject(sink, RejectReason::DuplicateOrderId);
-            return None;
-        }
         Some(vacancy)
     }
 
@@ -207,16 +203,16 @@ impl OrderBook {
     pub(super) fn cancel<S: EventSink + ?Sized>(&mut self, order_id: Uuid, sink: &mut S) {
         let orders = &self.orders;
         let Some(slot) = self.index.take(&order_id, |s| orders[s].order_id.uuid()) else {
-            return self.cancel_parked(order_id, sink);
+            return self.cancel_unknown(order_id, sink);
         };
-        let (side, mut remaining_qty, price) = {
+        let (side, remaining_qty, price) = {
             let s = &self.orders[slot];
             (s.side(), s.qty, s.price)
         };
-        // Only an iceberg needs more (its hidden quantity, its count): an owned order's
-        // extras are in its slot, freed with it.
-        if self.orders[slot].extra() & ICEBERG != 0 {
-            remaining_qty = self.take_iceberg(slot);
+        // Only an iceberg (its hidden quantity, its count) or a parked stop's home needs
+        // more: an owned order's extras are in its slot, freed with it.
+        if self.orders[slot].tag & LONG_CANCEL != 0 {
+            return self.cancel_long(slot, sink);
         }
         self.unlink(slot);
         self.free(slot);
@@ -255,12 +251,9 @@ impl OrderBook {
         }
         let orders = &self.orders;
         let Some(slot) = self.index.find(&order_id, |s| orders[s].order_id.uuid()) else {
-            if self.long.stops.find(&order_id).is_some() {
-                return reject(sink, RejectReason::NotModifiable);
-            }
             return reject(sink, RejectReason::UnknownOrder);
         };
-        if self.orders[slot].extra() != 0 {
+        if self.orders[slot].tag & (EXTRAS | PARKED) != 0 {
             return self.modify_long(slot, price, qty, sink);
         }
         let (side, post_only, open, old_price) = {
