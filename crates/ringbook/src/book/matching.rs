@@ -141,9 +141,7 @@ impl OrderBook {
             false,
             order.long_bits(),
         );
-        if order.has_extras() {
-            self.put_owner(slot, order.owner_or_zero());
-        }
+        self.note_owner(slot, order);
     }
 
     /// The rest of a plain add that crosses the opposite side: matching, then its rest
