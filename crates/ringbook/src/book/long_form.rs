@@ -1052,24 +1052,48 @@ impl OrderBook {
     ) {
         // (acceptance number, resting slot or parked stop)
         let mut chosen: Vec<(u64, Result<u32, StopRef>)> = Vec::new();
-        // The slab in memory order (a resting order's quantity is never 0; a vacant
-        // slot's is): `chosen` is sorted below, so the levels' links need not be followed.
-        for (slot, o) in self.orders.iter_all() {
-            let mine = match owner {
-                None => true,
-                Some(owner) => self.owned_by(slot, owner),
-            };
-            if o.qty != 0 && mine && side.is_none_or(|only| only == o.side()) {
-                chosen.push((o.accepted(), Ok(slot)));
+        let on_side = |s: Side| side.is_none_or(|only| only == s);
+        match owner {
+            // One owner's: its orders found through the side table (16 bytes a slot, where
+            // an owned order's owner is), its stops through the stops' owners (8 bytes a
+            // stop); the slab and the stops' entries are read only where the owner matches.
+            // An owned order's slot is always within the side table.
+            Some(owner) => {
+                for (slot, extra) in self.long.extras.iter().enumerate() {
+                    if extra.owner != owner {
+                        continue;
+                    }
+                    let slot = slot as u32;
+                    if let Some(o) = self.orders.get(slot)
+                        && o.qty != 0
+                        && o.extra() & OWNED != 0
+                        && on_side(o.side())
+                    {
+                        chosen.push((o.accepted(), Ok(slot)));
+                    }
+                }
+                for (accepted, parked, stop_side) in self.long.stops.iter_owned(owner) {
+                    if on_side(stop_side) {
+                        chosen.push((accepted, Err(parked)));
+                    }
+                }
+            }
+            // Everyone's: the slab in memory order (a resting order's quantity is never 0;
+            // a vacant slot's is), and every parked stop.
+            None => {
+                for (slot, o) in self.orders.iter_all() {
+                    if o.qty != 0 && on_side(o.side()) {
+                        chosen.push((o.accepted(), Ok(slot)));
+                    }
+                }
+                for (accepted, parked, stop) in self.long.stops.iter_unordered() {
+                    if on_side(stop.side) {
+                        chosen.push((accepted, Err(parked)));
+                    }
+                }
             }
         }
-        // In no order: `chosen` is sorted below (sorting every parked stop first, then
-        // the picks again, was most of a mass cancel of one owner's orders).
-        for (accepted, parked, stop) in self.long.stops.iter_unordered() {
-            if side.is_none_or(|s| s == stop.side) && (owner.is_none() || stop.owner() == owner) {
-                chosen.push((accepted, Err(parked)));
-            }
-        }
+        // `chosen` is in no order: sorted here (the levels' links need not be followed).
         chosen.sort_unstable_by_key(|&(accepted, _)| accepted);
         let count = chosen.len() as u64;
         for (_, slot) in chosen {
@@ -1260,5 +1284,75 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The ids a mass cancel's events name, in order, and its count.
+    fn mass_cancelled(events: &[OrderbookResult]) -> (Vec<u128>, u64) {
+        let ids = events
+            .iter()
+            .filter_map(|e| match e {
+                OrderbookResult::Cancelled {
+                    order_id,
+                    reason: EndReason::MassCancel,
+                    ..
+                } => Some(order_id.as_u128()),
+                _ => None,
+            })
+            .collect();
+        let Some(OrderbookResult::MassCancelled { count, .. }) = events.last() else {
+            panic!("no mass_cancelled: {events:?}");
+        };
+        (ids, *count)
+    }
+
+    #[test]
+    fn a_mass_cancel_of_one_owner_skips_slots_whose_side_table_entry_is_stale_or_unowned() {
+        let i = Uuid::from_u128(1);
+        let mut book = OrderBook::new(i);
+        let id = Uuid::from_u128;
+        // Owner 7's order rests, is cancelled; a post-only order with no owner (rested
+        // without writing the side table) takes its slot, whose entry still says 7.
+        add(
+            &mut book,
+            Order::limit(id(10), i, Side::Buy, 90, 1).with_owner(7, None),
+        );
+        let slot = book.find(&id(10)).expect("rests");
+        apply(
+            &mut book,
+            Command::Cancel {
+                instrument_id: i,
+                order_id: id(10),
+            },
+        );
+        add(
+            &mut book,
+            Order::new(id(11), i, Side::Buy, OrderKind::PostOnly, 91, 1),
+        );
+        assert_eq!(book.find(&id(11)), Some(slot), "the freed slot is reused");
+        assert_eq!(book.long.extras[slot as usize].owner, 7, "a stale entry");
+        // Owner 0 is an owner: its order and stop go, the unowned order and stop stay.
+        add(&mut book, Order::limit(id(12), i, Side::Sell, 120, 1));
+        add(
+            &mut book,
+            Order::limit(id(13), i, Side::Sell, 121, 1).with_owner(0, None),
+        );
+        add(&mut book, Order::stop(id(14), i, Side::Sell, 50, 1));
+        add(
+            &mut book,
+            Order::stop(id(15), i, Side::Sell, 51, 1).with_owner(0, None),
+        );
+        let cancel = |owner| Command::MassCancel {
+            instrument_id: i,
+            owner: Some(owner),
+            side: None,
+        };
+        assert_eq!(mass_cancelled(&apply(&mut book, cancel(7))), (vec![], 0));
+        assert_eq!(
+            mass_cancelled(&apply(&mut book, cancel(0))),
+            (vec![13, 15], 2)
+        );
+        assert_eq!(book.len(), 2);
+        assert!(book.find(&id(14)).is_some(), "the unowned stop is parked");
+        book.check_integrity().unwrap();
     }
 }
