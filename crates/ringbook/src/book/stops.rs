@@ -48,16 +48,14 @@ impl StopRef {
     }
 }
 
-/// One slot of the stops' slab: what linking, unlinking and firing read (the stop itself
-/// is in `Stops::orders`, at the same index). 32 bytes, aligned to 32: two to a cache line,
-/// none across two (with the 80-byte order inside, an entry was 112 bytes and walking a
-/// level's links or a neighbour's unlink touched two or three lines a stop).
+/// One slot of the stops' slab.
 #[derive(Clone, Copy, Debug)]
-#[repr(C, align(32))]
 struct Entry {
+    /// The stop parked here (meaningless when the slot is free).
+    order: Order,
     /// Its acceptance number; [`FREE`] when the slot is free.
     accepted: u64,
-    /// Its trigger, copied out of its order.
+    /// Its trigger, copied out of `order`.
     trigger: Price,
     /// Its neighbours among the stops of its side at its trigger ([`NIL`] at the ends, and
     /// while it waits in `ready`).
@@ -65,8 +63,6 @@ struct Entry {
     next: u32,
     /// Its home: the book's slot indexed under its id.
     home: u32,
-    /// Its order's side.
-    side: Side,
 }
 
 /// `Entry::accepted` of a free slot (no acceptance number reaches it).
@@ -81,14 +77,13 @@ fn ready_key(accepted: u64, slot: u32) -> u128 {
 /// The parked stops of one book.
 #[derive(Clone, Debug)]
 pub(super) struct Stops {
-    /// The slab of parked stops: their links, triggers and acceptance numbers.
+    /// The slab of parked stops.
     entries: Vec<Entry>,
-    /// The stop at each slot of `entries` (meaningless where that slot is free): read when
-    /// it is parked, fires, is cancelled or modified.
-    orders: Vec<Order>,
     /// The owner at each slot of `entries` (0 without one; meaningless where the slot is
-    /// free): a mass cancel of one owner reads 8 bytes a stop to find its stops, not the
-    /// whole entry and order.
+    /// free): a mass cancel of one owner reads 8 bytes a stop to find its stops, not
+    /// every entry (112 bytes each). Entries split into their links and their orders
+    /// (32 and 80 bytes) made a firing stop's order a cache miss of its own: firing cost
+    /// more than the mass cancels saved.
     owners: Vec<u64>,
     /// Free slots of `entries`.
     free: Vec<u32>,
@@ -119,7 +114,6 @@ impl Default for Stops {
     fn default() -> Stops {
         Stops {
             entries: Vec::new(),
-            orders: Vec::new(),
             owners: Vec::new(),
             free: Vec::new(),
             live: 0,
@@ -148,24 +142,21 @@ impl Stops {
     pub(super) fn park(&mut self, accepted: u64, order: Order, home: u32) -> StopRef {
         let trigger = order.trigger().expect("a parked order is a stop");
         let entry = Entry {
+            order,
             accepted,
             trigger,
             prev: NIL,
             next: NIL,
             home,
-            side: order.side,
         };
         let slot = match self.free.pop() {
             Some(slot) => {
-                let at = slot as usize;
-                self.entries[at] = entry;
-                self.orders[at] = order;
-                self.owners[at] = order.owner_or_zero();
+                self.entries[slot as usize] = entry;
+                self.owners[slot as usize] = order.owner_or_zero();
                 slot
             }
             None => {
                 self.entries.push(entry);
-                self.orders.push(order);
                 self.owners.push(order.owner_or_zero());
                 (self.entries.len() - 1) as u32
             }
@@ -180,7 +171,7 @@ impl Stops {
     fn link(&mut self, slot: u32) {
         let (side, trigger) = {
             let e = &self.entries[slot as usize];
-            (e.side, e.trigger)
+            (e.order.side, e.trigger)
         };
         // Buy stops sit in a ladder of the sell side's order, sell stops the reverse.
         let lvl = match side {
@@ -204,7 +195,7 @@ impl Stops {
     /// it empties.
     fn unlink(&mut self, slot: u32) {
         let Entry {
-            side,
+            order,
             trigger,
             prev,
             next,
@@ -216,7 +207,7 @@ impl Stops {
         if next != NIL {
             self.entries[next as usize].prev = prev;
         }
-        let ladder = match side {
+        let ladder = match order.side {
             Side::Buy => &mut self.buys,
             Side::Sell => &mut self.sells,
         };
@@ -237,7 +228,7 @@ impl Stops {
     fn release(&mut self, slot: u32) -> (Order, u32) {
         let entry = &mut self.entries[slot as usize];
         entry.accepted = FREE;
-        let (order, home) = (self.orders[slot as usize], entry.home);
+        let (order, home) = (entry.order, entry.home);
         self.live -= 1;
         self.free.push(slot);
         (order, home)
@@ -245,11 +236,10 @@ impl Stops {
 
     /// The stop parked at `stop` and its home, if `stop` is a place in use.
     pub(super) fn parked_at(&self, stop: StopRef) -> Option<(&Order, u32)> {
-        let at = stop.0 as usize;
         self.entries
-            .get(at)
+            .get(stop.0 as usize)
             .filter(|e| e.accepted != FREE)
-            .map(|e| (&self.orders[at], e.home))
+            .map(|e| (&e.order, e.home))
     }
 
     /// Takes the parked stop `stop` out (a cancel); returns it and its home.
@@ -313,7 +303,7 @@ impl Stops {
         while let Some(Reverse(key)) = self.ready.pop() {
             let (accepted, slot) = ((key >> 32) as u64, key as u32);
             let e = &self.entries[slot as usize];
-            if holds(e.side, e.trigger, last) {
+            if holds(e.order.side, e.trigger, last) {
                 let (order, home) = self.release(slot);
                 return Some((accepted, order, home));
             }
@@ -369,7 +359,7 @@ impl Stops {
             .collect();
         all.sort_unstable();
         all.into_iter()
-            .map(|(accepted, slot)| (accepted, StopRef(slot), &self.orders[slot as usize]))
+            .map(|(accepted, slot)| (accepted, StopRef(slot), &self.entries[slot as usize].order))
     }
 
     /// Every parked stop with its acceptance number and place, in no order (a mass cancel
@@ -379,12 +369,12 @@ impl Stops {
             .iter()
             .enumerate()
             .filter(|(_, e)| e.accepted != FREE)
-            .map(|(slot, e)| (e.accepted, StopRef(slot as u32), &self.orders[slot]))
+            .map(|(slot, e)| (e.accepted, StopRef(slot as u32), &e.order))
     }
 
     /// The parked stops of `owner` with their acceptance numbers, places and sides, in no
-    /// order: the owners' array read at 8 bytes a stop, an entry and its order only where
-    /// the owner matches.
+    /// order: the owners' array read at 8 bytes a stop, an entry only where the owner
+    /// matches.
     pub(super) fn iter_owned(&self, owner: u64) -> impl Iterator<Item = (u64, StopRef, Side)> {
         self.owners
             .iter()
@@ -392,10 +382,10 @@ impl Stops {
             .filter(move |&(_, &o)| o == owner)
             .filter_map(move |(slot, _)| {
                 let e = &self.entries[slot];
-                (e.accepted != FREE && self.orders[slot].owner() == Some(owner)).then_some((
+                (e.accepted != FREE && e.order.owner() == Some(owner)).then_some((
                     e.accepted,
                     StopRef(slot as u32),
-                    e.side,
+                    e.order.side,
                 ))
             })
     }
