@@ -483,7 +483,8 @@ impl OrderBook {
                     index,
                 });
             }
-            if book.find(&order_id).is_some() || book.long.stops.find(&order_id).is_some() {
+            // A parked stop's id is indexed too.
+            if book.find(&order_id).is_some() {
                 return Err(ImageError::DuplicateOrderId {
                     instrument,
                     order_id,
@@ -507,7 +508,7 @@ impl OrderBook {
             if let Some(display) = stop.display {
                 order = order.with_display(display);
             }
-            book.long.stops.park(stop.accepted, order);
+            book.park_restored(stop.accepted, &order);
         }
         let last = image
             .orders

@@ -132,16 +132,20 @@ impl OrderBook {
             }
         }
         let index_err = |what: String| IntegrityError::Index { instrument, what };
-        if self.index.len() != on_levels.len() {
+        // Parked stops' ids are indexed too, each at its home slot.
+        let parked = self.long.stops.len();
+        if self.index.len() != on_levels.len() + parked {
             return Err(index_err(format!(
-                "{} ids indexed, {} orders on levels",
+                "{} ids indexed, {} orders on levels and {parked} parked stops",
                 self.index.len(),
                 on_levels.len()
             )));
         }
         for slot in self.index.slots() {
-            if !on_levels.contains(&slot) {
-                return Err(index_err(format!("indexed slot {slot} is on no level")));
+            if !on_levels.contains(&slot) && !self.is_home(slot) {
+                return Err(index_err(format!(
+                    "indexed slot {slot} is on no level and no parked stop's home"
+                )));
             }
             let id = self.orders[slot].order_id.uuid();
             if self.find(&id) != Some(slot) {
@@ -153,9 +157,9 @@ impl OrderBook {
         self.index
             .check(|s| self.orders[s].order_id.uuid())
             .map_err(index_err)?;
-        if self.orders.live() != on_levels.len() {
+        if self.orders.live() != on_levels.len() + parked {
             return Err(index_err(format!(
-                "{} live slots, {} orders on levels",
+                "{} live slots, {} orders on levels and {parked} parked stops",
                 self.orders.live(),
                 on_levels.len()
             )));

@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::index::{Probe, Vacancy};
 use super::long_form::ICEBERG;
 use super::slab::NIL;
-use super::{OrderBook, Slot};
+use super::{EXTRAS, LONG_CANCEL, OrderBook, PARKED, Slot};
 use crate::command::Op;
 use crate::result::{EndReason, EventSink, OrderbookResult, RejectReason};
 use crate::types::{Order, OrderKind, Price, Qty, Side};
@@ -93,10 +93,6 @@ impl OrderBook {
             reject(sink, RejectReason::DuplicateOrderId);
             return None;
         };
-        if !self.long.stops.is_empty() && self.long.stops.find(&order.order_id).is_some() {
-            reject(sink, RejectReason::DuplicateOrderId);
-            return None;
-        }
         Some(vacancy)
     }
 
@@ -145,9 +141,7 @@ impl OrderBook {
             false,
             order.long_bits(),
         );
-        if order.has_extras() {
-            self.put_owner(slot, order.owner_or_zero());
-        }
+        self.note_owner(slot, order);
     }
 
     /// The rest of a plain add that crosses the opposite side: matching, then its rest
@@ -207,7 +201,7 @@ impl OrderBook {
     pub(super) fn cancel<S: EventSink + ?Sized>(&mut self, order_id: Uuid, sink: &mut S) {
         match self.index.take_in_window(&order_id) {
             Probe::Hit(slot) => self.cancel_slot(slot, order_id, sink),
-            Probe::Absent => self.cancel_parked(order_id, sink),
+            Probe::Absent => self.cancel_unknown(order_id, sink),
             Probe::Elsewhere => self.cancel_elsewhere(order_id, sink),
         }
     }
@@ -222,21 +216,21 @@ impl OrderBook {
             .take_outside(&order_id, |s| orders[s].order_id.uuid())
         {
             Some(slot) => self.cancel_slot(slot, order_id, sink),
-            None => self.cancel_parked(order_id, sink),
+            None => self.cancel_unknown(order_id, sink),
         }
     }
 
     /// [`Self::cancel`] of the order at `slot`, already dropped from the index.
     #[inline(always)]
     fn cancel_slot<S: EventSink + ?Sized>(&mut self, slot: u32, order_id: Uuid, sink: &mut S) {
-        let (side, mut remaining_qty, price) = {
+        let (side, remaining_qty, price) = {
             let s = &self.orders[slot];
             (s.side(), s.qty, s.price)
         };
-        // Only an iceberg needs more (its hidden quantity, its count): an owned order's
-        // extras are in its slot, freed with it.
-        if self.orders[slot].extra() & ICEBERG != 0 {
-            remaining_qty = self.take_iceberg(slot);
+        // Only an iceberg (its hidden quantity, its count) or a parked stop's home needs
+        // more: an owned order's extras are in its slot, freed with it.
+        if self.orders[slot].tag & LONG_CANCEL != 0 {
+            return self.cancel_long(slot, sink);
         }
         self.unlink(slot);
         self.free(slot);
@@ -300,25 +294,20 @@ impl OrderBook {
         }
     }
 
-    /// The reject of a modify of an id that does not rest: a parked stop is not
-    /// modifiable, any other is unknown.
+    /// The reject of a modify of an id that is not in the book (a parked stop is: it has
+    /// a slot and an index entry, and [`Self::modify_long`] refuses it).
     #[inline(never)]
     fn modify_absent<S: EventSink + ?Sized>(&mut self, order_id: Uuid, sink: &mut S) {
-        let reason = if self.long.stops.find(&order_id).is_some() {
-            RejectReason::NotModifiable
-        } else {
-            RejectReason::UnknownOrder
-        };
         sink.publish(OrderbookResult::Rejected {
             instrument_id: self.instrument_id,
             op: Op::Modify,
             order_id: Some(order_id),
-            reason,
+            reason: RejectReason::UnknownOrder,
         });
     }
 
-    /// [`Self::modify`] of the resting order at `slot`, once the book is known to run and
-    /// the quantity not to be zero.
+    /// [`Self::modify`] of the resting or parked order at `slot`, once the book is known
+    /// to run and the quantity not to be zero.
     #[inline(always)]
     fn modify_slot<S: EventSink + ?Sized>(
         &mut self,
@@ -328,7 +317,7 @@ impl OrderBook {
         qty: Qty,
         sink: &mut S,
     ) {
-        if self.orders[slot].extra() != 0 {
+        if self.orders[slot].tag & (EXTRAS | PARKED) != 0 {
             return self.modify_long(slot, price, qty, sink);
         }
         let (side, post_only, open, old_price) = {

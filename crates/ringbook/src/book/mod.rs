@@ -141,6 +141,12 @@ const POST_ONLY: u64 = 1 << 1;
 const EXTRAS_SHIFT: u32 = 2;
 /// The [`Slot`] flags that tell an order with extras: owned and iceberg.
 const EXTRAS: u64 = ((long_form::OWNED | long_form::ICEBERG) as u64) << EXTRAS_SHIFT;
+/// A [`Slot`] flag: the slot is a parked stop's home (long form), indexed under the stop's
+/// id, on no level, with no quantity; its `price` keeps the stop's place in `Stops`.
+const PARKED: u64 = 1 << 6;
+/// The [`Slot`] flags a cancel leaves its inlined path for: an iceberg (its hidden
+/// quantity), a parked stop's home.
+const LONG_CANCEL: u64 = (long_form::ICEBERG as u64) << EXTRAS_SHIFT | PARKED;
 /// Bits of a [`Slot`]'s tag below its acceptance number.
 const ACCEPTED_SHIFT: u32 = 8;
 /// One past the largest acceptance number a slot holds (56 bits: at a billion acceptances

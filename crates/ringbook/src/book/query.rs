@@ -64,14 +64,15 @@ impl OrderBook {
     #[inline]
     #[must_use]
     pub fn len(&self) -> usize {
-        self.index.len()
+        // Parked stops' ids are indexed with the resting orders'.
+        self.index.len() - self.long.stops.len()
     }
 
     /// Whether no order rests in the book.
     #[inline]
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.index.len() == 0
+        self.len() == 0
     }
 
     /// How many price levels `side` has.

@@ -1,7 +1,11 @@
-//! Parked stop orders (long form): outside the slab, the index and the ladders.
+//! Parked stop orders (long form): off the book's ladders, indexed with its orders.
 //!
-//! A parked stop lives in a slot of [`Stops`]' own slab (its order, its acceptance number),
-//! found by id through a hash map. Each side's stops hang by their trigger in a ladder of
+//! A parked stop lives in a slot of [`Stops`]' own slab (its order, its acceptance number)
+//! and holds a *home*: a slot of the book's slab marked parked, with no quantity, indexed
+//! under the stop's id in the book's id index like a resting order. So a parked id is found
+//! by the lookup every add, cancel and modify makes anyway (no second map, no filter in
+//! front of one), and a triggered stop that rests takes its home slot with its index entry
+//! as it is. Each side's stops hang by their trigger in a ladder of
 //! their own ([`Ladder`], the structure of the book's sides: a dense window of ticks with a
 //! B-tree beyond), linked through their slots: buy stops in a ladder ordered lowest trigger
 //! first, sell stops highest first. So "does any stop fire at this price?" is the cached
@@ -21,17 +25,28 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use hashbrown::HashMap;
-
-use uuid::Uuid;
-
 use super::ladder::{Ladder, Level};
 use super::slab::NIL;
 use crate::types::{Order, Price, Side};
 
-/// A parked stop's place in [`Stops`] (from [`Stops::find`] or [`Stops::iter_unordered`]).
+/// A parked stop's place in [`Stops`] (from [`Stops::park`], [`StopRef::from_home`] or
+/// [`Stops::iter_unordered`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) struct StopRef(u32);
+
+impl StopRef {
+    /// The place of the stop whose home slot keeps `raw` (what [`StopRef::raw`] gave).
+    #[inline]
+    pub(super) fn from_raw(raw: u32) -> StopRef {
+        StopRef(raw)
+    }
+
+    /// The number a home slot keeps to find its stop again.
+    #[inline]
+    pub(super) fn raw(self) -> u32 {
+        self.0
+    }
+}
 
 /// One slot of the stops' slab.
 #[derive(Clone, Copy, Debug)]
@@ -46,6 +61,8 @@ struct Entry {
     /// while it waits in `ready`).
     prev: u32,
     next: u32,
+    /// Its home: the book's slot indexed under its id.
+    home: u32,
 }
 
 /// `Entry::accepted` of a free slot (no acceptance number reaches it).
@@ -62,10 +79,16 @@ fn ready_key(accepted: u64, slot: u32) -> u128 {
 pub(super) struct Stops {
     /// The slab of parked stops.
     entries: Vec<Entry>,
+    /// The owner at each slot of `entries` (0 without one; meaningless where the slot is
+    /// free): a mass cancel of one owner reads 8 bytes a stop to find its stops, not
+    /// every entry (112 bytes each). Entries split into their links and their orders
+    /// (32 and 80 bytes) made a firing stop's order a cache miss of its own: firing cost
+    /// more than the mass cancels saved.
+    owners: Vec<u64>,
     /// Free slots of `entries`.
     free: Vec<u32>,
-    /// Slots by order id: duplicate checks, cancels and modifies.
-    ids: HashMap<Uuid, u32, foldhash::fast::RandomState>,
+    /// How many stops are parked.
+    live: usize,
     /// Buy stops by trigger, lowest first (a ladder ordered as a sell side's), except the
     /// candidates in `ready`. Boxed, like `sells`: inline, the two ladders made every
     /// book's struct 240 bytes larger, most books parking no stop.
@@ -76,35 +99,6 @@ pub(super) struct Stops {
     /// Stops found holding at a trigger check, earliest accepted on top ([`ready_key`]);
     /// empty between ops.
     ready: BinaryHeap<Reverse<u128>>,
-    /// One bit for each of [`FILTER`] buckets (by [`bucket`]), set while a parked id falls
-    /// in it: an id whose bit is clear is not parked, which spares most adds the hash
-    /// lookup. 4 KiB, so the test an add makes stays in the first-level cache (a byte of
-    /// count a bucket was 16 KiB, and its random reads missed that cache on 0.4 of the long
-    /// form's commands). Allocated on the first park.
-    filter: Vec<u64>,
-    /// How many parked ids fall in each bucket (saturating: a full bucket's bit stays
-    /// set): read and written only by parks and releases, to know when a bit clears.
-    counts: Vec<u8>,
-}
-
-/// The number of buckets of `Stops::filter` (4 KiB of bits): with 4,096 buckets the
-/// long-form mix ran 3 instructions a command more, in the hash lookups of adds whose
-/// bucket a parked id shared; with 16,384, about 1,500 parked stops set one bit in 11 and
-/// the filter's answer was mispredicted as often.
-const FILTER: usize = 32768;
-
-/// The filter bucket of `order_id`.
-#[inline]
-fn bucket(order_id: &Uuid) -> usize {
-    let raw = order_id.as_u128();
-    ((raw ^ (raw >> 64)) as usize) & (FILTER - 1)
-}
-
-/// Whether `filter`'s bit for `order_id`'s bucket is set.
-#[inline(always)]
-fn marked(filter: &[u64], order_id: &Uuid) -> bool {
-    let b = bucket(order_id);
-    filter[b / 64] & (1 << (b % 64)) != 0
 }
 
 /// Whether a stop on `side` with `trigger` fires at last trade price `last`.
@@ -120,13 +114,12 @@ impl Default for Stops {
     fn default() -> Stops {
         Stops {
             entries: Vec::new(),
+            owners: Vec::new(),
             free: Vec::new(),
-            ids: HashMap::default(),
+            live: 0,
             buys: Box::new(Ladder::new(Side::Sell)),
             sells: Box::new(Ladder::new(Side::Buy)),
             ready: BinaryHeap::new(),
-            filter: Vec::new(),
-            counts: Vec::new(),
         }
     }
 }
@@ -135,40 +128,18 @@ impl Stops {
     /// How many stops are parked.
     #[inline]
     pub(super) fn len(&self) -> usize {
-        self.ids.len()
+        self.live
     }
 
     /// Whether none is parked.
     #[inline]
     pub(super) fn is_empty(&self) -> bool {
-        self.ids.is_empty()
+        self.live == 0
     }
 
-    /// The parked stop `order_id`, if it is parked: with none parked one length test;
-    /// else the filter's bit, inline, and the hash lookup only when it is set, out of line.
-    #[inline]
-    pub(super) fn find(&self, order_id: &Uuid) -> Option<StopRef> {
-        if self.ids.is_empty() || !marked(&self.filter, order_id) {
-            return None;
-        }
-        self.find_parked(order_id)
-    }
-
-    /// [`Self::find`] for the long form's out-of-line paths.
-    #[inline]
-    pub(super) fn find_long(&self, order_id: &Uuid) -> Option<StopRef> {
-        self.find(order_id)
-    }
-
-    /// [`Self::find`] of an id whose filter bit is set: the hash lookup, out of line so a
-    /// plain add's inlined path does not carry it.
-    #[inline(never)]
-    fn find_parked(&self, order_id: &Uuid) -> Option<StopRef> {
-        self.ids.get(order_id).copied().map(StopRef)
-    }
-
-    /// Parks `order` (a stop kind, its trigger set) under acceptance number `accepted`.
-    pub(super) fn park(&mut self, accepted: u64, order: Order) {
+    /// Parks `order` (a stop kind, its trigger set) under acceptance number `accepted`, at
+    /// home in the book's slot `home`; returns its place.
+    pub(super) fn park(&mut self, accepted: u64, order: Order, home: u32) -> StopRef {
         let trigger = order.trigger().expect("a parked order is a stop");
         let entry = Entry {
             order,
@@ -176,27 +147,23 @@ impl Stops {
             trigger,
             prev: NIL,
             next: NIL,
+            home,
         };
         let slot = match self.free.pop() {
             Some(slot) => {
                 self.entries[slot as usize] = entry;
+                self.owners[slot as usize] = order.owner_or_zero();
                 slot
             }
             None => {
                 self.entries.push(entry);
+                self.owners.push(order.owner_or_zero());
                 (self.entries.len() - 1) as u32
             }
         };
-        self.ids.insert(order.order_id, slot);
-        if self.filter.is_empty() {
-            self.filter = vec![0; FILTER / 64];
-            self.counts = vec![0; FILTER];
-        }
-        let b = bucket(&order.order_id);
-        // Saturates: a full bucket stays non-empty (its ids go to the hash lookup).
-        self.counts[b] = self.counts[b].saturating_add(1);
-        self.filter[b / 64] |= 1 << (b % 64);
+        self.live += 1;
         self.link(slot);
+        StopRef(slot)
     }
 
     /// Links the parked stop in `slot` at the tail of its trigger's level on its side.
@@ -257,26 +224,26 @@ impl Stops {
         }
     }
 
-    /// Frees `slot` and forgets its id; returns its stop.
-    fn release(&mut self, slot: u32) -> Order {
+    /// Frees `slot`; returns its stop and its home.
+    fn release(&mut self, slot: u32) -> (Order, u32) {
         let entry = &mut self.entries[slot as usize];
         entry.accepted = FREE;
-        let order = entry.order;
-        self.ids.remove(&order.order_id);
-        let b = bucket(&order.order_id);
-        let count = &mut self.counts[b];
-        if *count != u8::MAX {
-            *count -= 1;
-            if *count == 0 {
-                self.filter[b / 64] &= !(1 << (b % 64));
-            }
-        }
+        let (order, home) = (entry.order, entry.home);
+        self.live -= 1;
         self.free.push(slot);
-        order
+        (order, home)
     }
 
-    /// Takes the parked stop `stop` out (a cancel); returns it.
-    pub(super) fn remove(&mut self, stop: StopRef) -> Order {
+    /// The stop parked at `stop` and its home, if `stop` is a place in use.
+    pub(super) fn parked_at(&self, stop: StopRef) -> Option<(&Order, u32)> {
+        self.entries
+            .get(stop.0 as usize)
+            .filter(|e| e.accepted != FREE)
+            .map(|e| (&e.order, e.home))
+    }
+
+    /// Takes the parked stop `stop` out (a cancel); returns it and its home.
+    pub(super) fn remove(&mut self, stop: StopRef) -> (Order, u32) {
         self.unlink(stop.0);
         self.release(stop.0)
     }
@@ -305,8 +272,8 @@ impl Stops {
 
     /// Takes out the earliest-accepted stop whose condition `last` holds (a buy stop with
     /// trigger <= `last`, a sell stop with trigger >= `last`) and returns it with its
-    /// acceptance number.
-    pub(super) fn pop_triggered(&mut self, last: Price) -> Option<(u64, Order)> {
+    /// acceptance number and its home slot.
+    pub(super) fn pop_triggered(&mut self, last: Price) -> Option<(u64, Order, u32)> {
         if self.ready.is_empty() && !self.buy_fires(last) && !self.sell_fires(last) {
             return None;
         }
@@ -315,7 +282,7 @@ impl Stops {
 
     /// [`Self::pop_triggered`] once a side's best trigger is reached or candidates wait.
     #[inline(never)]
-    fn pop_triggered_slow(&mut self, last: Price) -> Option<(u64, Order)> {
+    fn pop_triggered_slow(&mut self, last: Price) -> Option<(u64, Order, u32)> {
         if self.ready.is_empty()
             && let Some(only) = self.only_candidate(last)
         {
@@ -337,7 +304,8 @@ impl Stops {
             let (accepted, slot) = ((key >> 32) as u64, key as u32);
             let e = &self.entries[slot as usize];
             if holds(e.order.side, e.trigger, last) {
-                return Some((accepted, self.release(slot)));
+                let (order, home) = self.release(slot);
+                return Some((accepted, order, home));
             }
             // The price moved back: it waits on its trigger again.
             self.link(slot);
@@ -358,7 +326,7 @@ impl Stops {
     /// With no candidate waiting: when exactly one side's best trigger is reached, by one
     /// stop, and no other trigger of that side is, that stop is the only candidate; it is
     /// taken out without passing through `ready`.
-    fn only_candidate(&mut self, last: Price) -> Option<(u64, Order)> {
+    fn only_candidate(&mut self, last: Price) -> Option<(u64, Order, u32)> {
         let (buy, sell) = (self.buy_fires(last), self.sell_fires(last));
         let lvl = match (buy, sell) {
             (true, false) => self.buys.best_mut(),
@@ -376,7 +344,8 @@ impl Stops {
             return None;
         }
         let accepted = self.entries[slot as usize].accepted;
-        Some((accepted, self.release(slot)))
+        let (order, home) = self.release(slot);
+        Some((accepted, order, home))
     }
 
     /// Every parked stop with its acceptance number and place, in acceptance order.
@@ -403,6 +372,24 @@ impl Stops {
             .map(|(slot, e)| (e.accepted, StopRef(slot as u32), &e.order))
     }
 
+    /// The parked stops of `owner` with their acceptance numbers, places and sides, in no
+    /// order: the owners' array read at 8 bytes a stop, an entry only where the owner
+    /// matches.
+    pub(super) fn iter_owned(&self, owner: u64) -> impl Iterator<Item = (u64, StopRef, Side)> {
+        self.owners
+            .iter()
+            .enumerate()
+            .filter(move |&(_, &o)| o == owner)
+            .filter_map(move |(slot, _)| {
+                let e = &self.entries[slot];
+                (e.accepted != FREE && e.order.owner() == Some(owner)).then_some((
+                    e.accepted,
+                    StopRef(slot as u32),
+                    e.order.side,
+                ))
+            })
+    }
+
     /// Every parked stop with its acceptance number, in acceptance order.
     pub(super) fn iter(&self) -> impl Iterator<Item = (u64, &Order)> {
         self.iter_refs()
@@ -413,19 +400,38 @@ impl Stops {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use uuid::Uuid;
 
     fn fire(stops: &mut Stops, last: Price) -> Option<u64> {
-        stops.pop_triggered(last).map(|(accepted, _)| accepted)
+        stops.pop_triggered(last).map(|(accepted, _, _)| accepted)
+    }
+
+    /// Parks `order` with a home slot numbered after its acceptance number.
+    fn park(stops: &mut Stops, accepted: u64, order: Order) -> StopRef {
+        stops.park(accepted, order, 1_000 + accepted as u32)
     }
 
     #[test]
     fn the_earliest_accepted_stop_whose_condition_holds_comes_first() {
         let i = Uuid::from_u128(1);
         let mut stops = Stops::default();
-        stops.park(5, Order::stop(Uuid::from_u128(1), i, Side::Buy, 100, 1));
-        stops.park(3, Order::stop(Uuid::from_u128(2), i, Side::Buy, 99, 1));
-        stops.park(4, Order::stop(Uuid::from_u128(3), i, Side::Sell, 95, 1));
-        stops.park(
+        let five = park(
+            &mut stops,
+            5,
+            Order::stop(Uuid::from_u128(1), i, Side::Buy, 100, 1),
+        );
+        park(
+            &mut stops,
+            3,
+            Order::stop(Uuid::from_u128(2), i, Side::Buy, 99, 1),
+        );
+        park(
+            &mut stops,
+            4,
+            Order::stop(Uuid::from_u128(3), i, Side::Sell, 95, 1),
+        );
+        park(
+            &mut stops,
             1,
             Order::stop_limit(Uuid::from_u128(4), i, Side::Sell, 90, 97, 1),
         );
@@ -437,55 +443,48 @@ mod tests {
         // At 100 both buys hold: 3 first, and 5 is still there after it.
         assert_eq!(fire(&mut stops, 100), Some(3));
         // The price moves back: 5 (found holding at 100) no longer fires at 97, the sell
-        // stop 1 does.
-        assert_eq!(fire(&mut stops, 97), Some(1));
+        // stop 1 does, with its home.
+        let (accepted, order, home) = stops.pop_triggered(97).expect("the sell stop fires");
+        assert_eq!(
+            (accepted, order.order_id, home),
+            (1, Uuid::from_u128(4), 1_001)
+        );
         assert_eq!(fire(&mut stops, 97), None);
-        assert_eq!(stops.find(&Uuid::from_u128(4)), None);
-        let five = stops.find(&Uuid::from_u128(1)).expect("parked");
         assert_eq!(stops.len(), 2);
         assert_eq!(stops.iter().map(|(a, _)| a).collect::<Vec<_>>(), vec![4, 5]);
-        // A cancelled stop never fires, though its heap entry is left behind.
-        assert_eq!(stops.remove(five).order_id, Uuid::from_u128(1));
+        // A cancelled stop never fires.
+        let (order, home) = stops.remove(five);
+        assert_eq!((order.order_id, home), (Uuid::from_u128(1), 1_005));
         assert_eq!(fire(&mut stops, 100), None);
         assert_eq!(fire(&mut stops, 95), Some(4));
         assert!(stops.is_empty());
     }
 
     #[test]
-    fn ids_sharing_a_filter_bucket_are_found_until_each_leaves() {
+    fn a_place_goes_through_its_home_slots_number_and_back() {
         let i = Uuid::from_u128(1);
         let mut stops = Stops::default();
-        let a = Uuid::from_u128(7);
-        let b = Uuid::from_u128(7 + FILTER as u128);
-        assert_eq!(bucket(&a), bucket(&b));
-        stops.park(1, Order::stop(a, i, Side::Buy, 100, 1));
-        stops.park(2, Order::stop(b, i, Side::Buy, 100, 1));
-        assert_eq!(stops.find(&Uuid::from_u128(7 + 2 * FILTER as u128)), None);
-        let found = stops.find(&a).expect("parked");
-        stops.remove(found);
-        assert_eq!(stops.find(&a), None);
-        assert!(stops.find(&b).is_some());
-        assert_eq!(fire(&mut stops, 100), Some(2));
-        assert_eq!(stops.find(&b), None);
-    }
-
-    #[test]
-    fn a_filter_bit_is_set_while_a_parked_id_falls_in_its_bucket() {
-        let i = Uuid::from_u128(1);
-        let mut stops = Stops::default();
-        let a = Uuid::from_u128(9);
-        let b = Uuid::from_u128(9 + FILTER as u128);
-        stops.park(1, Order::stop(a, i, Side::Buy, 100, 1));
-        stops.park(2, Order::stop(b, i, Side::Sell, 90, 1));
-        assert_eq!(stops.filter.len() * 64, FILTER, "one bit a bucket");
-        assert!(marked(&stops.filter, &a));
-        let found = stops.find(&a).expect("parked");
-        stops.remove(found);
-        assert!(marked(&stops.filter, &a), "b still falls in the bucket");
-        assert!(stops.find(&b).is_some());
+        let a = park(
+            &mut stops,
+            1,
+            Order::stop(Uuid::from_u128(7), i, Side::Buy, 100, 1),
+        );
+        let b = park(
+            &mut stops,
+            2,
+            Order::stop(Uuid::from_u128(8), i, Side::Sell, 90, 1),
+        );
+        assert_ne!(a, b);
+        assert_eq!(StopRef::from_raw(b.raw()), b);
+        let (order, home) = stops.remove(StopRef::from_raw(a.raw()));
+        assert_eq!((order.order_id, home), (Uuid::from_u128(7), 1_001));
+        assert_eq!(stops.len(), 1);
+        assert_eq!(
+            fire(&mut stops, 100),
+            None,
+            "the cancelled buy stop is gone"
+        );
         assert_eq!(fire(&mut stops, 90), Some(2));
-        assert!(!marked(&stops.filter, &b), "the bucket's last id left");
-        assert_eq!(stops.filter.iter().map(|w| w.count_ones()).sum::<u32>(), 0);
     }
 
     #[test]
@@ -494,11 +493,18 @@ mod tests {
         let mut stops = Stops::default();
         for n in 0..1_000u64 {
             let id = Uuid::from_u128(u128::from(n) + 10);
-            stops.park(n, Order::stop(id, i, Side::Buy, 100 + n as i64, 1));
-            let found = stops.find(&id).expect("parked");
+            let found = park(
+                &mut stops,
+                n,
+                Order::stop(id, i, Side::Buy, 100 + n as i64, 1),
+            );
             stops.remove(found);
         }
-        stops.park(5_000, Order::stop(Uuid::from_u128(2), i, Side::Sell, 50, 1));
+        park(
+            &mut stops,
+            5_000,
+            Order::stop(Uuid::from_u128(2), i, Side::Sell, 50, 1),
+        );
         assert_eq!(
             (stops.buys.len(), stops.sells.len(), stops.ready.len()),
             (0, 1, 0)
@@ -515,16 +521,36 @@ mod tests {
         let mut stops = Stops::default();
         let far = 1_000_000_000_000_000i64;
         // Triggers beyond any tick window, and three stops sharing one trigger.
-        stops.park(7, Order::stop(Uuid::from_u128(1), i, Side::Buy, far, 1));
-        stops.park(2, Order::stop(Uuid::from_u128(2), i, Side::Buy, -far, 1));
-        stops.park(9, Order::stop(Uuid::from_u128(3), i, Side::Buy, 0, 1));
-        stops.park(4, Order::stop(Uuid::from_u128(4), i, Side::Buy, 0, 1));
-        stops.park(3, Order::stop(Uuid::from_u128(5), i, Side::Buy, 0, 1));
-        stops.park(
+        park(
+            &mut stops,
+            7,
+            Order::stop(Uuid::from_u128(1), i, Side::Buy, far, 1),
+        );
+        park(
+            &mut stops,
+            2,
+            Order::stop(Uuid::from_u128(2), i, Side::Buy, -far, 1),
+        );
+        park(
+            &mut stops,
+            9,
+            Order::stop(Uuid::from_u128(3), i, Side::Buy, 0, 1),
+        );
+        let cancelled = park(
+            &mut stops,
+            4,
+            Order::stop(Uuid::from_u128(4), i, Side::Buy, 0, 1),
+        );
+        park(
+            &mut stops,
+            3,
+            Order::stop(Uuid::from_u128(5), i, Side::Buy, 0, 1),
+        );
+        park(
+            &mut stops,
             1,
             Order::stop(Uuid::from_u128(6), i, Side::Sell, i64::MIN, 1),
         );
-        let cancelled = stops.find(&Uuid::from_u128(4)).expect("parked");
         stops.remove(cancelled);
         assert_eq!(fire(&mut stops, -far - 1), None);
         assert_eq!(fire(&mut stops, 0), Some(2));
@@ -535,5 +561,44 @@ mod tests {
         assert_eq!(fire(&mut stops, i64::MIN), Some(1));
         assert!(stops.is_empty());
         assert_eq!((stops.buys.len(), stops.sells.len()), (0, 0));
+    }
+
+    #[test]
+    fn iter_owned_finds_the_parked_stops_of_one_owner_and_no_others() {
+        let i = Uuid::from_u128(1);
+        let mut stops = Stops::default();
+        let owned = |n: u128, owner| {
+            Order::stop(Uuid::from_u128(n), i, Side::Buy, 100, 1).with_owner(owner, None)
+        };
+        let seven = park(&mut stops, 1, owned(1, 7));
+        park(&mut stops, 2, owned(2, 0));
+        park(
+            &mut stops,
+            3,
+            Order::stop(Uuid::from_u128(3), i, Side::Sell, 90, 1),
+        );
+        let later = park(&mut stops, 4, owned(4, 7));
+        let owners = |stops: &Stops, owner| {
+            let mut found: Vec<_> = stops.iter_owned(owner).collect();
+            found.sort_unstable_by_key(|&(a, _, _)| a);
+            found
+        };
+        assert_eq!(
+            owners(&stops, 7),
+            vec![(1, seven, Side::Buy), (4, later, Side::Buy)]
+        );
+        // Owner 0 is an owner; a stop without one is nobody's.
+        assert_eq!(
+            owners(&stops, 0)
+                .iter()
+                .map(|&(a, _, _)| a)
+                .collect::<Vec<_>>(),
+            vec![2]
+        );
+        // A stop that left is not found, though its slot's owner stays behind.
+        stops.remove(seven);
+        assert_eq!(owners(&stops, 7), vec![(4, later, Side::Buy)]);
+        assert_eq!(fire(&mut stops, 100), Some(2));
+        assert_eq!(owners(&stops, 0), vec![]);
     }
 }
