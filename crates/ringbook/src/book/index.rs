@@ -126,25 +126,6 @@ fn empty_cells(cap: usize) -> Vec<u32> {
     cells
 }
 
-/// An insert rebuilds the table without its tombstones once they take more than this
-/// share of its buckets (an eighth). An id erased from a full run of buckets leaves a
-/// tombstone, which every lookup passing there probes past as if taken; hashbrown clears
-/// them only once they have used up the table's room. A book whose ids churn at a higher
-/// load (the long form's parked stops, half its indexed ids) had a table 65% taken, half
-/// of it tombstones: lookups of absent ids (every add's duplicate check) went on to a
-/// second group of buckets, a mispredicted branch and often a cache line more.
-const TOMBSTONE_SHARE: usize = 8;
-
-/// Whether `table`'s tombstones take more than [`TOMBSTONE_SHARE`] of its buckets: its
-/// room (7/8 of its buckets) less its entries and what it may still take. The buckets are
-/// read from its allocation (4 bytes and a control byte a bucket, and a group of 16
-/// control bytes more): were hashbrown's layout to change, the estimate would move only
-/// when a table is rebuilt.
-fn crowded(table: &HashTable<u32>) -> bool {
-    let buckets = table.allocation_size().saturating_sub(16) / 5;
-    buckets >= 64 && (buckets / 8 * 7).saturating_sub(table.capacity()) > buckets / TOMBSTONE_SHARE
-}
-
 /// Maps order ids to slot numbers.
 #[derive(Clone, Debug)]
 pub(crate) struct IdIndex {
@@ -619,28 +600,33 @@ impl IdIndex {
         self.reshadow();
     }
 
-    /// Rebuilds the table without its tombstones if they crowd it (see [`crowded`]). Called
-    /// by the long form as it parks a stop, not on the plain path: a book of plain orders
-    /// never pays for the test or a rebuild (which reads the id of every slot in the
-    /// table; run on every insert, they cost the plain mix 4% by the wall clock).
+    /// Keeps the table at most about half taken, tombstones included: once what it may
+    /// still take is less than it holds, it is rebuilt without its tombstones (in place,
+    /// if that leaves room enough) or at twice the size. Called by the long form as it
+    /// parks a stop, never on the plain path, whose tables stay as hashbrown grows them
+    /// (at 7/8 of their buckets): a book of plain orders pays neither the test nor the
+    /// memory.
+    ///
+    /// Why: an id erased from a full run of buckets leaves a tombstone, which every lookup
+    /// passing there probes past as if taken, and hashbrown clears them only once they
+    /// have used up the table's room. The long form's book, whose parked stops are half
+    /// its indexed ids and come and go beside its orders, had its table 65% taken, half of
+    /// it tombstones: the lookups of absent ids (every add's duplicate check) went on to a
+    /// second group of buckets, a mispredicted branch and often a cache line more.
     #[inline]
-    pub(crate) fn sweep_if_crowded(&mut self, id_of: impl Fn(u32) -> Uuid) {
-        if self.table.capacity() < 2 * self.table.len() && crowded(&self.table) {
-            self.sweep(&id_of);
+    pub(crate) fn keep_room(&mut self, id_of: impl Fn(u32) -> Uuid) {
+        let held = self.table.len();
+        if self.table.capacity() < 2 * held {
+            self.make_room(held, &id_of);
         }
     }
 
-    /// Rebuilds the table in its own allocation without its tombstones.
+    /// [`Self::keep_room`]'s rebuild: room for `held` more ids than the table holds.
     #[cold]
     #[inline(never)]
-    fn sweep(&mut self, id_of: &impl Fn(u32) -> Uuid) {
+    fn make_room(&mut self, held: usize, id_of: &impl Fn(u32) -> Uuid) {
         let hasher = self.hasher;
-        // Draining keeps the allocation and leaves every bucket empty.
-        let slots: Vec<u32> = self.table.drain().collect();
-        for slot in slots {
-            self.table
-                .insert_unique(hasher.hash(&id_of(slot)), slot, |&s| hasher.hash(&id_of(s)));
-        }
+        self.table.reserve(held, |&s| hasher.hash(&id_of(s)));
     }
 
     /// Doubles the window, keeping its base and its cells' width (unless it would then
@@ -1393,7 +1379,7 @@ mod tests {
     }
 
     #[test]
-    fn a_sweep_clears_the_tables_tombstones_and_keeps_every_id() {
+    fn keep_room_clears_the_tables_tombstones_and_keeps_every_id() {
         // Ids whose low half is the low key all hash alike: erasing from their run of
         // buckets leaves tombstones.
         const LOW_KEY: u64 = 0x1234_5678_9abc_def0;
@@ -1407,24 +1393,41 @@ mod tests {
         }
         // The first places the window; far apart from it, the others go to the table.
         assert_eq!(index.table.len(), 599);
+        // Room for 896 (1,024 buckets): 297 more.
+        assert_eq!(index.table.capacity(), 896);
         for slot in (0..600u32).filter(|s| s % 2 == 0) {
             index.remove(&ids[slot as usize], slot);
         }
-        assert!(crowded(&index.table), "half the run erased: tombstones");
-        let room = index.table.capacity();
-        index.sweep_if_crowded(id_of);
-        assert!(!crowded(&index.table));
-        assert!(
-            index.table.capacity() > room,
-            "the tombstones' room is back"
-        );
+        // 300 ids left, and the run's erased buckets are tombstones: room for 297 more.
+        assert_eq!((index.table.len(), index.table.capacity()), (300, 597));
+        index.keep_room(id_of);
+        // Rebuilt without them, at twice the size (hashbrown rebuilds in place only
+        // while what it then holds fits in half its room).
+        assert_eq!(index.table.capacity(), 1_792);
         for (slot, id) in ids.iter().enumerate() {
             let kept = (slot % 2 == 1).then_some(slot as u32);
             assert_eq!(index.find(id, id_of), kept, "id {slot}");
         }
-        // Not crowded: a second call leaves the table as it is.
-        let room = index.table.capacity();
-        index.sweep_if_crowded(|_| unreachable!("no id is read"));
-        assert_eq!(index.table.capacity(), room);
+        // Room enough: a second call reads no id and leaves the table as it is.
+        index.keep_room(|_| unreachable!("no id is read"));
+        assert_eq!(index.table.capacity(), 1_792);
+        // Fuller than half: it grows.
+        let more: Vec<Uuid> = (600..1_400u64)
+            .map(|n| Uuid::from_u64_pair(n.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1 << 63, 5))
+            .collect();
+        let all = |s: u32| {
+            if s < 600 {
+                ids[s as usize]
+            } else {
+                more[s as usize - 600]
+            }
+        };
+        for (n, id) in more.iter().enumerate() {
+            index.insert(id, 600 + n as u32, all);
+        }
+        assert!(index.table.capacity() < 2 * index.table.len());
+        index.keep_room(all);
+        assert!(index.table.capacity() >= 2 * index.table.len());
+        assert_eq!(index.find(&more[799], all), Some(1_399));
     }
 }

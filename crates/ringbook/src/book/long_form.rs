@@ -609,9 +609,9 @@ impl OrderBook {
         self.orders[slot].price = i64::from(stop.raw());
         // Parked stops come and go beside the resting orders, and the id table's erases
         // leave tombstones that the duplicate check of every add probes past: the long
-        // form clears them here, the plain path never looks.
+        // form keeps the table half empty here, the plain path never looks.
         let orders = &self.orders;
-        self.index.sweep_if_crowded(|s| orders[s].order_id.uuid());
+        self.index.keep_room(|s| orders[s].order_id.uuid());
     }
 
     /// [`Self::park_stop`] of a stop restored from an image, whose id is neither resting
