@@ -25,6 +25,7 @@ mod glimpse_client;
 mod handoff;
 mod levels;
 mod mirror;
+mod order_map;
 mod publisher;
 mod receiver;
 mod rerequest;
