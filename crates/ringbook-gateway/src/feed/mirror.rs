@@ -4,6 +4,7 @@
 //! about to rest or more trades follow).
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::num::NonZeroU64;
 
 use foldhash::fast::RandomState;
@@ -11,7 +12,6 @@ use foldhash::fast::RandomState;
 use ringbook::{Price, Qty, Side, Uuid};
 
 use super::levels::Levels;
-use super::order_map::OrderMap;
 
 /// One resting order as published.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,8 +77,9 @@ pub(crate) struct Taker {
 /// One book's published state.
 #[derive(Debug, Default)]
 pub(crate) struct BookMirror {
-    /// Resting orders by id (as a `u128`).
-    orders: OrderMap,
+    /// Resting orders by id (as a `u128`: one multiply-fold to hash, where a `Uuid`'s
+    /// hash goes through the byte-slice path with its length prefix).
+    orders: HashMap<u128, Resting, RandomState>,
     /// Bid levels and their order counts.
     bids: Levels,
     /// Ask levels and their order counts.
@@ -113,7 +114,7 @@ impl BookMirror {
     /// A resting order, to update in place.
     #[inline]
     pub(crate) fn get_mut(&mut self, order_id: &Uuid) -> Option<&mut Resting> {
-        self.orders.get_mut(order_id.as_u128())
+        self.orders.get_mut(&order_id.as_u128())
     }
 
     /// Every resting order, in no particular order.
@@ -123,7 +124,7 @@ impl BookMirror {
 
     /// Whether no order rests.
     pub(crate) fn is_empty(&self) -> bool {
-        self.orders.len() == 0
+        self.orders.is_empty()
     }
 
     /// Records a parked stop-limit order.
@@ -147,13 +148,15 @@ impl BookMirror {
     /// [`Fill::refill`], to rest again as a new slice). `None` when it does not rest here.
     #[inline]
     pub(crate) fn fill(&mut self, order_id: &Uuid, qty: Qty, remaining: Qty) -> Option<Fill> {
-        let at = self.orders.find(order_id.as_u128())?;
-        let maker = self.orders.at_mut(at);
+        let Entry::Occupied(mut entry) = self.orders.entry(order_id.as_u128()) else {
+            return None;
+        };
+        let maker = entry.get_mut();
         maker.shown = maker.shown.saturating_sub(qty);
         let maker = *maker;
         let refill = (maker.shown == 0 && remaining > 0).then_some(maker);
         if remaining == 0 || refill.is_some() {
-            self.orders.remove_at(at);
+            entry.remove();
             let side = maker.side;
             self.levels(side).remove(side, maker.price);
         }
@@ -166,7 +169,7 @@ impl BookMirror {
     /// Forgets a resting order, returning it.
     #[inline]
     pub(crate) fn remove(&mut self, order_id: &Uuid) -> Option<Resting> {
-        let resting = self.orders.remove(order_id.as_u128())?;
+        let resting = self.orders.remove(&order_id.as_u128())?;
         let side = resting.side;
         self.levels(side).remove(side, resting.price);
         Some(resting)

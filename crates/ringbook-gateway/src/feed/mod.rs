@@ -25,7 +25,6 @@ mod glimpse_client;
 mod handoff;
 mod levels;
 mod mirror;
-mod order_map;
 mod publisher;
 mod receiver;
 mod rerequest;
