@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use clap::Args;
-use ringbook_gateway::feed::FeedConfig;
+use ringbook_gateway::feed::{FeedConfig, PublishOn};
 use ringbook_gateway::order_entry::SymbolTable;
 
 use crate::Failure;
@@ -37,6 +37,11 @@ pub(crate) struct FeedFlags {
     /// The largest MoldUDP64 packet in bytes (default 1,400, within an Ethernet MTU).
     #[arg(long, value_name = "BYTES", requires = "itch")]
     max_packet: Option<usize>,
+    /// Publish on the engine's event manager thread instead of the feed's own thread (the
+    /// default): no thread to wake per batch, but the engine then spends the whole
+    /// publishing time and matches more slowly (docs/ITCH.md, "Which thread publishes").
+    #[arg(long, requires = "itch")]
+    feed_inline: bool,
     /// How long the feed's servers stay up after the engine stops, for late re-requests
     /// and a last snapshot.
     #[arg(long, default_value_t = 1.0, value_name = "SECONDS")]
@@ -81,6 +86,9 @@ impl FeedFlags {
         config.glimpse = self.glimpse;
         if let Some(max_packet) = self.max_packet {
             config.max_packet = max_packet;
+        }
+        if self.feed_inline {
+            config.publish_on = PublishOn::EventManager;
         }
         config.store_dir = journal.map(|dir| dir.join("itch"));
         Ok(Some(config))

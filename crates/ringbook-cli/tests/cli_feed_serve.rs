@@ -243,8 +243,9 @@ fn feed_flags_are_checked() {
         ],
         "MoldUDP64 session",
     );
-    // clap: --rerequest requires --itch.
+    // clap: --rerequest and --feed-inline require --itch.
     refused(&["--rerequest", "127.0.0.1:0"], "");
+    refused(&["--feed-inline"], "--itch");
     let banded = dir
         .write("banded.csv", b"AAPL,1,100,10,50000000\n")
         .display()
@@ -287,8 +288,11 @@ fn after_a_restart_with_a_journal_the_feed_publishes_the_recovered_books() {
         .to_string();
     let journal = dir.path().join("journal").display().to_string();
     let ids = [Uuid::from_u128(1), Uuid::from_u128(2)];
-    let start = |session: &str, receiver: &FeedReceiver| {
-        serve(&[
+    // The first session publishes inline on the event manager thread, the second from the
+    // feed's own thread (the default), the recovered books' snapshots included.
+    let start = |session: &str, receiver: &FeedReceiver, inline: bool| {
+        let receiver = receiver.local_addr().to_string();
+        let mut args = vec![
             "--instruments-file",
             &symbols,
             "--ouch",
@@ -297,7 +301,7 @@ fn after_a_restart_with_a_journal_the_feed_publishes_the_recovered_books() {
             &journal,
             "--no-cancel-on-disconnect",
             "--itch",
-            &receiver.local_addr().to_string(),
+            &receiver,
             "--mold-session",
             session,
             "--rerequest",
@@ -306,13 +310,17 @@ fn after_a_restart_with_a_journal_the_feed_publishes_the_recovered_books() {
             "127.0.0.1:0",
             "--feed-linger",
             "0.2",
-        ])
+        ];
+        if inline {
+            args.push("--feed-inline");
+        }
+        serve(&args)
     };
     let user = "again";
     let mut direct = DirectEngine::new(ids);
     let first_receiver =
         FeedReceiver::bind(ReceiverConfig::new("127.0.0.1:0".parse().unwrap())).unwrap();
-    let server = start("FIRST", &first_receiver);
+    let server = start("FIRST", &first_receiver, true);
     let mut client = login(server.addr(OUCH), user, "x", 1).unwrap();
     let mut rng = Rng::new(9);
     for urn in 1..=300u32 {
@@ -374,7 +382,7 @@ fn after_a_restart_with_a_journal_the_feed_publishes_the_recovered_books() {
     // A new session publishes the recovered books before any new order.
     let mut receiver =
         FeedReceiver::bind(ReceiverConfig::new("127.0.0.1:0".parse().unwrap())).unwrap();
-    let server = start("SECOND", &receiver);
+    let server = start("SECOND", &receiver, false);
     receiver.set_rerequest(Some(server.addr(REREQUEST)));
     let (ok, stderr) = server.stop();
     assert!(ok, "{stderr}");
