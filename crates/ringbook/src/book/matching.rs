@@ -367,11 +367,28 @@ impl OrderBook {
             self.requeue(slot, qty);
             return;
         }
-        self.unlink(slot);
+        // Whether it crosses depends on the opposite side only: the same before it leaves
+        // its level as after.
         let crossed = match side {
             Side::Buy => self.asks.crossed_at(Side::Buy, price),
             Side::Sell => self.bids.crossed_at(Side::Sell, price),
         };
+        if !crossed && self.orders[slot].prev == NIL && self.orders[slot].next == NIL {
+            // Alone at its level: the level moves with it when it can.
+            let moved = match side {
+                Side::Buy => self.bids.move_lone_on(Side::Buy, old_price, price),
+                Side::Sell => self.asks.move_lone_on(Side::Sell, old_price, price),
+            };
+            if let Some(level) = moved {
+                level.sub(open);
+                level.add(qty);
+                let order = &mut self.orders[slot];
+                order.qty = qty;
+                order.price = price;
+                return;
+            }
+        }
+        self.unlink(slot);
         if crossed {
             return self.modify_crossing(slot, order_id, side, price, qty, sink);
         }
