@@ -25,6 +25,9 @@ impl OrderBook {
         if order.kind == OrderKind::Limit {
             return self.add_limit(order, sink);
         }
+        if order.kind == OrderKind::Ioc && !order.has_extras() {
+            return self.add_ioc(order, sink);
+        }
         if order.has_extras() {
             return self.add_long(order, sink);
         }
@@ -148,6 +151,43 @@ impl OrderBook {
         if order.has_extras() {
             self.put_owner(slot, order.owner_or_zero());
         }
+    }
+
+    /// [`Self::add`] of an IOC order with no long-form extras (a sixth of a market's adds):
+    /// the checks in the same order, `accepted`, then matching if it crosses and the rest
+    /// expires, with the tests of the other kinds left out.
+    #[inline(always)]
+    fn add_ioc<S: EventSink + ?Sized>(&mut self, order: &Order, sink: &mut S) {
+        let Some(vacancy) = self.admit(order, sink) else {
+            return;
+        };
+        let limit = Some(order.price);
+        sink.publish(OrderbookResult::Accepted {
+            instrument_id: self.instrument_id,
+            order_id: order.order_id,
+            side: order.side,
+            kind: OrderKind::Ioc,
+            price: limit,
+            qty: order.quantity,
+            trigger: None,
+            display: None,
+        });
+        let crossed = match order.side {
+            Side::Buy => self.asks.crossed_at(Side::Buy, order.price),
+            Side::Sell => self.bids.crossed_at(Side::Sell, order.price),
+        };
+        if crossed {
+            return self.add_crossing(order, vacancy, limit, sink);
+        }
+        // No trade: the whole order expires, and no stop can fire.
+        sink.publish(OrderbookResult::Expired {
+            instrument_id: self.instrument_id,
+            order_id: order.order_id,
+            side: order.side,
+            price: limit,
+            remaining_qty: order.quantity,
+            reason: EndReason::Plain,
+        });
     }
 
     /// The rest of a plain add that crosses the opposite side: matching, then its rest
