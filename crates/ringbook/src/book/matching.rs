@@ -463,8 +463,10 @@ impl OrderBook {
     }
 
     /// Moves the resting `slot` to the back of its level's FIFO with the new open
-    /// quantity `qty`. Out of line: a rare modify, kept off the inlined hot path.
-    #[inline(never)]
+    /// quantity `qty`. Inlined: on a market's flow one modify in five raises the quantity
+    /// at the same price, and out of line the replay of normal cost 0.9 instructions a
+    /// message more (about 45 a requeue, with the registers saved around the call).
+    #[inline(always)]
     pub(super) fn requeue(&mut self, slot: u32, qty: Qty) {
         let Slot {
             qty: open,
