@@ -25,6 +25,9 @@ impl OrderBook {
         if order.kind == OrderKind::Limit {
             return self.add_limit(order, sink);
         }
+        if order.kind == OrderKind::Ioc && !order.has_extras() {
+            return self.add_ioc(order, sink);
+        }
         if order.has_extras() {
             return self.add_long(order, sink);
         }
@@ -142,6 +145,43 @@ impl OrderBook {
             order.long_bits(),
         );
         self.note_owner(slot, order);
+    }
+
+    /// [`Self::add`] of an IOC order with no long-form extras (a sixth of a market's adds):
+    /// the checks in the same order, `accepted`, then matching if it crosses and the rest
+    /// expires, with the tests of the other kinds left out.
+    #[inline(always)]
+    fn add_ioc<S: EventSink + ?Sized>(&mut self, order: &Order, sink: &mut S) {
+        let Some(vacancy) = self.admit(order, sink) else {
+            return;
+        };
+        let limit = Some(order.price);
+        sink.publish(OrderbookResult::Accepted {
+            instrument_id: self.instrument_id,
+            order_id: order.order_id,
+            side: order.side,
+            kind: OrderKind::Ioc,
+            price: limit,
+            qty: order.quantity,
+            trigger: None,
+            display: None,
+        });
+        let crossed = match order.side {
+            Side::Buy => self.asks.crossed_at(Side::Buy, order.price),
+            Side::Sell => self.bids.crossed_at(Side::Sell, order.price),
+        };
+        if crossed {
+            return self.add_crossing(order, vacancy, limit, sink);
+        }
+        // No trade: the whole order expires, and no stop can fire.
+        sink.publish(OrderbookResult::Expired {
+            instrument_id: self.instrument_id,
+            order_id: order.order_id,
+            side: order.side,
+            price: limit,
+            remaining_qty: order.quantity,
+            reason: EndReason::Plain,
+        });
     }
 
     /// The rest of a plain add that crosses the opposite side: matching, then its rest
@@ -356,11 +396,28 @@ impl OrderBook {
             self.requeue(slot, qty);
             return;
         }
-        self.unlink(slot);
+        // Whether it crosses depends on the opposite side only: the same before it leaves
+        // its level as after.
         let crossed = match side {
             Side::Buy => self.asks.crossed_at(Side::Buy, price),
             Side::Sell => self.bids.crossed_at(Side::Sell, price),
         };
+        if !crossed && self.orders[slot].prev == NIL && self.orders[slot].next == NIL {
+            // Alone at its level: the level moves with it when it can.
+            let moved = match side {
+                Side::Buy => self.bids.move_lone_on(Side::Buy, old_price, price),
+                Side::Sell => self.asks.move_lone_on(Side::Sell, old_price, price),
+            };
+            if let Some(level) = moved {
+                level.sub(open);
+                level.add(qty);
+                let order = &mut self.orders[slot];
+                order.qty = qty;
+                order.price = price;
+                return;
+            }
+        }
+        self.unlink(slot);
         if crossed {
             return self.modify_crossing(slot, order_id, side, price, qty, sink);
         }
@@ -395,8 +452,10 @@ impl OrderBook {
     }
 
     /// Moves the resting `slot` to the back of its level's FIFO with the new open
-    /// quantity `qty`. Out of line: a rare modify, kept off the inlined hot path.
-    #[inline(never)]
+    /// quantity `qty`. Inlined: on a market's flow one modify in five raises the quantity
+    /// at the same price, and out of line the replay of normal cost 0.9 instructions a
+    /// message more (about 45 a requeue, with the registers saved around the call).
+    #[inline(always)]
     pub(super) fn requeue(&mut self, slot: u32, qty: Qty) {
         let Slot {
             qty: open,

@@ -338,9 +338,18 @@ impl OrderBook {
     /// caller's job. Events name this book's instrument.
     #[inline]
     pub fn apply<S: EventSink + ?Sized>(&mut self, command: &Command, sink: &mut S) {
+        // An add (half a market's flow) and a cancel (two fifths) are told by a compare of
+        // the tag each before the jump table of the others: on every market regime about
+        // 3 instructions a message fewer than one match (a modify tested so too: more).
+        if let Command::Add(ref order) = *command {
+            return self.add(order, sink);
+        }
+        if let Command::Cancel { order_id, .. } = *command {
+            return self.cancel(order_id, sink);
+        }
         match *command {
-            Command::Add(ref order) => self.add(order, sink),
-            Command::Cancel { order_id, .. } => self.cancel(order_id, sink),
+            // Applied above.
+            Command::Add(_) | Command::Cancel { .. } => {}
             Command::Modify {
                 order_id,
                 price,

@@ -490,6 +490,64 @@ fn unlinking_the_only_order_removes_its_level() {
     book.check_integrity().unwrap();
 }
 
+/// Modifies order `n` to `price` and `qty`, asserting it took effect without a trade.
+fn modify(book: &mut OrderBook, n: u128, price: i64, qty: u64) {
+    let events = apply(
+        book,
+        Command::Modify {
+            instrument_id: INSTRUMENT,
+            order_id: id(n),
+            price,
+            qty,
+        },
+    );
+    assert!(
+        matches!(events.as_slice(), [OrderbookResult::Modified { price: p, qty: q, .. }] if *p == price && *q == qty),
+        "modify {n} to {qty} at {price}: {events:?}"
+    );
+    book.check_integrity().unwrap();
+}
+
+#[test]
+fn a_lone_orders_modify_moves_its_level_and_keeps_the_best() {
+    let mut book = OrderBook::new(INSTRUMENT);
+    limit(&mut book, 1, Side::Buy, 100, 5);
+    limit(&mut book, 2, Side::Buy, 97, 5);
+    // The best, alone, one tick worse: its level moves, and it is still the best.
+    modify(&mut book, 1, 99, 6);
+    assert_eq!(book.bids.get(100), None);
+    assert_eq!(book.best_bid(), Some((99, 6)));
+    // The best, two ticks worse: past the next level (97), which becomes the best.
+    modify(&mut book, 1, 96, 7);
+    assert_eq!(book.best_bid(), Some((97, 5)));
+    assert_eq!(fifo(&book, Side::Buy, 96), vec![id(1)]);
+    // Not the best, past it: the new best.
+    modify(&mut book, 1, 101, 8);
+    assert_eq!(book.best_bid(), Some((101, 8)));
+    assert_eq!(book.bids.get(96), None);
+    // Not the best, still below it.
+    limit(&mut book, 3, Side::Buy, 90, 1);
+    modify(&mut book, 3, 91, 2);
+    assert_eq!(book.best_bid(), Some((101, 8)));
+    assert_eq!(fifo(&book, Side::Buy, 91), vec![id(3)]);
+    // Onto a level that has an order: it joins its tail.
+    modify(&mut book, 1, 97, 9);
+    assert_eq!(fifo(&book, Side::Buy, 97), vec![id(2), id(1)]);
+    assert_eq!(book.best_bid(), Some((97, 14)));
+    // Asks: the best one tick better, then one tick worse.
+    limit(&mut book, 4, Side::Sell, 105, 5);
+    limit(&mut book, 5, Side::Sell, 108, 5);
+    modify(&mut book, 4, 104, 6);
+    assert_eq!(book.best_ask(), Some((104, 6)));
+    modify(&mut book, 4, 105, 7);
+    assert_eq!(book.best_ask(), Some((105, 7)));
+    assert_eq!(book.asks.get(104), None);
+    // Then it leaves: the other ask is the best.
+    cancel(&mut book, 4);
+    assert_eq!(book.best_ask(), Some((108, 5)));
+    book.check_integrity().unwrap();
+}
+
 // ---------------------------------------------------------------------------------------
 // Id index
 // ---------------------------------------------------------------------------------------
