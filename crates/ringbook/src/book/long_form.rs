@@ -908,6 +908,11 @@ impl OrderBook {
                     }
                 } else {
                     have += u128::from(s.qty);
+                    if have >= need {
+                        // The shown slices so far fill it, in matching order, before any
+                        // order further back (or any refill) is reached.
+                        return ControlFlow::Break(());
+                    }
                     hidden += u128::from(self.hidden_of(slot));
                 }
                 slot = s.next;
