@@ -14,9 +14,11 @@
 //! sell stop mirrors this.
 //!
 //! Activation goes earliest accepted first. A trigger check unlinks the levels whose
-//! condition holds and moves their stops to a heap on the acceptance number (`ready`),
-//! whose top is then the next to fire; a candidate whose condition no longer holds (the
-//! price moved back while earlier stops fired) is linked back at its trigger. (The
+//! condition holds; each level's stops are in acceptance order, so the first of each goes
+//! in a heap on the acceptance number (`ready`), whose top is then the next to fire, and
+//! the one behind a fired stop takes its place (a merge of the levels: no walk of them); a
+//! candidate whose condition no longer holds (the price moved back while earlier stops
+//! fired) is linked back at its trigger with the rest of its level. (The
 //! triggers were in binary heaps, with a cancelled stop's entry left behind: popping the
 //! top of a heap of thousands was a tenth of the long-form mix's time.)
 //!
@@ -57,8 +59,8 @@ struct Entry {
     accepted: u64,
     /// Its trigger, copied out of `order`.
     trigger: Price,
-    /// Its neighbours among the stops of its side at its trigger ([`NIL`] at the ends, and
-    /// while it waits in `ready`).
+    /// Its neighbours among the stops of its side at its trigger ([`NIL`] at the ends);
+    /// while it waits as a candidate, among the rest of its level, taken out whole.
     prev: u32,
     next: u32,
     /// Its home: the book's slot indexed under its id.
@@ -96,8 +98,10 @@ pub(super) struct Stops {
     /// Sell stops by trigger, highest first (ordered as a buy side's), except the
     /// candidates in `ready`.
     sells: Box<Ladder>,
-    /// Stops found holding at a trigger check, earliest accepted on top ([`ready_key`]);
-    /// empty between ops.
+    /// The candidates at a trigger check: the first stop of each level found holding,
+    /// earliest accepted on top ([`ready_key`]), the rest of its level linked behind it in
+    /// acceptance order (pushed as it fires: the heap holds one stop a level, and a level is
+    /// not walked to fill it); empty between ops.
     ready: BinaryHeap<Reverse<u128>>,
     /// The head of a *run* ([`NIL`]: none): the stops of a level taken out of its ladder
     /// when it was the only one holding, linked in acceptance order as they were (every
@@ -345,22 +349,34 @@ impl Stops {
         while let Some(Reverse(key)) = self.ready.pop() {
             let (accepted, slot) = ((key >> 32) as u64, key as u32);
             let e = &self.entries[slot as usize];
+            let next = e.next;
             if holds(e.order.side, e.trigger, last) {
+                // The next of its level (accepted later) becomes a candidate.
+                self.make_ready(next);
                 let (order, home) = self.release(slot);
                 return Some((accepted, order, home));
             }
-            // The price moved back: it waits on its trigger again.
-            self.link(slot);
+            // The price moved back: it and the rest of its level (the same side and
+            // trigger) wait on their trigger again.
+            self.relink_from(slot);
         }
         None
     }
 
-    /// Moves the stops of an unlinked level, from `head` on, to `ready`.
-    fn make_ready(&mut self, mut slot: u32) {
+    /// Makes the stops of an unlinked level, from `head` on (none if [`NIL`]), candidates:
+    /// `head` goes in `ready`, the others stay linked behind it.
+    fn make_ready(&mut self, head: u32) {
+        if head != NIL {
+            let accepted = self.entries[head as usize].accepted;
+            self.ready.push(Reverse(ready_key(accepted, head)));
+        }
+    }
+
+    /// Links the stops of an unlinked level, from `slot` on, back into their ladder.
+    fn relink_from(&mut self, mut slot: u32) {
         while slot != NIL {
-            let e = &self.entries[slot as usize];
-            let next = e.next;
-            self.ready.push(Reverse(ready_key(e.accepted, slot)));
+            let next = self.entries[slot as usize].next;
+            self.link(slot);
             slot = next;
         }
     }
@@ -397,12 +413,8 @@ impl Stops {
             let (order, home) = self.release(slot);
             return Some((accepted, order, home));
         }
-        let mut slot = std::mem::replace(&mut self.run, NIL);
-        while slot != NIL {
-            let next = self.entries[slot as usize].next;
-            self.link(slot);
-            slot = next;
-        }
+        let slot = std::mem::replace(&mut self.run, NIL);
+        self.relink_from(slot);
         None
     }
 
@@ -699,6 +711,58 @@ mod tests {
         assert_eq!(fire(&mut stops, 101), Some(3));
         assert_eq!(fire(&mut stops, 101), Some(4));
         assert_eq!(fire(&mut stops, 101), None);
+        assert!(stops.is_empty());
+    }
+
+    #[test]
+    fn levels_holding_together_merge_in_acceptance_order_with_one_candidate_each() {
+        let i = Uuid::from_u128(1);
+        let buy =
+            |id: u128, trigger: Price| Order::stop(Uuid::from_u128(id), i, Side::Buy, trigger, 1);
+        let sell =
+            |id: u128, trigger: Price| Order::stop(Uuid::from_u128(id), i, Side::Sell, trigger, 1);
+        let mut stops = Stops::default();
+        // Buys at 100 (1, 4, 6) and 101 (2, 5, 7), sells at 99 (3, 8): at 101 both buy
+        // levels hold and fire merged.
+        for (accepted, order) in [
+            (1, buy(1, 100)),
+            (2, buy(2, 101)),
+            (3, sell(3, 99)),
+            (4, buy(4, 100)),
+            (5, buy(5, 101)),
+            (6, buy(6, 100)),
+            (7, buy(7, 101)),
+            (8, sell(8, 99)),
+        ] {
+            park(&mut stops, accepted, order);
+        }
+        assert_eq!(fire(&mut stops, 101), Some(1));
+        assert_eq!(
+            stops.ready.len(),
+            2,
+            "one candidate a level, the rest behind it"
+        );
+        assert_eq!(fire(&mut stops, 101), Some(2));
+        assert_eq!(fire(&mut stops, 101), Some(4));
+        // The price moves to 100: the level at 101 (5, 7) no longer holds and goes back
+        // whole, in order; the one at 100 goes on.
+        assert_eq!(fire(&mut stops, 100), Some(6));
+        assert_eq!(stops.ready.len(), 0);
+        let level: Vec<u64> = {
+            let mut slot = stops.buys.get(101).expect("the level is back").head;
+            let mut order = Vec::new();
+            while slot != NIL {
+                order.push(stops.entries[slot as usize].accepted);
+                slot = stops.entries[slot as usize].next;
+            }
+            order
+        };
+        assert_eq!(level, vec![5, 7]);
+        assert_eq!(fire(&mut stops, 100), None);
+        let fired: Vec<u64> = std::iter::from_fn(|| fire(&mut stops, 101)).collect();
+        assert_eq!(fired, vec![5, 7]);
+        let fired: Vec<u64> = std::iter::from_fn(|| fire(&mut stops, 99)).collect();
+        assert_eq!(fired, vec![3, 8]);
         assert!(stops.is_empty());
     }
 }
