@@ -107,16 +107,21 @@ pub struct FeedSubscriber {
 /// Which thread translates, packs and sends.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum PublishOn {
-    /// The engine's event manager thread, inline: no extra thread to wake and the fewest
-    /// CPU cycles per event in all, but the engine spends the whole publishing time
-    /// (translation, and the kernel's work per datagram), so it matches more slowly.
-    EventManager,
-    /// The feed's own thread (the default): the event manager only copies each event
-    /// into a batch and hands whole batches over; translation, packing and sending run
-    /// beside the engine, in the time its closed loop leaves a core idle. Measured
-    /// faster for the engine than [`PublishOn::EventManager`] at every packet size,
-    /// even on a 2-core machine (BENCHMARKS.md, "Market data").
+    /// The engine's event manager thread, inline (the default): no extra thread to wake
+    /// and the fewest CPU cycles per event in all, so the lowest latency from fill to
+    /// receiver at every load; but the engine spends the whole publishing time
+    /// (translation, and the kernel's work per datagram), so flat out it matches more
+    /// slowly.
     #[default]
+    EventManager,
+    /// The feed's own thread: the event manager only copies each event into a batch and
+    /// hands whole batches over; translation, packing and sending run beside the engine,
+    /// in the time its closed loop leaves a core idle. Faster for the engine flat out (at
+    /// 1,400-byte packets 72-90% of its rate with the feed off, against 59% inline), but
+    /// one more thread to wake: where cores are short (on the 2-core machine at 100 k
+    /// commands/s) fills reach a receiver milliseconds later at p90 and p99, against
+    /// tens of microseconds inline (BENCHMARKS.md, "Market data"). For a deployment with
+    /// a core to spare for it.
     FeedThread,
 }
 
