@@ -113,20 +113,7 @@ impl OrderBook {
             return;
         };
         let limit = Some(order.price);
-        sink.publish(OrderbookResult::Accepted {
-            instrument_id: self.instrument_id,
-            order_id: order.order_id,
-            side: order.side,
-            kind: OrderKind::Limit,
-            price: limit,
-            qty: order.quantity,
-            trigger: None,
-            display: None,
-        });
-        let crossed = match order.side {
-            Side::Buy => self.asks.crossed_at(Side::Buy, order.price),
-            Side::Sell => self.bids.crossed_at(Side::Sell, order.price),
-        };
+        let crossed = self.accept_priced(order, OrderKind::Limit, sink);
         if crossed {
             if order.has_extras() {
                 return self.add_owned_crossing(order, vacancy, sink);
@@ -147,6 +134,32 @@ impl OrderBook {
         self.note_owner(slot, order);
     }
 
+    /// Publishes `accepted` for the priced plain add `order` of `kind` and tells whether
+    /// its price crosses the opposite side's best (the step the limit and IOC paths
+    /// share).
+    #[inline(always)]
+    fn accept_priced<S: EventSink + ?Sized>(
+        &mut self,
+        order: &Order,
+        kind: OrderKind,
+        sink: &mut S,
+    ) -> bool {
+        sink.publish(OrderbookResult::Accepted {
+            instrument_id: self.instrument_id,
+            order_id: order.order_id,
+            side: order.side,
+            kind,
+            price: Some(order.price),
+            qty: order.quantity,
+            trigger: None,
+            display: None,
+        });
+        match order.side {
+            Side::Buy => self.asks.crossed_at(Side::Buy, order.price),
+            Side::Sell => self.bids.crossed_at(Side::Sell, order.price),
+        }
+    }
+
     /// [`Self::add`] of an IOC order with no long-form extras (a sixth of a market's adds):
     /// the checks in the same order, `accepted`, then matching if it crosses and the rest
     /// expires, with the tests of the other kinds left out.
@@ -156,20 +169,7 @@ impl OrderBook {
             return;
         };
         let limit = Some(order.price);
-        sink.publish(OrderbookResult::Accepted {
-            instrument_id: self.instrument_id,
-            order_id: order.order_id,
-            side: order.side,
-            kind: OrderKind::Ioc,
-            price: limit,
-            qty: order.quantity,
-            trigger: None,
-            display: None,
-        });
-        let crossed = match order.side {
-            Side::Buy => self.asks.crossed_at(Side::Buy, order.price),
-            Side::Sell => self.bids.crossed_at(Side::Sell, order.price),
-        };
+        let crossed = self.accept_priced(order, OrderKind::Ioc, sink);
         if crossed {
             return self.add_crossing(order, vacancy, limit, sink);
         }
