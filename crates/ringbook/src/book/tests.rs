@@ -490,8 +490,9 @@ fn unlinking_the_only_order_removes_its_level() {
     book.check_integrity().unwrap();
 }
 
-/// Modifies order `n` to `price` and `qty`, asserting it took effect without a trade.
-fn modify(book: &mut OrderBook, n: u128, price: i64, qty: u64) {
+/// Applies a modify of order `n` to `price` and `qty` and returns its events, the book's
+/// invariants checked after it.
+fn modify_events(book: &mut OrderBook, n: u128, price: i64, qty: u64) -> Vec<OrderbookResult> {
     let events = apply(
         book,
         Command::Modify {
@@ -501,11 +502,17 @@ fn modify(book: &mut OrderBook, n: u128, price: i64, qty: u64) {
             qty,
         },
     );
+    book.check_integrity().unwrap();
+    events
+}
+
+/// Modifies order `n` to `price` and `qty`, asserting it took effect without a trade.
+fn modify(book: &mut OrderBook, n: u128, price: i64, qty: u64) {
+    let events = modify_events(book, n, price, qty);
     assert!(
         matches!(events.as_slice(), [OrderbookResult::Modified { price: p, qty: q, .. }] if *p == price && *q == qty),
         "modify {n} to {qty} at {price}: {events:?}"
     );
-    book.check_integrity().unwrap();
 }
 
 #[test]
@@ -981,15 +988,7 @@ fn a_larger_modify_at_the_same_price_goes_to_the_back_of_its_level() {
         limit(&mut book, n, Side::Sell, 100, 10);
     }
     let modify = |book: &mut OrderBook, n: u128, price: i64, qty: u64| {
-        let events = apply(
-            book,
-            Command::Modify {
-                instrument_id: INSTRUMENT,
-                order_id: id(n),
-                price,
-                qty,
-            },
-        );
+        let events = modify_events(book, n, price, qty);
         assert!(
             matches!(
                 events.as_slice(),
@@ -1000,7 +999,6 @@ fn a_larger_modify_at_the_same_price_goes_to_the_back_of_its_level() {
             ),
             "{events:?}"
         );
-        book.check_integrity().unwrap();
     };
     modify(&mut book, 1, 100, 11);
     assert_eq!(
