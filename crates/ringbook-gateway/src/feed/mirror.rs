@@ -157,8 +157,7 @@ impl BookMirror {
         let refill = (maker.shown == 0 && remaining > 0).then_some(maker);
         if remaining == 0 || refill.is_some() {
             entry.remove();
-            let side = maker.side;
-            self.levels(side).remove(side, maker.price);
+            self.leave_level(&maker);
         }
         Some(Fill {
             order_ref: maker.order_ref,
@@ -170,9 +169,15 @@ impl BookMirror {
     #[inline]
     pub(crate) fn remove(&mut self, order_id: &Uuid) -> Option<Resting> {
         let resting = self.orders.remove(&order_id.as_u128())?;
+        self.leave_level(&resting);
+        Some(resting)
+    }
+
+    /// Takes `resting`, just forgotten, off the count of its price level.
+    #[inline]
+    fn leave_level(&mut self, resting: &Resting) {
         let side = resting.side;
         self.levels(side).remove(side, resting.price);
-        Some(resting)
     }
 
     #[inline]
