@@ -1,0 +1,376 @@
+//! The loopback floor: the latency this machine gives a message that does nothing but
+//! cross its kernel, paced as issues 19 and 20 pace their orders. It bounds from below
+//! what any server could reach here: `ringbook serve` does strictly more on every path.
+//!
+//! ```text
+//! cargo run --release -p ringbook-cli --example loopback_floor -- MODE [RATE] [SECONDS]
+//! ```
+//!
+//! - `udp`: a pacer thread spins to each due time and sends a 64-byte datagram carrying
+//!   it (a feed's packet, written at the moment the book fills); a receiver thread blocked
+//!   in `recv` reads it. Latency: due time to the read (issue 20's fill-to-receiver).
+//! - `udp-hop`: as `udp`, but the pacer hands each due time to a worker thread (blocked
+//!   on a channel, as an engine waits for its next command) that sends the datagram: the
+//!   one hop every engine has between the order's arrival and its fill. With
+//!   `STAMP=worker` the worker stamps the datagram when it takes the message (as the
+//!   engine's sequencer stamps a command), so the latency starts after the hop.
+//! - `tcp`: 4 TCP sessions; the pacer writes a 49-byte message (an OUCH Enter Order's
+//!   size) round robin over them, a server thread waits in `epoll` and writes a 64-byte
+//!   answer for each (an Order Accepted's size), a client receiver thread waits in
+//!   `epoll` and reads the answers. Latency: due time to the answer's read (issue 19's
+//!   wire to wire), with no engine, no decoding and no thread hop in the server.
+//! - `tcp-hop`: as `tcp`, but the server's reader hands each message to a worker thread
+//!   (the engine) that writes the answer: one hop, where `ringbook serve` has three.
+//!
+//! RATE is messages per second over all sessions (default 100000); the run lasts SECONDS
+//! (default 5) after a second of warm-up, which is not counted. Prints the percentiles in
+//! microseconds.
+
+#![allow(unsafe_code)] // epoll and recv through libc, each call's preconditions stated.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream, UdpSocket};
+use std::os::fd::AsRawFd;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use hdrhistogram::Histogram;
+
+const SESSIONS: usize = 4;
+const REQUEST: usize = 49;
+const ANSWER: usize = 64;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mode = args.first().map_or("udp", String::as_str).to_string();
+    let rate: u64 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(100_000);
+    let seconds: u64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(5);
+    let plan = Plan {
+        gap: Duration::from_nanos(1_000_000_000 / rate.max(1)),
+        warmup: rate,
+        total: rate * (seconds + 1),
+    };
+    let origin = Instant::now();
+    let histogram = match mode.as_str() {
+        "udp" => udp(&plan, origin, false),
+        "udp-hop" => udp(&plan, origin, true),
+        "tcp" => tcp(&plan, origin, false),
+        "tcp-hop" => tcp(&plan, origin, true),
+        other => {
+            eprintln!("unknown mode {other:?}: udp, udp-hop, tcp or tcp-hop");
+            std::process::exit(2);
+        }
+    };
+    println!(
+        "{mode} at {rate}/s, {} messages timed: p50 {:.1} us, p90 {:.1}, p99 {:.1}, p99.9 {:.1}, max {:.1}",
+        histogram.len(),
+        us(&histogram, 50.0),
+        us(&histogram, 90.0),
+        us(&histogram, 99.0),
+        us(&histogram, 99.9),
+        histogram.max() as f64 / 1000.0
+    );
+}
+
+/// How many messages, how far apart, and how many of the first are not timed.
+struct Plan {
+    gap: Duration,
+    warmup: u64,
+    total: u64,
+}
+
+fn us(h: &Histogram<u64>, p: f64) -> f64 {
+    h.value_at_percentile(p) as f64 / 1000.0
+}
+
+fn histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 60_000_000_000, 3).expect("valid bounds")
+}
+
+/// Waits until message `i` is due; returns its due time in ns since `origin`. Spins, or
+/// with `PACE=sleep` sleeps (1 ns timer slack) until 2 us before it and spins the rest.
+fn pace(plan: &Plan, origin: Instant, i: u64) -> u64 {
+    let due = plan.gap.as_nanos() as u64 * i + 1_000_000;
+    if sleeping_pacer() {
+        let now = origin.elapsed().as_nanos() as u64;
+        if now + 2_000 < due {
+            thread::sleep(Duration::from_nanos(due - now - 2_000));
+        }
+    }
+    while (origin.elapsed().as_nanos() as u64) < due {
+        std::hint::spin_loop();
+    }
+    due
+}
+
+fn sleeping_pacer() -> bool {
+    static SLEEP: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *SLEEP.get_or_init(|| {
+        let on = std::env::var("PACE").is_ok_and(|v| v == "sleep");
+        if on {
+            // SAFETY: PR_SET_TIMERSLACK takes one integer argument and no pointer.
+            let _ = unsafe { libc::prctl(libc::PR_SET_TIMERSLACK, 1 as libc::c_ulong) };
+        }
+        on
+    })
+}
+
+/// `SERVER=spin`: the server polls its sessions without waiting in epoll.
+fn spinning_server() -> bool {
+    std::env::var("SERVER").is_ok_and(|v| v == "spin")
+}
+
+fn stamp(buf: &mut [u8], i: u64, due: u64) {
+    buf[..8].copy_from_slice(&i.to_le_bytes());
+    buf[8..16].copy_from_slice(&due.to_le_bytes());
+}
+
+fn unstamp(buf: &[u8]) -> (u64, u64) {
+    let i = u64::from_le_bytes(buf[..8].try_into().expect("8 bytes"));
+    let due = u64::from_le_bytes(buf[8..16].try_into().expect("8 bytes"));
+    (i, due)
+}
+
+fn udp(plan: &Plan, origin: Instant, hop: bool) -> Histogram<u64> {
+    let reader = UdpSocket::bind("127.0.0.1:0").expect("bind the reader");
+    reader
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .expect("timeout");
+    let to = reader.local_addr().expect("address");
+    let writer = UdpSocket::bind("127.0.0.1:0").expect("bind the writer");
+    writer.connect(to).expect("connect");
+    let (warmup, total) = (plan.warmup, plan.total);
+    let reading = thread::spawn(move || {
+        let mut h = histogram();
+        let mut buf = [0u8; 256];
+        while let Ok(len) = reader.recv(&mut buf) {
+            let now = origin.elapsed().as_nanos() as u64;
+            let (i, due) = unstamp(&buf[..len]);
+            if i >= warmup {
+                h.saturating_record(now.saturating_sub(due));
+            }
+            if i + 1 == total {
+                break;
+            }
+        }
+        h
+    });
+    let send = move |i: u64, due: u64| {
+        let mut buf = [0u8; ANSWER];
+        stamp(&mut buf, i, due);
+        writer.send(&buf).expect("send");
+    };
+    if hop {
+        let (tx, rx) = std::sync::mpsc::channel::<(u64, u64)>();
+        let restamp = std::env::var("STAMP").is_ok_and(|v| v == "worker");
+        let worker = thread::spawn(move || {
+            while let Ok((i, due)) = rx.recv() {
+                let stamp = if restamp {
+                    origin.elapsed().as_nanos() as u64
+                } else {
+                    due
+                };
+                send(i, stamp);
+            }
+        });
+        for i in 0..total {
+            let due = pace(plan, origin, i);
+            tx.send((i, due)).expect("worker alive");
+        }
+        drop(tx);
+        worker.join().expect("worker");
+    } else {
+        for i in 0..total {
+            let due = pace(plan, origin, i);
+            send(i, due);
+        }
+    }
+    reading.join().expect("reader")
+}
+
+/// An epoll instance watching `fds` for input.
+struct Epoll(i32);
+
+impl Epoll {
+    fn new(fds: &[i32]) -> Epoll {
+        // SAFETY: epoll_create1 takes a flag and returns a new descriptor or -1.
+        let ep = unsafe { libc::epoll_create1(0) };
+        assert!(
+            ep >= 0,
+            "epoll_create1: {}",
+            std::io::Error::last_os_error()
+        );
+        for (n, &fd) in fds.iter().enumerate() {
+            let mut ev = libc::epoll_event {
+                events: libc::EPOLLIN as u32,
+                u64: n as u64,
+            };
+            // SAFETY: `ep` and `fd` are open descriptors; `ev` is a valid event the
+            // kernel only reads.
+            let rc = unsafe { libc::epoll_ctl(ep, libc::EPOLL_CTL_ADD, fd, &raw mut ev) };
+            assert_eq!(rc, 0, "epoll_ctl: {}", std::io::Error::last_os_error());
+        }
+        Epoll(ep)
+    }
+
+    /// Waits up to 200 ms; returns the indices (into the `fds` given to `new`) ready.
+    fn wait(&self, ready: &mut Vec<usize>) {
+        let mut events = [libc::epoll_event { events: 0, u64: 0 }; 16];
+        // SAFETY: `events` is a writable array of 16 events; the count passed is its
+        // length.
+        let n = unsafe { libc::epoll_wait(self.0, events.as_mut_ptr(), 16, 200) };
+        ready.clear();
+        for ev in events.iter().take(usize::try_from(n).unwrap_or(0)) {
+            ready.push(ev.u64 as usize);
+        }
+    }
+}
+
+/// Reads what `stream` holds now into `buf` (appending); false at end of input.
+fn read_now(stream: &mut TcpStream, pending: &mut Vec<u8>) -> bool {
+    let mut chunk = [0u8; 4096];
+    // SAFETY: `chunk` is a writable buffer of its length; the socket is open.
+    let rc = unsafe {
+        libc::recv(
+            stream.as_raw_fd(),
+            chunk.as_mut_ptr().cast(),
+            chunk.len(),
+            libc::MSG_DONTWAIT,
+        )
+    };
+    match rc {
+        0 => false,
+        n if n > 0 => {
+            pending.extend_from_slice(&chunk[..n as usize]);
+            true
+        }
+        _ => true,
+    }
+}
+
+fn tcp(plan: &Plan, origin: Instant, hop: bool) -> Histogram<u64> {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let at = listener.local_addr().expect("address");
+    let clients: Vec<TcpStream> = (0..SESSIONS)
+        .map(|_| {
+            let s = TcpStream::connect(at).expect("connect");
+            s.set_nodelay(true).expect("nodelay");
+            s
+        })
+        .collect();
+    let servers: Vec<TcpStream> = (0..SESSIONS)
+        .map(|_| {
+            let (s, _) = listener.accept().expect("accept");
+            s.set_nodelay(true).expect("nodelay");
+            s
+        })
+        .collect();
+    let done = Arc::new(AtomicBool::new(false));
+    let server = {
+        let done = Arc::clone(&done);
+        thread::spawn(move || serve(servers, hop, &done))
+    };
+    let (warmup, total) = (plan.warmup, plan.total);
+    let mut readers: Vec<TcpStream> = clients
+        .iter()
+        .map(|c| c.try_clone().expect("clone"))
+        .collect();
+    let reading = thread::spawn(move || {
+        let fds: Vec<i32> = readers.iter().map(AsRawFd::as_raw_fd).collect();
+        let ep = Epoll::new(&fds);
+        let mut pending = vec![Vec::new(); SESSIONS];
+        let mut ready = Vec::new();
+        let mut h = histogram();
+        let mut seen = 0u64;
+        while seen < total {
+            ep.wait(&mut ready);
+            let now = origin.elapsed().as_nanos() as u64;
+            for &n in &ready {
+                read_now(&mut readers[n], &mut pending[n]);
+                while pending[n].len() >= ANSWER {
+                    let (i, due) = unstamp(&pending[n][..ANSWER]);
+                    pending[n].drain(..ANSWER);
+                    if i >= warmup {
+                        h.saturating_record(now.saturating_sub(due));
+                    }
+                    seen += 1;
+                }
+            }
+        }
+        h
+    });
+    let mut writers = clients;
+    for i in 0..total {
+        let due = pace(plan, origin, i);
+        let mut buf = [0u8; REQUEST];
+        stamp(&mut buf, i, due);
+        writers[(i as usize) % SESSIONS]
+            .write_all(&buf)
+            .expect("write");
+    }
+    let h = reading.join().expect("reader");
+    done.store(true, Ordering::Release);
+    drop(writers);
+    server.join().expect("server");
+    h
+}
+
+/// The server: one thread waiting in epoll on every session, answering each message
+/// itself, or (`hop`) handing it to a worker thread that writes the answer.
+fn serve(mut sessions: Vec<TcpStream>, hop: bool, done: &AtomicBool) {
+    let fds: Vec<i32> = sessions.iter().map(AsRawFd::as_raw_fd).collect();
+    let ep = Epoll::new(&fds);
+    let mut pending = vec![Vec::new(); SESSIONS];
+    let mut ready = Vec::new();
+    let (tx, rx) = std::sync::mpsc::channel::<(usize, [u8; 16])>();
+    let worker = hop.then(|| {
+        let mut outs: Vec<TcpStream> = sessions
+            .iter()
+            .map(|s| s.try_clone().expect("clone"))
+            .collect();
+        thread::spawn(move || {
+            while let Ok((n, head)) = rx.recv() {
+                let mut answer = [0u8; ANSWER];
+                answer[..16].copy_from_slice(&head);
+                let _ = outs[n].write_all(&answer);
+            }
+        })
+    });
+    let spin = spinning_server();
+    while !done.load(Ordering::Acquire) {
+        if spin {
+            ready.clear();
+            ready.extend(0..SESSIONS);
+        } else {
+            ep.wait(&mut ready);
+        }
+        for &n in &ready {
+            if !read_now(&mut sessions[n], &mut pending[n]) {
+                continue;
+            }
+            while pending[n].len() >= REQUEST {
+                let mut head = [0u8; 16];
+                head.copy_from_slice(&pending[n][..16]);
+                pending[n].drain(..REQUEST);
+                if hop {
+                    tx.send((n, head)).expect("worker alive");
+                } else {
+                    let mut answer = [0u8; ANSWER];
+                    answer[..16].copy_from_slice(&head);
+                    let _ = sessions[n].write_all(&answer);
+                }
+            }
+        }
+    }
+    drop(tx);
+    if let Some(w) = worker {
+        w.join().expect("worker");
+    }
+    let mut rest = Vec::new();
+    for s in &mut sessions {
+        let _ = s.set_nonblocking(true);
+        let _ = s.read_to_end(&mut rest);
+    }
+}
