@@ -14,13 +14,21 @@
 //!   one hop every engine has between the order's arrival and its fill. With
 //!   `STAMP=worker` the worker stamps the datagram when it takes the message (as the
 //!   engine's sequencer stamps a command), so the latency starts after the hop.
-//! - `tcp`: 4 TCP sessions; the pacer writes a 49-byte message (an OUCH Enter Order's
-//!   size) round robin over them, a server thread waits in `epoll` and writes a 64-byte
-//!   answer for each (an Order Accepted's size), a client receiver thread waits in
-//!   `epoll` and reads the answers. Latency: due time to the answer's read (issue 19's
-//!   wire to wire), with no engine, no decoding and no thread hop in the server.
+//! - `tcp`: 4 TCP sessions; the pacer writes 49-byte messages (an OUCH Enter Order's
+//!   size) round robin over them, a server thread waits in `epoll` and answers each with
+//!   64 bytes (an Order Accepted's size), a client receiver thread waits in `epoll` and
+//!   reads the answers. Latency: due time to the answer's read (issue 19's wire to
+//!   wire), with no engine, no decoding and no thread hop in the server. Batching as
+//!   `ringbook client` and `serve` do: a pacer behind its schedule writes all of a
+//!   session's due messages in one write, and the server answers all it read from a
+//!   session in one write.
 //! - `tcp-hop`: as `tcp`, but the server's reader hands each message to a worker thread
-//!   (the engine) that writes the answer: one hop, where `ringbook serve` has three.
+//!   (the engine) that answers everything handed over so far, one write a session: one
+//!   hop, where `ringbook serve` has three.
+//!
+//! The pacer spins to each due time; `PACE=yield` yields its core in a loop instead (the
+//! client's default), `PACE=sleep` sleeps to 2 us before it. `SERVER=spin` makes the
+//! `tcp` server poll its sessions instead of waiting in `epoll`.
 //!
 //! RATE is messages per second over all sessions (default 100000); the run lasts SECONDS
 //! (default 5) after a second of warm-up, which is not counted. Prints the percentiles in
@@ -89,8 +97,9 @@ fn histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 60_000_000_000, 3).expect("valid bounds")
 }
 
-/// Waits until message `i` is due; returns its due time in ns since `origin`. Spins, or
-/// with `PACE=sleep` sleeps (1 ns timer slack) until 2 us before it and spins the rest.
+/// Waits until message `i` is due; returns its due time in ns since `origin`. Spins; with
+/// `PACE=sleep` sleeps (1 ns timer slack) until 2 us before it and spins the rest; with
+/// `PACE=yield` yields in a loop.
 fn pace(plan: &Plan, origin: Instant, i: u64) -> u64 {
     let due = plan.gap.as_nanos() as u64 * i + 1_000_000;
     if sleeping_pacer() {
@@ -99,10 +108,21 @@ fn pace(plan: &Plan, origin: Instant, i: u64) -> u64 {
             thread::sleep(Duration::from_nanos(due - now - 2_000));
         }
     }
+    let yielding = yielding_pacer();
     while (origin.elapsed().as_nanos() as u64) < due {
-        std::hint::spin_loop();
+        if yielding {
+            thread::yield_now();
+        } else {
+            std::hint::spin_loop();
+        }
     }
     due
+}
+
+/// `PACE=yield`: the pacer yields its core in a loop until each message is due (as
+/// `ringbook client` does by default).
+fn yielding_pacer() -> bool {
+    std::env::var("PACE").is_ok_and(|v| v == "yield")
 }
 
 fn sleeping_pacer() -> bool {
@@ -301,15 +321,22 @@ fn tcp(plan: &Plan, origin: Instant, hop: bool) -> Histogram<u64> {
         }
         h
     });
+    // A pacer behind its schedule writes all of a session's due messages in one write
+    // (as `ringbook client` does); on time, one message a write.
     let mut writers = clients;
+    let mut due_now = vec![Vec::new(); SESSIONS];
+    let gap = plan.gap.as_nanos() as u64;
     for i in 0..total {
-        let due = pace(plan, origin, i);
+        let mut due = gap * i + 1_000_000;
+        if (origin.elapsed().as_nanos() as u64) < due {
+            flush(&mut writers, &mut due_now);
+            due = pace(plan, origin, i);
+        }
         let mut buf = [0u8; REQUEST];
         stamp(&mut buf, i, due);
-        writers[(i as usize) % SESSIONS]
-            .write_all(&buf)
-            .expect("write");
+        due_now[(i as usize) % SESSIONS].extend_from_slice(&buf);
     }
+    flush(&mut writers, &mut due_now);
     let h = reading.join().expect("reader");
     done.store(true, Ordering::Release);
     drop(writers);
@@ -317,8 +344,26 @@ fn tcp(plan: &Plan, origin: Instant, hop: bool) -> Histogram<u64> {
     h
 }
 
+/// Writes each session's due messages, one write a session.
+fn flush(writers: &mut [TcpStream], due_now: &mut [Vec<u8>]) {
+    for (w, buf) in writers.iter_mut().zip(due_now) {
+        if !buf.is_empty() {
+            w.write_all(buf).expect("write");
+            buf.clear();
+        }
+    }
+}
+
+/// Appends the answer to a message whose first 16 bytes are `head`.
+fn answer_into(answers: &mut Vec<u8>, head: &[u8; 16]) {
+    let mut answer = [0u8; ANSWER];
+    answer[..16].copy_from_slice(head);
+    answers.extend_from_slice(&answer);
+}
+
 /// The server: one thread waiting in epoll on every session, answering each message
-/// itself, or (`hop`) handing it to a worker thread that writes the answer.
+/// itself, or (`hop`) handing it to a worker thread that writes the answer. Whatever is
+/// ready together is answered with one write a session (as `ringbook serve` batches).
 fn serve(mut sessions: Vec<TcpStream>, hop: bool, done: &AtomicBool) {
     let fds: Vec<i32> = sessions.iter().map(AsRawFd::as_raw_fd).collect();
     let ep = Epoll::new(&fds);
@@ -331,10 +376,18 @@ fn serve(mut sessions: Vec<TcpStream>, hop: bool, done: &AtomicBool) {
             .map(|s| s.try_clone().expect("clone"))
             .collect();
         thread::spawn(move || {
-            while let Ok((n, head)) = rx.recv() {
-                let mut answer = [0u8; ANSWER];
-                answer[..16].copy_from_slice(&head);
-                let _ = outs[n].write_all(&answer);
+            let mut answers = vec![Vec::new(); SESSIONS];
+            while let Ok(first) = rx.recv() {
+                // Everything already handed over is answered with one write a session.
+                for (n, head) in std::iter::once(first).chain(rx.try_iter()) {
+                    answer_into(&mut answers[n], &head);
+                }
+                for (out, answer) in outs.iter_mut().zip(&mut answers) {
+                    if !answer.is_empty() {
+                        let _ = out.write_all(answer);
+                        answer.clear();
+                    }
+                }
             }
         })
     });
@@ -350,6 +403,8 @@ fn serve(mut sessions: Vec<TcpStream>, hop: bool, done: &AtomicBool) {
             if !read_now(&mut sessions[n], &mut pending[n]) {
                 continue;
             }
+            // Every whole message read is answered, with one write for all of them.
+            let mut answers = Vec::new();
             while pending[n].len() >= REQUEST {
                 let mut head = [0u8; 16];
                 head.copy_from_slice(&pending[n][..16]);
@@ -357,10 +412,11 @@ fn serve(mut sessions: Vec<TcpStream>, hop: bool, done: &AtomicBool) {
                 if hop {
                     tx.send((n, head)).expect("worker alive");
                 } else {
-                    let mut answer = [0u8; ANSWER];
-                    answer[..16].copy_from_slice(&head);
-                    let _ = sessions[n].write_all(&answer);
+                    answer_into(&mut answers, &head);
                 }
+            }
+            if !answers.is_empty() {
+                let _ = sessions[n].write_all(&answers);
             }
         }
     }
