@@ -25,6 +25,9 @@
 //! - `tcp-hop`: as `tcp`, but the server's reader hands each message to a worker thread
 //!   (the engine) that answers everything handed over so far, one write a session: one
 //!   hop, where `ringbook serve` has three.
+//! - `tcp-poll`: as `tcp`, but no thread ever waits: the client is one thread that
+//!   writes what is due and polls its sessions for answers in between, and the server
+//!   polls its sessions (two threads for two cores, no wake-up anywhere).
 //!
 //! The pacer spins to each due time; `PACE=yield` yields its core in a loop instead (the
 //! client's default), `PACE=sleep` sleeps to 2 us before it. `SERVER=spin` makes the
@@ -66,8 +69,9 @@ fn main() {
         "udp-hop" => udp(&plan, origin, true),
         "tcp" => tcp(&plan, origin, false),
         "tcp-hop" => tcp(&plan, origin, true),
+        "tcp-poll" => tcp_poll(&plan, origin),
         other => {
-            eprintln!("unknown mode {other:?}: udp, udp-hop, tcp or tcp-hop");
+            eprintln!("unknown mode {other:?}: udp, udp-hop, tcp, tcp-hop or tcp-poll");
             std::process::exit(2);
         }
     };
@@ -270,7 +274,8 @@ fn read_now(stream: &mut TcpStream, pending: &mut Vec<u8>) -> bool {
     }
 }
 
-fn tcp(plan: &Plan, origin: Instant, hop: bool) -> Histogram<u64> {
+/// `SESSIONS` connected pairs on loopback: the clients' ends and the server's.
+fn sessions() -> (Vec<TcpStream>, Vec<TcpStream>) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let at = listener.local_addr().expect("address");
     let clients: Vec<TcpStream> = (0..SESSIONS)
@@ -287,6 +292,80 @@ fn tcp(plan: &Plan, origin: Instant, hop: bool) -> Histogram<u64> {
             s
         })
         .collect();
+    (clients, servers)
+}
+
+/// Takes every whole answer in `pending`, timing those past the warm-up; returns how many.
+fn take_answers(pending: &mut Vec<u8>, now: u64, warmup: u64, h: &mut Histogram<u64>) -> u64 {
+    let mut seen = 0;
+    for answer in pending.chunks_exact(ANSWER) {
+        let (i, due) = unstamp(answer);
+        if i >= warmup {
+            h.saturating_record(now.saturating_sub(due));
+        }
+        seen += 1;
+    }
+    pending.drain(..pending.len() / ANSWER * ANSWER);
+    seen
+}
+
+/// `tcp-poll`: no thread waits anywhere. The client is one thread that writes what is
+/// due and otherwise polls its sessions for answers; the server polls its sessions.
+fn tcp_poll(plan: &Plan, origin: Instant) -> Histogram<u64> {
+    let (mut clients, servers) = sessions();
+    let done = Arc::new(AtomicBool::new(false));
+    let server = {
+        let done = Arc::clone(&done);
+        thread::spawn(move || serve_polling(servers, &done))
+    };
+    let gap = plan.gap.as_nanos() as u64;
+    let mut due_now = vec![Vec::new(); SESSIONS];
+    let mut pending = vec![Vec::new(); SESSIONS];
+    let mut h = histogram();
+    let (mut next, mut seen) = (0u64, 0u64);
+    while seen < plan.total {
+        let now = origin.elapsed().as_nanos() as u64;
+        while next < plan.total && gap * next + 1_000_000 <= now {
+            let mut buf = [0u8; REQUEST];
+            stamp(&mut buf, next, gap * next + 1_000_000);
+            due_now[(next as usize) % SESSIONS].extend_from_slice(&buf);
+            next += 1;
+        }
+        flush(&mut clients, &mut due_now);
+        for (c, p) in clients.iter_mut().zip(&mut pending) {
+            read_now(c, p);
+            let now = origin.elapsed().as_nanos() as u64;
+            seen += take_answers(p, now, plan.warmup, &mut h);
+        }
+    }
+    done.store(true, Ordering::Release);
+    drop(clients);
+    server.join().expect("server");
+    h
+}
+
+fn serve_polling(mut sessions: Vec<TcpStream>, done: &AtomicBool) {
+    let mut pending = vec![Vec::new(); SESSIONS];
+    let mut answers = Vec::new();
+    while !done.load(Ordering::Acquire) {
+        for (s, p) in sessions.iter_mut().zip(&mut pending) {
+            read_now(s, p);
+            while p.len() >= REQUEST {
+                let mut head = [0u8; 16];
+                head.copy_from_slice(&p[..16]);
+                p.drain(..REQUEST);
+                answer_into(&mut answers, &head);
+            }
+            if !answers.is_empty() {
+                let _ = s.write_all(&answers);
+                answers.clear();
+            }
+        }
+    }
+}
+
+fn tcp(plan: &Plan, origin: Instant, hop: bool) -> Histogram<u64> {
+    let (clients, servers) = sessions();
     let done = Arc::new(AtomicBool::new(false));
     let server = {
         let done = Arc::clone(&done);
@@ -309,14 +388,7 @@ fn tcp(plan: &Plan, origin: Instant, hop: bool) -> Histogram<u64> {
             let now = origin.elapsed().as_nanos() as u64;
             for &n in &ready {
                 read_now(&mut readers[n], &mut pending[n]);
-                while pending[n].len() >= ANSWER {
-                    let (i, due) = unstamp(&pending[n][..ANSWER]);
-                    pending[n].drain(..ANSWER);
-                    if i >= warmup {
-                        h.saturating_record(now.saturating_sub(due));
-                    }
-                    seen += 1;
-                }
+                seen += take_answers(&mut pending[n], now, warmup, &mut h);
             }
         }
         h
