@@ -27,7 +27,8 @@
 //!   hop, where `ringbook serve` has three.
 //! - `tcp-poll`: as `tcp`, but no thread ever waits: the client is one thread that
 //!   writes what is due and polls its sessions for answers in between, and the server
-//!   polls its sessions (two threads for two cores, no wake-up anywhere).
+//!   polls its sessions (two threads for two cores, no wake-up anywhere); with
+//!   `SERVER=wait` the server waits in `epoll` as in `tcp` (only the client polls).
 //!
 //! The pacer spins to each due time; `PACE=yield` yields its core in a loop instead (the
 //! client's default), `PACE=sleep` sleeps to 2 us before it. `SERVER=spin` makes the
@@ -316,7 +317,11 @@ fn tcp_poll(plan: &Plan, origin: Instant) -> Histogram<u64> {
     let done = Arc::new(AtomicBool::new(false));
     let server = {
         let done = Arc::clone(&done);
-        thread::spawn(move || serve_polling(servers, &done))
+        if std::env::var("SERVER").is_ok_and(|v| v == "wait") {
+            thread::spawn(move || serve(servers, false, &done))
+        } else {
+            thread::spawn(move || serve_polling(servers, &done))
+        }
     };
     let gap = plan.gap.as_nanos() as u64;
     let mut due_now = vec![Vec::new(); SESSIONS];
