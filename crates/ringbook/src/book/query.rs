@@ -55,7 +55,15 @@ impl OrderBook {
         })
     }
 
+    /// The slot of `order_id`. While the book's ids are in a shared index (a consumer's
+    /// or a [`super::BookGroup`]'s, which do not answer queries by id) a scan: O(orders).
     pub(super) fn find(&self, order_id: &Uuid) -> Option<u32> {
+        if self.ids_shared {
+            return self
+                .indexed()
+                .into_iter()
+                .find_map(|(id, slot)| (id == *order_id).then_some(slot));
+        }
         self.index
             .find(order_id, |s| self.orders[s].order_id.uuid())
     }
@@ -64,6 +72,20 @@ impl OrderBook {
     #[inline]
     #[must_use]
     pub fn len(&self) -> usize {
+        if self.ids_shared {
+            // Counted on the levels: O(levels).
+            return [Side::Buy, Side::Sell]
+                .iter()
+                .map(|&side| {
+                    let mut count = 0;
+                    self.ladder(side).walk_best_first(|_, level| {
+                        count += level.count as usize;
+                        std::ops::ControlFlow::Continue(())
+                    });
+                    count
+                })
+                .sum();
+        }
         // Parked stops' ids are indexed with the resting orders'.
         self.index.len() - self.long.stops.len()
     }
