@@ -47,6 +47,7 @@ impl OrderBook {
     /// `book`, until [`Self::own_ids`].
     pub(crate) fn share_ids(&mut self, ids: &mut SharedIdIndex, book: u32) {
         debug_assert!(!self.ids_shared, "the book's ids are shared already");
+        ids.join(book);
         for (id, slot) in self.indexed() {
             ids.insert(book, &id, slot);
         }

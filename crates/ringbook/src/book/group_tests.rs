@@ -272,7 +272,7 @@ fn command_strategy(books: usize) -> impl Strategy<Value = (usize, Command)> {
     ];
     (
         0..books,
-        0u8..10,
+        0u8..11,
         order_id,
         any::<bool>(),
         95i64..106,
@@ -312,11 +312,12 @@ fn command_strategy(books: usize) -> impl Strategy<Value = (usize, Command)> {
                     price,
                     qty,
                 },
-                _ => Command::MassCancel {
+                9 => Command::MassCancel {
                     instrument_id,
                     owner: (extra < 2).then_some(u64::from(buy)),
                     side: (extra % 2 == 0).then_some(side),
                 },
+                _ => Command::Status { instrument_id },
             };
             (book, command)
         })

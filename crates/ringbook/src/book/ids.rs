@@ -55,6 +55,9 @@ pub(crate) trait Ids {
 
     /// Keeps the table half empty (the long form's parked stops come and go).
     fn keep_room(&mut self, own: &mut IdIndex, id_of: impl Fn(u32) -> Uuid);
+
+    /// How many ids the book has indexed (its resting orders and parked stops).
+    fn count(&self, own: &IdIndex) -> usize;
 }
 
 /// The book's own index.
@@ -117,6 +120,11 @@ impl Ids for Own {
     #[inline(always)]
     fn keep_room(&mut self, own: &mut IdIndex, id_of: impl Fn(u32) -> Uuid) {
         own.keep_room(id_of);
+    }
+
+    #[inline(always)]
+    fn count(&self, own: &IdIndex) -> usize {
+        own.len()
     }
 }
 
@@ -185,5 +193,10 @@ impl Ids for InShared<'_> {
     #[inline(always)]
     fn keep_room(&mut self, _own: &mut IdIndex, _id_of: impl Fn(u32) -> Uuid) {
         self.ids.keep_room();
+    }
+
+    #[inline(always)]
+    fn count(&self, _own: &IdIndex) -> usize {
+        self.ids.count(self.book)
     }
 }

@@ -12,7 +12,14 @@
 //! - **The id index** maps an order id to its slot: a direct window of slot numbers for the
 //!   dense ids an order-entry session assigns (no hash), and a keyed hash table for every
 //!   other id (see `index.rs`). An add probes once: the duplicate check returns the cell
-//!   the insert then fills.
+//!   the insert then fills. The paths that use it take it as a type parameter (`ids.rs`):
+//!   [`OrderBook::apply`] passes the book's own (`Own`, a zero-sized type: the calls go
+//!   straight to it), while the books of one engine consumer thread share one index over
+//!   all their ids (`shared_index.rs`, issue 21; `InShared`): the engine spreads one id
+//!   sequence over its books, so one book's own window would see every Nth id, the
+//!   thread's shared window sees them all. A shared cell holds (book, slot), so a book
+//!   never finds another's order under the same id. A book's ids move there and back
+//!   whole (`group.rs`: the consumer's books, and [`BookGroup`] for callers).
 //! - **Each side's levels are held inline** in a dense window of ticks (`tick_window.rs`):
 //!   the tick at a price's offset from the window's base holds that level's 24-byte
 //!   `Level` (FIFO head and tail, order count, 96-bit total), so an add, cancel or fill
@@ -395,7 +402,8 @@ impl OrderBook {
             }
             Command::Status { .. } => sink.publish(OrderbookResult::Status {
                 instrument_id: self.instrument_id,
-                status: Box::new(self.status()),
+                // Parked stops' ids are indexed with the resting orders'.
+                status: Box::new(self.status_of(ix.count(&self.index) - self.long.stops.len())),
             }),
             Command::Snapshot { .. } => sink.publish(OrderbookResult::Snapshot {
                 instrument_id: self.instrument_id,

@@ -107,6 +107,12 @@ impl OrderBook {
     /// The book's top of book and counts, as a `status` op publishes them.
     #[must_use]
     pub fn status(&self) -> BookStatus {
+        self.status_of(self.len())
+    }
+
+    /// [`Self::status`] of a book with `orders` resting (its id index counts them in
+    /// O(1), whichever index it is).
+    pub(super) fn status_of(&self, orders: usize) -> BookStatus {
         let bid = self.best_bid();
         let ask = self.best_ask();
         BookStatus {
@@ -117,7 +123,7 @@ impl OrderBook {
             best_ask_qty: ask.map_or(0, |(_, q)| q),
             bid_levels: self.bids.len() as u64,
             ask_levels: self.asks.len() as u64,
-            orders: self.len() as u64,
+            orders: orders as u64,
             stops: self.long.stops.len() as u64,
             last_trade_price: self.last_trade_price,
         }

@@ -97,6 +97,8 @@ pub(crate) struct SharedIdIndex {
     table: HashTable<Entry>,
     /// One past the largest id the table has held since it was last empty (0: none).
     shadow_end: u128,
+    /// Ids indexed, by book (a status counts a book's orders in O(1)).
+    counts: Vec<u32>,
     hasher: IdHasher,
 }
 
@@ -117,6 +119,7 @@ impl SharedIdIndex {
             in_window: 0,
             table: HashTable::new(),
             shadow_end: 0,
+            counts: Vec::new(),
             hasher,
         }
     }
@@ -162,6 +165,20 @@ impl SharedIdIndex {
         unsafe {
             *self.window.get_unchecked_mut(cell) = value;
         }
+    }
+
+    /// Makes room for the ids of book `book` (a book joining the index).
+    pub(crate) fn join(&mut self, book: u32) {
+        let at = book as usize;
+        if self.counts.len() <= at {
+            self.counts.resize(at + 1, 0);
+        }
+    }
+
+    /// How many ids book `book` has indexed.
+    #[inline]
+    pub(crate) fn count(&self, book: u32) -> usize {
+        self.counts.get(book as usize).map_or(0, |&n| n as usize)
     }
 
     /// Book `book`'s slot for `id` as the window alone tells it: the slot, the id's
@@ -239,6 +256,7 @@ impl SharedIdIndex {
     /// index change since but removals.
     #[inline]
     pub(crate) fn insert_at(&mut self, vacancy: Vacancy, book: u32, id: &Uuid, slot: u32) {
+        self.counts[book as usize] += 1;
         if vacancy.0 != OUTSIDE {
             debug_assert_eq!(self.cell(id.as_u128()), Some(vacancy.0));
             self.set_at(vacancy.0, key(book, slot));
@@ -373,6 +391,7 @@ impl SharedIdIndex {
             if book_of(value) == book {
                 self.set_at(cell, EMPTY);
                 self.in_window -= 1;
+                self.counts[book as usize] -= 1;
                 return Probe::Hit(value as u32);
             }
             if raw >= self.shadow_end {
@@ -397,12 +416,14 @@ impl SharedIdIndex {
             .ok()?;
         let (e, _) = entry.remove();
         self.emptied();
+        self.counts[book as usize] -= 1;
         Some(e.value as u32)
     }
 
     /// Drops `slot`, indexed for book `book`'s `id`.
     #[inline]
     pub(crate) fn remove(&mut self, book: u32, id: &Uuid, slot: u32) {
+        self.counts[book as usize] -= 1;
         if let Some(cell) = self.cell(id.as_u128())
             && self.at(cell) == key(book, slot)
         {
@@ -478,6 +499,9 @@ impl SharedIdIndex {
         }
         self.table.retain(|e| book_of(e.value) != book);
         self.emptied();
+        if let Some(n) = self.counts.get_mut(book as usize) {
+            *n = 0;
+        }
     }
 
     /// Bytes held by the window and the table.
@@ -491,6 +515,10 @@ impl SharedIdIndex {
     #[cfg(test)]
     pub(crate) fn check(&self) -> Result<(), String> {
         let held = self.window.iter().filter(|&&v| v != EMPTY).count();
+        let counted: usize = self.counts.iter().map(|&n| n as usize).sum();
+        if counted != self.len() {
+            return Err(format!("books count {counted} ids, {} indexed", self.len()));
+        }
         if held != self.in_window {
             return Err(format!(
                 "window counts {} ids, holds {held}",
@@ -519,6 +547,7 @@ mod tests {
     #[test]
     fn the_same_id_in_two_books_is_two_entries_and_each_book_finds_only_its_own() {
         let mut ix = SharedIdIndex::default();
+        (0..8).for_each(|b| ix.join(b));
         ix.insert(0, &id(7), 3);
         ix.insert(1, &id(7), 9);
         assert_eq!(ix.len(), 2);
@@ -543,6 +572,7 @@ mod tests {
     #[test]
     fn a_session_of_ids_spread_over_books_stays_in_the_window_and_never_hashes() {
         let mut ix = SharedIdIndex::default();
+        (0..8).for_each(|b| ix.join(b));
         // 100,000 ids over 8 books, each cancelled 1,000 ids later.
         for n in 1..=100_000u128 {
             let book = (n % 8) as u32;
@@ -564,6 +594,7 @@ mod tests {
     #[test]
     fn ids_the_window_leaves_behind_and_far_ids_are_found_in_the_table() {
         let mut ix = SharedIdIndex::default();
+        (0..8).for_each(|b| ix.join(b));
         let far = u128::MAX - 5;
         ix.insert(3, &id(far), 1);
         ix.insert(3, &id(1), 2);
@@ -586,6 +617,7 @@ mod tests {
     #[test]
     fn forget_book_drops_one_books_ids_only() {
         let mut ix = SharedIdIndex::default();
+        (0..8).for_each(|b| ix.join(b));
         for n in 1..=50u128 {
             ix.insert(0, &id(n), n as u32);
             ix.insert(1, &id(n), n as u32 + 100);
