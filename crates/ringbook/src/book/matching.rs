@@ -17,6 +17,10 @@ impl OrderBook {
     /// An add: the checks in the flow format's order, then `accepted`, the fok check,
     /// matching, and the rest either rests or expires. An order with any long-form feature
     /// (an owner, a display, a stop kind) goes to [`OrderBook::add_long`].
+    ///
+    /// Inlined into `apply` always: with the index a type parameter the compiler kept the
+    /// consumer's (shared index) instance out of line, a call and its spills a command.
+    #[inline(always)]
     pub(super) fn add<X: Ids, S: EventSink + ?Sized>(
         &mut self,
         ix: &mut X,
@@ -256,7 +260,9 @@ impl OrderBook {
         }
     }
 
-    /// A cancel: removes the resting order, halted or not.
+    /// A cancel: removes the resting order, halted or not. Inlined always, as
+    /// [`Self::add`].
+    #[inline(always)]
     pub(super) fn cancel<X: Ids, S: EventSink + ?Sized>(
         &mut self,
         ix: &mut X,

@@ -14,8 +14,8 @@
 //! borrowed).
 //!
 //! - **The window** spans the ids `base..base + cap`, the id `i` at cell `i & (cap - 1)`.
-//!   An id just past its end slides it forward a block of 16 ids or more at a time (the
-//!   ids it leaves behind that still rest move to the table); it doubles, up to
+//!   An id just past its end slides it forward a sixteenth of its length or more at a
+//!   time (the ids it leaves behind that still rest move to the table); it doubles, up to
 //!   [`MAX_CAP`] cells, when a quarter of it or more rests. An id more than [`SLIDE`]
 //!   window lengths past its end, or behind it, goes to the table; a window that holds
 //!   nothing is placed at the next id that misses it.
@@ -332,32 +332,40 @@ impl SharedIdIndex {
         self.base = raw - raw % BLOCK;
     }
 
-    /// Moves the window forward so that it ends just past `raw`'s block, doubling it
-    /// first while a quarter of it or more rests; the ids it leaves behind go to the
-    /// table.
+    /// Moves the window forward so that it ends past `raw`, a sixteenth of its length
+    /// (and a block) or more at a time, doubling it first while a quarter of it or more
+    /// rests; the ids it leaves behind go to the table.
     fn advance(&mut self, raw: u128) {
         while self.in_window * 4 >= self.window.len() && self.window.len() < MAX_CAP {
             self.grow();
         }
-        let end = raw - raw % BLOCK + BLOCK;
+        // A step of a sixteenth of the window: one slide every `cap / 16` new ids, not
+        // every block (each id leaves once whatever the step; the calls are fewer).
+        let step = (self.cap / 16).max(BLOCK);
+        let end = raw - raw % step + step;
         let Some(new_base) = end.checked_sub(self.cap).filter(|&b| b > self.base) else {
             return;
         };
-        let leaving = (new_base - self.base).min(self.cap);
         // The ids from `base` to `new_base` leave (all of them if the window moves past
         // its length): at most `cap` cells visited, each at most once a window length of
-        // ids.
-        for id in self.base..self.base + leaving {
-            if self.in_window == 0 {
-                break;
+        // ids, a block of 16 at a time (the base and the steps are multiples of one).
+        let leaving = (new_base - self.base).min(self.cap) as usize;
+        let start = self.base as usize & self.mask;
+        let mut offset = 0;
+        while offset < leaving && self.in_window > 0 {
+            let cell = (start + offset) & self.mask;
+            let block = &self.window[cell..cell + BLOCK as usize];
+            if block.iter().any(|&v| v != EMPTY) {
+                for k in 0..BLOCK as usize {
+                    let value = self.window[cell + k];
+                    if value != EMPTY {
+                        self.window[cell + k] = EMPTY;
+                        self.in_window -= 1;
+                        self.spill(book_of(value), self.base + (offset + k) as u128, value);
+                    }
+                }
             }
-            let cell = id as usize & self.mask;
-            let value = self.window[cell];
-            if value != EMPTY {
-                self.window[cell] = EMPTY;
-                self.in_window -= 1;
-                self.spill(book_of(value), id, value);
-            }
+            offset += BLOCK as usize;
         }
         self.base = new_base;
     }
