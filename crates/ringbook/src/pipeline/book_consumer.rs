@@ -664,3 +664,116 @@ pub(crate) mod tests_hook {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The consumer's books share one id index: what it hands back is whole.
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::types::{Order, Side};
+
+    /// Results, collected.
+    struct Collect(Vec<OrderbookResult>);
+
+    impl ResultSink for Collect {
+        fn put(&mut self, _seq: u64, _timestamp_ns: u64, result: OrderbookResult) {
+            self.0.push(result);
+        }
+    }
+
+    fn instrument(n: u32) -> Uuid {
+        Uuid::from_u128(0xB00C_0000 + u128::from(n))
+    }
+
+    fn add(book: u32, id: u128, price: i64) -> Command {
+        Command::Add(Order::limit(
+            Uuid::from_u128(id),
+            instrument(book),
+            Side::Buy,
+            price,
+            5,
+        ))
+    }
+
+    #[test]
+    fn books_share_one_index_and_are_handed_back_whole_and_a_failed_books_ids_leave_it() {
+        let flags = SlotFlags::new(3);
+        let mut ids = SharedIdIndex::default();
+        let mut books: Vec<BookState> = (0..3)
+            .map(|n| {
+                let mut owned = BookState::new(OrderBook::new(instrument(n)), n);
+                owned.share_ids(&mut ids, n);
+                owned
+            })
+            .collect();
+        let mut sink = Collect(Vec::new());
+        // Ids 1..=30 spread over the three books, and id 7 in every book.
+        for id in 1..=30u128 {
+            let book = (id % 3) as u32;
+            let command = add(book, id, 90 + id as i64);
+            let panicked = apply_one(
+                &mut books[book as usize],
+                &mut ids,
+                id as u64,
+                0,
+                &command,
+                &mut sink,
+            );
+            assert_eq!(panicked, None);
+        }
+        for book in [0, 2] {
+            let command = add(book, 7, 80);
+            assert_eq!(
+                apply_one(
+                    &mut books[book as usize],
+                    &mut ids,
+                    0,
+                    0,
+                    &command,
+                    &mut sink
+                ),
+                None
+            );
+        }
+        assert_eq!(ids.len(), 32);
+        // Book 2 fails: its ids leave the shared index, the others' stay.
+        let failure = books[2].fail(&flags, &mut ids, 0, "test".into());
+        assert_eq!(failure.instruments, vec![instrument(2)]);
+        assert_eq!(ids.len(), 32 - 11);
+        let report = books_report(books.into_iter(), &mut ids, Vec::new());
+        assert_eq!(ids.len(), 0, "every live book took its ids back");
+        assert_eq!(report.books.len(), 2);
+        for (slot, book) in &report.books {
+            book.check_integrity()
+                .unwrap_or_else(|e| panic!("book {slot} handed back: {e}"));
+            let expect = if *slot == 0 { 11 } else { 10 };
+            assert_eq!(book.len(), expect, "book {slot}");
+            assert_eq!(
+                book.order_qty(&Uuid::from_u128(7)),
+                Some(5),
+                "book {slot}'s id 7"
+            );
+        }
+        // A handed-back book finds its orders through its own index again.
+        let (_, mut book) = report.books.into_iter().next().expect("book 0");
+        let mut events = Vec::new();
+        book.apply(
+            &Command::Cancel {
+                order_id: Uuid::from_u128(3),
+                instrument_id: instrument(0),
+            },
+            &mut |e| events.push(e),
+        );
+        assert!(
+            matches!(
+                events[0],
+                OrderbookResult::Cancelled {
+                    remaining_qty: 5,
+                    ..
+                }
+            ),
+            "{events:?}"
+        );
+    }
+}
