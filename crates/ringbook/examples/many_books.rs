@@ -1,7 +1,8 @@
 //! Applies the `bench` workload (the generator's default flow, order ids renumbered
 //! 1, 2, 3, ... as `ringbook bench` does) to many `OrderBook`s on one thread: the book
 //! side of issue 21 (the cost of a command must not grow with the number of books),
-//! without the pipeline around it.
+//! without the pipeline around it. The books share one id index in a [`BookGroup`], as a
+//! book consumer thread's do.
 //!
 //! ```text
 //! cargo build --release --example many_books
@@ -22,7 +23,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use ringbook::flow::{Activity, FlowGenerator, GenConfig, IdRenumbering};
-use ringbook::{Command, OrderBook, OrderbookResult, Uuid};
+use ringbook::{BookGroup, Command, OrderBook, OrderbookResult, Uuid};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -56,7 +57,7 @@ fn main() -> ExitCode {
     let mut best = f64::MAX;
     let mut digest = 0;
     for _ in 0..passes {
-        let mut books: Vec<OrderBook> = ids.iter().map(|&id| OrderBook::new(id)).collect();
+        let mut books = BookGroup::new(ids.iter().map(|&id| OrderBook::new(id)).collect());
         let start = Instant::now();
         digest = replay(&mut books, black_box(&flow));
         best = best.min(start.elapsed().as_secs_f64());
@@ -92,10 +93,10 @@ fn workload(instruments: u32, orders: u64, activity: Activity) -> (Vec<Uuid>, Ve
 
 /// Applies `flow` to `books`: the part callgrind collects. Returns a digest of the events.
 #[inline(never)]
-fn replay(books: &mut [OrderBook], flow: &[(u32, Command)]) -> u64 {
+fn replay(books: &mut BookGroup, flow: &[(u32, Command)]) -> u64 {
     let mut acc = 0u64;
     for (book, command) in flow {
-        books[*book as usize].apply(command, &mut |event: OrderbookResult| {
+        books.apply(*book as usize, command, &mut |event: OrderbookResult| {
             acc = acc.rotate_left(5)
                 ^ match event {
                     OrderbookResult::Trade { qty, price, .. } => qty ^ price as u64,

@@ -36,8 +36,8 @@ mod sync;
 mod types;
 
 pub use book::{
-    BookImage, ImageError, IntegrityError, OrderBook, ParkedStopImage, RestingOrderImage,
-    state_hash_of, state_hash_of_images,
+    BookGroup, BookImage, ImageError, IntegrityError, OrderBook, ParkedStopImage,
+    RestingOrderImage, state_hash_of, state_hash_of_images,
 };
 pub use command::{Command, Op};
 pub use direct::DirectEngine;

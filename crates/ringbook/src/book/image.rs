@@ -450,6 +450,7 @@ impl OrderBook {
                 });
             }
             let slot = book.rest(
+                &mut super::ids::Own,
                 order.order_id,
                 order.side,
                 order.price,
@@ -508,7 +509,7 @@ impl OrderBook {
             if let Some(display) = stop.display {
                 order = order.with_display(display);
             }
-            book.park_restored(stop.accepted, &order);
+            book.park_restored(&mut super::ids::Own, stop.accepted, &order);
         }
         let last = image
             .orders

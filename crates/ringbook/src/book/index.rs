@@ -79,7 +79,7 @@ const FAR_GAP: u32 = 40;
 const LATE_SPANS: u128 = 16;
 
 /// The [`Vacancy`] of an id outside the window.
-const OUTSIDE: usize = usize::MAX;
+pub(super) const OUTSIDE: usize = usize::MAX;
 
 /// What the window's exact cells say of an id (see [`IdIndex::take_in_window`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -95,7 +95,7 @@ pub(crate) enum Probe {
 /// Where an absent id will be indexed: its window cell, or [`OUTSIDE`]. Valid until the
 /// index next inserts (removals do not move the window).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Vacancy(usize);
+pub(crate) struct Vacancy(pub(super) usize);
 
 /// Whether a window of `span` ids at `base` lies within one multiple of 2^64.
 #[inline]
@@ -246,6 +246,13 @@ impl IdIndex {
         self.entered - self.left
     }
 
+    /// Whether the table cannot hold `raw`: it is at or above the table's bound, unless
+    /// the bound is `u128::MAX` (the table held that id: one past it does not fit).
+    #[inline(always)]
+    fn past_table(&self, raw: u128) -> bool {
+        raw >= self.shadow_end && self.shadow_end != u128::MAX
+    }
+
     /// The window cell of `id` while a cell is one id, if the window spans it (never
     /// while cells are wider: see [`Self::wide_cell`]), and whether the id is at or above
     /// the table's bound (then it is in no table: its cell alone decides).
@@ -369,7 +376,7 @@ impl IdIndex {
     fn find_in_table(&self, id: &Uuid, id_of: impl Fn(u32) -> Uuid) -> Option<u32> {
         // No table id is at or above its bound (the window's ids just past its end, an
         // add's new id, never hash).
-        if self.table.is_empty() || id.as_u128() >= self.shadow_end {
+        if self.table.is_empty() || self.past_table(id.as_u128()) {
             return None;
         }
         self.count_table_op();
@@ -596,7 +603,9 @@ impl IdIndex {
             .insert_unique(hasher.hash(&Uuid::from_u128(raw)), slot, |&s| {
                 hasher.hash(&id_of(s))
             });
-        self.shadow_end = self.shadow_end.max(raw + 1);
+        // Saturating: the id `u128::MAX` leaves the bound at `u128::MAX`, which bounds
+        // nothing (see `Self::past_table`).
+        self.shadow_end = self.shadow_end.max(raw.saturating_add(1));
         self.reshadow();
     }
 
@@ -812,7 +821,7 @@ impl IdIndex {
     /// [`Self::take`] from the table.
     #[inline]
     fn take_from_table(&mut self, id: &Uuid, id_of: impl Fn(u32) -> Uuid) -> Option<u32> {
-        if self.table.is_empty() || id.as_u128() >= self.shadow_end {
+        if self.table.is_empty() || self.past_table(id.as_u128()) {
             return None;
         }
         self.count_table_op();
@@ -936,7 +945,7 @@ impl IdIndex {
         if let Some(&slot) = self
             .table
             .iter()
-            .find(|&&s| id_of(s).as_u128() >= self.shadow_end)
+            .find(|&&s| self.past_table(id_of(s).as_u128()))
         {
             return Err(format!(
                 "table id {} of slot {slot} is at or above the table's bound {}",

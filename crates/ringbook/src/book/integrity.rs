@@ -134,7 +134,8 @@ impl OrderBook {
         let index_err = |what: String| IntegrityError::Index { instrument, what };
         // Parked stops' ids are indexed too, each at its home slot.
         let parked = self.long.stops.len();
-        if self.index.len() != on_levels.len() + parked {
+        // While shared, the book's ids are in its consumer's index, checked there.
+        if !self.ids_shared && self.index.len() != on_levels.len() + parked {
             return Err(index_err(format!(
                 "{} ids indexed, {} orders on levels and {parked} parked stops",
                 self.index.len(),

@@ -23,6 +23,7 @@ use std::ops::ControlFlow;
 
 use uuid::Uuid;
 
+use super::ids::Ids;
 use super::index::Vacancy;
 use super::slab::NIL;
 use super::stops::{StopRef, Stops};
@@ -315,8 +316,9 @@ impl OrderBook {
     /// already published by the plain path: it matches as the long form's taker (self-trade
     /// prevention), its rest rests with its owner, then stops activate.
     #[inline(never)]
-    pub(super) fn add_owned_crossing<S: EventSink + ?Sized>(
+    pub(super) fn add_owned_crossing<X: Ids, S: EventSink + ?Sized>(
         &mut self,
+        ix: &mut X,
         order: &Order,
         vacancy: Vacancy,
         sink: &mut S,
@@ -329,9 +331,9 @@ impl OrderBook {
             modified: false,
             place: Place::At(vacancy),
         };
-        self.execute(&taker, sink);
+        self.execute(ix, &taker, sink);
         if self.long.stops.may_fire(self.last_trade_price) {
-            self.activate_stops(sink);
+            self.activate_stops(ix, sink);
         }
     }
 
@@ -369,7 +371,12 @@ impl OrderBook {
     /// triggers.
     #[cold]
     #[inline(never)]
-    pub(super) fn add_long<S: EventSink + ?Sized>(&mut self, order: &Order, sink: &mut S) {
+    pub(super) fn add_long<X: Ids, S: EventSink + ?Sized>(
+        &mut self,
+        ix: &mut X,
+        order: &Order,
+        sink: &mut S,
+    ) {
         let reject = |book: &OrderBook, sink: &mut S, reason| {
             sink.publish(OrderbookResult::Rejected {
                 instrument_id: book.instrument_id,
@@ -386,9 +393,7 @@ impl OrderBook {
             return reject(self, sink, RejectReason::InvalidQuantity);
         }
         let orders = &self.orders;
-        let Ok(vacancy) = self
-            .index
-            .vacancy(&order.order_id, |s| orders[s].order_id.uuid())
+        let Ok(vacancy) = ix.vacancy(&self.index, &order.order_id, |s| orders[s].order_id.uuid())
         else {
             return reject(self, sink, RejectReason::DuplicateOrderId);
         };
@@ -397,28 +402,30 @@ impl OrderBook {
         {
             return reject(self, sink, RejectReason::PostOnlyWouldCross);
         }
-        self.accept(order, vacancy, limit, sink);
+        self.accept(ix, order, vacancy, limit, sink);
     }
 
     /// The rest of [`Self::add_long`] once `order` passed the checks (its id free at
     /// `vacancy`, its limit `limit`): `accepted`, then it parks (a stop) or matches, then
     /// stops activate. Plain adds of a stop kind come here after their own checks.
     #[inline(never)]
-    pub(super) fn accept_long<S: EventSink + ?Sized>(
+    pub(super) fn accept_long<X: Ids, S: EventSink + ?Sized>(
         &mut self,
+        ix: &mut X,
         order: &Order,
         vacancy: Vacancy,
         limit: Option<Price>,
         sink: &mut S,
     ) {
-        self.accept(order, vacancy, limit, sink);
+        self.accept(ix, order, vacancy, limit, sink);
     }
 
     /// [`Self::accept_long`], inlined into [`Self::add_long`]: one call and one
     /// prologue fewer a long-form add.
     #[inline(always)]
-    fn accept<S: EventSink + ?Sized>(
+    fn accept<X: Ids, S: EventSink + ?Sized>(
         &mut self,
+        ix: &mut X,
         order: &Order,
         vacancy: Vacancy,
         limit: Option<Price>,
@@ -436,7 +443,7 @@ impl OrderBook {
         });
         let accepted = self.next_accepted();
         if order.kind.is_stop() {
-            self.park_stop(vacancy, accepted, order);
+            self.park_stop(ix, vacancy, accepted, order);
         } else {
             let taker = Taker {
                 order,
@@ -449,19 +456,24 @@ impl OrderBook {
             if order.kind.rests() && !self.ladder(order.side.opposite()).crossed_by(limit) {
                 // It meets nothing: it rests whole, as `execute` would rest it, and with
                 // no trade no stop can fire (each op ends with none holding).
-                return self.rest_long(&taker, order.price, order.quantity);
+                return self.rest_long(ix, &taker, order.price, order.quantity);
             }
-            self.execute(&taker, sink);
+            self.execute(ix, &taker, sink);
         }
         if self.long.stops.may_fire(self.last_trade_price) {
-            self.activate_stops(sink);
+            self.activate_stops(ix, sink);
         }
     }
 
     /// Matches an accepted (or triggered, or modified) taker and settles its rest: it
     /// rests (with its extras), expires, or ends by self-trade prevention.
     #[inline(never)]
-    pub(super) fn execute<S: EventSink + ?Sized>(&mut self, t: &Taker, sink: &mut S) {
+    pub(super) fn execute<X: Ids, S: EventSink + ?Sized>(
+        &mut self,
+        ix: &mut X,
+        t: &Taker,
+        sink: &mut S,
+    ) {
         if t.kind == OrderKind::Fok && !self.fok_covers(t) {
             return sink.publish(OrderbookResult::Expired {
                 instrument_id: self.instrument_id,
@@ -473,9 +485,9 @@ impl OrderBook {
             });
         }
         let (remaining, stopped) = match t.stp() {
-            Some((owner, mode)) => self.take_stp(t, owner, mode, sink),
+            Some((owner, mode)) => self.take_stp(ix, t, owner, mode, sink),
             None => (
-                self.take(t.order_id(), t.side(), t.limit, t.qty(), sink),
+                self.take(ix, t.order_id(), t.side(), t.limit, t.qty(), sink),
                 false,
             ),
         };
@@ -506,7 +518,7 @@ impl OrderBook {
         }
         if t.kind.rests() {
             let price = t.limit.expect("a resting kind has a price");
-            self.rest_long(t, price, remaining);
+            self.rest_long(ix, t, price, remaining);
         } else {
             sink.publish(OrderbookResult::Expired {
                 instrument_id: self.instrument_id,
@@ -523,7 +535,7 @@ impl OrderBook {
     /// slice, and its owner, mode and hidden quantity go in the side table. The flags and
     /// counts are worked out without a branch on the order's features (whether it has an
     /// owner, a display: half the long-form orders do, at random).
-    fn rest_long(&mut self, t: &Taker, price: Price, remaining: Qty) {
+    fn rest_long<X: Ids>(&mut self, ix: &mut X, t: &Taker, price: Price, remaining: Qty) {
         // An order that reaches the book has no display of 0 (it is rejected).
         let display = t.order.display_or_zero();
         let shown = if display == 0 {
@@ -534,7 +546,7 @@ impl OrderBook {
         let post_only = t.kind == OrderKind::PostOnly;
         let slot = match t.place {
             Place::At(vacancy) => {
-                self.rest_at(vacancy, t.order_id(), t.side(), price, shown, post_only)
+                self.rest_at(ix, vacancy, t.order_id(), t.side(), price, shown, post_only)
             }
             Place::Home(home) => {
                 // Written whole (the home mark goes), then linked at its level's tail.
@@ -550,7 +562,7 @@ impl OrderBook {
                 self.link_tail(home, t.side(), price);
                 home
             }
-            Place::Anew => self.rest(t.order_id(), t.side(), price, shown, post_only),
+            Place::Anew => self.rest(ix, t.order_id(), t.side(), price, shown, post_only),
         };
         self.set_accepted(slot, t.accepted);
         self.set_extras(
@@ -567,7 +579,11 @@ impl OrderBook {
     /// (stop-limit) would, without `accepted`.
     #[cold]
     #[inline(never)]
-    pub(super) fn activate_stops<S: EventSink + ?Sized>(&mut self, sink: &mut S) {
+    pub(super) fn activate_stops<X: Ids, S: EventSink + ?Sized>(
+        &mut self,
+        ix: &mut X,
+        sink: &mut S,
+    ) {
         while !self.long.stops.is_empty() {
             let Some(last) = self.last_trade_price else {
                 return;
@@ -590,10 +606,10 @@ impl OrderBook {
                 modified: false,
                 place: Place::Home(home),
             };
-            self.execute(&taker, sink);
+            self.execute(ix, &taker, sink);
             if self.orders[home].tag & PARKED != 0 {
                 // It did not rest: its home goes.
-                self.index.remove(&stop.order_id, home);
+                ix.remove(&mut self.index, &stop.order_id, home);
                 self.free(home);
             }
         }
@@ -601,13 +617,19 @@ impl OrderBook {
 
     /// Parks the accepted stop `order` (acceptance number `accepted`): its home slot,
     /// indexed at `vacancy`, and its entry in [`Stops`].
-    pub(super) fn park_stop(&mut self, vacancy: Vacancy, accepted: u64, order: &Order) {
+    pub(super) fn park_stop<X: Ids>(
+        &mut self,
+        ix: &mut X,
+        vacancy: Vacancy,
+        accepted: u64,
+        order: &Order,
+    ) {
         let mut home = Slot::new(&order.order_id, 0, 0, NIL, order.side, false, accepted);
         home.tag |= PARKED;
         let slot = self.orders.take_vacant();
         self.orders[slot] = home;
         let orders = &self.orders;
-        self.index.insert_at(vacancy, &order.order_id, slot, |s| {
+        ix.insert_at(&mut self.index, vacancy, &order.order_id, slot, |s| {
             orders[s].order_id.uuid()
         });
         let stop = self.long.stops.park(accepted, *order, slot);
@@ -616,18 +638,17 @@ impl OrderBook {
         // leave tombstones that the duplicate check of every add probes past: the long
         // form keeps the table half empty here, the plain path never looks.
         let orders = &self.orders;
-        self.index.keep_room(|s| orders[s].order_id.uuid());
+        ix.keep_room(&mut self.index, |s| orders[s].order_id.uuid());
     }
 
     /// [`Self::park_stop`] of a stop restored from an image, whose id is neither resting
     /// nor parked (the caller checked).
-    pub(super) fn park_restored(&mut self, accepted: u64, order: &Order) {
+    pub(super) fn park_restored<X: Ids>(&mut self, ix: &mut X, accepted: u64, order: &Order) {
         let orders = &self.orders;
-        let vacancy = self
-            .index
-            .vacancy(&order.order_id, |s| orders[s].order_id.uuid())
+        let vacancy = ix
+            .vacancy(&self.index, &order.order_id, |s| orders[s].order_id.uuid())
             .expect("a restored stop's id is new");
-        self.park_stop(vacancy, accepted, order);
+        self.park_stop(ix, vacancy, accepted, order);
     }
 
     /// Whether `slot` is a parked stop's home: marked [`PARKED`], and the stop it names
@@ -661,8 +682,9 @@ impl OrderBook {
     /// quantity.
     #[inline(never)]
     #[allow(clippy::too_many_arguments)]
-    pub(super) fn fill_iceberg<S: EventSink + ?Sized>(
+    pub(super) fn fill_iceberg<X: Ids, S: EventSink + ?Sized>(
         &mut self,
+        ix: &mut X,
         price: Price,
         maker: u32,
         taker_order_id: Uuid,
@@ -695,7 +717,7 @@ impl OrderBook {
         if hidden == 0 {
             self.drop_extra(maker);
             self.unlink(maker);
-            self.index.remove(&maker_order_id, maker);
+            ix.remove(&mut self.index, &maker_order_id, maker);
             self.free(maker);
         } else {
             let slice = display.min(hidden);
@@ -709,8 +731,9 @@ impl OrderBook {
     /// a maker of the same owner is cancelled (`cancel_oldest`, `cancel_both`) and/or
     /// stops the taker (`cancel_newest`, `cancel_both`). Returns the taker's open quantity
     /// and whether self-trade prevention stopped it.
-    fn take_stp<S: EventSink + ?Sized>(
+    fn take_stp<X: Ids, S: EventSink + ?Sized>(
         &mut self,
+        ix: &mut X,
         t: &Taker,
         owner: u64,
         mode: StpMode,
@@ -728,7 +751,7 @@ impl OrderBook {
             let same_owner = self.owned_by(maker, owner);
             if same_owner {
                 if mode.cancels_maker() {
-                    self.remove_resting(maker, EndReason::SelfTradePrevention, sink);
+                    self.remove_resting(ix, maker, EndReason::SelfTradePrevention, sink);
                 }
                 if mode.cancels_taker() {
                     return (remaining, true);
@@ -736,7 +759,7 @@ impl OrderBook {
                 continue;
             }
             self.last_trade_price = Some(price);
-            remaining = self.fill_one(price, maker, t.order_id(), t.side(), remaining, sink);
+            remaining = self.fill_one(ix, price, maker, t.order_id(), t.side(), remaining, sink);
         }
         (remaining, false)
     }
@@ -745,8 +768,10 @@ impl OrderBook {
     /// matching loop. Returns the taker's open quantity.
     #[cold]
     #[inline(never)]
-    pub(super) fn fill_extra<S: EventSink + ?Sized>(
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn fill_extra<X: Ids, S: EventSink + ?Sized>(
         &mut self,
+        ix: &mut X,
         price: Price,
         maker: u32,
         taker_order_id: Uuid,
@@ -754,7 +779,15 @@ impl OrderBook {
         remaining: Qty,
         sink: &mut S,
     ) -> Qty {
-        self.fill_one(price, maker, taker_order_id, taker_side, remaining, sink)
+        self.fill_one(
+            ix,
+            price,
+            maker,
+            taker_order_id,
+            taker_side,
+            remaining,
+            sink,
+        )
     }
 
     /// Whether a plain fok's quantity is covered once the hidden quantity of the icebergs
@@ -787,8 +820,10 @@ impl OrderBook {
 
     /// One fill of `maker`, the head of the level at `price`, plain or iceberg. Returns
     /// the taker's open quantity.
-    fn fill_one<S: EventSink + ?Sized>(
+    #[allow(clippy::too_many_arguments)]
+    fn fill_one<X: Ids, S: EventSink + ?Sized>(
         &mut self,
+        ix: &mut X,
         price: Price,
         maker: u32,
         taker_order_id: Uuid,
@@ -797,7 +832,15 @@ impl OrderBook {
         sink: &mut S,
     ) -> Qty {
         if self.orders[maker].extra() & ICEBERG != 0 {
-            return self.fill_iceberg(price, maker, taker_order_id, taker_side, remaining, sink);
+            return self.fill_iceberg(
+                ix,
+                price,
+                maker,
+                taker_order_id,
+                taker_side,
+                remaining,
+                sink,
+            );
         }
         let open = self.orders[maker].qty;
         let fill = remaining.min(open);
@@ -821,7 +864,7 @@ impl OrderBook {
         } else {
             self.drop_extra(maker);
             self.unlink(maker);
-            self.index.remove(&maker_order_id, maker);
+            ix.remove(&mut self.index, &maker_order_id, maker);
             self.free(maker);
         }
         remaining
@@ -829,8 +872,9 @@ impl OrderBook {
 
     /// Removes the resting `slot` with a `cancelled` event giving `reason` and its whole
     /// remaining quantity.
-    fn remove_resting<S: EventSink + ?Sized>(
+    fn remove_resting<X: Ids, S: EventSink + ?Sized>(
         &mut self,
+        ix: &mut X,
         slot: u32,
         reason: EndReason,
         sink: &mut S,
@@ -842,7 +886,7 @@ impl OrderBook {
         };
         self.drop_extra(slot);
         self.unlink(slot);
-        self.index.remove(&order_id, slot);
+        ix.remove(&mut self.index, &order_id, slot);
         self.free(slot);
         sink.publish(OrderbookResult::Cancelled {
             instrument_id: self.instrument_id,
@@ -934,8 +978,9 @@ impl OrderBook {
     /// found by the index) is rejected: a stop is not modifiable.
     #[cold]
     #[inline(never)]
-    pub(super) fn modify_long<S: EventSink + ?Sized>(
+    pub(super) fn modify_long<X: Ids, S: EventSink + ?Sized>(
         &mut self,
+        ix: &mut X,
         slot: u32,
         price: Price,
         qty: Qty,
@@ -988,7 +1033,7 @@ impl OrderBook {
         let accepted = self.orders[slot].accepted();
         self.drop_extra(slot);
         self.unlink(slot);
-        self.index.remove(&order_id, slot);
+        ix.remove(&mut self.index, &order_id, slot);
         self.free(slot);
         let kind = if post_only {
             OrderKind::PostOnly
@@ -1010,9 +1055,9 @@ impl OrderBook {
             modified: true,
             place: Place::Anew,
         };
-        self.execute(&taker, sink);
+        self.execute(ix, &taker, sink);
         if self.long.stops.may_fire(self.last_trade_price) {
-            self.activate_stops(sink);
+            self.activate_stops(ix, sink);
         }
     }
 
@@ -1061,8 +1106,9 @@ impl OrderBook {
     /// not.
     #[cold]
     #[inline(never)]
-    pub(super) fn mass_cancel<S: EventSink + ?Sized>(
+    pub(super) fn mass_cancel<X: Ids, S: EventSink + ?Sized>(
         &mut self,
+        ix: &mut X,
         owner: Option<u64>,
         side: Option<Side>,
         sink: &mut S,
@@ -1115,10 +1161,10 @@ impl OrderBook {
         let count = chosen.len() as u64;
         for (_, slot) in chosen {
             match slot {
-                Ok(slot) => self.remove_resting(slot, EndReason::MassCancel, sink),
+                Ok(slot) => self.remove_resting(ix, slot, EndReason::MassCancel, sink),
                 Err(parked) => {
                     let (stop, home) = self.long.stops.remove(parked);
-                    self.index.remove(&stop.order_id, home);
+                    ix.remove(&mut self.index, &stop.order_id, home);
                     self.free(home);
                     sink.publish(OrderbookResult::Cancelled {
                         instrument_id: self.instrument_id,

@@ -4,6 +4,7 @@ use std::ops::ControlFlow;
 
 use uuid::Uuid;
 
+use super::ids::Ids;
 use super::index::{Probe, Vacancy};
 use super::long_form::ICEBERG;
 use super::slab::NIL;
@@ -16,22 +17,31 @@ impl OrderBook {
     /// An add: the checks in the flow format's order, then `accepted`, the fok check,
     /// matching, and the rest either rests or expires. An order with any long-form feature
     /// (an owner, a display, a stop kind) goes to [`OrderBook::add_long`].
-    pub(super) fn add<S: EventSink + ?Sized>(&mut self, order: &Order, sink: &mut S) {
+    ///
+    /// Inlined into `apply` always: with the index a type parameter the compiler kept the
+    /// consumer's (shared index) instance out of line, a call and its spills a command.
+    #[inline(always)]
+    pub(super) fn add<X: Ids, S: EventSink + ?Sized>(
+        &mut self,
+        ix: &mut X,
+        order: &Order,
+        sink: &mut S,
+    ) {
         // A limit order takes the plain path, owned or not (half the long form's adds:
         // testing for extras first sent them the long way at random); an iceberg leaves it
         // first thing. Any other with an owner or a display: the long form's checks from
         // the start. A stop kind passes the same checks as a plain order and goes to the
         // long form after them, where the kind is tested anyway.
         if order.kind == OrderKind::Limit {
-            return self.add_limit(order, sink);
+            return self.add_limit(ix, order, sink);
         }
         if order.kind == OrderKind::Ioc && !order.has_extras() {
-            return self.add_ioc(order, sink);
+            return self.add_ioc(ix, order, sink);
         }
         if order.has_extras() {
-            return self.add_long(order, sink);
+            return self.add_long(ix, order, sink);
         }
-        let Some(vacancy) = self.admit(order, sink) else {
+        let Some(vacancy) = self.admit(ix, order, sink) else {
             return;
         };
         let limit = order.limit_price();
@@ -45,7 +55,7 @@ impl OrderBook {
             });
         }
         if order.kind.is_stop() {
-            return self.accept_long(order, vacancy, limit, sink);
+            return self.accept_long(ix, order, vacancy, limit, sink);
         }
         sink.publish(OrderbookResult::Accepted {
             instrument_id: self.instrument_id,
@@ -61,17 +71,22 @@ impl OrderBook {
             || self.liquidity_covers(order.side, order.price, order.quantity)
             || self.hidden_covers(order.side, limit, order.quantity);
         if fillable && self.ladder(order.side.opposite()).crossed_by(limit) {
-            return self.add_crossing(order, vacancy, limit, sink);
+            return self.add_crossing(ix, order, vacancy, limit, sink);
         }
         // No trade: the whole order rests or expires, and no stop can fire.
-        self.settle(order, vacancy, limit, order.quantity, sink);
+        self.settle(ix, order, vacancy, limit, order.quantity, sink);
     }
 
     /// The checks every plain add passes first, in the flow format's order: the book is
     /// not halted, the quantity is not zero, the id is neither resting nor parked. Returns
     /// where the id will be indexed, or publishes the reject and returns `None`.
     #[inline(always)]
-    fn admit<S: EventSink + ?Sized>(&mut self, order: &Order, sink: &mut S) -> Option<Vacancy> {
+    fn admit<X: Ids, S: EventSink + ?Sized>(
+        &mut self,
+        ix: &mut X,
+        order: &Order,
+        sink: &mut S,
+    ) -> Option<Vacancy> {
         let reject = |sink: &mut S, reason| {
             sink.publish(OrderbookResult::Rejected {
                 instrument_id: self.instrument_id,
@@ -89,9 +104,7 @@ impl OrderBook {
             return None;
         }
         let orders = &self.orders;
-        let Ok(vacancy) = self
-            .index
-            .vacancy(&order.order_id, |s| orders[s].order_id.uuid())
+        let Ok(vacancy) = ix.vacancy(&self.index, &order.order_id, |s| orders[s].order_id.uuid())
         else {
             reject(sink, RejectReason::DuplicateOrderId);
             return None;
@@ -105,24 +118,30 @@ impl OrderBook {
     /// it matches with self-trade prevention); resting, its owner and mode are copied into
     /// its slot whether set or not.
     #[inline(always)]
-    fn add_limit<S: EventSink + ?Sized>(&mut self, order: &Order, sink: &mut S) {
+    fn add_limit<X: Ids, S: EventSink + ?Sized>(
+        &mut self,
+        ix: &mut X,
+        order: &Order,
+        sink: &mut S,
+    ) {
         if order.has_display() {
-            return self.add_long(order, sink);
+            return self.add_long(ix, order, sink);
         }
-        let Some(vacancy) = self.admit(order, sink) else {
+        let Some(vacancy) = self.admit(ix, order, sink) else {
             return;
         };
         let limit = Some(order.price);
         let crossed = self.accept_priced(order, OrderKind::Limit, sink);
         if crossed {
             if order.has_extras() {
-                return self.add_owned_crossing(order, vacancy, sink);
+                return self.add_owned_crossing(ix, order, vacancy, sink);
             }
-            return self.add_crossing(order, vacancy, limit, sink);
+            return self.add_crossing(ix, order, vacancy, limit, sink);
         }
         // No trade: the whole order rests, and no stop can fire. Its flag byte (0 for a
         // plain order) goes in its slot as it is written; an owner, in the side table.
         let slot = self.rest_with(
+            ix,
             vacancy,
             order.order_id,
             order.side,
@@ -164,14 +183,14 @@ impl OrderBook {
     /// the checks in the same order, `accepted`, then matching if it crosses and the rest
     /// expires, with the tests of the other kinds left out.
     #[inline(always)]
-    fn add_ioc<S: EventSink + ?Sized>(&mut self, order: &Order, sink: &mut S) {
-        let Some(vacancy) = self.admit(order, sink) else {
+    fn add_ioc<X: Ids, S: EventSink + ?Sized>(&mut self, ix: &mut X, order: &Order, sink: &mut S) {
+        let Some(vacancy) = self.admit(ix, order, sink) else {
             return;
         };
         let limit = Some(order.price);
         let crossed = self.accept_priced(order, OrderKind::Ioc, sink);
         if crossed {
-            return self.add_crossing(order, vacancy, limit, sink);
+            return self.add_crossing(ix, order, vacancy, limit, sink);
         }
         // No trade: the whole order expires, and no stop can fire.
         sink.publish(OrderbookResult::Expired {
@@ -188,27 +207,30 @@ impl OrderBook {
     /// rests or expires, then parked stops (it traded). Out of line, like the matching
     /// loop it calls, so the inlined path of an add that only rests stays short.
     #[inline(never)]
-    fn add_crossing<S: EventSink + ?Sized>(
+    fn add_crossing<X: Ids, S: EventSink + ?Sized>(
         &mut self,
+        ix: &mut X,
         order: &Order,
         vacancy: Vacancy,
         limit: Option<Price>,
         sink: &mut S,
     ) {
-        let remaining = self.take_crossing(order.order_id, order.side, limit, order.quantity, sink);
+        let remaining =
+            self.take_crossing(ix, order.order_id, order.side, limit, order.quantity, sink);
         if remaining > 0 {
-            self.settle(order, vacancy, limit, remaining, sink);
+            self.settle(ix, order, vacancy, limit, remaining, sink);
         }
         if !self.long.stops.is_empty() {
-            self.activate_stops(sink);
+            self.activate_stops(ix, sink);
         }
     }
 
     /// The unfilled `remaining` of the plain add `order` (at `limit`): a resting kind
     /// rests at `vacancy` with the next acceptance number, any other expires.
     #[inline(always)]
-    fn settle<S: EventSink + ?Sized>(
+    fn settle<X: Ids, S: EventSink + ?Sized>(
         &mut self,
+        ix: &mut X,
         order: &Order,
         vacancy: Vacancy,
         limit: Option<Price>,
@@ -218,6 +240,7 @@ impl OrderBook {
         if order.kind.rests() {
             let post_only = order.kind == OrderKind::PostOnly;
             self.rest_at(
+                ix,
                 vacancy,
                 order.order_id,
                 order.side,
@@ -237,24 +260,33 @@ impl OrderBook {
         }
     }
 
-    /// A cancel: removes the resting order, halted or not.
-    pub(super) fn cancel<S: EventSink + ?Sized>(&mut self, order_id: Uuid, sink: &mut S) {
-        match self.index.take_in_window(&order_id) {
+    /// A cancel: removes the resting order, halted or not. Inlined always, as
+    /// [`Self::add`].
+    #[inline(always)]
+    pub(super) fn cancel<X: Ids, S: EventSink + ?Sized>(
+        &mut self,
+        ix: &mut X,
+        order_id: Uuid,
+        sink: &mut S,
+    ) {
+        match ix.take_in_window(&mut self.index, &order_id) {
             Probe::Hit(slot) => self.cancel_slot(slot, order_id, sink),
             Probe::Absent => self.cancel_unknown(order_id, sink),
-            Probe::Elsewhere => self.cancel_elsewhere(order_id, sink),
+            Probe::Elsewhere => self.cancel_elsewhere(ix, order_id, sink),
         }
     }
 
     /// [`Self::cancel`] of an id the window's exact cells do not hold: the index's other
     /// parts, then the parked stops.
     #[inline(never)]
-    fn cancel_elsewhere<S: EventSink + ?Sized>(&mut self, order_id: Uuid, sink: &mut S) {
+    fn cancel_elsewhere<X: Ids, S: EventSink + ?Sized>(
+        &mut self,
+        ix: &mut X,
+        order_id: Uuid,
+        sink: &mut S,
+    ) {
         let orders = &self.orders;
-        match self
-            .index
-            .take_outside(&order_id, |s| orders[s].order_id.uuid())
-        {
+        match ix.take_outside(&mut self.index, &order_id, |s| orders[s].order_id.uuid()) {
             Some(slot) => self.cancel_slot(slot, order_id, sink),
             None => self.cancel_unknown(order_id, sink),
         }
@@ -286,8 +318,9 @@ impl OrderBook {
 
     /// A modify: reduce in place keeps priority; anything else re-enters at the tail of
     /// the new price, trading first if it crosses.
-    pub(super) fn modify<S: EventSink + ?Sized>(
+    pub(super) fn modify<X: Ids, S: EventSink + ?Sized>(
         &mut self,
+        ix: &mut X,
         order_id: Uuid,
         price: Price,
         qty: Qty,
@@ -307,29 +340,27 @@ impl OrderBook {
         if qty == 0 {
             return reject(sink, RejectReason::InvalidQuantity);
         }
-        match self.index.find_in_window(&order_id) {
-            Probe::Hit(slot) => self.modify_slot(slot, order_id, price, qty, sink),
+        match ix.find_in_window(&self.index, &order_id) {
+            Probe::Hit(slot) => self.modify_slot(ix, slot, order_id, price, qty, sink),
             Probe::Absent => self.modify_absent(order_id, sink),
-            Probe::Elsewhere => self.modify_elsewhere(order_id, price, qty, sink),
+            Probe::Elsewhere => self.modify_elsewhere(ix, order_id, price, qty, sink),
         }
     }
 
     /// [`Self::modify`] of an id the window's exact cells do not hold: the index's other
     /// parts decide.
     #[inline(never)]
-    fn modify_elsewhere<S: EventSink + ?Sized>(
+    fn modify_elsewhere<X: Ids, S: EventSink + ?Sized>(
         &mut self,
+        ix: &mut X,
         order_id: Uuid,
         price: Price,
         qty: Qty,
         sink: &mut S,
     ) {
         let orders = &self.orders;
-        match self
-            .index
-            .find_outside(&order_id, |s| orders[s].order_id.uuid())
-        {
-            Some(slot) => self.modify_slot(slot, order_id, price, qty, sink),
+        match ix.find_outside(&self.index, &order_id, |s| orders[s].order_id.uuid()) {
+            Some(slot) => self.modify_slot(ix, slot, order_id, price, qty, sink),
             None => self.modify_absent(order_id, sink),
         }
     }
@@ -349,8 +380,9 @@ impl OrderBook {
     /// [`Self::modify`] of the resting or parked order at `slot`, once the book is known
     /// to run and the quantity not to be zero.
     #[inline(always)]
-    fn modify_slot<S: EventSink + ?Sized>(
+    fn modify_slot<X: Ids, S: EventSink + ?Sized>(
         &mut self,
+        ix: &mut X,
         slot: u32,
         order_id: Uuid,
         price: Price,
@@ -358,7 +390,7 @@ impl OrderBook {
         sink: &mut S,
     ) {
         if self.orders[slot].tag & (EXTRAS | PARKED) != 0 {
-            return self.modify_long(slot, price, qty, sink);
+            return self.modify_long(ix, slot, price, qty, sink);
         }
         let (side, post_only, open, old_price) = {
             let s = &self.orders[slot];
@@ -419,7 +451,7 @@ impl OrderBook {
         }
         self.unlink(slot);
         if crossed {
-            return self.modify_crossing(slot, order_id, side, price, qty, sink);
+            return self.modify_crossing(ix, slot, order_id, side, price, qty, sink);
         }
         // No trade: it rests at its new price, and no stop can fire.
         self.orders[slot].qty = qty;
@@ -430,8 +462,10 @@ impl OrderBook {
     /// opposite side: matching (at least one fill), then its rest rests at `price` or its
     /// slot is released, then parked stops. Out of line, like [`Self::add_crossing`].
     #[inline(never)]
-    fn modify_crossing<S: EventSink + ?Sized>(
+    #[allow(clippy::too_many_arguments)]
+    fn modify_crossing<X: Ids, S: EventSink + ?Sized>(
         &mut self,
+        ix: &mut X,
         slot: u32,
         order_id: Uuid,
         side: Side,
@@ -439,15 +473,15 @@ impl OrderBook {
         qty: Qty,
         sink: &mut S,
     ) {
-        let remaining = self.take_crossing(order_id, side, Some(price), qty, sink);
+        let remaining = self.take_crossing(ix, order_id, side, Some(price), qty, sink);
         if remaining == 0 {
-            self.release(slot);
+            self.release(ix, slot);
         } else {
             self.orders[slot].qty = remaining;
             self.link_tail(slot, side, price);
         }
         if !self.long.stops.is_empty() {
-            self.activate_stops(sink);
+            self.activate_stops(ix, sink);
         }
     }
 
@@ -521,8 +555,9 @@ impl OrderBook {
     /// The check that it crosses at all is inlined into the callers: most adds do not
     /// cross, and they skip the matching loop's call (saving its register spills).
     #[inline]
-    pub(super) fn take<S: EventSink + ?Sized>(
+    pub(super) fn take<X: Ids, S: EventSink + ?Sized>(
         &mut self,
+        ix: &mut X,
         taker_order_id: Uuid,
         taker_side: Side,
         limit: Option<Price>,
@@ -532,15 +567,16 @@ impl OrderBook {
         if remaining == 0 || !self.ladder(taker_side.opposite()).crossed_by(limit) {
             return remaining;
         }
-        self.take_crossing(taker_order_id, taker_side, limit, remaining, sink)
+        self.take_crossing(ix, taker_order_id, taker_side, limit, remaining, sink)
     }
 
     /// [`Self::take`] for a taker that crosses the opposite side's best level. Inlined
     /// into its out-of-line callers ([`Self::add_crossing`], [`Self::modify_crossing`],
     /// the long form's `take`), so a crossing plain add makes one call, not two.
     #[inline(always)]
-    fn take_crossing<S: EventSink + ?Sized>(
+    fn take_crossing<X: Ids, S: EventSink + ?Sized>(
         &mut self,
+        ix: &mut X,
         taker_order_id: Uuid,
         taker_side: Side,
         limit: Option<Price>,
@@ -570,8 +606,15 @@ impl OrderBook {
                     // An iceberg: its fill (a refill at the level's tail) is out of line;
                     // the level is looked up again. An owned maker fills here like any
                     // other (its owner is in its slot, which is freed with it).
-                    remaining =
-                        self.fill_extra(price, maker, taker_order_id, taker_side, remaining, sink);
+                    remaining = self.fill_extra(
+                        ix,
+                        price,
+                        maker,
+                        taker_order_id,
+                        taker_side,
+                        remaining,
+                        sink,
+                    );
                     break;
                 }
                 let fill = remaining.min(maker_slot.qty);
@@ -598,7 +641,7 @@ impl OrderBook {
                 // freed.
                 level.head = next;
                 level.count -= 1;
-                self.index.remove(&maker_order_id, maker);
+                ix.remove(&mut self.index, &maker_order_id, maker);
                 self.orders[maker].qty = 0;
                 self.orders.remove(maker);
                 if next == NIL {

@@ -12,7 +12,14 @@
 //! - **The id index** maps an order id to its slot: a direct window of slot numbers for the
 //!   dense ids an order-entry session assigns (no hash), and a keyed hash table for every
 //!   other id (see `index.rs`). An add probes once: the duplicate check returns the cell
-//!   the insert then fills.
+//!   the insert then fills. The paths that use it take it as a type parameter (`ids.rs`):
+//!   [`OrderBook::apply`] passes the book's own (`Own`, a zero-sized type: the calls go
+//!   straight to it), while the books of one engine consumer thread share one index over
+//!   all their ids (`shared_index.rs`, issue 21; `InShared`): the engine spreads one id
+//!   sequence over its books, so one book's own window would see every Nth id, the
+//!   thread's shared window sees them all. A shared cell holds (book, slot), so a book
+//!   never finds another's order under the same id. A book's ids move there and back
+//!   whole (`group.rs`: the consumer's books, and [`BookGroup`] for callers).
 //! - **Each side's levels are held inline** in a dense window of ticks (`tick_window.rs`):
 //!   the tick at a price's offset from the window's base holds that level's 24-byte
 //!   `Level` (FIFO head and tail, order count, 96-bit total), so an add, cancel or fill
@@ -50,6 +57,10 @@
 //!   book keeps the last trade price (set per level traded); after an add or modify that
 //!   traded, one length test (and a compare per side) decides whether any stop fires.
 
+mod group;
+#[cfg(test)]
+mod group_tests;
+mod ids;
 mod image;
 mod index;
 #[cfg(test)]
@@ -59,21 +70,25 @@ mod ladder;
 mod long_form;
 mod matching;
 mod query;
+mod shared_index;
 mod slab;
 mod stops;
 mod tick_window;
 
 use uuid::Uuid;
 
+pub use group::BookGroup;
 pub use image::{
     BookImage, ImageError, ParkedStopImage, RestingOrderImage, state_hash_of, state_hash_of_images,
 };
 pub(crate) use image::{extras_flags, stp_of_flags};
 pub use integrity::IntegrityError;
+pub(crate) use shared_index::SharedIdIndex;
 
 use crate::command::Command;
 use crate::result::{EventSink, OrderbookResult};
 use crate::types::{Qty, Side};
+use ids::{Ids, Own};
 use index::{IdIndex, Vacancy};
 use ladder::Ladder;
 use slab::{NIL, Slab, Vacant};
@@ -290,7 +305,10 @@ pub struct OrderBook {
     /// The long form's state: parked stops and the extras of owned orders and icebergs.
     long: long_form::LongForm,
     orders: Slab<Slot>,
+    /// The book's own id index: empty while its ids are in a consumer's shared index.
     index: IdIndex,
+    /// The book's ids are in a shared index (see `group.rs`), not in `index`.
+    ids_shared: bool,
     bids: Ladder,
     asks: Ladder,
 }
@@ -313,6 +331,7 @@ impl OrderBook {
             long: long_form::LongForm::default(),
             orders: Slab::with_capacity(orders),
             index: IdIndex::with_capacity(orders),
+            ids_shared: false,
             bids: Ladder::new(Side::Buy),
             asks: Ladder::new(Side::Sell),
         }
@@ -338,14 +357,27 @@ impl OrderBook {
     /// caller's job. Events name this book's instrument.
     #[inline]
     pub fn apply<S: EventSink + ?Sized>(&mut self, command: &Command, sink: &mut S) {
+        self.apply_with(&mut Own, command, sink);
+    }
+
+    /// [`Self::apply`] with the id index `ix`: the book's own ([`Own`]) or its consumer's
+    /// shared one ([`InShared`], for a book whose ids were moved there by
+    /// [`Self::share_ids`]).
+    #[inline(always)]
+    pub(crate) fn apply_with<X: Ids, S: EventSink + ?Sized>(
+        &mut self,
+        ix: &mut X,
+        command: &Command,
+        sink: &mut S,
+    ) {
         // An add (half a market's flow) and a cancel (two fifths) are told by a compare of
         // the tag each before the jump table of the others: on every market regime about
         // 3 instructions a message fewer than one match (a modify tested so too: more).
         if let Command::Add(ref order) = *command {
-            return self.add(order, sink);
+            return self.add(ix, order, sink);
         }
         if let Command::Cancel { order_id, .. } = *command {
-            return self.cancel(order_id, sink);
+            return self.cancel(ix, order_id, sink);
         }
         match *command {
             // Applied above.
@@ -355,7 +387,7 @@ impl OrderBook {
                 price,
                 qty,
                 ..
-            } => self.modify(order_id, price, qty, sink),
+            } => self.modify(ix, order_id, price, qty, sink),
             Command::Halt { .. } => {
                 self.halted = true;
                 sink.publish(OrderbookResult::Halted {
@@ -370,13 +402,14 @@ impl OrderBook {
             }
             Command::Status { .. } => sink.publish(OrderbookResult::Status {
                 instrument_id: self.instrument_id,
-                status: Box::new(self.status()),
+                // Parked stops' ids are indexed with the resting orders'.
+                status: Box::new(self.status_of(ix.count(&self.index) - self.long.stops.len())),
             }),
             Command::Snapshot { .. } => sink.publish(OrderbookResult::Snapshot {
                 instrument_id: self.instrument_id,
                 snapshot: Box::new(self.snapshot()),
             }),
-            Command::MassCancel { owner, side, .. } => self.mass_cancel(owner, side, sink),
+            Command::MassCancel { owner, side, .. } => self.mass_cancel(ix, owner, side, sink),
         }
     }
 
@@ -391,13 +424,20 @@ impl OrderBook {
 
     /// Appends the new order `order_id` at the tail of `price`'s level on `side`, creating
     /// the level if needed, and indexes it. Returns its slot.
-    fn rest(&mut self, order_id: Uuid, side: Side, price: i64, qty: Qty, post_only: bool) -> u32 {
+    fn rest<X: Ids>(
+        &mut self,
+        ix: &mut X,
+        order_id: Uuid,
+        side: Side,
+        price: i64,
+        qty: Qty,
+        post_only: bool,
+    ) -> u32 {
         let orders = &self.orders;
-        let vacancy = self
-            .index
-            .vacancy(&order_id, |s| orders[s].order_id.uuid())
+        let vacancy = ix
+            .vacancy(&self.index, &order_id, |s| orders[s].order_id.uuid())
             .expect("a resting order's id is new");
-        self.rest_at(vacancy, order_id, side, price, qty, post_only)
+        self.rest_at(ix, vacancy, order_id, side, price, qty, post_only)
     }
 
     /// The ladder of `side`, to change.
@@ -412,8 +452,10 @@ impl OrderBook {
     /// [`Self::rest`] of an id the index found room for at `vacancy`. The slot is written
     /// once, already linked behind the level's tail, with the next acceptance number.
     #[inline(always)]
-    fn rest_at(
+    #[allow(clippy::too_many_arguments)]
+    fn rest_at<X: Ids>(
         &mut self,
+        ix: &mut X,
         vacancy: Vacancy,
         order_id: Uuid,
         side: Side,
@@ -421,7 +463,7 @@ impl OrderBook {
         qty: Qty,
         post_only: bool,
     ) -> u32 {
-        self.rest_with(vacancy, order_id, side, price, qty, post_only, 0)
+        self.rest_with(ix, vacancy, order_id, side, price, qty, post_only, 0)
     }
 
     /// [`Self::rest_at`] of an order with the long form's flag byte `long_bits` (an
@@ -429,8 +471,9 @@ impl OrderBook {
     /// order's, 0 when it has none.
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
-    fn rest_with(
+    fn rest_with<X: Ids>(
         &mut self,
+        ix: &mut X,
         vacancy: Vacancy,
         order_id: Uuid,
         side: Side,
@@ -468,8 +511,9 @@ impl OrderBook {
         lvl.count += 1;
         lvl.add(qty);
         let orders = &self.orders;
-        self.index
-            .insert_at(vacancy, &order_id, slot, |s| orders[s].order_id.uuid());
+        ix.insert_at(&mut self.index, vacancy, &order_id, slot, |s| {
+            orders[s].order_id.uuid()
+        });
         slot
     }
 
@@ -533,9 +577,9 @@ impl OrderBook {
 
     /// Forgets the unlinked slot `slot`: drops it from the index and frees it.
     #[inline]
-    fn release(&mut self, slot: u32) {
+    fn release<X: Ids>(&mut self, ix: &mut X, slot: u32) {
         let order_id = self.orders[slot].order_id.uuid();
-        self.index.remove(&order_id, slot);
+        ix.remove(&mut self.index, &order_id, slot);
         self.free(slot);
     }
 

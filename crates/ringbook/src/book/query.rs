@@ -55,7 +55,15 @@ impl OrderBook {
         })
     }
 
+    /// The slot of `order_id`. While the book's ids are in a shared index (a consumer's
+    /// or a [`super::BookGroup`]'s, which do not answer queries by id) a scan: O(orders).
     pub(super) fn find(&self, order_id: &Uuid) -> Option<u32> {
+        if self.ids_shared {
+            return self
+                .indexed()
+                .into_iter()
+                .find_map(|(id, slot)| (id == *order_id).then_some(slot));
+        }
         self.index
             .find(order_id, |s| self.orders[s].order_id.uuid())
     }
@@ -64,6 +72,20 @@ impl OrderBook {
     #[inline]
     #[must_use]
     pub fn len(&self) -> usize {
+        if self.ids_shared {
+            // Counted on the levels: O(levels).
+            return [Side::Buy, Side::Sell]
+                .iter()
+                .map(|&side| {
+                    let mut count = 0;
+                    self.ladder(side).walk_best_first(|_, level| {
+                        count += level.count as usize;
+                        std::ops::ControlFlow::Continue(())
+                    });
+                    count
+                })
+                .sum();
+        }
         // Parked stops' ids are indexed with the resting orders'.
         self.index.len() - self.long.stops.len()
     }
@@ -85,6 +107,12 @@ impl OrderBook {
     /// The book's top of book and counts, as a `status` op publishes them.
     #[must_use]
     pub fn status(&self) -> BookStatus {
+        self.status_of(self.len())
+    }
+
+    /// [`Self::status`] of a book with `orders` resting (its id index counts them in
+    /// O(1), whichever index it is).
+    pub(super) fn status_of(&self, orders: usize) -> BookStatus {
         let bid = self.best_bid();
         let ask = self.best_ask();
         BookStatus {
@@ -95,7 +123,7 @@ impl OrderBook {
             best_ask_qty: ask.map_or(0, |(_, q)| q),
             bid_levels: self.bids.len() as u64,
             ask_levels: self.asks.len() as u64,
-            orders: self.len() as u64,
+            orders: orders as u64,
             stops: self.long.stops.len() as u64,
             last_trade_price: self.last_trade_price,
         }

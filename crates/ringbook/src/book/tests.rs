@@ -3,6 +3,7 @@
 
 use uuid::Uuid;
 
+use super::ids::Own;
 use super::index::IdIndex;
 use super::ladder::Ladder;
 use super::slab::NIL;
@@ -429,7 +430,7 @@ fn unlinking_middle_head_and_tail_keeps_the_fifo_linked() {
     // Middle.
     let s3 = slot_of(&book, 3);
     book.unlink(s3);
-    book.release(s3);
+    book.release(&mut Own, s3);
     assert_eq!(
         fifo(&book, Side::Sell, 100),
         vec![id(1), id(2), id(4), id(5)]
@@ -442,7 +443,7 @@ fn unlinking_middle_head_and_tail_keeps_the_fifo_linked() {
     // Head.
     let s1 = slot_of(&book, 1);
     book.unlink(s1);
-    book.release(s1);
+    book.release(&mut Own, s1);
     assert_eq!(level(&book).head, slot_of(&book, 2));
     assert_eq!(book.orders[slot_of(&book, 2)].prev, NIL);
     assert_eq!(fifo(&book, Side::Sell, 100), vec![id(2), id(4), id(5)]);
@@ -451,7 +452,7 @@ fn unlinking_middle_head_and_tail_keeps_the_fifo_linked() {
     // Tail.
     let s5 = slot_of(&book, 5);
     book.unlink(s5);
-    book.release(s5);
+    book.release(&mut Own, s5);
     assert_eq!(level(&book).tail, slot_of(&book, 4));
     assert_eq!(book.orders[slot_of(&book, 4)].next, NIL);
     assert_eq!(fifo(&book, Side::Sell, 100), vec![id(2), id(4)]);
@@ -819,7 +820,7 @@ fn integrity_detects_a_resting_order_with_zero_quantity() {
 fn integrity_detects_a_crossed_book() {
     let mut book = sample_book();
     // Rest a bid through the asks without matching.
-    book.rest(id(7), Side::Buy, 102, 1, false);
+    book.rest(&mut Own, id(7), Side::Buy, 102, 1, false);
     assert_eq!(
         book.check_integrity(),
         Err(IntegrityError::Crossed {
@@ -833,7 +834,7 @@ fn integrity_detects_a_crossed_book() {
 #[test]
 fn integrity_detects_a_locked_book() {
     let mut book = sample_book();
-    book.rest(id(7), Side::Sell, 99, 1, false);
+    book.rest(&mut Own, id(7), Side::Sell, 99, 1, false);
     assert_eq!(
         book.check_integrity(),
         Err(IntegrityError::Crossed {
@@ -1079,4 +1080,42 @@ fn a_slot_is_48_bytes_and_its_packed_fields_round_trip() {
             }
         }
     }
+}
+
+#[test]
+fn the_largest_order_id_rests_and_is_cancelled_like_any_other() {
+    // The id index's table bound is one past its largest id: for `u128::MAX` that
+    // overflowed (a panic in debug builds; in release the order could no longer be found,
+    // and its cancel was an unknown order).
+    let max = Uuid::from_u128(u128::MAX);
+    let mut book = OrderBook::new(INSTRUMENT);
+    let mut events = Vec::new();
+    for command in [
+        Command::Add(Order::limit(id(1), INSTRUMENT, Side::Buy, 99, 1)),
+        Command::Add(Order::limit(max, INSTRUMENT, Side::Buy, 100, 4)),
+        Command::Add(Order::limit(max, INSTRUMENT, Side::Buy, 100, 4)),
+        Command::Cancel {
+            order_id: max,
+            instrument_id: INSTRUMENT,
+        },
+    ] {
+        book.apply(&command, &mut |e| events.push(e));
+    }
+    assert!(
+        matches!(
+            events[2],
+            OrderbookResult::Rejected {
+                reason: crate::result::RejectReason::DuplicateOrderId,
+                ..
+            }
+        ),
+        "{:?}",
+        events[2]
+    );
+    assert!(
+        matches!(events[3], OrderbookResult::Cancelled { order_id, remaining_qty: 4, .. } if order_id == max),
+        "{:?}",
+        events[3]
+    );
+    book.check_integrity().unwrap();
 }

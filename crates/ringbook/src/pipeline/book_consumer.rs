@@ -2,6 +2,11 @@
 //! work from its [`DirtyBooks`] (marked by the sequencer as it publishes), polls only
 //! their inbound rings, in turn, applies each command, and publishes the results to the
 //! outbound ring. Its cost per command does not grow with the number of books it owns.
+//!
+//! Its books share one id index ([`SharedIdIndex`], issues 18 and 21): the engine's books
+//! share one sequence of order ids, so one index over a thread's books stays dense where
+//! one per book would see every Nth id. Each book's ids move there when the thread takes
+//! it and back into an index of the book's own when it hands the book back.
 
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
@@ -16,7 +21,7 @@ use super::publish::{Room, publish_all, publish_outbound};
 use super::snapshot_writer::BookCheckpoint;
 use super::wait::{Doorbell, Idler, RoomBell, WaitStrategy};
 use super::{InboundPoller, SlotFlag, SlotFlags, ThreadFailure, ThreadReport, panic_message};
-use crate::book::{BookImage, OrderBook};
+use crate::book::{BookImage, OrderBook, SharedIdIndex};
 use crate::command::Command;
 use crate::result::OrderbookResult;
 
@@ -36,8 +41,12 @@ pub(super) struct OwnedBook {
 /// An owned book and what its consumer knows of it, apart from its ring (so a batch taken
 /// from the ring can be applied to it).
 pub(super) struct BookState {
+    /// Its ids are in its thread's shared index (see [`BookState::share_ids`]) from the
+    /// thread's start to [`books_report`].
     book: OrderBook,
     slot: u32,
+    /// Its number in its thread's shared index.
+    number: u32,
     /// The stop marker has arrived.
     stopped: bool,
     /// The book panicked: its later commands are drained and counted, not applied.
@@ -71,6 +80,7 @@ impl BookState {
         BookState {
             book,
             slot,
+            number: 0,
             stopped: false,
             failed: false,
             lost: 0,
@@ -78,16 +88,26 @@ impl BookState {
         }
     }
 
+    /// Moves the book's ids into its thread's shared index `ids`, as book number
+    /// `number` (each of the thread's books its own).
+    pub(super) fn share_ids(&mut self, ids: &mut SharedIdIndex, number: u32) {
+        self.number = number;
+        self.book.share_ids(ids, number);
+    }
+
     /// Marks the book failed after a panic (`message`) on consumer `consumer`: callers
-    /// are refused from now on (its slot's failed flag), and its later commands are
-    /// drained and counted as lost. Returns the failure to report.
+    /// are refused from now on (its slot's failed flag), its later commands are drained
+    /// and counted as lost, and its ids leave the thread's shared index `ids` (the book
+    /// is never applied again nor handed back). Returns the failure to report.
     pub(super) fn fail(
         &mut self,
         flags: &SlotFlags,
+        ids: &mut SharedIdIndex,
         consumer: usize,
         message: String,
     ) -> ThreadFailure {
         self.failed = true;
+        ids.forget_book(self.number);
         flags.set(self.slot, SlotFlag::FAILED);
         let instrument = self.book.instrument_id();
         tracing::error!(%instrument, consumer, %message, "order book panicked; its book is closed");
@@ -100,14 +120,17 @@ impl BookState {
 }
 
 /// What a thread owning `books` reports when it ends: `failures` (the failed books' lost
-/// commands filled in) and every live book, by slot.
+/// commands filled in) and every live book, by slot, each with its ids back from the
+/// thread's shared index `ids` in an index of its own (a whole book).
 pub(super) fn books_report(
     books: impl Iterator<Item = BookState>,
+    ids: &mut SharedIdIndex,
     mut failures: Vec<ThreadFailure>,
 ) -> ThreadReport {
     let mut live = Vec::new();
-    for owned in books {
+    for mut owned in books {
         if !owned.failed {
+            owned.book.own_ids(ids, owned.number);
             live.push((owned.slot, owned.book));
             continue;
         }
@@ -151,6 +174,8 @@ pub(super) struct ConsumerSetup {
 pub(super) struct BookConsumer<P> {
     index: usize,
     books: Vec<OwnedBook>,
+    /// The ids of all its books, each book numbered by its place in `books`.
+    ids: SharedIdIndex,
     /// Its books with work, marked by the sequencer.
     dirty: Arc<DirtyBooks>,
     /// The books to poll this round, in order: drained from `dirty`, and the ones whose
@@ -184,7 +209,7 @@ pub(super) struct BookConsumer<P> {
 impl<P: Producer<OutboundEntry>> BookConsumer<P> {
     pub(super) fn new(
         index: usize,
-        books: Vec<OwnedBook>,
+        mut books: Vec<OwnedBook>,
         outbound: P,
         setup: ConsumerSetup,
     ) -> BookConsumer<P> {
@@ -201,9 +226,14 @@ impl<P: Producer<OutboundEntry>> BookConsumer<P> {
             checkpoints,
         } = setup;
         let count = books.len();
+        let mut ids = SharedIdIndex::default();
+        for (owned, number) in books.iter_mut().zip(0..) {
+            owned.state.share_ids(&mut ids, number);
+        }
         BookConsumer {
             index,
             books,
+            ids,
             dirty,
             ready: Vec::new(),
             queued: vec![false; count],
@@ -296,7 +326,11 @@ impl<P: Producer<OutboundEntry>> BookConsumer<P> {
         );
         self.events_bell.ring();
         tracing::debug!(consumer = self.index, "book consumer stopped");
-        books_report(self.books.into_iter().map(|b| b.state), self.failures)
+        books_report(
+            self.books.into_iter().map(|b| b.state),
+            &mut self.ids,
+            self.failures,
+        )
     }
 
     /// Takes up to a batch from book `i`'s ring and applies it. Returns whether the ring
@@ -326,6 +360,7 @@ impl<P: Producer<OutboundEntry>> BookConsumer<P> {
         };
         let claim = ExactSizeIterator::len(&&mut batch).min(self.claim_limit);
         let buffer = &mut self.buffer;
+        let ids = &mut self.ids;
         let checkpoints = &self.checkpoints;
         let mut panicked = None;
         let mut batch = Some(batch);
@@ -336,7 +371,7 @@ impl<P: Producer<OutboundEntry>> BookConsumer<P> {
                 overflow: &mut *buffer,
             };
             if let Some(mut batch) = batch.take() {
-                panicked = apply_batch(owned, &mut &mut batch, checkpoints, &mut sink);
+                panicked = apply_batch(owned, ids, &mut &mut batch, checkpoints, &mut sink);
             }
             for slot in sink.slots {
                 *slot = OutboundEntry::default();
@@ -362,7 +397,7 @@ impl<P: Producer<OutboundEntry>> BookConsumer<P> {
                 outbound: &mut outbound,
                 idler,
             };
-            panicked = apply_batch(owned, &mut &mut batch, checkpoints, &mut sink);
+            panicked = apply_batch(owned, ids, &mut &mut batch, checkpoints, &mut sink);
         }
         if !buffer.is_empty() {
             outbound.flush(buffer, idler);
@@ -380,19 +415,20 @@ impl<P: Producer<OutboundEntry>> BookConsumer<P> {
     fn fail_book(&mut self, index: usize, message: String) {
         let failure = self.books[index]
             .state
-            .fail(&self.flags, self.index, message);
+            .fail(&self.flags, &mut self.ids, self.index, message);
         self.failures.push(failure);
     }
 }
 
-/// Applies every command of `batch` to `owned`'s book, in order, handing each result to
-/// `sink`. Returns the panic message if the book panicked (the commands after it are
+/// Applies every command of `batch` to `owned`'s book (its ids in `ids`), in order,
+/// handing each result to `sink`. Returns the panic message if the book panicked (the commands after it are
 /// counted as lost, not applied; markers are still seen).
 ///
 /// One `catch_unwind` around the whole batch rather than one per command: the batch
 /// iterator has moved past the command that panicked, so the rest is drained after it.
 pub(super) fn apply_batch<'b, I: Iterator<Item = &'b InboundEntry>>(
     owned: &mut BookState,
+    ids: &mut SharedIdIndex,
     batch: &mut I,
     checkpoints: &Option<Sender<BookCheckpoint>>,
     sink: &mut impl ResultSink,
@@ -400,7 +436,7 @@ pub(super) fn apply_batch<'b, I: Iterator<Item = &'b InboundEntry>>(
     let mut panicked = None;
     if !owned.failed {
         let applied = panic::catch_unwind(AssertUnwindSafe(|| {
-            apply_all(owned, &mut *batch, checkpoints, sink)
+            apply_all(owned, ids, &mut *batch, checkpoints, sink)
         }));
         match applied {
             Ok(()) => return None,
@@ -437,6 +473,7 @@ pub(super) fn apply_batch<'b, I: Iterator<Item = &'b InboundEntry>>(
 #[inline]
 fn apply_all<'b>(
     owned: &mut BookState,
+    ids: &mut SharedIdIndex,
     batch: impl Iterator<Item = &'b InboundEntry>,
     checkpoints: &Option<Sender<BookCheckpoint>>,
     sink: &mut impl ResultSink,
@@ -444,7 +481,9 @@ fn apply_all<'b>(
     for entry in batch {
         let (seq, timestamp_ns) = (entry.seq, entry.timestamp_ns);
         match entry.view() {
-            EntryView::Apply(command) => apply_command(owned, seq, timestamp_ns, command, sink),
+            EntryView::Apply(command) => {
+                apply_command(owned, ids, seq, timestamp_ns, command, sink)
+            }
             EntryView::Stop => owned.stopped = true,
             EntryView::Checkpoint => {
                 if checkpoints.is_some() {
@@ -465,11 +504,12 @@ fn apply_all<'b>(
     }
 }
 
-/// Applies `command`, numbered `seq` and stamped `timestamp_ns`, to `owned`'s live book,
-/// each result to `sink`.
+/// Applies `command`, numbered `seq` and stamped `timestamp_ns`, to `owned`'s live book
+/// (its ids in `ids`), each result to `sink`.
 #[inline(always)]
 fn apply_command(
     owned: &mut BookState,
+    ids: &mut SharedIdIndex,
     seq: u64,
     timestamp_ns: u64,
     command: &Command,
@@ -478,10 +518,12 @@ fn apply_command(
     #[cfg(test)]
     tests_hook::maybe_panic(command);
     let events = &mut owned.events;
-    owned.book.apply(command, &mut |result| {
-        *events += 1;
-        sink.put(seq, timestamp_ns, result)
-    });
+    owned
+        .book
+        .apply_shared(ids, owned.number, command, &mut |result| {
+            *events += 1;
+            sink.put(seq, timestamp_ns, result)
+        });
 }
 
 /// [`apply_batch`] of one command to apply, given as it lies in the ingress ring (no
@@ -490,6 +532,7 @@ fn apply_command(
 #[inline]
 pub(super) fn apply_one(
     owned: &mut BookState,
+    ids: &mut SharedIdIndex,
     seq: u64,
     timestamp_ns: u64,
     command: &Command,
@@ -500,7 +543,7 @@ pub(super) fn apply_one(
         return None;
     }
     let applied = panic::catch_unwind(AssertUnwindSafe(|| {
-        apply_command(owned, seq, timestamp_ns, command, sink)
+        apply_command(owned, ids, seq, timestamp_ns, command, sink)
     }));
     applied.err().map(|payload| {
         owned.lost += 1;
@@ -619,5 +662,118 @@ pub(crate) mod tests_hook {
         {
             panic!("injected book panic");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The consumer's books share one id index: what it hands back is whole.
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::types::{Order, Side};
+
+    /// Results, collected.
+    struct Collect(Vec<OrderbookResult>);
+
+    impl ResultSink for Collect {
+        fn put(&mut self, _seq: u64, _timestamp_ns: u64, result: OrderbookResult) {
+            self.0.push(result);
+        }
+    }
+
+    fn instrument(n: u32) -> Uuid {
+        Uuid::from_u128(0xB00C_0000 + u128::from(n))
+    }
+
+    fn add(book: u32, id: u128, price: i64) -> Command {
+        Command::Add(Order::limit(
+            Uuid::from_u128(id),
+            instrument(book),
+            Side::Buy,
+            price,
+            5,
+        ))
+    }
+
+    #[test]
+    fn books_share_one_index_and_are_handed_back_whole_and_a_failed_books_ids_leave_it() {
+        let flags = SlotFlags::new(3);
+        let mut ids = SharedIdIndex::default();
+        let mut books: Vec<BookState> = (0..3)
+            .map(|n| {
+                let mut owned = BookState::new(OrderBook::new(instrument(n)), n);
+                owned.share_ids(&mut ids, n);
+                owned
+            })
+            .collect();
+        let mut sink = Collect(Vec::new());
+        // Ids 1..=30 spread over the three books, and id 7 in every book.
+        for id in 1..=30u128 {
+            let book = (id % 3) as u32;
+            let command = add(book, id, 90 + id as i64);
+            let panicked = apply_one(
+                &mut books[book as usize],
+                &mut ids,
+                id as u64,
+                0,
+                &command,
+                &mut sink,
+            );
+            assert_eq!(panicked, None);
+        }
+        for book in [0, 2] {
+            let command = add(book, 7, 80);
+            assert_eq!(
+                apply_one(
+                    &mut books[book as usize],
+                    &mut ids,
+                    0,
+                    0,
+                    &command,
+                    &mut sink
+                ),
+                None
+            );
+        }
+        assert_eq!(ids.len(), 32);
+        // Book 2 fails: its ids leave the shared index, the others' stay.
+        let failure = books[2].fail(&flags, &mut ids, 0, "test".into());
+        assert_eq!(failure.instruments, vec![instrument(2)]);
+        assert_eq!(ids.len(), 32 - 11);
+        let report = books_report(books.into_iter(), &mut ids, Vec::new());
+        assert_eq!(ids.len(), 0, "every live book took its ids back");
+        assert_eq!(report.books.len(), 2);
+        for (slot, book) in &report.books {
+            book.check_integrity()
+                .unwrap_or_else(|e| panic!("book {slot} handed back: {e}"));
+            let expect = if *slot == 0 { 11 } else { 10 };
+            assert_eq!(book.len(), expect, "book {slot}");
+            assert_eq!(
+                book.order_qty(&Uuid::from_u128(7)),
+                Some(5),
+                "book {slot}'s id 7"
+            );
+        }
+        // A handed-back book finds its orders through its own index again.
+        let (_, mut book) = report.books.into_iter().next().expect("book 0");
+        let mut events = Vec::new();
+        book.apply(
+            &Command::Cancel {
+                order_id: Uuid::from_u128(3),
+                instrument_id: instrument(0),
+            },
+            &mut |e| events.push(e),
+        );
+        assert!(
+            matches!(
+                events[0],
+                OrderbookResult::Cancelled {
+                    remaining_qty: 5,
+                    ..
+                }
+            ),
+            "{events:?}"
+        );
     }
 }

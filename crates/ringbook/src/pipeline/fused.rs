@@ -23,7 +23,7 @@ use super::sequencer::Downstream;
 use super::snapshot_writer::BookCheckpoint;
 use super::wait::Idler;
 use super::{SlotFlags, ThreadFailure, ThreadReport};
-use crate::book::OrderBook;
+use crate::book::{OrderBook, SharedIdIndex};
 use crate::command::Command;
 use crate::result::OrderbookResult;
 
@@ -31,6 +31,8 @@ use crate::result::OrderbookResult;
 pub(super) struct Inline {
     /// By slot.
     books: Vec<BookState>,
+    /// The ids of all the books, each book numbered by its slot (see `book_consumer`).
+    ids: SharedIdIndex,
     /// Where a book that panics is marked, so callers refuse its commands.
     flags: Arc<SlotFlags>,
     /// Where a book's image goes at a checkpoint (when the engine takes snapshots).
@@ -49,11 +51,17 @@ impl Inline {
         checkpoints: Option<Sender<BookCheckpoint>>,
         dispatch: Dispatch,
     ) -> Inline {
+        let mut ids = SharedIdIndex::default();
         Inline {
             books: (0..)
                 .zip(books)
-                .map(|(slot, book)| BookState::new(book, slot))
+                .map(|(slot, book)| {
+                    let mut owned = BookState::new(book, slot);
+                    owned.share_ids(&mut ids, slot);
+                    owned
+                })
                 .collect(),
+            ids,
             flags,
             checkpoints,
             dispatch,
@@ -68,6 +76,7 @@ impl Inline {
         let owned = &mut self.books[slot as usize];
         let panicked = apply_batch(
             owned,
+            &mut self.ids,
             entries,
             &self.checkpoints,
             &mut Dispatching(&mut self.dispatch),
@@ -79,7 +88,7 @@ impl Inline {
     #[inline]
     fn fail_on_panic(&mut self, slot: u32, panicked: Option<String>) {
         if let Some(message) = panicked {
-            let failure = self.books[slot as usize].fail(&self.flags, 0, message);
+            let failure = self.books[slot as usize].fail(&self.flags, &mut self.ids, 0, message);
             self.failures.push(failure);
         }
     }
@@ -106,7 +115,7 @@ impl Downstream for Inline {
     fn apply_now(&mut self, slot: u32, seq: u64, timestamp_ns: u64, command: &Command) -> bool {
         let owned = &mut self.books[slot as usize];
         let mut sink = Dispatching(&mut self.dispatch);
-        let panicked = apply_one(owned, seq, timestamp_ns, command, &mut sink);
+        let panicked = apply_one(owned, &mut self.ids, seq, timestamp_ns, command, &mut sink);
         self.fail_on_panic(slot, panicked);
         true
     }
@@ -141,13 +150,13 @@ impl Downstream for Inline {
     /// Finishes every subscriber; returns the failures (books', then subscribers') and
     /// the live books.
     fn close(
-        self,
+        mut self,
         _routed: &mut Routed,
         _seq: u64,
         _timestamp_ns: u64,
         _idler: &mut Idler,
     ) -> ThreadReport {
-        let mut report = books_report(self.books.into_iter(), self.failures);
+        let mut report = books_report(self.books.into_iter(), &mut self.ids, self.failures);
         report.failures.extend(self.dispatch.finish().failures);
         report
     }

@@ -1,0 +1,192 @@
+//! Books that share one id index: how a consumer thread holds its books (issues 18 and
+//! 21), and [`BookGroup`], the same for a caller that drives many books on one thread.
+//!
+//! A book's ids move into the shared index when it joins ([`OrderBook::share_ids`]) and
+//! back into an index of its own when it leaves ([`OrderBook::own_ids`]): what leaves is a
+//! whole book again, with the same events to every later command. While shared, the book's
+//! own index is empty and its commands go through [`OrderBook::apply_shared`].
+
+use std::ops::ControlFlow;
+
+use uuid::Uuid;
+
+use super::ids::InShared;
+use super::index::IdIndex;
+use super::shared_index::SharedIdIndex;
+use super::slab::NIL;
+use super::{BookImage, OrderBook};
+use crate::command::Command;
+use crate::result::EventSink;
+use crate::types::Side;
+
+impl OrderBook {
+    /// Every id the book indexes, with its slot: the resting orders, level by level, then
+    /// the parked stops' homes. O(orders).
+    pub(super) fn indexed(&self) -> Vec<(Uuid, u32)> {
+        let mut out = Vec::new();
+        for side in [Side::Buy, Side::Sell] {
+            self.ladder(side).walk_best_first(|_, level| {
+                let mut slot = level.head;
+                while slot != NIL {
+                    out.push((self.orders[slot].order_id.uuid(), slot));
+                    slot = self.orders[slot].next;
+                }
+                ControlFlow::Continue(())
+            });
+        }
+        for (_, stop, order) in self.long.stops.iter_refs() {
+            if let Some((_, home)) = self.long.stops.parked_at(stop) {
+                out.push((order.order_id, home));
+            }
+        }
+        out
+    }
+
+    /// Moves the book's ids into `ids` as book number `book` (which holds none yet); from
+    /// now on its commands go through [`Self::apply_shared`] with the same `ids` and
+    /// `book`, until [`Self::own_ids`].
+    pub(crate) fn share_ids(&mut self, ids: &mut SharedIdIndex, book: u32) {
+        debug_assert!(!self.ids_shared, "the book's ids are shared already");
+        ids.join(book);
+        for (id, slot) in self.indexed() {
+            ids.insert(book, &id, slot);
+        }
+        self.index = IdIndex::with_capacity(0);
+        self.ids_shared = true;
+    }
+
+    /// Moves the book's ids out of `ids` (where it is book number `book`) into an index
+    /// of its own: it is a whole book again.
+    pub(crate) fn own_ids(&mut self, ids: &mut SharedIdIndex, book: u32) {
+        debug_assert!(self.ids_shared, "the book's ids are its own already");
+        let indexed = self.indexed();
+        let mut index = IdIndex::with_capacity(0);
+        for (id, slot) in indexed {
+            ids.remove(book, &id, slot);
+            let orders = &self.orders;
+            let id_of = |s: u32| orders[s].order_id.uuid();
+            match index.vacancy(&id, id_of) {
+                Ok(vacancy) => index.insert_at(vacancy, &id, slot, id_of),
+                Err(_) => debug_assert!(false, "id {id} indexed twice in one book"),
+            }
+        }
+        self.index = index;
+        self.ids_shared = false;
+    }
+
+    /// [`Self::apply`] to a book whose ids are in `ids` as book number `book` (see
+    /// [`Self::share_ids`]).
+    #[inline(always)]
+    pub(crate) fn apply_shared<S: EventSink + ?Sized>(
+        &mut self,
+        ids: &mut SharedIdIndex,
+        book: u32,
+        command: &Command,
+        sink: &mut S,
+    ) {
+        debug_assert!(self.ids_shared, "the book's ids are its own");
+        self.apply_with(&mut InShared { ids, book }, command, sink);
+    }
+}
+
+/// Order books that share one id index, as the books of one engine consumer thread do:
+/// for a caller that applies the commands of many books on one thread.
+///
+/// The books of an engine share one sequence of order ids, so each of N books sees about
+/// every Nth id: one index over all of them stays dense where N indexes of their own
+/// would be mostly empty. Events are exactly those of the books on their own. An order id
+/// is still unique only within one book: the same id may rest in two books, and a cancel
+/// never finds another book's order.
+///
+/// # Examples
+///
+/// ```
+/// use ringbook::{BookGroup, Command, Order, OrderBook, OrderbookResult, Side};
+/// use uuid::Uuid;
+///
+/// let (a, b) = (Uuid::from_u128(1), Uuid::from_u128(2));
+/// let mut group = BookGroup::new(vec![OrderBook::new(a), OrderBook::new(b)]);
+/// let mut events = Vec::new();
+/// let mut sink = |e| events.push(e);
+/// // The same order id rests in both books.
+/// group.apply(0, &Command::Add(Order::limit(Uuid::from_u128(7), a, Side::Buy, 100, 5)), &mut sink);
+/// group.apply(1, &Command::Add(Order::limit(Uuid::from_u128(7), b, Side::Buy, 90, 3)), &mut sink);
+/// group.apply(0, &Command::Cancel { order_id: Uuid::from_u128(7), instrument_id: a }, &mut sink);
+/// assert!(matches!(events[2], OrderbookResult::Cancelled { remaining_qty: 5, .. }));
+/// let books = group.into_books();
+/// assert_eq!(books[1].best_bid(), Some((90, 3)));
+/// books[1].check_integrity().unwrap();
+/// ```
+#[derive(Debug)]
+pub struct BookGroup {
+    books: Vec<OrderBook>,
+    ids: SharedIdIndex,
+}
+
+impl BookGroup {
+    /// `books`, numbered from 0 in order, their ids moved into one index. O(orders).
+    ///
+    /// # Panics
+    ///
+    /// Panics if there are `u32::MAX` books or more.
+    #[must_use]
+    pub fn new(mut books: Vec<OrderBook>) -> BookGroup {
+        assert!(
+            books.len() < u32::MAX as usize,
+            "{} books in one group (at most {})",
+            books.len(),
+            u32::MAX - 1
+        );
+        let mut ids = SharedIdIndex::default();
+        for (book, number) in books.iter_mut().zip(0..) {
+            book.share_ids(&mut ids, number);
+        }
+        BookGroup { books, ids }
+    }
+
+    /// How many books the group holds.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.books.len()
+    }
+
+    /// Whether the group holds no book.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.books.is_empty()
+    }
+
+    /// Applies `command` to book number `book`, as [`OrderBook::apply`] does.
+    ///
+    /// # Panics
+    ///
+    /// Panics if the group has no book number `book`.
+    #[inline]
+    pub fn apply<S: EventSink + ?Sized>(&mut self, book: usize, command: &Command, sink: &mut S) {
+        let number = book as u32;
+        self.books[book].apply_shared(&mut self.ids, number, command, sink);
+    }
+
+    /// Book number `book`'s image (see [`OrderBook::image`]), or `None` if the group has
+    /// no such book.
+    #[must_use]
+    pub fn image(&self, book: usize) -> Option<BookImage> {
+        self.books.get(book).map(OrderBook::image)
+    }
+
+    /// Bytes of heap the books and their shared index hold.
+    #[must_use]
+    pub fn heap_bytes(&self) -> usize {
+        self.books.iter().map(OrderBook::heap_bytes).sum::<usize>() + self.ids.heap_bytes()
+    }
+
+    /// The books, each with its ids back in an index of its own. O(orders).
+    #[must_use]
+    pub fn into_books(mut self) -> Vec<OrderBook> {
+        for (book, number) in self.books.iter_mut().zip(0..) {
+            book.own_ids(&mut self.ids, number);
+        }
+        debug_assert_eq!(self.ids.len(), 0, "ids left in the shared index");
+        self.books
+    }
+}

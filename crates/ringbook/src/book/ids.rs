@@ -1,0 +1,202 @@
+//! Which id index a book's command uses: its own ([`Own`]), or the one its consumer
+//! thread shares among its books ([`InShared`]).
+//!
+//! The book's paths take the choice as a type parameter and each index call passes the
+//! book's own index along: [`Own`] is a zero-sized type whose calls go straight to it
+//! (the single-book path is the code it was), [`InShared`] ignores it and asks the shared
+//! index for its book's number.
+
+use uuid::Uuid;
+
+use super::index::{IdIndex, Probe, Vacancy};
+use super::shared_index::SharedIdIndex;
+
+/// An id index as the book's paths use it. `own` is the book's own index; `id_of` reads
+/// the id stored in one of the book's slots (the shared index keeps ids itself).
+pub(crate) trait Ids {
+    /// The slot of `id` as the window alone tells it (see [`IdIndex::find_in_window`]).
+    fn find_in_window(&self, own: &IdIndex, id: &Uuid) -> Probe;
+
+    /// The slot of `id` where the window could not tell.
+    fn find_outside(&self, own: &IdIndex, id: &Uuid, id_of: impl Fn(u32) -> Uuid) -> Option<u32>;
+
+    /// `Err` with the slot of `id` if it is indexed, else where it will go.
+    fn vacancy(
+        &self,
+        own: &IdIndex,
+        id: &Uuid,
+        id_of: impl Fn(u32) -> Uuid,
+    ) -> Result<Vacancy, u32>;
+
+    /// Indexes `slot` for `id` at `vacancy` (no change since [`Ids::vacancy`] but
+    /// removals).
+    fn insert_at(
+        &mut self,
+        own: &mut IdIndex,
+        vacancy: Vacancy,
+        id: &Uuid,
+        slot: u32,
+        id_of: impl Fn(u32) -> Uuid,
+    );
+
+    /// The slot of `id` taken from the window, or what the window tells of it.
+    fn take_in_window(&mut self, own: &mut IdIndex, id: &Uuid) -> Probe;
+
+    /// The slot of `id` taken from where the window could not tell.
+    fn take_outside(
+        &mut self,
+        own: &mut IdIndex,
+        id: &Uuid,
+        id_of: impl Fn(u32) -> Uuid,
+    ) -> Option<u32>;
+
+    /// Drops `slot`, indexed for `id`.
+    fn remove(&mut self, own: &mut IdIndex, id: &Uuid, slot: u32);
+
+    /// Keeps the table half empty (the long form's parked stops come and go).
+    fn keep_room(&mut self, own: &mut IdIndex, id_of: impl Fn(u32) -> Uuid);
+
+    /// How many ids the book has indexed (its resting orders and parked stops).
+    fn count(&self, own: &IdIndex) -> usize;
+}
+
+/// The book's own index.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Own;
+
+impl Ids for Own {
+    #[inline(always)]
+    fn find_in_window(&self, own: &IdIndex, id: &Uuid) -> Probe {
+        own.find_in_window(id)
+    }
+
+    #[inline(always)]
+    fn find_outside(&self, own: &IdIndex, id: &Uuid, id_of: impl Fn(u32) -> Uuid) -> Option<u32> {
+        own.find_outside(id, id_of)
+    }
+
+    #[inline(always)]
+    fn vacancy(
+        &self,
+        own: &IdIndex,
+        id: &Uuid,
+        id_of: impl Fn(u32) -> Uuid,
+    ) -> Result<Vacancy, u32> {
+        own.vacancy(id, id_of)
+    }
+
+    #[inline(always)]
+    fn insert_at(
+        &mut self,
+        own: &mut IdIndex,
+        vacancy: Vacancy,
+        id: &Uuid,
+        slot: u32,
+        id_of: impl Fn(u32) -> Uuid,
+    ) {
+        own.insert_at(vacancy, id, slot, id_of);
+    }
+
+    #[inline(always)]
+    fn take_in_window(&mut self, own: &mut IdIndex, id: &Uuid) -> Probe {
+        own.take_in_window(id)
+    }
+
+    #[inline(always)]
+    fn take_outside(
+        &mut self,
+        own: &mut IdIndex,
+        id: &Uuid,
+        id_of: impl Fn(u32) -> Uuid,
+    ) -> Option<u32> {
+        own.take_outside(id, id_of)
+    }
+
+    #[inline(always)]
+    fn remove(&mut self, own: &mut IdIndex, id: &Uuid, slot: u32) {
+        own.remove(id, slot);
+    }
+
+    #[inline(always)]
+    fn keep_room(&mut self, own: &mut IdIndex, id_of: impl Fn(u32) -> Uuid) {
+        own.keep_room(id_of);
+    }
+
+    #[inline(always)]
+    fn count(&self, own: &IdIndex) -> usize {
+        own.len()
+    }
+}
+
+/// A consumer's shared index, for the book numbered `book` in it.
+#[derive(Debug)]
+pub(crate) struct InShared<'a> {
+    /// The shared index.
+    pub(crate) ids: &'a mut SharedIdIndex,
+    /// The book's number in it.
+    pub(crate) book: u32,
+}
+
+impl Ids for InShared<'_> {
+    #[inline(always)]
+    fn find_in_window(&self, _own: &IdIndex, id: &Uuid) -> Probe {
+        self.ids.find_in_window(self.book, id)
+    }
+
+    #[inline(always)]
+    fn find_outside(&self, _own: &IdIndex, id: &Uuid, _id_of: impl Fn(u32) -> Uuid) -> Option<u32> {
+        self.ids.find_outside(self.book, id)
+    }
+
+    #[inline(always)]
+    fn vacancy(
+        &self,
+        _own: &IdIndex,
+        id: &Uuid,
+        _id_of: impl Fn(u32) -> Uuid,
+    ) -> Result<Vacancy, u32> {
+        self.ids.vacancy(self.book, id)
+    }
+
+    #[inline(always)]
+    fn insert_at(
+        &mut self,
+        _own: &mut IdIndex,
+        vacancy: Vacancy,
+        id: &Uuid,
+        slot: u32,
+        _id_of: impl Fn(u32) -> Uuid,
+    ) {
+        self.ids.insert_at(vacancy, self.book, id, slot);
+    }
+
+    #[inline(always)]
+    fn take_in_window(&mut self, _own: &mut IdIndex, id: &Uuid) -> Probe {
+        self.ids.take_in_window(self.book, id)
+    }
+
+    #[inline(always)]
+    fn take_outside(
+        &mut self,
+        _own: &mut IdIndex,
+        id: &Uuid,
+        _id_of: impl Fn(u32) -> Uuid,
+    ) -> Option<u32> {
+        self.ids.take_outside(self.book, id)
+    }
+
+    #[inline(always)]
+    fn remove(&mut self, _own: &mut IdIndex, id: &Uuid, slot: u32) {
+        self.ids.remove(self.book, id, slot);
+    }
+
+    #[inline(always)]
+    fn keep_room(&mut self, _own: &mut IdIndex, _id_of: impl Fn(u32) -> Uuid) {
+        self.ids.keep_room();
+    }
+
+    #[inline(always)]
+    fn count(&self, _own: &IdIndex) -> usize {
+        self.ids.count(self.book)
+    }
+}
