@@ -23,7 +23,7 @@ use super::sequencer::Downstream;
 use super::snapshot_writer::BookCheckpoint;
 use super::wait::Idler;
 use super::{SlotFlags, ThreadFailure, ThreadReport};
-use crate::book::{OrderBook, SharedIdIndex};
+use crate::book::{OrderBook, PREFETCH_FROM_BOOKS, SharedIdIndex, Stage};
 use crate::command::Command;
 use crate::result::OrderbookResult;
 
@@ -107,6 +107,19 @@ impl ResultSink for Dispatching<'_> {
 impl Downstream for Inline {
     fn books(&self) -> usize {
         self.books.len()
+    }
+
+    /// With many books (see `book::prefetch`).
+    #[inline]
+    fn prefetches(&self) -> bool {
+        self.books.len() >= PREFETCH_FROM_BOOKS
+    }
+
+    #[inline(always)]
+    fn prefetch(&self, slot: u32, command: &Command, stage: Stage) {
+        if let Some(owned) = self.books.get(slot as usize) {
+            owned.prefetch(&self.ids, command, stage);
+        }
     }
 
     /// A plain command straight from the ingress ring to its book (the batch waits for
