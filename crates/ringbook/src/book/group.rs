@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::ids::InShared;
 use super::index::IdIndex;
-use super::prefetch::{PREFETCH_FROM_BOOKS, staged};
+use super::prefetch::{PREFETCH_FROM_BOOKS, Staged};
 use super::shared_index::SharedIdIndex;
 use super::slab::NIL;
 use super::{BookImage, OrderBook};
@@ -182,20 +182,21 @@ impl BookGroup {
         commands: impl IntoIterator<Item = (usize, &'c Command)>,
         sink: &mut S,
     ) {
-        if self.books.len() < PREFETCH_FROM_BOOKS {
-            for (book, command) in commands {
-                self.apply(book, command, sink);
-            }
-            return;
-        }
-        staged(commands.into_iter(), |(book, command), stage| match stage {
-            Some(stage) => {
+        let mut commands = Staged::new(
+            commands.into_iter(),
+            self.books.len() >= PREFETCH_FROM_BOOKS,
+        );
+        loop {
+            let next = commands.next(|(book, command), stage| {
                 if let Some(target) = self.books.get(book) {
                     target.prefetch(&self.ids, book as u32, command, stage);
                 }
-            }
-            None => self.apply(book, command, sink),
-        });
+            });
+            let Some((book, command)) = next else {
+                return;
+            };
+            self.apply(book, command, sink);
+        }
     }
 
     /// Book number `book`'s image (see [`OrderBook::image`]), or `None` if the group has

@@ -86,7 +86,7 @@ pub use image::{
 };
 pub(crate) use image::{extras_flags, stp_of_flags};
 pub use integrity::IntegrityError;
-pub(crate) use prefetch::{PREFETCH_FROM_BOOKS, Stage, prefetch, staged};
+pub(crate) use prefetch::{PREFETCH_FROM_BOOKS, Stage, Staged, prefetch};
 pub(crate) use shared_index::SharedIdIndex;
 
 use crate::command::Command;

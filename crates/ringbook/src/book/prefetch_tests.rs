@@ -1,9 +1,9 @@
-//! Prefetching by stages: the walk's order ([`staged`]), and a [`BookGroup`] of many books
+//! Prefetching by stages: the walk's order ([`Staged`]), and a [`BookGroup`] of many books
 //! whose batches prefetch giving the events of books applied one command at a time.
 
 use uuid::Uuid;
 
-use super::prefetch::{AHEAD, PREFETCH_FROM_BOOKS, Stage, staged};
+use super::prefetch::{AHEAD, PREFETCH_FROM_BOOKS, Stage, Staged};
 use super::{BookGroup, OrderBook};
 use crate::command::Command;
 use crate::flow::{Activity, FlowGenerator, GenConfig, IdRenumbering, LongFormMix};
@@ -18,13 +18,10 @@ enum Step {
 
 fn walk(items: usize) -> Vec<Step> {
     let mut steps = Vec::new();
-    let numbers: Vec<usize> = (0..items).collect();
-    staged(numbers.iter().copied(), |item, stage| {
-        steps.push(match stage {
-            Some(stage) => Step::Fetch(item, stage),
-            None => Step::Apply(item),
-        });
-    });
+    let mut walk = Staged::new(0..items, true);
+    while let Some(item) = walk.next(|item, stage| steps.push(Step::Fetch(item, stage))) {
+        steps.push(Step::Apply(item));
+    }
     steps
 }
 
@@ -91,11 +88,10 @@ fn staged_stops_at_the_first_missing_item_of_an_iterator_that_resumes() {
         (n != 6).then_some(n)
     });
     let mut applied = Vec::new();
-    staged(items.take(20), |item, stage| {
-        if stage.is_none() {
-            applied.push(item);
-        }
-    });
+    let mut walk = Staged::new(items.take(20), true);
+    while let Some(item) = walk.next(|_, _| {}) {
+        applied.push(item);
+    }
     assert_eq!(applied, vec![1, 2, 3, 4, 5]);
 }
 
