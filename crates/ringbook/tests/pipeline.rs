@@ -1149,6 +1149,32 @@ fn pipeline_streams_equal_the_direct_engine_on_a_generated_flow() {
     }
 }
 
+#[test]
+fn the_fused_engine_of_many_books_fetching_ahead_equals_the_direct_engine() {
+    // From 64 books the fused sequencer fetches each command's book a few commands before
+    // it applies it (`book::prefetch`): the events must be those of the direct engine.
+    let registered: Vec<Uuid> = (0..100).map(instrument).collect();
+    let others = [unregistered(0), unregistered(1)];
+    for seed in [21, 22] {
+        let flow = random_flow(seed, 30_000, &registered, &others);
+        let (direct, _) = direct_run(&registered, &flow);
+        let events = pipeline_run(&registered, &flow, Layout::FUSED, None);
+        assert_same_streams(
+            &by_instrument(events.into_iter().map(|e| e.result)),
+            &direct,
+        );
+    }
+    let generator = FlowGenerator::new(GenConfig::new(23, 100, 30_000).with_depth(50));
+    let instruments = generator.instruments().to_vec();
+    let flow: Vec<Command> = generator.collect();
+    let (direct, _) = direct_run(&instruments, &flow);
+    let events = pipeline_run(&instruments, &flow, Layout::FUSED, None);
+    assert_same_streams(
+        &by_instrument(events.into_iter().map(|e| e.result)),
+        &direct,
+    );
+}
+
 // ---------------------------------------------------------------------------------------
 // 6. Shutdown
 // ---------------------------------------------------------------------------------------

@@ -156,6 +156,15 @@ impl Ladder {
         }
     }
 
+    /// Starts loading the level at `price` and its occupied word, if the window spans it
+    /// (see `book::prefetch`).
+    #[inline(always)]
+    pub(crate) fn prefetch_level(&self, price: Price) {
+        if let Some(tick) = self.window.offset(price) {
+            self.window.prefetch(tick);
+        }
+    }
+
     /// The best price, if the side has one.
     #[inline]
     pub(crate) fn best_price(&self) -> Option<Price> {

@@ -69,6 +69,9 @@ mod integrity;
 mod ladder;
 mod long_form;
 mod matching;
+mod prefetch;
+#[cfg(test)]
+mod prefetch_tests;
 mod query;
 mod shared_index;
 mod slab;
@@ -83,6 +86,7 @@ pub use image::{
 };
 pub(crate) use image::{extras_flags, stp_of_flags};
 pub use integrity::IntegrityError;
+pub(crate) use prefetch::{PREFETCH_FROM_BOOKS, Stage, Staged, prefetch};
 pub(crate) use shared_index::SharedIdIndex;
 
 use crate::command::Command;

@@ -198,6 +198,23 @@ impl SharedIdIndex {
         Probe::Elsewhere
     }
 
+    /// Starts loading the window cell of `id`, if the window spans it (see
+    /// `book::prefetch`).
+    #[inline(always)]
+    pub(crate) fn prefetch_cell(&self, id: &Uuid) {
+        if let Some(cell) = self.cell(id.as_u128()) {
+            super::prefetch::prefetch(&self.window[cell]);
+        }
+    }
+
+    /// Book `book`'s slot for `id` if the window's cell holds it (a hint for prefetching:
+    /// `None` says nothing of the table).
+    #[inline(always)]
+    pub(crate) fn in_cell(&self, book: u32, id: &Uuid) -> Option<u32> {
+        let value = *self.window.get(self.cell(id.as_u128())?)?;
+        (book_of(value) == book).then_some(value as u32)
+    }
+
     /// Book `book`'s slot for `id` in the table.
     #[inline(never)]
     pub(crate) fn find_outside(&self, book: u32, id: &Uuid) -> Option<u32> {

@@ -126,6 +126,20 @@ impl<T> Slab<T> {
         self.slots.get(index as usize)
     }
 
+    /// Starts loading slot `index`, if the slab has it (see `book::prefetch`).
+    #[inline(always)]
+    pub(crate) fn prefetch_slot(&self, index: u32) {
+        if let Some(slot) = self.get(index) {
+            super::prefetch::prefetch(slot);
+        }
+    }
+
+    /// Starts loading the slot the next insert takes, if one is vacant.
+    #[inline(always)]
+    pub(crate) fn prefetch_free(&self) {
+        self.prefetch_slot(self.free);
+    }
+
     /// Every slot, live or vacant, with its index.
     pub(crate) fn iter_all(&self) -> impl Iterator<Item = (u32, &T)> {
         self.slots.iter().enumerate().map(|(i, v)| (i as u32, v))

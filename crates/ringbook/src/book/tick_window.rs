@@ -100,6 +100,16 @@ impl TickWindow {
         unsafe { self.levels.get_unchecked(tick) }
     }
 
+    /// Starts loading the level at tick `tick` and the word of its occupied bit. `tick`
+    /// must be below [`TickWindow::ticks`].
+    #[inline(always)]
+    pub(super) fn prefetch(&self, tick: usize) {
+        super::prefetch::prefetch(self.get(tick));
+        if let Some(word) = self.occupied.get(tick / 64) {
+            super::prefetch::prefetch(word);
+        }
+    }
+
     /// The level at tick `tick`, to change. `tick` must be below [`TickWindow::ticks`].
     #[inline(always)]
     pub(super) fn get_mut(&mut self, tick: usize) -> &mut Level {

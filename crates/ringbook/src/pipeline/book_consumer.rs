@@ -21,7 +21,7 @@ use super::publish::{Room, publish_all, publish_outbound};
 use super::snapshot_writer::BookCheckpoint;
 use super::wait::{Doorbell, Idler, RoomBell, WaitStrategy};
 use super::{InboundPoller, SlotFlag, SlotFlags, ThreadFailure, ThreadReport, panic_message};
-use crate::book::{BookImage, OrderBook, SharedIdIndex};
+use crate::book::{BookImage, OrderBook, SharedIdIndex, Stage, prefetch};
 use crate::command::Command;
 use crate::result::OrderbookResult;
 
@@ -55,6 +55,19 @@ pub(super) struct BookState {
     /// Events published for this book's commands since the engine started (its part of
     /// the count a snapshot records, so numbering goes on after recovery).
     events: u64,
+}
+
+impl BookState {
+    /// Starts loading what applying `command` to this book reads at `stage` (see
+    /// `book::prefetch`): first this state, then what the book points to.
+    #[inline(always)]
+    pub(super) fn prefetch(&self, ids: &SharedIdIndex, command: &Command, stage: Stage) {
+        if stage == Stage::Header {
+            prefetch(&self.failed);
+            prefetch(&self.events);
+        }
+        self.book.prefetch(ids, self.number, command, stage);
+    }
 }
 
 impl OwnedBook {

@@ -77,7 +77,7 @@ use entry::OutboundEntry;
 use event_manager::Dispatch;
 use event_manager::EventManager;
 use fan_out::FanOut;
-use fused::Inline;
+use fused::{Inline, Prefetching};
 use sequencer::{Sequencer, SequencerSetup};
 use snapshot_writer::BookCheckpoint;
 use threads::Threads;
@@ -336,19 +336,20 @@ impl Pipeline {
                 checkpoints,
                 Dispatch::new(subscribers, 0, start.events),
             );
-            let engine = Sequencer::new(
-                ingress,
-                inline,
-                SequencerSetup {
-                    wait: config.fused_wait(),
-                    ..setup
-                },
-            );
-            pipeline
-                .threads
-                .spawn("rb-engine".into(), config.fused_core(), move || {
-                    engine.run()
-                })?;
+            let setup = SequencerSetup {
+                wait: config.fused_wait(),
+                ..setup
+            };
+            // With many books, a sequencer that prefetches (a type of its own: the one
+            // for few books is compiled as it was).
+            let (name, core) = ("rb-engine".to_string(), config.fused_core());
+            if Prefetching::pays(&inline) {
+                let engine = Sequencer::new(ingress, Prefetching::new(inline), setup);
+                pipeline.threads.spawn(name, core, move || engine.run())?;
+            } else {
+                let engine = Sequencer::new(ingress, inline, setup);
+                pipeline.threads.spawn(name, core, move || engine.run())?;
+            }
             return Ok(pipeline);
         }
         let rings = Rings::build(start.books, consumers, config);

@@ -16,6 +16,7 @@ use super::entry::{EntryView, Envelope, InboundEntry, IngressEntry, NO_SLOT};
 use super::routing::Routed;
 use super::wait::{Doorbell, Idler, RoomBell, WaitStrategy};
 use super::{IngressPoller, ThreadFailure, ThreadReport, nanos_since};
+use crate::book::{Stage, Staged};
 use crate::command::Command;
 use crate::journal::{JournalEntry, JournalError, JournalWriter};
 use crate::result::OrderbookResult;
@@ -28,6 +29,22 @@ const BATCH: u64 = 4096;
 pub(super) trait Downstream {
     /// How many books there are (slots `0..books`).
     fn books(&self) -> usize;
+
+    /// Whether the sequencer should call [`Downstream::prefetch`] for the commands it
+    /// will hand on [`Downstream::apply_now`] (a downstream with many books: see
+    /// `book::prefetch`). A constant of the type, so a downstream that does not prefetch
+    /// keeps the sequencer's loop as it was.
+    #[inline]
+    fn prefetches(&self) -> bool {
+        false
+    }
+
+    /// Starts loading what `command` will read in book `slot` at `stage` (a hint: changes
+    /// nothing), a few commands before it is applied.
+    #[inline]
+    fn prefetch(&self, slot: u32, command: &Command, stage: Stage) {
+        let _ = (slot, command, stage);
+    }
 
     /// Applies `command` (a plain command to apply, numbered `seq`, stamped
     /// `timestamp_ns`) to book `slot` at once, when the downstream can and nothing of the
@@ -232,21 +249,73 @@ impl<D: Downstream> Sequencer<D> {
             && self.failure.is_none()
             && self.downstream.books() > 0;
         self.immediate = plain;
-        for entry in batch {
-            if plain && entry.is_plain_apply() {
-                self.next_seq += 1;
-                let seq = self.next_seq;
-                if !self
-                    .downstream
-                    .apply_now(entry.slot, seq, timestamp_ns, entry.applied())
-                {
-                    self.route(entry.slot, InboundEntry::routed(seq, timestamp_ns, entry));
+        // `prefetches` is a constant of the downstream's type: without prefetching this is
+        // the one loop, its command path inlined as it was.
+        if plain && self.downstream.prefetches() {
+            stopping = self.sequence_staged(batch, timestamp_ns);
+        } else {
+            // `sequence_entry` written out: called here, it cost the 8-book engine 1.3%
+            // more instructions (callgrind), the loop compiled differently.
+            for entry in batch {
+                if plain && entry.is_plain_apply() {
+                    self.next_seq += 1;
+                    let seq = self.next_seq;
+                    if !self
+                        .downstream
+                        .apply_now(entry.slot, seq, timestamp_ns, entry.applied())
+                    {
+                        self.route(entry.slot, InboundEntry::routed(seq, timestamp_ns, entry));
+                    }
+                } else {
+                    stopping |= self.sequence_one(entry, timestamp_ns);
                 }
-            } else {
-                stopping |= self.sequence_one(entry, timestamp_ns);
             }
         }
         (timestamp_ns, stopping)
+    }
+
+    /// [`Self::sequence_batch`] of a plain batch to a downstream that prefetches: each
+    /// command's book fetched a few commands before it is applied (see `book::prefetch`).
+    /// True if the batch held the stop marker.
+    #[inline(never)]
+    fn sequence_staged<'a>(
+        &mut self,
+        batch: impl Iterator<Item = &'a IngressEntry>,
+        timestamp_ns: u64,
+    ) -> bool {
+        let mut stopping = false;
+        let mut entries = Staged::new(batch, true);
+        loop {
+            let next = entries.next(|entry, stage| {
+                if entry.is_plain_apply() {
+                    self.downstream.prefetch(entry.slot, entry.applied(), stage);
+                }
+            });
+            let Some(entry) = next else {
+                return stopping;
+            };
+            stopping |= self.sequence_entry(entry, timestamp_ns, true);
+        }
+    }
+
+    /// Numbers and hands on one ingress entry of a batch: a plain command straight to its
+    /// book when the batch is `plain` (see [`Self::sequence_batch`]). True for the stop
+    /// marker.
+    #[inline(always)]
+    fn sequence_entry(&mut self, entry: &IngressEntry, timestamp_ns: u64, plain: bool) -> bool {
+        if plain && entry.is_plain_apply() {
+            self.next_seq += 1;
+            let seq = self.next_seq;
+            if !self
+                .downstream
+                .apply_now(entry.slot, seq, timestamp_ns, entry.applied())
+            {
+                self.route(entry.slot, InboundEntry::routed(seq, timestamp_ns, entry));
+            }
+            false
+        } else {
+            self.sequence_one(entry, timestamp_ns)
+        }
     }
 
     /// Numbers, journals and routes one ingress entry of any kind; true for the stop
