@@ -683,9 +683,11 @@ impl IdIndex {
     /// that still rest go to the table. The base stays a multiple of a block, so the cells
     /// left are blocks that never wrap, and a block with no resting id (the common case:
     /// most orders are gone before the window leaves them) costs one vector AND. Each time
-    /// the window has slid a quarter of its length, it doubles if more than 1 in 256 of its
-    /// length (1 in 1,024 for cells of 4 ids or more) were taken from the table soon after
-    /// it left them: orders live longer than it spans. It grows so up to [`SMALL_CAP`]
+    /// the window has slid a quarter of its length, it doubles if more than 1 in 4,096 of
+    /// its length (1 in 16,384 for cells of 4 ids or more) were taken from the table or the
+    /// old ids soon after it left them: orders live longer than it spans (1 in 256 cost
+    /// more on the market regimes: each late take bisects the old ids, where a doubling is
+    /// paid once). It grows so up to [`SMALL_CAP`]
     /// cells, and past that while it has 32 cells or fewer an indexed order. (Orders that
     /// rest for good never count: counting what a slide moves would double the window up
     /// to its largest for a book whose every 20th order stays.)
@@ -736,7 +738,7 @@ impl IdIndex {
         self.reshadow();
         self.slid += step;
         if self.slid * 4 >= cap as u128 {
-            let outlived = self.late * 256 > cap >> self.shift.min(2);
+            let outlived = self.late * 4096 > cap >> self.shift.min(2);
             if outlived && cap < MAX_CAP && (cap < SMALL_CAP || cap < 32 * self.len()) {
                 self.grow();
             }
@@ -1225,6 +1227,28 @@ mod tests {
         assert!(index.window.len() >= 4_096, "{} cells", index.window.len());
         assert_eq!(index.table.len(), 0);
         assert_eq!(index.len(), 100 - 10 + 300);
+        assert_eq!(index.check(|s| slots.0[s as usize]), Ok(()));
+    }
+
+    /// One order in 500 living 3,000 ids, the others 100 (a market's long tail of
+    /// lifetimes): the window doubles until it spans the long ones' lives, so that they
+    /// are cancelled from their cells, not from behind it.
+    #[test]
+    fn the_window_doubles_when_a_few_orders_in_a_thousand_outlive_it() {
+        let mut index = IdIndex::with_capacity(0);
+        let mut slots = Slots(vec![Uuid::nil()]);
+        for id in 1..=40_000u128 {
+            slots.add(&mut index, id);
+            if id > 100 && (id - 100) % 500 != 0 {
+                assert!(slots.take(&mut index, id - 100).is_some());
+            }
+            if id > 3_000 && (id - 3_000) % 500 == 0 {
+                assert!(slots.take(&mut index, id - 3_000).is_some());
+            }
+        }
+        assert!(index.window.len() >= 4_096, "{} cells", index.window.len());
+        assert_eq!(index.old.len() + index.table.len(), 0);
+        assert_eq!(index.len(), 100 - 1 + 6);
         assert_eq!(index.check(|s| slots.0[s as usize]), Ok(()));
     }
 
