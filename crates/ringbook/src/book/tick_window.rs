@@ -38,6 +38,14 @@ impl TickWindow {
     pub(super) fn reset(&mut self, base: Price, ticks: usize) {
         debug_assert!(ticks.is_multiple_of(64) && ticks <= 1 << 30);
         self.base = base.min(i64::MAX - ticks as i64);
+        if self.levels.len() == ticks {
+            // The same length (a ladder re-placed around a moved market): only the
+            // occupied ticks hold anything but an empty level, so only they are emptied,
+            // found through the bits, not every tick rewritten (65,536 levels of 24
+            // bytes at the largest).
+            self.empty_occupied();
+            return;
+        }
         if self.levels.capacity() < ticks {
             // A fresh buffer: growing the old one in place would copy its stale levels.
             self.levels = Vec::with_capacity(ticks);
@@ -53,6 +61,32 @@ impl TickWindow {
             self.occupied.shrink_to_fit();
             self.summary.shrink_to_fit();
         }
+        self.len = 0;
+    }
+
+    /// Empties every occupied tick and clears the bits (the length stays).
+    fn empty_occupied(&mut self) {
+        for (w, summary) in self.summary.iter_mut().enumerate() {
+            let mut words = std::mem::take(summary);
+            while words != 0 {
+                let word = w * 64 + words.trailing_zeros() as usize;
+                words &= words - 1;
+                let mut bits = std::mem::take(&mut self.occupied[word]);
+                while bits != 0 {
+                    let tick = word * 64 + bits.trailing_zeros() as usize;
+                    bits &= bits - 1;
+                    self.levels[tick] = Level::EMPTY;
+                }
+            }
+        }
+        debug_assert!(
+            self.occupied.iter().all(|&w| w == 0),
+            "an occupied word not summarized"
+        );
+        debug_assert!(
+            self.levels.iter().all(|level| *level == Level::EMPTY),
+            "a level at an unoccupied tick"
+        );
         self.len = 0;
     }
 
