@@ -38,30 +38,27 @@ impl TickWindow {
     pub(super) fn reset(&mut self, base: Price, ticks: usize) {
         debug_assert!(ticks.is_multiple_of(64) && ticks <= 1 << 30);
         self.base = base.min(i64::MAX - ticks as i64);
-        if self.levels.len() == ticks {
-            // The same length (a ladder re-placed around a moved market): only the
-            // occupied ticks hold anything but an empty level, so only they are emptied,
-            // found through the bits, not every tick rewritten (65,536 levels of 24
-            // bytes at the largest).
-            self.empty_occupied();
-            return;
-        }
         if self.levels.capacity() < ticks {
             // A fresh buffer: growing the old one in place would copy its stale levels.
             self.levels = Vec::with_capacity(ticks);
+            self.occupied.clear();
+            self.summary.clear();
+            self.len = 0;
+        } else {
+            // Only the occupied ticks hold anything but an empty level (a ladder
+            // re-placed around a moved market has few): they are emptied through the
+            // bits, and only ticks past the old length are written, not every tick
+            // rewritten (65,536 levels of 24 bytes at the largest).
+            self.empty_occupied();
         }
-        self.levels.clear();
         self.levels.resize(ticks, Level::EMPTY);
-        self.occupied.clear();
         self.occupied.resize(ticks / 64, 0);
-        self.summary.clear();
         self.summary.resize(ticks.div_ceil(64 * 64), 0);
         if self.levels.capacity() > 2 * ticks {
             self.levels.shrink_to_fit();
             self.occupied.shrink_to_fit();
             self.summary.shrink_to_fit();
         }
-        self.len = 0;
     }
 
     /// Empties every occupied tick and clears the bits (the length stays).
