@@ -41,49 +41,18 @@ impl TickWindow {
         if self.levels.capacity() < ticks {
             // A fresh buffer: growing the old one in place would copy its stale levels.
             self.levels = Vec::with_capacity(ticks);
-            self.occupied.clear();
-            self.summary.clear();
-            self.len = 0;
-        } else {
-            // Only the occupied ticks hold anything but an empty level (a ladder
-            // re-placed around a moved market has few): they are emptied through the
-            // bits, and only ticks past the old length are written, not every tick
-            // rewritten (65,536 levels of 24 bytes at the largest).
-            self.empty_occupied();
         }
+        self.levels.clear();
         self.levels.resize(ticks, Level::EMPTY);
+        self.occupied.clear();
         self.occupied.resize(ticks / 64, 0);
+        self.summary.clear();
         self.summary.resize(ticks.div_ceil(64 * 64), 0);
         if self.levels.capacity() > 2 * ticks {
             self.levels.shrink_to_fit();
             self.occupied.shrink_to_fit();
             self.summary.shrink_to_fit();
         }
-    }
-
-    /// Empties every occupied tick and clears the bits (the length stays).
-    fn empty_occupied(&mut self) {
-        for (w, summary) in self.summary.iter_mut().enumerate() {
-            let mut words = std::mem::take(summary);
-            while words != 0 {
-                let word = w * 64 + words.trailing_zeros() as usize;
-                words &= words - 1;
-                let mut bits = std::mem::take(&mut self.occupied[word]);
-                while bits != 0 {
-                    let tick = word * 64 + bits.trailing_zeros() as usize;
-                    bits &= bits - 1;
-                    self.levels[tick] = Level::EMPTY;
-                }
-            }
-        }
-        debug_assert!(
-            self.occupied.iter().all(|&w| w == 0),
-            "an occupied word not summarized"
-        );
-        debug_assert!(
-            self.levels.iter().all(|level| *level == Level::EMPTY),
-            "a level at an unoccupied tick"
-        );
         self.len = 0;
     }
 
