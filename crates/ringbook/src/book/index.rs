@@ -13,12 +13,14 @@
 //!   rarely share a cell (an id whose cell is taken goes to the table), and a lookup adds
 //!   a shift and a compare of the id stored in the slot. The window slides forward as
 //!   ids grow, a sixteenth of its length or more at a time (the ids it leaves behind that
-//!   still rest move to the table); it doubles while more than half of it rests, or when
+//!   still rest move to a sorted list of old ids, appended in increasing order and
+//!   searched by bisection: no hash, see `old_ids`); it doubles while more than half of
+//!   it rests, or when
 //!   orders taken from the table show that they outlive it;
 //!   and after a run of ids that missed it but fell near one another (a session that
 //!   started elsewhere) it is placed at them again.
-//! - **A keyed hash table** for every other id (random UUIDs, ids the window has left
-//!   behind, ids far ahead of it, ids whose cell was taken). It holds slot numbers, not
+//! - **A keyed hash table** for every other id (random UUIDs, ids far ahead of the
+//!   window, ids whose cell was taken, ids a re-placed window left behind). It holds slot numbers, not
 //!   ids: a lookup compares the id stored in the slot, about 5 bytes per order instead of
 //!   the 20 to 32 a `HashMap<Uuid, u32>` entry costs.
 //!
@@ -45,6 +47,9 @@ use uuid::Uuid;
 
 use super::slab::NIL;
 use crate::id_hash::IdHasher;
+use old_ids::OldIds;
+
+mod old_ids;
 
 /// Cells in the smallest window (256 bytes): 10,000 books that each see a few dozen ids
 /// hold 2.5 MB of windows, not 40.
@@ -158,10 +163,12 @@ pub(crate) struct IdIndex {
     entered: usize,
     /// Ids taken, removed, or moved out of the window since then.
     left: usize,
+    /// Ids a slide moved out of the window, in increasing order (see [`OldIds`]).
+    old: OldIds,
     /// Every other id.
     table: HashTable<u32>,
-    /// One past the largest id the table has held since it was last empty (0: none).
-    /// Window ids at or above it are never in the table.
+    /// One past the largest id the table and `old` have held since they were last empty
+    /// (0: none). Window ids at or above it are in neither.
     shadow_end: u128,
     /// The last id an insert sent to the table as far from the window.
     last_miss: u128,
@@ -211,6 +218,7 @@ impl IdIndex {
             shift: 0,
             entered: 0,
             left: 0,
+            old: OldIds::default(),
             table: HashTable::with_capacity(capacity),
             shadow_end: 0,
             last_miss: 0,
@@ -376,7 +384,14 @@ impl IdIndex {
     fn find_in_table(&self, id: &Uuid, id_of: impl Fn(u32) -> Uuid) -> Option<u32> {
         // No table id is at or above its bound (the window's ids just past its end, an
         // add's new id, never hash).
-        if self.table.is_empty() || self.past_table(id.as_u128()) {
+        let raw = id.as_u128();
+        if self.past_table(raw) {
+            return None;
+        }
+        if let Some(slot) = self.old.find(raw) {
+            return Some(slot);
+        }
+        if self.table.is_empty() {
             return None;
         }
         self.count_table_op();
@@ -668,9 +683,11 @@ impl IdIndex {
     /// that still rest go to the table. The base stays a multiple of a block, so the cells
     /// left are blocks that never wrap, and a block with no resting id (the common case:
     /// most orders are gone before the window leaves them) costs one vector AND. Each time
-    /// the window has slid a quarter of its length, it doubles if more than 1 in 256 of its
-    /// length (1 in 1,024 for cells of 4 ids or more) were taken from the table soon after
-    /// it left them: orders live longer than it spans. It grows so up to [`SMALL_CAP`]
+    /// the window has slid a quarter of its length, it doubles if more than 1 in 4,096 of
+    /// its length (1 in 16,384 for cells of 4 ids or more) were taken from the table or the
+    /// old ids soon after it left them: orders live longer than it spans (1 in 256 cost
+    /// more on the market regimes: each late take bisects the old ids, where a doubling is
+    /// paid once). It grows so up to [`SMALL_CAP`]
     /// cells, and past that while it has 32 cells or fewer an indexed order. (Orders that
     /// rest for good never count: counting what a slide moves would double the window up
     /// to its largest for a book whose every 20th order stays.)
@@ -708,14 +725,20 @@ impl IdIndex {
                 } else {
                     id_of(slot).as_u128()
                 };
-                self.spill(id, slot, id_of);
+                // In increasing order: `old` takes them but for the first after a
+                // re-placing moved the window back.
+                if self.old.push(id, slot) {
+                    self.shadow_end = self.shadow_end.max(self.old.end());
+                } else {
+                    self.spill(id, slot, id_of);
+                }
             }
         }
         self.base += step << self.shift;
         self.reshadow();
         self.slid += step;
         if self.slid * 4 >= cap as u128 {
-            let outlived = self.late * 256 > cap >> self.shift.min(2);
+            let outlived = self.late * 4096 > cap >> self.shift.min(2);
             if outlived && cap < MAX_CAP && (cap < SMALL_CAP || cap < 32 * self.len()) {
                 self.grow();
             }
@@ -821,7 +844,16 @@ impl IdIndex {
     /// [`Self::take`] from the table.
     #[inline]
     fn take_from_table(&mut self, id: &Uuid, id_of: impl Fn(u32) -> Uuid) -> Option<u32> {
-        if self.table.is_empty() || self.past_table(id.as_u128()) {
+        let raw = id.as_u128();
+        if self.past_table(raw) {
+            return None;
+        }
+        if let Some(slot) = self.old.take(raw) {
+            self.count_late(raw);
+            self.outside_left();
+            return Some(slot);
+        }
+        if self.table.is_empty() {
             return None;
         }
         self.count_table_op();
@@ -830,12 +862,19 @@ impl IdIndex {
             .find_entry(self.hasher.hash(id), |&slot| id_of(slot) == *id)
             .ok()?;
         let (slot, _) = entry.remove();
-        self.count_late(id.as_u128());
+        self.count_late(raw);
+        self.outside_left();
+        Some(slot)
+    }
+
+    /// Tightens the table's bound after an id left the table or `old`: 0 once both are
+    /// empty, `old`'s end while the table is.
+    #[inline]
+    fn outside_left(&mut self) {
         if self.table.is_empty() {
-            self.shadow_end = 0;
+            self.shadow_end = self.old.end();
             self.reshadow();
         }
-        Some(slot)
     }
 
     /// Drops `slot`, indexed for `id`, from the index.
@@ -867,15 +906,18 @@ impl IdIndex {
     /// [`Self::remove`] from the table.
     #[inline]
     fn remove_from_table(&mut self, id: &Uuid, slot: u32) {
+        let raw = id.as_u128();
+        if self.old.remove(raw, slot) {
+            self.count_late(raw);
+            self.outside_left();
+            return;
+        }
         self.count_table_op();
         match self.table.find_entry(self.hasher.hash(id), |&s| s == slot) {
             Ok(entry) => {
                 entry.remove();
-                self.count_late(id.as_u128());
-                if self.table.is_empty() {
-                    self.shadow_end = 0;
-                    self.reshadow();
-                }
+                self.count_late(raw);
+                self.outside_left();
             }
             Err(_) => debug_assert!(false, "slot {slot} was not indexed"),
         }
@@ -892,16 +934,18 @@ impl IdIndex {
     /// How many ids are indexed.
     #[inline]
     pub(crate) fn len(&self) -> usize {
-        self.in_window() + self.table.len()
+        self.in_window() + self.old.len() + self.table.len()
     }
 
-    /// Every indexed slot, window first, then in table order: that order depends on the
-    /// process's hash keys, so it must never be used to produce output.
+    /// Every indexed slot, window first, then the ids the window left, then in table
+    /// order: that order depends on the process's hash keys, so it must never be used to
+    /// produce output.
     pub(crate) fn slots(&self) -> impl Iterator<Item = u32> + '_ {
         self.window
             .iter()
             .copied()
             .filter(|&s| s != NIL)
+            .chain(self.old.slots())
             .chain(self.table.iter().copied())
     }
 
@@ -942,6 +986,20 @@ impl IdIndex {
                 self.in_window()
             ));
         }
+        self.old.check()?;
+        if let Some((raw, slot)) = self.old.ids().find(|&(raw, s)| id_of(s).as_u128() != raw) {
+            return Err(format!(
+                "old id {raw} is indexed at slot {slot}, which holds id {}",
+                id_of(slot).as_u128()
+            ));
+        }
+        if self.old.len() > 0 && self.past_table(self.old.end() - 1) {
+            return Err(format!(
+                "old ids end at {}, past the table's bound {}",
+                self.old.end(),
+                self.shadow_end
+            ));
+        }
         if let Some(&slot) = self
             .table
             .iter()
@@ -958,7 +1016,9 @@ impl IdIndex {
 
     /// Bytes held by the window and the table.
     pub(crate) fn heap_bytes(&self) -> usize {
-        self.window.capacity() * std::mem::size_of::<u32>() + self.table.allocation_size()
+        self.window.capacity() * std::mem::size_of::<u32>()
+            + self.old.heap_bytes()
+            + self.table.allocation_size()
     }
 }
 
@@ -1064,10 +1124,10 @@ mod tests {
     }
 
     /// A session's dense ids, each cancelled 300 ids later except every 50th (which rests
-    /// on): the window follows the ids, the ones it leaves behind move to the table, and
-    /// every id is found where it is.
+    /// on): the window follows the ids, the ones it leaves behind move to the sorted list
+    /// of old ids (not the table: no hash), and every id is found where it is.
     #[test]
-    fn dense_ids_are_held_by_the_window_and_stragglers_move_to_the_table() {
+    fn dense_ids_are_held_by_the_window_and_stragglers_move_to_the_old_ids() {
         let mut index = IdIndex::with_capacity(0);
         let mut slots = Slots(vec![Uuid::nil()]);
         let mut slot_of = HashMap::new();
@@ -1083,7 +1143,9 @@ mod tests {
             .filter(|&id| id % 50 == 0 && id < index.base)
             .count();
         assert!(behind >= 370, "the window left {behind} stragglers behind");
-        assert_eq!(index.table.len(), behind, "only the stragglers behind it");
+        assert_eq!(index.old.len(), behind, "only the stragglers behind it");
+        assert_eq!(index.table.len(), 0, "no straggler hashed");
+        let table_ops = index.table_ops.get();
         assert!(
             index.window.len() <= 1_024,
             "{} cells for never more than 300 in flight",
@@ -1098,6 +1160,8 @@ mod tests {
         assert_eq!(slots.take(&mut index, 19_699), None);
         assert_eq!(slots.take(&mut index, 1), None);
         assert_eq!(slots.take(&mut index, 100), Some(slot_of[&100]));
+        assert_eq!(index.old.len(), behind - 1);
+        assert_eq!(index.table_ops.get(), table_ops, "found without the table");
         assert_eq!(index.check(|s| slots.0[s as usize]), Ok(()));
     }
 
@@ -1109,7 +1173,7 @@ mod tests {
         let mut slots = Slots(vec![Uuid::nil()]);
         slots.add(&mut index, 1);
         let far = slots.add(&mut index, 5_000);
-        assert_eq!(index.table.len(), 1);
+        assert_eq!(index.table.len() + index.old.len(), 1);
         for id in 2..=6_000u128 {
             if id != 5_000 {
                 slots.add(&mut index, id);
@@ -1166,8 +1230,30 @@ mod tests {
         assert_eq!(index.check(|s| slots.0[s as usize]), Ok(()));
     }
 
+    /// One order in 500 living 3,000 ids, the others 100 (a market's long tail of
+    /// lifetimes): the window doubles until it spans the long ones' lives, so that they
+    /// are cancelled from their cells, not from behind it.
+    #[test]
+    fn the_window_doubles_when_a_few_orders_in_a_thousand_outlive_it() {
+        let mut index = IdIndex::with_capacity(0);
+        let mut slots = Slots(vec![Uuid::nil()]);
+        for id in 1..=40_000u128 {
+            slots.add(&mut index, id);
+            if id > 100 && (id - 100) % 500 != 0 {
+                assert!(slots.take(&mut index, id - 100).is_some());
+            }
+            if id > 3_000 && (id - 3_000) % 500 == 0 {
+                assert!(slots.take(&mut index, id - 3_000).is_some());
+            }
+        }
+        assert!(index.window.len() >= 4_096, "{} cells", index.window.len());
+        assert_eq!(index.old.len() + index.table.len(), 0);
+        assert_eq!(index.len(), 100 - 1 + 6);
+        assert_eq!(index.check(|s| slots.0[s as usize]), Ok(()));
+    }
+
     /// Every 20th order resting for good (a static book's orders that are never
-    /// cancelled) does not grow the window: they move to the table and stay there.
+    /// cancelled) does not grow the window: they move to the old ids and stay there.
     #[test]
     fn orders_that_rest_for_good_do_not_grow_the_window() {
         let mut index = IdIndex::with_capacity(0);
@@ -1180,10 +1266,11 @@ mod tests {
         }
         assert!(index.window.len() <= 1_024, "{} cells", index.window.len());
         assert!(
-            index.table.len() >= 4_900,
-            "{} in the table",
-            index.table.len()
+            index.old.len() >= 4_900,
+            "{} in the old ids",
+            index.old.len()
         );
+        assert_eq!(index.table.len(), 0);
         assert_eq!(index.check(|s| slots.0[s as usize]), Ok(()));
     }
 
