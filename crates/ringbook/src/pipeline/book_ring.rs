@@ -547,6 +547,11 @@ mod tests {
             let bell = Arc::clone(&bell);
             std::thread::spawn(move || {
                 let mut rang = 0;
+                // Nothing is taken before the producer first waits for room, so the ring
+                // fills at least once however the threads are scheduled.
+                while !poller.producer_waits() {
+                    std::thread::yield_now();
+                }
                 loop {
                     match poller.take(7) {
                         Ok(mut batch) => assert!((&mut batch).count() > 0),
