@@ -6,7 +6,7 @@ use std::net::UdpSocket;
 use std::time::Duration;
 
 use ringbook::{OrderKind, OrderbookResult, PublishedEvent, Side, Subscriber, Uuid};
-use ringbook_gateway::feed::{Feed, FeedConfig, PublishOn};
+use ringbook_gateway::feed::{DEFAULT_AUTO_INLINE_EVENTS, Feed, FeedConfig, FeedStats, PublishOn};
 use ringbook_wire::itch::ItchMessage;
 use ringbook_wire::mold::Downstream;
 
@@ -45,24 +45,44 @@ fn buy(instrument_id: Uuid, i: u64) -> OrderbookResult {
 }
 
 #[test]
-fn the_feed_publishes_on_the_event_manager_thread_by_default() {
-    // The lowest latency from fill to receiver at every load; the feed thread only wins
-    // flat out, with a core to spare (BENCHMARKS.md, "Market data").
+fn the_feed_chooses_its_publishing_thread_batch_by_batch_by_default() {
+    // Inline latency at a light load, the feed thread's throughput flat out
+    // (BENCHMARKS.md, "Market data").
     let config = FeedConfig::new("DEFAULT", "127.0.0.1:9".parse().unwrap(), Vec::new());
-    assert_eq!(config.publish_on, PublishOn::EventManager);
+    assert_eq!(config.publish_on, PublishOn::Auto);
+    assert_eq!(config.auto_inline_events, DEFAULT_AUTO_INLINE_EVENTS);
 }
 
 #[test]
 fn a_batchs_packets_leave_at_its_end_unchanged_and_in_sequence_from_the_feed_thread() {
-    a_batchs_packets_leave_at_its_end(PublishOn::FeedThread);
+    a_batchs_packets_leave_at_its_end(PublishOn::FeedThread, 0);
 }
 
 #[test]
 fn a_batchs_packets_leave_at_its_end_unchanged_and_in_sequence_inline() {
-    a_batchs_packets_leave_at_its_end(PublishOn::EventManager);
+    a_batchs_packets_leave_at_its_end(PublishOn::EventManager, 0);
 }
 
-fn a_batchs_packets_leave_at_its_end(publish_on: PublishOn) {
+#[test]
+fn a_small_batch_is_published_inline_by_auto() {
+    let stats = a_batchs_packets_leave_at_its_end(PublishOn::Auto, 64);
+    assert_eq!((stats.batches_inline, stats.batches_handed_over), (1, 0));
+}
+
+#[test]
+fn a_batch_auto_splits_at_its_inline_limit_continues_the_packet_and_leaves_in_one_burst() {
+    // 10 Add Orders inline (2 full packets and half the third), the other 40 through the
+    // feed thread, which finishes the third packet and sends all 13 together.
+    let stats = a_batchs_packets_leave_at_its_end(PublishOn::Auto, 10);
+    assert_eq!((stats.batches_inline, stats.batches_handed_over), (0, 1));
+}
+
+/// Publishes one batch of `ORDERS` Add Orders and checks its packets; returns the batch's
+/// counts.
+fn a_batchs_packets_leave_at_its_end(
+    publish_on: PublishOn,
+    auto_inline_events: usize,
+) -> FeedStats {
     let reader = reader();
     let instrument = Uuid::from_u128(7);
     let mut config = FeedConfig::new(
@@ -73,6 +93,7 @@ fn a_batchs_packets_leave_at_its_end(publish_on: PublishOn) {
     config.max_packet = MAX_PACKET;
     config.heartbeat = Duration::from_secs(600);
     config.publish_on = publish_on;
+    config.auto_inline_events = auto_inline_events;
     let (feed, mut subscriber) = Feed::start(&config).unwrap();
     let opening = drain(&reader);
     assert!(
@@ -143,4 +164,9 @@ fn a_batchs_packets_leave_at_its_end(publish_on: PublishOn) {
     assert_eq!(added, ORDERS);
     drop(subscriber);
     feed.shutdown();
+    FeedStats {
+        batches_inline: after.batches_inline - before.batches_inline,
+        batches_handed_over: after.batches_handed_over - before.batches_handed_over,
+        ..after
+    }
 }

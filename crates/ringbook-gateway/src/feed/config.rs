@@ -10,7 +10,7 @@ use ringbook_wire::itch::{ItchMessage, Stock};
 use ringbook_wire::mold::{DOWNSTREAM_HEADER_LEN, Session};
 use thiserror::Error;
 
-use super::handoff::PublishOn;
+use super::publish_on::{DEFAULT_AUTO_INLINE_EVENTS, PublishOn};
 use super::translate::FeedInstrument;
 
 /// The default largest packet: fits a 1,500-byte Ethernet MTU with IP and UDP headers.
@@ -45,6 +45,10 @@ pub struct FeedConfig {
     pub origin_ns: Option<u64>,
     /// Which thread publishes.
     pub publish_on: PublishOn,
+    /// With [`PublishOn::Auto`], the most events that make messages one event-manager
+    /// batch publishes inline; the rest of a longer batch is handed to the feed thread
+    /// (0: every batch is handed over).
+    pub auto_inline_events: usize,
     /// Keep every message in `<dir>/<session>.itch` too, so re-requests older than the
     /// in-memory buffer are answered (`None`: memory only).
     pub store_dir: Option<PathBuf>,
@@ -71,6 +75,7 @@ impl FeedConfig {
             retransmit_capacity: 1 << 20,
             origin_ns: None,
             publish_on: PublishOn::default(),
+            auto_inline_events: DEFAULT_AUTO_INLINE_EVENTS,
             store_dir: None,
         }
     }

@@ -1,0 +1,174 @@
+//! Which thread publishes, and the rule by which [`PublishOn::Auto`] chooses, batch by
+//! batch, between publishing inline and handing the batch to the feed's thread.
+//!
+//! Order stays exact across switches: a batch (or its rest) is handed over only as a
+//! whole, the feed thread publishes and flushes batches in the order they were handed
+//! over, and the event manager publishes inline only while no batch it handed over is
+//! still unpublished (a counter it raises before each hand-off and the feed thread lowers
+//! under the core's lock after publishing and flushing one). So a batch is never
+//! published after a later one, and an inline event never lands in the middle of a
+//! handed-over batch's packets.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// The default for [`FeedConfig::auto_inline_events`](super::FeedConfig::auto_inline_events).
+pub const DEFAULT_AUTO_INLINE_EVENTS: usize = 64;
+
+/// Which thread translates, packs and sends.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum PublishOn {
+    /// Chosen batch by batch (the default): the event manager publishes a batch inline
+    /// while it is small (up to [`FeedConfig::auto_inline_events`] events that make
+    /// messages) and no batch it handed over is still unpublished; the rest of a larger
+    /// batch, and every batch while one is unpublished, goes to the feed's thread. At a
+    /// light load every batch is small, so fills reach receivers with inline latency; flat
+    /// out batches are long and the feed thread publishes nearly everything beside the
+    /// engine. The datagrams are the same as either way.
+    ///
+    /// [`FeedConfig::auto_inline_events`]: super::FeedConfig::auto_inline_events
+    #[default]
+    Auto,
+    /// Always the engine's event manager thread, inline: no extra thread to wake and the
+    /// fewest CPU cycles per event in all, so the lowest latency from fill to receiver;
+    /// but the engine spends the whole publishing time (translation, and the kernel's work
+    /// per datagram), so flat out it matches more slowly (59% of its feed-off rate at
+    /// 1,400-byte packets on the 2-core machine, BENCHMARKS.md, "Market data").
+    EventManager,
+    /// Always the feed's own thread: the event manager only copies each event into a batch
+    /// and hands whole batches over; translation, packing and sending run beside the
+    /// engine. Fast for the engine flat out, but one more thread to wake per batch: where
+    /// cores are short fills reach a receiver milliseconds later at p90 and p99.
+    FeedThread,
+}
+
+/// The hand-offs not yet published, shared by the event manager (which raises it) and the
+/// feed thread (which lowers it under the core's lock, after publishing and flushing).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Pending(Arc<AtomicUsize>);
+
+impl Pending {
+    /// A batch is about to be handed over.
+    pub(crate) fn handing_over(&self) {
+        self.0.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// A handed-over batch was published and its packets sent (call under the core's lock).
+    pub(crate) fn published(&self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+
+    /// Whether every handed-over batch was published: what is published next goes after
+    /// all of it.
+    pub(crate) fn none(&self) -> bool {
+        self.0.load(Ordering::Acquire) == 0
+    }
+}
+
+/// Where the current batch's next event goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Route {
+    /// Published at once, on the event manager thread.
+    Inline,
+    /// Put in the batch for the feed thread.
+    HandOver,
+}
+
+/// [`PublishOn::Auto`]'s rule, one batch at a time.
+#[derive(Debug)]
+pub(crate) struct AutoSwitch {
+    /// The most events a batch publishes inline.
+    limit: usize,
+    /// Events that make messages published inline in this batch.
+    inline: usize,
+    /// Whether the rest of this batch is handed over.
+    handing: bool,
+}
+
+impl AutoSwitch {
+    pub(crate) fn new(limit: usize) -> AutoSwitch {
+        AutoSwitch {
+            limit,
+            inline: 0,
+            handing: false,
+        }
+    }
+
+    /// Where the next event of the batch that makes messages goes: inline while the batch
+    /// has published fewer than the limit inline and (checked at its first event, since
+    /// only this thread hands over) nothing handed over is unpublished.
+    #[inline]
+    pub(crate) fn route(&mut self, pending: &Pending) -> Route {
+        if self.handing {
+            return Route::HandOver;
+        }
+        if self.inline >= self.limit || (self.inline == 0 && !pending.none()) {
+            self.handing = true;
+            return Route::HandOver;
+        }
+        self.inline += 1;
+        Route::Inline
+    }
+
+    /// Whether this batch published anything inline.
+    pub(crate) fn published_inline(&self) -> bool {
+        self.inline > 0
+    }
+
+    /// Whether this batch handed anything over.
+    pub(crate) fn handed_over(&self) -> bool {
+        self.handing
+    }
+
+    /// The batch ended: the next starts inline again (if nothing is pending then).
+    pub(crate) fn batch_end(&mut self) {
+        self.inline = 0;
+        self.handing = false;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_batch_goes_inline_up_to_the_limit_then_hands_over_its_rest() {
+        let pending = Pending::default();
+        let mut switch = AutoSwitch::new(3);
+        let routes: Vec<_> = (0..5).map(|_| switch.route(&pending)).collect();
+        assert_eq!(
+            routes,
+            [
+                Route::Inline,
+                Route::Inline,
+                Route::Inline,
+                Route::HandOver,
+                Route::HandOver
+            ]
+        );
+        assert!(switch.published_inline() && switch.handed_over());
+        switch.batch_end();
+        assert_eq!(switch.route(&pending), Route::Inline);
+    }
+
+    #[test]
+    fn a_batch_is_handed_over_whole_while_an_earlier_hand_off_is_unpublished() {
+        let pending = Pending::default();
+        let mut switch = AutoSwitch::new(3);
+        pending.handing_over();
+        assert_eq!(switch.route(&pending), Route::HandOver);
+        // Published meanwhile: the rest of this batch still follows the first part.
+        pending.published();
+        assert_eq!(switch.route(&pending), Route::HandOver);
+        assert!(!switch.published_inline());
+        switch.batch_end();
+        assert_eq!(switch.route(&pending), Route::Inline);
+    }
+
+    #[test]
+    fn a_limit_of_zero_hands_every_batch_over() {
+        let pending = Pending::default();
+        let mut switch = AutoSwitch::new(0);
+        assert_eq!(switch.route(&pending), Route::HandOver);
+    }
+}
