@@ -25,7 +25,8 @@
 //! - `fill_to_receiver_latency`: the engine fed at 100,000 orders/s (paced), a raw UDP
 //!   reader on loopback stamping every Order Executed as it decodes it: read time of day
 //!   minus the message's timestamp (the sequencer's stamp of the command that filled, so
-//!   this bounds fill-to-read from above), percentiles; auto, inline, the feed thread.
+//!   this bounds fill-to-read from above), percentiles; auto, inline, the feed thread
+//!   (`FEED_BENCH_PUBLISH` = `auto` | `em` | `thread`: only that one).
 
 #![allow(unsafe_code)] // clock_gettime, below.
 
@@ -374,11 +375,19 @@ fn one_run() {
 #[test]
 #[ignore = "a measurement: run in release, see the file's doc"]
 fn fill_to_receiver_latency() {
-    for publish_on in [
+    let all = [
         PublishOn::Auto,
         PublishOn::EventManager,
         PublishOn::FeedThread,
-    ] {
+    ];
+    let only = match std::env::var("FEED_BENCH_PUBLISH").as_deref() {
+        Err(_) => None,
+        Ok("auto") => Some(PublishOn::Auto),
+        Ok("em") => Some(PublishOn::EventManager),
+        Ok("thread") => Some(PublishOn::FeedThread),
+        Ok(other) => panic!("FEED_BENCH_PUBLISH: auto, em or thread, not {other:?}"),
+    };
+    for publish_on in all.into_iter().filter(|p| only.is_none_or(|o| o == *p)) {
         latency_at_100k(publish_on);
     }
 }
