@@ -1,6 +1,7 @@
 //! `PublishOn::Auto` switching back and forth within one run: small batches published
-//! inline, large ones split at the inline limit and handed to the feed thread, and small
-//! ones handed over whole while a large one is still unpublished. The receiver must see
+//! inline, a large one after a small one inline whole, large ones after a large one split
+//! at the inline limit and handed to the feed thread, and small ones handed over whole
+//! while a large one is still unpublished. The receiver must see
 //! every message once, in sequence, and rebuild exactly the engine's books.
 
 #![allow(unsafe_code)] // setsockopt, below.
@@ -24,11 +25,13 @@ use ringbook_wire::mold::{Downstream, PacketKind};
 /// Events a batch publishes inline before handing its rest over.
 const INLINE_LIMIT: usize = 16;
 /// Commands in a small batch (a few events: inline unless a hand-off is pending) and in
-/// a large one (far more events than the limit: split).
+/// a large one (far more events than the limit: split after another large one).
 const SMALL: usize = 1;
 const LARGE: usize = 60;
-/// Pairs of batches between two waits for the reader (so its buffer cannot overflow).
-const PAIRS_PER_WAIT: usize = 4;
+/// One round: a small batch, then three large ones.
+const ROUND: [usize; 4] = [SMALL, LARGE, LARGE, LARGE];
+/// Rounds between two waits for the reader (so its buffer cannot overflow).
+const ROUNDS_PER_WAIT: usize = 2;
 
 /// Asks for a 4 MB receive buffer (the kernel caps it at `rmem_max`).
 fn large_buffer(socket: &UdpSocket) {
@@ -113,10 +116,10 @@ fn auto_switches_back_and_forth_and_the_receiver_rebuilds_every_book_exactly() {
     let (mut inline, mut handed, mut switches) = (0u64, 0u64, 0u64);
     let mut last_inline = None;
     let mut rest = commands.as_slice();
-    let mut pairs = 0;
+    let mut rounds = 0;
     let mut stalled = None;
     while !rest.is_empty() && stalled.is_none() {
-        for size in [SMALL, LARGE] {
+        for size in ROUND {
             let (batch, after) = rest.split_at(size.min(rest.len()));
             rest = after;
             let before = feed.stats().batches_inline;
@@ -153,8 +156,8 @@ fn auto_switches_back_and_forth_and_the_receiver_rebuilds_every_book_exactly() {
             }
             last_inline = Some(was_inline);
         }
-        pairs += 1;
-        if pairs % PAIRS_PER_WAIT == 0 {
+        rounds += 1;
+        if rounds % ROUNDS_PER_WAIT == 0 {
             let deadline = Instant::now() + Duration::from_secs(2);
             loop {
                 let stats = feed.stats();
@@ -207,13 +210,13 @@ fn auto_switches_back_and_forth_and_the_receiver_rebuilds_every_book_exactly() {
         "(event seq, messages published, messages expected) when the feed fell behind"
     );
 
-    // Every large batch is split (or handed over whole); after each wait the next small
-    // batch goes inline, unless it makes no message (a reject only, about 1 in 4 in this
-    // flow): the run switched many times.
-    let waits = (pairs / PAIRS_PER_WAIT) as u64;
+    // The second and third large batches of a round are split (or handed over whole);
+    // after each wait the next small batch goes inline, unless it makes no message (a
+    // reject only, about 1 in 4 in this flow): the run switched many times.
+    let waits = (rounds / ROUNDS_PER_WAIT) as u64;
     assert!(
-        inline >= waits / 2 && handed >= pairs as u64 && switches >= waits,
-        "{inline} batches inline, {handed} handed over, {switches} switches in {pairs} pairs"
+        inline >= waits / 2 && handed >= 2 * (rounds as u64 - 1) && switches >= waits,
+        "{inline} batches inline, {handed} handed over, {switches} switches in {rounds} rounds"
     );
     assert_eq!(stats.batches_handed_over, handed);
 }

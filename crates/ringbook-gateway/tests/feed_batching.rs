@@ -55,33 +55,35 @@ fn the_feed_chooses_its_publishing_thread_batch_by_batch_by_default() {
 
 #[test]
 fn a_batchs_packets_leave_at_its_end_unchanged_and_in_sequence_from_the_feed_thread() {
-    a_batchs_packets_leave_at_its_end(PublishOn::FeedThread, 0);
+    a_batchs_packets_leave_at_its_end(PublishOn::FeedThread, 0, 0);
 }
 
 #[test]
 fn a_batchs_packets_leave_at_its_end_unchanged_and_in_sequence_inline() {
-    a_batchs_packets_leave_at_its_end(PublishOn::EventManager, 0);
+    a_batchs_packets_leave_at_its_end(PublishOn::EventManager, 0, 0);
 }
 
 #[test]
-fn a_small_batch_is_published_inline_by_auto() {
-    let stats = a_batchs_packets_leave_at_its_end(PublishOn::Auto, 64);
+fn a_batch_after_a_short_one_is_published_inline_whole_by_auto() {
+    let stats = a_batchs_packets_leave_at_its_end(PublishOn::Auto, 10, 9);
     assert_eq!((stats.batches_inline, stats.batches_handed_over), (1, 0));
 }
 
 #[test]
 fn a_batch_auto_splits_at_its_inline_limit_continues_the_packet_and_leaves_in_one_burst() {
-    // 10 Add Orders inline (2 full packets and half the third), the other 40 through the
-    // feed thread, which finishes the third packet and sends all 13 together.
-    let stats = a_batchs_packets_leave_at_its_end(PublishOn::Auto, 10);
+    // After a long batch: 10 Add Orders inline (2 full packets and half the third), the
+    // other 40 through the feed thread, which finishes the third packet and sends all 13
+    // together.
+    let stats = a_batchs_packets_leave_at_its_end(PublishOn::Auto, 10, 10);
     assert_eq!((stats.batches_inline, stats.batches_handed_over), (0, 1));
 }
 
-/// Publishes one batch of `ORDERS` Add Orders and checks its packets; returns the batch's
-/// counts.
+/// Publishes a batch of `earlier` Add Orders, then one of `ORDERS` and checks its
+/// packets; returns that batch's counts.
 fn a_batchs_packets_leave_at_its_end(
     publish_on: PublishOn,
     auto_inline_events: usize,
+    earlier: u64,
 ) -> FeedStats {
     let reader = reader();
     let instrument = Uuid::from_u128(7);
@@ -100,6 +102,19 @@ fn a_batchs_packets_leave_at_its_end(
         !opening.is_empty(),
         "the opening messages are sent at start"
     );
+    for i in 0..earlier {
+        let result = buy(instrument, ORDERS + i);
+        subscriber.on_event(&PublishedEvent {
+            seq: ORDERS + i + 1,
+            input_seq: ORDERS + i + 1,
+            timestamp_ns: 500 + i,
+            result: &result,
+        });
+    }
+    subscriber.on_batch_end();
+    if earlier > 0 {
+        assert_eq!(drain(&reader).len() as u64, earlier.div_ceil(4));
+    }
     let before = feed.stats();
 
     for i in 0..ORDERS {

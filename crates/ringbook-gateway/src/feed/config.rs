@@ -45,9 +45,11 @@ pub struct FeedConfig {
     pub origin_ns: Option<u64>,
     /// Which thread publishes.
     pub publish_on: PublishOn,
-    /// With [`PublishOn::Auto`], the most events that make messages one event-manager
-    /// batch publishes inline; the rest of a longer batch is handed to the feed thread
-    /// (0: every batch is handed over).
+    /// With [`PublishOn::Auto`], what makes a batch long: at least this many events that
+    /// make messages. A batch after a long one publishes this many inline and hands its
+    /// rest to the feed thread; a batch after a short one is published inline whole
+    /// (a long batch alone is a stall, not load). 0: every batch after the first is
+    /// handed over.
     pub auto_inline_events: usize,
     /// Keep every message in `<dir>/<session>.itch` too, so re-requests older than the
     /// in-memory buffer are answered (`None`: memory only).

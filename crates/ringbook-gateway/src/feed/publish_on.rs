@@ -23,9 +23,9 @@ pub const DEFAULT_AUTO_INLINE_EVENTS: usize = 256;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum PublishOn {
     /// Chosen batch by batch (the default): the event manager publishes a batch inline
-    /// while it is small (up to [`FeedConfig::auto_inline_events`] events that make
-    /// messages) and no batch it handed over is still unpublished; the rest of a larger
-    /// batch, and every batch while one is unpublished, goes to the feed's thread. At a
+    /// unless a batch it handed over is still unpublished, or the batch before was long
+    /// (at least [`FeedConfig::auto_inline_events`] events that make messages), in which
+    /// case it publishes up to that many inline and hands the rest to the feed's thread. At a
     /// light load every batch is small, so fills reach receivers with inline latency; flat
     /// out batches are long and the feed thread publishes nearly everything beside the
     /// engine. The datagrams are the same as either way.
@@ -79,14 +79,25 @@ pub(crate) enum Route {
 }
 
 /// [`PublishOn::Auto`]'s rule, one batch at a time.
+///
+/// A batch of at least `limit` events is a sign of load only when the one before it was
+/// as long: flat out every batch is, while at a light load a long batch is a stall (the
+/// engine descheduled for a millisecond or more) followed by short ones. So a long batch
+/// after a short one is published inline whole (handing it over would wake the feed
+/// thread just when the scheduler is slow, and every batch after it would wait for that
+/// thread), and a batch after a long one is inline only up to the limit.
 #[derive(Debug)]
 pub(crate) struct AutoSwitch {
-    /// The most events a batch publishes inline.
+    /// The most events a batch publishes inline after a long batch.
     limit: usize,
     /// Events that make messages published inline in this batch.
     inline: usize,
+    /// Events that make messages in this batch, wherever they went.
+    events: usize,
     /// Whether the rest of this batch is handed over.
     handing: bool,
+    /// Whether the batch before this one had at least `limit` events.
+    long_before: bool,
 }
 
 impl AutoSwitch {
@@ -94,19 +105,24 @@ impl AutoSwitch {
         AutoSwitch {
             limit,
             inline: 0,
+            events: 0,
             handing: false,
+            long_before: false,
         }
     }
 
-    /// Where the next event of the batch that makes messages goes: inline while the batch
-    /// has published fewer than the limit inline and (checked at its first event, since
-    /// only this thread hands over) nothing handed over is unpublished.
+    /// Where the next event of the batch that makes messages goes: handed over if,
+    /// at the batch's first event, a batch handed over is unpublished (only this thread
+    /// hands over, so nothing can be handed over later in the batch behind its back), or
+    /// once the batch published the limit inline after a long batch; inline otherwise.
     #[inline]
     pub(crate) fn route(&mut self, pending: &Pending) -> Route {
+        self.events += 1;
         if self.handing {
             return Route::HandOver;
         }
-        if self.inline >= self.limit || (self.inline == 0 && !pending.none()) {
+        let first = self.events == 1;
+        if (first && !pending.none()) || (self.long_before && self.inline >= self.limit) {
             self.handing = true;
             return Route::HandOver;
         }
@@ -124,9 +140,12 @@ impl AutoSwitch {
         self.handing
     }
 
-    /// The batch ended: the next starts inline again (if nothing is pending then).
+    /// The batch ended: the next starts inline again (if nothing is pending then), and
+    /// splits at the limit if this one was long.
     pub(crate) fn batch_end(&mut self) {
+        self.long_before = self.events >= self.limit && self.events > 0;
         self.inline = 0;
+        self.events = 0;
         self.handing = false;
     }
 }
@@ -135,10 +154,28 @@ impl AutoSwitch {
 mod tests {
     use super::*;
 
+    /// Routes a batch of `events` events; returns how many went inline.
+    fn batch(switch: &mut AutoSwitch, pending: &Pending, events: usize) -> usize {
+        let inline = (0..events)
+            .filter(|_| switch.route(pending) == Route::Inline)
+            .count();
+        switch.batch_end();
+        inline
+    }
+
     #[test]
-    fn a_batch_goes_inline_up_to_the_limit_then_hands_over_its_rest() {
+    fn a_long_batch_after_a_short_one_is_published_inline_whole() {
         let pending = Pending::default();
         let mut switch = AutoSwitch::new(3);
+        assert_eq!(batch(&mut switch, &pending, 2), 2);
+        assert_eq!(batch(&mut switch, &pending, 10), 10);
+    }
+
+    #[test]
+    fn after_a_long_batch_the_next_goes_inline_up_to_the_limit_then_hands_over_its_rest() {
+        let pending = Pending::default();
+        let mut switch = AutoSwitch::new(3);
+        assert_eq!(batch(&mut switch, &pending, 3), 3);
         let routes: Vec<_> = (0..5).map(|_| switch.route(&pending)).collect();
         assert_eq!(
             routes,
@@ -152,7 +189,10 @@ mod tests {
         );
         assert!(switch.published_inline() && switch.handed_over());
         switch.batch_end();
-        assert_eq!(switch.route(&pending), Route::Inline);
+        // Long again: the next splits too; a short one ends the run of long batches.
+        assert_eq!(batch(&mut switch, &pending, 5), 3);
+        assert_eq!(batch(&mut switch, &pending, 1), 1);
+        assert_eq!(batch(&mut switch, &pending, 5), 5);
     }
 
     #[test]
@@ -170,9 +210,11 @@ mod tests {
     }
 
     #[test]
-    fn a_limit_of_zero_hands_every_batch_over() {
+    fn a_limit_of_zero_hands_every_batch_after_the_first_over() {
         let pending = Pending::default();
         let mut switch = AutoSwitch::new(0);
-        assert_eq!(switch.route(&pending), Route::HandOver);
+        assert_eq!(batch(&mut switch, &pending, 2), 2);
+        assert_eq!(batch(&mut switch, &pending, 2), 0);
+        assert_eq!(batch(&mut switch, &pending, 1), 0);
     }
 }
