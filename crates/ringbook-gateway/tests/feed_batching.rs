@@ -78,7 +78,7 @@ fn a_batch_auto_splits_at_its_inline_limit_continues_the_packet_and_leaves_in_on
     assert_eq!((stats.batches_inline, stats.batches_handed_over), (0, 1));
 }
 
-/// Publishes a batch of `earlier` Add Orders, then one of `ORDERS` and checks its
+/// Publishes two batches of `earlier` Add Orders, then one of `ORDERS` and checks its
 /// packets; returns that batch's counts.
 fn a_batchs_packets_leave_at_its_end(
     publish_on: PublishOn,
@@ -96,13 +96,15 @@ fn a_batchs_packets_leave_at_its_end(
     config.heartbeat = Duration::from_secs(600);
     config.publish_on = publish_on;
     config.auto_inline_events = auto_inline_events;
+    config.auto_busy_gap = Duration::from_secs(5);
     let (feed, mut subscriber) = Feed::start(&config).unwrap();
     let opening = drain(&reader);
     assert!(
         !opening.is_empty(),
         "the opening messages are sent at start"
     );
-    for i in 0..earlier {
+    // Two batches of `earlier` orders, back to back (an event manager busy with them).
+    for i in 0..2 * earlier {
         let result = buy(instrument, ORDERS + i);
         subscriber.on_event(&PublishedEvent {
             seq: ORDERS + i + 1,
@@ -110,10 +112,13 @@ fn a_batchs_packets_leave_at_its_end(
             timestamp_ns: 500 + i,
             result: &result,
         });
+        if i + 1 == earlier {
+            subscriber.on_batch_end();
+        }
     }
     subscriber.on_batch_end();
     if earlier > 0 {
-        assert_eq!(drain(&reader).len() as u64, earlier.div_ceil(4));
+        assert_eq!(drain(&reader).len() as u64, 2 * earlier.div_ceil(4));
     }
     let before = feed.stats();
 

@@ -109,6 +109,8 @@ pub struct FeedSubscriber {
     switch: AutoSwitch,
     /// When the current batch's first event was published inline.
     batch_started: Option<Instant>,
+    /// When the last batch ended ([`PublishOn::Auto`]: how busy the event manager is).
+    last_batch_end: Option<Instant>,
 }
 
 /// The subscriber's end of the hand-off, and the feed thread's.
@@ -125,6 +127,7 @@ pub(crate) fn channel(
     core: Arc<Mutex<FeedCore>>,
     publish_on: PublishOn,
     auto_inline_events: usize,
+    auto_busy_gap: Duration,
 ) -> Ends {
     let (work, work_rx) = crossbeam_channel::bounded(QUEUE_BATCHES);
     let (spare_tx, spare) = crossbeam_channel::bounded(QUEUE_BATCHES + 2);
@@ -136,8 +139,9 @@ pub(crate) fn channel(
         core,
         publish_on,
         pending: pending.clone(),
-        switch: AutoSwitch::new(auto_inline_events),
+        switch: AutoSwitch::new(auto_inline_events, auto_busy_gap),
         batch_started: None,
+        last_batch_end: None,
     };
     Ends {
         subscriber,
@@ -242,6 +246,10 @@ impl Subscriber for FeedSubscriber {
                 if !publishable(event.result) {
                     return;
                 }
+                if self.switch.at_batch_start() {
+                    let gap = self.last_batch_end.map(|end| end.elapsed());
+                    self.switch.start(gap);
+                }
                 match self.switch.route(&self.pending) {
                     Route::Inline => self.publish_now(event),
                     Route::HandOver => self.batch_event(event),
@@ -263,6 +271,7 @@ impl Subscriber for FeedSubscriber {
                     self.flush_inline();
                 }
                 self.switch.batch_end();
+                self.last_batch_end = Some(Instant::now());
             }
         }
     }

@@ -42,7 +42,7 @@ pub use books::{ApplyError, Level, RebuiltBook, RebuiltBooks, snapshot_levels};
 pub use config::{DEFAULT_MAX_PACKET, FeedConfig, FeedConfigError, now_since_midnight_ns};
 pub use glimpse_client::{GlimpseError, Snapshot, take_snapshot};
 pub use handoff::FeedSubscriber;
-pub use publish_on::{DEFAULT_AUTO_INLINE_EVENTS, PublishOn};
+pub use publish_on::{DEFAULT_AUTO_BUSY_GAP, DEFAULT_AUTO_INLINE_EVENTS, PublishOn};
 pub use publisher::{Feed, FeedError};
 pub use receiver::{FeedReceiver, ReceiverConfig, ReceiverError, ReceiverStats};
 pub use rerequest::MAX_PACKETS_PER_REQUEST;

@@ -11,6 +11,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 /// The default for [`FeedConfig::auto_inline_events`](super::FeedConfig::auto_inline_events):
 /// at 100,000 commands/s a batch holds a few events, and one of 256 means the engine
@@ -78,14 +79,24 @@ pub(crate) enum Route {
     HandOver,
 }
 
+/// The default for [`FeedConfig::auto_busy_gap`](super::FeedConfig::auto_busy_gap): how
+/// soon after the previous batch a batch must start for the event manager to count as
+/// busy. Flat out it goes from one batch to the next at once (or after a park and a wake,
+/// tens of microseconds); at a light load a long batch comes after an idle wait of a
+/// millisecond or more (a batch of 256 events at 100,000 commands/s gathers for about
+/// that long).
+pub const DEFAULT_AUTO_BUSY_GAP: Duration = Duration::from_micros(200);
+
 /// [`PublishOn::Auto`]'s rule, one batch at a time.
 ///
-/// A batch of at least `limit` events is a sign of load only when the one before it was
-/// as long: flat out every batch is, while at a light load a long batch is a stall (the
-/// engine descheduled for a millisecond or more) followed by short ones. So a long batch
-/// after a short one is published inline whole (handing it over would wake the feed
-/// thread just when the scheduler is slow, and every batch after it would wait for that
-/// thread), and a batch after a long one is inline only up to the limit.
+/// A batch of at least `limit` events is a sign of load only when the event manager went
+/// to it straight from the batch before (within the busy gap): flat out every batch is long and
+/// follows the last at once, while at a light load a long batch is a stall (the engine
+/// descheduled, or the machine's other work) after an idle wait, followed by short ones.
+/// So only after a long batch that followed a busy gap is the next inline up to the limit
+/// and its rest handed over; otherwise a batch is published inline whole (handing it over
+/// would wake the feed thread just when the scheduler is slow, and every batch after it
+/// would wait for that thread).
 #[derive(Debug)]
 pub(crate) struct AutoSwitch {
     /// The most events a batch publishes inline after a long batch.
@@ -96,19 +107,38 @@ pub(crate) struct AutoSwitch {
     events: usize,
     /// Whether the rest of this batch is handed over.
     handing: bool,
-    /// Whether the batch before this one had at least `limit` events.
+    /// Whether the batch before this one had at least `limit` events and followed its
+    /// own predecessor at once.
     long_before: bool,
+    /// The longest wait between two batches of a busy event manager.
+    busy_gap: Duration,
+    /// Whether this batch followed the one before at once (within `busy_gap`).
+    busy: bool,
 }
 
 impl AutoSwitch {
-    pub(crate) fn new(limit: usize) -> AutoSwitch {
+    pub(crate) fn new(limit: usize, busy_gap: Duration) -> AutoSwitch {
         AutoSwitch {
             limit,
             inline: 0,
             events: 0,
             handing: false,
             long_before: false,
+            busy_gap,
+            busy: false,
         }
+    }
+
+    /// Whether the next event is the batch's first.
+    #[inline]
+    pub(crate) fn at_batch_start(&self) -> bool {
+        self.events == 0
+    }
+
+    /// The batch's first event came `gap` after the previous batch ended (`None`: there
+    /// was none).
+    pub(crate) fn start(&mut self, gap: Option<Duration>) {
+        self.busy = gap.is_some_and(|gap| gap <= self.busy_gap);
     }
 
     /// Where the next event of the batch that makes messages goes: handed over if,
@@ -143,7 +173,7 @@ impl AutoSwitch {
     /// The batch ended: the next starts inline again (if nothing is pending then), and
     /// splits at the limit if this one was long.
     pub(crate) fn batch_end(&mut self) {
-        self.long_before = self.events >= self.limit && self.events > 0;
+        self.long_before = self.busy && self.events >= self.limit && self.events > 0;
         self.inline = 0;
         self.events = 0;
         self.handing = false;
@@ -154,8 +184,12 @@ impl AutoSwitch {
 mod tests {
     use super::*;
 
-    /// Routes a batch of `events` events; returns how many went inline.
+    const BUSY_GAP: Duration = DEFAULT_AUTO_BUSY_GAP;
+
+    /// Routes a batch of `events` events, started right after the one before (the event
+    /// manager busy); returns how many went inline.
     fn batch(switch: &mut AutoSwitch, pending: &Pending, events: usize) -> usize {
+        switch.start(Some(Duration::ZERO));
         let inline = (0..events)
             .filter(|_| switch.route(pending) == Route::Inline)
             .count();
@@ -166,7 +200,7 @@ mod tests {
     #[test]
     fn a_long_batch_after_a_short_one_is_published_inline_whole() {
         let pending = Pending::default();
-        let mut switch = AutoSwitch::new(3);
+        let mut switch = AutoSwitch::new(3, BUSY_GAP);
         assert_eq!(batch(&mut switch, &pending, 2), 2);
         assert_eq!(batch(&mut switch, &pending, 10), 10);
     }
@@ -174,8 +208,9 @@ mod tests {
     #[test]
     fn after_a_long_batch_the_next_goes_inline_up_to_the_limit_then_hands_over_its_rest() {
         let pending = Pending::default();
-        let mut switch = AutoSwitch::new(3);
+        let mut switch = AutoSwitch::new(3, BUSY_GAP);
         assert_eq!(batch(&mut switch, &pending, 3), 3);
+        switch.start(Some(BUSY_GAP));
         let routes: Vec<_> = (0..5).map(|_| switch.route(&pending)).collect();
         assert_eq!(
             routes,
@@ -196,9 +231,25 @@ mod tests {
     }
 
     #[test]
+    fn a_long_batch_after_an_idle_wait_is_a_stall_not_load() {
+        let pending = Pending::default();
+        let mut switch = AutoSwitch::new(3, BUSY_GAP);
+        for gap in [None, Some(BUSY_GAP + Duration::from_nanos(1))] {
+            assert_eq!(batch(&mut switch, &pending, 1), 1);
+            switch.start(gap);
+            for _ in 0..10 {
+                assert_eq!(switch.route(&pending), Route::Inline);
+            }
+            switch.batch_end();
+            // The next is published inline whole too.
+            assert_eq!(batch(&mut switch, &pending, 5), 5);
+        }
+    }
+
+    #[test]
     fn a_batch_is_handed_over_whole_while_an_earlier_hand_off_is_unpublished() {
         let pending = Pending::default();
-        let mut switch = AutoSwitch::new(3);
+        let mut switch = AutoSwitch::new(3, BUSY_GAP);
         pending.handing_over();
         assert_eq!(switch.route(&pending), Route::HandOver);
         // Published meanwhile: the rest of this batch still follows the first part.
@@ -212,7 +263,7 @@ mod tests {
     #[test]
     fn a_limit_of_zero_hands_every_batch_after_the_first_over() {
         let pending = Pending::default();
-        let mut switch = AutoSwitch::new(0);
+        let mut switch = AutoSwitch::new(0, BUSY_GAP);
         assert_eq!(batch(&mut switch, &pending, 2), 2);
         assert_eq!(batch(&mut switch, &pending, 2), 0);
         assert_eq!(batch(&mut switch, &pending, 1), 0);

@@ -142,6 +142,7 @@ impl Feed {
             Arc::clone(&core),
             config.publish_on,
             config.auto_inline_events,
+            config.auto_busy_gap,
         );
         let subscriber = ends.subscriber;
         feed.work = Some(ends.work);
