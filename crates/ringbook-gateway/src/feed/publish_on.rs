@@ -23,15 +23,19 @@ pub const DEFAULT_AUTO_INLINE_EVENTS: usize = 256;
 /// Which thread translates, packs and sends.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum PublishOn {
-    /// Chosen batch by batch (the default): the event manager publishes a batch inline
-    /// unless a batch it handed over is still unpublished, or the batch before was long
-    /// (at least [`FeedConfig::auto_inline_events`] events that make messages), in which
-    /// case it publishes up to that many inline and hands the rest to the feed's thread. At a
-    /// light load every batch is small, so fills reach receivers with inline latency; flat
-    /// out batches are long and the feed thread publishes nearly everything beside the
-    /// engine. The datagrams are the same as either way.
+    /// Chosen batch by batch (the default), with the event manager's batches as the
+    /// load signal: a batch is published inline unless a batch handed over is still
+    /// unpublished (then it is handed over whole), or the batch before it was long (at
+    /// least [`FeedConfig::auto_inline_events`] events that make messages) and followed
+    /// its own predecessor within [`FeedConfig::auto_busy_gap`], the event manager busy
+    /// (then it publishes that many inline and hands its rest over). At a light load
+    /// batches are short, and a long one comes after an idle wait (a stall), so
+    /// everything is inline; flat out long batches follow each other and the feed thread
+    /// publishes nearly everything beside the engine. The datagrams are the same as
+    /// either way.
     ///
     /// [`FeedConfig::auto_inline_events`]: super::FeedConfig::auto_inline_events
+    /// [`FeedConfig::auto_busy_gap`]: super::FeedConfig::auto_busy_gap
     #[default]
     Auto,
     /// Always the engine's event manager thread, inline: no extra thread to wake and the
