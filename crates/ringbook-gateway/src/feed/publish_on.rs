@@ -94,13 +94,13 @@ pub const DEFAULT_AUTO_BUSY_GAP: Duration = Duration::from_micros(200);
 /// [`PublishOn::Auto`]'s rule, one batch at a time.
 ///
 /// A batch of at least `limit` events is a sign of load only when the event manager went
-/// to it straight from the batch before (within the busy gap): flat out every batch is long and
-/// follows the last at once, while at a light load a long batch is a stall (the engine
-/// descheduled, or the machine's other work) after an idle wait, followed by short ones.
-/// So only after a long batch that followed a busy gap is the next inline up to the limit
-/// and its rest handed over; otherwise a batch is published inline whole (handing it over
-/// would wake the feed thread just when the scheduler is slow, and every batch after it
-/// would wait for that thread).
+/// to it straight from the batch before (within the busy gap): flat out every batch is
+/// long and follows the last at once, while at a light load a long batch is a stall (the
+/// engine descheduled, or the machine's other work) after an idle wait, followed by short
+/// ones. So only after a long batch that began within the busy gap is the next inline up
+/// to the limit and its rest handed over; otherwise a batch is published inline whole
+/// (handing it over would wake the feed thread just when the scheduler is slow, and every
+/// batch after it would wait for that thread).
 #[derive(Debug)]
 pub(crate) struct AutoSwitch {
     /// The most events a batch publishes inline after a long batch.
