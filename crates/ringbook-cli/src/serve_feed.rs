@@ -5,11 +5,22 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 use ringbook_gateway::feed::{FeedConfig, PublishOn};
 use ringbook_gateway::order_entry::SymbolTable;
 
 use crate::Failure;
+
+/// `--feed-publish`: which thread publishes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum FeedPublish {
+    /// Batch by batch: small ones inline, large ones on the feed's thread.
+    Auto,
+    /// Always inline, on the engine's event manager thread.
+    Inline,
+    /// Always on the feed's own thread.
+    Thread,
+}
 
 /// The feed's flags.
 #[derive(Args, Debug)]
@@ -37,11 +48,14 @@ pub(crate) struct FeedFlags {
     /// The largest MoldUDP64 packet in bytes (default 1,400, within an Ethernet MTU).
     #[arg(long, value_name = "BYTES", requires = "itch")]
     max_packet: Option<usize>,
-    /// Publish from the feed's own thread instead of the engine's event manager thread
-    /// (the default): the engine matches faster flat out, but every batch wakes one more
-    /// thread, so fills reach receivers later where cores are short (docs/ITCH.md,
-    /// "Which thread publishes").
-    #[arg(long, requires = "itch")]
+    /// Which thread publishes: `auto` (the default) publishes small batches inline on
+    /// the engine's event manager thread (the lowest latency) and hands large ones to the
+    /// feed's own thread (the engine's top rate); `inline` and `thread` always do one or
+    /// the other (docs/ITCH.md, "Which thread publishes").
+    #[arg(long, value_enum, value_name = "WHERE", requires = "itch")]
+    feed_publish: Option<FeedPublish>,
+    /// The same as `--feed-publish thread` (kept for scripts that use it).
+    #[arg(long, requires = "itch", conflicts_with = "feed_publish")]
     feed_thread: bool,
     /// How long the feed's servers stay up after the engine stops, for late re-requests
     /// and a last snapshot.
@@ -88,15 +102,73 @@ impl FeedFlags {
         if let Some(max_packet) = self.max_packet {
             config.max_packet = max_packet;
         }
-        if self.feed_thread {
-            config.publish_on = PublishOn::FeedThread;
-        }
+        config.publish_on = self.publish_on();
         config.store_dir = journal.map(|dir| dir.join("itch"));
         Ok(Some(config))
+    }
+
+    /// Which thread publishes, from `--feed-publish` (or `--feed-thread`).
+    fn publish_on(&self) -> PublishOn {
+        match (self.feed_publish, self.feed_thread) {
+            (Some(FeedPublish::Thread), _) | (None, true) => PublishOn::FeedThread,
+            (Some(FeedPublish::Inline), _) => PublishOn::EventManager,
+            (Some(FeedPublish::Auto), _) | (None, false) => PublishOn::Auto,
+        }
     }
 
     /// How long to keep the feed up after the engine stops.
     pub(crate) fn linger(&self) -> Duration {
         Duration::from_secs_f64(self.feed_linger)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Flags {
+        #[command(flatten)]
+        feed: FeedFlags,
+    }
+
+    fn publish_on(args: &[&str]) -> Result<PublishOn, clap::Error> {
+        let mut argv = vec!["serve", "--itch", "127.0.0.1:9"];
+        argv.extend_from_slice(args);
+        Flags::try_parse_from(argv).map(|f| f.feed.publish_on())
+    }
+
+    #[test]
+    fn feed_publish_chooses_the_thread_and_defaults_to_auto() {
+        assert_eq!(publish_on(&[]).unwrap(), PublishOn::Auto);
+        let cases = [
+            ("auto", PublishOn::Auto),
+            ("inline", PublishOn::EventManager),
+            ("thread", PublishOn::FeedThread),
+        ];
+        for (value, expected) in cases {
+            assert_eq!(publish_on(&["--feed-publish", value]).unwrap(), expected);
+        }
+        assert_eq!(
+            publish_on(&["--feed-thread"]).unwrap(),
+            PublishOn::FeedThread
+        );
+    }
+
+    #[test]
+    fn feed_publish_refuses_an_unknown_value_and_a_second_choice() {
+        let unknown = publish_on(&["--feed-publish", "both"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            unknown.contains("both") && unknown.contains("auto"),
+            "{unknown}"
+        );
+        let twice = publish_on(&["--feed-publish", "inline", "--feed-thread"])
+            .unwrap_err()
+            .to_string();
+        assert!(twice.contains("--feed-thread"), "{twice}");
     }
 }

@@ -243,9 +243,10 @@ fn feed_flags_are_checked() {
         ],
         "MoldUDP64 session",
     );
-    // clap: --rerequest and --feed-thread require --itch.
+    // clap: --rerequest, --feed-publish and --feed-thread require --itch.
     refused(&["--rerequest", "127.0.0.1:0"], "");
     refused(&["--feed-thread"], "--itch");
+    refused(&["--feed-publish", "inline"], "--itch");
     let banded = dir
         .write("banded.csv", b"AAPL,1,100,10,50000000\n")
         .display()
@@ -288,8 +289,8 @@ fn after_a_restart_with_a_journal_the_feed_publishes_the_recovered_books() {
         .to_string();
     let journal = dir.path().join("journal").display().to_string();
     let ids = [Uuid::from_u128(1), Uuid::from_u128(2)];
-    // The first session publishes inline on the event manager thread (the default), the
-    // second from the feed's own thread, the recovered books' snapshots included.
+    // The first session publishes inline on the event manager thread, the second from
+    // the feed's own thread, the recovered books' snapshots included.
     let start = |session: &str, receiver: &FeedReceiver, inline: bool| {
         let receiver = receiver.local_addr().to_string();
         let mut args = vec![
@@ -311,9 +312,8 @@ fn after_a_restart_with_a_journal_the_feed_publishes_the_recovered_books() {
             "--feed-linger",
             "0.2",
         ];
-        if !inline {
-            args.push("--feed-thread");
-        }
+        args.push("--feed-publish");
+        args.push(if inline { "inline" } else { "thread" });
         serve(&args)
     };
     let user = "again";

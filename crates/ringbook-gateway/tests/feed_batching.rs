@@ -6,7 +6,7 @@ use std::net::UdpSocket;
 use std::time::Duration;
 
 use ringbook::{OrderKind, OrderbookResult, PublishedEvent, Side, Subscriber, Uuid};
-use ringbook_gateway::feed::{Feed, FeedConfig, PublishOn};
+use ringbook_gateway::feed::{DEFAULT_AUTO_INLINE_EVENTS, Feed, FeedConfig, FeedStats, PublishOn};
 use ringbook_wire::itch::ItchMessage;
 use ringbook_wire::mold::Downstream;
 
@@ -45,24 +45,46 @@ fn buy(instrument_id: Uuid, i: u64) -> OrderbookResult {
 }
 
 #[test]
-fn the_feed_publishes_on_the_event_manager_thread_by_default() {
-    // The lowest latency from fill to receiver at every load; the feed thread only wins
-    // flat out, with a core to spare (BENCHMARKS.md, "Market data").
+fn the_feed_chooses_its_publishing_thread_batch_by_batch_by_default() {
+    // Inline latency at a light load, the feed thread's throughput flat out
+    // (BENCHMARKS.md, "Market data").
     let config = FeedConfig::new("DEFAULT", "127.0.0.1:9".parse().unwrap(), Vec::new());
-    assert_eq!(config.publish_on, PublishOn::EventManager);
+    assert_eq!(config.publish_on, PublishOn::Auto);
+    assert_eq!(config.auto_inline_events, DEFAULT_AUTO_INLINE_EVENTS);
 }
 
 #[test]
 fn a_batchs_packets_leave_at_its_end_unchanged_and_in_sequence_from_the_feed_thread() {
-    a_batchs_packets_leave_at_its_end(PublishOn::FeedThread);
+    a_batchs_packets_leave_at_its_end(PublishOn::FeedThread, 0, 0);
 }
 
 #[test]
 fn a_batchs_packets_leave_at_its_end_unchanged_and_in_sequence_inline() {
-    a_batchs_packets_leave_at_its_end(PublishOn::EventManager);
+    a_batchs_packets_leave_at_its_end(PublishOn::EventManager, 0, 0);
 }
 
-fn a_batchs_packets_leave_at_its_end(publish_on: PublishOn) {
+#[test]
+fn a_batch_after_a_short_one_is_published_inline_whole_by_auto() {
+    let stats = a_batchs_packets_leave_at_its_end(PublishOn::Auto, 10, 9);
+    assert_eq!((stats.batches_inline, stats.batches_handed_over), (1, 0));
+}
+
+#[test]
+fn a_batch_auto_splits_at_its_inline_limit_continues_the_packet_and_leaves_in_one_burst() {
+    // After a long batch: 10 Add Orders inline (2 full packets and half the third), the
+    // other 40 through the feed thread, which finishes the third packet and sends all 13
+    // together.
+    let stats = a_batchs_packets_leave_at_its_end(PublishOn::Auto, 10, 10);
+    assert_eq!((stats.batches_inline, stats.batches_handed_over), (0, 1));
+}
+
+/// Publishes two batches of `earlier` Add Orders, then one of `ORDERS` and checks its
+/// packets; returns that batch's counts.
+fn a_batchs_packets_leave_at_its_end(
+    publish_on: PublishOn,
+    auto_inline_events: usize,
+    earlier: u64,
+) -> FeedStats {
     let reader = reader();
     let instrument = Uuid::from_u128(7);
     let mut config = FeedConfig::new(
@@ -73,12 +95,31 @@ fn a_batchs_packets_leave_at_its_end(publish_on: PublishOn) {
     config.max_packet = MAX_PACKET;
     config.heartbeat = Duration::from_secs(600);
     config.publish_on = publish_on;
+    config.auto_inline_events = auto_inline_events;
+    config.auto_busy_gap = Duration::from_secs(5);
     let (feed, mut subscriber) = Feed::start(&config).unwrap();
     let opening = drain(&reader);
     assert!(
         !opening.is_empty(),
         "the opening messages are sent at start"
     );
+    // Two batches of `earlier` orders, back to back (an event manager busy with them).
+    for i in 0..2 * earlier {
+        let result = buy(instrument, ORDERS + i);
+        subscriber.on_event(&PublishedEvent {
+            seq: ORDERS + i + 1,
+            input_seq: ORDERS + i + 1,
+            timestamp_ns: 500 + i,
+            result: &result,
+        });
+        if i + 1 == earlier {
+            subscriber.on_batch_end();
+        }
+    }
+    subscriber.on_batch_end();
+    if earlier > 0 {
+        assert_eq!(drain(&reader).len() as u64, 2 * earlier.div_ceil(4));
+    }
     let before = feed.stats();
 
     for i in 0..ORDERS {
@@ -143,4 +184,9 @@ fn a_batchs_packets_leave_at_its_end(publish_on: PublishOn) {
     assert_eq!(added, ORDERS);
     drop(subscriber);
     feed.shutdown();
+    FeedStats {
+        batches_inline: after.batches_inline - before.batches_inline,
+        batches_handed_over: after.batches_handed_over - before.batches_handed_over,
+        ..after
+    }
 }

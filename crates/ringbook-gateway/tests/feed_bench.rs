@@ -11,19 +11,22 @@
 //!   Each configuration also gives the process's CPU time per command (every thread:
 //!   caller, sequencer, book consumer, event manager, feed), which the machine's load
 //!   moves much less than the throughput, the event manager thread's (where the feed
-//!   publishes by default) and the feed thread's, and the datagrams sent; packet sizes
-//!   from the default 1,400 bytes to 65,507 (UDP's largest) show the kernel's
-//!   per-datagram cost.
+//!   publishes inline) and the feed thread's, and the datagrams sent; packet sizes
+//!   of 1,400 bytes (the default) and 65,507 (UDP's largest) show the kernel's
+//!   per-datagram cost. Each publishing thread is measured: auto (the default),
+//!   the event manager thread, the feed thread; `FEED_BENCH_AUTO_LIMIT` sets auto's
+//!   inline limit (events a batch publishes inline).
 //! - `one_run` (for `valgrind --tool=callgrind --separate-threads=yes`): one closed-loop
-//!   run, `FEED_BENCH_CONFIG` = `off` | `em` (feed on the event manager thread, the
-//!   default) | `thread` (the feed's own thread), `FEED_BENCH_ORDERS` orders (20,000),
+//!   run, `FEED_BENCH_CONFIG` = `off` | `em` (feed on the event manager thread) |
+//!   `thread` (the feed's own thread) | `auto` (batch by batch), `FEED_BENCH_ORDERS` orders (20,000),
 //!   `FEED_BENCH_PACKET` bytes a packet at most (1,400).
 //! - Both take `FEED_BENCH_WAIT` = `auto` (the default) | `block` | `spin`: the engine's
 //!   wait strategy.
 //! - `fill_to_receiver_latency`: the engine fed at 100,000 orders/s (paced), a raw UDP
 //!   reader on loopback stamping every Order Executed as it decodes it: read time of day
 //!   minus the message's timestamp (the sequencer's stamp of the command that filled, so
-//!   this bounds fill-to-read from above), percentiles.
+//!   this bounds fill-to-read from above), percentiles; auto, inline, the feed thread
+//!   (`FEED_BENCH_PUBLISH` = `auto` | `em` | `thread`: only that one).
 
 #![allow(unsafe_code)] // clock_gettime, below.
 
@@ -40,7 +43,8 @@ use ringbook::{
     Subscriber, Uuid, WaitStrategy,
 };
 use ringbook_gateway::feed::{
-    Feed, FeedConfig, FeedReceiver, PublishOn, ReceiverConfig, now_since_midnight_ns,
+    DEFAULT_AUTO_INLINE_EVENTS, Feed, FeedConfig, FeedReceiver, FeedStats, PublishOn,
+    ReceiverConfig, now_since_midnight_ns,
 };
 use ringbook_wire::itch::ItchMessage;
 use ringbook_wire::mold::Downstream;
@@ -100,7 +104,7 @@ fn named_thread_cpu_ns(name: &str) -> Option<u64> {
 }
 
 /// Registered last: at `finish` (on the event manager thread, after the feed's own
-/// `finish`) it records that thread's CPU time, where the feed publishes by default.
+/// `finish`) it records that thread's CPU time, where the feed publishes inline.
 struct ThreadClock(Arc<AtomicU64>);
 
 impl Subscriber for ThreadClock {
@@ -128,6 +132,8 @@ struct RunFigures {
     packets_per_k: f64,
     /// The feed's publishing time (`FeedStats::publish_ns`), per command.
     publish_ns: f64,
+    /// The share of the batches that made messages published wholly inline, in percent.
+    inline_pct: f64,
 }
 
 fn symbols(ids: &[Uuid]) -> Vec<(Uuid, Option<String>)> {
@@ -154,6 +160,20 @@ fn wait_strategy() -> WaitStrategy {
     }
 }
 
+/// `PublishOn::Auto`'s inline limit: `FEED_BENCH_AUTO_LIMIT` events, or the default.
+fn auto_limit() -> usize {
+    std::env::var("FEED_BENCH_AUTO_LIMIT").map_or(DEFAULT_AUTO_INLINE_EVENTS, |v| {
+        v.parse()
+            .expect("FEED_BENCH_AUTO_LIMIT: a number of events")
+    })
+}
+
+/// The share of the batches published wholly inline, in percent.
+fn inline_pct(stats: &FeedStats) -> f64 {
+    let batches = stats.batches_inline + stats.batches_handed_over;
+    100.0 * stats.batches_inline as f64 / batches.max(1) as f64
+}
+
 fn run_publisher_only(
     ids: &[Uuid],
     commands: &[Command],
@@ -166,6 +186,7 @@ fn run_publisher_only(
         let mut config = FeedConfig::new("BENCH", sink.local_addr().unwrap(), symbols(ids));
         config.publish_on = publish_on;
         config.max_packet = max_packet;
+        config.auto_inline_events = auto_limit();
         let (f, subscriber) = Feed::start(&config).unwrap();
         builder = builder.subscriber(subscriber);
         feed = Some(f);
@@ -196,6 +217,7 @@ fn run_publisher_only(
         assert!(stats.messages > commands.len() as u64 / 2);
         figures.packets_per_k = stats.packets as f64 * 1000.0 / n;
         figures.publish_ns = stats.publish_ns as f64 / n;
+        figures.inline_pct = inline_pct(&stats);
     }
     figures
 }
@@ -247,16 +269,16 @@ fn throughput_with_and_without_the_feed() {
     let configs: [(&str, Option<(PublishOn, usize)>); 7] = [
         ("feed off", None),
         (
-            "feed on, event manager thread, 1,400-byte packets (default)",
+            "feed on, auto (default), 1,400-byte packets",
+            Some((PublishOn::Auto, 1400)),
+        ),
+        (
+            "feed on, auto (default), 65,507-byte packets",
+            Some((PublishOn::Auto, 65_507)),
+        ),
+        (
+            "feed on, event manager thread, 1,400-byte packets",
             Some((PublishOn::EventManager, 1400)),
-        ),
-        (
-            "feed on, event manager thread, 8,192-byte packets",
-            Some((PublishOn::EventManager, 8192)),
-        ),
-        (
-            "feed on, event manager thread, 16,384-byte packets",
-            Some((PublishOn::EventManager, 16_384)),
         ),
         (
             "feed on, event manager thread, 65,507-byte packets",
@@ -288,19 +310,22 @@ fn throughput_with_and_without_the_feed() {
             feed_thread_ns: median(r.iter().map(|f| f.feed_thread_ns).collect()),
             packets_per_k: median(r.iter().map(|f| f.packets_per_k).collect()),
             publish_ns: median(r.iter().map(|f| f.publish_ns).collect()),
+            inline_pct: median(r.iter().map(|f| f.inline_pct).collect()),
         })
         .collect();
     let off = medians[0];
     println!(
-        "closed loop, {} commands on 8 instruments, medians of 5; CPU ns per command: \
-         process (every thread) / event manager thread / feed thread:",
-        commands.len()
+        "closed loop, {} commands on 8 instruments, medians of 5, auto's inline limit {} \
+         events; CPU ns per command: process (every thread) / event manager thread / feed \
+         thread:",
+        commands.len(),
+        auto_limit()
     );
     for ((name, _), m) in configs.iter().zip(&medians) {
         println!(
             "  {name}: {:.0} commands/s ({:.1}% of feed off), CPU {:.0} / {:.0} / {:.0} \
              (feed off {:.0} / {:.0}), {:.2} packets per 1,000 commands, publishing {:.0} ns \
-             per command (wall clock)",
+             per command (wall clock), {:.1}% of batches wholly inline",
             m.rate,
             100.0 * m.rate / off.rate,
             m.process_ns,
@@ -309,7 +334,8 @@ fn throughput_with_and_without_the_feed() {
             off.process_ns,
             off.events_ns,
             m.packets_per_k,
-            m.publish_ns
+            m.publish_ns,
+            m.inline_pct
         );
     }
     let received = median(with_receiver);
@@ -331,7 +357,8 @@ fn one_run() {
         Ok("off") => None,
         Ok("em") | Err(_) => Some((PublishOn::EventManager, packet)),
         Ok("thread") => Some((PublishOn::FeedThread, packet)),
-        Ok(other) => panic!("FEED_BENCH_CONFIG: off, em or thread, not {other:?}"),
+        Ok("auto") => Some((PublishOn::Auto, packet)),
+        Ok(other) => panic!("FEED_BENCH_CONFIG: off, em, thread or auto, not {other:?}"),
     };
     let (ids, commands) = flow(42, 8, orders);
     let figures = run_publisher_only(&ids, &commands, config);
@@ -348,7 +375,19 @@ fn one_run() {
 #[test]
 #[ignore = "a measurement: run in release, see the file's doc"]
 fn fill_to_receiver_latency() {
-    for publish_on in [PublishOn::EventManager, PublishOn::FeedThread] {
+    let all = [
+        PublishOn::Auto,
+        PublishOn::EventManager,
+        PublishOn::FeedThread,
+    ];
+    let only = match std::env::var("FEED_BENCH_PUBLISH").as_deref() {
+        Err(_) => None,
+        Ok("auto") => Some(PublishOn::Auto),
+        Ok("em") => Some(PublishOn::EventManager),
+        Ok("thread") => Some(PublishOn::FeedThread),
+        Ok(other) => panic!("FEED_BENCH_PUBLISH: auto, em or thread, not {other:?}"),
+    };
+    for publish_on in all.into_iter().filter(|p| only.is_none_or(|o| o == *p)) {
         latency_at_100k(publish_on);
     }
 }
@@ -361,6 +400,7 @@ fn latency_at_100k(publish_on: PublishOn) {
         .unwrap();
     let mut config = FeedConfig::new("LAT", reader.local_addr().unwrap(), symbols(&ids));
     config.publish_on = publish_on;
+    config.auto_inline_events = auto_limit();
     let (feed, subscriber) = Feed::start(&config).unwrap();
     let origin = Arc::new(AtomicU64::new(0));
     let engine_side = Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -423,7 +463,7 @@ fn latency_at_100k(publish_on: PublishOn) {
     std::thread::sleep(Duration::from_millis(100));
     done.store(true, Ordering::Release);
     let (mut latencies, gaps) = reading.join().unwrap();
-    let _ = feed.shutdown();
+    let stats = feed.shutdown();
     let mut engine = std::mem::take(&mut *engine_side.lock().unwrap());
     engine.sort_unstable();
     let at = |v: &Vec<u64>, p: f64| v[((v.len() - 1) as f64 * p) as usize] as f64 / 1000.0;
@@ -437,9 +477,11 @@ fn latency_at_100k(publish_on: PublishOn) {
     latencies.sort_unstable();
     let pct = |p: f64| at(&latencies, p);
     println!(
-        "{publish_on:?}: offered {offered:.0} commands/s; {} Order Executed read ({} packet gaps on loopback): p50 {:.1} us, p90 {:.1} us, p99 {:.1} us, p99.9 {:.1} us, max {:.1} us",
+        "{publish_on:?}: offered {offered:.0} commands/s; {} Order Executed read ({} packet gaps on loopback; {} batches inline, {} handed over): p50 {:.1} us, p90 {:.1} us, p99 {:.1} us, p99.9 {:.1} us, max {:.1} us",
         latencies.len(),
         gaps,
+        stats.batches_inline,
+        stats.batches_handed_over,
         pct(0.5),
         pct(0.9),
         pct(0.99),

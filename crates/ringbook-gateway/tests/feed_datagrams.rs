@@ -76,7 +76,10 @@ fn digest(datagrams: &[Vec<u8>]) -> (u64, u64, u64) {
 
 /// The datagrams of the fixed flow published on `publish_on`: the data packets, their
 /// messages and the digest, checked against the feed's own counts.
-fn datagrams_of_the_fixed_flow(publish_on: PublishOn) -> (u64, u64, u64) {
+fn datagrams_of_the_fixed_flow(
+    publish_on: PublishOn,
+    auto_inline_events: usize,
+) -> (u64, u64, u64) {
     let (ids, commands) = flow(20, 4, 10_000);
     let reader = UdpSocket::bind("127.0.0.1:0").unwrap();
     reader
@@ -91,6 +94,9 @@ fn datagrams_of_the_fixed_flow(publish_on: PublishOn) -> (u64, u64, u64) {
     config.origin_ns = Some(34_200_000_000_000);
     config.heartbeat = Duration::from_secs(600);
     config.publish_on = publish_on;
+    config.auto_inline_events = auto_inline_events;
+    // The test waits for the reader after each batch: count every batch as busy.
+    config.auto_busy_gap = Duration::from_secs(3600);
     let read = Arc::new(AtomicU64::new(0));
     let reading = std::thread::spawn({
         let read = Arc::clone(&read);
@@ -154,13 +160,29 @@ fn datagrams_of_the_fixed_flow(publish_on: PublishOn) -> (u64, u64, u64) {
     let (packets, messages, hash) = digest(&reading.join().unwrap());
     let stats = feed.shutdown();
     assert_eq!((packets, messages), (stats.packets, stats.messages));
+    let batches = commands.len().div_ceil(BATCH) as u64;
+    match publish_on {
+        PublishOn::EventManager => assert_eq!(stats.batches_handed_over, 0),
+        PublishOn::FeedThread => assert_eq!(stats.batches_inline, 0),
+        // Every batch makes messages: each goes one way or the other (with a limit of 1,
+        // every batch after the first two is split: the first follows no batch, so it
+        // is not known to be busy, and the second follows a batch not known busy).
+        PublishOn::Auto if auto_inline_events == 1 => {
+            assert_eq!(
+                (stats.batches_inline, stats.batches_handed_over),
+                (2, batches - 2)
+            );
+        }
+        PublishOn::Auto => assert_eq!(stats.batches_inline + stats.batches_handed_over, batches),
+    }
     (packets, messages, hash)
 }
 
 #[test]
 fn the_default_datagrams_of_a_fixed_flow_are_unchanged() {
+    let config = FeedConfig::new("DEFAULT", "127.0.0.1:9".parse().unwrap(), Vec::new());
     assert_eq!(
-        datagrams_of_the_fixed_flow(PublishOn::default()),
+        datagrams_of_the_fixed_flow(PublishOn::default(), config.auto_inline_events),
         (GOLDEN_PACKETS, GOLDEN_MESSAGES, GOLDEN_HASH),
         "the datagrams changed"
     );
@@ -169,7 +191,36 @@ fn the_default_datagrams_of_a_fixed_flow_are_unchanged() {
 #[test]
 fn the_datagrams_are_the_same_published_inline_on_the_event_manager_thread() {
     assert_eq!(
-        datagrams_of_the_fixed_flow(PublishOn::EventManager),
+        datagrams_of_the_fixed_flow(PublishOn::EventManager, 0),
+        (GOLDEN_PACKETS, GOLDEN_MESSAGES, GOLDEN_HASH),
+        "the datagrams changed"
+    );
+}
+
+#[test]
+fn the_datagrams_are_the_same_published_on_the_feed_thread() {
+    assert_eq!(
+        datagrams_of_the_fixed_flow(PublishOn::FeedThread, 0),
+        (GOLDEN_PACKETS, GOLDEN_MESSAGES, GOLDEN_HASH),
+        "the datagrams changed"
+    );
+}
+
+#[test]
+fn the_datagrams_are_the_same_when_auto_splits_every_batch_between_the_threads() {
+    // One event inline, the rest of each batch through the feed thread: every packet that
+    // spans the split is begun on one thread and finished on the other.
+    assert_eq!(
+        datagrams_of_the_fixed_flow(PublishOn::Auto, 1),
+        (GOLDEN_PACKETS, GOLDEN_MESSAGES, GOLDEN_HASH),
+        "the datagrams changed"
+    );
+}
+
+#[test]
+fn the_datagrams_are_the_same_when_auto_publishes_every_batch_inline() {
+    assert_eq!(
+        datagrams_of_the_fixed_flow(PublishOn::Auto, usize::MAX),
         (GOLDEN_PACKETS, GOLDEN_MESSAGES, GOLDEN_HASH),
         "the datagrams changed"
     );

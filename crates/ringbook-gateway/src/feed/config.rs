@@ -10,7 +10,7 @@ use ringbook_wire::itch::{ItchMessage, Stock};
 use ringbook_wire::mold::{DOWNSTREAM_HEADER_LEN, Session};
 use thiserror::Error;
 
-use super::handoff::PublishOn;
+use super::publish_on::{DEFAULT_AUTO_BUSY_GAP, DEFAULT_AUTO_INLINE_EVENTS, PublishOn};
 use super::translate::FeedInstrument;
 
 /// The default largest packet: fits a 1,500-byte Ethernet MTU with IP and UDP headers.
@@ -45,6 +45,15 @@ pub struct FeedConfig {
     pub origin_ns: Option<u64>,
     /// Which thread publishes.
     pub publish_on: PublishOn,
+    /// With [`PublishOn::Auto`], what makes a batch long: at least this many events that
+    /// make messages. A batch after a long one that followed its predecessor within
+    /// `auto_busy_gap` publishes this many inline and hands its rest to the feed thread;
+    /// any other batch is published inline whole (a long batch after an idle wait is a
+    /// stall, not load). 0: every batch after a busy one is handed over.
+    pub auto_inline_events: usize,
+    /// With [`PublishOn::Auto`], the longest wait between two batches of an event manager
+    /// that counts as busy (flat out).
+    pub auto_busy_gap: Duration,
     /// Keep every message in `<dir>/<session>.itch` too, so re-requests older than the
     /// in-memory buffer are answered (`None`: memory only).
     pub store_dir: Option<PathBuf>,
@@ -71,6 +80,8 @@ impl FeedConfig {
             retransmit_capacity: 1 << 20,
             origin_ns: None,
             publish_on: PublishOn::default(),
+            auto_inline_events: DEFAULT_AUTO_INLINE_EVENTS,
+            auto_busy_gap: DEFAULT_AUTO_BUSY_GAP,
             store_dir: None,
         }
     }

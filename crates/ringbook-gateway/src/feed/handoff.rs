@@ -1,5 +1,6 @@
 //! The subscriber, and the hand-off from the engine's event manager thread to the feed's
-//! own thread when publishing there ([`PublishOn::FeedThread`]).
+//! own thread when publishing there ([`PublishOn::FeedThread`], and the larger batches of
+//! [`PublishOn::Auto`]).
 //!
 //! The subscriber only turns each event that can make an ITCH message into a small
 //! `Copy` [`FeedItem`] (one match, no heap: a rare book snapshot travels beside the items)
@@ -20,6 +21,7 @@ use ringbook::{BookSnapshot, OrderbookResult, PublishedEvent, Subscriber};
 
 use super::core::{FeedCore, lock};
 use super::event::{FeedEvent, FeedItem};
+use super::publish_on::{AutoSwitch, Pending, PublishOn, Route};
 
 /// The most events in one batch.
 pub(crate) const MAX_BATCH: usize = 4096;
@@ -91,54 +93,63 @@ pub(crate) enum Work {
 }
 
 /// The engine subscriber that publishes every event on the feed: on the event manager
-/// thread itself ([`PublishOn::EventManager`]) or through the feed's own thread
-/// ([`PublishOn::FeedThread`]).
+/// thread itself, through the feed's own thread, or batch by batch either way
+/// ([`PublishOn`]).
 #[derive(Debug)]
 pub struct FeedSubscriber {
     work: Sender<Work>,
     spare: Receiver<Batch>,
     batch: Batch,
-    /// The core, when publishing on the event manager thread.
-    inline: Option<Arc<Mutex<FeedCore>>>,
-    /// When the current batch's first publishable event arrived (publishing inline).
+    /// The core, for publishing on the event manager thread.
+    core: Arc<Mutex<FeedCore>>,
+    publish_on: PublishOn,
+    /// Batches handed over and not yet published.
+    pending: Pending,
+    /// [`PublishOn::Auto`]'s choice for the current batch.
+    switch: AutoSwitch,
+    /// When the current batch's first event was published inline.
     batch_started: Option<Instant>,
+    /// When the last batch ended ([`PublishOn::Auto`]: how busy the event manager is).
+    last_batch_end: Option<Instant>,
 }
 
-/// Which thread translates, packs and sends.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum PublishOn {
-    /// The engine's event manager thread, inline (the default): no extra thread to wake
-    /// and the fewest CPU cycles per event in all, so the lowest latency from fill to
-    /// receiver at every load; but the engine spends the whole publishing time
-    /// (translation, and the kernel's work per datagram), so flat out it matches more
-    /// slowly.
-    #[default]
-    EventManager,
-    /// The feed's own thread: the event manager only copies each event into a batch and
-    /// hands whole batches over; translation, packing and sending run beside the engine,
-    /// in the time its closed loop leaves a core idle. Faster for the engine flat out (at
-    /// 1,400-byte packets 72-90% of its rate with the feed off, against 59% inline), but
-    /// one more thread to wake: where cores are short (on the 2-core machine at 100 k
-    /// commands/s) fills reach a receiver milliseconds later at p90 and p99, against
-    /// tens of microseconds inline (BENCHMARKS.md, "Market data"). For a deployment with
-    /// a core to spare for it.
-    FeedThread,
+/// The subscriber's end of the hand-off, and the feed thread's.
+pub(crate) struct Ends {
+    pub(crate) subscriber: FeedSubscriber,
+    pub(crate) work: Sender<Work>,
+    pub(crate) work_rx: Receiver<Work>,
+    pub(crate) spare: Sender<Batch>,
+    pub(crate) pending: Pending,
 }
 
 /// Both ends of the hand-off.
 pub(crate) fn channel(
-    inline: Option<Arc<Mutex<FeedCore>>>,
-) -> (FeedSubscriber, Sender<Work>, Receiver<Work>, Sender<Batch>) {
+    core: Arc<Mutex<FeedCore>>,
+    publish_on: PublishOn,
+    auto_inline_events: usize,
+    auto_busy_gap: Duration,
+) -> Ends {
     let (work, work_rx) = crossbeam_channel::bounded(QUEUE_BATCHES);
     let (spare_tx, spare) = crossbeam_channel::bounded(QUEUE_BATCHES + 2);
+    let pending = Pending::default();
     let subscriber = FeedSubscriber {
         work: work.clone(),
         spare,
         batch: Batch::default(),
-        inline,
+        core,
+        publish_on,
+        pending: pending.clone(),
+        switch: AutoSwitch::new(auto_inline_events, auto_busy_gap),
         batch_started: None,
+        last_batch_end: None,
     };
-    (subscriber, work, work_rx, spare_tx)
+    Ends {
+        subscriber,
+        work,
+        work_rx,
+        spare: spare_tx,
+        pending,
+    }
 }
 
 /// Whether an event can make an ITCH message (rejects and statuses cannot; the
@@ -160,47 +171,40 @@ impl FeedSubscriber {
             .try_recv()
             .unwrap_or_else(|_| Batch::with_capacity(MAX_BATCH));
         let batch = std::mem::replace(&mut self.batch, next);
+        self.pending.handing_over();
         if self.work.send(Work::Batch(batch)).is_err() {
             tracing::error!("the feed thread is gone; events are no longer published");
         }
     }
 
-    /// Publishes one event at once (publishing on the event manager thread): one match
-    /// on the event (translating it straight from the engine's result), the lock taken
-    /// only for events that can make a message. Out of line: the hand-off path stays a
-    /// small function.
+    /// Publishes one event at once, on the event manager thread: one match on the event
+    /// (translating it straight from the engine's result), the lock taken only for events
+    /// that can make a message. Out of line: the hand-off path stays a small function.
     #[inline(never)]
     fn publish_now(&mut self, event: &PublishedEvent<'_>) {
-        let Some(core) = &self.inline else {
-            return;
-        };
         if !publishable(event.result) {
             return;
         }
         if self.batch_started.is_none() {
             self.batch_started = Some(Instant::now());
         }
-        lock(core).on_event(event);
+        lock(&self.core).on_event(event);
     }
 
-    /// A book snapshot, put in the batch beside the items.
-    #[cold]
-    fn batch_snapshot(&mut self, timestamp_ns: u64, book: u128, snapshot: &BookSnapshot) {
-        self.batch.snapshots.push(SnapshotItem {
-            before: self.batch.items.len(),
-            timestamp_ns,
-            book,
-            snapshot: Box::new(snapshot.clone()),
-        });
-    }
-}
-
-impl Subscriber for FeedSubscriber {
-    fn on_event(&mut self, event: &PublishedEvent<'_>) {
-        if self.inline.is_some() {
-            self.publish_now(event);
-            return;
+    /// Sends the packets of what this batch published inline.
+    fn flush_inline(&mut self) {
+        let mut core = lock(&self.core);
+        core.flush();
+        if let Some(started) = self.batch_started.take() {
+            core.out.stats.publish_ns += elapsed_ns(started);
+            core.out.stats.batches_inline += 1;
         }
+    }
+
+    /// Copies one event into the batch for the feed thread, handing the batch over when
+    /// it is full.
+    #[inline]
+    fn batch_event(&mut self, event: &PublishedEvent<'_>) {
         let Some((book, feed_event)) = FeedEvent::of(event.result) else {
             if let OrderbookResult::Snapshot {
                 instrument_id,
@@ -221,23 +225,63 @@ impl Subscriber for FeedSubscriber {
         }
     }
 
-    fn on_batch_end(&mut self) {
-        if let Some(core) = &self.inline {
-            let mut core = lock(core);
-            core.flush();
-            if let Some(started) = self.batch_started.take() {
-                core.out.stats.publish_ns += elapsed_ns(started);
+    /// A book snapshot, put in the batch beside the items.
+    #[cold]
+    fn batch_snapshot(&mut self, timestamp_ns: u64, book: u128, snapshot: &BookSnapshot) {
+        self.batch.snapshots.push(SnapshotItem {
+            before: self.batch.items.len(),
+            timestamp_ns,
+            book,
+            snapshot: Box::new(snapshot.clone()),
+        });
+    }
+}
+
+impl Subscriber for FeedSubscriber {
+    fn on_event(&mut self, event: &PublishedEvent<'_>) {
+        match self.publish_on {
+            PublishOn::EventManager => self.publish_now(event),
+            PublishOn::FeedThread => self.batch_event(event),
+            PublishOn::Auto => {
+                if !publishable(event.result) {
+                    return;
+                }
+                if self.switch.at_batch_start() {
+                    let gap = self.last_batch_end.map(|end| end.elapsed());
+                    self.switch.start(gap);
+                }
+                match self.switch.route(&self.pending) {
+                    Route::Inline => self.publish_now(event),
+                    Route::HandOver => self.batch_event(event),
+                }
             }
-            return;
         }
-        self.send_batch();
+    }
+
+    fn on_batch_end(&mut self) {
+        match self.publish_on {
+            PublishOn::EventManager => self.flush_inline(),
+            PublishOn::FeedThread => self.send_batch(),
+            PublishOn::Auto => {
+                if self.switch.handed_over() {
+                    // The feed thread sends the packet the inline part began, after the rest.
+                    self.batch_started = None;
+                    self.send_batch();
+                } else if self.switch.published_inline() {
+                    self.flush_inline();
+                }
+                self.switch.batch_end();
+                self.last_batch_end = Some(Instant::now());
+            }
+        }
     }
 
     fn finish(&mut self) -> Result<(), Box<dyn Error + Send + Sync>> {
-        if let Some(core) = &self.inline {
-            lock(core).end();
+        if self.publish_on == PublishOn::EventManager {
+            lock(&self.core).end();
             return Ok(());
         }
+        // After every batch handed over.
         self.send_batch();
         let (ack, done) = crossbeam_channel::bounded(1);
         self.work
@@ -264,6 +308,7 @@ pub(crate) fn run(
     core: &Mutex<FeedCore>,
     work: &Receiver<Work>,
     spare: &Sender<Batch>,
+    pending: &Pending,
     stop: &Arc<AtomicBool>,
     interval: Duration,
 ) {
@@ -277,6 +322,10 @@ pub(crate) fn run(
                     batch.publish(&mut core);
                     core.flush();
                     core.out.stats.publish_ns += elapsed_ns(started);
+                    core.out.stats.batches_handed_over += 1;
+                    // Under the lock, after the packets left: the event manager may publish
+                    // inline again, after all of this batch.
+                    pending.published();
                 }
                 batch.clear();
                 let _ = spare.try_send(batch);

@@ -3,7 +3,8 @@
 //! 5.0 snapshot server for late joiners; and a receiver that rebuilds every book.
 //!
 //! ```text
-//! engine event manager -> FeedSubscriber -> (inline, or through the feed's thread: PublishOn)
+//! engine event manager -> FeedSubscriber -> (inline, or through the feed's thread, or
+//!                       batch by batch either way: PublishOn)
 //!   Translator: events -> ITCH; packets; retransmission buffer
 //!                              |-> UDP downstream packets to the destination, heartbeats when idle
 //!   re-request server (UDP) <- | -> answers from the retransmission buffer
@@ -25,6 +26,7 @@ mod glimpse_client;
 mod handoff;
 mod levels;
 mod mirror;
+mod publish_on;
 mod publisher;
 mod receiver;
 mod rerequest;
@@ -39,7 +41,8 @@ mod translate;
 pub use books::{ApplyError, Level, RebuiltBook, RebuiltBooks, snapshot_levels};
 pub use config::{DEFAULT_MAX_PACKET, FeedConfig, FeedConfigError, now_since_midnight_ns};
 pub use glimpse_client::{GlimpseError, Snapshot, take_snapshot};
-pub use handoff::{FeedSubscriber, PublishOn};
+pub use handoff::FeedSubscriber;
+pub use publish_on::{DEFAULT_AUTO_BUSY_GAP, DEFAULT_AUTO_INLINE_EVENTS, PublishOn};
 pub use publisher::{Feed, FeedError};
 pub use receiver::{FeedReceiver, ReceiverConfig, ReceiverError, ReceiverStats};
 pub use rerequest::MAX_PACKETS_PER_REQUEST;

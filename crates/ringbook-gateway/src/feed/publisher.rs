@@ -15,7 +15,7 @@ use thiserror::Error;
 
 use super::config::{FeedConfig, FeedConfigError};
 use super::core::{FeedCore, lock};
-use super::handoff::{self, FeedSubscriber, PublishOn, Work};
+use super::handoff::{self, FeedSubscriber, Work};
 use super::stats::FeedStats;
 use super::store::MessageFile;
 use super::translate::Translator;
@@ -138,13 +138,19 @@ impl Feed {
             glimpse_server: None,
             work: None,
         };
-        let inline = (config.publish_on == PublishOn::EventManager).then(|| Arc::clone(&core));
-        let (subscriber, work, work_rx, spare) = handoff::channel(inline);
-        feed.work = Some(work);
+        let ends = handoff::channel(
+            Arc::clone(&core),
+            config.publish_on,
+            config.auto_inline_events,
+            config.auto_busy_gap,
+        );
+        let subscriber = ends.subscriber;
+        feed.work = Some(ends.work);
         let heartbeat = config.heartbeat;
         feed.spawn("publisher", {
             let (core, stop) = (Arc::clone(&core), Arc::clone(&stop));
-            move || handoff::run(&core, &work_rx, &spare, &stop, heartbeat)
+            let (work_rx, spare, pending) = (ends.work_rx, ends.spare, ends.pending);
+            move || handoff::run(&core, &work_rx, &spare, &pending, &stop, heartbeat)
         })?;
         if let Some(socket) = rerequest_socket {
             let (core, stop) = (Arc::clone(&core), Arc::clone(&stop));

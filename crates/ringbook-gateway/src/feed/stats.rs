@@ -25,12 +25,23 @@ pub struct FeedStats {
     /// Orders not published because ITCH cannot carry their price or quantity.
     pub unpublishable: u64,
     /// Wall-clock nanoseconds spent publishing: on the event manager thread from a
-    /// batch's first event to its packets sent ([`PublishOn::EventManager`]), or on the
-    /// feed thread per batch ([`PublishOn::FeedThread`]). Against the run's length, the
+    /// batch's first event to its packets sent ([`PublishOn::EventManager`], and the
+    /// batches [`PublishOn::Auto`] publishes wholly inline), or on the feed thread per
+    /// batch ([`PublishOn::FeedThread`], and the batches `Auto` hands over). Against the run's length, the
     /// share of a thread the feed took: what it costs the engine when it keeps up, and
     /// by how much it cannot.
     ///
     /// [`PublishOn::EventManager`]: super::PublishOn::EventManager
     /// [`PublishOn::FeedThread`]: super::PublishOn::FeedThread
+    /// [`PublishOn::Auto`]: super::PublishOn::Auto
     pub publish_ns: u64,
+    /// Event-manager batches published wholly inline, on the event manager thread.
+    pub batches_inline: u64,
+    /// Batches the feed thread published: every batch with [`PublishOn::FeedThread`];
+    /// with [`PublishOn::Auto`], each batch handed over (whole, or its rest after the
+    /// inline limit).
+    ///
+    /// [`PublishOn::FeedThread`]: super::PublishOn::FeedThread
+    /// [`PublishOn::Auto`]: super::PublishOn::Auto
+    pub batches_handed_over: u64,
 }
