@@ -14,8 +14,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use feed_common::{assert_same_books, flow};
-use ringbook::{DirectEngine, PublishedEvent, Subscriber};
+use feed_common::{assert_same_books, flow, publish_one};
+use ringbook::{DirectEngine, Subscriber};
 use ringbook_gateway::feed::{
     Feed, FeedConfig, FeedInstrument, PublishOn, RebuiltBooks, Translator,
 };
@@ -115,7 +115,6 @@ fn auto_switches_back_and_forth_and_the_receiver_rebuilds_every_book_exactly() {
 
     let mut engine = DirectEngine::new(ids.iter().copied());
     let mut seq = 0u64;
-    let mut events = Vec::new();
     let (mut inline, mut handed, mut switches) = (0u64, 0u64, 0u64);
     let mut last_inline = None;
     let mut rest = commands.as_slice();
@@ -128,19 +127,14 @@ fn auto_switches_back_and_forth_and_the_receiver_rebuilds_every_book_exactly() {
             let before = feed.stats().batches_inline;
             messages.clear();
             for command in batch {
-                events.clear();
-                engine.apply(command, &mut |e| events.push(e));
-                for result in &events {
-                    seq += 1;
-                    let event = PublishedEvent {
-                        seq,
-                        input_seq: seq,
-                        timestamp_ns: seq * 1_000,
-                        result,
-                    };
-                    subscriber.on_event(&event);
-                    translator.translate(&event, &mut messages);
-                }
+                publish_one(
+                    &mut engine,
+                    &mut subscriber,
+                    &mut translator,
+                    command,
+                    &mut seq,
+                    &mut messages,
+                );
             }
             subscriber.on_batch_end();
             expected += messages.len() as u64;

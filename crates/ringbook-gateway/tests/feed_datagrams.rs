@@ -11,8 +11,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use feed_common::flow;
-use ringbook::{DirectEngine, PublishedEvent, Subscriber};
+use feed_common::{flow, publish_one};
+use ringbook::{DirectEngine, Subscriber};
 use ringbook_gateway::feed::{Feed, FeedConfig, FeedInstrument, PublishOn, Translator};
 use ringbook_wire::itch::Stock;
 use ringbook_wire::mold::{Downstream, PacketKind};
@@ -125,22 +125,16 @@ fn datagrams_of_the_fixed_flow(
 
     let mut engine = DirectEngine::new(ids.iter().copied());
     let mut seq = 0u64;
-    let mut events = Vec::new();
     for chunk in commands.chunks(BATCH) {
         for command in chunk {
-            events.clear();
-            engine.apply(command, &mut |e| events.push(e));
-            for result in &events {
-                seq += 1;
-                let event = PublishedEvent {
-                    seq,
-                    input_seq: seq,
-                    timestamp_ns: seq * 1_000,
-                    result,
-                };
-                subscriber.on_event(&event);
-                translator.translate(&event, &mut messages);
-            }
+            publish_one(
+                &mut engine,
+                &mut subscriber,
+                &mut translator,
+                command,
+                &mut seq,
+                &mut messages,
+            );
         }
         subscriber.on_batch_end();
         expected += messages.len() as u64;

@@ -7,7 +7,8 @@ use std::net::SocketAddr;
 
 use ringbook::flow::{FlowGenerator, GenConfig};
 use ringbook::{
-    Command, DirectEngine, OrderBook, OrderbookManagerServiceImpl, PublishedEvent, Side, Uuid,
+    Command, DirectEngine, OrderBook, OrderbookManagerServiceImpl, PublishedEvent, Side,
+    Subscriber, Uuid,
 };
 use ringbook_gateway::feed::{
     Feed, FeedConfig, FeedInstrument, RebuiltBooks, Translator, snapshot_levels,
@@ -118,4 +119,31 @@ pub fn step(
         );
     }
     out
+}
+
+/// Applies `command` to `engine` and hands each of its events, numbered on from `seq` and
+/// stamped `seq` microseconds, to `subscriber` (the feed, as the engine's event manager
+/// would) and to `translator`, whose messages (what the feed must publish) are appended
+/// to `messages`.
+pub fn publish_one(
+    engine: &mut DirectEngine,
+    subscriber: &mut impl Subscriber,
+    translator: &mut Translator,
+    command: &Command,
+    seq: &mut u64,
+    messages: &mut Vec<ItchMessage>,
+) {
+    let mut events = Vec::new();
+    engine.apply(command, &mut |e| events.push(e));
+    for result in &events {
+        *seq += 1;
+        let event = PublishedEvent {
+            seq: *seq,
+            input_seq: *seq,
+            timestamp_ns: *seq * 1_000,
+            result,
+        };
+        subscriber.on_event(&event);
+        translator.translate(&event, messages);
+    }
 }
