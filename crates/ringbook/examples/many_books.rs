@@ -98,15 +98,17 @@ fn workload(instruments: u32, orders: u64, activity: Activity) -> (Vec<Uuid>, Ve
 fn replay(books: &mut BookGroup, flow: &[(u32, Command)]) -> u64 {
     let mut acc = 0u64;
     let commands = flow.iter().map(|(book, command)| (*book as usize, command));
-    books.apply_all(commands, &mut |event: OrderbookResult| {
-        acc = acc.rotate_left(5)
-            ^ match event {
-                OrderbookResult::Trade { qty, price, .. } => qty ^ price as u64,
-                OrderbookResult::Accepted { qty, .. } => qty << 1,
-                OrderbookResult::Cancelled { .. } => 3,
-                _ => 1,
-            };
-    });
+    books
+        .apply_all(commands, &mut |event: OrderbookResult| {
+            acc = acc.rotate_left(5)
+                ^ match event {
+                    OrderbookResult::Trade { qty, price, .. } => qty ^ price as u64,
+                    OrderbookResult::Accepted { qty, .. } => qty << 1,
+                    OrderbookResult::Cancelled { .. } => 3,
+                    _ => 1,
+                };
+        })
+        .expect("the workload names only the group's books");
     acc
 }
 

@@ -36,7 +36,7 @@ mod sync;
 mod types;
 
 pub use book::{
-    BookGroup, BookImage, ImageError, IntegrityError, OrderBook, ParkedStopImage,
+    BookGroup, BookImage, ImageError, IntegrityError, NoSuchBook, OrderBook, ParkedStopImage,
     RestingOrderImage, state_hash_of, state_hash_of_images,
 };
 pub use command::{Command, Op};

@@ -102,26 +102,43 @@ impl OrderBook {
 /// # Examples
 ///
 /// ```
-/// use ringbook::{BookGroup, Command, Order, OrderBook, OrderbookResult, Side};
+/// use ringbook::{BookGroup, Command, NoSuchBook, Order, OrderBook, OrderbookResult, Side};
 /// use uuid::Uuid;
 ///
+/// # fn main() -> Result<(), NoSuchBook> {
 /// let (a, b) = (Uuid::from_u128(1), Uuid::from_u128(2));
 /// let mut group = BookGroup::new(vec![OrderBook::new(a), OrderBook::new(b)]);
 /// let mut events = Vec::new();
 /// let mut sink = |e| events.push(e);
 /// // The same order id rests in both books.
-/// group.apply(0, &Command::Add(Order::limit(Uuid::from_u128(7), a, Side::Buy, 100, 5)), &mut sink);
-/// group.apply(1, &Command::Add(Order::limit(Uuid::from_u128(7), b, Side::Buy, 90, 3)), &mut sink);
-/// group.apply(0, &Command::Cancel { order_id: Uuid::from_u128(7), instrument_id: a }, &mut sink);
+/// group.apply(0, &Command::Add(Order::limit(Uuid::from_u128(7), a, Side::Buy, 100, 5)), &mut sink)?;
+/// group.apply(1, &Command::Add(Order::limit(Uuid::from_u128(7), b, Side::Buy, 90, 3)), &mut sink)?;
+/// group.apply(0, &Command::Cancel { order_id: Uuid::from_u128(7), instrument_id: a }, &mut sink)?;
+/// // A book number the group does not have is an error, and nothing is applied.
+/// let missing = group.apply(2, &Command::Cancel { order_id: Uuid::from_u128(7), instrument_id: b }, &mut sink);
+/// assert_eq!(missing, Err(NoSuchBook { book: 2, books: 2 }));
 /// assert!(matches!(events[2], OrderbookResult::Cancelled { remaining_qty: 5, .. }));
+/// assert_eq!(events.len(), 3);
 /// let books = group.into_books();
 /// assert_eq!(books[1].best_bid(), Some((90, 3)));
 /// books[1].check_integrity().unwrap();
+/// # Ok(())
+/// # }
 /// ```
 #[derive(Debug)]
 pub struct BookGroup {
     books: Vec<OrderBook>,
     ids: SharedIdIndex,
+}
+
+/// A command named a book number a [`BookGroup`] does not have.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("no book number {book} in a group of {books} books")]
+pub struct NoSuchBook {
+    /// The book number the command named.
+    pub book: usize,
+    /// How many books the group holds (numbered from 0).
+    pub books: usize,
 }
 
 impl BookGroup {
@@ -159,13 +176,22 @@ impl BookGroup {
 
     /// Applies `command` to book number `book`, as [`OrderBook::apply`] does.
     ///
-    /// # Panics
+    /// # Errors
     ///
-    /// Panics if the group has no book number `book`.
+    /// [`NoSuchBook`] if the group has no book number `book` (nothing is applied).
     #[inline]
-    pub fn apply<S: EventSink + ?Sized>(&mut self, book: usize, command: &Command, sink: &mut S) {
-        let number = book as u32;
-        self.books[book].apply_shared(&mut self.ids, number, command, sink);
+    pub fn apply<S: EventSink + ?Sized>(
+        &mut self,
+        book: usize,
+        command: &Command,
+        sink: &mut S,
+    ) -> Result<(), NoSuchBook> {
+        let books = self.books.len();
+        let Some(target) = self.books.get_mut(book) else {
+            return Err(NoSuchBook { book, books });
+        };
+        target.apply_shared(&mut self.ids, book as u32, command, sink);
+        Ok(())
     }
 
     /// Applies `commands` in order, each to the book its number names, as
@@ -173,15 +199,15 @@ impl BookGroup {
     /// lines a command will read are fetched a few commands before it is applied, so the
     /// cache misses of several commands overlap.
     ///
-    /// # Panics
+    /// # Errors
     ///
-    /// Panics if a command names a book the group does not have (the commands before it
-    /// are applied).
+    /// [`NoSuchBook`] for the first command that names a book the group does not have;
+    /// the commands before it are applied, it and those after it are not.
     pub fn apply_all<'c, S: EventSink + ?Sized>(
         &mut self,
         commands: impl IntoIterator<Item = (usize, &'c Command)>,
         sink: &mut S,
-    ) {
+    ) -> Result<(), NoSuchBook> {
         let mut commands = Staged::new(
             commands.into_iter(),
             self.books.len() >= PREFETCH_FROM_BOOKS,
@@ -193,9 +219,9 @@ impl BookGroup {
                 }
             });
             let Some((book, command)) = next else {
-                return;
+                return Ok(());
             };
-            self.apply(book, command, sink);
+            self.apply(book, command, sink)?;
         }
     }
 

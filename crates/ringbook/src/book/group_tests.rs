@@ -27,7 +27,7 @@ fn same_events(books: usize, flow: &[(usize, Command)]) {
     for (at, (book, command)) in flow.iter().enumerate() {
         let (mut want, mut got) = (Vec::new(), Vec::new());
         own[*book].apply(command, &mut |e| want.push(e));
-        group.apply(*book, command, &mut |e| got.push(e));
+        group.apply(*book, command, &mut |e| got.push(e)).unwrap();
         assert_eq!(got, want, "command {at} to book {book}: {command:?}");
     }
     let shared = group.into_books();
@@ -88,7 +88,9 @@ fn the_same_id_rests_in_two_books_sharing_an_index_and_each_cancel_finds_its_own
         cancel(1, 7),
         cancel(0, 7),
     ] {
-        group.apply(book, &command, &mut |e| events.push(e));
+        group
+            .apply(book, &command, &mut |e| events.push(e))
+            .unwrap();
     }
     assert!(matches!(events[0], OrderbookResult::Accepted { .. }));
     assert!(
@@ -127,7 +129,9 @@ fn a_cancel_or_modify_naming_another_books_order_is_an_unknown_order() {
         },
     );
     for (book, command) in [add(0, 9, Side::Buy, 100, 5), cancel(1, 9), modify] {
-        group.apply(book, &command, &mut |e| events.push(e));
+        group
+            .apply(book, &command, &mut |e| events.push(e))
+            .unwrap();
     }
     for (at, event) in events[1..].iter().enumerate() {
         assert!(
@@ -188,7 +192,7 @@ fn a_book_that_joins_with_orders_and_stops_keeps_them_all() {
     let mut group = BookGroup::new(vec![book]);
     let (mut got, mut want) = (Vec::new(), Vec::new());
     for command in [cancel(0, 3).1, cancel(0, 2).1, cancel(0, 1).1] {
-        group.apply(0, &command, &mut |e| got.push(e));
+        group.apply(0, &command, &mut |e| got.push(e)).unwrap();
         twin.apply(&command, &mut |e| want.push(e));
     }
     assert_eq!(got, want);

@@ -80,7 +80,7 @@ mod tick_window;
 
 use uuid::Uuid;
 
-pub use group::BookGroup;
+pub use group::{BookGroup, NoSuchBook};
 pub use image::{
     BookImage, ImageError, ParkedStopImage, RestingOrderImage, state_hash_of, state_hash_of_images,
 };

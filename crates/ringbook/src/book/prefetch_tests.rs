@@ -116,14 +116,16 @@ fn same_events_in_a_batch(books: usize, flow: &[(usize, Command)]) {
             break;
         }
         let (batch, later) = rest.split_at(size.min(rest.len()));
-        group.apply_all(
-            batch.iter().map(|(b, c)| (*b, c)),
-            &mut |e: crate::result::OrderbookResult| {
-                // The book an event comes from is its instrument's.
-                let book = (e.instrument_id().as_u128() - 0xB00C_0000) as usize;
-                got.push((book, e));
-            },
-        );
+        group
+            .apply_all(
+                batch.iter().map(|(b, c)| (*b, c)),
+                &mut |e: crate::result::OrderbookResult| {
+                    // The book an event comes from is its instrument's.
+                    let book = (e.instrument_id().as_u128() - 0xB00C_0000) as usize;
+                    got.push((book, e));
+                },
+            )
+            .expect("every command names one of the group's books");
         rest = later;
     }
     assert_eq!(got.len(), want.len());
