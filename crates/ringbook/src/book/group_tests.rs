@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::{BookGroup, OrderBook, state_hash_of};
 use crate::command::Command;
-use crate::flow::{FlowGenerator, GenConfig, IdRenumbering, LongFormMix};
+use crate::flow::{FlowGenerator, GenConfig, IdRenumbering, LongFormMix, with_instrument};
 use crate::result::{OrderbookResult, RejectReason};
 use crate::types::{Order, OrderKind, Side, StpMode};
 
@@ -218,51 +218,9 @@ fn the_generators_flows_over_many_books_give_the_same_events_shared_or_not() {
                     .expect("a generated instrument");
                 (book, renumbering.renumber(command))
             })
-            .map(|(book, command)| (book, rebook(command, instrument(book))))
+            .map(|(book, command)| (book, with_instrument(command, instrument(book))))
             .collect();
         same_events(instruments as usize, &flow);
-    }
-}
-
-/// `command` addressed to `instrument` (the flows name the generator's instruments).
-fn rebook(command: Command, instrument: Uuid) -> Command {
-    match command {
-        Command::Add(mut order) => {
-            order.instrument_id = instrument;
-            Command::Add(order)
-        }
-        Command::Cancel { order_id, .. } => Command::Cancel {
-            order_id,
-            instrument_id: instrument,
-        },
-        Command::Modify {
-            order_id,
-            price,
-            qty,
-            ..
-        } => Command::Modify {
-            order_id,
-            instrument_id: instrument,
-            price,
-            qty,
-        },
-        Command::Halt { .. } => Command::Halt {
-            instrument_id: instrument,
-        },
-        Command::Resume { .. } => Command::Resume {
-            instrument_id: instrument,
-        },
-        Command::Status { .. } => Command::Status {
-            instrument_id: instrument,
-        },
-        Command::Snapshot { .. } => Command::Snapshot {
-            instrument_id: instrument,
-        },
-        Command::MassCancel { owner, side, .. } => Command::MassCancel {
-            instrument_id: instrument,
-            owner,
-            side,
-        },
     }
 }
 

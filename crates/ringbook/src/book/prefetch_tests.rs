@@ -6,7 +6,9 @@ use uuid::Uuid;
 use super::prefetch::{AHEAD, PREFETCH_FROM_BOOKS, Stage, Staged};
 use super::{BookGroup, OrderBook};
 use crate::command::Command;
-use crate::flow::{Activity, FlowGenerator, GenConfig, IdRenumbering, LongFormMix};
+use crate::flow::{
+    Activity, FlowGenerator, GenConfig, IdRenumbering, LongFormMix, with_instrument,
+};
 use crate::types::{Order, Side};
 
 /// What [`staged`] did, in order.
@@ -151,44 +153,10 @@ fn generated(books: u32, config: GenConfig) -> Vec<(usize, Command)> {
             .position(|&i| i == command.instrument_id())
             .expect("a generated instrument");
         let command = renumbering.renumber(command);
-        flow.push((book, rebook(command, instrument(book))));
+        flow.push((book, with_instrument(command, instrument(book))));
     }
     assert_eq!(ids.len(), books as usize);
     flow
-}
-
-/// `command` addressed to `instrument`.
-fn rebook(command: Command, instrument_id: Uuid) -> Command {
-    match command {
-        Command::Add(mut order) => {
-            order.instrument_id = instrument_id;
-            Command::Add(order)
-        }
-        Command::Cancel { order_id, .. } => Command::Cancel {
-            order_id,
-            instrument_id,
-        },
-        Command::Modify {
-            order_id,
-            price,
-            qty,
-            ..
-        } => Command::Modify {
-            order_id,
-            instrument_id,
-            price,
-            qty,
-        },
-        Command::Halt { .. } => Command::Halt { instrument_id },
-        Command::Resume { .. } => Command::Resume { instrument_id },
-        Command::Status { .. } => Command::Status { instrument_id },
-        Command::Snapshot { .. } => Command::Snapshot { instrument_id },
-        Command::MassCancel { owner, side, .. } => Command::MassCancel {
-            instrument_id,
-            owner,
-            side,
-        },
-    }
 }
 
 #[test]
