@@ -59,10 +59,21 @@ fn main() {
     let mode = args.first().map_or("udp", String::as_str).to_string();
     let rate: u64 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(100_000);
     let seconds: u64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(5);
+    let pacing = match std::env::var("PACE").as_deref() {
+        Ok("sleep") => {
+            // The pacer is this thread: its timed waits may end at most 1 ns late.
+            // SAFETY: PR_SET_TIMERSLACK takes one integer argument and no pointer.
+            let _ = unsafe { libc::prctl(libc::PR_SET_TIMERSLACK, 1 as libc::c_ulong) };
+            Pacing::Sleep
+        }
+        Ok("yield") => Pacing::Yield,
+        _ => Pacing::Spin,
+    };
     let plan = Plan {
         gap: Duration::from_nanos(1_000_000_000 / rate.max(1)),
         warmup: rate,
         total: rate * (seconds + 1),
+        pacing,
     };
     let origin = Instant::now();
     let histogram = match mode.as_str() {
@@ -87,11 +98,31 @@ fn main() {
     );
 }
 
-/// How many messages, how far apart, and how many of the first are not timed.
+/// How many messages, how far apart, how many of the first are not timed, and how the
+/// pacer waits.
 struct Plan {
     gap: Duration,
     warmup: u64,
     total: u64,
+    pacing: Pacing,
+}
+
+impl Plan {
+    /// When message `i` is due, in ns since the origin (the first a millisecond in).
+    fn due(&self, i: u64) -> u64 {
+        self.gap.as_nanos() as u64 * i + 1_000_000
+    }
+}
+
+/// How the pacer waits for each message's due time (`PACE`, read once at start).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Pacing {
+    /// Spins (the default).
+    Spin,
+    /// `PACE=sleep`: sleeps (1 ns timer slack) until 2 us before it and spins the rest.
+    Sleep,
+    /// `PACE=yield`: yields its core in a loop (as `ringbook client` does by default).
+    Yield,
 }
 
 fn us(h: &Histogram<u64>, p: f64) -> f64 {
@@ -102,44 +133,24 @@ fn histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 60_000_000_000, 3).expect("valid bounds")
 }
 
-/// Waits until message `i` is due; returns its due time in ns since `origin`. Spins; with
-/// `PACE=sleep` sleeps (1 ns timer slack) until 2 us before it and spins the rest; with
-/// `PACE=yield` yields in a loop.
+/// Waits until message `i` is due, as `plan.pacing` says; returns its due time in ns
+/// since `origin`.
 fn pace(plan: &Plan, origin: Instant, i: u64) -> u64 {
-    let due = plan.gap.as_nanos() as u64 * i + 1_000_000;
-    if sleeping_pacer() {
+    let due = plan.due(i);
+    if plan.pacing == Pacing::Sleep {
         let now = origin.elapsed().as_nanos() as u64;
         if now + 2_000 < due {
             thread::sleep(Duration::from_nanos(due - now - 2_000));
         }
     }
-    let yielding = yielding_pacer();
     while (origin.elapsed().as_nanos() as u64) < due {
-        if yielding {
+        if plan.pacing == Pacing::Yield {
             thread::yield_now();
         } else {
             std::hint::spin_loop();
         }
     }
     due
-}
-
-/// `PACE=yield`: the pacer yields its core in a loop until each message is due (as
-/// `ringbook client` does by default).
-fn yielding_pacer() -> bool {
-    std::env::var("PACE").is_ok_and(|v| v == "yield")
-}
-
-fn sleeping_pacer() -> bool {
-    static SLEEP: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *SLEEP.get_or_init(|| {
-        let on = std::env::var("PACE").is_ok_and(|v| v == "sleep");
-        if on {
-            // SAFETY: PR_SET_TIMERSLACK takes one integer argument and no pointer.
-            let _ = unsafe { libc::prctl(libc::PR_SET_TIMERSLACK, 1 as libc::c_ulong) };
-        }
-        on
-    })
 }
 
 /// `SERVER=spin`: the server polls its sessions without waiting in epoll.
@@ -323,16 +334,15 @@ fn tcp_poll(plan: &Plan, origin: Instant) -> Histogram<u64> {
             thread::spawn(move || serve_polling(servers, &done))
         }
     };
-    let gap = plan.gap.as_nanos() as u64;
     let mut due_now = vec![Vec::new(); SESSIONS];
     let mut pending = vec![Vec::new(); SESSIONS];
     let mut h = histogram();
     let (mut next, mut seen) = (0u64, 0u64);
     while seen < plan.total {
         let now = origin.elapsed().as_nanos() as u64;
-        while next < plan.total && gap * next + 1_000_000 <= now {
+        while next < plan.total && plan.due(next) <= now {
             let mut buf = [0u8; REQUEST];
-            stamp(&mut buf, next, gap * next + 1_000_000);
+            stamp(&mut buf, next, plan.due(next));
             due_now[(next as usize) % SESSIONS].extend_from_slice(&buf);
             next += 1;
         }
@@ -402,9 +412,8 @@ fn tcp(plan: &Plan, origin: Instant, hop: bool) -> Histogram<u64> {
     // (as `ringbook client` does); on time, one message a write.
     let mut writers = clients;
     let mut due_now = vec![Vec::new(); SESSIONS];
-    let gap = plan.gap.as_nanos() as u64;
     for i in 0..total {
-        let mut due = gap * i + 1_000_000;
+        let mut due = plan.due(i);
         if (origin.elapsed().as_nanos() as u64) < due {
             flush(&mut writers, &mut due_now);
             due = pace(plan, origin, i);
