@@ -14,6 +14,10 @@
 //!   one hop every engine has between the order's arrival and its fill. With
 //!   `STAMP=worker` the worker stamps the datagram when it takes the message (as the
 //!   engine's sequencer stamps a command), so the latency starts after the hop.
+//! - `udp-poll`: as `udp-hop` with `STAMP=worker`, but nothing waits: the worker spins
+//!   for its next message (an engine with `--wait spin`), and the pacer thread is also
+//!   the receiver, polling its socket between messages (a feed handler that never
+//!   sleeps): two busy threads for two cores, no wake-up on the path.
 //! - `tcp`: 4 TCP sessions; the pacer writes 49-byte messages (an OUCH Enter Order's
 //!   size) round robin over them, a server thread waits in `epoll` and answers each with
 //!   64 bytes (an Order Accepted's size), a client receiver thread waits in `epoll` and
@@ -44,7 +48,7 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream, UdpSocket};
 use std::os::fd::AsRawFd;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -79,11 +83,12 @@ fn main() {
     let histogram = match mode.as_str() {
         "udp" => udp(&plan, origin, false),
         "udp-hop" => udp(&plan, origin, true),
+        "udp-poll" => udp_poll(&plan, origin),
         "tcp" => tcp(&plan, origin, false),
         "tcp-hop" => tcp(&plan, origin, true),
         "tcp-poll" => tcp_poll(&plan, origin),
         other => {
-            eprintln!("unknown mode {other:?}: udp, udp-hop, tcp, tcp-hop or tcp-poll");
+            eprintln!("unknown mode {other:?}: udp, udp-hop, udp-poll, tcp, tcp-hop or tcp-poll");
             std::process::exit(2);
         }
     };
@@ -224,6 +229,64 @@ fn udp(plan: &Plan, origin: Instant, hop: bool) -> Histogram<u64> {
         }
     }
     reading.join().expect("reader")
+}
+
+fn udp_poll(plan: &Plan, origin: Instant) -> Histogram<u64> {
+    let reader = UdpSocket::bind("127.0.0.1:0").expect("bind the reader");
+    reader.set_nonblocking(true).expect("non-blocking");
+    let writer = UdpSocket::bind("127.0.0.1:0").expect("bind the writer");
+    writer
+        .connect(reader.local_addr().expect("address"))
+        .expect("connect");
+    // The pacer publishes how many messages are due; the worker spins until it sees more
+    // than it has sent, and sends each stamped when it takes it.
+    let published = Arc::new(AtomicU64::new(0));
+    let total = plan.total;
+    let size = std::env::var("SIZE")
+        .ok()
+        .and_then(|s| s.parse::<usize>().ok())
+        .unwrap_or(ANSWER)
+        .clamp(16, 1472);
+    let worker = {
+        let published = Arc::clone(&published);
+        thread::spawn(move || {
+            let mut buf = vec![0u8; size];
+            let mut sent = 0;
+            while sent < total {
+                if published.load(Ordering::Acquire) > sent {
+                    stamp(&mut buf, sent, origin.elapsed().as_nanos() as u64);
+                    writer.send(&buf).expect("send");
+                    sent += 1;
+                } else {
+                    std::hint::spin_loop();
+                }
+            }
+        })
+    };
+    let mut h = histogram();
+    let mut buf = [0u8; 2048];
+    let mut drain = |h: &mut Histogram<u64>| {
+        while let Ok(len) = reader.recv(&mut buf) {
+            let now = origin.elapsed().as_nanos() as u64;
+            let (i, at) = unstamp(&buf[..len]);
+            if i >= plan.warmup {
+                h.saturating_record(now.saturating_sub(at));
+            }
+        }
+    };
+    for i in 0..total {
+        let due = plan.due(i);
+        while (origin.elapsed().as_nanos() as u64) < due {
+            drain(&mut h);
+        }
+        published.store(i + 1, Ordering::Release);
+    }
+    let settle = Instant::now();
+    while settle.elapsed() < Duration::from_millis(200) {
+        drain(&mut h);
+    }
+    worker.join().expect("worker");
+    h
 }
 
 /// An epoll instance watching `fds` for input.

@@ -20,13 +20,18 @@
 //!   run, `FEED_BENCH_CONFIG` = `off` | `em` (feed on the event manager thread) |
 //!   `thread` (the feed's own thread) | `auto` (batch by batch), `FEED_BENCH_ORDERS` orders (20,000),
 //!   `FEED_BENCH_PACKET` bytes a packet at most (1,400).
-//! - Both take `FEED_BENCH_WAIT` = `auto` (the default) | `block` | `spin`: the engine's
-//!   wait strategy.
 //! - `fill_to_receiver_latency`: the engine fed at 100,000 orders/s (paced), a raw UDP
 //!   reader on loopback stamping every Order Executed as it decodes it: read time of day
 //!   minus the message's timestamp (the sequencer's stamp of the command that filled, so
 //!   this bounds fill-to-read from above), percentiles; auto, inline, the feed thread
-//!   (`FEED_BENCH_PUBLISH` = `auto` | `em` | `thread`: only that one).
+//!   (`FEED_BENCH_PUBLISH` = `auto` | `em` | `thread`: only that one). Two readers
+//!   (`FEED_BENCH_READER` = `poll` | `thread`: only that one): the pacing thread polling
+//!   the socket between commands (a feed handler that never sleeps: with the engine's
+//!   thread, two busy threads for two cores), and a thread of its own blocked in `recv`
+//!   (a third thread, which every packet must wake). Issue 20's figure is the polling
+//!   reader's with `FEED_BENCH_WAIT=spin`.
+//! - All three take `FEED_BENCH_WAIT` = `auto` (the default) | `block` | `spin`: the
+//!   engine's wait strategy.
 
 #![allow(unsafe_code)] // clock_gettime, below.
 
@@ -387,17 +392,101 @@ fn fill_to_receiver_latency() {
         Ok("thread") => Some(PublishOn::FeedThread),
         Ok(other) => panic!("FEED_BENCH_PUBLISH: auto, em or thread, not {other:?}"),
     };
-    for publish_on in all.into_iter().filter(|p| only.is_none_or(|o| o == *p)) {
-        latency_at_100k(publish_on);
+    let readers = match std::env::var("FEED_BENCH_READER").as_deref() {
+        Err(_) => vec![Reader::Polling, Reader::Thread],
+        Ok("poll") => vec![Reader::Polling],
+        Ok("thread") => vec![Reader::Thread],
+        Ok(other) => panic!("FEED_BENCH_READER: poll or thread, not {other:?}"),
+    };
+    for reader in readers {
+        for publish_on in all.into_iter().filter(|p| only.is_none_or(|o| o == *p)) {
+            latency_at_100k(publish_on, reader);
+        }
     }
 }
 
-fn latency_at_100k(publish_on: PublishOn) {
+/// Where the latency test reads the feed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Reader {
+    /// The pacing thread itself, polling the socket (non-blocking) between commands: a
+    /// receiver that never sleeps, as a colocated feed handler runs, with no third busy
+    /// thread on the two cores (the engine's and this one).
+    Polling,
+    /// A thread of its own, blocked in `recv` until a datagram comes: every packet wakes
+    /// it, and it needs a core the pacer (which spins) and the engine leave free.
+    Thread,
+}
+
+/// The reader of a latency run: polled by the pacing thread, or its own thread.
+enum Readers {
+    Polled(Reading, UdpSocket),
+    Thread(std::thread::JoinHandle<Reading>),
+}
+
+/// What a reader of the feed has seen: each Order Executed's latency (read time of day
+/// minus the message's timestamp) and the gaps in the packets' sequence numbers.
+#[derive(Default)]
+struct Reading {
+    latencies: Vec<u64>,
+    next: u64,
+    gaps: u64,
+}
+
+impl Reading {
+    /// A reader with room for `fills` latencies, its memory already touched.
+    fn new(fills: usize) -> Reading {
+        Reading {
+            next: 1,
+            latencies: touched(fills),
+            ..Reading::default()
+        }
+    }
+
+    /// Takes one datagram, read at `now` (ns since midnight).
+    fn take(&mut self, datagram: &[u8], now: u64) {
+        let Ok(packet) = Downstream::decode(datagram) else {
+            return;
+        };
+        if packet.count > 0 {
+            if packet.seq != self.next {
+                self.gaps += 1;
+            }
+            self.next = packet.seq + u64::from(packet.count);
+        }
+        for (_, bytes) in packet.messages() {
+            if let Ok(ItchMessage::OrderExecuted(e)) = ItchMessage::decode(bytes) {
+                self.latencies.push(now.saturating_sub(e.header.timestamp));
+            }
+        }
+    }
+
+    /// Reads every datagram waiting on the non-blocking `socket`.
+    fn drain(&mut self, socket: &UdpSocket, buf: &mut [u8]) {
+        while let Ok(len) = socket.recv(buf) {
+            let now = now_since_midnight_ns();
+            self.take(&buf[..len], now);
+        }
+    }
+}
+
+/// An empty vector with room for `n` values whose pages are already mapped, so that
+/// recording a latency (on the engine's thread, or the reader's) never waits for a page
+/// fault or a reallocation's copy: the measurement adds nothing to what it measures.
+fn touched(n: usize) -> Vec<u64> {
+    let mut v = vec![1u64; n];
+    v.clear();
+    v
+}
+
+fn latency_at_100k(publish_on: PublishOn, reader_kind: Reader) {
     let (ids, commands) = flow(43, 8, 300_000);
     let reader = UdpSocket::bind(local()).unwrap();
-    reader
-        .set_read_timeout(Some(Duration::from_millis(50)))
-        .unwrap();
+    match reader_kind {
+        Reader::Polling => reader.set_nonblocking(true).unwrap(),
+        Reader::Thread => reader
+            .set_read_timeout(Some(Duration::from_millis(50)))
+            .unwrap(),
+    }
     let mut config = FeedConfig::new("LAT", reader.local_addr().unwrap(), symbols(&ids));
     config.publish_on = publish_on;
     config.auto_inline_events = auto_limit();
@@ -406,12 +495,13 @@ fn latency_at_100k(publish_on: PublishOn) {
     let engine_side = Arc::new(std::sync::Mutex::new(Vec::new()));
     let probe = Probe {
         origin: Arc::clone(&origin),
-        latencies: Vec::new(),
+        latencies: touched(commands.len()),
         out: Arc::clone(&engine_side),
     };
     let manager = OrderbookManagerServiceImpl::builder(ids.iter().copied())
         .subscriber(probe)
         .subscriber(subscriber)
+        .wait_strategy(wait_strategy())
         .build()
         .unwrap();
     let now = now_since_midnight_ns();
@@ -419,56 +509,61 @@ fn latency_at_100k(publish_on: PublishOn) {
     origin.store(now, Ordering::Release);
     manager.start().unwrap();
     let done = Arc::new(AtomicBool::new(false));
-    let reading = {
-        let done = Arc::clone(&done);
-        std::thread::spawn(move || {
-            let mut latencies = Vec::new();
-            let mut buf = [0u8; 2048];
-            let mut next = 1u64;
-            let mut gaps = 0u64;
-            while !done.load(Ordering::Acquire) {
-                let Ok(len) = reader.recv(&mut buf) else {
-                    continue;
-                };
-                let now = now_since_midnight_ns();
-                let Ok(packet) = Downstream::decode(&buf[..len]) else {
-                    continue;
-                };
-                if packet.count > 0 {
-                    if packet.seq != next {
-                        gaps += 1;
-                    }
-                    next = packet.seq + u64::from(packet.count);
-                }
-                for (_, bytes) in packet.messages() {
-                    if let Ok(ItchMessage::OrderExecuted(e)) = ItchMessage::decode(bytes) {
-                        latencies.push(now.saturating_sub(e.header.timestamp));
+    let mut buf = [0u8; 2048];
+    let mut reading = match reader_kind {
+        Reader::Polling => Readers::Polled(Reading::new(commands.len()), reader),
+        Reader::Thread => {
+            let done = Arc::clone(&done);
+            let mut reading = Reading::new(commands.len());
+            Readers::Thread(std::thread::spawn(move || {
+                let mut buf = [0u8; 2048];
+                while !done.load(Ordering::Acquire) {
+                    if let Ok(len) = reader.recv(&mut buf) {
+                        let now = now_since_midnight_ns();
+                        reading.take(&buf[..len], now);
                     }
                 }
-            }
-            (latencies, gaps)
-        })
+                reading
+            }))
+        }
     };
-    // Paced at 100,000 orders/s: command i is due at i * 10 us.
+    // Paced at 100,000 orders/s: command i is due at i * 10 us. The polling reader reads
+    // whatever has come while it waits.
     let started = Instant::now();
     for (i, command) in commands.iter().enumerate() {
         let due = Duration::from_nanos(i as u64 * 10_000);
         while started.elapsed() < due {
-            std::hint::spin_loop();
+            match &mut reading {
+                Readers::Polled(reading, socket) => reading.drain(socket, &mut buf),
+                Readers::Thread(_) => std::hint::spin_loop(),
+            }
         }
         let _ = manager.submit(*command);
     }
     let offered = commands.len() as f64 / started.elapsed().as_secs_f64();
     manager.stop().unwrap();
-    std::thread::sleep(Duration::from_millis(100));
+    let settle = Instant::now();
+    while settle.elapsed() < Duration::from_millis(100) {
+        match &mut reading {
+            Readers::Polled(reading, socket) => reading.drain(socket, &mut buf),
+            Readers::Thread(_) => std::thread::sleep(Duration::from_millis(10)),
+        }
+    }
     done.store(true, Ordering::Release);
-    let (mut latencies, gaps) = reading.join().unwrap();
+    let Reading {
+        mut latencies,
+        gaps,
+        ..
+    } = match reading {
+        Readers::Polled(reading, _) => reading,
+        Readers::Thread(thread) => thread.join().unwrap(),
+    };
     let stats = feed.shutdown();
     let mut engine = std::mem::take(&mut *engine_side.lock().unwrap());
     engine.sort_unstable();
     let at = |v: &Vec<u64>, p: f64| v[((v.len() - 1) as f64 * p) as usize] as f64 / 1000.0;
     println!(
-        "{publish_on:?}: the engine alone, sequencer stamp to the event manager's subscriber, {} trades: p50 {:.1} us, p99 {:.1} us, max {:.1} us",
+        "{publish_on:?}, {reader_kind:?} reader: the engine alone, sequencer stamp to the event manager's subscriber, {} trades: p50 {:.1} us, p99 {:.1} us, max {:.1} us",
         engine.len(),
         at(&engine, 0.5),
         at(&engine, 0.99),
@@ -477,7 +572,7 @@ fn latency_at_100k(publish_on: PublishOn) {
     latencies.sort_unstable();
     let pct = |p: f64| at(&latencies, p);
     println!(
-        "{publish_on:?}: offered {offered:.0} commands/s; {} Order Executed read ({} packet gaps on loopback; {} batches inline, {} handed over): p50 {:.1} us, p90 {:.1} us, p99 {:.1} us, p99.9 {:.1} us, max {:.1} us",
+        "{publish_on:?}, {reader_kind:?} reader: offered {offered:.0} commands/s; {} Order Executed read ({} packet gaps on loopback; {} batches inline, {} handed over): p50 {:.1} us, p90 {:.1} us, p99 {:.1} us, p99.9 {:.1} us, max {:.1} us",
         latencies.len(),
         gaps,
         stats.batches_inline,

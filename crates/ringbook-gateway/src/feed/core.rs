@@ -6,7 +6,7 @@
 
 use std::io;
 use std::net::{SocketAddr, UdpSocket};
-use std::time::Instant;
+use std::sync::Arc;
 
 use parking_lot::{Mutex, MutexGuard};
 use ringbook::{BookSnapshot, PublishedEvent};
@@ -16,6 +16,7 @@ use ringbook_wire::mold::{PacketBuilder, PacketKind, Session, control_packet};
 use super::burst::PacketBurst;
 use super::event::FeedItem;
 use super::retransmit::RetransmitBuffer;
+use super::send_clock::SendClock;
 use super::sendmmsg::send_burst;
 use super::stats::FeedStats;
 use super::store::MessageFile;
@@ -54,7 +55,7 @@ impl FeedCore {
                 file: None,
                 socket,
                 destination,
-                last_send: Instant::now(),
+                clock: Arc::new(SendClock::new()),
                 stats: FeedStats::default(),
             },
             scratch: Vec::with_capacity(64),
@@ -139,7 +140,7 @@ impl FeedCore {
         let out = &mut self.out;
         let result = out.socket.send(&packet);
         out.stats.send_calls += 1;
-        out.last_send = Instant::now();
+        out.clock.sent();
         if let Err(e) = result {
             count_error(&mut out.stats.send_errors, out.destination, &e);
         }
@@ -179,7 +180,8 @@ pub(crate) struct Outlet {
     pub(crate) file: Option<MessageFile>,
     socket: UdpSocket,
     destination: SocketAddr,
-    pub(crate) last_send: Instant,
+    /// When the last datagram left, for the feed thread's heartbeats.
+    pub(crate) clock: Arc<SendClock>,
     pub(crate) stats: FeedStats,
 }
 
@@ -231,7 +233,7 @@ impl Outlet {
             count_error(&mut stats.send_errors, destination, &e);
         });
         self.stats.send_calls += outcome.calls;
-        self.last_send = Instant::now();
+        self.clock.sent();
         self.burst.clear();
     }
 }

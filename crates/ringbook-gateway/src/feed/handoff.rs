@@ -22,6 +22,7 @@ use ringbook::{BookSnapshot, OrderbookResult, PublishedEvent, Subscriber};
 use super::core::{FeedCore, lock};
 use super::event::{FeedEvent, FeedItem};
 use super::publish_on::{AutoSwitch, Pending, PublishOn, Route};
+use super::send_clock::until_heartbeat;
 
 /// The most events in one batch.
 pub(crate) const MAX_BATCH: usize = 4096;
@@ -90,6 +91,8 @@ pub(crate) enum Work {
     Batch(Batch),
     /// End the session, then acknowledge.
     End(Sender<()>),
+    /// Stop: the feed is shutting down (wakes the thread from its wait for a heartbeat).
+    Stop,
 }
 
 /// The engine subscriber that publishes every event on the feed: on the event manager
@@ -303,7 +306,9 @@ fn elapsed_ns(started: Instant) -> u64 {
 }
 
 /// The feed thread: publishes batches, sends a heartbeat after `interval` of silence, and
-/// end-of-session packets in their place once the session has ended, until `stop`.
+/// end-of-session packets in their place once the session has ended, until `stop` (or
+/// [`Work::Stop`]). Between batches it sleeps until the next heartbeat is due, so a busy
+/// feed never wakes it.
 pub(crate) fn run(
     core: &Mutex<FeedCore>,
     work: &Receiver<Work>,
@@ -312,9 +317,10 @@ pub(crate) fn run(
     stop: &Arc<AtomicBool>,
     interval: Duration,
 ) {
-    let tick = interval.min(Duration::from_millis(50));
+    let clock = Arc::clone(&lock(core).out.clock);
+    let mut wait = interval;
     while !stop.load(Ordering::Acquire) {
-        match work.recv_timeout(tick) {
+        match work.recv_timeout(wait) {
             Ok(Work::Batch(mut batch)) => {
                 {
                     let started = Instant::now();
@@ -334,13 +340,19 @@ pub(crate) fn run(
                 lock(core).end();
                 let _ = ack.send(());
             }
-            Err(RecvTimeoutError::Timeout) => {
-                let mut core = lock(core);
-                if core.out.last_send.elapsed() >= interval {
-                    core.control();
-                }
+            Ok(Work::Stop) | Err(RecvTimeoutError::Disconnected) => break,
+            Err(RecvTimeoutError::Timeout) => {}
+        }
+        // The lock only when a heartbeat is due: never while the feed is busy.
+        let silent = clock.silent_for();
+        if silent >= interval {
+            let mut core = lock(core);
+            if core.out.clock.silent_for() >= interval {
+                core.control();
             }
-            Err(RecvTimeoutError::Disconnected) => break,
+            wait = interval;
+        } else {
+            wait = until_heartbeat(interval, silent);
         }
     }
 }

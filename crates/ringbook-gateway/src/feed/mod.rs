@@ -31,6 +31,7 @@ mod publisher;
 mod receiver;
 mod rerequest;
 mod retransmit;
+mod send_clock;
 mod sendmmsg;
 mod slots;
 mod soup;

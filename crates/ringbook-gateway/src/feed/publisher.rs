@@ -225,13 +225,19 @@ impl Feed {
     pub fn shutdown(mut self) -> FeedStats {
         // Through the feed thread, after whatever it still has to publish.
         let (ack, done) = crossbeam_channel::bounded(1);
-        if let Some(work) = self.work.take()
+        let work = self.work.take();
+        if let Some(work) = &work
             && work.send(Work::End(ack)).is_ok()
         {
             let _ = done.recv_timeout(Duration::from_secs(10));
         }
         lock(&self.core).end();
         self.stop.store(true, Ordering::Release);
+        if let Some(work) = work {
+            // The thread may be asleep until the next heartbeat is due; it has taken
+            // `End`, so the queue has room.
+            let _ = work.try_send(Work::Stop);
+        }
         for thread in self.threads.drain(..) {
             let _ = thread.join();
         }
@@ -245,6 +251,10 @@ impl Feed {
 impl Drop for Feed {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Release);
+        if let Some(work) = &self.work {
+            // Never blocks a drop: a full queue wakes the thread anyway.
+            let _ = work.try_send(Work::Stop);
+        }
     }
 }
 

@@ -21,7 +21,9 @@ pub(crate) struct RetransmitBuffer {
 impl RetransmitBuffer {
     pub(crate) fn new(capacity: usize) -> RetransmitBuffer {
         RetransmitBuffer {
-            slots: Vec::new(),
+            // Reserved whole (address space only: pages are mapped as messages fill
+            // them), so the buffer never grows by a reallocation on the publishing path.
+            slots: Vec::with_capacity(capacity),
             capacity,
             head: 0,
             next_seq: 1,
