@@ -244,8 +244,8 @@ fn run_once(ids: &[Uuid], commands: &[Command], with_feed: bool) -> f64 {
         receiver.set_rerequest(feed.rerequest_addr());
         builder = builder.subscriber(subscriber);
         let handle = std::thread::spawn(move || {
-            let _ = receiver.run_until_complete(Instant::now() + Duration::from_secs(120));
-            receiver
+            let outcome = receiver.run_until_complete(Instant::now() + Duration::from_secs(120));
+            (receiver, outcome)
         });
         feed_parts = Some((feed, handle));
     }
@@ -256,11 +256,12 @@ fn run_once(ids: &[Uuid], commands: &[Command], with_feed: bool) -> f64 {
     manager.stop().unwrap();
     let elapsed = started.elapsed().as_secs_f64();
     if let Some((feed, handle)) = feed_parts {
-        let receiver = handle.join().unwrap();
+        let (receiver, outcome) = handle.join().unwrap();
         let stats = feed.shutdown();
+        // The receiver's error (a gap it gave up on, a backlog past its bound), if any.
         assert!(
             receiver.is_complete(),
-            "receiver incomplete: {:?}",
+            "receiver incomplete ({outcome:?}): {:?}",
             receiver.stats()
         );
         assert_eq!(receiver.next_seq(), stats.messages + 1);
