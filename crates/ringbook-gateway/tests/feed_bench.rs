@@ -11,7 +11,8 @@
 //!   Each configuration also gives the process's CPU time per command (every thread:
 //!   caller, sequencer, book consumer, event manager, feed), which the machine's load
 //!   moves much less than the throughput, the event manager thread's (where the feed
-//!   publishes inline) and the feed thread's, and the datagrams sent; packet sizes
+//!   publishes inline), the feed thread's and the caller's, how often the caller found
+//!   the ingress ring full (its back-pressure waits), and the datagrams sent; packet sizes
 //!   of 1,400 bytes (the default) and 65,507 (UDP's largest) show the kernel's
 //!   per-datagram cost. Each publishing thread is measured: auto (the default),
 //!   the event manager thread, the feed thread; `FEED_BENCH_AUTO_LIMIT` sets auto's
@@ -131,6 +132,12 @@ struct RunFigures {
     process_ns: f64,
     /// CPU time of the event manager thread, per command.
     events_ns: f64,
+    /// CPU time of the caller (the thread submitting the flow and stopping the engine),
+    /// per command.
+    caller_ns: f64,
+    /// Submits that found the ingress ring full and waited (back-pressure on the caller),
+    /// per 1,000 commands.
+    ingress_waits_per_k: f64,
     /// CPU time of the feed's own thread (`PublishOn::FeedThread`), per command.
     feed_thread_ns: f64,
     /// Datagrams sent, per 1,000 commands.
@@ -204,16 +211,20 @@ fn run_publisher_only(
         .unwrap();
     manager.start().unwrap();
     let cpu = process_cpu_ns();
+    let caller_cpu = cpu_ns(libc::CLOCK_THREAD_CPUTIME_ID);
     let started = Instant::now();
     submit_all(&manager, commands);
     manager.stop().unwrap();
     let elapsed = started.elapsed().as_secs_f64();
+    let caller_cpu = cpu_ns(libc::CLOCK_THREAD_CPUTIME_ID) - caller_cpu;
     let cpu = process_cpu_ns() - cpu;
     let n = commands.len() as f64;
     let mut figures = RunFigures {
         rate: n / elapsed,
         process_ns: cpu as f64 / n,
         events_ns: events_cpu.load(Ordering::Acquire) as f64 / n,
+        caller_ns: caller_cpu as f64 / n,
+        ingress_waits_per_k: manager.backpressure().ingress.waits as f64 * 1000.0 / n,
         ..RunFigures::default()
     };
     if let Some(feed) = feed {
@@ -238,8 +249,8 @@ fn run_once(ids: &[Uuid], commands: &[Command], with_feed: bool) -> f64 {
         receiver.set_rerequest(feed.rerequest_addr());
         builder = builder.subscriber(subscriber);
         let handle = std::thread::spawn(move || {
-            let _ = receiver.run_until_complete(Instant::now() + Duration::from_secs(120));
-            receiver
+            let outcome = receiver.run_until_complete(Instant::now() + Duration::from_secs(120));
+            (receiver, outcome)
         });
         feed_parts = Some((feed, handle));
     }
@@ -250,11 +261,12 @@ fn run_once(ids: &[Uuid], commands: &[Command], with_feed: bool) -> f64 {
     manager.stop().unwrap();
     let elapsed = started.elapsed().as_secs_f64();
     if let Some((feed, handle)) = feed_parts {
-        let receiver = handle.join().unwrap();
+        let (receiver, outcome) = handle.join().unwrap();
         let stats = feed.shutdown();
+        // The receiver's error (a gap it gave up on, a backlog past its bound), if any.
         assert!(
             receiver.is_complete(),
-            "receiver incomplete: {:?}",
+            "receiver incomplete ({outcome:?}): {:?}",
             receiver.stats()
         );
         assert_eq!(receiver.next_seq(), stats.messages + 1);
@@ -312,6 +324,8 @@ fn throughput_with_and_without_the_feed() {
             rate: median(r.iter().map(|f| f.rate).collect()),
             process_ns: median(r.iter().map(|f| f.process_ns).collect()),
             events_ns: median(r.iter().map(|f| f.events_ns).collect()),
+            caller_ns: median(r.iter().map(|f| f.caller_ns).collect()),
+            ingress_waits_per_k: median(r.iter().map(|f| f.ingress_waits_per_k).collect()),
             feed_thread_ns: median(r.iter().map(|f| f.feed_thread_ns).collect()),
             packets_per_k: median(r.iter().map(|f| f.packets_per_k).collect()),
             publish_ns: median(r.iter().map(|f| f.publish_ns).collect()),
@@ -322,22 +336,26 @@ fn throughput_with_and_without_the_feed() {
     println!(
         "closed loop, {} commands on 8 instruments, medians of 5, auto's inline limit {} \
          events; CPU ns per command: process (every thread) / event manager thread / feed \
-         thread:",
+         thread / caller:",
         commands.len(),
         auto_limit()
     );
     for ((name, _), m) in configs.iter().zip(&medians) {
         println!(
-            "  {name}: {:.0} commands/s ({:.1}% of feed off), CPU {:.0} / {:.0} / {:.0} \
-             (feed off {:.0} / {:.0}), {:.2} packets per 1,000 commands, publishing {:.0} ns \
-             per command (wall clock), {:.1}% of batches wholly inline",
+            "  {name}: {:.0} commands/s ({:.1}% of feed off), CPU {:.0} / {:.0} / {:.0} / {:.0} \
+             (feed off {:.0} / {:.0} / - / {:.0}), {:.2} ingress waits and {:.2} packets per \
+             1,000 commands, publishing {:.0} ns per command (wall clock), {:.1}% of batches \
+             wholly inline",
             m.rate,
             100.0 * m.rate / off.rate,
             m.process_ns,
             m.events_ns,
             m.feed_thread_ns,
+            m.caller_ns,
             off.process_ns,
             off.events_ns,
+            off.caller_ns,
+            m.ingress_waits_per_k,
             m.packets_per_k,
             m.publish_ns,
             m.inline_pct
