@@ -208,14 +208,27 @@ fn send_alone(datagrams: u64, size: usize, burst: usize) -> f64 {
     per
 }
 
-fn main() {
-    let mut args = std::env::args().skip(1);
-    let rounds: usize = args
-        .next()
-        .map_or(3, |a| a.parse().expect("ROUNDS: a number"));
-    let max_packet: usize = args
-        .next()
-        .map_or(1400, |a| a.parse().expect("MAX_PACKET: bytes"));
+/// The `at`th argument as a number, `default` when absent; a usage error otherwise.
+fn number(args: &[String], at: usize, name: &str, default: usize) -> Result<usize, String> {
+    args.get(at).map_or(Ok(default), |text| {
+        text.parse().map_err(|e| {
+            format!("{name} ({text:?}): {e}\nusage: feed_publish_cost [ROUNDS] [MAX_PACKET]")
+        })
+    })
+}
+
+fn main() -> std::process::ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (rounds, max_packet) = match (
+        number(&args, 0, "ROUNDS", 3),
+        number(&args, 1, "MAX_PACKET", 1400),
+    ) {
+        (Ok(rounds), Ok(max_packet)) => (rounds, max_packet),
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("{e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
     let config = GenConfig::new(42, 8, 200_000)
         .with_halt_per_million(5_000)
         .with_modify_permille(150)
@@ -239,4 +252,5 @@ fn main() {
     for _ in 0..rounds {
         replay(&ids, &events, commands.len(), max_packet, datagram_ns);
     }
+    std::process::ExitCode::SUCCESS
 }
