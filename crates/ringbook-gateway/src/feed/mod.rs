@@ -34,6 +34,7 @@ mod retransmit;
 mod send_clock;
 mod sendmmsg;
 mod slots;
+mod socket_buffer;
 mod soup;
 mod stats;
 mod store;
@@ -45,7 +46,9 @@ pub use glimpse_client::{GlimpseError, Snapshot, take_snapshot};
 pub use handoff::FeedSubscriber;
 pub use publish_on::{DEFAULT_AUTO_BUSY_GAP, DEFAULT_AUTO_INLINE_EVENTS, PublishOn};
 pub use publisher::{Feed, FeedError};
-pub use receiver::{FeedReceiver, ReceiverConfig, ReceiverError, ReceiverStats};
+pub use receiver::{
+    DEFAULT_RECEIVE_BUFFER, FeedReceiver, ReceiverConfig, ReceiverError, ReceiverStats,
+};
 pub use rerequest::MAX_PACKETS_PER_REQUEST;
 pub use stats::FeedStats;
 pub use translate::{FeedInstrument, MessageSink, Translator};

@@ -14,6 +14,11 @@ use thiserror::Error;
 
 use super::books::{ApplyError, RebuiltBooks};
 use super::glimpse_client::{GlimpseError, take_snapshot};
+use super::socket_buffer::{ask_receive_buffer, receive_buffer};
+
+/// The socket receive buffer a receiver asks for by default: 8 MiB, some 3,600 datagrams
+/// of 1,400 bytes as the kernel accounts them (the kernel's own default holds about 90).
+pub const DEFAULT_RECEIVE_BUFFER: usize = 8 << 20;
 
 /// How a receiver joins and recovers.
 #[derive(Clone, Debug)]
@@ -33,13 +38,18 @@ pub struct ReceiverConfig {
     pub max_buffered: usize,
     /// Drops every n-th datagram received (a test of recovery; `None` in real use).
     pub drop_every: Option<u64>,
+    /// The socket's receive buffer to ask the kernel for, in bytes: what the receiver can
+    /// fall behind by without losing datagrams (the kernel grants at most its
+    /// `net.core.rmem_max`; see [`FeedReceiver::receive_buffer`]).
+    pub receive_buffer: usize,
     /// Keeps every applied message's bytes as received, in sequence order, each behind a
     /// 2-byte big-endian length (the layout of an ITCH file), for [`FeedReceiver::raw`].
     pub record_raw: bool,
 }
 
 impl ReceiverConfig {
-    /// Defaults: 20 ms request timeout, 50 tries, 4,194,304 buffered messages, no drops.
+    /// Defaults: 20 ms request timeout, 50 tries, 4,194,304 buffered messages, no drops,
+    /// an 8 MiB socket receive buffer asked for.
     #[must_use]
     pub fn new(bind: SocketAddr) -> ReceiverConfig {
         ReceiverConfig {
@@ -50,6 +60,7 @@ impl ReceiverConfig {
             max_request_tries: 50,
             max_buffered: 1 << 22,
             drop_every: None,
+            receive_buffer: DEFAULT_RECEIVE_BUFFER,
             record_raw: false,
         }
     }
@@ -174,6 +185,7 @@ impl FeedReceiver {
             }
             _ => UdpSocket::bind(config.bind).map_err(io_err)?,
         };
+        ask_receive_buffer(&socket, config.receive_buffer).map_err(io_err)?;
         let addr = socket.local_addr().map_err(io_err)?;
         Ok(FeedReceiver {
             socket,
@@ -189,6 +201,19 @@ impl FeedReceiver {
             request: None,
             stats: ReceiverStats::default(),
             datagram: vec![0u8; 65_536],
+        })
+    }
+
+    /// The socket's receive buffer in bytes, as the kernel reports it (twice what it
+    /// granted of [`ReceiverConfig::receive_buffer`], its bookkeeping included).
+    ///
+    /// # Errors
+    ///
+    /// [`ReceiverError::Io`] if the kernel does not say.
+    pub fn receive_buffer(&self) -> Result<usize, ReceiverError> {
+        receive_buffer(&self.socket).map_err(|source| ReceiverError::Io {
+            addr: self.addr,
+            source,
         })
     }
 
