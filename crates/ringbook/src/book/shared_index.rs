@@ -663,7 +663,11 @@ mod tests {
         for n in first..last {
             let book = (n % 3) as u32;
             assert_eq!(ix.find(book, &id(n)), Some(n as u32), "id {n}");
-            assert_eq!(ix.find((book + 1) % 3, &id(n)), None, "id {n} in another book");
+            assert_eq!(
+                ix.find((book + 1) % 3, &id(n)),
+                None,
+                "id {n} in another book"
+            );
         }
         assert_eq!(ix.find(0, &id(first - 3)), None, "before the first id");
         assert_eq!(ix.find(0, &id(last + 2)), None, "after the last id");
