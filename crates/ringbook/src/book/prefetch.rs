@@ -60,7 +60,7 @@ fn prefetch_bytes<T>(item: &T, from: usize, to: usize) {
         prefetch_address(first.wrapping_add(offset));
         offset += 64;
     }
-    if to > from && (to - 1 - from) % 64 != 0 {
+    if to > from && !(to - 1 - from).is_multiple_of(64) {
         prefetch_address(first.wrapping_add(to - 1));
     }
 }
