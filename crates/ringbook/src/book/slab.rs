@@ -235,6 +235,32 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_slab_allocates_first_slots_at_its_first_insert_then_doubles_keeping_slots() {
+        let cell = std::mem::size_of::<Cell>();
+        let mut slab = Slab::with_capacity(0);
+        assert_eq!(slab.heap_bytes(), 0, "an unused slab allocates nothing");
+        assert_eq!(slab.insert(Cell(100, 0)), 0);
+        assert_eq!(slab.heap_bytes(), FIRST_SLOTS * cell);
+        for v in 1..FIRST_SLOTS as u32 {
+            assert_eq!(slab.insert(Cell(100 + v, 0)), v);
+        }
+        assert_eq!(slab.heap_bytes(), FIRST_SLOTS * cell, "full, not grown");
+        // One past the boundary: the buffer doubles, every slot keeps its value.
+        let past = slab.insert(Cell(999, 0));
+        assert_eq!(past as usize, FIRST_SLOTS);
+        assert_eq!(slab.heap_bytes(), 2 * FIRST_SLOTS * cell);
+        for v in 0..FIRST_SLOTS as u32 {
+            assert_eq!(slab[v].0, 100 + v);
+        }
+        assert_eq!(slab[past].0, 999);
+        assert_eq!(slab.live(), FIRST_SLOTS + 1);
+        // A slab made with room for more keeps it: no first allocation of its own.
+        let mut sized: Slab<Cell> = Slab::with_capacity(3 * FIRST_SLOTS);
+        sized.insert(Cell(1, 0));
+        assert_eq!(sized.heap_bytes(), 3 * FIRST_SLOTS * cell);
+    }
+
+    #[test]
     fn reuses_freed_slots_last_freed_first() {
         let mut slab = Slab::with_capacity(0);
         let slots: Vec<u32> = (0..4).map(|v| slab.insert(Cell(v, 0))).collect();
