@@ -1,8 +1,10 @@
 //! One side of a book: its price levels in price order, with the best one cached.
 
-use std::collections::BTreeMap;
+mod outside;
+
 use std::ops::ControlFlow;
 
+use self::outside::Outside;
 use super::slab::NIL;
 use super::tick_window::TickWindow;
 use crate::types::{Price, Side};
@@ -123,7 +125,7 @@ pub(crate) struct Ladder {
     side: Side,
     window: TickWindow,
     /// Levels priced outside the window.
-    outside: BTreeMap<Price, Level>,
+    outside: Outside,
     /// Inserts and removes that went to `outside` since the window was placed.
     misses: usize,
     /// Re-place the window when `misses` reaches this.
@@ -139,7 +141,7 @@ impl Ladder {
         Ladder {
             side,
             window: TickWindow::default(),
-            outside: BTreeMap::new(),
+            outside: Outside::default(),
             misses: 0,
             replace_at: MIN_REPLACE_AT,
             has_best: false,
@@ -224,7 +226,7 @@ impl Ladder {
                 let level = self.window.get(tick);
                 (level.head != NIL).then_some(level)
             }
-            None => self.outside.get(&price),
+            None => self.outside.get(price),
         }
     }
 
@@ -241,7 +243,7 @@ impl Ladder {
     #[inline(never)]
     fn outside_mut(&mut self, price: Price) -> &mut Level {
         self.outside
-            .get_mut(&price)
+            .get_mut(price)
             .expect("a level the book holds is in the window or the tree")
     }
 
@@ -322,7 +324,7 @@ impl Ladder {
     /// window spans (for integrity checks).
     pub(crate) fn window_consistent(&self) -> bool {
         let (low, high) = self.window.bounds();
-        self.window.consistent() && self.outside.range(low..high).next().is_none()
+        self.window.consistent() && !self.outside.any_in(low, high)
     }
 
     /// Points the cached best at another price (tests corrupt the cache with it).
@@ -335,7 +337,7 @@ impl Ladder {
     /// it; otherwise a new level goes to the tree, which may call for a re-placement.
     #[inline(never)]
     fn entry_outside(&mut self, price: Price) -> &mut Level {
-        if self.outside.contains_key(&price) {
+        if self.outside.get(price).is_some() {
             return self.outside_mut(price);
         }
         if self.len() == 0 {
@@ -352,14 +354,14 @@ impl Ladder {
             self.has_best = true;
             self.best_price = price;
         }
-        self.outside.insert(price, Level::EMPTY);
         self.misses += 1;
         if self.should_replace() {
-            // The new level is empty: the window's re-placement moves levels by their
-            // orders, so it is marked as present first and moved like the others.
-            self.place_with(self.best_price, Some(price));
+            // The new level, empty, is moved like the others.
+            self.outside.insert(price, Level::EMPTY);
+            self.place(self.best_price);
+            return self.level_mut(price);
         }
-        self.level_mut(price)
+        self.outside.insert(price, Level::EMPTY)
     }
 
     /// Removes the level at `price`, which must be present and has just emptied.
@@ -382,7 +384,7 @@ impl Ladder {
     /// [`Self::remove`] of a price in the tree.
     #[inline(never)]
     fn remove_outside(&mut self, price: Price) {
-        let removed = self.outside.remove(&price);
+        let removed = self.outside.remove(price);
         debug_assert_eq!(
             removed,
             Some(Level::EMPTY),
@@ -448,14 +450,14 @@ impl Ladder {
     fn price_range(&self, anchor: Price) -> (Price, Price) {
         let lowest = [
             self.window.lowest().map(|tick| self.window.price(tick)),
-            self.outside.first_key_value().map(|(&p, _)| p),
+            self.outside.lowest(),
         ]
         .into_iter()
         .flatten()
         .fold(anchor, Price::min);
         let highest = [
             self.window.highest().map(|tick| self.window.price(tick)),
-            self.outside.last_key_value().map(|(&p, _)| p),
+            self.outside.highest(),
         ]
         .into_iter()
         .flatten()
@@ -480,10 +482,9 @@ impl Ladder {
             None
         } else {
             match self.side {
-                Side::Buy => self.outside.last_key_value(),
-                Side::Sell => self.outside.first_key_value(),
+                Side::Buy => self.outside.highest(),
+                Side::Sell => self.outside.lowest(),
             }
-            .map(|(&price, _)| price)
         };
         let next = match (in_window, outside) {
             (Some(a), Some(b)) => Some(if self.better(b, a) { b } else { a }),
@@ -503,13 +504,6 @@ impl Ladder {
     /// other levels stay where they are.
     #[cold]
     fn place(&mut self, anchor: Price) {
-        self.place_with(anchor, None);
-    }
-
-    /// [`Self::place`], moving also the empty level at `fresh` (just created in the tree,
-    /// its order not linked yet) as a present one.
-    #[cold]
-    fn place_with(&mut self, anchor: Price, fresh: Option<Price>) {
         let (lowest, highest) = self.price_range(anchor);
         let span = (i128::from(highest) - i128::from(lowest) + 1) as u128;
         let mut moving: Vec<(Price, Level)> = Vec::with_capacity(self.window.len());
@@ -536,24 +530,10 @@ impl Ladder {
                 .reset(anchor.saturating_sub(below as i64), ticks);
         }
         let (low, high) = self.window.bounds();
-        let entering: Vec<(Price, Level)> = self
-            .outside
-            .range(low..high)
-            .map(|(&price, &level)| (price, level))
-            .collect();
-        for (price, _) in &entering {
-            self.outside.remove(price);
-        }
-        moving.extend(entering);
+        self.outside.take_in(low, high, &mut moving);
         for (price, level) in moving {
             match self.window.offset(price) {
-                Some(tick) => {
-                    if Some(price) == fresh {
-                        self.window.occupy(tick);
-                    } else {
-                        self.window.put(tick, level);
-                    }
-                }
+                Some(tick) => self.window.put(tick, level),
                 None => {
                     self.outside.insert(price, level);
                 }
@@ -577,11 +557,10 @@ impl Ladder {
         let _ = match self.side {
             Side::Buy => self
                 .outside
-                .range(high..)
+                .at_or_above(high)
                 .rev()
-                .map(|(&p, l)| (p, l))
                 .chain(self.window.descending())
-                .chain(self.outside.range(..low).rev().map(|(&p, l)| (p, l)))
+                .chain(self.outside.below(low).rev())
                 .try_for_each(&mut visit),
             Side::Sell => self.iter_ascending().try_for_each(&mut visit),
         };
@@ -589,18 +568,16 @@ impl Ladder {
 
     /// Bytes held by the window and (estimated: a node per eight entries) the tree.
     pub(crate) fn heap_bytes(&self) -> usize {
-        let entry = std::mem::size_of::<(Price, Level)>();
-        self.window.heap_bytes() + self.outside.len() * entry * 11 / 8
+        self.window.heap_bytes() + self.outside.heap_bytes()
     }
 
     /// Every level with its price, in ascending price order.
     pub(crate) fn iter_ascending(&self) -> impl Iterator<Item = (Price, &Level)> + '_ {
         let (low, high) = self.window.bounds();
         self.outside
-            .range(..low)
-            .map(|(&p, l)| (p, l))
+            .below(low)
             .chain(self.window.ascending())
-            .chain(self.outside.range(high..).map(|(&p, l)| (p, l)))
+            .chain(self.outside.at_or_above(high))
     }
     /// Adds a one-order level at `price`, which must not be present, whose order is the
     /// slot `slot` (for tests of the ladder alone).
@@ -735,5 +712,72 @@ mod tests {
         let mut single = Ladder::new(Side::Buy);
         single.insert(500, 0);
         assert_eq!(single.window.ticks(), MIN_TICKS);
+    }
+
+    /// Levels at the ends of the price scale wait outside the window, and move into it
+    /// when a re-placement spans them (the window clamps at `i64::MAX`) and back out
+    /// when the window moves away; every step keeps the order, the best and the count.
+    #[test]
+    fn levels_at_the_scale_ends_move_between_the_outside_store_and_the_window() {
+        let mut ladder = Ladder::new(Side::Sell);
+        let mut model = std::collections::BTreeMap::new();
+        let check = |ladder: &Ladder, model: &std::collections::BTreeMap<Price, u32>| {
+            let levels: Vec<(Price, u32)> =
+                ladder.iter_ascending().map(|(p, l)| (p, l.head)).collect();
+            let want: Vec<(Price, u32)> = model.iter().map(|(&p, &h)| (p, h)).collect();
+            assert_eq!(levels, want);
+            assert_eq!(ladder.best_price(), model.keys().next().copied());
+            assert_eq!(ladder.len(), model.len());
+            assert!(ladder.window_consistent());
+            let mut best_first = Vec::new();
+            ladder.walk_best_first(|p, _| {
+                best_first.push(p);
+                ControlFlow::Continue(())
+            });
+            assert_eq!(best_first, model.keys().copied().collect::<Vec<_>>());
+        };
+        let mut slot = 0;
+        let mut add = |ladder: &mut Ladder, model: &mut std::collections::BTreeMap<_, _>, price| {
+            slot += 1;
+            ladder.insert(price, slot);
+            model.insert(price, slot);
+        };
+        add(&mut ladder, &mut model, 0);
+        for price in [i64::MAX, i64::MIN, i64::MAX - 1, i64::MIN + 1] {
+            add(&mut ladder, &mut model, price);
+            assert!(!in_window(&ladder, price), "{price} waits outside");
+            check(&ladder, &model);
+        }
+        assert_eq!(ladder.best_price(), Some(i64::MIN));
+        // Activity near the top of the scale: enough misses re-place the window there,
+        // and it takes in the levels at i64::MAX - 1 and i64::MAX it now spans.
+        for price in (i64::MAX - 200..i64::MAX - 100).step_by(2) {
+            add(&mut ladder, &mut model, price);
+            check(&ladder, &model);
+        }
+        ladder.drop_level(i64::MIN);
+        model.remove(&i64::MIN);
+        ladder.drop_level(i64::MIN + 1);
+        model.remove(&(i64::MIN + 1));
+        ladder.drop_level(0);
+        model.remove(&0);
+        check(&ladder, &model);
+        for price in (i64::MAX - 300..i64::MAX - 200).step_by(2) {
+            add(&mut ladder, &mut model, price);
+        }
+        check(&ladder, &model);
+        assert!(
+            in_window(&ladder, i64::MAX - 1),
+            "the window reaches the top"
+        );
+        assert!(!in_window(&ladder, i64::MAX), "but never holds i64::MAX");
+        assert!(ladder.get(i64::MAX).is_some());
+        // Emptying the side level by level, best first, finds each next best.
+        while let Some(&best) = model.keys().next() {
+            ladder.drop_level(best);
+            model.remove(&best);
+            check(&ladder, &model);
+        }
+        assert_eq!(ladder.best_price(), None);
     }
 }
