@@ -10,8 +10,9 @@ use super::tick_window::TickWindow;
 use crate::types::{Price, Side};
 
 /// One price level: a FIFO of resting orders linked through their slots, held inline in
-/// its side's tick window (or, for a price outside it, in the side's tree), so the level
-/// of a price is found by its offset in the window with no handle to follow. 24 bytes.
+/// its side's tick window (or, for a price outside it, in the side's outside store), so
+/// the level of a price is found by its offset in the window with no handle to follow.
+/// 24 bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Level {
     /// The low 64 bits of the sum of the open quantities at this level.
@@ -107,10 +108,11 @@ fn covering_for(span: u128, levels: usize) -> Option<usize> {
 ///
 /// Most levels sit in a dense window of ticks around the touch, where finding, adding and
 /// removing a level is an index and the next best level a few word scans away. Levels
-/// priced outside it wait in a B-tree. The window is re-placed around the best price once
-/// enough inserts and removes have had to go to the tree (the market moved or the book
-/// widened), or when the side has shrunk to a small share of what the window was sized
-/// for.
+/// priced outside it wait in the outside store ("the tree" below: a sorted array while
+/// they are few, a B-tree once they are many; see `ladder::outside`). The window is
+/// re-placed around the best price once enough inserts and removes have had to go to the
+/// tree (the market moved or the book widened), or when the side has shrunk to a small
+/// share of what the window was sized for.
 ///
 /// The trigger counts the tree's traffic, not its size, and a re-placement touches only
 /// the window's levels and the tree's levels the new window spans: after a swing, levels
@@ -586,7 +588,8 @@ impl Ladder {
         };
     }
 
-    /// Bytes held by the window and (estimated: a node per eight entries) the tree.
+    /// Bytes held by the window and the outside store (its B-tree estimated at a node per
+    /// eight entries).
     pub(crate) fn heap_bytes(&self) -> usize {
         self.window.heap_bytes() + self.outside.heap_bytes()
     }
