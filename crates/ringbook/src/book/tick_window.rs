@@ -61,10 +61,12 @@ impl TickWindow {
         }
         let words = ticks / 64;
         let bits = words + words.div_ceil(64);
-        self.bits.clear();
-        self.bits.resize(bits, 0);
-        if self.bits.capacity() > 2 * bits {
-            self.bits.shrink_to_fit();
+        if self.bits.capacity() < bits || self.bits.capacity() > 2 * bits {
+            // A zeroed allocation (`calloc`), not a vector grown from empty.
+            self.bits = vec![0; bits];
+        } else {
+            self.bits.clear();
+            self.bits.resize(bits, 0);
         }
         self.summary_at = words;
         self.len = 0;

@@ -72,6 +72,10 @@ impl Outside {
             match self.find(price) {
                 Ok(_) => debug_assert!(false, "level {price} inserted twice"),
                 Err(at) if self.array.len() < ARRAY_MAX => {
+                    if self.array.capacity() == 0 {
+                        // One allocation for a side's first stragglers, not 4, then 8.
+                        self.array.reserve_exact(SMALL_KEPT);
+                    }
                     self.array.insert(at, (price, level));
                     return &mut self.array[at].1;
                 }
