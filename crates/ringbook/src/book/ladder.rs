@@ -1,15 +1,18 @@
 //! One side of a book: its price levels in price order, with the best one cached.
 
-use std::collections::BTreeMap;
+mod outside;
+
 use std::ops::ControlFlow;
 
+use self::outside::Outside;
 use super::slab::NIL;
 use super::tick_window::TickWindow;
 use crate::types::{Price, Side};
 
 /// One price level: a FIFO of resting orders linked through their slots, held inline in
-/// its side's tick window (or, for a price outside it, in the side's tree), so the level
-/// of a price is found by its offset in the window with no handle to follow. 24 bytes.
+/// its side's tick window (or, for a price outside it, in the side's outside store), so
+/// the level of a price is found by its offset in the window with no handle to follow.
+/// 24 bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Level {
     /// The low 64 bits of the sum of the open quantities at this level.
@@ -79,6 +82,8 @@ impl Level {
 
 /// Ticks in the smallest window (1.5 KiB with its bits: a book with few levels stays small).
 const MIN_TICKS: usize = 64;
+/// Ticks in an empty side's first window (see [`Ladder::place_first`]).
+const FIRST_TICKS: usize = 64;
 /// Ticks in the largest window: 1.5 MiB of levels.
 const MAX_TICKS: usize = 1 << 16;
 /// The fewest inserts and removes outside the window that re-place it.
@@ -103,10 +108,11 @@ fn covering_for(span: u128, levels: usize) -> Option<usize> {
 ///
 /// Most levels sit in a dense window of ticks around the touch, where finding, adding and
 /// removing a level is an index and the next best level a few word scans away. Levels
-/// priced outside it wait in a B-tree. The window is re-placed around the best price once
-/// enough inserts and removes have had to go to the tree (the market moved or the book
-/// widened), or when the side has shrunk to a small share of what the window was sized
-/// for.
+/// priced outside it wait in the outside store ("the tree" below: a sorted array while
+/// they are few, a B-tree once they are many; see `ladder::outside`). The window is
+/// re-placed around the best price once enough inserts and removes have had to go to the
+/// tree (the market moved or the book widened), or when the side has shrunk to a small
+/// share of what the window was sized for.
 ///
 /// The trigger counts the tree's traffic, not its size, and a re-placement touches only
 /// the window's levels and the tree's levels the new window spans: after a swing, levels
@@ -123,7 +129,7 @@ pub(crate) struct Ladder {
     side: Side,
     window: TickWindow,
     /// Levels priced outside the window.
-    outside: BTreeMap<Price, Level>,
+    outside: Outside,
     /// Inserts and removes that went to `outside` since the window was placed.
     misses: usize,
     /// Re-place the window when `misses` reaches this.
@@ -139,7 +145,7 @@ impl Ladder {
         Ladder {
             side,
             window: TickWindow::default(),
-            outside: BTreeMap::new(),
+            outside: Outside::default(),
             misses: 0,
             replace_at: MIN_REPLACE_AT,
             has_best: false,
@@ -224,7 +230,7 @@ impl Ladder {
                 let level = self.window.get(tick);
                 (level.head != NIL).then_some(level)
             }
-            None => self.outside.get(&price),
+            None => self.outside.get(price),
         }
     }
 
@@ -241,7 +247,7 @@ impl Ladder {
     #[inline(never)]
     fn outside_mut(&mut self, price: Price) -> &mut Level {
         self.outside
-            .get_mut(&price)
+            .get_mut(price)
             .expect("a level the book holds is in the window or the tree")
     }
 
@@ -322,7 +328,7 @@ impl Ladder {
     /// window spans (for integrity checks).
     pub(crate) fn window_consistent(&self) -> bool {
         let (low, high) = self.window.bounds();
-        self.window.consistent() && self.outside.range(low..high).next().is_none()
+        self.window.consistent() && !self.outside.any_in(low, high)
     }
 
     /// Points the cached best at another price (tests corrupt the cache with it).
@@ -335,12 +341,13 @@ impl Ladder {
     /// it; otherwise a new level goes to the tree, which may call for a re-placement.
     #[inline(never)]
     fn entry_outside(&mut self, price: Price) -> &mut Level {
-        if self.outside.contains_key(&price) {
+        if self.outside.get(price).is_some() {
             return self.outside_mut(price);
         }
         if self.len() == 0 {
-            // An empty side (or the first level ever): centre a small window on it.
-            self.place(price);
+            // An empty side (or the first level ever): a window from just better than it
+            // to well worse.
+            self.place_first(price);
             if let Some(tick) = self.window.offset(price) {
                 self.window.occupy(tick);
                 self.has_best = true;
@@ -352,14 +359,14 @@ impl Ladder {
             self.has_best = true;
             self.best_price = price;
         }
-        self.outside.insert(price, Level::EMPTY);
         self.misses += 1;
         if self.should_replace() {
-            // The new level is empty: the window's re-placement moves levels by their
-            // orders, so it is marked as present first and moved like the others.
-            self.place_with(self.best_price, Some(price));
+            // The new level, empty, is moved like the others.
+            self.outside.insert(price, Level::EMPTY);
+            self.place(self.best_price);
+            return self.level_mut(price);
         }
-        self.level_mut(price)
+        self.outside.insert(price, Level::EMPTY)
     }
 
     /// Removes the level at `price`, which must be present and has just emptied.
@@ -379,10 +386,27 @@ impl Ladder {
         }
     }
 
+    /// Places the window of an empty side around its first price `price`: [`FIRST_TICKS`]
+    /// ticks, a quarter of them better than `price` and the rest from it to worse, since
+    /// a side's later orders mostly rest behind its first (a book's first orders come
+    /// near the touch; its later ones spread away from it). Measured against a window
+    /// centred on `price` and one of 128 ticks: perf/LOG.md, issue 21 (h-cold).
+    #[cold]
+    fn place_first(&mut self, price: Price) {
+        let ticks = FIRST_TICKS;
+        let low = match self.side {
+            Side::Buy => price.saturating_sub((ticks - ticks / 4 - 1) as i64),
+            Side::Sell => price.saturating_sub((ticks / 4) as i64),
+        };
+        self.window.reset(low, ticks);
+        self.misses = 0;
+        self.replace_at = MIN_REPLACE_AT;
+    }
+
     /// [`Self::remove`] of a price in the tree.
     #[inline(never)]
     fn remove_outside(&mut self, price: Price) {
-        let removed = self.outside.remove(&price);
+        let removed = self.outside.remove(price);
         debug_assert_eq!(
             removed,
             Some(Level::EMPTY),
@@ -448,14 +472,14 @@ impl Ladder {
     fn price_range(&self, anchor: Price) -> (Price, Price) {
         let lowest = [
             self.window.lowest().map(|tick| self.window.price(tick)),
-            self.outside.first_key_value().map(|(&p, _)| p),
+            self.outside.lowest(),
         ]
         .into_iter()
         .flatten()
         .fold(anchor, Price::min);
         let highest = [
             self.window.highest().map(|tick| self.window.price(tick)),
-            self.outside.last_key_value().map(|(&p, _)| p),
+            self.outside.highest(),
         ]
         .into_iter()
         .flatten()
@@ -480,10 +504,9 @@ impl Ladder {
             None
         } else {
             match self.side {
-                Side::Buy => self.outside.last_key_value(),
-                Side::Sell => self.outside.first_key_value(),
+                Side::Buy => self.outside.highest(),
+                Side::Sell => self.outside.lowest(),
             }
-            .map(|(&price, _)| price)
         };
         let next = match (in_window, outside) {
             (Some(a), Some(b)) => Some(if self.better(b, a) { b } else { a }),
@@ -503,13 +526,6 @@ impl Ladder {
     /// other levels stay where they are.
     #[cold]
     fn place(&mut self, anchor: Price) {
-        self.place_with(anchor, None);
-    }
-
-    /// [`Self::place`], moving also the empty level at `fresh` (just created in the tree,
-    /// its order not linked yet) as a present one.
-    #[cold]
-    fn place_with(&mut self, anchor: Price, fresh: Option<Price>) {
         let (lowest, highest) = self.price_range(anchor);
         let span = (i128::from(highest) - i128::from(lowest) + 1) as u128;
         let mut moving: Vec<(Price, Level)> = Vec::with_capacity(self.window.len());
@@ -536,24 +552,10 @@ impl Ladder {
                 .reset(anchor.saturating_sub(below as i64), ticks);
         }
         let (low, high) = self.window.bounds();
-        let entering: Vec<(Price, Level)> = self
-            .outside
-            .range(low..high)
-            .map(|(&price, &level)| (price, level))
-            .collect();
-        for (price, _) in &entering {
-            self.outside.remove(price);
-        }
-        moving.extend(entering);
+        self.outside.take_in(low, high, &mut moving);
         for (price, level) in moving {
             match self.window.offset(price) {
-                Some(tick) => {
-                    if Some(price) == fresh {
-                        self.window.occupy(tick);
-                    } else {
-                        self.window.put(tick, level);
-                    }
-                }
+                Some(tick) => self.window.put(tick, level),
                 None => {
                     self.outside.insert(price, level);
                 }
@@ -577,30 +579,28 @@ impl Ladder {
         let _ = match self.side {
             Side::Buy => self
                 .outside
-                .range(high..)
+                .at_or_above(high)
                 .rev()
-                .map(|(&p, l)| (p, l))
                 .chain(self.window.descending())
-                .chain(self.outside.range(..low).rev().map(|(&p, l)| (p, l)))
+                .chain(self.outside.below(low).rev())
                 .try_for_each(&mut visit),
             Side::Sell => self.iter_ascending().try_for_each(&mut visit),
         };
     }
 
-    /// Bytes held by the window and (estimated: a node per eight entries) the tree.
+    /// Bytes held by the window and the outside store (its B-tree estimated at a node per
+    /// eight entries).
     pub(crate) fn heap_bytes(&self) -> usize {
-        let entry = std::mem::size_of::<(Price, Level)>();
-        self.window.heap_bytes() + self.outside.len() * entry * 11 / 8
+        self.window.heap_bytes() + self.outside.heap_bytes()
     }
 
     /// Every level with its price, in ascending price order.
     pub(crate) fn iter_ascending(&self) -> impl Iterator<Item = (Price, &Level)> + '_ {
         let (low, high) = self.window.bounds();
         self.outside
-            .range(..low)
-            .map(|(&p, l)| (p, l))
+            .below(low)
             .chain(self.window.ascending())
-            .chain(self.outside.range(high..).map(|(&p, l)| (p, l)))
+            .chain(self.outside.at_or_above(high))
     }
     /// Adds a one-order level at `price`, which must not be present, whose order is the
     /// slot `slot` (for tests of the ladder alone).
@@ -735,5 +735,100 @@ mod tests {
         let mut single = Ladder::new(Side::Buy);
         single.insert(500, 0);
         assert_eq!(single.window.ticks(), MIN_TICKS);
+    }
+
+    /// Levels at the ends of the price scale wait outside the window, and move into it
+    /// when a re-placement spans them (the window clamps at `i64::MAX`) and back out
+    /// when the window moves away; every step keeps the order, the best and the count.
+    #[test]
+    fn levels_at_the_scale_ends_move_between_the_outside_store_and_the_window() {
+        let mut ladder = Ladder::new(Side::Sell);
+        let mut model = std::collections::BTreeMap::new();
+        let check = |ladder: &Ladder, model: &std::collections::BTreeMap<Price, u32>| {
+            let levels: Vec<(Price, u32)> =
+                ladder.iter_ascending().map(|(p, l)| (p, l.head)).collect();
+            let want: Vec<(Price, u32)> = model.iter().map(|(&p, &h)| (p, h)).collect();
+            assert_eq!(levels, want);
+            assert_eq!(ladder.best_price(), model.keys().next().copied());
+            assert_eq!(ladder.len(), model.len());
+            assert!(ladder.window_consistent());
+            let mut best_first = Vec::new();
+            ladder.walk_best_first(|p, _| {
+                best_first.push(p);
+                ControlFlow::Continue(())
+            });
+            assert_eq!(best_first, model.keys().copied().collect::<Vec<_>>());
+        };
+        let mut slot = 0;
+        let mut add = |ladder: &mut Ladder, model: &mut std::collections::BTreeMap<_, _>, price| {
+            slot += 1;
+            ladder.insert(price, slot);
+            model.insert(price, slot);
+        };
+        add(&mut ladder, &mut model, 0);
+        for price in [i64::MAX, i64::MIN, i64::MAX - 1, i64::MIN + 1] {
+            add(&mut ladder, &mut model, price);
+            assert!(!in_window(&ladder, price), "{price} waits outside");
+            check(&ladder, &model);
+        }
+        assert_eq!(ladder.best_price(), Some(i64::MIN));
+        // Activity near the top of the scale: enough misses re-place the window there,
+        // and it takes in the levels at i64::MAX - 1 and i64::MAX it now spans.
+        for price in (i64::MAX - 200..i64::MAX - 100).step_by(2) {
+            add(&mut ladder, &mut model, price);
+            check(&ladder, &model);
+        }
+        ladder.drop_level(i64::MIN);
+        model.remove(&i64::MIN);
+        ladder.drop_level(i64::MIN + 1);
+        model.remove(&(i64::MIN + 1));
+        ladder.drop_level(0);
+        model.remove(&0);
+        check(&ladder, &model);
+        for price in (i64::MAX - 300..i64::MAX - 200).step_by(2) {
+            add(&mut ladder, &mut model, price);
+        }
+        check(&ladder, &model);
+        assert!(
+            in_window(&ladder, i64::MAX - 1),
+            "the window reaches the top"
+        );
+        assert!(!in_window(&ladder, i64::MAX), "but never holds i64::MAX");
+        assert!(ladder.get(i64::MAX).is_some());
+        // Emptying the side level by level, best first, finds each next best.
+        while let Some(&best) = model.keys().next() {
+            ladder.drop_level(best);
+            model.remove(&best);
+            check(&ladder, &model);
+        }
+        assert_eq!(ladder.best_price(), None);
+    }
+
+    /// An empty side's first window reaches three quarters of its ticks behind the first
+    /// price (where the side's later orders mostly rest) and a quarter ahead of it, on
+    /// either side, so a new book's first orders land in the window rather than outside.
+    /// (It used to be centred on the first price: an ask 40 ticks behind the first one
+    /// went outside.)
+    #[test]
+    fn a_first_window_reaches_behind_the_first_price() {
+        let mut asks = Ladder::new(Side::Sell);
+        asks.insert(1_000, 0);
+        let mut bids = Ladder::new(Side::Buy);
+        bids.insert(1_000, 0);
+        let quarter = MIN_TICKS as i64 / 4;
+        for (ladder, behind, ahead) in [(&asks, 1, -1), (&bids, -1, 1)] {
+            assert!(in_window(ladder, 1_000 + behind * (3 * quarter - 1)));
+            assert!(!in_window(ladder, 1_000 + behind * 3 * quarter));
+            assert!(in_window(ladder, 1_000 + ahead * quarter));
+            assert!(!in_window(ladder, 1_000 + ahead * (quarter + 1)));
+        }
+        // A first price at either end of the scale keeps the window inside it.
+        let mut top = Ladder::new(Side::Sell);
+        top.insert(i64::MAX - 1, 0);
+        assert!(in_window(&top, i64::MAX - 1));
+        let mut bottom = Ladder::new(Side::Buy);
+        bottom.insert(i64::MIN, 0);
+        assert!(in_window(&bottom, i64::MIN));
+        assert!(bottom.window_consistent() && top.window_consistent());
     }
 }

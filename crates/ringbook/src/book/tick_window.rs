@@ -17,49 +17,77 @@ use crate::types::Price;
 /// A window of consecutive ticks starting at `base`. It holds no prices past `i64::MAX`:
 /// `base + ticks` never overflows, so [`TickWindow::offset`] is one subtraction and one
 /// compare.
+///
+/// Every tick holds a level, [`Level::EMPTY`] where none rests. Re-placing a window of
+/// the same length empties only the ticks that held levels (found by the occupied bits)
+/// instead of writing every tick again: a window of 65,536 ticks holding 300 levels is
+/// re-placed for 300 writes and its bits, not 65,536 writes. A new allocation is filled
+/// by a plain store loop. The levels and the bits are two allocations.
 #[derive(Clone, Debug, Default)]
 pub(super) struct TickWindow {
     /// The price of tick 0.
     base: Price,
-    /// The level at each tick ([`Level::EMPTY`] where none rests).
-    levels: Vec<Level>,
-    /// Bit `i % 64` of word `i / 64` is set when tick `i` holds a level.
-    occupied: Vec<u64>,
-    /// Bit `w % 64` of word `w / 64` is set when `occupied[w]` is not 0.
-    summary: Vec<u64>,
+    /// The level at each tick (as many as the window spans), [`Level::EMPTY`] where
+    /// none rests.
+    slots: Box<[Level]>,
+    /// The occupied words, then the summary words (one allocation for both): bit
+    /// `i % 64` of occupied word `i / 64` is set when tick `i` holds a level, and bit
+    /// `w % 64` of summary word `w / 64` when occupied word `w` is not 0.
+    bits: Vec<u64>,
+    /// Where the summary words start in `bits`: the number of occupied words.
+    summary_at: usize,
     /// How many ticks hold a level.
     len: usize,
 }
 
 impl TickWindow {
     /// Empties the window and makes it `ticks` ticks long (a multiple of 64), starting at
-    /// `base`, or lower if the window would run past `i64::MAX`. Keeps the allocations
-    /// when they fit, and gives back what a much smaller window leaves unused.
+    /// `base`, or lower if the window would run past `i64::MAX`. Keeps the levels'
+    /// allocation when the length is unchanged, and then writes [`Level::EMPTY`] only at
+    /// the ticks that held a level (the caller has copied them out); a new allocation is
+    /// filled whole.
     pub(super) fn reset(&mut self, base: Price, ticks: usize) {
         debug_assert!(ticks.is_multiple_of(64) && ticks <= 1 << 30);
         self.base = base.min(i64::MAX - ticks as i64);
-        if self.levels.capacity() < ticks {
-            // A fresh buffer: growing the old one in place would copy its stale levels.
-            self.levels = Vec::with_capacity(ticks);
+        if self.slots.len() == ticks {
+            self.empty_occupied();
+        } else {
+            let mut slots = Box::new_uninit_slice(ticks);
+            for slot in slots.iter_mut() {
+                slot.write(Level::EMPTY);
+            }
+            // SAFETY: the loop wrote every slot.
+            self.slots = unsafe { slots.assume_init() };
         }
-        self.levels.clear();
-        self.levels.resize(ticks, Level::EMPTY);
-        self.occupied.clear();
-        self.occupied.resize(ticks / 64, 0);
-        self.summary.clear();
-        self.summary.resize(ticks.div_ceil(64 * 64), 0);
-        if self.levels.capacity() > 2 * ticks {
-            self.levels.shrink_to_fit();
-            self.occupied.shrink_to_fit();
-            self.summary.shrink_to_fit();
+        let words = ticks / 64;
+        let bits = words + words.div_ceil(64);
+        if self.bits.capacity() < bits || self.bits.capacity() > 2 * bits {
+            // A zeroed allocation (`calloc`), not a vector grown from empty.
+            self.bits = vec![0; bits];
+        } else {
+            self.bits.clear();
+            self.bits.resize(bits, 0);
         }
+        self.summary_at = words;
         self.len = 0;
+    }
+
+    /// Writes [`Level::EMPTY`] at every occupied tick (the bits are left as they are).
+    fn empty_occupied(&mut self) {
+        for word in 0..self.words() {
+            let mut bits = self.occupied_word(word);
+            while bits != 0 {
+                let tick = word * 64 + bits.trailing_zeros() as usize;
+                self.slots[tick] = Level::EMPTY;
+                bits &= bits - 1;
+            }
+        }
     }
 
     /// How many ticks the window spans (0 before the first [`TickWindow::reset`]).
     #[inline]
     pub(super) fn ticks(&self) -> usize {
-        self.levels.len()
+        self.slots.len()
     }
 
     /// How many ticks hold a level.
@@ -80,7 +108,7 @@ impl TickWindow {
         // `base + ticks <= i64::MAX`, so the wrapped difference is below `ticks` exactly
         // when `base <= price < base + ticks`.
         let offset = price.wrapping_sub(self.base) as u64;
-        (offset < self.levels.len() as u64).then_some(offset as usize)
+        (offset < self.slots.len() as u64).then_some(offset as usize)
     }
 
     /// The price of tick `tick`.
@@ -89,15 +117,61 @@ impl TickWindow {
         self.base + tick as i64
     }
 
+    /// How many occupied words the window has (a word per 64 ticks).
+    #[inline(always)]
+    fn words(&self) -> usize {
+        self.summary_at
+    }
+
+    /// How many summary words the window has (a word per 64 occupied words).
+    #[inline(always)]
+    fn summaries(&self) -> usize {
+        self.bits.len() - self.summary_at
+    }
+
+    /// The occupied word `word`, which must be below [`Self::words`].
+    #[inline(always)]
+    fn occupied_word(&self, word: usize) -> u64 {
+        debug_assert!(word < self.words(), "occupied word {word} past the window");
+        // SAFETY: `word < summary_at <= bits.len()`: every word comes from a tick below
+        // `slots.len()` (64 ticks a word) or from the summary bits, which span the words.
+        unsafe { *self.bits.get_unchecked(word) }
+    }
+
+    /// The occupied word `word`, to change (as for [`Self::occupied_word`]).
+    #[inline(always)]
+    fn occupied_word_mut(&mut self, word: usize) -> &mut u64 {
+        debug_assert!(word < self.words(), "occupied word {word} past the window");
+        // SAFETY: as for `occupied_word`.
+        unsafe { self.bits.get_unchecked_mut(word) }
+    }
+
+    /// The summary word `at`, which must be below [`Self::summaries`].
+    #[inline(always)]
+    fn summary_word(&self, at: usize) -> u64 {
+        debug_assert!(at < self.summaries(), "summary word {at} past the window");
+        // SAFETY: `summary_at + at < bits.len()`: `at` is an occupied word's number over
+        // 64, and there is a summary word per 64 occupied words (rounded up).
+        unsafe { *self.bits.get_unchecked(self.summary_at + at) }
+    }
+
+    /// The summary word `at`, to change (as for [`Self::summary_word`]).
+    #[inline(always)]
+    fn summary_word_mut(&mut self, at: usize) -> &mut u64 {
+        debug_assert!(at < self.summaries(), "summary word {at} past the window");
+        // SAFETY: as for `summary_word`.
+        unsafe { self.bits.get_unchecked_mut(self.summary_at + at) }
+    }
+
     /// The level at tick `tick` ([`Level::EMPTY`] if none rests there). `tick` must be
     /// below [`TickWindow::ticks`], as every tick [`TickWindow::offset`] returns is.
     #[inline(always)]
     pub(super) fn get(&self, tick: usize) -> &Level {
-        debug_assert!(tick < self.levels.len(), "tick {tick} outside the window");
-        // SAFETY: callers pass a tick from `offset` (below `levels.len()`, checked there)
-        // or from the occupied bits (which span `levels.len()` ticks); the window has not
+        debug_assert!(tick < self.slots.len(), "tick {tick} outside the window");
+        // SAFETY: callers pass a tick from `offset` (below `slots.len()`, checked there)
+        // or from the occupied bits (which span `slots.len()` ticks); the window has not
         // been reset since.
-        unsafe { self.levels.get_unchecked(tick) }
+        unsafe { self.slots.get_unchecked(tick) }
     }
 
     /// Starts loading the level at tick `tick` and the word of its occupied bit. `tick`
@@ -105,7 +179,7 @@ impl TickWindow {
     #[inline(always)]
     pub(super) fn prefetch(&self, tick: usize) {
         super::prefetch::prefetch(self.get(tick));
-        if let Some(word) = self.occupied.get(tick / 64) {
+        if let Some(word) = self.bits.get(tick / 64) {
             super::prefetch::prefetch(word);
         }
     }
@@ -113,15 +187,16 @@ impl TickWindow {
     /// The level at tick `tick`, to change. `tick` must be below [`TickWindow::ticks`].
     #[inline(always)]
     pub(super) fn get_mut(&mut self, tick: usize) -> &mut Level {
-        debug_assert!(tick < self.levels.len(), "tick {tick} outside the window");
+        debug_assert!(tick < self.slots.len(), "tick {tick} outside the window");
         // SAFETY: as for `get`: the tick came from `offset` or the occupied bits of this
         // window, unchanged since.
-        unsafe { self.levels.get_unchecked_mut(tick) }
+        unsafe { self.slots.get_unchecked_mut(tick) }
     }
 
-    /// Puts `level` (not empty) at the empty tick `tick`.
+    /// Puts `level` (not empty) at the empty tick `tick` and marks it occupied.
+    #[inline(always)]
     pub(super) fn put(&mut self, tick: usize, level: Level) {
-        self.levels[tick] = level;
+        self.slots[tick] = level;
         self.occupy(tick);
     }
 
@@ -130,12 +205,12 @@ impl TickWindow {
     #[inline(always)]
     pub(super) fn occupy(&mut self, tick: usize) {
         debug_assert!(
-            self.occupied[tick / 64] >> (tick % 64) & 1 == 0,
+            self.occupied_word(tick / 64) >> (tick % 64) & 1 == 0,
             "tick {tick} occupied twice"
         );
         let word = tick / 64;
-        self.occupied[word] |= 1 << (tick % 64);
-        self.summary[word / 64] |= 1 << (word % 64);
+        *self.occupied_word_mut(word) |= 1 << (tick % 64);
+        *self.summary_word_mut(word / 64) |= 1 << (word % 64);
         self.len += 1;
     }
 
@@ -144,14 +219,15 @@ impl TickWindow {
     #[inline]
     pub(super) fn clear(&mut self, tick: usize) {
         debug_assert_eq!(
-            self.levels[tick],
+            *self.get(tick),
             Level::EMPTY,
             "tick {tick} cleared but busy"
         );
         let word = tick / 64;
-        self.occupied[word] &= !(1 << (tick % 64));
-        if self.occupied[word] == 0 {
-            self.summary[word / 64] &= !(1 << (word % 64));
+        let bits = self.occupied_word_mut(word);
+        *bits &= !(1 << (tick % 64));
+        if *bits == 0 {
+            *self.summary_word_mut(word / 64) &= !(1 << (word % 64));
         }
         self.len -= 1;
     }
@@ -164,12 +240,12 @@ impl TickWindow {
         }
         let word = tick / 64;
         // Keep bits 0..=tick % 64 of the first word.
-        let bits = self.occupied[word] & (u64::MAX >> (63 - tick % 64));
+        let bits = self.occupied_word(word) & (u64::MAX >> (63 - tick % 64));
         if bits != 0 {
             return Some(word * 64 + 63 - bits.leading_zeros() as usize);
         }
         let word = self.highest_word_below(word)?;
-        Some(word * 64 + 63 - self.occupied[word].leading_zeros() as usize)
+        Some(word * 64 + 63 - self.occupied_word(word).leading_zeros() as usize)
     }
 
     /// The highest non-empty word below word `word`, by the summary.
@@ -180,7 +256,7 @@ impl TickWindow {
         }
         let below = word - 1;
         let mut at = below / 64;
-        let mut bits = self.summary[at] & (u64::MAX >> (63 - below % 64));
+        let mut bits = self.summary_word(at) & (u64::MAX >> (63 - below % 64));
         loop {
             if bits != 0 {
                 return Some(at * 64 + 63 - bits.leading_zeros() as usize);
@@ -189,7 +265,7 @@ impl TickWindow {
                 return None;
             }
             at -= 1;
-            bits = self.summary[at];
+            bits = self.summary_word(at);
         }
     }
 
@@ -201,32 +277,32 @@ impl TickWindow {
         }
         let word = tick / 64;
         // Keep bits tick % 64..64 of the first word.
-        let bits = self.occupied[word] & (u64::MAX << (tick % 64));
+        let bits = self.occupied_word(word) & (u64::MAX << (tick % 64));
         if bits != 0 {
             return Some(word * 64 + bits.trailing_zeros() as usize);
         }
         let word = self.lowest_word_above(word)?;
-        Some(word * 64 + self.occupied[word].trailing_zeros() as usize)
+        Some(word * 64 + self.occupied_word(word).trailing_zeros() as usize)
     }
 
     /// The lowest non-empty word above word `word`, by the summary.
     #[inline]
     fn lowest_word_above(&self, word: usize) -> Option<usize> {
         let above = word + 1;
-        if above >= self.occupied.len() {
+        if above >= self.words() {
             return None;
         }
         let mut at = above / 64;
-        let mut bits = self.summary[at] & (u64::MAX << (above % 64));
+        let mut bits = self.summary_word(at) & (u64::MAX << (above % 64));
         loop {
             if bits != 0 {
                 return Some(at * 64 + bits.trailing_zeros() as usize);
             }
             at += 1;
-            if at == self.summary.len() {
+            if at == self.summaries() {
                 return None;
             }
-            bits = self.summary[at];
+            bits = self.summary_word(at);
         }
     }
 
@@ -247,7 +323,7 @@ impl TickWindow {
     /// Every level with its price, ascending.
     pub(super) fn ascending(&self) -> impl Iterator<Item = (Price, &Level)> + '_ {
         std::iter::successors(self.lowest(), |&tick| self.lowest_at_or_above(tick + 1))
-            .map(|tick| (self.price(tick), &self.levels[tick]))
+            .map(|tick| (self.price(tick), self.get(tick)))
     }
 
     /// Every level with its price, descending.
@@ -256,35 +332,34 @@ impl TickWindow {
             tick.checked_sub(1)
                 .and_then(|below| self.highest_at_or_below(below))
         })
-        .map(|tick| (self.price(tick), &self.levels[tick]))
+        .map(|tick| (self.price(tick), self.get(tick)))
     }
 
     /// Whether the levels, the bits and the count agree (for integrity checks): a tick's
     /// bit is set exactly when its level is not [`Level::EMPTY`] (the book's integrity
-    /// check walks each set tick's FIFO).
+    /// check walks each set tick's FIFO), the count is the number of set bits, and a
+    /// summary bit is set exactly when its word is not 0.
     pub(super) fn consistent(&self) -> bool {
-        let mut count = 0;
-        let slots_agree = self.levels.iter().enumerate().all(|(tick, level)| {
-            let busy = *level != Level::EMPTY;
-            count += usize::from(busy);
-            let bit = self.occupied[tick / 64] >> (tick % 64) & 1 == 1;
-            bit == busy
+        if self.words() * 64 != self.slots.len() || self.summaries() != self.words().div_ceil(64) {
+            return false;
+        }
+        let occupied = &self.bits[..self.words()];
+        let count: usize = occupied.iter().map(|w| w.count_ones() as usize).sum();
+        let levels_hold_orders = self.slots.iter().enumerate().all(|(tick, level)| {
+            let bit = self.occupied_word(tick / 64) >> (tick % 64) & 1 == 1;
+            bit == (*level != Level::EMPTY)
         });
-        let summary_agrees = self.occupied.iter().enumerate().all(|(word, &bits)| {
-            let bit = self.summary[word / 64] >> (word % 64) & 1 == 1;
+        let summary_agrees = occupied.iter().enumerate().all(|(word, &bits)| {
+            let bit = self.summary_word(word / 64) >> (word % 64) & 1 == 1;
             bit == (bits != 0)
         });
-        slots_agree
-            && summary_agrees
-            && count == self.len
-            && self.occupied.len() * 64 == self.levels.len()
-            && self.summary.len() == self.occupied.len().div_ceil(64)
+        levels_hold_orders && summary_agrees && count == self.len
     }
 
     /// Bytes the window holds on the heap.
     pub(super) fn heap_bytes(&self) -> usize {
-        self.levels.capacity() * std::mem::size_of::<Level>()
-            + (self.occupied.capacity() + self.summary.capacity()) * std::mem::size_of::<u64>()
+        self.slots.len() * std::mem::size_of::<Level>()
+            + self.bits.capacity() * std::mem::size_of::<u64>()
     }
 }
 
@@ -317,5 +392,38 @@ mod tests {
         assert_eq!(window.lowest(), Some(5));
         let ascending: Vec<(Price, u32)> = window.ascending().map(|(p, l)| (p, l.head)).collect();
         assert_eq!(ascending, vec![(1_005, 1), (66_000, 2)]);
+    }
+
+    /// Re-placing a window of the same length empties exactly the ticks that held
+    /// levels (the others were already empty) and keeps the allocation; a window of
+    /// another length is a new, empty one. Levels near `i64::MAX` clamp the base so the
+    /// window never runs past it.
+    #[test]
+    fn a_reset_empties_the_levels_it_held() {
+        let mut window = TickWindow::default();
+        window.reset(-5_000, 4_096);
+        for tick in [0, 63, 64, 1_000, 4_095] {
+            window.put(tick, Level::holding(tick as u32));
+        }
+        let slots = window.slots.as_ptr();
+        window.reset(70_000, 4_096);
+        assert_eq!(window.slots.as_ptr(), slots, "same length: allocation kept");
+        assert_eq!(window.len(), 0);
+        assert!(window.consistent());
+        assert!((0..4_096).all(|tick| *window.get(tick) == Level::EMPTY));
+        assert_eq!((window.lowest(), window.highest()), (None, None));
+        assert_eq!(window.bounds(), (70_000, 74_096));
+
+        window.put(7, Level::holding(9));
+        window.reset(i64::MAX - 10, 64);
+        assert_eq!(window.ticks(), 64);
+        assert_eq!(window.bounds(), (i64::MAX - 64, i64::MAX));
+        assert!(window.consistent());
+        assert_eq!(window.offset(i64::MAX - 1), Some(63));
+        assert_eq!(window.offset(i64::MAX), None);
+        assert_eq!(window.offset(i64::MIN), None);
+        window.put(63, Level::holding(1));
+        assert_eq!(window.highest(), Some(63));
+        assert_eq!(window.price(63), i64::MAX - 1);
     }
 }
