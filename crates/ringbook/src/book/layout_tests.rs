@@ -1,0 +1,87 @@
+//! The book's hot and cold state (issue 21): what a plain add, cancel or modify reads
+//! sits in the book's first cache line, the ladders follow, and the cold state (the own
+//! id index, the long form) lies past the lines the prefetch walk fetches.
+
+use std::mem::{align_of, offset_of, size_of};
+
+use uuid::Uuid;
+
+use super::index::IdIndex;
+use super::prefetch::HOT_LINES;
+use super::slab::Slab;
+use super::{OrderBook, Slot};
+use crate::command::Command;
+use crate::types::{Order, Side};
+
+const INSTRUMENT: Uuid = Uuid::from_u128(7);
+
+#[test]
+fn a_book_starts_a_cache_line() {
+    assert_eq!(align_of::<OrderBook>(), 64);
+}
+
+#[test]
+fn a_plain_commands_fields_share_the_first_line() {
+    for (field, end) in [
+        (
+            "instrument_id",
+            offset_of!(OrderBook, instrument_id) + size_of::<Uuid>(),
+        ),
+        ("next_accepted", offset_of!(OrderBook, next_accepted) + 8),
+        (
+            "orders",
+            offset_of!(OrderBook, orders) + size_of::<Slab<Slot>>(),
+        ),
+        ("halted", offset_of!(OrderBook, halted) + 1),
+        ("ids_shared", offset_of!(OrderBook, ids_shared) + 1),
+        ("stops_seen", offset_of!(OrderBook, stops_seen) + 1),
+        ("owners_grown", offset_of!(OrderBook, owners_grown) + 1),
+    ] {
+        assert!(end <= 64, "{field} ends at byte {end}, past the first line");
+    }
+}
+
+#[test]
+fn the_cold_state_lies_past_the_hot_lines() {
+    let index = offset_of!(OrderBook, index);
+    assert!(
+        offset_of!(OrderBook, bids) < index && offset_of!(OrderBook, asks) < index,
+        "the ladders come before the own index"
+    );
+    assert!(index <= 6 * 64, "the own index starts at byte {index}");
+    assert_eq!(HOT_LINES, index.div_ceil(64));
+    // The long form is a pointer in the book; the index is all that follows the ladders.
+    assert_eq!(
+        size_of::<OrderBook>(),
+        (index + size_of::<IdIndex>()).next_multiple_of(64)
+    );
+    assert!(size_of::<OrderBook>() <= 12 * 64);
+}
+
+#[test]
+fn the_hot_flags_follow_the_long_form() {
+    let mut book = OrderBook::new(INSTRUMENT);
+    let mut sink = |_| {};
+    for (n, side, price) in [
+        (1, Side::Sell, 100),
+        (2, Side::Buy, 100),
+        (3, Side::Buy, 99),
+    ] {
+        let order = Order::limit(Uuid::from_u128(n), INSTRUMENT, side, price, 5);
+        book.apply(&Command::Add(order), &mut sink);
+    }
+    assert!(
+        !book.stops_seen && !book.owners_grown,
+        "a plain book's flags are clear"
+    );
+    assert!(book.long.owners.is_empty() && book.long.stops.is_empty());
+
+    let owned = Order::limit(Uuid::from_u128(4), INSTRUMENT, Side::Buy, 98, 5).with_owner(9, None);
+    book.apply(&Command::Add(owned), &mut sink);
+    assert!(book.owners_grown && !book.long.owners.is_empty());
+
+    let stop = Order::stop_limit(Uuid::from_u128(5), INSTRUMENT, Side::Sell, 90, 95, 5);
+    book.apply(&Command::Add(stop), &mut sink);
+    assert!(book.stops_seen && !book.long.stops.is_empty());
+    book.check_integrity().unwrap();
+}
