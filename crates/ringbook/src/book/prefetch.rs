@@ -19,11 +19,11 @@ use crate::command::Command;
 /// command at 8 books).
 pub(crate) const PREFETCH_FROM_BOOKS: usize = 64;
 
-/// The cache lines of a book a command reads: every line before its own id index, which
-/// is last (a book starts a line: it is aligned to 64).
+/// The cache lines of a book a command reads: all of them (a book starts a line: it is
+/// aligned to 64; its cold state is boxed).
 pub(crate) const HOT_LINES: usize = {
     assert!(std::mem::align_of::<OrderBook>() == 64);
-    std::mem::offset_of!(OrderBook, index).div_ceil(64)
+    std::mem::size_of::<OrderBook>().div_ceil(64)
 };
 
 /// How far ahead of the command being applied each [`Stage`] runs, in commands.
@@ -203,10 +203,10 @@ impl OrderBook {
     pub(crate) fn prefetch(&self, ids: &SharedIdIndex, book: u32, command: &Command, stage: Stage) {
         match (stage, command) {
             (Stage::Header, _) => {
-                // The book's hot lines: its first line (what a plain command reads), the
-                // line a trade writes and the two ladders; not its own id index, last in
-                // the book (empty and never read while its ids are shared), nor the boxed
-                // long form. 6 lines, not 10 of 14 before the split (issue 21).
+                // The book's lines: its first (what a plain command reads), what a trade
+                // writes and the two ladders; not the boxed cold state (its own id index,
+                // empty and never read while its ids are shared, and the long form). 6
+                // lines, not 10 of 14 before the split (issue 21).
                 let first = std::ptr::from_ref(self).cast::<u8>();
                 for line in 0..HOT_LINES {
                     prefetch_address(first.wrapping_add(line * 64));
