@@ -33,6 +33,10 @@
 //! - The common path (a plain limit add that rests, cancel, a fill that leaves the level)
 //!   is inlined; creating or emptying a level, B-tree traffic and re-placing the window
 //!   are not.
+//! - **The book is hot** (issue 21): 6 cache lines, the ladders and what a plain command
+//!   reads; the long form's state and the book's own id index (unused while its ids are
+//!   shared) are boxed, and flags in the book (a stop parked, an owners' table grown)
+//!   keep a plain command from reading the long form's box.
 //!
 //! **Issue 22's order types** (stops, icebergs, self-trade prevention, mass cancel) are in
 //! `long_form.rs` and `stops.rs`; a plain order reaches none of their code:
@@ -301,13 +305,14 @@ impl Vacant for Slot {
 /// book.check_integrity().unwrap();
 /// ```
 #[derive(Clone, Debug)]
-#[repr(C, align(64))]
+#[repr(align(64))]
 pub struct OrderBook {
-    // The hot part (issue 21): what a plain add, cancel or modify that does not trade
-    // reads or writes, in the book's first cache line (60 bytes), then what a trade
-    // writes and the ladders. The cold state (the long form's, the book's own id index)
-    // is boxed, so a book is 6 lines (384 bytes; it was 14) and the prefetch walk fetches
-    // those (`prefetch.rs`).
+    // Hot and cold (issue 21): the book holds what a plain add, cancel or modify reads or
+    // writes (with the ladders, most of it) and pointers to the cold state (the long
+    // form's, the book's own id index), so it is 6 cache lines (384 bytes, aligned to
+    // start a line; it was 896), all of which the prefetch walk fetches (`prefetch.rs`).
+    // The compiler's field order: `repr(C)` with a plain command's fields in the first
+    // line measured no better (perf/LOG.md).
     instrument_id: Uuid,
     /// The next acceptance number.
     next_accepted: u64,
