@@ -162,12 +162,14 @@ impl Ladder {
         }
     }
 
-    /// Starts loading the level at `price` and its occupied word, if the window spans it
-    /// (see `book::prefetch`).
+    /// Starts loading the level at `price` and its occupied word, if the window spans it,
+    /// else the first lines a lookup in the levels outside it reads (see `book::prefetch`).
     #[inline(always)]
     pub(crate) fn prefetch_level(&self, price: Price) {
         if let Some(tick) = self.window.offset(price) {
             self.window.prefetch(tick);
+        } else {
+            self.outside.prefetch();
         }
     }
 

@@ -46,6 +46,22 @@ impl Outside {
         self.array.binary_search_by_key(&price, |&(p, _)| p)
     }
 
+    /// Starts loading the lines a lookup reads first: the array's middle, where its binary
+    /// search starts, and its quarters (see `book::prefetch`). The tree is not prefetched:
+    /// it holds levels only once a side has many outside its window.
+    #[inline(always)]
+    pub(super) fn prefetch(&self) {
+        let len = self.array.len();
+        if len == 0 {
+            return;
+        }
+        crate::book::prefetch::prefetch(&self.array[len / 2]);
+        if len > 4 {
+            crate::book::prefetch::prefetch(&self.array[len / 4]);
+            crate::book::prefetch::prefetch(&self.array[len / 2 + len / 4]);
+        }
+    }
+
     /// The level at `price`, if any.
     #[inline]
     pub(super) fn get(&self, price: Price) -> Option<&Level> {
