@@ -30,7 +30,6 @@ use std::os::fd::AsRawFd;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use ringbook::flow::{FlowGenerator, GenConfig};
 use ringbook::{
     Command, OrderbookManagerService, OrderbookManagerServiceImpl, OrderbookResult, PublishedEvent,
     Subscriber, Uuid,
@@ -229,14 +228,7 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
-    let config = GenConfig::new(42, 8, 200_000)
-        .with_halt_per_million(5_000)
-        .with_modify_permille(150)
-        .with_depth(200)
-        .with_max_distance(100);
-    let generator = FlowGenerator::new(config);
-    let ids = generator.instruments().to_vec();
-    let commands: Vec<Command> = generator.collect();
+    let (ids, commands) = ringbook_testkit::feed_engine::flow(42, 8, 200_000);
     let events = record(&ids, &commands);
     let batches = events
         .iter()

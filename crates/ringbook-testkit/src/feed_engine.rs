@@ -4,13 +4,29 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use ringbook::{OrderbookManagerService, OrderbookManagerServiceImpl, Uuid};
+use ringbook::flow::{FlowGenerator, GenConfig};
+use ringbook::{Command, OrderbookManagerService, OrderbookManagerServiceImpl, Uuid};
 use ringbook_gateway::feed::{Feed, FeedConfig};
 
 /// An ephemeral address on the loopback interface (port 0: the system picks one).
 #[must_use]
 pub fn local() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 0))
+}
+
+/// The feed tests' and measurements' flow: `orders` generated orders (about two commands
+/// each) on `instruments` books, with halts, modifies and every order kind, 200 levels
+/// deep and up to 100 ticks from the touch.
+#[must_use]
+pub fn flow(seed: u64, instruments: u32, orders: u64) -> (Vec<Uuid>, Vec<Command>) {
+    let config = GenConfig::new(seed, instruments, orders)
+        .with_halt_per_million(5_000)
+        .with_modify_permille(150)
+        .with_depth(200)
+        .with_max_distance(100);
+    let generator = FlowGenerator::new(config);
+    let ids = generator.instruments().to_vec();
+    (ids, generator.collect())
 }
 
 /// A started engine on `ids` publishing to `destination` as MoldUDP64 session `session`,

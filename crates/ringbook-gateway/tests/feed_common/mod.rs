@@ -5,7 +5,6 @@
 
 use std::net::SocketAddr;
 
-use ringbook::flow::{FlowGenerator, GenConfig};
 use ringbook::{
     Command, DirectEngine, OrderBook, OrderbookManagerServiceImpl, PublishedEvent, Side,
     Subscriber, Uuid,
@@ -21,17 +20,8 @@ pub const LOCAL: &str = "127.0.0.1:0";
 #[allow(unused_imports)] // not every feed test uses it
 pub use feed_engine::local;
 
-/// A generated flow on `instruments` books with halts, modifies and every order kind.
-pub fn flow(seed: u64, instruments: u32, orders: u64) -> (Vec<Uuid>, Vec<Command>) {
-    let config = GenConfig::new(seed, instruments, orders)
-        .with_halt_per_million(5_000)
-        .with_modify_permille(150)
-        .with_depth(200)
-        .with_max_distance(100);
-    let generator = FlowGenerator::new(config);
-    let ids = generator.instruments().to_vec();
-    (ids, generator.collect())
-}
+#[allow(unused_imports)] // not every feed test uses it
+pub use feed_engine::flow;
 
 /// An engine publishing on a feed to `destination` (session `TEST1`, symbols `SYM0`...),
 /// with both servers.
