@@ -52,7 +52,7 @@ impl OrderBook {
         for (id, slot) in self.indexed() {
             ids.insert(book, &id, slot);
         }
-        *self.index = IdIndex::with_capacity(0);
+        self.index = IdIndex::with_capacity(0);
         self.ids_shared = true;
     }
 
@@ -71,7 +71,7 @@ impl OrderBook {
                 Err(_) => debug_assert!(false, "id {id} indexed twice in one book"),
             }
         }
-        *self.index = index;
+        self.index = index;
         self.ids_shared = false;
     }
 

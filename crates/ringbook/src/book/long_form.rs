@@ -197,7 +197,6 @@ impl OrderBook {
         if at >= self.long.owners.len() {
             let len = (at + 1).max(self.long.owners.len() * 2);
             self.long.owners.resize(len, 0);
-            self.owners_grown = true;
         }
         &mut self.long.owners[at]
     }
@@ -294,18 +293,13 @@ impl OrderBook {
     /// on whether it has one once the table reaches the slot, as in a book where owned
     /// orders rest (half the long-form mix's, at random: the test mispredicted 0.19 times
     /// a command): a plain order's entry is written too, meaning nothing (its slot's bits
-    /// say it has no owner). A book without owned orders has no table and pays the test
-    /// of its hot flag and the order's flag test, both always false: it never reads its
-    /// boxed long form (issue 21).
+    /// say it has no owner). A book without owned orders has no table and pays one length
+    /// test and the order's flag test, both always false.
     #[inline(always)]
     pub(super) fn note_owner(&mut self, slot: u32, order: &Order) {
-        if self.owners_grown
-            && let Some(owner) = self.long.owners.get_mut(slot as usize)
-        {
+        if let Some(owner) = self.long.owners.get_mut(slot as usize) {
             *owner = order.owner_or_zero();
-            return;
-        }
-        if order.has_extras() {
+        } else if order.has_extras() {
             self.put_owner(slot, order.owner_or_zero());
         }
     }
@@ -638,7 +632,6 @@ impl OrderBook {
         ix.insert_at(&mut self.index, vacancy, &order.order_id, slot, |s| {
             orders[s].order_id.uuid()
         });
-        self.stops_seen = true;
         let stop = self.long.stops.park(accepted, *order, slot);
         self.orders[slot].price = i64::from(stop.raw());
         // Parked stops come and go beside the resting orders, and the id table's erases

@@ -220,7 +220,7 @@ impl OrderBook {
         if remaining > 0 {
             self.settle(ix, order, vacancy, limit, remaining, sink);
         }
-        if self.stops_seen && !self.long.stops.is_empty() {
+        if !self.long.stops.is_empty() {
             self.activate_stops(ix, sink);
         }
     }
@@ -480,7 +480,7 @@ impl OrderBook {
             self.orders[slot].qty = remaining;
             self.link_tail(slot, side, price);
         }
-        if self.stops_seen && !self.long.stops.is_empty() {
+        if !self.long.stops.is_empty() {
             self.activate_stops(ix, sink);
         }
     }

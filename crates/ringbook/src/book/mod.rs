@@ -33,10 +33,6 @@
 //! - The common path (a plain limit add that rests, cancel, a fill that leaves the level)
 //!   is inlined; creating or emptying a level, B-tree traffic and re-placing the window
 //!   are not.
-//! - **The book is hot** (issue 21): 6 cache lines, the ladders and what a plain command
-//!   reads; the long form's state and the book's own id index (unused while its ids are
-//!   shared) are boxed, and flags in the book (a stop parked, an owners' table grown)
-//!   keep a plain command from reading the long form's box.
 //!
 //! **Issue 22's order types** (stops, icebergs, self-trade prevention, mass cancel) are in
 //! `long_form.rs` and `stops.rs`; a plain order reaches none of their code:
@@ -71,8 +67,6 @@ mod index;
 mod index_flow_tests;
 mod integrity;
 mod ladder;
-#[cfg(test)]
-mod layout_tests;
 mod long_form;
 mod matching;
 mod prefetch;
@@ -305,39 +299,22 @@ impl Vacant for Slot {
 /// book.check_integrity().unwrap();
 /// ```
 #[derive(Clone, Debug)]
-#[repr(align(64))]
 pub struct OrderBook {
-    // Hot and cold (issue 21): the book holds what a plain add, cancel or modify reads or
-    // writes (with the ladders, most of it) and pointers to the cold state (the long
-    // form's, the book's own id index), so it is 6 cache lines (384 bytes, aligned to
-    // start a line; it was 896), all of which the prefetch walk fetches (`prefetch.rs`).
-    // The compiler's field order: `repr(C)` with a plain command's fields in the first
-    // line measured no better (perf/LOG.md).
     instrument_id: Uuid,
-    /// The next acceptance number.
-    next_accepted: u64,
-    orders: Slab<Slot>,
     halted: bool,
-    /// The book's ids are in a shared index (see `group.rs`), not in `index`.
-    ids_shared: bool,
-    /// A stop has been parked here: `long`'s stops may hold some (never cleared). A plain
-    /// add or modify that traded looks at the stops only if set, so a book that never
-    /// parked one never reads its long form.
-    stops_seen: bool,
-    /// `long`'s owners' table has been grown: a resting order's owner is written there
-    /// (see `long_form::note_owner`). Clear, a plain order's rest does not read the table.
-    owners_grown: bool,
     /// The price of the most recent trade (long form's `last_trade_price`).
     last_trade_price: Option<i64>,
+    /// The next acceptance number.
+    next_accepted: u64,
     /// The long form's state: parked stops and the extras of owned orders and icebergs.
-    /// Boxed: 192 bytes that a plain order never reads.
-    long: Box<long_form::LongForm>,
+    long: long_form::LongForm,
+    orders: Slab<Slot>,
+    /// The book's own id index: empty while its ids are in a consumer's shared index.
+    index: IdIndex,
+    /// The book's ids are in a shared index (see `group.rs`), not in `index`.
+    ids_shared: bool,
     bids: Ladder,
     asks: Ladder,
-    /// The book's own id index: empty while its ids are in a consumer's shared index.
-    /// Boxed: its 336 bytes are never touched while the ids are shared (a book's own
-    /// index, as [`OrderBook::apply`] uses, costs a load of the pointer).
-    index: Box<IdIndex>,
 }
 
 impl OrderBook {
@@ -352,17 +329,15 @@ impl OrderBook {
     pub fn with_capacity(instrument_id: Uuid, orders: usize) -> OrderBook {
         OrderBook {
             instrument_id,
-            next_accepted: 0,
-            orders: Slab::with_capacity(orders),
             halted: false,
-            ids_shared: false,
-            stops_seen: false,
-            owners_grown: false,
             last_trade_price: None,
-            long: Box::default(),
+            next_accepted: 0,
+            long: long_form::LongForm::default(),
+            orders: Slab::with_capacity(orders),
+            index: IdIndex::with_capacity(orders),
+            ids_shared: false,
             bids: Ladder::new(Side::Buy),
             asks: Ladder::new(Side::Sell),
-            index: Box::new(IdIndex::with_capacity(orders)),
         }
     }
 

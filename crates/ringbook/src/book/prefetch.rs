@@ -10,6 +10,7 @@
 //! through checked accesses, and changes nothing: events do not depend on it.
 
 use super::OrderBook;
+use super::index::IdIndex;
 use super::shared_index::SharedIdIndex;
 use super::slab::NIL;
 use crate::command::Command;
@@ -18,13 +19,6 @@ use crate::command::Command;
 /// its caches and the prefetches are only instructions (the first attempt cost 80 a
 /// command at 8 books).
 pub(crate) const PREFETCH_FROM_BOOKS: usize = 64;
-
-/// The cache lines of a book a command reads: all of them (a book starts a line: it is
-/// aligned to 64; its cold state is boxed).
-pub(crate) const HOT_LINES: usize = {
-    assert!(std::mem::align_of::<OrderBook>() == 64);
-    std::mem::size_of::<OrderBook>().div_ceil(64)
-};
 
 /// How far ahead of the command being applied each [`Stage`] runs, in commands.
 pub(crate) const AHEAD: [usize; 3] = [12, 6, 3];
@@ -54,6 +48,21 @@ impl Stage {
 #[inline(always)]
 pub(crate) fn prefetch<T>(item: &T) {
     prefetch_address(std::ptr::from_ref(item).cast::<u8>());
+}
+
+/// Starts loading every cache line the bytes `from..to` of `item` span (every 64th
+/// byte and the last: `item` need not start a line).
+#[inline(always)]
+fn prefetch_bytes<T>(item: &T, from: usize, to: usize) {
+    let first = std::ptr::from_ref(item).cast::<u8>();
+    let mut offset = from;
+    while offset < to {
+        prefetch_address(first.wrapping_add(offset));
+        offset += 64;
+    }
+    if to > from && !(to - 1 - from).is_multiple_of(64) {
+        prefetch_address(first.wrapping_add(to - 1));
+    }
 }
 
 /// Starts loading the cache line of `address`, which is never read through.
@@ -203,14 +212,12 @@ impl OrderBook {
     pub(crate) fn prefetch(&self, ids: &SharedIdIndex, book: u32, command: &Command, stage: Stage) {
         match (stage, command) {
             (Stage::Header, _) => {
-                // The book's lines: its first (what a plain command reads), what a trade
-                // writes and the two ladders; not the boxed cold state (its own id index,
-                // empty and never read while its ids are shared, and the long form). 6
-                // lines, not 10 of 14 before the split (issue 21).
-                let first = std::ptr::from_ref(self).cast::<u8>();
-                for line in 0..HOT_LINES {
-                    prefetch_address(first.wrapping_add(line * 64));
-                }
+                // The book's fields but its own id index (a third of the book: empty and
+                // never read while its ids are shared): 10 lines, not 14.
+                const INDEX: usize = std::mem::offset_of!(OrderBook, index);
+                const INDEX_END: usize = INDEX + std::mem::size_of::<IdIndex>();
+                prefetch_bytes(self, 0, INDEX);
+                prefetch_bytes(self, INDEX_END, std::mem::size_of::<OrderBook>());
                 if let Some(id) = id_of(command) {
                     ids.prefetch_cell(id);
                 }

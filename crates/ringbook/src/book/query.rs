@@ -172,14 +172,12 @@ impl OrderBook {
         out
     }
 
-    /// Bytes of heap the book holds: its order slab, id index (its box and its tables),
-    /// the long form's box, and each side's tick window of levels and tree of outlying
-    /// levels (B-tree nodes estimated from their entry count). Used to report memory per
-    /// order.
+    /// Bytes of heap the book holds: its order slab, id index, and each side's tick window
+    /// of levels and tree of outlying levels (B-tree nodes estimated from their entry
+    /// count). Used to report memory per order.
     #[must_use]
     pub fn heap_bytes(&self) -> usize {
         let ladders = self.bids.heap_bytes() + self.asks.heap_bytes();
-        let boxes = std::mem::size_of_val(&*self.index) + std::mem::size_of_val(&*self.long);
-        self.orders.heap_bytes() + self.index.heap_bytes() + boxes + ladders
+        self.orders.heap_bytes() + self.index.heap_bytes() + ladders
     }
 }
