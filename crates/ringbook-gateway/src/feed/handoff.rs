@@ -350,9 +350,7 @@ pub(crate) fn run(
             if core.out.clock.silent_for() >= interval {
                 core.control();
             }
-            wait = interval;
-        } else {
-            wait = until_heartbeat(interval, silent);
         }
+        wait = until_heartbeat(interval, silent);
     }
 }
