@@ -54,7 +54,8 @@ market() {
   # An empty [workspace]: the old single-crate tree is its own workspace wherever it is.
   printf '\n[[bench]]\nname = "market"\nharness = false\n\n[workspace]\n' >> "$old_tree/Cargo.toml"
   cargo build --release --quiet -p ringbook --example market_replay
-  (cd "$old_tree" && export CARGO_TARGET_DIR=$old_target &&
+  # ringbook_old_book leaves out what the example builds from today's event fields.
+  (cd "$old_tree" && export CARGO_TARGET_DIR=$old_target RUSTFLAGS="--cfg ringbook_old_book" &&
     cargo build --release --quiet --example market_replay)
   local orders=1000000 bench_args="--warm-up-time 1 --measurement-time 3"
   [ -n "$quick" ] && orders=200000
@@ -67,7 +68,8 @@ market() {
     done
   done
   run market_bench_new cargo bench -p ringbook --bench market -- $bench_args
-  (out=$(cd "$out" && pwd) && cd "$old_tree" && export CARGO_TARGET_DIR=$old_target &&
+  (out=$(cd "$out" && pwd) && cd "$old_tree" &&
+    export CARGO_TARGET_DIR=$old_target RUSTFLAGS="--cfg ringbook_old_book" &&
     run market_bench_old cargo bench --bench market -- $bench_args)
   git worktree remove --force "$old_tree"
   git worktree prune
