@@ -102,22 +102,18 @@ market_table() { # old commit, orders, regimes, bench arguments
       messages=$(grep -o 'messages [0-9]*' "$out/market_cg_new_$regime.out" | cut -d' ' -f2)
       ins_new=$(grep -o 'Collected : [0-9]*' "$out/market_cg_new_$regime.err" | awk -v m="$messages" '{printf "%.1f", $3 / m}')
       ins_old=$(grep -o 'Collected : [0-9]*' "$out/market_cg_old_$regime.err" | awk -v m="$messages" '{printf "%.1f", $3 / m}')
-      thr_new=$(market_throughput "$out/market_bench_new.out" "book+ring/$regime")
-      thr_old=$(market_throughput "$out/market_bench_old.out" "book+ring/$regime")
+      thr_new=$(market_throughput "$out/market_bench_new.out" "$regime")
+      thr_old=$(market_throughput "$out/market_bench_old.out" "$regime")
       awk -v r="$regime" -v m="$messages" -v io="$ins_old" -v inew="$ins_new" -v to="$thr_old" -v tn="$thr_new" \
         'BEGIN { printf "| %s | %d | %s | %s | %.2fx | %s | %s | %.2fx |\n", r, m, io, inew, inew / io, to, tn, tn / to }'
     done
     echo
-    echo "The harness alone (\`market/ring-only\`: the same ring and drainer, one prebuilt event a"
-    echo "message, no book), the ceiling of the M msg/s columns: $(market_throughput "$out/market_bench_old.out" ring-only)"
-    echo "in the old tree's run, $(market_throughput "$out/market_bench_new.out" ring-only) in today's."
-    echo
   }
 }
 
-# Criterion's median throughput of market/NAME (book+ring/REGIME, ring-only), in M elements/s.
+# Criterion's median throughput of market/book+ring/REGIME, in M elements/s.
 market_throughput() {
-  awk -v name="market/$2" '
+  awk -v name="market/book+ring/$2" '
     index($0, name) == 1 { found = 1 }
     found && /thrpt:/ {
       sub(/.*thrpt: *\[/, ""); split($0, v, " ");

@@ -8,11 +8,6 @@
 //! new orders, about 2 M commands), generated before the timed window. Throughput is in
 //! messages (commands), so criterion reports messages per second.
 //!
-//! And `market/ring-only`: the same two threads and ring with no book, one event a
-//! message of the first regime's flow (a real event of that flow, moved in and out of the
-//! ring's slots, never built or cloned in the timed window). It is the harness's ceiling:
-//! no book can hand on its results faster than this on the same machine.
-//!
 //! Two threads that hand over every result are at the mercy of whatever else runs on
 //! the machine: on a shared machine the figure moves several-fold between runs. The
 //! book's instructions per message (`examples/market_replay.rs` under callgrind, see
@@ -164,98 +159,14 @@ fn pass(instrument: Uuid, commands: &[Command], events: u64) -> Duration {
     elapsed
 }
 
-/// One pass of the ring alone: for each of `messages` messages, `event` moved into a slot
-/// (swapped with the event the slot held, so nothing is built or dropped) and read by
-/// the drainer as [`pass`] reads results.
-fn ring_only_pass(event: &OrderbookResult, messages: u64) -> Duration {
-    let placement = cores();
-    let factory = || Slot {
-        seq: 0,
-        event: Some(event.clone()),
-    };
-    let (mut poller, builder) = build_single_producer(RING, factory, BusySpin).new_event_poller();
-    let mut producer = builder.build();
-    let drainer = thread::spawn(move || {
-        pin(placement.map(|(_, drainer)| drainer));
-        let mut seen = 0u64;
-        let mut acc = 0u64;
-        let mut rounds = 0;
-        while seen < messages {
-            match poller.poll() {
-                Ok(mut batch) => {
-                    rounds = 0;
-                    for slot in &mut batch {
-                        if let Some(event) = &slot.event {
-                            acc = acc.wrapping_add(fold(event) ^ slot.seq);
-                        }
-                        seen += 1;
-                    }
-                }
-                Err(Polling::NoEvents) => idle(&mut rounds),
-                Err(Polling::Shutdown) => break,
-            }
-        }
-        black_box(acc);
-        seen
-    });
-    pin(placement.map(|(book, _)| book));
-    let mut spare = Some(event.clone());
-    let started = Instant::now();
-    for seq in 0..messages {
-        let mut rounds = 0;
-        while producer
-            .try_publish(|slot| {
-                slot.seq = seq;
-                std::mem::swap(&mut slot.event, black_box(&mut spare));
-            })
-            .is_err()
-        {
-            idle(&mut rounds);
-        }
-    }
-    let seen = drainer.join().expect("the drainer");
-    let elapsed = started.elapsed();
-    assert_eq!(seen, messages, "the drainer read every message");
-    drop(producer);
-    elapsed
-}
-
-/// The first event a fresh book publishes for `commands`.
-fn first_event(instrument: Uuid, commands: &[Command]) -> Option<OrderbookResult> {
-    let mut book = OrderBook::new(instrument);
-    let mut first = None;
-    for command in commands {
-        book.apply(command, &mut |event: OrderbookResult| {
-            first.get_or_insert(event);
-        });
-        if first.is_some() {
-            break;
-        }
-    }
-    first
-}
-
 fn market(c: &mut Criterion) {
     // `cargo bench` passes `--bench`; without it criterion runs each benchmark once.
     let benching = std::env::args().any(|arg| arg == "--bench");
     let orders = if benching { ORDERS } else { TEST_ORDERS };
     let mut group = c.benchmark_group("market");
     group.sample_size(10);
-    let mut ceiling_measured = false;
     for regime in MarketRegime::ALL {
         let (instrument, commands, events) = flow(regime, orders);
-        if !ceiling_measured && let Some(event) = first_event(instrument, &commands) {
-            ceiling_measured = true;
-            let messages = commands.len() as u64;
-            group.throughput(Throughput::Elements(messages));
-            group.bench_function("ring-only", |b| {
-                b.iter_custom(|iterations| {
-                    (0..iterations)
-                        .map(|_| ring_only_pass(&event, messages))
-                        .sum()
-                })
-            });
-        }
         group.throughput(Throughput::Elements(commands.len() as u64));
         group.bench_function(BenchmarkId::new("book+ring", regime), |b| {
             b.iter_custom(|iterations| {
