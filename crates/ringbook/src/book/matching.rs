@@ -573,6 +573,9 @@ impl OrderBook {
     /// [`Self::take`] for a taker that crosses the opposite side's best level. Inlined
     /// into its out-of-line callers ([`Self::add_crossing`], [`Self::modify_crossing`],
     /// the long form's `take`), so a crossing plain add makes one call, not two.
+    ///
+    /// The loop is instantiated per side ([`Self::take_from`]): the opposite ladder and
+    /// the comparison of its best with the limit are then fixed, not tested at each level.
     #[inline(always)]
     fn take_crossing<X: Ids, S: EventSink + ?Sized>(
         &mut self,
@@ -580,17 +583,38 @@ impl OrderBook {
         taker_order_id: Uuid,
         taker_side: Side,
         limit: Option<Price>,
+        remaining: Qty,
+        sink: &mut S,
+    ) -> Qty {
+        // A market taker's bound: every price crosses it.
+        match taker_side {
+            Side::Buy => {
+                let bound = limit.unwrap_or(Price::MAX);
+                self.take_from::<true, X, S>(ix, taker_order_id, bound, remaining, sink)
+            }
+            Side::Sell => {
+                let bound = limit.unwrap_or(Price::MIN);
+                self.take_from::<false, X, S>(ix, taker_order_id, bound, remaining, sink)
+            }
+        }
+    }
+
+    /// [`Self::take_crossing`] for a buy taker (`BUY`) or a sell taker, matching while the
+    /// opposite side's best is at `bound` or better for it.
+    #[inline(always)]
+    fn take_from<const BUY: bool, X: Ids, S: EventSink + ?Sized>(
+        &mut self,
+        ix: &mut X,
+        taker_order_id: Uuid,
+        bound: Price,
         mut remaining: Qty,
         sink: &mut S,
     ) -> Qty {
         let instrument_id = self.instrument_id;
-        let opposite_side = taker_side.opposite();
+        let taker_side = if BUY { Side::Buy } else { Side::Sell };
         while remaining > 0 {
-            let opposite = match opposite_side {
-                Side::Buy => &mut self.bids,
-                Side::Sell => &mut self.asks,
-            };
-            if !opposite.crossed_by(limit) {
+            let opposite = if BUY { &mut self.asks } else { &mut self.bids };
+            if !opposite.crossed_at(taker_side, bound) {
                 break;
             }
             let price = opposite.top_price();
@@ -637,12 +661,11 @@ impl OrderBook {
                 if maker_remaining > 0 {
                     break;
                 }
-                // The maker is done: it leaves the head of the level, and its slot is
-                // freed.
+                // The maker is done: it leaves the head of the level, and its slot (its
+                // open quantity 0 now, the mark of a vacant slot) is freed.
                 level.head = next;
                 level.count -= 1;
                 ix.remove(&mut self.index, &maker_order_id, maker);
-                self.orders[maker].qty = 0;
                 self.orders.remove(maker);
                 if next == NIL {
                     level.tail = NIL;
