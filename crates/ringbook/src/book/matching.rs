@@ -449,13 +449,73 @@ impl OrderBook {
                 return;
             }
         }
-        self.unlink(slot);
         if crossed {
+            self.unlink(slot);
             return self.modify_crossing(ix, slot, order_id, side, price, qty, sink);
         }
         // No trade: it rests at its new price, and no stop can fire.
-        self.orders[slot].qty = qty;
-        self.link_tail(slot, side, price);
+        self.relink(slot, side, old_price, open, price, qty);
+    }
+
+    /// Moves the resting plain `slot` on `side`, of open quantity `open`, from its level
+    /// at `old_price` to the tail of `price`'s with the open quantity `qty`: the unlink
+    /// and the link of a repricing modify that does not cross, fused. The ladder is
+    /// chosen once, the side, old price and open quantity the caller read are not read
+    /// again, and the slot's links are read once. (Instantiated per side, a constant
+    /// side, the replay of every regime cost 0.5% more: the larger inlined `apply` kept
+    /// fewer values in registers.)
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn relink(
+        &mut self,
+        slot: u32,
+        side: Side,
+        old_price: Price,
+        open: Qty,
+        price: Price,
+        qty: Qty,
+    ) {
+        let (prev, next) = {
+            let s = &self.orders[slot];
+            (s.prev, s.next)
+        };
+        if prev != NIL {
+            self.orders[prev].next = next;
+        }
+        if next != NIL {
+            self.orders[next].prev = prev;
+        }
+        let ladder = match side {
+            Side::Buy => &mut self.bids,
+            Side::Sell => &mut self.asks,
+        };
+        let lvl = ladder.level_mut(old_price);
+        if prev == NIL {
+            lvl.head = next;
+        }
+        if next == NIL {
+            lvl.tail = prev;
+        }
+        lvl.count -= 1;
+        lvl.sub(open);
+        if lvl.count == 0 {
+            ladder.remove(old_price);
+        }
+        let lvl = ladder.entry_on(side, price);
+        let tail = lvl.tail;
+        lvl.tail = slot;
+        if tail == NIL {
+            lvl.head = slot;
+        } else {
+            self.orders[tail].next = slot;
+        }
+        lvl.count += 1;
+        lvl.add(qty);
+        let order = &mut self.orders[slot];
+        order.qty = qty;
+        order.price = price;
+        order.prev = tail;
+        order.next = NIL;
     }
 
     /// The rest of a plain modify (its order unlinked) whose new price crosses the

@@ -1193,7 +1193,10 @@ fn a_market_sell_matches_a_bid_at_the_smallest_price() {
     assert_eq!(expired_qty(&events), None, "{events:?}");
     assert_eq!(book.ladder(Side::Buy).best_price(), Some(i64::MIN));
     assert_eq!(fifo(&book, Side::Buy, i64::MIN), vec![id(2)]);
-    assert_eq!(book.ladder(Side::Buy).get(i64::MIN).map(|l| l.total()), Some(1));
+    assert_eq!(
+        book.ladder(Side::Buy).get(i64::MIN).map(|l| l.total()),
+        Some(1)
+    );
     book.check_integrity().unwrap();
 }
 
@@ -1268,5 +1271,47 @@ fn a_buy_modify_that_crosses_trades_then_rests_at_its_new_price() {
     assert_eq!(book.ladder(Side::Buy).best_price(), Some(105));
     assert_eq!(fifo(&book, Side::Buy, 105), vec![id(2)]);
     assert_eq!(book.ladder(Side::Buy).get(100), None);
+    book.check_integrity().unwrap();
+}
+
+#[test]
+fn repricing_modifies_move_the_head_middle_and_tail_behind_a_busy_level() {
+    // Three asks at 101 and one at 100: the middle, the head and then the tail of 101 move
+    // to 100 with new quantities; each joins 100's tail, 101's FIFO, count and total
+    // follow, and the last one to leave removes 101 (the best, 100, unchanged).
+    let mut book = OrderBook::new(INSTRUMENT);
+    limit(&mut book, 1, Side::Sell, 101, 1);
+    limit(&mut book, 2, Side::Sell, 101, 2);
+    limit(&mut book, 3, Side::Sell, 101, 3);
+    limit(&mut book, 4, Side::Sell, 100, 4);
+    let totals = |book: &OrderBook, price| {
+        book.asks
+            .get(price)
+            .map(|l| (l.count, l.total()))
+            .unwrap_or((0, 0))
+    };
+    modify(&mut book, 2, 100, 20);
+    assert_eq!(fifo(&book, Side::Sell, 101), vec![id(1), id(3)]);
+    assert_eq!(fifo(&book, Side::Sell, 100), vec![id(4), id(2)]);
+    assert_eq!((totals(&book, 101), totals(&book, 100)), ((2, 4), (2, 24)));
+    modify(&mut book, 1, 100, 10);
+    assert_eq!(fifo(&book, Side::Sell, 101), vec![id(3)]);
+    assert_eq!(fifo(&book, Side::Sell, 100), vec![id(4), id(2), id(1)]);
+    assert_eq!((totals(&book, 101), totals(&book, 100)), ((1, 3), (3, 34)));
+    modify(&mut book, 3, 100, 30);
+    assert_eq!(book.asks.get(101), None);
+    assert_eq!(
+        fifo(&book, Side::Sell, 100),
+        vec![id(4), id(2), id(1), id(3)]
+    );
+    assert_eq!(totals(&book, 100), (4, 64));
+    assert_eq!(book.best_ask(), Some((100, 64)));
+    assert_eq!(book.levels(Side::Sell), 1);
+    // A bid leaving the best level for a worse one: the best follows it down.
+    limit(&mut book, 5, Side::Buy, 90, 5);
+    limit(&mut book, 6, Side::Buy, 89, 6);
+    modify(&mut book, 5, 88, 7);
+    assert_eq!(book.best_bid(), Some((89, 6)));
+    assert_eq!(fifo(&book, Side::Buy, 88), vec![id(5)]);
     book.check_integrity().unwrap();
 }
