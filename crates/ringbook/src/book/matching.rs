@@ -434,7 +434,16 @@ impl OrderBook {
             Side::Buy => self.asks.crossed_at(Side::Buy, price),
             Side::Sell => self.bids.crossed_at(Side::Sell, price),
         };
-        if !crossed && self.orders[slot].prev == NIL && self.orders[slot].next == NIL {
+        if crossed {
+            self.unlink(slot);
+            return self.modify_crossing(ix, slot, order_id, side, price, qty, sink);
+        }
+        // No trade: it rests at its new price, and no stop can fire.
+        let (prev, next) = {
+            let s = &self.orders[slot];
+            (s.prev, s.next)
+        };
+        if prev == NIL && next == NIL {
             // Alone at its level: the level moves with it when it can.
             let moved = match side {
                 Side::Buy => self.bids.move_lone_on(Side::Buy, old_price, price),
@@ -449,12 +458,7 @@ impl OrderBook {
                 return;
             }
         }
-        if crossed {
-            self.unlink(slot);
-            return self.modify_crossing(ix, slot, order_id, side, price, qty, sink);
-        }
-        // No trade: it rests at its new price, and no stop can fire.
-        self.relink(slot, side, old_price, open, price, qty);
+        self.relink(slot, side, old_price, open, (prev, next), price, qty);
     }
 
     /// Moves the resting plain `slot` on `side`, of open quantity `open`, from its level
@@ -472,13 +476,10 @@ impl OrderBook {
         side: Side,
         old_price: Price,
         open: Qty,
+        (prev, next): (u32, u32),
         price: Price,
         qty: Qty,
     ) {
-        let (prev, next) = {
-            let s = &self.orders[slot];
-            (s.prev, s.next)
-        };
         if prev != NIL {
             self.orders[prev].next = next;
         }
