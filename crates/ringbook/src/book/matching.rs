@@ -293,19 +293,44 @@ impl OrderBook {
     }
 
     /// [`Self::cancel`] of the order at `slot`, already dropped from the index.
+    ///
+    /// The unlink is fused in: the slot's fields are read once, its neighbours relinked
+    /// and the slot freed (its writes all to the slab) before the level is found and
+    /// written, so the slab's buffer is not loaded again after the level's stores.
     #[inline(always)]
     fn cancel_slot<S: EventSink + ?Sized>(&mut self, slot: u32, order_id: Uuid, sink: &mut S) {
-        let (side, remaining_qty, price) = {
+        let (side, remaining_qty, price, prev, next, tag) = {
             let s = &self.orders[slot];
-            (s.side(), s.qty, s.price)
+            (s.side(), s.qty, s.price, s.prev, s.next, s.tag)
         };
         // Only an iceberg (its hidden quantity, its count) or a parked stop's home needs
         // more: an owned order's extras are in its slot, freed with it.
-        if self.orders[slot].tag & LONG_CANCEL != 0 {
+        if tag & LONG_CANCEL != 0 {
             return self.cancel_long(slot, sink);
         }
-        self.unlink(slot);
+        if prev != NIL {
+            self.orders[prev].next = next;
+        }
+        if next != NIL {
+            self.orders[next].prev = prev;
+        }
         self.free(slot);
+        let ladder = match side {
+            Side::Buy => &mut self.bids,
+            Side::Sell => &mut self.asks,
+        };
+        let lvl = ladder.level_mut(price);
+        if prev == NIL {
+            lvl.head = next;
+        }
+        if next == NIL {
+            lvl.tail = prev;
+        }
+        lvl.count -= 1;
+        lvl.sub(remaining_qty);
+        if lvl.count == 0 {
+            ladder.remove(price);
+        }
         sink.publish(OrderbookResult::Cancelled {
             instrument_id: self.instrument_id,
             order_id,

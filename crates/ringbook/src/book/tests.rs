@@ -1315,3 +1315,55 @@ fn repricing_modifies_move_the_head_middle_and_tail_behind_a_busy_level() {
     assert_eq!(fifo(&book, Side::Buy, 88), vec![id(5)]);
     book.check_integrity().unwrap();
 }
+
+#[test]
+fn cancels_of_the_middle_head_and_tail_keep_the_fifo_and_free_the_slot() {
+    // Each cancel relinks the neighbours, fixes the level's head or tail, count and
+    // total, frees the slot (reused by the next add) and reports the order's side, price
+    // and open quantity; the best level's last cancel moves the best.
+    let mut book = OrderBook::new(INSTRUMENT);
+    for n in 1..=4 {
+        limit(&mut book, n, Side::Buy, 100, n as u64);
+    }
+    limit(&mut book, 5, Side::Buy, 98, 5);
+    let totals = |book: &OrderBook| {
+        book.bids
+            .get(100)
+            .map(|l| (l.count, l.total()))
+            .unwrap_or((0, 0))
+    };
+    for (n, left, count_total) in [
+        (2, vec![id(1), id(3), id(4)], (3, 8)),
+        (1, vec![id(3), id(4)], (2, 7)),
+        (4, vec![id(3)], (1, 3)),
+    ] {
+        let freed = slot_of(&book, n);
+        let events = apply(
+            &mut book,
+            Command::Cancel {
+                instrument_id: INSTRUMENT,
+                order_id: id(n),
+            },
+        );
+        assert!(
+            matches!(
+                events.as_slice(),
+                [OrderbookResult::Cancelled { side: Side::Buy, price: Some(100), remaining_qty, .. }]
+                    if *remaining_qty == n as u64
+            ),
+            "cancel {n}: {events:?}"
+        );
+        assert_eq!(fifo(&book, Side::Buy, 100), left, "after cancel {n}");
+        assert_eq!(totals(&book), count_total, "after cancel {n}");
+        book.check_integrity().unwrap();
+        // The next order takes the freed slot.
+        limit(&mut book, 10 + n, Side::Sell, 200, 1);
+        assert_eq!(slot_of(&book, 10 + n), freed);
+        cancel(&mut book, 10 + n);
+    }
+    cancel(&mut book, 3);
+    assert_eq!(book.bids.get(100), None);
+    assert_eq!(book.best_bid(), Some((98, 5)));
+    assert_eq!(book.levels(Side::Buy), 1);
+    book.check_integrity().unwrap();
+}
