@@ -293,19 +293,44 @@ impl OrderBook {
     }
 
     /// [`Self::cancel`] of the order at `slot`, already dropped from the index.
+    ///
+    /// The unlink is fused in: the slot's fields are read once, its neighbours relinked
+    /// and the slot freed (its writes all to the slab) before the level is found and
+    /// written, so the slab's buffer is not loaded again after the level's stores.
     #[inline(always)]
     fn cancel_slot<S: EventSink + ?Sized>(&mut self, slot: u32, order_id: Uuid, sink: &mut S) {
-        let (side, remaining_qty, price) = {
+        let (side, remaining_qty, price, prev, next, tag) = {
             let s = &self.orders[slot];
-            (s.side(), s.qty, s.price)
+            (s.side(), s.qty, s.price, s.prev, s.next, s.tag)
         };
         // Only an iceberg (its hidden quantity, its count) or a parked stop's home needs
         // more: an owned order's extras are in its slot, freed with it.
-        if self.orders[slot].tag & LONG_CANCEL != 0 {
+        if tag & LONG_CANCEL != 0 {
             return self.cancel_long(slot, sink);
         }
-        self.unlink(slot);
+        if prev != NIL {
+            self.orders[prev].next = next;
+        }
+        if next != NIL {
+            self.orders[next].prev = prev;
+        }
         self.free(slot);
+        let ladder = match side {
+            Side::Buy => &mut self.bids,
+            Side::Sell => &mut self.asks,
+        };
+        let lvl = ladder.level_mut(price);
+        if prev == NIL {
+            lvl.head = next;
+        }
+        if next == NIL {
+            lvl.tail = prev;
+        }
+        lvl.count -= 1;
+        lvl.sub(remaining_qty);
+        if lvl.count == 0 {
+            ladder.remove(price);
+        }
         sink.publish(OrderbookResult::Cancelled {
             instrument_id: self.instrument_id,
             order_id,
@@ -434,7 +459,16 @@ impl OrderBook {
             Side::Buy => self.asks.crossed_at(Side::Buy, price),
             Side::Sell => self.bids.crossed_at(Side::Sell, price),
         };
-        if !crossed && self.orders[slot].prev == NIL && self.orders[slot].next == NIL {
+        if crossed {
+            self.unlink(slot);
+            return self.modify_crossing(ix, slot, order_id, side, price, qty, sink);
+        }
+        // No trade: it rests at its new price, and no stop can fire.
+        let (prev, next) = {
+            let s = &self.orders[slot];
+            (s.prev, s.next)
+        };
+        if prev == NIL && next == NIL {
             // Alone at its level: the level moves with it when it can.
             let moved = match side {
                 Side::Buy => self.bids.move_lone_on(Side::Buy, old_price, price),
@@ -449,13 +483,65 @@ impl OrderBook {
                 return;
             }
         }
-        self.unlink(slot);
-        if crossed {
-            return self.modify_crossing(ix, slot, order_id, side, price, qty, sink);
+        self.relink(slot, side, old_price, open, (prev, next), price, qty);
+    }
+
+    /// Moves the resting plain `slot` on `side`, of open quantity `open`, from its level
+    /// at `old_price` to the tail of `price`'s with the open quantity `qty`: the unlink
+    /// and the link of a repricing modify that does not cross, fused. The ladder is
+    /// chosen once, the side, old price and open quantity the caller read are not read
+    /// again, and the slot's links are read once. (Instantiated per side, a constant
+    /// side, the replay of every regime cost 0.5% more: the larger inlined `apply` kept
+    /// fewer values in registers.)
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn relink(
+        &mut self,
+        slot: u32,
+        side: Side,
+        old_price: Price,
+        open: Qty,
+        (prev, next): (u32, u32),
+        price: Price,
+        qty: Qty,
+    ) {
+        if prev != NIL {
+            self.orders[prev].next = next;
         }
-        // No trade: it rests at its new price, and no stop can fire.
-        self.orders[slot].qty = qty;
-        self.link_tail(slot, side, price);
+        if next != NIL {
+            self.orders[next].prev = prev;
+        }
+        let ladder = match side {
+            Side::Buy => &mut self.bids,
+            Side::Sell => &mut self.asks,
+        };
+        let lvl = ladder.level_mut(old_price);
+        if prev == NIL {
+            lvl.head = next;
+        }
+        if next == NIL {
+            lvl.tail = prev;
+        }
+        lvl.count -= 1;
+        lvl.sub(open);
+        if lvl.count == 0 {
+            ladder.remove(old_price);
+        }
+        let lvl = ladder.entry_on(side, price);
+        let tail = lvl.tail;
+        lvl.tail = slot;
+        if tail == NIL {
+            lvl.head = slot;
+        } else {
+            self.orders[tail].next = slot;
+        }
+        lvl.count += 1;
+        lvl.add(qty);
+        let order = &mut self.orders[slot];
+        order.qty = qty;
+        order.price = price;
+        order.prev = tail;
+        order.next = NIL;
     }
 
     /// The rest of a plain modify (its order unlinked) whose new price crosses the
@@ -573,6 +659,9 @@ impl OrderBook {
     /// [`Self::take`] for a taker that crosses the opposite side's best level. Inlined
     /// into its out-of-line callers ([`Self::add_crossing`], [`Self::modify_crossing`],
     /// the long form's `take`), so a crossing plain add makes one call, not two.
+    ///
+    /// The loop is instantiated per side ([`Self::take_from`]): the opposite ladder and
+    /// the comparison of its best with the limit are then fixed, not tested at each level.
     #[inline(always)]
     fn take_crossing<X: Ids, S: EventSink + ?Sized>(
         &mut self,
@@ -580,17 +669,38 @@ impl OrderBook {
         taker_order_id: Uuid,
         taker_side: Side,
         limit: Option<Price>,
+        remaining: Qty,
+        sink: &mut S,
+    ) -> Qty {
+        // A market taker's bound: every price crosses it.
+        match taker_side {
+            Side::Buy => {
+                let bound = limit.unwrap_or(Price::MAX);
+                self.take_from::<true, X, S>(ix, taker_order_id, bound, remaining, sink)
+            }
+            Side::Sell => {
+                let bound = limit.unwrap_or(Price::MIN);
+                self.take_from::<false, X, S>(ix, taker_order_id, bound, remaining, sink)
+            }
+        }
+    }
+
+    /// [`Self::take_crossing`] for a buy taker (`BUY`) or a sell taker, matching while the
+    /// opposite side's best is at `bound` or better for it.
+    #[inline(always)]
+    fn take_from<const BUY: bool, X: Ids, S: EventSink + ?Sized>(
+        &mut self,
+        ix: &mut X,
+        taker_order_id: Uuid,
+        bound: Price,
         mut remaining: Qty,
         sink: &mut S,
     ) -> Qty {
         let instrument_id = self.instrument_id;
-        let opposite_side = taker_side.opposite();
+        let taker_side = if BUY { Side::Buy } else { Side::Sell };
         while remaining > 0 {
-            let opposite = match opposite_side {
-                Side::Buy => &mut self.bids,
-                Side::Sell => &mut self.asks,
-            };
-            if !opposite.crossed_by(limit) {
+            let opposite = if BUY { &mut self.asks } else { &mut self.bids };
+            if !opposite.crossed_at(taker_side, bound) {
                 break;
             }
             let price = opposite.top_price();
@@ -637,12 +747,11 @@ impl OrderBook {
                 if maker_remaining > 0 {
                     break;
                 }
-                // The maker is done: it leaves the head of the level, and its slot is
-                // freed.
+                // The maker is done: it leaves the head of the level, and its slot (its
+                // open quantity 0 now, the mark of a vacant slot) is freed.
                 level.head = next;
                 level.count -= 1;
                 ix.remove(&mut self.index, &maker_order_id, maker);
-                self.orders[maker].qty = 0;
                 self.orders.remove(maker);
                 if next == NIL {
                     level.tail = NIL;

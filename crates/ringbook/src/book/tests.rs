@@ -1119,3 +1119,251 @@ fn the_largest_order_id_rests_and_is_cancelled_like_any_other() {
     );
     book.check_integrity().unwrap();
 }
+
+/// The trades among `events` as (maker number, price, quantity, taker's and maker's
+/// remaining quantities), the maker numbered as [`id`] numbers it.
+fn trades_of(events: &[OrderbookResult]) -> Vec<(u128, i64, u64, u64, u64)> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            OrderbookResult::Trade {
+                maker_order_id,
+                price,
+                qty,
+                taker_remaining,
+                maker_remaining,
+                ..
+            } => Some((
+                maker_order_id.as_u128() - 0x5000,
+                *price,
+                *qty,
+                *taker_remaining,
+                *maker_remaining,
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The open quantity the last event of `events` expires, if it is an `expired`.
+fn expired_qty(events: &[OrderbookResult]) -> Option<u64> {
+    match events.last() {
+        Some(OrderbookResult::Expired { remaining_qty, .. }) => Some(*remaining_qty),
+        _ => None,
+    }
+}
+
+fn market(book: &mut OrderBook, n: u128, side: Side, qty: u64) -> Vec<OrderbookResult> {
+    let order = Order::new(id(n), INSTRUMENT, side, OrderKind::Market, 0, qty);
+    apply(book, Command::Add(order))
+}
+
+#[test]
+fn a_market_buy_matches_an_ask_at_the_largest_price() {
+    // A market taker matches at any price: the matching loop's bound for a buy is the
+    // largest price, which an ask may rest at.
+    let mut book = OrderBook::new(INSTRUMENT);
+    limit(&mut book, 1, Side::Sell, 100, 2);
+    limit(&mut book, 2, Side::Sell, i64::MAX, 3);
+    let events = market(&mut book, 3, Side::Buy, 10);
+    assert_eq!(
+        trades_of(&events),
+        vec![(1, 100, 2, 8, 0), (2, i64::MAX, 3, 5, 0)],
+        "{events:?}"
+    );
+    assert_eq!(expired_qty(&events), Some(5), "{events:?}");
+    assert!(book.is_empty());
+    assert_eq!(book.ladder(Side::Sell).best_price(), None);
+    book.check_integrity().unwrap();
+}
+
+#[test]
+fn a_market_sell_matches_a_bid_at_the_smallest_price() {
+    // The sell taker's bound is the smallest price; the bid there is filled in part and
+    // stays at the head of its level.
+    let mut book = OrderBook::new(INSTRUMENT);
+    limit(&mut book, 1, Side::Buy, 100, 2);
+    limit(&mut book, 2, Side::Buy, i64::MIN, 3);
+    let events = market(&mut book, 3, Side::Sell, 4);
+    assert_eq!(
+        trades_of(&events),
+        vec![(1, 100, 2, 2, 0), (2, i64::MIN, 2, 0, 1)],
+        "{events:?}"
+    );
+    assert_eq!(expired_qty(&events), None, "{events:?}");
+    assert_eq!(book.ladder(Side::Buy).best_price(), Some(i64::MIN));
+    assert_eq!(fifo(&book, Side::Buy, i64::MIN), vec![id(2)]);
+    assert_eq!(
+        book.ladder(Side::Buy).get(i64::MIN).map(|l| l.total()),
+        Some(1)
+    );
+    book.check_integrity().unwrap();
+}
+
+#[test]
+fn a_sell_sweeps_bids_down_to_its_limit_and_rests_the_rest() {
+    // Two makers of the best level filled whole (the level emptied and dropped), the
+    // next level's only maker at the limit too, the level below the limit untouched,
+    // and the rest of the taker resting at its limit on the ask side.
+    let mut book = OrderBook::new(INSTRUMENT);
+    limit(&mut book, 1, Side::Buy, 101, 2);
+    limit(&mut book, 2, Side::Buy, 101, 2);
+    limit(&mut book, 3, Side::Buy, 100, 1);
+    limit(&mut book, 4, Side::Buy, 99, 5);
+    let events = apply(
+        &mut book,
+        Command::Add(Order::limit(id(5), INSTRUMENT, Side::Sell, 100, 7)),
+    );
+    assert_eq!(
+        trades_of(&events),
+        vec![(1, 101, 2, 5, 0), (2, 101, 2, 3, 0), (3, 100, 1, 2, 0)],
+        "{events:?}"
+    );
+    assert_eq!(book.ladder(Side::Buy).best_price(), Some(99));
+    assert_eq!(book.ladder(Side::Buy).get(101), None);
+    assert_eq!(book.ladder(Side::Buy).get(100), None);
+    assert_eq!(fifo(&book, Side::Buy, 99), vec![id(4)]);
+    assert_eq!(book.ladder(Side::Sell).best_price(), Some(100));
+    assert_eq!(fifo(&book, Side::Sell, 100), vec![id(5)]);
+    assert_eq!(book.ladder(Side::Sell).get(100).map(|l| l.total()), Some(2));
+    book.check_integrity().unwrap();
+}
+
+#[test]
+fn a_buy_fills_part_of_a_level_and_leaves_its_fifo_and_total_right() {
+    // The taker ends inside a level: the maker it fills whole leaves the head, the one
+    // it fills in part becomes the head with its rest, the one behind is untouched, and
+    // the level's count and total are those of the two left.
+    let mut book = OrderBook::new(INSTRUMENT);
+    limit(&mut book, 1, Side::Sell, 105, 3);
+    limit(&mut book, 2, Side::Sell, 105, 4);
+    limit(&mut book, 3, Side::Sell, 105, 5);
+    let events = apply(
+        &mut book,
+        Command::Add(Order::limit(id(4), INSTRUMENT, Side::Buy, 105, 5)),
+    );
+    assert_eq!(
+        trades_of(&events),
+        vec![(1, 105, 3, 2, 0), (2, 105, 2, 0, 2)],
+        "{events:?}"
+    );
+    assert_eq!(fifo(&book, Side::Sell, 105), vec![id(2), id(3)]);
+    let level = book.ladder(Side::Sell).get(105).expect("the level stays");
+    assert_eq!((level.count, level.total()), (2, 7));
+    assert_eq!(book.ladder(Side::Buy).best_price(), None);
+    book.check_integrity().unwrap();
+}
+
+#[test]
+fn a_buy_modify_that_crosses_trades_then_rests_at_its_new_price() {
+    // A repricing modify re-enters as a taker (matched on the buy side's loop): it fills
+    // the ask it reaches and its rest rests at the new price, the ask side emptied.
+    let mut book = OrderBook::new(INSTRUMENT);
+    limit(&mut book, 1, Side::Sell, 105, 3);
+    limit(&mut book, 2, Side::Buy, 100, 5);
+    let events = modify_events(&mut book, 2, 105, 5);
+    assert!(
+        matches!(events.first(), Some(OrderbookResult::Modified { .. })),
+        "{events:?}"
+    );
+    assert_eq!(trades_of(&events), vec![(1, 105, 3, 2, 0)], "{events:?}");
+    assert_eq!(book.ladder(Side::Sell).best_price(), None);
+    assert_eq!(book.ladder(Side::Buy).best_price(), Some(105));
+    assert_eq!(fifo(&book, Side::Buy, 105), vec![id(2)]);
+    assert_eq!(book.ladder(Side::Buy).get(100), None);
+    book.check_integrity().unwrap();
+}
+
+#[test]
+fn repricing_modifies_move_the_head_middle_and_tail_behind_a_busy_level() {
+    // Three asks at 101 and one at 100: the middle, the head and then the tail of 101 move
+    // to 100 with new quantities; each joins 100's tail, 101's FIFO, count and total
+    // follow, and the last one to leave removes 101 (the best, 100, unchanged).
+    let mut book = OrderBook::new(INSTRUMENT);
+    limit(&mut book, 1, Side::Sell, 101, 1);
+    limit(&mut book, 2, Side::Sell, 101, 2);
+    limit(&mut book, 3, Side::Sell, 101, 3);
+    limit(&mut book, 4, Side::Sell, 100, 4);
+    let totals = |book: &OrderBook, price| {
+        book.asks
+            .get(price)
+            .map(|l| (l.count, l.total()))
+            .unwrap_or((0, 0))
+    };
+    modify(&mut book, 2, 100, 20);
+    assert_eq!(fifo(&book, Side::Sell, 101), vec![id(1), id(3)]);
+    assert_eq!(fifo(&book, Side::Sell, 100), vec![id(4), id(2)]);
+    assert_eq!((totals(&book, 101), totals(&book, 100)), ((2, 4), (2, 24)));
+    modify(&mut book, 1, 100, 10);
+    assert_eq!(fifo(&book, Side::Sell, 101), vec![id(3)]);
+    assert_eq!(fifo(&book, Side::Sell, 100), vec![id(4), id(2), id(1)]);
+    assert_eq!((totals(&book, 101), totals(&book, 100)), ((1, 3), (3, 34)));
+    modify(&mut book, 3, 100, 30);
+    assert_eq!(book.asks.get(101), None);
+    assert_eq!(
+        fifo(&book, Side::Sell, 100),
+        vec![id(4), id(2), id(1), id(3)]
+    );
+    assert_eq!(totals(&book, 100), (4, 64));
+    assert_eq!(book.best_ask(), Some((100, 64)));
+    assert_eq!(book.levels(Side::Sell), 1);
+    // A bid leaving the best level for a worse one: the best follows it down.
+    limit(&mut book, 5, Side::Buy, 90, 5);
+    limit(&mut book, 6, Side::Buy, 89, 6);
+    modify(&mut book, 5, 88, 7);
+    assert_eq!(book.best_bid(), Some((89, 6)));
+    assert_eq!(fifo(&book, Side::Buy, 88), vec![id(5)]);
+    book.check_integrity().unwrap();
+}
+
+#[test]
+fn cancels_of_the_middle_head_and_tail_keep_the_fifo_and_free_the_slot() {
+    // Each cancel relinks the neighbours, fixes the level's head or tail, count and
+    // total, frees the slot (reused by the next add) and reports the order's side, price
+    // and open quantity; the best level's last cancel moves the best.
+    let mut book = OrderBook::new(INSTRUMENT);
+    for n in 1..=4 {
+        limit(&mut book, n, Side::Buy, 100, n as u64);
+    }
+    limit(&mut book, 5, Side::Buy, 98, 5);
+    let totals = |book: &OrderBook| {
+        book.bids
+            .get(100)
+            .map(|l| (l.count, l.total()))
+            .unwrap_or((0, 0))
+    };
+    for (n, left, count_total) in [
+        (2, vec![id(1), id(3), id(4)], (3, 8)),
+        (1, vec![id(3), id(4)], (2, 7)),
+        (4, vec![id(3)], (1, 3)),
+    ] {
+        let freed = slot_of(&book, n);
+        let events = apply(
+            &mut book,
+            Command::Cancel {
+                instrument_id: INSTRUMENT,
+                order_id: id(n),
+            },
+        );
+        assert!(
+            matches!(
+                events.as_slice(),
+                [OrderbookResult::Cancelled { side: Side::Buy, price: Some(100), remaining_qty, .. }]
+                    if *remaining_qty == n as u64
+            ),
+            "cancel {n}: {events:?}"
+        );
+        assert_eq!(fifo(&book, Side::Buy, 100), left, "after cancel {n}");
+        assert_eq!(totals(&book), count_total, "after cancel {n}");
+        book.check_integrity().unwrap();
+        // The next order takes the freed slot.
+        limit(&mut book, 10 + n, Side::Sell, 200, 1);
+        assert_eq!(slot_of(&book, 10 + n), freed);
+        cancel(&mut book, 10 + n);
+    }
+    cancel(&mut book, 3);
+    assert_eq!(book.bids.get(100), None);
+    assert_eq!(book.best_bid(), Some((98, 5)));
+    assert_eq!(book.levels(Side::Buy), 1);
+    book.check_integrity().unwrap();
+}
