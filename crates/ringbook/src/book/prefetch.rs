@@ -10,7 +10,6 @@
 //! through checked accesses, and changes nothing: events do not depend on it.
 
 use super::OrderBook;
-use super::index::IdIndex;
 use super::shared_index::SharedIdIndex;
 use super::slab::NIL;
 use crate::command::Command;
@@ -19,6 +18,18 @@ use crate::command::Command;
 /// its caches and the prefetches are only instructions (the first attempt cost 80 a
 /// command at 8 books).
 pub(crate) const PREFETCH_FROM_BOOKS: usize = 64;
+
+/// The end of what a plain command reads of its book: the fields before the long form
+/// and the long form's head (the book is `repr(C)`, see [`OrderBook`]).
+const HOT_END: usize =
+    std::mem::offset_of!(OrderBook, long) + super::long_form::LongForm::HOT_BYTES;
+
+/// The cache lines of a book a plain command reads, which the [`Stage::Header`] stage
+/// fetches: the first `HOT_LINES` (a book starts a line: it is aligned to 64).
+pub(crate) const HOT_LINES: usize = {
+    assert!(std::mem::align_of::<OrderBook>() == 64);
+    HOT_END.div_ceil(64)
+};
 
 /// How far ahead of the command being applied each [`Stage`] runs, in commands.
 pub(crate) const AHEAD: [usize; 3] = [12, 6, 3];
@@ -48,21 +59,6 @@ impl Stage {
 #[inline(always)]
 pub(crate) fn prefetch<T>(item: &T) {
     prefetch_address(std::ptr::from_ref(item).cast::<u8>());
-}
-
-/// Starts loading every cache line the bytes `from..to` of `item` span (every 64th
-/// byte and the last: `item` need not start a line).
-#[inline(always)]
-fn prefetch_bytes<T>(item: &T, from: usize, to: usize) {
-    let first = std::ptr::from_ref(item).cast::<u8>();
-    let mut offset = from;
-    while offset < to {
-        prefetch_address(first.wrapping_add(offset));
-        offset += 64;
-    }
-    if to > from && !(to - 1 - from).is_multiple_of(64) {
-        prefetch_address(first.wrapping_add(to - 1));
-    }
 }
 
 /// Starts loading the cache line of `address`, which is never read through.
@@ -212,12 +208,12 @@ impl OrderBook {
     pub(crate) fn prefetch(&self, ids: &SharedIdIndex, book: u32, command: &Command, stage: Stage) {
         match (stage, command) {
             (Stage::Header, _) => {
-                // The book's fields but its own id index (a third of the book: empty and
-                // never read while its ids are shared): 10 lines, not 14.
-                const INDEX: usize = std::mem::offset_of!(OrderBook, index);
-                const INDEX_END: usize = INDEX + std::mem::size_of::<IdIndex>();
-                prefetch_bytes(self, 0, INDEX);
-                prefetch_bytes(self, INDEX_END, std::mem::size_of::<OrderBook>());
+                // The book's hot lines: 7 of its 14 (10 before: all but its own id index),
+                // not the long form's rest nor the own id index (issue 21).
+                let first = std::ptr::from_ref(self).cast::<u8>();
+                for line in 0..HOT_LINES {
+                    prefetch_address(first.wrapping_add(line * 64));
+                }
                 if let Some(id) = id_of(command) {
                     ids.prefetch_cell(id);
                 }
