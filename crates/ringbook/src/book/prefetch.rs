@@ -140,7 +140,8 @@ pub(crate) struct Staged<T, I> {
     ring: Option<Ring<T>>,
     /// The number of the next item to hand out.
     at: usize,
-    /// How many items have been pulled: the ring holds the items `at..end`.
+    /// How many items have been pulled: the ring holds the items `at..end`. Written at
+    /// the first call and when `items` ends: until then it is `at` + [`AHEAD`]`[0]`.
     end: usize,
     on: bool,
     /// `items` has ended: it is not asked again.
@@ -196,14 +197,15 @@ impl<T: Copy, I: Iterator<Item = T>> Staged<T, I> {
             if let Some(ahead) = self.items.next() {
                 let item = ring.items[at % RING];
                 ring.items[(at + AHEAD[0]) % RING] = ahead;
-                self.end = at + AHEAD[0] + 1;
                 self.at = at + 1;
                 fetch.header(ahead);
                 contents(ring, at + AHEAD[1], &mut fetch);
                 order(ring, at + AHEAD[2], &mut fetch);
                 return Some(item);
             }
+            // Until `items` ends, `end` is `at` + AHEAD[0] (the ring full), not written.
             self.ended = true;
+            self.end = at + AHEAD[0];
         }
         if at == self.end {
             return None;
