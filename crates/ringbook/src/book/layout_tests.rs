@@ -46,8 +46,18 @@ fn a_plain_commands_fields_are_in_the_first_seven_lines() {
 }
 
 #[test]
-fn the_cold_state_is_past_the_hot_lines() {
+fn the_cold_state_is_the_books_end_past_the_hot_lines() {
     let hot = HOT_LINES * 64;
+    // The long form's head ends the hot state, its tail and the own id index follow to
+    // the book's end: no field a plain command reads comes after them.
+    let long = offset_of!(OrderBook, long);
+    assert!(long + LongForm::HOT_BYTES <= hot);
+    assert_eq!(offset_of!(OrderBook, index), long + size_of::<LongForm>());
+    assert_eq!(
+        offset_of!(OrderBook, index) + size_of::<super::IdIndex>(),
+        size_of::<OrderBook>(),
+        "the own id index ends the book"
+    );
     assert!(
         offset_of!(OrderBook, index) >= hot,
         "the own id index is cold"
