@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::ids::InShared;
 use super::index::IdIndex;
-use super::prefetch::{PREFETCH_FROM_BOOKS, Staged};
+use super::prefetch::{Fetch, PREFETCH_FROM_BOOKS, Staged};
 use super::shared_index::SharedIdIndex;
 use super::slab::NIL;
 use super::{BookImage, OrderBook};
@@ -213,11 +213,7 @@ impl BookGroup {
             self.books.len() >= PREFETCH_FROM_BOOKS,
         );
         loop {
-            let next = commands.next(|(book, command), stage| {
-                if let Some(target) = self.books.get(book) {
-                    target.prefetch(&self.ids, book as u32, command, stage);
-                }
-            });
+            let next = commands.next_with(Fetcher(self));
             let Some((book, command)) = next else {
                 return Ok(());
             };
@@ -246,5 +242,36 @@ impl BookGroup {
         }
         debug_assert_eq!(self.ids.len(), 0, "ids left in the shared index");
         self.books
+    }
+}
+
+/// A group's books and shared index, fetched by stages for the commands ahead
+/// ([`BookGroup::apply_all`]): a command naming no book of the group fetches nothing. The
+/// group by one reference, its fields read only by the stages: the books' and the index's
+/// fields read as the walk is made, at every command, cost 8 books (which do not prefetch)
+/// 2% more instructions.
+struct Fetcher<'g>(&'g BookGroup);
+
+impl<'c> Fetch<(usize, &'c Command)> for Fetcher<'_> {
+    #[inline(always)]
+    fn header(&mut self, (book, command): (usize, &'c Command)) {
+        if let Some(target) = self.0.books.get(book) {
+            target.prefetch_header(&self.0.ids, command);
+        }
+    }
+
+    #[inline(always)]
+    fn contents(&mut self, (book, command): (usize, &'c Command)) -> Option<u32> {
+        self.0
+            .books
+            .get(book)?
+            .prefetch_contents(&self.0.ids, book as u32, command)
+    }
+
+    #[inline(always)]
+    fn order(&mut self, (book, command): (usize, &'c Command), slot: u32) {
+        if let Some(target) = self.0.books.get(book) {
+            target.prefetch_order(command, slot);
+        }
     }
 }

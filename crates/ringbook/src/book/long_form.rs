@@ -74,24 +74,35 @@ pub(super) struct Ice {
 }
 
 /// The book's long-form state.
+///
+/// `repr(C)`, what a plain command reads first (issue 21): the owners' table's length
+/// (a rest's [`OrderBook::note_owner`]), the iceberg counts (written by a plain removal)
+/// and the stops' count (read after a trade), so they share the book's hot lines
+/// ([`LongForm::HOT_BYTES`]); the icebergs' table last.
 #[derive(Clone, Debug, Default)]
+#[repr(C)]
 pub(super) struct LongForm {
-    /// Parked stop orders.
-    pub(super) stops: Stops,
     /// Owners of resting orders, indexed by slot (valid where the slot's `OWNED` bit is
     /// set; grown on the first owned order or iceberg). 8 bytes a slot, apart from the
     /// icebergs' quantities: a rested order's owner is written without a branch, and an
     /// entry of 16 (owner and hidden quantity) made that write a D1 miss twice as often.
     pub(super) owners: Vec<u64>,
-    /// Display sizes and hidden quantities of resting icebergs, indexed by slot (valid
-    /// where the slot's `ICEBERG` bit is set; grown on the first iceberg).
-    pub(super) ices: Vec<Ice>,
     /// Resting icebergs per side (buy, sell): a fok looks for hidden quantity only when
     /// the opposite side has some.
     pub(super) icebergs: [u32; 2],
+    /// Parked stop orders.
+    pub(super) stops: Stops,
+    /// Display sizes and hidden quantities of resting icebergs, indexed by slot (valid
+    /// where the slot's `ICEBERG` bit is set; grown on the first iceberg).
+    pub(super) ices: Vec<Ice>,
 }
 
 impl LongForm {
+    /// The bytes at the start of a long form that a plain command reads: up to the end
+    /// of the stops' count.
+    pub(super) const HOT_BYTES: usize =
+        std::mem::offset_of!(LongForm, stops) + super::stops::HOT_BYTES;
+
     /// Takes a resting order with the long form's bits `extra` (0 for a plain order) on
     /// `side` out of the counts, with no branch on them.
     #[inline(always)]

@@ -10,7 +10,6 @@
 //! through checked accesses, and changes nothing: events do not depend on it.
 
 use super::OrderBook;
-use super::index::IdIndex;
 use super::shared_index::SharedIdIndex;
 use super::slab::NIL;
 use crate::command::Command;
@@ -19,6 +18,18 @@ use crate::command::Command;
 /// its caches and the prefetches are only instructions (the first attempt cost 80 a
 /// command at 8 books).
 pub(crate) const PREFETCH_FROM_BOOKS: usize = 64;
+
+/// The end of what a plain command reads of its book: the fields before the long form
+/// and the long form's head (the book is `repr(C)`, see [`OrderBook`]).
+const HOT_END: usize =
+    std::mem::offset_of!(OrderBook, long) + super::long_form::LongForm::HOT_BYTES;
+
+/// The cache lines of a book a plain command reads, which the [`Stage::Header`] stage
+/// fetches: the first `HOT_LINES` (a book starts a line: it is aligned to 64).
+pub(crate) const HOT_LINES: usize = {
+    assert!(std::mem::align_of::<OrderBook>() == 64);
+    HOT_END.div_ceil(64)
+};
 
 /// How far ahead of the command being applied each [`Stage`] runs, in commands.
 pub(crate) const AHEAD: [usize; 3] = [12, 6, 3];
@@ -40,6 +51,7 @@ pub(crate) enum Stage {
 
 impl Stage {
     /// The stages, furthest ahead first.
+    #[cfg(test)]
     pub(crate) const ALL: [Stage; 3] = [Stage::Header, Stage::Contents, Stage::Order];
 }
 
@@ -48,21 +60,6 @@ impl Stage {
 #[inline(always)]
 pub(crate) fn prefetch<T>(item: &T) {
     prefetch_address(std::ptr::from_ref(item).cast::<u8>());
-}
-
-/// Starts loading every cache line the bytes `from..to` of `item` span (every 64th
-/// byte and the last: `item` need not start a line).
-#[inline(always)]
-fn prefetch_bytes<T>(item: &T, from: usize, to: usize) {
-    let first = std::ptr::from_ref(item).cast::<u8>();
-    let mut offset = from;
-    while offset < to {
-        prefetch_address(first.wrapping_add(offset));
-        offset += 64;
-    }
-    if to > from && !(to - 1 - from).is_multiple_of(64) {
-        prefetch_address(first.wrapping_add(to - 1));
-    }
 }
 
 /// Starts loading the cache line of `address`, which is never read through.
@@ -83,9 +80,53 @@ fn prefetch_address(address: *const u8) {
 /// The ring of items handed out next: longer than the furthest stage's distance.
 const RING: usize = 16;
 
+/// What a [`Staged`] walk fetches of an item at each [`Stage`], each stage a method of
+/// its own (no stage to dispatch on at run time).
+pub(crate) trait Fetch<T> {
+    /// [`Stage::Header`] of `item`.
+    fn header(&mut self, item: T);
+    /// [`Stage::Contents`] of `item`: what it found that the item's [`Stage::Order`]
+    /// needs (a cancel's slot), or `None`: then the item's order stage is skipped.
+    fn contents(&mut self, item: T) -> Option<u32>;
+    /// [`Stage::Order`] of `item`, with what its contents stage `found`.
+    fn order(&mut self, item: T, found: u32);
+}
+
+/// A closure of an item and its stage as a [`Fetch`]: every stage of every item.
+struct ByStage<F>(F);
+
+impl<T, F: FnMut(T, Stage)> Fetch<T> for ByStage<F> {
+    #[inline(always)]
+    fn header(&mut self, item: T) {
+        (self.0)(item, Stage::Header);
+    }
+
+    #[inline(always)]
+    fn contents(&mut self, item: T) -> Option<u32> {
+        (self.0)(item, Stage::Contents);
+        Some(0)
+    }
+
+    #[inline(always)]
+    fn order(&mut self, item: T, _found: u32) {
+        (self.0)(item, Stage::Order);
+    }
+}
+
+/// `found` of an item whose contents stage found nothing (its order stage is skipped).
+const NOTHING: u32 = u32::MAX;
+
+/// The items pulled and not handed out yet, item `n` at `n % RING` (the other cells hold
+/// stale copies), and what each item's contents stage found ([`NOTHING`]: none, its order
+/// stage skipped).
+struct Ring<T> {
+    items: [T; RING],
+    found: [u32; RING],
+}
+
 /// A walk over items in order that, as it hands out each item, starts each [`Stage`] of
-/// the item [`AHEAD`]`[stage]` places further on ([`Staged::next`]): each stage of each
-/// item once, furthest ahead first, before the item is handed out (the first items'
+/// the item [`AHEAD`]`[stage]` places further on ([`Staged::next_with`]): each stage of
+/// each item once, furthest ahead first, before the item is handed out (the first items'
 /// stages all come at the first call).
 ///
 /// Switched off, it is the plain iterator: the caller keeps one loop, one call site for
@@ -93,14 +134,14 @@ const RING: usize = 16;
 /// take the 8-book engine's command path out of line: 7% more instructions).
 pub(crate) struct Staged<T, I> {
     items: I,
-    /// The items pulled and not handed out yet, item `n` at `n % RING` (the other cells
-    /// hold stale copies): made at the first call when switched on, filled with the first
-    /// item (not at every batch: at 8 books a batch is a few commands, and clearing the
-    /// ring cost more than they do).
-    ring: Option<[T; RING]>,
+    /// Made at the first call when switched on, filled with the first item (not at every
+    /// batch: at 8 books a batch is a few commands, and clearing the ring cost more than
+    /// they do).
+    ring: Option<Ring<T>>,
     /// The number of the next item to hand out.
     at: usize,
-    /// How many items have been pulled: the ring holds the items `at..end`.
+    /// How many items have been pulled: the ring holds the items `at..end`. Written at
+    /// the first call and when `items` ends: until then it is `at` + [`AHEAD`]`[0]`.
     end: usize,
     on: bool,
     /// `items` has ended: it is not asked again.
@@ -122,14 +163,23 @@ impl<T: Copy, I: Iterator<Item = T>> Staged<T, I> {
     }
 
     /// The next item, if any (when switched on, the walk ends at the first item missing),
-    /// after `fetch(item, stage)` for the items ahead.
-    ///
-    /// Each stage is a call of its own with its stage a constant, and an item is known
-    /// present by its number (below `end`), not by an `Option` in the ring: a loop over
-    /// the stages and a ring of options cost about 20 instructions a command (issue 21,
-    /// callgrind, `many_books 10000`).
+    /// after `fetch(item, stage)` for the items ahead: [`Self::next_with`] with every
+    /// stage of every item.
     #[inline(always)]
-    pub(crate) fn next(&mut self, mut fetch: impl FnMut(T, Stage)) -> Option<T> {
+    pub(crate) fn next(&mut self, fetch: impl FnMut(T, Stage)) -> Option<T> {
+        self.next_with(ByStage(fetch))
+    }
+
+    /// The next item, if any (when switched on, the walk ends at the first item missing),
+    /// after `fetch`'s stages for the items ahead.
+    ///
+    /// While `items` goes on, the items ahead are all there (`end` is `at` +
+    /// [`AHEAD`]`[0]`): the three stages come without a test; the tests are for the
+    /// walk's last items. An item is known present by its number (below `end`), not by an
+    /// `Option` in the ring: a loop over the stages and a ring of options cost about 20
+    /// instructions a command (issue 21, callgrind, `many_books 10000`).
+    #[inline(always)]
+    pub(crate) fn next_with(&mut self, mut fetch: impl Fetch<T>) -> Option<T> {
         const { assert!(AHEAD[0] < RING && AHEAD[1] < AHEAD[0] && AHEAD[2] < AHEAD[1]) };
         if !self.on {
             return self.items.next();
@@ -143,28 +193,48 @@ impl<T: Copy, I: Iterator<Item = T>> Staged<T, I> {
             }
         };
         let at = self.at;
+        if !self.ended {
+            if let Some(ahead) = self.items.next() {
+                let item = ring.items[at % RING];
+                ring.items[(at + AHEAD[0]) % RING] = ahead;
+                self.at = at + 1;
+                fetch.header(ahead);
+                contents(ring, at + AHEAD[1], &mut fetch);
+                order(ring, at + AHEAD[2], &mut fetch);
+                return Some(item);
+            }
+            // Until `items` ends, `end` is `at` + AHEAD[0] (the ring full), not written.
+            self.ended = true;
+            self.end = at + AHEAD[0];
+        }
         if at == self.end {
             return None;
         }
-        let item = ring[at % RING];
-        if !self.ended {
-            match self.items.next() {
-                Some(ahead) => {
-                    ring[self.end % RING] = ahead;
-                    self.end += 1;
-                    fetch(ahead, Stage::Header);
-                }
-                None => self.ended = true,
-            }
-        }
+        self.at = at + 1;
         if at + AHEAD[1] < self.end {
-            fetch(ring[(at + AHEAD[1]) % RING], Stage::Contents);
+            contents(ring, at + AHEAD[1], &mut fetch);
         }
         if at + AHEAD[2] < self.end {
-            fetch(ring[(at + AHEAD[2]) % RING], Stage::Order);
+            order(ring, at + AHEAD[2], &mut fetch);
         }
-        self.at = at + 1;
-        Some(item)
+        Some(ring.items[at % RING])
+    }
+}
+
+/// The contents stage of the ring's item number `n`, noting what it found.
+#[inline(always)]
+fn contents<T: Copy>(ring: &mut Ring<T>, n: usize, fetch: &mut impl Fetch<T>) {
+    let at = n % RING;
+    ring.found[at] = fetch.contents(ring.items[at]).unwrap_or(NOTHING);
+}
+
+/// The order stage of the ring's item number `n`, if its contents stage found something.
+#[inline(always)]
+fn order<T: Copy>(ring: &Ring<T>, n: usize, fetch: &mut impl Fetch<T>) {
+    let at = n % RING;
+    let found = ring.found[at];
+    if found != NOTHING {
+        fetch.order(ring.items[at], found);
     }
 }
 
@@ -174,8 +244,8 @@ impl<T: Copy, I: Iterator<Item = T>> Staged<T, I> {
 fn prime<T: Copy>(
     items: &mut impl Iterator<Item = T>,
     ended: &mut bool,
-    fetch: &mut impl FnMut(T, Stage),
-) -> Option<([T; RING], usize)> {
+    fetch: &mut impl Fetch<T>,
+) -> Option<(Ring<T>, usize)> {
     if *ended {
         return None;
     }
@@ -183,11 +253,14 @@ fn prime<T: Copy>(
         *ended = true;
         return None;
     };
-    let mut ring = [first; RING];
+    let mut ring = Ring {
+        items: [first; RING],
+        found: [NOTHING; RING],
+    };
     let mut end = 1;
     while end < AHEAD[0] {
         match items.next() {
-            Some(item) => ring[end] = item,
+            Some(item) => ring.items[end] = item,
             None => {
                 *ended = true;
                 break;
@@ -195,11 +268,15 @@ fn prime<T: Copy>(
         }
         end += 1;
     }
-    for (at, &item) in ring.iter().enumerate().take(end) {
-        for (stage, ahead) in Stage::ALL.into_iter().zip(AHEAD) {
-            if at < ahead {
-                fetch(item, stage);
-            }
+    for at in 0..end {
+        // Each item's stages in their order: the contents stage notes what the order
+        // stage reads.
+        fetch.header(ring.items[at]);
+        if at < AHEAD[1] {
+            contents(&mut ring, at, fetch);
+        }
+        if at < AHEAD[2] {
+            order(&ring, at, fetch);
         }
     }
     Some((ring, end))
@@ -210,47 +287,77 @@ impl OrderBook {
     /// `stage` fetches. Reads only what earlier stages loaded; changes nothing.
     #[inline]
     pub(crate) fn prefetch(&self, ids: &SharedIdIndex, book: u32, command: &Command, stage: Stage) {
-        match (stage, command) {
-            (Stage::Header, _) => {
-                // The book's fields but its own id index (a third of the book: empty and
-                // never read while its ids are shared): 10 lines, not 14.
-                const INDEX: usize = std::mem::offset_of!(OrderBook, index);
-                const INDEX_END: usize = INDEX + std::mem::size_of::<IdIndex>();
-                prefetch_bytes(self, 0, INDEX);
-                prefetch_bytes(self, INDEX_END, std::mem::size_of::<OrderBook>());
-                if let Some(id) = id_of(command) {
-                    ids.prefetch_cell(id);
+        match stage {
+            Stage::Header => self.prefetch_header(ids, command),
+            Stage::Contents => {
+                self.prefetch_contents(ids, book, command);
+            }
+            Stage::Order => {
+                if let Some(slot) = id_of(command).and_then(|id| ids.in_cell(book, id)) {
+                    self.prefetch_order(command, slot);
                 }
             }
-            (Stage::Contents, Command::Add(order)) => {
+        }
+    }
+
+    /// [`Stage::Header`]: the book's hot lines (7 of its 14; 10 before issue 21's hot
+    /// and cold split: all but its own id index), not the long form's rest nor the own id
+    /// index; and the id's cell in the shared index.
+    #[inline(always)]
+    pub(crate) fn prefetch_header(&self, ids: &SharedIdIndex, command: &Command) {
+        let first = std::ptr::from_ref(self).cast::<u8>();
+        for line in 0..HOT_LINES {
+            prefetch_address(first.wrapping_add(line * 64));
+        }
+        if let Some(id) = id_of(command) {
+            ids.prefetch_cell(id);
+        }
+    }
+
+    /// [`Stage::Contents`]: what the book's fields and the id's cell point to: an add's
+    /// level, its occupied word and the free slot; a cancel's or modify's slot, which it
+    /// returns for [`Self::prefetch_order`] (`None` for an add, or an id the cell does
+    /// not hold).
+    #[inline(always)]
+    pub(crate) fn prefetch_contents(
+        &self,
+        ids: &SharedIdIndex,
+        book: u32,
+        command: &Command,
+    ) -> Option<u32> {
+        match command {
+            Command::Add(order) => {
                 self.ladder(order.side).prefetch_level(order.price);
                 self.orders.prefetch_free();
+                None
             }
-            (Stage::Contents, _) => {
-                if let Some(slot) = id_of(command).and_then(|id| ids.in_cell(book, id)) {
-                    self.orders.prefetch_slot(slot);
-                }
+            Command::Cancel { order_id, .. } | Command::Modify { order_id, .. } => {
+                let slot = ids.in_cell(book, order_id)?;
+                self.orders.prefetch_slot(slot);
+                Some(slot)
             }
-            (Stage::Order, Command::Cancel { order_id, .. } | Command::Modify { order_id, .. }) => {
-                let Some(slot) = ids.in_cell(book, order_id) else {
-                    return;
-                };
-                let Some(order) = self.orders.get(slot) else {
-                    return;
-                };
-                let ladder = self.ladder(order.side());
-                ladder.prefetch_level(order.price);
-                if let Command::Modify { price, .. } = command {
-                    // A modify that moves the order re-enters it at its new price.
-                    ladder.prefetch_level(*price);
-                }
-                for neighbour in [order.prev, order.next] {
-                    if neighbour != NIL {
-                        self.orders.prefetch_slot(neighbour);
-                    }
-                }
+            _ => None,
+        }
+    }
+
+    /// [`Stage::Order`]: what a cancelled or modified order's `slot` (found by
+    /// [`Self::prefetch_contents`], a hint: the slab's access is checked) points to: its
+    /// level, its neighbours in the level's queue, and a modify's new level.
+    #[inline(never)]
+    pub(crate) fn prefetch_order(&self, command: &Command, slot: u32) {
+        let Some(order) = self.orders.get(slot) else {
+            return;
+        };
+        let ladder = self.ladder(order.side());
+        ladder.prefetch_level(order.price);
+        if let Command::Modify { price, .. } = command {
+            // A modify that moves the order re-enters it at its new price.
+            ladder.prefetch_level(*price);
+        }
+        for neighbour in [order.prev, order.next] {
+            if neighbour != NIL {
+                self.orders.prefetch_slot(neighbour);
             }
-            (Stage::Order, _) => {}
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use uuid::Uuid;
 
-use super::prefetch::{AHEAD, PREFETCH_FROM_BOOKS, Stage, Staged};
+use super::prefetch::{AHEAD, Fetch, PREFETCH_FROM_BOOKS, Stage, Staged};
 use super::{BookGroup, OrderBook};
 use crate::command::Command;
 use crate::flow::{
@@ -95,6 +95,63 @@ fn staged_stops_at_the_first_missing_item_of_an_iterator_that_resumes() {
         applied.push(item);
     }
     assert_eq!(applied, vec![1, 2, 3, 4, 5]);
+}
+
+/// A [`Fetch`] that records its calls: the contents stage of an odd item finds ten times
+/// the item, of an even one nothing.
+struct Recorder<'s>(&'s mut Vec<(usize, Stage, Option<u32>)>);
+
+impl Fetch<usize> for Recorder<'_> {
+    fn header(&mut self, item: usize) {
+        self.0.push((item, Stage::Header, None));
+    }
+
+    fn contents(&mut self, item: usize) -> Option<u32> {
+        self.0.push((item, Stage::Contents, None));
+        (item % 2 == 1).then_some(item as u32 * 10)
+    }
+
+    fn order(&mut self, item: usize, found: u32) {
+        self.0.push((item, Stage::Order, Some(found)));
+    }
+}
+
+#[test]
+fn the_order_stage_gets_what_the_contents_stage_found_and_only_if_it_found_something() {
+    for items in [0, 1, 2, 3, 4, 5, 6, 7, 11, 12, 13, 16, 17, 40, 1000] {
+        let mut calls = Vec::new();
+        let mut applied = Vec::new();
+        let mut walk = Staged::new(0..items, true);
+        while let Some(item) = walk.next_with(Recorder(&mut calls)) {
+            applied.push(item);
+            // The items ahead by each stage's distance have had that stage (the order
+            // stage only if their contents stage found something).
+            for (stage, ahead) in Stage::ALL.into_iter().zip(AHEAD) {
+                let item_ahead = item + ahead;
+                if item_ahead < items {
+                    let got: Vec<_> = calls
+                        .iter()
+                        .filter(|&&(i, s, _)| i == item_ahead && s == stage)
+                        .collect();
+                    let want = usize::from(stage != Stage::Order || item_ahead % 2 == 1);
+                    assert_eq!(got.len(), want, "{items}: {item_ahead} {stage:?}");
+                }
+            }
+        }
+        assert_eq!(applied, (0..items).collect::<Vec<_>>());
+        for item in 0..items {
+            let stages: Vec<_> = calls
+                .iter()
+                .filter(|&&(i, ..)| i == item)
+                .map(|&(_, stage, found)| (stage, found))
+                .collect();
+            let mut want = vec![(Stage::Header, None), (Stage::Contents, None)];
+            if item % 2 == 1 {
+                want.push((Stage::Order, Some(item as u32 * 10)));
+            }
+            assert_eq!(stages, want, "{items} items: item {item}'s stages");
+        }
+    }
 }
 
 fn instrument(book: usize) -> Uuid {

@@ -70,6 +70,10 @@ struct Entry {
 /// `Entry::accepted` of a free slot (no acceptance number reaches it).
 const FREE: u64 = u64::MAX;
 
+/// The bytes at the start of a [`Stops`] that a plain command reads (`live`).
+pub(super) const HOT_BYTES: usize =
+    std::mem::offset_of!(Stops, live) + std::mem::size_of::<usize>();
+
 /// A `ready` entry: the acceptance number above the slot.
 #[inline]
 fn ready_key(accepted: u64, slot: u32) -> u128 {
@@ -77,8 +81,14 @@ fn ready_key(accepted: u64, slot: u32) -> u128 {
 }
 
 /// The parked stops of one book.
+///
+/// `repr(C)`, `live` first: a plain add that trades reads it ([`Stops::is_empty`]), and
+/// it is in the book's hot lines (issue 21: see [`HOT_BYTES`]).
 #[derive(Clone, Debug)]
+#[repr(C)]
 pub(super) struct Stops {
+    /// How many stops are parked.
+    live: usize,
     /// The slab of parked stops.
     entries: Vec<Entry>,
     /// The owner at each slot of `entries` (0 without one; meaningless where the slot is
@@ -89,8 +99,6 @@ pub(super) struct Stops {
     owners: Vec<u64>,
     /// Free slots of `entries`.
     free: Vec<u32>,
-    /// How many stops are parked.
-    live: usize,
     /// Buy stops by trigger, lowest first (a ladder ordered as a sell side's), except the
     /// candidates in `ready`. Boxed, like `sells`: inline, the two ladders made every
     /// book's struct 240 bytes larger, most books parking no stop.
