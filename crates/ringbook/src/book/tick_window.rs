@@ -41,13 +41,13 @@ pub(super) struct TickWindow {
 }
 
 impl TickWindow {
-    /// Empties the window and makes it `ticks` ticks long (a multiple of 64), starting at
+    /// Empties the window and makes it `ticks` ticks long (a multiple of 16), starting at
     /// `base`, or lower if the window would run past `i64::MAX`. Keeps the levels'
     /// allocation when the length is unchanged, and then writes [`Level::EMPTY`] only at
     /// the ticks that held a level (the caller has copied them out); a new allocation is
     /// filled whole.
     pub(super) fn reset(&mut self, base: Price, ticks: usize) {
-        debug_assert!(ticks.is_multiple_of(64) && ticks <= 1 << 30);
+        debug_assert!(ticks.is_multiple_of(16) && ticks > 0 && ticks <= 1 << 30);
         self.base = base.min(i64::MAX - ticks as i64);
         if self.slots.len() == ticks {
             self.empty_occupied();
@@ -59,7 +59,7 @@ impl TickWindow {
             // SAFETY: the loop wrote every slot.
             self.slots = unsafe { slots.assume_init() };
         }
-        let words = ticks / 64;
+        let words = ticks.div_ceil(64);
         let bits = words + words.div_ceil(64);
         if self.bits.capacity() < bits || self.bits.capacity() > 2 * bits {
             // A zeroed allocation (`calloc`), not a vector grown from empty.
@@ -117,7 +117,8 @@ impl TickWindow {
         self.base + tick as i64
     }
 
-    /// How many occupied words the window has (a word per 64 ticks).
+    /// How many occupied words the window has (a word per 64 ticks, rounded up: a
+    /// window shorter than 64 ticks uses the low bits of its one word).
     #[inline(always)]
     fn words(&self) -> usize {
         self.summary_at
@@ -340,7 +341,9 @@ impl TickWindow {
     /// check walks each set tick's FIFO), the count is the number of set bits, and a
     /// summary bit is set exactly when its word is not 0.
     pub(super) fn consistent(&self) -> bool {
-        if self.words() * 64 != self.slots.len() || self.summaries() != self.words().div_ceil(64) {
+        if self.words() != self.slots.len().div_ceil(64)
+            || self.summaries() != self.words().div_ceil(64)
+        {
             return false;
         }
         let occupied = &self.bits[..self.words()];
@@ -425,5 +428,29 @@ mod tests {
         window.put(63, Level::holding(1));
         assert_eq!(window.highest(), Some(63));
         assert_eq!(window.price(63), i64::MAX - 1);
+    }
+    /// A window shorter than a word (32 ticks) spans exactly its ticks: the bits past
+    /// them are never set, and the searches, the bounds and the consistency check hold
+    /// as for a whole word.
+    #[test]
+    fn a_window_shorter_than_a_word_spans_its_ticks() {
+        let mut window = TickWindow::default();
+        window.reset(100, 32);
+        assert_eq!(window.bounds(), (100, 132));
+        assert_eq!(window.offset(131), Some(31));
+        assert_eq!((window.offset(132), window.offset(99)), (None, None));
+        assert!(window.consistent());
+        assert_eq!((window.lowest(), window.highest()), (None, None));
+        window.put(0, Level::holding(1));
+        window.put(31, Level::holding(2));
+        assert_eq!(window.highest(), Some(31));
+        assert_eq!(window.lowest_at_or_above(1), Some(31));
+        assert_eq!(window.highest_at_or_below(30), Some(0));
+        assert_eq!(window.lowest_at_or_above(32), None);
+        assert!(window.consistent());
+        window.reset(500, 32);
+        assert_eq!(window.len(), 0);
+        assert!((0..32).all(|tick| *window.get(tick) == Level::EMPTY));
+        assert!(window.consistent());
     }
 }
