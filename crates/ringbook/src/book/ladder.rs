@@ -130,30 +130,31 @@ fn covering_for(span: u128, levels: usize) -> Option<usize> {
 /// went to B-tree searches.)
 #[derive(Clone, Debug)]
 pub(crate) struct Ladder {
-    side: Side,
     window: TickWindow,
+    /// The side's best price, when `has_best`.
+    best_price: Price,
+    /// Whether the side has a level (then `best_price` is its best price).
+    has_best: bool,
+    side: Side,
     /// Levels priced outside the window.
     outside: Outside,
     /// Inserts and removes that went to `outside` since the window was placed.
     misses: usize,
     /// Re-place the window when `misses` reaches this.
     replace_at: usize,
-    /// Whether the side has a level (then `best_price` is its best price).
-    has_best: bool,
-    best_price: Price,
 }
 
 impl Ladder {
     /// An empty ladder for `side` (the window is allocated by the first insert).
     pub(crate) fn new(side: Side) -> Ladder {
         Ladder {
-            side,
             window: TickWindow::default(),
+            best_price: 0,
+            has_best: false,
+            side,
             outside: Outside::default(),
             misses: 0,
             replace_at: MIN_REPLACE_AT,
-            has_best: false,
-            best_price: 0,
         }
     }
 
