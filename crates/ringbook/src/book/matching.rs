@@ -31,15 +31,18 @@ impl OrderBook {
         // testing for extras first sent them the long way at random); an iceberg leaves it
         // first thing. Any other with an owner or a display: the long form's checks from
         // the start. A stop kind passes the same checks as a plain order and goes to the
-        // long form after them, where the kind is tested anyway.
+        // long form after them, where the kind is tested anyway. The extras are tested
+        // before the IOC kind: with the two kind compares adjacent, they were made one
+        // switch that tested the IOC kind first, two instructions more a limit add (about
+        // 1% of every market regime's instructions).
         if order.kind == OrderKind::Limit {
             return self.add_limit(ix, order, sink);
         }
-        if order.kind == OrderKind::Ioc && !order.has_extras() {
-            return self.add_ioc(ix, order, sink);
-        }
         if order.has_extras() {
             return self.add_long(ix, order, sink);
+        }
+        if order.kind == OrderKind::Ioc {
+            return self.add_ioc(ix, order, sink);
         }
         let Some(vacancy) = self.admit(ix, order, sink) else {
             return;
