@@ -80,14 +80,10 @@ impl Level {
     }
 }
 
-/// Ticks in the smallest window (768 bytes of levels and 16 of bits: a book with few
-/// levels stays small).
-const MIN_TICKS: usize = 32;
-/// Ticks in an empty side's first window (see [`Ladder::place_first`]): 32, not 64, so
-/// a quiet book's first windows are half the lines to fill and served by `malloc`'s
-/// small per-thread caches (at 10,000 books the 64-tick fill was a tenth of the last-level
-/// misses; perf/LOG.md, issue 21, h-ladder2).
-const FIRST_TICKS: usize = 32;
+/// Ticks in the smallest window (1.5 KiB with its bits: a book with few levels stays small).
+const MIN_TICKS: usize = 64;
+/// Ticks in an empty side's first window (see [`Ladder::place_first`]).
+const FIRST_TICKS: usize = 64;
 /// Ticks in the largest window: 1.5 MiB of levels.
 const MAX_TICKS: usize = 1 << 16;
 /// The fewest inserts and removes outside the window that re-place it.
@@ -130,31 +126,30 @@ fn covering_for(span: u128, levels: usize) -> Option<usize> {
 /// went to B-tree searches.)
 #[derive(Clone, Debug)]
 pub(crate) struct Ladder {
-    window: TickWindow,
-    /// The side's best price, when `has_best`.
-    best_price: Price,
-    /// Whether the side has a level (then `best_price` is its best price).
-    has_best: bool,
     side: Side,
+    window: TickWindow,
     /// Levels priced outside the window.
     outside: Outside,
     /// Inserts and removes that went to `outside` since the window was placed.
     misses: usize,
     /// Re-place the window when `misses` reaches this.
     replace_at: usize,
+    /// Whether the side has a level (then `best_price` is its best price).
+    has_best: bool,
+    best_price: Price,
 }
 
 impl Ladder {
     /// An empty ladder for `side` (the window is allocated by the first insert).
     pub(crate) fn new(side: Side) -> Ladder {
         Ladder {
-            window: TickWindow::default(),
-            best_price: 0,
-            has_best: false,
             side,
+            window: TickWindow::default(),
             outside: Outside::default(),
             misses: 0,
             replace_at: MIN_REPLACE_AT,
+            has_best: false,
+            best_price: 0,
         }
     }
 
@@ -837,33 +832,5 @@ mod tests {
         bottom.insert(i64::MIN, 0);
         assert!(in_window(&bottom, i64::MIN));
         assert!(bottom.window_consistent() && top.window_consistent());
-    }
-    /// A quiet side's first window is 32 ticks: 768 bytes of levels and 16 of bits
-    /// (it was 64 ticks, 1,552 bytes), and it still finds its levels and best price at
-    /// both ends. A side that spreads wider is re-placed into a larger window as before.
-    #[test]
-    fn a_quiet_side_gets_a_small_first_window() {
-        let mut bids = Ladder::new(Side::Buy);
-        bids.insert(5_000, 0);
-        assert_eq!(bids.window.ticks(), 32);
-        assert_eq!(bids.heap_bytes(), 32 * std::mem::size_of::<Level>() + 2 * 8);
-        let (low, high) = bids.window.bounds();
-        assert_eq!((low, high), (5_000 - 23, 5_000 + 9));
-        bids.insert(low, 1);
-        bids.insert(high - 1, 2);
-        assert_eq!(bids.best_price(), Some(high - 1));
-        bids.drop_level(high - 1);
-        bids.drop_level(5_000);
-        assert_eq!(bids.best_price(), Some(low));
-        assert!(bids.window_consistent());
-
-        let mut asks = Ladder::new(Side::Sell);
-        for (slot, price) in (1_000..1_200).step_by(2).enumerate() {
-            asks.insert(price, slot as u32);
-        }
-        assert!(asks.window.ticks() > 32, "a wide side's window grows");
-        assert!(asks.outside.is_empty());
-        assert_eq!(asks.best_price(), Some(1_000));
-        assert!(asks.window_consistent());
     }
 }
