@@ -311,29 +311,9 @@ impl OrderBook {
         if tag & LONG_CANCEL != 0 {
             return self.cancel_long(slot, sink);
         }
-        if prev != NIL {
-            self.orders[prev].next = next;
-        }
-        if next != NIL {
-            self.orders[next].prev = prev;
-        }
+        self.unlink_neighbours(prev, next);
         self.free(slot);
-        let ladder = match side {
-            Side::Buy => &mut self.bids,
-            Side::Sell => &mut self.asks,
-        };
-        let lvl = ladder.level_mut(price);
-        if prev == NIL {
-            lvl.head = next;
-        }
-        if next == NIL {
-            lvl.tail = prev;
-        }
-        lvl.count -= 1;
-        lvl.sub(remaining_qty);
-        if lvl.count == 0 {
-            ladder.remove(price);
-        }
+        self.leave_level(side, price, remaining_qty, (prev, next));
         sink.publish(OrderbookResult::Cancelled {
             instrument_id: self.instrument_id,
             order_id,
@@ -508,28 +488,12 @@ impl OrderBook {
         price: Price,
         qty: Qty,
     ) {
-        if prev != NIL {
-            self.orders[prev].next = next;
-        }
-        if next != NIL {
-            self.orders[next].prev = prev;
-        }
+        self.unlink_neighbours(prev, next);
+        self.leave_level(side, old_price, open, (prev, next));
         let ladder = match side {
             Side::Buy => &mut self.bids,
             Side::Sell => &mut self.asks,
         };
-        let lvl = ladder.level_mut(old_price);
-        if prev == NIL {
-            lvl.head = next;
-        }
-        if next == NIL {
-            lvl.tail = prev;
-        }
-        lvl.count -= 1;
-        lvl.sub(open);
-        if lvl.count == 0 {
-            ladder.remove(old_price);
-        }
         let lvl = ladder.entry_on(side, price);
         let tail = lvl.tail;
         lvl.tail = slot;

@@ -93,7 +93,7 @@ pub(crate) use shared_index::SharedIdIndex;
 
 use crate::command::Command;
 use crate::result::{EventSink, OrderbookResult};
-use crate::types::{Qty, Side};
+use crate::types::{Price, Qty, Side};
 use ids::{Ids, Own};
 use index::{IdIndex, Vacancy};
 use ladder::Ladder;
@@ -565,12 +565,27 @@ impl OrderBook {
             ..
         } = self.orders[slot];
         let side = self.orders[slot].side();
+        self.unlink_neighbours(prev, next);
+        self.leave_level(side, price, qty, (prev, next));
+    }
+
+    /// Links an unlinked order's neighbours `prev` and `next` ([`NIL`]: none) to each
+    /// other: the slab's half of an unlink (callers that free the slot do it between this
+    /// and [`Self::leave_level`], so every slab write comes before the level's).
+    #[inline(always)]
+    fn unlink_neighbours(&mut self, prev: u32, next: u32) {
         if prev != NIL {
             self.orders[prev].next = next;
         }
         if next != NIL {
             self.orders[next].prev = prev;
         }
+    }
+
+    /// The level's half of an unlink: the order of `qty` open lots between `prev` and
+    /// `next` leaves its level at `price` on `side`, which is removed if it empties.
+    #[inline(always)]
+    fn leave_level(&mut self, side: Side, price: Price, qty: Qty, (prev, next): (u32, u32)) {
         let ladder = match side {
             Side::Buy => &mut self.bids,
             Side::Sell => &mut self.asks,
