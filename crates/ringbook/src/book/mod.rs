@@ -88,7 +88,7 @@ pub use image::{
 };
 pub(crate) use image::{extras_flags, stp_of_flags};
 pub use integrity::IntegrityError;
-pub(crate) use prefetch::{PREFETCH_FROM_BOOKS, Stage, Staged, prefetch};
+pub(crate) use prefetch::{Fetch, PREFETCH_FROM_BOOKS, Staged, prefetch};
 pub(crate) use shared_index::SharedIdIndex;
 
 use crate::command::Command;

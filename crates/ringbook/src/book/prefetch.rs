@@ -35,8 +35,10 @@ pub(crate) const HOT_LINES: usize = {
 pub(crate) const AHEAD: [usize; 3] = [12, 6, 3];
 
 /// What to fetch of a command's book, in the order a command's misses depend on each
-/// other.
+/// other: the stages a walk runs as [`Fetch`]'s methods, named here for the docs and for
+/// the tests' record of a walk (`Staged::next`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) enum Stage {
     /// The book's own fields and the id's cell in the shared index ([`AHEAD`]`[0]`
     /// commands ahead).
@@ -92,9 +94,12 @@ pub(crate) trait Fetch<T> {
     fn order(&mut self, item: T, found: u32);
 }
 
-/// A closure of an item and its stage as a [`Fetch`]: every stage of every item.
+/// A closure of an item and its stage as a [`Fetch`]: every stage of every item (the
+/// tests' record of a walk).
+#[cfg(test)]
 struct ByStage<F>(F);
 
+#[cfg(test)]
 impl<T, F: FnMut(T, Stage)> Fetch<T> for ByStage<F> {
     #[inline(always)]
     fn header(&mut self, item: T) {
@@ -165,7 +170,7 @@ impl<T: Copy, I: Iterator<Item = T>> Staged<T, I> {
     /// The next item, if any (when switched on, the walk ends at the first item missing),
     /// after `fetch(item, stage)` for the items ahead: [`Self::next_with`] with every
     /// stage of every item.
-    #[inline(always)]
+    #[cfg(test)]
     pub(crate) fn next(&mut self, fetch: impl FnMut(T, Stage)) -> Option<T> {
         self.next_with(ByStage(fetch))
     }
@@ -283,23 +288,6 @@ fn prime<T: Copy>(
 }
 
 impl OrderBook {
-    /// Starts loading, for `command` to book number `book` of `ids`, what [`Stage`]
-    /// `stage` fetches. Reads only what earlier stages loaded; changes nothing.
-    #[inline]
-    pub(crate) fn prefetch(&self, ids: &SharedIdIndex, book: u32, command: &Command, stage: Stage) {
-        match stage {
-            Stage::Header => self.prefetch_header(ids, command),
-            Stage::Contents => {
-                self.prefetch_contents(ids, book, command);
-            }
-            Stage::Order => {
-                if let Some(slot) = id_of(command).and_then(|id| ids.in_cell(book, id)) {
-                    self.prefetch_order(command, slot);
-                }
-            }
-        }
-    }
-
     /// [`Stage::Header`]: the book's hot lines (7 of its 14; 10 before issue 21's hot
     /// and cold split: all but its own id index), not the long form's rest nor the own id
     /// index; and the id's cell in the shared index.

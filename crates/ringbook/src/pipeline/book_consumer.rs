@@ -21,7 +21,7 @@ use super::publish::{Room, publish_all, publish_outbound};
 use super::snapshot_writer::BookCheckpoint;
 use super::wait::{Doorbell, Idler, RoomBell, WaitStrategy};
 use super::{InboundPoller, SlotFlag, SlotFlags, ThreadFailure, ThreadReport, panic_message};
-use crate::book::{BookImage, OrderBook, SharedIdIndex, Stage, prefetch};
+use crate::book::{BookImage, OrderBook, SharedIdIndex, prefetch};
 use crate::command::Command;
 use crate::result::OrderbookResult;
 
@@ -58,15 +58,26 @@ pub(super) struct BookState {
 }
 
 impl BookState {
-    /// Starts loading what applying `command` to this book reads at `stage` (see
-    /// `book::prefetch`): first this state, then what the book points to.
+    /// Starts loading what applying `command` to this book reads first (see
+    /// `book::prefetch`, the header stage): this state and the book's hot lines.
     #[inline(always)]
-    pub(super) fn prefetch(&self, ids: &SharedIdIndex, command: &Command, stage: Stage) {
-        if stage == Stage::Header {
-            prefetch(&self.failed);
-            prefetch(&self.events);
-        }
-        self.book.prefetch(ids, self.number, command, stage);
+    pub(super) fn prefetch_header(&self, ids: &SharedIdIndex, command: &Command) {
+        prefetch(&self.failed);
+        prefetch(&self.events);
+        self.book.prefetch_header(ids, command);
+    }
+
+    /// The contents stage: what the book's fields point to; a cancelled or modified
+    /// order's slot, for [`Self::prefetch_order`].
+    #[inline(always)]
+    pub(super) fn prefetch_contents(&self, ids: &SharedIdIndex, command: &Command) -> Option<u32> {
+        self.book.prefetch_contents(ids, self.number, command)
+    }
+
+    /// The order stage: what the order at `slot` points to.
+    #[inline(always)]
+    pub(super) fn prefetch_order(&self, command: &Command, slot: u32) {
+        self.book.prefetch_order(command, slot);
     }
 }
 

@@ -23,7 +23,7 @@ use super::sequencer::Downstream;
 use super::snapshot_writer::BookCheckpoint;
 use super::wait::Idler;
 use super::{SlotFlags, ThreadFailure, ThreadReport};
-use crate::book::{OrderBook, PREFETCH_FROM_BOOKS, SharedIdIndex, Stage};
+use crate::book::{OrderBook, PREFETCH_FROM_BOOKS, SharedIdIndex};
 use crate::command::Command;
 use crate::result::OrderbookResult;
 
@@ -200,9 +200,24 @@ impl Downstream for Prefetching {
     }
 
     #[inline(always)]
-    fn prefetch(&self, slot: u32, command: &Command, stage: Stage) {
+    fn prefetch_header(&self, slot: u32, command: &Command) {
         if let Some(owned) = self.0.books.get(slot as usize) {
-            owned.prefetch(&self.0.ids, command, stage);
+            owned.prefetch_header(&self.0.ids, command);
+        }
+    }
+
+    #[inline(always)]
+    fn prefetch_contents(&self, slot: u32, command: &Command) -> Option<u32> {
+        self.0
+            .books
+            .get(slot as usize)?
+            .prefetch_contents(&self.0.ids, command)
+    }
+
+    #[inline(always)]
+    fn prefetch_order(&self, slot: u32, command: &Command, found: u32) {
+        if let Some(owned) = self.0.books.get(slot as usize) {
+            owned.prefetch_order(command, found);
         }
     }
 

@@ -16,7 +16,7 @@ use super::entry::{EntryView, Envelope, InboundEntry, IngressEntry, NO_SLOT};
 use super::routing::Routed;
 use super::wait::{Doorbell, Idler, RoomBell, WaitStrategy};
 use super::{IngressPoller, ThreadFailure, ThreadReport, nanos_since};
-use crate::book::{Stage, Staged};
+use crate::book::{Fetch, Staged};
 use crate::command::Command;
 use crate::journal::{JournalEntry, JournalError, JournalWriter};
 use crate::result::OrderbookResult;
@@ -39,11 +39,27 @@ pub(super) trait Downstream {
         false
     }
 
-    /// Starts loading what `command` will read in book `slot` at `stage` (a hint: changes
-    /// nothing), a few commands before it is applied.
+    /// Starts loading the book state `command` will read first in book `slot` (a hint:
+    /// changes nothing), a few commands before it is applied: `book::prefetch`'s header
+    /// stage.
     #[inline]
-    fn prefetch(&self, slot: u32, command: &Command, stage: Stage) {
-        let _ = (slot, command, stage);
+    fn prefetch_header(&self, slot: u32, command: &Command) {
+        let _ = (slot, command);
+    }
+
+    /// The contents stage: what the book state points to. Returns what the order stage
+    /// reads (a cancelled or modified order's slot), or `None`: then it is skipped.
+    #[inline]
+    fn prefetch_contents(&self, slot: u32, command: &Command) -> Option<u32> {
+        let _ = (slot, command);
+        None
+    }
+
+    /// The order stage: what the order at `found` (from [`Self::prefetch_contents`])
+    /// points to.
+    #[inline]
+    fn prefetch_order(&self, slot: u32, command: &Command, found: u32) {
+        let _ = (slot, command, found);
     }
 
     /// Applies `command` (a plain command to apply, numbered `seq`, stamped
@@ -286,11 +302,7 @@ impl<D: Downstream> Sequencer<D> {
         let mut stopping = false;
         let mut entries = Staged::new(batch, true);
         loop {
-            let next = entries.next(|entry, stage| {
-                if entry.is_plain_apply() {
-                    self.downstream.prefetch(entry.slot, entry.applied(), stage);
-                }
-            });
+            let next = entries.next_with(Ahead(&self.downstream));
             let Some(entry) = next else {
                 return stopping;
             };
@@ -428,5 +440,32 @@ impl<D: Downstream> Sequencer<D> {
             .discard(|e| matches!(e.view(), EntryView::Stop | EntryView::Checkpoint));
         self.lost += self.direct.len() as u64;
         self.direct.clear();
+    }
+}
+
+/// A downstream's prefetching stages as a [`Fetch`] of ingress entries: only a plain
+/// command to apply is fetched (a halt, a resume or a marker reads nothing ahead).
+struct Ahead<'d, D>(&'d D);
+
+impl<'a, D: Downstream> Fetch<&'a IngressEntry> for Ahead<'_, D> {
+    #[inline(always)]
+    fn header(&mut self, entry: &'a IngressEntry) {
+        if entry.is_plain_apply() {
+            self.0.prefetch_header(entry.slot, entry.applied());
+        }
+    }
+
+    #[inline(always)]
+    fn contents(&mut self, entry: &'a IngressEntry) -> Option<u32> {
+        if entry.is_plain_apply() {
+            self.0.prefetch_contents(entry.slot, entry.applied())
+        } else {
+            None
+        }
+    }
+
+    #[inline(always)]
+    fn order(&mut self, entry: &'a IngressEntry, found: u32) {
+        self.0.prefetch_order(entry.slot, entry.applied(), found);
     }
 }
