@@ -47,8 +47,10 @@ use uuid::Uuid;
 
 use super::slab::NIL;
 use crate::id_hash::IdHasher;
+use blocks::{BLOCK, EMPTY, empty_cells};
 use old_ids::OldIds;
 
+mod blocks;
 mod old_ids;
 
 /// Cells in the smallest window (256 bytes): 10,000 books that each see a few dozen ids
@@ -57,8 +59,6 @@ const MIN_CAP: usize = 1 << 7;
 /// Cells in the smallest window of wide cells (2 KiB): a book that sees few of the ids
 /// sees them over a long stretch, and its orders live long in its own ids.
 const WIDE_CAP: usize = 1 << 9;
-/// The window moves by blocks of this many cells (its base is a multiple of a block).
-const BLOCK: usize = 16;
 /// Cells a window may grow to for orders that outlive it however few ids it holds (4 KiB);
 /// past it, only while it has 32 cells or fewer an indexed order.
 const SMALL_CAP: usize = 1 << 10;
@@ -117,18 +117,6 @@ fn in_one_half(base: u128, span: u64) -> u128 {
     } else {
         (base >> 64 << 64) + u128::from(span.wrapping_neg())
     }
-}
-
-/// `cap` (a multiple of a block) empty cells, written a block at a time: `vec![NIL; cap]`
-/// wrote them one by one (about 4 instructions a cell; a doubling at 1,000 books cost
-/// 13,000).
-fn empty_cells(cap: usize) -> Vec<u32> {
-    const EMPTY: [u32; BLOCK] = [NIL; BLOCK];
-    let mut cells = Vec::with_capacity(cap);
-    for _ in 0..cap / BLOCK {
-        cells.extend_from_slice(&EMPTY);
-    }
-    cells
 }
 
 /// Maps order ids to slot numbers.
@@ -662,13 +650,15 @@ impl IdIndex {
         }
         let cap = self.window.len();
         let mut window = empty_cells(cap * 2);
-        // In at most three runs: each ends where the old or the new ring wraps.
+        // In at most three runs: each ends where the old or the new ring wraps. Runs are
+        // whole blocks (the base and both lengths are multiples of a block), copied a
+        // block at a time, the empty ones skipped.
         let mut cell = (self.base >> self.shift) as usize;
         let mut left = cap;
         while left > 0 {
             let (from, to) = (cell & (cap - 1), cell & (2 * cap - 1));
             let run = left.min(cap - from).min(2 * cap - to);
-            window[to..to + run].copy_from_slice(&self.window[from..from + run]);
+            blocks::copy_live(&mut window[to..to + run], &self.window[from..from + run]);
             cell = cell.wrapping_add(run);
             left -= run;
         }
@@ -698,27 +688,22 @@ impl IdIndex {
         let first = (self.base >> self.shift) as usize & (cap - 1);
         for k in 0..(step.min(cap as u128) / BLOCK as u128) as usize {
             // A block of cells: contiguous, as the base and the window's length are
-            // multiples of a block. Ids are computed only for the cells that still hold a
-            // slot.
+            // multiples of a block, tested in place (copying it out first cost about 20
+            // instructions a block). Ids are computed only for the cells that still hold
+            // a slot.
             let block = (first + k * BLOCK) & (cap - 1);
-            let cells: [u32; BLOCK] = self.window[block..block + BLOCK]
-                .try_into()
-                .expect("a block");
-            if cells.iter().fold(NIL, |all, &slot| all & slot) == NIL {
+            let (cells, _) = self.window[block..].as_chunks::<BLOCK>();
+            if blocks::is_empty(&cells[0]) {
                 continue;
             }
-            // The block's live cells as bits (one compare a cell, no branch), then only
-            // those visited: a block of a deep book holds a few orders that rest on among
-            // cells long vacated, and visiting every cell cost about 8 instructions each.
-            let mut live = cells
-                .iter()
-                .enumerate()
-                .fold(0u32, |bits, (i, &slot)| bits | u32::from(slot != NIL) << i);
-            self.window[block..block + BLOCK].copy_from_slice(&[NIL; BLOCK]);
+            // The block's live cells as bits, then only those visited: a block of a deep
+            // book holds a few orders that rest on among cells long vacated, and visiting
+            // every cell cost about 8 instructions each.
+            let mut live = blocks::live(&cells[0]);
             while live != 0 {
                 let i = live.trailing_zeros() as usize;
                 live &= live - 1;
-                let slot = cells[i];
+                let slot = self.window[block + i];
                 self.left += 1;
                 let id = if self.shift == 0 {
                     self.base + (k * BLOCK + i) as u128
@@ -733,6 +718,8 @@ impl IdIndex {
                     self.spill(id, slot, id_of);
                 }
             }
+            let (cells, _) = self.window[block..].as_chunks_mut::<BLOCK>();
+            cells[0] = EMPTY;
         }
         self.base += step << self.shift;
         self.reshadow();
