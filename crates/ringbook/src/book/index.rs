@@ -119,6 +119,13 @@ fn in_one_half(base: u128, span: u64) -> u128 {
     }
 }
 
+/// An id's first 8 bytes as they are (see [`IdIndex::base_hi`]) and its low 64 bits.
+#[inline(always)]
+fn halves(id: &Uuid) -> (u64, u64) {
+    let (halves, _) = id.as_bytes().as_chunks::<8>();
+    (u64::from_ne_bytes(halves[0]), u64::from_be_bytes(halves[1]))
+}
+
 /// Maps order ids to slot numbers.
 #[derive(Clone, Debug)]
 pub(crate) struct IdIndex {
@@ -144,6 +151,18 @@ pub(crate) struct IdIndex {
     /// or above this (0: every id of the window; `u64::MAX`: none). The inlined paths
     /// compare the offset they computed anyway, not the 128-bit id.
     shadow_off: u64,
+    /// The window's ids' high 64 bits as an id's first 8 bytes read in native order (a
+    /// [`Uuid`] stores its id big-endian): the inlined paths compare an id's first 8
+    /// bytes with it as they are, without reordering them.
+    base_hi: u64,
+    /// Where the window's exact cells that an add may take at once begin, as an id's low
+    /// 64 bits: `base`'s plus `shadow_off` (see `vacant_span`).
+    vacant_lo: u64,
+    /// How many ids from `vacant_lo` an add may take the cell of at once: the window's
+    /// exact ids at or above the table's bound (`exact_span - shadow_off`, 0 while cells
+    /// are wide). One unsigned compare of the id's offset from `vacant_lo` tells that it
+    /// is in the window and past the table: an empty cell is then its vacancy.
+    vacant_span: u64,
     /// Each cell spans `1 << shift` ids (0: one id a cell, no id compare).
     pub(crate) shift: u32,
     /// Ids put in the window since it was created (with `left`, how many it holds; one
@@ -203,6 +222,9 @@ impl IdIndex {
             exact_span: 0,
             mask: 0,
             shadow_off: 0,
+            base_hi: 0,
+            vacant_lo: 0,
+            vacant_span: 0,
             shift: 0,
             entered: 0,
             left: 0,
@@ -253,11 +275,11 @@ impl IdIndex {
     /// while cells are wider: see [`Self::wide_cell`]), and whether the id is at or above
     /// the table's bound (then it is in no table: its cell alone decides).
     #[inline(always)]
-    fn cell(&self, id: u128) -> Option<(usize, bool)> {
-        let low = id as u64;
+    fn cell(&self, id: &Uuid) -> Option<(usize, bool)> {
+        let (hi, low) = halves(id);
         let off = low.wrapping_sub(self.base as u64);
-        ((id >> 64) as u64 == (self.base >> 64) as u64 && off < self.exact_span).then(|| {
-            debug_assert_eq!(off >= self.shadow_off, id >= self.shadow_end);
+        (hi == self.base_hi && off < self.exact_span).then(|| {
+            debug_assert_eq!(off >= self.shadow_off, id.as_u128() >= self.shadow_end);
             (low as usize & self.mask, off >= self.shadow_off)
         })
     }
@@ -319,12 +341,15 @@ impl IdIndex {
     fn reshadow(&mut self) {
         self.shadow_off =
             u64::try_from(self.shadow_end.saturating_sub(self.base)).unwrap_or(u64::MAX);
+        self.base_hi = ((self.base >> 64) as u64).to_be();
+        self.vacant_lo = (self.base as u64).wrapping_add(self.shadow_off);
+        self.vacant_span = self.exact_span.saturating_sub(self.shadow_off);
     }
 
     /// The slot holding `id`; `id_of` reads the id stored in a slot.
     #[inline]
     pub(crate) fn find(&self, id: &Uuid, id_of: impl Fn(u32) -> Uuid) -> Option<u32> {
-        if let Some((cell, beyond)) = self.cell(id.as_u128()) {
+        if let Some((cell, beyond)) = self.cell(id) {
             let slot = self.at(cell);
             if slot != NIL {
                 return Some(slot);
@@ -339,7 +364,7 @@ impl IdIndex {
     /// [`Self::find`] in the window's exact cells only, as [`Self::take_in_window`].
     #[inline(always)]
     pub(crate) fn find_in_window(&self, id: &Uuid) -> Probe {
-        if let Some((cell, beyond)) = self.cell(id.as_u128()) {
+        if let Some((cell, beyond)) = self.cell(id) {
             let slot = self.at(cell);
             if slot != NIL {
                 return Probe::Hit(slot);
@@ -393,23 +418,27 @@ impl IdIndex {
     /// the insert of an add).
     #[inline]
     pub(crate) fn vacancy(&self, id: &Uuid, id_of: impl Fn(u32) -> Uuid) -> Result<Vacancy, u32> {
-        if let Some((cell, beyond)) = self.cell(id.as_u128()) {
+        let (hi, low) = halves(id);
+        if hi == self.base_hi && low.wrapping_sub(self.vacant_lo) < self.vacant_span {
+            debug_assert_eq!(self.cell(id).map(|(_, beyond)| beyond), Some(true));
+            let cell = low as usize & self.mask;
             let slot = self.at(cell);
-            if slot != NIL {
-                return Err(slot);
-            }
-            if beyond {
-                return Ok(Vacancy(cell));
-            }
+            return if slot == NIL {
+                Ok(Vacancy(cell))
+            } else {
+                Err(slot)
+            };
         }
         self.vacancy_outside(id, id_of)
     }
 
-    /// [`Self::vacancy`] in a window of wide cells, then the table.
+    /// [`Self::vacancy`] of an id its inlined path did not decide: one in a window of wide
+    /// cells, one of exact cells below the table's bound, or one outside the window (then
+    /// the table).
     #[inline(never)]
     fn vacancy_outside(&self, id: &Uuid, id_of: impl Fn(u32) -> Uuid) -> Result<Vacancy, u32> {
         let raw = id.as_u128();
-        if let Some(cell) = self.wide_cell(raw) {
+        if let Some(cell) = self.any_cell(raw) {
             let slot = self.window[cell];
             if slot == NIL {
                 if raw >= self.shadow_end {
@@ -777,7 +806,7 @@ impl IdIndex {
     /// not merge a found slot with a call's result (an `Option` built and tested again).
     #[inline(always)]
     pub(crate) fn take_in_window(&mut self, id: &Uuid) -> Probe {
-        if let Some((cell, beyond)) = self.cell(id.as_u128()) {
+        if let Some((cell, beyond)) = self.cell(id) {
             let slot = self.at(cell);
             if slot != NIL {
                 self.set_at(cell, NIL);
@@ -796,7 +825,7 @@ impl IdIndex {
     /// [`Self::take_outside`].)
     #[cfg(test)]
     pub(crate) fn take(&mut self, id: &Uuid, id_of: impl Fn(u32) -> Uuid) -> Option<u32> {
-        if let Some((cell, beyond)) = self.cell(id.as_u128()) {
+        if let Some((cell, beyond)) = self.cell(id) {
             let slot = self.at(cell);
             if slot != NIL {
                 self.set_at(cell, NIL);
@@ -867,7 +896,7 @@ impl IdIndex {
     /// Drops `slot`, indexed for `id`, from the index.
     #[inline]
     pub(crate) fn remove(&mut self, id: &Uuid, slot: u32) {
-        if let Some((cell, _)) = self.cell(id.as_u128())
+        if let Some((cell, _)) = self.cell(id)
             && self.at(cell) == slot
         {
             self.set_at(cell, NIL);
@@ -1150,6 +1179,94 @@ mod tests {
         assert_eq!(index.old.len(), behind - 1);
         assert_eq!(index.table_ops.get(), table_ops, "found without the table");
         assert_eq!(index.check(|s| slots.0[s as usize]), Ok(()));
+    }
+
+    /// An add's one-compare vacancy takes only cells at or above the table's bound: an id
+    /// the table holds inside the window (it went there while far ahead) is refused as a
+    /// duplicate with its slot, a new id below the bound is given its own cell after the
+    /// table is asked, and a new id above it is given its cell at once.
+    #[test]
+    fn vacancy_refuses_a_table_id_the_window_spans_and_places_new_ids_around_it() {
+        let mut index = IdIndex::with_capacity(0);
+        let mut slots = Slots(vec![Uuid::nil()]);
+        slots.add(&mut index, 1);
+        // Too far past the small window to slide it: the table.
+        let far = slots.add(&mut index, 10_000);
+        assert_eq!(index.table.len(), 1);
+        // Dense ids up to it and past it, each taken 100 ids later (but 9,990, kept).
+        for id in 2..=10_050u128 {
+            if id != 10_000 {
+                slots.add(&mut index, id);
+            }
+            if id > 100 && id - 100 != 9_990 {
+                slots.take(&mut index, id - 100);
+            }
+        }
+        assert!(index.any_cell(9_950).is_some(), "the window spans 9,950");
+        assert_eq!(
+            index.table.len(),
+            1,
+            "10,000 is in the table, not in its cell"
+        );
+        let ids = &slots.0;
+        let vacancy =
+            |index: &IdIndex, id: u128| index.vacancy(&Uuid::from_u128(id), |s| ids[s as usize]);
+        assert_eq!(
+            vacancy(&index, 10_000),
+            Err(far),
+            "a duplicate of a table id"
+        );
+        let kept = slots.find(&index, 9_990).expect("9,990 rests");
+        assert_eq!(vacancy(&index, 9_990), Err(kept));
+        // Free below the table's bound (9,900, taken: after asking the table, which leaves where
+        // to the insert) and above it (its cell).
+        assert!(vacancy(&index, 9_900).is_ok());
+        for id in [10_051, 10_060] {
+            let cell = index.any_cell(id).expect("in the window");
+            assert_eq!(vacancy(&index, id), Ok(Vacancy(cell)), "{id}");
+        }
+        // Every id the window spans: an indexed one is refused with its slot, a free one
+        // at or above the bound gets its cell.
+        let end = index.base + u128::from(index.span);
+        for id in index.base..end {
+            match (slots.find(&index, id), vacancy(&index, id)) {
+                (Some(slot), answer) => assert_eq!(answer, Err(slot), "{id}"),
+                (None, Ok(Vacancy(cell))) if id > 10_000 => {
+                    assert_eq!(Some(cell), index.any_cell(id), "{id}")
+                }
+                (None, answer) => assert!(answer.is_ok(), "{id}: {answer:?}"),
+            }
+        }
+        // Past the window's end: no cell yet (the insert slides the window to it).
+        assert_eq!(vacancy(&index, end), Ok(Vacancy(OUTSIDE)));
+        assert_eq!(vacancy(&index, end + 5), Ok(Vacancy(OUTSIDE)));
+        let before = slots.0.len() as u32;
+        assert_eq!(slots.add(&mut index, 9_900), before);
+        assert_eq!(slots.find(&index, 9_900), Some(before));
+        assert_eq!(slots.find(&index, 10_000), Some(far));
+        assert_eq!(index.check(|s| slots.0[s as usize]), Ok(()));
+    }
+
+    /// Ids above 2^64 are held and found by the inlined paths (the window's high half is
+    /// compared with the id's first 8 bytes as stored), not sent out of line.
+    #[test]
+    fn ids_above_two_to_the_64_are_decided_by_their_cells() {
+        let mut index = IdIndex::with_capacity(0);
+        let mut slots = Slots(vec![Uuid::nil()]);
+        let start = (0x0123_4567_89ab_cdef_u128 << 64) + 1_000;
+        for id in start..start + 300 {
+            let slot = slots.add(&mut index, id);
+            let uuid = Uuid::from_u128(id);
+            assert_eq!(index.find_in_window(&uuid), Probe::Hit(slot), "{id}");
+            let vacancy = index.vacancy(&uuid, |s| slots.0[s as usize]);
+            assert_eq!(vacancy, Err(slot), "{id}");
+        }
+        let next = Uuid::from_u128(start + 300);
+        assert!(index.cell(&next).is_some(), "decided by its cell");
+        assert_eq!(index.find_in_window(&next), Probe::Absent);
+        assert_eq!(index.take_in_window(&Uuid::from_u128(start)), Probe::Hit(1));
+        assert_eq!(index.find_in_window(&Uuid::from_u128(start)), Probe::Absent);
+        assert_eq!(index.table_ops.get(), 0);
     }
 
     /// An id far ahead of the window goes to the table; when the window later slides over
