@@ -16,10 +16,20 @@ pub(super) type Block = [u32; BLOCK];
 /// A block of empty cells.
 pub(super) const EMPTY: Block = [NIL; BLOCK];
 
-/// Whether no cell of `block` holds a slot (the AND of its cells is [`NIL`]).
+/// Whether no cell of `block` holds a slot (the AND of its cells is [`NIL`]), ANDed as
+/// four lanes of four cells, then across the lanes: four vector loads, three ANDs and a
+/// compare (a fold over the 16 cells in a row took about 30 instructions, shuffling the
+/// first cell apart from the others).
 #[inline(always)]
 pub(super) fn is_empty(block: &Block) -> bool {
-    block.iter().fold(NIL, |all, &slot| all & slot) == NIL
+    let (quads, _) = block.as_chunks::<4>();
+    let mut all = [NIL; 4];
+    for quad in quads {
+        for (all, &slot) in all.iter_mut().zip(quad) {
+            *all &= slot;
+        }
+    }
+    all[0] & all[1] & all[2] & all[3] == NIL
 }
 
 /// The cells of `block` that hold a slot, as bits (bit `i` for cell `i`; one compare a
