@@ -32,10 +32,47 @@ pub(super) fn is_empty(block: &Block) -> bool {
     all[0] & all[1] & all[2] & all[3] == NIL
 }
 
-/// The cells of `block` that hold a slot, as bits (bit `i` for cell `i`; one compare a
-/// cell, no branch).
+/// The cells of `block` that hold a slot, as bits (bit `i` for cell `i`).
 #[inline(always)]
 pub(super) fn live(block: &Block) -> u32 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        live_sse2(block)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        live_portable(block)
+    }
+}
+
+/// [`live`] in SSE2: compare the four lanes of four cells with [`NIL`], narrow the masks
+/// to a byte a cell and gather their top bits (14 instructions; the compiler made about 45
+/// of [`live_portable`], a compare and a shift a cell).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+#[allow(unsafe_code)]
+fn live_sse2(block: &Block) -> u32 {
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi32, _mm_loadu_si128, _mm_movemask_epi8, _mm_packs_epi16,
+        _mm_packs_epi32, _mm_set1_epi32,
+    };
+    let lanes = block.as_ptr().cast::<__m128i>();
+    // SAFETY: SSE2 is in every x86_64 target's baseline, so its intrinsics run on any
+    // x86_64 CPU; the four unaligned loads read the block's 64 bytes (16 cells of 4), all
+    // within the borrowed array.
+    let nil_bytes = unsafe {
+        let nil = _mm_set1_epi32(-1);
+        let lane = |k: usize| _mm_cmpeq_epi32(_mm_loadu_si128(lanes.add(k)), nil);
+        let low = _mm_packs_epi32(lane(0), lane(1));
+        let high = _mm_packs_epi32(lane(2), lane(3));
+        _mm_movemask_epi8(_mm_packs_epi16(low, high))
+    };
+    !(nil_bytes as u32) & 0xFFFF
+}
+
+/// [`live`] with one compare and shift a cell.
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+fn live_portable(block: &Block) -> u32 {
     block
         .iter()
         .enumerate()
@@ -93,6 +130,29 @@ mod tests {
         block[3] = 7;
         block[15] = 9;
         assert_eq!(live(&block), 1 << 3 | 1 << 15);
+        assert_eq!(live_portable(&block), 1 << 3 | 1 << 15);
+    }
+
+    /// The vector and the portable count agree on every pattern of live cells, with slots
+    /// that look like NIL in part (the narrowing saturates: a lane's mask must survive it).
+    #[test]
+    fn live_cells_agree_with_the_portable_count_on_every_pattern() {
+        for pattern in 0..=0xFFFFu32 {
+            let mut block = EMPTY;
+            for (i, cell) in block.iter_mut().enumerate() {
+                if pattern >> i & 1 == 1 {
+                    // Slots sharing all but one bit with NIL, or its low or high half.
+                    *cell = match (pattern as usize + i) % 4 {
+                        0 => NIL - 1,
+                        1 => 0xFFFF,
+                        2 => 0xFFFF_0000,
+                        _ => i as u32,
+                    };
+                }
+            }
+            assert_eq!(live(&block), pattern, "{pattern:#x}");
+            assert_eq!(live_portable(&block), pattern, "{pattern:#x}");
+        }
     }
 
     #[test]
