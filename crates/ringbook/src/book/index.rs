@@ -134,10 +134,6 @@ pub(crate) struct IdIndex {
     window: Vec<u32>,
     /// The window's first id, a multiple of `64 << shift`. `base + span <= u128::MAX`.
     base: u128,
-    /// Ids the window spans: `cap << shift` (at most 2^62). The window never straddles a
-    /// multiple of 2^64: its ids share their high 64 bits, so finding a cell takes 64-bit
-    /// arithmetic only.
-    span: u64,
     /// `span` while a cell is one id, else 0: the inlined paths test it alone, so a book
     /// that sees every id pays nothing for wider cells (a book with wider cells takes the
     /// out-of-line path, which reads `shift`).
@@ -180,12 +176,12 @@ pub(crate) struct IdIndex {
     /// The last id an insert sent to the table as far from the window.
     last_miss: u128,
     /// Inserts sent to the table in a row, each near the one before.
-    near_misses: usize,
-    /// Cells the window has slid past since it last grew or was placed.
-    slid: u128,
+    near_misses: u32,
+    /// Cells the window has slid past since it last grew or was placed (saturating).
+    slid: u64,
     /// Takes and removes from the table, since then, of ids the window had left less
     /// than four times its span before: orders that outlived the window, not by much.
-    late: usize,
+    late: u32,
     /// The largest id learnt from (0: none yet).
     last_new: u128,
     /// `entered` when `last_new` was learnt.
@@ -197,7 +193,7 @@ pub(crate) struct IdIndex {
     /// is re-strided only after a sixteenth of its length of them, so re-striding costs
     /// O(1) cells a gap amortized whatever the ids (a caller alternating spacings cannot
     /// make every insert rebuild a large window; a small one costs at most its length).
-    gaps_since_placed: usize,
+    gaps_since_placed: u32,
     hasher: IdHasher,
     /// Lookups, takes, inserts and removes that reached the table (tests measure it).
     #[cfg(test)]
@@ -218,7 +214,6 @@ impl IdIndex {
             // window.
             window: Vec::new(),
             base: 0,
-            span: 0,
             exact_span: 0,
             mask: 0,
             shadow_off: 0,
@@ -256,6 +251,15 @@ impl IdIndex {
     fn count_table_op(&self) {
         #[cfg(test)]
         self.table_ops.set(self.table_ops.get() + 1);
+    }
+
+    /// Ids the window spans: its cells times their width, `cap << shift` (at most 2^62).
+    /// The window never straddles a multiple of 2^64: its ids share their high 64 bits, so
+    /// finding a cell takes 64-bit arithmetic only. (Computed, not stored: a field more
+    /// took the book past a cache line.)
+    #[inline]
+    fn span(&self) -> u64 {
+        (self.window.len() as u64) << self.shift
     }
 
     /// How many ids the window holds.
@@ -313,7 +317,7 @@ impl IdIndex {
     fn any_cell(&self, id: u128) -> Option<usize> {
         let low = id as u64;
         let off = low.wrapping_sub(self.base as u64);
-        ((id >> 64) as u64 == (self.base >> 64) as u64 && off < self.span)
+        ((id >> 64) as u64 == (self.base >> 64) as u64 && off < self.span())
             .then(|| (low >> self.shift) as usize & (self.window.len() - 1))
     }
 
@@ -330,7 +334,7 @@ impl IdIndex {
     /// Records the window's new geometry (`span`, `shift`, the base or the cells
     /// changed).
     fn reshaped(&mut self) {
-        self.exact_span = if self.shift == 0 { self.span } else { 0 };
+        self.exact_span = if self.shift == 0 { self.span() } else { 0 };
         self.mask = self.window.len().saturating_sub(1);
         self.reshadow();
     }
@@ -509,12 +513,12 @@ impl IdIndex {
             }
             return;
         }
-        let end = self.base + u128::from(self.span);
+        let end = self.base + u128::from(self.span());
         if raw >= end && raw - end < self.reach() && raw < TOP {
             if self.in_window() * 2 > self.window.len() && self.window.len() < MAX_CAP {
                 self.grow();
             }
-            let end = self.base + u128::from(self.span);
+            let end = self.base + u128::from(self.span());
             // A sixteenth of the window at least: a slide every few ids would cost more
             // than the window's oldest sixteenth going to the table a little early.
             let step = if raw >= end {
@@ -525,7 +529,7 @@ impl IdIndex {
                 0
             };
             let base = self.base + (step << self.shift);
-            if one_half(base, self.span) {
+            if one_half(base, self.span()) {
                 if step > 0 {
                     self.slide(step, &id_of);
                 }
@@ -539,15 +543,15 @@ impl IdIndex {
                 return;
             }
         }
-        if raw.abs_diff(self.last_miss) < u128::from(self.span) {
-            self.near_misses += 1;
+        if raw.abs_diff(self.last_miss) < u128::from(self.span()) {
+            self.near_misses = self.near_misses.saturating_add(1);
         } else {
             self.near_misses = 0;
         }
         self.last_miss = raw;
         self.spill(raw, slot, &id_of);
-        if self.near_misses >= self.window.len() / 4 && raw < TOP {
-            let base = self.aligned(raw.saturating_sub(u128::from(self.span / 2)));
+        if self.near_misses as usize >= self.window.len() / 4 && raw < TOP {
+            let base = self.aligned(raw.saturating_sub(u128::from(self.span() / 2)));
             self.place(base, self.shift, &id_of);
         }
     }
@@ -558,7 +562,7 @@ impl IdIndex {
     /// further away (another session, random ids) go to the table.
     #[inline]
     fn reach(&self) -> u128 {
-        SLIDE * u128::from(self.span)
+        SLIDE * u128::from(self.span())
     }
 
     /// `id` rounded down to a multiple of 64 cells.
@@ -589,7 +593,7 @@ impl IdIndex {
                     avg => avg - avg / 4 + (4 * log).clamp(avg.saturating_sub(8), avg + 8) / 4,
                 };
                 learnt = true;
-                self.gaps_since_placed += 1;
+                self.gaps_since_placed = self.gaps_since_placed.saturating_add(1);
             }
         }
         // Random ids, ids of another session far away, and ids below the largest teach
@@ -610,15 +614,15 @@ impl IdIndex {
             let cap = if shift == 0 { MIN_CAP } else { WIDE_CAP };
             self.window = empty_cells(cap);
             self.shift = shift;
-            self.span = (cap as u64) << shift;
             // The window ends less than 64 cells past `raw`: later ids come after it.
             let base = self
                 .aligned(raw)
-                .saturating_sub(u128::from(self.span) - ((BLOCK as u128) << shift));
-            self.base = in_one_half(base, self.span);
+                .saturating_sub(u128::from(self.span()) - ((BLOCK as u128) << shift));
+            self.base = in_one_half(base, self.span());
             self.reshaped();
         } else if want4.abs_diff(4 * self.shift) >= 8
-            && (self.window.len() <= WIDE_CAP || self.gaps_since_placed * 16 >= self.window.len())
+            && (self.window.len() <= WIDE_CAP
+                || self.gaps_since_placed as usize * 16 >= self.window.len())
         {
             let span = (self.window.len() as u128) << shift;
             let base = raw.saturating_sub(span - ((BLOCK as u128) << shift))
@@ -674,7 +678,7 @@ impl IdIndex {
     /// straddle a multiple of 2^64).
     #[cold]
     fn grow(&mut self) {
-        if !one_half(self.base, self.span * 2) {
+        if !one_half(self.base, self.span() * 2) {
             return;
         }
         let cap = self.window.len();
@@ -692,7 +696,6 @@ impl IdIndex {
             left -= run;
         }
         self.window = window;
-        self.span <<= 1;
         self.reshaped();
         self.slid = 0;
         self.late = 0;
@@ -732,9 +735,11 @@ impl IdIndex {
         self.shadow_end = self.shadow_end.max(self.old.end());
         self.base += step << self.shift;
         self.reshadow();
-        self.slid += step;
-        if self.slid * 4 >= cap as u128 {
-            let outlived = self.late * 4096 > cap >> self.shift.min(2);
+        self.slid = self
+            .slid
+            .saturating_add(u64::try_from(step).unwrap_or(u64::MAX));
+        if self.slid.saturating_mul(4) >= cap as u64 {
+            let outlived = self.late as usize * 4096 > cap >> self.shift.min(2);
             if outlived && cap < MAX_CAP && (cap < SMALL_CAP || cap < 32 * self.len()) {
                 self.grow();
             }
@@ -788,8 +793,7 @@ impl IdIndex {
         };
         self.window = empty_cells(cap);
         self.shift = shift;
-        self.span = (self.window.len() as u64) << shift;
-        self.base = in_one_half(base, self.span);
+        self.base = in_one_half(base, self.span());
         self.reshaped();
         self.entered = 0;
         self.left = 0;
@@ -953,8 +957,8 @@ impl IdIndex {
     /// Counts a table id the window left less than four times its span ago.
     #[inline]
     fn count_late(&mut self, raw: u128) {
-        if raw < self.base && self.base - raw <= LATE_SPANS * u128::from(self.span) {
-            self.late += 1;
+        if raw < self.base && self.base - raw <= LATE_SPANS * u128::from(self.span()) {
+            self.late = self.late.saturating_add(1);
         }
     }
 
@@ -983,11 +987,10 @@ impl IdIndex {
         let cap = self.window.len();
         if cap != 0
             && (!cap.is_power_of_two()
-                || self.span != (cap as u64) << self.shift
-                || self.exact_span != if self.shift == 0 { self.span } else { 0 }
+                || self.exact_span != if self.shift == 0 { self.span() } else { 0 }
                 || self.mask != cap - 1
                 || self.aligned(self.base) != self.base
-                || !one_half(self.base, self.span))
+                || !one_half(self.base, self.span()))
         {
             return Err(format!(
                 "window of {cap} cells of 2^{} ids at id {}",
@@ -1238,7 +1241,7 @@ mod tests {
         }
         // Every id the window spans: an indexed one is refused with its slot, a free one
         // at or above the bound gets its cell.
-        let end = index.base + u128::from(index.span);
+        let end = index.base + u128::from(index.span());
         for id in index.base..end {
             match (slots.find(&index, id), vacancy(&index, id)) {
                 (Some(slot), answer) => assert_eq!(answer, Err(slot), "{id}"),
