@@ -47,8 +47,10 @@ use uuid::Uuid;
 
 use super::slab::NIL;
 use crate::id_hash::IdHasher;
+use blocks::{BLOCK, EMPTY, empty_cells};
 use old_ids::OldIds;
 
+mod blocks;
 mod old_ids;
 
 /// Cells in the smallest window (256 bytes): 10,000 books that each see a few dozen ids
@@ -57,8 +59,6 @@ const MIN_CAP: usize = 1 << 7;
 /// Cells in the smallest window of wide cells (2 KiB): a book that sees few of the ids
 /// sees them over a long stretch, and its orders live long in its own ids.
 const WIDE_CAP: usize = 1 << 9;
-/// The window moves by blocks of this many cells (its base is a multiple of a block).
-const BLOCK: usize = 16;
 /// Cells a window may grow to for orders that outlive it however few ids it holds (4 KiB);
 /// past it, only while it has 32 cells or fewer an indexed order.
 const SMALL_CAP: usize = 1 << 10;
@@ -119,16 +119,11 @@ fn in_one_half(base: u128, span: u64) -> u128 {
     }
 }
 
-/// `cap` (a multiple of a block) empty cells, written a block at a time: `vec![NIL; cap]`
-/// wrote them one by one (about 4 instructions a cell; a doubling at 1,000 books cost
-/// 13,000).
-fn empty_cells(cap: usize) -> Vec<u32> {
-    const EMPTY: [u32; BLOCK] = [NIL; BLOCK];
-    let mut cells = Vec::with_capacity(cap);
-    for _ in 0..cap / BLOCK {
-        cells.extend_from_slice(&EMPTY);
-    }
-    cells
+/// An id's first 8 bytes as they are (see [`IdIndex::base_hi`]) and its low 64 bits.
+#[inline(always)]
+fn halves(id: &Uuid) -> (u64, u64) {
+    let (halves, _) = id.as_bytes().as_chunks::<8>();
+    (u64::from_ne_bytes(halves[0]), u64::from_be_bytes(halves[1]))
 }
 
 /// Maps order ids to slot numbers.
@@ -139,10 +134,6 @@ pub(crate) struct IdIndex {
     window: Vec<u32>,
     /// The window's first id, a multiple of `64 << shift`. `base + span <= u128::MAX`.
     base: u128,
-    /// Ids the window spans: `cap << shift` (at most 2^62). The window never straddles a
-    /// multiple of 2^64: its ids share their high 64 bits, so finding a cell takes 64-bit
-    /// arithmetic only.
-    span: u64,
     /// `span` while a cell is one id, else 0: the inlined paths test it alone, so a book
     /// that sees every id pays nothing for wider cells (a book with wider cells takes the
     /// out-of-line path, which reads `shift`).
@@ -156,6 +147,18 @@ pub(crate) struct IdIndex {
     /// or above this (0: every id of the window; `u64::MAX`: none). The inlined paths
     /// compare the offset they computed anyway, not the 128-bit id.
     shadow_off: u64,
+    /// The window's ids' high 64 bits as an id's first 8 bytes read in native order (a
+    /// [`Uuid`] stores its id big-endian): the inlined paths compare an id's first 8
+    /// bytes with it as they are, without reordering them.
+    base_hi: u64,
+    /// Where the window's exact cells that an add may take at once begin, as an id's low
+    /// 64 bits: `base`'s plus `shadow_off` (see `vacant_span`).
+    vacant_lo: u64,
+    /// How many ids from `vacant_lo` an add may take the cell of at once: the window's
+    /// exact ids at or above the table's bound (`exact_span - shadow_off`, 0 while cells
+    /// are wide). One unsigned compare of the id's offset from `vacant_lo` tells that it
+    /// is in the window and past the table: an empty cell is then its vacancy.
+    vacant_span: u64,
     /// Each cell spans `1 << shift` ids (0: one id a cell, no id compare).
     pub(crate) shift: u32,
     /// Ids put in the window since it was created (with `left`, how many it holds; one
@@ -173,12 +176,12 @@ pub(crate) struct IdIndex {
     /// The last id an insert sent to the table as far from the window.
     last_miss: u128,
     /// Inserts sent to the table in a row, each near the one before.
-    near_misses: usize,
-    /// Cells the window has slid past since it last grew or was placed.
-    slid: u128,
+    near_misses: u32,
+    /// Cells the window has slid past since it last grew or was placed (saturating).
+    slid: u64,
     /// Takes and removes from the table, since then, of ids the window had left less
     /// than four times its span before: orders that outlived the window, not by much.
-    late: usize,
+    late: u32,
     /// The largest id learnt from (0: none yet).
     last_new: u128,
     /// `entered` when `last_new` was learnt.
@@ -190,7 +193,7 @@ pub(crate) struct IdIndex {
     /// is re-strided only after a sixteenth of its length of them, so re-striding costs
     /// O(1) cells a gap amortized whatever the ids (a caller alternating spacings cannot
     /// make every insert rebuild a large window; a small one costs at most its length).
-    gaps_since_placed: usize,
+    gaps_since_placed: u32,
     hasher: IdHasher,
     /// Lookups, takes, inserts and removes that reached the table (tests measure it).
     #[cfg(test)]
@@ -211,10 +214,12 @@ impl IdIndex {
             // window.
             window: Vec::new(),
             base: 0,
-            span: 0,
             exact_span: 0,
             mask: 0,
             shadow_off: 0,
+            base_hi: 0,
+            vacant_lo: 0,
+            vacant_span: 0,
             shift: 0,
             entered: 0,
             left: 0,
@@ -248,6 +253,15 @@ impl IdIndex {
         self.table_ops.set(self.table_ops.get() + 1);
     }
 
+    /// Ids the window spans: its cells times their width, `cap << shift` (at most 2^62).
+    /// The window never straddles a multiple of 2^64: its ids share their high 64 bits, so
+    /// finding a cell takes 64-bit arithmetic only. (Computed, not stored: a field more
+    /// took the book past a cache line.)
+    #[inline]
+    fn span(&self) -> u64 {
+        (self.window.len() as u64) << self.shift
+    }
+
     /// How many ids the window holds.
     #[inline]
     fn in_window(&self) -> usize {
@@ -265,11 +279,11 @@ impl IdIndex {
     /// while cells are wider: see [`Self::wide_cell`]), and whether the id is at or above
     /// the table's bound (then it is in no table: its cell alone decides).
     #[inline(always)]
-    fn cell(&self, id: u128) -> Option<(usize, bool)> {
-        let low = id as u64;
+    fn cell(&self, id: &Uuid) -> Option<(usize, bool)> {
+        let (hi, low) = halves(id);
         let off = low.wrapping_sub(self.base as u64);
-        ((id >> 64) as u64 == (self.base >> 64) as u64 && off < self.exact_span).then(|| {
-            debug_assert_eq!(off >= self.shadow_off, id >= self.shadow_end);
+        (hi == self.base_hi && off < self.exact_span).then(|| {
+            debug_assert_eq!(off >= self.shadow_off, id.as_u128() >= self.shadow_end);
             (low as usize & self.mask, off >= self.shadow_off)
         })
     }
@@ -303,7 +317,7 @@ impl IdIndex {
     fn any_cell(&self, id: u128) -> Option<usize> {
         let low = id as u64;
         let off = low.wrapping_sub(self.base as u64);
-        ((id >> 64) as u64 == (self.base >> 64) as u64 && off < self.span)
+        ((id >> 64) as u64 == (self.base >> 64) as u64 && off < self.span())
             .then(|| (low >> self.shift) as usize & (self.window.len() - 1))
     }
 
@@ -320,7 +334,7 @@ impl IdIndex {
     /// Records the window's new geometry (`span`, `shift`, the base or the cells
     /// changed).
     fn reshaped(&mut self) {
-        self.exact_span = if self.shift == 0 { self.span } else { 0 };
+        self.exact_span = if self.shift == 0 { self.span() } else { 0 };
         self.mask = self.window.len().saturating_sub(1);
         self.reshadow();
     }
@@ -331,12 +345,15 @@ impl IdIndex {
     fn reshadow(&mut self) {
         self.shadow_off =
             u64::try_from(self.shadow_end.saturating_sub(self.base)).unwrap_or(u64::MAX);
+        self.base_hi = ((self.base >> 64) as u64).to_be();
+        self.vacant_lo = (self.base as u64).wrapping_add(self.shadow_off);
+        self.vacant_span = self.exact_span.saturating_sub(self.shadow_off);
     }
 
     /// The slot holding `id`; `id_of` reads the id stored in a slot.
     #[inline]
     pub(crate) fn find(&self, id: &Uuid, id_of: impl Fn(u32) -> Uuid) -> Option<u32> {
-        if let Some((cell, beyond)) = self.cell(id.as_u128()) {
+        if let Some((cell, beyond)) = self.cell(id) {
             let slot = self.at(cell);
             if slot != NIL {
                 return Some(slot);
@@ -351,7 +368,7 @@ impl IdIndex {
     /// [`Self::find`] in the window's exact cells only, as [`Self::take_in_window`].
     #[inline(always)]
     pub(crate) fn find_in_window(&self, id: &Uuid) -> Probe {
-        if let Some((cell, beyond)) = self.cell(id.as_u128()) {
+        if let Some((cell, beyond)) = self.cell(id) {
             let slot = self.at(cell);
             if slot != NIL {
                 return Probe::Hit(slot);
@@ -405,23 +422,27 @@ impl IdIndex {
     /// the insert of an add).
     #[inline]
     pub(crate) fn vacancy(&self, id: &Uuid, id_of: impl Fn(u32) -> Uuid) -> Result<Vacancy, u32> {
-        if let Some((cell, beyond)) = self.cell(id.as_u128()) {
+        let (hi, low) = halves(id);
+        if hi == self.base_hi && low.wrapping_sub(self.vacant_lo) < self.vacant_span {
+            debug_assert_eq!(self.cell(id).map(|(_, beyond)| beyond), Some(true));
+            let cell = low as usize & self.mask;
             let slot = self.at(cell);
-            if slot != NIL {
-                return Err(slot);
-            }
-            if beyond {
-                return Ok(Vacancy(cell));
-            }
+            return if slot == NIL {
+                Ok(Vacancy(cell))
+            } else {
+                Err(slot)
+            };
         }
         self.vacancy_outside(id, id_of)
     }
 
-    /// [`Self::vacancy`] in a window of wide cells, then the table.
+    /// [`Self::vacancy`] of an id its inlined path did not decide: one in a window of wide
+    /// cells, one of exact cells below the table's bound, or one outside the window (then
+    /// the table).
     #[inline(never)]
     fn vacancy_outside(&self, id: &Uuid, id_of: impl Fn(u32) -> Uuid) -> Result<Vacancy, u32> {
         let raw = id.as_u128();
-        if let Some(cell) = self.wide_cell(raw) {
+        if let Some(cell) = self.any_cell(raw) {
             let slot = self.window[cell];
             if slot == NIL {
                 if raw >= self.shadow_end {
@@ -492,12 +513,12 @@ impl IdIndex {
             }
             return;
         }
-        let end = self.base + u128::from(self.span);
+        let end = self.base + u128::from(self.span());
         if raw >= end && raw - end < self.reach() && raw < TOP {
             if self.in_window() * 2 > self.window.len() && self.window.len() < MAX_CAP {
                 self.grow();
             }
-            let end = self.base + u128::from(self.span);
+            let end = self.base + u128::from(self.span());
             // A sixteenth of the window at least: a slide every few ids would cost more
             // than the window's oldest sixteenth going to the table a little early.
             let step = if raw >= end {
@@ -508,7 +529,7 @@ impl IdIndex {
                 0
             };
             let base = self.base + (step << self.shift);
-            if one_half(base, self.span) {
+            if one_half(base, self.span()) {
                 if step > 0 {
                     self.slide(step, &id_of);
                 }
@@ -522,15 +543,15 @@ impl IdIndex {
                 return;
             }
         }
-        if raw.abs_diff(self.last_miss) < u128::from(self.span) {
-            self.near_misses += 1;
+        if raw.abs_diff(self.last_miss) < u128::from(self.span()) {
+            self.near_misses = self.near_misses.saturating_add(1);
         } else {
             self.near_misses = 0;
         }
         self.last_miss = raw;
         self.spill(raw, slot, &id_of);
-        if self.near_misses >= self.window.len() / 4 && raw < TOP {
-            let base = self.aligned(raw.saturating_sub(u128::from(self.span / 2)));
+        if self.near_misses as usize >= self.window.len() / 4 && raw < TOP {
+            let base = self.aligned(raw.saturating_sub(u128::from(self.span() / 2)));
             self.place(base, self.shift, &id_of);
         }
     }
@@ -541,7 +562,7 @@ impl IdIndex {
     /// further away (another session, random ids) go to the table.
     #[inline]
     fn reach(&self) -> u128 {
-        SLIDE * u128::from(self.span)
+        SLIDE * u128::from(self.span())
     }
 
     /// `id` rounded down to a multiple of 64 cells.
@@ -572,7 +593,7 @@ impl IdIndex {
                     avg => avg - avg / 4 + (4 * log).clamp(avg.saturating_sub(8), avg + 8) / 4,
                 };
                 learnt = true;
-                self.gaps_since_placed += 1;
+                self.gaps_since_placed = self.gaps_since_placed.saturating_add(1);
             }
         }
         // Random ids, ids of another session far away, and ids below the largest teach
@@ -593,15 +614,15 @@ impl IdIndex {
             let cap = if shift == 0 { MIN_CAP } else { WIDE_CAP };
             self.window = empty_cells(cap);
             self.shift = shift;
-            self.span = (cap as u64) << shift;
             // The window ends less than 64 cells past `raw`: later ids come after it.
             let base = self
                 .aligned(raw)
-                .saturating_sub(u128::from(self.span) - ((BLOCK as u128) << shift));
-            self.base = in_one_half(base, self.span);
+                .saturating_sub(u128::from(self.span()) - ((BLOCK as u128) << shift));
+            self.base = in_one_half(base, self.span());
             self.reshaped();
         } else if want4.abs_diff(4 * self.shift) >= 8
-            && (self.window.len() <= WIDE_CAP || self.gaps_since_placed * 16 >= self.window.len())
+            && (self.window.len() <= WIDE_CAP
+                || self.gaps_since_placed as usize * 16 >= self.window.len())
         {
             let span = (self.window.len() as u128) << shift;
             let base = raw.saturating_sub(span - ((BLOCK as u128) << shift))
@@ -657,23 +678,24 @@ impl IdIndex {
     /// straddle a multiple of 2^64).
     #[cold]
     fn grow(&mut self) {
-        if !one_half(self.base, self.span * 2) {
+        if !one_half(self.base, self.span() * 2) {
             return;
         }
         let cap = self.window.len();
         let mut window = empty_cells(cap * 2);
-        // In at most three runs: each ends where the old or the new ring wraps.
+        // In at most three runs: each ends where the old or the new ring wraps. Runs are
+        // whole blocks (the base and both lengths are multiples of a block), copied a
+        // block at a time, the empty ones skipped.
         let mut cell = (self.base >> self.shift) as usize;
         let mut left = cap;
         while left > 0 {
             let (from, to) = (cell & (cap - 1), cell & (2 * cap - 1));
             let run = left.min(cap - from).min(2 * cap - to);
-            window[to..to + run].copy_from_slice(&self.window[from..from + run]);
+            blocks::copy_live(&mut window[to..to + run], &self.window[from..from + run]);
             cell = cell.wrapping_add(run);
             left -= run;
         }
         self.window = window;
-        self.span <<= 1;
         self.reshaped();
         self.slid = 0;
         self.late = 0;
@@ -698,52 +720,62 @@ impl IdIndex {
         let first = (self.base >> self.shift) as usize & (cap - 1);
         for k in 0..(step.min(cap as u128) / BLOCK as u128) as usize {
             // A block of cells: contiguous, as the base and the window's length are
-            // multiples of a block. Ids are computed only for the cells that still hold a
-            // slot.
+            // multiples of a block, tested in place (copying it out first cost about 20
+            // instructions a block). Its live cells as bits (14 instructions in SSE2, see
+            // `blocks::live`), then only those visited: a block of a deep book holds a few
+            // orders that rest on among cells long vacated.
             let block = (first + k * BLOCK) & (cap - 1);
-            let cells: [u32; BLOCK] = self.window[block..block + BLOCK]
-                .try_into()
-                .expect("a block");
-            if cells.iter().fold(NIL, |all, &slot| all & slot) == NIL {
-                continue;
-            }
-            // The block's live cells as bits (one compare a cell, no branch), then only
-            // those visited: a block of a deep book holds a few orders that rest on among
-            // cells long vacated, and visiting every cell cost about 8 instructions each.
-            let mut live = cells
-                .iter()
-                .enumerate()
-                .fold(0u32, |bits, (i, &slot)| bits | u32::from(slot != NIL) << i);
-            self.window[block..block + BLOCK].copy_from_slice(&[NIL; BLOCK]);
-            while live != 0 {
-                let i = live.trailing_zeros() as usize;
-                live &= live - 1;
-                let slot = cells[i];
-                self.left += 1;
-                let id = if self.shift == 0 {
-                    self.base + (k * BLOCK + i) as u128
-                } else {
-                    id_of(slot).as_u128()
-                };
-                // In increasing order: `old` takes them but for the first after a
-                // re-placing moved the window back.
-                if self.old.push(id, slot) {
-                    self.shadow_end = self.shadow_end.max(self.old.end());
-                } else {
-                    self.spill(id, slot, id_of);
-                }
+            let (cells, _) = self.window[block..].as_chunks::<BLOCK>();
+            let live = blocks::live(&cells[0]);
+            if live != 0 {
+                self.leave_block(block, live, self.base + (k * BLOCK) as u128, id_of);
             }
         }
+        // The table's bound covers the old ids (raised once, not for each id moved).
+        self.shadow_end = self.shadow_end.max(self.old.end());
         self.base += step << self.shift;
         self.reshadow();
-        self.slid += step;
-        if self.slid * 4 >= cap as u128 {
-            let outlived = self.late * 4096 > cap >> self.shift.min(2);
+        self.slid = self
+            .slid
+            .saturating_add(u64::try_from(step).unwrap_or(u64::MAX));
+        if self.slid.saturating_mul(4) >= cap as u64 {
+            let outlived = self.late as usize * 4096 > cap >> self.shift.min(2);
             if outlived && cap < MAX_CAP && (cap < SMALL_CAP || cap < 32 * self.len()) {
                 self.grow();
             }
             self.slid = 0;
             self.late = 0;
+        }
+    }
+
+    /// Empties the block of cells at `block`, whose cells `live` (as bits, not 0) hold a
+    /// slot (a slide leaves it; its first cell is of the ids from `first_id`): those ids
+    /// move to the old ids (or, out of order, to the table).
+    #[inline(always)]
+    fn leave_block(
+        &mut self,
+        block: usize,
+        mut live: u32,
+        first_id: u128,
+        id_of: &impl Fn(u32) -> Uuid,
+    ) {
+        let (cells, _) = self.window[block..].as_chunks_mut::<BLOCK>();
+        let cells = std::mem::replace(&mut cells[0], EMPTY);
+        while live != 0 {
+            let i = live.trailing_zeros() as usize;
+            live &= live - 1;
+            let slot = cells[i];
+            self.left += 1;
+            let id = if self.shift == 0 {
+                first_id + i as u128
+            } else {
+                id_of(slot).as_u128()
+            };
+            // In increasing order: `old` takes them but for the first after a re-placing
+            // moved the window back.
+            if !self.old.push(id, slot) {
+                self.spill(id, slot, id_of);
+            }
         }
     }
 
@@ -761,8 +793,7 @@ impl IdIndex {
         };
         self.window = empty_cells(cap);
         self.shift = shift;
-        self.span = (self.window.len() as u64) << shift;
-        self.base = in_one_half(base, self.span);
+        self.base = in_one_half(base, self.span());
         self.reshaped();
         self.entered = 0;
         self.left = 0;
@@ -790,7 +821,7 @@ impl IdIndex {
     /// not merge a found slot with a call's result (an `Option` built and tested again).
     #[inline(always)]
     pub(crate) fn take_in_window(&mut self, id: &Uuid) -> Probe {
-        if let Some((cell, beyond)) = self.cell(id.as_u128()) {
+        if let Some((cell, beyond)) = self.cell(id) {
             let slot = self.at(cell);
             if slot != NIL {
                 self.set_at(cell, NIL);
@@ -809,7 +840,7 @@ impl IdIndex {
     /// [`Self::take_outside`].)
     #[cfg(test)]
     pub(crate) fn take(&mut self, id: &Uuid, id_of: impl Fn(u32) -> Uuid) -> Option<u32> {
-        if let Some((cell, beyond)) = self.cell(id.as_u128()) {
+        if let Some((cell, beyond)) = self.cell(id) {
             let slot = self.at(cell);
             if slot != NIL {
                 self.set_at(cell, NIL);
@@ -880,7 +911,7 @@ impl IdIndex {
     /// Drops `slot`, indexed for `id`, from the index.
     #[inline]
     pub(crate) fn remove(&mut self, id: &Uuid, slot: u32) {
-        if let Some((cell, _)) = self.cell(id.as_u128())
+        if let Some((cell, _)) = self.cell(id)
             && self.at(cell) == slot
         {
             self.set_at(cell, NIL);
@@ -926,8 +957,8 @@ impl IdIndex {
     /// Counts a table id the window left less than four times its span ago.
     #[inline]
     fn count_late(&mut self, raw: u128) {
-        if raw < self.base && self.base - raw <= LATE_SPANS * u128::from(self.span) {
-            self.late += 1;
+        if raw < self.base && self.base - raw <= LATE_SPANS * u128::from(self.span()) {
+            self.late = self.late.saturating_add(1);
         }
     }
 
@@ -956,11 +987,10 @@ impl IdIndex {
         let cap = self.window.len();
         if cap != 0
             && (!cap.is_power_of_two()
-                || self.span != (cap as u64) << self.shift
-                || self.exact_span != if self.shift == 0 { self.span } else { 0 }
+                || self.exact_span != if self.shift == 0 { self.span() } else { 0 }
                 || self.mask != cap - 1
                 || self.aligned(self.base) != self.base
-                || !one_half(self.base, self.span))
+                || !one_half(self.base, self.span()))
         {
             return Err(format!(
                 "window of {cap} cells of 2^{} ids at id {}",
@@ -1163,6 +1193,94 @@ mod tests {
         assert_eq!(index.old.len(), behind - 1);
         assert_eq!(index.table_ops.get(), table_ops, "found without the table");
         assert_eq!(index.check(|s| slots.0[s as usize]), Ok(()));
+    }
+
+    /// An add's one-compare vacancy takes only cells at or above the table's bound: an id
+    /// the table holds inside the window (it went there while far ahead) is refused as a
+    /// duplicate with its slot, a new id below the bound is given its own cell after the
+    /// table is asked, and a new id above it is given its cell at once.
+    #[test]
+    fn vacancy_refuses_a_table_id_the_window_spans_and_places_new_ids_around_it() {
+        let mut index = IdIndex::with_capacity(0);
+        let mut slots = Slots(vec![Uuid::nil()]);
+        slots.add(&mut index, 1);
+        // Too far past the small window to slide it: the table.
+        let far = slots.add(&mut index, 10_000);
+        assert_eq!(index.table.len(), 1);
+        // Dense ids up to it and past it, each taken 100 ids later (but 9,990, kept).
+        for id in 2..=10_050u128 {
+            if id != 10_000 {
+                slots.add(&mut index, id);
+            }
+            if id > 100 && id - 100 != 9_990 {
+                slots.take(&mut index, id - 100);
+            }
+        }
+        assert!(index.any_cell(9_950).is_some(), "the window spans 9,950");
+        assert_eq!(
+            index.table.len(),
+            1,
+            "10,000 is in the table, not in its cell"
+        );
+        let ids = &slots.0;
+        let vacancy =
+            |index: &IdIndex, id: u128| index.vacancy(&Uuid::from_u128(id), |s| ids[s as usize]);
+        assert_eq!(
+            vacancy(&index, 10_000),
+            Err(far),
+            "a duplicate of a table id"
+        );
+        let kept = slots.find(&index, 9_990).expect("9,990 rests");
+        assert_eq!(vacancy(&index, 9_990), Err(kept));
+        // Free below the table's bound (9,900, taken: after asking the table, which leaves where
+        // to the insert) and above it (its cell).
+        assert!(vacancy(&index, 9_900).is_ok());
+        for id in [10_051, 10_060] {
+            let cell = index.any_cell(id).expect("in the window");
+            assert_eq!(vacancy(&index, id), Ok(Vacancy(cell)), "{id}");
+        }
+        // Every id the window spans: an indexed one is refused with its slot, a free one
+        // at or above the bound gets its cell.
+        let end = index.base + u128::from(index.span());
+        for id in index.base..end {
+            match (slots.find(&index, id), vacancy(&index, id)) {
+                (Some(slot), answer) => assert_eq!(answer, Err(slot), "{id}"),
+                (None, Ok(Vacancy(cell))) if id > 10_000 => {
+                    assert_eq!(Some(cell), index.any_cell(id), "{id}")
+                }
+                (None, answer) => assert!(answer.is_ok(), "{id}: {answer:?}"),
+            }
+        }
+        // Past the window's end: no cell yet (the insert slides the window to it).
+        assert_eq!(vacancy(&index, end), Ok(Vacancy(OUTSIDE)));
+        assert_eq!(vacancy(&index, end + 5), Ok(Vacancy(OUTSIDE)));
+        let before = slots.0.len() as u32;
+        assert_eq!(slots.add(&mut index, 9_900), before);
+        assert_eq!(slots.find(&index, 9_900), Some(before));
+        assert_eq!(slots.find(&index, 10_000), Some(far));
+        assert_eq!(index.check(|s| slots.0[s as usize]), Ok(()));
+    }
+
+    /// Ids above 2^64 are held and found by the inlined paths (the window's high half is
+    /// compared with the id's first 8 bytes as stored), not sent out of line.
+    #[test]
+    fn ids_above_two_to_the_64_are_decided_by_their_cells() {
+        let mut index = IdIndex::with_capacity(0);
+        let mut slots = Slots(vec![Uuid::nil()]);
+        let start = (0x0123_4567_89ab_cdef_u128 << 64) + 1_000;
+        for id in start..start + 300 {
+            let slot = slots.add(&mut index, id);
+            let uuid = Uuid::from_u128(id);
+            assert_eq!(index.find_in_window(&uuid), Probe::Hit(slot), "{id}");
+            let vacancy = index.vacancy(&uuid, |s| slots.0[s as usize]);
+            assert_eq!(vacancy, Err(slot), "{id}");
+        }
+        let next = Uuid::from_u128(start + 300);
+        assert!(index.cell(&next).is_some(), "decided by its cell");
+        assert_eq!(index.find_in_window(&next), Probe::Absent);
+        assert_eq!(index.take_in_window(&Uuid::from_u128(start)), Probe::Hit(1));
+        assert_eq!(index.find_in_window(&Uuid::from_u128(start)), Probe::Absent);
+        assert_eq!(index.table_ops.get(), 0);
     }
 
     /// An id far ahead of the window goes to the table; when the window later slides over
