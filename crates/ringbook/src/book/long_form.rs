@@ -279,12 +279,14 @@ impl OrderBook {
         );
     }
 
-    /// Whether any resting order has extras (an owner or a display): a walk of the slab,
-    /// for the state hash (which walks the book anyway).
+    /// Whether any resting order has extras (an owner or a display): a walk of the
+    /// book's levels, for the state hash (which walks the book anyway).
     pub(super) fn any_resting_extras(&self) -> bool {
-        self.orders
-            .iter_all()
-            .any(|(_, s)| s.qty != 0 && s.extra() != 0)
+        let mut any = false;
+        for side in [Side::Buy, Side::Sell] {
+            self.for_each_slot(side, |_, s| any |= s.extra() != 0);
+        }
+        any
     }
 
     /// The whole open quantity of the resting iceberg `slot` (a cancel), out of the
@@ -1127,39 +1129,29 @@ impl OrderBook {
         // (acceptance number, resting slot or parked stop)
         let mut chosen: Vec<(u64, Result<u32, StopRef>)> = Vec::new();
         let on_side = |s: Side| side.is_none_or(|only| only == s);
-        match owner {
-            // One owner's: its orders found through the owners' table (8 bytes a slot), its
-            // stops through the stops' owners (8 bytes a
-            // stop); the slab and the stops' entries are read only where the owner matches.
-            // An owned order's slot is always within the side table.
-            Some(owner) => {
-                for (slot, &slot_owner) in self.long.owners.iter().enumerate() {
-                    if slot_owner != owner {
-                        continue;
-                    }
-                    let slot = slot as u32;
-                    if let Some(o) = self.orders.get(slot)
-                        && o.qty != 0
-                        && o.extra() & OWNED != 0
-                        && on_side(o.side())
-                    {
-                        chosen.push((o.accepted(), Ok(slot)));
-                    }
+        // The book's resting orders, walked along its levels (the slab may hold other
+        // books' orders: see `shared_slots.rs`): an owner's are those whose owned bit is
+        // set and whose side table entry names it.
+        for s in [Side::Buy, Side::Sell].into_iter().filter(|&s| on_side(s)) {
+            self.for_each_slot(s, |slot, o| {
+                if owner.is_none_or(|owner| {
+                    o.extra() & OWNED != 0 && self.long.owners[slot as usize] == owner
+                }) {
+                    chosen.push((o.accepted(), Ok(slot)));
                 }
+            });
+        }
+        match owner {
+            // One owner's stops, through the stops' owners (8 bytes a stop).
+            Some(owner) => {
                 for (accepted, parked, stop_side) in self.long.stops.iter_owned(owner) {
                     if on_side(stop_side) {
                         chosen.push((accepted, Err(parked)));
                     }
                 }
             }
-            // Everyone's: the slab in memory order (a resting order's quantity is never 0;
-            // a vacant slot's is), and every parked stop.
+            // Every parked stop.
             None => {
-                for (slot, o) in self.orders.iter_all() {
-                    if o.qty != 0 && on_side(o.side()) {
-                        chosen.push((o.accepted(), Ok(slot)));
-                    }
-                }
                 for (accepted, parked, stop) in self.long.stops.iter_unordered() {
                     if on_side(stop.side) {
                         chosen.push((accepted, Err(parked)));

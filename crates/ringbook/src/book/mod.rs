@@ -76,6 +76,7 @@ mod prefetch;
 mod prefetch_tests;
 mod query;
 mod shared_index;
+mod shared_slots;
 mod slab;
 mod stops;
 mod tick_window;
