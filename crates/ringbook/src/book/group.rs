@@ -128,8 +128,9 @@ impl OrderBook {
 /// ```
 #[derive(Debug)]
 pub struct BookGroup {
-    books: Vec<OrderBook>,
-    ids: SharedIdIndex,
+    pub(super) books: Vec<OrderBook>,
+    /// The books' ids and their order slots (see `shared_slots.rs`).
+    pub(super) ids: SharedIdIndex,
 }
 
 /// A command named a book number a [`BookGroup`] does not have.

@@ -4,8 +4,8 @@ use std::ops::ControlFlow;
 
 use uuid::Uuid;
 
-use super::{OrderBook, RawId, Slot};
 use super::slab::NIL;
+use super::{OrderBook, RawId, Slot};
 use crate::result::{BookSnapshot, BookStatus, SnapshotLevel, SnapshotOrder};
 use crate::types::{Price, Qty, Side};
 
