@@ -78,10 +78,8 @@ impl OrderBook {
         command: &Command,
         sink: &mut S,
     ) {
-        let lent = Lent::new(self, ids);
-        let ids = &mut *lent.ids;
-        lent.book
-            .apply_with(&mut InShared { ids, book }, command, sink);
+        debug_assert!(self.ids_shared, "the book's ids are its own");
+        self.apply_with(&mut InShared { ids, book }, command, sink);
     }
 
     /// [`Self::image`] of a book whose ids and orders are in `ids` (see

@@ -8,12 +8,15 @@
 
 use uuid::Uuid;
 
+use super::Slot;
 use super::index::{IdIndex, Probe, Vacancy};
+use super::long_form::Ice;
 use super::shared_index::SharedIdIndex;
+use super::slab::Slab;
 
 /// An id index as the book's paths use it. `own` is the book's own index; `id_of` reads
 /// the id stored in one of the book's slots (the shared index keeps ids itself).
-pub(crate) trait Ids {
+pub(super) trait Ids {
     /// The slot of `id` as the window alone tells it (see [`IdIndex::find_in_window`]).
     fn find_in_window(&self, own: &IdIndex, id: &Uuid) -> Probe;
 
@@ -58,6 +61,25 @@ pub(crate) trait Ids {
 
     /// How many ids the book has indexed (its resting orders and parked stops).
     fn count(&self, own: &IdIndex) -> usize;
+
+    /// The slab the book's orders are in: `own`, the book's, or its group's (issue 21:
+    /// see `shared_slots.rs`).
+    fn slots<'s>(&'s self, own: &'s Slab<Slot>) -> &'s Slab<Slot>;
+
+    /// [`Ids::slots`], to change.
+    fn slots_mut<'s>(&'s mut self, own: &'s mut Slab<Slot>) -> &'s mut Slab<Slot>;
+
+    /// The owners' side table by slot of [`Ids::slots`] (`own`: the book's).
+    fn owners<'s>(&'s self, own: &'s [u64]) -> &'s [u64];
+
+    /// [`Ids::owners`], to change.
+    fn owners_mut<'s>(&'s mut self, own: &'s mut Vec<u64>) -> &'s mut Vec<u64>;
+
+    /// The icebergs' side table by slot of [`Ids::slots`] (`own`: the book's).
+    fn ices<'s>(&'s self, own: &'s [Ice]) -> &'s [Ice];
+
+    /// [`Ids::ices`], to change.
+    fn ices_mut<'s>(&'s mut self, own: &'s mut Vec<Ice>) -> &'s mut Vec<Ice>;
 }
 
 /// The book's own index.
@@ -125,6 +147,36 @@ impl Ids for Own {
     #[inline(always)]
     fn count(&self, own: &IdIndex) -> usize {
         own.len()
+    }
+
+    #[inline(always)]
+    fn slots<'s>(&'s self, own: &'s Slab<Slot>) -> &'s Slab<Slot> {
+        own
+    }
+
+    #[inline(always)]
+    fn slots_mut<'s>(&'s mut self, own: &'s mut Slab<Slot>) -> &'s mut Slab<Slot> {
+        own
+    }
+
+    #[inline(always)]
+    fn owners<'s>(&'s self, own: &'s [u64]) -> &'s [u64] {
+        own
+    }
+
+    #[inline(always)]
+    fn owners_mut<'s>(&'s mut self, own: &'s mut Vec<u64>) -> &'s mut Vec<u64> {
+        own
+    }
+
+    #[inline(always)]
+    fn ices<'s>(&'s self, own: &'s [Ice]) -> &'s [Ice] {
+        own
+    }
+
+    #[inline(always)]
+    fn ices_mut<'s>(&'s mut self, own: &'s mut Vec<Ice>) -> &'s mut Vec<Ice> {
+        own
     }
 }
 
@@ -198,5 +250,35 @@ impl Ids for InShared<'_> {
     #[inline(always)]
     fn count(&self, _own: &IdIndex) -> usize {
         self.ids.count(self.book)
+    }
+
+    #[inline(always)]
+    fn slots<'s>(&'s self, _own: &'s Slab<Slot>) -> &'s Slab<Slot> {
+        &self.ids.slots.slots
+    }
+
+    #[inline(always)]
+    fn slots_mut<'s>(&'s mut self, _own: &'s mut Slab<Slot>) -> &'s mut Slab<Slot> {
+        &mut self.ids.slots.slots
+    }
+
+    #[inline(always)]
+    fn owners<'s>(&'s self, _own: &'s [u64]) -> &'s [u64] {
+        &self.ids.slots.owners
+    }
+
+    #[inline(always)]
+    fn owners_mut<'s>(&'s mut self, _own: &'s mut Vec<u64>) -> &'s mut Vec<u64> {
+        &mut self.ids.slots.owners
+    }
+
+    #[inline(always)]
+    fn ices<'s>(&'s self, _own: &'s [Ice]) -> &'s [Ice] {
+        &self.ids.slots.ices
+    }
+
+    #[inline(always)]
+    fn ices_mut<'s>(&'s mut self, _own: &'s mut Vec<Ice>) -> &'s mut Vec<Ice> {
+        &mut self.ids.slots.ices
     }
 }

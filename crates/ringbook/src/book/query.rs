@@ -4,6 +4,7 @@ use std::ops::ControlFlow;
 
 use uuid::Uuid;
 
+use super::ids::{Ids, Own};
 use super::slab::NIL;
 use super::{OrderBook, RawId, Slot};
 use crate::result::{BookSnapshot, BookStatus, SnapshotLevel, SnapshotOrder};
@@ -131,10 +132,17 @@ impl OrderBook {
     /// An L3 snapshot: every level best first, every order in time priority.
     #[must_use]
     pub fn snapshot(&self) -> BookSnapshot {
+        self.snapshot_with(&Own)
+    }
+
+    /// [`Self::snapshot`] of the book's orders in `ix`'s slots (see `ids.rs`). Out of
+    /// line: a snapshot is rare.
+    #[inline(never)]
+    pub(super) fn snapshot_with<X: Ids>(&self, ix: &X) -> BookSnapshot {
         BookSnapshot {
             halted: self.halted,
-            bids: self.side_snapshot(Side::Buy),
-            asks: self.side_snapshot(Side::Sell),
+            bids: self.side_snapshot(ix, Side::Buy),
+            asks: self.side_snapshot(ix, Side::Sell),
             stops: self
                 .long
                 .stops
@@ -151,14 +159,14 @@ impl OrderBook {
         }
     }
 
-    fn side_snapshot(&self, side: Side) -> Vec<SnapshotLevel> {
+    fn side_snapshot<X: Ids>(&self, ix: &X, side: Side) -> Vec<SnapshotLevel> {
         let ladder = self.ladder(side);
         let mut out = Vec::with_capacity(ladder.len());
         ladder.walk_best_first(|price, lvl| {
             let mut orders = Vec::with_capacity(lvl.count as usize);
             let mut slot = lvl.head;
             while slot != NIL {
-                let s = &self.orders[slot];
+                let s = &ix.slots(&self.orders)[slot];
                 orders.push(SnapshotOrder {
                     order_id: s.order_id.uuid(),
                     qty: s.qty,
@@ -183,11 +191,12 @@ impl OrderBook {
     /// Calls `f` with every resting order of `side` and its slot, best level first, each
     /// level in time priority: the book's orders, along its levels (never the slab's
     /// range, which may hold other books' orders: see `shared_slots.rs`).
-    pub(super) fn for_each_slot(&self, side: Side, mut f: impl FnMut(u32, &Slot)) {
+    pub(super) fn for_each_slot<X: Ids>(&self, ix: &X, side: Side, mut f: impl FnMut(u32, &Slot)) {
+        let orders = ix.slots(&self.orders);
         self.ladder(side).walk_best_first(|_, level| {
             let mut slot = level.head;
             while slot != NIL {
-                let order = &self.orders[slot];
+                let order = &orders[slot];
                 f(slot, order);
                 slot = order.next;
             }

@@ -7,11 +7,12 @@
 //! one slab, an add takes the slot the last cancel or fill freed in any book (last freed,
 //! first taken: still warm) and no book allocates slots of its own.
 //!
-//! A book in a group holds no slots: its `orders` slab (and its side tables) are empty.
-//! While it applies a command the group *lends* it the shared ones ([`Lent`]: a swap of
-//! the slab's four words, and of the side tables only when some order has extras), so the
-//! book's paths are the standalone book's, unchanged. The lend ends when the guard drops,
-//! also when the command panics, so the slots go back to the group whatever happens.
+//! A book in a group holds no slots: its `orders` slab and its side tables are empty. Its
+//! paths reach the shared ones through the context they already take for the ids
+//! (`ids.rs`: [`super::ids::Ids::slots`], `InShared` yields these, `Own` the book's own),
+//! so the standalone book's code is what it was. The few read-only walks that take no
+//! context (an image) run with the shared slots *lent* to the book ([`Lent`]: moved into
+//! its fields and back when the guard drops, also on a panic).
 //!
 //! A book joins with its orders moved into the shared slots and leaves with them moved
 //! back into a slab of its own ([`OrderBook::move_orders`]): each order to a new slot,
@@ -33,11 +34,11 @@ use crate::types::Side;
 #[derive(Clone, Debug)]
 pub(crate) struct SharedSlots {
     /// Every order slot of the group's books (and their parked stops' homes).
-    slots: Slab<Slot>,
+    pub(super) slots: Slab<Slot>,
     /// Owners by slot (see `LongForm::owners`); empty until an order with extras rests.
-    owners: Vec<u64>,
+    pub(super) owners: Vec<u64>,
     /// Icebergs' display and hidden quantities by slot (see `LongForm::ices`).
-    ices: Vec<Ice>,
+    pub(super) ices: Vec<Ice>,
 }
 
 impl Default for SharedSlots {
@@ -53,10 +54,7 @@ impl Default for SharedSlots {
 impl SharedSlots {
     /// Gives `book` (which holds none) the shared slots, and the side tables if any order
     /// of the group has had extras.
-    #[inline(always)]
     fn lend(&mut self, book: &mut OrderBook) {
-        // Moves, not `mem::swap` (a loop over the slab's words: about 60 instructions a
-        // command in all, callgrind, `many_books`): the book's slab is empty.
         book.orders = std::mem::replace(&mut self.slots, Slab::with_capacity(0));
         if !self.owners.is_empty() {
             std::mem::swap(&mut self.owners, &mut book.long.owners);
@@ -67,7 +65,6 @@ impl SharedSlots {
     /// Takes the slots lent by [`Self::lend`] back from `book`, and the side tables if it
     /// has them (lent, or grown by its command's first order with extras: the owners'
     /// table grows with every order that has extras, the icebergs' only with them).
-    #[inline(always)]
     fn take_back(&mut self, book: &mut OrderBook) {
         self.slots = std::mem::replace(&mut book.orders, Slab::with_capacity(0));
         if !book.long.owners.is_empty() {
@@ -117,7 +114,6 @@ pub(super) struct Lent<'a> {
 
 impl<'a> Lent<'a> {
     /// Lends `ids`' slots to `book` until the result is dropped.
-    #[inline(always)]
     pub(super) fn new(book: &'a mut OrderBook, ids: &'a mut SharedIdIndex) -> Lent<'a> {
         debug_assert!(
             book.ids_shared,
@@ -129,7 +125,6 @@ impl<'a> Lent<'a> {
 }
 
 impl Drop for Lent<'_> {
-    #[inline(always)]
     fn drop(&mut self) {
         self.ids.slots.take_back(self.book);
     }
