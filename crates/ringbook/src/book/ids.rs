@@ -1,10 +1,11 @@
-//! Which id index a book's command uses: its own ([`Own`]), or the one its consumer
-//! thread shares among its books ([`InShared`]).
+//! Which id index and order slots a book's command uses: its own ([`Own`]), or the ones
+//! its consumer thread shares among its books ([`InShared`]: the shared index, and the
+//! shared slab of `shared_slots.rs`, issue 21).
 //!
-//! The book's paths take the choice as a type parameter and each index call passes the
-//! book's own index along: [`Own`] is a zero-sized type whose calls go straight to it
-//! (the single-book path is the code it was), [`InShared`] ignores it and asks the shared
-//! index for its book's number.
+//! The book's paths take the choice as a type parameter and each call passes the book's
+//! own index, slab or side table along: [`Own`] is a zero-sized type whose calls go
+//! straight to it (the single-book path is the code it was), [`InShared`] ignores it and
+//! uses the shared one (asking the index for its book's number).
 
 use uuid::Uuid;
 
@@ -14,8 +15,9 @@ use super::long_form::Ice;
 use super::shared_index::SharedIdIndex;
 use super::slab::Slab;
 
-/// An id index as the book's paths use it. `own` is the book's own index; `id_of` reads
-/// the id stored in one of the book's slots (the shared index keeps ids itself).
+/// An id index and order slots as the book's paths use them. `own` is the book's own
+/// index (slab, side table); `id_of` reads the id stored in one of the book's own slots
+/// (the shared index keeps ids itself).
 pub(super) trait Ids {
     /// The slot of `id` as the window alone tells it (see [`IdIndex::find_in_window`]).
     fn find_in_window(&self, own: &IdIndex, id: &Uuid) -> Probe;
@@ -180,7 +182,7 @@ impl Ids for Own {
     }
 }
 
-/// A consumer's shared index, for the book numbered `book` in it.
+/// A consumer's shared index and slots, for the book numbered `book` in it.
 #[derive(Debug)]
 pub(crate) struct InShared<'a> {
     /// The shared index.
