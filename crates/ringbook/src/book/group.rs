@@ -6,50 +6,34 @@
 //! whole book again, with the same events to every later command. While shared, the book's
 //! own index is empty and its commands go through [`OrderBook::apply_shared`].
 
-use std::ops::ControlFlow;
-
-use uuid::Uuid;
-
 use super::ids::InShared;
 use super::index::IdIndex;
 use super::prefetch::{Fetch, PREFETCH_FROM_BOOKS, Staged};
 use super::shared_index::SharedIdIndex;
-use super::slab::NIL;
+use super::shared_slots::{Lent, Slots};
+use super::slab::Slab;
 use super::{BookImage, OrderBook};
 use crate::command::Command;
 use crate::result::EventSink;
-use crate::types::Side;
 
 impl OrderBook {
-    /// Every id the book indexes, with its slot: the resting orders, level by level, then
-    /// the parked stops' homes. O(orders).
-    pub(super) fn indexed(&self) -> Vec<(Uuid, u32)> {
-        let mut out = Vec::new();
-        for side in [Side::Buy, Side::Sell] {
-            self.ladder(side).walk_best_first(|_, level| {
-                let mut slot = level.head;
-                while slot != NIL {
-                    out.push((self.orders[slot].order_id.uuid(), slot));
-                    slot = self.orders[slot].next;
-                }
-                ControlFlow::Continue(())
-            });
-        }
-        for (_, stop, order) in self.long.stops.iter_refs() {
-            if let Some((_, home)) = self.long.stops.parked_at(stop) {
-                out.push((order.order_id, home));
-            }
-        }
-        out
-    }
-
-    /// Moves the book's ids into `ids` as book number `book` (which holds none yet); from
-    /// now on its commands go through [`Self::apply_shared`] with the same `ids` and
-    /// `book`, until [`Self::own_ids`].
+    /// Moves the book's ids into `ids` as book number `book` (which holds none yet), and
+    /// its orders into `ids`' shared slots (see `shared_slots.rs`); from now on its
+    /// commands go through [`Self::apply_shared`] with the same `ids` and `book`, until
+    /// [`Self::own_ids`]. O(orders).
     pub(crate) fn share_ids(&mut self, ids: &mut SharedIdIndex, book: u32) {
         debug_assert!(!self.ids_shared, "the book's ids are shared already");
         ids.join(book);
-        for (id, slot) in self.indexed() {
+        let mut slots = std::mem::replace(&mut self.orders, Slab::with_capacity(0));
+        let mut owners = std::mem::take(&mut self.long.owners);
+        let mut ices = std::mem::take(&mut self.long.ices);
+        let mut own = Slots {
+            slots: &mut slots,
+            owners: &mut owners,
+            ices: &mut ices,
+        };
+        let moved = self.move_orders(&mut own, &mut Slots::shared(ids));
+        for (id, _, slot) in moved {
             ids.insert(book, &id, slot);
         }
         self.index = IdIndex::with_capacity(0);
@@ -57,26 +41,35 @@ impl OrderBook {
     }
 
     /// Moves the book's ids out of `ids` (where it is book number `book`) into an index
-    /// of its own: it is a whole book again.
+    /// of its own, and its orders out of `ids`' shared slots into a slab of its own: it is
+    /// a whole book again. O(orders).
     pub(crate) fn own_ids(&mut self, ids: &mut SharedIdIndex, book: u32) {
         debug_assert!(self.ids_shared, "the book's ids are its own already");
-        let indexed = self.indexed();
+        let mut slots = Slab::with_capacity(ids.count(book));
+        let (mut owners, mut ices) = (Vec::new(), Vec::new());
+        let mut own = Slots {
+            slots: &mut slots,
+            owners: &mut owners,
+            ices: &mut ices,
+        };
+        let moved = self.move_orders(&mut Slots::shared(ids), &mut own);
         let mut index = IdIndex::with_capacity(0);
-        for (id, slot) in indexed {
-            ids.remove(book, &id, slot);
-            let orders = &self.orders;
-            let id_of = |s: u32| orders[s].order_id.uuid();
+        for (id, shared, slot) in moved {
+            ids.remove(book, &id, shared);
+            let id_of = |s: u32| slots[s].order_id.uuid();
             match index.vacancy(&id, id_of) {
                 Ok(vacancy) => index.insert_at(vacancy, &id, slot, id_of),
                 Err(_) => debug_assert!(false, "id {id} indexed twice in one book"),
             }
         }
+        self.orders = slots;
+        (self.long.owners, self.long.ices) = (owners, ices);
         self.index = index;
         self.ids_shared = false;
     }
 
-    /// [`Self::apply`] to a book whose ids are in `ids` as book number `book` (see
-    /// [`Self::share_ids`]).
+    /// [`Self::apply`] to a book whose ids and orders are in `ids` as book number `book`
+    /// (see [`Self::share_ids`]).
     #[inline(always)]
     pub(crate) fn apply_shared<S: EventSink + ?Sized>(
         &mut self,
@@ -87,6 +80,12 @@ impl OrderBook {
     ) {
         debug_assert!(self.ids_shared, "the book's ids are its own");
         self.apply_with(&mut InShared { ids, book }, command, sink);
+    }
+
+    /// [`Self::image`] of a book whose ids and orders are in `ids` (see
+    /// [`Self::share_ids`]).
+    pub(crate) fn image_shared(&mut self, ids: &mut SharedIdIndex) -> BookImage {
+        Lent::new(self, ids).book.image()
     }
 }
 
@@ -127,8 +126,9 @@ impl OrderBook {
 /// ```
 #[derive(Debug)]
 pub struct BookGroup {
-    books: Vec<OrderBook>,
-    ids: SharedIdIndex,
+    pub(super) books: Vec<OrderBook>,
+    /// The books' ids and their order slots (see `shared_slots.rs`).
+    pub(super) ids: SharedIdIndex,
 }
 
 /// A command named a book number a [`BookGroup`] does not have.
@@ -222,13 +222,17 @@ impl BookGroup {
     }
 
     /// Book number `book`'s image (see [`OrderBook::image`]), or `None` if the group has
-    /// no such book.
+    /// no such book. Takes the group mutably: the book's orders are in the group's shared
+    /// slots, lent to it while its image is taken.
     #[must_use]
-    pub fn image(&self, book: usize) -> Option<BookImage> {
-        self.books.get(book).map(OrderBook::image)
+    pub fn image(&mut self, book: usize) -> Option<BookImage> {
+        let ids = &mut self.ids;
+        self.books
+            .get_mut(book)
+            .map(|target| target.image_shared(ids))
     }
 
-    /// Bytes of heap the books and their shared index hold.
+    /// Bytes of heap the books and their shared index and order slots hold.
     #[must_use]
     pub fn heap_bytes(&self) -> usize {
         self.books.iter().map(OrderBook::heap_bytes).sum::<usize>() + self.ids.heap_bytes()
@@ -271,7 +275,7 @@ impl<'c> Fetch<(usize, &'c Command)> for Fetcher<'_> {
     #[inline(always)]
     fn order(&mut self, (book, command): (usize, &'c Command), slot: u32) {
         if let Some(target) = self.0.books.get(book) {
-            target.prefetch_order(command, slot);
+            target.prefetch_order(&self.0.ids, command, slot);
         }
     }
 }

@@ -298,3 +298,103 @@ proptest! {
         same_events(books, &flow);
     }
 }
+
+/// Bytes of heap the group's order slots take: its shared slab and side tables, and the
+/// books' own slabs.
+fn slot_bytes(group: &BookGroup) -> usize {
+    let own: usize = group.books.iter().map(|b| b.orders.heap_bytes()).sum();
+    group.ids.slots.heap_bytes() + own
+}
+
+/// How many slots (live or vacant) `book`'s own slab holds.
+fn own_slots(book: &OrderBook) -> usize {
+    book.orders.iter_all().count()
+}
+
+#[test]
+fn a_slot_freed_in_one_book_is_taken_by_the_next_add_in_another() {
+    let mut group = BookGroup::new((0..2).map(|b| OrderBook::new(instrument(b))).collect());
+    let mut sink = |_| {};
+    for (book, command) in [add(0, 1, Side::Buy, 100, 5), cancel(0, 1)] {
+        group.apply(book, &command, &mut sink).unwrap();
+    }
+    let heap = slot_bytes(&group);
+    // Book 1's first order: no slab of its own, the slot book 0's cancel freed.
+    let (book, command) = add(1, 2, Side::Sell, 110, 3);
+    group.apply(book, &command, &mut sink).unwrap();
+    assert_eq!(
+        slot_bytes(&group),
+        heap,
+        "book 1 allocated slots of its own"
+    );
+    assert_eq!(group.ids.slots.live(), 1);
+    assert!(
+        group.books.iter().all(|b| own_slots(b) == 0),
+        "a book in a group holds slots"
+    );
+    // A freed slot goes to whichever book adds next, last freed first.
+    for (book, command) in [
+        add(0, 3, Side::Buy, 99, 1),
+        add(1, 4, Side::Sell, 111, 1),
+        cancel(1, 2),
+        cancel(0, 3),
+        add(1, 5, Side::Sell, 112, 1),
+        add(0, 6, Side::Buy, 98, 1),
+    ] {
+        group.apply(book, &command, &mut sink).unwrap();
+    }
+    assert_eq!(group.ids.slots.live(), 3);
+    assert_eq!(
+        slot_bytes(&group),
+        heap,
+        "the group's slab grew while slots were free"
+    );
+    let books = group.into_books();
+    assert_eq!(books[0].best_bid(), Some((98, 1)));
+    assert_eq!(books[1].best_ask(), Some((111, 1)));
+    assert_eq!(books[1].depth_at(Side::Sell, 112), 1);
+}
+
+#[test]
+fn breaking_a_group_back_gives_each_book_exactly_its_orders_in_a_slab_of_its_own() {
+    let books = 3;
+    let mut flow = Vec::new();
+    for n in 0..60u128 {
+        let book = (n % books as u128) as usize;
+        let price = 100 + (n % 7) as i64;
+        flow.push(add(book, 10 + n, Side::Buy, price, 1 + (n % 3) as u64));
+        if n % 4 == 1 && n >= 3 {
+            flow.push(cancel(book, 10 + n - 3));
+        }
+    }
+    // The last orders leave: each book's peak is past what it holds at the end.
+    for n in 54..60u128 {
+        flow.push(cancel((n % books as u128) as usize, 10 + n));
+    }
+    let stop = Order::stop(id(900), instrument(1), Side::Sell, 90, 2);
+    let iceberg = Order::limit(id(901), instrument(2), Side::Sell, 130, 9)
+        .with_display(2)
+        .with_owner(7, Some(StpMode::CancelOldest));
+    flow.push((1, Command::Add(stop)));
+    flow.push((2, Command::Add(iceberg)));
+    same_events(books, &flow);
+    let mut group = BookGroup::new((0..books).map(|b| OrderBook::new(instrument(b))).collect());
+    let mut sink = |_| {};
+    for (book, command) in &flow {
+        group.apply(*book, command, &mut sink).unwrap();
+    }
+    let images: Vec<_> = (0..books).map(|b| group.image(b).unwrap()).collect();
+    for (b, book) in group.into_books().iter().enumerate() {
+        book.check_integrity().unwrap();
+        let parked = book.long.stops.len();
+        // Its orders and stops' homes, and no other slot: none of the other books', none
+        // its cancels freed.
+        assert_eq!(own_slots(book), book.len() + parked, "book {b}'s slab");
+        assert_eq!(
+            book.orders.live(),
+            book.len() + parked,
+            "book {b}'s live slots"
+        );
+        assert_eq!(book.image(), images[b], "book {b}'s image");
+    }
+}

@@ -1,19 +1,24 @@
-//! Which id index a book's command uses: its own ([`Own`]), or the one its consumer
-//! thread shares among its books ([`InShared`]).
+//! Which id index and order slots a book's command uses: its own ([`Own`]), or the ones
+//! its consumer thread shares among its books ([`InShared`]: the shared index, and the
+//! shared slab of `shared_slots.rs`, issue 21).
 //!
-//! The book's paths take the choice as a type parameter and each index call passes the
-//! book's own index along: [`Own`] is a zero-sized type whose calls go straight to it
-//! (the single-book path is the code it was), [`InShared`] ignores it and asks the shared
-//! index for its book's number.
+//! The book's paths take the choice as a type parameter and each call passes the book's
+//! own index, slab or side table along: [`Own`] is a zero-sized type whose calls go
+//! straight to it (the single-book path is the code it was), [`InShared`] ignores it and
+//! uses the shared one (asking the index for its book's number).
 
 use uuid::Uuid;
 
+use super::Slot;
 use super::index::{IdIndex, Probe, Vacancy};
+use super::long_form::Ice;
 use super::shared_index::SharedIdIndex;
+use super::slab::Slab;
 
-/// An id index as the book's paths use it. `own` is the book's own index; `id_of` reads
-/// the id stored in one of the book's slots (the shared index keeps ids itself).
-pub(crate) trait Ids {
+/// An id index and order slots as the book's paths use them. `own` is the book's own
+/// index (slab, side table); `id_of` reads the id stored in one of the book's own slots
+/// (the shared index keeps ids itself).
+pub(super) trait Ids {
     /// The slot of `id` as the window alone tells it (see [`IdIndex::find_in_window`]).
     fn find_in_window(&self, own: &IdIndex, id: &Uuid) -> Probe;
 
@@ -58,6 +63,25 @@ pub(crate) trait Ids {
 
     /// How many ids the book has indexed (its resting orders and parked stops).
     fn count(&self, own: &IdIndex) -> usize;
+
+    /// The slab the book's orders are in: `own`, the book's, or its group's (issue 21:
+    /// see `shared_slots.rs`).
+    fn slots<'s>(&'s self, own: &'s Slab<Slot>) -> &'s Slab<Slot>;
+
+    /// [`Ids::slots`], to change.
+    fn slots_mut<'s>(&'s mut self, own: &'s mut Slab<Slot>) -> &'s mut Slab<Slot>;
+
+    /// The owners' side table by slot of [`Ids::slots`] (`own`: the book's).
+    fn owners<'s>(&'s self, own: &'s [u64]) -> &'s [u64];
+
+    /// [`Ids::owners`], to change.
+    fn owners_mut<'s>(&'s mut self, own: &'s mut Vec<u64>) -> &'s mut Vec<u64>;
+
+    /// The icebergs' side table by slot of [`Ids::slots`] (`own`: the book's).
+    fn ices<'s>(&'s self, own: &'s [Ice]) -> &'s [Ice];
+
+    /// [`Ids::ices`], to change.
+    fn ices_mut<'s>(&'s mut self, own: &'s mut Vec<Ice>) -> &'s mut Vec<Ice>;
 }
 
 /// The book's own index.
@@ -126,9 +150,39 @@ impl Ids for Own {
     fn count(&self, own: &IdIndex) -> usize {
         own.len()
     }
+
+    #[inline(always)]
+    fn slots<'s>(&'s self, own: &'s Slab<Slot>) -> &'s Slab<Slot> {
+        own
+    }
+
+    #[inline(always)]
+    fn slots_mut<'s>(&'s mut self, own: &'s mut Slab<Slot>) -> &'s mut Slab<Slot> {
+        own
+    }
+
+    #[inline(always)]
+    fn owners<'s>(&'s self, own: &'s [u64]) -> &'s [u64] {
+        own
+    }
+
+    #[inline(always)]
+    fn owners_mut<'s>(&'s mut self, own: &'s mut Vec<u64>) -> &'s mut Vec<u64> {
+        own
+    }
+
+    #[inline(always)]
+    fn ices<'s>(&'s self, own: &'s [Ice]) -> &'s [Ice] {
+        own
+    }
+
+    #[inline(always)]
+    fn ices_mut<'s>(&'s mut self, own: &'s mut Vec<Ice>) -> &'s mut Vec<Ice> {
+        own
+    }
 }
 
-/// A consumer's shared index, for the book numbered `book` in it.
+/// A consumer's shared index and slots, for the book numbered `book` in it.
 #[derive(Debug)]
 pub(crate) struct InShared<'a> {
     /// The shared index.
@@ -198,5 +252,35 @@ impl Ids for InShared<'_> {
     #[inline(always)]
     fn count(&self, _own: &IdIndex) -> usize {
         self.ids.count(self.book)
+    }
+
+    #[inline(always)]
+    fn slots<'s>(&'s self, _own: &'s Slab<Slot>) -> &'s Slab<Slot> {
+        &self.ids.slots.slots
+    }
+
+    #[inline(always)]
+    fn slots_mut<'s>(&'s mut self, _own: &'s mut Slab<Slot>) -> &'s mut Slab<Slot> {
+        &mut self.ids.slots.slots
+    }
+
+    #[inline(always)]
+    fn owners<'s>(&'s self, _own: &'s [u64]) -> &'s [u64] {
+        &self.ids.slots.owners
+    }
+
+    #[inline(always)]
+    fn owners_mut<'s>(&'s mut self, _own: &'s mut Vec<u64>) -> &'s mut Vec<u64> {
+        &mut self.ids.slots.owners
+    }
+
+    #[inline(always)]
+    fn ices<'s>(&'s self, _own: &'s [Ice]) -> &'s [Ice] {
+        &self.ids.slots.ices
+    }
+
+    #[inline(always)]
+    fn ices_mut<'s>(&'s mut self, _own: &'s mut Vec<Ice>) -> &'s mut Vec<Ice> {
+        &mut self.ids.slots.ices
     }
 }

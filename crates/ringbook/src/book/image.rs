@@ -12,6 +12,7 @@ use std::ops::ControlFlow;
 
 use uuid::Uuid;
 
+use super::ids::Own;
 use super::slab::NIL;
 use super::{IntegrityError, OrderBook};
 use crate::types::Order;
@@ -457,9 +458,10 @@ impl OrderBook {
                 order.shown,
                 order.post_only,
             );
-            book.set_accepted(slot, order.accepted);
+            book.set_accepted(&mut Own, slot, order.accepted);
             if !order.is_plain() {
                 book.restore_extra(
+                    &mut Own,
                     slot,
                     order.owner,
                     order.stp,
@@ -606,7 +608,7 @@ impl OrderBook {
                         s.accepted(),
                     );
                     if s.extra() != 0 {
-                        let (owner, stp, display, hidden) = self.extras_of(slot);
+                        let (owner, stp, display, hidden) = self.extras_of(&Own, slot);
                         (image.qty, image.owner, image.stp, image.display) =
                             (s.qty + hidden, owner, stp, display);
                     }

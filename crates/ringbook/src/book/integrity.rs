@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use uuid::Uuid;
 
 use super::OrderBook;
+use super::ids::Own;
 use super::ladder::Level;
 use super::slab::NIL;
 use crate::types::{Price, Side};
@@ -143,7 +144,7 @@ impl OrderBook {
             )));
         }
         for slot in self.index.slots() {
-            if !on_levels.contains(&slot) && !self.is_home(slot) {
+            if !on_levels.contains(&slot) && !self.is_home(&Own, slot) {
                 return Err(index_err(format!(
                     "indexed slot {slot} is on no level and no parked stop's home"
                 )));

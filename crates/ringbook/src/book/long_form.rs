@@ -23,7 +23,7 @@ use std::ops::ControlFlow;
 
 use uuid::Uuid;
 
-use super::ids::Ids;
+use super::ids::{Ids, Own};
 use super::index::Vacancy;
 use super::slab::NIL;
 use super::stops::{StopRef, Stops};
@@ -197,49 +197,51 @@ impl OrderBook {
 
     /// Records acceptance number `accepted` for the resting `slot`.
     #[inline]
-    pub(super) fn set_accepted(&mut self, slot: u32, accepted: u64) {
-        self.orders[slot].set_accepted(accepted);
+    pub(super) fn set_accepted<X: Ids>(&mut self, ix: &mut X, slot: u32, accepted: u64) {
+        ix.slots_mut(&mut self.orders)[slot].set_accepted(accepted);
     }
 
     /// The owners' entry of `slot`, grown to it if needed.
     #[inline]
-    fn owner_at(&mut self, slot: u32) -> &mut u64 {
+    fn owner_at<'a, X: Ids>(&'a mut self, ix: &'a mut X, slot: u32) -> &'a mut u64 {
         let at = slot as usize;
-        if at >= self.long.owners.len() {
-            let len = (at + 1).max(self.long.owners.len() * 2);
-            self.long.owners.resize(len, 0);
+        if at >= ix.owners(&self.long.owners).len() {
+            let len = (at + 1).max(ix.owners(&self.long.owners).len() * 2);
+            ix.owners_mut(&mut self.long.owners).resize(len, 0);
         }
-        &mut self.long.owners[at]
+        &mut ix.owners_mut(&mut self.long.owners)[at]
     }
 
     /// The icebergs' entry of `slot`, grown to it if needed.
     #[inline]
-    fn ice_at(&mut self, slot: u32) -> &mut Ice {
+    fn ice_at<'a, X: Ids>(&'a mut self, ix: &'a mut X, slot: u32) -> &'a mut Ice {
         let at = slot as usize;
-        if at >= self.long.ices.len() {
-            let len = (at + 1).max(self.long.ices.len() * 2);
-            self.long.ices.resize(len, Ice::default());
+        if at >= ix.ices(&self.long.ices).len() {
+            let len = (at + 1).max(ix.ices(&self.long.ices).len() * 2);
+            ix.ices_mut(&mut self.long.ices).resize(len, Ice::default());
         }
-        &mut self.long.ices[at]
+        &mut ix.ices_mut(&mut self.long.ices)[at]
     }
 
     /// The owner of the resting `slot`, if it has one.
     #[inline]
-    fn owner_of(&self, slot: u32) -> Option<u64> {
-        (self.orders[slot].extra() & OWNED != 0).then(|| self.long.owners[slot as usize])
+    fn owner_of<X: Ids>(&self, ix: &X, slot: u32) -> Option<u64> {
+        (ix.slots(&self.orders)[slot].extra() & OWNED != 0)
+            .then(|| ix.owners(&self.long.owners)[slot as usize])
     }
 
     /// Whether the resting `slot` has an owner and it is `owner`.
     #[inline]
-    fn owned_by(&self, slot: u32, owner: u64) -> bool {
-        self.orders[slot].extra() & OWNED != 0 && self.long.owners[slot as usize] == owner
+    fn owned_by<X: Ids>(&self, ix: &X, slot: u32, owner: u64) -> bool {
+        ix.slots(&self.orders)[slot].extra() & OWNED != 0
+            && ix.owners(&self.long.owners)[slot as usize] == owner
     }
 
     /// The hidden quantity of the resting `slot` (0 unless an iceberg).
     #[inline]
-    fn hidden_of(&self, slot: u32) -> Qty {
-        if self.orders[slot].extra() & ICEBERG != 0 {
-            self.long.ices[slot as usize].hidden
+    fn hidden_of<X: Ids>(&self, ix: &X, slot: u32) -> Qty {
+        if ix.slots(&self.orders)[slot].extra() & ICEBERG != 0 {
+            ix.ices(&self.long.ices)[slot as usize].hidden
         } else {
             0
         }
@@ -248,22 +250,33 @@ impl OrderBook {
     /// The whole open quantity of the resting `slot`: its shown slice plus any hidden
     /// quantity.
     #[inline]
-    pub(super) fn whole_qty(&self, slot: u32) -> Qty {
-        self.orders[slot].qty + self.hidden_of(slot)
+    pub(super) fn whole_qty<X: Ids>(&self, ix: &X, slot: u32) -> Qty {
+        ix.slots(&self.orders)[slot].qty + self.hidden_of(ix, slot)
     }
 
     /// The long-form extras of the resting `slot`: its owner, mode, display and hidden
     /// quantity.
-    pub(super) fn extras_of(&self, slot: u32) -> (Option<u64>, Option<StpMode>, Option<Qty>, Qty) {
-        let s = &self.orders[slot];
-        let display = (s.extra() & ICEBERG != 0).then(|| self.long.ices[slot as usize].display);
-        (self.owner_of(slot), s.stp(), display, self.hidden_of(slot))
+    pub(super) fn extras_of<X: Ids>(
+        &self,
+        ix: &X,
+        slot: u32,
+    ) -> (Option<u64>, Option<StpMode>, Option<Qty>, Qty) {
+        let s = &ix.slots(&self.orders)[slot];
+        let display =
+            (s.extra() & ICEBERG != 0).then(|| ix.ices(&self.long.ices)[slot as usize].display);
+        (
+            self.owner_of(ix, slot),
+            s.stp(),
+            display,
+            self.hidden_of(ix, slot),
+        )
     }
 
     /// Gives the resting `slot` (just rested from an image, showing its slice) its
     /// long-form extras.
-    pub(super) fn restore_extra(
+    pub(super) fn restore_extra<X: Ids>(
         &mut self,
+        ix: &mut X,
         slot: u32,
         owner: Option<u64>,
         stp: Option<StpMode>,
@@ -271,6 +284,7 @@ impl OrderBook {
         hidden: Qty,
     ) {
         self.set_extras(
+            ix,
             slot,
             extras_flags(owner, stp, display),
             owner.unwrap_or(0),
@@ -279,22 +293,24 @@ impl OrderBook {
         );
     }
 
-    /// Whether any resting order has extras (an owner or a display): a walk of the slab,
-    /// for the state hash (which walks the book anyway).
+    /// Whether any resting order has extras (an owner or a display): a walk of the
+    /// book's levels, for the state hash (which walks the book anyway).
     pub(super) fn any_resting_extras(&self) -> bool {
-        self.orders
-            .iter_all()
-            .any(|(_, s)| s.qty != 0 && s.extra() != 0)
+        let mut any = false;
+        for side in [Side::Buy, Side::Sell] {
+            self.for_each_slot(&Own, side, |_, s| any |= s.extra() != 0);
+        }
+        any
     }
 
     /// The whole open quantity of the resting iceberg `slot` (a cancel), out of the
     /// plain cancel's inlined path; takes it out of the count of icebergs.
     #[cold]
     #[inline(never)]
-    pub(super) fn take_iceberg(&mut self, slot: u32) -> Qty {
-        let s = &self.orders[slot];
+    pub(super) fn take_iceberg<X: Ids>(&mut self, ix: &mut X, slot: u32) -> Qty {
+        let s = &ix.slots(&self.orders)[slot];
         let side = side_index(s.side());
-        let whole = s.qty + self.long.ices[slot as usize].hidden;
+        let whole = s.qty + ix.ices(&self.long.ices)[slot as usize].hidden;
         self.long.icebergs[side] -= 1;
         whole
     }
@@ -307,11 +323,11 @@ impl OrderBook {
     /// say it has no owner). A book without owned orders has no table and pays one length
     /// test and the order's flag test, both always false.
     #[inline(always)]
-    pub(super) fn note_owner(&mut self, slot: u32, order: &Order) {
-        if let Some(owner) = self.long.owners.get_mut(slot as usize) {
+    pub(super) fn note_owner<X: Ids>(&mut self, ix: &mut X, slot: u32, order: &Order) {
+        if let Some(owner) = ix.owners_mut(&mut self.long.owners).get_mut(slot as usize) {
             *owner = order.owner_or_zero();
         } else if order.has_extras() {
-            self.put_owner(slot, order.owner_or_zero());
+            self.put_owner(ix, slot, order.owner_or_zero());
         }
     }
 
@@ -319,8 +335,8 @@ impl OrderBook {
     /// yet: grows the table.
     #[cold]
     #[inline(never)]
-    pub(super) fn put_owner(&mut self, slot: u32, owner: u64) {
-        *self.owner_at(slot) = owner;
+    pub(super) fn put_owner<X: Ids>(&mut self, ix: &mut X, slot: u32, owner: u64) {
+        *self.owner_at(ix, slot) = owner;
     }
 
     /// A limit add with an owner (no display) that crosses the opposite side, `accepted`
@@ -352,26 +368,34 @@ impl OrderBook {
     /// order's, [`Order::long_bits`]), its owner (0 if none), display size (0: not an
     /// iceberg) and hidden quantity. Flags and counts without a branch on which are set.
     #[inline]
-    fn set_extras(&mut self, slot: u32, bits: u8, owner: u64, display: Qty, hidden: Qty) {
+    fn set_extras<X: Ids>(
+        &mut self,
+        ix: &mut X,
+        slot: u32,
+        bits: u8,
+        owner: u64,
+        display: Qty,
+        hidden: Qty,
+    ) {
         if bits == 0 {
             // An activated stop-limit with neither.
             return;
         }
         let iceberg = bits & ICEBERG != 0;
-        let s = &mut self.orders[slot];
+        let s = &mut ix.slots_mut(&mut self.orders)[slot];
         s.add_long_bits(bits);
         let side = s.side();
-        *self.owner_at(slot) = owner;
+        *self.owner_at(ix, slot) = owner;
         self.long.icebergs[side as usize] += u32::from(iceberg);
         if iceberg {
-            *self.ice_at(slot) = Ice { display, hidden };
+            *self.ice_at(ix, slot) = Ice { display, hidden };
         }
     }
 
     /// Forgets the extras of `slot` (being removed from the book).
     #[inline]
-    pub(super) fn drop_extra(&mut self, slot: u32) {
-        let s = &mut self.orders[slot];
+    pub(super) fn drop_extra<X: Ids>(&mut self, ix: &mut X, slot: u32) {
+        let s = &mut ix.slots_mut(&mut self.orders)[slot];
         let (side, extra) = (s.side(), s.extra());
         s.set_extra(0);
         self.long.forget(side, extra);
@@ -485,7 +509,7 @@ impl OrderBook {
         t: &Taker,
         sink: &mut S,
     ) {
-        if t.kind == OrderKind::Fok && !self.fok_covers(t) {
+        if t.kind == OrderKind::Fok && !self.fok_covers(ix, t) {
             return sink.publish(OrderbookResult::Expired {
                 instrument_id: self.instrument_id,
                 order_id: t.order_id(),
@@ -561,7 +585,7 @@ impl OrderBook {
             }
             Place::Home(home) => {
                 // Written whole (the home mark goes), then linked at its level's tail.
-                self.orders[home] = Slot::new(
+                ix.slots_mut(&mut self.orders)[home] = Slot::new(
                     &t.order.order_id,
                     shown,
                     price,
@@ -570,13 +594,14 @@ impl OrderBook {
                     post_only,
                     t.accepted,
                 );
-                self.link_tail(home, t.side(), price);
+                self.link_tail(ix, home, t.side(), price);
                 home
             }
             Place::Anew => self.rest(ix, t.order_id(), t.side(), price, shown, post_only),
         };
-        self.set_accepted(slot, t.accepted);
+        self.set_accepted(ix, slot, t.accepted);
         self.set_extras(
+            ix,
             slot,
             t.order.long_bits(),
             t.order.owner_or_zero(),
@@ -618,10 +643,10 @@ impl OrderBook {
                 place: Place::Home(home),
             };
             self.execute(ix, &taker, sink);
-            if self.orders[home].tag & PARKED != 0 {
+            if ix.slots(&self.orders)[home].tag & PARKED != 0 {
                 // It did not rest: its home goes.
                 ix.remove(&mut self.index, &stop.order_id, home);
-                self.free(home);
+                self.free(ix, home);
             }
         }
     }
@@ -637,14 +662,14 @@ impl OrderBook {
     ) {
         let mut home = Slot::new(&order.order_id, 0, 0, NIL, order.side, false, accepted);
         home.tag |= PARKED;
-        let slot = self.orders.take_vacant();
-        self.orders[slot] = home;
+        let slot = ix.slots_mut(&mut self.orders).take_vacant();
+        ix.slots_mut(&mut self.orders)[slot] = home;
         let orders = &self.orders;
         ix.insert_at(&mut self.index, vacancy, &order.order_id, slot, |s| {
             orders[s].order_id.uuid()
         });
         let stop = self.long.stops.park(accepted, *order, slot);
-        self.orders[slot].price = i64::from(stop.raw());
+        ix.slots_mut(&mut self.orders)[slot].price = i64::from(stop.raw());
         // Parked stops come and go beside the resting orders, and the id table's erases
         // leave tombstones that the duplicate check of every add probes past: the long
         // form keeps the table half empty here, the plain path never looks.
@@ -664,8 +689,8 @@ impl OrderBook {
 
     /// Whether `slot` is a parked stop's home: marked [`PARKED`], and the stop it names
     /// is parked there under the same id (for the integrity check).
-    pub(super) fn is_home(&self, slot: u32) -> bool {
-        let Some(s) = self.orders.get(slot) else {
+    pub(super) fn is_home<X: Ids>(&self, ix: &X, slot: u32) -> bool {
+        let Some(s) = ix.slots(&self.orders).get(slot) else {
             return false;
         };
         s.tag & PARKED != 0
@@ -682,9 +707,9 @@ impl OrderBook {
 
     /// The parked stop whose home is `slot` (a slot marked [`PARKED`]).
     #[inline]
-    fn stop_at_home(&self, slot: u32) -> StopRef {
-        debug_assert_ne!(self.orders[slot].tag & PARKED, 0);
-        StopRef::from_raw(self.orders[slot].price as u32)
+    fn stop_at_home<X: Ids>(&self, ix: &X, slot: u32) -> StopRef {
+        debug_assert_ne!(ix.slots(&self.orders)[slot].tag & PARKED, 0);
+        StopRef::from_raw(ix.slots(&self.orders)[slot].price as u32)
     }
 
     /// One fill of the iceberg `maker` at the head of the level at `price`: the trade
@@ -703,15 +728,15 @@ impl OrderBook {
         mut remaining: Qty,
         sink: &mut S,
     ) -> Qty {
-        let shown = self.orders[maker].qty;
+        let shown = ix.slots(&self.orders)[maker].qty;
         let fill = remaining.min(shown);
         remaining -= fill;
-        self.orders[maker].qty = shown - fill;
+        ix.slots_mut(&mut self.orders)[maker].qty = shown - fill;
         self.ladder_mut(taker_side.opposite())
             .level_mut(price)
             .sub(fill);
-        let Ice { display, hidden } = self.long.ices[maker as usize];
-        let maker_order_id = self.orders[maker].order_id.uuid();
+        let Ice { display, hidden } = ix.ices(&self.long.ices)[maker as usize];
+        let maker_order_id = ix.slots(&self.orders)[maker].order_id.uuid();
         sink.publish(OrderbookResult::Trade {
             instrument_id: self.instrument_id,
             taker_order_id,
@@ -726,14 +751,14 @@ impl OrderBook {
             return remaining;
         }
         if hidden == 0 {
-            self.drop_extra(maker);
-            self.unlink(maker);
+            self.drop_extra(ix, maker);
+            self.unlink(ix, maker);
             ix.remove(&mut self.index, &maker_order_id, maker);
-            self.free(maker);
+            self.free(ix, maker);
         } else {
             let slice = display.min(hidden);
-            self.long.ices[maker as usize].hidden = hidden - slice;
-            self.requeue(maker, slice);
+            ix.ices_mut(&mut self.long.ices)[maker as usize].hidden = hidden - slice;
+            self.requeue(ix, maker, slice);
         }
         remaining
     }
@@ -759,7 +784,7 @@ impl OrderBook {
             let price = opposite.top_price();
             let maker = opposite.get(price).map_or(NIL, |level| level.head);
             debug_assert_ne!(maker, NIL, "a live level has a head");
-            let same_owner = self.owned_by(maker, owner);
+            let same_owner = self.owned_by(ix, maker, owner);
             if same_owner {
                 if mode.cancels_maker() {
                     self.remove_resting(ix, maker, EndReason::SelfTradePrevention, sink);
@@ -806,7 +831,13 @@ impl OrderBook {
     /// liquidity alone fell short).
     #[cold]
     #[inline(never)]
-    pub(super) fn hidden_covers(&self, side: Side, limit: Option<Price>, qty: Qty) -> bool {
+    pub(super) fn hidden_covers<X: Ids>(
+        &self,
+        ix: &X,
+        side: Side,
+        limit: Option<Price>,
+        qty: Qty,
+    ) -> bool {
         if self.long.icebergs[side_index(side.opposite())] == 0 {
             return false;
         }
@@ -826,7 +857,7 @@ impl OrderBook {
             modified: false,
             place: Place::Anew,
         };
-        self.fok_covers(&taker)
+        self.fok_covers(ix, &taker)
     }
 
     /// One fill of `maker`, the head of the level at `price`, plain or iceberg. Returns
@@ -842,7 +873,7 @@ impl OrderBook {
         mut remaining: Qty,
         sink: &mut S,
     ) -> Qty {
-        if self.orders[maker].extra() & ICEBERG != 0 {
+        if ix.slots(&self.orders)[maker].extra() & ICEBERG != 0 {
             return self.fill_iceberg(
                 ix,
                 price,
@@ -853,10 +884,10 @@ impl OrderBook {
                 sink,
             );
         }
-        let open = self.orders[maker].qty;
+        let open = ix.slots(&self.orders)[maker].qty;
         let fill = remaining.min(open);
         remaining -= fill;
-        let maker_order_id = self.orders[maker].order_id.uuid();
+        let maker_order_id = ix.slots(&self.orders)[maker].order_id.uuid();
         sink.publish(OrderbookResult::Trade {
             instrument_id: self.instrument_id,
             taker_order_id,
@@ -868,15 +899,15 @@ impl OrderBook {
             maker_remaining: open - fill,
         });
         if open > fill {
-            self.orders[maker].qty = open - fill;
+            ix.slots_mut(&mut self.orders)[maker].qty = open - fill;
             self.ladder_mut(taker_side.opposite())
                 .level_mut(price)
                 .sub(fill);
         } else {
-            self.drop_extra(maker);
-            self.unlink(maker);
+            self.drop_extra(ix, maker);
+            self.unlink(ix, maker);
             ix.remove(&mut self.index, &maker_order_id, maker);
-            self.free(maker);
+            self.free(ix, maker);
         }
         remaining
     }
@@ -890,15 +921,15 @@ impl OrderBook {
         reason: EndReason,
         sink: &mut S,
     ) {
-        let remaining_qty = self.whole_qty(slot);
+        let remaining_qty = self.whole_qty(ix, slot);
         let (order_id, side, price) = {
-            let s = &self.orders[slot];
+            let s = &ix.slots(&self.orders)[slot];
             (s.order_id.uuid(), s.side(), s.price)
         };
-        self.drop_extra(slot);
-        self.unlink(slot);
+        self.drop_extra(ix, slot);
+        self.unlink(ix, slot);
         ix.remove(&mut self.index, &order_id, slot);
-        self.free(slot);
+        self.free(ix, slot);
         sink.publish(OrderbookResult::Cancelled {
             instrument_id: self.instrument_id,
             order_id,
@@ -914,7 +945,7 @@ impl OrderBook {
     /// it would meet in matching order, refills included: with `cancel_oldest` its owner's
     /// makers are skipped, with `cancel_newest` or `cancel_both` the walk stops at the
     /// first one (an iceberg's refill goes behind it, so only the slices ahead count).
-    fn fok_covers(&self, t: &Taker) -> bool {
+    fn fok_covers<X: Ids>(&self, ix: &X, t: &Taker) -> bool {
         let need = u128::from(t.qty());
         let opposite = t.side().opposite();
         let Some((owner, mode)) = t.stp() else {
@@ -938,8 +969,8 @@ impl OrderBook {
                     }
                     let mut slot = level.head;
                     while slot != NIL {
-                        have += u128::from(self.hidden_of(slot));
-                        slot = self.orders[slot].next;
+                        have += u128::from(self.hidden_of(ix, slot));
+                        slot = ix.slots(&self.orders)[slot].next;
                     }
                     ControlFlow::Continue(())
                 });
@@ -954,8 +985,8 @@ impl OrderBook {
             let mut slot = level.head;
             let mut hidden = 0u128;
             while slot != NIL {
-                let s = &self.orders[slot];
-                if self.owned_by(slot, owner) {
+                let s = &ix.slots(&self.orders)[slot];
+                if self.owned_by(ix, slot, owner) {
                     if mode.cancels_taker() {
                         // The walk stops here: the refills of the icebergs ahead go
                         // behind this order.
@@ -968,7 +999,7 @@ impl OrderBook {
                         // order further back (or any refill) is reached.
                         return ControlFlow::Break(());
                     }
-                    hidden += u128::from(self.hidden_of(slot));
+                    hidden += u128::from(self.hidden_of(ix, slot));
                 }
                 slot = s.next;
             }
@@ -998,10 +1029,10 @@ impl OrderBook {
         sink: &mut S,
     ) {
         let (order_id, side, post_only, shown, old_price) = {
-            let s = &self.orders[slot];
+            let s = &ix.slots(&self.orders)[slot];
             (s.order_id.uuid(), s.side(), s.post_only(), s.qty, s.price)
         };
-        if self.orders[slot].tag & PARKED != 0 {
+        if ix.slots(&self.orders)[slot].tag & PARKED != 0 {
             return sink.publish(OrderbookResult::Rejected {
                 instrument_id: self.instrument_id,
                 op: Op::Modify,
@@ -1017,7 +1048,7 @@ impl OrderBook {
                 reason: RejectReason::PostOnlyWouldCross,
             });
         }
-        let (owner, stp, display, hidden) = self.extras_of(slot);
+        let (owner, stp, display, hidden) = self.extras_of(ix, slot);
         let open = shown + hidden;
         let priority_kept = old_price == price && qty <= open;
         sink.publish(OrderbookResult::Modified {
@@ -1033,19 +1064,19 @@ impl OrderBook {
         });
         if priority_kept {
             let now = shown.min(qty);
-            self.orders[slot].qty = now;
+            ix.slots_mut(&mut self.orders)[slot].qty = now;
             self.ladder_mut(side).level_mut(price).sub(shown - now);
             // One that is not an iceberg shows all it has: no hidden quantity to keep.
-            if self.orders[slot].extra() & ICEBERG != 0 {
-                self.long.ices[slot as usize].hidden = qty - now;
+            if ix.slots(&self.orders)[slot].extra() & ICEBERG != 0 {
+                ix.ices_mut(&mut self.long.ices)[slot as usize].hidden = qty - now;
             }
             return;
         }
-        let accepted = self.orders[slot].accepted();
-        self.drop_extra(slot);
-        self.unlink(slot);
+        let accepted = ix.slots(&self.orders)[slot].accepted();
+        self.drop_extra(ix, slot);
+        self.unlink(ix, slot);
         ix.remove(&mut self.index, &order_id, slot);
-        self.free(slot);
+        self.free(ix, slot);
         let kind = if post_only {
             OrderKind::PostOnly
         } else {
@@ -1088,20 +1119,25 @@ impl OrderBook {
     /// iceberg (its whole open quantity goes) or a parked stop's home (the stop goes).
     #[cold]
     #[inline(never)]
-    pub(super) fn cancel_long<S: EventSink + ?Sized>(&mut self, slot: u32, sink: &mut S) {
+    pub(super) fn cancel_long<X: Ids, S: EventSink + ?Sized>(
+        &mut self,
+        ix: &mut X,
+        slot: u32,
+        sink: &mut S,
+    ) {
         let (order_id, side, price) = {
-            let s = &self.orders[slot];
+            let s = &ix.slots(&self.orders)[slot];
             (s.order_id.uuid(), s.side(), s.price)
         };
-        let (price, remaining_qty) = if self.orders[slot].tag & PARKED != 0 {
-            let (stop, _) = self.long.stops.remove(self.stop_at_home(slot));
+        let (price, remaining_qty) = if ix.slots(&self.orders)[slot].tag & PARKED != 0 {
+            let (stop, _) = self.long.stops.remove(self.stop_at_home(ix, slot));
             (stop.limit_price(), stop.quantity)
         } else {
-            let whole = self.take_iceberg(slot);
-            self.unlink(slot);
+            let whole = self.take_iceberg(ix, slot);
+            self.unlink(ix, slot);
             (Some(price), whole)
         };
-        self.free(slot);
+        self.free(ix, slot);
         sink.publish(OrderbookResult::Cancelled {
             instrument_id: self.instrument_id,
             order_id,
@@ -1127,39 +1163,29 @@ impl OrderBook {
         // (acceptance number, resting slot or parked stop)
         let mut chosen: Vec<(u64, Result<u32, StopRef>)> = Vec::new();
         let on_side = |s: Side| side.is_none_or(|only| only == s);
-        match owner {
-            // One owner's: its orders found through the owners' table (8 bytes a slot), its
-            // stops through the stops' owners (8 bytes a
-            // stop); the slab and the stops' entries are read only where the owner matches.
-            // An owned order's slot is always within the side table.
-            Some(owner) => {
-                for (slot, &slot_owner) in self.long.owners.iter().enumerate() {
-                    if slot_owner != owner {
-                        continue;
-                    }
-                    let slot = slot as u32;
-                    if let Some(o) = self.orders.get(slot)
-                        && o.qty != 0
-                        && o.extra() & OWNED != 0
-                        && on_side(o.side())
-                    {
-                        chosen.push((o.accepted(), Ok(slot)));
-                    }
+        // The book's resting orders, walked along its levels (the slab may hold other
+        // books' orders: see `shared_slots.rs`): an owner's are those whose owned bit is
+        // set and whose side table entry names it.
+        for s in [Side::Buy, Side::Sell].into_iter().filter(|&s| on_side(s)) {
+            self.for_each_slot(&*ix, s, |slot, o| {
+                if owner.is_none_or(|owner| {
+                    o.extra() & OWNED != 0 && ix.owners(&self.long.owners)[slot as usize] == owner
+                }) {
+                    chosen.push((o.accepted(), Ok(slot)));
                 }
+            });
+        }
+        match owner {
+            // One owner's stops, through the stops' owners (8 bytes a stop).
+            Some(owner) => {
                 for (accepted, parked, stop_side) in self.long.stops.iter_owned(owner) {
                     if on_side(stop_side) {
                         chosen.push((accepted, Err(parked)));
                     }
                 }
             }
-            // Everyone's: the slab in memory order (a resting order's quantity is never 0;
-            // a vacant slot's is), and every parked stop.
+            // Every parked stop.
             None => {
-                for (slot, o) in self.orders.iter_all() {
-                    if o.qty != 0 && on_side(o.side()) {
-                        chosen.push((o.accepted(), Ok(slot)));
-                    }
-                }
                 for (accepted, parked, stop) in self.long.stops.iter_unordered() {
                     if on_side(stop.side) {
                         chosen.push((accepted, Err(parked)));
@@ -1176,7 +1202,7 @@ impl OrderBook {
                 Err(parked) => {
                     let (stop, home) = self.long.stops.remove(parked);
                     ix.remove(&mut self.index, &stop.order_id, home);
-                    self.free(home);
+                    self.free(ix, home);
                     sink.publish(OrderbookResult::Cancelled {
                         instrument_id: self.instrument_id,
                         order_id: stop.order_id,

@@ -72,7 +72,7 @@ impl OrderBook {
         });
         let fillable = order.kind != OrderKind::Fok
             || self.liquidity_covers(order.side, order.price, order.quantity)
-            || self.hidden_covers(order.side, limit, order.quantity);
+            || self.hidden_covers(ix, order.side, limit, order.quantity);
         if fillable && self.ladder(order.side.opposite()).crossed_by(limit) {
             return self.add_crossing(ix, order, vacancy, limit, sink);
         }
@@ -153,7 +153,7 @@ impl OrderBook {
             false,
             order.long_bits(),
         );
-        self.note_owner(slot, order);
+        self.note_owner(ix, slot, order);
     }
 
     /// Publishes `accepted` for the priced plain add `order` of `kind` and tells whether
@@ -273,7 +273,7 @@ impl OrderBook {
         sink: &mut S,
     ) {
         match ix.take_in_window(&mut self.index, &order_id) {
-            Probe::Hit(slot) => self.cancel_slot(slot, order_id, sink),
+            Probe::Hit(slot) => self.cancel_slot(ix, slot, order_id, sink),
             Probe::Absent => self.cancel_unknown(order_id, sink),
             Probe::Elsewhere => self.cancel_elsewhere(ix, order_id, sink),
         }
@@ -290,7 +290,7 @@ impl OrderBook {
     ) {
         let orders = &self.orders;
         match ix.take_outside(&mut self.index, &order_id, |s| orders[s].order_id.uuid()) {
-            Some(slot) => self.cancel_slot(slot, order_id, sink),
+            Some(slot) => self.cancel_slot(ix, slot, order_id, sink),
             None => self.cancel_unknown(order_id, sink),
         }
     }
@@ -301,18 +301,24 @@ impl OrderBook {
     /// and the slot freed (its writes all to the slab) before the level is found and
     /// written, so the slab's buffer is not loaded again after the level's stores.
     #[inline(always)]
-    fn cancel_slot<S: EventSink + ?Sized>(&mut self, slot: u32, order_id: Uuid, sink: &mut S) {
+    fn cancel_slot<X: Ids, S: EventSink + ?Sized>(
+        &mut self,
+        ix: &mut X,
+        slot: u32,
+        order_id: Uuid,
+        sink: &mut S,
+    ) {
         let (side, remaining_qty, price, prev, next, tag) = {
-            let s = &self.orders[slot];
+            let s = &ix.slots(&self.orders)[slot];
             (s.side(), s.qty, s.price, s.prev, s.next, s.tag)
         };
         // Only an iceberg (its hidden quantity, its count) or a parked stop's home needs
         // more: an owned order's extras are in its slot, freed with it.
         if tag & LONG_CANCEL != 0 {
-            return self.cancel_long(slot, sink);
+            return self.cancel_long(ix, slot, sink);
         }
-        self.unlink_neighbours(prev, next);
-        self.free(slot);
+        self.unlink_neighbours(ix, prev, next);
+        self.free(ix, slot);
         self.leave_level(side, price, remaining_qty, (prev, next));
         sink.publish(OrderbookResult::Cancelled {
             instrument_id: self.instrument_id,
@@ -397,11 +403,11 @@ impl OrderBook {
         qty: Qty,
         sink: &mut S,
     ) {
-        if self.orders[slot].tag & (EXTRAS | PARKED) != 0 {
+        if ix.slots(&self.orders)[slot].tag & (EXTRAS | PARKED) != 0 {
             return self.modify_long(ix, slot, price, qty, sink);
         }
         let (side, post_only, open, old_price) = {
-            let s = &self.orders[slot];
+            let s = &ix.slots(&self.orders)[slot];
             (s.side(), s.post_only(), s.qty, s.price)
         };
         if post_only && self.ladder(side.opposite()).crossed_by(Some(price)) {
@@ -425,7 +431,7 @@ impl OrderBook {
             display: None,
         });
         if priority_kept {
-            self.orders[slot].qty = qty;
+            ix.slots_mut(&mut self.orders)[slot].qty = qty;
             self.ladder_mut(side).level_mut(price).sub(open - qty);
             return;
         }
@@ -433,7 +439,7 @@ impl OrderBook {
             // A larger quantity at the same price: the order rests on a book that is not
             // crossed, so it cannot trade; it moves to the back of its own level, which
             // stays (unlinking would empty a one-order level only to create it again).
-            self.requeue(slot, qty);
+            self.requeue(ix, slot, qty);
             return;
         }
         // Whether it crosses depends on the opposite side only: the same before it leaves
@@ -443,12 +449,12 @@ impl OrderBook {
             Side::Sell => self.bids.crossed_at(Side::Sell, price),
         };
         if crossed {
-            self.unlink(slot);
+            self.unlink(ix, slot);
             return self.modify_crossing(ix, slot, order_id, side, price, qty, sink);
         }
         // No trade: it rests at its new price, and no stop can fire.
         let (prev, next) = {
-            let s = &self.orders[slot];
+            let s = &ix.slots(&self.orders)[slot];
             (s.prev, s.next)
         };
         if prev == NIL && next == NIL {
@@ -460,13 +466,13 @@ impl OrderBook {
             if let Some(level) = moved {
                 level.sub(open);
                 level.add(qty);
-                let order = &mut self.orders[slot];
+                let order = &mut ix.slots_mut(&mut self.orders)[slot];
                 order.qty = qty;
                 order.price = price;
                 return;
             }
         }
-        self.relink(slot, side, old_price, open, (prev, next), price, qty);
+        self.relink(ix, slot, side, old_price, open, (prev, next), price, qty);
     }
 
     /// Moves the resting plain `slot` on `side`, of open quantity `open`, from its level
@@ -478,8 +484,9 @@ impl OrderBook {
     /// rather than through `link_tail` saved 0.1%: not worth a second copy.)
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
-    fn relink(
+    fn relink<X: Ids>(
         &mut self,
+        ix: &mut X,
         slot: u32,
         side: Side,
         old_price: Price,
@@ -488,10 +495,10 @@ impl OrderBook {
         price: Price,
         qty: Qty,
     ) {
-        self.unlink_neighbours(prev, next);
+        self.unlink_neighbours(ix, prev, next);
         self.leave_level(side, old_price, open, (prev, next));
-        self.orders[slot].qty = qty;
-        self.link_tail(slot, side, price);
+        ix.slots_mut(&mut self.orders)[slot].qty = qty;
+        self.link_tail(ix, slot, side, price);
     }
 
     /// The rest of a plain modify (its order unlinked) whose new price crosses the
@@ -513,8 +520,8 @@ impl OrderBook {
         if remaining == 0 {
             self.release(ix, slot);
         } else {
-            self.orders[slot].qty = remaining;
-            self.link_tail(slot, side, price);
+            ix.slots_mut(&mut self.orders)[slot].qty = remaining;
+            self.link_tail(ix, slot, side, price);
         }
         if !self.long.stops.is_empty() {
             self.activate_stops(ix, sink);
@@ -526,15 +533,15 @@ impl OrderBook {
     /// at the same price, and out of line the replay of normal cost 0.9 instructions a
     /// message more (about 45 a requeue, with the registers saved around the call).
     #[inline(always)]
-    pub(super) fn requeue(&mut self, slot: u32, qty: Qty) {
+    pub(super) fn requeue<X: Ids>(&mut self, ix: &mut X, slot: u32, qty: Qty) {
         let Slot {
             qty: open,
             price,
             prev,
             next,
             ..
-        } = self.orders[slot];
-        let side = self.orders[slot].side();
+        } = ix.slots(&self.orders)[slot];
+        let side = ix.slots(&self.orders)[slot].side();
         let ladder = match side {
             Side::Buy => &mut self.bids,
             Side::Sell => &mut self.asks,
@@ -547,17 +554,17 @@ impl OrderBook {
             if prev == NIL {
                 lvl.head = next;
             } else {
-                self.orders[prev].next = next;
+                ix.slots_mut(&mut self.orders)[prev].next = next;
             }
-            self.orders[next].prev = prev;
+            ix.slots_mut(&mut self.orders)[next].prev = prev;
             let tail = lvl.tail;
             lvl.tail = slot;
-            self.orders[tail].next = slot;
-            let order = &mut self.orders[slot];
+            ix.slots_mut(&mut self.orders)[tail].next = slot;
+            let order = &mut ix.slots_mut(&mut self.orders)[slot];
             order.prev = tail;
             order.next = NIL;
         }
-        self.orders[slot].qty = qty;
+        ix.slots_mut(&mut self.orders)[slot].qty = qty;
     }
 
     /// Whether the liquidity on the side opposite `side`, at `limit` or better, covers
@@ -661,7 +668,7 @@ impl OrderBook {
             while remaining > 0 {
                 let maker = level.head;
                 debug_assert_ne!(maker, NIL, "a live level has a head");
-                let maker_slot = &mut self.orders[maker];
+                let maker_slot = &mut ix.slots_mut(&mut self.orders)[maker];
                 if maker_slot.extra() & ICEBERG != 0 {
                     // An iceberg: its fill (a refill at the level's tail) is out of line;
                     // the level is looked up again. An owned maker fills here like any
@@ -702,13 +709,13 @@ impl OrderBook {
                 level.head = next;
                 level.count -= 1;
                 ix.remove(&mut self.index, &maker_order_id, maker);
-                self.orders.remove(maker);
+                ix.slots_mut(&mut self.orders).remove(maker);
                 if next == NIL {
                     level.tail = NIL;
                     opposite.remove(price);
                     break;
                 }
-                self.orders[next].prev = NIL;
+                ix.slots_mut(&mut self.orders)[next].prev = NIL;
             }
         }
         remaining

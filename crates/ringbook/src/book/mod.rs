@@ -8,7 +8,10 @@
 //!   intrusive FIFO per price level. Slots freed by one order are reused by the next;
 //!   nothing is allocated per order or per event once the slab has grown to the book's
 //!   peak size. Slot indices are trusted (see `slab.rs`): the accessors do not check
-//!   bounds in release builds.
+//!   bounds in release builds. The books of one consumer thread (a [`BookGroup`]) keep
+//!   their slots in one slab (`shared_slots.rs`, issue 21), reached like the shared id
+//!   index through the paths' context (`ids.rs`): a slot freed in one book is the next
+//!   add's in any, still warm.
 //! - **The id index** maps an order id to its slot: a direct window of slot numbers for the
 //!   dense ids an order-entry session assigns (no hash), and a keyed hash table for every
 //!   other id (see `index.rs`). An add probes once: the duplicate check returns the cell
@@ -76,6 +79,7 @@ mod prefetch;
 mod prefetch_tests;
 mod query;
 mod shared_index;
+mod shared_slots;
 mod slab;
 mod stops;
 mod tick_window;
@@ -378,7 +382,7 @@ impl OrderBook {
     /// shared one ([`InShared`], for a book whose ids were moved there by
     /// [`Self::share_ids`]).
     #[inline(always)]
-    pub(crate) fn apply_with<X: Ids, S: EventSink + ?Sized>(
+    fn apply_with<X: Ids, S: EventSink + ?Sized>(
         &mut self,
         ix: &mut X,
         command: &Command,
@@ -421,7 +425,7 @@ impl OrderBook {
             }),
             Command::Snapshot { .. } => sink.publish(OrderbookResult::Snapshot {
                 instrument_id: self.instrument_id,
-                snapshot: Box::new(self.snapshot()),
+                snapshot: Box::new(self.snapshot_with(ix)),
             }),
             Command::MassCancel { owner, side, .. } => self.mass_cancel(ix, owner, side, sink),
         }
@@ -510,8 +514,8 @@ impl OrderBook {
             post_only,
             self.next_accepted,
         );
-        let slot = self.orders.take_vacant();
-        self.orders[slot] = Slot {
+        let slot = ix.slots_mut(&mut self.orders).take_vacant();
+        ix.slots_mut(&mut self.orders)[slot] = Slot {
             tag: plain.tag | u64::from(long_bits) << EXTRAS_SHIFT,
             ..plain
         };
@@ -520,7 +524,7 @@ impl OrderBook {
         if tail == NIL {
             lvl.head = slot;
         } else {
-            self.orders[tail].next = slot;
+            ix.slots_mut(&mut self.orders)[tail].next = slot;
         }
         lvl.count += 1;
         lvl.add(qty);
@@ -533,7 +537,7 @@ impl OrderBook {
 
     /// Links the (unlinked) slot `slot` at the tail of `price`'s level on `side`.
     #[inline(always)]
-    fn link_tail(&mut self, slot: u32, side: Side, price: i64) {
+    fn link_tail<X: Ids>(&mut self, ix: &mut X, slot: u32, side: Side, price: i64) {
         let lvl = match side {
             Side::Buy => self.bids.entry_on(Side::Buy, price),
             Side::Sell => self.asks.entry_on(Side::Sell, price),
@@ -543,10 +547,10 @@ impl OrderBook {
         if tail == NIL {
             lvl.head = slot;
         } else {
-            self.orders[tail].next = slot;
+            ix.slots_mut(&mut self.orders)[tail].next = slot;
         }
         lvl.count += 1;
-        let order = &mut self.orders[slot];
+        let order = &mut ix.slots_mut(&mut self.orders)[slot];
         lvl.add(order.qty);
         order.price = price;
         order.prev = tail;
@@ -556,16 +560,16 @@ impl OrderBook {
     /// Unlinks `slot` from its level, removing the level if it empties. The slot stays
     /// allocated and indexed.
     #[inline(always)]
-    fn unlink(&mut self, slot: u32) {
+    fn unlink<X: Ids>(&mut self, ix: &mut X, slot: u32) {
         let Slot {
             qty,
             price,
             prev,
             next,
             ..
-        } = self.orders[slot];
-        let side = self.orders[slot].side();
-        self.unlink_neighbours(prev, next);
+        } = ix.slots(&self.orders)[slot];
+        let side = ix.slots(&self.orders)[slot].side();
+        self.unlink_neighbours(ix, prev, next);
         self.leave_level(side, price, qty, (prev, next));
     }
 
@@ -573,12 +577,12 @@ impl OrderBook {
     /// other: the slab's half of an unlink (callers that free the slot do it between this
     /// and [`Self::leave_level`], so every slab write comes before the level's).
     #[inline(always)]
-    fn unlink_neighbours(&mut self, prev: u32, next: u32) {
+    fn unlink_neighbours<X: Ids>(&mut self, ix: &mut X, prev: u32, next: u32) {
         if prev != NIL {
-            self.orders[prev].next = next;
+            ix.slots_mut(&mut self.orders)[prev].next = next;
         }
         if next != NIL {
-            self.orders[next].prev = prev;
+            ix.slots_mut(&mut self.orders)[next].prev = prev;
         }
     }
 
@@ -607,16 +611,16 @@ impl OrderBook {
     /// Forgets the unlinked slot `slot`: drops it from the index and frees it.
     #[inline]
     fn release<X: Ids>(&mut self, ix: &mut X, slot: u32) {
-        let order_id = self.orders[slot].order_id.uuid();
+        let order_id = ix.slots(&self.orders)[slot].order_id.uuid();
         ix.remove(&mut self.index, &order_id, slot);
-        self.free(slot);
+        self.free(ix, slot);
     }
 
     /// Frees the unlinked slot `slot`, already dropped from the index.
     #[inline]
-    fn free(&mut self, slot: u32) {
-        self.orders[slot].qty = 0;
-        self.orders.remove(slot);
+    fn free<X: Ids>(&mut self, ix: &mut X, slot: u32) {
+        ix.slots_mut(&mut self.orders)[slot].qty = 0;
+        ix.slots_mut(&mut self.orders).remove(slot);
     }
 }
 

@@ -316,24 +316,25 @@ impl OrderBook {
         match command {
             Command::Add(order) => {
                 self.ladder(order.side).prefetch_level(order.price);
-                self.orders.prefetch_free();
+                ids.slots.prefetch_free();
                 None
             }
             Command::Cancel { order_id, .. } | Command::Modify { order_id, .. } => {
                 let slot = ids.in_cell(book, order_id)?;
-                self.orders.prefetch_slot(slot);
+                ids.slots.prefetch_slot(slot);
                 Some(slot)
             }
             _ => None,
         }
     }
 
-    /// [`Stage::Order`]: what a cancelled or modified order's `slot` (found by
-    /// [`Self::prefetch_contents`], a hint: the slab's access is checked) points to: its
+    /// [`Stage::Order`]: what a cancelled or modified order's `slot` in `ids`' shared
+    /// slots (found by [`Self::prefetch_contents`], a hint: the access is checked) points
+    /// to: its
     /// level, its neighbours in the level's queue, and a modify's new level.
     #[inline(never)]
-    pub(crate) fn prefetch_order(&self, command: &Command, slot: u32) {
-        let Some(order) = self.orders.get(slot) else {
+    pub(crate) fn prefetch_order(&self, ids: &SharedIdIndex, command: &Command, slot: u32) {
+        let Some(order) = ids.slots.get(slot) else {
             return;
         };
         let ladder = self.ladder(order.side());
@@ -344,7 +345,7 @@ impl OrderBook {
         }
         for neighbour in [order.prev, order.next] {
             if neighbour != NIL {
-                self.orders.prefetch_slot(neighbour);
+                ids.slots.prefetch_slot(neighbour);
             }
         }
     }

@@ -4,8 +4,9 @@ use std::ops::ControlFlow;
 
 use uuid::Uuid;
 
-use super::OrderBook;
+use super::ids::{Ids, Own};
 use super::slab::NIL;
+use super::{OrderBook, RawId, Slot};
 use crate::result::{BookSnapshot, BookStatus, SnapshotLevel, SnapshotOrder};
 use crate::types::{Price, Qty, Side};
 
@@ -56,13 +57,12 @@ impl OrderBook {
     }
 
     /// The slot of `order_id`. While the book's ids are in a shared index (a consumer's
-    /// or a [`super::BookGroup`]'s, which do not answer queries by id) a scan: O(orders).
+    /// or a [`super::BookGroup`]'s, which do not answer queries by id) a scan of its
+    /// levels and parked stops, O(orders), in the slots lent to it (see
+    /// `shared_slots.rs`; none found when none are).
     pub(super) fn find(&self, order_id: &Uuid) -> Option<u32> {
         if self.ids_shared {
-            return self
-                .indexed()
-                .into_iter()
-                .find_map(|(id, slot)| (id == *order_id).then_some(slot));
+            return self.find_shared(order_id);
         }
         self.index
             .find(order_id, |s| self.orders[s].order_id.uuid())
@@ -132,10 +132,17 @@ impl OrderBook {
     /// An L3 snapshot: every level best first, every order in time priority.
     #[must_use]
     pub fn snapshot(&self) -> BookSnapshot {
+        self.snapshot_with(&Own)
+    }
+
+    /// [`Self::snapshot`] of the book's orders in `ix`'s slots (see `ids.rs`). Out of
+    /// line: a snapshot is rare.
+    #[inline(never)]
+    pub(super) fn snapshot_with<X: Ids>(&self, ix: &X) -> BookSnapshot {
         BookSnapshot {
             halted: self.halted,
-            bids: self.side_snapshot(Side::Buy),
-            asks: self.side_snapshot(Side::Sell),
+            bids: self.side_snapshot(ix, Side::Buy),
+            asks: self.side_snapshot(ix, Side::Sell),
             stops: self
                 .long
                 .stops
@@ -152,14 +159,14 @@ impl OrderBook {
         }
     }
 
-    fn side_snapshot(&self, side: Side) -> Vec<SnapshotLevel> {
+    fn side_snapshot<X: Ids>(&self, ix: &X, side: Side) -> Vec<SnapshotLevel> {
         let ladder = self.ladder(side);
         let mut out = Vec::with_capacity(ladder.len());
         ladder.walk_best_first(|price, lvl| {
             let mut orders = Vec::with_capacity(lvl.count as usize);
             let mut slot = lvl.head;
             while slot != NIL {
-                let s = &self.orders[slot];
+                let s = &ix.slots(&self.orders)[slot];
                 orders.push(SnapshotOrder {
                     order_id: s.order_id.uuid(),
                     qty: s.qty,
@@ -179,5 +186,48 @@ impl OrderBook {
     pub fn heap_bytes(&self) -> usize {
         let ladders = self.bids.heap_bytes() + self.asks.heap_bytes();
         self.orders.heap_bytes() + self.index.heap_bytes() + ladders
+    }
+
+    /// Calls `f` with every resting order of `side` and its slot, best level first, each
+    /// level in time priority: the book's orders, along its levels (never the slab's
+    /// range, which may hold other books' orders: see `shared_slots.rs`).
+    pub(super) fn for_each_slot<X: Ids>(&self, ix: &X, side: Side, mut f: impl FnMut(u32, &Slot)) {
+        let orders = ix.slots(&self.orders);
+        self.ladder(side).walk_best_first(|_, level| {
+            let mut slot = level.head;
+            while slot != NIL {
+                let order = &orders[slot];
+                f(slot, order);
+                slot = order.next;
+            }
+            ControlFlow::Continue(())
+        });
+    }
+
+    /// [`Self::find`] in a book whose ids are shared: walks its levels and its parked
+    /// stops' homes, each slot read checked (the book holds slots only while they are lent
+    /// to it).
+    fn find_shared(&self, order_id: &Uuid) -> Option<u32> {
+        let id = RawId::from(order_id);
+        let mut found = None;
+        for side in [Side::Buy, Side::Sell] {
+            self.ladder(side).walk_best_first(|_, level| {
+                let mut slot = level.head;
+                while let Some(order) = self.orders.get(slot) {
+                    if order.order_id == id {
+                        found = Some(slot);
+                        return ControlFlow::Break(());
+                    }
+                    slot = order.next;
+                }
+                ControlFlow::Continue(())
+            });
+        }
+        found.or_else(|| {
+            self.long.stops.iter_refs().find_map(|(_, stop, order)| {
+                let (_, home) = self.long.stops.parked_at(stop)?;
+                (order.order_id == *order_id).then_some(home)
+            })
+        })
     }
 }

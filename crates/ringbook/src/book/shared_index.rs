@@ -32,6 +32,7 @@ use hashbrown::HashTable;
 use uuid::Uuid;
 
 use super::index::{OUTSIDE, Probe, Vacancy};
+use super::shared_slots::SharedSlots;
 use crate::id_hash::IdHasher;
 
 /// Cells in the first window (32 KiB).
@@ -100,6 +101,9 @@ pub(crate) struct SharedIdIndex {
     /// Ids indexed, by book (a status counts a book's orders in O(1)).
     counts: Vec<u32>,
     hasher: IdHasher,
+    /// The order slots of the books whose ids are here (issue 21: see `shared_slots.rs`),
+    /// lent to one book at a time.
+    pub(super) slots: SharedSlots,
 }
 
 impl Default for SharedIdIndex {
@@ -121,6 +125,7 @@ impl SharedIdIndex {
             shadow_end: 0,
             counts: Vec::new(),
             hasher,
+            slots: SharedSlots::default(),
         }
     }
 
@@ -549,10 +554,12 @@ impl SharedIdIndex {
         }
     }
 
-    /// Bytes held by the window and the table.
+    /// Bytes held by the window, the table and the books' shared slots.
     #[must_use]
     pub(crate) fn heap_bytes(&self) -> usize {
-        self.window.capacity() * std::mem::size_of::<u64>() + self.table.allocation_size()
+        self.window.capacity() * std::mem::size_of::<u64>()
+            + self.table.allocation_size()
+            + self.slots.heap_bytes()
     }
 
     /// Checks the index's bookkeeping: the window's count, and that no table id is at or

@@ -287,6 +287,16 @@ impl Stops {
             .map(|e| (&e.order, e.home))
     }
 
+    /// Moves the parked stop `stop`'s home to `home` (its book's orders moved to other
+    /// slots: see `OrderBook::move_orders`).
+    pub(super) fn set_home(&mut self, stop: StopRef, home: u32) {
+        if let Some(entry) = self.entries.get_mut(stop.0 as usize)
+            && entry.accepted != FREE
+        {
+            entry.home = home;
+        }
+    }
+
     /// Takes the parked stop `stop` out (a cancel); returns it and its home.
     pub(super) fn remove(&mut self, stop: StopRef) -> (Order, u32) {
         self.unlink(stop.0);

@@ -429,7 +429,7 @@ fn unlinking_middle_head_and_tail_keeps_the_fifo_linked() {
 
     // Middle.
     let s3 = slot_of(&book, 3);
-    book.unlink(s3);
+    book.unlink(&mut Own, s3);
     book.release(&mut Own, s3);
     assert_eq!(
         fifo(&book, Side::Sell, 100),
@@ -442,7 +442,7 @@ fn unlinking_middle_head_and_tail_keeps_the_fifo_linked() {
 
     // Head.
     let s1 = slot_of(&book, 1);
-    book.unlink(s1);
+    book.unlink(&mut Own, s1);
     book.release(&mut Own, s1);
     assert_eq!(level(&book).head, slot_of(&book, 2));
     assert_eq!(book.orders[slot_of(&book, 2)].prev, NIL);
@@ -451,7 +451,7 @@ fn unlinking_middle_head_and_tail_keeps_the_fifo_linked() {
 
     // Tail.
     let s5 = slot_of(&book, 5);
-    book.unlink(s5);
+    book.unlink(&mut Own, s5);
     book.release(&mut Own, s5);
     assert_eq!(level(&book).tail, slot_of(&book, 4));
     assert_eq!(book.orders[slot_of(&book, 4)].next, NIL);
@@ -480,12 +480,12 @@ fn unlinking_the_only_order_removes_its_level() {
     limit(&mut book, 1, Side::Buy, 100, 5);
     limit(&mut book, 2, Side::Buy, 99, 5);
     let s1 = slot_of(&book, 1);
-    book.unlink(s1);
+    book.unlink(&mut Own, s1);
     assert_eq!(book.bids.get(100), None);
     assert_eq!(book.best_bid(), Some((99, 5)));
     // Relinking the same slot elsewhere, as a modify does.
     book.orders[s1].qty = 3;
-    book.link_tail(s1, Side::Buy, 99);
+    book.link_tail(&mut Own, s1, Side::Buy, 99);
     assert_eq!(fifo(&book, Side::Buy, 99), vec![id(2), id(1)]);
     assert_eq!(book.best_bid(), Some((99, 8)));
     book.check_integrity().unwrap();
@@ -864,7 +864,7 @@ fn integrity_detects_an_indexed_order_on_no_level() {
     let mut book = sample_book();
     // Unlink order 5 but leave it allocated and indexed.
     let s5 = slot_of(&book, 5);
-    book.unlink(s5);
+    book.unlink(&mut Own, s5);
     match book.check_integrity() {
         Err(IntegrityError::Index { what, .. }) => {
             assert!(what.contains("6 ids indexed, 5 orders on levels"), "{what}");

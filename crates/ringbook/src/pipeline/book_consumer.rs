@@ -76,8 +76,8 @@ impl BookState {
 
     /// The order stage: what the order at `slot` points to.
     #[inline(always)]
-    pub(super) fn prefetch_order(&self, command: &Command, slot: u32) {
-        self.book.prefetch_order(command, slot);
+    pub(super) fn prefetch_order(&self, ids: &SharedIdIndex, command: &Command, slot: u32) {
+        self.book.prefetch_order(ids, command, slot);
     }
 }
 
@@ -511,7 +511,7 @@ fn apply_all<'b>(
             EntryView::Stop => owned.stopped = true,
             EntryView::Checkpoint => {
                 if checkpoints.is_some() {
-                    let image = owned.book.image();
+                    let image = owned.book.image_shared(ids);
                     send_checkpoint(checkpoints, seq, owned.slot, owned.events, Some(image));
                 }
             }

@@ -217,7 +217,7 @@ impl Downstream for Prefetching {
     #[inline(always)]
     fn prefetch_order(&self, slot: u32, command: &Command, found: u32) {
         if let Some(owned) = self.0.books.get(slot as usize) {
-            owned.prefetch_order(command, found);
+            owned.prefetch_order(&self.0.ids, command, found);
         }
     }
 
