@@ -22,13 +22,7 @@ use crate::types::Price;
 /// the same length empties only the ticks that held levels (found by the occupied bits)
 /// instead of writing every tick again: a window of 65,536 ticks holding 300 levels is
 /// re-placed for 300 writes and its bits, not 65,536 writes. A new allocation is filled
-/// by a plain store loop.
-///
-/// The bits of a window of 64 ticks (one occupied word and its summary word, every
-/// side's first window) are held inline, in the window itself: a young book's window
-/// needs one allocation, not two, and its bits are read and written in the lines of the
-/// book the prefetch walk loads, not in a line of their own. Larger windows' bits are
-/// one allocation beside the levels.
+/// by a plain store loop. The levels and the bits are two allocations.
 #[derive(Clone, Debug, Default)]
 pub(super) struct TickWindow {
     /// The price of tick 0.
@@ -36,14 +30,10 @@ pub(super) struct TickWindow {
     /// The level at each tick (as many as the window spans), [`Level::EMPTY`] where
     /// none rests.
     slots: Box<[Level]>,
-    /// The occupied words, then the summary words (one allocation for both), of a window
-    /// of more than 64 ticks; empty for one of 64 (see `small`): bit `i % 64` of occupied
-    /// word `i / 64` is set when tick `i` holds a level, and bit `w % 64` of summary word
-    /// `w / 64` when occupied word `w` is not 0.
+    /// The occupied words, then the summary words (one allocation for both): bit
+    /// `i % 64` of occupied word `i / 64` is set when tick `i` holds a level, and bit
+    /// `w % 64` of summary word `w / 64` when occupied word `w` is not 0.
     bits: Vec<u64>,
-    /// The occupied word and the summary word of a window of 64 ticks (while `bits` is
-    /// empty).
-    small: [u64; 2],
     /// Where the summary words start in `bits`: the number of occupied words.
     summary_at: usize,
     /// How many ticks hold a level.
@@ -71,11 +61,7 @@ impl TickWindow {
         }
         let words = ticks / 64;
         let bits = words + words.div_ceil(64);
-        self.small = [0; 2];
-        if bits <= self.small.len() {
-            // No allocation: the bits are inline (a larger window's are given back).
-            self.bits = Vec::new();
-        } else if self.bits.capacity() < bits || self.bits.capacity() > 2 * bits {
+        if self.bits.capacity() < bits || self.bits.capacity() > 2 * bits {
             // A zeroed allocation (`calloc`), not a vector grown from empty.
             self.bits = vec![0; bits];
         } else {
@@ -140,59 +126,41 @@ impl TickWindow {
     /// How many summary words the window has (a word per 64 occupied words).
     #[inline(always)]
     fn summaries(&self) -> usize {
-        self.summary_at.div_ceil(64)
-    }
-
-    /// Where the window's words start: `small` for a window of 64 ticks (or none), else
-    /// the allocation `bits`.
-    #[inline(always)]
-    fn words_start(&self) -> *const u64 {
-        if self.bits.is_empty() {
-            self.small.as_ptr()
-        } else {
-            self.bits.as_ptr()
-        }
-    }
-
-    /// The occupied words, then the summary words, to change.
-    #[inline(always)]
-    fn words_mut(&mut self) -> &mut [u64] {
-        if self.bits.is_empty() {
-            &mut self.small
-        } else {
-            &mut self.bits
-        }
-    }
-
-    /// The occupied words, then the summary words (for a window of 64 ticks or none,
-    /// `small`'s two whole).
-    #[inline(always)]
-    fn all_words(&self) -> &[u64] {
-        if self.bits.is_empty() {
-            &self.small
-        } else {
-            &self.bits
-        }
+        self.bits.len() - self.summary_at
     }
 
     /// The occupied word `word`, which must be below [`Self::words`].
     #[inline(always)]
     fn occupied_word(&self, word: usize) -> u64 {
         debug_assert!(word < self.words(), "occupied word {word} past the window");
-        // SAFETY: `word < summary_at`, below the words held at `words_start` (`small`'s
-        // two or `bits`' all): every word comes from a tick below `slots.len()` (64 ticks
-        // a word) or from the summary bits, which span the words.
-        unsafe { *self.words_start().add(word) }
+        // SAFETY: `word < summary_at <= bits.len()`: every word comes from a tick below
+        // `slots.len()` (64 ticks a word) or from the summary bits, which span the words.
+        unsafe { *self.bits.get_unchecked(word) }
+    }
+
+    /// The occupied word `word`, to change (as for [`Self::occupied_word`]).
+    #[inline(always)]
+    fn occupied_word_mut(&mut self, word: usize) -> &mut u64 {
+        debug_assert!(word < self.words(), "occupied word {word} past the window");
+        // SAFETY: as for `occupied_word`.
+        unsafe { self.bits.get_unchecked_mut(word) }
     }
 
     /// The summary word `at`, which must be below [`Self::summaries`].
     #[inline(always)]
     fn summary_word(&self, at: usize) -> u64 {
         debug_assert!(at < self.summaries(), "summary word {at} past the window");
-        // SAFETY: `summary_at + at` is below the words held at `words_start`: `at` is an
-        // occupied word's number over 64, and there is a summary word per 64 occupied
-        // words (rounded up) after them.
-        unsafe { *self.words_start().add(self.summary_at + at) }
+        // SAFETY: `summary_at + at < bits.len()`: `at` is an occupied word's number over
+        // 64, and there is a summary word per 64 occupied words (rounded up).
+        unsafe { *self.bits.get_unchecked(self.summary_at + at) }
+    }
+
+    /// The summary word `at`, to change (as for [`Self::summary_word`]).
+    #[inline(always)]
+    fn summary_word_mut(&mut self, at: usize) -> &mut u64 {
+        debug_assert!(at < self.summaries(), "summary word {at} past the window");
+        // SAFETY: as for `summary_word`.
+        unsafe { self.bits.get_unchecked_mut(self.summary_at + at) }
     }
 
     /// The level at tick `tick` ([`Level::EMPTY`] if none rests there). `tick` must be
@@ -211,7 +179,6 @@ impl TickWindow {
     #[inline(always)]
     pub(super) fn prefetch(&self, tick: usize) {
         super::prefetch::prefetch(self.get(tick));
-        // A window of 64 ticks has its bits inline (none on the heap), in the book's lines.
         if let Some(word) = self.bits.get(tick / 64) {
             super::prefetch::prefetch(word);
         }
@@ -242,18 +209,8 @@ impl TickWindow {
             "tick {tick} occupied twice"
         );
         let word = tick / 64;
-        let summary = self.summary_at + word / 64;
-        let words = self.words_mut();
-        debug_assert!(
-            summary < words.len(),
-            "summary word of tick {tick} past the window"
-        );
-        // SAFETY: `tick` is below the window's ticks, so `word < summary_at` and its
-        // summary word `summary` follow within the words.
-        unsafe {
-            *words.get_unchecked_mut(word) |= 1 << (tick % 64);
-            *words.get_unchecked_mut(summary) |= 1 << (word % 64);
-        }
+        *self.occupied_word_mut(word) |= 1 << (tick % 64);
+        *self.summary_word_mut(word / 64) |= 1 << (word % 64);
         self.len += 1;
     }
 
@@ -267,19 +224,10 @@ impl TickWindow {
             "tick {tick} cleared but busy"
         );
         let word = tick / 64;
-        let summary = self.summary_at + word / 64;
-        let words = self.words_mut();
-        debug_assert!(
-            summary < words.len(),
-            "summary word of tick {tick} past the window"
-        );
-        // SAFETY: as in `occupy`: `word < summary_at <= summary < words.len()`.
-        unsafe {
-            let bits = words.get_unchecked_mut(word);
-            *bits &= !(1 << (tick % 64));
-            if *bits == 0 {
-                *words.get_unchecked_mut(summary) &= !(1 << (word % 64));
-            }
+        let bits = self.occupied_word_mut(word);
+        *bits &= !(1 << (tick % 64));
+        if *bits == 0 {
+            *self.summary_word_mut(word / 64) &= !(1 << (word % 64));
         }
         self.len -= 1;
     }
@@ -395,12 +343,7 @@ impl TickWindow {
         if self.words() * 64 != self.slots.len() || self.summaries() != self.words().div_ceil(64) {
             return false;
         }
-        let held = self.words() + self.summaries();
-        let all = self.all_words();
-        if held > all.len() || (!self.bits.is_empty() && held != all.len()) {
-            return false;
-        }
-        let occupied = &self.all_words()[..self.words()];
+        let occupied = &self.bits[..self.words()];
         let count: usize = occupied.iter().map(|w| w.count_ones() as usize).sum();
         let levels_hold_orders = self.slots.iter().enumerate().all(|(tick, level)| {
             let bit = self.occupied_word(tick / 64) >> (tick % 64) & 1 == 1;
@@ -449,41 +392,6 @@ mod tests {
         assert_eq!(window.lowest(), Some(5));
         let ascending: Vec<(Price, u32)> = window.ascending().map(|(p, l)| (p, l.head)).collect();
         assert_eq!(ascending, vec![(1_005, 1), (66_000, 2)]);
-    }
-
-    /// A window of 64 ticks (every side's first) keeps its bits inline: its only heap
-    /// memory is its levels, and it answers as a heap-backed window does. A larger window
-    /// takes its bits to the heap, and gives them back when it is reset to 64 ticks.
-    #[test]
-    fn a_small_windows_bits_are_inline() {
-        let mut window = TickWindow::default();
-        window.reset(100, 64);
-        assert_eq!(window.heap_bytes(), 64 * std::mem::size_of::<Level>());
-        for tick in [0, 17, 63] {
-            window.put(tick, Level::holding(tick as u32));
-        }
-        assert!(window.consistent());
-        assert_eq!((window.lowest(), window.highest()), (Some(0), Some(63)));
-        assert_eq!(window.lowest_at_or_above(1), Some(17));
-        assert_eq!(window.highest_at_or_below(62), Some(17));
-        let copy = window.clone();
-        *window.get_mut(17) = Level::EMPTY;
-        window.clear(17);
-        assert_eq!(window.lowest_at_or_above(1), Some(63));
-        assert_eq!(
-            copy.lowest_at_or_above(1),
-            Some(17),
-            "a clone has its own bits"
-        );
-
-        window.reset(0, 256);
-        assert!(window.heap_bytes() > 256 * std::mem::size_of::<Level>());
-        window.put(200, Level::holding(1));
-        assert_eq!(window.lowest(), Some(200));
-        window.reset(0, 64);
-        assert_eq!(window.heap_bytes(), 64 * std::mem::size_of::<Level>());
-        assert_eq!((window.lowest(), window.len()), (None, 0));
-        assert!(window.consistent());
     }
 
     /// Re-placing a window of the same length empties exactly the ticks that held
