@@ -950,12 +950,8 @@ impl OrderBook {
         // them and not the context: a closure holding `ix` (passed to a walk out of line)
         // kept the context's pointer alive through the whole call graph of the book's
         // own paths (`activate_stops`, `add_crossing`...: a register and a spill more on
-        // the regimes, issue 17).
-        let (slots, owners, ices) = (
-            ix.slots(&self.orders),
-            ix.owners(&self.long.owners),
-            ix.ices(&self.long.ices),
-        );
+        // the regimes, issue 17). A side table is taken only where it is read.
+        let slots = ix.slots(&self.orders);
         let need = u128::from(t.qty());
         let opposite = t.side().opposite();
         let Some((owner, mode)) = t.stp() else {
@@ -973,6 +969,7 @@ impl OrderBook {
             });
             if have < need && self.long.icebergs[side_index(opposite)] > 0 {
                 // The hidden quantity of the icebergs it reaches.
+                let ices = ix.ices(&self.long.ices);
                 self.ladder(opposite).walk_best_first(|price, level| {
                     if !reaches(t.side(), t.limit, price) || have >= need {
                         return ControlFlow::Break(());
@@ -987,6 +984,7 @@ impl OrderBook {
             }
             return have >= need;
         };
+        let (owners, ices) = (ix.owners(&self.long.owners), ix.ices(&self.long.ices));
         let mut have = 0u128;
         self.ladder(opposite).walk_best_first(|price, level| {
             if !reaches(t.side(), t.limit, price) {
