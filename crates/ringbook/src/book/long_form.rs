@@ -25,7 +25,7 @@ use uuid::Uuid;
 
 use super::ids::{Ids, Own};
 use super::index::Vacancy;
-use super::slab::NIL;
+use super::slab::{NIL, Slab};
 use super::stops::{StopRef, Stops};
 use super::{OrderBook, PARKED, Slot, extras_flags, stp_of_flags};
 use crate::command::Op;
@@ -233,18 +233,18 @@ impl OrderBook {
     /// Whether the resting `slot` has an owner and it is `owner`.
     #[inline]
     fn owned_by<X: Ids>(&self, ix: &X, slot: u32, owner: u64) -> bool {
-        ix.slots(&self.orders)[slot].extra() & OWNED != 0
-            && ix.owners(&self.long.owners)[slot as usize] == owner
+        owned_in(
+            ix.slots(&self.orders),
+            ix.owners(&self.long.owners),
+            slot,
+            owner,
+        )
     }
 
     /// The hidden quantity of the resting `slot` (0 unless an iceberg).
     #[inline]
     fn hidden_of<X: Ids>(&self, ix: &X, slot: u32) -> Qty {
-        if ix.slots(&self.orders)[slot].extra() & ICEBERG != 0 {
-            ix.ices(&self.long.ices)[slot as usize].hidden
-        } else {
-            0
-        }
+        hidden_in(ix.slots(&self.orders), ix.ices(&self.long.ices), slot)
     }
 
     /// The whole open quantity of the resting `slot`: its shown slice plus any hidden
@@ -946,6 +946,12 @@ impl OrderBook {
     /// makers are skipped, with `cancel_newest` or `cancel_both` the walk stops at the
     /// first one (an iceberg's refill goes behind it, so only the slices ahead count).
     fn fok_covers<X: Ids>(&self, ix: &X, t: &Taker) -> bool {
+        // The slab and side tables are taken before the walks, whose closures then hold
+        // them and not the context: a closure holding `ix` (passed to a walk out of line)
+        // kept the context's pointer alive through the whole call graph of the book's
+        // own paths (`activate_stops`, `add_crossing`...: a register and a spill more on
+        // the regimes, issue 17). A side table is taken only where it is read.
+        let slots = ix.slots(&self.orders);
         let need = u128::from(t.qty());
         let opposite = t.side().opposite();
         let Some((owner, mode)) = t.stp() else {
@@ -963,20 +969,22 @@ impl OrderBook {
             });
             if have < need && self.long.icebergs[side_index(opposite)] > 0 {
                 // The hidden quantity of the icebergs it reaches.
+                let ices = ix.ices(&self.long.ices);
                 self.ladder(opposite).walk_best_first(|price, level| {
                     if !reaches(t.side(), t.limit, price) || have >= need {
                         return ControlFlow::Break(());
                     }
                     let mut slot = level.head;
                     while slot != NIL {
-                        have += u128::from(self.hidden_of(ix, slot));
-                        slot = ix.slots(&self.orders)[slot].next;
+                        have += u128::from(hidden_in(slots, ices, slot));
+                        slot = slots[slot].next;
                     }
                     ControlFlow::Continue(())
                 });
             }
             return have >= need;
         };
+        let (owners, ices) = (ix.owners(&self.long.owners), ix.ices(&self.long.ices));
         let mut have = 0u128;
         self.ladder(opposite).walk_best_first(|price, level| {
             if !reaches(t.side(), t.limit, price) {
@@ -985,8 +993,8 @@ impl OrderBook {
             let mut slot = level.head;
             let mut hidden = 0u128;
             while slot != NIL {
-                let s = &ix.slots(&self.orders)[slot];
-                if self.owned_by(ix, slot, owner) {
+                let s = &slots[slot];
+                if owned_in(slots, owners, slot, owner) {
                     if mode.cancels_taker() {
                         // The walk stops here: the refills of the icebergs ahead go
                         // behind this order.
@@ -999,7 +1007,7 @@ impl OrderBook {
                         // order further back (or any refill) is reached.
                         return ControlFlow::Break(());
                     }
-                    hidden += u128::from(self.hidden_of(ix, slot));
+                    hidden += u128::from(hidden_in(slots, ices, slot));
                 }
                 slot = s.next;
             }
@@ -1219,6 +1227,24 @@ impl OrderBook {
             owner,
             count,
         });
+    }
+}
+
+/// Whether the resting `slot` of `slots` has an owner and it is `owner` (`owners`: the
+/// owners' side table of `slots`).
+#[inline(always)]
+fn owned_in(slots: &Slab<Slot>, owners: &[u64], slot: u32, owner: u64) -> bool {
+    slots[slot].extra() & OWNED != 0 && owners[slot as usize] == owner
+}
+
+/// The hidden quantity of the resting `slot` of `slots` (0 unless an iceberg; `ices`: the
+/// icebergs' side table of `slots`).
+#[inline(always)]
+fn hidden_in(slots: &Slab<Slot>, ices: &[Ice], slot: u32) -> Qty {
+    if slots[slot].extra() & ICEBERG != 0 {
+        ices[slot as usize].hidden
+    } else {
+        0
     }
 }
 

@@ -8,7 +8,7 @@ use super::ids::Ids;
 use super::index::{Probe, Vacancy};
 use super::long_form::ICEBERG;
 use super::slab::NIL;
-use super::{EXTRAS, LONG_CANCEL, OrderBook, PARKED, Slot};
+use super::{EXTRAS, LONG_CANCEL, OrderBook, PARKED, Slot, free_in, unlink_neighbours_in};
 use crate::command::Op;
 use crate::result::{EndReason, EventSink, OrderbookResult, RejectReason};
 use crate::types::{Order, OrderKind, Price, Qty, Side};
@@ -308,8 +308,11 @@ impl OrderBook {
         order_id: Uuid,
         sink: &mut S,
     ) {
+        // The slab is taken once: through the context's accessor at each use, its buffer
+        // pointer was loaded again after the neighbours' stores (issue 17).
+        let slots = ix.slots_mut(&mut self.orders);
         let (side, remaining_qty, price, prev, next, tag) = {
-            let s = &ix.slots(&self.orders)[slot];
+            let s = &slots[slot];
             (s.side(), s.qty, s.price, s.prev, s.next, s.tag)
         };
         // Only an iceberg (its hidden quantity, its count) or a parked stop's home needs
@@ -317,8 +320,8 @@ impl OrderBook {
         if tag & LONG_CANCEL != 0 {
             return self.cancel_long(ix, slot, sink);
         }
-        self.unlink_neighbours(ix, prev, next);
-        self.free(ix, slot);
+        unlink_neighbours_in(slots, prev, next);
+        free_in(slots, slot);
         self.leave_level(side, price, remaining_qty, (prev, next));
         sink.publish(OrderbookResult::Cancelled {
             instrument_id: self.instrument_id,
@@ -495,9 +498,10 @@ impl OrderBook {
         price: Price,
         qty: Qty,
     ) {
-        self.unlink_neighbours(ix, prev, next);
+        let slots = ix.slots_mut(&mut self.orders);
+        unlink_neighbours_in(slots, prev, next);
+        slots[slot].qty = qty;
         self.leave_level(side, old_price, open, (prev, next));
-        ix.slots_mut(&mut self.orders)[slot].qty = qty;
         self.link_tail(ix, slot, side, price);
     }
 
@@ -534,14 +538,15 @@ impl OrderBook {
     /// message more (about 45 a requeue, with the registers saved around the call).
     #[inline(always)]
     pub(super) fn requeue<X: Ids>(&mut self, ix: &mut X, slot: u32, qty: Qty) {
+        let slots = ix.slots_mut(&mut self.orders);
         let Slot {
             qty: open,
             price,
             prev,
             next,
             ..
-        } = ix.slots(&self.orders)[slot];
-        let side = ix.slots(&self.orders)[slot].side();
+        } = slots[slot];
+        let side = slots[slot].side();
         let ladder = match side {
             Side::Buy => &mut self.bids,
             Side::Sell => &mut self.asks,
@@ -554,17 +559,17 @@ impl OrderBook {
             if prev == NIL {
                 lvl.head = next;
             } else {
-                ix.slots_mut(&mut self.orders)[prev].next = next;
+                slots[prev].next = next;
             }
-            ix.slots_mut(&mut self.orders)[next].prev = prev;
+            slots[next].prev = prev;
             let tail = lvl.tail;
             lvl.tail = slot;
-            ix.slots_mut(&mut self.orders)[tail].next = slot;
-            let order = &mut ix.slots_mut(&mut self.orders)[slot];
+            slots[tail].next = slot;
+            let order = &mut slots[slot];
             order.prev = tail;
             order.next = NIL;
         }
-        ix.slots_mut(&mut self.orders)[slot].qty = qty;
+        slots[slot].qty = qty;
     }
 
     /// Whether the liquidity on the side opposite `side`, at `limit` or better, covers

@@ -514,8 +514,9 @@ impl OrderBook {
             post_only,
             self.next_accepted,
         );
-        let slot = ix.slots_mut(&mut self.orders).take_vacant();
-        ix.slots_mut(&mut self.orders)[slot] = Slot {
+        let slots = ix.slots_mut(&mut self.orders);
+        let slot = slots.take_vacant();
+        slots[slot] = Slot {
             tag: plain.tag | u64::from(long_bits) << EXTRAS_SHIFT,
             ..plain
         };
@@ -524,7 +525,7 @@ impl OrderBook {
         if tail == NIL {
             lvl.head = slot;
         } else {
-            ix.slots_mut(&mut self.orders)[tail].next = slot;
+            slots[tail].next = slot;
         }
         lvl.count += 1;
         lvl.add(qty);
@@ -542,15 +543,16 @@ impl OrderBook {
             Side::Buy => self.bids.entry_on(Side::Buy, price),
             Side::Sell => self.asks.entry_on(Side::Sell, price),
         };
+        let slots = ix.slots_mut(&mut self.orders);
         let tail = lvl.tail;
         lvl.tail = slot;
         if tail == NIL {
             lvl.head = slot;
         } else {
-            ix.slots_mut(&mut self.orders)[tail].next = slot;
+            slots[tail].next = slot;
         }
         lvl.count += 1;
-        let order = &mut ix.slots_mut(&mut self.orders)[slot];
+        let order = &mut slots[slot];
         lvl.add(order.qty);
         order.price = price;
         order.prev = tail;
@@ -561,29 +563,17 @@ impl OrderBook {
     /// allocated and indexed.
     #[inline(always)]
     fn unlink<X: Ids>(&mut self, ix: &mut X, slot: u32) {
+        let slots = ix.slots_mut(&mut self.orders);
         let Slot {
             qty,
             price,
             prev,
             next,
             ..
-        } = ix.slots(&self.orders)[slot];
-        let side = ix.slots(&self.orders)[slot].side();
-        self.unlink_neighbours(ix, prev, next);
+        } = slots[slot];
+        let side = slots[slot].side();
+        unlink_neighbours_in(slots, prev, next);
         self.leave_level(side, price, qty, (prev, next));
-    }
-
-    /// Links an unlinked order's neighbours `prev` and `next` ([`NIL`]: none) to each
-    /// other: the slab's half of an unlink (callers that free the slot do it between this
-    /// and [`Self::leave_level`], so every slab write comes before the level's).
-    #[inline(always)]
-    fn unlink_neighbours<X: Ids>(&mut self, ix: &mut X, prev: u32, next: u32) {
-        if prev != NIL {
-            ix.slots_mut(&mut self.orders)[prev].next = next;
-        }
-        if next != NIL {
-            ix.slots_mut(&mut self.orders)[next].prev = prev;
-        }
     }
 
     /// The level's half of an unlink: the order of `qty` open lots between `prev` and
@@ -619,9 +609,32 @@ impl OrderBook {
     /// Frees the unlinked slot `slot`, already dropped from the index.
     #[inline]
     fn free<X: Ids>(&mut self, ix: &mut X, slot: u32) {
-        ix.slots_mut(&mut self.orders)[slot].qty = 0;
-        ix.slots_mut(&mut self.orders).remove(slot);
+        free_in(ix.slots_mut(&mut self.orders), slot);
     }
+}
+
+/// Links an unlinked order's neighbours `prev` and `next` ([`NIL`]: none) to each other in
+/// `slots`: the slab's half of an unlink (callers that free the slot do it between this
+/// and [`OrderBook::leave_level`], so every slab write comes before the level's).
+///
+/// It takes the slab itself, which its callers get once into a local (issue 17: through
+/// the context's accessor at each store the slab's buffer pointer was loaded again after
+/// every store, 4 instructions a cancel).
+#[inline(always)]
+fn unlink_neighbours_in(slots: &mut Slab<Slot>, prev: u32, next: u32) {
+    if prev != NIL {
+        slots[prev].next = next;
+    }
+    if next != NIL {
+        slots[next].prev = prev;
+    }
+}
+
+/// [`OrderBook::free`] on the slab `slots` itself (see [`unlink_neighbours_in`]).
+#[inline(always)]
+fn free_in(slots: &mut Slab<Slot>, slot: u32) {
+    slots[slot].qty = 0;
+    slots.remove(slot);
 }
 
 #[cfg(test)]
