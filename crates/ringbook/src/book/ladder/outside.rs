@@ -46,22 +46,13 @@ impl Outside {
         self.array.binary_search_by_key(&price, |&(p, _)| p)
     }
 
-    /// Starts loading the lines a lookup reads first: a few levels' array whole (every
-    /// other level and the last: at most 256 bytes, which a young side's binary search
-    /// walks through), else its middle, where the search starts, and its quarters (see
-    /// `book::prefetch`). The tree is not prefetched: it holds levels only once a side
-    /// has many outside its window.
+    /// Starts loading the lines a lookup reads first: the array's middle, where its binary
+    /// search starts, and its quarters (see `book::prefetch`). The tree is not prefetched:
+    /// it holds levels only once a side has many outside its window.
     #[inline(always)]
     pub(super) fn prefetch(&self) {
         let len = self.array.len();
         if len == 0 {
-            return;
-        }
-        if len <= SMALL_KEPT {
-            for level in self.array.iter().step_by(2) {
-                crate::book::prefetch::prefetch(level);
-            }
-            crate::book::prefetch::prefetch(&self.array[len - 1]);
             return;
         }
         crate::book::prefetch::prefetch(&self.array[len / 2]);
