@@ -204,23 +204,17 @@ impl OrderBook {
     /// The owners' entry of `slot`, grown to it if needed.
     #[inline]
     fn owner_at<'a, X: Ids>(&'a mut self, ix: &'a mut X, slot: u32) -> &'a mut u64 {
-        let at = slot as usize;
-        if at >= ix.owners(&self.long.owners).len() {
-            let len = (at + 1).max(ix.owners(&self.long.owners).len() * 2);
-            ix.owners_mut(&mut self.long.owners).resize(len, 0);
-        }
-        &mut ix.owners_mut(&mut self.long.owners)[at]
+        let owners = ix.owners_mut(&mut self.long.owners);
+        grow_to(owners, slot as usize);
+        &mut owners[slot as usize]
     }
 
     /// The icebergs' entry of `slot`, grown to it if needed.
     #[inline]
     fn ice_at<'a, X: Ids>(&'a mut self, ix: &'a mut X, slot: u32) -> &'a mut Ice {
-        let at = slot as usize;
-        if at >= ix.ices(&self.long.ices).len() {
-            let len = (at + 1).max(ix.ices(&self.long.ices).len() * 2);
-            ix.ices_mut(&mut self.long.ices).resize(len, Ice::default());
-        }
-        &mut ix.ices_mut(&mut self.long.ices)[at]
+        let ices = ix.ices_mut(&mut self.long.ices);
+        grow_to(ices, slot as usize);
+        &mut ices[slot as usize]
     }
 
     /// The owner of the resting `slot`, if it has one.
@@ -1227,6 +1221,15 @@ impl OrderBook {
             owner,
             count,
         });
+    }
+}
+
+/// Grows `table` (a side table by slot: the owners' or the icebergs') to hold entry `at`,
+/// doubling its length at least, new entries at their default.
+pub(super) fn grow_to<T: Clone + Default>(table: &mut Vec<T>, at: usize) {
+    if at >= table.len() {
+        let len = (at + 1).max(table.len() * 2);
+        table.resize(len, T::default());
     }
 }
 

@@ -23,11 +23,11 @@ use std::ops::ControlFlow;
 
 use uuid::Uuid;
 
-use super::long_form::{ICEBERG, Ice};
+use super::long_form::{ICEBERG, Ice, grow_to};
 use super::shared_index::SharedIdIndex;
 use super::slab::{NIL, Slab};
 use super::stops::StopRef;
-use super::{OrderBook, Slot};
+use super::{OrderBook, Slot, free_in};
 use crate::types::Side;
 
 /// The slots and side tables of a group's books: what a [`Lent`] book uses.
@@ -170,18 +170,8 @@ impl<'s> Slots<'s> {
                 self.ices[at] = source.ices.get(old).copied().unwrap_or_default();
             }
         }
-        source.slots[from].qty = 0;
-        source.slots.remove(from);
+        free_in(source.slots, from);
         slot
-    }
-}
-
-/// Grows `table` (a side table by slot) to hold entry `at`, doubling as the book's
-/// `owner_at` does.
-fn grow_to<T: Clone + Default>(table: &mut Vec<T>, at: usize) {
-    if at >= table.len() {
-        let len = (at + 1).max(table.len() * 2);
-        table.resize(len, T::default());
     }
 }
 
