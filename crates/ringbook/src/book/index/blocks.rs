@@ -61,7 +61,7 @@ fn live_sse2(block: &Block) -> u32 {
     // x86_64 CPU; the four unaligned loads read the block's 64 bytes (16 cells of 4), all
     // within the borrowed array.
     let nil_bytes = unsafe {
-        let nil = _mm_set1_epi32(-1);
+        let nil = _mm_set1_epi32(NIL as i32);
         let lane = |k: usize| _mm_cmpeq_epi32(_mm_loadu_si128(lanes.add(k)), nil);
         let low = _mm_packs_epi32(lane(0), lane(1));
         let high = _mm_packs_epi32(lane(2), lane(3));
