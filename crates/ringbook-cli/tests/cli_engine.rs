@@ -441,6 +441,18 @@ fn closed_loop_bench_reports_cpu_per_command_by_stage() {
             cpu.keys().collect::<Vec<_>>(),
             "{run}"
         );
+        let faults = run["page_faults_per_1000_commands"].as_object().unwrap();
+        assert_eq!(
+            faults.keys().collect::<Vec<_>>(),
+            cpu.keys().collect::<Vec<_>>(),
+            "{run}"
+        );
+        assert!(
+            faults
+                .values()
+                .all(|v| v.as_f64().is_some_and(|r| r >= 0.0)),
+            "{run}"
+        );
     }
     // Fused, the one engine thread does every stage's work.
     let output = self::ringbook(&[

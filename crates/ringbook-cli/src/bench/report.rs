@@ -216,6 +216,11 @@ fn scheduled_per_1000(run: &RunReport, stage: &StageCpu) -> f64 {
     stage.slices as f64 * 1000.0 / run.commands.max(1) as f64
 }
 
+/// The stage's minor page faults (first touches of memory), per 1,000 commands.
+fn faults_per_1000(run: &RunReport, stage: &StageCpu) -> f64 {
+    stage.faults as f64 * 1000.0 / run.commands.max(1) as f64
+}
+
 /// The stage's time runnable but waiting for a core, ns per command.
 fn waiting_ns(run: &RunReport, stage: &StageCpu) -> f64 {
     run.per_command(stage.runqueue)
@@ -235,8 +240,9 @@ fn stage_map(run: &RunReport, figure: StageFigure, decimals: usize) -> String {
 /// engine's row: how often each stage was put on a CPU (per 1,000 commands: a stage that
 /// sleeps and wakes for every few commands spends its time switching), and how long it was
 /// runnable but waited for a CPU (per command: threads queued on one core while the other
-/// idles, or the machine is oversubscribed). Empty where the system does not report thread
-/// CPU time.
+/// idles, or the machine is oversubscribed), and its page faults (per 1,000 commands: memory
+/// touched for the first time in the measured part, which the kernel maps and zeroes).
+/// Empty where the system does not report thread CPU time.
 fn cpu_table(runs: &[RunReport], open_loop: bool) -> String {
     let mut out = String::new();
     let mut engines: Vec<&str> = Vec::new();
@@ -301,6 +307,11 @@ fn cpu_table(runs: &[RunReport], open_loop: bool) -> String {
         let _ = writeln!(out, " | per 1,000 commands");
         row(&mut out, "  cpu wait", waiting_ns, 0);
         let _ = writeln!(out, " | ns per command runnable but waiting for a core");
+        row(&mut out, "  page faults", faults_per_1000, 1);
+        let _ = writeln!(
+            out,
+            " | per 1,000 commands (first touches of memory the kernel maps and zeroes)"
+        );
     }
     out
 }
@@ -349,7 +360,7 @@ pub(crate) fn json_with(setup: &Setup, runs: &[RunReport], sweep: Option<&str>) 
             let h = &r.histogram;
             let _ = write!(
                 out,
-                "    {{\"engine\": \"{}\", \"orders\": {}, \"commands\": {}, \"elapsed_s\": {:.6}, \"throughput_per_s\": {:.1}, \"mean_ns\": {:.1}, \"p50_ns\": {}, \"p90_ns\": {}, \"p99_ns\": {}, \"p999_ns\": {}, \"p9999_ns\": {}, \"max_ns\": {}, \"cpu_ns_per_command\": {{{}}}, \"scheduled_in_per_1000_commands\": {{{}}}, \"waiting_for_cpu_ns_per_command\": {{{}}}, \"full_ring_waits\": {}}}",
+                "    {{\"engine\": \"{}\", \"orders\": {}, \"commands\": {}, \"elapsed_s\": {:.6}, \"throughput_per_s\": {:.1}, \"mean_ns\": {:.1}, \"p50_ns\": {}, \"p90_ns\": {}, \"p99_ns\": {}, \"p999_ns\": {}, \"p9999_ns\": {}, \"max_ns\": {}, \"cpu_ns_per_command\": {{{}}}, \"scheduled_in_per_1000_commands\": {{{}}}, \"waiting_for_cpu_ns_per_command\": {{{}}}, \"page_faults_per_1000_commands\": {{{}}}, \"full_ring_waits\": {}}}",
                 r.engine,
                 r.orders,
                 r.commands,
@@ -365,6 +376,7 @@ pub(crate) fn json_with(setup: &Setup, runs: &[RunReport], sweep: Option<&str>) 
                 stage_map(r, cpu_ns, 1),
                 stage_map(r, scheduled_per_1000, 2),
                 stage_map(r, waiting_ns, 1),
+                stage_map(r, faults_per_1000, 1),
                 backpressure_json(r),
             );
             out.push_str(if i + 1 < runs.len() { ",\n" } else { "\n" });
