@@ -28,6 +28,7 @@ mod id_hash;
 pub mod journal;
 mod manager;
 mod pipeline;
+mod prefault;
 mod recovery;
 mod registry;
 mod result;

@@ -44,7 +44,7 @@ pub(crate) struct SharedSlots {
 impl Default for SharedSlots {
     fn default() -> SharedSlots {
         SharedSlots {
-            slots: Slab::with_capacity(0),
+            slots: Slab::populating(),
             owners: Vec::new(),
             ices: Vec::new(),
         }

@@ -28,6 +28,22 @@ pub(crate) const NIL: u32 = u32::MAX;
 /// an order allocates nothing.
 pub(crate) const FIRST_SLOTS: usize = 16;
 
+/// Slots from which a slab that populates ahead ([`Slab::populating`]) has its buffer's
+/// pages populated before it grows into them (`crate::prefault`): at 48-byte slots 3 MiB.
+/// A smaller slab's growth faults little, and a small group (a test's, a few books') maps
+/// no memory it may never use.
+const POPULATE_FROM: usize = 1 << 16;
+
+/// Slots populated a request (at 48-byte slots 768 KiB), asked for when the slab's length
+/// comes within half of it of what was populated.
+const POPULATE_CHUNK: usize = 1 << 14;
+
+/// Bytes from which glibc's `malloc` always maps a buffer of its own (its largest
+/// threshold for doing so, 32 MiB on 64-bit systems), which `realloc` then grows with
+/// `mremap`: the pages move, none is copied or faulted again. A slab that populates ahead
+/// jumps to this size when it reaches [`POPULATE_FROM`] slots.
+const MAPPED_BYTES: usize = 32 << 20;
+
 /// A slot type whose vacant slots link the slab's free list through one of their fields.
 pub(crate) trait Vacant {
     /// A vacant slot's value (what a grown slab holds until its caller writes it).
@@ -44,6 +60,10 @@ pub(crate) struct Slab<T> {
     slots: Vec<T>,
     /// The first vacant slot ([`NIL`]: none); each links the next ([`Vacant`]).
     free: u32,
+    /// For a slab that populates ahead: the slots whose pages it has asked to populate
+    /// (those below it), or past a small slab's capacity the length at which it looks
+    /// again; [`NIL`] for a slab that does not.
+    populated: u32,
 }
 
 impl<T: Vacant> Slab<T> {
@@ -52,6 +72,18 @@ impl<T: Vacant> Slab<T> {
         Slab {
             slots: Vec::with_capacity(capacity),
             free: NIL,
+            populated: NIL,
+        }
+    }
+
+    /// An empty slab that, once it holds [`POPULATE_FROM`] slots, has the pages it grows
+    /// into next populated on another thread before it gets there (`crate::prefault`), so
+    /// its own thread does not take their page faults: a consumer's shared slab, which
+    /// grows while thousands of young books build their depth (issue 21).
+    pub(crate) fn populating() -> Slab<T> {
+        Slab {
+            populated: 0,
+            ..Slab::with_capacity(0)
         }
     }
 
@@ -99,15 +131,46 @@ impl<T: Vacant> Slab<T> {
         if len == self.slots.capacity() {
             self.reserve_more();
         }
+        // NIL (a slab that does not populate ahead) is never reached.
+        if len + POPULATE_CHUNK / 2 >= self.populated as usize {
+            self.populate_ahead(len);
+        }
         self.slots.push(T::vacant());
         index
     }
 
     /// Makes room in a full buffer: [`FIRST_SLOTS`] slots for an empty one, else as many
-    /// again as it holds.
+    /// again as it holds; a slab that populates ahead and reaches [`POPULATE_FROM`] slots
+    /// at once as many as fill [`MAPPED_BYTES`], so that its buffer is mapped on its own
+    /// and grows without copies from then on.
     fn reserve_more(&mut self) {
-        let more = self.slots.capacity().max(FIRST_SLOTS);
+        let capacity = self.slots.capacity();
+        let mut more = capacity.max(FIRST_SLOTS);
+        if self.populated != NIL && capacity + more >= POPULATE_FROM {
+            let mapped = MAPPED_BYTES.div_ceil(std::mem::size_of::<T>().max(1));
+            more = more.max(mapped.saturating_sub(capacity));
+        }
         self.slots.reserve_exact(more);
+    }
+
+    /// For a slab that populates ahead, with `len` slots and room for one more: asks for
+    /// the next [`POPULATE_CHUNK`] slots' pages beyond what it has asked for, within its
+    /// buffer (nothing while it has room for fewer than [`POPULATE_FROM`]: `populated`
+    /// stays 0, and the next slot pushed looks again). Out of line: a book's own slab
+    /// never comes here, and its `push_vacant` keeps to a compare.
+    #[cold]
+    #[inline(never)]
+    fn populate_ahead(&mut self, len: usize) {
+        let capacity = self.slots.capacity();
+        if capacity < POPULATE_FROM {
+            return;
+        }
+        let from = (self.populated as usize).clamp(len, capacity);
+        let to = (from + POPULATE_CHUNK).min(capacity);
+        let spare = &self.slots.spare_capacity_mut()[from - len..to - len];
+        crate::prefault::populate_later(spare.as_ptr().cast(), std::mem::size_of_val(spare));
+        // A buffer that ends before the next chunk is asked for again once it has grown.
+        self.populated = u32::try_from(to).unwrap_or(NIL - 1);
     }
 
     /// Marks slot `index` vacant, linking it into the free list through its
@@ -258,6 +321,51 @@ mod tests {
         let mut sized: Slab<Cell> = Slab::with_capacity(3 * FIRST_SLOTS);
         sized.insert(Cell(1, 0));
         assert_eq!(sized.heap_bytes(), 3 * FIRST_SLOTS * cell);
+    }
+
+    #[test]
+    fn a_populating_slab_maps_its_buffer_once_large_and_asks_ahead_of_its_length() {
+        let cell = std::mem::size_of::<Cell>();
+        let mut plain: Slab<Cell> = Slab::with_capacity(0);
+        let mut ahead: Slab<Cell> = Slab::populating();
+        for v in 0..POPULATE_FROM as u32 / 2 {
+            assert_eq!(plain.insert(Cell(v, 0)), v);
+            assert_eq!(ahead.insert(Cell(v, 0)), v);
+        }
+        // Small: the same buffer as a plain slab's, nothing asked for yet.
+        assert_eq!(ahead.heap_bytes(), plain.heap_bytes());
+        assert_eq!(ahead.populated, 0);
+        assert_eq!(plain.populated, NIL);
+        for v in POPULATE_FROM as u32 / 2..POPULATE_FROM as u32 + 1 {
+            assert_eq!(plain.insert(Cell(v, 0)), v);
+            assert_eq!(ahead.insert(Cell(v, 0)), v);
+        }
+        // Past POPULATE_FROM: the plain slab doubled, the populating one jumped to a buffer
+        // malloc maps on its own, and asked for the chunk past its length.
+        assert_eq!(plain.heap_bytes(), 2 * POPULATE_FROM * cell);
+        assert_eq!(ahead.heap_bytes(), MAPPED_BYTES.div_ceil(cell) * cell);
+        let len = POPULATE_FROM + 1;
+        let populated = ahead.populated as usize;
+        assert!(
+            populated > len && populated <= len + POPULATE_CHUNK,
+            "asked up to {populated} at length {len}"
+        );
+        assert_eq!(plain.populated, NIL, "a plain slab never asks");
+        for v in 0..=POPULATE_FROM as u32 {
+            assert_eq!(ahead[v], Cell(v, 0));
+        }
+        // Growing on: the asked-for frontier keeps ahead of the length, within the buffer.
+        for v in len as u32..(len + 3 * POPULATE_CHUNK) as u32 {
+            ahead.insert(Cell(v, 0));
+            let populated = ahead.populated as usize;
+            let len = v as usize + 1;
+            assert!(
+                populated >= len + POPULATE_CHUNK / 2 - 1,
+                "{populated} at {len}"
+            );
+            assert!(populated * cell <= ahead.heap_bytes());
+        }
+        assert_eq!(ahead.live(), len + 3 * POPULATE_CHUNK);
     }
 
     #[test]
