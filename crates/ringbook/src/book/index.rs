@@ -728,20 +728,29 @@ impl IdIndex {
             None
         };
         if let Some(lo) = run {
-            let mut last = None;
-            for k in 0..blocks {
-                let block = (first + k * BLOCK) & (cap - 1);
-                let (cells, _) = self.window[block..].as_chunks_mut::<BLOCK>();
-                let live = blocks::live(&cells[0]);
-                if live != 0 {
-                    let cells = std::mem::replace(&mut cells[0], EMPTY);
-                    let (n, key) = self.old.append_block(lo + (k * BLOCK) as u64, live, &cells);
-                    self.left += n;
-                    last = Some(key);
+            // The cells left, in at most two contiguous runs (the second from the ring's
+            // start): walked as slices of blocks, no mask or bounds check a block.
+            let cells = blocks * BLOCK;
+            let head = cells.min(cap - first);
+            let (window, old) = (&mut self.window, &mut self.old);
+            let (mut left, mut last, mut key) = (0, None, lo);
+            let (wrapped, from_first) = window.split_at_mut(first);
+            for run in [&mut from_first[..head], &mut wrapped[..cells - head]] {
+                let (run, _) = run.as_chunks_mut::<BLOCK>();
+                for block in run {
+                    let live = blocks::live(block);
+                    if live != 0 {
+                        let cells = std::mem::replace(block, EMPTY);
+                        let (n, at) = old.append_block(key, live, &cells);
+                        left += n;
+                        last = Some(at);
+                    }
+                    key += BLOCK as u64;
                 }
             }
-            if let Some(key) = last {
-                self.old.close_run(key);
+            self.left += left;
+            if let Some(at) = last {
+                self.old.close_run(at);
             }
         }
         for k in 0..if run.is_some() { 0 } else { blocks } {
