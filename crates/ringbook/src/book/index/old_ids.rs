@@ -139,7 +139,12 @@ impl OldIds {
         let entries = &self.entries;
         let last = entries.len().checked_sub(1)?;
         let guess = self.finger.min(last);
-        let (lo, hi) = if (entries[guess] >> 32) < key {
+        let at_guess = entries[guess] >> 32;
+        if at_guess == key {
+            // The entry after the last take (a sweep's next maker, a level's next cancel).
+            return Some(guess);
+        }
+        let (lo, hi) = if at_guess < key {
             // Forward: every entry before `lo` is below `key`.
             let mut step = 1;
             let mut lo = guess + 1;
