@@ -72,3 +72,14 @@ fn the_cold_state_is_the_books_end_past_the_hot_lines() {
     // command.
     assert!(size_of::<OrderBook>() >= 2 * hot);
 }
+
+#[test]
+fn print_layout_tmp() {
+    eprintln!("book {} ladder {} window {} outside {} slab {} long {} longhot {} index {}",
+        size_of::<OrderBook>(), size_of::<super::Ladder>(), size_of::<super::tick_window::TickWindow>(),
+        0, size_of::<super::Slab<super::Slot>>(), size_of::<LongForm>(), LongForm::HOT_BYTES, size_of::<super::IdIndex>());
+    eprintln!("instr {} halted {} ids_shared {} next {} ltp {} orders {} bids {} asks {} long {} index {}",
+        offset_of!(OrderBook, instrument_id), offset_of!(OrderBook, halted), offset_of!(OrderBook, ids_shared),
+        offset_of!(OrderBook, next_accepted), offset_of!(OrderBook, last_trade_price), offset_of!(OrderBook, orders),
+        offset_of!(OrderBook, bids), offset_of!(OrderBook, asks), offset_of!(OrderBook, long), offset_of!(OrderBook, index));
+}

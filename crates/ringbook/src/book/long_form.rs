@@ -75,23 +75,26 @@ pub(super) struct Ice {
 
 /// The book's long-form state.
 ///
-/// `repr(C)`, what a plain command reads first (issue 21): the owners' table's length
-/// (a rest's [`OrderBook::note_owner`]), the iceberg counts (written by a plain removal)
-/// and the stops' count (read after a trade), so they share the book's hot lines
-/// ([`LongForm::HOT_BYTES`]); the icebergs' table last.
+/// `repr(C)`, what a plain command of a grouped book reads first (issue 21): the iceberg
+/// counts (written by a plain removal) and the stops' count (read after a trade), so
+/// they share the book's hot lines ([`LongForm::HOT_BYTES`]); then the owners' table (a
+/// standalone book's rest reads its length, [`OrderBook::note_owner`]; a grouped book's
+/// is its consumer's) and the icebergs' table.
 #[derive(Clone, Debug, Default)]
 #[repr(C)]
 pub(super) struct LongForm {
-    /// Owners of resting orders, indexed by slot (valid where the slot's `OWNED` bit is
-    /// set; grown on the first owned order or iceberg). 8 bytes a slot, apart from the
-    /// icebergs' quantities: a rested order's owner is written without a branch, and an
-    /// entry of 16 (owner and hidden quantity) made that write a D1 miss twice as often.
-    pub(super) owners: Vec<u64>,
     /// Resting icebergs per side (buy, sell): a fok looks for hidden quantity only when
     /// the opposite side has some.
     pub(super) icebergs: [u32; 2],
     /// Parked stop orders.
     pub(super) stops: Stops,
+    /// Owners of resting orders, indexed by slot (valid where the slot's `OWNED` bit is
+    /// set; grown on the first owned order or iceberg). 8 bytes a slot, apart from the
+    /// icebergs' quantities: a rested order's owner is written without a branch, and an
+    /// entry of 16 (owner and hidden quantity) made that write a D1 miss twice as often.
+    /// A grouped book's owners are its consumer's (`shared_slots.rs`): this table, past
+    /// the hot bytes, is read only by a standalone book's rest.
+    pub(super) owners: Vec<u64>,
     /// Display sizes and hidden quantities of resting icebergs, indexed by slot (valid
     /// where the slot's `ICEBERG` bit is set; grown on the first iceberg).
     pub(super) ices: Vec<Ice>,

@@ -322,11 +322,13 @@ pub struct OrderBook {
     next_accepted: u64,
     /// The price of the most recent trade (long form's `last_trade_price`).
     last_trade_price: Option<i64>,
-    orders: Slab<Slot>,
     bids: Ladder,
     asks: Ladder,
     /// The long form's state: parked stops and the extras of owned orders and icebergs.
     long: long_form::LongForm,
+    /// The book's own slab of order slots: empty while its slots are in a consumer's
+    /// shared slab (a grouped book's command never reads it, so it is cold).
+    orders: Slab<Slot>,
     /// The book's own id index: empty while its ids are in a consumer's shared index.
     index: IdIndex,
 }
