@@ -126,9 +126,11 @@ fn covering_for(span: u128, levels: usize) -> Option<usize> {
 /// went to B-tree searches.)
 ///
 /// What a plain command reads (the side, the cached best, the window) is the ladder's own
-/// 80 bytes, so both sides fit a book's hot lines (issue 21: `book::prefetch::HOT_LINES`);
+/// 88 bytes, so both sides fit a book's hot lines (issue 21: `book::prefetch::HOT_LINES`);
 /// what only the paths beyond the window read (the outside store and the re-placement
-/// trigger) is boxed ([`Far`]).
+/// trigger) is boxed ([`Far`]). `repr(C)`, the cached best first: an add reads the
+/// opposite side's best and its own side's window, and the book places the bids' best in
+/// its first line, beside the fields every command reads (see `OrderBook`).
 #[derive(Clone, Debug)]
 pub(crate) struct Ladder {
     side: Side,
@@ -856,4 +858,13 @@ mod tests {
         assert!(in_window(&bottom, i64::MIN));
         assert!(bottom.window_consistent() && top.window_consistent());
     }
+}
+
+/// tmp
+#[cfg(test)]
+pub(crate) fn print_offsets() {
+    use std::mem::offset_of;
+    eprintln!("ladder size {} side {} window {} far {} has_best {} best {}", std::mem::size_of::<Ladder>(),
+      offset_of!(Ladder, side), offset_of!(Ladder, window), offset_of!(Ladder, far), offset_of!(Ladder, has_best), offset_of!(Ladder, best_price));
+    super::tick_window::print_offsets();
 }

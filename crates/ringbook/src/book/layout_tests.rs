@@ -83,3 +83,8 @@ fn print_layout_tmp() {
         offset_of!(OrderBook, next_accepted), offset_of!(OrderBook, last_trade_price), offset_of!(OrderBook, orders),
         offset_of!(OrderBook, bids), offset_of!(OrderBook, asks), offset_of!(OrderBook, long), offset_of!(OrderBook, index));
 }
+
+#[test]
+fn print_ladder_tmp() {
+    super::ladder::print_offsets();
+}

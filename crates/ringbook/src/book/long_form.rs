@@ -75,17 +75,15 @@ pub(super) struct Ice {
 
 /// The book's long-form state.
 ///
-/// `repr(C)`, what a plain command of a grouped book reads first (issue 21): the iceberg
-/// counts (written by a plain removal) and the stops' count (read after a trade), so
-/// they share the book's hot lines ([`LongForm::HOT_BYTES`]); then the owners' table (a
-/// standalone book's rest reads its length, [`OrderBook::note_owner`]; a grouped book's
-/// is its consumer's) and the icebergs' table.
+/// `repr(C)`, what a plain command of a grouped book reads first (issue 21): the stops'
+/// count (read after a trade), so it is in the book's hot lines
+/// ([`LongForm::HOT_BYTES`]); then the owners' table (a standalone book's rest reads its
+/// length, [`OrderBook::note_owner`]; a grouped book's is its consumer's) and the
+/// icebergs' table. The iceberg counts, written by every removal, are the book's own
+/// ([`OrderBook`]'s `icebergs`, in its first lines).
 #[derive(Clone, Debug, Default)]
 #[repr(C)]
 pub(super) struct LongForm {
-    /// Resting icebergs per side (buy, sell): a fok looks for hidden quantity only when
-    /// the opposite side has some.
-    pub(super) icebergs: [u32; 2],
     /// Parked stop orders.
     pub(super) stops: Stops,
     /// Owners of resting orders, indexed by slot (valid where the slot's `OWNED` bit is
@@ -105,9 +103,11 @@ impl LongForm {
     /// of the stops' count.
     pub(super) const HOT_BYTES: usize =
         std::mem::offset_of!(LongForm, stops) + super::stops::HOT_BYTES;
+}
 
+impl OrderBook {
     /// Takes a resting order with the long form's bits `extra` (0 for a plain order) on
-    /// `side` out of the counts, with no branch on them.
+    /// `side` out of the iceberg counts, with no branch on them.
     #[inline(always)]
     fn forget(&mut self, side: Side, extra: u8) {
         self.icebergs[side as usize] -= u32::from(extra >> 3);
@@ -308,7 +308,7 @@ impl OrderBook {
         let s = &ix.slots(&self.orders)[slot];
         let side = side_index(s.side());
         let whole = s.qty + ix.ices(&self.long.ices)[slot as usize].hidden;
-        self.long.icebergs[side] -= 1;
+        self.icebergs[side] -= 1;
         whole
     }
 
@@ -383,7 +383,7 @@ impl OrderBook {
         s.add_long_bits(bits);
         let side = s.side();
         *self.owner_at(ix, slot) = owner;
-        self.long.icebergs[side as usize] += u32::from(iceberg);
+        self.icebergs[side as usize] += u32::from(iceberg);
         if iceberg {
             *self.ice_at(ix, slot) = Ice { display, hidden };
         }
@@ -395,7 +395,7 @@ impl OrderBook {
         let s = &mut ix.slots_mut(&mut self.orders)[slot];
         let (side, extra) = (s.side(), s.extra());
         s.set_extra(0);
-        self.long.forget(side, extra);
+        self.forget(side, extra);
     }
 
     /// An add with any long-form feature (an owner, a display, a stop kind): the checks
@@ -835,7 +835,7 @@ impl OrderBook {
         limit: Option<Price>,
         qty: Qty,
     ) -> bool {
-        if self.long.icebergs[side_index(side.opposite())] == 0 {
+        if self.icebergs[side_index(side.opposite())] == 0 {
             return false;
         }
         let order = Order::new(
@@ -964,7 +964,7 @@ impl OrderBook {
                     ControlFlow::Continue(())
                 }
             });
-            if have < need && self.long.icebergs[side_index(opposite)] > 0 {
+            if have < need && self.icebergs[side_index(opposite)] > 0 {
                 // The hidden quantity of the icebergs it reaches.
                 let ices = ix.ices(&self.long.ices);
                 self.ladder(opposite).walk_best_first(|price, level| {

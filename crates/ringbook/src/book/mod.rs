@@ -314,15 +314,19 @@ pub struct OrderBook {
     // index: empty while its ids are shared), 7 more lines no plain command reads. Inline,
     // not boxed: boxing the long form and the index (h-hot, 512b90c) cost a standalone
     // book 2.4-2.8% more instructions a message (perf/LOG.md).
+    bids: Ladder,
     instrument_id: Uuid,
     halted: bool,
     /// The book's ids are in a shared index (see `group.rs`), not in `index`.
     ids_shared: bool,
     /// The next acceptance number.
     next_accepted: u64,
+    /// Resting icebergs per side (buy, sell; the long form's): a fok looks for hidden
+    /// quantity only when the opposite side has some. Written by every removal (with no
+    /// branch: see `forget`), so it is here, in the line a cancel reads anyway.
+    icebergs: [u32; 2],
     /// The price of the most recent trade (long form's `last_trade_price`).
     last_trade_price: Option<i64>,
-    bids: Ladder,
     asks: Ladder,
     /// The long form's state: parked stops and the extras of owned orders and icebergs.
     long: long_form::LongForm,
@@ -348,6 +352,7 @@ impl OrderBook {
             halted: false,
             last_trade_price: None,
             next_accepted: 0,
+            icebergs: [0; 2],
             long: long_form::LongForm::default(),
             orders: Slab::with_capacity(orders),
             index: IdIndex::with_capacity(orders),
