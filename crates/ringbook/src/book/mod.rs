@@ -314,7 +314,6 @@ pub struct OrderBook {
     // index: empty while its ids are shared), 7 more lines no plain command reads. Inline,
     // not boxed: boxing the long form and the index (h-hot, 512b90c) cost a standalone
     // book 2.4-2.8% more instructions a message (perf/LOG.md).
-    bids: Ladder,
     instrument_id: Uuid,
     halted: bool,
     /// The book's ids are in a shared index (see `group.rs`), not in `index`.
@@ -327,6 +326,7 @@ pub struct OrderBook {
     icebergs: [u32; 2],
     /// The price of the most recent trade (long form's `last_trade_price`).
     last_trade_price: Option<i64>,
+    bids: Ladder,
     asks: Ladder,
     /// The long form's state: parked stops and the extras of owned orders and icebergs.
     long: long_form::LongForm,
