@@ -128,9 +128,9 @@ fn covering_for(span: u128, levels: usize) -> Option<usize> {
 /// What a plain command reads (the side, the cached best, the window) is the ladder's own
 /// 88 bytes, so both sides fit a book's hot lines (issue 21: `book::prefetch::HOT_LINES`);
 /// what only the paths beyond the window read (the outside store and the re-placement
-/// trigger) is boxed ([`Far`]). `repr(C)`, the cached best first: an add reads the
-/// opposite side's best and its own side's window, and the book places the bids' best in
-/// its first line, beside the fields every command reads (see `OrderBook`).
+/// trigger) is boxed ([`Far`]). The compiler's field order (the window first): `repr(C)`
+/// with the cached best first saved a last-level miss a command in eight at 10,000 books
+/// but cost the market regimes 0.7-1.1% more instructions (perf/LOG.md, h-hdr).
 #[derive(Clone, Debug)]
 pub(crate) struct Ladder {
     side: Side,
@@ -266,7 +266,8 @@ impl Ladder {
     /// [`Self::level_mut`] in the tree.
     #[inline(never)]
     fn outside_mut(&mut self, price: Price) -> &mut Level {
-        self.far.outside
+        self.far
+            .outside
             .get_mut(price)
             .expect("a level the book holds is in the window or the tree")
     }
@@ -615,16 +616,17 @@ impl Ladder {
         };
     }
 
-    /// Bytes held by the window and the outside store (its B-tree estimated at a node per
-    /// eight entries).
+    /// Bytes held by the window, the boxed [`Far`] and the outside store (its B-tree
+    /// estimated at a node per eight entries).
     pub(crate) fn heap_bytes(&self) -> usize {
-        self.window.heap_bytes() + self.far.outside.heap_bytes()
+        size_of::<Far>() + self.window.heap_bytes() + self.far.outside.heap_bytes()
     }
 
     /// Every level with its price, in ascending price order.
     pub(crate) fn iter_ascending(&self) -> impl Iterator<Item = (Price, &Level)> + '_ {
         let (low, high) = self.window.bounds();
-        self.far.outside
+        self.far
+            .outside
             .below(low)
             .chain(self.window.ascending())
             .chain(self.far.outside.at_or_above(high))
@@ -764,6 +766,34 @@ mod tests {
         assert_eq!(single.window.ticks(), MIN_TICKS);
     }
 
+    /// A side emptied from behind (its worst levels removed, never the best, all in the
+    /// window) gets a smaller window once few levels are left, as one emptied from the
+    /// best does: `remove` reads the side's count (the outside store's, through the box)
+    /// only when the window is sparse, and must still see it shrink.
+    #[test]
+    fn a_side_emptied_from_behind_gets_a_smaller_window() {
+        let mut ladder = Ladder::new(Side::Sell);
+        let prices: Vec<Price> = (0..2_000).map(|n| 1_000 + n * 3).collect();
+        for (level, &price) in prices.iter().enumerate() {
+            ladder.insert(price, level as u32);
+        }
+        assert!(ladder.far.outside.is_empty());
+        let wide = ladder.window.ticks();
+        assert!(wide >= 8_192, "{wide} ticks");
+        for &price in prices[2..].iter().rev() {
+            ladder.drop_level(price);
+            assert!(ladder.window_consistent());
+        }
+        assert_eq!(ladder.len(), 2);
+        assert_eq!(ladder.best_price(), Some(1_000));
+        assert!(
+            ladder.window.ticks() <= 256,
+            "{} ticks left for 2 levels (was {wide})",
+            ladder.window.ticks()
+        );
+        assert!(in_window(&ladder, 1_000) && in_window(&ladder, 1_003));
+    }
+
     /// Levels at the ends of the price scale wait outside the window, and move into it
     /// when a re-placement spans them (the window clamps at `i64::MAX`) and back out
     /// when the window moves away; every step keeps the order, the best and the count.
@@ -858,13 +888,4 @@ mod tests {
         assert!(in_window(&bottom, i64::MIN));
         assert!(bottom.window_consistent() && top.window_consistent());
     }
-}
-
-/// tmp
-#[cfg(test)]
-pub(crate) fn print_offsets() {
-    use std::mem::offset_of;
-    eprintln!("ladder size {} side {} window {} far {} has_best {} best {}", std::mem::size_of::<Ladder>(),
-      offset_of!(Ladder, side), offset_of!(Ladder, window), offset_of!(Ladder, far), offset_of!(Ladder, has_best), offset_of!(Ladder, best_price));
-    super::tick_window::print_offsets();
 }

@@ -427,10 +427,3 @@ mod tests {
         assert_eq!(window.price(63), i64::MAX - 1);
     }
 }
-
-/// tmp
-#[cfg(test)]
-pub(crate) fn print_offsets() {
-    use std::mem::offset_of;
-    eprintln!("window base {} slots {} bits {} summary_at {} len {}", offset_of!(TickWindow, base), offset_of!(TickWindow, slots), offset_of!(TickWindow, bits), offset_of!(TickWindow, summary_at), offset_of!(TickWindow, len));
-}
