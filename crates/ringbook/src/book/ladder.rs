@@ -124,19 +124,35 @@ fn covering_for(span: u128, levels: usize) -> Option<usize> {
 /// the tree's size, and moving every level at each re-placement, let stale levels put off
 /// and then inflate the re-placement: on a 60% swing a fifth of the book's instructions
 /// went to B-tree searches.)
+///
+/// What a plain command reads (the side, the cached best, the window) is the ladder's own
+/// 88 bytes, so both sides fit a book's hot lines (issue 21: `book::prefetch::HOT_LINES`);
+/// what only the paths beyond the window read (the outside store and the re-placement
+/// trigger) is boxed ([`Far`]). The compiler's field order (the window first): `repr(C)`
+/// with the cached best first saved a last-level miss a command in eight at 10,000 books
+/// but cost the market regimes 0.7-1.1% more instructions (perf/LOG.md, h-hdr).
 #[derive(Clone, Debug)]
 pub(crate) struct Ladder {
     side: Side,
     window: TickWindow,
+    /// The cold part: levels outside the window and the re-placement trigger.
+    far: Box<Far>,
+    /// Whether the side has a level (then `best_price` is its best price).
+    has_best: bool,
+    best_price: Price,
+}
+
+/// The part of a [`Ladder`] that only the paths beyond its window read: the levels
+/// priced outside it and the trigger that re-places it (issue 21: out of the book's hot
+/// lines, one pointer in them instead of 64 bytes).
+#[derive(Clone, Debug)]
+struct Far {
     /// Levels priced outside the window.
     outside: Outside,
     /// Inserts and removes that went to `outside` since the window was placed.
     misses: usize,
     /// Re-place the window when `misses` reaches this.
     replace_at: usize,
-    /// Whether the side has a level (then `best_price` is its best price).
-    has_best: bool,
-    best_price: Price,
 }
 
 impl Ladder {
@@ -145,9 +161,11 @@ impl Ladder {
         Ladder {
             side,
             window: TickWindow::default(),
-            outside: Outside::default(),
-            misses: 0,
-            replace_at: MIN_REPLACE_AT,
+            far: Box::new(Far {
+                outside: Outside::default(),
+                misses: 0,
+                replace_at: MIN_REPLACE_AT,
+            }),
             has_best: false,
             best_price: 0,
         }
@@ -169,7 +187,7 @@ impl Ladder {
         if let Some(tick) = self.window.offset(price) {
             self.window.prefetch(tick);
         } else {
-            self.outside.prefetch();
+            self.far.outside.prefetch();
         }
     }
 
@@ -232,7 +250,7 @@ impl Ladder {
                 let level = self.window.get(tick);
                 (level.head != NIL).then_some(level)
             }
-            None => self.outside.get(price),
+            None => self.far.outside.get(price),
         }
     }
 
@@ -248,7 +266,8 @@ impl Ladder {
     /// [`Self::level_mut`] in the tree.
     #[inline(never)]
     fn outside_mut(&mut self, price: Price) -> &mut Level {
-        self.outside
+        self.far
+            .outside
             .get_mut(price)
             .expect("a level the book holds is in the window or the tree")
     }
@@ -330,7 +349,7 @@ impl Ladder {
     /// window spans (for integrity checks).
     pub(crate) fn window_consistent(&self) -> bool {
         let (low, high) = self.window.bounds();
-        self.window.consistent() && !self.outside.any_in(low, high)
+        self.window.consistent() && !self.far.outside.any_in(low, high)
     }
 
     /// Points the cached best at another price (tests corrupt the cache with it).
@@ -343,7 +362,7 @@ impl Ladder {
     /// it; otherwise a new level goes to the tree, which may call for a re-placement.
     #[inline(never)]
     fn entry_outside(&mut self, price: Price) -> &mut Level {
-        if self.outside.get(price).is_some() {
+        if self.far.outside.get(price).is_some() {
             return self.outside_mut(price);
         }
         if self.len() == 0 {
@@ -361,14 +380,14 @@ impl Ladder {
             self.has_best = true;
             self.best_price = price;
         }
-        self.misses += 1;
+        self.far.misses += 1;
         if self.should_replace() {
             // The new level, empty, is moved like the others.
-            self.outside.insert(price, Level::EMPTY);
+            self.far.outside.insert(price, Level::EMPTY);
             self.place(self.best_price);
             return self.level_mut(price);
         }
-        self.outside.insert(price, Level::EMPTY)
+        self.far.outside.insert(price, Level::EMPTY)
     }
 
     /// Removes the level at `price`, which must be present and has just emptied.
@@ -381,9 +400,15 @@ impl Ladder {
         if self.best_price == price {
             self.after_best_removed(Some(tick));
         } else {
-            let levels = self.len();
-            if levels.is_power_of_two() && self.should_shrink(levels) {
-                self.place(self.best_price);
+            // The side's count (the outside store's, through the box) is read only for a
+            // sparse window: [`Self::should_shrink`] needs `levels * 32 < ticks`, and the
+            // window's own levels are some of them.
+            let ticks = self.window.ticks();
+            if ticks > MIN_TICKS && self.window.len() * 32 < ticks {
+                let levels = self.len();
+                if levels.is_power_of_two() && self.should_shrink(levels) {
+                    self.place(self.best_price);
+                }
             }
         }
     }
@@ -401,20 +426,20 @@ impl Ladder {
             Side::Sell => price.saturating_sub((ticks / 4) as i64),
         };
         self.window.reset(low, ticks);
-        self.misses = 0;
-        self.replace_at = MIN_REPLACE_AT;
+        self.far.misses = 0;
+        self.far.replace_at = MIN_REPLACE_AT;
     }
 
     /// [`Self::remove`] of a price in the tree.
     #[inline(never)]
     fn remove_outside(&mut self, price: Price) {
-        let removed = self.outside.remove(price);
+        let removed = self.far.outside.remove(price);
         debug_assert_eq!(
             removed,
             Some(Level::EMPTY),
             "level {price} removed busy or absent"
         );
-        self.misses += 1;
+        self.far.misses += 1;
         if self.best_price == price {
             self.after_best_removed(None);
         } else {
@@ -441,8 +466,8 @@ impl Ladder {
     /// the window (the market has moved on, and its activity follows the best).
     #[inline]
     fn should_replace(&self) -> bool {
-        self.misses >= self.replace_at
-            || (self.misses >= MIN_REPLACE_AT
+        self.far.misses >= self.far.replace_at
+            || (self.far.misses >= MIN_REPLACE_AT
                 && self.has_best
                 && self.window.offset(self.best_price).is_none())
     }
@@ -474,14 +499,14 @@ impl Ladder {
     fn price_range(&self, anchor: Price) -> (Price, Price) {
         let lowest = [
             self.window.lowest().map(|tick| self.window.price(tick)),
-            self.outside.lowest(),
+            self.far.outside.lowest(),
         ]
         .into_iter()
         .flatten()
         .fold(anchor, Price::min);
         let highest = [
             self.window.highest().map(|tick| self.window.price(tick)),
-            self.outside.highest(),
+            self.far.outside.highest(),
         ]
         .into_iter()
         .flatten()
@@ -506,8 +531,8 @@ impl Ladder {
             None
         } else {
             match self.side {
-                Side::Buy => self.outside.highest(),
-                Side::Sell => self.outside.lowest(),
+                Side::Buy => self.far.outside.highest(),
+                Side::Sell => self.far.outside.lowest(),
             }
         };
         let next = match (in_window, outside) {
@@ -541,7 +566,7 @@ impl Ladder {
             self.window
                 .reset(lowest.saturating_sub(margin as i64), ticks);
         } else {
-            let active = (moving.len() + self.misses).min(self.len());
+            let active = (moving.len() + self.far.misses).min(self.len());
             let ticks = (active.max(1) * 4)
                 .next_power_of_two()
                 .clamp(MIN_TICKS, MAX_TICKS);
@@ -554,23 +579,23 @@ impl Ladder {
                 .reset(anchor.saturating_sub(below as i64), ticks);
         }
         let (low, high) = self.window.bounds();
-        self.outside.take_in(low, high, &mut moving);
+        self.far.outside.take_in(low, high, &mut moving);
         for (price, level) in moving {
             match self.window.offset(price) {
                 Some(tick) => self.window.put(tick, level),
                 None => {
-                    self.outside.insert(price, level);
+                    self.far.outside.insert(price, level);
                 }
             }
         }
-        self.misses = 0;
-        self.replace_at = (self.window.len() / 4).max(MIN_REPLACE_AT);
+        self.far.misses = 0;
+        self.far.replace_at = (self.window.len() / 4).max(MIN_REPLACE_AT);
     }
 
     /// How many levels the side has.
     #[inline]
     pub(crate) fn len(&self) -> usize {
-        self.window.len() + self.outside.len()
+        self.window.len() + self.far.outside.len()
     }
 
     /// Calls `f` with each level and its price, best first, until it breaks.
@@ -580,29 +605,31 @@ impl Ladder {
         let mut visit = |(price, level): (Price, &Level)| f(price, level);
         let _ = match self.side {
             Side::Buy => self
+                .far
                 .outside
                 .at_or_above(high)
                 .rev()
                 .chain(self.window.descending())
-                .chain(self.outside.below(low).rev())
+                .chain(self.far.outside.below(low).rev())
                 .try_for_each(&mut visit),
             Side::Sell => self.iter_ascending().try_for_each(&mut visit),
         };
     }
 
-    /// Bytes held by the window and the outside store (its B-tree estimated at a node per
-    /// eight entries).
+    /// Bytes held by the window, the boxed [`Far`] and the outside store (its B-tree
+    /// estimated at a node per eight entries).
     pub(crate) fn heap_bytes(&self) -> usize {
-        self.window.heap_bytes() + self.outside.heap_bytes()
+        size_of::<Far>() + self.window.heap_bytes() + self.far.outside.heap_bytes()
     }
 
     /// Every level with its price, in ascending price order.
     pub(crate) fn iter_ascending(&self) -> impl Iterator<Item = (Price, &Level)> + '_ {
         let (low, high) = self.window.bounds();
-        self.outside
+        self.far
+            .outside
             .below(low)
             .chain(self.window.ascending())
-            .chain(self.outside.at_or_above(high))
+            .chain(self.far.outside.at_or_above(high))
     }
     /// Adds a one-order level at `price`, which must not be present, whose order is the
     /// slot `slot` (for tests of the ladder alone).
@@ -701,9 +728,9 @@ mod tests {
             ladder.insert(price, level as u32);
         }
         assert!(
-            ladder.outside.is_empty(),
+            ladder.far.outside.is_empty(),
             "{} in the tree",
-            ladder.outside.len()
+            ladder.far.outside.len()
         );
         for &price in &prices {
             assert!(in_window(&ladder, price), "{price}");
@@ -731,12 +758,40 @@ mod tests {
         for price in [10_100 + 900, 10_000 - 900] {
             assert!(in_window(&ladder, price), "{price} is in the window");
         }
-        assert!(ladder.outside.is_empty());
+        assert!(ladder.far.outside.is_empty());
         assert!(ladder.window_consistent());
 
         let mut single = Ladder::new(Side::Buy);
         single.insert(500, 0);
         assert_eq!(single.window.ticks(), MIN_TICKS);
+    }
+
+    /// A side emptied from behind (its worst levels removed, never the best, all in the
+    /// window) gets a smaller window once few levels are left, as one emptied from the
+    /// best does: `remove` reads the side's count (the outside store's, through the box)
+    /// only when the window is sparse, and must still see it shrink.
+    #[test]
+    fn a_side_emptied_from_behind_gets_a_smaller_window() {
+        let mut ladder = Ladder::new(Side::Sell);
+        let prices: Vec<Price> = (0..2_000).map(|n| 1_000 + n * 3).collect();
+        for (level, &price) in prices.iter().enumerate() {
+            ladder.insert(price, level as u32);
+        }
+        assert!(ladder.far.outside.is_empty());
+        let wide = ladder.window.ticks();
+        assert!(wide >= 8_192, "{wide} ticks");
+        for &price in prices[2..].iter().rev() {
+            ladder.drop_level(price);
+            assert!(ladder.window_consistent());
+        }
+        assert_eq!(ladder.len(), 2);
+        assert_eq!(ladder.best_price(), Some(1_000));
+        assert!(
+            ladder.window.ticks() <= 256,
+            "{} ticks left for 2 levels (was {wide})",
+            ladder.window.ticks()
+        );
+        assert!(in_window(&ladder, 1_000) && in_window(&ladder, 1_003));
     }
 
     /// Levels at the ends of the price scale wait outside the window, and move into it

@@ -1,10 +1,13 @@
 //! The book's hot and cold state (issue 21): a book starts a cache line, what a plain
-//! add, cancel or modify reads is in its first 7 lines (which the prefetch walk fetches),
-//! and the cold state (the long form's rest, the book's own id index) after them.
+//! add, cancel or modify of a grouped book reads is in its first 4 lines (which the
+//! prefetch walk fetches: 7 before h-hdr), and the cold state (the long form's tables, the
+//! book's own slab and id index, both empty while the book's orders are in its consumer's
+//! shared ones) after them.
 
 use std::mem::{align_of, offset_of, size_of};
 
 use super::OrderBook;
+use super::ladder::Ladder;
 use super::long_form::LongForm;
 use super::prefetch::HOT_LINES;
 
@@ -21,20 +24,24 @@ fn a_book_starts_a_cache_line() {
     assert_eq!(size_of::<OrderBook>() % 64, 0);
 }
 
+/// Every field a plain command of a grouped book reads ends within the hot lines, and
+/// they are 4: the ladders' outside stores and re-placement triggers are boxed (a ladder
+/// is 88 bytes: its side, cached best, window and the box's pointer), the long form's
+/// head is only the stops' count.
 #[test]
-fn a_plain_commands_fields_are_in_the_first_seven_lines() {
-    const HOT: usize = 7 * 64;
-    assert_eq!(HOT_LINES, 7, "the prefetch walk fetches the hot lines");
+fn a_plain_commands_fields_are_in_the_first_four_lines() {
+    const HOT: usize = 4 * 64;
+    assert_eq!(HOT_LINES, 4, "the prefetch walk fetches the hot lines");
+    assert!(size_of::<Ladder>() <= 88, "{} bytes", size_of::<Ladder>());
     let ends = [
         ("instrument_id", end_of!(instrument_id: uuid::Uuid)),
         ("halted", end_of!(halted: bool)),
+        ("ids_shared", end_of!(ids_shared: bool)),
         ("next_accepted", end_of!(next_accepted: u64)),
+        ("icebergs", end_of!(icebergs: [u32; 2])),
         ("last_trade_price", end_of!(last_trade_price: Option<i64>)),
-        ("orders", end_of!(orders: super::Slab<super::Slot>)),
-        ("bids", end_of!(bids: super::Ladder)),
-        ("asks", end_of!(asks: super::Ladder)),
-        ("long.owners", end_of!(long.owners: Vec<u64>)),
-        ("long.icebergs", end_of!(long.icebergs: [u32; 2])),
+        ("bids", end_of!(bids: Ladder)),
+        ("asks", end_of!(asks: Ladder)),
         (
             "long.stops' count",
             offset_of!(OrderBook, long) + LongForm::HOT_BYTES,
@@ -45,14 +52,30 @@ fn a_plain_commands_fields_are_in_the_first_seven_lines() {
     }
 }
 
+/// The fields every plain command reads (the instrument for its events, the halted flag,
+/// the acceptance counter, the iceberg counts a removal writes) share the book's first
+/// line.
+#[test]
+fn the_fields_every_command_reads_share_the_first_line() {
+    for (field, end) in [
+        ("instrument_id", end_of!(instrument_id: uuid::Uuid)),
+        ("halted", end_of!(halted: bool)),
+        ("next_accepted", end_of!(next_accepted: u64)),
+        ("icebergs", end_of!(icebergs: [u32; 2])),
+    ] {
+        assert!(end <= 64, "{field} ends at byte {end}, past the first line");
+    }
+}
+
 #[test]
 fn the_cold_state_is_the_books_end_past_the_hot_lines() {
     let hot = HOT_LINES * 64;
-    // The long form's head ends the hot state, its tail and the own id index follow to
-    // the book's end: no field a plain command reads comes after them.
+    // The long form's head ends the hot state; its tables, the own slab and the own id
+    // index follow to the book's end: no field a grouped book's plain command reads comes
+    // after them.
     let long = offset_of!(OrderBook, long);
     assert!(long + LongForm::HOT_BYTES <= hot);
-    assert_eq!(offset_of!(OrderBook, index), long + size_of::<LongForm>());
+    assert_eq!(offset_of!(OrderBook, orders), long + size_of::<LongForm>());
     let index_end = offset_of!(OrderBook, index) + size_of::<super::IdIndex>();
     assert!(
         index_end <= size_of::<OrderBook>() && size_of::<OrderBook>() - index_end < 64,
@@ -60,15 +83,15 @@ fn the_cold_state_is_the_books_end_past_the_hot_lines() {
          byte {index_end} of {}",
         size_of::<OrderBook>()
     );
-    assert!(
-        offset_of!(OrderBook, index) >= hot,
-        "the own id index is cold"
-    );
-    assert!(
-        offset_of!(OrderBook, long.ices) >= hot,
-        "the icebergs' table is cold"
-    );
-    // The hot lines are half the book: the other half is never fetched for a plain
+    for (field, at) in [
+        ("the own id index", offset_of!(OrderBook, index)),
+        ("the own slab", offset_of!(OrderBook, orders)),
+        ("the owners' table", offset_of!(OrderBook, long.owners)),
+        ("the icebergs' table", offset_of!(OrderBook, long.ices)),
+    ] {
+        assert!(at >= hot, "{field} is cold: at byte {at}");
+    }
+    // The hot lines are under a third of the book: the rest is never fetched for a plain
     // command.
-    assert!(size_of::<OrderBook>() >= 2 * hot);
+    assert!(size_of::<OrderBook>() >= 3 * hot);
 }

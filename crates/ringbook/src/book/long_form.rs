@@ -75,23 +75,24 @@ pub(super) struct Ice {
 
 /// The book's long-form state.
 ///
-/// `repr(C)`, what a plain command reads first (issue 21): the owners' table's length
-/// (a rest's [`OrderBook::note_owner`]), the iceberg counts (written by a plain removal)
-/// and the stops' count (read after a trade), so they share the book's hot lines
-/// ([`LongForm::HOT_BYTES`]); the icebergs' table last.
+/// `repr(C)`, what a plain command of a grouped book reads first (issue 21): the stops'
+/// count (read after a trade), so it is in the book's hot lines
+/// ([`LongForm::HOT_BYTES`]); then the owners' table (a standalone book's rest reads its
+/// length, [`OrderBook::note_owner`]; a grouped book's is its consumer's) and the
+/// icebergs' table. The iceberg counts, written by every removal, are the book's own
+/// ([`OrderBook`]'s `icebergs`, in its first lines).
 #[derive(Clone, Debug, Default)]
 #[repr(C)]
 pub(super) struct LongForm {
+    /// Parked stop orders.
+    pub(super) stops: Stops,
     /// Owners of resting orders, indexed by slot (valid where the slot's `OWNED` bit is
     /// set; grown on the first owned order or iceberg). 8 bytes a slot, apart from the
     /// icebergs' quantities: a rested order's owner is written without a branch, and an
     /// entry of 16 (owner and hidden quantity) made that write a D1 miss twice as often.
+    /// A grouped book's owners are its consumer's (`shared_slots.rs`): this table, past
+    /// the hot bytes, is read only by a standalone book's rest.
     pub(super) owners: Vec<u64>,
-    /// Resting icebergs per side (buy, sell): a fok looks for hidden quantity only when
-    /// the opposite side has some.
-    pub(super) icebergs: [u32; 2],
-    /// Parked stop orders.
-    pub(super) stops: Stops,
     /// Display sizes and hidden quantities of resting icebergs, indexed by slot (valid
     /// where the slot's `ICEBERG` bit is set; grown on the first iceberg).
     pub(super) ices: Vec<Ice>,
@@ -102,9 +103,11 @@ impl LongForm {
     /// of the stops' count.
     pub(super) const HOT_BYTES: usize =
         std::mem::offset_of!(LongForm, stops) + super::stops::HOT_BYTES;
+}
 
+impl OrderBook {
     /// Takes a resting order with the long form's bits `extra` (0 for a plain order) on
-    /// `side` out of the counts, with no branch on them.
+    /// `side` out of the iceberg counts, with no branch on them.
     #[inline(always)]
     fn forget(&mut self, side: Side, extra: u8) {
         self.icebergs[side as usize] -= u32::from(extra >> 3);
@@ -305,7 +308,7 @@ impl OrderBook {
         let s = &ix.slots(&self.orders)[slot];
         let side = side_index(s.side());
         let whole = s.qty + ix.ices(&self.long.ices)[slot as usize].hidden;
-        self.long.icebergs[side] -= 1;
+        self.icebergs[side] -= 1;
         whole
     }
 
@@ -380,7 +383,7 @@ impl OrderBook {
         s.add_long_bits(bits);
         let side = s.side();
         *self.owner_at(ix, slot) = owner;
-        self.long.icebergs[side as usize] += u32::from(iceberg);
+        self.icebergs[side as usize] += u32::from(iceberg);
         if iceberg {
             *self.ice_at(ix, slot) = Ice { display, hidden };
         }
@@ -392,7 +395,7 @@ impl OrderBook {
         let s = &mut ix.slots_mut(&mut self.orders)[slot];
         let (side, extra) = (s.side(), s.extra());
         s.set_extra(0);
-        self.long.forget(side, extra);
+        self.forget(side, extra);
     }
 
     /// An add with any long-form feature (an owner, a display, a stop kind): the checks
@@ -832,7 +835,7 @@ impl OrderBook {
         limit: Option<Price>,
         qty: Qty,
     ) -> bool {
-        if self.long.icebergs[side_index(side.opposite())] == 0 {
+        if self.icebergs[side_index(side.opposite())] == 0 {
             return false;
         }
         let order = Order::new(
@@ -961,7 +964,7 @@ impl OrderBook {
                     ControlFlow::Continue(())
                 }
             });
-            if have < need && self.long.icebergs[side_index(opposite)] > 0 {
+            if have < need && self.icebergs[side_index(opposite)] > 0 {
                 // The hidden quantity of the icebergs it reaches.
                 let ices = ix.ices(&self.long.ices);
                 self.ladder(opposite).walk_best_first(|price, level| {

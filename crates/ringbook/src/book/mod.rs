@@ -308,25 +308,35 @@ impl Vacant for Slot {
 #[repr(C, align(64))]
 pub struct OrderBook {
     // Hot and cold (issue 21): `repr(C)`, aligned to start a cache line, what a plain add,
-    // cancel or modify reads first: the fields, the slab's, the ladders' and the head of
-    // the long form (see `LongForm`), 7 lines ([`prefetch::HOT_LINES`]), which the
-    // prefetch walk fetches; then the cold state (the long form's rest, the book's own id
-    // index: empty while its ids are shared), 7 more lines no plain command reads. Inline,
-    // not boxed: boxing the long form and the index (h-hot, 512b90c) cost a standalone
-    // book 2.4-2.8% more instructions a message (perf/LOG.md).
+    // cancel or modify of a grouped book reads first: the fields every command reads (the
+    // first line), the ladders (88 bytes each: their outside stores boxed) and the head of
+    // the long form (the stops' count, see `LongForm`), 4 lines
+    // ([`prefetch::HOT_LINES`]; 7 before h-hdr), which the prefetch walk fetches; then the
+    // cold state (the long form's tables, the book's own slab and id index: empty while
+    // its orders are in its consumer's shared ones), 9 more lines no such command reads.
+    // Inline, not boxed: boxing the long form and the index (h-hot, 512b90c) cost a
+    // standalone book 2.4-2.8% more instructions a message (perf/LOG.md). The bids first
+    // (so a bid's window shares the first line) cost `many_books 8` 5% more instructions
+    // (the inlined replay's register allocation; perf/LOG.md, h-hdr).
     instrument_id: Uuid,
     halted: bool,
     /// The book's ids are in a shared index (see `group.rs`), not in `index`.
     ids_shared: bool,
     /// The next acceptance number.
     next_accepted: u64,
+    /// Resting icebergs per side (buy, sell; the long form's): a fok looks for hidden
+    /// quantity only when the opposite side has some. Written by every removal (with no
+    /// branch: see `forget`), so it is here, in the line a cancel reads anyway.
+    icebergs: [u32; 2],
     /// The price of the most recent trade (long form's `last_trade_price`).
     last_trade_price: Option<i64>,
-    orders: Slab<Slot>,
     bids: Ladder,
     asks: Ladder,
     /// The long form's state: parked stops and the extras of owned orders and icebergs.
     long: long_form::LongForm,
+    /// The book's own slab of order slots: empty while its slots are in a consumer's
+    /// shared slab (a grouped book's command never reads it, so it is cold).
+    orders: Slab<Slot>,
     /// The book's own id index: empty while its ids are in a consumer's shared index.
     index: IdIndex,
 }
@@ -346,6 +356,7 @@ impl OrderBook {
             halted: false,
             last_trade_price: None,
             next_accepted: 0,
+            icebergs: [0; 2],
             long: long_form::LongForm::default(),
             orders: Slab::with_capacity(orders),
             index: IdIndex::with_capacity(orders),

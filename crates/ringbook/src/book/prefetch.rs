@@ -288,9 +288,10 @@ fn prime<T: Copy>(
 }
 
 impl OrderBook {
-    /// [`Stage::Header`]: the book's hot lines (7 of its 14; 10 before issue 21's hot
-    /// and cold split: all but its own id index), not the long form's rest nor the own id
-    /// index; and the id's cell in the shared index.
+    /// [`Stage::Header`]: the book's hot lines (4 of its 13; 7 of 14 before h-hdr boxed
+    /// the ladders' outside stores, 10 before issue 21's hot and cold split: all but its
+    /// own id index), not the long form's tables nor the own slab and id index; and the
+    /// id's cell in the shared index.
     #[inline(always)]
     pub(crate) fn prefetch_header(&self, ids: &SharedIdIndex, command: &Command) {
         let first = std::ptr::from_ref(self).cast::<u8>();
