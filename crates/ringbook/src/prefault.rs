@@ -136,8 +136,8 @@ mod tests {
         let mut buffer = vec![7u8; 3 << 20];
         buffer[12_345] = 9;
         populate_later(buffer.as_ptr(), buffer.len());
-        // A range that is not page-aligned, an empty one, one at the very top of the
-        // address space (unmapped: refused by the kernel).
+        // A range that is not page-aligned, an empty one, one that runs past the end of
+        // the address space (dropped before the kernel is asked).
         populate_later(buffer[100..].as_ptr(), 10);
         populate_later(buffer.as_ptr(), 0);
         populate_later(usize::MAX as *const u8, 1 << 20);

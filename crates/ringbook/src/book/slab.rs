@@ -61,8 +61,8 @@ pub(crate) struct Slab<T> {
     /// The first vacant slot ([`NIL`]: none); each links the next ([`Vacant`]).
     free: u32,
     /// For a slab that populates ahead: the slots whose pages it has asked to populate
-    /// (those below it), or past a small slab's capacity the length at which it looks
-    /// again; [`NIL`] for a slab that does not.
+    /// (those below it; 0 while it has room for fewer than [`POPULATE_FROM`]); [`NIL`] for
+    /// a slab that does not.
     populated: u32,
 }
 
