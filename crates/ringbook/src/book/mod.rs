@@ -83,6 +83,7 @@ mod shared_slots;
 mod slab;
 mod stops;
 mod tick_window;
+mod zeroed;
 
 use uuid::Uuid;
 

@@ -304,9 +304,11 @@ impl OrderBook {
     }
 
     /// [`Stage::Contents`]: what the book's fields and the id's cell point to: an add's
-    /// level, its occupied word and the free slot; a cancel's or modify's slot, which it
-    /// returns for [`Self::prefetch_order`] (`None` for an add, or an id the cell does
-    /// not hold).
+    /// level, its occupied word and the free slot (or, for a price beyond the window, the
+    /// box of the levels there); a cancel's or modify's slot, which it returns for
+    /// [`Self::prefetch_order`]. `None` for an add within the window, or an id the cell
+    /// does not hold; `Some` (of no slot) for an add beyond the window, whose order stage
+    /// fetches what a lookup there reads.
     #[inline(always)]
     pub(crate) fn prefetch_contents(
         &self,
@@ -316,9 +318,9 @@ impl OrderBook {
     ) -> Option<u32> {
         match command {
             Command::Add(order) => {
-                self.ladder(order.side).prefetch_level(order.price);
+                let outside = self.ladder(order.side).prefetch_level(order.price);
                 ids.slots.prefetch_free();
-                None
+                outside.then_some(0)
             }
             Command::Cancel { order_id, .. } | Command::Modify { order_id, .. } => {
                 let slot = ids.in_cell(book, order_id)?;
@@ -331,10 +333,15 @@ impl OrderBook {
 
     /// [`Stage::Order`]: what a cancelled or modified order's `slot` in `ids`' shared
     /// slots (found by [`Self::prefetch_contents`], a hint: the access is checked) points
-    /// to: its
-    /// level, its neighbours in the level's queue, and a modify's new level.
+    /// to: its level, its neighbours in the level's queue, and a modify's new level; for
+    /// an add priced beyond its side's window, the first lines a lookup among the levels
+    /// there reads (their box was fetched a stage before).
     #[inline(never)]
     pub(crate) fn prefetch_order(&self, ids: &SharedIdIndex, command: &Command, slot: u32) {
+        if let Command::Add(order) = command {
+            self.ladder(order.side).prefetch_outside();
+            return;
+        }
         let Some(order) = ids.slots.get(slot) else {
             return;
         };

@@ -12,24 +12,28 @@
 #![allow(unsafe_code)]
 
 use super::ladder::Level;
+use super::zeroed::ZeroedLevels;
 use crate::types::Price;
 
 /// A window of consecutive ticks starting at `base`. It holds no prices past `i64::MAX`:
 /// `base + ticks` never overflows, so [`TickWindow::offset`] is one subtraction and one
 /// compare.
 ///
-/// Every tick holds a level, [`Level::EMPTY`] where none rests. Re-placing a window of
-/// the same length empties only the ticks that held levels (found by the occupied bits)
-/// instead of writing every tick again: a window of 65,536 ticks holding 300 levels is
-/// re-placed for 300 writes and its bits, not 65,536 writes. A new allocation is filled
-/// by a plain store loop. The levels and the bits are two allocations.
+/// Every tick holds a level, of no orders where none rests (see [`Level`]: zero bytes in
+/// a new buffer). Re-placing a window of the same length empties only the ticks that held
+/// levels (found by the occupied bits) instead of writing every tick again: a window of
+/// 65,536 ticks holding 300 levels is re-placed for 300 writes and its bits, not 65,536
+/// writes. A window of another length takes a buffer of that length that the thread's
+/// windows left behind, or a new one, zeroed ([`ZeroedLevels`]): either way nothing is
+/// written to it, and a new large one's pages are mapped only where levels rest. The
+/// levels and the bits are two allocations.
 #[derive(Clone, Debug, Default)]
 pub(super) struct TickWindow {
     /// The price of tick 0.
     base: Price,
-    /// The level at each tick (as many as the window spans), [`Level::EMPTY`] where
+    /// The level at each tick (as many as the window spans), a level of no orders where
     /// none rests.
-    slots: Box<[Level]>,
+    slots: ZeroedLevels,
     /// The occupied words, then the summary words (one allocation for both): bit
     /// `i % 64` of occupied word `i / 64` is set when tick `i` holds a level, and bit
     /// `w % 64` of summary word `w / 64` when occupied word `w` is not 0.
@@ -42,22 +46,20 @@ pub(super) struct TickWindow {
 
 impl TickWindow {
     /// Empties the window and makes it `ticks` ticks long (a multiple of 64), starting at
-    /// `base`, or lower if the window would run past `i64::MAX`. Keeps the levels'
-    /// allocation when the length is unchanged, and then writes [`Level::EMPTY`] only at
-    /// the ticks that held a level (the caller has copied them out); a new allocation is
-    /// filled whole.
+    /// `base`, or lower if the window would run past `i64::MAX`. Writes [`Level::EMPTY`]
+    /// only at the ticks that held a level (the caller has copied them out), then keeps
+    /// the buffer if the length is unchanged, or else gives it to the thread's spares and
+    /// takes one of the new length (see [`ZeroedLevels`]).
     pub(super) fn reset(&mut self, base: Price, ticks: usize) {
         debug_assert!(ticks.is_multiple_of(64) && ticks <= 1 << 30);
         self.base = base.min(i64::MAX - ticks as i64);
         if self.slots.len() == ticks {
             self.empty_occupied();
         } else {
-            let mut slots = Box::new_uninit_slice(ticks);
-            for slot in slots.iter_mut() {
-                slot.write(Level::EMPTY);
-            }
-            // SAFETY: the loop wrote every slot.
-            self.slots = unsafe { slots.assume_init() };
+            // The old buffer holds no orders once its occupied ticks are emptied: it can
+            // serve another window of its length.
+            self.empty_occupied();
+            std::mem::replace(&mut self.slots, ZeroedLevels::take(ticks)).recycle();
         }
         let words = ticks / 64;
         let bits = words + words.div_ceil(64);
@@ -163,7 +165,7 @@ impl TickWindow {
         unsafe { self.bits.get_unchecked_mut(self.summary_at + at) }
     }
 
-    /// The level at tick `tick` ([`Level::EMPTY`] if none rests there). `tick` must be
+    /// The level at tick `tick` (of no orders if none rests there). `tick` must be
     /// below [`TickWindow::ticks`], as every tick [`TickWindow::offset`] returns is.
     #[inline(always)]
     pub(super) fn get(&self, tick: usize) -> &Level {
@@ -200,6 +202,17 @@ impl TickWindow {
         self.occupy(tick);
     }
 
+    /// Opens a level at the empty tick `tick` for its first order: marks the tick occupied
+    /// and gives its level [`NIL`](super::slab::NIL) links ([`Level::OPENED`]; an empty
+    /// tick may hold zero bytes).
+    #[inline(always)]
+    pub(super) fn open(&mut self, tick: usize) {
+        self.occupy(tick);
+        let level = self.get_mut(tick);
+        level.head = super::slab::NIL;
+        level.tail = super::slab::NIL;
+    }
+
     /// Marks the empty tick `tick` occupied: its level (empty until the caller links an
     /// order into it) now counts as present.
     #[inline(always)]
@@ -215,13 +228,14 @@ impl TickWindow {
     }
 
     /// Marks the occupied tick `tick` empty. Its level has already emptied (a level's
-    /// last order leaves it as [`Level::EMPTY`]).
+    /// last order leaves it with no orders, no quantity and [`NIL`](super::slab::NIL)
+    /// links).
     #[inline]
     pub(super) fn clear(&mut self, tick: usize) {
-        debug_assert_eq!(
-            *self.get(tick),
-            Level::EMPTY,
-            "tick {tick} cleared but busy"
+        debug_assert!(
+            self.get(tick).count == 0 && self.get(tick).total() == 0,
+            "tick {tick} cleared but busy: {:?}",
+            self.get(tick)
         );
         let word = tick / 64;
         let bits = self.occupied_word_mut(word);
@@ -336,8 +350,8 @@ impl TickWindow {
     }
 
     /// Whether the levels, the bits and the count agree (for integrity checks): a tick's
-    /// bit is set exactly when its level is not [`Level::EMPTY`] (the book's integrity
-    /// check walks each set tick's FIFO), the count is the number of set bits, and a
+    /// bit is set exactly when its level holds orders, and a tick without one holds no
+    /// quantity (the book's integrity check walks each set tick's FIFO), the count is the number of set bits, and a
     /// summary bit is set exactly when its word is not 0.
     pub(super) fn consistent(&self) -> bool {
         if self.words() * 64 != self.slots.len() || self.summaries() != self.words().div_ceil(64) {
@@ -347,7 +361,7 @@ impl TickWindow {
         let count: usize = occupied.iter().map(|w| w.count_ones() as usize).sum();
         let levels_hold_orders = self.slots.iter().enumerate().all(|(tick, level)| {
             let bit = self.occupied_word(tick / 64) >> (tick % 64) & 1 == 1;
-            bit == (*level != Level::EMPTY)
+            bit == (level.count != 0) && (bit || level.total() == 0)
         });
         let summary_agrees = occupied.iter().enumerate().all(|(word, &bits)| {
             let bit = self.summary_word(word / 64) >> (word % 64) & 1 == 1;
