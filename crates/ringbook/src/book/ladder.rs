@@ -198,7 +198,7 @@ impl Ladder {
 
     /// Starts loading the level at `price` and its occupied word, if the window spans it,
     /// and returns false; else starts loading the box of what lies beyond the window and
-    /// returns true: [`Self::prefetch_outside`], a stage later, fetches what a lookup there
+    /// returns true: [`Self::prefetch_behind`], a stage later, fetches what a lookup there
     /// reads (see `book::prefetch`).
     ///
     /// The box is fetched, not read: reading it here made the walk wait for it (at 10,000
@@ -216,11 +216,23 @@ impl Ladder {
         }
     }
 
-    /// Starts loading the first lines a lookup in the levels outside the window reads,
-    /// once [`Self::prefetch_level`] has fetched their box.
+    /// For an add at `price`, a stage after [`Self::prefetch_level`]: the order it would
+    /// rest behind (the tail of the level at `price`, whose slot the add writes), if the
+    /// window spans `price` and a level rests there; for a price beyond the window, starts
+    /// loading the first lines a lookup there reads (their box was fetched) and returns
+    /// `None`.
     #[inline(always)]
-    pub(crate) fn prefetch_outside(&self) {
-        self.far.outside.prefetch();
+    pub(crate) fn prefetch_behind(&self, price: Price) -> Option<u32> {
+        match self.window.offset(price) {
+            Some(tick) => {
+                let level = self.window.get(tick);
+                (level.count != 0).then_some(level.tail)
+            }
+            None => {
+                self.far.outside.prefetch();
+                None
+            }
+        }
     }
 
     /// The best price, if the side has one.

@@ -47,7 +47,8 @@ pub(crate) enum Stage {
     /// word and the free slot; a cancel's or modify's slot ([`AHEAD`]`[1]` ahead).
     Contents,
     /// What a cancelled or modified order's slot points to: its level and its neighbours
-    /// in the level's queue, and a modify's new level ([`AHEAD`]`[2]` ahead).
+    /// in the level's queue, and a modify's new level; an add's level's tail (the order
+    /// it would rest behind) ([`AHEAD`]`[2]` ahead).
     Order,
 }
 
@@ -306,9 +307,8 @@ impl OrderBook {
     /// [`Stage::Contents`]: what the book's fields and the id's cell point to: an add's
     /// level, its occupied word and the free slot (or, for a price beyond the window, the
     /// box of the levels there); a cancel's or modify's slot, which it returns for
-    /// [`Self::prefetch_order`]. `None` for an add within the window, or an id the cell
-    /// does not hold; `Some` (of no slot) for an add beyond the window, whose order stage
-    /// fetches what a lookup there reads.
+    /// [`Self::prefetch_order`]. `Some` (of no slot) for every add, whose order stage
+    /// fetches the order it would rest behind; `None` for an id the cell does not hold.
     #[inline(always)]
     pub(crate) fn prefetch_contents(
         &self,
@@ -318,9 +318,9 @@ impl OrderBook {
     ) -> Option<u32> {
         match command {
             Command::Add(order) => {
-                let outside = self.ladder(order.side).prefetch_level(order.price);
+                self.ladder(order.side).prefetch_level(order.price);
                 ids.slots.prefetch_free();
-                outside.then_some(0)
+                Some(0)
             }
             Command::Cancel { order_id, .. } | Command::Modify { order_id, .. } => {
                 let slot = ids.in_cell(book, order_id)?;
@@ -333,13 +333,17 @@ impl OrderBook {
 
     /// [`Stage::Order`]: what a cancelled or modified order's `slot` in `ids`' shared
     /// slots (found by [`Self::prefetch_contents`], a hint: the access is checked) points
-    /// to: its level, its neighbours in the level's queue, and a modify's new level; for
-    /// an add priced beyond its side's window, the first lines a lookup among the levels
+    /// to: its level, its neighbours in the level's queue, and a modify's new level. For
+    /// an add: the slot of the order it would rest behind (its level's tail, whose `next`
+    /// it writes: at 10,000 books that slot is cold, and the miss came after the level's),
+    /// or, priced beyond its side's window, the first lines a lookup among the levels
     /// there reads (their box was fetched a stage before).
     #[inline(never)]
     pub(crate) fn prefetch_order(&self, ids: &SharedIdIndex, command: &Command, slot: u32) {
         if let Command::Add(order) = command {
-            self.ladder(order.side).prefetch_outside();
+            if let Some(tail) = self.ladder(order.side).prefetch_behind(order.price) {
+                ids.slots.prefetch_slot(tail);
+            }
             return;
         }
         let Some(order) = ids.slots.get(slot) else {
