@@ -4,7 +4,7 @@
 //!
 //! An empty level is all zero bytes ([`Level::EMPTY`]). A window spans its side's levels
 //! with room on both sides, and most of its ticks stay empty: at 1,000 books a side's
-//! window is often 4,096 ticks (96 KiB) with its levels within a page or two of the touch.
+//! window is often 4,096 ticks (96 KiB) for at most a few hundred levels.
 //! Filled with empty levels by a store loop, every page of it was written, and a fresh
 //! page is a page fault (on this project's VM 1.5 to 6 microseconds): at 1,000 books the
 //! windows' fills took 33,600 of the engine's 42,000 faults in `ringbook bench
