@@ -351,8 +351,8 @@ impl TickWindow {
 
     /// Whether the levels, the bits and the count agree (for integrity checks): a tick's
     /// bit is set exactly when its level holds orders, and a tick without one holds no
-    /// quantity (the book's integrity check walks each set tick's FIFO), the count is the number of set bits, and a
-    /// summary bit is set exactly when its word is not 0.
+    /// quantity (the book's integrity check walks each set tick's FIFO); the count is the
+    /// number of set bits; and a summary bit is set exactly when its word is not 0.
     pub(super) fn consistent(&self) -> bool {
         if self.words() * 64 != self.slots.len() || self.summaries() != self.words().div_ceil(64) {
             return false;
