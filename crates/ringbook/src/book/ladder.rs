@@ -196,23 +196,20 @@ impl Ladder {
         }
     }
 
-    /// Starts loading the level at `price` and its occupied word, if the window spans it,
-    /// and returns false; else starts loading the box of what lies beyond the window and
-    /// returns true: [`Self::prefetch_behind`], a stage later, fetches what a lookup there
-    /// reads (see `book::prefetch`).
+    /// Starts loading the level at `price` and its occupied word, if the window spans it;
+    /// else the box of what lies beyond the window ([`Self::prefetch_behind`], a stage
+    /// later, fetches what a lookup there reads; see `book::prefetch`).
     ///
     /// The box is fetched, not read: reading it here made the walk wait for it (at 10,000
     /// books 10% of the engine's samples, on the array's length).
     #[inline(always)]
-    pub(crate) fn prefetch_level(&self, price: Price) -> bool {
+    pub(crate) fn prefetch_level(&self, price: Price) {
         if let Some(tick) = self.window.offset(price) {
             self.window.prefetch(tick);
-            false
         } else {
             // Its first and last fields: the box may straddle two lines.
             super::prefetch::prefetch(&self.far.outside);
             super::prefetch::prefetch(&self.far.replace_at);
-            true
         }
     }
 

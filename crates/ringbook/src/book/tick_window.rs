@@ -53,12 +53,10 @@ impl TickWindow {
     pub(super) fn reset(&mut self, base: Price, ticks: usize) {
         debug_assert!(ticks.is_multiple_of(64) && ticks <= 1 << 30);
         self.base = base.min(i64::MAX - ticks as i64);
-        if self.slots.len() == ticks {
-            self.empty_occupied();
-        } else {
-            // The old buffer holds no orders once its occupied ticks are emptied: it can
-            // serve another window of its length.
-            self.empty_occupied();
+        // Emptied at its occupied ticks, the buffer holds no orders: it serves this window
+        // again, or another of its length.
+        self.empty_occupied();
+        if self.slots.len() != ticks {
             std::mem::replace(&mut self.slots, ZeroedLevels::take(ticks)).recycle();
         }
         let words = ticks / 64;
