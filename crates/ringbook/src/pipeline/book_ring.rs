@@ -597,7 +597,14 @@ mod tests {
     fn entries_cross_threads_in_order_while_the_ring_grows() {
         const COUNT: u64 = 200_000;
         let (mut producer, mut poller) = ring(1024);
+        // Nothing is taken before the ring has grown to its largest size, so it grows
+        // however the threads are scheduled (a reader that kept up left it at 512).
+        let grown = Arc::new(AtomicBool::new(false));
+        let reader_may_take = Arc::clone(&grown);
         let reader = std::thread::spawn(move || {
+            while !reader_may_take.load(Ordering::Acquire) {
+                std::thread::yield_now();
+            }
             let mut expected = 0;
             loop {
                 match poller.take(37) {
@@ -619,6 +626,9 @@ mod tests {
             let entries: Vec<_> = (seq..(seq + chunk).min(COUNT)).map(entry).collect();
             while producer.try_publish(&entries).is_err() {
                 std::hint::spin_loop();
+            }
+            if producer.allocated() == 1024 {
+                grown.store(true, Ordering::Release);
             }
             seq += entries.len() as u64;
             chunk = chunk % 300 + 7;
