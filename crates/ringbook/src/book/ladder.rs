@@ -207,9 +207,10 @@ impl Ladder {
         if let Some(tick) = self.window.offset(price) {
             self.window.prefetch(tick);
         } else {
-            // Its first and last fields: the box may straddle two lines.
-            super::prefetch::prefetch(&self.far.outside);
-            super::prefetch::prefetch(&self.far.replace_at);
+            // The whole box, fetched at both ends: at most 64 bytes, it spans two lines at
+            // most.
+            const { assert!(size_of::<Far>() <= 64) };
+            super::prefetch::prefetch(&*self.far);
         }
     }
 
