@@ -54,6 +54,13 @@ impl Level {
         count: 0,
     };
 
+    /// Whether the level holds no order and no quantity: what every tick of a window
+    /// where no level rests holds, whatever its links (see [`Level`]).
+    #[inline]
+    pub(crate) fn holds_nothing(&self) -> bool {
+        self.count == 0 && self.total() == 0
+    }
+
     /// The sum of the open quantities at this level.
     #[inline]
     pub(crate) fn total(&self) -> u128 {
@@ -477,7 +484,7 @@ impl Ladder {
     fn remove_outside(&mut self, price: Price) {
         let removed = self.far.outside.remove(price);
         debug_assert!(
-            removed.is_some_and(|level| level.count == 0 && level.total() == 0),
+            removed.is_some_and(|level| level.holds_nothing()),
             "level {price} removed busy or absent: {removed:?}"
         );
         self.far.misses += 1;

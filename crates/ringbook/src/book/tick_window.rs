@@ -231,7 +231,7 @@ impl TickWindow {
     #[inline]
     pub(super) fn clear(&mut self, tick: usize) {
         debug_assert!(
-            self.get(tick).count == 0 && self.get(tick).total() == 0,
+            self.get(tick).holds_nothing(),
             "tick {tick} cleared but busy: {:?}",
             self.get(tick)
         );

@@ -63,8 +63,7 @@ impl ZeroedLevels {
     /// ticks that held levels first): a buffer taken holds no orders.
     pub(super) fn recycle(self) {
         debug_assert!(
-            self.iter()
-                .all(|level| level.count == 0 && level.total() == 0),
+            self.iter().all(Level::holds_nothing),
             "a recycled window holds orders"
         );
         let _ = SPARE.try_with(|spare| spare.borrow_mut().keep(self));
